@@ -1,0 +1,19 @@
+"""The command-line verbs: one thin module per verb over the library packages.
+
+Each module has ``add_arguments(parser)``, which imports nothing heavy, and
+``run(args) -> int``, which does the work. ``app.py`` turns the two exceptions below into
+exit statuses 2 and 1 with a one-line message.
+"""
+
+
+class UsageError(Exception):
+    """The command line asks for something that cannot mean anything (exit status 2)."""
+
+
+class CommandFailed(Exception):
+    """The command was understood but nothing could be done (exit status 1)."""
+
+
+def not_available_yet(verb):
+    """Raise the answer of a verb whose implementation has not landed."""
+    raise CommandFailed(f"'{verb}' is not available yet in this version")

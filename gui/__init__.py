@@ -1,0 +1,5 @@
+"""The evaluation window: layout, state, event handlers and the worker threads.
+
+The only package that imports PySimpleGUI. It drives ``models``, ``audio`` and
+``preprocessing`` and never runs TensorFlow or file work on the GUI thread.
+"""
