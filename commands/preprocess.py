@@ -1,10 +1,92 @@
-"""preprocess: not available yet."""
-from commands import not_available_yet
+"""Turn drum one-shots (files or folders, searched recursively) into a dataset folder.
+
+The folder gets one float WAV per usable source (mono, resampled, peak moved to the
+attack time, fixed length), manifest.csv with one row per source file seen, and
+settings.json. A re-run skips outputs that are already up to date. A bad file is
+reported with its reason and the batch carries on.
+"""
+import sys
+from pathlib import Path
+
+from commands import CommandFailed, UsageError
 
 
 def add_arguments(parser):
-    pass
+    parser.add_argument("sources", nargs="+", metavar="SRC", help="audio files or folders (searched recursively)")
+    parser.add_argument("-o", "--output", required=True, metavar="OUT", help="dataset folder to write (created if missing)")
+    parser.add_argument("--sr", type=int, default=22050, metavar="HZ", help="output sample rate (default: 22050)")
+    parser.add_argument("--length", type=int, default=16384, metavar="N", help="output length in samples (default: 16384)")
+    parser.add_argument("--attack", type=float, default=0.01, metavar="SECONDS",
+                        help="where the peak is placed, in seconds (default: 0.01)")
+    parser.add_argument("--channel", type=int, default=None, metavar="N",
+                        help="take channel N (0-based) instead of mixing down; mono files are used as they are")
+    parser.add_argument("--normalize", choices=["peak"], default=None, help="scale each sample to a peak of 1.0")
+    parser.add_argument("--jobs", type=int, default=None, metavar="N", help="worker processes (default: all cores)")
+    parser.add_argument("--preview", metavar="FILE", help="also save a before/after plot of a few samples as PNG")
+
+
+def _settings(args):
+    from preprocessing.errors import SettingsError
+    from preprocessing.settings import PreprocessSettings
+
+    try:
+        settings = PreprocessSettings(
+            sample_rate=args.sr, length=args.length, attack_seconds=args.attack,
+            channel=args.channel, normalize=args.normalize,
+        )
+    except SettingsError as error:
+        raise UsageError(str(error)) from None
+    if settings.attack_samples >= settings.length:
+        raise UsageError(
+            f"--attack {args.attack} s is sample {settings.attack_samples}, past the end of a "
+            f"{settings.length}-sample output"
+        )
+    return settings
+
+
+def _check_paths(args):
+    out = Path(args.output).absolute()
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"-o {args.output}: exists and is not a folder")
+    for source in args.sources:
+        path = Path(source)
+        if not path.exists():
+            raise UsageError(f"{source}: no such file or folder")
+        if path.is_dir() and path.resolve() == out.resolve():
+            raise UsageError(f"-o {args.output}: the output folder cannot be a source folder")
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs must be 1 or more, not {args.jobs}")
+    return out
 
 
 def run(args):
-    not_available_yet("preprocess")
+    settings = _settings(args)
+    out = _check_paths(args)
+
+    from preprocessing.pipeline import NoAudioError, preprocess
+
+    try:
+        report = preprocess(args.sources, out, settings, jobs=args.jobs, progress=sys.stderr.isatty())
+    except NoAudioError as error:
+        raise CommandFailed(str(error)) from None
+    except OSError as error:
+        raise CommandFailed(f"cannot write the dataset: {error.filename or out}: {error.strerror}") from None
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for source, reason in report.failures:
+        print(f"failed: {source}: {reason}", file=sys.stderr)
+    print(report.summary())
+    if args.preview:
+        from preprocessing.preview import pick_examples, write_preview
+
+        examples = pick_examples(out, report.rows, settings)
+        try:
+            write_preview(args.preview, examples, settings)
+        except OSError as error:
+            raise CommandFailed(f"cannot write the preview {args.preview}: {error.strerror}") from None
+        print(f"preview: {args.preview} ({len(examples)} samples)")
+    if not report.ok_rows:
+        raise CommandFailed(
+            f"none of the {report.audio_count} audio files could be used; the reasons are above and in {out}/manifest.csv"
+        )
+    return 0
