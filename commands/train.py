@@ -1,10 +1,124 @@
-"""train: not available yet."""
-from commands import not_available_yet
+"""Train models on a preprocessed dataset folder and write them to trained/<name>/.
+
+Examples: ``app.py train ae_small_tanh --data data/kits --epochs 50``,
+``app.py train --all --data data/kits --float16``, ``app.py train gan --data data/kits
+--epochs 200 --resume`` (continues from trained/gan/checkpoint up to epoch 200).
+
+Each model gets decoder.keras, encoder.keras (not the GAN), codes.npz, card.json,
+history.csv and loss.png; checkpoint/ (git-ignored) holds the state for --resume. A batch
+of models never stops at one that fails: each failure is reported and the exit status is 1.
+"""
+import sys
+from pathlib import Path
+
+from commands import CommandFailed, UsageError
 
 
 def add_arguments(parser):
-    pass
+    parser.add_argument("names", nargs="*", metavar="NAME", help="registry names (see `app.py models`)")
+    parser.add_argument("--all", action="store_true", help="train all fourteen models")
+    parser.add_argument("--data", required=True, metavar="DIR", help="a preprocessed dataset folder")
+    parser.add_argument("--out", default="trained", metavar="DIR", help="the zoo folder (default: trained)")
+    parser.add_argument("--epochs", type=int, default=20,
+                        help="epochs to reach in total (with --resume: including those done); default 20")
+    parser.add_argument("--batch-size", type=int, default=32, help="default 32")
+    parser.add_argument("--seed", type=int, default=0, help="random seed; runs are deterministic (default 0)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue from OUT/NAME/checkpoint instead of starting afresh")
+    parser.add_argument("--width", type=int, help="base filter count of conv_ae, gan and the VAEs")
+    parser.add_argument("--kl-ramp", type=int, metavar="BATCHES",
+                        help="VAEs: batches over which the KL weight ramps up (default 30000)")
+    parser.add_argument("--learning-rate", type=float, help="override the model's default learning rate")
+    parser.add_argument("--float16", action="store_true", help="store the shipped weights as float16 (half the size)")
+    parser.add_argument("--no-validation", dest="validation", action="store_false",
+                        help="do not evaluate on the dataset's validation kits each epoch")
+    parser.add_argument("--patience", type=int, metavar="EPOCHS",
+                        help="stop when the (validation) loss has not improved for this many epochs")
+    parser.add_argument("--min-delta", type=float, default=0.0, help="improvement that counts, for --patience")
+    parser.add_argument("--verbose", type=int, choices=(0, 1, 2),
+                        help="Keras progress: 1 bar, 2 a line per epoch (default: 1 on a terminal, else 2)")
+
+
+def chosen_names(args):
+    """The registry names the command line asks for (UsageError when none or unknown)."""
+    from models.errors import UnknownModelError
+    from models.registry import MODEL_NAMES, get_spec
+
+    if args.all and args.names:
+        raise UsageError("give model names or --all, not both")
+    if args.all:
+        return list(MODEL_NAMES)
+    if not args.names:
+        raise UsageError(f"name the models to train, or --all; valid names: {', '.join(MODEL_NAMES)}")
+    try:
+        return [get_spec(name).name for name in dict.fromkeys(args.names)]
+    except UnknownModelError as error:
+        raise UsageError(str(error)) from None
+
+
+def overrides_for(spec, args):
+    """The settings the command line changes for one model (only those it has)."""
+    asked = {"width": args.width, "kl_ramp": args.kl_ramp, "learning_rate": args.learning_rate}
+    return {k: v for k, v in asked.items() if v is not None and k in spec.defaults}
+
+
+def training_data(folder):
+    """Load a dataset folder and adapt it to ``models.training.TrainingData``."""
+    from models.training import TrainingData
+    from preprocessing.dataset import DatasetError, load_dataset
+
+    if not Path(folder).is_dir():
+        raise CommandFailed(f"{folder}: no such folder")
+    try:
+        dataset = load_dataset(folder)
+    except DatasetError as error:
+        raise CommandFailed(str(error)) from None
+    return TrainingData(
+        audio=dataset.audio,
+        is_validation=dataset.is_validation,
+        sample_rate=dataset.settings.sample_rate,
+        families=dataset.families,
+        names=dataset.names,
+        files=dataset.files,
+        folder=str(dataset.folder),
+        preprocessing=dataset.settings.to_dict(),
+        validation_kits=list(dataset.validation_kits),
+    )
 
 
 def run(args):
-    not_available_yet("train")
+    names = chosen_names(args)
+    for value, what in ((args.epochs, "--epochs"), (args.batch_size, "--batch-size")):
+        if value < 1:
+            raise UsageError(f"{what} must be at least 1")
+    data = training_data(args.data)
+
+    from models.errors import ModelError
+    from models.registry import get_spec
+    from models.training import TrainOptions, train_model
+
+    options = TrainOptions(
+        epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, resume=args.resume,
+        float16=args.float16, validation=args.validation, patience=args.patience,
+        min_delta=args.min_delta,
+        verbose=args.verbose if args.verbose is not None else (1 if sys.stdout.isatty() else 2),
+    )
+    print(f"data: {data.folder}: {int((~data.is_validation).sum())} training and "
+          f"{int(data.is_validation.sum())} validation samples of {data.length} at {data.sample_rate} Hz")
+    results, failures = [], []
+    for name in names:
+        print(f"== {name}", flush=True)
+        try:
+            results.append(train_model(name, data, args.out, options,
+                                       **overrides_for(get_spec(name), args)))
+        except ModelError as error:
+            print(f"app.py train: {error}", file=sys.stderr, flush=True)
+            failures.append(name)
+    for result in results:
+        losses = ", ".join(f"{k} {v:.4g}" for k, v in result.losses.items()
+                           if k.endswith("loss") or k.endswith("w_distance"))
+        print(f"{result.name}: {result.epochs} epochs, {result.seconds:.0f} s, {losses} ({result.stopped})"
+              f" -> {result.folder}")
+    if failures:
+        raise CommandFailed(f"{len(failures)} of {len(names)} failed: {', '.join(failures)}")
+    return 0

@@ -1,0 +1,138 @@
+"""Builders of the fourteen models, one per kind; the registry names which one each uses.
+
+A builder takes the model's settings (see :mod:`models.registry`) and returns
+:class:`Networks`: the compiled training model, the encoder and decoder that are shipped
+for inference, and the optimizers (built, so a checkpoint can be restored into them).
+Call builders inside ``strategy.scope()`` (:func:`models.distribution.training_strategy`).
+"""
+from dataclasses import dataclass, field
+
+import keras
+
+from models import networks
+from models.errors import ModelSettingsError
+from models.gan import WaveGAN
+from models.vae import VAE, KLWarmup
+
+
+@dataclass
+class Networks:
+    """A built model.
+
+    Attributes
+    ----------
+    kind : str
+    settings : dict
+        The settings it was built with (recorded in the card).
+    trainer : keras.Model
+        The compiled model that ``fit`` trains.
+    encoder : keras.Model or None
+        (batch, length) -> (batch, 2); for the VAE it outputs ``[z_mean, z_log_var, z]``.
+        None for the GAN.
+    decoder : keras.Model
+        (batch, 2) -> (batch, length); the GAN's generator.
+    optimizers : dict of str to keras.optimizers.Optimizer
+        Built optimizers by name, for checkpoints.
+    loss_names : tuple of str
+        The history columns that are losses (for the card and the loss plot).
+    monitor : str or None
+        The loss early stopping watches (None: early stopping does not apply).
+    """
+
+    kind: str
+    settings: dict
+    trainer: keras.Model
+    encoder: keras.Model | None
+    decoder: keras.Model
+    optimizers: dict
+    loss_names: tuple = ("loss",)
+    monitor: str | None = "loss"
+    callbacks: list = field(default_factory=list)
+
+    @property
+    def shipped_parameters(self):
+        """Parameters of what is shipped: encoder + decoder (the generator for the GAN)."""
+        count = self.decoder.count_params()
+        if self.encoder is not None:
+            count += self.encoder.count_params()
+        return int(count)
+
+
+def _adam(settings, **kwargs):
+    return keras.optimizers.Adam(learning_rate=settings["learning_rate"], **kwargs)
+
+
+def _autoencoder(kind, settings, encoder, decoder):
+    audio = keras.Input((settings["length"],), name="audio")
+    trainer = keras.Model(audio, decoder(encoder(audio)), name=settings["name"])
+    trainer.compile(optimizer=_adam(settings), loss="mse")
+    # Built now, with the variables fit() would use, so a checkpoint can be restored.
+    trainer.optimizer.build(trainer.trainable_variables)
+    return Networks(kind, settings, trainer, encoder, decoder, {"optimizer": trainer.optimizer})
+
+
+def build_dense_ae(*, name, length, units, activation, learning_rate):
+    """The seed's dense autoencoder (encoder ``units``, decoder mirrored, linear output)."""
+    units = tuple(int(u) for u in units)
+    if length < 1 or not units or units[-1] != networks.LATENT_DIM:
+        raise ModelSettingsError(
+            f"{name}: units must end with the {networks.LATENT_DIM}-D latent and length be positive"
+        )
+    settings = dict(name=name, length=length, units=units, activation=activation,
+                    learning_rate=learning_rate)
+    encoder = networks.dense_encoder(length, units, activation, name)
+    decoder = networks.dense_decoder(length, units, activation, name)
+    return _autoencoder("dense_ae", settings, encoder, decoder)
+
+
+def build_conv_ae(*, name, length, width, kernel_size, learning_rate):
+    """WaveGAN-style autoencoder. The decoder mirrors the encoder (leaky ReLU 0.2) and
+    its last layer is linear, like the dense AEs' and unlike WaveGAN's tanh: the
+    reconstruction loss is a mean squared error on signed audio, and a linear output
+    neither clips loud samples nor flattens the gradient near +-1."""
+    settings = dict(name=name, length=length, width=width, kernel_size=kernel_size,
+                    learning_rate=learning_rate)
+    encoder = networks.conv_encoder(length, width, kernel_size, name)
+    decoder = networks.conv_decoder(length, width, kernel_size, name,
+                                    activation="leaky_relu", output_activation=None)
+    return _autoencoder("conv_ae", settings, encoder, decoder)
+
+
+def build_gan(*, name, length, width, kernel_size, phase_shuffle, n_critic, gp_weight,
+              learning_rate, beta_1, beta_2, seed=None):
+    """WaveGAN: ReLU generator with a tanh output (bounded audio for the critic, as in
+    WaveGAN), leaky-ReLU critic with phase shuffle, WGAN-GP."""
+    settings = dict(name=name, length=length, width=width, kernel_size=kernel_size,
+                    phase_shuffle=phase_shuffle, n_critic=n_critic, gp_weight=gp_weight,
+                    learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2)
+    generator = networks.conv_decoder(length, width, kernel_size, name,
+                                      activation="relu", output_activation="tanh")
+    discriminator = networks.wavegan_discriminator(length, width, kernel_size, phase_shuffle,
+                                                   name)
+    trainer = WaveGAN(generator, discriminator, n_critic=n_critic, gp_weight=gp_weight,
+                      seed=seed, name=name)
+    d_optimizer = _adam(settings, beta_1=beta_1, beta_2=beta_2, name="d_optimizer")
+    g_optimizer = _adam(settings, beta_1=beta_1, beta_2=beta_2, name="g_optimizer")
+    trainer.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer)
+    d_optimizer.build(discriminator.trainable_variables)
+    g_optimizer.build(generator.trainable_variables)
+    return Networks("gan", settings, trainer, None, generator,
+                    {"d_optimizer": d_optimizer, "g_optimizer": g_optimizer},
+                    loss_names=("d_loss", "g_loss", "w_distance"), monitor=None)
+
+
+def build_vae(*, name, length, width, kernel_size, kl_factor, kl_ramp, learning_rate):
+    """The VAE (architecture and loss explained in :mod:`models.vae`)."""
+    if kl_ramp < 0 or kl_factor < 0:
+        raise ModelSettingsError(f"{name}: kl_ramp and kl_factor must not be negative")
+    settings = dict(name=name, length=length, width=width, kernel_size=kernel_size,
+                    kl_factor=kl_factor, kl_ramp=int(kl_ramp), learning_rate=learning_rate)
+    encoder = networks.vae_encoder(length, width, kernel_size, name)
+    decoder = networks.conv_decoder(length, width, kernel_size, name,
+                                    activation="leaky_relu", output_activation=None)
+    trainer = VAE(encoder, decoder, kl_factor=kl_factor, kl_ramp=kl_ramp, name=name)
+    trainer.compile(optimizer=_adam(settings))
+    trainer.optimizer.build(trainer.trainable_variables)
+    return Networks("vae", settings, trainer, encoder, decoder, {"optimizer": trainer.optimizer},
+                    loss_names=("loss", "reconstruction_loss", "kl_loss"),
+                    callbacks=[KLWarmup()])

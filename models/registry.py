@@ -1,0 +1,170 @@
+"""The model registry: the single place where each of the fourteen models is named.
+
+Each name maps to a :class:`ModelSpec`: its kind, the group the GUI shows it under, the
+builder that makes it (a function in :mod:`models.architectures`, imported only when a
+model is built, so that reading the registry never loads TensorFlow) and its default
+settings. Sample length and width (the conv stacks' base filter count) are settings, so
+tests build tiny versions of every model.
+"""
+import importlib
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from models.errors import ModelSettingsError, UnknownModelError
+
+KINDS = ("dense_ae", "conv_ae", "gan", "vae")
+
+#: The latent space of every model is a plane, so the GUI can show it as a map.
+LATENT_DIM = 2
+
+#: WaveGAN's window: five stride-4 layers take 16384 samples to 16 steps.
+DEFAULT_LENGTH = 16384
+
+# Encoder units of the seed's dense autoencoders (the decoder mirrors them).
+DENSE_UNITS = {"small": (9, 2), "medium": (96, 24, 2), "big": (384, 96, 24, 2)}
+DENSE_ACTIVATIONS = ("relu", "tanh", "sigmoid")
+
+# The seed's three KL factors; the warm-up ramp multiplies them.
+VAE_FACTORS = {"vae_a": 0.01, "vae_b": 0.001, "vae_c": 0.0001}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What a registry name stands for.
+
+    Attributes
+    ----------
+    name : str
+        The registry name, used for files, cards, the CLI and the GUI.
+    kind : str
+        One of ``KINDS``; the kind decides the trainer and what inference offers.
+    group : str
+        The label the GUI groups the model under.
+    builder : str
+        Name of the function in :mod:`models.architectures` that builds it.
+    defaults : mapping
+        Default settings; ``settings(**overrides)`` starts from these.
+    summary : str
+        One line saying what the model is.
+    """
+
+    name: str
+    kind: str
+    group: str
+    builder: str
+    defaults: MappingProxyType = field(repr=False)
+    summary: str = ""
+
+    @property
+    def has_encoder(self):
+        return self.kind != "gan"
+
+    def settings(self, **overrides):
+        """The defaults with ``overrides`` applied; unknown keys raise ModelSettingsError."""
+        unknown = sorted(set(overrides) - set(self.defaults))
+        if unknown:
+            raise ModelSettingsError(
+                f"{self.name} has no setting {', '.join(unknown)}; "
+                f"its settings are {', '.join(sorted(self.defaults))}"
+            )
+        merged = dict(self.defaults)
+        merged.update(overrides)
+        return merged
+
+    def build(self, **overrides):
+        """Build the model's networks (imports TensorFlow).
+
+        Returns
+        -------
+        models.architectures.Networks
+        """
+        architectures = importlib.import_module("models.architectures")
+        return getattr(architectures, self.builder)(**self.settings(**overrides))
+
+
+def _dense_spec(size, activation):
+    name = f"ae_{size}_{activation}"
+    units = DENSE_UNITS[size]
+    return ModelSpec(
+        name=name,
+        kind="dense_ae",
+        group="Dense autoencoders",
+        builder="build_dense_ae",
+        defaults=MappingProxyType(
+            {"name": name, "length": DEFAULT_LENGTH, "units": units, "activation": activation,
+             "learning_rate": 1e-3}
+        ),
+        summary=f"dense autoencoder, encoder {'-'.join(map(str, units))}, {activation}",
+    )
+
+
+def _conv_ae_spec():
+    return ModelSpec(
+        name="conv_ae",
+        kind="conv_ae",
+        group="Convolutional",
+        builder="build_conv_ae",
+        defaults=MappingProxyType(
+            {"name": "conv_ae", "length": DEFAULT_LENGTH, "width": 16, "kernel_size": 25,
+             "learning_rate": 1e-4}
+        ),
+        summary="WaveGAN-style convolutional autoencoder (5 strided convolutions + dense)",
+    )
+
+
+def _gan_spec():
+    return ModelSpec(
+        name="gan",
+        kind="gan",
+        group="Convolutional",
+        builder="build_gan",
+        defaults=MappingProxyType(
+            {"name": "gan", "length": DEFAULT_LENGTH, "width": 16, "kernel_size": 25,
+             "phase_shuffle": 2, "n_critic": 5, "gp_weight": 10.0, "learning_rate": 1e-4,
+             "beta_1": 0.5, "beta_2": 0.9}
+        ),
+        summary="WaveGAN generator and discriminator, WGAN-GP, 2-D uniform latent",
+    )
+
+
+def _vae_spec(name, factor):
+    return ModelSpec(
+        name=name,
+        kind="vae",
+        group="Variational autoencoders",
+        builder="build_vae",
+        defaults=MappingProxyType(
+            {"name": name, "length": DEFAULT_LENGTH, "width": 8, "kernel_size": 25,
+             "kl_factor": factor, "kl_ramp": 30000, "learning_rate": 1e-4}
+        ),
+        summary=f"convolutional VAE, KL factor {factor:g} ramped in linearly",
+    )
+
+
+def _all_specs():
+    specs = [_dense_spec(size, act) for size in DENSE_UNITS for act in DENSE_ACTIVATIONS]
+    specs += [_conv_ae_spec(), _gan_spec()]
+    specs += [_vae_spec(name, factor) for name, factor in VAE_FACTORS.items()]
+    return specs
+
+
+REGISTRY = MappingProxyType({spec.name: spec for spec in _all_specs()})
+
+#: Display order: the dense AEs by size then activation, conv_ae, gan, the VAEs.
+MODEL_NAMES = tuple(REGISTRY)
+
+
+def get_spec(name):
+    """The spec of a registry name.
+
+    Raises
+    ------
+    UnknownModelError
+        The name is not one of ``MODEL_NAMES``; the message lists them.
+    """
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise UnknownModelError(
+            f"unknown model '{name}'; valid names: {', '.join(MODEL_NAMES)}"
+        ) from None

@@ -1,0 +1,143 @@
+"""Files of a trained model: .keras models (optionally with float16 weights), the model
+card, the latent codes. Writes go to a temporary name and are renamed into place, so a
+crash never leaves a half-written file under the real name."""
+import io
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from models.errors import ModelUnavailableError
+
+# What reading a damaged .keras / .npz / .json can raise, from zipfile, h5py, json and
+# Keras' deserialisation; anything else is a bug and should surface as one.
+DAMAGED_FILE_ERRORS = (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile)
+
+WEIGHTS_MEMBER = "model.weights.h5"
+
+
+def temporary_path(path):
+    """A sibling name for writing ``path`` before renaming it into place."""
+    path = Path(path)
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+
+
+def write_bytes_atomic(path, data):
+    tmp = temporary_path(path)
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def write_json(path, obj):
+    write_bytes_atomic(path, (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode("utf-8"))
+
+
+def read_json(path):
+    """Read a JSON object; raise ModelUnavailableError naming the file when missing or
+    damaged."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelUnavailableError(f"{path}: missing")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (*DAMAGED_FILE_ERRORS, UnicodeDecodeError) as error:
+        raise ModelUnavailableError(f"{path}: damaged ({_short(error)})") from None
+    if not isinstance(data, dict):
+        raise ModelUnavailableError(f"{path}: damaged (not a JSON object)")
+    return data
+
+
+def weights_to_float16(keras_bytes):
+    """Rewrite a .keras archive so its float32 weights are stored as float16.
+
+    The model's config is untouched, so loading builds float32 layers and Keras casts
+    the stored float16 values up as it assigns them: half the file, float32 compute.
+
+    Parameters
+    ----------
+    keras_bytes : bytes
+        A .keras archive.
+
+    Returns
+    -------
+    bytes
+        The same archive with float16 weights.
+    """
+    import h5py  # Keras' own dependency for the weights file
+
+    members = {}
+    with zipfile.ZipFile(io.BytesIO(keras_bytes)) as archive:
+        for info in archive.infolist():
+            members[info.filename] = archive.read(info)
+    # A fresh file rather than edits in place: HDF5 does not give back the space of a
+    # deleted dataset, so rewriting in place would not shrink anything.
+    converted = io.BytesIO()
+    with h5py.File(io.BytesIO(members[WEIGHTS_MEMBER]), "r") as source, \
+            h5py.File(converted, "w") as target:
+        _copy_h5(source, target, h5py)
+    members[WEIGHTS_MEMBER] = converted.getvalue()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for filename, data in members.items():
+            archive.writestr(filename, data)
+    return out.getvalue()
+
+
+def _copy_h5(source, target, h5py):
+    """Copy an HDF5 group recursively, float32 datasets as float16."""
+    target.attrs.update(dict(source.attrs))
+    for key, item in source.items():
+        if isinstance(item, h5py.Group):
+            _copy_h5(item, target.create_group(key), h5py)
+        else:
+            values = item[()]
+            if getattr(values, "dtype", None) == np.float32:
+                values = values.astype(np.float16)
+            target.create_dataset(key, data=values)
+            target[key].attrs.update(dict(item.attrs))
+
+
+def save_model_file(model, path, *, float16=False):
+    """Save a Keras model as .keras at ``path`` (atomically), optionally with float16
+    weights (see :func:`weights_to_float16`)."""
+    path = Path(path)
+    tmp = temporary_path(path).with_suffix(".keras")
+    model.save(tmp)
+    if float16:
+        data = weights_to_float16(tmp.read_bytes())
+        tmp.unlink()
+        write_bytes_atomic(path, data)
+    else:
+        os.replace(tmp, path)
+
+
+def load_model_file(path):
+    """Load a .keras model with ``safe_mode`` on (the project's layers are registered).
+
+    Raises
+    ------
+    ModelUnavailableError
+        The file is missing or cannot be read as a Keras model; the message names it.
+    """
+    import keras
+
+    import models.gan  # noqa: F401  (registers the custom classes)
+    import models.layers  # noqa: F401
+    import models.vae  # noqa: F401
+
+    path = Path(path)
+    if not path.is_file():
+        raise ModelUnavailableError(f"{path}: missing")
+    if not zipfile.is_zipfile(path):
+        raise ModelUnavailableError(f"{path}: damaged (not a .keras archive)")
+    try:
+        return keras.models.load_model(path, safe_mode=True, compile=False)
+    except DAMAGED_FILE_ERRORS as error:
+        raise ModelUnavailableError(f"{path}: damaged ({_short(error)})") from None
+
+
+def _short(error):
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= 120 else text[:117] + "..."

@@ -1,0 +1,492 @@
+"""Training a registry model on arrays, with checkpoints, resume and the shipped files.
+
+The core takes arrays plus what should be recorded about them (:class:`TrainingData`);
+the ``train`` command adapts a preprocessed dataset folder to it. ``fit`` does the work:
+Keras' progress output, ``CSVLogger`` for the history, and three small callbacks of ours:
+
+- :class:`NaNGuard` stops at the first batch whose losses are not finite (Keras'
+  ``TerminateOnNaN`` for every loss, not only ``loss``: the GAN has ``d_loss``/``g_loss``);
+- :class:`EpochCheckpoint` writes ``OUT/NAME/checkpoint/checkpoint.npz`` after every epoch
+  whose losses are finite: every variable of the training model and of its optimizers, plus
+  the state (epoch, settings, time). A NaN epoch is never saved over the last good one.
+- :class:`EpochTimer` adds the epoch's wall time to the logs (``epoch_seconds``).
+
+At the end the files of ``trained/<name>/`` are written: decoder.keras, encoder.keras (not
+for the GAN), codes.npz, card.json, history.csv, loss.png.
+"""
+import json
+import os
+import platform
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from models import history
+from models.distribution import training_strategy
+from models.errors import ModelSettingsError, TrainingError
+from models.registry import get_spec
+from models.saving import save_model_file, temporary_path, write_json
+
+CHECKPOINT_DIR = "checkpoint"
+CHECKPOINT_FILE = "checkpoint.npz"
+CHECKPOINT_VERSION = 1
+
+
+@dataclass
+class TrainingData:
+    """Audio to train on and what the model card records about it.
+
+    Attributes
+    ----------
+    audio : np.ndarray, shape (N, length), float32
+        Training and validation samples together.
+    is_validation : np.ndarray, shape (N,), bool
+        True for the held-out samples.
+    sample_rate : int
+    families, names, files : np.ndarray, shape (N,), str
+        Per sample, for the latent map (codes.npz).
+    folder : str
+        Where the data came from.
+    preprocessing : dict
+        The preprocessing settings that made the data.
+    validation_kits : list of str
+    """
+
+    audio: np.ndarray
+    is_validation: np.ndarray
+    sample_rate: int
+    families: np.ndarray
+    names: np.ndarray
+    files: np.ndarray
+    folder: str = ""
+    preprocessing: dict = field(default_factory=dict)
+    validation_kits: list = field(default_factory=list)
+
+    @classmethod
+    def from_arrays(cls, audio, sample_rate, *, is_validation=None, families=None, names=None,
+                    files=None, **kwargs):
+        """Wrap bare arrays (tests, scripts): missing labels become ``unknown``/indices."""
+        audio = np.asarray(audio, dtype=np.float32)
+        if audio.ndim != 2 or audio.shape[0] == 0:
+            raise ModelSettingsError(f"audio must be (samples, length), got shape {audio.shape}")
+        n = audio.shape[0]
+        return cls(
+            audio=audio,
+            is_validation=np.zeros(n, bool) if is_validation is None else np.asarray(is_validation, bool),
+            sample_rate=int(sample_rate),
+            families=np.asarray(["unknown"] * n if families is None else families, dtype=str),
+            names=np.asarray([f"sample {i}" for i in range(n)] if names is None else names, dtype=str),
+            files=np.asarray([""] * n if files is None else files, dtype=str),
+            **kwargs,
+        )
+
+    @property
+    def length(self):
+        return int(self.audio.shape[1])
+
+    @property
+    def train_audio(self):
+        return self.audio[~self.is_validation]
+
+    @property
+    def validation_audio(self):
+        return self.audio[self.is_validation]
+
+
+@dataclass
+class TrainOptions:
+    """How to train (recorded in the card).
+
+    ``epochs`` is the total to reach, as Keras' ``fit(epochs=...)``: resuming a run that
+    stopped after 3 with ``epochs=10`` trains epochs 4 to 10.
+    """
+
+    epochs: int = 10
+    batch_size: int = 32
+    seed: int = 0
+    resume: bool = False
+    float16: bool = False
+    validation: bool = True
+    patience: int | None = None
+    min_delta: float = 0.0
+    verbose: int | str = "auto"
+
+
+@dataclass
+class TrainResult:
+    name: str
+    folder: Path
+    epochs: int
+    seconds: float
+    losses: dict
+    stopped: str
+
+
+def model_folder(out, name):
+    return Path(out) / name
+
+
+def checkpoint_path(out, name):
+    return model_folder(out, name) / CHECKPOINT_DIR / CHECKPOINT_FILE
+
+
+def seed_everything(seed):
+    """Seed Python, NumPy and TensorFlow, and make TensorFlow's ops deterministic."""
+    keras.utils.set_random_seed(int(seed))
+    tf.config.experimental.enable_op_determinism()
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+def save_checkpoint(path, nets, state):
+    """Write every variable of the training model and its optimizers, plus ``state``
+    (a JSON-able dict), to one .npz, atomically."""
+    arrays = {f"model/{i:05d}": np.asarray(v.numpy()) for i, v in enumerate(nets.trainer.weights)}
+    for opt_name, optimizer in nets.optimizers.items():
+        for i, v in enumerate(optimizer.variables):
+            arrays[f"opt/{opt_name}/{i:05d}"] = np.asarray(v.numpy())
+    arrays["state"] = np.array(json.dumps({**state, "version": CHECKPOINT_VERSION}))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temporary_path(path).with_suffix(".npz")
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
+
+
+def read_checkpoint_state(path):
+    """The state dict of a checkpoint (epoch, settings, seconds, ...).
+
+    Raises
+    ------
+    TrainingError
+        No checkpoint, or one that cannot be read.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise TrainingError(f"{path}: no checkpoint to resume from; train without --resume")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return json.loads(str(archive["state"]))
+    except (OSError, ValueError, KeyError) as error:
+        raise TrainingError(f"{path}: damaged checkpoint ({error}); train without --resume") from None
+
+
+def restore_checkpoint(path, nets):
+    """Load a checkpoint's variables into freshly built networks (same settings)."""
+    with np.load(path, allow_pickle=False) as archive:
+        groups = [("model", nets.trainer.weights)]
+        groups += [(f"opt/{n}", o.variables) for n, o in nets.optimizers.items()]
+        for prefix, variables in groups:
+            keys = sorted(k for k in archive.files if k.startswith(prefix + "/"))
+            if len(keys) != len(variables):
+                raise TrainingError(
+                    f"{path}: holds {len(keys)} {prefix} variables, the model has "
+                    f"{len(variables)}; train without --resume"
+                )
+            for key, variable in zip(keys, variables):
+                value = archive[key]
+                if tuple(value.shape) != tuple(variable.shape):
+                    raise TrainingError(
+                        f"{path}: {prefix} variable {variable.path} has shape {value.shape}, "
+                        f"the model expects {tuple(variable.shape)}; train without --resume"
+                    )
+                variable.assign(value)
+
+
+# --------------------------------------------------------------------------- callbacks
+
+class NaNGuard(keras.callbacks.Callback):
+    """Stop training at the first batch with a loss that is NaN or infinite, and remember
+    where (``tripped_at = (epoch, batch, key)``)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tripped_at = None
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        for key, value in (logs or {}).items():
+            if not np.all(np.isfinite(value)):
+                self.tripped_at = (self._epoch, batch, key)
+                self.model.stop_training = True
+                return
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Add ``epoch_seconds`` (the epoch's wall time) to the logs, so the CSV has it."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["epoch_seconds"] = time.perf_counter() - self._start
+
+
+class EpochCheckpoint(keras.callbacks.Callback):
+    """Save a checkpoint after every epoch whose losses are all finite."""
+
+    def __init__(self, path, nets, state, guard, seconds_before=0.0):
+        super().__init__()
+        self.path = path
+        self.nets = nets
+        self.state = state
+        self.guard = guard
+        self.seconds_before = seconds_before
+        self.last_saved_epoch = None
+
+    def on_train_begin(self, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        finite = all(np.all(np.isfinite(v)) for v in (logs or {}).values())
+        if self.guard.tripped_at is not None or not finite:
+            return
+        seconds = self.seconds_before + time.perf_counter() - self._start
+        save_checkpoint(self.path, self.nets, {**self.state, "epoch": epoch + 1,
+                                               "seconds": seconds})
+        self.last_saved_epoch = epoch + 1
+
+
+# --------------------------------------------------------------------------- training
+
+def train_model(name, data, out="trained", options=None, **overrides):
+    """Train one registry model and write its files to ``out/name/``.
+
+    Parameters
+    ----------
+    name : str
+        A registry name.
+    data : TrainingData
+    out : path-like
+        The zoo folder (``trained/`` by default).
+    options : TrainOptions
+    **overrides
+        Settings to change from the registry's defaults (e.g. ``width=8``,
+        ``kl_ramp=1000``). ``length`` is taken from the data.
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    UnknownModelError, ModelSettingsError, TrainingError
+    """
+    options = options or TrainOptions()
+    spec = get_spec(name)
+    folder = model_folder(out, name)
+    ckpt = checkpoint_path(out, name)
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    if "length" in overrides and overrides["length"] != data.length:
+        raise ModelSettingsError(f"{name}: length {overrides['length']} but the data has {data.length}")
+    overrides["length"] = data.length
+
+    initial_epoch, seconds_before = 0, 0.0
+    if options.resume:
+        state = read_checkpoint_state(ckpt)
+        settings = state["settings"]
+        clash = {k: v for k, v in overrides.items() if k in settings and _differs(settings[k], v)}
+        if clash:
+            said = ", ".join(f"{k}={v} (checkpoint: {settings[k]})" for k, v in clash.items())
+            raise TrainingError(f"{name}: cannot resume with {said}; drop them or train afresh")
+        initial_epoch, seconds_before = int(state["epoch"]), float(state.get("seconds", 0.0))
+        if initial_epoch >= options.epochs:
+            raise TrainingError(
+                f"{name}: the checkpoint has {initial_epoch} epochs already; "
+                f"ask for more than that with --epochs"
+            )
+    else:
+        settings = spec.settings(**overrides)
+        if ckpt.parent.exists():
+            shutil.rmtree(ckpt.parent)
+    if data.train_audio.shape[0] == 0:
+        raise TrainingError(f"{name}: no training samples (all {data.audio.shape[0]} are validation)")
+
+    seed_everything(options.seed)
+    strategy = training_strategy()
+    with strategy.scope():
+        nets = spec.build(**{k: v for k, v in settings.items() if k != "name"})
+    if options.resume:
+        restore_checkpoint(ckpt, nets)
+
+    folder.mkdir(parents=True, exist_ok=True)
+    history_csv = folder / "history.csv"
+    if options.resume:
+        history.keep_epochs_before(history_csv, initial_epoch)
+    guard = NaNGuard()
+    run_state = {"name": name, "kind": spec.kind, "settings": _jsonable(nets.settings),
+                 "batch_size": options.batch_size, "seed": options.seed}
+    checkpoint = EpochCheckpoint(ckpt, nets, run_state, guard, seconds_before)
+    callbacks = [guard, *nets.callbacks, EpochTimer(), checkpoint,
+                 keras.callbacks.CSVLogger(str(history_csv), append=options.resume)]
+    validation = data.validation_audio if options.validation else data.validation_audio[:0]
+    has_validation = validation.shape[0] > 0
+    if options.patience is not None and nets.monitor is not None:
+        monitor = ("val_" if has_validation else "") + nets.monitor
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor=monitor, patience=options.patience, min_delta=options.min_delta, mode="min"))
+
+    train = data.train_audio
+    started = time.perf_counter()
+    fit_history = nets.trainer.fit(
+        train, train,
+        batch_size=options.batch_size,
+        epochs=options.epochs,
+        initial_epoch=initial_epoch,
+        validation_data=(validation, validation) if has_validation else None,
+        callbacks=callbacks,
+        shuffle=True,
+        verbose=options.verbose,
+    )
+    seconds = time.perf_counter() - started
+    history.write_loss_plot(history_csv, folder / "loss.png", name, _plotted(nets))
+
+    if guard.tripped_at is not None:
+        epoch, batch, key = guard.tripped_at
+        kept = checkpoint.last_saved_epoch or (initial_epoch if options.resume else None)
+        where = (f"the checkpoint of epoch {kept} is kept in {ckpt.parent}"
+                 if kept else "no epoch finished, so there is no checkpoint")
+        raise TrainingError(
+            f"{name}: {key} became NaN/infinite in epoch {epoch + 1}, batch {batch + 1}; "
+            f"training stopped and {where}"
+        )
+    epochs_done = checkpoint.last_saved_epoch or initial_epoch
+    stopped = "completed"
+    if epochs_done < options.epochs:
+        stopped = f"early stopping after epoch {epochs_done} (no {nets.monitor} improvement)"
+
+    export_trained(folder, nets, data, options, initial_epoch=initial_epoch,
+                   epochs=epochs_done, seconds=seconds_before + seconds, stopped=stopped,
+                   distribution=f"{type(strategy).__name__} x{strategy.num_replicas_in_sync}")
+    columns = history.read_history(history_csv)
+    losses = {k: v[-1] for k, v in columns.items() if k not in ("epoch", "epoch_seconds") and v}
+    del fit_history
+    return TrainResult(name, folder, epochs_done, seconds, losses, stopped)
+
+
+def _plotted(nets):
+    return nets.loss_names[:1] if nets.kind == "vae" else nets.loss_names
+
+
+def _differs(a, b):
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        return list(a) != list(b)
+    return a != b
+
+
+def _jsonable(settings):
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}
+
+
+# --------------------------------------------------------------------------- export
+
+def latent_codes(nets, audio, batch_size=64):
+    """Encode audio (N, length) to points (N, 2): the mean for a VAE; None for the GAN."""
+    if nets.encoder is None:
+        return None
+    out = nets.encoder.predict(audio, batch_size=batch_size, verbose=0)
+    return np.asarray(out[0] if isinstance(out, (list, tuple)) else out, dtype=np.float32)
+
+
+def export_trained(folder, nets, data, options, *, initial_epoch, epochs, seconds, stopped,
+                   distribution="default"):
+    """Write the shipped files of a trained model into ``folder``."""
+    folder = Path(folder)
+    save_model_file(nets.decoder, folder / "decoder.keras", float16=options.float16)
+    codes_file = folder / "codes.npz"
+    if nets.encoder is not None:
+        save_model_file(nets.encoder, folder / "encoder.keras", float16=options.float16)
+        points = latent_codes(nets, data.audio)
+        tmp = temporary_path(codes_file).with_suffix(".npz")
+        np.savez_compressed(tmp, points=points, families=data.families, names=data.names,
+                 files=data.files, is_validation=data.is_validation)
+        os.replace(tmp, codes_file)
+    else:
+        for stale in (folder / "encoder.keras", codes_file):
+            stale.unlink(missing_ok=True)
+    columns = history.read_history(folder / "history.csv")
+    card = model_card(nets, data, options, columns, initial_epoch=initial_epoch,
+                      epochs=epochs, seconds=seconds, stopped=stopped,
+                      distribution=distribution)
+    write_json(folder / "card.json", card)
+    return card
+
+
+def model_card(nets, data, options, columns, *, initial_epoch, epochs, seconds, stopped,
+               distribution="default"):
+    """The model card: what this model is, what it was trained on and how, and how it did."""
+    spec = get_spec(nets.settings["name"])
+    n_val = int(data.is_validation.sum())
+    families, counts = np.unique(data.families, return_counts=True)
+    losses = {k: _finite_or_none(v[-1]) for k, v in columns.items()
+              if k not in ("epoch", "epoch_seconds") and v}
+    epoch_seconds = [s for s in columns.get("epoch_seconds", []) if np.isfinite(s)]
+    return {
+        "name": spec.name,
+        "kind": spec.kind,
+        "group": spec.group,
+        "summary": spec.summary,
+        "config": _jsonable(nets.settings),
+        "sample_rate": int(data.sample_rate),
+        "sample_length": int(data.length),
+        "latent": _latent_description(spec.kind),
+        "parameters": nets.shipped_parameters,
+        "training_parameters": int(sum(int(np.prod(v.shape)) for v in nets.trainer.weights)),
+        "epochs": int(epochs),
+        "data": {
+            "folder": str(data.folder),
+            "samples": int(data.audio.shape[0]),
+            "train_samples": int(data.audio.shape[0] - n_val),
+            "validation_samples": n_val,
+            "validation_kits": list(data.validation_kits),
+            "families": {str(f): int(c) for f, c in zip(families, counts)},
+        },
+        "preprocessing": dict(data.preprocessing),
+        "training": {
+            "epochs": int(epochs),
+            "resumed_from_epoch": int(initial_epoch) if options.resume else None,
+            "batch_size": int(options.batch_size),
+            "seed": int(options.seed),
+            "validation": bool(options.validation and n_val > 0),
+            "early_stopping": ({"patience": options.patience, "min_delta": options.min_delta,
+                                "monitor": nets.monitor} if options.patience is not None else None),
+            "stopped": stopped,
+            "seconds": round(float(seconds), 2),
+            "mean_epoch_seconds": round(float(np.mean(epoch_seconds)), 3) if epoch_seconds else None,
+            "float16": bool(options.float16),
+            "distribution": distribution,
+        },
+        "losses": losses,
+        "files": {"decoder": "decoder.keras",
+                  "encoder": "encoder.keras" if nets.encoder is not None else None,
+                  "codes": "codes.npz" if nets.encoder is not None else None},
+        "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
+                     "keras": keras.__version__, "numpy": np.__version__},
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def _latent_description(kind):
+    if kind == "gan":
+        return {"prior": "uniform", "low": -1.0, "high": 1.0}
+    if kind == "vae":
+        return {"prior": "normal", "mean": 0.0, "std": 1.0}
+    return {"prior": None}
+
+
+def _finite_or_none(value):
+    return float(value) if np.isfinite(value) else None
+
+
+def options_dict(options):
+    return asdict(options)
