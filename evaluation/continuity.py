@@ -131,7 +131,7 @@ def largest_jumps(grid_x, grid_y, horizontal, vertical, count=5):
 
     Returns
     -------
-    jumps : list of Jump, largest first
+    jumps : list of Jump, largest first; only distances above 0
     """
     edges = []
     for iy, ix in zip(*np.unravel_index(np.argsort(horizontal, axis=None)[::-1][:count],
@@ -142,7 +142,8 @@ def largest_jumps(grid_x, grid_y, horizontal, vertical, count=5):
                                         vertical.shape)):
         edges.append(Jump(float(vertical[iy, ix]), (float(grid_x[ix]), float(grid_y[iy])),
                           (float(grid_x[ix]), float(grid_y[iy + 1]))))
-    return sorted(edges, key=lambda jump: -jump.distance)[:count]
+    # a generator that never changes has no jumps, not five jumps of 0 dB
+    return sorted((e for e in edges if e.distance > 0), key=lambda jump: -jump.distance)[:count]
 
 
 def latent_continuity(decode, latent_range, resolution=48, sample_rate=22050, progress=None):

@@ -1,0 +1,334 @@
+"""The comparison report: one table (models as rows, a rank per column), CSV and charts.
+
+``COLUMNS`` is the single list of what the table shows, how it is titled and which
+direction is better; the GUI's Metrics view sorts by the same definitions.
+"""
+import csv
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Column:
+    """One metric column: ``better`` is "lower", "higher" or "one" (closest to 1 is best)."""
+
+    key: str
+    title: str
+    better: str
+    digits: int = 2
+
+    @property
+    def arrow(self):
+        return {"lower": "↓", "higher": "↑", "one": "→1"}[self.better]
+
+
+COLUMNS = (
+    Column("recon_stft_db", "recon STFT dB", "lower"),
+    Column("recon_sc", "recon SC", "lower", 3),
+    Column("recon_snr_db", "recon SNR dB", "higher"),
+    Column("frechet", "Fréchet", "lower"),
+    Column("ndb_k", "NDB/K", "lower"),
+    Column("diversity", "diversity", "one"),
+    Column("memorisation", "memorisation", "one"),
+    Column("continuity_mean", "contin. mean dB", "lower"),
+    Column("continuity_p99", "contin. p99 dB", "lower"),
+    Column("clicks", "clicks", "lower"),
+    Column("noise_floor", "noise floor", "lower"),
+    Column("bitcrush", "bitcrush", "lower"),
+    Column("decode_ms", "decode ms", "lower"),
+    Column("realtime_factor", "RT factor", "higher", 0),
+)
+BASELINE_KEYS = {"recon_stft_db": "mean_sample_stft_db", "recon_sc": "mean_sample_sc",
+                 "recon_snr_db": "mean_sample_snr_db"}
+
+
+def _badness(column, value):
+    if column.better == "lower":
+        return value
+    if column.better == "higher":
+        return -value
+    return abs(np.log(max(value, 1e-12)))
+
+
+def ranks(metrics_by_model, column):
+    """Rank of each model in one column: 1 is best, ties share a rank, missing values get None.
+
+    Parameters
+    ----------
+    metrics_by_model : dict of str -> dict
+        Model name -> its ``metrics``.
+    column : Column
+
+    Returns
+    -------
+    ranks : dict of str -> int or None
+    """
+    values = {name: metrics.get(column.key) for name, metrics in metrics_by_model.items()}
+    present = {name: _badness(column, v) for name, v in values.items()
+               if v is not None and np.isfinite(v)}
+    result = {name: None for name in values}
+    for name, badness in present.items():
+        result[name] = 1 + sum(1 for other in present.values() if other < badness)
+    return result
+
+
+def baseline_metrics(records):
+    """The mean-training-sample baseline as table values (None when no record has one).
+
+    Parameters
+    ----------
+    records : dict of str -> dict
+        Model name -> record; every record of one data set carries the same baseline.
+
+    Returns
+    -------
+    baseline : dict or None
+        ``recon_stft_db``, ``recon_sc``, ``recon_snr_db`` of the mean training sample.
+    """
+    return next(
+        ({key: r["metrics"].get(source) for key, source in BASELINE_KEYS.items()}
+         for r in records.values() if r["metrics"].get("mean_sample_stft_db") is not None),
+        None,
+    )
+
+
+def _format(value, digits):
+    if value is None or not np.isfinite(value):
+        return "–"
+    if abs(value) >= 1000:
+        return f"{value:.0f}"
+    return f"{value:.{digits}f}"
+
+
+def markdown_table(metrics_by_model, baseline=None, real=None):
+    """The comparison table in Markdown, each value followed by its rank.
+
+    Parameters
+    ----------
+    metrics_by_model : dict of str -> dict
+    baseline : dict or None
+        Metrics of "the mean training sample" as a reconstruction (shown, not ranked).
+    real : dict or None
+        Realism metrics of held-out real sounds (shown, not ranked).
+
+    Returns
+    -------
+    table : str
+    """
+    column_ranks = {column.key: ranks(metrics_by_model, column) for column in COLUMNS}
+    lines = [
+        "| model | " + " | ".join(f"{c.title} {c.arrow}" for c in COLUMNS) + " |",
+        "| --- | " + " | ".join("---:" for _ in COLUMNS) + " |",
+    ]
+    for name, metrics in metrics_by_model.items():
+        cells = []
+        for column in COLUMNS:
+            rank = column_ranks[column.key][name]
+            text = _format(metrics.get(column.key), column.digits)
+            cells.append(f"{text} ({rank})" if rank is not None else text)
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    for label, values in (("*mean training sample*", baseline), ("*real held-out sounds*", real)):
+        if values:
+            cells = [_format(values.get(c.key), c.digits) for c in COLUMNS]
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def csv_text(metrics_by_model, baseline=None, real=None):
+    """The table as CSV: every metric of every model, then a rank column per table column.
+
+    Returns
+    -------
+    text : str
+    """
+    keys = []
+    for metrics in list(metrics_by_model.values()) + [baseline or {}, real or {}]:
+        keys += [key for key in metrics if key not in keys]
+    rank_columns = list(COLUMNS)
+    column_ranks = {column.key: ranks(metrics_by_model, column) for column in rank_columns}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["model", *keys, *(f"rank_{c.key}" for c in rank_columns)])
+    for name, metrics in metrics_by_model.items():
+        writer.writerow([name, *(_csv_value(metrics.get(k)) for k in keys),
+                         *(_csv_value(column_ranks[c.key][name]) for c in rank_columns)])
+    for label, values in (("mean training sample", baseline), ("real held-out sounds", real)):
+        if values:
+            writer.writerow([label, *(_csv_value(values.get(k)) for k in keys),
+                             *("" for _ in rank_columns)])
+    return buffer.getvalue()
+
+
+def _csv_value(value):
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def metrics_figure(metrics_by_model, columns=COLUMNS):
+    """Bar charts of each column, one panel per metric, best bar highlighted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.figure import Figure
+
+    names = list(metrics_by_model)
+    cols = 4
+    rows = int(np.ceil(len(columns) / cols))
+    figure = Figure(figsize=(4.0 * cols, 0.25 * len(names) * rows + 1.2 * rows), dpi=100)
+    for index, column in enumerate(columns):
+        axes = figure.add_subplot(rows, cols, index + 1)
+        values = [metrics_by_model[n].get(column.key) for n in names]
+        shown = [v if v is not None and np.isfinite(v) else 0.0 for v in values]
+        column_ranks = ranks(metrics_by_model, column)
+        colours = ["tab:green" if column_ranks[n] == 1 else "tab:blue" for n in names]
+        axes.barh(range(len(names)), shown, color=colours)
+        axes.set_yticks(range(len(names)), names, fontsize=7)
+        axes.invert_yaxis()
+        if column.better == "one":
+            axes.axvline(1.0, color="grey", linestyle="--", linewidth=1)
+        axes.set_title(f"{column.title} ({column.arrow})", fontsize=9)
+        axes.tick_params(axis="x", labelsize=7)
+    figure.tight_layout()
+    return figure
+
+
+def heatmaps_figure(records):
+    """All models' discontinuity heat-maps side by side, on one colour scale.
+
+    Parameters
+    ----------
+    records : dict of str -> dict
+        Model name -> record with ``continuity`` (``grid_x``, ``grid_y``, ``values``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.figure import Figure
+
+    names = [n for n, r in records.items() if r.get("continuity") is not None]
+    cols = min(4, max(1, len(names)))
+    rows = max(1, int(np.ceil(len(names) / cols)))
+    vmax = max([float(np.nanmax(records[n]["continuity"]["values"])) for n in names] + [1e-9])
+    figure = Figure(figsize=(3.2 * cols + 0.8, 2.9 * rows), dpi=100)
+    image = None
+    for index, name in enumerate(names):
+        continuity = records[name]["continuity"]
+        gx, gy = np.asarray(continuity["grid_x"]), np.asarray(continuity["grid_y"])
+        axes = figure.add_subplot(rows, cols, index + 1)
+        image = axes.imshow(np.asarray(continuity["values"], dtype=float), origin="lower",
+                            aspect="auto", cmap="magma", vmin=0, vmax=vmax,
+                            extent=(gx[0], gx[-1], gy[0], gy[-1]))
+        axes.set_title(name, fontsize=9)
+        axes.tick_params(labelsize=7)
+    if image is not None:
+        figure.colorbar(image, ax=figure.axes, label="largest change to a neighbour (dB)")
+    return figure
+
+
+def _write_atomic(path, data):
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+    with os.fdopen(handle, "wb") as stream:
+        stream.write(data)
+    os.replace(temporary, path)
+
+
+def _save_figure(figure, path):
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    _write_atomic(path, buffer.getvalue())
+
+
+def write_report(out_dir, records, unavailable=None, data_description=None, real=None):
+    """Write ``report.md``, ``metrics.csv``, ``metrics.png`` and the heat-maps.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Created when missing.
+    records : dict of str -> dict
+        Model name -> record (``runner.evaluate_generator`` or the cache), in table order.
+    unavailable : dict of str -> str or None
+        Models skipped, with their reason.
+    data_description : dict or None
+        Facts about the data (``Reference.describe()`` plus ``folder``).
+    real : dict or None
+        ``runner.real_data_scores``: what held-out real sounds score.
+
+    Returns
+    -------
+    paths : list of Path
+        Every file written.
+    """
+    from evaluation.continuity import Jump, heatmap_figure
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    metrics_by_model = {name: record["metrics"] for name, record in records.items()}
+    baseline = baseline_metrics(records)
+    paths = []
+    lines = ["# Model evaluation", ""]
+    if data_description:
+        facts = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in data_description.items())
+        lines += [f"Data — {facts}.", ""]
+    lines += [
+        "Each cell: value (rank among the models, 1 = best). ↓ lower is better, ↑ higher is "
+        "better, →1 closest to 1 is best. The *mean training sample* row is the baseline an "
+        "autoencoder must beat (the same sound offered as every reconstruction); the *real "
+        "held-out sounds* row is what real data scores against the reference (a perfect "
+        "generator). Continuity is low both for smooth models and for ones that barely "
+        "change: read it with diversity.",
+        "",
+        markdown_table(metrics_by_model, baseline, real),
+        "",
+    ]
+    if baseline:
+        better = [n for n, m in metrics_by_model.items()
+                  if m.get("recon_stft_db") is not None
+                  and m["recon_stft_db"] < baseline["recon_stft_db"]]
+        worse = [n for n, m in metrics_by_model.items()
+                 if m.get("recon_stft_db") is not None and n not in better]
+        lines += [f"Reconstructs closer than the mean training sample (STFT distance): "
+                  f"{', '.join(better) or 'none'}; not closer: {', '.join(worse) or 'none'}.", ""]
+    if unavailable:
+        lines += ["## Skipped", ""] + [f"- {n}: {reason}" for n, reason in unavailable.items()]
+        lines.append("")
+    if records:
+        lines += ["## Charts", "", "![metrics](metrics.png)", "", "![heat-maps](heatmaps.png)", ""]
+        lines += ["## Largest jumps in the latent space", ""]
+        for name, record in records.items():
+            jumps = record.get("jumps") or []
+            text = "; ".join(
+                f"{j['distance']:.1f} dB between ({j['start'][0]:.2f}, {j['start'][1]:.2f}) "
+                f"and ({j['end'][0]:.2f}, {j['end'][1]:.2f})" for j in jumps[:3]
+            )
+            lines.append(f"- {name} ([heat-map](continuity_{name}.png)): {text or 'none'}")
+        lines.append("")
+
+        _save_figure(metrics_figure(metrics_by_model), out / "metrics.png")
+        _save_figure(heatmaps_figure(records), out / "heatmaps.png")
+        paths += [out / "metrics.png", out / "heatmaps.png"]
+        for name, record in records.items():
+            continuity = record["continuity"]
+            jumps = [Jump(j["distance"], tuple(j["start"]), tuple(j["end"]))
+                     for j in record.get("jumps") or []]
+            figure = heatmap_figure(np.asarray(continuity["grid_x"]),
+                                    np.asarray(continuity["grid_y"]),
+                                    np.asarray(continuity["values"], dtype=float),
+                                    title=f"{name}: discontinuity", jumps=jumps[:3])
+            _save_figure(figure, out / f"continuity_{name}.png")
+            paths.append(out / f"continuity_{name}.png")
+
+    _write_atomic(out / "report.md", "\n".join(lines).encode("utf-8"))
+    _write_atomic(out / "metrics.csv", csv_text(metrics_by_model, baseline, real).encode("utf-8"))
+    return [out / "report.md", out / "metrics.csv", *paths]

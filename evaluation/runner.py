@@ -1,0 +1,311 @@
+"""Evaluate one generator against a reference built once from the real data.
+
+The metrics only see the model through its contract: a ``decode`` callable, an ``encode``
+callable or None, a latent range and a sample rate. ``evaluate_generator`` is the whole
+evaluation on those; ``evaluate_model`` adapts a ``models.inference.TrainedModel`` to it.
+"""
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from evaluation.artefacts import artefact_features, artefact_scores
+from evaluation.continuity import latent_continuity, latent_grid
+from evaluation.distribution import (
+    NdbBins,
+    coverage_spectra,
+    diversity_ratio,
+    frechet_distance,
+    memorisation_ratio,
+)
+from evaluation.errors import EvaluationError
+from evaluation.features import audio_features, standardise
+from evaluation.spectral import as_batch, multi_resolution_stft_distance, snr_db
+from evaluation.speed import decode_speed
+
+BATCH = 256
+
+
+@dataclass(frozen=True)
+class EvaluationOptions:
+    """What an evaluation measures with; part of the cache key.
+
+    Attributes
+    ----------
+    grid : int
+        Points per axis of the continuity grid.
+    realism_grid : int
+        Points per axis of the grid whose sounds are compared with the real data.
+    max_reference : int
+        Most real sounds used as the reference (and most held-out sounds reconstructed).
+    ndb_bins : int
+        K of NDB/K.
+    speed_repeats : int
+        Timed single-point decodes.
+    seed : int
+        Picks the reference subset and seeds k-means.
+    """
+
+    grid: int = 48
+    realism_grid: int = 16
+    max_reference: int = 400
+    ndb_bins: int = 10
+    speed_repeats: int = 30
+    seed: int = 0
+
+    def to_dict(self):
+        return asdict(self)
+
+
+def _subset(audio, count, rng):
+    if len(audio) <= count:
+        return audio
+    return audio[np.sort(rng.choice(len(audio), count, replace=False))]
+
+
+class Reference:
+    """Everything about the real data that every model is compared with, computed once.
+
+    Parameters
+    ----------
+    train_audio : np.ndarray, shape (N, L)
+        The training sounds.
+    validation_audio : np.ndarray, shape (V, L)
+        Held-out sounds for reconstruction (may be empty).
+    sample_rate : int
+    options : EvaluationOptions
+    """
+
+    def __init__(self, train_audio, validation_audio, sample_rate, options=EvaluationOptions()):
+        train_audio = as_batch(train_audio)
+        if len(train_audio) < 2:
+            raise EvaluationError("the dataset has fewer than 2 training sounds to compare with")
+        rng = np.random.default_rng(options.seed)
+        self.sample_rate = int(sample_rate)
+        self.length = train_audio.shape[1]
+        self.options = options
+        self.train_count = len(train_audio)
+        self.real_audio = _subset(train_audio, options.max_reference, rng)
+        validation_audio = np.asarray(validation_audio, dtype=np.float32)
+        self.validation_audio = _subset(validation_audio.reshape(-1, self.length),
+                                        options.max_reference, rng)
+
+        self.training_features = audio_features(train_audio, sample_rate)
+        self.real_features = audio_features(self.real_audio, sample_rate)
+        self.real_spectra = coverage_spectra(self.real_audio, sample_rate)
+        self.bins = NdbBins(self.real_spectra, options.ndb_bins, options.seed)
+        self.real_artefacts = artefact_features(self.real_audio, sample_rate)
+
+        # the baseline every autoencoder has to beat: one fixed sound, the mean training sample
+        self.mean_training_sample = train_audio.mean(axis=0, keepdims=True)
+        self.baseline = (
+            reconstruction_scores(self.validation_audio, self.mean_training_sample)
+            if len(self.validation_audio) else {}
+        )
+
+    def realism_scores(self, generated_audio):
+        """Realism, coverage, diversity, memorisation and artefacts of a set of sounds.
+
+        Parameters
+        ----------
+        generated_audio : np.ndarray, shape (M, L)
+
+        Returns
+        -------
+        scores : dict of str -> float
+        details : dict
+            Per-feature artefact distances and medians, NDB bin shares.
+        """
+        generated_features = audio_features(generated_audio, self.sample_rate)
+        real_z, generated_z, training_z = standardise(
+            self.real_features, generated_features, self.training_features
+        )
+        ndb = self.bins.test(coverage_spectra(generated_audio, self.sample_rate))
+        memorisation = memorisation_ratio(training_z, generated_z)
+        artefacts = artefact_scores(artefact_features(generated_audio, self.sample_rate),
+                                    self.real_artefacts)
+        scores = {
+            "frechet": frechet_distance(real_z, generated_z),
+            "ndb_k": ndb.ndb_over_k,
+            "diversity": diversity_ratio(real_z, generated_z),
+            "memorisation": memorisation.median_ratio,
+            **{name: artefacts[name] for name in ("clicks", "noise_floor", "bitcrush")},
+        }
+        details = {
+            "artefacts": artefacts,
+            "ndb_real_proportions": ndb.real_proportions.tolist(),
+            "ndb_generated_proportions": ndb.generated_proportions.tolist(),
+            "memorisation_typical_spacing": memorisation.typical_spacing,
+        }
+        return scores, details
+
+    def describe(self):
+        """A few facts about the reference for the report."""
+        return {
+            "sample_rate": self.sample_rate,
+            "length": self.length,
+            "training_sounds": self.train_count,
+            "reference_sounds": len(self.real_audio),
+            "held_out_sounds": len(self.validation_audio),
+        }
+
+
+def reconstruction_scores(reference, estimate):
+    """Mean multi-resolution STFT distance, spectral convergence and SNR.
+
+    Parameters
+    ----------
+    reference : np.ndarray, shape (N, L)
+    estimate : np.ndarray, shape (N, L) or (1, L)
+
+    Returns
+    -------
+    scores : dict
+        ``stft_db`` (log-magnitude L1, dB), ``sc`` (spectral convergence), ``snr_db``.
+    """
+    log_l1, convergence = multi_resolution_stft_distance(reference, estimate)
+    return {
+        "stft_db": float(np.mean(log_l1)),
+        "sc": float(np.mean(convergence)),
+        "snr_db": float(np.mean(snr_db(reference, estimate))),
+    }
+
+
+def _decode_batches(decode, points):
+    return np.concatenate(
+        [as_batch(decode(points[i:i + BATCH])) for i in range(0, len(points), BATCH)]
+    )
+
+
+def _encode_batches(encode, audio):
+    return np.concatenate(
+        [np.asarray(encode(audio[i:i + BATCH]), dtype=np.float32).reshape(-1, 2)
+         for i in range(0, len(audio), BATCH)]
+    )
+
+
+STAGES = ("reconstruction", "realism", "continuity", "speed")
+
+
+def evaluate_generator(decode, encode, latent_range, sample_rate, reference, progress=None):
+    """All metrics of one generator.
+
+    Parameters
+    ----------
+    decode : callable
+        ``decode(points (N, 2) float32) -> audio (N, L)``.
+    encode : callable or None
+        ``encode(audio (N, L)) -> points (N, 2)``; None for a generator without an encoder
+        (no reconstruction metrics then).
+    latent_range : tuple of float
+        ``(xmin, xmax, ymin, ymax)``.
+    sample_rate : int
+    reference : Reference
+    progress : callable or None
+        ``progress(stage, fraction)`` with ``fraction`` of this model done (0..1).
+
+    Returns
+    -------
+    record : dict
+        ``metrics`` (flat dict of floats or None), ``details``, ``jumps`` (list of dicts),
+        ``continuity`` (``grid_x``, ``grid_y``, ``values`` as arrays), ``reference``.
+
+    Raises
+    ------
+    EvaluationError
+        When the generator's sounds do not match the data (sample rate or length).
+    """
+    options = reference.options
+    report = progress or (lambda stage, fraction: None)
+    if int(sample_rate) != reference.sample_rate:
+        raise EvaluationError(
+            f"made for {sample_rate} Hz sounds, the data is at {reference.sample_rate} Hz"
+        )
+    xmin, xmax, ymin, ymax = latent_range
+    centre = np.array([[(xmin + xmax) / 2, (ymin + ymax) / 2]], dtype=np.float32)
+    length = as_batch(decode(centre)).shape[1]
+    if length != reference.length:
+        raise EvaluationError(
+            f"makes {length}-sample sounds, the data has {reference.length}-sample sounds"
+        )
+
+    metrics = {"recon_stft_db": None, "recon_sc": None, "recon_snr_db": None}
+    for name, value in reference.baseline.items():
+        metrics[f"mean_sample_{name}"] = value
+    report("reconstruction", 0.0)
+    if encode is not None and len(reference.validation_audio):
+        codes = _encode_batches(encode, reference.validation_audio)
+        reconstruction = _decode_batches(decode, codes)
+        for name, value in reconstruction_scores(reference.validation_audio,
+                                                 np.nan_to_num(reconstruction)).items():
+            metrics[f"recon_{name}"] = value
+
+    report("realism", 0.15)
+    _, _, points = latent_grid(latent_range, options.realism_grid)
+    generated = _decode_batches(decode, points)
+    nonfinite = float(np.mean(~np.all(np.isfinite(generated), axis=1)))
+    scores, details = reference.realism_scores(np.nan_to_num(generated))
+    metrics.update(scores)
+    metrics["nonfinite"] = nonfinite
+
+    report("continuity", 0.4)
+    continuity = latent_continuity(
+        decode, latent_range, options.grid, reference.sample_rate,
+        progress=lambda fraction: report("continuity", 0.4 + 0.5 * fraction),
+    )
+    metrics.update(continuity_mean=continuity.mean, continuity_p99=continuity.p99,
+                   continuity_max=continuity.maximum)
+
+    report("speed", 0.9)
+    metrics["decode_ms"], metrics["realtime_factor"] = decode_speed(
+        decode, centre[0], reference.sample_rate, repeats=options.speed_repeats
+    )
+    report("done", 1.0)
+    return {
+        "metrics": metrics,
+        "details": details,
+        "jumps": [jump.to_dict() for jump in continuity.jumps],
+        "continuity": {"grid_x": continuity.grid_x, "grid_y": continuity.grid_y,
+                       "values": continuity.cell_map},
+        "latent_range": [float(v) for v in latent_range],
+        "reference": reference.describe(),
+    }
+
+
+def real_data_scores(reference):
+    """The realism metrics of held-out real sounds: what a perfect generator would score.
+
+    Parameters
+    ----------
+    reference : Reference
+
+    Returns
+    -------
+    scores : dict or None
+        As ``Reference.realism_scores``' first value; None without held-out sounds.
+    """
+    if len(reference.validation_audio) < 2:
+        return None
+    scores, _ = reference.realism_scores(reference.validation_audio)
+    return scores
+
+
+def evaluate_model(model, reference, progress=None):
+    """All metrics of a trained model (``models.inference.TrainedModel``).
+
+    Parameters
+    ----------
+    model : TrainedModel
+        Anything with ``decode``, ``encode``, ``has_encoder``, ``latent_range()`` and
+        ``sample_rate``.
+    reference : Reference
+    progress : callable or None
+        ``progress(stage, fraction)``.
+
+    Returns
+    -------
+    record : dict
+        As :func:`evaluate_generator`.
+    """
+    encode = model.encode if model.has_encoder else None
+    return evaluate_generator(model.decode, encode, tuple(model.latent_range()),
+                              model.sample_rate, reference, progress)
