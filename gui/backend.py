@@ -1,0 +1,163 @@
+"""The packages the window drives, behind one small object the workers call.
+
+Every import of ``models``, ``audio`` and ``preprocessing`` happens inside a method, and
+the methods are only called from worker threads, so TensorFlow loads behind the window and
+never on the GUI thread. Tests may hand the workers another object with these methods.
+"""
+import importlib
+from pathlib import Path
+
+import numpy as np
+
+from gui.state import ModelEntry, ModelInfo
+
+
+def _user_errors():
+    """The exception types whose message is a one-line reason for the user."""
+    from audio.errors import AudioError
+    from models.errors import ModelError
+    from preprocessing.errors import AudioInputError
+
+    return (ModelError, AudioInputError, AudioError, OSError)
+
+
+def dataset_folder(card):
+    """The dataset folder a model card names, or None."""
+    data = card.get("data")
+    if isinstance(data, dict):
+        for key in ("folder", "path", "dataset"):
+            if data.get(key):
+                return str(data[key])
+    if isinstance(data, str) and data:
+        return data
+    return None
+
+
+def model_groups(name, spec):
+    """The model list's group and subgroup of a registry entry.
+
+    The dense autoencoders are grouped by size (their activations are the rows), the others
+    by the registry's group label; one level keeps the list narrow.
+    """
+    if spec.kind == "dense_ae":
+        return f"Dense AE, {name.split('_')[1]}", ""
+    if spec.kind == "vae":
+        return "VAEs", ""
+    return spec.group, ""
+
+
+class PackageBackend:
+    """The real packages: models, audio and preprocessing."""
+
+    def __init__(self):
+        self._user_errors = None
+
+    @property
+    def user_errors(self):
+        if self._user_errors is None:
+            self._user_errors = _user_errors()
+        return self._user_errors
+
+    # -- models
+
+    def list_models(self, folder):
+        """The fourteen registry names with their state in ``folder``, in display order."""
+        from models.registry import MODEL_NAMES, REGISTRY
+        from models.zoo import list_models
+
+        statuses = {status.name: status for status in list_models(folder)}
+        entries = []
+        for name in MODEL_NAMES:
+            group, subgroup = model_groups(name, REGISTRY[name])
+            status = statuses.get(name)
+            entries.append(ModelEntry(
+                name=name, group=group, subgroup=subgroup,
+                trained=bool(status is not None and status.trained),
+                reason=(status.reason if status is not None else "") or ""))
+        return entries
+
+    def load(self, name, folder):
+        """The trained model (TensorFlow is imported here, in the models thread)."""
+        from models.inference import load_trained
+
+        model = load_trained(name, folder)
+        model.decode(np.asarray([model.center], dtype=np.float32))  # trace it before the user waits
+        return model
+
+    def describe(self, model, name=None):
+        """Plain data about a loaded model for the GUI thread."""
+        card = dict(model.card or {})
+        return ModelInfo(
+            name=model.name, kind=model.kind, sample_rate=int(model.sample_rate),
+            sample_length=int(model.sample_length), has_encoder=bool(model.has_encoder),
+            card=card, latent_range=tuple(float(v) for v in model.latent_range()),
+            center=tuple(float(v) for v in model.center), codes=model.codes,
+            data_folder=dataset_folder(card))
+
+    def discontinuity(self):
+        """The evaluation package's local discontinuity over a grid of sounds, if it has one."""
+        try:
+            module = importlib.import_module("evaluation.smoothness")
+        except ImportError:
+            return None
+        return getattr(module, "local_discontinuity", None)
+
+    # -- preprocessing
+
+    def prepare_file(self, path, model):
+        """A sound file made ready for ``model`` (its rate and length, peak aligned)."""
+        from preprocessing.reader import prepare_file
+        from preprocessing.settings import PreprocessSettings
+
+        card_settings = None
+        for key in ("preprocess", "preprocessing", "settings"):
+            if isinstance(model.card.get(key), dict):
+                card_settings = model.card[key]
+                break
+        settings = PreprocessSettings.from_dict(card_settings) if card_settings else PreprocessSettings()
+        if settings.sample_rate != model.sample_rate or settings.length != model.sample_length:
+            settings = PreprocessSettings.from_dict(
+                {**settings.to_dict(), "sample_rate": int(model.sample_rate),
+                 "length": int(model.sample_length)})
+        return prepare_file(path, settings)
+
+    def resample(self, audio, rate_in, rate_out):
+        import soxr
+
+        return soxr.resample(np.asarray(audio, dtype=np.float32), rate_in, rate_out).astype(np.float32)
+
+    # -- audio
+
+    def make_player(self, sample_rate, device):
+        from audio.player import Player
+
+        return Player(sample_rate=sample_rate, device=_device_arg(device))
+
+    def output_devices(self):
+        from audio.player import list_output_devices
+
+        return list_output_devices()
+
+    def device_name(self, device):
+        if device is None:
+            return "default output"
+        for index, name in self.output_devices():
+            if str(index) == str(device) or name == device:
+                return f"{index}: {name}"
+        return str(device)
+
+    def favourites(self, root):
+        from audio.export import FavouritesFolder
+
+        Path(root).mkdir(parents=True, exist_ok=True)
+        return FavouritesFolder(root)
+
+
+def _device_arg(device):
+    """A device index when the setting is a number, else the name (or None for the default)."""
+    if device is None or device == "":
+        return None
+    try:
+        return int(device)
+    except (TypeError, ValueError):
+        return device

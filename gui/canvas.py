@@ -1,0 +1,114 @@
+"""Matplotlib figures on the window's Canvas elements (GUI thread only).
+
+Each panel keeps one ``FigureCanvasTkAgg`` on its ``sg.Canvas`` (as in PySimpleGUI's
+``Demo_Matplotlib_Browser.py``) and swaps in the figures the render worker finished. The
+worker has already rendered a figure with Agg at the panel's size, so showing it copies
+its pixels instead of drawing it again on the GUI thread; only a figure of another size
+(the window was resized meanwhile) is drawn here. The map's current-point marker is an
+animated artist moved by blitting, so dragging the point never redraws the map.
+"""
+import time
+
+import numpy as np
+from matplotlib.backends.backend_tkagg import FigureCanvasTkAgg
+from matplotlib.figure import Figure
+
+PICK_PIXELS = 6  # a click this close to a sample chooses it
+
+
+class FigurePanel:
+    """One Canvas element showing the latest figure of a panel.
+
+    Parameters
+    ----------
+    element : PySimpleGUI.Canvas
+    on_click : callable(payload) or None
+        Called with ``{"point": (x, y), "sample": index or None}`` for a click on the axes.
+    """
+
+    def __init__(self, element, on_click=None):
+        self.element = element
+        self.on_click = on_click
+        self.current = None  # gui.figures.PanelFigure
+        self._background = None
+        self._cids = []
+        master = element.TKCanvas
+        master.pack_propagate(False)
+        self.tk = FigureCanvasTkAgg(Figure(figsize=(1, 1)), master=master)
+        self.tk.get_tk_widget().pack(side="top", fill="both", expand=True)
+
+    def size_px(self):
+        """The panel's size on screen in pixels (what the next figure should be made at)."""
+        widget = self.tk.get_tk_widget()
+        width, height = widget.winfo_width(), widget.winfo_height()
+        if width < 20 or height < 20:  # not mapped yet: the element's requested size
+            width, height = self.element.get_size()
+        return int(width), int(height)
+
+    def show(self, result):
+        """Put a finished figure on the canvas; returns the GUI-thread time in ms."""
+        started = time.perf_counter()
+        for cid in self._cids:
+            self.tk.mpl_disconnect(cid)
+        figure = result.figure
+        figure.set_canvas(self.tk)
+        self.tk.figure = figure
+        self._background = None
+        self.current = result
+        # callbacks live on the figure, so connect them after the swap
+        self._cids = [self.tk.mpl_connect("draw_event", self._on_draw)]
+        if self.on_click is not None:
+            self._cids.append(self.tk.mpl_connect("button_press_event", self._on_press))
+        if not self._use_prerendered(result):
+            self.tk.draw()
+        return 1000 * (time.perf_counter() - started)
+
+    def _use_prerendered(self, result):
+        """Show the worker's pixels when they fit the canvas (no second render here)."""
+        agg = result.agg
+        renderer = getattr(agg, "renderer", None)
+        if renderer is None or not hasattr(agg, "_lastKey"):
+            return False
+        width, height = self.tk.get_width_height(physical=True)
+        if (int(renderer.width), int(renderer.height)) != (width, height):
+            return False
+        self.tk.renderer = renderer
+        self.tk._lastKey = agg._lastKey  # the renderer cache key: same size and dpi
+        self._on_draw(None)
+        self.tk.blit()
+        return True
+
+    # -- the map's moving point
+
+    def _on_draw(self, _event):
+        result = self.current
+        if result is None or result.marker is None or result.axes is None:
+            return
+        self._background = self.tk.copy_from_bbox(result.axes.bbox)
+        result.axes.draw_artist(result.marker)
+
+    def move_marker(self, point):
+        """Move the map's current-point marker by blitting only its axes."""
+        result = self.current
+        if result is None or result.marker is None:
+            return
+        result.marker.set_data([point[0]], [point[1]])
+        if self._background is None:
+            self.tk.draw_idle()
+            return
+        self.tk.restore_region(self._background)
+        result.axes.draw_artist(result.marker)
+        self.tk.blit(result.axes.bbox)
+
+    def _on_press(self, event):
+        result = self.current
+        if result is None or event.inaxes is not result.axes or event.xdata is None:
+            return
+        sample = None
+        if result.codes is not None and len(result.codes):
+            pixels = result.axes.transData.transform(result.codes)
+            distances = np.hypot(pixels[:, 0] - event.x, pixels[:, 1] - event.y)
+            nearest = int(np.argmin(distances))
+            if distances[nearest] <= PICK_PIXELS:
+                sample = nearest
+        self.on_click({"point": (float(event.xdata), float(event.ydata)), "sample": sample})

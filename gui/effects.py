@@ -1,0 +1,162 @@
+"""What a handler asks the loop to do: small, comparable records.
+
+A handler never calls a worker, a player or an element itself; it returns a list of these,
+and the loop in :mod:`gui.window` carries them out. Tests compare them with ``==``.
+Sound buffers are compared by identity (``eq=False`` fields would hide them), so effects
+that carry audio keep it in a field that tests can inspect.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class LoadModel:
+    """Load ``name`` in the model worker (a no-op when it is loaded)."""
+
+    name: str
+    background: bool = False
+
+
+@dataclass(frozen=True)
+class Decode:
+    """Decode one point; the decode worker keeps only the latest request."""
+
+    name: str
+    point: tuple
+
+
+@dataclass(frozen=True)
+class Render:
+    """Build a figure for a panel in the render worker ("output", "map", "compare", "morph")."""
+
+    panel: str
+    request: dict = field(compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    """Compute a feature over a grid of the latent range."""
+
+    name: str
+    feature: str
+
+
+@dataclass(frozen=True)
+class Audition:
+    """Decode a map sample's point and read its original file, to play both."""
+
+    name: str
+    point: tuple
+    original_path: str | None
+
+
+@dataclass(frozen=True)
+class Encode:
+    """Read a sound file, encode it with the model and decode the code again."""
+
+    name: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Compare:
+    """Decode the same point through several models."""
+
+    names: tuple
+    point: tuple
+
+
+@dataclass(frozen=True)
+class Morph:
+    """Decode ``steps`` points on the segment from ``a`` to ``b``."""
+
+    name: str
+    a: tuple
+    b: tuple
+    steps: int
+
+
+@dataclass(frozen=True)
+class Save:
+    """Write sounds into the favourites folder with their recall data."""
+
+    model: str
+    points: tuple
+    sounds: tuple = field(compare=False, hash=False)
+    sample_rate: int = 22050
+    settings: dict | None = field(default=None, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class ListFavourites:
+    """Read the favourites folder."""
+
+
+@dataclass(frozen=True)
+class MakePlayer:
+    """Open the sound output at a sample rate on a device."""
+
+    sample_rate: int
+    device: str | None = None
+
+
+@dataclass(frozen=True)
+class Play:
+    """Play a buffer once (``loop``: loop it instead)."""
+
+    audio: np.ndarray = field(compare=False, hash=False)
+    loop: bool = False
+
+
+@dataclass(frozen=True)
+class Swap:
+    """Replace the looping buffer, immediately (no wait for the loop's end)."""
+
+    audio: np.ndarray = field(compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Stop the sound."""
+
+
+@dataclass(frozen=True)
+class SetVolume:
+    volume: float
+
+
+@dataclass(frozen=True)
+class Refresh:
+    """Show the state again in one part of the window.
+
+    parts: "models", "pad", "marker", "fields", "card", "status", "favourites", "compare_list",
+    "controls", "morph_fields".
+    """
+
+    part: str
+
+
+@dataclass(frozen=True)
+class AskFile:
+    """Show the open-file dialog; the chosen path comes back as ``(FILE, purpose)``."""
+
+    purpose: str
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """Remember the settings (last model, point, volume, device, folders)."""
+
+
+@dataclass(frozen=True)
+class Close:
+    """Close the window."""
+
+
+@dataclass(frozen=True)
+class Draw:
+    """Put a figure the render worker built into its panel (GUI thread)."""
+
+    panel: str
+    figure: object = field(compare=False, hash=False)

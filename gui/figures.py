@@ -1,0 +1,200 @@
+"""Matplotlib figures of the window's panels, built (and rendered) in the render worker.
+
+These build ``matplotlib.figure.Figure`` objects, never pyplot, so that a worker thread may
+make them; the GUI thread only puts a finished figure on its canvas (:mod:`gui.canvas`).
+Every builder takes plain data and the panel's size in pixels.
+"""
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from gui.features import FEATURE_LABELS, envelope, spectrogram_db
+
+DPI = 100
+FONT = 8
+
+#: One colour per family of preprocessing.labels.FAMILIES (tab10), so every map agrees.
+FAMILY_COLOURS = {
+    "kick": "#1f77b4", "snare": "#ff7f0e", "clap": "#2ca02c", "hat": "#d62728",
+    "tom": "#9467bd", "cymbal": "#8c564b", "percussion": "#e377c2", "other": "#7f7f7f",
+}
+POINT_COLOUR = "#000000"
+
+
+@dataclass
+class PanelFigure:
+    """A finished figure and what the GUI needs to interact with it.
+
+    Attributes
+    ----------
+    figure : matplotlib.figure.Figure
+        Already rendered by an Agg canvas (``agg``), so the GUI thread can show its pixels
+        without drawing it again.
+    axes : matplotlib.axes.Axes or None
+        The map's axes (for clicks and the moving point).
+    marker : matplotlib.lines.Line2D or None
+        The map's current-point marker, drawn by blitting.
+    codes : np.ndarray (N, 2) or None
+        The map's sample points, for choosing the sample under a click.
+    render_ms : float
+        Time spent building and rendering in the worker.
+    """
+
+    panel: str
+    figure: Figure
+    agg: FigureCanvasAgg = None
+    axes: object = None
+    marker: object = None
+    codes: np.ndarray | None = None
+    key: tuple = ()
+    render_ms: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+
+def _figure(size_px):
+    width, height = (max(int(v), 50) for v in size_px)
+    figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
+    figure.set_facecolor("white")
+    return figure
+
+
+def _finish(panel, figure, started, **kwargs):
+    agg = FigureCanvasAgg(figure)
+    agg.draw()
+    return PanelFigure(panel, figure, agg=agg, render_ms=1000 * (time.perf_counter() - started),
+                       **kwargs)
+
+
+def _style(ax, ticks=5):
+    # few ticks: tick layout is most of the cost of drawing these small figures
+    ax.xaxis.set_major_locator(MaxNLocator(ticks))
+    ax.yaxis.set_major_locator(MaxNLocator(3 if ticks < 5 else ticks))
+    ax.tick_params(labelsize=FONT - 1, length=2, pad=1)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def _waveform(ax, audio, sample_rate, colour="#1f4e79", label=None, columns=800):
+    duration = len(audio) / sample_rate
+    lower, upper = envelope(audio, columns)
+    t = np.linspace(0, duration, len(lower))
+    ax.fill_between(t, lower, upper, color=colour, linewidth=0.6, label=label)
+    ax.set_xlim(0, duration)
+    ax.set_ylim(-1.05, 1.05)
+
+
+def output_figure(audio, sample_rate, size_px, *, title="", original=None):
+    """Waveform over spectrogram of one sound (and an opened original behind it).
+
+    Parameters
+    ----------
+    audio : np.ndarray, shape (L,)
+    original : np.ndarray, shape (L,) or None
+        Drawn in grey behind the waveform, e.g. the file a reconstruction came from.
+    """
+    started = time.perf_counter()
+    figure = _figure(size_px)
+    wave_ax = figure.add_axes((0.08, 0.60, 0.90, 0.32))
+    spec_ax = figure.add_axes((0.08, 0.12, 0.90, 0.40), sharex=wave_ax)
+    if original is not None:
+        _waveform(wave_ax, original, sample_rate, colour="#b0b0b0", label="original")
+    _waveform(wave_ax, audio, sample_rate, label="decoded" if original is not None else None)
+    if original is not None:
+        wave_ax.legend(fontsize=FONT - 1, loc="upper right", frameon=False)
+    figure.text(0.08, 0.95, title, fontsize=FONT, va="bottom")  # cheaper than an axes title
+    wave_ax.tick_params(labelbottom=False)
+    image = spectrogram_db(audio)
+    duration = len(audio) / sample_rate
+    spec_ax.imshow(image, origin="lower", aspect="auto", cmap="magma", vmin=-90, vmax=0,
+                   extent=(0, duration, 0, sample_rate / 2000), interpolation="nearest")
+    spec_ax.set_xlabel("seconds", fontsize=FONT, labelpad=1)
+    spec_ax.set_ylabel("kHz", fontsize=FONT, labelpad=1)
+    _style(wave_ax, ticks=3)
+    _style(spec_ax, ticks=4)
+    return _finish("output", figure, started)
+
+
+def map_figure(size_px, latent_range, point, *, codes=None, families=None, heat=None,
+               feature=None, title="", a=None, b=None):
+    """The latent map: training codes by family, or a feature heat-map, and the point.
+
+    Parameters
+    ----------
+    latent_range : tuple (xmin, xmax, ymin, ymax)
+    point : tuple (x, y)
+    codes : np.ndarray, shape (N, 2) or None
+    families : sequence of str, length N, or None
+    heat : np.ndarray, shape (n, n) or None
+        A feature grid from :func:`gui.features.grid_feature` (row 0 at the bottom).
+    feature : str or None
+        The heat-map's feature, for its colour bar.
+    """
+    started = time.perf_counter()
+    figure = _figure(size_px)
+    right = 0.86 if heat is not None else 0.98
+    ax = figure.add_axes((0.08, 0.10, right - 0.08, 0.82))
+    xmin, xmax, ymin, ymax = latent_range
+    if heat is not None:
+        image = ax.imshow(heat, origin="lower", extent=(xmin, xmax, ymin, ymax),
+                          aspect="auto", cmap="viridis", interpolation="bilinear")
+        bar_ax = figure.add_axes((0.88, 0.10, 0.025, 0.82))
+        colourbar = figure.colorbar(image, cax=bar_ax)
+        label, unit = FEATURE_LABELS.get(feature, (feature or "", ""))
+        colourbar.set_label(f"{label} ({unit})", fontsize=FONT - 1)
+        colourbar.ax.tick_params(labelsize=FONT - 1)
+    if codes is not None and len(codes):
+        codes = np.asarray(codes, dtype=np.float32)
+        families = np.asarray(families if families is not None else ["other"] * len(codes))
+        faint = heat is not None
+        for family in [f for f in FAMILY_COLOURS if f in set(families)] + sorted(
+                set(families) - set(FAMILY_COLOURS)):
+            mask = families == family
+            ax.scatter(codes[mask, 0], codes[mask, 1], s=6 if faint else 10,
+                       color="white" if faint else FAMILY_COLOURS.get(family, "#7f7f7f"),
+                       alpha=0.5 if faint else 0.8, linewidths=0,
+                       label=None if faint else f"{family} ({int(mask.sum())})")
+        if heat is None:
+            ax.legend(fontsize=FONT - 1, loc="upper right", markerscale=1.5, framealpha=0.8,
+                      handletextpad=0.2, borderpad=0.3, labelspacing=0.2)
+    for label, spot in (("A", a), ("B", b)):
+        if spot is not None:
+            ax.annotate(label, spot, fontsize=FONT + 1, weight="bold", ha="center",
+                        va="center", color="#d00000")
+    ax.set_xlim(xmin, xmax)
+    ax.set_ylim(ymin, ymax)
+    ax.set_title(title, fontsize=FONT, loc="left", pad=2)
+    _style(ax)
+    marker, = ax.plot([point[0]], [point[1]], marker="o", markersize=11, markerfacecolor="none",
+                      markeredgecolor=POINT_COLOUR, markeredgewidth=2.0, animated=True)
+    return _finish("map", figure, started, axes=ax, marker=marker, codes=codes)
+
+
+def sequence_figure(panel, size_px, sounds, labels, sample_rate, *, title=""):
+    """Waveforms side by side (a comparison, or the steps of a morph).
+
+    Parameters
+    ----------
+    sounds : list of np.ndarray (L,) or None
+        None draws an empty panel (the sound could not be made).
+    labels : list of str
+    """
+    started = time.perf_counter()
+    figure = _figure(size_px)
+    count = max(len(sounds), 1)
+    columns = 800 // count
+    width = 0.92 / count
+    for i, (sound, label) in enumerate(zip(sounds, labels)):
+        ax = figure.add_axes((0.05 + i * width, 0.14, width * 0.9, 0.70))
+        if sound is not None:
+            _waveform(ax, sound, sample_rate, columns=max(columns, 50))
+        ax.set_title(label, fontsize=FONT - (1 if count > 4 else 0), pad=2)
+        _style(ax)
+        if i:
+            ax.tick_params(labelleft=False)
+    if title:
+        figure.suptitle(title, fontsize=FONT, x=0.05, ha="left", y=0.98)
+    return _finish(panel, figure, started)

@@ -1,0 +1,720 @@
+"""What each event does: plain functions of the state and an event, returning effects.
+
+``handle(state, event, values)`` changes the state object and returns a list of records
+from :mod:`gui.effects` for the loop to carry out. Nothing here touches a window, a thread,
+a file or TensorFlow, so every behaviour of the window can be tested without one.
+"""
+from pathlib import Path
+
+import numpy as np
+
+from gui import effects as fx
+from gui import keys as k
+from gui.state import (
+    LOADING, MAP_MODES, MAX_COMPARE, READY, UNAVAILABLE, ModelEntry, Sequence,
+)
+
+NUDGE = 0.02  # arrow keys move the point by this share of the latent range
+GAP_SECONDS = 0.25  # silence between the sounds of a sequence
+MIN_STEPS, MAX_STEPS = 2, 32
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def clamp(point, latent_range):
+    """The point moved inside the latent range."""
+    xmin, xmax, ymin, ymax = latent_range
+    return (float(np.clip(point[0], xmin, xmax)), float(np.clip(point[1], ymin, ymax)))
+
+
+def sequence_audio(sounds, sample_rate, gap_seconds=GAP_SECONDS):
+    """The sounds one after another with silence between them (missing ones skipped).
+
+    Returns
+    -------
+    audio : np.ndarray, shape (M,), float32, or None when there is nothing to play
+    """
+    parts = [np.asarray(s, dtype=np.float32).ravel() for s in sounds if s is not None]
+    if not parts:
+        return None
+    gap = np.zeros(int(round(gap_seconds * sample_rate)), dtype=np.float32)
+    joined = []
+    for part in parts:
+        joined += [part, gap]
+    return np.concatenate(joined[:-1])
+
+
+def format_point(point):
+    return f"({point[0]:.3f}, {point[1]:.3f})"
+
+
+def favourite_label(favourite):
+    """How a favourite reads in the list: file name, model and point (or why it cannot)."""
+    name = Path(str(favourite.path)).name
+    if getattr(favourite, "recall", True) is None:
+        return f"{name}  ·  cannot reopen: {favourite.reason}"
+    return name  # the name says the model and the point already
+
+
+def status_text(state):
+    """The status line: sound device, decode and redraw times, what is loading, a message."""
+    parts = [state.player_text]
+    if state.decode_ms is not None:
+        parts.append(f"decode {state.decode_ms:.1f} ms")
+    if state.redraw_ms is not None:
+        parts.append(f"redraw {state.redraw_ms:.0f} ms (GUI {state.draw_ms or 0:.0f} ms)")
+    loading = state.loading
+    if loading:
+        parts.append("loading " + ", ".join(loading))
+    if state.message:
+        parts.append(state.message)
+    return "  |  ".join(parts)
+
+
+def _number(value):
+    if isinstance(value, (int, float)):
+        return f"{value:,}" if isinstance(value, int) else f"{value:.4g}"
+    return str(value)
+
+
+def card_text(info):
+    """The model card as lines of text: what it is, its data, training and metrics."""
+    if info is None:
+        return "No model loaded yet."
+    card = dict(info.card or {})
+    lines = [f"{info.name}  ({info.kind})"]
+    if card.get("summary"):
+        lines.append(str(card["summary"]))
+    lines.append(f"sample rate {info.sample_rate} Hz, length {info.sample_length} samples"
+                 f" ({info.sample_length / info.sample_rate:.2f} s)")
+    lines.append("latent range x {:.3g}..{:.3g}, y {:.3g}..{:.3g}".format(*info.latent_range))
+    lines.append("encoder: " + ("yes" if info.has_encoder else "no (the map is a heat-map)"))
+    shown = {"summary", "name", "kind"}
+    for key in ("parameters", "epochs", "data", "training", "losses", "metrics", "date"):
+        if key not in card:
+            continue
+        shown.add(key)
+        value = card[key]
+        if isinstance(value, dict):
+            lines.append(f"{key}:")
+            lines += [f"    {k}: {_number(v)}" for k, v in value.items()
+                      if not isinstance(v, (dict, list))]
+            lines += [f"    {k}: {v}" for k, v in value.items() if isinstance(v, (dict, list))]
+        else:
+            lines.append(f"{key}: {_number(value)}")
+    for key, value in card.items():
+        if key not in shown:
+            lines.append(f"{key}: {value if not isinstance(value, float) else _number(value)}")
+    return "\n".join(lines)
+
+
+def _say(state, message):
+    state.message = message
+    return [fx.Refresh("status")]
+
+
+# ---------------------------------------------------------------------------- models
+
+
+def on_zoo(state, statuses):
+    """The model list arrived: show it, load the first model, preload the rest.
+
+    ``statuses`` is a list of ModelEntry (name, group, subgroup, trained, reason).
+    """
+    for status in statuses:
+        entry = state.entry(status.name)
+        entry.group, entry.subgroup, entry.trained = status.group, status.subgroup, status.trained
+        if not status.trained:
+            entry.state, entry.reason = UNAVAILABLE, status.reason or "not trained"
+    trained = [e.name for e in state.entries.values() if e.trained]
+    effects = [fx.Refresh("models"), fx.Refresh("compare_list")]
+    if not trained:
+        return effects + _say(state, f"no trained models in {state.models_dir}: "
+                                     "train some with python app.py train")
+    first = state.wanted if state.wanted in trained else trained[0]
+    effects += select_model(state, first, keep_pending=True)
+    effects += [fx.LoadModel(name, background=True) for name in trained if name != first]
+    return effects
+
+
+def select_model(state, name, keep_pending=False):
+    """The user chose a model in the list."""
+    entry = state.entries.get(name)
+    if entry is None:
+        return []  # a group row
+    if entry.state == UNAVAILABLE:
+        return _say(state, f"{name} is unavailable: {entry.reason}")
+    if name == state.wanted and (entry.state == LOADING or (
+            state.model is not None and state.model.name == name)):
+        return []  # chosen already (the list echoes the selection it was given)
+    if not keep_pending:
+        state.pending_point = None
+    state.wanted = name
+    if entry.state != READY:
+        entry.state = LOADING
+    state.message = ""
+    return [fx.LoadModel(name), fx.Refresh("models"), fx.Refresh("status")]
+
+
+def on_model_ready(state, info):
+    """A model finished loading (the one the user wants, or a background one)."""
+    entry = state.entry(info.name)
+    entry.state, entry.reason, entry.trained = READY, "", True
+    if info.name != state.wanted:
+        return [fx.Refresh("models"), fx.Refresh("status")]
+    changed = state.model is None or state.model.name != info.name
+    state.model = info
+    point = state.pending_point if state.pending_point is not None else info.center
+    state.pending_point = None
+    state.point = clamp(point, info.latent_range)
+    if changed:
+        state.sound = state.sound_point = state.original = None
+        state.morph_a = state.morph_b = None
+        state.morph = None
+    effects = [fx.Refresh(p) for p in ("models", "pad", "fields", "card", "morph_fields")]
+    if state.player_rate != info.sample_rate:
+        state.player_rate = info.sample_rate
+        state.player_ready = False
+        effects.append(fx.MakePlayer(info.sample_rate, state.device))
+    if info.codes is None and state.map_mode == "codes":
+        state.map_mode = "brightness"  # no encoder, no codes: the heat-map is the map
+        effects.append(fx.Refresh("map_mode"))
+    effects += request_map(state)
+    effects += [fx.Decode(info.name, state.point), fx.Refresh("status"), fx.StoreSettings()]
+    return effects
+
+
+def on_model_failed(state, payload):
+    """A model could not be loaded: it shows as unavailable with the reason."""
+    name, reason = payload
+    entry = state.entry(name)
+    # only a trained model is ever loaded, so this one has files, damaged ones
+    entry.state, entry.reason, entry.trained = UNAVAILABLE, reason, True
+    effects = [fx.Refresh("models"), fx.Refresh("compare_list")]
+    if name == state.wanted:
+        state.wanted = state.model.name if state.model else None
+        effects += _say(state, f"{name} is unavailable: {reason}")
+    else:
+        effects.append(fx.Refresh("status"))
+    return effects
+
+
+# ---------------------------------------------------------------------------- the point
+
+
+def move_point(state, point):
+    """Put the point somewhere (clamped to the range) and decode it."""
+    if state.model is None or point is None or None in tuple(point):
+        return []
+    state.point = clamp(point, state.model.latent_range)
+    state.original = None
+    return [fx.Refresh("marker"), fx.Refresh("fields"), fx.Decode(state.model.name, state.point)]
+
+
+def nudge(state, dx, dy):
+    if state.model is None:
+        return []
+    xmin, xmax, ymin, ymax = state.model.latent_range
+    x, y = state.point
+    return move_point(state, (x + dx * NUDGE * (xmax - xmin), y + dy * NUDGE * (ymax - ymin)))
+
+
+def typed_point(state, values):
+    try:
+        point = (float(values[k.X]), float(values[k.Y]))
+    except (TypeError, ValueError, KeyError):
+        return _say(state, "X and Y must be numbers, e.g. 0.25")
+    if not all(np.isfinite(point)):
+        return _say(state, "X and Y must be finite numbers")
+    return move_point(state, point)
+
+
+def random_point(state):
+    if state.model is None:
+        return []
+    xmin, xmax, ymin, ymax = state.model.latent_range
+    return move_point(state, (state.rng.uniform(xmin, xmax), state.rng.uniform(ymin, ymax)))
+
+
+def reset_point(state):
+    return move_point(state, state.model.center) if state.model else []
+
+
+def on_decoded(state, payload):
+    """The decode worker finished the latest point."""
+    if state.model is None or payload["name"] != state.model.name:
+        return []
+    state.sound, state.sound_point = payload["audio"], tuple(payload["point"])
+    state.decode_ms = payload["ms"]
+    effects = []
+    if state.looping and state.player_ready:
+        effects.append(fx.Swap(state.sound))
+    if state.play_when_decoded:
+        state.play_when_decoded = False
+        effects += play(state, loop=state.looping)
+    effects.append(render_output(state))
+    effects.append(fx.Refresh("status"))
+    return effects
+
+
+def render_output(state, title=None):
+    return fx.Render("output", {
+        "audio": state.sound, "sample_rate": state.model.sample_rate,
+        "original": state.original,
+        "title": title or f"{state.model.name} at {format_point(state.sound_point)}",
+    })
+
+
+# ---------------------------------------------------------------------------- the map
+
+
+def request_map(state):
+    """Draw the map for the current mode, computing a heat-map first when needed."""
+    info = state.model
+    if info is None:
+        return []
+    request = {"latent_range": info.latent_range, "point": state.point, "a": state.morph_a,
+               "b": state.morph_b, "key": (info.name, state.map_mode)}
+    codes = info.codes
+    if codes is not None:
+        request.update(codes=np.asarray(codes.points), families=list(codes.families))
+    if state.map_mode == "codes" and codes is not None:
+        request["title"] = f"{info.name}: {len(codes.points)} training samples by family"
+        return [fx.Render("map", request)]
+    feature = state.map_mode
+    grid = state.heatmaps.get((info.name, feature))
+    if grid is None:
+        state.message = f"computing the {feature} heat-map of {info.name}…"
+        return [fx.Heatmap(info.name, feature), fx.Refresh("status")]
+    request.update(heat=grid, feature=feature, title=f"{info.name}: {feature} over the latent range")
+    return [fx.Render("map", request)]
+
+
+def set_map_mode(state, mode):
+    if mode not in MAP_MODES:
+        return []
+    if mode == "discontinuity" and "discontinuity" not in state.heatmap_features:
+        return _say(state, "the local discontinuity needs the evaluation package")
+    if mode == "codes" and state.model is not None and state.model.codes is None:
+        state.map_mode = "brightness"
+        return [fx.Refresh("map_mode")] + _say(
+            state, f"{state.model.name} has no encoder, so no codes: its map is a heat-map")
+    state.map_mode = mode
+    return request_map(state)
+
+
+def on_heatmap(state, payload):
+    state.heatmaps[(payload["name"], payload["feature"])] = payload["grid"]
+    if state.model is None or payload["name"] != state.model.name:
+        return []
+    if state.map_mode != payload["feature"]:
+        return []
+    state.message = ""
+    return request_map(state) + [fx.Refresh("status")]
+
+
+def original_path(info, index):
+    """Where the original file of code ``index`` would be (None if the card names no folder)."""
+    if info.data_folder is None or info.codes is None or info.codes.files is None:
+        return None
+    return str(Path(info.data_folder) / str(info.codes.files[index]))
+
+
+def on_map_click(state, payload):
+    """A click on the map: on a sample, audition it; elsewhere, move the point there."""
+    if state.model is None:
+        return []
+    index = payload.get("sample")
+    codes = state.model.codes
+    if index is None or codes is None:
+        return move_point(state, payload["point"])
+    point = tuple(float(v) for v in np.asarray(codes.points)[index])
+    effects = move_point(state, point)
+    name = codes.names[index] if codes.names is not None else f"sample {index}"
+    family = codes.families[index] if codes.families is not None else ""
+    state.message = f"{name} ({family}): the decoded point, then the original"
+    return effects + [fx.Audition(state.model.name, state.point,
+                                  original_path(state.model, index)), fx.Refresh("status")]
+
+
+def on_audition(state, payload):
+    sounds = [payload["decoded"], payload.get("original")]
+    if payload.get("reason"):
+        state.message = f"original not played: {payload['reason']}"
+    effects = play_sequence(state, sounds, state.model.sample_rate if state.model else 22050)
+    return effects + [fx.Refresh("status")]
+
+
+# ---------------------------------------------------------------------------- sound
+
+
+def play(state, loop=False):
+    """Play (or loop) the current sound; if it is not decoded yet, play it when it is."""
+    if state.model is None:
+        return _say(state, "no model is loaded yet")
+    if not state.player_ready:
+        return _say(state, state.player_text)
+    if state.sound is None or state.sound_point != state.point:
+        state.play_when_decoded = True
+        if state.sound is None:
+            return []
+    return [fx.Play(state.sound, loop=loop)]
+
+
+def play_sequence(state, sounds, sample_rate):
+    if not state.player_ready:
+        return _say(state, state.player_text)
+    audio = sequence_audio(sounds, sample_rate)
+    if audio is None:
+        return []
+    state.looping = False
+    return [fx.Play(audio), fx.Refresh("controls")]
+
+
+def toggle_loop(state):
+    if state.looping:
+        return stop(state)
+    if not state.player_ready:
+        return _say(state, state.player_text)
+    state.looping = True
+    return play(state, loop=True) + [fx.Refresh("controls")]
+
+
+def stop(state):
+    state.looping = False
+    state.play_when_decoded = False
+    return [fx.Stop(), fx.Refresh("controls")]
+
+
+def set_volume(state, value):
+    try:
+        volume = float(np.clip(float(value) / 100.0, 0.0, 1.0))
+    except (TypeError, ValueError):
+        return []
+    state.volume = volume
+    return [fx.SetVolume(volume)]
+
+
+def on_player(state, payload):
+    state.player_ready = bool(payload["available"])
+    device = payload.get("device") or "default output"
+    state.player_text = (f"sound: {device}" if state.player_ready
+                         else f"no sound device: {payload.get('reason') or 'unknown reason'}")
+    effects = [fx.SetVolume(state.volume), fx.Refresh("status")]
+    if state.player_ready and state.looping and state.sound is not None:
+        effects.append(fx.Play(state.sound, loop=True))
+    return effects
+
+
+def on_devices(state, devices):
+    state.devices = list(devices)
+    return [fx.Refresh("devices")]
+
+
+def choose_device(state, choice):
+    """The device combo: "default" or "index: name"."""
+    device = None if not choice or choice == "default" else str(choice).split(":", 1)[0].strip()
+    if device == state.device:
+        return []
+    state.device = device
+    state.player_ready = False
+    state.player_text = "sound: opening…"
+    rate = state.player_rate or 22050
+    return [fx.MakePlayer(rate, device), fx.Refresh("status"), fx.StoreSettings()]
+
+
+# ---------------------------------------------------------------------------- favourites
+
+
+def save(state):
+    if state.model is None or state.sound is None:
+        return _say(state, "nothing to save yet: choose a model and a point first")
+    state.message = "saving…"
+    return [fx.Save(state.model.name, (state.sound_point,), (state.sound,),
+                    state.model.sample_rate, state.model.preprocess_settings),
+            fx.Refresh("status")]
+
+
+def on_saved(state, paths):
+    names = ", ".join(Path(str(p)).name for p in paths)
+    state.message = f"saved {names} in {state.favourites_dir}"
+    return [fx.ListFavourites(), fx.Refresh("status")]
+
+
+def on_favourites(state, favourites):
+    state.favourites = list(favourites)
+    return [fx.Refresh("favourites")]
+
+
+def reopen(state, selected):
+    """Reopen a favourite at its model and point."""
+    if not selected:
+        return _say(state, "choose a favourite in the list first")
+    label = selected[0] if isinstance(selected, (list, tuple)) else selected
+    chosen = next((f for f in state.favourites
+                   if f is label or favourite_label(f) == str(label)), None)
+    if chosen is None:
+        return []
+    if getattr(chosen, "recall", True) is None:
+        return _say(state, f"{Path(str(chosen.path)).name}: {chosen.reason}")
+    point = tuple(float(v) for v in chosen.point)
+    entry = state.entries.get(chosen.model)
+    if entry is None:
+        return _say(state, f"{Path(str(chosen.path)).name}: model {chosen.model} is not in the list")
+    if entry.state == UNAVAILABLE:
+        return _say(state, f"{Path(str(chosen.path)).name}: {chosen.model} is unavailable: "
+                           f"{entry.reason}")
+    if state.model is not None and state.model.name == chosen.model:
+        state.play_when_decoded = True
+        return move_point(state, point)
+    state.pending_point = point
+    state.play_when_decoded = True
+    return select_model(state, chosen.model, keep_pending=True)
+
+
+# ---------------------------------------------------------------------------- open a sample
+
+
+def open_sample(state):
+    if state.model is None:
+        return _say(state, "no model is loaded yet")
+    if not state.model.has_encoder:
+        return _say(state, f"{state.model.name} has no encoder: choose an autoencoder or a VAE "
+                           "to open a sample")
+    return [fx.AskFile("open-sample")]
+
+
+def on_file(state, purpose, path):
+    if not path or purpose != "open-sample" or state.model is None:
+        return []
+    if not state.model.has_encoder:
+        return open_sample(state)
+    state.message = f"encoding {Path(str(path)).name} with {state.model.name}…"
+    return [fx.Encode(state.model.name, str(path)), fx.Refresh("status")]
+
+
+def on_encoded(state, payload):
+    if state.model is None or payload["name"] != state.model.name:
+        return []
+    state.point = clamp(payload["point"], state.model.latent_range)
+    state.sound, state.sound_point = payload["reconstruction"], state.point
+    state.original = payload["original"]
+    state.message = (f"{Path(payload['path']).name} is at {format_point(payload['point'])}: "
+                     "playing the reconstruction, then the original")
+    effects = [fx.Refresh("marker"), fx.Refresh("fields"),
+               render_output(state, f"{Path(payload['path']).name} through {state.model.name}")]
+    effects += play_sequence(state, [state.sound, state.original], state.model.sample_rate)
+    return effects + [fx.Refresh("status")]
+
+
+# ---------------------------------------------------------------------------- compare, morph
+
+
+def compare(state, selected):
+    if state.model is None:
+        return _say(state, "no model is loaded yet")
+    names = [str(n) for n in (selected or [])]
+    if not names:
+        return _say(state, f"choose up to {MAX_COMPARE} models in the Compare list first")
+    note = ""
+    if len(names) > MAX_COMPARE:
+        names = names[:MAX_COMPARE]
+        note = f" (only the first {MAX_COMPARE})"
+    state.message = f"comparing {', '.join(names)} at {format_point(state.point)}{note}…"
+    return [fx.Compare(tuple(names), state.point), fx.Refresh("status")]
+
+
+def on_compared(state, payload):
+    """Each compared model's sound (or why it failed): draw them side by side, play in turn."""
+    results = payload["results"]  # list of (name, audio or None, reason)
+    rate = payload["sample_rate"]
+    state.compare = Sequence(
+        sounds=[audio for _, audio, _ in results],
+        labels=[name if audio is not None else f"{name}: {reason}" for name, audio, reason in results],
+        points=[tuple(payload["point"])] * len(results),
+        models=[name for name, _, _ in results], sample_rate=rate)
+    failed = [f"{name}: {reason}" for name, audio, reason in results if audio is None]
+    played = [name for name, audio, _ in results if audio is not None]
+    state.message = ("playing " + " then ".join(played) if played else "nothing to play") + (
+        "; " + "; ".join(failed) if failed else "")
+    effects = [fx.Render("compare", {"sounds": state.compare.sounds, "labels": state.compare.labels,
+                                     "sample_rate": rate,
+                                     "title": f"the point {format_point(payload['point'])}"})]
+    return effects + play_sequence(state, state.compare.sounds, rate) + [fx.Refresh("status")]
+
+
+def set_morph_end(state, which):
+    if state.model is None:
+        return []
+    if which == "a":
+        state.morph_a = state.point
+    else:
+        state.morph_b = state.point
+    return [fx.Refresh("morph_fields"), fx.Refresh("marker")] + request_map(state)
+
+
+def morph(state, steps):
+    if state.model is None:
+        return _say(state, "no model is loaded yet")
+    if state.morph_a is None or state.morph_b is None:
+        return _say(state, "set A and B on the pad first (move the point, then Set A / Set B)")
+    try:
+        steps = int(steps)
+    except (TypeError, ValueError):
+        return _say(state, f"steps must be a whole number from {MIN_STEPS} to {MAX_STEPS}")
+    state.morph_steps = int(np.clip(steps, MIN_STEPS, MAX_STEPS))
+    state.message = f"rendering a morph of {state.morph_steps} sounds…"
+    return [fx.Morph(state.model.name, state.morph_a, state.morph_b, state.morph_steps),
+            fx.Refresh("status")]
+
+
+def on_morphed(state, payload):
+    if state.model is None or payload["name"] != state.model.name:
+        return []
+    points = [tuple(p) for p in payload["points"]]
+    state.morph = Sequence(sounds=list(payload["sounds"]),
+                           labels=[str(i + 1) for i in range(len(points))], points=points,
+                           models=[payload["name"]] * len(points),
+                           sample_rate=state.model.sample_rate)
+    state.message = f"morph A→B: {len(points)} sounds"
+    effects = [fx.Render("morph", {"sounds": state.morph.sounds, "labels": state.morph.labels,
+                                   "sample_rate": state.morph.sample_rate,
+                                   "title": f"{payload['name']}: A {format_point(points[0])} "
+                                            f"→ B {format_point(points[-1])}"})]
+    return effects + play_sequence(state, state.morph.sounds, state.morph.sample_rate) + [
+        fx.Refresh("status")]
+
+
+def play_morph(state):
+    if state.morph is None:
+        return _say(state, "render a morph first")
+    return play_sequence(state, state.morph.sounds, state.morph.sample_rate)
+
+
+def save_morph(state):
+    if state.morph is None:
+        return _say(state, "render a morph first")
+    state.message = f"saving {len(state.morph.sounds)} morph sounds…"
+    return [fx.Save(state.morph.models[0], tuple(state.morph.points), tuple(state.morph.sounds),
+                    state.morph.sample_rate,
+                    state.model.preprocess_settings if state.model else None),
+            fx.Refresh("status")]
+
+
+# ---------------------------------------------------------------------------- dispatch
+
+KEYS = {
+    "space": lambda s: play(s, loop=False),
+    "l": toggle_loop, "L": toggle_loop,
+    "Escape": stop,
+    "s": save, "S": save,
+    "Left": lambda s: nudge(s, -1, 0), "Right": lambda s: nudge(s, 1, 0),
+    "Up": lambda s: nudge(s, 0, 1), "Down": lambda s: nudge(s, 0, -1),
+}
+
+WORKER_EVENTS = {
+    "zoo": on_zoo,
+    "model-ready": on_model_ready,
+    "model-failed": on_model_failed,
+    "decoded": on_decoded,
+    "heatmap": on_heatmap,
+    "audition": on_audition,
+    "encoded": on_encoded,
+    "compared": on_compared,
+    "morphed": on_morphed,
+    "saved": on_saved,
+    "favourites": on_favourites,
+    "player": on_player,
+    "devices": on_devices,
+}
+
+
+def on_worker(state, kind, payload):
+    if kind in WORKER_EVENTS:
+        return WORKER_EVENTS[kind](state, payload)
+    if kind == "figure":
+        return [fx.Draw(payload.panel, payload)]
+    if kind == "features":
+        state.heatmap_features = tuple(payload)
+        return [fx.Refresh("map_mode")]
+    if kind == "failed":  # a job failed with a reason meant for the user
+        what, reason = payload
+        if what == "heatmap" and state.map_mode != "codes":
+            state.message = f"heat-map: {reason}"
+        else:
+            state.message = f"{what}: {reason}"
+        return [fx.Refresh("status")]
+    return []
+
+
+BUTTONS = {
+    k.RANDOM: random_point, k.RESET: reset_point,
+    k.PLAY: lambda s: play(s, loop=False), k.LOOP: toggle_loop, k.STOP: stop,
+    k.SAVE: save, k.OPEN: open_sample,
+    k.SET_A: lambda s: set_morph_end(s, "a"), k.SET_B: lambda s: set_morph_end(s, "b"),
+    k.MORPH_PLAY: play_morph, k.MORPH_SAVE: save_morph,
+}
+
+
+def handle(state, event, values):
+    """Turn one window event into state changes and effects.
+
+    Parameters
+    ----------
+    state : gui.state.AppState
+    event : str or tuple
+        An element key, ``(WORKER, kind)``, ``(KEY, keysym)``, ``(MAP, "click")`` or
+        ``(FILE, purpose)``.
+    values : dict or None
+        The window's values; a posted event's payload is ``values[event]``.
+
+    Returns
+    -------
+    effects : list
+        Records of :mod:`gui.effects`, in the order to carry them out.
+    """
+    values = values or {}
+    if event in (None, "Exit"):
+        return [fx.StoreSettings(), fx.Stop(), fx.Close()]
+    if isinstance(event, tuple):
+        head, kind = event[0], event[1]
+        payload = values.get(event)
+        if head == k.WORKER:
+            return on_worker(state, kind, payload)
+        if head == k.KEY:
+            action = KEYS.get(kind)
+            return action(state) if action else []
+        if head == k.MAP:
+            return on_map_click(state, payload)
+        if head == k.FILE:
+            return on_file(state, kind, payload)
+        return []
+    if event in BUTTONS:
+        return BUTTONS[event](state)
+    if event == k.MODELS:
+        selected = values.get(k.MODELS) or []
+        return select_model(state, selected[0]) if selected else []
+    if event == k.PAD:
+        return move_point(state, values.get(k.PAD))
+    if event == k.PAD_UP:
+        return [fx.StoreSettings()]
+    if event == k.GO:
+        return typed_point(state, values)
+    if event == k.VOLUME:
+        return set_volume(state, values.get(k.VOLUME))
+    if event == k.MAP_MODE:
+        label = str(values.get(k.MAP_MODE, ""))
+        return set_map_mode(state, next((m for m in MAP_MODES if label.startswith(m)), label))
+    if event == k.DEVICE:
+        return choose_device(state, values.get(k.DEVICE))
+    if event in (k.REOPEN, k.FAVOURITES):
+        return reopen(state, values.get(k.FAVOURITES))
+    if event == k.COMPARE:
+        return compare(state, values.get(k.COMPARE_LIST))
+    if event == k.MORPH:
+        return morph(state, values.get(k.STEPS, state.morph_steps))
+    return []
+
+
+__all__ = ["handle", "status_text", "card_text", "favourite_label", "sequence_audio", "clamp",
+           "ModelEntry", "LOADING"]

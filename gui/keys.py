@@ -1,0 +1,55 @@
+"""The window's event keys, named once so that layout, handlers and tests agree.
+
+Element keys are strings in PySimpleGUI's ``-NAME-`` style. Events that do not come from an
+element are tuples: ``(WORKER, kind)`` from worker threads (the pattern of PySimpleGUI's
+``Demo_Multithreaded_Write_Event_Value.py``), ``(KEY, keysym)`` for keyboard shortcuts,
+``(MAP, "click")`` from the latent map and ``(FILE, purpose)`` for a chosen file.
+"""
+
+# tuple-event heads
+WORKER = "-WORKER-"
+KEY = "-KEY-"
+MAP = "-MAP-"
+FILE = "-FILE-"
+
+# elements
+MODELS = "-MODELS-"
+FAVOURITES = "-FAVOURITES-"
+REOPEN = "-REOPEN-"
+PAD = "-PAD-"
+PAD_UP = "-PAD-+UP"
+X = "-X-"
+Y = "-Y-"
+GO = "-GO-"
+RANDOM = "-RANDOM-"
+RESET = "-RESET-"
+PLAY = "-PLAY-"
+LOOP = "-LOOP-"
+STOP = "-STOP-"
+VOLUME = "-VOLUME-"
+SAVE = "-SAVE-"
+OPEN = "-OPEN-"
+DEVICE = "-DEVICE-"
+MAP_CANVAS = "-MAP-CANVAS-"
+MAP_MODE = "-MAP-MODE-"
+OUTPUT_CANVAS = "-OUTPUT-CANVAS-"
+CARD = "-CARD-"
+TABS = "-TABS-"
+COMPARE_LIST = "-COMPARE-LIST-"
+COMPARE = "-COMPARE-"
+COMPARE_CANVAS = "-COMPARE-CANVAS-"
+SET_A = "-SET-A-"
+SET_B = "-SET-B-"
+MORPH_A = "-MORPH-A-"
+MORPH_B = "-MORPH-B-"
+STEPS = "-STEPS-"
+MORPH = "-MORPH-"
+MORPH_PLAY = "-MORPH-PLAY-"
+MORPH_SAVE = "-MORPH-SAVE-"
+MORPH_CANVAS = "-MORPH-CANVAS-"
+STATUS = "-STATUS-"
+DROP = "-DROP-"
+
+#: The canvases a render worker draws into, by panel name.
+CANVASES = {"output": OUTPUT_CANVAS, "map": MAP_CANVAS, "compare": COMPARE_CANVAS,
+            "morph": MORPH_CANVAS}

@@ -1,0 +1,141 @@
+"""The window's layout: functions that return PySimpleGUI layout lists, nothing else.
+
+Sizes are chosen so that the whole window fits a 1280x800 screen with nothing overlapping;
+the columns and canvases expand when the window is made larger.
+"""
+import PySimpleGUI as sg
+
+from gui import keys as k
+
+TITLE = "ML Sample Generator"
+PAD_PIXELS = 330
+MAP_SIZE = (560, 360)
+PANEL_SIZE = (560, 260)
+HEADING = ("Helvetica", 10, "bold")
+MAP_MODE_LABELS = {
+    "codes": "codes: training samples by family",
+    "brightness": "brightness heat-map",
+    "decay": "decay-time heat-map",
+    "loudness": "loudness heat-map",
+    "discontinuity": "discontinuity heat-map (local)",
+}
+
+
+def model_tree_data(entries):
+    """The model list as a TreeData: groups (and dense sizes) as parents, models as leaves.
+
+    Parameters
+    ----------
+    entries : iterable of gui.state.ModelEntry, in display order
+    """
+    data = sg.TreeData()
+    made = set()
+    for entry in entries:
+        parent = ""
+        for depth, label in enumerate([entry.group or "Models", entry.subgroup]):
+            if not label:
+                continue
+            node = f"group:{entry.group}" + (f"/{label}" if depth else "")
+            if node not in made:
+                data.insert(parent, node, label, values=[""])
+                made.add(node)
+            parent = node
+        data.insert(parent, entry.name, entry.name, values=[entry.label])
+    return data
+
+
+def models_column(entries):
+    return [
+        [sg.Text("Models", font=HEADING)],
+        [sg.Tree(model_tree_data(entries), headings=["state"], key=k.MODELS,
+                 col0_heading="model", col0_width=17, col_widths=[15], auto_size_columns=False,
+                 num_rows=21, enable_events=True, show_expanded=True,
+                 select_mode=sg.TABLE_SELECT_MODE_BROWSE, expand_x=True, expand_y=True,
+                 tooltip="choose a model; unavailable ones say why")],
+        [sg.Text("Favourites", font=HEADING)],
+        [sg.Listbox([], key=k.FAVOURITES, size=(34, 8), enable_events=False,
+                    bind_return_key=True, expand_x=True,
+                    tooltip="double-click or Reopen: back to the model and point of a saved sound")],
+        [sg.Button("Reopen", key=k.REOPEN), sg.Text("", key="-FAVOURITES-DIR-", size=(28, 1),
+                                                      font=("Helvetica", 8))],
+    ]
+
+
+def pad_column():
+    sound = [
+        [sg.Button("Play ␣", key=k.PLAY, tooltip="play (space)"),
+         sg.Button("Loop L: off", key=k.LOOP, size=(10, 1), tooltip="loop on/off (L)"),
+         sg.Button("Stop Esc", key=k.STOP, tooltip="stop (Esc)"),
+         sg.Button("Save S", key=k.SAVE, tooltip="save into the favourites (S)")],
+        [sg.Text("Volume"), sg.Slider((0, 100), 80, orientation="h", key=k.VOLUME,
+                                      enable_events=True, size=(20, 12), disable_number_display=True)],
+        [sg.Text("Output"), sg.Combo(["default"], default_value="default", key=k.DEVICE,
+                                     readonly=True, enable_events=True, size=(28, 1))],
+    ]
+    return [
+        [sg.Text("Latent space", font=HEADING),
+         sg.Text("click or drag; arrow keys nudge", font=("Helvetica", 8))],
+        [sg.Graph((PAD_PIXELS, PAD_PIXELS), (-1, -1), (1, 1), key=k.PAD, enable_events=True,
+                  drag_submits=True, background_color="white", motion_events=False)],
+        [sg.Text("X"), sg.Input("0", key=k.X, size=(9, 1)), sg.Text("Y"),
+         sg.Input("0", key=k.Y, size=(9, 1)), sg.Button("Go", key=k.GO, bind_return_key=True)],
+        [sg.Button("Random", key=k.RANDOM), sg.Button("Reset", key=k.RESET,
+                                                      tooltip="back to the centre of the data"),
+         sg.Button("Set A", key=k.SET_A), sg.Button("Set B", key=k.SET_B)],
+        [sg.Frame("Sound", sound, expand_x=True)],
+        [sg.Button("Open a sample…", key=k.OPEN,
+                   tooltip="encode a sound file of yours with this model and go to its point")],
+    ]
+
+
+def tabs():
+    sound = [[sg.Canvas(size=PANEL_SIZE, key=k.OUTPUT_CANVAS, expand_x=True, expand_y=True)]]
+    card = [[sg.Multiline("", key=k.CARD, disabled=True, expand_x=True, expand_y=True,
+                          font=("Courier", 9), size=(70, 14))]]
+    compare = [
+        [sg.Listbox([], key=k.COMPARE_LIST, size=(22, 11), select_mode=sg.LISTBOX_SELECT_MODE_MULTIPLE,
+                    tooltip="choose up to four models"),
+         sg.Column([[sg.Button("Compare at this point", key=k.COMPARE)],
+                    [sg.Text("plays the same point through\neach model in turn",
+                             font=("Helvetica", 8))]], vertical_alignment="top")],
+        [sg.Canvas(size=(PANEL_SIZE[0], 70), key=k.COMPARE_CANVAS, expand_x=True, expand_y=True)],
+    ]
+    morph = [
+        [sg.Text("A"), sg.Text("not set", key=k.MORPH_A, size=(16, 1)),
+         sg.Text("B"), sg.Text("not set", key=k.MORPH_B, size=(16, 1)),
+         sg.Text("steps"), sg.Spin(list(range(2, 33)), initial_value=8, key=k.STEPS, size=(3, 1))],
+        [sg.Button("Render morph", key=k.MORPH), sg.Button("Play morph", key=k.MORPH_PLAY),
+         sg.Button("Save morph", key=k.MORPH_SAVE)],
+        [sg.Canvas(size=(PANEL_SIZE[0], 150), key=k.MORPH_CANVAS, expand_x=True, expand_y=True)],
+    ]
+    return [[sg.TabGroup([[sg.Tab("Sound", sound), sg.Tab("Model card", card),
+                           sg.Tab("Compare", compare), sg.Tab("Morph", morph)]],
+                         key=k.TABS, expand_x=True, expand_y=True)]]
+
+
+def map_column():
+    return [
+        [sg.Text("Latent map", font=HEADING),
+         sg.Combo(list(MAP_MODE_LABELS.values()), default_value=MAP_MODE_LABELS["codes"],
+                  key=k.MAP_MODE, readonly=True, enable_events=True, size=(30, 1)),
+         sg.Text("click a dot to hear the sample", font=("Helvetica", 8))],
+        [sg.Canvas(size=MAP_SIZE, key=k.MAP_CANVAS, expand_x=True, expand_y=True)],
+        *tabs(),
+    ]
+
+
+def window_layout(entries):
+    """The whole window.
+
+    Parameters
+    ----------
+    entries : iterable of gui.state.ModelEntry
+        The model list as known before any file is read (names and groups).
+    """
+    return [
+        [sg.Column(models_column(entries), expand_y=True, vertical_alignment="top"),
+         sg.Column(pad_column(), vertical_alignment="top"),
+         sg.Column(map_column(), expand_x=True, expand_y=True, vertical_alignment="top")],
+        [sg.Text("starting…", key=k.STATUS, expand_x=True, relief=sg.RELIEF_SUNKEN,
+                 font=("Helvetica", 9), pad=(5, (2, 4)))],
+    ]

@@ -1,0 +1,144 @@
+"""The window's state: one small object that the handlers read and change.
+
+Nothing here touches a window, a thread, TensorFlow or a file. Loaded models stay inside the
+workers (:mod:`gui.workers`); the state only holds :class:`ModelInfo`, plain data about a
+model that the GUI thread may read freely.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: A model's state in the list.
+LISTED, LOADING, READY, UNAVAILABLE = "listed", "loading", "ready", "unavailable"
+
+#: What the latent map shows: the training codes, or a feature heat-map over the range.
+MAP_MODES = ("codes", "brightness", "decay", "loudness", "discontinuity")
+
+MAX_COMPARE = 4
+
+
+@dataclass
+class ModelEntry:
+    """One row of the model list."""
+
+    name: str
+    group: str = ""
+    subgroup: str = ""
+    state: str = LISTED
+    reason: str = ""
+    trained: bool = False
+
+    @property
+    def label(self):
+        """The state as the list shows it."""
+        if self.state == UNAVAILABLE:
+            return "not trained" if not self.trained else f"unavailable: {self.reason}"
+        if self.state == LISTED:
+            return "trained" if self.trained else "…"
+        return self.state
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Plain data about a loaded model, copied out of it by the loader worker.
+
+    Attributes
+    ----------
+    latent_range : tuple of float
+        (xmin, xmax, ymin, ymax), the pad's and the map's extent.
+    center : tuple of float
+        The centre of the data, where Reset puts the point.
+    codes : object or None
+        The model's ``LatentCodes`` (points (N, 2), families, names, files, is_validation),
+        or None for the GAN.
+    data_folder : str or None
+        The dataset folder named in the card, where the codes' files are.
+    """
+
+    name: str
+    kind: str
+    sample_rate: int
+    sample_length: int
+    has_encoder: bool
+    card: dict
+    latent_range: tuple
+    center: tuple
+    codes: object = None
+    data_folder: str | None = None
+
+    @property
+    def preprocess_settings(self):
+        """The preprocessing settings dict the model was trained with, or None."""
+        for key in ("preprocess", "preprocessing", "settings"):
+            value = self.card.get(key)
+            if isinstance(value, dict) and "sample_rate" in value:
+                return value
+        data = self.card.get("data")
+        if isinstance(data, dict) and isinstance(data.get("settings"), dict):
+            return data["settings"]
+        return None
+
+
+@dataclass
+class Sequence:
+    """Sounds rendered together (a comparison or a morph) and what each one is."""
+
+    sounds: list  # np.ndarray (L,) or None where it failed
+    labels: list  # str per sound
+    points: list  # (x, y) per sound
+    models: list  # model name per sound
+    sample_rate: int = 22050
+
+
+@dataclass
+class AppState:
+    """Everything the window shows, in one place.
+
+    The handlers in :mod:`gui.handlers` are the only code that changes it (the loop also
+    records the redraw time after drawing).
+    """
+
+    models_dir: str = "trained"
+    favourites_dir: str = "favourites"
+    device: str | None = None
+    entries: dict = field(default_factory=dict)  # name -> ModelEntry, in display order
+    model: ModelInfo | None = None  # the current, ready model
+    wanted: str | None = None  # the model the user asked for last
+    point: tuple = (0.0, 0.0)
+    pending_point: tuple | None = None  # where to go once `wanted` is ready
+    sound: np.ndarray | None = None  # the current point's decoded sound
+    sound_point: tuple | None = None
+    original: np.ndarray | None = None  # an opened sample, shown beside its reconstruction
+    play_when_decoded: bool = False
+    looping: bool = False
+    volume: float = 0.8
+    map_mode: str = "codes"
+    heatmaps: dict = field(default_factory=dict)  # (model, feature) -> (n, n) grid
+    heatmap_features: tuple = ("brightness", "decay", "loudness")
+    morph_a: tuple | None = None
+    morph_b: tuple | None = None
+    morph_steps: int = 8
+    morph: Sequence | None = None
+    compare: Sequence | None = None
+    favourites: list = field(default_factory=list)  # audio.export.Favourite
+    devices: list = field(default_factory=list)  # (index, name)
+    player_ready: bool = False
+    player_rate: int | None = None
+    player_text: str = "sound: starting…"
+    decode_ms: float | None = None
+    redraw_ms: float | None = None  # from a decoded sound to its figure on screen
+    draw_ms: float | None = None  # the part of it spent on the GUI thread
+    message: str = ""
+    seed: int | None = None
+    rng: np.random.Generator = field(default_factory=np.random.default_rng)
+
+    @property
+    def loading(self):
+        """Names of the models being loaded now."""
+        return [e.name for e in self.entries.values() if e.state == LOADING]
+
+    def entry(self, name):
+        """The list entry of ``name`` (created on first use)."""
+        if name not in self.entries:
+            self.entries[name] = ModelEntry(name)
+        return self.entries[name]

@@ -1,0 +1,473 @@
+"""The window and its one event loop.
+
+``GuiApp`` builds the window from :mod:`gui.layout`, starts the workers of
+:mod:`gui.workers`, and runs the loop: read an event, let :func:`gui.handlers.handle` turn it
+into effects, carry the effects out. Carrying out means handing work to a worker, calling
+the sound player, or showing the state in an element; the loop itself never waits on work.
+
+Tests drive the real window with ``post`` (an event as a worker or a widget would send
+it) and ``run_until`` (run the loop until the state says something happened).
+"""
+import os
+import time
+import tkinter
+from dataclasses import dataclass
+from pathlib import Path
+
+import PySimpleGUI as sg
+
+from gui import effects as fx
+from gui import keys as k
+from gui.backend import PackageBackend, model_groups
+from gui.canvas import FigurePanel
+from gui.errors import GuiError
+from gui.handlers import card_text, favourite_label, handle, status_text
+from gui.layout import MAP_MODE_LABELS, TITLE, window_layout
+from gui.settings import Settings
+from gui.state import READY, UNAVAILABLE, AppState, ModelEntry
+from gui.workers import Workers
+
+DEFAULT_FAVOURITES = Path.home() / "ML Sample Generator" / "favourites"
+KEYPRESS = "-KEYPRESS-"
+FAVOURITES_DOUBLE = k.FAVOURITES + "+DOUBLE"
+# widgets where letters, space and arrows belong to the widget, not to the shortcuts
+TYPING_ELEMENTS = (sg.Input, sg.Multiline, sg.Combo, sg.Spin)
+NAVIGATING_ELEMENTS = TYPING_ELEMENTS + (sg.Tree, sg.Listbox, sg.Slider)
+PAD_FAMILY_DOTS = 2000
+
+
+@dataclass
+class GuiOptions:
+    """What the command line (or a test) chooses; None means "remembered, else default"."""
+
+    models_dir: str | None = None
+    favourites_dir: str | None = None
+    device: str | None = None
+    settings_path: str | None = None
+    startup_stamp: str | None = None  # bench: append "window <t>" and "ready <t>" lines here
+    quit_when: str | None = None  # bench: "window" or "ready" closes the window then
+    seed: int | None = None
+
+
+def initial_state(options, remembered):
+    """The state before the window exists, from the options, then the remembered settings."""
+    from gui.state import MAP_MODES
+
+    import numpy as np
+
+    root = Path(__file__).resolve().parents[1]
+    state = AppState(
+        models_dir=str(options.models_dir or remembered.get("models_dir") or root / "trained"),
+        favourites_dir=str(options.favourites_dir or remembered.get("favourites_dir")
+                           or DEFAULT_FAVOURITES),
+        device=options.device if options.device is not None else remembered.get("device"),
+        rng=np.random.default_rng(options.seed), seed=options.seed,
+    )
+    state.wanted = remembered.get("model")
+    point = remembered.get("point")
+    if isinstance(point, (list, tuple)) and len(point) == 2:
+        state.pending_point = (float(point[0]), float(point[1]))
+    if isinstance(remembered.get("volume"), (int, float)):
+        state.volume = min(max(float(remembered["volume"]), 0.0), 1.0)
+    if remembered.get("map_mode") in MAP_MODES:
+        state.map_mode = remembered["map_mode"]
+    from models.registry import MODEL_NAMES, REGISTRY  # the registry never imports TensorFlow
+
+    for name in MODEL_NAMES:
+        group, subgroup = model_groups(name, REGISTRY[name])
+        state.entries[name] = ModelEntry(name, group=group, subgroup=subgroup)
+    return state
+
+
+def settings_values(state):
+    """What is remembered between sessions."""
+    values = {"volume": state.volume, "device": state.device,
+              "models_dir": state.models_dir, "favourites_dir": state.favourites_dir,
+              "map_mode": state.map_mode}
+    if state.model is not None:  # else keep the remembered model and point
+        values["model"] = state.model.name
+        values["point"] = list(state.point)
+    return values
+
+
+class GuiApp:
+    """The window, its workers and its loop.
+
+    Parameters
+    ----------
+    options : GuiOptions
+    backend : object, optional
+        What the workers call (``gui.backend.PackageBackend`` by default).
+    """
+
+    def __init__(self, options=None, backend=None):
+        self.options = options or GuiOptions()
+        self.backend = backend or PackageBackend()
+        self.settings = Settings(self.options.settings_path)
+        self.state = initial_state(self.options, self.settings.read())
+        self.window = None
+        self.workers = None
+        self.panels = {}
+        self.player = None
+        self.closed = False
+        self._stamped = set()
+        self._pad_marker = []
+
+    # ------------------------------------------------------------------ start and stop
+
+    def open(self):
+        """Show the window and start the workers (returns at once)."""
+        sg.theme("LightGrey1")
+        self.window = sg.Window(TITLE, window_layout(self.state.entries.values()), finalize=True,
+                                resizable=True, margins=(4, 4), element_padding=(4, 2),
+                                font=("Helvetica", 9))
+        self.window.TKroot.minsize(1000, 640)
+        self.window.bind("<Key>", KEYPRESS)
+        self.window[k.FAVOURITES].bind("<Double-Button-1>", "+DOUBLE")
+        for element in self.window.element_list():
+            if isinstance(element, sg.Button):
+                element.Widget.configure(takefocus=0)  # space must not press a focused button
+        self.window[k.VOLUME].update(value=round(self.state.volume * 100))
+        self.panels = {
+            "map": FigurePanel(self.window[k.MAP_CANVAS], on_click=self._map_clicked),
+            "output": FigurePanel(self.window[k.OUTPUT_CANVAS]),
+            "compare": FigurePanel(self.window[k.COMPARE_CANVAS]),
+            "morph": FigurePanel(self.window[k.MORPH_CANVAS]),
+        }
+        self.window.read(timeout=0)  # let Tk put the window on screen before anything else
+        self.workers = Workers(self.backend, self._post_from_worker, self.state.models_dir,
+                               self.state.favourites_dir, self.settings)
+        self._stamp("window")
+        self.workers.list_models()
+        self.workers.list_favourites()
+        self.workers.list_devices()
+        self.workers.find_features()
+        for part in ("models", "pad", "fields", "status", "favourites", "map_mode", "controls",
+                     "card"):
+            self.refresh(part)
+        self.window[k.PAD].set_focus()
+        return self
+
+    def close(self):
+        """Stop the sound and the workers, remember the settings, close the window."""
+        if self.closed:
+            return
+        self.closed = True
+        if self.workers is not None:
+            self.workers.request_stop()
+            self._wait_for_workers()
+            self.workers.close_player()
+            self.settings.store(settings_values(self.state))
+        if self.window is not None:
+            self.window.close()
+
+    def _wait_for_workers(self, timeout=5.0):
+        """Let the workers finish their current job, keeping Tk alive for their last posts."""
+        deadline = time.monotonic() + timeout
+        while self.workers.alive and time.monotonic() < deadline:
+            if self.window is not None and self.window.TKroot is not None:
+                self.window.TKroot.update()
+            time.sleep(0.005)
+
+    def run(self):
+        """Open the window (unless open) and run the loop until it is closed."""
+        if self.window is None:
+            self.open()
+        try:
+            while self.step(timeout=None):
+                pass
+        finally:
+            self.close()
+        return 0
+
+    # ------------------------------------------------------------------ the loop
+
+    def step(self, timeout=50):
+        """Read one event (waiting up to ``timeout`` ms, None: forever) and act on it.
+
+        Returns False once the window is closed.
+        """
+        if self.closed:
+            return False
+        event, values = self.window.read(timeout=timeout)
+        if event == sg.TIMEOUT_EVENT:
+            return True
+        if event == sg.WIN_CLOSED:
+            self.dispatch(None, values)
+            self.close()
+            return False
+        self.dispatch(event, values)
+        if self.closed:
+            return False
+        return True
+
+    def dispatch(self, event, values):
+        """Handle one event: translate keys, then run the handler and carry out its effects."""
+        if event == KEYPRESS:
+            event = self._shortcut(self.window.user_bind_event)
+            if event is None:
+                return
+        if event == FAVOURITES_DOUBLE:
+            event = k.REOPEN
+        if event == (k.WORKER, "player"):
+            self.player = values[event]["player"]
+        for effect in handle(self.state, event, values):
+            self.apply(effect)
+            if self.closed:
+                return
+        if event == (k.WORKER, "model-ready") and self.state.model is not None:
+            self._stamp("ready")
+
+    def post(self, event, value=None):
+        """Send an event to the loop as a widget or a worker would (thread-safe)."""
+        self.window.write_event_value(event, value)
+
+    def run_until(self, predicate, timeout=20.0):
+        """Run the loop until ``predicate(state)`` is true; returns whether it became true."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate(self.state):
+                return True
+            if not self.step(timeout=20):
+                return predicate(self.state)
+        return predicate(self.state)
+
+    def _post_from_worker(self, kind, payload):
+        if not self.closed:
+            self.window.write_event_value((k.WORKER, kind), payload)
+
+    def _map_clicked(self, payload):
+        self.window.write_event_value((k.MAP, "click"), payload)
+
+    def _shortcut(self, tk_event):
+        """A key press as a ``(KEY, keysym)`` event, unless it belongs to a focused widget."""
+        if tk_event is None:
+            return None
+        keysym = tk_event.keysym
+        focus = self.window.find_element_with_focus()
+        if keysym != "Escape":
+            blocking = NAVIGATING_ELEMENTS if keysym in (
+                "Left", "Right", "Up", "Down", "space") else TYPING_ELEMENTS
+            if isinstance(focus, blocking):
+                return None
+        return (k.KEY, keysym)
+
+    def _stamp(self, what):
+        """Benchmarks: note when the window is on screen and when the first model is ready."""
+        if what in self._stamped:
+            return
+        self._stamped.add(what)
+        now = time.time()
+        if self.options.startup_stamp:
+            path = self.options.startup_stamp
+            self.workers.io.submit(lambda: _append(path, f"{what} {now:.6f}\n"), priority=-1)
+        if self.options.quit_when == what:
+            self.window.write_event_value("Exit", None)
+
+    # ------------------------------------------------------------------ effects
+
+    def apply(self, effect):
+        """Carry out one effect (see gui.effects)."""
+        state, workers = self.state, self.workers
+        if isinstance(effect, fx.Refresh):
+            self.refresh(effect.part)
+        elif isinstance(effect, fx.Decode):
+            workers.decode(effect.name, effect.point)
+        elif isinstance(effect, fx.Render):
+            workers.render(effect.panel, effect.request, self.panels[effect.panel].size_px())
+        elif isinstance(effect, fx.Draw):
+            self._draw(effect)
+        elif isinstance(effect, fx.LoadModel):
+            workers.load(effect.name, effect.background)
+        elif isinstance(effect, fx.Heatmap):
+            workers.heatmap(effect.name, effect.feature)
+        elif isinstance(effect, fx.Audition):
+            workers.audition(effect)
+        elif isinstance(effect, fx.Encode):
+            workers.encode(effect)
+        elif isinstance(effect, fx.Compare):
+            workers.compare(effect, state.model.sample_rate)
+        elif isinstance(effect, fx.Morph):
+            workers.morph(effect)
+        elif isinstance(effect, fx.Save):
+            workers.save(effect)
+        elif isinstance(effect, fx.ListFavourites):
+            workers.list_favourites()
+        elif isinstance(effect, fx.MakePlayer):
+            self.player = None
+            workers.make_player(effect.sample_rate, effect.device)
+        elif isinstance(effect, fx.StoreSettings):
+            workers.store_settings(settings_values(state))
+        elif isinstance(effect, fx.AskFile):
+            self._ask_file(effect.purpose)
+        elif isinstance(effect, fx.Close):
+            self.close()
+        else:
+            self._sound(effect)
+
+    def _sound(self, effect):
+        player = self.player
+        if player is None or not player.available:
+            return
+        if isinstance(effect, fx.Play):
+            (player.loop if effect.loop else player.play)(effect.audio)
+        elif isinstance(effect, fx.Swap):
+            player.swap(effect.audio, immediate=True)
+        elif isinstance(effect, fx.Stop):
+            player.stop()
+        elif isinstance(effect, fx.SetVolume):
+            player.volume = effect.volume
+
+    def _draw(self, effect):
+        result = effect.figure
+        ms = self.panels[effect.panel].show(result)
+        if effect.panel == "map":
+            self.panels["map"].move_marker(self.state.point)
+        if effect.panel == "output":
+            self.state.redraw_ms = result.render_ms + ms
+            self.state.draw_ms = ms
+            self.refresh("status")
+
+    def _ask_file(self, purpose):
+        path = sg.popup_get_file(
+            "Open a sample", no_window=True, keep_on_top=True,
+            file_types=(("Sound files", "*.wav *.flac *.ogg *.aif *.aiff *.mp3"), ("All files", "*.*")))
+        event = (k.FILE, purpose)
+        self.dispatch(event, {event: path or None})
+
+    # ------------------------------------------------------------------ showing the state
+
+    def refresh(self, part):
+        """Show one part of the state in its elements."""
+        state, window = self.state, self.window
+        if part == "status":
+            window[k.STATUS].update(status_text(state))
+        elif part == "models":
+            self._refresh_models()
+        elif part == "pad":
+            self._draw_pad()
+        elif part == "marker":
+            self._draw_pad_marker()
+            self.panels["map"].move_marker(state.point)
+        elif part == "fields":
+            window[k.X].update(f"{state.point[0]:.4f}")
+            window[k.Y].update(f"{state.point[1]:.4f}")
+        elif part == "card":
+            window[k.CARD].update(card_text(state.model))
+        elif part == "favourites":
+            window[k.FAVOURITES].update(values=[favourite_label(f) for f in state.favourites])
+            window["-FAVOURITES-DIR-"].update(f"in {state.favourites_dir}")
+        elif part == "compare_list":
+            names = [e.name for e in state.entries.values() if e.trained and e.state != UNAVAILABLE]
+            window[k.COMPARE_LIST].update(values=names)
+        elif part == "controls":
+            window[k.LOOP].update(text=f"Loop L: {'on' if state.looping else 'off'}",
+                                  button_color=("white", "#2e7d32") if state.looping else None)
+        elif part == "morph_fields":
+            for key, spot in ((k.MORPH_A, state.morph_a), (k.MORPH_B, state.morph_b)):
+                window[key].update("not set" if spot is None else f"({spot[0]:.3f}, {spot[1]:.3f})")
+        elif part == "map_mode":
+            labels = [MAP_MODE_LABELS[m] for m in ("codes", *state.heatmap_features)]
+            window[k.MAP_MODE].update(value=MAP_MODE_LABELS[state.map_mode], values=labels)
+        elif part == "devices":
+            choices = ["default"] + [f"{index}: {name}" for index, name in state.devices]
+            current = next((c for c in choices if state.device is not None
+                            and c.split(":", 1)[0] == str(state.device)), "default")
+            window[k.DEVICE].update(value=current, values=choices)
+
+    def _refresh_models(self):
+        tree = self.window[k.MODELS]
+        widget = tree.Widget
+        widget.tag_configure("unavailable", foreground="#9a9a9a")
+        widget.tag_configure("ready", foreground="#1b5e20")
+        widget.tag_configure("loading", foreground="#b26a00")
+        for entry in self.state.entries.values():
+            if entry.name not in tree.KeyToID:
+                continue
+            tree.update(key=entry.name, value=[entry.label])
+            widget.item(tree.KeyToID[entry.name], tags=(entry.state,))
+        wanted = self.state.wanted
+        if wanted in tree.KeyToID and widget.selection() != (tree.KeyToID[wanted],):
+            widget.selection_set(tree.KeyToID[wanted])
+            widget.see(tree.KeyToID[wanted])
+
+    def _draw_pad(self):
+        graph = self.window[k.PAD]
+        graph.erase()
+        self._pad_marker = []
+        info = self.state.model
+        if info is None:
+            graph.change_coordinates((-1, -1), (1, 1))
+            graph.draw_text("loading…", (0, 0), color="grey")
+            return
+        xmin, xmax, ymin, ymax = info.latent_range
+        graph.change_coordinates((xmin, ymin), (xmax, ymax))
+        for i in range(1, 8):
+            x = xmin + i * (xmax - xmin) / 8
+            y = ymin + i * (ymax - ymin) / 8
+            colour = "#c8c8c8" if i == 4 else "#ececec"
+            graph.draw_line((x, ymin), (x, ymax), color=colour)
+            graph.draw_line((xmin, y), (xmax, y), color=colour)
+        codes = info.codes
+        if codes is not None and len(codes.points):
+            from gui.figures import FAMILY_COLOURS
+
+            step = max(1, len(codes.points) // PAD_FAMILY_DOTS)
+            size = (xmax - xmin) / 70
+            for point, family in zip(codes.points[::step], list(codes.families)[::step]):
+                graph.draw_point(tuple(map(float, point)), size,
+                                 color=FAMILY_COLOURS.get(str(family), "#7f7f7f"))
+        font = ("Helvetica", 7)
+        graph.draw_text(f"{xmin:.2g}", (xmin, ymin), color="grey", font=font,
+                        text_location=sg.TEXT_LOCATION_BOTTOM_LEFT)
+        graph.draw_text(f"{xmax:.2g}", (xmax, ymin), color="grey", font=font,
+                        text_location=sg.TEXT_LOCATION_BOTTOM_RIGHT)
+        graph.draw_text(f"{ymax:.2g}", (xmin, ymax), color="grey", font=font,
+                        text_location=sg.TEXT_LOCATION_TOP_LEFT)
+        self._draw_pad_marker()
+
+    def _draw_pad_marker(self):
+        graph = self.window[k.PAD]
+        for figure_id in self._pad_marker:
+            graph.delete_figure(figure_id)
+        info, state = self.state.model, self.state
+        if info is None:
+            self._pad_marker = []
+            return
+        xmin, xmax, ymin, ymax = info.latent_range
+        x, y = state.point
+        ids = [graph.draw_line((x, ymin), (x, ymax), color="#9fb7d0"),
+               graph.draw_line((xmin, y), (xmax, y), color="#9fb7d0"),
+               graph.draw_circle((x, y), (xmax - xmin) / 45, line_color="black", line_width=2)]
+        for label, spot in (("A", state.morph_a), ("B", state.morph_b)):
+            if spot is not None:
+                ids.append(graph.draw_text(label, spot, color="#d00000",
+                                           font=("Helvetica", 11, "bold")))
+        self._pad_marker = ids
+
+
+def _append(path, line):
+    with open(path, "a", encoding="utf-8") as handle_:
+        handle_.write(line)
+
+
+def main(options):
+    """Run the window (used by ``python app.py gui``).
+
+    Raises
+    ------
+    GuiError
+        No display to open the window on (the reason says what to do).
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    app = GuiApp(options)
+    try:
+        app.open()
+    except tkinter.TclError as error:
+        app.close()
+        hint = " (set DISPLAY, or run under xvfb-run)" if not os.environ.get("DISPLAY") else ""
+        raise GuiError(f"cannot open the window: {error}{hint}") from None
+    return app.run()
+
+
+__all__ = ["GuiApp", "GuiOptions", "main", "READY"]

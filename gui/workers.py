@@ -1,0 +1,384 @@
+"""The window's worker threads: everything slow or touching files, TensorFlow or devices.
+
+Workers never touch an element. Each result goes back to the event loop through one
+``post(kind, payload)`` callable, which the window binds to
+``window.write_event_value((WORKER, kind), payload)``.
+
+Threads:
+
+- ``decode``: one "latest requested point" slot, so dragging never builds a backlog;
+- ``render``: one latest slot per panel, building matplotlib figures;
+- ``models``: loading models, heat-maps, encoding a file, compare, morph (in priority order:
+  what the user asked for before background preloading);
+- ``io``: the model list, favourites, the sound device, the settings file.
+"""
+import itertools
+import os
+import queue
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+from gui import features
+from gui import figures
+
+USER, BACKGROUND = 0, 10  # job priorities
+HEATMAP_CHUNK = 64
+
+
+class LatestWorker:
+    """A thread that runs only the newest job of each slot.
+
+    ``submit(slot, job)`` replaces a job of that slot that has not started yet, so a burst
+    of requests (a drag) costs one job per slot, not one per request.
+    """
+
+    def __init__(self, name, run):
+        self._run = run
+        self._pending = {}
+        self._condition = threading.Condition()
+        self._stopped = False
+        self._thread = threading.Thread(target=self._loop, name=f"gui-{name}", daemon=True)
+        self._thread.start()
+
+    def submit(self, slot, job):
+        with self._condition:
+            self._pending[slot] = job
+            self._condition.notify()
+
+    def stop(self, timeout=2.0):
+        self.request_stop()
+        self._thread.join(timeout)
+
+    def request_stop(self):
+        with self._condition:
+            self._stopped = True
+            self._condition.notify()
+
+    @property
+    def alive(self):
+        return self._thread.is_alive()
+
+    def _loop(self):
+        while True:
+            with self._condition:
+                while not self._pending and not self._stopped:
+                    self._condition.wait()
+                if self._stopped:
+                    return
+                slot = next(iter(self._pending))
+                job = self._pending.pop(slot)
+            self._run(slot, job)
+
+
+class JobWorker:
+    """A thread that runs submitted callables, lowest priority number first, then in order."""
+
+    def __init__(self, name):
+        self._queue = queue.PriorityQueue()
+        self._order = itertools.count()
+        self._thread = threading.Thread(target=self._loop, name=f"gui-{name}", daemon=True)
+        self._thread.start()
+
+    def submit(self, func, priority=USER):
+        self._queue.put((priority, next(self._order), func))
+
+    def stop(self, timeout=2.0):
+        self.request_stop()
+        self._thread.join(timeout)
+
+    def request_stop(self):
+        """Stop after the jobs the user asked for (background jobs are dropped)."""
+        self._queue.put((BACKGROUND - 1, -1, None))
+
+    @property
+    def alive(self):
+        return self._thread.is_alive()
+
+    @property
+    def idle(self):
+        return self._queue.empty()
+
+    def _loop(self):
+        while True:
+            _, _, func = self._queue.get()
+            if func is None:
+                return
+            func()
+
+
+class ModelCache:
+    """Loaded models by name; only the models thread loads, any worker may read."""
+
+    def __init__(self, backend, folder):
+        self._backend = backend
+        self._folder = folder
+        self._models = {}
+        self._lock = threading.Lock()
+
+    def peek(self, name):
+        with self._lock:
+            return self._models.get(name)
+
+    def get(self, name):
+        """The model, loading it on first use (raises the backend's unavailable error)."""
+        model = self.peek(name)
+        if model is None:
+            model = self._backend.load(name, self._folder)
+            with self._lock:
+                self._models[name] = model
+        return model
+
+
+class Workers:
+    """The worker threads and the jobs they run for the window.
+
+    Parameters
+    ----------
+    backend : gui.backend.PackageBackend or a test double with its methods
+    post : callable(kind, payload)
+        Sends a result to the event loop (thread-safe).
+    models_dir, favourites_dir : str
+    settings : gui.settings.Settings or None
+    """
+
+    def __init__(self, backend, post, models_dir, favourites_dir, settings=None):
+        self.backend = backend
+        self.post = post
+        self.models_dir = models_dir
+        self.favourites_dir = favourites_dir
+        self.settings = settings
+        self.cache = ModelCache(backend, models_dir)
+        self.player = None
+        self._heatmap_generation = 0
+        self.decoder = LatestWorker("decode", self._decode)
+        self.renderer = LatestWorker("render", self._render)
+        self.models = JobWorker("models")
+        self.io = JobWorker("io")
+
+    @property
+    def threads(self):
+        return (self.decoder, self.renderer, self.models, self.io)
+
+    def request_stop(self):
+        """Ask every thread to end after its current job; returns at once."""
+        for worker in self.threads:
+            worker.request_stop()
+
+    @property
+    def alive(self):
+        return any(worker.alive for worker in self.threads)
+
+    def stop(self, timeout=2.0):
+        """Stop the threads (waiting up to ``timeout``) and close the player.
+
+        A thread posting an event needs the GUI thread's Tk loop, so the window's ``close``
+        uses ``request_stop`` and keeps Tk running while it waits instead.
+        """
+        self.request_stop()
+        for worker in self.threads:
+            worker._thread.join(timeout)
+        self.close_player()
+
+    def close_player(self):
+        if self.player is not None:
+            self.player.close()
+            self.player = None
+
+    # -- the boundary: a job's failure becomes a "failed" event, never a dead thread
+
+    def _guard(self, what, func):
+        def job():
+            try:
+                func()
+            except self.backend.user_errors as error:
+                self.post("failed", (what, str(error)))
+            except Exception as error:  # noqa: BLE001 - a bug must not kill the worker thread
+                traceback.print_exc(file=sys.stderr)
+                self.post("failed", (what, f"internal error: {error!r}"))
+        return job
+
+    # -- io thread
+
+    def list_models(self):
+        self.io.submit(self._guard("model list", lambda: self.post(
+            "zoo", self.backend.list_models(self.models_dir))))
+
+    def list_favourites(self):
+        self.io.submit(self._guard("favourites", lambda: self.post(
+            "favourites", self.backend.favourites(self.favourites_dir).entries())))
+
+    def list_devices(self):
+        self.io.submit(self._guard("devices", lambda: self.post(
+            "devices", self.backend.output_devices())))
+
+    def make_player(self, sample_rate, device):
+        def job():
+            if self.player is not None:
+                self.player.close()
+            self.player = self.backend.make_player(sample_rate, device)
+            self.post("player", {"player": self.player, "available": self.player.available,
+                                 "reason": self.player.reason,
+                                 "device": self.backend.device_name(device)})
+        self.io.submit(self._guard("sound device", job))
+
+    def save(self, effect):
+        def job():
+            folder = self.backend.favourites(self.favourites_dir)
+            paths = [folder.save(np.asarray(sound, dtype=np.float32), effect.sample_rate,
+                                 model=effect.model, point=tuple(float(v) for v in point),
+                                 settings=effect.settings)
+                     for point, sound in zip(effect.points, effect.sounds)]
+            self.post("saved", paths)
+        self.io.submit(self._guard("save", job))
+
+    def store_settings(self, values):
+        if self.settings is not None:
+            self.io.submit(self._guard("settings", lambda: self.settings.store(values)))
+
+    def find_features(self):
+        """Tell the window which heat-map features exist (the discontinuity needs evaluation)."""
+        def job():
+            names = ["brightness", "decay", "loudness"]
+            if self.backend.discontinuity() is not None:
+                names.append("discontinuity")
+            self.post("features", names)
+        self.io.submit(self._guard("features", job), priority=BACKGROUND)
+
+    # -- models thread
+
+    def load(self, name, background=False):
+        def job():
+            try:
+                model = self.cache.get(name)
+                info = self.backend.describe(model, name)
+            except self.backend.user_errors as error:
+                self.post("model-failed", (name, str(error)))
+                return
+            self.post("model-ready", info)
+        self.models.submit(self._guard(f"loading {name}", job),
+                           priority=BACKGROUND if background else USER)
+
+    def heatmap(self, name, feature):
+        self._heatmap_generation += 1
+        generation = self._heatmap_generation
+
+        def job():
+            model = self.cache.get(name)
+            info = self.backend.describe(model, name)
+            points = features.grid_points(info.latent_range)
+            sounds = []
+            for start in range(0, len(points), HEATMAP_CHUNK):
+                if generation != self._heatmap_generation:
+                    return  # a newer heat-map was asked for: stop wasting the cores
+                sounds.append(model.decode(points[start:start + HEATMAP_CHUNK]))
+            grid = features.grid_feature(feature, np.concatenate(sounds), info.sample_rate,
+                                         discontinuity=self.backend.discontinuity())
+            self.post("heatmap", {"name": name, "feature": feature, "grid": grid})
+        self.models.submit(self._guard("heat-map", job))
+
+    def audition(self, effect):
+        def job():
+            model = self.cache.get(effect.name)
+            decoded = model.decode(np.asarray([effect.point], dtype=np.float32))[0]
+            original, reason = None, ""
+            if effect.original_path is None:
+                reason = "the model card names no dataset folder"
+            elif not os.path.exists(effect.original_path):
+                reason = f"{effect.original_path} is not on this machine"
+            else:
+                try:
+                    original = self.backend.prepare_file(effect.original_path, model)
+                except self.backend.user_errors as error:
+                    reason = str(error)
+            self.post("audition", {"decoded": decoded, "original": original, "reason": reason})
+        self.models.submit(self._guard("audition", job))
+
+    def encode(self, effect):
+        def job():
+            model = self.cache.get(effect.name)
+            audio = self.backend.prepare_file(effect.path, model)
+            point = np.asarray(model.encode(audio[None, :]))[0]
+            reconstruction = model.decode(point[None, :].astype(np.float32))[0]
+            self.post("encoded", {"name": effect.name, "path": effect.path,
+                                  "point": (float(point[0]), float(point[1])),
+                                  "original": audio, "reconstruction": reconstruction})
+        self.models.submit(self._guard(Path(effect.path).name, job))
+
+    def compare(self, effect, sample_rate):
+        def job():
+            results = []
+            for name in effect.names:
+                try:
+                    model = self.cache.get(name)
+                    audio = model.decode(np.asarray([effect.point], dtype=np.float32))[0]
+                    if model.sample_rate != sample_rate:
+                        audio = self.backend.resample(audio, model.sample_rate, sample_rate)
+                    results.append((name, audio, ""))
+                except self.backend.user_errors as error:
+                    results.append((name, None, str(error)))
+            self.post("compared", {"results": results, "point": effect.point,
+                                   "sample_rate": sample_rate})
+        self.models.submit(self._guard("compare", job))
+
+    def morph(self, effect):
+        def job():
+            model = self.cache.get(effect.name)
+            t = np.linspace(0.0, 1.0, effect.steps, dtype=np.float32)[:, None]
+            points = (1 - t) * np.asarray(effect.a, np.float32) + t * np.asarray(effect.b, np.float32)
+            sounds = model.decode(points)
+            self.post("morphed", {"name": effect.name, "points": [tuple(map(float, p)) for p in points],
+                                  "sounds": [s for s in sounds]})
+        self.models.submit(self._guard("morph", job))
+
+    # -- decode thread
+
+    def decode(self, name, point):
+        self.decoder.submit("point", (name, tuple(point)))
+
+    def _decode(self, _slot, job):
+        name, point = job
+        model = self.cache.peek(name)
+        if model is None:
+            return  # not loaded yet: its model-ready event asks for the decode again
+        try:
+            started = time.perf_counter()
+            audio = model.decode(np.asarray([point], dtype=np.float32))[0]
+            ms = 1000 * (time.perf_counter() - started)
+        except self.backend.user_errors as error:
+            self.post("failed", ("decode", str(error)))
+            return
+        self.post("decoded", {"name": name, "point": point, "audio": audio, "ms": ms})
+
+    # -- render thread
+
+    def render(self, panel, request, size_px):
+        self.renderer.submit(panel, (request, size_px))
+
+    def _render(self, panel, job):
+        request, size_px = job
+        try:
+            if panel == "output":
+                result = figures.output_figure(
+                    request["audio"], request["sample_rate"], size_px,
+                    title=request.get("title", ""), original=request.get("original"))
+            elif panel == "map":
+                result = figures.map_figure(
+                    size_px, request["latent_range"], request["point"],
+                    codes=request.get("codes"), families=request.get("families"),
+                    heat=request.get("heat"), feature=request.get("feature"),
+                    title=request.get("title", ""), a=request.get("a"), b=request.get("b"))
+                result.key = request.get("key", ())
+            else:
+                result = figures.sequence_figure(
+                    panel, size_px, request["sounds"], request["labels"],
+                    request["sample_rate"], title=request.get("title", ""))
+        except Exception as error:  # noqa: BLE001 - a drawing bug must not kill the thread
+            traceback.print_exc(file=sys.stderr)
+            self.post("failed", (f"drawing the {panel}", f"internal error: {error!r}"))
+            return
+        self.post("figure", result)

@@ -1,0 +1,152 @@
+"""Test doubles for the GUI tests (no tests here): a NumPy model with the TrainedModel contract.
+
+Only tests use these; the product always drives the real packages. They let the window
+tests that do not need TensorFlow run in a fraction of a second.
+"""
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from gui.backend import PackageBackend
+from gui.state import ModelEntry
+
+
+class FakeModelError(Exception):
+    """A fake model's reason for the user."""
+
+
+@dataclass
+class FakeCodes:
+    points: np.ndarray
+    families: np.ndarray
+    names: np.ndarray
+    files: np.ndarray
+    is_validation: np.ndarray
+
+
+class FakeModel:
+    """Decodes a point to a decaying sine: x sets the pitch, y the decay."""
+
+    def __init__(self, name, kind="dense_ae", sample_rate=22050, sample_length=2048, codes=True):
+        self.name = name
+        self.kind = kind
+        self.sample_rate = sample_rate
+        self.sample_length = sample_length
+        self.has_encoder = kind != "gan"
+        self.card = {"name": name, "kind": kind, "parameters": 1234, "epochs": 2,
+                     "data": {"folder": "/nonexistent/data", "count": 12},
+                     "losses": {"loss": 0.25, "val_loss": 0.3}}
+        self.center = (0.25, -0.5)
+        self.decode_calls = 0
+        rng = np.random.default_rng(3)
+        if codes and self.has_encoder:
+            n = 12
+            self.codes = FakeCodes(
+                points=rng.uniform(-1.5, 1.5, (n, 2)).astype(np.float32),
+                families=np.array(["kick", "snare", "hat"] * 4),
+                names=np.array([f"drum {i}" for i in range(n)]),
+                files=np.array([f"{i:04d}.wav" for i in range(n)]),
+                is_validation=np.arange(n) % 4 == 0)
+        else:
+            self.codes = None
+
+    def latent_range(self):
+        return (-2.0, 2.0, -2.0, 2.0)
+
+    def decode(self, points):
+        self.decode_calls += 1
+        points = np.asarray(points, dtype=np.float32).reshape(-1, 2)
+        t = np.arange(self.sample_length) / self.sample_rate
+        freq = 200.0 * 2.0 ** points[:, :1]
+        rate = 20.0 * 2.0 ** points[:, 1:]
+        return (0.8 * np.sin(2 * np.pi * freq * t) * np.exp(-rate * t)).astype(np.float32)
+
+    def encode(self, audio):
+        if not self.has_encoder:
+            raise FakeModelError(f"{self.name} has no encoder")
+        audio = np.asarray(audio, dtype=np.float32)
+        return np.stack([np.clip(np.abs(audio).mean(axis=1) * 10 - 1, -2, 2),
+                         np.clip(audio.std(axis=1) * 4 - 1, -2, 2)], axis=1)
+
+
+class FakePlayer:
+    """Records what it was asked to play."""
+
+    def __init__(self, sample_rate, device=None, available=True, reason=""):
+        self.sample_rate = sample_rate
+        self.device = device
+        self.available = available
+        self.reason = reason
+        self.calls = []
+        self.volume = 1.0
+
+    def play(self, buffer, **_):
+        self.calls.append(("play", len(buffer)))
+
+    def loop(self, buffer, gap_seconds=0.0, **_):
+        self.calls.append(("loop", len(buffer)))
+
+    def swap(self, buffer, immediate=False, **_):
+        self.calls.append(("swap", len(buffer), immediate))
+
+    def stop(self):
+        self.calls.append(("stop",))
+
+    def close(self):
+        self.calls.append(("close",))
+
+
+class FakeBackend(PackageBackend):
+    """The real backend with NumPy models and a recording player."""
+
+    KINDS = {"ae_small_relu": "dense_ae", "vae_a": "vae", "gan": "gan", "ae_big_tanh": "dense_ae"}
+
+    def __init__(self, damaged=("ae_big_tanh",), player_available=True):
+        super().__init__()
+        self.damaged = set(damaged)
+        self.player_available = player_available
+        self.players = []
+        self._user_errors = (FakeModelError, OSError)
+
+    def list_models(self, folder):
+        from models.registry import MODEL_NAMES, REGISTRY
+        from gui.backend import model_groups
+
+        entries = []
+        for name in MODEL_NAMES:
+            group, subgroup = model_groups(name, REGISTRY[name])
+            trained = name in self.KINDS
+            entries.append(ModelEntry(name, group=group, subgroup=subgroup, trained=trained,
+                                      reason="" if trained else f"not trained (no {folder}/{name})"))
+        return entries
+
+    def load(self, name, folder):
+        if name in self.damaged:
+            raise FakeModelError(f"{folder}/{name}/decoder.keras is damaged (not a zip file)")
+        if name not in self.KINDS:
+            raise FakeModelError(f"{name} is not trained")
+        return FakeModel(name, kind=self.KINDS[name])
+
+    def prepare_file(self, path, model):
+        import soundfile
+
+        if not Path(path).exists():
+            raise FakeModelError(f"{Path(path).name}: no such file")
+        audio, _ = soundfile.read(path, dtype="float32", always_2d=True)
+        audio = audio[:, 0]
+        out = np.zeros(model.sample_length, dtype=np.float32)
+        out[: min(len(audio), len(out))] = audio[: len(out)]
+        return out
+
+    def make_player(self, sample_rate, device):
+        player = FakePlayer(sample_rate, device, available=self.player_available,
+                            reason="" if self.player_available else "no sound output device (test)")
+        self.players.append(player)
+        return player
+
+    def output_devices(self):
+        return [(0, "null"), (3, "test speakers")]
+
+    def discontinuity(self):
+        return None

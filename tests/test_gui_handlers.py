@@ -1,0 +1,471 @@
+"""The window's event handling, without a window: state in, effects out."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gui import effects as fx
+from gui import keys as k
+from gui.backend import PackageBackend
+from gui.handlers import (
+    card_text, clamp, favourite_label, handle, sequence_audio, status_text,
+)
+from gui.state import LOADING, READY, UNAVAILABLE, AppState, ModelEntry
+from test_gui_fakes import FakeModel
+
+NAMES = ("ae_small_relu", "ae_small_tanh", "gan", "vae_a")
+
+
+def info_of(name, kind="dense_ae"):
+    return PackageBackend().describe(FakeModel(name, kind=kind))
+
+
+def worker(kind):
+    return (k.WORKER, kind)
+
+
+def send(state, event, payload=None, **values):
+    """Handle an event the way the loop would (posted payload at values[event])."""
+    values = dict(values)
+    if payload is not None:
+        values[event] = payload
+    return handle(state, event, values)
+
+
+def types(effects):
+    return [type(e) for e in effects]
+
+
+def of_type(effects, cls):
+    return [e for e in effects if isinstance(e, cls)]
+
+
+@pytest.fixture
+def state():
+    s = AppState(models_dir="zoo", favourites_dir="favs", rng=np.random.default_rng(0))
+    for name in NAMES:
+        s.entries[name] = ModelEntry(name, group="g")
+    return s
+
+
+@pytest.fixture
+def ready(state):
+    """A state with ae_small_relu loaded and a player that works."""
+    send(state, k.MODELS, **{k.MODELS: ["ae_small_relu"]})
+    send(state, worker("model-ready"), info_of("ae_small_relu"))
+    send(state, worker("player"), {"available": True, "reason": "", "device": "null"})
+    return state
+
+
+def decoded(state, audio=None, point=None):
+    audio = np.zeros(2048, np.float32) if audio is None else audio
+    return send(state, worker("decoded"), {"name": state.model.name, "point": point or state.point,
+                                           "audio": audio, "ms": 1.5})
+
+
+class Fav:
+    def __init__(self, path, model, point, recall=True):
+        self.path, self.model, self.point = Path(path), model, point
+        self.recall = {"model": model} if recall else None
+        self.reason = None if recall else "sidecar damaged"
+
+
+# ------------------------------------------------------------------ the model list
+
+
+def zoo(trained=("ae_small_relu", "gan"), reasons=None):
+    return [ModelEntry(n, group="g", trained=n in trained,
+                       reason="" if n in trained else (reasons or {}).get(n, "not trained"))
+            for n in NAMES]
+
+
+def test_zoo_loads_the_first_trained_model_and_preloads_the_rest(state):
+    effects = send(state, worker("zoo"), zoo())
+    loads = of_type(effects, fx.LoadModel)
+    assert loads[0] == fx.LoadModel("ae_small_relu")
+    assert fx.LoadModel("gan", background=True) in loads
+    assert state.wanted == "ae_small_relu"
+    assert state.entries["ae_small_relu"].state == LOADING
+    assert state.entries["vae_a"].state == UNAVAILABLE
+
+
+def test_zoo_prefers_the_remembered_model(state):
+    state.wanted = "gan"
+    send(state, worker("zoo"), zoo())
+    assert state.wanted == "gan"
+
+
+def test_zoo_without_trained_models_says_how_to_train(state):
+    send(state, worker("zoo"), zoo(trained=()))
+    assert "no trained models in zoo" in state.message
+    assert state.wanted is None
+
+
+def test_untrained_model_is_listed_unavailable_with_its_reason(state):
+    send(state, worker("zoo"), zoo(reasons={"vae_a": "no zoo/vae_a/card.json"}))
+    entry = state.entries["vae_a"]
+    assert entry.state == UNAVAILABLE and entry.reason == "no zoo/vae_a/card.json"
+    assert entry.label == "not trained"
+    effects = send(state, k.MODELS, **{k.MODELS: ["vae_a"]})
+    assert not of_type(effects, fx.LoadModel)
+    assert "vae_a is unavailable: no zoo/vae_a/card.json" in state.message
+
+
+def test_selecting_a_group_row_does_nothing(state):
+    assert send(state, k.MODELS, **{k.MODELS: ["group:Dense AE, small"]}) == []
+
+
+def test_model_ready_goes_to_the_centre_decodes_and_opens_the_player(state):
+    send(state, k.MODELS, **{k.MODELS: ["ae_small_relu"]})
+    effects = send(state, worker("model-ready"), info_of("ae_small_relu"))
+    assert state.model.name == "ae_small_relu"
+    assert state.point == (0.25, -0.5)
+    assert fx.Decode("ae_small_relu", (0.25, -0.5)) in effects
+    assert fx.MakePlayer(22050, None) in effects
+    assert [e.panel for e in of_type(effects, fx.Render)] == ["map"]
+    assert state.entries["ae_small_relu"].state == READY
+
+
+def test_background_model_ready_does_not_switch(ready):
+    effects = send(ready, worker("model-ready"), info_of("gan", kind="gan"))
+    assert ready.model.name == "ae_small_relu"
+    assert ready.entries["gan"].state == READY
+    assert not of_type(effects, fx.Decode)
+
+
+def test_damaged_model_becomes_unavailable_with_the_reason(ready):
+    send(ready, k.MODELS, **{k.MODELS: ["vae_a"]})
+    send(ready, worker("model-failed"), ("vae_a", "zoo/vae_a/decoder.keras: not a Keras file"))
+    assert ready.entries["vae_a"].state == UNAVAILABLE
+    assert ready.entries["vae_a"].label == "unavailable: zoo/vae_a/decoder.keras: not a Keras file"
+    assert ready.wanted == "ae_small_relu" and ready.model.name == "ae_small_relu"
+    assert "vae_a is unavailable: zoo/vae_a/decoder.keras" in status_text(ready)
+
+
+def test_gan_map_is_a_heat_map(ready):
+    send(ready, k.MODELS, **{k.MODELS: ["gan"]})
+    effects = send(ready, worker("model-ready"), info_of("gan", kind="gan"))
+    assert ready.map_mode == "brightness"
+    assert fx.Heatmap("gan", "brightness") in effects
+    grid = np.ones((4, 4))
+    effects = send(ready, worker("heatmap"), {"name": "gan", "feature": "brightness", "grid": grid})
+    render = of_type(effects, fx.Render)[0]
+    assert render.panel == "map" and render.request["heat"] is grid
+
+
+def test_choosing_codes_for_the_gan_keeps_the_heat_map(ready):
+    send(ready, k.MODELS, **{k.MODELS: ["gan"]})
+    send(ready, worker("model-ready"), info_of("gan", kind="gan"))
+    send(ready, k.MAP_MODE, **{k.MAP_MODE: "codes: training samples by family"})
+    assert ready.map_mode == "brightness"
+    assert "no encoder" in ready.message
+
+
+def test_heat_map_switch_computes_once_then_draws_from_cache(ready):
+    effects = send(ready, k.MAP_MODE, **{k.MAP_MODE: "loudness heat-map"})
+    assert effects[0] == fx.Heatmap("ae_small_relu", "loudness")
+    send(ready, worker("heatmap"), {"name": "ae_small_relu", "feature": "loudness",
+                                    "grid": np.zeros((3, 3))})
+    send(ready, k.MAP_MODE, **{k.MAP_MODE: "codes: training samples by family"})
+    effects = send(ready, k.MAP_MODE, **{k.MAP_MODE: "loudness heat-map"})
+    assert not of_type(effects, fx.Heatmap) and of_type(effects, fx.Render)
+
+
+def test_discontinuity_waits_for_the_evaluation_package(ready):
+    send(ready, k.MAP_MODE, **{k.MAP_MODE: "discontinuity heat-map (local)"})
+    assert ready.map_mode == "codes" and "evaluation" in ready.message
+    send(ready, worker("features"), ["brightness", "decay", "loudness", "discontinuity"])
+    effects = send(ready, k.MAP_MODE, **{k.MAP_MODE: "discontinuity heat-map (local)"})
+    assert fx.Heatmap("ae_small_relu", "discontinuity") in effects
+
+
+# ------------------------------------------------------------------ the point
+
+
+def test_drag_moves_the_point_clamped_and_asks_for_a_decode(ready):
+    effects = send(ready, k.PAD, (5.0, -0.5))
+    assert ready.point == (2.0, -0.5)
+    assert fx.Decode("ae_small_relu", (2.0, -0.5)) in effects
+    assert fx.Refresh("marker") in effects
+
+
+def test_click_outside_the_graph_is_ignored(ready):
+    assert send(ready, k.PAD, (None, None)) == []
+
+
+def test_arrow_keys_nudge_by_two_percent_of_the_range(ready):
+    send(ready, (k.KEY, "Right"))
+    assert ready.point == pytest.approx((0.25 + 0.08, -0.5))
+    send(ready, (k.KEY, "Down"))
+    assert ready.point == pytest.approx((0.33, -0.58))
+
+
+def test_typed_point_moves_and_bad_text_is_explained(ready):
+    send(ready, k.GO, **{k.X: "1", k.Y: "-1.5"})
+    assert ready.point == (1.0, -1.5)
+    effects = send(ready, k.GO, **{k.X: "one", k.Y: "2"})
+    assert ready.point == (1.0, -1.5)
+    assert "X and Y must be numbers" in ready.message and fx.Refresh("status") in effects
+
+
+def test_random_stays_in_range_and_reset_returns_to_the_centre(ready):
+    for _ in range(20):
+        send(ready, k.RANDOM)
+        assert -2 <= ready.point[0] <= 2 and -2 <= ready.point[1] <= 2
+    send(ready, k.RESET)
+    assert ready.point == (0.25, -0.5)
+
+
+def test_decoded_sound_is_kept_and_drawn(ready):
+    audio = np.ones(2048, np.float32)
+    effects = decoded(ready, audio)
+    assert ready.sound is audio and ready.decode_ms == 1.5
+    assert of_type(effects, fx.Render)[0].request["audio"] is audio
+    assert "decode 1.5 ms" in status_text(ready)
+
+
+def test_decode_of_another_model_is_ignored(ready):
+    assert send(ready, worker("decoded"), {"name": "gan", "point": (0, 0), "audio": np.zeros(4),
+                                           "ms": 1.0}) == []
+    assert ready.sound is None
+
+
+# ------------------------------------------------------------------ sound
+
+
+def test_play_before_the_sound_is_decoded_plays_when_it_is(ready):
+    assert send(ready, k.PLAY) == []
+    assert ready.play_when_decoded
+    effects = decoded(ready)
+    assert of_type(effects, fx.Play) and not ready.play_when_decoded
+
+
+def test_space_plays_the_current_sound(ready):
+    decoded(ready)
+    effects = send(ready, (k.KEY, "space"))
+    assert of_type(effects, fx.Play)[0].loop is False
+
+
+def test_loop_on_swaps_live_while_moving_and_off_stops(ready):
+    decoded(ready)
+    effects = send(ready, (k.KEY, "l"))
+    assert ready.looping and of_type(effects, fx.Play)[0].loop is True
+    send(ready, k.PAD, (1.0, 1.0))
+    new = np.full(2048, 0.5, np.float32)
+    effects = decoded(ready, new)
+    swaps = of_type(effects, fx.Swap)
+    assert len(swaps) == 1 and swaps[0].audio is new
+    effects = send(ready, k.LOOP)
+    assert not ready.looping and fx.Stop() in effects
+
+
+def test_escape_stops(ready):
+    decoded(ready)
+    send(ready, k.LOOP)
+    effects = send(ready, (k.KEY, "Escape"))
+    assert fx.Stop() in effects and not ready.looping
+
+
+def test_no_sound_device_says_why_and_saving_still_works(ready):
+    send(ready, worker("player"), {"available": False, "reason": "no sound output device (x)"})
+    decoded(ready)
+    effects = send(ready, k.PLAY)
+    assert not of_type(effects, fx.Play)
+    assert status_text(ready).startswith("no sound device: no sound output device (x)")
+    assert of_type(send(ready, (k.KEY, "s")), fx.Save)
+
+
+def test_volume_slider_sets_the_volume(ready):
+    assert send(ready, k.VOLUME, **{k.VOLUME: 25}) == [fx.SetVolume(0.25)]
+
+
+def test_choosing_a_device_reopens_the_player(ready):
+    effects = send(ready, k.DEVICE, **{k.DEVICE: "3: test speakers"})
+    assert fx.MakePlayer(22050, "3") in effects and ready.device == "3"
+
+
+# ------------------------------------------------------------------ favourites
+
+
+def test_save_writes_the_current_sound_with_its_point(ready):
+    audio = np.ones(2048, np.float32)
+    decoded(ready, audio)
+    effects = send(ready, k.SAVE)
+    save = of_type(effects, fx.Save)[0]
+    assert save.model == "ae_small_relu" and save.points == ((0.25, -0.5),)
+    assert save.sounds[0] is audio
+
+
+def test_save_with_nothing_decoded_says_so(ready):
+    assert not of_type(send(ready, k.SAVE), fx.Save)
+    assert "nothing to save" in ready.message
+
+
+def test_saved_refreshes_the_favourites(ready):
+    effects = send(ready, worker("saved"), [Path("favs/ae_small_relu_x+0.25_y-0.50_001.wav")])
+    assert fx.ListFavourites() in effects
+    assert "ae_small_relu_x+0.25_y-0.50_001.wav" in ready.message
+
+
+def test_reopen_a_favourite_of_another_model_loads_it_at_the_point(ready):
+    ready.entries["gan"].state = READY
+    fav = Fav("favs/gan_x+0.50_y+0.50_001.wav", "gan", [0.5, 0.5])
+    send(ready, worker("favourites"), [fav])
+    effects = send(ready, k.REOPEN, **{k.FAVOURITES: [favourite_label(fav)]})
+    assert fx.LoadModel("gan") in effects
+    assert ready.pending_point == (0.5, 0.5)
+    send(ready, worker("model-ready"), info_of("gan", kind="gan"))
+    assert ready.model.name == "gan" and ready.point == (0.5, 0.5)
+    assert ready.play_when_decoded
+
+
+def test_reopen_a_favourite_of_the_current_model_moves_the_point(ready):
+    fav = Fav("favs/a.wav", "ae_small_relu", [1.0, 1.0])
+    send(ready, worker("favourites"), [fav])
+    effects = send(ready, k.FAVOURITES, **{k.FAVOURITES: [favourite_label(fav)]})
+    assert ready.point == (1.0, 1.0) and fx.Decode("ae_small_relu", (1.0, 1.0)) in effects
+
+
+def test_reopen_a_favourite_whose_sidecar_is_damaged_says_why(ready):
+    fav = Fav("favs/b.wav", None, None, recall=False)
+    send(ready, worker("favourites"), [fav])
+    assert send(ready, k.REOPEN, **{k.FAVOURITES: [favourite_label(fav)]}) == [fx.Refresh("status")]
+    assert "b.wav: sidecar damaged" in ready.message
+
+
+def test_reopen_a_favourite_of_an_unavailable_model_says_why(ready):
+    ready.entries["vae_a"].state, ready.entries["vae_a"].reason = UNAVAILABLE, "damaged"
+    fav = Fav("favs/c.wav", "vae_a", [0, 0])
+    send(ready, worker("favourites"), [fav])
+    send(ready, k.REOPEN, **{k.FAVOURITES: [favourite_label(fav)]})
+    assert "vae_a is unavailable: damaged" in ready.message and ready.model.name == "ae_small_relu"
+
+
+# ------------------------------------------------------------------ open a sample
+
+
+def test_open_a_sample_asks_for_a_file_then_encodes_it(ready):
+    assert send(ready, k.OPEN) == [fx.AskFile("open-sample")]
+    effects = send(ready, (k.FILE, "open-sample"), "/x/snare.wav")
+    assert fx.Encode("ae_small_relu", "/x/snare.wav") in effects
+    assert send(ready, (k.FILE, "open-sample")) == []  # dialog cancelled
+
+
+def test_open_a_sample_with_the_gan_explains_there_is_no_encoder(ready):
+    send(ready, k.MODELS, **{k.MODELS: ["gan"]})
+    send(ready, worker("model-ready"), info_of("gan", kind="gan"))
+    assert send(ready, k.OPEN) == [fx.Refresh("status")]
+    assert "gan has no encoder" in ready.message
+
+
+def test_encoded_sample_moves_the_point_and_plays_both(ready):
+    recon, original = np.ones(2048, np.float32), np.full(2048, 0.5, np.float32)
+    effects = send(ready, worker("encoded"), {"name": "ae_small_relu", "path": "/x/snare.wav",
+                                              "point": (1.0, 9.0), "original": original,
+                                              "reconstruction": recon})
+    assert ready.point == (1.0, 2.0) and ready.sound is recon and ready.original is original
+    play = of_type(effects, fx.Play)[0]
+    assert len(play.audio) == 2 * 2048 + round(0.25 * 22050)
+    assert of_type(effects, fx.Render)[0].request["original"] is original
+
+
+def test_encode_failure_is_shown(ready):
+    send(ready, worker("failed"), ("snare.wav", "snare.wav: not an audio file (no RIFF header)"))
+    assert "snare.wav: not an audio file" in status_text(ready)
+
+
+# ------------------------------------------------------------------ map clicks
+
+
+def test_click_on_a_sample_auditions_it_with_its_original(ready):
+    effects = send(ready, (k.MAP, "click"), {"point": (0.0, 0.0), "sample": 3})
+    codes = ready.model.codes
+    assert ready.point == pytest.approx(tuple(codes.points[3]))
+    audition = of_type(effects, fx.Audition)[0]
+    assert audition.original_path == str(Path("/nonexistent/data") / "0003.wav")
+    effects = send(ready, worker("audition"), {"decoded": np.ones(100, np.float32),
+                                               "original": None,
+                                               "reason": "/nonexistent/data/0003.wav is not on "
+                                                         "this machine"})
+    assert len(of_type(effects, fx.Play)[0].audio) == 100
+    assert "not on this machine" in ready.message
+
+
+def test_click_between_samples_moves_the_point(ready):
+    effects = send(ready, (k.MAP, "click"), {"point": (1.0, -1.0), "sample": None})
+    assert ready.point == (1.0, -1.0) and not of_type(effects, fx.Audition)
+
+
+# ------------------------------------------------------------------ compare and morph
+
+
+def test_compare_needs_a_choice_and_takes_at_most_four(ready):
+    assert not of_type(send(ready, k.COMPARE, **{k.COMPARE_LIST: []}), fx.Compare)
+    effects = send(ready, k.COMPARE, **{k.COMPARE_LIST: list("abcde")})
+    assert of_type(effects, fx.Compare)[0].names == tuple("abcd")
+    assert "only the first 4" in ready.message
+
+
+def test_compared_sounds_are_drawn_and_played_in_turn(ready):
+    a, b = np.ones(100, np.float32), np.ones(200, np.float32)
+    effects = send(ready, worker("compared"), {
+        "results": [("ae_small_relu", a, ""), ("vae_a", None, "damaged"), ("gan", b, "")],
+        "point": (0.0, 0.0), "sample_rate": 1000})
+    assert len(of_type(effects, fx.Play)[0].audio) == 100 + 250 + 200
+    assert of_type(effects, fx.Render)[0].request["labels"] == [
+        "ae_small_relu", "vae_a: damaged", "gan"]
+    assert "vae_a: damaged" in ready.message
+
+
+def test_morph_needs_a_and_b_and_clamps_steps(ready):
+    assert not of_type(send(ready, k.MORPH, **{k.STEPS: 4}), fx.Morph)
+    send(ready, k.SET_A)
+    send(ready, k.PAD, (1.0, 1.0))
+    send(ready, k.SET_B)
+    effects = send(ready, k.MORPH, **{k.STEPS: 99})
+    assert of_type(effects, fx.Morph)[0] == fx.Morph("ae_small_relu", (0.25, -0.5), (1.0, 1.0), 32)
+
+
+def test_morphed_sounds_play_in_sequence_and_save_with_their_points(ready):
+    sounds = [np.ones(10, np.float32)] * 3
+    points = [(0, 0), (0.5, 0.5), (1, 1)]
+    effects = send(ready, worker("morphed"), {"name": "ae_small_relu", "points": points,
+                                              "sounds": sounds})
+    assert of_type(effects, fx.Play)
+    save = of_type(send(ready, k.MORPH_SAVE), fx.Save)[0]
+    assert save.points == tuple(points) and len(save.sounds) == 3
+
+
+# ------------------------------------------------------------------ text and helpers
+
+
+def test_status_text_names_device_times_and_loading(ready):
+    ready.entries["vae_a"].state = LOADING
+    ready.redraw_ms, ready.draw_ms = 40.0, 2.0
+    decoded(ready)
+    text = status_text(ready)
+    assert "sound: null" in text and "decode 1.5 ms" in text
+    assert "redraw 40 ms (GUI 2 ms)" in text and "loading vae_a" in text
+
+
+def test_card_text_shows_parameters_data_epochs_losses_and_metrics():
+    info = info_of("ae_small_relu")
+    info.card["metrics"] = {"mr_stft": 1.25}
+    text = card_text(info)
+    for needle in ("parameters: 1,234", "epochs: 2", "folder: /nonexistent/data",
+                   "val_loss: 0.3", "mr_stft: 1.25"):
+        assert needle in text
+
+
+def test_sequence_audio_puts_gaps_between_sounds_and_skips_missing():
+    out = sequence_audio([np.ones(3), None, np.ones(2)], 10, gap_seconds=0.2)
+    assert out.tolist() == [1, 1, 1, 0, 0, 1, 1]
+    assert sequence_audio([None], 10) is None
+
+
+def test_clamp_keeps_points_inside_the_range():
+    assert clamp((5, -5), (-1, 1, -2, 2)) == (1.0, -2.0)
+
+
+def test_window_close_stores_settings_and_stops():
+    assert types(handle(AppState(), None, None)) == [fx.StoreSettings, fx.Stop, fx.Close]
