@@ -7,6 +7,7 @@ to date; files/s counts every audio file handled (made or failed) over the whole
 Sources are read once before timing, so every run finds them in the page cache.
 """
 import os
+import resource
 import statistics
 import tempfile
 import time
@@ -49,10 +50,19 @@ def _seed_loop(paths, out, settings):
         sf.write(os.path.join(out, f"{i}.wav"), sample, settings.sample_rate, subtype="FLOAT")
 
 
+def _cpu_seconds():
+    """CPU time of this process and of its finished children (the pool's workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def _timed(function):
-    started = time.perf_counter()
+    """(wall seconds, CPU seconds) of one call. CPU time barely moves when other jobs
+    share the cores, so it tells a slow run from a busy machine."""
+    cpu, started = _cpu_seconds(), time.perf_counter()
     function()
-    return time.perf_counter() - started
+    return time.perf_counter() - started, _cpu_seconds() - cpu
 
 
 def main(args):
@@ -92,33 +102,37 @@ def main(args):
 
     print(f"preprocess benchmark: {len(audio)} audio files in {', '.join(args.sources)}; "
           f"{default_jobs()} cores; median of {args.repeat} run(s)")
-    handled = {}
+    handled, cpu = {}, {}
     for _ in range(args.repeat):
         for label, count, run_jobs in kinds:
             if run_jobs is None:
                 with tempfile.TemporaryDirectory(prefix="bench-seed-") as out:
-                    seconds = _timed(lambda: _seed_loop(audio, out, settings))
+                    seconds, cpu_seconds = _timed(lambda: _seed_loop(audio, out, settings))
                 handled[label] = count
             else:
                 try:
                     holder = {}
-                    seconds = _timed(lambda: holder.setdefault("r", pipeline_run(run_jobs)))
+                    seconds, cpu_seconds = _timed(lambda: holder.setdefault("r", pipeline_run(run_jobs)))
                 except NoAudioError as error:
                     raise UsageError(str(error)) from None
                 report = holder["r"]
                 handled[label] = report.made + len(report.failures)
             results.setdefault(label, []).append(seconds)
+            cpu.setdefault(label, []).append(cpu_seconds)
+    load = os.getloadavg()[0]
     rates = {}
     for label, _, _ in kinds:
         seconds = statistics.median(results[label])
         rates[label] = handled[label] / seconds
-        spread = f" (runs: {', '.join(f'{s:.2f}' for s in results[label])} s)" if args.repeat > 1 else ""
-        print(f"  {label:30s} {seconds:6.2f} s  {rates[label]:6.0f} files/s{spread}")
+        cpu_ms = 1000 * statistics.median(cpu[label]) / handled[label]
+        spread = f"; runs {', '.join(f'{s:.2f}' for s in results[label])} s" if args.repeat > 1 else ""
+        print(f"  {label:30s} {seconds:6.2f} s  {rates[label]:6.0f} files/s  ({cpu_ms:.2f} CPU ms/file{spread})")
     serial, parallel = rates[kinds[-2][0]], rates[kinds[-1][0]]
     line = f"  parallel / serial: {parallel / serial:.2f}x"
     if not args.no_seed:
         line += f"; pipeline serial / seed loop: {serial / rates[kinds[0][0]]:.2f}x"
     print(line)
     verdict = "met" if parallel >= TARGET_FILES_PER_SECOND else "NOT met"
-    print(f"  target >= {TARGET_FILES_PER_SECOND} files/s on 2 cores (parallel run, {jobs} jobs): {verdict}")
+    print(f"  target >= {TARGET_FILES_PER_SECOND} files/s on 2 cores (parallel run, {jobs} jobs): {verdict}; "
+          f"load average {load:.1f} at the end (other jobs on these cores slow every run)")
     return 0

@@ -59,6 +59,11 @@ def _check_paths(args):
     return out
 
 
+def _shown(text):
+    """Text safe to print: bytes of a file name that are not UTF-8 show as U+FFFD."""
+    return str(text).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def run(args):
     settings = _settings(args)
     out = _check_paths(args)
@@ -68,14 +73,14 @@ def run(args):
     try:
         report = preprocess(args.sources, out, settings, jobs=args.jobs, progress=sys.stderr.isatty())
     except NoAudioError as error:
-        raise CommandFailed(str(error)) from None
+        raise CommandFailed(_shown(error)) from None
     except OSError as error:
         raise CommandFailed(f"cannot write the dataset: {error.filename or out}: {error.strerror}") from None
     for warning in report.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(f"warning: {_shown(warning)}", file=sys.stderr)
     for source, reason in report.failures:
-        print(f"failed: {source}: {reason}", file=sys.stderr)
-    print(report.summary())
+        print(f"failed: {_shown(source)}: {reason}", file=sys.stderr)
+    print(_shown(report.summary()))
     if args.preview:
         from preprocessing.preview import pick_examples, write_preview
 

@@ -114,9 +114,13 @@ def _cache_key(folder, ok):
     return digest.hexdigest()[:20]
 
 
-def _read_wavs(folder, ok, settings):
+def _read_wavs(folder, ok, settings, prepared=None):
     audio = np.zeros((len(ok), settings.length), dtype=np.float32)
+    prepared = prepared or {}
     for i, row in enumerate(ok):
+        if row["output"] in prepared:
+            audio[i] = prepared[row["output"]]
+            continue
         path = folder / row["output"]
         try:
             data, rate = sf.read(path, dtype="float32", always_2d=True)
@@ -141,8 +145,15 @@ def remove_caches(folder, keep=None):
                 pass  # another process removed it first
 
 
-def build_cache(folder):
+def build_cache(folder, prepared=None):
     """Read the WAVs into the array cache, unless a current one exists.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+    prepared : dict of str -> np.ndarray, optional
+        Samples already in memory, by output name (just written by the batch), which
+        then need not be read back.
 
     Returns
     -------
@@ -151,20 +162,21 @@ def build_cache(folder):
     """
     folder = Path(folder)
     settings, ok = _read_folder(folder)
-    return _cached_audio(folder, settings, ok)[1]
+    return _cached_audio(folder, settings, ok, prepared, need_audio=False)[1]
 
 
-def _cached_audio(folder, settings, ok):
+def _cached_audio(folder, settings, ok, prepared=None, need_audio=True):
     key = _cache_key(folder, ok)
     cache = folder / f"cache-{key}.npy"
     if cache.is_file():
         try:
-            audio = np.load(cache, allow_pickle=False)
+            # Memory-mapped when only checking, so a current cache costs a header read.
+            audio = np.load(cache, allow_pickle=False, mmap_mode=None if need_audio else "r")
             if audio.shape == (len(ok), settings.length) and audio.dtype == np.float32:
-                return audio, cache
+                return (audio if need_audio else None), cache
         except (OSError, ValueError):
             pass  # a damaged cache is rebuilt below
-    audio = _read_wavs(folder, ok, settings)
+    audio = _read_wavs(folder, ok, settings, prepared)
     temporary = folder / f".{cache.name}.{os.getpid()}.tmp"
     try:
         with open(temporary, "wb") as handle:

@@ -43,8 +43,10 @@ _KEYWORDS = (
     ("kick", ("kick", "kicks", "kik", "kck", "bd", "bassdrum", "bass")),
 )
 _SUBSTRING_MIN = 5
-_EXACT = [(family, frozenset(words)) for family, words in _KEYWORDS]
-_INSIDE = [(family, tuple(w for w in words if len(w) >= _SUBSTRING_MIN)) for family, words in _KEYWORDS]
+_RULES = [
+    (family, frozenset(words), re.compile("|".join(re.escape(w) for w in words if len(w) >= _SUBSTRING_MIN)))
+    for family, words in _KEYWORDS
+]
 # Short keywords glued to another word: "openhat", "closedhat"; "tomhi", "toms".
 _SUFFIXES = (("hat", "hat", frozenset({"what", "that", "chat"})),)
 _PREFIXES = (("tom", "tom", frozenset({"tomato", "tomb", "tomorrow"})),)
@@ -75,9 +77,9 @@ def _match(words):
     for family, phrases in _PHRASES:
         if any(f" {phrase} " in joined for phrase in phrases):
             return family
-    for (family, exact), (_, inside) in zip(_EXACT, _INSIDE):
+    for family, exact, inside in _RULES:
         for word in words:
-            if word in exact or any(key in word for key in inside):
+            if word in exact or inside.search(word):
                 return family
     for word in words:
         for suffix, family, exceptions in _SUFFIXES:
@@ -134,13 +136,14 @@ class Label:
     velocity_range: str = ""
 
 
-def _informative(instrument, stem):
+def _informative(instrument, path):
     """Whether an instrument name says more than the file name does."""
     letters = re.sub(r"[^a-z]", "", " ".join(words_of(instrument)))
     if len(letters) < 2:
         return False  # "15", "f#4 - ": placeholders, not names
-    # "Sample: beats_08-37.flac": a name made up from the file name by a kit converter.
-    return stem.casefold() not in str(instrument).casefold()
+    name = str(instrument).strip().casefold()
+    # "Sample: beats_08-37.flac": made up from the file name by a kit converter.
+    return path.name.casefold() not in name and name != path.stem.casefold()
 
 
 def _format_velocity(velocity):
@@ -170,14 +173,14 @@ def label_for(path, kit=None, folders=()):
     path = Path(path)
     stem = path.stem
     uses = kit.lookup(path) if kit is not None else []
-    named = [u for u in uses if _informative(u.instrument, stem)]
+    named = [u for u in uses if _informative(u.instrument, path)]
     known = [u for u in named if family_of(u.instrument) != "other"]
     use = (known or named or uses or [None])[0]
     kit_name = kit.name if kit is not None else (folders[-1] if folders else path.parent.name)
     layer = f"{use.layer}/{use.layers}" if use is not None and use.layer else ""
     velocity = _format_velocity(use.velocity) if use is not None and use.layers > 1 else ""
 
-    has_name = use is not None and _informative(use.instrument, stem)
+    has_name = use is not None and _informative(use.instrument, path)
     instrument = use.instrument.strip() if has_name else stem
     family = family_of(instrument) if has_name else "other"
     if family == "other":

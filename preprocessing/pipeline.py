@@ -6,8 +6,11 @@ temporary name and renames it, then writes ``manifest.csv``, ``settings.json`` a
 array cache. A bad file becomes a ``failed`` row with its reason; the batch carries on.
 Source files are only ever opened for reading.
 """
+import io
 import multiprocessing
 import os
+import re
+import signal
 import sys
 import time
 from collections import Counter
@@ -26,6 +29,10 @@ from preprocessing.reader import prepare_file_with_info
 from preprocessing.settings import PreprocessSettings
 from preprocessing.sources import AUDIO_EXTENSIONS, find_sources
 from preprocessing.split import choose_validation_kits
+
+
+# ".<name>.<pid>.tmp": what _process and the manifest writer write before renaming.
+_TEMPORARY = re.compile(r"^\..+\.\d+\.tmp$")
 
 
 class NoAudioError(PreprocessingError):
@@ -47,6 +54,7 @@ class _Result:
     sample_rate: int | None = None
     channels: int | None = None
     frames: int | None = None
+    audio: object = None  # the prepared sample, sent back so the cache needs no re-reading
 
 
 def _process(task):
@@ -61,9 +69,14 @@ def _process(task):
         )
     output = Path(task.output)
     temporary = output.with_name(f".{output.name}.{os.getpid()}.tmp")
-    sf.write(temporary, audio, task.settings.sample_rate, subtype="FLOAT", format="WAV")
+    # Encoded in memory: soundfile's close() of a real file calls fsync, which costs more
+    # than everything else done to a file; the rename keeps the write atomic all the same.
+    encoded = io.BytesIO()
+    sf.write(encoded, audio, task.settings.sample_rate, subtype="FLOAT", format="WAV")
+    with open(temporary, "wb") as handle:
+        handle.write(encoded.getbuffer())
     os.replace(temporary, output)
-    return _Result(mf.OK, sample_rate=info.sample_rate, channels=info.channels, frames=info.frames)
+    return _Result(mf.OK, sample_rate=info.sample_rate, channels=info.channels, frames=info.frames, audio=audio)
 
 
 def default_jobs():
@@ -90,14 +103,25 @@ def _run_tasks(tasks, jobs, progress):
     jobs = min(jobs, len(tasks))
     chunk = max(1, min(32, len(tasks) // (jobs * 4)))
     results = []
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_ignore_interrupts)
+    try:
         iterator = pool.map(_process, tasks, chunksize=chunk)
         # The bar starts after the workers are forked: its monitor thread is not forked.
         with tqdm(total=len(tasks), disable=not progress, unit="file", file=sys.stderr) as bar:
             for result in iterator:
                 results.append(result)
                 bar.update()
+    except BaseException:
+        # Ctrl-C (or a write error): drop the queued files instead of waiting for them all.
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return results
+
+
+def _ignore_interrupts():
+    """Workers leave Ctrl-C to the main process, which stops the batch in one place."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @dataclass
@@ -153,7 +177,9 @@ class Report:
             parts.append(f"validation kits: {', '.join(self.validation_kits)} ({held} samples, {share:.1f}%)")
         else:
             parts.append("validation kits: none (fewer than two kits)")
-        parts.append(f"{self.seconds:.1f} s, {self.files_per_second:.0f} files/s")
+        handled = self.made + len(self.failures)
+        speed = f" ({handled} prepared, {self.files_per_second:.0f} files/s)" if handled else ""
+        parts.append(f"{self.seconds:.1f} s{speed}")
         return " | ".join(parts)
 
 
@@ -220,6 +246,9 @@ def preprocess(paths, out, settings=PreprocessSettings(), jobs=None, progress=Fa
             f"({', '.join(sorted(AUDIO_EXTENSIONS))})"
         )
     out.mkdir(parents=True, exist_ok=True)
+    for leftover in out.iterdir():
+        if _TEMPORARY.match(leftover.name):  # from a run that was stopped mid-write
+            _remove(leftover)
 
     previous_settings = None
     try:
@@ -285,6 +314,7 @@ def preprocess(paths, out, settings=PreprocessSettings(), jobs=None, progress=Fa
             task_sources.append(key)
         rows[key] = row
 
+    prepared = {}
     for key, result in zip(task_sources, _run_tasks(tasks, jobs, progress)):
         row = rows[key]
         if result.sample_rate:
@@ -295,6 +325,7 @@ def preprocess(paths, out, settings=PreprocessSettings(), jobs=None, progress=Fa
         row["status"] = result.status
         if result.status == mf.OK:
             report.made += 1
+            prepared[row["output"]] = result.audio
         else:
             row["output"] = ""
             row["error"] = result.reason
@@ -319,6 +350,6 @@ def preprocess(paths, out, settings=PreprocessSettings(), jobs=None, progress=Fa
     mf.write_settings(out, settings)
     mf.write_manifest(out, ordered)
     if kept:
-        build_cache(out)
+        build_cache(out, prepared)
     report.seconds = time.perf_counter() - started
     return report

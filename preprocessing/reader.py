@@ -168,7 +168,9 @@ def read_source(path, settings=PreprocessSettings()):
     if size == 0:
         raise AudioInputError("empty file (0 bytes)", kind="empty")
     try:
-        handle = sf.SoundFile(path)
+        # As bytes: soundfile cannot encode a str path holding bytes that are not UTF-8
+        # (Linux allows any bytes in a file name), but passes bytes paths through.
+        handle = sf.SoundFile(os.fsencode(path))
     except sf.SoundFileError as error:
         raise _open_error(error) from None
     with handle:
@@ -196,7 +198,9 @@ def _read_checked(handle, info, settings):
             f"truncated: the header promises {info.frames} frames, only {data.shape[0]} could be read",
             kind="truncated",
         )
-    if not np.isfinite(data).all():
+    # One float64 sum is finite exactly when every sample is (float32 values cannot add up
+    # to an overflow in float64), and it needs no array of flags as large as the audio.
+    if not np.isfinite(data.sum(dtype=np.float64)):
         raise AudioInputError("contains NaN or infinite samples", kind="not finite")
     return data
 
@@ -222,7 +226,7 @@ def prepare_audio(data, sample_rate, settings=PreprocessSettings()):
         No such channel, or silent.
     """
     mono = mix_to_mono(np.asarray(data, dtype=np.float32), settings.channel)
-    peak = float(np.max(np.abs(mono))) if mono.size else 0.0
+    peak = max(float(mono.max()), -float(mono.min())) if mono.size else 0.0
     if peak < 10 ** (SILENCE_DBFS / 20):
         level = "-inf" if peak == 0 else f"{20 * math.log10(peak):.0f}"
         raise AudioInputError(f"silent (peak {level} dBFS, below {SILENCE_DBFS:g} dBFS)", kind="silent")

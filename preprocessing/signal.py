@@ -19,7 +19,9 @@ def mix_to_mono(data, channel=None):
 
     Returns
     -------
-    y : np.ndarray, shape (n,), same dtype as ``data``
+    y : np.ndarray, shape (n,)
+        A taken channel keeps the dtype of ``data``; a mix-down is float32 (float64 for
+        float64 input).
 
     Raises
     ------
@@ -35,7 +37,13 @@ def mix_to_mono(data, channel=None):
     if count == 1:
         return data[:, 0]
     if channel is None:
-        return data.mean(axis=1, dtype=data.dtype)
+        # Column by column: the same mean, several times faster than ndarray.mean (or a
+        # matrix product) over a short axis of a long block.
+        mono = data[:, 0].astype(np.result_type(data.dtype, np.float32), copy=True)
+        for column in range(1, count):
+            mono += data[:, column]
+        mono *= mono.dtype.type(1.0 / count)
+        return mono
     if channel >= count:
         raise AudioInputError(
             f"has {count} channels, so there is no channel {channel} (channels count from 0)",

@@ -296,3 +296,25 @@ def test_broken_folder_in_a_real_process_gives_reasons_and_no_traceback(tmp_path
     assert "Traceback" not in done.stderr
     assert done.stderr.count("failed: ") == len(BAD_KINDS)
     assert "1 of 10 audio files ready" in done.stdout
+
+
+def test_file_names_that_are_not_utf8_work(tmp_path):
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    odd = os.fsdecode(os.fsencode(folder) + b"/snare \xff take.wav")
+    sf.write(os.fsencode(odd), snare(seed=1), 44100)
+    sf.write(folder / "kick.wav", kick(seed=1), 44100)
+    report = preprocess([folder], tmp_path / "out", SMALL, jobs=1)
+    assert report.made == 2 and not report.failures
+    rows = {r["source"]: r for r in mf.read_manifest(tmp_path / "out")}
+    assert rows[odd]["output"] == "lib__snare_take.wav" and rows[odd]["family"] == "snare"
+
+
+def test_leftovers_of_a_stopped_run_are_cleaned_up(tmp_path):
+    lib = make_library(tmp_path / "lib", broken=False)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".Pearl_Test__Kick__kick-hard.wav.4242.tmp").write_bytes(b"half a file")
+    (out / "mine.txt").write_text("not ours")
+    preprocess([lib], out, SMALL, jobs=1)
+    assert not list(out.glob(".*.tmp")) and (out / "mine.txt").read_text() == "not ours"
