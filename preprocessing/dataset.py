@@ -123,7 +123,7 @@ def _read_wavs(folder, ok, settings, prepared=None):
             continue
         path = folder / row["output"]
         try:
-            data, rate = sf.read(path, dtype="float32", always_2d=True)
+            data, rate = sf.read(os.fsencode(path), dtype="float32", always_2d=True)
         except sf.SoundFileError as error:
             raise DatasetError(f"{path}: unreadable ({error}); run preprocess again") from None
         if rate != settings.sample_rate or data.shape != (settings.length, 1):

@@ -194,11 +194,6 @@ def _load_kits(sources, warnings):
     return kits
 
 
-def _stat(path):
-    stat = os.stat(path)
-    return str(stat.st_size), str(stat.st_mtime_ns)
-
-
 def _remove(path):
     try:
         os.remove(path)
@@ -232,11 +227,10 @@ def preprocess(paths, out, settings=PreprocessSettings(), jobs=None, progress=Fa
     OSError
         The dataset folder cannot be written.
     """
-    from preprocessing.dataset import build_cache, remove_caches
+    from preprocessing.dataset import build_cache
 
     started = time.perf_counter()
     out = Path(os.path.abspath(out))
-    jobs = default_jobs() if jobs is None else jobs
     sources = find_sources(paths, exclude=[out])
     audio = [s for s in sources if s.is_audio]
     if not audio:
@@ -246,77 +240,121 @@ def preprocess(paths, out, settings=PreprocessSettings(), jobs=None, progress=Fa
             f"({', '.join(sorted(AUDIO_EXTENSIONS))})"
         )
     out.mkdir(parents=True, exist_ok=True)
+    previous, old_outputs = _open_folder(out, settings)
+
+    report = Report(folder=out, rows=[])
+    rows, tasks = _plan(sources, audio, out, settings, previous, report)
+    results = _run_tasks(tasks, default_jobs() if jobs is None else jobs, progress)
+    prepared = _record(rows, tasks, results, report)
+
+    report.rows = [rows[str(s.path)] for s in sources]
+    _split(report)
+    kept = {r["output"] for r in report.ok_rows}
+    for name in old_outputs - kept:
+        _remove(out / name)
+    mf.write_settings(out, settings)
+    mf.write_manifest(out, report.rows)
+    if kept:
+        build_cache(out, prepared)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _open_folder(out, settings):
+    """Tidy the dataset folder and read what an earlier run left.
+
+    Returns
+    -------
+    previous : dict of str -> dict
+        Earlier manifest rows by source path, when they were made with these settings.
+    old_outputs : set of str
+        Every WAV an earlier run listed; those not made again are removed at the end.
+    """
+    from preprocessing.dataset import remove_caches
+
     for leftover in out.iterdir():
         if _TEMPORARY.match(leftover.name):  # from a run that was stopped mid-write
             _remove(leftover)
-
-    previous_settings = None
     try:
-        previous_settings = mf.read_settings(out)
-        previous_rows = mf.read_manifest(out) or []
+        old_settings = mf.read_settings(out)
+        old_rows = mf.read_manifest(out) or []
     except ValueError:
-        previous_rows = []  # an unreadable old manifest: everything is made again
-    if previous_settings != settings:
-        previous_rows_for_cleanup, previous_rows = previous_rows, []
-        # Old WAVs made with other settings must not pass for new ones if this run stops.
+        old_settings, old_rows = None, []  # unreadable: everything is made again
+    # Only plain names this tool wrote into this folder are ever removed.
+    old_outputs = {
+        name for name in (row.get("output", "") for row in old_rows)
+        if name and name == Path(name).name and name.endswith(".wav")
+    }
+    if old_settings != settings:
+        # WAVs made with other settings must not pass for new ones if this run is stopped.
         for name in (mf.MANIFEST, mf.SETTINGS):
             _remove(out / name)
         remove_caches(out)
-    else:
-        previous_rows_for_cleanup = previous_rows
-    previous = {row["source"]: row for row in previous_rows}
+        return {}, old_outputs
+    return {row["source"]: row for row in old_rows}, old_outputs
 
-    report = Report(folder=out, rows=[])
+
+def _plan(sources, audio, out, settings, previous, report):
+    """Label every file, name its output, and keep up-to-date outputs.
+
+    Returns
+    -------
+    rows : dict of str -> dict
+        A manifest row per source path, complete except for the files still to prepare.
+    tasks : list of _Task
+    """
     kits = _load_kits(audio, report.warnings)
-    labels = {}
-    for source in audio:
-        kit = kits.get(source.kit_folder) if source.kit_folder is not None else None
-        labels[source.path] = label_for(source.path, kit, source.folders)
+    labels = {
+        s.path: label_for(s.path, kits.get(s.kit_folder) if s.kit_folder else None, s.folders)
+        for s in audio
+    }
     names = make_unique(
         [output_name(labels[s.path].kit, labels[s.path].instrument, s.path.stem) for s in audio],
         [str(s.path) for s in audio],
     )
-    output_of = {s.path: name for s, name in zip(audio, names)}
+    output_of = dict(zip((s.path for s in audio), names))
 
-    rows = {}
-    tasks, task_sources = [], []
+    rows, tasks = {}, []
     for source in sources:
         key = str(source.path)
         if not source.is_audio:
-            rows[key] = {"source": key, "status": mf.SKIPPED, "error": f"not an audio file by its name ({source.path.suffix or 'no extension'})"}
+            reason = f"not an audio file by its name ({source.path.suffix or 'no extension'})"
+            rows[key] = {"source": key, "status": mf.SKIPPED, "error": reason}
             continue
         label = labels[source.path]
-        try:
-            size, mtime = _stat(source.path)
-        except OSError as error:  # gone or unreadable since the folder was listed
-            size = mtime = ""
-            reason = f"cannot be opened: {error.strerror}"
-            report.failures.append((key, reason))
-            report.failure_kinds["unreadable"] += 1
-        row = {
+        row = rows[key] = {
             "output": output_of[source.path], "source": key, "kit": label.kit,
             "instrument": label.instrument, "family": label.family,
             "velocity_layer": label.velocity_layer, "velocity_range": label.velocity_range,
-            "source_size": size, "source_mtime_ns": mtime,
         }
-        old = previous.get(key)
-        if not size:
-            row.update(status=mf.FAILED, output="", error=reason)
-        elif (
-            old is not None and old.get("status") == mf.OK and old.get("output") == row["output"]
-            and old.get("source_size") == size and old.get("source_mtime_ns") == mtime
+        try:
+            stat = os.stat(source.path)
+        except OSError as error:  # gone or unreadable since the folder was listed
+            reason = f"cannot be opened: {error.strerror}"
+            row.update(output="", status=mf.FAILED, error=reason)
+            report.failures.append((key, reason))
+            report.failure_kinds["unreadable"] += 1
+            continue
+        row.update(source_size=str(stat.st_size), source_mtime_ns=str(stat.st_mtime_ns))
+        old = previous.get(key, {})
+        if (
+            old.get("status") == mf.OK and old.get("output") == row["output"]
+            and old.get("source_size") == row["source_size"]
+            and old.get("source_mtime_ns") == row["source_mtime_ns"]
             and (out / row["output"]).is_file()
         ):
             row.update({k: old.get(k, "") for k in ("source_rate", "channels", "duration")}, status=mf.OK)
             report.reused += 1
         else:
             tasks.append(_Task(key, str(out / row["output"]), settings))
-            task_sources.append(key)
-        rows[key] = row
+    return rows, tasks
 
+
+def _record(rows, tasks, results, report):
+    """Write the workers' results into the rows; returns the new samples by output name."""
     prepared = {}
-    for key, result in zip(task_sources, _run_tasks(tasks, jobs, progress)):
-        row = rows[key]
+    for task, result in zip(tasks, results):
+        row = rows[task.source]
         if result.sample_rate:
             row.update(
                 source_rate=result.sample_rate, channels=result.channels,
@@ -327,29 +365,15 @@ def preprocess(paths, out, settings=PreprocessSettings(), jobs=None, progress=Fa
             report.made += 1
             prepared[row["output"]] = result.audio
         else:
-            row["output"] = ""
-            row["error"] = result.reason
-            report.failures.append((key, result.reason))
+            row.update(output="", error=result.reason)
+            report.failures.append((task.source, result.reason))
             report.failure_kinds[result.kind] += 1
+    return prepared
 
-    ordered = [rows[str(s.path)] for s in sources]
-    counts = Counter(r["kit"] for r in ordered if r["status"] == mf.OK)
-    report.validation_kits = choose_validation_kits(counts)
+
+def _split(report):
+    """Choose the held-out kits and mark every usable row train or validation."""
+    report.validation_kits = choose_validation_kits(Counter(r["kit"] for r in report.ok_rows))
     held_out = set(report.validation_kits)
-    for row in ordered:
-        if row["status"] == mf.OK:
-            row["split"] = mf.VALIDATION if row["kit"] in held_out else mf.TRAIN
-    report.rows = ordered
-
-    kept = {r["output"] for r in ordered if r["status"] == mf.OK}
-    for old in previous_rows_for_cleanup:
-        name = old.get("output", "")
-        # Only plain names this tool wrote into this folder are ever removed.
-        if name and name not in kept and name == Path(name).name and name.endswith(".wav"):
-            _remove(out / name)
-    mf.write_settings(out, settings)
-    mf.write_manifest(out, ordered)
-    if kept:
-        build_cache(out, prepared)
-    report.seconds = time.perf_counter() - started
-    return report
+    for row in report.ok_rows:
+        row["split"] = mf.VALIDATION if row["kit"] in held_out else mf.TRAIN

@@ -106,7 +106,7 @@ def pick_examples(folder, rows, settings, count=MAX_EXAMPLES):
             data, info = read_source(row["source"], settings)
         except AudioInputError:
             continue  # the source changed since it was prepared; show the others
-        after, _ = sf.read(Path(folder) / row["output"], dtype="float32")
+        after, _ = sf.read(os.fsencode(Path(folder) / row["output"]), dtype="float32")
         title = f"{row['family']}: {row['kit']} / {row['instrument']}"
         examples.append(PreviewExample(title, mix_to_mono(data, settings.channel), info.sample_rate, after))
     return examples

@@ -304,10 +304,18 @@ def test_file_names_that_are_not_utf8_work(tmp_path):
     odd = os.fsdecode(os.fsencode(folder) + b"/snare \xff take.wav")
     sf.write(os.fsencode(odd), snare(seed=1), 44100)
     sf.write(folder / "kick.wav", kick(seed=1), 44100)
-    report = preprocess([folder], tmp_path / "out", SMALL, jobs=1)
+    out = tmp_path / os.fsdecode(b"out \xfe")
+    report = preprocess([folder], out, SMALL, jobs=1)
     assert report.made == 2 and not report.failures
-    rows = {r["source"]: r for r in mf.read_manifest(tmp_path / "out")}
+    rows = {r["source"]: r for r in mf.read_manifest(out)}
     assert rows[odd]["output"] == "lib__snare_take.wav" and rows[odd]["family"] == "snare"
+    for cache in out.glob("cache-*.npy"):
+        cache.unlink()
+    from preprocessing.dataset import load_dataset
+    from preprocessing.preview import pick_examples
+
+    assert load_dataset(out).audio.shape == (2, 2048)  # read back from the WAVs
+    assert len(pick_examples(out, report.rows, SMALL)) == 2
 
 
 def test_leftovers_of_a_stopped_run_are_cleaned_up(tmp_path):
