@@ -1,0 +1,403 @@
+"""WAV export that producers can use, and the favourites folder with its recall data.
+
+:func:`write_wav` resamples (soxr, 44.1 kHz by default), optionally peak-normalises, and
+writes 16-bit, 24-bit or float WAV atomically: a temporary name in the same folder, then a
+rename, so a reader never sees half a file and a failed write leaves nothing behind.
+
+:class:`FavouritesFolder` saves sounds under names that say what they are
+(``vae_c_x+0.52_y-1.20_003.wav``: model, latent point, counter), never overwrites a file
+(even with two savers racing), and writes beside each WAV a JSON sidecar with the model,
+point, settings, rates and date, so the app can reopen a favourite at its point.
+"""
+import errno
+import json
+import math
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from audio.errors import AudioError
+
+SUBTYPES = ("PCM_16", "PCM_24", "FLOAT")
+DEFAULT_OUT_RATE = 44100
+# Normalised peaks sit just under full scale, so a DAW's resampling does not clip them.
+NORMALIZE_PEAK_DB = -0.1
+RECALL_VERSION = 1
+_COUNTER_DIGITS = 3
+
+
+def write_wav(path, audio, sample_rate, *, out_rate=DEFAULT_OUT_RATE, subtype="PCM_16", normalize=False):
+    """Write ``audio`` to a WAV file atomically.
+
+    Parameters
+    ----------
+    path : str or Path
+        Where to write; the folder must exist. An existing file is replaced (atomically).
+    audio : np.ndarray, shape (n,) or (n, channels)
+        Float samples, full scale at +-1. PCM formats clip beyond full scale.
+    sample_rate : int
+        Rate of ``audio``.
+    out_rate : int or None
+        Rate of the file (resampled with soxr); None keeps ``sample_rate``.
+    subtype : {"PCM_16", "PCM_24", "FLOAT"}
+    normalize : bool
+        Scale so the absolute peak is ``NORMALIZE_PEAK_DB`` dBFS (silence stays silent).
+
+    Returns
+    -------
+    path : Path
+        The file written.
+
+    Raises
+    ------
+    AudioError
+        Bad audio or options, or the file cannot be written; the message says which.
+    """
+    path = Path(path)
+    data, rate = render_for_file(audio, sample_rate, out_rate=out_rate, subtype=subtype, normalize=normalize)
+    _atomic_write(path, lambda file: _write_wav_to(file, data, rate, subtype))
+    return path
+
+
+def render_for_file(audio, sample_rate, *, out_rate=DEFAULT_OUT_RATE, subtype="PCM_16", normalize=False):
+    """The samples and rate :func:`write_wav` would write (validated, resampled, normalised).
+
+    Returns
+    -------
+    data : np.ndarray, float32, shape (m,) or (m, channels)
+    rate : int
+    """
+    if subtype not in SUBTYPES:
+        raise AudioError(f"unknown WAV format {subtype!r}; choose from {', '.join(SUBTYPES)}")
+    sample_rate = _positive_rate(sample_rate, "sample rate")
+    rate = sample_rate if out_rate is None else _positive_rate(out_rate, "output rate")
+    data = np.asarray(audio, dtype=np.float32)
+    if data.ndim not in (1, 2) or data.shape[0] == 0 or (data.ndim == 2 and data.shape[1] == 0):
+        raise AudioError(f"audio to save must be a non-empty (samples,) or (samples, channels) array, not shape {data.shape}")
+    if not np.all(np.isfinite(data)):
+        raise AudioError("audio to save contains NaN or infinite samples")
+    if rate != sample_rate:
+        import soxr
+
+        data = soxr.resample(data, sample_rate, rate, quality="HQ").astype(np.float32)
+    if normalize:
+        peak = float(np.max(np.abs(data)))
+        if peak > 0:
+            data = data * np.float32(10 ** (NORMALIZE_PEAK_DB / 20) / peak)
+    return data, rate
+
+
+def _positive_rate(value, what):
+    try:
+        rate = int(value)
+    except (TypeError, ValueError):
+        raise AudioError(f"{what} must be a whole number of Hz, not {value!r}") from None
+    if rate <= 0 or rate != value:
+        raise AudioError(f"{what} must be a positive whole number of Hz, not {value!r}")
+    return rate
+
+
+def _write_wav_to(file, data, rate, subtype):
+    import soundfile
+
+    soundfile.write(file, data, rate, subtype=subtype, format="WAV")
+
+
+def _temp_path(path):
+    return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+
+
+def _write_temp(path, write):
+    """Write a new temporary file beside ``path`` with ``write(file)``, flushed to disk.
+
+    Returns the temporary path; on failure nothing is left behind.
+    """
+    temp = _temp_path(path)
+    try:
+        with open(temp, "xb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+    except (OSError, RuntimeError) as error:
+        # soundfile reports a failed write (a full disk) as a RuntimeError from libsndfile.
+        temp.unlink(missing_ok=True)
+        raise AudioError(f"{path}: cannot write ({getattr(error, 'strerror', None) or error})") from error
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return temp
+
+
+def _atomic_write(path, write):
+    temp = _write_temp(path, write)
+    try:
+        os.replace(temp, path)
+    except OSError as error:
+        temp.unlink(missing_ok=True)
+        raise AudioError(f"{path}: cannot write ({error.strerror or error})") from error
+
+
+def _link_new(source, target):
+    """Give the finished file ``source`` the name ``target`` only if that name is free.
+
+    ``os.link`` fails when ``target`` exists, so two savers can never take the same name.
+    Where hard links are not supported, an ``O_EXCL`` placeholder reserves the name.
+
+    Returns
+    -------
+    bool
+        False when ``target`` already exists.
+    """
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        return False
+    except OSError as error:
+        if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.ENOSYS):
+            raise
+        try:
+            fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            return False
+        os.close(fd)
+        os.replace(source, target)
+        return True
+    os.unlink(source)
+    return True
+
+
+def favourite_stem(model, point):
+    """The name of a favourite without its counter: ``vae_c_x+0.52_y-1.20``.
+
+    Parameters
+    ----------
+    model : str
+    point : (float, float)
+    """
+    x, y = _point(point)
+    safe_model = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(model)).strip("._") or "sound"
+    return f"{safe_model}_x{_coordinate(x)}_y{_coordinate(y)}"
+
+
+def _coordinate(value):
+    text = f"{value:+.2f}"
+    return "+0.00" if text == "-0.00" else text
+
+
+def _point(point):
+    try:
+        x, y = (float(v) for v in point)
+    except (TypeError, ValueError):
+        raise AudioError(f"a latent point must be two numbers, not {point!r}") from None
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise AudioError(f"a latent point must be finite, not {point!r}")
+    return x, y
+
+
+@dataclass(frozen=True)
+class Favourite:
+    """One saved favourite, as :meth:`FavouritesFolder.entries` finds it.
+
+    Attributes
+    ----------
+    path : Path
+        The WAV file.
+    recall : dict or None
+        Its sidecar, as :func:`read_recall` returns it; None when it cannot be read.
+    reason : str or None
+        Why ``recall`` is None.
+    """
+
+    path: Path
+    recall: dict | None
+    reason: str | None
+
+    @property
+    def model(self):
+        return None if self.recall is None else self.recall["model"]
+
+    @property
+    def point(self):
+        return None if self.recall is None else self.recall["point"]
+
+    @property
+    def date(self):
+        return None if self.recall is None else self.recall.get("date")
+
+
+class FavouritesFolder:
+    """A folder of saved sounds, each with a JSON recall sidecar.
+
+    Parameters
+    ----------
+    root : str or Path
+        The folder; made on the first save.
+    """
+
+    def __init__(self, root):
+        self.root = Path(root)
+
+    def save(self, audio, sample_rate, *, model, point, settings=None, out_rate=DEFAULT_OUT_RATE,
+             subtype="PCM_16", normalize=False):
+        """Save a sound under a new name; never overwrites.
+
+        Parameters
+        ----------
+        audio : np.ndarray, shape (n,) or (n, channels)
+        sample_rate : int
+            Rate of ``audio`` (the model's rate).
+        model : str
+            The model's registry name.
+        point : (float, float)
+            The latent point it was decoded from.
+        settings : dict or None
+            Anything the app needs to recreate the sound (JSON-serialisable).
+        out_rate, subtype, normalize
+            As for :func:`write_wav`.
+
+        Returns
+        -------
+        Path
+            The new WAV file; its sidecar is the same name with ``.json``.
+        """
+        x, y = _point(point)
+        data, rate = render_for_file(audio, sample_rate, out_rate=out_rate, subtype=subtype, normalize=normalize)
+        recall = {
+            "version": RECALL_VERSION,
+            "model": str(model),
+            "point": [x, y],
+            "settings": settings,
+            "sample_rate": _positive_rate(sample_rate, "sample rate"),
+            "file_rate": rate,
+            "subtype": subtype,
+            "normalized": bool(normalize),
+            "date": datetime.now(timezone.utc).astimezone().isoformat(),
+        }
+        try:
+            sidecar_text = json.dumps(recall, indent=2, allow_nan=False)
+        except (TypeError, ValueError) as error:
+            raise AudioError(f"settings cannot be saved as JSON ({error})") from error
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise AudioError(f"{self.root}: cannot make the favourites folder ({error.strerror or error})") from error
+        stem = favourite_stem(model, (x, y))
+        temp = _write_temp(self.root / f"{stem}.wav", lambda file: _write_wav_to(file, data, rate, subtype))
+        try:
+            counter = self._next_counter(stem)
+            while True:
+                target = self.root / f"{stem}_{counter:0{_COUNTER_DIGITS}d}.wav"
+                if _link_new(temp, target):
+                    break
+                counter += 1
+        except OSError as error:
+            raise AudioError(f"{self.root}: cannot save ({error.strerror or error})") from error
+        finally:
+            temp.unlink(missing_ok=True)
+        _atomic_write(target.with_suffix(".json"), lambda file: file.write(sidecar_text.encode("utf-8")))
+        return target
+
+    def _next_counter(self, stem):
+        """One past the highest counter in use for ``stem`` (a hint; linking decides)."""
+        pattern = re.compile(re.escape(stem) + r"_(\d+)\.wav$")
+        used = [int(m.group(1)) for p in self.root.iterdir() if (m := pattern.match(p.name))]
+        return max(used, default=0) + 1
+
+    def entries(self):
+        """The favourites in the folder, newest first.
+
+        Returns
+        -------
+        list of Favourite
+            Empty when the folder does not exist yet. A WAV whose sidecar is missing or
+            damaged is listed with ``recall=None`` and the ``reason``.
+        """
+        if not self.root.is_dir():
+            return []
+        found = []
+        for path in self.root.glob("*.wav"):
+            if path.name.startswith("."):
+                continue
+            try:
+                recall, reason = read_recall(path), None
+            except AudioError as error:
+                recall, reason = None, str(error)
+            found.append(Favourite(path, recall, reason))
+        return sorted(found, key=_newest_first_key, reverse=True)
+
+
+def _newest_first_key(favourite):
+    when = None
+    if favourite.date is not None:
+        try:
+            when = datetime.fromisoformat(favourite.date)
+        except ValueError:
+            when = None
+        if when is not None and when.tzinfo is None:
+            when = when.astimezone()
+    if when is None:
+        try:
+            when = datetime.fromtimestamp(favourite.path.stat().st_mtime, timezone.utc)
+        except OSError:
+            when = datetime.fromtimestamp(0, timezone.utc)
+    return when, favourite.path.name
+
+
+def read_recall(wav_path):
+    """Read the recall data saved beside a favourite.
+
+    Parameters
+    ----------
+    wav_path : str or Path
+        The WAV file (or its ``.json`` sidecar).
+
+    Returns
+    -------
+    dict
+        ``model`` (str), ``point`` ((x, y) floats), ``settings`` (dict or None),
+        ``sample_rate`` (int or None), ``date`` (ISO 8601 str or None), and any other keys
+        the sidecar holds.
+
+    Raises
+    ------
+    AudioError
+        The sidecar is missing, not JSON, or lacks a model name or a point.
+    """
+    sidecar = Path(wav_path).with_suffix(".json")
+    try:
+        text = sidecar.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise AudioError(f"{sidecar.name}: no recall data beside {Path(wav_path).with_suffix('.wav').name}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise AudioError(f"{sidecar.name}: cannot read recall data ({getattr(error, 'strerror', None) or error})") from error
+    try:
+        recall = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise AudioError(f"{sidecar.name}: recall data is not valid JSON (line {error.lineno}: {error.msg})") from None
+    if not isinstance(recall, dict):
+        raise AudioError(f"{sidecar.name}: recall data must be a JSON object")
+    if not isinstance(recall.get("model"), str) or not recall["model"]:
+        raise AudioError(f"{sidecar.name}: recall data has no model name")
+    point = recall.get("point")
+    if not (isinstance(point, list) and len(point) == 2 and all(_is_number(v) for v in point)):
+        raise AudioError(f"{sidecar.name}: recall data has no latent point (two numbers)")
+    recall["point"] = (float(point[0]), float(point[1]))
+    settings = recall.get("settings")
+    if settings is not None and not isinstance(settings, dict):
+        raise AudioError(f"{sidecar.name}: recall settings must be a JSON object")
+    recall.setdefault("settings", None)
+    rate = recall.get("sample_rate")
+    if rate is not None and not (isinstance(rate, int) and not isinstance(rate, bool) and rate > 0):
+        raise AudioError(f"{sidecar.name}: recall sample rate must be a positive whole number")
+    recall.setdefault("sample_rate", None)
+    recall.setdefault("date", None)
+    return recall
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
