@@ -1,10 +1,129 @@
-"""evaluate: not available yet."""
-from commands import not_available_yet
+"""evaluate: measure trained models on a dataset and write a comparison report.
+
+Per model: reconstruction of held-out sounds (autoencoders), realism (Fréchet distance of
+audio features), coverage (NDB/K), diversity, memorisation, latent continuity (with a
+discontinuity heat-map), clicks, noise floor, bitcrush and decode speed. Metrics are cached
+in each model's folder (metrics.json) and recomputed only when the model, the data or the
+options change. The report (report.md, metrics.csv, PNG charts) goes to REPORT.
+"""
+import sys
+from pathlib import Path
+
+from commands import CommandFailed, UsageError
 
 
 def add_arguments(parser):
-    pass
+    parser.add_argument("names", nargs="*", metavar="NAME",
+                        help="models to evaluate (default: every model in the registry)")
+    parser.add_argument("--data", required=True, metavar="DIR",
+                        help="a preprocessed dataset folder (from 'app.py preprocess')")
+    parser.add_argument("-o", "--output", default="out/evaluation", metavar="REPORT",
+                        help="folder for report.md, metrics.csv and the charts "
+                             "(default: out/evaluation)")
+    parser.add_argument("--models", default="trained", metavar="DIR",
+                        help="folder of trained models (default: trained)")
+    parser.add_argument("--grid", type=int, default=48, metavar="N",
+                        help="points per axis of the continuity grid (default: 48)")
+    parser.add_argument("--force", action="store_true",
+                        help="recompute even when cached metrics are up to date")
+
+
+def _check_names(names):
+    from models.errors import UnknownModelError
+    from models.registry import MODEL_NAMES, get_spec
+
+    for name in names:
+        try:
+            get_spec(name)
+        except UnknownModelError as error:
+            raise UsageError(str(error)) from None
+    return list(dict.fromkeys(names)) or list(MODEL_NAMES)
+
+
+def _load_data(folder, options):
+    from evaluation.errors import EvaluationError
+    from evaluation.runner import Reference
+    from preprocessing.dataset import DatasetError, load_dataset
+
+    try:
+        dataset = load_dataset(folder)
+    except DatasetError as error:
+        raise CommandFailed(str(error)) from None
+    try:
+        reference = Reference(dataset.train().audio, dataset.validation().audio,
+                              dataset.settings.sample_rate, options)
+    except EvaluationError as error:
+        raise CommandFailed(f"{folder}: {error}") from None
+    return dataset, reference
 
 
 def run(args):
-    not_available_yet("evaluate")
+    from tqdm import tqdm
+
+    from evaluation.cache import (
+        HEATMAP_FILE, cache_key, data_fingerprint, load_cached_metrics, model_fingerprint,
+        save_metrics,
+    )
+    from evaluation.continuity import Jump, heatmap_figure
+    from evaluation.errors import EvaluationError
+    from evaluation.report import baseline_metrics, markdown_table, write_report
+    from evaluation.runner import EvaluationOptions, evaluate_model, real_data_scores
+
+    if args.grid < 2:
+        raise UsageError(f"--grid must be 2 or more, not {args.grid}")
+    names = _check_names(args.names)
+    options = EvaluationOptions(grid=args.grid)
+    dataset, reference = _load_data(args.data, options)
+    data_fp = data_fingerprint(Path(dataset.folder) / "manifest.csv", dataset.settings.to_dict())
+
+    from models.errors import ModelUnavailableError
+    from models.inference import load_trained
+
+    records, unavailable = {}, {}
+    bar = tqdm(total=len(names), unit="model", disable=not sys.stderr.isatty(),
+               bar_format="{l_bar}{bar}| {n:.1f}/{total} [{elapsed}<{remaining}]")
+    for index, name in enumerate(names):
+        bar.set_description(name)
+        folder = Path(args.models) / name
+        try:
+            model = load_trained(name, args.models)
+        except ModelUnavailableError as error:
+            unavailable[name] = str(error)
+            bar.update(index + 1 - bar.n)
+            continue
+        key = cache_key(model_fingerprint(folder), data_fp, options.to_dict())
+        record = None if args.force else load_cached_metrics(folder, key)
+        if record is None:
+            def progress(stage, fraction, index=index, name=name):
+                bar.set_description(f"{name}: {stage}")
+                bar.update(index + fraction - bar.n)
+
+            try:
+                record = evaluate_model(model, reference, progress)
+            except EvaluationError as error:
+                unavailable[name] = str(error)
+                bar.update(index + 1 - bar.n)
+                continue
+            save_metrics(folder, record, key)
+            continuity = record["continuity"]
+            heatmap_figure(continuity["grid_x"], continuity["grid_y"], continuity["values"],
+                           title=f"{name}: discontinuity",
+                           jumps=[Jump(j["distance"], tuple(j["start"]), tuple(j["end"]))
+                                  for j in record["jumps"][:3]]).savefig(folder / HEATMAP_FILE)
+        records[name] = record
+        bar.update(index + 1 - bar.n)
+    bar.close()
+
+    for name, reason in unavailable.items():
+        print(f"skipped {name}: {reason}", file=sys.stderr)
+    if not records:
+        raise CommandFailed("no model could be evaluated"
+                            + (f" ({len(unavailable)} unavailable, listed above)"
+                               if unavailable else ""))
+    description = {"folder": str(args.data), **reference.describe()}
+    real = real_data_scores(reference)
+    paths = write_report(args.output, records, unavailable, description, real)
+    print(markdown_table({name: record["metrics"] for name, record in records.items()},
+                         baseline_metrics(records), real))
+    print(f"report: {paths[0]} ({len(paths)} files in {args.output})")
+    return 0

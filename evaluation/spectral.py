@@ -80,8 +80,27 @@ def amplitude_db(magnitude, floor_db=FLOOR_DB):
 _MEL_CACHE = {}
 
 
+def hz_to_mel(hz):
+    """Slaney's mel scale (librosa's default): linear below 1 kHz, logarithmic above."""
+    hz = np.asarray(hz, dtype=np.float64)
+    linear = hz / (200.0 / 3)
+    return np.where(hz >= 1000.0, 15.0 + np.log(np.maximum(hz, 1e-9) / 1000.0) / (np.log(6.4) / 27),
+                    linear)
+
+
+def mel_to_hz(mel):
+    """Inverse of :func:`hz_to_mel`."""
+    mel = np.asarray(mel, dtype=np.float64)
+    return np.where(mel >= 15.0, 1000.0 * np.exp((np.log(6.4) / 27) * (mel - 15.0)),
+                    mel * (200.0 / 3))
+
+
 def mel_filters(sample_rate, n_fft, n_mels):
     """Triangular mel filters with unit peak (a sine at a band centre keeps its level).
+
+    The same filters as ``librosa.filters.mel(sr, n_fft, n_mels, norm=None)`` (Slaney mel
+    scale, 0 Hz to Nyquist), computed here because importing librosa costs seconds that a
+    command evaluating one model should not pay.
 
     Returns
     -------
@@ -89,11 +108,13 @@ def mel_filters(sample_rate, n_fft, n_mels):
     """
     key = (sample_rate, n_fft, n_mels)
     if key not in _MEL_CACHE:
-        import librosa  # imported here: its import costs a second and most callers never need it
-
-        _MEL_CACHE[key] = librosa.filters.mel(
-            sr=sample_rate, n_fft=n_fft, n_mels=n_mels, norm=None
-        ).astype(np.float32)
+        fft_hz = np.linspace(0.0, sample_rate / 2, n_fft // 2 + 1)
+        edges_hz = mel_to_hz(np.linspace(hz_to_mel(0.0), hz_to_mel(sample_rate / 2), n_mels + 2))
+        widths = np.diff(edges_hz)
+        offsets = edges_hz[:, None] - fft_hz[None, :]
+        lower = -offsets[:-2] / widths[:-1, None]
+        upper = offsets[2:] / widths[1:, None]
+        _MEL_CACHE[key] = np.maximum(0.0, np.minimum(lower, upper)).astype(np.float32)
     return _MEL_CACHE[key]
 
 

@@ -13,7 +13,13 @@ from evaluation.distribution import (
     ndb_k,
 )
 from evaluation.features import FEATURE_NAMES, audio_features, standardise
-from evaluation.spectral import multi_resolution_stft_distance, snr_db
+from evaluation.spectral import (
+    amplitude_db,
+    log_mel_db,
+    multi_resolution_stft_distance,
+    snr_db,
+    stft_magnitude,
+)
 from evaluation.speed import decode_speed
 
 SR = 22050
@@ -36,6 +42,15 @@ def real_artefacts(real):
 
 
 # --- spectral distances and SNR -------------------------------------------------------------
+
+@pytest.mark.parametrize("hz", [440.0, 1000.0, 3000.0])
+def test_full_scale_sine_reads_about_zero_db(hz):
+    sine = np.sin(2 * np.pi * hz * np.arange(LENGTH) / SR)[None]
+    middle = slice(4, -4)  # away from the zero padding at both ends
+    assert amplitude_db(stft_magnitude(sine, 1024))[0, middle].max() == pytest.approx(0, abs=1.5)
+    assert log_mel_db(sine, SR)[0, middle].max() == pytest.approx(0, abs=1.5)
+    assert log_mel_db(np.zeros((1, LENGTH)), SR).max() == pytest.approx(-80.0)  # the floor
+
 
 def test_perfect_copy_has_zero_stft_distance_and_silence_has_convergence_one(real):
     log_l1, convergence = multi_resolution_stft_distance(real[:4], real[:4])

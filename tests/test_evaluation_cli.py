@@ -1,0 +1,120 @@
+"""`app.py evaluate`: exit statuses, skipped models, the report and the cache, end to end."""
+import numpy as np
+import pytest
+import soundfile as sf
+
+import app
+from drums import drum_batch
+
+LENGTH = 4096
+SR = 22050
+
+
+@pytest.fixture(scope="module")
+def dataset_folder(tmp_path_factory):
+    """A real preprocessed dataset: three small 'kits' of synthetic drums."""
+    from preprocessing.pipeline import preprocess
+    from preprocessing.settings import PreprocessSettings
+
+    root = tmp_path_factory.mktemp("evaluate-cli")
+    audio, labels = drum_batch(36, LENGTH, seed=31)
+    for i, (sound, label) in enumerate(zip(audio, labels)):
+        kit = root / "sources" / f"kit_{i % 3}"
+        kit.mkdir(parents=True, exist_ok=True)
+        sf.write(kit / f"{label}_{i}.wav", sound, SR, subtype="FLOAT")
+    out = root / "data"
+    preprocess([root / "sources"], out, PreprocessSettings(sample_rate=SR, length=LENGTH), jobs=1)
+    return out
+
+
+def test_unknown_model_name_is_a_usage_error(tmp_path, capsys):
+    status = app.main(["evaluate", "ae_tiny_nonsense", "--data", str(tmp_path)])
+    assert status == 2
+    assert "ae_tiny_nonsense" in capsys.readouterr().err
+
+
+def test_grid_below_two_is_a_usage_error(tmp_path, capsys):
+    assert app.main(["evaluate", "--data", str(tmp_path), "--grid", "1"]) == 2
+    assert "--grid" in capsys.readouterr().err
+
+
+def test_folder_that_is_not_a_dataset_fails_with_its_reason(tmp_path, capsys):
+    status = app.main(["evaluate", "ae_small_relu", "--data", str(tmp_path / "nowhere")])
+    assert status == 1
+    err = capsys.readouterr().err
+    assert err.startswith("app.py evaluate: ") and "nowhere" in err and len(err.splitlines()) == 1
+
+
+@pytest.fixture(scope="module")
+def zoo(dataset_folder, tmp_path_factory):
+    """Two tiny dense autoencoders trained for one epoch by the real train verb."""
+    out = tmp_path_factory.mktemp("zoo")
+    status = app.main(["train", "ae_small_relu", "ae_small_tanh", "--data", str(dataset_folder),
+                       "--out", str(out), "--epochs", "1", "--verbose", "0"])
+    assert status == 0
+    return out
+
+
+def _evaluate(dataset_folder, zoo, report, *names, extra=()):
+    return app.main(["evaluate", *names, "--data", str(dataset_folder), "--models", str(zoo),
+                     "-o", str(report), "--grid", "6", *extra])
+
+
+def test_evaluate_writes_the_report_and_skips_unavailable_models(dataset_folder, zoo, tmp_path,
+                                                                   capsys):
+    status = _evaluate(dataset_folder, zoo, tmp_path / "report",
+                       "ae_small_relu", "ae_small_tanh", "gan")
+    assert status == 0
+    captured = capsys.readouterr()
+    assert "skipped gan:" in captured.err and "card.json" in captured.err
+    report = (tmp_path / "report" / "report.md").read_text()
+    assert "| ae_small_relu |" in report and "| ae_small_tanh |" in report
+    assert "| *mean training sample* |" in report and "- gan: " in report
+    assert "| ae_small_relu |" in captured.out  # the table is printed too
+    for name in ("ae_small_relu", "ae_small_tanh"):
+        assert (zoo / name / "metrics.json").is_file() and (zoo / name / "continuity.png").is_file()
+        assert (tmp_path / "report" / f"continuity_{name}.png").is_file()
+    rows = (tmp_path / "report" / "metrics.csv").read_text().splitlines()
+    assert [row.split(",")[0] for row in rows[1:3]] == ["ae_small_relu", "ae_small_tanh"]
+
+
+def test_cached_metrics_are_reused_until_the_model_changes(dataset_folder, zoo, tmp_path):
+    import json
+    import shutil
+
+    from evaluation.cache import load_cached_metrics
+
+    assert _evaluate(dataset_folder, zoo, tmp_path / "first", "ae_small_relu") == 0
+    path = zoo / "ae_small_relu" / "metrics.json"
+    record = json.loads(path.read_text())
+    record["metrics"]["frechet"] = 12345.0  # a value no real run gives: proves the cache is read
+    path.write_text(json.dumps(record))
+    assert _evaluate(dataset_folder, zoo, tmp_path / "second", "ae_small_relu") == 0
+    assert "12345" in (tmp_path / "second" / "report.md").read_text()
+    assert _evaluate(dataset_folder, zoo, tmp_path / "forced", "ae_small_relu",
+                     extra=["--force"]) == 0
+    assert "12345" not in (tmp_path / "forced" / "report.md").read_text()
+
+    path.write_text(json.dumps(record))
+    other = zoo / "ae_small_relu_copy"
+    shutil.copytree(zoo / "ae_small_relu", other)
+    try:
+        # other weights of the same architecture: a retrained model
+        shutil.copy(zoo / "ae_small_tanh" / "decoder.keras", zoo / "ae_small_relu" / "decoder.keras")
+        assert _evaluate(dataset_folder, zoo, tmp_path / "retrained", "ae_small_relu") == 0
+        assert "12345" not in (tmp_path / "retrained" / "report.md").read_text()
+        assert load_cached_metrics(zoo / "ae_small_relu")["metrics"]["frechet"] != 12345.0
+    finally:
+        shutil.rmtree(zoo / "ae_small_relu")
+        other.rename(zoo / "ae_small_relu")
+
+
+def test_no_available_model_fails(dataset_folder, tmp_path, capsys):
+    status = app.main(["evaluate", "gan", "vae_a", "--data", str(dataset_folder),
+                       "--models", str(tmp_path / "empty"), "-o", str(tmp_path / "report")])
+    assert status == 1
+    err = capsys.readouterr().err
+    assert "skipped gan:" in err and "skipped vae_a:" in err
+    assert err.strip().splitlines()[-1] == (
+        "app.py evaluate: no model could be evaluated (2 unavailable, listed above)")
+    assert not (tmp_path / "report").exists()
