@@ -12,6 +12,7 @@ import keras
 from models import networks
 from models.errors import ModelSettingsError
 from models.gan import WaveGAN
+from models.losses import LOSSES, ReconstructionLoss
 from models.vae import VAE, KLWarmup
 
 
@@ -58,6 +59,12 @@ class Networks:
         return int(count)
 
 
+def _checked_loss(name, loss):
+    if loss not in LOSSES:
+        raise ModelSettingsError(f"{name}: unknown loss '{loss}'; choose from {', '.join(LOSSES)}")
+    return loss
+
+
 def _adam(settings, **kwargs):
     return keras.optimizers.Adam(learning_rate=settings["learning_rate"], **kwargs)
 
@@ -65,13 +72,13 @@ def _adam(settings, **kwargs):
 def _autoencoder(kind, settings, encoder, decoder):
     audio = keras.Input((settings["length"],), name="audio")
     trainer = keras.Model(audio, decoder(encoder(audio)), name=settings["name"])
-    trainer.compile(optimizer=_adam(settings), loss="mse")
+    trainer.compile(optimizer=_adam(settings), loss=ReconstructionLoss(settings["loss"]))
     # Built now, with the variables fit() would use, so a checkpoint can be restored.
     trainer.optimizer.build(trainer.trainable_variables)
     return Networks(kind, settings, trainer, encoder, decoder, {"optimizer": trainer.optimizer})
 
 
-def build_dense_ae(*, name, length, units, activation, learning_rate):
+def build_dense_ae(*, name, length, units, activation, learning_rate, loss="spectral"):
     """The seed's dense autoencoder (encoder ``units``, decoder mirrored, linear output)."""
     units = tuple(int(u) for u in units)
     if length < 1 or not units or units[-1] != networks.LATENT_DIM:
@@ -79,19 +86,19 @@ def build_dense_ae(*, name, length, units, activation, learning_rate):
             f"{name}: units must end with the {networks.LATENT_DIM}-D latent and length be positive"
         )
     settings = dict(name=name, length=length, units=units, activation=activation,
-                    learning_rate=learning_rate)
+                    learning_rate=learning_rate, loss=_checked_loss(name, loss))
     encoder = networks.dense_encoder(length, units, activation, name)
     decoder = networks.dense_decoder(length, units, activation, name)
     return _autoencoder("dense_ae", settings, encoder, decoder)
 
 
-def build_conv_ae(*, name, length, width, kernel_size, learning_rate):
+def build_conv_ae(*, name, length, width, kernel_size, learning_rate, loss="spectral"):
     """WaveGAN-style autoencoder. The decoder mirrors the encoder (leaky ReLU 0.2) and
     its last layer is linear, like the dense AEs' and unlike WaveGAN's tanh: the
-    reconstruction loss is a mean squared error on signed audio, and a linear output
+    reconstruction loss compares signed audio (see :mod:`models.losses`), and a linear output
     neither clips loud samples nor flattens the gradient near +-1."""
     settings = dict(name=name, length=length, width=width, kernel_size=kernel_size,
-                    learning_rate=learning_rate)
+                    learning_rate=learning_rate, loss=_checked_loss(name, loss))
     encoder = networks.conv_encoder(length, width, kernel_size, name)
     decoder = networks.conv_decoder(length, width, kernel_size, name,
                                     activation="leaky_relu", output_activation=None)
@@ -121,16 +128,18 @@ def build_gan(*, name, length, width, kernel_size, phase_shuffle, n_critic, gp_w
                     loss_names=("d_loss", "g_loss", "w_distance"), monitor=None)
 
 
-def build_vae(*, name, length, width, kernel_size, kl_factor, kl_ramp, learning_rate):
+def build_vae(*, name, length, width, kernel_size, kl_factor, kl_ramp, learning_rate,
+              loss="spectral"):
     """The VAE (architecture and loss explained in :mod:`models.vae`)."""
     if kl_ramp < 0 or kl_factor < 0:
         raise ModelSettingsError(f"{name}: kl_ramp and kl_factor must not be negative")
     settings = dict(name=name, length=length, width=width, kernel_size=kernel_size,
-                    kl_factor=kl_factor, kl_ramp=int(kl_ramp), learning_rate=learning_rate)
+                    kl_factor=kl_factor, kl_ramp=int(kl_ramp), learning_rate=learning_rate,
+                    loss=_checked_loss(name, loss))
     encoder = networks.vae_encoder(length, width, kernel_size, name)
     decoder = networks.conv_decoder(length, width, kernel_size, name,
                                     activation="leaky_relu", output_activation=None)
-    trainer = VAE(encoder, decoder, kl_factor=kl_factor, kl_ramp=kl_ramp, name=name)
+    trainer = VAE(encoder, decoder, kl_factor=kl_factor, kl_ramp=kl_ramp, loss=loss, name=name)
     trainer.compile(optimizer=_adam(settings))
     trainer.optimizer.build(trainer.trainable_variables)
     return Networks("vae", settings, trainer, encoder, decoder, {"optimizer": trainer.optimizer},

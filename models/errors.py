@@ -27,3 +27,7 @@ class NoEncoderError(ModelError):
 
 class TrainingError(ModelError):
     """Training could not go on (e.g. the loss became NaN); the reason says what to do."""
+
+
+class ModelInputError(ModelError, ValueError):
+    """Points or audio of the wrong shape or with non-finite values."""

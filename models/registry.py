@@ -92,7 +92,7 @@ def _dense_spec(size, activation):
         builder="build_dense_ae",
         defaults=MappingProxyType(
             {"name": name, "length": DEFAULT_LENGTH, "units": units, "activation": activation,
-             "learning_rate": 1e-3}
+             "learning_rate": 1e-3, "loss": "spectral"}
         ),
         summary=f"dense autoencoder, encoder {'-'.join(map(str, units))}, {activation}",
     )
@@ -106,7 +106,7 @@ def _conv_ae_spec():
         builder="build_conv_ae",
         defaults=MappingProxyType(
             {"name": "conv_ae", "length": DEFAULT_LENGTH, "width": 16, "kernel_size": 25,
-             "learning_rate": 1e-4}
+             "learning_rate": 1e-4, "loss": "spectral"}
         ),
         summary="WaveGAN-style convolutional autoencoder (5 strided convolutions + dense)",
     )
@@ -135,7 +135,8 @@ def _vae_spec(name, factor):
         builder="build_vae",
         defaults=MappingProxyType(
             {"name": name, "length": DEFAULT_LENGTH, "width": 8, "kernel_size": 25,
-             "kl_factor": factor, "kl_ramp": 30000, "learning_rate": 1e-4}
+             "kl_factor": factor, "kl_ramp": 30000, "learning_rate": 1e-4,
+             "loss": "spectral"}
         ),
         summary=f"convolutional VAE, KL factor {factor:g} ramped in linearly",
     )

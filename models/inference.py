@@ -1,0 +1,244 @@
+"""One inference interface for all fourteen models: :func:`load_trained` and
+:class:`TrainedModel`.
+
+Decoding is the GUI's hot path: the decoder's weights stay resident and a
+``tf.function`` with a fixed input signature (``[None, 2]`` float32) is traced once at
+load (a warm-up call), so decoding a point is one call of a compiled graph -- never
+``model.predict``, whose per-call set-up (a data adapter, a fresh step function, callbacks)
+costs tens of milliseconds. Transposed convolutions run in their polyphase form
+(:mod:`models.fastpath`), checked against the Keras decoder at load.
+
+Latent range (the square the GUI shows):
+- autoencoders: the bounding box of the training and validation codes, widened by 5 % of
+  its span on each side, so every training sample is on the map (outliers included: the
+  seed's maps show them, and hiding them would hide what the model did);
+- VAEs: the prior, N(0, 1) per axis, to +-3 standard deviations;
+- the GAN: its uniform prior, [-1, 1] per axis.
+The centre is the median of the codes for autoencoders (robust to those outliers) and the
+prior's mean (0, 0) for VAEs and the GAN.
+"""
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from models.errors import ModelInputError, ModelUnavailableError, NoEncoderError
+from models.fastpath import compile_decoder
+from models.registry import LATENT_DIM, get_spec
+from models.saving import DAMAGED_FILE_ERRORS, load_model_file, read_json
+
+RANGE_MARGIN = 0.05
+VAE_PRIOR_SIGMAS = 3.0
+GAN_PRIOR_BOUND = 1.0
+# A code axis that does not vary (e.g. a dead ReLU unit) still gets a usable span.
+MIN_SPAN = 1e-3
+
+
+@dataclass(frozen=True)
+class LatentCodes:
+    """Where the training data sits in a model's latent plane.
+
+    Attributes
+    ----------
+    points : np.ndarray, shape (N, 2), float32
+        The encoder's point for each sample (the mean, for a VAE).
+    families, names, files : np.ndarray, shape (N,), str
+    is_validation : np.ndarray, shape (N,), bool
+    """
+
+    points: np.ndarray
+    families: np.ndarray
+    names: np.ndarray
+    files: np.ndarray
+    is_validation: np.ndarray
+
+    def __len__(self):
+        return int(self.points.shape[0])
+
+
+def read_codes(path):
+    """Read a codes.npz; ModelUnavailableError naming the file when missing or damaged."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelUnavailableError(f"{path}: missing")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            codes = LatentCodes(
+                points=np.asarray(archive["points"], dtype=np.float32),
+                families=np.asarray(archive["families"]).astype(str),
+                names=np.asarray(archive["names"]).astype(str),
+                files=np.asarray(archive["files"]).astype(str),
+                is_validation=np.asarray(archive["is_validation"], dtype=bool),
+            )
+    except DAMAGED_FILE_ERRORS as error:
+        raise ModelUnavailableError(f"{path}: damaged ({error})") from None
+    n = codes.points.shape[0]
+    if codes.points.shape != (n, LATENT_DIM) or any(
+        len(a) != n for a in (codes.families, codes.names, codes.files, codes.is_validation)
+    ):
+        raise ModelUnavailableError(f"{path}: damaged (arrays of different lengths)")
+    return codes
+
+
+class TrainedModel:
+    """A trained (or freshly built) model behind the common interface.
+
+    Parameters
+    ----------
+    name : str
+        Registry name.
+    card : dict
+        The model card (must give ``kind``, ``sample_rate``, ``sample_length``).
+    decoder : keras.Model
+        (N, 2) -> (N, length).
+    encoder : keras.Model or None
+        (N, length) -> (N, 2), or ``[mean, log_var, z]`` for a VAE; None for the GAN.
+    codes : LatentCodes or None
+    warm_up : bool
+        Trace the decode function now, so the first real call is fast.
+    """
+
+    def __init__(self, name, card, decoder, encoder=None, codes=None, *, warm_up=True):
+        self.name = name
+        self.card = card
+        self.kind = card["kind"]
+        self.sample_rate = int(card["sample_rate"])
+        self.sample_length = int(card["sample_length"])
+        self.codes = codes
+        self._decoder = decoder
+        self._encoder = encoder
+        self._decode, self.polyphase = compile_decoder(decoder)
+        self._encode = None
+        if encoder is not None:
+            def encode_points(audio):
+                out = encoder(audio, training=False)
+                return out[0] if isinstance(out, (list, tuple)) else out
+
+            self._encode = tf.function(
+                encode_points,
+                input_signature=[tf.TensorSpec([None, self.sample_length], tf.float32)],
+            )
+        if warm_up:
+            self.decode(np.zeros((1, LATENT_DIM), np.float32))
+
+    def __repr__(self):
+        return f"TrainedModel({self.name!r}, kind={self.kind!r}, length={self.sample_length})"
+
+    @property
+    def has_encoder(self):
+        return self._encoder is not None
+
+    @property
+    def decoder(self):
+        """The Keras decoder (the GAN's generator), for tools that need the model itself."""
+        return self._decoder
+
+    def decode(self, points):
+        """Audio for latent points.
+
+        Parameters
+        ----------
+        points : array-like, shape (N, 2) (or (2,) for one point)
+
+        Returns
+        -------
+        np.ndarray, shape (N, sample_length), float32
+        """
+        points = np.asarray(points, dtype=np.float32)
+        if points.shape == (LATENT_DIM,):
+            points = points[None, :]
+        if points.ndim != 2 or points.shape[1] != LATENT_DIM:
+            raise ModelInputError(f"points must have shape (N, {LATENT_DIM}), not {points.shape}")
+        if not np.all(np.isfinite(points)):
+            raise ModelInputError("points must be finite numbers")
+        return self._decode(tf.constant(points)).numpy()
+
+    def encode(self, audio):
+        """Latent points (the mean, for a VAE) of audio.
+
+        Parameters
+        ----------
+        audio : array-like, shape (N, sample_length) (or (sample_length,))
+
+        Returns
+        -------
+        np.ndarray, shape (N, 2), float32
+
+        Raises
+        ------
+        NoEncoderError
+            The model is the GAN, which only decodes.
+        """
+        if self._encode is None:
+            raise NoEncoderError(f"{self.name} has no encoder (a GAN only generates)")
+        audio = np.asarray(audio, dtype=np.float32)
+        if audio.ndim == 1:
+            audio = audio[None, :]
+        if audio.ndim != 2 or audio.shape[1] != self.sample_length:
+            raise ModelInputError(
+                f"audio must have shape (N, {self.sample_length}) for {self.name}, not {audio.shape}"
+            )
+        if not np.all(np.isfinite(audio)):
+            raise ModelInputError("audio must be finite numbers")
+        return self._encode(tf.constant(audio)).numpy()
+
+    def latent_range(self):
+        """The rectangle to explore: ``(xmin, xmax, ymin, ymax)`` (see the module notes)."""
+        if self.kind == "vae":
+            s = VAE_PRIOR_SIGMAS
+            return (-s, s, -s, s)
+        if self.kind == "gan" or self.codes is None or len(self.codes) == 0:
+            b = GAN_PRIOR_BOUND
+            return (-b, b, -b, b)
+        low = self.codes.points.min(axis=0).astype(float)
+        high = self.codes.points.max(axis=0).astype(float)
+        span = np.maximum(high - low, MIN_SPAN)
+        middle = (low + high) / 2
+        half = span / 2 * (1 + 2 * RANGE_MARGIN)
+        return tuple(float(v) for v in (middle[0] - half[0], middle[0] + half[0],
+                                        middle[1] - half[1], middle[1] + half[1]))
+
+    @property
+    def center(self):
+        """The centre of the data: median code (autoencoders) or the prior's mean."""
+        if self.kind in ("vae", "gan") or self.codes is None or len(self.codes) == 0:
+            return (0.0, 0.0)
+        median = np.median(self.codes.points, axis=0)
+        return (float(median[0]), float(median[1]))
+
+
+def load_trained(name, folder="trained", *, warm_up=True):
+    """Load ``folder/name/`` (decoder.keras, encoder.keras, card.json, codes.npz).
+
+    Raises
+    ------
+    UnknownModelError
+        ``name`` is not a registry name.
+    ModelUnavailableError
+        A file is missing or damaged; the one-line message names it.
+    """
+    spec = get_spec(name)
+    model_dir = Path(folder) / name
+    card_path = model_dir / "card.json"
+    if not card_path.is_file():
+        raise ModelUnavailableError(
+            f"{card_path}: missing (not trained yet: python app.py train {name} --data DIR)"
+        )
+    card = read_json(card_path)
+    missing = [k for k in ("kind", "sample_rate", "sample_length") if k not in card]
+    if missing or card.get("kind") != spec.kind:
+        raise ModelUnavailableError(
+            f"{card_path}: damaged ({'no ' + ', '.join(missing) if missing else 'kind ' + repr(card.get('kind'))})"
+        )
+    decoder = load_model_file(model_dir / "decoder.keras")
+    encoder = codes = None
+    if spec.has_encoder:
+        encoder = load_model_file(model_dir / "encoder.keras")
+        codes = read_codes(model_dir / "codes.npz")
+    length = decoder.output_shape[-1]
+    if length != card["sample_length"]:
+        raise ModelUnavailableError(
+            f"{model_dir / 'decoder.keras'}: makes {length} samples, the card says {card['sample_length']}"
+        )
+    return TrainedModel(name, card, decoder, encoder, codes, warm_up=warm_up)

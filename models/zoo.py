@@ -1,0 +1,82 @@
+"""What is in the zoo folder (``trained/``), read from the model cards and file sizes
+without importing TensorFlow, so the GUI and ``app.py models`` can list it at once."""
+import json
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from models.registry import MODEL_NAMES, get_spec
+
+CARD = "card.json"
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    """One registry model's state in a zoo folder.
+
+    Attributes
+    ----------
+    name, kind, group : str
+    trained : bool
+        Its files are all there (and look like what they should be).
+    reason : str
+        Why it is not available ("" when trained).
+    parameters : int or None
+        Shipped parameters (encoder + decoder), from the card.
+    size_bytes : int
+        Size of its shipped files (the checkpoint folder not counted).
+    data : str or None
+        The dataset folder it was trained on.
+    epochs : int or None
+    card : dict
+        The whole card ({} when there is none).
+    """
+
+    name: str
+    kind: str
+    group: str
+    trained: bool
+    reason: str
+    parameters: int | None = None
+    size_bytes: int = 0
+    data: str | None = None
+    epochs: int | None = None
+    card: dict = field(default_factory=dict, repr=False)
+
+
+def required_files(name):
+    """The files a trained model must have, in the order they are checked."""
+    if get_spec(name).has_encoder:
+        return (CARD, "decoder.keras", "encoder.keras", "codes.npz")
+    return (CARD, "decoder.keras")
+
+
+def model_status(name, folder="trained"):
+    """The :class:`ModelStatus` of one registry name (UnknownModelError otherwise)."""
+    spec = get_spec(name)
+    model_dir = Path(folder) / name
+    size = sum(p.stat().st_size for p in model_dir.glob("*") if p.is_file()) if model_dir.is_dir() else 0
+    base = dict(name=name, kind=spec.kind, group=spec.group, size_bytes=size)
+    card_path = model_dir / CARD
+    if not card_path.is_file():
+        return ModelStatus(**base, trained=False, reason="not trained")
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+        if not isinstance(card, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        return ModelStatus(**base, trained=False, reason=f"{card_path}: damaged ({error})")
+    base.update(parameters=card.get("parameters"), epochs=card.get("epochs"),
+                data=(card.get("data") or {}).get("folder"), card=card)
+    for filename in required_files(name)[1:]:
+        path = model_dir / filename
+        if not path.is_file():
+            return ModelStatus(**base, trained=False, reason=f"{path}: missing")
+        if not zipfile.is_zipfile(path):  # .keras and .npz are both zip archives
+            return ModelStatus(**base, trained=False, reason=f"{path}: damaged (not a zip archive)")
+    return ModelStatus(**base, trained=True, reason="")
+
+
+def list_models(folder="trained"):
+    """The status of every registry model in ``folder``, in display order."""
+    return [model_status(name, folder) for name in MODEL_NAMES]
