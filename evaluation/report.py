@@ -184,7 +184,8 @@ def metrics_figure(metrics_by_model, columns=COLUMNS):
     names = list(metrics_by_model)
     cols = 4
     rows = int(np.ceil(len(columns) / cols))
-    figure = Figure(figsize=(4.0 * cols, 0.25 * len(names) * rows + 1.2 * rows), dpi=100)
+    figure = Figure(figsize=(4.0 * cols, 0.25 * len(names) * rows + 1.2 * rows), dpi=100,
+                    layout="constrained")
     for index, column in enumerate(columns):
         axes = figure.add_subplot(rows, cols, index + 1)
         values = [metrics_by_model[n].get(column.key) for n in names]
@@ -198,7 +199,6 @@ def metrics_figure(metrics_by_model, columns=COLUMNS):
             axes.axvline(1.0, color="grey", linestyle="--", linewidth=1)
         axes.set_title(f"{column.title} ({column.arrow})", fontsize=9)
         axes.tick_params(axis="x", labelsize=7)
-    figure.tight_layout()
     return figure
 
 
@@ -220,7 +220,7 @@ def heatmaps_figure(records):
     cols = min(4, max(1, len(names)))
     rows = max(1, int(np.ceil(len(names) / cols)))
     vmax = max([float(np.nanmax(records[n]["continuity"]["values"])) for n in names] + [1e-9])
-    figure = Figure(figsize=(3.2 * cols + 0.8, 2.9 * rows), dpi=100)
+    figure = Figure(figsize=(3.2 * cols + 1.2, 2.9 * rows), dpi=100, layout="constrained")
     image = None
     for index, name in enumerate(names):
         continuity = records[name]["continuity"]
