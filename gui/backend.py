@@ -16,9 +16,9 @@ def _user_errors():
     """The exception types whose message is a one-line reason for the user."""
     from audio.errors import AudioError
     from models.errors import ModelError
-    from preprocessing.errors import AudioInputError
+    from preprocessing.errors import PreprocessingError
 
-    return (ModelError, AudioInputError, AudioError, OSError)
+    return (ModelError, PreprocessingError, AudioError, OSError)
 
 
 def dataset_folder(card):
@@ -80,9 +80,7 @@ class PackageBackend:
         """The trained model (TensorFlow is imported here, in the models thread)."""
         from models.inference import load_trained
 
-        model = load_trained(name, folder)
-        model.decode(np.asarray([model.center], dtype=np.float32))  # trace it before the user waits
-        return model
+        return load_trained(name, folder)  # traced by a warm-up call, so the first decode is fast
 
     def describe(self, model, name=None):
         """Plain data about a loaded model for the GUI thread."""
@@ -95,12 +93,19 @@ class PackageBackend:
             data_folder=dataset_folder(card))
 
     def discontinuity(self):
-        """The evaluation package's local discontinuity over a grid of sounds, if it has one."""
+        """The evaluation package's discontinuity map, if it has one.
+
+        Returns
+        -------
+        callable or None
+            ``continuity_map(decode, latent_range, resolution, sample_rate)
+            -> (grid_x, grid_y, values (resolution, resolution))``.
+        """
         try:
-            module = importlib.import_module("evaluation.smoothness")
+            module = importlib.import_module("evaluation.continuity")
         except ImportError:
             return None
-        return getattr(module, "local_discontinuity", None)
+        return getattr(module, "continuity_map", None)
 
     # -- preprocessing
 

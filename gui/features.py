@@ -2,8 +2,8 @@
 
 Each feature maps a batch of sounds to one number per sound, cheap enough for a grid of a
 thousand sounds in a worker thread. The local discontinuity (how fast the sound changes
-around a point) belongs to the evaluation package; :func:`grid_feature` uses it when that
-package provides ``local_discontinuity``.
+around a point) belongs to the evaluation package (``evaluation.continuity.continuity_map``);
+the heat-map worker calls it there.
 """
 import numpy as np
 
@@ -20,7 +20,7 @@ FEATURE_LABELS = {
     "brightness": ("brightness: spectral centroid", "kHz"),
     "decay": (f"decay time to -{DECAY_DB:g} dB", "s"),
     "loudness": ("loudness: RMS", "dBFS"),
-    "discontinuity": ("local discontinuity", "spectral distance to neighbours"),
+    "discontinuity": ("local discontinuity: largest change to a neighbour", "dB"),
 }
 
 
@@ -87,29 +87,22 @@ def loudness(audio, sample_rate):
 PER_SOUND = {"brightness": brightness, "decay": decay, "loudness": loudness}
 
 
-def grid_feature(feature, audio, sample_rate, n=GRID, discontinuity=None):
-    """A feature of the sounds of an n-by-n grid, as an image.
+def grid_feature(feature, audio, sample_rate, n=GRID):
+    """A per-sound feature of the sounds of an n-by-n grid, as an image.
 
     Parameters
     ----------
     feature : str
-        A key of ``FEATURE_LABELS``.
+        A key of ``PER_SOUND``.
     audio : np.ndarray, shape (n * n, L)
         The decoded sounds of :func:`grid_points`, in its order.
     sample_rate : int
-    discontinuity : callable or None
-        ``discontinuity(audio (n, n, L), sample_rate) -> (n, n)``, the evaluation package's
-        measure; required for ``"discontinuity"``.
 
     Returns
     -------
     image : np.ndarray, shape (n, n), float64
         Row 0 is the bottom of the latent range (draw with ``origin="lower"``).
     """
-    if feature == "discontinuity":
-        if discontinuity is None:
-            raise ValueError("the local discontinuity needs the evaluation package")
-        return np.asarray(discontinuity(audio.reshape(n, n, -1), sample_rate), dtype=np.float64)
     if feature not in PER_SOUND:
         raise ValueError(f"unknown feature '{feature}'; choose from {', '.join(FEATURE_LABELS)}")
     return np.asarray(PER_SOUND[feature](audio, sample_rate), dtype=np.float64).reshape(n, n)

@@ -108,6 +108,12 @@ def card_text(info):
     return "\n".join(lines)
 
 
+def short_reason(state, reason):
+    """A reason with the zoo folder taken off its paths (the list column is narrow)."""
+    folder = str(Path(state.models_dir))
+    return str(reason).replace(folder + "/", "").replace(folder + "\\", "")
+
+
 def _say(state, message):
     state.message = message
     return [fx.Refresh("status")]
@@ -125,7 +131,7 @@ def on_zoo(state, statuses):
         entry = state.entry(status.name)
         entry.group, entry.subgroup, entry.trained = status.group, status.subgroup, status.trained
         if not status.trained:
-            entry.state, entry.reason = UNAVAILABLE, status.reason or "not trained"
+            entry.state, entry.reason = UNAVAILABLE, short_reason(state, status.reason or "not trained")
     trained = [e.name for e in state.entries.values() if e.trained]
     effects = [fx.Refresh("models"), fx.Refresh("compare_list")]
     if not trained:
@@ -187,6 +193,7 @@ def on_model_ready(state, info):
 def on_model_failed(state, payload):
     """A model could not be loaded: it shows as unavailable with the reason."""
     name, reason = payload
+    reason = short_reason(state, reason)
     entry = state.entry(name)
     # only a trained model is ever loaded, so this one has files, damaged ones
     entry.state, entry.reason, entry.trained = UNAVAILABLE, reason, True

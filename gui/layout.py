@@ -48,7 +48,7 @@ def models_column(entries):
     return [
         [sg.Text("Models", font=HEADING)],
         [sg.Tree(model_tree_data(entries), headings=["state"], key=k.MODELS,
-                 col0_heading="model", col0_width=17, col_widths=[15], auto_size_columns=False,
+                 col0_heading="model", col0_width=19, col_widths=[13], auto_size_columns=False,
                  num_rows=21, enable_events=True, show_expanded=True,
                  select_mode=sg.TABLE_SELECT_MODE_BROWSE, expand_x=True, expand_y=True,
                  tooltip="choose a model; unavailable ones say why")],

@@ -32,7 +32,9 @@ class ModelEntry:
     def label(self):
         """The state as the list shows it."""
         if self.state == UNAVAILABLE:
-            return "not trained" if not self.trained else f"unavailable: {self.reason}"
+            if self.reason.startswith("not trained"):
+                return "not trained"
+            return f"unavailable: {self.reason}"
         if self.state == LISTED:
             return "trained" if self.trained else "…"
         return self.state

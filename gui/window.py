@@ -19,13 +19,11 @@ import PySimpleGUI as sg
 from gui import effects as fx
 from gui import keys as k
 from gui.backend import PackageBackend, model_groups
-from gui.canvas import FigurePanel
 from gui.errors import GuiError
 from gui.handlers import card_text, favourite_label, handle, status_text
 from gui.layout import MAP_MODE_LABELS, TITLE, window_layout
 from gui.settings import Settings
 from gui.state import READY, UNAVAILABLE, AppState, ModelEntry
-from gui.workers import Workers
 
 DEFAULT_FAVOURITES = Path.home() / "ML Sample Generator" / "favourites"
 KEYPRESS = "-KEYPRESS-"
@@ -128,16 +126,21 @@ class GuiApp:
             if isinstance(element, sg.Button):
                 element.Widget.configure(takefocus=0)  # space must not press a focused button
         self.window[k.VOLUME].update(value=round(self.state.volume * 100))
+        self.window.read(timeout=0)  # let Tk put the window on screen before anything else
+        window_shown = time.time()
+        # matplotlib (half a second to import) comes in only now, with the window up
+        from gui.canvas import FigurePanel
+        from gui.workers import Workers
+
         self.panels = {
             "map": FigurePanel(self.window[k.MAP_CANVAS], on_click=self._map_clicked),
             "output": FigurePanel(self.window[k.OUTPUT_CANVAS]),
             "compare": FigurePanel(self.window[k.COMPARE_CANVAS]),
             "morph": FigurePanel(self.window[k.MORPH_CANVAS]),
         }
-        self.window.read(timeout=0)  # let Tk put the window on screen before anything else
         self.workers = Workers(self.backend, self._post_from_worker, self.state.models_dir,
                                self.state.favourites_dir, self.settings)
-        self._stamp("window")
+        self._stamp("window", window_shown)
         self.workers.list_models()
         self.workers.list_favourites()
         self.workers.list_devices()
@@ -217,6 +220,10 @@ class GuiApp:
                 return
         if event == (k.WORKER, "model-ready") and self.state.model is not None:
             self._stamp("ready")
+        elif (self.options.quit_when == "ready" and isinstance(event, tuple)
+              and event[:2] in ((k.WORKER, "zoo"), (k.WORKER, "model-failed"))
+              and self.state.model is None and self.state.wanted is None):
+            self.window.write_event_value("Exit", None)  # nothing will ever be ready
 
     def post(self, event, value=None):
         """Send an event to the loop as a widget or a worker would (thread-safe)."""
@@ -252,12 +259,12 @@ class GuiApp:
                 return None
         return (k.KEY, keysym)
 
-    def _stamp(self, what):
+    def _stamp(self, what, now=None):
         """Benchmarks: note when the window is on screen and when the first model is ready."""
         if what in self._stamped:
             return
         self._stamped.add(what)
-        now = time.time()
+        now = time.time() if now is None else now
         if self.options.startup_stamp:
             path = self.options.startup_stamp
             self.workers.io.submit(lambda: _append(path, f"{what} {now:.6f}\n"), priority=-1)

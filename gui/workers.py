@@ -270,15 +270,19 @@ class Workers:
         def job():
             model = self.cache.get(name)
             info = self.backend.describe(model, name)
-            points = features.grid_points(info.latent_range)
-            sounds = []
-            for start in range(0, len(points), HEATMAP_CHUNK):
-                if generation != self._heatmap_generation:
-                    return  # a newer heat-map was asked for: stop wasting the cores
-                sounds.append(model.decode(points[start:start + HEATMAP_CHUNK]))
-            grid = features.grid_feature(feature, np.concatenate(sounds), info.sample_rate,
-                                         discontinuity=self.backend.discontinuity())
-            self.post("heatmap", {"name": name, "feature": feature, "grid": grid})
+            if feature == "discontinuity":
+                continuity_map = self.backend.discontinuity()
+                _, _, grid = continuity_map(model.decode, info.latent_range, features.GRID,
+                                            info.sample_rate)
+            else:
+                points = features.grid_points(info.latent_range)
+                sounds = []
+                for start in range(0, len(points), HEATMAP_CHUNK):
+                    if generation != self._heatmap_generation:
+                        return  # a newer heat-map was asked for: stop wasting the cores
+                    sounds.append(model.decode(points[start:start + HEATMAP_CHUNK]))
+                grid = features.grid_feature(feature, np.concatenate(sounds), info.sample_rate)
+            self.post("heatmap", {"name": name, "feature": feature, "grid": np.asarray(grid)})
         self.models.submit(self._guard("heat-map", job))
 
     def audition(self, effect):
