@@ -101,7 +101,9 @@ def _run_tasks(tasks, jobs, progress):
     # Forked workers start with everything this process has imported, at no cost.
     context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
     jobs = min(jobs, len(tasks))
-    chunk = max(1, min(32, len(tasks) // (jobs * 4)))
+    # Small chunks: the 12-second cymbals of one kit sit together and must not all land
+    # on one worker at the end.
+    chunk = max(1, min(16, len(tasks) // (jobs * 4)))
     results = []
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_ignore_interrupts)
     try:
