@@ -101,14 +101,22 @@ def test_zoo_without_trained_models_says_how_to_train(state):
     assert state.wanted is None
 
 
-def test_untrained_model_is_listed_unavailable_with_its_reason(state):
-    send(state, worker("zoo"), zoo(reasons={"vae_a": "no zoo/vae_a/card.json"}))
+def test_untrained_model_is_listed_as_not_trained(state):
+    send(state, worker("zoo"), zoo())
     entry = state.entries["vae_a"]
-    assert entry.state == UNAVAILABLE and entry.reason == "no zoo/vae_a/card.json"
-    assert entry.label == "not trained"
+    assert entry.state == UNAVAILABLE and entry.label == "not trained"
     effects = send(state, k.MODELS, **{k.MODELS: ["vae_a"]})
     assert not of_type(effects, fx.LoadModel)
-    assert "vae_a is unavailable: no zoo/vae_a/card.json" in state.message
+    assert "vae_a is unavailable: not trained" in state.message
+
+
+def test_model_with_a_damaged_file_is_listed_with_the_reason(state):
+    send(state, worker("zoo"), zoo(reasons={"vae_a": "zoo/vae_a/codes.npz: damaged (not a zip)"}))
+    entry = state.entries["vae_a"]
+    # the zoo folder is taken off the path: the list column is narrow
+    assert entry.label == "unavailable: vae_a/codes.npz: damaged (not a zip)"
+    send(state, k.MODELS, **{k.MODELS: ["vae_a"]})
+    assert "vae_a is unavailable: vae_a/codes.npz: damaged" in state.message
 
 
 def test_selecting_a_group_row_does_nothing(state):
@@ -137,9 +145,9 @@ def test_damaged_model_becomes_unavailable_with_the_reason(ready):
     send(ready, k.MODELS, **{k.MODELS: ["vae_a"]})
     send(ready, worker("model-failed"), ("vae_a", "zoo/vae_a/decoder.keras: not a Keras file"))
     assert ready.entries["vae_a"].state == UNAVAILABLE
-    assert ready.entries["vae_a"].label == "unavailable: zoo/vae_a/decoder.keras: not a Keras file"
+    assert ready.entries["vae_a"].label == "unavailable: vae_a/decoder.keras: not a Keras file"
     assert ready.wanted == "ae_small_relu" and ready.model.name == "ae_small_relu"
-    assert "vae_a is unavailable: zoo/vae_a/decoder.keras" in status_text(ready)
+    assert "vae_a is unavailable: vae_a/decoder.keras" in status_text(ready)
 
 
 def test_gan_map_is_a_heat_map(ready):
