@@ -1,10 +1,62 @@
-"""encode: not available yet."""
-from commands import not_available_yet
+"""Encode an audio file to a model's latent point (and optionally write its reconstruction).
+
+The file is preprocessed exactly as the model's training data was (the settings in its
+card: sample rate, length, attack time, channel, normalisation). The point is printed as
+``X,Y``, ready for ``app.py generate NAME --at X,Y``. The GAN has no encoder (exit 1).
+"""
+from pathlib import Path
+
+from commands import CommandFailed, UsageError
+from commands.generate import load_or_fail, spec_or_usage_error
 
 
 def add_arguments(parser):
-    pass
+    parser.add_argument("name", metavar="NAME", help="a registry name (not gan: it has no encoder)")
+    parser.add_argument("file", metavar="FILE", help="an audio file (any rate, mono or multi-channel)")
+    parser.add_argument("-o", "--output", metavar="RECON.wav", help="also write the decoded point here")
+    parser.add_argument("--folder", default="trained", metavar="DIR", help="the zoo folder (default: trained)")
+
+
+def preprocess_settings(model):
+    """The preprocessing settings of the model's training data (from its card)."""
+    from preprocessing.settings import PreprocessSettings
+
+    recorded = model.card.get("preprocessing") or {}
+    settings = PreprocessSettings.from_dict(recorded) if recorded else PreprocessSettings(
+        sample_rate=model.sample_rate, length=model.sample_length)
+    if settings.length != model.sample_length or settings.sample_rate != model.sample_rate:
+        raise CommandFailed(f"{model.name}: its card's preprocessing ({settings.length} samples at "
+                            f"{settings.sample_rate} Hz) does not match the model")
+    return settings
 
 
 def run(args):
-    not_available_yet("encode")
+    spec = spec_or_usage_error(args.name)
+    if not spec.has_encoder:
+        raise CommandFailed(f"{spec.name} has no encoder (a GAN only generates); "
+                            "pick an autoencoder or a VAE")
+    if args.output is not None and not args.output.lower().endswith(".wav"):
+        raise UsageError(f"-o {args.output}: give a .wav file name")
+    model = load_or_fail(args.name, args.folder)
+
+    from preprocessing.errors import AudioInputError
+    from preprocessing.reader import prepare_file
+
+    try:
+        audio = prepare_file(args.file, preprocess_settings(model))
+    except AudioInputError as error:
+        reason = str(error)
+        raise CommandFailed(reason if Path(args.file).name in reason else f"{args.file}: {reason}") from None
+    x, y = (float(v) for v in model.encode(audio[None, :])[0])
+    print(f"{x:.6g},{y:.6g}")
+    if args.output is not None:
+        from audio.errors import AudioError
+        from audio.export import write_wav
+
+        try:
+            write_wav(args.output, model.decode([[x, y]])[0], model.sample_rate, out_rate=None,
+                      subtype="FLOAT")
+        except AudioError as error:
+            raise CommandFailed(str(error)) from None
+        print(f"reconstruction: {args.output}")
+    return 0

@@ -1,10 +1,50 @@
-"""models: not available yet."""
-from commands import not_available_yet
+"""List the fourteen models and their state in the zoo folder: trained or not (and why),
+parameters, size on disk, the data they were trained on and for how many epochs.
+Reads the model cards only, so it answers at once (no TensorFlow)."""
+from pathlib import Path
 
 
 def add_arguments(parser):
-    pass
+    parser.add_argument("--folder", default="trained", metavar="DIR", help="the zoo folder (default: trained)")
+
+
+def _size(size_bytes):
+    if size_bytes <= 0:
+        return "-"
+    if size_bytes < 2**20:
+        return f"{size_bytes / 2**10:.0f} KiB"
+    return f"{size_bytes / 2**20:.1f} MiB"
+
+
+def table_rows(statuses):
+    """Rows of strings for the table (header first)."""
+    rows = [("name", "trained", "parameters", "size", "data", "epochs")]
+    for s in statuses:
+        trained = "yes" if s.trained else f"no: {s.reason}"
+        rows.append((
+            s.name,
+            trained,
+            f"{s.parameters:,}" if s.parameters is not None else "-",
+            _size(s.size_bytes),
+            Path(s.data).name if s.data else "-",
+            str(s.epochs) if s.epochs is not None else "-",
+        ))
+    return rows
 
 
 def run(args):
-    not_available_yet("models")
+    from models.zoo import list_models
+
+    statuses = list_models(args.folder)
+    rows = table_rows(statuses)
+    # The reason can be long (a path): it goes last-but-not-wrapped, so measure the others.
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    widths[1] = min(widths[1], 48)
+    for row in rows:
+        cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1]), row[2].rjust(widths[2]),
+                 row[3].rjust(widths[3]), row[4].ljust(widths[4]), row[5].rjust(widths[5])]
+        print("  ".join(cells).rstrip())
+    trained = sum(s.trained for s in statuses)
+    total = sum(s.size_bytes for s in statuses)
+    print(f"{trained} of {len(statuses)} trained in {args.folder}/ ({_size(total)})")
+    return 0
