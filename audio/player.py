@@ -40,6 +40,8 @@ VOLUME_GLIDE_SECONDS = 0.01
 IDLE_STOP_SECONDS = 1.0
 IDLE_CHECK_SECONDS = 0.2
 MAX_CHANNELS = 2
+# The rate of the models' sounds (the preprocessing default).
+DEFAULT_SAMPLE_RATE = 22050
 # The callback mixes in chunks of at most this many frames; PortAudio normally passes one
 # block (256 or 512 frames) at a time.
 SCRATCH_FRAMES = 8192
@@ -200,7 +202,7 @@ class Player:
         Why the player is unavailable ("" when available).
     """
 
-    def __init__(self, sample_rate=22050, device=None, *, tap=None):
+    def __init__(self, sample_rate=DEFAULT_SAMPLE_RATE, device=None, *, tap=None):
         self.sample_rate = int(sample_rate)
         self.device = device
         self.available = False
@@ -418,8 +420,9 @@ class Player:
         with self._control:
             self._closed = True
             stream, self._stream = self._stream, None
-            self.available = False
-            self.reason = "the player is closed"
+            if self.available:
+                self.available = False
+                self.reason = "the player is closed"
         if stream is not None:
             try:
                 stream.stop()

@@ -1,11 +1,11 @@
 """play: play a latent point of a model, or an audio file, through the sound device.
 
-  app.py play NAME --at=X,Y [--loop SECONDS] [--gap SECONDS] [--device D] [--volume V]
+  app.py play NAME --at X,Y [--loop SECONDS] [--gap SECONDS] [--device D] [--volume V]
   app.py play FILE.wav [--loop SECONDS]
   app.py play --list-devices
 
 Without --loop the sound plays once; with it, the sound (then --gap seconds of silence)
-repeats for that many seconds and fades out. Write a negative point as --at=-1.2,0.5.
+repeats for that many seconds and fades out.
 """
 from pathlib import Path
 
@@ -15,6 +15,9 @@ AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aif", ".aiff")
 
 
 def add_arguments(parser):
+    from commands.generate import allow_negative_points
+
+    allow_negative_points(parser)
     parser.add_argument("name", nargs="?", metavar="NAME|FILE", help="a model name, or an audio file to play as it is")
     parser.add_argument("--at", metavar="X,Y", help="the latent point to decode (with a model name)")
     parser.add_argument("--loop", type=float, metavar="SECONDS", help="loop for this long, then stop")
@@ -23,6 +26,7 @@ def add_arguments(parser):
     parser.add_argument("--device", metavar="D", help="output device: its index or part of its name")
     parser.add_argument("--volume", type=float, default=1.0, metavar="V", help="0..1 (default 1)")
     parser.add_argument("--list-devices", action="store_true", help="list the output devices and exit")
+    parser.add_argument("--folder", default="trained", metavar="DIR", help="the zoo folder (default: trained)")
 
 
 def run(args):
@@ -44,20 +48,26 @@ def run(args):
     if not 0 <= args.volume <= 1:
         raise UsageError(f"--volume wants a number from 0 to 1, not {args.volume}")
 
+    from audio.player import DEFAULT_SAMPLE_RATE
+
     path = Path(args.name)
     if path.suffix.lower() in AUDIO_SUFFIXES or path.is_file():
         if args.at is not None:
             raise UsageError("--at is for a model; an audio file is played as it is")
         audio, rate = read_audio_file(path)
+        with open_player(rate, args.device) as player:
+            play(player, audio, rate, volume=args.volume, loop_seconds=args.loop, gap_seconds=args.gap)
         what = path.name
     else:
         if args.at is None:
             raise UsageError(f"give the point of '{args.name}' to play: --at X,Y")
         point = parse_point(args.at)
-        audio, rate = decode_point(args.name, point)
+        check_model_name(args.name)
+        # The device first: without one, say so before TensorFlow takes seconds to load.
+        with open_player(DEFAULT_SAMPLE_RATE, args.device) as player:
+            audio, rate = decode_point(args.name, point, args.folder)
+            play(player, audio, rate, volume=args.volume, loop_seconds=args.loop, gap_seconds=args.gap)
         what = f"{args.name} at ({point[0]:g}, {point[1]:g})"
-    play(audio, rate, device=parse_device(args.device), volume=args.volume, loop_seconds=args.loop,
-         gap_seconds=args.gap)
     seconds = audio.shape[0] / rate
     how = f"looped for {args.loop:g} s" if args.loop else "played once"
     print(f"{what}: {how} ({seconds:.2f} s at {rate} Hz)")
@@ -66,16 +76,9 @@ def run(args):
 
 def parse_point(text):
     """``"X,Y"`` -> ``(x, y)``; raises UsageError for anything else."""
-    import math
+    from commands.generate import parse_point as parse_generate_point
 
-    parts = text.split(",")
-    try:
-        x, y = (float(part) for part in parts)
-    except ValueError:
-        raise UsageError(f"--at wants two numbers X,Y, not '{text}'") from None
-    if not (math.isfinite(x) and math.isfinite(y)):
-        raise UsageError(f"--at wants two finite numbers, not '{text}'")
-    return x, y
+    return parse_generate_point(text)
 
 
 def parse_device(text):
@@ -100,7 +103,20 @@ def read_audio_file(path):
     return audio, int(rate)
 
 
-def decode_point(name, point):
+def check_model_name(name):
+    """UsageError (exit 2) listing the valid names when ``name`` is not in the registry."""
+    try:
+        from models.errors import UnknownModelError
+        from models.registry import get_spec
+    except ImportError as error:
+        raise CommandFailed(f"cannot decode with '{name}': the models package is not available ({error})") from None
+    try:
+        get_spec(name)
+    except UnknownModelError as error:
+        raise UsageError(str(error)) from None
+
+
+def decode_point(name, point, folder="trained"):
     """Decode one latent point with a trained model: (samples (n,), sample rate)."""
     import numpy as np
 
@@ -110,36 +126,42 @@ def decode_point(name, point):
     except ImportError as error:
         raise CommandFailed(f"cannot decode with '{name}': the models package is not available ({error})") from None
     try:
-        model = load_trained(name)
+        model = load_trained(name, folder)
         audio = model.decode(np.array([point], dtype=np.float32))[0]
     except UnknownModelError as error:
         raise UsageError(str(error)) from None
     except ModelError as error:
-        raise CommandFailed(str(error)) from None
+        raise CommandFailed(f"{name} is unavailable: {error}") from None
     return np.asarray(audio, dtype=np.float32), int(model.sample_rate)
 
 
-def play(audio, rate, *, device=None, volume=1.0, loop_seconds=None, gap_seconds=0.0):
-    """Play through the device until done; raises CommandFailed when it cannot."""
-    import time
-
+def open_player(rate, device_text):
+    """An open Player; CommandFailed (exit 1) with the reason when nothing can play."""
     from audio.player import Player
 
-    with Player(rate, device) as player:
-        if not player.available:
-            raise CommandFailed(f"cannot play: {player.reason}")
-        player.volume = volume
-        if loop_seconds:
-            player.loop(audio, gap_seconds)
-            time.sleep(loop_seconds)
-        else:
-            player.play(audio)
-            # Generous: a device that stops calling back must not hang the command.
-            deadline = time.monotonic() + audio.shape[0] / rate + 5.0
-            while player.is_playing:
-                if time.monotonic() > deadline:
-                    raise CommandFailed("the sound device stopped taking samples")
-                time.sleep(0.01)
-        if not player.available:
-            raise CommandFailed(f"playback failed: {player.reason}")
-        # close() (on leaving the block) fades out and lets PortAudio play what it holds.
+    player = Player(rate, parse_device(device_text))
+    if not player.available:
+        player.close()
+        raise CommandFailed(f"cannot play: {player.reason}")
+    return player
+
+
+def play(player, audio, rate, *, volume=1.0, loop_seconds=None, gap_seconds=0.0):
+    """Play through ``player`` until done; raises CommandFailed when the device fails."""
+    import time
+
+    player.volume = volume
+    if loop_seconds:
+        player.loop(audio, gap_seconds, sample_rate=rate)
+        time.sleep(loop_seconds)
+    else:
+        player.play(audio, sample_rate=rate)
+        # Generous: a device that stops calling back must not hang the command.
+        deadline = time.monotonic() + audio.shape[0] / rate + 5.0
+        while player.is_playing:
+            if time.monotonic() > deadline:
+                raise CommandFailed("the sound device stopped taking samples")
+            time.sleep(0.01)
+    if not player.available:
+        raise CommandFailed(f"playback failed: {player.reason}")
+    # Closing the player (the caller's with-block) fades out and lets PortAudio play what it holds.

@@ -23,7 +23,7 @@ def fake_models(monkeypatch):
     """A stand-in for models.inference (the real one needs trained models and TensorFlow)."""
     from models.errors import ModelUnavailableError, UnknownModelError
 
-    decoded = []
+    decoded, folders = [], []
 
     class Model:
         sample_rate = 22050
@@ -33,16 +33,17 @@ def fake_models(monkeypatch):
             return np.tile(drums.kick(seed=2, sr=22050, seconds=0.05), (len(points), 1))
 
     def load_trained(name, folder="trained"):
-        if name == "broken":
-            raise ModelUnavailableError("trained/broken/decoder.keras: file is damaged")
+        folders.append(folder)
+        if name == "gan":
+            raise ModelUnavailableError("trained/gan/decoder.keras: damaged (bad zip)")
         if name != "vae_c":
-            raise UnknownModelError(f"unknown model '{name}'; choose from vae_c")
+            raise UnknownModelError(f"unknown model '{name}'")
         return Model()
 
     module = types.ModuleType("models.inference")
     module.load_trained = load_trained
     monkeypatch.setitem(sys.modules, "models.inference", module)
-    return decoded
+    return types.SimpleNamespace(decoded=decoded, folders=folders)
 
 
 def test_a_wav_file_plays_once(wav, capsys):
@@ -56,9 +57,15 @@ def test_a_wav_file_loops_for_the_given_seconds(wav, capsys):
 
 
 def test_a_model_point_is_decoded_and_played(fake_models, capsys):
-    assert app.main(["play", "vae_c", "--at=-0.5,1.25"]) == 0
-    assert fake_models[0].tolist() == [[-0.5, 1.25]]
+    assert app.main(["play", "vae_c", "--at", "-0.5,1.25", "--folder", "zoo"]) == 0
+    assert fake_models.decoded[0].tolist() == [[-0.5, 1.25]] and fake_models.folders == ["zoo"]
     assert "vae_c at (-0.5, 1.25): played once" in capsys.readouterr().out
+
+
+def test_without_a_device_a_model_is_not_even_loaded(fake_models, capsys):
+    assert app.main(["play", "vae_c", "--at", "0,0", "--device", "no such device 4711"]) == 1
+    assert fake_models.folders == []
+    assert "cannot play" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv", [
@@ -82,7 +89,8 @@ def test_usage_errors_exit_2_with_a_reason(argv, wav, fake_models, capsys):
 
 def test_unknown_model_message_lists_the_valid_names(fake_models, capsys):
     assert app.main(["play", "nosuchmodel", "--at", "0,0"]) == 2
-    assert "choose from vae_c" in capsys.readouterr().err
+    assert "vae_c" in capsys.readouterr().err
+    assert fake_models.folders == []
 
 
 @pytest.mark.parametrize(("target", "reason"), [
@@ -98,8 +106,8 @@ def test_unplayable_files_exit_1_with_a_reason(tmp_path, capsys, target, reason)
 
 
 def test_a_damaged_model_exits_1(fake_models, capsys):
-    assert app.main(["play", "broken", "--at", "0,0"]) == 1
-    assert "damaged" in capsys.readouterr().err
+    assert app.main(["play", "gan", "--at", "0,0"]) == 1
+    assert "gan is unavailable: trained/gan/decoder.keras: damaged" in capsys.readouterr().err
 
 
 def test_no_such_device_exits_1_with_the_reason(wav, capsys):
