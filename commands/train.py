@@ -29,6 +29,9 @@ def add_arguments(parser):
     parser.add_argument("--kl-ramp", type=int, metavar="BATCHES",
                         help="VAEs: batches over which the KL weight ramps up (default 30000)")
     parser.add_argument("--learning-rate", type=float, help="override the model's default learning rate")
+    parser.add_argument("--loss", choices=("spectral", "mse"),
+                        help="AEs and VAEs: reconstruction loss (default spectral: multi-resolution "
+                             "STFT + waveform; mse: the seed's waveform MSE)")
     parser.add_argument("--float16", action="store_true", help="store the shipped weights as float16 (half the size)")
     parser.add_argument("--no-validation", dest="validation", action="store_false",
                         help="do not evaluate on the dataset's validation kits each epoch")
@@ -58,7 +61,8 @@ def chosen_names(args):
 
 def overrides_for(spec, args):
     """The settings the command line changes for one model (only those it has)."""
-    asked = {"width": args.width, "kl_ramp": args.kl_ramp, "learning_rate": args.learning_rate}
+    asked = {"width": args.width, "kl_ramp": args.kl_ramp, "learning_rate": args.learning_rate,
+             "loss": args.loss}
     return {k: v for k, v in asked.items() if v is not None and k in spec.defaults}
 
 
