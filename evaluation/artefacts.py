@@ -7,16 +7,18 @@ distance between the two distributions, divided by the real data's interquartile
 features. A distance, not a level: a generator whose tails are cleaner than the data's is
 also unlike the data, and both are reported the same way.
 
-Features (levels in dB re full scale, floored at -80 dB as everywhere in this package):
+Features are in dB (levels re full scale, floored at -80 dB as everywhere in this
+package): amplitudes such as the first sample are spread over decades, and on a linear
+scale the few loud real starts would outweigh everything else in the distance.
 
 clicks
-    ``first_ms_db`` energy of the first millisecond; ``first_ms_jump`` largest
-    sample-to-sample step in it; ``first_sample`` |x[0]| (the step from silence when the
-    sound starts); ``dc_offset`` |mean(x)| (a DC offset clicks at start and end).
+    ``first_ms_db`` energy of the first millisecond; ``first_ms_jump_db`` largest
+    sample-to-sample step in it; ``first_sample_db`` |x[0]| (the step from silence when the
+    sound starts); ``dc_offset_db`` |mean(x)| (a DC offset clicks at start and end).
 noise floor
-    ``tail_db`` level of the last 25 % of the sound; ``tail_flatness`` spectral flatness of
-    the tail (1 = white noise, near 0 = tonal or decayed); a tail below -80 dB has no noise
-    floor and counts as flatness 0.
+    ``tail_db`` level of the last 25 % of the sound; ``tail_flatness_db`` spectral flatness
+    of the tail (0 dB = white noise, very negative = tonal or decayed), floored at -60 dB;
+    a tail below -80 dB has no noise floor and sits on the flatness floor.
 bitcrush
     ``hf_ratio_db`` energy above 6 kHz relative to all energy of each frame, in dB, averaged
     over the frames within 40 dB of the loudest one. Requantising to few bits adds white noise whose power Δ²/12 is
@@ -41,23 +43,24 @@ ACTIVE_RANGE_DB = 40.0
 # Scale used when the real data's IQR is smaller (e.g. every real sound starts in silence):
 # the smallest difference worth counting as one unit.
 FEATURE_FLOORS = {
-    "first_ms_db": 10.0,
-    "first_ms_jump": 0.01,
-    "first_sample": 0.01,
-    "dc_offset": 0.001,
-    "tail_db": 10.0,
-    "tail_flatness": 0.05,
+    "first_ms_db": 6.0,
+    "first_ms_jump_db": 6.0,
+    "first_sample_db": 6.0,
+    "dc_offset_db": 6.0,
+    "tail_db": 6.0,
+    "tail_flatness_db": 3.0,
     "hf_ratio_db": 3.0,
 }
 ARTEFACTS = {
-    "clicks": ("first_ms_db", "first_ms_jump", "first_sample", "dc_offset"),
-    "noise_floor": ("tail_db", "tail_flatness"),
+    "clicks": ("first_ms_db", "first_ms_jump_db", "first_sample_db", "dc_offset_db"),
+    "noise_floor": ("tail_db", "tail_flatness_db"),
     "bitcrush": ("hf_ratio_db",),
 }
+FLATNESS_FLOOR_DB = -60.0
 
 
-def _db(power):
-    return np.maximum(10.0 * np.log10(np.maximum(power, 1e-30)), FLOOR_DB)
+def _db(power, floor_db=FLOOR_DB):
+    return np.maximum(10.0 * np.log10(np.maximum(power, 1e-30)), floor_db)
 
 
 def click_features(audio, sample_rate):
@@ -71,15 +74,17 @@ def click_features(audio, sample_rate):
     Returns
     -------
     features : dict of str -> np.ndarray, shape (N,)
-        ``first_ms_db``, ``first_ms_jump``, ``first_sample``, ``dc_offset``.
+        In dB re full scale, floored at -80 dB: ``first_ms_db`` (mean power of the first
+        millisecond), ``first_ms_jump_db`` (its largest step), ``first_sample_db``
+        (``|x[0]|``), ``dc_offset_db`` (``|mean(x)|``).
     """
     audio = as_batch(audio).astype(np.float64)
     first = audio[:, : max(2, int(round(sample_rate / 1000)))]
     return {
         "first_ms_db": _db(np.mean(first**2, axis=1)),
-        "first_ms_jump": np.max(np.abs(np.diff(first, axis=1)), axis=1),
-        "first_sample": np.abs(audio[:, 0]),
-        "dc_offset": np.abs(audio.mean(axis=1)),
+        "first_ms_jump_db": _db(np.max(np.abs(np.diff(first, axis=1)), axis=1) ** 2),
+        "first_sample_db": _db(audio[:, 0] ** 2),
+        "dc_offset_db": _db(audio.mean(axis=1) ** 2),
     }
 
 
@@ -95,7 +100,9 @@ def noise_floor_features(audio, sample_rate):
     Returns
     -------
     features : dict of str -> np.ndarray, shape (N,)
-        ``tail_db``, ``tail_flatness``.
+        ``tail_db`` (mean power, dB re full scale, floored at -80 dB) and
+        ``tail_flatness_db`` (``10 log10`` of the flatness, floored at -60 dB; a tail below
+        -80 dB has no noise floor and sits on that floor).
     """
     audio = as_batch(audio)
     tail = audio[:, int(audio.shape[1] * (1 - TAIL_FRACTION)):].astype(np.float64)
@@ -104,8 +111,8 @@ def noise_floor_features(audio, sample_rate):
     power = np.mean(stft_magnitude(tail, n_fft).astype(np.float64) ** 2, axis=1)  # (N, F)
     power = power[:, 1:]  # the DC bin is an offset, not noise
     flatness = np.exp(np.mean(np.log(power + 1e-20), axis=1)) / np.maximum(power.mean(axis=1), 1e-20)
-    flatness = np.where(level > FLOOR_DB, flatness, 0.0)
-    return {"tail_db": level, "tail_flatness": flatness}
+    flatness_db = np.where(level > FLOOR_DB, _db(flatness, FLATNESS_FLOOR_DB), FLATNESS_FLOOR_DB)
+    return {"tail_db": level, "tail_flatness_db": flatness_db}
 
 
 def bitcrush_features(audio, sample_rate):

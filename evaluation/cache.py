@@ -17,7 +17,14 @@ import numpy as np
 
 METRICS_FILE = "metrics.json"
 HEATMAP_FILE = "continuity.png"
-METRICS_VERSION = 1  # bump when a metric's definition changes, so old caches recompute
+METRICS_VERSION = 2  # bump when a metric's definition changes, so old caches recompute
+
+
+def readable_mode():
+    """The mode a plain new file gets here (0o666 less the umask); mkstemp's is 0o600."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _hash_files(paths):
@@ -118,6 +125,7 @@ def save_metrics(model_folder, record, key):
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".metrics-", suffix=".json")
     with os.fdopen(handle, "w", encoding="utf-8") as stream:
         json.dump(payload, stream)
+    os.chmod(temporary, readable_mode())
     os.replace(temporary, folder / METRICS_FILE)
     return folder / METRICS_FILE
 

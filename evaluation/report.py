@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from evaluation.cache import readable_mode
+
 
 @dataclass(frozen=True)
 class Column:
@@ -28,7 +30,8 @@ class Column:
 
 
 COLUMNS = (
-    Column("recon_stft_db", "recon STFT dB", "lower"),
+    Column("recon_stft", "recon MR-STFT", "lower", 3),
+    Column("recon_stft_db", "recon log-mag dB", "lower"),
     Column("recon_sc", "recon SC", "lower", 3),
     Column("recon_snr_db", "recon SNR dB", "higher"),
     Column("frechet", "Fréchet", "lower"),
@@ -43,8 +46,8 @@ COLUMNS = (
     Column("decode_ms", "decode ms", "lower"),
     Column("realtime_factor", "RT factor", "higher", 0),
 )
-BASELINE_KEYS = {"recon_stft_db": "mean_sample_stft_db", "recon_sc": "mean_sample_sc",
-                 "recon_snr_db": "mean_sample_snr_db"}
+BASELINE_KEYS = {"recon_stft": "mean_sample_stft", "recon_stft_db": "mean_sample_stft_db",
+                 "recon_sc": "mean_sample_sc", "recon_snr_db": "mean_sample_snr_db"}
 
 
 def _badness(column, value):
@@ -88,11 +91,12 @@ def baseline_metrics(records):
     Returns
     -------
     baseline : dict or None
-        ``recon_stft_db``, ``recon_sc``, ``recon_snr_db`` of the mean training sample.
+        ``recon_stft``, ``recon_stft_db``, ``recon_sc``, ``recon_snr_db`` of the mean
+        training sample.
     """
     return next(
         ({key: r["metrics"].get(source) for key, source in BASELINE_KEYS.items()}
-         for r in records.values() if r["metrics"].get("mean_sample_stft_db") is not None),
+         for r in records.values() if r["metrics"].get("mean_sample_stft") is not None),
         None,
     )
 
@@ -240,6 +244,7 @@ def _write_atomic(path, data):
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
     with os.fdopen(handle, "wb") as stream:
         stream.write(data)
+    os.chmod(temporary, readable_mode())
     os.replace(temporary, path)
 
 
@@ -294,11 +299,10 @@ def write_report(out_dir, records, unavailable=None, data_description=None, real
     ]
     if baseline:
         better = [n for n, m in metrics_by_model.items()
-                  if m.get("recon_stft_db") is not None
-                  and m["recon_stft_db"] < baseline["recon_stft_db"]]
+                  if m.get("recon_stft") is not None and m["recon_stft"] < baseline["recon_stft"]]
         worse = [n for n, m in metrics_by_model.items()
-                 if m.get("recon_stft_db") is not None and n not in better]
-        lines += [f"Reconstructs closer than the mean training sample (STFT distance): "
+                 if m.get("recon_stft") is not None and n not in better]
+        lines += [f"Reconstructs closer than the mean training sample (MR-STFT distance): "
                   f"{', '.join(better) or 'none'}; not closer: {', '.join(worse) or 'none'}.", ""]
     if unavailable:
         lines += ["## Skipped", ""] + [f"- {n}: {reason}" for n, reason in unavailable.items()]

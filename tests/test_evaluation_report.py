@@ -11,6 +11,7 @@ from evaluation.cache import (
     data_fingerprint,
     load_cached_metrics,
     model_fingerprint,
+    readable_mode,
     save_metrics,
 )
 from evaluation.errors import EvaluationError
@@ -72,13 +73,15 @@ class SilentAutoencoder(LookupAutoencoder):
 def test_perfect_autoencoder_reconstructs_closer_than_the_mean_training_sample(sounds, reference):
     model = LookupAutoencoder(np.concatenate(sounds))
     metrics = evaluate_model(model, reference)["metrics"]
+    assert metrics["recon_stft"] == pytest.approx(0.0, abs=1e-6)
     assert metrics["recon_stft_db"] == pytest.approx(0.0, abs=1e-6)
     assert metrics["recon_snr_db"] > 100
-    assert metrics["mean_sample_stft_db"] > 1.0
+    assert metrics["mean_sample_stft"] > 0.5 and metrics["mean_sample_stft_db"] > 1.0
     assert metrics["mean_sample_snr_db"] < 10
     silent = evaluate_model(SilentAutoencoder(sounds[0]), reference)["metrics"]
-    assert silent["recon_stft_db"] > metrics["mean_sample_stft_db"]
+    assert silent["recon_stft"] > metrics["mean_sample_stft"]
     assert silent["recon_sc"] == pytest.approx(1.0)
+    assert silent["recon_stft"] == pytest.approx(1.0 + silent["recon_stft_db"] * np.log(10) / 20)
 
 
 def test_record_has_every_table_metric_and_a_heat_map(sounds, reference):
@@ -93,8 +96,8 @@ def test_record_has_every_table_metric_and_a_heat_map(sounds, reference):
 def test_generator_without_encoder_has_no_reconstruction_but_keeps_the_baseline(sounds, reference):
     model = LookupAutoencoder(sounds[0])
     record = evaluate_generator(model.decode, None, model.latent_range(), SR, reference)
-    assert record["metrics"]["recon_stft_db"] is None
-    assert record["metrics"]["mean_sample_stft_db"] is not None
+    assert record["metrics"]["recon_stft"] is None
+    assert record["metrics"]["mean_sample_stft"] is not None
     assert record["metrics"]["frechet"] >= 0
 
 
@@ -174,6 +177,8 @@ def test_cached_metrics_come_back_with_arrays(model_folder, manifest):
     assert np.isnan(cached["continuity"]["values"][0, 2])  # NaN is stored as null, read back
     assert cached["jumps"][0]["start"] == [0.0, 1.0]
     assert "computed" in cached and load_cached_metrics(model_folder) is not None
+    # a plain file's mode (not mkstemp's 0o600), so another user's GUI can read it
+    assert (model_folder / "metrics.json").stat().st_mode & 0o777 == readable_mode()
 
 
 def test_retrained_model_invalidates_the_cache(model_folder, manifest):
@@ -246,6 +251,6 @@ def test_report_writes_markdown_csv_and_charts(tmp_path, sounds, reference):
     assert all(path.stat().st_size > 0 for path in paths)
     text = (tmp_path / "report" / "report.md").read_text()
     assert "- gan: gan: decoder.keras is missing" in text
-    assert "closer than the mean training sample (STFT distance): lookup; not closer: silent" in text
+    assert "closer than the mean training sample (MR-STFT distance): lookup; not closer: silent" in text
     header = (tmp_path / "report" / "metrics.csv").read_text().splitlines()[0].split(",")
     assert header[0] == "model" and "rank_frechet" in header
