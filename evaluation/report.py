@@ -218,6 +218,7 @@ def heatmaps_figure(records):
     -------
     matplotlib.figure.Figure
     """
+    from matplotlib.colors import PowerNorm
     from matplotlib.figure import Figure
 
     names = [n for n, r in records.items() if r.get("continuity") is not None]
@@ -230,13 +231,16 @@ def heatmaps_figure(records):
         continuity = records[name]["continuity"]
         gx, gy = np.asarray(continuity["grid_x"]), np.asarray(continuity["grid_y"])
         axes = figure.add_subplot(rows, cols, index + 1)
+        # a square-root colour scale: one model's big jumps would otherwise leave the
+        # smooth models' maps uniformly black
         image = axes.imshow(np.asarray(continuity["values"], dtype=float), origin="lower",
-                            aspect="auto", cmap="magma", vmin=0, vmax=vmax,
+                            aspect="auto", cmap="magma", norm=PowerNorm(0.5, vmin=0, vmax=vmax),
                             extent=(gx[0], gx[-1], gy[0], gy[-1]))
         axes.set_title(name, fontsize=9)
         axes.tick_params(labelsize=7)
     if image is not None:
-        figure.colorbar(image, ax=figure.axes, label="largest change to a neighbour (dB)")
+        figure.colorbar(image, ax=figure.axes,
+                        label="largest change to a neighbour (dB, square-root scale)")
     return figure
 
 
