@@ -104,12 +104,17 @@ def run(args):
                 unavailable[name] = str(error)
                 bar.update(index + 1 - bar.n)
                 continue
-            save_metrics(folder, record, key)
             continuity = record["continuity"]
-            heatmap_figure(continuity["grid_x"], continuity["grid_y"], continuity["values"],
-                           title=f"{name}: discontinuity",
-                           jumps=[Jump(j["distance"], tuple(j["start"]), tuple(j["end"]))
-                                  for j in record["jumps"][:3]]).savefig(folder / HEATMAP_FILE)
+            figure = heatmap_figure(continuity["grid_x"], continuity["grid_y"],
+                                    continuity["values"], title=f"{name}: discontinuity",
+                                    jumps=[Jump(j["distance"], tuple(j["start"]), tuple(j["end"]))
+                                           for j in record["jumps"][:3]])
+            try:
+                save_metrics(folder, record, key)
+                figure.savefig(folder / HEATMAP_FILE)
+            except OSError as error:
+                # a read-only zoo still gets its report, just no cache
+                bar.write(f"{name}: metrics not cached ({error.strerror or error})", sys.stderr)
         records[name] = record
         bar.update(index + 1 - bar.n)
     bar.close()

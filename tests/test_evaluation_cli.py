@@ -118,3 +118,18 @@ def test_no_available_model_fails(dataset_folder, tmp_path, capsys):
     assert err.strip().splitlines()[-1] == (
         "app.py evaluate: no model could be evaluated (2 unavailable, listed above)")
     assert not (tmp_path / "report").exists()
+
+
+def test_unwritable_model_folder_still_gets_a_report(dataset_folder, zoo, tmp_path, capsys,
+                                                      monkeypatch):
+    import evaluation.cache
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(evaluation.cache, "save_metrics", refuse)
+    status = _evaluate(dataset_folder, zoo, tmp_path / "report", "ae_small_tanh",
+                       extra=["--force"])
+    assert status == 0
+    assert "ae_small_tanh: metrics not cached (Permission denied)" in capsys.readouterr().err
+    assert "| ae_small_tanh |" in (tmp_path / "report" / "report.md").read_text()

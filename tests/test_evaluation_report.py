@@ -254,3 +254,24 @@ def test_report_writes_markdown_csv_and_charts(tmp_path, sounds, reference):
     assert "closer than the mean training sample (MR-STFT distance): lookup; not closer: silent" in text
     header = (tmp_path / "report" / "metrics.csv").read_text().splitlines()[0].split(",")
     assert header[0] == "model" and "rank_frechet" in header
+
+
+def test_non_finite_sounds_are_counted_and_the_metrics_stay_finite(sounds, reference):
+    model = LookupAutoencoder(sounds[0])
+
+    def decode(points):
+        audio = model.decode(points).copy()
+        audio[np.asarray(points)[:, 0] < 30] = np.nan  # the left half of the range diverged
+        return audio
+
+    record = evaluate_generator(decode, model.encode, model.latent_range(), SR, reference)
+    assert record["metrics"]["nonfinite"] == pytest.approx(0.5)
+    assert all(np.isfinite(record["metrics"][c.key]) for c in COLUMNS)
+
+
+def test_data_without_held_out_sounds_has_no_reconstruction_or_baseline(sounds):
+    reference = Reference(sounds[0], np.zeros((0, LENGTH), np.float32), SR, OPTIONS)
+    model = LookupAutoencoder(sounds[0])
+    metrics = evaluate_model(model, reference)["metrics"]
+    assert metrics["recon_stft"] is None and "mean_sample_stft" not in metrics
+    assert real_data_scores(reference) is None
