@@ -1,4 +1,19 @@
 """Objective measures of the models: reconstruction, realism, coverage, continuity, artefacts.
 
-Imports models, preprocessing, librosa and NumPy; never the GUI or sound devices.
+The metrics see a model only through its contract (a ``decode`` callable, an ``encode``
+callable or None, a latent range, a sample rate), so any generator can be measured and the
+tests use NumPy stand-ins. Modules:
+
+- ``spectral``: spectrograms, the multi-resolution STFT distance, SNR;
+- ``features``: per-sound feature vectors (MFCC and spectral statistics);
+- ``distribution``: Fréchet distance, NDB/K, diversity, memorisation;
+- ``continuity``: neighbour distances on a latent grid; ``continuity_map`` for the GUI;
+- ``artefacts``: clicks, noise floor, bitcrush as distances from the real data;
+- ``speed``: decode time per point and real-time factor;
+- ``runner``: the real-data reference and one model's whole evaluation;
+- ``cache``: ``metrics.json`` beside each model; ``load_cached_metrics`` for the GUI;
+- ``report``: the table (``COLUMNS``, ranks), CSV and charts.
+
+Imports NumPy, SciPy and scikit-learn (matplotlib only when drawing); never TensorFlow, the
+GUI or sound devices.
 """
