@@ -124,8 +124,9 @@ def main(args):
     for label, _, _ in kinds:
         seconds = statistics.median(results[label])
         rates[label] = handled[label] / seconds
+        best = handled[label] / min(results[label])
         cpu_ms = 1000 * statistics.median(cpu[label]) / handled[label]
-        spread = f"; runs {', '.join(f'{s:.2f}' for s in results[label])} s" if args.repeat > 1 else ""
+        spread = f"; runs {', '.join(f'{s:.2f}' for s in results[label])} s, best {best:.0f} files/s" if args.repeat > 1 else ""
         print(f"  {label:30s} {seconds:6.2f} s  {rates[label]:6.0f} files/s  ({cpu_ms:.2f} CPU ms/file{spread})")
     serial, parallel = rates[kinds[-2][0]], rates[kinds[-1][0]]
     line = f"  parallel / serial: {parallel / serial:.2f}x"
