@@ -240,7 +240,7 @@ def heatmaps_figure(records):
         axes.tick_params(labelsize=7)
     if image is not None:
         figure.colorbar(image, ax=figure.axes,
-                        label="largest change to a neighbour (dB, square-root scale)")
+                        label="max change to a neighbour (dB, √ scale)")
     return figure
 
 
