@@ -107,6 +107,14 @@ class PackageBackend:
             return None
         return getattr(module, "continuity_map", None)
 
+    def cached_metrics(self, name, folder):
+        """The evaluation's cached record of ``folder/name`` (metrics, continuity), or None."""
+        try:
+            from evaluation.cache import load_cached_metrics
+        except ImportError:
+            return None
+        return load_cached_metrics(Path(folder) / name)
+
     # -- preprocessing
 
     def prepare_file(self, path, model):

@@ -41,8 +41,9 @@ class FigurePanel:
         """The panel's size on screen in pixels (what the next figure should be made at)."""
         widget = self.tk.get_tk_widget()
         width, height = widget.winfo_width(), widget.winfo_height()
-        if width < 20 or height < 20:  # not mapped yet: the element's requested size
-            width, height = self.element.get_size()
+        if width < 20 or height < 20:  # not on screen (a hidden tab): the layout's size
+            master = self.element.TKCanvas
+            width, height = master.winfo_reqwidth(), master.winfo_reqheight()
         return int(width), int(height)
 
     def show(self, result):

@@ -78,13 +78,24 @@ def _style(ax, ticks=5):
         ax.spines[side].set_visible(False)
 
 
-def _waveform(ax, audio, sample_rate, colour="#1f4e79", label=None, columns=800):
+def peak_scale(*sounds):
+    """A symmetric y-limit that shows the loudest of the sounds (never below -26 dBFS)."""
+    peaks = [float(np.max(np.abs(s))) for s in sounds if s is not None and len(s)]
+    return max(max(peaks, default=1.0), 0.05) * 1.08
+
+
+def peak_dbfs(audio):
+    peak = float(np.max(np.abs(audio))) if len(audio) else 0.0
+    return 20 * np.log10(peak) if peak > 0 else -np.inf
+
+
+def _waveform(ax, audio, sample_rate, colour="#1f4e79", label=None, columns=800, scale=1.05):
     duration = len(audio) / sample_rate
     lower, upper = envelope(audio, columns)
     t = np.linspace(0, duration, len(lower))
     ax.fill_between(t, lower, upper, color=colour, linewidth=0.6, label=label)
     ax.set_xlim(0, duration)
-    ax.set_ylim(-1.05, 1.05)
+    ax.set_ylim(-scale, scale)
 
 
 def output_figure(audio, sample_rate, size_px, *, title="", original=None):
@@ -100,12 +111,15 @@ def output_figure(audio, sample_rate, size_px, *, title="", original=None):
     figure = _figure(size_px)
     wave_ax = figure.add_axes((0.08, 0.60, 0.90, 0.32))
     spec_ax = figure.add_axes((0.08, 0.12, 0.90, 0.40), sharex=wave_ax)
+    scale = peak_scale(audio, original)  # quiet sounds stay visible; the title says how loud
     if original is not None:
-        _waveform(wave_ax, original, sample_rate, colour="#b0b0b0", label="original")
-    _waveform(wave_ax, audio, sample_rate, label="decoded" if original is not None else None)
+        _waveform(wave_ax, original, sample_rate, colour="#b0b0b0", label="original", scale=scale)
+    _waveform(wave_ax, audio, sample_rate, label="decoded" if original is not None else None,
+              scale=scale)
     if original is not None:
         wave_ax.legend(fontsize=FONT - 1, loc="upper right", frameon=False)
-    figure.text(0.08, 0.95, title, fontsize=FONT, va="bottom")  # cheaper than an axes title
+    figure.text(0.08, 0.95, f"{title}   peak {peak_dbfs(audio):.1f} dBFS", fontsize=FONT,
+                va="bottom")  # cheaper than an axes title
     wave_ax.tick_params(labelbottom=False)
     image = spectrogram_db(audio)
     duration = len(audio) / sample_rate
@@ -186,15 +200,18 @@ def sequence_figure(panel, size_px, sounds, labels, sample_rate, *, title=""):
     figure = _figure(size_px)
     count = max(len(sounds), 1)
     columns = 800 // count
-    width = 0.92 / count
+    width = 0.90 / count
+    scale = peak_scale(*sounds)  # one scale for all, so levels compare
+    seconds = next((len(s) / sample_rate for s in sounds if s is not None), 0.0)
     for i, (sound, label) in enumerate(zip(sounds, labels)):
-        ax = figure.add_axes((0.05 + i * width, 0.14, width * 0.9, 0.70))
+        ax = figure.add_axes((0.08 + i * width, 0.06, width * 0.92, 0.76))
         if sound is not None:
-            _waveform(ax, sound, sample_rate, columns=max(columns, 50))
+            _waveform(ax, sound, sample_rate, columns=max(columns, 50), scale=scale)
         ax.set_title(label, fontsize=FONT - (1 if count > 4 else 0), pad=2)
-        _style(ax)
+        _style(ax, ticks=3)
+        ax.tick_params(labelbottom=False)  # each is the same length: said once in the title
         if i:
             ax.tick_params(labelleft=False)
-    if title:
-        figure.suptitle(title, fontsize=FONT, x=0.05, ha="left", y=0.98)
+    figure.suptitle(f"{title}   ({seconds:.2f} s each)" if title else "", fontsize=FONT,
+                    x=0.08, ha="left", y=0.98)
     return _finish(panel, figure, started)

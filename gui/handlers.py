@@ -72,6 +72,8 @@ def status_text(state):
 
 
 def _number(value):
+    if isinstance(value, bool) or value is None:
+        return {True: "yes", False: "no", None: "-"}[value]
     if isinstance(value, (int, float)):
         return f"{value:,}" if isinstance(value, int) else f"{value:.4g}"
     return str(value)
@@ -98,10 +100,13 @@ def card_text(info):
         if isinstance(value, dict):
             lines.append(f"{key}:")
             lines += [f"    {k}: {_number(v)}" for k, v in value.items()
-                      if not isinstance(v, (dict, list))]
+                      if not isinstance(v, (dict, list))]  # nested values last, they are long
             lines += [f"    {k}: {v}" for k, v in value.items() if isinstance(v, (dict, list))]
         else:
             lines.append(f"{key}: {_number(value)}")
+    if info.metrics:
+        lines.append(f"metrics (evaluation{', ' + info.metrics_date if info.metrics_date else ''}):")
+        lines += [f"    {k}: {_number(v)}" for k, v in info.metrics.items()]
     for key, value in card.items():
         if key not in shown:
             lines.append(f"{key}: {value if not isinstance(value, float) else _number(value)}")
@@ -307,7 +312,7 @@ def set_map_mode(state, mode):
         return [fx.Refresh("map_mode")] + _say(
             state, f"{state.model.name} has no encoder, so no codes: its map is a heat-map")
     state.map_mode = mode
-    return request_map(state)
+    return [fx.Refresh("map_mode")] + request_map(state)
 
 
 def on_heatmap(state, payload):

@@ -67,6 +67,8 @@ class ModelInfo:
     center: tuple
     codes: object = None
     data_folder: str | None = None
+    metrics: dict | None = None  # the evaluation's cached metrics, when it has run
+    metrics_date: str | None = None
 
     @property
     def preprocess_settings(self):

@@ -119,7 +119,10 @@ class GuiApp:
         self.window = sg.Window(TITLE, window_layout(self.state.entries.values()), finalize=True,
                                 resizable=True, margins=(4, 4), element_padding=(4, 2),
                                 font=("Helvetica", 9))
-        self.window.TKroot.minsize(1000, 640)
+        root = self.window.TKroot
+        root.update_idletasks()
+        # never smaller than the layout needs (it fits 1280x800); larger grows the plots
+        root.minsize(root.winfo_reqwidth(), root.winfo_reqheight())
         self.window.bind("<Key>", KEYPRESS)
         self.window[k.FAVOURITES].bind("<Double-Button-1>", "+DOUBLE")
         for element in self.window.element_list():

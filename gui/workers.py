@@ -12,6 +12,7 @@ Threads:
   what the user asked for before background preloading);
 - ``io``: the model list, favourites, the sound device, the settings file.
 """
+import dataclasses
 import itertools
 import os
 import queue
@@ -259,6 +260,14 @@ class Workers:
             except self.backend.user_errors as error:
                 self.post("model-failed", (name, str(error)))
                 return
+            record = self.backend.cached_metrics(name, self.models_dir)
+            if record is not None:
+                info = dataclasses.replace(info, metrics=record.get("metrics"),
+                                           metrics_date=record.get("computed"))
+                values = np.asarray((record.get("continuity") or {}).get("values", []))
+                if values.ndim == 2 and values.size:  # the evaluation's map: no need to recompute
+                    self.post("heatmap", {"name": name, "feature": "discontinuity",
+                                          "grid": values})
             self.post("model-ready", info)
         self.models.submit(self._guard(f"loading {name}", job),
                            priority=BACKGROUND if background else USER)

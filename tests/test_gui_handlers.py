@@ -171,7 +171,7 @@ def test_choosing_codes_for_the_gan_keeps_the_heat_map(ready):
 
 def test_heat_map_switch_computes_once_then_draws_from_cache(ready):
     effects = send(ready, k.MAP_MODE, **{k.MAP_MODE: "loudness heat-map"})
-    assert effects[0] == fx.Heatmap("ae_small_relu", "loudness")
+    assert fx.Heatmap("ae_small_relu", "loudness") in effects and fx.Refresh("map_mode") in effects
     send(ready, worker("heatmap"), {"name": "ae_small_relu", "feature": "loudness",
                                     "grid": np.zeros((3, 3))})
     send(ready, k.MAP_MODE, **{k.MAP_MODE: "codes: training samples by family"})
@@ -457,11 +457,14 @@ def test_status_text_names_device_times_and_loading(ready):
 
 
 def test_card_text_shows_parameters_data_epochs_losses_and_metrics():
-    info = info_of("ae_small_relu")
-    info.card["metrics"] = {"mr_stft": 1.25}
+    import dataclasses
+
+    info = dataclasses.replace(info_of("ae_small_relu"), metrics={"mr_stft": 1.25, "ndb": None},
+                               metrics_date="2026-11-24")
     text = card_text(info)
     for needle in ("parameters: 1,234", "epochs: 2", "folder: /nonexistent/data",
-                   "val_loss: 0.3", "mr_stft: 1.25"):
+                   "val_loss: 0.3", "metrics (evaluation, 2026-11-24):", "mr_stft: 1.25",
+                   "ndb: -"):
         assert needle in text
 
 

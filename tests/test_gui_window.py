@@ -80,6 +80,18 @@ def test_drag_while_looping_swaps_the_sound_live(app):
     assert player.calls[-1] == ("stop",)
 
 
+def test_real_key_presses_reach_the_shortcuts(app):
+    pad = app.window[k.PAD]
+    pad.set_focus()
+    start = app.state.point
+    pad.Widget.event_generate("<KeyPress>", keysym="Right", when="tail")
+    assert app.run_until(lambda s: s.point[0] > start[0], timeout=5)
+    pad.Widget.event_generate("<KeyPress>", keysym="l", when="tail")
+    assert app.run_until(lambda s: s.looping, timeout=5)
+    pad.Widget.event_generate("<KeyPress>", keysym="Escape", when="tail")
+    assert app.run_until(lambda s: not s.looping, timeout=5)
+
+
 def test_keys_go_to_a_focused_text_field_not_to_the_shortcuts(app):
     key = SimpleNamespace
     app.window[k.PAD].set_focus()

@@ -20,6 +20,7 @@ import soundfile
 
 from drums import drum_batch, snare
 from gui import keys as k
+from gui.backend import PackageBackend
 from gui.state import READY, UNAVAILABLE
 
 pytestmark = [
@@ -41,12 +42,12 @@ def tiny_zoo(tmp_path_factory):
     root = tmp_path_factory.mktemp("gui-zoo")
     data_dir = root / "data"
     data_dir.mkdir()
-    audio, labels = drum_batch(24, LENGTH, seed=11, sr=RATE)
+    audio, labels = drum_batch(18, LENGTH, seed=11, sr=RATE)
     files = [f"{i:03d}_{label}.wav" for i, label in enumerate(labels)]
     for clip, name in zip(audio, files):  # the originals, so the map can play them
         soundfile.write(data_dir / name, clip, RATE, subtype="FLOAT")
     data = TrainingData.from_arrays(
-        audio, RATE, is_validation=np.arange(24) % 6 == 0, families=labels,
+        audio, RATE, is_validation=np.arange(18) % 6 == 0, families=labels,
         names=[f"{label} {i}" for i, label in enumerate(labels)], files=files,
         folder=str(data_dir),
         preprocessing={"sample_rate": RATE, "length": LENGTH, "attack_seconds": 0.01})
@@ -61,9 +62,28 @@ def tiny_zoo(tmp_path_factory):
         card["name"] = name
         (zoo / name / "card.json").write_text(json.dumps(card))
     (zoo / NOT_A_ZIP / "decoder.keras").write_bytes(b"this is not a zip archive")
+    from evaluation.cache import save_metrics
+
+    grid = np.linspace(-3, 3, 6)
+    save_metrics(zoo / "vae_a", {"metrics": {"mr_stft_db": 12.5},
+                                 "continuity": {"grid_x": grid, "grid_y": grid,
+                                                "values": np.arange(36.0).reshape(6, 6)}},
+                 key={})
     with zipfile.ZipFile(zoo / NOT_KERAS / "decoder.keras", "w") as archive:
         archive.writestr("readme.txt", "a zip, but no Keras model inside")
     return zoo
+
+
+class SharedLoadsBackend(PackageBackend):
+    """The real backend; loaded models are kept across the tests' windows (time budget)."""
+
+    loaded = {}
+
+    def load(self, name, folder):
+        key = (name, str(folder))
+        if key not in self.loaded:
+            self.loaded[key] = super().load(name, folder)
+        return self.loaded[key]
 
 
 @pytest.fixture
@@ -71,7 +91,8 @@ def app(tiny_zoo, tmp_path):
     from gui.window import GuiApp, GuiOptions
 
     app = GuiApp(GuiOptions(models_dir=str(tiny_zoo), favourites_dir=str(tmp_path / "favs"),
-                            settings_path=str(tmp_path / "settings.json"), seed=0)).open()
+                            settings_path=str(tmp_path / "settings.json"), seed=0),
+                 backend=SharedLoadsBackend()).open()
     assert app.run_until(lambda s: s.model is not None and s.sound is not None
                          and s.player_ready and s.redraw_ms is not None, timeout=60)
     yield app
@@ -102,6 +123,10 @@ def test_each_model_of_the_zoo_can_be_chosen_and_heard(app):
         assert "sound: " in status and " ms" in status
     assert app.window[k.CARD].get().startswith("ae_small_relu  (dense_ae)")
     assert "parameters:" in app.window[k.CARD].get()
+    # the evaluation's cached metrics and discontinuity map come with the model
+    assert choose(app, "vae_a")
+    assert "mr_stft_db: 12.5" in app.window[k.CARD].get()
+    assert app.state.heatmaps[("vae_a", "discontinuity")].shape == (6, 6)
 
 
 def test_damaged_models_are_unavailable_with_their_reasons(app):
