@@ -10,6 +10,9 @@ convolution at width 16 (measured in bench/decode.py's set-up), for the same num
 float rounding. The Keras model stays the reference: :func:`compile_decoder` checks the
 fast function against it and falls back to plain ``decoder(x)`` on any mismatch.
 """
+import contextlib
+import logging
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -92,6 +95,19 @@ def _is_chain(model):
     return True
 
 
+@contextlib.contextmanager
+def quiet_tracing():
+    """Hide TensorFlow's "triggered tf.function retracing" warning while tracing: loading
+    several models traces one new function each, which is expected, not excessive."""
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def compile_decoder(decoder, check_points=None):
     """The decoder as a ``tf.function`` of signature ``[None, 2]`` float32.
 
@@ -105,12 +121,17 @@ def compile_decoder(decoder, check_points=None):
     Returns
     -------
     function : tf.function
-        ``points -> audio``, traced and checked.
+        ``points -> audio``, traced (warmed up) and checked.
     fast : bool
         True when the polyphase path is in use, False for plain ``decoder(x)``.
     """
     signature = [tf.TensorSpec([None, LATENT_DIM], tf.float32)]
     plain = tf.function(lambda points: decoder(points, training=False), input_signature=signature)
+    if check_points is None:
+        check_points = np.array([[-1, -1], [1, 1], [0.3, -0.7], [0, 0]], dtype=np.float32)
+    points = tf.constant(np.asarray(check_points, np.float32))
+    with quiet_tracing():
+        want = plain(points).numpy()  # traces the reference (and warms it up)
     has_transposed = any(isinstance(l, keras.layers.Conv1DTranspose) for l in decoder.layers)
     if not has_transposed or not _is_chain(decoder):
         return plain, False
@@ -126,11 +147,8 @@ def compile_decoder(decoder, check_points=None):
         return x
 
     fast = tf.function(run_steps, input_signature=signature)
-    if check_points is None:
-        check_points = np.array([[-1, -1], [1, 1], [0.3, -0.7], [0, 0]], dtype=np.float32)
-    points = tf.constant(np.asarray(check_points, np.float32))
-    want = plain(points).numpy()
-    got = fast(points).numpy()
+    with quiet_tracing():
+        got = fast(points).numpy()
     scale = max(float(np.max(np.abs(want))), 1e-6)
     if got.shape != want.shape or not np.all(np.abs(got - want) <= MATCH_TOLERANCE * scale):
         return plain, False

@@ -24,7 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from models.errors import ModelInputError, ModelUnavailableError, NoEncoderError
-from models.fastpath import compile_decoder
+from models.fastpath import compile_decoder, quiet_tracing
 from models.registry import LATENT_DIM, get_spec
 from models.saving import DAMAGED_FILE_ERRORS, load_model_file, read_json
 
@@ -96,7 +96,8 @@ class TrainedModel:
         (N, length) -> (N, 2), or ``[mean, log_var, z]`` for a VAE; None for the GAN.
     codes : LatentCodes or None
     warm_up : bool
-        Trace the decode function now, so the first real call is fast.
+        Also trace the encode function now (decode is always traced and checked at once),
+        so the first real call of either is fast.
     """
 
     def __init__(self, name, card, decoder, encoder=None, codes=None, *, warm_up=True):
@@ -119,8 +120,9 @@ class TrainedModel:
                 encode_points,
                 input_signature=[tf.TensorSpec([None, self.sample_length], tf.float32)],
             )
-        if warm_up:
-            self.decode(np.zeros((1, LATENT_DIM), np.float32))
+        if warm_up and self._encode is not None:
+            with quiet_tracing():
+                self._encode(tf.zeros((1, self.sample_length), tf.float32))
 
     def __repr__(self):
         return f"TrainedModel({self.name!r}, kind={self.kind!r}, length={self.sample_length})"
