@@ -40,7 +40,7 @@ vae() {
     done
 }
 conv_ae() { train conv_ae --epochs 40 --patience 8 --min-delta 1e-4 --width 16; }
-gan() { train gan --epochs 120 --width 8; }
+gan() { train gan --epochs 45 --width 8; }
 
 case "$what" in
     all) dense; vae; conv_ae; gan ;;
