@@ -78,7 +78,7 @@ def main(args):
         ratio = predict / fast
         ok = fast <= TARGET_MS[model.kind] and ratio >= TARGET_RATIO
         misses += not ok
-        path = "polyphase" if model.polyphase else "graph"
+        path = model.decode_path
         print(f"{name:<18} {source:<9} {path:<9} {decoder.count_params():>10,} {fast:>8.3f} {eager:>9.3f} "
               f"{predict:>10.2f} {ratio:>8.0f}  {'ok' if ok else 'MISSED'} "
               f"(<= {TARGET_MS[model.kind]:g} ms, >= {TARGET_RATIO:g}x)", flush=True)

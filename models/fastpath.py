@@ -1,5 +1,6 @@
 """The compiled decode path: a ``tf.function`` over the decoder's layers with its weights
-resident, in which each stride-s transposed convolution runs as its polyphase equivalent.
+resident, in which each stride-s transposed convolution runs as its polyphase equivalent
+(dense decoders: the same graph compiled with XLA).
 
 A ``Conv1DTranspose`` with stride ``s`` and kernel ``K`` scatters every input step over
 ``K`` outputs. Output ``s*m + r`` only ever sees kernel taps ``r + p + s*j`` (``p`` the
@@ -111,6 +112,11 @@ def quiet_tracing():
 def compile_decoder(decoder, check_points=None):
     """The decoder as a ``tf.function`` of signature ``[None, 2]`` float32.
 
+    Decoders with transposed convolutions get the polyphase rewrite; plain dense chains
+    are compiled with XLA (``jit_compile``), which halves their per-call time on CPU
+    (0.35 against 0.8 ms for the medium AEs' decoder, measured side by side). Either is
+    used only if it matches the plain Keras graph on ``check_points``.
+
     Parameters
     ----------
     decoder : keras.Model
@@ -122,34 +128,44 @@ def compile_decoder(decoder, check_points=None):
     -------
     function : tf.function
         ``points -> audio``, traced (warmed up) and checked.
-    fast : bool
-        True when the polyphase path is in use, False for plain ``decoder(x)``.
+    path : {"polyphase", "xla", "graph"}
+        Which path is in use ("graph": plain ``decoder(x)`` in a ``tf.function``).
     """
     signature = [tf.TensorSpec([None, LATENT_DIM], tf.float32)]
-    plain = tf.function(lambda points: decoder(points, training=False), input_signature=signature)
+
+    def call_decoder(points):
+        return decoder(points, training=False)
+
+    plain = tf.function(call_decoder, input_signature=signature)
     if check_points is None:
         check_points = np.array([[-1, -1], [1, 1], [0.3, -0.7], [0, 0]], dtype=np.float32)
     points = tf.constant(np.asarray(check_points, np.float32))
     with quiet_tracing():
         want = plain(points).numpy()  # traces the reference (and warms it up)
-    has_transposed = any(isinstance(l, keras.layers.Conv1DTranspose) for l in decoder.layers)
-    if not has_transposed or not _is_chain(decoder):
-        return plain, False
-    steps = []
-    for layer in decoder.layers[1:]:
-        fast_step = _polyphase_step(layer) if isinstance(layer, keras.layers.Conv1DTranspose) else None
-        steps.append(fast_step or (lambda x, layer=layer: layer(x, training=False)))
+    if not _is_chain(decoder):
+        return plain, "graph"
+    if any(isinstance(l, keras.layers.Conv1DTranspose) for l in decoder.layers):
+        steps = []
+        for layer in decoder.layers[1:]:
+            fast_step = _polyphase_step(layer) if isinstance(layer, keras.layers.Conv1DTranspose) else None
+            steps.append(fast_step or (lambda x, layer=layer: layer(x, training=False)))
 
-    def run_steps(points):
-        x = points
-        for step in steps:
-            x = step(x)
-        return x
+        def run_steps(points):
+            x = points
+            for step in steps:
+                x = step(x)
+            return x
 
-    fast = tf.function(run_steps, input_signature=signature)
-    with quiet_tracing():
-        got = fast(points).numpy()
+        # XLA is not used here: it made the convolutions 2.5x slower on CPU.
+        fast, path = tf.function(run_steps, input_signature=signature), "polyphase"
+    else:
+        fast, path = tf.function(call_decoder, input_signature=signature, jit_compile=True), "xla"
+    try:
+        with quiet_tracing():
+            got = fast(points).numpy()
+    except (tf.errors.OpError, ValueError, NotImplementedError):
+        return plain, "graph"  # e.g. an op XLA cannot compile: the plain graph still works
     scale = max(float(np.max(np.abs(want))), 1e-6)
     if got.shape != want.shape or not np.all(np.abs(got - want) <= MATCH_TOLERANCE * scale):
-        return plain, False
-    return fast, True
+        return plain, "graph"
+    return fast, path

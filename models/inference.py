@@ -5,8 +5,9 @@ Decoding is the GUI's hot path: the decoder's weights stay resident and a
 ``tf.function`` with a fixed input signature (``[None, 2]`` float32) is traced once at
 load (a warm-up call), so decoding a point is one call of a compiled graph -- never
 ``model.predict``, whose per-call set-up (a data adapter, a fresh step function, callbacks)
-costs tens of milliseconds. Transposed convolutions run in their polyphase form
-(:mod:`models.fastpath`), checked against the Keras decoder at load.
+costs tens of milliseconds. Transposed convolutions run in their polyphase form and dense
+decoders are compiled with XLA (:mod:`models.fastpath`), checked against the Keras decoder
+at load (``decode_path`` says which).
 
 Latent range (the square the GUI shows):
 - autoencoders: the bounding box of the training and validation codes, widened by 5 % of
@@ -109,7 +110,7 @@ class TrainedModel:
         self.codes = codes
         self._decoder = decoder
         self._encoder = encoder
-        self._decode, self.polyphase = compile_decoder(decoder)
+        self._decode, self.decode_path = compile_decoder(decoder)
         self._encode = None
         if encoder is not None:
             def encode_points(audio):
@@ -126,6 +127,11 @@ class TrainedModel:
 
     def __repr__(self):
         return f"TrainedModel({self.name!r}, kind={self.kind!r}, length={self.sample_length})"
+
+    @property
+    def polyphase(self):
+        """True when transposed convolutions run in their polyphase form."""
+        return self.decode_path == "polyphase"
 
     @property
     def has_encoder(self):

@@ -55,12 +55,24 @@ def test_decode_gives_float32_audio_equal_to_the_keras_decoder(zoo, name):
     assert model.card["name"] == name
 
 
-def test_conv_decoders_take_the_polyphase_path_and_dense_ones_the_plain_graph(zoo):
+def test_conv_decoders_take_the_polyphase_path_and_dense_ones_xla(zoo):
     from models.inference import load_trained
 
-    assert load_trained("gan", zoo[0]).polyphase
+    assert load_trained("gan", zoo[0]).decode_path == "polyphase"
     assert load_trained("vae_a", zoo[0]).polyphase
-    assert not load_trained("ae_small_tanh", zoo[0]).polyphase
+    assert load_trained("ae_small_tanh", zoo[0]).decode_path == "xla"
+
+
+def test_a_fast_path_that_disagrees_with_keras_is_not_used(monkeypatch):
+    from models import fastpath
+    from models.registry import get_spec
+
+    decoder = get_spec("conv_ae").build(length=LENGTH, width=2).decoder
+    monkeypatch.setattr(fastpath, "MATCH_TOLERANCE", -1.0)  # nothing can match
+    function, path = fastpath.compile_decoder(decoder)
+    assert path == "graph"
+    points = np.zeros((1, 2), np.float32)
+    np.testing.assert_array_equal(function(points).numpy(), np.asarray(decoder(points)))
 
 
 @pytest.mark.parametrize("bad", [np.zeros((3, 3)), np.zeros((2, 2, 2)), np.array([[np.nan, 0.0]])])
