@@ -651,10 +651,8 @@ def on_worker(state, kind, payload):
         return [fx.Refresh("map_mode")]
     if kind == "failed":  # a job failed with a reason meant for the user
         what, reason = payload
-        if what == "heatmap" and state.map_mode != "codes":
-            state.message = f"heat-map: {reason}"
-        else:
-            state.message = f"{what}: {reason}"
+        # reasons about a file usually name it already
+        state.message = reason if str(reason).startswith(str(what)) else f"{what}: {reason}"
         return [fx.Refresh("status")]
     return []
 

@@ -84,7 +84,10 @@ def pad_column():
          sg.Button("Set A", key=k.SET_A), sg.Button("Set B", key=k.SET_B)],
         [sg.Frame("Sound", sound, expand_x=True)],
         [sg.Button("Open a sample…", key=k.OPEN,
-                   tooltip="encode a sound file of yours with this model and go to its point")],
+                   tooltip="encode a sound file of yours with this model and go to its point"),
+         # shown only where tkinterdnd2 can load tkdnd (see window.enable_drop_zone)
+         sg.Text("or drop a sound file here", key=k.DROP, visible=False, size=(24, 2),
+                 relief=sg.RELIEF_GROOVE, justification="center", font=("Helvetica", 8))],
     ]
 
 

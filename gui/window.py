@@ -8,6 +8,7 @@ the sound player, or showing the state in an element; the loop itself never wait
 Tests drive the real window with ``post`` (an event as a worker or a widget would send
 it) and ``run_until`` (run the loop until the state says something happened).
 """
+import gc
 import os
 import time
 import tkinter
@@ -32,6 +33,9 @@ FAVOURITES_DOUBLE = k.FAVOURITES + "+DOUBLE"
 TYPING_ELEMENTS = (sg.Input, sg.Multiline, sg.Combo, sg.Spin)
 NAVIGATING_ELEMENTS = TYPING_ELEMENTS + (sg.Tree, sg.Listbox, sg.Slider)
 PAD_FAMILY_DOTS = 2000
+COLLECT_SECONDS = 1.0  # young garbage, on the GUI thread (see _take_over_garbage_collection)
+FULL_COLLECT_SECONDS = 30.0
+IDLE_WAKE_MS = 1000
 
 
 @dataclass
@@ -110,11 +114,14 @@ class GuiApp:
         self.closed = False
         self._stamped = set()
         self._pad_marker = []
+        self.drop_zone = False
+        self._gc_was_enabled = gc.isenabled()
 
     # ------------------------------------------------------------------ start and stop
 
     def open(self):
         """Show the window and start the workers (returns at once)."""
+        self._take_over_garbage_collection()
         sg.theme("LightGrey1")
         self.window = sg.Window(TITLE, window_layout(self.state.entries.values()), finalize=True,
                                 resizable=True, margins=(4, 4), element_padding=(4, 2),
@@ -151,8 +158,36 @@ class GuiApp:
         for part in ("models", "pad", "fields", "status", "favourites", "map_mode", "controls",
                      "card"):
             self.refresh(part)
+        self.drop_zone = self.enable_drop_zone()
         self.window[k.PAD].set_focus()
         return self
+
+    def enable_drop_zone(self):
+        """Let sound files be dropped on the window, where tkinterdnd2 is installed and works.
+
+        Optional: without it, "Open a sample…" does the same. Returns whether it is on.
+        """
+        try:
+            import tkinterdnd2
+        except ImportError:
+            return False
+        try:
+            tkinterdnd2.TkinterDnD._require(self.window.TKroot)  # load tkdnd into our Tk
+        except (RuntimeError, tkinter.TclError):
+            return False
+        zone = self.window[k.DROP]
+        zone.update(visible=True)
+        for widget in (zone.Widget, self.window[k.PAD].Widget):
+            widget.drop_target_register(tkinterdnd2.DND_FILES)
+            widget.dnd_bind("<<Drop>>", self._dropped)
+        return True
+
+    def _dropped(self, tk_event):
+        """tkdnd's drop callback: the first dropped file is opened as a sample."""
+        paths = self.window.TKroot.tk.splitlist(tk_event.data)
+        if paths:
+            self.window.write_event_value((k.FILE, "open-sample"), str(paths[0]))
+        return getattr(tk_event, "action", None)
 
     def close(self):
         """Stop the sound and the workers, remember the settings, close the window."""
@@ -166,6 +201,33 @@ class GuiApp:
             self.settings.store(settings_values(self.state))
         if self.window is not None:
             self.window.close()
+        self.panels = {}
+        gc.collect()  # the window's Tk objects end here, on the thread that owns Tk
+        if self._gc_was_enabled:
+            gc.enable()
+
+    def _take_over_garbage_collection(self):
+        """Collect garbage on this (the Tk) thread only, while the window is open.
+
+        A tkinter image or variable that dies in a worker's garbage collection calls into
+        Tcl from that thread, which waits for this thread; if this thread is drawing a
+        figure meanwhile, it waits for matplotlib's render lock, which that worker holds
+        while it renders: a deadlock. Collecting here (``_collect_garbage``) avoids it.
+        """
+        self._gc_was_enabled = gc.isenabled()
+        gc.collect()
+        gc.disable()
+        self._collected_at = time.monotonic()
+        self._full_collect_at = self._collected_at
+
+    def _collect_garbage(self):
+        now = time.monotonic()
+        if now - self._full_collect_at > FULL_COLLECT_SECONDS:
+            gc.collect()
+            self._full_collect_at = self._collected_at = now
+        elif now - self._collected_at > COLLECT_SECONDS:
+            gc.collect(1)
+            self._collected_at = now
 
     def _wait_for_workers(self, timeout=5.0):
         """Let the workers finish their current job, keeping Tk alive for their last posts."""
@@ -180,7 +242,7 @@ class GuiApp:
         if self.window is None:
             self.open()
         try:
-            while self.step(timeout=None):
+            while self.step(timeout=IDLE_WAKE_MS):  # wakes to collect garbage (see open)
                 pass
         finally:
             self.close()
@@ -196,6 +258,7 @@ class GuiApp:
         if self.closed:
             return False
         event, values = self.window.read(timeout=timeout)
+        self._collect_garbage()
         if event == sg.TIMEOUT_EVENT:
             return True
         if event == sg.WIN_CLOSED:

@@ -165,10 +165,29 @@ def test_no_sound_device_is_said_and_saving_still_works(tmp_path):
 
 
 def test_close_stops_every_worker_thread(tmp_path):
+    import gc
+
     app = make_app(tmp_path)
+    # garbage (tkinter objects among it) is collected on the Tk thread only while open
+    assert not gc.isenabled()
     assert app.run_until(lambda s: s.model is not None)
     app.post("Exit")
     assert app.run_until(lambda s: False, timeout=1) is False
     assert app.closed
     assert not [t for t in threading.enumerate() if t.name.startswith("gui-") and t.is_alive()]
     assert (tmp_path / "settings.json").exists()
+    assert gc.isenabled()
+
+
+def test_a_dropped_file_is_opened_as_a_sample(app, tmp_path):
+    app._dropped(SimpleNamespace(data="{/no such/my snare.wav} /b.wav", action="copy"))
+    assert app.run_until(lambda s: s.message.startswith("my snare.wav: no such file"))
+
+
+def test_drop_zone_is_shown_only_when_tkinterdnd2_works(app):
+    try:
+        import tkinterdnd2  # noqa: F401
+    except ImportError:
+        assert app.drop_zone is False and not app.window[k.DROP].visible
+        pytest.skip("tkinterdnd2 is not installed: the drop zone stays hidden")
+    assert app.drop_zone is True and app.window[k.DROP].visible
