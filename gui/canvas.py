@@ -4,12 +4,14 @@ Each panel keeps one ``FigureCanvasTkAgg`` on its ``sg.Canvas`` (as in PySimpleG
 ``Demo_Matplotlib_Browser.py``) and swaps in the figures the render worker finished. The
 worker has already rendered a figure with Agg at the panel's size, so showing it copies
 its pixels instead of drawing it again on the GUI thread; only a figure of another size
-(the window was resized meanwhile) is drawn here. The map's current-point marker is an
+(the window was resized meanwhile) is drawn here. The output panel, redrawn at every move
+of the point, receives only pixels (``gui.figures.OutputPainter``). The map's current-point marker is an
 animated artist moved by blitting, so dragging the point never redraws the map.
 """
 import time
 
 import numpy as np
+from matplotlib.backends import _backend_tk
 from matplotlib.backends.backend_tkagg import FigureCanvasTkAgg
 from matplotlib.figure import Figure
 
@@ -24,11 +26,14 @@ class FigurePanel:
     element : PySimpleGUI.Canvas
     on_click : callable(payload) or None
         Called with ``{"point": (x, y), "sample": index or None}`` for a click on the axes.
+    on_resize : callable() or None
+        Called when the panel changes size (a pixels-only panel then needs a new picture).
     """
 
-    def __init__(self, element, on_click=None):
+    def __init__(self, element, on_click=None, on_resize=None):
         self.element = element
         self.on_click = on_click
+        self.on_resize = on_resize
         self.current = None  # gui.figures.PanelFigure
         self._background = None
         self._cids = []
@@ -36,6 +41,17 @@ class FigurePanel:
         master.pack_propagate(False)
         self.tk = FigureCanvasTkAgg(Figure(figsize=(1, 1)), master=master)
         self.tk.get_tk_widget().pack(side="top", fill="both", expand=True)
+        self._connect()
+
+    def _connect(self):
+        # callbacks live on the figure, so they are connected again after each swap
+        for cid in self._cids:
+            self.tk.mpl_disconnect(cid)
+        self._cids = [self.tk.mpl_connect("draw_event", self._on_draw)]
+        if self.on_click is not None:
+            self._cids.append(self.tk.mpl_connect("button_press_event", self._on_press))
+        if self.on_resize is not None:
+            self._cids.append(self.tk.mpl_connect("resize_event", lambda _e: self.on_resize()))
 
     def size_px(self):
         """The panel's size on screen in pixels (what the next figure should be made at)."""
@@ -47,22 +63,29 @@ class FigurePanel:
         return int(width), int(height)
 
     def show(self, result):
-        """Put a finished figure on the canvas; returns the GUI-thread time in ms."""
+        """Put a finished figure (or its pixels) on the canvas; returns the GUI-thread ms."""
         started = time.perf_counter()
-        for cid in self._cids:
-            self.tk.mpl_disconnect(cid)
+        if result.figure is None:
+            self._show_pixels(result)
+            return 1000 * (time.perf_counter() - started)
         figure = result.figure
         figure.set_canvas(self.tk)
         self.tk.figure = figure
         self._background = None
         self.current = result
-        # callbacks live on the figure, so connect them after the swap
-        self._cids = [self.tk.mpl_connect("draw_event", self._on_draw)]
-        if self.on_click is not None:
-            self._cids.append(self.tk.mpl_connect("button_press_event", self._on_press))
+        self._connect()
         if not self._use_prerendered(result):
             self.tk.draw()
         return 1000 * (time.perf_counter() - started)
+
+    def _show_pixels(self, result):
+        """Copy a painted picture onto the canvas; one of another size waits for a new one."""
+        height, width = result.pixels.shape[:2]
+        if (width, height) != self.tk.get_width_height(physical=True):
+            return  # resized meanwhile: on_resize has asked for a picture at the new size
+        self.current = result
+        # the same copy FigureCanvasTkAgg.blit makes from its renderer's buffer
+        _backend_tk.blit(self.tk._tkphoto, result.pixels, (0, 1, 2, 3))
 
     def _use_prerendered(self, result):
         """Show the worker's pixels when they fit the canvas (no second render here)."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from gui.features import FEATURE_LABELS, envelope, spectrogram_db
@@ -31,9 +32,9 @@ class PanelFigure:
 
     Attributes
     ----------
-    figure : matplotlib.figure.Figure
+    figure : matplotlib.figure.Figure or None
         Already rendered by an Agg canvas (``agg``), so the GUI thread can show its pixels
-        without drawing it again.
+        without drawing it again. None when only ``pixels`` come (the output panel).
     axes : matplotlib.axes.Axes or None
         The map's axes (for clicks and the moving point).
     marker : matplotlib.lines.Line2D or None
@@ -45,8 +46,9 @@ class PanelFigure:
     """
 
     panel: str
-    figure: Figure
+    figure: Figure | None
     agg: FigureCanvasAgg = None
+    pixels: np.ndarray | None = None  # (height, width, 4) RGBA, instead of a figure
     axes: object = None
     marker: object = None
     codes: np.ndarray | None = None
@@ -98,38 +100,97 @@ def _waveform(ax, audio, sample_rate, colour="#1f4e79", label=None, columns=800,
     ax.set_ylim(-scale, scale)
 
 
-def output_figure(audio, sample_rate, size_px, *, title="", original=None):
-    """Waveform over spectrogram of one sound (and an opened original behind it).
+class OutputPainter:
+    """Waveform over spectrogram of the current sound, fast enough to follow a drag.
 
-    Parameters
-    ----------
-    audio : np.ndarray, shape (L,)
-    original : np.ndarray, shape (L,) or None
-        Drawn in grey behind the waveform, e.g. the file a reconstruction came from.
+    The axes, ticks and labels (most of the cost of a matplotlib draw) are drawn once per
+    panel size and sound format; each new sound then only restores that background and
+    draws its data artists onto it (blitting, inside the worker's Agg canvas). The result is
+    a copy of the pixels, so the GUI thread shows them without touching this figure, which
+    the worker keeps reusing. One painter belongs to one (the render) thread.
     """
-    started = time.perf_counter()
-    figure = _figure(size_px)
-    wave_ax = figure.add_axes((0.08, 0.60, 0.90, 0.32))
-    spec_ax = figure.add_axes((0.08, 0.12, 0.90, 0.40), sharex=wave_ax)
-    scale = peak_scale(audio, original)  # quiet sounds stay visible; the title says how loud
-    if original is not None:
-        _waveform(wave_ax, original, sample_rate, colour="#b0b0b0", label="original", scale=scale)
-    _waveform(wave_ax, audio, sample_rate, label="decoded" if original is not None else None,
-              scale=scale)
-    if original is not None:
-        wave_ax.legend(fontsize=FONT - 1, loc="upper right", frameon=False)
-    figure.text(0.08, 0.95, f"{title}   peak {peak_dbfs(audio):.1f} dBFS", fontsize=FONT,
-                va="bottom")  # cheaper than an axes title
-    wave_ax.tick_params(labelbottom=False)
-    image = spectrogram_db(audio)
-    duration = len(audio) / sample_rate
-    spec_ax.imshow(image, origin="lower", aspect="auto", cmap="magma", vmin=-90, vmax=0,
-                   extent=(0, duration, 0, sample_rate / 2000), interpolation="nearest")
-    spec_ax.set_xlabel("seconds", fontsize=FONT, labelpad=1)
-    spec_ax.set_ylabel("kHz", fontsize=FONT, labelpad=1)
-    _style(wave_ax, ticks=3)
-    _style(spec_ax, ticks=4)
-    return _finish("output", figure, started)
+
+    def __init__(self):
+        self._key = None
+        self._parts = None
+        self._drawn = []
+
+    def paint(self, audio, sample_rate, size_px, *, title="", original=None):
+        """Paint one sound (and an opened original in grey behind it).
+
+        Parameters
+        ----------
+        audio : np.ndarray, shape (L,)
+        sample_rate : int
+        size_px : (int, int)
+        original : np.ndarray, shape (L,) or None
+
+        Returns
+        -------
+        PanelFigure
+            ``pixels`` (height, width, 4) uint8 RGBA; ``figure`` None.
+        """
+        started = time.perf_counter()
+        audio = np.asarray(audio, dtype=np.float32).ravel()
+        key = (tuple(int(v) for v in size_px), int(sample_rate), audio.size, original is not None)
+        if key != self._key:
+            self._parts = self._base(*key)
+            self._key = key
+        figure, agg, background, wave_ax, spec_ax, image, heading = self._parts
+        agg.restore_region(background)
+        for artist in self._drawn:
+            artist.remove()
+        # drawn to full height whatever the level, which the heading states in dBFS
+        scale = peak_scale(audio, original)
+        self._drawn = []
+        if original is not None:
+            self._drawn.append(_envelope_fill(wave_ax, original, sample_rate, scale, "#b0b0b0"))
+        self._drawn.append(_envelope_fill(wave_ax, audio, sample_rate, scale, "#1f4e79"))
+        for artist in self._drawn:
+            wave_ax.draw_artist(artist)
+        image.set_data(spectrogram_db(audio))
+        spec_ax.draw_artist(image)
+        heading.set_text(f"{title}   peak {peak_dbfs(audio):.1f} dBFS")
+        figure.draw_artist(heading)
+        pixels = np.array(agg.buffer_rgba())  # a copy: the next paint reuses the buffer
+        return PanelFigure("output", None, pixels=pixels,
+                           render_ms=1000 * (time.perf_counter() - started))
+
+    @staticmethod
+    def _base(size_px, sample_rate, length, with_original):
+        figure = _figure(size_px)
+        duration = length / sample_rate
+        wave_ax = figure.add_axes((0.08, 0.60, 0.90, 0.32))
+        spec_ax = figure.add_axes((0.08, 0.12, 0.90, 0.40), sharex=wave_ax)
+        wave_ax.set_xlim(0, duration)
+        wave_ax.set_ylim(-1.05, 1.05)
+        wave_ax.set_yticks([])
+        wave_ax.set_ylabel("wave", fontsize=FONT, labelpad=2)
+        wave_ax.tick_params(labelbottom=False)
+        if with_original:
+            handles = [Patch(color="#b0b0b0", label="original"),
+                       Patch(color="#1f4e79", label="decoded")]
+            wave_ax.legend(handles=handles, fontsize=FONT - 1, loc="upper right", frameon=False)
+        empty = np.full(spectrogram_db(np.zeros(length, np.float32)).shape, -100.0, np.float32)
+        image = spec_ax.imshow(empty, origin="lower", aspect="auto", cmap="magma", vmin=-90,
+                               vmax=0, extent=(0, duration, 0, sample_rate / 2000),
+                               interpolation="nearest", animated=True)
+        spec_ax.set_xlabel("seconds", fontsize=FONT, labelpad=1)
+        spec_ax.set_ylabel("kHz", fontsize=FONT, labelpad=1)
+        _style(wave_ax, ticks=3)
+        _style(spec_ax, ticks=4)
+        heading = figure.text(0.08, 0.95, "", fontsize=FONT, va="bottom", animated=True)
+        agg = FigureCanvasAgg(figure)
+        agg.draw()
+        background = agg.copy_from_bbox(figure.bbox)
+        return figure, agg, background, wave_ax, spec_ax, image, heading
+
+
+def _envelope_fill(ax, audio, sample_rate, scale, colour, columns=800):
+    lower, upper = envelope(audio, columns)
+    t = np.linspace(0, len(audio) / sample_rate, len(lower))
+    return ax.fill_between(t, lower / scale, upper / scale, color=colour, linewidth=0.6,
+                           animated=True)
 
 
 def map_figure(size_px, latent_range, point, *, codes=None, families=None, heat=None,

@@ -270,6 +270,8 @@ def on_decoded(state, payload):
 
 
 def render_output(state, title=None):
+    if title is None and state.original is not None and state.opened is not None:
+        title = f"{Path(state.opened).name} through {state.model.name}"
     return fx.Render("output", {
         "audio": state.sound, "sample_rate": state.model.sample_rate,
         "original": state.original,
@@ -510,11 +512,10 @@ def on_encoded(state, payload):
         return []
     state.point = clamp(payload["point"], state.model.latent_range)
     state.sound, state.sound_point = payload["reconstruction"], state.point
-    state.original = payload["original"]
+    state.original, state.opened = payload["original"], payload["path"]
     state.message = (f"{Path(payload['path']).name} is at {format_point(payload['point'])}: "
                      "playing the reconstruction, then the original")
-    effects = [fx.Refresh("marker"), fx.Refresh("fields"),
-               render_output(state, f"{Path(payload['path']).name} through {state.model.name}")]
+    effects = [fx.Refresh("marker"), fx.Refresh("fields"), render_output(state)]
     effects += play_sequence(state, [state.sound, state.original], state.model.sample_rate)
     return effects + [fx.Refresh("status")]
 
@@ -698,6 +699,8 @@ def handle(state, event, values):
             return on_map_click(state, payload)
         if head == k.FILE:
             return on_file(state, kind, payload)
+        if head == k.PANEL and payload == "output" and state.sound is not None and state.model:
+            return [render_output(state)]  # its pictures are pixels: paint one at the new size
         return []
     if event in BUTTONS:
         return BUTTONS[event](state)

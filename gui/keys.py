@@ -3,7 +3,8 @@
 Element keys are strings in PySimpleGUI's ``-NAME-`` style. Events that do not come from an
 element are tuples: ``(WORKER, kind)`` from worker threads (the pattern of PySimpleGUI's
 ``Demo_Multithreaded_Write_Event_Value.py``), ``(KEY, keysym)`` for keyboard shortcuts,
-``(MAP, "click")`` from the latent map and ``(FILE, purpose)`` for a chosen file.
+``(MAP, "click")`` from the latent map, ``(FILE, purpose)`` for a chosen file and
+``(PANEL, "resized")`` when a plot panel changes size.
 """
 
 # tuple-event heads
@@ -11,6 +12,7 @@ WORKER = "-WORKER-"
 KEY = "-KEY-"
 MAP = "-MAP-"
 FILE = "-FILE-"
+PANEL = "-PANEL-"
 
 # elements
 MODELS = "-MODELS-"

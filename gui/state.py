@@ -113,6 +113,7 @@ class AppState:
     sound: np.ndarray | None = None  # the current point's decoded sound
     sound_point: tuple | None = None
     original: np.ndarray | None = None  # an opened sample, shown beside its reconstruction
+    opened: str | None = None  # its path
     play_when_decoded: bool = False
     looping: bool = False
     volume: float = 0.8

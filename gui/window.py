@@ -33,8 +33,8 @@ FAVOURITES_DOUBLE = k.FAVOURITES + "+DOUBLE"
 TYPING_ELEMENTS = (sg.Input, sg.Multiline, sg.Combo, sg.Spin)
 NAVIGATING_ELEMENTS = TYPING_ELEMENTS + (sg.Tree, sg.Listbox, sg.Slider)
 PAD_FAMILY_DOTS = 2000
-COLLECT_SECONDS = 1.0  # young garbage, on the GUI thread (see _take_over_garbage_collection)
-FULL_COLLECT_SECONDS = 30.0
+FULL_COLLECT_SECONDS = 120.0  # garbage on the GUI thread: see _take_over_garbage_collection
+QUIET_SECONDS = 5.0
 IDLE_WAKE_MS = 1000
 
 
@@ -116,6 +116,7 @@ class GuiApp:
         self._pad_marker = []
         self.drop_zone = False
         self._gc_was_enabled = gc.isenabled()
+        self._full_collect_at = self._last_event_at = time.monotonic()
 
     # ------------------------------------------------------------------ start and stop
 
@@ -144,7 +145,8 @@ class GuiApp:
 
         self.panels = {
             "map": FigurePanel(self.window[k.MAP_CANVAS], on_click=self._map_clicked),
-            "output": FigurePanel(self.window[k.OUTPUT_CANVAS]),
+            "output": FigurePanel(self.window[k.OUTPUT_CANVAS], on_resize=lambda: self.window
+                                  .write_event_value((k.PANEL, "resized"), "output")),
             "compare": FigurePanel(self.window[k.COMPARE_CANVAS]),
             "morph": FigurePanel(self.window[k.MORPH_CANVAS]),
         }
@@ -217,17 +219,25 @@ class GuiApp:
         self._gc_was_enabled = gc.isenabled()
         gc.collect()
         gc.disable()
-        self._collected_at = time.monotonic()
-        self._full_collect_at = self._collected_at
+        self._full_collect_at = self._last_event_at = time.monotonic()
 
-    def _collect_garbage(self):
+    def _collect_garbage(self, idle):
+        """Python's young-generation collections, and a full one only while the user rests.
+
+        A full collection takes a good fraction of a second once TensorFlow and a few models
+        are loaded, so it waits for a quiet moment instead of interrupting a drag.
+        """
         now = time.monotonic()
-        if now - self._full_collect_at > FULL_COLLECT_SECONDS:
+        young, middle, _ = gc.get_count()
+        young_limit, middle_limit, _ = gc.get_threshold()
+        if (idle and now - self._last_event_at > QUIET_SECONDS
+                and now - self._full_collect_at > FULL_COLLECT_SECONDS):
             gc.collect()
-            self._full_collect_at = self._collected_at = now
-        elif now - self._collected_at > COLLECT_SECONDS:
+            self._full_collect_at = now
+        elif middle >= middle_limit:
             gc.collect(1)
-            self._collected_at = now
+        elif young >= young_limit:
+            gc.collect(0)
 
     def _wait_for_workers(self, timeout=5.0):
         """Let the workers finish their current job, keeping Tk alive for their last posts."""
@@ -258,9 +268,10 @@ class GuiApp:
         if self.closed:
             return False
         event, values = self.window.read(timeout=timeout)
-        self._collect_garbage()
+        self._collect_garbage(idle=event == sg.TIMEOUT_EVENT)
         if event == sg.TIMEOUT_EVENT:
             return True
+        self._last_event_at = time.monotonic()
         if event == sg.WIN_CLOSED:
             self.dispatch(None, values)
             self.close()

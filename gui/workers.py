@@ -156,6 +156,7 @@ class Workers:
         self.cache = ModelCache(backend, models_dir)
         self.player = None
         self._heatmap_generation = 0
+        self._painter = figures.OutputPainter()  # render thread only
         self.decoder = LatestWorker("decode", self._decode)
         self.renderer = LatestWorker("render", self._render)
         self.models = JobWorker("models")
@@ -376,7 +377,7 @@ class Workers:
         request, size_px = job
         try:
             if panel == "output":
-                result = figures.output_figure(
+                result = self._painter.paint(
                     request["audio"], request["sample_rate"], size_px,
                     title=request.get("title", ""), original=request.get("original"))
             elif panel == "map":

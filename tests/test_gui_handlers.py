@@ -232,6 +232,14 @@ def test_decoded_sound_is_kept_and_drawn(ready):
     assert "decode 1.5 ms" in status_text(ready)
 
 
+def test_resized_output_panel_is_painted_again(ready):
+    assert send(ready, (k.PANEL, "resized"), "output") == []  # nothing decoded yet
+    audio = np.ones(2048, np.float32)
+    decoded(ready, audio)
+    effects = send(ready, (k.PANEL, "resized"), "output")
+    assert [e.panel for e in effects] == ["output"] and effects[0].request["audio"] is audio
+
+
 def test_decode_of_another_model_is_ignored(ready):
     assert send(ready, worker("decoded"), {"name": "gan", "point": (0, 0), "audio": np.zeros(4),
                                            "ms": 1.0}) == []

@@ -53,6 +53,16 @@ def test_window_opens_on_the_first_model_with_its_sound_drawn(app):
     assert tree_label(app, "conv_ae") == "not trained"
 
 
+def test_output_is_painted_at_the_panel_size_again_after_a_resize(app):
+    panel = app.panels["output"]
+    assert panel.current.pixels.shape[:2] == panel.size_px()[::-1]
+    before = panel.size_px()
+    app.window.TKroot.geometry(f"{app.window.TKroot.winfo_width() + 120}x"
+                               f"{app.window.TKroot.winfo_height() + 60}")
+    assert app.run_until(lambda s: panel.size_px() != before
+                         and panel.current.pixels.shape[:2] == panel.size_px()[::-1], timeout=10)
+
+
 def test_damaged_model_shows_unavailable_with_its_reason(app):
     assert app.run_until(lambda s: s.entries["ae_big_tanh"].state == UNAVAILABLE)
     assert tree_label(app, "ae_big_tanh").startswith("unavailable: ")
