@@ -63,10 +63,17 @@ class FigurePanel:
         return int(width), int(height)
 
     def show(self, result):
-        """Put a finished figure (or its pixels) on the canvas; returns the GUI-thread ms."""
+        """Put a finished figure (or its pixels) on the canvas.
+
+        Returns
+        -------
+        float or None
+            The GUI-thread time in ms; None when the pixels no longer fit (resized).
+        """
         started = time.perf_counter()
         if result.figure is None:
-            self._show_pixels(result)
+            if not self._show_pixels(result):
+                return None
             return 1000 * (time.perf_counter() - started)
         figure = result.figure
         figure.set_canvas(self.tk)
@@ -82,10 +89,11 @@ class FigurePanel:
         """Copy a painted picture onto the canvas; one of another size waits for a new one."""
         height, width = result.pixels.shape[:2]
         if (width, height) != self.tk.get_width_height(physical=True):
-            return  # resized meanwhile: on_resize has asked for a picture at the new size
+            return False  # resized meanwhile: on_resize has asked for a picture at the new size
         self.current = result
         # the same copy FigureCanvasTkAgg.blit makes from its renderer's buffer
         _backend_tk.blit(self.tk._tkphoto, result.pixels, (0, 1, 2, 3))
+        return True
 
     def _use_prerendered(self, result):
         """Show the worker's pixels when they fit the canvas (no second render here)."""

@@ -140,7 +140,8 @@ class OutputPainter:
         agg.restore_region(background)
         for artist in self._drawn:
             artist.remove()
-        # drawn to full height whatever the level, which the heading states in dBFS
+        # scaled to its peak (down to -26 dBFS, so near-silence stays flat); the heading
+        # states the level in dBFS
         scale = peak_scale(audio, original)
         self._drawn = []
         if original is not None:
@@ -179,6 +180,7 @@ class OutputPainter:
         spec_ax.set_ylabel("kHz", fontsize=FONT, labelpad=1)
         _style(wave_ax, ticks=3)
         _style(spec_ax, ticks=4)
+        wave_ax.set_yticks([])  # drawn scaled to its peak: the heading gives the level
         heading = figure.text(0.08, 0.95, "", fontsize=FONT, va="bottom", animated=True)
         agg = FigureCanvasAgg(figure)
         agg.draw()

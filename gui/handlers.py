@@ -299,7 +299,9 @@ def request_map(state):
     grid = state.heatmaps.get((info.name, feature))
     if grid is None:
         state.message = f"computing the {feature} heat-map of {info.name}…"
-        return [fx.Heatmap(info.name, feature), fx.Refresh("status")]
+        # meanwhile the map shows this model (its codes, if any), not the last one's picture
+        request["title"] = f"{info.name}: computing the {feature} heat-map…"
+        return [fx.Heatmap(info.name, feature), fx.Render("map", request), fx.Refresh("status")]
     request.update(heat=grid, feature=feature, title=f"{info.name}: {feature} over the latent range")
     return [fx.Render("map", request)]
 

@@ -405,6 +405,8 @@ class GuiApp:
     def _draw(self, effect):
         result = effect.figure
         ms = self.panels[effect.panel].show(result)
+        if ms is None:
+            return  # a picture for the panel's old size; the one for its new size follows
         if effect.panel == "map":
             self.panels["map"].move_marker(self.state.point)
         if effect.panel == "output":
@@ -446,7 +448,8 @@ class GuiApp:
             window[k.COMPARE_LIST].update(values=names)
         elif part == "controls":
             window[k.LOOP].update(text=f"Loop L: {'on' if state.looping else 'off'}",
-                                  button_color=("white", "#2e7d32") if state.looping else None)
+                                  button_color=("white", "#2e7d32") if state.looping
+                                  else sg.theme_button_color())
         elif part == "morph_fields":
             for key, spot in ((k.MORPH_A, state.morph_a), (k.MORPH_B, state.morph_b)):
                 window[key].update("not set" if spot is None else f"({spot[0]:.3f}, {spot[1]:.3f})")

@@ -155,6 +155,9 @@ def test_gan_map_is_a_heat_map(ready):
     effects = send(ready, worker("model-ready"), info_of("gan", kind="gan"))
     assert ready.map_mode == "brightness"
     assert fx.Heatmap("gan", "brightness") in effects
+    # meanwhile the map is this model's, saying what it waits for (not the last model's)
+    waiting = of_type(effects, fx.Render)[0].request
+    assert waiting["title"] == "gan: computing the brightness heat-map…" and "heat" not in waiting
     grid = np.ones((4, 4))
     effects = send(ready, worker("heatmap"), {"name": "gan", "feature": "brightness", "grid": grid})
     render = of_type(effects, fx.Render)[0]
