@@ -14,7 +14,8 @@ def add_arguments(parser):
     parser.add_argument("name", metavar="NAME", help="a registry name (not gan: it has no encoder)")
     parser.add_argument("file", metavar="FILE", help="an audio file (any rate, mono or multi-channel)")
     parser.add_argument("-o", "--output", metavar="RECON.wav", help="also write the decoded point here")
-    parser.add_argument("--folder", default="trained", metavar="DIR", help="the zoo folder (default: trained)")
+    parser.add_argument("--models", "--folder", dest="folder", default="trained", metavar="DIR",
+                        help="the zoo folder (default: trained)")
 
 
 def preprocess_settings(model):

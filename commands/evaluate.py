@@ -20,7 +20,7 @@ def add_arguments(parser):
     parser.add_argument("-o", "--output", default="out/evaluation", metavar="REPORT",
                         help="folder for report.md, metrics.csv and the charts "
                              "(default: out/evaluation)")
-    parser.add_argument("--models", default="trained", metavar="DIR",
+    parser.add_argument("--models", "--folder", dest="models", default="trained", metavar="DIR",
                         help="folder of trained models (default: trained)")
     parser.add_argument("--grid", type=int, default=48, metavar="N",
                         help="points per axis of the continuity grid (default: 48)")

@@ -30,7 +30,8 @@ def add_arguments(parser):
                         help="a latent point; repeat for several")
     parser.add_argument("-o", "--output", required=True, metavar="PATH",
                         help="a .wav file for one point, or a folder (created) for several")
-    parser.add_argument("--folder", default="trained", metavar="DIR", help="the zoo folder (default: trained)")
+    parser.add_argument("--models", "--folder", dest="folder", default="trained", metavar="DIR",
+                        help="the zoo folder (default: trained)")
     parser.add_argument("--rate", type=int, metavar="HZ", help="resample the files to this rate (default: the model's)")
     parser.add_argument("--format", default="FLOAT", choices=("FLOAT", "PCM_24", "PCM_16"),
                         help="WAV sample format (default FLOAT)")

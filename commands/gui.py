@@ -9,7 +9,7 @@ from commands import CommandFailed, UsageError
 
 
 def add_arguments(parser):
-    parser.add_argument("--models", metavar="DIR", default=None,
+    parser.add_argument("--models", "--folder", dest="models", metavar="DIR", default=None,
                         help="the zoo of trained models (default: remembered, else trained/)")
     parser.add_argument("--favourites", metavar="DIR", default=None,
                         help="where Save puts sounds (default: remembered, else "

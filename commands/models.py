@@ -5,7 +5,8 @@ from pathlib import Path
 
 
 def add_arguments(parser):
-    parser.add_argument("--folder", default="trained", metavar="DIR", help="the zoo folder (default: trained)")
+    parser.add_argument("--models", "--folder", dest="folder", default="trained", metavar="DIR",
+                        help="the zoo folder (default: trained)")
 
 
 def _size(size_bytes):

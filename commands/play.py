@@ -26,7 +26,8 @@ def add_arguments(parser):
     parser.add_argument("--device", metavar="D", help="output device: its index or part of its name")
     parser.add_argument("--volume", type=float, default=1.0, metavar="V", help="0..1 (default 1)")
     parser.add_argument("--list-devices", action="store_true", help="list the output devices and exit")
-    parser.add_argument("--folder", default="trained", metavar="DIR", help="the zoo folder (default: trained)")
+    parser.add_argument("--models", "--folder", dest="folder", default="trained", metavar="DIR",
+                        help="the zoo folder (default: trained)")
 
 
 def run(args):
