@@ -84,28 +84,8 @@ def loudness(audio, sample_rate):
     return 10 * np.log10(np.maximum(np.mean(audio**2, axis=1), FLOOR))
 
 
+#: The features computed per sound (the discontinuity compares neighbours instead).
 PER_SOUND = {"brightness": brightness, "decay": decay, "loudness": loudness}
-
-
-def grid_feature(feature, audio, sample_rate, n=GRID):
-    """A per-sound feature of the sounds of an n-by-n grid, as an image.
-
-    Parameters
-    ----------
-    feature : str
-        A key of ``PER_SOUND``.
-    audio : np.ndarray, shape (n * n, L)
-        The decoded sounds of :func:`grid_points`, in its order.
-    sample_rate : int
-
-    Returns
-    -------
-    image : np.ndarray, shape (n, n), float64
-        Row 0 is the bottom of the latent range (draw with ``origin="lower"``).
-    """
-    if feature not in PER_SOUND:
-        raise ValueError(f"unknown feature '{feature}'; choose from {', '.join(FEATURE_LABELS)}")
-    return np.asarray(PER_SOUND[feature](audio, sample_rate), dtype=np.float64).reshape(n, n)
 
 
 def spectrogram_db(audio, n_fft=512, hop=128):

@@ -28,7 +28,7 @@ from gui import features
 from gui import figures
 
 USER, BACKGROUND = 0, 10  # job priorities
-HEATMAP_CHUNK = 64
+HEATMAP_CHUNK = 32
 
 
 class LatestWorker:
@@ -286,12 +286,14 @@ class Workers:
                                             info.sample_rate)
             else:
                 points = features.grid_points(info.latent_range)
-                sounds = []
+                values = []
+                # a chunk at a time: one long NumPy call would hold the GIL and stall the window
                 for start in range(0, len(points), HEATMAP_CHUNK):
                     if generation != self._heatmap_generation:
                         return  # a newer heat-map was asked for: stop wasting the cores
-                    sounds.append(model.decode(points[start:start + HEATMAP_CHUNK]))
-                grid = features.grid_feature(feature, np.concatenate(sounds), info.sample_rate)
+                    sounds = model.decode(points[start:start + HEATMAP_CHUNK])
+                    values.append(features.PER_SOUND[feature](sounds, info.sample_rate))
+                grid = np.concatenate(values).reshape(features.GRID, features.GRID)
             self.post("heatmap", {"name": name, "feature": feature, "grid": np.asarray(grid)})
         self.models.submit(self._guard("heat-map", job))
 
