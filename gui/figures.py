@@ -17,6 +17,7 @@ from gui.features import FEATURE_LABELS, envelope, spectrogram_db
 
 DPI = 100
 FONT = 8
+SPECTRUM_RANGE_DB = 80  # the spectrogram's colours span this far below its loudest bin
 
 #: One colour per family of preprocessing.labels.FAMILIES (tab10), so every map agrees.
 FAMILY_COLOURS = {
@@ -149,7 +150,10 @@ class OutputPainter:
         self._drawn.append(_envelope_fill(wave_ax, audio, sample_rate, scale, "#1f4e79"))
         for artist in self._drawn:
             wave_ax.draw_artist(artist)
-        image.set_data(spectrogram_db(audio))
+        spectrum = spectrogram_db(audio)
+        top = max(float(spectrum.max()), -60.0)  # like the waveform: relative to the sound
+        image.set_data(spectrum)
+        image.set_clim(top - SPECTRUM_RANGE_DB, top)
         spec_ax.draw_artist(image)
         heading.set_text(f"{title}   peak {peak_dbfs(audio):.1f} dBFS")
         figure.draw_artist(heading)

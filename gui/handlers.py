@@ -92,7 +92,10 @@ def card_text(info):
     lines.append("latent range x {:.3g}..{:.3g}, y {:.3g}..{:.3g}".format(*info.latent_range))
     lines.append("encoder: " + ("yes" if info.has_encoder else "no (the map is a heat-map)"))
     shown = {"summary", "name", "kind"}
-    for key in ("parameters", "epochs", "data", "training", "losses", "metrics", "date"):
+    if info.metrics:  # what researchers compare first
+        lines.append(f"metrics (evaluation{', ' + info.metrics_date if info.metrics_date else ''}):")
+        lines += [f"    {k}: {_number(v)}" for k, v in info.metrics.items()]
+    for key in ("parameters", "epochs", "losses", "metrics", "data", "training", "date"):
         if key not in card:
             continue
         shown.add(key)
@@ -104,9 +107,6 @@ def card_text(info):
             lines += [f"    {k}: {v}" for k, v in value.items() if isinstance(v, (dict, list))]
         else:
             lines.append(f"{key}: {_number(value)}")
-    if info.metrics:
-        lines.append(f"metrics (evaluation{', ' + info.metrics_date if info.metrics_date else ''}):")
-        lines += [f"    {k}: {_number(v)}" for k, v in info.metrics.items()]
     for key, value in card.items():
         if key not in shown:
             lines.append(f"{key}: {value if not isinstance(value, float) else _number(value)}")
