@@ -245,4 +245,5 @@ app.close()
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=150, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert "tensorflow at window: False" in done.stdout, done.stdout + done.stderr
-    assert "ready: True imported by: ['gui-models']" in done.stdout, done.stdout + done.stderr
+    # a worker thread (the models loader, in practice), never the GUI thread
+    assert "ready: True imported by: ['gui-" in done.stdout, done.stdout + done.stderr
