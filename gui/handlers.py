@@ -10,9 +10,7 @@ import numpy as np
 
 from gui import effects as fx
 from gui import keys as k
-from gui.state import (
-    LOADING, MAP_MODES, MAX_COMPARE, READY, UNAVAILABLE, ModelEntry, Sequence,
-)
+from gui.state import LOADING, MAP_MODES, MAX_COMPARE, READY, UNAVAILABLE, Sequence
 
 NUDGE = 0.02  # arrow keys move the point by this share of the latent range
 GAP_SECONDS = 0.25  # silence between the sounds of a sequence
@@ -729,7 +727,3 @@ def handle(state, event, values):
     if event == k.MORPH:
         return morph(state, values.get(k.STEPS, state.morph_steps))
     return []
-
-
-__all__ = ["handle", "status_text", "card_text", "favourite_label", "sequence_audio", "clamp",
-           "ModelEntry", "LOADING"]

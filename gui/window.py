@@ -24,7 +24,7 @@ from gui.errors import GuiError
 from gui.handlers import card_text, favourite_label, handle, status_text
 from gui.layout import MAP_MODE_LABELS, TITLE, window_layout
 from gui.settings import Settings
-from gui.state import READY, UNAVAILABLE, AppState, ModelEntry
+from gui.state import UNAVAILABLE, AppState, ModelEntry
 
 DEFAULT_FAVOURITES = Path.home() / "ML Sample Generator" / "favourites"
 KEYPRESS = "-KEYPRESS-"
@@ -555,6 +555,3 @@ def main(options):
         hint = " (set DISPLAY, or run under xvfb-run)" if not os.environ.get("DISPLAY") else ""
         raise GuiError(f"cannot open the window: {error}{hint}") from None
     return app.run()
-
-
-__all__ = ["GuiApp", "GuiOptions", "main", "READY"]
