@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 ARGS   ?=
 PYTEST_ARGS ?=
 
-.PHONY: run test bench install system-deps system-deps-test clean
+.PHONY: run test bench zoo install system-deps system-deps-test clean
 
 run: $(STAMP) system-deps
 	$(PY) app.py $(ARGS)
@@ -20,6 +20,10 @@ test: $(STAMP) system-deps-test
 
 bench: $(STAMP) system-deps
 	$(PY) app.py bench $(ARGS)
+
+# Retrain the shipped zoo from the Hydrogen kits (hours on 2 CPU cores; see scripts/train_zoo.sh).
+zoo: $(STAMP)
+	PY=$(PY) sh scripts/train_zoo.sh all
 
 install: $(STAMP)
 
