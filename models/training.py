@@ -459,7 +459,10 @@ def model_card(nets, data, options, columns, *, initial_epoch, epochs, seconds, 
             "seed": int(options.seed),
             "validation": bool(options.validation and n_val > 0),
             "early_stopping": ({"patience": options.patience, "min_delta": options.min_delta,
-                                "monitor": nets.monitor} if options.patience is not None else None),
+                                # the quantity EarlyStopping watched: val_ when there was validation
+                                "monitor": ("val_" if options.validation and n_val > 0 else "")
+                                + nets.monitor}
+                               if options.patience is not None and nets.monitor else None),
             "stopped": stopped,
             "seconds": round(float(seconds), 2),
             "mean_epoch_seconds": round(float(np.mean(epoch_seconds)), 3) if epoch_seconds else None,

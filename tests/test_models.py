@@ -327,3 +327,11 @@ def test_missing_model_file_raises_unavailable_naming_the_file(tmp_path):
 
     with pytest.raises(ModelUnavailableError, match=r"encoder\.keras: missing"):
         load_model_file(tmp_path / "encoder.keras")
+
+
+def test_card_names_the_validation_loss_that_early_stopping_watched(data, tmp_path):
+    from models.training import train_model
+
+    train_model("ae_small_tanh", data, tmp_path, options(epochs=2, patience=1))
+    card = json.loads((tmp_path / "ae_small_tanh" / "card.json").read_text())
+    assert card["training"]["early_stopping"]["monitor"] == "val_loss"
