@@ -54,6 +54,10 @@ def favourite_label(favourite):
     return name  # the name says the model and the point already
 
 
+# The status line already starts with the device's reason; this says what it means for Play.
+NO_PLAYBACK = "cannot play without a sound device (Save still works)"
+
+
 def status_text(state):
     """The status line: sound device, decode and redraw times, what is loading, a message."""
     parts = [state.player_text]
@@ -367,7 +371,7 @@ def play(state, loop=False):
     if state.model is None:
         return _say(state, "no model is loaded yet")
     if not state.player_ready:
-        return _say(state, state.player_text)
+        return _say(state, NO_PLAYBACK)
     if state.sound is None or state.sound_point != state.point:
         state.play_when_decoded = True
         if state.sound is None:
@@ -377,7 +381,7 @@ def play(state, loop=False):
 
 def play_sequence(state, sounds, sample_rate):
     if not state.player_ready:
-        return _say(state, state.player_text)
+        return _say(state, NO_PLAYBACK)
     audio = sequence_audio(sounds, sample_rate)
     if audio is None:
         return []

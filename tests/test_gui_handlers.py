@@ -491,3 +491,11 @@ def test_clamp_keeps_points_inside_the_range():
 
 def test_window_close_stores_settings_and_stops():
     assert types(handle(AppState(), None, None)) == [fx.StoreSettings, fx.Stop, fx.Close]
+
+
+def test_play_without_a_device_does_not_repeat_the_reason(ready):
+    send(ready, worker("player"), {"available": False, "reason": "no sound output device (x)"})
+    decoded(ready)
+    send(ready, k.PLAY)
+    assert status_text(ready).count("no sound output device (x)") == 1
+    assert "Save still works" in status_text(ready)
