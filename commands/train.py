@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from commands import CommandFailed, UsageError
+from models.registry import LOSSES
 
 
 def add_arguments(parser):
@@ -29,9 +30,10 @@ def add_arguments(parser):
     parser.add_argument("--kl-ramp", type=int, metavar="BATCHES",
                         help="VAEs: batches over which the KL weight ramps up (default 30000)")
     parser.add_argument("--learning-rate", type=float, help="override the model's default learning rate")
-    parser.add_argument("--loss", choices=("spectral", "mse"),
+    parser.add_argument("--loss", choices=LOSSES,
                         help="AEs and VAEs: reconstruction loss (default spectral: multi-resolution "
-                             "STFT + waveform; mse: the seed's waveform MSE)")
+                             "STFT + waveform; spectral_floored: the same with levels under -80 dB re full "
+                             "scale counted as silence; mse: the seed's waveform MSE)")
     parser.add_argument("--float16", action="store_true", help="store the shipped weights as float16 (half the size)")
     parser.add_argument("--no-validation", dest="validation", action="store_false",
                         help="do not evaluate on the dataset's validation kits each epoch")

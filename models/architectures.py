@@ -78,7 +78,7 @@ def _autoencoder(kind, settings, encoder, decoder):
     return Networks(kind, settings, trainer, encoder, decoder, {"optimizer": trainer.optimizer})
 
 
-def build_dense_ae(*, name, length, units, activation, learning_rate, loss="spectral"):
+def build_dense_ae(*, name, length, units, activation, learning_rate, loss):
     """The seed's dense autoencoder (encoder ``units``, decoder mirrored, linear output)."""
     units = tuple(int(u) for u in units)
     if length < 1 or not units or units[-1] != networks.LATENT_DIM:
@@ -92,7 +92,7 @@ def build_dense_ae(*, name, length, units, activation, learning_rate, loss="spec
     return _autoencoder("dense_ae", settings, encoder, decoder)
 
 
-def build_conv_ae(*, name, length, width, kernel_size, learning_rate, loss="spectral"):
+def build_conv_ae(*, name, length, width, kernel_size, learning_rate, loss):
     """WaveGAN-style autoencoder. The decoder mirrors the encoder (leaky ReLU 0.2) and
     its last layer is linear, like the dense AEs' and unlike WaveGAN's tanh: the
     reconstruction loss compares signed audio (see :mod:`models.losses`), and a linear output
@@ -128,8 +128,7 @@ def build_gan(*, name, length, width, kernel_size, phase_shuffle, n_critic, gp_w
                     loss_names=("d_loss", "g_loss", "w_distance"), monitor=None)
 
 
-def build_vae(*, name, length, width, kernel_size, kl_factor, kl_ramp, learning_rate,
-              loss="spectral"):
+def build_vae(*, name, length, width, kernel_size, kl_factor, kl_ramp, learning_rate, loss):
     """The VAE (architecture and loss explained in :mod:`models.vae`)."""
     if kl_ramp < 0 or kl_factor < 0:
         raise ModelSettingsError(f"{name}: kl_ramp and kl_factor must not be negative")

@@ -62,6 +62,22 @@ def test_train_usage_errors_exit_2(argv, capsys):
     assert capsys.readouterr().err.startswith("app.py train: ")
 
 
+def test_train_records_the_chosen_loss_in_the_card(workspace, tmp_path):
+    assert run("train", "ae_small_relu", "--data", workspace["dataset"], "--epochs", "1",
+               "--batch-size", "4", "--out", tmp_path, "--verbose", "0",
+               "--loss", "spectral") == 0
+    card = json.loads((tmp_path / "ae_small_relu" / "card.json").read_text())
+    assert card["config"]["loss"] == "spectral"  # not the default, spectral_floored
+    assert np.isfinite(card["losses"]["loss"])
+
+
+def test_train_with_an_unknown_loss_exits_2_naming_the_choices(capsys):
+    with pytest.raises(SystemExit) as stop:
+        run("train", "ae_small_relu", "--data", ".", "--loss", "l1")
+    assert stop.value.code == 2
+    assert "spectral_floored" in capsys.readouterr().err
+
+
 def test_train_unknown_name_lists_the_valid_names(capsys):
     assert run("train", "ae_tiny_relu", "--data", ".") == 2
     assert "valid names: ae_small_relu" in capsys.readouterr().err
