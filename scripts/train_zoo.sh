@@ -42,14 +42,12 @@ dense() {
 }
 # VAEs: the seed's 30,000-batch KL ramp is ~1,300 epochs here; the ramp is scaled to
 # 700 batches (about 30 epochs of 23 batches), so the full KL weight acts for the last half.
-# The shipped VAEs and conv_ae were trained on the earlier loss, spectral (--loss spectral);
-# drop that option to retrain them on the default, which made the dense AEs better.
 vae() {
     for name in vae_a vae_b vae_c; do
-        train "$name" --epochs 100 --patience 8 --min-delta 1e-4 --kl-ramp 700 --width 8 --loss spectral
+        train "$name" --epochs 100 --patience 8 --min-delta 1e-4 --kl-ramp 700 --width 8
     done
 }
-conv_ae() { train conv_ae --epochs 40 --patience 8 --min-delta 1e-4 --width 16 --loss spectral; }
+conv_ae() { train conv_ae --epochs 40 --patience 8 --min-delta 1e-4 --width 16; }
 gan() { train gan --epochs 45 --width 8; }
 
 case "$what" in
