@@ -9,8 +9,8 @@ from gui import keys as k
 
 TITLE = "ML Sample Generator"
 PAD_PIXELS = 330
-MAP_SIZE = (560, 360)
-PANEL_SIZE = (560, 260)
+MAP_SIZE = (500, 360)
+PANEL_SIZE = (500, 260)
 HEADING = ("Helvetica", 10, "bold")
 MAP_MODE_LABELS = {
     "codes": "codes: training samples by family",
@@ -94,7 +94,7 @@ def pad_column():
 def tabs():
     sound = [[sg.Canvas(size=PANEL_SIZE, key=k.OUTPUT_CANVAS, expand_x=True, expand_y=True)]]
     card = [[sg.Multiline("", key=k.CARD, disabled=True, expand_x=True, expand_y=True,
-                          font=("Courier", 9), size=(70, 14))]]
+                          font=("Courier", 9), size=(60, 14))]]
     compare = [
         [sg.Column([[sg.Text("Choose up to four:", font=("Helvetica", 8))],
                     [sg.Listbox([], key=k.COMPARE_LIST, size=(20, 10),
@@ -110,9 +110,9 @@ def tabs():
          sg.Text("B"), sg.Text("not set", key=k.MORPH_B, size=(15, 1)),
          sg.Text("steps"), sg.Spin(list(range(2, 33)), initial_value=8, key=k.STEPS, size=(3, 1))],
         [sg.Button("Render morph", key=k.MORPH), sg.Button("Play morph", key=k.MORPH_PLAY),
-         sg.Button("Save morph", key=k.MORPH_SAVE),
-         sg.Text("A and B: Set A / Set B under the pad", font=("Helvetica", 8))],
-        [sg.Canvas(size=(PANEL_SIZE[0], PANEL_SIZE[1] - 55), key=k.MORPH_CANVAS, expand_x=True,
+         sg.Button("Save morph", key=k.MORPH_SAVE)],
+        [sg.Text("A and B: Set A / Set B under the pad", font=("Helvetica", 8))],
+        [sg.Canvas(size=(PANEL_SIZE[0], PANEL_SIZE[1] - 75), key=k.MORPH_CANVAS, expand_x=True,
                    expand_y=True)],
     ]
     return [[sg.TabGroup([[sg.Tab("Sound", sound), sg.Tab("Model card", card),
@@ -124,8 +124,8 @@ def map_column():
     return [
         [sg.Text("Latent map", font=HEADING),
          sg.Combo(list(MAP_MODE_LABELS.values()), default_value=MAP_MODE_LABELS["codes"],
-                  key=k.MAP_MODE, readonly=True, enable_events=True, size=(30, 1)),
-         sg.Text("click a dot to hear the sample", font=("Helvetica", 8))],
+                  key=k.MAP_MODE, readonly=True, enable_events=True, size=(27, 1)),
+         sg.Text("click a dot to hear it", font=("Helvetica", 8))],
         [sg.Canvas(size=MAP_SIZE, key=k.MAP_CANVAS, expand_x=True, expand_y=True)],
         *tabs(),
     ]

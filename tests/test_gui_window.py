@@ -53,6 +53,13 @@ def test_window_opens_on_the_first_model_with_its_sound_drawn(app):
     assert tree_label(app, "conv_ae") == "not trained"
 
 
+def test_window_fits_a_1280_by_800_screen(app):
+    root = app.window.TKroot
+    root.update_idletasks()
+    # the layout's own minimum (the window never shrinks below it), status line included
+    assert root.winfo_reqwidth() <= 1280 and root.winfo_reqheight() <= 800
+
+
 def test_output_is_painted_at_the_panel_size_again_after_a_resize(app):
     panel = app.panels["output"]
     assert panel.current.pixels.shape[:2] == panel.size_px()[::-1]
