@@ -31,9 +31,10 @@ def add_arguments(parser):
                         help="VAEs: batches over which the KL weight ramps up (default 30000)")
     parser.add_argument("--learning-rate", type=float, help="override the model's default learning rate")
     parser.add_argument("--loss", choices=LOSSES,
-                        help="AEs and VAEs: reconstruction loss (default spectral: multi-resolution "
-                             "STFT + waveform; spectral_floored: the same with levels under -80 dB re full "
-                             "scale counted as silence; mse: the seed's waveform MSE)")
+                        help="AEs and VAEs: reconstruction loss (default spectral_floored: "
+                             "multi-resolution STFT + waveform, levels under -80 dB re full scale "
+                             "counted as silence; spectral: the same down to about -150 dB; mse: the "
+                             "seed's waveform MSE)")
     parser.add_argument("--float16", action="store_true", help="store the shipped weights as float16 (half the size)")
     parser.add_argument("--no-validation", dest="validation", action="store_false",
                         help="do not evaluate on the dataset's validation kits each epoch")

@@ -60,3 +60,10 @@ def test_every_registered_loss_is_finite_on_silence_against_silence():
     silence = np.zeros(LENGTH, np.float32)
     for kind in LOSSES:
         assert np.isfinite(_loss(kind, silence, silence))
+
+
+def test_floored_loss_uses_the_evaluations_floor():
+    from evaluation.spectral import FLOOR_DB as EVALUATION_FLOOR_DB
+    from models.losses import FLOOR_DB
+
+    assert FLOOR_DB == EVALUATION_FLOOR_DB
