@@ -26,6 +26,7 @@ DENSE_ACTIVATIONS = ("relu", "tanh", "sigmoid")
 
 #: Reconstruction losses of the AEs and VAEs (defined in :mod:`models.losses`).
 LOSSES = ("spectral", "spectral_floored", "mse")
+DEFAULT_LOSS = "spectral_floored"
 
 # The seed's three KL factors; the warm-up ramp multiplies them.
 VAE_FACTORS = {"vae_a": 0.01, "vae_b": 0.001, "vae_c": 0.0001}
@@ -95,7 +96,7 @@ def _dense_spec(size, activation):
         builder="build_dense_ae",
         defaults=MappingProxyType(
             {"name": name, "length": DEFAULT_LENGTH, "units": units, "activation": activation,
-             "learning_rate": 1e-3, "loss": "spectral_floored"}
+             "learning_rate": 1e-3, "loss": DEFAULT_LOSS}
         ),
         summary=f"dense autoencoder, encoder {'-'.join(map(str, units))}, {activation}",
     )
@@ -109,7 +110,7 @@ def _conv_ae_spec():
         builder="build_conv_ae",
         defaults=MappingProxyType(
             {"name": "conv_ae", "length": DEFAULT_LENGTH, "width": 16, "kernel_size": 25,
-             "learning_rate": 1e-4, "loss": "spectral_floored"}
+             "learning_rate": 1e-4, "loss": DEFAULT_LOSS}
         ),
         summary="WaveGAN-style convolutional autoencoder (5 strided convolutions + dense)",
     )
@@ -139,7 +140,7 @@ def _vae_spec(name, factor):
         defaults=MappingProxyType(
             {"name": name, "length": DEFAULT_LENGTH, "width": 8, "kernel_size": 25,
              "kl_factor": factor, "kl_ramp": 30000, "learning_rate": 1e-4,
-             "loss": "spectral_floored"}
+             "loss": DEFAULT_LOSS}
         ),
         summary=f"convolutional VAE, KL factor {factor:g} ramped in linearly",
     )
