@@ -1,0 +1,140 @@
+"""One atomic write: temporary file beside the target, fsync, rename (or link when new)."""
+import contextlib
+import errno
+import os
+import re
+import secrets
+from pathlib import Path
+
+#: ``.NAME.PID.RANDOM.tmp``: the only temporary name the project writes.
+TEMPORARY_PATTERN = re.compile(r"^\..+\.\d+\.[0-9a-f]{8}\.tmp$")
+
+_NO_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.ENOSYS}
+
+
+class WriteFailed(OSError):
+    """A write could not be done; ``str()`` is one line naming the file and the reason."""
+
+
+class FileExistsRefused(WriteFailed):
+    """The target exists and the caller did not ask to replace it."""
+
+
+def temporary_name(path):
+    """The temporary path beside ``path``: ``.NAME.PID.RANDOM.tmp`` in the same folder."""
+    path = Path(path)
+    return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+
+
+def leftover_temporaries(folder):
+    """Temporary files a crashed writer left in ``folder`` (any pid), sorted."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if TEMPORARY_PATTERN.match(p.name))
+
+
+def _reason(error):
+    return getattr(error, "strerror", None) or str(error) or type(error).__name__
+
+
+def _remove_quietly(path):
+    """Remove a temporary file; a failure here (EROFS, EACCES) never hides the first error."""
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def _claim_new(source, target):
+    """Give ``source`` the name ``target`` only if that name is free; False when it is taken."""
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        return False
+    except OSError as error:
+        if error.errno not in _NO_LINKS:
+            raise
+        try:
+            fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            return False
+        os.close(fd)
+        os.replace(source, target)
+        return True
+    os.unlink(source)
+    return True
+
+
+def _fsync_folder(folder):
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def atomic_write(path, write, *, overwrite=True, mode=None):
+    """Write ``path`` whole or not at all.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write. Its folder must exist.
+    write : callable
+        ``write(file)`` fills an open binary file object.
+    overwrite : bool
+        True: replace an existing file (``os.replace``). False: refuse when ``path`` exists,
+        decided atomically (a hard link), so two writers never take the same name.
+    mode : int, optional
+        Permission bits; default a plain new file's (0o666 less the umask).
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    FileExistsRefused
+        ``overwrite=False`` and ``path`` exists.
+    WriteFailed
+        Any OS error (disk full, read-only, permission): ``"PATH: cannot write (reason)"``.
+        The temporary file is removed, and a failing removal never masks the reason.
+    """
+    path = Path(path)
+    temporary = temporary_name(path)
+    if mode is None:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    try:
+        try:
+            fd = os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, mode)
+            with open(fd, "wb") as file:
+                write(file)
+                file.flush()
+                os.fsync(file.fileno())
+            if overwrite:
+                os.replace(temporary, path)
+            elif not _claim_new(temporary, path):
+                raise FileExistsRefused(errno.EEXIST, f"{path}: already exists (pass --force to replace it)")
+        except FileExistsRefused:
+            raise
+        except (OSError, RuntimeError) as error:
+            # libsndfile reports a failed write (a full disk) as a RuntimeError.
+            raise WriteFailed(getattr(error, "errno", None) or errno.EIO,
+                              f"{path}: cannot write ({_reason(error)})") from error
+    finally:
+        if os.path.lexists(temporary):
+            _remove_quietly(temporary)
+    _fsync_folder(path.parent)
+    return path
+
+
+def atomic_write_bytes(path, data, *, overwrite=True, mode=None):
+    """Write ``data`` (bytes) to ``path`` atomically; see :func:`atomic_write`."""
+    return atomic_write(path, lambda file: file.write(data), overwrite=overwrite, mode=mode)
+
+
+def atomic_write_text(path, text, *, overwrite=True, mode=None, encoding="utf-8"):
+    """Write ``text`` to ``path`` atomically; see :func:`atomic_write`."""
+    return atomic_write_bytes(path, text.encode(encoding), overwrite=overwrite, mode=mode)
