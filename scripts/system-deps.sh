@@ -20,6 +20,13 @@ if [ "$purpose" = test ]; then
     # A real window on a virtual screen, and an ALSA null device for a real stream.
     command -v xvfb-run >/dev/null 2>&1 || missing="$missing xvfb xauth"
     [ -e /usr/share/alsa/alsa.conf ] || missing="$missing libasound2"
+    # Real input events on that screen (the window's acceptance tests).
+    command -v xdotool >/dev/null 2>&1 || missing="$missing xdotool"
+    # A real client for exported kits: Hydrogen's h2cli.
+    command -v h2cli >/dev/null 2>&1 || missing="$missing hydrogen"
+    # A real browser for the web page: Debian's Chromium and its WebDriver.
+    command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+    command -v chromedriver >/dev/null 2>&1 || missing="$missing chromium-driver"
 fi
 
 [ -z "$missing" ] && exit 0
