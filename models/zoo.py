@@ -71,9 +71,37 @@ def model_status(name, folder="trained"):
         path = model_dir / filename
         if not path.is_file():
             return ModelStatus(**base, trained=False, reason=f"{path}: missing")
-        if not zipfile.is_zipfile(path):  # .keras and .npz are both zip archives
-            return ModelStatus(**base, trained=False, reason=f"{path}: damaged (not a zip archive)")
+        damage = archive_damage(path, ARCHIVE_MEMBERS[Path(filename).suffix])
+        if damage:
+            return ModelStatus(**base, trained=False, reason=f"{path}: damaged ({damage})")
     return ModelStatus(**base, trained=True, reason="")
+
+
+#: What loading needs inside each archive: Keras' config and weights; the codes' arrays.
+ARCHIVE_MEMBERS = {
+    ".keras": ("config.json", "model.weights.h5"),
+    ".npz": ("points.npy", "families.npy", "names.npy", "files.npy", "is_validation.npy"),
+}
+
+
+def archive_damage(path, members=()):
+    """Why a zip archive (.keras, .npz) cannot be loaded, or "" when it looks whole.
+
+    Checks what loading relies on without TensorFlow: a readable zip whose members all
+    pass their CRC, holding ``members``.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            missing = [m for m in members if m not in names]
+            if missing:
+                return f"no {', '.join(missing)} inside"
+            bad = archive.testzip()  # reads every member: a truncated or flipped byte shows
+            if bad is not None:
+                return f"{bad} is corrupt inside"
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:
+        return str(error) or "not a zip archive"
+    return ""
 
 
 def list_models(folder="trained"):
