@@ -30,6 +30,8 @@ class FolderLock:
     """``with FolderLock(folder):`` holds ``folder/.lock`` (the pid) for the block.
 
     A lock whose pid is no longer running (a killed run) is stale and is taken over.
+    ``beside=True`` keeps the lock file next to the folder (``.NAME.lock``) instead, for a
+    folder that is replaced as a whole while it is held (:func:`safeio.swap_in`).
 
     Raises
     ------
@@ -37,9 +39,10 @@ class FolderLock:
         A running process holds the lock: "FOLDER: in use by another run (pid N)".
     """
 
-    def __init__(self, folder, *, what="run"):
+    def __init__(self, folder, *, what="run", beside=False):
         self.folder = Path(folder)
-        self.path = self.folder / LOCK_NAME
+        self.path = (self.folder.with_name(f".{self.folder.name}{LOCK_NAME}") if beside
+                     else self.folder / LOCK_NAME)
         self.what = what
         self._held = False
 
