@@ -197,3 +197,21 @@ def test_a_favourite_never_replaces_an_unrelated_sidecar(tmp_path):
     assert json.loads(unrelated.read_text()) == {"mine": True}
     assert path.name == f"{stem}_002.wav" and path.with_suffix(".json").is_file()
     assert not (tmp_path / f"{stem}_001.wav").exists()
+
+
+# ----------------------------------------------------------------------------- metrics cache
+
+def test_the_shipped_metrics_file_reads_as_the_training_data_entry(tmp_path):
+    from evaluation.cache import cache_key, load_cached_metrics, save_metrics
+
+    folder = tmp_path / MODEL
+    folder.mkdir()
+    legacy = json.loads((ZOO / MODEL / "metrics.json").read_text())
+    (folder / "metrics.json").write_text(json.dumps(legacy))
+    assert load_cached_metrics(folder)["metrics"] == legacy["metrics"]
+    assert load_cached_metrics(folder, legacy["key"])["metrics"] == legacy["metrics"]
+    other_key = cache_key(legacy["key"]["model"], "another dataset", legacy["key"]["options"])
+    save_metrics(folder, {"metrics": {"frechet": 1.0}}, other_key, training_data=False)
+    assert load_cached_metrics(folder)["metrics"] == legacy["metrics"]  # the window's entry stays
+    assert load_cached_metrics(folder, other_key)["metrics"] == {"frechet": 1.0}
+    assert load_cached_metrics(folder, legacy["key"])["metrics"] == legacy["metrics"]
