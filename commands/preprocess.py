@@ -78,6 +78,8 @@ def run(args):
         raise CommandFailed(_shown(error)) from None
     except OSError as error:
         raise CommandFailed(f"cannot write the dataset: {error.filename or out}: {error.strerror}") from None
+    for path, reason in report.passed_over:
+        print(f"skipped: {_shown(path)}: {reason}", file=sys.stderr)
     for warning in report.warnings:
         print(f"warning: {_shown(warning)}", file=sys.stderr)
     for source, reason in report.failures:

@@ -139,6 +139,7 @@ class Report:
     failure_kinds: Counter = field(default_factory=Counter)
     warnings: list = field(default_factory=list)
     validation_kits: list = field(default_factory=list)
+    passed_over: list = field(default_factory=list)  # (path, reason): FIFOs, broken links, ...
 
     @property
     def ok_rows(self):
@@ -233,7 +234,8 @@ def preprocess(paths, out, settings=PreprocessSettings(), jobs=None, progress=Fa
     """
     started = time.perf_counter()
     out = Path(os.path.abspath(out))
-    sources = find_sources(paths, exclude=[out])
+    passed_over = []
+    sources = find_sources(paths, exclude=[out], skipped=passed_over)
     audio = [s for s in sources if s.is_audio]
     if not audio:
         shown = ", ".join(str(p) for p in paths)
@@ -244,15 +246,15 @@ def preprocess(paths, out, settings=PreprocessSettings(), jobs=None, progress=Fa
     out.mkdir(parents=True, exist_ok=True)
     # Two runs into one folder would interleave their WAVs and manifests: the second refuses.
     with FolderLock(out, what="preprocess run"):
-        return _preprocess_locked(sources, audio, out, settings, jobs, progress, started)
+        return _preprocess_locked(sources, audio, out, settings, jobs, progress, started, passed_over)
 
 
-def _preprocess_locked(sources, audio, out, settings, jobs, progress, started):
+def _preprocess_locked(sources, audio, out, settings, jobs, progress, started, passed_over=()):
     from preprocessing.dataset import build_cache
 
     previous, old_outputs = _open_folder(out, settings)
 
-    report = Report(folder=out, rows=[])
+    report = Report(folder=out, rows=[], passed_over=list(passed_over))
     rows, tasks = _plan(sources, audio, out, settings, previous, report, old_outputs)
     results = _run_tasks(tasks, default_jobs() if jobs is None else jobs, progress)
     prepared = _record(rows, tasks, results, report)

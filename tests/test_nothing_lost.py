@@ -215,3 +215,26 @@ def test_the_shipped_metrics_file_reads_as_the_training_data_entry(tmp_path):
     assert load_cached_metrics(folder)["metrics"] == legacy["metrics"]  # the window's entry stays
     assert load_cached_metrics(folder, other_key)["metrics"] == {"frechet": 1.0}
     assert load_cached_metrics(folder, legacy["key"])["metrics"] == legacy["metrics"]
+
+
+# ----------------------------------------------------------------------------- preprocess skips
+
+def test_preprocess_names_fifos_and_broken_or_looping_links(tmp_path, capsys):
+    sources = tmp_path / "kit"
+    sources.mkdir()
+    sf.write(sources / "kick.wav", kick(seed=0, seconds=0.1), 44100)
+    os.mkfifo(sources / "pipe.wav")
+    os.symlink(sources / "gone.wav", sources / "broken.wav")
+    os.symlink(sources / "loop_b.wav", sources / "loop_a.wav")
+    os.symlink(sources / "loop_a.wav", sources / "loop_b.wav")
+    os.symlink(tmp_path, sources / "elsewhere")
+    out = tmp_path / "out"
+    assert app.main(["preprocess", str(sources), "-o", str(out), "--length", "1024", "--jobs", "1"]) == 0
+    skipped = sorted(line for line in capsys.readouterr().err.splitlines() if line.startswith("skipped: "))
+    assert skipped == sorted([
+        f"skipped: {sources / 'pipe.wav'}: a FIFO (named pipe), not a file",
+        f"skipped: {sources / 'broken.wav'}: a broken link (what it points to is missing)",
+        f"skipped: {sources / 'loop_a.wav'}: a link that loops",
+        f"skipped: {sources / 'loop_b.wav'}: a link that loops",
+        f"skipped: {sources / 'elsewhere'}: a link to a folder (links to folders are not followed)",
+    ])
