@@ -67,7 +67,10 @@ def write_wav(path, audio, sample_rate, *, out_rate=DEFAULT_OUT_RATE, subtype="P
     """
     path = Path(path)
     data, rate = render_for_file(audio, sample_rate, out_rate=out_rate, subtype=subtype, normalize=normalize)
-    _write_file(path, lambda file: _write_wav_to(file, data, rate, subtype), overwrite=overwrite)
+    # Encoded in memory first: libsndfile's callbacks into a real file would print a
+    # traceback of their own on a full disk; the atomic write then reports it in one line.
+    encoded = _wav_bytes(data, rate, subtype)
+    _write_file(path, lambda file: file.write(encoded), overwrite=overwrite)
     return path
 
 

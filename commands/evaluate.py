@@ -153,7 +153,10 @@ def run(args):
                                if unavailable else ""))
     description = {"folder": str(args.data), **reference.describe()}
     real = real_data_scores(reference)
-    paths = write_report(args.output, records, unavailable, description, real)
+    try:
+        paths = write_report(args.output, records, unavailable, description, real)
+    except OSError as error:  # safeio.WriteFailed: one line naming the file and the reason
+        raise CommandFailed(str(error)) from None
     print(markdown_table({name: record["metrics"] for name, record in records.items()},
                          baseline_metrics(records), real))
     print(f"report: {paths[0]} ({len(paths)} files in {args.output})")

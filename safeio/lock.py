@@ -4,6 +4,8 @@ import errno
 import os
 from pathlib import Path
 
+from safeio.atomic import WriteFailed
+
 LOCK_NAME = ".lock"
 
 
@@ -47,6 +49,24 @@ class FolderLock:
         self._held = False
 
     def acquire(self):
+        """Take the lock.
+
+        Raises
+        ------
+        FolderBusy
+            A live process holds it.
+        WriteFailed
+            The lock file cannot be written (a full or read-only disk): one line naming it.
+        """
+        try:
+            return self._acquire()
+        except (FolderBusy, WriteFailed):
+            raise
+        except OSError as error:
+            raise WriteFailed(error.errno or errno.EIO,
+                              f"{self.path}: cannot write ({error.strerror or error})") from error
+
+    def _acquire(self):
         self.folder.mkdir(parents=True, exist_ok=True)
         for _ in range(3):
             try:
@@ -59,8 +79,13 @@ class FolderLock:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(self.path)
                 continue
-            with open(fd, "w") as file:
-                file.write(f"{os.getpid()}\n")
+            try:
+                with open(fd, "w") as file:
+                    file.write(f"{os.getpid()}\n")
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.unlink(self.path)  # never leave an empty lock behind
+                raise
             self._held = True
             return self
         raise FolderBusy(errno.EBUSY, f"{self.folder}: in use by another {self.what}")
