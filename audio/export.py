@@ -69,7 +69,10 @@ def write_wav(path, audio, sample_rate, *, out_rate=DEFAULT_OUT_RATE, subtype="P
     data, rate = render_for_file(audio, sample_rate, out_rate=out_rate, subtype=subtype, normalize=normalize)
     # Encoded in memory first: libsndfile's callbacks into a real file would print a
     # traceback of their own on a full disk; the atomic write then reports it in one line.
-    encoded = _wav_bytes(data, rate, subtype)
+    try:
+        encoded = _wav_bytes(data, rate, subtype)
+    except (OSError, RuntimeError) as error:  # libsndfile reports its failures as RuntimeError
+        raise AudioError(f"{path}: cannot write ({getattr(error, 'strerror', None) or error})") from error
     _write_file(path, lambda file: file.write(encoded), overwrite=overwrite)
     return path
 

@@ -87,7 +87,8 @@ def test_cached_metrics_are_reused_until_the_model_changes(dataset_folder, zoo, 
     assert _evaluate(dataset_folder, zoo, tmp_path / "first", "ae_small_relu") == 0
     path = zoo / "ae_small_relu" / "metrics.json"
     record = json.loads(path.read_text())
-    record["metrics"]["frechet"] = 12345.0  # a value no real run gives: proves the cache is read
+    (entry,) = record["entries"].values()  # one entry per dataset; one dataset here
+    entry["metrics"]["frechet"] = 12345.0  # a value no real run gives: proves the cache is read
     path.write_text(json.dumps(record))
     assert _evaluate(dataset_folder, zoo, tmp_path / "second", "ae_small_relu") == 0
     assert "12345" in (tmp_path / "second" / "report.md").read_text()

@@ -238,3 +238,28 @@ def test_preprocess_names_fifos_and_broken_or_looping_links(tmp_path, capsys):
         f"skipped: {sources / 'loop_b.wav'}: a link that loops",
         f"skipped: {sources / 'elsewhere'}: a link to a folder (links to folders are not followed)",
     ])
+
+
+# ----------------------------------------------------------------------------- big batches
+
+def test_many_points_are_decoded_and_written_a_chunk_at_a_time(tmp_path, monkeypatch, capsys):
+    import commands.generate as generate
+
+    batches = []
+
+    class ShortModel:
+        sample_rate = 22050
+
+        def decode(self, points):
+            batches.append(len(points))
+            return np.tile(np.linspace(-0.5, 0.5, 64, dtype=np.float32), (len(points), 1))
+
+    monkeypatch.setattr(generate, "load_or_fail", lambda name, folder: ShortModel())
+    count = 2 * generate.DECODE_CHUNK + 7
+    argv = ["generate", MODEL, "-o", str(tmp_path / "many"), "--models", str(ZOO)]
+    for i in range(count):
+        argv += ["--at", f"{i / count:.6f},0.5"]
+    assert app.main(argv) == 0
+    assert batches == [generate.DECODE_CHUNK, generate.DECODE_CHUNK, 7]
+    assert len(list((tmp_path / "many").glob("*.wav"))) == count
+    assert len(capsys.readouterr().out.splitlines()) == count
