@@ -3,8 +3,10 @@
 Per model: reconstruction of held-out sounds (autoencoders), realism (Fréchet distance of
 audio features), coverage (NDB/K), diversity, memorisation, latent continuity (with a
 discontinuity heat-map), clicks, noise floor, bitcrush and decode speed. Metrics are cached
-in each model's folder (metrics.json) and recomputed only when the model, the data or the
-options change. The report (report.md, metrics.csv, PNG charts) goes to REPORT.
+in each model's folder (metrics.json, one entry per dataset: other data never replaces the
+entry of the model's own training data, which the window shows) and recomputed only when
+the model, the data or the options change. The report (report.md, metrics.csv, PNG charts)
+goes to REPORT.
 """
 import sys
 from pathlib import Path
@@ -55,6 +57,28 @@ def _load_data(folder, options):
     except EvaluationError as error:
         raise CommandFailed(f"{folder}: {error}") from None
     return dataset, reference
+
+
+def is_training_data(card, dataset):
+    """True when ``dataset`` is the data ``card`` says the model was trained on: the same
+    folder, or the same validation kits and sample count (a copy of it elsewhere)."""
+    data = card.get("data") or {}
+    folder = data.get("folder")
+    if folder and Path(folder).resolve() == Path(dataset.folder).resolve():
+        return True
+    kits = data.get("validation_kits")
+    return (bool(kits) and sorted(kits) == sorted(dataset.validation_kits)
+            and data.get("samples") == int(dataset.audio.shape[0]))
+
+
+def _save_heatmap(figure, path):
+    import io
+
+    from safeio import atomic_write_bytes
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def run(args):
@@ -109,9 +133,11 @@ def run(args):
                                     continuity["values"], title=f"{name}: discontinuity",
                                     jumps=[Jump(j["distance"], tuple(j["start"]), tuple(j["end"]))
                                            for j in record["jumps"][:3]])
+            own_data = is_training_data(model.card, dataset)
             try:
-                save_metrics(folder, record, key)
-                figure.savefig(folder / HEATMAP_FILE)
+                save_metrics(folder, record, key, training_data=own_data, data_folder=dataset.folder)
+                if own_data:  # the zoo's heat-map is the training data's, as its metrics
+                    _save_heatmap(figure, folder / HEATMAP_FILE)
             except OSError as error:
                 # a read-only zoo still gets its report, just no cache
                 bar.write(f"{name}: metrics not cached ({error.strerror or error})", sys.stderr)
@@ -127,7 +153,10 @@ def run(args):
                                if unavailable else ""))
     description = {"folder": str(args.data), **reference.describe()}
     real = real_data_scores(reference)
-    paths = write_report(args.output, records, unavailable, description, real)
+    try:
+        paths = write_report(args.output, records, unavailable, description, real)
+    except OSError as error:  # safeio.WriteFailed: one line naming the file and the reason
+        raise CommandFailed(str(error)) from None
     print(markdown_table({name: record["metrics"] for name, record in records.items()},
                          baseline_metrics(records), real))
     print(f"report: {paths[0]} ({len(paths)} files in {args.output})")

@@ -103,6 +103,7 @@ def run(args):
     from models.errors import ModelError
     from models.registry import get_spec
     from models.training import TrainOptions, train_model
+    from safeio import FolderBusy, WriteFailed
 
     options = TrainOptions(
         epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, resume=args.resume,
@@ -118,7 +119,10 @@ def run(args):
         try:
             results.append(train_model(name, data, args.out, options,
                                        **overrides_for(get_spec(name), args)))
-        except ModelError as error:
+        except (ModelError, FolderBusy, WriteFailed) as error:
+            # A full disk or a folder in use stops this model; the batch goes on.
+            if len(names) == 1:
+                raise CommandFailed(str(error)) from None
             print(f"app.py train: {error}", file=sys.stderr, flush=True)
             failures.append(name)
     for result in results:

@@ -5,19 +5,26 @@ files, the hash of the data (its ``manifest.csv`` and preprocessing settings), t
 evaluation options and the metrics version. Retraining a model, re-preprocessing the data
 or asking for another grid recomputes. The record is plain JSON so the GUI can read it
 without importing TensorFlow or librosa.
+
+The file keeps one entry per dataset (``{"format": 2, "entries": {DATA_HASH: record}}``),
+so evaluating other data never replaces the metrics of the model's own training data
+(its validation kits): :func:`shipped_metrics` is that entry, the one the window shows.
+A file of the older one-record form reads as a single entry of the training data.
 """
 import hashlib
 import json
 import os
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
+from safeio import FolderLock, atomic_write_text
+
 METRICS_FILE = "metrics.json"
 HEATMAP_FILE = "continuity.png"
 METRICS_VERSION = 2  # bump when a metric's definition changes, so old caches recompute
+FILE_FORMAT = 2  # the per-dataset layout of metrics.json
 
 
 def readable_mode():
@@ -104,8 +111,25 @@ def _jsonable(value):
     return value
 
 
-def save_metrics(model_folder, record, key):
-    """Write a record and its key to ``<model_folder>/metrics.json`` (atomically).
+def _read_entries(model_folder):
+    """``{data hash: record}`` of a metrics.json ({} when missing or unreadable)."""
+    path = Path(model_folder) / METRICS_FILE
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(content, dict):
+        return {}
+    if "entries" in content and isinstance(content["entries"], dict):
+        return {k: v for k, v in content["entries"].items() if isinstance(v, dict) and "metrics" in v}
+    if "metrics" in content:  # the one-record form: the shipped files were computed on training data
+        data = (content.get("key") or {}).get("data", "") if isinstance(content.get("key"), dict) else ""
+        return {str(data): {**content, "training_data": content.get("training_data", True)}}
+    return {}
+
+
+def save_metrics(model_folder, record, key, *, training_data=True, data_folder=None):
+    """Add (or renew) the entry of one dataset in ``<model_folder>/metrics.json``.
 
     Parameters
     ----------
@@ -113,21 +137,56 @@ def save_metrics(model_folder, record, key):
     record : dict
         From ``runner.evaluate_generator``.
     key : dict
-        From :func:`cache_key`.
+        From :func:`cache_key`; ``key["data"]`` names the entry.
+    training_data : bool
+        The data is the model's own training data (its validation kits): this entry is
+        the one the window shows. Entries of other data are kept beside it.
+    data_folder : str, optional
+        Recorded with the entry, for people reading the file.
 
     Returns
     -------
     path : Path
+
+    Raises
+    ------
+    OSError
+        ``safeio.WriteFailed`` (one line naming the file), or ``safeio.FolderBusy`` while a
+        training run holds the model folder.
     """
     folder = Path(model_folder)
-    payload = _jsonable({**record, "key": key,
+    payload = _jsonable({**record, "key": key, "training_data": bool(training_data),
+                         "data_folder": None if data_folder is None else str(data_folder),
                          "computed": datetime.now(timezone.utc).isoformat(timespec="seconds")})
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".metrics-", suffix=".json")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        json.dump(payload, stream)
-    os.chmod(temporary, readable_mode())
-    os.replace(temporary, folder / METRICS_FILE)
+    # The same lock as training's: the read-modify-write never interleaves with another.
+    with FolderLock(folder, what="run", beside=True):
+        entries = _read_entries(folder)
+        entries[str(key.get("data", ""))] = payload
+        atomic_write_text(folder / METRICS_FILE,
+                          json.dumps({"format": FILE_FORMAT, "entries": entries}))
     return folder / METRICS_FILE
+
+
+def _with_arrays(record):
+    record = dict(record)
+    continuity = record.get("continuity")
+    if isinstance(continuity, dict):
+        record["continuity"] = {
+            name: np.asarray(continuity.get(name, []), dtype=float)
+            for name in ("grid_x", "grid_y", "values")
+        }
+    return record
+
+
+def shipped_metrics(model_folder):
+    """The entry the window shows: the model's training data's (the newest such), else the
+    newest entry of any data; None when there is none."""
+    entries = list(_read_entries(model_folder).values())
+    if not entries:
+        return None
+    own = [e for e in entries if e.get("training_data")]
+    chosen = max(own or entries, key=lambda e: str(e.get("computed", "")))
+    return _with_arrays(chosen)
 
 
 def load_cached_metrics(model_folder, key=None):
@@ -138,8 +197,9 @@ def load_cached_metrics(model_folder, key=None):
     model_folder : str or Path
         E.g. ``trained/vae_c``.
     key : dict or None
-        When given, a record whose key differs (another model file, other data, other
-        options) counts as missing.
+        When given, the entry of ``key["data"]``, and only if its whole key matches
+        (another model file or other options count as missing). None: the shipped entry
+        (:func:`shipped_metrics`).
 
     Returns
     -------
@@ -148,21 +208,11 @@ def load_cached_metrics(model_folder, key=None):
         ``metrics`` (name -> float or None; see ``report.COLUMNS``), ``jumps`` (list of
         ``{"distance", "start": [x, y], "end": [x, y]}``), ``continuity`` with ``grid_x``,
         ``grid_y`` (arrays, shape (R,)) and ``values`` (array, shape (R, R), row = y),
-        ``details``, ``reference``, ``key`` and ``computed`` (ISO date).
+        ``details``, ``reference``, ``key``, ``training_data`` and ``computed`` (ISO date).
     """
-    path = Path(model_folder) / METRICS_FILE
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    if key is None:
+        return shipped_metrics(model_folder)
+    record = _read_entries(model_folder).get(str(key.get("data", "")))
+    if record is None or record.get("key") != _jsonable(key):
         return None
-    if not isinstance(record, dict) or "metrics" not in record:
-        return None
-    if key is not None and record.get("key") != _jsonable(key):
-        return None
-    continuity = record.get("continuity")
-    if isinstance(continuity, dict):
-        record["continuity"] = {
-            name: np.asarray(continuity.get(name, []), dtype=float)
-            for name in ("grid_x", "grid_y", "values")
-        }
-    return record
+    return _with_arrays(record)

@@ -5,14 +5,12 @@ direction is better; the GUI's Metrics view sorts by the same definitions.
 """
 import csv
 import io
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from evaluation.cache import readable_mode
+from safeio import atomic_write_bytes
 
 
 @dataclass(frozen=True)
@@ -245,11 +243,7 @@ def heatmaps_figure(records):
 
 
 def _write_atomic(path, data):
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-    with os.fdopen(handle, "wb") as stream:
-        stream.write(data)
-    os.chmod(temporary, readable_mode())
-    os.replace(temporary, path)
+    atomic_write_bytes(path, data)  # the project's one atomic write
 
 
 def _save_figure(figure, path):

@@ -4,7 +4,7 @@ import io
 import math
 from pathlib import Path
 
-from models.saving import write_bytes_atomic
+from safeio import atomic_write_bytes
 
 
 def read_history(path):
@@ -38,7 +38,7 @@ def keep_epochs_before(path, epoch):
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    write_bytes_atomic(path, out.getvalue().encode("utf-8"))
+    atomic_write_bytes(path, out.getvalue().encode("utf-8"))
 
 
 def _epoch_of(row):
@@ -81,4 +81,4 @@ def write_loss_plot(history_csv, png, title, loss_names=("loss",)):
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
-    write_bytes_atomic(Path(png), buffer.getvalue())
+    atomic_write_bytes(Path(png), buffer.getvalue())

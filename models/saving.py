@@ -1,15 +1,17 @@
 """Files of a trained model: .keras models (optionally with float16 weights), the model
-card, the latent codes. Writes go to a temporary name and are renamed into place, so a
+card, the latent codes. Every write goes through :mod:`safeio` (one atomic write), so a
 crash never leaves a half-written file under the real name."""
+import errno
 import io
 import json
-import os
+import shutil
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from models.errors import ModelUnavailableError
+from safeio import WriteFailed, atomic_write_bytes, atomic_write_text, temporary_name
 
 # What reading a damaged .keras / .npz / .json can raise, from zipfile, h5py, json and
 # Keras' deserialisation; anything else is a bug and should surface as one.
@@ -18,20 +20,9 @@ DAMAGED_FILE_ERRORS = (OSError, ValueError, KeyError, TypeError, EOFError, zipfi
 WEIGHTS_MEMBER = "model.weights.h5"
 
 
-def temporary_path(path):
-    """A sibling name for writing ``path`` before renaming it into place."""
-    path = Path(path)
-    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
-
-
-def write_bytes_atomic(path, data):
-    tmp = temporary_path(path)
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def write_json(path, obj):
-    write_bytes_atomic(path, (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode("utf-8"))
+    """Write a JSON object atomically (safeio.WriteFailed naming the file on failure)."""
+    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
 
 
 def read_json(path):
@@ -99,18 +90,42 @@ def _copy_h5(source, target, h5py):
             target[key].attrs.update(dict(item.attrs))
 
 
+def keras_archive(model, beside):
+    """The .keras archive of ``model`` as bytes.
+
+    Keras saves only to a path ending in ``.keras``, so it writes into a scratch folder
+    with safeio's temporary name beside ``beside`` (found and removed as a leftover if the
+    process dies), which is removed at once.
+    """
+    scratch = temporary_name(beside)
+    try:
+        scratch.mkdir()
+        try:
+            inner = scratch / "model.keras"
+            model.save(inner)
+            return inner.read_bytes()
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    except (OSError, RuntimeError) as error:  # h5py reports a full disk as either
+        reason = getattr(error, "strerror", None) or _short(error)
+        raise WriteFailed(getattr(error, "errno", None) or errno.EIO,
+                          f"{beside}: cannot write ({reason})") from error
+
+
 def save_model_file(model, path, *, float16=False):
     """Save a Keras model as .keras at ``path`` (atomically), optionally with float16
-    weights (see :func:`weights_to_float16`)."""
+    weights (see :func:`weights_to_float16`).
+
+    Raises
+    ------
+    safeio.WriteFailed
+        One line naming the file and the reason (a full disk, a read-only folder).
+    """
     path = Path(path)
-    tmp = temporary_path(path).with_suffix(".keras")
-    model.save(tmp)
+    data = keras_archive(model, path)
     if float16:
-        data = weights_to_float16(tmp.read_bytes())
-        tmp.unlink()
-        write_bytes_atomic(path, data)
-    else:
-        os.replace(tmp, path)
+        data = weights_to_float16(data)
+    atomic_write_bytes(path, data)
 
 
 def load_model_file(path):

@@ -11,11 +11,14 @@ Keras' progress output, ``CSVLogger`` for the history, and three small callbacks
   the state (epoch, settings, time). A NaN epoch is never saved over the last good one.
 - :class:`EpochTimer` adds the epoch's wall time to the logs (``epoch_seconds``).
 
-At the end the files of ``trained/<name>/`` are written: decoder.keras, encoder.keras (not
-for the GAN), codes.npz, card.json, history.csv, loss.png.
+At the end the files of ``trained/<name>/`` are written as one set: decoder.keras,
+encoder.keras (not for the GAN), codes.npz, card.json, history.csv, loss.png go into a
+staging folder beside it, which is swapped in whole (:func:`safeio.swap_in`), so a crash
+leaves the old model or the new one, never a mix; ``checkpoint/`` (with the run's
+history.csv) is carried into the new set, so a resumable checkpoint is never lost. A lock
+beside the folder (``.NAME.lock``) keeps a second run out while one trains.
 """
 import json
-import os
 import platform
 import shutil
 import time
@@ -30,12 +33,26 @@ import tensorflow as tf
 from models import history
 from models.distribution import training_strategy
 from models.errors import ModelSettingsError, TrainingError
+from models.card import CARD_FILE, CARD_VERSION, read_card, write_card
+from models.errors import ModelUnavailableError
 from models.registry import get_spec
-from models.saving import save_model_file, temporary_path, write_json
+from models.saving import save_model_file
+from safeio import (
+    FolderLock,
+    atomic_write,
+    atomic_write_bytes,
+    finish_interrupted_swaps,
+    leftover_temporaries,
+    staging_folder,
+    swap_in,
+)
 
 CHECKPOINT_DIR = "checkpoint"
 CHECKPOINT_FILE = "checkpoint.npz"
 CHECKPOINT_VERSION = 1
+HISTORY_FILE = "history.csv"
+#: The shipped set: replaced together; anything else in the folder is carried over.
+SHIPPED_FILES = ("decoder.keras", "encoder.keras", "codes.npz", CARD_FILE, HISTORY_FILE, "loss.png")
 
 
 @dataclass
@@ -136,6 +153,11 @@ def checkpoint_path(out, name):
     return model_folder(out, name) / CHECKPOINT_DIR / CHECKPOINT_FILE
 
 
+def run_history_path(out, name):
+    """The running history of a training run (beside its checkpoint; shipped at the end)."""
+    return model_folder(out, name) / CHECKPOINT_DIR / HISTORY_FILE
+
+
 def seed_everything(seed):
     """Seed Python, NumPy and TensorFlow, and make TensorFlow's ops deterministic."""
     keras.utils.set_random_seed(int(seed))
@@ -154,9 +176,7 @@ def save_checkpoint(path, nets, state):
     arrays["state"] = np.array(json.dumps({**state, "version": CHECKPOINT_VERSION}))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temporary_path(path).with_suffix(".npz")
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
+    atomic_write(path, lambda file: np.savez(file, **arrays))
 
 
 def read_checkpoint_state(path):
@@ -285,7 +305,35 @@ def train_model(name, data, out="trained", options=None, **overrides):
     options = options or TrainOptions()
     spec = get_spec(name)
     folder = model_folder(out, name)
+    # Refuses at once (safeio.FolderBusy, one line naming the folder) while another run
+    # trains this model folder; a lock left by a killed run is taken over.
+    with FolderLock(folder, what="training run", beside=True):
+        finish_interrupted_swaps(folder)
+        for leftover in (*leftover_temporaries(folder), *leftover_temporaries(folder / CHECKPOINT_DIR)):
+            _remove_leftover(leftover)
+        return _train_locked(name, spec, data, out, options, overrides)
+
+
+def _remove_leftover(path):
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _shipped_epochs(folder):
+    """The epochs of the model saved in ``folder`` (None when there is none that reads)."""
+    try:
+        return read_card(Path(folder) / CARD_FILE).epochs
+    except ModelUnavailableError:
+        return None
+
+
+def _train_locked(name, spec, data, out, options, overrides):
+    folder = model_folder(out, name)
     ckpt = checkpoint_path(out, name)
+    history_csv = run_history_path(out, name)
+    save_only = False
     overrides = {k: v for k, v in overrides.items() if v is not None}
     if "length" in overrides and overrides["length"] != data.length:
         raise ModelSettingsError(f"{name}: length {overrides['length']} but the data has {data.length}")
@@ -300,7 +348,10 @@ def train_model(name, data, out="trained", options=None, **overrides):
             said = ", ".join(f"{k}={v} (checkpoint: {settings[k]})" for k, v in clash.items())
             raise TrainingError(f"{name}: cannot resume with {said}; drop them or train afresh")
         initial_epoch, seconds_before = int(state["epoch"]), float(state.get("seconds", 0.0))
-        if initial_epoch >= options.epochs:
+        if initial_epoch >= options.epochs and _shipped_epochs(folder) != initial_epoch:
+            # The run trained this far but its final save did not finish: save it now.
+            save_only = True
+        elif initial_epoch >= options.epochs:
             raise TrainingError(
                 f"{name}: the checkpoint has {initial_epoch} epochs already; "
                 f"ask for more than that with --epochs"
@@ -320,8 +371,11 @@ def train_model(name, data, out="trained", options=None, **overrides):
         restore_checkpoint(ckpt, nets)
 
     folder.mkdir(parents=True, exist_ok=True)
-    history_csv = folder / "history.csv"
+    history_csv.parent.mkdir(parents=True, exist_ok=True)
     if options.resume:
+        shipped_history = folder / HISTORY_FILE
+        if not history_csv.is_file() and shipped_history.is_file():  # a folder of an older version
+            atomic_write_bytes(history_csv, shipped_history.read_bytes())
         history.keep_epochs_before(history_csv, initial_epoch)
     guard = NaNGuard()
     run_state = {"name": name, "kind": spec.kind, "settings": _jsonable(nets.settings),
@@ -338,18 +392,18 @@ def train_model(name, data, out="trained", options=None, **overrides):
 
     train = data.train_audio
     started = time.perf_counter()
-    fit_history = nets.trainer.fit(
-        train, train,
-        batch_size=options.batch_size,
-        epochs=options.epochs,
-        initial_epoch=initial_epoch,
-        validation_data=(validation, validation) if has_validation else None,
-        callbacks=callbacks,
-        shuffle=True,
-        verbose=options.verbose,
-    )
+    if not save_only:
+        nets.trainer.fit(
+            train, train,
+            batch_size=options.batch_size,
+            epochs=options.epochs,
+            initial_epoch=initial_epoch,
+            validation_data=(validation, validation) if has_validation else None,
+            callbacks=callbacks,
+            shuffle=True,
+            verbose=options.verbose,
+        )
     seconds = time.perf_counter() - started
-    history.write_loss_plot(history_csv, folder / "loss.png", name, _plotted(nets))
 
     if guard.tripped_at is not None:
         epoch, batch, key = guard.tripped_at
@@ -367,10 +421,10 @@ def train_model(name, data, out="trained", options=None, **overrides):
 
     export_trained(folder, nets, data, options, initial_epoch=initial_epoch,
                    epochs=epochs_done, seconds=seconds_before + seconds, stopped=stopped,
-                   distribution=f"{type(strategy).__name__} x{strategy.num_replicas_in_sync}")
+                   distribution=f"{type(strategy).__name__} x{strategy.num_replicas_in_sync}",
+                   history_csv=history_csv)
     columns = history.read_history(history_csv)
     losses = {k: v[-1] for k, v in columns.items() if k not in ("epoch", "epoch_seconds") and v}
-    del fit_history
     return TrainResult(name, folder, epochs_done, seconds, losses, stopped)
 
 
@@ -399,26 +453,47 @@ def latent_codes(nets, audio, batch_size=64):
 
 
 def export_trained(folder, nets, data, options, *, initial_epoch, epochs, seconds, stopped,
-                   distribution="default"):
-    """Write the shipped files of a trained model into ``folder``."""
+                   distribution="default", history_csv=None):
+    """Write the shipped files of a trained model into ``folder``, as one set.
+
+    The new set is written into a staging folder beside ``folder`` and swapped in whole;
+    what else the folder holds (``checkpoint/``, cached metrics) is carried into it.
+
+    Parameters
+    ----------
+    history_csv : Path, optional
+        The run's history (default: ``folder/checkpoint/history.csv``); shipped as
+        ``history.csv`` with its plot ``loss.png``.
+
+    Returns
+    -------
+    dict
+        The card written.
+    """
     folder = Path(folder)
-    save_model_file(nets.decoder, folder / "decoder.keras", float16=options.float16)
-    codes_file = folder / "codes.npz"
-    if nets.encoder is not None:
-        save_model_file(nets.encoder, folder / "encoder.keras", float16=options.float16)
-        points = latent_codes(nets, data.audio)
-        tmp = temporary_path(codes_file).with_suffix(".npz")
-        np.savez_compressed(tmp, points=points, families=data.families, names=data.names,
-                 files=data.files, is_validation=data.is_validation)
-        os.replace(tmp, codes_file)
-    else:
-        for stale in (folder / "encoder.keras", codes_file):
-            stale.unlink(missing_ok=True)
-    columns = history.read_history(folder / "history.csv")
-    card = model_card(nets, data, options, columns, initial_epoch=initial_epoch,
-                      epochs=epochs, seconds=seconds, stopped=stopped,
-                      distribution=distribution)
-    write_json(folder / "card.json", card)
+    history_csv = Path(history_csv) if history_csv is not None else folder / CHECKPOINT_DIR / HISTORY_FILE
+    staged = staging_folder(folder)
+    try:
+        save_model_file(nets.decoder, staged / "decoder.keras", float16=options.float16)
+        if nets.encoder is not None:
+            save_model_file(nets.encoder, staged / "encoder.keras", float16=options.float16)
+            points = latent_codes(nets, data.audio)
+            atomic_write(staged / "codes.npz", lambda file: np.savez_compressed(
+                file, points=points, families=data.families, names=data.names,
+                files=data.files, is_validation=data.is_validation))
+        shipped_history = staged / HISTORY_FILE
+        atomic_write_bytes(shipped_history, history_csv.read_bytes() if history_csv.is_file() else b"")
+        history.write_loss_plot(shipped_history, staged / "loss.png", nets.settings["name"], _plotted(nets))
+        columns = history.read_history(shipped_history)
+        card = model_card(nets, data, options, columns, initial_epoch=initial_epoch,
+                          epochs=epochs, seconds=seconds, stopped=stopped,
+                          distribution=distribution)
+        write_card(staged / CARD_FILE, card)
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)  # only new files are in it yet
+        raise
+    # From here a crash is finished by the next run (finish_interrupted_swaps), not undone.
+    swap_in(staged, folder, drop=SHIPPED_FILES)
     return card
 
 
@@ -432,6 +507,7 @@ def model_card(nets, data, options, columns, *, initial_epoch, epochs, seconds, 
               if k not in ("epoch", "epoch_seconds") and v}
     epoch_seconds = [s for s in columns.get("epoch_seconds", []) if np.isfinite(s)]
     return {
+        "version": CARD_VERSION,
         "name": spec.name,
         "kind": spec.kind,
         "group": spec.group,

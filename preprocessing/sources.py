@@ -1,5 +1,7 @@
 """Finding source files: files or folders, recursively, and the Hydrogen kit of each."""
+import errno
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,7 +63,28 @@ def _nearest_kit(folder, root, cache):
     return found
 
 
-def find_sources(paths, exclude=()):
+def _why_not_a_file(path):
+    """Why ``path`` (found in a folder listing) is not read as a file: one short reason."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "a link that loops"
+        if os.path.islink(path):
+            return "a broken link (what it points to is missing)"
+        return f"cannot be read ({error.strerror})"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe), not a file"
+    if stat.S_ISSOCK(mode):
+        return "a socket, not a file"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device, not a file"
+    if stat.S_ISDIR(mode):
+        return "a link to a folder (links to folders are not followed)"
+    return "not a regular file"
+
+
+def find_sources(paths, exclude=(), skipped=None):
     """Every file under the given files and folders, sorted, without duplicates.
 
     Hidden files and folders (".DS_Store", "._kick.wav" from macOS) are not looked at,
@@ -73,6 +96,10 @@ def find_sources(paths, exclude=()):
     paths : iterable of str or os.PathLike
         Existing files or folders.
     exclude : iterable of str or os.PathLike
+    skipped : list, optional
+        Gets ``(path, reason)`` for every entry that is passed over although it is not
+        hidden: FIFOs, sockets and devices, broken or looping links, links to folders,
+        folders that cannot be read.
 
     Returns
     -------
@@ -81,24 +108,39 @@ def find_sources(paths, exclude=()):
     excluded = {Path(os.path.abspath(p)) for p in exclude}
     found = {}
     kit_cache = {}
+    passed_over = [] if skipped is None else skipped
+
+    def unreadable(error):
+        passed_over.append((Path(error.filename), f"cannot be read ({error.strerror})"))
+
     for given in paths:
         given = Path(os.path.abspath(given))
         if given.is_file():
             root = given.parent
             candidates = [given]
+        elif not given.is_dir():
+            candidates = [given]  # a FIFO or a broken link given by name: reported below
+            root = given.parent
         else:
             root = given
             candidates = []
-            for folder, subfolders, files in os.walk(given):
+            for folder, subfolders, files in os.walk(given, onerror=unreadable):
                 folder = Path(folder)
+                for name in subfolders:
+                    if not name.startswith(".") and (folder / name).is_symlink():
+                        passed_over.append((folder / name, _why_not_a_file(folder / name)))
                 subfolders[:] = sorted(
                     d for d in subfolders if not d.startswith(".") and folder / d not in excluded
+                    and not (folder / d).is_symlink()
                 )
                 if folder in excluded:
                     continue
                 candidates.extend(folder / f for f in sorted(files) if not f.startswith("."))
         for path in candidates:
-            if path in found or not path.is_file():
+            if path in found:
+                continue
+            if not path.is_file():
+                passed_over.append((path, _why_not_a_file(path)))
                 continue
             kit = _nearest_kit(path.parent, root, kit_cache)
             found[path] = SourceFile(path=path, root=root, kit_folder=kit)

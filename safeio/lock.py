@@ -4,11 +4,16 @@ import errno
 import os
 from pathlib import Path
 
+from safeio.atomic import WriteFailed
+
 LOCK_NAME = ".lock"
 
 
 class FolderBusy(OSError):
     """Another live process holds the folder; ``str()`` is one line naming it."""
+
+    def __str__(self):
+        return self.strerror if self.strerror else super().__str__()
 
 
 def _alive(pid):
@@ -27,6 +32,8 @@ class FolderLock:
     """``with FolderLock(folder):`` holds ``folder/.lock`` (the pid) for the block.
 
     A lock whose pid is no longer running (a killed run) is stale and is taken over.
+    ``beside=True`` keeps the lock file next to the folder (``.NAME.lock``) instead, for a
+    folder that is replaced as a whole while it is held (:func:`safeio.swap_in`).
 
     Raises
     ------
@@ -34,13 +41,32 @@ class FolderLock:
         A running process holds the lock: "FOLDER: in use by another run (pid N)".
     """
 
-    def __init__(self, folder, *, what="run"):
+    def __init__(self, folder, *, what="run", beside=False):
         self.folder = Path(folder)
-        self.path = self.folder / LOCK_NAME
+        self.path = (self.folder.with_name(f".{self.folder.name}{LOCK_NAME}") if beside
+                     else self.folder / LOCK_NAME)
         self.what = what
         self._held = False
 
     def acquire(self):
+        """Take the lock.
+
+        Raises
+        ------
+        FolderBusy
+            A live process holds it.
+        WriteFailed
+            The lock file cannot be written (a full or read-only disk): one line naming it.
+        """
+        try:
+            return self._acquire()
+        except (FolderBusy, WriteFailed):
+            raise
+        except OSError as error:
+            raise WriteFailed(error.errno or errno.EIO,
+                              f"{self.path}: cannot write ({error.strerror or error})") from error
+
+    def _acquire(self):
         self.folder.mkdir(parents=True, exist_ok=True)
         for _ in range(3):
             try:
@@ -53,8 +79,13 @@ class FolderLock:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(self.path)
                 continue
-            with open(fd, "w") as file:
-                file.write(f"{os.getpid()}\n")
+            try:
+                with open(fd, "w") as file:
+                    file.write(f"{os.getpid()}\n")
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.unlink(self.path)  # never leave an empty lock behind
+                raise
             self._held = True
             return self
         raise FolderBusy(errno.EBUSY, f"{self.folder}: in use by another {self.what}")

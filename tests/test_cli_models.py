@@ -96,8 +96,8 @@ def test_train_on_a_folder_that_is_not_a_dataset_exits_1(tmp_path, capsys):
 def test_train_resume_past_the_checkpoint_fails_with_the_reason(workspace, capsys):
     assert run("train", "ae_small_tanh", "--data", workspace["dataset"], "--epochs", "1",
                "--resume", "--out", workspace["zoo"], "--verbose", "0") == 1
-    err = capsys.readouterr().err
-    assert "checkpoint has 1 epochs already" in err and "1 of 1 failed: ae_small_tanh" in err
+    err = capsys.readouterr().err.strip()
+    assert "checkpoint has 1 epochs already" in err and "\n" not in err  # one model: one line
 
 
 # ----------------------------------------------------------------------------- models

@@ -87,7 +87,8 @@ def test_cached_metrics_are_reused_until_the_model_changes(dataset_folder, zoo, 
     assert _evaluate(dataset_folder, zoo, tmp_path / "first", "ae_small_relu") == 0
     path = zoo / "ae_small_relu" / "metrics.json"
     record = json.loads(path.read_text())
-    record["metrics"]["frechet"] = 12345.0  # a value no real run gives: proves the cache is read
+    (entry,) = record["entries"].values()  # one entry per dataset; one dataset here
+    entry["metrics"]["frechet"] = 12345.0  # a value no real run gives: proves the cache is read
     path.write_text(json.dumps(record))
     assert _evaluate(dataset_folder, zoo, tmp_path / "second", "ae_small_relu") == 0
     assert "12345" in (tmp_path / "second" / "report.md").read_text()
@@ -133,3 +134,30 @@ def test_unwritable_model_folder_still_gets_a_report(dataset_folder, zoo, tmp_pa
     assert status == 0
     assert "ae_small_tanh: metrics not cached (Permission denied)" in capsys.readouterr().err
     assert "| ae_small_tanh |" in (tmp_path / "report" / "report.md").read_text()
+
+
+def test_evaluating_other_data_keeps_the_training_data_entry(dataset_folder, zoo, tmp_path):
+    """Issue 12, defect 11: one cache entry per dataset; the window's stays the training data's."""
+    from evaluation.cache import load_cached_metrics
+    from preprocessing.pipeline import preprocess
+    from preprocessing.settings import PreprocessSettings
+
+    assert _evaluate(dataset_folder, zoo, tmp_path / "own", "ae_small_tanh") == 0
+    folder = zoo / "ae_small_tanh"
+    shown = load_cached_metrics(folder)
+    heatmap = (folder / "continuity.png").read_bytes()
+    audio, labels = drum_batch(24, LENGTH, seed=77)
+    for i, (sound, label) in enumerate(zip(audio, labels)):
+        kit = tmp_path / "other-sources" / f"other_{i % 2}"
+        kit.mkdir(parents=True, exist_ok=True)
+        sf.write(kit / f"{label}_{i}.wav", sound, SR, subtype="FLOAT")
+    other = tmp_path / "other"
+    preprocess([tmp_path / "other-sources"], other, PreprocessSettings(sample_rate=SR, length=LENGTH), jobs=1)
+    assert _evaluate(other, zoo, tmp_path / "elsewhere", "ae_small_tanh") == 0
+    after = load_cached_metrics(folder)
+    assert after["key"] == shown["key"] and after["metrics"] == shown["metrics"]
+    assert (folder / "continuity.png").read_bytes() == heatmap
+    import json
+
+    entries = json.loads((folder / "metrics.json").read_text())["entries"]
+    assert len(entries) == 2 and sum(e["training_data"] for e in entries.values()) == 1
