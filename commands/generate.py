@@ -77,12 +77,13 @@ def spec_or_usage_error(name):
 
 
 def load_or_fail(name, folder):
-    """The trained model; CommandFailed (exit 1) with the reason when it is unavailable."""
+    """The trained model on the NumPy engine (no TensorFlow); CommandFailed (exit 1) with
+    the reason when it is unavailable."""
+    from models.engine import load_runtime
     from models.errors import ModelUnavailableError
-    from models.inference import load_trained
 
     try:
-        return load_trained(name, folder)
+        return load_runtime(name, folder)
     except ModelUnavailableError as error:
         raise CommandFailed(f"{name} is unavailable: {error}") from None
 
