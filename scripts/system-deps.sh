@@ -20,6 +20,9 @@ if [ "$purpose" = test ]; then
     # A real window on a virtual screen, and an ALSA null device for a real stream.
     command -v xvfb-run >/dev/null 2>&1 || missing="$missing xvfb xauth"
     [ -e /usr/share/alsa/alsa.conf ] || missing="$missing libasound2"
+    # A real browser for the web page's test (driven through selenium).
+    command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+    command -v chromedriver >/dev/null 2>&1 || missing="$missing chromium-driver"
 fi
 
 [ -z "$missing" ] && exit 0
