@@ -17,6 +17,7 @@ import numpy as np
 
 from evaluation.cache import load_cached_metrics
 from evaluation.report import COLUMNS, ranks
+from models.engine import load_runtime
 from models.errors import ModelError
 from models.zoo import list_models
 
@@ -29,7 +30,7 @@ PROBE_VARIATIONS = (1, 2)
 
 # What a listener can expect of each kind, in plain words.
 KIND_WORDS = {
-    "dense_ae": "A small dense network that learned to rebuild the training drums; each one sits at a point.",
+    "dense_ae": "A {size} dense network that learned to rebuild the training drums; each one sits at a point.",
     "conv_ae": "A convolutional network that rebuilds the training drums in detail; each one sits at a point.",
     "gan": "A WaveGAN generator: every point is a drum it invents; it has no map of training sounds.",
     "vae": "A variational network with a smooth map: sounds change gradually as you move.",
@@ -59,32 +60,7 @@ def load_model(name, folder):
     models.errors.ModelError
         The model is unknown, missing or damaged; the message says which.
     """
-    try:
-        from models.engine import load_runtime
-    except ImportError:
-        # Until the NumPy engine (issue 14) is merged: the TensorFlow path, with the same
-        # interface. Remove this branch when models.engine is on main.
-        return _VariationIgnored(_load_with_tensorflow(name, folder))
     return load_runtime(name, folder)
-
-
-def _load_with_tensorflow(name, folder):
-    import importlib
-
-    return importlib.import_module("models.inference").load_trained(name, folder, warm_up=False)
-
-
-class _VariationIgnored:
-    """A TrainedModel whose ``decode`` takes (and ignores) a variation, as the engine's does."""
-
-    def __init__(self, model):
-        self._model = model
-
-    def __getattr__(self, attribute):
-        return getattr(self._model, attribute)
-
-    def decode(self, points, variation=None):
-        return self._model.decode(points)
 
 
 @dataclass(frozen=True)
@@ -142,7 +118,7 @@ def serve_model(model, description=None):
     return ServedModel(
         name=model.name,
         model=model,
-        description=description or KIND_WORDS.get(model.kind, f"A {model.kind} model."),
+        description=description or kind_words(model),
         has_variation=varies(model, center),
         latent_range=latent_range,
         center=center,
@@ -217,6 +193,12 @@ def best_model(metrics_by_model):
     return min(mean_rank, key=mean_rank.get) if mean_rank else None
 
 
+def kind_words(model):
+    """What a listener can expect of the model's kind, in plain words."""
+    size = model.name.split("_")[1] if model.kind == "dense_ae" and model.name.count("_") >= 2 else "small"
+    return KIND_WORDS.get(model.kind, f"A {model.kind} model.").format(size=size)
+
+
 def describe(model, default, position=None):
     """The picker's line: what the model is, then where it stands in the evaluation.
 
@@ -229,7 +211,7 @@ def describe(model, default, position=None):
     position : (int, int) or None
         Its place and the number of models ranked.
     """
-    words = KIND_WORDS.get(model.kind, f"A {model.kind} model.")
+    words = kind_words(model)
     if model.name == default and position is not None:
         return f"{words} Best overall in the evaluation."
     if position is not None:
