@@ -284,6 +284,9 @@ function drawWave() {
   if (!app.loaded || !app.loaded.buffer) return;
   const data = app.loaded.buffer.getChannelData(0), columns = wave.width, middle = wave.height / 2;
   const step = Math.max(1, Math.floor(data.length / columns));
+  let peak = 1e-6;  // drawn to its own peak, so a quiet sound is still seen
+  for (let i = 0; i < data.length; i++) peak = Math.max(peak, Math.abs(data[i]));
+  const scale = middle * 0.95 / peak;
   g.fillStyle = "#ffb000";
   for (let x = 0; x < columns; x++) {
     let low = 0, high = 0;
@@ -291,7 +294,7 @@ function drawWave() {
       if (data[i] < low) low = data[i];
       if (data[i] > high) high = data[i];
     }
-    g.fillRect(x, middle - high * middle, 1, Math.max(1, (high - low) * middle));
+    g.fillRect(x, middle - high * scale, 1, Math.max(1, (high - low) * scale));
   }
 }
 
