@@ -22,6 +22,20 @@ def add_arguments(parser):
                         help="let pages from ORIGIN (e.g. https://example.org) call the API; repeatable")
 
 
+def check_can_listen(host, port):
+    """CommandFailed with the reason when ``host:port`` cannot be bound (in use, no such
+    address), before minutes of nothing: uvicorn would only say so after the models load."""
+    import socket
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as error:
+        raise CommandFailed(f"cannot listen on {host}:{port} ({error.strerror or error})") from None
+
+
 def run(args):
     if not 0 < args.port < 65536:
         raise UsageError(f"--port {args.port}: a port is a number from 1 to 65535")
@@ -33,6 +47,7 @@ def run(args):
         raise CommandFailed(f"{args.folder}: no such folder of models")
     import os
 
+    check_can_listen(args.host, args.port)
     import uvicorn
 
     from web.catalogue import load_catalogue
@@ -47,7 +62,8 @@ def run(args):
     for name, reason in catalogue.unavailable.items():
         if reason != "not trained":
             print(f"{name} is unavailable: {reason}", flush=True)
-    print(f"Serving {len(catalogue.models)} models (default {catalogue.default}) at "
+    count = len(catalogue.models)
+    print(f"Serving {count} model{'' if count == 1 else 's'} (default {catalogue.default}) at "
           f"http://{args.host}:{args.port}/  (Ctrl+C stops)", flush=True)
     options = dict(host=args.host, port=args.port, log_level="warning", server_header=False,
                    limit_concurrency=1024, timeout_keep_alive=5)
