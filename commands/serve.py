@@ -51,8 +51,9 @@ def run(args):
     import uvicorn
 
     from web.catalogue import load_catalogue
-    from web.server import ENV_CORS, ENV_MODELS, create_app
+    from web.server import ENV_CORS, ENV_MODELS, create_app, one_blas_thread
 
+    one_blas_thread()
     # Loaded here even with several workers: a folder nothing can be served from fails now,
     # with its reasons, instead of in every worker.
     try:

@@ -82,3 +82,17 @@ def test_port_in_use_exits_1_with_one_line():
     assert result.returncode == 1
     assert result.stderr.strip() == f"app.py serve: cannot listen on 127.0.0.1:{port} (Address already in use)"
     assert result.stdout == ""
+
+
+def test_a_server_process_runs_blas_on_one_thread():
+    code = (
+        "import numpy\n"
+        "from threadpoolctl import threadpool_info\n"
+        "from web.server import one_blas_thread\n"
+        "one_blas_thread()\n"
+        "print(sorted({i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas'}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "OPENBLAS_NUM_THREADS": "2"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[1]"

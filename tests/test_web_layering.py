@@ -39,3 +39,4 @@ def test_serving_a_zoo_loads_no_tensorflow_or_gui():
                             capture_output=True, text=True, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
