@@ -1,8 +1,9 @@
 """Load on the web app: N concurrent clients on localhost, each asking a live ``app.py serve``
 for sounds at random points of one model, for a fixed time; once per client count.
 
-Prints per run: requests, throughput, latency p50/p95/p99, errors, and the server's resident
-memory at the start and end (all its processes). Targets (issue 16), on 2 cores: no errors;
+Prints per run: requests, throughput, latency p50/p95/p99, errors, the server's CPU time per
+request (a figure the other jobs on a shared machine do not inflate, unlike latency), and its
+resident memory at the start and end (all its processes). Targets (issue 16), on 2 cores: no errors;
 p95 <= 100 ms at 20 clients for a dense model and ddsp_vae; RSS flat within 50 MB.
 
 Each client keeps one HTTP/1.1 keep-alive connection and waits for each answer before the
@@ -44,16 +45,31 @@ def _free_port():
         return probe.getsockname()[1]
 
 
+def _server_pids(pid):
+    pids = [pid]
+    try:
+        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        pass
+    return pids
+
+
+def _cpu_seconds(pid):
+    """CPU time (user + system) the server's processes have used so far."""
+    ticks = 0
+    for each in _server_pids(pid):
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _rss_mb(pid):
     """Resident memory of a process and its children (uvicorn's workers), in MB."""
     total = 0
-    pids = [pid]
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        pids += [int(c) for c in children]
-    except OSError:
-        pass
-    for each in pids:
+    for each in _server_pids(pid):
         try:
             for line in Path(f"/proc/{each}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -133,17 +149,20 @@ def main(args):
         print(f"{args.model} ({model['kind']}), {args.workers} worker(s), {args.seconds:g} s per run; "
               f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
         header = (f"{'clients':>7} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-                  f"{'errors':>6} {'RSS start MB':>12} {'RSS end MB':>10}")
+                  f"{'errors':>6} {'CPU ms/req':>10} {'RSS start MB':>12} {'RSS end MB':>10}")
         print(header)
         print("-" * len(header))
         for clients in args.clients:
             rss_start = _rss_mb(process.pid) if process else float("nan")
+            cpu_start = _cpu_seconds(process.pid) if process else float("nan")
             latencies, errors = asyncio.run(_load(host, int(port), paths, clients, args.seconds))
             rss_end = _rss_mb(process.pid) if process else float("nan")
+            cpu_ms = (_cpu_seconds(process.pid) - cpu_start) * 1e3 / max(len(latencies), 1) if process else float("nan")
             ordered = sorted(latencies) or [float("nan")]
             p50, p95, p99 = (_percentile(ordered, f) * 1e3 for f in (0.5, 0.95, 0.99))
             print(f"{clients:>7} {len(latencies):>9} {len(latencies) / args.seconds:>8.1f} {p50:>8.1f} "
-                  f"{p95:>8.1f} {p99:>8.1f} {len(errors):>6} {rss_start:>12.1f} {rss_end:>10.1f}", flush=True)
+                  f"{p95:>8.1f} {p99:>8.1f} {len(errors):>6} {cpu_ms:>10.2f} {rss_start:>12.1f} {rss_end:>10.1f}",
+                  flush=True)
         print(f"targets: 0 errors, p95 <= {P95_TARGET_MS} ms at 20 clients, RSS within {RSS_TARGET_MB} MB; "
               f"load average after {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
     finally:
