@@ -244,3 +244,40 @@ def test_on_a_phone_a_tap_moves_the_point_and_nothing_overflows(browser, server,
     shot(browser, tmp_path, "web-phone.png")
     browser.execute_script("window.scrollTo(0, document.body.scrollHeight)")
     shot(browser, tmp_path, "web-phone-bottom.png")
+
+
+@pytest.fixture
+def varying_server():
+    """A live server (uvicorn in a thread) on a fake model whose takes differ, as ddsp_vae's do."""
+    import threading
+
+    import uvicorn
+
+    from tests.web_fakes import FakeCodes, FakeModel
+    from web.catalogue import Catalogue, serve_model
+    from web.server import create_app
+
+    catalogue = Catalogue.of([serve_model(FakeModel("vae_c", "vae", varies=True, codes=FakeCodes()))])
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(catalogue), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + WAIT_S
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_vary_fetches_a_new_take_of_the_same_point(browser, varying_server):
+    first_url = open_page(browser, varying_server)
+    vary = browser.find_element("id", "vary")
+    assert vary.is_displayed()
+    vary.click()
+    sound_url = wait_for(browser, f"const u = drumApp.loaded && drumApp.loaded.url;"
+                                  f" return u !== {first_url!r} && !drumApp.loadingUrl && u;")
+    take = int(parse_qs(urlparse(sound_url).query)["variation"][0])
+    assert url_point(sound_url) == url_point(first_url)
+    assert browser.find_element("id", "point").text.endswith(f", take {take}")
+    assert browser.execute_script("return drumApp.loaded.fileName").endswith(f"_v{take}_44.1kHz.wav")

@@ -9,6 +9,7 @@ const CROSSFADE_S = 0.03;      // a new sound replaces the looping one over 30 m
 const EDGE_FADE_S = 0.004;     // the loop's seam is faded so it cannot click either
 const KEY_STEPS = 50;          // an arrow key moves 1/50 of the map (Shift: 1/10)
 const RATE = 44100;            // the sounds are fetched as the WAV a user downloads
+const SILENT_PEAK = 0.001;     // -60 dBFS: quieter than this is "almost silent"
 
 const app = {
   models: [], model: null, codes: null, point: [0, 0], variation: null,
@@ -273,15 +274,16 @@ function showSound() {
   link.href = URL.createObjectURL(new Blob([app.loaded.bytes], { type: "audio/wav" }));
   link.download = fileName;
   link.removeAttribute("aria-disabled");
-  drawWave();
-  status(app.looping ? "Looping: move the point to change the sound." : "Ready: press Play, or Loop and drag.");
+  const peak = drawWave();
+  if (peak < SILENT_PEAK) status("This point is almost silent: move towards the dots.");
+  else status(app.looping ? "Looping: move the point to change the sound." : "Ready: press Play, or Loop and drag.");
 }
 
 function drawWave() {
   resizeCanvas(wave);
   const g = wave.getContext("2d");
   g.clearRect(0, 0, wave.width, wave.height);
-  if (!app.loaded || !app.loaded.buffer) return;
+  if (!app.loaded || !app.loaded.buffer) return 0;
   const data = app.loaded.buffer.getChannelData(0), columns = wave.width, middle = wave.height / 2;
   const step = Math.max(1, Math.floor(data.length / columns));
   let peak = 1e-6;  // drawn to its own peak, so a quiet sound is still seen
@@ -296,6 +298,7 @@ function drawWave() {
     }
     g.fillRect(x, middle - high * scale, 1, Math.max(1, (high - low) * scale));
   }
+  return peak;
 }
 
 // ----------------------------------------------------------------------------- playing
