@@ -66,8 +66,8 @@ def run(args):
     count = len(catalogue.models)
     print(f"Serving {count} model{'' if count == 1 else 's'} (default {catalogue.default}) at "
           f"http://{args.host}:{args.port}/  (Ctrl+C stops)", flush=True)
-    options = dict(host=args.host, port=args.port, log_level="warning", server_header=False,
-                   limit_concurrency=1024, timeout_keep_alive=5)
+    options = {"host": args.host, "port": args.port, "log_level": "warning", "server_header": False,
+               "limit_concurrency": 1024, "timeout_keep_alive": 5}
     if args.workers == 1:
         uvicorn.run(create_app(catalogue, cors_origins=args.cors_origin), **options)
     else:

@@ -133,6 +133,13 @@ def test_page_and_its_scripts_are_served_without_anything_external(client):
     assert "http://" not in text and "https://" not in text
 
 
+def test_page_may_load_only_from_this_server(client):
+    page = client.get("/")
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert client.get(sound_url()).headers["x-content-type-options"] == "nosniff"
+
+
 def test_no_cors_headers_unless_asked(client, models):
     response = client.get("/api/models", headers={"Origin": "https://elsewhere.example"})
     assert "access-control-allow-origin" not in response.headers
@@ -174,6 +181,7 @@ def test_no_cors_headers_unless_asked(client, models):
     (sound_url(variation="9" * 400), 400, "variation"),
     (sound_url(path="../trained"), 400, "unknown parameter"),
     ("/api/nothing", 404, "not found"),
+    ("/api/models/../trained/codes", 404, "not found"),
     ("/index.html", 404, "not found"),
 ])
 def test_bad_input_is_refused_with_a_one_line_json_reason(client, url, status, words):

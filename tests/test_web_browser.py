@@ -86,6 +86,7 @@ def browser(tmp_path):
         options.add_argument(flag)
     options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
                                               "download.prompt_for_download": False})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_window_size(1280, 800)
     driver.downloads = downloads
@@ -134,6 +135,10 @@ def test_page_opens_on_the_best_model_with_its_map_and_legend(browser, server, t
     assert any(text.startswith("kick (") for text in legend) and any(text.startswith("snare (") for text in legend)
     assert browser.execute_script("return drumApp.codes.family.length") > 100
     shot(browser, tmp_path, "web-desktop.png")
+    # No script error, no refused load (the page's content policy), nothing fetched elsewhere.
+    assert [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"] == []
+    fetched = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert fetched and all(name.startswith(server) for name in fetched)
 
 
 def test_drag_on_the_pad_fetches_and_shows_the_sound_for_the_new_point(browser, server, tmp_path):

@@ -8,7 +8,7 @@ import pytest
 from models.errors import ModelUnavailableError
 from models.zoo import required_files
 from tests.web_fakes import FakeCodes, FakeModel
-from web.catalogue import bounded_box, best_model, load_catalogue, serve_model
+from web.catalogue import best_model, bounded_box, load_catalogue, serve_model
 
 
 def fake_zoo(folder, metrics_by_name):

@@ -30,7 +30,13 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from web.catalogue import load_catalogue
-from web.sound import ALLOWED_RATES, DEFAULT_OUT_RATE, MAX_VARIATION, SoundRequest, render_wav
+from web.sound import (
+    ALLOWED_RATES,
+    DEFAULT_OUT_RATE,
+    MAX_VARIATION,
+    SoundRequest,
+    render_wav,
+)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 #: Longest query string accepted (a sound's query is under 80 characters).
@@ -42,6 +48,9 @@ SOUND_CACHE_ENTRIES = 256
 #: How long clients and proxies may keep a sound: it never changes for a given model file.
 SOUND_MAX_AGE_S = 86400
 QUERY_KEYS = {"x", "y", "variation", "rate"}
+#: The page may load nothing from anywhere but this server (its sounds arrive as blobs).
+PAGE_POLICY = ("default-src 'self'; img-src 'self' data:; media-src 'self' blob:; object-src 'none'; "
+               "base-uri 'none'; frame-ancestors 'none'")
 CODE_DECIMALS = 4
 
 log = logging.getLogger("web")
@@ -61,7 +70,8 @@ def error_response(status, reason, headers=None):
 
 
 class RequestLimits:
-    """ASGI middleware: refuse an over-long query string or any request body over the limit."""
+    """ASGI middleware: refuse an over-long query string or any request body over the limit;
+    mark every answer ``nosniff`` (a browser takes each for its declared type only)."""
 
     def __init__(self, app, max_query_bytes=MAX_QUERY_BYTES, max_body_bytes=MAX_BODY_BYTES):
         self.app = app
@@ -83,7 +93,13 @@ class RequestLimits:
                 if length > self.max_body_bytes:
                     response = error_response(413, f"the request body is larger than {self.max_body_bytes} bytes")
                     return await response(scope, receive, send)
-        return await self.app(scope, receive, send)
+        async def send_with_nosniff(message):
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-content-type-options", b"nosniff")]
+            await send(message)
+
+        return await self.app(scope, receive, send_with_nosniff)
 
 
 class SoundCache:
@@ -187,7 +203,7 @@ def compact_codes(codes):
     """Points rounded and flattened, families as indices into a list of names."""
     if codes is None or len(codes) == 0:
         return {"families": [], "family": [], "points": []}
-    families = sorted(set(str(f) for f in codes.families))
+    families = sorted({str(f) for f in codes.families})
     index = {family: i for i, family in enumerate(families)}
     points = [round(float(v), CODE_DECIMALS) for v in codes.points.reshape(-1)]
     return {"families": families, "family": [index[str(f)] for f in codes.families], "points": points}
@@ -221,7 +237,8 @@ def create_app(catalogue, *, decode_threads=None, cors_origins=()):
                     for name, s in catalogue.models.items()}
 
     async def index(request):
-        return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+        return FileResponse(STATIC_DIR / "index.html",
+                            headers={"Cache-Control": "no-cache", "Content-Security-Policy": PAGE_POLICY})
 
     async def models(request):
         return Response(models_body, media_type="application/json", headers={"Cache-Control": "no-cache"})
