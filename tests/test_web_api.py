@@ -237,3 +237,15 @@ def test_decoding_runs_off_the_event_loop(models):
 
 def test_models_body_is_json_without_nan(client):
     json.loads(client.get("/api/models").text, parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
+
+
+def test_a_sound_over_full_scale_is_limited_not_clipped():
+    class Loud(FakeModel):
+        def decode(self, points, variation=None):
+            return 3 * super().decode(points, variation)
+
+    from web.sound import SoundRequest, render_wav
+
+    audio, _ = soundfile.read(io.BytesIO(render_wav(Loud(), SoundRequest.rounded("ae_small_tanh", 0.2, 0.1))))
+    peak = np.max(np.abs(audio))
+    assert 0.99 < peak <= 1.0 and np.mean(np.abs(audio) > 0.999) < 0.001

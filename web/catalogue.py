@@ -30,12 +30,19 @@ PROBE_VARIATIONS = (1, 2)
 
 # What a listener can expect of each kind, in plain words.
 KIND_WORDS = {
-    "dense_ae": "A {size} dense network that learned to rebuild the training drums; each one sits at a point.",
+    "dense_ae": ("A {size} dense network that learned to rebuild the training drums; "
+                 "each one sits at a point."),
     "conv_ae": "A convolutional network that rebuilds the training drums in detail; each one sits at a point.",
     "gan": "A WaveGAN generator: every point is a drum it invents; it has no map of training sounds.",
     "vae": "A variational network with a smooth map: sounds change gradually as you move.",
     "ddsp_vae": "A drum synthesiser steered by a variational network: every point is a drum, and Vary plays a new take.",
 }
+
+
+def kind_words(model):
+    """What a listener can expect of the model's kind, in plain words."""
+    size = model.name.split("_")[1] if model.kind == "dense_ae" and model.name.count("_") >= 2 else "small"
+    return KIND_WORDS.get(model.kind, f"A {model.kind} model.").format(size=size)
 
 
 def load_model(name, folder):
@@ -191,12 +198,6 @@ def best_model(metrics_by_model):
     Ties go to the first name."""
     mean_rank = mean_ranks(metrics_by_model)
     return min(mean_rank, key=mean_rank.get) if mean_rank else None
-
-
-def kind_words(model):
-    """What a listener can expect of the model's kind, in plain words."""
-    size = model.name.split("_")[1] if model.kind == "dense_ae" and model.name.count("_") >= 2 else "small"
-    return KIND_WORDS.get(model.kind, f"A {model.kind} model.").format(size=size)
 
 
 def describe(model, default, position=None):

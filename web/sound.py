@@ -1,7 +1,7 @@
 """One latent point to the bytes of a WAV file, the same bytes for the same request.
 
-The sound is decoded, limited to full scale (a decoder may overshoot, and 16-bit PCM would
-clip), resampled and written by :mod:`audio.export`'s own path (:func:`render_for_file`),
+The sound is decoded, resampled, limited to full scale (a decoder may overshoot, and 16-bit
+PCM would clip) and written by :mod:`audio.export`'s own path (:func:`render_for_file`),
 as the window's saved files are: 16-bit PCM, 44.1 kHz unless another allowed rate is
 asked for.
 """
@@ -74,10 +74,11 @@ def render_wav(model, request):
     """
     audio = np.asarray(model.decode([[request.x, request.y]], variation=request.variation), np.float32)[0]
     audio = np.nan_to_num(audio, nan=0.0, posinf=0.0, neginf=0.0)
-    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
-    if peak > 1.0:
-        audio = audio / np.float32(peak)
     data, rate = render_for_file(audio, model.sample_rate, out_rate=request.rate, subtype=SUBTYPE)
+    # Limited after resampling, which can overshoot a little: 16-bit PCM would clip it.
+    peak = float(np.max(np.abs(data)))
+    if peak > 1.0:
+        data = data / np.float32(peak)
     buffer = io.BytesIO()
     soundfile.write(buffer, data, rate, subtype=SUBTYPE, format="WAV")
     return buffer.getvalue()
