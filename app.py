@@ -21,6 +21,7 @@ VERBS = {
     "play": ("play", "play a latent point of a model, or a WAV file"),
     "evaluate": ("evaluate", "measure and compare models on a dataset"),
     "models": ("models", "list the models and their state"),
+    "serve": ("serve", "serve the web app: a page that makes a drum sound for anyone"),
     "bench": ("bench", "run the speed benchmarks and print ratios"),
 }
 

@@ -1,0 +1,172 @@
+"""Load on the web app: N concurrent clients on localhost, each asking a live ``app.py serve``
+for sounds at random points of one model, for a fixed time; once per client count.
+
+Prints per run: requests, throughput, latency p50/p95/p99, errors, the server's CPU time per
+request (a figure the other jobs on a shared machine do not inflate, unlike latency), and its
+resident memory at the start and end (all its processes). Targets (issue 16), on 2 cores: no errors;
+p95 <= 100 ms at 20 clients for a dense model and ddsp_vae; RSS flat within 50 MB.
+
+Each client keeps one HTTP/1.1 keep-alive connection and waits for each answer before the
+next request (a closed loop), so the server sees exactly N requests in flight. The client
+is a few lines of asyncio streams, not an HTTP library, so that it costs the shared CPUs
+as little as possible. Points are uniform over the model's latent range, so the server's
+sound cache hardly ever answers.
+
+    python app.py bench web --model ae_medium_tanh --clients 20 50 --seconds 30
+"""
+import asyncio
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RSS_TARGET_MB = 50
+P95_TARGET_MS = 100
+
+
+def add_arguments(parser):
+    parser.add_argument("--model", default="ae_medium_tanh", help="the model asked (default ae_medium_tanh)")
+    parser.add_argument("--models", "--folder", dest="folder", default="trained", help="the zoo served")
+    parser.add_argument("--clients", type=int, nargs="+", default=[20, 50], help="concurrent clients per run")
+    parser.add_argument("--seconds", type=float, default=30.0, help="length of each run (default 30)")
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes (default 1)")
+    parser.add_argument("--url", help="load a server that is already running instead of starting one")
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _server_pids(pid):
+    pids = [pid]
+    try:
+        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        pass
+    return pids
+
+
+def _cpu_seconds(pid):
+    """CPU time (user + system) the server's processes have used so far."""
+    ticks = 0
+    for each in _server_pids(pid):
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _rss_mb(pid):
+    """Resident memory of a process and its children (uvicorn's workers), in MB."""
+    total = 0
+    for each in _server_pids(pid):
+        try:
+            for line in Path(f"/proc/{each}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+async def _client(host, port, paths, stop_at, latencies, errors):
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        while time.perf_counter() < stop_at:
+            path = paths()
+            start = time.perf_counter()
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head.split(b" ", 2)[1])
+            length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                          if line.lower().startswith(b"content-length:"))
+            await reader.readexactly(length)
+            latencies.append(time.perf_counter() - start)
+            if status != 200:
+                errors.append(status)
+    except (OSError, asyncio.IncompleteReadError, ValueError, StopIteration) as error:
+        errors.append(type(error).__name__)
+    finally:
+        writer.close()
+
+
+async def _load(host, port, paths, clients, seconds):
+    latencies, errors = [], []
+    stop_at = time.perf_counter() + seconds
+    await asyncio.gather(*(_client(host, port, paths, stop_at, latencies, errors) for _ in range(clients)))
+    return latencies, errors
+
+
+def _percentile(sorted_values, fraction):
+    return sorted_values[min(len(sorted_values) - 1, int(fraction * len(sorted_values)))]
+
+
+def main(args):
+    process = None
+    if args.url:
+        base = args.url.rstrip("/")
+    else:
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        process = subprocess.Popen(
+            [sys.executable, "app.py", "serve", "--port", str(port), "--models", args.folder,
+             "--workers", str(args.workers)],
+            cwd=ROOT, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                catalogue = json.loads(urllib.request.urlopen(f"{base}/api/models", timeout=2).read())
+                break
+            except OSError:
+                if (process is not None and process.poll() is not None) or time.monotonic() > deadline:
+                    print(f"app.py bench web: the server at {base} did not answer")
+                    return 1
+                time.sleep(0.3)
+        model = next((m for m in catalogue["models"] if m["name"] == args.model), None)
+        if model is None:
+            print(f"app.py bench web: {args.model} is not served; served: "
+                  + ", ".join(m["name"] for m in catalogue["models"]))
+            return 2
+        xmin, xmax, ymin, ymax = model["latent_range"]
+        rng = random.Random(0)
+
+        def paths():
+            return (f"/api/models/{args.model}/sound.wav?x={rng.uniform(xmin, xmax):.4f}"
+                    f"&y={rng.uniform(ymin, ymax):.4f}")
+
+        host, port = base.split("//")[1].split(":")
+        print(f"{args.model} ({model['kind']}), {args.workers} worker(s), {args.seconds:g} s per run; "
+              f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
+        header = (f"{'clients':>7} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+                  f"{'errors':>6} {'CPU ms/req':>10} {'RSS start MB':>12} {'RSS end MB':>10}")
+        print(header)
+        print("-" * len(header))
+        for clients in args.clients:
+            rss_start = _rss_mb(process.pid) if process else float("nan")
+            cpu_start = _cpu_seconds(process.pid) if process else float("nan")
+            latencies, errors = asyncio.run(_load(host, int(port), paths, clients, args.seconds))
+            rss_end = _rss_mb(process.pid) if process else float("nan")
+            cpu_ms = (_cpu_seconds(process.pid) - cpu_start) * 1e3 / max(len(latencies), 1) if process else float("nan")
+            ordered = sorted(latencies) or [float("nan")]
+            p50, p95, p99 = (_percentile(ordered, f) * 1e3 for f in (0.5, 0.95, 0.99))
+            print(f"{clients:>7} {len(latencies):>9} {len(latencies) / args.seconds:>8.1f} {p50:>8.1f} "
+                  f"{p95:>8.1f} {p99:>8.1f} {len(errors):>6} {cpu_ms:>10.2f} {rss_start:>12.1f} {rss_end:>10.1f}",
+                  flush=True)
+        print(f"targets: 0 errors, p95 <= {P95_TARGET_MS} ms at 20 clients, RSS within {RSS_TARGET_MB} MB; "
+              f"load average after {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait(timeout=30)
+    return 0

@@ -1,0 +1,251 @@
+"""The web app's HTTP API, through Starlette's TestClient on behavioural fake models: every
+endpoint answers, every bad input gets a JSON 4xx with a one-line reason, and the same
+query gives the same bytes."""
+import io
+import json
+
+import numpy as np
+import pytest
+import soundfile
+from starlette.testclient import TestClient
+
+from tests.web_fakes import FakeCodes, FakeModel
+from web.catalogue import Catalogue, serve_model
+from web.server import MAX_QUERY_BYTES, create_app
+from web.sound import MAX_VARIATION
+
+
+@pytest.fixture
+def models():
+    return [FakeModel("ae_small_tanh", codes=FakeCodes()), FakeModel("gan", kind="gan"),
+            FakeModel("vae_c", kind="vae", varies=True, codes=FakeCodes(seed=1))]
+
+
+@pytest.fixture
+def client(models):
+    catalogue = Catalogue.of([serve_model(m) for m in models], default="vae_c")
+    with TestClient(create_app(catalogue, decode_threads=2), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def sound_url(name="ae_small_tanh", **query):
+    query = {"x": "0.25", "y": "-0.5", **query}
+    return f"/api/models/{name}/sound.wav?" + "&".join(f"{k}={v}" for k, v in query.items())
+
+
+def assert_refused(response, status):
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("application/json")
+    reason = response.json()["error"]
+    assert reason and "\n" not in reason and "Traceback" not in reason
+    return reason
+
+
+def test_models_lists_each_model_with_its_range_rate_and_the_default(client):
+    body = client.get("/api/models").json()
+    assert body["default"] == "vae_c"
+    by_name = {m["name"]: m for m in body["models"]}
+    assert list(by_name) == ["ae_small_tanh", "gan", "vae_c"]
+    assert by_name["vae_c"]["default"] and not by_name["gan"]["default"]
+    assert by_name["ae_small_tanh"]["latent_range"] == [-1.1, 1.1, -1.1, 1.1]
+    assert by_name["gan"]["sample_rate"] == 8000 and by_name["gan"]["kind"] == "gan"
+    assert by_name["vae_c"]["has_variation"] and not by_name["ae_small_tanh"]["has_variation"]
+    assert not by_name["gan"]["has_codes"] and by_name["vae_c"]["has_codes"]
+    assert all(m["description"] for m in body["models"])
+
+
+def test_codes_are_compact_points_and_family_indices(client, models):
+    body = client.get("/api/models/ae_small_tanh/codes").json()
+    codes = models[0].codes
+    assert body["families"] == ["hat", "kick", "snare"]
+    assert len(body["points"]) == 2 * len(codes) and len(body["family"]) == len(codes)
+    np.testing.assert_allclose(np.reshape(body["points"], (-1, 2)), codes.points, atol=1e-4)
+    assert [body["families"][i] for i in body["family"]] == list(codes.families)
+
+
+def test_codes_of_a_model_without_a_map_are_empty(client):
+    assert client.get("/api/models/gan/codes").json() == {"families": [], "family": [], "points": []}
+
+
+def test_sound_is_a_16_bit_44k1_wav_named_after_the_point(client, models):
+    response = client.get(sound_url())
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "audio/wav"
+    audio, rate = soundfile.read(io.BytesIO(response.content), dtype="float32")
+    info = soundfile.info(io.BytesIO(response.content))
+    assert rate == 44100 and info.subtype == "PCM_16" and info.channels == 1
+    assert len(audio) == round(models[0].sample_length * 44100 / models[0].sample_rate)
+    assert np.max(np.abs(audio)) > 0.5
+    assert 'filename="ae_small_tanh_x+0.25_y-0.50_44.1kHz.wav"' in response.headers["content-disposition"]
+
+
+def test_rate_from_the_allow_list_is_honoured(client):
+    response = client.get(sound_url(rate=22050))
+    assert soundfile.info(io.BytesIO(response.content)).samplerate == 22050
+    assert "22.05kHz" in response.headers["content-disposition"]
+
+
+def test_identical_queries_give_identical_bytes_and_etags(client, models):
+    first, second = client.get(sound_url()), client.get(sound_url())
+    assert first.content == second.content and first.headers["etag"] == second.headers["etag"]
+    assert "max-age" in first.headers["cache-control"]
+    other = client.get(sound_url(x="0.3"))
+    assert other.content != first.content and other.headers["etag"] != first.headers["etag"]
+
+
+def test_same_point_written_two_ways_is_one_sound(client):
+    assert client.get(sound_url(x="0.25")).content == client.get(sound_url(x="2.5e-1")).content
+
+
+def test_identical_bytes_from_a_fresh_server(models):
+    catalogue = Catalogue.of([serve_model(m) for m in models])
+    bodies = []
+    for _ in range(2):
+        with TestClient(create_app(catalogue)) as fresh:
+            bodies.append(fresh.get(sound_url(variation=7)).content)
+    assert bodies[0] == bodies[1]
+
+
+def test_matching_etag_gets_not_modified(client):
+    etag = client.get(sound_url()).headers["etag"]
+    again = client.get(sound_url(), headers={"If-None-Match": etag})
+    assert again.status_code == 304 and not again.content
+
+
+def test_variation_changes_the_sound_of_a_model_that_varies(client):
+    one, two = (client.get(sound_url("vae_c", variation=v)).content for v in (1, 2))
+    assert one != two
+    assert "_v1_" in client.get(sound_url("vae_c", variation=1)).headers["content-disposition"]
+
+
+def test_variation_is_ignored_by_a_model_that_does_not_vary(client):
+    plain, varied = client.get(sound_url()), client.get(sound_url(variation=5))
+    assert plain.content == varied.content
+    assert "_v5" not in varied.headers["content-disposition"]
+
+
+def test_page_and_its_scripts_are_served_without_anything_external(client):
+    page = client.get("/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    for asset in ("/static/app.js", "/static/style.css"):
+        assert client.get(asset).status_code == 200
+    text = page.text + client.get("/static/app.js").text + client.get("/static/style.css").text
+    assert "http://" not in text and "https://" not in text
+
+
+def test_page_may_load_only_from_this_server(client):
+    page = client.get("/")
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert client.get(sound_url()).headers["x-content-type-options"] == "nosniff"
+
+
+def test_no_cors_headers_unless_asked(client, models):
+    response = client.get("/api/models", headers={"Origin": "https://elsewhere.example"})
+    assert "access-control-allow-origin" not in response.headers
+    catalogue = Catalogue.of([serve_model(m) for m in models])
+    with TestClient(create_app(catalogue, cors_origins=["https://elsewhere.example"])) as allowed:
+        response = allowed.get("/api/models", headers={"Origin": "https://elsewhere.example"})
+        assert response.headers["access-control-allow-origin"] == "https://elsewhere.example"
+
+
+@pytest.mark.parametrize("url, status, words", [
+    ("/api/models/nope/sound.wav?x=0&y=0", 404, "unknown model"),
+    ("/api/models/nope/codes", 404, "unknown model"),
+    ("/api/models/..%2Ftrained/sound.wav?x=0&y=0", 404, ""),
+    ("/api/models/..%2F..%2Fetc%2Fpasswd/codes", 404, ""),
+    ("/api/models/%2E%2E/codes", 404, "unknown model"),
+    ("/api/models/ae_small_tanh%00/codes", 404, "unknown model"),
+    ("/static/../web/server.py", 404, ""),
+    ("/static/%2E%2E/server.py", 404, ""),
+    (sound_url(x="nan"), 400, "finite"),
+    (sound_url(x="NaN"), 400, "finite"),
+    (sound_url(y="inf"), 400, "finite"),
+    (sound_url(x="-Infinity"), 400, "finite"),
+    (sound_url(x="1e300"), 400, "within"),
+    (sound_url(y="-1e300"), 400, "within"),
+    (sound_url(x="3.4"), 400, "within"),
+    (sound_url(x="abc"), 400, "number"),
+    (sound_url(x="0x10"), 400, "number"),
+    ("/api/models/ae_small_tanh/sound.wav?y=0", 400, "x is missing"),
+    ("/api/models/ae_small_tanh/sound.wav?x=0", 400, "y is missing"),
+    ("/api/models/ae_small_tanh/sound.wav", 400, "missing"),
+    (sound_url(x=""), 400, "missing"),
+    (sound_url(rate="-44100"), 400, "rate must be one of"),
+    (sound_url(rate="8000"), 400, "rate must be one of"),
+    (sound_url(rate="44100.0"), 400, "rate must be one of"),
+    (sound_url(rate="abc"), 400, "rate must be one of"),
+    (sound_url(variation="-1"), 400, "variation"),
+    (sound_url(variation=str(MAX_VARIATION + 1)), 400, "variation"),
+    (sound_url(variation="1.5"), 400, "variation"),
+    (sound_url(variation="9" * 400), 400, "variation"),
+    (sound_url(path="../trained"), 400, "unknown parameter"),
+    ("/api/nothing", 404, "not found"),
+    ("/api/models/../trained/codes", 404, "not found"),
+    ("/index.html", 404, "not found"),
+])
+def test_bad_input_is_refused_with_a_one_line_json_reason(client, url, status, words):
+    reason = assert_refused(client.get(url), status)
+    assert words in reason
+
+
+def test_huge_query_string_is_refused(client):
+    reason = assert_refused(client.get(sound_url(x="0." + "1" * (MAX_QUERY_BYTES + 10))), 414)
+    assert "longer than" in reason
+
+
+def test_request_body_over_the_limit_is_refused(client):
+    reason = assert_refused(client.request("GET", "/api/models", content=b"x" * 5000), 413)
+    assert "larger than" in reason
+
+
+def test_other_methods_are_refused(client):
+    assert_refused(client.post("/api/models"), 405)
+    assert_refused(client.delete(sound_url()), 405)
+
+
+def test_a_failing_decoder_is_a_500_without_a_traceback(models):
+    class Broken(FakeModel):
+        def decode(self, points, variation=None):
+            if np.any(np.asarray(points) != 0):
+                raise RuntimeError("secret internal detail at /srv/models")
+            return super().decode(points, variation)
+
+    catalogue = Catalogue.of([serve_model(Broken("ae_small_tanh"))])
+    with TestClient(create_app(catalogue), raise_server_exceptions=False) as broken:
+        response = broken.get(sound_url())
+    reason = assert_refused(response, 500)
+    assert "secret" not in response.text and "/srv" not in reason
+
+
+def test_decoding_runs_off_the_event_loop(models):
+    import threading
+
+    seen = []
+
+    class Recording(FakeModel):
+        def decode(self, points, variation=None):
+            seen.append(threading.current_thread().name)
+            return super().decode(points, variation)
+
+    served = serve_model(Recording("ae_small_tanh"))
+    seen.clear()
+    with TestClient(create_app(Catalogue.of([served]))) as recording:
+        assert recording.get(sound_url()).status_code == 200
+    assert seen and all(name.startswith("decode") for name in seen)
+
+
+def test_models_body_is_json_without_nan(client):
+    json.loads(client.get("/api/models").text, parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
+
+
+def test_a_sound_over_full_scale_is_limited_not_clipped():
+    class Loud(FakeModel):
+        def decode(self, points, variation=None):
+            return 3 * super().decode(points, variation)
+
+    from web.sound import SoundRequest, render_wav
+
+    audio, _ = soundfile.read(io.BytesIO(render_wav(Loud(), SoundRequest.rounded("ae_small_tanh", 0.2, 0.1))))
+    peak = np.max(np.abs(audio))
+    assert 0.99 < peak <= 1.0 and np.mean(np.abs(audio) > 0.999) < 0.001

@@ -1,0 +1,288 @@
+"""The page in a real browser: Debian's Chromium (headless) through selenium, against a live
+``app.py serve`` on a free localhost port, serving three of the shipped models.
+
+A user drags on the pad and the page fetches and shows the sound for the new point; Play
+starts the audio context; Loop keeps a voice that follows the point; arrow keys move the
+point; Download saves a valid WAV; on a phone's width a tap moves the point and nothing
+overflows. Screenshots go to ``$WEB_SCREENSHOTS`` (or the test's temporary folder).
+"""
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+import soundfile
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+SERVED = ("ae_medium_tanh", "gan", "vae_c")
+START_TIMEOUT_S = 90
+WAIT_S = 30
+
+webdriver = pytest.importorskip("selenium.webdriver")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)),
+                       reason="chromium and chromium-driver are not installed (scripts/system-deps.sh test)"),
+]
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    zoo = tmp_path_factory.mktemp("zoo")
+    for name in SERVED:
+        (zoo / name).symlink_to(ROOT / "trained" / name, target_is_directory=True)
+    port = free_port()
+    log = tmp_path_factory.mktemp("log") / "serve.log"
+    with open(log, "w") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "app.py", "serve", "--port", str(port), "--models", str(zoo)],
+            cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/api/models", timeout=2).read()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"app.py serve did not start: {log.read_text()}")
+            time.sleep(0.3)
+    yield url
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    options = Options()
+    options.binary_location = CHROMIUM
+    # No network here (and none wanted in CI): without these Chromium tries to call home.
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", "--autoplay-policy=no-user-gesture-required",
+                 "--window-size=1280,800", f"--user-data-dir={tmp_path / 'profile'}"):
+        options.add_argument(flag)
+    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                              "download.prompt_for_download": False})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_window_size(1280, 800)
+    driver.downloads = downloads
+    yield driver
+    driver.quit()
+
+
+def shot(driver, tmp_path, name):
+    folder = Path(os.environ.get("WEB_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(folder / name))
+    return folder / name
+
+
+def wait_for(driver, script, timeout=WAIT_S):
+    """Run ``script`` (returning a value) until it is truthy; the value."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(lambda d: d.execute_script(script))
+
+
+def open_page(driver, url):
+    driver.get(url)
+    return wait_for(driver, "return document.getElementById('wave').dataset.soundUrl")
+
+
+def url_point(sound_url):
+    query = parse_qs(urlparse(sound_url).query)
+    return float(query["x"][0]), float(query["y"][0])
+
+
+def desktop(driver):
+    """A 1280x800 viewport exactly (the window's size includes its frame)."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False})
+
+
+def test_page_opens_on_the_best_model_with_its_map_and_legend(browser, server, tmp_path):
+    desktop(browser)
+    open_page(browser, server)
+    legend_bottom = browser.execute_script("return document.getElementById('legend').getBoundingClientRect().bottom")
+    assert legend_bottom <= 800  # the whole map and its legend are on screen
+    assert browser.find_element("id", "model").get_attribute("value") == "vae_c"
+    assert "Best overall" in browser.find_element("id", "description").text
+    legend = [item.text for item in browser.find_elements("css selector", "#legend li")]
+    assert any(text.startswith("kick (") for text in legend) and any(text.startswith("snare (") for text in legend)
+    assert browser.execute_script("return drumApp.codes.family.length") > 100
+    shot(browser, tmp_path, "web-desktop.png")
+    # No script error, no refused load (the page's content policy), nothing fetched elsewhere.
+    assert [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"] == []
+    fetched = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert fetched and all(name.startswith(server) for name in fetched)
+
+
+def test_drag_on_the_pad_fetches_and_shows_the_sound_for_the_new_point(browser, server, tmp_path):
+    from selenium.webdriver import ActionChains
+
+    desktop(browser)
+    first_url = open_page(browser, server)
+    pad = browser.find_element("id", "pad")
+    width = pad.size["width"]
+    ActionChains(browser).move_to_element_with_offset(pad, 0, 0).click_and_hold() \
+        .move_by_offset(width // 8, -width // 8).move_by_offset(width // 8, -width // 8).release().perform()
+    sound_url = wait_for(browser, f"const u = document.getElementById('wave').dataset.soundUrl;"
+                                  f" return u !== {first_url!r} && !drumApp.loadingUrl && u;")
+    x, y = url_point(sound_url)
+    point = browser.execute_script("return drumApp.point")
+    assert (x, y) == pytest.approx(point, abs=1e-4)
+    # A quarter of the pad right and up from the centre of vae_c's -3..3 square.
+    assert x == pytest.approx(1.5, abs=0.15) and y == pytest.approx(1.5, abs=0.15)
+    fetched = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('sound.wav'))")
+    assert any(name.endswith(sound_url) for name in fetched)
+    shown = browser.find_element("id", "point").text
+    assert shown == f"vae_c at x +{x:.2f}, y +{y:.2f}"
+    shot(browser, tmp_path, "web-desktop-dragged.png")
+
+
+def test_arrow_keys_move_the_point_on_the_focused_pad(browser, server):
+    from selenium.webdriver.common.keys import Keys
+
+    open_page(browser, server)
+    pad = browser.find_element("id", "pad")
+    pad.click()
+    before = browser.execute_script("return drumApp.point")
+    pad.send_keys(Keys.ARROW_RIGHT, Keys.ARROW_RIGHT, Keys.ARROW_DOWN)
+    after = browser.execute_script("return drumApp.point")
+    assert after[0] == pytest.approx(before[0] + 2 * 6 / 50, abs=1e-6)
+    assert after[1] == pytest.approx(before[1] - 6 / 50, abs=1e-6)
+    sound_url = wait_for(browser, "return !drumApp.loadingUrl && drumApp.loaded.url")
+    assert url_point(sound_url) == pytest.approx(after, abs=1e-4)
+
+
+def test_play_starts_the_audio_context(browser, server):
+    open_page(browser, server)
+    browser.find_element("id", "play").click()
+    assert wait_for(browser, "return drumApp.ctx.state === 'running' && drumApp.ctx.state")
+
+
+def test_loop_follows_the_point_with_a_new_voice(browser, server):
+    from selenium.webdriver.common.keys import Keys
+
+    open_page(browser, server)
+    browser.find_element("id", "loop").click()
+    assert browser.find_element("id", "loop").get_attribute("aria-pressed") == "true"
+    wait_for(browser, "return drumApp.voice && drumApp.ctx.state === 'running'")
+    browser.execute_script("drumApp.firstVoice = drumApp.voice")
+    browser.find_element("id", "pad").send_keys(Keys.ARROW_UP)
+    assert wait_for(browser, "return drumApp.voice !== drumApp.firstVoice"
+                             " && drumApp.voice.source.buffer === drumApp.loaded.buffer")
+    assert browser.execute_script("return drumApp.voice.source.loop")
+    browser.find_element("id", "loop").click()
+    assert browser.execute_script("return drumApp.voice") is None
+
+
+def test_vary_is_hidden_for_models_that_cannot_vary(browser, server):
+    from selenium.webdriver.support.ui import Select
+
+    open_page(browser, server)
+    assert not browser.find_element("id", "vary").is_displayed()
+    Select(browser.find_element("id", "model")).select_by_value("gan")
+    wait_for(browser, "return drumApp.loaded && drumApp.loaded.model === 'gan' && !drumApp.loadingUrl")
+    assert browser.find_elements("css selector", "#legend li") == []
+    assert "invents" in browser.find_element("id", "description").text
+
+
+def test_download_saves_the_sound_as_a_44k1_16_bit_wav_named_after_it(browser, server):
+    sound_url = open_page(browser, server)
+    browser.find_element("id", "download").click()
+    deadline = time.monotonic() + WAIT_S
+    while not (files := [p for p in browser.downloads.glob("*.wav")]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(files) == 1, list(browser.downloads.iterdir())
+    x, y = url_point(sound_url)
+    assert files[0].name == f"vae_c_x{x:+.2f}_y{y:+.2f}_44.1kHz.wav".replace("-0.00", "+0.00")
+    info = soundfile.info(str(files[0]))
+    assert (info.samplerate, info.subtype, info.channels) == (44100, "PCM_16", 1)
+    served = urllib.request.urlopen(server + sound_url).read()
+    assert files[0].read_bytes() == served
+    assert len(soundfile.read(io.BytesIO(served))[0]) == 32768
+
+
+def test_on_a_phone_a_tap_moves_the_point_and_nothing_overflows(browser, server, tmp_path):
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
+    browser.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 1})
+    first_url = open_page(browser, server)
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
+    box = browser.execute_script("const r = document.getElementById('pad').getBoundingClientRect();"
+                                 " return [r.left, r.top, r.width, r.height]")
+    assert box[2] >= 300  # the pad takes the phone's width
+    tap = {"x": box[0] + box[2] * 0.25, "y": box[1] + box[3] * 0.75}
+    for kind, points in (("touchStart", [tap]), ("touchEnd", [])):
+        browser.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+    sound_url = wait_for(browser, f"const u = drumApp.loaded && drumApp.loaded.url;"
+                                  f" return u !== {first_url!r} && !drumApp.loadingUrl && u;")
+    assert url_point(sound_url) == pytest.approx((-1.5, -1.5), abs=0.1)
+    for button in ("play", "loop", "download"):
+        assert browser.find_element("id", button).is_displayed()
+    shot(browser, tmp_path, "web-phone.png")
+    browser.execute_script("window.scrollTo(0, document.body.scrollHeight)")
+    shot(browser, tmp_path, "web-phone-bottom.png")
+
+
+@pytest.fixture
+def varying_server():
+    """A live server (uvicorn in a thread) on a fake model whose takes differ, as ddsp_vae's do."""
+    import threading
+
+    import uvicorn
+
+    from tests.web_fakes import FakeCodes, FakeModel
+    from web.catalogue import Catalogue, serve_model
+    from web.server import create_app
+
+    catalogue = Catalogue.of([serve_model(FakeModel("vae_c", "vae", varies=True, codes=FakeCodes()))])
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(catalogue), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + WAIT_S
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_vary_fetches_a_new_take_of_the_same_point(browser, varying_server):
+    first_url = open_page(browser, varying_server)
+    vary = browser.find_element("id", "vary")
+    assert vary.is_displayed()
+    vary.click()
+    sound_url = wait_for(browser, f"const u = drumApp.loaded && drumApp.loaded.url;"
+                                  f" return u !== {first_url!r} && !drumApp.loadingUrl && u;")
+    take = int(parse_qs(urlparse(sound_url).query)["variation"][0])
+    assert url_point(sound_url) == url_point(first_url)
+    assert browser.find_element("id", "point").text.endswith(f", take {take}")
+    assert browser.execute_script("return drumApp.loaded.fileName").endswith(f"_v{take}_44.1kHz.wav")

@@ -1,0 +1,98 @@
+"""``app.py serve`` as a user runs it: bad options exit 2 and a folder with nothing to serve
+exits 1, each with one line; with --workers 2 the API answers from worker processes."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def serve(*args, timeout=60):
+    return subprocess.run([sys.executable, "app.py", "serve", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout, check=False, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--port", "0"], "--port 0: a port is a number from 1 to 65535"),
+    (["--port", "70000"], "a port is a number"),
+    (["--workers", "0"], "--workers 0: choose from 1 to"),
+])
+def test_bad_options_exit_2_with_one_line(args, words):
+    result = serve(*args)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"app.py serve: {words}" or words in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_missing_folder_exits_1_with_one_line(tmp_path):
+    result = serve("--models", str(tmp_path / "nowhere"))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"app.py serve: {tmp_path / 'nowhere'}: no such folder of models"
+
+
+def test_folder_without_models_exits_1_and_says_why(tmp_path):
+    result = serve("--models", str(tmp_path))
+    assert result.returncode == 1
+    assert "no model can be served" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_two_workers_serve_the_api(tmp_path):
+    zoo = tmp_path / "zoo"
+    zoo.mkdir()
+    (zoo / "ae_small_tanh").symlink_to(ROOT / "trained" / "ae_small_tanh", target_is_directory=True)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "app.py", "serve", "--port", str(port), "--models", str(zoo),
+                                "--workers", "2"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                body = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/api/models", timeout=2).read())
+                break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline, process.stdout.read()
+                time.sleep(0.3)
+        assert body["default"] == "ae_small_tanh"
+        wav = urllib.request.urlopen(f"http://127.0.0.1:{port}/api/models/ae_small_tanh/sound.wav?x=0&y=0").read()
+        assert wav[:4] == b"RIFF"
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=30)[0]
+    assert "Serving 1 model (default ae_small_tanh)" in output
+    assert "Traceback" not in output
+
+
+def test_port_in_use_exits_1_with_one_line():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = serve("--port", str(port))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"app.py serve: cannot listen on 127.0.0.1:{port} (Address already in use)"
+    assert result.stdout == ""
+
+
+def test_a_server_process_runs_blas_on_one_thread():
+    code = (
+        "import numpy\n"
+        "from threadpoolctl import threadpool_info\n"
+        "from web.server import one_blas_thread\n"
+        "one_blas_thread()\n"
+        "print(sorted({i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas'}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False,
+                            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "OPENBLAS_NUM_THREADS": "2"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[1]"

@@ -1,0 +1,64 @@
+"""Small behavioural stand-ins for trained models, for the web app's tests (no TensorFlow,
+no files): a deterministic decoder, and one whose sound has a seeded random part."""
+import numpy as np
+
+
+class FakeCodes:
+    """The training map: ``points`` (N, 2) and ``families`` (N,), as LatentCodes has them."""
+
+    def __init__(self, count=24, seed=0):
+        rng = np.random.default_rng(seed)
+        self.points = rng.uniform(-1, 1, size=(count, 2)).astype(np.float32)
+        self.families = np.array(["kick", "snare", "hat"] * (count // 3))[:count]
+        self.names = np.array([f"sound{i}" for i in range(count)])
+        self.files = self.names
+        self.is_validation = np.zeros(count, bool)
+
+    def __len__(self):
+        return int(self.points.shape[0])
+
+
+class FakeModel:
+    """A decoder of (x, y) to a decaying tone: x sets the pitch, y the decay.
+
+    Parameters
+    ----------
+    name, kind : str
+    varies : bool
+        A variation seed adds seeded noise (as ddsp_vae's takes do).
+    codes : FakeCodes or None
+    """
+
+    def __init__(self, name="ae_small_tanh", kind="dense_ae", *, varies=False, codes=None,
+                 sample_rate=8000, sample_length=2048):
+        self.name = name
+        self.kind = kind
+        self.card = {"name": name, "kind": kind, "sample_rate": sample_rate, "sample_length": sample_length}
+        self.sample_rate = sample_rate
+        self.sample_length = sample_length
+        self.codes = codes
+        self.varies = varies
+        self.decoded = 0
+
+    @property
+    def has_encoder(self):
+        return self.codes is not None
+
+    def latent_range(self):
+        return (-1.0, 1.0, -1.0, 1.0) if self.codes is None else (-1.1, 1.1, -1.1, 1.1)
+
+    @property
+    def center(self):
+        return (0.0, 0.0)
+
+    def decode(self, points, variation=None):
+        points = np.asarray(points, dtype=np.float32).reshape(-1, 2)
+        t = np.arange(self.sample_length) / self.sample_rate
+        out = []
+        for x, y in points:
+            tone = np.sin(2 * np.pi * (200 + 150 * x) * t) * np.exp(-t * (20 + 10 * y))
+            if self.varies and variation is not None:
+                tone = tone + 0.05 * np.random.default_rng(variation).standard_normal(t.size)
+            out.append(0.8 * tone)
+        self.decoded += len(points)
+        return np.asarray(out, dtype=np.float32)

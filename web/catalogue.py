@@ -1,0 +1,266 @@
+"""The models one server process offers: loaded once, through one loader, at start-up.
+
+:func:`load_model` is the only place ``web/`` turns a name into a decoder. It uses the
+NumPy engine (:func:`models.engine.load_runtime`), which has no TensorFlow in it, so a
+server process starts in a fraction of a second a model and stays small.
+
+:func:`best_model` picks the default: the model with the best mean rank in the
+evaluation report's table (the quality columns; decoding speed is not what a listener
+hears). A model that lands later with better metrics (``ddsp_vae``) becomes the default
+without a change here.
+"""
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from evaluation.cache import load_cached_metrics
+from evaluation.report import COLUMNS, ranks
+from models.engine import load_runtime
+from models.errors import ModelError
+from models.zoo import list_models
+
+#: Report columns that measure speed, not sound, and so do not choose the default.
+SPEED_COLUMNS = ("decode_ms", "realtime_factor")
+#: Points may lie this many spans of the latent range beyond it on each side (and no further).
+BOX_MARGIN_SPANS = 1.0
+#: Two seeds decoded at the centre at load: a model whose sound differs between them has Vary.
+PROBE_VARIATIONS = (1, 2)
+
+# What a listener can expect of each kind, in plain words.
+KIND_WORDS = {
+    "dense_ae": ("A {size} dense network that learned to rebuild the training drums; "
+                 "each one sits at a point."),
+    "conv_ae": "A convolutional network that rebuilds the training drums in detail; each one sits at a point.",
+    "gan": "A WaveGAN generator: every point is a drum it invents; it has no map of training sounds.",
+    "vae": "A variational network with a smooth map: sounds change gradually as you move.",
+    "ddsp_vae": "A drum synthesiser steered by a variational network: every point is a drum, and Vary plays a new take.",
+}
+
+
+def kind_words(model):
+    """What a listener can expect of the model's kind, in plain words."""
+    size = model.name.split("_")[1] if model.kind == "dense_ae" and model.name.count("_") >= 2 else "small"
+    return KIND_WORDS.get(model.kind, f"A {model.kind} model.").format(size=size)
+
+
+def load_model(name, folder):
+    """The one loader of ``web/``: a trained model with the interface of
+    :class:`models.inference.TrainedModel` (``decode(points, variation=None)``).
+
+    Parameters
+    ----------
+    name : str
+        A registry name.
+    folder : str or Path
+        The zoo folder.
+
+    Returns
+    -------
+    model
+        ``name``, ``card``, ``kind``, ``sample_rate``, ``sample_length``, ``codes``,
+        ``has_encoder``, ``decode``, ``latent_range()``, ``center``.
+
+    Raises
+    ------
+    models.errors.ModelError
+        The model is unknown, missing or damaged; the message says which.
+    """
+    return load_runtime(name, folder)
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    """One loaded model and what the API says about it.
+
+    Attributes
+    ----------
+    name : str
+    model : object
+        What :func:`load_model` returned.
+    description : str
+        A plain-words line for the picker.
+    has_variation : bool
+        Different variation seeds give different sounds (Vary is offered).
+    latent_range : (float, float, float, float)
+        ``(xmin, xmax, ymin, ymax)``, the square the pad shows.
+    center : (float, float)
+    box : (float, float, float, float)
+        The bounds a requested point must lie in.
+    """
+
+    name: str
+    model: object = field(repr=False)
+    description: str
+    has_variation: bool
+    latent_range: tuple
+    center: tuple
+    box: tuple
+
+    def contains(self, x, y):
+        """True when the point is finite and inside :attr:`box`."""
+        xmin, xmax, ymin, ymax = self.box
+        return math.isfinite(x) and math.isfinite(y) and xmin <= x <= xmax and ymin <= y <= ymax
+
+
+def bounded_box(latent_range, margin_spans=BOX_MARGIN_SPANS):
+    """The latent range widened by ``margin_spans`` of its span on each side."""
+    xmin, xmax, ymin, ymax = (float(v) for v in latent_range)
+    dx, dy = (xmax - xmin) * margin_spans, (ymax - ymin) * margin_spans
+    return (xmin - dx, xmax + dx, ymin - dy, ymax + dy)
+
+
+def varies(model, center):
+    """True when two variation seeds decode the centre to different sounds."""
+    point = np.asarray([center], dtype=np.float32)
+    first, second = (np.asarray(model.decode(point, variation=v)) for v in PROBE_VARIATIONS)
+    return not np.array_equal(first, second)
+
+
+def serve_model(model, description=None):
+    """Wrap a loaded model for the API (measures its range, box and variation once)."""
+    latent_range = tuple(float(v) for v in model.latent_range())
+    center = tuple(float(v) for v in model.center)
+    return ServedModel(
+        name=model.name,
+        model=model,
+        description=description or kind_words(model),
+        has_variation=varies(model, center),
+        latent_range=latent_range,
+        center=center,
+        box=bounded_box(latent_range),
+    )
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The models a server process offers.
+
+    Attributes
+    ----------
+    models : dict of str -> ServedModel
+        In display order.
+    default : str
+        The name the page opens with.
+    unavailable : dict of str -> str
+        Models in the folder that could not be loaded, with the reason (for the console).
+    """
+
+    models: dict
+    default: str
+    unavailable: dict = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, served, default=None, unavailable=None):
+        """A catalogue of ServedModel objects (the first is the default unless named)."""
+        models = {entry.name: entry for entry in served}
+        if not models:
+            raise ValueError("a catalogue needs at least one model")
+        return cls(models, default if default in models else next(iter(models)), dict(unavailable or {}))
+
+
+def model_metrics(folder, names):
+    """The cached evaluation metrics of each model that has them (name -> metrics)."""
+    found = {}
+    for name in names:
+        record = load_cached_metrics(Path(folder) / name)
+        if record is not None:
+            found[name] = record["metrics"]
+    return found
+
+
+def mean_ranks(metrics_by_model):
+    """Each model's mean rank over the report's sound-quality columns (1 is best).
+
+    Parameters
+    ----------
+    metrics_by_model : dict of str -> dict
+        Model name -> its metrics, as the evaluation cached them.
+
+    Returns
+    -------
+    dict of str -> float
+        Only models with at least one ranked value.
+    """
+    columns = [column for column in COLUMNS if column.key not in SPEED_COLUMNS]
+    column_ranks = [ranks(metrics_by_model, column) for column in columns]
+    result = {}
+    for name in metrics_by_model:
+        present = [r[name] for r in column_ranks if r[name] is not None]
+        if present:
+            result[name] = sum(present) / len(present)
+    return result
+
+
+def best_model(metrics_by_model):
+    """The name with the best mean rank (:func:`mean_ranks`); None when none has metrics.
+    Ties go to the first name."""
+    mean_rank = mean_ranks(metrics_by_model)
+    return min(mean_rank, key=mean_rank.get) if mean_rank else None
+
+
+def describe(model, default, position=None):
+    """The picker's line: what the model is, then where it stands in the evaluation.
+
+    Parameters
+    ----------
+    model : object
+        A loaded model (its ``name`` and ``kind``).
+    default : str
+        The default model's name.
+    position : (int, int) or None
+        Its place and the number of models ranked.
+    """
+    words = kind_words(model)
+    if model.name == default and position is not None:
+        return f"{words} Best overall in the evaluation."
+    if position is not None:
+        return f"{words} Ranked {position[0]} of {position[1]} in the evaluation."
+    return words
+
+
+def load_catalogue(folder, names=None, *, loader=load_model):
+    """Load every trained model in ``folder`` (or only ``names``), once.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The zoo folder.
+    names : list of str, optional
+        Serve only these.
+    loader : callable
+        ``(name, folder) -> model``; :func:`load_model` unless a test passes a fake.
+
+    Returns
+    -------
+    Catalogue
+
+    Raises
+    ------
+    ValueError
+        No model could be loaded; the message gives each reason.
+    """
+    statuses = [s for s in list_models(folder) if names is None or s.name in names]
+    unavailable = {s.name: s.reason for s in statuses if not s.trained}
+    loaded = []
+    for status in statuses:
+        if not status.trained:
+            continue
+        try:
+            loaded.append(loader(status.name, folder))
+        except ModelError as error:
+            unavailable[status.name] = str(error)
+    if not loaded:
+        reasons = "; ".join(f"{n}: {r}" for n, r in unavailable.items()) or "no models in it"
+        raise ValueError(f"{folder}: no model can be served ({reasons})")
+    metrics = model_metrics(folder, [m.name for m in loaded])
+    default = best_model(metrics) or loaded[0].name
+    mean_rank = mean_ranks(metrics)
+    order = sorted(mean_rank, key=mean_rank.get)
+    served = [
+        serve_model(model, describe(model, default, (order.index(model.name) + 1, len(order))
+                                    if model.name in order else None))
+        for model in loaded
+    ]
+    return Catalogue.of(served, default, unavailable)

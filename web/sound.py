@@ -1,0 +1,84 @@
+"""One latent point to the bytes of a WAV file, the same bytes for the same request.
+
+The sound is decoded, resampled, limited to full scale (a decoder may overshoot, and 16-bit
+PCM would clip) and written by :mod:`audio.export`'s own path (:func:`render_for_file`),
+as the window's saved files are: 16-bit PCM, 44.1 kHz unless another allowed rate is
+asked for.
+"""
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import soundfile
+
+from audio.export import DEFAULT_OUT_RATE, favourite_stem, render_for_file
+
+#: The rates a client may ask for; anything else is refused.
+ALLOWED_RATES = (22050, 44100, 48000)
+#: Variation seeds a client may ask for: 0 .. MAX_VARIATION.
+MAX_VARIATION = 9999
+#: Coordinates are rounded to this many decimals before decoding, so the same point
+#: typed two ways is one sound (and one cache entry).
+POINT_DECIMALS = 4
+SUBTYPE = "PCM_16"
+
+
+@dataclass(frozen=True)
+class SoundRequest:
+    """A validated request for one sound.
+
+    Attributes
+    ----------
+    model : str
+    x, y : float
+        Rounded to ``POINT_DECIMALS``.
+    variation : int or None
+    rate : int
+        One of ``ALLOWED_RATES``.
+    """
+
+    model: str
+    x: float
+    y: float
+    variation: int | None = None
+    rate: int = DEFAULT_OUT_RATE
+
+    @classmethod
+    def rounded(cls, model, x, y, variation=None, rate=DEFAULT_OUT_RATE):
+        """A request with its coordinates rounded (and -0.0 made 0.0)."""
+        return cls(model, round(float(x), POINT_DECIMALS) + 0.0, round(float(y), POINT_DECIMALS) + 0.0,
+                   variation, int(rate))
+
+    @property
+    def file_name(self):
+        """What the download is called: model, point, variation and rate."""
+        stem = favourite_stem(self.model, (self.x, self.y))
+        if self.variation is not None:
+            stem += f"_v{self.variation}"
+        return f"{stem}_{self.rate / 1000:g}kHz.wav"
+
+
+def render_wav(model, request):
+    """The WAV file's bytes for a request.
+
+    Parameters
+    ----------
+    model : object
+        A loaded model (``decode(points, variation=None)`` and ``sample_rate``).
+    request : SoundRequest
+
+    Returns
+    -------
+    bytes
+        A 16-bit PCM WAV at ``request.rate``.
+    """
+    audio = np.asarray(model.decode([[request.x, request.y]], variation=request.variation), np.float32)[0]
+    audio = np.nan_to_num(audio, nan=0.0, posinf=0.0, neginf=0.0)
+    data, rate = render_for_file(audio, model.sample_rate, out_rate=request.rate, subtype=SUBTYPE)
+    # Limited after resampling, which can overshoot a little: 16-bit PCM would clip it.
+    peak = float(np.max(np.abs(data)))
+    if peak > 1.0:
+        data = data / np.float32(peak)
+    buffer = io.BytesIO()
+    soundfile.write(buffer, data, rate, subtype=SUBTYPE, format="WAV")
+    return buffer.getvalue()
