@@ -20,6 +20,8 @@ if [ "$purpose" = test ]; then
     # A real window on a virtual screen, and an ALSA null device for a real stream.
     command -v xvfb-run >/dev/null 2>&1 || missing="$missing xvfb xauth"
     [ -e /usr/share/alsa/alsa.conf ] || missing="$missing libasound2"
+    # A real client for exported kits: h2cli checks .h2drumkit files and renders songs.
+    command -v h2cli >/dev/null 2>&1 || missing="$missing hydrogen"
 fi
 
 [ -z "$missing" ] && exit 0

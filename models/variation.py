@@ -1,0 +1,161 @@
+"""Variations of one sound: the same point, heard the way a real drum never sounds twice.
+
+For a model with a noise source (``ddsp_vae``: its ``decode`` takes ``variation=int``) a
+variation is a new noise seed at the same point. For every other model it is a small seeded
+random offset around the point, ``VARIATION_SPREAD`` of the latent range's span per axis
+(a standard deviation), kept inside the range.
+
+Variation 0 is the sound itself (no offset, the model's own noise). Variation ``i >= 1``
+draws from its own seed, derived from the run's seed and ``i``, so variation 3 of seed 7 is
+the same whichever others are made. :meth:`Variation.to_dict` is what a sidecar records and
+:func:`variation_from_recall` reads it back; :func:`decode_variation` then gives the same
+samples again (one point per decode call, so a batch size can never change a result).
+
+Imports only numpy: the window, the CLI and the web app use it whatever decodes.
+"""
+import inspect
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Standard deviation of a variation's offset, as a fraction of the latent range per axis.
+VARIATION_SPREAD = 0.03
+MAX_SEED = 2**32
+
+
+@dataclass(frozen=True)
+class Variation:
+    """One variation of a point.
+
+    Attributes
+    ----------
+    index : int
+        0 for the sound itself, 1, 2, ... for variations.
+    seed : int
+        The run's seed it was drawn from (with ``index``).
+    offset : (float, float)
+        Added to the point before decoding; (0, 0) for noise-source models.
+    noise_seed : int or None
+        The model's ``variation`` argument, for models with a noise source.
+    """
+
+    index: int
+    seed: int
+    offset: tuple = (0.0, 0.0)
+    noise_seed: int | None = None
+
+    def point(self, base):
+        """The point decoded for this variation of ``base``."""
+        return (float(base[0]) + float(self.offset[0]), float(base[1]) + float(self.offset[1]))
+
+    def to_dict(self, base=None):
+        """JSON-ready record (a sidecar's ``settings["variation"]``)."""
+        record = {"index": int(self.index), "seed": int(self.seed),
+                  "offset": [float(self.offset[0]), float(self.offset[1])],
+                  "noise_seed": None if self.noise_seed is None else int(self.noise_seed)}
+        if base is not None:
+            record["decoded_point"] = list(self.point(base))
+        return record
+
+    @classmethod
+    def from_dict(cls, record):
+        """The variation a :meth:`to_dict` record describes; ValueError when it is not one."""
+        try:
+            offset = tuple(float(v) for v in record.get("offset", (0.0, 0.0)))
+            noise_seed = record.get("noise_seed")
+            variation = cls(index=int(record["index"]), seed=int(record["seed"]),
+                            offset=offset, noise_seed=None if noise_seed is None else int(noise_seed))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise ValueError(f"not a variation record: {record!r}") from None
+        if len(offset) != 2 or not all(np.isfinite(offset)):
+            raise ValueError(f"a variation's offset must be two finite numbers, not {record.get('offset')!r}")
+        return variation
+
+
+def has_noise_source(model):
+    """True when ``model.decode`` takes a ``variation`` seed (a noise realisation)."""
+    try:
+        return "variation" in inspect.signature(model.decode).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _variation_seed(seed, index):
+    return int(np.random.SeedSequence([int(seed) % MAX_SEED, int(index)]).generate_state(1)[0])
+
+
+def plan_variations(model, point, count, seed, *, first=0, spread=VARIATION_SPREAD):
+    """Variations ``first .. first+count-1`` of ``point``.
+
+    Parameters
+    ----------
+    model
+        Anything with ``decode`` and ``latent_range()`` (``(xmin, xmax, ymin, ymax)``).
+    point : (float, float)
+    count : int
+    seed : int
+    first : int
+        0 starts with the sound itself; 1 gives only new variations.
+    spread : float
+        Offset standard deviation as a fraction of the range's span.
+
+    Returns
+    -------
+    list of Variation
+    """
+    noise = has_noise_source(model)
+    xmin, xmax, ymin, ymax = (float(v) for v in model.latent_range())
+    span = np.array([xmax - xmin, ymax - ymin])
+    low, high = np.array([xmin, ymin]), np.array([xmax, ymax])
+    base = np.array([float(point[0]), float(point[1])])
+    variations = []
+    for index in range(first, first + int(count)):
+        if index == 0:
+            variations.append(Variation(0, int(seed), (0.0, 0.0), 0 if noise else None))
+            continue
+        own_seed = _variation_seed(seed, index)
+        if noise:
+            variations.append(Variation(index, int(seed), (0.0, 0.0), own_seed))
+            continue
+        offset = np.random.default_rng(own_seed).normal(0.0, spread, 2) * span
+        # Keep the varied point on the map; a point at the edge varies inward only.
+        offset = np.clip(base + offset, low, high) - base
+        variations.append(Variation(index, int(seed), (float(offset[0]), float(offset[1])), None))
+    return variations
+
+
+def decode_variation(model, point, variation):
+    """The samples of one variation of ``point``.
+
+    Returns
+    -------
+    np.ndarray, shape (sample_length,), float32
+    """
+    decoded = np.asarray([variation.point(point)], dtype=np.float32)
+    if variation.noise_seed is not None and has_noise_source(model):
+        return np.asarray(model.decode(decoded, variation=int(variation.noise_seed)))[0]
+    return np.asarray(model.decode(decoded))[0]
+
+
+def variation_from_recall(recall):
+    """The variation a favourite's or generated file's recall data records, or None.
+
+    Parameters
+    ----------
+    recall : dict
+        As :func:`audio.export.read_recall` returns it.
+
+    Raises
+    ------
+    ValueError
+        The sidecar has a variation record that cannot be read.
+    """
+    settings = recall.get("settings") or {}
+    record = settings.get("variation")
+    return None if record is None else Variation.from_dict(record)
+
+
+def decode_recall(model, recall):
+    """Decode exactly the sound a recall sidecar describes (its point and variation)."""
+    variation = variation_from_recall(recall) or Variation(0, 0, (0.0, 0.0), None)
+    return decode_variation(model, recall["point"], variation)
