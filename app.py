@@ -21,6 +21,7 @@ VERBS = {
     "play": ("play", "play a latent point of a model, or a WAV file"),
     "evaluate": ("evaluate", "measure and compare models on a dataset"),
     "models": ("models", "list the models and their state"),
+    "kit": ("kit", "make a drum kit (Hydrogen .h2drumkit or a folder) from points or favourites"),
     "bench": ("bench", "run the speed benchmarks and print ratios"),
 }
 

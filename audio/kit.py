@@ -312,8 +312,8 @@ def drumkit_xml(name, entries):
 def kit_listing(name, entries):
     """A plain-text listing of the kit: one block per instrument, one line per sample."""
     lines = [name, "=" * len(name), "",
-             f"{len(entries)} instruments; samples are {KIT_RATE} Hz {KIT_SUBTYPE} WAV, "
-             f"peak {KIT_PEAK_DB:g} dBFS. kit.json holds the model, point and seed of each.", ""]
+             (f"{len(entries)} instruments; samples are {KIT_RATE} Hz {KIT_SUBTYPE} WAV, "
+             f"peak {KIT_PEAK_DB:g} dBFS. kit.json holds the model, point and seed of each."), ""]
     for index, entry in enumerate(entries, start=1):
         lines.append(f"{index:2d}. {entry['name']}  (MIDI note {35 + index})")
         for layer in entry["layers"]:

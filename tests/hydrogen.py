@@ -20,7 +20,7 @@ _NS = {"h2": "http://www.hydrogen-music.org/drumkit"}
 def h2cli(home, *args, timeout=120):
     """Run h2cli with ``home`` as HOME and the ALSA driver; the CompletedProcess."""
     env = dict(os.environ, HOME=str(home))
-    return subprocess.run([H2CLI, "-d", "alsa", *map(str, args)], env=env, capture_output=True,
+    return subprocess.run([H2CLI, "-d", "alsa", *map(str, args)], env=env, capture_output=True, check=False,
                           text=True, errors="replace", timeout=timeout)
 
 

@@ -1,0 +1,223 @@
+"""Make a drum kit: a Hydrogen .h2drumkit, or a folder of WAVs with a listing.
+
+``app.py kit vae_c --at 0.5,-1.2 --at -1,0.3 -o MyKit.h2drumkit`` puts one instrument per
+point in a Hydrogen kit; ``app.py kit --favourites [DIR] -o MyKit/`` puts each saved
+favourite in a folder (WAVs, kit.json with model, point and seed of each, README.txt).
+Instruments are named after their family, then model and point. ``--layers N`` gives each
+instrument N velocity layers: the sound itself on top, then N-1 variations, each softer.
+Samples are 44.1 kHz 24-bit WAV peaking at -1 dBFS. An existing kit is never replaced
+without --force.
+"""
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from commands import CommandFailed, UsageError
+
+DEFAULT_FAVOURITES = "favourites"
+DEFAULT_LAYERS = 1
+
+
+def add_arguments(parser):
+    from commands.generate import allow_negative_points
+
+    allow_negative_points(parser)
+    parser.add_argument("name", nargs="?", metavar="NAME", help="a registry name (see `app.py models`)")
+    parser.add_argument("--at", action="append", metavar="X,Y", help="a latent point of NAME; repeat for several")
+    parser.add_argument("--favourites", nargs="?", const=DEFAULT_FAVOURITES, metavar="DIR",
+                        help=f"use the saved favourites in DIR (default: {DEFAULT_FAVOURITES})")
+    parser.add_argument("-o", "--output", required=True, metavar="KIT",
+                        help="a .h2drumkit file, or a folder (ending in /) for WAVs plus a listing")
+    parser.add_argument("--name", dest="kit_name", metavar="TEXT",
+                        help="the kit's name in Hydrogen (default: from -o)")
+    parser.add_argument("--layers", type=int, default=DEFAULT_LAYERS, metavar="N",
+                        help="velocity layers per instrument, from variations (default 1)")
+    parser.add_argument("--seed", type=int, metavar="S",
+                        help="seed of the variations (default: a new one, recorded in kit.json)")
+    parser.add_argument("--force", action="store_true", help="replace an existing kit")
+    parser.add_argument("--models", "--folder", dest="folder", default="trained", metavar="DIR",
+                        help="the zoo folder (default: trained)")
+
+
+def kit_destination(text):
+    """``("archive" | "folder", Path)`` for ``-o``; UsageError for anything else."""
+    from audio.kit import KIT_SUFFIX
+
+    path = Path(text)
+    if path.suffix.lower() == KIT_SUFFIX:
+        return "archive", path
+    if text.endswith(("/", os.sep)) or path.is_dir() or path.suffix == "":
+        return "folder", path
+    raise UsageError(f"-o {text}: give a {KIT_SUFFIX} file, or a folder name ending in /")
+
+
+def check_usage(args):
+    """Raise UsageError for a command line that cannot mean anything."""
+    from audio.kit import MAX_LAYERS
+
+    if args.favourites is not None and (args.name or args.at):
+        raise UsageError("give either --favourites [DIR] or NAME --at X,Y, not both")
+    if args.favourites is None:
+        if not args.name:
+            raise UsageError("give NAME --at X,Y [--at X,Y ...] or --favourites [DIR]")
+        if not args.at:
+            raise UsageError(f"{args.name}: give at least one --at X,Y")
+    if not 1 <= args.layers <= MAX_LAYERS:
+        raise UsageError(f"--layers must be 1 to {MAX_LAYERS}, not {args.layers}")
+
+
+def _refuse_inputs_as_output(output, favourites):
+    """-o never names the favourites it reads (with --force it would replace them)."""
+    out, source = output.resolve(), Path(favourites).resolve()
+    if out == source or source.is_relative_to(out) or (out.parent == source and out.suffix.lower() in (".wav", ".json")):
+        raise UsageError(f"-o {output}: that would replace the favourites the kit is made from")
+
+
+def _refuse_existing(kind, path, force):
+    if force:
+        return
+    taken = (path.is_dir() and any(path.iterdir())) if kind == "folder" else os.path.lexists(path)
+    if kind == "folder" and path.exists() and not path.is_dir():
+        taken = True
+    if taken:
+        raise CommandFailed(f"{path}: already exists (pass --force to replace it)")
+
+
+class _Models:
+    """Models loaded once each; the reason for one that cannot be loaded."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        self.loaded, self.reasons = {}, {}
+
+    def get(self, name):
+        from commands import generate
+
+        if name not in self.loaded and name not in self.reasons:
+            try:
+                self.loaded[name] = generate.load_or_fail(name, self.folder)
+            except (CommandFailed, UsageError) as error:
+                self.reasons[name] = str(error)
+        return self.loaded.get(name)
+
+
+def _layers_at(model, name, point, variations):
+    from audio.kit import KitLayer
+    from models.variation import decode_variation
+
+    layers = []
+    for variation in variations:
+        audio = decode_variation(model, point, variation)
+        layers.append(KitLayer(audio, model.sample_rate,
+                               {"model": name, "point": [float(point[0]), float(point[1])],
+                                "variation": variation.to_dict(point)}))
+    return layers
+
+
+def sounds_at_points(args, namer, models, seed):
+    """One KitSound per ``--at`` point of ``args.name``."""
+    from audio.kit import KitSound
+    from commands.generate import parse_point, spec_or_usage_error
+    from models.variation import plan_variations
+
+    spec_or_usage_error(args.name)
+    points = [parse_point(text) for text in args.at]
+    model = models.get(args.name)
+    if model is None:
+        raise CommandFailed(models.reasons[args.name])
+    sounds = []
+    for point in points:
+        variations = plan_variations(model, point, args.layers, seed)
+        layers = _layers_at(model, args.name, point, variations)
+        family = namer.family(layers[0].audio, layers[0].sample_rate)
+        sounds.append(KitSound(family, args.name, point, tuple(layers)))
+    return sounds
+
+
+def sounds_from_favourites(args, namer, models, seed):
+    """One KitSound per readable favourite; each unreadable one is reported and skipped."""
+    import numpy as np
+    import soundfile
+
+    from audio.export import FavouritesFolder
+    from audio.kit import KitLayer, KitSound
+    from models.variation import plan_variations, variation_from_recall
+
+    folder = Path(args.favourites)
+    if not folder.is_dir():
+        raise CommandFailed(f"{folder}: no such favourites folder")
+    sounds = []
+    for favourite in reversed(FavouritesFolder(folder).entries()):  # oldest first, as saved
+        if favourite.recall is None:
+            print(f"{favourite.path.name}: skipped ({favourite.reason})", file=sys.stderr)
+            continue
+        try:
+            audio, rate = soundfile.read(str(favourite.path), dtype="float32", always_2d=True)
+            variation = variation_from_recall(favourite.recall)
+        except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
+            print(f"{favourite.path.name}: skipped (not readable audio: {error})", file=sys.stderr)
+            continue
+        except ValueError as error:
+            print(f"{favourite.path.name}: skipped ({error})", file=sys.stderr)
+            continue
+        if audio.shape[0] == 0 or not np.all(np.isfinite(audio)):
+            print(f"{favourite.path.name}: skipped (empty or not finite audio)", file=sys.stderr)
+            continue
+        recall = {"model": favourite.model, "point": list(favourite.point),
+                  "variation": None if variation is None else variation.to_dict(favourite.point),
+                  "favourite": favourite.path.name}
+        layers = [KitLayer(audio.mean(axis=1), int(rate), recall)]
+        if args.layers > 1:
+            model = models.get(favourite.model)
+            if model is None:
+                print(f"{favourite.path.name}: one layer only ({models.reasons[favourite.model]})", file=sys.stderr)
+            else:
+                base = favourite.point if variation is None else variation.point(favourite.point)
+                extra = plan_variations(model, base, args.layers - 1, seed, first=1)
+                layers += _layers_at(model, favourite.model, base, extra)
+        family = namer.family(layers[0].audio, layers[0].sample_rate)
+        sounds.append(KitSound(family, favourite.model, tuple(favourite.point), tuple(layers),
+                               source=favourite.path.name))
+    if not sounds:
+        raise CommandFailed(f"{folder}: no favourites that can go in a kit")
+    return sounds
+
+
+def run(args):
+    check_usage(args)
+    kind, output = kit_destination(args.output)
+    if args.favourites is not None:
+        _refuse_inputs_as_output(output, args.favourites)
+    _refuse_existing(kind, output, args.force)
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+
+    from audio.errors import AudioError
+    from audio.kit import kit_files, write_h2drumkit, write_kit_folder
+    from evaluation.family_names import FamilyNamer
+    from safeio import FileExistsRefused, WriteFailed
+
+    namer = FamilyNamer(args.folder)
+    models = _Models(args.folder)
+    if args.favourites is not None:
+        sounds = sounds_from_favourites(args, namer, models, seed)
+    else:
+        sounds = sounds_at_points(args, namer, models, seed)
+    try:
+        kit = kit_files(args.kit_name or output.stem or output.name, sounds)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        if kind == "archive":
+            write_h2drumkit(output, kit, overwrite=args.force)
+        else:
+            write_kit_folder(output, kit, overwrite=args.force)
+    except FileExistsRefused as error:
+        raise CommandFailed(str(error)) from None
+    except (AudioError, WriteFailed) as error:
+        raise CommandFailed(str(error)) from None
+    except OSError as error:
+        raise CommandFailed(f"{output.parent}: cannot make the folder ({error.strerror or error})") from None
+    samples = sum(len(sound.layers) for sound in sounds)
+    what = "Hydrogen kit" if kind == "archive" else "kit folder"
+    names = "" if namer.reason is None else f"; families: {namer.reason}"
+    print(f"{output}: {what} '{kit.name}', {len(sounds)} instruments, {samples} samples (seed {seed}{names})")
+    return 0
