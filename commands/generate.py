@@ -4,13 +4,18 @@
 ``app.py generate gan --at 0,0 --at 0.5,0.5 -o out/`` writes one file per point into the
 folder, named after the model and the point (``gan_x+0.50_y+0.50.wav``). Files are float
 WAV at the model's sample rate unless --rate/--format say otherwise.
+
+``--variations N`` writes N variations of each point (``gan_x+0.50_y+0.50_v1.wav`` ...): a
+new noise seed each for a model with a noise source (ddsp_vae), a small seeded offset around
+the point for the others. A JSON sidecar beside each file records the seed and offset, so
+each variation can be recalled exactly. ``--nearest`` prints the training sounds nearest
+each point.
 """
 import math
 import re
 from pathlib import Path
 
 from commands import CommandFailed, UsageError
-
 
 # argparse takes "-0.5,1" for an option (it only knows bare negative numbers); points
 # with a negative X must still work as "--at -0.5,1", not only as "--at=-0.5,1".
@@ -36,6 +41,10 @@ def add_arguments(parser):
     parser.add_argument("--format", default="FLOAT", choices=("FLOAT", "PCM_24", "PCM_16"),
                         help="WAV sample format (default FLOAT)")
     parser.add_argument("--normalize", action="store_true", help="scale each file to a peak just under 0 dBFS")
+    parser.add_argument("--variations", type=int, metavar="N",
+                        help="write N variations of each point, each with a recall sidecar (.json)")
+    parser.add_argument("--seed", type=int, metavar="S",
+                        help="seed of the variations (default: a new one, recorded in the sidecars)")
 
 
 def parse_point(text):
@@ -74,34 +83,53 @@ def load_or_fail(name, folder):
         raise CommandFailed(f"{name} is unavailable: {error}") from None
 
 
-def output_paths(name, points, output):
+def output_paths(name, points, output, variations=None):
     """Where each point's WAV goes: the file itself for one point (or a file named after
-    the point inside an existing folder), else files named after the points in a folder."""
+    the point inside an existing folder), else files named after the points in a folder.
+
+    With ``variations`` N, each point has N files (``..._v1.wav`` to ``..._vN.wav``), in
+    point order; one point and N = 1 may still name a .wav file.
+    """
     from audio.export import favourite_stem
 
     output = Path(output)
-    if len(points) == 1 and not output.is_dir():
+    per_point = variations or 1
+    if len(points) * per_point == 1 and not output.is_dir():
         if output.suffix.lower() != ".wav":
             raise UsageError(f"-o {output}: give a .wav file name, or an existing folder")
         return [output]
     if output.suffix.lower() == ".wav":
-        raise UsageError(f"-o {output}: {len(points)} points need a folder, not a .wav file")
+        what = f"{len(points)} points" if variations is None else f"{len(points) * per_point} variations"
+        raise UsageError(f"-o {output}: {what} need a folder, not a .wav file")
     paths, seen = [], {}
     for point in points:
         stem = favourite_stem(name, point)
         seen[stem] = seen.get(stem, 0) + 1
         # Points closer than the name's rounding must not overwrite each other.
-        paths.append(output / (f"{stem}.wav" if seen[stem] == 1 else f"{stem}_{seen[stem]}.wav"))
+        stem = stem if seen[stem] == 1 else f"{stem}_{seen[stem]}"
+        if variations is None:
+            paths.append(output / f"{stem}.wav")
+        else:
+            paths += [output / f"{stem}_v{index}.wav" for index in range(1, variations + 1)]
     return paths
+
+
+MAX_VARIATIONS = 1000
 
 
 def run(args):
     spec_or_usage_error(args.name)
     points = [parse_point(text) for text in args.at]
-    paths = output_paths(args.name, points, args.output)
+    if args.variations is not None and not 1 <= args.variations <= MAX_VARIATIONS:
+        raise UsageError(f"--variations must be 1 to {MAX_VARIATIONS}, not {args.variations}")
+    if args.seed is not None and args.variations is None:
+        raise UsageError("--seed needs --variations N")
+    paths = output_paths(args.name, points, args.output, args.variations)
     if args.rate is not None and args.rate <= 0:
         raise UsageError("--rate must be a positive number of Hz")
     model = load_or_fail(args.name, args.folder)
+    if args.variations is not None:
+        return write_variations(args, model, points, paths)
 
     import numpy as np
 
@@ -120,4 +148,44 @@ def run(args):
         except AudioError as error:
             raise CommandFailed(str(error)) from None
         print(f"{path}  ({args.name} at {point[0]:g},{point[1]:g}; peak {np.max(np.abs(samples)):.3f})")
+    return 0
+
+
+def write_variations(args, model, points, paths):
+    """Write ``args.variations`` variations of each point, each with its recall sidecar."""
+    import secrets
+
+    import numpy as np
+
+    from audio.errors import AudioError
+    from audio.export import recall_text, sidecar_path, write_wav
+    from models.variation import decode_variation, plan_variations
+    from safeio import WriteFailed, atomic_write_text
+
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+    try:
+        paths[0].parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CommandFailed(f"{paths[0].parent}: cannot make the folder ({error.strerror})") from None
+    files = iter(paths)
+    for point in points:
+        for variation in plan_variations(model, point, args.variations, seed, first=1):
+            path = next(files)
+            samples = decode_variation(model, point, variation)
+            try:
+                file_rate = model.sample_rate if args.rate is None else args.rate
+                sidecar = recall_text(model=args.name, point=point,
+                                      settings={"variation": variation.to_dict(point)},
+                                      sample_rate=model.sample_rate, file_rate=file_rate,
+                                      subtype=args.format, normalize=args.normalize)
+                write_wav(path, samples, model.sample_rate, out_rate=args.rate, subtype=args.format,
+                          normalize=args.normalize)
+                atomic_write_text(sidecar_path(path), sidecar)
+            except (AudioError, WriteFailed) as error:
+                raise CommandFailed(str(error)) from None
+            offset = variation.offset
+            how = (f"noise seed {variation.noise_seed}" if variation.noise_seed is not None
+                   else f"offset {offset[0]:+.3f},{offset[1]:+.3f}")
+            print(f"{path}  ({args.name} at {point[0]:g},{point[1]:g}, variation {variation.index} "
+                  f"of seed {seed}: {how}; peak {np.max(np.abs(samples)):.3f})")
     return 0

@@ -1,0 +1,147 @@
+"""Variations of a point: seeded offsets or noise seeds, `generate --variations N`, and exact
+recall from the sidecars (on a tiny trained model, so the real decode path is what recalls)."""
+import json
+
+import numpy as np
+import pytest
+import soundfile
+
+import app
+from audio.export import read_recall
+from drums import drum_batch
+from models.variation import (
+    VARIATION_SPREAD,
+    Variation,
+    decode_recall,
+    decode_variation,
+    has_noise_source,
+    plan_variations,
+    variation_from_recall,
+)
+
+LENGTH = 1024
+
+
+class OffsetModel:
+    """A stand-in without a noise source: the sound is a function of the point."""
+
+    sample_rate = 22050
+
+    def latent_range(self):
+        return (-1.0, 3.0, -2.0, 2.0)
+
+    def decode(self, points):
+        points = np.asarray(points, np.float32)
+        t = np.arange(LENGTH, dtype=np.float32) / self.sample_rate
+        return np.sin(2 * np.pi * (200 + 50 * points[:, :1]) * t) * np.exp(-t * (20 + points[:, 1:]))
+
+
+class NoiseModel(OffsetModel):
+    """A stand-in with a noise source, as ddsp_vae's decode(points, variation=int)."""
+
+    def __init__(self):
+        self.seen = []
+
+    def decode(self, points, variation=0):
+        self.seen.append(variation)
+        noise = np.random.default_rng(variation).standard_normal((len(points), LENGTH)) * 0.01
+        return super().decode(points) + noise.astype(np.float32)
+
+
+def test_variation_zero_is_the_sound_itself_and_the_others_are_seeded_offsets():
+    variations = plan_variations(OffsetModel(), (0.5, 0.0), 4, seed=9)
+    assert variations[0] == Variation(0, 9, (0.0, 0.0), None)
+    offsets = np.array([v.offset for v in variations[1:]])
+    assert np.all(offsets != 0) and len({tuple(o) for o in offsets}) == 3
+    # Scaled to the range: a few spreads of the span (4 wide in x and y) at most.
+    assert np.all(np.abs(offsets) < 5 * VARIATION_SPREAD * 4)
+    assert plan_variations(OffsetModel(), (0.5, 0.0), 4, seed=9) == variations
+    assert plan_variations(OffsetModel(), (0.5, 0.0), 2, seed=9, first=2)[0] == variations[2]
+    assert plan_variations(OffsetModel(), (0.5, 0.0), 4, seed=10)[1] != variations[1]
+
+
+def test_a_variation_at_the_edge_stays_on_the_map():
+    for variation in plan_variations(OffsetModel(), (3.0, -2.0), 20, seed=1, first=1):
+        x, y = variation.point((3.0, -2.0))
+        assert -1.0 <= x <= 3.0 and -2.0 <= y <= 2.0
+
+
+def test_a_model_with_a_noise_source_varies_its_noise_not_its_point():
+    model = NoiseModel()
+    assert has_noise_source(model) and not has_noise_source(OffsetModel())
+    variations = plan_variations(model, (0.5, 0.0), 3, seed=4, first=1)
+    assert all(v.offset == (0.0, 0.0) for v in variations)
+    seeds = [v.noise_seed for v in variations]
+    assert len(set(seeds)) == 3
+    sounds = [decode_variation(model, (0.5, 0.0), v) for v in variations]
+    assert model.seen == seeds and not np.allclose(sounds[0], sounds[1])
+
+
+def test_a_variation_record_round_trips_and_a_bad_one_is_refused():
+    variation = plan_variations(OffsetModel(), (0.5, 0.0), 1, seed=3, first=1)[0]
+    record = json.loads(json.dumps(variation.to_dict((0.5, 0.0))))
+    assert Variation.from_dict(record) == variation
+    assert record["decoded_point"] == list(variation.point((0.5, 0.0)))
+    with pytest.raises(ValueError, match="not a variation record"):
+        Variation.from_dict({"index": "x", "seed": 1})
+    with pytest.raises(ValueError, match="two finite numbers"):
+        Variation.from_dict({"index": 1, "seed": 1, "offset": [1.0, float("nan")]})
+    assert variation_from_recall({"settings": None}) is None
+
+
+# ----------------------------------------------------------------------------- the real thing
+
+@pytest.fixture(scope="module")
+def zoo(tmp_path_factory):
+    from models.training import TrainingData, TrainOptions, train_model
+
+    folder = tmp_path_factory.mktemp("zoo")
+    audio, labels = drum_batch(24, LENGTH, seed=5)
+    data = TrainingData.from_arrays(audio, 22050, is_validation=np.arange(24) % 6 == 0,
+                                    families=labels, folder="synthetic")
+    train_model("ae_small_tanh", data, folder, TrainOptions(epochs=1, batch_size=8, verbose=0))
+    return folder
+
+
+def test_generate_variations_are_recalled_exactly_from_their_sidecars(zoo, tmp_path, capsys):
+    from models.inference import load_trained
+
+    out = tmp_path / "vars"
+    assert app.main(["generate", "ae_small_tanh", "--at", "0.1,-0.2", "--at", "0.3,0.1",
+                     "--variations", "3", "--seed", "21", "-o", str(out), "--models", str(zoo)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 6 and "variation 1 of seed 21: offset" in lines[0]
+    wavs = sorted(out.glob("*.wav"))
+    assert [w.name for w in wavs][:3] == [f"ae_small_tanh_x+0.10_y-0.20_v{i}.wav" for i in (1, 2, 3)]
+    model = load_trained("ae_small_tanh", zoo)
+    sounds = []
+    for wav in wavs:
+        recall = read_recall(wav)
+        assert recall["settings"]["variation"]["seed"] == 21
+        saved, rate = soundfile.read(str(wav), dtype="float32")
+        assert rate == 22050
+        np.testing.assert_array_equal(decode_recall(model, recall), saved)
+        sounds.append(saved)
+    assert not np.array_equal(sounds[0], sounds[1])  # they are variations, not copies
+
+
+def test_the_same_seed_gives_the_same_files(zoo, tmp_path):
+    for name in ("a", "b"):
+        assert app.main(["generate", "ae_small_tanh", "--at", "0,0", "--variations", "2", "--seed", "8",
+                         "-o", str(tmp_path / name), "--models", str(zoo)]) == 0
+    assert [p.read_bytes() for p in sorted((tmp_path / "a").glob("*.wav"))] == \
+        [p.read_bytes() for p in sorted((tmp_path / "b").glob("*.wav"))]
+
+
+@pytest.mark.parametrize("argv, reason", [
+    (["--variations", "0", "-o", "out/"], "--variations must be 1 to 1000, not 0"),
+    (["--seed", "3", "-o", "out/"], "--seed needs --variations N"),
+    (["--variations", "2", "-o", "one.wav"], "2 variations need a folder, not a .wav file"),
+])
+def test_variation_usage_errors_exit_2_and_write_nothing(zoo, tmp_path, capsys, monkeypatch, argv, reason):
+    monkeypatch.chdir(tmp_path)
+    assert app.main(["generate", "ae_small_tanh", "--at", "0,0", *argv, "--models", str(zoo)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("app.py generate: -o one.wav: " if "folder" in reason
+                                               else "app.py generate: ") and err[0].endswith(reason)
+    assert list(tmp_path.iterdir()) == []
