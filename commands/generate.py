@@ -45,6 +45,10 @@ def add_arguments(parser):
                         help="write N variations of each point, each with a recall sidecar (.json)")
     parser.add_argument("--seed", type=int, metavar="S",
                         help="seed of the variations (default: a new one, recorded in the sidecars)")
+    parser.add_argument("--nearest", action="store_true",
+                        help="print the 5 training sounds nearest each point (latent plane and sound features)")
+    parser.add_argument("--data", metavar="DIR",
+                        help="the training dataset for --nearest in sound features (default: the model card's)")
 
 
 def parse_point(text):
@@ -128,10 +132,14 @@ def run(args):
     if args.rate is not None and args.rate <= 0:
         raise UsageError("--rate must be a positive number of Hz")
     model = load_or_fail(args.name, args.folder)
-    if args.variations is not None:
-        return write_variations(args, model, points, paths)
 
     import numpy as np
+
+    if args.variations is not None:
+        write_variations(args, model, points, paths)
+        if args.nearest:
+            print_nearest(args, model, points, model.decode(np.asarray(points, dtype=np.float32)))
+        return 0
 
     from audio.errors import AudioError
     from audio.export import write_wav
@@ -148,7 +156,49 @@ def run(args):
         except AudioError as error:
             raise CommandFailed(str(error)) from None
         print(f"{path}  ({args.name} at {point[0]:g},{point[1]:g}; peak {np.max(np.abs(samples)):.3f})")
+    if args.nearest:
+        print_nearest(args, model, points, audio)
     return 0
+
+
+def training_features_or_reason(args, model):
+    """The training sounds' features for --nearest, or the one-line reason there are none."""
+    from evaluation.nearest import TrainingFeatures
+    from preprocessing.dataset import load_dataset
+    from preprocessing.errors import PreprocessingError
+
+    folder = args.data or (model.card.get("data") or {}).get("folder")
+    if not folder:
+        return None, "the model card names no dataset; pass --data DIR"
+    if not Path(folder).is_dir():
+        return None, f"the dataset {folder} is not on this machine; pass --data DIR"
+    try:
+        return TrainingFeatures.of_dataset(load_dataset(folder)), None
+    except PreprocessingError as error:
+        return None, f"the dataset cannot be read: {error}"
+
+
+def print_nearest(args, model, points, audio):
+    """Print the training sounds nearest each point: in the latent plane, in sound features."""
+    from evaluation.nearest import nearest_in_features, nearest_in_plane
+
+    codes = getattr(model, "codes", None)
+    training, reason = training_features_or_reason(args, model)
+    for point, samples in zip(points, audio):
+        print(f"nearest training sounds to {args.name} at {point[0]:g},{point[1]:g}:")
+        if codes is None or len(codes) == 0:
+            print(f"  in the latent plane: none, {args.name} has no training codes")
+        else:
+            print("  in the latent plane:")
+            kits = None if training is None else dict(zip(training.files, training.kits))
+            for rank, near in enumerate(nearest_in_plane(codes, point, kits_by_file=kits), start=1):
+                print(f"    {rank}. {near.describe()}")
+        if training is None:
+            print(f"  in sound features: none, {reason}")
+        else:
+            print("  in sound features:")
+            for rank, near in enumerate(nearest_in_features(training, samples, model.sample_rate), start=1):
+                print(f"    {rank}. {near.describe()}")
 
 
 def write_variations(args, model, points, paths):
