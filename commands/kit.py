@@ -218,6 +218,6 @@ def run(args):
         raise CommandFailed(f"{output.parent}: cannot make the folder ({error.strerror or error})") from None
     samples = sum(len(sound.layers) for sound in sounds)
     what = "Hydrogen kit" if kind == "archive" else "kit folder"
-    names = "" if namer.reason is None else f"; families: {namer.reason}"
+    names = "" if namer.reason is None else f"; families unknown, {namer.reason}"
     print(f"{output}: {what} '{kit.name}', {len(sounds)} instruments, {samples} samples (seed {seed}{names})")
     return 0

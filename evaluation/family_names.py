@@ -1,11 +1,16 @@
 """What a decoded sound is called in a kit: its drum family, by the evaluation's classifier.
 
 The one place that names a sound for a producer. :class:`FamilyNamer` loads the TF-free
-family classifier (:mod:`evaluation.families`, fitted file in ``trained/``) once and asks it
-for each sound; where the classifier is not there (not shipped yet, or its file missing or
-damaged) every sound is called ``FALLBACK_FAMILY`` and :attr:`FamilyNamer.reason` says why.
+family classifier (:class:`evaluation.families.FamilyClassifier`, shipped as
+``trained/families.json``) once and asks it for each sound; where the classifier cannot be
+loaded (the file missing or damaged) every sound is called ``FALLBACK_FAMILY`` and
+:attr:`FamilyNamer.reason` says why in one line.
 """
+from pathlib import Path
+
 import numpy as np
+
+from evaluation.families import SHIPPED_FILE, FamilyClassifier, FamilyFileError
 
 FALLBACK_FAMILY = "sound"
 
@@ -16,21 +21,19 @@ class FamilyNamer:
     Parameters
     ----------
     models_folder : str or Path
-        Where the classifier's fitted file lives (the zoo folder).
+        The zoo folder, which holds the classifier's ``families.json``.
+    classifier : FamilyClassifier, optional
+        Use this one instead of loading the shipped file.
     """
 
-    def __init__(self, models_folder="trained"):
-        self.classifier = None
+    def __init__(self, models_folder="trained", classifier=None):
+        self.classifier = classifier
         self.reason = None
-        try:
-            from evaluation import families
-        except ImportError:
-            self.reason = "no family classifier in this version"
-            return
-        try:
-            self.classifier = families.FamilyClassifier.load(models_folder)
-        except (OSError, ValueError, KeyError) as error:
-            self.reason = f"family classifier unavailable ({error})"
+        if classifier is None:
+            try:
+                self.classifier = FamilyClassifier.load(Path(models_folder) / SHIPPED_FILE)
+            except FamilyFileError as error:
+                self.reason = str(error)
 
     def family(self, audio, sample_rate):
         """The most likely family of one sound, or ``FALLBACK_FAMILY``.
@@ -42,6 +45,7 @@ class FamilyNamer:
         """
         if self.classifier is None:
             return FALLBACK_FAMILY
-        probabilities = self.classifier.predict_proba(np.asarray(audio, np.float32)[None, :], sample_rate)
-        labels = list(self.classifier.classes)
-        return str(labels[int(np.argmax(np.asarray(probabilities)[0]))])
+        audio = np.asarray(audio, dtype=np.float32)
+        if audio.size == 0 or not np.any(audio):
+            return FALLBACK_FAMILY  # silence is no family
+        return str(self.classifier.predict(audio[None, :], sample_rate)[0])

@@ -85,13 +85,14 @@ def one_line(capsys):
 
 @pytest.fixture
 def kit(fake_models, tmp_path, capsys):
-    """A three-instrument, two-layer kit made from points."""
+    """A three-instrument, two-layer kit made from points (no family classifier in its zoo)."""
     path = tmp_path / "out" / "Test Kit.h2drumkit"
+    zoo = tmp_path / "zoo"
     assert run("kit", "vae_c", "--at", "-0.5,0.2", "--at", "0.5,0.2", "--at", "-1.5,-1",
-               "--layers", "2", "--seed", "7", "-o", path) == 0
+               "--layers", "2", "--seed", "7", "-o", path, "--models", zoo) == 0
     out, _err = one_line(capsys)
-    assert out == [(f"{path}: Hydrogen kit 'Test Kit', 3 instruments, 6 samples "
-                   "(seed 7; families: no family classifier in this version)")]
+    assert out == [(f"{path}: Hydrogen kit 'Test Kit', 3 instruments, 6 samples (seed 7; families unknown, "
+                   f"{zoo / 'families.json'}: cannot be read (No such file or directory))")]
     return path
 
 
@@ -174,6 +175,40 @@ def test_layers_are_variations_with_lower_velocity_ranges_and_gains(kit, tmp_pat
     assert ranges == [(0.5, 1.0, 1.0), (0.0, 0.5, pytest.approx(10 ** (-3 / 20), abs=1e-3))]
     top, soft = (soundfile.read(str(folder / l.findtext("h2:filename", namespaces=ns)))[0] for l in layers)
     assert not np.allclose(top, soft)  # a variation, not a copy
+
+
+@pytest.fixture
+def classifier_zoo(tmp_path):
+    """A zoo folder holding a families.json fitted on synthetic kicks, snares and hats."""
+    from evaluation.families import SHIPPED_FILE, FamilyClassifier
+    from evaluation.features import audio_features
+
+    length = int(0.4 * SR)
+    audio, labels = drums.drum_batch(60, length, seed=3, sr=SR)
+    classifier = FamilyClassifier.fit(audio_features(audio, SR), labels, SR, length)
+    (tmp_path / "zoo").mkdir()
+    classifier.save(tmp_path / "zoo" / SHIPPED_FILE)
+    return tmp_path / "zoo"
+
+
+def test_instruments_are_named_after_the_family_the_classifier_hears(fake_models, classifier_zoo, tmp_path, capsys):
+    out = tmp_path / "K.h2drumkit"
+    assert run("kit", "vae_c", "--at", "-0.5,0.2", "--at", "0.5,0.2", "--seed", "1", "-o", out,
+               "--models", classifier_zoo) == 0
+    assert one_line(capsys)[0] == [f"{out}: Hydrogen kit 'K', 2 instruments, 2 samples (seed 1)"]
+    folder = extract_h2drumkit(out, tmp_path / "x")
+    assert hydrogen.kit_instruments(folder / "drumkit.xml") == [
+        ("kick vae_c (-0.50, 0.20)", ["01_kick_vae_c_x-0.50_y+0.20.wav"]),
+        ("hat vae_c (0.50, 0.20)", ["02_hat_vae_c_x+0.50_y+0.20.wav"])]
+
+
+def test_a_damaged_classifier_file_names_nothing_and_says_why(fake_models, tmp_path, capsys):
+    (tmp_path / "zoo").mkdir()
+    (tmp_path / "zoo" / "families.json").write_text("{not json")
+    assert run("kit", "vae_c", "--at", "-0.5,0.2", "-o", tmp_path / "K/", "--models", tmp_path / "zoo") == 0
+    line = one_line(capsys)[0][0]
+    assert line.endswith(f"families unknown, {tmp_path / 'zoo' / 'families.json'}: not a family classifier (not JSON))")
+    assert (tmp_path / "K" / "01_sound_vae_c_x-0.50_y+0.20.wav").is_file()
 
 
 def test_the_folder_export_has_wavs_kit_json_and_a_listing(fake_models, tmp_path, capsys):
