@@ -17,6 +17,9 @@ from pathlib import Path
 
 from commands import CommandFailed, UsageError
 
+#: Points decoded (and written) at a time.
+GENERATE_CHUNK = 64
+
 # argparse takes "-0.5,1" for an option (it only knows bare negative numbers); points
 # with a negative X must still work as "--at -0.5,1", not only as "--at=-0.5,1".
 NEGATIVE_POINT = re.compile(r"^-\d+$|^-\d*\.\d+$|^-[\d.eE+-]*,")
@@ -77,12 +80,13 @@ def spec_or_usage_error(name):
 
 
 def load_or_fail(name, folder):
-    """The trained model; CommandFailed (exit 1) with the reason when it is unavailable."""
+    """The trained model on the NumPy engine (no TensorFlow); CommandFailed (exit 1) with
+    the reason when it is unavailable."""
+    from models.engine import load_runtime
     from models.errors import ModelUnavailableError
-    from models.inference import load_trained
 
     try:
-        return load_trained(name, folder)
+        return load_runtime(name, folder)
     except ModelUnavailableError as error:
         raise CommandFailed(f"{name} is unavailable: {error}") from None
 
@@ -138,26 +142,30 @@ def run(args):
     if args.variations is not None:
         write_variations(args, model, points, paths)
         if args.nearest:
-            print_nearest(args, model, points, model.decode(np.asarray(points, dtype=np.float32)))
+            print_nearest(args, model, points)
         return 0
 
     from audio.errors import AudioError
     from audio.export import write_wav
 
-    audio = model.decode(np.asarray(points, dtype=np.float32))
     try:
         paths[0].parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise CommandFailed(f"{paths[0].parent}: cannot make the folder ({error.strerror})") from None
-    for point, path, samples in zip(points, paths, audio):
-        try:
-            write_wav(path, samples, model.sample_rate, out_rate=args.rate, subtype=args.format,
-                      normalize=args.normalize)
-        except AudioError as error:
-            raise CommandFailed(str(error)) from None
-        print(f"{path}  ({args.name} at {point[0]:g},{point[1]:g}; peak {np.max(np.abs(samples)):.3f})")
+    # A chunk of points at a time, written before the next is decoded: memory stays flat
+    # however many points are asked for.
+    for start in range(0, len(points), GENERATE_CHUNK):
+        chunk = points[start:start + GENERATE_CHUNK]
+        audio = model.decode(np.asarray(chunk, dtype=np.float32))
+        for point, path, samples in zip(chunk, paths[start:start + GENERATE_CHUNK], audio):
+            try:
+                write_wav(path, samples, model.sample_rate, out_rate=args.rate, subtype=args.format,
+                          normalize=args.normalize)
+            except AudioError as error:
+                raise CommandFailed(str(error)) from None
+            print(f"{path}  ({args.name} at {point[0]:g},{point[1]:g}; peak {np.max(np.abs(samples)):.3f})")
     if args.nearest:
-        print_nearest(args, model, points, audio)
+        print_nearest(args, model, points)
     return 0
 
 
@@ -178,13 +186,16 @@ def training_features_or_reason(args, model):
         return None, f"the dataset cannot be read: {error}"
 
 
-def print_nearest(args, model, points, audio):
+def print_nearest(args, model, points):
     """Print the training sounds nearest each point: in the latent plane, in sound features."""
+    import numpy as np
+
     from evaluation.nearest import nearest_in_features, nearest_in_plane
 
     codes = getattr(model, "codes", None)
     training, reason = training_features_or_reason(args, model)
-    for point, samples in zip(points, audio):
+    for point in points:
+        samples = model.decode(np.asarray([point], dtype=np.float32))[0]
         print(f"nearest training sounds to {args.name} at {point[0]:g},{point[1]:g}:")
         if codes is None or len(codes) == 0:
             print(f"  in the latent plane: none, {args.name} has no training codes")

@@ -1,6 +1,6 @@
 """Open the evaluation window: pick a model, move through its latent space, hear it, save.
 
-The window appears at once; TensorFlow and the first model load behind it in a worker
+The window appears at once; the first model loads behind it (NumPy engine) in a worker
 thread. Folders, the device and the last model and point are remembered between sessions.
 """
 import os
@@ -21,9 +21,9 @@ def add_arguments(parser):
                         help="the settings file (default: $MLSG_SETTINGS, else PySimpleGUI's "
                              "settings folder)")
     parser.add_argument("--startup-stamp", metavar="FILE", default=None,
-                        help="benchmarks: append when the window is on screen and when the "
-                             "first model is ready")
-    parser.add_argument("--quit-when", choices=("window", "ready"), default=None,
+                        help="benchmarks: append when the window is on screen, the first model is "
+                             "ready, the first sound is decoded and all models are loaded")
+    parser.add_argument("--quit-when", choices=("window", "ready", "sound", "all"), default=None,
                         help="benchmarks: close as soon as this has happened")
 
 

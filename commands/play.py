@@ -64,7 +64,7 @@ def run(args):
             raise UsageError(f"give the point of '{args.name}' to play: --at X,Y")
         point = parse_point(args.at)
         check_model_name(args.name)
-        # The device first: without one, say so before TensorFlow takes seconds to load.
+        # The device first: without one, say so before the model is read.
         with open_player(DEFAULT_SAMPLE_RATE, args.device) as player:
             audio, rate = decode_point(args.name, point, args.folder)
             play(player, audio, rate, volume=args.volume, loop_seconds=args.loop, gap_seconds=args.gap)
@@ -122,12 +122,12 @@ def decode_point(name, point, folder="trained"):
     import numpy as np
 
     try:
+        from models.engine import load_runtime
         from models.errors import ModelError, UnknownModelError
-        from models.inference import load_trained
     except ImportError as error:
         raise CommandFailed(f"cannot decode with '{name}': the models package is not available ({error})") from None
     try:
-        model = load_trained(name, folder)
+        model = load_runtime(name, folder)
         audio = model.decode(np.array([point], dtype=np.float32))[0]
     except UnknownModelError as error:
         raise UsageError(str(error)) from None

@@ -1,8 +1,9 @@
 """The packages the window drives, behind one small object the workers call.
 
 Every import of ``models``, ``audio`` and ``preprocessing`` happens inside a method, and
-the methods are only called from worker threads, so TensorFlow loads behind the window and
-never on the GUI thread. Tests may hand the workers another object with these methods.
+the methods are only called from worker threads, so nothing heavy loads on the GUI thread.
+Models run on the NumPy engine (:mod:`models.engine`): the window never imports TensorFlow.
+Tests may hand the workers another object with these methods.
 """
 import importlib
 from pathlib import Path
@@ -77,10 +78,10 @@ class PackageBackend:
         return entries
 
     def load(self, name, folder):
-        """The trained model (TensorFlow is imported here, in the models thread)."""
-        from models.inference import load_trained
+        """The trained model, on the NumPy engine (read in the models thread)."""
+        from models.engine import load_runtime
 
-        return load_trained(name, folder)  # traced by a warm-up call, so the first decode is fast
+        return load_runtime(name, folder)  # decodes once at load, so the first decode is fast
 
     def describe(self, model, name=None):
         """Plain data about a loaded model for the GUI thread."""

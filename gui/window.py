@@ -24,7 +24,7 @@ from gui.errors import GuiError
 from gui.handlers import card_text, favourite_label, handle, status_text
 from gui.layout import MAP_MODE_LABELS, TITLE, window_layout
 from gui.settings import Settings
-from gui.state import UNAVAILABLE, AppState, ModelEntry
+from gui.state import READY, UNAVAILABLE, AppState, ModelEntry
 
 DEFAULT_FAVOURITES = Path.home() / "ML Sample Generator" / "favourites"
 KEYPRESS = "-KEYPRESS-"
@@ -46,8 +46,10 @@ class GuiOptions:
     favourites_dir: str | None = None
     device: str | None = None
     settings_path: str | None = None
-    startup_stamp: str | None = None  # bench: append "window <t>" and "ready <t>" lines here
-    quit_when: str | None = None  # bench: "window" or "ready" closes the window then
+    # bench: append "window <t>", "ready <t>" (first model), "sound <t>" (first decoded sound)
+    # and "all <t>" (every model loaded or unavailable) lines here
+    startup_stamp: str | None = None
+    quit_when: str | None = None  # bench: one of those four closes the window then
     seed: int | None = None
 
 
@@ -297,9 +299,14 @@ class GuiApp:
                 return
         if event == (k.WORKER, "model-ready") and self.state.model is not None:
             self._stamp("ready")
-        elif (self.options.quit_when == "ready" and isinstance(event, tuple)
-              and event[:2] in ((k.WORKER, "zoo"), (k.WORKER, "model-failed"))
-              and self.state.model is None and self.state.wanted is None):
+        if event == (k.WORKER, "decoded") and self.state.sound is not None:
+            self._stamp("sound")
+        if event in ((k.WORKER, "model-ready"), (k.WORKER, "model-failed")) and all(
+                e.state in (READY, UNAVAILABLE) for e in self.state.entries.values()):
+            self._stamp("all")
+        if (self.options.quit_when in ("ready", "sound") and isinstance(event, tuple)
+                and event[:2] in ((k.WORKER, "zoo"), (k.WORKER, "model-failed"))
+                and self.state.model is None and self.state.wanted is None):
             self.window.write_event_value("Exit", None)  # nothing will ever be ready
 
     def post(self, event, value=None):
@@ -337,7 +344,8 @@ class GuiApp:
         return (k.KEY, keysym)
 
     def _stamp(self, what, now=None):
-        """Benchmarks: note when the window is on screen and when the first model is ready."""
+        """Benchmarks: note when the window is on screen, the first model is ready, the first
+        sound is decoded and every model is loaded."""
         if what in self._stamped:
             return
         self._stamped.add(what)

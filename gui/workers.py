@@ -1,4 +1,4 @@
-"""The window's worker threads: everything slow or touching files, TensorFlow or devices.
+"""The window's worker threads: everything slow or touching files, models or devices.
 
 Workers never touch an element. Each result goes back to the event loop through one
 ``post(kind, payload)`` callable, which the window binds to

@@ -18,44 +18,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from models.numpy_layers import polyphase_weights
 from models.registry import LATENT_DIM
 
 # The fast function must match the Keras decoder to this (relative to the output's peak).
 MATCH_TOLERANCE = 1e-4
-
-
-def polyphase_weights(kernel, bias, stride):
-    """Rewrite a "same" ``Conv1DTranspose`` as a VALID ``Conv1D`` plus depth-to-space.
-
-    Parameters
-    ----------
-    kernel : np.ndarray, shape (K, filters, in_channels)
-        Keras' transposed-convolution kernel.
-    bias : np.ndarray, shape (filters,) or None
-    stride : int
-
-    Returns
-    -------
-    weights : np.ndarray, shape (taps, in_channels, stride * filters)
-    bias : np.ndarray, shape (stride * filters,)
-    pad : (int, int)
-        Zero padding of the input steps (left, right) before the VALID convolution.
-    """
-    size, filters, in_channels = kernel.shape
-    p = (size - stride) // 2  # left part of TensorFlow's "same" padding, K - s in total
-    # j ranges over the input offsets m - j that reach output phase r.
-    j_low = min(-((r + p) // stride) for r in range(stride))
-    j_high = max((size - 1 - r - p) // stride for r in range(stride))
-    taps = j_high - j_low + 1
-    weights = np.zeros((taps, in_channels, stride * filters), dtype=np.float32)
-    for u in range(taps):
-        j = j_high - u
-        for r in range(stride):
-            k = stride * j + r + p
-            if 0 <= k < size:
-                weights[u, :, r * filters:(r + 1) * filters] = kernel[k].T
-    bias = np.zeros(filters, np.float32) if bias is None else np.asarray(bias, np.float32)
-    return weights, np.tile(bias, stride), (j_high, -j_low)
 
 
 def _polyphase_step(layer):

@@ -9,16 +9,9 @@ costs tens of milliseconds. Transposed convolutions run in their polyphase form 
 decoders are compiled with XLA (:mod:`models.fastpath`), checked against the Keras decoder
 at load (``decode_path`` says which).
 
-Latent range (the square the GUI shows):
-- autoencoders: the bounding box of the training and validation codes, widened by 5 % of
-  its span on each side, so every training sample is on the map (outliers included: the
-  seed's maps show them, and hiding them would hide what the model did);
-- VAEs: the prior, N(0, 1) per axis, to +-3 standard deviations;
-- the GAN: its uniform prior, [-1, 1] per axis.
-The centre is the median of the codes for autoencoders (robust to those outliers) and the
-prior's mean (0, 0) for VAEs and the GAN.
+The card, the latent codes and the latent range are read by :mod:`models.trained_folder`,
+which the TensorFlow-free engine (:mod:`models.engine`) shares.
 """
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,62 +20,13 @@ import tensorflow as tf
 from models.errors import ModelInputError, ModelUnavailableError, NoEncoderError
 from models.fastpath import compile_decoder, quiet_tracing
 from models.registry import LATENT_DIM, get_spec
-from models.saving import DAMAGED_FILE_ERRORS, load_model_file, read_json
+from models.saving import load_model_file
 
-RANGE_MARGIN = 0.05
-VAE_PRIOR_SIGMAS = 3.0
-GAN_PRIOR_BOUND = 1.0
-# A code axis that does not vary (e.g. a dead ReLU unit) still gets a usable span.
-MIN_SPAN = 1e-3
+# LatentCodes and read_codes are imported from here by older callers.
+from models.trained_folder import LatentCodes, LatentPlane, read_card, read_codes  # noqa: F401
 
 
-@dataclass(frozen=True)
-class LatentCodes:
-    """Where the training data sits in a model's latent plane.
-
-    Attributes
-    ----------
-    points : np.ndarray, shape (N, 2), float32
-        The encoder's point for each sample (the mean, for a VAE).
-    families, names, files : np.ndarray, shape (N,), str
-    is_validation : np.ndarray, shape (N,), bool
-    """
-
-    points: np.ndarray
-    families: np.ndarray
-    names: np.ndarray
-    files: np.ndarray
-    is_validation: np.ndarray
-
-    def __len__(self):
-        return int(self.points.shape[0])
-
-
-def read_codes(path):
-    """Read a codes.npz; ModelUnavailableError naming the file when missing or damaged."""
-    path = Path(path)
-    if not path.is_file():
-        raise ModelUnavailableError(f"{path}: missing")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            codes = LatentCodes(
-                points=np.asarray(archive["points"], dtype=np.float32),
-                families=np.asarray(archive["families"]).astype(str),
-                names=np.asarray(archive["names"]).astype(str),
-                files=np.asarray(archive["files"]).astype(str),
-                is_validation=np.asarray(archive["is_validation"], dtype=bool),
-            )
-    except DAMAGED_FILE_ERRORS as error:
-        raise ModelUnavailableError(f"{path}: damaged ({error})") from None
-    n = codes.points.shape[0]
-    if codes.points.shape != (n, LATENT_DIM) or any(
-        len(a) != n for a in (codes.families, codes.names, codes.files, codes.is_validation)
-    ):
-        raise ModelUnavailableError(f"{path}: damaged (arrays of different lengths)")
-    return codes
-
-
-class TrainedModel:
+class TrainedModel(LatentPlane):
     """A trained (or freshly built) model behind the common interface.
 
     Parameters
@@ -142,12 +86,15 @@ class TrainedModel:
         """The Keras decoder (the GAN's generator), for tools that need the model itself."""
         return self._decoder
 
-    def decode(self, points):
+    def decode(self, points, variation=None):
         """Audio for latent points.
 
         Parameters
         ----------
         points : array-like, shape (N, 2) (or (2,) for one point)
+        variation : int, optional
+            A seed for models whose sound has a random part (ddsp_vae); the others are
+            deterministic and ignore it.
 
         Returns
         -------
@@ -191,30 +138,6 @@ class TrainedModel:
             raise ModelInputError("audio must be finite numbers")
         return self._encode(tf.constant(audio)).numpy()
 
-    def latent_range(self):
-        """The rectangle to explore: ``(xmin, xmax, ymin, ymax)`` (see the module notes)."""
-        if self.kind == "vae":
-            s = VAE_PRIOR_SIGMAS
-            return (-s, s, -s, s)
-        if self.kind == "gan" or self.codes is None or len(self.codes) == 0:
-            b = GAN_PRIOR_BOUND
-            return (-b, b, -b, b)
-        low = self.codes.points.min(axis=0).astype(float)
-        high = self.codes.points.max(axis=0).astype(float)
-        span = np.maximum(high - low, MIN_SPAN)
-        middle = (low + high) / 2
-        half = span / 2 * (1 + 2 * RANGE_MARGIN)
-        return tuple(float(v) for v in (middle[0] - half[0], middle[0] + half[0],
-                                        middle[1] - half[1], middle[1] + half[1]))
-
-    @property
-    def center(self):
-        """The centre of the data: median code (autoencoders) or the prior's mean."""
-        if self.kind in ("vae", "gan") or self.codes is None or len(self.codes) == 0:
-            return (0.0, 0.0)
-        median = np.median(self.codes.points, axis=0)
-        return (float(median[0]), float(median[1]))
-
 
 def load_trained(name, folder="trained", *, warm_up=True):
     """Load ``folder/name/`` (decoder.keras, encoder.keras, card.json, codes.npz).
@@ -228,17 +151,7 @@ def load_trained(name, folder="trained", *, warm_up=True):
     """
     spec = get_spec(name)
     model_dir = Path(folder) / name
-    card_path = model_dir / "card.json"
-    if not card_path.is_file():
-        raise ModelUnavailableError(
-            f"{card_path}: missing (not trained yet: python app.py train {name} --data DIR)"
-        )
-    card = read_json(card_path)
-    missing = [k for k in ("kind", "sample_rate", "sample_length") if k not in card]
-    if missing or card.get("kind") != spec.kind:
-        raise ModelUnavailableError(
-            f"{card_path}: damaged ({'no ' + ', '.join(missing) if missing else 'kind ' + repr(card.get('kind'))})"
-        )
+    card = read_card(spec, model_dir)
     decoder = load_model_file(model_dir / "decoder.keras")
     encoder = codes = None
     if spec.has_encoder:

@@ -1,7 +1,7 @@
 """Variations of one sound: the same point, heard the way a real drum never sounds twice.
 
-For a model with a noise source (``ddsp_vae``: its ``decode`` takes ``variation=int``) a
-variation is a new noise seed at the same point. For every other model it is a small seeded
+For a model with a noise source (``ddsp_vae``: ``decode(points, variation=int)`` picks its
+noise realisation) a variation is a new noise seed at the same point. For every other model it is a small seeded
 random offset around the point, ``VARIATION_SPREAD`` of the latent range's span per axis
 (a standard deviation), kept inside the range.
 
@@ -13,7 +13,6 @@ samples again (one point per decode call, so a batch size can never change a res
 
 Imports only numpy: the window, the CLI and the web app use it whatever decodes.
 """
-import inspect
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,12 +71,21 @@ class Variation:
         return variation
 
 
+#: Model kinds whose sound has a random part that ``decode(points, variation=seed)`` sets.
+NOISE_SOURCE_KINDS = ("ddsp_vae",)
+
+
 def has_noise_source(model):
-    """True when ``model.decode`` takes a ``variation`` seed (a noise realisation)."""
-    try:
-        return "variation" in inspect.signature(model.decode).parameters
-    except (TypeError, ValueError):
-        return False
+    """True when the model's sound has a noise source that its ``variation`` seed sets.
+
+    A model says so with a ``has_noise_source`` attribute; otherwise its kind (or name) is
+    looked up in ``NOISE_SOURCE_KINDS``. Every decoder takes ``variation`` (the NumPy engine
+    passes it to all of them), so the signature alone cannot tell.
+    """
+    declared = getattr(model, "has_noise_source", None)
+    if declared is not None:
+        return bool(declared)
+    return getattr(model, "kind", None) in NOISE_SOURCE_KINDS or getattr(model, "name", None) in NOISE_SOURCE_KINDS
 
 
 def _variation_seed(seed, index):

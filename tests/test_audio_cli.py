@@ -20,7 +20,7 @@ def wav(tmp_path):
 
 @pytest.fixture
 def fake_models(monkeypatch):
-    """A stand-in for models.inference (the real one needs trained models and TensorFlow)."""
+    """A stand-in for models.engine (the real one needs trained models)."""
     from models.errors import ModelUnavailableError, UnknownModelError
 
     decoded, folders = [], []
@@ -28,11 +28,11 @@ def fake_models(monkeypatch):
     class Model:
         sample_rate = 22050
 
-        def decode(self, points):
+        def decode(self, points, variation=None):
             decoded.append(np.array(points))
             return np.tile(drums.kick(seed=2, sr=22050, seconds=0.05), (len(points), 1))
 
-    def load_trained(name, folder="trained"):
+    def load_runtime(name, folder="trained"):
         folders.append(folder)
         if name == "gan":
             raise ModelUnavailableError("trained/gan/decoder.keras: damaged (bad zip)")
@@ -40,9 +40,9 @@ def fake_models(monkeypatch):
             raise UnknownModelError(f"unknown model '{name}'")
         return Model()
 
-    module = types.ModuleType("models.inference")
-    module.load_trained = load_trained
-    monkeypatch.setitem(sys.modules, "models.inference", module)
+    module = types.ModuleType("models.engine")
+    module.load_runtime = load_runtime
+    monkeypatch.setitem(sys.modules, "models.engine", module)
     return types.SimpleNamespace(decoded=decoded, folders=folders)
 
 

@@ -47,7 +47,7 @@ class FakeModel:
 
 @pytest.fixture
 def fake_models(monkeypatch):
-    """A stand-in for models.inference: vae_c decodes; gan is damaged; others untrained."""
+    """A stand-in for models.engine: vae_c decodes; gan is damaged; others untrained."""
     from models.errors import ModelUnavailableError
 
     calls = []
@@ -59,9 +59,9 @@ def fake_models(monkeypatch):
             raise ModelUnavailableError(f"trained/{name}/card.json: missing")
         return FakeModel(calls)
 
-    module = types.ModuleType("models.inference")
-    module.load_trained = load_trained
-    monkeypatch.setitem(sys.modules, "models.inference", module)
+    module = types.ModuleType("models.engine")
+    module.load_runtime = load_trained
+    monkeypatch.setitem(sys.modules, "models.engine", module)
     return calls
 
 

@@ -46,3 +46,126 @@ def test_app_py_imports_no_library_at_module_level():
         for alias in node.names
     }
     assert top_level <= {"argparse", "importlib", "sys"}
+
+
+# ----------------------------------------------------------------------------- no TensorFlow
+# TensorFlow is for train and evaluate only (DESIGN.md): the window, play, generate and
+# encode decode with the NumPy engine. These run the real commands on the shipped zoo with a
+# `tensorflow` package first on the path that refuses to import.
+
+ZOO = ROOT / "trained"
+needs_zoo = pytest.mark.skipif(not (ZOO / "vae_c" / "decoder.keras").is_file(),
+                               reason="the shipped zoo (trained/) is not in this checkout")
+
+
+@pytest.fixture
+def without_tensorflow(tmp_path):
+    """Environment for a subprocess in which ``import tensorflow`` raises ImportError."""
+    import os
+
+    blocker = tmp_path / "no_tensorflow"
+    (blocker / "tensorflow").mkdir(parents=True)
+    (blocker / "tensorflow" / "__init__.py").write_text(
+        "raise ImportError('tensorflow is unimportable in this test')\n")
+    path = os.pathsep.join([str(blocker), str(ROOT), os.environ.get("PYTHONPATH", "")])
+    return {**os.environ, "PYTHONPATH": path, "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+def run_app(env, *argv, timeout=120):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, str(ROOT / "app.py"), *map(str, argv)], check=False,
+                          capture_output=True, text=True, cwd=str(ROOT), env=env, timeout=timeout)
+
+
+def test_the_fake_tensorflow_really_is_unimportable(without_tensorflow):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", "import tensorflow"], check=False,
+                          capture_output=True, text=True, env=without_tensorflow)
+    assert done.returncode == 1 and "unimportable in this test" in done.stderr
+
+
+@needs_zoo
+def test_generate_works_without_tensorflow(without_tensorflow, tmp_path):
+    out = tmp_path / "x.wav"
+    done = run_app(without_tensorflow, "generate", "vae_c", "--at", "0,0", "-o", out)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{out}  (vae_c at 0,0; peak ")
+    import soundfile
+
+    audio, rate = soundfile.read(out)
+    assert rate == 22050 and audio.shape == (16384,) and abs(audio).max() > 0.01
+
+
+@needs_zoo
+def test_generate_many_points_works_without_tensorflow(without_tensorflow, tmp_path):
+    at = [arg for i in range(70) for arg in ("--at", f"{i / 35 - 1:.3f},0.5")]
+    done = run_app(without_tensorflow, "generate", "gan", *at, "-o", tmp_path / "many")
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.strip().splitlines()) == 70 == len(list((tmp_path / "many").glob("*.wav")))
+
+
+@needs_zoo
+def test_encode_works_without_tensorflow_and_leaves_the_source_alone(without_tensorflow, tmp_path):
+    import soundfile
+
+    from drums import snare
+
+    source = tmp_path / "snare.wav"
+    soundfile.write(source, snare(seed=3, sr=44100, seconds=0.4), 44100)
+    before = source.read_bytes()
+    recon = tmp_path / "recon.wav"
+    done = run_app(without_tensorflow, "encode", "vae_a", source, "-o", recon)
+    assert done.returncode == 0, done.stderr
+    point, said = done.stdout.strip().splitlines()
+    assert len([float(v) for v in point.split(",")]) == 2
+    assert said == f"reconstruction: {recon}"
+    assert source.read_bytes() == before and soundfile.info(recon).frames == 16384
+
+
+@needs_zoo
+def test_play_works_without_tensorflow(without_tensorflow):
+    # conftest.py points ALSA at its null device, and the environment carries that along.
+    done = run_app(without_tensorflow, "play", "conv_ae", "--at", "0.5,-0.5")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "conv_ae at (0.5, -0.5): played once (0.74 s at 22050 Hz)"
+
+
+@needs_zoo
+def test_the_window_loads_every_shipped_model_without_tensorflow(without_tensorflow):
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, numpy as np\n"
+        "import gui.window, gui.workers, gui.handlers, gui.figures\n"
+        "from gui.backend import PackageBackend\n"
+        "from models.registry import MODEL_NAMES\n"
+        "backend = PackageBackend()\n"
+        "for name in MODEL_NAMES:\n"
+        f"    model = backend.load(name, {str(ZOO)!r})\n"
+        "    info = backend.describe(model, name)\n"
+        "    assert model.decode(np.asarray([info.center], np.float32)).shape == (1, info.sample_length)\n"
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
+        "print('all', len(MODEL_NAMES))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True,
+                          text=True, cwd=str(ROOT), env=without_tensorflow, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "all 14"
+
+
+@needs_zoo
+@pytest.mark.skipif(not __import__("os").environ.get("DISPLAY"), reason="no DISPLAY: run under xvfb-run")
+def test_the_window_opens_and_makes_its_first_sound_without_tensorflow(without_tensorflow, tmp_path):
+    stamp = tmp_path / "stamp.txt"
+    done = run_app(without_tensorflow, "gui", "--models", ZOO, "--settings", tmp_path / "settings.json",
+                   "--favourites", tmp_path / "favourites", "--startup-stamp", stamp,
+                   "--quit-when", "sound")
+    assert done.returncode == 0, done.stderr
+    stamps = [line.split()[0] for line in stamp.read_text().splitlines()]
+    assert stamps[:2] == ["window", "ready"] and "sound" in stamps

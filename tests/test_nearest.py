@@ -47,7 +47,7 @@ class Codes:
 
 @pytest.fixture
 def stand_in(monkeypatch, dataset):
-    """models.inference with vae_c: point (i, 0) decodes to training sound i, whose code is
+    """models.engine with vae_c: point (i, 0) decodes to training sound i, whose code is
     at (i, 0); gan has no codes. The card names a dataset folder that is not there."""
     codes = Codes(np.array([[i, 0.0] for i in range(len(dataset))], np.float32),
                   dataset.names, dataset.families, dataset.files)
@@ -66,9 +66,9 @@ def stand_in(monkeypatch, dataset):
             index = np.clip(np.rint(np.asarray(points)[:, 0]).astype(int), 0, len(dataset) - 1)
             return dataset.audio[index]
 
-    module = types.ModuleType("models.inference")
-    module.load_trained = lambda name, folder="trained": Model(name)
-    monkeypatch.setitem(sys.modules, "models.inference", module)
+    module = types.ModuleType("models.engine")
+    module.load_runtime = lambda name, folder="trained": Model(name)
+    monkeypatch.setitem(sys.modules, "models.engine", module)
 
 
 def test_nearest_in_the_plane_are_sorted_by_distance_with_name_kit_and_family():

@@ -1,6 +1,7 @@
 """Variations of a point: seeded offsets or noise seeds, `generate --variations N`, and exact
 recall from the sidecars (on a tiny trained model, so the real decode path is what recalls)."""
 import json
+import types
 
 import numpy as np
 import pytest
@@ -39,6 +40,8 @@ class OffsetModel:
 class NoiseModel(OffsetModel):
     """A stand-in with a noise source, as ddsp_vae's decode(points, variation=int)."""
 
+    kind = "ddsp_vae"
+
     def __init__(self):
         self.seen = []
 
@@ -69,6 +72,7 @@ def test_a_variation_at_the_edge_stays_on_the_map():
 def test_a_model_with_a_noise_source_varies_its_noise_not_its_point():
     model = NoiseModel()
     assert has_noise_source(model) and not has_noise_source(OffsetModel())
+    assert not has_noise_source(types.SimpleNamespace(kind="vae", decode=model.decode))
     variations = plan_variations(model, (0.5, 0.0), 3, seed=4, first=1)
     assert all(v.offset == (0.0, 0.0) for v in variations)
     seeds = [v.noise_seed for v in variations]
@@ -104,7 +108,7 @@ def zoo(tmp_path_factory):
 
 
 def test_generate_variations_are_recalled_exactly_from_their_sidecars(zoo, tmp_path, capsys):
-    from models.inference import load_trained
+    from models.engine import load_runtime
 
     out = tmp_path / "vars"
     assert app.main(["generate", "ae_small_tanh", "--at", "0.1,-0.2", "--at", "0.3,0.1",
@@ -113,7 +117,7 @@ def test_generate_variations_are_recalled_exactly_from_their_sidecars(zoo, tmp_p
     assert len(lines) == 6 and "variation 1 of seed 21: offset" in lines[0]
     wavs = sorted(out.glob("*.wav"))
     assert [w.name for w in wavs][:3] == [f"ae_small_tanh_x+0.10_y-0.20_v{i}.wav" for i in (1, 2, 3)]
-    model = load_trained("ae_small_tanh", zoo)
+    model = load_runtime("ae_small_tanh", zoo)  # the decoder generate itself uses
     sounds = []
     for wav in wavs:
         recall = read_recall(wav)

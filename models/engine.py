@@ -1,0 +1,385 @@
+"""The NumPy inference engine: every shipped model decoded and encoded without TensorFlow.
+
+:func:`load_runtime` reads the shipped ``.keras`` archives themselves (``config.json`` for
+the layer graph, ``model.weights.h5`` for the weights, through zipfile and h5py) and returns
+a :class:`Runtime` with the interface of :class:`models.inference.TrainedModel`. Nothing is
+exported beside the zoo, and this module imports only NumPy, h5py and the standard library,
+so the window, ``play``, ``generate`` and ``encode`` sound in a fraction of a second while
+``import tensorflow`` alone takes seconds and hundreds of megabytes. TensorFlow stays the
+reference: a test holds the engine to the Keras models within 1e-4 (float32).
+
+Why NumPy rather than ONNX Runtime: decoding is a handful of matrix products (dense layers,
+and the convolutions written as matrix products in :mod:`models.numpy_layers`), which NumPy
+runs at BLAS speed already; an ONNX path would need an exporter (tf2onnx, TensorFlow again)
+and an exported artefact per model beside a zoo that is 104 of its 120 MiB budget.
+
+Two tables make the engine extensible:
+
+- :data:`models.numpy_layers.LAYER_BUILDERS`: a Keras layer class -> a NumPy function;
+- :data:`DECODER_KINDS`: a model kind -> how its decoder is made. Every kind so far decodes
+  with the graph of ``decoder.keras``; a kind whose sound comes from more than a network
+  (ddsp_vae: a network then a synthesiser) registers its own with :func:`decoder_kind`.
+"""
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from models.errors import ModelInputError, ModelUnavailableError, NoEncoderError
+from models.numpy_layers import LAYER_BUILDERS, UnsupportedLayerError, to_snake_case
+from models.registry import LATENT_DIM, get_spec
+from models.saving import DAMAGED_FILE_ERRORS, WEIGHTS_MEMBER
+from models.trained_folder import LatentPlane, read_card, read_codes
+
+CONFIG_MEMBER = "config.json"
+#: Points decoded per NumPy pass: bounds the memory a large batch (a heat-map, a long
+#: ``generate``) needs for the convolutions' windows, with no loss of speed.
+DECODE_CHUNK = 64
+#: Sounds encoded per pass (each is a whole sample of audio).
+ENCODE_CHUNK = 32
+
+
+# ----------------------------------------------------------------------------- .keras files
+
+def read_keras_file(path):
+    """The layer graph and the weights stored in a ``.keras`` archive.
+
+    Parameters
+    ----------
+    path : path
+
+    Returns
+    -------
+    config : dict
+        The archive's ``config.json`` (a Keras functional model).
+    weights : dict of str to list of np.ndarray
+        Float32 weights by storage name (``layers/dense_1``), in Keras' order.
+
+    Raises
+    ------
+    ModelUnavailableError
+        The file is missing or is not a readable .keras archive; the message names it.
+    """
+    import h5py  # here, so reading the registry or a card does not pay for it
+
+    path = Path(path)
+    if not path.is_file():
+        raise ModelUnavailableError(f"{path}: missing")
+    if not zipfile.is_zipfile(path):
+        raise ModelUnavailableError(f"{path}: damaged (not a .keras archive)")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read(CONFIG_MEMBER))
+            weights_bytes = archive.read(WEIGHTS_MEMBER)
+        weights = {}
+        with h5py.File(io.BytesIO(weights_bytes), "r") as store:
+            def collect(name, item):
+                if isinstance(item, h5py.Group) and name.endswith("/vars"):
+                    owner = name[: -len("/vars")]
+                    weights[owner] = [np.asarray(item[key][()], dtype=np.float32)
+                                      for key in sorted(item, key=int)]
+            store.visititems(collect)
+    except (*DAMAGED_FILE_ERRORS, UnicodeDecodeError, RuntimeError) as error:
+        raise ModelUnavailableError(f"{path}: damaged ({_short(error)})") from None
+    if not isinstance(config, dict) or "config" not in config:
+        raise ModelUnavailableError(f"{path}: damaged (no model in its config.json)")
+    return config, weights
+
+
+def _short(error):
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+# ----------------------------------------------------------------------------- the graph
+
+def _tensor_refs(value):
+    """The ``keras_history`` references in a node argument (a tensor or a list of them)."""
+    if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+        return [tuple(value["config"]["keras_history"])]
+    if isinstance(value, (list, tuple)):
+        return [ref for item in value for ref in _tensor_refs(item)]
+    return []
+
+
+def _endpoints(value):
+    """``["name", 0, 0]`` or a list of those -> a list of (name, node, tensor) tuples."""
+    if value and isinstance(value[0], str):
+        return [tuple(value)]
+    return [tuple(v) for v in value]
+
+
+class NumpyNetwork:
+    """A Keras functional model from its config and weights, run with NumPy.
+
+    Parameters
+    ----------
+    config : dict
+        A .keras ``config.json`` (class ``Functional``).
+    weights : dict of str to list of np.ndarray
+        From :func:`read_keras_file`.
+    output : int
+        Which of the model's outputs to compute (0 for the VAE encoder's ``z_mean``); only
+        the layers that output needs are run.
+
+    Raises
+    ------
+    UnsupportedLayerError
+        A layer, an activation or a wiring the engine does not implement.
+    """
+
+    def __init__(self, config, weights, output=0):
+        body = config["config"]
+        layers = body["layers"]
+        storage_names, used = {}, {}
+        for layer in layers:
+            # Keras stores weights under the class's snake-case name, numbered in layer order.
+            base = to_snake_case(layer["class_name"])
+            used[base] = used.get(base, -1) + 1
+            storage_names[layer["name"]] = base if used[base] == 0 else f"{base}_{used[base]}"
+        inputs = _endpoints(body["input_layers"])
+        if len(inputs) != 1:
+            raise UnsupportedLayerError("only models with one input are supported")
+        wanted = _endpoints(body["output_layers"])[output]
+
+        producers = {}  # (layer name, node index) -> (builder key, layer config, input refs)
+        for layer in layers:
+            for node_index, node in enumerate(layer.get("inbound_nodes") or [{}]):
+                refs = _tensor_refs(node.get("args", []))
+                if _tensor_refs(node.get("kwargs", {})):
+                    raise UnsupportedLayerError(f"layer {layer['name']!r}: tensors passed as "
+                                                "keyword arguments are not supported")
+                producers[(layer["name"], node_index)] = (layer, node, refs)
+        # Only what the wanted output depends on, in the config's (topological) order.
+        needed, stack = set(), [wanted[:2]]
+        while stack:
+            key = stack.pop()
+            if key in needed:
+                continue
+            if key not in producers:
+                raise UnsupportedLayerError(f"layer {key[0]!r} is not in the model")
+            needed.add(key)
+            stack.extend(ref[:2] for ref in producers[key][2])
+        order = [key for key in producers if key in needed]
+        slot_of = {key: i for i, key in enumerate(order)}
+        consumers = {}
+        for key in order:
+            for ref in producers[key][2]:
+                consumers[ref[:2]] = consumers.get(ref[:2], 0) + 1
+        self._input_slot = slot_of.get(inputs[0][:2])
+        if self._input_slot is None:
+            raise UnsupportedLayerError("the output does not depend on the input")
+        self._output_slot = slot_of[wanted[:2]]
+        self._slots = len(order)
+        self._plan = []
+        for key in order:
+            layer, node, refs = producers[key]
+            if key == inputs[0][:2]:
+                continue
+            if any(ref[2] != 0 for ref in refs):
+                raise UnsupportedLayerError(f"layer {layer['name']!r}: layers with several "
+                                            "outputs are not supported")
+            builder = LAYER_BUILDERS.get(layer.get("registered_name") or layer["class_name"]) \
+                or LAYER_BUILDERS.get(layer["class_name"])
+            if builder is None:
+                raise UnsupportedLayerError(
+                    f"layer {layer['name']!r} of class {layer['class_name']} is not supported")
+            function = builder(layer.get("config", {}),
+                               weights.get(f"layers/{storage_names[layer['name']]}", []))
+            sources = tuple(slot_of[ref[:2]] for ref in refs)
+            listed = bool(node.get("args")) and isinstance(node["args"][0], (list, tuple))
+            shared = any(s == self._input_slot or consumers.get(order[s], 0) > 1 for s in sources)
+            if getattr(function, "in_place", False) and shared:
+                function = _on_a_copy(function)
+            self._plan.append((function, sources, listed, slot_of[key]))
+
+    def __call__(self, x):
+        """Run the network on a batch ``x`` (float32); returns the wanted output."""
+        slots = [None] * self._slots
+        slots[self._input_slot] = x
+        for function, sources, listed, target in self._plan:
+            slots[target] = function([slots[s] for s in sources]) if listed else function(slots[sources[0]])
+        return slots[self._output_slot]
+
+
+def _on_a_copy(function):
+    return lambda x: function(np.array(x, copy=True))
+
+
+def load_network(path, output=0):
+    """A :class:`NumpyNetwork` from a ``.keras`` file; ModelUnavailableError naming the
+    file when it is missing, damaged or made of layers the engine cannot run."""
+    config, weights = read_keras_file(path)
+    try:
+        return NumpyNetwork(config, weights, output=output)
+    except UnsupportedLayerError as error:
+        raise ModelUnavailableError(f"{path}: {error} (by the NumPy engine)") from None
+    except (KeyError, IndexError, TypeError, ValueError) as error:
+        raise ModelUnavailableError(f"{path}: damaged (its config.json: {_short(error)})") from None
+
+
+# ----------------------------------------------------------------------------- model kinds
+
+DECODER_KINDS = {}
+
+
+def decoder_kind(*kinds):
+    """Register ``make(model_dir, card) -> decode(points, variation) -> audio`` for kinds."""
+    def register(make):
+        for kind in kinds:
+            DECODER_KINDS[kind] = make
+        return make
+    return register
+
+
+@decoder_kind("dense_ae", "conv_ae", "gan", "vae")
+def network_decoder(model_dir, card):
+    """Decoders that are one network, ``decoder.keras``: (N, 2) -> (N, length).
+    They are deterministic, so the variation is ignored."""
+    network = load_network(Path(model_dir) / "decoder.keras")
+
+    def decode(points, variation=None):
+        return network(points)
+    return decode
+
+
+# ----------------------------------------------------------------------------- the runtime
+
+class Runtime(LatentPlane):
+    """A trained model run by the NumPy engine, with the interface of
+    :class:`models.inference.TrainedModel`.
+
+    Parameters
+    ----------
+    name : str
+        Registry name.
+    card : dict
+        The model card (gives ``kind``, ``sample_rate``, ``sample_length``).
+    decode_function : callable
+        ``(points (N, 2) float32, variation) -> audio (N, length)``.
+    encode_function : callable or None
+        ``audio (N, length) float32 -> points (N, 2)``; None for the GAN.
+    codes : LatentCodes or None
+    """
+
+    decode_path = "numpy"
+
+    def __init__(self, name, card, decode_function, encode_function=None, codes=None):
+        self.name = name
+        self.card = card
+        self.kind = card["kind"]
+        self.sample_rate = int(card["sample_rate"])
+        self.sample_length = int(card["sample_length"])
+        self.codes = codes
+        self._decode = decode_function
+        self._encode = encode_function
+
+    def __repr__(self):
+        return f"Runtime({self.name!r}, kind={self.kind!r}, length={self.sample_length})"
+
+    @property
+    def has_encoder(self):
+        return self._encode is not None
+
+    def decode(self, points, variation=None):
+        """Audio for latent points.
+
+        Parameters
+        ----------
+        points : array-like, shape (N, 2) (or (2,) for one point)
+        variation : int, optional
+            A seed for models whose sound has a random part (ddsp_vae); the others are
+            deterministic and ignore it.
+
+        Returns
+        -------
+        np.ndarray, shape (N, sample_length), float32
+        """
+        points = np.asarray(points, dtype=np.float32)
+        if points.shape == (LATENT_DIM,):
+            points = points[None, :]
+        if points.ndim != 2 or points.shape[1] != LATENT_DIM:
+            raise ModelInputError(f"points must have shape (N, {LATENT_DIM}), not {points.shape}")
+        if not np.isfinite(points).all():
+            raise ModelInputError("points must be finite numbers")
+        if points.shape[0] <= DECODE_CHUNK:
+            return self._audio(self._decode(points, variation), points.shape[0])
+        audio = np.empty((points.shape[0], self.sample_length), np.float32)
+        for start in range(0, points.shape[0], DECODE_CHUNK):
+            chunk = points[start:start + DECODE_CHUNK]
+            audio[start:start + len(chunk)] = self._audio(self._decode(chunk, variation), len(chunk))
+        return audio
+
+    def _audio(self, out, count):
+        out = np.asarray(out, dtype=np.float32)
+        return out.reshape(count, self.sample_length)
+
+    def encode(self, audio):
+        """Latent points (the mean, for a VAE) of audio.
+
+        Parameters
+        ----------
+        audio : array-like, shape (N, sample_length) (or (sample_length,))
+
+        Returns
+        -------
+        np.ndarray, shape (N, 2), float32
+
+        Raises
+        ------
+        NoEncoderError
+            The model is the GAN, which only decodes.
+        """
+        if self._encode is None:
+            raise NoEncoderError(f"{self.name} has no encoder (a GAN only generates)")
+        audio = np.asarray(audio, dtype=np.float32)
+        if audio.ndim == 1:
+            audio = audio[None, :]
+        if audio.ndim != 2 or audio.shape[1] != self.sample_length:
+            raise ModelInputError(
+                f"audio must have shape (N, {self.sample_length}) for {self.name}, not {audio.shape}"
+            )
+        if not np.isfinite(audio).all():
+            raise ModelInputError("audio must be finite numbers")
+        chunks = [np.asarray(self._encode(audio[start:start + ENCODE_CHUNK]), np.float32)
+                  for start in range(0, max(audio.shape[0], 1), ENCODE_CHUNK)]
+        return np.concatenate(chunks).reshape(audio.shape[0], LATENT_DIM)
+
+
+def load_runtime(name, folder="trained"):
+    """Load ``folder/name/`` (card.json, decoder.keras, encoder.keras, codes.npz) into the
+    NumPy engine.
+
+    Raises
+    ------
+    UnknownModelError
+        ``name`` is not a registry name.
+    ModelUnavailableError
+        A file is missing or damaged, or the engine cannot run it; the message names it.
+    """
+    spec = get_spec(name)
+    model_dir = Path(folder) / name
+    card = read_card(spec, model_dir)
+    make_decoder = DECODER_KINDS.get(spec.kind)
+    if make_decoder is None:
+        raise ModelUnavailableError(f"{name}: the NumPy engine has no decoder for kind {spec.kind!r}")
+    decode = make_decoder(model_dir, card)
+    encode = codes = None
+    if spec.has_encoder:
+        encode = load_network(model_dir / "encoder.keras")
+        codes = read_codes(model_dir / "codes.npz")
+    runtime = Runtime(name, card, decode, encode, codes)
+    # One decode now: it checks the graph runs and makes what the card says (and it warms
+    # the caches, so the first sound the user asks for is as fast as the rest).
+    try:
+        audio = np.asarray(decode(np.zeros((1, LATENT_DIM), np.float32), None))
+    except (ValueError, IndexError) as error:
+        raise ModelUnavailableError(f"{model_dir / 'decoder.keras'}: cannot run ({_short(error)})") from None
+    if audio.shape != (1, runtime.sample_length):
+        made = audio.shape[-1] if audio.ndim == 2 else audio.shape
+        raise ModelUnavailableError(
+            f"{model_dir / 'decoder.keras'}: makes {made} samples, the card says {runtime.sample_length}"
+        )
+    return runtime

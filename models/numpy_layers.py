@@ -1,0 +1,299 @@
+"""The Keras layers the shipped models are made of, as NumPy functions (no TensorFlow).
+
+One table, :data:`LAYER_BUILDERS`, maps a Keras class name (``class_name`` in a .keras
+``config.json``; ``registered_name`` for the project's own layers, e.g. ``mlsg>Sampling``)
+to a builder. A builder takes the layer's config and its weights (float32 arrays in the
+order Keras saves them) and returns the layer as a function of NumPy arrays. A new kind of
+layer (the ddsp_vae's synthesiser) is one more :func:`layer_builder` entry.
+
+Convolutions are matrix products:
+
+- ``Conv1D`` gathers each output step's receptive field (a strided window view of the
+  padded input, copied once) and multiplies it by the kernel reshaped to a matrix;
+- ``Conv1DTranspose`` of stride ``s`` runs in its polyphase form (see
+  :func:`polyphase_weights`): one VALID ``Conv1D`` of about ``K/s`` taps with ``s * filters``
+  outputs, whose ``s`` phases are then interleaved (a reshape).
+
+Padding follows TensorFlow's "same": ``max((out - 1) * s + K - n, 0)`` zeros in total,
+the smaller half on the left.
+"""
+import re
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+
+class UnsupportedLayerError(ValueError):
+    """A layer (or a setting of one) the NumPy engine does not implement; the message
+    names it."""
+
+
+LAYER_BUILDERS = {}
+
+
+def layer_builder(*class_names):
+    """Register a builder ``(config, weights) -> function`` under Keras class names."""
+    def register(builder):
+        for class_name in class_names:
+            LAYER_BUILDERS[class_name] = builder
+        return builder
+    return register
+
+
+def to_snake_case(name):
+    """Keras' own ``to_snake_case``: the name a layer's weights are stored under in
+    ``model.weights.h5`` (``Conv1DTranspose`` -> ``conv1d_transpose``)."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+# ----------------------------------------------------------------------------- activations
+
+def _sigmoid(x):
+    # The tanh form cannot overflow, unlike 1 / (1 + exp(-x)).
+    x = np.multiply(x, 0.5)
+    np.tanh(x, out=x)
+    x += 1.0
+    x *= 0.5
+    return x
+
+
+def _relu(x):
+    return np.maximum(x, 0.0, out=x)
+
+
+def _leaky(slope):
+    slope = np.float32(slope)
+
+    def leaky_relu(x):
+        return np.maximum(x, x * slope, out=x) if slope <= 1 else np.minimum(x, x * slope, out=x)
+    return leaky_relu
+
+
+def _identity(x):
+    return x
+
+
+ACTIVATIONS = {
+    None: _identity,
+    "linear": _identity,
+    "relu": _relu,
+    "tanh": lambda x: np.tanh(x, out=x),
+    "sigmoid": _sigmoid,
+    "leaky_relu": _leaky(0.2),  # keras.activations.leaky_relu's default slope
+}
+
+
+def activation(name):
+    """The NumPy function of a Keras activation name (it may work in place)."""
+    if isinstance(name, dict):  # a serialised activation object
+        name = name.get("config", {}).get("name", name.get("class_name"))
+    try:
+        return ACTIVATIONS[name]
+    except (KeyError, TypeError):
+        raise UnsupportedLayerError(f"activation {name!r} is not supported") from None
+
+
+def _check_weights(config, weights, shapes):
+    if len(weights) != len(shapes) or any(
+            w.shape != tuple(s) for w, s in zip(weights, shapes) if s is not None):
+        got = ", ".join(str(w.shape) for w in weights) or "none"
+        raise UnsupportedLayerError(f"layer {config.get('name')!r}: weights of shapes {got} do "
+                                    f"not fit its config")
+
+
+def _single(value):
+    return int(np.ravel(value)[0])
+
+
+def _check_conv_config(config):
+    if config.get("data_format", "channels_last") != "channels_last":
+        raise UnsupportedLayerError(f"layer {config.get('name')!r}: only channels_last is supported")
+    if _single(config.get("dilation_rate", 1)) != 1 or int(config.get("groups", 1)) != 1:
+        raise UnsupportedLayerError(f"layer {config.get('name')!r}: dilation and groups are not supported")
+    if config.get("padding") not in ("same", "valid"):
+        raise UnsupportedLayerError(f"layer {config.get('name')!r}: padding {config.get('padding')!r} "
+                                    "is not supported")
+
+
+# ----------------------------------------------------------------------------- layers
+
+@layer_builder("InputLayer")
+def build_input(config, weights):
+    return _identity
+
+
+@layer_builder("Dense")
+def build_dense(config, weights):
+    units = int(config["units"])
+    use_bias = config.get("use_bias", True)
+    _check_weights(config, weights, [(None if not weights else weights[0].shape[0], units)]
+                   + ([(units,)] if use_bias else []))
+    kernel = np.ascontiguousarray(weights[0])
+    then = activation(config.get("activation"))
+    if use_bias:
+        bias = weights[1]
+
+        def dense(x):
+            return then(np.matmul(x, kernel) + bias)  # (…, in) -> (…, units)
+    else:
+        def dense(x):
+            return then(np.matmul(x, kernel))
+    return dense
+
+
+@layer_builder("Reshape")
+def build_reshape(config, weights):
+    shape = tuple(int(v) for v in config["target_shape"])
+    return lambda x: x.reshape((x.shape[0],) + shape)
+
+
+@layer_builder("Flatten")
+def build_flatten(config, weights):
+    if config.get("data_format", "channels_last") != "channels_last":
+        raise UnsupportedLayerError(f"layer {config.get('name')!r}: only channels_last is supported")
+    return lambda x: x.reshape(x.shape[0], -1)
+
+
+def in_place(function):
+    """Mark a layer function that overwrites its input; the engine hands it a copy when
+    the input is also needed elsewhere (or is the caller's array)."""
+    if function is not _identity:
+        function = _wrapped(function)
+        function.in_place = True
+    return function
+
+
+def _wrapped(function):
+    return lambda x: function(x)
+
+
+@layer_builder("Activation")
+def build_activation(config, weights):
+    return in_place(activation(config.get("activation")))
+
+
+@layer_builder("LeakyReLU")
+def build_leaky_relu(config, weights):
+    # Keras 3 calls the slope negative_slope; Keras 2 called it alpha.
+    return in_place(_leaky(config.get("negative_slope", config.get("alpha", 0.3))))
+
+
+@layer_builder("ReLU")
+def build_relu(config, weights):
+    if config.get("max_value") is not None or config.get("threshold", 0.0) != 0.0 \
+            or config.get("negative_slope", 0.0) != 0.0:
+        raise UnsupportedLayerError(f"layer {config.get('name')!r}: only a plain ReLU is supported")
+    return in_place(_relu)
+
+
+@layer_builder("Dropout", "mlsg>PhaseShuffle")
+def build_training_only(config, weights):
+    """Layers that change nothing at inference (phase shuffle only acts in training)."""
+    return _identity
+
+
+@layer_builder("mlsg>Sampling")
+def build_sampling(config, weights):
+    """The VAE's sampling layer gives its mean at inference: the engine's encoder returns
+    ``z_mean`` (output 0), as :class:`models.inference.TrainedModel` does."""
+    return lambda inputs: inputs[0]
+
+
+def same_padding(length, stride, size):
+    """TensorFlow's "same" padding of a strided convolution: (left, right) zeros."""
+    steps = -(-length // stride)
+    total = max((steps - 1) * stride + size - length, 0)
+    return total // 2, total - total // 2
+
+
+@layer_builder("Conv1D")
+def build_conv1d(config, weights):
+    _check_conv_config(config)
+    size, stride, filters = _single(config["kernel_size"]), _single(config["strides"]), int(config["filters"])
+    use_bias = config.get("use_bias", True)
+    _check_weights(config, weights, [(size, None if not weights else weights[0].shape[1], filters)]
+                   + ([(filters,)] if use_bias else []))
+    in_channels = weights[0].shape[1]
+    # Windows come as (…, channels, taps): the kernel matrix is ordered the same way.
+    matrix = np.ascontiguousarray(weights[0].transpose(1, 0, 2).reshape(in_channels * size, filters))
+    bias = weights[1] if use_bias else np.zeros(filters, np.float32)
+    padding = config["padding"]
+    then = activation(config.get("activation"))
+
+    def conv1d(x):  # (batch, steps, in_channels) -> (batch, out_steps, filters)
+        if padding == "same":
+            left, right = same_padding(x.shape[1], stride, size)
+            x = np.pad(x, ((0, 0), (left, right), (0, 0)))
+        windows = sliding_window_view(x, size, axis=1)[:, ::stride]
+        batch, steps = windows.shape[:2]
+        y = np.matmul(windows.reshape(batch * steps, in_channels * size), matrix)
+        y += bias
+        return then(y.reshape(batch, steps, filters))
+    return conv1d
+
+
+def polyphase_weights(kernel, bias, stride):
+    """Rewrite a "same" ``Conv1DTranspose`` as a VALID ``Conv1D`` plus depth-to-space.
+
+    A transposed convolution with stride ``s`` and kernel ``K`` scatters every input step
+    over ``K`` outputs. Output ``s*m + r`` only ever sees kernel taps ``r + p + s*j``
+    (``p`` the "same" padding's left part), so the layer equals one ordinary convolution of
+    about ``K/s`` taps with ``s * filters`` outputs, followed by interleaving the phases.
+
+    Parameters
+    ----------
+    kernel : np.ndarray, shape (K, filters, in_channels)
+        Keras' transposed-convolution kernel.
+    bias : np.ndarray, shape (filters,) or None
+    stride : int
+
+    Returns
+    -------
+    weights : np.ndarray, shape (taps, in_channels, stride * filters)
+    bias : np.ndarray, shape (stride * filters,)
+    pad : (int, int)
+        Zero padding of the input steps (left, right) before the VALID convolution.
+    """
+    size, filters, in_channels = kernel.shape
+    p = (size - stride) // 2  # left part of TensorFlow's "same" padding, K - s in total
+    # j ranges over the input offsets m - j that reach output phase r.
+    j_low = min(-((r + p) // stride) for r in range(stride))
+    j_high = max((size - 1 - r - p) // stride for r in range(stride))
+    taps = j_high - j_low + 1
+    weights = np.zeros((taps, in_channels, stride * filters), dtype=np.float32)
+    for u in range(taps):
+        j = j_high - u
+        for r in range(stride):
+            k = stride * j + r + p
+            if 0 <= k < size:
+                weights[u, :, r * filters:(r + 1) * filters] = kernel[k].T
+    bias = np.zeros(filters, np.float32) if bias is None else np.asarray(bias, np.float32)
+    return weights, np.tile(bias, stride), (j_high, -j_low)
+
+
+@layer_builder("Conv1DTranspose")
+def build_conv1d_transpose(config, weights):
+    _check_conv_config(config)
+    size, stride, filters = _single(config["kernel_size"]), _single(config["strides"]), int(config["filters"])
+    use_bias = config.get("use_bias", True)
+    _check_weights(config, weights, [(size, filters, None if not weights else weights[0].shape[2])]
+                   + ([(filters,)] if use_bias else []))
+    if config["padding"] != "same" or config.get("output_padding") is not None or size < stride:
+        raise UnsupportedLayerError(
+            f"layer {config.get('name')!r}: only a 'same' Conv1DTranspose whose kernel is at "
+            "least its stride is supported")
+    taps_weights, bias, (left, right) = polyphase_weights(
+        weights[0], weights[1] if use_bias else None, stride)
+    taps, in_channels, outputs = taps_weights.shape
+    matrix = np.ascontiguousarray(taps_weights.transpose(1, 0, 2).reshape(in_channels * taps, outputs))
+    then = activation(config.get("activation"))
+
+    def conv1d_transpose(x):  # (batch, steps, in_channels) -> (batch, stride * steps, filters)
+        batch, steps = x.shape[:2]
+        windows = sliding_window_view(np.pad(x, ((0, 0), (left, right), (0, 0))), taps, axis=1)
+        y = np.matmul(windows.reshape(batch * steps, in_channels * taps), matrix)
+        y += bias
+        return then(y.reshape(batch, steps * stride, filters))
+    return conv1d_transpose

@@ -1,0 +1,149 @@
+"""A trained model's folder read without TensorFlow: its card (checked against the
+registry), its latent codes, and the latent range they give.
+
+Both inference paths use it: :mod:`models.inference` (Keras, the reference) and
+:mod:`models.engine` (NumPy, what the window and the CLI decode with).
+
+Latent range (the square the GUI shows):
+- autoencoders: the bounding box of the training and validation codes, widened by 5 % of
+  its span on each side, so every training sample is on the map (outliers included: the
+  seed's maps show them, and hiding them would hide what the model did);
+- VAEs: the prior, N(0, 1) per axis, to +-3 standard deviations;
+- the GAN: its uniform prior, [-1, 1] per axis.
+The centre is the median of the codes for autoencoders (robust to those outliers) and the
+prior's mean (0, 0) for VAEs and the GAN.
+"""
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from models.errors import ModelUnavailableError
+from models.registry import LATENT_DIM
+from models.saving import DAMAGED_FILE_ERRORS, read_json
+
+RANGE_MARGIN = 0.05
+VAE_PRIOR_SIGMAS = 3.0
+GAN_PRIOR_BOUND = 1.0
+# A code axis that does not vary (e.g. a dead ReLU unit) still gets a usable span.
+MIN_SPAN = 1e-3
+# Kinds whose latent prior is N(0, I): their map is the prior's +-3 sigma square.
+GAUSSIAN_PRIOR_KINDS = ("vae", "ddsp_vae")
+CARD_KEYS = ("kind", "sample_rate", "sample_length")
+
+
+@dataclass(frozen=True)
+class LatentCodes:
+    """Where the training data sits in a model's latent plane.
+
+    Attributes
+    ----------
+    points : np.ndarray, shape (N, 2), float32
+        The encoder's point for each sample (the mean, for a VAE).
+    families, names, files : np.ndarray, shape (N,), str
+    is_validation : np.ndarray, shape (N,), bool
+    """
+
+    points: np.ndarray
+    families: np.ndarray
+    names: np.ndarray
+    files: np.ndarray
+    is_validation: np.ndarray
+
+    def __len__(self):
+        return int(self.points.shape[0])
+
+
+def read_codes(path):
+    """Read a codes.npz; ModelUnavailableError naming the file when missing or damaged."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelUnavailableError(f"{path}: missing")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            codes = LatentCodes(
+                points=np.asarray(archive["points"], dtype=np.float32),
+                families=np.asarray(archive["families"]).astype(str),
+                names=np.asarray(archive["names"]).astype(str),
+                files=np.asarray(archive["files"]).astype(str),
+                is_validation=np.asarray(archive["is_validation"], dtype=bool),
+            )
+    except DAMAGED_FILE_ERRORS as error:
+        raise ModelUnavailableError(f"{path}: damaged ({error})") from None
+    n = codes.points.shape[0]
+    if codes.points.shape != (n, LATENT_DIM) or any(
+        len(a) != n for a in (codes.families, codes.names, codes.files, codes.is_validation)
+    ):
+        raise ModelUnavailableError(f"{path}: damaged (arrays of different lengths)")
+    return codes
+
+
+def read_card(spec, model_dir):
+    """The card of a trained model, checked to give what inference needs.
+
+    Parameters
+    ----------
+    spec : models.registry.ModelSpec
+    model_dir : path
+        ``folder/name``.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    ModelUnavailableError
+        The card is missing (the model is not trained), damaged, lacks a key inference needs
+        or is of another kind than the registry's.
+    """
+    card_path = Path(model_dir) / "card.json"
+    if not card_path.is_file():
+        raise ModelUnavailableError(
+            f"{card_path}: missing (not trained yet: python app.py train {spec.name} --data DIR)"
+        )
+    card = read_json(card_path)
+    missing = [k for k in CARD_KEYS if k not in card]
+    if missing or card.get("kind") != spec.kind:
+        raise ModelUnavailableError(
+            f"{card_path}: damaged ({'no ' + ', '.join(missing) if missing else 'kind ' + repr(card.get('kind'))})"
+        )
+    return card
+
+
+def latent_range(kind, codes):
+    """The rectangle to explore: ``(xmin, xmax, ymin, ymax)`` (see the module notes)."""
+    if kind in GAUSSIAN_PRIOR_KINDS:
+        s = VAE_PRIOR_SIGMAS
+        return (-s, s, -s, s)
+    if kind == "gan" or codes is None or len(codes) == 0:
+        b = GAN_PRIOR_BOUND
+        return (-b, b, -b, b)
+    low = codes.points.min(axis=0).astype(float)
+    high = codes.points.max(axis=0).astype(float)
+    span = np.maximum(high - low, MIN_SPAN)
+    middle = (low + high) / 2
+    half = span / 2 * (1 + 2 * RANGE_MARGIN)
+    return tuple(float(v) for v in (middle[0] - half[0], middle[0] + half[0],
+                                    middle[1] - half[1], middle[1] + half[1]))
+
+
+def latent_center(kind, codes):
+    """The centre of the data: median code (autoencoders) or the prior's mean."""
+    if kind in GAUSSIAN_PRIOR_KINDS or kind == "gan" or codes is None or len(codes) == 0:
+        return (0.0, 0.0)
+    median = np.median(codes.points, axis=0)
+    return (float(median[0]), float(median[1]))
+
+
+class LatentPlane:
+    """``latent_range()`` and ``center`` of a model with ``kind`` and ``codes``."""
+
+    def latent_range(self):
+        """The rectangle to explore: ``(xmin, xmax, ymin, ymax)``."""
+        return latent_range(self.kind, self.codes)
+
+    @property
+    def center(self):
+        """The centre of the data: median code (autoencoders) or the prior's mean."""
+        return latent_center(self.kind, self.codes)
