@@ -12,6 +12,7 @@ import hydrogen
 import numpy as np
 import pytest
 import soundfile
+import test_layering
 
 import app
 from audio.errors import AudioError
@@ -372,3 +373,23 @@ def test_a_damaged_model_exits_1_with_the_reason(fake_models, tmp_path, capsys):
 def test_no_favourites_folder_exits_1(fake_models, tmp_path, capsys):
     assert run("kit", "--favourites", tmp_path / "none", "-o", tmp_path / "K.h2drumkit") == 1
     assert one_line(capsys)[1] == [f"app.py kit: {tmp_path / 'none'}: no such favourites folder"]
+
+
+# ----------------------------------------------------------------------------- the shipped zoo
+
+# test_layering's fixture (a tensorflow package that refuses to import), found by pytest here.
+fixture_without_tensorflow = test_layering.without_tensorflow
+needs_zoo, run_app = test_layering.needs_zoo, test_layering.run_app
+
+
+@needs_zoo
+@needs_h2cli
+def test_kit_on_the_shipped_zoo_runs_without_tensorflow_and_hydrogen_accepts_it(without_tensorflow, tmp_path):
+    out = tmp_path / "Zoo Kit.h2drumkit"
+    done = run_app(without_tensorflow, "kit", "vae_c", "--at", "0.5,-1.2", "--at=-1,0.3",
+                   "--layers", "2", "--seed", "3", "-o", out)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{out}: Hydrogen kit 'Zoo Kit', 2 instruments, 4 samples (seed 3")
+    checked = hydrogen.h2cli(tmp_path / "home", "--check", out)
+    assert checked.returncode == 0 and "is valid" in checked.stdout + checked.stderr
