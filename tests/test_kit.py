@@ -384,9 +384,9 @@ needs_zoo, run_app = test_layering.needs_zoo, test_layering.run_app
 
 @needs_zoo
 @needs_h2cli
-def test_kit_on_the_shipped_zoo_runs_without_tensorflow_and_hydrogen_accepts_it(without_tensorflow, tmp_path):
+def test_kit_on_the_shipped_zoo_runs_without_tensorflow_and_hydrogen_accepts_it(fixture_without_tensorflow, tmp_path):
     out = tmp_path / "Zoo Kit.h2drumkit"
-    done = run_app(without_tensorflow, "kit", "vae_c", "--at", "0.5,-1.2", "--at=-1,0.3",
+    done = run_app(fixture_without_tensorflow, "kit", "vae_c", "--at", "0.5,-1.2", "--at=-1,0.3",
                    "--layers", "2", "--seed", "3", "-o", out)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
