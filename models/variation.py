@@ -167,3 +167,43 @@ def decode_recall(model, recall):
     """Decode exactly the sound a recall sidecar describes (its point and variation)."""
     variation = variation_from_recall(recall) or Variation(0, 0, (0.0, 0.0), None)
     return decode_variation(model, recall["point"], variation)
+
+
+class LoopVariations:
+    """A new variation for each repetition of a loop: the window's "Vary" control.
+
+    Parameters
+    ----------
+    model
+        As for :func:`plan_variations`.
+    amount : float
+        0 turns variation off (every repetition is the sound itself); 1 is the default
+        spread (``VARIATION_SPREAD`` of the range), 2 twice that, and so on. For models with
+        a noise source any amount above 0 means a new noise seed each time.
+    seed : int
+
+    Examples
+    --------
+    >>> class Plane:
+    ...     def latent_range(self): return (-1.0, 1.0, -1.0, 1.0)
+    ...     def decode(self, points): return points
+    >>> loop = LoopVariations(Plane(), amount=0.0, seed=1)
+    >>> loop.next((0.2, 0.3)).index
+    0
+    """
+
+    def __init__(self, model, amount, seed):
+        if not (np.isfinite(amount) and amount >= 0):
+            raise ValueError(f"the variation amount must be 0 or more, not {amount!r}")
+        self.model = model
+        self.amount = float(amount)
+        self.seed = int(seed)
+        self.repetition = 0
+
+    def next(self, point):
+        """The variation to play for the next repetition at ``point``."""
+        if self.amount == 0:
+            return Variation(0, self.seed, (0.0, 0.0), 0 if has_noise_source(self.model) else None)
+        self.repetition += 1
+        return plan_variations(self.model, point, 1, self.seed, first=self.repetition,
+                               spread=VARIATION_SPREAD * self.amount)[0]

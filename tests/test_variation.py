@@ -149,3 +149,18 @@ def test_variation_usage_errors_exit_2_and_write_nothing(zoo, tmp_path, capsys, 
     assert len(err) == 1 and err[0].startswith("app.py generate: -o one.wav: " if "folder" in reason
                                                else "app.py generate: ") and err[0].endswith(reason)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_loop_plays_a_new_variation_each_repetition_and_none_at_amount_zero():
+    from models.variation import LoopVariations
+
+    loop = LoopVariations(OffsetModel(), amount=1.0, seed=5)
+    played = [loop.next((0.5, 0.0)) for _ in range(4)]
+    assert [v.index for v in played] == [1, 2, 3, 4] and len({v.offset for v in played}) == 4
+    assert played[0] == plan_variations(OffsetModel(), (0.5, 0.0), 1, seed=5, first=1)[0]
+    wider = LoopVariations(OffsetModel(), amount=3.0, seed=5).next((0.5, 0.0))
+    assert np.allclose(np.array(wider.offset), 3 * np.array(played[0].offset))
+    still = LoopVariations(OffsetModel(), amount=0.0, seed=5)
+    assert {still.next((0.5, 0.0)).offset for _ in range(3)} == {(0.0, 0.0)}
+    with pytest.raises(ValueError, match="0 or more"):
+        LoopVariations(OffsetModel(), amount=-1, seed=5)
