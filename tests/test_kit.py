@@ -39,6 +39,9 @@ class FakeModel:
         self.calls.append(points)
         out = []
         for x, y in points:
+            if y > 1.9:  # a broken corner of the map
+                out.append(np.full(int(0.4 * SR), np.nan, np.float32))
+                continue
             make = drums.kick if x < 0 else drums.hat
             seed = int(abs(x * 1000) + abs(y * 1000)) % 10_000
             sound = make(seed, sr=SR, seconds=0.4, onset=0.01)
@@ -373,6 +376,61 @@ def test_a_damaged_model_exits_1_with_the_reason(fake_models, tmp_path, capsys):
 def test_no_favourites_folder_exits_1(fake_models, tmp_path, capsys):
     assert run("kit", "--favourites", tmp_path / "none", "-o", tmp_path / "K.h2drumkit") == 1
     assert one_line(capsys)[1] == [f"app.py kit: {tmp_path / 'none'}: no such favourites folder"]
+
+
+def test_favourites_that_cannot_be_read_are_skipped_with_their_reasons(fake_models, tmp_path, capsys):
+    favourites = FavouritesFolder(tmp_path / "favs")
+    good = favourites.save(drums.hat(1, sr=SR, seconds=0.2), SR, model="vae_c", point=(0.1, 0.1))
+    garbage = favourites.save(drums.kick(1, sr=SR, seconds=0.2), SR, model="vae_c", point=(0.2, 0.2))
+    garbage.write_bytes(b"RIFF not really a wav")
+    odd = favourites.save(drums.kick(2, sr=SR, seconds=0.2), SR, model="vae_c", point=(0.3, 0.3),
+                          settings={"variation": {"index": "first"}})
+    assert run("kit", "--favourites", tmp_path / "favs", "-o", tmp_path / "K/") == 0
+    err = sorted(one_line(capsys)[1])
+    assert len(err) == 2
+    assert err[0].startswith(f"{garbage.name}: skipped (not readable audio: ")
+    assert err[1].startswith(f"{odd.name}: skipped (not a variation record: ")
+    assert len(list((tmp_path / "K").glob("*.wav"))) == 1 and good.exists()
+
+
+def test_favourites_of_which_none_can_be_used_exit_1(fake_models, tmp_path, capsys):
+    (tmp_path / "favs").mkdir()
+    soundfile.write(str(tmp_path / "favs" / "loose.wav"), drums.kick(2, sr=SR, seconds=0.2), SR)
+    assert run("kit", "--favourites", tmp_path / "favs", "-o", tmp_path / "K.h2drumkit") == 1
+    assert one_line(capsys)[1][-1] == f"app.py kit: {tmp_path / 'favs'}: no favourites that can go in a kit"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["favs"]
+
+
+def test_a_model_that_decodes_nan_exits_1_and_writes_nothing(fake_models, tmp_path, capsys):
+    assert run("kit", "vae_c", "--at", "0,1.95", "-o", tmp_path / "K.h2drumkit") == 1
+    assert one_line(capsys)[1] == ["app.py kit: audio to save contains NaN or infinite samples"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_folder_that_cannot_be_made_exits_1(fake_models, tmp_path, capsys):
+    (tmp_path / "file").write_text("not a folder")
+    assert run("kit", "vae_c", "--at", "0,0", "-o", tmp_path / "file" / "K.h2drumkit") == 1
+    line = one_line(capsys)[1]
+    assert len(line) == 1 and line[0].startswith(f"app.py kit: {tmp_path / 'file'}: cannot make the folder (")
+    assert (tmp_path / "file").read_text() == "not a folder"
+
+
+def test_an_archive_without_a_drumkit_xml_is_not_a_kit(tmp_path):
+    empty = tmp_path / "empty.h2drumkit"
+    with tarfile.open(empty, "w:gz") as archive:
+        info = tarfile.TarInfo("Kit/readme.txt")
+        info.size = 2
+        archive.addfile(info, io.BytesIO(b"hi"))
+    with pytest.raises(AudioError, match="not a Hydrogen kit \\(no drumkit.xml in it\\)"):
+        extract_h2drumkit(empty, tmp_path / "into")
+
+
+def test_layer_counts_outside_1_to_16_are_refused():
+    from audio.kit import velocity_layers
+
+    assert velocity_layers(1) == [(0.0, 1.0, 1.0)]
+    with pytest.raises(AudioError, match="1 to 16 velocity layers, not 17"):
+        velocity_layers(17)
 
 
 # ----------------------------------------------------------------------------- the shipped zoo

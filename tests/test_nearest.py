@@ -116,3 +116,11 @@ def test_generate_nearest_for_a_model_without_codes_says_so(stand_in, dataset, t
     lines = capsys.readouterr().out.splitlines()
     assert lines[2] == "  in the latent plane: none, gan has no training codes"
     assert lines[3] == "  in sound features:"
+
+
+def test_generate_nearest_says_why_when_the_dataset_folder_is_not_a_dataset(stand_in, tmp_path, capsys):
+    (tmp_path / "notdata").mkdir()
+    assert app.main(["generate", "vae_c", "--at", "4,0", "-o", str(tmp_path / "x.wav"), "--nearest",
+                     "--data", str(tmp_path / "notdata")]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.startswith("  in sound features: none, the dataset cannot be read: ")
