@@ -71,21 +71,23 @@ class Variation:
         return variation
 
 
-#: Model kinds whose sound has a random part that ``decode(points, variation=seed)`` sets.
-NOISE_SOURCE_KINDS = ("ddsp_vae",)
+#: Models whose sound has a random part that ``decode(points, variation=seed)`` sets
+#: (ddsp_vae's kind is "vae", so its registry name is what tells).
+NOISE_SOURCE_MODELS = ("ddsp_vae",)
 
 
 def has_noise_source(model):
     """True when the model's sound has a noise source that its ``variation`` seed sets.
 
-    A model says so with a ``has_noise_source`` attribute; otherwise its kind (or name) is
-    looked up in ``NOISE_SOURCE_KINDS``. Every decoder takes ``variation`` (the NumPy engine
-    passes it to all of them), so the signature alone cannot tell.
+    A model says so with a ``has_noise_source`` attribute; otherwise its registry name (or
+    kind) is looked up in ``NOISE_SOURCE_MODELS``. Every decoder takes ``variation`` (the
+    NumPy engine passes it to all of them), so the signature alone cannot tell.
     """
     declared = getattr(model, "has_noise_source", None)
     if declared is not None:
         return bool(declared)
-    return getattr(model, "kind", None) in NOISE_SOURCE_KINDS or getattr(model, "name", None) in NOISE_SOURCE_KINDS
+    return (getattr(model, "name", None) in NOISE_SOURCE_MODELS
+            or getattr(model, "kind", None) in NOISE_SOURCE_MODELS)
 
 
 def _variation_seed(seed, index):

@@ -40,7 +40,7 @@ class OffsetModel:
 class NoiseModel(OffsetModel):
     """A stand-in with a noise source, as ddsp_vae's decode(points, variation=int)."""
 
-    kind = "ddsp_vae"
+    name, kind = "ddsp_vae", "vae"  # as the registry has it
 
     def __init__(self):
         self.seen = []
