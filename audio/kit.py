@@ -148,6 +148,69 @@ class KitSound:
         return "_".join(parts)
 
 
+def favourite_sounds(entries, *, layers, extra_layers, family_of, report, progress=None):
+    """One :class:`KitSound` per usable favourite: its own WAV on top, then variations.
+
+    Parameters
+    ----------
+    entries : sequence of audio.export.Favourite
+        In kit order.
+    layers : int
+        Velocity layers wanted per instrument.
+    extra_layers : callable
+        ``extra_layers(favourite, count) -> (list of (samples, rate, recall), reason)``: the
+        softer layers (decoded variations), or ``([], reason)`` when they cannot be made.
+    family_of : callable
+        ``family_of(samples, rate) -> str``.
+    report : callable
+        ``report(line)`` for each favourite skipped or left with fewer layers (one line each).
+    progress : callable, optional
+        ``progress(done, total)`` after each favourite.
+
+    Returns
+    -------
+    list of KitSound
+        Possibly empty, when no favourite could be used.
+    """
+    import soundfile
+
+    sounds = []
+    for done, favourite in enumerate(entries, start=1):
+        sound = _favourite_sound(favourite, layers, extra_layers, family_of, report, soundfile)
+        if sound is not None:
+            sounds.append(sound)
+        if progress is not None:
+            progress(done, len(entries))
+    return sounds
+
+
+def _favourite_sound(favourite, layers, extra_layers, family_of, report, soundfile):
+    name = favourite.path.name
+    if favourite.recall is None:
+        report(f"{name}: skipped ({favourite.reason})")
+        return None
+    try:
+        audio, rate = soundfile.read(str(favourite.path), dtype="float32", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
+        report(f"{name}: skipped (not readable audio: {error})")
+        return None
+    if audio.shape[0] == 0 or not np.all(np.isfinite(audio)):
+        report(f"{name}: skipped (empty or not finite audio)")
+        return None
+    recall = {"model": favourite.model, "point": list(favourite.point), "favourite": name,
+              "settings": favourite.recall.get("settings")}
+    found = [KitLayer(audio.mean(axis=1), int(rate), recall)]
+    if layers > 1:
+        extra, reason = extra_layers(favourite, layers - 1)
+        if reason is not None:
+            report(f"{name}: {'skipped' if extra is None else 'one layer only'} ({reason})")
+            if extra is None:
+                return None
+        found += [KitLayer(samples, rate, layer_recall) for samples, rate, layer_recall in extra or []]
+    family = family_of(found[0].audio, found[0].sample_rate)
+    return KitSound(family, favourite.model, tuple(favourite.point), tuple(found), source=name)
+
+
 def velocity_layers(count):
     """The velocity range and gain of each of ``count`` layers, loudest first.
 

@@ -102,24 +102,17 @@ class _Models:
         return self.loaded.get(name)
 
 
-def _layers_at(model, name, point, variations):
+def _layers(layer_tuples):
     from audio.kit import KitLayer
-    from models.variation import decode_variation
 
-    layers = []
-    for variation in variations:
-        audio = decode_variation(model, point, variation)
-        layers.append(KitLayer(audio, model.sample_rate,
-                               {"model": name, "point": [float(point[0]), float(point[1])],
-                                "variation": variation.to_dict(point)}))
-    return layers
+    return tuple(KitLayer(samples, rate, recall) for samples, rate, recall in layer_tuples)
 
 
 def sounds_at_points(args, namer, models, seed):
-    """One KitSound per ``--at`` point of ``args.name``."""
+    """One KitSound per ``--at`` point of ``args.name``: the sound itself, then variations."""
     from audio.kit import KitSound
     from commands.generate import parse_point, spec_or_usage_error
-    from models.variation import plan_variations
+    from models.variation import variation_layers
 
     spec_or_usage_error(args.name)
     points = [parse_point(text) for text in args.at]
@@ -128,57 +121,42 @@ def sounds_at_points(args, namer, models, seed):
         raise CommandFailed(models.reasons[args.name])
     sounds = []
     for point in points:
-        variations = plan_variations(model, point, args.layers, seed)
-        layers = _layers_at(model, args.name, point, variations)
+        layers = _layers(variation_layers(model, args.name, point, args.layers, seed))
         family = namer.family(layers[0].audio, layers[0].sample_rate)
-        sounds.append(KitSound(family, args.name, point, tuple(layers)))
+        sounds.append(KitSound(family, args.name, point, layers))
     return sounds
 
 
-def sounds_from_favourites(args, namer, models, seed):
-    """One KitSound per readable favourite; each unreadable one is reported and skipped."""
-    import numpy as np
-    import soundfile
+def favourite_variations(models, seed):
+    """``extra_layers`` for :func:`audio.kit.favourite_sounds`: variations decoded by the
+    favourite's model around the point it was saved at (its own variation's, if any)."""
+    from models.variation import variation_from_recall, variation_layers
 
+    def extra_layers(favourite, count):
+        try:
+            variation = variation_from_recall(favourite.recall)
+        except ValueError as error:
+            return None, str(error)
+        model = models.get(favourite.model)
+        if model is None:
+            return [], models.reasons[favourite.model]
+        base = favourite.point if variation is None else variation.point(favourite.point)
+        return variation_layers(model, favourite.model, base, count, seed, first=1), None
+
+    return extra_layers
+
+
+def sounds_from_favourites(args, namer, models, seed):
+    """One KitSound per usable favourite; each unusable one is reported and skipped."""
     from audio.export import FavouritesFolder
-    from audio.kit import KitLayer, KitSound
-    from models.variation import plan_variations, variation_from_recall
+    from audio.kit import favourite_sounds
 
     folder = Path(args.favourites)
     if not folder.is_dir():
         raise CommandFailed(f"{folder}: no such favourites folder")
-    sounds = []
-    for favourite in reversed(FavouritesFolder(folder).entries()):  # oldest first, as saved
-        if favourite.recall is None:
-            print(f"{favourite.path.name}: skipped ({favourite.reason})", file=sys.stderr)
-            continue
-        try:
-            audio, rate = soundfile.read(str(favourite.path), dtype="float32", always_2d=True)
-            variation = variation_from_recall(favourite.recall)
-        except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
-            print(f"{favourite.path.name}: skipped (not readable audio: {error})", file=sys.stderr)
-            continue
-        except ValueError as error:
-            print(f"{favourite.path.name}: skipped ({error})", file=sys.stderr)
-            continue
-        if audio.shape[0] == 0 or not np.all(np.isfinite(audio)):
-            print(f"{favourite.path.name}: skipped (empty or not finite audio)", file=sys.stderr)
-            continue
-        recall = {"model": favourite.model, "point": list(favourite.point),
-                  "variation": None if variation is None else variation.to_dict(favourite.point),
-                  "favourite": favourite.path.name}
-        layers = [KitLayer(audio.mean(axis=1), int(rate), recall)]
-        if args.layers > 1:
-            model = models.get(favourite.model)
-            if model is None:
-                print(f"{favourite.path.name}: one layer only ({models.reasons[favourite.model]})", file=sys.stderr)
-            else:
-                base = favourite.point if variation is None else variation.point(favourite.point)
-                extra = plan_variations(model, base, args.layers - 1, seed, first=1)
-                layers += _layers_at(model, favourite.model, base, extra)
-        family = namer.family(layers[0].audio, layers[0].sample_rate)
-        sounds.append(KitSound(family, favourite.model, tuple(favourite.point), tuple(layers),
-                               source=favourite.path.name))
+    entries = list(reversed(FavouritesFolder(folder).entries()))  # oldest first, as saved
+    sounds = favourite_sounds(entries, layers=args.layers, extra_layers=favourite_variations(models, seed),
+                              family_of=namer.family, report=lambda line: print(line, file=sys.stderr))
     if not sounds:
         raise CommandFailed(f"{folder}: no favourites that can go in a kit")
     return sounds

@@ -209,3 +209,30 @@ class LoopVariations:
         self.repetition += 1
         return plan_variations(self.model, point, 1, self.seed, first=self.repetition,
                                spread=VARIATION_SPREAD * self.amount)[0]
+
+
+def variation_layers(model, name, point, count, seed, *, first=0):
+    """Decode ``count`` variations of ``point`` as kit layers, with what recalls each.
+
+    Parameters
+    ----------
+    model
+        Has ``decode``, ``latent_range()`` and ``sample_rate``.
+    name : str
+        The model's registry name, for the recall record.
+    point : (float, float)
+    count, seed, first
+        As for :func:`plan_variations` (``first=0`` starts with the sound itself).
+
+    Returns
+    -------
+    list of (np.ndarray, int, dict)
+        ``(samples, sample_rate, recall)``; ``recall`` holds ``model``, ``point`` and
+        ``variation`` (:meth:`Variation.to_dict`).
+    """
+    layers = []
+    for variation in plan_variations(model, point, count, seed, first=first):
+        recall = {"model": str(name), "point": [float(point[0]), float(point[1])],
+                  "variation": variation.to_dict(point)}
+        layers.append((decode_variation(model, point, variation), int(model.sample_rate), recall))
+    return layers

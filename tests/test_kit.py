@@ -50,9 +50,13 @@ class FakeModel:
 
 
 @pytest.fixture
-def fake_models(monkeypatch):
-    """A stand-in for models.engine: vae_c decodes; gan is damaged; others untrained."""
+def fake_models(monkeypatch, tmp_path_factory):
+    """A stand-in for models.engine: vae_c decodes; gan is damaged; others untrained. The
+    tests run in an empty folder, so the default zoo (trained/) holds no family classifier
+    and instruments are named "sound" unless a test gives a classifier."""
     from models.errors import ModelUnavailableError
+
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
 
     calls = []
 
@@ -385,12 +389,12 @@ def test_favourites_that_cannot_be_read_are_skipped_with_their_reasons(fake_mode
     garbage.write_bytes(b"RIFF not really a wav")
     odd = favourites.save(drums.kick(2, sr=SR, seconds=0.2), SR, model="vae_c", point=(0.3, 0.3),
                           settings={"variation": {"index": "first"}})
-    assert run("kit", "--favourites", tmp_path / "favs", "-o", tmp_path / "K/") == 0
+    assert run("kit", "--favourites", tmp_path / "favs", "--layers", "2", "-o", tmp_path / "K/") == 0
     err = sorted(one_line(capsys)[1])
     assert len(err) == 2
     assert err[0].startswith(f"{garbage.name}: skipped (not readable audio: ")
     assert err[1].startswith(f"{odd.name}: skipped (not a variation record: ")
-    assert len(list((tmp_path / "K").glob("*.wav"))) == 1 and good.exists()
+    assert len(list((tmp_path / "K").glob("*.wav"))) == 2 and good.exists()
 
 
 def test_favourites_of_which_none_can_be_used_exit_1(fake_models, tmp_path, capsys):
@@ -451,3 +455,18 @@ def test_kit_on_the_shipped_zoo_runs_without_tensorflow_and_hydrogen_accepts_it(
     assert len(lines) == 1 and lines[0].startswith(f"{out}: Hydrogen kit 'Zoo Kit', 2 instruments, 4 samples (seed 3")
     checked = hydrogen.h2cli(tmp_path / "home", "--check", out)
     assert checked.returncode == 0 and "is valid" in checked.stdout + checked.stderr
+
+
+def test_favourite_sounds_reports_progress_for_the_window(tmp_path):
+    from audio.kit import favourite_sounds
+
+    folder = FavouritesFolder(tmp_path / "favs")
+    for point in [(0.1, 0.1), (0.2, 0.2), (0.3, 0.3)]:
+        folder.save(drums.hat(1, sr=SR, seconds=0.2), SR, model="vae_c", point=point)
+    steps, lines = [], []
+    extra = [(drums.hat(2, sr=SR, seconds=0.2), SR, {"variation": {"index": 1}})]
+    sounds = favourite_sounds(folder.entries(), layers=2, extra_layers=lambda fav, n: (extra * n, None),
+                              family_of=lambda audio, rate: "hat", report=lines.append,
+                              progress=lambda done, total: steps.append((done, total)))
+    assert steps == [(1, 3), (2, 3), (3, 3)] and lines == []
+    assert [len(s.layers) for s in sounds] == [2, 2, 2] and {s.family for s in sounds} == {"hat"}
