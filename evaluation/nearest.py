@@ -128,3 +128,30 @@ def nearest_in_features(training, audio, sample_rate, count=NEAREST_COUNT):
     distances = np.sqrt(np.sum((reference - query) ** 2, axis=1))
     return _nearest(distances, training.names, training.families, training.files, count,
                     kits=training.kits)
+
+
+def original_sound(near, dataset_folder):
+    """Where a listed training sound's WAV is, to play it (the window's double-click).
+
+    Parameters
+    ----------
+    near : NearSound
+    dataset_folder : str or Path or None
+        The dataset the model was trained on (its card's, or one the user named).
+
+    Returns
+    -------
+    (Path or None, str or None)
+        The file, or None and a one-line reason (the dataset is not on this machine...).
+    """
+    from pathlib import Path
+
+    if not dataset_folder:
+        return None, "no dataset is known for this model"
+    folder = Path(dataset_folder)
+    if not folder.is_dir():
+        return None, f"the dataset {folder} is not on this machine"
+    path = folder / Path(near.file).name  # a name from codes.npz never leaves the folder
+    if not path.is_file():
+        return None, f"{near.file} is not in {folder}"
+    return path, None

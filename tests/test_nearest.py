@@ -124,3 +124,14 @@ def test_generate_nearest_says_why_when_the_dataset_folder_is_not_a_dataset(stan
                      "--data", str(tmp_path / "notdata")]) == 0
     last = capsys.readouterr().out.splitlines()[-1]
     assert last.startswith("  in sound features: none, the dataset cannot be read: ")
+
+
+def test_the_original_of_a_listed_sound_is_found_or_its_absence_said(dataset, tmp_path):
+    from evaluation.nearest import original_sound
+
+    near = NearSound(dataset.names[0], dataset.kits[0], dataset.families[0], dataset.files[0], 0.0)
+    assert original_sound(near, dataset.folder) == (dataset.folder / dataset.files[0], None)
+    assert original_sound(near, tmp_path / "gone") == (None, f"the dataset {tmp_path / 'gone'} is not on this machine")
+    assert original_sound(near, None) == (None, "no dataset is known for this model")
+    sneaky = NearSound("x", "k", "kick", "../../etc/passwd", 0.0)
+    assert original_sound(sneaky, dataset.folder) == (None, f"../../etc/passwd is not in {dataset.folder}")

@@ -177,3 +177,19 @@ def test_variations_into_a_folder_that_cannot_be_made_exit_1(zoo, tmp_path, caps
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"app.py generate: {tmp_path / 'file' / 'out'}: cannot make the folder (Not a directory)"]
     assert (tmp_path / "file").read_text() == "not a folder"
+
+
+def test_saving_with_variations_writes_favourites_that_recall_exactly(tmp_path):
+    from audio.export import FavouritesFolder
+    from gui.vary import save_with_variations
+
+    model = OffsetModel()
+    paths = save_with_variations(FavouritesFolder(tmp_path), model, "vae_c", (0.5, 0.0), 3, seed=2,
+                                 settings={"gap_seconds": 0.25}, out_rate=None, subtype="FLOAT")
+    assert len(paths) == 3
+    for path in paths:
+        recall = read_recall(path)
+        assert recall["settings"]["gap_seconds"] == 0.25
+        saved, _ = soundfile.read(str(path), dtype="float32")
+        np.testing.assert_array_equal(decode_recall(model, recall), saved)
+    assert [read_recall(p)["settings"]["variation"]["index"] for p in paths] == [0, 1, 2]
