@@ -443,8 +443,7 @@ def write_kit_folder(path, kit, *, overwrite=False):
         The folder cannot be written; nothing was left behind.
     """
     path = Path(path)
-    if not overwrite and _is_taken(path):
-        raise FileExistsRefused(errno.EEXIST, f"{path}: already exists (pass --force to replace it)")
+    refuse_existing_folder(path, overwrite)
     temporary = temporary_name(path)
     try:
         try:
@@ -464,6 +463,18 @@ def write_kit_folder(path, kit, *, overwrite=False):
         if temporary.exists():
             shutil.rmtree(temporary, ignore_errors=True)
     return path
+
+
+def refuse_existing_folder(path, overwrite):
+    """Raise FileExistsRefused unless a kit folder may be written at ``path``."""
+    path = Path(path)
+    if not _is_taken(path):
+        return
+    if not overwrite:
+        raise FileExistsRefused(errno.EEXIST, f"{path}: already exists (pass --force to replace it)")
+    if path.is_dir() and not path.is_symlink() and not (path / KIT_JSON).is_file():
+        raise FileExistsRefused(errno.EEXIST, f"{path}: a folder with other files in it, not a kit "
+                                              f"(no {KIT_JSON}); not replaced even with --force")
 
 
 def _is_taken(path):

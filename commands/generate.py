@@ -242,8 +242,10 @@ def write_variations(args, model, points, paths):
                 write_wav(path, samples, model.sample_rate, out_rate=args.rate, subtype=args.format,
                           normalize=args.normalize)
                 atomic_write_text(sidecar_path(path), sidecar)
-            except (AudioError, WriteFailed) as error:
+            except AudioError as error:
                 raise CommandFailed(str(error)) from None
+            except WriteFailed as error:
+                raise CommandFailed(error.strerror or str(error)) from None
             offset = variation.offset
             how = (f"noise seed {variation.noise_seed}" if variation.noise_seed is not None
                    else f"offset {offset[0]:+.3f},{offset[1]:+.3f}")

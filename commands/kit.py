@@ -75,13 +75,21 @@ def _refuse_inputs_as_output(output, favourites):
 
 
 def _refuse_existing(kind, path, force):
-    if force:
-        return
-    taken = (path.is_dir() and any(path.iterdir())) if kind == "folder" else os.path.lexists(path)
-    if kind == "folder" and path.exists() and not path.is_dir():
-        taken = True
-    if taken:
+    from audio.kit import refuse_existing_folder
+    from safeio import FileExistsRefused
+
+    if kind == "folder":
+        try:
+            refuse_existing_folder(path, force)
+        except FileExistsRefused as error:
+            raise CommandFailed(_sentence(error)) from None
+    elif not force and os.path.lexists(path):
         raise CommandFailed(f"{path}: already exists (pass --force to replace it)")
+
+
+def _sentence(error):
+    """safeio's errors are OSErrors: their sentence is ``strerror`` (str() adds "[Errno N]")."""
+    return error.strerror or str(error)
 
 
 class _Models:
@@ -188,9 +196,9 @@ def run(args):
             write_h2drumkit(output, kit, overwrite=args.force)
         else:
             write_kit_folder(output, kit, overwrite=args.force)
-    except FileExistsRefused as error:
-        raise CommandFailed(str(error)) from None
-    except (AudioError, WriteFailed) as error:
+    except (FileExistsRefused, WriteFailed) as error:
+        raise CommandFailed(_sentence(error)) from None
+    except AudioError as error:
         raise CommandFailed(str(error)) from None
     except OSError as error:
         raise CommandFailed(f"{output.parent}: cannot make the folder ({error.strerror or error})") from None

@@ -291,16 +291,34 @@ def test_an_existing_kit_is_not_replaced_without_force(kit, capsys):
     assert [p.name for p in kit.parent.iterdir()] == [kit.name]  # no temporary left
 
 
-def test_a_folder_with_files_is_not_replaced_without_force(fake_models, tmp_path, capsys):
+def test_a_folder_with_files_is_not_replaced_even_with_force_unless_it_is_a_kit(fake_models, tmp_path, capsys):
     folder = tmp_path / "mine"
     folder.mkdir()
     (folder / "song.txt").write_text("my notes")
     assert run("kit", "vae_c", "--at", "1,1", "-o", f"{folder}/") == 1
     assert one_line(capsys)[1] == [f"app.py kit: {folder}: already exists (pass --force to replace it)"]
-    assert [p.name for p in folder.iterdir()] == ["song.txt"]
-    assert run("kit", "vae_c", "--at", "1,1", "-o", f"{folder}/", "--force") == 0
-    assert "song.txt" not in {p.name for p in folder.iterdir()}
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
+    assert run("kit", "vae_c", "--at", "1,1", "-o", f"{folder}/", "--force") == 1
+    assert one_line(capsys)[1] == [(f"app.py kit: {folder}: a folder with other files in it, not a kit "
+                                   "(no kit.json); not replaced even with --force")]
+    assert [p.name for p in folder.iterdir()] == ["song.txt"] and (folder / "song.txt").read_text() == "my notes"
+
+
+def test_a_kit_folder_is_replaced_whole_with_force(fake_models, tmp_path, capsys):
+    folder = tmp_path / "kit"
+    assert run("kit", "vae_c", "--at", "1,1", "--at", "-1,1", "-o", f"{folder}/") == 0
+    assert run("kit", "vae_c", "--at", "1,1", "-o", f"{folder}/") == 1
+    assert len(list(folder.glob("*.wav"))) == 2
+    assert run("kit", "vae_c", "--at", "0.5,0.5", "-o", f"{folder}/", "--force") == 0
+    assert [p.name for p in folder.glob("*.wav")] == ["01_sound_vae_c_x+0.50_y+0.50.wav"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kit"]  # nothing temporary left
+
+
+def test_the_current_folder_is_never_emptied(fake_models, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "thesis.tex").write_text("years of work")
+    assert run("kit", "vae_c", "--at", "1,1", "-o", ".", "--force") == 1
+    assert (tmp_path / "thesis.tex").read_text() == "years of work"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["thesis.tex"]
 
 
 def test_an_empty_folder_is_filled(fake_models, tmp_path):
