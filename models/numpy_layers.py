@@ -8,8 +8,9 @@ layer (the ddsp_vae's synthesiser) is one more :func:`layer_builder` entry.
 
 Convolutions are matrix products:
 
-- ``Conv1D`` gathers each output step's receptive field (a strided window view of the
-  padded input, copied once) and multiplies it by the kernel reshaped to a matrix;
+- ``Conv1D`` gathers each output step's receptive field (``taps`` consecutive steps of the
+  padded input: one contiguous run of memory, so the gathering is a plain copy) and
+  multiplies them by the kernel reshaped to a ``(taps * channels, filters)`` matrix;
 - ``Conv1DTranspose`` of stride ``s`` runs in its polyphase form (see
   :func:`polyphase_weights`): one VALID ``Conv1D`` of about ``K/s`` taps with ``s * filters``
   outputs, whose ``s`` phases are then interleaved (a reshape).
@@ -20,7 +21,7 @@ the smaller half on the left.
 import re
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 
 class UnsupportedLayerError(ValueError):
@@ -153,7 +154,7 @@ def build_reshape(config, weights):
 def build_flatten(config, weights):
     if config.get("data_format", "channels_last") != "channels_last":
         raise UnsupportedLayerError(f"layer {config.get('name')!r}: only channels_last is supported")
-    return lambda x: x.reshape(x.shape[0], -1)
+    return lambda x: x.reshape(x.shape[0], int(np.prod(x.shape[1:])))
 
 
 def in_place(function):
@@ -208,6 +209,19 @@ def same_padding(length, stride, size):
     return total // 2, total - total // 2
 
 
+def padded_windows(x, left, right, taps, stride=1):
+    """Every ``taps``-step window of ``x`` zero-padded by (left, right) steps, ``stride``
+    steps apart, as a matrix: (batch * windows, taps * channels), windows in order."""
+    batch, steps, channels = x.shape
+    padded = np.zeros((batch, steps + left + right, channels), np.float32)
+    padded[:, left:left + steps] = x
+    count = (steps + left + right - taps) // stride + 1
+    s_batch, s_step, s_channel = padded.strides
+    windows = as_strided(padded, (batch, count, taps, channels),
+                         (s_batch, stride * s_step, s_step, s_channel), writeable=False)
+    return windows.reshape(batch * count, taps * channels), count
+
+
 @layer_builder("Conv1D")
 def build_conv1d(config, weights):
     _check_conv_config(config)
@@ -216,21 +230,17 @@ def build_conv1d(config, weights):
     _check_weights(config, weights, [(size, None if not weights else weights[0].shape[1], filters)]
                    + ([(filters,)] if use_bias else []))
     in_channels = weights[0].shape[1]
-    # Windows come as (…, channels, taps): the kernel matrix is ordered the same way.
-    matrix = np.ascontiguousarray(weights[0].transpose(1, 0, 2).reshape(in_channels * size, filters))
+    matrix = np.ascontiguousarray(weights[0].reshape(size * in_channels, filters))
     bias = weights[1] if use_bias else np.zeros(filters, np.float32)
     padding = config["padding"]
     then = activation(config.get("activation"))
 
     def conv1d(x):  # (batch, steps, in_channels) -> (batch, out_steps, filters)
-        if padding == "same":
-            left, right = same_padding(x.shape[1], stride, size)
-            x = np.pad(x, ((0, 0), (left, right), (0, 0)))
-        windows = sliding_window_view(x, size, axis=1)[:, ::stride]
-        batch, steps = windows.shape[:2]
-        y = np.matmul(windows.reshape(batch * steps, in_channels * size), matrix)
+        left, right = same_padding(x.shape[1], stride, size) if padding == "same" else (0, 0)
+        windows, count = padded_windows(x, left, right, size, stride)
+        y = np.matmul(windows, matrix)
         y += bias
-        return then(y.reshape(batch, steps, filters))
+        return then(y.reshape(x.shape[0], count, filters))
     return conv1d
 
 
@@ -287,13 +297,12 @@ def build_conv1d_transpose(config, weights):
     taps_weights, bias, (left, right) = polyphase_weights(
         weights[0], weights[1] if use_bias else None, stride)
     taps, in_channels, outputs = taps_weights.shape
-    matrix = np.ascontiguousarray(taps_weights.transpose(1, 0, 2).reshape(in_channels * taps, outputs))
+    matrix = np.ascontiguousarray(taps_weights.reshape(taps * in_channels, outputs))
     then = activation(config.get("activation"))
 
     def conv1d_transpose(x):  # (batch, steps, in_channels) -> (batch, stride * steps, filters)
-        batch, steps = x.shape[:2]
-        windows = sliding_window_view(np.pad(x, ((0, 0), (left, right), (0, 0))), taps, axis=1)
-        y = np.matmul(windows.reshape(batch * steps, in_channels * taps), matrix)
+        windows, steps = padded_windows(x, left, right, taps)
+        y = np.matmul(windows, matrix)
         y += bias
-        return then(y.reshape(batch, steps * stride, filters))
+        return then(y.reshape(x.shape[0], steps * stride, filters))
     return conv1d_transpose

@@ -337,3 +337,20 @@ def test_engine_runs_the_tiny_zoo_with_tensorflow_unimportable(tiny_zoo, tmp_pat
                           cwd=str(ROOT), env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+def test_no_points_give_no_audio_and_no_sounds_no_points(tiny_zoo):
+    from models.engine import load_runtime
+
+    runtime = load_runtime("vae_a", tiny_zoo[0])
+    assert runtime.decode(np.zeros((0, 2))).shape == (0, LENGTH)
+    assert runtime.encode(np.zeros((0, LENGTH))).shape == (0, 2)
+
+
+def test_loading_a_model_runs_blas_on_one_thread(tiny_zoo):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from models.engine import BLAS_THREADS, load_runtime
+
+    load_runtime("gan", tiny_zoo[0])
+    blas = [pool for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas"]
+    assert blas and all(pool["num_threads"] == BLAS_THREADS for pool in blas)
