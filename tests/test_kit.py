@@ -235,6 +235,9 @@ def test_the_folder_export_has_wavs_kit_json_and_a_listing(fake_models, tmp_path
     assert all(layer["recall"]["variation"]["seed"] == 11 for layer in first["layers"])
     listing = (out / "README.txt").read_text()
     assert "sound vae_c (-0.50, 0.20)" in listing and "01_sound_vae_c_x-0.50_y+0.20_v3.wav" in listing
+    if hydrogen.H2CLI is not None:  # the folder is a Hydrogen kit folder too
+        checked = hydrogen.h2cli(tmp_path / "home", "--check", out)
+        assert checked.returncode == 0 and f"Provided drumkit [{out}] is valid" in checked.stdout + checked.stderr
 
 
 def test_the_same_seed_makes_the_same_kit(fake_models, tmp_path, capsys):
