@@ -22,6 +22,7 @@ VERBS = {
     "evaluate": ("evaluate", "measure and compare models on a dataset"),
     "models": ("models", "list the models and their state"),
     "serve": ("serve", "serve the web app: a page that makes a drum sound for anyone"),
+    "kit": ("kit", "make a drum kit (Hydrogen .h2drumkit or a folder) from points or favourites"),
     "bench": ("bench", "run the speed benchmarks and print ratios"),
 }
 

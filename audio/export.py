@@ -239,21 +239,8 @@ class FavouritesFolder:
         """
         x, y = _point(point)
         data, rate = render_for_file(audio, sample_rate, out_rate=out_rate, subtype=subtype, normalize=normalize)
-        recall = {
-            "version": RECALL_VERSION,
-            "model": str(model),
-            "point": [x, y],
-            "settings": settings,
-            "sample_rate": _positive_rate(sample_rate, "sample rate"),
-            "file_rate": rate,
-            "subtype": subtype,
-            "normalized": bool(normalize),
-            "date": datetime.now(timezone.utc).astimezone().isoformat(),
-        }
-        try:
-            sidecar_text = json.dumps(recall, indent=2, allow_nan=False)
-        except (TypeError, ValueError) as error:
-            raise AudioError(f"settings cannot be saved as JSON ({error})") from error
+        sidecar_text = recall_text(model=model, point=(x, y), settings=settings, sample_rate=sample_rate,
+                                   file_rate=rate, subtype=subtype, normalize=normalize)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -328,6 +315,48 @@ def _newest_first_key(favourite):
     return when, favourite.path.name
 
 
+def recall_text(*, model, point, settings, sample_rate, file_rate, subtype, normalize):
+    """The JSON text of a recall sidecar (what :func:`read_recall` reads back).
+
+    Parameters
+    ----------
+    model : str
+    point : (float, float)
+    settings : dict or None
+        Anything needed to recreate the sound exactly (a variation's seed and offset).
+    sample_rate, file_rate : int
+        The model's rate and the file's.
+    subtype : str
+    normalize : bool
+
+    Raises
+    ------
+    AudioError
+        ``settings`` cannot be written as JSON.
+    """
+    x, y = _point(point)
+    recall = {
+        "version": RECALL_VERSION,
+        "model": str(model),
+        "point": [x, y],
+        "settings": settings,
+        "sample_rate": _positive_rate(sample_rate, "sample rate"),
+        "file_rate": _positive_rate(file_rate, "file rate"),
+        "subtype": subtype,
+        "normalized": bool(normalize),
+        "date": datetime.now(timezone.utc).astimezone().isoformat(),
+    }
+    try:
+        return json.dumps(recall, indent=2, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise AudioError(f"settings cannot be saved as JSON ({error})") from error
+
+
+def sidecar_path(wav_path):
+    """The recall sidecar beside a WAV: the same name with ``.json``."""
+    return Path(wav_path).with_suffix(".json")
+
+
 def read_recall(wav_path):
     """Read the recall data saved beside a favourite.
 
@@ -348,7 +377,7 @@ def read_recall(wav_path):
     AudioError
         The sidecar is missing, not JSON, or lacks a model name or a point.
     """
-    sidecar = Path(wav_path).with_suffix(".json")
+    sidecar = sidecar_path(wav_path)
     try:
         text = sidecar.read_text(encoding="utf-8")
     except FileNotFoundError:

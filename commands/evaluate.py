@@ -1,12 +1,15 @@
 """evaluate: measure trained models on a dataset and write a comparison report.
 
-Per model: reconstruction of held-out sounds (autoencoders), realism (Fréchet distance of
-audio features), coverage (NDB/K), diversity, memorisation, latent continuity (with a
-discontinuity heat-map), clicks, noise floor, bitcrush and decode speed. Metrics are cached
+Per model: reconstruction of held-out sounds (autoencoders; every sound when the model was
+not trained on this data), realism (Fréchet distance of audio features; precision, recall,
+density and coverage), the drum families of its grid and how recognisable they are,
+coverage (NDB/K), diversity, memorisation, latent continuity (with a discontinuity
+heat-map), clicks, noise floor, bitcrush and decode speed, and a 5 x 5 contact sheet.
+Reference rows show real training sounds, real held-out sounds and noise bursts scored
+the same way. Metrics are cached
 in each model's folder (metrics.json, one entry per dataset: other data never replaces the
-entry of the model's own training data, which the window shows) and recomputed only when
-the model, the data or the options change. The report (report.md, metrics.csv, PNG charts)
-goes to REPORT.
+entry of the model's own training data, which the window shows) and recomputed only when the model, the data or the
+options change. The report (report.md, metrics.csv, PNG charts) goes to REPORT.
 """
 import sys
 from pathlib import Path
@@ -52,8 +55,9 @@ def _load_data(folder, options):
     except DatasetError as error:
         raise CommandFailed(str(error)) from None
     try:
-        reference = Reference(dataset.train().audio, dataset.validation().audio,
-                              dataset.settings.sample_rate, options)
+        train, validation = dataset.train(), dataset.validation()
+        reference = Reference(train.audio, validation.audio, dataset.settings.sample_rate,
+                              options, train.families, validation.families)
     except EvaluationError as error:
         raise CommandFailed(f"{folder}: {error}") from None
     return dataset, reference
@@ -85,13 +89,23 @@ def run(args):
     from tqdm import tqdm
 
     from evaluation.cache import (
-        HEATMAP_FILE, cache_key, data_fingerprint, load_cached_metrics, model_fingerprint,
+        HEATMAP_FILE,
+        cache_key,
+        data_fingerprint,
+        load_cached_metrics,
+        model_fingerprint,
         save_metrics,
     )
     from evaluation.continuity import Jump, heatmap_figure
     from evaluation.errors import EvaluationError
+    from evaluation.pictures import contact_sheet_points
     from evaluation.report import baseline_metrics, markdown_table, write_report
-    from evaluation.runner import EvaluationOptions, evaluate_model, real_data_scores
+    from evaluation.runner import (
+        EvaluationOptions,
+        evaluate_model,
+        reference_rows,
+        trained_on,
+    )
 
     if args.grid < 2:
         raise UsageError(f"--grid must be 2 or more, not {args.grid}")
@@ -103,7 +117,7 @@ def run(args):
     from models.errors import ModelUnavailableError
     from models.inference import load_trained
 
-    records, unavailable = {}, {}
+    records, unavailable, sheets = {}, {}, {}
     bar = tqdm(total=len(names), unit="model", disable=not sys.stderr.isatty(),
                bar_format="{l_bar}{bar}| {n:.1f}/{total} [{elapsed}<{remaining}]")
     for index, name in enumerate(names):
@@ -115,7 +129,11 @@ def run(args):
             unavailable[name] = str(error)
             bar.update(index + 1 - bar.n)
             continue
-        key = cache_key(model_fingerprint(folder), data_fp, options.to_dict())
+        trained_here = trained_on(model.card.get("data"), args.data, len(dataset),
+                                  dataset.validation_kits)
+        key = cache_key(model_fingerprint(folder), data_fp,
+                        {**options.to_dict(),
+                         "reconstruct": "held-out kits" if trained_here else "every sound"})
         record = None if args.force else load_cached_metrics(folder, key)
         if record is None:
             def progress(stage, fraction, index=index, name=name):
@@ -123,7 +141,7 @@ def run(args):
                 bar.update(index + fraction - bar.n)
 
             try:
-                record = evaluate_model(model, reference, progress)
+                record = evaluate_model(model, reference, progress, trained_here)
             except EvaluationError as error:
                 unavailable[name] = str(error)
                 bar.update(index + 1 - bar.n)
@@ -142,6 +160,8 @@ def run(args):
                 # a read-only zoo still gets its report, just no cache
                 bar.write(f"{name}: metrics not cached ({error.strerror or error})", sys.stderr)
         records[name] = record
+        points = contact_sheet_points(model.latent_range())
+        sheets[name] = {"audio": model.decode(points), "points": points}
         bar.update(index + 1 - bar.n)
     bar.close()
 
@@ -152,12 +172,14 @@ def run(args):
                             + (f" ({len(unavailable)} unavailable, listed above)"
                                if unavailable else ""))
     description = {"folder": str(args.data), **reference.describe()}
-    real = real_data_scores(reference)
+    references = reference_rows(reference)
     try:
-        paths = write_report(args.output, records, unavailable, description, real)
+        paths = write_report(args.output, records, unavailable, description,
+                             references=references, sheets=sheets)
     except OSError as error:  # safeio.WriteFailed: one line naming the file and the reason
         raise CommandFailed(str(error)) from None
     print(markdown_table({name: record["metrics"] for name, record in records.items()},
-                         baseline_metrics(records), real))
+                         baseline_metrics(records),
+                         references={label: row["metrics"] for label, row in references.items()}))
     print(f"report: {paths[0]} ({len(paths)} files in {args.output})")
     return 0

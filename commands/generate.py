@@ -6,6 +6,12 @@ folder, named after the model and the point (``gan_x+0.50_y+0.50.wav``). Files a
 WAV at the model's sample rate unless --rate/--format say otherwise. An existing file is
 replaced only with --force. Points are decoded and written a chunk at a time, so memory
 stays flat whatever their count (with a progress bar on a terminal).
+
+``--variations N`` writes N variations of each point (``gan_x+0.50_y+0.50_v1.wav`` ...): a
+new noise seed each for a model with a noise source (ddsp_vae), a small seeded offset around
+the point for the others. A JSON sidecar beside each file records the seed and offset, so
+each variation can be recalled exactly. ``--nearest`` prints the training sounds nearest
+each point.
 """
 import math
 import re
@@ -46,6 +52,14 @@ def add_arguments(parser):
                         help="WAV sample format (default FLOAT)")
     parser.add_argument("--normalize", action="store_true", help="scale each file to a peak just under 0 dBFS")
     add_force_argument(parser)
+    parser.add_argument("--variations", type=int, metavar="N",
+                        help="write N variations of each point, each with a recall sidecar (.json)")
+    parser.add_argument("--seed", type=int, metavar="S",
+                        help="seed of the variations (default: a new one, recorded in the sidecars)")
+    parser.add_argument("--nearest", action="store_true",
+                        help="print the 5 training sounds nearest each point (latent plane and sound features)")
+    parser.add_argument("--data", metavar="DIR",
+                        help="the training dataset for --nearest in sound features (default: the model card's)")
 
 
 def parse_point(text):
@@ -88,41 +102,68 @@ def load_or_fail(name, folder):
         raise CommandFailed(f"{name} is unavailable: {error}") from None
 
 
-def output_paths(name, points, output):
+def output_paths(name, points, output, variations=None):
     """Where each point's WAV goes: the file itself for one point (or a file named after
-    the point inside an existing folder), else files named after the points in a folder."""
+    the point inside an existing folder), else files named after the points in a folder.
+
+    With ``variations`` N, each point has N files (``..._v1.wav`` to ``..._vN.wav``), in
+    point order; one point and N = 1 may still name a .wav file.
+    """
     from audio.export import favourite_stem
 
     output = Path(output)
-    if len(points) == 1 and not output.is_dir():
+    per_point = variations or 1
+    if len(points) * per_point == 1 and not output.is_dir():
         if output.suffix.lower() != ".wav":
             raise UsageError(f"-o {output}: give a .wav file name, or an existing folder")
         return [output]
     if output.suffix.lower() == ".wav":
-        raise UsageError(f"-o {output}: {len(points)} points need a folder, not a .wav file")
+        what = f"{len(points)} points" if variations is None else f"{len(points) * per_point} variations"
+        raise UsageError(f"-o {output}: {what} need a folder, not a .wav file")
     paths, seen = [], {}
     for point in points:
         stem = favourite_stem(name, point)
         seen[stem] = seen.get(stem, 0) + 1
         # Points closer than the name's rounding must not overwrite each other.
-        paths.append(output / (f"{stem}.wav" if seen[stem] == 1 else f"{stem}_{seen[stem]}.wav"))
+        stem = stem if seen[stem] == 1 else f"{stem}_{seen[stem]}"
+        if variations is None:
+            paths.append(output / f"{stem}.wav")
+        else:
+            paths += [output / f"{stem}_v{index}.wav" for index in range(1, variations + 1)]
     return paths
+
+
+MAX_VARIATIONS = 1000
 
 
 def run(args):
     spec_or_usage_error(args.name)
     points = [parse_point(text) for text in args.at]
-    paths = output_paths(args.name, points, nonempty_output(args.output))
+    if args.variations is not None and not 1 <= args.variations <= MAX_VARIATIONS:
+        raise UsageError(f"--variations must be 1 to {MAX_VARIATIONS}, not {args.variations}")
+    if args.seed is not None and args.variations is None:
+        raise UsageError("--seed needs --variations N")
+    paths = output_paths(args.name, points, nonempty_output(args.output), args.variations)
     if args.rate is not None and args.rate <= 0:
         raise UsageError("--rate must be a positive number of Hz")
     model_files = [p for p in (Path(args.folder) / args.name).glob("*") if p.is_file()]
     check_outputs(paths, force=args.force, inputs=model_files)
+    if args.variations is not None:
+        from audio.export import sidecar_path
+
+        check_outputs([sidecar_path(path) for path in paths], force=args.force, inputs=model_files)
     model = load_or_fail(args.name, args.folder)
 
     import sys
 
     import numpy as np
     from tqdm import tqdm
+
+    if args.variations is not None:
+        write_variations(args, model, points, paths)
+        if args.nearest:
+            print_nearest(args, model, points)
+        return 0
 
     from audio.errors import AudioError
     from audio.export import write_wav
@@ -150,4 +191,91 @@ def run(args):
                     bar.write(line, file=sys.stdout)
                 bar.update()
             del audio
+    if args.nearest:
+        print_nearest(args, model, points)
+    return 0
+
+
+def training_features_or_reason(args, model):
+    """The training sounds' features for --nearest, or the one-line reason there are none."""
+    from evaluation.nearest import TrainingFeatures
+    from preprocessing.dataset import load_dataset
+    from preprocessing.errors import PreprocessingError
+
+    folder = args.data or (model.card.get("data") or {}).get("folder")
+    if not folder:
+        return None, "the model card names no dataset; pass --data DIR"
+    if not Path(folder).is_dir():
+        return None, f"the dataset {folder} is not on this machine; pass --data DIR"
+    try:
+        return TrainingFeatures.of_dataset(load_dataset(folder)), None
+    except PreprocessingError as error:
+        return None, f"the dataset cannot be read: {error}"
+
+
+def print_nearest(args, model, points):
+    """Print the training sounds nearest each point: in the latent plane, in sound features."""
+    import numpy as np
+
+    from evaluation.nearest import nearest_in_features, nearest_in_plane
+
+    codes = getattr(model, "codes", None)
+    training, reason = training_features_or_reason(args, model)
+    for point in points:
+        samples = model.decode(np.asarray([point], dtype=np.float32))[0]
+        print(f"nearest training sounds to {args.name} at {point[0]:g},{point[1]:g}:")
+        if codes is None or len(codes) == 0:
+            print(f"  in the latent plane: none, {args.name} has no training codes")
+        else:
+            print("  in the latent plane:")
+            kits = None if training is None else dict(zip(training.files, training.kits))
+            for rank, near in enumerate(nearest_in_plane(codes, point, kits_by_file=kits), start=1):
+                print(f"    {rank}. {near.describe()}")
+        if training is None:
+            print(f"  in sound features: none, {reason}")
+        else:
+            print("  in sound features:")
+            for rank, near in enumerate(nearest_in_features(training, samples, model.sample_rate), start=1):
+                print(f"    {rank}. {near.describe()}")
+
+
+def write_variations(args, model, points, paths):
+    """Write ``args.variations`` variations of each point, each with its recall sidecar."""
+    import secrets
+
+    import numpy as np
+
+    from audio.errors import AudioError
+    from audio.export import recall_text, sidecar_path, write_wav
+    from models.variation import decode_variation, plan_variations
+    from safeio import WriteFailed, atomic_write_text
+
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+    try:
+        paths[0].parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CommandFailed(f"{paths[0].parent}: cannot make the folder ({error.strerror})") from None
+    files = iter(paths)
+    for point in points:
+        for variation in plan_variations(model, point, args.variations, seed, first=1):
+            path = next(files)
+            samples = decode_variation(model, point, variation)
+            try:
+                file_rate = model.sample_rate if args.rate is None else args.rate
+                sidecar = recall_text(model=args.name, point=point,
+                                      settings={"variation": variation.to_dict(point)},
+                                      sample_rate=model.sample_rate, file_rate=file_rate,
+                                      subtype=args.format, normalize=args.normalize)
+                write_wav(path, samples, model.sample_rate, out_rate=args.rate, subtype=args.format,
+                          normalize=args.normalize, overwrite=args.force)
+                atomic_write_text(sidecar_path(path), sidecar, overwrite=args.force)
+            except AudioError as error:
+                raise CommandFailed(str(error)) from None
+            except WriteFailed as error:
+                raise CommandFailed(error.strerror or str(error)) from None
+            offset = variation.offset
+            how = (f"noise seed {variation.noise_seed}" if variation.noise_seed is not None
+                   else f"offset {offset[0]:+.3f},{offset[1]:+.3f}")
+            print(f"{path}  ({args.name} at {point[0]:g},{point[1]:g}, variation {variation.index} "
+                  f"of seed {seed}: {how}; peak {np.max(np.abs(samples)):.3f})")
     return 0

@@ -237,3 +237,88 @@ def memorisation_ratio(training, generated):
     nearest = cdist(generated, training).min(axis=1)
     ratios = nearest / max(typical, 1e-12)
     return MemorisationResult(float(np.median(ratios)), ratios, typical)
+
+
+PRDC_K = 5
+
+
+@dataclass(frozen=True)
+class PrdcResult:
+    """Precision, recall, density and coverage of a generated set against a real one.
+
+    Attributes
+    ----------
+    precision : float
+        Share of generated sounds inside some real sound's k-NN ball (realism).
+    recall : float
+        Share of real sounds inside some generated sound's k-NN ball (how much of the
+        data the generator reaches).
+    density : float
+        Mean number of real balls holding a generated sound, over k; about 1 for a
+        generator that matches the data, above 1 when it crowds the data's dense parts.
+    coverage : float
+        Share of real sounds whose own ball holds at least one generated sound.
+    k : int
+    """
+
+    precision: float
+    recall: float
+    density: float
+    coverage: float
+    k: int
+
+    def to_dict(self):
+        return {"precision": self.precision, "recall": self.recall,
+                "density": self.density, "coverage": self.coverage}
+
+
+def _kth_neighbour_distance(vectors, k):
+    """Distance from each row to its k-th nearest other row."""
+    among = cdist(vectors, vectors)
+    # column 0 of the sorted row is the row itself (distance 0)
+    return np.sort(among, axis=1)[:, k]
+
+
+def precision_recall_density_coverage(real, generated, k=PRDC_K):
+    """PRDC of two feature sets (Kynkäänniemi et al. 2019; Naeem et al. 2020).
+
+    Each sound gets a ball whose radius is the distance to its k-th nearest neighbour in
+    its own set. Precision and density ask which generated sounds fall in real balls,
+    recall asks which real sounds fall in generated balls, coverage which real balls hold
+    a generated sound. Distances are Euclidean, so pass standardised features.
+
+    Parameters
+    ----------
+    real : np.ndarray, shape (N, D), N > k
+    generated : np.ndarray, shape (M, D), M > k
+    k : int
+        Neighbours that set a ball's radius.
+
+    Returns
+    -------
+    PrdcResult
+        1, 1, about 1 and 1 for two identical sets; 0 for sets far apart. A generator that
+        always returns one sound has recall 0 (its balls have radius 0).
+
+    Raises
+    ------
+    ValueError
+        When either set has k or fewer members.
+    """
+    real = np.asarray(real, dtype=np.float64)
+    generated = np.asarray(generated, dtype=np.float64)
+    if len(real) <= k or len(generated) <= k:
+        raise ValueError(f"precision and recall with k={k} need more than {k} sounds per set, "
+                         f"got {len(real)} real and {len(generated)} generated")
+    real_radii = _kth_neighbour_distance(real, k)
+    generated_radii = _kth_neighbour_distance(generated, k)
+    real_to_generated = cdist(real, generated)  # (N, M)
+    in_real_balls = real_to_generated < real_radii[:, None]
+    in_generated_balls = real_to_generated < generated_radii[None, :]
+    return PrdcResult(
+        precision=float(in_real_balls.any(axis=0).mean()),
+        recall=float(in_generated_balls.any(axis=1).mean()),
+        density=float(in_real_balls.sum() / (k * len(generated))),
+        coverage=float((real_to_generated.min(axis=1) < real_radii).mean()),
+        k=int(k),
+    )

@@ -33,6 +33,11 @@ COLUMNS = (
     Column("recon_sc", "recon SC", "lower", 3),
     Column("recon_snr_db", "recon SNR dB", "higher"),
     Column("frechet", "Fréchet", "lower"),
+    Column("precision", "precision", "higher"),
+    Column("recall", "recall", "higher"),
+    Column("density", "density", "one"),
+    Column("coverage", "coverage", "higher"),
+    Column("recognisable", "recognisable", "higher"),
     Column("ndb_k", "NDB/K", "lower"),
     Column("diversity", "diversity", "one"),
     Column("memorisation", "memorisation", "one"),
@@ -107,7 +112,15 @@ def _format(value, digits):
     return f"{value:.{digits}f}"
 
 
-def markdown_table(metrics_by_model, baseline=None, real=None):
+def _unranked_rows(baseline, real, references):
+    rows = {"mean training sample": baseline}
+    if real and not (references and "real held-out sounds" in references):
+        rows["real held-out sounds"] = real
+    rows.update(references or {})
+    return {label: values for label, values in rows.items() if values}
+
+
+def markdown_table(metrics_by_model, baseline=None, real=None, references=None):
     """The comparison table in Markdown, each value followed by its rank.
 
     Parameters
@@ -117,6 +130,8 @@ def markdown_table(metrics_by_model, baseline=None, real=None):
         Metrics of "the mean training sample" as a reconstruction (shown, not ranked).
     real : dict or None
         Realism metrics of held-out real sounds (shown, not ranked).
+    references : dict of str -> dict or None
+        More unranked rows, label -> metrics (``runner.reference_rows``' metrics).
 
     Returns
     -------
@@ -134,22 +149,22 @@ def markdown_table(metrics_by_model, baseline=None, real=None):
             text = _format(metrics.get(column.key), column.digits)
             cells.append(f"{text} ({rank})" if rank is not None else text)
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    for label, values in (("*mean training sample*", baseline), ("*real held-out sounds*", real)):
-        if values:
-            cells = [_format(values.get(c.key), c.digits) for c in COLUMNS]
-            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    for label, values in _unranked_rows(baseline, real, references).items():
+        cells = [_format(values.get(c.key), c.digits) for c in COLUMNS]
+        lines.append(f"| *{label}* | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def csv_text(metrics_by_model, baseline=None, real=None):
+def csv_text(metrics_by_model, baseline=None, real=None, references=None):
     """The table as CSV: every metric of every model, then a rank column per table column.
 
     Returns
     -------
     text : str
     """
+    unranked = _unranked_rows(baseline, real, references)
     keys = []
-    for metrics in list(metrics_by_model.values()) + [baseline or {}, real or {}]:
+    for metrics in list(metrics_by_model.values()) + list(unranked.values()):
         keys += [key for key in metrics if key not in keys]
     rank_columns = list(COLUMNS)
     column_ranks = {column.key: ranks(metrics_by_model, column) for column in rank_columns}
@@ -159,10 +174,9 @@ def csv_text(metrics_by_model, baseline=None, real=None):
     for name, metrics in metrics_by_model.items():
         writer.writerow([name, *(_csv_value(metrics.get(k)) for k in keys),
                          *(_csv_value(column_ranks[c.key][name]) for c in rank_columns)])
-    for label, values in (("mean training sample", baseline), ("real held-out sounds", real)):
-        if values:
-            writer.writerow([label, *(_csv_value(values.get(k)) for k in keys),
-                             *("" for _ in rank_columns)])
+    for label, values in unranked.items():
+        writer.writerow([label, *(_csv_value(values.get(k)) for k in keys),
+                         *("" for _ in rank_columns)])
     return buffer.getvalue()
 
 
@@ -252,8 +266,9 @@ def _save_figure(figure, path):
     _write_atomic(path, buffer.getvalue())
 
 
-def write_report(out_dir, records, unavailable=None, data_description=None, real=None):
-    """Write ``report.md``, ``metrics.csv``, ``metrics.png`` and the heat-maps.
+def write_report(out_dir, records, unavailable=None, data_description=None, real=None,
+                 references=None, sheets=None):
+    """Write ``report.md``, ``metrics.csv``, ``metrics.png``, the heat-maps and the pictures.
 
     Parameters
     ----------
@@ -267,6 +282,12 @@ def write_report(out_dir, records, unavailable=None, data_description=None, real
         Facts about the data (``Reference.describe()`` plus ``folder``).
     real : dict or None
         ``runner.real_data_scores``: what held-out real sounds score.
+    references : dict of str -> dict or None
+        ``runner.reference_rows``: label -> ``{"metrics", "details"}``, shown unranked
+        under the models, with their family shares in ``families.png``.
+    sheets : dict of str -> dict or None
+        Model name -> ``{"audio": (25, L), "points": (25, 2)}`` for its contact sheet
+        (``contact_<name>.png``); needs ``data_description["sample_rate"]``.
 
     Returns
     -------
@@ -274,11 +295,14 @@ def write_report(out_dir, records, unavailable=None, data_description=None, real
         Every file written.
     """
     from evaluation.continuity import Jump, heatmap_figure
+    from evaluation.ranking import RANKING_KEYS, overall_scores, rank_models
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     metrics_by_model = {name: record["metrics"] for name, record in records.items()}
+    reference_metrics = {label: row["metrics"] for label, row in (references or {}).items()}
     baseline = baseline_metrics(records)
+    description = data_description or {}
     paths = []
     lines = ["# Model evaluation", ""]
     if data_description:
@@ -292,9 +316,33 @@ def write_report(out_dir, records, unavailable=None, data_description=None, real
         "generator). Continuity is low both for smooth models and for ones that barely "
         "change: read it with diversity.",
         "",
-        markdown_table(metrics_by_model, baseline, real),
+        f"Precision, recall, density and coverage (Kynkäänniemi et al. 2019; Naeem et al. "
+        f"2020) compare each model's 16 × 16 grid with the real reference sounds on the "
+        f"standardised feature vectors, with k = {description.get('prdc_k', 5)} neighbours "
+        "per ball. *Recognisable* is the mean top probability of a drum-family classifier "
+        "(logistic regression on the same features, fitted on the training kits"
+        + (f"; accuracy on the held-out kits "
+           f"{description['family_classifier_held_out_accuracy']:.2f}"
+           if description.get("family_classifier_held_out_accuracy") is not None else "")
+        + "). The *real training sounds* row offers training sounds outside the reference "
+        "as if generated (the ceiling); *noise bursts* are decaying white noise, the trivial "
+        "generator every model must beat.",
+        "",
+        markdown_table(metrics_by_model, baseline, real, reference_metrics),
         "",
     ]
+    scores = overall_scores(metrics_by_model)
+    ranked = [name for name in rank_models(metrics_by_model) if scores[name] is not None]
+    if ranked:
+        lines += [f"Overall (mean rank over {', '.join(RANKING_KEYS)}; "
+                  "`evaluation.ranking.rank_models`): "
+                  + ", ".join(f"{i}. {name} ({scores[name]:.1f})"
+                              for i, name in enumerate(ranked, 1)) + ".", ""]
+    foreign = [name for name, record in records.items()
+               if (record.get("reconstruction") or {}).get("set") == "every sound"]
+    if foreign:
+        lines += [f"Not trained on this data, so every sound of it was reconstructed: "
+                  f"{', '.join(foreign)}.", ""]
     if baseline:
         better = [n for n, m in metrics_by_model.items()
                   if m.get("recon_stft") is not None and m["recon_stft"] < baseline["recon_stft"]]
@@ -305,6 +353,29 @@ def write_report(out_dir, records, unavailable=None, data_description=None, real
     if unavailable:
         lines += ["## Skipped", ""] + [f"- {n}: {reason}" for n, reason in unavailable.items()]
         lines.append("")
+    histograms = {name: record["details"]["families"] for name, record in records.items()
+                  if (record.get("details") or {}).get("families")}
+    histograms.update({f"({label})": row["details"]["families"]
+                       for label, row in (references or {}).items()
+                       if (row.get("details") or {}).get("families")})
+    if histograms:
+        from evaluation.pictures import families_figure
+
+        lines += ["## Drum families of each grid", "", "![families](families.png)", ""]
+        _save_figure(families_figure(histograms), out / "families.png")
+        paths.append(out / "families.png")
+    if sheets and description.get("sample_rate"):
+        from evaluation.pictures import contact_sheet_figure
+
+        lines += ["## Contact sheets", "",
+                  "Each model's plane on a 5 × 5 grid (top row = highest y), log-mel "
+                  "spectrogram above waveform.", ""]
+        for name, sheet in sheets.items():
+            figure = contact_sheet_figure(sheet["audio"], description["sample_rate"],
+                                          sheet.get("points"), title=name)
+            _save_figure(figure, out / f"contact_{name}.png")
+            paths.append(out / f"contact_{name}.png")
+            lines += [f"### {name}", "", f"![{name}](contact_{name}.png)", ""]
     if records:
         lines += ["## Charts", "", "![metrics](metrics.png)", "", "![heat-maps](heatmaps.png)", ""]
         lines += ["## Largest jumps in the latent space", ""]
@@ -332,5 +403,6 @@ def write_report(out_dir, records, unavailable=None, data_description=None, real
             paths.append(out / f"continuity_{name}.png")
 
     _write_atomic(out / "report.md", "\n".join(lines).encode("utf-8"))
-    _write_atomic(out / "metrics.csv", csv_text(metrics_by_model, baseline, real).encode("utf-8"))
+    _write_atomic(out / "metrics.csv",
+                  csv_text(metrics_by_model, baseline, real, reference_metrics).encode("utf-8"))
     return [out / "report.md", out / "metrics.csv", *paths]

@@ -16,8 +16,10 @@ from evaluation.distribution import (
     diversity_ratio,
     frechet_distance,
     memorisation_ratio,
+    precision_recall_density_coverage,
 )
 from evaluation.errors import EvaluationError
+from evaluation.families import FamilyClassifier, family_histogram, recognisable
 from evaluation.features import audio_features, standardise
 from evaluation.spectral import as_batch, multi_resolution_stft_distance, snr_db
 from evaluation.speed import decode_speed
@@ -43,6 +45,8 @@ class EvaluationOptions:
         Timed single-point decodes.
     seed : int
         Picks the reference subset and seeds k-means.
+    prdc_k : int
+        Neighbours that set the balls of precision, recall, density and coverage.
     """
 
     grid: int = 48
@@ -51,6 +55,7 @@ class EvaluationOptions:
     ndb_bins: int = 10
     speed_repeats: int = 30
     seed: int = 0
+    prdc_k: int = 5
 
     def to_dict(self):
         return asdict(self)
@@ -60,6 +65,39 @@ def _subset(audio, count, rng):
     if len(audio) <= count:
         return audio
     return audio[np.sort(rng.choice(len(audio), count, replace=False))]
+
+
+def noise_bursts(count, length, sample_rate, seed=0, attack_seconds=0.01):
+    """Decaying white-noise bursts: the trivial generator every model has to beat.
+
+    Each burst is white noise under an exponential decay (time constant log-uniform from
+    10 ms to 400 ms), lightly low-passed by a random one-pole filter, peaking at the
+    preprocessing's attack time with a peak between 0.3 and 0.9.
+
+    Parameters
+    ----------
+    count, length, sample_rate : int
+    seed : int
+    attack_seconds : float
+        Where the burst starts (the preprocessing default, 0.01 s).
+
+    Returns
+    -------
+    audio : np.ndarray, shape (count, length), float32
+    """
+    from scipy.signal import lfilter
+
+    rng = np.random.default_rng(seed)
+    start = min(int(round(attack_seconds * sample_rate)), length - 1)
+    t = np.arange(length - start) / sample_rate
+    audio = np.zeros((count, length), dtype=np.float32)
+    for row in range(count):
+        decay = np.exp(rng.uniform(np.log(0.01), np.log(0.4)))
+        pole = rng.uniform(0.0, 0.9)
+        noise = lfilter([1.0 - pole], [1.0, -pole], rng.standard_normal(len(t)))
+        burst = noise * np.exp(-t / decay)
+        audio[row, start:] = rng.uniform(0.3, 0.9) * burst / max(np.abs(burst).max(), 1e-12)
+    return audio
 
 
 class Reference:
@@ -73,9 +111,14 @@ class Reference:
         Held-out sounds for reconstruction (may be empty).
     sample_rate : int
     options : EvaluationOptions
+    train_families, validation_families : array_like of str or None
+        The sounds' family labels (``Dataset.families``). With them a family classifier
+        is fitted on the training sounds and scored on the held-out ones; without them
+        the family columns stay empty.
     """
 
-    def __init__(self, train_audio, validation_audio, sample_rate, options=EvaluationOptions()):
+    def __init__(self, train_audio, validation_audio, sample_rate, options=EvaluationOptions(),
+                 train_families=None, validation_families=None):
         train_audio = as_batch(train_audio)
         if len(train_audio) < 2:
             raise EvaluationError("the dataset has fewer than 2 training sounds to compare with")
@@ -84,10 +127,18 @@ class Reference:
         self.length = train_audio.shape[1]
         self.options = options
         self.train_count = len(train_audio)
-        self.real_audio = _subset(train_audio, options.max_reference, rng)
+        picked = _subset(np.arange(len(train_audio)), options.max_reference, rng)
+        self.real_audio = train_audio[picked]
         validation_audio = np.asarray(validation_audio, dtype=np.float32)
         self.validation_audio = _subset(validation_audio.reshape(-1, self.length),
                                         options.max_reference, rng)
+        # every sound of the folder, for models that never trained on it
+        self.all_audio = np.concatenate([train_audio, validation_audio.reshape(-1, self.length)])
+        # the ceiling row: training sounds outside the reference subset, offered as generated
+        outside = np.setdiff1d(np.arange(len(train_audio)), picked)
+        if len(outside) <= options.prdc_k:
+            outside = picked
+        self.ceiling_audio = train_audio[_subset(outside, options.realism_grid**2, rng)]
 
         self.training_features = audio_features(train_audio, sample_rate)
         self.real_features = audio_features(self.real_audio, sample_rate)
@@ -101,6 +152,41 @@ class Reference:
             reconstruction_scores(self.validation_audio, self.mean_training_sample)
             if len(self.validation_audio) else {}
         )
+        self._all_baseline = None
+
+        self.classifier, self.classifier_accuracy = None, None
+        if train_families is not None:
+            try:
+                self.classifier = FamilyClassifier.fit(self.training_features, train_families,
+                                                       self.sample_rate, self.length)
+            except ValueError:
+                self.classifier = None  # fewer than two families: no family columns
+        if self.classifier is not None and validation_families is not None \
+                and len(validation_audio.reshape(-1, self.length)):
+            self.classifier_accuracy = self.classifier.accuracy(
+                audio_features(validation_audio.reshape(-1, self.length), sample_rate),
+                validation_families)
+
+    def reconstruction_set(self, trained_here=True):
+        """The sounds a model reconstructs, and the baseline on them.
+
+        Parameters
+        ----------
+        trained_here : bool
+            True for a model trained on this data: only its held-out kits are fair to
+            reconstruct. False: no sound of this folder was seen, so every one is.
+
+        Returns
+        -------
+        audio : np.ndarray, shape (R, L)
+        baseline : dict
+            :func:`reconstruction_scores` of the mean training sample on ``audio``.
+        """
+        if trained_here:
+            return self.validation_audio, self.baseline
+        if self._all_baseline is None:
+            self._all_baseline = reconstruction_scores(self.all_audio, self.mean_training_sample)
+        return self.all_audio, self._all_baseline
 
     def realism_scores(self, generated_audio):
         """Realism, coverage, diversity, memorisation and artefacts of a set of sounds.
@@ -123,8 +209,14 @@ class Reference:
         memorisation = memorisation_ratio(training_z, generated_z)
         artefacts = artefact_scores(artefact_features(generated_audio, self.sample_rate),
                                     self.real_artefacts)
+        k = self.options.prdc_k
+        prdc = (precision_recall_density_coverage(real_z, generated_z, k).to_dict()
+                if len(real_z) > k and len(generated_z) > k
+                else dict.fromkeys(("precision", "recall", "density", "coverage")))
         scores = {
             "frechet": frechet_distance(real_z, generated_z),
+            **prdc,
+            "recognisable": None,
             "ndb_k": ndb.ndb_over_k,
             "diversity": diversity_ratio(real_z, generated_z),
             "memorisation": memorisation.median_ratio,
@@ -135,7 +227,12 @@ class Reference:
             "ndb_real_proportions": ndb.real_proportions.tolist(),
             "ndb_generated_proportions": ndb.generated_proportions.tolist(),
             "memorisation_typical_spacing": memorisation.typical_spacing,
+            "prdc_k": k,
         }
+        if self.classifier is not None:
+            probabilities = self.classifier.proba_of_features(generated_features)
+            scores["recognisable"] = recognisable(probabilities)
+            details["families"] = family_histogram(probabilities, self.classifier.families)
         return scores, details
 
     def describe(self):
@@ -146,6 +243,9 @@ class Reference:
             "training_sounds": self.train_count,
             "reference_sounds": len(self.real_audio),
             "held_out_sounds": len(self.validation_audio),
+            "prdc_k": self.options.prdc_k,
+            "family_classifier_held_out_accuracy": (
+                None if self.classifier_accuracy is None else round(self.classifier_accuracy, 3)),
             # the aligned drums' phases cancel in the mean: say how quiet the baseline is
             "mean_training_sample_peak": round(float(np.abs(self.mean_training_sample).max()), 4),
         }
@@ -192,7 +292,8 @@ def _encode_batches(encode, audio):
 STAGES = ("reconstruction", "realism", "continuity", "speed")
 
 
-def evaluate_generator(decode, encode, latent_range, sample_rate, reference, progress=None):
+def evaluate_generator(decode, encode, latent_range, sample_rate, reference, progress=None,
+                       trained_here=True):
     """All metrics of one generator.
 
     Parameters
@@ -208,12 +309,18 @@ def evaluate_generator(decode, encode, latent_range, sample_rate, reference, pro
     reference : Reference
     progress : callable or None
         ``progress(stage, fraction)`` with ``fraction`` of this model done (0..1).
+    trained_here : bool
+        Whether the generator was trained on the reference's data: then it reconstructs the
+        held-out kits only, otherwise every sound of the data (see
+        ``Reference.reconstruction_set``).
 
     Returns
     -------
     record : dict
-        ``metrics`` (flat dict of floats or None), ``details``, ``jumps`` (list of dicts),
-        ``continuity`` (``grid_x``, ``grid_y``, ``values`` as arrays), ``reference``.
+        ``metrics`` (flat dict of floats or None), ``details`` (with ``families``, the grid's
+        family shares, when the reference has a classifier), ``jumps`` (list of dicts),
+        ``continuity`` (``grid_x``, ``grid_y``, ``values`` as arrays), ``reconstruction``
+        (``sounds`` and which ``set``), ``reference``.
 
     Raises
     ------
@@ -235,15 +342,17 @@ def evaluate_generator(decode, encode, latent_range, sample_rate, reference, pro
         )
 
     metrics = {"recon_stft": None, "recon_stft_db": None, "recon_sc": None, "recon_snr_db": None}
-    for name, value in reference.baseline.items():
+    targets, baseline = reference.reconstruction_set(trained_here)
+    for name, value in baseline.items():
         metrics[f"mean_sample_{name}"] = value
     report("reconstruction", 0.0)
-    if encode is not None and len(reference.validation_audio):
-        codes = _encode_batches(encode, reference.validation_audio)
+    reconstructed = 0
+    if encode is not None and len(targets):
+        codes = _encode_batches(encode, targets)
         reconstruction = _decode_batches(decode, codes)
-        for name, value in reconstruction_scores(reference.validation_audio,
-                                                 np.nan_to_num(reconstruction)).items():
+        for name, value in reconstruction_scores(targets, np.nan_to_num(reconstruction)).items():
             metrics[f"recon_{name}"] = value
+        reconstructed = len(targets)
 
     report("realism", 0.15)
     _, _, points = latent_grid(latent_range, options.realism_grid)
@@ -273,6 +382,8 @@ def evaluate_generator(decode, encode, latent_range, sample_rate, reference, pro
         "continuity": {"grid_x": continuity.grid_x, "grid_y": continuity.grid_y,
                        "values": continuity.cell_map},
         "latent_range": [float(v) for v in latent_range],
+        "reconstruction": {"sounds": reconstructed,
+                           "set": "held-out kits" if trained_here else "every sound"},
         "reference": reference.describe(),
     }
 
@@ -295,7 +406,76 @@ def real_data_scores(reference):
     return scores
 
 
-def evaluate_model(model, reference, progress=None):
+REFERENCE_ROWS = ("real training sounds", "real held-out sounds", "noise bursts")
+
+
+def reference_rows(reference):
+    """What real sounds and a trivial generator score, shown beside the models.
+
+    - *real training sounds*: training sounds outside the reference subset, offered as if
+      generated: the ceiling (a generator that reproduces its training data);
+    - *real held-out sounds*: the held-out kits (new kits, same kinds of drums);
+    - *noise bursts*: :func:`noise_bursts`, which every model must beat.
+
+    Parameters
+    ----------
+    reference : Reference
+
+    Returns
+    -------
+    rows : dict of str -> dict
+        Label (``REFERENCE_ROWS``, held-out only when there are enough held-out sounds)
+        -> ``{"metrics": realism scores, "details": ...}`` as in a record.
+    """
+    sets = {
+        "real training sounds": reference.ceiling_audio,
+        "real held-out sounds": reference.validation_audio,
+        "noise bursts": noise_bursts(reference.options.realism_grid**2, reference.length,
+                                     reference.sample_rate, reference.options.seed),
+    }
+    rows = {}
+    for label, audio in sets.items():
+        if len(audio) < 2:
+            continue
+        scores, details = reference.realism_scores(audio)
+        rows[label] = {"metrics": scores, "details": details}
+    return rows
+
+
+def trained_on(card_data, folder, samples, validation_kits):
+    """Whether a model card says the model was trained on this data set.
+
+    The same folder counts; so does a folder of the same name with the same number of
+    sounds and the same held-out kits (the data moved, e.g. to another machine).
+
+    Parameters
+    ----------
+    card_data : dict or None
+        The card's ``data`` (``folder``, ``samples``, ``validation_kits``).
+    folder : str or Path
+        The data set being evaluated on.
+    samples : int
+        Its number of sounds.
+    validation_kits : list of str
+        Its held-out kits.
+
+    Returns
+    -------
+    bool
+        False when the card names no data, or other data.
+    """
+    from pathlib import Path
+
+    if not isinstance(card_data, dict) or not card_data.get("folder"):
+        return False
+    here, there = Path(folder).resolve(), Path(str(card_data["folder"])).resolve()
+    if here == there:
+        return True
+    return (here.name == there.name and card_data.get("samples") == samples
+            and sorted(card_data.get("validation_kits") or []) == sorted(validation_kits))
+
+
+def evaluate_model(model, reference, progress=None, trained_here=True):
     """All metrics of a trained model (``models.inference.TrainedModel``).
 
     Parameters
@@ -306,6 +486,8 @@ def evaluate_model(model, reference, progress=None):
     reference : Reference
     progress : callable or None
         ``progress(stage, fraction)``.
+    trained_here : bool
+        See :func:`evaluate_generator`; :func:`trained_on` decides it from the card.
 
     Returns
     -------
@@ -314,4 +496,4 @@ def evaluate_model(model, reference, progress=None):
     """
     encode = model.encode if model.has_encoder else None
     return evaluate_generator(model.decode, encode, tuple(model.latent_range()),
-                              model.sample_rate, reference, progress)
+                              model.sample_rate, reference, progress, trained_here)

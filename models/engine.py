@@ -33,7 +33,6 @@ from models.errors import ModelInputError, ModelUnavailableError, NoEncoderError
 from models.numpy_layers import LAYER_BUILDERS, UnsupportedLayerError, to_snake_case
 from models.registry import LATENT_DIM, get_spec
 from models.saving import DAMAGED_FILE_ERRORS, WEIGHTS_MEMBER
-
 from models.trained_folder import LatentPlane, read_card, read_codes
 
 CONFIG_MEMBER = "config.json"

@@ -37,8 +37,14 @@ def sounds():
 
 
 @pytest.fixture(scope="module")
-def reference(sounds):
-    return Reference(*sounds, SR, OPTIONS)
+def families():
+    """The family of each of ``sounds``: drum_batch cycles snare, kick, hat."""
+    return drum_batch(60, LENGTH, seed=21)[1], drum_batch(18, LENGTH, seed=22)[1]
+
+
+@pytest.fixture(scope="module")
+def reference(sounds, families):
+    return Reference(*sounds, SR, OPTIONS, *families)
 
 
 class LookupAutoencoder:

@@ -1,0 +1,533 @@
+"""Drum kits to take to a DAW or drum machine: Hydrogen's ``.h2drumkit`` and a plain folder.
+
+A kit is a list of :class:`KitSound` (one instrument each: a family, the model and point it
+came from, and one or more velocity layers). :func:`write_h2drumkit` writes Hydrogen 1.2's
+archive (a gzipped tar of one folder holding ``drumkit.xml`` and the WAVs);
+:func:`write_kit_folder` writes the same WAVs plus ``kit.json`` (model, point and seed of
+each sample), a readable ``README.txt`` listing and ``drumkit.xml``, so the folder is a
+Hydrogen kit folder too.
+
+Samples are the DAW convention: 44.1 kHz 24-bit WAV, peak at -1 dBFS. File and folder names
+are made safe here (no path separators, no ``..``, nothing but letters, digits, ``+-._``),
+whatever a model or favourite was called. Nothing existing is replaced unless asked: the
+archive goes through :func:`safeio.atomic_write`, the folder is built under a temporary
+name and renamed into place whole. :func:`extract_h2drumkit` reads an archive with tarfile's
+``data`` filter, so a hostile archive cannot write outside the folder it is extracted to.
+"""
+import errno
+import io
+import json
+import os
+import re
+import shutil
+import tarfile
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from audio.errors import AudioError
+from audio.export import render_for_file
+from safeio import FileExistsRefused, WriteFailed, atomic_write, temporary_name
+
+KIT_RATE = 44100
+KIT_SUBTYPE = "PCM_24"
+KIT_PEAK_DB = -1.0
+#: Each softer velocity layer plays this much quieter than the one above it.
+LAYER_STEP_DB = 3.0
+MAX_LAYERS = 16
+KIT_SUFFIX = ".h2drumkit"
+KIT_JSON = "kit.json"
+KIT_LISTING = "README.txt"
+DRUMKIT_XML = "drumkit.xml"
+KIT_JSON_VERSION = 1
+_HYDROGEN_NAMESPACE = "http://www.hydrogen-music.org/drumkit"
+_XSI_NAMESPACE = "http://www.w3.org/2001/XMLSchema-instance"
+_MAX_PART = 60
+
+
+def safe_part(text, fallback="sound"):
+    """One safe piece of a file name: ASCII letters, digits and ``+-._``; no ``..``.
+
+    Examples
+    --------
+    >>> safe_part("../../etc/passwd")
+    'etc_passwd'
+    >>> safe_part("Snare (tight)/2")
+    'Snare_tight_2'
+    """
+    part = re.sub(r"[^A-Za-z0-9+._-]+", "_", str(text))
+    part = re.sub(r"\.{2,}", ".", part)
+    part = re.sub(r"_+", "_", part).strip("._-")[:_MAX_PART].strip("._-")
+    return part or fallback
+
+
+def safe_kit_name(text):
+    """A kit name that is also its folder name: letters, digits, spaces and ``+-._``.
+
+    Hydrogen finds a kit by its folder (``h2cli -k NAME``, a song's ``<drumkit>``), so the
+    name a user sees and the folder are kept the same.
+
+    Examples
+    --------
+    >>> safe_kit_name("My Kit / 2")
+    'My Kit 2'
+    """
+    name = re.sub(r"[^A-Za-z0-9 +._-]+", " ", str(text))
+    name = re.sub(r"\.{2,}", ".", re.sub(r"\s+", " ", name)).strip(" ._-")[:_MAX_PART].strip(" ._-")
+    return name or "Kit"
+
+
+def _coordinate(value):
+    text = f"{value:+.2f}"
+    return "+0.00" if text == "-0.00" else text
+
+
+@dataclass(frozen=True)
+class KitLayer:
+    """One sample of an instrument.
+
+    Attributes
+    ----------
+    audio : np.ndarray, shape (n,)
+        Float samples at ``sample_rate``.
+    sample_rate : int
+    recall : dict
+        What made it (JSON-serialisable: variation index, seed, offset...), for ``kit.json``.
+    """
+
+    audio: np.ndarray
+    sample_rate: int
+    recall: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class KitSound:
+    """One instrument: what it is, where it came from, and its layers (loudest first).
+
+    Attributes
+    ----------
+    family : str
+        What it is ("snare", "kick"; "sound" when unknown).
+    model : str or None
+        The model's registry name.
+    point : (float, float) or None
+        The latent point it was decoded from.
+    layers : tuple of KitLayer
+        The first plays at the highest velocities, each next one softer.
+    source : str or None
+        A favourite's file name, when it came from one.
+    """
+
+    family: str
+    model: str | None
+    point: tuple | None
+    layers: tuple
+    source: str | None = None
+
+    @property
+    def label(self):
+        """``family model (x, y)``: the instrument's name in the kit."""
+        if self.model is not None and self.point is not None:
+            return f"{self.family} {self.model} ({self.point[0]:.2f}, {self.point[1]:.2f})"
+        if self.source is not None:
+            return f"{self.family} {Path(self.source).stem}"
+        return self.family
+
+    @property
+    def file_stem(self):
+        """``family_model_x+0.52_y-1.20``, safe as a file name."""
+        parts = [safe_part(self.family)]
+        if self.model is not None:
+            parts.append(safe_part(self.model))
+        if self.point is not None:
+            parts.append(f"x{_coordinate(self.point[0])}_y{_coordinate(self.point[1])}")
+        elif self.source is not None:
+            parts.append(safe_part(Path(self.source).stem))
+        return "_".join(parts)
+
+
+def favourite_sounds(entries, *, layers, extra_layers, family_of, report, progress=None):
+    """One :class:`KitSound` per usable favourite: its own WAV on top, then variations.
+
+    Parameters
+    ----------
+    entries : sequence of audio.export.Favourite
+        In kit order.
+    layers : int
+        Velocity layers wanted per instrument.
+    extra_layers : callable
+        ``extra_layers(favourite, count) -> (list of (samples, rate, recall), reason)``: the
+        softer layers (decoded variations), or ``([], reason)`` when they cannot be made.
+    family_of : callable
+        ``family_of(samples, rate) -> str``.
+    report : callable
+        ``report(line)`` for each favourite skipped or left with fewer layers (one line each).
+    progress : callable, optional
+        ``progress(done, total)`` after each favourite.
+
+    Returns
+    -------
+    list of KitSound
+        Possibly empty, when no favourite could be used.
+    """
+    import soundfile
+
+    sounds = []
+    for done, favourite in enumerate(entries, start=1):
+        sound = _favourite_sound(favourite, layers, extra_layers, family_of, report, soundfile)
+        if sound is not None:
+            sounds.append(sound)
+        if progress is not None:
+            progress(done, len(entries))
+    return sounds
+
+
+def _favourite_sound(favourite, layers, extra_layers, family_of, report, soundfile):
+    name = favourite.path.name
+    if favourite.recall is None:
+        report(f"{name}: skipped ({favourite.reason})")
+        return None
+    try:
+        audio, rate = soundfile.read(str(favourite.path), dtype="float32", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
+        report(f"{name}: skipped (not readable audio: {error})")
+        return None
+    if audio.shape[0] == 0 or not np.all(np.isfinite(audio)):
+        report(f"{name}: skipped (empty or not finite audio)")
+        return None
+    recall = {"model": favourite.model, "point": list(favourite.point), "favourite": name,
+              "settings": favourite.recall.get("settings")}
+    found = [KitLayer(audio.mean(axis=1), int(rate), recall)]
+    if layers > 1:
+        extra, reason = extra_layers(favourite, layers - 1)
+        if reason is not None:
+            report(f"{name}: {'skipped' if extra is None else 'one layer only'} ({reason})")
+            if extra is None:
+                return None
+        found += [KitLayer(samples, rate, layer_recall) for samples, rate, layer_recall in extra or []]
+    family = family_of(found[0].audio, found[0].sample_rate)
+    return KitSound(family, favourite.model, tuple(favourite.point), tuple(found), source=name)
+
+
+def velocity_layers(count):
+    """The velocity range and gain of each of ``count`` layers, loudest first.
+
+    Parameters
+    ----------
+    count : int
+        1 to ``MAX_LAYERS``.
+
+    Returns
+    -------
+    list of (min, max, gain)
+        Layer k (0 = loudest) covers velocities ``[(count-1-k)/count, (count-k)/count]`` and
+        plays ``LAYER_STEP_DB * k`` dB quieter.
+    """
+    if not 1 <= int(count) <= MAX_LAYERS:
+        raise AudioError(f"a kit instrument has 1 to {MAX_LAYERS} velocity layers, not {count}")
+    count = int(count)
+    return [((count - 1 - k) / count, (count - k) / count, 10 ** (-LAYER_STEP_DB * k / 20))
+            for k in range(count)]
+
+
+def kit_sample(audio, sample_rate):
+    """A layer's samples as the kit's WAV holds them: 44.1 kHz, peak at ``KIT_PEAK_DB``.
+
+    Returns
+    -------
+    np.ndarray, shape (m,), float32
+        Silence stays silent.
+    """
+    data, _ = render_for_file(audio, sample_rate, out_rate=KIT_RATE, subtype=KIT_SUBTYPE)
+    peak = float(np.max(np.abs(data)))
+    if peak > 0:
+        data = data * np.float32(10 ** (KIT_PEAK_DB / 20) / peak)
+    return data.astype(np.float32)
+
+
+def _wav_bytes(data):
+    import soundfile
+
+    buffer = io.BytesIO()
+    soundfile.write(buffer, data, KIT_RATE, subtype=KIT_SUBTYPE, format="WAV")
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class KitFiles:
+    """Everything a kit writes, in memory: ``{file name: bytes}`` plus the kit's name, which
+    is also its folder's."""
+
+    name: str
+    files: dict
+
+
+def kit_files(name, sounds):
+    """Render a kit: WAV bytes, drumkit.xml, kit.json and the README listing.
+
+    Parameters
+    ----------
+    name : str
+        The kit's name; made safe (:func:`safe_kit_name`), it is also the kit's folder.
+    sounds : sequence of KitSound
+
+    Returns
+    -------
+    KitFiles
+
+    Raises
+    ------
+    AudioError
+        No sounds, or a sound without layers or with unusable audio.
+    """
+    name = safe_kit_name(name)
+    if not sounds:
+        raise AudioError("a kit needs at least one sound")
+    files, entries, used = {}, [], set()
+    for index, sound in enumerate(sounds, start=1):
+        if not sound.layers:
+            raise AudioError(f"{sound.label}: no samples to put in the kit")
+        stem = f"{index:02d}_{sound.file_stem}"
+        layers = []
+        for layer_number, (layer, (low, high, gain)) in enumerate(
+                zip(sound.layers, velocity_layers(len(sound.layers))), start=1):
+            file_name = f"{stem}_v{layer_number}.wav" if len(sound.layers) > 1 else f"{stem}.wav"
+            while file_name in used:  # the index prefix makes this rare; never overwrite
+                file_name = f"{Path(file_name).stem}_{len(used)}.wav"
+            used.add(file_name)
+            files[file_name] = _wav_bytes(kit_sample(layer.audio, layer.sample_rate))
+            layers.append({"file": file_name, "min": round(low, 4), "max": round(high, 4),
+                           "gain": round(gain, 4), "recall": layer.recall})
+        entries.append({"name": sound.label, "family": sound.family, "model": sound.model,
+                        "point": None if sound.point is None else [float(v) for v in sound.point],
+                        "source": sound.source, "layers": layers})
+    files[DRUMKIT_XML] = drumkit_xml(name, entries).encode("utf-8")
+    record = {"version": KIT_JSON_VERSION, "name": name, "sample_rate": KIT_RATE,
+              "subtype": KIT_SUBTYPE, "peak_db": KIT_PEAK_DB, "instruments": entries}
+    try:
+        files[KIT_JSON] = json.dumps(record, indent=2, allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError) as error:
+        raise AudioError(f"kit data cannot be saved as JSON ({error})") from error
+    files[KIT_LISTING] = kit_listing(name, entries).encode("utf-8")
+    return KitFiles(name=name, files=files)
+
+
+def _add(parent, tag, text):
+    element = ET.SubElement(parent, tag)
+    element.text = str(text)
+    return element
+
+
+def _number(value):
+    return f"{value:.4g}"
+
+
+def drumkit_xml(name, entries):
+    """Hydrogen 1.2's ``drumkit.xml`` for the instruments of :func:`kit_files`.
+
+    Every element the 1.2 schema (``drumkit.xsd``) requires is written, in its order.
+    """
+    root = ET.Element("drumkit_info", {"xmlns": _HYDROGEN_NAMESPACE, "xmlns:xsi": _XSI_NAMESPACE})
+    _add(root, "name", name)
+    _add(root, "author", "ML Sample Generator")
+    _add(root, "info", "Drum sounds decoded from generative models by ML Sample Generator. "
+                       "kit.json (in the folder export) records each sound's model and point.")
+    _add(root, "license", "undefined license")
+    _add(root, "image", "")
+    _add(root, "imageLicense", "undefined license")
+    components = ET.SubElement(root, "componentList")
+    component = ET.SubElement(components, "drumkitComponent")
+    _add(component, "id", 0)
+    _add(component, "name", "Main")
+    _add(component, "volume", 1)
+    instruments = ET.SubElement(root, "instrumentList")
+    for index, entry in enumerate(entries):
+        instrument = ET.SubElement(instruments, "instrument")
+        for tag, value in (
+            ("id", index), ("name", entry["name"]), ("volume", 1), ("isMuted", "false"),
+            ("isSoloed", "false"), ("pan", 0), ("pitchOffset", 0), ("randomPitchFactor", 0),
+            ("gain", 1), ("applyVelocity", "true"), ("filterActive", "false"),
+            ("filterCutoff", 1), ("filterResonance", 0), ("Attack", 0), ("Decay", 0),
+            ("Sustain", 1), ("Release", 1000), ("muteGroup", -1), ("midiOutChannel", -1),
+            # General MIDI's drum notes start at 36 (kick), as Hydrogen's own kits do.
+            ("midiOutNote", 36 + index), ("isStopNote", "false"),
+            ("sampleSelectionAlgo", "VELOCITY"), ("isHihat", -1), ("lower_cc", 0),
+            ("higher_cc", 127), ("FX1Level", 0), ("FX2Level", 0), ("FX3Level", 0),
+            ("FX4Level", 0),
+        ):
+            _add(instrument, tag, value)
+        part = ET.SubElement(instrument, "instrumentComponent")
+        _add(part, "component_id", 0)
+        _add(part, "gain", 1)
+        for layer in entry["layers"]:
+            element = ET.SubElement(part, "layer")
+            _add(element, "filename", layer["file"])
+            _add(element, "min", _number(layer["min"]))
+            _add(element, "max", _number(layer["max"]))
+            _add(element, "gain", _number(layer["gain"]))
+            _add(element, "pitch", 0)
+    ET.indent(root, space=" ")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def kit_listing(name, entries):
+    """A plain-text listing of the kit: one block per instrument, one line per sample."""
+    lines = [name, "=" * len(name), "",
+             (f"{len(entries)} instruments; samples are {KIT_RATE} Hz {KIT_SUBTYPE} WAV, "
+             f"peak {KIT_PEAK_DB:g} dBFS. kit.json holds the model, point and seed of each."), ""]
+    for index, entry in enumerate(entries, start=1):
+        lines.append(f"{index:2d}. {entry['name']}  (MIDI note {35 + index})")
+        for layer in entry["layers"]:
+            recall = layer["recall"] or {}
+            origin = ""
+            if recall.get("variation") is not None:
+                variation = recall["variation"]
+                origin = f"  variation {variation.get('index')} (seed {variation.get('seed')})"
+            lines.append(f"    {layer['file']}  velocity {layer['min']:.2f}-{layer['max']:.2f}"
+                         f"  gain {layer['gain']:.2f}{origin}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _tar_bytes(kit):
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        folder_info = tarfile.TarInfo(kit.name)
+        folder_info.type, folder_info.mode = tarfile.DIRTYPE, 0o755
+        archive.addfile(folder_info)
+        for file_name, data in kit.files.items():
+            if file_name in (KIT_JSON, KIT_LISTING):
+                continue  # Hydrogen's archive holds its kit only; the folder export has them
+            info = tarfile.TarInfo(f"{kit.name}/{file_name}")
+            info.size, info.mode = len(data), 0o644
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def write_h2drumkit(path, kit, *, overwrite=False):
+    """Write a kit as Hydrogen's ``.h2drumkit`` archive, atomically.
+
+    Parameters
+    ----------
+    path : str or Path
+        The archive; its folder must exist.
+    kit : KitFiles
+    overwrite : bool
+        Replace an existing file (the user's ``--force``).
+
+    Raises
+    ------
+    FileExistsRefused
+        ``path`` exists and ``overwrite`` is False; nothing was written.
+    WriteFailed
+        The file cannot be written; nothing was left behind.
+    """
+    data = _tar_bytes(kit)
+    return atomic_write(path, lambda file: file.write(data), overwrite=overwrite)
+
+
+def write_kit_folder(path, kit, *, overwrite=False):
+    """Write a kit as a plain folder (WAVs, kit.json, README.txt, drumkit.xml), whole.
+
+    The folder is filled under a temporary name beside ``path`` and renamed into place, so
+    a reader never sees half a kit. An existing empty folder is taken; one with files in
+    it only with ``overwrite`` (it is then replaced as a whole).
+
+    Raises
+    ------
+    FileExistsRefused
+        ``path`` exists (a file, or a folder with files) and ``overwrite`` is False.
+    WriteFailed
+        The folder cannot be written; nothing was left behind.
+    """
+    path = Path(path)
+    refuse_existing_folder(path, overwrite)
+    temporary = temporary_name(path)
+    try:
+        try:
+            temporary.mkdir()
+            for file_name, data in kit.files.items():
+                with open(temporary / file_name, "xb") as file:
+                    file.write(data)
+                    file.flush()
+                    os.fsync(file.fileno())
+            _move_into_place(temporary, path, overwrite)
+        except FileExistsRefused:
+            raise
+        except OSError as error:
+            raise WriteFailed(error.errno or errno.EIO,
+                              f"{path}: cannot write ({error.strerror or error})") from error
+    finally:
+        if temporary.exists():
+            shutil.rmtree(temporary, ignore_errors=True)
+    return path
+
+
+def refuse_existing_folder(path, overwrite):
+    """Raise FileExistsRefused unless a kit folder may be written at ``path``."""
+    path = Path(path)
+    if not _is_taken(path):
+        return
+    if not overwrite:
+        raise FileExistsRefused(errno.EEXIST, f"{path}: already exists (pass --force to replace it)")
+    if path.is_dir() and not path.is_symlink() and not (path / KIT_JSON).is_file():
+        raise FileExistsRefused(errno.EEXIST, f"{path}: a folder with other files in it, not a kit "
+                                              f"(no {KIT_JSON}); not replaced even with --force")
+
+
+def _is_taken(path):
+    if path.is_dir() and not path.is_symlink():
+        return any(path.iterdir())
+    return os.path.lexists(path)
+
+
+def _move_into_place(temporary, path, overwrite):
+    try:
+        # rename() takes an empty folder's place and refuses a full one (ENOTEMPTY).
+        os.rename(temporary, path)
+        return
+    except OSError as error:
+        if error.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
+            raise
+        if not overwrite:
+            raise FileExistsRefused(errno.EEXIST, f"{path}: already exists (pass --force to replace it)") from None
+    old = temporary_name(path)
+    os.rename(path, old)
+    try:
+        os.rename(temporary, path)
+    except OSError:
+        os.rename(old, path)  # put the user's folder back before reporting
+        raise
+    if old.is_dir() and not old.is_symlink():
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        old.unlink(missing_ok=True)
+
+
+def extract_h2drumkit(path, folder):
+    """Extract a ``.h2drumkit`` into ``folder`` with tarfile's ``data`` filter.
+
+    Returns
+    -------
+    Path
+        The kit's folder inside ``folder``.
+
+    Raises
+    ------
+    AudioError
+        Not a readable archive, a member the filter refuses (absolute, ``..``, links out),
+        or no ``drumkit.xml`` in it.
+    """
+    folder = Path(folder)
+    try:
+        with tarfile.open(path, "r:*") as archive:
+            archive.extractall(folder, filter="data")
+            names = archive.getnames()
+    except (tarfile.TarError, OSError) as error:
+        raise AudioError(f"{path}: not a readable Hydrogen kit ({error})") from error
+    xml_names = [n for n in names if Path(n).name == DRUMKIT_XML]
+    if not xml_names:
+        raise AudioError(f"{path}: not a Hydrogen kit (no {DRUMKIT_XML} in it)")
+    return folder / Path(xml_names[0]).parent

@@ -1,0 +1,209 @@
+"""Make a drum kit: a Hydrogen .h2drumkit, or a folder of WAVs with a listing.
+
+``app.py kit vae_c --at 0.5,-1.2 --at -1,0.3 -o MyKit.h2drumkit`` puts one instrument per
+point in a Hydrogen kit; ``app.py kit --favourites [DIR] -o MyKit/`` puts each saved
+favourite in a folder (WAVs, kit.json with model, point and seed of each, README.txt).
+Instruments are named after their family, then model and point. ``--layers N`` gives each
+instrument N velocity layers: the sound itself on top, then N-1 variations, each softer.
+Samples are 44.1 kHz 24-bit WAV peaking at -1 dBFS. An existing kit is never replaced
+without --force.
+"""
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from commands import CommandFailed, UsageError
+
+DEFAULT_FAVOURITES = "favourites"
+DEFAULT_LAYERS = 1
+
+
+def add_arguments(parser):
+    from commands.generate import allow_negative_points
+
+    allow_negative_points(parser)
+    parser.add_argument("name", nargs="?", metavar="NAME", help="a registry name (see `app.py models`)")
+    parser.add_argument("--at", action="append", metavar="X,Y", help="a latent point of NAME; repeat for several")
+    parser.add_argument("--favourites", nargs="?", const=DEFAULT_FAVOURITES, metavar="DIR",
+                        help=f"use the saved favourites in DIR (default: {DEFAULT_FAVOURITES})")
+    parser.add_argument("-o", "--output", required=True, metavar="KIT",
+                        help="a .h2drumkit file, or a folder (ending in /) for WAVs plus a listing")
+    parser.add_argument("--name", dest="kit_name", metavar="TEXT",
+                        help="the kit's name in Hydrogen (default: from -o)")
+    parser.add_argument("--layers", type=int, default=DEFAULT_LAYERS, metavar="N",
+                        help="velocity layers per instrument, from variations (default 1)")
+    parser.add_argument("--seed", type=int, metavar="S",
+                        help="seed of the variations (default: a new one, recorded in kit.json)")
+    parser.add_argument("--force", action="store_true", help="replace an existing kit")
+    parser.add_argument("--models", "--folder", dest="folder", default="trained", metavar="DIR",
+                        help="the zoo folder (default: trained)")
+
+
+def kit_destination(text):
+    """``("archive" | "folder", Path)`` for ``-o``; UsageError for anything else."""
+    from audio.kit import KIT_SUFFIX
+
+    path = Path(text)
+    if path.suffix.lower() == KIT_SUFFIX:
+        return "archive", path
+    if text.endswith(("/", os.sep)) or path.is_dir() or path.suffix == "":
+        return "folder", path
+    raise UsageError(f"-o {text}: give a {KIT_SUFFIX} file, or a folder name ending in /")
+
+
+def check_usage(args):
+    """Raise UsageError for a command line that cannot mean anything."""
+    from audio.kit import MAX_LAYERS
+
+    if args.favourites is not None and (args.name or args.at):
+        raise UsageError("give either --favourites [DIR] or NAME --at X,Y, not both")
+    if args.favourites is None:
+        if not args.name:
+            raise UsageError("give NAME --at X,Y [--at X,Y ...] or --favourites [DIR]")
+        if not args.at:
+            raise UsageError(f"{args.name}: give at least one --at X,Y")
+    if not 1 <= args.layers <= MAX_LAYERS:
+        raise UsageError(f"--layers must be 1 to {MAX_LAYERS}, not {args.layers}")
+
+
+def _refuse_inputs_as_output(output, favourites):
+    """-o never names the favourites it reads (with --force it would replace them)."""
+    out, source = output.resolve(), Path(favourites).resolve()
+    if out == source or source.is_relative_to(out) or (out.parent == source and out.suffix.lower() in (".wav", ".json")):
+        raise UsageError(f"-o {output}: that would replace the favourites the kit is made from")
+
+
+def _refuse_existing(kind, path, force):
+    from audio.kit import refuse_existing_folder
+    from safeio import FileExistsRefused
+
+    if kind == "folder":
+        try:
+            refuse_existing_folder(path, force)
+        except FileExistsRefused as error:
+            raise CommandFailed(_sentence(error)) from None
+    elif not force and os.path.lexists(path):
+        raise CommandFailed(f"{path}: already exists (pass --force to replace it)")
+
+
+def _sentence(error):
+    """safeio's errors are OSErrors: their sentence is ``strerror`` (str() adds "[Errno N]")."""
+    return error.strerror or str(error)
+
+
+class _Models:
+    """Models loaded once each; the reason for one that cannot be loaded."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        self.loaded, self.reasons = {}, {}
+
+    def get(self, name):
+        from commands import generate
+
+        if name not in self.loaded and name not in self.reasons:
+            try:
+                self.loaded[name] = generate.load_or_fail(name, self.folder)
+            except (CommandFailed, UsageError) as error:
+                self.reasons[name] = str(error)
+        return self.loaded.get(name)
+
+
+def _layers(layer_tuples):
+    from audio.kit import KitLayer
+
+    return tuple(KitLayer(samples, rate, recall) for samples, rate, recall in layer_tuples)
+
+
+def sounds_at_points(args, namer, models, seed):
+    """One KitSound per ``--at`` point of ``args.name``: the sound itself, then variations."""
+    from audio.kit import KitSound
+    from commands.generate import parse_point, spec_or_usage_error
+    from models.variation import variation_layers
+
+    spec_or_usage_error(args.name)
+    points = [parse_point(text) for text in args.at]
+    model = models.get(args.name)
+    if model is None:
+        raise CommandFailed(models.reasons[args.name])
+    sounds = []
+    for point in points:
+        layers = _layers(variation_layers(model, args.name, point, args.layers, seed))
+        family = namer.family(layers[0].audio, layers[0].sample_rate)
+        sounds.append(KitSound(family, args.name, point, layers))
+    return sounds
+
+
+def favourite_variations(models, seed):
+    """``extra_layers`` for :func:`audio.kit.favourite_sounds`: variations decoded by the
+    favourite's model around the point it was saved at (its own variation's, if any)."""
+    from models.variation import variation_from_recall, variation_layers
+
+    def extra_layers(favourite, count):
+        try:
+            variation = variation_from_recall(favourite.recall)
+        except ValueError as error:
+            return None, str(error)
+        model = models.get(favourite.model)
+        if model is None:
+            return [], models.reasons[favourite.model]
+        base = favourite.point if variation is None else variation.point(favourite.point)
+        return variation_layers(model, favourite.model, base, count, seed, first=1), None
+
+    return extra_layers
+
+
+def sounds_from_favourites(args, namer, models, seed):
+    """One KitSound per usable favourite; each unusable one is reported and skipped."""
+    from audio.export import FavouritesFolder
+    from audio.kit import favourite_sounds
+
+    folder = Path(args.favourites)
+    if not folder.is_dir():
+        raise CommandFailed(f"{folder}: no such favourites folder")
+    entries = list(reversed(FavouritesFolder(folder).entries()))  # oldest first, as saved
+    sounds = favourite_sounds(entries, layers=args.layers, extra_layers=favourite_variations(models, seed),
+                              family_of=namer.family, report=lambda line: print(line, file=sys.stderr))
+    if not sounds:
+        raise CommandFailed(f"{folder}: no favourites that can go in a kit")
+    return sounds
+
+
+def run(args):
+    check_usage(args)
+    kind, output = kit_destination(args.output)
+    if args.favourites is not None:
+        _refuse_inputs_as_output(output, args.favourites)
+    _refuse_existing(kind, output, args.force)
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+
+    from audio.errors import AudioError
+    from audio.kit import kit_files, write_h2drumkit, write_kit_folder
+    from evaluation.family_names import FamilyNamer
+    from safeio import FileExistsRefused, WriteFailed
+
+    namer = FamilyNamer(args.folder)
+    models = _Models(args.folder)
+    if args.favourites is not None:
+        sounds = sounds_from_favourites(args, namer, models, seed)
+    else:
+        sounds = sounds_at_points(args, namer, models, seed)
+    try:
+        kit = kit_files(args.kit_name or output.stem or output.name, sounds)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        if kind == "archive":
+            write_h2drumkit(output, kit, overwrite=args.force)
+        else:
+            write_kit_folder(output, kit, overwrite=args.force)
+    except (FileExistsRefused, WriteFailed) as error:
+        raise CommandFailed(_sentence(error)) from None
+    except AudioError as error:
+        raise CommandFailed(str(error)) from None
+    except OSError as error:
+        raise CommandFailed(f"{output.parent}: cannot make the folder ({error.strerror or error})") from None
+    samples = sum(len(sound.layers) for sound in sounds)
+    what = "Hydrogen kit" if kind == "archive" else "kit folder"
+    names = "" if namer.reason is None else f"; families unknown, {namer.reason}"
+    print(f"{output}: {what} '{kit.name}', {len(sounds)} instruments, {samples} samples (seed {seed}{names})")
+    return 0

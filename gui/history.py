@@ -1,0 +1,134 @@
+"""Back and forward through the points visited in this session, one history per model.
+
+Pure state, no window: the handlers call it and the window only shows what it says.
+A step is a click, the end of a drag (the points a drag passes through are not steps: only
+where it was let go), or reopening a favourite (a step in the favourite's model). Going
+back and then somewhere new drops the forward steps, as in a web browser. Visiting the
+point one is already at is not a step, so showing a point that back/forward returned can
+never add one.
+"""
+import math
+from dataclasses import dataclass, field
+
+#: The oldest steps are forgotten past this many per model.
+MAX_STEPS = 500
+_SAME = 1e-9
+
+
+def _point(point):
+    x, y = (float(v) for v in point)
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise ValueError(f"a point in the history must be finite, not {point!r}")
+    return (x, y)
+
+
+def _same(a, b):
+    return a is not None and b is not None and abs(a[0] - b[0]) <= _SAME and abs(a[1] - b[1]) <= _SAME
+
+
+@dataclass
+class PointHistory:
+    """The points visited with one model and where in them the user is.
+
+    Attributes
+    ----------
+    points : list of (float, float)
+    position : int
+        Index of the current point; -1 while nothing was visited.
+    """
+
+    points: list = field(default_factory=list)
+    position: int = -1
+
+    @property
+    def current(self):
+        """The current point, or None."""
+        return self.points[self.position] if self.position >= 0 else None
+
+    @property
+    def can_go_back(self):
+        return self.position > 0
+
+    @property
+    def can_go_forward(self):
+        return 0 <= self.position < len(self.points) - 1
+
+    def visit(self, point):
+        """Make ``point`` a step; False when it is the current point already."""
+        point = _point(point)
+        if _same(point, self.current):
+            return False
+        del self.points[self.position + 1:]
+        self.points.append(point)
+        if len(self.points) > MAX_STEPS:
+            del self.points[: len(self.points) - MAX_STEPS]
+        self.position = len(self.points) - 1
+        return True
+
+    def back(self):
+        """The previous point (now current), or None at the start."""
+        if not self.can_go_back:
+            return None
+        self.position -= 1
+        return self.current
+
+    def forward(self):
+        """The next point (now current), or None at the end."""
+        if not self.can_go_forward:
+            return None
+        self.position += 1
+        return self.current
+
+
+@dataclass
+class SessionHistory:
+    """One :class:`PointHistory` per model, and the drag in progress.
+
+    Examples
+    --------
+    >>> history = SessionHistory()
+    >>> history.click("vae_c", (0, 0))
+    True
+    >>> for x in (0.1, 0.2, 0.3):
+    ...     history.drag("vae_c", (x, 0))
+    >>> history.release("vae_c")
+    True
+    >>> history.back("vae_c")
+    (0.0, 0.0)
+    """
+
+    models: dict = field(default_factory=dict)
+    dragging: dict = field(default_factory=dict)  # model -> latest point of the drag
+
+    def of(self, model):
+        """The history of ``model`` (empty the first time)."""
+        return self.models.setdefault(str(model), PointHistory())
+
+    def click(self, model, point):
+        """A click on the map: one step."""
+        return self.of(model).visit(point)
+
+    def drag(self, model, point):
+        """The pointer moved during a drag: remembered, not a step yet."""
+        self.dragging[str(model)] = _point(point)
+
+    def release(self, model, point=None):
+        """The drag ended (at ``point``, else where it last was): one step; False if none."""
+        last = self.dragging.pop(str(model), None)
+        end = last if point is None else _point(point)
+        return False if end is None else self.of(model).visit(end)
+
+    def reopen(self, model, point):
+        """A favourite was reopened: a step to its point in its model's history."""
+        self.dragging.pop(str(model), None)
+        return self.of(model).visit(point)
+
+    def back(self, model):
+        """The point to go back to with ``model`` (Alt+Left), or None."""
+        self.release(model)  # a drag in progress ends where it is before going back
+        return self.of(model).back()
+
+    def forward(self, model):
+        """The point to go forward to with ``model`` (Alt+Right), or None."""
+        self.release(model)
+        return self.of(model).forward()

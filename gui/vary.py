@@ -1,0 +1,40 @@
+"""Saving a sound with its variations: the window's Save when Vary is on.
+
+Pure library code for the window (no PySimpleGUI): each variation is decoded by
+:mod:`models.variation` and saved as a favourite whose sidecar records it
+(``settings["variation"]``), so reopening any of them decodes exactly those samples again.
+"""
+from models.variation import decode_variation, plan_variations
+
+
+def save_with_variations(favourites, model, name, point, count, seed, *, settings=None, **save_options):
+    """Save the sound at ``point`` and ``count - 1`` variations of it as favourites.
+
+    Parameters
+    ----------
+    favourites : audio.export.FavouritesFolder
+    model
+        Has ``decode``, ``latent_range()`` and ``sample_rate``.
+    name : str
+        The model's registry name.
+    point : (float, float)
+    count : int
+        Files to write: the sound itself first, then its variations 1 .. count-1.
+    seed : int
+    settings : dict, optional
+        The window's other settings, saved with each (the variation is added).
+    **save_options
+        ``out_rate``, ``subtype``, ``normalize`` for :meth:`FavouritesFolder.save`.
+
+    Returns
+    -------
+    list of Path
+        The WAVs written, in variation order.
+    """
+    paths = []
+    for variation in plan_variations(model, point, count, seed):
+        audio = decode_variation(model, point, variation)
+        recall_settings = dict(settings or {}, variation=variation.to_dict(point))
+        paths.append(favourites.save(audio, model.sample_rate, model=name, point=point,
+                                     settings=recall_settings, **save_options))
+    return paths

@@ -1,0 +1,238 @@
+"""Variations of one sound: the same point, heard the way a real drum never sounds twice.
+
+For a model with a noise source (``ddsp_vae``: ``decode(points, variation=int)`` picks its
+noise realisation) a variation is a new noise seed at the same point. For every other model it is a small seeded
+random offset around the point, ``VARIATION_SPREAD`` of the latent range's span per axis
+(a standard deviation), kept inside the range.
+
+Variation 0 is the sound itself (no offset, the model's own noise). Variation ``i >= 1``
+draws from its own seed, derived from the run's seed and ``i``, so variation 3 of seed 7 is
+the same whichever others are made. :meth:`Variation.to_dict` is what a sidecar records and
+:func:`variation_from_recall` reads it back; :func:`decode_variation` then gives the same
+samples again (one point per decode call, so a batch size can never change a result).
+
+Imports only numpy: the window, the CLI and the web app use it whatever decodes.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Standard deviation of a variation's offset, as a fraction of the latent range per axis.
+VARIATION_SPREAD = 0.03
+MAX_SEED = 2**32
+
+
+@dataclass(frozen=True)
+class Variation:
+    """One variation of a point.
+
+    Attributes
+    ----------
+    index : int
+        0 for the sound itself, 1, 2, ... for variations.
+    seed : int
+        The run's seed it was drawn from (with ``index``).
+    offset : (float, float)
+        Added to the point before decoding; (0, 0) for noise-source models.
+    noise_seed : int or None
+        The model's ``variation`` argument, for models with a noise source.
+    """
+
+    index: int
+    seed: int
+    offset: tuple = (0.0, 0.0)
+    noise_seed: int | None = None
+
+    def point(self, base):
+        """The point decoded for this variation of ``base``."""
+        return (float(base[0]) + float(self.offset[0]), float(base[1]) + float(self.offset[1]))
+
+    def to_dict(self, base=None):
+        """JSON-ready record (a sidecar's ``settings["variation"]``)."""
+        record = {"index": int(self.index), "seed": int(self.seed),
+                  "offset": [float(self.offset[0]), float(self.offset[1])],
+                  "noise_seed": None if self.noise_seed is None else int(self.noise_seed)}
+        if base is not None:
+            record["decoded_point"] = list(self.point(base))
+        return record
+
+    @classmethod
+    def from_dict(cls, record):
+        """The variation a :meth:`to_dict` record describes; ValueError when it is not one."""
+        try:
+            offset = tuple(float(v) for v in record.get("offset", (0.0, 0.0)))
+            noise_seed = record.get("noise_seed")
+            variation = cls(index=int(record["index"]), seed=int(record["seed"]),
+                            offset=offset, noise_seed=None if noise_seed is None else int(noise_seed))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise ValueError(f"not a variation record: {record!r}") from None
+        if len(offset) != 2 or not all(np.isfinite(offset)):
+            raise ValueError(f"a variation's offset must be two finite numbers, not {record.get('offset')!r}")
+        return variation
+
+
+#: Models whose sound has a random part that ``decode(points, variation=seed)`` sets
+#: (ddsp_vae's kind is "vae", so its registry name is what tells).
+NOISE_SOURCE_MODELS = ("ddsp_vae",)
+
+
+def has_noise_source(model):
+    """True when the model's sound has a noise source that its ``variation`` seed sets.
+
+    A model says so with a ``has_noise_source`` attribute; otherwise its registry name (or
+    kind) is looked up in ``NOISE_SOURCE_MODELS``. Every decoder takes ``variation`` (the
+    NumPy engine passes it to all of them), so the signature alone cannot tell.
+    """
+    declared = getattr(model, "has_noise_source", None)
+    if declared is not None:
+        return bool(declared)
+    return (getattr(model, "name", None) in NOISE_SOURCE_MODELS
+            or getattr(model, "kind", None) in NOISE_SOURCE_MODELS)
+
+
+def _variation_seed(seed, index):
+    return int(np.random.SeedSequence([int(seed) % MAX_SEED, int(index)]).generate_state(1)[0])
+
+
+def plan_variations(model, point, count, seed, *, first=0, spread=VARIATION_SPREAD):
+    """Variations ``first .. first+count-1`` of ``point``.
+
+    Parameters
+    ----------
+    model
+        Anything with ``decode`` and ``latent_range()`` (``(xmin, xmax, ymin, ymax)``).
+    point : (float, float)
+    count : int
+    seed : int
+    first : int
+        0 starts with the sound itself; 1 gives only new variations.
+    spread : float
+        Offset standard deviation as a fraction of the range's span.
+
+    Returns
+    -------
+    list of Variation
+    """
+    noise = has_noise_source(model)
+    xmin, xmax, ymin, ymax = (float(v) for v in model.latent_range())
+    span = np.array([xmax - xmin, ymax - ymin])
+    low, high = np.array([xmin, ymin]), np.array([xmax, ymax])
+    base = np.array([float(point[0]), float(point[1])])
+    variations = []
+    for index in range(first, first + int(count)):
+        if index == 0:
+            variations.append(Variation(0, int(seed), (0.0, 0.0), 0 if noise else None))
+            continue
+        own_seed = _variation_seed(seed, index)
+        if noise:
+            variations.append(Variation(index, int(seed), (0.0, 0.0), own_seed))
+            continue
+        offset = np.random.default_rng(own_seed).normal(0.0, spread, 2) * span
+        # Keep the varied point on the map; a point at the edge varies inward only.
+        offset = np.clip(base + offset, low, high) - base
+        variations.append(Variation(index, int(seed), (float(offset[0]), float(offset[1])), None))
+    return variations
+
+
+def decode_variation(model, point, variation):
+    """The samples of one variation of ``point``.
+
+    Returns
+    -------
+    np.ndarray, shape (sample_length,), float32
+    """
+    decoded = np.asarray([variation.point(point)], dtype=np.float32)
+    if variation.noise_seed is not None and has_noise_source(model):
+        return np.asarray(model.decode(decoded, variation=int(variation.noise_seed)))[0]
+    return np.asarray(model.decode(decoded))[0]
+
+
+def variation_from_recall(recall):
+    """The variation a favourite's or generated file's recall data records, or None.
+
+    Parameters
+    ----------
+    recall : dict
+        As :func:`audio.export.read_recall` returns it.
+
+    Raises
+    ------
+    ValueError
+        The sidecar has a variation record that cannot be read.
+    """
+    settings = recall.get("settings") or {}
+    record = settings.get("variation")
+    return None if record is None else Variation.from_dict(record)
+
+
+def decode_recall(model, recall):
+    """Decode exactly the sound a recall sidecar describes (its point and variation)."""
+    variation = variation_from_recall(recall) or Variation(0, 0, (0.0, 0.0), None)
+    return decode_variation(model, recall["point"], variation)
+
+
+class LoopVariations:
+    """A new variation for each repetition of a loop: the window's "Vary" control.
+
+    Parameters
+    ----------
+    model
+        As for :func:`plan_variations`.
+    amount : float
+        0 turns variation off (every repetition is the sound itself); 1 is the default
+        spread (``VARIATION_SPREAD`` of the range), 2 twice that, and so on. For models with
+        a noise source any amount above 0 means a new noise seed each time.
+    seed : int
+
+    Examples
+    --------
+    >>> class Plane:
+    ...     def latent_range(self): return (-1.0, 1.0, -1.0, 1.0)
+    ...     def decode(self, points): return points
+    >>> loop = LoopVariations(Plane(), amount=0.0, seed=1)
+    >>> loop.next((0.2, 0.3)).index
+    0
+    """
+
+    def __init__(self, model, amount, seed):
+        if not (np.isfinite(amount) and amount >= 0):
+            raise ValueError(f"the variation amount must be 0 or more, not {amount!r}")
+        self.model = model
+        self.amount = float(amount)
+        self.seed = int(seed)
+        self.repetition = 0
+
+    def next(self, point):
+        """The variation to play for the next repetition at ``point``."""
+        if self.amount == 0:
+            return Variation(0, self.seed, (0.0, 0.0), 0 if has_noise_source(self.model) else None)
+        self.repetition += 1
+        return plan_variations(self.model, point, 1, self.seed, first=self.repetition,
+                               spread=VARIATION_SPREAD * self.amount)[0]
+
+
+def variation_layers(model, name, point, count, seed, *, first=0):
+    """Decode ``count`` variations of ``point`` as kit layers, with what recalls each.
+
+    Parameters
+    ----------
+    model
+        Has ``decode``, ``latent_range()`` and ``sample_rate``.
+    name : str
+        The model's registry name, for the recall record.
+    point : (float, float)
+    count, seed, first
+        As for :func:`plan_variations` (``first=0`` starts with the sound itself).
+
+    Returns
+    -------
+    list of (np.ndarray, int, dict)
+        ``(samples, sample_rate, recall)``; ``recall`` holds ``model``, ``point`` and
+        ``variation`` (:meth:`Variation.to_dict`).
+    """
+    layers = []
+    for variation in plan_variations(model, point, count, seed, first=first):
+        recall = {"model": str(name), "point": [float(point[0]), float(point[1])],
+                  "variation": variation.to_dict(point)}
+        layers.append((decode_variation(model, point, variation), int(model.sample_rate), recall))
+    return layers
