@@ -84,10 +84,7 @@ def _save_heatmap(figure, path):
 def run(args):
     from tqdm import tqdm
 
-    from evaluation.cache import (
-        HEATMAP_FILE, cache_key, data_fingerprint, load_cached_metrics, model_fingerprint,
-        save_metrics,
-    )
+    from evaluation.cache import HEATMAP_FILE, cache_key, data_fingerprint, load_cached_metrics, model_fingerprint, save_metrics
     from evaluation.continuity import Jump, heatmap_figure
     from evaluation.errors import EvaluationError
     from evaluation.report import baseline_metrics, markdown_table, write_report

@@ -10,13 +10,7 @@ import numpy as np
 
 from evaluation.artefacts import artefact_features, artefact_scores
 from evaluation.continuity import latent_continuity, latent_grid
-from evaluation.distribution import (
-    NdbBins,
-    coverage_spectra,
-    diversity_ratio,
-    frechet_distance,
-    memorisation_ratio,
-)
+from evaluation.distribution import NdbBins, coverage_spectra, diversity_ratio, frechet_distance, memorisation_ratio
 from evaluation.errors import EvaluationError
 from evaluation.features import audio_features, standardise
 from evaluation.spectral import as_batch, multi_resolution_stft_distance, snr_db
