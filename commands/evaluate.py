@@ -88,24 +88,12 @@ def _save_heatmap(figure, path):
 def run(args):
     from tqdm import tqdm
 
-    from evaluation.cache import (
-        HEATMAP_FILE,
-        cache_key,
-        data_fingerprint,
-        load_cached_metrics,
-        model_fingerprint,
-        save_metrics,
-    )
+    from evaluation.cache import HEATMAP_FILE, cache_key, data_fingerprint, load_cached_metrics, model_fingerprint, save_metrics
     from evaluation.continuity import Jump, heatmap_figure
     from evaluation.errors import EvaluationError
     from evaluation.pictures import contact_sheet_points
     from evaluation.report import baseline_metrics, markdown_table, write_report
-    from evaluation.runner import (
-        EvaluationOptions,
-        evaluate_model,
-        reference_rows,
-        trained_on,
-    )
+    from evaluation.runner import EvaluationOptions, evaluate_model, reference_rows, trained_on
 
     if args.grid < 2:
         raise UsageError(f"--grid must be 2 or more, not {args.grid}")

@@ -55,9 +55,9 @@ class GuiOptions:
 
 def initial_state(options, remembered):
     """The state before the window exists, from the options, then the remembered settings."""
-    from gui.state import MAP_MODES
-
     import numpy as np
+
+    from gui.state import MAP_MODES
 
     root = Path(__file__).resolve().parents[1]
     state = AppState(

@@ -24,8 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gui import features
-from gui import figures
+from gui import features, figures
 
 USER, BACKGROUND = 0, 10  # job priorities
 HEATMAP_CHUNK = 32

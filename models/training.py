@@ -31,10 +31,9 @@ import numpy as np
 import tensorflow as tf
 
 from models import history
-from models.distribution import training_strategy
-from models.errors import ModelSettingsError, TrainingError
 from models.card import CARD_FILE, CARD_VERSION, read_card, write_card
-from models.errors import ModelUnavailableError
+from models.distribution import training_strategy
+from models.errors import ModelSettingsError, ModelUnavailableError, TrainingError
 from models.registry import get_spec
 from models.saving import save_model_file
 from safeio import (

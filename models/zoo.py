@@ -90,6 +90,8 @@ def archive_damage(path, members=()):
     Checks what loading relies on without TensorFlow: a readable zip whose members all
     pass their CRC, holding ``members``.
     """
+    if not zipfile.is_zipfile(path):  # .keras and .npz are both zip archives
+        return "not a zip archive"
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())

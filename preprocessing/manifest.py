@@ -26,7 +26,6 @@ import json
 from pathlib import Path
 
 import safeio
-
 from preprocessing.settings import PreprocessSettings
 
 MANIFEST = "manifest.csv"

@@ -16,8 +16,8 @@ from preprocessing.errors import AudioInputError
 from preprocessing.labels import LABELS
 from preprocessing.reader import read_source
 from preprocessing.settings import PreprocessSettings
-from safeio import atomic_write
 from preprocessing.signal import mix_to_mono
+from safeio import atomic_write
 
 MAX_EXAMPLES = 4
 

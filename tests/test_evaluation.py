@@ -5,21 +5,9 @@ import pytest
 from drums import drum_batch, kick
 from evaluation.artefacts import artefact_features, artefact_scores, distribution_distance
 from evaluation.continuity import continuity_map, latent_continuity, latent_grid
-from evaluation.distribution import (
-    coverage_spectra,
-    diversity_ratio,
-    frechet_distance,
-    memorisation_ratio,
-    ndb_k,
-)
+from evaluation.distribution import coverage_spectra, diversity_ratio, frechet_distance, memorisation_ratio, ndb_k
 from evaluation.features import FEATURE_NAMES, audio_features, standardise
-from evaluation.spectral import (
-    amplitude_db,
-    log_mel_db,
-    multi_resolution_stft_distance,
-    snr_db,
-    stft_magnitude,
-)
+from evaluation.spectral import amplitude_db, log_mel_db, multi_resolution_stft_distance, snr_db, stft_magnitude
 from evaluation.speed import decode_speed
 
 SR = 22050

@@ -1,5 +1,4 @@
 """`app.py evaluate`: exit statuses, skipped models, the report and the cache, end to end."""
-import numpy as np
 import pytest
 import soundfile as sf
 

@@ -8,14 +8,7 @@ import numpy as np
 import pytest
 
 from drums import drum_batch
-from evaluation.families import (
-    FAMILIES,
-    FamilyClassifier,
-    FamilyFileError,
-    family_histogram,
-    main,
-    recognisable,
-)
+from evaluation.families import FAMILIES, FamilyClassifier, FamilyFileError, family_histogram, main, recognisable
 from evaluation.features import FEATURE_NAMES, audio_features
 
 SR = 22050

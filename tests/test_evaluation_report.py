@@ -1,28 +1,14 @@
 """The evaluation runner, the metrics cache and the report, driven through numpy test doubles
 that implement the model contract (decode, encode, latent range, sample rate)."""
-import json
 
 import numpy as np
 import pytest
 
 from drums import drum_batch
-from evaluation.cache import (
-    cache_key,
-    data_fingerprint,
-    load_cached_metrics,
-    model_fingerprint,
-    readable_mode,
-    save_metrics,
-)
+from evaluation.cache import cache_key, data_fingerprint, load_cached_metrics, model_fingerprint, readable_mode, save_metrics
 from evaluation.errors import EvaluationError
 from evaluation.report import COLUMNS, Column, csv_text, markdown_table, ranks, write_report
-from evaluation.runner import (
-    EvaluationOptions,
-    Reference,
-    evaluate_generator,
-    evaluate_model,
-    real_data_scores,
-)
+from evaluation.runner import EvaluationOptions, Reference, evaluate_generator, evaluate_model, real_data_scores
 
 SR = 22050
 LENGTH = 4096

@@ -7,9 +7,7 @@ import pytest
 from gui import effects as fx
 from gui import keys as k
 from gui.backend import PackageBackend
-from gui.handlers import (
-    card_text, clamp, favourite_label, handle, sequence_audio, status_text,
-)
+from gui.handlers import card_text, clamp, favourite_label, handle, sequence_audio, status_text
 from gui.state import LOADING, READY, UNAVAILABLE, AppState, ModelEntry
 from test_gui_fakes import FakeModel
 

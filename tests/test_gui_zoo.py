@@ -21,7 +21,7 @@ import soundfile
 from drums import drum_batch, snare
 from gui import keys as k
 from gui.backend import PackageBackend
-from gui.state import READY, UNAVAILABLE
+from gui.state import UNAVAILABLE
 
 pytestmark = [
     pytest.mark.gui,

@@ -7,7 +7,6 @@ import sys
 import tarfile
 import types
 
-import drums
 import hydrogen
 import numpy as np
 import pytest
@@ -15,6 +14,7 @@ import soundfile
 import test_layering
 
 import app
+import drums
 from audio.errors import AudioError
 from audio.export import FavouritesFolder
 from audio.kit import KIT_PEAK_DB, extract_h2drumkit, safe_kit_name, safe_part
@@ -243,7 +243,8 @@ def test_the_folder_export_has_wavs_kit_json_and_a_listing(fake_models, tmp_path
 def test_the_same_seed_makes_the_same_kit(fake_models, tmp_path, capsys):
     for name in ("a", "b"):
         assert run("kit", "vae_c", "--at", "0.5,0.5", "--layers", "3", "--seed", "3", "-o", tmp_path / f"{name}/") == 0
-    wavs = lambda name: [p.read_bytes() for p in sorted((tmp_path / name).glob("*.wav"))]
+    def wavs(name):
+        return [p.read_bytes() for p in sorted((tmp_path / name).glob("*.wav"))]
     assert wavs("a") == wavs("b")
 
 

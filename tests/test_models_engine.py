@@ -10,14 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from drums import drum_batch
 
-from models.errors import (
-    ModelInputError,
-    ModelUnavailableError,
-    NoEncoderError,
-    UnknownModelError,
-)
+from drums import drum_batch
+from models.errors import ModelInputError, ModelUnavailableError, NoEncoderError, UnknownModelError
 from models.registry import MODEL_NAMES, REGISTRY, get_spec
 
 ROOT = Path(__file__).resolve().parents[1]

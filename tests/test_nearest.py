@@ -6,16 +6,10 @@ import types
 import numpy as np
 import pytest
 import soundfile
-from drums import hat, kick, snare
 
 import app
-from evaluation.nearest import (
-    NearSound,
-    TrainingFeatures,
-    kit_of,
-    nearest_in_features,
-    nearest_in_plane,
-)
+from drums import hat, kick, snare
+from evaluation.nearest import NearSound, TrainingFeatures, kit_of, nearest_in_features, nearest_in_plane
 
 LENGTH = 2048
 SR = 22050

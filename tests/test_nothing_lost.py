@@ -263,3 +263,17 @@ def test_many_points_are_decoded_and_written_a_chunk_at_a_time(tmp_path, monkeyp
     assert batches == [generate.DECODE_CHUNK, generate.DECODE_CHUNK, 7]
     assert len(list((tmp_path / "many").glob("*.wav"))) == count
     assert len(capsys.readouterr().out.splitlines()) == count
+
+
+def test_the_mlsg_command_is_declared_and_runs_app_main(tmp_path):
+    import configparser
+    import subprocess
+    import sys
+
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    assert config["options.entry_points"]["console_scripts"].split() == ["mlsg", "=", "app:main"]
+    done = subprocess.run([sys.executable, "-c", "import sys, app; sys.exit(app.main(['models', '--models', sys.argv[1]]))",
+                           str(ZOO)], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0 and "14 of 14 trained" in done.stdout

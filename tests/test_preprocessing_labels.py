@@ -1,5 +1,4 @@
 """Labels: Hydrogen drumkit.xml (three layouts), file-name and folder keywords, families."""
-from pathlib import Path
 
 import pytest
 

@@ -6,10 +6,10 @@ import types
 import numpy as np
 import pytest
 import soundfile
-from drums import drum_batch
 
 import app
 from audio.export import read_recall
+from drums import drum_batch
 from models.variation import (
     VARIATION_SPREAD,
     Variation,

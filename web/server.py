@@ -30,13 +30,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from web.catalogue import load_catalogue
-from web.sound import (
-    ALLOWED_RATES,
-    DEFAULT_OUT_RATE,
-    MAX_VARIATION,
-    SoundRequest,
-    render_wav,
-)
+from web.sound import ALLOWED_RATES, DEFAULT_OUT_RATE, MAX_VARIATION, SoundRequest, render_wav
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 #: Longest query string accepted (a sound's query is under 80 characters).
