@@ -107,6 +107,7 @@ class Play:
 
     audio: np.ndarray = field(compare=False, hash=False)
     loop: bool = False
+    token: int = 0  # which sound this is (its end comes back as (PLAYER, "ended"), token)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import numpy as np
 
 from gui import effects as fx
 from gui import keys as k
+from gui.ranking import best_model
 from gui.state import LOADING, MAP_MODES, MAX_COMPARE, READY, UNAVAILABLE, Sequence
 
 NUDGE = 0.02  # arrow keys move the point by this share of the latent range
@@ -73,6 +74,12 @@ def status_text(state):
     return "  |  ".join(parts)
 
 
+def playing_text(state):
+    """The sound's state as its line reads: "▶ playing vae_a at (0.120, -0.400)"."""
+    mark = {"playing": "▶ playing", "looping": "⟳ looping", "stopped": "■ stopped"}[state.playing]
+    return f"{mark} {state.playing_what}".rstrip()
+
+
 def _number(value):
     if isinstance(value, bool) or value is None:
         return {True: "yes", False: "no", None: "-"}[value]
@@ -129,12 +136,17 @@ def _say(state, message):
 # ---------------------------------------------------------------------------- models
 
 
-def on_zoo(state, statuses):
+def on_zoo(state, listed):
     """The model list arrived: show it, load the first model, preload the rest.
 
-    ``statuses`` is a list of ModelEntry (name, group, subgroup, trained, reason).
+    The first model is the remembered one; on a first launch, the best one by the
+    evaluation report (:func:`gui.ranking.best_model`), and the status line says why.
+
+    Parameters
+    ----------
+    listed : gui.events.ZooListed
     """
-    for status in statuses:
+    for status in listed.entries:
         entry = state.entry(status.name)
         entry.group, entry.subgroup, entry.trained = status.group, status.subgroup, status.trained
         if not status.trained:
@@ -144,8 +156,19 @@ def on_zoo(state, statuses):
     if not trained:
         return effects + _say(state, f"no trained models in {state.models_dir}: "
                                      "train some with python app.py train")
-    first = state.wanted if state.wanted in trained else trained[0]
+    usable = [name for name in trained if state.entries[name].state != UNAVAILABLE]
+    remembered = state.wanted
+    state.wanted = None  # so that choosing it below is not taken for the list's echo
+    why = ""
+    if remembered in usable:
+        first = remembered
+    else:
+        state.pending_point = None  # the remembered point belongs to another model
+        best = best_model({name: listed.metrics.get(name) for name in usable})
+        first, why = best if best is not None else ((usable or trained)[0], "")
     effects += select_model(state, first, keep_pending=True)
+    if why:
+        state.message = state.why_model = why
     effects += [fx.LoadModel(name, background=True) for name in trained if name != first]
     return effects
 
@@ -157,9 +180,10 @@ def select_model(state, name, keep_pending=False):
         return []  # a group row
     if entry.state == UNAVAILABLE:
         return _say(state, f"{name} is unavailable: {entry.reason}")
-    if name == state.wanted and (entry.state == LOADING or (
-            state.model is not None and state.model.name == name)):
-        return []  # chosen already (the list echoes the selection it was given)
+    if name == state.wanted:
+        # chosen already: the list echoes the selection it was given (a reopened favourite's
+        # model, the remembered one at start), and that echo must not drop the pending point
+        return []
     if not keep_pending:
         state.pending_point = None
     state.wanted = name
@@ -263,6 +287,8 @@ def on_decoded(state, payload):
     effects = []
     if state.looping and state.player_ready:
         effects.append(fx.Swap(state.sound))
+        state.playing_what = f"{state.model.name} at {format_point(state.sound_point)}"
+        effects.append(fx.Refresh("playing"))
     if state.play_when_decoded:
         state.play_when_decoded = False
         effects += play(state, loop=state.looping)
@@ -359,7 +385,8 @@ def on_audition(state, payload):
     sounds = [payload["decoded"], payload.get("original")]
     if payload.get("reason"):
         state.message = f"original not played: {payload['reason']}"
-    effects = play_sequence(state, sounds, state.model.sample_rate if state.model else 22050)
+    effects = play_sequence(state, sounds, state.model.sample_rate if state.model else 22050,
+                            "a map sample, then its original")
     return effects + [fx.Refresh("status")]
 
 
@@ -376,17 +403,33 @@ def play(state, loop=False):
         state.play_when_decoded = True
         if state.sound is None:
             return []
-    return [fx.Play(state.sound, loop=loop)]
+    return start_sound(state, state.sound, loop,
+                       f"{state.model.name} at {format_point(state.sound_point)}")
 
 
-def play_sequence(state, sounds, sample_rate):
+def start_sound(state, audio, loop, what):
+    """Start a sound and say so: the state line reads "playing" or "looping", and what."""
+    state.play_token += 1
+    state.playing, state.playing_what = ("looping" if loop else "playing"), what
+    return [fx.Play(audio, loop=loop, token=state.play_token), fx.Refresh("playing")]
+
+
+def on_sound_ended(state, token):
+    """A sound played once has had its time: the state line says stopped (unless replaced)."""
+    if token != state.play_token or state.playing != "playing":
+        return []
+    state.playing, state.playing_what = "stopped", ""
+    return [fx.Refresh("playing")]
+
+
+def play_sequence(state, sounds, sample_rate, what="a sequence"):
     if not state.player_ready:
         return _say(state, NO_PLAYBACK)
     audio = sequence_audio(sounds, sample_rate)
     if audio is None:
         return []
     state.looping = False
-    return [fx.Play(audio), fx.Refresh("controls")]
+    return start_sound(state, audio, False, what) + [fx.Refresh("controls")]
 
 
 def toggle_loop(state):
@@ -401,7 +444,8 @@ def toggle_loop(state):
 def stop(state):
     state.looping = False
     state.play_when_decoded = False
-    return [fx.Stop(), fx.Refresh("controls")]
+    state.playing, state.playing_what = "stopped", ""
+    return [fx.Stop(), fx.Refresh("controls"), fx.Refresh("playing")]
 
 
 def set_volume(state, value):
@@ -420,7 +464,11 @@ def on_player(state, payload):
                          else f"no sound device: {payload.get('reason') or 'unknown reason'}")
     effects = [fx.SetVolume(state.volume), fx.Refresh("status")]
     if state.player_ready and state.looping and state.sound is not None:
-        effects.append(fx.Play(state.sound, loop=True))
+        effects += start_sound(state, state.sound, True,
+                               f"{state.model.name} at {format_point(state.sound_point)}")
+    elif state.playing != "stopped":  # a new output starts silent
+        state.playing, state.playing_what = "stopped", ""
+        effects.append(fx.Refresh("playing"))
     return effects
 
 
@@ -520,7 +568,8 @@ def on_encoded(state, payload):
     state.message = (f"{Path(payload['path']).name} is at {format_point(payload['point'])}: "
                      "playing the reconstruction, then the original")
     effects = [fx.Refresh("marker"), fx.Refresh("fields"), render_output(state)]
-    effects += play_sequence(state, [state.sound, state.original], state.model.sample_rate)
+    effects += play_sequence(state, [state.sound, state.original], state.model.sample_rate,
+                             f"{Path(payload['path']).name} through {state.model.name}")
     return effects + [fx.Refresh("status")]
 
 
@@ -557,7 +606,9 @@ def on_compared(state, payload):
     effects = [fx.Render("compare", {"sounds": state.compare.sounds, "labels": state.compare.labels,
                                      "sample_rate": rate,
                                      "title": f"the point {format_point(payload['point'])}"})]
-    return effects + play_sequence(state, state.compare.sounds, rate) + [fx.Refresh("status")]
+    return effects + play_sequence(state, state.compare.sounds, rate,
+                                   f"{' then '.join(played)} at {format_point(payload['point'])}"
+                                   ) + [fx.Refresh("status")]
 
 
 def set_morph_end(state, which):
@@ -598,14 +649,15 @@ def on_morphed(state, payload):
                                    "sample_rate": state.morph.sample_rate,
                                    "title": f"{payload['name']}: A {format_point(points[0])} "
                                             f"→ B {format_point(points[-1])}"})]
-    return effects + play_sequence(state, state.morph.sounds, state.morph.sample_rate) + [
-        fx.Refresh("status")]
+    return effects + play_sequence(state, state.morph.sounds, state.morph.sample_rate,
+                                   f"a morph of {len(points)} sounds") + [fx.Refresh("status")]
 
 
 def play_morph(state):
     if state.morph is None:
         return _say(state, "render a morph first")
-    return play_sequence(state, state.morph.sounds, state.morph.sample_rate)
+    return play_sequence(state, state.morph.sounds, state.morph.sample_rate,
+                         f"a morph of {len(state.morph.sounds)} sounds")
 
 
 def save_morph(state):
@@ -703,6 +755,8 @@ def handle(state, event, values):
             return on_map_click(state, payload)
         if head == k.FILE:
             return on_file(state, kind, payload)
+        if head == k.PLAYER and kind == "ended":
+            return on_sound_ended(state, payload)
         if head == k.PANEL and payload == "output" and state.sound is not None and state.model:
             return [render_output(state)]  # its pictures are pixels: paint one at the new size
         return []
@@ -713,8 +767,8 @@ def handle(state, event, values):
         return select_model(state, selected[0]) if selected else []
     if event == k.PAD:
         return move_point(state, values.get(k.PAD))
-    if event == k.PAD_UP:
-        return [fx.StoreSettings()]
+    if event == k.PAD_UP:  # the button's release: where the drag ends
+        return move_point(state, values.get(k.PAD)) + [fx.StoreSettings()]
     if event == k.GO:
         return typed_point(state, values)
     if event == k.VOLUME:

@@ -134,6 +134,10 @@ class AppState:
     redraw_ms: float | None = None  # from a decoded sound to its figure on screen
     draw_ms: float | None = None  # the part of it spent on the GUI thread
     message: str = ""
+    why_model: str = ""  # why the window opened on its first model (a first launch)
+    playing: str = "stopped"  # what the sound output does: "playing", "looping" or "stopped"
+    playing_what: str = ""  # and what: "vae_a at (0.120, -0.400)", "a morph of 8 sounds"
+    play_token: int = 0  # counts the sounds started, so a finished one's end is recognised
     seed: int | None = None
     rng: np.random.Generator = field(default_factory=np.random.default_rng)
 

@@ -10,8 +10,10 @@ it) and ``run_until`` (run the loop until the state says something happened).
 """
 import gc
 import os
+import sys
 import time
 import tkinter
+import tkinter.font
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,17 +23,18 @@ from gui import effects as fx
 from gui import keys as k
 from gui.backend import PackageBackend, model_groups
 from gui.errors import GuiError
-from gui.handlers import card_text, favourite_label, handle, status_text
-from gui.layout import MAP_MODE_LABELS, TITLE, window_layout
+from gui.handlers import card_text, favourite_label, handle, playing_text, status_text
+from gui.status_line import PLAYING_COLOURS, shorten
+from gui.layout import MAP_MODE_LABELS, STATUS_CHARS, TITLE, window_layout
 from gui.settings import Settings
 from gui.state import UNAVAILABLE, AppState, ModelEntry
 
 DEFAULT_FAVOURITES = Path.home() / "ML Sample Generator" / "favourites"
 KEYPRESS = "-KEYPRESS-"
 FAVOURITES_DOUBLE = k.FAVOURITES + "+DOUBLE"
-# widgets where letters, space and arrows belong to the widget, not to the shortcuts
-TYPING_ELEMENTS = (sg.Input, sg.Multiline, sg.Combo, sg.Spin)
-NAVIGATING_ELEMENTS = TYPING_ELEMENTS + (sg.Tree, sg.Listbox, sg.Slider)
+# keys that list, slider, tab and spin widgets would take for themselves: here they are shortcuts
+NAVIGATION_KEYS = ("Left", "Right", "Up", "Down", "space")
+NAVIGATING_ELEMENTS = (sg.Tree, sg.Listbox, sg.Slider, sg.TabGroup, sg.Spin, sg.Combo)
 PAD_FAMILY_DOTS = 2000
 FULL_COLLECT_SECONDS = 120.0  # garbage on the GUI thread: see _take_over_garbage_collection
 QUIET_SECONDS = 5.0
@@ -115,6 +118,7 @@ class GuiApp:
         self._stamped = set()
         self._pad_marker = []
         self.drop_zone = False
+        self._status_tooltip = None
         self._gc_was_enabled = gc.isenabled()
         self._full_collect_at = self._last_event_at = time.monotonic()
 
@@ -133,9 +137,8 @@ class GuiApp:
         root.minsize(root.winfo_reqwidth(), root.winfo_reqheight())
         self.window.bind("<Key>", KEYPRESS)
         self.window[k.FAVOURITES].bind("<Double-Button-1>", "+DOUBLE")
-        for element in self.window.element_list():
-            if isinstance(element, sg.Button):
-                element.Widget.configure(takefocus=0)  # space must not press a focused button
+        self._give_shortcuts_back()
+        self.window[k.STATUS].Widget.configure(width=STATUS_CHARS)  # its text never widens it
         self.window[k.VOLUME].update(value=round(self.state.volume * 100))
         self.window.read(timeout=0)  # let Tk put the window on screen before anything else
         window_shown = time.time()
@@ -158,11 +161,54 @@ class GuiApp:
         self.workers.list_devices()
         self.workers.find_features()
         for part in ("models", "pad", "fields", "status", "favourites", "map_mode", "controls",
-                     "card"):
+                     "card", "playing"):
             self.refresh(part)
         self.drop_zone = self.enable_drop_zone()
         self.window[k.PAD].set_focus()
         return self
+
+    def _give_shortcuts_back(self):
+        """Keep the keyboard shortcuts working whatever the user clicked, but a text field.
+
+        A click on anything but a text field gives the keyboard focus back to the pad, and
+        the keys a list, slider or tab would take for itself (arrows, space) are shortcuts
+        even while it has the focus. Enter in X or Y means Go.
+        """
+        root = self.window.TKroot
+        root.bind_all("<ButtonRelease-1>", self._clicked, add="+")
+        for element in self.window.element_list():
+            widget = element.Widget
+            if isinstance(element, sg.Button):
+                widget.configure(takefocus=0)  # space must not press a focused button
+            if isinstance(element, NAVIGATING_ELEMENTS):
+                for keysym in NAVIGATION_KEYS:
+                    widget.bind(f"<KeyPress-{keysym}>", self._navigation_key)
+            if isinstance(element, sg.Combo):
+                widget.bind("<<ComboboxSelected>>", lambda _e: self._focus_pad(), add="+")
+        for key in (k.X, k.Y):
+            self.window[key].Widget.bind("<Return>", self._enter_in_field)
+
+    def _focus_pad(self):
+        if not self.closed and self.window is not None:
+            self.window[k.PAD].Widget.focus_set()
+
+    def _clicked(self, tk_event):
+        """Any button release in the window: back to the pad, unless the user will type."""
+        widget = tk_event.widget
+        if is_text_field(widget):
+            return
+        if not isinstance(widget, str) and _widget_class(widget) == "TCombobox":
+            return  # its list is open; choosing from it gives the focus back
+        self._focus_pad()
+
+    def _navigation_key(self, tk_event):
+        self.window.write_event_value((k.KEY, tk_event.keysym), None)
+        return "break"  # not the widget's own use of the key (moving in the list)
+
+    def _enter_in_field(self, _tk_event):
+        self.window.write_event_value(k.GO, None)
+        self._focus_pad()
+        return "break"
 
     def enable_drop_zone(self):
         """Let sound files be dropped on the window, where tkinterdnd2 is installed and works.
@@ -316,6 +362,10 @@ class GuiApp:
                 return predicate(self.state)
         return predicate(self.state)
 
+    def _post_if_open(self, event, value):
+        if not self.closed:
+            self.window.write_event_value(event, value)
+
     def _post_from_worker(self, kind, payload):
         if not self.closed:
             self.window.write_event_value((k.WORKER, kind), payload)
@@ -328,12 +378,8 @@ class GuiApp:
         if tk_event is None:
             return None
         keysym = tk_event.keysym
-        focus = self.window.find_element_with_focus()
-        if keysym != "Escape":
-            blocking = NAVIGATING_ELEMENTS if keysym in (
-                "Left", "Right", "Up", "Down", "space") else TYPING_ELEMENTS
-            if isinstance(focus, blocking):
-                return None
+        if keysym != "Escape" and is_text_field(self.window.TKroot.focus_get()):
+            return None  # the user is typing
         return (k.KEY, keysym)
 
     def _stamp(self, what, now=None):
@@ -395,6 +441,10 @@ class GuiApp:
             return
         if isinstance(effect, fx.Play):
             (player.loop if effect.loop else player.play)(effect.audio)
+            if not effect.loop:  # say "stopped" once it has had its time
+                ms = int(1000 * len(effect.audio) / player.sample_rate) + 50
+                self.window.TKroot.after(ms, lambda: self._post_if_open(
+                    (k.PLAYER, "ended"), effect.token))
         elif isinstance(effect, fx.Swap):
             player.swap(effect.audio, immediate=True)
         elif isinstance(effect, fx.Stop):
@@ -427,7 +477,9 @@ class GuiApp:
         """Show one part of the state in its elements."""
         state, window = self.state, self.window
         if part == "status":
-            window[k.STATUS].update(status_text(state))
+            self._show_status(status_text(state))
+        elif part == "playing":
+            window[k.PLAYING].update(playing_text(state), text_color=PLAYING_COLOURS[state.playing])
         elif part == "models":
             self._refresh_models()
         elif part == "pad":
@@ -462,6 +514,20 @@ class GuiApp:
                             and c.split(":", 1)[0] == str(state.device)), "default")
             window[k.DEVICE].update(value=current, values=choices)
 
+    def _show_status(self, text):
+        """The status line, cut with "…" to its width; the whole text in its tooltip."""
+        element = self.window[k.STATUS]
+        widget = element.Widget
+        width = widget.winfo_width() if widget.winfo_ismapped() else widget.winfo_reqwidth()
+        shown = shorten(text, width - 12, tkinter.font.Font(font=widget.cget("font")).measure)
+        element.update(shown)
+        tooltip = text if shown != text else "status: sound device, timings, messages"
+        if tooltip != self._status_tooltip:
+            self._status_tooltip = tooltip
+            element.set_tooltip(tooltip)
+            if shown != text:
+                print(f"status: {text}", file=sys.stderr)  # the log keeps the whole message
+
     def _refresh_models(self):
         tree = self.window[k.MODELS]
         widget = tree.Widget
@@ -473,6 +539,9 @@ class GuiApp:
                 continue
             tree.update(key=entry.name, value=[entry.label])
             widget.item(tree.KeyToID[entry.name], tags=(entry.state,))
+        why = self.state.why_model
+        if why and getattr(tree.TooltipObject, "text", None) != why:
+            tree.set_tooltip(why)  # why the window opened on this model, for later reading
         wanted = self.state.wanted
         if wanted in tree.KeyToID and widget.selection() != (tree.KeyToID[wanted],):
             widget.selection_set(tree.KeyToID[wanted])
@@ -531,6 +600,26 @@ class GuiApp:
                 ids.append(graph.draw_text(label, spot, color="#d00000",
                                            font=("Helvetica", 11, "bold")))
         self._pad_marker = ids
+
+
+def _widget_class(widget):
+    try:
+        return widget.winfo_class()
+    except (AttributeError, tkinter.TclError):
+        return ""
+
+
+def is_text_field(widget):
+    """Whether ``widget`` is a field the user types into (letters and space belong to it)."""
+    if widget is None or isinstance(widget, str):
+        return False
+    if _widget_class(widget) not in ("Entry", "TEntry", "Text", "Spinbox", "TSpinbox",
+                                     "TCombobox"):
+        return False
+    try:
+        return str(widget.cget("state")) not in ("readonly", "disabled")
+    except tkinter.TclError:
+        return False
 
 
 def _append(path, line):

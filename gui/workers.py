@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gui import events
 from gui import features
 from gui import figures
 
@@ -207,8 +208,16 @@ class Workers:
     # -- io thread
 
     def list_models(self):
-        self.io.submit(self._guard("model list", lambda: self.post(
-            "zoo", self.backend.list_models(self.models_dir))))
+        def job():
+            entries = tuple(self.backend.list_models(self.models_dir))
+            metrics = {}
+            for entry in entries:
+                record = self.backend.cached_metrics(entry.name, self.models_dir) \
+                    if entry.trained else None
+                if record is not None and isinstance(record.get("metrics"), dict):
+                    metrics[entry.name] = record["metrics"]
+            self.post("zoo", events.ZooListed(entries, metrics))
+        self.io.submit(self._guard("model list", job))
 
     def list_favourites(self):
         self.io.submit(self._guard("favourites", lambda: self.post(

@@ -3,6 +3,7 @@
 Only tests use these; the product always drives the real packages. They let the window
 tests that do not need TensorFlow run in a fraction of a second.
 """
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,8 +103,9 @@ class FakeBackend(PackageBackend):
 
     KINDS = {"ae_small_relu": "dense_ae", "vae_a": "vae", "gan": "gan", "ae_big_tanh": "dense_ae"}
 
-    def __init__(self, damaged=("ae_big_tanh",), player_available=True):
+    def __init__(self, damaged=("ae_big_tanh",), player_available=True, listing_seconds=0.0):
         super().__init__()
+        self.listing_seconds = listing_seconds  # a real zoo takes a while to list
         self.damaged = set(damaged)
         self.player_available = player_available
         self.players = []
@@ -113,6 +115,7 @@ class FakeBackend(PackageBackend):
         from models.registry import MODEL_NAMES, REGISTRY
         from gui.backend import model_groups
 
+        time.sleep(self.listing_seconds)
         entries = []
         for name in MODEL_NAMES:
             group, subgroup = model_groups(name, REGISTRY[name])

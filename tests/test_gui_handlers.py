@@ -7,6 +7,7 @@ import pytest
 from gui import effects as fx
 from gui import keys as k
 from gui.backend import PackageBackend
+from gui.events import ZooListed
 from gui.handlers import (
     card_text, clamp, favourite_label, handle, sequence_audio, status_text,
 )
@@ -73,10 +74,10 @@ class Fav:
 # ------------------------------------------------------------------ the model list
 
 
-def zoo(trained=("ae_small_relu", "gan"), reasons=None):
-    return [ModelEntry(n, group="g", trained=n in trained,
-                       reason="" if n in trained else (reasons or {}).get(n, "not trained"))
-            for n in NAMES]
+def zoo(trained=("ae_small_relu", "gan"), reasons=None, metrics=None):
+    return ZooListed(tuple(ModelEntry(n, group="g", trained=n in trained,
+                                      reason="" if n in trained else (reasons or {}).get(n, "not trained"))
+                           for n in NAMES), metrics or {})
 
 
 def test_zoo_loads_the_first_trained_model_and_preloads_the_rest(state):
@@ -499,3 +500,85 @@ def test_play_without_a_device_does_not_repeat_the_reason(ready):
     send(ready, k.PLAY)
     assert status_text(ready).count("no sound output device (x)") == 1
     assert "Save still works" in status_text(ready)
+
+
+# ------------------------------------------------------------------ issue 11: what the user hit
+
+
+def test_first_launch_opens_the_best_model_by_the_evaluation_and_says_why(state):
+    metrics = {"ae_small_relu": {"recon_stft": 1.41, "frechet": 110.0},
+               "gan": {"recon_stft": None, "frechet": 76.0}}
+    effects = send(state, worker("zoo"), zoo(trained=("ae_small_relu", "gan", "vae_a"),
+                                             metrics={**metrics, "vae_a": {"recon_stft": 1.17}}))
+    assert state.wanted == "vae_a" and of_type(effects, fx.LoadModel)[0] == fx.LoadModel("vae_a")
+    assert "opened vae_a: the lowest reconstruction error of 2 evaluated models" in state.message
+    assert "MR-STFT 1.170, lower is better" in state.why_model
+
+
+def test_remembered_model_wins_over_the_evaluation(state):
+    state.wanted = "gan"
+    send(state, worker("zoo"), zoo(metrics={"ae_small_relu": {"recon_stft": 1.0}}))
+    assert state.wanted == "gan" and state.why_model == ""
+
+
+def test_best_model_falls_back_to_frechet_then_to_the_list_order():
+    from gui.ranking import best_model
+
+    assert best_model({"gan": {"recon_stft": None, "frechet": 70.0},
+                       "x": {"frechet": 80.0}})[0] == "gan"
+    assert best_model({"a": None, "b": {}}) is None
+    # a model added later wins on its metrics alone
+    assert best_model({"vae_a": {"recon_stft": 1.17}, "ddsp_vae": {"recon_stft": 0.9}})[0] == "ddsp_vae"
+
+
+def test_the_lists_echo_of_a_reopened_model_keeps_the_pending_point(ready):
+    ready.entries["gan"].state = READY  # preloaded in the background
+    fav = Fav("favs/gan_x+0.50_y+0.50_001.wav", "gan", [0.5, 0.5])
+    send(ready, worker("favourites"), [fav])
+    send(ready, k.REOPEN, **{k.FAVOURITES: [favourite_label(fav)]})
+    assert send(ready, k.MODELS, **{k.MODELS: ["gan"]}) == []  # the tree's own selection
+    send(ready, worker("model-ready"), info_of("gan", kind="gan"))
+    assert ready.model.name == "gan" and ready.point == (0.5, 0.5)
+
+
+def test_the_remembered_point_survives_the_lists_echo_at_start(state):
+    state.wanted, state.pending_point = "ae_small_relu", (1.5, -1.25)
+    send(state, k.MODELS, **{k.MODELS: ["ae_small_relu"]})  # the tree shows the remembered model
+    send(state, worker("zoo"), zoo())
+    send(state, worker("model-ready"), info_of("ae_small_relu"))
+    assert state.point == (1.5, -1.25)
+
+
+def test_the_end_of_a_drag_moves_the_point_there(ready):
+    effects = send(ready, k.PAD_UP, **{k.PAD: (0.625, -0.375)})
+    assert ready.point == (0.625, -0.375)
+    assert fx.StoreSettings() in effects and fx.Decode("ae_small_relu", (0.625, -0.375)) in effects
+
+
+def test_the_sound_line_says_playing_looping_or_stopped_and_what(ready):
+    from gui.handlers import playing_text
+
+    decoded(ready)
+    play_ = of_type(send(ready, (k.KEY, "space")), fx.Play)[0]
+    assert playing_text(ready) == "▶ playing ae_small_relu at (0.250, -0.500)"
+    send(ready, (k.PLAYER, "ended"), play_.token - 1)  # an older sound's end: still playing
+    assert ready.playing == "playing"
+    assert fx.Refresh("playing") in send(ready, (k.PLAYER, "ended"), play_.token)
+    assert playing_text(ready) == "■ stopped"
+    send(ready, (k.KEY, "l"))
+    send(ready, k.PAD, (1.0, 1.0))
+    decoded(ready)
+    assert playing_text(ready) == "⟳ looping ae_small_relu at (1.000, 1.000)"
+    send(ready, (k.KEY, "Escape"))
+    assert playing_text(ready) == "■ stopped"
+
+
+def test_a_long_status_is_cut_with_an_ellipsis_to_fit():
+    from gui.status_line import shorten
+
+    def measure(text):
+        return 7 * len(text)
+
+    assert shorten("short", 100, measure) == "short"
+    cut = shorten("saved " + ", ".join(f"morph_{i:03d}.wav" for i in range(8)), 140, measure)
+    assert cut.endswith("…") and measure(cut) <= 140 and cut.startswith("saved morph_000")
