@@ -205,6 +205,7 @@ def on_model_ready(state, info):
     state.pending_point = None
     state.point = clamp(point, info.latent_range)
     if changed:
+        state.save_when_decoded = False  # S was for the other model's point
         state.sound = state.sound_point = state.original = None
         state.morph_a = state.morph_b = None
         state.morph = None
@@ -292,6 +293,8 @@ def on_decoded(state, payload):
     if state.play_when_decoded:
         state.play_when_decoded = False
         effects += play(state, loop=state.looping)
+    if state.save_when_decoded and state.sound_point == state.point:
+        effects += save(state)
     effects.append(render_output(state))
     effects.append(fx.Refresh("status"))
     return effects
@@ -493,8 +496,13 @@ def choose_device(state, choice):
 
 
 def save(state):
-    if state.model is None or state.sound is None:
+    """Save the sound of the point on the pad (once it is decoded, if it is not yet)."""
+    if state.model is None:
         return _say(state, "nothing to save yet: choose a model and a point first")
+    if state.sound_point != state.point:  # a click, then S at once: save what was clicked
+        state.save_when_decoded = True
+        return _say(state, "saving once the point is decoded…")
+    state.save_when_decoded = False
     state.message = "saving…"
     return [fx.Save(state.model.name, (state.sound_point,), (state.sound,),
                     state.model.sample_rate, state.model.preprocess_settings),

@@ -115,6 +115,7 @@ class AppState:
     original: np.ndarray | None = None  # an opened sample, shown beside its reconstruction
     opened: str | None = None  # its path
     play_when_decoded: bool = False
+    save_when_decoded: bool = False  # S came before the clicked point's sound
     looping: bool = False
     volume: float = 0.8
     map_mode: str = "codes"

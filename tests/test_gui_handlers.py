@@ -316,9 +316,18 @@ def test_save_writes_the_current_sound_with_its_point(ready):
     assert save.sounds[0] is audio
 
 
-def test_save_with_nothing_decoded_says_so(ready):
-    assert not of_type(send(ready, k.SAVE), fx.Save)
-    assert "nothing to save" in ready.message
+def test_save_with_no_model_says_so(state):
+    assert not of_type(send(state, k.SAVE), fx.Save)
+    assert "nothing to save" in state.message
+
+
+def test_s_right_after_a_click_saves_the_clicked_point_once_decoded(ready):
+    decoded(ready)
+    send(ready, k.PAD, (1.25, 0.75))
+    assert not of_type(send(ready, (k.KEY, "s")), fx.Save)  # the old point's sound: not that
+    saves = of_type(decoded(ready, point=(1.25, 0.75)), fx.Save)
+    assert [s.points for s in saves] == [((1.25, 0.75),)]
+    assert not of_type(decoded(ready, point=(1.25, 0.75)), fx.Save)  # once
 
 
 def test_saved_refreshes_the_favourites(ready):

@@ -296,3 +296,17 @@ def test_a_click_on_the_map_lands_on_the_point_under_the_cursor(app):
     pixel_span = SPAN / axes.bbox.width
     click(widget, int(round(px)), int(round(py)))
     assert app.run_until(lambda s: near(s.sound_point, target, 1.5 * pixel_span))
+
+
+def test_five_clicks_each_followed_by_s_save_five_distinct_points(app, tmp_path):
+    pad = app.window[k.PAD].Widget
+    expected = []
+    for i, (px, py) in enumerate(((57, 61), (163, 250), (281, 119), (97, 187), (222, 300))):
+        expected.append(pad_pixel_to_point(app, px, py))
+        xdo("mousemove", "--sync", pad.winfo_rootx() + px, pad.winfo_rooty() + py,
+            "click", "1", "key", "s")  # S at once, before the point is decoded
+        assert app.run_until(lambda s: len(list((tmp_path / "favs").glob("*.json"))) == i + 1)
+    saved = [json.loads(p.read_text())["point"] for p in (tmp_path / "favs").glob("*.json")]
+    assert len({tuple(p) for p in saved}) == 5 and all(not_integer(p) for p in saved)
+    for point in expected:
+        assert any(near(p, point, one_pixel(app)) for p in saved)
