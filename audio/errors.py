@@ -7,3 +7,7 @@ class AudioError(Exception):
     A missing or failing sound device is *not* an error: the player reports it through
     ``Player.available`` and ``Player.reason`` instead, so that the rest of the app works on.
     """
+
+
+class OutputExists(AudioError):
+    """The file to write exists and the caller did not ask to replace it."""

@@ -9,19 +9,20 @@ rename, so a reader never sees half a file and a failed write leaves nothing beh
 (even with two savers racing), and writes beside each WAV a JSON sidecar with the model,
 point, settings, rates and date, so the app can reopen a favourite at its point.
 """
-import errno
+import contextlib
+import io
 import json
 import math
 import os
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-from audio.errors import AudioError
+from audio.errors import AudioError, OutputExists
+from safeio import FileExistsRefused, WriteFailed, atomic_write
 
 SUBTYPES = ("PCM_16", "PCM_24", "FLOAT")
 DEFAULT_OUT_RATE = 44100
@@ -31,13 +32,15 @@ RECALL_VERSION = 1
 _COUNTER_DIGITS = 3
 
 
-def write_wav(path, audio, sample_rate, *, out_rate=DEFAULT_OUT_RATE, subtype="PCM_16", normalize=False):
+def write_wav(path, audio, sample_rate, *, out_rate=DEFAULT_OUT_RATE, subtype="PCM_16", normalize=False,
+              overwrite=True):
     """Write ``audio`` to a WAV file atomically.
 
     Parameters
     ----------
     path : str or Path
-        Where to write; the folder must exist. An existing file is replaced (atomically).
+        Where to write; the folder must exist. An existing file is replaced (atomically)
+        only when ``overwrite`` is true.
     audio : np.ndarray, shape (n,) or (n, channels)
         Float samples, full scale at +-1. PCM formats clip beyond full scale.
     sample_rate : int
@@ -47,6 +50,8 @@ def write_wav(path, audio, sample_rate, *, out_rate=DEFAULT_OUT_RATE, subtype="P
     subtype : {"PCM_16", "PCM_24", "FLOAT"}
     normalize : bool
         Scale so the absolute peak is ``NORMALIZE_PEAK_DB`` dBFS (silence stays silent).
+    overwrite : bool
+        False: refuse (:class:`OutputExists`) when ``path`` exists, decided atomically.
 
     Returns
     -------
@@ -55,12 +60,14 @@ def write_wav(path, audio, sample_rate, *, out_rate=DEFAULT_OUT_RATE, subtype="P
 
     Raises
     ------
+    OutputExists
+        ``overwrite`` is false and ``path`` exists; the file is untouched.
     AudioError
         Bad audio or options, or the file cannot be written; the message says which.
     """
     path = Path(path)
     data, rate = render_for_file(audio, sample_rate, out_rate=out_rate, subtype=subtype, normalize=normalize)
-    _atomic_write(path, lambda file: _write_wav_to(file, data, rate, subtype))
+    _write_file(path, lambda file: _write_wav_to(file, data, rate, subtype), overwrite=overwrite)
     return path
 
 
@@ -108,67 +115,26 @@ def _write_wav_to(file, data, rate, subtype):
     soundfile.write(file, data, rate, subtype=subtype, format="WAV")
 
 
-def _temp_path(path):
-    return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+def _wav_bytes(data, rate, subtype):
+    buffer = io.BytesIO()
+    _write_wav_to(buffer, data, rate, subtype)
+    return buffer.getvalue()
 
 
-def _write_temp(path, write):
-    """Write a new temporary file beside ``path`` with ``write(file)``, flushed to disk.
-
-    Returns the temporary path; on failure nothing is left behind.
-    """
-    temp = _temp_path(path)
+def _write_file(path, write, *, overwrite=True):
+    """The project's one atomic write (:mod:`safeio`), its errors as AudioError."""
     try:
-        with open(temp, "xb") as file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-    except (OSError, RuntimeError) as error:
-        # soundfile reports a failed write (a full disk) as a RuntimeError from libsndfile.
-        temp.unlink(missing_ok=True)
-        raise AudioError(f"{path}: cannot write ({getattr(error, 'strerror', None) or error})") from error
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return temp
+        return atomic_write(path, write, overwrite=overwrite)
+    except FileExistsRefused as error:
+        raise OutputExists(str(error)) from None
+    except WriteFailed as error:
+        raise AudioError(str(error)) from None
 
 
-def _atomic_write(path, write):
-    temp = _write_temp(path, write)
-    try:
-        os.replace(temp, path)
-    except OSError as error:
-        temp.unlink(missing_ok=True)
-        raise AudioError(f"{path}: cannot write ({error.strerror or error})") from error
-
-
-def _link_new(source, target):
-    """Give the finished file ``source`` the name ``target`` only if that name is free.
-
-    ``os.link`` fails when ``target`` exists, so two savers can never take the same name.
-    Where hard links are not supported, an ``O_EXCL`` placeholder reserves the name.
-
-    Returns
-    -------
-    bool
-        False when ``target`` already exists.
-    """
-    try:
-        os.link(source, target)
-    except FileExistsError:
-        return False
-    except OSError as error:
-        if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.ENOSYS):
-            raise
-        try:
-            fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            return False
-        os.close(fd)
-        os.replace(source, target)
-        return True
-    os.unlink(source)
-    return True
+def _remove_quietly(path):
+    # Only our own just-written file; a failure here (read-only) must not hide the reason.
+    with contextlib.suppress(OSError):
+        os.unlink(path)
 
 
 def favourite_stem(model, point):
@@ -287,24 +253,32 @@ class FavouritesFolder:
         except OSError as error:
             raise AudioError(f"{self.root}: cannot make the favourites folder ({error.strerror or error})") from error
         stem = favourite_stem(model, (x, y))
-        temp = _write_temp(self.root / f"{stem}.wav", lambda file: _write_wav_to(file, data, rate, subtype))
-        try:
-            counter = self._next_counter(stem)
-            while True:
-                target = self.root / f"{stem}_{counter:0{_COUNTER_DIGITS}d}.wav"
-                if _link_new(temp, target):
-                    break
-                counter += 1
-        except OSError as error:
-            raise AudioError(f"{self.root}: cannot save ({error.strerror or error})") from error
-        finally:
-            temp.unlink(missing_ok=True)
-        _atomic_write(target.with_suffix(".json"), lambda file: file.write(sidecar_text.encode("utf-8")))
-        return target
+        wav = _wav_bytes(data, rate, subtype)
+        sidecar = sidecar_text.encode("utf-8")
+        counter = self._next_counter(stem)
+        while True:
+            # The WAV and its sidecar are claimed together: a name is taken only when
+            # neither file exists, so an unrelated NAME_001.json is never replaced.
+            target = self.root / f"{stem}_{counter:0{_COUNTER_DIGITS}d}.wav"
+            counter += 1
+            try:
+                _write_file(target, lambda file: file.write(wav), overwrite=False)
+            except OutputExists:
+                continue
+            try:
+                _write_file(target.with_suffix(".json"), lambda file: file.write(sidecar), overwrite=False)
+            except OutputExists:
+                _remove_quietly(target)
+                continue
+            except AudioError:
+                _remove_quietly(target)
+                raise
+            return target
 
     def _next_counter(self, stem):
-        """One past the highest counter in use for ``stem`` (a hint; linking decides)."""
-        pattern = re.compile(re.escape(stem) + r"_(\d+)\.wav$")
+        """One past the highest counter in use for ``stem``, WAV or sidecar (a hint; linking
+        decides)."""
+        pattern = re.compile(re.escape(stem) + r"_(\d+)\.(?:wav|json)$")
         used = [int(m.group(1)) for p in self.root.iterdir() if (m := pattern.match(p.name))]
         return max(used, default=0) + 1
 

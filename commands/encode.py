@@ -3,11 +3,14 @@
 The file is preprocessed exactly as the model's training data was (the settings in its
 card: sample rate, length, attack time, channel, normalisation). The point is printed as
 ``X,Y``, ready for ``app.py generate NAME --at X,Y``. The GAN has no encoder (exit 1).
+``-o`` never replaces an existing file without --force, and never FILE itself.
 """
+from dataclasses import replace
 from pathlib import Path
 
 from commands import CommandFailed, UsageError
 from commands.generate import load_or_fail, spec_or_usage_error
+from commands.outputs import add_force_argument, check_outputs, nonempty_output
 
 
 def add_arguments(parser):
@@ -16,15 +19,26 @@ def add_arguments(parser):
     parser.add_argument("-o", "--output", metavar="RECON.wav", help="also write the decoded point here")
     parser.add_argument("--models", "--folder", dest="folder", default="trained", metavar="DIR",
                         help="the zoo folder (default: trained)")
+    parser.add_argument("--channel", type=int, default=None, metavar="N",
+                        help="take channel N (0-based) of a multi-channel FILE instead of the "
+                             "model's training setting (mixing down, unless it said otherwise)")
+    add_force_argument(parser)
 
 
-def preprocess_settings(model):
-    """The preprocessing settings of the model's training data (from its card)."""
+def preprocess_settings(model, channel=None):
+    """The preprocessing settings of the model's training data (from its card), with
+    ``channel`` (when given) in place of the recorded one."""
+    from preprocessing.errors import SettingsError
     from preprocessing.settings import PreprocessSettings
 
     recorded = model.card.get("preprocessing") or {}
-    settings = PreprocessSettings.from_dict(recorded) if recorded else PreprocessSettings(
-        sample_rate=model.sample_rate, length=model.sample_length)
+    try:
+        settings = PreprocessSettings.from_dict(recorded) if recorded else PreprocessSettings(
+            sample_rate=model.sample_rate, length=model.sample_length)
+        if channel is not None:
+            settings = replace(settings, channel=channel)
+    except SettingsError as error:
+        raise CommandFailed(f"{model.name}: {error}") from None
     if settings.length != model.sample_length or settings.sample_rate != model.sample_rate:
         raise CommandFailed(f"{model.name}: its card's preprocessing ({settings.length} samples at "
                             f"{settings.sample_rate} Hz) does not match the model")
@@ -36,15 +50,19 @@ def run(args):
     if not spec.has_encoder:
         raise CommandFailed(f"{spec.name} has no encoder (a GAN only generates); "
                             "pick an autoencoder or a VAE")
-    if args.output is not None and not args.output.lower().endswith(".wav"):
+    if args.output is not None and not str(nonempty_output(args.output)).lower().endswith(".wav"):
         raise UsageError(f"-o {args.output}: give a .wav file name")
+    if args.channel is not None and args.channel < 0:
+        raise UsageError(f"--channel must be 0 or more, not {args.channel}")
+    if args.output is not None:
+        check_outputs([Path(args.output)], force=args.force, inputs=[args.file])
     model = load_or_fail(args.name, args.folder)
 
     from preprocessing.errors import AudioInputError
     from preprocessing.reader import prepare_file
 
     try:
-        audio = prepare_file(args.file, preprocess_settings(model))
+        audio = prepare_file(args.file, preprocess_settings(model, args.channel))
     except AudioInputError as error:
         reason = str(error)
         raise CommandFailed(reason if Path(args.file).name in reason else f"{args.file}: {reason}") from None
@@ -56,7 +74,7 @@ def run(args):
 
         try:
             write_wav(args.output, model.decode([[x, y]])[0], model.sample_rate, out_rate=None,
-                      subtype="FLOAT")
+                      subtype="FLOAT", overwrite=args.force)
         except AudioError as error:
             raise CommandFailed(str(error)) from None
         print(f"reconstruction: {args.output}")

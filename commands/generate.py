@@ -3,18 +3,27 @@
 ``app.py generate vae_c --at 0.5,-1.2 -o snare.wav`` writes one file;
 ``app.py generate gan --at 0,0 --at 0.5,0.5 -o out/`` writes one file per point into the
 folder, named after the model and the point (``gan_x+0.50_y+0.50.wav``). Files are float
-WAV at the model's sample rate unless --rate/--format say otherwise.
+WAV at the model's sample rate unless --rate/--format say otherwise. An existing file is
+replaced only with --force. Points are decoded and written a chunk at a time, so memory
+stays flat whatever their count (with a progress bar on a terminal).
 """
 import math
 import re
 from pathlib import Path
 
 from commands import CommandFailed, UsageError
-
+from commands.outputs import add_force_argument, check_outputs, nonempty_output
 
 # argparse takes "-0.5,1" for an option (it only knows bare negative numbers); points
-# with a negative X must still work as "--at -0.5,1", not only as "--at=-0.5,1".
-NEGATIVE_POINT = re.compile(r"^-\d+$|^-\d*\.\d+$|^-[\d.eE+-]*,")
+# with a negative X must still work as "--at -0.5,1", not only as "--at=-0.5,1". "-inf,0"
+# must reach parse_point too, which refuses it in one line (argparse would print usage).
+NEGATIVE_POINT = re.compile(r"^-\d+$|^-\d*\.\d+$|^-[\w.+-]*,")
+
+#: No model's latent square reaches this far; beyond it float32 overflows to inf.
+COORDINATE_LIMIT = 1e6
+
+#: Points decoded (and written) at a time: 256 x 16384 float32 is 16 MiB.
+DECODE_CHUNK = 256
 
 
 def allow_negative_points(parser):
@@ -36,6 +45,7 @@ def add_arguments(parser):
     parser.add_argument("--format", default="FLOAT", choices=("FLOAT", "PCM_24", "PCM_16"),
                         help="WAV sample format (default FLOAT)")
     parser.add_argument("--normalize", action="store_true", help="scale each file to a peak just under 0 dBFS")
+    add_force_argument(parser)
 
 
 def parse_point(text):
@@ -49,6 +59,9 @@ def parse_point(text):
         raise UsageError(f"--at {text!r}: a point is two numbers X,Y (e.g. --at 0.5,-1.2)") from None
     if not all(math.isfinite(v) for v in point):
         raise UsageError(f"--at {text!r}: the coordinates must be finite numbers")
+    if not all(abs(v) <= COORDINATE_LIMIT for v in point):
+        raise UsageError(f"--at {text!r}: the coordinates must lie between {-COORDINATE_LIMIT:g} "
+                         f"and {COORDINATE_LIMIT:g}")
     return point
 
 
@@ -98,26 +111,42 @@ def output_paths(name, points, output):
 def run(args):
     spec_or_usage_error(args.name)
     points = [parse_point(text) for text in args.at]
-    paths = output_paths(args.name, points, args.output)
+    paths = output_paths(args.name, points, nonempty_output(args.output))
     if args.rate is not None and args.rate <= 0:
         raise UsageError("--rate must be a positive number of Hz")
+    model_files = [p for p in (Path(args.folder) / args.name).glob("*") if p.is_file()]
+    check_outputs(paths, force=args.force, inputs=model_files)
     model = load_or_fail(args.name, args.folder)
 
+    import sys
+
     import numpy as np
+    from tqdm import tqdm
 
     from audio.errors import AudioError
     from audio.export import write_wav
 
-    audio = model.decode(np.asarray(points, dtype=np.float32))
     try:
         paths[0].parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise CommandFailed(f"{paths[0].parent}: cannot make the folder ({error.strerror})") from None
-    for point, path, samples in zip(points, paths, audio):
-        try:
-            write_wav(path, samples, model.sample_rate, out_rate=args.rate, subtype=args.format,
-                      normalize=args.normalize)
-        except AudioError as error:
-            raise CommandFailed(str(error)) from None
-        print(f"{path}  ({args.name} at {point[0]:g},{point[1]:g}; peak {np.max(np.abs(samples)):.3f})")
+    many = len(points) > DECODE_CHUNK
+    with tqdm(total=len(points), unit="file", file=sys.stderr,
+              disable=not (many and sys.stderr.isatty())) as bar:
+        for start in range(0, len(points), DECODE_CHUNK):
+            chunk = points[start:start + DECODE_CHUNK]
+            audio = model.decode(np.asarray(chunk, dtype=np.float32))
+            for point, path, samples in zip(chunk, paths[start:start + DECODE_CHUNK], audio):
+                try:
+                    write_wav(path, samples, model.sample_rate, out_rate=args.rate, subtype=args.format,
+                              normalize=args.normalize, overwrite=args.force)
+                except AudioError as error:
+                    raise CommandFailed(str(error)) from None
+                line = f"{path}  ({args.name} at {point[0]:g},{point[1]:g}; peak {np.max(np.abs(samples)):.3f})"
+                if bar.disable:
+                    print(line)
+                else:
+                    bar.write(line, file=sys.stdout)
+                bar.update()
+            del audio
     return 0

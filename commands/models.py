@@ -34,8 +34,11 @@ def table_rows(statuses):
 
 
 def run(args):
+    from commands import CommandFailed
     from models.zoo import list_models
 
+    if not Path(args.folder).is_dir():
+        raise CommandFailed(f"{args.folder}: no such folder (the zoo folder holds one folder per model)")
     statuses = list_models(args.folder)
     rows = table_rows(statuses)
     # The reason can be long (a path): it goes last-but-not-wrapped, so measure the others.

@@ -68,11 +68,13 @@ def run(args):
     settings = _settings(args)
     out = _check_paths(args)
 
-    from preprocessing.pipeline import NoAudioError, preprocess
+    from preprocessing.errors import PreprocessingError
+    from preprocessing.pipeline import preprocess
+    from safeio import FolderBusy, WriteFailed
 
     try:
         report = preprocess(args.sources, out, settings, jobs=args.jobs, progress=sys.stderr.isatty())
-    except NoAudioError as error:
+    except (PreprocessingError, FolderBusy, WriteFailed) as error:
         raise CommandFailed(_shown(error)) from None
     except OSError as error:
         raise CommandFailed(f"cannot write the dataset: {error.filename or out}: {error.strerror}") from None
@@ -87,8 +89,8 @@ def run(args):
         examples = pick_examples(out, report.rows, settings)
         try:
             write_preview(args.preview, examples, settings)
-        except OSError as error:
-            raise CommandFailed(f"cannot write the preview {args.preview}: {error.strerror}") from None
+        except OSError as error:  # safeio.WriteFailed: one line naming the file
+            raise CommandFailed(f"cannot write the preview: {_shown(error)}") from None
         print(f"preview: {args.preview} ({len(examples)} samples)")
     if not report.ok_rows:
         raise CommandFailed(

@@ -24,10 +24,11 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from models.card import CARD_FILE, ModelCard, read_card
 from models.errors import ModelInputError, ModelUnavailableError, NoEncoderError
 from models.fastpath import compile_decoder, quiet_tracing
 from models.registry import LATENT_DIM, get_spec
-from models.saving import DAMAGED_FILE_ERRORS, load_model_file, read_json
+from models.saving import DAMAGED_FILE_ERRORS, load_model_file
 
 RANGE_MARGIN = 0.05
 VAE_PRIOR_SIGMAS = 3.0
@@ -89,8 +90,9 @@ class TrainedModel:
     ----------
     name : str
         Registry name.
-    card : dict
-        The model card (must give ``kind``, ``sample_rate``, ``sample_length``).
+    card : ModelCard or dict
+        The model card (a dict is validated by :meth:`ModelCard.from_dict`); ``card`` is
+        then its dict form (for display) and ``model_card`` the validated record.
     decoder : keras.Model
         (N, 2) -> (N, length).
     encoder : keras.Model or None
@@ -103,10 +105,11 @@ class TrainedModel:
 
     def __init__(self, name, card, decoder, encoder=None, codes=None, *, warm_up=True):
         self.name = name
-        self.card = card
-        self.kind = card["kind"]
-        self.sample_rate = int(card["sample_rate"])
-        self.sample_length = int(card["sample_length"])
+        self.model_card = card if isinstance(card, ModelCard) else ModelCard.from_dict(card)
+        self.card = self.model_card.to_dict()
+        self.kind = self.model_card.kind
+        self.sample_rate = self.model_card.sample_rate
+        self.sample_length = self.model_card.sample_length
         self.codes = codes
         self._decoder = decoder
         self._encoder = encoder
@@ -228,25 +231,20 @@ def load_trained(name, folder="trained", *, warm_up=True):
     """
     spec = get_spec(name)
     model_dir = Path(folder) / name
-    card_path = model_dir / "card.json"
+    card_path = model_dir / CARD_FILE
     if not card_path.is_file():
         raise ModelUnavailableError(
             f"{card_path}: missing (not trained yet: python app.py train {name} --data DIR)"
         )
-    card = read_json(card_path)
-    missing = [k for k in ("kind", "sample_rate", "sample_length") if k not in card]
-    if missing or card.get("kind") != spec.kind:
-        raise ModelUnavailableError(
-            f"{card_path}: damaged ({'no ' + ', '.join(missing) if missing else 'kind ' + repr(card.get('kind'))})"
-        )
+    card = read_card(card_path, expected_kind=spec.kind)
     decoder = load_model_file(model_dir / "decoder.keras")
     encoder = codes = None
     if spec.has_encoder:
         encoder = load_model_file(model_dir / "encoder.keras")
         codes = read_codes(model_dir / "codes.npz")
     length = decoder.output_shape[-1]
-    if length != card["sample_length"]:
+    if length != card.sample_length:
         raise ModelUnavailableError(
-            f"{model_dir / 'decoder.keras'}: makes {length} samples, the card says {card['sample_length']}"
+            f"{model_dir / 'decoder.keras'}: makes {length} samples, the card says {card.sample_length}"
         )
     return TrainedModel(name, card, decoder, encoder, codes, warm_up=warm_up)

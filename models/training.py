@@ -30,8 +30,9 @@ import tensorflow as tf
 from models import history
 from models.distribution import training_strategy
 from models.errors import ModelSettingsError, TrainingError
+from models.card import CARD_FILE, CARD_VERSION, write_card
 from models.registry import get_spec
-from models.saving import save_model_file, temporary_path, write_json
+from models.saving import save_model_file, temporary_path
 
 CHECKPOINT_DIR = "checkpoint"
 CHECKPOINT_FILE = "checkpoint.npz"
@@ -418,7 +419,7 @@ def export_trained(folder, nets, data, options, *, initial_epoch, epochs, second
     card = model_card(nets, data, options, columns, initial_epoch=initial_epoch,
                       epochs=epochs, seconds=seconds, stopped=stopped,
                       distribution=distribution)
-    write_json(folder / "card.json", card)
+    write_card(folder / CARD_FILE, card)
     return card
 
 
@@ -432,6 +433,7 @@ def model_card(nets, data, options, columns, *, initial_epoch, epochs, seconds, 
               if k not in ("epoch", "epoch_seconds") and v}
     epoch_seconds = [s for s in columns.get("epoch_seconds", []) if np.isfinite(s)]
     return {
+        "version": CARD_VERSION,
         "name": spec.name,
         "kind": spec.kind,
         "group": spec.group,

@@ -1,13 +1,14 @@
 """What is in the zoo folder (``trained/``), read from the model cards and file sizes
 without importing TensorFlow, so the GUI and ``app.py models`` can list it at once."""
-import json
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from models.card import CARD_FILE, read_card
+from models.errors import ModelUnavailableError
 from models.registry import MODEL_NAMES, get_spec
 
-CARD = "card.json"
+CARD = CARD_FILE
 
 
 @dataclass(frozen=True)
@@ -61,20 +62,46 @@ def model_status(name, folder="trained"):
     if not card_path.is_file():
         return ModelStatus(**base, trained=False, reason="not trained")
     try:
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-        if not isinstance(card, dict):
-            raise ValueError("not a JSON object")
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        return ModelStatus(**base, trained=False, reason=f"{card_path}: damaged ({error})")
-    base.update(parameters=card.get("parameters"), epochs=card.get("epochs"),
-                data=(card.get("data") or {}).get("folder"), card=card)
+        model_card = read_card(card_path, expected_kind=spec.kind)
+    except ModelUnavailableError as error:
+        return ModelStatus(**base, trained=False, reason=str(error))
+    base.update(parameters=model_card.parameters, epochs=model_card.epochs,
+                data=model_card.data_folder, card=model_card.to_dict())
     for filename in required_files(name)[1:]:
         path = model_dir / filename
         if not path.is_file():
             return ModelStatus(**base, trained=False, reason=f"{path}: missing")
-        if not zipfile.is_zipfile(path):  # .keras and .npz are both zip archives
-            return ModelStatus(**base, trained=False, reason=f"{path}: damaged (not a zip archive)")
+        damage = archive_damage(path, ARCHIVE_MEMBERS[Path(filename).suffix])
+        if damage:
+            return ModelStatus(**base, trained=False, reason=f"{path}: damaged ({damage})")
     return ModelStatus(**base, trained=True, reason="")
+
+
+#: What loading needs inside each archive: Keras' config and weights; the codes' arrays.
+ARCHIVE_MEMBERS = {
+    ".keras": ("config.json", "model.weights.h5"),
+    ".npz": ("points.npy", "families.npy", "names.npy", "files.npy", "is_validation.npy"),
+}
+
+
+def archive_damage(path, members=()):
+    """Why a zip archive (.keras, .npz) cannot be loaded, or "" when it looks whole.
+
+    Checks what loading relies on without TensorFlow: a readable zip whose members all
+    pass their CRC, holding ``members``.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            missing = [m for m in members if m not in names]
+            if missing:
+                return f"no {', '.join(missing)} inside"
+            bad = archive.testzip()  # reads every member: a truncated or flipped byte shows
+            if bad is not None:
+                return f"{bad} is corrupt inside"
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:
+        return str(error) or "not a zip archive"
+    return ""
 
 
 def list_models(folder="trained"):

@@ -17,6 +17,7 @@ import soundfile as sf
 from preprocessing import manifest as mf
 from preprocessing.errors import DatasetError
 from preprocessing.settings import PreprocessSettings
+from safeio import WriteFailed, atomic_write
 
 CACHE_GLOB = "cache-*.npy"
 
@@ -177,13 +178,10 @@ def _cached_audio(folder, settings, ok, prepared=None, need_audio=True):
         except (OSError, ValueError):
             pass  # a damaged cache is rebuilt below
     audio = _read_wavs(folder, ok, settings, prepared)
-    temporary = folder / f".{cache.name}.{os.getpid()}.tmp"
     try:
-        with open(temporary, "wb") as handle:
-            np.save(handle, audio, allow_pickle=False)
-        os.replace(temporary, cache)
-    except OSError:
-        return audio, None  # a read-only dataset loads from the WAVs every time
+        atomic_write(cache, lambda handle: np.save(handle, audio, allow_pickle=False))
+    except WriteFailed:
+        return audio, None  # a read-only (or full) dataset loads from the WAVs every time
     remove_caches(folder, keep=cache.name)
     return audio, cache
 

@@ -23,8 +23,9 @@ source_mtime_ns           the source is unchanged
 """
 import csv
 import json
-import os
 from pathlib import Path
+
+import safeio
 
 from preprocessing.settings import PreprocessSettings
 
@@ -42,12 +43,8 @@ _ENCODING = dict(encoding="utf-8", errors="surrogateescape")
 
 
 def atomic_write_text(path, text):
-    """Write a text file under a temporary name, then rename it over ``path``."""
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "w", newline="", **_ENCODING) as handle:
-        handle.write(text)
-    os.replace(temporary, path)
+    """Write a text file of the dataset folder with the project's one atomic write."""
+    return safeio.atomic_write_text(path, text, **_ENCODING)
 
 
 def write_manifest(folder, rows):

@@ -43,7 +43,7 @@ def _digest(key, size):
     return hashlib.sha1(str(key).encode("utf-8", "surrogateescape")).hexdigest()[:size]
 
 
-def make_unique(names, keys):
+def make_unique(names, keys, reserved=()):
     """Make names unique, ignoring case (datasets get copied to case-insensitive disks).
 
     Every member of a clashing group gets a suffix hashed from its own key (the source
@@ -55,6 +55,9 @@ def make_unique(names, keys):
         Wanted names, ending in ".wav".
     keys : list of str
         One stable key per name (the source path).
+    reserved : iterable of str
+        Names already taken by files that are not ours (a user's file in the folder): a
+        wanted name among them gets the hashed suffix too, so that file is never replaced.
 
     Returns
     -------
@@ -63,14 +66,15 @@ def make_unique(names, keys):
     groups = {}
     for name in names:
         groups[name.casefold()] = groups.get(name.casefold(), 0) + 1
+    reserved = {name.casefold() for name in reserved}
     result = []
     taken = set()
     for name, key in zip(names, keys):
-        if groups[name.casefold()] > 1:
+        if groups[name.casefold()] > 1 or name.casefold() in reserved:
             stem = name[: -len(".wav")]
             size = 6
             candidate = f"{stem}-{_digest(key, size)}.wav"
-            while candidate.casefold() in taken or candidate.casefold() in groups:
+            while candidate.casefold() in taken or candidate.casefold() in groups or candidate.casefold() in reserved:
                 size += 2
                 candidate = f"{stem}-{_digest(key, size)}.wav"
             name = candidate

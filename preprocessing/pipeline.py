@@ -9,7 +9,6 @@ Source files are only ever opened for reading.
 import io
 import multiprocessing
 import os
-import re
 import signal
 import sys
 import time
@@ -29,10 +28,7 @@ from preprocessing.reader import prepare_file_with_info
 from preprocessing.settings import PreprocessSettings
 from preprocessing.sources import AUDIO_EXTENSIONS, find_sources
 from preprocessing.split import choose_validation_kits
-
-
-# ".<name>.<pid>.tmp": what _process and the manifest writer write before renaming.
-_TEMPORARY = re.compile(r"^\..+\.\d+\.tmp$")
+from safeio import FileExistsRefused, FolderLock, WriteFailed, atomic_write_bytes, leftover_temporaries
 
 
 class NoAudioError(PreprocessingError):
@@ -44,6 +40,7 @@ class _Task:
     source: str
     output: str
     settings: PreprocessSettings
+    replace: bool = False  # the output is ours (an earlier run's): it may be replaced
 
 
 @dataclass(frozen=True)
@@ -67,15 +64,18 @@ def _process(task):
             mf.FAILED, error.kind, str(error),
             info.sample_rate if info else None, info.channels if info else None, info.frames if info else None,
         )
-    output = Path(task.output)
-    temporary = output.with_name(f".{output.name}.{os.getpid()}.tmp")
-    # Encoded in memory: soundfile's close() of a real file calls fsync, which costs more
-    # than everything else done to a file; the rename keeps the write atomic all the same.
+    # Encoded in memory, then written by the one atomic write (one fsync per file).
     encoded = io.BytesIO()
     sf.write(encoded, audio, task.settings.sample_rate, subtype="FLOAT", format="WAV")
-    with open(temporary, "wb") as handle:
-        handle.write(encoded.getbuffer())
-    os.replace(temporary, output)
+    try:
+        # A name that is not ours is only ever taken new, so a file that appeared in the
+        # folder since it was planned is kept.
+        atomic_write_bytes(task.output, encoded.getvalue(), overwrite=task.replace)
+    except FileExistsRefused:
+        return _Result(mf.FAILED, "output taken", f"{Path(task.output).name}: a file of that name appeared "
+                       "in the dataset folder; it is kept (run again to pick another name)")
+    except WriteFailed as error:
+        return _Result(mf.FAILED, "cannot write", str(error), info.sample_rate, info.channels, info.frames)
     return _Result(mf.OK, sample_rate=info.sample_rate, channels=info.channels, frames=info.frames, audio=audio)
 
 
@@ -226,11 +226,11 @@ def preprocess(paths, out, settings=PreprocessSettings(), jobs=None, progress=Fa
     ------
     NoAudioError
         Nothing under ``paths`` is an audio file (nothing is written then).
+    safeio.FolderBusy
+        Another run is writing the same folder (its lock file holds a live pid).
     OSError
         The dataset folder cannot be written.
     """
-    from preprocessing.dataset import build_cache
-
     started = time.perf_counter()
     out = Path(os.path.abspath(out))
     sources = find_sources(paths, exclude=[out])
@@ -242,10 +242,18 @@ def preprocess(paths, out, settings=PreprocessSettings(), jobs=None, progress=Fa
             f"({', '.join(sorted(AUDIO_EXTENSIONS))})"
         )
     out.mkdir(parents=True, exist_ok=True)
+    # Two runs into one folder would interleave their WAVs and manifests: the second refuses.
+    with FolderLock(out, what="preprocess run"):
+        return _preprocess_locked(sources, audio, out, settings, jobs, progress, started)
+
+
+def _preprocess_locked(sources, audio, out, settings, jobs, progress, started):
+    from preprocessing.dataset import build_cache
+
     previous, old_outputs = _open_folder(out, settings)
 
     report = Report(folder=out, rows=[])
-    rows, tasks = _plan(sources, audio, out, settings, previous, report)
+    rows, tasks = _plan(sources, audio, out, settings, previous, report, old_outputs)
     results = _run_tasks(tasks, default_jobs() if jobs is None else jobs, progress)
     prepared = _record(rows, tasks, results, report)
 
@@ -274,14 +282,18 @@ def _open_folder(out, settings):
     """
     from preprocessing.dataset import remove_caches
 
-    for leftover in out.iterdir():
-        if _TEMPORARY.match(leftover.name):  # from a run that was stopped mid-write
-            _remove(leftover)
+    # The lock is held, so every temporary file here is from a run that was stopped.
+    for leftover in leftover_temporaries(out):
+        _remove(leftover)
+    try:
+        old_rows = mf.read_manifest(out) or []
+    except ValueError as error:
+        # Not a manifest of ours: the folder is someone else's; touch nothing in it.
+        raise PreprocessingError(f"{error}; it is not a dataset of this tool, so pick another -o folder") from None
     try:
         old_settings = mf.read_settings(out)
-        old_rows = mf.read_manifest(out) or []
     except ValueError:
-        old_settings, old_rows = None, []  # unreadable: everything is made again
+        old_settings = None  # unreadable: everything is made again
     # Only plain names this tool wrote into this folder are ever removed.
     old_outputs = {
         name for name in (row.get("output", "") for row in old_rows)
@@ -296,8 +308,11 @@ def _open_folder(out, settings):
     return {row["source"]: row for row in old_rows}, old_outputs
 
 
-def _plan(sources, audio, out, settings, previous, report):
+def _plan(sources, audio, out, settings, previous, report, old_outputs=frozenset()):
     """Label every file, name its output, and keep up-to-date outputs.
+
+    A WAV in the folder that no earlier run listed (``old_outputs``) is the user's: its
+    name is never given to an output.
 
     Returns
     -------
@@ -310,9 +325,12 @@ def _plan(sources, audio, out, settings, previous, report):
         s.path: label_for(s.path, kits.get(s.kit_folder) if s.kit_folder else None, s.folders)
         for s in audio
     }
+    ours = {name.casefold() for name in old_outputs}
+    foreign = [p.name for p in out.iterdir() if p.name.casefold() not in ours]
     names = make_unique(
         [output_name(labels[s.path].kit, labels[s.path].instrument, s.path.stem) for s in audio],
         [str(s.path) for s in audio],
+        reserved=foreign,
     )
     output_of = dict(zip((s.path for s in audio), names))
 
@@ -348,7 +366,8 @@ def _plan(sources, audio, out, settings, previous, report):
             row.update({k: old.get(k, "") for k in ("source_rate", "channels", "duration")}, status=mf.OK)
             report.reused += 1
         else:
-            tasks.append(_Task(key, str(out / row["output"]), settings))
+            tasks.append(_Task(key, str(out / row["output"]), settings,
+                               replace=row["output"] in old_outputs))
     return rows, tasks
 
 

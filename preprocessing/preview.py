@@ -16,6 +16,7 @@ from preprocessing.errors import AudioInputError
 from preprocessing.labels import LABELS
 from preprocessing.reader import read_source
 from preprocessing.settings import PreprocessSettings
+from safeio import atomic_write
 from preprocessing.signal import mix_to_mono
 
 MAX_EXAMPLES = 4
@@ -116,8 +117,6 @@ def write_preview(path, examples, settings=PreprocessSettings()):
     """Save the before/after plot as a PNG (temporary name, then rename)."""
     path = Path(path)
     figure = preview_figure(examples, settings)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as handle:
-        figure.savefig(handle, format="png", dpi=100)
-    os.replace(temporary, path)
+    # Raises safeio.WriteFailed (an OSError) with one line naming the file.
+    atomic_write(path, lambda handle: figure.savefig(handle, format="png", dpi=100))
     return path

@@ -15,6 +15,10 @@ _NO_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EM
 class WriteFailed(OSError):
     """A write could not be done; ``str()`` is one line naming the file and the reason."""
 
+    def __str__(self):
+        # OSError would print "[Errno 28] ..."; the user gets the sentence alone.
+        return self.strerror if self.strerror else super().__str__()
+
 
 class FileExistsRefused(WriteFailed):
     """The target exists and the caller did not ask to replace it."""
@@ -135,6 +139,10 @@ def atomic_write_bytes(path, data, *, overwrite=True, mode=None):
     return atomic_write(path, lambda file: file.write(data), overwrite=overwrite, mode=mode)
 
 
-def atomic_write_text(path, text, *, overwrite=True, mode=None, encoding="utf-8"):
-    """Write ``text`` to ``path`` atomically; see :func:`atomic_write`."""
-    return atomic_write_bytes(path, text.encode(encoding), overwrite=overwrite, mode=mode)
+def atomic_write_text(path, text, *, overwrite=True, mode=None, encoding="utf-8", errors="strict"):
+    """Write ``text`` to ``path`` atomically; see :func:`atomic_write`.
+
+    ``errors`` is the codec's (``"surrogateescape"`` passes file-name bytes that are not
+    UTF-8 through unchanged). Newlines are written as they are in ``text``.
+    """
+    return atomic_write_bytes(path, text.encode(encoding, errors), overwrite=overwrite, mode=mode)

@@ -10,6 +10,9 @@ LOCK_NAME = ".lock"
 class FolderBusy(OSError):
     """Another live process holds the folder; ``str()`` is one line naming it."""
 
+    def __str__(self):
+        return self.strerror if self.strerror else super().__str__()
+
 
 def _alive(pid):
     if pid <= 0:

@@ -194,7 +194,7 @@ def test_card_of_another_kind_is_refused(copy_of):
     card = json.loads(card_path.read_text())
     card["kind"] = "vae"
     card_path.write_text(json.dumps(card))
-    with pytest.raises(ModelUnavailableError, match="card.json: damaged"):
+    with pytest.raises(ModelUnavailableError, match="card.json: kind is .vae., the registry.s model is .gan."):
         load_trained("gan", folder)
 
 

@@ -322,7 +322,7 @@ def test_leftovers_of_a_stopped_run_are_cleaned_up(tmp_path):
     lib = make_library(tmp_path / "lib", broken=False)
     out = tmp_path / "out"
     out.mkdir()
-    (out / ".Pearl_Test__Kick__kick-hard.wav.4242.tmp").write_bytes(b"half a file")
+    (out / ".Pearl_Test__Kick__kick-hard.wav.4242.0badcafe.tmp").write_bytes(b"half a file")  # safeio's name
     (out / "mine.txt").write_text("not ours")
     preprocess([lib], out, SMALL, jobs=1)
     assert not list(out.glob(".*.tmp")) and (out / "mine.txt").read_text() == "not ours"
