@@ -10,6 +10,7 @@ import numpy as np
 
 from gui import effects as fx
 from gui import keys as k
+from gui.model_card import card_table
 from gui.ranking import best_model
 from gui.state import LOADING, MAP_MODES, MAX_COMPARE, READY, UNAVAILABLE, Sequence
 
@@ -80,46 +81,9 @@ def playing_text(state):
     return f"{mark} {state.playing_what}".rstrip()
 
 
-def _number(value):
-    if isinstance(value, bool) or value is None:
-        return {True: "yes", False: "no", None: "-"}[value]
-    if isinstance(value, (int, float)):
-        return f"{value:,}" if isinstance(value, int) else f"{value:.4g}"
-    return str(value)
-
-
 def card_text(info):
-    """The model card as lines of text: what it is, its data, training and metrics."""
-    if info is None:
-        return "No model loaded yet."
-    card = dict(info.card or {})
-    lines = [f"{info.name}  ({info.kind})"]
-    if card.get("summary"):
-        lines.append(str(card["summary"]))
-    lines.append(f"sample rate {info.sample_rate} Hz, length {info.sample_length} samples"
-                 f" ({info.sample_length / info.sample_rate:.2f} s)")
-    lines.append("latent range x {:.3g}..{:.3g}, y {:.3g}..{:.3g}".format(*info.latent_range))
-    lines.append("encoder: " + ("yes" if info.has_encoder else "no (the map is a heat-map)"))
-    shown = {"summary", "name", "kind"}
-    if info.metrics:  # what researchers compare first
-        lines.append(f"metrics (evaluation{', ' + info.metrics_date if info.metrics_date else ''}):")
-        lines += [f"    {k}: {_number(v)}" for k, v in info.metrics.items()]
-    for key in ("parameters", "epochs", "losses", "metrics", "data", "training", "date"):
-        if key not in card:
-            continue
-        shown.add(key)
-        value = card[key]
-        if isinstance(value, dict):
-            lines.append(f"{key}:")
-            lines += [f"    {k}: {_number(v)}" for k, v in value.items()
-                      if not isinstance(v, (dict, list))]  # nested values last, they are long
-            lines += [f"    {k}: {v}" for k, v in value.items() if isinstance(v, (dict, list))]
-        else:
-            lines.append(f"{key}: {_number(value)}")
-    for key, value in card.items():
-        if key not in shown:
-            lines.append(f"{key}: {value if not isinstance(value, float) else _number(value)}")
-    return "\n".join(lines)
+    """The model card as a readable table (see gui.model_card.card_table)."""
+    return card_table(info)
 
 
 def short_reason(state, reason):

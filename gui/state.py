@@ -62,7 +62,7 @@ class ModelInfo:
     sample_rate: int
     sample_length: int
     has_encoder: bool
-    card: dict
+    card: object  # models.card.ModelCard, read through gui.model_card.read_model_card
     latent_range: tuple
     center: tuple
     codes: object = None
@@ -73,14 +73,7 @@ class ModelInfo:
     @property
     def preprocess_settings(self):
         """The preprocessing settings dict the model was trained with, or None."""
-        for key in ("preprocess", "preprocessing", "settings"):
-            value = self.card.get(key)
-            if isinstance(value, dict) and "sample_rate" in value:
-                return value
-        data = self.card.get("data")
-        if isinstance(data, dict) and isinstance(data.get("settings"), dict):
-            return data["settings"]
-        return None
+        return dict(self.card.preprocessing) or None
 
 
 @dataclass

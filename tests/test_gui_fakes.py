@@ -35,8 +35,11 @@ class FakeModel:
         self.sample_rate = sample_rate
         self.sample_length = sample_length
         self.has_encoder = kind != "gan"
-        self.card = {"name": name, "kind": kind, "parameters": 1234, "epochs": 2,
-                     "data": {"folder": "/nonexistent/data", "count": 12},
+        self.card = {"name": name, "kind": kind, "sample_rate": sample_rate,
+                     "sample_length": sample_length, "parameters": 1234, "epochs": 2,
+                     "data": {"folder": "/nonexistent/data", "samples": 12},
+                     "preprocessing": {"sample_rate": sample_rate, "length": sample_length,
+                                       "attack_seconds": 0.01},
                      "losses": {"loss": 0.25, "val_loss": 0.3}}
         self.center = (0.25, -0.5)
         self.decode_calls = 0

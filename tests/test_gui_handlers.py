@@ -480,13 +480,34 @@ def test_status_text_names_device_times_and_loading(ready):
 def test_card_text_shows_parameters_data_epochs_losses_and_metrics():
     import dataclasses
 
-    info = dataclasses.replace(info_of("ae_small_relu"), metrics={"mr_stft": 1.25, "ndb": None},
-                               metrics_date="2026-11-24")
-    text = card_text(info)
-    for needle in ("parameters: 1,234", "epochs: 2", "folder: /nonexistent/data",
-                   "val_loss: 0.3", "metrics (evaluation, 2026-11-24):", "mr_stft: 1.25",
-                   "ndb: -"):
-        assert needle in text
+    info = dataclasses.replace(info_of("ae_small_relu"),
+                               metrics={"recon_stft": 1.25, "recon_snr_db": -0.5,
+                                        "decode_ms": 0.3, "ndb_k": None},
+                               metrics_date="2026-11-24T10:00:00+00:00")
+    lines = card_text(info).splitlines()
+
+    def row(start):
+        return next(line.split() for line in lines if line.strip().startswith(start))
+
+    assert row("parameters") == ["parameters", "1,234"]
+    assert row("training") == ["training", "2", "epochs"]
+    assert row("data folder")[-1] == "/nonexistent/data"
+    assert row("val_loss")[-1] == "0.3"
+    assert "Evaluation (held-out sounds, 2026-11-24 10:00)" in lines
+    # the report's titles, with units and which way is better
+    assert row("recon MR-STFT") == ["recon", "MR-STFT", "1.25", "lower", "is", "better"]
+    assert row("recon SNR dB") == ["recon", "SNR", "dB", "-0.5", "dB", "higher", "is", "better"]
+    assert row("decode ms")[-5:] == ["0.3", "ms", "lower", "is", "better"]
+    assert row("NDB/K")[:2] == ["NDB/K", "-"]
+
+
+def test_a_card_that_fails_the_schema_makes_the_model_unavailable_with_the_reason():
+    from models.card import CardError
+
+    model = FakeModel("ae_small_relu")
+    model.card = {**model.card, "sample_rate": "fast"}
+    with pytest.raises(CardError, match="sample_rate must be a whole number of Hz"):
+        PackageBackend().describe(model)
 
 
 def test_sequence_audio_puts_gaps_between_sounds_and_skips_missing():
