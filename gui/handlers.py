@@ -173,14 +173,17 @@ def on_model_ready(state, info):
         state.sound = state.sound_point = state.original = None
         state.morph_a = state.morph_b = None
         state.morph = None
-    effects = [fx.Refresh(p) for p in ("models", "pad", "fields", "card", "morph_fields")]
+    effects = [fx.Refresh(p) for p in ("models", "pad", "fields", "card", "morph_fields",
+                                       "map_mode")]  # the map's hint follows the model
     if state.player_rate != info.sample_rate:
         state.player_rate = info.sample_rate
         state.player_ready = False
         effects.append(fx.MakePlayer(info.sample_rate, state.device))
     if info.codes is None and state.map_mode == "codes":
         state.map_mode = "brightness"  # no encoder, no codes: the heat-map is the map
-        effects.append(fx.Refresh("map_mode"))
+        state.map_mode_for_gan = True
+    elif info.codes is not None and state.map_mode_for_gan:
+        state.map_mode, state.map_mode_for_gan = "codes", False  # what the user had
     effects += request_map(state)
     effects += [fx.Decode(info.name, state.point), fx.Refresh("status"), fx.StoreSettings()]
     return effects
@@ -301,6 +304,13 @@ def request_map(state):
     return [fx.Render("map", request)]
 
 
+def map_hint(state):
+    """What a click on the map does, for the hint beside its title."""
+    if state.map_mode == "codes" and state.model is not None and state.model.codes is not None:
+        return "click a dot to hear it and its original; elsewhere to go there"
+    return "click to go there"
+
+
 def set_map_mode(state, mode):
     if mode not in MAP_MODES:
         return []
@@ -310,7 +320,7 @@ def set_map_mode(state, mode):
         state.map_mode = "brightness"
         return [fx.Refresh("map_mode")] + _say(
             state, f"{state.model.name} has no encoder, so no codes: its map is a heat-map")
-    state.map_mode = mode
+    state.map_mode, state.map_mode_for_gan = mode, False
     return [fx.Refresh("map_mode")] + request_map(state)
 
 
@@ -554,11 +564,10 @@ def compare(state, selected):
     names = [str(n) for n in (selected or [])]
     if not names:
         return _say(state, f"choose up to {MAX_COMPARE} models in the Compare list first")
-    note = ""
-    if len(names) > MAX_COMPARE:
-        names = names[:MAX_COMPARE]
-        note = f" (only the first {MAX_COMPARE})"
-    state.message = f"comparing {', '.join(names)} at {format_point(state.point)}{note}…"
+    if len(names) > MAX_COMPARE:  # never a silent choice of four of them
+        return _say(state, f"{len(names)} models are chosen: choose at most {MAX_COMPARE} "
+                           "in the Compare list")
+    state.message = f"comparing {', '.join(names)} at {format_point(state.point)}…"
     return [fx.Compare(tuple(names), state.point), fx.Refresh("status")]
 
 

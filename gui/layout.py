@@ -130,7 +130,7 @@ def map_column():
         [sg.Text("Latent map", font=HEADING),
          sg.Combo(list(MAP_MODE_LABELS.values()), default_value=MAP_MODE_LABELS["codes"],
                   key=k.MAP_MODE, readonly=True, enable_events=True, size=(27, 1)),
-         sg.Text("click a dot to hear it", font=("Helvetica", 8))],
+         sg.Text("", key=k.MAP_HINT, size=(40, 1), font=("Helvetica", 8))],
         [sg.Canvas(size=MAP_SIZE, key=k.MAP_CANVAS, expand_x=True, expand_y=True)],
         *tabs(),
     ]

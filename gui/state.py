@@ -112,6 +112,7 @@ class AppState:
     looping: bool = False
     volume: float = 0.8
     map_mode: str = "codes"
+    map_mode_for_gan: bool = False  # the heat-map stands in for codes the model lacks
     heatmaps: dict = field(default_factory=dict)  # (model, feature) -> (n, n) grid
     heatmap_features: tuple = ("brightness", "decay", "loudness")
     morph_a: tuple | None = None

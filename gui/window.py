@@ -23,7 +23,9 @@ from gui import effects as fx
 from gui import keys as k
 from gui.backend import PackageBackend, model_groups
 from gui.errors import GuiError
-from gui.handlers import card_text, favourite_label, handle, playing_text, status_text
+from gui.handlers import (
+    card_text, favourite_label, handle, map_hint, playing_text, status_text,
+)
 from gui.status_line import PLAYING_COLOURS, shorten
 from gui.layout import MAP_MODE_LABELS, STATUS_CHARS, TITLE, window_layout
 from gui.settings import Settings
@@ -508,6 +510,7 @@ class GuiApp:
         elif part == "map_mode":
             labels = [MAP_MODE_LABELS[m] for m in ("codes", *state.heatmap_features)]
             window[k.MAP_MODE].update(value=MAP_MODE_LABELS[state.map_mode], values=labels)
+            window[k.MAP_HINT].update(map_hint(state))
         elif part == "devices":
             choices = ["default"] + [f"{index}: {name}" for index, name in state.devices]
             current = next((c for c in choices if state.device is not None

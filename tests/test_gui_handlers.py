@@ -431,8 +431,30 @@ def test_click_between_samples_moves_the_point(ready):
 def test_compare_needs_a_choice_and_takes_at_most_four(ready):
     assert not of_type(send(ready, k.COMPARE, **{k.COMPARE_LIST: []}), fx.Compare)
     effects = send(ready, k.COMPARE, **{k.COMPARE_LIST: list("abcde")})
+    assert not of_type(effects, fx.Compare)  # not a silent choice of four
+    assert "5 models are chosen: choose at most 4" in ready.message
+    effects = send(ready, k.COMPARE, **{k.COMPARE_LIST: list("abcd")})
     assert of_type(effects, fx.Compare)[0].names == tuple("abcd")
-    assert "only the first 4" in ready.message
+
+
+def test_the_map_is_codes_again_after_leaving_the_gan_and_its_hint_follows(ready):
+    from gui.handlers import map_hint
+
+    assert "click a dot to hear it" in map_hint(ready)
+    ready.entries["gan"].state = READY
+    send(ready, k.MODELS, **{k.MODELS: ["gan"]})
+    send(ready, worker("model-ready"), info_of("gan", kind="gan"))
+    assert ready.map_mode == "brightness" and "dot" not in map_hint(ready)
+    send(ready, k.MODELS, **{k.MODELS: ["ae_small_relu"]})
+    effects = send(ready, worker("model-ready"), info_of("ae_small_relu"))
+    assert ready.map_mode == "codes" and fx.Refresh("map_mode") in effects
+    # a heat-map the user chose stays chosen
+    send(ready, k.MAP_MODE, **{k.MAP_MODE: "decay-time heat-map"})
+    send(ready, k.MODELS, **{k.MODELS: ["gan"]})
+    send(ready, worker("model-ready"), info_of("gan", kind="gan"))
+    send(ready, k.MODELS, **{k.MODELS: ["ae_small_relu"]})
+    send(ready, worker("model-ready"), info_of("ae_small_relu"))
+    assert ready.map_mode == "decay"
 
 
 def test_compared_sounds_are_drawn_and_played_in_turn(ready):
