@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from gui import effects as fx
+from gui import events as ev
 from gui import keys as k
 from gui.model_card import card_table
 from gui.ranking import best_model
@@ -157,8 +158,9 @@ def select_model(state, name, keep_pending=False):
     return [fx.LoadModel(name), fx.Refresh("models"), fx.Refresh("status")]
 
 
-def on_model_ready(state, info):
+def on_model_ready(state, ready):
     """A model finished loading (the one the user wants, or a background one)."""
+    info = ready.info
     entry = state.entry(info.name)
     entry.state, entry.reason, entry.trained = READY, "", True
     if info.name != state.wanted:
@@ -189,10 +191,9 @@ def on_model_ready(state, info):
     return effects
 
 
-def on_model_failed(state, payload):
+def on_model_failed(state, failed):
     """A model could not be loaded: it shows as unavailable with the reason."""
-    name, reason = payload
-    reason = short_reason(state, reason)
+    name, reason = failed.name, short_reason(state, failed.reason)
     entry = state.entry(name)
     # only a trained model is ever loaded, so this one has files, damaged ones
     entry.state, entry.reason, entry.trained = UNAVAILABLE, reason, True
@@ -246,12 +247,12 @@ def reset_point(state):
     return move_point(state, state.model.center) if state.model else []
 
 
-def on_decoded(state, payload):
+def on_decoded(state, decoded):
     """The decode worker finished the latest point."""
-    if state.model is None or payload["name"] != state.model.name:
+    if state.model is None or decoded.name != state.model.name:
         return []
-    state.sound, state.sound_point = payload["audio"], tuple(payload["point"])
-    state.decode_ms = payload["ms"]
+    state.sound, state.sound_point = decoded.audio, tuple(decoded.point)
+    state.decode_ms = decoded.ms
     effects = []
     if state.looping and state.player_ready:
         effects.append(fx.Swap(state.sound))
@@ -299,7 +300,8 @@ def request_map(state):
         state.message = f"computing the {feature} heat-map of {info.name}…"
         # meanwhile the map shows this model (its codes, if any), not the last one's picture
         request["title"] = f"{info.name}: computing the {feature} heat-map…"
-        return [fx.Heatmap(info.name, feature), fx.Render("map", request), fx.Refresh("status")]
+        return [fx.Heatmap(info.name, feature, info.latent_range, info.sample_rate),
+                fx.Render("map", request), fx.Refresh("status")]
     request.update(heat=grid, feature=feature, title=f"{info.name}: {feature} over the latent range")
     return [fx.Render("map", request)]
 
@@ -324,11 +326,11 @@ def set_map_mode(state, mode):
     return [fx.Refresh("map_mode")] + request_map(state)
 
 
-def on_heatmap(state, payload):
-    state.heatmaps[(payload["name"], payload["feature"])] = payload["grid"]
-    if state.model is None or payload["name"] != state.model.name:
+def on_heatmap(state, heatmap):
+    state.heatmaps[(heatmap.name, heatmap.feature)] = heatmap.grid
+    if state.model is None or heatmap.name != state.model.name:
         return []
-    if state.map_mode != payload["feature"]:
+    if state.map_mode != heatmap.feature:
         return []
     state.message = ""
     return request_map(state) + [fx.Refresh("status")]
@@ -358,10 +360,10 @@ def on_map_click(state, payload):
                                   original_path(state.model, index)), fx.Refresh("status")]
 
 
-def on_audition(state, payload):
-    sounds = [payload["decoded"], payload.get("original")]
-    if payload.get("reason"):
-        state.message = f"original not played: {payload['reason']}"
+def on_audition(state, auditioned):
+    sounds = [auditioned.decoded, auditioned.original]
+    if auditioned.reason:
+        state.message = f"original not played: {auditioned.reason}"
     effects = play_sequence(state, sounds, state.model.sample_rate if state.model else 22050,
                             "a map sample, then its original")
     return effects + [fx.Refresh("status")]
@@ -434,11 +436,12 @@ def set_volume(state, value):
     return [fx.SetVolume(volume)]
 
 
-def on_player(state, payload):
-    state.player_ready = bool(payload["available"])
-    device = payload.get("device") or "default output"
+def on_player(state, opened):
+    """The sound output opened (or could not be): its availability, as data."""
+    state.player_ready = bool(opened.available)
+    device = opened.device or "default output"
     state.player_text = (f"sound: {device}" if state.player_ready
-                         else f"no sound device: {payload.get('reason') or 'unknown reason'}")
+                         else f"no sound device: {opened.reason or 'unknown reason'}")
     effects = [fx.SetVolume(state.volume), fx.Refresh("status")]
     if state.player_ready and state.looping and state.sound is not None:
         effects += start_sound(state, state.sound, True,
@@ -449,8 +452,8 @@ def on_player(state, payload):
     return effects
 
 
-def on_devices(state, devices):
-    state.devices = list(devices)
+def on_devices(state, listed):
+    state.devices = list(listed.devices)
     return [fx.Refresh("devices")]
 
 
@@ -483,14 +486,14 @@ def save(state):
             fx.Refresh("status")]
 
 
-def on_saved(state, paths):
-    names = ", ".join(Path(str(p)).name for p in paths)
+def on_saved(state, saved):
+    names = ", ".join(Path(str(p)).name for p in saved.paths)
     state.message = f"saved {names} in {state.favourites_dir}"
     return [fx.ListFavourites(), fx.Refresh("status")]
 
 
-def on_favourites(state, favourites):
-    state.favourites = list(favourites)
+def on_favourites(state, listed):
+    state.favourites = list(listed.favourites)
     return [fx.Refresh("favourites")]
 
 
@@ -541,17 +544,17 @@ def on_file(state, purpose, path):
     return [fx.Encode(state.model.name, str(path)), fx.Refresh("status")]
 
 
-def on_encoded(state, payload):
-    if state.model is None or payload["name"] != state.model.name:
+def on_encoded(state, encoded):
+    if state.model is None or encoded.name != state.model.name:
         return []
-    state.point = clamp(payload["point"], state.model.latent_range)
-    state.sound, state.sound_point = payload["reconstruction"], state.point
-    state.original, state.opened = payload["original"], payload["path"]
-    state.message = (f"{Path(payload['path']).name} is at {format_point(payload['point'])}: "
+    state.point = clamp(encoded.point, state.model.latent_range)
+    state.sound, state.sound_point = encoded.reconstruction, state.point
+    state.original, state.opened = encoded.original, encoded.path
+    state.message = (f"{Path(encoded.path).name} is at {format_point(encoded.point)}: "
                      "playing the reconstruction, then the original")
     effects = [fx.Refresh("marker"), fx.Refresh("fields"), render_output(state)]
     effects += play_sequence(state, [state.sound, state.original], state.model.sample_rate,
-                             f"{Path(payload['path']).name} through {state.model.name}")
+                             f"{Path(encoded.path).name} through {state.model.name}")
     return effects + [fx.Refresh("status")]
 
 
@@ -568,17 +571,17 @@ def compare(state, selected):
         return _say(state, f"{len(names)} models are chosen: choose at most {MAX_COMPARE} "
                            "in the Compare list")
     state.message = f"comparing {', '.join(names)} at {format_point(state.point)}…"
-    return [fx.Compare(tuple(names), state.point), fx.Refresh("status")]
+    return [fx.Compare(tuple(names), state.point, state.model.sample_rate), fx.Refresh("status")]
 
 
-def on_compared(state, payload):
-    """Each compared model's sound (or why it failed): draw them side by side, play in turn."""
-    results = payload["results"]  # list of (name, audio or None, reason)
-    rate = payload["sample_rate"]
+def on_compared(state, compared):
+    """Each compared model's sound (or why it failed): draw them in rows, play them in turn."""
+    results = [(r.name, r.audio, r.reason) for r in compared.results]
+    rate = compared.sample_rate
     state.compare = Sequence(
         sounds=[audio for _, audio, _ in results],
         labels=[name if audio is not None else f"{name}: {reason}" for name, audio, reason in results],
-        points=[tuple(payload["point"])] * len(results),
+        points=[tuple(compared.point)] * len(results),
         models=[name for name, _, _ in results], sample_rate=rate)
     failed = [f"{name}: {reason}" for name, audio, reason in results if audio is None]
     played = [name for name, audio, _ in results if audio is not None]
@@ -586,9 +589,9 @@ def on_compared(state, payload):
         "; " + "; ".join(failed) if failed else "")
     effects = [fx.Render("compare", {"sounds": state.compare.sounds, "labels": state.compare.labels,
                                      "sample_rate": rate,
-                                     "title": f"the point {format_point(payload['point'])}"})]
+                                     "title": f"the point {format_point(compared.point)}"})]
     return effects + play_sequence(state, state.compare.sounds, rate,
-                                   f"{' then '.join(played)} at {format_point(payload['point'])}"
+                                   f"{' then '.join(played)} at {format_point(compared.point)}"
                                    ) + [fx.Refresh("status")]
 
 
@@ -617,18 +620,18 @@ def morph(state, steps):
             fx.Refresh("status")]
 
 
-def on_morphed(state, payload):
-    if state.model is None or payload["name"] != state.model.name:
+def on_morphed(state, morphed):
+    if state.model is None or morphed.name != state.model.name:
         return []
-    points = [tuple(p) for p in payload["points"]]
-    state.morph = Sequence(sounds=list(payload["sounds"]),
+    points = [tuple(p) for p in morphed.points]
+    state.morph = Sequence(sounds=list(morphed.sounds),
                            labels=[str(i + 1) for i in range(len(points))], points=points,
-                           models=[payload["name"]] * len(points),
+                           models=[morphed.name] * len(points),
                            sample_rate=state.model.sample_rate)
     state.message = f"morph A→B: {len(points)} sounds"
     effects = [fx.Render("morph", {"sounds": state.morph.sounds, "labels": state.morph.labels,
                                    "sample_rate": state.morph.sample_rate,
-                                   "title": f"{payload['name']}: A {format_point(points[0])} "
+                                   "title": f"{morphed.name}: A {format_point(points[0])} "
                                             f"→ B {format_point(points[-1])}"})]
     return effects + play_sequence(state, state.morph.sounds, state.morph.sample_rate,
                                    f"a morph of {len(points)} sounds") + [fx.Refresh("status")]
@@ -662,37 +665,47 @@ KEYS = {
     "Up": lambda s: nudge(s, 0, 1), "Down": lambda s: nudge(s, 0, -1),
 }
 
+def on_features(state, found):
+    state.heatmap_features = tuple(found.names)
+    return [fx.Refresh("map_mode")]
+
+
+def on_figure(state, ready):
+    return [fx.Draw(ready.figure.panel, ready.figure)]
+
+
+def on_job_failed(state, failed):
+    """A job failed with a reason meant for the user."""
+    what, reason = failed.what, failed.reason
+    # reasons about a file usually name it already
+    state.message = reason if str(reason).startswith(str(what)) else f"{what}: {reason}"
+    return [fx.Refresh("status")]
+
+
+#: What each worker result does, by its type (gui.events).
 WORKER_EVENTS = {
-    "zoo": on_zoo,
-    "model-ready": on_model_ready,
-    "model-failed": on_model_failed,
-    "decoded": on_decoded,
-    "heatmap": on_heatmap,
-    "audition": on_audition,
-    "encoded": on_encoded,
-    "compared": on_compared,
-    "morphed": on_morphed,
-    "saved": on_saved,
-    "favourites": on_favourites,
-    "player": on_player,
-    "devices": on_devices,
+    ev.ZooListed: on_zoo,
+    ev.ModelReady: on_model_ready,
+    ev.ModelFailed: on_model_failed,
+    ev.Decoded: on_decoded,
+    ev.HeatmapReady: on_heatmap,
+    ev.Auditioned: on_audition,
+    ev.Encoded: on_encoded,
+    ev.Compared: on_compared,
+    ev.Morphed: on_morphed,
+    ev.Saved: on_saved,
+    ev.FavouritesListed: on_favourites,
+    ev.PlayerOpened: on_player,
+    ev.DevicesListed: on_devices,
+    ev.FeaturesFound: on_features,
+    ev.FigureReady: on_figure,
+    ev.JobFailed: on_job_failed,
 }
 
 
-def on_worker(state, kind, payload):
-    if kind in WORKER_EVENTS:
-        return WORKER_EVENTS[kind](state, payload)
-    if kind == "figure":
-        return [fx.Draw(payload.panel, payload)]
-    if kind == "features":
-        state.heatmap_features = tuple(payload)
-        return [fx.Refresh("map_mode")]
-    if kind == "failed":  # a job failed with a reason meant for the user
-        what, reason = payload
-        # reasons about a file usually name it already
-        state.message = reason if str(reason).startswith(str(what)) else f"{what}: {reason}"
-        return [fx.Refresh("status")]
-    return []
+def on_worker(state, record):
+    """A worker's result: its handler by the record's type (an unknown type is a bug)."""
+    return WORKER_EVENTS[type(record)](state, record)
 
 
 BUTTONS = {
@@ -711,8 +724,8 @@ def handle(state, event, values):
     ----------
     state : gui.state.AppState
     event : str or tuple
-        An element key, ``(WORKER, kind)``, ``(KEY, keysym)``, ``(MAP, "click")`` or
-        ``(FILE, purpose)``.
+        An element key, ``WORKER`` (its value a record of :mod:`gui.events`),
+        ``(KEY, keysym)``, ``(MAP, "click")``, ``(FILE, purpose)`` or ``(PLAYER, "ended")``.
     values : dict or None
         The window's values; a posted event's payload is ``values[event]``.
 
@@ -724,11 +737,11 @@ def handle(state, event, values):
     values = values or {}
     if event in (None, "Exit"):
         return [fx.StoreSettings(), fx.Stop(), fx.Close()]
+    if event == k.WORKER:
+        return on_worker(state, values[k.WORKER])
     if isinstance(event, tuple):
         head, kind = event[0], event[1]
         payload = values.get(event)
-        if head == k.WORKER:
-            return on_worker(state, kind, payload)
         if head == k.KEY:
             action = KEYS.get(kind)
             return action(state) if action else []

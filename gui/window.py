@@ -8,7 +8,6 @@ the sound player, or showing the state in an element; the loop itself never wait
 Tests drive the real window with ``post`` (an event as a worker or a widget would send
 it) and ``run_until`` (run the loop until the state says something happened).
 """
-import gc
 import os
 import sys
 import time
@@ -20,16 +19,24 @@ from pathlib import Path
 import PySimpleGUI as sg
 
 from gui import effects as fx
+from gui import events as ev
 from gui import keys as k
 from gui.backend import PackageBackend, model_groups
 from gui.errors import GuiError
+from gui.gc_policy import GuiThreadCollector
 from gui.handlers import (
-    card_text, favourite_label, handle, map_hint, playing_text, status_text,
+    card_text,
+    favourite_label,
+    handle,
+    map_hint,
+    playing_text,
+    status_text,
 )
-from gui.status_line import PLAYING_COLOURS, shorten
 from gui.layout import MAP_MODE_LABELS, STATUS_CHARS, TITLE, window_layout
+from gui.pad import PadView
 from gui.settings import Settings
 from gui.state import UNAVAILABLE, AppState, ModelEntry
+from gui.status_line import PLAYING_COLOURS, shorten
 
 DEFAULT_FAVOURITES = Path.home() / "ML Sample Generator" / "favourites"
 KEYPRESS = "-KEYPRESS-"
@@ -37,9 +44,6 @@ FAVOURITES_DOUBLE = k.FAVOURITES + "+DOUBLE"
 # keys that list, slider, tab and spin widgets would take for themselves: here they are shortcuts
 NAVIGATION_KEYS = ("Left", "Right", "Up", "Down", "space")
 NAVIGATING_ELEMENTS = (sg.Tree, sg.Listbox, sg.Slider, sg.TabGroup, sg.Spin, sg.Combo)
-PAD_FAMILY_DOTS = 2000
-FULL_COLLECT_SECONDS = 120.0  # garbage on the GUI thread: see _take_over_garbage_collection
-QUIET_SECONDS = 5.0
 IDLE_WAKE_MS = 1000
 
 
@@ -58,9 +62,9 @@ class GuiOptions:
 
 def initial_state(options, remembered):
     """The state before the window exists, from the options, then the remembered settings."""
-    from gui.state import MAP_MODES
-
     import numpy as np
+
+    from gui.state import MAP_MODES
 
     root = Path(__file__).resolve().parents[1]
     state = AppState(
@@ -78,7 +82,10 @@ def initial_state(options, remembered):
         state.volume = min(max(float(remembered["volume"]), 0.0), 1.0)
     if remembered.get("map_mode") in MAP_MODES:
         state.map_mode = remembered["map_mode"]
-    from models.registry import MODEL_NAMES, REGISTRY  # the registry never imports TensorFlow
+    from models.registry import (  # the registry never imports TensorFlow
+        MODEL_NAMES,
+        REGISTRY,
+    )
 
     for name in MODEL_NAMES:
         group, subgroup = model_groups(name, REGISTRY[name])
@@ -115,20 +122,20 @@ class GuiApp:
         self.window = None
         self.workers = None
         self.panels = {}
-        self.player = None
+        self.pad = None  # gui.pad.PadView
         self.closed = False
         self._stamped = set()
-        self._pad_marker = []
         self.drop_zone = False
         self._status_tooltip = None
-        self._gc_was_enabled = gc.isenabled()
-        self._full_collect_at = self._last_event_at = time.monotonic()
+        self.garbage = GuiThreadCollector()
+        self._effects = {}  # effect type -> what carries it out (see open)
+        self._views = {}  # Refresh part -> what shows it
 
     # ------------------------------------------------------------------ start and stop
 
     def open(self):
         """Show the window and start the workers (returns at once)."""
-        self._take_over_garbage_collection()
+        self.garbage.take_over()
         sg.theme("LightGrey1")
         self.window = sg.Window(TITLE, window_layout(self.state.entries.values()), finalize=True,
                                 resizable=True, margins=(4, 4), element_padding=(4, 2),
@@ -137,6 +144,7 @@ class GuiApp:
         root.update_idletasks()
         # never smaller than the layout needs (it fits 1280x800); larger grows the plots
         root.minsize(root.winfo_reqwidth(), root.winfo_reqheight())
+        self.pad = PadView(self.window[k.PAD])
         self.window.bind("<Key>", KEYPRESS)
         self.window[k.FAVOURITES].bind("<Double-Button-1>", "+DOUBLE")
         self._give_shortcuts_back()
@@ -157,6 +165,8 @@ class GuiApp:
         }
         self.workers = Workers(self.backend, self._post_from_worker, self.state.models_dir,
                                self.state.favourites_dir, self.settings)
+        self._effects = self._effect_table()
+        self._views = self._view_table()
         self._stamp("window", window_shown)
         self.workers.list_models()
         self.workers.list_favourites()
@@ -252,40 +262,7 @@ class GuiApp:
         if self.window is not None:
             self.window.close()
         self.panels = {}
-        gc.collect()  # the window's Tk objects end here, on the thread that owns Tk
-        if self._gc_was_enabled:
-            gc.enable()
-
-    def _take_over_garbage_collection(self):
-        """Collect garbage on this (the Tk) thread only, while the window is open.
-
-        A tkinter image or variable that dies in a worker's garbage collection calls into
-        Tcl from that thread, which waits for this thread; if this thread is drawing a
-        figure meanwhile, it waits for matplotlib's render lock, which that worker holds
-        while it renders: a deadlock. Collecting here (``_collect_garbage``) avoids it.
-        """
-        self._gc_was_enabled = gc.isenabled()
-        gc.collect()
-        gc.disable()
-        self._full_collect_at = self._last_event_at = time.monotonic()
-
-    def _collect_garbage(self, idle):
-        """Python's young-generation collections, and a full one only while the user rests.
-
-        A full collection takes a good fraction of a second once TensorFlow and a few models
-        are loaded, so it waits for a quiet moment instead of interrupting a drag.
-        """
-        now = time.monotonic()
-        young, middle, _ = gc.get_count()
-        young_limit, middle_limit, _ = gc.get_threshold()
-        if (idle and now - self._last_event_at > QUIET_SECONDS
-                and now - self._full_collect_at > FULL_COLLECT_SECONDS):
-            gc.collect()
-            self._full_collect_at = now
-        elif middle >= middle_limit:
-            gc.collect(1)
-        elif young >= young_limit:
-            gc.collect(0)
+        self.garbage.give_back()  # the window's Tk objects end here, on the thread that owns Tk
 
     def _wait_for_workers(self, timeout=5.0):
         """Let the workers finish their current job, keeping Tk alive for their last posts."""
@@ -316,10 +293,10 @@ class GuiApp:
         if self.closed:
             return False
         event, values = self.window.read(timeout=timeout)
-        self._collect_garbage(idle=event == sg.TIMEOUT_EVENT)
+        self.garbage.collect(idle=event == sg.TIMEOUT_EVENT)
         if event == sg.TIMEOUT_EVENT:
             return True
-        self._last_event_at = time.monotonic()
+        self.garbage.event_seen()
         if event == sg.WIN_CLOSED:
             self.dispatch(None, values)
             self.close()
@@ -337,16 +314,15 @@ class GuiApp:
                 return
         if event == FAVOURITES_DOUBLE:
             event = k.REOPEN
-        if event == (k.WORKER, "player"):
-            self.player = values[event]["player"]
         for effect in handle(self.state, event, values):
             self.apply(effect)
             if self.closed:
                 return
-        if event == (k.WORKER, "model-ready") and self.state.model is not None:
+        record = values.get(k.WORKER) if event == k.WORKER and values else None
+        if isinstance(record, ev.ModelReady) and self.state.model is not None:
             self._stamp("ready")
-        elif (self.options.quit_when == "ready" and isinstance(event, tuple)
-              and event[:2] in ((k.WORKER, "zoo"), (k.WORKER, "model-failed"))
+        elif (self.options.quit_when == "ready"
+              and isinstance(record, (ev.ZooListed, ev.ModelFailed))
               and self.state.model is None and self.state.wanted is None):
             self.window.write_event_value("Exit", None)  # nothing will ever be ready
 
@@ -368,9 +344,9 @@ class GuiApp:
         if not self.closed:
             self.window.write_event_value(event, value)
 
-    def _post_from_worker(self, kind, payload):
+    def _post_from_worker(self, record):
         if not self.closed:
-            self.window.write_event_value((k.WORKER, kind), payload)
+            self.window.write_event_value(k.WORKER, record)
 
     def _map_clicked(self, payload):
         self.window.write_event_value((k.MAP, "click"), payload)
@@ -398,61 +374,42 @@ class GuiApp:
 
     # ------------------------------------------------------------------ effects
 
+    def _effect_table(self):
+        """What carries out each effect type (gui.effects), once the workers exist."""
+        workers = self.workers
+        return {
+            fx.Refresh: lambda e: self.refresh(e.part),
+            fx.Decode: lambda e: workers.decode(e.name, e.point),
+            fx.Render: lambda e: workers.render(e.panel, e.request,
+                                                self.panels[e.panel].size_px()),
+            fx.Draw: self._draw,
+            fx.LoadModel: lambda e: workers.load(e.name, e.background),
+            fx.Heatmap: workers.heatmap,
+            fx.Audition: workers.audition,
+            fx.Encode: workers.encode,
+            fx.Compare: workers.compare,
+            fx.Morph: workers.morph,
+            fx.Save: workers.save,
+            fx.ListFavourites: lambda e: workers.list_favourites(),
+            fx.MakePlayer: lambda e: workers.make_player(e.sample_rate, e.device),
+            fx.StoreSettings: lambda e: workers.store_settings(settings_values(self.state)),
+            fx.AskFile: lambda e: self._ask_file(e.purpose),
+            fx.Close: lambda e: self.close(),
+            fx.Play: self._play,
+            fx.Swap: workers.sound,
+            fx.Stop: workers.sound,
+            fx.SetVolume: workers.sound,
+        }
+
     def apply(self, effect):
         """Carry out one effect (see gui.effects)."""
-        state, workers = self.state, self.workers
-        if isinstance(effect, fx.Refresh):
-            self.refresh(effect.part)
-        elif isinstance(effect, fx.Decode):
-            workers.decode(effect.name, effect.point)
-        elif isinstance(effect, fx.Render):
-            workers.render(effect.panel, effect.request, self.panels[effect.panel].size_px())
-        elif isinstance(effect, fx.Draw):
-            self._draw(effect)
-        elif isinstance(effect, fx.LoadModel):
-            workers.load(effect.name, effect.background)
-        elif isinstance(effect, fx.Heatmap):
-            workers.heatmap(effect.name, effect.feature)
-        elif isinstance(effect, fx.Audition):
-            workers.audition(effect)
-        elif isinstance(effect, fx.Encode):
-            workers.encode(effect)
-        elif isinstance(effect, fx.Compare):
-            workers.compare(effect, state.model.sample_rate)
-        elif isinstance(effect, fx.Morph):
-            workers.morph(effect)
-        elif isinstance(effect, fx.Save):
-            workers.save(effect)
-        elif isinstance(effect, fx.ListFavourites):
-            workers.list_favourites()
-        elif isinstance(effect, fx.MakePlayer):
-            self.player = None
-            workers.make_player(effect.sample_rate, effect.device)
-        elif isinstance(effect, fx.StoreSettings):
-            workers.store_settings(settings_values(state))
-        elif isinstance(effect, fx.AskFile):
-            self._ask_file(effect.purpose)
-        elif isinstance(effect, fx.Close):
-            self.close()
-        else:
-            self._sound(effect)
+        self._effects[type(effect)](effect)
 
-    def _sound(self, effect):
-        player = self.player
-        if player is None or not player.available:
-            return
-        if isinstance(effect, fx.Play):
-            (player.loop if effect.loop else player.play)(effect.audio)
-            if not effect.loop:  # say "stopped" once it has had its time
-                ms = int(1000 * len(effect.audio) / player.sample_rate) + 50
-                self.window.TKroot.after(ms, lambda: self._post_if_open(
-                    (k.PLAYER, "ended"), effect.token))
-        elif isinstance(effect, fx.Swap):
-            player.swap(effect.audio, immediate=True)
-        elif isinstance(effect, fx.Stop):
-            player.stop()
-        elif isinstance(effect, fx.SetVolume):
-            player.volume = effect.volume
+    def _play(self, effect):
+        seconds = self.workers.sound(effect)
+        if seconds is not None:  # played once: say "stopped" once it has had its time
+            self.window.TKroot.after(int(1000 * seconds) + 50, lambda: self._post_if_open(
+                (k.PLAYER, "ended"), effect.token))
 
     def _draw(self, effect):
         result = effect.figure
@@ -475,47 +432,63 @@ class GuiApp:
 
     # ------------------------------------------------------------------ showing the state
 
+    def _view_table(self):
+        """What shows each part of the state (the parts of gui.effects.Refresh)."""
+        state, window = self.state, self.window
+        return {
+            "status": lambda: self._show_status(status_text(state)),
+            "playing": lambda: window[k.PLAYING].update(
+                playing_text(state), text_color=PLAYING_COLOURS[state.playing]),
+            "models": self._refresh_models,
+            "pad": lambda: self.pad.draw(state),
+            "marker": self._show_marker,
+            "fields": self._show_fields,
+            "card": lambda: window[k.CARD].update(card_text(state.model)),
+            "favourites": self._show_favourites,
+            "compare_list": lambda: window[k.COMPARE_LIST].update(values=[
+                e.name for e in state.entries.values() if e.trained and e.state != UNAVAILABLE]),
+            "controls": lambda: window[k.LOOP].update(
+                text=f"Loop L: {'on' if state.looping else 'off'}",
+                button_color=("white", "#2e7d32") if state.looping else sg.theme_button_color()),
+            "morph_fields": self._show_morph_ends,
+            "map_mode": self._show_map_mode,
+            "devices": self._show_devices,
+        }
+
     def refresh(self, part):
         """Show one part of the state in its elements."""
-        state, window = self.state, self.window
-        if part == "status":
-            self._show_status(status_text(state))
-        elif part == "playing":
-            window[k.PLAYING].update(playing_text(state), text_color=PLAYING_COLOURS[state.playing])
-        elif part == "models":
-            self._refresh_models()
-        elif part == "pad":
-            self._draw_pad()
-        elif part == "marker":
-            self._draw_pad_marker()
-            self.panels["map"].move_marker(state.point)
-        elif part == "fields":
-            window[k.X].update(f"{state.point[0]:.4f}")
-            window[k.Y].update(f"{state.point[1]:.4f}")
-        elif part == "card":
-            window[k.CARD].update(card_text(state.model))
-        elif part == "favourites":
-            window[k.FAVOURITES].update(values=[favourite_label(f) for f in state.favourites])
-            window["-FAVOURITES-DIR-"].update(f"in {state.favourites_dir}")
-        elif part == "compare_list":
-            names = [e.name for e in state.entries.values() if e.trained and e.state != UNAVAILABLE]
-            window[k.COMPARE_LIST].update(values=names)
-        elif part == "controls":
-            window[k.LOOP].update(text=f"Loop L: {'on' if state.looping else 'off'}",
-                                  button_color=("white", "#2e7d32") if state.looping
-                                  else sg.theme_button_color())
-        elif part == "morph_fields":
-            for key, spot in ((k.MORPH_A, state.morph_a), (k.MORPH_B, state.morph_b)):
-                window[key].update("not set" if spot is None else f"({spot[0]:.3f}, {spot[1]:.3f})")
-        elif part == "map_mode":
-            labels = [MAP_MODE_LABELS[m] for m in ("codes", *state.heatmap_features)]
-            window[k.MAP_MODE].update(value=MAP_MODE_LABELS[state.map_mode], values=labels)
-            window[k.MAP_HINT].update(map_hint(state))
-        elif part == "devices":
-            choices = ["default"] + [f"{index}: {name}" for index, name in state.devices]
-            current = next((c for c in choices if state.device is not None
-                            and c.split(":", 1)[0] == str(state.device)), "default")
-            window[k.DEVICE].update(value=current, values=choices)
+        self._views[part]()
+
+    def _show_marker(self):
+        self.pad.draw_marker(self.state)
+        self.panels["map"].move_marker(self.state.point)
+
+    def _show_fields(self):
+        self.window[k.X].update(f"{self.state.point[0]:.4f}")
+        self.window[k.Y].update(f"{self.state.point[1]:.4f}")
+
+    def _show_favourites(self):
+        state = self.state
+        self.window[k.FAVOURITES].update(values=[favourite_label(f) for f in state.favourites])
+        self.window["-FAVOURITES-DIR-"].update(f"in {state.favourites_dir}")
+
+    def _show_morph_ends(self):
+        for key, spot in ((k.MORPH_A, self.state.morph_a), (k.MORPH_B, self.state.morph_b)):
+            self.window[key].update("not set" if spot is None
+                                    else f"({spot[0]:.3f}, {spot[1]:.3f})")
+
+    def _show_map_mode(self):
+        state = self.state
+        labels = [MAP_MODE_LABELS[m] for m in ("codes", *state.heatmap_features)]
+        self.window[k.MAP_MODE].update(value=MAP_MODE_LABELS[state.map_mode], values=labels)
+        self.window[k.MAP_HINT].update(map_hint(state))
+
+    def _show_devices(self):
+        state = self.state
+        choices = ["default"] + [f"{index}: {name}" for index, name in state.devices]
+        current = next((c for c in choices if state.device is not None
+                        and c.split(":", 1)[0] == str(state.device)), "default")
+        self.window[k.DEVICE].update(value=current, values=choices)
 
     def _show_status(self, text):
         """The status line, cut with "…" to its width; the whole text in its tooltip."""
@@ -549,60 +522,6 @@ class GuiApp:
         if wanted in tree.KeyToID and widget.selection() != (tree.KeyToID[wanted],):
             widget.selection_set(tree.KeyToID[wanted])
             widget.see(tree.KeyToID[wanted])
-
-    def _draw_pad(self):
-        graph = self.window[k.PAD]
-        graph.erase()
-        self._pad_marker = []
-        info = self.state.model
-        if info is None:
-            graph.change_coordinates((-1, -1), (1, 1))
-            graph.draw_text("loading…", (0, 0), color="grey")
-            return
-        xmin, xmax, ymin, ymax = info.latent_range
-        graph.change_coordinates((xmin, ymin), (xmax, ymax))
-        for i in range(1, 8):
-            x = xmin + i * (xmax - xmin) / 8
-            y = ymin + i * (ymax - ymin) / 8
-            colour = "#c8c8c8" if i == 4 else "#ececec"
-            graph.draw_line((x, ymin), (x, ymax), color=colour)
-            graph.draw_line((xmin, y), (xmax, y), color=colour)
-        codes = info.codes
-        if codes is not None and len(codes.points):
-            from gui.figures import FAMILY_COLOURS
-
-            step = max(1, len(codes.points) // PAD_FAMILY_DOTS)
-            size = (xmax - xmin) / 70
-            for point, family in zip(codes.points[::step], list(codes.families)[::step]):
-                graph.draw_point(tuple(map(float, point)), size,
-                                 color=FAMILY_COLOURS.get(str(family), "#7f7f7f"))
-        font = ("Helvetica", 7)
-        graph.draw_text(f"{xmin:.2g}", (xmin, ymin), color="grey", font=font,
-                        text_location=sg.TEXT_LOCATION_BOTTOM_LEFT)
-        graph.draw_text(f"{xmax:.2g}", (xmax, ymin), color="grey", font=font,
-                        text_location=sg.TEXT_LOCATION_BOTTOM_RIGHT)
-        graph.draw_text(f"{ymax:.2g}", (xmin, ymax), color="grey", font=font,
-                        text_location=sg.TEXT_LOCATION_TOP_LEFT)
-        self._draw_pad_marker()
-
-    def _draw_pad_marker(self):
-        graph = self.window[k.PAD]
-        for figure_id in self._pad_marker:
-            graph.delete_figure(figure_id)
-        info, state = self.state.model, self.state
-        if info is None:
-            self._pad_marker = []
-            return
-        xmin, xmax, ymin, ymax = info.latent_range
-        x, y = state.point
-        ids = [graph.draw_line((x, ymin), (x, ymax), color="#9fb7d0"),
-               graph.draw_line((xmin, y), (xmax, y), color="#9fb7d0"),
-               graph.draw_circle((x, y), (xmax - xmin) / 45, line_color="black", line_width=2)]
-        for label, spot in (("A", state.morph_a), ("B", state.morph_b)):
-            if spot is not None:
-                ids.append(graph.draw_text(label, spot, color="#d00000",
-                                           font=("Helvetica", 11, "bold")))
-        self._pad_marker = ids
 
 
 def _widget_class(widget):

@@ -115,8 +115,8 @@ class FakeBackend(PackageBackend):
         self._user_errors = (FakeModelError, OSError)
 
     def list_models(self, folder):
-        from models.registry import MODEL_NAMES, REGISTRY
         from gui.backend import model_groups
+        from models.registry import MODEL_NAMES, REGISTRY
 
         time.sleep(self.listing_seconds)
         entries = []

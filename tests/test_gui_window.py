@@ -9,10 +9,10 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from test_gui_fakes import FakeBackend
 
 from gui import keys as k
 from gui.state import READY, UNAVAILABLE
-from test_gui_fakes import FakeBackend
 
 pytestmark = [
     pytest.mark.gui,
@@ -80,7 +80,7 @@ def test_damaged_model_shows_unavailable_with_its_reason(app):
 
 
 def test_drag_while_looping_swaps_the_sound_live(app):
-    player = app.player
+    player = app.workers.player
     app.post((k.KEY, "l"))
     assert app.run_until(lambda s: s.looping)
     for x in np.linspace(-1, 1, 15):
@@ -148,7 +148,7 @@ def test_switching_models_and_comparing(app):
                          and app.panels["compare"].current is not None)
     assert app.state.compare.models == ["ae_small_relu", "gan"]
     assert "playing ae_small_relu then gan" in app.state.message
-    assert app.player.calls[-1][0] == "play"
+    assert app.workers.player.calls[-1][0] == "play"
 
 
 def test_settings_are_remembered_between_sessions(tmp_path):

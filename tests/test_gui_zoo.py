@@ -143,7 +143,7 @@ def test_damaged_models_are_unavailable_with_their_reasons(app):
 
 
 def test_move_loop_save_open_and_compare(app, tmp_path):
-    player = app.player
+    player = app.workers.player
     assert player.available
     # move the point: a drag, then arrow keys
     for x in np.linspace(0.0, 1.0, 10):
@@ -200,8 +200,8 @@ def test_map_click_on_a_sample_plays_it_and_its_original(app):
     app.post((k.MAP, "click"), {"point": (0.0, 0.0), "sample": 2})
     assert app.run_until(lambda s: "the decoded point, then the original" in s.message)
     assert app.state.point == pytest.approx(tuple(codes.points[2]))
-    served = app.player.requested_serial
-    assert app.run_until(lambda s: app.player.requested_serial > served, timeout=10)
+    served = app.workers.player.requested_serial
+    assert app.run_until(lambda s: app.workers.player.requested_serial > served, timeout=10)
     assert "not played" not in app.state.message
 
 

@@ -13,10 +13,10 @@ import subprocess
 
 import numpy as np
 import pytest
+from test_gui_fakes import FakeBackend
 
 from gui import keys as k
 from gui.state import READY
-from test_gui_fakes import FakeBackend
 
 pytestmark = [
     pytest.mark.gui,
@@ -92,7 +92,7 @@ def tree_row(app, name):
     iid = tree.KeyToID[name]
     tree.Widget.see(iid)
     app.window.TKroot.update()
-    x, y, width, height = tree.Widget.bbox(iid)
+    x, y, _, height = tree.Widget.bbox(iid)
     return tree.Widget, x + 30, y + height // 2
 
 
@@ -108,7 +108,8 @@ def test_a_click_on_the_pad_decodes_the_point_under_the_cursor(app):
     for px, py in ((181, 133), (47, 290)):
         expected = pad_pixel_to_point(app, px, py)
         click(pad, px, py)
-        assert app.run_until(lambda s: near(s.sound_point, expected, one_pixel(app)))
+        assert app.run_until(lambda s, expected=expected: near(s.sound_point, expected,
+                                                               one_pixel(app)))
         assert not_integer(app.state.sound_point)
         x_field, y_field = float(app.window[k.X].get()), float(app.window[k.Y].get())
         assert near((x_field, y_field), expected, one_pixel(app))
@@ -119,21 +120,22 @@ def test_a_drag_gives_distinct_points_and_the_loop_follows(app):
     click(pad, 60, 200)
     press("l")
     assert app.run_until(lambda s: s.looping)
-    swaps_before = sum(1 for call in app.player.calls if call[0] == "swap")
+    swaps_before = sum(1 for call in app.workers.player.calls if call[0] == "swap")
     xdo("mousemove", "--sync", pad.winfo_rootx() + 60, pad.winfo_rooty() + 200, "mousedown", "1")
     heard = []
     for step in range(1, 7):
         px, py = 60 + 31 * step, 200 - 17 * step
         expected = pad_pixel_to_point(app, px, py)
         xdo("mousemove", "--sync", pad.winfo_rootx() + px, pad.winfo_rooty() + py)
-        assert app.run_until(lambda s: near(s.sound_point, expected, one_pixel(app)))
+        assert app.run_until(lambda s, expected=expected: near(s.sound_point, expected,
+                                                               one_pixel(app)))
         heard.append(app.state.sound_point)
     end = pad_pixel_to_point(app, 60 + 31 * 6, 200 - 17 * 6)
     xdo("mouseup", "1")
     settle(app)
     assert near(app.state.point, end, one_pixel(app))  # the release (+UP) keeps the last point
     assert len(set(heard)) == 6 and all(not_integer(p) for p in heard)
-    swaps = sum(1 for call in app.player.calls if call[0] == "swap") - swaps_before
+    swaps = sum(1 for call in app.workers.player.calls if call[0] == "swap") - swaps_before
     assert swaps >= 6  # the looping sound was replaced at each point heard
     assert app.window[k.PLAYING].get().startswith("⟳ looping ae_small_relu at (")
     press("Escape")
@@ -155,7 +157,7 @@ def test_keys_after_a_click_in_the_model_list_are_shortcuts(app, tmp_path):
     assert [p.name.startswith("vae_a_") for p in (tmp_path / "favs").glob("*.wav")] == [True]
     press("space")
     assert app.run_until(lambda s: app.window[k.PLAYING].get().startswith("▶ playing vae_a at"))
-    assert app.player.calls[-1][0] == "play"
+    assert app.workers.player.calls[-1][0] == "play"
 
 
 def test_s_right_after_a_click_in_the_model_list_saves_one(app, tmp_path):
@@ -214,7 +216,7 @@ def test_reopening_a_favourite_of_another_model_lands_on_its_point(app, tmp_path
     choose_model(app, "ae_small_relu")
     assert app.state.entries["gan"].state == READY  # loaded already: its echo came at once
     favourites = app.window[k.FAVOURITES].Widget
-    x, y, width, height = favourites.bbox(0)
+    x, y, _, height = favourites.bbox(0)
     click(favourites, x + 20, y + height // 2)
     click_middle(app.window[k.REOPEN].Widget)
     assert app.run_until(lambda s: s.model.name == "gan" and s.sound_point == s.point
@@ -294,7 +296,7 @@ def test_a_click_on_the_map_lands_on_the_point_under_the_cursor(app):
             break
     px, py = spot[0], widget.winfo_height() - spot[1]
     pixel_span = SPAN / axes.bbox.width
-    click(widget, int(round(px)), int(round(py)))
+    click(widget, round(px), round(py))
     assert app.run_until(lambda s: near(s.sound_point, target, 1.5 * pixel_span))
 
 
@@ -305,7 +307,8 @@ def test_five_clicks_each_followed_by_s_save_five_distinct_points(app, tmp_path)
         expected.append(pad_pixel_to_point(app, px, py))
         xdo("mousemove", "--sync", pad.winfo_rootx() + px, pad.winfo_rooty() + py,
             "click", "1", "key", "s")  # S at once, before the point is decoded
-        assert app.run_until(lambda s: len(list((tmp_path / "favs").glob("*.json"))) == i + 1)
+        assert app.run_until(lambda s, count=i + 1: len(list((tmp_path / "favs").glob("*.json")))
+                             == count)
     saved = [json.loads(p.read_text())["point"] for p in (tmp_path / "favs").glob("*.json")]
     assert len({tuple(p) for p in saved}) == 5 and all(not_integer(p) for p in saved)
     for point in expected:
