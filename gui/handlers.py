@@ -215,7 +215,12 @@ def move_point(state, point):
         return []
     state.point = clamp(point, state.model.latent_range)
     state.original = None
-    return [fx.Refresh("marker"), fx.Refresh("fields"), fx.Decode(state.model.name, state.point)]
+    effects = [fx.Refresh("marker"), fx.Refresh("fields"), fx.Decode(state.model.name, state.point)]
+    if state.message and not state.save_when_decoded:
+        # a message is about the last thing done; a move starts the next (none lingers)
+        state.message = ""
+        effects.append(fx.Refresh("status"))
+    return effects
 
 
 def nudge(state, dx, dy):
@@ -309,7 +314,7 @@ def request_map(state):
 def map_hint(state):
     """What a click on the map does, for the hint beside its title."""
     if state.map_mode == "codes" and state.model is not None and state.model.codes is not None:
-        return "click a dot to hear it and its original; elsewhere to go there"
+        return "click a dot to hear it"
     return "click to go there"
 
 

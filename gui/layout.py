@@ -13,6 +13,8 @@ MAP_SIZE = (500, 360)
 PANEL_SIZE = (500, 260)
 HEADING = ("Helvetica", 10, "bold")
 STATUS_CHARS = 60  # the status line's own width; it stretches with the window
+HINT_CHARS = 23  # the map's hint
+PLAYING_CHARS = 44  # the sound's state line
 MAP_MODE_LABELS = {
     "codes": "codes: training samples by family",
     "brightness": "brightness heat-map",
@@ -68,7 +70,8 @@ def pad_column():
          sg.Button("Loop L: off", key=k.LOOP, size=(10, 1), tooltip="loop on/off (L)"),
          sg.Button("Stop Esc", key=k.STOP, tooltip="stop (Esc)"),
          sg.Button("Save S", key=k.SAVE, tooltip="save into the favourites (S)")],
-        [sg.Text("■ stopped", key=k.PLAYING, size=(40, 1), font=("Helvetica", 9, "bold"),
+        [sg.Text("■ stopped", key=k.PLAYING, size=(PLAYING_CHARS, 1), justification="left",
+                 font=("Helvetica", 9, "bold"),
                  tooltip="what the sound output is doing")],
         [sg.Text("Volume"), sg.Slider((0, 100), 80, orientation="h", key=k.VOLUME,
                                       enable_events=True, size=(20, 12), disable_number_display=True)],
@@ -130,7 +133,7 @@ def map_column():
         [sg.Text("Latent map", font=HEADING),
          sg.Combo(list(MAP_MODE_LABELS.values()), default_value=MAP_MODE_LABELS["codes"],
                   key=k.MAP_MODE, readonly=True, enable_events=True, size=(27, 1)),
-         sg.Text("", key=k.MAP_HINT, size=(40, 1), font=("Helvetica", 8))],
+         sg.Text("", key=k.MAP_HINT, size=(HINT_CHARS, 1), font=("Helvetica", 8))],
         [sg.Canvas(size=MAP_SIZE, key=k.MAP_CANVAS, expand_x=True, expand_y=True)],
         *tabs(),
     ]

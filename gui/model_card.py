@@ -7,7 +7,8 @@ Plain functions: no window, no TensorFlow.
 """
 from models.card import ModelCard
 
-LABEL_WIDTH = 25
+LABEL_WIDTH = 16
+LOSS_WIDTH = 25  # loss names are longer
 #: Units of the evaluation's metrics, by the end of their key.
 UNITS = (("_db", "dB"), ("_ms", "ms"), ("realtime_factor", "× real time"))
 BETTER = {"lower": "lower is better", "higher": "higher is better", "one": "best near 1"}
@@ -43,8 +44,8 @@ def _value(value, digits=4):
     return str(value)
 
 
-def _row(label, text):
-    return f"  {label:<{LABEL_WIDTH}}{text}"
+def _row(label, text, width=LABEL_WIDTH):
+    return f"  {label:<{width}}{text}"
 
 
 def _unit(key):
@@ -139,8 +140,8 @@ def card_table(info):
     if card.losses:
         losses = {key: value for key, value in card.losses.items() if "loss" in key}
         lines += ["", "Final losses (of the last epoch, lower is better)"]
-        lines += [_row(key, _value(value)) for key, value in losses.items()]
-        lines += [_row(key, _value(value)) for key, value in card.losses.items()
+        lines += [_row(key, _value(value), LOSS_WIDTH) for key, value in losses.items()]
+        lines += [_row(key, _value(value), LOSS_WIDTH) for key, value in card.losses.items()
                   if key not in losses]
     if info.metrics:
         when = f", {info.metrics_date.replace('T', ' ')[:16]}" if info.metrics_date else ""

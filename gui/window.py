@@ -32,7 +32,9 @@ from gui.handlers import (
     playing_text,
     status_text,
 )
-from gui.layout import MAP_MODE_LABELS, STATUS_CHARS, TITLE, window_layout
+from gui.layout import (
+    HINT_CHARS, MAP_MODE_LABELS, PLAYING_CHARS, STATUS_CHARS, TITLE, window_layout,
+)
 from gui.pad import PadView
 from gui.settings import Settings
 from gui.state import UNAVAILABLE, AppState, ModelEntry
@@ -148,7 +150,11 @@ class GuiApp:
         self.window.bind("<Key>", KEYPRESS)
         self.window[k.FAVOURITES].bind("<Double-Button-1>", "+DOUBLE")
         self._give_shortcuts_back()
-        self.window[k.STATUS].Widget.configure(width=STATUS_CHARS)  # its text never widens it
+        # their texts change: fixed widths, so that no text ever widens the window
+        self.window[k.STATUS].Widget.configure(width=STATUS_CHARS)
+        self.window[k.MAP_HINT].Widget.configure(width=HINT_CHARS)
+        self.window[k.PLAYING].Widget.configure(width=PLAYING_CHARS)
+        self.window[k.CARD].Widget.configure(wrap="word")  # the card's long rows
         self.window[k.VOLUME].update(value=round(self.state.volume * 100))
         self.window.read(timeout=0)  # let Tk put the window on screen before anything else
         window_shown = time.time()
@@ -437,8 +443,7 @@ class GuiApp:
         state, window = self.state, self.window
         return {
             "status": lambda: self._show_status(status_text(state)),
-            "playing": lambda: window[k.PLAYING].update(
-                playing_text(state), text_color=PLAYING_COLOURS[state.playing]),
+            "playing": self._show_playing,
             "models": self._refresh_models,
             "pad": lambda: self.pad.draw(state),
             "marker": self._show_marker,
@@ -490,12 +495,23 @@ class GuiApp:
                         and c.split(":", 1)[0] == str(state.device)), "default")
         self.window[k.DEVICE].update(value=current, values=choices)
 
+    def _fitted(self, key, text):
+        """``text`` cut with "…" to the width of the element ``key``."""
+        widget = self.window[key].Widget
+        width = widget.winfo_width() if widget.winfo_ismapped() else widget.winfo_reqwidth()
+        return shorten(text, width - 12, tkinter.font.Font(font=widget.cget("font")).measure)
+
+    def _show_playing(self):
+        state = self.state
+        text = playing_text(state)
+        element = self.window[k.PLAYING]
+        element.update(self._fitted(k.PLAYING, text), text_color=PLAYING_COLOURS[state.playing])
+        element.Widget.configure(anchor="w")
+
     def _show_status(self, text):
         """The status line, cut with "…" to its width; the whole text in its tooltip."""
         element = self.window[k.STATUS]
-        widget = element.Widget
-        width = widget.winfo_width() if widget.winfo_ismapped() else widget.winfo_reqwidth()
-        shown = shorten(text, width - 12, tkinter.font.Font(font=widget.cget("font")).measure)
+        shown = self._fitted(k.STATUS, text)
         element.update(shown)
         tooltip = text if shown != text else "status: sound device, timings, messages"
         if tooltip != self._status_tooltip:

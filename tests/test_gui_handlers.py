@@ -652,3 +652,10 @@ def test_every_worker_record_has_its_handler_and_effects_carry_what_workers_need
     heatmap = of_type(send(ready, k.MAP_MODE, **{k.MAP_MODE: "decay-time heat-map"}),
                       fx.Heatmap)[0]
     assert heatmap.latent_range == ready.model.latent_range
+
+
+def test_an_old_message_does_not_linger_after_the_next_move(ready):
+    report(ready, ev.Saved((Path("favs/a.wav"),)))
+    assert ready.message.startswith("saved a.wav")
+    assert fx.Refresh("status") in send(ready, k.PAD, (0.5, 0.5))
+    assert ready.message == ""

@@ -58,6 +58,8 @@ def test_window_fits_a_1280_by_800_screen(app):
     root.update_idletasks()
     # the layout's own minimum (the window never shrinks below it), status line included
     assert root.winfo_reqwidth() <= 1280 and root.winfo_reqheight() <= 800
+    # and it is on the screen as a whole (texts that change have fixed widths)
+    assert root.winfo_rootx() >= 0 and root.winfo_rootx() + root.winfo_width() <= 1280
 
 
 def test_output_is_painted_at_the_panel_size_again_after_a_resize(app):
