@@ -184,11 +184,14 @@ def test_keys_after_a_click_on_the_morph_steps_box_are_shortcuts(app):
 
 
 def test_a_click_on_the_pad_takes_the_keys_back_from_a_text_field(app):
-    click_middle(app.window[k.X].Widget)
+    x_field = app.window[k.X]
+    click_middle(x_field.Widget)
+    assert app.run_until(lambda s: app.window.TKroot.focus_get() is x_field.Widget)
     press("l")  # typed into X: not a shortcut
-    settle(app)
-    assert not app.state.looping and "l" in app.window[k.X].get()
+    assert app.run_until(lambda s: "l" in x_field.get())
+    assert not app.state.looping
     click(app.window[k.PAD].Widget, 100, 100)
+    assert app.run_until(lambda s: app.window.TKroot.focus_get() is app.window[k.PAD].Widget)
     press("l")
     assert app.run_until(lambda s: s.looping)
 
