@@ -38,7 +38,7 @@ def sequence_audio(sounds, sample_rate, gap_seconds=GAP_SECONDS):
     parts = [np.asarray(s, dtype=np.float32).ravel() for s in sounds if s is not None]
     if not parts:
         return None
-    gap = np.zeros(int(round(gap_seconds * sample_rate)), dtype=np.float32)
+    gap = np.zeros(round(gap_seconds * sample_rate), dtype=np.float32)
     joined = []
     for part in parts:
         joined += [part, gap]

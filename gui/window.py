@@ -5,11 +5,15 @@
 into effects, carry the effects out. Carrying out means handing work to a worker, calling
 the sound player, or showing the state in an element; the loop itself never waits on work.
 
+Carrying out goes through a table, effect type -> worker call (``_effect_table``); showing
+the state is :mod:`gui.view`. The pad's drawing is :mod:`gui.pad`, the garbage
+collection policy :mod:`gui.gc_policy`; the keyboard-focus rules are ``_give_shortcuts_back``.
+
 Tests drive the real window with ``post`` (an event as a worker or a widget would send
-it) and ``run_until`` (run the loop until the state says something happened).
+it) and ``run_until`` (run the loop until the state says something happened); the tests in
+``tests/test_window_real_input.py`` drive it with real X input instead.
 """
 import os
-import sys
 import time
 import tkinter
 import tkinter.font
@@ -25,20 +29,19 @@ from gui.backend import PackageBackend, model_groups
 from gui.errors import GuiError
 from gui.gc_policy import GuiThreadCollector
 from gui.handlers import (
-    card_text,
-    favourite_label,
     handle,
-    map_hint,
-    playing_text,
-    status_text,
 )
 from gui.layout import (
-    HINT_CHARS, MAP_MODE_LABELS, PLAYING_CHARS, STATUS_CHARS, TITLE, window_layout,
+    HINT_CHARS,
+    PLAYING_CHARS,
+    STATUS_CHARS,
+    TITLE,
+    window_layout,
 )
 from gui.pad import PadView
 from gui.settings import Settings
-from gui.state import UNAVAILABLE, AppState, ModelEntry
-from gui.status_line import PLAYING_COLOURS, shorten
+from gui.state import AppState, ModelEntry
+from gui.view import WindowView
 
 DEFAULT_FAVOURITES = Path.home() / "ML Sample Generator" / "favourites"
 KEYPRESS = "-KEYPRESS-"
@@ -128,10 +131,9 @@ class GuiApp:
         self.closed = False
         self._stamped = set()
         self.drop_zone = False
-        self._status_tooltip = None
         self.garbage = GuiThreadCollector()
         self._effects = {}  # effect type -> what carries it out (see open)
-        self._views = {}  # Refresh part -> what shows it
+        self.view = None  # gui.view.WindowView, once the window exists
 
     # ------------------------------------------------------------------ start and stop
 
@@ -172,7 +174,7 @@ class GuiApp:
         self.workers = Workers(self.backend, self._post_from_worker, self.state.models_dir,
                                self.state.favourites_dir, self.settings)
         self._effects = self._effect_table()
-        self._views = self._view_table()
+        self.view = WindowView(self.window, self.state, self.pad, self.panels)
         self._stamp("window", window_shown)
         self.workers.list_models()
         self.workers.list_favourites()
@@ -308,9 +310,7 @@ class GuiApp:
             self.close()
             return False
         self.dispatch(event, values)
-        if self.closed:
-            return False
-        return True
+        return not self.closed
 
     def dispatch(self, event, values):
         """Handle one event: translate keys, then run the handler and carry out its effects."""
@@ -438,106 +438,9 @@ class GuiApp:
 
     # ------------------------------------------------------------------ showing the state
 
-    def _view_table(self):
-        """What shows each part of the state (the parts of gui.effects.Refresh)."""
-        state, window = self.state, self.window
-        return {
-            "status": lambda: self._show_status(status_text(state)),
-            "playing": self._show_playing,
-            "models": self._refresh_models,
-            "pad": lambda: self.pad.draw(state),
-            "marker": self._show_marker,
-            "fields": self._show_fields,
-            "card": lambda: window[k.CARD].update(card_text(state.model)),
-            "favourites": self._show_favourites,
-            "compare_list": lambda: window[k.COMPARE_LIST].update(values=[
-                e.name for e in state.entries.values() if e.trained and e.state != UNAVAILABLE]),
-            "controls": lambda: window[k.LOOP].update(
-                text=f"Loop L: {'on' if state.looping else 'off'}",
-                button_color=("white", "#2e7d32") if state.looping else sg.theme_button_color()),
-            "morph_fields": self._show_morph_ends,
-            "map_mode": self._show_map_mode,
-            "devices": self._show_devices,
-        }
-
     def refresh(self, part):
-        """Show one part of the state in its elements."""
-        self._views[part]()
-
-    def _show_marker(self):
-        self.pad.draw_marker(self.state)
-        self.panels["map"].move_marker(self.state.point)
-
-    def _show_fields(self):
-        self.window[k.X].update(f"{self.state.point[0]:.4f}")
-        self.window[k.Y].update(f"{self.state.point[1]:.4f}")
-
-    def _show_favourites(self):
-        state = self.state
-        self.window[k.FAVOURITES].update(values=[favourite_label(f) for f in state.favourites])
-        self.window["-FAVOURITES-DIR-"].update(f"in {state.favourites_dir}")
-
-    def _show_morph_ends(self):
-        for key, spot in ((k.MORPH_A, self.state.morph_a), (k.MORPH_B, self.state.morph_b)):
-            self.window[key].update("not set" if spot is None
-                                    else f"({spot[0]:.3f}, {spot[1]:.3f})")
-
-    def _show_map_mode(self):
-        state = self.state
-        labels = [MAP_MODE_LABELS[m] for m in ("codes", *state.heatmap_features)]
-        self.window[k.MAP_MODE].update(value=MAP_MODE_LABELS[state.map_mode], values=labels)
-        self.window[k.MAP_HINT].update(map_hint(state))
-
-    def _show_devices(self):
-        state = self.state
-        choices = ["default"] + [f"{index}: {name}" for index, name in state.devices]
-        current = next((c for c in choices if state.device is not None
-                        and c.split(":", 1)[0] == str(state.device)), "default")
-        self.window[k.DEVICE].update(value=current, values=choices)
-
-    def _fitted(self, key, text):
-        """``text`` cut with "…" to the width of the element ``key``."""
-        widget = self.window[key].Widget
-        width = widget.winfo_width() if widget.winfo_ismapped() else widget.winfo_reqwidth()
-        return shorten(text, width - 12, tkinter.font.Font(font=widget.cget("font")).measure)
-
-    def _show_playing(self):
-        state = self.state
-        text = playing_text(state)
-        element = self.window[k.PLAYING]
-        element.update(self._fitted(k.PLAYING, text), text_color=PLAYING_COLOURS[state.playing])
-        element.Widget.configure(anchor="w")
-
-    def _show_status(self, text):
-        """The status line, cut with "…" to its width; the whole text in its tooltip."""
-        element = self.window[k.STATUS]
-        shown = self._fitted(k.STATUS, text)
-        element.update(shown)
-        tooltip = text if shown != text else "status: sound device, timings, messages"
-        if tooltip != self._status_tooltip:
-            self._status_tooltip = tooltip
-            element.set_tooltip(tooltip)
-            if shown != text:
-                print(f"status: {text}", file=sys.stderr)  # the log keeps the whole message
-
-    def _refresh_models(self):
-        tree = self.window[k.MODELS]
-        widget = tree.Widget
-        widget.tag_configure("unavailable", foreground="#9a9a9a")
-        widget.tag_configure("ready", foreground="#1b5e20")
-        widget.tag_configure("loading", foreground="#b26a00")
-        for entry in self.state.entries.values():
-            if entry.name not in tree.KeyToID:
-                continue
-            tree.update(key=entry.name, value=[entry.label])
-            widget.item(tree.KeyToID[entry.name], tags=(entry.state,))
-        why = self.state.why_model
-        if why and getattr(tree.TooltipObject, "text", None) != why:
-            tree.set_tooltip(why)  # why the window opened on this model, for later reading
-        wanted = self.state.wanted
-        if wanted in tree.KeyToID and widget.selection() != (tree.KeyToID[wanted],):
-            widget.selection_set(tree.KeyToID[wanted])
-            widget.see(tree.KeyToID[wanted])
+        """Show one part of the state in its elements (see gui.view)."""
+        self.view.refresh(part)
 
 
 def _widget_class(widget):

@@ -6,6 +6,7 @@ tests that do not need TensorFlow run in a fraction of a second.
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -104,7 +105,8 @@ class FakePlayer:
 class FakeBackend(PackageBackend):
     """The real backend with NumPy models and a recording player."""
 
-    KINDS = {"ae_small_relu": "dense_ae", "vae_a": "vae", "gan": "gan", "ae_big_tanh": "dense_ae"}
+    KINDS: ClassVar[dict] = {"ae_small_relu": "dense_ae", "vae_a": "vae", "gan": "gan",
+                             "ae_big_tanh": "dense_ae"}
 
     def __init__(self, damaged=("ae_big_tanh",), player_available=True, listing_seconds=0.0):
         super().__init__()
