@@ -30,6 +30,7 @@ class WindowView:
     def __init__(self, window, state, pad, panels):
         self.window, self.state, self.pad, self.panels = window, state, pad, panels
         self._status_tooltip = None
+        self._selected = None  # the model the list was last told to select
         self._views = self._table()
 
     def _table(self):
@@ -129,6 +130,10 @@ class WindowView:
         if why and getattr(tree.TooltipObject, "text", None) != why:
             tree.set_tooltip(why)  # why the window opened on this model, for later reading
         wanted = self.state.wanted
-        if wanted in tree.KeyToID and widget.selection() != (tree.KeyToID[wanted],):
-            widget.selection_set(tree.KeyToID[wanted])
-            widget.see(tree.KeyToID[wanted])
+        # select only a model the list does not show yet (at start, a reopened favourite's,
+        # one that failed): a background model's refresh must not undo a click just made
+        if wanted != self._selected and wanted in tree.KeyToID:
+            self._selected = wanted
+            if widget.selection() != (tree.KeyToID[wanted],):
+                widget.selection_set(tree.KeyToID[wanted])
+                widget.see(tree.KeyToID[wanted])

@@ -210,3 +210,11 @@ def test_drop_zone_is_shown_only_when_tkinterdnd2_works(app):
         assert app.drop_zone is False and not app.window[k.DROP].visible
         pytest.skip("tkinterdnd2 is not installed: the drop zone stays hidden")
     assert app.drop_zone is True and app.window[k.DROP].visible
+
+
+def test_a_background_models_refresh_does_not_undo_a_click_in_the_list(app):
+    tree = app.window[k.MODELS]
+    assert app.run_until(lambda s: s.entries["gan"].state == READY)
+    tree.Widget.selection_set(tree.KeyToID["vae_a"])  # what a click does, before its event
+    app.refresh("models")  # a model finished loading in the background meanwhile
+    assert app.run_until(lambda s: s.model.name == "vae_a")
