@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gui.model_card import read_model_card
 from gui.state import ModelEntry, ModelInfo
 
 
@@ -20,18 +21,6 @@ def _user_errors():
     from preprocessing.errors import PreprocessingError
 
     return (ModelError, PreprocessingError, AudioError, OSError)
-
-
-def dataset_folder(card):
-    """The dataset folder a model card names, or None."""
-    data = card.get("data")
-    if isinstance(data, dict):
-        for key in ("folder", "path", "dataset"):
-            if data.get(key):
-                return str(data[key])
-    if isinstance(data, str) and data:
-        return data
-    return None
 
 
 def model_groups(name, spec):
@@ -85,13 +74,13 @@ class PackageBackend:
 
     def describe(self, model, name=None):
         """Plain data about a loaded model for the GUI thread."""
-        card = dict(model.card or {})
+        card = read_model_card(getattr(model, "model_card", None) or model.card)
         return ModelInfo(
             name=model.name, kind=model.kind, sample_rate=int(model.sample_rate),
             sample_length=int(model.sample_length), has_encoder=bool(model.has_encoder),
             card=card, latent_range=tuple(float(v) for v in model.latent_range()),
             center=tuple(float(v) for v in model.center), codes=model.codes,
-            data_folder=dataset_folder(card))
+            data_folder=card.data_folder)
 
     def discontinuity(self):
         """The evaluation package's discontinuity map, if it has one.
@@ -123,11 +112,8 @@ class PackageBackend:
         from preprocessing.reader import prepare_file
         from preprocessing.settings import PreprocessSettings
 
-        card_settings = None
-        for key in ("preprocess", "preprocessing", "settings"):
-            if isinstance(model.card.get(key), dict):
-                card_settings = model.card[key]
-                break
+        card_settings = read_model_card(getattr(model, "model_card", None)
+                                        or model.card).preprocessing
         settings = PreprocessSettings.from_dict(card_settings) if card_settings else PreprocessSettings()
         if settings.sample_rate != model.sample_rate or settings.length != model.sample_length:
             settings = PreprocessSettings.from_dict(

@@ -1,7 +1,8 @@
 """What a handler asks the loop to do: small, comparable records.
 
 A handler never calls a worker, a player or an element itself; it returns a list of these,
-and the loop in :mod:`gui.window` carries them out. Tests compare them with ``==``.
+and the loop in :mod:`gui.window` carries them out. Each carries what its worker needs, so no
+worker reads the state. Tests compare them with ``==``. What comes back is :mod:`gui.events`.
 Sound buffers are compared by identity (``eq=False`` fields would hide them), so effects
 that carry audio keep it in a field that tests can inspect.
 """
@@ -36,10 +37,12 @@ class Render:
 
 @dataclass(frozen=True)
 class Heatmap:
-    """Compute a feature over a grid of the latent range."""
+    """Compute a feature over a grid of the latent range (the model's rate for its features)."""
 
     name: str
     feature: str
+    latent_range: tuple
+    sample_rate: int
 
 
 @dataclass(frozen=True)
@@ -61,10 +64,11 @@ class Encode:
 
 @dataclass(frozen=True)
 class Compare:
-    """Decode the same point through several models."""
+    """Decode the same point through several models, all resampled to ``sample_rate``."""
 
     names: tuple
     point: tuple
+    sample_rate: int
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,7 @@ class Play:
 
     audio: np.ndarray = field(compare=False, hash=False)
     loop: bool = False
+    token: int = 0  # which sound this is (its end comes back as (PLAYER, "ended"), token)
 
 
 @dataclass(frozen=True)

@@ -270,14 +270,27 @@ def sequence_figure(panel, size_px, sounds, labels, sample_rate, *, title=""):
     width = 0.90 / count
     scale = peak_scale(*sounds)  # one scale for all, so levels compare
     seconds = next((len(s) / sample_rate for s in sounds if s is not None), 0.0)
+    # a comparison's labels are model names (and reasons): one row each, so they never
+    # overlap; a morph's are step numbers, side by side
+    rows = panel == "compare"
+    height = 0.86 / count
     for i, (sound, label) in enumerate(zip(sounds, labels)):
-        ax = figure.add_axes((0.08 + i * width, 0.06, width * 0.92, 0.76))
+        if rows:
+            ax = figure.add_axes((0.08, 0.90 - (i + 1) * height, 0.90, height * 0.88))
+        else:
+            ax = figure.add_axes((0.08 + i * width, 0.06, width * 0.92, 0.76))
         if sound is not None:
-            _waveform(ax, sound, sample_rate, columns=max(columns, 50), scale=scale)
-        ax.set_title(label, fontsize=FONT - (1 if count > 4 else 0), pad=2)
-        _style(ax, ticks=3)
+            _waveform(ax, sound, sample_rate, columns=800 if rows else max(columns, 50),
+                      scale=scale)
+        if rows:
+            ax.text(0.01, 0.92, label if len(label) <= 60 else label[:59] + "…",
+                    transform=ax.transAxes, va="top", ha="left", fontsize=FONT - 1,
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.7, "pad": 1})
+        else:
+            ax.set_title(label, fontsize=FONT - (1 if count > 4 else 0), pad=2)
+        _style(ax, ticks=2 if rows else 3)
         ax.tick_params(labelbottom=False)  # each is the same length: said once in the title
-        if i:
+        if i and not rows:
             ax.tick_params(labelleft=False)
     figure.suptitle(f"{title}   ({seconds:.2f} s each)" if title else "", fontsize=FONT,
                     x=0.08, ha="left", y=0.98)

@@ -9,7 +9,10 @@ from pathlib import Path
 import numpy as np
 
 from gui import effects as fx
+from gui import events as ev
 from gui import keys as k
+from gui.model_card import card_table
+from gui.ranking import best_model
 from gui.state import LOADING, MAP_MODES, MAX_COMPARE, READY, UNAVAILABLE, Sequence
 
 NUDGE = 0.02  # arrow keys move the point by this share of the latent range
@@ -35,7 +38,7 @@ def sequence_audio(sounds, sample_rate, gap_seconds=GAP_SECONDS):
     parts = [np.asarray(s, dtype=np.float32).ravel() for s in sounds if s is not None]
     if not parts:
         return None
-    gap = np.zeros(int(round(gap_seconds * sample_rate)), dtype=np.float32)
+    gap = np.zeros(round(gap_seconds * sample_rate), dtype=np.float32)
     joined = []
     for part in parts:
         joined += [part, gap]
@@ -73,46 +76,15 @@ def status_text(state):
     return "  |  ".join(parts)
 
 
-def _number(value):
-    if isinstance(value, bool) or value is None:
-        return {True: "yes", False: "no", None: "-"}[value]
-    if isinstance(value, (int, float)):
-        return f"{value:,}" if isinstance(value, int) else f"{value:.4g}"
-    return str(value)
+def playing_text(state):
+    """The sound's state as its line reads: "▶ playing vae_a at (0.120, -0.400)"."""
+    mark = {"playing": "▶ playing", "looping": "⟳ looping", "stopped": "■ stopped"}[state.playing]
+    return f"{mark} {state.playing_what}".rstrip()
 
 
 def card_text(info):
-    """The model card as lines of text: what it is, its data, training and metrics."""
-    if info is None:
-        return "No model loaded yet."
-    card = dict(info.card or {})
-    lines = [f"{info.name}  ({info.kind})"]
-    if card.get("summary"):
-        lines.append(str(card["summary"]))
-    lines.append(f"sample rate {info.sample_rate} Hz, length {info.sample_length} samples"
-                 f" ({info.sample_length / info.sample_rate:.2f} s)")
-    lines.append("latent range x {:.3g}..{:.3g}, y {:.3g}..{:.3g}".format(*info.latent_range))
-    lines.append("encoder: " + ("yes" if info.has_encoder else "no (the map is a heat-map)"))
-    shown = {"summary", "name", "kind"}
-    if info.metrics:  # what researchers compare first
-        lines.append(f"metrics (evaluation{', ' + info.metrics_date if info.metrics_date else ''}):")
-        lines += [f"    {k}: {_number(v)}" for k, v in info.metrics.items()]
-    for key in ("parameters", "epochs", "losses", "metrics", "data", "training", "date"):
-        if key not in card:
-            continue
-        shown.add(key)
-        value = card[key]
-        if isinstance(value, dict):
-            lines.append(f"{key}:")
-            lines += [f"    {k}: {_number(v)}" for k, v in value.items()
-                      if not isinstance(v, (dict, list))]  # nested values last, they are long
-            lines += [f"    {k}: {v}" for k, v in value.items() if isinstance(v, (dict, list))]
-        else:
-            lines.append(f"{key}: {_number(value)}")
-    for key, value in card.items():
-        if key not in shown:
-            lines.append(f"{key}: {value if not isinstance(value, float) else _number(value)}")
-    return "\n".join(lines)
+    """The model card as a readable table (see gui.model_card.card_table)."""
+    return card_table(info)
 
 
 def short_reason(state, reason):
@@ -129,12 +101,17 @@ def _say(state, message):
 # ---------------------------------------------------------------------------- models
 
 
-def on_zoo(state, statuses):
+def on_zoo(state, listed):
     """The model list arrived: show it, load the first model, preload the rest.
 
-    ``statuses`` is a list of ModelEntry (name, group, subgroup, trained, reason).
+    The first model is the remembered one; on a first launch, the best one by the
+    evaluation report (:func:`gui.ranking.best_model`), and the status line says why.
+
+    Parameters
+    ----------
+    listed : gui.events.ZooListed
     """
-    for status in statuses:
+    for status in listed.entries:
         entry = state.entry(status.name)
         entry.group, entry.subgroup, entry.trained = status.group, status.subgroup, status.trained
         if not status.trained:
@@ -144,8 +121,19 @@ def on_zoo(state, statuses):
     if not trained:
         return effects + _say(state, f"no trained models in {state.models_dir}: "
                                      "train some with python app.py train")
-    first = state.wanted if state.wanted in trained else trained[0]
+    usable = [name for name in trained if state.entries[name].state != UNAVAILABLE]
+    remembered = state.wanted
+    state.wanted = None  # so that choosing it below is not taken for the list's echo
+    why = ""
+    if remembered in usable:
+        first = remembered
+    else:
+        state.pending_point = None  # the remembered point belongs to another model
+        best = best_model({name: listed.metrics.get(name) for name in usable})
+        first, why = best if best is not None else ((usable or trained)[0], "")
     effects += select_model(state, first, keep_pending=True)
+    if why:
+        state.message = state.why_model = why
     effects += [fx.LoadModel(name, background=True) for name in trained if name != first]
     return effects
 
@@ -157,9 +145,10 @@ def select_model(state, name, keep_pending=False):
         return []  # a group row
     if entry.state == UNAVAILABLE:
         return _say(state, f"{name} is unavailable: {entry.reason}")
-    if name == state.wanted and (entry.state == LOADING or (
-            state.model is not None and state.model.name == name)):
-        return []  # chosen already (the list echoes the selection it was given)
+    if name == state.wanted:
+        # chosen already: the list echoes the selection it was given (a reopened favourite's
+        # model, the remembered one at start), and that echo must not drop the pending point
+        return []
     if not keep_pending:
         state.pending_point = None
     state.wanted = name
@@ -169,8 +158,9 @@ def select_model(state, name, keep_pending=False):
     return [fx.LoadModel(name), fx.Refresh("models"), fx.Refresh("status")]
 
 
-def on_model_ready(state, info):
+def on_model_ready(state, ready):
     """A model finished loading (the one the user wants, or a background one)."""
+    info = ready.info
     entry = state.entry(info.name)
     entry.state, entry.reason, entry.trained = READY, "", True
     if info.name != state.wanted:
@@ -181,26 +171,29 @@ def on_model_ready(state, info):
     state.pending_point = None
     state.point = clamp(point, info.latent_range)
     if changed:
+        state.save_when_decoded = False  # S was for the other model's point
         state.sound = state.sound_point = state.original = None
         state.morph_a = state.morph_b = None
         state.morph = None
-    effects = [fx.Refresh(p) for p in ("models", "pad", "fields", "card", "morph_fields")]
+    effects = [fx.Refresh(p) for p in ("models", "pad", "fields", "card", "morph_fields",
+                                       "map_mode")]  # the map's hint follows the model
     if state.player_rate != info.sample_rate:
         state.player_rate = info.sample_rate
         state.player_ready = False
         effects.append(fx.MakePlayer(info.sample_rate, state.device))
     if info.codes is None and state.map_mode == "codes":
         state.map_mode = "brightness"  # no encoder, no codes: the heat-map is the map
-        effects.append(fx.Refresh("map_mode"))
+        state.map_mode_for_gan = True
+    elif info.codes is not None and state.map_mode_for_gan:
+        state.map_mode, state.map_mode_for_gan = "codes", False  # what the user had
     effects += request_map(state)
     effects += [fx.Decode(info.name, state.point), fx.Refresh("status"), fx.StoreSettings()]
     return effects
 
 
-def on_model_failed(state, payload):
+def on_model_failed(state, failed):
     """A model could not be loaded: it shows as unavailable with the reason."""
-    name, reason = payload
-    reason = short_reason(state, reason)
+    name, reason = failed.name, short_reason(state, failed.reason)
     entry = state.entry(name)
     # only a trained model is ever loaded, so this one has files, damaged ones
     entry.state, entry.reason, entry.trained = UNAVAILABLE, reason, True
@@ -222,7 +215,12 @@ def move_point(state, point):
         return []
     state.point = clamp(point, state.model.latent_range)
     state.original = None
-    return [fx.Refresh("marker"), fx.Refresh("fields"), fx.Decode(state.model.name, state.point)]
+    effects = [fx.Refresh("marker"), fx.Refresh("fields"), fx.Decode(state.model.name, state.point)]
+    if state.message and not state.save_when_decoded:
+        # a message is about the last thing done; a move starts the next (none lingers)
+        state.message = ""
+        effects.append(fx.Refresh("status"))
+    return effects
 
 
 def nudge(state, dx, dy):
@@ -254,18 +252,22 @@ def reset_point(state):
     return move_point(state, state.model.center) if state.model else []
 
 
-def on_decoded(state, payload):
+def on_decoded(state, decoded):
     """The decode worker finished the latest point."""
-    if state.model is None or payload["name"] != state.model.name:
+    if state.model is None or decoded.name != state.model.name:
         return []
-    state.sound, state.sound_point = payload["audio"], tuple(payload["point"])
-    state.decode_ms = payload["ms"]
+    state.sound, state.sound_point = decoded.audio, tuple(decoded.point)
+    state.decode_ms = decoded.ms
     effects = []
     if state.looping and state.player_ready:
         effects.append(fx.Swap(state.sound))
+        state.playing_what = f"{state.model.name} at {format_point(state.sound_point)}"
+        effects.append(fx.Refresh("playing"))
     if state.play_when_decoded:
         state.play_when_decoded = False
         effects += play(state, loop=state.looping)
+    if state.save_when_decoded and state.sound_point == state.point:
+        effects += save(state)
     effects.append(render_output(state))
     effects.append(fx.Refresh("status"))
     return effects
@@ -303,9 +305,17 @@ def request_map(state):
         state.message = f"computing the {feature} heat-map of {info.name}…"
         # meanwhile the map shows this model (its codes, if any), not the last one's picture
         request["title"] = f"{info.name}: computing the {feature} heat-map…"
-        return [fx.Heatmap(info.name, feature), fx.Render("map", request), fx.Refresh("status")]
+        return [fx.Heatmap(info.name, feature, info.latent_range, info.sample_rate),
+                fx.Render("map", request), fx.Refresh("status")]
     request.update(heat=grid, feature=feature, title=f"{info.name}: {feature} over the latent range")
     return [fx.Render("map", request)]
+
+
+def map_hint(state):
+    """What a click on the map does, for the hint beside its title."""
+    if state.map_mode == "codes" and state.model is not None and state.model.codes is not None:
+        return "click a dot to hear it"
+    return "click to go there"
 
 
 def set_map_mode(state, mode):
@@ -317,15 +327,15 @@ def set_map_mode(state, mode):
         state.map_mode = "brightness"
         return [fx.Refresh("map_mode")] + _say(
             state, f"{state.model.name} has no encoder, so no codes: its map is a heat-map")
-    state.map_mode = mode
+    state.map_mode, state.map_mode_for_gan = mode, False
     return [fx.Refresh("map_mode")] + request_map(state)
 
 
-def on_heatmap(state, payload):
-    state.heatmaps[(payload["name"], payload["feature"])] = payload["grid"]
-    if state.model is None or payload["name"] != state.model.name:
+def on_heatmap(state, heatmap):
+    state.heatmaps[(heatmap.name, heatmap.feature)] = heatmap.grid
+    if state.model is None or heatmap.name != state.model.name:
         return []
-    if state.map_mode != payload["feature"]:
+    if state.map_mode != heatmap.feature:
         return []
     state.message = ""
     return request_map(state) + [fx.Refresh("status")]
@@ -355,11 +365,12 @@ def on_map_click(state, payload):
                                   original_path(state.model, index)), fx.Refresh("status")]
 
 
-def on_audition(state, payload):
-    sounds = [payload["decoded"], payload.get("original")]
-    if payload.get("reason"):
-        state.message = f"original not played: {payload['reason']}"
-    effects = play_sequence(state, sounds, state.model.sample_rate if state.model else 22050)
+def on_audition(state, auditioned):
+    sounds = [auditioned.decoded, auditioned.original]
+    if auditioned.reason:
+        state.message = f"original not played: {auditioned.reason}"
+    effects = play_sequence(state, sounds, state.model.sample_rate if state.model else 22050,
+                            "a map sample, then its original")
     return effects + [fx.Refresh("status")]
 
 
@@ -376,17 +387,33 @@ def play(state, loop=False):
         state.play_when_decoded = True
         if state.sound is None:
             return []
-    return [fx.Play(state.sound, loop=loop)]
+    return start_sound(state, state.sound, loop,
+                       f"{state.model.name} at {format_point(state.sound_point)}")
 
 
-def play_sequence(state, sounds, sample_rate):
+def start_sound(state, audio, loop, what):
+    """Start a sound and say so: the state line reads "playing" or "looping", and what."""
+    state.play_token += 1
+    state.playing, state.playing_what = ("looping" if loop else "playing"), what
+    return [fx.Play(audio, loop=loop, token=state.play_token), fx.Refresh("playing")]
+
+
+def on_sound_ended(state, token):
+    """A sound played once has had its time: the state line says stopped (unless replaced)."""
+    if token != state.play_token or state.playing != "playing":
+        return []
+    state.playing, state.playing_what = "stopped", ""
+    return [fx.Refresh("playing")]
+
+
+def play_sequence(state, sounds, sample_rate, what="a sequence"):
     if not state.player_ready:
         return _say(state, NO_PLAYBACK)
     audio = sequence_audio(sounds, sample_rate)
     if audio is None:
         return []
     state.looping = False
-    return [fx.Play(audio), fx.Refresh("controls")]
+    return start_sound(state, audio, False, what) + [fx.Refresh("controls")]
 
 
 def toggle_loop(state):
@@ -401,7 +428,8 @@ def toggle_loop(state):
 def stop(state):
     state.looping = False
     state.play_when_decoded = False
-    return [fx.Stop(), fx.Refresh("controls")]
+    state.playing, state.playing_what = "stopped", ""
+    return [fx.Stop(), fx.Refresh("controls"), fx.Refresh("playing")]
 
 
 def set_volume(state, value):
@@ -413,19 +441,24 @@ def set_volume(state, value):
     return [fx.SetVolume(volume)]
 
 
-def on_player(state, payload):
-    state.player_ready = bool(payload["available"])
-    device = payload.get("device") or "default output"
+def on_player(state, opened):
+    """The sound output opened (or could not be): its availability, as data."""
+    state.player_ready = bool(opened.available)
+    device = opened.device or "default output"
     state.player_text = (f"sound: {device}" if state.player_ready
-                         else f"no sound device: {payload.get('reason') or 'unknown reason'}")
+                         else f"no sound device: {opened.reason or 'unknown reason'}")
     effects = [fx.SetVolume(state.volume), fx.Refresh("status")]
     if state.player_ready and state.looping and state.sound is not None:
-        effects.append(fx.Play(state.sound, loop=True))
+        effects += start_sound(state, state.sound, True,
+                               f"{state.model.name} at {format_point(state.sound_point)}")
+    elif state.playing != "stopped":  # a new output starts silent
+        state.playing, state.playing_what = "stopped", ""
+        effects.append(fx.Refresh("playing"))
     return effects
 
 
-def on_devices(state, devices):
-    state.devices = list(devices)
+def on_devices(state, listed):
+    state.devices = list(listed.devices)
     return [fx.Refresh("devices")]
 
 
@@ -445,22 +478,27 @@ def choose_device(state, choice):
 
 
 def save(state):
-    if state.model is None or state.sound is None:
+    """Save the sound of the point on the pad (once it is decoded, if it is not yet)."""
+    if state.model is None:
         return _say(state, "nothing to save yet: choose a model and a point first")
+    if state.sound_point != state.point:  # a click, then S at once: save what was clicked
+        state.save_when_decoded = True
+        return _say(state, "saving once the point is decoded…")
+    state.save_when_decoded = False
     state.message = "saving…"
     return [fx.Save(state.model.name, (state.sound_point,), (state.sound,),
                     state.model.sample_rate, state.model.preprocess_settings),
             fx.Refresh("status")]
 
 
-def on_saved(state, paths):
-    names = ", ".join(Path(str(p)).name for p in paths)
+def on_saved(state, saved):
+    names = ", ".join(Path(str(p)).name for p in saved.paths)
     state.message = f"saved {names} in {state.favourites_dir}"
     return [fx.ListFavourites(), fx.Refresh("status")]
 
 
-def on_favourites(state, favourites):
-    state.favourites = list(favourites)
+def on_favourites(state, listed):
+    state.favourites = list(listed.favourites)
     return [fx.Refresh("favourites")]
 
 
@@ -511,16 +549,17 @@ def on_file(state, purpose, path):
     return [fx.Encode(state.model.name, str(path)), fx.Refresh("status")]
 
 
-def on_encoded(state, payload):
-    if state.model is None or payload["name"] != state.model.name:
+def on_encoded(state, encoded):
+    if state.model is None or encoded.name != state.model.name:
         return []
-    state.point = clamp(payload["point"], state.model.latent_range)
-    state.sound, state.sound_point = payload["reconstruction"], state.point
-    state.original, state.opened = payload["original"], payload["path"]
-    state.message = (f"{Path(payload['path']).name} is at {format_point(payload['point'])}: "
+    state.point = clamp(encoded.point, state.model.latent_range)
+    state.sound, state.sound_point = encoded.reconstruction, state.point
+    state.original, state.opened = encoded.original, encoded.path
+    state.message = (f"{Path(encoded.path).name} is at {format_point(encoded.point)}: "
                      "playing the reconstruction, then the original")
     effects = [fx.Refresh("marker"), fx.Refresh("fields"), render_output(state)]
-    effects += play_sequence(state, [state.sound, state.original], state.model.sample_rate)
+    effects += play_sequence(state, [state.sound, state.original], state.model.sample_rate,
+                             f"{Path(encoded.path).name} through {state.model.name}")
     return effects + [fx.Refresh("status")]
 
 
@@ -533,22 +572,21 @@ def compare(state, selected):
     names = [str(n) for n in (selected or [])]
     if not names:
         return _say(state, f"choose up to {MAX_COMPARE} models in the Compare list first")
-    note = ""
-    if len(names) > MAX_COMPARE:
-        names = names[:MAX_COMPARE]
-        note = f" (only the first {MAX_COMPARE})"
-    state.message = f"comparing {', '.join(names)} at {format_point(state.point)}{note}…"
-    return [fx.Compare(tuple(names), state.point), fx.Refresh("status")]
+    if len(names) > MAX_COMPARE:  # never a silent choice of four of them
+        return _say(state, f"{len(names)} models are chosen: choose at most {MAX_COMPARE} "
+                           "in the Compare list")
+    state.message = f"comparing {', '.join(names)} at {format_point(state.point)}…"
+    return [fx.Compare(tuple(names), state.point, state.model.sample_rate), fx.Refresh("status")]
 
 
-def on_compared(state, payload):
-    """Each compared model's sound (or why it failed): draw them side by side, play in turn."""
-    results = payload["results"]  # list of (name, audio or None, reason)
-    rate = payload["sample_rate"]
+def on_compared(state, compared):
+    """Each compared model's sound (or why it failed): draw them in rows, play them in turn."""
+    results = [(r.name, r.audio, r.reason) for r in compared.results]
+    rate = compared.sample_rate
     state.compare = Sequence(
         sounds=[audio for _, audio, _ in results],
         labels=[name if audio is not None else f"{name}: {reason}" for name, audio, reason in results],
-        points=[tuple(payload["point"])] * len(results),
+        points=[tuple(compared.point)] * len(results),
         models=[name for name, _, _ in results], sample_rate=rate)
     failed = [f"{name}: {reason}" for name, audio, reason in results if audio is None]
     played = [name for name, audio, _ in results if audio is not None]
@@ -556,8 +594,10 @@ def on_compared(state, payload):
         "; " + "; ".join(failed) if failed else "")
     effects = [fx.Render("compare", {"sounds": state.compare.sounds, "labels": state.compare.labels,
                                      "sample_rate": rate,
-                                     "title": f"the point {format_point(payload['point'])}"})]
-    return effects + play_sequence(state, state.compare.sounds, rate) + [fx.Refresh("status")]
+                                     "title": f"the point {format_point(compared.point)}"})]
+    return effects + play_sequence(state, state.compare.sounds, rate,
+                                   f"{' then '.join(played)} at {format_point(compared.point)}"
+                                   ) + [fx.Refresh("status")]
 
 
 def set_morph_end(state, which):
@@ -585,27 +625,28 @@ def morph(state, steps):
             fx.Refresh("status")]
 
 
-def on_morphed(state, payload):
-    if state.model is None or payload["name"] != state.model.name:
+def on_morphed(state, morphed):
+    if state.model is None or morphed.name != state.model.name:
         return []
-    points = [tuple(p) for p in payload["points"]]
-    state.morph = Sequence(sounds=list(payload["sounds"]),
+    points = [tuple(p) for p in morphed.points]
+    state.morph = Sequence(sounds=list(morphed.sounds),
                            labels=[str(i + 1) for i in range(len(points))], points=points,
-                           models=[payload["name"]] * len(points),
+                           models=[morphed.name] * len(points),
                            sample_rate=state.model.sample_rate)
     state.message = f"morph A→B: {len(points)} sounds"
     effects = [fx.Render("morph", {"sounds": state.morph.sounds, "labels": state.morph.labels,
                                    "sample_rate": state.morph.sample_rate,
-                                   "title": f"{payload['name']}: A {format_point(points[0])} "
+                                   "title": f"{morphed.name}: A {format_point(points[0])} "
                                             f"→ B {format_point(points[-1])}"})]
-    return effects + play_sequence(state, state.morph.sounds, state.morph.sample_rate) + [
-        fx.Refresh("status")]
+    return effects + play_sequence(state, state.morph.sounds, state.morph.sample_rate,
+                                   f"a morph of {len(points)} sounds") + [fx.Refresh("status")]
 
 
 def play_morph(state):
     if state.morph is None:
         return _say(state, "render a morph first")
-    return play_sequence(state, state.morph.sounds, state.morph.sample_rate)
+    return play_sequence(state, state.morph.sounds, state.morph.sample_rate,
+                         f"a morph of {len(state.morph.sounds)} sounds")
 
 
 def save_morph(state):
@@ -629,37 +670,47 @@ KEYS = {
     "Up": lambda s: nudge(s, 0, 1), "Down": lambda s: nudge(s, 0, -1),
 }
 
+def on_features(state, found):
+    state.heatmap_features = tuple(found.names)
+    return [fx.Refresh("map_mode")]
+
+
+def on_figure(state, ready):
+    return [fx.Draw(ready.figure.panel, ready.figure)]
+
+
+def on_job_failed(state, failed):
+    """A job failed with a reason meant for the user."""
+    what, reason = failed.what, failed.reason
+    # reasons about a file usually name it already
+    state.message = reason if str(reason).startswith(str(what)) else f"{what}: {reason}"
+    return [fx.Refresh("status")]
+
+
+#: What each worker result does, by its type (gui.events).
 WORKER_EVENTS = {
-    "zoo": on_zoo,
-    "model-ready": on_model_ready,
-    "model-failed": on_model_failed,
-    "decoded": on_decoded,
-    "heatmap": on_heatmap,
-    "audition": on_audition,
-    "encoded": on_encoded,
-    "compared": on_compared,
-    "morphed": on_morphed,
-    "saved": on_saved,
-    "favourites": on_favourites,
-    "player": on_player,
-    "devices": on_devices,
+    ev.ZooListed: on_zoo,
+    ev.ModelReady: on_model_ready,
+    ev.ModelFailed: on_model_failed,
+    ev.Decoded: on_decoded,
+    ev.HeatmapReady: on_heatmap,
+    ev.Auditioned: on_audition,
+    ev.Encoded: on_encoded,
+    ev.Compared: on_compared,
+    ev.Morphed: on_morphed,
+    ev.Saved: on_saved,
+    ev.FavouritesListed: on_favourites,
+    ev.PlayerOpened: on_player,
+    ev.DevicesListed: on_devices,
+    ev.FeaturesFound: on_features,
+    ev.FigureReady: on_figure,
+    ev.JobFailed: on_job_failed,
 }
 
 
-def on_worker(state, kind, payload):
-    if kind in WORKER_EVENTS:
-        return WORKER_EVENTS[kind](state, payload)
-    if kind == "figure":
-        return [fx.Draw(payload.panel, payload)]
-    if kind == "features":
-        state.heatmap_features = tuple(payload)
-        return [fx.Refresh("map_mode")]
-    if kind == "failed":  # a job failed with a reason meant for the user
-        what, reason = payload
-        # reasons about a file usually name it already
-        state.message = reason if str(reason).startswith(str(what)) else f"{what}: {reason}"
-        return [fx.Refresh("status")]
-    return []
+def on_worker(state, record):
+    """A worker's result: its handler by the record's type (an unknown type is a bug)."""
+    return WORKER_EVENTS[type(record)](state, record)
 
 
 BUTTONS = {
@@ -678,8 +729,8 @@ def handle(state, event, values):
     ----------
     state : gui.state.AppState
     event : str or tuple
-        An element key, ``(WORKER, kind)``, ``(KEY, keysym)``, ``(MAP, "click")`` or
-        ``(FILE, purpose)``.
+        An element key, ``WORKER`` (its value a record of :mod:`gui.events`),
+        ``(KEY, keysym)``, ``(MAP, "click")``, ``(FILE, purpose)`` or ``(PLAYER, "ended")``.
     values : dict or None
         The window's values; a posted event's payload is ``values[event]``.
 
@@ -691,11 +742,11 @@ def handle(state, event, values):
     values = values or {}
     if event in (None, "Exit"):
         return [fx.StoreSettings(), fx.Stop(), fx.Close()]
+    if event == k.WORKER:
+        return on_worker(state, values[k.WORKER])
     if isinstance(event, tuple):
         head, kind = event[0], event[1]
         payload = values.get(event)
-        if head == k.WORKER:
-            return on_worker(state, kind, payload)
         if head == k.KEY:
             action = KEYS.get(kind)
             return action(state) if action else []
@@ -703,6 +754,8 @@ def handle(state, event, values):
             return on_map_click(state, payload)
         if head == k.FILE:
             return on_file(state, kind, payload)
+        if head == k.PLAYER and kind == "ended":
+            return on_sound_ended(state, payload)
         if head == k.PANEL and payload == "output" and state.sound is not None and state.model:
             return [render_output(state)]  # its pictures are pixels: paint one at the new size
         return []
@@ -713,8 +766,8 @@ def handle(state, event, values):
         return select_model(state, selected[0]) if selected else []
     if event == k.PAD:
         return move_point(state, values.get(k.PAD))
-    if event == k.PAD_UP:
-        return [fx.StoreSettings()]
+    if event == k.PAD_UP:  # the button's release: where the drag ends
+        return move_point(state, values.get(k.PAD)) + [fx.StoreSettings()]
     if event == k.GO:
         return typed_point(state, values)
     if event == k.VOLUME:

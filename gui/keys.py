@@ -4,7 +4,8 @@ Element keys are strings in PySimpleGUI's ``-NAME-`` style. Events that do not c
 element are tuples: ``(WORKER, kind)`` from worker threads (the pattern of PySimpleGUI's
 ``Demo_Multithreaded_Write_Event_Value.py``), ``(KEY, keysym)`` for keyboard shortcuts,
 ``(MAP, "click")`` from the latent map, ``(FILE, purpose)`` for a chosen file and
-``(PANEL, "resized")`` when a plot panel changes size.
+``(PANEL, "resized")`` when a plot panel changes size and ``(PLAYER, "ended")`` when a sound
+played once has had its time.
 """
 
 # tuple-event heads
@@ -13,6 +14,7 @@ KEY = "-KEY-"
 MAP = "-MAP-"
 FILE = "-FILE-"
 PANEL = "-PANEL-"
+PLAYER = "-PLAYER-"
 
 # elements
 MODELS = "-MODELS-"
@@ -34,6 +36,7 @@ OPEN = "-OPEN-"
 DEVICE = "-DEVICE-"
 MAP_CANVAS = "-MAP-CANVAS-"
 MAP_MODE = "-MAP-MODE-"
+MAP_HINT = "-MAP-HINT-"
 OUTPUT_CANVAS = "-OUTPUT-CANVAS-"
 CARD = "-CARD-"
 TABS = "-TABS-"
@@ -50,6 +53,7 @@ MORPH_PLAY = "-MORPH-PLAY-"
 MORPH_SAVE = "-MORPH-SAVE-"
 MORPH_CANVAS = "-MORPH-CANVAS-"
 STATUS = "-STATUS-"
+PLAYING = "-PLAYING-"
 DROP = "-DROP-"
 
 #: The canvases a render worker draws into, by panel name.

@@ -12,6 +12,9 @@ PAD_PIXELS = 330
 MAP_SIZE = (500, 360)
 PANEL_SIZE = (500, 260)
 HEADING = ("Helvetica", 10, "bold")
+STATUS_CHARS = 60  # the status line's own width; it stretches with the window
+HINT_CHARS = 23  # the map's hint
+PLAYING_CHARS = 44  # the sound's state line
 MAP_MODE_LABELS = {
     "codes": "codes: training samples by family",
     "brightness": "brightness heat-map",
@@ -67,6 +70,9 @@ def pad_column():
          sg.Button("Loop L: off", key=k.LOOP, size=(10, 1), tooltip="loop on/off (L)"),
          sg.Button("Stop Esc", key=k.STOP, tooltip="stop (Esc)"),
          sg.Button("Save S", key=k.SAVE, tooltip="save into the favourites (S)")],
+        [sg.Text("■ stopped", key=k.PLAYING, size=(PLAYING_CHARS, 1), justification="left",
+                 font=("Helvetica", 9, "bold"),
+                 tooltip="what the sound output is doing")],
         [sg.Text("Volume"), sg.Slider((0, 100), 80, orientation="h", key=k.VOLUME,
                                       enable_events=True, size=(20, 12), disable_number_display=True)],
         [sg.Text("Output"), sg.Combo(["default"], default_value="default", key=k.DEVICE,
@@ -76,7 +82,8 @@ def pad_column():
         [sg.Text("Latent space", font=HEADING),
          sg.Text("click or drag; arrow keys nudge", font=("Helvetica", 8))],
         [sg.Graph((PAD_PIXELS, PAD_PIXELS), (-1, -1), (1, 1), key=k.PAD, enable_events=True,
-                  drag_submits=True, background_color="white", motion_events=False)],
+                  drag_submits=True, background_color="white", motion_events=False,
+                  float_values=True)],
         [sg.Text("X"), sg.Input("0", key=k.X, size=(9, 1)), sg.Text("Y"),
          sg.Input("0", key=k.Y, size=(9, 1)), sg.Button("Go", key=k.GO, bind_return_key=True)],
         [sg.Button("Random", key=k.RANDOM), sg.Button("Reset", key=k.RESET,
@@ -108,7 +115,8 @@ def tabs():
     morph = [
         [sg.Text("A"), sg.Text("not set", key=k.MORPH_A, size=(15, 1)),
          sg.Text("B"), sg.Text("not set", key=k.MORPH_B, size=(15, 1)),
-         sg.Text("steps"), sg.Spin(list(range(2, 33)), initial_value=8, key=k.STEPS, size=(3, 1))],
+         sg.Text("steps"), sg.Spin(list(range(2, 33)), initial_value=8, key=k.STEPS, size=(3, 1),
+                                 readonly=True, tooltip="2 to 32: the arrows or the mouse wheel")],
         [sg.Button("Render morph", key=k.MORPH), sg.Button("Play morph", key=k.MORPH_PLAY),
          sg.Button("Save morph", key=k.MORPH_SAVE)],
         [sg.Text("A and B: Set A / Set B under the pad", font=("Helvetica", 8))],
@@ -125,7 +133,7 @@ def map_column():
         [sg.Text("Latent map", font=HEADING),
          sg.Combo(list(MAP_MODE_LABELS.values()), default_value=MAP_MODE_LABELS["codes"],
                   key=k.MAP_MODE, readonly=True, enable_events=True, size=(27, 1)),
-         sg.Text("click a dot to hear it", font=("Helvetica", 8))],
+         sg.Text("", key=k.MAP_HINT, size=(HINT_CHARS, 1), font=("Helvetica", 8))],
         [sg.Canvas(size=MAP_SIZE, key=k.MAP_CANVAS, expand_x=True, expand_y=True)],
         *tabs(),
     ]
@@ -143,6 +151,7 @@ def window_layout(entries):
         [sg.Column(models_column(entries), expand_y=True, vertical_alignment="top"),
          sg.Column(pad_column(), vertical_alignment="top"),
          sg.Column(map_column(), expand_x=True, expand_y=True, vertical_alignment="top")],
-        [sg.Text("starting…", key=k.STATUS, expand_x=True, relief=sg.RELIEF_SUNKEN,
-                 font=("Helvetica", 9), pad=(5, (2, 4)))],
+        # a fixed width: a long message is cut to fit (window.show_status), never widens it
+        [sg.Text("starting…", key=k.STATUS, size=(STATUS_CHARS, 1), expand_x=True,
+                 relief=sg.RELIEF_SUNKEN, font=("Helvetica", 9), pad=(5, (2, 4)))],
     ]

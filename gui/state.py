@@ -62,7 +62,7 @@ class ModelInfo:
     sample_rate: int
     sample_length: int
     has_encoder: bool
-    card: dict
+    card: object  # models.card.ModelCard, read through gui.model_card.read_model_card
     latent_range: tuple
     center: tuple
     codes: object = None
@@ -73,14 +73,7 @@ class ModelInfo:
     @property
     def preprocess_settings(self):
         """The preprocessing settings dict the model was trained with, or None."""
-        for key in ("preprocess", "preprocessing", "settings"):
-            value = self.card.get(key)
-            if isinstance(value, dict) and "sample_rate" in value:
-                return value
-        data = self.card.get("data")
-        if isinstance(data, dict) and isinstance(data.get("settings"), dict):
-            return data["settings"]
-        return None
+        return dict(self.card.preprocessing) or None
 
 
 @dataclass
@@ -115,9 +108,11 @@ class AppState:
     original: np.ndarray | None = None  # an opened sample, shown beside its reconstruction
     opened: str | None = None  # its path
     play_when_decoded: bool = False
+    save_when_decoded: bool = False  # S came before the clicked point's sound
     looping: bool = False
     volume: float = 0.8
     map_mode: str = "codes"
+    map_mode_for_gan: bool = False  # the heat-map stands in for codes the model lacks
     heatmaps: dict = field(default_factory=dict)  # (model, feature) -> (n, n) grid
     heatmap_features: tuple = ("brightness", "decay", "loudness")
     morph_a: tuple | None = None
@@ -134,6 +129,10 @@ class AppState:
     redraw_ms: float | None = None  # from a decoded sound to its figure on screen
     draw_ms: float | None = None  # the part of it spent on the GUI thread
     message: str = ""
+    why_model: str = ""  # why the window opened on its first model (a first launch)
+    playing: str = "stopped"  # what the sound output does: "playing", "looping" or "stopped"
+    playing_what: str = ""  # and what: "vae_a at (0.120, -0.400)", "a morph of 8 sounds"
+    play_token: int = 0  # counts the sounds started, so a finished one's end is recognised
     seed: int | None = None
     rng: np.random.Generator = field(default_factory=np.random.default_rng)
 

@@ -5,36 +5,42 @@
 into effects, carry the effects out. Carrying out means handing work to a worker, calling
 the sound player, or showing the state in an element; the loop itself never waits on work.
 
+Carrying out goes through a table, effect type -> worker call (``_effect_table``); showing
+the state is :mod:`gui.view`. The pad's drawing is :mod:`gui.pad`, the garbage
+collection policy :mod:`gui.gc_policy`; the keyboard-focus rules are ``_give_shortcuts_back``.
+
 Tests drive the real window with ``post`` (an event as a worker or a widget would send
-it) and ``run_until`` (run the loop until the state says something happened).
+it) and ``run_until`` (run the loop until the state says something happened); the tests in
+``tests/test_window_real_input.py`` drive it with real X input instead.
 """
-import gc
 import os
 import time
 import tkinter
+import tkinter.font
 from dataclasses import dataclass
 from pathlib import Path
 
 import PySimpleGUI as sg
 
 from gui import effects as fx
+from gui import events as ev
 from gui import keys as k
 from gui.backend import PackageBackend, model_groups
 from gui.errors import GuiError
-from gui.handlers import card_text, favourite_label, handle, status_text
-from gui.layout import MAP_MODE_LABELS, TITLE, window_layout
+from gui.gc_policy import GuiThreadCollector
+from gui.handlers import handle
+from gui.layout import HINT_CHARS, PLAYING_CHARS, STATUS_CHARS, TITLE, window_layout
+from gui.pad import PadView
 from gui.settings import Settings
 from gui.state import READY, UNAVAILABLE, AppState, ModelEntry
+from gui.view import WindowView
 
 DEFAULT_FAVOURITES = Path.home() / "ML Sample Generator" / "favourites"
 KEYPRESS = "-KEYPRESS-"
 FAVOURITES_DOUBLE = k.FAVOURITES + "+DOUBLE"
-# widgets where letters, space and arrows belong to the widget, not to the shortcuts
-TYPING_ELEMENTS = (sg.Input, sg.Multiline, sg.Combo, sg.Spin)
-NAVIGATING_ELEMENTS = TYPING_ELEMENTS + (sg.Tree, sg.Listbox, sg.Slider)
-PAD_FAMILY_DOTS = 2000
-FULL_COLLECT_SECONDS = 120.0  # garbage on the GUI thread: see _take_over_garbage_collection
-QUIET_SECONDS = 5.0
+# keys that list, slider, tab and spin widgets would take for themselves: here they are shortcuts
+NAVIGATION_KEYS = ("Left", "Right", "Up", "Down", "space")
+NAVIGATING_ELEMENTS = (sg.Tree, sg.Listbox, sg.Slider, sg.TabGroup, sg.Spin, sg.Combo)
 IDLE_WAKE_MS = 1000
 
 
@@ -112,19 +118,19 @@ class GuiApp:
         self.window = None
         self.workers = None
         self.panels = {}
-        self.player = None
+        self.pad = None  # gui.pad.PadView
         self.closed = False
         self._stamped = set()
-        self._pad_marker = []
         self.drop_zone = False
-        self._gc_was_enabled = gc.isenabled()
-        self._full_collect_at = self._last_event_at = time.monotonic()
+        self.garbage = GuiThreadCollector()
+        self._effects = {}  # effect type -> what carries it out (see open)
+        self.view = None  # gui.view.WindowView, once the window exists
 
     # ------------------------------------------------------------------ start and stop
 
     def open(self):
         """Show the window and start the workers (returns at once)."""
-        self._take_over_garbage_collection()
+        self.garbage.take_over()
         sg.theme("LightGrey1")
         self.window = sg.Window(TITLE, window_layout(self.state.entries.values()), finalize=True,
                                 resizable=True, margins=(4, 4), element_padding=(4, 2),
@@ -133,11 +139,15 @@ class GuiApp:
         root.update_idletasks()
         # never smaller than the layout needs (it fits 1280x800); larger grows the plots
         root.minsize(root.winfo_reqwidth(), root.winfo_reqheight())
+        self.pad = PadView(self.window[k.PAD])
         self.window.bind("<Key>", KEYPRESS)
         self.window[k.FAVOURITES].bind("<Double-Button-1>", "+DOUBLE")
-        for element in self.window.element_list():
-            if isinstance(element, sg.Button):
-                element.Widget.configure(takefocus=0)  # space must not press a focused button
+        self._give_shortcuts_back()
+        # their texts change: fixed widths, so that no text ever widens the window
+        self.window[k.STATUS].Widget.configure(width=STATUS_CHARS)
+        self.window[k.MAP_HINT].Widget.configure(width=HINT_CHARS)
+        self.window[k.PLAYING].Widget.configure(width=PLAYING_CHARS)
+        self.window[k.CARD].Widget.configure(wrap="word")  # the card's long rows
         self.window[k.VOLUME].update(value=round(self.state.volume * 100))
         self.window.read(timeout=0)  # let Tk put the window on screen before anything else
         window_shown = time.time()
@@ -154,17 +164,62 @@ class GuiApp:
         }
         self.workers = Workers(self.backend, self._post_from_worker, self.state.models_dir,
                                self.state.favourites_dir, self.settings)
+        self._effects = self._effect_table()
+        self.view = WindowView(self.window, self.state, self.pad, self.panels)
         self._stamp("window", window_shown)
         self.workers.list_models()
         self.workers.list_favourites()
         self.workers.list_devices()
         self.workers.find_features()
         for part in ("models", "pad", "fields", "status", "favourites", "map_mode", "controls",
-                     "card"):
+                     "card", "playing"):
             self.refresh(part)
         self.drop_zone = self.enable_drop_zone()
         self.window[k.PAD].set_focus()
         return self
+
+    def _give_shortcuts_back(self):
+        """Keep the keyboard shortcuts working whatever the user clicked, but a text field.
+
+        A click on anything but a text field gives the keyboard focus back to the pad, and
+        the keys a list, slider or tab would take for itself (arrows, space) are shortcuts
+        even while it has the focus. Enter in X or Y means Go.
+        """
+        root = self.window.TKroot
+        root.bind_all("<ButtonRelease-1>", self._clicked, add="+")
+        for element in self.window.element_list():
+            widget = element.Widget
+            if isinstance(element, sg.Button):
+                widget.configure(takefocus=0)  # space must not press a focused button
+            if isinstance(element, NAVIGATING_ELEMENTS):
+                for keysym in NAVIGATION_KEYS:
+                    widget.bind(f"<KeyPress-{keysym}>", self._navigation_key)
+            if isinstance(element, sg.Combo):
+                widget.bind("<<ComboboxSelected>>", lambda _e: self._focus_pad(), add="+")
+        for key in (k.X, k.Y):
+            self.window[key].Widget.bind("<Return>", self._enter_in_field)
+
+    def _focus_pad(self):
+        if not self.closed and self.window is not None:
+            self.window[k.PAD].Widget.focus_set()
+
+    def _clicked(self, tk_event):
+        """Any button release in the window: back to the pad, unless the user will type."""
+        widget = tk_event.widget
+        if is_text_field(widget):
+            return
+        if not isinstance(widget, str) and _widget_class(widget) == "TCombobox":
+            return  # its list is open; choosing from it gives the focus back
+        self._focus_pad()
+
+    def _navigation_key(self, tk_event):
+        self.window.write_event_value((k.KEY, tk_event.keysym), None)
+        return "break"  # not the widget's own use of the key (moving in the list)
+
+    def _enter_in_field(self, _tk_event):
+        self.window.write_event_value(k.GO, None)
+        self._focus_pad()
+        return "break"
 
     def enable_drop_zone(self):
         """Let sound files be dropped on the window, where tkinterdnd2 is installed and works.
@@ -206,40 +261,7 @@ class GuiApp:
         if self.window is not None:
             self.window.close()
         self.panels = {}
-        gc.collect()  # the window's Tk objects end here, on the thread that owns Tk
-        if self._gc_was_enabled:
-            gc.enable()
-
-    def _take_over_garbage_collection(self):
-        """Collect garbage on this (the Tk) thread only, while the window is open.
-
-        A tkinter image or variable that dies in a worker's garbage collection calls into
-        Tcl from that thread, which waits for this thread; if this thread is drawing a
-        figure meanwhile, it waits for matplotlib's render lock, which that worker holds
-        while it renders: a deadlock. Collecting here (``_collect_garbage``) avoids it.
-        """
-        self._gc_was_enabled = gc.isenabled()
-        gc.collect()
-        gc.disable()
-        self._full_collect_at = self._last_event_at = time.monotonic()
-
-    def _collect_garbage(self, idle):
-        """Python's young-generation collections, and a full one only while the user rests.
-
-        A full collection takes a good fraction of a second once TensorFlow and a few models
-        are loaded, so it waits for a quiet moment instead of interrupting a drag.
-        """
-        now = time.monotonic()
-        young, middle, _ = gc.get_count()
-        young_limit, middle_limit, _ = gc.get_threshold()
-        if (idle and now - self._last_event_at > QUIET_SECONDS
-                and now - self._full_collect_at > FULL_COLLECT_SECONDS):
-            gc.collect()
-            self._full_collect_at = now
-        elif middle >= middle_limit:
-            gc.collect(1)
-        elif young >= young_limit:
-            gc.collect(0)
+        self.garbage.give_back()  # the window's Tk objects end here, on the thread that owns Tk
 
     def _wait_for_workers(self, timeout=5.0):
         """Let the workers finish their current job, keeping Tk alive for their last posts."""
@@ -270,18 +292,16 @@ class GuiApp:
         if self.closed:
             return False
         event, values = self.window.read(timeout=timeout)
-        self._collect_garbage(idle=event == sg.TIMEOUT_EVENT)
+        self.garbage.collect(idle=event == sg.TIMEOUT_EVENT)
         if event == sg.TIMEOUT_EVENT:
             return True
-        self._last_event_at = time.monotonic()
+        self.garbage.event_seen()
         if event == sg.WIN_CLOSED:
             self.dispatch(None, values)
             self.close()
             return False
         self.dispatch(event, values)
-        if self.closed:
-            return False
-        return True
+        return not self.closed
 
     def dispatch(self, event, values):
         """Handle one event: translate keys, then run the handler and carry out its effects."""
@@ -291,21 +311,20 @@ class GuiApp:
                 return
         if event == FAVOURITES_DOUBLE:
             event = k.REOPEN
-        if event == (k.WORKER, "player"):
-            self.player = values[event]["player"]
         for effect in handle(self.state, event, values):
             self.apply(effect)
             if self.closed:
                 return
-        if event == (k.WORKER, "model-ready") and self.state.model is not None:
+        record = values.get(k.WORKER) if event == k.WORKER and values else None
+        if isinstance(record, ev.ModelReady) and self.state.model is not None:
             self._stamp("ready")
-        if event == (k.WORKER, "decoded") and self.state.sound is not None:
+        if isinstance(record, ev.Decoded) and self.state.sound is not None:
             self._stamp("sound")
-        if event in ((k.WORKER, "model-ready"), (k.WORKER, "model-failed")) and all(
-                e.state in (READY, UNAVAILABLE) for e in self.state.entries.values()):
+        if isinstance(record, (ev.ModelReady, ev.ModelFailed)) and all(
+                entry.state in (READY, UNAVAILABLE) for entry in self.state.entries.values()):
             self._stamp("all")
-        if (self.options.quit_when in ("ready", "sound") and isinstance(event, tuple)
-                and event[:2] in ((k.WORKER, "zoo"), (k.WORKER, "model-failed"))
+        if (self.options.quit_when in ("ready", "sound")
+                and isinstance(record, (ev.ZooListed, ev.ModelFailed))
                 and self.state.model is None and self.state.wanted is None):
             self.window.write_event_value("Exit", None)  # nothing will ever be ready
 
@@ -323,9 +342,13 @@ class GuiApp:
                 return predicate(self.state)
         return predicate(self.state)
 
-    def _post_from_worker(self, kind, payload):
+    def _post_if_open(self, event, value):
         if not self.closed:
-            self.window.write_event_value((k.WORKER, kind), payload)
+            self.window.write_event_value(event, value)
+
+    def _post_from_worker(self, record):
+        if not self.closed:
+            self.window.write_event_value(k.WORKER, record)
 
     def _map_clicked(self, payload):
         self.window.write_event_value((k.MAP, "click"), payload)
@@ -335,12 +358,8 @@ class GuiApp:
         if tk_event is None:
             return None
         keysym = tk_event.keysym
-        focus = self.window.find_element_with_focus()
-        if keysym != "Escape":
-            blocking = NAVIGATING_ELEMENTS if keysym in (
-                "Left", "Right", "Up", "Down", "space") else TYPING_ELEMENTS
-            if isinstance(focus, blocking):
-                return None
+        if keysym != "Escape" and is_text_field(self.window.TKroot.focus_get()):
+            return None  # the user is typing
         return (k.KEY, keysym)
 
     def _stamp(self, what, now=None):
@@ -358,57 +377,42 @@ class GuiApp:
 
     # ------------------------------------------------------------------ effects
 
+    def _effect_table(self):
+        """What carries out each effect type (gui.effects), once the workers exist."""
+        workers = self.workers
+        return {
+            fx.Refresh: lambda e: self.refresh(e.part),
+            fx.Decode: lambda e: workers.decode(e.name, e.point),
+            fx.Render: lambda e: workers.render(e.panel, e.request,
+                                                self.panels[e.panel].size_px()),
+            fx.Draw: self._draw,
+            fx.LoadModel: lambda e: workers.load(e.name, e.background),
+            fx.Heatmap: workers.heatmap,
+            fx.Audition: workers.audition,
+            fx.Encode: workers.encode,
+            fx.Compare: workers.compare,
+            fx.Morph: workers.morph,
+            fx.Save: workers.save,
+            fx.ListFavourites: lambda e: workers.list_favourites(),
+            fx.MakePlayer: lambda e: workers.make_player(e.sample_rate, e.device),
+            fx.StoreSettings: lambda e: workers.store_settings(settings_values(self.state)),
+            fx.AskFile: lambda e: self._ask_file(e.purpose),
+            fx.Close: lambda e: self.close(),
+            fx.Play: self._play,
+            fx.Swap: workers.sound,
+            fx.Stop: workers.sound,
+            fx.SetVolume: workers.sound,
+        }
+
     def apply(self, effect):
         """Carry out one effect (see gui.effects)."""
-        state, workers = self.state, self.workers
-        if isinstance(effect, fx.Refresh):
-            self.refresh(effect.part)
-        elif isinstance(effect, fx.Decode):
-            workers.decode(effect.name, effect.point)
-        elif isinstance(effect, fx.Render):
-            workers.render(effect.panel, effect.request, self.panels[effect.panel].size_px())
-        elif isinstance(effect, fx.Draw):
-            self._draw(effect)
-        elif isinstance(effect, fx.LoadModel):
-            workers.load(effect.name, effect.background)
-        elif isinstance(effect, fx.Heatmap):
-            workers.heatmap(effect.name, effect.feature)
-        elif isinstance(effect, fx.Audition):
-            workers.audition(effect)
-        elif isinstance(effect, fx.Encode):
-            workers.encode(effect)
-        elif isinstance(effect, fx.Compare):
-            workers.compare(effect, state.model.sample_rate)
-        elif isinstance(effect, fx.Morph):
-            workers.morph(effect)
-        elif isinstance(effect, fx.Save):
-            workers.save(effect)
-        elif isinstance(effect, fx.ListFavourites):
-            workers.list_favourites()
-        elif isinstance(effect, fx.MakePlayer):
-            self.player = None
-            workers.make_player(effect.sample_rate, effect.device)
-        elif isinstance(effect, fx.StoreSettings):
-            workers.store_settings(settings_values(state))
-        elif isinstance(effect, fx.AskFile):
-            self._ask_file(effect.purpose)
-        elif isinstance(effect, fx.Close):
-            self.close()
-        else:
-            self._sound(effect)
+        self._effects[type(effect)](effect)
 
-    def _sound(self, effect):
-        player = self.player
-        if player is None or not player.available:
-            return
-        if isinstance(effect, fx.Play):
-            (player.loop if effect.loop else player.play)(effect.audio)
-        elif isinstance(effect, fx.Swap):
-            player.swap(effect.audio, immediate=True)
-        elif isinstance(effect, fx.Stop):
-            player.stop()
-        elif isinstance(effect, fx.SetVolume):
-            player.volume = effect.volume
+    def _play(self, effect):
+        seconds = self.workers.sound(effect)
+        if seconds is not None:  # played once: say "stopped" once it has had its time
+            self.window.TKroot.after(int(1000 * seconds) + 50, lambda: self._post_if_open(
+                (k.PLAYER, "ended"), effect.token))
 
     def _draw(self, effect):
         result = effect.figure
@@ -432,113 +436,28 @@ class GuiApp:
     # ------------------------------------------------------------------ showing the state
 
     def refresh(self, part):
-        """Show one part of the state in its elements."""
-        state, window = self.state, self.window
-        if part == "status":
-            window[k.STATUS].update(status_text(state))
-        elif part == "models":
-            self._refresh_models()
-        elif part == "pad":
-            self._draw_pad()
-        elif part == "marker":
-            self._draw_pad_marker()
-            self.panels["map"].move_marker(state.point)
-        elif part == "fields":
-            window[k.X].update(f"{state.point[0]:.4f}")
-            window[k.Y].update(f"{state.point[1]:.4f}")
-        elif part == "card":
-            window[k.CARD].update(card_text(state.model))
-        elif part == "favourites":
-            window[k.FAVOURITES].update(values=[favourite_label(f) for f in state.favourites])
-            window["-FAVOURITES-DIR-"].update(f"in {state.favourites_dir}")
-        elif part == "compare_list":
-            names = [e.name for e in state.entries.values() if e.trained and e.state != UNAVAILABLE]
-            window[k.COMPARE_LIST].update(values=names)
-        elif part == "controls":
-            window[k.LOOP].update(text=f"Loop L: {'on' if state.looping else 'off'}",
-                                  button_color=("white", "#2e7d32") if state.looping
-                                  else sg.theme_button_color())
-        elif part == "morph_fields":
-            for key, spot in ((k.MORPH_A, state.morph_a), (k.MORPH_B, state.morph_b)):
-                window[key].update("not set" if spot is None else f"({spot[0]:.3f}, {spot[1]:.3f})")
-        elif part == "map_mode":
-            labels = [MAP_MODE_LABELS[m] for m in ("codes", *state.heatmap_features)]
-            window[k.MAP_MODE].update(value=MAP_MODE_LABELS[state.map_mode], values=labels)
-        elif part == "devices":
-            choices = ["default"] + [f"{index}: {name}" for index, name in state.devices]
-            current = next((c for c in choices if state.device is not None
-                            and c.split(":", 1)[0] == str(state.device)), "default")
-            window[k.DEVICE].update(value=current, values=choices)
+        """Show one part of the state in its elements (see gui.view)."""
+        self.view.refresh(part)
 
-    def _refresh_models(self):
-        tree = self.window[k.MODELS]
-        widget = tree.Widget
-        widget.tag_configure("unavailable", foreground="#9a9a9a")
-        widget.tag_configure("ready", foreground="#1b5e20")
-        widget.tag_configure("loading", foreground="#b26a00")
-        for entry in self.state.entries.values():
-            if entry.name not in tree.KeyToID:
-                continue
-            tree.update(key=entry.name, value=[entry.label])
-            widget.item(tree.KeyToID[entry.name], tags=(entry.state,))
-        wanted = self.state.wanted
-        if wanted in tree.KeyToID and widget.selection() != (tree.KeyToID[wanted],):
-            widget.selection_set(tree.KeyToID[wanted])
-            widget.see(tree.KeyToID[wanted])
 
-    def _draw_pad(self):
-        graph = self.window[k.PAD]
-        graph.erase()
-        self._pad_marker = []
-        info = self.state.model
-        if info is None:
-            graph.change_coordinates((-1, -1), (1, 1))
-            graph.draw_text("loading…", (0, 0), color="grey")
-            return
-        xmin, xmax, ymin, ymax = info.latent_range
-        graph.change_coordinates((xmin, ymin), (xmax, ymax))
-        for i in range(1, 8):
-            x = xmin + i * (xmax - xmin) / 8
-            y = ymin + i * (ymax - ymin) / 8
-            colour = "#c8c8c8" if i == 4 else "#ececec"
-            graph.draw_line((x, ymin), (x, ymax), color=colour)
-            graph.draw_line((xmin, y), (xmax, y), color=colour)
-        codes = info.codes
-        if codes is not None and len(codes.points):
-            from gui.figures import FAMILY_COLOURS
+def _widget_class(widget):
+    try:
+        return widget.winfo_class()
+    except (AttributeError, tkinter.TclError):
+        return ""
 
-            step = max(1, len(codes.points) // PAD_FAMILY_DOTS)
-            size = (xmax - xmin) / 70
-            for point, family in zip(codes.points[::step], list(codes.families)[::step]):
-                graph.draw_point(tuple(map(float, point)), size,
-                                 color=FAMILY_COLOURS.get(str(family), "#7f7f7f"))
-        font = ("Helvetica", 7)
-        graph.draw_text(f"{xmin:.2g}", (xmin, ymin), color="grey", font=font,
-                        text_location=sg.TEXT_LOCATION_BOTTOM_LEFT)
-        graph.draw_text(f"{xmax:.2g}", (xmax, ymin), color="grey", font=font,
-                        text_location=sg.TEXT_LOCATION_BOTTOM_RIGHT)
-        graph.draw_text(f"{ymax:.2g}", (xmin, ymax), color="grey", font=font,
-                        text_location=sg.TEXT_LOCATION_TOP_LEFT)
-        self._draw_pad_marker()
 
-    def _draw_pad_marker(self):
-        graph = self.window[k.PAD]
-        for figure_id in self._pad_marker:
-            graph.delete_figure(figure_id)
-        info, state = self.state.model, self.state
-        if info is None:
-            self._pad_marker = []
-            return
-        xmin, xmax, ymin, ymax = info.latent_range
-        x, y = state.point
-        ids = [graph.draw_line((x, ymin), (x, ymax), color="#9fb7d0"),
-               graph.draw_line((xmin, y), (xmax, y), color="#9fb7d0"),
-               graph.draw_circle((x, y), (xmax - xmin) / 45, line_color="black", line_width=2)]
-        for label, spot in (("A", state.morph_a), ("B", state.morph_b)):
-            if spot is not None:
-                ids.append(graph.draw_text(label, spot, color="#d00000",
-                                           font=("Helvetica", 11, "bold")))
-        self._pad_marker = ids
+def is_text_field(widget):
+    """Whether ``widget`` is a field the user types into (letters and space belong to it)."""
+    if widget is None or isinstance(widget, str):
+        return False
+    if _widget_class(widget) not in ("Entry", "TEntry", "Text", "Spinbox", "TSpinbox",
+                                     "TCombobox"):
+        return False
+    try:
+        return str(widget.cget("state")) not in ("readonly", "disabled")
+    except tkinter.TclError:
+        return False
 
 
 def _append(path, line):

@@ -1,8 +1,10 @@
 """The window's worker threads: everything slow or touching files, models or devices.
 
-Workers never touch an element. Each result goes back to the event loop through one
-``post(kind, payload)`` callable, which the window binds to
-``window.write_event_value((WORKER, kind), payload)``.
+Workers never touch an element. Each result is a record of :mod:`gui.events`, sent back to
+the event loop through one ``post(record)`` callable, which the window binds to
+``window.write_event_value(WORKER, record)``. The sound player lives here, and only here:
+the window asks for sound through :meth:`Workers.sound` and learns whether there is any from
+an ``events.PlayerOpened`` record.
 
 Threads:
 
@@ -24,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from gui import features, figures
+from gui import effects as fx
+from gui import events, features, figures
 
 USER, BACKGROUND = 0, 10  # job priorities
 HEATMAP_CHUNK = 32
@@ -140,7 +143,7 @@ class Workers:
     Parameters
     ----------
     backend : gui.backend.PackageBackend or a test double with its methods
-    post : callable(kind, payload)
+    post : callable(record)
         Sends a result to the event loop (thread-safe).
     models_dir, favourites_dir : str
     settings : gui.settings.Settings or None
@@ -185,6 +188,30 @@ class Workers:
             worker._thread.join(timeout)
         self.close_player()
 
+    def sound(self, effect):
+        """Carry out a sound effect (Play, Swap, Stop, SetVolume) on the player, if it works.
+
+        Called on the GUI thread: each player call only swaps a reference or sets a flag.
+
+        Returns
+        -------
+        float or None
+            For a Play of one sound, its duration in seconds (when "stopped" is due).
+        """
+        player = self.player
+        if player is None or not player.available:
+            return None
+        if isinstance(effect, fx.Play):
+            (player.loop if effect.loop else player.play)(effect.audio)
+            return None if effect.loop else len(effect.audio) / player.sample_rate
+        if isinstance(effect, fx.Swap):
+            player.swap(effect.audio, immediate=True)
+        elif isinstance(effect, fx.Stop):
+            player.stop()
+        elif isinstance(effect, fx.SetVolume):
+            player.volume = effect.volume
+        return None
+
     def close_player(self):
         if self.player is not None:
             self.player.close()
@@ -197,34 +224,43 @@ class Workers:
             try:
                 func()
             except self.backend.user_errors as error:
-                self.post("failed", (what, str(error)))
+                self.post(events.JobFailed(what, str(error)))
             except Exception as error:  # noqa: BLE001 - a bug must not kill the worker thread
                 traceback.print_exc(file=sys.stderr)
-                self.post("failed", (what, f"internal error: {error!r}"))
+                self.post(events.JobFailed(what, f"internal error: {error!r}"))
         return job
 
     # -- io thread
 
     def list_models(self):
-        self.io.submit(self._guard("model list", lambda: self.post(
-            "zoo", self.backend.list_models(self.models_dir))))
+        def job():
+            entries = tuple(self.backend.list_models(self.models_dir))
+            metrics = {}
+            for entry in entries:
+                record = self.backend.cached_metrics(entry.name, self.models_dir) \
+                    if entry.trained else None
+                if record is not None and isinstance(record.get("metrics"), dict):
+                    metrics[entry.name] = record["metrics"]
+            self.post(events.ZooListed(entries, metrics))
+        self.io.submit(self._guard("model list", job))
 
     def list_favourites(self):
-        self.io.submit(self._guard("favourites", lambda: self.post(
-            "favourites", self.backend.favourites(self.favourites_dir).entries())))
+        self.io.submit(self._guard("favourites", lambda: self.post(events.FavouritesListed(
+            tuple(self.backend.favourites(self.favourites_dir).entries())))))
 
     def list_devices(self):
-        self.io.submit(self._guard("devices", lambda: self.post(
-            "devices", self.backend.output_devices())))
+        self.io.submit(self._guard("devices", lambda: self.post(events.DevicesListed(
+            tuple(self.backend.output_devices())))))
 
     def make_player(self, sample_rate, device):
+        old, self.player = self.player, None  # silent until the new one is open
+
         def job():
-            if self.player is not None:
-                self.player.close()
+            if old is not None:
+                old.close()
             self.player = self.backend.make_player(sample_rate, device)
-            self.post("player", {"player": self.player, "available": self.player.available,
-                                 "reason": self.player.reason,
-                                 "device": self.backend.device_name(device)})
+            self.post(events.PlayerOpened(bool(self.player.available), self.player.reason or "",
+                                          self.backend.device_name(device)))
         self.io.submit(self._guard("sound device", job))
 
     def save(self, effect):
@@ -234,7 +270,7 @@ class Workers:
                                  model=effect.model, point=tuple(float(v) for v in point),
                                  settings=effect.settings)
                      for point, sound in zip(effect.points, effect.sounds)]
-            self.post("saved", paths)
+            self.post(events.Saved(tuple(paths)))
         self.io.submit(self._guard("save", job))
 
     def store_settings(self, values):
@@ -247,7 +283,7 @@ class Workers:
             names = ["brightness", "decay", "loudness"]
             if self.backend.discontinuity() is not None:
                 names.append("discontinuity")
-            self.post("features", names)
+            self.post(events.FeaturesFound(tuple(names)))
         self.io.submit(self._guard("features", job), priority=BACKGROUND)
 
     # -- models thread
@@ -258,7 +294,7 @@ class Workers:
                 model = self.cache.get(name)
                 info = self.backend.describe(model, name)
             except self.backend.user_errors as error:
-                self.post("model-failed", (name, str(error)))
+                self.post(events.ModelFailed(name, str(error)))
                 return
             record = self.backend.cached_metrics(name, self.models_dir)
             if record is not None:
@@ -266,34 +302,33 @@ class Workers:
                                            metrics_date=record.get("computed"))
                 values = np.asarray((record.get("continuity") or {}).get("values", []))
                 if values.ndim == 2 and values.size:  # the evaluation's map: no need to recompute
-                    self.post("heatmap", {"name": name, "feature": "discontinuity",
-                                          "grid": values})
-            self.post("model-ready", info)
+                    self.post(events.HeatmapReady(name, "discontinuity", values))
+            self.post(events.ModelReady(info))
         self.models.submit(self._guard(f"loading {name}", job),
                            priority=BACKGROUND if background else USER)
 
-    def heatmap(self, name, feature):
+    def heatmap(self, effect):
         self._heatmap_generation += 1
         generation = self._heatmap_generation
+        name, feature = effect.name, effect.feature
 
         def job():
             model = self.cache.get(name)
-            info = self.backend.describe(model, name)
             if feature == "discontinuity":
                 continuity_map = self.backend.discontinuity()
-                _, _, grid = continuity_map(model.decode, info.latent_range, features.GRID,
-                                            info.sample_rate)
+                _, _, grid = continuity_map(model.decode, effect.latent_range, features.GRID,
+                                            effect.sample_rate)
             else:
-                points = features.grid_points(info.latent_range)
+                points = features.grid_points(effect.latent_range)
                 values = []
                 # a chunk at a time: one long NumPy call would hold the GIL and stall the window
                 for start in range(0, len(points), HEATMAP_CHUNK):
                     if generation != self._heatmap_generation:
                         return  # a newer heat-map was asked for: stop wasting the cores
                     sounds = model.decode(points[start:start + HEATMAP_CHUNK])
-                    values.append(features.PER_SOUND[feature](sounds, info.sample_rate))
+                    values.append(features.PER_SOUND[feature](sounds, effect.sample_rate))
                 grid = np.concatenate(values).reshape(features.GRID, features.GRID)
-            self.post("heatmap", {"name": name, "feature": feature, "grid": np.asarray(grid)})
+            self.post(events.HeatmapReady(name, feature, np.asarray(grid)))
         self.models.submit(self._guard("heat-map", job))
 
     def audition(self, effect):
@@ -310,7 +345,7 @@ class Workers:
                     original = self.backend.prepare_file(effect.original_path, model)
                 except self.backend.user_errors as error:
                     reason = str(error)
-            self.post("audition", {"decoded": decoded, "original": original, "reason": reason})
+            self.post(events.Auditioned(decoded, original, reason))
         self.models.submit(self._guard("audition", job))
 
     def encode(self, effect):
@@ -319,12 +354,13 @@ class Workers:
             audio = self.backend.prepare_file(effect.path, model)
             point = np.asarray(model.encode(audio[None, :]))[0]
             reconstruction = model.decode(point[None, :].astype(np.float32))[0]
-            self.post("encoded", {"name": effect.name, "path": effect.path,
-                                  "point": (float(point[0]), float(point[1])),
-                                  "original": audio, "reconstruction": reconstruction})
+            self.post(events.Encoded(effect.name, effect.path, (float(point[0]), float(point[1])),
+                                     audio, reconstruction))
         self.models.submit(self._guard(Path(effect.path).name, job))
 
-    def compare(self, effect, sample_rate):
+    def compare(self, effect):
+        sample_rate = effect.sample_rate
+
         def job():
             results = []
             for name in effect.names:
@@ -333,11 +369,10 @@ class Workers:
                     audio = model.decode(np.asarray([effect.point], dtype=np.float32))[0]
                     if model.sample_rate != sample_rate:
                         audio = self.backend.resample(audio, model.sample_rate, sample_rate)
-                    results.append((name, audio, ""))
+                    results.append(events.CompareResult(name, audio))
                 except self.backend.user_errors as error:
-                    results.append((name, None, str(error)))
-            self.post("compared", {"results": results, "point": effect.point,
-                                   "sample_rate": sample_rate})
+                    results.append(events.CompareResult(name, None, str(error)))
+            self.post(events.Compared(tuple(results), tuple(effect.point), sample_rate))
         self.models.submit(self._guard("compare", job))
 
     def morph(self, effect):
@@ -346,8 +381,8 @@ class Workers:
             t = np.linspace(0.0, 1.0, effect.steps, dtype=np.float32)[:, None]
             points = (1 - t) * np.asarray(effect.a, np.float32) + t * np.asarray(effect.b, np.float32)
             sounds = model.decode(points)
-            self.post("morphed", {"name": effect.name, "points": [tuple(map(float, p)) for p in points],
-                                  "sounds": [s for s in sounds]})
+            self.post(events.Morphed(effect.name, tuple(tuple(map(float, p)) for p in points),
+                                     tuple(sounds)))
         self.models.submit(self._guard("morph", job))
 
     # -- decode thread
@@ -365,9 +400,9 @@ class Workers:
             audio = model.decode(np.asarray([point], dtype=np.float32))[0]
             ms = 1000 * (time.perf_counter() - started)
         except self.backend.user_errors as error:
-            self.post("failed", ("decode", str(error)))
+            self.post(events.JobFailed("decode", str(error)))
             return
-        self.post("decoded", {"name": name, "point": point, "audio": audio, "ms": ms})
+        self.post(events.Decoded(name, point, audio, ms))
 
     # -- render thread
 
@@ -394,6 +429,6 @@ class Workers:
                     request["sample_rate"], title=request.get("title", ""))
         except Exception as error:  # noqa: BLE001 - a drawing bug must not kill the thread
             traceback.print_exc(file=sys.stderr)
-            self.post("failed", (f"drawing the {panel}", f"internal error: {error!r}"))
+            self.post(events.JobFailed(f"drawing the {panel}", f"internal error: {error!r}"))
             return
-        self.post("figure", result)
+        self.post(events.FigureReady(result))

@@ -19,6 +19,8 @@ fi
 if [ "$purpose" = test ]; then
     # A real window on a virtual screen, and an ALSA null device for a real stream.
     command -v xvfb-run >/dev/null 2>&1 || missing="$missing xvfb xauth"
+    # real mouse and key events for the window's acceptance tests (test_window_real_input.py)
+    command -v xdotool >/dev/null 2>&1 || missing="$missing xdotool"
     [ -e /usr/share/alsa/alsa.conf ] || missing="$missing libasound2"
     # Real input events on that screen (the window's acceptance tests).
     command -v xdotool >/dev/null 2>&1 || missing="$missing xdotool"

@@ -3,8 +3,10 @@
 Only tests use these; the product always drives the real packages. They let the window
 tests that do not need TensorFlow run in a fraction of a second.
 """
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -34,8 +36,11 @@ class FakeModel:
         self.sample_rate = sample_rate
         self.sample_length = sample_length
         self.has_encoder = kind != "gan"
-        self.card = {"name": name, "kind": kind, "parameters": 1234, "epochs": 2,
-                     "data": {"folder": "/nonexistent/data", "count": 12},
+        self.card = {"name": name, "kind": kind, "sample_rate": sample_rate,
+                     "sample_length": sample_length, "parameters": 1234, "epochs": 2,
+                     "data": {"folder": "/nonexistent/data", "samples": 12},
+                     "preprocessing": {"sample_rate": sample_rate, "length": sample_length,
+                                       "attack_seconds": 0.01},
                      "losses": {"loss": 0.25, "val_loss": 0.3}}
         self.center = (0.25, -0.5)
         self.decode_calls = 0
@@ -100,10 +105,12 @@ class FakePlayer:
 class FakeBackend(PackageBackend):
     """The real backend with NumPy models and a recording player."""
 
-    KINDS = {"ae_small_relu": "dense_ae", "vae_a": "vae", "gan": "gan", "ae_big_tanh": "dense_ae"}
+    KINDS: ClassVar[dict] = {"ae_small_relu": "dense_ae", "vae_a": "vae", "gan": "gan",
+                             "ae_big_tanh": "dense_ae"}
 
-    def __init__(self, damaged=("ae_big_tanh",), player_available=True):
+    def __init__(self, damaged=("ae_big_tanh",), player_available=True, listing_seconds=0.0):
         super().__init__()
+        self.listing_seconds = listing_seconds  # a real zoo takes a while to list
         self.damaged = set(damaged)
         self.player_available = player_available
         self.players = []
@@ -113,6 +120,7 @@ class FakeBackend(PackageBackend):
         from gui.backend import model_groups
         from models.registry import MODEL_NAMES, REGISTRY
 
+        time.sleep(self.listing_seconds)
         entries = []
         for name in MODEL_NAMES:
             group, subgroup = model_groups(name, REGISTRY[name])

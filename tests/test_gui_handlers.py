@@ -5,21 +5,25 @@ import numpy as np
 import pytest
 
 from gui import effects as fx
+from gui import events as ev
 from gui import keys as k
 from gui.backend import PackageBackend
+from gui.events import ZooListed
 from gui.handlers import card_text, clamp, favourite_label, handle, sequence_audio, status_text
 from gui.state import LOADING, READY, UNAVAILABLE, AppState, ModelEntry
 from test_gui_fakes import FakeModel
 
 NAMES = ("ae_small_relu", "ae_small_tanh", "gan", "vae_a")
+RANGE = (-2.0, 2.0, -2.0, 2.0)  # the fake models' latent range
 
 
 def info_of(name, kind="dense_ae"):
     return PackageBackend().describe(FakeModel(name, kind=kind))
 
 
-def worker(kind):
-    return (k.WORKER, kind)
+def report(state, record):
+    """A worker's result, as the loop hands it to the handlers."""
+    return handle(state, k.WORKER, {k.WORKER: record})
 
 
 def send(state, event, payload=None, **values):
@@ -50,15 +54,14 @@ def state():
 def ready(state):
     """A state with ae_small_relu loaded and a player that works."""
     send(state, k.MODELS, **{k.MODELS: ["ae_small_relu"]})
-    send(state, worker("model-ready"), info_of("ae_small_relu"))
-    send(state, worker("player"), {"available": True, "reason": "", "device": "null"})
+    report(state, ev.ModelReady(info_of("ae_small_relu")))
+    report(state, ev.PlayerOpened(True, "", "null"))
     return state
 
 
 def decoded(state, audio=None, point=None):
     audio = np.zeros(2048, np.float32) if audio is None else audio
-    return send(state, worker("decoded"), {"name": state.model.name, "point": point or state.point,
-                                           "audio": audio, "ms": 1.5})
+    return report(state, ev.Decoded(state.model.name, point or state.point, audio, 1.5))
 
 
 class Fav:
@@ -71,14 +74,14 @@ class Fav:
 # ------------------------------------------------------------------ the model list
 
 
-def zoo(trained=("ae_small_relu", "gan"), reasons=None):
-    return [ModelEntry(n, group="g", trained=n in trained,
-                       reason="" if n in trained else (reasons or {}).get(n, "not trained"))
-            for n in NAMES]
+def zoo(trained=("ae_small_relu", "gan"), reasons=None, metrics=None):
+    return ZooListed(tuple(ModelEntry(n, group="g", trained=n in trained,
+                                      reason="" if n in trained else (reasons or {}).get(n, "not trained"))
+                           for n in NAMES), metrics or {})
 
 
 def test_zoo_loads_the_first_trained_model_and_preloads_the_rest(state):
-    effects = send(state, worker("zoo"), zoo())
+    effects = report(state, zoo())
     loads = of_type(effects, fx.LoadModel)
     assert loads[0] == fx.LoadModel("ae_small_relu")
     assert fx.LoadModel("gan", background=True) in loads
@@ -89,18 +92,18 @@ def test_zoo_loads_the_first_trained_model_and_preloads_the_rest(state):
 
 def test_zoo_prefers_the_remembered_model(state):
     state.wanted = "gan"
-    send(state, worker("zoo"), zoo())
+    report(state, zoo())
     assert state.wanted == "gan"
 
 
 def test_zoo_without_trained_models_says_how_to_train(state):
-    send(state, worker("zoo"), zoo(trained=()))
+    report(state, zoo(trained=()))
     assert "no trained models in zoo" in state.message
     assert state.wanted is None
 
 
 def test_untrained_model_is_listed_as_not_trained(state):
-    send(state, worker("zoo"), zoo())
+    report(state, zoo())
     entry = state.entries["vae_a"]
     assert entry.state == UNAVAILABLE and entry.label == "not trained"
     effects = send(state, k.MODELS, **{k.MODELS: ["vae_a"]})
@@ -109,7 +112,7 @@ def test_untrained_model_is_listed_as_not_trained(state):
 
 
 def test_model_with_a_damaged_file_is_listed_with_the_reason(state):
-    send(state, worker("zoo"), zoo(reasons={"vae_a": "zoo/vae_a/codes.npz: damaged (not a zip)"}))
+    report(state, zoo(reasons={"vae_a": "zoo/vae_a/codes.npz: damaged (not a zip)"}))
     entry = state.entries["vae_a"]
     # the zoo folder is taken off the path: the list column is narrow
     assert entry.label == "unavailable: vae_a/codes.npz: damaged (not a zip)"
@@ -123,7 +126,7 @@ def test_selecting_a_group_row_does_nothing(state):
 
 def test_model_ready_goes_to_the_centre_decodes_and_opens_the_player(state):
     send(state, k.MODELS, **{k.MODELS: ["ae_small_relu"]})
-    effects = send(state, worker("model-ready"), info_of("ae_small_relu"))
+    effects = report(state, ev.ModelReady(info_of("ae_small_relu")))
     assert state.model.name == "ae_small_relu"
     assert state.point == (0.25, -0.5)
     assert fx.Decode("ae_small_relu", (0.25, -0.5)) in effects
@@ -133,7 +136,7 @@ def test_model_ready_goes_to_the_centre_decodes_and_opens_the_player(state):
 
 
 def test_background_model_ready_does_not_switch(ready):
-    effects = send(ready, worker("model-ready"), info_of("gan", kind="gan"))
+    effects = report(ready, ev.ModelReady(info_of("gan", kind="gan")))
     assert ready.model.name == "ae_small_relu"
     assert ready.entries["gan"].state == READY
     assert not of_type(effects, fx.Decode)
@@ -141,7 +144,7 @@ def test_background_model_ready_does_not_switch(ready):
 
 def test_damaged_model_becomes_unavailable_with_the_reason(ready):
     send(ready, k.MODELS, **{k.MODELS: ["vae_a"]})
-    send(ready, worker("model-failed"), ("vae_a", "zoo/vae_a/decoder.keras: not a Keras file"))
+    report(ready, ev.ModelFailed("vae_a", "zoo/vae_a/decoder.keras: not a Keras file"))
     assert ready.entries["vae_a"].state == UNAVAILABLE
     assert ready.entries["vae_a"].label == "unavailable: vae_a/decoder.keras: not a Keras file"
     assert ready.wanted == "ae_small_relu" and ready.model.name == "ae_small_relu"
@@ -150,21 +153,21 @@ def test_damaged_model_becomes_unavailable_with_the_reason(ready):
 
 def test_gan_map_is_a_heat_map(ready):
     send(ready, k.MODELS, **{k.MODELS: ["gan"]})
-    effects = send(ready, worker("model-ready"), info_of("gan", kind="gan"))
+    effects = report(ready, ev.ModelReady(info_of("gan", kind="gan")))
     assert ready.map_mode == "brightness"
-    assert fx.Heatmap("gan", "brightness") in effects
+    assert fx.Heatmap("gan", "brightness", RANGE, 22050) in effects
     # meanwhile the map is this model's, saying what it waits for (not the last model's)
     waiting = of_type(effects, fx.Render)[0].request
     assert waiting["title"] == "gan: computing the brightness heat-map…" and "heat" not in waiting
     grid = np.ones((4, 4))
-    effects = send(ready, worker("heatmap"), {"name": "gan", "feature": "brightness", "grid": grid})
+    effects = report(ready, ev.HeatmapReady("gan", "brightness", grid))
     render = of_type(effects, fx.Render)[0]
     assert render.panel == "map" and render.request["heat"] is grid
 
 
 def test_choosing_codes_for_the_gan_keeps_the_heat_map(ready):
     send(ready, k.MODELS, **{k.MODELS: ["gan"]})
-    send(ready, worker("model-ready"), info_of("gan", kind="gan"))
+    report(ready, ev.ModelReady(info_of("gan", kind="gan")))
     send(ready, k.MAP_MODE, **{k.MAP_MODE: "codes: training samples by family"})
     assert ready.map_mode == "brightness"
     assert "no encoder" in ready.message
@@ -172,9 +175,8 @@ def test_choosing_codes_for_the_gan_keeps_the_heat_map(ready):
 
 def test_heat_map_switch_computes_once_then_draws_from_cache(ready):
     effects = send(ready, k.MAP_MODE, **{k.MAP_MODE: "loudness heat-map"})
-    assert fx.Heatmap("ae_small_relu", "loudness") in effects and fx.Refresh("map_mode") in effects
-    send(ready, worker("heatmap"), {"name": "ae_small_relu", "feature": "loudness",
-                                    "grid": np.zeros((3, 3))})
+    assert fx.Heatmap("ae_small_relu", "loudness", RANGE, 22050) in effects and fx.Refresh("map_mode") in effects
+    report(ready, ev.HeatmapReady("ae_small_relu", "loudness", np.zeros((3, 3))))
     send(ready, k.MAP_MODE, **{k.MAP_MODE: "codes: training samples by family"})
     effects = send(ready, k.MAP_MODE, **{k.MAP_MODE: "loudness heat-map"})
     assert not of_type(effects, fx.Heatmap) and of_type(effects, fx.Render)
@@ -183,9 +185,9 @@ def test_heat_map_switch_computes_once_then_draws_from_cache(ready):
 def test_discontinuity_waits_for_the_evaluation_package(ready):
     send(ready, k.MAP_MODE, **{k.MAP_MODE: "discontinuity heat-map (local)"})
     assert ready.map_mode == "codes" and "evaluation" in ready.message
-    send(ready, worker("features"), ["brightness", "decay", "loudness", "discontinuity"])
+    report(ready, ev.FeaturesFound(("brightness", "decay", "loudness", "discontinuity")))
     effects = send(ready, k.MAP_MODE, **{k.MAP_MODE: "discontinuity heat-map (local)"})
-    assert fx.Heatmap("ae_small_relu", "discontinuity") in effects
+    assert fx.Heatmap("ae_small_relu", "discontinuity", RANGE, 22050) in effects
 
 
 # ------------------------------------------------------------------ the point
@@ -242,8 +244,7 @@ def test_resized_output_panel_is_painted_again(ready):
 
 
 def test_decode_of_another_model_is_ignored(ready):
-    assert send(ready, worker("decoded"), {"name": "gan", "point": (0, 0), "audio": np.zeros(4),
-                                           "ms": 1.0}) == []
+    assert report(ready, ev.Decoded("gan", (0, 0), np.zeros(4), 1.0)) == []
     assert ready.sound is None
 
 
@@ -284,7 +285,7 @@ def test_escape_stops(ready):
 
 
 def test_no_sound_device_says_why_and_saving_still_works(ready):
-    send(ready, worker("player"), {"available": False, "reason": "no sound output device (x)"})
+    report(ready, ev.PlayerOpened(False, "no sound output device (x)"))
     decoded(ready)
     effects = send(ready, k.PLAY)
     assert not of_type(effects, fx.Play)
@@ -313,13 +314,22 @@ def test_save_writes_the_current_sound_with_its_point(ready):
     assert save.sounds[0] is audio
 
 
-def test_save_with_nothing_decoded_says_so(ready):
-    assert not of_type(send(ready, k.SAVE), fx.Save)
-    assert "nothing to save" in ready.message
+def test_save_with_no_model_says_so(state):
+    assert not of_type(send(state, k.SAVE), fx.Save)
+    assert "nothing to save" in state.message
+
+
+def test_s_right_after_a_click_saves_the_clicked_point_once_decoded(ready):
+    decoded(ready)
+    send(ready, k.PAD, (1.25, 0.75))
+    assert not of_type(send(ready, (k.KEY, "s")), fx.Save)  # the old point's sound: not that
+    saves = of_type(decoded(ready, point=(1.25, 0.75)), fx.Save)
+    assert [s.points for s in saves] == [((1.25, 0.75),)]
+    assert not of_type(decoded(ready, point=(1.25, 0.75)), fx.Save)  # once
 
 
 def test_saved_refreshes_the_favourites(ready):
-    effects = send(ready, worker("saved"), [Path("favs/ae_small_relu_x+0.25_y-0.50_001.wav")])
+    effects = report(ready, ev.Saved((Path("favs/ae_small_relu_x+0.25_y-0.50_001.wav"),)))
     assert fx.ListFavourites() in effects
     assert "ae_small_relu_x+0.25_y-0.50_001.wav" in ready.message
 
@@ -327,25 +337,25 @@ def test_saved_refreshes_the_favourites(ready):
 def test_reopen_a_favourite_of_another_model_loads_it_at_the_point(ready):
     ready.entries["gan"].state = READY
     fav = Fav("favs/gan_x+0.50_y+0.50_001.wav", "gan", [0.5, 0.5])
-    send(ready, worker("favourites"), [fav])
+    report(ready, ev.FavouritesListed((fav,)))
     effects = send(ready, k.REOPEN, **{k.FAVOURITES: [favourite_label(fav)]})
     assert fx.LoadModel("gan") in effects
     assert ready.pending_point == (0.5, 0.5)
-    send(ready, worker("model-ready"), info_of("gan", kind="gan"))
+    report(ready, ev.ModelReady(info_of("gan", kind="gan")))
     assert ready.model.name == "gan" and ready.point == (0.5, 0.5)
     assert ready.play_when_decoded
 
 
 def test_reopen_a_favourite_of_the_current_model_moves_the_point(ready):
     fav = Fav("favs/a.wav", "ae_small_relu", [1.0, 1.0])
-    send(ready, worker("favourites"), [fav])
+    report(ready, ev.FavouritesListed((fav,)))
     effects = send(ready, k.FAVOURITES, **{k.FAVOURITES: [favourite_label(fav)]})
     assert ready.point == (1.0, 1.0) and fx.Decode("ae_small_relu", (1.0, 1.0)) in effects
 
 
 def test_reopen_a_favourite_whose_sidecar_is_damaged_says_why(ready):
     fav = Fav("favs/b.wav", None, None, recall=False)
-    send(ready, worker("favourites"), [fav])
+    report(ready, ev.FavouritesListed((fav,)))
     assert send(ready, k.REOPEN, **{k.FAVOURITES: [favourite_label(fav)]}) == [fx.Refresh("status")]
     assert "b.wav: sidecar damaged" in ready.message
 
@@ -353,7 +363,7 @@ def test_reopen_a_favourite_whose_sidecar_is_damaged_says_why(ready):
 def test_reopen_a_favourite_of_an_unavailable_model_says_why(ready):
     ready.entries["vae_a"].state, ready.entries["vae_a"].reason = UNAVAILABLE, "damaged"
     fav = Fav("favs/c.wav", "vae_a", [0, 0])
-    send(ready, worker("favourites"), [fav])
+    report(ready, ev.FavouritesListed((fav,)))
     send(ready, k.REOPEN, **{k.FAVOURITES: [favourite_label(fav)]})
     assert "vae_a is unavailable: damaged" in ready.message and ready.model.name == "ae_small_relu"
 
@@ -370,16 +380,15 @@ def test_open_a_sample_asks_for_a_file_then_encodes_it(ready):
 
 def test_open_a_sample_with_the_gan_explains_there_is_no_encoder(ready):
     send(ready, k.MODELS, **{k.MODELS: ["gan"]})
-    send(ready, worker("model-ready"), info_of("gan", kind="gan"))
+    report(ready, ev.ModelReady(info_of("gan", kind="gan")))
     assert send(ready, k.OPEN) == [fx.Refresh("status")]
     assert "gan has no encoder" in ready.message
 
 
 def test_encoded_sample_moves_the_point_and_plays_both(ready):
     recon, original = np.ones(2048, np.float32), np.full(2048, 0.5, np.float32)
-    effects = send(ready, worker("encoded"), {"name": "ae_small_relu", "path": "/x/snare.wav",
-                                              "point": (1.0, 9.0), "original": original,
-                                              "reconstruction": recon})
+    effects = report(ready, ev.Encoded("ae_small_relu", "/x/snare.wav", (1.0, 9.0),
+                                       original=original, reconstruction=recon))
     assert ready.point == (1.0, 2.0) and ready.sound is recon and ready.original is original
     play = of_type(effects, fx.Play)[0]
     assert len(play.audio) == 2 * 2048 + round(0.25 * 22050)
@@ -387,7 +396,7 @@ def test_encoded_sample_moves_the_point_and_plays_both(ready):
 
 
 def test_encode_failure_is_shown(ready):
-    send(ready, worker("failed"), ("snare.wav", "snare.wav: not an audio file (no RIFF header)"))
+    report(ready, ev.JobFailed("snare.wav", "snare.wav: not an audio file (no RIFF header)"))
     assert "snare.wav: not an audio file" in status_text(ready)
 
 
@@ -400,10 +409,8 @@ def test_click_on_a_sample_auditions_it_with_its_original(ready):
     assert ready.point == pytest.approx(tuple(codes.points[3]))
     audition = of_type(effects, fx.Audition)[0]
     assert audition.original_path == str(Path("/nonexistent/data") / "0003.wav")
-    effects = send(ready, worker("audition"), {"decoded": np.ones(100, np.float32),
-                                               "original": None,
-                                               "reason": "/nonexistent/data/0003.wav is not on "
-                                                         "this machine"})
+    effects = report(ready, ev.Auditioned(np.ones(100, np.float32), None,
+                                          "/nonexistent/data/0003.wav is not on this machine"))
     assert len(of_type(effects, fx.Play)[0].audio) == 100
     assert "not on this machine" in ready.message
 
@@ -419,15 +426,37 @@ def test_click_between_samples_moves_the_point(ready):
 def test_compare_needs_a_choice_and_takes_at_most_four(ready):
     assert not of_type(send(ready, k.COMPARE, **{k.COMPARE_LIST: []}), fx.Compare)
     effects = send(ready, k.COMPARE, **{k.COMPARE_LIST: list("abcde")})
+    assert not of_type(effects, fx.Compare)  # not a silent choice of four
+    assert "5 models are chosen: choose at most 4" in ready.message
+    effects = send(ready, k.COMPARE, **{k.COMPARE_LIST: list("abcd")})
     assert of_type(effects, fx.Compare)[0].names == tuple("abcd")
-    assert "only the first 4" in ready.message
+
+
+def test_the_map_is_codes_again_after_leaving_the_gan_and_its_hint_follows(ready):
+    from gui.handlers import map_hint
+
+    assert "click a dot to hear it" in map_hint(ready)
+    ready.entries["gan"].state = READY
+    send(ready, k.MODELS, **{k.MODELS: ["gan"]})
+    report(ready, ev.ModelReady(info_of("gan", kind="gan")))
+    assert ready.map_mode == "brightness" and "dot" not in map_hint(ready)
+    send(ready, k.MODELS, **{k.MODELS: ["ae_small_relu"]})
+    effects = report(ready, ev.ModelReady(info_of("ae_small_relu")))
+    assert ready.map_mode == "codes" and fx.Refresh("map_mode") in effects
+    # a heat-map the user chose stays chosen
+    send(ready, k.MAP_MODE, **{k.MAP_MODE: "decay-time heat-map"})
+    send(ready, k.MODELS, **{k.MODELS: ["gan"]})
+    report(ready, ev.ModelReady(info_of("gan", kind="gan")))
+    send(ready, k.MODELS, **{k.MODELS: ["ae_small_relu"]})
+    report(ready, ev.ModelReady(info_of("ae_small_relu")))
+    assert ready.map_mode == "decay"
 
 
 def test_compared_sounds_are_drawn_and_played_in_turn(ready):
     a, b = np.ones(100, np.float32), np.ones(200, np.float32)
-    effects = send(ready, worker("compared"), {
-        "results": [("ae_small_relu", a, ""), ("vae_a", None, "damaged"), ("gan", b, "")],
-        "point": (0.0, 0.0), "sample_rate": 1000})
+    effects = report(ready, ev.Compared(
+        (ev.CompareResult("ae_small_relu", a), ev.CompareResult("vae_a", None, "damaged"),
+         ev.CompareResult("gan", b)), point=(0.0, 0.0), sample_rate=1000))
     assert len(of_type(effects, fx.Play)[0].audio) == 100 + 250 + 200
     assert of_type(effects, fx.Render)[0].request["labels"] == [
         "ae_small_relu", "vae_a: damaged", "gan"]
@@ -446,8 +475,7 @@ def test_morph_needs_a_and_b_and_clamps_steps(ready):
 def test_morphed_sounds_play_in_sequence_and_save_with_their_points(ready):
     sounds = [np.ones(10, np.float32)] * 3
     points = [(0, 0), (0.5, 0.5), (1, 1)]
-    effects = send(ready, worker("morphed"), {"name": "ae_small_relu", "points": points,
-                                              "sounds": sounds})
+    effects = report(ready, ev.Morphed("ae_small_relu", tuple(points), tuple(sounds)))
     assert of_type(effects, fx.Play)
     save = of_type(send(ready, k.MORPH_SAVE), fx.Save)[0]
     assert save.points == tuple(points) and len(save.sounds) == 3
@@ -468,13 +496,34 @@ def test_status_text_names_device_times_and_loading(ready):
 def test_card_text_shows_parameters_data_epochs_losses_and_metrics():
     import dataclasses
 
-    info = dataclasses.replace(info_of("ae_small_relu"), metrics={"mr_stft": 1.25, "ndb": None},
-                               metrics_date="2026-11-24")
-    text = card_text(info)
-    for needle in ("parameters: 1,234", "epochs: 2", "folder: /nonexistent/data",
-                   "val_loss: 0.3", "metrics (evaluation, 2026-11-24):", "mr_stft: 1.25",
-                   "ndb: -"):
-        assert needle in text
+    info = dataclasses.replace(info_of("ae_small_relu"),
+                               metrics={"recon_stft": 1.25, "recon_snr_db": -0.5,
+                                        "decode_ms": 0.3, "ndb_k": None},
+                               metrics_date="2026-11-24T10:00:00+00:00")
+    lines = card_text(info).splitlines()
+
+    def row(start):
+        return next(line.split() for line in lines if line.strip().startswith(start))
+
+    assert row("parameters") == ["parameters", "1,234"]
+    assert row("training") == ["training", "2", "epochs"]
+    assert row("data folder")[-1] == "/nonexistent/data"
+    assert row("val_loss")[-1] == "0.3"
+    assert "Evaluation (held-out sounds, 2026-11-24 10:00)" in lines
+    # the report's titles, with units and which way is better
+    assert row("recon MR-STFT") == ["recon", "MR-STFT", "1.25", "lower", "is", "better"]
+    assert row("recon SNR dB") == ["recon", "SNR", "dB", "-0.5", "dB", "higher", "is", "better"]
+    assert row("decode ms")[-5:] == ["0.3", "ms", "lower", "is", "better"]
+    assert row("NDB/K")[:2] == ["NDB/K", "-"]
+
+
+def test_a_card_that_fails_the_schema_makes_the_model_unavailable_with_the_reason():
+    from models.card import CardError
+
+    model = FakeModel("ae_small_relu")
+    model.card = {**model.card, "sample_rate": "fast"}
+    with pytest.raises(CardError, match="sample_rate must be a whole number of Hz"):
+        PackageBackend().describe(model)
 
 
 def test_sequence_audio_puts_gaps_between_sounds_and_skips_missing():
@@ -492,8 +541,114 @@ def test_window_close_stores_settings_and_stops():
 
 
 def test_play_without_a_device_does_not_repeat_the_reason(ready):
-    send(ready, worker("player"), {"available": False, "reason": "no sound output device (x)"})
+    report(ready, ev.PlayerOpened(False, "no sound output device (x)"))
     decoded(ready)
     send(ready, k.PLAY)
     assert status_text(ready).count("no sound output device (x)") == 1
     assert "Save still works" in status_text(ready)
+
+
+# ------------------------------------------------------------------ issue 11: what the user hit
+
+
+def test_first_launch_opens_the_best_model_by_the_evaluation_and_says_why(state):
+    metrics = {"ae_small_relu": {"recon_stft": 1.41, "frechet": 110.0},
+               "gan": {"recon_stft": None, "frechet": 76.0}}
+    effects = report(state, zoo(trained=("ae_small_relu", "gan", "vae_a"),
+                                             metrics={**metrics, "vae_a": {"recon_stft": 1.17}}))
+    assert state.wanted == "vae_a" and of_type(effects, fx.LoadModel)[0] == fx.LoadModel("vae_a")
+    assert "opened vae_a: the lowest reconstruction error of 2 evaluated models" in state.message
+    assert "MR-STFT 1.170, lower is better" in state.why_model
+
+
+def test_remembered_model_wins_over_the_evaluation(state):
+    state.wanted = "gan"
+    report(state, zoo(metrics={"ae_small_relu": {"recon_stft": 1.0}}))
+    assert state.wanted == "gan" and state.why_model == ""
+
+
+def test_best_model_falls_back_to_frechet_then_to_the_list_order():
+    from gui.ranking import best_model
+
+    assert best_model({"gan": {"recon_stft": None, "frechet": 70.0},
+                       "x": {"frechet": 80.0}})[0] == "gan"
+    assert best_model({"a": None, "b": {}}) is None
+    # a model added later wins on its metrics alone
+    assert best_model({"vae_a": {"recon_stft": 1.17}, "ddsp_vae": {"recon_stft": 0.9}})[0] == "ddsp_vae"
+
+
+def test_the_lists_echo_of_a_reopened_model_keeps_the_pending_point(ready):
+    ready.entries["gan"].state = READY  # preloaded in the background
+    fav = Fav("favs/gan_x+0.50_y+0.50_001.wav", "gan", [0.5, 0.5])
+    report(ready, ev.FavouritesListed((fav,)))
+    send(ready, k.REOPEN, **{k.FAVOURITES: [favourite_label(fav)]})
+    assert send(ready, k.MODELS, **{k.MODELS: ["gan"]}) == []  # the tree's own selection
+    report(ready, ev.ModelReady(info_of("gan", kind="gan")))
+    assert ready.model.name == "gan" and ready.point == (0.5, 0.5)
+
+
+def test_the_remembered_point_survives_the_lists_echo_at_start(state):
+    state.wanted, state.pending_point = "ae_small_relu", (1.5, -1.25)
+    send(state, k.MODELS, **{k.MODELS: ["ae_small_relu"]})  # the tree shows the remembered model
+    report(state, zoo())
+    report(state, ev.ModelReady(info_of("ae_small_relu")))
+    assert state.point == (1.5, -1.25)
+
+
+def test_the_end_of_a_drag_moves_the_point_there(ready):
+    effects = send(ready, k.PAD_UP, **{k.PAD: (0.625, -0.375)})
+    assert ready.point == (0.625, -0.375)
+    assert fx.StoreSettings() in effects and fx.Decode("ae_small_relu", (0.625, -0.375)) in effects
+
+
+def test_the_sound_line_says_playing_looping_or_stopped_and_what(ready):
+    from gui.handlers import playing_text
+
+    decoded(ready)
+    play_ = of_type(send(ready, (k.KEY, "space")), fx.Play)[0]
+    assert playing_text(ready) == "▶ playing ae_small_relu at (0.250, -0.500)"
+    send(ready, (k.PLAYER, "ended"), play_.token - 1)  # an older sound's end: still playing
+    assert ready.playing == "playing"
+    assert fx.Refresh("playing") in send(ready, (k.PLAYER, "ended"), play_.token)
+    assert playing_text(ready) == "■ stopped"
+    send(ready, (k.KEY, "l"))
+    send(ready, k.PAD, (1.0, 1.0))
+    decoded(ready)
+    assert playing_text(ready) == "⟳ looping ae_small_relu at (1.000, 1.000)"
+    send(ready, (k.KEY, "Escape"))
+    assert playing_text(ready) == "■ stopped"
+
+
+def test_a_long_status_is_cut_with_an_ellipsis_to_fit():
+    from gui.status_line import shorten
+
+    def measure(text):
+        return 7 * len(text)
+
+    assert shorten("short", 100, measure) == "short"
+    cut = shorten("saved " + ", ".join(f"morph_{i:03d}.wav" for i in range(8)), 140, measure)
+    assert cut.endswith("…") and measure(cut) <= 140 and cut.startswith("saved morph_000")
+
+
+def test_every_worker_record_has_its_handler_and_effects_carry_what_workers_need(ready):
+    import dataclasses
+    import inspect
+
+    from gui.handlers import WORKER_EVENTS
+
+    records = {cls for _, cls in inspect.getmembers(ev, inspect.isclass)
+               if dataclasses.is_dataclass(cls) and cls is not ev.CompareResult}
+    assert records == set(WORKER_EVENTS)
+    ready.entries["gan"].state = READY
+    compare = of_type(send(ready, k.COMPARE, **{k.COMPARE_LIST: ["gan"]}), fx.Compare)[0]
+    assert compare.sample_rate == ready.model.sample_rate
+    heatmap = of_type(send(ready, k.MAP_MODE, **{k.MAP_MODE: "decay-time heat-map"}),
+                      fx.Heatmap)[0]
+    assert heatmap.latent_range == ready.model.latent_range
+
+
+def test_an_old_message_does_not_linger_after_the_next_move(ready):
+    report(ready, ev.Saved((Path("favs/a.wav"),)))
+    assert ready.message.startswith("saved a.wav")
+    assert fx.Refresh("status") in send(ready, k.PAD, (0.5, 0.5))
+    assert ready.message == ""

@@ -58,6 +58,8 @@ def test_window_fits_a_1280_by_800_screen(app):
     root.update_idletasks()
     # the layout's own minimum (the window never shrinks below it), status line included
     assert root.winfo_reqwidth() <= 1280 and root.winfo_reqheight() <= 800
+    # and it is on the screen as a whole (texts that change have fixed widths)
+    assert root.winfo_rootx() >= 0 and root.winfo_rootx() + root.winfo_width() <= 1280
 
 
 def test_output_is_painted_at_the_panel_size_again_after_a_resize(app):
@@ -80,7 +82,7 @@ def test_damaged_model_shows_unavailable_with_its_reason(app):
 
 
 def test_drag_while_looping_swaps_the_sound_live(app):
-    player = app.player
+    player = app.workers.player
     app.post((k.KEY, "l"))
     assert app.run_until(lambda s: s.looping)
     for x in np.linspace(-1, 1, 15):
@@ -148,7 +150,7 @@ def test_switching_models_and_comparing(app):
                          and app.panels["compare"].current is not None)
     assert app.state.compare.models == ["ae_small_relu", "gan"]
     assert "playing ae_small_relu then gan" in app.state.message
-    assert app.player.calls[-1][0] == "play"
+    assert app.workers.player.calls[-1][0] == "play"
 
 
 def test_settings_are_remembered_between_sessions(tmp_path):
@@ -208,3 +210,11 @@ def test_drop_zone_is_shown_only_when_tkinterdnd2_works(app):
         assert app.drop_zone is False and not app.window[k.DROP].visible
         pytest.skip("tkinterdnd2 is not installed: the drop zone stays hidden")
     assert app.drop_zone is True and app.window[k.DROP].visible
+
+
+def test_a_background_models_refresh_does_not_undo_a_click_in_the_list(app):
+    tree = app.window[k.MODELS]
+    assert app.run_until(lambda s: s.entries["gan"].state == READY)
+    tree.Widget.selection_set(tree.KeyToID["vae_a"])  # what a click does, before its event
+    app.refresh("models")  # a model finished loading in the background meanwhile
+    assert app.run_until(lambda s: s.model.name == "vae_a")

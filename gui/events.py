@@ -1,0 +1,159 @@
+"""What the workers send back to the loop: small, typed, frozen records.
+
+A worker posts one of these as the value of the ``WORKER`` event; the handlers dispatch on its
+type (``gui.handlers.WORKER_EVENTS``) and read its fields by name, so a renamed field fails a
+test instead of a user. This is the other half of :mod:`gui.effects` (what the loop asks of
+the workers). Sound buffers and pictures are compared by identity (``compare=False``).
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ZooListed:
+    """The model list: every registry name's entry, and the cached evaluation of each.
+
+    Attributes
+    ----------
+    entries : tuple of gui.state.ModelEntry
+        In display order.
+    metrics : dict of str -> dict
+        The evaluation's metrics (``metrics.json``) of the models that have them.
+    """
+
+    entries: tuple
+    metrics: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class ModelReady:
+    """A model finished loading; ``info`` is plain data about it (gui.state.ModelInfo)."""
+
+    info: object
+
+
+@dataclass(frozen=True)
+class ModelFailed:
+    """A model could not be loaded, and why (one line for the user)."""
+
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """The decode worker's sound for the latest point, and how long the decode took."""
+
+    name: str
+    point: tuple
+    audio: np.ndarray = field(compare=False, hash=False)
+    ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class HeatmapReady:
+    """A feature over the latent grid, shape (n, n), row = y."""
+
+    name: str
+    feature: str
+    grid: np.ndarray = field(compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Auditioned:
+    """A map sample's decoded point and its original file (None, with a reason, if unread)."""
+
+    decoded: np.ndarray = field(compare=False, hash=False)
+    original: np.ndarray | None = field(default=None, compare=False, hash=False)
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A sound file of the user's, its point and its reconstruction."""
+
+    name: str
+    path: str
+    point: tuple
+    original: np.ndarray = field(compare=False, hash=False)
+    reconstruction: np.ndarray = field(compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class CompareResult:
+    """One model's sound in a comparison, or None and the reason it could not be made."""
+
+    name: str
+    audio: np.ndarray | None = field(compare=False, hash=False)
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Compared:
+    """Each compared model's sound at one point, all at ``sample_rate``."""
+
+    results: tuple  # of CompareResult
+    point: tuple
+    sample_rate: int
+
+
+@dataclass(frozen=True)
+class Morphed:
+    """The sounds on the segment from A to B."""
+
+    name: str
+    points: tuple
+    sounds: tuple = field(compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Saved:
+    """The favourites just written (WAV paths; each has its sidecar)."""
+
+    paths: tuple
+
+
+@dataclass(frozen=True)
+class FavouritesListed:
+    """The favourites folder's entries, newest first (audio.export favourites)."""
+
+    favourites: tuple
+
+
+@dataclass(frozen=True)
+class PlayerOpened:
+    """The sound output's availability, as data (the player itself stays with the workers)."""
+
+    available: bool
+    reason: str = ""
+    device: str = "default output"
+
+
+@dataclass(frozen=True)
+class DevicesListed:
+    """The sound output devices: (index, name) pairs."""
+
+    devices: tuple
+
+
+@dataclass(frozen=True)
+class FeaturesFound:
+    """The heat-map features this installation can compute."""
+
+    names: tuple
+
+
+@dataclass(frozen=True)
+class FigureReady:
+    """A figure the render worker finished, for its panel (gui.figures.PanelFigure)."""
+
+    figure: object = field(compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class JobFailed:
+    """A job failed with a reason meant for the user; ``what`` names the job."""
+
+    what: str
+    reason: str

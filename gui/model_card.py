@@ -1,0 +1,150 @@
+"""The model card as the window reads and shows it.
+
+:func:`read_model_card` is the one place the GUI reads a card: through the schema of
+:mod:`models.card` (``ModelCard``), never by guessing keys. :func:`card_table` lays a card
+and the evaluation's metrics out as a readable table, with units and which way is better.
+Plain functions: no window, no TensorFlow.
+"""
+from models.card import ModelCard
+
+LABEL_WIDTH = 16
+LOSS_WIDTH = 25  # loss names are longer
+#: Units of the evaluation's metrics, by the end of their key.
+UNITS = (("_db", "dB"), ("_ms", "ms"), ("realtime_factor", "× real time"))
+BETTER = {"lower": "lower is better", "higher": "higher is better", "one": "best near 1"}
+
+
+def read_model_card(card):
+    """A loaded model's card as the schema's record.
+
+    Parameters
+    ----------
+    card : models.card.ModelCard or dict
+        What the model carries (a dict is the card's JSON form).
+
+    Returns
+    -------
+    models.card.ModelCard
+
+    Raises
+    ------
+    models.card.CardError
+        A one-line reason: the card fails the schema (that model is then unavailable).
+    """
+    return card if isinstance(card, ModelCard) else ModelCard.from_dict(dict(card or {}))
+
+
+def _value(value, digits=4):
+    if isinstance(value, bool) or value is None:
+        return {True: "yes", False: "no", None: "-"}[value]
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.{digits}g}" if abs(value) < 1e5 else f"{value:,.0f}"
+    return str(value)
+
+
+def _row(label, text, width=LABEL_WIDTH):
+    return f"  {label:<{width}}{text}"
+
+
+def _unit(key):
+    return next((unit for end, unit in UNITS if key.endswith(end)), "")
+
+
+def _metric_columns():
+    """The evaluation report's columns (title, direction), or None without that package."""
+    try:
+        from evaluation.report import COLUMNS
+    except ImportError:
+        return None
+    return {column.key: column for column in COLUMNS}
+
+
+def metrics_rows(metrics):
+    """The evaluation's metrics as table rows: title, value with its unit, which way is better."""
+    columns = _metric_columns() or {}
+    keys = [key for key in columns if key in metrics] + sorted(
+        key for key in metrics if key not in columns)
+    rows = [f"  {'metric':<22}{'value':>16}  better"]
+    for key in keys:
+        if key not in columns and keys.index(key) == len([c for c in columns if c in metrics]):
+            rows.append("  not ranked (the mean training sample is the baseline):")
+        column = columns.get(key)
+        title = column.title if column else key
+        unit = _unit(key)
+        value = _value(metrics[key], 4) + (f" {unit}" if unit and metrics[key] is not None else "")
+        better = BETTER[column.better] if column else ""
+        rows.append(f"  {title:<22}{value:>16}  {better}".rstrip())
+    return rows
+
+
+def card_table(info):
+    """The model card of a loaded model as lines of a table.
+
+    Parameters
+    ----------
+    info : gui.state.ModelInfo or None
+
+    Returns
+    -------
+    str
+    """
+    if info is None:
+        return "No model loaded yet."
+    card = info.card
+    lines = [f"{info.name}  ({info.kind})" + (f": {card.summary}" if card.summary else ""), ""]
+    seconds = info.sample_length / info.sample_rate
+    lines.append(_row("sound", f"{info.sample_rate:,} Hz, {info.sample_length:,} samples "
+                               f"({seconds:.2f} s)"))
+    lines.append(_row("latent range", "x {:.3g} to {:.3g}, y {:.3g} to {:.3g}".format(
+        *info.latent_range)))
+    prior = card.latent.get("prior")
+    if prior:
+        lines.append(_row("prior", f"{prior} (mean {_value(card.latent.get('mean'))}, "
+                                   f"std {_value(card.latent.get('std'))})"))
+    lines.append(_row("encoder", "yes" if info.has_encoder else "no (its map is a heat-map)"))
+    if card.parameters is not None:
+        lines.append(_row("parameters", _value(card.parameters)))
+    data = card.data
+    if data:
+        counts = ", ".join(f"{_value(data[key])} {label}" for key, label in (
+            ("train_samples", "training"), ("validation_samples", "validation"))
+            if data.get(key) is not None)
+        samples = data.get("samples", data.get("count"))
+        text = f"{_value(samples)} sounds" + (f" ({counts})" if counts else "") \
+            if samples is not None else counts
+        lines.append(_row("data", text or "-"))
+        if card.data_folder:
+            lines.append(_row("data folder", card.data_folder))
+        if data.get("families"):
+            lines.append(_row("families", ", ".join(f"{name} {count}" for name, count
+                                                    in data["families"].items())))
+    settings = card.preprocessing
+    if settings:
+        lines.append(_row("preprocessing", f"{_value(settings.get('sample_rate'))} Hz, "
+                                           f"{_value(settings.get('length'))} samples, attack "
+                                           f"{_value(settings.get('attack_seconds'))} s"))
+    training = card.training
+    if card.epochs is not None or training:
+        parts = [f"{_value(card.epochs)} epochs"]
+        if training.get("batch_size") is not None:
+            parts.append(f"batch {training['batch_size']}")
+        if training.get("seconds") is not None:
+            parts.append(f"{training['seconds'] / 60:.1f} min")
+        lines.append(_row("training", ", ".join(parts)))
+        if training.get("stopped"):
+            lines.append(_row("", str(training["stopped"])))
+    if card.date:
+        lines.append(_row("trained on", card.date.replace("T", " ")[:16]))
+    if card.losses:
+        losses = {key: value for key, value in card.losses.items() if "loss" in key}
+        lines += ["", "Final losses (of the last epoch, lower is better)"]
+        lines += [_row(key, _value(value), LOSS_WIDTH) for key, value in losses.items()]
+        lines += [_row(key, _value(value), LOSS_WIDTH) for key, value in card.losses.items()
+                  if key not in losses]
+    if info.metrics:
+        when = f", {info.metrics_date.replace('T', ' ')[:16]}" if info.metrics_date else ""
+        lines += ["", f"Evaluation (held-out sounds{when})"]
+        lines += metrics_rows(info.metrics)
+    return "\n".join(lines)

@@ -1,0 +1,80 @@
+"""The latent pad: the ``sg.Graph`` the user clicks and drags on, drawn from the state.
+
+The graph's coordinates are the model's latent range, and it reports floats
+(``float_values=True`` in :mod:`gui.layout`), so the point of a click is the one under the
+cursor. The grid and the training codes are drawn once per model; the marker (the point,
+its cross-hairs, A and B) is moved on its own.
+"""
+import PySimpleGUI as sg
+
+MAX_FAMILY_DOTS = 2000  # more dots than this are thinned (the map shows them all)
+GRID_LINES = 8
+
+
+class PadView:
+    """Draws the pad of one window.
+
+    Parameters
+    ----------
+    graph : PySimpleGUI.Graph
+    """
+
+    def __init__(self, graph):
+        self.graph = graph
+        self._marker = []
+
+    def draw(self, state):
+        """Everything: the model's range, its grid and codes, then the marker."""
+        graph = self.graph
+        graph.erase()
+        self._marker = []
+        info = state.model
+        if info is None:
+            graph.change_coordinates((-1, -1), (1, 1))
+            graph.draw_text("loading…", (0, 0), color="grey")
+            return
+        xmin, xmax, ymin, ymax = info.latent_range
+        graph.change_coordinates((xmin, ymin), (xmax, ymax))
+        for i in range(1, GRID_LINES):
+            x = xmin + i * (xmax - xmin) / GRID_LINES
+            y = ymin + i * (ymax - ymin) / GRID_LINES
+            colour = "#c8c8c8" if i == GRID_LINES // 2 else "#ececec"
+            graph.draw_line((x, ymin), (x, ymax), color=colour)
+            graph.draw_line((xmin, y), (xmax, y), color=colour)
+        codes = info.codes
+        if codes is not None and len(codes.points):
+            from gui.figures import FAMILY_COLOURS
+
+            step = max(1, len(codes.points) // MAX_FAMILY_DOTS)
+            size = (xmax - xmin) / 70
+            for point, family in zip(codes.points[::step], list(codes.families)[::step]):
+                graph.draw_point(tuple(map(float, point)), size,
+                                 color=FAMILY_COLOURS.get(str(family), "#7f7f7f"))
+        font = ("Helvetica", 7)
+        graph.draw_text(f"{xmin:.2g}", (xmin, ymin), color="grey", font=font,
+                        text_location=sg.TEXT_LOCATION_BOTTOM_LEFT)
+        graph.draw_text(f"{xmax:.2g}", (xmax, ymin), color="grey", font=font,
+                        text_location=sg.TEXT_LOCATION_BOTTOM_RIGHT)
+        graph.draw_text(f"{ymax:.2g}", (xmin, ymax), color="grey", font=font,
+                        text_location=sg.TEXT_LOCATION_TOP_LEFT)
+        self.draw_marker(state)
+
+    def draw_marker(self, state):
+        """The point (a circle and cross-hairs) and the morph's A and B."""
+        graph = self.graph
+        for figure_id in self._marker:
+            graph.delete_figure(figure_id)
+        info = state.model
+        if info is None:
+            self._marker = []
+            return
+        xmin, xmax, ymin, ymax = info.latent_range
+        x, y = state.point
+        ids = [graph.draw_line((x, ymin), (x, ymax), color="#9fb7d0"),
+               graph.draw_line((xmin, y), (xmax, y), color="#9fb7d0"),
+               graph.draw_circle((x, y), (xmax - xmin) / 45, line_color="black", line_width=2)]
+        for label, spot in (("A", state.morph_a), ("B", state.morph_b)):
+            if spot is not None:
+                ids.append(graph.draw_text(label, spot, color="#d00000",
+                                           font=("Helvetica", 11, "bold")))
+        self._marker = ids

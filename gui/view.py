@@ -1,0 +1,139 @@
+"""Showing the state in the window's elements: one small view per part of the state.
+
+``WindowView.refresh(part)`` is what a ``gui.effects.Refresh(part)`` does. Every view only
+reads the state and writes elements; texts that change are cut to their element's width
+(:func:`gui.status_line.shorten`), so that none ever widens the window.
+"""
+import sys
+import tkinter.font
+
+import PySimpleGUI as sg
+
+from gui import keys as k
+from gui.handlers import card_text, favourite_label, map_hint, playing_text, status_text
+from gui.layout import MAP_MODE_LABELS
+from gui.state import UNAVAILABLE
+from gui.status_line import PLAYING_COLOURS, shorten
+
+
+class WindowView:
+    """The views of one window.
+
+    Parameters
+    ----------
+    window : PySimpleGUI.Window
+    state : gui.state.AppState
+    pad : gui.pad.PadView
+    panels : dict of str -> gui.canvas.FigurePanel
+    """
+
+    def __init__(self, window, state, pad, panels):
+        self.window, self.state, self.pad, self.panels = window, state, pad, panels
+        self._status_tooltip = None
+        self._selected = None  # the model the list was last told to select
+        self._views = self._table()
+
+    def _table(self):
+        """What shows each part of the state (the parts of gui.effects.Refresh)."""
+        state, window = self.state, self.window
+        return {
+            "status": lambda: self._show_status(status_text(state)),
+            "playing": self._show_playing,
+            "models": self._refresh_models,
+            "pad": lambda: self.pad.draw(state),
+            "marker": self._show_marker,
+            "fields": self._show_fields,
+            "card": lambda: window[k.CARD].update(card_text(state.model)),
+            "favourites": self._show_favourites,
+            "compare_list": lambda: window[k.COMPARE_LIST].update(values=[
+                e.name for e in state.entries.values() if e.trained and e.state != UNAVAILABLE]),
+            "controls": lambda: window[k.LOOP].update(
+                text=f"Loop L: {'on' if state.looping else 'off'}",
+                button_color=("white", "#2e7d32") if state.looping else sg.theme_button_color()),
+            "morph_fields": self._show_morph_ends,
+            "map_mode": self._show_map_mode,
+            "devices": self._show_devices,
+        }
+
+    def refresh(self, part):
+        """Show one part of the state in its elements."""
+        self._views[part]()
+
+    def _show_marker(self):
+        self.pad.draw_marker(self.state)
+        self.panels["map"].move_marker(self.state.point)
+
+    def _show_fields(self):
+        self.window[k.X].update(f"{self.state.point[0]:.4f}")
+        self.window[k.Y].update(f"{self.state.point[1]:.4f}")
+
+    def _show_favourites(self):
+        state = self.state
+        self.window[k.FAVOURITES].update(values=[favourite_label(f) for f in state.favourites])
+        self.window["-FAVOURITES-DIR-"].update(f"in {state.favourites_dir}")
+
+    def _show_morph_ends(self):
+        for key, spot in ((k.MORPH_A, self.state.morph_a), (k.MORPH_B, self.state.morph_b)):
+            self.window[key].update("not set" if spot is None
+                                    else f"({spot[0]:.3f}, {spot[1]:.3f})")
+
+    def _show_map_mode(self):
+        state = self.state
+        labels = [MAP_MODE_LABELS[m] for m in ("codes", *state.heatmap_features)]
+        self.window[k.MAP_MODE].update(value=MAP_MODE_LABELS[state.map_mode], values=labels)
+        self.window[k.MAP_HINT].update(map_hint(state))
+
+    def _show_devices(self):
+        state = self.state
+        choices = ["default"] + [f"{index}: {name}" for index, name in state.devices]
+        current = next((c for c in choices if state.device is not None
+                        and c.split(":", 1)[0] == str(state.device)), "default")
+        self.window[k.DEVICE].update(value=current, values=choices)
+
+    def _fitted(self, key, text):
+        """``text`` cut with "…" to the width of the element ``key``."""
+        widget = self.window[key].Widget
+        width = widget.winfo_width() if widget.winfo_ismapped() else widget.winfo_reqwidth()
+        return shorten(text, width - 12, tkinter.font.Font(font=widget.cget("font")).measure)
+
+    def _show_playing(self):
+        state = self.state
+        text = playing_text(state)
+        element = self.window[k.PLAYING]
+        element.update(self._fitted(k.PLAYING, text), text_color=PLAYING_COLOURS[state.playing])
+        element.Widget.configure(anchor="w")
+
+    def _show_status(self, text):
+        """The status line, cut with "…" to its width; the whole text in its tooltip."""
+        element = self.window[k.STATUS]
+        shown = self._fitted(k.STATUS, text)
+        element.update(shown)
+        tooltip = text if shown != text else "status: sound device, timings, messages"
+        if tooltip != self._status_tooltip:
+            self._status_tooltip = tooltip
+            element.set_tooltip(tooltip)
+            if shown != text:
+                print(f"status: {text}", file=sys.stderr)  # the log keeps the whole message
+
+    def _refresh_models(self):
+        tree = self.window[k.MODELS]
+        widget = tree.Widget
+        widget.tag_configure("unavailable", foreground="#9a9a9a")
+        widget.tag_configure("ready", foreground="#1b5e20")
+        widget.tag_configure("loading", foreground="#b26a00")
+        for entry in self.state.entries.values():
+            if entry.name not in tree.KeyToID:
+                continue
+            tree.update(key=entry.name, value=[entry.label])
+            widget.item(tree.KeyToID[entry.name], tags=(entry.state,))
+        why = self.state.why_model
+        if why and getattr(tree.TooltipObject, "text", None) != why:
+            tree.set_tooltip(why)  # why the window opened on this model, for later reading
+        wanted = self.state.wanted
+        # select only a model the list does not show yet (at start, a reopened favourite's,
+        # one that failed): a background model's refresh must not undo a click just made
+        if wanted != self._selected and wanted in tree.KeyToID:
+            self._selected = wanted
+            if widget.selection() != (tree.KeyToID[wanted],):
+                widget.selection_set(tree.KeyToID[wanted])
+                widget.see(tree.KeyToID[wanted])
