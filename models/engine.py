@@ -153,7 +153,7 @@ class NumpyNetwork:
             raise UnsupportedLayerError("only models with one input are supported")
         wanted = _endpoints(body["output_layers"])[output]
 
-        producers = {}  # (layer name, node index) -> (builder key, layer config, input refs)
+        producers = {}  # (layer name, node index) -> (layer, node, input refs)
         for layer in layers:
             for node_index, node in enumerate(layer.get("inbound_nodes") or [{}]):
                 refs = _tensor_refs(node.get("args", []))
@@ -173,16 +173,12 @@ class NumpyNetwork:
             stack.extend(ref[:2] for ref in producers[key][2])
         order = [key for key in producers if key in needed]
         slot_of = {key: i for i, key in enumerate(order)}
-        consumers = {}
-        for key in order:
-            for ref in producers[key][2]:
-                consumers[ref[:2]] = consumers.get(ref[:2], 0) + 1
         self._input_slot = slot_of.get(inputs[0][:2])
         if self._input_slot is None:
             raise UnsupportedLayerError("the output does not depend on the input")
         self._output_slot = slot_of[wanted[:2]]
         self._slots = len(order)
-        self._plan = []
+        steps = []
         for key in order:
             layer, node, refs = producers[key]
             if key == inputs[0][:2]:
@@ -199,10 +195,22 @@ class NumpyNetwork:
                                weights.get(f"layers/{storage_names[layer['name']]}", []))
             sources = tuple(slot_of[ref[:2]] for ref in refs)
             listed = bool(node.get("args")) and isinstance(node["args"][0], (list, tuple))
-            shared = any(s == self._input_slot or consumers.get(order[s], 0) > 1 for s in sources)
-            if getattr(function, "in_place", False) and shared:
+            steps.append((function, sources, listed, slot_of[key]))
+        # A layer that works in place gets a copy when its input's memory is read elsewhere
+        # too: the caller's array, or a tensor (or a view of it: a reshape) with another reader.
+        memory = {self._input_slot: self._input_slot}  # slot -> the slot whose array it views
+        readers = {}
+        for function, sources, _, target in steps:
+            memory[target] = memory[sources[0]] if getattr(function, "returns_view", False) else target
+            if not getattr(function, "returns_view", False):
+                for source in sources:
+                    readers[memory[source]] = readers.get(memory[source], 0) + 1
+        self._plan = []
+        for function, sources, listed, target in steps:
+            if getattr(function, "in_place", False) and (
+                    memory[sources[0]] == self._input_slot or readers[memory[sources[0]]] > 1):
                 function = _on_a_copy(function)
-            self._plan.append((function, sources, listed, slot_of[key]))
+            self._plan.append((function, sources, listed, target))
         self.takes_variation = any(getattr(step[0], "takes_variation", False) for step in self._plan)
         if self.takes_variation:
             self._plan = [(f if getattr(f, "takes_variation", False) else _ignoring_variation(f),

@@ -123,7 +123,7 @@ def _check_conv_config(config):
 
 @layer_builder("InputLayer")
 def build_input(config, weights):
-    return _identity
+    return returns_view(_identity)
 
 
 @layer_builder("Dense")
@@ -148,22 +148,31 @@ def build_dense(config, weights):
 @layer_builder("Reshape")
 def build_reshape(config, weights):
     shape = tuple(int(v) for v in config["target_shape"])
-    return lambda x: x.reshape((x.shape[0],) + shape)
+    return returns_view(lambda x: x.reshape((x.shape[0],) + shape))
 
 
 @layer_builder("Flatten")
 def build_flatten(config, weights):
     if config.get("data_format", "channels_last") != "channels_last":
         raise UnsupportedLayerError(f"layer {config.get('name')!r}: only channels_last is supported")
-    return lambda x: x.reshape(x.shape[0], int(np.prod(x.shape[1:])))
+    return returns_view(lambda x: x.reshape(x.shape[0], int(np.prod(x.shape[1:]))))
+
+
+def returns_view(function):
+    """Mark a layer function whose output shares its input's memory (a reshape, the
+    identity), so the engine knows who else reads an array before working on it in place."""
+    function = _wrapped(function)
+    function.returns_view = True
+    return function
 
 
 def in_place(function):
     """Mark a layer function that overwrites its input; the engine hands it a copy when
     the input is also needed elsewhere (or is the caller's array)."""
-    if function is not _identity:
-        function = _wrapped(function)
-        function.in_place = True
+    if function is _identity:
+        return returns_view(function)
+    function = _wrapped(function)
+    function.in_place = True
     return function
 
 
@@ -193,14 +202,30 @@ def build_relu(config, weights):
 @layer_builder("Dropout", "mlsg>PhaseShuffle")
 def build_training_only(config, weights):
     """Layers that change nothing at inference (phase shuffle only acts in training)."""
-    return _identity
+    return returns_view(_identity)
 
 
 @layer_builder("mlsg>Sampling")
 def build_sampling(config, weights):
     """The VAE's sampling layer gives its mean at inference: the engine's encoder returns
     ``z_mean`` (output 0), as :class:`models.inference.TrainedModel` does."""
-    return lambda inputs: inputs[0]
+    return returns_view(lambda inputs: inputs[0])
+
+
+@layer_builder("Add")
+def build_add(config, weights):
+    def add(inputs):
+        total = inputs[0] + inputs[1]
+        for more in inputs[2:]:
+            total += more
+        return total
+    return add
+
+
+@layer_builder("Concatenate")
+def build_concatenate(config, weights):
+    axis = int(config.get("axis", -1))
+    return lambda inputs: np.concatenate(inputs, axis=axis)
 
 
 def same_padding(length, stride, size):
