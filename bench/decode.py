@@ -1,27 +1,38 @@
-"""Decode time per point for each model: the compiled fast path (``TrainedModel.decode``)
-against an eager call and ``model.predict`` on one point, measured side by side in one
-run. Targets (DESIGN.md): dense <= 2 ms, conv/GAN <= 15 ms, >= 20x faster than predict.
+"""Decode time per point for each trained model, side by side in one run:
 
-"fast" is the GUI's path; "eager" calls the Keras decoder directly; "predict" is
-``decoder.predict(point)``. Trained models in --folder are used where they load; otherwise the model is built at
-its registry defaults (full size) with untrained weights, which decode just as fast.
+- ``engine``: the NumPy engine (``models.engine``), what the window, play, generate and
+  encode use;
+- ``tf fast``: the TensorFlow fast path (``models.inference.TrainedModel.decode``: a traced
+  ``tf.function``, polyphase or XLA), what they used before;
+- ``bare``: for dense models, a bare NumPy chain ``x = act(x @ W + b)`` of the same weights,
+  the physical limit of this machine;
+- ``predict``: ``decoder.predict`` on one point (DESIGN.md: the GUI path must beat it 20x);
+- ``48x48 s``: a whole heat-map (2,304 points) through the engine, as the window makes it.
+
+Targets (issue 14): dense within 1.5x of ``bare``; conv_ae <= 5.0 ms, gan <= 3.2 ms, VAEs
+<= 2.2 ms per point. Times are medians of many calls on one point, in milliseconds.
 """
+import os
 import statistics
 import time
 
-TARGET_MS = {"dense_ae": 2.0, "conv_ae": 15.0, "gan": 15.0, "vae": 15.0}
-TARGET_RATIO = 20.0
+TARGET_MS = {"conv_ae": 5.0, "gan": 3.2, "vae": 2.2}
+BARE_RATIO = 1.5
+PREDICT_RATIO = 20.0
+HEATMAP_SIDE = 48
 
 
 def add_arguments(parser):
-    parser.add_argument("names", nargs="*", metavar="NAME", help="models to time (default: all fourteen)")
-    parser.add_argument("--folder", default="trained", help="zoo folder to load trained models from")
-    parser.add_argument("--calls", type=int, default=200, help="fast-path calls per model (default 200)")
-    parser.add_argument("--predict-calls", type=int, default=20, help="predict calls per model (default 20)")
-    parser.add_argument("--untrained", action="store_true", help="always build untrained full-size models")
+    parser.add_argument("names", nargs="*", metavar="NAME", help="models to time (default: all trained)")
+    parser.add_argument("--folder", default="trained", help="zoo folder (default: trained)")
+    parser.add_argument("--calls", type=int, default=200, help="timed calls per path (default 200)")
+    parser.add_argument("--predict-calls", type=int, default=10, help="predict calls (default 10)")
+    parser.add_argument("--no-tensorflow", action="store_true",
+                        help="only the engine and the bare chain (no TensorFlow columns)")
+    parser.add_argument("--no-heatmap", action="store_true", help="skip the 48x48 heat-map column")
 
 
-def _median_ms(function, calls):
+def median_ms(function, calls):
     function()  # not counted: first-call costs
     times = []
     for _ in range(calls):
@@ -31,27 +42,37 @@ def _median_ms(function, calls):
     return statistics.median(times) * 1e3
 
 
-def _model(name, folder, untrained):
-    from models.errors import ModelUnavailableError
-    from models.inference import TrainedModel, load_trained
-    from models.registry import get_spec
+def bare_dense_chain(path):
+    """The dense decoder in ``path`` as the plainest NumPy: a matmul, a bias, an activation
+    per layer (None when the decoder is not all Dense layers)."""
+    import numpy as np
 
-    if not untrained:
-        try:
-            return load_trained(name, folder), "trained"
-        except ModelUnavailableError:
-            pass
-    spec = get_spec(name)
-    nets = spec.build()
-    card = {"name": name, "kind": spec.kind, "sample_rate": 22050,
-            "sample_length": nets.settings["length"]}
-    return TrainedModel(name, card, nets.decoder, nets.encoder), "untrained"
+    from models.engine import read_keras_file
+
+    config, weights = read_keras_file(path)
+    layers = [layer for layer in config["config"]["layers"] if layer["class_name"] != "InputLayer"]
+    if any(layer["class_name"] != "Dense" for layer in layers):
+        return None
+    functions = {"linear": None, "relu": lambda x: np.maximum(x, 0),
+                 "tanh": np.tanh, "sigmoid": lambda x: 1 / (1 + np.exp(-x))}
+    chain = [(weights["layers/dense" + (f"_{i}" if i else "")][0],
+              weights["layers/dense" + (f"_{i}" if i else "")][1],
+              functions[layer["config"]["activation"]]) for i, layer in enumerate(layers)]
+
+    def decode(x):
+        for kernel, bias, act in chain:
+            x = x @ kernel + bias
+            if act is not None:
+                x = act(x)
+        return x
+    return decode
 
 
 def main(args):
     import numpy as np
 
-    from models.errors import UnknownModelError
+    from models.engine import load_runtime
+    from models.errors import ModelUnavailableError, UnknownModelError
     from models.registry import MODEL_NAMES, get_spec
 
     try:
@@ -59,29 +80,56 @@ def main(args):
     except UnknownModelError as error:
         print(f"app.py bench decode: {error}")
         return 2
-    import os
-
     point = np.array([[0.25, -0.5]], dtype=np.float32)
     print("load average before (1, 5, 15 min): " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
-          + f" on {os.cpu_count()} cores; times are medians, in ms per call of one point")
-    header = (f"{'model':<18} {'weights':<9} {'path':<9} {'params':>10} {'fast ms':>8} {'eager ms':>9} "
-              f"{'predict ms':>10} {'x faster':>8}  target")
+          + f" on {os.cpu_count()} cores; ms per call of one point (medians)")
+    header = (f"{'model':<18} {'load ms':>7} {'engine':>8} {'tf fast':>8} {'bare':>8} {'predict':>8} "
+              f"{'tf/eng':>7} {'eng/bare':>8} {'pred/eng':>8} {'48x48 s':>8}  target")
     print(header)
     print("-" * len(header))
-    misses = 0
+    misses = done = 0
     for name in names:
-        model, source = _model(name, args.folder, args.untrained)
-        decoder = model.decoder
-        fast = _median_ms(lambda: model.decode(point), args.calls)
-        eager = _median_ms(lambda: decoder(point, training=False), max(args.calls // 4, 5))
-        predict = _median_ms(lambda: decoder.predict(point, verbose=0), args.predict_calls)
-        ratio = predict / fast
-        ok = fast <= TARGET_MS[model.kind] and ratio >= TARGET_RATIO
+        started = time.perf_counter()
+        try:
+            model = load_runtime(name, args.folder)
+        except ModelUnavailableError as error:
+            print(f"{name:<18} unavailable: {error}")
+            continue
+        load_ms = (time.perf_counter() - started) * 1e3
+        engine = median_ms(lambda model=model: model.decode(point), args.calls)
+        bare_function = bare_dense_chain(os.path.join(args.folder, name, "decoder.keras"))
+        bare = median_ms(lambda f=bare_function: f(point), args.calls) if bare_function else None
+        fast = predict = None
+        if not args.no_tensorflow:
+            from models.inference import load_trained
+
+            reference = load_trained(name, args.folder)
+            fast = median_ms(lambda r=reference: r.decode(point), args.calls)
+            predict = median_ms(lambda r=reference: r.decoder.predict(point, verbose=0),
+                                args.predict_calls)
+        heatmap = None
+        if not args.no_heatmap:
+            side = np.linspace(-1, 1, HEATMAP_SIDE, dtype=np.float32)
+            grid = np.stack(np.meshgrid(side, side), axis=-1).reshape(-1, 2)
+            started = time.perf_counter()
+            model.decode(grid)
+            heatmap = time.perf_counter() - started
+        if model.kind == "dense_ae":
+            ok, target = engine <= BARE_RATIO * bare, f"<= {BARE_RATIO:g}x bare"
+        else:
+            ok, target = engine <= TARGET_MS[model.kind], f"<= {TARGET_MS[model.kind]:g} ms"
+        if predict is not None:
+            ok = ok and predict / engine >= PREDICT_RATIO
+            target += f", >= {PREDICT_RATIO:g}x predict"
         misses += not ok
-        path = model.decode_path
-        print(f"{name:<18} {source:<9} {path:<9} {decoder.count_params():>10,} {fast:>8.3f} {eager:>9.3f} "
-              f"{predict:>10.2f} {ratio:>8.0f}  {'ok' if ok else 'MISSED'} "
-              f"(<= {TARGET_MS[model.kind]:g} ms, >= {TARGET_RATIO:g}x)", flush=True)
-    print(f"{len(names) - misses} of {len(names)} models meet the decode targets; load average after: "
+        done += 1
+
+        def cell(value, width, digits=3):
+            return f"{'-':>{width}}" if value is None else f"{value:>{width}.{digits}f}"
+        print(f"{name:<18} {load_ms:>7.0f} {cell(engine, 8)} {cell(fast, 8)} {cell(bare, 8)} "
+              f"{cell(predict, 8, 2)} {cell(fast and fast / engine, 7, 2)} "
+              f"{cell(bare and engine / bare, 8, 2)} {cell(predict and predict / engine, 8, 0)} "
+              f"{cell(heatmap, 8, 2)}  {'ok' if ok else 'MISSED'} ({target})", flush=True)
+    print(f"{done - misses} of {done} models meet the decode targets; load average after: "
           + ", ".join(f"{v:.2f}" for v in os.getloadavg()))
     return 0

@@ -154,7 +154,7 @@ class NumpyNetwork:
             raise UnsupportedLayerError("only models with one input are supported")
         wanted = _endpoints(body["output_layers"])[output]
 
-        producers = {}  # (layer name, node index) -> (builder key, layer config, input refs)
+        producers = {}  # (layer name, node index) -> (layer, node, input refs)
         for layer in layers:
             for node_index, node in enumerate(layer.get("inbound_nodes") or [{}]):
                 refs = _tensor_refs(node.get("args", []))
@@ -174,16 +174,12 @@ class NumpyNetwork:
             stack.extend(ref[:2] for ref in producers[key][2])
         order = [key for key in producers if key in needed]
         slot_of = {key: i for i, key in enumerate(order)}
-        consumers = {}
-        for key in order:
-            for ref in producers[key][2]:
-                consumers[ref[:2]] = consumers.get(ref[:2], 0) + 1
         self._input_slot = slot_of.get(inputs[0][:2])
         if self._input_slot is None:
             raise UnsupportedLayerError("the output does not depend on the input")
         self._output_slot = slot_of[wanted[:2]]
         self._slots = len(order)
-        self._plan = []
+        steps = []
         for key in order:
             layer, node, refs = producers[key]
             if key == inputs[0][:2]:
@@ -200,18 +196,46 @@ class NumpyNetwork:
                                weights.get(f"layers/{storage_names[layer['name']]}", []))
             sources = tuple(slot_of[ref[:2]] for ref in refs)
             listed = bool(node.get("args")) and isinstance(node["args"][0], (list, tuple))
-            shared = any(s == self._input_slot or consumers.get(order[s], 0) > 1 for s in sources)
-            if getattr(function, "in_place", False) and shared:
+            steps.append((function, sources, listed, slot_of[key]))
+        # A layer that works in place gets a copy when its input's memory is read elsewhere
+        # too: the caller's array, or a tensor (or a view of it: a reshape) with another reader.
+        memory = {self._input_slot: self._input_slot}  # slot -> the slot whose array it views
+        readers = {}
+        for function, sources, _, target in steps:
+            memory[target] = memory[sources[0]] if getattr(function, "returns_view", False) else target
+            if not getattr(function, "returns_view", False):
+                for source in sources:
+                    readers[memory[source]] = readers.get(memory[source], 0) + 1
+        self._plan = []
+        for function, sources, listed, target in steps:
+            if getattr(function, "in_place", False) and (
+                    memory[sources[0]] == self._input_slot or readers[memory[sources[0]]] > 1):
                 function = _on_a_copy(function)
-            self._plan.append((function, sources, listed, slot_of[key]))
+            self._plan.append((function, sources, listed, target))
+        self.takes_variation = any(getattr(step[0], "takes_variation", False) for step in self._plan)
+        if self.takes_variation:
+            self._plan = [(f if getattr(f, "takes_variation", False) else _ignoring_variation(f),
+                           sources, listed, target) for f, sources, listed, target in self._plan]
 
-    def __call__(self, x):
-        """Run the network on a batch ``x`` (float32); returns the wanted output."""
+    def __call__(self, x, variation=None):
+        """Run the network on a batch ``x`` (float32); returns the wanted output.
+
+        ``variation`` goes to the layers that take one (ddsp_vae's synthesiser).
+        """
         slots = [None] * self._slots
         slots[self._input_slot] = x
+        if self.takes_variation:
+            for function, sources, listed, target in self._plan:
+                inputs = [slots[s] for s in sources] if listed else slots[sources[0]]
+                slots[target] = function(inputs, variation)
+            return slots[self._output_slot]
         for function, sources, listed, target in self._plan:
             slots[target] = function([slots[s] for s in sources]) if listed else function(slots[sources[0]])
         return slots[self._output_slot]
+
+
+def _ignoring_variation(function):
+    return lambda x, variation: function(x)
 
 
 def _on_a_copy(function):
@@ -246,10 +270,16 @@ def decoder_kind(*kinds):
 
 @decoder_kind("dense_ae", "conv_ae", "gan", "vae")
 def network_decoder(model_dir, card):
-    """Decoders that are one network, ``decoder.keras``: (N, 2) -> (N, length).
-    They are deterministic, so the variation is ignored."""
+    """Decoders that are one network, ``decoder.keras``: (N, 2) -> (N, length). The
+    variation reaches the layers that take one (ddsp_vae's synthesiser, a layer of its
+    decoder.keras); the others are deterministic."""
     network = load_network(Path(model_dir) / "decoder.keras")
+    if network.takes_variation:
+        return network
+    return _deterministic(network)
 
+
+def _deterministic(network):
     def decode(points, variation=None):
         return network(points)
     return decode
@@ -294,6 +324,11 @@ class Runtime(LatentPlane):
     def has_encoder(self):
         return self._encode is not None
 
+    @property
+    def has_variations(self):
+        """True when ``decode(..., variation=k)`` gives new realisations (ddsp_vae)."""
+        return bool(getattr(self._decode, "takes_variation", False))
+
     def decode(self, points, variation=None):
         """Audio for latent points.
 
@@ -301,13 +336,17 @@ class Runtime(LatentPlane):
         ----------
         points : array-like, shape (N, 2) (or (2,) for one point)
         variation : int, optional
-            A seed for models whose sound has a random part (ddsp_vae); the others are
-            deterministic and ignore it.
+            For a model with a synthesiser decoder (``has_variations``): which realisation
+            of its noise to play; None (or 0) is the model's own, so a point always plays
+            the same sound. Other models ignore it.
 
         Returns
         -------
         np.ndarray, shape (N, sample_length), float32
         """
+        if variation is not None and (isinstance(variation, bool)
+                                      or not isinstance(variation, (int, np.integer)) or variation < 0):
+            raise ModelInputError(f"variation must be a whole number from 0, not {variation!r}")
         points = np.asarray(points, dtype=np.float32)
         if points.ndim == 1 and points.shape[0] == LATENT_DIM:
             points = points[None, :]

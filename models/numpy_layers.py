@@ -19,6 +19,7 @@ Padding follows TensorFlow's "same": ``max((out - 1) * s + K - n, 0)`` zeros in 
 the smaller half on the left.
 """
 import re
+import threading
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -122,7 +123,7 @@ def _check_conv_config(config):
 
 @layer_builder("InputLayer")
 def build_input(config, weights):
-    return _identity
+    return returns_view(_identity)
 
 
 @layer_builder("Dense")
@@ -147,22 +148,31 @@ def build_dense(config, weights):
 @layer_builder("Reshape")
 def build_reshape(config, weights):
     shape = tuple(int(v) for v in config["target_shape"])
-    return lambda x: x.reshape((x.shape[0],) + shape)
+    return returns_view(lambda x: x.reshape((x.shape[0],) + shape))
 
 
 @layer_builder("Flatten")
 def build_flatten(config, weights):
     if config.get("data_format", "channels_last") != "channels_last":
         raise UnsupportedLayerError(f"layer {config.get('name')!r}: only channels_last is supported")
-    return lambda x: x.reshape(x.shape[0], int(np.prod(x.shape[1:])))
+    return returns_view(lambda x: x.reshape(x.shape[0], int(np.prod(x.shape[1:]))))
+
+
+def returns_view(function):
+    """Mark a layer function whose output shares its input's memory (a reshape, the
+    identity), so the engine knows who else reads an array before working on it in place."""
+    function = _wrapped(function)
+    function.returns_view = True
+    return function
 
 
 def in_place(function):
     """Mark a layer function that overwrites its input; the engine hands it a copy when
     the input is also needed elsewhere (or is the caller's array)."""
-    if function is not _identity:
-        function = _wrapped(function)
-        function.in_place = True
+    if function is _identity:
+        return returns_view(function)
+    function = _wrapped(function)
+    function.in_place = True
     return function
 
 
@@ -192,14 +202,30 @@ def build_relu(config, weights):
 @layer_builder("Dropout", "mlsg>PhaseShuffle")
 def build_training_only(config, weights):
     """Layers that change nothing at inference (phase shuffle only acts in training)."""
-    return _identity
+    return returns_view(_identity)
 
 
 @layer_builder("mlsg>Sampling")
 def build_sampling(config, weights):
     """The VAE's sampling layer gives its mean at inference: the engine's encoder returns
     ``z_mean`` (output 0), as :class:`models.inference.TrainedModel` does."""
-    return lambda inputs: inputs[0]
+    return returns_view(lambda inputs: inputs[0])
+
+
+@layer_builder("Add")
+def build_add(config, weights):
+    def add(inputs):
+        total = inputs[0] + inputs[1]
+        for more in inputs[2:]:
+            total += more
+        return total
+    return add
+
+
+@layer_builder("Concatenate")
+def build_concatenate(config, weights):
+    axis = int(config.get("axis", -1))
+    return lambda inputs: np.concatenate(inputs, axis=axis)
 
 
 def same_padding(length, stride, size):
@@ -306,3 +332,78 @@ def build_conv1d_transpose(config, weights):
         y += bias
         return then(y.reshape(x.shape[0], steps * stride, filters))
     return conv1d_transpose
+
+
+# ----------------------------------------------------------------------------- ddsp_vae
+
+#: Noise sources of this many variations stay in memory (each is 34 x length floats).
+VARIATION_CACHE = 16
+
+
+def _drumsynth():
+    try:
+        from models import drumsynth
+    except ImportError:
+        raise UnsupportedLayerError("the synthesiser needs models/drumsynth.py (ddsp_vae)") from None
+    return drumsynth
+
+
+@layer_builder("mlsg>DrumSynth")
+def build_drum_synth(config, weights):
+    """ddsp_vae's synthesiser, by its NumPy twin :mod:`models.drumsynth`. It takes the
+    decode's variation (None or 0: the model's own noise), so it is marked ``takes_variation``."""
+    drumsynth = _drumsynth()
+    rate, length, attack, seed = (int(config[key]) for key in ("sample_rate", "length", "attack", "seed"))
+    n_modes = int(config.get("n_modes", drumsynth.N_MODES))
+    n_bands = int(config.get("n_bands", drumsynth.N_BANDS))
+    cache = {}
+    lock = threading.Lock()
+
+    def sources(variation):
+        key = int(variation or 0)
+        with lock:
+            noise = cache.get(key)
+        if noise is None:
+            noise = drumsynth.sources(seed, key, sample_rate=rate, length=length, attack=attack,
+                                      n_bands=n_bands)
+            with lock:
+                if len(cache) >= VARIATION_CACHE:
+                    cache.pop(next(k for k in cache if k != 0))  # the model's own noise stays
+                cache[key] = noise
+        return noise
+
+    sources(0)
+
+    def drum_synth(raw, variation=None):  # (batch, parameters) -> (batch, length)
+        return drumsynth.render(raw, sources(variation), rate, length, attack, n_modes=n_modes)
+    drum_synth.takes_variation = True
+    return drum_synth
+
+
+@layer_builder("mlsg>LogMel")
+def build_log_mel(config, weights):
+    """ddsp_vae's encoder front end: a log-mel spectrogram (periodic Hann window, no
+    centring, as ``keras.ops.stft``) in dB, normalised per band by its stored statistics."""
+    drumsynth = _drumsynth()
+    mel_filterbank = getattr(drumsynth, "mel_filterbank", None)
+    if mel_filterbank is None:
+        raise UnsupportedLayerError("the log-mel layer needs mel_filterbank in models/drumsynth.py")
+    rate, n_fft, hop, n_mels = (int(config[key]) for key in ("sample_rate", "n_fft", "hop", "n_mels"))
+    bank = np.asarray(mel_filterbank(rate, n_fft, n_mels), np.float32)
+    _check_weights(config, weights, [(n_mels,), (n_mels,)])
+    mean, std = weights
+    window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)).astype(np.float32)
+    scale = np.float32((4.0 / n_fft) ** 2)
+
+    def log_mel(audio):  # (batch, length) -> (batch, frames, n_mels)
+        audio = np.ascontiguousarray(audio, np.float32)
+        batch, length = audio.shape
+        frames = (length - n_fft) // hop + 1
+        s_batch, s_sample = audio.strides
+        framed = as_strided(audio, (batch, frames, n_fft), (s_batch, hop * s_sample, s_sample),
+                            writeable=False)
+        spectrum = np.fft.rfft(framed * window, axis=-1)
+        power = (spectrum.real ** 2 + spectrum.imag ** 2).astype(np.float32) * scale
+        decibels = 10.0 * np.log10(np.matmul(power, bank) + np.float32(1e-10))
+        return ((decibels - mean) / std).astype(np.float32)
+    return log_mel

@@ -349,3 +349,26 @@ def test_loading_a_model_runs_blas_on_one_thread(tiny_zoo):
     load_runtime("gan", tiny_zoo[0])
     blas = [pool for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas"]
     assert blas and all(pool["num_threads"] == BLAS_THREADS for pool in blas)
+
+
+def test_a_layer_working_in_place_never_changes_an_array_another_layer_reads(tmp_path):
+    import keras
+
+    from models.engine import load_runtime
+    from models.saving import save_model_file
+
+    # relu on a reshape (a view) of a tensor that Add reads as well: relu must get a copy.
+    point = keras.Input((2,))
+    hidden = keras.layers.Dense(8)(point)
+    rectified = keras.layers.Activation("relu")(keras.layers.Reshape((8,))(hidden))
+    mixed = keras.layers.Concatenate()([keras.layers.Add()([rectified, hidden]), hidden])
+    decoder = keras.Model(point, keras.layers.Dense(LENGTH)(mixed))
+    randomise(decoder, seed=9)
+    model_dir = tmp_path / "gan"
+    model_dir.mkdir()
+    (model_dir / "card.json").write_text(json.dumps(
+        {"kind": "gan", "sample_rate": 22050, "sample_length": LENGTH}))
+    save_model_file(decoder, model_dir / "decoder.keras")
+    points = np.random.default_rng(4).normal(size=(5, 2)).astype(np.float32)
+    np.testing.assert_allclose(load_runtime("gan", tmp_path).decode(points),
+                               np.asarray(decoder(points)), rtol=0, atol=TOLERANCE)
