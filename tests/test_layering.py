@@ -112,6 +112,7 @@ def test_generate_many_points_works_without_tensorflow(without_tensorflow, tmp_p
 @needs_zoo
 def test_encode_works_without_tensorflow_and_leaves_the_source_alone(without_tensorflow, tmp_path):
     import soundfile
+
     from drums import snare
 
     source = tmp_path / "snare.wav"

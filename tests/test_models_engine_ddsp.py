@@ -3,8 +3,8 @@ through models.drumsynth, its variations included, within 1e-4 of Keras; its enc
 LogMel front end) too. Skipped where the registry has no ddsp_vae (before issue 13)."""
 import numpy as np
 import pytest
-from drums import drum_batch
 
+from drums import drum_batch
 from models.errors import ModelInputError
 from models.registry import REGISTRY
 
