@@ -367,7 +367,7 @@ def test_a_layer_working_in_place_never_changes_an_array_another_layer_reads(tmp
     model_dir = tmp_path / "gan"
     model_dir.mkdir()
     (model_dir / "card.json").write_text(json.dumps(
-        {"kind": "gan", "sample_rate": 22050, "sample_length": LENGTH}))
+        {"name": "gan", "kind": "gan", "sample_rate": 22050, "sample_length": LENGTH}))
     save_model_file(decoder, model_dir / "decoder.keras")
     points = np.random.default_rng(4).normal(size=(5, 2)).astype(np.float32)
     np.testing.assert_allclose(load_runtime("gan", tmp_path).decode(points),

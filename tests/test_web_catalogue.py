@@ -6,6 +6,7 @@ import zipfile
 import pytest
 
 from models.errors import ModelUnavailableError
+from models.registry import get_spec
 from models.zoo import required_files
 from tests.web_fakes import FakeCodes, FakeModel
 from web.catalogue import best_model, bounded_box, load_catalogue, serve_model
@@ -18,10 +19,14 @@ def fake_zoo(folder, metrics_by_name):
         model_dir.mkdir(parents=True)
         for file_name in required_files(name):
             if file_name == "card.json":
-                (model_dir / file_name).write_text(json.dumps({"name": name, "kind": "dense_ae"}))
+                (model_dir / file_name).write_text(json.dumps(
+                    {"name": name, "kind": get_spec(name).kind, "sample_rate": 22050, "sample_length": 1024}))
             else:
                 with zipfile.ZipFile(model_dir / file_name, "w") as archive:
-                    archive.writestr("placeholder", "x")
+                    # the members the zoo listing looks for (it does not load them)
+                    for member in ("config.json", "model.weights.h5", "points.npy", "families.npy",
+                                   "names.npy", "files.npy", "is_validation.npy"):
+                        archive.writestr(member, "x")
         if metrics is not None:
             (model_dir / "metrics.json").write_text(json.dumps({"metrics": metrics}))
     return folder
