@@ -329,7 +329,8 @@ def write_report(out_dir, records, unavailable=None, data_description=None, real
         "(logistic regression on the same features, fitted on the training kits"
         + (f"; accuracy on the held-out kits "
            f"{description['family_classifier_held_out_accuracy']:.2f}"
-           if description.get("family_classifier_held_out_accuracy") is not None else "")
+           if description.get("family_classifier_held_out_accuracy") is not None
+           else "; its accuracy is unknown: no held-out sound of a family it knows")
         + "). The *real training sounds* row offers training sounds outside the reference "
         "as if generated (the ceiling); *noise bursts* are decaying white noise, the trivial "
         "generator every model must beat.",
