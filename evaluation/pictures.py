@@ -54,7 +54,7 @@ def contact_sheet_figure(audio, sample_rate, points=None, title=None):
     from matplotlib.figure import Figure
 
     audio = np.nan_to_num(as_batch(audio))
-    size = int(round(np.sqrt(len(audio))))
+    size = round(np.sqrt(len(audio)))
     if size * size != len(audio):
         raise ValueError(f"a contact sheet needs a square number of sounds, got {len(audio)}")
     spectrograms = log_mel_db(audio, sample_rate)  # (N, T, mels)
