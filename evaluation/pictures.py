@@ -36,7 +36,7 @@ def contact_sheet_points(latent_range, size=SHEET_SIZE):
 
 
 def contact_sheet_figure(audio, sample_rate, points=None, title=None):
-    """A grid of sounds, each cell a log-mel spectrogram above its waveform.
+    """A grid of sounds, each cell a log-mel spectrogram above its waveform (scaled to its peak).
 
     Parameters
     ----------
@@ -72,7 +72,10 @@ def contact_sheet_figure(audio, sample_rate, points=None, title=None):
         bottom.plot(np.arange(audio.shape[1]) / sample_rate, audio[index], color=colour,
                     linewidth=0.4)
         bottom.set_xlim(0, seconds)
-        bottom.set_ylim(-1.05, 1.05)
+        # each waveform on its own scale, so quiet corners still show a shape; the label
+        # gives the peak
+        limit = 1.05 * max(peak, 1e-4)
+        bottom.set_ylim(-limit, limit)
         for axes in (top, bottom):
             axes.set_xticks([])
             axes.set_yticks([])
@@ -80,7 +83,8 @@ def contact_sheet_figure(audio, sample_rate, points=None, title=None):
             bottom.set_xlabel(f"({points[index][0]:.1f}, {points[index][1]:.1f}) "
                               f"peak {peak:.2f}", fontsize=7)
     if title:
-        figure.suptitle(f"{title} (log-mel above waveform; red: beyond full scale)",
+        figure.suptitle(f"{title} (log-mel, -80 to 0 dB, above the waveform scaled to its "
+                        f"peak; red: beyond full scale)",
                         fontsize=10)
     return figure
 
