@@ -345,6 +345,11 @@ def write_report(out_dir, records, unavailable=None, data_description=None, real
                   "`evaluation.ranking.rank_models`): "
                   + ", ".join(f"{i}. {name} ({scores[name]:.1f})"
                               for i, name in enumerate(ranked, 1)) + ".", ""]
+    from evaluation.targets import CANDIDATE, target_checks
+
+    checks = target_checks(records, references)
+    if checks:
+        lines += [f"## Targets for {CANDIDATE}", ""] + [check.line() for check in checks] + [""]
     foreign = [name for name, record in records.items()
                if (record.get("reconstruction") or {}).get("set") == "every sound"]
     if foreign:
