@@ -6,11 +6,17 @@ tests use NumPy stand-ins. Modules:
 
 - ``spectral``: spectrograms, the multi-resolution STFT distance, SNR;
 - ``features``: per-sound feature vectors (MFCC and spectral statistics);
-- ``distribution``: Fréchet distance, NDB/K, diversity, memorisation;
+- ``distribution``: Fréchet distance, precision/recall/density/coverage, NDB/K, diversity,
+  memorisation;
+- ``families``: the drum-family classifier (JSON, NumPy only to apply; the shipped one is
+  ``trained/families.json``), family shares and "recognisable";
 - ``continuity``: neighbour distances on a latent grid; ``continuity_map`` for the GUI;
 - ``artefacts``: clicks, noise floor, bitcrush as distances from the real data;
 - ``speed``: decode time per point and real-time factor;
-- ``runner``: the real-data reference and one model's whole evaluation;
+- ``runner``: the real-data reference, its reference rows (training sounds, held-out
+  sounds, noise bursts) and one model's whole evaluation;
+- ``pictures``: contact sheets and the family chart;
+- ``ranking``: the models best first by the report (``rank_models``, ``best_cached_model``);
 - ``cache``: ``metrics.json`` beside each model; ``load_cached_metrics`` for the GUI;
 - ``report``: the table (``COLUMNS``, ranks), CSV and charts.
 

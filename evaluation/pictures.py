@@ -35,8 +35,17 @@ def contact_sheet_points(latent_range, size=SHEET_SIZE):
     return np.array([(x, y) for y in ys for x in xs], dtype=np.float32)
 
 
+def _envelope(signal, columns):
+    """Minimum and maximum of ``signal`` over ``columns`` equal stretches."""
+    usable = len(signal) // columns * columns
+    if usable == 0:
+        return signal, signal
+    blocks = signal[:usable].reshape(columns, -1)
+    return blocks.min(axis=1), blocks.max(axis=1)
+
+
 def contact_sheet_figure(audio, sample_rate, points=None, title=None):
-    """A grid of sounds, each cell a log-mel spectrogram above its waveform.
+    """A grid of sounds, each cell a log-mel spectrogram above its waveform (scaled to its peak).
 
     Parameters
     ----------
@@ -54,13 +63,15 @@ def contact_sheet_figure(audio, sample_rate, points=None, title=None):
     from matplotlib.figure import Figure
 
     audio = np.nan_to_num(as_batch(audio))
-    size = int(round(np.sqrt(len(audio))))
+    size = round(np.sqrt(len(audio)))
     if size * size != len(audio):
         raise ValueError(f"a contact sheet needs a square number of sounds, got {len(audio)}")
     spectrograms = log_mel_db(audio, sample_rate)  # (N, T, mels)
     seconds = audio.shape[1] / sample_rate
-    figure = Figure(figsize=(2.2 * size, 2.3 * size), dpi=80, layout="constrained")
-    cells = figure.add_gridspec(size, size)
+    # fixed spacing, not a constrained layout: 50 axes take seconds to lay out on 2 cores
+    figure = Figure(figsize=(2.2 * size, 2.3 * size), dpi=80)
+    cells = figure.add_gridspec(size, size, left=0.01, right=0.99, bottom=0.03, top=0.95,
+                                wspace=0.05, hspace=0.25)
     for index in range(len(audio)):
         row, column = divmod(index, size)
         inner = cells[row, column].subgridspec(2, 1, height_ratios=(3, 1), hspace=0.0)
@@ -69,10 +80,15 @@ def contact_sheet_figure(audio, sample_rate, points=None, title=None):
                    vmin=-80, vmax=0, extent=(0, seconds, 0, spectrograms.shape[2]))
         peak = float(np.max(np.abs(audio[index])))
         colour = "tab:red" if peak > 1.0 else "tab:blue"
-        bottom.plot(np.arange(audio.shape[1]) / sample_rate, audio[index], color=colour,
-                    linewidth=0.4)
+        # a min/max envelope over 256 columns draws what 16,384 line segments would
+        low, high = _envelope(audio[index], 256)
+        bottom.fill_between(np.linspace(0, seconds, len(low)), low, high, color=colour,
+                            linewidth=0)
         bottom.set_xlim(0, seconds)
-        bottom.set_ylim(-1.05, 1.05)
+        # each waveform on its own scale, so quiet corners still show a shape; the label
+        # gives the peak
+        limit = 1.05 * max(peak, 1e-4)
+        bottom.set_ylim(-limit, limit)
         for axes in (top, bottom):
             axes.set_xticks([])
             axes.set_yticks([])
@@ -80,7 +96,8 @@ def contact_sheet_figure(audio, sample_rate, points=None, title=None):
             bottom.set_xlabel(f"({points[index][0]:.1f}, {points[index][1]:.1f}) "
                               f"peak {peak:.2f}", fontsize=7)
     if title:
-        figure.suptitle(f"{title} (log-mel above waveform; red: beyond full scale)",
+        figure.suptitle(f"{title} (log-mel, -80 to 0 dB, above the waveform scaled to its "
+                        f"peak; red: beyond full scale)",
                         fontsize=10)
     return figure
 

@@ -12,7 +12,8 @@ import numpy as np
 
 from evaluation.report import COLUMNS, ranks
 
-RANKING_KEYS = ("recall", "coverage", "precision", "frechet", "recognisable", "recon_stft")
+RANKING_KEYS = ("recall", "coverage", "precision", "frechet", "recognisable", "diversity",
+                "recon_stft")
 
 
 def overall_scores(metrics_by_model, keys=RANKING_KEYS):

@@ -323,7 +323,8 @@ def write_report(out_dir, records, unavailable=None, data_description=None, real
         "(logistic regression on the same features, fitted on the training kits"
         + (f"; accuracy on the held-out kits "
            f"{description['family_classifier_held_out_accuracy']:.2f}"
-           if description.get("family_classifier_held_out_accuracy") is not None else "")
+           if description.get("family_classifier_held_out_accuracy") is not None
+           else "; its accuracy is unknown: no held-out sound of a family it knows")
         + "). The *real training sounds* row offers training sounds outside the reference "
         "as if generated (the ceiling); *noise bursts* are decaying white noise, the trivial "
         "generator every model must beat.",
@@ -338,6 +339,11 @@ def write_report(out_dir, records, unavailable=None, data_description=None, real
                   "`evaluation.ranking.rank_models`): "
                   + ", ".join(f"{i}. {name} ({scores[name]:.1f})"
                               for i, name in enumerate(ranked, 1)) + ".", ""]
+    from evaluation.targets import CANDIDATE, target_checks
+
+    checks = target_checks(records, references)
+    if checks:
+        lines += [f"## Targets for {CANDIDATE}", ""] + [check.line() for check in checks] + [""]
     foreign = [name for name, record in records.items()
                if (record.get("reconstruction") or {}).get("set") == "every sound"]
     if foreign:

@@ -25,6 +25,7 @@ from evaluation.spectral import as_batch, multi_resolution_stft_distance, snr_db
 from evaluation.speed import decode_speed
 
 BATCH = 256
+SILENT_PEAK = 1e-3  # -60 dB re full scale: a grid sound this quiet counts as silence
 
 
 @dataclass(frozen=True)
@@ -358,9 +359,12 @@ def evaluate_generator(decode, encode, latent_range, sample_rate, reference, pro
     _, _, points = latent_grid(latent_range, options.realism_grid)
     generated = _decode_batches(decode, points)
     nonfinite = float(np.mean(~np.all(np.isfinite(generated), axis=1)))
+    peaks = np.max(np.abs(np.nan_to_num(generated)), axis=1)
     scores, details = reference.realism_scores(np.nan_to_num(generated))
     metrics.update(scores)
     metrics["nonfinite"] = nonfinite
+    metrics["beyond_full_scale"] = float(np.mean(peaks > 1.0))
+    metrics["silent"] = float(np.mean(peaks < SILENT_PEAK))
 
     report("continuity", 0.4)
     continuity = latent_continuity(

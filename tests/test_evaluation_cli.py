@@ -160,3 +160,79 @@ def test_evaluating_other_data_keeps_the_training_data_entry(dataset_folder, zoo
 
     entries = json.loads((folder / "metrics.json").read_text())["entries"]
     assert len(entries) == 2 and sum(e["training_data"] for e in entries.values()) == 1
+@pytest.fixture(scope="module")
+def foreign_folder(tmp_path_factory):
+    """Another preprocessed data set, of sounds no model in the zoo was trained on."""
+    from preprocessing.pipeline import preprocess
+    from preprocessing.settings import PreprocessSettings
+
+    root = tmp_path_factory.mktemp("foreign")
+    audio, labels = drum_batch(24, LENGTH, seed=77)
+    for i, (sound, label) in enumerate(zip(audio, labels)):
+        kit = root / "sources" / f"other_kit_{i // 6}"
+        kit.mkdir(parents=True, exist_ok=True)
+        sf.write(kit / f"{label}_{i}.wav", sound, SR, subtype="FLOAT")
+    out = root / "foreign"
+    preprocess([root / "sources"], out, PreprocessSettings(sample_rate=SR, length=LENGTH), jobs=1)
+    return out
+
+
+def _tree(folder):
+    return {path.relative_to(folder): path.read_bytes()
+            for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def test_data_no_model_trained_on_is_reconstructed_whole(foreign_folder, zoo, tmp_path, capsys):
+    import json
+
+    before = _tree(foreign_folder)
+    status = _evaluate(foreign_folder, zoo, tmp_path / "report", "ae_small_relu",
+                       extra=["--force"])
+    assert status == 0
+    record = json.loads((zoo / "ae_small_relu" / "metrics.json").read_text())
+    assert record["reconstruction"] == {"sounds": 24, "set": "every sound"}
+    assert record["metrics"]["recon_stft"] is not None
+    report = (tmp_path / "report" / "report.md").read_text()
+    row = next(line for line in report.splitlines() if line.startswith("| ae_small_relu |"))
+    assert row.split("|")[2].strip() != "–"  # the recon MR-STFT cell is filled
+    assert "Not trained on this data, so every sound of it was reconstructed: ae_small_relu" \
+        in report
+    assert _tree(foreign_folder) == before
+
+
+def test_training_data_reconstructs_only_the_held_out_kits(dataset_folder, zoo, tmp_path):
+    import json
+
+    from preprocessing.dataset import load_dataset
+
+    held_out = len(load_dataset(dataset_folder).validation())
+    assert _evaluate(dataset_folder, zoo, tmp_path / "report", "ae_small_relu",
+                     extra=["--force"]) == 0
+    record = json.loads((zoo / "ae_small_relu" / "metrics.json").read_text())
+    assert record["reconstruction"] == {"sounds": held_out, "set": "held-out kits"}
+    assert "Not trained on this data" not in (tmp_path / "report" / "report.md").read_text()
+
+
+def test_report_has_the_drum_columns_reference_rows_and_pictures(dataset_folder, zoo, tmp_path,
+                                                                 capsys):
+    assert _evaluate(dataset_folder, zoo, tmp_path / "report", "ae_small_relu",
+                     "ae_small_tanh") == 0
+    out = capsys.readouterr().out
+    report_folder = tmp_path / "report"
+    report = (report_folder / "report.md").read_text()
+    header = next(line for line in report.splitlines() if line.startswith("| model |"))
+    for title in ("precision ↑", "recall ↑", "density →1", "coverage ↑", "recognisable ↑"):
+        assert title in header
+    for label in ("real training sounds", "real held-out sounds", "noise bursts"):
+        assert f"| *{label}* |" in report and f"| *{label}* |" in out
+    assert "k = 5 neighbours" in report
+    # the held-out kit holds one family the classifier never saw: it says so
+    assert "accuracy is unknown" in report or "accuracy on the held-out kits" in report
+    assert "Overall (mean rank over recall" in report
+    assert "![families](families.png)" in report
+    for name in ("ae_small_relu", "ae_small_tanh"):
+        assert f"![{name}](contact_{name}.png)" in report
+        assert (report_folder / f"contact_{name}.png").stat().st_size > 0
+    assert (report_folder / "families.png").stat().st_size > 0
+    rows = [row.split(",")[0] for row in (report_folder / "metrics.csv").read_text().splitlines()]
+    assert "noise bursts" in rows and "real training sounds" in rows

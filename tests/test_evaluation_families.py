@@ -149,7 +149,7 @@ def test_shipped_classifier_loads_and_names_sounds_without_tensorflow():
         "assert c.facts['validation_accuracy'] > 0.5\n"
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, check=False,
                             text=True, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
 

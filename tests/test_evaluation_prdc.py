@@ -60,14 +60,14 @@ def test_sets_no_larger_than_k_are_refused():
 def test_noise_bursts_start_at_the_attack_and_stay_below_full_scale():
     length = 16384  # 0.74 s: long enough for the slowest decay to show
     audio = noise_bursts(12, length, SR, seed=4)
-    attack = int(round(0.01 * SR))
+    attack = round(0.01 * SR)
     assert audio.shape == (12, length) and audio.dtype == np.float32
     assert np.all(audio[:, :attack] == 0.0) and np.all(np.abs(audio[:, attack]) > 0)
     peaks = np.abs(audio).max(axis=1)
     assert np.all((peaks >= 0.3 - 1e-6) & (peaks <= 0.9 + 1e-6))
     # decaying: the last quarter is much quieter than the first
     quarter = length // 4
-    rms = lambda part: np.sqrt(np.mean(part**2, axis=1))  # noqa: E731
+    rms = lambda part: np.sqrt(np.mean(part**2, axis=1))
     assert np.all(rms(audio[:, -quarter:]) < 0.5 * rms(audio[:, attack:attack + quarter]))
 
 
@@ -218,7 +218,7 @@ def test_best_cached_model_reads_metrics_json_without_tensorflow(tmp_path):
               "from evaluation.ranking import best_cached_model\n"
               f"print(best_cached_model({str(tmp_path)!r}, ['a', 'b', 'missing']))\n"
               "assert 'tensorflow' not in sys.modules and 'matplotlib' not in sys.modules\n")
-    result = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True,
+    result = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, check=False,
                             text=True, env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "b"
@@ -245,3 +245,56 @@ def test_family_figure_stacks_one_bar_per_row():
     bars = figure.axes[0].patches
     assert len(bars) == 2 * 7
     assert sum(bar.get_width() for bar in bars) == pytest.approx(2.0)
+
+
+def test_grid_sounds_beyond_full_scale_or_silent_are_counted(reference, sounds):
+    bank = sounds[0][:36] / np.abs(sounds[0][:36]).max(axis=1, keepdims=True) * 0.5
+    bank[:12] *= 3.0  # peaks of 1.5
+    bank[12:18] *= 1e-4  # -86 dB: silence
+    model = LookupAutoencoder(bank)
+    metrics = evaluate_generator(model.decode, None, model.latent_range(), SR,
+                                 reference)["metrics"]
+    column = np.clip(np.rint(np.linspace(0, 35, 6)).astype(int), 0, 35)  # the grid's x indices
+    assert metrics["beyond_full_scale"] == pytest.approx(np.mean(column < 12))
+    assert metrics["silent"] == pytest.approx(np.mean((column >= 12) & (column < 18)))
+
+
+def _targets_records(candidate_metrics, families):
+    seed = {"recall": 0.1, "coverage": 0.1, "frechet": 80.0, "recon_stft": 1.2}
+    return {
+        "vae_c": {"metrics": seed, "details": {}},
+        "ddsp_vae": {"metrics": candidate_metrics, "details": {"families": families}},
+    }
+
+
+def test_targets_hold_for_a_candidate_that_meets_them():
+    from evaluation.targets import target_checks
+
+    good = {"recall": 0.5, "coverage": 0.5, "frechet": 20.0, "recognisable": 0.8,
+            "recon_stft": 1.1, "nonfinite": 0.0, "silent": 0.0, "beyond_full_scale": 0.0,
+            "decode_ms": 1.0}
+    spread = {"kick": 0.2, "snare": 0.2, "clap": 0.05, "hat": 0.2, "tom": 0.2, "cymbal": 0.1,
+              "percussion": 0.05}
+    references = {"real training sounds": {"metrics": {"recall": 0.9, "coverage": 0.8}}}
+    checks = target_checks(_targets_records(good, spread), references)
+    assert len(checks) == 10 and all(check.holds is True for check in checks), checks
+    assert checks[0].line() == "- recall: better than each of the other 1 models: " \
+                               "0.5 against vae_c's 0.1 (holds)"
+
+
+def test_targets_name_what_a_noise_model_misses():
+    from evaluation.targets import target_checks
+
+    noisy = {"recall": 0.0, "coverage": 0.05, "frechet": 90.0, "recognisable": 0.7,
+             "recon_stft": 1.3, "nonfinite": 0.0, "silent": 0.0, "beyond_full_scale": 0.2,
+             "decode_ms": 9.0}
+    checks = target_checks(_targets_records(noisy, {"hat": 1.0}), None)
+    by_target = {check.target: check for check in checks}
+    assert all(check.holds is not True for check in checks if "ceiling" not in check.target)
+    family = next(c for c in checks if "families hold" in c.target)
+    assert family.value == "1 (hat)" and family.holds is False
+    half = [c for c in checks if "half the real training sounds" in c.target]
+    assert half and all(c.holds is None for c in half)  # no ceiling row given
+    assert "beyond_full_scale 20.0%" in next(c.value for t, c in by_target.items()
+                                            if "NaN" in t)
+    assert target_checks({"vae_c": {"metrics": {}}}) == []
