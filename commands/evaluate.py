@@ -63,18 +63,6 @@ def _load_data(folder, options):
     return dataset, reference
 
 
-def is_training_data(card, dataset):
-    """True when ``dataset`` is the data ``card`` says the model was trained on: the same
-    folder, or the same validation kits and sample count (a copy of it elsewhere)."""
-    data = card.get("data") or {}
-    folder = data.get("folder")
-    if folder and Path(folder).resolve() == Path(dataset.folder).resolve():
-        return True
-    kits = data.get("validation_kits")
-    return (bool(kits) and sorted(kits) == sorted(dataset.validation_kits)
-            and data.get("samples") == int(dataset.audio.shape[0]))
-
-
 def _save_heatmap(figure, path):
     import io
 
@@ -139,7 +127,7 @@ def run(args):
                                     continuity["values"], title=f"{name}: discontinuity",
                                     jumps=[Jump(j["distance"], tuple(j["start"]), tuple(j["end"]))
                                            for j in record["jumps"][:3]])
-            own_data = is_training_data(model.card, dataset)
+            own_data = trained_here  # its entry is the one the window shows
             try:
                 save_metrics(folder, record, key, training_data=own_data, data_folder=dataset.folder)
                 if own_data:  # the zoo's heat-map is the training data's, as its metrics

@@ -177,20 +177,28 @@ def foreign_folder(tmp_path_factory):
     return out
 
 
+def _entry_of(model_folder, data_folder):
+    """The metrics.json entry of one dataset (the file keeps one per dataset)."""
+    import json
+
+    entries = json.loads((model_folder / "metrics.json").read_text())["entries"].values()
+    return next(e for e in entries if e["data_folder"] == str(data_folder))
+
+
 def _tree(folder):
     return {path.relative_to(folder): path.read_bytes()
             for path in sorted(folder.rglob("*")) if path.is_file()}
 
 
 def test_data_no_model_trained_on_is_reconstructed_whole(foreign_folder, zoo, tmp_path, capsys):
-    import json
 
     before = _tree(foreign_folder)
     status = _evaluate(foreign_folder, zoo, tmp_path / "report", "ae_small_relu",
                        extra=["--force"])
     assert status == 0
-    record = json.loads((zoo / "ae_small_relu" / "metrics.json").read_text())
+    record = _entry_of(zoo / "ae_small_relu", foreign_folder)
     assert record["reconstruction"] == {"sounds": 24, "set": "every sound"}
+    assert record["training_data"] is False
     assert record["metrics"]["recon_stft"] is not None
     report = (tmp_path / "report" / "report.md").read_text()
     row = next(line for line in report.splitlines() if line.startswith("| ae_small_relu |"))
@@ -201,15 +209,15 @@ def test_data_no_model_trained_on_is_reconstructed_whole(foreign_folder, zoo, tm
 
 
 def test_training_data_reconstructs_only_the_held_out_kits(dataset_folder, zoo, tmp_path):
-    import json
 
     from preprocessing.dataset import load_dataset
 
     held_out = len(load_dataset(dataset_folder).validation())
     assert _evaluate(dataset_folder, zoo, tmp_path / "report", "ae_small_relu",
                      extra=["--force"]) == 0
-    record = json.loads((zoo / "ae_small_relu" / "metrics.json").read_text())
+    record = _entry_of(zoo / "ae_small_relu", dataset_folder)
     assert record["reconstruction"] == {"sounds": held_out, "set": "held-out kits"}
+    assert record["training_data"] is True
     assert "Not trained on this data" not in (tmp_path / "report" / "report.md").read_text()
 
 

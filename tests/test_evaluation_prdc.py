@@ -67,7 +67,8 @@ def test_noise_bursts_start_at_the_attack_and_stay_below_full_scale():
     assert np.all((peaks >= 0.3 - 1e-6) & (peaks <= 0.9 + 1e-6))
     # decaying: the last quarter is much quieter than the first
     quarter = length // 4
-    rms = lambda part: np.sqrt(np.mean(part**2, axis=1))
+    def rms(part):
+        return np.sqrt(np.mean(part**2, axis=1))
     assert np.all(rms(audio[:, -quarter:]) < 0.5 * rms(audio[:, attack:attack + quarter]))
 
 
