@@ -24,9 +24,10 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from models.constants import LATENT_DIM
 from models.errors import ModelInputError, ModelUnavailableError, NoEncoderError
 from models.fastpath import compile_decoder, quiet_tracing
-from models.registry import LATENT_DIM, get_spec
+from models.registry import get_spec
 from models.saving import DAMAGED_FILE_ERRORS, load_model_file, read_json
 
 RANGE_MARGIN = 0.05

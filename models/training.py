@@ -290,6 +290,10 @@ def train_model(name, data, out="trained", options=None, **overrides):
     if "length" in overrides and overrides["length"] != data.length:
         raise ModelSettingsError(f"{name}: length {overrides['length']} but the data has {data.length}")
     overrides["length"] = data.length
+    if "sample_rate" in spec.defaults:
+        overrides["sample_rate"] = int(data.sample_rate)
+    if "attack_seconds" in spec.defaults and data.preprocessing.get("attack_seconds"):
+        overrides["attack_seconds"] = float(data.preprocessing["attack_seconds"])
 
     initial_epoch, seconds_before = 0, 0.0
     if options.resume:
@@ -318,6 +322,8 @@ def train_model(name, data, out="trained", options=None, **overrides):
         nets = spec.build(**{k: v for k, v in settings.items() if k != "name"})
     if options.resume:
         restore_checkpoint(ckpt, nets)
+    if nets.prepare is not None:
+        nets.prepare(data.train_audio, resumed=options.resume)
 
     folder.mkdir(parents=True, exist_ok=True)
     history_csv = folder / "history.csv"
