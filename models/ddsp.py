@@ -251,16 +251,19 @@ def parameter_model(decoder):
     return keras.Model(decoder.inputs, synth.input)
 
 
-def numpy_decoder_weights(decoder):
-    """The arrays of :func:`models.drumsynth.read_weights` (npz keys to arrays)."""
+def numpy_decoder_weights(decoder, float16=False):
+    """The arrays of :func:`models.drumsynth.read_weights` (npz keys to arrays); with
+    ``float16`` the kernels and biases are stored as float16 (the values the float16
+    .keras file holds, so both decoders play the same sound)."""
     import json
 
     synth = synth_layer(decoder)
     dense = [l for l in decoder.layers if isinstance(l, keras.layers.Dense)]
     arrays = {}
+    dtype = np.float16 if float16 else np.float32
     for i, layer in enumerate(dense):
-        arrays[f"dense/{i}/kernel"] = np.asarray(layer.kernel.numpy(), np.float32)
-        arrays[f"dense/{i}/bias"] = np.asarray(layer.bias.numpy(), np.float32)
+        arrays[f"dense/{i}/kernel"] = np.asarray(layer.kernel.numpy()).astype(dtype)
+        arrays[f"dense/{i}/bias"] = np.asarray(layer.bias.numpy()).astype(dtype)
     config = {"seed": synth.seed, "sample_rate": synth.sample_rate, "length": synth.length,
               "attack": synth.attack}
     arrays["config"] = np.array(json.dumps(config))

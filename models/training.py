@@ -12,7 +12,8 @@ Keras' progress output, ``CSVLogger`` for the history, and three small callbacks
 - :class:`EpochTimer` adds the epoch's wall time to the logs (``epoch_seconds``).
 
 At the end the files of ``trained/<name>/`` are written: decoder.keras, encoder.keras (not
-for the GAN), codes.npz, card.json, history.csv, loss.png.
+for the GAN), codes.npz, card.json, history.csv, loss.png; ddsp_vae also writes synth.npz,
+its decoder for the NumPy synthesiser (:mod:`models.drumsynth`).
 """
 import json
 import os
@@ -36,6 +37,8 @@ from models.saving import save_model_file, temporary_path, write_json
 CHECKPOINT_DIR = "checkpoint"
 CHECKPOINT_FILE = "checkpoint.npz"
 CHECKPOINT_VERSION = 1
+#: ddsp_vae's decoder for NumPy (:func:`models.drumsynth.read_weights`), beside the .keras.
+SYNTH_FILE = "synth.npz"
 
 
 @dataclass
@@ -410,6 +413,12 @@ def export_trained(folder, nets, data, options, *, initial_epoch, epochs, second
     folder = Path(folder)
     save_model_file(nets.decoder, folder / "decoder.keras", float16=options.float16)
     codes_file = folder / "codes.npz"
+    from models.ddsp import numpy_decoder_weights, synth_layer
+
+    if synth_layer(nets.decoder) is not None:
+        tmp = temporary_path(folder / SYNTH_FILE).with_suffix(".npz")
+        np.savez(tmp, **numpy_decoder_weights(nets.decoder, float16=options.float16))
+        os.replace(tmp, folder / SYNTH_FILE)
     if nets.encoder is not None:
         save_model_file(nets.encoder, folder / "encoder.keras", float16=options.float16)
         points = latent_codes(nets, data.audio)
@@ -478,7 +487,8 @@ def model_card(nets, data, options, columns, *, initial_epoch, epochs, seconds, 
         "losses": losses,
         "files": {"decoder": "decoder.keras",
                   "encoder": "encoder.keras" if nets.encoder is not None else None,
-                  "codes": "codes.npz" if nets.encoder is not None else None},
+                  "codes": "codes.npz" if nets.encoder is not None else None,
+                  **({"synth": SYNTH_FILE} if "noise_seed" in nets.settings else {})},
         "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
                      "keras": keras.__version__, "numpy": np.__version__},
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
