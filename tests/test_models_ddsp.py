@@ -150,3 +150,11 @@ def test_drumsynth_imports_only_numpy():
     roots |= {node.module.split(".")[0] for node in ast.walk(tree)
               if isinstance(node, ast.ImportFrom) and node.module}
     assert roots <= {"numpy", "json", "itertools"}
+
+
+def test_the_window_lists_ddsp_vae_in_a_group_of_its_own():
+    from gui.backend import model_groups
+    from models.registry import REGISTRY
+
+    assert model_groups("ddsp_vae", REGISTRY["ddsp_vae"]) == ("Synth-decoder VAE", "")
+    assert model_groups("vae_a", REGISTRY["vae_a"]) == ("VAEs", "")
