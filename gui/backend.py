@@ -31,8 +31,8 @@ def model_groups(name, spec):
     """
     if spec.kind == "dense_ae":
         return f"Dense AE, {name.split('_')[1]}", ""
-    if spec.kind == "vae":
-        return "VAEs", ""
+    if spec.kind == "vae" and spec.group == "Variational autoencoders":
+        return "VAEs", ""  # ddsp_vae is a VAE too, but has a group of its own
     return spec.group, ""
 
 

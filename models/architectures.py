@@ -1,4 +1,4 @@
-"""Builders of the fourteen models, one per kind; the registry names which one each uses.
+"""Builders of the fifteen models, one per kind; the registry names which one each uses.
 
 A builder takes the model's settings (see :mod:`models.registry`) and returns
 :class:`Networks`: the compiled training model, the encoder and decoder that are shipped
@@ -8,8 +8,9 @@ Call builders inside ``strategy.scope()`` (:func:`models.distribution.training_s
 from dataclasses import dataclass, field
 
 import keras
+import numpy as np
 
-from models import networks
+from models import ddsp, networks
 from models.errors import ModelSettingsError
 from models.gan import WaveGAN
 from models.losses import LOSSES, ReconstructionLoss
@@ -38,6 +39,11 @@ class Networks:
         The history columns that are losses (for the card and the loss plot).
     monitor : str or None
         The loss early stopping watches (None: early stopping does not apply).
+    callbacks : list of keras.callbacks.Callback
+        Callbacks the model's training needs (the KL warm-up).
+    prepare : callable or None
+        ``prepare(train_audio, resumed)``, called once before training: fixes what is set
+        from the data rather than learned (ddsp_vae's input normalisation, on a fresh run).
     """
 
     kind: str
@@ -49,6 +55,7 @@ class Networks:
     loss_names: tuple = ("loss",)
     monitor: str | None = "loss"
     callbacks: list = field(default_factory=list)
+    prepare: object = None
 
     @property
     def shipped_parameters(self):
@@ -144,3 +151,40 @@ def build_vae(*, name, length, width, kernel_size, kl_factor, kl_ramp, learning_
     return Networks("vae", settings, trainer, encoder, decoder, {"optimizer": trainer.optimizer},
                     loss_names=("loss", "reconstruction_loss", "kl_loss"),
                     callbacks=[KLWarmup()])
+
+
+def build_ddsp_vae(*, name, length, sample_rate, attack_seconds, width, hidden, noise_seed,
+                   kl_factor, kl_ramp, learning_rate, loss, fft_sizes, waveform_weight):
+    """The VAE with a synthesiser decoder (explained in :mod:`models.ddsp`)."""
+    if kl_ramp < 0 or kl_factor < 0:
+        raise ModelSettingsError(f"{name}: kl_ramp and kl_factor must not be negative")
+    attack = round(float(attack_seconds) * int(sample_rate))
+    if not 0 < attack < length or length < ddsp.N_FFT:
+        raise ModelSettingsError(
+            f"{name}: the attack ({attack_seconds} s) must fall inside the {length} samples, "
+            f"which must be at least {ddsp.N_FFT}")
+    settings = dict(name=name, length=length, sample_rate=int(sample_rate),
+                    attack_seconds=float(attack_seconds), width=int(width),
+                    hidden=tuple(int(h) for h in hidden), noise_seed=int(noise_seed),
+                    kl_factor=kl_factor, kl_ramp=int(kl_ramp), learning_rate=learning_rate,
+                    loss=_checked_loss(name, loss), fft_sizes=tuple(int(n) for n in fft_sizes),
+                    waveform_weight=float(waveform_weight))
+    encoder = ddsp.ddsp_encoder(length, settings["sample_rate"], settings["width"], name)
+    decoder = ddsp.ddsp_decoder(length, settings["sample_rate"], attack, settings["hidden"],
+                                settings["noise_seed"], name)
+    trainer = VAE(encoder, decoder, kl_factor=kl_factor, kl_ramp=kl_ramp, loss=loss,
+                  fft_sizes=settings["fft_sizes"], waveform_weight=settings["waveform_weight"],
+                  name=name)
+    trainer.compile(optimizer=_adam(settings))
+    trainer.optimizer.build(trainer.trainable_variables)
+    spread = ddsp.LatentSpread(settings["sample_rate"])
+
+    def prepare(train_audio, resumed=False):
+        if not resumed:  # a resumed run restored the statistics with the checkpoint
+            ddsp.set_band_statistics(encoder, train_audio)
+        chosen = np.random.default_rng(0).permutation(len(train_audio))[:256]
+        spread.audio = np.asarray(train_audio[np.sort(chosen)], np.float32)
+
+    return Networks("vae", settings, trainer, encoder, decoder, {"optimizer": trainer.optimizer},
+                    loss_names=("loss", "reconstruction_loss", "kl_loss"),
+                    callbacks=[KLWarmup(), spread], prepare=prepare)

@@ -18,8 +18,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from models.constants import LATENT_DIM
 from models.numpy_layers import polyphase_weights
-from models.registry import LATENT_DIM
 
 # The fast function must match the Keras decoder to this (relative to the output's peak).
 MATCH_TOLERANCE = 1e-4

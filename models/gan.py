@@ -14,9 +14,9 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from models.constants import LATENT_DIM
 from models.distribution import replica_scale
 from models.layers import PACKAGE
-from models.registry import LATENT_DIM
 
 #: The GAN's latent prior is uniform on [-PRIOR_BOUND, PRIOR_BOUND]^2.
 PRIOR_BOUND = 1.0

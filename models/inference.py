@@ -1,4 +1,4 @@
-"""One inference interface for all fourteen models: :func:`load_trained` and
+"""One inference interface for all fifteen models: :func:`load_trained` and
 :class:`TrainedModel`.
 
 Decoding is the GUI's hot path: the decoder's weights stay resident and a
@@ -18,13 +18,17 @@ import numpy as np
 import tensorflow as tf
 
 from models.card import ModelCard
+from models.constants import LATENT_DIM
 from models.errors import ModelInputError, ModelUnavailableError, NoEncoderError
 from models.fastpath import compile_decoder, quiet_tracing
-from models.registry import LATENT_DIM, get_spec
+from models.registry import get_spec
 from models.saving import load_model_file
 
 # LatentCodes and read_codes are imported from here by older callers.
 from models.trained_folder import LatentCodes, LatentPlane, read_card, read_codes  # noqa: F401
+
+# Noise sources of this many variations stay in memory (each is 33 x length floats).
+VARIATION_CACHE = 16
 
 
 class TrainedModel(LatentPlane):
@@ -58,6 +62,9 @@ class TrainedModel(LatentPlane):
         self._decoder = decoder
         self._encoder = encoder
         self._decode, self.decode_path = compile_decoder(decoder)
+        self._synth = _synth_of(decoder)
+        self._variations = {}
+        self._render = None
         self._encode = None
         if encoder is not None:
             def encode_points(audio):
@@ -89,15 +96,21 @@ class TrainedModel(LatentPlane):
         """The Keras decoder (the GAN's generator), for tools that need the model itself."""
         return self._decoder
 
+    @property
+    def has_variations(self):
+        """True when ``decode(..., variation=k)`` gives new realisations (ddsp_vae)."""
+        return self._synth is not None
+
     def decode(self, points, variation=None):
         """Audio for latent points.
 
         Parameters
         ----------
         points : array-like, shape (N, 2) (or (2,) for one point)
-        variation : int, optional
-            A seed for models whose sound has a random part (ddsp_vae); the others are
-            deterministic and ignore it.
+        variation : int or None
+            For a model with a synthesiser decoder (``has_variations``): which realisation
+            of its noise to play; None (or 0) is the model's own, so a point always plays
+            the same sound. Other models ignore it.
 
         Returns
         -------
@@ -110,7 +123,39 @@ class TrainedModel(LatentPlane):
             raise ModelInputError(f"points must have shape (N, {LATENT_DIM}), not {points.shape}")
         if not np.all(np.isfinite(points)):
             raise ModelInputError("points must be finite numbers")
-        return self._decode(tf.constant(points)).numpy()
+        if variation is not None and (isinstance(variation, bool)
+                                      or not isinstance(variation, (int, np.integer))
+                                      or variation < 0):
+            raise ModelInputError(f"variation must be a whole number from 0, not {variation!r}")
+        if self._synth is None or not variation:
+            return self._decode(tf.constant(points)).numpy()
+        return self._decode_variation(points, int(variation))
+
+    def _decode_variation(self, points, variation):
+        """Decode with another realisation of the synthesiser's noise (sources cached)."""
+        from models.ddsp import parameter_model
+
+        if self._render is None:
+            parameters = parameter_model(self._decoder)
+            synth = self._synth
+            spec = tf.TensorSpec([synth.length], tf.float32)
+
+            def render(points, bands, bright, dark):
+                raw = parameters(points, training=False)
+                return synth.render(raw, {"bands": bands, "bright": bright, "dark": dark})
+
+            self._render = tf.function(render, input_signature=[
+                tf.TensorSpec([None, LATENT_DIM], tf.float32),
+                tf.TensorSpec([synth.n_bands, synth.length], tf.float32), spec, spec])
+        if variation not in self._variations:
+            if len(self._variations) >= VARIATION_CACHE:
+                self._variations.pop(next(iter(self._variations)))
+            self._variations[variation] = self._synth.sources(variation)
+        noise = self._variations[variation]
+        with quiet_tracing():
+            audio = self._render(tf.constant(points), noise["bands"], noise["bright"],
+                                 noise["dark"])
+        return audio.numpy()
 
     def encode(self, audio):
         """Latent points (the mean, for a VAE) of audio.
@@ -140,6 +185,13 @@ class TrainedModel(LatentPlane):
         if not np.all(np.isfinite(audio)):
             raise ModelInputError("audio must be finite numbers")
         return self._encode(tf.constant(audio)).numpy()
+
+
+def _synth_of(decoder):
+    """The decoder's synthesiser layer (ddsp_vae), or None."""
+    from models.ddsp import synth_layer
+
+    return synth_layer(decoder)
 
 
 def load_trained(name, folder="trained", *, warm_up=True):

@@ -7,9 +7,9 @@ a resumed run) has the same variable paths.
 """
 import keras
 
+from models.constants import LATENT_DIM
 from models.errors import ModelSettingsError
 from models.layers import PhaseShuffle, Sampling
-from models.registry import LATENT_DIM
 
 #: WaveGAN's stack: five layers of stride 4 with filters d, 2d, 4d, 8d, 16d.
 CONV_LAYERS = 5

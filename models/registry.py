@@ -1,4 +1,4 @@
-"""The model registry: the single place where each of the fourteen models is named.
+"""The model registry: the single place where each of the fifteen models is named.
 
 Each name maps to a :class:`ModelSpec`: its kind, the group the GUI shows it under, the
 builder that makes it (a function in :mod:`models.architectures`, imported only when a
@@ -10,23 +10,16 @@ import importlib
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from models.constants import DEFAULT_LENGTH, DEFAULT_LOSS, LATENT_DIM, LOSSES  # noqa: F401 (re-exported)
 from models.errors import ModelSettingsError, UnknownModelError
 
 KINDS = ("dense_ae", "conv_ae", "gan", "vae")
 
-#: The latent space of every model is a plane, so the GUI can show it as a map.
-LATENT_DIM = 2
-
-#: WaveGAN's window: five stride-4 layers take 16384 samples to 16 steps.
-DEFAULT_LENGTH = 16384
 
 # Encoder units of the seed's dense autoencoders (the decoder mirrors them).
 DENSE_UNITS = {"small": (9, 2), "medium": (96, 24, 2), "big": (384, 96, 24, 2)}
 DENSE_ACTIVATIONS = ("relu", "tanh", "sigmoid")
 
-#: Reconstruction losses of the AEs and VAEs (defined in :mod:`models.losses`).
-LOSSES = ("spectral", "spectral_floored", "mse")
-DEFAULT_LOSS = "spectral_floored"
 
 # The seed's three KL factors; the warm-up ramp multiplies them.
 VAE_FACTORS = {"vae_a": 0.01, "vae_b": 0.001, "vae_c": 0.0001}
@@ -146,16 +139,34 @@ def _vae_spec(name, factor):
     )
 
 
+def _ddsp_vae_spec():
+    return ModelSpec(
+        name="ddsp_vae",
+        kind="vae",
+        group="Synth-decoder VAE",
+        builder="build_ddsp_vae",
+        defaults=MappingProxyType(
+            {"name": "ddsp_vae", "length": DEFAULT_LENGTH, "sample_rate": 22050,
+             "attack_seconds": 0.01, "width": 128, "hidden": (256, 256, 256),
+             "noise_seed": 13, "kl_factor": 0.01, "kl_ramp": 600, "learning_rate": 5e-4,
+             "loss": DEFAULT_LOSS, "fft_sizes": (4096, 2048, 1024, 512, 256),
+             "waveform_weight": 0.0}
+        ),
+        summary="log-mel VAE whose decoder plays a percussive synthesiser (modes, band noise, click)",
+    )
+
+
 def _all_specs():
     specs = [_dense_spec(size, act) for size in DENSE_UNITS for act in DENSE_ACTIVATIONS]
     specs += [_conv_ae_spec(), _gan_spec()]
     specs += [_vae_spec(name, factor) for name, factor in VAE_FACTORS.items()]
+    specs += [_ddsp_vae_spec()]
     return specs
 
 
 REGISTRY = MappingProxyType({spec.name: spec for spec in _all_specs()})
 
-#: Display order: the dense AEs by size then activation, conv_ae, gan, the VAEs.
+#: Display order: the dense AEs by size then activation, conv_ae, gan, the VAEs, ddsp_vae.
 MODEL_NAMES = tuple(REGISTRY)
 
 

@@ -138,7 +138,8 @@ def load_model_file(path):
     """
     import keras
 
-    import models.gan  # noqa: F401  (registers the custom classes)
+    import models.ddsp  # noqa: F401  (registers the custom classes)
+    import models.gan  # noqa: F401
     import models.layers  # noqa: F401
     import models.vae  # noqa: F401
 

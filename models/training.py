@@ -17,6 +17,7 @@ staging folder beside it, which is swapped in whole (:func:`safeio.swap_in`), so
 leaves the old model or the new one, never a mix; ``checkpoint/`` (with the run's
 history.csv) is carried into the new set, so a resumable checkpoint is never lost. A lock
 beside the folder (``.NAME.lock``) keeps a second run out while one trains.
+ddsp_vae also writes synth.npz, its decoder for the NumPy synthesiser (:mod:`models.drumsynth`).
 """
 import json
 import platform
@@ -50,8 +51,10 @@ CHECKPOINT_DIR = "checkpoint"
 CHECKPOINT_FILE = "checkpoint.npz"
 CHECKPOINT_VERSION = 1
 HISTORY_FILE = "history.csv"
+#: ddsp_vae's decoder for NumPy (:func:`models.drumsynth.read_weights`), beside the .keras.
+SYNTH_FILE = "synth.npz"
 #: The shipped set: replaced together; anything else in the folder is carried over.
-SHIPPED_FILES = ("decoder.keras", "encoder.keras", "codes.npz", CARD_FILE, HISTORY_FILE, "loss.png")
+SHIPPED_FILES = ("decoder.keras", "encoder.keras", "codes.npz", SYNTH_FILE, CARD_FILE, HISTORY_FILE, "loss.png")
 
 
 @dataclass
@@ -337,6 +340,10 @@ def _train_locked(name, spec, data, out, options, overrides):
     if "length" in overrides and overrides["length"] != data.length:
         raise ModelSettingsError(f"{name}: length {overrides['length']} but the data has {data.length}")
     overrides["length"] = data.length
+    if "sample_rate" in spec.defaults:
+        overrides["sample_rate"] = int(data.sample_rate)
+    if "attack_seconds" in spec.defaults and data.preprocessing.get("attack_seconds"):
+        overrides["attack_seconds"] = float(data.preprocessing["attack_seconds"])
 
     initial_epoch, seconds_before = 0, 0.0
     if options.resume:
@@ -368,6 +375,8 @@ def _train_locked(name, spec, data, out, options, overrides):
         nets = spec.build(**{k: v for k, v in settings.items() if k != "name"})
     if options.resume:
         restore_checkpoint(ckpt, nets)
+    if nets.prepare is not None:
+        nets.prepare(data.train_audio, resumed=options.resume)
 
     folder.mkdir(parents=True, exist_ok=True)
     history_csv.parent.mkdir(parents=True, exist_ok=True)
@@ -474,6 +483,11 @@ def export_trained(folder, nets, data, options, *, initial_epoch, epochs, second
     staged = staging_folder(folder)
     try:
         save_model_file(nets.decoder, staged / "decoder.keras", float16=options.float16)
+        from models.ddsp import numpy_decoder_weights, synth_layer
+
+        if synth_layer(nets.decoder) is not None:
+            weights = numpy_decoder_weights(nets.decoder, float16=options.float16)
+            atomic_write(staged / SYNTH_FILE, lambda file: np.savez(file, **weights))
         if nets.encoder is not None:
             save_model_file(nets.encoder, staged / "encoder.keras", float16=options.float16)
             points = latent_codes(nets, data.audio)
@@ -547,7 +561,8 @@ def model_card(nets, data, options, columns, *, initial_epoch, epochs, seconds, 
         "losses": losses,
         "files": {"decoder": "decoder.keras",
                   "encoder": "encoder.keras" if nets.encoder is not None else None,
-                  "codes": "codes.npz" if nets.encoder is not None else None},
+                  "codes": "codes.npz" if nets.encoder is not None else None,
+                  **({"synth": SYNTH_FILE} if "noise_seed" in nets.settings else {})},
         "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
                      "keras": keras.__version__, "numpy": np.__version__},
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),

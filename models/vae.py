@@ -30,7 +30,7 @@ from keras import ops
 
 from models.distribution import replica_scale
 from models.layers import PACKAGE
-from models.losses import reconstruction_error
+from models.losses import FFT_SIZES, WAVEFORM_WEIGHT, reconstruction_error
 
 
 def kl_weight_at(batches, factor, ramp):
@@ -54,12 +54,20 @@ class VAE(keras.Model):
         The weight the ramp reaches (0.01 for vae_a, 0.001 for vae_b, 0.0001 for vae_c).
     kl_ramp : int
         Number of batches over which the weight grows linearly from 0.
+    loss : str
+        One of ``LOSSES``.
+    fft_sizes : tuple of int
+        FFT sizes of the spectral loss.
+    waveform_weight : float
+        Weight of the spectral loss's waveform term.
     """
 
     def __init__(self, encoder, decoder, kl_factor=0.01, kl_ramp=30000, loss="spectral",
-                 **kwargs):
+                 fft_sizes=FFT_SIZES, waveform_weight=WAVEFORM_WEIGHT, **kwargs):
         super().__init__(**kwargs)
         self.reconstruction_kind = loss
+        self.fft_sizes = tuple(int(n) for n in fft_sizes)
+        self.waveform_weight = float(waveform_weight)
         self.encoder = encoder
         self.decoder = decoder
         self.kl_factor = float(kl_factor)
@@ -86,7 +94,8 @@ class VAE(keras.Model):
         z_mean, z_log_var, z = self.encoder(audio, training=training)
         reconstruction = self.decoder(z, training=training)
         reconstruction_loss = ops.mean(
-            reconstruction_error(self.reconstruction_kind, audio, reconstruction))
+            reconstruction_error(self.reconstruction_kind, audio, reconstruction,
+                                 self.fft_sizes, self.waveform_weight))
         kl_loss = ops.mean(
             -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=1)
         )
@@ -124,6 +133,8 @@ class VAE(keras.Model):
             "kl_factor": self.kl_factor,
             "kl_ramp": self.kl_ramp,
             "loss": self.reconstruction_kind,
+            "fft_sizes": list(self.fft_sizes),
+            "waveform_weight": self.waveform_weight,
         }
 
     @classmethod

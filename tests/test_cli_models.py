@@ -102,16 +102,17 @@ def test_train_resume_past_the_checkpoint_fails_with_the_reason(workspace, capsy
 
 # ----------------------------------------------------------------------------- models
 
-def test_models_lists_all_fourteen_with_their_state(workspace, capsys):
+def test_models_lists_all_fifteen_with_their_state(workspace, capsys):
     assert run("models", "--folder", workspace["zoo"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["name", "trained", "parameters", "size", "data", "epochs"]
-    rows = {line.split()[0]: line for line in lines[1:15]}
-    assert len(rows) == 14
+    rows = {line.split()[0]: line for line in lines[1:16]}
+    assert len(rows) == 15
     assert rows["ae_small_tanh"].split()[1] == "yes" and rows["ae_small_tanh"].split()[-1] == "1"
     assert "dataset" in rows["gan"]
     assert "no: not trained" in rows["vae_b"]
-    assert lines[-1].startswith("2 of 14 trained")
+    assert "no: not trained" in rows["ddsp_vae"]
+    assert lines[-1].startswith("2 of 15 trained")
 
 
 # ----------------------------------------------------------------------------- generate

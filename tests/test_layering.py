@@ -156,7 +156,7 @@ def test_the_window_loads_every_shipped_model_without_tensorflow(without_tensorf
     done = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True,
                           text=True, cwd=str(ROOT), env=without_tensorflow, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "all 14"
+    assert done.stdout.strip() == "all 15"
 
 
 @needs_zoo
@@ -169,3 +169,57 @@ def test_the_window_opens_and_makes_its_first_sound_without_tensorflow(without_t
     assert done.returncode == 0, done.stderr
     stamps = [line.split()[0] for line in stamp.read_text().splitlines()]
     assert stamps[:2] == ["window", "ready"] and "sound" in stamps
+def models_import_graph():
+    """models/ module -> the models/ modules it imports (anywhere in the file, and by name
+    through ``importlib.import_module``)."""
+    graph = {}
+    for path in sorted((ROOT / "models").glob("*.py")):
+        name = path.stem
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        targets = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                targets |= {a.name.split(".")[1] for a in node.names
+                            if a.name.startswith("models.")}
+            elif (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "import_module"
+                  and node.args and isinstance(node.args[0], ast.Constant)
+                  and str(node.args[0].value).startswith("models.")):
+                targets.add(str(node.args[0].value).split(".")[1])  # importlib, by name
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                if node.module == "models":
+                    targets |= {a.name for a in node.names}
+                elif node.module.startswith("models."):
+                    targets.add(node.module.split(".")[1])
+        graph[name] = targets - {name}
+    return graph
+
+
+def test_models_package_has_no_import_cycle():
+    graph = models_import_graph()
+    assert graph["constants"] == set(), "models/constants.py must stay a leaf"
+    assert "registry" not in set().union(*(graph[m] for m in
+                                           ("architectures", "losses", "networks", "gan", "vae")))
+    done, path = set(), []
+
+    def visit(module):
+        if module in path:
+            cycle = path[path.index(module):] + [module]
+            raise AssertionError("import cycle in models/: " + " -> ".join(cycle))
+        if module in done or module not in graph:
+            return
+        path.append(module)
+        for target in sorted(graph[module]):
+            visit(target)
+        path.pop()
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module)
+
+
+def test_cycle_guard_sees_a_cycle(monkeypatch):
+    graph = {"a": {"b"}, "b": {"a"}, "constants": set(), "architectures": set(), "losses": set(),
+             "networks": set(), "gan": set(), "vae": set()}
+    monkeypatch.setattr(__import__(__name__), "models_import_graph", lambda: graph)
+    with pytest.raises(AssertionError, match="a -> b -> a"):
+        test_models_package_has_no_import_cycle()
