@@ -473,7 +473,8 @@ ALT_MASK = 0x0008  # X's Mod1, the Alt key
 def keysym_with_alt(tk_event):
     """The key as a shortcut name: "Alt-Left" for Alt+Left (history), else its keysym."""
     keysym = tk_event.keysym
-    state = tk_event.state if isinstance(tk_event.state, int) else 0
+    state = getattr(tk_event, "state", 0)
+    state = state if isinstance(state, int) else 0
     if state & ALT_MASK and keysym in ("Left", "Right"):
         return f"Alt-{keysym}"
     return keysym
