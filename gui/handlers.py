@@ -426,7 +426,7 @@ def on_variation(state, decoded):
     if state.model is None or decoded.name != state.model.name:
         return []
     seconds = len(decoded.audio) / state.model.sample_rate
-    label = f"{state.model.name} at {format_point(decoded.point)}, variation {decoded.repetition}"
+    label = f"variation {decoded.repetition}: {state.model.name} at {format_point(decoded.point)}"
     playing, state.vary_playing = state.vary_playing, None
     if playing is not None:
         effects = start_sound(state, decoded.audio, playing == "loop", label)
@@ -1042,7 +1042,7 @@ def handle(state, event, values):
     if event == k.SAVE_VARIATIONS:
         return save_variations(state, values.get(k.VARY_COUNT, state.vary_count))
     if event == k.NEAREST_PLAY:
-        return play_nearest(state, values.get(k.NEAREST))
+        return play_nearest(state, values.get(k.NEAREST_PLAY) or values.get(k.NEAREST))
     if event == k.EXPORT_KIT:
         return export_kit(state, values.get(k.FAVOURITES))
     return []

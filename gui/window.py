@@ -142,7 +142,7 @@ class GuiApp:
         self.pad = PadView(self.window[k.PAD])
         self.window.bind("<Key>", KEYPRESS)
         self.window[k.FAVOURITES].bind("<Double-Button-1>", "+DOUBLE")
-        self.window[k.NEAREST].bind("<Double-Button-1>", "+DOUBLE")
+        self.window[k.NEAREST].Widget.bind("<Double-Button-1>", self._nearest_double, add="+")
         self._give_shortcuts_back()
         # their texts change: fixed widths, so that no text ever widens the window
         self.window[k.STATUS].Widget.configure(width=STATUS_CHARS)
@@ -216,6 +216,13 @@ class GuiApp:
     def _navigation_key(self, tk_event):
         self.window.write_event_value((k.KEY, keysym_with_alt(tk_event)), None)
         return "break"  # not the widget's own use of the key (moving in the list)
+
+    def _nearest_double(self, tk_event):
+        """A double-click on a nearest row: that row (the one under the pointer)."""
+        table = self.window[k.NEAREST].Widget
+        row = table.identify_row(tk_event.y)
+        if row:
+            self.window.write_event_value(k.NEAREST_PLAY, [table.index(row)])
 
     def _enter_in_field(self, _tk_event):
         self.window.write_event_value(k.GO, None)
