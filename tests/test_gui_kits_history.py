@@ -1,14 +1,31 @@
 """Issue 15's window parts, without a window: history, Vary, the nearest panel, kit export."""
 import numpy as np
 import pytest
+from test_gui_handlers import NAMES, Fav, decoded, info_of, of_type, report, send
 
 from evaluation.nearest import NearSound
 from gui import effects as fx
 from gui import events as ev
 from gui import keys as k
 from gui.handlers import favourite_label, handle, nearest_note, nearest_rows
-from test_gui_handlers import Fav, decoded, of_type, report, send  # noqa: F401
-from test_gui_handlers import ready, state  # noqa: F401 - fixtures
+from gui.state import AppState, ModelEntry
+
+
+@pytest.fixture
+def state():
+    s = AppState(models_dir="zoo", favourites_dir="favs", rng=np.random.default_rng(0))
+    for name in NAMES:
+        s.entries[name] = ModelEntry(name, group="g")
+    return s
+
+
+@pytest.fixture
+def ready(state):
+    """ae_small_relu loaded, a player that works (as in test_gui_handlers)."""
+    send(state, k.MODELS, **{k.MODELS: ["ae_small_relu"]})
+    report(state, ev.ModelReady(info_of("ae_small_relu")))
+    report(state, ev.PlayerOpened(True, "", "null"))
+    return state
 
 
 def test_back_and_forward_walk_the_points_of_the_model(ready):

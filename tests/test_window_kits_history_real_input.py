@@ -10,14 +10,23 @@ import threading
 import numpy as np
 import pytest
 import soundfile
+from test_window_real_input import click, click_middle, make_app, near, one_pixel, pad_pixel_to_point, press, pytestmark, settle, xdo
 
 from gui import keys as k
 from gui.state import READY
 from test_gui_fakes import FakeBackend
-from test_window_real_input import (app, click, click_middle, make_app, near, one_pixel,  # noqa: F401
-                                    pad_pixel_to_point, press, pytestmark, settle, xdo)
 
-pytestmark = pytestmark  # noqa: PLW0127 - the same markers: a display and xdotool
+pytestmark = pytestmark  # the same markers: a display and xdotool
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = make_app(tmp_path)
+    assert app.run_until(lambda s: s.model is not None and s.sound is not None
+                         and s.player_ready and s.entries["gan"].state == READY)
+    app.window.TKroot.update()
+    yield app
+    app.close()
 
 
 def click_button(app, key):
@@ -193,7 +202,7 @@ def test_a_double_click_on_a_nearest_row_plays_its_original(tmp_path):
 def type_in_dialog(title, *keys, text=None):
     """In a thread: wait for the dialog ``title``, type into it (the loop is inside it)."""
     def run():
-        subprocess.run(["xdotool", "search", "--sync", "--name", title], check=True, timeout=20,
+        subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--name", title], check=True, timeout=20,
                        capture_output=True)
         settle_seconds = ["sleep", "0.5"]
         subprocess.run(settle_seconds, check=True)
