@@ -138,7 +138,8 @@ class Refresh:
     """Show the state again in one part of the window.
 
     parts: "models", "pad", "marker", "fields", "card", "status", "favourites", "compare_list",
-    "controls", "morph_fields".
+    "controls", "morph_fields", "map_mode", "devices", "playing", "history" (Back/Forward),
+    "nearest" (the Nearest tab), "kit_progress" (Export kit…'s bar).
     """
 
     part: str

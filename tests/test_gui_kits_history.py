@@ -187,3 +187,57 @@ def test_an_existing_kit_is_replaced_only_when_the_user_says_yes(exporting):
     report(exporting, ev.KitExists("/tmp/k.h2drumkit", exporting.kit_sources))
     (export,) = of_type(handle(exporting, event, {event: True}), fx.ExportKit)
     assert export.overwrite and export.path == "/tmp/k.h2drumkit"
+
+
+# ---------------------------------------------------------------------------- the workers' jobs
+
+
+def run_job(tmp_path, call):
+    """Run one worker job with the fakes; the records it posted."""
+    import queue
+
+    from gui.workers import Workers
+    from test_gui_fakes import FakeBackend
+
+    posted = queue.Queue()
+    workers = Workers(FakeBackend(), posted.put, str(tmp_path / "zoo"), str(tmp_path / "favs"))
+    try:
+        call(workers)
+        return [posted.get(timeout=20)]
+    finally:
+        workers.stop()
+
+
+def test_the_dataset_features_say_why_they_are_missing(tmp_path):
+    from test_gui_fakes import FakeBackend
+
+    backend = FakeBackend()
+    assert backend.training_features(None) == (None, "the model card names no dataset")
+    assert backend.training_features(str(tmp_path / "gone"))[1].endswith("is not on this machine")
+    (tmp_path / "wavs").mkdir()
+    training, reason = backend.training_features(str(tmp_path / "wavs"))
+    assert training is None and reason.startswith("the dataset cannot be read: ")
+
+
+def test_exporting_to_an_existing_kit_writes_nothing_and_asks(tmp_path):
+    kit = tmp_path / "k.h2drumkit"
+    kit.write_bytes(b"the user's kit")
+    (record,) = run_job(tmp_path, lambda w: w.export_kit(fx.ExportKit(("a.wav",), str(kit))))
+    assert record == ev.KitExists(str(kit), ("a.wav",))
+    assert kit.read_bytes() == b"the user's kit"
+
+
+def test_exporting_favourites_that_are_gone_says_so(tmp_path):
+    (tmp_path / "favs").mkdir()
+    kit = tmp_path / "k.h2drumkit"
+    (record,) = run_job(tmp_path, lambda w: w.export_kit(
+        fx.ExportKit((str(tmp_path / "favs" / "gone.wav"),), str(kit))))
+    assert record == ev.JobFailed("kit", "none of the chosen favourites can go in a kit")
+    assert not kit.exists()
+
+
+def test_reading_an_original_that_is_not_in_the_dataset_says_so(tmp_path):
+    (tmp_path / "data").mkdir()
+    (record,) = run_job(tmp_path, lambda w: w.read_original(
+        fx.ReadOriginal("ae_small_relu", "0001.wav", str(tmp_path / "data"))))
+    assert record.audio is None and record.reason == f"0001.wav is not in {tmp_path / 'data'}"
