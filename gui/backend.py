@@ -105,6 +105,26 @@ class PackageBackend:
             return None
         return load_cached_metrics(Path(folder) / name)
 
+    def training_features(self, folder):
+        """The dataset's sound features for the nearest panel, or None and why not.
+
+        Returns
+        -------
+        (evaluation.nearest.TrainingFeatures or None, str)
+        """
+        if not folder:
+            return None, "the model card names no dataset"
+        if not Path(folder).is_dir():
+            return None, f"the dataset {folder} is not on this machine"
+        from evaluation.nearest import TrainingFeatures
+        from preprocessing.dataset import load_dataset
+        from preprocessing.errors import PreprocessingError
+
+        try:
+            return TrainingFeatures.of_dataset(load_dataset(folder)), ""
+        except (PreprocessingError, OSError) as error:
+            return None, f"the dataset cannot be read: {error}"
+
     # -- preprocessing
 
     def prepare_file(self, path, model):

@@ -116,9 +116,11 @@ class Play:
 
 @dataclass(frozen=True)
 class Swap:
-    """Replace the looping buffer, immediately (no wait for the loop's end)."""
+    """Replace the looping buffer, immediately (no wait for the loop's end) or from its next
+    repetition (``immediate=False``: Vary's next variation)."""
 
     audio: np.ndarray = field(compare=False, hash=False)
+    immediate: bool = True
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,8 @@ class Refresh:
     """Show the state again in one part of the window.
 
     parts: "models", "pad", "marker", "fields", "card", "status", "favourites", "compare_list",
-    "controls", "morph_fields".
+    "controls", "morph_fields", "map_mode", "devices", "playing", "history" (Back/Forward),
+    "nearest" (the Nearest tab), "kit_progress" (Export kit…'s bar).
     """
 
     part: str
@@ -165,3 +168,76 @@ class Draw:
 
     panel: str
     figure: object = field(compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class DecodeVariation:
+    """Decode variation ``repetition`` of ``point`` (models.variation), ``amount`` > 0."""
+
+    name: str
+    point: tuple
+    amount: float
+    seed: int
+    repetition: int
+
+
+@dataclass(frozen=True)
+class SaveVariations:
+    """Save the sound at ``point`` and ``count - 1`` variations of it (gui.vary)."""
+
+    name: str
+    point: tuple
+    count: int
+    seed: int
+    settings: dict | None = field(default=None, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Later:
+    """Post ``(event, value)`` to the loop after ``ms`` milliseconds (a loop's repetition)."""
+
+    ms: int
+    event: tuple
+    value: object = None
+
+
+@dataclass(frozen=True)
+class Nearest:
+    """Find the training sounds nearest ``point`` (a worker; the latest request wins)."""
+
+    name: str
+    point: tuple
+    data_folder: str | None
+
+
+@dataclass(frozen=True)
+class ReadOriginal:
+    """Find and read a listed training sound's file (evaluation.nearest.original_sound)."""
+
+    name: str
+    file: str
+    data_folder: str | None
+
+
+@dataclass(frozen=True)
+class AskSaveFile:
+    """Show the save dialog; the chosen path comes back as ``(FILE, purpose)``."""
+
+    purpose: str
+
+
+@dataclass(frozen=True)
+class AskConfirm:
+    """Ask a yes/no question; the answer comes back as ``(CONFIRM, purpose)``."""
+
+    purpose: str
+    question: str
+
+
+@dataclass(frozen=True)
+class ExportKit:
+    """Write a Hydrogen kit of the favourites ``sources`` (WAV paths) to ``path``."""
+
+    sources: tuple
+    path: str
+    overwrite: bool = False

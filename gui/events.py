@@ -157,3 +157,66 @@ class JobFailed:
 
     what: str
     reason: str
+
+
+@dataclass(frozen=True)
+class VariationDecoded:
+    """One variation of a point (``variation``: models.variation.Variation.to_dict)."""
+
+    name: str
+    point: tuple
+    repetition: int
+    audio: np.ndarray = field(compare=False, hash=False)
+    variation: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class NearestFound:
+    """The training sounds nearest a point, in the latent plane and in sound features.
+
+    Attributes
+    ----------
+    plane, features : tuple of evaluation.nearest.NearSound
+        Empty where that measure has none; ``plane_reason`` / ``features_reason`` say why.
+    """
+
+    name: str
+    point: tuple
+    plane: tuple = ()
+    features: tuple = ()
+    plane_reason: str = ""
+    features_reason: str = ""
+
+
+@dataclass(frozen=True)
+class OriginalRead:
+    """A listed training sound's file, read for the model (None, with a reason, if not)."""
+
+    file: str
+    audio: np.ndarray | None = field(default=None, compare=False, hash=False)
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class KitProgress:
+    """Favourites done out of those going into the kit being exported."""
+
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class KitExported:
+    """A kit was written (``path``), with its instruments and what was skipped."""
+
+    path: str
+    instruments: int
+    skipped: tuple = ()
+
+
+@dataclass(frozen=True)
+class KitExists:
+    """The kit's file exists already: nothing was written; the user is asked first."""
+
+    path: str
+    sources: tuple

@@ -186,8 +186,10 @@ def on_model_ready(state, ready):
         state.map_mode_for_gan = True
     elif info.codes is not None and state.map_mode_for_gan:
         state.map_mode, state.map_mode_for_gan = "codes", False  # what the user had
+    state.history.reopen(info.name, state.point)  # where the model opens (or a favourite's point)
     effects += request_map(state)
-    effects += [fx.Decode(info.name, state.point), fx.Refresh("status"), fx.StoreSettings()]
+    effects += [fx.Decode(info.name, state.point), fx.Refresh("status"), fx.StoreSettings(),
+                fx.Refresh("history")]
     return effects
 
 
@@ -209,13 +211,20 @@ def on_model_failed(state, failed):
 # ---------------------------------------------------------------------------- the point
 
 
-def move_point(state, point):
-    """Put the point somewhere (clamped to the range) and decode it."""
+def move_point(state, point, step=True):
+    """Put the point somewhere (clamped to the range) and decode it.
+
+    ``step``: the move is a step in the model's history (a drag's moves are not, its end is;
+    going back or forward is not).
+    """
     if state.model is None or point is None or None in tuple(point):
         return []
     state.point = clamp(point, state.model.latent_range)
     state.original = None
-    effects = [fx.Refresh("marker"), fx.Refresh("fields"), fx.Decode(state.model.name, state.point)]
+    if step:
+        state.history.click(state.model.name, state.point)
+    effects = [fx.Refresh("marker"), fx.Refresh("fields"), fx.Decode(state.model.name, state.point),
+               fx.Refresh("history")]
     if state.message and not state.save_when_decoded:
         # a message is about the last thing done; a move starts the next (none lingers)
         state.message = ""
@@ -269,6 +278,7 @@ def on_decoded(state, decoded):
     if state.save_when_decoded and state.sound_point == state.point:
         effects += save(state)
     effects.append(render_output(state))
+    effects.append(fx.Nearest(state.model.name, state.sound_point, state.model.data_folder))
     effects.append(fx.Refresh("status"))
     return effects
 
@@ -383,6 +393,8 @@ def play(state, loop=False):
         return _say(state, "no model is loaded yet")
     if not state.player_ready:
         return _say(state, NO_PLAYBACK)
+    if state.vary_amount > 0:
+        return request_variation(state, "loop" if loop else "play")
     if state.sound is None or state.sound_point != state.point:
         state.play_when_decoded = True
         if state.sound is None:
@@ -396,6 +408,78 @@ def start_sound(state, audio, loop, what):
     state.play_token += 1
     state.playing, state.playing_what = ("looping" if loop else "playing"), what
     return [fx.Play(audio, loop=loop, token=state.play_token), fx.Refresh("playing")]
+
+
+def request_variation(state, playing=None):
+    """Ask for the next variation of the point (Vary on): to play, loop, or swap in."""
+    if state.vary_seed is None:
+        state.vary_seed = int(state.rng.integers(2**31))
+    state.vary_repetition += 1
+    if playing is not None:
+        state.vary_playing = playing
+    return [fx.DecodeVariation(state.model.name, state.point, state.vary_amount, state.vary_seed,
+                               state.vary_repetition)]
+
+
+def on_variation(state, decoded):
+    """A variation arrived: play it, loop it, or give it to the loop for its next repetition."""
+    if state.model is None or decoded.name != state.model.name:
+        return []
+    seconds = len(decoded.audio) / state.model.sample_rate
+    label = f"variation {decoded.repetition}: {state.model.name} at {format_point(decoded.point)}"
+    playing, state.vary_playing = state.vary_playing, None
+    if playing is not None:
+        effects = start_sound(state, decoded.audio, playing == "loop", label)
+    elif state.looping and state.vary_amount > 0:
+        effects = [fx.Swap(decoded.audio, immediate=False)]  # heard from the next repetition
+        state.playing_what = label
+        effects.append(fx.Refresh("playing"))
+    else:
+        return []
+    if state.looping:  # each repetition: the next variation
+        effects.append(fx.Later(max(50, int(1000 * seconds)), (k.PLAYER, "repeat"),
+                                state.play_token))
+    return effects
+
+
+def on_repetition(state, token):
+    """The loop started another repetition: fetch the variation for the one after it."""
+    if token != state.play_token or not state.looping or state.vary_amount <= 0 or not state.model:
+        return []
+    return request_variation(state)
+
+
+def set_vary(state, value):
+    """The Vary amount (0 = off)."""
+    try:
+        amount = float(value)
+    except (TypeError, ValueError):
+        return []
+    if not np.isfinite(amount) or amount < 0:
+        return []
+    state.vary_amount = amount
+    state.message = f"vary {amount:g}: each hit a new variation" if amount else "vary off"
+    effects = [fx.Refresh("status")]
+    if state.looping and amount > 0 and state.model is not None:
+        effects += request_variation(state)
+    return effects
+
+
+def save_variations(state, count):
+    """Save the point's sound and its variations (Vary's amount does not matter: N of them)."""
+    if state.model is None:
+        return _say(state, "nothing to save yet: choose a model and a point first")
+    try:
+        count = int(count)
+    except (TypeError, ValueError):
+        return _say(state, "the number of variations must be a whole number from 2 to 16")
+    count = int(np.clip(count, 2, 16))
+    if state.vary_seed is None:
+        state.vary_seed = int(state.rng.integers(2**31))
+    state.vary_count = count
+    state.message = f"saving {count} variations…"
+    return [fx.SaveVariations(state.model.name, state.point, count, state.vary_seed,
+                              state.model.preprocess_settings), fx.Refresh("status")]
 
 
 def on_sound_ended(state, token):
@@ -428,6 +512,7 @@ def toggle_loop(state):
 def stop(state):
     state.looping = False
     state.play_when_decoded = False
+    state.vary_playing = None
     state.playing, state.playing_what = "stopped", ""
     return [fx.Stop(), fx.Refresh("controls"), fx.Refresh("playing")]
 
@@ -448,7 +533,9 @@ def on_player(state, opened):
     state.player_text = (f"sound: {device}" if state.player_ready
                          else f"no sound device: {opened.reason or 'unknown reason'}")
     effects = [fx.SetVolume(state.volume), fx.Refresh("status")]
-    if state.player_ready and state.looping and state.sound is not None:
+    if state.player_ready and state.looping and state.vary_amount > 0 and state.model:
+        effects += request_variation(state, "loop")
+    elif state.player_ready and state.looping and state.sound is not None:
         effects += start_sound(state, state.sound, True,
                                f"{state.model.name} at {format_point(state.sound_point)}")
     elif state.playing != "stopped":  # a new output starts silent
@@ -659,6 +746,159 @@ def save_morph(state):
             fx.Refresh("status")]
 
 
+# ---------------------------------------------------------------------------- history
+
+
+def go_back(state):
+    """Alt+Left: the previous point visited with this model."""
+    if state.model is None:
+        return []
+    point = state.history.back(state.model.name)
+    if point is None:
+        return _say(state, f"no earlier point with {state.model.name}")
+    return move_point(state, point, step=False)
+
+
+def go_forward(state):
+    """Alt+Right: the next point (after going back)."""
+    if state.model is None:
+        return []
+    point = state.history.forward(state.model.name)
+    if point is None:
+        return _say(state, f"no later point with {state.model.name}")
+    return move_point(state, point, step=False)
+
+
+def drag_to(state, point):
+    """The pad's click or drag motion: the point moves, the step is where it is let go."""
+    effects = move_point(state, point, step=False)
+    if effects:
+        state.history.drag(state.model.name, state.point)
+    return effects
+
+
+def drag_ended(state, point):
+    effects = move_point(state, point, step=False)
+    if state.model is not None:
+        state.history.release(state.model.name, state.point if effects else None)
+    return effects + [fx.Refresh("history"), fx.StoreSettings()]
+
+
+# ---------------------------------------------------------------------------- nearest sounds
+
+
+def nearest_rows(found):
+    """The nearest panel's rows: (measure, NearSound), the latent plane's first."""
+    if found is None:
+        return []
+    return [("codes", near) for near in found.plane] + [("sound", near) for near in found.features]
+
+
+def nearest_note(found):
+    """What the panel says under its rows: why a measure is missing, how to hear a row."""
+    if found is None:
+        return "computing the nearest training sounds…"
+    notes = [f"latent plane: {found.plane_reason}"] if found.plane_reason else []
+    if found.features_reason:
+        notes.append(f"sound features: {found.features_reason}")
+    notes.append("double-click a row to hear the original")
+    return "; ".join(notes)
+
+
+def on_nearest(state, found):
+    if state.model is None or found.name != state.model.name:
+        return []
+    state.nearest = found
+    return [fx.Refresh("nearest")]
+
+
+def play_nearest(state, selected):
+    """A double-click on a nearest row: read the training sound's file, to play it."""
+    rows = nearest_rows(state.nearest)
+    if not selected or state.model is None:
+        return _say(state, "choose a row of the nearest sounds first")
+    index = int(selected[0])
+    if not 0 <= index < len(rows):
+        return []
+    near = rows[index][1]
+    state.message = f"reading {near.name} (kit {near.kit or '?'})…"
+    return [fx.ReadOriginal(state.model.name, near.file, state.model.data_folder),
+            fx.Refresh("status")]
+
+
+def on_original(state, read):
+    if read.audio is None:
+        return _say(state, f"cannot play the original: {read.reason}")
+    state.message = f"playing the original {Path(read.file).name}"
+    rate = state.model.sample_rate if state.model else 22050
+    return play_sequence(state, [read.audio], rate, f"the original {Path(read.file).name}") + [
+        fx.Refresh("status")]
+
+
+# ---------------------------------------------------------------------------- kit export
+
+KIT_SUFFIX = ".h2drumkit"
+
+
+def export_kit(state, selected):
+    """Export kit…: the chosen favourites, to a kit file the save dialog names."""
+    labels = [str(label) for label in (selected or [])]
+    chosen = [f for f in state.favourites if favourite_label(f) in labels]
+    if not chosen:
+        return _say(state, "choose favourites in the list first (Ctrl- or Shift-click for several)")
+    state.kit_sources = tuple(str(f.path) for f in chosen)
+    return [fx.AskSaveFile("export-kit")]
+
+
+def kit_path(path):
+    """The kit's path with its suffix (a typed name may lack it)."""
+    path = str(path)
+    return path if path.lower().endswith(KIT_SUFFIX) else path + KIT_SUFFIX
+
+
+def start_export(state, path, overwrite=False):
+    state.kit_progress = (0, len(state.kit_sources))
+    state.message = f"exporting {len(state.kit_sources)} favourites to {Path(path).name}…"
+    return [fx.ExportKit(state.kit_sources, path, overwrite), fx.Refresh("kit_progress"),
+            fx.Refresh("status")]
+
+
+def on_kit_file(state, path):
+    if not path or not state.kit_sources:
+        return []
+    return start_export(state, kit_path(path))
+
+
+def on_kit_exists(state, exists):
+    state.kit_progress = None
+    state.kit_pending = exists.path
+    return [fx.Refresh("kit_progress"),
+            fx.AskConfirm("overwrite-kit", f"{Path(exists.path).name} exists already. Replace it?")]
+
+
+def on_confirm(state, purpose, answer):
+    if purpose != "overwrite-kit" or state.kit_pending is None:
+        return []
+    path, state.kit_pending = state.kit_pending, None
+    if not answer:
+        return _say(state, f"kit not exported: {Path(path).name} is left as it was")
+    return start_export(state, path, overwrite=True)
+
+
+def on_kit_progress(state, progress):
+    state.kit_progress = (progress.done, progress.total)
+    state.message = f"exporting the kit: {progress.done} of {progress.total} favourites"
+    return [fx.Refresh("kit_progress"), fx.Refresh("status")]
+
+
+def on_kit_exported(state, exported):
+    state.kit_progress = None
+    skipped = f"; skipped: {'; '.join(exported.skipped)}" if exported.skipped else ""
+    state.message = (f"exported a Hydrogen kit of {exported.instruments} instruments to "
+                     f"{exported.path}{skipped}")
+    return [fx.Refresh("kit_progress"), fx.Refresh("status")]
+
+
 # ---------------------------------------------------------------------------- dispatch
 
 KEYS = {
@@ -668,6 +908,7 @@ KEYS = {
     "s": save, "S": save,
     "Left": lambda s: nudge(s, -1, 0), "Right": lambda s: nudge(s, 1, 0),
     "Up": lambda s: nudge(s, 0, 1), "Down": lambda s: nudge(s, 0, -1),
+    "Alt-Left": go_back, "Alt-Right": go_forward,
 }
 
 def on_features(state, found):
@@ -705,6 +946,12 @@ WORKER_EVENTS = {
     ev.FeaturesFound: on_features,
     ev.FigureReady: on_figure,
     ev.JobFailed: on_job_failed,
+    ev.VariationDecoded: on_variation,
+    ev.NearestFound: on_nearest,
+    ev.OriginalRead: on_original,
+    ev.KitProgress: on_kit_progress,
+    ev.KitExported: on_kit_exported,
+    ev.KitExists: on_kit_exists,
 }
 
 
@@ -719,6 +966,7 @@ BUTTONS = {
     k.SAVE: save, k.OPEN: open_sample,
     k.SET_A: lambda s: set_morph_end(s, "a"), k.SET_B: lambda s: set_morph_end(s, "b"),
     k.MORPH_PLAY: play_morph, k.MORPH_SAVE: save_morph,
+    k.BACK: go_back, k.FORWARD: go_forward,
 }
 
 
@@ -752,10 +1000,16 @@ def handle(state, event, values):
             return action(state) if action else []
         if head == k.MAP:
             return on_map_click(state, payload)
+        if head == k.FILE and kind == "export-kit":
+            return on_kit_file(state, payload)
         if head == k.FILE:
             return on_file(state, kind, payload)
+        if head == k.CONFIRM:
+            return on_confirm(state, kind, payload)
         if head == k.PLAYER and kind == "ended":
             return on_sound_ended(state, payload)
+        if head == k.PLAYER and kind == "repeat":
+            return on_repetition(state, payload)
         if head == k.PANEL and payload == "output" and state.sound is not None and state.model:
             return [render_output(state)]  # its pictures are pixels: paint one at the new size
         return []
@@ -765,9 +1019,9 @@ def handle(state, event, values):
         selected = values.get(k.MODELS) or []
         return select_model(state, selected[0]) if selected else []
     if event == k.PAD:
-        return move_point(state, values.get(k.PAD))
-    if event == k.PAD_UP:  # the button's release: where the drag ends
-        return move_point(state, values.get(k.PAD)) + [fx.StoreSettings()]
+        return drag_to(state, values.get(k.PAD))
+    if event == k.PAD_UP:  # the button's release: where the drag ends, one step
+        return drag_ended(state, values.get(k.PAD))
     if event == k.GO:
         return typed_point(state, values)
     if event == k.VOLUME:
@@ -783,4 +1037,12 @@ def handle(state, event, values):
         return compare(state, values.get(k.COMPARE_LIST))
     if event == k.MORPH:
         return morph(state, values.get(k.STEPS, state.morph_steps))
+    if event == k.VARY:
+        return set_vary(state, values.get(k.VARY))
+    if event == k.SAVE_VARIATIONS:
+        return save_variations(state, values.get(k.VARY_COUNT, state.vary_count))
+    if event == k.NEAREST_PLAY:
+        return play_nearest(state, values.get(k.NEAREST_PLAY) or values.get(k.NEAREST))
+    if event == k.EXPORT_KIT:
+        return export_kit(state, values.get(k.FAVOURITES))
     return []

@@ -55,6 +55,17 @@ MORPH_CANVAS = "-MORPH-CANVAS-"
 STATUS = "-STATUS-"
 PLAYING = "-PLAYING-"
 DROP = "-DROP-"
+BACK = "-BACK-"
+FORWARD = "-FORWARD-"
+VARY = "-VARY-"
+VARY_COUNT = "-VARY-COUNT-"
+SAVE_VARIATIONS = "-SAVE-VARIATIONS-"
+NEAREST = "-NEAREST-"
+NEAREST_PLAY = "-NEAREST-+DOUBLE"
+NEAREST_NOTE = "-NEAREST-NOTE-"
+EXPORT_KIT = "-EXPORT-KIT-"
+KIT_PROGRESS = "-KIT-PROGRESS-"
+CONFIRM = "-CONFIRM-"  # tuple-event head: (CONFIRM, purpose), value True or False
 
 #: The canvases a render worker draws into, by panel name.
 CANVASES = {"output": OUTPUT_CANVAS, "map": MAP_CANVAS, "compare": COMPARE_CANVAS,

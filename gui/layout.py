@@ -52,15 +52,20 @@ def models_column(entries):
         [sg.Text("Models", font=HEADING)],
         [sg.Tree(model_tree_data(entries), headings=["state"], key=k.MODELS,
                  col0_heading="model", col0_width=19, col_widths=[13], auto_size_columns=False,
-                 num_rows=21, enable_events=True, show_expanded=True,
+                 num_rows=20, enable_events=True, show_expanded=True,
                  select_mode=sg.TABLE_SELECT_MODE_BROWSE, expand_x=True, expand_y=True,
                  tooltip="choose a model; unavailable ones say why")],
         [sg.Text("Favourites", font=HEADING)],
-        [sg.Listbox([], key=k.FAVOURITES, size=(34, 8), enable_events=False,
+        [sg.Listbox([], key=k.FAVOURITES, size=(34, 7), enable_events=False,
                     bind_return_key=True, expand_x=True,
-                    tooltip="double-click or Reopen: back to the model and point of a saved sound")],
-        [sg.Button("Reopen", key=k.REOPEN), sg.Text("", key="-FAVOURITES-DIR-", size=(28, 1),
-                                                      font=("Helvetica", 8))],
+                    select_mode=sg.LISTBOX_SELECT_MODE_EXTENDED,
+                    tooltip="double-click or Reopen: back to the model and point of a saved sound;"
+                            " Ctrl- or Shift-click several for a kit")],
+        [sg.Button("Reopen", key=k.REOPEN),
+         sg.Button("Export kit…", key=k.EXPORT_KIT,
+                   tooltip="the chosen favourites as a Hydrogen kit (.h2drumkit)"),
+         sg.ProgressBar(1, orientation="h", size=(10, 10), key=k.KIT_PROGRESS)],
+        [sg.Text("", key="-FAVOURITES-DIR-", size=(34, 1), font=("Helvetica", 8))],
     ]
 
 
@@ -73,6 +78,14 @@ def pad_column():
         [sg.Text("■ stopped", key=k.PLAYING, size=(PLAYING_CHARS, 1), justification="left",
                  font=("Helvetica", 9, "bold"),
                  tooltip="what the sound output is doing")],
+        [sg.Text("Vary"), sg.Slider((0, 3), 0, resolution=0.5, orientation="h", key=k.VARY,
+                                    enable_events=True, size=(8, 12),
+                                    tooltip="0: off; else each Play or loop repetition is a new "
+                                            "variation"),
+         sg.Button("Save with variations", key=k.SAVE_VARIATIONS,
+                   tooltip="save the sound and variations of it, each recallable"),
+         sg.Spin(list(range(2, 17)), initial_value=4, key=k.VARY_COUNT, size=(2, 1),
+                 readonly=True, tooltip="how many files Save with variations writes")],
         [sg.Text("Volume"), sg.Slider((0, 100), 80, orientation="h", key=k.VOLUME,
                                       enable_events=True, size=(20, 12), disable_number_display=True)],
         [sg.Text("Output"), sg.Combo(["default"], default_value="default", key=k.DEVICE,
@@ -88,7 +101,9 @@ def pad_column():
          sg.Input("0", key=k.Y, size=(9, 1)), sg.Button("Go", key=k.GO, bind_return_key=True)],
         [sg.Button("Random", key=k.RANDOM), sg.Button("Reset", key=k.RESET,
                                                       tooltip="back to the centre of the data"),
-         sg.Button("Set A", key=k.SET_A), sg.Button("Set B", key=k.SET_B)],
+         sg.Button("Set A", key=k.SET_A), sg.Button("Set B", key=k.SET_B),
+         sg.Button("◀", key=k.BACK, tooltip="back to the previous point (Alt+Left)"),
+         sg.Button("▶", key=k.FORWARD, tooltip="forward again (Alt+Right)")],
         [sg.Frame("Sound", sound, expand_x=True)],
         [sg.Button("Open a sample…", key=k.OPEN,
                    tooltip="encode a sound file of yours with this model and go to its point"),
@@ -123,8 +138,18 @@ def tabs():
         [sg.Canvas(size=(PANEL_SIZE[0], PANEL_SIZE[1] - 75), key=k.MORPH_CANVAS, expand_x=True,
                    expand_y=True)],
     ]
+    nearest = [
+        [sg.Table([], headings=["by", "name", "kit", "family", "distance"], key=k.NEAREST,
+                  col_widths=[6, 22, 16, 8, 8], auto_size_columns=False, num_rows=10,
+                  justification="left", expand_x=True, expand_y=True,
+                  select_mode=sg.TABLE_SELECT_MODE_BROWSE,
+                  tooltip="the 5 training sounds nearest the point: by codes (latent plane) "
+                          "and by sound features; double-click to hear the original")],
+        [sg.Text("", key=k.NEAREST_NOTE, size=(70, 2), font=("Helvetica", 8))],
+    ]
     return [[sg.TabGroup([[sg.Tab("Sound", sound), sg.Tab("Model card", card),
-                           sg.Tab("Compare", compare), sg.Tab("Morph", morph)]],
+                           sg.Tab("Compare", compare), sg.Tab("Morph", morph),
+                           sg.Tab("Nearest", nearest)]],
                          key=k.TABS, expand_x=True, expand_y=True)]]
 
 

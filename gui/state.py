@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gui.history import SessionHistory
+
 #: A model's state in the list.
 LISTED, LOADING, READY, UNAVAILABLE = "listed", "loading", "ready", "unavailable"
 
@@ -134,6 +136,16 @@ class AppState:
     playing_what: str = ""  # and what: "vae_a at (0.120, -0.400)", "a morph of 8 sounds"
     play_token: int = 0  # counts the sounds started, so a finished one's end is recognised
     seed: int | None = None
+    history: SessionHistory = field(default_factory=SessionHistory)  # back/forward per model
+    vary_amount: float = 0.0  # 0: Play and the loop repeat the sound itself
+    vary_count: int = 4  # the files "Save with variations" writes
+    vary_seed: int | None = None  # drawn once a session from rng
+    vary_playing: str | None = None  # "play" or "loop" while its first variation decodes
+    vary_repetition: int = 0  # which variation the next Play or loop repetition is
+    nearest: object = None  # gui.events.NearestFound for the current point, or None
+    kit_sources: tuple = ()  # the favourites' WAV paths chosen for "Export kit…"
+    kit_pending: str | None = None  # the kit path the user is asked to replace
+    kit_progress: tuple | None = None  # (done, total) while a kit is being exported
     rng: np.random.Generator = field(default_factory=np.random.default_rng)
 
     @property

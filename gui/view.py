@@ -10,7 +10,7 @@ import tkinter.font
 import PySimpleGUI as sg
 
 from gui import keys as k
-from gui.handlers import card_text, favourite_label, map_hint, playing_text, status_text
+from gui.handlers import card_text, favourite_label, map_hint, nearest_note, nearest_rows, playing_text, status_text
 from gui.layout import MAP_MODE_LABELS
 from gui.state import UNAVAILABLE
 from gui.status_line import PLAYING_COLOURS, shorten
@@ -53,6 +53,9 @@ class WindowView:
             "morph_fields": self._show_morph_ends,
             "map_mode": self._show_map_mode,
             "devices": self._show_devices,
+            "history": self._show_history,
+            "nearest": self._show_nearest,
+            "kit_progress": self._show_kit_progress,
         }
 
     def refresh(self, part):
@@ -82,6 +85,24 @@ class WindowView:
         labels = [MAP_MODE_LABELS[m] for m in ("codes", *state.heatmap_features)]
         self.window[k.MAP_MODE].update(value=MAP_MODE_LABELS[state.map_mode], values=labels)
         self.window[k.MAP_HINT].update(map_hint(state))
+
+    def _show_history(self):
+        state = self.state
+        history = state.history.of(state.model.name) if state.model is not None else None
+        self.window[k.BACK].update(disabled=history is None or not history.can_go_back)
+        self.window[k.FORWARD].update(disabled=history is None or not history.can_go_forward)
+
+    def _show_nearest(self):
+        found = self.state.nearest
+        rows = [[measure, near.name, near.kit or "?", near.family, f"{near.distance:.3f}"]
+                for measure, near in nearest_rows(found)]
+        self.window[k.NEAREST].update(values=rows)
+        self.window[k.NEAREST_NOTE].update(self._fitted(k.NEAREST_NOTE, nearest_note(found)))
+
+    def _show_kit_progress(self):
+        progress = self.state.kit_progress
+        done, total = progress if progress is not None else (0, 1)
+        self.window[k.KIT_PROGRESS].update(current_count=done, max=max(total, 1))
 
     def _show_devices(self):
         state = self.state

@@ -142,6 +142,7 @@ class GuiApp:
         self.pad = PadView(self.window[k.PAD])
         self.window.bind("<Key>", KEYPRESS)
         self.window[k.FAVOURITES].bind("<Double-Button-1>", "+DOUBLE")
+        self.window[k.NEAREST].Widget.bind("<Double-Button-1>", self._nearest_double, add="+")
         self._give_shortcuts_back()
         # their texts change: fixed widths, so that no text ever widens the window
         self.window[k.STATUS].Widget.configure(width=STATUS_CHARS)
@@ -172,7 +173,7 @@ class GuiApp:
         self.workers.list_devices()
         self.workers.find_features()
         for part in ("models", "pad", "fields", "status", "favourites", "map_mode", "controls",
-                     "card", "playing"):
+                     "card", "playing", "history", "nearest", "kit_progress"):
             self.refresh(part)
         self.drop_zone = self.enable_drop_zone()
         self.window[k.PAD].set_focus()
@@ -213,8 +214,15 @@ class GuiApp:
         self._focus_pad()
 
     def _navigation_key(self, tk_event):
-        self.window.write_event_value((k.KEY, tk_event.keysym), None)
+        self.window.write_event_value((k.KEY, keysym_with_alt(tk_event)), None)
         return "break"  # not the widget's own use of the key (moving in the list)
+
+    def _nearest_double(self, tk_event):
+        """A double-click on a nearest row: that row (the one under the pointer)."""
+        table = self.window[k.NEAREST].Widget
+        row = table.identify_row(tk_event.y)
+        if row:
+            self.window.write_event_value(k.NEAREST_PLAY, [table.index(row)])
 
     def _enter_in_field(self, _tk_event):
         self.window.write_event_value(k.GO, None)
@@ -360,7 +368,7 @@ class GuiApp:
         keysym = tk_event.keysym
         if keysym != "Escape" and is_text_field(self.window.TKroot.focus_get()):
             return None  # the user is typing
-        return (k.KEY, keysym)
+        return (k.KEY, keysym_with_alt(tk_event))
 
     def _stamp(self, what, now=None):
         """Benchmarks: note when the window is on screen, the first model is ready, the first
@@ -402,6 +410,15 @@ class GuiApp:
             fx.Swap: workers.sound,
             fx.Stop: workers.sound,
             fx.SetVolume: workers.sound,
+            fx.DecodeVariation: workers.decode_variation,
+            fx.SaveVariations: workers.save_variations,
+            fx.Later: lambda e: self.window.TKroot.after(
+                e.ms, lambda: self._post_if_open(e.event, e.value)),
+            fx.Nearest: workers.nearest,
+            fx.ReadOriginal: workers.read_original,
+            fx.ExportKit: workers.export_kit,
+            fx.AskSaveFile: lambda e: self._ask_save_file(e.purpose),
+            fx.AskConfirm: self._ask_confirm,
         }
 
     def apply(self, effect):
@@ -433,11 +450,41 @@ class GuiApp:
         event = (k.FILE, purpose)
         self.dispatch(event, {event: path or None})
 
+    def _ask_save_file(self, purpose):
+        """The save dialog for a kit; its own overwrite question is off (the export asks)."""
+        from tkinter import filedialog
+
+        path = filedialog.asksaveasfilename(
+            parent=self.window.TKroot, title="Export kit", defaultextension=".h2drumkit",
+            filetypes=(("Hydrogen kits", "*.h2drumkit"), ("All files", "*.*")),
+            confirmoverwrite=False)
+        event = (k.FILE, purpose)
+        self.dispatch(event, {event: path or None})
+
+    def _ask_confirm(self, effect):
+        answer = sg.popup_yes_no(effect.question, title="Replace?", keep_on_top=True,
+                                 font=("Helvetica", 9))
+        event = (k.CONFIRM, effect.purpose)
+        self.dispatch(event, {event: answer == "Yes"})
+
     # ------------------------------------------------------------------ showing the state
 
     def refresh(self, part):
         """Show one part of the state in its elements (see gui.view)."""
         self.view.refresh(part)
+
+
+ALT_MASK = 0x0008  # X's Mod1, the Alt key
+
+
+def keysym_with_alt(tk_event):
+    """The key as a shortcut name: "Alt-Left" for Alt+Left (history), else its keysym."""
+    keysym = tk_event.keysym
+    state = getattr(tk_event, "state", 0)
+    state = state if isinstance(state, int) else 0
+    if state & ALT_MASK and keysym in ("Left", "Right"):
+        return f"Alt-{keysym}"
+    return keysym
 
 
 def _widget_class(widget):

@@ -161,12 +161,14 @@ class Workers:
         self._painter = figures.OutputPainter()  # render thread only
         self.decoder = LatestWorker("decode", self._decode)
         self.renderer = LatestWorker("render", self._render)
+        self.nearby = LatestWorker("nearest", self._nearest)
+        self._training = {}  # dataset folder -> (TrainingFeatures or None, reason); nearest thread
         self.models = JobWorker("models")
         self.io = JobWorker("io")
 
     @property
     def threads(self):
-        return (self.decoder, self.renderer, self.models, self.io)
+        return (self.decoder, self.renderer, self.nearby, self.models, self.io)
 
     def request_stop(self):
         """Ask every thread to end after its current job; returns at once."""
@@ -205,7 +207,7 @@ class Workers:
             (player.loop if effect.loop else player.play)(effect.audio)
             return None if effect.loop else len(effect.audio) / player.sample_rate
         if isinstance(effect, fx.Swap):
-            player.swap(effect.audio, immediate=True)
+            player.swap(effect.audio, immediate=effect.immediate)
         elif isinstance(effect, fx.Stop):
             player.stop()
         elif isinstance(effect, fx.SetVolume):
@@ -384,6 +386,109 @@ class Workers:
             self.post(events.Morphed(effect.name, tuple(tuple(map(float, p)) for p in points),
                                      tuple(sounds)))
         self.models.submit(self._guard("morph", job))
+
+    def decode_variation(self, effect):
+        def job():
+            from models.variation import VARIATION_SPREAD, decode_variation, plan_variations
+
+            model = self.cache.get(effect.name)
+            variation = plan_variations(model, effect.point, 1, effect.seed, first=effect.repetition,
+                                        spread=VARIATION_SPREAD * effect.amount)[0]
+            audio = decode_variation(model, effect.point, variation)
+            self.post(events.VariationDecoded(effect.name, tuple(effect.point), effect.repetition,
+                                              audio, variation.to_dict(effect.point)))
+        self.models.submit(self._guard("variation", job))
+
+    def save_variations(self, effect):
+        def job():
+            from gui.vary import save_with_variations
+
+            model = self.cache.get(effect.name)
+            folder = self.backend.favourites(self.favourites_dir)
+            paths = save_with_variations(folder, model, effect.name, tuple(effect.point),
+                                         effect.count, effect.seed, settings=effect.settings)
+            self.post(events.Saved(tuple(paths)))
+        self.models.submit(self._guard("save with variations", job))
+
+    def read_original(self, effect):
+        def job():
+            from evaluation.nearest import NearSound, original_sound
+
+            near = NearSound("", "", "", effect.file, 0.0)
+            path, reason = original_sound(near, effect.data_folder)
+            audio = None
+            if path is not None:
+                try:
+                    audio = self.backend.prepare_file(str(path), self.cache.get(effect.name))
+                except self.backend.user_errors as error:
+                    reason = str(error)
+            self.post(events.OriginalRead(effect.file, audio, reason or ""))
+        self.models.submit(self._guard("original", job))
+
+    def export_kit(self, effect):
+        def job():
+            from audio.kit import favourite_sounds, kit_files, write_h2drumkit
+            from evaluation.family_names import FamilyNamer
+            from safeio import FileExistsRefused
+
+            path = Path(effect.path)
+            if path.exists() and not effect.overwrite:
+                self.post(events.KitExists(str(path), effect.sources))
+                return
+            by_path = {str(e.path): e for e in self.backend.favourites(self.favourites_dir).entries()}
+            entries = [by_path[source] for source in effect.sources if source in by_path]
+            skipped = [f"{Path(s).name}: no longer in the favourites" for s in effect.sources
+                       if s not in by_path]
+            namer = FamilyNamer(self.models_dir)
+            sounds = favourite_sounds(
+                entries, layers=1, extra_layers=lambda _favourite, _count: ([], None),
+                family_of=namer.family, report=skipped.append,
+                progress=lambda done, total: self.post(events.KitProgress(done, total)))
+            if not sounds:
+                self.post(events.JobFailed("kit", "none of the chosen favourites can go in a kit"))
+                return
+            try:
+                write_h2drumkit(path, kit_files(path.stem, sounds), overwrite=effect.overwrite)
+            except FileExistsRefused:
+                self.post(events.KitExists(str(path), effect.sources))
+                return
+            self.post(events.KitExported(str(path), len(sounds), tuple(skipped)))
+        self.io.submit(self._guard("kit", job))
+
+    # -- nearest thread: the latest point only
+
+    def nearest(self, effect):
+        self.nearby.submit("point", effect)
+
+    def _training_features(self, folder):
+        if folder not in self._training:
+            self._training[folder] = self.backend.training_features(folder)
+        return self._training[folder]
+
+    def _nearest(self, _slot, effect):
+        try:
+            model = self.cache.peek(effect.name)
+            if model is None:
+                return
+            from evaluation.nearest import nearest_in_features, nearest_in_plane
+
+            codes = getattr(model, "codes", None)
+            training, features_reason = self._training_features(effect.data_folder)
+            plane, plane_reason = (), ""
+            if codes is None or len(np.asarray(codes.points)) == 0:
+                plane_reason = f"{effect.name} has no training codes"
+            else:
+                kits = None if training is None else dict(zip(training.files, training.kits))
+                plane = tuple(nearest_in_plane(codes, effect.point, kits_by_file=kits))
+            features = ()
+            if training is not None:
+                audio = model.decode(np.asarray([effect.point], dtype=np.float32))[0]
+                features = tuple(nearest_in_features(training, audio, model.sample_rate))
+            self.post(events.NearestFound(effect.name, tuple(effect.point), plane, features,
+                                          plane_reason, features_reason or ""))
+        except Exception as error:  # noqa: BLE001 - a bug must not kill the thread
+            traceback.print_exc(file=sys.stderr)
+            self.post(events.JobFailed("nearest sounds", f"internal error: {error!r}"))
 
     # -- decode thread
 

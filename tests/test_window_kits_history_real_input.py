@@ -1,0 +1,261 @@
+"""Issue 15 in the real window, driven with X input (xdotool): back/forward, Vary, the
+nearest panel and Export kit…. Same fakes and helpers as ``test_window_real_input.py``;
+run under ``xvfb-run -a -s "-screen 0 1280x800x24"``.
+"""
+import json
+import subprocess
+import tarfile
+import threading
+
+import numpy as np
+import pytest
+import soundfile
+from test_window_real_input import click, click_middle, make_app, near, one_pixel, pad_pixel_to_point, press, pytestmark, settle, xdo
+
+from gui import keys as k
+from gui.state import READY
+from test_gui_fakes import FakeBackend
+
+pytestmark = pytestmark  # the same markers: a display and xdotool
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = make_app(tmp_path)
+    assert app.run_until(lambda s: s.model is not None and s.sound is not None
+                         and s.player_ready and s.entries["gan"].state == READY)
+    app.window.TKroot.update()
+    yield app
+    app.close()
+
+
+def click_button(app, key):
+    click_middle(app.window[key].Widget)
+
+
+def click_pad(app, px, py):
+    pad = app.window[k.PAD].Widget
+    expected = pad_pixel_to_point(app, px, py)
+    click(pad, px, py)
+    assert app.run_until(lambda s: near(s.sound_point, expected, one_pixel(app)))
+    return app.state.point
+
+
+def test_back_and_forward_by_buttons_and_alt_arrows(app):
+    start = app.state.point
+    first = click_pad(app, 100, 100)
+    second = click_pad(app, 250, 220)
+    click_button(app, k.BACK)
+    assert app.run_until(lambda s: s.point == first and s.sound_point == first)
+    press("alt+Left")
+    assert app.run_until(lambda s: s.point == start and s.sound_point == start)
+    press("alt+Right")
+    assert app.run_until(lambda s: s.point == first)
+    click_button(app, k.FORWARD)
+    assert app.run_until(lambda s: s.point == second and s.sound_point == second)
+    assert app.window[k.FORWARD].Widget.cget("state") == "disabled"
+
+
+def test_a_drag_is_one_step(app):
+    start = app.state.point
+    pad = app.window[k.PAD].Widget
+    xdo("mousemove", "--sync", pad.winfo_rootx() + 60, pad.winfo_rooty() + 200, "mousedown", "1")
+    for step in range(1, 5):
+        xdo("mousemove", "--sync", pad.winfo_rootx() + 60 + 30 * step, pad.winfo_rooty() + 200)
+        settle(app, 0.15)
+    xdo("mouseup", "1")
+    settle(app)
+    end = app.state.point
+    assert app.state.history.of(app.state.model.name).points[-2:] == [start, end]
+    press("alt+Left")
+    assert app.run_until(lambda s: s.point == start)
+
+
+def recording(player):
+    heard = []
+    play, swap = player.play, player.swap
+
+    def play_(buffer, **options):
+        heard.append(np.array(buffer))
+        play(buffer, **options)
+
+    def swap_(buffer, immediate=False, **options):
+        heard.append(np.array(buffer))
+        swap(buffer, immediate=immediate, **options)
+    player.play, player.swap = play_, swap_
+    return heard
+
+
+def turn_vary_on(app):
+    slider = app.window[k.VARY].Widget
+    click(slider, slider.winfo_width() - 4, slider.winfo_height() - 7)  # the trough: one step up
+    assert app.run_until(lambda s: s.vary_amount > 0)
+
+
+def test_vary_each_play_and_each_loop_repetition_is_a_new_variation(app):
+    heard = recording(app.workers.player)
+    press("space")
+    assert app.run_until(lambda s: len(heard) == 1)
+    turn_vary_on(app)
+    press("space")
+    assert app.run_until(lambda s: len(heard) == 2)
+    press("space")
+    assert app.run_until(lambda s: len(heard) == 3)
+    assert not np.allclose(heard[0], heard[1]) and not np.allclose(heard[1], heard[2])
+    assert "variation" in app.window[k.PLAYING].get()
+    press("l")
+    swaps = lambda: [c for c in app.workers.player.calls if c[0] == "swap"]  # noqa: E731
+    assert app.run_until(lambda s: len(swaps()) >= 2, timeout=10)
+    assert all(call[2] is False for call in swaps())  # from the next repetition on
+    assert not np.allclose(heard[-1], heard[-2])
+    press("Escape")
+    assert app.run_until(lambda s: not s.looping)
+
+
+def test_save_with_variations_writes_n_recallable_favourites(app, tmp_path):
+    click_pad(app, 140, 90)
+    click_button(app, k.SAVE_VARIATIONS)
+    assert app.run_until(lambda s: len(s.favourites) == 4)
+    sidecars = [json.loads(p.read_text()) for p in (tmp_path / "favs").glob("*.json")]
+    assert sorted(s["settings"]["variation"]["index"] for s in sidecars) == [0, 1, 2, 3]
+    from models.variation import decode_recall
+    from test_gui_fakes import FakeModel
+
+    model = FakeModel("ae_small_relu")
+    sounds = []
+    for wav in (tmp_path / "favs").glob("*.wav"):
+        recall = json.loads(wav.with_suffix(".json").read_text())
+        saved, rate = soundfile.read(wav, dtype="float32")
+        again = FakeBackend().resample(decode_recall(model, recall), model.sample_rate, rate)
+        length = min(len(saved), len(again))
+        assert np.corrcoef(saved[:length], again[:length])[0, 1] > 0.999  # recalled exactly
+        sounds.append(saved)
+    assert len({round(float(np.abs(np.fft.rfft(s)).argmax())) for s in sounds}) > 1
+
+
+def show_nearest_tab(app):
+    tabs = app.window[k.TABS].Widget
+    wanted = next(i for i in range(tabs.index("end")) if tabs.tab(i, "text") == "Nearest")
+    spot = next(x for x in range(0, tabs.winfo_width(), 4)
+                if tabs.identify(x, 10) and tabs.index(f"@{x},10") == wanted)
+    click(tabs, spot + 10, 10)
+    assert app.run_until(lambda s: tabs.index("current") == wanted)
+    settle(app)
+
+
+def double_click_row(app, row):
+    table = app.window[k.NEAREST].Widget
+    iid = table.get_children()[row]
+    x, y, _, height = table.bbox(iid)
+    xdo("mousemove", "--sync", table.winfo_rootx() + x + 40, table.winfo_rooty() + y + height // 2,
+        "click", "--repeat", "2", "--delay", "80", "1")
+
+
+def test_the_nearest_panel_lists_the_codes_and_says_the_dataset_is_missing(app):
+    show_nearest_tab(app)
+    point = click_pad(app, 200, 120)
+    assert app.run_until(lambda s: s.nearest is not None and s.nearest.point == point)
+    settle(app)
+    rows = app.window[k.NEAREST].Widget.get_children()
+    assert len(rows) == 5
+    assert "not on this machine" in app.window[k.NEAREST_NOTE].get()
+    codes = np.asarray(app.workers.cache.peek("ae_small_relu").codes.points)
+    nearest = np.argsort(np.hypot(*(codes - np.asarray(point)).T))[0]
+    assert app.state.nearest.plane[0].name == f"drum {nearest}"
+    double_click_row(app, 0)
+    assert app.run_until(lambda s: s.message.startswith("cannot play the original: the dataset")), \
+        app.state.message
+
+
+class BackendWithData(FakeBackend):
+    def __init__(self, data):
+        super().__init__()
+        self.data = data
+
+    def load(self, name, folder):
+        model = super().load(name, folder)
+        model.card["data"]["folder"] = str(self.data)
+        return model
+
+
+def test_a_double_click_on_a_nearest_row_plays_its_original(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    for i in range(12):
+        soundfile.write(data / f"{i:04d}.wav", np.full(2048, 0.1 * (i + 1), np.float32), 22050)
+    app = make_app(tmp_path, backend=BackendWithData(data))
+    try:
+        assert app.run_until(lambda s: s.model is not None and s.sound is not None
+                             and s.player_ready and s.entries["gan"].state == READY)
+        show_nearest_tab(app)
+        assert app.run_until(lambda s: s.nearest is not None)
+        settle(app)
+        plays = len([c for c in app.workers.player.calls if c[0] == "play"])
+        double_click_row(app, 0)
+        assert app.run_until(lambda s: s.message.startswith("playing the original"))
+        assert len([c for c in app.workers.player.calls if c[0] == "play"]) == plays + 1
+        assert "cannot be read" in app.window[k.NEAREST_NOTE].get()  # WAVs, not a dataset
+    finally:
+        app.close()
+
+
+def type_in_dialog(title, *keys, text=None):
+    """In a thread: wait for the dialog ``title``, type into it (the loop is inside it)."""
+    def run():
+        subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--name", title], check=True, timeout=20,
+                       capture_output=True)
+        settle_seconds = ["sleep", "0.5"]
+        subprocess.run(settle_seconds, check=True)
+        if text is not None:
+            subprocess.run(["xdotool", "type", "--delay", "20", text], check=True, timeout=20)
+        if keys:
+            subprocess.run(["xdotool", "key", "--delay", "50", *keys], check=True, timeout=20)
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def select_all_favourites(app):
+    favourites = app.window[k.FAVOURITES].Widget
+    x, y, _, height = favourites.bbox(0)
+    click(favourites, x + 20, y + height // 2)
+    last = favourites.size() - 1
+    x, y, _, height = favourites.bbox(last)
+    xdo("mousemove", "--sync", favourites.winfo_rootx() + x + 20,
+        favourites.winfo_rooty() + y + height // 2, "keydown", "shift", "click", "1", "keyup", "shift")
+    settle(app)
+    assert len(app.window[k.FAVOURITES].get()) == favourites.size()
+
+
+@pytest.mark.parametrize("answer", ["No", "Yes"])
+def test_export_kit_writes_the_chosen_favourites_and_asks_before_replacing(app, tmp_path, answer):
+    for px in (80, 160, 240):
+        click_pad(app, px, 150)
+        press("s")
+        assert app.run_until(lambda s, n=px // 80: len(s.favourites) == n)
+    settle(app)
+    select_all_favourites(app)
+    kit = tmp_path / "My Kit.h2drumkit"
+    typing = type_in_dialog("Export kit", "Return", text=str(tmp_path / "My Kit"))
+    click_button(app, k.EXPORT_KIT)
+    assert app.run_until(lambda s: s.message.startswith("exported"), timeout=30)
+    typing.join(5)
+    with tarfile.open(kit) as archive:
+        names = archive.getnames()
+    assert sum(name.endswith(".wav") for name in names) == 3
+    assert any(name.endswith("drumkit.xml") for name in names)
+    before = kit.read_bytes()
+    # again to the same file: the user is asked; "No" leaves it as it was
+    typing = type_in_dialog("Export kit", "Return", text=str(kit))
+    answering = type_in_dialog("Replace?", *(["Tab"] * (1 if answer == "Yes" else 2)), "space")
+    app.state.message = ""
+    click_button(app, k.EXPORT_KIT)
+    expected = "exported" if answer == "Yes" else "kit not exported"
+    assert app.run_until(lambda s: s.message.startswith(expected), timeout=30)
+    typing.join(5)
+    answering.join(5)
+    if answer == "No":
+        assert kit.read_bytes() == before
+    else:
+        with tarfile.open(kit) as archive:
+            assert sum(name.endswith(".wav") for name in archive.getnames()) == 3
