@@ -91,7 +91,7 @@ def test_other_models_ignore_the_variation(tmp_path):
     from models.registry import get_spec
 
     nets = get_spec("ae_small_tanh").build(length=1024)
-    card = {"kind": "dense_ae", "sample_rate": RATE, "sample_length": 1024}
+    card = {"name": "ae_small_tanh", "kind": "dense_ae", "sample_rate": RATE, "sample_length": 1024}
     model = TrainedModel("ae_small_tanh", card, nets.decoder, nets.encoder, warm_up=False)
     point = np.zeros((1, 2), np.float32)
     assert not model.has_variations
