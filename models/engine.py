@@ -389,15 +389,7 @@ class Runtime(LatentPlane):
         """
         if self._encode is None:
             raise NoEncoderError(f"{self.name} has no encoder (a GAN only generates)")
-        audio = np.asarray(audio, dtype=np.float32)
-        if audio.ndim == 1:
-            audio = audio[None, :]
-        if audio.ndim != 2 or audio.shape[1] != self.sample_length:
-            raise ModelInputError(
-                f"audio must have shape (N, {self.sample_length}) for {self.name}, not {audio.shape}"
-            )
-        if not np.isfinite(audio).all():
-            raise ModelInputError("audio must be finite numbers")
+        audio = self.checked_audio(audio)
         if audio.shape[0] == 0:
             return np.zeros((0, LATENT_DIM), np.float32)
         chunks = [np.asarray(self._encode(audio[start:start + ENCODE_CHUNK]), np.float32)

@@ -175,15 +175,7 @@ class TrainedModel(LatentPlane):
         """
         if self._encode is None:
             raise NoEncoderError(f"{self.name} has no encoder (a GAN only generates)")
-        audio = np.asarray(audio, dtype=np.float32)
-        if audio.ndim == 1:
-            audio = audio[None, :]
-        if audio.ndim != 2 or audio.shape[1] != self.sample_length:
-            raise ModelInputError(
-                f"audio must have shape (N, {self.sample_length}) for {self.name}, not {audio.shape}"
-            )
-        if not np.all(np.isfinite(audio)):
-            raise ModelInputError("audio must be finite numbers")
+        audio = self.checked_audio(audio)
         return self._encode(tf.constant(audio)).numpy()
 
 

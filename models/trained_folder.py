@@ -20,7 +20,7 @@ import numpy as np
 
 from models.card import CARD_FILE
 from models.card import read_card as read_model_card
-from models.errors import ModelUnavailableError
+from models.errors import ModelInputError, ModelUnavailableError
 from models.registry import LATENT_DIM
 from models.saving import DAMAGED_FILE_ERRORS
 
@@ -132,7 +132,21 @@ def latent_center(kind, codes):
 
 
 class LatentPlane:
-    """``latent_range()`` and ``center`` of a model with ``kind`` and ``codes``."""
+    """``latent_range()`` and ``center`` of a model with ``kind`` and ``codes``, and the
+    input check both inference paths share (``name`` and ``sample_length`` too)."""
+
+    def checked_audio(self, audio):
+        """``audio`` as a float32 batch ``(N, sample_length)``; ModelInputError otherwise."""
+        audio = np.asarray(audio, dtype=np.float32)
+        if audio.ndim == 1:
+            audio = audio[None, :]
+        if audio.ndim != 2 or audio.shape[1] != self.sample_length:
+            raise ModelInputError(
+                f"audio must have shape (N, {self.sample_length}) for {self.name}, not {audio.shape}"
+            )
+        if not np.isfinite(audio).all():
+            raise ModelInputError("audio must be finite numbers")
+        return audio
 
     def latent_range(self):
         """The rectangle to explore: ``(xmin, xmax, ymin, ymax)``."""
