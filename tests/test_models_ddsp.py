@@ -149,7 +149,7 @@ def test_drumsynth_imports_only_numpy():
              for alias in node.names}
     roots |= {node.module.split(".")[0] for node in ast.walk(tree)
               if isinstance(node, ast.ImportFrom) and node.module}
-    assert roots <= {"numpy", "json", "itertools"}
+    assert roots <= {"numpy", "json", "itertools", "functools", "threading"}
 
 
 def test_the_window_lists_ddsp_vae_in_a_group_of_its_own():
@@ -158,3 +158,68 @@ def test_the_window_lists_ddsp_vae_in_a_group_of_its_own():
 
     assert model_groups("ddsp_vae", REGISTRY["ddsp_vae"]) == ("Synth-decoder VAE", "")
     assert model_groups("vae_a", REGISTRY["vae_a"]) == ("VAEs", "")
+
+
+def _loud_parameters(rows, seed=2):
+    from models import drumsynth
+
+    count = drumsynth.parameter_count(LENGTH, 220, RATE)
+    return np.random.default_rng(seed).normal(0, 3, (rows, count)).astype(np.float32)
+
+
+def test_a_batch_renders_as_its_points_one_by_one():
+    from models import drumsynth
+
+    raw = _loud_parameters(5)
+    noise = drumsynth.sources(5, None, sample_rate=RATE, length=LENGTH, attack=220)
+    together = drumsynth.render(raw, noise, RATE, LENGTH, 220)
+    alone = np.concatenate([drumsynth.render(raw[i:i + 1], noise, RATE, LENGTH, 220)
+                            for i in range(5)])
+    assert np.max(np.abs(together - alone)) <= 1e-6
+
+
+def test_skipped_tails_stay_within_their_tolerance_even_for_a_quiet_sound():
+    from models import drumsynth
+
+    raw = _loud_parameters(6, seed=4)
+    noise = drumsynth.sources(5, None, sample_rate=RATE, length=LENGTH, attack=220)
+    renderer = drumsynth.renderer(RATE, LENGTH, 220)
+    p = drumsynth.split_parameters(raw)
+    one = {key: value[:1] for key, value in p.items()}
+    cut, full = renderer.tonal(one), renderer.tonal(one, truncate=False)
+    assert not np.array_equal(cut, full)  # some tail was skipped
+    bound = drumsynth.MODE_FLOOR * drumsynth.N_MODES * drumsynth.UPSAMPLE_GAIN  # in the mix
+    assert np.max(np.abs(one["mix"][0, 0] * (cut - full))) <= bound
+    # a floor far too high for this sound: the bound trips and the sound is rendered exactly
+    exact = drumsynth.render(raw, noise, RATE, LENGTH, 220)
+    saved = drumsynth.MODE_FLOOR
+    try:
+        drumsynth.MODE_FLOOR = 1e-2
+        assert np.max(np.abs(drumsynth.render(raw, noise, RATE, LENGTH, 220) - exact)) <= 1e-6
+    finally:
+        drumsynth.MODE_FLOOR = saved
+
+
+def test_the_half_length_upsampling_is_the_layers_full_length_one():
+    from models import drumsynth
+
+    renderer = drumsynth.renderer(RATE, LENGTH, 220)
+    half = np.random.default_rng(6).standard_normal(LENGTH // 2).astype(np.float32)
+    spectrum = np.pad(np.fft.rfft(half)[:-1], (0, LENGTH // 2 + 1 - LENGTH // 4))
+    want = 2.0 * np.fft.irfft(spectrum, n=LENGTH)
+    assert np.max(np.abs(renderer.upsample(half) - want)) <= 1e-5
+
+
+def test_threads_rendering_at_once_get_their_own_sounds():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from models import drumsynth
+
+    raw = _loud_parameters(8, seed=7)
+    noise = drumsynth.sources(5, None, sample_rate=RATE, length=LENGTH, attack=220)
+    want = [drumsynth.render(raw[i:i + 1], noise, RATE, LENGTH, 220) for i in range(8)]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda i: drumsynth.render(raw[i:i + 1], noise, RATE, LENGTH, 220),
+                            [i for _ in range(5) for i in range(8)]))
+    for k, sound in enumerate(got):
+        assert np.array_equal(sound, want[k % 8])
