@@ -10,13 +10,16 @@
 - ``48x48 s``: a whole heat-map (2,304 points) through the engine, as the window makes it.
 
 Targets (issue 14): dense within 1.5x of ``bare``; conv_ae <= 5.0 ms, gan <= 3.2 ms, VAEs
-<= 2.2 ms per point. Times are medians of many calls on one point, in milliseconds.
+<= 2.2 ms per point; ddsp_vae <= 3.0 ms (issue 13). Times are medians of many calls, each
+on one point, taking 64 points over the latent range in turn, in milliseconds.
 """
 import os
 import statistics
 import time
 
 TARGET_MS = {"conv_ae": 5.0, "gan": 3.2, "vae": 2.2}
+#: Targets of one model, before its kind's (issue 13: ddsp_vae's synthesiser in 3 ms).
+MODEL_TARGET_MS = {"ddsp_vae": 3.0}
 BARE_RATIO = 1.5
 PREDICT_RATIO = 20.0
 HEATMAP_SIDE = 48
@@ -32,12 +35,15 @@ def add_arguments(parser):
     parser.add_argument("--no-heatmap", action="store_true", help="skip the 48x48 heat-map column")
 
 
-def median_ms(function, calls):
-    function()  # not counted: first-call costs
+def median_ms(function, calls, points):
+    """Median milliseconds of ``function(point)`` over ``calls`` calls, taking the points in
+    turn (a synthesiser's cost depends on the sound; a network's does not)."""
+    function(points[0])  # not counted: first-call costs
     times = []
-    for _ in range(calls):
+    for i in range(calls):
+        point = points[i % len(points)]
         start = time.perf_counter()
-        function()
+        function(point)
         times.append(time.perf_counter() - start)
     return statistics.median(times) * 1e3
 
@@ -80,7 +86,8 @@ def main(args):
     except UnknownModelError as error:
         print(f"app.py bench decode: {error}")
         return 2
-    point = np.array([[0.25, -0.5]], dtype=np.float32)
+    side = np.linspace(-2.8, 2.8, 8, dtype=np.float32)
+    points = list(np.stack(np.meshgrid(side, side), axis=-1).reshape(-1, 1, 2))
     print("load average before (1, 5, 15 min): " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
           + f" on {os.cpu_count()} cores; ms per call of one point (medians)")
     header = (f"{'model':<18} {'load ms':>7} {'engine':>8} {'tf fast':>8} {'bare':>8} {'predict':>8} "
@@ -96,17 +103,17 @@ def main(args):
             print(f"{name:<18} unavailable: {error}")
             continue
         load_ms = (time.perf_counter() - started) * 1e3
-        engine = median_ms(lambda model=model: model.decode(point), args.calls)
+        engine = median_ms(model.decode, args.calls, points)
         bare_function = bare_dense_chain(os.path.join(args.folder, name, "decoder.keras"))
-        bare = median_ms(lambda f=bare_function: f(point), args.calls) if bare_function else None
+        bare = median_ms(bare_function, args.calls, points) if bare_function else None
         fast = predict = None
         if not args.no_tensorflow:
             from models.inference import load_trained
 
             reference = load_trained(name, args.folder)
-            fast = median_ms(lambda r=reference: r.decode(point), args.calls)
-            predict = median_ms(lambda r=reference: r.decoder.predict(point, verbose=0),
-                                args.predict_calls)
+            fast = median_ms(reference.decode, args.calls, points)
+            predict = median_ms(lambda point, r=reference: r.decoder.predict(point, verbose=0),
+                                args.predict_calls, points)
         heatmap = None
         if not args.no_heatmap:
             side = np.linspace(-1, 1, HEATMAP_SIDE, dtype=np.float32)
@@ -117,7 +124,8 @@ def main(args):
         if model.kind == "dense_ae":
             ok, target = engine <= BARE_RATIO * bare, f"<= {BARE_RATIO:g}x bare"
         else:
-            ok, target = engine <= TARGET_MS[model.kind], f"<= {TARGET_MS[model.kind]:g} ms"
+            limit = MODEL_TARGET_MS.get(name, TARGET_MS[model.kind])
+            ok, target = engine <= limit, f"<= {limit:g} ms"
         if predict is not None:
             ok = ok and predict / engine >= PREDICT_RATIO
             target += f", >= {PREDICT_RATIO:g}x predict"
