@@ -320,8 +320,12 @@ class Renderer:
         order = order[lengths[order] > 0]
         phase_buffer, product_buffer, envelope_buffer = self._scratch()
         half = np.zeros(self.half, F32)
-        for group in np.array_split(order, min(MODE_GROUPS, len(order))) if len(order) else []:
-            size, upto = len(group), int(lengths[group[0]])
+        bounds = [len(order) * i // MODE_GROUPS for i in range(MODE_GROUPS + 1)]
+        for begin, end in itertools.pairwise(bounds):
+            if begin == end:
+                continue
+            group = order[begin:end]
+            size, upto = end - begin, int(lengths[group[0]])
             # the phase as the Keras layer rounds it: pitch * t + extra * bend, in float32
             phase = np.multiply(pitch[group, None], self.t_pos[:upto], out=phase_buffer[:size, :upto])
             product = np.multiply(extra[group, None], bend[:upto], out=product_buffer[:size, :upto])
