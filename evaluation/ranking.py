@@ -125,6 +125,12 @@ def _column(key):
     return next(column for column in COLUMNS if column.key == key)
 
 
+def _quoted(key, value):
+    """``"MR-STFT 1.076"``: a headline value as the reason sentence quotes it."""
+    _, metric, digits = _MEASURE_WORDS[key]
+    return f"{metric} {value:.{digits}f}"
+
+
 def _single_measure_reason(key, value, evaluated):
     column = _column(key)
     what, metric, digits = _MEASURE_WORDS.get(key, (column.title, column.title, 3))
@@ -158,12 +164,16 @@ def choose_best(metrics_by_model, keys=RANKING_KEYS):
         return None
     name = ranked[0]
     measures = tuple(key for key in keys if key in metrics[name])
-    if len(measures) == 1:
+    if len(ranked) == 1:  # nothing to be better than
+        quoted = ", ".join(_quoted(key, metrics[name][key])
+                           for key in _HEADLINE_KEYS if key in metrics[name])
+        reason = "the only evaluated model" + (f" ({quoted})" if quoted else "")
+    elif len(measures) == 1:
         (key,) = measures
         with_it = sum(1 for values in metrics.values() if key in values)
         reason = _single_measure_reason(key, metrics[name][key], with_it)
     else:
-        headline = ", ".join(f"{_MEASURE_WORDS[key][1]} {metrics[name][key]:.{_MEASURE_WORDS[key][2]}f}"
+        headline = ", ".join(_quoted(key, metrics[name][key])
                              for key in _HEADLINE_KEYS if key in metrics[name])
         reason = (f"the best mean rank of {len(ranked)} evaluated models "
                   f"({scores[name]:.1f} over {len(measures)} measures, 1 is best"

@@ -28,6 +28,12 @@ def test_the_reason_names_the_measure_when_one_decides():
     assert higher.reason == "the highest recall of 2 evaluated models (recall 0.400, higher is better)"
 
 
+def test_a_lone_evaluated_model_is_said_to_be_the_only_one():
+    best = choose_best({"vae_a": {"recon_stft": 1.17, "frechet": 70.04}, "gan": None})
+    assert best.name == "vae_a" and best.reason == "the only evaluated model (MR-STFT 1.170, Fréchet 70.0)"
+    assert choose_best({"a": {"recall": 0.3}}).reason == "the only evaluated model"
+
+
 def test_values_that_cannot_be_ranked_are_left_out():
     metrics = {"nan": {"recon_stft": float("nan")}, "text": {"recon_stft": "1.0"},
                "flag": {"recon_stft": True}, "fine": {"recon_stft": 1.5}}
