@@ -307,3 +307,23 @@ def test_a_report_that_fails_midway_leaves_the_old_one_whole(tmp_path, sounds, r
         report_module.replace_report(out, records, overwrite=True)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]  # no staging left
+
+
+def test_a_report_folder_another_run_is_writing_is_left_alone(tmp_path, sounds, reference):
+    import subprocess
+
+    from evaluation.report import replace_report
+    from safeio import FolderBusy
+
+    records = {"silent": evaluate_model(SilentAutoencoder(sounds[0]), reference)}
+    out = tmp_path / "report"
+    other_run = subprocess.Popen(["sleep", "60"])
+    try:
+        (tmp_path / ".report.lock").write_text(f"{other_run.pid}\n")
+        with pytest.raises(FolderBusy) as caught:
+            replace_report(out, records)
+        assert str(caught.value) == f"{out}: in use by another evaluate run (pid {other_run.pid})"
+    finally:
+        other_run.kill()
+        other_run.wait()
+    assert not out.exists() or list(out.iterdir()) == []
