@@ -9,7 +9,9 @@ Reference rows show real training sounds, real held-out sounds and noise bursts 
 the same way. Metrics are cached
 in each model's folder (metrics.json, one entry per dataset: other data never replaces the
 entry of the model's own training data, which the window shows) and recomputed only when the model, the data or the
-options change. The report (report.md, metrics.csv, PNG charts) goes to REPORT.
+options change. The report (report.md, metrics.csv, PNG charts) goes to REPORT, written as
+one set (staged beside it, then swapped in); a REPORT that holds a previous report is kept
+unless --force.
 """
 import sys
 from pathlib import Path
@@ -30,7 +32,8 @@ def add_arguments(parser):
     parser.add_argument("--grid", type=int, default=48, metavar="N",
                         help="points per axis of the continuity grid (default: 48)")
     parser.add_argument("--force", action="store_true",
-                        help="recompute even when cached metrics are up to date")
+                        help="replace a previous report in REPORT, and recompute even when "
+                             "cached metrics are up to date")
 
 
 def _check_names(names):
@@ -43,6 +46,33 @@ def _check_names(names):
         except UnknownModelError as error:
             raise UsageError(str(error)) from None
     return list(dict.fromkeys(names)) or list(MODEL_NAMES)
+
+
+def _check_report_folder(args):
+    """Refuse a REPORT that would replace a user's files, before any work is done.
+
+    The report folder is replaced as a whole (``evaluation.report.replace_report``), so it
+    may not be, or hold, what this command reads or the folder the user works in.
+    """
+    import os
+
+    from evaluation.report import previous_report_files
+    from models.registry import MODEL_NAMES
+
+    if not str(args.output).strip():
+        raise UsageError("-o: give a folder name, not an empty one")
+    out = Path(args.output).absolute()
+    if os.path.lexists(out) and not out.is_dir():
+        raise UsageError(f"-o {args.output}: exists and is not a folder")
+    real = Path(os.path.realpath(out))
+    models = Path(os.path.realpath(args.models))
+    held = [Path(os.path.realpath(args.data)), models, Path.cwd().resolve()]
+    if any(real == path or real in path.parents for path in held) \
+            or (real.parent == models and real.name in MODEL_NAMES):
+        raise CommandFailed(f"{args.output}: holds the data, the models or the current folder; "
+                            "the report needs a folder of its own (pick another -o)")
+    if previous_report_files(out) and not args.force:
+        raise CommandFailed(f"{args.output}: holds a previous report (pass --force to replace it)")
 
 
 def _load_data(folder, options):
@@ -80,12 +110,13 @@ def run(args):
     from evaluation.continuity import Jump, heatmap_figure
     from evaluation.errors import EvaluationError
     from evaluation.pictures import contact_sheet_points
-    from evaluation.report import baseline_metrics, markdown_table, write_report
+    from evaluation.report import baseline_metrics, markdown_table, replace_report
     from evaluation.runner import EvaluationOptions, evaluate_model, reference_rows, trained_on
 
     if args.grid < 2:
         raise UsageError(f"--grid must be 2 or more, not {args.grid}")
     names = _check_names(args.names)
+    _check_report_folder(args)
     options = EvaluationOptions(grid=args.grid)
     dataset, reference = _load_data(args.data, options)
     data_fp = data_fingerprint(Path(dataset.folder) / "manifest.csv", dataset.settings.to_dict())
@@ -150,9 +181,9 @@ def run(args):
     description = {"folder": str(args.data), **reference.describe()}
     references = reference_rows(reference)
     try:
-        paths = write_report(args.output, records, unavailable, description,
-                             references=references, sheets=sheets)
-    except OSError as error:  # safeio.WriteFailed: one line naming the file and the reason
+        paths = replace_report(args.output, records, overwrite=args.force, unavailable=unavailable,
+                               data_description=description, references=references, sheets=sheets)
+    except OSError as error:  # safeio's WriteFailed, FileExistsRefused, FolderBusy: one line
         raise CommandFailed(str(error)) from None
     print(markdown_table({name: record["metrics"] for name, record in records.items()},
                          baseline_metrics(records),

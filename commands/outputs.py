@@ -26,7 +26,7 @@ def _same_file(a, b):
         return False
 
 
-def check_outputs(paths, *, force, inputs=()):
+def check_outputs(paths, *, force, inputs=(), option="-o"):
     """Refuse outputs that would replace a user's file.
 
     Parameters
@@ -37,6 +37,8 @@ def check_outputs(paths, *, force, inputs=()):
         The user passed ``--force``: existing outputs may be replaced, inputs still not.
     inputs : iterable of path-like
         Files the verb reads (the source audio, the model's files).
+    option : str
+        The option that names ``paths``, for the message.
 
     Raises
     ------
@@ -50,6 +52,6 @@ def check_outputs(paths, *, force, inputs=()):
         if Path(path).is_dir():
             raise CommandFailed(f"{path}: is a folder, not a file")
         if any(_same_file(path, source) for source in inputs):
-            raise CommandFailed(f"{path}: is an input of this command; it is never replaced (pick another -o)")
+            raise CommandFailed(f"{path}: is an input of this command; it is never replaced (pick another {option})")
         if not force:
             raise CommandFailed(f"{path}: already exists (pass --force to replace it)")

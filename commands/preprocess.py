@@ -9,6 +9,10 @@ import sys
 from pathlib import Path
 
 from commands import CommandFailed, UsageError
+from commands.outputs import check_outputs
+
+#: The dataset folder's own files: a --preview never takes one of these names, even with --force.
+_DATASET_FILES = ("manifest.csv", "settings.json")
 
 
 def add_arguments(parser):
@@ -23,6 +27,8 @@ def add_arguments(parser):
     parser.add_argument("--normalize", choices=["peak"], default=None, help="scale each sample to a peak of 1.0")
     parser.add_argument("--jobs", type=int, default=None, metavar="N", help="worker processes (default: all cores)")
     parser.add_argument("--preview", metavar="FILE", help="also save a before/after plot of a few samples as PNG")
+    parser.add_argument("--force", "--overwrite", dest="force", action="store_true",
+                        help="replace an existing --preview FILE (never a source or a dataset file)")
 
 
 def _settings(args):
@@ -56,7 +62,20 @@ def _check_paths(args):
             raise UsageError(f"-o {args.output}: the output folder cannot be a source folder")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be 1 or more, not {args.jobs}")
+    if args.preview is not None:
+        _check_preview(args, out)
     return out
+
+
+def _check_preview(args, out):
+    """Refuse a --preview that would replace a user's file, before any work is done."""
+    if not str(args.preview).strip():
+        raise UsageError("--preview: give a file name, not an empty one")
+    preview = Path(args.preview).absolute()
+    if preview.parent == out and (preview.name in _DATASET_FILES or preview.suffix.lower() in (".wav", ".npy")):
+        raise CommandFailed(f"{args.preview}: is a file of the dataset folder; it is never replaced (pick another --preview)")
+    sources = [source for source in args.sources if Path(source).is_file()]
+    check_outputs([Path(args.preview)], force=args.force, inputs=sources, option="--preview")
 
 
 def _shown(text):
@@ -90,7 +109,7 @@ def run(args):
 
         examples = pick_examples(out, report.rows, settings)
         try:
-            write_preview(args.preview, examples, settings)
+            write_preview(args.preview, examples, settings, overwrite=args.force)
         except OSError as error:  # safeio.WriteFailed: one line naming the file
             raise CommandFailed(f"cannot write the preview: {_shown(error)}") from None
         print(f"preview: {args.preview} ({len(examples)} samples)")

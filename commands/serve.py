@@ -63,6 +63,8 @@ def run(args):
     for name, reason in catalogue.unavailable.items():
         if reason != "not trained":
             print(f"{name} is unavailable: {reason}", flush=True)
+    if catalogue.why_default:
+        print(f"default {catalogue.default}: {catalogue.why_default}", flush=True)
     count = len(catalogue.models)
     print(f"Serving {count} model{'' if count == 1 else 's'} (default {catalogue.default}) at "
           f"http://{args.host}:{args.port}/  (Ctrl+C stops)", flush=True)

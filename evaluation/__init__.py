@@ -16,7 +16,8 @@ tests use NumPy stand-ins. Modules:
 - ``runner``: the real-data reference, its reference rows (training sounds, held-out
   sounds, noise bursts) and one model's whole evaluation;
 - ``pictures``: contact sheets and the family chart;
-- ``ranking``: the models best first by the report (``rank_models``, ``best_cached_model``);
+- ``ranking``: the one "best model" rule, for the report, the window and the web page
+  (``rank_models``, ``choose_best`` with its reason, ``best_cached_model``);
 - ``cache``: ``metrics.json`` beside each model; ``load_cached_metrics`` for the GUI;
 - ``report``: the table (``COLUMNS``, ranks), CSV and charts.
 

@@ -2,15 +2,24 @@
 
 ``COLUMNS`` is the single list of what the table shows, how it is titled and which
 direction is better; the GUI's Metrics view sorts by the same definitions.
+:func:`replace_report` writes a whole report into a folder as one set (staged beside it,
+then swapped in), and refuses a folder that holds a previous report unless asked.
 """
 import csv
+import errno
+import fnmatch
 import io
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from safeio import atomic_write_bytes
+from safeio import FileExistsRefused, FolderLock, atomic_write_bytes
+
+#: The names a report writes (``write_report``): the fixed ones and the per-model patterns.
+REPORT_FILES = ("report.md", "metrics.csv", "metrics.png", "heatmaps.png", "families.png")
+REPORT_PATTERNS = ("continuity_*.png", "contact_*.png")
 
 
 @dataclass(frozen=True)
@@ -412,3 +421,74 @@ def write_report(out_dir, records, unavailable=None, data_description=None, real
     _write_atomic(out / "metrics.csv",
                   csv_text(metrics_by_model, baseline, real, reference_metrics).encode("utf-8"))
     return [out / "report.md", out / "metrics.csv", *paths]
+
+
+def previous_report_files(folder):
+    """The names in ``folder`` that a report writes (a previous report's files), sorted.
+
+    Parameters
+    ----------
+    folder : str or Path
+
+    Returns
+    -------
+    list of str
+        Empty when ``folder`` is missing or holds none of them.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted(entry.name for entry in folder.iterdir()
+                  if entry.name in REPORT_FILES
+                  or any(fnmatch.fnmatchcase(entry.name, pattern) for pattern in REPORT_PATTERNS))
+
+
+def replace_report(out_dir, records, *, overwrite=False, **report):
+    """Write a whole report into ``out_dir`` as one set: a reader sees the old or the new.
+
+    The report is written into a staging folder beside ``out_dir`` and swapped in
+    (:func:`safeio.swap_in`), under a lock beside the folder. Files of the folder that are
+    not a report's (a user's notes) are kept; a previous report's files that the new report
+    does not write (the pictures of a model no longer in it) go with the old report.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        The report folder; created when missing.
+    records : dict of str -> dict
+        As for :func:`write_report`.
+    overwrite : bool
+        Replace a previous report in ``out_dir``; False refuses it.
+    **report
+        The other arguments of :func:`write_report`.
+
+    Returns
+    -------
+    list of Path
+        Every file written, under ``out_dir``.
+
+    Raises
+    ------
+    safeio.FileExistsRefused
+        ``out_dir`` holds a previous report and ``overwrite`` is False.
+    safeio.FolderBusy
+        Another run is writing this report folder.
+    safeio.WriteFailed
+        A file or the swap cannot be done: one line; the old report is as it was.
+    """
+    from safeio import finish_interrupted_swaps, staging_folder, swap_in
+
+    out = Path(out_dir)
+    with FolderLock(out, what="evaluate run", beside=True):
+        finish_interrupted_swaps(out)
+        previous = previous_report_files(out)
+        if previous and not overwrite:
+            raise FileExistsRefused(errno.EEXIST, f"{out}: holds a previous report (pass --force to replace it)")
+        staged = staging_folder(out)
+        try:
+            paths = write_report(staged, records, **report)
+        except BaseException:
+            shutil.rmtree(staged, ignore_errors=True)
+            raise
+        swap_in(staged, out, drop=previous)
+    return [out / path.relative_to(staged) for path in paths]

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
+from evaluation.ranking import choose_best
 from gui import effects as fx
 from gui import events as ev
 from gui import keys as k
 from gui.model_card import card_table
-from gui.ranking import best_model
 from gui.state import LOADING, MAP_MODES, MAX_COMPARE, READY, UNAVAILABLE, Sequence
 
 NUDGE = 0.02  # arrow keys move the point by this share of the latent range
@@ -105,7 +105,8 @@ def on_zoo(state, listed):
     """The model list arrived: show it, load the first model, preload the rest.
 
     The first model is the remembered one; on a first launch, the best one by the
-    evaluation report (:func:`gui.ranking.best_model`), and the status line says why.
+    evaluation (:func:`evaluation.ranking.choose_best`, the report's and the web page's
+    rule too), and the status line says why.
 
     Parameters
     ----------
@@ -129,8 +130,9 @@ def on_zoo(state, listed):
         first = remembered
     else:
         state.pending_point = None  # the remembered point belongs to another model
-        best = best_model({name: listed.metrics.get(name) for name in usable})
-        first, why = best if best is not None else ((usable or trained)[0], "")
+        best = choose_best({name: listed.metrics.get(name) for name in usable})
+        first, why = ((best.name, f"opened {best.name}: {best.reason}") if best is not None
+                      else ((usable or trained)[0], ""))
     effects += select_model(state, first, keep_pending=True)
     if why:
         state.message = state.why_model = why

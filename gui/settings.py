@@ -1,17 +1,24 @@
 """The window's remembered settings: last model, point, volume, device, folders.
 
-Kept with ``sg.UserSettings`` in a JSON file. The file is ``$MLSG_SETTINGS`` when that is
-set, or the path given on the command line (``--settings``), else PySimpleGUI's default
-settings folder; tests always point it at a temporary file.
+A small JSON object in one file: ``$MLSG_SETTINGS`` when that is set, or the path given on
+the command line (``--settings``), else ``ml-sample-generator.json`` in PySimpleGUI's
+settings folder; tests always point it at a temporary file. The file is written with
+``safeio.atomic_write_text`` (temporary name, fsync, rename), so a crash while saving leaves
+the old settings or the new ones, never half a file. A damaged file (not JSON, not an
+object) is kept as ``NAME.damaged``, said in one line on stderr, and the window starts
+with the defaults.
 """
+import json
 import os
+import sys
 from pathlib import Path
 
-import PySimpleGUI as sg
+from safeio import WriteFailed, atomic_write_bytes, atomic_write_text
 
 ENV_VAR = "MLSG_SETTINGS"
 FILENAME = "ml-sample-generator.json"
 KEYS = ("model", "point", "volume", "device", "models_dir", "favourites_dir", "map_mode")
+DAMAGED_SUFFIX = ".damaged"
 
 
 def settings_path(explicit=None):
@@ -19,27 +26,95 @@ def settings_path(explicit=None):
     chosen = explicit or os.environ.get(ENV_VAR)
     if chosen:
         return Path(chosen).expanduser()
+    import PySimpleGUI as sg
+
     # PySimpleGUI picks the OS's settings folder for a bare file name
     return Path(sg.UserSettings(filename=FILENAME, autosave=False, silent_on_error=True).full_filename)
 
 
+def _say(note):
+    print(note, file=sys.stderr, flush=True)
+
+
 class Settings:
-    """Read once at start (before the window), written by the io worker afterwards."""
+    """Read once at start (before the window), written by the io worker afterwards.
+
+    Attributes
+    ----------
+    path : Path
+    note : str or None
+        The one line said about the file's last read or write (damaged, not saved), or None.
+    """
 
     def __init__(self, path=None):
         self.path = settings_path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._store = sg.UserSettings(filename=str(self.path), autosave=False,
-                                      silent_on_error=True)
+        self.note = None
+        self._values = {}
 
     def read(self):
-        """The remembered values (missing keys absent)."""
-        self._store.load()
-        return {key: self._store.get(key) for key in KEYS if self._store.get(key) is not None}
+        """The remembered values (missing keys absent); the defaults when the file is damaged.
+
+        Returns
+        -------
+        dict
+            Keys from ``KEYS``.
+        """
+        self._values = {}
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return {}
+        except OSError as error:
+            return self._damaged(raw=None, reason=error.strerror or str(error))
+        try:
+            loaded = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            return self._damaged(raw, f"not JSON: {error}")
+        if not isinstance(loaded, dict):
+            return self._damaged(raw, f"not a JSON object but {type(loaded).__name__}")
+        self._values = loaded
+        return {key: loaded[key] for key in KEYS if loaded.get(key) is not None}
+
+    def _damaged(self, raw, reason):
+        kept = ""
+        if raw:
+            copy = self.path.with_name(self.path.name + DAMAGED_SUFFIX)
+            try:
+                atomic_write_bytes(copy, raw)
+                kept = f"; it is kept as {copy.name}"
+            except WriteFailed:
+                kept = ""
+        self.note = f"settings: {self.path} is damaged ({reason}); starting with the defaults{kept}"
+        _say(self.note)
+        return {}
 
     def store(self, values):
-        """Remember ``values`` (a dict with keys from ``KEYS``) and write the file."""
-        for key, value in values.items():
-            if key in KEYS:
-                self._store.set(key, value)
-        self._store.save()
+        """Remember ``values`` (a dict with keys from ``KEYS``) and write the file atomically.
+
+        Keys this version does not know are kept as they were. A file that cannot be written
+        (a read-only or full disk) is said in one line on stderr and the old file stays.
+
+        Returns
+        -------
+        bool
+            True when the file was written.
+        """
+        merged = dict(self._values)
+        merged.update({key: value for key, value in values.items() if key in KEYS})
+        try:
+            text = json.dumps(merged, indent=4, sort_keys=True) + "\n"
+        except (TypeError, ValueError) as error:
+            self.note = f"settings not saved: a value is not JSON ({error})"
+            _say(self.note)
+            return False
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(self.path, text)
+        except OSError as error:  # WriteFailed names the file; mkdir's error gets it here
+            reason = str(error) if isinstance(error, WriteFailed) else \
+                f"{self.path}: cannot write ({error.strerror or error})"
+            self.note = f"settings not saved: {reason}"
+            _say(self.note)
+            return False
+        self._values = merged
+        return True

@@ -113,10 +113,29 @@ def pick_examples(folder, rows, settings, count=MAX_EXAMPLES):
     return examples
 
 
-def write_preview(path, examples, settings=PreprocessSettings()):
-    """Save the before/after plot as a PNG (temporary name, then rename)."""
+def write_preview(path, examples, settings=PreprocessSettings(), *, overwrite=False):
+    """Save the before/after plot as a PNG (temporary name, then rename).
+
+    Parameters
+    ----------
+    path : str or Path
+    examples : list of PreviewExample
+    settings : PreprocessSettings
+    overwrite : bool
+        Replace an existing ``path``; False (the default) refuses it.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    safeio.FileExistsRefused
+        ``path`` exists and ``overwrite`` is False (it appeared after the command checked).
+    safeio.WriteFailed
+        The file cannot be written: one line naming it.
+    """
     path = Path(path)
     figure = preview_figure(examples, settings)
-    # Raises safeio.WriteFailed (an OSError) with one line naming the file.
-    atomic_write(path, lambda handle: figure.savefig(handle, format="png", dpi=100))
+    atomic_write(path, lambda handle: figure.savefig(handle, format="png", dpi=100), overwrite=overwrite)
     return path

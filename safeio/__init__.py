@@ -8,7 +8,8 @@ Every package may import this one (it imports only the standard library):
 - :data:`TEMPORARY_PATTERN` / :func:`leftover_temporaries`: the one pattern of those names;
 - :func:`staging_folder` / :func:`swap_in` / :func:`finish_interrupted_swaps`: a folder
   replaced as a whole set, so a crash leaves the old set or the new one, never a mix;
-- :class:`FolderLock`: a lock file holding the pid, so two runs never share a folder.
+- :class:`FolderLock`: a lock file holding the pid (linked into place whole), so two runs
+  never share a folder.
 """
 from safeio.atomic import (
     TEMPORARY_PATTERN,

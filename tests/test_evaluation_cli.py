@@ -244,3 +244,95 @@ def test_report_has_the_drum_columns_reference_rows_and_pictures(dataset_folder,
     assert (report_folder / "families.png").stat().st_size > 0
     rows = [row.split(",")[0] for row in (report_folder / "metrics.csv").read_text().splitlines()]
     assert "noise bursts" in rows and "real training sounds" in rows
+
+
+# ----------------------------------------------------------------------------- the REPORT folder
+# Issue 17: -o REPORT replaced a previous report without --force. Driven as real processes.
+
+def _run_app(*args):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root), "MPLBACKEND": "Agg"}
+    done = subprocess.run([sys.executable, str(root / "app.py"), *map(str, args)], cwd=root,
+                          env=env, capture_output=True, text=True, timeout=600)
+    return done.returncode, done.stdout, done.stderr
+
+
+def _evaluate_process(dataset_folder, zoo, report, *extra):
+    return _run_app("evaluate", "ae_small_relu", "--data", dataset_folder, "--models", zoo,
+                    "-o", report, "--grid", "6", *extra)
+
+
+def _one_line(stderr):
+    text = stderr.strip()
+    assert text and "\n" not in text and "Traceback" not in text, stderr
+    return text
+
+
+def _everything(folder):
+    return {path.relative_to(folder): path.read_bytes()
+            for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+@pytest.fixture
+def previous_report(dataset_folder, zoo, tmp_path):
+    """A report folder from an earlier run, with a note of the user's beside the report."""
+    report = tmp_path / "report"
+    assert _evaluate(dataset_folder, zoo, report, "ae_small_relu") == 0
+    (report / "my notes.txt").write_text("relu sounds best at (0.2, 0.1)\n")
+    (report / "contact_gan.png").write_bytes(b"an older report's picture")
+    return report
+
+
+def test_a_previous_report_is_kept_without_force(dataset_folder, zoo, previous_report):
+    before = _everything(previous_report.parent)
+    status, out, err = _evaluate_process(dataset_folder, zoo, previous_report)
+    assert status == 1
+    assert _one_line(err) == (f"app.py evaluate: {previous_report}: holds a previous report "
+                              "(pass --force to replace it)")
+    assert out == "" and _everything(previous_report.parent) == before
+
+
+def test_force_replaces_the_report_as_one_set_and_keeps_the_users_files(dataset_folder, zoo,
+                                                                         previous_report):
+    notes = (previous_report / "my notes.txt").read_bytes()
+    (previous_report / "report.md").write_text("stale")
+    status, out, err = _evaluate_process(dataset_folder, zoo, previous_report, "--force")
+    assert status == 0, err
+    assert f"report: {previous_report / 'report.md'}" in out
+    assert (previous_report / "my notes.txt").read_bytes() == notes
+    assert "| ae_small_relu |" in (previous_report / "report.md").read_text()
+    assert not (previous_report / "contact_gan.png").exists()  # the old report's, not the new
+    assert sorted(p.name for p in previous_report.parent.iterdir()) == ["report"]  # no staging, no lock
+
+
+def test_a_folder_without_a_report_is_written_into_and_its_files_kept(dataset_folder, zoo,
+                                                                       tmp_path):
+    report = tmp_path / "mine"
+    report.mkdir()
+    (report / "todo.md").write_text("listen to every model\n")
+    status, _, err = _evaluate_process(dataset_folder, zoo, report)
+    assert status == 0, err
+    assert (report / "todo.md").read_text() == "listen to every model\n"
+    assert (report / "report.md").is_file() and (report / "metrics.csv").is_file()
+
+
+def test_a_report_that_is_a_file_or_holds_the_inputs_is_refused(dataset_folder, zoo, tmp_path):
+    a_file = tmp_path / "report.md"
+    a_file.write_text("mine")
+    status, _, err = _evaluate_process(dataset_folder, zoo, a_file, "--force")
+    assert status == 2
+    assert _one_line(err) == f"app.py evaluate: -o {a_file}: exists and is not a folder"
+    assert a_file.read_text() == "mine"
+    for inputs in (dataset_folder, zoo, zoo / "ae_small_relu", dataset_folder.parent):
+        before = _everything(inputs)
+        status, _, err = _evaluate_process(dataset_folder, zoo, inputs, "--force")
+        assert status == 1
+        assert _one_line(err) == (f"app.py evaluate: {inputs}: holds the data, the models or the "
+                                  "current folder; the report needs a folder of its own "
+                                  "(pick another -o)")
+        assert _everything(inputs) == before

@@ -267,3 +267,63 @@ def test_data_without_held_out_sounds_has_no_reconstruction_or_baseline(sounds):
     metrics = evaluate_model(model, reference)["metrics"]
     assert metrics["recon_stft"] is None and "mean_sample_stft" not in metrics
     assert real_data_scores(reference) is None
+
+
+def test_replace_report_refuses_a_report_that_appeared_and_keeps_it(tmp_path, sounds, reference):
+    """The command checks before its work; the write refuses a report made meanwhile."""
+    from evaluation.report import replace_report
+    from safeio import FileExistsRefused
+
+    records = {"silent": evaluate_model(SilentAutoencoder(sounds[0]), reference)}
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "metrics.csv").write_text("someone else's,report\n")
+    with pytest.raises(FileExistsRefused, match="holds a previous report"):
+        replace_report(out, records)
+    assert [p.name for p in out.iterdir()] == ["metrics.csv"]
+    assert (out / "metrics.csv").read_text() == "someone else's,report\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+def test_a_report_that_fails_midway_leaves_the_old_one_whole(tmp_path, sounds, reference,
+                                                             monkeypatch):
+    import evaluation.report as report_module
+    from safeio import WriteFailed
+
+    records = {"silent": evaluate_model(SilentAutoencoder(sounds[0]), reference)}
+    out = tmp_path / "report"
+    report_module.replace_report(out, records)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    written = []
+
+    def fail_on_the_third(path, data):
+        if len(written) == 2:
+            raise WriteFailed(28, f"{path}: cannot write (No space left on device)")
+        written.append(path)
+        report_module.atomic_write_bytes(path, data)
+
+    monkeypatch.setattr(report_module, "_write_atomic", fail_on_the_third)
+    with pytest.raises(WriteFailed, match="No space left on device"):
+        report_module.replace_report(out, records, overwrite=True)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]  # no staging left
+
+
+def test_a_report_folder_another_run_is_writing_is_left_alone(tmp_path, sounds, reference):
+    import subprocess
+
+    from evaluation.report import replace_report
+    from safeio import FolderBusy
+
+    records = {"silent": evaluate_model(SilentAutoencoder(sounds[0]), reference)}
+    out = tmp_path / "report"
+    other_run = subprocess.Popen(["sleep", "60"])
+    try:
+        (tmp_path / ".report.lock").write_text(f"{other_run.pid}\n")
+        with pytest.raises(FolderBusy) as caught:
+            replace_report(out, records)
+        assert str(caught.value) == f"{out}: in use by another evaluate run (pid {other_run.pid})"
+    finally:
+        other_run.kill()
+        other_run.wait()
+    assert not out.exists() or list(out.iterdir()) == []

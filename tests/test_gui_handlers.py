@@ -555,10 +555,21 @@ def test_first_launch_opens_the_best_model_by_the_evaluation_and_says_why(state)
     metrics = {"ae_small_relu": {"recon_stft": 1.41, "frechet": 110.0},
                "gan": {"recon_stft": None, "frechet": 76.0}}
     effects = report(state, zoo(trained=("ae_small_relu", "gan", "vae_a"),
-                                             metrics={**metrics, "vae_a": {"recon_stft": 1.17}}))
+                                metrics={**metrics, "vae_a": {"recon_stft": 1.17, "frechet": 70.0}}))
     assert state.wanted == "vae_a" and of_type(effects, fx.LoadModel)[0] == fx.LoadModel("vae_a")
-    assert "opened vae_a: the lowest reconstruction error of 2 evaluated models" in state.message
-    assert "MR-STFT 1.170, lower is better" in state.why_model
+    # the report's rule (evaluation.ranking.choose_best): first in both of its measures
+    assert state.message == state.why_model == (
+        "opened vae_a: the best mean rank of 3 evaluated models "
+        "(1.0 over 2 measures, 1 is best; MR-STFT 1.170, Fréchet 70.0)")
+
+
+def test_one_deciding_measure_is_named_in_the_reason(state):
+    report(state, zoo(trained=("ae_small_relu", "gan", "vae_a"),
+                      metrics={"ae_small_relu": {"recon_stft": 1.41}, "gan": {"recon_stft": None},
+                               "vae_a": {"recon_stft": 1.17}}))
+    assert state.wanted == "vae_a"
+    assert state.why_model == ("opened vae_a: the lowest reconstruction error of 2 evaluated "
+                               "models (MR-STFT 1.170, lower is better)")
 
 
 def test_remembered_model_wins_over_the_evaluation(state):
@@ -568,13 +579,13 @@ def test_remembered_model_wins_over_the_evaluation(state):
 
 
 def test_best_model_falls_back_to_frechet_then_to_the_list_order():
-    from gui.ranking import best_model
+    from evaluation.ranking import choose_best
 
-    assert best_model({"gan": {"recon_stft": None, "frechet": 70.0},
-                       "x": {"frechet": 80.0}})[0] == "gan"
-    assert best_model({"a": None, "b": {}}) is None
+    assert choose_best({"gan": {"recon_stft": None, "frechet": 70.0},
+                        "x": {"frechet": 80.0}}).name == "gan"
+    assert choose_best({"a": None, "b": {}}) is None
     # a model added later wins on its metrics alone
-    assert best_model({"vae_a": {"recon_stft": 1.17}, "ddsp_vae": {"recon_stft": 0.9}})[0] == "ddsp_vae"
+    assert choose_best({"vae_a": {"recon_stft": 1.17}, "ddsp_vae": {"recon_stft": 0.9}}).name == "ddsp_vae"
 
 
 def test_the_lists_echo_of_a_reopened_model_keeps_the_pending_point(ready):

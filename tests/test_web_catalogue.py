@@ -5,11 +5,12 @@ import zipfile
 
 import pytest
 
+from evaluation.ranking import best_model
 from models.errors import ModelUnavailableError
 from models.registry import get_spec
 from models.zoo import required_files
 from tests.web_fakes import FakeCodes, FakeModel
-from web.catalogue import best_model, bounded_box, load_catalogue, serve_model
+from web.catalogue import bounded_box, load_catalogue, serve_model
 
 
 def fake_zoo(folder, metrics_by_name):

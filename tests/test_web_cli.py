@@ -70,6 +70,7 @@ def test_two_workers_serve_the_api(tmp_path):
         process.terminate()
         output = process.communicate(timeout=30)[0]
     assert "Serving 1 model (default ae_small_tanh)" in output
+    assert "default ae_small_tanh: the only evaluated model (MR-STFT 1.353, Fréchet 47.6)" in output
     assert "Traceback" not in output
 
 

@@ -4,25 +4,21 @@
 NumPy engine (:func:`models.engine.load_runtime`), which has no TensorFlow in it, so a
 server process starts in a fraction of a second a model and stays small.
 
-:func:`best_model` picks the default: the model with the best mean rank in the
-evaluation report's table (the quality columns; decoding speed is not what a listener
-hears). A model that lands later with better metrics (``ddsp_vae``) becomes the default
-without a change here.
+:func:`evaluation.ranking.choose_best` picks the default: the project's one rule, the
+one the report and the window use (the best mean rank over the report's sound-quality
+columns; decoding speed is not what a listener hears). A model that lands later with
+better metrics (``ddsp_vae``) becomes the default without a change here.
 """
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from evaluation.cache import load_cached_metrics
-from evaluation.report import COLUMNS, ranks
+from evaluation.ranking import cached_metrics, choose_best, overall_scores, rank_models
 from models.engine import load_runtime
 from models.errors import ModelError
 from models.zoo import list_models
 
-#: Report columns that measure speed, not sound, and so do not choose the default.
-SPEED_COLUMNS = ("decode_ms", "realtime_factor")
 #: Points may lie this many spans of the latent range beyond it on each side (and no further).
 BOX_MARGIN_SPANS = 1.0
 #: Two seeds decoded at the centre at load: a model whose sound differs between them has Vary.
@@ -145,59 +141,24 @@ class Catalogue:
         The name the page opens with.
     unavailable : dict of str -> str
         Models in the folder that could not be loaded, with the reason (for the console).
+    why_default : str
+        Why the default is the default (``evaluation.ranking.BestModel.reason``), or "" when
+        it is the first model for want of metrics.
     """
 
     models: dict
     default: str
     unavailable: dict = field(default_factory=dict)
+    why_default: str = ""
 
     @classmethod
-    def of(cls, served, default=None, unavailable=None):
+    def of(cls, served, default=None, unavailable=None, why_default=""):
         """A catalogue of ServedModel objects (the first is the default unless named)."""
         models = {entry.name: entry for entry in served}
         if not models:
             raise ValueError("a catalogue needs at least one model")
-        return cls(models, default if default in models else next(iter(models)), dict(unavailable or {}))
-
-
-def model_metrics(folder, names):
-    """The cached evaluation metrics of each model that has them (name -> metrics)."""
-    found = {}
-    for name in names:
-        record = load_cached_metrics(Path(folder) / name)
-        if record is not None:
-            found[name] = record["metrics"]
-    return found
-
-
-def mean_ranks(metrics_by_model):
-    """Each model's mean rank over the report's sound-quality columns (1 is best).
-
-    Parameters
-    ----------
-    metrics_by_model : dict of str -> dict
-        Model name -> its metrics, as the evaluation cached them.
-
-    Returns
-    -------
-    dict of str -> float
-        Only models with at least one ranked value.
-    """
-    columns = [column for column in COLUMNS if column.key not in SPEED_COLUMNS]
-    column_ranks = [ranks(metrics_by_model, column) for column in columns]
-    result = {}
-    for name in metrics_by_model:
-        present = [r[name] for r in column_ranks if r[name] is not None]
-        if present:
-            result[name] = sum(present) / len(present)
-    return result
-
-
-def best_model(metrics_by_model):
-    """The name with the best mean rank (:func:`mean_ranks`); None when none has metrics.
-    Ties go to the first name."""
-    mean_rank = mean_ranks(metrics_by_model)
-    return min(mean_rank, key=mean_rank.get) if mean_rank else None
+        chosen = default if default in models else next(iter(models))
+        return cls(models, chosen, dict(unavailable or {}), why_default if chosen == default else "")
 
 
 def describe(model, default, position=None):
@@ -254,13 +215,14 @@ def load_catalogue(folder, names=None, *, loader=load_model):
     if not loaded:
         reasons = "; ".join(f"{n}: {r}" for n, r in unavailable.items()) or "no models in it"
         raise ValueError(f"{folder}: no model can be served ({reasons})")
-    metrics = model_metrics(folder, [m.name for m in loaded])
-    default = best_model(metrics) or loaded[0].name
-    mean_rank = mean_ranks(metrics)
-    order = sorted(mean_rank, key=mean_rank.get)
+    metrics = cached_metrics(folder, [m.name for m in loaded])
+    best = choose_best(metrics)
+    default = best.name if best is not None else loaded[0].name
+    scores = overall_scores(metrics)
+    order = [name for name in rank_models(metrics) if scores[name] is not None]
     served = [
         serve_model(model, describe(model, default, (order.index(model.name) + 1, len(order))
                                     if model.name in order else None))
         for model in loaded
     ]
-    return Catalogue.of(served, default, unavailable)
+    return Catalogue.of(served, default, unavailable, best.reason if best is not None else "")
