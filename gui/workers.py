@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from gui import effects as fx
-from gui import events, features, figures
+from gui import events, features
 
 USER, BACKGROUND = 0, 10  # job priorities
 HEATMAP_CHUNK = 32
@@ -158,7 +158,7 @@ class Workers:
         self.cache = ModelCache(backend, models_dir)
         self.player = None
         self._heatmap_generation = 0
-        self._painter = figures.OutputPainter()  # render thread only
+        self._painter = None  # gui.figures.OutputPainter, made in the render thread
         self.decoder = LatestWorker("decode", self._decode)
         self.renderer = LatestWorker("render", self._render)
         self.nearby = LatestWorker("nearest", self._nearest)
@@ -514,9 +514,27 @@ class Workers:
     def render(self, panel, request, size_px):
         self.renderer.submit(panel, (request, size_px))
 
+    def prepare_figures(self):
+        """Import matplotlib in the render thread now, ahead of the first picture."""
+        self.renderer.submit(None, None)
+
+    def _figures(self):
+        """:mod:`gui.figures`, imported in the render thread (with the Tk backend that
+        :mod:`gui.canvas` shows its pictures with): matplotlib takes half a second to
+        import, which must hold up neither the GUI thread nor the first sound."""
+        from gui import canvas, figures
+
+        canvas.import_backend()
+        if self._painter is None:
+            self._painter = figures.OutputPainter()
+        return figures
+
     def _render(self, panel, job):
-        request, size_px = job
         try:
+            figures = self._figures()
+            if panel is None:
+                return  # prepare_figures: the import was the job
+            request, size_px = job
             if panel == "output":
                 result = self._painter.paint(
                     request["audio"], request["sample_rate"], size_px,
