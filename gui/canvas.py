@@ -105,11 +105,23 @@ class FigurePanel:
         figure.set_canvas(self.tk)
         self.tk.figure = figure
         self._background = None
+        self._let_go(self.current, figure)
         self.current = result
         self._connect()
         if not self._use_prerendered(result):
             self.tk.draw()
         return 1000 * (time.perf_counter() - started)
+
+    @staticmethod
+    def _let_go(result, new_figure):
+        """Empty a figure the panel no longer shows: its artists and pixels are freed now,
+        not at the next full garbage collection (a figure is a web of reference cycles)."""
+        if result is None or result.figure is None or result.figure is new_figure:
+            return
+        result.figure.clear()
+        agg = result.agg
+        if agg is not None and getattr(agg, "renderer", None) is not None:
+            agg.renderer = None  # its pixel buffer: width x height x 4 bytes
 
     def _show_pixels(self, result):
         """Copy a painted picture onto the canvas; one of another size waits for a new one."""

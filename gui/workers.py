@@ -45,6 +45,7 @@ class LatestWorker:
         self._pending = {}
         self._condition = threading.Condition()
         self._stopped = False
+        self._running = False
         self._thread = threading.Thread(target=self._loop, name=f"gui-{name}", daemon=True)
         self._thread.start()
 
@@ -66,6 +67,12 @@ class LatestWorker:
     def alive(self):
         return self._thread.is_alive()
 
+    @property
+    def idle(self):
+        """Nothing running and nothing waiting."""
+        with self._condition:
+            return not self._running and not self._pending
+
     def _loop(self):
         while True:
             with self._condition:
@@ -75,7 +82,12 @@ class LatestWorker:
                     return
                 slot = next(iter(self._pending))
                 job = self._pending.pop(slot)
-            self._run(slot, job)
+                self._running = True
+            try:
+                self._run(slot, job)
+            finally:
+                with self._condition:
+                    self._running = False
 
 
 class JobWorker:
@@ -104,14 +116,18 @@ class JobWorker:
 
     @property
     def idle(self):
-        return self._queue.empty()
+        """Nothing running and nothing waiting."""
+        return self._queue.unfinished_tasks == 0
 
     def _loop(self):
         while True:
             _, _, func = self._queue.get()
             if func is None:
                 return
-            func()
+            try:
+                func()
+            finally:
+                self._queue.task_done()
 
 
 class ModelCache:
@@ -178,6 +194,11 @@ class Workers:
     @property
     def alive(self):
         return any(worker.alive for worker in self.threads)
+
+    @property
+    def idle(self):
+        """Whether every thread has finished its jobs (benchmarks wait for this)."""
+        return all(worker.idle for worker in self.threads)
 
     def stop(self, timeout=2.0):
         """Stop the threads (waiting up to ``timeout``) and close the player.
