@@ -7,7 +7,10 @@
 - ``bare``: for dense models, a bare NumPy chain ``x = act(x @ W + b)`` of the same weights,
   the physical limit of this machine;
 - ``predict``: ``decoder.predict`` on one point (DESIGN.md: the GUI path must beat it 20x);
-- ``48x48 s``: a whole heat-map (2,304 points) through the engine, as the window makes it.
+- ``48x48 s``: a whole heat-map (2,304 points) through the engine, as the window makes it;
+- ``eng cpu``: the engine's CPU time per call (this thread's), beside its wall time: on a
+  loaded machine the wall time is mostly waiting for a core, and this column says how
+  much of it the engine itself spends.
 
 Targets (issue 14): dense within 1.5x of ``bare``; conv_ae <= 5.0 ms, gan <= 3.2 ms, VAEs
 <= 2.2 ms per point. Times are medians of many calls on one point, in milliseconds.
@@ -32,13 +35,15 @@ def add_arguments(parser):
     parser.add_argument("--no-heatmap", action="store_true", help="skip the 48x48 heat-map column")
 
 
-def median_ms(function, calls):
+def median_ms(function, calls, clock=time.perf_counter):
+    """Median milliseconds of ``calls`` calls by ``clock`` (wall time by default;
+    ``time.thread_time`` for this thread's CPU time)."""
     function()  # not counted: first-call costs
     times = []
     for _ in range(calls):
-        start = time.perf_counter()
+        start = clock()
         function()
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return statistics.median(times) * 1e3
 
 
@@ -83,8 +88,8 @@ def main(args):
     point = np.array([[0.25, -0.5]], dtype=np.float32)
     print("load average before (1, 5, 15 min): " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
           + f" on {os.cpu_count()} cores; ms per call of one point (medians)")
-    header = (f"{'model':<18} {'load ms':>7} {'engine':>8} {'tf fast':>8} {'bare':>8} {'predict':>8} "
-              f"{'tf/eng':>7} {'eng/bare':>8} {'pred/eng':>8} {'48x48 s':>8}  target")
+    header = (f"{'model':<18} {'load ms':>7} {'engine':>8} {'eng cpu':>8} {'tf fast':>8} {'bare':>8} "
+              f"{'predict':>8} {'tf/eng':>7} {'eng/bare':>8} {'pred/eng':>8} {'48x48 s':>8}  target")
     print(header)
     print("-" * len(header))
     misses = done = 0
@@ -97,6 +102,8 @@ def main(args):
             continue
         load_ms = (time.perf_counter() - started) * 1e3
         engine = median_ms(lambda model=model: model.decode(point), args.calls)
+        engine_cpu = median_ms(lambda model=model: model.decode(point), args.calls,
+                               clock=time.thread_time)
         bare_function = bare_dense_chain(os.path.join(args.folder, name, "decoder.keras"))
         bare = median_ms(lambda f=bare_function: f(point), args.calls) if bare_function else None
         fast = predict = None
@@ -126,7 +133,7 @@ def main(args):
 
         def cell(value, width, digits=3):
             return f"{'-':>{width}}" if value is None else f"{value:>{width}.{digits}f}"
-        print(f"{name:<18} {load_ms:>7.0f} {cell(engine, 8)} {cell(fast, 8)} {cell(bare, 8)} "
+        print(f"{name:<18} {load_ms:>7.0f} {cell(engine, 8)} {cell(engine_cpu, 8)} {cell(fast, 8)} {cell(bare, 8)} "
               f"{cell(predict, 8, 2)} {cell(fast and fast / engine, 7, 2)} "
               f"{cell(bare and engine / bare, 8, 2)} {cell(predict and predict / engine, 8, 0)} "
               f"{cell(heatmap, 8, 2)}  {'ok' if ok else 'MISSED'} ({target})", flush=True)
