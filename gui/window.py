@@ -5,6 +5,11 @@
 into effects, carry the effects out. Carrying out means handing work to a worker, calling
 the sound player, or showing the state in an element; the loop itself never waits on work.
 
+Start-up puts the first sound first: the workers read the model list while the window is
+being built, and drawing figures (matplotlib is imported by the render thread), heat-maps,
+the nearest sounds and preloading the other models wait until the first model has made
+its first sound (``_hold``).
+
 Carrying out goes through a table, effect type -> worker call (``_effect_table``); showing
 the state is :mod:`gui.view`. The pad's drawing is :mod:`gui.pad`, the garbage
 collection policy :mod:`gui.gc_policy`; the keyboard-focus rules are ``_give_shortcuts_back``.
@@ -378,10 +383,10 @@ class GuiApp:
 
     def _post_early_records(self):
         """The window exists: send it what the workers posted while it was being built."""
-        with self._early_lock:
+        with self._early_lock:  # held while sending, so no later record goes before them
             early, self._early = self._early, None
-        for record in early:
-            self._post_from_worker(record)
+            for record in early:
+                self.window.write_event_value(k.WORKER, record)
 
     # ------------------------------------------------------------------ start-up order
 
