@@ -7,7 +7,10 @@
 - ``bare``: for dense models, a bare NumPy chain ``x = act(x @ W + b)`` of the same weights,
   the physical limit of this machine;
 - ``predict``: ``decoder.predict`` on one point (DESIGN.md: the GUI path must beat it 20x);
-- ``48x48 s``: a whole heat-map (2,304 points) through the engine, as the window makes it.
+- ``48x48 s``: a whole heat-map (2,304 points) through the engine, as the window makes it;
+- ``eng cpu``: the engine's CPU time per call (this thread's), beside its wall time: on a
+  loaded machine the wall time is mostly waiting for a core, and this column says how
+  much of it the engine itself spends.
 
 Targets (issue 14): dense within 1.5x of ``bare``; conv_ae <= 5.0 ms, gan <= 3.2 ms, VAEs
 <= 2.2 ms per point; ddsp_vae <= 3.0 ms (issue 13). Times are medians of many calls, each
@@ -35,16 +38,17 @@ def add_arguments(parser):
     parser.add_argument("--no-heatmap", action="store_true", help="skip the 48x48 heat-map column")
 
 
-def median_ms(function, calls, points):
-    """Median milliseconds of ``function(point)`` over ``calls`` calls, taking the points in
-    turn (a synthesiser's cost depends on the sound; a network's does not)."""
+def median_ms(function, calls, points, clock=time.perf_counter):
+    """Median milliseconds of ``function(point)`` over ``calls`` calls by ``clock`` (wall time
+    by default; ``time.thread_time`` for this thread's CPU time), taking the points in turn
+    (a synthesiser's cost depends on the sound; a network's does not)."""
     function(points[0])  # not counted: first-call costs
     times = []
     for i in range(calls):
         point = points[i % len(points)]
-        start = time.perf_counter()
+        start = clock()
         function(point)
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return statistics.median(times) * 1e3
 
 
@@ -90,8 +94,8 @@ def main(args):
     points = list(np.stack(np.meshgrid(side, side), axis=-1).reshape(-1, 1, 2))
     print("load average before (1, 5, 15 min): " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
           + f" on {os.cpu_count()} cores; ms per call of one point (medians)")
-    header = (f"{'model':<18} {'load ms':>7} {'engine':>8} {'tf fast':>8} {'bare':>8} {'predict':>8} "
-              f"{'tf/eng':>7} {'eng/bare':>8} {'pred/eng':>8} {'48x48 s':>8}  target")
+    header = (f"{'model':<18} {'load ms':>7} {'engine':>8} {'eng cpu':>8} {'tf fast':>8} {'bare':>8} "
+              f"{'predict':>8} {'tf/eng':>7} {'eng/bare':>8} {'pred/eng':>8} {'48x48 s':>8}  target")
     print(header)
     print("-" * len(header))
     misses = done = 0
@@ -104,6 +108,7 @@ def main(args):
             continue
         load_ms = (time.perf_counter() - started) * 1e3
         engine = median_ms(model.decode, args.calls, points)
+        engine_cpu = median_ms(model.decode, args.calls, points, clock=time.thread_time)
         bare_function = bare_dense_chain(os.path.join(args.folder, name, "decoder.keras"))
         bare = median_ms(bare_function, args.calls, points) if bare_function else None
         fast = predict = None
@@ -134,7 +139,7 @@ def main(args):
 
         def cell(value, width, digits=3):
             return f"{'-':>{width}}" if value is None else f"{value:>{width}.{digits}f}"
-        print(f"{name:<18} {load_ms:>7.0f} {cell(engine, 8)} {cell(fast, 8)} {cell(bare, 8)} "
+        print(f"{name:<18} {load_ms:>7.0f} {cell(engine, 8)} {cell(engine_cpu, 8)} {cell(fast, 8)} {cell(bare, 8)} "
               f"{cell(predict, 8, 2)} {cell(fast and fast / engine, 7, 2)} "
               f"{cell(bare and engine / bare, 8, 2)} {cell(predict and predict / engine, 8, 0)} "
               f"{cell(heatmap, 8, 2)}  {'ok' if ok else 'MISSED'} ({target})", flush=True)

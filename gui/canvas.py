@@ -7,15 +7,25 @@ its pixels instead of drawing it again on the GUI thread; only a figure of anoth
 (the window was resized meanwhile) is drawn here. The output panel, redrawn at every move
 of the point, receives only pixels (``gui.figures.OutputPainter``). The map's current-point marker is an
 animated artist moved by blitting, so dragging the point never redraws the map.
+
+Matplotlib is not imported with this module: a panel puts its ``FigureCanvasTkAgg`` on its
+Canvas element when its first picture comes (:meth:`FigurePanel.attach`), and the render
+worker has imported matplotlib by then (:func:`import_backend`, in its thread). So the
+window opens, and makes its first sound, without waiting half a second for matplotlib.
 """
 import time
 
 import numpy as np
-from matplotlib.backends import _backend_tk
-from matplotlib.backends.backend_tkagg import FigureCanvasTkAgg
-from matplotlib.figure import Figure
 
 PICK_PIXELS = 6  # a click this close to a sample chooses it
+DPI = 100  # matplotlib's default figure dpi, which gui.figures renders at too
+
+
+def import_backend():
+    """Import what the panels draw with (matplotlib's Tk backend); any thread may call it,
+    since importing creates no Tk object."""
+    from matplotlib.backends import _backend_tk, backend_tkagg  # noqa: F401
+    from matplotlib.figure import Figure  # noqa: F401
 
 
 class FigurePanel:
@@ -37,9 +47,24 @@ class FigurePanel:
         self.current = None  # gui.figures.PanelFigure
         self._background = None
         self._cids = []
-        master = element.TKCanvas
-        master.pack_propagate(False)
-        self.tk = FigureCanvasTkAgg(Figure(figsize=(1, 1)), master=master)
+        self.tk = None  # the FigureCanvasTkAgg, once attached
+        element.TKCanvas.pack_propagate(False)
+
+    @property
+    def attached(self):
+        return self.tk is not None
+
+    def attach(self):
+        """Put the matplotlib canvas on the element (once), at the element's size."""
+        if self.tk is not None:
+            return
+        from matplotlib.backends.backend_tkagg import FigureCanvasTkAgg
+        from matplotlib.figure import Figure
+
+        width, height = self.size_px()
+        master = self.element.TKCanvas
+        self.tk = FigureCanvasTkAgg(Figure(figsize=(width / DPI, height / DPI), dpi=DPI),
+                                    master=master)
         self.tk.get_tk_widget().pack(side="top", fill="both", expand=True)
         self._connect()
 
@@ -55,7 +80,7 @@ class FigurePanel:
 
     def size_px(self):
         """The panel's size on screen in pixels (what the next figure should be made at)."""
-        widget = self.tk.get_tk_widget()
+        widget = self.tk.get_tk_widget() if self.tk is not None else self.element.TKCanvas
         width, height = widget.winfo_width(), widget.winfo_height()
         if width < 20 or height < 20:  # not on screen (a hidden tab): the layout's size
             master = self.element.TKCanvas
@@ -71,6 +96,7 @@ class FigurePanel:
             The GUI-thread time in ms; None when the pixels no longer fit (resized).
         """
         started = time.perf_counter()
+        self.attach()
         if result.figure is None:
             if not self._show_pixels(result):
                 return None
@@ -79,11 +105,23 @@ class FigurePanel:
         figure.set_canvas(self.tk)
         self.tk.figure = figure
         self._background = None
+        self._let_go(self.current, figure)
         self.current = result
         self._connect()
         if not self._use_prerendered(result):
             self.tk.draw()
         return 1000 * (time.perf_counter() - started)
+
+    @staticmethod
+    def _let_go(result, new_figure):
+        """Empty a figure the panel no longer shows: its artists and pixels are freed now,
+        not at the next full garbage collection (a figure is a web of reference cycles)."""
+        if result is None or result.figure is None or result.figure is new_figure:
+            return
+        result.figure.clear()
+        agg = result.agg
+        if agg is not None and getattr(agg, "renderer", None) is not None:
+            agg.renderer = None  # its pixel buffer: width x height x 4 bytes
 
     def _show_pixels(self, result):
         """Copy a painted picture onto the canvas; one of another size waits for a new one."""
@@ -91,6 +129,8 @@ class FigurePanel:
         if (width, height) != self.tk.get_width_height(physical=True):
             return False  # resized meanwhile: on_resize has asked for a picture at the new size
         self.current = result
+        from matplotlib.backends import _backend_tk
+
         # the same copy FigureCanvasTkAgg.blit makes from its renderer's buffer
         _backend_tk.blit(self.tk._tkphoto, result.pixels, (0, 1, 2, 3))
         return True

@@ -14,17 +14,11 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from gui.features import FEATURE_LABELS, envelope, spectrogram_db
+from gui.palette import FAMILY_COLOURS, POINT_COLOUR
 
 DPI = 100
 FONT = 8
 SPECTRUM_RANGE_DB = 80  # the spectrogram's colours span this far below its loudest bin
-
-#: One colour per family of preprocessing.labels.FAMILIES (tab10), so every map agrees.
-FAMILY_COLOURS = {
-    "kick": "#1f77b4", "snare": "#ff7f0e", "clap": "#2ca02c", "hat": "#d62728",
-    "tom": "#9467bd", "cymbal": "#8c564b", "percussion": "#e377c2", "other": "#7f7f7f",
-}
-POINT_COLOUR = "#000000"
 
 
 @dataclass

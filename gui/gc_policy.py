@@ -4,14 +4,22 @@ A tkinter image or variable that dies in a worker's garbage collection calls int
 that thread, which waits for the Tk thread; if the Tk thread is drawing a figure meanwhile,
 it waits for matplotlib's render lock, which that worker holds while it renders: a deadlock.
 So automatic collection is off while the window is open, and the loop collects instead.
-A full collection takes a good fraction of a second once TensorFlow and a few models are
-loaded, so it waits for a quiet moment instead of interrupting a drag.
+
+A full collection is what frees the figures the window has replaced (matplotlib figures
+are reference cycles), so one must come even while the user never pauses: a window kept
+busy for ten minutes grew by 324 MB when they came only after five quiet seconds. One
+takes tens of milliseconds in the window (no TensorFlow in it), so it comes at a quiet
+moment when there is one, else between two events once Python's own count says one is due
+and ``BUSY_FULL_COLLECT_SECONDS`` have passed, and at the latest every
+``LONGEST_WITHOUT_FULL_SECONDS``.
 """
 import gc
 import time
 
-FULL_COLLECT_SECONDS = 120.0  # at most one full collection this often
-QUIET_SECONDS = 5.0  # and only after this long without an event
+FULL_COLLECT_SECONDS = 120.0  # at rest: at most one full collection this often
+QUIET_SECONDS = 5.0  # "at rest": this long without an event
+BUSY_FULL_COLLECT_SECONDS = 20.0  # while busy: at an idle tick, at most this often
+LONGEST_WITHOUT_FULL_SECONDS = 60.0  # and never longer than this without one
 
 
 class GuiThreadCollector:
@@ -33,12 +41,17 @@ class GuiThreadCollector:
         self._event_at = time.monotonic()
 
     def collect(self, idle):
-        """Young-generation collections as Python would, a full one only while at rest."""
+        """Collections as Python would make them, a full one when it is due (see above).
+
+        ``idle``: the loop's read timed out (no event came), a moment between gestures.
+        """
         now = time.monotonic()
-        young, middle, _ = gc.get_count()
-        young_limit, middle_limit, _ = gc.get_threshold()
-        if (idle and now - self._event_at > QUIET_SECONDS
-                and now - self._full_at > FULL_COLLECT_SECONDS):
+        young, middle, old = gc.get_count()
+        young_limit, middle_limit, old_limit = gc.get_threshold()
+        since_full = now - self._full_at
+        at_rest = idle and now - self._event_at > QUIET_SECONDS and since_full > FULL_COLLECT_SECONDS
+        busy_due = idle and old >= old_limit and since_full > BUSY_FULL_COLLECT_SECONDS
+        if at_rest or busy_due or (old >= old_limit and since_full > LONGEST_WITHOUT_FULL_SECONDS):
             gc.collect()
             self._full_at = now
         elif middle >= middle_limit:

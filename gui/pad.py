@@ -43,7 +43,7 @@ class PadView:
             graph.draw_line((xmin, y), (xmax, y), color=colour)
         codes = info.codes
         if codes is not None and len(codes.points):
-            from gui.figures import FAMILY_COLOURS
+            from gui.palette import FAMILY_COLOURS
 
             step = max(1, len(codes.points) // MAX_FAMILY_DOTS)
             size = (xmax - xmin) / 70

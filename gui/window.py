@@ -5,6 +5,11 @@
 into effects, carry the effects out. Carrying out means handing work to a worker, calling
 the sound player, or showing the state in an element; the loop itself never waits on work.
 
+Start-up puts the first sound first: the workers read the model list while the window is
+being built, and drawing figures (matplotlib is imported by the render thread), heat-maps,
+the nearest sounds and preloading the other models wait until the first model has made
+its first sound (``_hold``).
+
 Carrying out goes through a table, effect type -> worker call (``_effect_table``); showing
 the state is :mod:`gui.view`. The pad's drawing is :mod:`gui.pad`, the garbage
 collection policy :mod:`gui.gc_policy`; the keyboard-focus rules are ``_give_shortcuts_back``.
@@ -14,6 +19,7 @@ it) and ``run_until`` (run the loop until the state says something happened); th
 ``tests/test_window_real_input.py`` drive it with real X input instead.
 """
 import os
+import threading
 import time
 import tkinter
 import tkinter.font
@@ -26,6 +32,7 @@ from gui import effects as fx
 from gui import events as ev
 from gui import keys as k
 from gui.backend import PackageBackend, model_groups
+from gui.canvas import FigurePanel
 from gui.errors import GuiError
 from gui.gc_policy import GuiThreadCollector
 from gui.handlers import handle
@@ -34,6 +41,7 @@ from gui.pad import PadView
 from gui.settings import Settings
 from gui.state import READY, UNAVAILABLE, AppState, ModelEntry
 from gui.view import WindowView
+from gui.workers import Workers
 
 DEFAULT_FAVOURITES = Path.home() / "ML Sample Generator" / "favourites"
 KEYPRESS = "-KEYPRESS-"
@@ -42,6 +50,10 @@ FAVOURITES_DOUBLE = k.FAVOURITES + "+DOUBLE"
 NAVIGATION_KEYS = ("Left", "Right", "Up", "Down", "space")
 NAVIGATING_ELEMENTS = (sg.Tree, sg.Listbox, sg.Slider, sg.TabGroup, sg.Spin, sg.Combo)
 IDLE_WAKE_MS = 1000
+#: What waits for the first sound (see GuiApp._hold), besides loading the other models.
+HELD_UNTIL_FIRST_SOUND = (fx.Render, fx.Heatmap, fx.Nearest)
+#: The held work starts this long after opening even if no sound came by then.
+STARTUP_HOLD_MS = 4000
 
 
 @dataclass
@@ -124,6 +136,9 @@ class GuiApp:
         self.drop_zone = False
         self.garbage = GuiThreadCollector()
         self._effects = {}  # effect type -> what carries it out (see open)
+        self._held = []  # effects waiting for the first sound (None once it came: _hold)
+        self._early = []  # worker records posted before the window existed (None after)
+        self._early_lock = threading.Lock()
         self.view = None  # gui.view.WindowView, once the window exists
 
     # ------------------------------------------------------------------ start and stop
@@ -131,6 +146,10 @@ class GuiApp:
     def open(self):
         """Show the window and start the workers (returns at once)."""
         self.garbage.take_over()
+        # the model list (then the first model) is read while the window is being built
+        self.workers = Workers(self.backend, self._post_from_worker, self.state.models_dir,
+                               self.state.favourites_dir, self.settings)
+        self.workers.list_models()
         sg.theme("LightGrey1")
         self.window = sg.Window(TITLE, window_layout(self.state.entries.values()), finalize=True,
                                 resizable=True, margins=(4, 4), element_padding=(4, 2),
@@ -152,10 +171,8 @@ class GuiApp:
         self.window[k.VOLUME].update(value=round(self.state.volume * 100))
         self.window.read(timeout=0)  # let Tk put the window on screen before anything else
         window_shown = time.time()
-        # matplotlib (half a second to import) comes in only now, with the window up
-        from gui.canvas import FigurePanel
-        from gui.workers import Workers
-
+        # the panels put matplotlib on their canvases with their first pictures, which come
+        # after the first sound (see _hold): the render thread imports it meanwhile
         self.panels = {
             "map": FigurePanel(self.window[k.MAP_CANVAS], on_click=self._map_clicked),
             "output": FigurePanel(self.window[k.OUTPUT_CANVAS], on_resize=lambda: self.window
@@ -163,15 +180,13 @@ class GuiApp:
             "compare": FigurePanel(self.window[k.COMPARE_CANVAS]),
             "morph": FigurePanel(self.window[k.MORPH_CANVAS]),
         }
-        self.workers = Workers(self.backend, self._post_from_worker, self.state.models_dir,
-                               self.state.favourites_dir, self.settings)
         self._effects = self._effect_table()
         self.view = WindowView(self.window, self.state, self.pad, self.panels)
         self._stamp("window", window_shown)
-        self.workers.list_models()
+        self._post_early_records()
         self.workers.list_favourites()
         self.workers.list_devices()
-        self.workers.find_features()
+        self.window.TKroot.after(STARTUP_HOLD_MS, self._release_held)
         for part in ("models", "pad", "fields", "status", "favourites", "map_mode", "controls",
                      "card", "playing", "history", "nearest", "kit_progress"):
             self.refresh(part)
@@ -328,6 +343,10 @@ class GuiApp:
             self._stamp("ready")
         if isinstance(record, ev.Decoded) and self.state.sound is not None:
             self._stamp("sound")
+        if self._held is not None and (
+                isinstance(record, (ev.Decoded, ev.ModelFailed, ev.JobFailed))
+                or (isinstance(record, ev.ZooListed) and self.state.wanted is None)):
+            self._release_held()  # the first sound, or nothing to wait for
         if isinstance(record, (ev.ModelReady, ev.ModelFailed)) and all(
                 entry.state in (READY, UNAVAILABLE) for entry in self.state.entries.values()):
             self._stamp("all")
@@ -355,8 +374,46 @@ class GuiApp:
             self.window.write_event_value(event, value)
 
     def _post_from_worker(self, record):
+        with self._early_lock:
+            if self._early is not None:  # the window is not built yet
+                self._early.append(record)
+                return
         if not self.closed:
             self.window.write_event_value(k.WORKER, record)
+
+    def _post_early_records(self):
+        """The window exists: send it what the workers posted while it was being built."""
+        with self._early_lock:  # held while sending, so no later record goes before them
+            early, self._early = self._early, None
+            for record in early:
+                self.window.write_event_value(k.WORKER, record)
+
+    # ------------------------------------------------------------------ start-up order
+
+    def _hold(self, effect):
+        """Whether ``effect`` waits for the first sound (it is kept in ``_held`` then).
+
+        Until the first model has made its first sound, the window does only what that
+        sound needs: drawing figures (matplotlib), heat-maps, the nearest sounds and
+        loading the other models wait, so that on two cores they do not slow it down.
+        """
+        if self._held is None:
+            return False
+        if isinstance(effect, HELD_UNTIL_FIRST_SOUND) or (
+                isinstance(effect, fx.LoadModel) and effect.background):
+            self._held.append(effect)
+            return True
+        return False
+
+    def _release_held(self):
+        """The first sound is there (or will not come soon): do what waited for it."""
+        if self._held is None or self.closed:
+            return
+        held, self._held = self._held, None
+        self.workers.prepare_figures()
+        self.workers.find_features()
+        for effect in held:
+            self.apply(effect)
 
     def _map_clicked(self, payload):
         self.window.write_event_value((k.MAP, "click"), payload)
@@ -422,8 +479,9 @@ class GuiApp:
         }
 
     def apply(self, effect):
-        """Carry out one effect (see gui.effects)."""
-        self._effects[type(effect)](effect)
+        """Carry out one effect (see gui.effects); some wait for the first sound (``_hold``)."""
+        if not self._hold(effect):
+            self._effects[type(effect)](effect)
 
     def _play(self, effect):
         seconds = self.workers.sound(effect)

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from gui import effects as fx
-from gui import events, features, figures
+from gui import events, features
 
 USER, BACKGROUND = 0, 10  # job priorities
 HEATMAP_CHUNK = 32
@@ -45,6 +45,7 @@ class LatestWorker:
         self._pending = {}
         self._condition = threading.Condition()
         self._stopped = False
+        self._running = False
         self._thread = threading.Thread(target=self._loop, name=f"gui-{name}", daemon=True)
         self._thread.start()
 
@@ -66,6 +67,12 @@ class LatestWorker:
     def alive(self):
         return self._thread.is_alive()
 
+    @property
+    def idle(self):
+        """Nothing running and nothing waiting."""
+        with self._condition:
+            return not self._running and not self._pending
+
     def _loop(self):
         while True:
             with self._condition:
@@ -75,7 +82,12 @@ class LatestWorker:
                     return
                 slot = next(iter(self._pending))
                 job = self._pending.pop(slot)
-            self._run(slot, job)
+                self._running = True
+            try:
+                self._run(slot, job)
+            finally:
+                with self._condition:
+                    self._running = False
 
 
 class JobWorker:
@@ -104,14 +116,18 @@ class JobWorker:
 
     @property
     def idle(self):
-        return self._queue.empty()
+        """Nothing running and nothing waiting."""
+        return self._queue.unfinished_tasks == 0
 
     def _loop(self):
         while True:
             _, _, func = self._queue.get()
             if func is None:
                 return
-            func()
+            try:
+                func()
+            finally:
+                self._queue.task_done()
 
 
 class ModelCache:
@@ -158,7 +174,7 @@ class Workers:
         self.cache = ModelCache(backend, models_dir)
         self.player = None
         self._heatmap_generation = 0
-        self._painter = figures.OutputPainter()  # render thread only
+        self._painter = None  # gui.figures.OutputPainter, made in the render thread
         self.decoder = LatestWorker("decode", self._decode)
         self.renderer = LatestWorker("render", self._render)
         self.nearby = LatestWorker("nearest", self._nearest)
@@ -178,6 +194,11 @@ class Workers:
     @property
     def alive(self):
         return any(worker.alive for worker in self.threads)
+
+    @property
+    def idle(self):
+        """Whether every thread has finished its jobs (benchmarks wait for this)."""
+        return all(worker.idle for worker in self.threads)
 
     def stop(self, timeout=2.0):
         """Stop the threads (waiting up to ``timeout``) and close the player.
@@ -514,9 +535,27 @@ class Workers:
     def render(self, panel, request, size_px):
         self.renderer.submit(panel, (request, size_px))
 
+    def prepare_figures(self):
+        """Import matplotlib in the render thread now, ahead of the first picture."""
+        self.renderer.submit(None, None)
+
+    def _figures(self):
+        """:mod:`gui.figures`, imported in the render thread (with the Tk backend that
+        :mod:`gui.canvas` shows its pictures with): matplotlib takes half a second to
+        import, which must hold up neither the GUI thread nor the first sound."""
+        from gui import canvas, figures
+
+        canvas.import_backend()
+        if self._painter is None:
+            self._painter = figures.OutputPainter()
+        return figures
+
     def _render(self, panel, job):
-        request, size_px = job
         try:
+            figures = self._figures()
+            if panel is None:
+                return  # prepare_figures: the import was the job
+            request, size_px = job
             if panel == "output":
                 result = self._painter.paint(
                     request["audio"], request["sample_rate"], size_px,

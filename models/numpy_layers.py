@@ -9,7 +9,8 @@ layer (the ddsp_vae's synthesiser) is one more :func:`layer_builder` entry.
 Convolutions are matrix products:
 
 - ``Conv1D`` gathers each output step's receptive field (``taps`` consecutive steps of the
-  padded input: one contiguous run of memory, so the gathering is a plain copy) and
+  padded input: one contiguous run of memory, so the gathering is a plain copy, made
+  even where a view would do, since BLAS takes only a matrix whose rows do not overlap) and
   multiplies them by the kernel reshaped to a ``(taps * channels, filters)`` matrix;
 - ``Conv1DTranspose`` of stride ``s`` runs in its polyphase form (see
   :func:`polyphase_weights`): one VALID ``Conv1D`` of about ``K/s`` taps with ``s * filters``
@@ -245,7 +246,10 @@ def padded_windows(x, left, right, taps, stride=1):
     s_batch, s_step, s_channel = padded.strides
     windows = as_strided(padded, (batch, count, taps, channels),
                          (s_batch, stride * s_step, s_step, s_channel), writeable=False)
-    return windows.reshape(batch * count, taps * channels), count
+    # A copy, always: for one sound (batch 1) at stride 1 the reshape is a view whose rows
+    # overlap, which BLAS cannot take, and NumPy's matmul then falls back to a loop of its
+    # own that is 1.5-2x slower than copying first (conv_ae's last two layers).
+    return np.ascontiguousarray(windows.reshape(batch * count, taps * channels)), count
 
 
 @layer_builder("Conv1D")

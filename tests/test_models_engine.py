@@ -372,3 +372,17 @@ def test_a_layer_working_in_place_never_changes_an_array_another_layer_reads(tmp
     points = np.random.default_rng(4).normal(size=(5, 2)).astype(np.float32)
     np.testing.assert_allclose(load_runtime("gan", tmp_path).decode(points),
                                np.asarray(decoder(points)), rtol=0, atol=TOLERANCE)
+
+
+@pytest.mark.parametrize("batch,stride", [(1, 1), (3, 1), (1, 2)])
+def test_convolution_windows_are_a_matrix_blas_takes_as_it_is(batch, stride):
+    from models.numpy_layers import padded_windows
+
+    x = np.random.default_rng(batch).normal(size=(batch, 11, 4)).astype(np.float32)
+    windows, count = padded_windows(x, 3, 3, 7, stride)
+    # rows that overlap in memory (a strided view) send NumPy's matmul to a slower loop
+    assert windows.flags.c_contiguous
+    padded = np.pad(x, ((0, 0), (3, 3), (0, 0)))
+    expected = np.stack([padded[b, i * stride:i * stride + 7].ravel()
+                         for b in range(batch) for i in range(count)])
+    np.testing.assert_array_equal(windows, expected)

@@ -84,6 +84,15 @@ def test_a_decoded_training_sound_is_nearest_itself_in_features(dataset):
     assert near[1].distance > 0.1 and near[0].kit == dataset.kits[4]
 
 
+def test_features_of_a_dataset_in_chunks_are_those_of_it_whole(dataset):
+    from evaluation.features import audio_features
+
+    whole = audio_features(dataset.audio, int(dataset.settings.sample_rate))
+    chunked = TrainingFeatures.of_dataset(dataset, chunk=2).features
+    assert chunked.shape == whole.shape and len(dataset.audio) > 2
+    np.testing.assert_allclose(chunked, whole, rtol=1e-9, atol=1e-9)
+
+
 def test_generate_nearest_prints_both_lists(stand_in, dataset, tmp_path, capsys):
     assert app.main(["generate", "vae_c", "--at", "4,0", "-o", str(tmp_path / "x.wav"), "--nearest",
                      "--data", str(dataset.folder)]) == 0

@@ -1,0 +1,12 @@
+"""The window's colours that more than one part draws with (the pad, the map's figure).
+
+A leaf module: the pad draws the training samples' families on the GUI thread as soon as a
+model is ready, and importing these from :mod:`gui.figures` would pull matplotlib in there.
+"""
+
+#: One colour per family of preprocessing.labels.FAMILIES (tab10), so every map agrees.
+FAMILY_COLOURS = {
+    "kick": "#1f77b4", "snare": "#ff7f0e", "clap": "#2ca02c", "hat": "#d62728",
+    "tom": "#9467bd", "cymbal": "#8c564b", "percussion": "#e377c2", "other": "#7f7f7f",
+}
+POINT_COLOUR = "#000000"
