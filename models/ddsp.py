@@ -119,7 +119,8 @@ class DrumSynth(keras.layers.Layer):
         """The noise sources of ``variation`` (None: the model's own), as tensors."""
         made = drumsynth.sources(self.seed, variation, sample_rate=self.sample_rate,
                                  length=self.length, attack=self.attack, n_bands=self.n_bands)
-        return {k: tf.constant(v) for k, v in made.items()}
+        # the layer shapes the bands itself; the NumPy renderer's stacked copy is not needed
+        return {k: tf.constant(made[k]) for k in ("bands", "bright", "dark")}
 
     def _split(self, raw):
         m, b, k = self.n_modes, self.n_bands, self.n_knots

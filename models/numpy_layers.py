@@ -340,7 +340,8 @@ def build_conv1d_transpose(config, weights):
 
 # ----------------------------------------------------------------------------- ddsp_vae
 
-#: Noise sources of this many variations stay in memory (each is 34 x length floats).
+#: Noise sources of this many variations stay in memory (each is 66 x length floats: the
+#: bands inside their stacked copy, and the two clicks).
 VARIATION_CACHE = 16
 
 
