@@ -3,8 +3,10 @@ for sounds at random points of one model, for a fixed time; once per client coun
 
 Prints per run: requests, throughput, latency p50/p95/p99, errors, the server's CPU time per
 request (a figure the other jobs on a shared machine do not inflate, unlike latency), and its
-resident memory at the start and end (all its processes). Targets (issue 16), on 2 cores: no errors;
-p95 <= 100 ms at 20 clients for a dense model and ddsp_vae; RSS flat within 50 MB.
+resident memory at the start and end (all its processes), after a short warm-up that is not
+counted (each decoding process loads the model on its first request). Targets (issue 16), on
+2 cores: no errors; p95 <= 100 ms at 20 clients for a dense model and ddsp_vae; RSS flat
+within 50 MB.
 
 Each client keeps one HTTP/1.1 keep-alive connection and waits for each answer before the
 next request (a closed loop), so the server sees exactly N requests in flight. The client
@@ -35,6 +37,9 @@ def add_arguments(parser):
     parser.add_argument("--models", "--folder", dest="folder", default="trained", help="the zoo served")
     parser.add_argument("--clients", type=int, nargs="+", default=[20, 50], help="concurrent clients per run")
     parser.add_argument("--seconds", type=float, default=30.0, help="length of each run (default 30)")
+    parser.add_argument("--warmup", type=float, default=3.0,
+                        help="seconds of load before the runs, not counted (default 3): each decoding process "
+                             "loads the model on its first request and the sound cache fills")
     parser.add_argument("--workers", type=int, default=1, help="server worker processes (default 1)")
     parser.add_argument("--url", help="load a server that is already running instead of starting one")
 
@@ -46,11 +51,15 @@ def _free_port():
 
 
 def _server_pids(pid):
-    pids = [pid]
-    try:
-        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        pass
+    """The server's process and all its descendants (uvicorn's workers, decoding processes)."""
+    pids, todo = [], [pid]
+    while todo:
+        each = todo.pop()
+        pids.append(each)
+        try:
+            todo += [int(c) for c in Path(f"/proc/{each}/task/{each}/children").read_text().split()]
+        except OSError:
+            pass
     return pids
 
 
@@ -150,6 +159,11 @@ def main(args):
               f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
         header = (f"{'clients':>7} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
                   f"{'errors':>6} {'CPU ms/req':>10} {'RSS start MB':>12} {'RSS end MB':>10}")
+        if args.warmup > 0:
+            rss_cold = _rss_mb(process.pid) if process else float("nan")
+            warm, _ = asyncio.run(_load(host, int(port), paths, args.clients[0], args.warmup))
+            print(f"warm-up: {len(warm)} requests in {args.warmup:g} s; RSS {rss_cold:.1f} -> "
+                  f"{_rss_mb(process.pid) if process else float('nan'):.1f} MB")
         print(header)
         print("-" * len(header))
         for clients in args.clients:

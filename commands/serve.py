@@ -2,8 +2,9 @@
 and download it as a WAV, and the HTTP API behind it.
 
 ``app.py serve`` binds 127.0.0.1:8000 on the models in trained/. Models are loaded once per
-worker process; decoding uses no TensorFlow. For many users: ``--workers N`` (one process per
-core), and a reverse proxy in front for TLS (see the README's "Web app").
+worker process, which decodes in processes of its own, one per core (its share of them with
+several workers); decoding uses no TensorFlow. For many users: ``--workers N`` on a machine with
+many cores, and a reverse proxy in front for TLS (see the README's "Web app").
 """
 from commands import CommandFailed, UsageError
 
@@ -17,7 +18,8 @@ def add_arguments(parser):
     parser.add_argument("--models", "--folder", dest="folder", default="trained", metavar="DIR",
                         help="the zoo folder (default: trained)")
     parser.add_argument("--workers", type=int, default=1, metavar="N",
-                        help="worker processes, each with its own copy of the models (default 1)")
+                        help="worker processes, each with its own copy of the models and its share of the cores "
+                             "for decoding (default 1, which decodes on every core)")
     parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
                         help="let pages from ORIGIN (e.g. https://example.org) call the API; repeatable")
 
@@ -51,7 +53,8 @@ def run(args):
     import uvicorn
 
     from web.catalogue import load_catalogue
-    from web.server import ENV_CORS, ENV_MODELS, create_app, one_blas_thread
+    from web.decoding import DecodingFailed
+    from web.server import ENV_CORS, ENV_MODELS, ENV_WORKERS, create_app, one_blas_thread, process_decoding
 
     one_blas_thread()
     # Loaded here even with several workers: a folder nothing can be served from fails now,
@@ -66,14 +69,22 @@ def run(args):
     if catalogue.why_default:
         print(f"default {catalogue.default}: {catalogue.why_default}", flush=True)
     count = len(catalogue.models)
-    print(f"Serving {count} model{'' if count == 1 else 's'} (default {catalogue.default}) at "
-          f"http://{args.host}:{args.port}/  (Ctrl+C stops)", flush=True)
+    serving = (f"Serving {count} model{'' if count == 1 else 's'} (default {catalogue.default}) at "
+               f"http://{args.host}:{args.port}/  (Ctrl+C stops)")
     options = {"host": args.host, "port": args.port, "log_level": "warning", "server_header": False,
                "limit_concurrency": 1024, "timeout_keep_alive": 5}
     if args.workers == 1:
-        uvicorn.run(create_app(catalogue, cors_origins=args.cors_origin), **options)
+        decoding = process_decoding(catalogue, args.folder)
+        try:
+            decoding.start()
+        except DecodingFailed as error:
+            raise CommandFailed(f"cannot start decoding: {error}") from None
+        print(serving, flush=True)
+        uvicorn.run(create_app(catalogue, decoding=decoding, cors_origins=args.cors_origin), **options)
     else:
         os.environ[ENV_MODELS] = str(args.folder)
         os.environ[ENV_CORS] = ",".join(args.cors_origin)
+        os.environ[ENV_WORKERS] = str(args.workers)
+        print(serving, flush=True)
         uvicorn.run("web.server:app_from_environment", factory=True, workers=args.workers, **options)
     return 0

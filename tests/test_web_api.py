@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 
 from tests.web_fakes import FakeCodes, FakeModel
 from web.catalogue import Catalogue, serve_model
+from web.decoding import ThreadDecoding
 from web.server import MAX_QUERY_BYTES, create_app
 from web.sound import MAX_VARIATION
 
@@ -24,7 +25,7 @@ def models():
 @pytest.fixture
 def client(models):
     catalogue = Catalogue.of([serve_model(m) for m in models], default="vae_c")
-    with TestClient(create_app(catalogue, decode_threads=2), raise_server_exceptions=False) as test_client:
+    with TestClient(create_app(catalogue, decoding=ThreadDecoding(2)), raise_server_exceptions=False) as test_client:
         yield test_client
 
 

@@ -1,7 +1,9 @@
 """``app.py serve`` as a user runs it: bad options exit 2 and a folder with nothing to serve
-exits 1, each with one line; with --workers 2 the API answers from worker processes."""
+exits 1, each with one line; with --workers 2 the API answers from worker processes; Ctrl+C
+stops the server and every process it started."""
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -97,3 +99,84 @@ def test_a_server_process_runs_blas_on_one_thread():
                             env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "OPENBLAS_NUM_THREADS": "2"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[1]"
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_api(process, port, deadline_s=90):
+    deadline = time.monotonic() + deadline_s
+    while True:
+        try:
+            return json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/api/models", timeout=2).read())
+        except OSError:
+            assert process.poll() is None and time.monotonic() < deadline, process.stdout.read()
+            time.sleep(0.3)
+
+
+def descendants(pid):
+    found, todo = [], [pid]
+    while todo:
+        each = todo.pop()
+        try:
+            children = [int(c) for c in Path(f"/proc/{each}/task/{each}/children").read_text().split()]
+        except OSError:
+            continue
+        found += children
+        todo += children
+    return found
+
+
+def test_ctrl_c_stops_the_server_and_its_decoding_processes_quietly(tmp_path):
+    zoo = tmp_path / "zoo"
+    zoo.mkdir()
+    (zoo / "ae_small_tanh").symlink_to(ROOT / "trained" / "ae_small_tanh", target_is_directory=True)
+    port = free_port()
+    # its own process group, as a terminal gives it: Ctrl+C is SIGINT to the whole group
+    process = subprocess.Popen([sys.executable, "app.py", "serve", "--port", str(port), "--models", str(zoo)],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True)
+    try:
+        wait_for_api(process, port)
+        wav = urllib.request.urlopen(f"http://127.0.0.1:{port}/api/models/ae_small_tanh/sound.wav?x=0.5&y=0").read()
+        assert wav[:4] == b"RIFF"
+        started = descendants(process.pid)
+        assert len(started) >= 2  # the decoding processes (and multiprocessing's resource tracker)
+        os.killpg(process.pid, signal.SIGINT)
+        output = process.communicate(timeout=30)[0]
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 0, output
+    assert "Traceback" not in output and "KeyboardInterrupt" not in output and "leaked" not in output, output
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in started) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in started if Path(f"/proc/{pid}").exists()]
+
+
+def test_decoding_that_cannot_start_exits_1_with_one_line(tmp_path):
+    # the seam: decoding processes asked to preload a model the zoo lacks
+    code = (
+        "import sys\n"
+        "import web.server\n"
+        "from web.decoding import ProcessDecoding\n"
+        "web.server.process_decoding = lambda catalogue, folder, workers=1: "
+        "ProcessDecoding(folder, 1, preload=['vae_a'])\n"
+        "import app\n"
+        "if __name__ == '__main__':\n"
+        f"    sys.exit(app.main(['serve', '--port', '{free_port()}', '--models', sys.argv[1]]))\n"
+    )
+    zoo = tmp_path / "zoo"
+    zoo.mkdir()
+    (zoo / "ae_small_tanh").symlink_to(ROOT / "trained" / "ae_small_tanh", target_is_directory=True)
+    script = tmp_path / "serve_with_seam.py"
+    script.write_text(code)
+    result = subprocess.run([sys.executable, str(script), str(zoo)], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120, check=False, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("app.py serve: cannot start decoding: vae_a: ")
+    assert len(result.stderr.strip().splitlines()) == 1 and "Serving" not in result.stdout

@@ -62,3 +62,10 @@ class FakeModel:
             out.append(0.8 * tone)
         self.decoded += len(points)
         return np.asarray(out, dtype=np.float32)
+
+
+def exit_at_once(name, request):
+    """A decoding process's work that kills its process (for the broken-pool tests)."""
+    import os
+
+    os._exit(3)

@@ -7,18 +7,17 @@
 
 The app is stateless: models are loaded once per process and every answer depends only
 on the request, so any number of worker processes can serve behind a proxy. Decoding runs
-in a thread pool, never on the event loop. Every refusal is JSON ``{"error": "..."}`` with
-a 4xx status and one line; an unexpected failure is a 500 with no detail (the traceback
-goes to the server's log, never to the client).
+off the event loop, in processes of its own under ``app.py serve`` (:mod:`web.decoding`).
+Every refusal is JSON ``{"error": "..."}`` with a 4xx status and one line; an unexpected
+failure is a 500 with no detail (the traceback goes to the server's log, never to the
+client), and decoding that keeps failing a 503.
 """
-import asyncio
 import json
 import logging
 import math
 import os
-import zlib
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from pathlib import Path
 from threading import Lock
 
@@ -30,7 +29,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from web.catalogue import load_catalogue
-from web.sound import ALLOWED_RATES, DEFAULT_OUT_RATE, MAX_VARIATION, SoundRequest, render_wav
+from web.decoding import DecodingFailed, ProcessDecoding, ThreadDecoding, default_decoders
+from web.sound import ALLOWED_RATES, DEFAULT_OUT_RATE, MAX_VARIATION, SoundRequest
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 #: Longest query string accepted (a sound's query is under 80 characters).
@@ -120,16 +120,6 @@ class SoundCache:
                 self._items.popitem(last=False)
 
 
-def tagged_wav(model, sound_request):
-    """(WAV bytes, their ETag) for a request, both made on the decoding thread.
-
-    The tag is the body's length and CRC-32: it only has to change when the bytes do (a
-    cache validator, not a signature), and it costs a third of a SHA-256 of 65 kB.
-    """
-    body = render_wav(model, sound_request)
-    return body, f'"{len(body):x}-{zlib.crc32(body):08x}"'
-
-
 def _number(params, key, *, required):
     text = params.get(key)
     if text is None or text == "":
@@ -214,14 +204,15 @@ def compact_codes(codes):
     return {"families": families, "family": [index[str(f)] for f in codes.families], "points": points}
 
 
-def create_app(catalogue, *, decode_threads=None, cors_origins=()):
+def create_app(catalogue, *, decoding=None, cors_origins=()):
     """The ASGI app serving ``catalogue``.
 
     Parameters
     ----------
     catalogue : web.catalogue.Catalogue
-    decode_threads : int, optional
-        Size of the decoding thread pool (default: the CPU count, at most 8).
+    decoding : web.decoding.ThreadDecoding or ProcessDecoding, optional
+        Where sounds are decoded; started when the app starts and closed when it stops
+        (default: a thread pool over the catalogue's own models, one thread per core).
     cors_origins : sequence of str
         Origins allowed to call the API from other pages; none unless asked for.
 
@@ -229,8 +220,7 @@ def create_app(catalogue, *, decode_threads=None, cors_origins=()):
     -------
     starlette.applications.Starlette
     """
-    threads = decode_threads or min(8, os.cpu_count() or 1)
-    executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="decode")
+    decoding = decoding or ThreadDecoding()
     cache = SoundCache()
     models_body = json.dumps({
         "default": catalogue.default,
@@ -259,8 +249,7 @@ def create_app(catalogue, *, decode_threads=None, cors_origins=()):
         served, sound_request = parse_sound_request(catalogue, request.path_params["name"], request.query_params)
         answer = cache.get(sound_request)
         if answer is None:
-            loop = asyncio.get_running_loop()
-            answer = await loop.run_in_executor(executor, tagged_wav, served.model, sound_request)
+            answer = await decoding.wav(served, sound_request)
             cache.put(sound_request, answer)
         body, etag = answer
         headers = {
@@ -281,9 +270,21 @@ def create_app(catalogue, *, decode_threads=None, cors_origins=()):
         return error_response(error.status_code, reasons.get(error.status_code, "request refused"),
                               headers=getattr(error, "headers", None))
 
+    async def decoding_failed(request, error):
+        log.error("cannot decode %s: %s", request.url.path, error)
+        return error_response(503, "the server cannot decode sounds right now; try again", {"Retry-After": "5"})
+
     async def server_error(request, error):
         log.exception("error answering %s", request.url.path)
         return error_response(500, "the server failed to answer this request")
+
+    @asynccontextmanager
+    async def lifespan(app):
+        decoding.start()
+        try:
+            yield
+        finally:
+            decoding.close()
 
     middleware = [Middleware(RequestLimits)]
     if cors_origins:
@@ -299,16 +300,25 @@ def create_app(catalogue, *, decode_threads=None, cors_origins=()):
             Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=middleware,
-        exception_handlers={RequestRefused: refused, HTTPException: http_error, Exception: server_error},
+        exception_handlers={RequestRefused: refused, HTTPException: http_error, DecodingFailed: decoding_failed,
+                            Exception: server_error},
+        lifespan=lifespan,
     )
     app.state.catalogue = catalogue
-    app.state.executor = executor
+    app.state.decoding = decoding
     return app
 
 
 #: Environment variables through which ``app.py serve`` configures worker processes.
 ENV_MODELS = "SAMPLE_GENERATOR_MODELS"
 ENV_CORS = "SAMPLE_GENERATOR_CORS"
+ENV_WORKERS = "SAMPLE_GENERATOR_WORKERS"
+
+
+def process_decoding(catalogue, folder, workers=1):
+    """What ``app.py serve`` decodes with: processes of their own, the cores shared among
+    the ``workers``, each loading the default model as it starts."""
+    return ProcessDecoding(folder, default_decoders(workers), preload=[catalogue.default])
 
 
 def one_blas_thread():
@@ -324,8 +334,11 @@ def one_blas_thread():
 
 
 def app_from_environment():
-    """The app for one uvicorn worker process (``--workers N``): each loads the models once."""
+    """The app for one uvicorn worker process (``--workers N``): each loads the models once
+    and starts its share of decoding processes when uvicorn starts it."""
     one_blas_thread()
     folder = os.environ.get(ENV_MODELS, "trained")
     origins = [o for o in os.environ.get(ENV_CORS, "").split(",") if o]
-    return create_app(load_catalogue(folder), cors_origins=origins)
+    workers = int(os.environ.get(ENV_WORKERS, "1"))
+    catalogue = load_catalogue(folder)
+    return create_app(catalogue, decoding=process_decoding(catalogue, folder, workers), cors_origins=origins)

@@ -1,0 +1,38 @@
+"""bench/web.py as the user runs it: a live server on one shipped model, a short load, the
+table with its figures, and the server's memory counted over all its processes."""
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_bench_web_loads_a_live_server_and_prints_one_row_per_client_count(tmp_path):
+    zoo = tmp_path / "zoo"
+    zoo.mkdir()
+    (zoo / "ae_small_tanh").symlink_to(ROOT / "trained" / "ae_small_tanh", target_is_directory=True)
+    done = subprocess.run([sys.executable, "app.py", "bench", "web", "--models", str(zoo), "--model", "ae_small_tanh",
+                           "--clients", "2", "4", "--seconds", "1", "--warmup", "0.5"],
+                          capture_output=True, text=True, timeout=180, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    warm = next(line for line in lines if line.startswith("warm-up: "))
+    # the server process alone holds ~64 MB with one dense model; its decoding processes
+    # (~55 MB each) count too
+    assert float(warm.split("RSS ")[1].split(" ->")[0]) > 120
+    rows = [line.split() for line in lines if line.split() and line.split()[0] in ("2", "4")]
+    assert [row[0] for row in rows] == ["2", "4"]
+    for row in rows:
+        requests, errors = int(row[1]), int(row[6])
+        assert requests > 0 and errors == 0
+    assert lines[-1].startswith("targets: 0 errors")
+
+
+def test_bench_web_names_the_models_served_when_the_model_is_not(tmp_path):
+    zoo = tmp_path / "zoo"
+    zoo.mkdir()
+    (zoo / "ae_small_tanh").symlink_to(ROOT / "trained" / "ae_small_tanh", target_is_directory=True)
+    done = subprocess.run([sys.executable, "app.py", "bench", "web", "--models", str(zoo), "--model", "vae_a",
+                           "--seconds", "1"], capture_output=True, text=True, timeout=180, cwd=ROOT)
+    assert done.returncode == 2
+    assert done.stdout.strip().splitlines()[-1] == "app.py bench web: vae_a is not served; served: ae_small_tanh"

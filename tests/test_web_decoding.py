@@ -1,0 +1,103 @@
+"""Decoding in processes of their own (what ``app.py serve`` runs): the same bytes as
+decoding in the server's own process, models loaded where they are asked for, a killed
+process replaced, and a one-line reason when decoding cannot start or keeps failing."""
+import asyncio
+import os
+import signal
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests.web_fakes import exit_at_once
+from web.catalogue import load_catalogue, load_model
+from web.decoding import DecodingFailed, ProcessDecoding
+from web.server import create_app
+from web.sound import SoundRequest, tagged_wav
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TRAINED = os.path.join(ROOT, "trained")
+
+
+@pytest.fixture(scope="module")
+def zoo(tmp_path_factory):
+    """Two shipped models: a dense autoencoder and the synthesiser VAE."""
+    folder = tmp_path_factory.mktemp("zoo")
+    for name in ("ae_small_tanh", "ddsp_vae"):
+        (folder / name).symlink_to(os.path.join(TRAINED, name), target_is_directory=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def decoding(zoo):
+    pool = ProcessDecoding(zoo, 2, preload=["ddsp_vae"])
+    pool.start()
+    yield pool
+    pool.close()
+
+
+class Served:
+    """What the pool reads of a ServedModel: its name."""
+
+    def __init__(self, name):
+        self.name = name
+
+
+def wav(pool, name, request):
+    return asyncio.run(pool.wav(Served(name), request))
+
+
+@pytest.mark.parametrize("name", ["ae_small_tanh", "ddsp_vae"])
+def test_a_decoding_process_gives_the_bytes_the_server_process_would(decoding, zoo, name):
+    model = load_model(name, zoo)
+    for x, y in [(0.0, 0.0), (0.75, -1.25), (-1.5, 0.3)]:
+        request = SoundRequest.rounded(name, x, y)
+        assert wav(decoding, name, request) == tagged_wav(model, request)
+    if name == "ddsp_vae":
+        request = SoundRequest.rounded(name, 0.4, 0.4, variation=7, rate=48000)
+        assert wav(decoding, name, request) == tagged_wav(model, request)
+
+
+def test_decoding_runs_in_processes_other_than_the_server(decoding):
+    pids = decoding.pids()
+    assert len(pids) == 2 and os.getpid() not in pids
+
+
+def test_a_killed_decoding_process_is_replaced_and_the_request_answered(zoo):
+    pool = ProcessDecoding(zoo, 1, preload=["ae_small_tanh"])
+    pool.start()
+    try:
+        request = SoundRequest.rounded("ae_small_tanh", 0.2, 0.1)
+        first = wav(pool, "ae_small_tanh", request)
+        (killed,) = pool.pids()
+        os.kill(killed, signal.SIGKILL)
+        again = wav(pool, "ae_small_tanh", SoundRequest.rounded("ae_small_tanh", 0.2, 0.1))
+        assert again == first
+        assert pool.pids() and killed not in pool.pids()
+    finally:
+        pool.close()
+
+
+def test_a_model_a_process_cannot_load_stops_the_start_with_its_reason(tmp_path):
+    pool = ProcessDecoding(tmp_path, 1, preload=["ae_small_tanh"])
+    with pytest.raises(DecodingFailed) as failed:
+        pool.start()
+    assert str(failed.value).startswith("ae_small_tanh: ") and "\n" not in str(failed.value)
+    assert pool.pids() == []
+
+
+def test_decoding_that_keeps_failing_is_a_503_with_a_one_line_reason(zoo):
+    catalogue = load_catalogue(zoo, ["ae_small_tanh"])
+    pool = ProcessDecoding(zoo, 1, work=exit_at_once)
+    with TestClient(create_app(catalogue, decoding=pool), raise_server_exceptions=False) as client:
+        response = client.get("/api/models/ae_small_tanh/sound.wav?x=0&y=0")
+        assert response.status_code == 503
+        assert response.json() == {"error": "the server cannot decode sounds right now; try again"}
+        assert response.headers["retry-after"] == "5"
+        assert client.get("/api/models").status_code == 200
+    assert pool.pids() == []
+
+
+def test_decoding_before_the_start_is_refused_with_a_reason(zoo):
+    pool = ProcessDecoding(zoo, 1)
+    with pytest.raises(DecodingFailed, match="have not been started"):
+        wav(pool, "ae_small_tanh", SoundRequest.rounded("ae_small_tanh", 0.0, 0.0))
