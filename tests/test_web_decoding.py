@@ -101,3 +101,19 @@ def test_decoding_before_the_start_is_refused_with_a_reason(zoo):
     pool = ProcessDecoding(zoo, 1)
     with pytest.raises(DecodingFailed, match="have not been started"):
         wav(pool, "ae_small_tanh", SoundRequest.rounded("ae_small_tanh", 0.0, 0.0))
+
+
+def test_a_model_gone_from_the_zoo_after_the_start_is_a_500_and_the_others_still_play(tmp_path):
+    import shutil
+
+    zoo = tmp_path / "zoo"
+    for name in ("ae_small_tanh", "ae_small_relu"):
+        shutil.copytree(os.path.join(TRAINED, name), zoo / name)
+    catalogue = load_catalogue(zoo)
+    pool = ProcessDecoding(zoo, 1, preload=["ae_small_tanh"])
+    with TestClient(create_app(catalogue, decoding=pool), raise_server_exceptions=False) as client:
+        shutil.rmtree(zoo / "ae_small_relu")
+        gone = client.get("/api/models/ae_small_relu/sound.wav?x=0&y=0")
+        assert gone.status_code == 500
+        assert gone.json() == {"error": "the server failed to answer this request"}
+        assert client.get("/api/models/ae_small_tanh/sound.wav?x=0&y=0").status_code == 200
