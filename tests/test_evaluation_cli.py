@@ -38,7 +38,8 @@ def test_grid_below_two_is_a_usage_error(tmp_path, capsys):
 
 
 def test_folder_that_is_not_a_dataset_fails_with_its_reason(tmp_path, capsys):
-    status = app.main(["evaluate", "ae_small_relu", "--data", str(tmp_path / "nowhere")])
+    # its own report folder: the checkout's out/evaluation may hold a report of the user's
+    status = app.main(["evaluate", "ae_small_relu", "--data", str(tmp_path / "nowhere"), "-o", str(tmp_path / "report")])
     assert status == 1
     err = capsys.readouterr().err
     assert err.startswith("app.py evaluate: ") and "nowhere" in err and len(err.splitlines()) == 1
