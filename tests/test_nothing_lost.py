@@ -201,12 +201,16 @@ def test_a_favourite_never_replaces_an_unrelated_sidecar(tmp_path):
 
 # ----------------------------------------------------------------------------- metrics cache
 
-def test_the_shipped_metrics_file_reads_as_the_training_data_entry(tmp_path):
+def test_a_metrics_file_of_the_one_record_form_reads_as_the_training_data_entry(tmp_path):
     from evaluation.cache import cache_key, load_cached_metrics, save_metrics
 
+    shipped = json.loads((ZOO / MODEL / "metrics.json").read_text())
+    (entry,) = [e for e in shipped["entries"].values() if e["training_data"]]
+    assert load_cached_metrics(ZOO / MODEL)["metrics"] == entry["metrics"]
+    # the form metrics.json had before it kept one entry per dataset
+    legacy = {key: value for key, value in entry.items() if key not in ("training_data", "data_folder")}
     folder = tmp_path / MODEL
     folder.mkdir()
-    legacy = json.loads((ZOO / MODEL / "metrics.json").read_text())
     (folder / "metrics.json").write_text(json.dumps(legacy))
     assert load_cached_metrics(folder)["metrics"] == legacy["metrics"]
     assert load_cached_metrics(folder, legacy["key"])["metrics"] == legacy["metrics"]
