@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import memory_mb
+
 ROOT = Path(__file__).resolve().parents[1]
 GROWTH_MB = 50.0
 
@@ -39,16 +41,6 @@ def add_arguments(parser):
     parser.add_argument("--seed", type=int, default=0, help="the random user's seed (default 0)")
     parser.add_argument("--load-timeout", type=float, default=300.0,
                         help="seconds to wait for every model to load (default 300)")
-
-
-def resident_mb(pid="self"):
-    """(resident, peak resident) memory of a process in MB, from /proc."""
-    values = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, rest = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            values[key] = int(rest.split()[0]) / 1024
-    return values["VmRSS"], values["VmHWM"]
 
 
 class RandomUser:
@@ -144,7 +136,7 @@ class RandomUser:
         gesture = self.rng.choices(gestures, weights)[0]
         gesture()
         self.done[gesture.__name__] = self.done.get(gesture.__name__, 0) + 1
-        self.highest_mb = max(self.highest_mb, resident_mb()[0])
+        self.highest_mb = max(self.highest_mb, memory_mb()[0])
         pause_until = time.monotonic() + self.rng.uniform(0.05, 0.4)
         while time.monotonic() < pause_until and self.app.step(timeout=20):
             pass
@@ -208,13 +200,13 @@ def soak(app, *, minutes, warmup, every, settle=60.0, seed=0, load_timeout=300.0
     if not app.run_until(all_loaded, timeout=load_timeout):
         raise RuntimeError(f"not every model loaded within {load_timeout:g} s")
     out(f"every model loaded after {time.monotonic() - started:.1f} s; "
-        f"{resident_mb()[0]:.0f} MB; warming up for {warmup:g} s")
+        f"{memory_mb()[0]:.0f} MB; warming up for {warmup:g} s")
     user = RandomUser(app, random.Random(seed))
     if not user.use_for(warmup):
         raise RuntimeError("the window closed during warm-up")
     def reading(used):
         waited, idle = at_rest(app, settle)
-        resident = resident_mb()[0]
+        resident = memory_mb()[0]
         readings.append((used, resident, max(user.highest_mb, resident)))
         user.highest_mb = 0.0
         return (f"{resident:.0f} MB resident at rest ({waited:.0f} s to "

@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import memory_mb
+
 ROOT = Path(__file__).resolve().parents[1]
 WINDOW_SECONDS = 2.0
 SOUND_SECONDS = 1.5
@@ -48,16 +50,6 @@ def start_display():
     with os.fdopen(read_end) as pipe:
         number = pipe.readline().strip()
     return server, f":{number}"
-
-
-def memory_mb(pid):
-    """(resident, peak resident) memory of a running process in MB, from /proc."""
-    values = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, rest = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            values[key] = int(rest.split()[0]) / 1024
-    return values["VmRSS"], values["VmHWM"]
 
 
 def read_stamps(path, started):

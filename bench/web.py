@@ -27,6 +27,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bench import memory_mb
+
 ROOT = Path(__file__).resolve().parents[1]
 RSS_TARGET_MB = 50
 P95_TARGET_MS = 100
@@ -76,16 +78,14 @@ def _cpu_seconds(pid):
 
 
 def _rss_mb(pid):
-    """Resident memory of a process and its children (uvicorn's workers), in MB."""
-    total = 0
+    """Resident memory of a process and all its descendants, in MB."""
+    total = 0.0
     for each in _server_pids(pid):
         try:
-            for line in Path(f"/proc/{each}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            pass
-    return total / 1024
+            total += memory_mb(each)[0]
+        except (OSError, KeyError):
+            pass  # gone meanwhile, or a zombie without memory
+    return total
 
 
 async def _client(host, port, paths, stop_at, latencies, errors):
