@@ -64,9 +64,13 @@ def test_a_drag_is_one_step(app):
         xdo("mousemove", "--sync", pad.winfo_rootx() + 60 + 30 * step, pad.winfo_rooty() + 200)
         settle(app, 0.15)
     xdo("mouseup", "1")
-    settle(app)
+    # the release is the step: wait for it (a fixed pause missed it once on a busy machine)
+    def steps(s):
+        return s.history.of(s.model.name).points
+
+    assert app.run_until(lambda s: len(steps(s)) >= 2 and steps(s)[-1] == s.point)
     end = app.state.point
-    assert app.state.history.of(app.state.model.name).points[-2:] == [start, end]
+    assert steps(app.state)[-2:] == [start, end]
     press("alt+Left")
     assert app.run_until(lambda s: s.point == start)
 
