@@ -8,8 +8,12 @@ Every package may import this one (it imports only the standard library):
 - :data:`TEMPORARY_PATTERN` / :func:`leftover_temporaries`: the one pattern of those names;
 - :func:`staging_folder` / :func:`swap_in` / :func:`finish_interrupted_swaps`: a folder
   replaced as a whole set, so a crash leaves the old set or the new one, never a mix;
-- :class:`FolderLock`: a lock file holding the pid (linked into place whole), so two runs
-  never share a folder.
+- :func:`remove_dead_temporaries` / :func:`removed_line`: what a killed writer left, removed
+  by the next run (a temporary whose pid is alive is kept);
+- :class:`FolderLock`: a lock file holding the pid and its start time (linked into place
+  whole), so two runs never share a folder;
+- :func:`read_json` / :class:`UnreadableJson`: a JSON file read within bounds on its size
+  and depth, any failure one line.
 """
 from safeio.atomic import (
     TEMPORARY_PATTERN,
@@ -19,13 +23,19 @@ from safeio.atomic import (
     atomic_write_bytes,
     atomic_write_text,
     leftover_temporaries,
+    remove_dead_temporaries,
+    removed_line,
     temporary_name,
 )
 from safeio.folders import finish_interrupted_swaps, staging_folder, staging_folders, swap_in
+from safeio.jsonfile import MAX_JSON_BYTES, MAX_JSON_DEPTH, UnreadableJson, parse_json, read_json
 from safeio.lock import FolderBusy, FolderLock
 
 __all__ = [
+    "MAX_JSON_BYTES",
+    "MAX_JSON_DEPTH",
     "TEMPORARY_PATTERN",
+    "UnreadableJson",
     "FileExistsRefused",
     "FolderBusy",
     "FolderLock",
@@ -35,6 +45,10 @@ __all__ = [
     "atomic_write_text",
     "finish_interrupted_swaps",
     "leftover_temporaries",
+    "parse_json",
+    "read_json",
+    "remove_dead_temporaries",
+    "removed_line",
     "staging_folder",
     "staging_folders",
     "swap_in",

@@ -4,6 +4,7 @@ import errno
 import os
 import re
 import secrets
+import shutil
 from pathlib import Path
 
 #: ``.NAME.PID.RANDOM.tmp``: the only temporary name the project writes.
@@ -36,6 +37,68 @@ def leftover_temporaries(folder):
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.iterdir() if TEMPORARY_PATTERN.match(p.name))
+
+
+def _pid_of(name):
+    """The writer's pid in a temporary name ``.NAME.PID.RANDOM.tmp`` (None if not one)."""
+    if not TEMPORARY_PATTERN.match(name):
+        return None
+    return int(name.rsplit(".", 3)[1])
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return pid > 0
+    return pid > 0
+
+
+def remove_dead_temporaries(folder, *, of=None):
+    """Remove the temporary files that writers which are no longer running left in ``folder``.
+
+    A writer that was killed (kill -9, a power cut) leaves its ``.NAME.PID.RANDOM.tmp``
+    behind; the next run of the same command calls this. A temporary whose pid is alive is
+    kept: it may be another run writing right now.
+
+    Parameters
+    ----------
+    folder : str or Path
+    of : callable, optional
+        ``of(name)`` is True for the target names (``NAME``) whose temporaries the caller
+        owns, so a command removes only what a run of its own left. Default: every name.
+
+    Returns
+    -------
+    list of Path
+        What was removed (a removal that fails is skipped quietly).
+    """
+    removed = []
+    for path in leftover_temporaries(folder):
+        pid = _pid_of(path.name)
+        target = path.name[1:].rsplit(".", 3)[0]
+        if pid is None or _pid_alive(pid) or (of is not None and not of(target)):
+            continue
+        try:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                os.unlink(path)
+        except OSError:
+            continue
+        removed.append(path)
+    return removed
+
+
+def removed_line(folder, removed):
+    """One line for a log: what :func:`remove_dead_temporaries` removed ("" when nothing)."""
+    if not removed:
+        return ""
+    names = ", ".join(p.name for p in removed[:3]) + (", ..." if len(removed) > 3 else "")
+    files = "file" if len(removed) == 1 else "files"
+    return f"{folder}: removed {len(removed)} leftover {files} of a run that is no longer running ({names})"
 
 
 def _reason(error):

@@ -30,6 +30,8 @@ from safeio.atomic import WriteFailed
 #: ``.NAME.PID.RANDOM.new``: a staging folder beside ``NAME``.
 STAGING_PATTERN = re.compile(r"^\.(?P<name>.+)\.\d+\.[0-9a-f]{8}\.new$")
 _MARKER_PREFIX = ".complete-"
+#: The marker's last line: a marker without it (a full disk mid-write) marks nothing.
+_MARKER_END = b"# complete\n"
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -139,18 +141,38 @@ def swap_in(staged, target, *, drop=()):
         the next :func:`finish_interrupted_swaps` completes it.
     """
     staged, target = Path(staged), Path(target)
+    marked = False
     try:
         for entry in staged.iterdir():
             _fsync_path(entry)
         marker = _marker(staged)
-        with open(marker, "wb") as handle:
-            handle.write(b"".join(name.encode() + b"\n" for name in drop))
+        # Written under another name and renamed, ending in _MARKER_END: a marker that a
+        # full disk cut short is never taken for a complete set.
+        unfinished = marker.with_name(marker.name + ".part")
+        with open(unfinished, "wb") as handle:
+            handle.write(b"".join(name.encode() + b"\n" for name in drop) + _MARKER_END)
             handle.flush()
             os.fsync(handle.fileno())
+        os.rename(unfinished, marker)
         _fsync_path(staged)
+        marked = True
         _complete(staged, target, set(drop))
     except OSError as error:
+        if not marked:  # the old folder is untouched: the new set goes, not left half-marked
+            shutil.rmtree(staged, ignore_errors=True)
         raise WriteFailed(error.errno or errno.EIO, f"{target}: cannot replace the folder ({error.strerror or error})") from error
+
+
+def _complete_marker(staged):
+    """The drop list of a whole marker in ``staged``; None when there is none or it is cut short."""
+    try:
+        content = _marker(staged).read_bytes()
+    except OSError:
+        return None
+    if not content.endswith(_MARKER_END):
+        return None
+    lines = content[: -len(_MARKER_END)].decode(errors="replace").splitlines()
+    return {line for line in lines if line}
 
 
 def finish_interrupted_swaps(target):
@@ -168,12 +190,18 @@ def finish_interrupted_swaps(target):
     target = Path(target)
     done = []
     for staged in staging_folders(target):
-        marker = _marker(staged)
-        if marker.is_file():
-            drop = {line for line in marker.read_text(errors="replace").splitlines() if line}
+        drop = _complete_marker(staged)
+        if drop is not None:
             _complete(staged, target, drop)
             done.append(f"{target}: finished an interrupted save")
         else:
             shutil.rmtree(staged, ignore_errors=True)
             done.append(f"{target}: removed an unfinished save ({staged.name})")
+    # A set at ``target`` is complete by definition: a marker still in it is one a killed
+    # swap did not get to remove.
+    if target.is_dir():
+        for marker in sorted(target.glob(f"{_MARKER_PREFIX}*")):
+            with contextlib.suppress(OSError):
+                marker.unlink()
+                done.append(f"{target}: removed a leftover marker of a finished save ({marker.name})")
     return done

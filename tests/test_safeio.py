@@ -56,14 +56,15 @@ def test_temporary_names_carry_pid_and_random_part(tmp_path):
 
 def test_lock_refuses_a_live_holder_and_takes_over_a_stale_one(tmp_path):
     with FolderLock(tmp_path, what="training"):
+        (tmp_path / ".lock").write_text("1\n")  # pid 1 is always alive and started first
         other = FolderLock(tmp_path, what="training")
-        other._holder = lambda: 1  # pid 1 is always alive
         with pytest.raises(FolderBusy, match="in use by another training"):
             other.acquire()
+        (tmp_path / ".lock").unlink()
     assert not (tmp_path / ".lock").exists()
     (tmp_path / ".lock").write_text("999999999\n")
     with FolderLock(tmp_path):
-        assert (tmp_path / ".lock").read_text().strip() == str(os.getpid())
+        assert (tmp_path / ".lock").read_text().split()[0] == str(os.getpid())
 
 
 _CONTENDER = """
@@ -121,7 +122,7 @@ def test_a_lock_file_appears_whole_with_its_pid(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "link", link_and_look)
     with FolderLock(tmp_path):
         pass
-    assert seen == [f"{os.getpid()}\n"]
+    assert [text.split()[0] for text in seen] == [str(os.getpid())] and seen[0].endswith("\n")
     assert leftover_temporaries(tmp_path) == []
 
 
@@ -131,11 +132,11 @@ def test_without_hard_links_the_lock_still_holds_the_pid(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "link", no_links)
     with FolderLock(tmp_path):
-        assert (tmp_path / ".lock").read_text() == f"{os.getpid()}\n"
-        other = FolderLock(tmp_path)
-        other._holder = lambda: 1  # pid 1 is always alive
+        assert (tmp_path / ".lock").read_text().split()[0] == str(os.getpid())
+        (tmp_path / ".lock").write_text("1\n")  # pid 1 is always alive and started first
         with pytest.raises(FolderBusy):
-            other.acquire()
+            FolderLock(tmp_path).acquire()
+        (tmp_path / ".lock").unlink()
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
@@ -143,5 +144,111 @@ def test_without_hard_links_the_lock_still_holds_the_pid(tmp_path, monkeypatch):
 def test_an_empty_or_garbled_lock_left_by_a_dead_writer_is_taken_over(tmp_path, content):
     (tmp_path / ".lock").write_text(content)
     with FolderLock(tmp_path):
-        assert (tmp_path / ".lock").read_text() == f"{os.getpid()}\n"
+        assert (tmp_path / ".lock").read_text().split()[0] == str(os.getpid())
     assert not (tmp_path / ".lock").exists()
+
+
+def _sleeper():
+    import subprocess
+    import time
+    process = subprocess.Popen(["sleep", "60"])
+    time.sleep(0.05)
+    return process
+
+
+def test_a_lock_whose_pid_now_belongs_to_another_process_is_stale(tmp_path):
+    """Issue 25: a reused pid blocked for good; the start time in the lock tells them apart."""
+    other = _sleeper()
+    try:
+        (tmp_path / ".lock").write_text(f"{other.pid} 1\n")  # a start time that is not the sleeper's
+        with FolderLock(tmp_path, what="training run") as lock:
+            assert (tmp_path / ".lock").read_text().split()[0] == str(os.getpid())
+        assert any("removed a stale lock" in note for note in lock.notes)
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_a_pid_only_lock_older_than_its_process_is_stale(tmp_path):
+    lock_file = tmp_path / ".lock"
+    lock_file.write_text("0\n")
+    os.utime(lock_file, (1_000_000, 1_000_000))  # written long before the sleeper started
+    other = _sleeper()
+    try:
+        lock_file.write_text(f"{other.pid}\n")
+        os.utime(lock_file, (1_000_000, 1_000_000))
+        with FolderLock(tmp_path):
+            pass
+        lock_file.write_text(f"{other.pid}\n")  # written now, while it runs: it may be the holder
+        with pytest.raises(FolderBusy) as refused:
+            FolderLock(tmp_path, what="training run").acquire()
+        message = str(refused.value)
+        assert f"pid {other.pid}" in message and str(lock_file) in message and "remove that file" in message
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_dead_temporaries_go_and_live_ones_stay(tmp_path):
+    from safeio import remove_dead_temporaries, removed_line
+    dead = tmp_path / ".kick.wav.999999999.0123abcd.tmp"
+    live = tmp_path / f".kick.wav.{os.getpid()}.0123abcd.tmp"
+    other = tmp_path / ".notes.txt.999999999.0123abcd.tmp"
+    for path in (dead, live, other):
+        path.write_bytes(b"x")
+    removed = remove_dead_temporaries(tmp_path, of=lambda name: name.endswith(".wav"))
+    assert removed == [dead] and live.exists() and other.exists()
+    assert removed_line(tmp_path, removed).startswith(f"{tmp_path}: removed 1 leftover file")
+
+
+def test_a_marker_cut_short_is_not_a_complete_set(tmp_path):
+    from safeio import finish_interrupted_swaps, staging_folder
+    target = tmp_path / "model"
+    target.mkdir()
+    (target / "card.json").write_text("old")
+    staged = staging_folder(target)
+    (staged / "card.json").write_text("")  # a full disk mid-save
+    (staged / f".complete-{staged.name}").write_bytes(b"")  # the marker as a full disk left it
+    finish_interrupted_swaps(target)
+    assert (target / "card.json").read_text() == "old" and not staged.exists()
+
+
+def test_a_marker_left_in_a_swapped_folder_is_removed(tmp_path):
+    from safeio import finish_interrupted_swaps
+    target = tmp_path / "model"
+    target.mkdir()
+    (target / ".complete-.model.1.0123abcd.new").write_bytes(b"# complete\n")
+    lines = finish_interrupted_swaps(target)
+    assert list(target.iterdir()) == [] and "leftover marker" in lines[0]
+
+
+def test_a_failed_swap_before_its_marker_removes_the_staging_folder(tmp_path, monkeypatch):
+    from safeio import WriteFailed, staging_folder, swap_in
+    target = tmp_path / "model"
+    staged = staging_folder(target)
+    (staged / "card.json").write_text("new")
+    real_open = open
+
+    def full_disk(path, *args, **kwargs):
+        if ".complete-" in str(path):
+            raise OSError(28, "No space left on device")
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", full_disk)
+    with pytest.raises(WriteFailed, match="No space left"):
+        swap_in(staged, target)
+    monkeypatch.undo()
+    assert not staged.exists() and not target.exists()
+
+
+def test_read_json_bounds_depth_and_size(tmp_path):
+    from safeio import UnreadableJson, read_json
+    deep = tmp_path / "card.json"
+    deep.write_text("[" * 200_000 + "]" * 200_000)
+    with pytest.raises(UnreadableJson, match="card.json: nested deeper than 64 levels"):
+        read_json(deep)
+    big = tmp_path / "big.json"
+    big.write_text('"' + "x" * 2000 + '"')
+    with pytest.raises(UnreadableJson, match="too large"):
+        read_json(big, max_bytes=1000)
+    assert read_json(tmp_path / "big.json") == "x" * 2000
