@@ -80,12 +80,15 @@ class FigurePanel:
 
     def size_px(self):
         """The panel's size on screen in pixels (what the next figure should be made at)."""
-        widget = self.tk.get_tk_widget() if self.tk is not None else self.element.TKCanvas
-        width, height = widget.winfo_width(), widget.winfo_height()
-        if width < 20 or height < 20:  # not on screen (a hidden tab): the layout's size
-            master = self.element.TKCanvas
-            width, height = master.winfo_reqwidth(), master.winfo_reqheight()
-        return int(width), int(height)
+        master = self.element.TKCanvas
+        for widget in ((self.tk.get_tk_widget(), master) if self.tk is not None else (master,)):
+            width, height = widget.winfo_width(), widget.winfo_height()
+            if width >= 20 and height >= 20:
+                return int(width), int(height)
+        # Not on screen (a hidden tab): the layout's size. The matplotlib widget is not mapped
+        # until its first picture is drawn; meanwhile the panel's own canvas has its final size,
+        # which may differ from the size the layout asked for (fonts differ between machines).
+        return int(master.winfo_reqwidth()), int(master.winfo_reqheight())
 
     def show(self, result):
         """Put a finished figure (or its pixels) on the canvas.

@@ -218,3 +218,40 @@ def test_a_background_models_refresh_does_not_undo_a_click_in_the_list(app):
     tree.Widget.selection_set(tree.KeyToID["vae_a"])  # what a click does, before its event
     app.refresh("models")  # a model finished loading in the background meanwhile
     assert app.run_until(lambda s: s.model.name == "vae_a")
+
+
+class _Widget:
+    def __init__(self, size, requested=None):
+        self.size, self.requested = size, requested or size
+
+    def winfo_width(self):
+        return self.size[0]
+
+    def winfo_height(self):
+        return self.size[1]
+
+    def winfo_reqwidth(self):
+        return self.requested[0]
+
+    def winfo_reqheight(self):
+        return self.requested[1]
+
+    def pack_propagate(self, _flag):
+        pass
+
+
+def test_a_panel_not_yet_drawn_measures_its_canvas_on_screen_not_the_layout_request():
+    """Issue 25: on a machine with other fonts the output panel's canvas was 3 px taller than
+    the layout asked for, and the panel reported the request (260) before its first draw
+    while the picture was painted at the real 263."""
+    from gui.canvas import FigurePanel
+
+    canvas = _Widget((500, 263), requested=(500, 260))
+    panel = FigurePanel(SimpleNamespace(TKCanvas=canvas))
+    assert panel.size_px() == (500, 263)
+    panel.tk = SimpleNamespace(get_tk_widget=lambda: _Widget((1, 1)))  # matplotlib's, unmapped
+    assert panel.size_px() == (500, 263)
+    panel.tk = SimpleNamespace(get_tk_widget=lambda: _Widget((480, 250)))
+    assert panel.size_px() == (480, 250)
+    hidden = FigurePanel(SimpleNamespace(TKCanvas=_Widget((1, 1), requested=(500, 260))))
+    assert hidden.size_px() == (500, 260)  # a hidden tab: the layout's size
