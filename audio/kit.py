@@ -7,11 +7,14 @@ archive (a gzipped tar of one folder holding ``drumkit.xml`` and the WAVs);
 each sample), a readable ``README.txt`` listing and ``drumkit.xml``, so the folder is a
 Hydrogen kit folder too.
 
-Samples are the DAW convention: 44.1 kHz 24-bit WAV, peak at -1 dBFS. File and folder names
-are made safe here (no path separators, no ``..``, nothing but letters, digits, ``+-._``),
-whatever a model or favourite was called. Nothing existing is replaced unless asked: the
-archive goes through :func:`safeio.atomic_write`, the folder is built under a temporary
-name and renamed into place whole. :func:`extract_h2drumkit` reads an archive with tarfile's
+Samples are the DAW convention: 44.1 kHz 24-bit WAV, peak at -1 dBFS. File names are made
+safe here (ASCII letters, digits, ``+-._``; no path separators, no ``..``) and the kit's name
+keeps any language's letters, whatever a model or favourite was called. Nothing existing is
+replaced unless asked: the archive goes through :func:`safeio.atomic_write`; the folder is
+staged beside its place and swapped in whole (:func:`safeio.swap_in`, under a lock beside
+it), keeping the files a user put in an earlier kit folder. What a killed export left is
+finished or removed by the next one (:func:`recover_kit_folder`,
+:func:`remove_leftover_archives`). :func:`extract_h2drumkit` reads an archive with tarfile's
 ``data`` filter, so a hostile archive cannot write outside the folder it is extracted to.
 """
 import errno
@@ -21,6 +24,7 @@ import os
 import re
 import shutil
 import tarfile
+import unicodedata
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +33,20 @@ import numpy as np
 
 from audio.errors import AudioError
 from audio.export import render_for_file
-from safeio import FileExistsRefused, WriteFailed, atomic_write, temporary_name
+from safeio import (
+    FileExistsRefused,
+    FolderLock,
+    UnreadableJson,
+    WriteFailed,
+    atomic_write,
+    finish_interrupted_swaps,
+    leftover_temporaries,
+    read_json,
+    remove_dead_temporaries,
+    removed_line,
+    staging_folder,
+    swap_in,
+)
 
 KIT_RATE = 44100
 KIT_SUBTYPE = "PCM_24"
@@ -37,6 +54,9 @@ KIT_PEAK_DB = -1.0
 #: Each softer velocity layer plays this much quieter than the one above it.
 LAYER_STEP_DB = 3.0
 MAX_LAYERS = 16
+#: General MIDI's drum notes start at 36 (kick) and MIDI stops at 127: one note each.
+FIRST_NOTE = 36
+MAX_INSTRUMENTS = 128 - FIRST_NOTE
 KIT_SUFFIX = ".h2drumkit"
 KIT_JSON = "kit.json"
 KIT_LISTING = "README.txt"
@@ -64,18 +84,25 @@ def safe_part(text, fallback="sound"):
 
 
 def safe_kit_name(text):
-    """A kit name that is also its folder name: letters, digits, spaces and ``+-._``.
+    """A kit name that is also its folder name: letters and digits of any script, spaces
+    and ``+-._``.
 
     Hydrogen finds a kit by its folder (``h2cli -k NAME``, a song's ``<drumkit>``), so the
-    name a user sees and the folder are kept the same.
+    name a user sees and the folder are kept the same. As Hydrogen does, any language's
+    letters are kept (``str.isalnum`` on the NFC form, with combining accents); path
+    separators, control characters and other symbols become spaces.
 
     Examples
     --------
     >>> safe_kit_name("My Kit / 2")
     'My Kit 2'
+    >>> safe_kit_name("Drüms 漢字 ü")
+    'Drüms 漢字 ü'
     """
-    name = re.sub(r"[^A-Za-z0-9 +._-]+", " ", str(text))
-    name = re.sub(r"\.{2,}", ".", re.sub(r"\s+", " ", name)).strip(" ._-")[:_MAX_PART].strip(" ._-")
+    name = unicodedata.normalize("NFC", str(text))
+    name = "".join(c if c.isalnum() or c in "+._-" or unicodedata.category(c).startswith("M") else " "
+                   for c in name)
+    name = re.sub(r"\.{2,}", ".", re.sub(r" +", " ", name)).strip(" ._-")[:_MAX_PART].strip(" ._-")
     return name or "Kit"
 
 
@@ -285,6 +312,9 @@ def kit_files(name, sounds):
     name = safe_kit_name(name)
     if not sounds:
         raise AudioError("a kit needs at least one sound")
+    if len(sounds) > MAX_INSTRUMENTS:
+        raise AudioError(f"a kit holds at most {MAX_INSTRUMENTS} instruments (one MIDI note each, "
+                         f"{FIRST_NOTE} to 127), not {len(sounds)}")
     files, entries, used = {}, [], set()
     for index, sound in enumerate(sounds, start=1):
         if not sound.layers:
@@ -352,7 +382,7 @@ def drumkit_xml(name, entries):
             ("filterCutoff", 1), ("filterResonance", 0), ("Attack", 0), ("Decay", 0),
             ("Sustain", 1), ("Release", 1000), ("muteGroup", -1), ("midiOutChannel", -1),
             # General MIDI's drum notes start at 36 (kick), as Hydrogen's own kits do.
-            ("midiOutNote", 36 + index), ("isStopNote", "false"),
+            ("midiOutNote", FIRST_NOTE + index), ("isStopNote", "false"),
             ("sampleSelectionAlgo", "VELOCITY"), ("isHihat", -1), ("lower_cc", 0),
             ("higher_cc", 127), ("FX1Level", 0), ("FX2Level", 0), ("FX3Level", 0),
             ("FX4Level", 0),
@@ -378,7 +408,7 @@ def kit_listing(name, entries):
              (f"{len(entries)} instruments; samples are {KIT_RATE} Hz {KIT_SUBTYPE} WAV, "
              f"peak {KIT_PEAK_DB:g} dBFS. kit.json holds the model, point and seed of each."), ""]
     for index, entry in enumerate(entries, start=1):
-        lines.append(f"{index:2d}. {entry['name']}  (MIDI note {35 + index})")
+        lines.append(f"{index:2d}. {entry['name']}  (MIDI note {FIRST_NOTE - 1 + index})")
         for layer in entry["layers"]:
             recall = layer["recall"] or {}
             origin = ""
@@ -393,7 +423,10 @@ def kit_listing(name, entries):
 
 def _tar_bytes(kit):
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+    # GNU format: names as plain UTF-8 bytes. Python's default (PAX) puts a non-ASCII name in
+    # a UTF-8 header that Hydrogen's libarchive must convert to its locale, and h2cli runs in
+    # the C locale: "Pathname can't be converted", and the kit is refused.
+    with tarfile.open(fileobj=buffer, mode="w:gz", format=tarfile.GNU_FORMAT, encoding="utf-8") as archive:
         folder_info = tarfile.TarInfo(kit.name)
         folder_info.type, folder_info.mode = tarfile.DIRTYPE, 0o755
         archive.addfile(folder_info)
@@ -428,40 +461,235 @@ def write_h2drumkit(path, kit, *, overwrite=False):
     return atomic_write(path, lambda file: file.write(data), overwrite=overwrite)
 
 
-def write_kit_folder(path, kit, *, overwrite=False):
+def remove_leftover_archives(folder):
+    """Remove the ``.NAME.h2drumkit.PID.RAND.tmp`` that killed exports left in ``folder``.
+
+    A temporary whose writer is still running is kept (another export, right now).
+
+    Returns
+    -------
+    str
+        One line saying what was removed; "" when nothing was.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return ""
+    removed = remove_dead_temporaries(folder, of=lambda name: name.lower().endswith(KIT_SUFFIX))
+    return removed_line(folder, removed)
+
+
+def _lock(path):
+    return FolderLock(path, what="kit export", beside=True)
+
+
+def recover_kit_folder(path):
+    """Finish or remove what killed exports left at the kit folder ``path``.
+
+    Under the folder's lock: a staged kit whose swap had begun is swapped in, one that was
+    not finished is removed (:func:`safeio.finish_interrupted_swaps`), and the two hidden
+    ``.NAME.PID.RAND.tmp`` folders that earlier versions left when killed between their two
+    renames are put back (:func:`_finish_old_exports`). A user's own files are never removed.
+
+    Returns
+    -------
+    list of str
+        One line for each thing done (for the command's log); empty when there was nothing.
+
+    Raises
+    ------
+    safeio.FolderBusy
+        Another export is writing this folder now.
+    safeio.WriteFailed
+        The lock cannot be written (a read-only folder).
+    """
+    path = Path(path)
+    if not path.parent.is_dir() or (os.path.lexists(path) and not _is_real_folder(path)):
+        return []  # nothing was ever written there by an export (or it is not a folder to take)
+    existed = os.path.lexists(path)
+    try:
+        with _lock(path) as lock:
+            return lock.notes + _recover(path)
+    finally:
+        if not existed:
+            _remove_if_empty(path)  # the lock makes the folder it locks
+
+
+def _recover(path):
+    """The lines of what was finished or removed at ``path``; the caller holds the lock."""
+    try:
+        lines = finish_interrupted_swaps(path)
+        old = _finish_old_exports(path)
+    except OSError as error:
+        raise WriteFailed(error.errno or errno.EIO,
+                          f"{path}: cannot finish an interrupted export ({error.strerror or error})") from error
+    return lines + ([old] if old else [])
+
+
+def _is_real_folder(path):
+    return path.is_dir() and not path.is_symlink()
+
+
+def _remove_if_empty(path):
+    if _is_real_folder(path):
+        try:
+            path.rmdir()
+        except OSError:
+            pass  # not empty (someone's files): it stays
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return pid > 0
+    return pid > 0
+
+
+def _dead_export_folders(path):
+    """Folders ``.NAME.PID.RAND.tmp`` beside ``path`` whose writer (pid) is gone."""
+    found = []
+    for entry in leftover_temporaries(path.parent):
+        target, pid = entry.name[1:].rsplit(".", 3)[:2]
+        if target == path.name and _is_real_folder(entry) and not _pid_alive(int(pid)):
+            found.append(entry)
+    return found
+
+
+def kit_own_files(folder):
+    """The names a kit wrote into ``folder``: its listing's WAVs (from ``kit.json``) and the
+    three files every kit folder has. A user's own files are not among them."""
+    names = {KIT_JSON, KIT_LISTING, DRUMKIT_XML}
+    try:
+        record = read_json(Path(folder) / KIT_JSON)
+    except UnreadableJson:
+        return names  # a damaged listing: its WAVs are kept, not guessed at
+    instruments = record.get("instruments") if isinstance(record, dict) else None
+    for instrument in instruments if isinstance(instruments, list) else []:
+        layers = instrument.get("layers") if isinstance(instrument, dict) else None
+        for layer in layers if isinstance(layers, list) else []:
+            name = layer.get("file") if isinstance(layer, dict) else None
+            if isinstance(name, str) and name not in ("", ".", "..") and "/" not in name and os.sep not in name:
+                names.add(name)
+    return names
+
+
+def _finish_old_exports(path):
+    """Put back what an earlier version's export left when it was killed; one line or None.
+
+    That version filled ``.NAME.PID.RAND.tmp``, renamed the old kit to another such name, then
+    the new one into place, then removed the old one. Killed between the renames it left
+    ``path`` missing and both kits hidden. Here the newer kit (by its kit.json) takes
+    ``path`` when that is missing or empty, the files a user had put in the other kit are
+    moved into it, and a folder without kit.json (a kit being filled) is removed.
+    """
+    dead = _dead_export_folders(path)
+    if not dead:
+        return None
+    kits = [folder for folder in dead if (folder / KIT_JSON).is_file()]
+    # Without kit.json it was a kit being filled: WAVs and drumkit.xml only. Anything else in
+    # it is not an export's, and the folder stays.
+    unfinished = [folder for folder in dead if folder not in kits and all(
+        entry.is_file() and (entry.suffix.lower() == ".wav" or entry.name in (DRUMKIT_XML, KIT_LISTING))
+        for entry in folder.iterdir())]
+    done = []
+    if kits and (not os.path.lexists(path) or (_is_real_folder(path) and not any(path.iterdir()))):
+        newest = max(kits, key=lambda folder: (folder / KIT_JSON).stat().st_mtime_ns)
+        if os.path.lexists(path):
+            path.rmdir()
+        os.rename(newest, path)
+        kits.remove(newest)
+        done.append(f"put the newer kit back in place (from {newest.name})")
+    kept, stuck = [], []
+    for folder in kits:
+        own = kit_own_files(folder)
+        for entry in sorted(folder.iterdir()):
+            if entry.name in own:
+                continue
+            if os.path.lexists(path / entry.name) or not _is_real_folder(path):
+                stuck.append(entry.name)
+            else:
+                os.rename(entry, path / entry.name)
+                kept.append(entry.name)
+        if not any(entry.name not in own for entry in folder.iterdir()):
+            unfinished.append(folder)
+    for folder in unfinished:
+        shutil.rmtree(folder, ignore_errors=True)
+    if kept:
+        files = f"file {kept[0]}" if len(kept) == 1 else f"{len(kept)} files ({_names(kept)})"
+        done.append(f"kept your {files} from the kit it replaced")
+    if unfinished:
+        done.append(f"removed {_count(unfinished, 'leftover kit folder')} ({_names([f.name for f in unfinished])})")
+    if stuck:
+        done.append(f"left {_names(stuck)} in the hidden folder: {path} has files of those names")
+    return f"{path}: an export was killed before it finished; " + "; ".join(done)
+
+
+def _count(items, word):
+    return f"{len(items)} {word}" + ("" if len(items) == 1 else "s")
+
+
+def _names(names):
+    return ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+
+
+def write_kit_folder(path, kit, *, overwrite=False, report=None):
     """Write a kit as a plain folder (WAVs, kit.json, README.txt, drumkit.xml), whole.
 
-    The folder is filled under a temporary name beside ``path`` and renamed into place, so
-    a reader never sees half a kit. An existing empty folder is taken; one with files in
-    it only with ``overwrite`` (it is then replaced as a whole).
+    The kit is written into a staging folder beside ``path`` and swapped in
+    (:func:`safeio.swap_in`), under a lock beside the folder, so a reader (or a kill -9)
+    sees the old kit or the new one, never a mix. An existing empty folder is taken; one
+    with files in it only with ``overwrite`` and only when it is a kit (it has kit.json).
+    The files a user put in an earlier kit folder are kept; the earlier kit's own files
+    (those its kit.json lists) go with it. What a killed export left is finished first
+    (:func:`recover_kit_folder`).
+
+    Parameters
+    ----------
+    path : str or Path
+    kit : KitFiles
+    overwrite : bool
+        Replace an existing kit (the user's ``--force``).
+    report : callable, optional
+        ``report(line)`` for each thing a killed export had left and this one cleared.
 
     Raises
     ------
     FileExistsRefused
-        ``path`` exists (a file, or a folder with files) and ``overwrite`` is False.
+        ``path`` exists (a file, a link, or a folder with files) and may not be replaced.
+    safeio.FolderBusy
+        Another export is writing this folder now.
     WriteFailed
-        The folder cannot be written; nothing was left behind.
+        The folder cannot be written; the old kit is as it was and nothing was left behind.
     """
     path = Path(path)
-    refuse_existing_folder(path, overwrite)
-    temporary = temporary_name(path)
+    refuse_existing_folder(path, overwrite)  # before the lock makes anything
+    existed = os.path.lexists(path)
     try:
-        try:
-            temporary.mkdir()
-            for file_name, data in kit.files.items():
-                with open(temporary / file_name, "xb") as file:
-                    file.write(data)
-                    file.flush()
-                    os.fsync(file.fileno())
-            _move_into_place(temporary, path, overwrite)
-        except FileExistsRefused:
-            raise
-        except OSError as error:
-            raise WriteFailed(error.errno or errno.EIO,
-                              f"{path}: cannot write ({error.strerror or error})") from error
+        with _lock(path) as lock:
+            for line in lock.notes + _recover(path):
+                if report is not None:
+                    report(line)
+            refuse_existing_folder(path, overwrite)
+            previous = kit_own_files(path) if (path / KIT_JSON).is_file() else set()
+            staged = staging_folder(path)
+            try:
+                for file_name, data in kit.files.items():
+                    with open(staged / file_name, "xb") as file:
+                        file.write(data)
+                        file.flush()
+                        os.fsync(file.fileno())
+            except BaseException as error:
+                shutil.rmtree(staged, ignore_errors=True)
+                if isinstance(error, OSError):
+                    raise WriteFailed(error.errno or errno.EIO,
+                                      f"{path}: cannot write ({error.strerror or error})") from error
+                raise
+            swap_in(staged, path, drop=previous)
     finally:
-        if temporary.exists():
-            shutil.rmtree(temporary, ignore_errors=True)
+        if not existed:
+            _remove_if_empty(path)  # a failed first export leaves no empty folder
     return path
 
 
@@ -470,40 +698,20 @@ def refuse_existing_folder(path, overwrite):
     path = Path(path)
     if not _is_taken(path):
         return
+    if not _is_real_folder(path):
+        what = "a link" if path.is_symlink() else "a file"
+        raise FileExistsRefused(errno.EEXIST, f"{path}: {what}, not a kit folder; not replaced even with --force")
     if not overwrite:
         raise FileExistsRefused(errno.EEXIST, f"{path}: already exists (pass --force to replace it)")
-    if path.is_dir() and not path.is_symlink() and not (path / KIT_JSON).is_file():
+    if not (path / KIT_JSON).is_file():
         raise FileExistsRefused(errno.EEXIST, f"{path}: a folder with other files in it, not a kit "
                                               f"(no {KIT_JSON}); not replaced even with --force")
 
 
 def _is_taken(path):
-    if path.is_dir() and not path.is_symlink():
+    if _is_real_folder(path):
         return any(path.iterdir())
     return os.path.lexists(path)
-
-
-def _move_into_place(temporary, path, overwrite):
-    try:
-        # rename() takes an empty folder's place and refuses a full one (ENOTEMPTY).
-        os.rename(temporary, path)
-        return
-    except OSError as error:
-        if error.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
-            raise
-        if not overwrite:
-            raise FileExistsRefused(errno.EEXIST, f"{path}: already exists (pass --force to replace it)") from None
-    old = temporary_name(path)
-    os.rename(path, old)
-    try:
-        os.rename(temporary, path)
-    except OSError:
-        os.rename(old, path)  # put the user's folder back before reporting
-        raise
-    if old.is_dir() and not old.is_symlink():
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        old.unlink(missing_ok=True)
 
 
 def extract_h2drumkit(path, folder):

@@ -6,7 +6,8 @@ favourite in a folder (WAVs, kit.json with model, point and seed of each, README
 Instruments are named after their family, then model and point. ``--layers N`` gives each
 instrument N velocity layers: the sound itself on top, then N-1 variations, each softer.
 Samples are 44.1 kHz 24-bit WAV peaking at -1 dBFS. An existing kit is never replaced
-without --force.
+without --force; a kit folder's other files (a user's notes) are kept when it is. What a
+killed export left is finished or removed by the next one, which says so.
 """
 import os
 import secrets
@@ -20,9 +21,11 @@ DEFAULT_LAYERS = 1
 
 
 def add_arguments(parser):
-    from commands.generate import allow_negative_points
+    from audio.kit import MAX_LAYERS
+    from commands.generate import MAX_SEED, allow_negative_points, number_type, one_line_errors
 
     allow_negative_points(parser)
+    one_line_errors(parser)
     parser.add_argument("name", nargs="?", metavar="NAME", help="a registry name (see `app.py models`)")
     parser.add_argument("--at", action="append", metavar="X,Y", help="a latent point of NAME; repeat for several")
     parser.add_argument("--favourites", nargs="?", const=DEFAULT_FAVOURITES, metavar="DIR",
@@ -31,9 +34,9 @@ def add_arguments(parser):
                         help="a .h2drumkit file, or a folder (ending in /) for WAVs plus a listing")
     parser.add_argument("--name", dest="kit_name", metavar="TEXT",
                         help="the kit's name in Hydrogen (default: from -o)")
-    parser.add_argument("--layers", type=int, default=DEFAULT_LAYERS, metavar="N",
+    parser.add_argument("--layers", type=number_type(int, 1, MAX_LAYERS), default=DEFAULT_LAYERS, metavar="N",
                         help="velocity layers per instrument, from variations (default 1)")
-    parser.add_argument("--seed", type=int, metavar="S",
+    parser.add_argument("--seed", type=number_type(int, 0, MAX_SEED), metavar="S",
                         help="seed of the variations (default: a new one, recorded in kit.json)")
     parser.add_argument("--force", action="store_true", help="replace an existing kit")
     parser.add_argument("--models", "--folder", dest="folder", default="trained", metavar="DIR",
@@ -43,8 +46,12 @@ def add_arguments(parser):
 def kit_destination(text):
     """``("archive" | "folder", Path)`` for ``-o``; UsageError for anything else."""
     from audio.kit import KIT_SUFFIX
+    from commands.outputs import nonempty_output
 
-    path = Path(text)
+    path = nonempty_output(text)
+    if path.name in ("", ".", "..") or not path.name.strip():
+        # "." and ".." are folders of their own that a kit never replaces; "" is "." too
+        raise UsageError(f"-o {text}: give the kit a folder name of its own (e.g. -o MyKit/)")
     if path.suffix.lower() == KIT_SUFFIX:
         return "archive", path
     if text.endswith(("/", os.sep)) or path.is_dir() or path.suffix == "":
@@ -54,7 +61,8 @@ def kit_destination(text):
 
 def check_usage(args):
     """Raise UsageError for a command line that cannot mean anything."""
-    from audio.kit import MAX_LAYERS
+    from audio.kit import FIRST_NOTE, MAX_INSTRUMENTS, MAX_LAYERS
+    from commands.generate import MAX_SEED, check_range
 
     if args.favourites is not None and (args.name or args.at):
         raise UsageError("give either --favourites [DIR] or NAME --at X,Y, not both")
@@ -65,6 +73,10 @@ def check_usage(args):
             raise UsageError(f"{args.name}: give at least one --at X,Y")
     if not 1 <= args.layers <= MAX_LAYERS:
         raise UsageError(f"--layers must be 1 to {MAX_LAYERS}, not {args.layers}")
+    if args.at and len(args.at) > MAX_INSTRUMENTS:
+        raise UsageError(f"--at: a kit holds 1 to {MAX_INSTRUMENTS} instruments (one MIDI note each, "
+                         f"{FIRST_NOTE} to 127), not {len(args.at)}")
+    check_range(args.seed, "--seed", 0, MAX_SEED)
 
 
 def _refuse_inputs_as_output(output, favourites):
@@ -157,12 +169,16 @@ def favourite_variations(models, seed):
 def sounds_from_favourites(args, namer, models, seed):
     """One KitSound per usable favourite; each unusable one is reported and skipped."""
     from audio.export import FavouritesFolder
-    from audio.kit import favourite_sounds
+    from audio.kit import MAX_INSTRUMENTS, favourite_sounds
 
     folder = Path(args.favourites)
     if not folder.is_dir():
         raise CommandFailed(f"{folder}: no such favourites folder")
     entries = list(reversed(FavouritesFolder(folder).entries()))  # oldest first, as saved
+    if len(entries) > MAX_INSTRUMENTS:
+        print(f"{folder}: {len(entries)} favourites; a kit holds {MAX_INSTRUMENTS} instruments (one MIDI note "
+              f"each), so the {len(entries) - MAX_INSTRUMENTS} newest are left out", file=sys.stderr)
+        entries = entries[:MAX_INSTRUMENTS]
     sounds = favourite_sounds(entries, layers=args.layers, extra_layers=favourite_variations(models, seed),
                               family_of=namer.family, report=lambda line: print(line, file=sys.stderr))
     if not sounds:
@@ -170,18 +186,39 @@ def sounds_from_favourites(args, namer, models, seed):
     return sounds
 
 
+def _note(line):
+    if line:
+        print(line, file=sys.stderr)
+
+
+def _clear_what_killed_runs_left(kind, output):
+    """Finish or remove what a killed export left at ``output``, saying so in one line each."""
+    from audio.kit import recover_kit_folder, remove_leftover_archives
+    from safeio import FolderBusy, WriteFailed
+
+    try:
+        if kind == "archive":
+            _note(remove_leftover_archives(output.parent))
+        else:
+            for line in recover_kit_folder(output):
+                _note(line)
+    except (FolderBusy, WriteFailed) as error:
+        raise CommandFailed(_sentence(error)) from None
+
+
 def run(args):
     check_usage(args)
     kind, output = kit_destination(args.output)
     if args.favourites is not None:
         _refuse_inputs_as_output(output, args.favourites)
+    _clear_what_killed_runs_left(kind, output)
     _refuse_existing(kind, output, args.force)
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
 
     from audio.errors import AudioError
     from audio.kit import kit_files, write_h2drumkit, write_kit_folder
     from evaluation.family_names import FamilyNamer
-    from safeio import FileExistsRefused, WriteFailed
+    from safeio import FileExistsRefused, FolderBusy, WriteFailed
 
     namer = FamilyNamer(args.folder)
     models = _Models(args.folder)
@@ -195,8 +232,8 @@ def run(args):
         if kind == "archive":
             write_h2drumkit(output, kit, overwrite=args.force)
         else:
-            write_kit_folder(output, kit, overwrite=args.force)
-    except (FileExistsRefused, WriteFailed) as error:
+            write_kit_folder(output, kit, overwrite=args.force, report=_note)
+    except (FileExistsRefused, FolderBusy, WriteFailed) as error:
         raise CommandFailed(_sentence(error)) from None
     except AudioError as error:
         raise CommandFailed(str(error)) from None

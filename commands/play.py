@@ -5,26 +5,31 @@
   app.py play --list-devices
 
 Without --loop the sound plays once; with it, the sound (then --gap seconds of silence)
-repeats for that many seconds and fades out.
+repeats for that many seconds (up to an hour) and fades out. --gap is 0 to 60 seconds.
 """
 from pathlib import Path
 
 from commands import CommandFailed, UsageError
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aif", ".aiff")
+#: --loop's longest run; the player holds the gap as samples, so --gap is bounded too.
+MAX_LOOP_SECONDS = 3600.0
+MAX_GAP_SECONDS = 60.0
 
 
 def add_arguments(parser):
-    from commands.generate import allow_negative_points
+    from commands.generate import allow_negative_points, number_type, one_line_errors
 
     allow_negative_points(parser)
+    one_line_errors(parser)
     parser.add_argument("name", nargs="?", metavar="NAME|FILE", help="a model name, or an audio file to play as it is")
     parser.add_argument("--at", metavar="X,Y", help="the latent point to decode (with a model name)")
-    parser.add_argument("--loop", type=float, metavar="SECONDS", help="loop for this long, then stop")
-    parser.add_argument("--gap", type=float, default=0.0, metavar="SECONDS",
-                        help="silence between hits while looping (default 0)")
+    parser.add_argument("--loop", type=number_type(float, 0, MAX_LOOP_SECONDS, "seconds", above_low=True),
+                        metavar="SECONDS", help="loop for this long (at most an hour), then stop")
+    parser.add_argument("--gap", type=number_type(float, 0, MAX_GAP_SECONDS, "seconds"), default=0.0, metavar="SECONDS",
+                        help="silence between hits while looping, 0 to 60 (default 0)")
     parser.add_argument("--device", metavar="D", help="output device: its index or part of its name")
-    parser.add_argument("--volume", type=float, default=1.0, metavar="V", help="0..1 (default 1)")
+    parser.add_argument("--volume", type=number_type(float, 0, 1), default=1.0, metavar="V", help="0..1 (default 1)")
     parser.add_argument("--list-devices", action="store_true", help="list the output devices and exit")
     parser.add_argument("--models", "--folder", dest="folder", default="trained", metavar="DIR",
                         help="the zoo folder (default: trained)")
@@ -42,12 +47,11 @@ def run(args):
         return 0
     if args.name is None:
         raise UsageError("give a model name (with --at X,Y) or an audio file")
-    if args.loop is not None and not args.loop > 0:
-        raise UsageError(f"--loop wants a positive number of seconds, not {args.loop}")
-    if not args.gap >= 0:
-        raise UsageError(f"--gap wants 0 or more seconds, not {args.gap}")
-    if not 0 <= args.volume <= 1:
-        raise UsageError(f"--volume wants a number from 0 to 1, not {args.volume}")
+    from commands.generate import check_range
+
+    check_range(args.loop, "--loop", 0, MAX_LOOP_SECONDS, "seconds", above_low=True)
+    check_range(args.gap, "--gap", 0, MAX_GAP_SECONDS, "seconds")
+    check_range(args.volume, "--volume", 0, 1)
 
     from audio.player import DEFAULT_SAMPLE_RATE
 
@@ -82,11 +86,20 @@ def parse_point(text):
     return parse_generate_point(text)
 
 
+#: PortAudio numbers devices with a C int.
+MAX_DEVICE_INDEX = 2**31 - 1
+
+
 def parse_device(text):
     """A device index when ``text`` is a whole number, else a part of a device name."""
     if text is None:
         return None
-    return int(text) if text.strip().isdigit() else text
+    if not text.strip().isdecimal():  # "²" is a digit to isdigit() but not a number to int()
+        return text
+    index = int(text)
+    if index > MAX_DEVICE_INDEX:
+        raise UsageError(f"--device: a device index must be between 0 and {MAX_DEVICE_INDEX} (got {index})")
+    return index
 
 
 def read_audio_file(path):

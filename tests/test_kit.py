@@ -320,7 +320,8 @@ def test_a_kit_folder_is_replaced_whole_with_force(fake_models, tmp_path, capsys
 def test_the_current_folder_is_never_emptied(fake_models, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "thesis.tex").write_text("years of work")
-    assert run("kit", "vae_c", "--at", "1,1", "-o", ".", "--force") == 1
+    assert run("kit", "vae_c", "--at", "1,1", "-o", ".", "--force") == 2
+    assert one_line(capsys)[1] == ["app.py kit: -o .: give the kit a folder name of its own (e.g. -o MyKit/)"]
     assert (tmp_path / "thesis.tex").read_text() == "years of work"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["thesis.tex"]
 
@@ -356,6 +357,13 @@ def test_safe_names_keep_only_plain_characters():
     assert safe_part("../../etc/passwd") == "etc_passwd"
     assert safe_part("a..b") == "a.b" and safe_part("..") == "sound"
     assert safe_kit_name("My Kit / 2") == "My Kit 2" and safe_kit_name("..") == "Kit"
+
+
+def test_kit_names_keep_letters_of_any_script_but_no_separators_or_controls():
+    assert safe_kit_name("Drüms 漢字 ü") == "Drüms 漢字 ü"
+    assert safe_kit_name("Dru\u0308ms") == "Drüms"  # a combining accent is composed, not dropped
+    assert safe_kit_name("Ударные/Кит\\2\x00\x07\n\t") == "Ударные Кит 2"
+    assert safe_kit_name("\u202e..\u200b") == "Kit"  # format characters are no letters
 
 
 def test_reading_an_archive_refuses_members_outside_its_folder(tmp_path):
