@@ -194,6 +194,11 @@ def finish_interrupted_swaps(target):
         if drop is not None:
             _complete(staged, target, drop)
             done.append(f"{target}: finished an interrupted save")
+        elif (target / _marker(staged).name).exists():
+            # the exchange was done: the new set (with this marker) is at ``target``, and
+            # ``staged`` holds the old set that a killed swap did not get to remove
+            shutil.rmtree(staged, ignore_errors=True)
+            done.append(f"{target}: removed the set an interrupted save had replaced ({staged.name})")
         else:
             shutil.rmtree(staged, ignore_errors=True)
             done.append(f"{target}: removed an unfinished save ({staged.name})")

@@ -252,3 +252,18 @@ def test_read_json_bounds_depth_and_size(tmp_path):
     with pytest.raises(UnreadableJson, match="too large"):
         read_json(big, max_bytes=1000)
     assert read_json(tmp_path / "big.json") == "x" * 2000
+
+
+def test_a_swap_killed_after_its_exchange_is_reported_as_the_old_set_removed(tmp_path):
+    from safeio import finish_interrupted_swaps
+    target = tmp_path / "model"
+    target.mkdir()
+    old = tmp_path / ".model.999999999.0123abcd.new"  # the old set, after the exchange
+    old.mkdir()
+    (old / "card.json").write_text("old")
+    (target / "card.json").write_text("new")
+    (target / f".complete-{old.name}").write_bytes(b"# complete\n")
+    lines = finish_interrupted_swaps(target)
+    assert "removed the set an interrupted save had replaced" in lines[0]
+    assert not old.exists() and (target / "card.json").read_text() == "new"
+    assert sorted(p.name for p in target.iterdir()) == ["card.json"]
