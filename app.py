@@ -28,6 +28,8 @@ VERBS = {
 
 
 def build_parser():
+    from commands import one_line_errors
+
     parser = argparse.ArgumentParser(
         prog="app.py",
         description="Audition, compare and save sounds from generative drum-sample models.",
@@ -38,6 +40,8 @@ def build_parser():
         verb_parser = sub.add_parser(verb, help=help_text, description=module.__doc__)
         module.add_arguments(verb_parser)
         verb_parser.set_defaults(module=module)
+        one_line_errors(verb_parser)
+    one_line_errors(parser)
     return parser
 
 

@@ -4,6 +4,7 @@ Each module has ``add_arguments(parser)``, which imports nothing heavy, and
 ``run(args) -> int``, which does the work. ``app.py`` turns the two exceptions below into
 exit statuses 2 and 1 with a one-line message.
 """
+import sys
 
 
 class UsageError(Exception):
@@ -17,3 +18,15 @@ class CommandFailed(Exception):
 def not_available_yet(verb):
     """Raise the answer of a verb whose implementation has not landed."""
     raise CommandFailed(f"'{verb}' is not available yet in this version")
+
+
+def one_line_errors(parser):
+    """argparse's own errors (a value that is not a number, a missing option, an unknown
+    argument) as one line, exit status 2, like the verbs' other usage errors (argparse would
+    print its usage first). ``app.py`` applies it to every parser."""
+
+    def error(message):
+        print(f"{parser.prog}: {message}", file=sys.stderr)
+        sys.exit(2)
+
+    parser.error = error

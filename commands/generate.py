@@ -18,7 +18,7 @@ import re
 import sys
 from pathlib import Path
 
-from commands import CommandFailed, UsageError
+from commands import CommandFailed, UsageError, one_line_errors
 from commands.outputs import add_force_argument, check_outputs, nonempty_output
 
 # argparse takes "-0.5,1" for an option (it only knows bare negative numbers); points
@@ -47,17 +47,6 @@ def allow_negative_points(parser):
     """Let ``--at -0.5,1`` parse: treat "-<number>,..." as a value, not an option."""
     if hasattr(parser, "_negative_number_matcher"):
         parser._negative_number_matcher = NEGATIVE_POINT
-
-
-def one_line_errors(parser):
-    """argparse's own errors (a value that is not a number, a missing option) as one line,
-    exit status 2, like the verb's other usage errors (argparse prints its usage first)."""
-
-    def error(message):
-        print(f"{parser.prog}: {message}", file=sys.stderr)
-        sys.exit(2)
-
-    parser.error = error
 
 
 def _shown(value):
