@@ -22,13 +22,15 @@ from pathlib import Path
 import numpy as np
 
 from audio.errors import AudioError, OutputExists
-from safeio import FileExistsRefused, WriteFailed, atomic_write
+from safeio import FileExistsRefused, WriteFailed, atomic_write, parse_json
 
 SUBTYPES = ("PCM_16", "PCM_24", "FLOAT")
 DEFAULT_OUT_RATE = 44100
 # Normalised peaks sit just under full scale, so a DAW's resampling does not clip them.
 NORMALIZE_PEAK_DB = -0.1
 RECALL_VERSION = 1
+#: A sidecar is a few hundred bytes; a larger one is refused before it is read.
+MAX_RECALL_BYTES = 1024 * 1024
 _COUNTER_DIGITS = 3
 
 
@@ -375,19 +377,30 @@ def read_recall(wav_path):
     Raises
     ------
     AudioError
-        The sidecar is missing, not JSON, or lacks a model name or a point.
+        The sidecar is missing, unreadable, larger than ``MAX_RECALL_BYTES``, not JSON,
+        nested too deeply, or lacks a model name or a point.
     """
     sidecar = sidecar_path(wav_path)
     try:
-        text = sidecar.read_text(encoding="utf-8")
+        with open(sidecar, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > MAX_RECALL_BYTES:
+                raise AudioError(f"{sidecar.name}: recall data is too large ({size:,} bytes; "
+                                 f"at most {MAX_RECALL_BYTES:,})")
+            data = handle.read(MAX_RECALL_BYTES + 1)
     except FileNotFoundError:
         raise AudioError(f"{sidecar.name}: no recall data beside {Path(wav_path).with_suffix('.wav').name}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise AudioError(f"{sidecar.name}: cannot read recall data ({getattr(error, 'strerror', None) or error})") from error
+    except OSError as error:
+        raise AudioError(f"{sidecar.name}: cannot read recall data ({error.strerror or error})") from None
+    if len(data) > MAX_RECALL_BYTES:  # it grew while being read
+        raise AudioError(f"{sidecar.name}: recall data is too large (more than {MAX_RECALL_BYTES:,} bytes)")
     try:
-        recall = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise AudioError(f"{sidecar.name}: recall data is not valid JSON (line {error.lineno}: {error.msg})") from None
+        recall = parse_json(data)  # bounded depth: a hostile sidecar is a reason, not a crash
+    except ValueError as error:
+        reason = str(error)
+        if reason.startswith("not JSON ("):
+            raise AudioError(f"{sidecar.name}: recall data is not valid JSON ({reason[10:-1]})") from None
+        raise AudioError(f"{sidecar.name}: recall data is not usable ({reason})") from None
     if not isinstance(recall, dict):
         raise AudioError(f"{sidecar.name}: recall data must be a JSON object")
     if not isinstance(recall.get("model"), str) or not recall["model"]:

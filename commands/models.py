@@ -1,6 +1,7 @@
 """List the fourteen models and their state in the zoo folder: trained or not (and why),
 parameters, size on disk, the data they were trained on and for how many epochs.
 Reads the model cards only, so it answers at once (no TensorFlow)."""
+import os
 from pathlib import Path
 
 
@@ -37,9 +38,13 @@ def run(args):
     from commands import CommandFailed
     from models.zoo import list_models
 
-    if not Path(args.folder).is_dir():
-        raise CommandFailed(f"{args.folder}: no such folder (the zoo folder holds one folder per model)")
-    statuses = list_models(args.folder)
+    try:
+        os.listdir(args.folder)
+    except (FileNotFoundError, NotADirectoryError):
+        raise CommandFailed(f"{args.folder}: no such folder (the zoo folder holds one folder per model)") from None
+    except OSError as error:  # a zoo folder this user may not read: one line, not 15
+        raise CommandFailed(f"{args.folder}: cannot read ({error.strerror or error})") from None
+    statuses = list_models(args.folder)  # a model folder that cannot be read is its own reason
     rows = table_rows(statuses)
     # The reason can be long (a path): it goes last-but-not-wrapped, so measure the others.
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]

@@ -218,15 +218,21 @@ class FamilyClassifier:
         Raises
         ------
         FamilyFileError
-            When the file is missing, not JSON, or not a classifier of these features.
+            When the file is missing, unreadable, too large, not JSON, nested too deeply,
+            or not a classifier of these features.
         """
+        from safeio import UnreadableJson, read_json
+
         path = Path(path)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as error:
-            raise FamilyFileError(f"{path}: cannot be read ({error.strerror or error})") from None
-        except ValueError:
-            raise FamilyFileError(f"{path}: not a family classifier (not JSON)") from None
+            data = read_json(path)  # bounded: a hostile file (1.5 GB, 200,000 levels) is refused
+        except UnreadableJson as error:
+            reason = str(error).removeprefix(f"{path}: ")
+            if reason.startswith("cannot read"):
+                raise FamilyFileError(f"{path}: cannot be read{reason.removeprefix('cannot read')}") from None
+            if reason.startswith("not JSON"):
+                reason = "not JSON"
+            raise FamilyFileError(f"{path}: not a family classifier ({reason})") from None
         if not isinstance(data, dict) or data.get("format") != "family-classifier":
             raise FamilyFileError(f"{path}: not a family classifier")
         if data.get("version") != FORMAT_VERSION:

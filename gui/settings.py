@@ -13,12 +13,14 @@ import os
 import sys
 from pathlib import Path
 
-from safeio import WriteFailed, atomic_write_bytes, atomic_write_text
+from safeio import WriteFailed, atomic_write_bytes, atomic_write_text, parse_json
 
 ENV_VAR = "MLSG_SETTINGS"
 FILENAME = "ml-sample-generator.json"
 KEYS = ("model", "point", "volume", "device", "models_dir", "favourites_dir", "map_mode")
 DAMAGED_SUFFIX = ".damaged"
+#: The file holds a few short values; a larger one is refused before it is read.
+MAX_SETTINGS_BYTES = 1024 * 1024
 
 
 def settings_path(explicit=None):
@@ -61,15 +63,27 @@ class Settings:
         """
         self._values = {}
         try:
-            raw = self.path.read_bytes()
+            with open(self.path, "rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                if size > MAX_SETTINGS_BYTES:  # not read, nor copied: it is no settings file
+                    return self._damaged(raw=None, reason=f"too large: {size:,} bytes; "
+                                                          f"at most {MAX_SETTINGS_BYTES:,}")
+                raw = handle.read(MAX_SETTINGS_BYTES + 1)
         except FileNotFoundError:
             return {}
         except OSError as error:
-            return self._damaged(raw=None, reason=error.strerror or str(error))
+            return self._damaged(raw=None, reason=f"cannot read: {error.strerror or error}")
+        if len(raw) > MAX_SETTINGS_BYTES:
+            return self._damaged(raw=None, reason=f"too large: more than {MAX_SETTINGS_BYTES:,} bytes")
         try:
-            loaded = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            loaded = parse_json(raw.decode("utf-8"))
+        except UnicodeDecodeError as error:
             return self._damaged(raw, f"not JSON: {error}")
+        except ValueError as error:  # not JSON, or nested deeper than safeio's bound
+            reason = str(error)
+            if reason.startswith("not JSON ("):
+                reason = f"not JSON: {reason[10:-1]}"
+            return self._damaged(raw, reason)
         if not isinstance(loaded, dict):
             return self._damaged(raw, f"not a JSON object but {type(loaded).__name__}")
         self._values = loaded

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from models.errors import ModelUnavailableError
+from safeio import UnreadableJson, read_json
 
 #: The schema version training writes.
 CARD_VERSION = 1
@@ -26,6 +27,10 @@ CARD_FILE = "card.json"
 # Audio rates a card may claim: 8-bit telephone rate up to 384 kHz studio rates.
 MIN_SAMPLE_RATE = 1000
 MAX_SAMPLE_RATE = 384000
+#: The longest sound a card may claim, in seconds (a drum sample is under two).
+MAX_SAMPLE_SECONDS = 60
+#: A card is a few kB; a larger file is refused before it is read (safeio's bounded reader).
+MAX_CARD_BYTES = 1024 * 1024
 
 
 class CardError(ModelUnavailableError, ValueError):
@@ -156,7 +161,7 @@ class ModelCard:
     sample_rate : int
         Hz, from 1000 to 384000.
     sample_length : int
-        Samples per sound, 1 or more.
+        Samples per sound, 1 to ``MAX_SAMPLE_SECONDS`` seconds' worth.
     version : int
         The schema version (1 for cards written before there was one).
     group, summary : str
@@ -208,7 +213,8 @@ class ModelCard:
         _check_kind(self.kind)
         set_(self, "sample_rate", _whole(self.sample_rate, "sample_rate", "Hz",
                                          minimum=MIN_SAMPLE_RATE, maximum=MAX_SAMPLE_RATE))
-        set_(self, "sample_length", _whole(self.sample_length, "sample_length", "samples", minimum=1))
+        set_(self, "sample_length", _whole(self.sample_length, "sample_length", "samples", minimum=1,
+                                           maximum=MAX_SAMPLE_SECONDS * self.sample_rate))
         _text(self.group, "group")
         _text(self.summary, "summary")
         for key in ("config", "latent", "training", "files", "versions", "extra"):
@@ -288,17 +294,20 @@ def read_card(path, *, expected_kind=None):
     Raises
     ------
     ModelUnavailableError
-        Missing, not JSON, or failing the schema: "PATH: REASON" (a :class:`CardError`
-        for the schema).
+        Missing, unreadable ("PATH: cannot read (Permission denied)"), too large, not JSON,
+        nested too deeply, or failing the schema: "PATH: REASON" (a :class:`CardError` for
+        the schema).
     """
     path = Path(path)
-    if not path.is_file():
+    if _missing(path):
         raise ModelUnavailableError(f"{path}: missing")
     try:
-        values = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        reason = " ".join(str(error).split())[:120]
-        raise ModelUnavailableError(f"{path}: damaged ({reason})") from None
+        values = read_json(path, max_bytes=MAX_CARD_BYTES)
+    except UnreadableJson as error:
+        reason = str(error).removeprefix(f"{path}: ")
+        if not reason.startswith("cannot read"):
+            reason = f"damaged ({reason})"
+        raise ModelUnavailableError(f"{path}: {reason}") from None
     try:
         card = ModelCard.from_dict(values)
     except CardError as error:
@@ -306,6 +315,18 @@ def read_card(path, *, expected_kind=None):
     if expected_kind is not None and card.kind != expected_kind:
         raise CardError(f"{path}: kind is {card.kind!r}, the registry's model is {expected_kind!r}")
     return card
+
+
+def _missing(path):
+    """True when nothing is at ``path``; False when something is, readable or not (a
+    folder that cannot be searched is "cannot read", not "missing")."""
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def write_card(path, card):

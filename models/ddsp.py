@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from models import drumsynth
+from models import drumsynth, synth_settings
 from models.constants import LATENT_DIM
 from models.layers import PACKAGE, Sampling
 
@@ -39,11 +39,14 @@ class LogMel(keras.layers.Layer):
     """
 
     def __init__(self, sample_rate=22050, n_fft=N_FFT, hop=HOP, n_mels=N_MELS, **kwargs):
+        # Checked before anything is built: these come from the model's file when it loads.
+        settings = synth_settings.checked_log_mel_settings(
+            {"sample_rate": sample_rate, "n_fft": n_fft, "hop": hop, "n_mels": n_mels})
         super().__init__(**kwargs)
-        self.sample_rate = int(sample_rate)
-        self.n_fft = int(n_fft)
-        self.hop = int(hop)
-        self.n_mels = int(n_mels)
+        self.sample_rate = settings["sample_rate"]
+        self.n_fft = settings["n_fft"]
+        self.hop = settings["hop"]
+        self.n_mels = settings["n_mels"]
         self.bank = ops.convert_to_tensor(mel_filterbank(self.sample_rate, self.n_fft, self.n_mels))
         self.band_mean = self.add_weight(shape=(self.n_mels,), initializer="zeros",
                                          trainable=False, name="band_mean")
@@ -94,9 +97,13 @@ class DrumSynth(keras.layers.Layer):
 
     def __init__(self, sample_rate=22050, length=16384, attack=220, seed=0,
                  n_modes=drumsynth.N_MODES, n_bands=drumsynth.N_BANDS, **kwargs):
+        # Checked before anything is built (synth_settings.SynthSettingsError, a ValueError):
+        # these come from the model's file when it loads, and size what is allocated here.
+        settings = synth_settings.checked_settings({"sample_rate": sample_rate, "length": length, "attack": attack,
+                                               "seed": seed, "n_modes": n_modes, "n_bands": n_bands})
         super().__init__(**kwargs)
-        self.sample_rate, self.length, self.attack = int(sample_rate), int(length), int(attack)
-        self.seed, self.n_modes, self.n_bands = int(seed), int(n_modes), int(n_bands)
+        self.sample_rate, self.length, self.attack = (settings[k] for k in ("sample_rate", "length", "attack"))
+        self.seed, self.n_modes, self.n_bands = (settings[k] for k in ("seed", "n_modes", "n_bands"))
         self.n_knots = len(drumsynth.noise_knots(self.length, self.attack, self.sample_rate))
         self.parameter_count = drumsynth.parameter_count(
             self.length, self.attack, self.sample_rate, self.n_modes, self.n_bands)

@@ -1,9 +1,11 @@
 """The percussive synthesiser of ``ddsp_vae``, in NumPy only (the twin of the Keras layer).
 
-This module imports nothing but NumPy, so a TensorFlow-free engine can decode ddsp_vae
-points with it. :class:`models.ddsp.DrumSynth` renders the same sound in the Keras graph
-and takes its constants (mode frequencies, noise knots, noise sources) from here, so the
-two cannot drift apart; a test holds them equal to 1e-4.
+This module imports nothing but NumPy (and :mod:`models.synth_settings`, the standard
+library only), so a TensorFlow-free engine can decode ddsp_vae points with it.
+:class:`models.ddsp.DrumSynth` renders the same sound in the Keras graph and takes its
+constants (mode frequencies, noise knots, noise sources) from here, so the two cannot
+drift apart; a test holds them equal to 1e-4. Both check their settings with
+:mod:`models.synth_settings` before building anything.
 
 The sound is three parts, mixed, then peak-scaled to a learned level below full scale:
 
@@ -53,7 +55,8 @@ How the Keras decoder's weights map (see :func:`models.ddsp.numpy_decoder_weight
 writes them, and ``trained/ddsp_vae/synth.npz``): the decoder is ``Input(2)`` followed by
 ``Dense`` layers; layer ``i`` gives ``dense/{i}/kernel`` (in, out) and ``dense/{i}/bias``,
 and the hidden layers use leaky ReLU (slope 0.2), the last one is linear. ``config`` (a
-JSON string in the npz) holds ``seed``, ``sample_rate``, ``length``, ``attack``. Decoding is
+JSON string in the npz) holds ``seed``, ``sample_rate``, ``length``, ``attack``, each checked
+against sane bounds (:mod:`models.synth_settings`) before anything is built. Decoding is
 ``render(mlp(points, layers), sources(seed, variation, ...), ...)``; see :func:`decode`.
 """
 import functools
@@ -63,10 +66,12 @@ import threading
 
 import numpy as np
 
-N_MODES = 48
+# The settings' defaults and bounds (standard library only, so the zoo listing checks them
+# without NumPy).
+from models.synth_settings import N_BANDS, N_MODES, SynthSettingsError, checked_settings
+
 MODE_LOW_HZ = 30.0
 MODE_HIGH_HZ = 4000.0
-N_BANDS = 32
 NOISE_LOW_HZ = 40.0
 ONSET_SECONDS = 0.002
 DECAY_RANGE = (0.005, 2.0)
@@ -81,6 +86,8 @@ CLICK_DARK_SECONDS = 0.006
 LEAKY_SLOPE = 0.2
 PEAK_EPS = 1e-4
 
+
+# --------------------------------------------------------------------------- the sound
 
 def mode_frequencies(n_modes=N_MODES, low=MODE_LOW_HZ, high=MODE_HIGH_HZ):
     """The fixed mode frequencies in Hz, log-spaced, shape (n_modes,)."""
@@ -449,10 +456,36 @@ def mlp(points, layers):
     return x
 
 
+#: synth.npz's config is four numbers; a larger one is refused before it is loaded.
+MAX_CONFIG_BYTES = 64 * 1024
+
+
 def read_weights(path):
-    """Load a synth.npz: ``(layers, config)`` for :func:`decode`."""
+    """Load a synth.npz: ``(layers, config)`` for :func:`decode`.
+
+    Its ``config`` is judged by its size before it is loaded, parsed without letting deep
+    nesting recurse, and checked by :func:`checked_settings` before anything is built.
+
+    Raises
+    ------
+    SynthSettingsError
+        "PATH: REASON" for a config that is too large, not JSON, or out of bounds.
+    """
     with np.load(path, allow_pickle=False) as archive:
-        config = json.loads(str(archive["config"]))
+        info = archive.zip.getinfo("config.npy")
+        if info.file_size > 4 * MAX_CONFIG_BYTES:  # NumPy stores 4 bytes a character
+            raise SynthSettingsError(f"{path}: its config is too large ({info.file_size:,} bytes)")
+        try:
+            config = json.loads(str(archive["config"]))
+        except RecursionError:
+            raise SynthSettingsError(f"{path}: its config is nested too deeply") from None
+        except ValueError as error:
+            raise SynthSettingsError(f"{path}: its config is not JSON ({error})") from None
+        try:
+            settings = checked_settings(config)
+        except SynthSettingsError as error:
+            raise SynthSettingsError(f"{path}: {error}") from None
+        config = {**config, **settings}
         count = len([k for k in archive.files if k.endswith("/kernel")])
         layers = [(archive[f"dense/{i}/kernel"].astype(F32), archive[f"dense/{i}/bias"].astype(F32))
                   for i in range(count)]

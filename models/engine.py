@@ -21,7 +21,6 @@ Two tables make the engine extensible:
   (ddsp_vae: a network then a synthesiser) registers its own with :func:`decoder_kind`.
 """
 import io
-import json
 import math
 import zipfile
 from pathlib import Path
@@ -32,7 +31,7 @@ from models.card import ModelCard
 from models.errors import ModelInputError, ModelUnavailableError, NoEncoderError
 from models.numpy_layers import LAYER_BUILDERS, UnsupportedLayerError, to_snake_case
 from models.registry import LATENT_DIM, get_spec
-from models.saving import DAMAGED_FILE_ERRORS, WEIGHTS_MEMBER
+from models.saving import DAMAGED_FILE_ERRORS, WEIGHTS_MEMBER, archive_json, check_layer_settings, readable_file
 from models.trained_folder import LatentPlane, read_card, read_codes
 
 CONFIG_MEMBER = "config.json"
@@ -70,18 +69,18 @@ def read_keras_file(path):
     Raises
     ------
     ModelUnavailableError
-        The file is missing or is not a readable .keras archive; the message names it.
+        The file is missing, unreadable, or not a .keras archive, or its config.json is
+        too large or nested too deeply; the message names it.
     """
     import h5py  # here, so reading the registry or a card does not pay for it
 
     path = Path(path)
-    if not path.is_file():
-        raise ModelUnavailableError(f"{path}: missing")
+    readable_file(path)
     if not zipfile.is_zipfile(path):
         raise ModelUnavailableError(f"{path}: damaged (not a .keras archive)")
     try:
         with zipfile.ZipFile(path) as archive:
-            config = json.loads(archive.read(CONFIG_MEMBER))
+            config = archive_json(archive, CONFIG_MEMBER, path)  # bounded: size, depth
             weights_bytes = archive.read(WEIGHTS_MEMBER)
         weights = {}
         with h5py.File(io.BytesIO(weights_bytes), "r") as store:
@@ -242,10 +241,12 @@ def _on_a_copy(function):
     return lambda x: function(np.array(x, copy=True))
 
 
-def load_network(path, output=0):
+def load_network(path, output=0, card=None):
     """A :class:`NumpyNetwork` from a ``.keras`` file; ModelUnavailableError naming the
-    file when it is missing, damaged or made of layers the engine cannot run."""
+    file when it is missing, damaged, made of layers the engine cannot run, or (given the
+    model's ``card``) built with settings that do not match it."""
     config, weights = read_keras_file(path)
+    check_layer_settings(config, path, card)  # before anything is built
     try:
         return NumpyNetwork(config, weights, output=output)
     except UnsupportedLayerError as error:
@@ -273,7 +274,7 @@ def network_decoder(model_dir, card):
     """Decoders that are one network, ``decoder.keras``: (N, 2) -> (N, length). The
     variation reaches the layers that take one (ddsp_vae's synthesiser, a layer of its
     decoder.keras); the others are deterministic."""
-    network = load_network(Path(model_dir) / "decoder.keras")
+    network = load_network(Path(model_dir) / "decoder.keras", card=card)
     if network.takes_variation:
         return network
     return _deterministic(network)
@@ -419,10 +420,21 @@ def load_runtime(name, folder="trained"):
     UnknownModelError
         ``name`` is not a registry name.
     ModelUnavailableError
-        A file is missing or damaged, or the engine cannot run it; the message names it.
+        A file is missing, unreadable or damaged, its settings are out of bounds or do not
+        match the card, or the engine cannot run it; the message names it.
     """
     spec = get_spec(name)
     model_dir = Path(folder) / name
+    try:
+        return _load_runtime(name, spec, model_dir)
+    except OSError as error:  # a file that vanished or became unreadable after its check
+        where = error.filename or model_dir
+        raise ModelUnavailableError(f"{where}: cannot read ({error.strerror or error})") from None
+    except MemoryError:
+        raise ModelUnavailableError(f"{model_dir}: cannot be loaded (out of memory)") from None
+
+
+def _load_runtime(name, spec, model_dir):
     card = read_card(spec, model_dir)
     limit_blas_threads()
     make_decoder = DECODER_KINDS.get(spec.kind)
@@ -431,7 +443,7 @@ def load_runtime(name, folder="trained"):
     decode = make_decoder(model_dir, card)
     encode = codes = None
     if spec.has_encoder:
-        encode = load_network(model_dir / "encoder.keras")
+        encode = load_network(model_dir / "encoder.keras", card=card)
         codes = read_codes(model_dir / "codes.npz")
     runtime = Runtime(name, card, decode, encode, codes)
     # One decode now: it checks the graph runs and makes what the card says (and it warms

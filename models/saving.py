@@ -8,10 +8,10 @@ import shutil
 import zipfile
 from pathlib import Path
 
-import numpy as np
-
 from models.errors import ModelUnavailableError
-from safeio import WriteFailed, atomic_write_bytes, atomic_write_text, temporary_name
+from models.synth_settings import SynthSettingsError, check_keras_config
+from safeio import MAX_JSON_BYTES, UnreadableJson, WriteFailed, atomic_write_bytes, atomic_write_text, parse_json, temporary_name
+from safeio import read_json as read_bounded_json
 
 # What reading a damaged .keras / .npz / .json can raise, from zipfile, h5py, json and
 # Keras' deserialisation; anything else is a bug and should surface as one.
@@ -26,18 +26,135 @@ def write_json(path, obj):
 
 
 def read_json(path):
-    """Read a JSON object; raise ModelUnavailableError naming the file when missing or
-    damaged."""
+    """Read a JSON object within :mod:`safeio`'s bounds (size, depth); raise
+    ModelUnavailableError naming the file when missing, unreadable or damaged."""
     path = Path(path)
-    if not path.is_file():
-        raise ModelUnavailableError(f"{path}: missing")
+    readable_file(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (*DAMAGED_FILE_ERRORS, UnicodeDecodeError) as error:
-        raise ModelUnavailableError(f"{path}: damaged ({_short(error)})") from None
+        data = read_bounded_json(path)
+    except UnreadableJson as error:
+        raise ModelUnavailableError(unusable_json_line(path, error)) from None
     if not isinstance(data, dict):
         raise ModelUnavailableError(f"{path}: damaged (not a JSON object)")
     return data
+
+
+def unusable_json_line(path, error):
+    """The one line for a :class:`safeio.UnreadableJson` of ``path``: "PATH: cannot read
+    (...)" as it is, any other reason as "PATH: damaged (reason)"."""
+    reason = str(error).removeprefix(f"{path}: ")
+    if reason.startswith("cannot read"):
+        return f"{path}: {reason}"
+    return f"{path}: damaged ({reason})"
+
+
+def readable_file(path):
+    """Raise ModelUnavailableError unless ``path`` is a file this process can open.
+
+    A model's file may be missing, a folder, or unreadable (``chmod 000``, another user's):
+    each is one line naming it ("PATH: cannot read (Permission denied)"), so that model is
+    unavailable and the others are not touched.
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb"):
+            pass
+    except FileNotFoundError:
+        raise ModelUnavailableError(f"{path}: missing") from None
+    except IsADirectoryError:
+        raise ModelUnavailableError(f"{path}: damaged (a folder, not a file)") from None
+    except OSError as error:
+        raise ModelUnavailableError(f"{path}: cannot read ({error.strerror or error})") from None
+
+
+def archive_json(archive, member, path, *, max_bytes=MAX_JSON_BYTES):
+    """A JSON member of a zip archive (``.keras``), read within bounds.
+
+    The member's size is judged from its ZipInfo before anything is decompressed, and its
+    nesting by :func:`safeio.parse_json`, so a hostile archive costs nothing to refuse.
+
+    Parameters
+    ----------
+    archive : zipfile.ZipFile
+    member : str
+    path : path
+        The archive's file, for the message.
+
+    Raises
+    ------
+    ModelUnavailableError
+        "PATH: damaged (its MEMBER is ...)".
+    """
+    try:
+        info = archive.getinfo(member)
+    except KeyError:
+        raise ModelUnavailableError(f"{path}: damaged (no {member} inside)") from None
+    if info.file_size > max_bytes:
+        raise ModelUnavailableError(
+            f"{path}: damaged (its {member} is too large: {info.file_size:,} bytes; at most {max_bytes:,})")
+    with archive.open(info) as handle:
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ModelUnavailableError(f"{path}: damaged (its {member} is larger than {max_bytes:,} bytes)")
+    try:
+        return parse_json(data)
+    except ValueError as error:
+        raise ModelUnavailableError(f"{path}: damaged (its {member} is {error})") from None
+
+
+def check_layer_settings(config, path, card=None):
+    """Check the settings of the project's own layers in a .keras ``config.json`` against
+    sane bounds and the card (:func:`models.synth_settings.check_keras_config`), before anything
+    is built: a synthesiser at a rate of 0, or 2**26 samples long, is refused here.
+
+    Parameters
+    ----------
+    config : dict
+        The archive's config.json.
+    path : path
+        The .keras file, for the message.
+    card : models.card.ModelCard, optional
+        The settings must match its ``sample_rate`` and ``sample_length``.
+
+    Raises
+    ------
+    ModelUnavailableError
+        "PATH: damaged (the synthesiser's length must be ...)".
+    """
+    try:
+        check_keras_config(config, sample_rate=None if card is None else card.sample_rate,
+                           length=None if card is None else card.sample_length)
+    except SynthSettingsError as error:
+        raise ModelUnavailableError(f"{path}: damaged ({error})") from None
+
+
+def npz_json(archive, key, path, *, max_bytes=MAX_JSON_BYTES):
+    """A JSON text stored as a 0-d string array ``key`` of an open ``.npz``, within bounds.
+
+    NumPy stores each character in 4 bytes: the member is judged by its size in the zip
+    before it is loaded.
+
+    Raises
+    ------
+    ModelUnavailableError
+        "PATH: damaged (its KEY ...)".
+    """
+    member = f"{key}.npy"
+    try:
+        info = archive.zip.getinfo(member)
+    except (KeyError, AttributeError):
+        raise ModelUnavailableError(f"{path}: damaged (no {key} inside)") from None
+    if info.file_size > 4 * max_bytes + 1024:  # the .npy header is well under 1 kB
+        raise ModelUnavailableError(
+            f"{path}: damaged (its {key} is too large: {info.file_size:,} bytes)")
+    try:
+        text = str(archive[key])
+    except DAMAGED_FILE_ERRORS as error:
+        raise ModelUnavailableError(f"{path}: damaged (its {key}: {_short(error)})") from None
+    try:
+        return parse_json(text)
+    except ValueError as error:
+        raise ModelUnavailableError(f"{path}: damaged (its {key} is {error})") from None
 
 
 def weights_to_float16(keras_bytes):
@@ -78,6 +195,8 @@ def weights_to_float16(keras_bytes):
 
 def _copy_h5(source, target, h5py):
     """Copy an HDF5 group recursively, float32 datasets as float16."""
+    import numpy as np  # here: the zoo's listing imports this module and needs no NumPy
+
     target.attrs.update(dict(source.attrs))
     for key, item in source.items():
         if isinstance(item, h5py.Group):
@@ -128,13 +247,18 @@ def save_model_file(model, path, *, float16=False):
     atomic_write_bytes(path, data)
 
 
-def load_model_file(path):
+def load_model_file(path, card=None):
     """Load a .keras model with ``safe_mode`` on (the project's layers are registered).
+
+    Its JSON members are read within bounds first, and the settings of the project's own
+    layers checked (:func:`check_layer_settings`; against ``card``, a
+    :class:`models.card.ModelCard`, when given).
 
     Raises
     ------
     ModelUnavailableError
-        The file is missing or cannot be read as a Keras model; the message names it.
+        The file is missing, unreadable, cannot be read as a Keras model, or holds settings
+        out of bounds; the message names it.
     """
     import keras
 
@@ -144,11 +268,20 @@ def load_model_file(path):
     import models.vae  # noqa: F401
 
     path = Path(path)
-    if not path.is_file():
-        raise ModelUnavailableError(f"{path}: missing")
+    readable_file(path)
     if not zipfile.is_zipfile(path):
         raise ModelUnavailableError(f"{path}: damaged (not a .keras archive)")
     try:
+        # Keras parses config.json and metadata.json with json.loads, unbounded: bound
+        # them here first.
+        with zipfile.ZipFile(path) as archive:
+            config = archive_json(archive, "config.json", path)
+            for member in archive.namelist():
+                if member.endswith(".json") and member != "config.json":
+                    archive_json(archive, member, path)
+        # ddsp_vae's layers are built from settings in that config: bounds first (a rate of
+        # 0 divides by zero, a length of 2**26 asks for gigabytes).
+        check_layer_settings(config, path, card)
         return keras.models.load_model(path, safe_mode=True, compile=False)
     except DAMAGED_FILE_ERRORS as error:
         raise ModelUnavailableError(f"{path}: damaged ({_short(error)})") from None

@@ -22,7 +22,7 @@ from models.card import CARD_FILE
 from models.card import read_card as read_model_card
 from models.errors import ModelInputError, ModelUnavailableError
 from models.registry import LATENT_DIM
-from models.saving import DAMAGED_FILE_ERRORS
+from models.saving import DAMAGED_FILE_ERRORS, readable_file
 
 RANGE_MARGIN = 0.05
 VAE_PRIOR_SIGMAS = 3.0
@@ -58,8 +58,7 @@ class LatentCodes:
 def read_codes(path):
     """Read a codes.npz; ModelUnavailableError naming the file when missing or damaged."""
     path = Path(path)
-    if not path.is_file():
-        raise ModelUnavailableError(f"{path}: missing")
+    readable_file(path)
     try:
         with np.load(path, allow_pickle=False) as archive:
             codes = LatentCodes(
@@ -95,11 +94,15 @@ def read_card(spec, model_dir):
     Raises
     ------
     ModelUnavailableError
-        The card is missing (the model is not trained), fails the schema, or is of another
-        kind than the registry's; the one-line message names the file.
+        The card is missing (the model is not trained), cannot be read, fails the schema,
+        or is of another kind than the registry's; the one-line message names the file.
     """
     card_path = Path(model_dir) / CARD_FILE
-    if not card_path.is_file():
+    try:
+        trained = card_path.exists()
+    except OSError:  # a folder that cannot be searched: read_model_card says "cannot read"
+        trained = True
+    if not trained:
         raise ModelUnavailableError(
             f"{card_path}: missing (not trained yet: python app.py train {spec.name} --data DIR)"
         )

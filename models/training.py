@@ -36,7 +36,7 @@ from models.card import CARD_FILE, CARD_VERSION, read_card, write_card
 from models.distribution import training_strategy
 from models.errors import ModelSettingsError, ModelUnavailableError, TrainingError
 from models.registry import get_spec
-from models.saving import save_model_file
+from models.saving import npz_json, save_model_file
 from safeio import (
     FolderLock,
     atomic_write,
@@ -194,9 +194,16 @@ def read_checkpoint_state(path):
         raise TrainingError(f"{path}: no checkpoint to resume from; train without --resume")
     try:
         with np.load(path, allow_pickle=False) as archive:
-            return json.loads(str(archive["state"]))
+            state = npz_json(archive, "state", path)  # bounded: size, depth
+    except ModelUnavailableError as error:
+        reason = str(error).removeprefix(f"{path}: damaged (").removesuffix(")")
+        raise TrainingError(f"{path}: damaged checkpoint ({reason}); train without --resume") from None
     except (OSError, ValueError, KeyError) as error:
         raise TrainingError(f"{path}: damaged checkpoint ({error}); train without --resume") from None
+    if not isinstance(state, dict):
+        raise TrainingError(f"{path}: damaged checkpoint (its state is not a JSON object); "
+                            "train without --resume")
+    return state
 
 
 def restore_checkpoint(path, nets):

@@ -1,5 +1,6 @@
 """What is in the zoo folder (``trained/``), read from the model cards and file sizes
 without importing TensorFlow, so the GUI and ``app.py models`` can list it at once."""
+import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 from models.card import CARD_FILE, read_card
 from models.errors import ModelUnavailableError
 from models.registry import MODEL_NAMES, get_spec
+from models.saving import archive_json, check_layer_settings, readable_file
 
 CARD = CARD_FILE
 
@@ -53,13 +55,43 @@ def required_files(name):
 
 
 def model_status(name, folder="trained"):
-    """The :class:`ModelStatus` of one registry name (UnknownModelError otherwise)."""
+    """The :class:`ModelStatus` of one registry name (UnknownModelError otherwise).
+
+    Never raises for what is on disk: a folder or file this process cannot read
+    (``chmod 000``, another user's) makes the model unavailable with "PATH: cannot read
+    (...)", as a damaged one does, and the other models are not touched.
+    """
     spec = get_spec(name)
     model_dir = Path(folder) / name
-    size = sum(p.stat().st_size for p in model_dir.glob("*") if p.is_file()) if model_dir.is_dir() else 0
-    base = dict(name=name, kind=spec.kind, group=spec.group, size_bytes=size)
+    base = dict(name=name, kind=spec.kind, group=spec.group)
+    try:
+        return _status(name, spec, model_dir, base)
+    except OSError as error:
+        where = error.filename or model_dir
+        return ModelStatus(**base, trained=False, reason=f"{where}: cannot read ({error.strerror or error})")
+
+
+def _folder_size(model_dir):
+    """Bytes of the files directly in ``model_dir`` (0 when it is not there); OSError when
+    it cannot be listed. A file that vanishes or cannot be stat'ed counts 0."""
+    try:
+        entries = list(os.scandir(model_dir))
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+    size = 0
+    for entry in entries:
+        try:
+            if entry.is_file():
+                size += entry.stat().st_size
+        except OSError:
+            pass
+    return size
+
+
+def _status(name, spec, model_dir, base):
+    base["size_bytes"] = _folder_size(model_dir)
     card_path = model_dir / CARD
-    if not card_path.is_file():
+    if not card_path.exists():
         return ModelStatus(**base, trained=False, reason="not trained")
     try:
         model_card = read_card(card_path, expected_kind=spec.kind)
@@ -69,12 +101,29 @@ def model_status(name, folder="trained"):
                 data=model_card.data_folder, card=model_card.to_dict())
     for filename in required_files(name)[1:]:
         path = model_dir / filename
-        if not path.is_file():
-            return ModelStatus(**base, trained=False, reason=f"{path}: missing")
+        try:
+            readable_file(path)
+        except ModelUnavailableError as error:
+            return ModelStatus(**base, trained=False, reason=str(error))
         damage = archive_damage(path, ARCHIVE_MEMBERS[Path(filename).suffix])
         if damage:
             return ModelStatus(**base, trained=False, reason=f"{path}: damaged ({damage})")
+        if path.suffix == ".keras":
+            try:
+                check_keras_settings(path, model_card)
+            except ModelUnavailableError as error:
+                return ModelStatus(**base, trained=False, reason=str(error))
     return ModelStatus(**base, trained=True, reason="")
+
+
+def check_keras_settings(path, card):
+    """ModelUnavailableError when a .keras file's ``config.json`` is too large or too deep
+    to read, or builds one of the project's own layers (ddsp_vae's synthesiser) with
+    settings out of bounds or unlike the card's: what loading it would refuse, said here
+    without loading it."""
+    with zipfile.ZipFile(path) as archive:
+        config = archive_json(archive, "config.json", path)
+    check_layer_settings(config, path, card)
 
 
 #: What loading needs inside each archive: Keras' config and weights; the codes' arrays.

@@ -92,11 +92,10 @@ def read_settings(folder):
     path = Path(folder) / SETTINGS
     if not path.is_file():
         return None
-    with open(path, encoding="utf-8") as handle:
-        try:
-            values = json.load(handle)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{path} is not valid JSON ({error})") from None
+    try:
+        values = safeio.read_json(path)  # bounded (size, depth); unreadable is a reason too
+    except safeio.UnreadableJson as error:
+        raise ValueError(str(error)) from None
     if not isinstance(values, dict):
         raise ValueError(f"{path} does not hold a settings object")
     return PreprocessSettings.from_dict(values)

@@ -143,13 +143,17 @@ def test_attack_outside_the_sample_is_refused():
         get_spec("ddsp_vae").build(length=LENGTH, attack_seconds=1.0, width=4, hidden=(8,))
 
 
+def imported_modules(module):
+    tree = ast.parse((ROOT / "models" / f"{module}.py").read_text(encoding="utf-8"))
+    names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    return names | {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+
+
 def test_drumsynth_imports_only_numpy():
-    tree = ast.parse((ROOT / "models" / "drumsynth.py").read_text(encoding="utf-8"))
-    roots = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
-             for alias in node.names}
-    roots |= {node.module.split(".")[0] for node in ast.walk(tree)
-              if isinstance(node, ast.ImportFrom) and node.module}
-    assert roots <= {"numpy", "json", "itertools", "functools", "threading"}
+    # and the bounds of its settings, which import only the standard library
+    assert imported_modules("drumsynth") <= {"numpy", "json", "itertools", "functools", "threading",
+                                             "models.synth_settings"}
+    assert imported_modules("synth_settings") <= {"math"}
 
 
 def test_the_window_lists_ddsp_vae_in_a_group_of_its_own():

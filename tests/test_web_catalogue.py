@@ -27,7 +27,7 @@ def fake_zoo(folder, metrics_by_name):
                     # the members the zoo listing looks for (it does not load them)
                     for member in ("config.json", "model.weights.h5", "points.npy", "families.npy",
                                    "names.npy", "files.npy", "is_validation.npy"):
-                        archive.writestr(member, "x")
+                        archive.writestr(member, "{}" if member == "config.json" else "x")
         if metrics is not None:
             (model_dir / "metrics.json").write_text(json.dumps({"metrics": metrics}))
     return folder

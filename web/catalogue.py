@@ -10,6 +10,7 @@ columns; decoding speed is not what a listener hears). A model that lands later 
 better metrics (``ddsp_vae``) becomes the default without a change here.
 """
 import math
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -200,8 +201,15 @@ def load_catalogue(folder, names=None, *, loader=load_model):
     Raises
     ------
     ValueError
-        No model could be loaded; the message gives each reason.
+        The folder cannot be read, or no model could be loaded; the message gives each
+        reason.
     """
+    try:
+        os.listdir(folder)
+    except OSError as error:  # one reason for the folder, not one per model
+        raise ValueError(f"{folder}: no model can be served (cannot read it: {error.strerror or error})") from None
+    # A model folder or file that cannot be read is that model's reason (list_models never
+    # raises for what is on disk), and the others are served.
     statuses = [s for s in list_models(folder) if names is None or s.name in names]
     unavailable = {s.name: s.reason for s in statuses if not s.trained}
     loaded = []
