@@ -15,6 +15,12 @@ as little as possible. Points are uniform over the model's latent range, so the 
 sound cache hardly ever answers.
 
     python app.py bench web --model ae_medium_tanh --clients 20 50 --seconds 30
+    python app.py bench web --model ddsp_vae --clients 20 --http-layer guarded httptools h11
+
+``--http-layer`` runs one server per HTTP layer, one after the other in the same run:
+``guarded`` (the default, httptools with web/limits.py's guards), uvicorn's plain
+``httptools`` (what served before the guards) and its pure-Python ``h11``; the CPU per request
+column is what each costs. Sounds are asked at the model's versioned URL, as the page does.
 """
 import asyncio
 import json
@@ -44,6 +50,8 @@ def add_arguments(parser):
                              "loads the model on its first request and the sound cache fills")
     parser.add_argument("--workers", type=int, default=1, help="server worker processes (default 1)")
     parser.add_argument("--url", help="load a server that is already running instead of starting one")
+    parser.add_argument("--http-layer", nargs="+", default=["guarded"], choices=("guarded", "httptools", "h11"),
+                        help="the server's HTTP layer; several: one server each, side by side (default guarded)")
 
 
 def _free_port():
@@ -121,6 +129,15 @@ def _percentile(sorted_values, fraction):
 
 
 def main(args):
+    layers = [None] if args.url else args.http_layer
+    for layer in layers:
+        status = _bench_one(args, layer)
+        if status:
+            return status
+    return 0
+
+
+def _bench_one(args, layer):
     process = None
     if args.url:
         base = args.url.rstrip("/")
@@ -129,7 +146,7 @@ def main(args):
         base = f"http://127.0.0.1:{port}"
         process = subprocess.Popen(
             [sys.executable, "app.py", "serve", "--port", str(port), "--models", args.folder,
-             "--workers", str(args.workers)],
+             "--workers", str(args.workers), "--http-layer", layer, "--access-log", "off"],
             cwd=ROOT, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
         deadline = time.monotonic() + 120
@@ -149,13 +166,14 @@ def main(args):
             return 2
         xmin, xmax, ymin, ymax = model["latent_range"]
         rng = random.Random(0)
+        sound_url = model.get("sound_url", f"/api/models/{args.model}/sound.wav")
 
         def paths():
-            return (f"/api/models/{args.model}/sound.wav?x={rng.uniform(xmin, xmax):.4f}"
-                    f"&y={rng.uniform(ymin, ymax):.4f}")
+            return f"{sound_url}?x={rng.uniform(xmin, xmax):.4f}&y={rng.uniform(ymin, ymax):.4f}"
 
         host, port = base.split("//")[1].split(":")
-        print(f"{args.model} ({model['kind']}), {args.workers} worker(s), {args.seconds:g} s per run; "
+        print(f"{args.model} ({model['kind']}), {args.workers} worker(s), HTTP layer {layer or 'of ' + base}, "
+              f"{args.seconds:g} s per run; "
               f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
         header = (f"{'clients':>7} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
                   f"{'errors':>6} {'CPU ms/req':>10} {'RSS start MB':>12} {'RSS end MB':>10}")

@@ -165,3 +165,12 @@ def test_a_client_asking_a_flood_of_points_gets_429_and_others_are_answered(tmp_
     assert refused[1]["retry-after"] == "1"
     assert json.loads(refused[2])["error"] == ("this client already has 2 sounds decoding (at most 2 at once); "
                                               "try again")
+
+
+def test_trusted_proxies_are_addresses_networks_or_star():
+    from web.limits import Limits
+
+    limits = Limits(proxies="10.0.0.0/8, 127.0.0.1")
+    assert limits.is_trusted("10.2.3.4") and limits.is_trusted("127.0.0.1")
+    assert not limits.is_trusted("11.0.0.1") and not limits.is_trusted("127.0.0.2") and not limits.is_trusted(None)
+    assert Limits(proxies="*").is_trusted("203.0.113.9")

@@ -25,10 +25,12 @@ client. The limits are per server process (each of ``--workers N`` counts its ow
 The limits come from the environment (:func:`limits_from_environment`), so that every worker
 process uvicorn starts reads the same ones: ``app.py serve`` puts its options there.
 """
+import ipaddress
 import json
 import os
 import time
 from dataclasses import dataclass, fields
+from functools import lru_cache
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -70,9 +72,30 @@ class Limits:
         """The environment variables that give these limits to another process."""
         return {ENV_PREFIX + f.name.upper(): str(getattr(self, f.name)) for f in fields(self)}
 
-    @property
-    def trusted(self):
-        return frozenset(a.strip() for a in self.proxies.split(",") if a.strip())
+    def is_trusted(self, host):
+        """True when ``host`` is one of :attr:`proxies` (an address, a network such as
+        ``10.0.0.0/8``, or ``*``), as uvicorn's ``forwarded_allow_ips`` reads them."""
+        return _is_trusted(self.proxies, host)
+
+
+@lru_cache(maxsize=4096)
+def _is_trusted(proxies, host):
+    if host is None:
+        return False
+    entries = [a.strip() for a in proxies.split(",") if a.strip()]
+    if "*" in entries or host in entries:
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    for entry in entries:
+        try:
+            if address in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
 
 
 def limits_from_environment(environ=None):
@@ -127,7 +150,7 @@ class GuardedHttpTools(HttpToolsProtocol):
     def connection_made(self, transport):
         super().connection_made(transport)
         host = self.client[0] if self.client else None
-        if host is not None and host not in self.limits.trusted:
+        if host is not None and not self.limits.is_trusted(host):
             held = self.per_client.get(host, 0)
             if held >= self.limits.connections_per_client:
                 transport.write(_answer(
@@ -257,7 +280,7 @@ class ClientDecodes:
 class _Slot:
     def __init__(self, owner, address):
         self.owner = owner
-        self.address = address if address not in owner.limits.trusted else None
+        self.address = None if owner.limits.is_trusted(address) else address
 
     async def __aenter__(self):
         if self.address is None:
