@@ -15,6 +15,12 @@ as little as possible. Points are uniform over the model's latent range, so the 
 sound cache hardly ever answers.
 
     python app.py bench web --model ae_medium_tanh --clients 20 50 --seconds 30
+    python app.py bench web --model ddsp_vae --clients 20 --http-layer guarded httptools h11
+
+``--http-layer`` runs one server per HTTP layer, one after the other in the same run:
+``guarded`` (the default, httptools with web/limits.py's guards), uvicorn's plain
+``httptools`` (what served before the guards) and its pure-Python ``h11``; the CPU per request
+column is what each costs. Sounds are asked at the model's versioned URL, as the page does.
 """
 import asyncio
 import json
@@ -44,6 +50,13 @@ def add_arguments(parser):
                              "loads the model on its first request and the sound cache fills")
     parser.add_argument("--workers", type=int, default=1, help="server worker processes (default 1)")
     parser.add_argument("--url", help="load a server that is already running instead of starting one")
+    parser.add_argument("--behind-nginx", type=int, default=0, metavar="N",
+                        help="run N replicas behind Debian's nginx (load balancer and proxy cache, bench/nginx.py) "
+                             "and load nginx: random points, then repeated points (from nginx's cache)")
+    parser.add_argument("--kill-halfway", action="store_true",
+                        help="with --behind-nginx: SIGKILL one replica halfway through the random-points run")
+    parser.add_argument("--http-layer", nargs="+", default=["guarded"], choices=("guarded", "httptools", "h11"),
+                        help="the server's HTTP layer; several: one server each, side by side (default guarded)")
 
 
 def _free_port():
@@ -121,6 +134,17 @@ def _percentile(sorted_values, fraction):
 
 
 def main(args):
+    if args.behind_nginx:
+        return _bench_behind_nginx(args)
+    layers = [None] if args.url else args.http_layer
+    for layer in layers:
+        status = _bench_one(args, layer)
+        if status:
+            return status
+    return 0
+
+
+def _bench_one(args, layer):
     process = None
     if args.url:
         base = args.url.rstrip("/")
@@ -129,7 +153,7 @@ def main(args):
         base = f"http://127.0.0.1:{port}"
         process = subprocess.Popen(
             [sys.executable, "app.py", "serve", "--port", str(port), "--models", args.folder,
-             "--workers", str(args.workers)],
+             "--workers", str(args.workers), "--http-layer", layer, "--access-log", "off"],
             cwd=ROOT, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
         deadline = time.monotonic() + 120
@@ -149,13 +173,14 @@ def main(args):
             return 2
         xmin, xmax, ymin, ymax = model["latent_range"]
         rng = random.Random(0)
+        sound_url = model.get("sound_url", f"/api/models/{args.model}/sound.wav")
 
         def paths():
-            return (f"/api/models/{args.model}/sound.wav?x={rng.uniform(xmin, xmax):.4f}"
-                    f"&y={rng.uniform(ymin, ymax):.4f}")
+            return f"{sound_url}?x={rng.uniform(xmin, xmax):.4f}&y={rng.uniform(ymin, ymax):.4f}"
 
         host, port = base.split("//")[1].split(":")
-        print(f"{args.model} ({model['kind']}), {args.workers} worker(s), {args.seconds:g} s per run; "
+        print(f"{args.model} ({model['kind']}), {args.workers} worker(s), HTTP layer {layer or 'of ' + base}, "
+              f"{args.seconds:g} s per run; "
               f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
         header = (f"{'clients':>7} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
                   f"{'errors':>6} {'CPU ms/req':>10} {'RSS start MB':>12} {'RSS end MB':>10}")
@@ -183,4 +208,107 @@ def main(args):
         if process is not None:
             process.terminate()
             process.wait(timeout=30)
+    return 0
+
+
+def _start_replica(folder, log):
+    port = _free_port()
+    process = subprocess.Popen([sys.executable, "app.py", "serve", "--port", str(port), "--models", folder,
+                                "--access-log", "off"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                               env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True)
+    return port, process
+
+
+def _wait_ready(url, process, seconds=120):
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/readyz", timeout=2).read()
+            return True
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                return False
+            time.sleep(0.3)
+
+
+def _bench_behind_nginx(args):
+    """N replicas behind nginx: a row of random points (one replica SIGKILLed halfway when
+    asked) and a row of points repeated from a set of 64 that nginx has cached."""
+    import signal
+    import tempfile
+    import threading
+
+    from bench.nginx import Nginx
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-nginx-"))
+    replicas = []
+    nginx = None
+    try:
+        with open(os.devnull, "w") as log:
+            replicas = [_start_replica(args.folder, log) for _ in range(args.behind_nginx)]
+        for port, process in replicas:
+            if not _wait_ready(f"http://127.0.0.1:{port}", process):
+                print(f"app.py bench web: the replica on port {port} did not become ready")
+                return 1
+        nginx = Nginx(folder / "nginx", _free_port(), [port for port, _ in replicas])
+        catalogue = json.loads(urllib.request.urlopen(f"{nginx.url}/api/models", timeout=5).read())
+        model = next((m for m in catalogue["models"] if m["name"] == args.model), None)
+        if model is None:
+            print(f"app.py bench web: {args.model} is not served; served: "
+                  + ", ".join(m["name"] for m in catalogue["models"]))
+            return 2
+        xmin, xmax, ymin, ymax = model["latent_range"]
+        rng = random.Random(0)
+
+        def random_points():
+            return f"{model['sound_url']}?x={rng.uniform(xmin, xmax):.4f}&y={rng.uniform(ymin, ymax):.4f}"
+
+        repeated = [random_points() for _ in range(64)]
+        for path in repeated:  # into nginx's cache
+            urllib.request.urlopen(nginx.url + path, timeout=30).read()
+
+        def repeated_points():
+            return rng.choice(repeated)
+
+        clients = args.clients[0]
+        print(f"{args.model} ({model['kind']}) on {args.behind_nginx} replicas behind nginx, {clients} clients, "
+              f"{args.seconds:g} s per run; load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} "
+              f"on {os.cpu_count()} cores")
+        if args.warmup > 0:
+            asyncio.run(_load("127.0.0.1", nginx.port, random_points, clients, args.warmup))
+        header = (f"{'points':>28} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+                  f"{'errors':>6} {'replica CPU ms/req':>18}")
+        print(header)
+        print("-" * len(header))
+        runs = [("random" + (" (1 replica SIGKILLed)" if args.kill_halfway else ""), random_points,
+                 args.kill_halfway), ("repeated (nginx cache)", repeated_points, False)]
+        for label, paths, kill in runs:
+            alive = [process for _, process in replicas if process.poll() is None]
+            cpu_start = sum(_cpu_seconds(p.pid) for p in alive)
+            timer = None
+            if kill:
+                timer = threading.Timer(args.seconds / 2, os.killpg, (replicas[0][1].pid, signal.SIGKILL))
+                timer.start()
+            latencies, errors = asyncio.run(_load("127.0.0.1", nginx.port, paths, clients, args.seconds))
+            if timer is not None:
+                timer.join()
+            cpu = sum(_cpu_seconds(p.pid) for p in alive) - cpu_start
+            ordered = sorted(latencies) or [float("nan")]
+            p50, p95, p99 = (_percentile(ordered, f) * 1e3 for f in (0.5, 0.95, 0.99))
+            print(f"{label:>28} {len(latencies):>9} {len(latencies) / args.seconds:>8.1f} {p50:>8.1f} {p95:>8.1f} "
+                  f"{p99:>8.1f} {len(errors):>6} {cpu * 1e3 / max(len(latencies), 1):>18.2f}", flush=True)
+        print("targets: 0 failed requests and p95 <= 150 ms with a replica SIGKILLed; repeated points >= 10x the "
+              "req/s of random ones")
+    finally:
+        if nginx is not None:
+            nginx.stop()
+        for _, process in replicas:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            process.wait()
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
     return 0

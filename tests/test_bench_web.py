@@ -36,3 +36,25 @@ def test_bench_web_names_the_models_served_when_the_model_is_not(tmp_path):
                            "--seconds", "1"], capture_output=True, text=True, timeout=180, cwd=ROOT)
     assert done.returncode == 2
     assert done.stdout.strip().splitlines()[-1] == "app.py bench web: vae_a is not served; served: ae_small_tanh"
+
+
+def test_bench_web_behind_nginx_runs_random_and_cached_points_with_a_replica_killed(tmp_path):
+    import shutil
+
+    import pytest
+
+    if not shutil.which("nginx") and not Path("/usr/sbin/nginx").exists():
+        pytest.skip("nginx is not installed (scripts/system-deps.sh test)")
+    zoo = tmp_path / "zoo"
+    zoo.mkdir()
+    (zoo / "ae_small_tanh").symlink_to(ROOT / "trained" / "ae_small_tanh", target_is_directory=True)
+    done = subprocess.run([sys.executable, "app.py", "bench", "web", "--models", str(zoo), "--model", "ae_small_tanh",
+                           "--behind-nginx", "2", "--kill-halfway", "--clients", "4", "--seconds", "2",
+                           "--warmup", "0.5"], capture_output=True, text=True, timeout=240, cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.strip().splitlines()
+    random_row = next(line for line in lines if line.strip().startswith("random (1 replica SIGKILLed)"))
+    cached_row = next(line for line in lines if line.strip().startswith("repeated (nginx cache)"))
+    for row in (random_row, cached_row):
+        fields = row.split(")")[-1].split()
+        assert int(fields[0]) > 0 and int(fields[5]) == 0  # requests, errors

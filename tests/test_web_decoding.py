@@ -103,7 +103,8 @@ def test_decoding_before_the_start_is_refused_with_a_reason(zoo):
         wav(pool, "ae_small_tanh", SoundRequest.rounded("ae_small_tanh", 0.0, 0.0))
 
 
-def test_a_model_gone_from_the_zoo_after_the_start_is_a_500_and_the_others_still_play(tmp_path):
+def test_a_model_gone_from_the_zoo_after_the_start_is_a_503_naming_it_and_the_others_still_play(tmp_path, caplog):
+    import logging
     import shutil
 
     zoo = tmp_path / "zoo"
@@ -111,9 +112,16 @@ def test_a_model_gone_from_the_zoo_after_the_start_is_a_500_and_the_others_still
         shutil.copytree(os.path.join(TRAINED, name), zoo / name)
     catalogue = load_catalogue(zoo)
     pool = ProcessDecoding(zoo, 1, preload=["ae_small_tanh"])
-    with TestClient(create_app(catalogue, decoding=pool), raise_server_exceptions=False) as client:
+    caplog.set_level(logging.ERROR, logger="web")
+    with TestClient(create_app(catalogue, decoding=pool, folder=zoo), raise_server_exceptions=False) as client:
         shutil.rmtree(zoo / "ae_small_relu")
-        gone = client.get("/api/models/ae_small_relu/sound.wav?x=0&y=0")
-        assert gone.status_code == 500
-        assert gone.json() == {"error": "the server failed to answer this request"}
+        for _ in range(2):
+            gone = client.get("/api/models/ae_small_relu/sound.wav?x=0&y=0")
+            assert gone.status_code == 503 and gone.headers["retry-after"] == "30"
+            reason = gone.json()["error"]
+            assert reason.startswith("ae_small_relu cannot be served right now: ae_small_relu/card.json: missing")
+            assert str(tmp_path) not in reason
         assert client.get("/api/models/ae_small_tanh/sound.wav?x=0&y=0").status_code == 200
+    # logged once, as one line, however many requests met it
+    lines = [r for r in caplog.records if "ae_small_relu" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].exc_info is None

@@ -22,6 +22,8 @@ from web.sound import tagged_wav
 log = logging.getLogger("web")
 #: The most decoding processes or threads one server process starts.
 MAX_DECODERS = 8
+#: Seconds a readiness check waits for a decoding process to answer.
+READY_TIMEOUT_S = 5.0
 
 
 class DecodingFailed(Exception):
@@ -47,6 +49,14 @@ class ThreadDecoding:
         """(WAV bytes, ETag) of ``request`` for a :class:`~web.catalogue.ServedModel`."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, tagged_wav, served.model, request)
+
+    def alive(self):
+        """Threads that can decode (they start on demand)."""
+        return self.threads
+
+    async def ready(self):
+        """"" : threads are always ready."""
+        return ""
 
     def close(self):
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -130,6 +140,28 @@ class ProcessDecoding:
         except BrokenProcessPool:
             self._replace(pool)
             raise DecodingFailed("the decoding processes stopped twice on this request") from None
+
+    async def ready(self, timeout_s=READY_TIMEOUT_S):
+        """"" when a decoding process answers within ``timeout_s``, else why not (one line).
+
+        A broken pool is replaced here too, so the next check can find it ready.
+        """
+        pool = self._pool
+        if pool is None:
+            return "the decoding processes have not been started"
+        loop = asyncio.get_running_loop()
+        try:
+            reason = await asyncio.wait_for(loop.run_in_executor(pool, process_ready), timeout_s)
+        except BrokenProcessPool:
+            self._replace(pool)
+            return "a decoding process stopped; new ones are starting"
+        except asyncio.TimeoutError:
+            return f"no decoding process answered within {timeout_s:g} s"
+        return reason
+
+    def alive(self):
+        """How many decoding processes are running."""
+        return len(self.pids())
 
     def pids(self):
         """The process ids of the decoding processes running now."""

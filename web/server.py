@@ -1,21 +1,27 @@
 """The HTTP API and the page: a Starlette app over a :class:`~web.catalogue.Catalogue`.
 
 ``GET /``                                   the page (``static/index.html``)
-``GET /api/models``                         names, kinds, words, ranges, rates, the default
-``GET /api/models/{name}/codes``            the training samples' points and families
-``GET /api/models/{name}/sound.wav?x=&y=[&variation=][&rate=]``   the decoded sound
+``GET /api/models``                         names, kinds, words, ranges, rates, the default,
+                                            each model's version and versioned URLs
+``GET /api/models/{name}/v/{version}/codes``            the training samples' points and families
+``GET /api/models/{name}/v/{version}/sound.wav?x=&y=[&variation=][&rate=]``   the decoded sound
+``GET /api/models/{name}/codes``, ``.../sound.wav``      the same, unversioned (revalidated)
+``GET /healthz``, ``/readyz``, ``/metrics``  the process is up; its decoders answer; Prometheus
 
 The app is stateless: models are loaded once per process and every answer depends only
 on the request, so any number of worker processes can serve behind a proxy. Decoding runs
 off the event loop, in processes of its own under ``app.py serve`` (:mod:`web.decoding`).
 Every refusal is JSON ``{"error": "..."}`` with a 4xx status and one line; an unexpected
 failure is a 500 with no detail (the traceback goes to the server's log, never to the
-client), and decoding that keeps failing a 503.
+client), decoding that keeps failing a 503, and a model that fails to load in a decoding
+process a 503 naming it and why (logged once). Versioned answers are ``immutable``
+(:mod:`web.caching`); the connection and per-client limits are :mod:`web.limits`'.
 """
 import json
 import logging
 import math
 import os
+import time
 from collections import OrderedDict
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,12 +30,15 @@ from threading import Lock
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
+from models.errors import ModelError
+from web.caching import IMMUTABLE, REVALIDATE, card_version, content_tag, model_version, none_match
 from web.catalogue import load_catalogue
 from web.decoding import DecodingFailed, ProcessDecoding, ThreadDecoding, default_decoders
+from web.limits import ClientDecodes, ClientLimited, current_limits
+from web.ops import Metrics, Observe, configure_access_log
 from web.sound import ALLOWED_RATES, DEFAULT_OUT_RATE, MAX_VARIATION, SoundRequest
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -39,8 +48,10 @@ MAX_QUERY_BYTES = 512
 MAX_BODY_BYTES = 1024
 #: Sounds kept per process: a 0.74 s sound at 44.1 kHz, 16-bit, is 65 kB, so at most ~17 MB.
 SOUND_CACHE_ENTRIES = 256
-#: How long clients and proxies may keep a sound: it never changes for a given model file.
-SOUND_MAX_AGE_S = 86400
+#: The page's own files, served from STATIC_DIR with a content version (``?v=``).
+STATIC_FILES = {"app.js": "text/javascript; charset=utf-8", "style.css": "text/css; charset=utf-8"}
+#: Seconds a client is asked to wait when a model cannot be served right now.
+MODEL_RETRY_AFTER_S = 30
 QUERY_KEYS = {"x", "y", "variation", "rate"}
 #: The page may load nothing from anywhere but this server (its sounds arrive as blobs).
 PAGE_POLICY = ("default-src 'self'; img-src 'self' data:; media-src 'self' blob:; object-src 'none'; "
@@ -51,11 +62,21 @@ log = logging.getLogger("web")
 
 
 class RequestRefused(Exception):
-    """A request the API will not answer; ``status`` and a one-line ``reason``."""
+    """A request the API will not answer; ``status``, a one-line ``reason`` and any headers."""
 
-    def __init__(self, status, reason):
+    def __init__(self, status, reason, headers=None):
         super().__init__(reason)
         self.status = status
+        self.reason = reason
+        self.headers = headers
+
+
+class ModelFailed(Exception):
+    """A model its decoding process cannot load or decode with (``name``, ``reason``)."""
+
+    def __init__(self, name, reason):
+        super().__init__(f"{name}: {reason}")
+        self.name = name
         self.reason = reason
 
 
@@ -204,7 +225,26 @@ def compact_codes(codes):
     return {"families": families, "family": [index[str(f)] for f in codes.families], "points": points}
 
 
-def create_app(catalogue, *, decoding=None, cors_origins=()):
+def _versions(catalogue, folder):
+    if folder is None:
+        return {name: card_version(s.model) for name, s in catalogue.models.items()}
+    return {name: model_version(folder, name) for name in catalogue.models}
+
+
+def _page_files():
+    """The page's files as served: (body, content type, ETag) by name, and the page whose
+    links name each file's version."""
+    files = {}
+    for name, media_type in STATIC_FILES.items():
+        body = (STATIC_DIR / name).read_bytes()
+        files[name] = (body, media_type, content_tag(body))
+    page = (STATIC_DIR / "index.html").read_text()
+    for name, (_, _, tag) in files.items():
+        page = page.replace(f'"/static/{name}"', f'"/static/{name}?v={tag.strip(chr(34))}"')
+    return files, page.encode()
+
+
+def create_app(catalogue, *, decoding=None, cors_origins=(), folder=None, access_log="off", limits=None):
     """The ASGI app serving ``catalogue``.
 
     Parameters
@@ -215,6 +255,13 @@ def create_app(catalogue, *, decoding=None, cors_origins=()):
         (default: a thread pool over the catalogue's own models, one thread per core).
     cors_origins : sequence of str
         Origins allowed to call the API from other pages; none unless asked for.
+    folder : str or Path, optional
+        The zoo the catalogue was loaded from: each model's version is a hash of its files
+        there (without it, of its card: models that exist only in memory).
+    access_log : {"off", "text", "json"}
+        One line per request on stdout, or none.
+    limits : web.limits.Limits, optional
+        The per-client limits (default: :func:`web.limits.current_limits`).
 
     Returns
     -------
@@ -222,48 +269,119 @@ def create_app(catalogue, *, decoding=None, cors_origins=()):
     """
     decoding = decoding or ThreadDecoding()
     cache = SoundCache()
+    limits = limits or current_limits()
+    client_decodes = ClientDecodes(limits)
+    metrics = Metrics(decoders_alive=decoding.alive)
+    failed_models = set()
+    versions = _versions(catalogue, folder)
+
+    def urls(name):
+        base = f"/api/models/{name}/v/{versions[name]}"
+        return {"version": versions[name], "codes_url": f"{base}/codes", "sound_url": f"{base}/sound.wav"}
+
     models_body = json.dumps({
         "default": catalogue.default,
-        "models": [_model_summary(s, catalogue.default) for s in catalogue.models.values()],
+        "models": [{**_model_summary(s, catalogue.default), **urls(s.name)} for s in catalogue.models.values()],
         "rates": list(ALLOWED_RATES),
         "max_variation": MAX_VARIATION,
     }).encode()
-    codes_bodies = {name: json.dumps(compact_codes(s.model.codes), separators=(",", ":")).encode()
-                    for name, s in catalogue.models.items()}
+    models_tag = content_tag(models_body)
+    codes_bodies = {}
+    for name, served in catalogue.models.items():
+        body = json.dumps(compact_codes(served.model.codes), separators=(",", ":")).encode()
+        codes_bodies[name] = (body, content_tag(body))
+    page_files, page_body = _page_files()
+    page_tag = content_tag(page_body)
+
+    def versioned(request):
+        """The cache policy of this URL: immutable when it names the model's current version;
+        a 404 when it names another."""
+        name, version = request.path_params["name"], request.path_params.get("version")
+        if name not in catalogue.models:
+            raise RequestRefused(404, "unknown model; GET /api/models lists the ones served")
+        if version is None:
+            return REVALIDATE
+        if version != versions[name]:
+            raise RequestRefused(404, f"{name} is not at version {version[:20]!r} here; GET /api/models "
+                                      "gives its current URLs")
+        return IMMUTABLE
+
+    def validated(request, body, etag, media_type, headers):
+        headers = {"ETag": etag, **headers}
+        if none_match(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers=headers)
+        return Response(body, media_type=media_type, headers=headers)
 
     async def index(request):
-        return FileResponse(STATIC_DIR / "index.html",
-                            headers={"Cache-Control": "no-cache", "Content-Security-Policy": PAGE_POLICY})
+        return validated(request, page_body, page_tag, "text/html; charset=utf-8",
+                         {"Cache-Control": "no-cache", "Content-Security-Policy": PAGE_POLICY})
+
+    async def static(request):
+        name = request.path_params["file"]
+        if name not in page_files:
+            raise HTTPException(404)
+        body, media_type, tag = page_files[name]
+        policy = IMMUTABLE if request.query_params.get("v") == tag.strip('"') else REVALIDATE
+        return validated(request, body, tag, media_type, {"Cache-Control": policy})
 
     async def models(request):
-        return Response(models_body, media_type="application/json", headers={"Cache-Control": "no-cache"})
+        return validated(request, models_body, models_tag, "application/json", {"Cache-Control": "no-cache"})
 
     async def codes(request):
-        name = request.path_params["name"]
-        if name not in codes_bodies:
-            raise RequestRefused(404, "unknown model; GET /api/models lists the ones served")
-        return Response(codes_bodies[name], media_type="application/json",
-                        headers={"Cache-Control": f"public, max-age={SOUND_MAX_AGE_S}"})
+        policy = versioned(request)
+        body, tag = codes_bodies[request.path_params["name"]]
+        return validated(request, body, tag, "application/json", {"Cache-Control": policy})
 
     async def sound(request):
+        policy = versioned(request)
         served, sound_request = parse_sound_request(catalogue, request.path_params["name"], request.query_params)
         answer = cache.get(sound_request)
         if answer is None:
-            answer = await decoding.wav(served, sound_request)
+            metrics.cache.labels("miss").inc()
+            client = request.client.host if request.client else None
+            try:
+                async with client_decodes.slot(client):
+                    start = time.perf_counter()
+                    answer = await decoding.wav(served, sound_request)
+                    metrics.decode.observe(time.perf_counter() - start)
+            except ClientLimited as error:
+                metrics.refused.inc()
+                raise RequestRefused(429, error.reason, {"Retry-After": str(error.retry_after_s)}) from None
+            except ModelError as error:
+                raise ModelFailed(served.name, _without_folder(str(error), folder)) from None
             cache.put(sound_request, answer)
+        else:
+            metrics.cache.labels("hit").inc()
         body, etag = answer
         headers = {
-            "ETag": etag,
-            "Cache-Control": f"public, max-age={SOUND_MAX_AGE_S}",
+            "Cache-Control": policy,
             "Content-Disposition": f'attachment; filename="{sound_request.file_name}"',
             "X-Point": f"{sound_request.x:g},{sound_request.y:g}",
         }
-        if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
-            return Response(status_code=304, headers=headers)
-        return Response(body, media_type="audio/wav", headers=headers)
+        return validated(request, body, etag, "audio/wav", headers)
+
+    async def healthz(request):
+        return JSONResponse({"status": "up"}, headers={"Cache-Control": "no-store"})
+
+    async def readyz(request):
+        reason = await decoding.ready()
+        if reason:
+            return error_response(503, f"not ready: {reason}", {"Cache-Control": "no-store", "Retry-After": "5"})
+        return JSONResponse({"status": "ready", "models": len(catalogue.models)}, headers={"Cache-Control": "no-store"})
+
+    async def metrics_page(request):
+        body, media_type = metrics.exposition()
+        return Response(body, headers={"Content-Type": media_type, "Cache-Control": "no-store"})
 
     async def refused(request, error):
-        return error_response(error.status, error.reason)
+        return error_response(error.status, error.reason, error.headers)
+
+    async def model_failed(request, error):
+        if (error.name, error.reason) not in failed_models:
+            failed_models.add((error.name, error.reason))
+            log.error("%s cannot be served: %s", error.name, error.reason)
+        return error_response(503, f"{error.name} cannot be served right now: {error.reason}",
+                              {"Retry-After": str(MODEL_RETRY_AFTER_S)})
 
     async def http_error(request, error):
         reasons = {404: "not found", 405: "method not allowed"}
@@ -286,7 +404,8 @@ def create_app(catalogue, *, decoding=None, cors_origins=()):
         finally:
             decoding.close()
 
-    middleware = [Middleware(RequestLimits)]
+    configure_access_log(access_log)
+    middleware = [Middleware(Observe, metrics=metrics, mode=access_log), Middleware(RequestLimits)]
     if cors_origins:
         from starlette.middleware.cors import CORSMiddleware
 
@@ -297,22 +416,38 @@ def create_app(catalogue, *, decoding=None, cors_origins=()):
             Route("/api/models", models, methods=["GET"]),
             Route("/api/models/{name}/codes", codes, methods=["GET"]),
             Route("/api/models/{name}/sound.wav", sound, methods=["GET"]),
-            Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+            Route("/api/models/{name}/v/{version}/codes", codes, methods=["GET"]),
+            Route("/api/models/{name}/v/{version}/sound.wav", sound, methods=["GET"]),
+            Route("/static/{file}", static, methods=["GET"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics_page, methods=["GET"]),
         ],
         middleware=middleware,
         exception_handlers={RequestRefused: refused, HTTPException: http_error, DecodingFailed: decoding_failed,
-                            Exception: server_error},
+                            ModelFailed: model_failed, Exception: server_error},
         lifespan=lifespan,
     )
     app.state.catalogue = catalogue
     app.state.decoding = decoding
+    app.state.metrics = metrics
+    app.state.versions = versions
     return app
+
+
+def _without_folder(reason, folder):
+    """A model's reason without the server's own path to the zoo (not the client's business)."""
+    if folder is not None:
+        for prefix in {str(Path(folder).resolve()), str(folder)}:
+            reason = reason.replace(prefix + os.sep, "")
+    return reason
 
 
 #: Environment variables through which ``app.py serve`` configures worker processes.
 ENV_MODELS = "SAMPLE_GENERATOR_MODELS"
 ENV_CORS = "SAMPLE_GENERATOR_CORS"
 ENV_WORKERS = "SAMPLE_GENERATOR_WORKERS"
+ENV_ACCESS_LOG = "SAMPLE_GENERATOR_ACCESS_LOG"
 
 
 def process_decoding(catalogue, folder, workers=1):
@@ -341,4 +476,5 @@ def app_from_environment():
     origins = [o for o in os.environ.get(ENV_CORS, "").split(",") if o]
     workers = int(os.environ.get(ENV_WORKERS, "1"))
     catalogue = load_catalogue(folder)
-    return create_app(catalogue, decoding=process_decoding(catalogue, folder, workers), cors_origins=origins)
+    return create_app(catalogue, decoding=process_decoding(catalogue, folder, workers), cors_origins=origins,
+                      folder=folder, access_log=os.environ.get(ENV_ACCESS_LOG, "off"))

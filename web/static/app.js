@@ -63,7 +63,7 @@ async function chooseModel(name) {
   drawPad();
   if (app.model.has_codes) {
     try {
-      app.codes = await getJson(`/api/models/${encodeURIComponent(name)}/codes`);
+      app.codes = await getJson(app.model.codes_url);  // versioned: cached for good
     } catch (error) {
       status(`No map of training sounds: ${error.message}`, true);
     }
@@ -202,7 +202,9 @@ window.addEventListener("resize", () => { drawPad(); drawWave(); });
 
 function soundUrl() {
   const [x, y] = app.point;
-  let url = `/api/models/${encodeURIComponent(app.model.name)}/sound.wav?x=${x.toFixed(4)}&y=${y.toFixed(4)}`;
+  // The model's versioned URL: the same point is the same bytes until the model is retrained,
+  // so any cache between here and the server may keep it.
+  let url = `${app.model.sound_url}?x=${x.toFixed(4)}&y=${y.toFixed(4)}`;
   if (app.variation !== null) url += `&variation=${app.variation}`;
   return `${url}&rate=${RATE}`;
 }

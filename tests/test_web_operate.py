@@ -1,0 +1,185 @@
+"""Operating ``app.py serve`` (issue 23 §3), against the real server process: health and
+readiness, SIGTERM draining, Prometheus metrics, the access log, settings from the
+environment, and a model that fails at request time."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.web_server import ROOT, Server, free_port, get, parse_answer, serving, zoo_of
+
+
+@pytest.fixture(scope="module")
+def zoo(tmp_path_factory):
+    return zoo_of(tmp_path_factory.mktemp("zoo"), "ae_small_tanh")
+
+
+def children(pid):
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def test_health_and_readiness(zoo, tmp_path):
+    with serving(["--models", str(zoo)], tmp_path) as server:
+        status, headers, body = get(server.url + "/healthz")
+        assert status == 200 and json.loads(body) == {"status": "up"} and headers["cache-control"] == "no-store"
+        status, _, body = get(server.url + "/readyz")
+        assert status == 200 and json.loads(body) == {"status": "ready", "models": 1}
+
+
+def test_not_ready_while_its_decoding_processes_are_gone_then_ready_again(zoo, tmp_path):
+    with serving(["--models", str(zoo)], tmp_path) as server:
+        decoders = [pid for pid in children(server.process.pid)
+                    if "resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_text()]
+        assert decoders
+        for pid in decoders:
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while any(Path(f"/proc/{pid}/stat").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]
+                  for pid in decoders) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        status, _, body = get(server.url + "/readyz")
+        assert status == 503
+        assert json.loads(body)["error"] == "not ready: a decoding process stopped; new ones are starting"
+        server.wait_ready()  # the new processes answer
+        assert get(server.url + "/api/models/ae_small_tanh/sound.wav?x=0&y=0")[0] == 200
+
+
+def test_sigterm_finishes_the_requests_in_flight_stops_accepting_and_exits_0(tmp_path):
+    zoo = zoo_of(tmp_path / "zoo", "ddsp_vae")
+    server = Server(["--models", str(zoo), "--drain-seconds", "5"], tmp_path).wait_ready()
+    try:
+        sound_url = server.models()["models"][0]["sound_url"]
+        # 40 keep-alive connections the server has accepted (a connection still in the
+        # listening socket's queue is reset when it closes, by any server), then 40 requests in
+        # flight (two decoding processes take a while over them), then SIGTERM
+        connections = [socket.create_connection(("127.0.0.1", server.port), timeout=30) for _ in range(40)]
+        for connection in connections:
+            connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert connection.recv(65536).startswith(b"HTTP/1.1 200")
+        for i, connection in enumerate(connections):
+            connection.sendall(f"GET {sound_url}?x={i / 50:.2f}&y=0 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        server.process.send_signal(signal.SIGTERM)
+        answers = []
+        for connection in connections:
+            data = b""
+            while chunk := connection.recv(65536):
+                data += chunk
+            answers.append(parse_answer(data))
+            connection.close()
+        # each answered in full, and the keep-alive connection closed after it
+        assert [status for status, _, _ in answers] == [200] * 40
+        assert all(headers.get("connection") == "close" and body[:4] == b"RIFF" for _, headers, body in answers)
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", server.port), timeout=2).close()
+        returncode = server.process.wait(timeout=5 + 15)
+    finally:
+        server.kill()
+    assert returncode == 0, server.output()
+    assert "Traceback" not in server.output()
+
+
+def test_metrics_count_requests_latency_decodes_cache_and_decoders(zoo, tmp_path):
+    with serving(["--models", str(zoo)], tmp_path) as server:
+        url = server.models()["models"][0]["sound_url"]
+        for _ in range(3):
+            assert get(f"{server.url}{url}?x=0.1&y=0.2")[0] == 200
+        assert get(f"{server.url}{url}?x=nan&y=0")[0] == 400
+        status, headers, body = get(server.url + "/metrics")
+    assert status == 200 and headers["content-type"].startswith("text/plain")
+    text = body.decode()
+    samples = dict(line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#"))
+    assert float(samples['sample_generator_requests_total{route="sound",status="200"}']) == 3
+    assert float(samples['sample_generator_requests_total{route="sound",status="400"}']) == 1
+    assert float(samples['sample_generator_request_seconds_count{route="sound"}']) == 4
+    assert float(samples['sample_generator_sound_cache_total{result="miss"}']) == 1
+    assert float(samples['sample_generator_sound_cache_total{result="hit"}']) == 2
+    assert float(samples["sample_generator_decode_seconds_count"]) == 1
+    assert float(samples["sample_generator_decoders_alive"]) == min(8, os.cpu_count())
+
+
+def test_one_access_log_line_per_request_in_json_when_asked(zoo, tmp_path):
+    with serving(["--models", str(zoo), "--access-log", "json"], tmp_path) as server:
+        before = len(server.output().splitlines())
+        get(server.url + "/api/models")
+        get(server.url + "/api/models/ae_small_tanh/sound.wav?x=0.5&y=0")
+        get(server.url + "/nowhere")
+        time.sleep(0.5)
+        lines = server.output().splitlines()[before:]
+    entries = [json.loads(line) for line in lines]
+    assert [(e["method"], e["path"], e["status"]) for e in entries] == [
+        ("GET", "/api/models", 200), ("GET", "/api/models/ae_small_tanh/sound.wav?x=0.5&y=0", 200),
+        ("GET", "/nowhere", 404)]
+    assert entries[1]["bytes"] > 10000 and entries[1]["client"] == "127.0.0.1" and entries[1]["ms"] > 0
+
+
+def test_access_log_text_by_default(zoo, tmp_path):
+    with serving(["--models", str(zoo)], tmp_path) as server:
+        get(server.url + "/api/models")
+        time.sleep(0.5)
+        output = server.output()
+    line = next(line for line in output.splitlines() if "/api/models" in line)
+    assert line.startswith('127.0.0.1 "GET /api/models HTTP/1.1" 200 ') and line.endswith("ms")
+
+
+def test_settings_come_from_the_environment(zoo, tmp_path):
+    port = free_port()
+    environment = {"SAMPLE_GENERATOR_PORT": str(port), "SAMPLE_GENERATOR_MODELS": str(zoo),
+                   "SAMPLE_GENERATOR_ACCESS_LOG": "off", "SAMPLE_GENERATOR_HEADER_BYTES": "2048"}
+    with serving([], tmp_path, env=environment, port=port) as server:
+        assert server.models()["default"] == "ae_small_tanh"
+        assert get(server.url + "/api/models", headers={"X-Big": "a" * 3000}, source="127.0.0.2")[0] == 431
+        output = server.output()
+    assert "/api/models" not in output.split("(Ctrl+C stops)")[-1]  # no access log
+
+
+def test_a_bad_setting_in_the_environment_is_a_usage_error(tmp_path):
+    result = subprocess.run([sys.executable, "app.py", "serve"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT),
+                                             "SAMPLE_GENERATOR_HEADER_BYTES": "10"})
+    assert result.returncode == 2
+    assert result.stderr.strip() == "app.py serve: --header-bytes: must be between 1024 and 1.04858e+06 (got 10)"
+
+
+def test_a_model_failing_at_request_time_is_a_503_naming_it_logged_once(tmp_path):
+    zoo = zoo_of(tmp_path / "zoo", "ae_small_tanh", "ae_small_relu", copy=True)
+    with serving(["--models", str(zoo), "--access-log", "off"], tmp_path) as server:
+        # its decoding processes load ae_small_relu on its first request: damage it first
+        (zoo / "ae_small_relu" / "decoder.keras").write_bytes(b"not a model")
+        answers = [get(server.url + "/api/models/ae_small_relu/sound.wav?x=0&y=0") for _ in range(3)]
+        assert get(server.url + "/api/models/ae_small_tanh/sound.wav?x=0&y=0")[0] == 200
+        time.sleep(0.3)
+        output = server.output()
+    for status, headers, body in answers:
+        assert status == 503 and headers["retry-after"] == "30"
+        reason = json.loads(body)["error"]
+        assert reason.startswith("ae_small_relu cannot be served right now: ae_small_relu/decoder.keras")
+        assert str(tmp_path) not in reason
+    assert "Traceback" not in output
+    logged = [line for line in output.splitlines() if "ae_small_relu" in line]
+    assert len(logged) == 1 and logged[0].startswith("ae_small_relu cannot be served: ")
+
+
+def test_sigterm_while_idle_exits_0_quickly(zoo, tmp_path):
+    server = Server(["--models", str(zoo)], tmp_path).wait_ready()
+    keep_alive = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    keep_alive.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    keep_alive.recv(65536)
+    done = threading.Event()
+    try:
+        server.process.send_signal(signal.SIGTERM)
+        returncode = server.process.wait(timeout=20)
+        done.set()
+    finally:
+        keep_alive.close()
+        server.kill()
+    assert returncode == 0 and "Traceback" not in server.output()

@@ -1,0 +1,303 @@
+"""What keeps one server up on the open internet, without a proxy in front of it.
+
+uvicorn's httptools protocol (llhttp, a C parser) with guards of this app's own, because it
+has none of these itself:
+
+- a request's head (request line and headers) larger than :attr:`Limits.header_bytes` is
+  answered 431 and the connection closed, as soon as that many bytes have come: before, a
+  200 MB header was parsed for 80 s (45 s of server CPU) and held its memory;
+- a connection must send a whole head within :attr:`Limits.header_timeout_s` of opening, or
+  of its previous answer, or it is closed: idle sockets and half-sent headers topped up a
+  byte at a time ("slowloris") no longer stay open;
+- one client address may hold :attr:`Limits.connections_per_client` connections; more are
+  answered 429 and closed at once;
+- when :attr:`Limits.max_connections` are open, the connection that has been waiting longest
+  without a request in progress is closed to make room, so a flood of idle connections from
+  many addresses cannot lock everyone out either (uvicorn's own ``limit_concurrency`` answers
+  503 to every new request instead, which is what 1,030 idle sockets did);
+- :class:`ClientDecodes`: one client may have :attr:`Limits.decodes_per_client` sounds
+  decoding at once; another is answered 429 with ``Retry-After`` (the page has one at a time).
+
+Addresses in :attr:`Limits.proxies` (a reverse proxy, the machine itself) are trusted: uvicorn
+takes the client's address from their ``X-Forwarded-For``, and they are not counted as one
+client. The limits are per server process (each of ``--workers N`` counts its own).
+
+The limits come from the environment (:func:`limits_from_environment`), so that every worker
+process uvicorn starts reads the same ones: ``app.py serve`` puts its options there.
+"""
+import ipaddress
+import json
+import os
+import time
+from dataclasses import dataclass, fields
+from functools import lru_cache
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+#: Seconds an idle connection is kept when the server starts draining, for a request
+#: already sent but not yet read (it is answered, then the connection closed).
+DRAIN_GRACE_S = 1.0
+#: Environment variables of the limits (``app.py serve`` sets them from its options).
+ENV_PREFIX = "SAMPLE_GENERATOR_"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The server's limits (see the module's docstring).
+
+    Attributes
+    ----------
+    header_bytes : int
+        The largest request head accepted, in bytes (a browser's is under 2 kB).
+    header_timeout_s : float
+        Seconds a connection has to send a whole request head.
+    max_connections : int
+        Connections open at once in one server process.
+    connections_per_client : int
+        Connections one client address may hold.
+    decodes_per_client : int
+        Sounds one client address may have decoding at once.
+    proxies : str
+        Comma-separated trusted proxy addresses (uvicorn's ``forwarded_allow_ips``).
+    """
+
+    header_bytes: int = 16384
+    header_timeout_s: float = 5.0
+    max_connections: int = 1000
+    connections_per_client: int = 64
+    decodes_per_client: int = 4
+    proxies: str = "127.0.0.1,::1"
+
+    def environment(self):
+        """The environment variables that give these limits to another process."""
+        return {ENV_PREFIX + f.name.upper(): str(getattr(self, f.name)) for f in fields(self)}
+
+    def is_trusted(self, host):
+        """True when ``host`` is one of :attr:`proxies` (an address, a network such as
+        ``10.0.0.0/8``, or ``*``), as uvicorn's ``forwarded_allow_ips`` reads them."""
+        return _is_trusted(self.proxies, host)
+
+
+@lru_cache(maxsize=4096)
+def _is_trusted(proxies, host):
+    if host is None:
+        return False
+    entries = [a.strip() for a in proxies.split(",") if a.strip()]
+    if "*" in entries or host in entries:
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    for entry in entries:
+        try:
+            if address in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def limits_from_environment(environ=None):
+    """:class:`Limits` with each field read from ``SAMPLE_GENERATOR_<FIELD>`` where set."""
+    environ = os.environ if environ is None else environ
+    values = {}
+    for f in fields(Limits):
+        text = environ.get(ENV_PREFIX + f.name.upper())
+        if text not in (None, ""):
+            values[f.name] = f.type(text) if f.type is not str else text
+    return Limits(**values)
+
+
+_limits = None
+
+
+def current_limits():
+    """This process's limits (read from the environment once)."""
+    global _limits
+    if _limits is None:
+        _limits = limits_from_environment()
+    return _limits
+
+
+def _answer(status, reason, extra=b""):
+    body = json.dumps({"error": reason}).encode()
+    phrase = {408: b"Request Timeout", 429: b"Too Many Requests", 431: b"Request Header Fields Too Large"}[status]
+    return (b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n%sconnection: close\r\n\r\n"
+            % (status, phrase, len(body), extra) + body)
+
+
+class GuardedHttpTools(HttpToolsProtocol):
+    """uvicorn's httptools protocol with the head size, head time and connection limits.
+
+    ``uvicorn.run(..., http="web.limits:GuardedHttpTools")``; uvicorn makes one per connection.
+    """
+
+    #: Open connections per client address, in this process.
+    per_client = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limits = current_limits()
+        self._head_bytes = 0
+        self._head_done = False
+        self._head_timer = None
+        self._counted = None
+        self._draining = False
+        self.waiting_since = time.monotonic()
+
+    # -- admission
+    def connection_made(self, transport):
+        super().connection_made(transport)
+        host = self.client[0] if self.client else None
+        if host is not None and not self.limits.is_trusted(host):
+            held = self.per_client.get(host, 0)
+            if held >= self.limits.connections_per_client:
+                transport.write(_answer(
+                    429, f"this address already has {held} connections open "
+                         f"(at most {self.limits.connections_per_client})", b"retry-after: 5\r\n"))
+                transport.close()
+                return
+            self.per_client[host] = held + 1
+            self._counted = host
+        if len(self.connections) > self.limits.max_connections:
+            self._make_room()
+        self._arm_head_timer()
+
+    def _idle(self):
+        return (self.cycle is None or self.cycle.response_complete) and not self.pipeline
+
+    def _make_room(self):
+        """Close the connections waiting longest with no request in progress (not this one)."""
+        idle = sorted((c for c in self.connections if c is not self and isinstance(c, GuardedHttpTools)
+                       and c._idle() and not c.transport.is_closing()), key=lambda c: c.waiting_since)
+        for connection in idle[:len(self.connections) - self.limits.max_connections]:
+            connection.transport.close()
+
+    def connection_lost(self, exc):
+        if self._counted is not None:
+            left = self.per_client.get(self._counted, 1) - 1
+            if left > 0:
+                self.per_client[self._counted] = left
+            else:
+                self.per_client.pop(self._counted, None)
+            self._counted = None
+        self._cancel_head_timer()
+        super().connection_lost(exc)
+
+    # -- the head's time
+    def _arm_head_timer(self):
+        self._cancel_head_timer()
+        self.waiting_since = time.monotonic()
+        self._head_timer = self.loop.call_later(self.limits.header_timeout_s, self._head_timed_out)
+
+    def _cancel_head_timer(self):
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self):
+        self._head_timer = None
+        if self._idle() and not self.transport.is_closing():
+            if self._head_bytes:
+                self.transport.write(_answer(
+                    408, f"the request's headers did not arrive within {self.limits.header_timeout_s:g} s"))
+            self.transport.close()
+
+    # -- the head's size
+    def data_received(self, data):
+        if not self._head_done:
+            self._head_bytes += len(data)
+            if self._head_bytes > self.limits.header_bytes:
+                self._cancel_head_timer()
+                self.transport.write(_answer(
+                    431, f"the request's headers are larger than {self.limits.header_bytes} bytes"))
+                self.transport.close()
+                self.parser = None
+                return
+        if self.parser is None:
+            return  # closed by a guard; the rest of what was sent is dropped
+        super().data_received(data)
+
+    def on_headers_complete(self):
+        self._head_done = True
+        self._cancel_head_timer()
+        super().on_headers_complete()
+        if self._draining and self.cycle is not None:
+            self.cycle.keep_alive = False  # answered, then closed
+
+    def on_message_complete(self):
+        self._head_done = False
+        self._head_bytes = 0
+        super().on_message_complete()
+
+    def on_response_complete(self):
+        super().on_response_complete()
+        if not self.transport.is_closing() and not self.pipeline:
+            self._arm_head_timer()
+
+    def shutdown(self):
+        """The server is draining (SIGTERM): a connection with a request in progress is closed
+        after its answer; an idle one gets :data:`DRAIN_GRACE_S` for a request already on its
+        way (uvicorn would close it at once, resetting what it has not read yet)."""
+        self._cancel_head_timer()
+        self._draining = True
+        if self._idle():
+            self.loop.call_later(DRAIN_GRACE_S, self._close_if_idle)
+        else:
+            super().shutdown()
+
+    def _close_if_idle(self):
+        if self._idle() and not self.transport.is_closing():
+            self.transport.close()
+
+
+class ClientLimited(Exception):
+    """A client over :attr:`Limits.decodes_per_client`; ``reason`` and ``retry_after_s``."""
+
+    def __init__(self, reason, retry_after_s=1):
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after_s = retry_after_s
+
+
+class ClientDecodes:
+    """Counts the sounds each client address has decoding; refuses one over the limit.
+
+    ``async with decodes.slot(address): ...`` around a decode (a cache hit takes no slot).
+    Trusted proxy addresses (a request that came without ``X-Forwarded-For``: a health check,
+    a local bench) are not limited.
+    """
+
+    def __init__(self, limits=None):
+        self.limits = limits or current_limits()
+        self.busy = {}
+
+    def slot(self, address):
+        return _Slot(self, address)
+
+
+class _Slot:
+    def __init__(self, owner, address):
+        self.owner = owner
+        self.address = None if owner.limits.is_trusted(address) else address
+
+    async def __aenter__(self):
+        if self.address is None:
+            return
+        busy = self.owner.busy.get(self.address, 0)
+        if busy >= self.owner.limits.decodes_per_client:
+            self.address = None
+            raise ClientLimited(f"this client already has {busy} sounds decoding "
+                                f"(at most {self.owner.limits.decodes_per_client} at once); try again")
+        self.owner.busy[self.address] = busy + 1
+
+    async def __aexit__(self, *exc):
+        if self.address is None:
+            return
+        left = self.owner.busy.get(self.address, 1) - 1
+        if left > 0:
+            self.owner.busy[self.address] = left
+        else:
+            self.owner.busy.pop(self.address, None)
+
