@@ -29,6 +29,8 @@ if [ "$purpose" = test ]; then
     # A real browser for the web page: Debian's Chromium and its WebDriver.
     command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
     command -v chromedriver >/dev/null 2>&1 || missing="$missing chromium-driver"
+    # strace kills the kit export and generate at an exact system call (test_kit_generate_nothing_lost.py)
+    command -v strace >/dev/null 2>&1 || missing="$missing strace"
     # Debian's nginx as load balancer and proxy cache before two replicas (test_web_nginx.py)
     command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing nginx"
 fi
