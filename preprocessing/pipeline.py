@@ -149,7 +149,8 @@ def _run_tasks(tasks, jobs, progress):
     # on one worker at the end.
     chunk = max(1, min(16, len(tasks) // (jobs * 4)))
     results = []
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_ignore_interrupts)
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start_worker,
+                               initargs=(os.getpid(),))
     try:
         iterator = pool.map(_process, tasks, chunksize=chunk)
         # The bar starts after the workers are forked: its monitor thread is not forked.
@@ -165,9 +166,16 @@ def _run_tasks(tasks, jobs, progress):
     return results
 
 
-def _ignore_interrupts():
-    """Workers leave Ctrl-C to the main process, which stops the batch in one place."""
+def _start_worker(parent):
+    """Workers leave Ctrl-C to the main process, which stops the batch in one place, and end
+    with it: a main process killed with kill -9 leaves no worker waiting for work for good."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(AttributeError, OSError):  # Linux only
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the main process died before the line above
+        os._exit(1)
 
 
 @dataclass

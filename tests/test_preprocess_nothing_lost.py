@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +73,17 @@ def stopped_run(argv, mode="none", at=0):
                 # fsync: it is counted as a step but not waited for (a run takes 30 ms, not 200).
                 function = (lambda fd: None) if name == "fsync" else getattr(module, name)
                 setattr(module, name, hooked(function))
+            if mode == "kill-at-first-result":  # --jobs N: the main process dies, its workers work on
+                import preprocessing.pipeline as pipeline
+                real_start = pipeline._start_worker
+
+                def logged_start(parent):
+                    with open(os.environ["WORKERS_FILE"], "a") as handle:
+                        handle.write(f"{os.getpid()}\n")
+                    return real_start(parent)
+
+                pipeline._start_worker = logged_start
+                pipeline._checked = lambda result: os.kill(os.getpid(), signal.SIGKILL)
             if mode == "full-at-manifest":
                 import preprocessing.manifest as manifest
                 from safeio import WriteFailed
@@ -294,6 +306,38 @@ def test_ctrl_c_of_a_rerun_with_other_settings_keeps_the_old_dataset(sources, re
                 dataset(out), {**references[2048], **notes}), (at, sorted(dataset(out)))
             assert beside(out) == [], at  # an interrupted run takes its staging folder with it
         check_rerun_is_clean(sources, out, 2048, references[2048], notes)
+
+
+def _gone(pid):
+    """True once ``pid`` has ended (a zombie that no one has reaped yet counts as ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
+def test_kill_9_of_a_parallel_run_takes_its_workers_with_it(sources, references, tmp_path, monkeypatch):
+    for i in range(12):  # enough files that the workers have more to do when the main process dies
+        sf.write(sources / "Kit A" / f"snare_{10 + i}.wav", snare(seed=10 + i, seconds=0.1), 44100)
+    workers = tmp_path / "workers"
+    monkeypatch.setenv("WORKERS_FILE", str(workers))
+    out = tmp_path / "data"
+    status, err, _ = stopped_run(["preprocess", sources, "-o", out, "--length", 1024, "--jobs", 2],
+                                 "kill-at-first-result")
+    assert status == -signal.SIGKILL, err
+    pids = [int(line) for line in workers.read_text().split()]
+    assert len(pids) == 2
+    deadline = time.monotonic() + 30  # a wait for the kernel, not a measure of speed
+    while not all(_gone(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    outlived = [pid for pid in pids if not _gone(pid)]
+    for pid in outlived:  # this test's own: they would wait for work, holding pytest's pipes, for good
+        os.kill(pid, signal.SIGKILL)
+    assert not outlived, "a worker outlived the killed run"
+    assert dataset(out) == {}
+    status, out_text, err = run_app("preprocess", sources, "-o", out, "--length", 1024, "--jobs", 2)
+    assert status == 0 and "16 of 16 audio files ready" in out_text and err.startswith("note: "), err
+    assert sorted(dataset(out)) == sorted(p.name for p in out.iterdir()) and beside(out) == []
 
 
 # ----------------------------------------------------------------------------- 2. full disks
