@@ -375,13 +375,14 @@ def disk(tmp_path):
         subprocess.run(["umount", str(point)], check=True)
 
 
-def test_a_full_disk_mid_way_keeps_the_old_dataset_and_the_next_run_is_clean(sources, references, disk):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_full_disk_mid_way_keeps_the_old_dataset_and_the_next_run_is_clean(jobs, sources, references, disk):
     out = disk / "data"
     assert preprocess(sources, out, 1024)[0] == 0
     (out / "my-notes.txt").write_bytes(NOTES)
     before = files(out)
     ballast = _leave_free(disk, 20 * 1024)  # room for the lock and one 2048-sample WAV, not four
-    status, stdout, err = preprocess(sources, out, 2048)
+    status, stdout, err = run_app("preprocess", sources, "-o", out, "--length", 2048, "--jobs", jobs)
     assert status == 1 and stdout == ""
     assert one_line(err) == (f"app.py preprocess: {out}: cannot write the dataset (No space left on device); "
                              "the dataset there is as it was")
@@ -400,6 +401,15 @@ def test_a_full_disk_in_a_first_run_makes_no_dataset_and_no_orphans(sources, ref
     assert files(out) == {} and beside(out) == []
     ballast.unlink()
     check_rerun_is_clean(sources, out, 1024, references[1024])  # no hashed suffixes: the names are free
+
+
+def test_a_mount_point_as_the_dataset_folder_is_refused_with_one_line(sources, disk):
+    (disk / "mine.txt").write_bytes(NOTES)
+    status, _, err = preprocess(sources, disk, 1024)
+    assert status == 1
+    assert one_line(err) == (f"app.py preprocess: {disk}: is a mount point; a dataset is replaced as a whole "
+                             f"folder, so give a folder inside it (for example {disk / 'dataset'})")
+    assert files(disk) == {"mine.txt": NOTES}
 
 
 def test_a_full_disk_at_the_manifest_keeps_the_old_dataset(sources, references, tmp_path):
