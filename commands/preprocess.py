@@ -5,6 +5,8 @@ attack time, fixed length), manifest.csv with one row per source file seen, and
 settings.json. A re-run skips outputs that are already up to date. A bad file is
 reported with its reason and the batch carries on.
 """
+import math
+import os
 import sys
 from pathlib import Path
 
@@ -12,42 +14,75 @@ from commands import CommandFailed, UsageError
 from commands.outputs import check_outputs
 
 #: The dataset folder's own files: a --preview never takes one of these names, even with --force.
-_DATASET_FILES = ("manifest.csv", "settings.json")
+_DATASET_FILES = ("manifest.csv", "settings.json", ".lock")
+#: --channel and --jobs: far above any real file's channels or any machine's cores.
+MAX_CHANNEL = 255
+MAX_JOBS = 256
 
 
 def add_arguments(parser):
     parser.add_argument("sources", nargs="+", metavar="SRC", help="audio files or folders (searched recursively)")
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="dataset folder to write (created if missing)")
-    parser.add_argument("--sr", type=int, default=22050, metavar="HZ", help="output sample rate (default: 22050)")
-    parser.add_argument("--length", type=int, default=16384, metavar="N", help="output length in samples (default: 16384)")
-    parser.add_argument("--attack", type=float, default=0.01, metavar="SECONDS",
-                        help="where the peak is placed, in seconds (default: 0.01)")
-    parser.add_argument("--channel", type=int, default=None, metavar="N",
+    # Numbers are read as text and checked in run(), so a bad one is one line naming its range.
+    parser.add_argument("--sr", default="22050", metavar="HZ",
+                        help="output sample rate, 8000 to 192000 (default: 22050)")
+    parser.add_argument("--length", default="16384", metavar="N",
+                        help="output length in samples, 256 to 30 s at --sr (default: 16384)")
+    parser.add_argument("--attack", default="0.01", metavar="SECONDS",
+                        help="where the peak is placed, in seconds, 0 up to the length (default: 0.01)")
+    parser.add_argument("--channel", default=None, metavar="N",
                         help="take channel N (0-based) instead of mixing down; mono files are used as they are")
-    parser.add_argument("--normalize", choices=["peak"], default=None, help="scale each sample to a peak of 1.0")
-    parser.add_argument("--jobs", type=int, default=None, metavar="N", help="worker processes (default: all cores)")
+    parser.add_argument("--normalize", default=None, metavar="peak", help="peak: scale each sample to a peak of 1.0")
+    parser.add_argument("--jobs", default=None, metavar="N", help=f"worker processes, 1 to {MAX_JOBS} (default: all cores)")
     parser.add_argument("--preview", metavar="FILE", help="also save a before/after plot of a few samples as PNG")
     parser.add_argument("--force", "--overwrite", dest="force", action="store_true",
                         help="replace an existing --preview FILE (never a source or a dataset file)")
 
 
+def _whole(option, text, low, high, unit="", why=""):
+    """``text`` as a whole number from ``low`` to ``high``, or UsageError naming the range."""
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise UsageError(f"{option}: must be a whole number{unit} between {low} and {high}{why} (got {text})")
+    return value
+
+
 def _settings(args):
     from preprocessing.errors import SettingsError
-    from preprocessing.settings import PreprocessSettings
+    from preprocessing.settings import (
+        MAX_LENGTH_SECONDS,
+        MAX_RATE,
+        MIN_LENGTH,
+        MIN_RATE,
+        NORMALIZE_CHOICES,
+        PreprocessSettings,
+        max_length,
+    )
 
+    rate = _whole("--sr", args.sr, MIN_RATE, MAX_RATE, " of Hz")
+    longest = max_length(rate)
+    length = _whole("--length", args.length, MIN_LENGTH, longest, " of samples",
+                    f" ({MAX_LENGTH_SECONDS:g} s at {rate} Hz)")
+    span = length / rate
     try:
-        settings = PreprocessSettings(
-            sample_rate=args.sr, length=args.length, attack_seconds=args.attack,
-            channel=args.channel, normalize=args.normalize,
-        )
-    except SettingsError as error:
+        attack = float(str(args.attack).strip())
+    except ValueError:
+        attack = math.nan
+    # The peak must land on a sample of the output: 0 up to (not at) its end.
+    if not (0 <= attack < span and round(attack * rate) < length):  # NaN fails every comparison
+        raise UsageError(f"--attack: must be a number of seconds from 0 to less than {span:.4g} (the "
+                         f"{length}-sample output at {rate} Hz) (got {args.attack})")
+    channel = None if args.channel is None else _whole("--channel", args.channel, 0, MAX_CHANNEL)
+    if args.normalize is not None and args.normalize not in NORMALIZE_CHOICES:
+        raise UsageError(f"--normalize: must be {' or '.join(NORMALIZE_CHOICES)} (got {args.normalize})")
+    try:
+        return PreprocessSettings(sample_rate=rate, length=length, attack_seconds=attack,
+                                  channel=channel, normalize=args.normalize)
+    except SettingsError as error:  # the ranges above are inside the settings' own
         raise UsageError(str(error)) from None
-    if settings.attack_samples >= settings.length:
-        raise UsageError(
-            f"--attack {args.attack} s is sample {settings.attack_samples}, past the end of a "
-            f"{settings.length}-sample output"
-        )
-    return settings
 
 
 def _check_paths(args):
@@ -60,22 +95,44 @@ def _check_paths(args):
             raise UsageError(f"{source}: no such file or folder")
         if path.is_dir() and path.resolve() == out.resolve():
             raise UsageError(f"-o {args.output}: the output folder cannot be a source folder")
-    if args.jobs is not None and args.jobs < 1:
-        raise UsageError(f"--jobs must be 1 or more, not {args.jobs}")
     if args.preview is not None:
         _check_preview(args, out)
     return out
 
 
+def _inside(path, folder):
+    """True when ``path`` is ``folder`` or lies anywhere under it (both resolved already)."""
+    return path == folder or folder in path.parents
+
+
 def _check_preview(args, out):
-    """Refuse a --preview that would replace a user's file, before any work is done."""
+    """Refuse a --preview that would replace a user's file, before any work is done.
+
+    Even with --force, never a source (a file given, or any file in a source folder) and
+    never a file of the dataset folder (its WAVs, manifest, settings, caches, lock, or
+    anything else in it). Paths are compared with their folders' links resolved, so
+    ``OUT/./.lock`` or a link to a source folder is caught as well.
+    """
     if not str(args.preview).strip():
         raise UsageError("--preview: give a file name, not an empty one")
-    preview = Path(args.preview).absolute()
-    if preview.parent == out and (preview.name in _DATASET_FILES or preview.suffix.lower() in (".wav", ".npy")):
+    preview = Path(args.preview)
+    # The name as a rename would replace it (its folder resolved, not the name itself) ...
+    where = Path(os.path.realpath(preview.absolute().parent)) / preview.name
+    # ... and what it leads to, for a preview that is a link.
+    leads_to = Path(os.path.realpath(preview.absolute()))
+    exists = os.path.lexists(preview)
+    dataset = Path(os.path.realpath(out))
+    in_dataset = _inside(where, dataset) or _inside(leads_to, dataset)
+    if in_dataset and (exists or where.name in _DATASET_FILES or where.suffix.lower() in (".wav", ".npy")
+                       or where.name.startswith(".")):
         raise CommandFailed(f"{args.preview}: is a file of the dataset folder; it is never replaced (pick another --preview)")
+    for source in args.sources:
+        folder = Path(os.path.realpath(source))
+        if exists and folder.is_dir() and not preview.is_dir() and (_inside(where, folder) or _inside(leads_to, folder)):
+            raise CommandFailed(f"{args.preview}: is an input of this command; it is never replaced "
+                                "(pick another --preview)")
     sources = [source for source in args.sources if Path(source).is_file()]
-    check_outputs([Path(args.preview)], force=args.force, inputs=sources, option="--preview")
+    check_outputs([preview], force=args.force, inputs=sources, option="--preview")
 
 
 def _shown(text):
@@ -85,6 +142,7 @@ def _shown(text):
 
 def run(args):
     settings = _settings(args)
+    jobs = None if args.jobs is None else _whole("--jobs", args.jobs, 1, MAX_JOBS)
     out = _check_paths(args)
 
     from preprocessing.errors import PreprocessingError
@@ -92,11 +150,13 @@ def run(args):
     from safeio import FolderBusy, WriteFailed
 
     try:
-        report = preprocess(args.sources, out, settings, jobs=args.jobs, progress=sys.stderr.isatty())
+        report = preprocess(args.sources, out, settings, jobs=jobs, progress=sys.stderr.isatty())
     except (PreprocessingError, FolderBusy, WriteFailed) as error:
         raise CommandFailed(_shown(error)) from None
     except OSError as error:
         raise CommandFailed(f"cannot write the dataset: {error.filename or out}: {error.strerror}") from None
+    if report.cleaned_up:
+        print(f"note: {_shown(report.cleaned_up)}", file=sys.stderr)
     for path, reason in report.passed_over:
         print(f"skipped: {_shown(path)}: {reason}", file=sys.stderr)
     for warning in report.warnings:

@@ -10,6 +10,7 @@ import hashlib
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
+from stat import S_ISREG
 
 import numpy as np
 import soundfile as sf
@@ -82,12 +83,20 @@ class Dataset:
 def _read_folder(folder):
     """(settings, ok rows) of a dataset folder, or DatasetError."""
     folder = Path(folder)
-    if not folder.is_dir():
+    try:
+        is_folder = folder.is_dir()
+        if is_folder:
+            os.listdir(folder)  # a folder that cannot be read fails here, with its reason
+    except OSError as error:
+        raise DatasetError(f"{folder}: cannot use the dataset: {error.strerror or error}") from None
+    if not is_folder:
         raise DatasetError(f"{folder}: no such dataset folder")
     hint = f"make one with: python app.py preprocess SRC... -o {folder}"
     try:
         rows = mf.read_manifest(folder)
         settings = mf.read_settings(folder)
+    except mf.UnreadableFile as error:
+        raise DatasetError(f"{folder}: cannot use the dataset: {error}") from None
     except (ValueError, UnicodeDecodeError) as error:
         raise DatasetError(f"{folder}: damaged dataset ({error}); {hint}") from None
     if rows is None:
@@ -102,8 +111,11 @@ def _read_folder(folder):
 
 def _cache_key(folder, ok):
     digest = hashlib.sha256()
-    for name in (mf.MANIFEST, mf.SETTINGS):
-        digest.update((folder / name).read_bytes())
+    try:
+        for name in (mf.MANIFEST, mf.SETTINGS):
+            digest.update((folder / name).read_bytes())
+    except OSError as error:  # changed since it was read a moment ago
+        raise DatasetError(f"{folder}: cannot use the dataset: {error.filename}: {error.strerror}") from None
     for row in ok:
         try:
             stat = os.stat(folder / row["output"])
@@ -111,6 +123,10 @@ def _cache_key(folder, ok):
             raise DatasetError(
                 f"{folder}: {row['output']} is listed in {mf.MANIFEST} but missing; run preprocess again"
             ) from None
+        except OSError as error:
+            raise DatasetError(f"{folder / row['output']}: cannot be read ({error.strerror})") from None
+        if not S_ISREG(stat.st_mode):  # a FIFO would block the read for good
+            raise DatasetError(f"{folder / row['output']}: is not a file; run preprocess again")
         digest.update(f"{row['output']}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()[:20]
 
@@ -125,7 +141,7 @@ def _read_wavs(folder, ok, settings, prepared=None):
         path = folder / row["output"]
         try:
             data, rate = sf.read(os.fsencode(path), dtype="float32", always_2d=True)
-        except sf.SoundFileError as error:
+        except (sf.SoundFileError, OSError) as error:
             raise DatasetError(f"{path}: unreadable ({error}); run preprocess again") from None
         if rate != settings.sample_rate or data.shape != (settings.length, 1):
             raise DatasetError(

@@ -23,6 +23,8 @@ source_mtime_ns           the source is unchanged
 """
 import csv
 import json
+import os
+import stat
 from pathlib import Path
 
 import safeio
@@ -38,7 +40,8 @@ COLUMNS = (
 OK, FAILED, SKIPPED = "ok", "failed", "skipped"
 TRAIN, VALIDATION = "train", "validation"
 # File names may hold bytes that are not UTF-8 on Linux; they go through unchanged.
-_ENCODING = dict(encoding="utf-8", errors="surrogateescape")
+ENCODING = dict(encoding="utf-8", errors="surrogateescape")
+_ENCODING = ENCODING
 
 
 def atomic_write_text(path, text):
@@ -46,8 +49,8 @@ def atomic_write_text(path, text):
     return safeio.atomic_write_text(path, text, **_ENCODING)
 
 
-def write_manifest(folder, rows):
-    """Write ``rows`` (dicts keyed by ``COLUMNS``) as the folder's manifest.csv."""
+def manifest_text(rows):
+    """The text of a manifest.csv holding ``rows`` (dicts keyed by ``COLUMNS``)."""
     import io
 
     buffer = io.StringIO()
@@ -55,7 +58,39 @@ def write_manifest(folder, rows):
     writer.writeheader()
     for row in rows:
         writer.writerow({key: row.get(key, "") for key in COLUMNS})
-    atomic_write_text(Path(folder) / MANIFEST, buffer.getvalue())
+    return buffer.getvalue()
+
+
+def write_manifest(folder, rows):
+    """Write ``rows`` (dicts keyed by ``COLUMNS``) as the folder's manifest.csv."""
+    atomic_write_text(Path(folder) / MANIFEST, manifest_text(rows))
+
+
+class UnreadableFile(ValueError):
+    """A file of the dataset that is there but cannot be read (permissions, not a file)."""
+
+
+#: A manifest larger than this is not one of ours (100,000 sources take about 40 MB).
+MAX_MANIFEST_BYTES = 128 * 1024 * 1024
+
+
+def _regular_file(path):
+    """True for a regular file (or a link to one); False when nothing is there.
+
+    Raises
+    ------
+    ValueError
+        Something else has the name (a folder, a FIFO), or it cannot be looked at.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return False
+    except OSError as error:
+        raise UnreadableFile(f"{path}: cannot be read ({error.strerror or error})") from None
+    if not stat.S_ISREG(mode):
+        raise UnreadableFile(f"{path}: is not a file")
+    return True
 
 
 def read_manifest(folder):
@@ -63,39 +98,75 @@ def read_manifest(folder):
 
     Raises
     ------
+    UnreadableFile
+        It cannot be read (permissions) or is not a file: one line naming it.
     ValueError
-        The file is there but lacks columns of ``COLUMNS`` (not a manifest of ours).
+        One line naming the file: it lacks columns of ``COLUMNS`` (not a manifest of
+        ours), is too large, or is not a CSV table.
     """
     path = Path(folder) / MANIFEST
-    if not path.is_file():
+    if not _regular_file(path):
         return None
-    with open(path, newline="", **_ENCODING) as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in ("output", "source", "family", "status") if c not in (reader.fieldnames or ())]
-        if missing:
-            raise ValueError(f"{path} lacks the column(s) {', '.join(missing)}")
-        return [dict(row) for row in reader]
+    try:
+        with open(path, newline="", **_ENCODING) as handle:
+            if os.fstat(handle.fileno()).st_size > MAX_MANIFEST_BYTES:
+                raise ValueError(f"{path}: too large to be a manifest (more than {MAX_MANIFEST_BYTES:,} bytes)")
+            reader = csv.DictReader(handle)
+            missing = [c for c in ("output", "source", "family", "status") if c not in (reader.fieldnames or ())]
+            if missing:
+                raise ValueError(f"{path} lacks the column(s) {', '.join(missing)}")
+            return [dict(row) for row in reader]
+    except OSError as error:
+        raise UnreadableFile(f"{path}: cannot be read ({error.strerror or error})") from None
+    except csv.Error as error:
+        raise ValueError(f"{path}: not a manifest table ({error})") from None
+
+
+def settings_text(settings):
+    """The text of the settings.json recording ``settings``."""
+    return json.dumps(settings.to_dict(), indent=2, sort_keys=True) + "\n"
 
 
 def write_settings(folder, settings):
-    atomic_write_text(Path(folder) / SETTINGS, json.dumps(settings.to_dict(), indent=2, sort_keys=True) + "\n")
+    atomic_write_text(Path(folder) / SETTINGS, settings_text(settings))
+
+
+def settings_written_here(folder):
+    """True when the folder's settings.json holds exactly the keys this tool writes.
+
+    Used where no manifest stands beside it, to tell this tool's file (written just before
+    the manifest by a run that was killed) from a user's own settings.json.
+    """
+    try:
+        values = safeio.read_json(Path(folder) / SETTINGS)
+    except ValueError:
+        return False
+    return isinstance(values, dict) and set(values) == set(PreprocessSettings().to_dict())
 
 
 def read_settings(folder):
-    """The settings recorded in a folder, or None when there are none (or unreadable).
+    """The settings recorded in a folder, or None when there are none.
 
     Raises
     ------
+    UnreadableFile
+        It cannot be read (permissions) or is not a file: one line naming it.
     ValueError
-        The file exists but does not hold valid settings.
+        One line naming the file: it is too large or too deeply nested (``safeio.read_json``'s
+        bounds), is not JSON, or does not hold valid settings.
     """
     path = Path(folder) / SETTINGS
-    if not path.is_file():
+    if not _regular_file(path):
         return None
     try:
-        values = safeio.read_json(path)  # bounded (size, depth); unreadable is a reason too
-    except safeio.UnreadableJson as error:
-        raise ValueError(str(error)) from None
+        values = safeio.read_json(path)
+    except safeio.UnreadableJson as error:  # "PATH: reason"
+        if isinstance(error.__context__, OSError):  # permissions: the file is not damaged
+            raise UnreadableFile(str(error)) from None
+        raise
     if not isinstance(values, dict):
         raise ValueError(f"{path} does not hold a settings object")
-    return PreprocessSettings.from_dict(values)
+    try:
+        return PreprocessSettings.from_dict(values)
+    except (ValueError, TypeError) as error:  # SettingsError is a ValueError
+        raise ValueError(f"{path}: {error}") from None

@@ -1,14 +1,25 @@
 """The batch: every source file to a WAV in the dataset folder, over all cores.
 
-``preprocess(paths, out, settings)`` finds the files, labels them, skips those whose
-output is already up to date, prepares the rest in a process pool, writes each WAV under a
-temporary name and renames it, then writes ``manifest.csv``, ``settings.json`` and the
-array cache. A bad file becomes a ``failed`` row with its reason; the batch carries on.
-Source files are only ever opened for reading.
+``preprocess(paths, out, settings)`` finds the files, labels them, and skips those whose
+output is already up to date. When anything is to change, the new dataset is built whole in
+a staging folder beside ``out``: unchanged WAVs hard-linked in (nothing is copied), the rest
+prepared in a process pool, then ``manifest.csv``, ``settings.json`` and the array cache.
+It is then swapped in at once (``safeio.swap_in``, which carries the user's own files
+over). So the folder holds the old dataset or the new one, never a mix and never WAVs
+without their manifest: a run that is killed, interrupted or meets a full disk leaves the
+old dataset (or none), and the next run removes what it left and says so in one line.
+
+A bad source becomes a ``failed`` row with its reason, and the batch carries on; an output
+that cannot be written (a full disk) stops the run, since a dataset missing those samples
+is not the one asked for. Source files are only ever opened for reading.
 """
+import contextlib
+import errno
 import io
 import multiprocessing
 import os
+import re
+import shutil
 import signal
 import sys
 import time
@@ -28,19 +39,37 @@ from preprocessing.reader import prepare_file_with_info
 from preprocessing.settings import PreprocessSettings
 from preprocessing.sources import AUDIO_EXTENSIONS, find_sources
 from preprocessing.split import choose_validation_kits
-from safeio import FileExistsRefused, FolderLock, WriteFailed, atomic_write_bytes, leftover_temporaries
+from safeio import (
+    FolderLock,
+    WriteFailed,
+    atomic_write_bytes,
+    finish_interrupted_swaps,
+    remove_dead_temporaries,
+    removed_line,
+    staging_folder,
+    staging_folders,
+    swap_in,
+)
+
+#: The array caches ``dataset.build_cache`` writes: ``cache-`` and a 20-digit hex key.
+_CACHE_NAME = re.compile(r"^cache-[0-9a-f]{20}\.npy$")
+#: A result's status for an output that could not be written (never a manifest status).
+_NOT_WRITTEN = "not written"
 
 
 class NoAudioError(PreprocessingError):
     """The sources hold no audio file at all."""
 
 
+class DatasetWriteError(PreprocessingError):
+    """The dataset could not be written (a full disk): the folder is as it was."""
+
+
 @dataclass(frozen=True)
 class _Task:
     source: str
-    output: str
+    output: str  # a path in the run's own staging folder
     settings: PreprocessSettings
-    replace: bool = False  # the output is ours (an earlier run's): it may be replaced
 
 
 @dataclass(frozen=True)
@@ -68,14 +97,9 @@ def _process(task):
     encoded = io.BytesIO()
     sf.write(encoded, audio, task.settings.sample_rate, subtype="FLOAT", format="WAV")
     try:
-        # A name that is not ours is only ever taken new, so a file that appeared in the
-        # folder since it was planned is kept.
-        atomic_write_bytes(task.output, encoded.getvalue(), overwrite=task.replace)
-    except FileExistsRefused:
-        return _Result(mf.FAILED, "output taken", f"{Path(task.output).name}: a file of that name appeared "
-                       "in the dataset folder; it is kept (run again to pick another name)")
-    except WriteFailed as error:
-        return _Result(mf.FAILED, "cannot write", str(error), info.sample_rate, info.channels, info.frames)
+        atomic_write_bytes(task.output, encoded.getvalue(), overwrite=False)
+    except WriteFailed as error:  # the disk's fault, not the source's: the run stops
+        return _Result(_NOT_WRITTEN, reason=os.strerror(error.errno) if error.errno else str(error))
     return _Result(mf.OK, sample_rate=info.sample_rate, channels=info.channels, frames=info.frames, audio=audio)
 
 
@@ -87,15 +111,35 @@ def default_jobs():
         return max(1, os.cpu_count() or 1)
 
 
+class _OutputNotWritten(Exception):
+    """An output could not be written; ``reason`` is the system's ("No space left on device")."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _checked(result):
+    if result.status == _NOT_WRITTEN:
+        raise _OutputNotWritten(result.reason)
+    return result
+
+
 def _run_tasks(tasks, jobs, progress):
-    """Results in task order, from this process (jobs=1) or a pool of ``jobs`` processes."""
+    """Results in task order, from this process (jobs=1) or a pool of ``jobs`` processes.
+
+    Raises
+    ------
+    _OutputNotWritten
+        At the first output that could not be written; the files still queued are dropped.
+    """
     from tqdm import tqdm
 
     if jobs <= 1 or len(tasks) <= 1:
         with tqdm(total=len(tasks), disable=not progress, unit="file", file=sys.stderr) as bar:
             results = []
             for task in tasks:
-                results.append(_process(task))
+                results.append(_checked(_process(task)))
                 bar.update()
             return results
     # Forked workers start with everything this process has imported, at no cost.
@@ -105,25 +149,33 @@ def _run_tasks(tasks, jobs, progress):
     # on one worker at the end.
     chunk = max(1, min(16, len(tasks) // (jobs * 4)))
     results = []
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_ignore_interrupts)
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start_worker,
+                               initargs=(os.getpid(),))
     try:
         iterator = pool.map(_process, tasks, chunksize=chunk)
         # The bar starts after the workers are forked: its monitor thread is not forked.
         with tqdm(total=len(tasks), disable=not progress, unit="file", file=sys.stderr) as bar:
             for result in iterator:
-                results.append(result)
+                results.append(_checked(result))
                 bar.update()
     except BaseException:
-        # Ctrl-C (or a write error): drop the queued files instead of waiting for them all.
+        # Ctrl-C (or a full disk): drop the queued files instead of waiting for them all.
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
     return results
 
 
-def _ignore_interrupts():
-    """Workers leave Ctrl-C to the main process, which stops the batch in one place."""
+def _start_worker(parent):
+    """Workers leave Ctrl-C to the main process, which stops the batch in one place, and end
+    with it: a main process killed with kill -9 leaves no worker waiting for work for good."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(AttributeError, OSError):  # Linux only
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the main process died before the line above
+        os._exit(1)
 
 
 @dataclass
@@ -140,6 +192,7 @@ class Report:
     warnings: list = field(default_factory=list)
     validation_kits: list = field(default_factory=list)
     passed_over: list = field(default_factory=list)  # (path, reason): FIFOs, broken links, ...
+    cleaned_up: str = ""  # one line: what a run that was stopped had left, now removed
 
     @property
     def ok_rows(self):
@@ -197,13 +250,6 @@ def _load_kits(sources, warnings):
     return kits
 
 
-def _remove(path):
-    try:
-        os.remove(path)
-    except FileNotFoundError:
-        pass
-
-
 def preprocess(paths, out, settings=PreprocessSettings(), jobs=None, progress=False):
     """Turn source files and folders into a dataset folder.
 
@@ -212,7 +258,8 @@ def preprocess(paths, out, settings=PreprocessSettings(), jobs=None, progress=Fa
     paths : list of str or os.PathLike
         Existing source files and folders (searched recursively).
     out : str or os.PathLike
-        The dataset folder; created when missing. Never one of the source folders.
+        The dataset folder; created when missing. Never one of the source folders. The new
+        dataset is built beside it and swapped in, so its parent folder must be writable.
     settings : PreprocessSettings
     jobs : int or None
         Worker processes; None uses every core, 1 runs in this process.
@@ -227,15 +274,24 @@ def preprocess(paths, out, settings=PreprocessSettings(), jobs=None, progress=Fa
     ------
     NoAudioError
         Nothing under ``paths`` is an audio file (nothing is written then).
+    DatasetWriteError
+        An output, the manifest or the settings could not be written (a full disk); the
+        folder holds the dataset it held before, or none if it held none.
+    PreprocessingError
+        The folder holds what this tool must not replace or cannot read: a manifest or
+        settings that are not its own, or unreadable; a file of the user's that appeared
+        under an output's name during the run; or ``out`` is a mount point.
     safeio.FolderBusy
-        Another run is writing the same folder (its lock file holds a live pid).
+        Another run is writing the same folder (its lock file holds a live process).
     OSError
-        The dataset folder cannot be written.
+        The dataset folder or its lock cannot be made (``safeio.WriteFailed``: one line).
     """
     started = time.perf_counter()
     out = Path(os.path.abspath(out))
+    # A link to a folder: the folder it names holds the dataset, and is the one replaced.
+    folder = Path(os.path.realpath(out))
     passed_over = []
-    sources = find_sources(paths, exclude=[out], skipped=passed_over)
+    sources = find_sources(paths, exclude=[out, folder], skipped=passed_over)
     audio = [s for s in sources if s.is_audio]
     if not audio:
         shown = ", ".join(str(p) for p in paths)
@@ -243,92 +299,238 @@ def preprocess(paths, out, settings=PreprocessSettings(), jobs=None, progress=Fa
             f"no audio files in {shown}: {len(sources)} file(s) seen, none named like a sound file "
             f"({', '.join(sorted(AUDIO_EXTENSIONS))})"
         )
-    out.mkdir(parents=True, exist_ok=True)
-    # Two runs into one folder would interleave their WAVs and manifests: the second refuses.
-    with FolderLock(out, what="preprocess run"):
-        return _preprocess_locked(sources, audio, out, settings, jobs, progress, started, passed_over)
-
-
-def _preprocess_locked(sources, audio, out, settings, jobs, progress, started, passed_over=()):
-    from preprocessing.dataset import build_cache
-
-    previous, old_outputs = _open_folder(out, settings)
-
+    if os.path.ismount(folder):
+        raise PreprocessingError(f"{out}: is a mount point; a dataset is replaced as a whole folder, so give "
+                                 f"a folder inside it (for example {out / 'dataset'})")
+    folder.mkdir(parents=True, exist_ok=True)
     report = Report(folder=out, rows=[], passed_over=list(passed_over))
-    rows, tasks = _plan(sources, audio, out, settings, previous, report, old_outputs)
-    results = _run_tasks(tasks, default_jobs() if jobs is None else jobs, progress)
-    prepared = _record(rows, tasks, results, report)
-
-    report.rows = [rows[str(s.path)] for s in sources]
-    _split(report)
-    kept = {r["output"] for r in report.ok_rows}
-    for name in old_outputs - kept:
-        _remove(out / name)
-    mf.write_settings(out, settings)
-    mf.write_manifest(out, report.rows)
-    if kept:
-        build_cache(out, prepared)
+    # Two runs into one folder would interleave their WAVs and manifests: the second refuses.
+    with FolderLock(folder, what="preprocess run") as lock:
+        report.cleaned_up = _clean_up_after_stopped_runs(folder, lock)
+        _preprocess_locked(sources, audio, folder, settings, jobs, progress, report, lock)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _open_folder(out, settings):
-    """Tidy the dataset folder and read what an earlier run left.
+def _clean_up_after_stopped_runs(folder, lock):
+    """Finish or remove what killed runs left (the lock is held); one line saying what, or ""."""
+    notes = list(lock.notes)
+    for staged in staging_folders(folder):
+        # A set that a killed run had marked complete is swapped in now, with this run's lock
+        # in it (not the dead run's), so the folder is never without a live lock.
+        with contextlib.suppress(OSError):
+            _link_lock(lock, staged)
+    notes.extend(finish_interrupted_swaps(folder))
+    removed = remove_dead_temporaries(folder)
+    if removed:
+        notes.append(removed_line(folder, removed))
+    return "; ".join(notes)
 
-    Returns
-    -------
-    previous : dict of str -> dict
-        Earlier manifest rows by source path, when they were made with these settings.
-    old_outputs : set of str
-        Every WAV an earlier run listed; those not made again are removed at the end.
+
+@dataclass
+class _Earlier:
+    """What earlier runs left in the dataset folder."""
+
+    previous: dict  # manifest rows by source path, when made with these settings
+    outputs: set  # every WAV name the manifest lists: this tool's, never a user's
+    ours: set  # every name in the folder this tool wrote (outputs, manifest, settings, caches)
+    manifest: bytes | None
+    settings: bytes | None
+
+    def holds(self, rows, settings):
+        """True when ``rows`` and ``settings`` are exactly what the folder holds already."""
+        return (self.manifest is not None and self.settings is not None
+                and mf.manifest_text(rows).encode(**mf.ENCODING) == self.manifest
+                and mf.settings_text(settings).encode() == self.settings)
+
+
+def _open_folder(folder, settings, warnings):
+    """Read what an earlier run left; nothing is changed.
+
+    Raises
+    ------
+    PreprocessingError
+        A manifest or settings file that is not this tool's (the folder is someone else's),
+        or that cannot be read: one line; the folder is left as it is.
     """
-    from preprocessing.dataset import remove_caches
-
-    # The lock is held, so every temporary file here is from a run that was stopped.
-    for leftover in leftover_temporaries(out):
-        _remove(leftover)
+    unreadable = "; fix that or pick another -o folder (nothing was changed)"
+    foreign = "; it is not a dataset of this tool, so pick another -o folder"
     try:
-        old_rows = mf.read_manifest(out) or []
+        old_rows = mf.read_manifest(folder)
+    except mf.UnreadableFile as error:
+        raise PreprocessingError(f"{error}{unreadable}") from None
     except ValueError as error:
-        # Not a manifest of ours: the folder is someone else's; touch nothing in it.
-        raise PreprocessingError(f"{error}; it is not a dataset of this tool, so pick another -o folder") from None
+        raise PreprocessingError(f"{error}{foreign}") from None
     try:
-        old_settings = mf.read_settings(out)
-    except ValueError:
-        old_settings = None  # unreadable: everything is made again
-    # Only plain names this tool wrote into this folder are ever removed.
-    old_outputs = {
-        name for name in (row.get("output", "") for row in old_rows)
+        old_settings = mf.read_settings(folder)
+        if old_rows is None and old_settings is not None and not mf.settings_written_here(folder):
+            raise ValueError(f"{folder / mf.SETTINGS} holds other keys than this tool writes")
+    except mf.UnreadableFile as error:
+        raise PreprocessingError(f"{error}{unreadable}") from None
+    except ValueError as error:
+        if old_rows is None:  # no manifest of ours beside it: the file is a user's
+            raise PreprocessingError(f"{error}{foreign}") from None
+        warnings.append(f"{error}; every sample is made again")
+        old_settings = None
+    outputs = {
+        name for name in (row.get("output") or "" for row in old_rows or [])
         if name and name == Path(name).name and name.endswith(".wav")
     }
-    if old_settings != settings:
-        # WAVs made with other settings must not pass for new ones if this run is stopped.
-        for name in (mf.MANIFEST, mf.SETTINGS):
-            _remove(out / name)
-        remove_caches(out)
-        return {}, old_outputs
-    return {row["source"]: row for row in old_rows}, old_outputs
+    ours = set(outputs) | {p.name for p in folder.iterdir() if _CACHE_NAME.match(p.name)}
+    if old_rows is not None:
+        ours |= {mf.MANIFEST, mf.SETTINGS}
+    elif old_settings is not None:
+        ours.add(mf.SETTINGS)  # a killed run of an older version wrote it before its manifest
+    return _Earlier(
+        previous={row["source"]: row for row in old_rows or []} if old_settings == settings else {},
+        outputs=outputs,
+        ours=ours,
+        manifest=(folder / mf.MANIFEST).read_bytes() if old_rows is not None else None,
+        settings=(folder / mf.SETTINGS).read_bytes() if old_settings is not None else None,
+    )
 
 
-def _plan(sources, audio, out, settings, previous, report, old_outputs=frozenset()):
+def _preprocess_locked(sources, audio, folder, settings, jobs, progress, report, lock):
+    """Plan, prepare what changed, and swap the new dataset in; see :func:`preprocess`."""
+    from preprocessing.dataset import build_cache
+
+    earlier = _open_folder(folder, settings, report.warnings)
+    rows, todo = _plan(sources, audio, folder, settings, earlier, report)
+    reused = [row["output"] for row in rows.values() if row.get("status") == mf.OK]
+    staged = _staging(folder, report.folder) if todo else None
+    handed_over = False  # from then on the swap, or the next run, finishes or removes ``staged``
+    try:
+        tasks = [_Task(source, str(staged / name), settings) for source, name in todo]
+        results = _run_tasks(tasks, default_jobs() if jobs is None else jobs, progress) if tasks else []
+        prepared = _record(rows, tasks, results, report)
+        report.rows = [rows[str(s.path)] for s in sources]
+        _split(report)
+        if not prepared and earlier.holds(report.rows, settings):
+            # Nothing changed: the folder is left alone (a missing cache is made, atomically).
+            if report.ok_rows:
+                build_cache(folder)
+            return
+        if staged is None:
+            staged = _staging(folder, report.folder)
+        for name in reused:
+            _link(folder / name, staged / name)
+        mf.write_settings(staged, settings)
+        mf.write_manifest(staged, report.rows)
+        if report.ok_rows:
+            build_cache(staged, prepared)
+        _check_names_are_free(folder, staged, earlier, report.folder, lock.path.name)
+        with contextlib.suppress(OSError):  # the folder keeps the permissions the user gave it
+            os.chmod(staged, os.stat(folder).st_mode & 0o7777)
+        _link_lock(lock, staged)
+        handed_over = True
+        with _interrupts_held():
+            swap_in(staged, folder, drop=sorted(n for n in earlier.ours if _encodable(n)))
+    except _OutputNotWritten as error:
+        raise DatasetWriteError(f"{report.folder}: cannot write the dataset ({error.reason}); "
+                                f"{_left(earlier, staged, handed_over)}") from None
+    except OSError as error:  # safeio.WriteFailed of the manifest, settings, a link, the swap
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        raise DatasetWriteError(f"{report.folder}: cannot write the dataset ({reason}); "
+                                f"{_left(earlier, staged, handed_over)}") from None
+    except BaseException:
+        if handed_over:
+            # A Ctrl-C that came just before the signals were held: finish the swap if it was
+            # marked complete, or take it back if not, as the next run would.
+            with _interrupts_held(), contextlib.suppress(OSError):
+                finish_interrupted_swaps(folder)
+        raise
+    finally:
+        if staged is not None and not handed_over:
+            shutil.rmtree(staged, ignore_errors=True)
+
+
+def _left(earlier, staged, handed_over):
+    """What a failed run leaves, for its one line."""
+    if handed_over and staged is not None and staged.exists():
+        return "the next run finishes the change"
+    return "the dataset there is as it was" if earlier.manifest is not None else "no dataset was made"
+
+
+def _staging(folder, shown):
+    try:
+        return staging_folder(folder)
+    except WriteFailed as error:
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        raise DatasetWriteError(f"{shown}: cannot make the new dataset beside it in {folder.parent} ({reason}); "
+                                "the folder is as it was") from None
+
+
+_NO_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.ENOSYS}
+
+
+def _link(source, target):
+    """Give the new set an unchanged file without copying it (a copy where links are not possible)."""
+    try:
+        os.link(source, target)
+    except OSError as error:
+        if error.errno not in _NO_LINKS:
+            raise
+        shutil.copy2(source, target)  # the modification time stays, and with it the cache key
+
+
+def _link_lock(lock, staged):
+    """Put this run's lock into ``staged``, so the swap never shows the folder without it."""
+    target = Path(staged) / lock.path.name
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(target)
+    _link(lock.path, target)
+
+
+def _check_names_are_free(folder, staged, earlier, shown, lock_name):
+    """Refuse the swap when a user's file appeared under a name of the new set: it would be lost."""
+    for name in sorted(os.listdir(staged)):
+        if name != lock_name and name not in earlier.ours and os.path.lexists(folder / name):
+            raise PreprocessingError(f"{shown / name}: a file of that name appeared in the dataset folder during "
+                                     "the run; it is kept, and the dataset is as it was (run again)")
+
+
+def _encodable(name):
+    try:
+        name.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _interrupts_held():
+    """Hold Ctrl-C until the swap is done: stopped halfway, it would keep the user's files in the
+    staging folder until the next run (a kill -9 there is finished by the next run all the same)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+def _plan(sources, audio, folder, settings, earlier, report):
     """Label every file, name its output, and keep up-to-date outputs.
 
-    A WAV in the folder that no earlier run listed (``old_outputs``) is the user's: its
+    A file in the folder that no earlier run wrote (``earlier.ours``) is the user's: its
     name is never given to an output.
 
     Returns
     -------
     rows : dict of str -> dict
         A manifest row per source path, complete except for the files still to prepare.
-    tasks : list of _Task
+    todo : list of (str, str)
+        The source path and output name of each file to prepare.
     """
     kits = _load_kits(audio, report.warnings)
     labels = {
         s.path: label_for(s.path, kits.get(s.kit_folder) if s.kit_folder else None, s.folders)
         for s in audio
     }
-    ours = {name.casefold() for name in old_outputs}
-    foreign = [p.name for p in out.iterdir() if p.name.casefold() not in ours]
+    ours = {name.casefold() for name in earlier.ours}
+    foreign = [p.name for p in folder.iterdir() if p.name.casefold() not in ours]
     names = make_unique(
         [output_name(labels[s.path].kit, labels[s.path].instrument, s.path.stem) for s in audio],
         [str(s.path) for s in audio],
@@ -336,7 +538,7 @@ def _plan(sources, audio, out, settings, previous, report, old_outputs=frozenset
     )
     output_of = dict(zip((s.path for s in audio), names))
 
-    rows, tasks = {}, []
+    rows, todo = {}, []
     for source in sources:
         key = str(source.path)
         if not source.is_audio:
@@ -358,19 +560,18 @@ def _plan(sources, audio, out, settings, previous, report, old_outputs=frozenset
             report.failure_kinds["unreadable"] += 1
             continue
         row.update(source_size=str(stat.st_size), source_mtime_ns=str(stat.st_mtime_ns))
-        old = previous.get(key, {})
+        old = earlier.previous.get(key, {})
         if (
             old.get("status") == mf.OK and old.get("output") == row["output"]
             and old.get("source_size") == row["source_size"]
             and old.get("source_mtime_ns") == row["source_mtime_ns"]
-            and (out / row["output"]).is_file()
+            and row["output"] in earlier.outputs and (folder / row["output"]).is_file()
         ):
             row.update({k: old.get(k, "") for k in ("source_rate", "channels", "duration")}, status=mf.OK)
             report.reused += 1
         else:
-            tasks.append(_Task(key, str(out / row["output"]), settings,
-                               replace=row["output"] in old_outputs))
-    return rows, tasks
+            todo.append((key, row["output"]))
+    return rows, todo
 
 
 def _record(rows, tasks, results, report):

@@ -1,9 +1,23 @@
 """The one settings object of preprocessing, recorded with every dataset and model card."""
+import math
+import numbers
 from dataclasses import asdict, dataclass, fields
 
 from preprocessing.errors import SettingsError
 
 NORMALIZE_CHOICES = ("peak",)
+#: What the command line accepts (``commands/preprocess.py`` names these ranges).
+MIN_RATE, MAX_RATE = 8000, 192000
+MIN_LENGTH = 256
+MAX_LENGTH_SECONDS = 30.0
+#: No settings, however made (a damaged settings.json), describe a longer sample than this:
+#: 30 s at the highest rate, 23 MB of float32 per sample.
+MAX_LENGTH = int(MAX_LENGTH_SECONDS * MAX_RATE)
+
+
+def max_length(sample_rate):
+    """The longest ``length`` the command line accepts at ``sample_rate``: 30 seconds of it."""
+    return int(MAX_LENGTH_SECONDS * sample_rate)
 
 
 @dataclass(frozen=True)
@@ -31,15 +45,17 @@ class PreprocessSettings:
     normalize: str | None = None
 
     def __post_init__(self):
-        # Only what can never mean anything is refused here; combinations (an attack
-        # past the end) are the caller's to judge, so tiny test settings stay possible.
-        if not isinstance(self.sample_rate, int) or self.sample_rate <= 0:
-            raise SettingsError(f"sample rate must be a positive whole number of Hz, not {self.sample_rate!r}")
-        if not isinstance(self.length, int) or self.length <= 0:
-            raise SettingsError(f"length must be a positive whole number of samples, not {self.length!r}")
-        if not self.attack_seconds >= 0:
-            raise SettingsError(f"attack must be 0 seconds or more, not {self.attack_seconds!r}")
-        if self.channel is not None and (not isinstance(self.channel, int) or self.channel < 0):
+        # Only what can never mean anything (or would take more memory than any machine
+        # has) is refused here; the command line's narrower ranges and combinations (an
+        # attack past the end) are the caller's to judge, so tiny test settings stay possible.
+        if not _whole(self.sample_rate) or not 0 < self.sample_rate <= MAX_RATE:
+            raise SettingsError(f"sample rate must be a whole number of Hz from 1 to {MAX_RATE}, not {self.sample_rate!r}")
+        if not _whole(self.length) or not 0 < self.length <= MAX_LENGTH:
+            raise SettingsError(f"length must be a whole number of samples from 1 to {MAX_LENGTH}, not {self.length!r}")
+        if (not isinstance(self.attack_seconds, numbers.Real) or isinstance(self.attack_seconds, bool)
+                or not math.isfinite(self.attack_seconds) or not self.attack_seconds >= 0):
+            raise SettingsError(f"attack must be a finite number of seconds, 0 or more, not {self.attack_seconds!r}")
+        if self.channel is not None and (not _whole(self.channel) or self.channel < 0):
             raise SettingsError(f"channel must be 0 or more (or None to mix down), not {self.channel!r}")
         if self.normalize is not None and self.normalize not in NORMALIZE_CHOICES:
             raise SettingsError(f"normalize must be one of {', '.join(NORMALIZE_CHOICES)} or None, not {self.normalize!r}")
@@ -62,6 +78,15 @@ class PreprocessSettings:
         """
         known = {f.name for f in fields(cls)}
         kwargs = {k: v for k, v in dict(values).items() if k in known}
-        if "attack_seconds" in kwargs and kwargs["attack_seconds"] is not None:
-            kwargs["attack_seconds"] = float(kwargs["attack_seconds"])
+        attack = kwargs.get("attack_seconds")
+        if isinstance(attack, numbers.Real) and not isinstance(attack, bool):
+            try:
+                kwargs["attack_seconds"] = float(attack)
+            except OverflowError:  # an integer beyond any float
+                raise SettingsError(f"attack must be a finite number of seconds, not {attack!r}") from None
         return cls(**kwargs)
+
+
+def _whole(value):
+    """A plain int (not a bool, which is an int to Python, nor a float)."""
+    return isinstance(value, int) and not isinstance(value, bool)

@@ -127,7 +127,8 @@ def test_preprocess_onto_a_full_disk_stops_with_one_line_and_leaves_nothing(full
     assert temporaries(full_disk) == [] and not list(out.iterdir())
 
 
-def test_a_wav_that_cannot_be_written_is_a_failed_row_and_the_batch_goes_on(tmp_path, monkeypatch):
+def test_a_wav_that_cannot_be_written_stops_the_run_and_leaves_no_dataset(tmp_path, monkeypatch):
+    """Issue 25: a full disk is the disk's fault, not the source's: no dataset short of samples."""
     import preprocessing.pipeline as pipeline
     from preprocessing.settings import PreprocessSettings
     from safeio import WriteFailed
@@ -144,9 +145,9 @@ def test_a_wav_that_cannot_be_written_is_a_failed_row_and_the_batch_goes_on(tmp_
         return real_write(path, data, **kwargs)
 
     monkeypatch.setattr(pipeline, "atomic_write_bytes", full_for_the_second)
-    report = pipeline.preprocess([sources], tmp_path / "out", PreprocessSettings(length=1024), jobs=1)
-    assert len(report.ok_rows) == 2 and len(report.failures) == 1
-    assert "No space left on device" in report.failures[0][1]
+    with pytest.raises(pipeline.DatasetWriteError, match="No space left on device"):
+        pipeline.preprocess([sources], tmp_path / "out", PreprocessSettings(length=1024), jobs=1)
+    assert all_files(tmp_path / "out") == [] and [p.name for p in tmp_path.iterdir()] == ["kit", "out"]
 
 
 # ----------------------------------------------------------------------------- read-only

@@ -256,11 +256,11 @@ def test_cli_all_files_bad_exits_1(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("extra, message", [
-    (["--length", "0"], "length must be a positive"),
-    (["--attack", "1.0"], "past the end"),
-    (["--sr", "-5"], "sample rate must be"),
-    (["--channel", "-1"], "channel must be 0 or more"),
-    (["--jobs", "0"], "--jobs must be 1 or more"),
+    (["--length", "0"], "--length: must be a whole number of samples between 256 and 661500 (30 s at 22050 Hz)"),
+    (["--attack", "1.0"], "--attack: must be a number of seconds from 0 to less than 0.743"),
+    (["--sr", "-5"], "--sr: must be a whole number of Hz between 8000 and 192000 (got -5)"),
+    (["--channel", "-1"], "--channel: must be a whole number between 0 and 255 (got -1)"),
+    (["--jobs", "0"], "--jobs: must be a whole number between 1 and 256 (got 0)"),
 ])
 def test_cli_bad_options_exit_2(tmp_path, capsys, extra, message):
     make_library(tmp_path / "lib", broken=False)
@@ -322,7 +322,9 @@ def test_leftovers_of_a_stopped_run_are_cleaned_up(tmp_path):
     lib = make_library(tmp_path / "lib", broken=False)
     out = tmp_path / "out"
     out.mkdir()
-    (out / ".Pearl_Test__Kick__kick-hard.wav.4242.0badcafe.tmp").write_bytes(b"half a file")  # safeio's name
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a pid whose process is gone: what a killed run leaves
+    (out / f".Pearl_Test__Kick__kick-hard.wav.{dead.pid}.0badcafe.tmp").write_bytes(b"half a file")  # safeio's name
     (out / "mine.txt").write_text("not ours")
     preprocess([lib], out, SMALL, jobs=1)
     assert not list(out.glob(".*.tmp")) and (out / "mine.txt").read_text() == "not ours"
