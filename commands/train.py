@@ -7,6 +7,9 @@ Examples: ``app.py train ae_small_tanh --data data/kits --epochs 50``,
 Each model gets decoder.keras, encoder.keras (not the GAN), codes.npz, card.json,
 history.csv and loss.png; checkpoint/ (git-ignored) holds the state for --resume. A batch
 of models never stops at one that fails: each failure is reported and the exit status is 1.
+A --resume whose checkpoint already has the epochs asked for is nothing to train (exit 0).
+What a killed run left (an interrupted save, temporary files, a stale lock) is finished or
+removed first, one line each. Every number has a range (BOUNDS); outside it is exit 2.
 """
 import sys
 from pathlib import Path

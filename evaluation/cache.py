@@ -19,6 +19,7 @@ read. Every file is read within :func:`safeio.read_json`'s bounds: a damaged or 
 (nested 200,000 levels deep, 1.5 GB) counts as no cache, with a reason
 (:func:`metrics_problem`).
 """
+import contextlib
 import hashlib
 import json
 import os
@@ -187,6 +188,25 @@ def _user_entry(model_folder, key):
     return entry if isinstance(entry, dict) and "metrics" in entry else None
 
 
+def _prune_user_cache(folder, keep, model_fp):
+    """Remove the user-cache files of ``folder`` made for other networks (a retrained model):
+    no key can match them again. Files of other folders and of other data are kept."""
+    for path in user_cache_folder().glob(f"{Path(folder).name}-*.json"):
+        if path == keep:
+            continue
+        try:
+            content = read_json(path)
+        except UnreadableJson:
+            continue
+        if not isinstance(content, dict) or content.get("model_folder") != folder:
+            continue
+        entry = content.get("entry")
+        key = entry.get("key") if isinstance(entry, dict) else None
+        if not isinstance(key, dict) or key.get("model") != model_fp:
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
 def save_metrics(model_folder, record, key, *, training_data=True, data_folder=None):
     """Cache the record of one model on one dataset.
 
@@ -228,8 +248,9 @@ def save_metrics(model_folder, record, key, *, training_data=True, data_folder=N
         except OSError as error:
             raise WriteFailed(error.errno, f"{path.parent}: cannot write ({error.strerror or error})") from None
         # one file per key: a second writer writes the same entry, and the rename is atomic
-        atomic_write_text(path, json.dumps({"format": FILE_FORMAT, "model_folder": os.path.realpath(folder),
-                                            "entry": payload}))
+        real = os.path.realpath(folder)
+        atomic_write_text(path, json.dumps({"format": FILE_FORMAT, "model_folder": real, "entry": payload}))
+        _prune_user_cache(real, path, payload["key"].get("model"))
         return path
     # The same lock as training's: the read-modify-write never interleaves with another.
     with FolderLock(folder, what="run", beside=True):

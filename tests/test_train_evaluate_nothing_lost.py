@@ -458,3 +458,27 @@ def test_a_hostile_metrics_file_makes_only_that_cache_unusable(zoo, foreign, own
     report = (tmp_path / "report" / "report.md").read_text()
     assert f"| {NAME} |" in report and f"| {OTHER} |" in report
     assert large.stat().st_size == 1_500_000_000  # other data's cache never replaces the zoo's file
+
+
+def test_the_user_cache_keeps_one_file_per_key_and_drops_those_of_replaced_networks(tmp_path, monkeypatch):
+    from evaluation.cache import cache_key, load_cached_metrics, save_metrics, user_cache_folder
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder, twin = tmp_path / "zoo" / NAME, tmp_path / "other-zoo" / NAME
+    options = {"grid": 6}
+    first, other_data = cache_key("net 1", "data A", options), cache_key("net 1", "data B", options)
+    save_metrics(folder, {"metrics": {"frechet": 1.0}}, first, training_data=False)
+    save_metrics(folder, {"metrics": {"frechet": 2.0}}, other_data, training_data=False)
+    save_metrics(twin, {"metrics": {"frechet": 3.0}}, first, training_data=False)
+    assert not folder.exists() and not twin.exists()  # nothing is written beside the model
+    assert len(list(user_cache_folder().glob("*.json"))) == 3
+    assert load_cached_metrics(folder, first)["metrics"] == {"frechet": 1.0}
+    assert load_cached_metrics(twin, first)["metrics"] == {"frechet": 3.0}
+
+    retrained = cache_key("net 2", "data A", options)
+    assert load_cached_metrics(folder, retrained) is None
+    save_metrics(folder, {"metrics": {"frechet": 4.0}}, retrained, training_data=False)
+    assert load_cached_metrics(folder, first) is None and load_cached_metrics(folder, other_data) is None
+    assert load_cached_metrics(folder, retrained)["metrics"] == {"frechet": 4.0}
+    assert load_cached_metrics(twin, first)["metrics"] == {"frechet": 3.0}  # another folder's
+    assert len(list(user_cache_folder().glob("*.json"))) == 2
