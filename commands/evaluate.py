@@ -6,17 +6,23 @@ density and coverage), the drum families of its grid and how recognisable they a
 coverage (NDB/K), diversity, memorisation, latent continuity (with a discontinuity
 heat-map), clicks, noise floor, bitcrush and decode speed, and a 5 x 5 contact sheet.
 Reference rows show real training sounds, real held-out sounds and noise bursts scored
-the same way. Metrics are cached
-in each model's folder (metrics.json, one entry per dataset: other data never replaces the
-entry of the model's own training data, which the window shows) and recomputed only when the model, the data or the
-options change. The report (report.md, metrics.csv, PNG charts) goes to REPORT, written as
-one set (staged beside it, then swapped in); a REPORT that holds a previous report is kept
-unless --force.
+the same way. Metrics are cached and recomputed only when the model, the data or the options
+change: those of the model's own training data in its folder (metrics.json, the entry the
+window shows), those of any other data in the user cache (XDG_CACHE_HOME or ~/.cache,
+ml-sample-generator/metrics), so the zoo is not written and may be read-only. The report
+(report.md, metrics.csv, PNG charts) goes to REPORT, written as one set (staged beside it,
+then swapped in); a REPORT that holds a previous report is kept unless --force.
 """
 import sys
 from pathlib import Path
 
 from commands import CommandFailed, UsageError
+
+#: --grid's range. The grid is N x N decodes, a few rows at a time: the peak memory hardly moves
+#: (ae_small_tanh, 16384-sample data: 1.05 GB at 48, 1.17 GB at 512), the time grows as N
+#: squared (26 s at 48, 130 s at 192, 32 min at 512 on 2 shared cores) and so does the cached
+#: entry (5.5 MB at 512, inside the 16 MiB a metrics file is read to; 100000 would need 640 GB).
+GRID_RANGE = (2, 512)
 
 
 def add_arguments(parser):
@@ -30,7 +36,8 @@ def add_arguments(parser):
     parser.add_argument("--models", "--folder", dest="models", default="trained", metavar="DIR",
                         help="folder of trained models (default: trained)")
     parser.add_argument("--grid", type=int, default=48, metavar="N",
-                        help="points per axis of the continuity grid (default: 48)")
+                        help=f"points per axis of the continuity grid, {GRID_RANGE[0]} to "
+                             f"{GRID_RANGE[1]} (default: 48)")
     parser.add_argument("--force", action="store_true",
                         help="replace a previous report in REPORT, and recompute even when "
                              "cached metrics are up to date")
@@ -106,15 +113,24 @@ def _save_heatmap(figure, path):
 def run(args):
     from tqdm import tqdm
 
-    from evaluation.cache import HEATMAP_FILE, cache_key, data_fingerprint, load_cached_metrics, model_fingerprint, save_metrics
+    from evaluation.cache import (
+        HEATMAP_FILE,
+        cache_key,
+        data_fingerprint,
+        load_cached_metrics,
+        metrics_problem,
+        model_fingerprint,
+        save_metrics,
+    )
     from evaluation.continuity import Jump, heatmap_figure
     from evaluation.errors import EvaluationError
     from evaluation.pictures import contact_sheet_points
     from evaluation.report import baseline_metrics, markdown_table, replace_report
     from evaluation.runner import EvaluationOptions, evaluate_model, reference_rows, trained_on
 
-    if args.grid < 2:
-        raise UsageError(f"--grid must be 2 or more, not {args.grid}")
+    low, high = GRID_RANGE
+    if not low <= args.grid <= high:
+        raise UsageError(f"--grid: must be between {low} and {high} (got {args.grid})")
     names = _check_names(args.names)
     _check_report_folder(args)
     options = EvaluationOptions(grid=args.grid)
@@ -141,6 +157,9 @@ def run(args):
         key = cache_key(model_fingerprint(folder), data_fp,
                         {**options.to_dict(),
                          "reconstruct": "held-out kits" if trained_here else "every sound"})
+        problem = metrics_problem(folder)
+        if problem:  # a damaged or hostile metrics.json: no cache for this model, the others go on
+            bar.write(f"{name}: cached metrics not used ({problem})", sys.stderr)
         record = None if args.force else load_cached_metrics(folder, key)
         if record is None:
             def progress(stage, fraction, index=index, name=name):
@@ -158,7 +177,9 @@ def run(args):
                                     continuity["values"], title=f"{name}: discontinuity",
                                     jumps=[Jump(j["distance"], tuple(j["start"]), tuple(j["end"]))
                                            for j in record["jumps"][:3]])
-            own_data = trained_here  # its entry is the one the window shows
+            # Only the model's own training data is cached in the zoo (its entry is the one
+            # the window shows); other data goes to the user cache, and the zoo is not written.
+            own_data = trained_here
             try:
                 save_metrics(folder, record, key, training_data=own_data, data_folder=dataset.folder)
                 if own_data:  # the zoo's heat-map is the training data's, as its metrics

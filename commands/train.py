@@ -7,6 +7,9 @@ Examples: ``app.py train ae_small_tanh --data data/kits --epochs 50``,
 Each model gets decoder.keras, encoder.keras (not the GAN), codes.npz, card.json,
 history.csv and loss.png; checkpoint/ (git-ignored) holds the state for --resume. A batch
 of models never stops at one that fails: each failure is reported and the exit status is 1.
+A --resume whose checkpoint already has the epochs asked for is nothing to train (exit 0).
+What a killed run left (an interrupted save, temporary files, a stale lock) is finished or
+removed first, one line each. Every number has a range (BOUNDS); outside it is exit 2.
 """
 import sys
 from pathlib import Path
@@ -21,15 +24,17 @@ def add_arguments(parser):
     parser.add_argument("--data", required=True, metavar="DIR", help="a preprocessed dataset folder")
     parser.add_argument("--out", default="trained", metavar="DIR", help="the zoo folder (default: trained)")
     parser.add_argument("--epochs", type=int, default=20,
-                        help="epochs to reach in total (with --resume: including those done); default 20")
-    parser.add_argument("--batch-size", type=int, default=32, help="default 32")
-    parser.add_argument("--seed", type=int, default=0, help="random seed; runs are deterministic (default 0)")
+                        help="epochs to reach in total (with --resume: including those done), 1 to 100000; "
+                             "default 20")
+    parser.add_argument("--batch-size", type=int, default=32, help="1 to 1024; default 32")
+    parser.add_argument("--seed", type=int, default=0, help="random seed, 0 to 2**32-1; runs are deterministic (default 0)")
     parser.add_argument("--resume", action="store_true",
                         help="continue from OUT/NAME/checkpoint instead of starting afresh")
-    parser.add_argument("--width", type=int, help="base filter count of conv_ae, gan and the VAEs")
+    parser.add_argument("--width", type=int, help="base filter count of conv_ae, gan and the VAEs (1 to 256)")
     parser.add_argument("--kl-ramp", type=int, metavar="BATCHES",
-                        help="VAEs: batches over which the KL weight ramps up (default 30000)")
-    parser.add_argument("--learning-rate", type=float, help="override the model's default learning rate")
+                        help="VAEs: batches over which the KL weight ramps up, 0 to 100000000 "
+                             "(default 30000)")
+    parser.add_argument("--learning-rate", type=float, help="override the model's default learning rate (1e-08 to 1)")
     parser.add_argument("--loss", choices=LOSSES,
                         help="AEs and VAEs: reconstruction loss (default spectral_floored: "
                              "multi-resolution STFT + waveform, levels under -80 dB re full scale "
@@ -39,8 +44,9 @@ def add_arguments(parser):
     parser.add_argument("--no-validation", dest="validation", action="store_false",
                         help="do not evaluate on the dataset's validation kits each epoch")
     parser.add_argument("--patience", type=int, metavar="EPOCHS",
-                        help="stop when the (validation) loss has not improved for this many epochs")
-    parser.add_argument("--min-delta", type=float, default=0.0, help="improvement that counts, for --patience")
+                        help="stop when the (validation) loss has not improved for this many epochs "
+                             "(0 to 100000)")
+    parser.add_argument("--min-delta", type=float, default=0.0, help="improvement that counts, for --patience (0 to 1000)")
     parser.add_argument("--verbose", type=int, choices=(0, 1, 2),
                         help="Keras progress: 1 bar, 2 a line per epoch (default: 1 on a terminal, else 2)")
 
@@ -93,11 +99,43 @@ def training_data(folder):
     )
 
 
+#: The range of each number the command line takes: (option, attribute, low, high), both ends
+#: allowed. A number outside (NaN and infinities included) is a usage error naming the range.
+BOUNDS = (
+    ("--epochs", "epochs", 1, 100_000),
+    # a batch is held whole with its activations: 1024 full-length sounds is already GBs
+    ("--batch-size", "batch_size", 1, 1024),
+    ("--seed", "seed", 0, 2**32 - 1),  # NumPy's and TensorFlow's seed range
+    # the conv stacks' filters grow to 16 x width: 256 is a 200 M-parameter conv_ae
+    ("--width", "width", 1, 256),
+    ("--kl-ramp", "kl_ramp", 0, 100_000_000),  # batches; 0 is the full KL weight at once
+    # a step above 1 makes every model here diverge; below 1e-8 nothing moves in float32
+    ("--learning-rate", "learning_rate", 1e-8, 1.0),
+    ("--patience", "patience", 0, 100_000),
+    ("--min-delta", "min_delta", 0.0, 1000.0),
+)
+
+
+def _number(value):
+    return str(value) if isinstance(value, int) else f"{value:g}"
+
+
+def check_bounds(args):
+    """Raise UsageError, one line giving the allowed range, for a number out of bounds."""
+    for option, attribute, low, high in BOUNDS:
+        value = getattr(args, attribute)
+        if value is not None and not low <= value <= high:  # NaN fails both comparisons
+            raise UsageError(f"{option}: must be between {_number(low)} and {_number(high)} "
+                             f"(got {_number(value)})")
+
+
+def _note(line):
+    print(line, flush=True)
+
+
 def run(args):
     names = chosen_names(args)
-    for value, what in ((args.epochs, "--epochs"), (args.batch_size, "--batch-size")):
-        if value < 1:
-            raise UsageError(f"{what} must be at least 1")
+    check_bounds(args)
     data = training_data(args.data)
 
     from models.errors import ModelError
@@ -117,7 +155,7 @@ def run(args):
     for name in names:
         print(f"== {name}", flush=True)
         try:
-            results.append(train_model(name, data, args.out, options,
+            results.append(train_model(name, data, args.out, options, log=_note,
                                        **overrides_for(get_spec(name), args)))
         except (ModelError, FolderBusy, WriteFailed) as error:
             # A full disk or a folder in use stops this model; the batch goes on.

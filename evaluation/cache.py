@@ -1,4 +1,4 @@
-"""Metrics cached beside each model (``trained/<name>/metrics.json``).
+"""Metrics cached for each model: the shipped ``trained/<name>/metrics.json``, and a user cache.
 
 A cached record is reused only when its key matches: the hash of the model's ``*.keras``
 files, the hash of the data (its ``manifest.csv`` and preprocessing settings), the
@@ -6,11 +6,20 @@ evaluation options and the metrics version. Retraining a model, re-preprocessing
 or asking for another grid recomputes. The record is plain JSON so the GUI can read it
 without importing TensorFlow or librosa.
 
-The file keeps one entry per dataset (``{"format": 2, "entries": {DATA_HASH: record}}``),
-so evaluating other data never replaces the metrics of the model's own training data
-(its validation kits): :func:`shipped_metrics` is that entry, the one the window shows.
-A file of the older one-record form reads as a single entry of the training data.
+``metrics.json`` beside the model keeps one entry per dataset (``{"format": 2, "entries":
+{DATA_HASH: record}}``): :func:`shipped_metrics` is the entry of the model's own training
+data (its validation kits), the one the window shows. Only that data's entries are written
+there; a file of the older one-record form reads as a single entry of the training data.
+
+Entries of any other data go to the user's cache folder (:func:`user_cache_folder`:
+``$XDG_CACHE_HOME/ml-sample-generator/metrics``, else ``~/.cache/...``), one file per
+model folder and key, so evaluating other data never modifies the shipped zoo and works on
+a zoo installed read-only. The entries the zoo's ``metrics.json`` already holds are still
+read. Every file is read within :func:`safeio.read_json`'s bounds: a damaged or hostile one
+(nested 200,000 levels deep, 1.5 GB) counts as no cache, with a reason
+(:func:`metrics_problem`).
 """
+import contextlib
 import hashlib
 import json
 import os
@@ -19,12 +28,14 @@ from pathlib import Path
 
 import numpy as np
 
-from safeio import FolderLock, atomic_write_text
+from safeio import FolderLock, UnreadableJson, WriteFailed, atomic_write_text, read_json
 
 METRICS_FILE = "metrics.json"
 HEATMAP_FILE = "continuity.png"
 METRICS_VERSION = 2  # bump when a metric's definition changes, so old caches recompute
 FILE_FORMAT = 2  # the per-dataset layout of metrics.json
+#: The user cache's folder under XDG_CACHE_HOME (or ~/.cache).
+USER_CACHE = Path("ml-sample-generator") / "metrics"
 
 
 def readable_mode():
@@ -111,25 +122,97 @@ def _jsonable(value):
     return value
 
 
-def _read_entries(model_folder):
-    """``{data hash: record}`` of a metrics.json ({} when missing or unreadable)."""
+def _entries_and_problem(model_folder):
+    """``({data hash: record}, problem)`` of a model's metrics.json.
+
+    ``problem`` is None, or one line saying why the file is unusable (then no entries).
+    """
     path = Path(model_folder) / METRICS_FILE
+    if not os.path.lexists(path):
+        return {}, None
     try:
-        content = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+        content = read_json(path)
+    except UnreadableJson as error:
+        return {}, str(error)
     if not isinstance(content, dict):
-        return {}
+        return {}, f"{path}: not a metrics file (a JSON {type(content).__name__})"
     if "entries" in content and isinstance(content["entries"], dict):
-        return {k: v for k, v in content["entries"].items() if isinstance(v, dict) and "metrics" in v}
+        return {k: v for k, v in content["entries"].items() if isinstance(v, dict) and "metrics" in v}, None
     if "metrics" in content:  # the one-record form: the shipped files were computed on training data
         data = (content.get("key") or {}).get("data", "") if isinstance(content.get("key"), dict) else ""
-        return {str(data): {**content, "training_data": content.get("training_data", True)}}
-    return {}
+        return {str(data): {**content, "training_data": content.get("training_data", True)}}, None
+    return {}, None
+
+
+def _read_entries(model_folder):
+    """``{data hash: record}`` of a metrics.json ({} when missing or unusable)."""
+    return _entries_and_problem(model_folder)[0]
+
+
+def metrics_problem(model_folder):
+    """Why the model's ``metrics.json`` cannot be used (one line), or None when it can (or is absent)."""
+    return _entries_and_problem(model_folder)[1]
+
+
+def user_cache_folder():
+    """The folder of the metrics of data other than the models' own (created when written).
+
+    ``$XDG_CACHE_HOME/ml-sample-generator/metrics``; ``~/.cache/ml-sample-generator/metrics``
+    when XDG_CACHE_HOME is unset or not an absolute path (as the XDG specification says).
+    """
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".cache"
+    return root / USER_CACHE
+
+
+def user_cache_path(model_folder, key):
+    """The user-cache file of one model folder and key.
+
+    Named after the model folder's real path and the whole key (the model's networks, the
+    data, the options), so a retrained model, other data or another model folder of the
+    same name never meets an entry that is not its own.
+    """
+    folder = os.path.realpath(model_folder)
+    digest = hashlib.sha256(json.dumps({"folder": folder, "key": _jsonable(key)},
+                                       sort_keys=True).encode()).hexdigest()
+    return user_cache_folder() / f"{Path(folder).name}-{digest[:32]}.json"
+
+
+def _user_entry(model_folder, key):
+    path = user_cache_path(model_folder, key)
+    try:
+        content = read_json(path)
+    except UnreadableJson:
+        return None  # missing, or damaged: recomputed and written again
+    entry = content.get("entry") if isinstance(content, dict) else None
+    return entry if isinstance(entry, dict) and "metrics" in entry else None
+
+
+def _prune_user_cache(folder, keep, model_fp):
+    """Remove the user-cache files of ``folder`` made for other networks (a retrained model):
+    no key can match them again. Files of other folders and of other data are kept."""
+    for path in user_cache_folder().glob(f"{Path(folder).name}-*.json"):
+        if path == keep:
+            continue
+        try:
+            content = read_json(path)
+        except UnreadableJson:
+            continue
+        if not isinstance(content, dict) or content.get("model_folder") != folder:
+            continue
+        entry = content.get("entry")
+        key = entry.get("key") if isinstance(entry, dict) else None
+        if not isinstance(key, dict) or key.get("model") != model_fp:
+            with contextlib.suppress(OSError):
+                path.unlink()
 
 
 def save_metrics(model_folder, record, key, *, training_data=True, data_folder=None):
-    """Add (or renew) the entry of one dataset in ``<model_folder>/metrics.json``.
+    """Cache the record of one model on one dataset.
+
+    The model's own training data goes into ``<model_folder>/metrics.json`` (adding or
+    renewing that dataset's entry): the entry the window shows. Any other data goes to the
+    user cache (:func:`user_cache_path`), so the zoo is not written.
 
     Parameters
     ----------
@@ -139,14 +222,14 @@ def save_metrics(model_folder, record, key, *, training_data=True, data_folder=N
     key : dict
         From :func:`cache_key`; ``key["data"]`` names the entry.
     training_data : bool
-        The data is the model's own training data (its validation kits): this entry is
-        the one the window shows. Entries of other data are kept beside it.
+        The data is the model's own training data (its validation kits).
     data_folder : str, optional
         Recorded with the entry, for people reading the file.
 
     Returns
     -------
     path : Path
+        The file written.
 
     Raises
     ------
@@ -158,6 +241,17 @@ def save_metrics(model_folder, record, key, *, training_data=True, data_folder=N
     payload = _jsonable({**record, "key": key, "training_data": bool(training_data),
                          "data_folder": None if data_folder is None else str(data_folder),
                          "computed": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+    if not training_data:
+        path = user_cache_path(folder, key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise WriteFailed(error.errno, f"{path.parent}: cannot write ({error.strerror or error})") from None
+        # one file per key: a second writer writes the same entry, and the rename is atomic
+        real = os.path.realpath(folder)
+        atomic_write_text(path, json.dumps({"format": FILE_FORMAT, "model_folder": real, "entry": payload}))
+        _prune_user_cache(real, path, payload["key"].get("model"))
+        return path
     # The same lock as training's: the read-modify-write never interleaves with another.
     with FolderLock(folder, what="run", beside=True):
         entries = _read_entries(folder)
@@ -197,9 +291,9 @@ def load_cached_metrics(model_folder, key=None):
     model_folder : str or Path
         E.g. ``trained/vae_c``.
     key : dict or None
-        When given, the entry of ``key["data"]``, and only if its whole key matches
-        (another model file or other options count as missing). None: the shipped entry
-        (:func:`shipped_metrics`).
+        When given, the entry of ``key["data"]`` in the model's metrics.json or in the user
+        cache, and only if its whole key matches (another model file or other options
+        count as missing). None: the shipped entry (:func:`shipped_metrics`).
 
     Returns
     -------
@@ -212,7 +306,9 @@ def load_cached_metrics(model_folder, key=None):
     """
     if key is None:
         return shipped_metrics(model_folder)
-    record = _read_entries(model_folder).get(str(key.get("data", "")))
-    if record is None or record.get("key") != _jsonable(key):
-        return None
-    return _with_arrays(record)
+    wanted = _jsonable(key)
+    for record in (_read_entries(model_folder).get(str(key.get("data", ""))),
+                   _user_entry(model_folder, key)):
+        if record is not None and record.get("key") == wanted:
+            return _with_arrays(record)
+    return None

@@ -43,6 +43,7 @@ from safeio import (
     atomic_write_bytes,
     finish_interrupted_swaps,
     leftover_temporaries,
+    removed_line,
     staging_folder,
     swap_in,
 )
@@ -288,7 +289,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
 
 # --------------------------------------------------------------------------- training
 
-def train_model(name, data, out="trained", options=None, **overrides):
+def train_model(name, data, out="trained", options=None, *, log=None, **overrides):
     """Train one registry model and write its files to ``out/name/``.
 
     Parameters
@@ -299,6 +300,9 @@ def train_model(name, data, out="trained", options=None, **overrides):
     out : path-like
         The zoo folder (``trained/`` by default).
     options : TrainOptions
+    log : callable, optional
+        ``log(line)`` is called with one line for each thing a killed run had left that
+        this run cleared or finished (a stale lock, temporary files, an interrupted save).
     **overrides
         Settings to change from the registry's defaults (e.g. ``width=8``,
         ``kl_ramp=1000``). ``length`` is taken from the data.
@@ -306,28 +310,45 @@ def train_model(name, data, out="trained", options=None, **overrides):
     Returns
     -------
     TrainResult
+        With ``options.resume``, a checkpoint that already has ``options.epochs`` epochs
+        (or more) and whose model is saved returns at once: nothing more to train is not
+        an error (``stopped`` says so).
 
     Raises
     ------
     UnknownModelError, ModelSettingsError, TrainingError
     """
     options = options or TrainOptions()
+    log = log or (lambda line: None)
     spec = get_spec(name)
     folder = model_folder(out, name)
-    # Refuses at once (safeio.FolderBusy, one line naming the folder) while another run
+    # Refuses at once (safeio.FolderBusy, one line naming the lock file) while another run
     # trains this model folder; a lock left by a killed run is taken over.
-    with FolderLock(folder, what="training run", beside=True):
-        finish_interrupted_swaps(folder)
-        for leftover in (*leftover_temporaries(folder), *leftover_temporaries(folder / CHECKPOINT_DIR)):
-            _remove_leftover(leftover)
+    lock = FolderLock(folder, what="training run", beside=True)
+    with lock:
+        for line in lock.notes:
+            log(line)
+        for line in finish_interrupted_swaps(folder):
+            log(line)
+        # Under the lock no other run writes here (evaluate's cache takes the same lock),
+        # so every temporary file in the folder is a killed run's, whatever its pid.
+        for place in (folder, folder / CHECKPOINT_DIR):
+            removed = [path for path in leftover_temporaries(place) if _remove_leftover(path)]
+            if removed:
+                log(removed_line(place, removed))
         return _train_locked(name, spec, data, out, options, overrides)
 
 
 def _remove_leftover(path):
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
+    """Remove a killed writer's temporary file or folder; False when it cannot be."""
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError:
+        return False
+    return True
 
 
 def _shipped_epochs(folder):
@@ -336,6 +357,18 @@ def _shipped_epochs(folder):
         return read_card(Path(folder) / CARD_FILE).epochs
     except ModelUnavailableError:
         return None
+
+
+def _already_trained(name, folder, done, asked):
+    """The result of a resume that finds nothing more to train: the saved model as it is."""
+    try:
+        losses = {k: v for k, v in read_card(Path(folder) / CARD_FILE).losses.items() if v is not None}
+    except ModelUnavailableError:
+        losses = {}
+    more = "" if done == asked else f", more than the {asked} asked"
+    stopped = (f"nothing to train: the checkpoint has {done} epochs already{more}; "
+               f"ask for more with --epochs")
+    return TrainResult(name, Path(folder), done, 0.0, losses, stopped)
 
 
 def _train_locked(name, spec, data, out, options, overrides):
@@ -365,10 +398,7 @@ def _train_locked(name, spec, data, out, options, overrides):
             # The run trained this far but its final save did not finish: save it now.
             save_only = True
         elif initial_epoch >= options.epochs:
-            raise TrainingError(
-                f"{name}: the checkpoint has {initial_epoch} epochs already; "
-                f"ask for more than that with --epochs"
-            )
+            return _already_trained(name, folder, initial_epoch, options.epochs)
     else:
         settings = spec.settings(**overrides)
         if ckpt.parent.exists():

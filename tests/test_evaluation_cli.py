@@ -9,6 +9,21 @@ LENGTH = 4096
 SR = 22050
 
 
+@pytest.fixture(scope="module", autouse=True)
+def user_cache(tmp_path_factory):
+    """The user cache of these tests (metrics of data other than a model's own land there)."""
+    import os
+
+    folder = tmp_path_factory.mktemp("xdg-cache")
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(folder)  # the processes these tests start inherit it
+    yield folder
+    if before is None:
+        del os.environ["XDG_CACHE_HOME"]
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
+
+
 @pytest.fixture(scope="module")
 def dataset_folder(tmp_path_factory):
     """A real preprocessed dataset: three small 'kits' of synthetic drums."""
@@ -137,7 +152,8 @@ def test_unwritable_model_folder_still_gets_a_report(dataset_folder, zoo, tmp_pa
 
 
 def test_evaluating_other_data_keeps_the_training_data_entry(dataset_folder, zoo, tmp_path):
-    """Issue 12, defect 11: one cache entry per dataset; the window's stays the training data's."""
+    """Issue 12, defect 11: one cache entry per dataset; the window's stays the training data's.
+    Issue 25: the other data's entry goes to the user cache, and the model folder is not written."""
     from evaluation.cache import load_cached_metrics
     from preprocessing.pipeline import preprocess
     from preprocessing.settings import PreprocessSettings
@@ -153,14 +169,14 @@ def test_evaluating_other_data_keeps_the_training_data_entry(dataset_folder, zoo
         sf.write(kit / f"{label}_{i}.wav", sound, SR, subtype="FLOAT")
     other = tmp_path / "other"
     preprocess([tmp_path / "other-sources"], other, PreprocessSettings(sample_rate=SR, length=LENGTH), jobs=1)
+    shipped = _tree(folder)
     assert _evaluate(other, zoo, tmp_path / "elsewhere", "ae_small_tanh") == 0
     after = load_cached_metrics(folder)
     assert after["key"] == shown["key"] and after["metrics"] == shown["metrics"]
     assert (folder / "continuity.png").read_bytes() == heatmap
-    import json
-
-    entries = json.loads((folder / "metrics.json").read_text())["entries"]
-    assert len(entries) == 2 and sum(e["training_data"] for e in entries.values()) == 1
+    assert _tree(folder) == shipped
+    entry = _entry_of(folder, other)
+    assert entry["training_data"] is False
 @pytest.fixture(scope="module")
 def foreign_folder(tmp_path_factory):
     """Another preprocessed data set, of sounds no model in the zoo was trained on."""
@@ -179,11 +195,16 @@ def foreign_folder(tmp_path_factory):
 
 
 def _entry_of(model_folder, data_folder):
-    """The metrics.json entry of one dataset (the file keeps one per dataset)."""
+    """The cached entry of one dataset: in the model's metrics.json (its own training data)
+    or in the user cache (any other data)."""
     import json
 
-    entries = json.loads((model_folder / "metrics.json").read_text())["entries"].values()
-    return next(e for e in entries if e["data_folder"] == str(data_folder))
+    from evaluation.cache import user_cache_folder
+
+    entries = list(json.loads((model_folder / "metrics.json").read_text())["entries"].values())
+    for path in sorted(user_cache_folder().glob(f"{model_folder.name}-*.json")):
+        entries.append(json.loads(path.read_text())["entry"])
+    return max((e for e in entries if e["data_folder"] == str(data_folder)), key=lambda e: e["computed"])
 
 
 def _tree(folder):

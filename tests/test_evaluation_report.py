@@ -322,7 +322,8 @@ def test_a_report_folder_another_run_is_writing_is_left_alone(tmp_path, sounds, 
         (tmp_path / ".report.lock").write_text(f"{other_run.pid}\n")
         with pytest.raises(FolderBusy) as caught:
             replace_report(out, records)
-        assert str(caught.value).startswith(f"{out}: in use by another evaluate run (pid {other_run.pid}, lock file ")
+        assert str(caught.value) == (f"{out}: in use by another evaluate run (pid {other_run.pid}, lock file "
+                                     f"{tmp_path / '.report.lock'}; remove that file if no such run is going)")
     finally:
         other_run.kill()
         other_run.wait()

@@ -142,7 +142,9 @@ def test_a_second_training_run_refuses_at_once_naming_the_folder(tmp_path, live_
     data = TrainingData.from_arrays(np.zeros((4, 1024), np.float32), 22050)
     with pytest.raises(FolderBusy) as caught:
         train_model(NAME, data, tmp_path, TrainOptions(epochs=1, verbose=0))
-    assert str(caught.value) == f"{tmp_path / NAME}: in use by another training run (pid {live_pid})"
+    lock = tmp_path / f".{NAME}.lock"
+    assert str(caught.value) == (f"{tmp_path / NAME}: in use by another training run (pid {live_pid}, "
+                                 f"lock file {lock}; remove that file if no such run is going)")
     assert not (tmp_path / NAME / "checkpoint").exists()
 
 
@@ -161,7 +163,8 @@ def test_a_second_preprocess_run_into_one_folder_refuses_with_one_line(tmp_path,
     write_lock(out / ".lock", live_pid)
     assert app.main(["preprocess", str(sources), "-o", str(out), "--length", "1024", "--jobs", "1"]) == 1
     err = capsys.readouterr().err.strip()
-    assert err == f"app.py preprocess: {out}: in use by another preprocess run (pid {live_pid})"
+    assert err == (f"app.py preprocess: {out}: in use by another preprocess run (pid {live_pid}, "
+                   f"lock file {out / '.lock'}; remove that file if no such run is going)")
     assert sorted(p.name for p in out.iterdir()) == [".lock"]
 
 
