@@ -22,6 +22,8 @@ os.environ.setdefault("ALSA_CONFIG_PATH", str(_ALSA_NULL))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# evaluate caches other data's metrics in the user cache: the tests keep out of the real one
+os.environ.setdefault("XDG_CACHE_HOME", tempfile.mkdtemp(prefix="mlsg-test-cache-"))
 
 
 @pytest.fixture
