@@ -93,11 +93,12 @@ def test_train_on_a_folder_that_is_not_a_dataset_exits_1(tmp_path, capsys):
     assert "not a dataset" in capsys.readouterr().err
 
 
-def test_train_resume_past_the_checkpoint_fails_with_the_reason(workspace, capsys):
+def test_train_resume_to_the_epochs_it_has_is_nothing_to_train(workspace, capsys):
+    # issue 25: asking for the epochs the checkpoint already has is success, not an error
     assert run("train", "ae_small_tanh", "--data", workspace["dataset"], "--epochs", "1",
-               "--resume", "--out", workspace["zoo"], "--verbose", "0") == 1
-    err = capsys.readouterr().err.strip()
-    assert "checkpoint has 1 epochs already" in err and "\n" not in err  # one model: one line
+               "--resume", "--out", workspace["zoo"], "--verbose", "0") == 0
+    out = capsys.readouterr().out.strip()
+    assert "nothing to train: the checkpoint has 1 epochs already" in out
 
 
 # ----------------------------------------------------------------------------- models
