@@ -41,6 +41,7 @@ from safeio import (
     atomic_write,
     finish_interrupted_swaps,
     leftover_temporaries,
+    pid_alive,
     read_json,
     remove_dead_temporaries,
     removed_line,
@@ -537,22 +538,12 @@ def _remove_if_empty(path):
             pass  # not empty (someone's files): it stays
 
 
-def _pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError):
-        return pid > 0
-    return pid > 0
-
-
 def _dead_export_folders(path):
     """Folders ``.NAME.PID.RAND.tmp`` beside ``path`` whose writer (pid) is gone."""
     found = []
     for entry in leftover_temporaries(path.parent):
         target, pid = entry.name[1:].rsplit(".", 3)[:2]
-        if target == path.name and _is_real_folder(entry) and not _pid_alive(int(pid)):
+        if target == path.name and _is_real_folder(entry) and not pid_alive(int(pid)):
             found.append(entry)
     return found
 

@@ -46,7 +46,8 @@ def _pid_of(name):
     return int(name.rsplit(".", 3)[1])
 
 
-def _pid_alive(pid):
+def pid_alive(pid):
+    """True while a process ``pid`` runs (one of another user's counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -79,7 +80,7 @@ def remove_dead_temporaries(folder, *, of=None):
     for path in leftover_temporaries(folder):
         pid = _pid_of(path.name)
         target = path.name[1:].rsplit(".", 3)[0]
-        if pid is None or _pid_alive(pid) or (of is not None and not of(target)):
+        if pid is None or pid_alive(pid) or (of is not None and not of(target)):
             continue
         try:
             if path.is_dir() and not path.is_symlink():
