@@ -76,9 +76,12 @@ def test_sigterm_finishes_the_requests_in_flight_stops_accepting_and_exits_0(tmp
                 data += chunk
             answers.append(parse_answer(data))
             connection.close()
-        # each answered in full, and the keep-alive connection closed after it
+        # each answered in full, and every connection closed by the server after it (the reads
+        # above end only at its close); an answer finished before the signal came went out as
+        # keep-alive, one still being made says ``connection: close``
         assert [status for status, _, _ in answers] == [200] * 40
-        assert all(headers.get("connection") == "close" and body[:4] == b"RIFF" for _, headers, body in answers)
+        assert all(body[:4] == b"RIFF" and len(body) == int(headers["content-length"]) for _, headers, body in answers)
+        assert any(headers.get("connection") == "close" for _, headers, _ in answers)
         with pytest.raises(OSError):
             socket.create_connection(("127.0.0.1", server.port), timeout=2).close()
         returncode = server.process.wait(timeout=5 + 15)
