@@ -22,7 +22,7 @@ RUN pip install --no-compile -r /tmp/requirements-serve.txt \
     && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin drums
 
 # Only what serving needs: the code the server imports and the shipped zoo.
-COPY --chown=root:root app.py ./
+COPY --chown=root:root app.py constants.py ./
 COPY --chown=root:root commands/ commands/
 COPY --chown=root:root web/ web/
 COPY --chown=root:root models/ models/

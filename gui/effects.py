@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from constants import SAMPLE_RATE
+
 
 @dataclass(frozen=True)
 class LoadModel:
@@ -88,7 +90,7 @@ class Save:
     model: str
     points: tuple
     sounds: tuple = field(compare=False, hash=False)
-    sample_rate: int = 22050
+    sample_rate: int = SAMPLE_RATE
     settings: dict | None = field(default=None, compare=False, hash=False)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from constants import SAMPLE_RATE
 from evaluation.ranking import choose_best
 from gui import effects as fx
 from gui import events as ev
@@ -381,7 +382,7 @@ def on_audition(state, auditioned):
     sounds = [auditioned.decoded, auditioned.original]
     if auditioned.reason:
         state.message = f"original not played: {auditioned.reason}"
-    effects = play_sequence(state, sounds, state.model.sample_rate if state.model else 22050,
+    effects = play_sequence(state, sounds, state.model.sample_rate if state.model else SAMPLE_RATE,
                             "a map sample, then its original")
     return effects + [fx.Refresh("status")]
 
@@ -559,7 +560,7 @@ def choose_device(state, choice):
     state.device = device
     state.player_ready = False
     state.player_text = "sound: opening…"
-    rate = state.player_rate or 22050
+    rate = state.player_rate or SAMPLE_RATE
     return [fx.MakePlayer(rate, device), fx.Refresh("status"), fx.StoreSettings()]
 
 
@@ -832,7 +833,7 @@ def on_original(state, read):
     if read.audio is None:
         return _say(state, f"cannot play the original: {read.reason}")
     state.message = f"playing the original {Path(read.file).name}"
-    rate = state.model.sample_rate if state.model else 22050
+    rate = state.model.sample_rate if state.model else SAMPLE_RATE
     return play_sequence(state, [read.audio], rate, f"the original {Path(read.file).name}") + [
         fx.Refresh("status")]
 

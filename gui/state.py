@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from constants import SAMPLE_RATE
 from gui.history import SessionHistory
 
 #: A model's state in the list.
@@ -86,7 +87,7 @@ class Sequence:
     labels: list  # str per sound
     points: list  # (x, y) per sound
     models: list  # model name per sound
-    sample_rate: int = 22050
+    sample_rate: int = SAMPLE_RATE
 
 
 @dataclass
