@@ -13,3 +13,11 @@ SAMPLE_LENGTH = 16384
 
 #: Where preprocessing puts each sound's absolute peak, in seconds from its start.
 ATTACK_SECONDS = 0.01
+
+#: The seven drum families a conditioned model is asked for (ddsp_cvae's family input, in
+#: this order), and that the evaluation's classifier tells apart.
+DRUM_FAMILIES = ("kick", "snare", "clap", "hat", "tom", "cymbal", "percussion")
+
+#: ddsp_cvae's data: 44.1 kHz, the full audio band, and the same 0.74 s.
+HIRES_SAMPLE_RATE = 44100
+HIRES_SAMPLE_LENGTH = 32768
