@@ -46,6 +46,7 @@ from models import drumsynth, synth_settings
 from models.constants import LATENT_DIM
 from models.ddsp import LogMel, set_band_statistics
 from models.distribution import replica_scale
+from models.fullband import DENSE_SECONDS, GLIDE_LIMIT, TONAL_DECIMATION, band_limit, end_fade, fine_noise_knots, parameter_count
 from models.layers import PACKAGE, Sampling
 from models.losses import reconstruction_error
 
@@ -56,24 +57,6 @@ MEL_N_FFT = 2048
 MEL_HOP = 512
 MEL_BANDS = 80
 
-#: The noise gain knots: every ``KNOT_STEP_SECONDS`` over ``DENSE_SECONDS`` after the
-#: attack, then ``LATE_KNOTS`` log-spaced to the end.
-KNOT_STEP_SECONDS = 0.002
-DENSE_SECONDS = 0.1
-LATE_KNOTS = 20
-
-#: The end fade: a half cosine from 1 to 0 over ``FADE_SECONDS``, ending ``SILENT_SECONDS``
-#: before the last sample (so the last 10 ms are silent, far below -60 dB re the peak).
-FADE_SECONDS = 0.03
-SILENT_SECONDS = 0.01
-
-#: The modes are rendered at the rate divided by this, and upsampled through a band limit
-#: that tapers from ``TAPER_START`` of that rate's Nyquist frequency; a mode's glide stays
-#: under ``GLIDE_LIMIT`` times that rate.
-TONAL_DECIMATION = 4
-TAPER_START = 0.8
-GLIDE_LIMIT = 0.4
-
 #: One random family in ``MIX_SHARE`` is a mix of two (weights 0.2 to 0.8), so hybrids are
 #: trained for too; the random points are uniform over +-``RANDOM_POINT_RANGE`` (the latent range: 3 sigma).
 MIX_SHARE = 0.25
@@ -83,52 +66,6 @@ RANDOM_BATCH = 8
 
 
 # --------------------------------------------------------------------------- the synthesiser
-
-def fine_noise_knots(length, attack, sample_rate):
-    """Sample positions of the noise gain knots, strictly increasing, from 0 to length - 1.
-
-    Five before the attack (the noise can fill the lead-in), every 2 ms over the first
-    100 ms after it, then log-spaced to the end.
-    """
-    before = [0, attack // 2, (3 * attack) // 4, attack - attack // 8, attack]
-    step = KNOT_STEP_SECONDS * sample_rate
-    dense = [attack + round(step * i) for i in range(1, round(DENSE_SECONDS / KNOT_STEP_SECONDS) + 1)]
-    first_late = 1.25 * DENSE_SECONDS * sample_rate
-    late = np.geomspace(first_late, max(length - 1 - attack, 1.5 * first_late), LATE_KNOTS)
-    knots = np.array(before + dense + [attack + round(v) for v in late])
-    knots = np.unique(np.clip(knots, 0, length - 1))
-    if knots[0] != 0:
-        knots = np.concatenate([[0], knots])
-    if knots[-1] != length - 1:
-        knots = np.concatenate([knots, [length - 1]])
-    return knots.astype(np.int64)
-
-
-def end_fade(length, sample_rate):
-    """The gain every sound ends with: 1, then a half cosine to 0, then silence, (length,)."""
-    silent = round(SILENT_SECONDS * sample_rate)
-    fade = round(FADE_SECONDS * sample_rate)
-    gain = np.ones(length, np.float32)
-    start = max(length - silent - fade, 0)
-    ramp = np.arange(length - silent - start, dtype=np.float64) / max(length - silent - start, 1)
-    gain[start:length - silent] = 0.5 * (1.0 + np.cos(np.pi * ramp))
-    gain[length - silent:] = 0.0
-    return gain
-
-
-def band_limit(n):
-    """The upsampling's band limit over the rfft bins of ``n`` low-rate samples: 1 up to
-    ``TAPER_START`` of the Nyquist frequency, a half cosine to 0 at it, (n // 2 + 1,)."""
-    share = np.arange(n // 2 + 1) / (n // 2)
-    fall = np.clip((share - TAPER_START) / (1.0 - TAPER_START), 0.0, 1.0)
-    return (0.5 * (1.0 + np.cos(np.pi * fall))).astype(np.float32)
-
-
-def parameter_count(length, attack, sample_rate, n_modes=drumsynth.N_MODES, n_bands=drumsynth.N_BANDS):
-    """Size of the raw parameter vector (the table of :mod:`models.drumsynth`)."""
-    n_knots = len(fine_noise_knots(length, attack, sample_rate))
-    return 2 * n_modes + 3 + n_bands * n_knots + 1 + 3 + 1
-
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class FullBandSynth(keras.layers.Layer):
