@@ -82,17 +82,17 @@ def initial_state(options, remembered):
         models_dir=str(options.models_dir or remembered.get("models_dir") or root / "trained"),
         favourites_dir=str(options.favourites_dir or remembered.get("favourites_dir")
                            or DEFAULT_FAVOURITES),
-        device=options.device if options.device is not None else remembered.get("device"),
         rng=np.random.default_rng(options.seed), seed=options.seed,
     )
+    state.player.device = options.device if options.device is not None else remembered.get("device")
     state.wanted = remembered.get("model")
     point = remembered.get("point")
     if isinstance(point, (list, tuple)) and len(point) == 2:
         state.pending_point = (float(point[0]), float(point[1]))
     if isinstance(remembered.get("volume"), (int, float)):
-        state.volume = min(max(float(remembered["volume"]), 0.0), 1.0)
+        state.sound.volume = min(max(float(remembered["volume"]), 0.0), 1.0)
     if remembered.get("map_mode") in MAP_MODES:
-        state.map_mode = remembered["map_mode"]
+        state.map.mode = remembered["map_mode"]
     from models.registry import MODEL_NAMES, REGISTRY  # the registry never imports TensorFlow
 
     for name in MODEL_NAMES:
@@ -103,9 +103,9 @@ def initial_state(options, remembered):
 
 def settings_values(state):
     """What is remembered between sessions."""
-    values = {"volume": state.volume, "device": state.device,
+    values = {"volume": state.sound.volume, "device": state.player.device,
               "models_dir": state.models_dir, "favourites_dir": state.favourites_dir,
-              "map_mode": state.map_mode}
+              "map_mode": state.map.mode}
     if state.model is not None:  # else keep the remembered model and point
         values["model"] = state.model.name
         values["point"] = list(state.point)
@@ -168,7 +168,7 @@ class GuiApp:
         self.window[k.MAP_HINT].Widget.configure(width=HINT_CHARS)
         self.window[k.PLAYING].Widget.configure(width=PLAYING_CHARS)
         self.window[k.CARD].Widget.configure(wrap="word")  # the card's long rows
-        self.window[k.VOLUME].update(value=round(self.state.volume * 100))
+        self.window[k.VOLUME].update(value=round(self.state.sound.volume * 100))
         self.window.read(timeout=0)  # let Tk put the window on screen before anything else
         window_shown = time.time()
         # the panels put matplotlib on their canvases with their first pictures, which come
@@ -341,7 +341,7 @@ class GuiApp:
         record = values.get(k.WORKER) if event == k.WORKER and values else None
         if isinstance(record, ev.ModelReady) and self.state.model is not None:
             self._stamp("ready")
-        if isinstance(record, ev.Decoded) and self.state.sound is not None:
+        if isinstance(record, ev.Decoded) and self.state.sound.audio is not None:
             self._stamp("sound")
         if self._held is not None and (
                 isinstance(record, (ev.Decoded, ev.ModelFailed, ev.JobFailed))

@@ -557,20 +557,17 @@ class Workers:
                 return  # prepare_figures: the import was the job
             request, size_px = job
             if panel == "output":
-                result = self._painter.paint(
-                    request["audio"], request["sample_rate"], size_px,
-                    title=request.get("title", ""), original=request.get("original"))
+                result = self._painter.paint(request.audio, request.sample_rate, size_px,
+                                             title=request.title, original=request.original)
             elif panel == "map":
                 result = figures.map_figure(
-                    size_px, request["latent_range"], request["point"],
-                    codes=request.get("codes"), families=request.get("families"),
-                    heat=request.get("heat"), feature=request.get("feature"),
-                    title=request.get("title", ""), a=request.get("a"), b=request.get("b"))
-                result.key = request.get("key", ())
+                    size_px, request.latent_range, request.point, codes=request.codes,
+                    families=request.families, heat=request.heat, feature=request.feature,
+                    title=request.title, a=request.a, b=request.b)
+                result.key = request.key
             else:
-                result = figures.sequence_figure(
-                    panel, size_px, request["sounds"], request["labels"],
-                    request["sample_rate"], title=request.get("title", ""))
+                result = figures.sequence_figure(panel, size_px, request.sounds, request.labels,
+                                                 request.sample_rate, title=request.title)
         except Exception as error:  # noqa: BLE001 - a drawing bug must not kill the thread
             traceback.print_exc(file=sys.stderr)
             self.post(events.JobFailed(f"drawing the {panel}", f"internal error: {error!r}"))
