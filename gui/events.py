@@ -134,6 +134,14 @@ class PlayerOpened:
 
 
 @dataclass(frozen=True)
+class PlayStarted:
+    """The sound output started sound ``token``, played once, lasting ``seconds``."""
+
+    token: int
+    seconds: float
+
+
+@dataclass(frozen=True)
 class DevicesListed:
     """The sound output devices: (index, name) pairs."""
 

@@ -89,6 +89,7 @@ def test_drag_while_looping_swaps_the_sound_live(app):
         app.post(k.PAD, (float(x), 0.5))
     app.post(k.PAD_UP, (1.0, 0.5))
     assert app.run_until(lambda s: s.sound.point == (1.0, 0.5))
+    assert app.run_until(lambda s: app.workers.sound_room.idle)  # the player is called in its room
     assert [c[0] for c in player.calls].count("loop") == 1
     swaps = [c for c in player.calls if c[0] == "swap"]
     assert swaps and all(immediate for _, _, immediate in swaps)
@@ -96,6 +97,7 @@ def test_drag_while_looping_swaps_the_sound_live(app):
     assert app.window[k.LOOP].get_text() == "Loop L: on"
     app.post((k.KEY, "l"))
     assert app.run_until(lambda s: not s.sound.looping)
+    assert app.run_until(lambda s: app.workers.sound_room.idle)  # the player is called in its room
     assert player.calls[-1] == ("stop",)
 
 
@@ -150,6 +152,7 @@ def test_switching_models_and_comparing(app):
                          and app.panels["compare"].current is not None)
     assert app.state.compare.models == ["ae_small_relu", "gan"]
     assert "playing ae_small_relu then gan" in app.state.message
+    assert app.run_until(lambda s: app.workers.sound_room.idle)  # the player is called in its room
     assert app.workers.player.calls[-1][0] == "play"
 
 
@@ -166,7 +169,7 @@ def test_settings_are_remembered_between_sessions(tmp_path):
     try:
         assert second.run_until(lambda s: s.model is not None and s.entries["gan"].state == READY)
         assert second.state.model.name == "vae_a" and second.state.point == (1.25, -1.0)
-        assert second.state.volume == 0.3 and second.window[k.VOLUME].TKScale.get() == 30
+        assert second.state.sound.volume == 0.3 and second.window[k.VOLUME].TKScale.get() == 30
     finally:
         second.close()
 

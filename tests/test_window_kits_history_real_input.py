@@ -194,9 +194,11 @@ def test_a_double_click_on_a_nearest_row_plays_its_original(tmp_path):
         show_nearest_tab(app)
         assert app.run_until(lambda s: s.nearest is not None)
         settle(app)
+        assert app.run_until(lambda s: app.workers.sound_room.idle)  # the player is called in its room
         plays = len([c for c in app.workers.player.calls if c[0] == "play"])
         double_click_row(app, 0)
         assert app.run_until(lambda s: s.message.startswith("playing the original"))
+        assert app.run_until(lambda s: app.workers.sound_room.idle)  # the player is called in its room
         assert len([c for c in app.workers.player.calls if c[0] == "play"]) == plays + 1
         assert "cannot be read" in app.window[k.NEAREST_NOTE].get()  # WAVs, not a dataset
     finally:

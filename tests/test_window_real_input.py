@@ -120,6 +120,7 @@ def test_a_drag_gives_distinct_points_and_the_loop_follows(app):
     click(pad, 60, 200)
     press("l")
     assert app.run_until(lambda s: s.sound.looping)
+    assert app.run_until(lambda s: app.workers.sound_room.idle)  # the player is called in its room
     swaps_before = sum(1 for call in app.workers.player.calls if call[0] == "swap")
     xdo("mousemove", "--sync", pad.winfo_rootx() + 60, pad.winfo_rooty() + 200, "mousedown", "1")
     heard = []
@@ -135,6 +136,7 @@ def test_a_drag_gives_distinct_points_and_the_loop_follows(app):
     settle(app)
     assert near(app.state.point, end, one_pixel(app))  # the release (+UP) keeps the last point
     assert len(set(heard)) == 6 and all(not_integer(p) for p in heard)
+    assert app.run_until(lambda s: app.workers.sound_room.idle)  # the player is called in its room
     swaps = sum(1 for call in app.workers.player.calls if call[0] == "swap") - swaps_before
     assert swaps >= 6  # the looping sound was replaced at each point heard
     assert app.window[k.PLAYING].get().startswith("⟳ looping ae_small_relu at (")
@@ -157,6 +159,7 @@ def test_keys_after_a_click_in_the_model_list_are_shortcuts(app, tmp_path):
     assert [p.name.startswith("vae_a_") for p in (tmp_path / "favs").glob("*.wav")] == [True]
     press("space")
     assert app.run_until(lambda s: app.window[k.PLAYING].get().startswith("▶ playing vae_a at"))
+    assert app.run_until(lambda s: app.workers.sound_room.idle)  # the player is called in its room
     assert app.workers.player.calls[-1][0] == "play"
 
 

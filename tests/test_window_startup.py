@@ -70,14 +70,14 @@ def test_only_the_first_sound_is_made_before_the_first_sound(tmp_path):
         assert app.state.sound.audio is None
         assert all(app.state.entries[name].state != READY for name in OTHERS)
         assert not any(panel.attached for panel in app.panels.values())
-        held = {type(effect) for effect in app._held}
+        held = {type(effect) for effect in app.startup.held}
         assert fx.LoadModel in held and fx.Render in held
         backend.gate.set()
         assert app.run_until(lambda s: s.sound.audio is not None)
         assert app.run_until(lambda s: all(s.entries[name].state == READY for name in OTHERS))
         assert app.run_until(lambda s: app.panels["output"].current is not None
                              and app.panels["map"].current is not None)
-        assert app._held is None
+        assert app.startup.held is None
     finally:
         backend.gate.set()
         app.close()
@@ -100,7 +100,7 @@ def test_the_held_work_starts_anyway_when_the_first_sound_is_late(tmp_path, monk
     app = make_app(tmp_path, backend)
     try:
         assert app.run_until(lambda s: all(s.entries[name].state == READY for name in OTHERS))
-        assert app.state.sound.audio is None and app._held is None
+        assert app.state.sound.audio is None and app.startup.held is None
     finally:
         backend.gate.set()
         app.close()

@@ -45,6 +45,7 @@ from gui.handlers.sequences import compare, morph, on_compared, on_morphed, play
 from gui.handlers.sound import (
     choose_device,
     on_devices,
+    on_play_started,
     on_player,
     on_repetition,
     on_sound_ended,
@@ -88,6 +89,7 @@ WORKER_EVENTS = {
     ev.Saved: on_saved,
     ev.FavouritesListed: on_favourites,
     ev.PlayerOpened: on_player,
+    ev.PlayStarted: on_play_started,
     ev.DevicesListed: on_devices,
     ev.FeaturesFound: on_features,
     ev.FigureReady: on_figure,
@@ -184,21 +186,12 @@ TUPLE_EVENTS = {
 
 
 def handle(state, event, values):
-    """Turn one window event into state changes and effects.
+    """Turn one window event into state changes and effects (records of :mod:`gui.effects`,
+    in the order to carry them out).
 
-    Parameters
-    ----------
-    state : gui.state.AppState
-    event : str or tuple
-        An element key, ``WORKER`` (its value a record of :mod:`gui.events`),
-        ``(KEY, keysym)``, ``(MAP, "click")``, ``(FILE, purpose)`` or ``(PLAYER, "ended")``.
-    values : dict or None
-        The window's values; a posted event's payload is ``values[event]``.
-
-    Returns
-    -------
-    effects : list
-        Records of :mod:`gui.effects`, in the order to carry them out.
+    ``event`` is an element key, ``WORKER`` (its value a record of :mod:`gui.events`) or a
+    tuple ``(head, kind)`` such as ``(KEY, keysym)``; ``values`` are the window's values (a
+    posted event's payload is ``values[event]``), or None.
     """
     values = values or {}
     if event in (None, "Exit"):

@@ -196,3 +196,8 @@ def save(state):
     return [fx.Save(state.model.name, (state.sound.point,), (state.sound.audio,),
                     state.model.sample_rate, state.model.preprocess_settings),
             fx.Refresh(Part.STATUS)]
+
+
+def on_play_started(state, started):
+    """The output started a sound played once: its line says "stopped" once it has had its time."""
+    return [fx.Later(int(1000 * started.seconds) + 50, (k.PLAYER, "ended"), started.token)]
