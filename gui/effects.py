@@ -315,3 +315,10 @@ class ExportKit:
     sources: tuple[str, ...]
     path: str
     overwrite: bool = False
+
+
+#: Any record a handler may return.
+Effect = (LoadModel | Decode | Render | Heatmap | Audition | Encode | Compare | Morph | Save
+          | ListFavourites | MakePlayer | Play | Swap | Stop | SetVolume | Refresh | AskFile
+          | StoreSettings | Close | Draw | DecodeVariation | SaveVariations | Later | Nearest
+          | ReadOriginal | AskSaveFile | AskConfirm | ExportKit)

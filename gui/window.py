@@ -37,6 +37,7 @@ from gui.canvas import FigurePanel
 from gui.errors import GuiError
 from gui.gc_policy import GuiThreadCollector
 from gui.handlers import handle
+from gui.handlers.kit import KIT_SUFFIX
 from gui.layout import HINT_CHARS, PLAYING_CHARS, STATUS_CHARS, TITLE, window_layout
 from gui.pad import PadView
 from gui.settings import Settings
@@ -471,8 +472,8 @@ class GuiApp:
 
         purpose = effect.purpose
         path = filedialog.asksaveasfilename(
-            parent=self.window.TKroot, title="Export kit", defaultextension=".h2drumkit",
-            filetypes=(("Hydrogen kits", "*.h2drumkit"), ("All files", "*.*")),
+            parent=self.window.TKroot, title="Export kit", defaultextension=KIT_SUFFIX,
+            filetypes=(("Hydrogen kits", f"*{KIT_SUFFIX}"), ("All files", "*.*")),
             confirmoverwrite=False)
         event = (k.FILE, purpose)
         self.dispatch(event, {event: path or None})

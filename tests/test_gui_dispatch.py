@@ -53,7 +53,7 @@ def test_every_effect_has_one_carrier_and_the_sound_goes_to_its_room(tmp_path):
     app.workers = Workers(QuietBackend(), lambda record: None, "zoo", "favs")
     try:
         table = app._effect_table()
-        assert set(table) == effect_types()
+        assert set(table) == effect_types() == set(fx.Effect.__args__)
         room = app.workers.sound_room.submit
         assert all(table[t] == room for t in (*fx.SOUND_EFFECTS, fx.MakePlayer))
     finally:

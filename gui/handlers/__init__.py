@@ -9,6 +9,8 @@ by what they are about: :mod:`.models`, :mod:`.point`, :mod:`.map`, :mod:`.sound
 :mod:`.favourites`, :mod:`.sequences` (compare, morph), :mod:`.nearest`, :mod:`.kit`, with
 what they share in :mod:`.common`.
 """
+from typing import Any
+
 from gui import effects as fx
 from gui import events as ev
 from gui import keys as k
@@ -58,7 +60,7 @@ from gui.handlers.sound import (
     stop,
     toggle_loop,
 )
-from gui.state import MAP_MODES
+from gui.state import MAP_MODES, AppState
 
 __all__ = ["BUTTONS", "KEYS", "TUPLE_EVENTS", "VALUE_EVENTS", "WORKER_EVENTS", "clamp", "favourite_label",
            "handle", "map_hint", "nearest_note", "nearest_rows", "on_worker", "on_zoo", "playing_text",
@@ -103,7 +105,7 @@ WORKER_EVENTS = {
 }
 
 
-def on_worker(state, record):
+def on_worker(state: AppState, record: Any) -> list[fx.Effect]:
     """A worker's result: its handler by the record's type (an unknown type is a bug)."""
     return WORKER_EVENTS[type(record)](state, record)
 
@@ -185,7 +187,7 @@ TUPLE_EVENTS = {
 }
 
 
-def handle(state, event, values):
+def handle(state: AppState, event: Any, values: dict | None) -> list[fx.Effect]:
     """Turn one window event into state changes and effects (records of :mod:`gui.effects`,
     in the order to carry them out).
 
@@ -199,8 +201,8 @@ def handle(state, event, values):
     if event == k.WORKER:
         return on_worker(state, values[k.WORKER])
     if isinstance(event, tuple):
-        action = TUPLE_EVENTS.get(event[0])
-        return action(state, event[1], values.get(event)) if action else []
+        head = TUPLE_EVENTS.get(event[0])
+        return head(state, event[1], values.get(event)) if head else []
     if event in BUTTONS:
         return BUTTONS[event](state)
     action = VALUE_EVENTS.get(event)
