@@ -178,7 +178,7 @@ class GuiApp:
         self.window.read(timeout=0)  # let Tk put the window on screen before anything else
         window_shown = time.time()
         # the panels put matplotlib on their canvases with their first pictures, which come
-        # after the first sound (see _hold): the render thread imports it meanwhile
+        # after the first sound (see gui.startup): the render thread imports it meanwhile
         self.panels = {
             "map": FigurePanel(self.window[k.MAP_CANVAS], on_click=self._map_clicked),
             "output": FigurePanel(self.window[k.OUTPUT_CANVAS], on_resize=lambda: self.window
