@@ -36,12 +36,12 @@ def options(**kwargs):
 
 # ----------------------------------------------------------------------------- registry
 
-def test_registry_names_the_fifteen_in_display_order():
+def test_registry_names_the_sixteen_in_display_order():
     assert MODEL_NAMES == (
         "ae_small_relu", "ae_small_tanh", "ae_small_sigmoid",
         "ae_medium_relu", "ae_medium_tanh", "ae_medium_sigmoid",
         "ae_big_relu", "ae_big_tanh", "ae_big_sigmoid",
-        "conv_ae", "gan", "vae_a", "vae_b", "vae_c", "ddsp_vae",
+        "conv_ae", "gan", "vae_a", "vae_b", "vae_c", "ddsp_vae", "ddsp_cvae",
     )
     assert {spec.kind for spec in REGISTRY.values()} == {"dense_ae", "conv_ae", "gan", "vae"}
     assert [REGISTRY[n].defaults["kl_factor"] for n in ("vae_a", "vae_b", "vae_c")] == [0.01, 0.001, 0.0001]
