@@ -119,7 +119,7 @@ def measure_swaps(player, sounds, count, *, immediate, rng):
         Seconds of audio from the block that took the swap to its first sample.
     """
     wall, stream = [], []
-    loop_seconds = (LENGTH + player._request.gap_frames) / player.stream_rate
+    loop_seconds = (LENGTH + player.mixer.request.gap_frames) / player.stream_rate
     for k in range(count):
         # Immediate swaps: as often as a dragged point sends them. Next-loop swaps: anywhere
         # in the loop, so the wait for the loop start is sampled fairly.
