@@ -474,9 +474,9 @@ def _train_locked(name, spec, data, out, options, overrides):
     if epochs_done < options.epochs:
         stopped = f"early stopping after epoch {epochs_done} (no {nets.monitor} improvement)"
 
-    export_trained(folder, nets, data, options, initial_epoch=start.initial_epoch,
-                   epochs=epochs_done, seconds=start.seconds_before + seconds, stopped=stopped,
-                   distribution=f"{type(strategy).__name__} x{strategy.num_replicas_in_sync}",
+    distribution = f"{type(strategy).__name__} x{strategy.num_replicas_in_sync}"
+    export_trained(folder, nets, data, options,
+                   RunFacts(start.initial_epoch, epochs_done, start.seconds_before + seconds, stopped, distribution),
                    history_csv=history_csv)
     columns = history.read_history(history_csv)
     losses = {k: v[-1] for k, v in columns.items() if k not in ("epoch", "epoch_seconds") and v}
@@ -591,8 +591,32 @@ def latent_codes(nets, audio, batch_size=64):
     return np.asarray(out[0] if isinstance(out, (list, tuple)) else out, dtype=np.float32)
 
 
-def export_trained(folder, nets, data, options, *, initial_epoch, epochs, seconds, stopped,
-                   distribution="default", history_csv=None):
+@dataclass(frozen=True)
+class RunFacts:
+    """What a finished run did, as its card records it.
+
+    Attributes
+    ----------
+    initial_epoch : int
+        The epoch it resumed from (0 for a fresh run).
+    epochs : int
+        The epochs the model has now.
+    seconds : float
+        Training time, resumed runs included.
+    stopped : str
+        Why it stopped ("completed", "early stopping after epoch 7 ...").
+    distribution : str
+        The distribution strategy and its replicas.
+    """
+
+    initial_epoch: int
+    epochs: int
+    seconds: float
+    stopped: str
+    distribution: str = "default"
+
+
+def export_trained(folder, nets, data, options, run, *, history_csv=None):
     """Write the shipped files of a trained model into ``folder``, as one set.
 
     The new set is written into a staging folder beside ``folder`` and swapped in whole;
@@ -600,6 +624,7 @@ def export_trained(folder, nets, data, options, *, initial_epoch, epochs, second
 
     Parameters
     ----------
+    run : RunFacts
     history_csv : Path, optional
         The run's history (default: ``folder/checkpoint/history.csv``); shipped as
         ``history.csv`` with its plot ``loss.png``.
@@ -629,9 +654,7 @@ def export_trained(folder, nets, data, options, *, initial_epoch, epochs, second
         atomic_write_bytes(shipped_history, history_csv.read_bytes() if history_csv.is_file() else b"")
         history.write_loss_plot(shipped_history, staged / "loss.png", nets.settings["name"], _plotted(nets))
         columns = history.read_history(shipped_history)
-        card = model_card(nets, data, options, columns, initial_epoch=initial_epoch,
-                          epochs=epochs, seconds=seconds, stopped=stopped,
-                          distribution=distribution)
+        card = model_card(nets, data, options, columns, run)
         write_card(staged / CARD_FILE, card)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)  # only new files are in it yet
@@ -641,9 +664,11 @@ def export_trained(folder, nets, data, options, *, initial_epoch, epochs, second
     return card
 
 
-def model_card(nets, data, options, columns, *, initial_epoch, epochs, seconds, stopped,
-               distribution="default"):
-    """The model card: what this model is, what it was trained on and how, and how it did."""
+def model_card(nets, data, options, columns, run):
+    """The model card: what this model is, what it was trained on and how, and how it did
+    (``run``: :class:`RunFacts`)."""
+    initial_epoch, epochs, seconds, stopped = run.initial_epoch, run.epochs, run.seconds, run.stopped
+    distribution = run.distribution
     spec = get_spec(nets.settings["name"])
     n_val = int(data.is_validation.sum())
     families, counts = np.unique(data.families, return_counts=True)
