@@ -1,9 +1,14 @@
 """Playback on one background PortAudio stream: play once, loop with a gap, swap sounds live.
 
+Two halves. A :class:`Mixer` is pure: it prepares sounds, takes requests and renders
+samples into an array, with no device, so tests drive it frame by frame. A :class:`Player`
+owns the stream, the device and the statistics, and calls the mixer from the stream's
+callback.
+
 The GUI and the command line call a :class:`Player` from their own thread; PortAudio calls
 the stream's callback from its audio thread. The two share no lock. What the callback should
 play arrives as one immutable request (the prepared sound, loop flag, serial number), handed
-over by assigning a single attribute. The callback copies frames from the request's sound
+over by assigning a single attribute. The mixer copies frames from the request's sound
 into preallocated scratch arrays, advances a position, and mixes the short fades that keep
 every change free of clicks:
 
@@ -27,6 +32,7 @@ from typing import NamedTuple
 import numpy as np
 
 from audio.errors import AudioError
+from constants import SAMPLE_RATE
 
 # Longest fade of a swap or a stop; the issue allows 5 ms.
 CROSSFADE_SECONDS = 0.004
@@ -41,7 +47,7 @@ IDLE_STOP_SECONDS = 1.0
 IDLE_CHECK_SECONDS = 0.2
 MAX_CHANNELS = 2
 # The rate of the models' sounds (the preprocessing default).
-DEFAULT_SAMPLE_RATE = 22050
+DEFAULT_SAMPLE_RATE = SAMPLE_RATE
 # The callback mixes in chunks of at most this many frames; PortAudio normally passes one
 # block (256 or 512 frames) at a time.
 SCRATCH_FRAMES = 8192
@@ -147,22 +153,56 @@ class BlockCapture:
         return self._samples[:self._count].copy()
 
 
-class _CallbackState:
-    """Everything the callback changes; only the callback touches it while the stream runs."""
+class Mixer:
+    """Renders the latest request into samples: the player without a device.
 
-    def __init__(self, rate):
-        self.crossfade_frames = max(1, int(round(CROSSFADE_SECONDS * rate)))
+    Two threads share a mixer without a lock. The controlling thread prepares sounds
+    (:meth:`prepare`) and hands requests over (:meth:`start`, :meth:`swap`, :meth:`stop`,
+    :attr:`volume`); the rendering thread (the stream's callback, or a test) calls
+    :meth:`render`, which allocates nothing. A request is handed over by assigning one
+    attribute, so the renderer sees either the old request or the new one, whole.
+
+    Parameters
+    ----------
+    rate : int
+        The rate the mixer renders at.
+    source_rate : int or None
+        The rate of sounds given to :meth:`prepare` without a rate of their own; ``rate``
+        when None.
+
+    Attributes
+    ----------
+    request : _Request or None
+        The latest request handed over (None before the first).
+    volume : float
+        The gain :meth:`render` glides to, 0..1 (the caller checks the range).
+    finished_serial : int
+        Serial number of the latest sound that played to its end.
+    picked_up : (int, int)
+        ``(serial, frame)``: the latest request :meth:`render` acted on, and the first frame
+        of the block in which it did.
+    """
+
+    def __init__(self, rate, *, source_rate=None):
+        self.rate = int(rate)
+        self.source_rate = self.rate if source_rate is None else int(source_rate)
+        self.request = None
+        self.volume = 1.0
+        self.finished_serial = 0
+        self.picked_up = (0, 0)
+        self._serials = itertools.count(1)
+        self.crossfade_frames = max(1, int(round(CROSSFADE_SECONDS * self.rate)))
         fade_in = np.sin(0.5 * np.pi * (np.arange(self.crossfade_frames) + 0.5) / self.crossfade_frames) ** 2
-        self.ramp_in = fade_in.astype(np.float32)
-        self.ramp_out = (1.0 - fade_in).astype(np.float32)
-        self.counting = np.arange(1, SCRATCH_FRAMES + 1, dtype=np.float32)
-        self.mix = np.zeros(SCRATCH_FRAMES, dtype=np.float32)
-        self.fade_buf = np.zeros(SCRATCH_FRAMES, dtype=np.float32)
-        self.gain_buf = np.zeros(SCRATCH_FRAMES, dtype=np.float32)
-        self.gain_step = 1.0 / max(1.0, VOLUME_GLIDE_SECONDS * rate)
+        self._ramp_in = fade_in.astype(np.float32)
+        self._ramp_out = (1.0 - fade_in).astype(np.float32)
+        self._counting = np.arange(1, SCRATCH_FRAMES + 1, dtype=np.float32)
+        self._fade_buf = np.zeros(SCRATCH_FRAMES, dtype=np.float32)
+        self._gain_buf = np.zeros(SCRATCH_FRAMES, dtype=np.float32)
+        self._gain_step = 1.0 / max(1.0, VOLUME_GLIDE_SECONDS * self.rate)
         self.reset()
 
     def reset(self):
+        """Forget what is sounding: silence, full gain, no request seen."""
         self.seen = None
         self.seen_serial = 0
         self.current = None
@@ -175,6 +215,223 @@ class _CallbackState:
         self.idle_frames = 0
         self.began_serial = 0
         self.began_frame = 0
+
+    def recover(self):
+        """Start from a clean state after a failed render, skipping the request it was on."""
+        self.reset()
+        self.seen = self.request
+
+    # -- the controlling thread ------------------------------------------------------------
+
+    def prepare(self, buffer, sample_rate=None, gap_frames=0):
+        """The sound as :meth:`render` wants it: mono float32 at ``rate``, edges faded, gap
+        appended, read-only. Runs on the caller's thread, so it may allocate.
+
+        Parameters
+        ----------
+        buffer : np.ndarray, shape (n,) or (n, channels)
+            The sound; channels are mixed to mono, NaN becomes 0, samples clip to [-1, 1].
+        sample_rate : int or None
+            Its rate; ``source_rate`` when None. Resampled to ``rate`` when they differ.
+        gap_frames : int
+            Silent frames appended (the gap between the hits of a loop).
+
+        Returns
+        -------
+        data : np.ndarray, shape (m + gap_frames,)
+            ``m`` is the sound's length at ``rate``.
+        """
+        audio = np.asarray(buffer, dtype=np.float32)
+        if audio.ndim == 2:
+            audio = audio.mean(axis=1)
+        if audio.ndim != 1 or audio.shape[0] == 0:
+            raise AudioError(f"a sound to play must be a non-empty (samples,) array, not shape {audio.shape}")
+        rate = self.source_rate if sample_rate is None else int(sample_rate)
+        if rate <= 0:
+            raise AudioError(f"sample rate must be positive, not {rate}")
+        if rate != self.rate:
+            import soxr
+
+            audio = soxr.resample(audio, rate, self.rate).astype(np.float32)
+        n = audio.shape[0]
+        data = np.zeros(n + gap_frames, dtype=np.float32)
+        np.clip(np.nan_to_num(audio, nan=0.0, posinf=0.0, neginf=0.0), -1.0, 1.0, out=data[:n])
+        edge = min(int(round(EDGE_FADE_SECONDS * self.rate)), n // 2)
+        if edge > 0:
+            ramp = (np.sin(0.5 * np.pi * (np.arange(edge) + 0.5) / edge) ** 2).astype(np.float32)
+            data[:edge] *= ramp
+            data[n - edge:n] *= ramp[::-1]
+        data.flags.writeable = False
+        return data
+
+    def start(self, data, *, looping, gap_frames):
+        """Hand over a prepared sound to play from its start, once or looping."""
+        self.request = _Request(_START, data, looping, gap_frames, next(self._serials), 0)
+
+    def replaceable(self):
+        """The request a :meth:`swap` would replace, or None when nothing plays."""
+        base = self.request
+        if base is None or base.kind == _STOP:
+            return None
+        if not base.looping and self.finished_serial >= base.serial:
+            return None
+        return base
+
+    def swap(self, base, data, *, immediate):
+        """Hand over a prepared sound that replaces ``base`` (from :meth:`replaceable`).
+
+        While looping it starts at the next loop start, or with ``immediate`` at once, at
+        the same place in the loop; a sound playing once is replaced at once.
+        """
+        kind = _SWAP_NEXT if base.looping and not immediate else _SWAP_NOW
+        self.request = _Request(kind, data, base.looping, base.gap_frames, next(self._serials), base.serial)
+
+    def stop(self):
+        """Hand over a stop: fade out over ``CROSSFADE_SECONDS`` and go silent."""
+        self.request = _Request(_STOP, None, False, 0, next(self._serials), 0)
+
+    @property
+    def playing(self):
+        """True from a start until the sound ends or a stop is handed over."""
+        request = self.request
+        if request is None or request.kind == _STOP:
+            return False
+        return request.looping or self.finished_serial < request.serial
+
+    @property
+    def settled(self):
+        """True once :meth:`render` has acted on the latest request and no fade is left."""
+        return self.seen is self.request and self.fade_left == 0
+
+    @property
+    def silent_frames(self):
+        """Frames rendered silent since the latest request was seen (0 while one waits)."""
+        return self.idle_frames if self.seen is self.request else 0
+
+    # -- the rendering thread --------------------------------------------------------------
+
+    def render(self, out, frame):
+        """Fill ``out`` with the next frames, allocating nothing.
+
+        Parameters
+        ----------
+        out : np.ndarray, shape (n,), float32
+            Overwritten with the mono samples.
+        frame : int
+            The absolute index of ``out``'s first frame (for :attr:`picked_up` and the
+            frame a sound began at).
+        """
+        for i in range(0, out.shape[0], SCRATCH_FRAMES):
+            self._render_chunk(out[i:i + SCRATCH_FRAMES], frame + i)
+
+    def _render_chunk(self, out, frame_index):
+        n = out.shape[0]
+        if self.fade_left == 0:
+            request = self.request
+            if request is not self.seen:
+                self._take(request, frame_index)
+        self._fill_current(out, frame_index)
+        if self.fade_left:
+            self._mix_fade(out)
+        self._apply_gain(out)
+        if self.current is None and self.fading is None:
+            self.idle_frames += n
+        else:
+            self.idle_frames = 0
+
+    def _mix_fade(self, out):
+        """Crossfade the sound fading out into ``out``'s first frames."""
+        m = min(out.shape[0], self.fade_left)
+        k = self.crossfade_frames - self.fade_left
+        fade = self._fade_buf[:m]
+        self.fading_pos = _fill(self.fading, self.fading_pos, fade)
+        np.multiply(out[:m], self._ramp_in[k:k + m], out=out[:m])
+        np.multiply(fade, self._ramp_out[k:k + m], out=fade)
+        np.add(out[:m], fade, out=out[:m])
+        self.fade_left -= m
+        if self.fade_left == 0:
+            self.fading = None
+
+    def _apply_gain(self, out):
+        """Scale ``out`` by the volume, gliding towards a new one by at most one step a frame."""
+        n = out.shape[0]
+        target = self.volume
+        if self.gain != target:
+            reach = self._gain_step * n
+            end = min(max(target, self.gain - reach), self.gain + reach)
+            gains = self._gain_buf[:n]
+            np.multiply(self._counting[:n], (end - self.gain) / n, out=gains)
+            np.add(gains, self.gain, out=gains)
+            np.multiply(out, gains, out=out)
+            self.gain = end
+        elif target != 1.0:
+            np.multiply(out, target, out=out)
+
+    def _take(self, request, frame_index):
+        """Act on a new request (at the start of a block, never during a crossfade)."""
+        self.seen = request
+        last_seen_serial, self.seen_serial = self.seen_serial, request.serial
+        self.picked_up = (request.serial, frame_index)
+        if request.kind == _STOP:
+            self.pending = None
+            if self.current is not None:
+                self._crossfade_from_current()
+                self.current = None
+            return
+        if request.kind == _SWAP_NEXT and self.current is not None and self.current.looping:
+            self.pending = request  # latest wins until the loop comes round
+            return
+        if request.kind == _START:
+            pos = 0
+        elif self.current is not None:
+            pos = self.pos  # an immediate swap keeps the place in the loop
+            if pos >= request.data.shape[0]:
+                if not request.looping:
+                    self.finished_serial = request.serial  # the new sound is already over
+                    self._crossfade_from_current()
+                    self.current = None
+                    return
+                pos = 0
+        elif request.base_serial > last_seen_serial:
+            pos = 0  # the sound it replaces was never started: start this one instead
+        else:
+            self.finished_serial = request.serial  # what it would replace has ended
+            return
+        if self.current is not None:
+            self._crossfade_from_current()
+        self.current = request
+        self.pos = pos
+        self.pending = None
+        self.began_serial = request.serial
+        self.began_frame = frame_index
+
+    def _crossfade_from_current(self):
+        self.fading = self.current
+        self.fading_pos = self.pos
+        self.fade_left = self.crossfade_frames
+
+    def _fill_current(self, out, frame_index):
+        n = out.shape[0]
+        i = 0
+        while i < n:
+            program = self.current
+            if program is None:
+                out[i:].fill(0.0)
+                return
+            data = program.data
+            k = min(n - i, data.shape[0] - self.pos)
+            out[i:i + k] = data[self.pos:self.pos + k]
+            i += k
+            self.pos += k
+            if self.pos == data.shape[0]:
+                self.pos = 0
+                if not program.looping:
+                    self.current = None
+                    self.finished_serial = program.serial
+                elif self.pending is not None:
+                    self.current, self.pending = self.pending, None
+                    self.began_serial = self.current.serial
+                    self.began_frame = frame_index + i
 
 
 class Player:
@@ -196,6 +453,8 @@ class Player:
 
     Attributes
     ----------
+    mixer : Mixer
+        What the callback renders; the play methods hand their requests to it.
     available : bool
         Whether sound can be played. Never raises when False: the play methods do nothing.
     reason : str
@@ -211,14 +470,9 @@ class Player:
         self._tap = tap
         self._sd = None
         self._stream = None
-        self._request = None
-        self._serials = itertools.count(1)
-        self._volume = 1.0
         self._underruns = 0
         self._frames_delivered = 0
-        self._finished_serial = 0
         self._sounding = (0, 0, 0.0)
-        self._picked_up = (0, 0)
         self._callback_error = None
         self._callback_max = 0.0
         self._callback_total = 0.0
@@ -226,7 +480,8 @@ class Player:
         self._control = threading.Lock()  # GUI-side methods and the idle watcher; never the callback
         self._watcher = None
         self._closed = False
-        self._state = _CallbackState(self.sample_rate)
+        self._block = np.zeros(SCRATCH_FRAMES, dtype=np.float32)  # the callback's mono scratch
+        self.mixer = Mixer(self.sample_rate)
         self._open()
 
     # -- opening ---------------------------------------------------------------------------
@@ -260,7 +515,7 @@ class Player:
                 failure = error
                 continue
             self.stream_rate = rate
-            self._state = _CallbackState(rate)
+            self.mixer = Mixer(rate, source_rate=self.sample_rate)
             self.available = True
             return
         self.reason = f"output device '{info['name']}' cannot be opened ({_one_line(failure)})"
@@ -303,45 +558,38 @@ class Player:
         takes over at once, at the same position in the loop, with a short crossfade. A
         sound playing once is replaced at once. Does nothing when nothing plays.
         """
-        base = self._request
-        if not self.available or base is None or base.kind == _STOP:
+        base = self.mixer.replaceable()
+        if not self.available or base is None:
             return
-        if not base.looping and self._finished_serial >= base.serial:
-            return
-        data = self._prepare(buffer, sample_rate, base.gap_frames)
-        kind = _SWAP_NEXT if base.looping and not immediate else _SWAP_NOW
-        self._submit(_Request(kind, data, base.looping, base.gap_frames, next(self._serials), base.serial))
+        data = self.mixer.prepare(buffer, sample_rate, base.gap_frames)
+        self._submit(self.mixer.swap, base, data, immediate=immediate)
 
     def stop(self):
         """Fade out over ``CROSSFADE_SECONDS`` and go silent."""
-        if not self.available or self._request is None:
+        if not self.available or self.mixer.request is None:
             return
-        self._submit(_Request(_STOP, None, False, 0, next(self._serials), 0))
+        self._submit(self.mixer.stop)
 
     @property
     def volume(self):
         """Output gain, 0..1; a change glides over about ``VOLUME_GLIDE_SECONDS``."""
-        return self._volume
+        return self.mixer.volume
 
     @volume.setter
     def volume(self, value):
         value = float(value)
         if not math.isfinite(value):
             raise AudioError(f"volume must be a number between 0 and 1, not {value}")
-        self._volume = min(1.0, max(0.0, value))
+        self.mixer.volume = min(1.0, max(0.0, value))
 
     @property
     def is_playing(self):
         """True from a play/loop call until the sound ends or :meth:`stop` is called."""
-        request = self._request
-        if self._stream is None or request is None or request.kind == _STOP:
-            return False
-        return request.looping or self._finished_serial < request.serial
+        return self._stream is not None and self.mixer.playing
 
     @property
     def is_looping(self):
-        request = self._request
-        return self.is_playing and request.looping
+        return self.is_playing and self.mixer.request.looping
 
     @property
     def underruns(self):
@@ -379,7 +627,7 @@ class Player:
     @property
     def requested_serial(self):
         """Serial number of the latest request (play, loop, swap, stop); 0 before any."""
-        request = self._request
+        request = self.mixer.request
         return 0 if request is None else request.serial
 
     @property
@@ -395,7 +643,7 @@ class Player:
     def picked_up(self):
         """``(serial, frame_index)``: the latest request the callback acted on, and the
         absolute index of the first frame of the block in which it did. For benchmarks."""
-        return self._picked_up
+        return self.mixer.picked_up
 
     @property
     def latency_seconds(self):
@@ -413,7 +661,7 @@ class Player:
         if self.is_playing and self._stream is not None and self._stream.active:
             self.stop()
             deadline = time.monotonic() + 0.2
-            while self._state.seen is not self._request or self._state.fade_left:
+            while not self.mixer.settled:
                 if time.monotonic() > deadline:
                     break
                 time.sleep(0.002)
@@ -448,40 +696,16 @@ class Player:
         if not self.available:
             return
         gap_frames = int(round(gap_seconds * self.stream_rate))
-        data = self._prepare(buffer, sample_rate, gap_frames)
-        self._submit(_Request(_START, data, looping, gap_frames, next(self._serials), 0))
+        data = self.mixer.prepare(buffer, sample_rate, gap_frames)
+        self._submit(self.mixer.start, data, looping=looping, gap_frames=gap_frames)
 
-    def _prepare(self, buffer, sample_rate, gap_frames):
-        """The sound as the callback wants it: mono float32 at the stream rate, edges faded,
-        gap appended, read-only. Runs on the caller's thread, so it may allocate."""
-        audio = np.asarray(buffer, dtype=np.float32)
-        if audio.ndim == 2:
-            audio = audio.mean(axis=1)
-        if audio.ndim != 1 or audio.shape[0] == 0:
-            raise AudioError(f"a sound to play must be a non-empty (samples,) array, not shape {audio.shape}")
-        rate = self.sample_rate if sample_rate is None else int(sample_rate)
-        if rate <= 0:
-            raise AudioError(f"sample rate must be positive, not {rate}")
-        if rate != self.stream_rate:
-            import soxr
-
-            audio = soxr.resample(audio, rate, self.stream_rate).astype(np.float32)
-        n = audio.shape[0]
-        data = np.zeros(n + gap_frames, dtype=np.float32)
-        np.clip(np.nan_to_num(audio, nan=0.0, posinf=0.0, neginf=0.0), -1.0, 1.0, out=data[:n])
-        edge = min(int(round(EDGE_FADE_SECONDS * self.stream_rate)), n // 2)
-        if edge > 0:
-            ramp = (np.sin(0.5 * np.pi * (np.arange(edge) + 0.5) / edge) ** 2).astype(np.float32)
-            data[:edge] *= ramp
-            data[n - edge:n] *= ramp[::-1]
-        data.flags.writeable = False
-        return data
-
-    def _submit(self, request):
+    def _submit(self, hand_over, *args, **kwargs):
+        """Call the mixer's ``hand_over(*args, **kwargs)`` and make sure the stream runs,
+        unless the player is closed or its stream has failed."""
         with self._control:
             if self._closed or self._stream is None:
                 return
-            self._request = request
+            hand_over(*args, **kwargs)
             self._ensure_running()
 
     def _ensure_running(self):
@@ -511,10 +735,9 @@ class Player:
                 if self._closed or stream is None or not stream.active:
                     self._watcher = None
                     return
-                state = self._state
                 # The callback has seen the latest request and is silent: nothing can start
                 # while we hold the lock, so stopping cannot lose a request.
-                if state.seen is self._request and state.idle_frames >= idle_limit:
+                if self.mixer.silent_frames >= idle_limit:
                     try:
                         stream.stop()
                     except self._sd.PortAudioError:
@@ -528,16 +751,16 @@ class Player:
         started = time.perf_counter()
         if status.output_underflow:
             self._underruns += 1
-        state = self._state
-        began = state.began_serial
+        mixer = self.mixer
+        began = mixer.began_serial
         tap_seconds = 0.0  # a test or benchmark tap's time is not the callback's own
         try:
             done = 0
             while done < frames:
                 n = min(frames - done, SCRATCH_FRAMES)
-                block = state.mix[:n]
+                block = self._block[:n]
                 first_frame = self._frames_delivered
-                self._render(state, block, first_frame)
+                mixer.render(block, first_frame)
                 outdata[done:done + n] = block[:, None]
                 done += n
                 self._frames_delivered = first_frame + n
@@ -551,117 +774,17 @@ class Player:
             outdata.fill(0)
             self._frames_delivered += frames - done
             self._callback_error = error
-            state.reset()
-            state.seen = self._request
-        finished = time.perf_counter() - tap_seconds
-        if state.began_serial != began:
-            self._sounding = (state.began_serial, state.began_frame, finished)
+            mixer.recover()
+        self._record_timing(mixer, began, started, time.perf_counter() - tap_seconds)
+
+    def _record_timing(self, mixer, began, started, finished):
+        if mixer.began_serial != began:
+            self._sounding = (mixer.began_serial, mixer.began_frame, finished)
         elapsed = finished - started
         if elapsed > self._callback_max:
             self._callback_max = elapsed
         self._callback_total += elapsed
         self._callback_calls += 1
-
-    def _render(self, s, out, frame_index):
-        n = out.shape[0]
-        if s.fade_left == 0:
-            request = self._request
-            if request is not s.seen:
-                self._take(s, request, frame_index)
-        self._fill_current(s, out, frame_index)
-        if s.fade_left:
-            m = min(n, s.fade_left)
-            k = s.crossfade_frames - s.fade_left
-            fade = s.fade_buf[:m]
-            s.fading_pos = _fill(s.fading, s.fading_pos, fade)
-            np.multiply(out[:m], s.ramp_in[k:k + m], out=out[:m])
-            np.multiply(fade, s.ramp_out[k:k + m], out=fade)
-            np.add(out[:m], fade, out=out[:m])
-            s.fade_left -= m
-            if s.fade_left == 0:
-                s.fading = None
-        target = self._volume
-        if s.gain != target:
-            reach = s.gain_step * n
-            end = min(max(target, s.gain - reach), s.gain + reach)
-            gains = s.gain_buf[:n]
-            np.multiply(s.counting[:n], (end - s.gain) / n, out=gains)
-            np.add(gains, s.gain, out=gains)
-            np.multiply(out, gains, out=out)
-            s.gain = end
-        elif target != 1.0:
-            np.multiply(out, target, out=out)
-        if s.current is None and s.fading is None:
-            s.idle_frames += n
-        else:
-            s.idle_frames = 0
-
-    def _take(self, s, request, frame_index):
-        """Act on a new request (at the start of a block, never during a crossfade)."""
-        s.seen = request
-        last_seen_serial, s.seen_serial = s.seen_serial, request.serial
-        self._picked_up = (request.serial, frame_index)
-        if request.kind == _STOP:
-            s.pending = None
-            if s.current is not None:
-                self._crossfade_from_current(s)
-                s.current = None
-            return
-        if request.kind == _SWAP_NEXT and s.current is not None and s.current.looping:
-            s.pending = request  # latest wins until the loop comes round
-            return
-        if request.kind == _START:
-            pos = 0
-        elif s.current is not None:
-            pos = s.pos  # an immediate swap keeps the place in the loop
-            if pos >= request.data.shape[0]:
-                if not request.looping:
-                    self._finished_serial = request.serial  # the new sound is already over
-                    self._crossfade_from_current(s)
-                    s.current = None
-                    return
-                pos = 0
-        elif request.base_serial > last_seen_serial:
-            pos = 0  # the sound it replaces was never started: start this one instead
-        else:
-            self._finished_serial = request.serial  # what it would replace has ended
-            return
-        if s.current is not None:
-            self._crossfade_from_current(s)
-        s.current = request
-        s.pos = pos
-        s.pending = None
-        s.began_serial = request.serial
-        s.began_frame = frame_index
-
-    @staticmethod
-    def _crossfade_from_current(s):
-        s.fading = s.current
-        s.fading_pos = s.pos
-        s.fade_left = s.crossfade_frames
-
-    def _fill_current(self, s, out, frame_index):
-        n = out.shape[0]
-        i = 0
-        while i < n:
-            program = s.current
-            if program is None:
-                out[i:].fill(0.0)
-                return
-            data = program.data
-            k = min(n - i, data.shape[0] - s.pos)
-            out[i:i + k] = data[s.pos:s.pos + k]
-            i += k
-            s.pos += k
-            if s.pos == data.shape[0]:
-                s.pos = 0
-                if not program.looping:
-                    s.current = None
-                    self._finished_serial = program.serial
-                elif s.pending is not None:
-                    s.current, s.pending = s.pending, None
-                    s.began_serial = s.current.serial
-                    s.began_frame = frame_index + i
 
 
 def _fill(program, pos, out):

@@ -119,7 +119,7 @@ def measure_swaps(player, sounds, count, *, immediate, rng):
         Seconds of audio from the block that took the swap to its first sample.
     """
     wall, stream = [], []
-    loop_seconds = (LENGTH + player._request.gap_frames) / player.stream_rate
+    loop_seconds = (LENGTH + player.mixer.request.gap_frames) / player.stream_rate
     for k in range(count):
         # Immediate swaps: as often as a dragged point sends them. Next-loop swaps: anywhere
         # in the loop, so the wait for the loop start is sampled fairly.
@@ -141,7 +141,7 @@ def main(args):
         config = Path(tempfile.gettempdir()) / "mlsg-bench-alsa-null.conf"
         config.write_text(NULL_ALSA_CONFIG)
         os.environ["ALSA_CONFIG_PATH"] = str(config)
-    from audio.player import CROSSFADE_SECONDS, Player
+    from audio.player import Player
 
     rng = np.random.default_rng(0)
     sounds = drum_sounds(8)
@@ -150,59 +150,83 @@ def main(args):
         if not player.available:
             print(f"audio bench: no stream: {player.reason}")
             return 1
-        where = "default device" if args.real_device else "ALSA null device"
-        block_ms = 1e3 * player.block_frames / player.stream_rate
-        print(f"stream: {where}, {player.stream_rate} Hz, block {player.block_frames} frames = {block_ms:.1f} ms, "
-              f"PortAudio output latency {1e3 * player.latency_seconds:.1f} ms, crossfade {1e3 * CROSSFADE_SECONDS:.0f} ms")
-        loop_ms = 1e3 * (LENGTH / RATE + args.gap)
-        print(f"loop: {LENGTH} samples + {args.gap:g} s gap = {loop_ms:.0f} ms; {args.swaps} swaps per row; "
-              f"GIL switch interval {1e3 * sys.getswitchinterval():.0f} ms; load average {os.getloadavg()[0]:.1f} on "
-              f"{os.cpu_count()} CPUs")
+        block_ms = _print_setup(player, args)
         player.loop(sounds[0], gap_seconds=args.gap)
         _wait(lambda: player.frames_delivered > 4 * LENGTH, 5)
-
-        # (label, paced, busy Python thread, GIL switch interval, immediate, swaps)
-        plans = [
-            ("paced, idle main thread", True, False, None, True, args.swaps),
-            ("paced, idle main thread", True, False, None, False, max(5, args.swaps // 5)),
-            ("paced, busy Python thread", True, True, None, True, args.swaps),
-            ("paced, busy thread, switch interval 1 ms", True, True, 0.001, True, args.swaps),
-        ]
-        if not args.real_device:
-            plans.append(("unpaced null device", False, False, None, True, args.swaps))
         print()
         print(f"{'swap -> first sample leaves the callback':<42} {'mode':<10} {'mean':>7} {'p95':>7} {'max':>7}"
               f"  {'pick-up -> loop start':>22}   {'callback mean / worst':>22}  underruns")
         paced_immediate = np.zeros(1)
-        default_interval = sys.getswitchinterval()
-        for label, paced, busy, interval, immediate, swaps in plans:
-            pacer.enabled = paced and not args.real_device
-            sys.setswitchinterval(interval or default_interval)
-            time.sleep(0.1)  # let the stream settle into the new pacing
-            player.reset_callback_stats()
-            underruns = player.underruns
-            try:
-                if busy:
-                    with GilHog():
-                        wall, stream = measure_swaps(player, sounds, swaps, immediate=immediate, rng=rng)
-                else:
-                    wall, stream = measure_swaps(player, sounds, swaps, immediate=immediate, rng=rng)
-            finally:
-                sys.setswitchinterval(default_interval)
+        for plan in _plans(args):
+            wall = _measure_row(player, pacer, sounds, rng, plan, args)
+            _, paced, busy, _, immediate, _ = plan
             if paced and immediate and not busy:
                 paced_immediate = wall
-            stream_text = "-" if immediate else f"{1e3 * np.nanmean(stream):.0f} / {1e3 * np.nanmax(stream):.0f} ms"
-            callback_text = f"{1e6 * player.callback_seconds_mean:.1f} / {1e6 * player.callback_seconds_max:.0f} us"
-            print(f"{label:<42} {'immediate' if immediate else 'next loop':<10} {1e3 * wall.mean():7.2f}"
-                  f" {1e3 * np.percentile(wall, 95):7.2f} {1e3 * wall.max():7.2f}  {stream_text:>22}"
-                  f"   {callback_text:>22}  {player.underruns - underruns}")
-        print(f"(wall-clock ms; the callback's budget is one block = {1e3 * block_ms:.0f} us; "
-              f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
-        output_ms = 1e3 * player.latency_seconds
-        p95, worst = 1e3 * np.percentile(paced_immediate, 95), 1e3 * paced_immediate.max()
-        print(f"immediate swap heard (paced, idle main thread) = to leave the callback + {output_ms:.1f} ms output "
-              f"latency: p95 {p95 + output_ms:.1f} ms, worst {worst + output_ms:.1f} ms (target 50 ms)")
-        if player.callback_error is not None:
-            print(f"callback error: {player.callback_error!r}")
-            return 1
+        return _print_summary(player, block_ms, paced_immediate)
+
+
+def _print_setup(player, args):
+    """Print the stream and the loop measured; returns the block's length in ms."""
+    from audio.player import CROSSFADE_SECONDS
+
+    where = "default device" if args.real_device else "ALSA null device"
+    block_ms = 1e3 * player.block_frames / player.stream_rate
+    print(f"stream: {where}, {player.stream_rate} Hz, block {player.block_frames} frames = {block_ms:.1f} ms, "
+          f"PortAudio output latency {1e3 * player.latency_seconds:.1f} ms, crossfade {1e3 * CROSSFADE_SECONDS:.0f} ms")
+    loop_ms = 1e3 * (LENGTH / RATE + args.gap)
+    print(f"loop: {LENGTH} samples + {args.gap:g} s gap = {loop_ms:.0f} ms; {args.swaps} swaps per row; "
+          f"GIL switch interval {1e3 * sys.getswitchinterval():.0f} ms; load average {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} CPUs")
+    return block_ms
+
+
+def _plans(args):
+    """The rows: (label, paced, busy Python thread, GIL switch interval, immediate, swaps)."""
+    plans = [
+        ("paced, idle main thread", True, False, None, True, args.swaps),
+        ("paced, idle main thread", True, False, None, False, max(5, args.swaps // 5)),
+        ("paced, busy Python thread", True, True, None, True, args.swaps),
+        ("paced, busy thread, switch interval 1 ms", True, True, 0.001, True, args.swaps),
+    ]
+    if not args.real_device:
+        plans.append(("unpaced null device", False, False, None, True, args.swaps))
+    return plans
+
+
+def _measure_row(player, pacer, sounds, rng, plan, args):
+    """Measure and print one row; returns the wall-clock seconds of its swaps."""
+    label, paced, busy, interval, immediate, swaps = plan
+    default_interval = sys.getswitchinterval()
+    pacer.enabled = paced and not args.real_device
+    sys.setswitchinterval(interval or default_interval)
+    time.sleep(0.1)  # let the stream settle into the new pacing
+    player.reset_callback_stats()
+    underruns = player.underruns
+    try:
+        if busy:
+            with GilHog():
+                wall, stream = measure_swaps(player, sounds, swaps, immediate=immediate, rng=rng)
+        else:
+            wall, stream = measure_swaps(player, sounds, swaps, immediate=immediate, rng=rng)
+    finally:
+        sys.setswitchinterval(default_interval)
+    stream_text = "-" if immediate else f"{1e3 * np.nanmean(stream):.0f} / {1e3 * np.nanmax(stream):.0f} ms"
+    callback_text = f"{1e6 * player.callback_seconds_mean:.1f} / {1e6 * player.callback_seconds_max:.0f} us"
+    print(f"{label:<42} {'immediate' if immediate else 'next loop':<10} {1e3 * wall.mean():7.2f}"
+          f" {1e3 * np.percentile(wall, 95):7.2f} {1e3 * wall.max():7.2f}  {stream_text:>22}"
+          f"   {callback_text:>22}  {player.underruns - underruns}")
+    return wall
+
+
+def _print_summary(player, block_ms, paced_immediate):
+    """Print the budget and what an immediate swap takes to be heard; 1 after a callback error."""
+    print(f"(wall-clock ms; the callback's budget is one block = {1e3 * block_ms:.0f} us; "
+          f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+    output_ms = 1e3 * player.latency_seconds
+    p95, worst = 1e3 * np.percentile(paced_immediate, 95), 1e3 * paced_immediate.max()
+    print(f"immediate swap heard (paced, idle main thread) = to leave the callback + {output_ms:.1f} ms output "
+          f"latency: p95 {p95 + output_ms:.1f} ms, worst {worst + output_ms:.1f} ms (target 50 ms)")
+    if player.callback_error is not None:
+        print(f"callback error: {player.callback_error!r}")
+        return 1
     return 0

@@ -107,42 +107,64 @@ def main(args):
             print(f"{name:<18} unavailable: {error}")
             continue
         load_ms = (time.perf_counter() - started) * 1e3
-        engine = median_ms(model.decode, args.calls, points)
-        engine_cpu = median_ms(model.decode, args.calls, points, clock=time.thread_time)
-        bare_function = bare_dense_chain(os.path.join(args.folder, name, "decoder.keras"))
-        bare = median_ms(bare_function, args.calls, points) if bare_function else None
-        fast = predict = None
-        if not args.no_tensorflow:
-            from models.inference import load_trained
-
-            reference = load_trained(name, args.folder)
-            fast = median_ms(reference.decode, args.calls, points)
-            predict = median_ms(lambda point, r=reference: r.decoder.predict(point, verbose=0),
-                                args.predict_calls, points)
-        heatmap = None
-        if not args.no_heatmap:
-            side = np.linspace(-1, 1, HEATMAP_SIDE, dtype=np.float32)
-            grid = np.stack(np.meshgrid(side, side), axis=-1).reshape(-1, 2)
-            started = time.perf_counter()
-            model.decode(grid)
-            heatmap = time.perf_counter() - started
-        if model.kind == "dense_ae":
-            ok, target = engine <= BARE_RATIO * bare, f"<= {BARE_RATIO:g}x bare"
-        else:
-            limit = MODEL_TARGET_MS.get(name, TARGET_MS[model.kind])
-            ok, target = engine <= limit, f"<= {limit:g} ms"
-        if predict is not None:
-            ok = ok and predict / engine >= PREDICT_RATIO
-            target += f", >= {PREDICT_RATIO:g}x predict"
+        timings = _timings(name, model, args, points)
+        ok, target = _verdict(name, model, timings)
         misses += not ok
         done += 1
-
-        def cell(value, width, digits=3):
-            return f"{'-':>{width}}" if value is None else f"{value:>{width}.{digits}f}"
-        print(f"{name:<18} {load_ms:>7.0f} {cell(engine, 8)} {cell(engine_cpu, 8)} {cell(fast, 8)} {cell(bare, 8)} "
-              f"{cell(predict, 8, 2)} {cell(fast and fast / engine, 7, 2)} "
-              f"{cell(bare and engine / bare, 8, 2)} {cell(predict and predict / engine, 8, 0)} "
-              f"{cell(heatmap, 8, 2)}  {'ok' if ok else 'MISSED'} ({target})", flush=True)
+        _print_row(name, load_ms, timings, ok, target)
     print(f"{done - misses} of {done} models meet the decode targets; load average after: "
           + ", ".join(f"{v:.2f}" for v in os.getloadavg()))
     return 0
+
+
+def _timings(name, model, args, points):
+    """Median ms per one-point call of each decode path (None where not measured), and the
+    seconds of a 48 x 48 heat-map."""
+    import numpy as np
+
+    t = {"engine": median_ms(model.decode, args.calls, points),
+         "engine_cpu": median_ms(model.decode, args.calls, points, clock=time.thread_time),
+         "bare": None, "fast": None, "predict": None, "heatmap": None}
+    bare_function = bare_dense_chain(os.path.join(args.folder, name, "decoder.keras"))
+    if bare_function:
+        t["bare"] = median_ms(bare_function, args.calls, points)
+    if not args.no_tensorflow:
+        from models.inference import load_trained
+
+        reference = load_trained(name, args.folder)
+        t["fast"] = median_ms(reference.decode, args.calls, points)
+        t["predict"] = median_ms(lambda point, r=reference: r.decoder.predict(point, verbose=0),
+                                 args.predict_calls, points)
+    if not args.no_heatmap:
+        side = np.linspace(-1, 1, HEATMAP_SIDE, dtype=np.float32)
+        grid = np.stack(np.meshgrid(side, side), axis=-1).reshape(-1, 2)
+        started = time.perf_counter()
+        model.decode(grid)
+        t["heatmap"] = time.perf_counter() - started
+    return t
+
+
+def _verdict(name, model, t):
+    """Whether the engine meets its model's target, and the target in words."""
+    engine = t["engine"]
+    if model.kind == "dense_ae":
+        ok, target = engine <= BARE_RATIO * t["bare"], f"<= {BARE_RATIO:g}x bare"
+    else:
+        limit = MODEL_TARGET_MS.get(name, TARGET_MS[model.kind])
+        ok, target = engine <= limit, f"<= {limit:g} ms"
+    if t["predict"] is not None:
+        ok = ok and t["predict"] / engine >= PREDICT_RATIO
+        target += f", >= {PREDICT_RATIO:g}x predict"
+    return ok, target
+
+
+def _cell(value, width, digits=3):
+    return f"{'-':>{width}}" if value is None else f"{value:>{width}.{digits}f}"
+
+
+def _print_row(name, load_ms, t, ok, target):
+    engine, fast, bare, predict = t["engine"], t["fast"], t["bare"], t["predict"]
+    print(f"{name:<18} {load_ms:>7.0f} {_cell(engine, 8)} {_cell(t['engine_cpu'], 8)} {_cell(fast, 8)} "
+          f"{_cell(bare, 8)} {_cell(predict, 8, 2)} {_cell(fast and fast / engine, 7, 2)} "
+          f"{_cell(bare and engine / bare, 8, 2)} {_cell(predict and predict / engine, 8, 0)} "
+          f"{_cell(t['heatmap'], 8, 2)}  {'ok' if ok else 'MISSED'} ({target})", flush=True)

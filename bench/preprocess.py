@@ -67,7 +67,7 @@ def _timed(function):
 
 def main(args):
     from commands import UsageError
-    from preprocessing.pipeline import NoAudioError, default_jobs, preprocess
+    from preprocessing.pipeline import default_jobs
     from preprocessing.settings import PreprocessSettings
     from preprocessing.sources import find_sources
 
@@ -84,13 +84,21 @@ def main(args):
     for path in audio:  # into the page cache, so no run pays for the disk alone
         Path(path).read_bytes()
 
-    results = {}
+    kinds = _kinds(args, audio, jobs)
+    print(f"preprocess benchmark: {len(audio)} audio files in {', '.join(args.sources)}; "
+          f"{default_jobs()} cores; median of {args.repeat} run(s)")
+    results, cpu, handled = {}, {}, {}
+    for _ in range(args.repeat):
+        for label, count, run_jobs in kinds:
+            seconds, cpu_seconds, handled[label] = _run_kind(args, audio, settings, count, run_jobs)
+            results.setdefault(label, []).append(seconds)
+            cpu.setdefault(label, []).append(cpu_seconds)
+    _print_rates(args, kinds, results, cpu, handled, jobs)
+    return 0
 
-    def pipeline_run(run_jobs):
-        with tempfile.TemporaryDirectory(prefix="bench-preprocess-") as out:
-            report = preprocess(args.sources, out, settings, jobs=run_jobs)
-            return report
 
+def _kinds(args, audio, jobs):
+    """(label, files, jobs) of each way to preprocess: jobs None is the seed script's loop."""
     kinds = []
     if not args.no_seed:
         import librosa
@@ -99,26 +107,34 @@ def main(args):
         kinds.append(("seed script loop (serial)", len(audio), None))
     kinds.append(("pipeline serial   (jobs=1)", None, 1))
     kinds.append((f"pipeline parallel (jobs={jobs})", None, jobs))
+    return kinds
 
-    print(f"preprocess benchmark: {len(audio)} audio files in {', '.join(args.sources)}; "
-          f"{default_jobs()} cores; median of {args.repeat} run(s)")
-    handled, cpu = {}, {}
-    for _ in range(args.repeat):
-        for label, count, run_jobs in kinds:
-            if run_jobs is None:
-                with tempfile.TemporaryDirectory(prefix="bench-seed-") as out:
-                    seconds, cpu_seconds = _timed(lambda: _seed_loop(audio, out, settings))
-                handled[label] = count
-            else:
-                try:
-                    holder = {}
-                    seconds, cpu_seconds = _timed(lambda: holder.setdefault("r", pipeline_run(run_jobs)))
-                except NoAudioError as error:
-                    raise UsageError(str(error)) from None
-                report = holder["r"]
-                handled[label] = report.made + len(report.failures)
-            results.setdefault(label, []).append(seconds)
-            cpu.setdefault(label, []).append(cpu_seconds)
+
+def _run_kind(args, audio, settings, count, run_jobs):
+    """(wall seconds, CPU seconds, files handled) of one run of one kind."""
+    from commands import UsageError
+    from preprocessing.pipeline import NoAudioError, preprocess
+
+    if run_jobs is None:
+        with tempfile.TemporaryDirectory(prefix="bench-seed-") as out:
+            seconds, cpu_seconds = _timed(lambda: _seed_loop(audio, out, settings))
+        return seconds, cpu_seconds, count
+
+    def pipeline_run():
+        with tempfile.TemporaryDirectory(prefix="bench-preprocess-") as out:
+            return preprocess(args.sources, out, settings, jobs=run_jobs)
+
+    try:
+        holder = {}
+        seconds, cpu_seconds = _timed(lambda: holder.setdefault("r", pipeline_run()))
+    except NoAudioError as error:
+        raise UsageError(str(error)) from None
+    report = holder["r"]
+    return seconds, cpu_seconds, report.made + len(report.failures)
+
+
+def _print_rates(args, kinds, results, cpu, handled, jobs):
+    """Print each kind's median rate, the ratios and whether the target is met."""
     load = os.getloadavg()[0]
     rates = {}
     for label, _, _ in kinds:
@@ -136,4 +152,3 @@ def main(args):
     verdict = "met" if parallel >= TARGET_FILES_PER_SECOND else "NOT met"
     print(f"  target >= {TARGET_FILES_PER_SECOND} files/s on 2 cores (parallel run, {jobs} jobs): {verdict}; "
           f"load average {load:.1f} at the end (other jobs on these cores slow every run)")
-    return 0

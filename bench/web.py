@@ -156,20 +156,12 @@ def _bench_one(args, layer):
              "--workers", str(args.workers), "--http-layer", layer, "--access-log", "off"],
             cwd=ROOT, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                catalogue = json.loads(urllib.request.urlopen(f"{base}/api/models", timeout=2).read())
-                break
-            except OSError:
-                if (process is not None and process.poll() is not None) or time.monotonic() > deadline:
-                    print(f"app.py bench web: the server at {base} did not answer")
-                    return 1
-                time.sleep(0.3)
-        model = next((m for m in catalogue["models"] if m["name"] == args.model), None)
+        catalogue = _catalogue_when_up(base, process)
+        if catalogue is None:
+            print(f"app.py bench web: the server at {base} did not answer")
+            return 1
+        model = _served_model(catalogue, args.model)
         if model is None:
-            print(f"app.py bench web: {args.model} is not served; served: "
-                  + ", ".join(m["name"] for m in catalogue["models"]))
             return 2
         xmin, xmax, ymin, ymax = model["latent_range"]
         rng = random.Random(0)
@@ -192,16 +184,7 @@ def _bench_one(args, layer):
         print(header)
         print("-" * len(header))
         for clients in args.clients:
-            rss_start = _rss_mb(process.pid) if process else float("nan")
-            cpu_start = _cpu_seconds(process.pid) if process else float("nan")
-            latencies, errors = asyncio.run(_load(host, int(port), paths, clients, args.seconds))
-            rss_end = _rss_mb(process.pid) if process else float("nan")
-            cpu_ms = (_cpu_seconds(process.pid) - cpu_start) * 1e3 / max(len(latencies), 1) if process else float("nan")
-            ordered = sorted(latencies) or [float("nan")]
-            p50, p95, p99 = (_percentile(ordered, f) * 1e3 for f in (0.5, 0.95, 0.99))
-            print(f"{clients:>7} {len(latencies):>9} {len(latencies) / args.seconds:>8.1f} {p50:>8.1f} "
-                  f"{p95:>8.1f} {p99:>8.1f} {len(errors):>6} {cpu_ms:>10.2f} {rss_start:>12.1f} {rss_end:>10.1f}",
-                  flush=True)
+            _client_row(args, process, host, port, paths, clients)
         print(f"targets: 0 errors, p95 <= {P95_TARGET_MS} ms at 20 clients, RSS within {RSS_TARGET_MB} MB; "
               f"load average after {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
     finally:
@@ -209,6 +192,41 @@ def _bench_one(args, layer):
             process.terminate()
             process.wait(timeout=30)
     return 0
+
+
+def _catalogue_when_up(base, process, seconds=120):
+    """The server's ``/api/models``, once it answers; None when it dies or takes too long."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return json.loads(urllib.request.urlopen(f"{base}/api/models", timeout=2).read())
+        except OSError:
+            if (process is not None and process.poll() is not None) or time.monotonic() > deadline:
+                return None
+            time.sleep(0.3)
+
+
+def _served_model(catalogue, name):
+    """The catalogue's entry for ``name``; None (said on stdout) when it is not served."""
+    model = next((m for m in catalogue["models"] if m["name"] == name), None)
+    if model is None:
+        print(f"app.py bench web: {name} is not served; served: "
+              + ", ".join(m["name"] for m in catalogue["models"]))
+    return model
+
+
+def _client_row(args, process, host, port, paths, clients):
+    """Load the server with ``clients`` for ``args.seconds`` and print the row."""
+    rss_start = _rss_mb(process.pid) if process else float("nan")
+    cpu_start = _cpu_seconds(process.pid) if process else float("nan")
+    latencies, errors = asyncio.run(_load(host, int(port), paths, clients, args.seconds))
+    rss_end = _rss_mb(process.pid) if process else float("nan")
+    cpu_ms = (_cpu_seconds(process.pid) - cpu_start) * 1e3 / max(len(latencies), 1) if process else float("nan")
+    ordered = sorted(latencies) or [float("nan")]
+    p50, p95, p99 = (_percentile(ordered, f) * 1e3 for f in (0.5, 0.95, 0.99))
+    print(f"{clients:>7} {len(latencies):>9} {len(latencies) / args.seconds:>8.1f} {p50:>8.1f} "
+          f"{p95:>8.1f} {p99:>8.1f} {len(errors):>6} {cpu_ms:>10.2f} {rss_start:>12.1f} {rss_end:>10.1f}",
+          flush=True)
 
 
 def _start_replica(folder, log):
@@ -231,12 +249,47 @@ def _wait_ready(url, process, seconds=120):
             time.sleep(0.3)
 
 
+def _nginx_row(args, replicas, nginx, label, paths, kill):
+    """One row behind nginx: load it for ``args.seconds`` (SIGKILLing the first replica
+    half-way when ``kill``) and print the row."""
+    import signal
+    import threading
+
+    alive = [process for _, process in replicas if process.poll() is None]
+    cpu_start = sum(_cpu_seconds(p.pid) for p in alive)
+    timer = None
+    if kill:
+        timer = threading.Timer(args.seconds / 2, os.killpg, (replicas[0][1].pid, signal.SIGKILL))
+        timer.start()
+    latencies, errors = asyncio.run(_load("127.0.0.1", nginx.port, paths, args.clients[0], args.seconds))
+    if timer is not None:
+        timer.join()
+    cpu = sum(_cpu_seconds(p.pid) for p in alive) - cpu_start
+    ordered = sorted(latencies) or [float("nan")]
+    p50, p95, p99 = (_percentile(ordered, f) * 1e3 for f in (0.5, 0.95, 0.99))
+    print(f"{label:>28} {len(latencies):>9} {len(latencies) / args.seconds:>8.1f} {p50:>8.1f} {p95:>8.1f} "
+          f"{p99:>8.1f} {len(errors):>6} {cpu * 1e3 / max(len(latencies), 1):>18.2f}", flush=True)
+
+
+def _nginx_header(args, model, nginx, random_points):
+    """Print what is measured, warm the replicas up, and print the table's header."""
+    clients = args.clients[0]
+    print(f"{args.model} ({model['kind']}) on {args.behind_nginx} replicas behind nginx, {clients} clients, "
+          f"{args.seconds:g} s per run; load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} "
+          f"on {os.cpu_count()} cores")
+    if args.warmup > 0:
+        asyncio.run(_load("127.0.0.1", nginx.port, random_points, clients, args.warmup))
+    header = (f"{'points':>28} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+              f"{'errors':>6} {'replica CPU ms/req':>18}")
+    print(header)
+    print("-" * len(header))
+
+
 def _bench_behind_nginx(args):
     """N replicas behind nginx: a row of random points (one replica SIGKILLed halfway when
     asked) and a row of points repeated from a set of 64 that nginx has cached."""
     import signal
     import tempfile
-    import threading
 
     from bench.nginx import Nginx
 
@@ -252,10 +305,8 @@ def _bench_behind_nginx(args):
                 return 1
         nginx = Nginx(folder / "nginx", _free_port(), [port for port, _ in replicas])
         catalogue = json.loads(urllib.request.urlopen(f"{nginx.url}/api/models", timeout=5).read())
-        model = next((m for m in catalogue["models"] if m["name"] == args.model), None)
+        model = _served_model(catalogue, args.model)
         if model is None:
-            print(f"app.py bench web: {args.model} is not served; served: "
-                  + ", ".join(m["name"] for m in catalogue["models"]))
             return 2
         xmin, xmax, ymin, ymax = model["latent_range"]
         rng = random.Random(0)
@@ -270,33 +321,11 @@ def _bench_behind_nginx(args):
         def repeated_points():
             return rng.choice(repeated)
 
-        clients = args.clients[0]
-        print(f"{args.model} ({model['kind']}) on {args.behind_nginx} replicas behind nginx, {clients} clients, "
-              f"{args.seconds:g} s per run; load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} "
-              f"on {os.cpu_count()} cores")
-        if args.warmup > 0:
-            asyncio.run(_load("127.0.0.1", nginx.port, random_points, clients, args.warmup))
-        header = (f"{'points':>28} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-                  f"{'errors':>6} {'replica CPU ms/req':>18}")
-        print(header)
-        print("-" * len(header))
+        _nginx_header(args, model, nginx, random_points)
         runs = [("random" + (" (1 replica SIGKILLed)" if args.kill_halfway else ""), random_points,
                  args.kill_halfway), ("repeated (nginx cache)", repeated_points, False)]
         for label, paths, kill in runs:
-            alive = [process for _, process in replicas if process.poll() is None]
-            cpu_start = sum(_cpu_seconds(p.pid) for p in alive)
-            timer = None
-            if kill:
-                timer = threading.Timer(args.seconds / 2, os.killpg, (replicas[0][1].pid, signal.SIGKILL))
-                timer.start()
-            latencies, errors = asyncio.run(_load("127.0.0.1", nginx.port, paths, clients, args.seconds))
-            if timer is not None:
-                timer.join()
-            cpu = sum(_cpu_seconds(p.pid) for p in alive) - cpu_start
-            ordered = sorted(latencies) or [float("nan")]
-            p50, p95, p99 = (_percentile(ordered, f) * 1e3 for f in (0.5, 0.95, 0.99))
-            print(f"{label:>28} {len(latencies):>9} {len(latencies) / args.seconds:>8.1f} {p50:>8.1f} {p95:>8.1f} "
-                  f"{p99:>8.1f} {len(errors):>6} {cpu * 1e3 / max(len(latencies), 1):>18.2f}", flush=True)
+            _nginx_row(args, replicas, nginx, label, paths, kill)
         print("targets: 0 failed requests and p95 <= 150 ms with a replica SIGKILLed; repeated points >= 10x the "
               "req/s of random ones")
     finally:

@@ -100,114 +100,68 @@ def _load_data(folder, options):
     return dataset, reference
 
 
-def _save_heatmap(figure, path):
-    import io
+class _Bar:
+    """The progress bar on stderr (only on a terminal), as :class:`evaluation.comparison.Progress`."""
 
-    from safeio import atomic_write_bytes
+    def __init__(self, total):
+        from tqdm import tqdm
 
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    atomic_write_bytes(path, buffer.getvalue())
+        self._bar = tqdm(total=total, unit="model", disable=not sys.stderr.isatty(),
+                         bar_format="{l_bar}{bar}| {n:.1f}/{total} [{elapsed}<{remaining}]")
+
+    def describe(self, text):
+        self._bar.set_description(text)
+
+    def reach(self, position):
+        self._bar.update(position - self._bar.n)
+
+    def note(self, text):
+        self._bar.write(text, sys.stderr)
+
+    def close(self):
+        self._bar.close()
+
+
+def _loader(models_folder):
+    """``load(name)`` for :func:`evaluation.comparison.evaluate_models`: an unavailable model
+    is an EvaluationError with its reason (the model is skipped)."""
+    from evaluation.errors import EvaluationError
+    from models.errors import ModelUnavailableError
+    from models.inference import load_trained
+
+    def load(name):
+        try:
+            return load_trained(name, models_folder)
+        except ModelUnavailableError as error:
+            raise EvaluationError(str(error)) from None
+
+    return load
 
 
 def run(args):
-    from tqdm import tqdm
-
-    from evaluation.cache import (
-        HEATMAP_FILE,
-        cache_key,
-        data_fingerprint,
-        load_cached_metrics,
-        metrics_problem,
-        model_fingerprint,
-        save_metrics,
-    )
-    from evaluation.continuity import Jump, heatmap_figure
-    from evaluation.errors import EvaluationError
-    from evaluation.pictures import contact_sheet_points
-    from evaluation.report import baseline_metrics, markdown_table, replace_report
-    from evaluation.runner import EvaluationOptions, evaluate_model, reference_rows, trained_on
+    from evaluation.comparison import DataUnderTest, evaluate_models, write_comparison
+    from evaluation.runner import EvaluationOptions
 
     low, high = GRID_RANGE
     if not low <= args.grid <= high:
         raise UsageError(f"--grid: must be between {low} and {high} (got {args.grid})")
     names = _check_names(args.names)
     _check_report_folder(args)
-    options = EvaluationOptions(grid=args.grid)
-    dataset, reference = _load_data(args.data, options)
-    data_fp = data_fingerprint(Path(dataset.folder) / "manifest.csv", dataset.settings.to_dict())
-
-    from models.errors import ModelUnavailableError
-    from models.inference import load_trained
-
-    records, unavailable, sheets = {}, {}, {}
-    bar = tqdm(total=len(names), unit="model", disable=not sys.stderr.isatty(),
-               bar_format="{l_bar}{bar}| {n:.1f}/{total} [{elapsed}<{remaining}]")
-    for index, name in enumerate(names):
-        bar.set_description(name)
-        folder = Path(args.models) / name
-        try:
-            model = load_trained(name, args.models)
-        except ModelUnavailableError as error:
-            unavailable[name] = str(error)
-            bar.update(index + 1 - bar.n)
-            continue
-        trained_here = trained_on(model.card.get("data"), args.data, len(dataset),
-                                  dataset.validation_kits)
-        key = cache_key(model_fingerprint(folder), data_fp,
-                        {**options.to_dict(),
-                         "reconstruct": "held-out kits" if trained_here else "every sound"})
-        problem = metrics_problem(folder)
-        if problem:  # a damaged or hostile metrics.json: no cache for this model, the others go on
-            bar.write(f"{name}: cached metrics not used ({problem})", sys.stderr)
-        record = None if args.force else load_cached_metrics(folder, key)
-        if record is None:
-            def progress(stage, fraction, index=index, name=name):
-                bar.set_description(f"{name}: {stage}")
-                bar.update(index + fraction - bar.n)
-
-            try:
-                record = evaluate_model(model, reference, progress, trained_here)
-            except EvaluationError as error:
-                unavailable[name] = str(error)
-                bar.update(index + 1 - bar.n)
-                continue
-            continuity = record["continuity"]
-            figure = heatmap_figure(continuity["grid_x"], continuity["grid_y"],
-                                    continuity["values"], title=f"{name}: discontinuity",
-                                    jumps=[Jump(j["distance"], tuple(j["start"]), tuple(j["end"]))
-                                           for j in record["jumps"][:3]])
-            # Only the model's own training data is cached in the zoo (its entry is the one
-            # the window shows); other data goes to the user cache, and the zoo is not written.
-            own_data = trained_here
-            try:
-                save_metrics(folder, record, key, training_data=own_data, data_folder=dataset.folder)
-                if own_data:  # the zoo's heat-map is the training data's, as its metrics
-                    _save_heatmap(figure, folder / HEATMAP_FILE)
-            except OSError as error:
-                # a read-only zoo still gets its report, just no cache
-                bar.write(f"{name}: metrics not cached ({error.strerror or error})", sys.stderr)
-        records[name] = record
-        points = contact_sheet_points(model.latent_range())
-        sheets[name] = {"audio": model.decode(points), "points": points}
-        bar.update(index + 1 - bar.n)
+    dataset, reference = _load_data(args.data, EvaluationOptions(grid=args.grid))
+    data = DataUnderTest(args.data, dataset, reference)
+    bar = _Bar(len(names))
+    comparison = evaluate_models(names, _loader(args.models), data, args.models, force=args.force, progress=bar)
     bar.close()
-
-    for name, reason in unavailable.items():
+    for name, reason in comparison.unavailable.items():
         print(f"skipped {name}: {reason}", file=sys.stderr)
-    if not records:
+    if not comparison.records:
         raise CommandFailed("no model could be evaluated"
-                            + (f" ({len(unavailable)} unavailable, listed above)"
-                               if unavailable else ""))
-    description = {"folder": str(args.data), **reference.describe()}
-    references = reference_rows(reference)
+                            + (f" ({len(comparison.unavailable)} unavailable, listed above)"
+                               if comparison.unavailable else ""))
     try:
-        paths = replace_report(args.output, records, overwrite=args.force, unavailable=unavailable,
-                               data_description=description, references=references, sheets=sheets)
+        written = write_comparison(args.output, comparison, data, overwrite=args.force)
     except OSError as error:  # safeio's WriteFailed, FileExistsRefused, FolderBusy: one line
         raise CommandFailed(str(error)) from None
-    print(markdown_table({name: record["metrics"] for name, record in records.items()},
-                         baseline_metrics(records),
-                         references={label: row["metrics"] for label, row in references.items()}))
-    print(f"report: {paths[0]} ({len(paths)} files in {args.output})")
+    print(written.table)
+    print(f"report: {written.paths[0]} ({len(written.paths)} files in {args.output})")
     return 0

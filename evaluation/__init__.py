@@ -19,7 +19,11 @@ tests use NumPy stand-ins. Modules:
 - ``ranking``: the one "best model" rule, for the report, the window and the web page
   (``rank_models``, ``choose_best`` with its reason, ``best_cached_model``);
 - ``cache``: ``metrics.json`` beside each model; ``load_cached_metrics`` for the GUI;
-- ``report``: the table (``COLUMNS``, ranks), CSV and charts.
+- ``columns``: the table's columns (``COLUMNS``) and the ranks in each, a leaf module that
+  the report, the ranking and the GUI all read;
+- ``report``: the table, CSV and charts (``report_markdown``, ``report_figures``, one writer);
+- ``comparison``: ``app.py evaluate``'s work: each model evaluated or its cache reused, then
+  the report written.
 
 Imports NumPy, SciPy and scikit-learn (matplotlib only when drawing); never TensorFlow, the
 GUI or sound devices.

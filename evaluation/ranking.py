@@ -9,14 +9,14 @@ reconstruction) is left out of its mean rather than counted against it.
 :func:`choose_best` gives the winner with a sentence saying why (the window's status line,
 the server's console); :func:`rank_models` the whole order (the report, the web picker).
 
-Imports NumPy and the report's column table only: no TensorFlow, no matplotlib.
+Imports NumPy and the column table (``evaluation.columns``) only: no TensorFlow, no matplotlib.
 """
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from evaluation.report import COLUMNS, ranks
+from evaluation.columns import COLUMNS, ranks
 
 RANKING_KEYS = ("recall", "coverage", "precision", "frechet", "recognisable", "diversity",
                 "recon_stft")
@@ -59,7 +59,7 @@ def overall_scores(metrics_by_model, keys=RANKING_KEYS):
     metrics_by_model : dict of str -> dict
         Model name -> its ``metrics`` (a record's, from the report or ``metrics.json``).
     keys : sequence of str
-        Columns of ``report.COLUMNS`` to rank by.
+        Columns of ``columns.COLUMNS`` to rank by.
 
     Returns
     -------

@@ -1,7 +1,7 @@
 """The comparison report: one table (models as rows, a rank per column), CSV and charts.
 
-``COLUMNS`` is the single list of what the table shows, how it is titled and which
-direction is better; the GUI's Metrics view sorts by the same definitions.
+The table's columns and ranks are :mod:`evaluation.columns`' (the GUI's Metrics view sorts
+by the same definitions).
 :func:`replace_report` writes a whole report into a folder as one set (staged beside it,
 then swapped in), and refuses a folder that holds a previous report unless asked.
 """
@@ -10,11 +10,13 @@ import errno
 import fnmatch
 import io
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from evaluation.columns import COLUMNS, ranks
+from evaluation.ranking import RANKING_KEYS, overall_scores, rank_models
+from evaluation.targets import CANDIDATE, target_checks
 from safeio import FileExistsRefused, FolderLock, atomic_write_bytes
 
 #: The names a report writes (``write_report``): the fixed ones and the per-model patterns.
@@ -22,74 +24,8 @@ REPORT_FILES = ("report.md", "metrics.csv", "metrics.png", "heatmaps.png", "fami
 REPORT_PATTERNS = ("continuity_*.png", "contact_*.png")
 
 
-@dataclass(frozen=True)
-class Column:
-    """One metric column: ``better`` is "lower", "higher" or "one" (closest to 1 is best)."""
-
-    key: str
-    title: str
-    better: str
-    digits: int = 2
-
-    @property
-    def arrow(self):
-        return {"lower": "↓", "higher": "↑", "one": "→1"}[self.better]
-
-
-COLUMNS = (
-    Column("recon_stft", "recon MR-STFT", "lower", 3),
-    Column("recon_stft_db", "recon log-mag dB", "lower"),
-    Column("recon_sc", "recon SC", "lower", 3),
-    Column("recon_snr_db", "recon SNR dB", "higher"),
-    Column("frechet", "Fréchet", "lower"),
-    Column("precision", "precision", "higher"),
-    Column("recall", "recall", "higher"),
-    Column("density", "density", "one"),
-    Column("coverage", "coverage", "higher"),
-    Column("recognisable", "recognisable", "higher"),
-    Column("ndb_k", "NDB/K", "lower"),
-    Column("diversity", "diversity", "one"),
-    Column("memorisation", "memorisation", "one"),
-    Column("continuity_mean", "contin. mean dB", "lower"),
-    Column("continuity_p99", "contin. p99 dB", "lower"),
-    Column("clicks", "clicks", "lower"),
-    Column("noise_floor", "noise floor", "lower"),
-    Column("bitcrush", "bitcrush", "lower"),
-    Column("decode_ms", "decode ms", "lower"),
-    Column("realtime_factor", "RT factor", "higher", 0),
-)
 BASELINE_KEYS = {"recon_stft": "mean_sample_stft", "recon_stft_db": "mean_sample_stft_db",
                  "recon_sc": "mean_sample_sc", "recon_snr_db": "mean_sample_snr_db"}
-
-
-def _badness(column, value):
-    if column.better == "lower":
-        return value
-    if column.better == "higher":
-        return -value
-    return abs(np.log(max(value, 1e-12)))
-
-
-def ranks(metrics_by_model, column):
-    """Rank of each model in one column: 1 is best, ties share a rank, missing values get None.
-
-    Parameters
-    ----------
-    metrics_by_model : dict of str -> dict
-        Model name -> its ``metrics``.
-    column : Column
-
-    Returns
-    -------
-    ranks : dict of str -> int or None
-    """
-    values = {name: metrics.get(column.key) for name, metrics in metrics_by_model.items()}
-    present = {name: _badness(column, v) for name, v in values.items()
-               if v is not None and np.isfinite(v)}
-    result = {name: None for name in values}
-    for name, badness in present.items():
-        result[name] = 1 + sum(1 for other in present.values() if other < badness)
-    return result
 
 
 def baseline_metrics(records):
@@ -265,14 +201,10 @@ def heatmaps_figure(records):
     return figure
 
 
-def _write_atomic(path, data):
-    atomic_write_bytes(path, data)  # the project's one atomic write
-
-
 def _save_figure(figure, path):
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
-    _write_atomic(path, buffer.getvalue())
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def write_report(out_dir, records, unavailable=None, data_description=None, real=None,
@@ -303,21 +235,120 @@ def write_report(out_dir, records, unavailable=None, data_description=None, real
     paths : list of Path
         Every file written.
     """
-    from evaluation.continuity import Jump, heatmap_figure
-    from evaluation.ranking import RANKING_KEYS, overall_scores, rank_models
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    sheets = sheets if sheets and (data_description or {}).get("sample_rate") else {}
+    paths = []
+    # One figure at a time: a contact sheet per model would otherwise all be held at once.
+    for name, figure in report_figures(records, references, sheets, data_description):
+        _save_figure(figure, out / name)
+        paths.append(out / name)
     metrics_by_model = {name: record["metrics"] for name, record in records.items()}
     reference_metrics = {label: row["metrics"] for label, row in (references or {}).items()}
+    markdown = report_markdown(records, unavailable, data_description, real, references, sheets)
+    atomic_write_bytes(out / "report.md", markdown.encode("utf-8"))
+    atomic_write_bytes(out / "metrics.csv", csv_text(metrics_by_model, baseline_metrics(records), real,
+                                                     reference_metrics).encode("utf-8"))
+    return [out / "report.md", out / "metrics.csv", *paths]
+
+
+def _family_histograms(records, references):
+    """Each grid's family shares: the models', then the reference rows' in parentheses."""
+    histograms = {name: record["details"]["families"] for name, record in records.items()
+                  if (record.get("details") or {}).get("families")}
+    histograms.update({f"({label})": row["details"]["families"]
+                       for label, row in (references or {}).items()
+                       if (row.get("details") or {}).get("families")})
+    return histograms
+
+
+def report_figures(records, references=None, sheets=None, data_description=None):
+    """The report's pictures, made one at a time, in the order the report shows them.
+
+    Parameters
+    ----------
+    records, references, data_description
+        As for :func:`write_report`.
+    sheets : dict of str -> dict or None
+        As for :func:`write_report`; drawn at ``data_description["sample_rate"]``.
+
+    Yields
+    ------
+    (str, matplotlib.figure.Figure)
+        The file name (``families.png``, ``contact_<name>.png``, ``metrics.png``,
+        ``heatmaps.png``, ``continuity_<name>.png``) and its figure.
+    """
+    histograms = _family_histograms(records, references)
+    if histograms:
+        from evaluation.pictures import families_figure
+
+        yield "families.png", families_figure(histograms)
+    if sheets:
+        from evaluation.pictures import contact_sheet_figure
+
+        for name, sheet in sheets.items():
+            yield f"contact_{name}.png", contact_sheet_figure(sheet["audio"], data_description["sample_rate"],
+                                                              sheet.get("points"), title=name)
+    if not records:
+        return
+    yield "metrics.png", metrics_figure({name: record["metrics"] for name, record in records.items()})
+    yield "heatmaps.png", heatmaps_figure(records)
+    for name, record in records.items():
+        yield f"continuity_{name}.png", _continuity_figure(name, record)
+
+
+def _continuity_figure(name, record):
+    from evaluation.continuity import Jump, heatmap_figure
+
+    continuity = record["continuity"]
+    jumps = [Jump(j["distance"], tuple(j["start"]), tuple(j["end"])) for j in record.get("jumps") or []]
+    return heatmap_figure(np.asarray(continuity["grid_x"]), np.asarray(continuity["grid_y"]),
+                          np.asarray(continuity["values"], dtype=float),
+                          title=f"{name}: discontinuity", jumps=jumps[:3])
+
+
+def report_markdown(records, unavailable=None, data_description=None, real=None, references=None,
+                    sheets=None):
+    """The text of ``report.md``: the table, the overall order, the targets and the notes.
+
+    Parameters are :func:`write_report`'s; ``sheets`` only says which contact sheets the
+    report shows (those of a report with a sample rate).
+
+    Returns
+    -------
+    text : str
+    """
+    metrics_by_model = {name: record["metrics"] for name, record in records.items()}
     baseline = baseline_metrics(records)
+    lines = _table_section(metrics_by_model, baseline, data_description, real, references)
+    lines += _overall_lines(metrics_by_model)
+    lines += _target_lines(records, references)
+    lines += _reconstruction_notes(records, metrics_by_model, baseline)
+    if unavailable:
+        lines += ["## Skipped", ""] + [f"- {n}: {reason}" for n, reason in unavailable.items()]
+        lines.append("")
+    if _family_histograms(records, references):
+        lines += ["## Drum families of each grid", "", "![families](families.png)", ""]
+    if sheets:
+        lines += ["## Contact sheets", "",
+                  "Each model's plane on a 5 × 5 grid (top row = highest y), log-mel "
+                  "spectrogram above waveform.", ""]
+        for name in sheets:
+            lines += [f"### {name}", "", f"![{name}](contact_{name}.png)", ""]
+    if records:
+        lines += _charts_and_jumps(records)
+    return "\n".join(lines)
+
+
+def _table_section(metrics_by_model, baseline, data_description, real, references):
+    """The title, the data's facts, how to read the table, and the table."""
     description = data_description or {}
-    paths = []
+    reference_metrics = {label: row["metrics"] for label, row in (references or {}).items()}
     lines = ["# Model evaluation", ""]
     if data_description:
         facts = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in data_description.items())
         lines += [f"Data — {facts}.", ""]
-    lines += [
+    return lines + [
         "Each cell: value (rank among the models, 1 = best). ↓ lower is better, ↑ higher is "
         "better, →1 closest to 1 is best. The *mean training sample* row is the baseline an "
         "autoencoder must beat (the same sound offered as every reconstruction); the *real "
@@ -341,18 +372,29 @@ def write_report(out_dir, records, unavailable=None, data_description=None, real
         markdown_table(metrics_by_model, baseline, real, reference_metrics),
         "",
     ]
+
+
+def _overall_lines(metrics_by_model):
     scores = overall_scores(metrics_by_model)
     ranked = [name for name in rank_models(metrics_by_model) if scores[name] is not None]
-    if ranked:
-        lines += [f"Overall (mean rank over {', '.join(RANKING_KEYS)}; "
-                  "`evaluation.ranking.rank_models`): "
-                  + ", ".join(f"{i}. {name} ({scores[name]:.1f})"
-                              for i, name in enumerate(ranked, 1)) + ".", ""]
-    from evaluation.targets import CANDIDATE, target_checks
+    if not ranked:
+        return []
+    return [f"Overall (mean rank over {', '.join(RANKING_KEYS)}; "
+            "`evaluation.ranking.rank_models`): "
+            + ", ".join(f"{i}. {name} ({scores[name]:.1f})"
+                        for i, name in enumerate(ranked, 1)) + ".", ""]
 
+
+def _target_lines(records, references):
     checks = target_checks(records, references)
-    if checks:
-        lines += [f"## Targets for {CANDIDATE}", ""] + [check.line() for check in checks] + [""]
+    if not checks:
+        return []
+    return [f"## Targets for {CANDIDATE}", ""] + [check.line() for check in checks] + [""]
+
+
+def _reconstruction_notes(records, metrics_by_model, baseline):
+    """Which models reconstructed every sound, and which beat the mean training sample."""
+    lines = []
     foreign = [name for name, record in records.items()
                if (record.get("reconstruction") or {}).get("set") == "every sound"]
     if foreign:
@@ -365,62 +407,21 @@ def write_report(out_dir, records, unavailable=None, data_description=None, real
                  if m.get("recon_stft") is not None and n not in better]
         lines += [f"Reconstructs closer than the mean training sample (MR-STFT distance): "
                   f"{', '.join(better) or 'none'}; not closer: {', '.join(worse) or 'none'}.", ""]
-    if unavailable:
-        lines += ["## Skipped", ""] + [f"- {n}: {reason}" for n, reason in unavailable.items()]
-        lines.append("")
-    histograms = {name: record["details"]["families"] for name, record in records.items()
-                  if (record.get("details") or {}).get("families")}
-    histograms.update({f"({label})": row["details"]["families"]
-                       for label, row in (references or {}).items()
-                       if (row.get("details") or {}).get("families")})
-    if histograms:
-        from evaluation.pictures import families_figure
+    return lines
 
-        lines += ["## Drum families of each grid", "", "![families](families.png)", ""]
-        _save_figure(families_figure(histograms), out / "families.png")
-        paths.append(out / "families.png")
-    if sheets and description.get("sample_rate"):
-        from evaluation.pictures import contact_sheet_figure
 
-        lines += ["## Contact sheets", "",
-                  "Each model's plane on a 5 × 5 grid (top row = highest y), log-mel "
-                  "spectrogram above waveform.", ""]
-        for name, sheet in sheets.items():
-            figure = contact_sheet_figure(sheet["audio"], description["sample_rate"],
-                                          sheet.get("points"), title=name)
-            _save_figure(figure, out / f"contact_{name}.png")
-            paths.append(out / f"contact_{name}.png")
-            lines += [f"### {name}", "", f"![{name}](contact_{name}.png)", ""]
-    if records:
-        lines += ["## Charts", "", "![metrics](metrics.png)", "", "![heat-maps](heatmaps.png)", ""]
-        lines += ["## Largest jumps in the latent space", ""]
-        for name, record in records.items():
-            jumps = record.get("jumps") or []
-            text = "; ".join(
-                f"{j['distance']:.1f} dB between ({j['start'][0]:.2f}, {j['start'][1]:.2f}) "
-                f"and ({j['end'][0]:.2f}, {j['end'][1]:.2f})" for j in jumps[:3]
-            )
-            lines.append(f"- {name} ([heat-map](continuity_{name}.png)): {text or 'none'}")
-        lines.append("")
-
-        _save_figure(metrics_figure(metrics_by_model), out / "metrics.png")
-        _save_figure(heatmaps_figure(records), out / "heatmaps.png")
-        paths += [out / "metrics.png", out / "heatmaps.png"]
-        for name, record in records.items():
-            continuity = record["continuity"]
-            jumps = [Jump(j["distance"], tuple(j["start"]), tuple(j["end"]))
-                     for j in record.get("jumps") or []]
-            figure = heatmap_figure(np.asarray(continuity["grid_x"]),
-                                    np.asarray(continuity["grid_y"]),
-                                    np.asarray(continuity["values"], dtype=float),
-                                    title=f"{name}: discontinuity", jumps=jumps[:3])
-            _save_figure(figure, out / f"continuity_{name}.png")
-            paths.append(out / f"continuity_{name}.png")
-
-    _write_atomic(out / "report.md", "\n".join(lines).encode("utf-8"))
-    _write_atomic(out / "metrics.csv",
-                  csv_text(metrics_by_model, baseline, real, reference_metrics).encode("utf-8"))
-    return [out / "report.md", out / "metrics.csv", *paths]
+def _charts_and_jumps(records):
+    lines = ["## Charts", "", "![metrics](metrics.png)", "", "![heat-maps](heatmaps.png)", ""]
+    lines += ["## Largest jumps in the latent space", ""]
+    for name, record in records.items():
+        jumps = record.get("jumps") or []
+        text = "; ".join(
+            f"{j['distance']:.1f} dB between ({j['start'][0]:.2f}, {j['start'][1]:.2f}) "
+            f"and ({j['end'][0]:.2f}, {j['end'][1]:.2f})" for j in jumps[:3]
+        )
+        lines.append(f"- {name} ([heat-map](continuity_{name}.png)): {text or 'none'}")
+    lines.append("")
+    return lines
 
 
 def previous_report_files(folder):

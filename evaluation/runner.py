@@ -290,9 +290,6 @@ def _encode_batches(encode, audio):
     )
 
 
-STAGES = ("reconstruction", "realism", "continuity", "speed")
-
-
 def evaluate_generator(decode, encode, latent_range, sample_rate, reference, progress=None,
                        trained_here=True):
     """All metrics of one generator.
@@ -330,42 +327,12 @@ def evaluate_generator(decode, encode, latent_range, sample_rate, reference, pro
     """
     options = reference.options
     report = progress or (lambda stage, fraction: None)
-    if int(sample_rate) != reference.sample_rate:
-        raise EvaluationError(
-            f"made for {sample_rate} Hz sounds, the data is at {reference.sample_rate} Hz"
-        )
-    xmin, xmax, ymin, ymax = latent_range
-    centre = np.array([[(xmin + xmax) / 2, (ymin + ymax) / 2]], dtype=np.float32)
-    length = as_batch(decode(centre)).shape[1]
-    if length != reference.length:
-        raise EvaluationError(
-            f"makes {length}-sample sounds, the data has {reference.length}-sample sounds"
-        )
-
-    metrics = {"recon_stft": None, "recon_stft_db": None, "recon_sc": None, "recon_snr_db": None}
-    targets, baseline = reference.reconstruction_set(trained_here)
-    for name, value in baseline.items():
-        metrics[f"mean_sample_{name}"] = value
+    centre = _centre_checked(decode, latent_range, sample_rate, reference)
     report("reconstruction", 0.0)
-    reconstructed = 0
-    if encode is not None and len(targets):
-        codes = _encode_batches(encode, targets)
-        reconstruction = _decode_batches(decode, codes)
-        for name, value in reconstruction_scores(targets, np.nan_to_num(reconstruction)).items():
-            metrics[f"recon_{name}"] = value
-        reconstructed = len(targets)
-
+    metrics, reconstructed = _reconstruction_metrics(decode, encode, reference, trained_here)
     report("realism", 0.15)
-    _, _, points = latent_grid(latent_range, options.realism_grid)
-    generated = _decode_batches(decode, points)
-    nonfinite = float(np.mean(~np.all(np.isfinite(generated), axis=1)))
-    peaks = np.max(np.abs(np.nan_to_num(generated)), axis=1)
-    scores, details = reference.realism_scores(np.nan_to_num(generated))
-    metrics.update(scores)
-    metrics["nonfinite"] = nonfinite
-    metrics["beyond_full_scale"] = float(np.mean(peaks > 1.0))
-    metrics["silent"] = float(np.mean(peaks < SILENT_PEAK))
-
+    realism, details = _realism_metrics(decode, latent_range, reference)
+    metrics.update(realism)
     report("continuity", 0.4)
     continuity = latent_continuity(
         decode, latent_range, options.grid, reference.sample_rate,
@@ -373,12 +340,16 @@ def evaluate_generator(decode, encode, latent_range, sample_rate, reference, pro
     )
     metrics.update(continuity_mean=continuity.mean, continuity_p99=continuity.p99,
                    continuity_max=continuity.maximum)
-
     report("speed", 0.9)
     metrics["decode_ms"], metrics["realtime_factor"] = decode_speed(
         decode, centre[0], reference.sample_rate, repeats=options.speed_repeats
     )
     report("done", 1.0)
+    return _record(metrics, details, continuity, latent_range, reconstructed, trained_here, reference)
+
+
+def _record(metrics, details, continuity, latent_range, reconstructed, trained_here, reference):
+    """One generator's record, as :func:`evaluate_generator` returns it."""
     return {
         "metrics": metrics,
         "details": details,
@@ -390,6 +361,68 @@ def evaluate_generator(decode, encode, latent_range, sample_rate, reference, pro
                            "set": "held-out kits" if trained_here else "every sound"},
         "reference": reference.describe(),
     }
+
+
+def _centre_checked(decode, latent_range, sample_rate, reference):
+    """The latent range's centre, (1, 2), once the generator's sounds match the data's.
+
+    Raises EvaluationError naming the rate or the length that differs.
+    """
+    if int(sample_rate) != reference.sample_rate:
+        raise EvaluationError(
+            f"made for {sample_rate} Hz sounds, the data is at {reference.sample_rate} Hz"
+        )
+    xmin, xmax, ymin, ymax = latent_range
+    centre = np.array([[(xmin + xmax) / 2, (ymin + ymax) / 2]], dtype=np.float32)
+    length = as_batch(decode(centre)).shape[1]
+    if length != reference.length:
+        raise EvaluationError(
+            f"makes {length}-sample sounds, the data has {reference.length}-sample sounds"
+        )
+    return centre
+
+
+def _reconstruction_metrics(decode, encode, reference, trained_here):
+    """The ``recon_*`` metrics (None without an encoder) and the baseline's ``mean_sample_*``.
+
+    Returns
+    -------
+    metrics : dict
+    reconstructed : int
+        How many sounds were encoded and decoded.
+    """
+    metrics = {"recon_stft": None, "recon_stft_db": None, "recon_sc": None, "recon_snr_db": None}
+    targets, baseline = reference.reconstruction_set(trained_here)
+    for name, value in baseline.items():
+        metrics[f"mean_sample_{name}"] = value
+    if encode is None or not len(targets):
+        return metrics, 0
+    codes = _encode_batches(encode, targets)
+    reconstruction = _decode_batches(decode, codes)
+    for name, value in reconstruction_scores(targets, np.nan_to_num(reconstruction)).items():
+        metrics[f"recon_{name}"] = value
+    return metrics, len(targets)
+
+
+def _realism_metrics(decode, latent_range, reference):
+    """The realism scores of the decoded realism grid, with its share of bad sounds.
+
+    Returns
+    -------
+    metrics : dict
+    details : dict
+        ``Reference.realism_scores``' details.
+    """
+    _, _, points = latent_grid(latent_range, reference.options.realism_grid)
+    generated = _decode_batches(decode, points)
+    nonfinite = float(np.mean(~np.all(np.isfinite(generated), axis=1)))
+    peaks = np.max(np.abs(np.nan_to_num(generated)), axis=1)
+    metrics, details = reference.realism_scores(np.nan_to_num(generated))
+    metrics = dict(metrics)
+    metrics["nonfinite"] = nonfinite
+    metrics["beyond_full_scale"] = float(np.mean(peaks > 1.0))
+    metrics["silent"] = float(np.mean(peaks < SILENT_PEAK))
+    return metrics, details
 
 
 def real_data_scores(reference):

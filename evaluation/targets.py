@@ -74,38 +74,13 @@ def target_checks(records, references=None, candidate=CANDIDATE):
     checks = [_beats_others(candidate, records, "recall", False),
               _beats_others(candidate, records, "coverage", False),
               _beats_others(candidate, records, "frechet", True)]
-    ceiling = ((references or {}).get(CEILING) or {}).get("metrics")
-    for key in ("recall", "coverage"):
-        mine, best = _value(metrics, key), _value(ceiling, key)
-        checks.append(TargetCheck(
-            f"{key}: at least half the real training sounds' row",
-            f"{mine:.3g} against {best:.3g} / 2" if None not in (mine, best) else "–",
-            None if None in (mine, best) else mine >= best / 2))
-    families = (records[candidate].get("details") or {}).get("families")
-    if families:
-        held = [family for family, share in families.items() if share >= FAMILY_SHARE]
-        checks.append(TargetCheck(
-            f"at least {FAMILIES_NEEDED} of the 7 families hold ≥ {FAMILY_SHARE:.0%} of the grid",
-            f"{len(held)} ({', '.join(held) or 'none'})", len(held) >= FAMILIES_NEEDED))
-    else:
-        checks.append(TargetCheck(f"at least {FAMILIES_NEEDED} families hold ≥ "
-                                  f"{FAMILY_SHARE:.0%} of the grid", "–", None))
+    checks += _ceiling_checks(metrics, ((references or {}).get(CEILING) or {}).get("metrics"))
+    checks.append(_families_check((records[candidate].get("details") or {}).get("families")))
     value = _value(metrics, "recognisable")
     checks.append(TargetCheck(f"recognisable ≥ {RECOGNISABLE}",
                               "–" if value is None else f"{value:.3f}",
                               None if value is None else value >= RECOGNISABLE))
-    mine = _value(metrics, "recon_stft")
-    others = {name: _value(record["metrics"], "recon_stft") for name, record in records.items()
-              if name != candidate}
-    others = {name: v for name, v in others.items() if v is not None}
-    if mine is not None and others:
-        best = min(others, key=others.get)
-        checks.append(TargetCheck("recon MR-STFT no worse than the best of the others",
-                                  f"{mine:.3f} against {best}'s {others[best]:.3f}",
-                                  mine <= others[best]))
-    else:
-        checks.append(TargetCheck("recon MR-STFT no worse than the best of the others",
-                                  "–", None))
+    checks.append(_reconstruction_check(candidate, records))
     bad = {key: _value(metrics, key) for key in ("nonfinite", "silent", "beyond_full_scale")}
     checks.append(TargetCheck(
         "no NaN, silent or beyond-full-scale sound on the 16 × 16 grid",
@@ -116,3 +91,39 @@ def target_checks(records, references=None, candidate=CANDIDATE):
                               "–" if value is None else f"{value:.2f} ms",
                               None if value is None else value <= DECODE_MS))
     return checks
+
+
+def _ceiling_checks(metrics, ceiling):
+    """Recall and coverage against half the real training sounds' (the ceiling's)."""
+    checks = []
+    for key in ("recall", "coverage"):
+        mine, best = _value(metrics, key), _value(ceiling, key)
+        checks.append(TargetCheck(
+            f"{key}: at least half the real training sounds' row",
+            f"{mine:.3g} against {best:.3g} / 2" if None not in (mine, best) else "–",
+            None if None in (mine, best) else mine >= best / 2))
+    return checks
+
+
+def _families_check(families):
+    """Whether enough families hold their share of the candidate's grid."""
+    if not families:
+        return TargetCheck(f"at least {FAMILIES_NEEDED} families hold ≥ "
+                           f"{FAMILY_SHARE:.0%} of the grid", "–", None)
+    held = [family for family, share in families.items() if share >= FAMILY_SHARE]
+    return TargetCheck(
+        f"at least {FAMILIES_NEEDED} of the 7 families hold ≥ {FAMILY_SHARE:.0%} of the grid",
+        f"{len(held)} ({', '.join(held) or 'none'})", len(held) >= FAMILIES_NEEDED)
+
+
+def _reconstruction_check(candidate, records):
+    """Whether the candidate reconstructs no worse than the best other model."""
+    mine = _value(records[candidate]["metrics"], "recon_stft")
+    others = {name: _value(record["metrics"], "recon_stft") for name, record in records.items()
+              if name != candidate}
+    others = {name: v for name, v in others.items() if v is not None}
+    if mine is None or not others:
+        return TargetCheck("recon MR-STFT no worse than the best of the others", "–", None)
+    best = min(others, key=others.get)
+    return TargetCheck("recon MR-STFT no worse than the best of the others",
+                       f"{mine:.3f} against {best}'s {others[best]:.3f}", mine <= others[best])

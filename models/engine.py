@@ -23,16 +23,19 @@ Two tables make the engine extensible:
 import io
 import math
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from models.card import ModelCard
 from models.errors import ModelInputError, ModelUnavailableError, NoEncoderError
 from models.numpy_layers import LAYER_BUILDERS, UnsupportedLayerError, to_snake_case
 from models.registry import LATENT_DIM, get_spec
 from models.saving import DAMAGED_FILE_ERRORS, WEIGHTS_MEMBER, archive_json, check_layer_settings, readable_file
-from models.trained_folder import LatentPlane, read_card, read_codes
+from models.trained_folder import LatentCodes, LatentPlane, read_card, read_codes
 
 CONFIG_MEMBER = "config.json"
 #: Points decoded per NumPy pass: bounds the memory a large batch (a heat-map, a long
@@ -47,7 +50,7 @@ ENCODE_CHUNK = 32
 #: other and the other processes, and a VAE decode measured 52 ms with them under load
 #: against 1.9 ms with one thread.
 BLAS_THREADS = 1
-_blas_limit = []
+_blas_limit: list[object] = []
 
 
 # ----------------------------------------------------------------------------- .keras files
@@ -120,6 +123,82 @@ def _endpoints(value):
     return [tuple(v) for v in value]
 
 
+def _storage_names(layers):
+    """Layer name -> the name its weights are stored under in ``model.weights.h5``."""
+    storage_names, used = {}, {}
+    for layer in layers:
+        # Keras stores weights under the class's snake-case name, numbered in layer order.
+        base = to_snake_case(layer["class_name"])
+        used[base] = used.get(base, -1) + 1
+        storage_names[layer["name"]] = base if used[base] == 0 else f"{base}_{used[base]}"
+    return storage_names
+
+
+def _producers(layers):
+    """(layer name, node index) -> (layer, node, the refs of its input tensors)."""
+    producers = {}
+    for layer in layers:
+        for node_index, node in enumerate(layer.get("inbound_nodes") or [{}]):
+            refs = _tensor_refs(node.get("args", []))
+            if _tensor_refs(node.get("kwargs", {})):
+                raise UnsupportedLayerError(f"layer {layer['name']!r}: tensors passed as "
+                                            "keyword arguments are not supported")
+            producers[(layer["name"], node_index)] = (layer, node, refs)
+    return producers
+
+
+def _needed(producers, wanted):
+    """The nodes ``wanted`` depends on (itself included), in the config's topological order."""
+    needed, stack = set(), [wanted]
+    while stack:
+        key = stack.pop()
+        if key in needed:
+            continue
+        if key not in producers:
+            raise UnsupportedLayerError(f"layer {key[0]!r} is not in the model")
+        needed.add(key)
+        stack.extend(ref[:2] for ref in producers[key][2])
+    return [key for key in producers if key in needed]
+
+
+def _step(producer, slot_of, weights, storage_names):
+    """``(function, source slots, listed)`` of one node: its NumPy function, where its
+    inputs are, and whether it takes them as a list."""
+    layer, node, refs = producer
+    if any(ref[2] != 0 for ref in refs):
+        raise UnsupportedLayerError(f"layer {layer['name']!r}: layers with several "
+                                    "outputs are not supported")
+    builder = LAYER_BUILDERS.get(layer.get("registered_name") or layer["class_name"]) \
+        or LAYER_BUILDERS.get(layer["class_name"])
+    if builder is None:
+        raise UnsupportedLayerError(
+            f"layer {layer['name']!r} of class {layer['class_name']} is not supported")
+    function = builder(layer.get("config", {}), weights.get(f"layers/{storage_names[layer['name']]}", []))
+    sources = tuple(slot_of[ref[:2]] for ref in refs)
+    listed = bool(node.get("args")) and isinstance(node["args"][0], (list, tuple))
+    return function, sources, listed
+
+
+def _copies_where_shared(steps, input_slot):
+    """The plan: ``steps`` with each in-place function that would overwrite memory read
+    elsewhere (the caller's array, or a tensor, or a view of it such as a reshape, with
+    another reader) made to work on a copy."""
+    memory = {input_slot: input_slot}  # slot -> the slot whose array it views
+    readers = {}
+    for function, sources, _, target in steps:
+        memory[target] = memory[sources[0]] if getattr(function, "returns_view", False) else target
+        if not getattr(function, "returns_view", False):
+            for source in sources:
+                readers[memory[source]] = readers.get(memory[source], 0) + 1
+    plan = []
+    for function, sources, listed, target in steps:
+        if getattr(function, "in_place", False) and (
+                memory[sources[0]] == input_slot or readers[memory[sources[0]]] > 1):
+            function = _on_a_copy(function)
+        plan.append((function, sources, listed, target))
+    return plan
+
+
 class NumpyNetwork:
     """A Keras functional model from its config and weights, run with NumPy.
 
@@ -142,75 +221,22 @@ class NumpyNetwork:
     def __init__(self, config, weights, output=0):
         body = config["config"]
         layers = body["layers"]
-        storage_names, used = {}, {}
-        for layer in layers:
-            # Keras stores weights under the class's snake-case name, numbered in layer order.
-            base = to_snake_case(layer["class_name"])
-            used[base] = used.get(base, -1) + 1
-            storage_names[layer["name"]] = base if used[base] == 0 else f"{base}_{used[base]}"
         inputs = _endpoints(body["input_layers"])
         if len(inputs) != 1:
             raise UnsupportedLayerError("only models with one input are supported")
         wanted = _endpoints(body["output_layers"])[output]
-
-        producers = {}  # (layer name, node index) -> (layer, node, input refs)
-        for layer in layers:
-            for node_index, node in enumerate(layer.get("inbound_nodes") or [{}]):
-                refs = _tensor_refs(node.get("args", []))
-                if _tensor_refs(node.get("kwargs", {})):
-                    raise UnsupportedLayerError(f"layer {layer['name']!r}: tensors passed as "
-                                                "keyword arguments are not supported")
-                producers[(layer["name"], node_index)] = (layer, node, refs)
-        # Only what the wanted output depends on, in the config's (topological) order.
-        needed, stack = set(), [wanted[:2]]
-        while stack:
-            key = stack.pop()
-            if key in needed:
-                continue
-            if key not in producers:
-                raise UnsupportedLayerError(f"layer {key[0]!r} is not in the model")
-            needed.add(key)
-            stack.extend(ref[:2] for ref in producers[key][2])
-        order = [key for key in producers if key in needed]
+        producers = _producers(layers)
+        order = _needed(producers, wanted[:2])
         slot_of = {key: i for i, key in enumerate(order)}
         self._input_slot = slot_of.get(inputs[0][:2])
         if self._input_slot is None:
             raise UnsupportedLayerError("the output does not depend on the input")
         self._output_slot = slot_of[wanted[:2]]
         self._slots = len(order)
-        steps = []
-        for key in order:
-            layer, node, refs = producers[key]
-            if key == inputs[0][:2]:
-                continue
-            if any(ref[2] != 0 for ref in refs):
-                raise UnsupportedLayerError(f"layer {layer['name']!r}: layers with several "
-                                            "outputs are not supported")
-            builder = LAYER_BUILDERS.get(layer.get("registered_name") or layer["class_name"]) \
-                or LAYER_BUILDERS.get(layer["class_name"])
-            if builder is None:
-                raise UnsupportedLayerError(
-                    f"layer {layer['name']!r} of class {layer['class_name']} is not supported")
-            function = builder(layer.get("config", {}),
-                               weights.get(f"layers/{storage_names[layer['name']]}", []))
-            sources = tuple(slot_of[ref[:2]] for ref in refs)
-            listed = bool(node.get("args")) and isinstance(node["args"][0], (list, tuple))
-            steps.append((function, sources, listed, slot_of[key]))
-        # A layer that works in place gets a copy when its input's memory is read elsewhere
-        # too: the caller's array, or a tensor (or a view of it: a reshape) with another reader.
-        memory = {self._input_slot: self._input_slot}  # slot -> the slot whose array it views
-        readers = {}
-        for function, sources, _, target in steps:
-            memory[target] = memory[sources[0]] if getattr(function, "returns_view", False) else target
-            if not getattr(function, "returns_view", False):
-                for source in sources:
-                    readers[memory[source]] = readers.get(memory[source], 0) + 1
-        self._plan = []
-        for function, sources, listed, target in steps:
-            if getattr(function, "in_place", False) and (
-                    memory[sources[0]] == self._input_slot or readers[memory[sources[0]]] > 1):
-                function = _on_a_copy(function)
-            self._plan.append((function, sources, listed, target))
+        storage_names = _storage_names(layers)
+        steps = [_step(producers[key], slot_of, weights, storage_names) + (slot_of[key],)
+                 for key in order if key != inputs[0][:2]]
+        self._plan = _copies_where_shared(steps, self._input_slot)
         self.takes_variation = any(getattr(step[0], "takes_variation", False) for step in self._plan)
         if self.takes_variation:
             self._plan = [(f if getattr(f, "takes_variation", False) else _ignoring_variation(f),
@@ -257,7 +283,7 @@ def load_network(path, output=0, card=None):
 
 # ----------------------------------------------------------------------------- model kinds
 
-DECODER_KINDS = {}
+DECODER_KINDS: dict[str, Callable[..., Any]] = {}
 
 
 def decoder_kind(*kinds):
@@ -288,6 +314,12 @@ def _deterministic(network):
 
 # ----------------------------------------------------------------------------- the runtime
 
+#: ``(points (N, 2) float32, variation or None) -> audio (N, length)``.
+DecodeFunction = Callable[[np.ndarray, "int | None"], np.ndarray]
+#: ``audio (N, length) float32 -> points (N, 2)``.
+EncodeFunction = Callable[[np.ndarray], np.ndarray]
+
+
 class Runtime(LatentPlane):
     """A trained model run by the NumPy engine, with the interface of
     :class:`models.inference.TrainedModel`.
@@ -305,32 +337,33 @@ class Runtime(LatentPlane):
     codes : LatentCodes or None
     """
 
-    decode_path = "numpy"
+    decode_path: str = "numpy"
 
-    def __init__(self, name, card, decode_function, encode_function=None, codes=None):
-        self.name = name
-        self.model_card = card if isinstance(card, ModelCard) else ModelCard.from_dict(card)
-        self.card = self.model_card.to_dict()
-        self.kind = self.model_card.kind
-        self.sample_rate = self.model_card.sample_rate
-        self.sample_length = self.model_card.sample_length
-        self.codes = codes
+    def __init__(self, name: str, card: ModelCard | dict[str, Any], decode_function: DecodeFunction,
+                 encode_function: EncodeFunction | None = None, codes: LatentCodes | None = None) -> None:
+        self.name: str = name
+        self.model_card: ModelCard = card if isinstance(card, ModelCard) else ModelCard.from_dict(card)
+        self.card: dict[str, Any] = self.model_card.to_dict()
+        self.kind: str = self.model_card.kind
+        self.sample_rate: int = self.model_card.sample_rate
+        self.sample_length: int = self.model_card.sample_length
+        self.codes: LatentCodes | None = codes
         self._decode = decode_function
         self._encode = encode_function
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Runtime({self.name!r}, kind={self.kind!r}, length={self.sample_length})"
 
     @property
-    def has_encoder(self):
+    def has_encoder(self) -> bool:
         return self._encode is not None
 
     @property
-    def has_variations(self):
+    def has_variations(self) -> bool:
         """True when ``decode(..., variation=k)`` gives new realisations (ddsp_vae)."""
         return bool(getattr(self._decode, "takes_variation", False))
 
-    def decode(self, points, variation=None):
+    def decode(self, points: npt.ArrayLike, variation: int | None = None) -> np.ndarray:
         """Audio for latent points.
 
         Parameters
@@ -367,12 +400,12 @@ class Runtime(LatentPlane):
             audio[start:start + len(chunk)] = self._audio(self._decode(chunk, variation), len(chunk))
         return audio
 
-    def _audio(self, out, count):
+    def _audio(self, out: np.ndarray, count: int) -> np.ndarray:
         if out.dtype == np.float32 and out.shape == (count, self.sample_length):
             return out
         return np.asarray(out, dtype=np.float32).reshape(count, self.sample_length)
 
-    def encode(self, audio):
+    def encode(self, audio: npt.ArrayLike) -> np.ndarray:
         """Latent points (the mean, for a VAE) of audio.
 
         Parameters
@@ -390,12 +423,12 @@ class Runtime(LatentPlane):
         """
         if self._encode is None:
             raise NoEncoderError(f"{self.name} has no encoder (a GAN only generates)")
-        audio = self.checked_audio(audio)
-        if audio.shape[0] == 0:
+        batch = self.checked_audio(audio)
+        if batch.shape[0] == 0:
             return np.zeros((0, LATENT_DIM), np.float32)
-        chunks = [np.asarray(self._encode(audio[start:start + ENCODE_CHUNK]), np.float32)
-                  for start in range(0, audio.shape[0], ENCODE_CHUNK)]
-        return np.concatenate(chunks).reshape(audio.shape[0], LATENT_DIM)
+        chunks = [np.asarray(self._encode(batch[start:start + ENCODE_CHUNK]), np.float32)
+                  for start in range(0, batch.shape[0], ENCODE_CHUNK)]
+        return np.concatenate(chunks).reshape(batch.shape[0], LATENT_DIM)
 
 
 def limit_blas_threads():
@@ -411,7 +444,7 @@ def limit_blas_threads():
     _blas_limit.append(threadpool_limits(BLAS_THREADS, user_api="blas"))
 
 
-def load_runtime(name, folder="trained"):
+def load_runtime(name: str, folder: str | Path = "trained") -> Runtime:
     """Load ``folder/name/`` (card.json, decoder.keras, encoder.keras, codes.npz) into the
     NumPy engine (which also limits BLAS to :data:`BLAS_THREADS` threads in this process).
 

@@ -262,10 +262,10 @@ def load_model_file(path, card=None):
     """
     import keras
 
-    import models.ddsp  # noqa: F401  (registers the custom classes)
-    import models.gan  # noqa: F401
-    import models.layers  # noqa: F401
-    import models.vae  # noqa: F401
+    import models.ddsp  # registers the custom classes, as do the three below
+    import models.gan
+    import models.layers
+    import models.vae  # noqa: F401 -- imported for its registrations only
 
     path = Path(path)
     readable_file(path)

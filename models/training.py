@@ -50,7 +50,8 @@ from safeio import (
 
 CHECKPOINT_DIR = "checkpoint"
 CHECKPOINT_FILE = "checkpoint.npz"
-CHECKPOINT_VERSION = 1
+#: 2: variables keyed by their path; 1 (still read): numbered in order.
+CHECKPOINT_VERSION = 2
 HISTORY_FILE = "history.csv"
 #: ddsp_vae's decoder for NumPy (:func:`models.drumsynth.read_weights`), beside the .keras.
 SYNTH_FILE = "synth.npz"
@@ -173,13 +174,32 @@ def seed_everything(seed):
 
 # --------------------------------------------------------------------------- checkpoints
 
+def _variable_groups(nets):
+    """``(prefix, variables)`` of every checkpointed variable: the training model's, then
+    each optimizer's."""
+    return [("model", nets.trainer.weights)] + [(f"opt/{n}", o.variables) for n, o in nets.optimizers.items()]
+
+
+def _variable_key(prefix, variable):
+    """A variable's name in a checkpoint: its path, under its group's prefix.
+
+    An optimizer's variables are named after the optimizer (``adam_3/iteration``), which
+    Keras numbers by how many were made before in the process; the key drops that part,
+    so a resumed run finds them whatever was built before it.
+    """
+    path = variable.path
+    if prefix != "model":
+        path = path.split("/", 1)[-1]
+    return f"{prefix}/{path}"
+
+
 def save_checkpoint(path, nets, state):
-    """Write every variable of the training model and its optimizers, plus ``state``
-    (a JSON-able dict), to one .npz, atomically."""
-    arrays = {f"model/{i:05d}": np.asarray(v.numpy()) for i, v in enumerate(nets.trainer.weights)}
-    for opt_name, optimizer in nets.optimizers.items():
-        for i, v in enumerate(optimizer.variables):
-            arrays[f"opt/{opt_name}/{i:05d}"] = np.asarray(v.numpy())
+    """Write every variable of the training model and its optimizers, each under its path,
+    plus ``state`` (a JSON-able dict), to one .npz, atomically."""
+    arrays = {}
+    for prefix, variables in _variable_groups(nets):
+        for v in variables:
+            arrays[_variable_key(prefix, v)] = np.asarray(v.numpy())
     arrays["state"] = np.array(json.dumps({**state, "version": CHECKPOINT_VERSION}))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -212,18 +232,20 @@ def read_checkpoint_state(path):
 
 
 def restore_checkpoint(path, nets):
-    """Load a checkpoint's variables into freshly built networks (same settings)."""
+    """Load a checkpoint's variables into freshly built networks (same settings).
+
+    Each variable is found by its path (version 2); a variable the checkpoint lacks, or one
+    it holds that the model does not (a renamed layer), is refused by name. Checkpoints of
+    version 1 list the variables in order, and are restored by position.
+    """
+    state = read_checkpoint_state(path)
     with np.load(path, allow_pickle=False) as archive:
-        groups = [("model", nets.trainer.weights)]
-        groups += [(f"opt/{n}", o.variables) for n, o in nets.optimizers.items()]
-        for prefix, variables in groups:
-            keys = sorted(k for k in archive.files if k.startswith(prefix + "/"))
-            if len(keys) != len(variables):
-                raise TrainingError(
-                    f"{path}: holds {len(keys)} {prefix} variables, the model has "
-                    f"{len(variables)}; train without --resume"
-                )
-            for key, variable in zip(keys, variables):
+        for prefix, variables in _variable_groups(nets):
+            if int(state.get("version", 1)) < 2:
+                pairs = _by_position(path, archive, prefix, variables)
+            else:
+                pairs = _by_path(path, archive, prefix, variables)
+            for key, variable in pairs:
                 value = archive[key]
                 if tuple(value.shape) != tuple(variable.shape):
                     raise TrainingError(
@@ -231,6 +253,41 @@ def restore_checkpoint(path, nets):
                         f"the model expects {tuple(variable.shape)}; train without --resume"
                     )
                 variable.assign(value)
+
+
+def _by_position(path, archive, prefix, variables):
+    """``(key, variable)`` pairs of a version-1 checkpoint, whose keys number the variables."""
+    keys = sorted(k for k in archive.files if k.startswith(prefix + "/"))
+    if len(keys) != len(variables):
+        raise TrainingError(
+            f"{path}: holds {len(keys)} {prefix} variables, the model has "
+            f"{len(variables)}; train without --resume"
+        )
+    return list(zip(keys, variables))
+
+
+def _by_path(path, archive, prefix, variables):
+    """``(key, variable)`` pairs matched by the variables' paths; refuses names that differ."""
+    wanted = {_variable_key(prefix, v): v for v in variables}
+    held = {k for k in archive.files if k.startswith(prefix + "/")}
+    missing = [k for k in wanted if k not in held]
+    if missing:
+        extra = sorted(held - set(wanted))
+        instead = f" (it holds {_names(extra, prefix)} instead)" if extra else ""
+        raise TrainingError(f"{path}: has no {prefix} variable {_names(missing, prefix)}{instead}; "
+                            "train without --resume")
+    extra = sorted(held - set(wanted))
+    if extra:
+        raise TrainingError(f"{path}: holds {prefix} variable {_names(extra, prefix)}, which the model "
+                            "does not have; train without --resume")
+    return [(key, wanted[key]) for key in wanted]
+
+
+def _names(keys, prefix, shown=3):
+    """Up to ``shown`` variable names, without their group's prefix."""
+    names = [key.removeprefix(prefix + "/") for key in keys]
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
 
 
 # --------------------------------------------------------------------------- callbacks
@@ -375,11 +432,64 @@ def _already_trained(name, folder, done, asked):
     return TrainResult(name, Path(folder), done, 0.0, losses, stopped)
 
 
+@dataclass
+class _Start:
+    """Where a run starts: the settings it builds with, and what a checkpoint already did."""
+
+    settings: dict
+    initial_epoch: int = 0
+    seconds_before: float = 0.0
+    save_only: bool = False  # trained far enough, but the final save did not finish
+    done: bool = False  # nothing more to train or save
+
+
 def _train_locked(name, spec, data, out, options, overrides):
     folder = model_folder(out, name)
     ckpt = checkpoint_path(out, name)
     history_csv = run_history_path(out, name)
-    save_only = False
+    overrides = _data_overrides(name, spec, data, overrides)
+    start = _resume_point(name, ckpt, folder, options, overrides) if options.resume else _fresh_start(spec, ckpt, overrides)
+    if start.done:
+        return _already_trained(name, folder, start.initial_epoch, options.epochs)
+    if data.train_audio.shape[0] == 0:
+        raise TrainingError(f"{name}: no training samples (all {data.audio.shape[0]} are validation)")
+
+    seed_everything(options.seed)
+    strategy = training_strategy()
+    with strategy.scope():
+        nets = spec.build(**{k: v for k, v in start.settings.items() if k != "name"})
+    if options.resume:
+        restore_checkpoint(ckpt, nets)
+    if nets.prepare is not None:
+        labels = {"families": data.families[~data.is_validation]} if nets.inputs is not None else {}
+        nets.prepare(data.train_audio, resumed=options.resume, **labels)
+    _prepare_history(folder, history_csv, options, start.initial_epoch)
+    guard = NaNGuard()
+    run_state = {"name": name, "kind": spec.kind, "settings": _jsonable(nets.settings),
+                 "batch_size": options.batch_size, "seed": options.seed}
+    checkpoint = EpochCheckpoint(ckpt, nets, run_state, guard, start.seconds_before)
+    started = time.perf_counter()
+    if not start.save_only:
+        _fit(nets, data, options, start.initial_epoch, [guard, *nets.callbacks, EpochTimer(), checkpoint,
+                                                        keras.callbacks.CSVLogger(str(history_csv), append=options.resume)])
+    seconds = time.perf_counter() - started
+    _refuse_a_nan_run(name, guard, checkpoint, ckpt, start.initial_epoch if options.resume else None)
+    epochs_done = checkpoint.last_saved_epoch or start.initial_epoch
+    stopped = "completed"
+    if epochs_done < options.epochs:
+        stopped = f"early stopping after epoch {epochs_done} (no {nets.monitor} improvement)"
+
+    distribution = f"{type(strategy).__name__} x{strategy.num_replicas_in_sync}"
+    export_trained(folder, nets, data, options,
+                   RunFacts(start.initial_epoch, epochs_done, start.seconds_before + seconds, stopped, distribution),
+                   history_csv=history_csv)
+    columns = history.read_history(history_csv)
+    losses = {k: v[-1] for k, v in columns.items() if k not in ("epoch", "epoch_seconds") and v}
+    return TrainResult(name, folder, epochs_done, seconds, losses, stopped)
+
+
+def _data_overrides(name, spec, data, overrides):
+    """The settings given, plus those the data decides (length, rate, attack)."""
     overrides = {k: v for k, v in overrides.items() if v is not None}
     if "length" in overrides and overrides["length"] != data.length:
         raise ModelSettingsError(f"{name}: length {overrides['length']} but the data has {data.length}")
@@ -388,39 +498,36 @@ def _train_locked(name, spec, data, out, options, overrides):
         overrides["sample_rate"] = int(data.sample_rate)
     if "attack_seconds" in spec.defaults and data.preprocessing.get("attack_seconds"):
         overrides["attack_seconds"] = float(data.preprocessing["attack_seconds"])
+    return overrides
 
-    initial_epoch, seconds_before = 0, 0.0
-    if options.resume:
-        state = read_checkpoint_state(ckpt)
-        settings = state["settings"]
-        clash = {k: v for k, v in overrides.items() if k in settings and _differs(settings[k], v)}
-        if clash:
-            said = ", ".join(f"{k}={v} (checkpoint: {settings[k]})" for k, v in clash.items())
-            raise TrainingError(f"{name}: cannot resume with {said}; drop them or train afresh")
-        initial_epoch, seconds_before = int(state["epoch"]), float(state.get("seconds", 0.0))
-        if initial_epoch >= options.epochs and _shipped_epochs(folder) != initial_epoch:
-            # The run trained this far but its final save did not finish: save it now.
-            save_only = True
-        elif initial_epoch >= options.epochs:
-            return _already_trained(name, folder, initial_epoch, options.epochs)
-    else:
-        settings = spec.settings(**overrides)
-        if ckpt.parent.exists():
-            shutil.rmtree(ckpt.parent)
-    if data.train_audio.shape[0] == 0:
-        raise TrainingError(f"{name}: no training samples (all {data.audio.shape[0]} are validation)")
 
-    seed_everything(options.seed)
-    strategy = training_strategy()
-    with strategy.scope():
-        nets = spec.build(**{k: v for k, v in settings.items() if k != "name"})
-    if options.resume:
-        restore_checkpoint(ckpt, nets)
-    train_families = data.families[~data.is_validation]
-    if nets.prepare is not None:
-        labels = {"families": train_families} if nets.inputs is not None else {}
-        nets.prepare(data.train_audio, resumed=options.resume, **labels)
+def _fresh_start(spec, ckpt, overrides):
+    """A run from scratch: the registry's settings with ``overrides``; an old checkpoint goes."""
+    settings = spec.settings(**overrides)
+    if ckpt.parent.exists():
+        shutil.rmtree(ckpt.parent)
+    return _Start(settings)
 
+
+def _resume_point(name, ckpt, folder, options, overrides):
+    """Where the checkpoint left the run; refuses settings that differ from the checkpoint's."""
+    state = read_checkpoint_state(ckpt)
+    settings = state["settings"]
+    clash = {k: v for k, v in overrides.items() if k in settings and _differs(settings[k], v)}
+    if clash:
+        said = ", ".join(f"{k}={v} (checkpoint: {settings[k]})" for k, v in clash.items())
+        raise TrainingError(f"{name}: cannot resume with {said}; drop them or train afresh")
+    start = _Start(settings, int(state["epoch"]), float(state.get("seconds", 0.0)))
+    if start.initial_epoch >= options.epochs and _shipped_epochs(folder) != start.initial_epoch:
+        # The run trained this far but its final save did not finish: save it now.
+        start.save_only = True
+    elif start.initial_epoch >= options.epochs:
+        start.done = True
+    return start
+
+
+def _prepare_history(folder, history_csv, options, initial_epoch):
+    """Make the folders; on resume, keep the run's history up to where the checkpoint is."""
     folder.mkdir(parents=True, exist_ok=True)
     history_csv.parent.mkdir(parents=True, exist_ok=True)
     if options.resume:
@@ -428,60 +535,46 @@ def _train_locked(name, spec, data, out, options, overrides):
         if not history_csv.is_file() and shipped_history.is_file():  # a folder of an older version
             atomic_write_bytes(history_csv, shipped_history.read_bytes())
         history.keep_epochs_before(history_csv, initial_epoch)
-    guard = NaNGuard()
-    run_state = {"name": name, "kind": spec.kind, "settings": _jsonable(nets.settings),
-                 "batch_size": options.batch_size, "seed": options.seed}
-    checkpoint = EpochCheckpoint(ckpt, nets, run_state, guard, seconds_before)
-    callbacks = [guard, *nets.callbacks, EpochTimer(), checkpoint,
-                 keras.callbacks.CSVLogger(str(history_csv), append=options.resume)]
+
+
+def _fit(nets, data, options, initial_epoch, callbacks):
+    """Keras' ``fit`` over the training audio, validating and stopping early as asked."""
     validation = data.validation_audio if options.validation else data.validation_audio[:0]
     has_validation = validation.shape[0] > 0
     if options.patience is not None and nets.monitor is not None:
         monitor = ("val_" if has_validation else "") + nets.monitor
         callbacks.append(keras.callbacks.EarlyStopping(
             monitor=monitor, patience=options.patience, min_delta=options.min_delta, mode="min"))
-
     train_x = train_y = data.train_audio
     validation_data = (validation, validation) if has_validation else None
     if nets.inputs is not None:  # a conditioned model: the sounds with their families
-        train_x, train_y = nets.inputs(data.train_audio, train_families)
+        train_x, train_y = nets.inputs(data.train_audio, data.families[~data.is_validation])
         if has_validation:
             validation_data = nets.inputs(validation, data.families[data.is_validation])
-    started = time.perf_counter()
-    if not save_only:
-        nets.trainer.fit(
-            train_x, train_y,
-            batch_size=options.batch_size,
-            epochs=options.epochs,
-            initial_epoch=initial_epoch,
-            validation_data=validation_data,
-            callbacks=callbacks,
-            shuffle=True,
-            verbose=options.verbose,
-        )
-    seconds = time.perf_counter() - started
+    nets.trainer.fit(
+        train_x, train_y,
+        batch_size=options.batch_size,
+        epochs=options.epochs,
+        initial_epoch=initial_epoch,
+        validation_data=validation_data,
+        callbacks=callbacks,
+        shuffle=True,
+        verbose=options.verbose,
+    )
 
-    if guard.tripped_at is not None:
-        epoch, batch, key = guard.tripped_at
-        kept = checkpoint.last_saved_epoch or (initial_epoch if options.resume else None)
-        where = (f"the checkpoint of epoch {kept} is kept in {ckpt.parent}"
-                 if kept else "no epoch finished, so there is no checkpoint")
-        raise TrainingError(
-            f"{name}: {key} became NaN/infinite in epoch {epoch + 1}, batch {batch + 1}; "
-            f"training stopped and {where}"
-        )
-    epochs_done = checkpoint.last_saved_epoch or initial_epoch
-    stopped = "completed"
-    if epochs_done < options.epochs:
-        stopped = f"early stopping after epoch {epochs_done} (no {nets.monitor} improvement)"
 
-    export_trained(folder, nets, data, options, initial_epoch=initial_epoch,
-                   epochs=epochs_done, seconds=seconds_before + seconds, stopped=stopped,
-                   distribution=f"{type(strategy).__name__} x{strategy.num_replicas_in_sync}",
-                   history_csv=history_csv)
-    columns = history.read_history(history_csv)
-    losses = {k: v[-1] for k, v in columns.items() if k not in ("epoch", "epoch_seconds") and v}
-    return TrainResult(name, folder, epochs_done, seconds, losses, stopped)
+def _refuse_a_nan_run(name, guard, checkpoint, ckpt, resumed_from):
+    """Raise TrainingError saying where a loss became NaN and which checkpoint is kept."""
+    if guard.tripped_at is None:
+        return
+    epoch, batch, key = guard.tripped_at
+    kept = checkpoint.last_saved_epoch or resumed_from
+    where = (f"the checkpoint of epoch {kept} is kept in {ckpt.parent}"
+             if kept else "no epoch finished, so there is no checkpoint")
+    raise TrainingError(
+        f"{name}: {key} became NaN/infinite in epoch {epoch + 1}, batch {batch + 1}; "
+        f"training stopped and {where}"
+    )
 
 
 def _plotted(nets):
@@ -518,8 +611,32 @@ def latent_codes(nets, audio, batch_size=64, families=None):
     return np.asarray(out[0] if isinstance(out, (list, tuple)) else out, dtype=np.float32)
 
 
-def export_trained(folder, nets, data, options, *, initial_epoch, epochs, seconds, stopped,
-                   distribution="default", history_csv=None):
+@dataclass(frozen=True)
+class RunFacts:
+    """What a finished run did, as its card records it.
+
+    Attributes
+    ----------
+    initial_epoch : int
+        The epoch it resumed from (0 for a fresh run).
+    epochs : int
+        The epochs the model has now.
+    seconds : float
+        Training time, resumed runs included.
+    stopped : str
+        Why it stopped ("completed", "early stopping after epoch 7 ...").
+    distribution : str
+        The distribution strategy and its replicas.
+    """
+
+    initial_epoch: int
+    epochs: int
+    seconds: float
+    stopped: str
+    distribution: str = "default"
+
+
+def export_trained(folder, nets, data, options, run, *, history_csv=None):
     """Write the shipped files of a trained model into ``folder``, as one set.
 
     The new set is written into a staging folder beside ``folder`` and swapped in whole;
@@ -527,6 +644,7 @@ def export_trained(folder, nets, data, options, *, initial_epoch, epochs, second
 
     Parameters
     ----------
+    run : RunFacts
     history_csv : Path, optional
         The run's history (default: ``folder/checkpoint/history.csv``); shipped as
         ``history.csv`` with its plot ``loss.png``.
@@ -556,9 +674,7 @@ def export_trained(folder, nets, data, options, *, initial_epoch, epochs, second
         atomic_write_bytes(shipped_history, history_csv.read_bytes() if history_csv.is_file() else b"")
         history.write_loss_plot(shipped_history, staged / "loss.png", nets.settings["name"], _plotted(nets))
         columns = history.read_history(shipped_history)
-        card = model_card(nets, data, options, columns, initial_epoch=initial_epoch,
-                          epochs=epochs, seconds=seconds, stopped=stopped,
-                          distribution=distribution)
+        card = model_card(nets, data, options, columns, run)
         write_card(staged / CARD_FILE, card)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)  # only new files are in it yet
@@ -568,9 +684,11 @@ def export_trained(folder, nets, data, options, *, initial_epoch, epochs, second
     return card
 
 
-def model_card(nets, data, options, columns, *, initial_epoch, epochs, seconds, stopped,
-               distribution="default"):
-    """The model card: what this model is, what it was trained on and how, and how it did."""
+def model_card(nets, data, options, columns, run):
+    """The model card: what this model is, what it was trained on and how, and how it did
+    (``run``: :class:`RunFacts`)."""
+    initial_epoch, epochs, seconds, stopped = run.initial_epoch, run.epochs, run.seconds, run.stopped
+    distribution = run.distribution
     spec = get_spec(nets.settings["name"])
     n_val = int(data.is_validation.sum())
     families, counts = np.unique(data.families, return_counts=True)

@@ -524,20 +524,7 @@ def _plan(sources, audio, folder, settings, earlier, report):
     todo : list of (str, str)
         The source path and output name of each file to prepare.
     """
-    kits = _load_kits(audio, report.warnings)
-    labels = {
-        s.path: label_for(s.path, kits.get(s.kit_folder) if s.kit_folder else None, s.folders)
-        for s in audio
-    }
-    ours = {name.casefold() for name in earlier.ours}
-    foreign = [p.name for p in folder.iterdir() if p.name.casefold() not in ours]
-    names = make_unique(
-        [output_name(labels[s.path].kit, labels[s.path].instrument, s.path.stem) for s in audio],
-        [str(s.path) for s in audio],
-        reserved=foreign,
-    )
-    output_of = dict(zip((s.path for s in audio), names))
-
+    labels, output_of = _labels_and_names(audio, folder, earlier, report)
     rows, todo = {}, []
     for source in sources:
         key = str(source.path)
@@ -561,17 +548,39 @@ def _plan(sources, audio, folder, settings, earlier, report):
             continue
         row.update(source_size=str(stat.st_size), source_mtime_ns=str(stat.st_mtime_ns))
         old = earlier.previous.get(key, {})
-        if (
-            old.get("status") == mf.OK and old.get("output") == row["output"]
-            and old.get("source_size") == row["source_size"]
-            and old.get("source_mtime_ns") == row["source_mtime_ns"]
-            and row["output"] in earlier.outputs and (folder / row["output"]).is_file()
-        ):
+        if _still_current(old, row, folder, earlier):
             row.update({k: old.get(k, "") for k in ("source_rate", "channels", "duration")}, status=mf.OK)
             report.reused += 1
         else:
             todo.append((key, row["output"]))
     return rows, todo
+
+
+def _labels_and_names(audio, folder, earlier, report):
+    """Each audio source's label, and its output name (unique, never a user's file's)."""
+    kits = _load_kits(audio, report.warnings)
+    labels = {
+        s.path: label_for(s.path, kits.get(s.kit_folder) if s.kit_folder else None, s.folders)
+        for s in audio
+    }
+    ours = {name.casefold() for name in earlier.ours}
+    foreign = [p.name for p in folder.iterdir() if p.name.casefold() not in ours]
+    names = make_unique(
+        [output_name(labels[s.path].kit, labels[s.path].instrument, s.path.stem) for s in audio],
+        [str(s.path) for s in audio],
+        reserved=foreign,
+    )
+    return labels, dict(zip((s.path for s in audio), names))
+
+
+def _still_current(old, row, folder, earlier):
+    """Whether an earlier run's output of this source, unchanged since, can be kept."""
+    return (
+        old.get("status") == mf.OK and old.get("output") == row["output"]
+        and old.get("source_size") == row["source_size"]
+        and old.get("source_mtime_ns") == row["source_mtime_ns"]
+        and row["output"] in earlier.outputs and (folder / row["output"]).is_file()
+    )
 
 
 def _record(rows, tasks, results, report):

@@ -109,33 +109,13 @@ def find_sources(paths, exclude=(), skipped=None):
     found = {}
     kit_cache = {}
     passed_over = [] if skipped is None else skipped
-
-    def unreadable(error):
-        passed_over.append((Path(error.filename), f"cannot be read ({error.strerror})"))
-
     for given in paths:
         given = Path(os.path.abspath(given))
-        if given.is_file():
-            root = given.parent
-            candidates = [given]
-        elif not given.is_dir():
-            candidates = [given]  # a FIFO or a broken link given by name: reported below
-            root = given.parent
+        if given.is_dir():
+            root, candidates = given, _walk(given, excluded, passed_over)
         else:
-            root = given
-            candidates = []
-            for folder, subfolders, files in os.walk(given, onerror=unreadable):
-                folder = Path(folder)
-                for name in subfolders:
-                    if not name.startswith(".") and (folder / name).is_symlink():
-                        passed_over.append((folder / name, _why_not_a_file(folder / name)))
-                subfolders[:] = sorted(
-                    d for d in subfolders if not d.startswith(".") and folder / d not in excluded
-                    and not (folder / d).is_symlink()
-                )
-                if folder in excluded:
-                    continue
-                candidates.extend(folder / f for f in sorted(files) if not f.startswith("."))
+            # A file, or a FIFO or a broken link given by name: reported below.
+            root, candidates = given.parent, [given]
         for path in candidates:
             if path in found:
                 continue
@@ -145,3 +125,26 @@ def find_sources(paths, exclude=(), skipped=None):
             kit = _nearest_kit(path.parent, root, kit_cache)
             found[path] = SourceFile(path=path, root=root, kit_folder=kit)
     return [found[p] for p in sorted(found, key=lambda p: str(p))]
+
+
+def _walk(given, excluded, passed_over):
+    """The files under the folder ``given``, in walk order, hidden and excluded ones left out;
+    links to folders and unreadable folders go to ``passed_over`` with their reason."""
+
+    def unreadable(error):
+        passed_over.append((Path(error.filename), f"cannot be read ({error.strerror})"))
+
+    candidates = []
+    for folder, subfolders, files in os.walk(given, onerror=unreadable):
+        folder = Path(folder)
+        for name in subfolders:
+            if not name.startswith(".") and (folder / name).is_symlink():
+                passed_over.append((folder / name, _why_not_a_file(folder / name)))
+        subfolders[:] = sorted(
+            d for d in subfolders if not d.startswith(".") and folder / d not in excluded
+            and not (folder / d).is_symlink()
+        )
+        if folder in excluded:
+            continue
+        candidates.extend(folder / f for f in sorted(files) if not f.startswith("."))
+    return candidates

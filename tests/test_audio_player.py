@@ -13,7 +13,7 @@ import pytest
 
 from audio import player as player_module
 from audio.errors import AudioError
-from audio.player import CROSSFADE_SECONDS, BlockCapture, Player, list_output_devices
+from audio.player import CROSSFADE_SECONDS, BlockCapture, Mixer, Player, list_output_devices
 
 RATE = 22050
 
@@ -133,7 +133,7 @@ def test_immediate_swap_crossfades_within_5_ms_at_the_same_loop_position(player,
     first = swap_frame - 2000
     y = captured_from(capture, first, 6000)
     positions = (np.arange(first, first + 6000) - a_start) % a.shape[0]
-    a_played, b_played = player._prepare(a, None, 0), player._prepare(b, None, 0)  # edges faded
+    a_played, b_played = player.mixer.prepare(a), player.mixer.prepare(b)  # edges faded
     # Outside the crossfade the samples are copies, so they compare exactly.
     fade_start = np.flatnonzero(y != a_played[positions])[0]
     fade_end = np.flatnonzero(y != b_played[positions])[-1]
@@ -156,7 +156,7 @@ def test_stop_fades_out_within_5_ms_and_goes_silent(player, capture):
     first = wait_for(lambda: capture.samples().shape[0] > 8000) and capture.start_frame
     y = capture.samples()[:8000]
     positions = (np.arange(first, first + 8000) - a_start) % a.shape[0]
-    fade_start = np.flatnonzero(np.abs(y - player._prepare(a, None, 0)[positions]) > 1e-6)[0]
+    fade_start = np.flatnonzero(np.abs(y - player.mixer.prepare(a)[positions]) > 1e-6)[0]
     last_sound = np.flatnonzero(y)[-1]
     assert 1 <= last_sound - fade_start + 1 <= 0.005 * RATE
     assert max_step(y) <= max_step(a)
@@ -174,7 +174,7 @@ def test_volume_glides_to_its_new_value(player, capture):
     assert wait_for(lambda: capture.full)
     y = capture.samples()
     positions = (capture.start_frame + np.arange(y.shape[0]) - start) % level.shape[0]
-    played = player._prepare(level, None, 0)[positions]
+    played = player.mixer.prepare(level)[positions]
     inside = played > 0.4  # away from the faded loop seams
     gain = np.where(inside, y / np.where(inside, played, 1.0), np.nan)
     assert gain[inside][0] == pytest.approx(1.0) and gain[inside][-1] == pytest.approx(0.25)
@@ -206,71 +206,96 @@ class _Status:
 
 
 @pytest.fixture
-def driven(monkeypatch):
-    """A player whose stream never starts: the test calls the callback itself, so what
-    the callback sees between two GUI calls is decided by the test, not by the scheduler."""
-    monkeypatch.setattr(Player, "_ensure_running", lambda self: None)
-    p = Player(RATE)
-    assert p.available, p.reason
-    yield p
-    p.close()
+def mixer():
+    """The player's mixer with no device: the test renders each block itself, so what the
+    mixer sees between two requests is decided by the test, not by the scheduler."""
+    return Mixer(RATE)
 
 
-def drive(p, blocks):
-    out = np.zeros((256 * blocks, 2), dtype=np.float32)
-    for k in range(blocks):
-        p._callback(out[256 * k:256 * (k + 1)], 256, None, _Status())
-    assert np.array_equal(out[:, 0], out[:, 1])
-    return out[:, 0]
+class Rendered:
+    """Renders ``blocks`` blocks of 256 frames, counting frames as a stream would."""
+
+    def __init__(self, mixer):
+        self.mixer = mixer
+        self.frame = 0
+
+    def __call__(self, blocks):
+        out = np.zeros(256 * blocks, dtype=np.float32)
+        for k in range(blocks):
+            self.mixer.render(out[256 * k:256 * (k + 1)], self.frame)
+            self.frame += 256
+        return out
 
 
-def test_swap_before_the_callback_saw_the_play_plays_the_new_sound(driven):
+def play(mixer, sound, looping=False):
+    mixer.start(mixer.prepare(sound), looping=looping, gap_frames=0)
+
+
+def swap(mixer, sound, immediate=False):
+    base = mixer.replaceable()
+    if base is not None:
+        mixer.swap(base, mixer.prepare(sound, None, base.gap_frames), immediate=immediate)
+
+
+def test_swap_before_the_mixer_saw_the_play_plays_the_new_sound(mixer):
     a, b = sine(440, 0.05), sine(330, 0.05, amplitude=0.3)
-    driven.play(a)
-    driven.swap(b)
-    y = drive(driven, 8)
-    assert driven.sounding[:2] == (driven.requested_serial, 0)
+    play(mixer, a)
+    swap(mixer, b)
+    y = Rendered(mixer)(8)
+    assert (mixer.began_serial, mixer.began_frame) == (mixer.request.serial, 0)
     np.testing.assert_array_equal(y[100:b.shape[0] - 100], b[100:-100])
-    assert not driven.is_playing
+    assert not mixer.playing
 
 
-def test_swap_of_a_sound_that_just_ended_is_dropped(driven):
-    from audio.player import _SWAP_NOW, _Request
-
-    a = sine(440, 0.01)
-    driven.play(a)
-    drive(driven, 2)
-    assert not driven.is_playing
-    driven.swap(sine(330, 0.05))  # the GUI sees the end: nothing to replace
-    assert driven.requested_serial == 1
-    # The race the GUI cannot see: its swap arrives just after the callback ended the sound.
-    data = driven._prepare(sine(330, 0.05), None, 0)
-    driven._request = _Request(_SWAP_NOW, data, False, 0, 99, 1)
-    assert driven.is_playing
-    y = drive(driven, 4)
-    assert not np.any(y) and not driven.is_playing and driven.sounding[0] == 1
+def test_swap_of_a_sound_that_just_ended_is_dropped(mixer):
+    render = Rendered(mixer)
+    play(mixer, sine(440, 0.01))
+    render(2)
+    assert not mixer.playing
+    assert mixer.replaceable() is None  # the GUI sees the end: nothing to replace
+    swap(mixer, sine(330, 0.05))
+    assert mixer.request.serial == 1
+    # The race the GUI cannot see: its swap arrives just after the mixer ended the sound.
+    mixer.swap(mixer.request, mixer.prepare(sine(330, 0.05)), immediate=True)
+    assert mixer.playing
+    y = render(4)
+    assert not np.any(y) and not mixer.playing and mixer.began_serial == 1
 
 
-def test_a_swap_beyond_the_end_of_a_shorter_one_shot_ends_it(driven):
-    driven.play(sine(440, 0.1))
-    drive(driven, 4)
-    driven.swap(sine(330, 0.01), immediate=True)
-    y = drive(driven, 4)
-    assert not driven.is_playing
+def test_a_swap_beyond_the_end_of_a_shorter_one_shot_ends_it(mixer):
+    render = Rendered(mixer)
+    play(mixer, sine(440, 0.1))
+    render(4)
+    swap(mixer, sine(330, 0.01), immediate=True)
+    y = render(4)
+    assert not mixer.playing
     assert np.all(y[int(CROSSFADE_SECONDS * RATE) + 1:] == 0)
 
 
-def test_latest_swap_wins_at_the_loop_start(driven):
+def test_latest_swap_wins_at_the_loop_start(mixer):
     a, b, c = sine(440, 0.05), sine(330, 0.05, amplitude=0.2), sine(550, 0.05, amplitude=0.3)
-    driven.loop(a)
-    drive(driven, 1)
-    driven.swap(b)
-    drive(driven, 1)
-    driven.swap(c)
-    y = drive(driven, 8)
+    render = Rendered(mixer)
+    play(mixer, a, looping=True)
+    render(1)
+    swap(mixer, b)
+    render(1)
+    swap(mixer, c)
+    y = render(8)
     start = a.shape[0] - 512
-    assert driven.sounding[:2] == (driven.requested_serial, a.shape[0])
+    assert (mixer.began_serial, mixer.began_frame) == (mixer.request.serial, a.shape[0])
     np.testing.assert_array_equal(y[start + 100:start + c.shape[0] - 100], c[100:-100])
+
+
+def test_a_stop_handed_over_is_rendered_as_a_short_fade(mixer):
+    render = Rendered(mixer)
+    play(mixer, np.full(RATE, 0.5, dtype=np.float32), looping=True)
+    render(2)
+    mixer.stop()
+    assert not mixer.playing and not mixer.settled
+    y = render(2)
+    assert mixer.settled and np.all(y[int(CROSSFADE_SECONDS * RATE) + 1:] == 0)
+    render(4)
+    assert mixer.silent_frames >= 4 * 256
 
 
 def test_swap_when_nothing_plays_does_nothing(player):
@@ -278,12 +303,17 @@ def test_swap_when_nothing_plays_does_nothing(player):
     assert player.requested_serial == 0 and not player.is_playing
 
 
-def test_underruns_are_counted(driven):
-    out = np.zeros((256, 2), dtype=np.float32)
-    driven._callback(out, 256, None, _Status(underflow=True))
-    driven._callback(out, 256, None, _Status(underflow=False))
-    driven._callback(out, 256, None, _Status(underflow=True))
-    assert driven.underruns == 2
+def test_underruns_are_counted(monkeypatch):
+    # The one test that calls the stream's callback itself: PortAudio's underflow flag
+    # cannot be provoked on the null device.
+    monkeypatch.setattr(Player, "_ensure_running", lambda self: None)
+    with Player(RATE) as driven:
+        assert driven.available, driven.reason
+        out = np.zeros((256, 2), dtype=np.float32)
+        driven._callback(out, 256, None, _Status(underflow=True))
+        driven._callback(out, 256, None, _Status(underflow=False))
+        driven._callback(out, 256, None, _Status(underflow=True))
+        assert driven.underruns == 2
 
 
 def test_a_failing_callback_plays_silence_and_keeps_the_stream():
@@ -313,16 +343,16 @@ def test_bad_buffers_and_gaps_are_refused_with_a_reason(player):
         player.loop(sine(440, 0.05), gap_seconds=-1)
 
 
-def test_nan_plays_as_silence_and_loud_samples_clip(player):
-    data = player._prepare(np.array([np.nan, 3.0, -3.0] * 100, dtype=np.float32), None, 10)
+def test_nan_plays_as_silence_and_loud_samples_clip(mixer):
+    data = mixer.prepare(np.array([np.nan, 3.0, -3.0] * 100, dtype=np.float32), None, 10)
     assert data.shape == (310,) and not data.flags.writeable
     assert np.all(np.isfinite(data)) and np.max(np.abs(data)) <= 1.0 and np.all(data[-10:] == 0)
 
 
-def test_stereo_and_other_rates_are_mixed_and_resampled(player):
+def test_stereo_and_other_rates_are_mixed_and_resampled(mixer):
     stereo = np.stack([sine(440, 0.1), -sine(440, 0.1)], axis=1)
-    assert np.all(player._prepare(stereo, None, 0) == 0)
-    assert abs(player._prepare(sine(440, 0.1), 44100, 0).shape[0] - 0.1 * RATE / 2) <= 1
+    assert np.all(mixer.prepare(stereo) == 0)
+    assert abs(mixer.prepare(sine(440, 0.1), 44100).shape[0] - 0.1 * RATE / 2) <= 1
 
 
 def test_a_missing_device_makes_the_player_unavailable_without_raising():
@@ -372,7 +402,7 @@ def test_stream_rate_falls_back_to_the_device_default(monkeypatch):
     with Player(RATE) as p:
         assert p.available and p.stream_rate == 44100
         p.play(sine(440, 0.1))
-        assert p._request.data.shape[0] == 2 * round(0.1 * RATE)
+        assert p.mixer.request.data.shape[0] == 2 * round(0.1 * RATE)
         assert wait_for(lambda: not p.is_playing)
 
 

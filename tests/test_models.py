@@ -199,10 +199,57 @@ def test_restored_checkpoint_has_the_trained_weights_and_optimizer_state(data, t
         saved = {k: ckpt[k] for k in ckpt.files}
     fresh = get_spec("gan").build(length=LENGTH, width=2, n_critic=1)
     restore_checkpoint(checkpoint_path(tmp_path, "gan"), fresh)
-    for i, v in enumerate(fresh.trainer.weights):
-        np.testing.assert_array_equal(v.numpy(), saved[f"model/{i:05d}"])
+    for v in fresh.trainer.weights:
+        np.testing.assert_array_equal(v.numpy(), saved[f"model/{v.path}"])
     assert int(fresh.optimizers["d_optimizer"].iterations.numpy()) == 4  # 4 batches, 1 critic step
     assert int(fresh.optimizers["g_optimizer"].iterations.numpy()) == 4
+
+
+def _rewrite_checkpoint(path, change):
+    """Rewrite a checkpoint's arrays through ``change(arrays) -> arrays``."""
+    with np.load(path) as ckpt:
+        arrays = change({k: ckpt[k] for k in ckpt.files})
+    with open(path, "wb") as file:
+        np.savez(file, **arrays)
+
+
+def test_a_renamed_layer_fails_to_resume_with_its_name(data, tmp_path):
+    from models.training import checkpoint_path, restore_checkpoint, train_model
+
+    train_model("ae_small_relu", data, tmp_path, options())
+    path = checkpoint_path(tmp_path, "ae_small_relu")
+    # The checkpoint of a model whose first encoder layer had another name.
+    _rewrite_checkpoint(path, lambda arrays: {k.replace("model/enc_dense_0/", "model/encoder_in/"): v
+                                              for k, v in arrays.items()})
+    fresh = get_spec("ae_small_relu").build(length=LENGTH)
+    with pytest.raises(TrainingError, match=r"has no model variable enc_dense_0/kernel, enc_dense_0/bias "
+                                            r"\(it holds encoder_in/bias, encoder_in/kernel instead\)"):
+        restore_checkpoint(path, fresh)
+
+
+def test_a_checkpoint_that_numbers_its_variables_still_resumes(data, tmp_path):
+    # Version 1 checkpoints keyed each variable by its place in the model's list.
+    import json
+
+    from models.training import checkpoint_path, train_model
+
+    train_model("ae_small_relu", data, tmp_path, options())
+    path = checkpoint_path(tmp_path, "ae_small_relu")
+    nets = get_spec("ae_small_relu").build(length=LENGTH)
+
+    def numbered(arrays):
+        old = {f"model/{i:05d}": arrays[f"model/{v.path}"] for i, v in enumerate(nets.trainer.weights)}
+        for name, optimizer in nets.optimizers.items():
+            for i, v in enumerate(optimizer.variables):
+                old[f"opt/{name}/{i:05d}"] = arrays[f"opt/{name}/{v.path.split('/', 1)[1]}"]
+        state = json.loads(str(arrays["state"]))
+        return {**old, "state": np.array(json.dumps({**state, "version": 1}))}
+
+    _rewrite_checkpoint(path, numbered)
+    result = train_model("ae_small_relu", data, tmp_path, options(epochs=2, resume=True))
+    assert result.epochs == 2
+    with np.load(path) as ckpt:
+        assert json.loads(str(ckpt["state"]))["version"] == 2 and "model/enc_dense_0/kernel" in ckpt.files
 
 
 def test_resume_without_a_checkpoint_says_so(data, tmp_path):

@@ -98,7 +98,7 @@ def stopped_run(argv, mode="none", at=0):
             sys.stdout, sys.stderr = open(os.devnull, "w"), errors
             status = app.main(argv)
             report.write(str(steps[0]).encode())
-        except BaseException as error:  # a bug: its traceback is the test's failure message
+        except BaseException as error:  # noqa: BLE001 -- a bug: its traceback is the test's failure message
             import traceback
 
             traceback.print_exception(error, file=errors)

@@ -244,6 +244,199 @@ def _page_files():
     return files, page.encode()
 
 
+class _Answers:
+    """The answers that depend only on the catalogue, built once: bodies and their ETags."""
+
+    def __init__(self, catalogue, versions):
+        def urls(name):
+            base = f"/api/models/{name}/v/{versions[name]}"
+            return {"version": versions[name], "codes_url": f"{base}/codes", "sound_url": f"{base}/sound.wav"}
+
+        self.models_body = json.dumps({
+            "default": catalogue.default,
+            "models": [{**_model_summary(s, catalogue.default), **urls(s.name)} for s in catalogue.models.values()],
+            "rates": list(ALLOWED_RATES),
+            "max_variation": MAX_VARIATION,
+        }).encode()
+        self.models_tag = content_tag(self.models_body)
+        self.codes = {}
+        for name, served in catalogue.models.items():
+            body = json.dumps(compact_codes(served.model.codes), separators=(",", ":")).encode()
+            self.codes[name] = (body, content_tag(body))
+        self.page_files, self.page_body = _page_files()
+        self.page_tag = content_tag(self.page_body)
+
+
+def _validated(request, body, etag, media_type, headers):
+    """``body``, or a 304 when the client's ``If-None-Match`` already names ``etag``."""
+    headers = {"ETag": etag, **headers}
+    if none_match(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
+
+
+class _Api:
+    """The endpoints and error handlers of one app, over the state they share.
+
+    Parameters are :func:`create_app`'s.
+    """
+
+    def __init__(self, catalogue, decoding, folder, limits):
+        self.catalogue = catalogue
+        self.decoding = decoding
+        self.folder = folder
+        self.cache = SoundCache()
+        self.client_decodes = ClientDecodes(limits)
+        self.metrics = Metrics(decoders_alive=decoding.alive)
+        self.failed_models = set()
+        self.versions = _versions(catalogue, folder)
+        self.answers = _Answers(catalogue, self.versions)
+
+    def routes(self):
+        return [
+            Route("/", self.index, methods=["GET"]),
+            Route("/api/models", self.models, methods=["GET"]),
+            Route("/api/models/{name}/codes", self.codes, methods=["GET"]),
+            Route("/api/models/{name}/sound.wav", self.sound, methods=["GET"]),
+            Route("/api/models/{name}/v/{version}/codes", self.codes, methods=["GET"]),
+            Route("/api/models/{name}/v/{version}/sound.wav", self.sound, methods=["GET"]),
+            Route("/static/{file}", self.static, methods=["GET"]),
+            Route("/healthz", self.healthz, methods=["GET"]),
+            Route("/readyz", self.readyz, methods=["GET"]),
+            Route("/metrics", self.metrics_page, methods=["GET"]),
+        ]
+
+    def exception_handlers(self):
+        return {RequestRefused: self.refused, HTTPException: self.http_error, DecodingFailed: self.decoding_failed,
+                ModelFailed: self.model_failed, Exception: self.server_error}
+
+    @asynccontextmanager
+    async def lifespan(self, app):
+        self.decoding.start()
+        try:
+            yield
+        finally:
+            self.decoding.close()
+
+    def versioned(self, request):
+        """The cache policy of this URL: immutable when it names the model's current version;
+        a 404 when it names another."""
+        name, version = request.path_params["name"], request.path_params.get("version")
+        if name not in self.catalogue.models:
+            raise RequestRefused(404, "unknown model; GET /api/models lists the ones served")
+        if version is None:
+            return REVALIDATE
+        if version != self.versions[name]:
+            raise RequestRefused(404, f"{name} is not at version {version[:20]!r} here; GET /api/models "
+                                      "gives its current URLs")
+        return IMMUTABLE
+
+    # -- endpoints -------------------------------------------------------------------------
+
+    async def index(self, request):
+        answers = self.answers
+        return _validated(request, answers.page_body, answers.page_tag, "text/html; charset=utf-8",
+                          {"Cache-Control": "no-cache", "Content-Security-Policy": PAGE_POLICY})
+
+    async def static(self, request):
+        name = request.path_params["file"]
+        if name not in self.answers.page_files:
+            raise HTTPException(404)
+        body, media_type, tag = self.answers.page_files[name]
+        policy = IMMUTABLE if request.query_params.get("v") == tag.strip('"') else REVALIDATE
+        return _validated(request, body, tag, media_type, {"Cache-Control": policy})
+
+    async def models(self, request):
+        return _validated(request, self.answers.models_body, self.answers.models_tag, "application/json",
+                          {"Cache-Control": "no-cache"})
+
+    async def codes(self, request):
+        policy = self.versioned(request)
+        body, tag = self.answers.codes[request.path_params["name"]]
+        return _validated(request, body, tag, "application/json", {"Cache-Control": policy})
+
+    async def sound(self, request):
+        policy = self.versioned(request)
+        served, sound_request = parse_sound_request(self.catalogue, request.path_params["name"], request.query_params)
+        answer = self.cache.get(sound_request)
+        if answer is None:
+            self.metrics.cache.labels("miss").inc()
+            answer = await self._decode(request, served, sound_request)
+            self.cache.put(sound_request, answer)
+        else:
+            self.metrics.cache.labels("hit").inc()
+        body, etag = answer
+        headers = {
+            "Cache-Control": policy,
+            "Content-Disposition": f'attachment; filename="{sound_request.file_name}"',
+            "X-Point": f"{sound_request.x:g},{sound_request.y:g}",
+        }
+        return _validated(request, body, etag, "audio/wav", headers)
+
+    async def _decode(self, request, served, sound_request):
+        """(WAV bytes, ETag) of a sound not in the cache, within the client's decode slots."""
+        client = request.client.host if request.client else None
+        try:
+            async with self.client_decodes.slot(client):
+                start = time.perf_counter()
+                answer = await self.decoding.wav(served, sound_request)
+                self.metrics.decode.observe(time.perf_counter() - start)
+        except ClientLimited as error:
+            self.metrics.refused.inc()
+            raise RequestRefused(429, error.reason, {"Retry-After": str(error.retry_after_s)}) from None
+        except ModelError as error:
+            raise ModelFailed(served.name, _without_folder(str(error), self.folder)) from None
+        return answer
+
+    async def healthz(self, request):
+        return JSONResponse({"status": "up"}, headers={"Cache-Control": "no-store"})
+
+    async def readyz(self, request):
+        reason = await self.decoding.ready()
+        if reason:
+            return error_response(503, f"not ready: {reason}", {"Cache-Control": "no-store", "Retry-After": "5"})
+        return JSONResponse({"status": "ready", "models": len(self.catalogue.models)},
+                            headers={"Cache-Control": "no-store"})
+
+    async def metrics_page(self, request):
+        body, media_type = self.metrics.exposition()
+        return Response(body, headers={"Content-Type": media_type, "Cache-Control": "no-store"})
+
+    # -- error handlers --------------------------------------------------------------------
+
+    async def refused(self, request, error):
+        return error_response(error.status, error.reason, error.headers)
+
+    async def model_failed(self, request, error):
+        if (error.name, error.reason) not in self.failed_models:
+            self.failed_models.add((error.name, error.reason))
+            log.error("%s cannot be served: %s", error.name, error.reason)
+        return error_response(503, f"{error.name} cannot be served right now: {error.reason}",
+                              {"Retry-After": str(MODEL_RETRY_AFTER_S)})
+
+    async def http_error(self, request, error):
+        reasons = {404: "not found", 405: "method not allowed"}
+        return error_response(error.status_code, reasons.get(error.status_code, "request refused"),
+                              headers=getattr(error, "headers", None))
+
+    async def decoding_failed(self, request, error):
+        log.error("cannot decode %s: %s", request.url.path, error)
+        return error_response(503, "the server cannot decode sounds right now; try again", {"Retry-After": "5"})
+
+    async def server_error(self, request, error):
+        log.exception("error answering %s", request.url.path)
+        return error_response(500, "the server failed to answer this request")
+
+
+def _middleware(metrics, access_log, cors_origins):
+    middleware = [Middleware(Observe, metrics=metrics, mode=access_log), Middleware(RequestLimits)]
+    if cors_origins:
+        from starlette.middleware.cors import CORSMiddleware
+
+        middleware.append(Middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET"]))
+    return middleware
+
+
 def create_app(catalogue, *, decoding=None, cors_origins=(), folder=None, access_log="off", limits=None):
     """The ASGI app serving ``catalogue``.
 
@@ -268,170 +461,18 @@ def create_app(catalogue, *, decoding=None, cors_origins=(), folder=None, access
     starlette.applications.Starlette
     """
     decoding = decoding or ThreadDecoding()
-    cache = SoundCache()
-    limits = limits or current_limits()
-    client_decodes = ClientDecodes(limits)
-    metrics = Metrics(decoders_alive=decoding.alive)
-    failed_models = set()
-    versions = _versions(catalogue, folder)
-
-    def urls(name):
-        base = f"/api/models/{name}/v/{versions[name]}"
-        return {"version": versions[name], "codes_url": f"{base}/codes", "sound_url": f"{base}/sound.wav"}
-
-    models_body = json.dumps({
-        "default": catalogue.default,
-        "models": [{**_model_summary(s, catalogue.default), **urls(s.name)} for s in catalogue.models.values()],
-        "rates": list(ALLOWED_RATES),
-        "max_variation": MAX_VARIATION,
-    }).encode()
-    models_tag = content_tag(models_body)
-    codes_bodies = {}
-    for name, served in catalogue.models.items():
-        body = json.dumps(compact_codes(served.model.codes), separators=(",", ":")).encode()
-        codes_bodies[name] = (body, content_tag(body))
-    page_files, page_body = _page_files()
-    page_tag = content_tag(page_body)
-
-    def versioned(request):
-        """The cache policy of this URL: immutable when it names the model's current version;
-        a 404 when it names another."""
-        name, version = request.path_params["name"], request.path_params.get("version")
-        if name not in catalogue.models:
-            raise RequestRefused(404, "unknown model; GET /api/models lists the ones served")
-        if version is None:
-            return REVALIDATE
-        if version != versions[name]:
-            raise RequestRefused(404, f"{name} is not at version {version[:20]!r} here; GET /api/models "
-                                      "gives its current URLs")
-        return IMMUTABLE
-
-    def validated(request, body, etag, media_type, headers):
-        headers = {"ETag": etag, **headers}
-        if none_match(request.headers.get("if-none-match"), etag):
-            return Response(status_code=304, headers=headers)
-        return Response(body, media_type=media_type, headers=headers)
-
-    async def index(request):
-        return validated(request, page_body, page_tag, "text/html; charset=utf-8",
-                         {"Cache-Control": "no-cache", "Content-Security-Policy": PAGE_POLICY})
-
-    async def static(request):
-        name = request.path_params["file"]
-        if name not in page_files:
-            raise HTTPException(404)
-        body, media_type, tag = page_files[name]
-        policy = IMMUTABLE if request.query_params.get("v") == tag.strip('"') else REVALIDATE
-        return validated(request, body, tag, media_type, {"Cache-Control": policy})
-
-    async def models(request):
-        return validated(request, models_body, models_tag, "application/json", {"Cache-Control": "no-cache"})
-
-    async def codes(request):
-        policy = versioned(request)
-        body, tag = codes_bodies[request.path_params["name"]]
-        return validated(request, body, tag, "application/json", {"Cache-Control": policy})
-
-    async def sound(request):
-        policy = versioned(request)
-        served, sound_request = parse_sound_request(catalogue, request.path_params["name"], request.query_params)
-        answer = cache.get(sound_request)
-        if answer is None:
-            metrics.cache.labels("miss").inc()
-            client = request.client.host if request.client else None
-            try:
-                async with client_decodes.slot(client):
-                    start = time.perf_counter()
-                    answer = await decoding.wav(served, sound_request)
-                    metrics.decode.observe(time.perf_counter() - start)
-            except ClientLimited as error:
-                metrics.refused.inc()
-                raise RequestRefused(429, error.reason, {"Retry-After": str(error.retry_after_s)}) from None
-            except ModelError as error:
-                raise ModelFailed(served.name, _without_folder(str(error), folder)) from None
-            cache.put(sound_request, answer)
-        else:
-            metrics.cache.labels("hit").inc()
-        body, etag = answer
-        headers = {
-            "Cache-Control": policy,
-            "Content-Disposition": f'attachment; filename="{sound_request.file_name}"',
-            "X-Point": f"{sound_request.x:g},{sound_request.y:g}",
-        }
-        return validated(request, body, etag, "audio/wav", headers)
-
-    async def healthz(request):
-        return JSONResponse({"status": "up"}, headers={"Cache-Control": "no-store"})
-
-    async def readyz(request):
-        reason = await decoding.ready()
-        if reason:
-            return error_response(503, f"not ready: {reason}", {"Cache-Control": "no-store", "Retry-After": "5"})
-        return JSONResponse({"status": "ready", "models": len(catalogue.models)}, headers={"Cache-Control": "no-store"})
-
-    async def metrics_page(request):
-        body, media_type = metrics.exposition()
-        return Response(body, headers={"Content-Type": media_type, "Cache-Control": "no-store"})
-
-    async def refused(request, error):
-        return error_response(error.status, error.reason, error.headers)
-
-    async def model_failed(request, error):
-        if (error.name, error.reason) not in failed_models:
-            failed_models.add((error.name, error.reason))
-            log.error("%s cannot be served: %s", error.name, error.reason)
-        return error_response(503, f"{error.name} cannot be served right now: {error.reason}",
-                              {"Retry-After": str(MODEL_RETRY_AFTER_S)})
-
-    async def http_error(request, error):
-        reasons = {404: "not found", 405: "method not allowed"}
-        return error_response(error.status_code, reasons.get(error.status_code, "request refused"),
-                              headers=getattr(error, "headers", None))
-
-    async def decoding_failed(request, error):
-        log.error("cannot decode %s: %s", request.url.path, error)
-        return error_response(503, "the server cannot decode sounds right now; try again", {"Retry-After": "5"})
-
-    async def server_error(request, error):
-        log.exception("error answering %s", request.url.path)
-        return error_response(500, "the server failed to answer this request")
-
-    @asynccontextmanager
-    async def lifespan(app):
-        decoding.start()
-        try:
-            yield
-        finally:
-            decoding.close()
-
+    api = _Api(catalogue, decoding, folder, limits or current_limits())
     configure_access_log(access_log)
-    middleware = [Middleware(Observe, metrics=metrics, mode=access_log), Middleware(RequestLimits)]
-    if cors_origins:
-        from starlette.middleware.cors import CORSMiddleware
-
-        middleware.append(Middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET"]))
     app = Starlette(
-        routes=[
-            Route("/", index, methods=["GET"]),
-            Route("/api/models", models, methods=["GET"]),
-            Route("/api/models/{name}/codes", codes, methods=["GET"]),
-            Route("/api/models/{name}/sound.wav", sound, methods=["GET"]),
-            Route("/api/models/{name}/v/{version}/codes", codes, methods=["GET"]),
-            Route("/api/models/{name}/v/{version}/sound.wav", sound, methods=["GET"]),
-            Route("/static/{file}", static, methods=["GET"]),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-            Route("/metrics", metrics_page, methods=["GET"]),
-        ],
-        middleware=middleware,
-        exception_handlers={RequestRefused: refused, HTTPException: http_error, DecodingFailed: decoding_failed,
-                            ModelFailed: model_failed, Exception: server_error},
-        lifespan=lifespan,
+        routes=api.routes(),
+        middleware=_middleware(api.metrics, access_log, cors_origins),
+        exception_handlers=api.exception_handlers(),
+        lifespan=api.lifespan,
     )
     app.state.catalogue = catalogue
     app.state.decoding = decoding
-    app.state.metrics = metrics
-    app.state.versions = versions
+    app.state.metrics = api.metrics
+    app.state.versions = api.versions
     return app
 
 

@@ -1,0 +1,197 @@
+"""Comparing the zoo's models on one data set: each model evaluated (or its cached metrics
+reused), then the comparison report written as one set.
+
+This is what ``app.py evaluate`` does between parsing its command line and printing. The
+caller loads the models (so this module needs no TensorFlow of its own) and shows progress;
+:func:`evaluate_models` reports through a :class:`Progress`, and never prints.
+"""
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# The cache by module, not by name: tests replace its functions (a zoo that refuses writes).
+from evaluation import cache
+from evaluation.errors import EvaluationError
+from evaluation.pictures import contact_sheet_points
+from evaluation.runner import evaluate_model, reference_rows, trained_on
+
+
+class Progress:
+    """Where :func:`evaluate_models` says how far it is; this one says nothing.
+
+    Positions count models: ``2.5`` is half-way through the third.
+    """
+
+    def describe(self, text):
+        """What is being done now (a model's name, then ``"name: stage"``)."""
+
+    def reach(self, position):
+        """Models done so far, fractions included."""
+
+    def note(self, text):
+        """A one-line remark about a model that does not stop the run."""
+
+
+@dataclass
+class Comparison:
+    """What :func:`evaluate_models` found, in the order the models were given.
+
+    Attributes
+    ----------
+    records : dict of str -> dict
+        Model name -> its record (``runner.evaluate_generator``'s, or the cached one).
+    unavailable : dict of str -> str
+        Model name -> why it was skipped.
+    sheets : dict of str -> dict
+        Model name -> ``{"audio", "points"}`` for its contact sheet.
+    """
+
+    records: dict = field(default_factory=dict)
+    unavailable: dict = field(default_factory=dict)
+    sheets: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DataUnderTest:
+    """The data set every model is measured on.
+
+    Attributes
+    ----------
+    folder : str or Path
+        As the user named it (the report and the cards' ``trained_on`` compare it).
+    dataset : preprocessing.dataset.Dataset
+    reference : runner.Reference
+    """
+
+    folder: object
+    dataset: object
+    reference: object
+
+    def fingerprint(self):
+        return cache.data_fingerprint(Path(self.dataset.folder) / "manifest.csv", self.dataset.settings.to_dict())
+
+
+def evaluate_models(names, load, data, models_folder, *, force=False, progress=None):
+    """Evaluate each named model on ``data``, reusing cached metrics where they are current.
+
+    Parameters
+    ----------
+    names : sequence of str
+    load : callable
+        ``load(name)`` -> a trained model (``decode``, ``encode``, ``latent_range()``,
+        ``card``...); raises :class:`EvaluationError` with the reason when it cannot.
+    data : DataUnderTest
+    models_folder : str or Path
+        The zoo; each model's cache (``metrics.json``, its heat-map) is in its folder there.
+    force : bool
+        Recompute even when the cached metrics are current.
+    progress : Progress or None
+
+    Returns
+    -------
+    Comparison
+    """
+    progress = progress or Progress()
+    data_fp = data.fingerprint()
+    comparison = Comparison()
+    for index, name in enumerate(names):
+        progress.describe(name)
+        try:
+            model = load(name)
+            record = _record_of(model, name, index, data, data_fp, Path(models_folder) / name, force, progress)
+        except EvaluationError as error:
+            comparison.unavailable[name] = str(error)
+            progress.reach(index + 1)
+            continue
+        comparison.records[name] = record
+        points = contact_sheet_points(model.latent_range())
+        comparison.sheets[name] = {"audio": model.decode(points), "points": points}
+        progress.reach(index + 1)
+    return comparison
+
+
+def _record_of(model, name, index, data, data_fp, folder, force, progress):
+    """One model's record: the cached one when current (and not ``force``), else measured
+    and cached."""
+    dataset = data.dataset
+    trained_here = trained_on(model.card.get("data"), data.folder, len(dataset), dataset.validation_kits)
+    key = cache.cache_key(cache.model_fingerprint(folder), data_fp,
+                    {**data.reference.options.to_dict(),
+                     "reconstruct": "held-out kits" if trained_here else "every sound"})
+    problem = cache.metrics_problem(folder)
+    if problem:  # a damaged or hostile metrics.json: no cache for this model, the others go on
+        progress.note(f"{name}: cached metrics not used ({problem})")
+    record = None if force else cache.load_cached_metrics(folder, key)
+    if record is not None:
+        return record
+
+    def at_stage(stage, fraction):
+        progress.describe(f"{name}: {stage}")
+        progress.reach(index + fraction)
+
+    record = evaluate_model(model, data.reference, at_stage, trained_here)
+    # Only the model's own training data is cached in the zoo (its entry is the one the
+    # window shows); other data goes to the user cache, and the zoo is not written.
+    try:
+        cache.save_metrics(folder, record, key, training_data=trained_here, data_folder=dataset.folder)
+        if trained_here:  # the zoo's heat-map is the training data's, as its metrics
+            _save_heatmap(record, name, folder / cache.HEATMAP_FILE)
+    except OSError as error:
+        # a read-only zoo still gets its report, just no cache
+        progress.note(f"{name}: metrics not cached ({error.strerror or error})")
+    return record
+
+
+def _save_heatmap(record, name, path):
+    from evaluation.continuity import Jump, heatmap_figure
+    from safeio import atomic_write_bytes
+
+    continuity = record["continuity"]
+    figure = heatmap_figure(continuity["grid_x"], continuity["grid_y"], continuity["values"],
+                            title=f"{name}: discontinuity",
+                            jumps=[Jump(j["distance"], tuple(j["start"]), tuple(j["end"]))
+                                   for j in record["jumps"][:3]])
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+@dataclass(frozen=True)
+class WrittenReport:
+    """A report written by :func:`write_comparison`: its files and the table to show."""
+
+    paths: list
+    table: str
+
+
+def write_comparison(out, comparison, data, *, overwrite=False):
+    """Write the comparison report of ``comparison`` into ``out`` (one set, staged and swapped in).
+
+    Parameters
+    ----------
+    out : str or Path
+    comparison : Comparison
+    data : DataUnderTest
+    overwrite : bool
+        Replace a previous report in ``out``.
+
+    Returns
+    -------
+    WrittenReport
+
+    Raises
+    ------
+    OSError
+        safeio's WriteFailed, FileExistsRefused or FolderBusy, with a one-line reason.
+    """
+    from evaluation.report import baseline_metrics, markdown_table, replace_report
+
+    records = comparison.records
+    description = {"folder": str(data.folder), **data.reference.describe()}
+    references = reference_rows(data.reference)
+    paths = replace_report(out, records, overwrite=overwrite, unavailable=comparison.unavailable,
+                           data_description=description, references=references, sheets=comparison.sheets)
+    table = markdown_table({name: record["metrics"] for name, record in records.items()},
+                           baseline_metrics(records),
+                           references={label: row["metrics"] for label, row in references.items()})
+    return WrittenReport(paths, table)
