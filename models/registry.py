@@ -169,7 +169,7 @@ def _ddsp_cvae_spec():
         defaults=MappingProxyType(
             {"name": "ddsp_cvae", "length": HIRES_SAMPLE_LENGTH, "sample_rate": HIRES_SAMPLE_RATE,
              "attack_seconds": ATTACK_SECONDS, "width": 128, "hidden": (256, 256, 256),
-             "noise_seed": 17, "kl_factor": 0.03, "kl_ramp": 600, "family_weight": 1.0,
+             "noise_seed": 17, "kl_factor": 0.01, "kl_ramp": 600, "family_weight": 1.0,
              "learning_rate": 5e-4, "loss": DEFAULT_LOSS,
              "fft_sizes": (8192, 4096, 2048, 1024, 512, 256, 128), "waveform_weight": 0.0}
         ),
