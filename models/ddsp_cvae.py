@@ -285,7 +285,7 @@ class ConditionedVAE(keras.Model):
     the audio times :func:`end_fade`, as the decoder's own sounds are.
     """
 
-    def __init__(self, encoder, decoder, classifier, kl_factor=0.03, kl_ramp=600,  # noqa: PLR0913 (Keras rebuilds it from its config keywords)
+    def __init__(self, encoder, decoder, classifier, kl_factor=0.01, kl_ramp=600,  # noqa: PLR0913 (Keras rebuilds it from its config keywords)
                  family_weight=1.0, loss="spectral_floored", fft_sizes=(4096, 2048, 1024, 512, 256),
                  waveform_weight=0.0, **kwargs):
         super().__init__(**kwargs)

@@ -32,6 +32,7 @@ import numpy.typing as npt
 
 from models.card import ModelCard
 from models.errors import ModelInputError, ModelUnavailableError, NoEncoderError
+from models.families import family_rows
 from models.numpy_layers import LAYER_BUILDERS, UnsupportedLayerError, to_snake_case
 from models.registry import LATENT_DIM, get_spec
 from models.saving import DAMAGED_FILE_ERRORS, WEIGHTS_MEMBER, archive_json, check_layer_settings, readable_file
@@ -179,11 +180,11 @@ def _step(producer, slot_of, weights, storage_names):
     return function, sources, listed
 
 
-def _copies_where_shared(steps, input_slot):
+def _copies_where_shared(steps, input_slots):
     """The plan: ``steps`` with each in-place function that would overwrite memory read
     elsewhere (the caller's array, or a tensor, or a view of it such as a reshape, with
     another reader) made to work on a copy."""
-    memory = {input_slot: input_slot}  # slot -> the slot whose array it views
+    memory = {slot: slot for slot in input_slots}  # slot -> the slot whose array it views
     readers = {}
     for function, sources, _, target in steps:
         memory[target] = memory[sources[0]] if getattr(function, "returns_view", False) else target
@@ -193,7 +194,7 @@ def _copies_where_shared(steps, input_slot):
     plan = []
     for function, sources, listed, target in steps:
         if getattr(function, "in_place", False) and (
-                memory[sources[0]] == input_slot or readers[memory[sources[0]]] > 1):
+                memory[sources[0]] in input_slots or readers[memory[sources[0]]] > 1):
             function = _on_a_copy(function)
         plan.append((function, sources, listed, target))
     return plan
@@ -221,22 +222,24 @@ class NumpyNetwork:
     def __init__(self, config, weights, output=0):
         body = config["config"]
         layers = body["layers"]
-        inputs = _endpoints(body["input_layers"])
-        if len(inputs) != 1:
-            raise UnsupportedLayerError("only models with one input are supported")
+        inputs = [ref[:2] for ref in _endpoints(body["input_layers"])]
         wanted = _endpoints(body["output_layers"])[output]
         producers = _producers(layers)
         order = _needed(producers, wanted[:2])
         slot_of = {key: i for i, key in enumerate(order)}
-        self._input_slot = slot_of.get(inputs[0][:2])
+        #: one slot per input (None for an input the wanted output does not read): a
+        #: conditioned decoder takes [point, family], its encoder [audio, family]
+        self._input_slots = [slot_of.get(key) for key in inputs]
+        self._input_slot = self._input_slots[0]
         if self._input_slot is None:
             raise UnsupportedLayerError("the output does not depend on the input")
+        self.input_count = len(inputs)
         self._output_slot = slot_of[wanted[:2]]
         self._slots = len(order)
         storage_names = _storage_names(layers)
         steps = [_step(producers[key], slot_of, weights, storage_names) + (slot_of[key],)
-                 for key in order if key != inputs[0][:2]]
-        self._plan = _copies_where_shared(steps, self._input_slot)
+                 for key in order if key not in inputs]
+        self._plan = _copies_where_shared(steps, {slot for slot in self._input_slots if slot is not None})
         self.takes_variation = any(getattr(step[0], "takes_variation", False) for step in self._plan)
         if self.takes_variation:
             self._plan = [(f if getattr(f, "takes_variation", False) else _ignoring_variation(f),
@@ -248,7 +251,12 @@ class NumpyNetwork:
         ``variation`` goes to the layers that take one (ddsp_vae's synthesiser).
         """
         slots = [None] * self._slots
-        slots[self._input_slot] = x
+        if self.input_count == 1:
+            slots[self._input_slot] = x
+        else:  # a list, one array per input
+            for slot, value in zip(self._input_slots, x):
+                if slot is not None:
+                    slots[slot] = value
         if self.takes_variation:
             for function, sources, listed, target in self._plan:
                 inputs = [slots[s] for s in sources] if listed else slots[sources[0]]
@@ -301,9 +309,23 @@ def network_decoder(model_dir, card):
     variation reaches the layers that take one (ddsp_vae's synthesiser, a layer of its
     decoder.keras); the others are deterministic."""
     network = load_network(Path(model_dir) / "decoder.keras", card=card)
+    if network.input_count > 1:
+        return _conditioned(network)
     if network.takes_variation:
         return network
     return _deterministic(network)
+
+
+def _conditioned(network):
+    """A decoder of ``[point, family]`` (ddsp_cvae) as ``decode(points, variation, family)``."""
+    def decode(points, variation=None, family=None):
+        if family is None:
+            family = family_rows(None, len(points))
+        inputs = [points, family]
+        return network(inputs, variation) if network.takes_variation else network(inputs)
+    decode.takes_variation = network.takes_variation
+    decode.conditioned = True
+    return decode
 
 
 def _deterministic(network):
@@ -350,6 +372,8 @@ class Runtime(LatentPlane):
         self.codes: LatentCodes | None = codes
         self._decode = decode_function
         self._encode = encode_function
+        #: True when it also takes a family (:mod:`models.families`): ddsp_cvae
+        self.conditioned: bool = bool(getattr(decode_function, "conditioned", False))
 
     def __repr__(self) -> str:
         return f"Runtime({self.name!r}, kind={self.kind!r}, length={self.sample_length})"
@@ -363,7 +387,7 @@ class Runtime(LatentPlane):
         """True when ``decode(..., variation=k)`` gives new realisations (ddsp_vae)."""
         return bool(getattr(self._decode, "takes_variation", False))
 
-    def decode(self, points: npt.ArrayLike, variation: int | None = None) -> np.ndarray:
+    def decode(self, points: npt.ArrayLike, variation: int | None = None, family: Any = None) -> np.ndarray:
         """Audio for latent points.
 
         Parameters
@@ -373,6 +397,10 @@ class Runtime(LatentPlane):
             For a model with a synthesiser decoder (``has_variations``): which realisation
             of its noise to play; None (or 0) is the model's own, so a point always plays
             the same sound. Other models ignore it.
+        family : str, dict or array-like, optional
+            For a conditioned model: a family name, a mix ("kick:0.6,tom:0.4"), or weight
+            rows, (7,) or (N, 7) (see :mod:`models.families`); None is
+            :data:`~models.families.DEFAULT_FAMILY`. Other models ignore it.
 
         Returns
         -------
@@ -392,12 +420,20 @@ class Runtime(LatentPlane):
             else bool(np.isfinite(points).all())
         if not finite:
             raise ModelInputError("points must be finite numbers")
-        if count <= DECODE_CHUNK:
-            return self._audio(self._decode(points, variation), count)
+        if not self.conditioned:
+            if count <= DECODE_CHUNK:
+                return self._audio(self._decode(points, variation), count)
+            audio = np.empty((count, self.sample_length), np.float32)
+            for start in range(0, count, DECODE_CHUNK):
+                chunk = points[start:start + DECODE_CHUNK]
+                audio[start:start + len(chunk)] = self._audio(self._decode(chunk, variation), len(chunk))
+            return audio
+        rows = family_rows(family, count)
         audio = np.empty((count, self.sample_length), np.float32)
         for start in range(0, count, DECODE_CHUNK):
             chunk = points[start:start + DECODE_CHUNK]
-            audio[start:start + len(chunk)] = self._audio(self._decode(chunk, variation), len(chunk))
+            made = self._decode(chunk, variation, rows[start:start + DECODE_CHUNK])
+            audio[start:start + len(chunk)] = self._audio(made, len(chunk))
         return audio
 
     def _audio(self, out: np.ndarray, count: int) -> np.ndarray:
@@ -405,7 +441,7 @@ class Runtime(LatentPlane):
             return out
         return np.asarray(out, dtype=np.float32).reshape(count, self.sample_length)
 
-    def encode(self, audio: npt.ArrayLike) -> np.ndarray:
+    def encode(self, audio: npt.ArrayLike, family: Any = None) -> np.ndarray:
         """Latent points (the mean, for a VAE) of audio.
 
         Parameters
@@ -426,6 +462,11 @@ class Runtime(LatentPlane):
         batch = self.checked_audio(audio)
         if batch.shape[0] == 0:
             return np.zeros((0, LATENT_DIM), np.float32)
+        if getattr(self._encode, "input_count", 1) > 1:  # [audio, family]
+            rows = family_rows(family, batch.shape[0])
+            chunks = [np.asarray(self._encode([batch[start:start + ENCODE_CHUNK], rows[start:start + ENCODE_CHUNK]]),
+                                 np.float32) for start in range(0, batch.shape[0], ENCODE_CHUNK)]
+            return np.concatenate(chunks).reshape(batch.shape[0], LATENT_DIM)
         chunks = [np.asarray(self._encode(batch[start:start + ENCODE_CHUNK]), np.float32)
                   for start in range(0, batch.shape[0], ENCODE_CHUNK)]
         return np.concatenate(chunks).reshape(batch.shape[0], LATENT_DIM)
@@ -482,7 +523,7 @@ def _load_runtime(name, spec, model_dir):
     # One decode now: it checks the graph runs and makes what the card says (and it warms
     # the caches, so the first sound the user asks for is as fast as the rest).
     try:
-        audio = np.asarray(decode(np.zeros((1, LATENT_DIM), np.float32), None))
+        audio = runtime.decode(np.zeros((1, LATENT_DIM), np.float32))
     except (ValueError, IndexError) as error:
         raise ModelUnavailableError(f"{model_dir / 'decoder.keras'}: cannot run ({_short(error)})") from None
     if audio.shape != (1, runtime.sample_length):

@@ -385,6 +385,39 @@ def build_drum_synth(config, weights):
     return drum_synth
 
 
+@layer_builder("mlsg>FullBandSynth")
+def build_full_band_synth(config, weights):
+    """ddsp_cvae's synthesiser, by its NumPy twin :mod:`models.fullband` (variations as
+    ddsp_vae's)."""
+    drumsynth = _drumsynth()
+    from models import fullband
+
+    rate, length, attack, seed = (int(config[key]) for key in ("sample_rate", "length", "attack", "seed"))
+    n_modes = int(config.get("n_modes", drumsynth.N_MODES))
+    n_bands = int(config.get("n_bands", drumsynth.N_BANDS))
+    cache = {}
+    lock = threading.Lock()
+
+    def sources(variation):
+        key = int(variation or 0)
+        with lock:
+            noise = cache.get(key)
+        if noise is None:
+            noise = drumsynth.sources(seed, key, sample_rate=rate, length=length, attack=attack, n_bands=n_bands)
+            with lock:
+                if len(cache) >= VARIATION_CACHE:
+                    cache.pop(next(k for k in cache if k != 0))
+                cache[key] = noise
+        return noise
+
+    sources(0)
+
+    def full_band_synth(raw, variation=None):  # (batch, parameters) -> (batch, length)
+        return fullband.render(raw, sources(variation), rate, length, attack, n_modes=n_modes)
+    full_band_synth.takes_variation = True
+    return full_band_synth
+
+
 @layer_builder("mlsg>LogMel")
 def build_log_mel(config, weights):
     """ddsp_vae's encoder front end: a log-mel spectrogram (periodic Hann window, no

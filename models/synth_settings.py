@@ -139,7 +139,7 @@ def check_keras_config(config, *, sample_rate=None, length=None):
     layers = body.get("layers") if isinstance(body, dict) else None
     for layer in layers if isinstance(layers, list) else ():
         name = layer.get("registered_name") if isinstance(layer, dict) else None
-        if name == "mlsg>DrumSynth":
+        if name in ("mlsg>DrumSynth", "mlsg>FullBandSynth"):
             checked_settings(layer.get("config"), sample_rate=sample_rate, length=length)
         elif name == "mlsg>LogMel":
             checked_log_mel_settings(layer.get("config"), sample_rate=sample_rate)

@@ -92,3 +92,41 @@ def test_a_tiny_conditioned_model_hears_its_family_and_one_point_is_one_sound(tm
     assert np.max(np.abs(sounds[2] - sounds[0])) > 1e-4 and np.max(np.abs(sounds[2] - sounds[1])) > 1e-4
     again = np.asarray(decoder.predict([point, np.stack([kick, snare, mix])], verbose=0))
     assert again.tobytes() == sounds.tobytes()  # one point and family, one sound
+    # the NumPy engine (what the window, the page and the CLI play) plays the same sounds
+    from models.engine import load_runtime
+
+    runtime = load_runtime("ddsp_cvae", tmp_path)
+    assert runtime.conditioned and runtime.sample_rate == RATE
+    engine = runtime.decode(point, family=np.stack([kick, snare, mix]))
+    assert np.max(np.abs(engine - sounds)) < 1e-4
+    assert runtime.decode(point[:1], family="kick:0.6,snare:0.4").tobytes() == \
+        runtime.decode(point[:1], family=mix).tobytes()
+    assert runtime.decode(point[:1], family="snare").tobytes() == runtime.decode(point[:1], family=snare).tobytes()
+    codes = runtime.encode(audio[:3], family="kick")
+    assert codes.shape == (3, 2) and np.all(np.isfinite(codes))
+
+
+@pytest.mark.parametrize("given, reason", [
+    ("kik", "unknown family 'kik'; the families are kick, snare, clap, hat, tom, cymbal, percussion"),
+    ("kick:0.6,tom:0.6", "family weights must sum to 1 (these sum to 1.2)"),
+    ("kick:0.6,tom", "a mix is FAMILY:WEIGHT,FAMILY:WEIGHT (e.g. kick:0.6,tom:0.4), not 'kick:0.6,tom'"),
+    ("kick:x,tom:1", "the weight of kick must be a number from 0 to 1, not 'x'"),
+    ("kick:nan,tom:1", "the weight of kick must be a number from 0 to 1, not 'nan'"),
+    ("kick:-0.5,tom:1.5", "the weight of kick must be a number from 0 to 1, not '-0.5'"),
+    ("kick:0.5,kick:0.5", "family 'kick' is named twice in the mix"),
+])
+def test_a_family_that_is_not_one_is_refused_in_one_line(given, reason):
+    from models.errors import ModelInputError
+    from models.families import family_vector
+
+    with pytest.raises(ModelInputError) as caught:
+        family_vector(given)
+    assert str(caught.value) == reason
+
+
+def test_a_family_and_a_mix_read_back_as_they_were_written():
+    from models.families import family_text, family_vector
+
+    assert family_text(family_vector("snare")) == "snare"
+    assert family_text(family_vector(" kick:0.6, tom:0.4 ")) == "kick:0.6,tom:0.4"
+    assert np.allclose(family_vector({"hat": 0.25, "cymbal": 0.75}), [0, 0, 0, 0.25, 0, 0.75, 0])
