@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from commands import CommandFailed, UsageError
+from commands.options import add_zoo_argument
 
 #: --grid's range. The grid is N x N decodes, a few rows at a time: the peak memory hardly moves
 #: (ae_small_tanh, 16384-sample data: 1.05 GB at 48, 1.17 GB at 512), the time grows as N
@@ -33,8 +34,7 @@ def add_arguments(parser):
     parser.add_argument("-o", "--output", default="out/evaluation", metavar="REPORT",
                         help="folder for report.md, metrics.csv and the charts "
                              "(default: out/evaluation)")
-    parser.add_argument("--models", "--folder", dest="models", default="trained", metavar="DIR",
-                        help="folder of trained models (default: trained)")
+    add_zoo_argument(parser, help="folder of trained models (default: %(default)s)")
     parser.add_argument("--grid", type=int, default=48, metavar="N",
                         help=f"points per axis of the continuity grid, {GRID_RANGE[0]} to "
                              f"{GRID_RANGE[1]} (default: 48)")

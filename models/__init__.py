@@ -1,4 +1,4 @@
-"""The fourteen generative models: registry, architectures, training and inference.
+"""The generative models: registry, architectures, training and inference.
 
 Imports only Keras (TensorFlow) and NumPy; never touches sound devices or the GUI.
 ``models.registry``, ``models.zoo``, ``models.trained_folder`` and the inference engine

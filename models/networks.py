@@ -1,4 +1,4 @@
-"""The encoder and decoder stacks the fourteen models are made of (Keras functional models).
+"""The encoder and decoder stacks the models are made of (Keras functional models).
 
 Every encoder maps audio (batch, length) to a point (batch, 2) and every decoder maps a
 point back to audio (batch, length), whatever is inside, so training, saving and inference
