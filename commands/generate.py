@@ -218,7 +218,7 @@ def write_variations(args, model, points, paths):
     from audio.errors import AudioError
     from audio.export import recall_text, sidecar_path, write_wav
     from models.variation import decode_variation, plan_variations
-    from safeio import WriteFailed, atomic_write_text
+    from safeio import WriteFailed, atomic_write_text, one_line
 
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
     try:
@@ -242,7 +242,7 @@ def write_variations(args, model, points, paths):
             except AudioError as error:
                 raise CommandFailed(str(error)) from None
             except WriteFailed as error:
-                raise CommandFailed(error.strerror or str(error)) from None
+                raise CommandFailed(one_line(error)) from None
             offset = variation.offset
             how = (f"noise seed {variation.noise_seed}" if variation.noise_seed is not None
                    else f"offset {offset[0]:+.3f},{offset[1]:+.3f}")

@@ -25,6 +25,7 @@ from commands.options import (
     parse_point,
     spec_or_usage_error,
 )
+from safeio import one_line
 
 DEFAULT_FAVOURITES = "favourites"
 DEFAULT_LAYERS = 1
@@ -101,14 +102,9 @@ def _refuse_existing(kind, path, force):
         try:
             refuse_existing_folder(path, force)
         except FileExistsRefused as error:
-            raise CommandFailed(_sentence(error)) from None
+            raise CommandFailed(one_line(error)) from None
     elif not force and os.path.lexists(path):
         raise CommandFailed(f"{path}: already exists (pass --force to replace it)")
-
-
-def _sentence(error):
-    """safeio's errors are OSErrors: their sentence is ``strerror`` (str() adds "[Errno N]")."""
-    return error.strerror or str(error)
 
 
 class _Models:
@@ -207,7 +203,7 @@ def _clear_what_killed_runs_left(kind, output):
             for line in recover_kit_folder(output):
                 _note(line)
     except (FolderBusy, WriteFailed) as error:
-        raise CommandFailed(_sentence(error)) from None
+        raise CommandFailed(one_line(error)) from None
 
 
 def run(args):
@@ -238,7 +234,7 @@ def run(args):
         else:
             write_kit_folder(output, kit, overwrite=args.force, report=_note)
     except (FileExistsRefused, FolderBusy, WriteFailed) as error:
-        raise CommandFailed(_sentence(error)) from None
+        raise CommandFailed(one_line(error)) from None
     except AudioError as error:
         raise CommandFailed(str(error)) from None
     except OSError as error:

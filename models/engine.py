@@ -31,8 +31,9 @@ from models.card import ModelCard
 from models.errors import ModelInputError, ModelUnavailableError, NoEncoderError
 from models.numpy_layers import LAYER_BUILDERS, UnsupportedLayerError, to_snake_case
 from models.registry import LATENT_DIM, get_spec
-from models.saving import DAMAGED_FILE_ERRORS, WEIGHTS_MEMBER, archive_json, check_layer_settings, readable_file
+from models.saving import DAMAGED_FILE_ERRORS, REASON_LIMIT, WEIGHTS_MEMBER, archive_json, check_layer_settings, readable_file
 from models.trained_folder import LatentPlane, read_card, read_codes
+from safeio import one_line
 
 CONFIG_MEMBER = "config.json"
 #: Points decoded per NumPy pass: bounds the memory a large batch (a heat-map, a long
@@ -91,15 +92,10 @@ def read_keras_file(path):
                                       for key in sorted(item, key=int)]
             store.visititems(collect)
     except (*DAMAGED_FILE_ERRORS, UnicodeDecodeError, RuntimeError) as error:
-        raise ModelUnavailableError(f"{path}: damaged ({_short(error)})") from None
+        raise ModelUnavailableError(f"{path}: damaged ({one_line(error, limit=REASON_LIMIT)})") from None
     if not isinstance(config, dict) or "config" not in config:
         raise ModelUnavailableError(f"{path}: damaged (no model in its config.json)")
     return config, weights
-
-
-def _short(error):
-    text = " ".join(str(error).split()) or type(error).__name__
-    return text if len(text) <= 120 else text[:117] + "..."
 
 
 # ----------------------------------------------------------------------------- the graph
@@ -252,7 +248,7 @@ def load_network(path, output=0, card=None):
     except UnsupportedLayerError as error:
         raise ModelUnavailableError(f"{path}: {error} (by the NumPy engine)") from None
     except (KeyError, IndexError, TypeError, ValueError) as error:
-        raise ModelUnavailableError(f"{path}: damaged (its config.json: {_short(error)})") from None
+        raise ModelUnavailableError(f"{path}: damaged (its config.json: {one_line(error, limit=REASON_LIMIT)})") from None
 
 
 # ----------------------------------------------------------------------------- model kinds
@@ -451,7 +447,7 @@ def _load_runtime(name, spec, model_dir):
     try:
         audio = np.asarray(decode(np.zeros((1, LATENT_DIM), np.float32), None))
     except (ValueError, IndexError) as error:
-        raise ModelUnavailableError(f"{model_dir / 'decoder.keras'}: cannot run ({_short(error)})") from None
+        raise ModelUnavailableError(f"{model_dir / 'decoder.keras'}: cannot run ({one_line(error, limit=REASON_LIMIT)})") from None
     if audio.shape != (1, runtime.sample_length):
         made = audio.shape[-1] if audio.ndim == 2 else audio.shape
         raise ModelUnavailableError(

@@ -12,6 +12,7 @@ from safeio import (
     atomic_write,
     atomic_write_bytes,
     leftover_temporaries,
+    one_line,
     temporary_name,
 )
 
@@ -267,3 +268,11 @@ def test_a_swap_killed_after_its_exchange_is_reported_as_the_old_set_removed(tmp
     assert "removed the set an interrupted save had replaced" in lines[0]
     assert not old.exists() and (target / "card.json").read_text() == "new"
     assert sorted(p.name for p in target.iterdir()) == ["card.json"]
+
+
+def test_one_line_says_an_os_error_without_its_number_and_folds_a_long_message():
+    assert one_line(OSError(errno.ENOSPC, "No space left on device", "/x/a.wav")) == "No space left on device"
+    assert one_line(ValueError("bad\n  header\tbytes")) == "bad header bytes"
+    assert one_line(KeyError()) == "KeyError"
+    long = one_line(ValueError("x" * 500), limit=120)
+    assert len(long) == 120 and long.endswith("...")
