@@ -33,6 +33,7 @@ import numpy as np
 
 from audio.errors import AudioError
 from audio.export import render_for_file
+from constants import KIT_SUFFIX
 from safeio import (
     FileExistsRefused,
     FolderLock,
@@ -55,10 +56,10 @@ KIT_PEAK_DB = -1.0
 #: Each softer velocity layer plays this much quieter than the one above it.
 LAYER_STEP_DB = 3.0
 MAX_LAYERS = 16
-#: General MIDI's drum notes start at 36 (kick) and MIDI stops at 127: one note each.
-FIRST_NOTE = 36
-MAX_INSTRUMENTS = 128 - FIRST_NOTE
-KIT_SUFFIX = ".h2drumkit"
+#: General MIDI's drum notes start at 36 (kick), as Hydrogen's own kits do, and MIDI stops
+#: at 127: one note each.
+FIRST_NOTE, LAST_NOTE = 36, 127
+MAX_INSTRUMENTS = LAST_NOTE + 1 - FIRST_NOTE
 KIT_JSON = "kit.json"
 KIT_LISTING = "README.txt"
 DRUMKIT_XML = "drumkit.xml"
@@ -315,7 +316,7 @@ def kit_files(name, sounds):
         raise AudioError("a kit needs at least one sound")
     if len(sounds) > MAX_INSTRUMENTS:
         raise AudioError(f"a kit holds at most {MAX_INSTRUMENTS} instruments (one MIDI note each, "
-                         f"{FIRST_NOTE} to 127), not {len(sounds)}")
+                         f"{FIRST_NOTE} to {LAST_NOTE}), not {len(sounds)}")
     files, entries, used = {}, [], set()
     for index, sound in enumerate(sounds, start=1):
         if not sound.layers:
@@ -382,7 +383,6 @@ def drumkit_xml(name, entries):
             ("gain", 1), ("applyVelocity", "true"), ("filterActive", "false"),
             ("filterCutoff", 1), ("filterResonance", 0), ("Attack", 0), ("Decay", 0),
             ("Sustain", 1), ("Release", 1000), ("muteGroup", -1), ("midiOutChannel", -1),
-            # General MIDI's drum notes start at 36 (kick), as Hydrogen's own kits do.
             ("midiOutNote", FIRST_NOTE + index), ("isStopNote", "false"),
             ("sampleSelectionAlgo", "VELOCITY"), ("isHihat", -1), ("lower_cc", 0),
             ("higher_cc", 127), ("FX1Level", 0), ("FX2Level", 0), ("FX3Level", 0),

@@ -27,6 +27,7 @@ from typing import NamedTuple
 import numpy as np
 
 from audio.errors import AudioError
+from constants import SAMPLE_RATE
 from safeio import one_line
 
 # Longest fade of a swap or a stop; the issue allows 5 ms.
@@ -42,7 +43,7 @@ IDLE_STOP_SECONDS = 1.0
 IDLE_CHECK_SECONDS = 0.2
 MAX_CHANNELS = 2
 # The rate of the models' sounds (the preprocessing default).
-DEFAULT_SAMPLE_RATE = 22050
+DEFAULT_SAMPLE_RATE = SAMPLE_RATE
 # The callback mixes in chunks of at most this many frames; PortAudio normally passes one
 # block (256 or 512 frames) at a time.
 SCRATCH_FRAMES = 8192

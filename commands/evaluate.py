@@ -20,7 +20,7 @@ from commands import CommandFailed, UsageError
 from commands.options import add_zoo_argument
 
 #: --grid's range. The grid is N x N decodes, a few rows at a time: the peak memory hardly moves
-#: (ae_small_tanh, 16384-sample data: 1.05 GB at 48, 1.17 GB at 512), the time grows as N
+#: (ae_small_tanh, SAMPLE_LENGTH-sample data: 1.05 GB at 48, 1.17 GB at 512), the time grows as N
 #: squared (26 s at 48, 130 s at 192, 32 min at 512 on 2 shared cores) and so does the cached
 #: entry (5.5 MB at 512, inside the 16 MiB a metrics file is read to; 100000 would need 640 GB).
 GRID_RANGE = (2, 512)

@@ -28,13 +28,10 @@ from commands.options import (
     spec_or_usage_error,
 )
 from commands.outputs import add_force_argument, check_outputs, nonempty_output
+from constants import MAX_RATE, MIN_RATE
 
-#: Points decoded (and written) at a time: 256 x 16384 float32 is 16 MiB.
+#: Points decoded (and written) at a time: 256 sounds of SAMPLE_LENGTH float32 are 16 MiB.
 DECODE_CHUNK = 256
-
-#: ``--rate``: telephone quality to twice a studio's 96 kHz. A rate is memory and disk: 2 GHz
-#: made a 5.9 GB WAV out of one drum hit.
-MIN_RATE, MAX_RATE = 8000, 192000
 
 MAX_VARIATIONS = 1000
 

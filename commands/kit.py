@@ -25,6 +25,7 @@ from commands.options import (
     parse_point,
     spec_or_usage_error,
 )
+from constants import KIT_SUFFIX
 from safeio import one_line
 
 DEFAULT_FAVOURITES = "favourites"
@@ -54,7 +55,6 @@ def add_arguments(parser):
 
 def kit_destination(text):
     """``("archive" | "folder", Path)`` for ``-o``; UsageError for anything else."""
-    from audio.kit import KIT_SUFFIX
     from commands.outputs import nonempty_output
 
     path = nonempty_output(text)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from commands import CommandFailed, UsageError, one_line_errors
 from commands.options import add_zoo_argument, allow_negative_points, check_range, number_type, parse_point
+from constants import AUDIO_SUFFIXES
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aif", ".aiff")
 #: --loop's longest run; the player holds the gap as samples, so --gap is bounded too.
 MAX_LOOP_SECONDS = 3600.0
 MAX_GAP_SECONDS = 60.0

@@ -7,6 +7,7 @@ a resumed run) has the same variable paths.
 """
 import keras
 
+from constants import SAMPLE_LENGTH
 from models.constants import LATENT_DIM
 from models.errors import ModelSettingsError
 from models.layers import PhaseShuffle, Sampling
@@ -29,7 +30,7 @@ def conv_steps(length):
     if length <= 0 or length % factor:
         raise ModelSettingsError(
             f"length {length} does not suit five stride-{CONV_STRIDE} layers: "
-            f"it must be a multiple of {factor} (e.g. 16384, 4096 or 1024)"
+            f"it must be a multiple of {factor} (e.g. {SAMPLE_LENGTH}, 4096 or 1024)"
         )
     return length // factor
 
