@@ -2,7 +2,7 @@
 
 - ``engine``: the NumPy engine (``models.engine``), what the window, play, generate and
   encode use;
-- ``tf fast``: the TensorFlow fast path (``models.inference.TrainedModel.decode``: a traced
+- ``tf fast``: the TensorFlow fast path (``models.keras_loader.TrainedModel.decode``: a traced
   ``tf.function``, polyphase or XLA), what they used before;
 - ``bare``: for dense models, a bare NumPy chain ``x = act(x @ W + b)`` of the same weights,
   the physical limit of this machine;
@@ -113,7 +113,7 @@ def main(args):
         bare = median_ms(bare_function, args.calls, points) if bare_function else None
         fast = predict = None
         if not args.no_tensorflow:
-            from models.inference import load_trained
+            from models.keras_loader import load_trained
 
             reference = load_trained(name, args.folder)
             fast = median_ms(reference.decode, args.calls, points)

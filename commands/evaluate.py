@@ -138,7 +138,7 @@ def run(args):
     data_fp = data_fingerprint(Path(dataset.folder) / "manifest.csv", dataset.settings.to_dict())
 
     from models.errors import ModelUnavailableError
-    from models.inference import load_trained
+    from models.keras_loader import load_trained
 
     records, unavailable, sheets = {}, {}, {}
     bar = tqdm(total=len(names), unit="model", disable=not sys.stderr.isatty(),

@@ -2,7 +2,7 @@
 
 :func:`load_runtime` reads the shipped ``.keras`` archives themselves (``config.json`` for
 the layer graph, ``model.weights.h5`` for the weights, through zipfile and h5py) and returns
-a :class:`Runtime` with the interface of :class:`models.inference.TrainedModel`. Nothing is
+a :class:`Runtime` with the interface of :class:`models.keras_loader.TrainedModel`. Nothing is
 exported beside the zoo, and this module imports only NumPy, h5py and the standard library,
 so the window, ``play``, ``generate`` and ``encode`` sound in a fraction of a second while
 ``import tensorflow`` alone takes seconds and hundreds of megabytes. TensorFlow stays the
@@ -286,7 +286,7 @@ def _deterministic(network):
 
 class Runtime(LatentPlane):
     """A trained model run by the NumPy engine, with the interface of
-    :class:`models.inference.TrainedModel`.
+    :class:`models.keras_loader.TrainedModel`.
 
     Parameters
     ----------

@@ -1,7 +1,7 @@
 """A trained model's folder read without TensorFlow: its card (checked against the
 registry), its latent codes, and the latent range they give.
 
-Both inference paths use it: :mod:`models.inference` (Keras, the reference) and
+Both inference paths use it: :mod:`models.keras_loader` (Keras, the reference) and
 :mod:`models.engine` (NumPy, what the window and the CLI decode with).
 
 Latent range (the square the GUI shows):

@@ -30,7 +30,7 @@ def zoo(tmp_path_factory):
 
 def test_engine_decodes_ddsp_vae_as_keras_does_with_its_variations(zoo):
     from models.engine import load_runtime
-    from models.inference import load_trained
+    from models.keras_loader import load_trained
 
     folder, _ = zoo
     runtime, reference = load_runtime("ddsp_vae", folder), load_trained("ddsp_vae", folder)
@@ -50,7 +50,7 @@ def test_engine_decodes_ddsp_vae_as_keras_does_with_its_variations(zoo):
 def test_engine_encodes_ddsp_vae_as_keras_does(zoo):
     from models import drumsynth
     from models.engine import load_runtime
-    from models.inference import load_trained
+    from models.keras_loader import load_trained
 
     if not hasattr(drumsynth, "mel_filterbank"):
         pytest.skip("models/drumsynth.py has no mel_filterbank yet (issue 13 moves it there)")
