@@ -28,6 +28,7 @@ import unicodedata
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -67,6 +68,36 @@ KIT_JSON_VERSION = 1
 _HYDROGEN_NAMESPACE = "http://www.hydrogen-music.org/drumkit"
 _XSI_NAMESPACE = "http://www.w3.org/2001/XMLSchema-instance"
 _MAX_PART = 60
+#: An instrument's name where its family is unknown (no classifier, or a silent sound).
+FALLBACK_FAMILY = "sound"
+
+
+class FamilyNamer:
+    """Names a kit's instruments by drum family: the one place that names a sound for a
+    producer.
+
+    Parameters
+    ----------
+    classifier : object, optional
+        Anything with ``predict(audio (N, n), sample_rate) -> families``: the zoo's
+        ``evaluation.families.FamilyClassifier`` (``evaluation.families.shipped_classifier``
+        loads it). None: every sound is ``FALLBACK_FAMILY``.
+    reason : str, optional
+        Why there is no classifier, in one line (for the command's report).
+    """
+
+    def __init__(self, classifier: Any = None, reason: str | None = None) -> None:
+        self.classifier = classifier
+        self.reason = reason
+
+    def family(self, audio: np.ndarray, sample_rate: int) -> str:
+        """The most likely family of one sound ``(n,)``, or ``FALLBACK_FAMILY``."""
+        if self.classifier is None:
+            return FALLBACK_FAMILY
+        audio = np.asarray(audio, dtype=np.float32)
+        if audio.size == 0 or not np.any(audio):
+            return FALLBACK_FAMILY  # silence is no family
+        return str(self.classifier.predict(audio[None, :], sample_rate)[0])
 
 
 def safe_part(text, fallback="sound"):

@@ -216,11 +216,11 @@ def run(args):
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
 
     from audio.errors import AudioError
-    from audio.kit import kit_files, write_h2drumkit, write_kit_folder
-    from evaluation.family_names import FamilyNamer
+    from audio.kit import FamilyNamer, kit_files, write_h2drumkit, write_kit_folder
+    from evaluation.families import shipped_classifier
     from safeio import FileExistsRefused, FolderBusy, WriteFailed
 
-    namer = FamilyNamer(args.models)
+    namer = FamilyNamer(*shipped_classifier(args.models))
     models = _Models(args.models)
     if args.favourites is not None:
         sounds = sounds_from_favourites(args, namer, models, seed)

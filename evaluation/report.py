@@ -265,14 +265,10 @@ def heatmaps_figure(records):
     return figure
 
 
-def _write_atomic(path, data):
-    atomic_write_bytes(path, data)  # the project's one atomic write
-
-
 def _save_figure(figure, path):
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
-    _write_atomic(path, buffer.getvalue())
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def write_report(out_dir, records, unavailable=None, data_description=None, real=None,
@@ -417,8 +413,8 @@ def write_report(out_dir, records, unavailable=None, data_description=None, real
             _save_figure(figure, out / f"continuity_{name}.png")
             paths.append(out / f"continuity_{name}.png")
 
-    _write_atomic(out / "report.md", "\n".join(lines).encode("utf-8"))
-    _write_atomic(out / "metrics.csv",
+    atomic_write_bytes(out / "report.md", "\n".join(lines).encode("utf-8"))
+    atomic_write_bytes(out / "metrics.csv",
                   csv_text(metrics_by_model, baseline, real, reference_metrics).encode("utf-8"))
     return [out / "report.md", out / "metrics.csv", *paths]
 

@@ -290,9 +290,6 @@ def _encode_batches(encode, audio):
     )
 
 
-STAGES = ("reconstruction", "realism", "continuity", "speed")
-
-
 def evaluate_generator(decode, encode, latent_range, sample_rate, reference, progress=None,
                        trained_here=True):
     """All metrics of one generator.

@@ -66,7 +66,3 @@ NEAREST_NOTE = "-NEAREST-NOTE-"
 EXPORT_KIT = "-EXPORT-KIT-"
 KIT_PROGRESS = "-KIT-PROGRESS-"
 CONFIRM = "-CONFIRM-"  # tuple-event head: (CONFIRM, purpose), value True or False
-
-#: The canvases a render worker draws into, by panel name.
-CANVASES = {"output": OUTPUT_CANVAS, "map": MAP_CANVAS, "compare": COMPARE_CANVAS,
-            "morph": MORPH_CANVAS}

@@ -295,14 +295,15 @@ def test_a_report_that_fails_midway_leaves_the_old_one_whole(tmp_path, sounds, r
     report_module.replace_report(out, records)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     written = []
+    write = report_module.atomic_write_bytes
 
     def fail_on_the_third(path, data):
         if len(written) == 2:
             raise WriteFailed(28, f"{path}: cannot write (No space left on device)")
         written.append(path)
-        report_module.atomic_write_bytes(path, data)
+        write(path, data)
 
-    monkeypatch.setattr(report_module, "_write_atomic", fail_on_the_third)
+    monkeypatch.setattr(report_module, "atomic_write_bytes", fail_on_the_third)
     with pytest.raises(WriteFailed, match="No space left on device"):
         report_module.replace_report(out, records, overwrite=True)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
