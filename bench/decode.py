@@ -12,8 +12,8 @@
   loaded machine the wall time is mostly waiting for a core, and this column says how
   much of it the engine itself spends.
 
-Targets (issue 14): dense within 1.5x of ``bare``; conv_ae <= 5.0 ms, gan <= 3.2 ms, VAEs
-<= 2.2 ms per point; ddsp_vae <= 3.0 ms (issue 13). Times are medians of many calls, each
+Targets: dense within 1.5x of ``bare``; conv_ae <= 5.0 ms, gan <= 3.2 ms, VAEs
+<= 2.2 ms per point; ddsp_vae <= 3.0 ms (its synthesiser). Times are medians of many calls, each
 on one point, taking 64 points over the latent range in turn, in milliseconds.
 """
 import os
@@ -21,7 +21,7 @@ import statistics
 import time
 
 TARGET_MS = {"conv_ae": 5.0, "gan": 3.2, "vae": 2.2}
-#: Targets of one model, before its kind's (issue 13: ddsp_vae's synthesiser in 3 ms).
+#: Targets of one model, before its kind's (ddsp_vae's synthesiser in 3 ms).
 MODEL_TARGET_MS = {"ddsp_vae": 3.0}
 BARE_RATIO = 1.5
 PREDICT_RATIO = 20.0

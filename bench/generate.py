@@ -3,8 +3,8 @@ on the TensorFlow path, side by side in one run: wall time from launch to exit a
 resident memory (the kernel's count for that process, from ``wait4``).
 
 The TensorFlow path is the same command with ``models.engine.load_runtime`` swapped for
-``models.keras_loader.load_trained`` (the path the command took before issue 14).
-Targets (issue 14): the engine <= 1.5 s and <= 250 MB.
+``models.keras_loader.load_trained`` (the path the command took before the NumPy engine).
+Targets: the engine <= 1.5 s and <= 250 MB.
 """
 import os
 import statistics

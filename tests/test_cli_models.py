@@ -96,7 +96,7 @@ def test_train_on_a_folder_that_is_not_a_dataset_exits_1(tmp_path, capsys):
 
 
 def test_train_resume_to_the_epochs_it_has_is_nothing_to_train(workspace, capsys):
-    # issue 25: asking for the epochs the checkpoint already has is success, not an error
+    # asking for the epochs the checkpoint already has is success, not an error
     assert run("train", "ae_small_tanh", "--data", workspace["dataset"], "--epochs", "1",
                "--resume", "--out", workspace["zoo"], "--verbose", "0") == 0
     out = capsys.readouterr().out.strip()

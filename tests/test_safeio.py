@@ -93,7 +93,7 @@ print(held, both)
 
 
 def test_two_processes_never_hold_one_lock_at_once(tmp_path):
-    """Issue 17: a lock file seen before its pid was written was taken for a stale one."""
+    """A lock file seen before its pid was written was taken for a stale one."""
     import subprocess
     import sys
     from pathlib import Path
@@ -158,7 +158,7 @@ def _sleeper():
 
 
 def test_a_lock_whose_pid_now_belongs_to_another_process_is_stale(tmp_path):
-    """Issue 25: a reused pid blocked for good; the start time in the lock tells them apart."""
+    """A reused pid once blocked for good; the start time in the lock tells them apart."""
     other = _sleeper()
     try:
         (tmp_path / ".lock").write_text(f"{other.pid} 1\n")  # a start time that is not the sleeper's
