@@ -14,6 +14,14 @@ SAMPLE_LENGTH = 16384
 #: Where preprocessing puts each sound's absolute peak, in seconds from its start.
 ATTACK_SECONDS = 0.01
 
+#: The seven drum families a conditioned model is asked for (ddsp_cvae's family input, in
+#: this order), and that the evaluation's classifier tells apart.
+DRUM_FAMILIES = ("kick", "snare", "clap", "hat", "tom", "cymbal", "percussion")
+
+#: ddsp_cvae's data: 44.1 kHz, the full audio band, and the same 0.74 s.
+HIRES_SAMPLE_RATE = 44100
+HIRES_SAMPLE_LENGTH = 32768
+
 #: The sample rates a user may ask for, in Hz: telephone quality to twice a studio's 96 kHz.
 #: A rate is memory and disk: 2 GHz made a 5.9 GB WAV out of one drum hit.
 MIN_RATE, MAX_RATE = 8000, 192000

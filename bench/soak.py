@@ -164,7 +164,7 @@ def at_rest(app, timeout):
 def all_loaded(state):
     from gui.state import READY, UNAVAILABLE
 
-    return state.model is not None and state.sound is not None and all(
+    return state.model is not None and state.sound.audio is not None and all(
         entry.state in (READY, UNAVAILABLE) for entry in state.entries.values())
 
 

@@ -133,6 +133,43 @@ def _note(line):
     print(line, flush=True)
 
 
+#: A sound labelled ``unknown`` or ``other`` trains a conditioned model with the family the
+#: shipped classifier gives it when the classifier is at least this sure; else it is left out.
+CONFIDENT = 0.8
+
+
+def with_classified_families(data, classifier_file):
+    """``data`` for a conditioned model: each unlabelled sound (``unknown``, ``other``) given
+    the family the classifier is sure of, and ``family_sources`` counting where the
+    training sounds' families came from."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from constants import DRUM_FAMILIES
+    from evaluation.families import FamilyClassifier, FamilyFileError
+
+    families = np.array(data.families, dtype=object)
+    unlabelled = ~np.isin(families, DRUM_FAMILIES)
+    train = ~data.is_validation
+    sources = {"label": int((~unlabelled & train).sum()), "classifier": 0, "left_out": 0,
+               "threshold": CONFIDENT}
+    try:
+        classifier = FamilyClassifier.load(classifier_file)
+    except (OSError, FamilyFileError) as error:
+        print(f"app.py train: {error}; unlabelled sounds are left out", file=sys.stderr)
+        classifier = None
+    if classifier is not None and unlabelled.any():
+        chances = classifier.predict_proba(data.audio[unlabelled], data.sample_rate)
+        best = chances.argmax(axis=1)
+        sure = chances.max(axis=1) >= CONFIDENT
+        rows = np.flatnonzero(unlabelled)
+        families[rows[sure]] = [classifier.families[i] for i in best[sure]]
+        sources["classifier"] = int((sure & train[rows]).sum())
+    sources["left_out"] = int((~np.isin(families, DRUM_FAMILIES) & train).sum())
+    return replace(data, families=families.astype(str), family_sources=sources)
+
+
 def run(args):
     names = chosen_names(args)
     check_bounds(args)
@@ -154,8 +191,14 @@ def run(args):
     results, failures = [], []
     for name in names:
         print(f"== {name}", flush=True)
+        model_data = data
+        if get_spec(name).conditioned:
+            model_data = with_classified_families(data, Path(__file__).resolve().parents[1] / "trained" / "families.json")
+            print(f"families: {model_data.family_sources['label']} from labels, "
+                  f"{model_data.family_sources['classifier']} from the classifier, "
+                  f"{model_data.family_sources['left_out']} left out", flush=True)
         try:
-            results.append(train_model(name, data, args.out, options, log=_note,
+            results.append(train_model(name, model_data, args.out, options, log=_note,
                                        **overrides_for(get_spec(name), args)))
         except (ModelError, FolderBusy, WriteFailed) as error:
             # A full disk or a folder in use stops this model; the batch goes on.

@@ -7,10 +7,17 @@ Sound buffers are compared by identity (``eq=False`` fields would hide them), so
 that carry audio keep it in a field that tests can inspect.
 """
 from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Literal
 
 import numpy as np
 
 from constants import SAMPLE_RATE
+
+Point = tuple[float, float]
+LatentRange = tuple[float, float, float, float]
+#: The figure panels a render worker draws into.
+Panel = Literal["output", "map", "compare", "morph"]
 
 
 @dataclass(frozen=True)
@@ -26,15 +33,51 @@ class Decode:
     """Decode one point; the decode worker keeps only the latest request."""
 
     name: str
-    point: tuple
+    point: Point
+
+
+@dataclass(frozen=True)
+class OutputRequest:
+    """What the output panel draws: the current sound (and an opened sample beside it)."""
+
+    audio: np.ndarray
+    sample_rate: int
+    title: str = ""
+    original: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class MapRequest:
+    """What the latent map draws: the range, the point, A and B, codes or a heat-map."""
+
+    latent_range: LatentRange
+    point: Point
+    key: tuple  # (model, map mode): which picture this is
+    title: str = ""
+    a: Point | None = None
+    b: Point | None = None
+    codes: np.ndarray | None = None  # (N, 2) training codes
+    families: list | None = None  # str per code
+    heat: np.ndarray | None = None  # (n, n) feature grid
+    feature: str | None = None
+
+
+@dataclass(frozen=True)
+class SequenceRequest:
+    """What a compare or morph panel draws: sounds in rows with their labels."""
+
+    sounds: list  # np.ndarray (L,) or None per sound
+    labels: list  # str per sound
+    sample_rate: int
+    title: str = ""
 
 
 @dataclass(frozen=True)
 class Render:
-    """Build a figure for a panel in the render worker ("output", "map", "compare", "morph")."""
+    """Build a figure for a panel in the render worker."""
 
-    panel: str
-    request: dict = field(compare=False, hash=False)
+    panel: Panel
+    request: OutputRequest | MapRequest | SequenceRequest = field(compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -43,7 +86,7 @@ class Heatmap:
 
     name: str
     feature: str
-    latent_range: tuple
+    latent_range: LatentRange
     sample_rate: int
 
 
@@ -52,7 +95,7 @@ class Audition:
     """Decode a map sample's point and read its original file, to play both."""
 
     name: str
-    point: tuple
+    point: Point
     original_path: str | None
 
 
@@ -68,8 +111,8 @@ class Encode:
 class Compare:
     """Decode the same point through several models, all resampled to ``sample_rate``."""
 
-    names: tuple
-    point: tuple
+    names: tuple[str, ...]
+    point: Point
     sample_rate: int
 
 
@@ -78,8 +121,8 @@ class Morph:
     """Decode ``steps`` points on the segment from ``a`` to ``b``."""
 
     name: str
-    a: tuple
-    b: tuple
+    a: Point
+    b: Point
     steps: int
 
 
@@ -88,7 +131,7 @@ class Save:
     """Write sounds into the favourites folder with their recall data."""
 
     model: str
-    points: tuple
+    points: tuple[Point, ...]
     sounds: tuple = field(compare=False, hash=False)
     sample_rate: int = SAMPLE_RATE
     settings: dict | None = field(default=None, compare=False, hash=False)
@@ -132,19 +175,48 @@ class Stop:
 
 @dataclass(frozen=True)
 class SetVolume:
+    """Set the output's volume, 0 to 1."""
+
     volume: float
+
+
+#: The effects that reach the sound output (its own worker: gui.workers.SoundRoom).
+SOUND_EFFECTS = (Play, Swap, Stop, SetVolume)
+
+
+class Part(str, Enum):
+    """The parts of the window a :class:`Refresh` shows again (each has a view in gui.view)."""
+
+    MODELS = "models"
+    PAD = "pad"
+    MARKER = "marker"
+    FIELDS = "fields"
+    CARD = "card"
+    STATUS = "status"
+    FAVOURITES = "favourites"
+    COMPARE_LIST = "compare_list"
+    CONTROLS = "controls"
+    MORPH_FIELDS = "morph_fields"
+    MAP_MODE = "map_mode"
+    DEVICES = "devices"
+    PLAYING = "playing"
+    HISTORY = "history"  # Back/Forward
+    NEAREST = "nearest"  # the Nearest tab
+    KIT_PROGRESS = "kit_progress"  # Export kit…'s bar
 
 
 @dataclass(frozen=True)
 class Refresh:
     """Show the state again in one part of the window.
 
-    parts: "models", "pad", "marker", "fields", "card", "status", "favourites", "compare_list",
-    "controls", "morph_fields", "map_mode", "devices", "playing", "history" (Back/Forward),
-    "nearest" (the Nearest tab), "kit_progress" (Export kit…'s bar).
+    ``part`` is a :class:`Part`; its name as a string is taken too, and a name that is not a
+    part raises ``ValueError`` here, where the typo is, not later in the view.
     """
 
-    part: str
+    part: Part
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "part", Part(self.part))
 
 
 @dataclass(frozen=True)
@@ -168,8 +240,8 @@ class Close:
 class Draw:
     """Put a figure the render worker built into its panel (GUI thread)."""
 
-    panel: str
-    figure: object = field(compare=False, hash=False)
+    panel: Panel
+    figure: Any = field(compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -177,7 +249,7 @@ class DecodeVariation:
     """Decode variation ``repetition`` of ``point`` (models.variation), ``amount`` > 0."""
 
     name: str
-    point: tuple
+    point: Point
     amount: float
     seed: int
     repetition: int
@@ -188,7 +260,7 @@ class SaveVariations:
     """Save the sound at ``point`` and ``count - 1`` variations of it (gui.vary)."""
 
     name: str
-    point: tuple
+    point: Point
     count: int
     seed: int
     settings: dict | None = field(default=None, compare=False, hash=False)
@@ -199,8 +271,8 @@ class Later:
     """Post ``(event, value)`` to the loop after ``ms`` milliseconds (a loop's repetition)."""
 
     ms: int
-    event: tuple
-    value: object = None
+    event: tuple[str, str]
+    value: Any = None
 
 
 @dataclass(frozen=True)
@@ -208,7 +280,7 @@ class Nearest:
     """Find the training sounds nearest ``point`` (a worker; the latest request wins)."""
 
     name: str
-    point: tuple
+    point: Point
     data_folder: str | None
 
 
@@ -240,6 +312,13 @@ class AskConfirm:
 class ExportKit:
     """Write a Hydrogen kit of the favourites ``sources`` (WAV paths) to ``path``."""
 
-    sources: tuple
+    sources: tuple[str, ...]
     path: str
     overwrite: bool = False
+
+
+#: Any record a handler may return.
+Effect = (LoadModel | Decode | Render | Heatmap | Audition | Encode | Compare | Morph | Save
+          | ListFavourites | MakePlayer | Play | Swap | Stop | SetVolume | Refresh | AskFile
+          | StoreSettings | Close | Draw | DecodeVariation | SaveVariations | Later | Nearest
+          | ReadOriginal | AskSaveFile | AskConfirm | ExportKit)

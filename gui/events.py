@@ -6,8 +6,11 @@ test instead of a user. This is the other half of :mod:`gui.effects` (what the l
 the workers). Sound buffers and pictures are compared by identity (``compare=False``).
 """
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+
+Point = tuple[float, float]
 
 
 @dataclass(frozen=True)
@@ -22,15 +25,15 @@ class ZooListed:
         The evaluation's metrics (``metrics.json``) of the models that have them.
     """
 
-    entries: tuple
-    metrics: dict = field(default_factory=dict, compare=False, hash=False)
+    entries: tuple[Any, ...]  # gui.state.ModelEntry
+    metrics: dict[str, dict] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
 class ModelReady:
     """A model finished loading; ``info`` is plain data about it (gui.state.ModelInfo)."""
 
-    info: object
+    info: Any  # gui.state.ModelInfo (gui.state imports nothing of this module)
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ class Decoded:
     """The decode worker's sound for the latest point, and how long the decode took."""
 
     name: str
-    point: tuple
+    point: Point
     audio: np.ndarray = field(compare=False, hash=False)
     ms: float = 0.0
 
@@ -75,7 +78,7 @@ class Encoded:
 
     name: str
     path: str
-    point: tuple
+    point: Point
     original: np.ndarray = field(compare=False, hash=False)
     reconstruction: np.ndarray = field(compare=False, hash=False)
 
@@ -93,8 +96,8 @@ class CompareResult:
 class Compared:
     """Each compared model's sound at one point, all at ``sample_rate``."""
 
-    results: tuple  # of CompareResult
-    point: tuple
+    results: tuple[CompareResult, ...]
+    point: Point
     sample_rate: int
 
 
@@ -103,22 +106,22 @@ class Morphed:
     """The sounds on the segment from A to B."""
 
     name: str
-    points: tuple
-    sounds: tuple = field(compare=False, hash=False)
+    points: tuple[Point, ...]
+    sounds: tuple[np.ndarray, ...] = field(compare=False, hash=False)
 
 
 @dataclass(frozen=True)
 class Saved:
     """The favourites just written (WAV paths; each has its sidecar)."""
 
-    paths: tuple
+    paths: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class FavouritesListed:
     """The favourites folder's entries, newest first (audio.export favourites)."""
 
-    favourites: tuple
+    favourites: tuple[Any, ...]  # audio.export.Favourite
 
 
 @dataclass(frozen=True)
@@ -131,24 +134,32 @@ class PlayerOpened:
 
 
 @dataclass(frozen=True)
+class PlayStarted:
+    """The sound output started sound ``token``, played once, lasting ``seconds``."""
+
+    token: int
+    seconds: float
+
+
+@dataclass(frozen=True)
 class DevicesListed:
     """The sound output devices: (index, name) pairs."""
 
-    devices: tuple
+    devices: tuple[tuple[int, str], ...]
 
 
 @dataclass(frozen=True)
 class FeaturesFound:
     """The heat-map features this installation can compute."""
 
-    names: tuple
+    names: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class FigureReady:
     """A figure the render worker finished, for its panel (gui.figures.PanelFigure)."""
 
-    figure: object = field(compare=False, hash=False)
+    figure: Any = field(compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -164,10 +175,10 @@ class VariationDecoded:
     """One variation of a point (``variation``: models.variation.Variation.to_dict)."""
 
     name: str
-    point: tuple
+    point: Point
     repetition: int
     audio: np.ndarray = field(compare=False, hash=False)
-    variation: dict = field(default_factory=dict, compare=False, hash=False)
+    variation: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -181,9 +192,9 @@ class NearestFound:
     """
 
     name: str
-    point: tuple
-    plane: tuple = ()
-    features: tuple = ()
+    point: Point
+    plane: tuple[Any, ...] = ()  # evaluation.nearest.NearSound
+    features: tuple[Any, ...] = ()
     plane_reason: str = ""
     features_reason: str = ""
 
@@ -211,7 +222,7 @@ class KitExported:
 
     path: str
     instruments: int
-    skipped: tuple = ()
+    skipped: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -219,4 +230,4 @@ class KitExists:
     """The kit's file exists already: nothing was written; the user is asked first."""
 
     path: str
-    sources: tuple
+    sources: tuple[str, ...]

@@ -193,59 +193,69 @@ def _envelope_fill(ax, audio, sample_rate, scale, colour, columns=800):
                            animated=True)
 
 
-def map_figure(size_px, latent_range, point, *, codes=None, families=None, heat=None,
-               feature=None, title="", a=None, b=None):
+def map_figure(size_px, request):
     """The latent map: training codes by family, or a feature heat-map, and the point.
 
     Parameters
     ----------
-    latent_range : tuple (xmin, xmax, ymin, ymax)
-    point : tuple (x, y)
-    codes : np.ndarray, shape (N, 2) or None
-    families : sequence of str, length N, or None
-    heat : np.ndarray, shape (n, n) or None
-        A feature grid from :func:`gui.features.grid_feature` (row 0 at the bottom).
-    feature : str or None
-        The heat-map's feature, for its colour bar.
+    size_px : tuple (width, height)
+    request : gui.effects.MapRequest
+        ``latent_range`` (xmin, xmax, ymin, ymax), ``point`` (x, y), ``codes`` (N, 2) or
+        None with their ``families``, ``heat`` (n, n) or None (a grid from
+        :func:`gui.features.grid_feature`, row 0 at the bottom) with its ``feature`` for the
+        colour bar, the morph's ends ``a`` and ``b``, and the ``title``.
     """
     started = time.perf_counter()
     figure = _figure(size_px)
+    heat = request.heat
     right = 0.86 if heat is not None else 0.98
     ax = figure.add_axes((0.08, 0.10, right - 0.08, 0.82))
-    xmin, xmax, ymin, ymax = latent_range
+    xmin, xmax, ymin, ymax = request.latent_range
     if heat is not None:
-        image = ax.imshow(heat, origin="lower", extent=(xmin, xmax, ymin, ymax),
-                          aspect="auto", cmap="viridis", interpolation="bilinear")
-        bar_ax = figure.add_axes((0.88, 0.10, 0.025, 0.82))
-        colourbar = figure.colorbar(image, cax=bar_ax)
-        label, unit = FEATURE_LABELS.get(feature, (feature or "", ""))
-        colourbar.set_label(f"{label} ({unit})", fontsize=FONT - 1)
-        colourbar.ax.tick_params(labelsize=FONT - 1)
+        _heat_layer(figure, ax, heat, request.latent_range, request.feature)
+    codes = request.codes
     if codes is not None and len(codes):
         codes = np.asarray(codes, dtype=np.float32)
-        families = np.asarray(families if families is not None else ["other"] * len(codes))
-        faint = heat is not None
-        for family in [f for f in FAMILY_COLOURS if f in set(families)] + sorted(
-                set(families) - set(FAMILY_COLOURS)):
-            mask = families == family
-            ax.scatter(codes[mask, 0], codes[mask, 1], s=6 if faint else 10,
-                       color="white" if faint else FAMILY_COLOURS.get(family, "#7f7f7f"),
-                       alpha=0.5 if faint else 0.8, linewidths=0,
-                       label=None if faint else f"{family} ({int(mask.sum())})")
-        if heat is None:
-            ax.legend(fontsize=FONT - 1, loc="upper right", markerscale=1.5, framealpha=0.8,
-                      handletextpad=0.2, borderpad=0.3, labelspacing=0.2)
-    for label, spot in (("A", a), ("B", b)):
+        _codes_layer(ax, codes, request.families, faint=heat is not None)
+    for label, spot in (("A", request.a), ("B", request.b)):
         if spot is not None:
             ax.annotate(label, spot, fontsize=FONT + 1, weight="bold", ha="center",
                         va="center", color="#d00000")
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)
-    ax.set_title(title, fontsize=FONT, loc="left", pad=2)
+    ax.set_title(request.title, fontsize=FONT, loc="left", pad=2)
     _style(ax)
+    point = request.point
     marker, = ax.plot([point[0]], [point[1]], marker="o", markersize=11, markerfacecolor="none",
                       markeredgecolor=POINT_COLOUR, markeredgewidth=2.0, animated=True)
     return _finish("map", figure, started, axes=ax, marker=marker, codes=codes)
+
+
+def _heat_layer(figure, ax, heat, latent_range, feature):
+    """The heat-map under the map, with its colour bar on the right."""
+    xmin, xmax, ymin, ymax = latent_range
+    image = ax.imshow(heat, origin="lower", extent=(xmin, xmax, ymin, ymax),
+                      aspect="auto", cmap="viridis", interpolation="bilinear")
+    bar_ax = figure.add_axes((0.88, 0.10, 0.025, 0.82))
+    colourbar = figure.colorbar(image, cax=bar_ax)
+    label, unit = FEATURE_LABELS.get(feature, (feature or "", ""))
+    colourbar.set_label(f"{label} ({unit})", fontsize=FONT - 1)
+    colourbar.ax.tick_params(labelsize=FONT - 1)
+
+
+def _codes_layer(ax, codes, families, faint):
+    """The training codes by family: coloured with a legend, or faint white over a heat-map."""
+    families = np.asarray(families if families is not None else ["other"] * len(codes))
+    for family in [f for f in FAMILY_COLOURS if f in set(families)] + sorted(
+            set(families) - set(FAMILY_COLOURS)):
+        mask = families == family
+        ax.scatter(codes[mask, 0], codes[mask, 1], s=6 if faint else 10,
+                   color="white" if faint else FAMILY_COLOURS.get(family, "#7f7f7f"),
+                   alpha=0.5 if faint else 0.8, linewidths=0,
+                   label=None if faint else f"{family} ({int(mask.sum())})")
+    if not faint:
+        ax.legend(fontsize=FONT - 1, loc="upper right", markerscale=1.5, framealpha=0.8,
+                  handletextpad=0.2, borderpad=0.3, labelspacing=0.2)
 
 
 def sequence_figure(panel, size_px, sounds, labels, sample_rate, *, title=""):

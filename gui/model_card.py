@@ -94,18 +94,37 @@ def card_table(info):
         return "No model loaded yet."
     card = info.card
     lines = [f"{info.name}  ({info.kind})" + (f": {card.summary}" if card.summary else ""), ""]
+    lines += _model_rows(info)
+    lines += _data_rows(card)
+    lines += _training_rows(card)
+    lines += _loss_rows(card)
+    if info.metrics:
+        when = f", {info.metrics_date.replace('T', ' ')[:16]}" if info.metrics_date else ""
+        lines += ["", f"Evaluation (held-out sounds{when})"]
+        lines += metrics_rows(info.metrics)
+    return "\n".join(lines)
+
+
+def _model_rows(info):
+    """The sound it makes, its latent range and prior, its encoder and size."""
+    card = info.card
     seconds = info.sample_length / info.sample_rate
-    lines.append(_row("sound", f"{info.sample_rate:,} Hz, {info.sample_length:,} samples "
-                               f"({seconds:.2f} s)"))
-    lines.append(_row("latent range", "x {:.3g} to {:.3g}, y {:.3g} to {:.3g}".format(
-        *info.latent_range)))
+    rows = [_row("sound", f"{info.sample_rate:,} Hz, {info.sample_length:,} samples "
+                          f"({seconds:.2f} s)"),
+            _row("latent range", "x {:.3g} to {:.3g}, y {:.3g} to {:.3g}".format(*info.latent_range))]
     prior = card.latent.get("prior")
     if prior:
-        lines.append(_row("prior", f"{prior} (mean {_value(card.latent.get('mean'))}, "
-                                   f"std {_value(card.latent.get('std'))})"))
-    lines.append(_row("encoder", "yes" if info.has_encoder else "no (its map is a heat-map)"))
+        rows.append(_row("prior", f"{prior} (mean {_value(card.latent.get('mean'))}, "
+                                  f"std {_value(card.latent.get('std'))})"))
+    rows.append(_row("encoder", "yes" if info.has_encoder else "no (its map is a heat-map)"))
     if card.parameters is not None:
-        lines.append(_row("parameters", _value(card.parameters)))
+        rows.append(_row("parameters", _value(card.parameters)))
+    return rows
+
+
+def _data_rows(card):
+    """What it was trained on: how many sounds, where, of which families, how prepared."""
+    rows = []
     data = card.data
     if data:
         counts = ", ".join(f"{_value(data[key])} {label}" for key, label in (
@@ -114,17 +133,23 @@ def card_table(info):
         samples = data.get("samples", data.get("count"))
         text = f"{_value(samples)} sounds" + (f" ({counts})" if counts else "") \
             if samples is not None else counts
-        lines.append(_row("data", text or "-"))
+        rows.append(_row("data", text or "-"))
         if card.data_folder:
-            lines.append(_row("data folder", card.data_folder))
+            rows.append(_row("data folder", card.data_folder))
         if data.get("families"):
-            lines.append(_row("families", ", ".join(f"{name} {count}" for name, count
-                                                    in data["families"].items())))
+            rows.append(_row("families", ", ".join(f"{name} {count}" for name, count
+                                                   in data["families"].items())))
     settings = card.preprocessing
     if settings:
-        lines.append(_row("preprocessing", f"{_value(settings.get('sample_rate'))} Hz, "
-                                           f"{_value(settings.get('length'))} samples, attack "
-                                           f"{_value(settings.get('attack_seconds'))} s"))
+        rows.append(_row("preprocessing", f"{_value(settings.get('sample_rate'))} Hz, "
+                                          f"{_value(settings.get('length'))} samples, attack "
+                                          f"{_value(settings.get('attack_seconds'))} s"))
+    return rows
+
+
+def _training_rows(card):
+    """How long it trained, in what batches, why it stopped, and when."""
+    rows = []
     training = card.training
     if card.epochs is not None or training:
         parts = [f"{_value(card.epochs)} epochs"]
@@ -132,19 +157,21 @@ def card_table(info):
             parts.append(f"batch {training['batch_size']}")
         if training.get("seconds") is not None:
             parts.append(f"{training['seconds'] / 60:.1f} min")
-        lines.append(_row("training", ", ".join(parts)))
+        rows.append(_row("training", ", ".join(parts)))
         if training.get("stopped"):
-            lines.append(_row("", str(training["stopped"])))
+            rows.append(_row("", str(training["stopped"])))
     if card.date:
-        lines.append(_row("trained on", card.date.replace("T", " ")[:16]))
-    if card.losses:
-        losses = {key: value for key, value in card.losses.items() if "loss" in key}
-        lines += ["", "Final losses (of the last epoch, lower is better)"]
-        lines += [_row(key, _value(value), LOSS_WIDTH) for key, value in losses.items()]
-        lines += [_row(key, _value(value), LOSS_WIDTH) for key, value in card.losses.items()
-                  if key not in losses]
-    if info.metrics:
-        when = f", {info.metrics_date.replace('T', ' ')[:16]}" if info.metrics_date else ""
-        lines += ["", f"Evaluation (held-out sounds{when})"]
-        lines += metrics_rows(info.metrics)
-    return "\n".join(lines)
+        rows.append(_row("trained on", card.date.replace("T", " ")[:16]))
+    return rows
+
+
+def _loss_rows(card):
+    """The last epoch's losses, then its other numbers."""
+    if not card.losses:
+        return []
+    losses = {key: value for key, value in card.losses.items() if "loss" in key}
+    rows = ["", "Final losses (of the last epoch, lower is better)"]
+    rows += [_row(key, _value(value), LOSS_WIDTH) for key, value in losses.items()]
+    rows += [_row(key, _value(value), LOSS_WIDTH) for key, value in card.losses.items()
+             if key not in losses]
+    return rows

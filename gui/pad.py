@@ -73,7 +73,7 @@ class PadView:
         ids = [graph.draw_line((x, ymin), (x, ymax), color="#9fb7d0"),
                graph.draw_line((xmin, y), (xmax, y), color="#9fb7d0"),
                graph.draw_circle((x, y), (xmax - xmin) / 45, line_color="black", line_width=2)]
-        for label, spot in (("A", state.morph_a), ("B", state.morph_b)):
+        for label, spot in (("A", state.morph.a), ("B", state.morph.b)):
             if spot is not None:
                 ids.append(graph.draw_text(label, spot, color="#d00000",
                                            font=("Helvetica", 11, "bold")))

@@ -5,17 +5,39 @@ workers (:mod:`gui.workers`); the state only holds :class:`ModelInfo`, plain dat
 model that the GUI thread may read freely.
 """
 from dataclasses import dataclass, field
+from enum import Enum
+from typing import Literal, get_args
 
 import numpy as np
 
 from constants import SAMPLE_RATE
 from gui.history import SessionHistory
 
-#: A model's state in the list.
-LISTED, LOADING, READY, UNAVAILABLE = "listed", "loading", "ready", "unavailable"
+
+class TextEnum(str, Enum):
+    """An enum whose members read as their values (in f-strings and Tk), on Python 3.10 too."""
+
+    def __str__(self):
+        return str(self.value)
+
+    def __format__(self, spec):
+        return format(str(self.value), spec)
+
+
+class ModelState(TextEnum):
+    """A model's state in the list."""
+
+    LISTED = "listed"
+    LOADING = "loading"
+    READY = "ready"
+    UNAVAILABLE = "unavailable"
+
+
+LISTED, LOADING, READY, UNAVAILABLE = ModelState
 
 #: What the latent map shows: the training codes, or a feature heat-map over the range.
-MAP_MODES = ("codes", "brightness", "decay", "loudness", "discontinuity")
+MapMode = Literal["codes", "brightness", "decay", "loudness", "discontinuity"]
+MAP_MODES: tuple[str, ...] = get_args(MapMode)
 
 MAX_COMPARE = 4
 
@@ -27,7 +49,7 @@ class ModelEntry:
     name: str
     group: str = ""
     subgroup: str = ""
-    state: str = LISTED
+    state: ModelState = LISTED
     reason: str = ""
     trained: bool = False
 
@@ -90,6 +112,89 @@ class Sequence:
     sample_rate: int = SAMPLE_RATE
 
 
+class Playing(TextEnum):
+    """What the sound output does."""
+
+    PLAYING = "playing"
+    LOOPING = "looping"
+    STOPPED = "stopped"
+
+
+class VaryStart(TextEnum):
+    """How the variation being decoded starts once it arrives (Vary on)."""
+
+    PLAY = "play"
+    LOOP = "loop"
+
+
+@dataclass
+class SoundState:
+    """The current point's sound and what the output does with it."""
+
+    audio: np.ndarray | None = None  # the current point's decoded sound
+    point: tuple | None = None  # where it was decoded
+    original: np.ndarray | None = None  # an opened sample, shown beside its reconstruction
+    opened: str | None = None  # its path
+    play_when_decoded: bool = False
+    save_when_decoded: bool = False  # S came before the clicked point's sound
+    looping: bool = False
+    volume: float = 0.8
+    playing: Playing = Playing.STOPPED
+    what: str = ""  # what plays: "vae_a at (0.120, -0.400)", "a morph of 8 sounds"
+    token: int = 0  # counts the sounds started, so a finished one's end is recognised
+
+
+@dataclass
+class PlayerState:
+    """The sound output as the GUI thread knows it (the player itself is in gui.workers)."""
+
+    device: str | None = None
+    devices: list = field(default_factory=list)  # (index, name)
+    ready: bool = False
+    rate: int | None = None
+    text: str = "sound: starting…"
+
+
+@dataclass
+class MapState:
+    """What the latent map shows, and the heat-maps computed so far."""
+
+    mode: MapMode = "codes"
+    for_gan: bool = False  # the heat-map stands in for codes the model lacks
+    heatmaps: dict = field(default_factory=dict)  # (model, feature) -> (n, n) grid
+    features: tuple = ("brightness", "decay", "loudness")
+
+
+@dataclass
+class VaryState:
+    """Vary: each hit a new variation of the point."""
+
+    amount: float = 0.0  # 0: Play and the loop repeat the sound itself
+    count: int = 4  # the files "Save with variations" writes
+    seed: int | None = None  # drawn once a session from rng
+    starting: VaryStart | None = None  # while its first variation decodes
+    repetition: int = 0  # which variation the next Play or loop repetition is
+
+
+@dataclass
+class MorphState:
+    """The morph's ends A and B, its number of steps, and the sounds it rendered."""
+
+    a: tuple | None = None
+    b: tuple | None = None
+    steps: int = 8
+    sequence: Sequence | None = None
+
+
+@dataclass
+class KitExport:
+    """Export kit…: the chosen favourites, a path awaiting the user's yes, the progress."""
+
+    sources: tuple = ()  # the favourites' WAV paths chosen for "Export kit…"
+    pending: str | None = None  # the kit path the user is asked to replace
+    progress: tuple | None = None  # (done, total) while a kit is being exported
+
+
 @dataclass
 class AppState:
     """Everything the window shows, in one place.
@@ -100,53 +205,27 @@ class AppState:
 
     models_dir: str = "trained"
     favourites_dir: str = "favourites"
-    device: str | None = None
     entries: dict = field(default_factory=dict)  # name -> ModelEntry, in display order
     model: ModelInfo | None = None  # the current, ready model
     wanted: str | None = None  # the model the user asked for last
     point: tuple = (0.0, 0.0)
     pending_point: tuple | None = None  # where to go once `wanted` is ready
-    sound: np.ndarray | None = None  # the current point's decoded sound
-    sound_point: tuple | None = None
-    original: np.ndarray | None = None  # an opened sample, shown beside its reconstruction
-    opened: str | None = None  # its path
-    play_when_decoded: bool = False
-    save_when_decoded: bool = False  # S came before the clicked point's sound
-    looping: bool = False
-    volume: float = 0.8
-    map_mode: str = "codes"
-    map_mode_for_gan: bool = False  # the heat-map stands in for codes the model lacks
-    heatmaps: dict = field(default_factory=dict)  # (model, feature) -> (n, n) grid
-    heatmap_features: tuple = ("brightness", "decay", "loudness")
-    morph_a: tuple | None = None
-    morph_b: tuple | None = None
-    morph_steps: int = 8
-    morph: Sequence | None = None
+    sound: SoundState = field(default_factory=SoundState)
+    player: PlayerState = field(default_factory=PlayerState)
+    map: MapState = field(default_factory=MapState)
+    vary: VaryState = field(default_factory=VaryState)
+    morph: MorphState = field(default_factory=MorphState)
+    kit: KitExport = field(default_factory=KitExport)
     compare: Sequence | None = None
     favourites: list = field(default_factory=list)  # audio.export.Favourite
-    devices: list = field(default_factory=list)  # (index, name)
-    player_ready: bool = False
-    player_rate: int | None = None
-    player_text: str = "sound: starting…"
+    nearest: object = None  # gui.events.NearestFound for the current point, or None
+    history: SessionHistory = field(default_factory=SessionHistory)  # back/forward per model
     decode_ms: float | None = None
     redraw_ms: float | None = None  # from a decoded sound to its figure on screen
     draw_ms: float | None = None  # the part of it spent on the GUI thread
     message: str = ""
     why_model: str = ""  # why the window opened on its first model (a first launch)
-    playing: str = "stopped"  # what the sound output does: "playing", "looping" or "stopped"
-    playing_what: str = ""  # and what: "vae_a at (0.120, -0.400)", "a morph of 8 sounds"
-    play_token: int = 0  # counts the sounds started, so a finished one's end is recognised
     seed: int | None = None
-    history: SessionHistory = field(default_factory=SessionHistory)  # back/forward per model
-    vary_amount: float = 0.0  # 0: Play and the loop repeat the sound itself
-    vary_count: int = 4  # the files "Save with variations" writes
-    vary_seed: int | None = None  # drawn once a session from rng
-    vary_playing: str | None = None  # "play" or "loop" while its first variation decodes
-    vary_repetition: int = 0  # which variation the next Play or loop repetition is
-    nearest: object = None  # gui.events.NearestFound for the current point, or None
-    kit_sources: tuple = ()  # the favourites' WAV paths chosen for "Export kit…"
-    kit_pending: str | None = None  # the kit path the user is asked to replace
-    kit_progress: tuple | None = None  # (done, total) while a kit is being exported
     rng: np.random.Generator = field(default_factory=np.random.default_rng)
 
     @property

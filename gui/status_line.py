@@ -2,10 +2,12 @@
 
 Pure functions (the text measure is passed in), so they are tested without a window.
 """
+from gui.state import Playing
+
 ELLIPSIS = "…"
 
 #: The sound state line's colour for each state.
-PLAYING_COLOURS = {"playing": "#1b5e20", "looping": "#0d47a1", "stopped": "#616161"}
+PLAYING_COLOURS = {Playing.PLAYING: "#1b5e20", Playing.LOOPING: "#0d47a1", Playing.STOPPED: "#616161"}
 
 
 def shorten(text, width_px, measure):

@@ -10,8 +10,12 @@ import tkinter.font
 import PySimpleGUI as sg
 
 from gui import keys as k
-from gui.handlers import card_text, favourite_label, map_hint, nearest_note, nearest_rows, playing_text, status_text
+from gui.effects import Part
+from gui.handlers.common import favourite_label, playing_text, status_text
+from gui.handlers.map import map_hint
+from gui.handlers.nearest import nearest_note, nearest_rows
 from gui.layout import MAP_MODE_LABELS
+from gui.model_card import card_table
 from gui.state import UNAVAILABLE
 from gui.status_line import PLAYING_COLOURS, shorten
 
@@ -34,28 +38,28 @@ class WindowView:
         self._views = self._table()
 
     def _table(self):
-        """What shows each part of the state (the parts of gui.effects.Refresh)."""
+        """What shows each part of the state (every gui.effects.Part has one)."""
         state, window = self.state, self.window
         return {
-            "status": lambda: self._show_status(status_text(state)),
-            "playing": self._show_playing,
-            "models": self._refresh_models,
-            "pad": lambda: self.pad.draw(state),
-            "marker": self._show_marker,
-            "fields": self._show_fields,
-            "card": lambda: window[k.CARD].update(card_text(state.model)),
-            "favourites": self._show_favourites,
-            "compare_list": lambda: window[k.COMPARE_LIST].update(values=[
+            Part.STATUS: lambda: self._show_status(status_text(state)),
+            Part.PLAYING: self._show_playing,
+            Part.MODELS: self._refresh_models,
+            Part.PAD: lambda: self.pad.draw(state),
+            Part.MARKER: self._show_marker,
+            Part.FIELDS: self._show_fields,
+            Part.CARD: lambda: window[k.CARD].update(card_table(state.model)),
+            Part.FAVOURITES: self._show_favourites,
+            Part.COMPARE_LIST: lambda: window[k.COMPARE_LIST].update(values=[
                 e.name for e in state.entries.values() if e.trained and e.state != UNAVAILABLE]),
-            "controls": lambda: window[k.LOOP].update(
-                text=f"Loop L: {'on' if state.looping else 'off'}",
-                button_color=("white", "#2e7d32") if state.looping else sg.theme_button_color()),
-            "morph_fields": self._show_morph_ends,
-            "map_mode": self._show_map_mode,
-            "devices": self._show_devices,
-            "history": self._show_history,
-            "nearest": self._show_nearest,
-            "kit_progress": self._show_kit_progress,
+            Part.CONTROLS: lambda: window[k.LOOP].update(
+                text=f"Loop L: {'on' if state.sound.looping else 'off'}",
+                button_color=("white", "#2e7d32") if state.sound.looping else sg.theme_button_color()),
+            Part.MORPH_FIELDS: self._show_morph_ends,
+            Part.MAP_MODE: self._show_map_mode,
+            Part.DEVICES: self._show_devices,
+            Part.HISTORY: self._show_history,
+            Part.NEAREST: self._show_nearest,
+            Part.KIT_PROGRESS: self._show_kit_progress,
         }
 
     def refresh(self, part):
@@ -76,14 +80,14 @@ class WindowView:
         self.window["-FAVOURITES-DIR-"].update(f"in {state.favourites_dir}")
 
     def _show_morph_ends(self):
-        for key, spot in ((k.MORPH_A, self.state.morph_a), (k.MORPH_B, self.state.morph_b)):
+        for key, spot in ((k.MORPH_A, self.state.morph.a), (k.MORPH_B, self.state.morph.b)):
             self.window[key].update("not set" if spot is None
                                     else f"({spot[0]:.3f}, {spot[1]:.3f})")
 
     def _show_map_mode(self):
         state = self.state
-        labels = [MAP_MODE_LABELS[m] for m in ("codes", *state.heatmap_features)]
-        self.window[k.MAP_MODE].update(value=MAP_MODE_LABELS[state.map_mode], values=labels)
+        labels = [MAP_MODE_LABELS[m] for m in ("codes", *state.map.features)]
+        self.window[k.MAP_MODE].update(value=MAP_MODE_LABELS[state.map.mode], values=labels)
         self.window[k.MAP_HINT].update(map_hint(state))
 
     def _show_history(self):
@@ -100,15 +104,15 @@ class WindowView:
         self.window[k.NEAREST_NOTE].update(self._fitted(k.NEAREST_NOTE, nearest_note(found)))
 
     def _show_kit_progress(self):
-        progress = self.state.kit_progress
+        progress = self.state.kit.progress
         done, total = progress if progress is not None else (0, 1)
         self.window[k.KIT_PROGRESS].update(current_count=done, max=max(total, 1))
 
     def _show_devices(self):
         state = self.state
-        choices = ["default"] + [f"{index}: {name}" for index, name in state.devices]
-        current = next((c for c in choices if state.device is not None
-                        and c.split(":", 1)[0] == str(state.device)), "default")
+        choices = ["default"] + [f"{index}: {name}" for index, name in state.player.devices]
+        current = next((c for c in choices if state.player.device is not None
+                        and c.split(":", 1)[0] == str(state.player.device)), "default")
         self.window[k.DEVICE].update(value=current, values=choices)
 
     def _fitted(self, key, text):
@@ -121,7 +125,7 @@ class WindowView:
         state = self.state
         text = playing_text(state)
         element = self.window[k.PLAYING]
-        element.update(self._fitted(k.PLAYING, text), text_color=PLAYING_COLOURS[state.playing])
+        element.update(self._fitted(k.PLAYING, text), text_color=PLAYING_COLOURS[state.sound.playing])
         element.Widget.configure(anchor="w")
 
     def _show_status(self, text):

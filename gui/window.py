@@ -8,10 +8,12 @@ the sound player, or showing the state in an element; the loop itself never wait
 Start-up puts the first sound first: the workers read the model list while the window is
 being built, and drawing figures (matplotlib is imported by the render thread), heat-maps,
 the nearest sounds and preloading the other models wait until the first model has made
-its first sound (``_hold``).
+its first sound (:mod:`gui.startup`, which the loop tells of each event).
 
-Carrying out goes through a table, effect type -> worker call (``_effect_table``); showing
-the state is :mod:`gui.view`. The pad's drawing is :mod:`gui.pad`, the garbage
+Carrying out goes through one table, effect type -> what carries it out
+(``_effect_table``): the workers' jobs (``Workers.jobs``, the sound in its own room) and
+the few that are the window's own (showing, dialogs, timers); showing the state is
+:mod:`gui.view`. The pad's drawing is :mod:`gui.pad`, the garbage
 collection policy :mod:`gui.gc_policy`; the keyboard-focus rules are ``_give_shortcuts_back``.
 
 Tests drive the real window with ``post`` (an event as a worker or a widget would send
@@ -28,8 +30,8 @@ from pathlib import Path
 
 import PySimpleGUI as sg
 
+from constants import KIT_SUFFIX
 from gui import effects as fx
-from gui import events as ev
 from gui import keys as k
 from gui.backend import PackageBackend, model_groups
 from gui.canvas import FigurePanel
@@ -39,7 +41,8 @@ from gui.handlers import handle
 from gui.layout import HINT_CHARS, PLAYING_CHARS, STATUS_CHARS, TITLE, window_layout
 from gui.pad import PadView
 from gui.settings import Settings
-from gui.state import READY, UNAVAILABLE, AppState, ModelEntry
+from gui.startup import StartupProbe
+from gui.state import AppState, ModelEntry
 from gui.view import WindowView
 from gui.workers import Workers
 
@@ -50,9 +53,11 @@ FAVOURITES_DOUBLE = k.FAVOURITES + "+DOUBLE"
 NAVIGATION_KEYS = ("Left", "Right", "Up", "Down", "space")
 NAVIGATING_ELEMENTS = (sg.Tree, sg.Listbox, sg.Slider, sg.TabGroup, sg.Spin, sg.Combo)
 IDLE_WAKE_MS = 1000
-#: What waits for the first sound (see GuiApp._hold), besides loading the other models.
-HELD_UNTIL_FIRST_SOUND = (fx.Render, fx.Heatmap, fx.Nearest)
-#: The held work starts this long after opening even if no sound came by then.
+#: What the window shows as it opens (the other parts come with what they show).
+OPENING_PARTS = tuple(fx.Part(name) for name in (
+    "models", "pad", "fields", "status", "favourites", "map_mode", "controls", "card", "playing",
+    "history", "nearest", "kit_progress"))
+#: The held work (gui.startup) starts this long after opening even if no sound came by then.
 STARTUP_HOLD_MS = 4000
 
 
@@ -82,17 +87,17 @@ def initial_state(options, remembered):
         models_dir=str(options.models_dir or remembered.get("models_dir") or root / "trained"),
         favourites_dir=str(options.favourites_dir or remembered.get("favourites_dir")
                            or DEFAULT_FAVOURITES),
-        device=options.device if options.device is not None else remembered.get("device"),
         rng=np.random.default_rng(options.seed), seed=options.seed,
     )
+    state.player.device = options.device if options.device is not None else remembered.get("device")
     state.wanted = remembered.get("model")
     point = remembered.get("point")
     if isinstance(point, (list, tuple)) and len(point) == 2:
         state.pending_point = (float(point[0]), float(point[1]))
     if isinstance(remembered.get("volume"), (int, float)):
-        state.volume = min(max(float(remembered["volume"]), 0.0), 1.0)
+        state.sound.volume = min(max(float(remembered["volume"]), 0.0), 1.0)
     if remembered.get("map_mode") in MAP_MODES:
-        state.map_mode = remembered["map_mode"]
+        state.map.mode = remembered["map_mode"]
     from models.registry import MODEL_NAMES, REGISTRY  # the registry never imports TensorFlow
 
     for name in MODEL_NAMES:
@@ -103,9 +108,9 @@ def initial_state(options, remembered):
 
 def settings_values(state):
     """What is remembered between sessions."""
-    values = {"volume": state.volume, "device": state.device,
+    values = {"volume": state.sound.volume, "device": state.player.device,
               "models_dir": state.models_dir, "favourites_dir": state.favourites_dir,
-              "map_mode": state.map_mode}
+              "map_mode": state.map.mode}
     if state.model is not None:  # else keep the remembered model and point
         values["model"] = state.model.name
         values["point"] = list(state.point)
@@ -132,11 +137,12 @@ class GuiApp:
         self.panels = {}
         self.pad = None  # gui.pad.PadView
         self.closed = False
-        self._stamped = set()
         self.drop_zone = False
         self.garbage = GuiThreadCollector()
         self._effects = {}  # effect type -> what carries it out (see open)
-        self._held = []  # effects waiting for the first sound (None once it came: _hold)
+        self.startup = StartupProbe(self.state, self._release_held, self._post_if_open,
+                                    self.options.startup_stamp, self.options.quit_when,
+                                    self._append_later)
         self._early = []  # worker records posted before the window existed (None after)
         self._early_lock = threading.Lock()
         self.view = None  # gui.view.WindowView, once the window exists
@@ -168,11 +174,11 @@ class GuiApp:
         self.window[k.MAP_HINT].Widget.configure(width=HINT_CHARS)
         self.window[k.PLAYING].Widget.configure(width=PLAYING_CHARS)
         self.window[k.CARD].Widget.configure(wrap="word")  # the card's long rows
-        self.window[k.VOLUME].update(value=round(self.state.volume * 100))
+        self.window[k.VOLUME].update(value=round(self.state.sound.volume * 100))
         self.window.read(timeout=0)  # let Tk put the window on screen before anything else
         window_shown = time.time()
         # the panels put matplotlib on their canvases with their first pictures, which come
-        # after the first sound (see _hold): the render thread imports it meanwhile
+        # after the first sound (see gui.startup): the render thread imports it meanwhile
         self.panels = {
             "map": FigurePanel(self.window[k.MAP_CANVAS], on_click=self._map_clicked),
             "output": FigurePanel(self.window[k.OUTPUT_CANVAS], on_resize=lambda: self.window
@@ -182,13 +188,12 @@ class GuiApp:
         }
         self._effects = self._effect_table()
         self.view = WindowView(self.window, self.state, self.pad, self.panels)
-        self._stamp("window", window_shown)
+        self.startup.stamp("window", window_shown)
         self._post_early_records()
         self.workers.list_favourites()
         self.workers.list_devices()
-        self.window.TKroot.after(STARTUP_HOLD_MS, self._release_held)
-        for part in ("models", "pad", "fields", "status", "favourites", "map_mode", "controls",
-                     "card", "playing", "history", "nearest", "kit_progress"):
+        self.window.TKroot.after(STARTUP_HOLD_MS, self.startup.release)
+        for part in OPENING_PARTS:
             self.refresh(part)
         self.drop_zone = self.enable_drop_zone()
         self.window[k.PAD].set_focus()
@@ -327,33 +332,22 @@ class GuiApp:
         return not self.closed
 
     def dispatch(self, event, values):
-        """Handle one event: translate keys, then run the handler and carry out its effects."""
-        if event == KEYPRESS:
-            event = self._shortcut(self.window.user_bind_event)
-            if event is None:
-                return
-        if event == FAVOURITES_DOUBLE:
-            event = k.REOPEN
+        """Handle one event: read it (a key press as a shortcut), run the handler, carry out
+        its effects, and tell the start-up probe what happened."""
+        event = self._read(event)
+        if event is None:
+            return
         for effect in handle(self.state, event, values):
             self.apply(effect)
             if self.closed:
                 return
-        record = values.get(k.WORKER) if event == k.WORKER and values else None
-        if isinstance(record, ev.ModelReady) and self.state.model is not None:
-            self._stamp("ready")
-        if isinstance(record, ev.Decoded) and self.state.sound is not None:
-            self._stamp("sound")
-        if self._held is not None and (
-                isinstance(record, (ev.Decoded, ev.ModelFailed, ev.JobFailed))
-                or (isinstance(record, ev.ZooListed) and self.state.wanted is None)):
-            self._release_held()  # the first sound, or nothing to wait for
-        if isinstance(record, (ev.ModelReady, ev.ModelFailed)) and all(
-                entry.state in (READY, UNAVAILABLE) for entry in self.state.entries.values()):
-            self._stamp("all")
-        if (self.options.quit_when in ("ready", "sound")
-                and isinstance(record, (ev.ZooListed, ev.ModelFailed))
-                and self.state.model is None and self.state.wanted is None):
-            self.window.write_event_value("Exit", None)  # nothing will ever be ready
+        self.startup.saw(event, values)
+
+    def _read(self, event):
+        """The event as the handlers know it (None: nothing for them)."""
+        if event == KEYPRESS:
+            return self._shortcut(self.window.user_bind_event)
+        return k.REOPEN if event == FAVOURITES_DOUBLE else event
 
     def post(self, event, value=None):
         """Send an event to the loop as a widget or a worker would (thread-safe)."""
@@ -390,30 +384,18 @@ class GuiApp:
 
     # ------------------------------------------------------------------ start-up order
 
-    def _hold(self, effect):
-        """Whether ``effect`` waits for the first sound (it is kept in ``_held`` then).
-
-        Until the first model has made its first sound, the window does only what that
-        sound needs: drawing figures (matplotlib), heat-maps, the nearest sounds and
-        loading the other models wait, so that on two cores they do not slow it down.
-        """
-        if self._held is None:
-            return False
-        if isinstance(effect, HELD_UNTIL_FIRST_SOUND) or (
-                isinstance(effect, fx.LoadModel) and effect.background):
-            self._held.append(effect)
-            return True
-        return False
-
-    def _release_held(self):
+    def _release_held(self, held):
         """The first sound is there (or will not come soon): do what waited for it."""
-        if self._held is None or self.closed:
+        if self.closed:
             return
-        held, self._held = self._held, None
         self.workers.prepare_figures()
         self.workers.find_features()
         for effect in held:
             self.apply(effect)
+
+    def _append_later(self, path, line):
+        """Append a benchmark stamp line on the io thread, ahead of its other jobs."""
+        self.workers.io.submit(lambda: _append(path, line), priority=-1)
 
     def _map_clicked(self, payload):
         self.window.write_event_value((k.MAP, "click"), payload)
@@ -427,67 +409,42 @@ class GuiApp:
             return None  # the user is typing
         return (k.KEY, keysym_with_alt(tk_event))
 
-    def _stamp(self, what, now=None):
-        """Benchmarks: note when the window is on screen, the first model is ready, the first
-        sound is decoded and every model is loaded."""
-        if what in self._stamped:
-            return
-        self._stamped.add(what)
-        now = time.time() if now is None else now
-        if self.options.startup_stamp:
-            path = self.options.startup_stamp
-            self.workers.io.submit(lambda: _append(path, f"{what} {now:.6f}\n"), priority=-1)
-        if self.options.quit_when == what:
-            self.window.write_event_value("Exit", None)
-
     # ------------------------------------------------------------------ effects
 
     def _effect_table(self):
         """What carries out each effect type (gui.effects), once the workers exist."""
-        workers = self.workers
         return {
-            fx.Refresh: lambda e: self.refresh(e.part),
-            fx.Decode: lambda e: workers.decode(e.name, e.point),
-            fx.Render: lambda e: workers.render(e.panel, e.request,
-                                                self.panels[e.panel].size_px()),
+            **self.workers.jobs(),
+            fx.Render: self._render,
             fx.Draw: self._draw,
-            fx.LoadModel: lambda e: workers.load(e.name, e.background),
-            fx.Heatmap: workers.heatmap,
-            fx.Audition: workers.audition,
-            fx.Encode: workers.encode,
-            fx.Compare: workers.compare,
-            fx.Morph: workers.morph,
-            fx.Save: workers.save,
-            fx.ListFavourites: lambda e: workers.list_favourites(),
-            fx.MakePlayer: lambda e: workers.make_player(e.sample_rate, e.device),
-            fx.StoreSettings: lambda e: workers.store_settings(settings_values(self.state)),
-            fx.AskFile: lambda e: self._ask_file(e.purpose),
-            fx.Close: lambda e: self.close(),
-            fx.Play: self._play,
-            fx.Swap: workers.sound,
-            fx.Stop: workers.sound,
-            fx.SetVolume: workers.sound,
-            fx.DecodeVariation: workers.decode_variation,
-            fx.SaveVariations: workers.save_variations,
-            fx.Later: lambda e: self.window.TKroot.after(
-                e.ms, lambda: self._post_if_open(e.event, e.value)),
-            fx.Nearest: workers.nearest,
-            fx.ReadOriginal: workers.read_original,
-            fx.ExportKit: workers.export_kit,
-            fx.AskSaveFile: lambda e: self._ask_save_file(e.purpose),
+            fx.Refresh: self._refresh,
+            fx.StoreSettings: self._store_settings,
+            fx.AskFile: self._ask_file,
+            fx.AskSaveFile: self._ask_save_file,
             fx.AskConfirm: self._ask_confirm,
+            fx.Later: self._later,
+            fx.Close: self._close,
         }
 
     def apply(self, effect):
-        """Carry out one effect (see gui.effects); some wait for the first sound (``_hold``)."""
-        if not self._hold(effect):
+        """Carry out one effect (see gui.effects); some wait for the first sound (gui.startup)."""
+        if not self.startup.hold(effect):
             self._effects[type(effect)](effect)
 
-    def _play(self, effect):
-        seconds = self.workers.sound(effect)
-        if seconds is not None:  # played once: say "stopped" once it has had its time
-            self.window.TKroot.after(int(1000 * seconds) + 50, lambda: self._post_if_open(
-                (k.PLAYER, "ended"), effect.token))
+    def _render(self, effect):
+        self.workers.render(effect, self.panels[effect.panel].size_px())
+
+    def _refresh(self, effect):
+        self.refresh(effect.part)
+
+    def _store_settings(self, _effect):
+        self.workers.store_settings(settings_values(self.state))
+
+    def _later(self, effect):
+        self.window.TKroot.after(effect.ms, lambda: self._post_if_open(effect.event, effect.value))
+
+    def _close(self, _effect):
+        self.close()
 
     def _draw(self, effect):
         result = effect.figure
@@ -501,20 +458,22 @@ class GuiApp:
             self.state.draw_ms = ms
             self.refresh("status")
 
-    def _ask_file(self, purpose):
+    def _ask_file(self, effect):
+        purpose = effect.purpose
         path = sg.popup_get_file(
             "Open a sample", no_window=True, keep_on_top=True,
             file_types=(("Sound files", "*.wav *.flac *.ogg *.aif *.aiff *.mp3"), ("All files", "*.*")))
         event = (k.FILE, purpose)
         self.dispatch(event, {event: path or None})
 
-    def _ask_save_file(self, purpose):
+    def _ask_save_file(self, effect):
         """The save dialog for a kit; its own overwrite question is off (the export asks)."""
         from tkinter import filedialog
 
+        purpose = effect.purpose
         path = filedialog.asksaveasfilename(
-            parent=self.window.TKroot, title="Export kit", defaultextension=".h2drumkit",
-            filetypes=(("Hydrogen kits", "*.h2drumkit"), ("All files", "*.*")),
+            parent=self.window.TKroot, title="Export kit", defaultextension=KIT_SUFFIX,
+            filetypes=(("Hydrogen kits", f"*{KIT_SUFFIX}"), ("All files", "*.*")),
             confirmoverwrite=False)
         event = (k.FILE, purpose)
         self.dispatch(event, {event: path or None})

@@ -2,9 +2,10 @@
 
 Workers never touch an element. Each result is a record of :mod:`gui.events`, sent back to
 the event loop through one ``post(record)`` callable, which the window binds to
-``window.write_event_value(WORKER, record)``. The sound player lives here, and only here:
-the window asks for sound through :meth:`Workers.sound` and learns whether there is any from
-an ``events.PlayerOpened`` record.
+``window.write_event_value(WORKER, record)``. The loop hands each effect that is a worker's
+to the method :meth:`Workers.jobs` names for its type. The sound player lives in a room of
+its own (:class:`SoundRoom`, one thread that makes every call on it); the window learns
+whether there is sound from an ``events.PlayerOpened`` record.
 
 Threads:
 
@@ -12,7 +13,8 @@ Threads:
 - ``render``: one latest slot per panel, building matplotlib figures;
 - ``models``: loading models, heat-maps, encoding a file, compare, morph (in priority order:
   what the user asked for before background preloading);
-- ``io``: the model list, favourites, the sound device, the settings file.
+- ``io``: the model list, favourites, the settings file;
+- ``sound``: the player (:class:`SoundRoom`).
 """
 import dataclasses
 import itertools
@@ -130,6 +132,112 @@ class JobWorker:
                 self._queue.task_done()
 
 
+def guarded(what, func, post, user_errors):
+    """``func`` as a job whose failure becomes a ``JobFailed`` record, never a dead thread."""
+    def job():
+        try:
+            func()
+        except user_errors as error:
+            post(events.JobFailed(what, str(error)))
+        except Exception as error:  # noqa: BLE001 - a bug must not kill the worker thread
+            traceback.print_exc(file=sys.stderr)
+            post(events.JobFailed(what, f"internal error: {error!r}"))
+    return job
+
+
+class SoundRoom:
+    """The sound output in a room of its own: one thread owns the player and calls it.
+
+    The GUI thread only submits effects (``Play``, ``Swap``, ``Stop``, ``SetVolume``,
+    ``MakePlayer``); they are carried out in order, so a Stop never overtakes the Play before
+    it. A sound played once is reported back as ``events.PlayStarted`` with its duration.
+
+    Parameters
+    ----------
+    backend : gui.backend.PackageBackend or a test double
+        Makes the player (``make_player``) and names its device (``device_name``).
+    post : callable(record)
+    """
+
+    def __init__(self, backend, post):
+        self.backend = backend
+        self.post = post
+        self.player = None  # only the room's thread sets it or calls it (tests may read it)
+        self._worker = JobWorker("sound")
+        self._calls = {fx.Play: self._play, fx.Swap: self._swap, fx.Stop: self._stop,
+                       fx.SetVolume: self._set_volume, fx.MakePlayer: self._make_player}
+
+    def submit(self, effect):
+        """Carry out a sound effect in the room (returns at once)."""
+        call = self._calls[type(effect)]
+        self._worker.submit(guarded("sound device", lambda: call(effect), self.post,
+                                    self.backend.user_errors))
+
+    def _working(self):
+        player = self.player
+        return player if player is not None and player.available else None
+
+    def _play(self, effect):
+        player = self._working()
+        if player is None:
+            return
+        if effect.loop:
+            player.loop(effect.audio)
+            return
+        player.play(effect.audio)
+        self.post(events.PlayStarted(effect.token, len(effect.audio) / player.sample_rate))
+
+    def _swap(self, effect):
+        player = self._working()
+        if player is not None:
+            player.swap(effect.audio, immediate=effect.immediate)
+
+    def _stop(self, _effect):
+        player = self._working()
+        if player is not None:
+            player.stop()
+
+    def _set_volume(self, effect):
+        player = self._working()
+        if player is not None:
+            player.volume = effect.volume
+
+    def _make_player(self, effect):
+        old, self.player = self.player, None  # silent until the new one is open
+        if old is not None:
+            old.close()
+        self.player = self.backend.make_player(effect.sample_rate, effect.device)
+        self.post(events.PlayerOpened(bool(self.player.available), self.player.reason or "",
+                                      self.backend.device_name(effect.device)))
+
+    def _close(self):
+        player, self.player = self.player, None
+        if player is not None:
+            player.close()
+
+    def request_stop(self):
+        """Close the player in the room, then end the room's thread; returns at once."""
+        self._worker.submit(self._close)
+        self._worker.request_stop()
+
+    def close(self):
+        """Close the player here if the room's thread has ended without closing it."""
+        if not self._worker.alive:
+            self._close()
+
+    @property
+    def alive(self):
+        return self._worker.alive
+
+    @property
+    def idle(self):
+        return self._worker.idle
+
+    @property
+    def _thread(self):
+        return self._worker._thread
+
+
 class ModelCache:
     """Loaded models by name; only the models thread loads, any worker may read."""
 
@@ -172,7 +280,7 @@ class Workers:
         self.favourites_dir = favourites_dir
         self.settings = settings
         self.cache = ModelCache(backend, models_dir)
-        self.player = None
+        self.sound_room = SoundRoom(backend, post)
         self._heatmap_generation = 0
         self._painter = None  # gui.figures.OutputPainter, made in the render thread
         self.decoder = LatestWorker("decode", self._decode)
@@ -184,7 +292,7 @@ class Workers:
 
     @property
     def threads(self):
-        return (self.decoder, self.renderer, self.nearby, self.models, self.io)
+        return (self.decoder, self.renderer, self.nearby, self.models, self.io, self.sound_room)
 
     def request_stop(self):
         """Ask every thread to end after its current job; returns at once."""
@@ -211,47 +319,30 @@ class Workers:
             worker._thread.join(timeout)
         self.close_player()
 
-    def sound(self, effect):
-        """Carry out a sound effect (Play, Swap, Stop, SetVolume) on the player, if it works.
-
-        Called on the GUI thread: each player call only swaps a reference or sets a flag.
-
-        Returns
-        -------
-        float or None
-            For a Play of one sound, its duration in seconds (when "stopped" is due).
-        """
-        player = self.player
-        if player is None or not player.available:
-            return None
-        if isinstance(effect, fx.Play):
-            (player.loop if effect.loop else player.play)(effect.audio)
-            return None if effect.loop else len(effect.audio) / player.sample_rate
-        if isinstance(effect, fx.Swap):
-            player.swap(effect.audio, immediate=effect.immediate)
-        elif isinstance(effect, fx.Stop):
-            player.stop()
-        elif isinstance(effect, fx.SetVolume):
-            player.volume = effect.volume
-        return None
+    @property
+    def player(self):
+        """The sound output's player, or None (tests read it; only its room calls it)."""
+        return self.sound_room.player
 
     def close_player(self):
-        if self.player is not None:
-            self.player.close()
-            self.player = None
+        self.sound_room.close()
+
+    def jobs(self):
+        """What carries out each effect that is a worker's: effect type -> a method taking it."""
+        return {
+            fx.Decode: self.decode, fx.LoadModel: self.load, fx.Heatmap: self.heatmap,
+            fx.Audition: self.audition, fx.Encode: self.encode, fx.Compare: self.compare,
+            fx.Morph: self.morph, fx.Save: self.save, fx.ListFavourites: self.list_favourites,
+            fx.DecodeVariation: self.decode_variation, fx.SaveVariations: self.save_variations,
+            fx.Nearest: self.nearest, fx.ReadOriginal: self.read_original,
+            fx.ExportKit: self.export_kit,
+            **dict.fromkeys((*fx.SOUND_EFFECTS, fx.MakePlayer), self.sound_room.submit),
+        }
 
     # -- the boundary: a job's failure becomes a "failed" event, never a dead thread
 
     def _guard(self, what, func):
-        def job():
-            try:
-                func()
-            except self.backend.user_errors as error:
-                self.post(events.JobFailed(what, str(error)))
-            except Exception as error:  # noqa: BLE001 - a bug must not kill the worker thread
-                traceback.print_exc(file=sys.stderr)
-                self.post(events.JobFailed(what, f"internal error: {error!r}"))
-        return job
+        return guarded(what, func, self.post, self.backend.user_errors)
 
     # -- io thread
 
@@ -267,24 +358,13 @@ class Workers:
             self.post(events.ZooListed(entries, metrics))
         self.io.submit(self._guard("model list", job))
 
-    def list_favourites(self):
+    def list_favourites(self, _effect=None):
         self.io.submit(self._guard("favourites", lambda: self.post(events.FavouritesListed(
             tuple(self.backend.favourites(self.favourites_dir).entries())))))
 
     def list_devices(self):
         self.io.submit(self._guard("devices", lambda: self.post(events.DevicesListed(
             tuple(self.backend.output_devices())))))
-
-    def make_player(self, sample_rate, device):
-        old, self.player = self.player, None  # silent until the new one is open
-
-        def job():
-            if old is not None:
-                old.close()
-            self.player = self.backend.make_player(sample_rate, device)
-            self.post(events.PlayerOpened(bool(self.player.available), self.player.reason or "",
-                                          self.backend.device_name(device)))
-        self.io.submit(self._guard("sound device", job))
 
     def save(self, effect):
         def job():
@@ -311,7 +391,9 @@ class Workers:
 
     # -- models thread
 
-    def load(self, name, background=False):
+    def load(self, effect):
+        name = effect.name
+
         def job():
             try:
                 model = self.cache.get(name)
@@ -328,7 +410,7 @@ class Workers:
                     self.post(events.HeatmapReady(name, "discontinuity", values))
             self.post(events.ModelReady(info))
         self.models.submit(self._guard(f"loading {name}", job),
-                           priority=BACKGROUND if background else USER)
+                           priority=BACKGROUND if effect.background else USER)
 
     def heatmap(self, effect):
         self._heatmap_generation += 1
@@ -513,8 +595,8 @@ class Workers:
 
     # -- decode thread
 
-    def decode(self, name, point):
-        self.decoder.submit("point", (name, tuple(point)))
+    def decode(self, effect):
+        self.decoder.submit("point", (effect.name, tuple(effect.point)))
 
     def _decode(self, _slot, job):
         name, point = job
@@ -532,8 +614,9 @@ class Workers:
 
     # -- render thread
 
-    def render(self, panel, request, size_px):
-        self.renderer.submit(panel, (request, size_px))
+    def render(self, effect, size_px):
+        """Build ``effect``'s figure at ``size_px`` (the panel's size, read on the GUI thread)."""
+        self.renderer.submit(effect.panel, (effect.request, size_px))
 
     def prepare_figures(self):
         """Import matplotlib in the render thread now, ahead of the first picture."""
@@ -557,20 +640,14 @@ class Workers:
                 return  # prepare_figures: the import was the job
             request, size_px = job
             if panel == "output":
-                result = self._painter.paint(
-                    request["audio"], request["sample_rate"], size_px,
-                    title=request.get("title", ""), original=request.get("original"))
+                result = self._painter.paint(request.audio, request.sample_rate, size_px,
+                                             title=request.title, original=request.original)
             elif panel == "map":
-                result = figures.map_figure(
-                    size_px, request["latent_range"], request["point"],
-                    codes=request.get("codes"), families=request.get("families"),
-                    heat=request.get("heat"), feature=request.get("feature"),
-                    title=request.get("title", ""), a=request.get("a"), b=request.get("b"))
-                result.key = request.get("key", ())
+                result = figures.map_figure(size_px, request)
+                result.key = request.key
             else:
-                result = figures.sequence_figure(
-                    panel, size_px, request["sounds"], request["labels"],
-                    request["sample_rate"], title=request.get("title", ""))
+                result = figures.sequence_figure(panel, size_px, request.sounds, request.labels,
+                                                 request.sample_rate, title=request.title)
         except Exception as error:  # noqa: BLE001 - a drawing bug must not kill the thread
             traceback.print_exc(file=sys.stderr)
             self.post(events.JobFailed(f"drawing the {panel}", f"internal error: {error!r}"))

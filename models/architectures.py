@@ -44,6 +44,10 @@ class Networks:
     prepare : callable or None
         ``prepare(train_audio, resumed)``, called once before training: fixes what is set
         from the data rather than learned (ddsp_vae's input normalisation, on a fresh run).
+        A conditioned model's also takes ``families``, the training sounds' labels.
+    inputs : callable or None
+        A conditioned model's ``inputs(audio, labels) -> (x, y)``: what ``fit`` takes, from
+        the sounds and their family labels (None: the audio is both).
     """
 
     kind: str
@@ -56,6 +60,7 @@ class Networks:
     monitor: str | None = "loss"
     callbacks: list = field(default_factory=list)
     prepare: object = None
+    inputs: object = None
 
     @property
     def shipped_parameters(self):
@@ -188,3 +193,56 @@ def build_ddsp_vae(*, name, length, sample_rate, attack_seconds, width, hidden, 
     return Networks("vae", settings, trainer, encoder, decoder, {"optimizer": trainer.optimizer},
                     loss_names=("loss", "reconstruction_loss", "kl_loss"),
                     callbacks=[KLWarmup(), spread], prepare=prepare)
+
+
+def build_ddsp_cvae(*, name, length, sample_rate, attack_seconds, width, hidden, noise_seed,
+                    kl_factor, kl_ramp, family_weight, learning_rate, loss, fft_sizes,
+                    waveform_weight):
+    """The family-conditioned synth VAE at 44.1 kHz (explained in :mod:`models.ddsp_cvae`)."""
+    from models import ddsp_cvae
+
+    if kl_ramp < 0 or kl_factor < 0 or family_weight < 0:
+        raise ModelSettingsError(f"{name}: kl_ramp, kl_factor and family_weight must not be negative")
+    attack = round(float(attack_seconds) * int(sample_rate))
+    if not 0 < attack < length or length < ddsp_cvae.MEL_N_FFT:
+        raise ModelSettingsError(
+            f"{name}: the attack ({attack_seconds} s) must fall inside the {length} samples, "
+            f"which must be at least {ddsp_cvae.MEL_N_FFT}")
+    settings = dict(name=name, length=length, sample_rate=int(sample_rate),
+                    attack_seconds=float(attack_seconds), width=int(width),
+                    hidden=tuple(int(h) for h in hidden), noise_seed=int(noise_seed),
+                    kl_factor=kl_factor, kl_ramp=int(kl_ramp), family_weight=float(family_weight),
+                    learning_rate=learning_rate, loss=_checked_loss(name, loss),
+                    fft_sizes=tuple(int(n) for n in fft_sizes), waveform_weight=float(waveform_weight))
+    rate = settings["sample_rate"]
+    encoder = ddsp_cvae.cvae_encoder(length, rate, settings["width"], name)
+    decoder = ddsp_cvae.cvae_decoder(length, rate, attack, settings["hidden"], settings["noise_seed"], name)
+    classifier = ddsp_cvae.family_classifier(length, rate, name)
+    trainer = ddsp_cvae.ConditionedVAE(
+        encoder, decoder, classifier, kl_factor=kl_factor, kl_ramp=kl_ramp,
+        family_weight=settings["family_weight"], loss=loss, fft_sizes=settings["fft_sizes"],
+        waveform_weight=settings["waveform_weight"], name=name)
+    trainer.compile(optimizer=_adam(settings))
+    trainer.optimizer.build(encoder.trainable_variables + decoder.trainable_variables)
+    control = ddsp_cvae.ControlAccuracy()
+
+    def inputs(audio, labels):
+        """What ``fit`` takes: the sounds with one of the seven families (others left out)."""
+        weights = ddsp_cvae.family_weights(labels)
+        keep = ~np.isnan(weights).any(axis=1)
+        audio = np.asarray(audio[keep], np.float32)
+        return {"audio": audio, "family": weights[keep]}, audio
+
+    def prepare(train_audio, resumed=False, families=None):
+        x, _ = inputs(train_audio, families)
+        if not resumed:  # a resumed run restored the statistics and the judge with the checkpoint
+            ddsp.set_band_statistics(encoder, x["audio"])
+            accuracy = ddsp_cvae.fit_family_classifier(classifier, x["audio"], x["family"])
+            print(f"  family judge fitted on {len(x['audio'])} real sounds: accuracy {accuracy:.2f}", flush=True)
+        classifier.trainable = False
+        chosen = np.sort(np.random.default_rng(0).permutation(len(x["audio"]))[:128])
+        control.audio, control.family = x["audio"][chosen], x["family"][chosen]
+
+    return Networks("vae", settings, trainer, encoder, decoder, {"optimizer": trainer.optimizer},
+                    loss_names=("loss", "reconstruction_loss", "kl_loss", "family_loss"),
+                    callbacks=[KLWarmup(), control], prepare=prepare, inputs=inputs)

@@ -10,7 +10,7 @@ import importlib
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from constants import SAMPLE_LENGTH, SAMPLE_RATE
+from constants import ATTACK_SECONDS, HIRES_SAMPLE_LENGTH, HIRES_SAMPLE_RATE, SAMPLE_LENGTH, SAMPLE_RATE
 from models.constants import DEFAULT_LOSS, LATENT_DIM, LOSSES  # noqa: F401 (re-exported)
 from models.errors import ModelSettingsError, UnknownModelError
 
@@ -44,6 +44,8 @@ class ModelSpec:
         Default settings; ``settings(**overrides)`` starts from these.
     summary : str
         One line saying what the model is.
+    conditioned : bool
+        True when it also takes a family (a weight vector over ``constants.DRUM_FAMILIES``).
     """
 
     name: str
@@ -52,6 +54,7 @@ class ModelSpec:
     builder: str
     defaults: MappingProxyType = field(repr=False)
     summary: str = ""
+    conditioned: bool = False
 
     @property
     def has_encoder(self):
@@ -157,11 +160,29 @@ def _ddsp_vae_spec():
     )
 
 
+def _ddsp_cvae_spec():
+    return ModelSpec(
+        name="ddsp_cvae",
+        kind="vae",
+        group="Synth-decoder VAE",
+        builder="build_ddsp_cvae",
+        defaults=MappingProxyType(
+            {"name": "ddsp_cvae", "length": HIRES_SAMPLE_LENGTH, "sample_rate": HIRES_SAMPLE_RATE,
+             "attack_seconds": ATTACK_SECONDS, "width": 128, "hidden": (256, 256, 256),
+             "noise_seed": 17, "kl_factor": 0.03, "kl_ramp": 600, "family_weight": 1.0,
+             "learning_rate": 5e-4, "loss": DEFAULT_LOSS,
+             "fft_sizes": (8192, 4096, 2048, 1024, 512, 256, 128), "waveform_weight": 0.0}
+        ),
+        summary="family-conditioned synth VAE at 44.1 kHz: ask for a kick, a snare... or a mix",
+        conditioned=True,
+    )
+
+
 def _all_specs():
     specs = [_dense_spec(size, act) for size in DENSE_UNITS for act in DENSE_ACTIVATIONS]
     specs += [_conv_ae_spec(), _gan_spec()]
     specs += [_vae_spec(name, factor) for name, factor in VAE_FACTORS.items()]
-    specs += [_ddsp_vae_spec()]
+    specs += [_ddsp_vae_spec(), _ddsp_cvae_spec()]
     return specs
 
 

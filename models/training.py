@@ -76,6 +76,9 @@ class TrainingData:
     preprocessing : dict
         The preprocessing settings that made the data.
     validation_kits : list of str
+    family_sources : dict
+        For a conditioned model: how many training sounds took their family from their
+        label, how many from the classifier, and how many were left out (the card keeps it).
     """
 
     audio: np.ndarray
@@ -87,6 +90,7 @@ class TrainingData:
     folder: str = ""
     preprocessing: dict = field(default_factory=dict)
     validation_kits: list = field(default_factory=list)
+    family_sources: dict = field(default_factory=dict)
 
     @classmethod
     def from_arrays(cls, audio, sample_rate, *, is_validation=None, families=None, names=None,
@@ -412,8 +416,10 @@ def _train_locked(name, spec, data, out, options, overrides):
         nets = spec.build(**{k: v for k, v in settings.items() if k != "name"})
     if options.resume:
         restore_checkpoint(ckpt, nets)
+    train_families = data.families[~data.is_validation]
     if nets.prepare is not None:
-        nets.prepare(data.train_audio, resumed=options.resume)
+        labels = {"families": train_families} if nets.inputs is not None else {}
+        nets.prepare(data.train_audio, resumed=options.resume, **labels)
 
     folder.mkdir(parents=True, exist_ok=True)
     history_csv.parent.mkdir(parents=True, exist_ok=True)
@@ -435,15 +441,20 @@ def _train_locked(name, spec, data, out, options, overrides):
         callbacks.append(keras.callbacks.EarlyStopping(
             monitor=monitor, patience=options.patience, min_delta=options.min_delta, mode="min"))
 
-    train = data.train_audio
+    train_x = train_y = data.train_audio
+    validation_data = (validation, validation) if has_validation else None
+    if nets.inputs is not None:  # a conditioned model: the sounds with their families
+        train_x, train_y = nets.inputs(data.train_audio, train_families)
+        if has_validation:
+            validation_data = nets.inputs(validation, data.families[data.is_validation])
     started = time.perf_counter()
     if not save_only:
         nets.trainer.fit(
-            train, train,
+            train_x, train_y,
             batch_size=options.batch_size,
             epochs=options.epochs,
             initial_epoch=initial_epoch,
-            validation_data=(validation, validation) if has_validation else None,
+            validation_data=validation_data,
             callbacks=callbacks,
             shuffle=True,
             verbose=options.verbose,
@@ -489,10 +500,20 @@ def _jsonable(settings):
 
 # --------------------------------------------------------------------------- export
 
-def latent_codes(nets, audio, batch_size=64):
-    """Encode audio (N, length) to points (N, 2): the mean for a VAE; None for the GAN."""
+def latent_codes(nets, audio, batch_size=64, families=None):
+    """Encode audio (N, length) to points (N, 2): the mean for a VAE; None for the GAN.
+
+    A conditioned model encodes each sound with its family (``families``, labels); a sound
+    with none of the seven is encoded with an even mix of them.
+    """
     if nets.encoder is None:
         return None
+    if nets.inputs is not None:
+        from models.ddsp_cvae import N_FAMILIES, family_weights
+
+        weights = family_weights(np.asarray(families if families is not None else [""] * len(audio)))
+        weights[np.isnan(weights).any(axis=1)] = 1.0 / N_FAMILIES
+        audio = [np.asarray(audio, np.float32), weights]
     out = nets.encoder.predict(audio, batch_size=batch_size, verbose=0)
     return np.asarray(out[0] if isinstance(out, (list, tuple)) else out, dtype=np.float32)
 
@@ -527,7 +548,7 @@ def export_trained(folder, nets, data, options, *, initial_epoch, epochs, second
             atomic_write(staged / SYNTH_FILE, lambda file: np.savez(file, **weights))
         if nets.encoder is not None:
             save_model_file(nets.encoder, staged / "encoder.keras", float16=options.float16)
-            points = latent_codes(nets, data.audio)
+            points = latent_codes(nets, data.audio, families=data.families)
             atomic_write(staged / "codes.npz", lambda file: np.savez_compressed(
                 file, points=points, families=data.families, names=data.names,
                 files=data.files, is_validation=data.is_validation))
@@ -576,6 +597,7 @@ def model_card(nets, data, options, columns, *, initial_epoch, epochs, seconds, 
             "validation_samples": n_val,
             "validation_kits": list(data.validation_kits),
             "families": {str(f): int(c) for f, c in zip(families, counts)},
+            **({"family_sources": dict(data.family_sources)} if data.family_sources else {}),
         },
         "preprocessing": dict(data.preprocessing),
         "training": {

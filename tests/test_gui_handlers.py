@@ -9,7 +9,8 @@ from gui import events as ev
 from gui import keys as k
 from gui.backend import PackageBackend
 from gui.events import ZooListed
-from gui.handlers import card_text, clamp, favourite_label, handle, sequence_audio, status_text
+from gui.handlers import clamp, favourite_label, handle, sequence_audio, status_text
+from gui.model_card import card_table
 from gui.state import LOADING, READY, UNAVAILABLE, AppState, ModelEntry
 from gui_fakes import FakeModel
 
@@ -154,22 +155,22 @@ def test_damaged_model_becomes_unavailable_with_the_reason(ready):
 def test_gan_map_is_a_heat_map(ready):
     send(ready, k.MODELS, **{k.MODELS: ["gan"]})
     effects = report(ready, ev.ModelReady(info_of("gan", kind="gan")))
-    assert ready.map_mode == "brightness"
+    assert ready.map.mode == "brightness"
     assert fx.Heatmap("gan", "brightness", RANGE, 22050) in effects
     # meanwhile the map is this model's, saying what it waits for (not the last model's)
     waiting = of_type(effects, fx.Render)[0].request
-    assert waiting["title"] == "gan: computing the brightness heat-map…" and "heat" not in waiting
+    assert waiting.title == "gan: computing the brightness heat-map…" and waiting.heat is None
     grid = np.ones((4, 4))
     effects = report(ready, ev.HeatmapReady("gan", "brightness", grid))
     render = of_type(effects, fx.Render)[0]
-    assert render.panel == "map" and render.request["heat"] is grid
+    assert render.panel == "map" and render.request.heat is grid
 
 
 def test_choosing_codes_for_the_gan_keeps_the_heat_map(ready):
     send(ready, k.MODELS, **{k.MODELS: ["gan"]})
     report(ready, ev.ModelReady(info_of("gan", kind="gan")))
     send(ready, k.MAP_MODE, **{k.MAP_MODE: "codes: training samples by family"})
-    assert ready.map_mode == "brightness"
+    assert ready.map.mode == "brightness"
     assert "no encoder" in ready.message
 
 
@@ -184,7 +185,7 @@ def test_heat_map_switch_computes_once_then_draws_from_cache(ready):
 
 def test_discontinuity_waits_for_the_evaluation_package(ready):
     send(ready, k.MAP_MODE, **{k.MAP_MODE: "discontinuity heat-map (local)"})
-    assert ready.map_mode == "codes" and "evaluation" in ready.message
+    assert ready.map.mode == "codes" and "evaluation" in ready.message
     report(ready, ev.FeaturesFound(("brightness", "decay", "loudness", "discontinuity")))
     effects = send(ready, k.MAP_MODE, **{k.MAP_MODE: "discontinuity heat-map (local)"})
     assert fx.Heatmap("ae_small_relu", "discontinuity", RANGE, 22050) in effects
@@ -230,8 +231,8 @@ def test_random_stays_in_range_and_reset_returns_to_the_centre(ready):
 def test_decoded_sound_is_kept_and_drawn(ready):
     audio = np.ones(2048, np.float32)
     effects = decoded(ready, audio)
-    assert ready.sound is audio and ready.decode_ms == 1.5
-    assert of_type(effects, fx.Render)[0].request["audio"] is audio
+    assert ready.sound.audio is audio and ready.decode_ms == 1.5
+    assert of_type(effects, fx.Render)[0].request.audio is audio
     assert "decode 1.5 ms" in status_text(ready)
 
 
@@ -240,12 +241,12 @@ def test_resized_output_panel_is_painted_again(ready):
     audio = np.ones(2048, np.float32)
     decoded(ready, audio)
     effects = send(ready, (k.PANEL, "resized"), "output")
-    assert [e.panel for e in effects] == ["output"] and effects[0].request["audio"] is audio
+    assert [e.panel for e in effects] == ["output"] and effects[0].request.audio is audio
 
 
 def test_decode_of_another_model_is_ignored(ready):
     assert report(ready, ev.Decoded("gan", (0, 0), np.zeros(4), 1.0)) == []
-    assert ready.sound is None
+    assert ready.sound.audio is None
 
 
 # ------------------------------------------------------------------ sound
@@ -253,9 +254,9 @@ def test_decode_of_another_model_is_ignored(ready):
 
 def test_play_before_the_sound_is_decoded_plays_when_it_is(ready):
     assert send(ready, k.PLAY) == []
-    assert ready.play_when_decoded
+    assert ready.sound.play_when_decoded
     effects = decoded(ready)
-    assert of_type(effects, fx.Play) and not ready.play_when_decoded
+    assert of_type(effects, fx.Play) and not ready.sound.play_when_decoded
 
 
 def test_space_plays_the_current_sound(ready):
@@ -267,21 +268,21 @@ def test_space_plays_the_current_sound(ready):
 def test_loop_on_swaps_live_while_moving_and_off_stops(ready):
     decoded(ready)
     effects = send(ready, (k.KEY, "l"))
-    assert ready.looping and of_type(effects, fx.Play)[0].loop is True
+    assert ready.sound.looping and of_type(effects, fx.Play)[0].loop is True
     send(ready, k.PAD, (1.0, 1.0))
     new = np.full(2048, 0.5, np.float32)
     effects = decoded(ready, new)
     swaps = of_type(effects, fx.Swap)
     assert len(swaps) == 1 and swaps[0].audio is new
     effects = send(ready, k.LOOP)
-    assert not ready.looping and fx.Stop() in effects
+    assert not ready.sound.looping and fx.Stop() in effects
 
 
 def test_escape_stops(ready):
     decoded(ready)
     send(ready, k.LOOP)
     effects = send(ready, (k.KEY, "Escape"))
-    assert fx.Stop() in effects and not ready.looping
+    assert fx.Stop() in effects and not ready.sound.looping
 
 
 def test_no_sound_device_says_why_and_saving_still_works(ready):
@@ -299,7 +300,7 @@ def test_volume_slider_sets_the_volume(ready):
 
 def test_choosing_a_device_reopens_the_player(ready):
     effects = send(ready, k.DEVICE, **{k.DEVICE: "3: test speakers"})
-    assert fx.MakePlayer(22050, "3") in effects and ready.device == "3"
+    assert fx.MakePlayer(22050, "3") in effects and ready.player.device == "3"
 
 
 # ------------------------------------------------------------------ favourites
@@ -343,7 +344,7 @@ def test_reopen_a_favourite_of_another_model_loads_it_at_the_point(ready):
     assert ready.pending_point == (0.5, 0.5)
     report(ready, ev.ModelReady(info_of("gan", kind="gan")))
     assert ready.model.name == "gan" and ready.point == (0.5, 0.5)
-    assert ready.play_when_decoded
+    assert ready.sound.play_when_decoded
 
 
 def test_reopen_a_favourite_of_the_current_model_moves_the_point(ready):
@@ -389,10 +390,10 @@ def test_encoded_sample_moves_the_point_and_plays_both(ready):
     recon, original = np.ones(2048, np.float32), np.full(2048, 0.5, np.float32)
     effects = report(ready, ev.Encoded("ae_small_relu", "/x/snare.wav", (1.0, 9.0),
                                        original=original, reconstruction=recon))
-    assert ready.point == (1.0, 2.0) and ready.sound is recon and ready.original is original
+    assert ready.point == (1.0, 2.0) and ready.sound.audio is recon and ready.sound.original is original
     play = of_type(effects, fx.Play)[0]
     assert len(play.audio) == 2 * 2048 + round(0.25 * 22050)
-    assert of_type(effects, fx.Render)[0].request["original"] is original
+    assert of_type(effects, fx.Render)[0].request.original is original
 
 
 def test_encode_failure_is_shown(ready):
@@ -439,17 +440,17 @@ def test_the_map_is_codes_again_after_leaving_the_gan_and_its_hint_follows(ready
     ready.entries["gan"].state = READY
     send(ready, k.MODELS, **{k.MODELS: ["gan"]})
     report(ready, ev.ModelReady(info_of("gan", kind="gan")))
-    assert ready.map_mode == "brightness" and "dot" not in map_hint(ready)
+    assert ready.map.mode == "brightness" and "dot" not in map_hint(ready)
     send(ready, k.MODELS, **{k.MODELS: ["ae_small_relu"]})
     effects = report(ready, ev.ModelReady(info_of("ae_small_relu")))
-    assert ready.map_mode == "codes" and fx.Refresh("map_mode") in effects
+    assert ready.map.mode == "codes" and fx.Refresh("map_mode") in effects
     # a heat-map the user chose stays chosen
     send(ready, k.MAP_MODE, **{k.MAP_MODE: "decay-time heat-map"})
     send(ready, k.MODELS, **{k.MODELS: ["gan"]})
     report(ready, ev.ModelReady(info_of("gan", kind="gan")))
     send(ready, k.MODELS, **{k.MODELS: ["ae_small_relu"]})
     report(ready, ev.ModelReady(info_of("ae_small_relu")))
-    assert ready.map_mode == "decay"
+    assert ready.map.mode == "decay"
 
 
 def test_compared_sounds_are_drawn_and_played_in_turn(ready):
@@ -458,7 +459,7 @@ def test_compared_sounds_are_drawn_and_played_in_turn(ready):
         (ev.CompareResult("ae_small_relu", a), ev.CompareResult("vae_a", None, "damaged"),
          ev.CompareResult("gan", b)), point=(0.0, 0.0), sample_rate=1000))
     assert len(of_type(effects, fx.Play)[0].audio) == 100 + 250 + 200
-    assert of_type(effects, fx.Render)[0].request["labels"] == [
+    assert of_type(effects, fx.Render)[0].request.labels == [
         "ae_small_relu", "vae_a: damaged", "gan"]
     assert "vae_a: damaged" in ready.message
 
@@ -493,14 +494,14 @@ def test_status_text_names_device_times_and_loading(ready):
     assert "redraw 40 ms (GUI 2 ms)" in text and "loading vae_a" in text
 
 
-def test_card_text_shows_parameters_data_epochs_losses_and_metrics():
+def test_card_table_shows_parameters_data_epochs_losses_and_metrics():
     import dataclasses
 
     info = dataclasses.replace(info_of("ae_small_relu"),
                                metrics={"recon_stft": 1.25, "recon_snr_db": -0.5,
                                         "decode_ms": 0.3, "ndb_k": None},
                                metrics_date="2026-11-24T10:00:00+00:00")
-    lines = card_text(info).splitlines()
+    lines = card_table(info).splitlines()
 
     def row(start):
         return next(line.split() for line in lines if line.strip().startswith(start))
@@ -619,7 +620,7 @@ def test_the_sound_line_says_playing_looping_or_stopped_and_what(ready):
     play_ = of_type(send(ready, (k.KEY, "space")), fx.Play)[0]
     assert playing_text(ready) == "▶ playing ae_small_relu at (0.250, -0.500)"
     send(ready, (k.PLAYER, "ended"), play_.token - 1)  # an older sound's end: still playing
-    assert ready.playing == "playing"
+    assert ready.sound.playing == "playing"
     assert fx.Refresh("playing") in send(ready, (k.PLAYER, "ended"), play_.token)
     assert playing_text(ready) == "■ stopped"
     send(ready, (k.KEY, "l"))

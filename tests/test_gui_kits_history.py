@@ -81,7 +81,7 @@ def test_vary_on_each_play_asks_for_a_new_variation(ready):
     effects = report(ready, ev.VariationDecoded("ae_small_relu", ready.point, second.repetition,
                                                 np.ones(100, np.float32)))
     assert of_type(effects, fx.Play)[0].loop is False
-    assert "variation 2" in ready.playing_what
+    assert "variation 2" in ready.sound.what
 
 
 def test_while_looping_each_repetition_fetches_the_next_variation(ready):
@@ -99,13 +99,13 @@ def test_while_looping_each_repetition_fetches_the_next_variation(ready):
                                                 np.ones(2205, np.float32)))
     assert of_type(effects, fx.Swap)[0].immediate is False and of_type(effects, fx.Later)
     send(ready, k.STOP)
-    assert handle(ready, later.event, {later.event: ready.play_token}) == []
+    assert handle(ready, later.event, {later.event: ready.sound.token}) == []
 
 
 def test_a_negative_or_unreadable_vary_amount_is_ignored(ready):
     for value in (-1, "x", float("nan")):
         assert send(ready, k.VARY, **{k.VARY: value}) == []
-    assert ready.vary_amount == 0
+    assert ready.vary.amount == 0
 
 
 def test_save_with_variations_asks_for_n(ready):
@@ -172,19 +172,19 @@ def test_export_kit_writes_the_chosen_favourites_to_the_chosen_file(exporting):
     assert export.path == "/tmp/My Kit.h2drumkit" and not export.overwrite
     assert export.sources == ("favs/vae_a_0.wav", "favs/vae_a_1.wav")
     report(exporting, ev.KitProgress(1, 2))
-    assert exporting.kit_progress == (1, 2) and "1 of 2" in exporting.message
+    assert exporting.kit.progress == (1, 2) and "1 of 2" in exporting.message
     report(exporting, ev.KitExported("/tmp/My Kit.h2drumkit", 2))
-    assert exporting.kit_progress is None and "2 instruments" in exporting.message
+    assert exporting.kit.progress is None and "2 instruments" in exporting.message
     assert handle(exporting, event, {event: None}) == []  # the dialog was cancelled
 
 
 def test_an_existing_kit_is_replaced_only_when_the_user_says_yes(exporting):
-    effects = report(exporting, ev.KitExists("/tmp/k.h2drumkit", exporting.kit_sources))
+    effects = report(exporting, ev.KitExists("/tmp/k.h2drumkit", exporting.kit.sources))
     (ask,) = of_type(effects, fx.AskConfirm)
     event = (k.CONFIRM, ask.purpose)
     assert not of_type(handle(exporting, event, {event: False}), fx.ExportKit)
     assert "left as it was" in exporting.message
-    report(exporting, ev.KitExists("/tmp/k.h2drumkit", exporting.kit_sources))
+    report(exporting, ev.KitExists("/tmp/k.h2drumkit", exporting.kit.sources))
     (export,) = of_type(handle(exporting, event, {event: True}), fx.ExportKit)
     assert export.overwrite and export.path == "/tmp/k.h2drumkit"
 

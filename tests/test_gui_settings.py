@@ -107,7 +107,7 @@ def test_the_window_opens_with_the_defaults_on_a_damaged_settings_file(tmp_path,
     try:
         assert app.run_until(lambda s: s.model is not None)
         assert app.state.model.name == "ae_small_relu"  # the first model, not the damaged "vae_a"
-        assert app.state.volume == 0.8
+        assert app.state.sound.volume == 0.8
     finally:
         app.close()
     notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("settings")]

@@ -31,8 +31,8 @@ def make_app(tmp_path, backend=None, **options):
 @pytest.fixture
 def app(tmp_path):
     app = make_app(tmp_path)
-    assert app.run_until(lambda s: s.model is not None and s.sound is not None
-                         and s.player_ready and s.redraw_ms is not None)
+    assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None
+                         and s.player.ready and s.redraw_ms is not None)
     yield app
     app.close()
 
@@ -84,18 +84,20 @@ def test_damaged_model_shows_unavailable_with_its_reason(app):
 def test_drag_while_looping_swaps_the_sound_live(app):
     player = app.workers.player
     app.post((k.KEY, "l"))
-    assert app.run_until(lambda s: s.looping)
+    assert app.run_until(lambda s: s.sound.looping)
     for x in np.linspace(-1, 1, 15):
         app.post(k.PAD, (float(x), 0.5))
     app.post(k.PAD_UP, (1.0, 0.5))
-    assert app.run_until(lambda s: s.sound_point == (1.0, 0.5))
+    assert app.run_until(lambda s: s.sound.point == (1.0, 0.5))
+    assert app.run_until(lambda s: app.workers.sound_room.idle)  # the player is called in its room
     assert [c[0] for c in player.calls].count("loop") == 1
     swaps = [c for c in player.calls if c[0] == "swap"]
     assert swaps and all(immediate for _, _, immediate in swaps)
     assert app.window[k.X].get() == "1.0000" and app.window[k.Y].get() == "0.5000"
     assert app.window[k.LOOP].get_text() == "Loop L: on"
     app.post((k.KEY, "l"))
-    assert app.run_until(lambda s: not s.looping)
+    assert app.run_until(lambda s: not s.sound.looping)
+    assert app.run_until(lambda s: app.workers.sound_room.idle)  # the player is called in its room
     assert player.calls[-1] == ("stop",)
 
 
@@ -106,9 +108,9 @@ def test_real_key_presses_reach_the_shortcuts(app):
     pad.Widget.event_generate("<KeyPress>", keysym="Right", when="tail")
     assert app.run_until(lambda s: s.point[0] > start[0], timeout=5)
     pad.Widget.event_generate("<KeyPress>", keysym="l", when="tail")
-    assert app.run_until(lambda s: s.looping, timeout=5)
+    assert app.run_until(lambda s: s.sound.looping, timeout=5)
     pad.Widget.event_generate("<KeyPress>", keysym="Escape", when="tail")
-    assert app.run_until(lambda s: not s.looping, timeout=5)
+    assert app.run_until(lambda s: not s.sound.looping, timeout=5)
 
 
 def test_keys_go_to_a_focused_text_field_not_to_the_shortcuts(app):
@@ -136,8 +138,8 @@ def test_save_writes_a_wav_and_its_sidecar_and_lists_it(app, tmp_path):
 
 def test_switching_models_and_comparing(app):
     app.post(k.MODELS, ["gan"])
-    assert app.run_until(lambda s: s.model.name == "gan" and s.map_mode == "brightness"
-                         and ("gan", "brightness") in s.heatmaps, timeout=30)
+    assert app.run_until(lambda s: s.model.name == "gan" and s.map.mode == "brightness"
+                         and ("gan", "brightness") in s.map.heatmaps, timeout=30)
     assert app.run_until(lambda s: app.panels["map"].current.key == ("gan", "brightness"))
     app.post(k.COMPARE, None)  # nothing chosen
     assert app.run_until(lambda s: "Compare list" in s.message)
@@ -150,6 +152,7 @@ def test_switching_models_and_comparing(app):
                          and app.panels["compare"].current is not None)
     assert app.state.compare.models == ["ae_small_relu", "gan"]
     assert "playing ae_small_relu then gan" in app.state.message
+    assert app.run_until(lambda s: app.workers.sound_room.idle)  # the player is called in its room
     assert app.workers.player.calls[-1][0] == "play"
 
 
@@ -160,13 +163,13 @@ def test_settings_are_remembered_between_sessions(tmp_path):
     assert first.run_until(lambda s: s.model.name == "vae_a")
     first.post(k.PAD, (1.25, -1.0))
     first.post(k.VOLUME, 30)
-    assert first.run_until(lambda s: s.point == (1.25, -1.0) and s.volume == 0.3)
+    assert first.run_until(lambda s: s.point == (1.25, -1.0) and s.sound.volume == 0.3)
     first.close()
     second = make_app(tmp_path)
     try:
         assert second.run_until(lambda s: s.model is not None and s.entries["gan"].state == READY)
         assert second.state.model.name == "vae_a" and second.state.point == (1.25, -1.0)
-        assert second.state.volume == 0.3 and second.window[k.VOLUME].TKScale.get() == 30
+        assert second.state.sound.volume == 0.3 and second.window[k.VOLUME].TKScale.get() == 30
     finally:
         second.close()
 
@@ -174,7 +177,7 @@ def test_settings_are_remembered_between_sessions(tmp_path):
 def test_no_sound_device_is_said_and_saving_still_works(tmp_path):
     app = make_app(tmp_path, backend=FakeBackend(player_available=False))
     try:
-        assert app.run_until(lambda s: s.sound is not None and "no sound device" in s.player_text)
+        assert app.run_until(lambda s: s.sound.audio is not None and "no sound device" in s.player.text)
         app.post(k.PLAY)
         app.post(k.SAVE)
         assert app.run_until(lambda s: len(s.favourites) == 1)

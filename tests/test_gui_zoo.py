@@ -93,8 +93,8 @@ def app(tiny_zoo, tmp_path):
     app = GuiApp(GuiOptions(models_dir=str(tiny_zoo), favourites_dir=str(tmp_path / "favs"),
                             settings_path=str(tmp_path / "settings.json"), seed=0),
                  backend=SharedLoadsBackend()).open()
-    assert app.run_until(lambda s: s.model is not None and s.sound is not None
-                         and s.player_ready and s.redraw_ms is not None, timeout=60)
+    assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None
+                         and s.player.ready and s.redraw_ms is not None, timeout=60)
     yield app
     app.close()
 
@@ -106,8 +106,8 @@ def tree_label(app, name):
 
 def choose(app, name, timeout=30):
     app.post(k.MODELS, [name])
-    return app.run_until(lambda s: s.model.name == name and s.sound is not None
-                         and s.sound_point == s.point, timeout=timeout)
+    return app.run_until(lambda s: s.model.name == name and s.sound.audio is not None
+                         and s.sound.point == s.point, timeout=timeout)
 
 
 def test_each_model_of_the_zoo_can_be_chosen_and_heard(app):
@@ -116,7 +116,7 @@ def test_each_model_of_the_zoo_can_be_chosen_and_heard(app):
         assert choose(app, name), name
         info = app.state.model
         assert app.state.point == pytest.approx(info.center)
-        assert app.state.sound.shape == (LENGTH,)
+        assert app.state.sound.audio.shape == (LENGTH,)
         assert tree_label(app, name) == "ready"
         assert app.run_until(lambda s: app.panels["output"].current is not None)
         status = app.window[k.STATUS].get()
@@ -126,7 +126,7 @@ def test_each_model_of_the_zoo_can_be_chosen_and_heard(app):
     # the evaluation's cached metrics and discontinuity map come with the model
     assert choose(app, "vae_a")
     assert "12.5 dB" in app.window[k.CARD].get()  # mr_stft_db, with its unit
-    assert app.state.heatmaps[("vae_a", "discontinuity")].shape == (6, 6)
+    assert app.state.map.heatmaps[("vae_a", "discontinuity")].shape == (6, 6)
 
 
 def test_damaged_models_are_unavailable_with_their_reasons(app):
@@ -149,18 +149,18 @@ def test_move_loop_save_open_and_compare(app, tmp_path):
     for x in np.linspace(0.0, 1.0, 10):
         app.post(k.PAD, (float(x), 0.0))
     app.post(k.PAD_UP, (1.0, 0.0))
-    assert app.run_until(lambda s: s.sound_point == s.point and s.decode_ms is not None)
+    assert app.run_until(lambda s: s.sound.point == s.point and s.decode_ms is not None)
     target = app.state.point
     # loop on, move while looping (the buffer is swapped live), loop off
     app.post((k.KEY, "l"))
-    assert app.run_until(lambda s: s.looping and player.is_looping, timeout=5)
+    assert app.run_until(lambda s: s.sound.looping and player.is_looping, timeout=5)
     served = player.requested_serial
     app.post((k.KEY, "Left"))
-    assert app.run_until(lambda s: s.point != target and s.sound_point == s.point)
+    assert app.run_until(lambda s: s.point != target and s.sound.point == s.point)
     assert app.run_until(lambda s: player.requested_serial > served, timeout=5)
     assert player.is_looping
     app.post((k.KEY, "l"))
-    assert app.run_until(lambda s: not s.looping)
+    assert app.run_until(lambda s: not s.sound.looping)
     assert app.window[k.LOOP].get_text() == "Loop L: off"
     # save: the WAV and its sidecar, listed in the favourites
     app.post((k.KEY, "s"))
@@ -174,8 +174,8 @@ def test_move_loop_save_open_and_compare(app, tmp_path):
     sample = tmp_path / "my snare.wav"
     soundfile.write(sample, snare(5, sr=44100, seconds=0.1), 44100)
     app.post((k.FILE, "open-sample"), str(sample))
-    assert app.run_until(lambda s: s.original is not None, timeout=20)
-    assert app.state.original.shape == (LENGTH,) and "my snare.wav is at" in app.state.message
+    assert app.run_until(lambda s: s.sound.original is not None, timeout=20)
+    assert app.state.sound.original.shape == (LENGTH,) and "my snare.wav is at" in app.state.message
     # a bad file says why
     bad = tmp_path / "notes.wav"
     bad.write_text("not audio")
@@ -207,15 +207,15 @@ def test_map_click_on_a_sample_plays_it_and_its_original(app):
 
 def test_heat_maps_and_morph(app):
     app.post(k.MAP_MODE, "decay-time heat-map")
-    assert app.run_until(lambda s: ("ae_small_relu", "decay") in s.heatmaps, timeout=30)
+    assert app.run_until(lambda s: ("ae_small_relu", "decay") in s.map.heatmaps, timeout=30)
     assert app.run_until(lambda s: app.panels["map"].current.key == ("ae_small_relu", "decay"))
-    assert app.state.heatmaps[("ae_small_relu", "decay")].shape == (32, 32)
+    assert app.state.map.heatmaps[("ae_small_relu", "decay")].shape == (32, 32)
     app.post(k.SET_A)
     app.post(k.PAD, app.state.model.latent_range[1::2])  # the top right corner
     app.post(k.SET_B)
     app.post(k.MORPH, None)
-    assert app.run_until(lambda s: s.morph is not None, timeout=20)
-    assert len(app.state.morph.sounds) == app.state.morph_steps == 8
+    assert app.run_until(lambda s: s.morph.sequence is not None, timeout=20)
+    assert len(app.state.morph.sequence.sounds) == app.state.morph.steps == 8
     app.post(k.MORPH_SAVE)
     assert app.run_until(lambda s: len(s.favourites) == 8, timeout=20)
 
@@ -238,7 +238,7 @@ from gui.window import GuiApp, GuiOptions
 app = GuiApp(GuiOptions(models_dir={str(tiny_zoo)!r}, favourites_dir={str(tmp_path / 'f')!r},
                         settings_path={str(tmp_path / 's.json')!r})).open()
 print("tensorflow at window:", "tensorflow" in sys.modules)
-ok = app.run_until(lambda s: s.model is not None and s.sound is not None, timeout=90)
+ok = app.run_until(lambda s: s.model is not None and s.sound.audio is not None, timeout=90)
 print("ready:", ok, "imported by:", importer)
 app.close()
 """

@@ -22,8 +22,8 @@ pytestmark = pytestmark  # the same markers: a display and xdotool
 @pytest.fixture
 def app(tmp_path):
     app = make_app(tmp_path)
-    assert app.run_until(lambda s: s.model is not None and s.sound is not None
-                         and s.player_ready and s.entries["gan"].state == READY)
+    assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None
+                         and s.player.ready and s.entries["gan"].state == READY)
     app.window.TKroot.update()
     yield app
     app.close()
@@ -37,7 +37,7 @@ def click_pad(app, px, py):
     pad = app.window[k.PAD].Widget
     expected = pad_pixel_to_point(app, px, py)
     click(pad, px, py)
-    assert app.run_until(lambda s: near(s.sound_point, expected, one_pixel(app)))
+    assert app.run_until(lambda s: near(s.sound.point, expected, one_pixel(app)))
     return app.state.point
 
 
@@ -46,13 +46,13 @@ def test_back_and_forward_by_buttons_and_alt_arrows(app):
     first = click_pad(app, 100, 100)
     second = click_pad(app, 250, 220)
     click_button(app, k.BACK)
-    assert app.run_until(lambda s: s.point == first and s.sound_point == first)
+    assert app.run_until(lambda s: s.point == first and s.sound.point == first)
     press("alt+Left")
-    assert app.run_until(lambda s: s.point == start and s.sound_point == start)
+    assert app.run_until(lambda s: s.point == start and s.sound.point == start)
     press("alt+Right")
     assert app.run_until(lambda s: s.point == first)
     click_button(app, k.FORWARD)
-    assert app.run_until(lambda s: s.point == second and s.sound_point == second)
+    assert app.run_until(lambda s: s.point == second and s.sound.point == second)
     assert app.window[k.FORWARD].Widget.cget("state") == "disabled"
 
 
@@ -93,7 +93,7 @@ def recording(player):
 def turn_vary_on(app):
     slider = app.window[k.VARY].Widget
     click(slider, slider.winfo_width() - 4, slider.winfo_height() - 7)  # the trough: one step up
-    assert app.run_until(lambda s: s.vary_amount > 0)
+    assert app.run_until(lambda s: s.vary.amount > 0)
 
 
 def test_vary_each_play_and_each_loop_repetition_is_a_new_variation(app):
@@ -113,7 +113,7 @@ def test_vary_each_play_and_each_loop_repetition_is_a_new_variation(app):
     assert all(call[2] is False for call in swaps())  # from the next repetition on
     assert not np.allclose(heard[-1], heard[-2])
     press("Escape")
-    assert app.run_until(lambda s: not s.looping)
+    assert app.run_until(lambda s: not s.sound.looping)
 
 
 def test_save_with_variations_writes_n_recallable_favourites(app, tmp_path):
@@ -189,14 +189,16 @@ def test_a_double_click_on_a_nearest_row_plays_its_original(tmp_path):
         soundfile.write(data / f"{i:04d}.wav", np.full(2048, 0.1 * (i + 1), np.float32), 22050)
     app = make_app(tmp_path, backend=BackendWithData(data))
     try:
-        assert app.run_until(lambda s: s.model is not None and s.sound is not None
-                             and s.player_ready and s.entries["gan"].state == READY)
+        assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None
+                             and s.player.ready and s.entries["gan"].state == READY)
         show_nearest_tab(app)
         assert app.run_until(lambda s: s.nearest is not None)
         settle(app)
+        assert app.run_until(lambda s: app.workers.sound_room.idle)  # the player is called in its room
         plays = len([c for c in app.workers.player.calls if c[0] == "play"])
         double_click_row(app, 0)
         assert app.run_until(lambda s: s.message.startswith("playing the original"))
+        assert app.run_until(lambda s: app.workers.sound_room.idle)  # the player is called in its room
         assert len([c for c in app.workers.player.calls if c[0] == "play"]) == plays + 1
         assert "cannot be read" in app.window[k.NEAREST_NOTE].get()  # WAVs, not a dataset
     finally:

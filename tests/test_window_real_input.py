@@ -38,8 +38,8 @@ def make_app(tmp_path, backend=None, **options):
 @pytest.fixture
 def app(tmp_path):
     app = make_app(tmp_path)
-    assert app.run_until(lambda s: s.model is not None and s.sound is not None
-                         and s.player_ready and s.entries["gan"].state == READY)
+    assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None
+                         and s.player.ready and s.entries["gan"].state == READY)
     app.window.TKroot.update()
     yield app
     app.close()
@@ -100,7 +100,7 @@ def choose_model(app, name):
     widget, x, y = tree_row(app, name)
     click(widget, x, y)
     assert app.run_until(lambda s: s.model is not None and s.model.name == name
-                         and s.sound is not None and s.sound_point == s.point)
+                         and s.sound.audio is not None and s.sound.point == s.point)
 
 
 def test_a_click_on_the_pad_decodes_the_point_under_the_cursor(app):
@@ -108,9 +108,9 @@ def test_a_click_on_the_pad_decodes_the_point_under_the_cursor(app):
     for px, py in ((181, 133), (47, 290)):
         expected = pad_pixel_to_point(app, px, py)
         click(pad, px, py)
-        assert app.run_until(lambda s, expected=expected: near(s.sound_point, expected,
+        assert app.run_until(lambda s, expected=expected: near(s.sound.point, expected,
                                                                one_pixel(app)))
-        assert not_integer(app.state.sound_point)
+        assert not_integer(app.state.sound.point)
         x_field, y_field = float(app.window[k.X].get()), float(app.window[k.Y].get())
         assert near((x_field, y_field), expected, one_pixel(app))
 
@@ -119,7 +119,8 @@ def test_a_drag_gives_distinct_points_and_the_loop_follows(app):
     pad = app.window[k.PAD].Widget
     click(pad, 60, 200)
     press("l")
-    assert app.run_until(lambda s: s.looping)
+    assert app.run_until(lambda s: s.sound.looping)
+    assert app.run_until(lambda s: app.workers.sound_room.idle)  # the player is called in its room
     swaps_before = sum(1 for call in app.workers.player.calls if call[0] == "swap")
     xdo("mousemove", "--sync", pad.winfo_rootx() + 60, pad.winfo_rooty() + 200, "mousedown", "1")
     heard = []
@@ -127,19 +128,20 @@ def test_a_drag_gives_distinct_points_and_the_loop_follows(app):
         px, py = 60 + 31 * step, 200 - 17 * step
         expected = pad_pixel_to_point(app, px, py)
         xdo("mousemove", "--sync", pad.winfo_rootx() + px, pad.winfo_rooty() + py)
-        assert app.run_until(lambda s, expected=expected: near(s.sound_point, expected,
+        assert app.run_until(lambda s, expected=expected: near(s.sound.point, expected,
                                                                one_pixel(app)))
-        heard.append(app.state.sound_point)
+        heard.append(app.state.sound.point)
     end = pad_pixel_to_point(app, 60 + 31 * 6, 200 - 17 * 6)
     xdo("mouseup", "1")
     settle(app)
     assert near(app.state.point, end, one_pixel(app))  # the release (+UP) keeps the last point
     assert len(set(heard)) == 6 and all(not_integer(p) for p in heard)
+    assert app.run_until(lambda s: app.workers.sound_room.idle)  # the player is called in its room
     swaps = sum(1 for call in app.workers.player.calls if call[0] == "swap") - swaps_before
     assert swaps >= 6  # the looping sound was replaced at each point heard
     assert app.window[k.PLAYING].get().startswith("⟳ looping ae_small_relu at (")
     press("Escape")
-    assert app.run_until(lambda s: not s.looping)
+    assert app.run_until(lambda s: not s.sound.looping)
     assert app.window[k.PLAYING].get() == "■ stopped"
 
 
@@ -147,7 +149,7 @@ def test_keys_after_a_click_in_the_model_list_are_shortcuts(app, tmp_path):
     choose_model(app, "vae_a")
     start = app.state.point
     press("Down", "Down")
-    assert app.run_until(lambda s: s.point[1] < start[1] and s.sound_point == s.point)
+    assert app.run_until(lambda s: s.point[1] < start[1] and s.sound.point == s.point)
     assert app.state.model.name == "vae_a" and app.state.wanted == "vae_a"
     tree = app.window[k.MODELS].Widget
     groups = tree.get_children("")
@@ -157,6 +159,7 @@ def test_keys_after_a_click_in_the_model_list_are_shortcuts(app, tmp_path):
     assert [p.name.startswith("vae_a_") for p in (tmp_path / "favs").glob("*.wav")] == [True]
     press("space")
     assert app.run_until(lambda s: app.window[k.PLAYING].get().startswith("▶ playing vae_a at"))
+    assert app.run_until(lambda s: app.workers.sound_room.idle)  # the player is called in its room
     assert app.workers.player.calls[-1][0] == "play"
 
 
@@ -176,9 +179,9 @@ def test_keys_after_a_click_on_the_morph_steps_box_are_shortcuts(app):
     assert app.run_until(lambda s: app.window[k.STEPS].get() == 9)
     click(steps, 6, steps.winfo_height() // 2)  # its number, where a cursor would go
     press("l", "s")
-    assert app.run_until(lambda s: s.looping)
+    assert app.run_until(lambda s: s.sound.looping)
     press("Escape")
-    assert app.run_until(lambda s: not s.looping)
+    assert app.run_until(lambda s: not s.sound.looping)
     assert app.run_until(lambda s: len(s.favourites) == 1)
     assert str(steps.get()) == "9"  # nothing was typed into it
 
@@ -189,11 +192,11 @@ def test_a_click_on_the_pad_takes_the_keys_back_from_a_text_field(app):
     assert app.run_until(lambda s: app.window.TKroot.focus_get() is x_field.Widget)
     press("l")  # typed into X: not a shortcut
     assert app.run_until(lambda s: "l" in x_field.get())
-    assert not app.state.looping
+    assert not app.state.sound.looping
     click(app.window[k.PAD].Widget, 100, 100)
     assert app.run_until(lambda s: app.window.TKroot.focus_get() is app.window[k.PAD].Widget)
     press("l")
-    assert app.run_until(lambda s: s.looping)
+    assert app.run_until(lambda s: s.sound.looping)
 
 
 def test_typing_in_x_and_y_then_enter_goes_there(app):
@@ -202,9 +205,9 @@ def test_typing_in_x_and_y_then_enter_goes_there(app):
         press("End", *["BackSpace"] * 12)
         xdo("type", "--delay", "30", "--", text)
     press("Return")
-    assert app.run_until(lambda s: s.sound_point == (0.625, -1.375))
+    assert app.run_until(lambda s: s.sound.point == (0.625, -1.375))
     press("space")  # Enter gave the keys back
-    assert app.run_until(lambda s: s.playing == "playing")
+    assert app.run_until(lambda s: s.sound.playing == "playing")
 
 
 def test_reopening_a_favourite_of_another_model_lands_on_its_point(app, tmp_path):
@@ -212,8 +215,8 @@ def test_reopening_a_favourite_of_another_model_lands_on_its_point(app, tmp_path
     pad = app.window[k.PAD].Widget
     expected = pad_pixel_to_point(app, 250, 70)
     click(pad, 250, 70)
-    assert app.run_until(lambda s: near(s.sound_point, expected, one_pixel(app)))
-    saved_point = app.state.sound_point
+    assert app.run_until(lambda s: near(s.sound.point, expected, one_pixel(app)))
+    saved_point = app.state.sound.point
     press("s")
     assert app.run_until(lambda s: len(s.favourites) == 1)
     choose_model(app, "ae_small_relu")
@@ -222,7 +225,7 @@ def test_reopening_a_favourite_of_another_model_lands_on_its_point(app, tmp_path
     x, y, _, height = favourites.bbox(0)
     click(favourites, x + 20, y + height // 2)
     click_middle(app.window[k.REOPEN].Widget)
-    assert app.run_until(lambda s: s.model.name == "gan" and s.sound_point == s.point
+    assert app.run_until(lambda s: s.model.name == "gan" and s.sound.point == s.point
                          and s.point != s.model.center)
     assert near(app.state.point, saved_point, 1e-6)
     settle(app, 0.5)  # the list's echo of its selection arrives and changes nothing
@@ -235,7 +238,7 @@ def test_the_remembered_point_is_where_the_window_opens(tmp_path):
     # the list of a real zoo takes a while: the model list shows the remembered model first
     app = make_app(tmp_path, backend=FakeBackend(listing_seconds=1.0))
     try:
-        assert app.run_until(lambda s: s.model is not None and s.sound is not None)
+        assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None)
         settle(app, 0.5)
         assert app.state.model.name == "vae_a" and app.state.point == (1.3125, -0.6875)
         assert app.window[k.X].get() == "1.3125"
@@ -251,7 +254,7 @@ def test_first_launch_opens_the_best_model_by_the_evaluation(tmp_path):
         save_metrics(tmp_path / "zoo" / name, {"metrics": {"recon_stft": recon}}, key={})
     app = make_app(tmp_path)
     try:
-        assert app.run_until(lambda s: s.model is not None and s.sound is not None)
+        assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None)
         assert app.state.model.name == "vae_a"
         why = "opened vae_a: the lowest reconstruction error of 2 evaluated models"
         assert why in app.window[k.STATUS].get()
@@ -268,12 +271,12 @@ def test_a_long_status_message_keeps_the_window_width(app):
     click_middle(app.window[k.SET_A].Widget)
     click(pad, 290, 280)
     click_middle(app.window[k.SET_B].Widget)
-    assert app.run_until(lambda s: s.morph_a is not None and s.morph_b is not None
-                         and s.morph_a != s.morph_b)
+    assert app.run_until(lambda s: s.morph.a is not None and s.morph.b is not None
+                         and s.morph.a != s.morph.b)
     app.window[k.TABS].Widget.select(3)
     root.update()
     click_middle(app.window[k.MORPH].Widget)
-    assert app.run_until(lambda s: s.morph is not None)
+    assert app.run_until(lambda s: s.morph.sequence is not None)
     click_middle(app.window[k.MORPH_SAVE].Widget)
     assert app.run_until(lambda s: s.message.startswith("saved ") and len(s.favourites) == 8)
     settle(app)
@@ -300,7 +303,7 @@ def test_a_click_on_the_map_lands_on_the_point_under_the_cursor(app):
     px, py = spot[0], widget.winfo_height() - spot[1]
     pixel_span = SPAN / axes.bbox.width
     click(widget, round(px), round(py))
-    assert app.run_until(lambda s: near(s.sound_point, target, 1.5 * pixel_span))
+    assert app.run_until(lambda s: near(s.sound.point, target, 1.5 * pixel_span))
 
 
 def test_five_clicks_each_followed_by_s_save_five_distinct_points(app, tmp_path):

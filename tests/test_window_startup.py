@@ -67,17 +67,17 @@ def test_only_the_first_sound_is_made_before_the_first_sound(tmp_path):
     try:
         assert app.run_until(lambda s: s.model is not None and s.model.name == "ae_small_relu")
         settled(app, 0.5)
-        assert app.state.sound is None
+        assert app.state.sound.audio is None
         assert all(app.state.entries[name].state != READY for name in OTHERS)
         assert not any(panel.attached for panel in app.panels.values())
-        held = {type(effect) for effect in app._held}
+        held = {type(effect) for effect in app.startup.held}
         assert fx.LoadModel in held and fx.Render in held
         backend.gate.set()
-        assert app.run_until(lambda s: s.sound is not None)
+        assert app.run_until(lambda s: s.sound.audio is not None)
         assert app.run_until(lambda s: all(s.entries[name].state == READY for name in OTHERS))
         assert app.run_until(lambda s: app.panels["output"].current is not None
                              and app.panels["map"].current is not None)
-        assert app._held is None
+        assert app.startup.held is None
     finally:
         backend.gate.set()
         app.close()
@@ -100,7 +100,7 @@ def test_the_held_work_starts_anyway_when_the_first_sound_is_late(tmp_path, monk
     app = make_app(tmp_path, backend)
     try:
         assert app.run_until(lambda s: all(s.entries[name].state == READY for name in OTHERS))
-        assert app.state.sound is None and app._held is None
+        assert app.state.sound.audio is None and app.startup.held is None
     finally:
         backend.gate.set()
         app.close()
@@ -116,7 +116,7 @@ class Spy:
         if name == "matplotlib":
             app = globals().get("app")
             imports.append((threading.current_thread().name,
-                            app is not None and app.state.sound is not None))
+                            app is not None and app.state.sound.audio is not None))
         return None
 sys.meta_path.insert(0, Spy())
 from gui_fakes import FakeBackend

@@ -1,0 +1,106 @@
+"""What the handlers share: the point's arithmetic, the texts the window shows, ``say``."""
+from pathlib import Path
+
+import numpy as np
+
+from gui import effects as fx
+from gui.effects import Part
+from gui.state import Playing
+
+GAP_SECONDS = 0.25  # silence between the sounds of a sequence
+
+
+def clamp(point, latent_range):
+    """The point moved inside the latent range."""
+    xmin, xmax, ymin, ymax = latent_range
+    return (float(np.clip(point[0], xmin, xmax)), float(np.clip(point[1], ymin, ymax)))
+
+
+def sequence_audio(sounds, sample_rate, gap_seconds=GAP_SECONDS):
+    """The sounds one after another with silence between them (missing ones skipped).
+
+    Returns
+    -------
+    audio : np.ndarray, shape (M,), float32, or None when there is nothing to play
+    """
+    parts = [np.asarray(s, dtype=np.float32).ravel() for s in sounds if s is not None]
+    if not parts:
+        return None
+    gap = np.zeros(round(gap_seconds * sample_rate), dtype=np.float32)
+    joined = []
+    for part in parts:
+        joined += [part, gap]
+    return np.concatenate(joined[:-1])
+
+
+def format_point(point):
+    return f"({point[0]:.3f}, {point[1]:.3f})"
+
+
+def favourite_label(favourite):
+    """How a favourite reads in the list: file name, model and point (or why it cannot)."""
+    name = Path(str(favourite.path)).name
+    if getattr(favourite, "recall", True) is None:
+        return f"{name}  ·  cannot reopen: {favourite.reason}"
+    return name  # the name says the model and the point already
+
+
+# The status line already starts with the device's reason; this says what it means for Play.
+NO_PLAYBACK = "cannot play without a sound device (Save still works)"
+
+
+def status_text(state):
+    """The status line: sound device, decode and redraw times, what is loading, a message."""
+    parts = [state.player.text]
+    if state.decode_ms is not None:
+        parts.append(f"decode {state.decode_ms:.1f} ms")
+    if state.redraw_ms is not None:
+        parts.append(f"redraw {state.redraw_ms:.0f} ms (GUI {state.draw_ms or 0:.0f} ms)")
+    loading = state.loading
+    if loading:
+        parts.append("loading " + ", ".join(loading))
+    if state.message:
+        parts.append(state.message)
+    return "  |  ".join(parts)
+
+
+#: The sound state line's mark for each state of the output.
+PLAYING_MARKS = {Playing.PLAYING: "▶ playing", Playing.LOOPING: "⟳ looping", Playing.STOPPED: "■ stopped"}
+
+
+def playing_text(state):
+    """The sound's state as its line reads: "▶ playing vae_a at (0.120, -0.400)"."""
+    mark = PLAYING_MARKS[state.sound.playing]
+    return f"{mark} {state.sound.what}".rstrip()
+
+
+def short_reason(state, reason):
+    """A reason with the zoo folder taken off its paths (the list column is narrow)."""
+    folder = str(Path(state.models_dir))
+    return str(reason).replace(folder + "/", "").replace(folder + "\\", "")
+
+
+def say(state, message):
+    state.message = message
+    return [fx.Refresh(Part.STATUS)]
+
+
+def render_output(state, title=None):
+    if title is None and state.sound.original is not None and state.sound.opened is not None:
+        title = f"{Path(state.sound.opened).name} through {state.model.name}"
+    return fx.Render("output", fx.OutputRequest(
+        audio=state.sound.audio, sample_rate=state.model.sample_rate,
+        original=state.sound.original,
+        title=title or f"{state.model.name} at {format_point(state.sound.point)}"))
+
+
+def on_figure(state, ready):
+    return [fx.Draw(ready.figure.panel, ready.figure)]
+
+
+def on_job_failed(state, failed):
+    """A job failed with a reason meant for the user."""
+    what, reason = failed.what, failed.reason
+    # reasons about a file usually name it already
+    state.message = reason if str(reason).startswith(str(what)) else f"{what}: {reason}"
+    return [fx.Refresh(Part.STATUS)]

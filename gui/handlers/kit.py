@@ -1,0 +1,66 @@
+"""Export kit…: the chosen favourites, the save dialog, the overwrite question, progress."""
+from pathlib import Path
+
+from constants import KIT_SUFFIX
+from gui import effects as fx
+from gui.effects import Part
+from gui.handlers.common import favourite_label, say
+
+
+def export_kit(state, selected):
+    """Export kit…: the chosen favourites, to a kit file the save dialog names."""
+    labels = [str(label) for label in (selected or [])]
+    chosen = [f for f in state.favourites if favourite_label(f) in labels]
+    if not chosen:
+        return say(state, "choose favourites in the list first (Ctrl- or Shift-click for several)")
+    state.kit.sources = tuple(str(f.path) for f in chosen)
+    return [fx.AskSaveFile("export-kit")]
+
+
+def kit_path(path):
+    """The kit's path with its suffix (a typed name may lack it)."""
+    path = str(path)
+    return path if path.lower().endswith(KIT_SUFFIX) else path + KIT_SUFFIX
+
+
+def start_export(state, path, overwrite=False):
+    state.kit.progress = (0, len(state.kit.sources))
+    state.message = f"exporting {len(state.kit.sources)} favourites to {Path(path).name}…"
+    return [fx.ExportKit(state.kit.sources, path, overwrite), fx.Refresh(Part.KIT_PROGRESS),
+            fx.Refresh(Part.STATUS)]
+
+
+def on_kit_file(state, path):
+    if not path or not state.kit.sources:
+        return []
+    return start_export(state, kit_path(path))
+
+
+def on_kit_exists(state, exists):
+    state.kit.progress = None
+    state.kit.pending = exists.path
+    return [fx.Refresh(Part.KIT_PROGRESS),
+            fx.AskConfirm("overwrite-kit", f"{Path(exists.path).name} exists already. Replace it?")]
+
+
+def on_confirm(state, purpose, answer):
+    if purpose != "overwrite-kit" or state.kit.pending is None:
+        return []
+    path, state.kit.pending = state.kit.pending, None
+    if not answer:
+        return say(state, f"kit not exported: {Path(path).name} is left as it was")
+    return start_export(state, path, overwrite=True)
+
+
+def on_kit_progress(state, progress):
+    state.kit.progress = (progress.done, progress.total)
+    state.message = f"exporting the kit: {progress.done} of {progress.total} favourites"
+    return [fx.Refresh(Part.KIT_PROGRESS), fx.Refresh(Part.STATUS)]
+
+
+def on_kit_exported(state, exported):
+    state.kit.progress = None
+    skipped = f"; skipped: {'; '.join(exported.skipped)}" if exported.skipped else ""
+    state.message = (f"exported a Hydrogen kit of {exported.instruments} instruments to "
+                     f"{exported.path}{skipped}")
+    return [fx.Refresh(Part.KIT_PROGRESS), fx.Refresh(Part.STATUS)]

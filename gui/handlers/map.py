@@ -1,0 +1,107 @@
+"""The latent map: its mode (the codes or a heat-map), its picture, a click on it."""
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from constants import SAMPLE_RATE
+from gui import effects as fx
+from gui.effects import Part
+from gui.handlers.common import say
+from gui.handlers.point import move_point
+from gui.handlers.sound import play_sequence
+from gui.state import MAP_MODES
+
+
+def request_map(state):
+    """Draw the map for the current mode, computing a heat-map first when needed."""
+    info = state.model
+    if info is None:
+        return []
+    codes = info.codes
+    request = fx.MapRequest(
+        latent_range=info.latent_range, point=state.point, a=state.morph.a, b=state.morph.b,
+        key=(info.name, state.map.mode),
+        codes=None if codes is None else np.asarray(codes.points),
+        families=None if codes is None else list(codes.families))
+    if state.map.mode == "codes" and codes is not None:
+        title = f"{info.name}: {len(codes.points)} training samples by family"
+        return [fx.Render("map", replace(request, title=title))]
+    feature = state.map.mode
+    grid = state.map.heatmaps.get((info.name, feature))
+    if grid is None:
+        state.message = f"computing the {feature} heat-map of {info.name}…"
+        # meanwhile the map shows this model (its codes, if any), not the last one's picture
+        title = f"{info.name}: computing the {feature} heat-map…"
+        return [fx.Heatmap(info.name, feature, info.latent_range, info.sample_rate),
+                fx.Render("map", replace(request, title=title)), fx.Refresh(Part.STATUS)]
+    return [fx.Render("map", replace(request, heat=grid, feature=feature,
+                                     title=f"{info.name}: {feature} over the latent range"))]
+
+
+def map_hint(state):
+    """What a click on the map does, for the hint beside its title."""
+    if state.map.mode == "codes" and state.model is not None and state.model.codes is not None:
+        return "click a dot to hear it"
+    return "click to go there"
+
+
+def set_map_mode(state, mode):
+    if mode not in MAP_MODES:
+        return []
+    if mode == "discontinuity" and "discontinuity" not in state.map.features:
+        return say(state, "the local discontinuity needs the evaluation package")
+    if mode == "codes" and state.model is not None and state.model.codes is None:
+        state.map.mode = "brightness"
+        return [fx.Refresh(Part.MAP_MODE)] + say(
+            state, f"{state.model.name} has no encoder, so no codes: its map is a heat-map")
+    state.map.mode, state.map.for_gan = mode, False
+    return [fx.Refresh(Part.MAP_MODE)] + request_map(state)
+
+
+def on_heatmap(state, heatmap):
+    state.map.heatmaps[(heatmap.name, heatmap.feature)] = heatmap.grid
+    if state.model is None or heatmap.name != state.model.name:
+        return []
+    if state.map.mode != heatmap.feature:
+        return []
+    state.message = ""
+    return request_map(state) + [fx.Refresh(Part.STATUS)]
+
+
+def on_features(state, found):
+    state.map.features = tuple(found.names)
+    return [fx.Refresh(Part.MAP_MODE)]
+
+
+def original_path(info, index):
+    """Where the original file of code ``index`` would be (None if the card names no folder)."""
+    if info.data_folder is None or info.codes is None or info.codes.files is None:
+        return None
+    return str(Path(info.data_folder) / str(info.codes.files[index]))
+
+
+def on_map_click(state, payload):
+    """A click on the map: on a sample, audition it; elsewhere, move the point there."""
+    if state.model is None:
+        return []
+    index = payload.get("sample")
+    codes = state.model.codes
+    if index is None or codes is None:
+        return move_point(state, payload["point"])
+    point = tuple(float(v) for v in np.asarray(codes.points)[index])
+    effects = move_point(state, point)
+    name = codes.names[index] if codes.names is not None else f"sample {index}"
+    family = codes.families[index] if codes.families is not None else ""
+    state.message = f"{name} ({family}): the decoded point, then the original"
+    return effects + [fx.Audition(state.model.name, state.point,
+                                  original_path(state.model, index)), fx.Refresh(Part.STATUS)]
+
+
+def on_audition(state, auditioned):
+    sounds = [auditioned.decoded, auditioned.original]
+    if auditioned.reason:
+        state.message = f"original not played: {auditioned.reason}"
+    effects = play_sequence(state, sounds, state.model.sample_rate if state.model else SAMPLE_RATE,
+                            "a map sample, then its original")
+    return effects + [fx.Refresh(Part.STATUS)]

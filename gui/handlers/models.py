@@ -1,0 +1,118 @@
+"""The model list: the zoo arrives, the user chooses a model, a model loads or fails."""
+
+
+from evaluation.ranking import choose_best
+from gui import effects as fx
+from gui.effects import Part
+from gui.handlers.common import clamp, say, short_reason
+from gui.handlers.map import request_map
+from gui.state import LOADING, READY, UNAVAILABLE
+
+
+def on_zoo(state, listed):
+    """The model list arrived: show it, load the first model, preload the rest.
+
+    The first model is the remembered one; on a first launch, the best one by the
+    evaluation (:func:`evaluation.ranking.choose_best`, the report's and the web page's
+    rule too), and the status line says why.
+
+    Parameters
+    ----------
+    listed : gui.events.ZooListed
+    """
+    for status in listed.entries:
+        entry = state.entry(status.name)
+        entry.group, entry.subgroup, entry.trained = status.group, status.subgroup, status.trained
+        if not status.trained:
+            entry.state, entry.reason = UNAVAILABLE, short_reason(state, status.reason or "not trained")
+    trained = [e.name for e in state.entries.values() if e.trained]
+    effects = [fx.Refresh(Part.MODELS), fx.Refresh(Part.COMPARE_LIST)]
+    if not trained:
+        return effects + say(state, f"no trained models in {state.models_dir}: "
+                                     "train some with python app.py train")
+    usable = [name for name in trained if state.entries[name].state != UNAVAILABLE]
+    remembered = state.wanted
+    state.wanted = None  # so that choosing it below is not taken for the list's echo
+    why = ""
+    if remembered in usable:
+        first = remembered
+    else:
+        state.pending_point = None  # the remembered point belongs to another model
+        best = choose_best({name: listed.metrics.get(name) for name in usable})
+        first, why = ((best.name, f"opened {best.name}: {best.reason}") if best is not None
+                      else ((usable or trained)[0], ""))
+    effects += select_model(state, first, keep_pending=True)
+    if why:
+        state.message = state.why_model = why
+    effects += [fx.LoadModel(name, background=True) for name in trained if name != first]
+    return effects
+
+
+def select_model(state, name, keep_pending=False):
+    """The user chose a model in the list."""
+    entry = state.entries.get(name)
+    if entry is None:
+        return []  # a group row
+    if entry.state == UNAVAILABLE:
+        return say(state, f"{name} is unavailable: {entry.reason}")
+    if name == state.wanted:
+        # chosen already: the list echoes the selection it was given (a reopened favourite's
+        # model, the remembered one at start), and that echo must not drop the pending point
+        return []
+    if not keep_pending:
+        state.pending_point = None
+    state.wanted = name
+    if entry.state != READY:
+        entry.state = LOADING
+    state.message = ""
+    return [fx.LoadModel(name), fx.Refresh(Part.MODELS), fx.Refresh(Part.STATUS)]
+
+
+def on_model_ready(state, ready):
+    """A model finished loading (the one the user wants, or a background one)."""
+    info = ready.info
+    entry = state.entry(info.name)
+    entry.state, entry.reason, entry.trained = READY, "", True
+    if info.name != state.wanted:
+        return [fx.Refresh(Part.MODELS), fx.Refresh(Part.STATUS)]
+    changed = state.model is None or state.model.name != info.name
+    state.model = info
+    point = state.pending_point if state.pending_point is not None else info.center
+    state.pending_point = None
+    state.point = clamp(point, info.latent_range)
+    if changed:
+        state.sound.save_when_decoded = False  # S was for the other model's point
+        state.sound.audio = state.sound.point = state.sound.original = None
+        state.morph.a = state.morph.b = None
+        state.morph.sequence = None
+    effects = [fx.Refresh(p) for p in (Part.MODELS, Part.PAD, Part.FIELDS, Part.CARD,
+                                       Part.MORPH_FIELDS, Part.MAP_MODE)]  # the map's hint follows the model
+    if state.player.rate != info.sample_rate:
+        state.player.rate = info.sample_rate
+        state.player.ready = False
+        effects.append(fx.MakePlayer(info.sample_rate, state.player.device))
+    if info.codes is None and state.map.mode == "codes":
+        state.map.mode = "brightness"  # no encoder, no codes: the heat-map is the map
+        state.map.for_gan = True
+    elif info.codes is not None and state.map.for_gan:
+        state.map.mode, state.map.for_gan = "codes", False  # what the user had
+    state.history.reopen(info.name, state.point)  # where the model opens (or a favourite's point)
+    effects += request_map(state)
+    effects += [fx.Decode(info.name, state.point), fx.Refresh(Part.STATUS), fx.StoreSettings(),
+                fx.Refresh(Part.HISTORY)]
+    return effects
+
+
+def on_model_failed(state, failed):
+    """A model could not be loaded: it shows as unavailable with the reason."""
+    name, reason = failed.name, short_reason(state, failed.reason)
+    entry = state.entry(name)
+    # only a trained model is ever loaded, so this one has files, damaged ones
+    entry.state, entry.reason, entry.trained = UNAVAILABLE, reason, True
+    effects = [fx.Refresh(Part.MODELS), fx.Refresh(Part.COMPARE_LIST)]
+    if name == state.wanted:
+        state.wanted = state.model.name if state.model else None
+        effects += say(state, f"{name} is unavailable: {reason}")
+    else:
+        effects.append(fx.Refresh(Part.STATUS))
+    return effects

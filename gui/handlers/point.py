@@ -1,0 +1,152 @@
+"""The point on the pad: moving it (click, drag, keys, typed, random, history), its decoded
+sound, and an opened sample's point."""
+from pathlib import Path
+
+import numpy as np
+
+from gui import effects as fx
+from gui import keys as k
+from gui.effects import Part
+from gui.handlers.common import clamp, format_point, render_output, say
+from gui.handlers.sound import play, play_sequence, save
+
+NUDGE = 0.02  # arrow keys move the point by this share of the latent range
+
+
+def move_point(state, point, step=True):
+    """Put the point somewhere (clamped to the range) and decode it.
+
+    ``step``: the move is a step in the model's history (a drag's moves are not, its end is;
+    going back or forward is not).
+    """
+    if state.model is None or point is None or None in tuple(point):
+        return []
+    state.point = clamp(point, state.model.latent_range)
+    state.sound.original = None
+    if step:
+        state.history.click(state.model.name, state.point)
+    effects = [fx.Refresh(Part.MARKER), fx.Refresh(Part.FIELDS), fx.Decode(state.model.name, state.point),
+               fx.Refresh(Part.HISTORY)]
+    if state.message and not state.sound.save_when_decoded:
+        # a message is about the last thing done; a move starts the next (none lingers)
+        state.message = ""
+        effects.append(fx.Refresh(Part.STATUS))
+    return effects
+
+
+def nudge(state, dx, dy):
+    if state.model is None:
+        return []
+    xmin, xmax, ymin, ymax = state.model.latent_range
+    x, y = state.point
+    return move_point(state, (x + dx * NUDGE * (xmax - xmin), y + dy * NUDGE * (ymax - ymin)))
+
+
+def typed_point(state, values):
+    try:
+        point = (float(values[k.X]), float(values[k.Y]))
+    except (TypeError, ValueError, KeyError):
+        return say(state, "X and Y must be numbers, e.g. 0.25")
+    if not all(np.isfinite(point)):
+        return say(state, "X and Y must be finite numbers")
+    return move_point(state, point)
+
+
+def random_point(state):
+    if state.model is None:
+        return []
+    xmin, xmax, ymin, ymax = state.model.latent_range
+    return move_point(state, (state.rng.uniform(xmin, xmax), state.rng.uniform(ymin, ymax)))
+
+
+def reset_point(state):
+    return move_point(state, state.model.center) if state.model else []
+
+
+def on_decoded(state, decoded):
+    """The decode worker finished the latest point."""
+    if state.model is None or decoded.name != state.model.name:
+        return []
+    state.sound.audio, state.sound.point = decoded.audio, tuple(decoded.point)
+    state.decode_ms = decoded.ms
+    effects = []
+    if state.sound.looping and state.player.ready:
+        effects.append(fx.Swap(state.sound.audio))
+        state.sound.what = f"{state.model.name} at {format_point(state.sound.point)}"
+        effects.append(fx.Refresh(Part.PLAYING))
+    if state.sound.play_when_decoded:
+        state.sound.play_when_decoded = False
+        effects += play(state, loop=state.sound.looping)
+    if state.sound.save_when_decoded and state.sound.point == state.point:
+        effects += save(state)
+    effects.append(render_output(state))
+    effects.append(fx.Nearest(state.model.name, state.sound.point, state.model.data_folder))
+    effects.append(fx.Refresh(Part.STATUS))
+    return effects
+
+
+def go_back(state):
+    """Alt+Left: the previous point visited with this model."""
+    if state.model is None:
+        return []
+    point = state.history.back(state.model.name)
+    if point is None:
+        return say(state, f"no earlier point with {state.model.name}")
+    return move_point(state, point, step=False)
+
+
+def go_forward(state):
+    """Alt+Right: the next point (after going back)."""
+    if state.model is None:
+        return []
+    point = state.history.forward(state.model.name)
+    if point is None:
+        return say(state, f"no later point with {state.model.name}")
+    return move_point(state, point, step=False)
+
+
+def drag_to(state, point):
+    """The pad's click or drag motion: the point moves, the step is where it is let go."""
+    effects = move_point(state, point, step=False)
+    if effects:
+        state.history.drag(state.model.name, state.point)
+    return effects
+
+
+def drag_ended(state, point):
+    effects = move_point(state, point, step=False)
+    if state.model is not None:
+        state.history.release(state.model.name, state.point if effects else None)
+    return effects + [fx.Refresh(Part.HISTORY), fx.StoreSettings()]
+
+
+def open_sample(state):
+    if state.model is None:
+        return say(state, "no model is loaded yet")
+    if not state.model.has_encoder:
+        return say(state, f"{state.model.name} has no encoder: choose an autoencoder or a VAE "
+                           "to open a sample")
+    return [fx.AskFile("open-sample")]
+
+
+def on_file(state, purpose, path):
+    if not path or purpose != "open-sample" or state.model is None:
+        return []
+    if not state.model.has_encoder:
+        return open_sample(state)
+    state.message = f"encoding {Path(str(path)).name} with {state.model.name}…"
+    return [fx.Encode(state.model.name, str(path)), fx.Refresh(Part.STATUS)]
+
+
+def on_encoded(state, encoded):
+    if state.model is None or encoded.name != state.model.name:
+        return []
+    state.point = clamp(encoded.point, state.model.latent_range)
+    state.sound.audio, state.sound.point = encoded.reconstruction, state.point
+    state.sound.original, state.sound.opened = encoded.original, encoded.path
+    state.message = (f"{Path(encoded.path).name} is at {format_point(encoded.point)}: "
+                     "playing the reconstruction, then the original")
+    effects = [fx.Refresh(Part.MARKER), fx.Refresh(Part.FIELDS), render_output(state)]
+    effects += play_sequence(state, [state.sound.audio, state.sound.original], state.model.sample_rate,
+                             f"{Path(encoded.path).name} through {state.model.name}")
+    return effects + [fx.Refresh(Part.STATUS)]

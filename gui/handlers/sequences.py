@@ -1,0 +1,106 @@
+"""Sounds rendered together: the same point through several models, and the A→B morph."""
+
+
+import numpy as np
+
+from gui import effects as fx
+from gui.effects import Part
+from gui.handlers.common import format_point, say
+from gui.handlers.map import request_map
+from gui.handlers.sound import play_sequence
+from gui.state import MAX_COMPARE, Sequence
+
+MIN_STEPS, MAX_STEPS = 2, 32
+
+
+def compare(state, selected):
+    if state.model is None:
+        return say(state, "no model is loaded yet")
+    names = [str(n) for n in (selected or [])]
+    if not names:
+        return say(state, f"choose up to {MAX_COMPARE} models in the Compare list first")
+    if len(names) > MAX_COMPARE:  # never a silent choice of four of them
+        return say(state, f"{len(names)} models are chosen: choose at most {MAX_COMPARE} "
+                           "in the Compare list")
+    state.message = f"comparing {', '.join(names)} at {format_point(state.point)}…"
+    return [fx.Compare(tuple(names), state.point, state.model.sample_rate), fx.Refresh(Part.STATUS)]
+
+
+def on_compared(state, compared):
+    """Each compared model's sound (or why it failed): draw them in rows, play them in turn."""
+    results = [(r.name, r.audio, r.reason) for r in compared.results]
+    rate = compared.sample_rate
+    state.compare = Sequence(
+        sounds=[audio for _, audio, _ in results],
+        labels=[name if audio is not None else f"{name}: {reason}" for name, audio, reason in results],
+        points=[tuple(compared.point)] * len(results),
+        models=[name for name, _, _ in results], sample_rate=rate)
+    failed = [f"{name}: {reason}" for name, audio, reason in results if audio is None]
+    played = [name for name, audio, _ in results if audio is not None]
+    state.message = ("playing " + " then ".join(played) if played else "nothing to play") + (
+        "; " + "; ".join(failed) if failed else "")
+    effects = [fx.Render("compare", fx.SequenceRequest(
+        sounds=state.compare.sounds, labels=state.compare.labels, sample_rate=rate,
+        title=f"the point {format_point(compared.point)}"))]
+    return effects + play_sequence(state, state.compare.sounds, rate,
+                                   f"{' then '.join(played)} at {format_point(compared.point)}"
+                                   ) + [fx.Refresh(Part.STATUS)]
+
+
+def set_morph_end(state, which):
+    if state.model is None:
+        return []
+    if which == "a":
+        state.morph.a = state.point
+    else:
+        state.morph.b = state.point
+    return [fx.Refresh(Part.MORPH_FIELDS), fx.Refresh(Part.MARKER)] + request_map(state)
+
+
+def morph(state, steps):
+    if state.model is None:
+        return say(state, "no model is loaded yet")
+    if state.morph.a is None or state.morph.b is None:
+        return say(state, "set A and B on the pad first (move the point, then Set A / Set B)")
+    try:
+        steps = int(steps)
+    except (TypeError, ValueError):
+        return say(state, f"steps must be a whole number from {MIN_STEPS} to {MAX_STEPS}")
+    state.morph.steps = int(np.clip(steps, MIN_STEPS, MAX_STEPS))
+    state.message = f"rendering a morph of {state.morph.steps} sounds…"
+    return [fx.Morph(state.model.name, state.morph.a, state.morph.b, state.morph.steps),
+            fx.Refresh(Part.STATUS)]
+
+
+def on_morphed(state, morphed):
+    if state.model is None or morphed.name != state.model.name:
+        return []
+    points = [tuple(p) for p in morphed.points]
+    state.morph.sequence = Sequence(sounds=list(morphed.sounds),
+                           labels=[str(i + 1) for i in range(len(points))], points=points,
+                           models=[morphed.name] * len(points),
+                           sample_rate=state.model.sample_rate)
+    state.message = f"morph A→B: {len(points)} sounds"
+    effects = [fx.Render("morph", fx.SequenceRequest(
+        sounds=state.morph.sequence.sounds, labels=state.morph.sequence.labels,
+        sample_rate=state.morph.sequence.sample_rate,
+        title=f"{morphed.name}: A {format_point(points[0])} → B {format_point(points[-1])}"))]
+    return effects + play_sequence(state, state.morph.sequence.sounds, state.morph.sequence.sample_rate,
+                                   f"a morph of {len(points)} sounds") + [fx.Refresh(Part.STATUS)]
+
+
+def play_morph(state):
+    if state.morph.sequence is None:
+        return say(state, "render a morph first")
+    return play_sequence(state, state.morph.sequence.sounds, state.morph.sequence.sample_rate,
+                         f"a morph of {len(state.morph.sequence.sounds)} sounds")
+
+
+def save_morph(state):
+    if state.morph.sequence is None:
+        return say(state, "render a morph first")
+    state.message = f"saving {len(state.morph.sequence.sounds)} morph sounds…"
+    return [fx.Save(state.morph.sequence.models[0], tuple(state.morph.sequence.points), tuple(state.morph.sequence.sounds),
+                    state.morph.sequence.sample_rate,
+                    state.model.preprocess_settings if state.model else None),
+            fx.Refresh(Part.STATUS)]

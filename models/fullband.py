@@ -1,0 +1,175 @@
+"""ddsp_cvae's synthesiser in NumPy only (the twin of :class:`models.ddsp_cvae.FullBandSynth`).
+
+The parameter table, ranges, mode frequencies and noise sources are those of
+:mod:`models.drumsynth` (ddsp_vae's synthesiser); what differs, and why, is said in
+:mod:`models.ddsp_cvae`: the modes at a quarter of the rate through a tapered band limit,
+noise gain knots every 2 ms over the first 100 ms (:func:`fine_noise_knots`), and an end
+fade (:func:`end_fade`). The Keras layer takes these functions from here, so the two cannot
+drift apart; a test holds their sounds equal.
+
+:func:`render` also renders beyond the trained window (``length`` above the trained one,
+for a cymbal's natural decay): the modes decay as they learned to, and each noise band's
+gain goes on along the slope (in dB per second) of its last knot segment, so a tail that
+was dying keeps dying and one that was steady stays steady. The fade ends every length.
+"""
+import numpy as np
+
+from models import drumsynth
+from models.synth_settings import N_BANDS, N_MODES
+
+F32 = np.float32
+
+#: The noise gain knots: every ``KNOT_STEP_SECONDS`` over ``DENSE_SECONDS`` after the
+#: attack, then ``LATE_KNOTS`` log-spaced to the end.
+KNOT_STEP_SECONDS = 0.002
+DENSE_SECONDS = 0.1
+LATE_KNOTS = 20
+
+#: The end fade: a half cosine from 1 to 0 over ``FADE_SECONDS``, ending ``SILENT_SECONDS``
+#: before the last sample (so the last 10 ms are silent, far below -60 dB re the peak).
+FADE_SECONDS = 0.03
+SILENT_SECONDS = 0.01
+
+#: The modes are rendered at the rate divided by this, and upsampled through a band limit
+#: that tapers from ``TAPER_START`` of that rate's Nyquist frequency; a mode's glide stays
+#: under ``GLIDE_LIMIT`` times that rate.
+TONAL_DECIMATION = 4
+TAPER_START = 0.8
+GLIDE_LIMIT = 0.4
+
+
+def fine_noise_knots(length, attack, sample_rate):
+    """Sample positions of the noise gain knots, strictly increasing, from 0 to length - 1.
+
+    Five before the attack (the noise can fill the lead-in), every 2 ms over the first
+    100 ms after it, then log-spaced to the end.
+    """
+    before = [0, attack // 2, (3 * attack) // 4, attack - attack // 8, attack]
+    step = KNOT_STEP_SECONDS * sample_rate
+    dense = [attack + round(step * i) for i in range(1, round(DENSE_SECONDS / KNOT_STEP_SECONDS) + 1)]
+    first_late = 1.25 * DENSE_SECONDS * sample_rate
+    late = np.geomspace(first_late, max(length - 1 - attack, 1.5 * first_late), LATE_KNOTS)
+    knots = np.array(before + dense + [attack + round(v) for v in late])
+    knots = np.unique(np.clip(knots, 0, length - 1))
+    if knots[0] != 0:
+        knots = np.concatenate([[0], knots])
+    if knots[-1] != length - 1:
+        knots = np.concatenate([knots, [length - 1]])
+    return knots.astype(np.int64)
+
+
+def end_fade(length, sample_rate):
+    """The gain every sound ends with: 1, then a half cosine to 0, then silence, (length,)."""
+    silent = round(SILENT_SECONDS * sample_rate)
+    fade = round(FADE_SECONDS * sample_rate)
+    gain = np.ones(length, np.float32)
+    start = max(length - silent - fade, 0)
+    ramp = np.arange(length - silent - start, dtype=np.float64) / max(length - silent - start, 1)
+    gain[start:length - silent] = 0.5 * (1.0 + np.cos(np.pi * ramp))
+    gain[length - silent:] = 0.0
+    return gain
+
+
+def band_limit(n):
+    """The upsampling's band limit over the rfft bins of ``n`` low-rate samples: 1 up to
+    ``TAPER_START`` of the Nyquist frequency, a half cosine to 0 at it, (n // 2 + 1,)."""
+    share = np.arange(n // 2 + 1) / (n // 2)
+    fall = np.clip((share - TAPER_START) / (1.0 - TAPER_START), 0.0, 1.0)
+    return (0.5 * (1.0 + np.cos(np.pi * fall))).astype(np.float32)
+
+
+def parameter_count(length, attack, sample_rate, n_modes=N_MODES, n_bands=N_BANDS):
+    """Size of the raw parameter vector (the table of :mod:`models.drumsynth`)."""
+    n_knots = len(fine_noise_knots(length, attack, sample_rate))
+    return 2 * n_modes + 3 + n_bands * n_knots + 1 + 3 + 1
+
+
+
+
+def extended_gains(gains_db, knots, trained_length, length):
+    """Gain knots for a render longer than the trained window: the knots as trained, then
+    one more at ``length - 1`` on the slope of the last segment (clamped to the gain range).
+
+    Parameters
+    ----------
+    gains_db : np.ndarray, shape (N, bands, K)
+    knots : np.ndarray, shape (K,), the trained knots (the last is ``trained_length - 1``)
+
+    Returns
+    -------
+    gains_db, knots : with one more knot when ``length > trained_length``
+    """
+    if length <= trained_length:
+        return gains_db, knots
+    slope = (gains_db[:, :, -1] - gains_db[:, :, -2]) / F32(knots[-1] - knots[-2])
+    low, high = drumsynth.NOISE_DB_RANGE
+    last = np.clip(gains_db[:, :, -1] + slope * F32(length - 1 - knots[-1]), low, high)
+    return (np.concatenate([gains_db, last[:, :, None]], axis=2).astype(F32),
+            np.concatenate([knots, [length - 1]]).astype(np.int64))
+
+
+def render(raw, noise, sample_rate, trained_length, attack, length=None, n_modes=N_MODES):
+    """Audio from raw synth parameters, as :class:`models.ddsp_cvae.FullBandSynth` plays it.
+
+    Parameters
+    ----------
+    raw : np.ndarray, shape (N, P)
+        The decoder MLP's raw output (the table of :mod:`models.drumsynth`, with the knots of
+        :func:`fine_noise_knots` at ``trained_length``).
+    noise : dict
+        :func:`models.drumsynth.sources` at ``length`` samples.
+    trained_length : int
+        The window the model was trained on (its knots are placed in it).
+    length : int, optional
+        Samples to render (default ``trained_length``); a multiple of ``TONAL_DECIMATION``.
+
+    Returns
+    -------
+    np.ndarray, shape (N, length), float32
+        Peak ``output`` (below 0.99), ending in :func:`end_fade`.
+    """
+    length = int(trained_length if length is None else length)
+    raw = np.asarray(raw, F32)
+    p = drumsynth.split_parameters(raw, n_modes=n_modes, n_bands=noise["bands"].shape[0])
+    knots = fine_noise_knots(trained_length, attack, sample_rate)
+    gains_db, knots = extended_gains(p["gains_db"], knots, trained_length, length)
+    onset = attack - round(drumsynth.ONSET_SECONDS * sample_rate)
+    t = (np.arange(length) - onset).astype(F32) / F32(sample_rate)
+    x = p["mix"][:, 0:1] * _tonal(p, t, sample_rate, length, n_modes)
+    x += p["mix"][:, 1:2] * _shaped_noise(gains_db, knots, noise["bands"], length)
+    bright = p["brightness"]
+    x += p["mix"][:, 2:3] * (bright * noise["bright"][None] + (F32(1.0) - bright) * noise["dark"][None])
+    peak = np.max(np.abs(x), axis=1, keepdims=True)
+    return (end_fade(length, sample_rate)[None, :] * (p["output"] * x / (peak + F32(drumsynth.PEAK_EPS)))).astype(F32)
+
+
+def _tonal(p, t, sample_rate, length, n_modes):
+    low = t[::TONAL_DECIMATION]
+    t_pos = np.maximum(low, F32(0.0))[None, None, :]
+    late = np.maximum(low - F32(drumsynth.ONSET_SECONDS), F32(0.0))[None, None, :]
+    ramp = np.clip(low / F32(drumsynth.ONSET_SECONDS), 0.0, 1.0).astype(F32)
+    two_pi = F32(2.0 * np.pi)
+    pitch = two_pi * drumsynth.mode_frequencies(n_modes).astype(F32)[None, :] * p["tune"]
+    limit = F32(GLIDE_LIMIT * sample_rate / TONAL_DECIMATION)
+    depth = np.maximum(np.minimum(p["ratio"] - F32(1.0), limit / (pitch / two_pi) - F32(1.0)), F32(0.0))
+    glide = p["glide"][:, :, None]
+    extra = (pitch * depth)[:, :, None] * glide
+    carrier = np.sin(pitch[:, :, None] * t_pos + extra * (F32(1.0) - np.exp(-t_pos / glide)))
+    decay = np.exp(np.log(p["levels"])[:, :, None] - late / p["decays"][:, :, None])
+    summed = ramp[None, :] * np.einsum("nmt,nmt->nt", decay, carrier)
+    spectrum = np.fft.rfft(summed, axis=1) * band_limit(summed.shape[1])[None, :]
+    padded = np.zeros((len(summed), length // 2 + 1), np.complex128)
+    padded[:, :spectrum.shape[1]] = spectrum
+    return (F32(TONAL_DECIMATION) * np.fft.irfft(padded, n=length, axis=1)).astype(F32)
+
+
+def _shaped_noise(gains_db, knots, bands, length):
+    gains = F32(10.0) ** (gains_db / F32(20.0))
+    left, weight = drumsynth.knot_interpolation(length, knots)
+    out = np.zeros((gains.shape[0], length), F32)
+    for k in range(len(knots) - 1):
+        begin, end = int(knots[k]), int(knots[k + 1]) if k < len(knots) - 2 else length
+        w = weight[begin:end]
+        segment = bands[:, begin:end]
+        out[:, begin:end] = (gains[:, :, k] @ segment) + ((gains[:, :, k + 1] - gains[:, :, k]) @ (segment * w[None, :]))
+    return out
