@@ -1,4 +1,4 @@
-"""The model registry: the single place where each of the fifteen models is named.
+"""The model registry: the single place where each of the models is named.
 
 Each name maps to a :class:`ModelSpec`: its kind, the group the GUI shows it under, the
 builder that makes it (a function in :mod:`models.architectures`, imported only when a
