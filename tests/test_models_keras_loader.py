@@ -213,6 +213,7 @@ def test_zoo_lists_all_fifteen_from_cards_without_tensorflow(zoo, copy_of):
     rows = {r[0]: r for r in json.loads(out.stdout.strip().splitlines()[-1])}
     assert len(rows) == 15
     assert rows["gan"][1] is True and rows["gan"][3] > 0 and rows["gan"][4] == 1
-    assert rows["gan"][5] == "synthetic" and rows["gan"][6] > 0
+    # the data folder the card names, read back as a path (it is recorded relative to the zoo)
+    assert Path(rows["gan"][5]).name == "synthetic" and rows["gan"][6] > 0
     assert rows["ae_small_tanh"][1] is False and "decoder.keras: damaged" in rows["ae_small_tanh"][2]
     assert rows["vae_c"][1] is False and rows["vae_c"][2] == "not trained"
