@@ -21,3 +21,23 @@ DRUM_FAMILIES = ("kick", "snare", "clap", "hat", "tom", "cymbal", "percussion")
 #: ddsp_cvae's data: 44.1 kHz, the full audio band, and the same 0.74 s.
 HIRES_SAMPLE_RATE = 44100
 HIRES_SAMPLE_LENGTH = 32768
+
+#: The sample rates a user may ask for, in Hz: telephone quality to twice a studio's 96 kHz.
+#: A rate is memory and disk: 2 GHz made a 5.9 GB WAV out of one drum hit.
+MIN_RATE, MAX_RATE = 8000, 192000
+
+#: Level under which no difference is heard, in dB re full scale: the evaluation's
+#: spectrograms are floored here and the ``"spectral_floored"`` loss counts everything
+#: under it as the same silence.
+FLOOR_DB = -80.0
+
+#: What libsndfile reads, by file name: preprocessing takes these as sources (other files
+#: are listed in the manifest as skipped) and ``play`` takes a NAME with one of them as a
+#: file, even one that is missing (so it says "no such file", not "unknown model").
+AUDIO_SUFFIXES = (
+    ".wav", ".wave", ".flac", ".aif", ".aiff", ".aifc", ".ogg", ".oga", ".opus", ".mp3",
+    ".au", ".snd", ".w64", ".caf", ".rf64", ".bwf",
+)
+
+#: Hydrogen's drum-kit archive (a gzipped tar of one kit folder).
+KIT_SUFFIX = ".h2drumkit"

@@ -26,13 +26,16 @@ import shutil
 import tarfile
 import unicodedata
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from audio.errors import AudioError
 from audio.export import render_for_file
+from constants import KIT_SUFFIX
 from safeio import (
     FileExistsRefused,
     FolderLock,
@@ -55,10 +58,10 @@ KIT_PEAK_DB = -1.0
 #: Each softer velocity layer plays this much quieter than the one above it.
 LAYER_STEP_DB = 3.0
 MAX_LAYERS = 16
-#: General MIDI's drum notes start at 36 (kick) and MIDI stops at 127: one note each.
-FIRST_NOTE = 36
-MAX_INSTRUMENTS = 128 - FIRST_NOTE
-KIT_SUFFIX = ".h2drumkit"
+#: General MIDI's drum notes start at 36 (kick), as Hydrogen's own kits do, and MIDI stops
+#: at 127: one note each.
+FIRST_NOTE, LAST_NOTE = 36, 127
+MAX_INSTRUMENTS = LAST_NOTE + 1 - FIRST_NOTE
 KIT_JSON = "kit.json"
 KIT_LISTING = "README.txt"
 DRUMKIT_XML = "drumkit.xml"
@@ -66,9 +69,39 @@ KIT_JSON_VERSION = 1
 _HYDROGEN_NAMESPACE = "http://www.hydrogen-music.org/drumkit"
 _XSI_NAMESPACE = "http://www.w3.org/2001/XMLSchema-instance"
 _MAX_PART = 60
+#: An instrument's name where its family is unknown (no classifier, or a silent sound).
+FALLBACK_FAMILY = "sound"
 
 
-def safe_part(text, fallback="sound"):
+class FamilyNamer:
+    """Names a kit's instruments by drum family: the one place that names a sound for a
+    producer.
+
+    Parameters
+    ----------
+    classifier : object, optional
+        Anything with ``predict(audio (N, n), sample_rate) -> families``: the zoo's
+        ``evaluation.families.FamilyClassifier`` (``evaluation.families.shipped_classifier``
+        loads it). None: every sound is ``FALLBACK_FAMILY``.
+    reason : str, optional
+        Why there is no classifier, in one line (for the command's report).
+    """
+
+    def __init__(self, classifier: Any = None, reason: str | None = None) -> None:
+        self.classifier = classifier
+        self.reason = reason
+
+    def family(self, audio: np.ndarray, sample_rate: int) -> str:
+        """The most likely family of one sound ``(n,)``, or ``FALLBACK_FAMILY``."""
+        if self.classifier is None:
+            return FALLBACK_FAMILY
+        audio = np.asarray(audio, dtype=np.float32)
+        if audio.size == 0 or not np.any(audio):
+            return FALLBACK_FAMILY  # silence is no family
+        return str(self.classifier.predict(audio[None, :], sample_rate)[0])
+
+
+def safe_part(text: object, fallback: str = "sound") -> str:
     """One safe piece of a file name: ASCII letters, digits and ``+-._``; no ``..``.
 
     Examples
@@ -84,7 +117,7 @@ def safe_part(text, fallback="sound"):
     return part or fallback
 
 
-def safe_kit_name(text):
+def safe_kit_name(text: object) -> str:
     """A kit name that is also its folder name: letters and digits of any script, spaces
     and ``+-._``.
 
@@ -107,7 +140,7 @@ def safe_kit_name(text):
     return name or "Kit"
 
 
-def _coordinate(value):
+def _coordinate(value: float) -> str:
     text = f"{value:+.2f}"
     return "+0.00" if text == "-0.00" else text
 
@@ -127,7 +160,7 @@ class KitLayer:
 
     audio: np.ndarray
     sample_rate: int
-    recall: dict = field(default_factory=dict)
+    recall: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -150,12 +183,12 @@ class KitSound:
 
     family: str
     model: str | None
-    point: tuple | None
-    layers: tuple
+    point: tuple[float, float] | None
+    layers: tuple[KitLayer, ...]
     source: str | None = None
 
     @property
-    def label(self):
+    def label(self) -> str:
         """``family model (x, y)``: the instrument's name in the kit."""
         if self.model is not None and self.point is not None:
             return f"{self.family} {self.model} ({self.point[0]:.2f}, {self.point[1]:.2f})"
@@ -164,7 +197,7 @@ class KitSound:
         return self.family
 
     @property
-    def file_stem(self):
+    def file_stem(self) -> str:
         """``family_model_x+0.52_y-1.20``, safe as a file name."""
         parts = [safe_part(self.family)]
         if self.model is not None:
@@ -176,7 +209,14 @@ class KitSound:
         return "_".join(parts)
 
 
-def favourite_sounds(entries, *, layers, extra_layers, family_of, report, progress=None):
+#: ``extra_layers(favourite, count) -> (layers or None, reason or None)``: a layer is
+#: ``(samples, rate, recall)``.
+ExtraLayers = Callable[[Any, int], tuple[list[tuple[np.ndarray, int, dict[str, Any]]] | None, str | None]]
+
+
+def favourite_sounds(entries: Sequence[Any], *, layers: int, extra_layers: ExtraLayers,
+                     family_of: Callable[[np.ndarray, int], str], report: Callable[[str], object],
+                     progress: Callable[[int, int], object] | None = None) -> list[KitSound]:
     """One :class:`KitSound` per usable favourite: its own WAV on top, then variations.
 
     Parameters
@@ -212,7 +252,8 @@ def favourite_sounds(entries, *, layers, extra_layers, family_of, report, progre
     return sounds
 
 
-def _favourite_sound(favourite, layers, extra_layers, family_of, report, soundfile):
+def _favourite_sound(favourite: Any, layers: int, extra_layers: ExtraLayers, family_of: Callable[[np.ndarray, int], str],
+                     report: Callable[[str], object], soundfile: Any) -> KitSound | None:
     name = favourite.path.name
     if favourite.recall is None:
         report(f"{name}: skipped ({favourite.reason})")
@@ -239,7 +280,7 @@ def _favourite_sound(favourite, layers, extra_layers, family_of, report, soundfi
     return KitSound(family, favourite.model, tuple(favourite.point), tuple(found), source=name)
 
 
-def velocity_layers(count):
+def velocity_layers(count: int) -> list[tuple[float, float, float]]:
     """The velocity range and gain of each of ``count`` layers, loudest first.
 
     Parameters
@@ -260,7 +301,7 @@ def velocity_layers(count):
             for k in range(count)]
 
 
-def kit_sample(audio, sample_rate):
+def kit_sample(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     """A layer's samples as the kit's WAV holds them: 44.1 kHz, peak at ``KIT_PEAK_DB``.
 
     Returns
@@ -275,7 +316,7 @@ def kit_sample(audio, sample_rate):
     return data.astype(np.float32)
 
 
-def _wav_bytes(data):
+def _wav_bytes(data: np.ndarray) -> bytes:
     import soundfile
 
     buffer = io.BytesIO()
@@ -289,10 +330,10 @@ class KitFiles:
     is also its folder's."""
 
     name: str
-    files: dict
+    files: dict[str, bytes]
 
 
-def kit_files(name, sounds):
+def kit_files(name: str, sounds: Sequence[KitSound]) -> KitFiles:
     """Render a kit: WAV bytes, drumkit.xml, kit.json and the README listing.
 
     Parameters
@@ -315,8 +356,10 @@ def kit_files(name, sounds):
         raise AudioError("a kit needs at least one sound")
     if len(sounds) > MAX_INSTRUMENTS:
         raise AudioError(f"a kit holds at most {MAX_INSTRUMENTS} instruments (one MIDI note each, "
-                         f"{FIRST_NOTE} to 127), not {len(sounds)}")
-    files, entries, used = {}, [], set()
+                         f"{FIRST_NOTE} to {LAST_NOTE}), not {len(sounds)}")
+    files: dict[str, bytes] = {}
+    entries: list[dict[str, Any]] = []
+    used: set[str] = set()
     for index, sound in enumerate(sounds, start=1):
         if not sound.layers:
             raise AudioError(f"{sound.label}: no samples to put in the kit")
@@ -345,17 +388,17 @@ def kit_files(name, sounds):
     return KitFiles(name=name, files=files)
 
 
-def _add(parent, tag, text):
+def _add(parent: ET.Element, tag: str, text: object) -> ET.Element:
     element = ET.SubElement(parent, tag)
     element.text = str(text)
     return element
 
 
-def _number(value):
+def _number(value: float) -> str:
     return f"{value:.4g}"
 
 
-def drumkit_xml(name, entries):
+def drumkit_xml(name: str, entries: Sequence[dict[str, Any]]) -> str:
     """Hydrogen 1.2's ``drumkit.xml`` for the instruments of :func:`kit_files`.
 
     Every element the 1.2 schema (``drumkit.xsd``) requires is written, in its order.
@@ -382,7 +425,6 @@ def drumkit_xml(name, entries):
             ("gain", 1), ("applyVelocity", "true"), ("filterActive", "false"),
             ("filterCutoff", 1), ("filterResonance", 0), ("Attack", 0), ("Decay", 0),
             ("Sustain", 1), ("Release", 1000), ("muteGroup", -1), ("midiOutChannel", -1),
-            # General MIDI's drum notes start at 36 (kick), as Hydrogen's own kits do.
             ("midiOutNote", FIRST_NOTE + index), ("isStopNote", "false"),
             ("sampleSelectionAlgo", "VELOCITY"), ("isHihat", -1), ("lower_cc", 0),
             ("higher_cc", 127), ("FX1Level", 0), ("FX2Level", 0), ("FX3Level", 0),
@@ -403,7 +445,7 @@ def drumkit_xml(name, entries):
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def kit_listing(name, entries):
+def kit_listing(name: str, entries: Sequence[dict[str, Any]]) -> str:
     """A plain-text listing of the kit: one block per instrument, one line per sample."""
     lines = [name, "=" * len(name), "",
              (f"{len(entries)} instruments; samples are {KIT_RATE} Hz {KIT_SUBTYPE} WAV, "
@@ -422,7 +464,7 @@ def kit_listing(name, entries):
     return "\n".join(lines)
 
 
-def _tar_bytes(kit):
+def _tar_bytes(kit: KitFiles) -> bytes:
     buffer = io.BytesIO()
     # GNU format: names as plain UTF-8 bytes. Python's default (PAX) puts a non-ASCII name in
     # a UTF-8 header that Hydrogen's libarchive must convert to its locale, and h2cli runs in
@@ -440,7 +482,7 @@ def _tar_bytes(kit):
     return buffer.getvalue()
 
 
-def write_h2drumkit(path, kit, *, overwrite=False):
+def write_h2drumkit(path: str | os.PathLike, kit: KitFiles, *, overwrite: bool = False) -> Path:
     """Write a kit as Hydrogen's ``.h2drumkit`` archive, atomically.
 
     Parameters
@@ -462,7 +504,7 @@ def write_h2drumkit(path, kit, *, overwrite=False):
     return atomic_write(path, lambda file: file.write(data), overwrite=overwrite)
 
 
-def remove_leftover_archives(folder):
+def remove_leftover_archives(folder: str | os.PathLike) -> str:
     """Remove the ``.NAME.h2drumkit.PID.RAND.tmp`` that killed exports left in ``folder``.
 
     A temporary whose writer is still running is kept (another export, right now).
@@ -479,11 +521,11 @@ def remove_leftover_archives(folder):
     return removed_line(folder, removed)
 
 
-def _lock(path):
+def _lock(path: Path) -> FolderLock:
     return FolderLock(path, what="kit export", beside=True)
 
 
-def recover_kit_folder(path):
+def recover_kit_folder(path: str | os.PathLike) -> list[str]:
     """Finish or remove what killed exports left at the kit folder ``path``.
 
     Under the folder's lock: a staged kit whose swap had begun is swapped in, one that was
@@ -515,7 +557,7 @@ def recover_kit_folder(path):
             _remove_if_empty(path)  # the lock makes the folder it locks
 
 
-def _recover(path):
+def _recover(path: Path) -> list[str]:
     """The lines of what was finished or removed at ``path``; the caller holds the lock."""
     try:
         lines = finish_interrupted_swaps(path)
@@ -526,11 +568,11 @@ def _recover(path):
     return lines + ([old] if old else [])
 
 
-def _is_real_folder(path):
+def _is_real_folder(path: Path) -> bool:
     return path.is_dir() and not path.is_symlink()
 
 
-def _remove_if_empty(path):
+def _remove_if_empty(path: Path) -> None:
     if _is_real_folder(path):
         try:
             path.rmdir()
@@ -538,7 +580,7 @@ def _remove_if_empty(path):
             pass  # not empty (someone's files): it stays
 
 
-def _dead_export_folders(path):
+def _dead_export_folders(path: Path) -> list[Path]:
     """Folders ``.NAME.PID.RAND.tmp`` beside ``path`` whose writer (pid) is gone."""
     found = []
     for entry in leftover_temporaries(path.parent):
@@ -548,7 +590,7 @@ def _dead_export_folders(path):
     return found
 
 
-def kit_own_files(folder):
+def kit_own_files(folder: str | os.PathLike) -> set[str]:
     """The names a kit wrote into ``folder``: its listing's WAVs (from ``kit.json``) and the
     three files every kit folder has. A user's own files are not among them."""
     names = {KIT_JSON, KIT_LISTING, DRUMKIT_XML}
@@ -566,7 +608,7 @@ def kit_own_files(folder):
     return names
 
 
-def _finish_old_exports(path):
+def _finish_old_exports(path: Path) -> str | None:
     """Put back what an earlier version's export left when it was killed; one line or None.
 
     That version filled ``.NAME.PID.RAND.tmp``, renamed the old kit to another such name, then
@@ -617,15 +659,16 @@ def _finish_old_exports(path):
     return f"{path}: an export was killed before it finished; " + "; ".join(done)
 
 
-def _count(items, word):
+def _count(items: Sequence[object], word: str) -> str:
     return f"{len(items)} {word}" + ("" if len(items) == 1 else "s")
 
 
-def _names(names):
+def _names(names: Sequence[str]) -> str:
     return ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
 
 
-def write_kit_folder(path, kit, *, overwrite=False, report=None):
+def write_kit_folder(path: str | os.PathLike, kit: KitFiles, *, overwrite: bool = False,
+                     report: Callable[[str], object] | None = None) -> Path:
     """Write a kit as a plain folder (WAVs, kit.json, README.txt, drumkit.xml), whole.
 
     The kit is written into a staging folder beside ``path`` and swapped in
@@ -684,7 +727,7 @@ def write_kit_folder(path, kit, *, overwrite=False, report=None):
     return path
 
 
-def refuse_existing_folder(path, overwrite):
+def refuse_existing_folder(path: str | os.PathLike, overwrite: bool) -> None:
     """Raise FileExistsRefused unless a kit folder may be written at ``path``."""
     path = Path(path)
     if not _is_taken(path):
@@ -699,13 +742,13 @@ def refuse_existing_folder(path, overwrite):
                                               f"(no {KIT_JSON}); not replaced even with --force")
 
 
-def _is_taken(path):
+def _is_taken(path: Path) -> bool:
     if _is_real_folder(path):
         return any(path.iterdir())
     return os.path.lexists(path)
 
 
-def extract_h2drumkit(path, folder):
+def extract_h2drumkit(path: str | os.PathLike, folder: str | os.PathLike) -> Path:
     """Extract a ``.h2drumkit`` into ``folder`` with tarfile's ``data`` filter.
 
     Returns

@@ -33,6 +33,7 @@ import numpy as np
 
 from audio.errors import AudioError
 from constants import SAMPLE_RATE
+from safeio import one_line
 
 # Longest fade of a swap or a stop; the issue allows 5 ms.
 CROSSFADE_SECONDS = 0.004
@@ -518,12 +519,12 @@ class Player:
             self.mixer = Mixer(rate, source_rate=self.sample_rate)
             self.available = True
             return
-        self.reason = f"output device '{info['name']}' cannot be opened ({_one_line(failure)})"
+        self.reason = f"output device '{info['name']}' cannot be opened ({one_line(failure)})"
 
     def _device_reason(self, error):
         if self.device is None:
-            return f"no sound output device ({_one_line(error)})"
-        return f"output device {self.device!r} is not usable ({_one_line(error)})"
+            return f"no sound output device ({one_line(error)})"
+        return f"output device {self.device!r} is not usable ({one_line(error)})"
 
     # -- what the GUI calls ----------------------------------------------------------------
 
@@ -719,7 +720,7 @@ class Player:
             except self._sd.PortAudioError as error:
                 self._stream = None
                 self.available = False
-                self.reason = f"sound output failed ({_one_line(error)})"
+                self.reason = f"sound output failed ({one_line(error)})"
                 return
         if self._watcher is None:
             self._watcher = threading.Thread(target=self._watch_idle, name="player-idle-watch", daemon=True)
@@ -806,7 +807,3 @@ def _fill(program, pos, out):
         i += k
         pos += k
     return pos
-
-
-def _one_line(error):
-    return " ".join(str(error).split()) or type(error).__name__

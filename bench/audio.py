@@ -27,8 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
-RATE = 22050
-LENGTH = 16384  # the models' sample length
+from constants import SAMPLE_LENGTH, SAMPLE_RATE
+
+RATE = SAMPLE_RATE
+LENGTH = SAMPLE_LENGTH
 NULL_ALSA_CONFIG = "pcm.!default { type null }\nctl.!default { type hw card 0 }\n"
 
 

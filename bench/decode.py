@@ -2,7 +2,7 @@
 
 - ``engine``: the NumPy engine (``models.engine``), what the window, play, generate and
   encode use;
-- ``tf fast``: the TensorFlow fast path (``models.inference.TrainedModel.decode``: a traced
+- ``tf fast``: the TensorFlow fast path (``models.keras_loader.TrainedModel.decode``: a traced
   ``tf.function``, polyphase or XLA), what they used before;
 - ``bare``: for dense models, a bare NumPy chain ``x = act(x @ W + b)`` of the same weights,
   the physical limit of this machine;
@@ -12,8 +12,8 @@
   loaded machine the wall time is mostly waiting for a core, and this column says how
   much of it the engine itself spends.
 
-Targets (issue 14): dense within 1.5x of ``bare``; conv_ae <= 5.0 ms, gan <= 3.2 ms, VAEs
-<= 2.2 ms per point; ddsp_vae <= 3.0 ms (issue 13). Times are medians of many calls, each
+Targets: dense within 1.5x of ``bare``; conv_ae <= 5.0 ms, gan <= 3.2 ms, VAEs
+<= 2.2 ms per point; ddsp_vae <= 3.0 ms (its synthesiser). Times are medians of many calls, each
 on one point, taking 64 points over the latent range in turn, in milliseconds.
 """
 import os
@@ -21,7 +21,7 @@ import statistics
 import time
 
 TARGET_MS = {"conv_ae": 5.0, "gan": 3.2, "vae": 2.2}
-#: Targets of one model, before its kind's (issue 13: ddsp_vae's synthesiser in 3 ms).
+#: Targets of one model, before its kind's (ddsp_vae's synthesiser in 3 ms).
 MODEL_TARGET_MS = {"ddsp_vae": 3.0}
 BARE_RATIO = 1.5
 PREDICT_RATIO = 20.0
@@ -129,7 +129,7 @@ def _timings(name, model, args, points):
     if bare_function:
         t["bare"] = median_ms(bare_function, args.calls, points)
     if not args.no_tensorflow:
-        from models.inference import load_trained
+        from models.keras_loader import load_trained
 
         reference = load_trained(name, args.folder)
         t["fast"] = median_ms(reference.decode, args.calls, points)

@@ -3,8 +3,8 @@ on the TensorFlow path, side by side in one run: wall time from launch to exit a
 resident memory (the kernel's count for that process, from ``wait4``).
 
 The TensorFlow path is the same command with ``models.engine.load_runtime`` swapped for
-``models.inference.load_trained`` (the path the command took before issue 14).
-Targets (issue 14): the engine <= 1.5 s and <= 250 MB.
+``models.keras_loader.load_trained`` (the path the command took before the NumPy engine).
+Targets: the engine <= 1.5 s and <= 250 MB.
 """
 import os
 import statistics
@@ -20,8 +20,8 @@ TARGET_MB = 250
 
 # The app's own entry point, with the TensorFlow loader in place of the engine's.
 TENSORFLOW_PATH = (
-    "import runpy, sys; import models.engine, models.inference; "
-    "models.engine.load_runtime = models.inference.load_trained; "
+    "import runpy, sys; import models.engine, models.keras_loader; "
+    "models.engine.load_runtime = models.keras_loader.load_trained; "
     "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
 )
 

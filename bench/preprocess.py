@@ -13,6 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from constants import SAMPLE_RATE
+
 DEFAULT_SOURCES = "/usr/share/hydrogen/data/drumkits"
 TARGET_FILES_PER_SECOND = 180
 
@@ -103,7 +105,7 @@ def _kinds(args, audio, jobs):
     if not args.no_seed:
         import librosa
 
-        librosa.resample(__import__("numpy").zeros(64), orig_sr=44100, target_sr=22050)  # import outside the clock
+        librosa.resample(__import__("numpy").zeros(64), orig_sr=44100, target_sr=SAMPLE_RATE)  # import outside the clock
         kinds.append(("seed script loop (serial)", len(audio), None))
     kinds.append(("pipeline serial   (jobs=1)", None, 1))
     kinds.append((f"pipeline parallel (jobs={jobs})", None, jobs))

@@ -1,4 +1,4 @@
-"""The window's memory over a long session of random use (issue 14: it must not grow by
+"""The window's memory over a long session of random use (the target: it must not grow by
 more than 50 MB over 10 minutes after warm-up).
 
 The real window runs in this process, on the shipped models, with the real backend; a

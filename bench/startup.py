@@ -5,7 +5,7 @@ Each run starts a new window process, which appends time stamps (``--startup-sta
 window on screen, first model ready, first sound decoded, every model loaded. Once all are
 loaded (and ``--settle`` seconds later) its resident and peak memory are read from /proc,
 and it is ended. Targets: window within 2 s (DESIGN.md); first sound within 1.5 s and the
-window under 500 MB with all models loaded (issue 14).
+window under 500 MB with all models loaded (the engine's targets).
 
 Needs a display: without $DISPLAY, one Xvfb server is started for the whole benchmark
 (so no run pays for starting it).

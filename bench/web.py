@@ -4,7 +4,7 @@ for sounds at random points of one model, for a fixed time; once per client coun
 Prints per run: requests, throughput, latency p50/p95/p99, errors, the server's CPU time per
 request (a figure the other jobs on a shared machine do not inflate, unlike latency), and its
 resident memory at the start and end (all its processes), after a short warm-up that is not
-counted (each decoding process loads the model on its first request). Targets (issue 16), on
+counted (each decoding process loads the model on its first request). Targets of the web server, on
 2 cores: no errors; p95 <= 100 ms at 20 clients for a dense model and ddsp_vae; RSS flat
 within 50 MB.
 

@@ -15,11 +15,6 @@ class CommandFailed(Exception):
     """The command was understood but nothing could be done (exit status 1)."""
 
 
-def not_available_yet(verb):
-    """Raise the answer of a verb whose implementation has not landed."""
-    raise CommandFailed(f"'{verb}' is not available yet in this version")
-
-
 def one_line_errors(parser):
     """argparse's own errors (a value that is not a number, a missing option, an unknown
     argument) as one line, exit status 2, like the verbs' other usage errors (argparse would

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from commands import CommandFailed, UsageError
-from commands.generate import load_or_fail, spec_or_usage_error
+from commands.options import add_zoo_argument, load_or_fail, spec_or_usage_error
 from commands.outputs import add_force_argument, check_outputs, nonempty_output
 
 
@@ -17,8 +17,7 @@ def add_arguments(parser):
     parser.add_argument("name", metavar="NAME", help="a registry name (not gan: it has no encoder)")
     parser.add_argument("file", metavar="FILE", help="an audio file (any rate, mono or multi-channel)")
     parser.add_argument("-o", "--output", metavar="RECON.wav", help="also write the decoded point here")
-    parser.add_argument("--models", "--folder", dest="folder", default="trained", metavar="DIR",
-                        help="the zoo folder (default: trained)")
+    add_zoo_argument(parser)
     parser.add_argument("--channel", type=int, default=None, metavar="N",
                         help="take channel N (0-based) of a multi-channel FILE instead of the "
                              "model's training setting (mixing down, unless it said otherwise)")
@@ -56,7 +55,7 @@ def run(args):
         raise UsageError(f"--channel must be 0 or more, not {args.channel}")
     if args.output is not None:
         check_outputs([Path(args.output)], force=args.force, inputs=[args.file])
-    model = load_or_fail(args.name, args.folder)
+    model = load_or_fail(args.name, args.models)
 
     from preprocessing.errors import AudioInputError
     from preprocessing.reader import prepare_file

@@ -17,9 +17,10 @@ import sys
 from pathlib import Path
 
 from commands import CommandFailed, UsageError
+from commands.options import add_zoo_argument
 
 #: --grid's range. The grid is N x N decodes, a few rows at a time: the peak memory hardly moves
-#: (ae_small_tanh, 16384-sample data: 1.05 GB at 48, 1.17 GB at 512), the time grows as N
+#: (ae_small_tanh, SAMPLE_LENGTH-sample data: 1.05 GB at 48, 1.17 GB at 512), the time grows as N
 #: squared (26 s at 48, 130 s at 192, 32 min at 512 on 2 shared cores) and so does the cached
 #: entry (5.5 MB at 512, inside the 16 MiB a metrics file is read to; 100000 would need 640 GB).
 GRID_RANGE = (2, 512)
@@ -33,8 +34,7 @@ def add_arguments(parser):
     parser.add_argument("-o", "--output", default="out/evaluation", metavar="REPORT",
                         help="folder for report.md, metrics.csv and the charts "
                              "(default: out/evaluation)")
-    parser.add_argument("--models", "--folder", dest="models", default="trained", metavar="DIR",
-                        help="folder of trained models (default: trained)")
+    add_zoo_argument(parser, help="folder of trained models (default: %(default)s)")
     parser.add_argument("--grid", type=int, default=48, metavar="N",
                         help=f"points per axis of the continuity grid, {GRID_RANGE[0]} to "
                              f"{GRID_RANGE[1]} (default: 48)")
@@ -127,7 +127,7 @@ def _loader(models_folder):
     is an EvaluationError with its reason (the model is skipped)."""
     from evaluation.errors import EvaluationError
     from models.errors import ModelUnavailableError
-    from models.inference import load_trained
+    from models.keras_loader import load_trained
 
     def load(name):
         try:

@@ -13,79 +13,27 @@ the point for the others. A JSON sidecar beside each file records the seed and o
 each variation can be recalled exactly. ``--nearest`` prints the training sounds nearest
 each point.
 """
-import math
-import re
 import sys
 from pathlib import Path
 
 from commands import CommandFailed, UsageError, one_line_errors
+from commands.options import (
+    MAX_SEED,
+    add_zoo_argument,
+    allow_negative_points,
+    check_range,
+    load_or_fail,
+    number_type,
+    parse_point,
+    spec_or_usage_error,
+)
 from commands.outputs import add_force_argument, check_outputs, nonempty_output
+from constants import MAX_RATE, MIN_RATE
 
-# argparse takes "-0.5,1" for an option (it only knows bare negative numbers); points
-# with a negative X must still work as "--at -0.5,1", not only as "--at=-0.5,1". "-inf,0"
-# must reach parse_point too, which refuses it in one line (argparse would print usage).
-NEGATIVE_POINT = re.compile(r"^-\d+$|^-\d*\.\d+$|^-[\w.+-]*,")
-
-#: No model's latent square reaches this far; beyond it float32 overflows to inf.
-COORDINATE_LIMIT = 1e6
-
-#: Points decoded (and written) at a time: 256 x 16384 float32 is 16 MiB.
+#: Points decoded (and written) at a time: 256 sounds of SAMPLE_LENGTH float32 are 16 MiB.
 DECODE_CHUNK = 256
 
-#: ``--rate``: telephone quality to twice a studio's 96 kHz. A rate is memory and disk: 2 GHz
-#: made a 5.9 GB WAV out of one drum hit.
-MIN_RATE, MAX_RATE = 8000, 192000
-
-#: ``--seed``: the variations reduce a seed modulo 2**32 (models.variation.MAX_SEED), so
-#: outside this range two seeds would name the same variations.
-MAX_SEED = 2**32 - 1
-
 MAX_VARIATIONS = 1000
-
-
-def allow_negative_points(parser):
-    """Let ``--at -0.5,1`` parse: treat "-<number>,..." as a value, not an option."""
-    if hasattr(parser, "_negative_number_matcher"):
-        parser._negative_number_matcher = NEGATIVE_POINT
-
-
-def _shown(value):
-    return str(value) if isinstance(value, int) else f"{value:g}"
-
-
-def _range_text(low, high, unit, above_low):
-    unit = f" {unit}" if unit else ""
-    first = f"more than {_shown(low)} and at most" if above_low else f"between {_shown(low)} and"
-    return f"{first} {_shown(high)}{unit}"
-
-
-def check_range(value, option, low, high, unit="", *, above_low=False):
-    """UsageError naming the allowed range unless ``low <= value <= high`` (and finite).
-
-    ``above_low`` excludes ``low`` itself (a loop of 0 seconds). None (not given) passes.
-    """
-    if value is None:
-        return
-    inside = math.isfinite(value) and (low < value if above_low else low <= value) and value <= high
-    if not inside:
-        raise UsageError(f"{option}: must be {_range_text(low, high, unit, above_low)} (got {_shown(value)})")
-
-
-def number_type(kind, low, high, unit="", *, above_low=False):
-    """An argparse ``type``: ``kind(text)``, or one line naming the range for text that is
-    not a number of that kind (the range itself is checked by :func:`check_range`)."""
-    import argparse
-
-    what = "a whole number" if kind is int else "a number"
-
-    def parse(text):
-        try:
-            return kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"must be {what} {_range_text(low, high, unit, above_low)} (got {text!r})") from None
-
-    return parse
 
 
 def add_arguments(parser):
@@ -96,8 +44,7 @@ def add_arguments(parser):
                         help="a latent point; repeat for several")
     parser.add_argument("-o", "--output", required=True, metavar="PATH",
                         help="a .wav file for one point, or a folder (created) for several")
-    parser.add_argument("--models", "--folder", dest="folder", default="trained", metavar="DIR",
-                        help="the zoo folder (default: trained)")
+    add_zoo_argument(parser)
     parser.add_argument("--rate", type=number_type(int, MIN_RATE, MAX_RATE, "Hz"), metavar="HZ",
                         help=f"resample the files to this rate, {MIN_RATE} to {MAX_RATE} (default: the model's)")
     parser.add_argument("--format", default="FLOAT", choices=("FLOAT", "PCM_24", "PCM_16"),
@@ -112,49 +59,6 @@ def add_arguments(parser):
                         help="print the 5 training sounds nearest each point (latent plane and sound features)")
     parser.add_argument("--data", metavar="DIR",
                         help="the training dataset for --nearest in sound features (default: the model card's)")
-
-
-def parse_point(text):
-    """``"X,Y"`` -> (x, y); UsageError with the reason otherwise."""
-    if not isinstance(text, str):
-        # argparse drops a "--" value (``--at=--``) and hands over an empty list
-        text = "--"
-    parts = text.split(",")
-    try:
-        if len(parts) != 2:
-            raise ValueError
-        point = (float(parts[0]), float(parts[1]))
-    except ValueError:
-        raise UsageError(f"--at {text!r}: a point is two numbers X,Y (e.g. --at 0.5,-1.2)") from None
-    if not all(math.isfinite(v) for v in point):
-        raise UsageError(f"--at {text!r}: the coordinates must be finite numbers")
-    if not all(abs(v) <= COORDINATE_LIMIT for v in point):
-        raise UsageError(f"--at {text!r}: the coordinates must lie between {-COORDINATE_LIMIT:g} "
-                         f"and {COORDINATE_LIMIT:g}")
-    return point
-
-
-def spec_or_usage_error(name):
-    """The registry spec of ``name``; UsageError (exit 2) listing the valid names."""
-    from models.errors import UnknownModelError
-    from models.registry import get_spec
-
-    try:
-        return get_spec(name)
-    except UnknownModelError as error:
-        raise UsageError(str(error)) from None
-
-
-def load_or_fail(name, folder):
-    """The trained model on the NumPy engine (no TensorFlow); CommandFailed (exit 1) with
-    the reason when it is unavailable."""
-    from models.engine import load_runtime
-    from models.errors import ModelUnavailableError
-
-    try:
-        return load_runtime(name, folder)
-    except ModelUnavailableError as error:
-        raise CommandFailed(f"{name} is unavailable: {error}") from None
 
 
 def output_paths(name, points, output, variations=None):
@@ -210,13 +114,13 @@ def run(args):
     check_range(args.seed, "--seed", 0, MAX_SEED)
     check_range(args.rate, "--rate", MIN_RATE, MAX_RATE, "Hz")
     paths = output_paths(args.name, points, nonempty_output(args.output), args.variations)
-    model_files = [p for p in (Path(args.folder) / args.name).glob("*") if p.is_file()]
+    model_files = [p for p in (Path(args.models) / args.name).glob("*") if p.is_file()]
     check_outputs(paths, force=args.force, inputs=model_files)
     if args.variations is not None:
         from audio.export import sidecar_path
 
         check_outputs([sidecar_path(path) for path in paths], force=args.force, inputs=model_files)
-    model = load_or_fail(args.name, args.folder)
+    model = load_or_fail(args.name, args.models)
     remove_dead_wavs(paths[0].parent)
 
     import numpy as np
@@ -311,7 +215,7 @@ def write_variations(args, model, points, paths):
     from audio.errors import AudioError
     from audio.export import recall_text, sidecar_path, write_wav
     from models.variation import decode_variation, plan_variations
-    from safeio import WriteFailed, atomic_write_text
+    from safeio import WriteFailed, atomic_write_text, one_line
 
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
     try:
@@ -335,7 +239,7 @@ def write_variations(args, model, points, paths):
             except AudioError as error:
                 raise CommandFailed(str(error)) from None
             except WriteFailed as error:
-                raise CommandFailed(error.strerror or str(error)) from None
+                raise CommandFailed(one_line(error)) from None
             offset = variation.offset
             how = (f"noise seed {variation.noise_seed}" if variation.noise_seed is not None
                    else f"offset {offset[0]:+.3f},{offset[1]:+.3f}")

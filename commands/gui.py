@@ -6,11 +6,11 @@ thread. Folders, the device and the last model and point are remembered between 
 import os
 
 from commands import CommandFailed, UsageError
+from commands.options import DEFAULT_ZOO, add_zoo_argument
 
 
 def add_arguments(parser):
-    parser.add_argument("--models", "--folder", dest="models", metavar="DIR", default=None,
-                        help="the zoo of trained models (default: remembered, else trained/)")
+    add_zoo_argument(parser, default=None, help=f"the zoo of trained models (default: remembered, else {DEFAULT_ZOO}/)")
     parser.add_argument("--favourites", metavar="DIR", default=None,
                         help="where Save puts sounds (default: remembered, else "
                              "~/ML Sample Generator/favourites)")

@@ -14,7 +14,19 @@ import secrets
 import sys
 from pathlib import Path
 
-from commands import CommandFailed, UsageError
+from commands import CommandFailed, UsageError, one_line_errors
+from commands.options import (
+    MAX_SEED,
+    add_zoo_argument,
+    allow_negative_points,
+    check_range,
+    load_or_fail,
+    number_type,
+    parse_point,
+    spec_or_usage_error,
+)
+from constants import KIT_SUFFIX
+from safeio import one_line
 
 DEFAULT_FAVOURITES = "favourites"
 DEFAULT_LAYERS = 1
@@ -22,7 +34,6 @@ DEFAULT_LAYERS = 1
 
 def add_arguments(parser):
     from audio.kit import MAX_LAYERS
-    from commands.generate import MAX_SEED, allow_negative_points, number_type, one_line_errors
 
     allow_negative_points(parser)
     one_line_errors(parser)
@@ -39,13 +50,11 @@ def add_arguments(parser):
     parser.add_argument("--seed", type=number_type(int, 0, MAX_SEED), metavar="S",
                         help="seed of the variations (default: a new one, recorded in kit.json)")
     parser.add_argument("--force", action="store_true", help="replace an existing kit")
-    parser.add_argument("--models", "--folder", dest="folder", default="trained", metavar="DIR",
-                        help="the zoo folder (default: trained)")
+    add_zoo_argument(parser)
 
 
 def kit_destination(text):
     """``("archive" | "folder", Path)`` for ``-o``; UsageError for anything else."""
-    from audio.kit import KIT_SUFFIX
     from commands.outputs import nonempty_output
 
     path = nonempty_output(text)
@@ -62,7 +71,6 @@ def kit_destination(text):
 def check_usage(args):
     """Raise UsageError for a command line that cannot mean anything."""
     from audio.kit import FIRST_NOTE, MAX_INSTRUMENTS, MAX_LAYERS
-    from commands.generate import MAX_SEED, check_range
 
     if args.favourites is not None and (args.name or args.at):
         raise UsageError("give either --favourites [DIR] or NAME --at X,Y, not both")
@@ -94,14 +102,9 @@ def _refuse_existing(kind, path, force):
         try:
             refuse_existing_folder(path, force)
         except FileExistsRefused as error:
-            raise CommandFailed(_sentence(error)) from None
+            raise CommandFailed(one_line(error)) from None
     elif not force and os.path.lexists(path):
         raise CommandFailed(f"{path}: already exists (pass --force to replace it)")
-
-
-def _sentence(error):
-    """safeio's errors are OSErrors: their sentence is ``strerror`` (str() adds "[Errno N]")."""
-    return error.strerror or str(error)
 
 
 class _Models:
@@ -112,11 +115,9 @@ class _Models:
         self.loaded, self.reasons = {}, {}
 
     def get(self, name):
-        from commands import generate
-
         if name not in self.loaded and name not in self.reasons:
             try:
-                self.loaded[name] = generate.load_or_fail(name, self.folder)
+                self.loaded[name] = load_or_fail(name, self.folder)
             except (CommandFailed, UsageError) as error:
                 self.reasons[name] = str(error)
         return self.loaded.get(name)
@@ -131,7 +132,6 @@ def _layers(layer_tuples):
 def sounds_at_points(args, namer, models, seed):
     """One KitSound per ``--at`` point of ``args.name``: the sound itself, then variations."""
     from audio.kit import KitSound
-    from commands.generate import parse_point, spec_or_usage_error
     from models.variation import variation_layers
 
     spec_or_usage_error(args.name)
@@ -203,7 +203,7 @@ def _clear_what_killed_runs_left(kind, output):
             for line in recover_kit_folder(output):
                 _note(line)
     except (FolderBusy, WriteFailed) as error:
-        raise CommandFailed(_sentence(error)) from None
+        raise CommandFailed(one_line(error)) from None
 
 
 def run(args):
@@ -216,12 +216,12 @@ def run(args):
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
 
     from audio.errors import AudioError
-    from audio.kit import kit_files, write_h2drumkit, write_kit_folder
-    from evaluation.family_names import FamilyNamer
+    from audio.kit import FamilyNamer, kit_files, write_h2drumkit, write_kit_folder
+    from evaluation.families import shipped_classifier
     from safeio import FileExistsRefused, FolderBusy, WriteFailed
 
-    namer = FamilyNamer(args.folder)
-    models = _Models(args.folder)
+    namer = FamilyNamer(*shipped_classifier(args.models))
+    models = _Models(args.models)
     if args.favourites is not None:
         sounds = sounds_from_favourites(args, namer, models, seed)
     else:
@@ -234,7 +234,7 @@ def run(args):
         else:
             write_kit_folder(output, kit, overwrite=args.force, report=_note)
     except (FileExistsRefused, FolderBusy, WriteFailed) as error:
-        raise CommandFailed(_sentence(error)) from None
+        raise CommandFailed(one_line(error)) from None
     except AudioError as error:
         raise CommandFailed(str(error)) from None
     except OSError as error:

@@ -1,13 +1,14 @@
-"""List the fourteen models and their state in the zoo folder: trained or not (and why),
+"""List the registry's models and their state in the zoo folder: trained or not (and why),
 parameters, size on disk, the data they were trained on and for how many epochs.
 Reads the model cards only, so it answers at once (no TensorFlow)."""
 import os
 from pathlib import Path
 
+from commands.options import add_zoo_argument
+
 
 def add_arguments(parser):
-    parser.add_argument("--models", "--folder", dest="folder", default="trained", metavar="DIR",
-                        help="the zoo folder (default: trained)")
+    add_zoo_argument(parser)
 
 
 def _size(size_bytes):
@@ -39,12 +40,12 @@ def run(args):
     from models.zoo import list_models
 
     try:
-        os.listdir(args.folder)
+        os.listdir(args.models)
     except (FileNotFoundError, NotADirectoryError):
-        raise CommandFailed(f"{args.folder}: no such folder (the zoo folder holds one folder per model)") from None
+        raise CommandFailed(f"{args.models}: no such folder (the zoo folder holds one folder per model)") from None
     except OSError as error:  # a zoo folder this user may not read: one line, not 15
-        raise CommandFailed(f"{args.folder}: cannot read ({error.strerror or error})") from None
-    statuses = list_models(args.folder)  # a model folder that cannot be read is its own reason
+        raise CommandFailed(f"{args.models}: cannot read ({error.strerror or error})") from None
+    statuses = list_models(args.models)  # a model folder that cannot be read is its own reason
     rows = table_rows(statuses)
     # The reason can be long (a path): it goes last-but-not-wrapped, so measure the others.
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -55,5 +56,5 @@ def run(args):
         print("  ".join(cells).rstrip())
     trained = sum(s.trained for s in statuses)
     total = sum(s.size_bytes for s in statuses)
-    print(f"{trained} of {len(statuses)} trained in {args.folder}/ ({_size(total)})")
+    print(f"{trained} of {len(statuses)} trained in {args.models}/ ({_size(total)})")
     return 0

@@ -9,17 +9,16 @@ repeats for that many seconds (up to an hour) and fades out. --gap is 0 to 60 se
 """
 from pathlib import Path
 
-from commands import CommandFailed, UsageError
+from commands import CommandFailed, UsageError, one_line_errors
+from commands.options import add_zoo_argument, allow_negative_points, check_range, number_type, parse_point
+from constants import AUDIO_SUFFIXES
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aif", ".aiff")
 #: --loop's longest run; the player holds the gap as samples, so --gap is bounded too.
 MAX_LOOP_SECONDS = 3600.0
 MAX_GAP_SECONDS = 60.0
 
 
 def add_arguments(parser):
-    from commands.generate import allow_negative_points, number_type, one_line_errors
-
     allow_negative_points(parser)
     one_line_errors(parser)
     parser.add_argument("name", nargs="?", metavar="NAME|FILE", help="a model name, or an audio file to play as it is")
@@ -31,8 +30,7 @@ def add_arguments(parser):
     parser.add_argument("--device", metavar="D", help="output device: its index or part of its name")
     parser.add_argument("--volume", type=number_type(float, 0, 1), default=1.0, metavar="V", help="0..1 (default 1)")
     parser.add_argument("--list-devices", action="store_true", help="list the output devices and exit")
-    parser.add_argument("--models", "--folder", dest="folder", default="trained", metavar="DIR",
-                        help="the zoo folder (default: trained)")
+    add_zoo_argument(parser)
 
 
 def run(args):
@@ -47,8 +45,6 @@ def run(args):
         return 0
     if args.name is None:
         raise UsageError("give a model name (with --at X,Y) or an audio file")
-    from commands.generate import check_range
-
     check_range(args.loop, "--loop", 0, MAX_LOOP_SECONDS, "seconds", above_low=True)
     check_range(args.gap, "--gap", 0, MAX_GAP_SECONDS, "seconds")
     check_range(args.volume, "--volume", 0, 1)
@@ -70,20 +66,13 @@ def run(args):
         check_model_name(args.name)
         # The device first: without one, say so before the model is read.
         with open_player(DEFAULT_SAMPLE_RATE, args.device) as player:
-            audio, rate = decode_point(args.name, point, args.folder)
+            audio, rate = decode_point(args.name, point, args.models)
             play(player, audio, rate, volume=args.volume, loop_seconds=args.loop, gap_seconds=args.gap)
         what = f"{args.name} at ({point[0]:g}, {point[1]:g})"
     seconds = audio.shape[0] / rate
     how = f"looped for {args.loop:g} s" if args.loop else "played once"
     print(f"{what}: {how} ({seconds:.2f} s at {rate} Hz)")
     return 0
-
-
-def parse_point(text):
-    """``"X,Y"`` -> ``(x, y)``; raises UsageError for anything else."""
-    from commands.generate import parse_point as parse_generate_point
-
-    return parse_generate_point(text)
 
 
 #: PortAudio numbers devices with a C int.

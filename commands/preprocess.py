@@ -12,6 +12,8 @@ from pathlib import Path
 
 from commands import CommandFailed, UsageError
 from commands.outputs import check_outputs
+from constants import ATTACK_SECONDS, MAX_RATE, MIN_RATE, SAMPLE_LENGTH, SAMPLE_RATE
+from preprocessing.settings import MAX_LENGTH_SECONDS, MIN_LENGTH
 
 #: The dataset folder's own files: a --preview never takes one of these names, even with --force.
 _DATASET_FILES = ("manifest.csv", "settings.json", ".lock")
@@ -24,12 +26,12 @@ def add_arguments(parser):
     parser.add_argument("sources", nargs="+", metavar="SRC", help="audio files or folders (searched recursively)")
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="dataset folder to write (created if missing)")
     # Numbers are read as text and checked in run(), so a bad one is one line naming its range.
-    parser.add_argument("--sr", default="22050", metavar="HZ",
-                        help="output sample rate, 8000 to 192000 (default: 22050)")
-    parser.add_argument("--length", default="16384", metavar="N",
-                        help="output length in samples, 256 to 30 s at --sr (default: 16384)")
-    parser.add_argument("--attack", default="0.01", metavar="SECONDS",
-                        help="where the peak is placed, in seconds, 0 up to the length (default: 0.01)")
+    parser.add_argument("--sr", default=str(SAMPLE_RATE), metavar="HZ",
+                        help=f"output sample rate, {MIN_RATE} to {MAX_RATE} (default: %(default)s)")
+    parser.add_argument("--length", default=str(SAMPLE_LENGTH), metavar="N",
+                        help=f"output length in samples, {MIN_LENGTH} to {MAX_LENGTH_SECONDS:g} s at --sr (default: %(default)s)")
+    parser.add_argument("--attack", default=str(ATTACK_SECONDS), metavar="SECONDS",
+                        help="where the peak is placed, in seconds, 0 up to the length (default: %(default)s)")
     parser.add_argument("--channel", default=None, metavar="N",
                         help="take channel N (0-based) instead of mixing down; mono files are used as they are")
     parser.add_argument("--normalize", default=None, metavar="peak", help="peak: scale each sample to a peak of 1.0")
@@ -52,15 +54,7 @@ def _whole(option, text, low, high, unit="", why=""):
 
 def _settings(args):
     from preprocessing.errors import SettingsError
-    from preprocessing.settings import (
-        MAX_LENGTH_SECONDS,
-        MAX_RATE,
-        MIN_LENGTH,
-        MIN_RATE,
-        NORMALIZE_CHOICES,
-        PreprocessSettings,
-        max_length,
-    )
+    from preprocessing.settings import NORMALIZE_CHOICES, PreprocessSettings, max_length
 
     rate = _whole("--sr", args.sr, MIN_RATE, MAX_RATE, " of Hz")
     longest = max_length(rate)

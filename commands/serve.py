@@ -15,6 +15,7 @@ its decoding processes and exits 0.
 import os
 
 from commands import CommandFailed, UsageError
+from commands.options import DEFAULT_ZOO, add_zoo_argument
 
 MAX_WORKERS = 64
 ENV = "SAMPLE_GENERATOR_"
@@ -48,8 +49,7 @@ def add_arguments(parser):
     parser.add_argument("--host", default=env("host", "127.0.0.1"),
                         help="address to bind (default 127.0.0.1: this machine only; 0.0.0.0 for all)")
     parser.add_argument("--port", type=int, default=env("port", 8000), help="port (default 8000)")
-    parser.add_argument("--models", "--folder", dest="folder", default=env("models", "trained"), metavar="DIR",
-                        help="the zoo folder (default: trained)")
+    add_zoo_argument(parser, default=env("models", DEFAULT_ZOO), help=f"the zoo folder (default: {DEFAULT_ZOO})")
     parser.add_argument("--workers", type=int, default=env("workers", 1), metavar="N",
                         help="worker processes, each with its own copy of the models and its share of the cores "
                              "for decoding (default 1, which decodes on every core)")
@@ -133,8 +133,8 @@ def run(args):
     limits = limits_of(args)
     from pathlib import Path
 
-    if not Path(args.folder).is_dir():
-        raise CommandFailed(f"{args.folder}: no such folder of models")
+    if not Path(args.models).is_dir():
+        raise CommandFailed(f"{args.models}: no such folder of models")
     check_can_listen(args.host, args.port)
     import uvicorn
 
@@ -151,7 +151,7 @@ def run(args):
     # Loaded here even with several workers: a folder nothing can be served from fails now,
     # with its reasons, instead of in every worker.
     try:
-        catalogue = load_catalogue(args.folder)
+        catalogue = load_catalogue(args.models)
     except ValueError as error:
         raise CommandFailed(str(error)) from None
     for name, reason in catalogue.unavailable.items():
@@ -165,16 +165,16 @@ def run(args):
     options = uvicorn_options(args, limits)
     exit_quietly_on_sigterm()
     if args.workers == 1:
-        decoding = process_decoding(catalogue, args.folder)
+        decoding = process_decoding(catalogue, args.models)
         try:
             decoding.start()
         except DecodingFailed as error:
             raise CommandFailed(f"cannot start decoding: {error}") from None
         print(serving, flush=True)
-        uvicorn.run(create_app(catalogue, decoding=decoding, cors_origins=args.cors_origin, folder=args.folder,
+        uvicorn.run(create_app(catalogue, decoding=decoding, cors_origins=args.cors_origin, folder=args.models,
                                access_log=args.access_log, limits=limits), **options)
     else:
-        os.environ[ENV_MODELS] = str(args.folder)
+        os.environ[ENV_MODELS] = str(args.models)
         os.environ[ENV_CORS] = ",".join(args.cors_origin)
         os.environ[ENV_WORKERS] = str(args.workers)
         os.environ[ENV_ACCESS_LOG] = args.access_log

@@ -20,7 +20,7 @@ from models.registry import LOSSES
 
 def add_arguments(parser):
     parser.add_argument("names", nargs="*", metavar="NAME", help="registry names (see `app.py models`)")
-    parser.add_argument("--all", action="store_true", help="train all fourteen models")
+    parser.add_argument("--all", action="store_true", help="train every model in the registry")
     parser.add_argument("--data", required=True, metavar="DIR", help="a preprocessed dataset folder")
     parser.add_argument("--out", default="trained", metavar="DIR", help="the zoo folder (default: trained)")
     parser.add_argument("--epochs", type=int, default=20,

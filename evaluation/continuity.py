@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from constants import SAMPLE_RATE
 from evaluation.spectral import as_batch, log_mel_db, spectral_distance
 
 DECODE_BATCH = 256  # points per decode call: big enough to be fast, small enough for memory
@@ -146,7 +147,7 @@ def largest_jumps(grid_x, grid_y, horizontal, vertical, count=5):
     return sorted((e for e in edges if e.distance > 0), key=lambda jump: -jump.distance)[:count]
 
 
-def latent_continuity(decode, latent_range, resolution=48, sample_rate=22050, progress=None):
+def latent_continuity(decode, latent_range, resolution=48, sample_rate=SAMPLE_RATE, progress=None):
     """Decode a fine grid and measure the spectral distance between neighbouring points.
 
     The grid is decoded a few rows at a time (about ``DECODE_BATCH`` points per call), and
@@ -200,7 +201,7 @@ def latent_continuity(decode, latent_range, resolution=48, sample_rate=22050, pr
     )
 
 
-def continuity_map(decode, latent_range, resolution=48, sample_rate=22050):
+def continuity_map(decode, latent_range, resolution=48, sample_rate=SAMPLE_RATE):
     """The discontinuity heat-map of a generator, for the GUI.
 
     Parameters

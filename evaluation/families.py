@@ -343,3 +343,19 @@ def main(argv=None):
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def shipped_classifier(models_folder):
+    """The zoo's shipped classifier, for naming a kit's instruments.
+
+    Returns
+    -------
+    classifier : FamilyClassifier or None
+        None where ``families.json`` is missing or damaged.
+    reason : str or None
+        Why there is no classifier, in one line.
+    """
+    try:
+        return FamilyClassifier.load(Path(models_folder) / SHIPPED_FILE), None
+    except FamilyFileError as error:
+        return None, str(error)

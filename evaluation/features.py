@@ -50,8 +50,9 @@ def audio_features(audio, sample_rate):
 
     Examples
     --------
+    >>> from constants import SAMPLE_RATE
     >>> audio = np.random.default_rng(0).standard_normal((3, 4096)).astype(np.float32)
-    >>> audio_features(audio, 22050).shape
+    >>> audio_features(audio, SAMPLE_RATE).shape
     (3, 50)
     """
     audio = as_batch(audio)

@@ -2,7 +2,7 @@
 
 The metrics only see the model through its contract: a ``decode`` callable, an ``encode``
 callable or None, a latent range and a sample rate. ``evaluate_generator`` is the whole
-evaluation on those; ``evaluate_model`` adapts a ``models.inference.TrainedModel`` to it.
+evaluation on those; ``evaluate_model`` adapts a ``models.keras_loader.TrainedModel`` to it.
 """
 from dataclasses import asdict, dataclass
 
@@ -513,7 +513,7 @@ def trained_on(card_data, folder, samples, validation_kits):
 
 
 def evaluate_model(model, reference, progress=None, trained_here=True):
-    """All metrics of a trained model (``models.inference.TrainedModel``).
+    """All metrics of a trained model (``models.keras_loader.TrainedModel``).
 
     Parameters
     ----------

@@ -12,7 +12,9 @@ Levels are in dB relative to a full-scale sine: the magnitude is divided by ``n_
 import numpy as np
 import scipy.fft
 
-FLOOR_DB = -80.0
+from constants import FLOOR_DB
+from models.stft_distance import multi_resolution_stft
+
 FFT_SIZES = (512, 1024, 2048)
 
 
@@ -154,6 +156,7 @@ def spectral_distance(db_a, db_b):
 def multi_resolution_stft_distance(reference, estimate, fft_sizes=FFT_SIZES):
     """Multi-resolution STFT distance between matching pairs of sounds.
 
+    :func:`models.stft_distance.multi_resolution_stft` on NumPy, the loss's own function.
     For each FFT size ``n`` (hop ``n / 4``) two terms are computed, then each is averaged
     over the sizes:
 
@@ -176,17 +179,9 @@ def multi_resolution_stft_distance(reference, estimate, fft_sizes=FFT_SIZES):
     spectral_convergence : np.ndarray, shape (N,)
     """
     reference = as_batch(reference)
-    estimate = as_batch(estimate)
-    log_l1 = np.zeros(len(reference))
-    convergence = np.zeros(len(reference))
-    for n_fft in fft_sizes:
-        ref_mag = stft_magnitude(reference, n_fft)
-        est_mag = stft_magnitude(estimate, n_fft)
-        log_l1 += np.mean(np.abs(amplitude_db(ref_mag) - amplitude_db(est_mag)), axis=(1, 2))
-        difference = np.sqrt(np.sum((ref_mag - est_mag) ** 2, axis=(1, 2)))
-        norm = np.sqrt(np.sum(ref_mag**2, axis=(1, 2)))
-        convergence += difference / np.maximum(norm, 1e-8)
-    return log_l1 / len(fft_sizes), convergence / len(fft_sizes)
+    return multi_resolution_stft(reference, as_batch(estimate), fft_sizes, ops=np, magnitude=stft_magnitude,
+                                 log_level=lambda magnitude, n_fft: amplitude_db(magnitude), norm_floor=1e-8,
+                                 start=np.zeros(len(reference)))
 
 
 def snr_db(reference, estimate):

@@ -1,4 +1,4 @@
-"""The targets a percussive model is held to (issue 13), checked from a report's numbers.
+"""The targets a percussive model (ddsp_vae) is held to, checked from a report's numbers.
 
 ``target_checks`` compares one candidate model (``ddsp_vae`` by default) with the other
 models and with the reference rows, and says for each target whether it holds. The report

@@ -51,7 +51,7 @@ class PackageBackend:
     # -- models
 
     def list_models(self, folder):
-        """The fourteen registry names with their state in ``folder``, in display order."""
+        """The registry names with their state in ``folder``, in display order."""
         from models.registry import MODEL_NAMES, REGISTRY
         from models.zoo import list_models
 

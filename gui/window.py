@@ -30,6 +30,7 @@ from pathlib import Path
 
 import PySimpleGUI as sg
 
+from constants import KIT_SUFFIX
 from gui import effects as fx
 from gui import keys as k
 from gui.backend import PackageBackend, model_groups
@@ -37,7 +38,6 @@ from gui.canvas import FigurePanel
 from gui.errors import GuiError
 from gui.gc_policy import GuiThreadCollector
 from gui.handlers import handle
-from gui.handlers.kit import KIT_SUFFIX
 from gui.layout import HINT_CHARS, PLAYING_CHARS, STATUS_CHARS, TITLE, window_layout
 from gui.pad import PadView
 from gui.settings import Settings

@@ -530,8 +530,8 @@ class Workers:
 
     def export_kit(self, effect):
         def job():
-            from audio.kit import favourite_sounds, kit_files, write_h2drumkit
-            from evaluation.family_names import FamilyNamer
+            from audio.kit import FamilyNamer, favourite_sounds, kit_files, write_h2drumkit
+            from evaluation.families import shipped_classifier
             from safeio import FileExistsRefused
 
             path = Path(effect.path)
@@ -542,7 +542,7 @@ class Workers:
             entries = [by_path[source] for source in effect.sources if source in by_path]
             skipped = [f"{Path(s).name}: no longer in the favourites" for s in effect.sources
                        if s not in by_path]
-            namer = FamilyNamer(self.models_dir)
+            namer = FamilyNamer(*shipped_classifier(self.models_dir))
             sounds = favourite_sounds(
                 entries, layers=1, extra_layers=lambda _favourite, _count: ([], None),
                 family_of=namer.family, report=skipped.append,

@@ -1,9 +1,9 @@
-"""The fourteen generative models: registry, architectures, training and inference.
+"""The generative models: registry, architectures, training and inference.
 
 Imports only Keras (TensorFlow) and NumPy; never touches sound devices or the GUI.
 ``models.registry``, ``models.zoo``, ``models.trained_folder`` and the inference engine
 (``models.engine``, ``models.numpy_layers``: NumPy and h5py) load without TensorFlow;
-training, evaluation and ``models.inference`` (the Keras reference) import it.
+training, evaluation and ``models.keras_loader`` (the Keras reference) import it.
 """
 import os
 

@@ -1,4 +1,4 @@
-"""Builders of the fifteen models, one per kind; the registry names which one each uses.
+"""Builders of the models, one per kind; the registry names which one each uses.
 
 A builder takes the model's settings (see :mod:`models.registry`) and returns
 :class:`Networks`: the compiled training model, the encoder and decoder that are shipped

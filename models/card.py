@@ -9,13 +9,20 @@ A card that fails makes that one model unavailable with the reason; the others w
 Forward compatible: keys this version does not know are kept (``extra``) and written back.
 Cards written before the schema had a version (the shipped ones) read as version 1.
 
+The dataset's folder (``data.folder``) is written relative to the zoo folder (the card's
+model folder's parent), so a zoo and its data moved together, or checked out on another
+machine, still name each other; :func:`read_card` gives it back as a path to the folder
+itself. A card that records an absolute folder (an older one) is read as it is.
+
 Plain Python only (json, dataclasses): the TF-free inference path and the web server read it.
 """
 import copy
 import json
 import math
+import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from models.errors import ModelUnavailableError
 from safeio import UnreadableJson, read_json
@@ -39,12 +46,12 @@ class CardError(ModelUnavailableError, ValueError):
 
 # --------------------------------------------------------------------------- checks
 
-def _show(value):
+def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _is_whole(value):
+def _is_whole(value: Any) -> bool:
     if isinstance(value, bool):
         return False
     if isinstance(value, int):
@@ -52,7 +59,8 @@ def _is_whole(value):
     return isinstance(value, float) and math.isfinite(value) and value.is_integer()
 
 
-def _whole(value, where, unit="", *, minimum=0, maximum=None, optional=False):
+def _whole(value: Any, where: str, unit: str = "", *, minimum: int = 0, maximum: int | None = None,
+           optional: bool = False) -> int | None:
     """``value`` as an int, or CardError "WHERE must be a whole number[ of UNIT]"."""
     if value is None and optional:
         return None
@@ -66,7 +74,7 @@ def _whole(value, where, unit="", *, minimum=0, maximum=None, optional=False):
     return number
 
 
-def _number(value, where, *, minimum=None, optional=True):
+def _number(value: Any, where: str, *, minimum: float | None = None, optional: bool = True) -> float | None:
     """A finite real number (or None where ``optional``)."""
     if value is None and optional:
         return None
@@ -77,7 +85,7 @@ def _number(value, where, *, minimum=None, optional=True):
     return value
 
 
-def _text(value, where, *, optional=False, empty=True):
+def _text(value: Any, where: str, *, optional: bool = False, empty: bool = True) -> str | None:
     if value is None and optional:
         return None
     if not isinstance(value, str) or (not empty and not value):
@@ -85,7 +93,7 @@ def _text(value, where, *, optional=False, empty=True):
     return value
 
 
-def _object(value, where, *, optional=True):
+def _object(value: Any, where: str, *, optional: bool = True) -> dict[str, Any]:
     """A JSON object (dict with text keys); None becomes {} where ``optional``."""
     if value is None and optional:
         return {}
@@ -94,7 +102,7 @@ def _object(value, where, *, optional=True):
     return value
 
 
-def _kinds():
+def _kinds() -> tuple[str, ...]:
     # The registry's table of kinds, read at call time so a kind the registry gains later
     # (ddsp_vae) is valid without editing the schema.
     from models.registry import KINDS
@@ -102,14 +110,14 @@ def _kinds():
     return tuple(KINDS)
 
 
-def _check_kind(value):
+def _check_kind(value: Any) -> str:
     kinds = _kinds()
     if value not in kinds:
         raise CardError(f"kind must be one of {', '.join(kinds)}, not {_show(value)}")
     return value
 
 
-def _check_data(data):
+def _check_data(data: Any) -> dict[str, Any]:
     data = _object(data, "data")
     _text(data.get("folder"), "data.folder", optional=True)
     for key in ("samples", "train_samples", "validation_samples"):
@@ -123,7 +131,7 @@ def _check_data(data):
     return data
 
 
-def _check_preprocessing(values, sample_rate, sample_length):
+def _check_preprocessing(values: Any, sample_rate: int, sample_length: int) -> dict[str, Any]:
     values = _object(values, "preprocessing")
     rate = _whole(values.get("sample_rate"), "preprocessing.sample_rate", "Hz",
                   minimum=MIN_SAMPLE_RATE, maximum=MAX_SAMPLE_RATE, optional=True)
@@ -139,7 +147,7 @@ def _check_preprocessing(values, sample_rate, sample_length):
     return values
 
 
-def _check_losses(losses):
+def _check_losses(losses: Any) -> dict[str, float | None]:
     losses = _object(losses, "losses")
     for key, value in losses.items():
         _number(value, f"losses.{key}")
@@ -206,7 +214,7 @@ class ModelCard:
     date: str = ""
     extra: dict = field(default_factory=dict)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen: normalise once, here
         set_(self, "version", _whole(self.version, "version", minimum=1))
         _text(self.name, "name", empty=False)
@@ -228,16 +236,20 @@ class ModelCard:
         _text(self.date, "date")
 
     @property
-    def data_folder(self):
+    def data_folder(self) -> str | None:
         """The dataset folder the model was trained on, or None."""
         return self.data.get("folder") or None
 
     @property
-    def validation_kits(self):
+    def validation_kits(self) -> tuple[str, ...]:
         return tuple(self.data.get("validation_kits") or ())
 
+    def with_data_folder(self, folder: str) -> "ModelCard":
+        """This card naming ``folder`` as its dataset's (the rest unchanged)."""
+        return ModelCard.from_dict({**self.to_dict(), "data": {**self.data, "folder": folder}})
+
     @classmethod
-    def from_dict(cls, values):
+    def from_dict(cls, values: Any) -> "ModelCard":
         """Validate a card read from JSON.
 
         Parameters
@@ -267,7 +279,7 @@ class ModelCard:
         except TypeError as error:  # a field of a wrong shape the checks did not name
             raise CardError(str(error)) from None
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """The card as JSON-ready values (a deep copy), unknown keys included."""
         out = {"version": self.version}
         for f in fields(self):
@@ -278,7 +290,12 @@ class ModelCard:
         return out
 
 
-def read_card(path, *, expected_kind=None):
+def _zoo_of(card_path: Path) -> Path:
+    """The zoo folder of ``ZOO/NAME/card.json`` (or of a staged ``ZOO/.NAME....new/card.json``)."""
+    return card_path.parent.parent
+
+
+def read_card(path: str | os.PathLike, *, expected_kind: str | None = None) -> ModelCard:
     """Read and validate a ``card.json``.
 
     Parameters
@@ -290,6 +307,8 @@ def read_card(path, *, expected_kind=None):
     Returns
     -------
     ModelCard
+        Its ``data_folder`` is the dataset folder itself (joined onto the zoo folder, as
+        ``path`` names it, when the card records it relative to the zoo).
 
     Raises
     ------
@@ -314,10 +333,13 @@ def read_card(path, *, expected_kind=None):
         raise CardError(f"{path}: {error}") from None
     if expected_kind is not None and card.kind != expected_kind:
         raise CardError(f"{path}: kind is {card.kind!r}, the registry's model is {expected_kind!r}")
+    folder = card.data_folder
+    if folder is not None and not os.path.isabs(folder):
+        card = card.with_data_folder(os.path.normpath(_zoo_of(path) / folder))
     return card
 
 
-def _missing(path):
+def _missing(path: Path) -> bool:
     """True when nothing is at ``path``; False when something is, readable or not (a
     folder that cannot be searched is "cannot read", not "missing")."""
     try:
@@ -329,10 +351,14 @@ def _missing(path):
     return False
 
 
-def write_card(path, card):
-    """Write ``card`` (a ModelCard or a dict that passes it) to ``path`` atomically."""
+def write_card(path: str | os.PathLike, card: "ModelCard | dict[str, Any]") -> Path:
+    """Write ``card`` (a ModelCard or a dict that passes it) to ``path`` atomically, its
+    dataset folder relative to the zoo folder (``path``'s model folder's parent)."""
     from safeio import atomic_write_text
 
     if not isinstance(card, ModelCard):
         card = ModelCard.from_dict(card)
+    folder = card.data_folder
+    if folder is not None:
+        card = card.with_data_folder(os.path.relpath(os.path.abspath(folder), os.path.abspath(_zoo_of(Path(path)))))
     return atomic_write_text(path, json.dumps(card.to_dict(), indent=2) + "\n")

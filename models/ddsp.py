@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from constants import SAMPLE_LENGTH, SAMPLE_RATE
 from models import drumsynth, synth_settings
 from models.constants import LATENT_DIM
 from models.layers import PACKAGE, Sampling
@@ -38,7 +39,7 @@ class LogMel(keras.layers.Layer):
     model); :func:`set_band_statistics` fixes them from training data.
     """
 
-    def __init__(self, sample_rate=22050, n_fft=N_FFT, hop=HOP, n_mels=N_MELS, **kwargs):
+    def __init__(self, sample_rate=SAMPLE_RATE, n_fft=N_FFT, hop=HOP, n_mels=N_MELS, **kwargs):
         # Checked before anything is built: these come from the model's file when it loads.
         settings = synth_settings.checked_log_mel_settings(
             {"sample_rate": sample_rate, "n_fft": n_fft, "hop": hop, "n_mels": n_mels})
@@ -95,7 +96,7 @@ class DrumSynth(keras.layers.Layer):
         The model's noise seed (its sources are made once, at construction).
     """
 
-    def __init__(self, sample_rate=22050, length=16384, attack=220, seed=0,
+    def __init__(self, sample_rate=SAMPLE_RATE, length=SAMPLE_LENGTH, attack=220, seed=0,
                  n_modes=drumsynth.N_MODES, n_bands=drumsynth.N_BANDS, **kwargs):
         # Checked before anything is built (synth_settings.SynthSettingsError, a ValueError):
         # these come from the model's file when it loads, and size what is allocated here.

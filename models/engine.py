@@ -2,7 +2,7 @@
 
 :func:`load_runtime` reads the shipped ``.keras`` archives themselves (``config.json`` for
 the layer graph, ``model.weights.h5`` for the weights, through zipfile and h5py) and returns
-a :class:`Runtime` with the interface of :class:`models.inference.TrainedModel`. Nothing is
+a :class:`Runtime` with the interface of :class:`models.keras_loader.TrainedModel`. Nothing is
 exported beside the zoo, and this module imports only NumPy, h5py and the standard library,
 so the window, ``play``, ``generate`` and ``encode`` sound in a fraction of a second while
 ``import tensorflow`` alone takes seconds and hundreds of megabytes. TensorFlow stays the
@@ -35,8 +35,9 @@ from models.errors import ModelInputError, ModelUnavailableError, NoEncoderError
 from models.families import family_rows
 from models.numpy_layers import LAYER_BUILDERS, UnsupportedLayerError, to_snake_case
 from models.registry import LATENT_DIM, get_spec
-from models.saving import DAMAGED_FILE_ERRORS, WEIGHTS_MEMBER, archive_json, check_layer_settings, readable_file
+from models.saving import DAMAGED_FILE_ERRORS, REASON_LIMIT, WEIGHTS_MEMBER, archive_json, check_layer_settings, readable_file
 from models.trained_folder import LatentCodes, LatentPlane, read_card, read_codes
+from safeio import one_line
 
 CONFIG_MEMBER = "config.json"
 #: Points decoded per NumPy pass: bounds the memory a large batch (a heat-map, a long
@@ -95,15 +96,10 @@ def read_keras_file(path):
                                       for key in sorted(item, key=int)]
             store.visititems(collect)
     except (*DAMAGED_FILE_ERRORS, UnicodeDecodeError, RuntimeError) as error:
-        raise ModelUnavailableError(f"{path}: damaged ({_short(error)})") from None
+        raise ModelUnavailableError(f"{path}: damaged ({one_line(error, limit=REASON_LIMIT)})") from None
     if not isinstance(config, dict) or "config" not in config:
         raise ModelUnavailableError(f"{path}: damaged (no model in its config.json)")
     return config, weights
-
-
-def _short(error):
-    text = " ".join(str(error).split()) or type(error).__name__
-    return text if len(text) <= 120 else text[:117] + "..."
 
 
 # ----------------------------------------------------------------------------- the graph
@@ -286,7 +282,7 @@ def load_network(path, output=0, card=None):
     except UnsupportedLayerError as error:
         raise ModelUnavailableError(f"{path}: {error} (by the NumPy engine)") from None
     except (KeyError, IndexError, TypeError, ValueError) as error:
-        raise ModelUnavailableError(f"{path}: damaged (its config.json: {_short(error)})") from None
+        raise ModelUnavailableError(f"{path}: damaged (its config.json: {one_line(error, limit=REASON_LIMIT)})") from None
 
 
 # ----------------------------------------------------------------------------- model kinds
@@ -336,15 +332,16 @@ def _deterministic(network):
 
 # ----------------------------------------------------------------------------- the runtime
 
-#: ``(points (N, 2) float32, variation or None) -> audio (N, length)``.
-DecodeFunction = Callable[[np.ndarray, "int | None"], np.ndarray]
-#: ``audio (N, length) float32 -> points (N, 2)``.
-EncodeFunction = Callable[[np.ndarray], np.ndarray]
+#: ``(points (N, 2) float32, variation or None[, family rows (N, 7)]) -> audio (N, length)``
+#: (a conditioned model's also takes the family rows).
+DecodeFunction = Callable[..., np.ndarray]
+#: ``audio (N, length) float32 -> points (N, 2)``; a conditioned model's takes ``[audio, family rows]``.
+EncodeFunction = Callable[[Any], np.ndarray]
 
 
 class Runtime(LatentPlane):
     """A trained model run by the NumPy engine, with the interface of
-    :class:`models.inference.TrainedModel`.
+    :class:`models.keras_loader.TrainedModel`.
 
     Parameters
     ----------
@@ -525,7 +522,7 @@ def _load_runtime(name, spec, model_dir):
     try:
         audio = runtime.decode(np.zeros((1, LATENT_DIM), np.float32))
     except (ValueError, IndexError) as error:
-        raise ModelUnavailableError(f"{model_dir / 'decoder.keras'}: cannot run ({_short(error)})") from None
+        raise ModelUnavailableError(f"{model_dir / 'decoder.keras'}: cannot run ({one_line(error, limit=REASON_LIMIT)})") from None
     if audio.shape != (1, runtime.sample_length):
         made = audio.shape[-1] if audio.ndim == 2 else audio.shape
         raise ModelUnavailableError(

@@ -14,12 +14,9 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from models.constants import LATENT_DIM
+from models.constants import GAN_PRIOR_BOUND, LATENT_DIM
 from models.distribution import replica_scale
 from models.layers import PACKAGE
-
-#: The GAN's latent prior is uniform on [-PRIOR_BOUND, PRIOR_BOUND]^2.
-PRIOR_BOUND = 1.0
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -69,9 +66,9 @@ class WaveGAN(keras.Model):
         return self.generator(points, training=training)
 
     def sample_latent(self, batch_size):
-        """Points drawn from the prior, uniform on [-1, 1]^2: (batch_size, 2)."""
+        """Points drawn from the prior, uniform on [-GAN_PRIOR_BOUND, GAN_PRIOR_BOUND]^2: (batch_size, 2)."""
         return keras.random.uniform(
-            (batch_size, LATENT_DIM), -PRIOR_BOUND, PRIOR_BOUND, seed=self.seed_generator
+            (batch_size, LATENT_DIM), -GAN_PRIOR_BOUND, GAN_PRIOR_BOUND, seed=self.seed_generator
         )
 
     def gradient_penalty(self, real, fake):

@@ -18,7 +18,8 @@ magnitudes, about -150 dB re full scale), so differences far below hearing, betw
 -140 dB and a -100 dB tail, weigh as much as audible ones. ``"spectral_floored"`` measures
 the magnitudes relative to full scale (a full-scale sine peaks at 1) and adds
 ``10 ** (FLOOR_DB / 20)`` before the logarithm: everything under -80 dB counts as the same
-silence, as in :func:`evaluation.spectral.multi_resolution_stft_distance`. A sigmoid
+silence, as in :func:`evaluation.spectral.multi_resolution_stft_distance`: both are
+:func:`models.stft_distance.multi_resolution_stft`. A sigmoid
 network, whose hidden units are never zero, cannot make digital silence; under
 ``"spectral"`` ae_medium_sigmoid spent itself on inaudible tails and reconstructed the
 held-out kits worse than the mean training sample (recon MR-STFT 1.468 against 1.439);
@@ -28,7 +29,10 @@ under ``"spectral_floored"``, the default, it scores 1.417, and ae_medium_tanh w
 import keras
 from keras import ops
 
-from models.constants import LOSSES
+from constants import FLOOR_DB
+from models.constants import DEFAULT_LOSS, LOSSES
+from models.layers import PACKAGE
+from models.stft_distance import multi_resolution_stft
 
 #: FFT sizes of the multi-resolution loss, hop a quarter of each (RAVE/DDSP-style).
 FFT_SIZES = (2048, 1024, 512, 256)
@@ -36,11 +40,9 @@ FFT_SIZES = (2048, 1024, 512, 256)
 #: data and the spectral terms are ~1 to 5, so 100 lets the waveform anchor the attack
 #: without deciding the spectrum.
 WAVEFORM_WEIGHT = 100.0
-#: Level under which ``"spectral_floored"`` hears no difference: the evaluation's
-#: ``evaluation.spectral.FLOOR_DB``, restated because models/ may not import evaluation/.
-FLOOR_DB = -80.0
-
 _EPS = 1e-5
+#: The smallest target norm the spectral convergence divides by.
+_NORM_FLOOR = 1e-6
 
 
 def _magnitude(audio, n_fft):
@@ -65,20 +67,14 @@ def spectral_reconstruction_error(audio, reconstruction, fft_sizes=FFT_SIZES,
     -------
     loss : tensor, shape (batch,)
     """
-    total = waveform_weight * ops.mean(ops.square(audio - reconstruction), axis=-1)
-    for n_fft in fft_sizes:
-        target = _magnitude(audio, n_fft)
-        estimate = _magnitude(reconstruction, n_fft)
-        convergence = ops.sqrt(ops.sum(ops.square(target - estimate), axis=(1, 2))) / (
-            ops.sqrt(ops.sum(ops.square(target), axis=(1, 2))) + 1e-6)
+    def log_level(magnitude, n_fft):
         if floor_db is None:
-            scale, eps = 1.0, _EPS
-        else:
-            scale, eps = 4.0 / n_fft, 10.0 ** (floor_db / 20.0)
-        log_l1 = ops.mean(ops.abs(ops.log(target * scale + eps) - ops.log(estimate * scale + eps)),
-                          axis=(1, 2))
-        total = total + (convergence + log_l1) / len(fft_sizes)
-    return total
+            return ops.log(magnitude + _EPS)
+        return ops.log(magnitude * (4.0 / n_fft) + 10.0 ** (floor_db / 20.0))
+
+    log_l1, convergence = multi_resolution_stft(audio, reconstruction, fft_sizes, ops=ops, magnitude=_magnitude,
+                                                log_level=log_level, norm_floor=_NORM_FLOOR)
+    return waveform_weight * ops.mean(ops.square(audio - reconstruction), axis=-1) + convergence + log_l1
 
 
 def reconstruction_error(kind, audio, reconstruction, fft_sizes=FFT_SIZES,
@@ -102,11 +98,11 @@ def reconstruction_error(kind, audio, reconstruction, fft_sizes=FFT_SIZES,
     raise ValueError(f"unknown loss '{kind}'; choose from {', '.join(LOSSES)}")
 
 
-@keras.saving.register_keras_serializable(package="mlsg")
+@keras.saving.register_keras_serializable(package=PACKAGE)
 class ReconstructionLoss(keras.losses.Loss):
     """``reconstruction_error`` as a Keras loss for ``compile`` (serialisable)."""
 
-    def __init__(self, kind="spectral", name="reconstruction", **kwargs):
+    def __init__(self, kind=DEFAULT_LOSS, name="reconstruction", **kwargs):
         super().__init__(name=name, **kwargs)
         self.kind = kind
 

@@ -1,4 +1,4 @@
-"""The encoder and decoder stacks the fourteen models are made of (Keras functional models).
+"""The encoder and decoder stacks the models are made of (Keras functional models).
 
 Every encoder maps audio (batch, length) to a point (batch, 2) and every decoder maps a
 point back to audio (batch, length), whatever is inside, so training, saving and inference
@@ -7,6 +7,7 @@ a resumed run) has the same variable paths.
 """
 import keras
 
+from constants import SAMPLE_LENGTH
 from models.constants import LATENT_DIM
 from models.errors import ModelSettingsError
 from models.layers import PhaseShuffle, Sampling
@@ -29,7 +30,7 @@ def conv_steps(length):
     if length <= 0 or length % factor:
         raise ModelSettingsError(
             f"length {length} does not suit five stride-{CONV_STRIDE} layers: "
-            f"it must be a multiple of {factor} (e.g. 16384, 4096 or 1024)"
+            f"it must be a multiple of {factor} (e.g. {SAMPLE_LENGTH}, 4096 or 1024)"
         )
     return length // factor
 

@@ -209,7 +209,7 @@ def build_training_only(config, weights):
 @layer_builder("mlsg>Sampling")
 def build_sampling(config, weights):
     """The VAE's sampling layer gives its mean at inference: the engine's encoder returns
-    ``z_mean`` (output 0), as :class:`models.inference.TrainedModel` does."""
+    ``z_mean`` (output 0), as :class:`models.keras_loader.TrainedModel` does."""
     return returns_view(lambda inputs: inputs[0])
 
 

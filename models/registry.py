@@ -1,4 +1,4 @@
-"""The model registry: the single place where each of the fifteen models is named.
+"""The model registry: the single place where each of the models is named.
 
 Each name maps to a :class:`ModelSpec`: its kind, the group the GUI shows it under, the
 builder that makes it (a function in :mod:`models.architectures`, imported only when a
@@ -10,8 +10,8 @@ import importlib
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from constants import ATTACK_SECONDS, HIRES_SAMPLE_LENGTH, HIRES_SAMPLE_RATE
-from models.constants import DEFAULT_LENGTH, DEFAULT_LOSS, LATENT_DIM, LOSSES  # noqa: F401 (re-exported)
+from constants import ATTACK_SECONDS, HIRES_SAMPLE_LENGTH, HIRES_SAMPLE_RATE, SAMPLE_LENGTH, SAMPLE_RATE
+from models.constants import DEFAULT_LOSS, LATENT_DIM, LOSSES  # noqa: F401 (re-exported)
 from models.errors import ModelSettingsError, UnknownModelError
 
 KINDS = ("dense_ae", "conv_ae", "gan", "vae")
@@ -92,7 +92,7 @@ def _dense_spec(size, activation):
         group="Dense autoencoders",
         builder="build_dense_ae",
         defaults=MappingProxyType(
-            {"name": name, "length": DEFAULT_LENGTH, "units": units, "activation": activation,
+            {"name": name, "length": SAMPLE_LENGTH, "units": units, "activation": activation,
              "learning_rate": 1e-3, "loss": DEFAULT_LOSS}
         ),
         summary=f"dense autoencoder, encoder {'-'.join(map(str, units))}, {activation}",
@@ -106,7 +106,7 @@ def _conv_ae_spec():
         group="Convolutional",
         builder="build_conv_ae",
         defaults=MappingProxyType(
-            {"name": "conv_ae", "length": DEFAULT_LENGTH, "width": 16, "kernel_size": 25,
+            {"name": "conv_ae", "length": SAMPLE_LENGTH, "width": 16, "kernel_size": 25,
              "learning_rate": 1e-4, "loss": DEFAULT_LOSS}
         ),
         summary="WaveGAN-style convolutional autoencoder (5 strided convolutions + dense)",
@@ -120,7 +120,7 @@ def _gan_spec():
         group="Convolutional",
         builder="build_gan",
         defaults=MappingProxyType(
-            {"name": "gan", "length": DEFAULT_LENGTH, "width": 16, "kernel_size": 25,
+            {"name": "gan", "length": SAMPLE_LENGTH, "width": 16, "kernel_size": 25,
              "phase_shuffle": 2, "n_critic": 5, "gp_weight": 10.0, "learning_rate": 1e-4,
              "beta_1": 0.5, "beta_2": 0.9}
         ),
@@ -135,7 +135,7 @@ def _vae_spec(name, factor):
         group="Variational autoencoders",
         builder="build_vae",
         defaults=MappingProxyType(
-            {"name": name, "length": DEFAULT_LENGTH, "width": 8, "kernel_size": 25,
+            {"name": name, "length": SAMPLE_LENGTH, "width": 8, "kernel_size": 25,
              "kl_factor": factor, "kl_ramp": 30000, "learning_rate": 1e-4,
              "loss": DEFAULT_LOSS}
         ),
@@ -150,7 +150,7 @@ def _ddsp_vae_spec():
         group="Synth-decoder VAE",
         builder="build_ddsp_vae",
         defaults=MappingProxyType(
-            {"name": "ddsp_vae", "length": DEFAULT_LENGTH, "sample_rate": 22050,
+            {"name": "ddsp_vae", "length": SAMPLE_LENGTH, "sample_rate": SAMPLE_RATE,
              "attack_seconds": 0.01, "width": 128, "hidden": (256, 256, 256),
              "noise_seed": 13, "kl_factor": 0.01, "kl_ramp": 600, "learning_rate": 5e-4,
              "loss": DEFAULT_LOSS, "fft_sizes": (4096, 2048, 1024, 512, 256),

@@ -10,7 +10,16 @@ from pathlib import Path
 
 from models.errors import ModelUnavailableError
 from models.synth_settings import SynthSettingsError, check_keras_config
-from safeio import MAX_JSON_BYTES, UnreadableJson, WriteFailed, atomic_write_bytes, atomic_write_text, parse_json, temporary_name
+from safeio import (
+    MAX_JSON_BYTES,
+    UnreadableJson,
+    WriteFailed,
+    atomic_write_bytes,
+    atomic_write_text,
+    one_line,
+    parse_json,
+    temporary_name,
+)
 from safeio import read_json as read_bounded_json
 
 # What reading a damaged .keras / .npz / .json can raise, from zipfile, h5py, json and
@@ -18,6 +27,9 @@ from safeio import read_json as read_bounded_json
 DAMAGED_FILE_ERRORS = (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile)
 
 WEIGHTS_MEMBER = "model.weights.h5"
+
+#: The longest reason a damaged-file message quotes: h5py and Keras can say a page.
+REASON_LIMIT = 120
 
 
 def write_json(path, obj):
@@ -150,7 +162,7 @@ def npz_json(archive, key, path, *, max_bytes=MAX_JSON_BYTES):
     try:
         text = str(archive[key])
     except DAMAGED_FILE_ERRORS as error:
-        raise ModelUnavailableError(f"{path}: damaged (its {key}: {_short(error)})") from None
+        raise ModelUnavailableError(f"{path}: damaged (its {key}: {one_line(error, limit=REASON_LIMIT)})") from None
     try:
         return parse_json(text)
     except ValueError as error:
@@ -226,7 +238,7 @@ def keras_archive(model, beside):
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     except (OSError, RuntimeError) as error:  # h5py reports a full disk as either
-        reason = getattr(error, "strerror", None) or _short(error)
+        reason = one_line(error, limit=REASON_LIMIT)
         raise WriteFailed(getattr(error, "errno", None) or errno.EIO,
                           f"{beside}: cannot write ({reason})") from error
 
@@ -284,9 +296,4 @@ def load_model_file(path, card=None):
         check_layer_settings(config, path, card)
         return keras.models.load_model(path, safe_mode=True, compile=False)
     except DAMAGED_FILE_ERRORS as error:
-        raise ModelUnavailableError(f"{path}: damaged ({_short(error)})") from None
-
-
-def _short(error):
-    text = " ".join(str(error).split()) or type(error).__name__
-    return text if len(text) <= 120 else text[:117] + "..."
+        raise ModelUnavailableError(f"{path}: damaged ({one_line(error, limit=REASON_LIMIT)})") from None

@@ -12,6 +12,8 @@ and :mod:`models.drumsynth` (NumPy only) and :mod:`models.ddsp` (Keras) share th
 """
 import math
 
+from constants import MAX_RATE, MIN_RATE
+
 #: The synthesiser's default counts (the shipped model's).
 N_MODES = 48
 N_BANDS = 32
@@ -19,8 +21,8 @@ N_BANDS = 32
 #: Bounds on the settings a synthesiser (or its encoder's log-mel) is built with. They are
 #: read from the model's files, which may be damaged or hostile: a rate of 0 divides by zero,
 #: and a length of 2**26 asks for gigabytes before a sound is made. Every shipped model sits
-#: well inside them (22050 Hz, 16384 samples, 48 modes, 32 bands).
-MIN_RATE, MAX_RATE = 8000, 192000
+#: well inside them (constants.SAMPLE_RATE, constants.SAMPLE_LENGTH, 48 modes, 32 bands); the
+#: rates are constants.MIN_RATE to MAX_RATE, what a user may ask for.
 MIN_LENGTH = 256
 MAX_SECONDS = 30
 #: Also at most this many samples, whatever the rate: the noise sources alone hold 64 rows
@@ -29,7 +31,7 @@ MAX_LENGTH = 2**20
 MAX_MODES = 96
 MAX_BANDS = 64
 MAX_SEED = 2**63 - 1
-MAX_N_FFT = 16384
+MAX_N_FFT = 2**14
 MAX_MELS = 256
 
 

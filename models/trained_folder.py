@@ -1,7 +1,7 @@
 """A trained model's folder read without TensorFlow: its card (checked against the
 registry), its latent codes, and the latent range they give.
 
-Both inference paths use it: :mod:`models.inference` (Keras, the reference) and
+Both inference paths use it: :mod:`models.keras_loader` (Keras, the reference) and
 :mod:`models.engine` (NumPy, what the window and the CLI decode with).
 
 Latent range (the square the GUI shows):
@@ -9,7 +9,7 @@ Latent range (the square the GUI shows):
   its span on each side, so every training sample is on the map (outliers included: the
   seed's maps show them, and hiding them would hide what the model did);
 - VAEs: the prior, N(0, 1) per axis, to +-3 standard deviations;
-- the GAN: its uniform prior, [-1, 1] per axis.
+- the GAN: its uniform prior, [-GAN_PRIOR_BOUND, GAN_PRIOR_BOUND] per axis.
 The centre is the median of the codes for autoencoders (robust to those outliers) and the
 prior's mean (0, 0) for VAEs and the GAN.
 """
@@ -20,17 +20,16 @@ import numpy as np
 
 from models.card import CARD_FILE
 from models.card import read_card as read_model_card
+from models.constants import GAN_PRIOR_BOUND, LATENT_DIM
 from models.errors import ModelInputError, ModelUnavailableError
-from models.registry import LATENT_DIM
 from models.saving import DAMAGED_FILE_ERRORS, readable_file
 
 RANGE_MARGIN = 0.05
 VAE_PRIOR_SIGMAS = 3.0
-GAN_PRIOR_BOUND = 1.0
 # A code axis that does not vary (e.g. a dead ReLU unit) still gets a usable span.
 MIN_SPAN = 1e-3
 # Kinds whose latent prior is N(0, I): their map is the prior's +-3 sigma square.
-GAUSSIAN_PRIOR_KINDS = ("vae", "ddsp_vae")
+GAUSSIAN_PRIOR_KINDS = ("vae",)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import json
 import platform
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -756,7 +756,3 @@ def _latent_description(kind):
 
 def _finite_or_none(value):
     return float(value) if np.isfinite(value) else None
-
-
-def options_dict(options):
-    return asdict(options)

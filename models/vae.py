@@ -5,7 +5,7 @@ the conv_ae stack at a narrower width -- five stride-4 ``Conv1D`` (kernel 25, le
 0.2) to a mean and a log-variance, a :class:`~models.layers.Sampling` layer, and
 WaveGAN's transposed-convolution decoder with a linear output. Why this one:
 
-- size: a dense VAE on 16384 samples is at least 16384 x hidden weights on each side (the
+- size: a dense VAE on SAMPLE_LENGTH samples is at least SAMPLE_LENGTH x hidden weights on each side (the
   big dense AE is 12.7 M parameters); the conv stack at width 8 is about 0.3 M, so three
   VAEs fit the shipped zoo's size budget easily;
 - the strided convolutions are the part of the seed's conv models that works on audio
@@ -28,6 +28,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from models.constants import DEFAULT_LOSS
 from models.distribution import replica_scale
 from models.layers import PACKAGE
 from models.losses import FFT_SIZES, WAVEFORM_WEIGHT, reconstruction_error
@@ -62,7 +63,7 @@ class VAE(keras.Model):
         Weight of the spectral loss's waveform term.
     """
 
-    def __init__(self, encoder, decoder, kl_factor=0.01, kl_ramp=30000, loss="spectral",
+    def __init__(self, encoder, decoder, kl_factor=0.01, kl_ramp=30000, loss=DEFAULT_LOSS,
                  fft_sizes=FFT_SIZES, waveform_weight=WAVEFORM_WEIGHT, **kwargs):
         super().__init__(**kwargs)
         self.reconstruction_kind = loss

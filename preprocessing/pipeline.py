@@ -30,6 +30,7 @@ from pathlib import Path
 
 import soundfile as sf
 
+from constants import AUDIO_SUFFIXES
 from preprocessing import manifest as mf
 from preprocessing.errors import AudioInputError, PreprocessingError
 from preprocessing.hydrogen import KIT_FILE, KitFileError, parse_kit
@@ -37,7 +38,7 @@ from preprocessing.labels import LABELS, label_for
 from preprocessing.naming import make_unique, output_name
 from preprocessing.reader import prepare_file_with_info
 from preprocessing.settings import PreprocessSettings
-from preprocessing.sources import AUDIO_EXTENSIONS, find_sources
+from preprocessing.sources import find_sources
 from preprocessing.split import choose_validation_kits
 from safeio import (
     FolderLock,
@@ -297,7 +298,7 @@ def preprocess(paths, out, settings=PreprocessSettings(), jobs=None, progress=Fa
         shown = ", ".join(str(p) for p in paths)
         raise NoAudioError(
             f"no audio files in {shown}: {len(sources)} file(s) seen, none named like a sound file "
-            f"({', '.join(sorted(AUDIO_EXTENSIONS))})"
+            f"({', '.join(sorted(AUDIO_SUFFIXES))})"
         )
     if os.path.ismount(folder):
         raise PreprocessingError(f"{out}: is a mount point; a dataset is replaced as a whole folder, so give "

@@ -3,11 +3,12 @@ import math
 import numbers
 from dataclasses import asdict, dataclass, fields
 
+from constants import ATTACK_SECONDS, MAX_RATE, SAMPLE_LENGTH, SAMPLE_RATE
 from preprocessing.errors import SettingsError
 
 NORMALIZE_CHOICES = ("peak",)
-#: What the command line accepts (``commands/preprocess.py`` names these ranges).
-MIN_RATE, MAX_RATE = 8000, 192000
+#: What the command line accepts (``commands/preprocess.py`` names these ranges, with the
+#: rates ``MIN_RATE`` to ``MAX_RATE`` of :mod:`constants`).
 MIN_LENGTH = 256
 MAX_LENGTH_SECONDS = 30.0
 #: No settings, however made (a damaged settings.json), describe a longer sample than this:
@@ -29,7 +30,7 @@ class PreprocessSettings:
     sample_rate : int
         Output sample rate in Hz.
     length : int
-        Output length in samples (16384 is WaveGAN's window).
+        Output length in samples (the default is WaveGAN's window).
     attack_seconds : float
         Where the absolute peak is placed, in seconds from the start.
     channel : int or None
@@ -38,9 +39,9 @@ class PreprocessSettings:
         "peak" scales every sample so that its absolute peak is 1.0.
     """
 
-    sample_rate: int = 22050
-    length: int = 16384
-    attack_seconds: float = 0.01
+    sample_rate: int = SAMPLE_RATE
+    length: int = SAMPLE_LENGTH
+    attack_seconds: float = ATTACK_SECONDS
     channel: int | None = None
     normalize: str | None = None
 

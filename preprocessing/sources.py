@@ -5,13 +5,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from constants import AUDIO_SUFFIXES
 from preprocessing.hydrogen import KIT_FILE
-
-# What libsndfile reads; other files are listed in the manifest as skipped.
-AUDIO_EXTENSIONS = frozenset({
-    ".wav", ".wave", ".flac", ".aif", ".aiff", ".aifc", ".ogg", ".oga", ".opus", ".mp3",
-    ".au", ".snd", ".w64", ".caf", ".rf64", ".bwf",
-})
 
 
 @dataclass(frozen=True)
@@ -34,7 +29,7 @@ class SourceFile:
 
     @property
     def is_audio(self):
-        return self.path.suffix.lower() in AUDIO_EXTENSIONS
+        return self.path.suffix.lower() in AUDIO_SUFFIXES
 
     @property
     def folders(self):

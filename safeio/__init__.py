@@ -8,6 +8,7 @@ Every package may import this one (it imports only the standard library):
 - :data:`TEMPORARY_PATTERN` / :func:`leftover_temporaries`: the one pattern of those names;
 - :func:`staging_folder` / :func:`swap_in` / :func:`finish_interrupted_swaps`: a folder
   replaced as a whole set, so a crash leaves the old set or the new one, never a mix;
+- :func:`one_line`: an exception as the one line a user reads (the project's one copy);
 - :func:`remove_dead_temporaries` / :func:`removed_line`: what a killed writer left, removed
   by the next run (a temporary whose pid is alive is kept);
 - :class:`FolderLock`: a lock file holding the pid and its start time (linked into place
@@ -23,6 +24,7 @@ from safeio.atomic import (
     atomic_write_bytes,
     atomic_write_text,
     leftover_temporaries,
+    one_line,
     pid_alive,
     remove_dead_temporaries,
     removed_line,
@@ -46,6 +48,7 @@ __all__ = [
     "atomic_write_text",
     "finish_interrupted_swaps",
     "leftover_temporaries",
+    "one_line",
     "parse_json",
     "pid_alive",
     "read_json",

@@ -102,8 +102,27 @@ def removed_line(folder, removed):
     return f"{folder}: removed {len(removed)} leftover {files} of a run that is no longer running ({names})"
 
 
-def _reason(error):
-    return getattr(error, "strerror", None) or str(error) or type(error).__name__
+def one_line(error, *, limit=None):
+    """An exception as one line of text for a user: the project's one way to say why.
+
+    Parameters
+    ----------
+    error : BaseException
+        What was raised. An OSError says its ``strerror`` (``str()`` would add "[Errno N]"
+        and repeat the path the caller's sentence already names).
+    limit : int, optional
+        The longest text kept; longer text ends in "..." (a library's message can be a
+        page: h5py's, Keras's).
+
+    Returns
+    -------
+    str
+        The reason, never empty: the exception's type name when it says nothing.
+    """
+    text = " ".join((getattr(error, "strerror", None) or str(error)).split()) or type(error).__name__
+    if limit is not None and len(text) > limit:
+        text = text[:limit - 3] + "..."
+    return text
 
 
 def _remove_quietly(path):
@@ -190,7 +209,7 @@ def atomic_write(path, write, *, overwrite=True, mode=None):
         except (OSError, RuntimeError) as error:
             # libsndfile reports a failed write (a full disk) as a RuntimeError.
             raise WriteFailed(getattr(error, "errno", None) or errno.EIO,
-                              f"{path}: cannot write ({_reason(error)})") from error
+                              f"{path}: cannot write ({one_line(error)})") from error
     finally:
         if os.path.lexists(temporary):
             _remove_quietly(temporary)

@@ -54,7 +54,7 @@ def main(argv=None):
     import soundfile as sf
 
     from models.errors import ModelUnavailableError
-    from models.inference import load_trained
+    from models.keras_loader import load_trained
     from models.registry import MODEL_NAMES
 
     out = Path(args.out)

@@ -1,6 +1,6 @@
 """bench/soak.py: the window's memory over scripted random use.
 
-The soak function drives a real window (on the test models of test_gui_fakes) for a few
+The soak function drives a real window (on the test models of gui_fakes) for a few
 seconds; the command is run as the user runs it, on a copy of one shipped model whose
 card names a dataset folder that is not there (tests never read /work/data).
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from test_gui_fakes import FakeBackend
+from gui_fakes import FakeBackend
 
 ROOT = Path(__file__).resolve().parents[1]
 needs_display = pytest.mark.skipif(not os.environ.get("DISPLAY"), reason="no DISPLAY: run under xvfb-run")

@@ -1,4 +1,4 @@
-"""Issue 17: the outputs that still replaced a user's file without --force, each driven as a
+"""Outputs that once replaced a user's file without --force, each driven as a
 real ``python app.py ...`` process: its exit status, its one line, and the user's files
 byte for byte as they were."""
 import os

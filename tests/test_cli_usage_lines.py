@@ -1,4 +1,4 @@
-"""Every verb's argparse errors are one line and exit status 2 (issue 25: usage then an error)."""
+"""Every verb's argparse errors are one line and exit status 2 (not argparse's usage, then an error)."""
 import subprocess
 import sys
 from pathlib import Path

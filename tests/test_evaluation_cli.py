@@ -152,8 +152,8 @@ def test_unwritable_model_folder_still_gets_a_report(dataset_folder, zoo, tmp_pa
 
 
 def test_evaluating_other_data_keeps_the_training_data_entry(dataset_folder, zoo, tmp_path):
-    """Issue 12, defect 11: one cache entry per dataset; the window's stays the training data's.
-    Issue 25: the other data's entry goes to the user cache, and the model folder is not written."""
+    """One cache entry per dataset; the window's stays the training data's. The other data's
+    entry goes to the user cache, and the model folder is not written."""
     from evaluation.cache import load_cached_metrics
     from preprocessing.pipeline import preprocess
     from preprocessing.settings import PreprocessSettings
@@ -269,7 +269,7 @@ def test_report_has_the_drum_columns_reference_rows_and_pictures(dataset_folder,
 
 
 # ----------------------------------------------------------------------------- the REPORT folder
-# Issue 17: -o REPORT replaced a previous report without --force. Driven as real processes.
+# -o REPORT never replaces a previous report without --force. Driven as real processes.
 
 def _run_app(*args):
     import os

@@ -1,4 +1,4 @@
-"""Full and read-only disks (issue 12, defects 5 and 6): every write path ends in one line
+"""Full and read-only disks: every write path ends in one line
 naming the file and the reason, leaves no temporary file, and never hides the reason.
 
 A small tmpfs (and a read-only one) is mounted where the machine allows it (CI runs as root);
@@ -128,7 +128,7 @@ def test_preprocess_onto_a_full_disk_stops_with_one_line_and_leaves_nothing(full
 
 
 def test_a_wav_that_cannot_be_written_stops_the_run_and_leaves_no_dataset(tmp_path, monkeypatch):
-    """Issue 25: a full disk is the disk's fault, not the source's: no dataset short of samples."""
+    """A full disk is the disk's fault, not the source's: no dataset short of samples."""
     import preprocessing.pipeline as pipeline
     from preprocessing.settings import PreprocessSettings
     from safeio import WriteFailed

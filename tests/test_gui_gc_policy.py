@@ -63,7 +63,7 @@ def test_a_figure_the_map_replaced_is_emptied_at_once(tmp_path):
     from gui import keys as k
     from gui.layout import MAP_MODE_LABELS
     from gui.window import GuiApp, GuiOptions
-    from test_gui_fakes import FakeBackend
+    from gui_fakes import FakeBackend
 
     app = GuiApp(GuiOptions(models_dir=str(tmp_path / "zoo"), favourites_dir=str(tmp_path / "favs"),
                             settings_path=str(tmp_path / "settings.json"), seed=0),

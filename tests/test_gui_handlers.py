@@ -12,7 +12,7 @@ from gui.events import ZooListed
 from gui.handlers import clamp, favourite_label, handle, sequence_audio, status_text
 from gui.model_card import card_table
 from gui.state import LOADING, READY, UNAVAILABLE, AppState, ModelEntry
-from test_gui_fakes import FakeModel
+from gui_fakes import FakeModel
 
 NAMES = ("ae_small_relu", "ae_small_tanh", "gan", "vae_a")
 RANGE = (-2.0, 2.0, -2.0, 2.0)  # the fake models' latent range

@@ -197,7 +197,7 @@ def run_job(tmp_path, call):
     import queue
 
     from gui.workers import Workers
-    from test_gui_fakes import FakeBackend
+    from gui_fakes import FakeBackend
 
     posted = queue.Queue()
     workers = Workers(FakeBackend(), posted.put, str(tmp_path / "zoo"), str(tmp_path / "favs"))
@@ -209,7 +209,7 @@ def run_job(tmp_path, call):
 
 
 def test_the_dataset_features_say_why_they_are_missing(tmp_path):
-    from test_gui_fakes import FakeBackend
+    from gui_fakes import FakeBackend
 
     backend = FakeBackend()
     assert backend.training_features(None) == (None, "the model card names no dataset")

@@ -12,7 +12,7 @@ import pytest
 
 from gui import keys as k
 from gui.state import READY, UNAVAILABLE
-from test_gui_fakes import FakeBackend
+from gui_fakes import FakeBackend
 
 pytestmark = [
     pytest.mark.gui,

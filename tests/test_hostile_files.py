@@ -1,4 +1,4 @@
-"""Issue 25, section 4: a hostile or damaged file makes its one model (or its one favourite,
+"""A hostile or damaged file makes its one model (or its one favourite,
 or the family names) unusable with a one-line reason, and the rest works.
 
 Each test runs the real CLI (``python app.py models``, ``kit``, ``serve``) on a small zoo

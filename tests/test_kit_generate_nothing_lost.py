@@ -1,4 +1,4 @@
-"""Issue 25 for `kit`, `generate` and `play`, each driven as a real ``python app.py ...`` process
+"""Nothing lost by `kit`, `generate` and `play`, each driven as a real ``python app.py ...`` process
 on the shipped zoo: a kit folder replaced with --force keeps the user's files; kill -9 at each
 step of its swap (a real SIGKILL at the system call, by strace) loses nothing and the next run
 finishes it; what a killed export or generate left is removed by the next run, in one line;

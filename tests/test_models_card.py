@@ -40,7 +40,32 @@ def test_every_shipped_card_reads_and_round_trips(name):
     card = read_card(path, expected_kind=None)
     written = card.to_dict()
     assert written.pop("version") == 1  # shipped before the schema had a version
-    assert written == json.loads(path.read_text())
+    shipped = json.loads(path.read_text())
+    # the dataset is recorded relative to the zoo and read as the folder itself
+    assert shipped["data"]["folder"] == "../data/kits"
+    assert written["data"].pop("folder") == os.path.normpath(SHIPPED / "../data/kits") == str(ROOT / "data" / "kits")
+    shipped["data"].pop("folder")
+    assert written == shipped
+
+
+def test_a_card_records_its_dataset_relative_to_the_zoo_so_both_can_move(tmp_path):
+    from models.card import write_card
+
+    zoo, data = tmp_path / "here" / "zoo", tmp_path / "here" / "data" / "kits"
+    (zoo / "ae_small_tanh").mkdir(parents=True)
+    values = {**shipped_card(), "data": {**shipped_card()["data"], "folder": str(data)}}
+    write_card(zoo / "ae_small_tanh" / "card.json", values)
+    assert json.loads((zoo / "ae_small_tanh" / "card.json").read_text())["data"]["folder"] == "../data/kits"
+    (tmp_path / "here").rename(tmp_path / "moved")
+    moved = read_card(tmp_path / "moved" / "zoo" / "ae_small_tanh" / "card.json")
+    assert moved.data_folder == str(tmp_path / "moved" / "data" / "kits")
+
+
+def test_a_card_with_an_absolute_dataset_folder_reads_as_it_is(tmp_path):
+    (tmp_path / "ae_small_tanh").mkdir()
+    values = {**shipped_card(), "data": {**shipped_card()["data"], "folder": "/elsewhere/kits"}}
+    (tmp_path / "ae_small_tanh" / "card.json").write_text(json.dumps(values))
+    assert read_card(tmp_path / "ae_small_tanh" / "card.json").data_folder == "/elsewhere/kits"
 
 
 @pytest.mark.parametrize("field, value, reason", [
@@ -84,7 +109,7 @@ def test_the_card_is_frozen_and_its_dict_is_a_copy():
     with pytest.raises(AttributeError):
         card.sample_rate = 44100
     card.to_dict()["data"]["folder"] = "elsewhere"
-    assert card.data_folder == "/work/main/data/kits"
+    assert card.data_folder == "../data/kits"
 
 
 def test_a_damaged_card_file_names_the_file(tmp_path):

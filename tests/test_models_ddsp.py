@@ -48,7 +48,7 @@ def test_card_records_the_synth_and_the_files(trained):
 
 
 def test_loaded_model_decodes_its_range_below_full_scale_never_silent(trained):
-    from models.inference import load_trained
+    from models.keras_loader import load_trained
 
     _, out = trained
     model = load_trained("ddsp_vae", out)
@@ -63,7 +63,7 @@ def test_loaded_model_decodes_its_range_below_full_scale_never_silent(trained):
 
 
 def test_same_variation_same_audio_another_variation_new_noise(trained):
-    from models.inference import load_trained
+    from models.keras_loader import load_trained
 
     _, out = trained
     model = load_trained("ddsp_vae", out)
@@ -79,7 +79,7 @@ def test_same_variation_same_audio_another_variation_new_noise(trained):
 
 @pytest.mark.parametrize("variation", [-1, 1.5, True, "2"])
 def test_bad_variation_is_refused(trained, variation):
-    from models.inference import load_trained
+    from models.keras_loader import load_trained
 
     model = load_trained("ddsp_vae", trained[1])
     with pytest.raises(ModelInputError, match="variation must be a whole number"):
@@ -87,7 +87,7 @@ def test_bad_variation_is_refused(trained, variation):
 
 
 def test_other_models_ignore_the_variation(tmp_path):
-    from models.inference import TrainedModel
+    from models.keras_loader import TrainedModel
     from models.registry import get_spec
 
     nets = get_spec("ae_small_tanh").build(length=1024)
@@ -100,7 +100,7 @@ def test_other_models_ignore_the_variation(tmp_path):
 
 def test_numpy_twin_matches_the_keras_decoder(trained):
     from models import drumsynth
-    from models.inference import load_trained
+    from models.keras_loader import load_trained
 
     _, out = trained
     model = load_trained("ddsp_vae", out)
@@ -150,10 +150,11 @@ def imported_modules(module):
 
 
 def test_drumsynth_imports_only_numpy():
-    # and the bounds of its settings, which import only the standard library
+    # and the bounds of its settings, which import only the standard library and the project's
+    # leaf of constants (which imports nothing)
     assert imported_modules("drumsynth") <= {"numpy", "json", "itertools", "functools", "threading",
                                              "models.synth_settings"}
-    assert imported_modules("synth_settings") <= {"math"}
+    assert imported_modules("synth_settings") <= {"math", "constants"}
 
 
 def test_the_window_lists_ddsp_vae_in_a_group_of_its_own():

@@ -343,7 +343,8 @@ def test_no_points_give_no_audio_and_no_sounds_no_points(tiny_zoo):
 
 
 def test_loading_a_model_runs_blas_on_one_thread(tiny_zoo):
-    threadpoolctl = pytest.importorskip("threadpoolctl")
+    import threadpoolctl
+
     from models.engine import BLAS_THREADS, load_runtime
 
     load_runtime("gan", tiny_zoo[0])

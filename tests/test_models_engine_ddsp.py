@@ -1,14 +1,11 @@
 """ddsp_vae on the NumPy engine: its decoder.keras (an MLP into the DrumSynth layer) runs
 through models.drumsynth, its variations included, within 1e-4 of Keras; its encoder (the
-LogMel front end) too. Skipped where the registry has no ddsp_vae (before issue 13)."""
+LogMel front end) too."""
 import numpy as np
 import pytest
 
 from drums import drum_batch
 from models.errors import ModelInputError
-from models.registry import REGISTRY
-
-pytestmark = pytest.mark.skipif("ddsp_vae" not in REGISTRY, reason="no ddsp_vae in this registry")
 
 LENGTH = 2048
 TOLERANCE = 1e-4
@@ -16,7 +13,7 @@ TOLERANCE = 1e-4
 
 @pytest.fixture(scope="module")
 def zoo(tmp_path_factory):
-    """A tiny ddsp_vae trained one epoch, as issue 13's tests make it."""
+    """A tiny ddsp_vae trained one epoch."""
     from models.training import TrainingData, TrainOptions, train_model
 
     audio, labels = drum_batch(32, LENGTH, seed=3)
@@ -30,7 +27,7 @@ def zoo(tmp_path_factory):
 
 def test_engine_decodes_ddsp_vae_as_keras_does_with_its_variations(zoo):
     from models.engine import load_runtime
-    from models.inference import load_trained
+    from models.keras_loader import load_trained
 
     folder, _ = zoo
     runtime, reference = load_runtime("ddsp_vae", folder), load_trained("ddsp_vae", folder)
@@ -48,12 +45,9 @@ def test_engine_decodes_ddsp_vae_as_keras_does_with_its_variations(zoo):
 
 
 def test_engine_encodes_ddsp_vae_as_keras_does(zoo):
-    from models import drumsynth
     from models.engine import load_runtime
-    from models.inference import load_trained
+    from models.keras_loader import load_trained
 
-    if not hasattr(drumsynth, "mel_filterbank"):
-        pytest.skip("models/drumsynth.py has no mel_filterbank yet (issue 13 moves it there)")
     folder, audio = zoo
     got = load_runtime("ddsp_vae", folder).encode(audio[:5])
     np.testing.assert_allclose(got, load_trained("ddsp_vae", folder).encode(audio[:5]),

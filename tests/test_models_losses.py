@@ -62,8 +62,35 @@ def test_every_registered_loss_is_finite_on_silence_against_silence():
         assert np.isfinite(_loss(kind, silence, silence))
 
 
-def test_floored_loss_uses_the_evaluations_floor():
-    from evaluation.spectral import FLOOR_DB as EVALUATION_FLOOR_DB
-    from models.losses import FLOOR_DB
+def test_the_loss_and_the_evaluation_measure_with_one_mr_stft(monkeypatch):
+    import models.stft_distance as one
+    from evaluation import spectral
+    from models import losses
 
-    assert FLOOR_DB == EVALUATION_FLOOR_DB
+    callers = []
+    original = one.multi_resolution_stft
+
+    def counted(*args, **kwargs):
+        callers.append("numpy" if kwargs["ops"] is np else "keras")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(losses, "multi_resolution_stft", counted)
+    monkeypatch.setattr(spectral, "multi_resolution_stft", counted)
+    drum = _sine(-6)[None]
+    _loss("spectral_floored", drum[0], drum[0])
+    spectral.multi_resolution_stft_distance(drum, drum)
+    assert callers == ["keras", "numpy"]
+
+
+def test_the_one_mr_stft_is_zero_for_a_copy_and_one_for_silence_on_either_backend():
+    from keras import ops
+
+    from evaluation.spectral import multi_resolution_stft_distance
+    from models.losses import spectral_reconstruction_error
+
+    drum, silence = _sine(-6)[None], np.zeros((1, LENGTH), np.float32)
+    log_l1, convergence = multi_resolution_stft_distance(drum, drum)
+    assert log_l1[0] == 0 and convergence[0] == 0
+    assert multi_resolution_stft_distance(drum, silence)[1][0] == pytest.approx(1.0)
+    copy = spectral_reconstruction_error(ops.convert_to_tensor(drum), ops.convert_to_tensor(drum), waveform_weight=0.0)
+    assert float(np.asarray(copy)[0]) == pytest.approx(0.0, abs=1e-6)

@@ -1,5 +1,5 @@
 """Nothing the user owns is lost: ``-o`` never replaces a file without --force and never an
-input, extreme points and empty names end in one line, and the small promises of issue 12
+input, extreme points and empty names end in one line, and the small promises
 (encode --channel, the models listing's checks). Each test runs the real command."""
 import json
 import os

@@ -1,4 +1,4 @@
-"""Issue 25, preprocess: a dataset is complete or it is not there, whatever stops a run, and
+"""Preprocess: a dataset is complete or it is not there, whatever stops a run, and
 the user's files survive every option and every damaged file.
 
 Each test drives the real command (``python app.py preprocess ...``, in a process of its own

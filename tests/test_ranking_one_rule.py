@@ -1,4 +1,4 @@
-"""Issue 17: one "best model" rule (``evaluation.ranking.choose_best``) for the report, the
+"""One "best model" rule (``evaluation.ranking.choose_best``) for the report, the
 window and the web page, and importable without TensorFlow."""
 import subprocess
 import sys

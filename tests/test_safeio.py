@@ -12,6 +12,7 @@ from safeio import (
     atomic_write,
     atomic_write_bytes,
     leftover_temporaries,
+    one_line,
     temporary_name,
 )
 
@@ -92,7 +93,7 @@ print(held, both)
 
 
 def test_two_processes_never_hold_one_lock_at_once(tmp_path):
-    """Issue 17: a lock file seen before its pid was written was taken for a stale one."""
+    """A lock file seen before its pid was written was taken for a stale one."""
     import subprocess
     import sys
     from pathlib import Path
@@ -157,7 +158,7 @@ def _sleeper():
 
 
 def test_a_lock_whose_pid_now_belongs_to_another_process_is_stale(tmp_path):
-    """Issue 25: a reused pid blocked for good; the start time in the lock tells them apart."""
+    """A reused pid once blocked for good; the start time in the lock tells them apart."""
     other = _sleeper()
     try:
         (tmp_path / ".lock").write_text(f"{other.pid} 1\n")  # a start time that is not the sleeper's
@@ -267,3 +268,11 @@ def test_a_swap_killed_after_its_exchange_is_reported_as_the_old_set_removed(tmp
     assert "removed the set an interrupted save had replaced" in lines[0]
     assert not old.exists() and (target / "card.json").read_text() == "new"
     assert sorted(p.name for p in target.iterdir()) == ["card.json"]
+
+
+def test_one_line_says_an_os_error_without_its_number_and_folds_a_long_message():
+    assert one_line(OSError(errno.ENOSPC, "No space left on device", "/x/a.wav")) == "No space left on device"
+    assert one_line(ValueError("bad\n  header\tbytes")) == "bad header bytes"
+    assert one_line(KeyError()) == "KeyError"
+    long = one_line(ValueError("x" * 500), limit=120)
+    assert len(long) == 120 and long.endswith("...")

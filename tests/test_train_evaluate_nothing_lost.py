@@ -1,4 +1,4 @@
-"""Issue 25, train and evaluate: what a killed or starved run leaves is finished or removed by
+"""Train and evaluate: what a killed or starved run leaves is finished or removed by
 the next one and said in one line, a stale lock never blocks for good, every number is
 bounded, and evaluating other data never writes into the zoo (which may be read-only).
 
@@ -162,7 +162,7 @@ def staging(zoo, name=NAME):
 
 @pytest.mark.slow
 def test_a_save_killed_after_its_marker_is_finished_and_nothing_more_is_success(zoo, dataset, home):
-    """Item 2.1: kill -9 past the marker; --resume --epochs SAME finishes the save, rc 0."""
+    """Kill -9 past the marker; --resume --epochs SAME finishes the save, rc 0."""
     status, _, err = train(home, zoo, dataset, 2, "--resume", hook="kill-after-marker")
     assert status == -signal.SIGKILL, err[-2000:]
     assert len(staging(zoo)) == 1 and card_epochs(zoo) == 1  # the new set waits beside the old
@@ -210,7 +210,7 @@ def small_disk(tmp_path):
 @pytest.mark.slow
 def test_a_full_disk_at_the_swap_keeps_the_old_model_and_leaves_no_set_to_swap_in(base_zoo, dataset, home,
                                                                                    small_disk):
-    """Item 2.2: the old code left the staged set with an empty marker; the next run took it."""
+    """The old code left the staged set with an empty marker; the next run took it."""
     import shutil
 
     zoo = small_disk / "zoo"
@@ -238,7 +238,7 @@ def test_a_full_disk_at_the_swap_keeps_the_old_model_and_leaves_no_set_to_swap_i
 
 @pytest.mark.slow
 def test_a_dead_runs_leftovers_are_removed_and_each_said_in_one_line(zoo, dataset, home):
-    """Item 2.3: the lock's temporary in the zoo folder, a marker and a temporary in the model."""
+    """The lock's temporary in the zoo folder, a marker and a temporary in the model."""
     from safeio import TEMPORARY_PATTERN
 
     lock_temporary = zoo / f"..{NAME}.lock.{DEAD_PID}.deadbeef.tmp"
@@ -279,7 +279,7 @@ def start_ticks(pid):
 @pytest.mark.parametrize("form", ["pid and another start time", "pid only, older than the process"])
 def test_a_lock_whose_pid_now_belongs_to_another_process_is_taken_over(form, zoo, dataset, home,
                                                                        unrelated_process):
-    """Item 2.4: the old code refused for good ("in use by another training run (pid N)")."""
+    """The old code refused for good ("in use by another training run (pid N)")."""
     if not Path(f"/proc/{unrelated_process}/stat").exists():
         pytest.skip("no /proc: a lock is judged by its pid alone")
     lock = zoo / f".{NAME}.lock"

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import soundfile
+from selenium import webdriver
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -28,7 +29,6 @@ SERVED = ("ae_small_relu", "gan", "vae_c")
 START_TIMEOUT_S = 90
 WAIT_S = 30
 
-webdriver = pytest.importorskip("selenium.webdriver")
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)),

@@ -1,4 +1,4 @@
-"""Caching at the edge (issue 23 §2), against two real ``app.py serve`` processes on the same
+"""Caching at the edge, against two real ``app.py serve`` processes on the same
 zoo: versioned URLs served immutable, the same bytes and ETags from either, If-None-Match with
 weak tags and ``*``, the page's files versioned, and a version that follows the model's files."""
 import json

@@ -1,4 +1,4 @@
-"""``app.py serve`` on the open internet, without a proxy: the reproductions of issue 23 §1
+"""``app.py serve`` on the open internet, without a proxy: slow, greedy and hostile clients
 against the real server process. Attackers connect from other loopback addresses
 (127.0.0.2...), so that each is another client; the one asked to be answered meanwhile is a
 third address. Fewer sockets than the issue's 1,030 prove the same mechanism: the limits are
@@ -13,7 +13,7 @@ import pytest
 
 from tests.web_server import get, parse_answer, serving, zoo_of
 
-#: What "every other client is answered" means here (issue 23's target).
+#: What "every other client is answered" means here (the target).
 ANSWERED_WITHIN_S = 1.0
 LIMITS = ["--max-connections", "24", "--connections-per-client", "8", "--header-timeout", "2"]
 

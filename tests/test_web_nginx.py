@@ -1,4 +1,4 @@
-"""Scale out (issue 23 §4): two ``app.py serve`` replicas behind Debian's nginx as load
+"""Scale out: two ``app.py serve`` replicas behind Debian's nginx as load
 balancer and proxy cache, all started here with a configuration written to the test's
 folder (bench/nginx.py, the one the README shows). Sounds are identical through either
 replica; a replica killed with SIGKILL under load costs no failed request; one stopped with

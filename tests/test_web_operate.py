@@ -1,4 +1,4 @@
-"""Operating ``app.py serve`` (issue 23 §3), against the real server process: health and
+"""Operating ``app.py serve``, against the real server process: health and
 readiness, SIGTERM draining, Prometheus metrics, the access log, settings from the
 environment, and a model that fails at request time."""
 import json

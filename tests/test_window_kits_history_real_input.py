@@ -14,7 +14,7 @@ from test_window_real_input import click, click_middle, make_app, near, one_pixe
 
 from gui import keys as k
 from gui.state import READY
-from test_gui_fakes import FakeBackend
+from gui_fakes import FakeBackend
 
 pytestmark = pytestmark  # the same markers: a display and xdotool
 
@@ -122,8 +122,8 @@ def test_save_with_variations_writes_n_recallable_favourites(app, tmp_path):
     assert app.run_until(lambda s: len(s.favourites) == 4)
     sidecars = [json.loads(p.read_text()) for p in (tmp_path / "favs").glob("*.json")]
     assert sorted(s["settings"]["variation"]["index"] for s in sidecars) == [0, 1, 2, 3]
+    from gui_fakes import FakeModel
     from models.variation import decode_recall
-    from test_gui_fakes import FakeModel
 
     model = FakeModel("ae_small_relu")
     sounds = []

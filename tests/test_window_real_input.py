@@ -3,7 +3,7 @@
 No event is posted to the handlers here. Each test moves the real pointer, clicks and
 presses keys on the virtual screen, lets the window's own loop run, and checks what the
 user gets: the point decoded under the cursor, the favourite on disk, the window's width.
-The models are the NumPy fakes of ``test_gui_fakes.py`` (latent range -2..2), so the tests
+The models are the NumPy fakes of ``gui_fakes.py`` (latent range -2..2), so the tests
 stay fast. Needs a display and xdotool: run under ``xvfb-run -a -s "-screen 0 1280x800x24"``.
 """
 import json
@@ -16,7 +16,7 @@ import pytest
 
 from gui import keys as k
 from gui.state import READY
-from test_gui_fakes import FakeBackend
+from gui_fakes import FakeBackend
 
 pytestmark = [
     pytest.mark.gui,

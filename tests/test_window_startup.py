@@ -14,7 +14,7 @@ import pytest
 
 from gui import effects as fx
 from gui.state import READY, UNAVAILABLE
-from test_gui_fakes import FakeBackend, FakeModel
+from gui_fakes import FakeBackend, FakeModel
 
 pytestmark = [
     pytest.mark.gui,
@@ -119,7 +119,7 @@ class Spy:
                             app is not None and app.state.sound.audio is not None))
         return None
 sys.meta_path.insert(0, Spy())
-from test_gui_fakes import FakeBackend
+from gui_fakes import FakeBackend
 from gui.window import GuiApp, GuiOptions
 app = GuiApp(GuiOptions(models_dir="zoo", favourites_dir={str(tmp_path / 'favs')!r},
                         settings_path={str(tmp_path / 'settings.json')!r}, seed=0),

@@ -44,7 +44,7 @@ def kind_words(model):
 
 def load_model(name, folder):
     """The one loader of ``web/``: a trained model with the interface of
-    :class:`models.inference.TrainedModel` (``decode(points, variation=None)``).
+    :class:`models.keras_loader.TrainedModel` (``decode(points, variation=None)``).
 
     Parameters
     ----------

@@ -13,9 +13,10 @@ import numpy as np
 import soundfile
 
 from audio.export import DEFAULT_OUT_RATE, favourite_stem, render_for_file
+from constants import SAMPLE_RATE
 
 #: The rates a client may ask for; anything else is refused.
-ALLOWED_RATES = (22050, 44100, 48000)
+ALLOWED_RATES = (SAMPLE_RATE, DEFAULT_OUT_RATE, 48000)
 #: Variation seeds a client may ask for: 0 .. MAX_VARIATION.
 MAX_VARIATION = 9999
 #: Coordinates are rounded to this many decimals before decoding, so the same point

@@ -1,11 +1,10 @@
 """Export kit…: the chosen favourites, the save dialog, the overwrite question, progress."""
 from pathlib import Path
 
+from constants import KIT_SUFFIX
 from gui import effects as fx
 from gui.effects import Part
 from gui.handlers.common import favourite_label, say
-
-KIT_SUFFIX = ".h2drumkit"
 
 
 def export_kit(state, selected):

@@ -1,5 +1,6 @@
-"""One inference interface for all fifteen models: :func:`load_trained` and
-:class:`TrainedModel`.
+"""The Keras loader: a trained model of any kind through TensorFlow, with one inference
+interface, :func:`load_trained` and :class:`TrainedModel`. It is the reference the NumPy
+engine that ships (:mod:`models.engine`) is checked against.
 
 Decoding is the GUI's hot path: the decoder's weights stay resident and a
 ``tf.function`` with a fixed input signature (``[None, 2]`` float32) is traced once at
@@ -23,9 +24,7 @@ from models.errors import ModelInputError, ModelUnavailableError, NoEncoderError
 from models.fastpath import compile_decoder, quiet_tracing
 from models.registry import get_spec
 from models.saving import load_model_file
-
-# LatentCodes and read_codes are imported from here by older callers.
-from models.trained_folder import LatentCodes, LatentPlane, read_card, read_codes  # noqa: F401
+from models.trained_folder import LatentPlane, read_card, read_codes
 
 # Noise sources of this many variations stay in memory (each is 33 x length floats).
 VARIATION_CACHE = 16

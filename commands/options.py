@@ -1,0 +1,126 @@
+"""The options and values several verbs share: the zoo folder, latent points, numbers in a
+range, and loading a trained model. Each verb declares its own options with these, so that
+``--models`` means the same folder, under the same name, everywhere."""
+import math
+import re
+
+from commands import CommandFailed, UsageError
+
+#: The zoo folder a verb reads when ``--models`` is not given.
+DEFAULT_ZOO = "trained"
+
+# argparse takes "-0.5,1" for an option (it only knows bare negative numbers); points
+# with a negative X must still work as "--at -0.5,1", not only as "--at=-0.5,1". "-inf,0"
+# must reach parse_point too, which refuses it in one line (argparse would print usage).
+NEGATIVE_POINT = re.compile(r"^-\d+$|^-\d*\.\d+$|^-[\w.+-]*,")
+
+#: No model's latent square reaches this far; beyond it float32 overflows to inf.
+COORDINATE_LIMIT = 1e6
+
+#: ``--seed``: the variations reduce a seed modulo 2**32 (models.variation.MAX_SEED), so
+#: outside this range two seeds would name the same variations.
+MAX_SEED = 2**32 - 1
+
+
+def add_zoo_argument(parser, *, default=DEFAULT_ZOO, help="the zoo folder (default: %(default)s)"):
+    """Declare ``--models DIR`` (alias ``--folder``), read back as ``args.models``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The verb's parser.
+    default : str or None
+        The folder when the option is not given (None: the verb decides, e.g. the GUI's
+        remembered folder).
+    help : str
+        The verb's help text for the option.
+    """
+    parser.add_argument("--models", "--folder", dest="models", default=default, metavar="DIR", help=help)
+
+
+def allow_negative_points(parser):
+    """Let ``--at -0.5,1`` parse: treat "-<number>,..." as a value, not an option."""
+    if hasattr(parser, "_negative_number_matcher"):
+        parser._negative_number_matcher = NEGATIVE_POINT
+
+
+def _shown(value):
+    return str(value) if isinstance(value, int) else f"{value:g}"
+
+
+def _range_text(low, high, unit, above_low):
+    unit = f" {unit}" if unit else ""
+    first = f"more than {_shown(low)} and at most" if above_low else f"between {_shown(low)} and"
+    return f"{first} {_shown(high)}{unit}"
+
+
+def check_range(value, option, low, high, unit="", *, above_low=False):
+    """UsageError naming the allowed range unless ``low <= value <= high`` (and finite).
+
+    ``above_low`` excludes ``low`` itself (a loop of 0 seconds). None (not given) passes.
+    """
+    if value is None:
+        return
+    inside = math.isfinite(value) and (low < value if above_low else low <= value) and value <= high
+    if not inside:
+        raise UsageError(f"{option}: must be {_range_text(low, high, unit, above_low)} (got {_shown(value)})")
+
+
+def number_type(kind, low, high, unit="", *, above_low=False):
+    """An argparse ``type``: ``kind(text)``, or one line naming the range for text that is
+    not a number of that kind (the range itself is checked by :func:`check_range`)."""
+    import argparse
+
+    what = "a whole number" if kind is int else "a number"
+
+    def parse(text):
+        try:
+            return kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"must be {what} {_range_text(low, high, unit, above_low)} (got {text!r})") from None
+
+    return parse
+
+
+def parse_point(text):
+    """``"X,Y"`` -> (x, y); UsageError with the reason otherwise."""
+    if not isinstance(text, str):
+        # argparse drops a "--" value (``--at=--``) and hands over an empty list
+        text = "--"
+    parts = text.split(",")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        point = (float(parts[0]), float(parts[1]))
+    except ValueError:
+        raise UsageError(f"--at {text!r}: a point is two numbers X,Y (e.g. --at 0.5,-1.2)") from None
+    if not all(math.isfinite(v) for v in point):
+        raise UsageError(f"--at {text!r}: the coordinates must be finite numbers")
+    if not all(abs(v) <= COORDINATE_LIMIT for v in point):
+        raise UsageError(f"--at {text!r}: the coordinates must lie between {-COORDINATE_LIMIT:g} "
+                         f"and {COORDINATE_LIMIT:g}")
+    return point
+
+
+def spec_or_usage_error(name):
+    """The registry spec of ``name``; UsageError (exit 2) listing the valid names."""
+    from models.errors import UnknownModelError
+    from models.registry import get_spec
+
+    try:
+        return get_spec(name)
+    except UnknownModelError as error:
+        raise UsageError(str(error)) from None
+
+
+def load_or_fail(name, folder):
+    """The trained model on the NumPy engine (no TensorFlow); CommandFailed (exit 1) with
+    the reason when it is unavailable."""
+    from models.engine import load_runtime
+    from models.errors import ModelUnavailableError
+
+    try:
+        return load_runtime(name, folder)
+    except ModelUnavailableError as error:
+        raise CommandFailed(f"{name} is unavailable: {error}") from None
