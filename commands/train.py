@@ -54,14 +54,14 @@ def add_arguments(parser):
 def chosen_names(args):
     """The registry names the command line asks for (UsageError when none or unknown)."""
     from models.errors import UnknownModelError
-    from models.registry import MODEL_NAMES, get_spec
+    from models.registry import MODEL_NAMES, TRAINABLE_NAMES, get_spec
 
     if args.all and args.names:
         raise UsageError("give model names or --all, not both")
     if args.all:
         return list(MODEL_NAMES)
     if not args.names:
-        raise UsageError(f"name the models to train, or --all; valid names: {', '.join(MODEL_NAMES)}")
+        raise UsageError(f"name the models to train, or --all; valid names: {', '.join(TRAINABLE_NAMES)}")
     try:
         return [get_spec(name).name for name in dict.fromkeys(args.names)]
     except UnknownModelError as error:

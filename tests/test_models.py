@@ -2,6 +2,7 @@
 (length 1024, width 2, 64 samples)."""
 import json
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -36,13 +37,17 @@ def options(**kwargs):
 
 # ----------------------------------------------------------------------------- registry
 
-def test_registry_names_the_sixteen_in_display_order():
+def test_registry_names_the_zoo_in_display_order_and_ddsp_cvae_for_training():
     assert MODEL_NAMES == (
         "ae_small_relu", "ae_small_tanh", "ae_small_sigmoid",
         "ae_medium_relu", "ae_medium_tanh", "ae_medium_sigmoid",
         "ae_big_relu", "ae_big_tanh", "ae_big_sigmoid",
-        "conv_ae", "gan", "vae_a", "vae_b", "vae_c", "ddsp_vae", "ddsp_cvae",
+        "conv_ae", "gan", "vae_a", "vae_b", "vae_c", "ddsp_vae",
     )
+    # registered for training, left out of the zoo's listings until its model is shipped
+    from models.registry import TRAINABLE_NAMES
+
+    assert TRAINABLE_NAMES == (*MODEL_NAMES, "ddsp_cvae") and get_spec("ddsp_cvae").conditioned
     assert {spec.kind for spec in REGISTRY.values()} == {"dense_ae", "conv_ae", "gan", "vae"}
     assert [REGISTRY[n].defaults["kl_factor"] for n in ("vae_a", "vae_b", "vae_c")] == [0.01, 0.001, 0.0001]
     assert all(REGISTRY[n].defaults["kl_ramp"] == 30000 for n in ("vae_a", "vae_b", "vae_c"))
@@ -297,7 +302,11 @@ def test_card_and_codes_record_the_run(data, tmp_path):
     card = json.loads((folder / "card.json").read_text())
     assert card["name"] == "ae_medium_relu" and card["kind"] == "dense_ae"
     assert card["config"]["units"] == [96, 24, 2] and card["config"]["length"] == LENGTH
-    assert card["data"] == {**card["data"], "folder": "synthetic", "train_samples": 56,
+    # the card records the dataset relative to the zoo, and reads back as the folder itself
+    from models.card import read_card
+
+    assert Path(read_card(folder / "card.json").data_folder).resolve() == Path("synthetic").resolve()
+    assert card["data"] == {**card["data"], "train_samples": 56,
                             "validation_samples": 8}
     assert card["training"]["float16"] is True and card["training"]["batch_size"] == 16
     assert card["parameters"] > 0 and set(card["versions"]) >= {"tensorflow", "keras", "numpy"}
