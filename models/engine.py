@@ -520,7 +520,8 @@ def _load_runtime(name, spec, model_dir):
     # One decode now: it checks the graph runs and makes what the card says (and it warms
     # the caches, so the first sound the user asks for is as fast as the rest).
     try:
-        audio = runtime.decode(np.zeros((1, LATENT_DIM), np.float32))
+        zero = np.zeros((1, LATENT_DIM), np.float32)
+        audio = np.asarray(decode(zero, None, family_rows(None, 1)) if runtime.conditioned else decode(zero, None))
     except (ValueError, IndexError) as error:
         raise ModelUnavailableError(f"{model_dir / 'decoder.keras'}: cannot run ({one_line(error, limit=REASON_LIMIT)})") from None
     if audio.shape != (1, runtime.sample_length):
