@@ -12,15 +12,22 @@ GRID = 32
 
 FRAME = 512
 HOP = 256
+#: The heat-maps' names, written once: the map's modes, the workers' jobs and the labels
+#: all use these.
+BRIGHTNESS, DECAY, LOUDNESS, DISCONTINUITY = "brightness", "decay", "loudness", "discontinuity"
+#: Computed per sound; the discontinuity compares neighbours instead.
+PER_SOUND_NAMES = (BRIGHTNESS, DECAY, LOUDNESS)
+HEATMAPS = (*PER_SOUND_NAMES, DISCONTINUITY)
+
 DECAY_DB = 20.0  # decay time: from the loudest frame until 20 dB below it
 FLOOR = 1e-10
 
 #: feature -> (label for the map's colour bar, unit)
 FEATURE_LABELS = {
-    "brightness": ("brightness: spectral centroid", "kHz"),
-    "decay": (f"decay time to -{DECAY_DB:g} dB", "s"),
-    "loudness": ("loudness: RMS", "dBFS"),
-    "discontinuity": ("local discontinuity: largest change to a neighbour", "dB"),
+    BRIGHTNESS: ("brightness: spectral centroid", "kHz"),
+    DECAY: (f"decay time to -{DECAY_DB:g} dB", "s"),
+    LOUDNESS: ("loudness: RMS", "dBFS"),
+    DISCONTINUITY: ("local discontinuity: largest change to a neighbour", "dB"),
 }
 
 
@@ -85,7 +92,7 @@ def loudness(audio, sample_rate):
 
 
 #: The features computed per sound (the discontinuity compares neighbours instead).
-PER_SOUND = {"brightness": brightness, "decay": decay, "loudness": loudness}
+PER_SOUND = {BRIGHTNESS: brightness, DECAY: decay, LOUDNESS: loudness}
 
 
 def spectrogram_db(audio, n_fft=512, hop=128):

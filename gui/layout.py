@@ -5,6 +5,7 @@ the columns and canvases expand when the window is made larger.
 """
 import PySimpleGUI as sg
 
+from gui import features
 from gui import keys as k
 
 TITLE = "ML Sample Generator"
@@ -17,10 +18,10 @@ HINT_CHARS = 23  # the map's hint
 PLAYING_CHARS = 44  # the sound's state line
 MAP_MODE_LABELS = {
     "codes": "codes: training samples by family",
-    "brightness": "brightness heat-map",
-    "decay": "decay-time heat-map",
-    "loudness": "loudness heat-map",
-    "discontinuity": "discontinuity heat-map (local)",
+    features.BRIGHTNESS: "brightness heat-map",
+    features.DECAY: "decay-time heat-map",
+    features.LOUDNESS: "loudness heat-map",
+    features.DISCONTINUITY: "discontinuity heat-map (local)",
 }
 
 

@@ -11,6 +11,7 @@ from typing import Literal, get_args
 import numpy as np
 
 from constants import SAMPLE_RATE
+from gui.features import PER_SOUND_NAMES
 from gui.history import SessionHistory
 
 
@@ -36,6 +37,7 @@ class ModelState(TextEnum):
 LISTED, LOADING, READY, UNAVAILABLE = ModelState
 
 #: What the latent map shows: the training codes, or a feature heat-map over the range.
+#: "codes" or one of ``gui.features.HEATMAPS`` (a test holds the two equal)
 MapMode = Literal["codes", "brightness", "decay", "loudness", "discontinuity"]
 MAP_MODES: tuple[str, ...] = get_args(MapMode)
 
@@ -162,7 +164,7 @@ class MapState:
     mode: MapMode = "codes"
     for_gan: bool = False  # the heat-map stands in for codes the model lacks
     heatmaps: dict = field(default_factory=dict)  # (model, feature) -> (n, n) grid
-    features: tuple = ("brightness", "decay", "loudness")
+    features: tuple = PER_SOUND_NAMES
 
 
 @dataclass

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import PySimpleGUI as sg
 
-from constants import KIT_SUFFIX
+from constants import AUDIO_SUFFIXES, KIT_SUFFIX
 from gui import effects as fx
 from gui import keys as k
 from gui.backend import PackageBackend, model_groups
@@ -462,7 +462,7 @@ class GuiApp:
         purpose = effect.purpose
         path = sg.popup_get_file(
             "Open a sample", no_window=True, keep_on_top=True,
-            file_types=(("Sound files", "*.wav *.flac *.ogg *.aif *.aiff *.mp3"), ("All files", "*.*")))
+            file_types=(("Sound files", " ".join(f"*{suffix}" for suffix in AUDIO_SUFFIXES)), ("All files", "*.*")))
         event = (k.FILE, purpose)
         self.dispatch(event, {event: path or None})
 

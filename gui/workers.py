@@ -383,9 +383,9 @@ class Workers:
     def find_features(self):
         """Tell the window which heat-map features exist (the discontinuity needs evaluation)."""
         def job():
-            names = ["brightness", "decay", "loudness"]
+            names = list(features.PER_SOUND_NAMES)
             if self.backend.discontinuity() is not None:
-                names.append("discontinuity")
+                names.append(features.DISCONTINUITY)
             self.post(events.FeaturesFound(tuple(names)))
         self.io.submit(self._guard("features", job), priority=BACKGROUND)
 
@@ -407,7 +407,7 @@ class Workers:
                                            metrics_date=record.get("computed"))
                 values = np.asarray((record.get("continuity") or {}).get("values", []))
                 if values.ndim == 2 and values.size:  # the evaluation's map: no need to recompute
-                    self.post(events.HeatmapReady(name, "discontinuity", values))
+                    self.post(events.HeatmapReady(name, features.DISCONTINUITY, values))
             self.post(events.ModelReady(info))
         self.models.submit(self._guard(f"loading {name}", job),
                            priority=BACKGROUND if effect.background else USER)
@@ -419,7 +419,7 @@ class Workers:
 
         def job():
             model = self.cache.get(name)
-            if feature == "discontinuity":
+            if feature == features.DISCONTINUITY:
                 continuity_map = self.backend.discontinuity()
                 _, _, grid = continuity_map(model.decode, effect.latent_range, features.GRID,
                                             effect.sample_rate)

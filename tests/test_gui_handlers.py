@@ -549,7 +549,7 @@ def test_play_without_a_device_does_not_repeat_the_reason(ready):
     assert "Save still works" in status_text(ready)
 
 
-# ------------------------------------------------------------------ issue 11: what the user hit
+# ------------------------------------------------------------------ what a first user hit
 
 
 def test_first_launch_opens_the_best_model_by_the_evaluation_and_says_why(state):

@@ -6,6 +6,7 @@ import numpy as np
 
 from constants import SAMPLE_RATE
 from gui import effects as fx
+from gui import features
 from gui.effects import Part
 from gui.handlers.common import say
 from gui.handlers.point import move_point
@@ -49,10 +50,10 @@ def map_hint(state):
 def set_map_mode(state, mode):
     if mode not in MAP_MODES:
         return []
-    if mode == "discontinuity" and "discontinuity" not in state.map.features:
+    if mode == features.DISCONTINUITY and features.DISCONTINUITY not in state.map.features:
         return say(state, "the local discontinuity needs the evaluation package")
     if mode == "codes" and state.model is not None and state.model.codes is None:
-        state.map.mode = "brightness"
+        state.map.mode = features.BRIGHTNESS
         return [fx.Refresh(Part.MAP_MODE)] + say(
             state, f"{state.model.name} has no encoder, so no codes: its map is a heat-map")
     state.map.mode, state.map.for_gan = mode, False

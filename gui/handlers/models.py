@@ -3,6 +3,7 @@
 
 from evaluation.ranking import choose_best
 from gui import effects as fx
+from gui import features
 from gui.effects import Part
 from gui.handlers.common import clamp, say, short_reason
 from gui.handlers.map import request_map
@@ -92,7 +93,7 @@ def on_model_ready(state, ready):
         state.player.ready = False
         effects.append(fx.MakePlayer(info.sample_rate, state.player.device))
     if info.codes is None and state.map.mode == "codes":
-        state.map.mode = "brightness"  # no encoder, no codes: the heat-map is the map
+        state.map.mode = features.BRIGHTNESS  # no encoder, no codes: the heat-map is the map
         state.map.for_gan = True
     elif info.codes is not None and state.map.for_gan:
         state.map.mode, state.map.for_gan = "codes", False  # what the user had
