@@ -28,7 +28,7 @@ from commands.options import (
     spec_or_usage_error,
 )
 from commands.outputs import add_force_argument, check_outputs, nonempty_output
-from constants import MAX_RATE, MIN_RATE
+from constants import DRUM_FAMILIES, MAX_RATE, MIN_RATE
 
 #: Points decoded (and written) at a time: 256 sounds of SAMPLE_LENGTH float32 are 16 MiB.
 DECODE_CHUNK = 256
@@ -55,6 +55,12 @@ def add_arguments(parser):
                         help="write N variations of each point, each with a recall sidecar (.json)")
     parser.add_argument("--seed", type=number_type(int, 0, MAX_SEED), metavar="S",
                         help="seed of the variations (default: a new one, recorded in the sidecars)")
+    family = parser.add_mutually_exclusive_group()
+    family.add_argument("--family", metavar="F",
+                        help="for a conditioned model (ddsp_cvae): the drum family, one of "
+                             + ", ".join(DRUM_FAMILIES) + " (default: kick)")
+    family.add_argument("--mix", metavar="F:W,F:W",
+                        help="for a conditioned model: a hybrid, weights from 0 to 1 summing to 1 (e.g. kick:0.6,tom:0.4)")
     parser.add_argument("--nearest", action="store_true",
                         help="print the 5 training sounds nearest each point (latent plane and sound features)")
     parser.add_argument("--data", metavar="DIR",
@@ -104,8 +110,29 @@ def remove_dead_wavs(folder):
             print(removed_line(folder, removed), file=sys.stderr)
 
 
+def asked_family(args, spec):
+    """The family vector ``--family`` or ``--mix`` asks for (None when neither is given, or
+    the model's default for a conditioned one); UsageError for a bad family, or for one given
+    to a model that is not conditioned."""
+    from models.errors import ModelInputError
+    from models.families import family_vector
+
+    given, option = (args.family, "--family") if args.family is not None else (args.mix, "--mix")
+    if given is not None and not spec.conditioned:
+        raise UsageError(f"{option}: {spec.name} is not conditioned on a family (ddsp_cvae is)")
+    if not spec.conditioned:
+        return None
+    if option == "--mix" and given is not None and ":" not in given:
+        raise UsageError(f"--mix: give FAMILY:WEIGHT,FAMILY:WEIGHT (e.g. kick:0.6,tom:0.4), not {given!r}")
+    try:
+        return family_vector(given)
+    except ModelInputError as error:
+        raise UsageError(f"{option}: {error}") from None
+
+
 def run(args):
-    spec_or_usage_error(args.name)
+    spec = spec_or_usage_error(args.name)
+    family = asked_family(args, spec)
     points = [parse_point(text) for text in args.at]
     if args.variations is not None and not 1 <= args.variations <= MAX_VARIATIONS:
         raise UsageError(f"--variations must be 1 to {MAX_VARIATIONS}, not {args.variations}")
@@ -113,7 +140,12 @@ def run(args):
         raise UsageError("--seed needs --variations N")
     check_range(args.seed, "--seed", 0, MAX_SEED)
     check_range(args.rate, "--rate", MIN_RATE, MAX_RATE, "Hz")
-    paths = output_paths(args.name, points, nonempty_output(args.output), args.variations)
+    from models.families import family_text
+
+    stem = args.name
+    if family is not None:  # the family is in the file's name: ddsp_cvae_snare_x..., ddsp_cvae_kick0.6-tom0.4_x...
+        stem = f"{args.name}_{family_text(family).replace(':', '').replace(',', '-')}"
+    paths = output_paths(stem, points, nonempty_output(args.output), args.variations)
     model_files = [p for p in (Path(args.models) / args.name).glob("*") if p.is_file()]
     check_outputs(paths, force=args.force, inputs=model_files)
     if args.variations is not None:
@@ -127,7 +159,7 @@ def run(args):
     from tqdm import tqdm
 
     if args.variations is not None:
-        write_variations(args, model, points, paths)
+        write_variations(args, model, points, paths, family)
         if args.nearest:
             print_nearest(args, model, points)
         return 0
@@ -144,14 +176,15 @@ def run(args):
               disable=not (many and sys.stderr.isatty())) as bar:
         for start in range(0, len(points), DECODE_CHUNK):
             chunk = points[start:start + DECODE_CHUNK]
-            audio = model.decode(np.asarray(chunk, dtype=np.float32))
+            audio = model.decode(np.asarray(chunk, dtype=np.float32), family=family)
             for point, path, samples in zip(chunk, paths[start:start + DECODE_CHUNK], audio):
                 try:
                     write_wav(path, samples, model.sample_rate, out_rate=args.rate, subtype=args.format,
                               normalize=args.normalize, overwrite=args.force)
                 except AudioError as error:
                     raise CommandFailed(str(error)) from None
-                line = f"{path}  ({args.name} at {point[0]:g},{point[1]:g}; peak {np.max(np.abs(samples)):.3f})"
+                said = "" if family is None else f", {family_text(family)}"
+                line = f"{path}  ({args.name} at {point[0]:g},{point[1]:g}{said}; peak {np.max(np.abs(samples)):.3f})"
                 if bar.disable:
                     print(line)
                 else:
@@ -206,7 +239,7 @@ def print_nearest(args, model, points):
                 print(f"    {rank}. {near.describe()}")
 
 
-def write_variations(args, model, points, paths):
+def write_variations(args, model, points, paths, family=None):
     """Write ``args.variations`` variations of each point, each with its recall sidecar."""
     import secrets
 
@@ -226,11 +259,15 @@ def write_variations(args, model, points, paths):
     for point in points:
         for variation in plan_variations(model, point, args.variations, seed, first=1):
             path = next(files)
-            samples = decode_variation(model, point, variation)
+            samples = decode_variation(model, point, variation, family=family)
+            settings = {"variation": variation.to_dict(point)}
+            if family is not None:
+                from models.families import family_text
+
+                settings["family"] = family_text(family)
             try:
                 file_rate = model.sample_rate if args.rate is None else args.rate
-                sidecar = recall_text(model=args.name, point=point,
-                                      settings={"variation": variation.to_dict(point)},
+                sidecar = recall_text(model=args.name, point=point, settings=settings,
                                       sample_rate=model.sample_rate, file_rate=file_rate,
                                       subtype=args.format, normalize=args.normalize)
                 write_wav(path, samples, model.sample_rate, out_rate=args.rate, subtype=args.format,

@@ -134,7 +134,7 @@ def plan_variations(model, point, count, seed, *, first=0, spread=VARIATION_SPRE
     return variations
 
 
-def decode_variation(model, point, variation):
+def decode_variation(model, point, variation, family=None):
     """The samples of one variation of ``point``.
 
     Returns
@@ -143,8 +143,13 @@ def decode_variation(model, point, variation):
     """
     decoded = np.asarray([variation.point(point)], dtype=np.float32)
     if variation.noise_seed is not None and has_noise_source(model):
-        return np.asarray(model.decode(decoded, variation=int(variation.noise_seed)))[0]
-    return np.asarray(model.decode(decoded))[0]
+        return np.asarray(model.decode(decoded, variation=int(variation.noise_seed), **_family(model, family)))[0]
+    return np.asarray(model.decode(decoded, **_family(model, family)))[0]
+
+
+def _family(model, family):
+    """The ``family`` keyword for a conditioned model's decode (others take none)."""
+    return {"family": family} if getattr(model, "conditioned", False) else {}
 
 
 def variation_from_recall(recall):
