@@ -240,6 +240,8 @@ def build_ddsp_cvae(*, name, length, sample_rate, attack_seconds, width, hidden,
             accuracy = ddsp_cvae.fit_family_classifier(classifier, x["audio"], x["family"])
             print(f"  family judge fitted on {len(x['audio'])} real sounds: accuracy {accuracy:.2f}", flush=True)
         classifier.trainable = False
+        control.referee = ddsp_cvae.family_classifier(length, rate, f"{name}_referee", heads=1)
+        ddsp_cvae.fit_family_classifier(control.referee, x["audio"], x["family"], seed=1)
         chosen = np.sort(np.random.default_rng(0).permutation(len(x["audio"]))[:128])
         control.audio, control.family = x["audio"][chosen], x["family"][chosen]
 

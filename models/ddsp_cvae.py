@@ -228,16 +228,30 @@ def cvae_decoder(length, sample_rate, attack, hidden, seed, name):
     return keras.Model([point, family], synth(x), name=f"{name}_decoder")
 
 
-def family_classifier(length, sample_rate, name, width=64):
-    """(batch, length) audio -> (batch, 7) family logits: the frozen judge of the auxiliary loss."""
+def family_classifier(length, sample_rate, name, width=64, heads=3):
+    """(batch, length) audio -> (batch, 7) family logits: the frozen judge of the auxiliary loss.
+
+    Three small log-mel networks (three convolutions, pooled over time) on one shared
+    log-mel front end, their logits averaged: a decoder can fit the quirks of one frozen
+    network. With a single one, after 18 epochs that judge heard 100 % of every family's
+    grid as asked, while a second network of the same kind, fitted apart, heard 58 % of the
+    kicks and 31 % of the claps as such (and the evaluation's classifier 0 % of both).
+    """
     audio = keras.Input((length,), name="audio")
-    x = _log_mel_convolutions(audio, sample_rate, width, "judge_")
-    x = keras.layers.GlobalAveragePooling1D(name="judge_pool")(x)
-    x = keras.layers.Dense(width, name="judge_dense")(x)
-    x = keras.layers.LeakyReLU(0.2, name="judge_dense_act")(x)
-    x = keras.layers.Dropout(0.2, name="judge_dropout")(x)
-    logits = keras.layers.Dense(N_FAMILIES, name="judge_logits")(x)
-    return keras.Model(audio, logits, name=f"{name}_family_classifier")
+    mel = LogMel(sample_rate, MEL_N_FFT, MEL_HOP, MEL_BANDS, name="judge_log_mel")(audio)
+    logits = []
+    for i in range(heads):
+        x = mel
+        for j in range(3):
+            x = keras.layers.Conv1D(width, 3, strides=2, padding="same", name=f"judge_{i}_conv_{j}")(x)
+            x = keras.layers.LeakyReLU(0.2, name=f"judge_{i}_conv_{j}_act")(x)
+        x = keras.layers.GlobalAveragePooling1D(name=f"judge_{i}_pool")(x)
+        x = keras.layers.Dense(width, name=f"judge_{i}_dense")(x)
+        x = keras.layers.LeakyReLU(0.2, name=f"judge_{i}_dense_act")(x)
+        x = keras.layers.Dropout(0.2, name=f"judge_{i}_dropout")(x)
+        logits.append(keras.layers.Dense(N_FAMILIES, name=f"judge_{i}_logits")(x))
+    out = keras.layers.Average(name="judge_logits")(logits) if heads > 1 else logits[0]
+    return keras.Model(audio, out, name=f"{name}_family_classifier")
 
 
 def family_weights(labels):
@@ -381,13 +395,16 @@ class ControlAccuracy(keras.callbacks.Callback):
     """After every epoch: how well each family is obeyed, and how spread the codes are.
 
     ``control_<family>`` is the share of a 4x4 grid over the latent range, decoded with that family, that
-    the frozen judge hears as that family; ``control_mean`` their mean; ``code_std`` the
+    the referee (a judge fitted apart, never in the loss) hears as that family; ``control_mean`` their mean; ``code_std`` the
     smaller axis' standard deviation of the codes of a fixed subset of the training audio
     (0: the encoder collapsed).
     """
 
     def __init__(self, side=4):
         super().__init__()
+        #: a judge fitted apart (another seed, one network), never in the loss: it says how
+        #: well the families are obeyed without being the network the decoder learns to please
+        self.referee = None
         axis = np.linspace(-RANDOM_POINT_RANGE, RANDOM_POINT_RANGE, side, dtype=np.float32)
         self.grid = np.stack(np.meshgrid(axis, axis), -1).reshape(-1, 2)
         self.audio = self.family = None
@@ -400,7 +417,8 @@ class ControlAccuracy(keras.callbacks.Callback):
             family = np.zeros((len(self.grid), N_FAMILIES), np.float32)
             family[:, i] = 1.0
             sounds = self.model.decoder.predict([self.grid, family], batch_size=16, verbose=0)
-            heard = np.argmax(self.model.classifier.predict(sounds, batch_size=16, verbose=0), axis=1)
+            judge = self.referee if self.referee is not None else self.model.classifier
+            heard = np.argmax(judge.predict(sounds, batch_size=16, verbose=0), axis=1)
             correct.append(float(np.mean(heard == i)))
             logs[f"control_{name}"] = correct[-1]
         logs["control_mean"] = float(np.mean(correct))
