@@ -176,7 +176,7 @@ def run(args):
               disable=not (many and sys.stderr.isatty())) as bar:
         for start in range(0, len(points), DECODE_CHUNK):
             chunk = points[start:start + DECODE_CHUNK]
-            audio = model.decode(np.asarray(chunk, dtype=np.float32), family=family)
+            audio = model.decode(np.asarray(chunk, dtype=np.float32), **({} if family is None else {"family": family}))
             for point, path, samples in zip(chunk, paths[start:start + DECODE_CHUNK], audio):
                 try:
                     write_wav(path, samples, model.sample_rate, out_rate=args.rate, subtype=args.format,

@@ -1,4 +1,4 @@
-"""Issue 15's window parts, without a window: history, Vary, the nearest panel, kit export."""
+"""The window's history, Vary, nearest-sounds and kit-export parts, without a window."""
 import numpy as np
 import pytest
 from test_gui_handlers import NAMES, Fav, decoded, info_of, of_type, report, send

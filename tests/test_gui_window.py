@@ -244,7 +244,7 @@ class _Widget:
 
 
 def test_a_panel_not_yet_drawn_measures_its_canvas_on_screen_not_the_layout_request():
-    """Issue 25: on a machine with other fonts the output panel's canvas was 3 px taller than
+    """On a machine with other fonts the output panel's canvas was 3 px taller than
     the layout asked for, and the panel reported the request (260) before its first draw
     while the picture was painted at the real 263."""
     from gui.canvas import FigurePanel

@@ -1,4 +1,4 @@
-"""Issue 15 in the real window, driven with X input (xdotool): back/forward, Vary, the
+"""History, Vary and kits in the real window, driven with X input (xdotool): back/forward, Vary, the
 nearest panel and Export kit…. Same fakes and helpers as ``test_window_real_input.py``;
 run under ``xvfb-run -a -s "-screen 0 1280x800x24"``.
 """
