@@ -84,6 +84,30 @@ def set_band_statistics(encoder, audio, batch_size=64):
     layer.band_std.assign(np.maximum(frames.std(axis=0), 1.0).astype(np.float32))
 
 
+def split_raw(raw, n_modes, n_bands, n_knots):
+    """Named synth parameters (physical units) from the raw tensor (batch, P): the table of
+    :mod:`models.drumsynth`, in Keras ops (both synthesiser layers read it)."""
+    m, b, k = n_modes, n_bands, n_knots
+    parts = tf.split(raw, [m, m, 1, 1, 1, b * k, 1, 3, 1], axis=-1)
+
+    def log_range(s, low_high):
+        low, high = np.log(low_high[0]), np.log(low_high[1])
+        return ops.exp(low + s * (high - low))
+
+    low_db, high_db = drumsynth.NOISE_DB_RANGE
+    return {
+        "levels": ops.softmax(parts[0], axis=-1),
+        "decays": log_range(ops.sigmoid(parts[1]), drumsynth.DECAY_RANGE),
+        "ratio": 1.0 + (drumsynth.GLIDE_RATIO_MAX - 1.0) * ops.sigmoid(parts[2]),
+        "glide": log_range(ops.sigmoid(parts[3]), drumsynth.GLIDE_TIME_RANGE),
+        "tune": ops.power(2.0, ops.tanh(parts[4]) / 12.0),
+        "gains_db": ops.reshape(low_db + (high_db - low_db) * ops.sigmoid(parts[5]), (-1, b, k)),
+        "brightness": ops.sigmoid(parts[6]),
+        "mix": ops.softmax(parts[7], axis=-1),
+        "output": log_range(ops.sigmoid(parts[8]), drumsynth.OUTPUT_RANGE),
+    }
+
+
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class DrumSynth(keras.layers.Layer):
     """Raw synth parameters (batch, P) -> audio (batch, length), as :func:`drumsynth.render`.
@@ -131,27 +155,7 @@ class DrumSynth(keras.layers.Layer):
         return {k: tf.constant(made[k]) for k in ("bands", "bright", "dark")}
 
     def _split(self, raw):
-        m, b, k = self.n_modes, self.n_bands, self.n_knots
-        sizes = [m, m, 1, 1, 1, b * k, 1, 3, 1]
-        parts = tf.split(raw, sizes, axis=-1)
-
-        def log_range(s, low_high):
-            low, high = np.log(low_high[0]), np.log(low_high[1])
-            return ops.exp(low + s * (high - low))
-
-        low_db, high_db = drumsynth.NOISE_DB_RANGE
-        return {
-            "levels": ops.softmax(parts[0], axis=-1),
-            "decays": log_range(ops.sigmoid(parts[1]), drumsynth.DECAY_RANGE),
-            "ratio": 1.0 + (drumsynth.GLIDE_RATIO_MAX - 1.0) * ops.sigmoid(parts[2]),
-            "glide": log_range(ops.sigmoid(parts[3]), drumsynth.GLIDE_TIME_RANGE),
-            "tune": ops.power(2.0, ops.tanh(parts[4]) / 12.0),
-            "gains_db": ops.reshape(low_db + (high_db - low_db) * ops.sigmoid(parts[5]),
-                                    (-1, b, k)),
-            "brightness": ops.sigmoid(parts[6]),
-            "mix": ops.softmax(parts[7], axis=-1),
-            "output": log_range(ops.sigmoid(parts[8]), drumsynth.OUTPUT_RANGE),
-        }
+        return split_raw(raw, self.n_modes, self.n_bands, self.n_knots)
 
     def render(self, raw, noise):
         """Audio from raw parameters with the given noise sources (see :meth:`sources`)."""

@@ -44,7 +44,7 @@ from keras import ops
 from constants import DRUM_FAMILIES
 from models import drumsynth, synth_settings
 from models.constants import LATENT_DIM
-from models.ddsp import LogMel, set_band_statistics
+from models.ddsp import LogMel, set_band_statistics, split_raw
 from models.distribution import replica_scale
 from models.fullband import DENSE_SECONDS, GLIDE_LIMIT, TONAL_DECIMATION, band_limit, end_fade, fine_noise_knots, parameter_count
 from models.layers import PACKAGE, Sampling
@@ -121,25 +121,7 @@ class FullBandSynth(keras.layers.Layer):
         return {k: tf.constant(made[k]) for k in ("bands", "bright", "dark")}
 
     def _split(self, raw):
-        m, b, k = self.n_modes, self.n_bands, self.n_knots
-        parts = tf.split(raw, [m, m, 1, 1, 1, b * k, 1, 3, 1], axis=-1)
-
-        def log_range(s, low_high):
-            low, high = np.log(low_high[0]), np.log(low_high[1])
-            return ops.exp(low + s * (high - low))
-
-        low_db, high_db = drumsynth.NOISE_DB_RANGE
-        return {
-            "levels": ops.softmax(parts[0], axis=-1),
-            "decays": log_range(ops.sigmoid(parts[1]), drumsynth.DECAY_RANGE),
-            "ratio": 1.0 + (drumsynth.GLIDE_RATIO_MAX - 1.0) * ops.sigmoid(parts[2]),
-            "glide": log_range(ops.sigmoid(parts[3]), drumsynth.GLIDE_TIME_RANGE),
-            "tune": ops.power(2.0, ops.tanh(parts[4]) / 12.0),
-            "gains_db": ops.reshape(low_db + (high_db - low_db) * ops.sigmoid(parts[5]), (-1, b, k)),
-            "brightness": ops.sigmoid(parts[6]),
-            "mix": ops.softmax(parts[7], axis=-1),
-            "output": log_range(ops.sigmoid(parts[8]), drumsynth.OUTPUT_RANGE),
-        }
+        return split_raw(raw, self.n_modes, self.n_bands, self.n_knots)
 
     def tonal(self, p):
         """The modes, summed at the low rate and upsampled: (batch, length)."""

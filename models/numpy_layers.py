@@ -353,69 +353,56 @@ def _drumsynth():
     return drumsynth
 
 
-@layer_builder("mlsg>DrumSynth")
-def build_drum_synth(config, weights):
-    """ddsp_vae's synthesiser, by its NumPy twin :mod:`models.drumsynth`. It takes the
-    decode's variation (None or 0: the model's own noise), so it is marked ``takes_variation``."""
-    drumsynth = _drumsynth()
-    rate, length, attack, seed = (int(config[key]) for key in ("sample_rate", "length", "attack", "seed"))
-    n_modes = int(config.get("n_modes", drumsynth.N_MODES))
-    n_bands = int(config.get("n_bands", drumsynth.N_BANDS))
-    cache = {}
-    lock = threading.Lock()
+def _synth_builder(render):
+    """A synthesiser layer's builder: its settings from the config, its noise sources per
+    variation (None or 0: the model's own noise, kept; up to ``VARIATION_CACHE`` others),
+    and ``render(raw, noise, rate, length, attack, n_modes=...)``. The layer takes the
+    decode's variation, so it is marked ``takes_variation``."""
+    def build(config, weights):
+        drumsynth = _drumsynth()
+        rate, length, attack, seed = (int(config[key]) for key in ("sample_rate", "length", "attack", "seed"))
+        n_modes = int(config.get("n_modes", drumsynth.N_MODES))
+        n_bands = int(config.get("n_bands", drumsynth.N_BANDS))
+        cache = {}
+        lock = threading.Lock()
 
-    def sources(variation):
-        key = int(variation or 0)
-        with lock:
-            noise = cache.get(key)
-        if noise is None:
-            noise = drumsynth.sources(seed, key, sample_rate=rate, length=length, attack=attack,
-                                      n_bands=n_bands)
+        def sources(variation):
+            key = int(variation or 0)
             with lock:
-                if len(cache) >= VARIATION_CACHE:
-                    cache.pop(next(k for k in cache if k != 0))  # the model's own noise stays
-                cache[key] = noise
-        return noise
+                noise = cache.get(key)
+            if noise is None:
+                noise = drumsynth.sources(seed, key, sample_rate=rate, length=length, attack=attack,
+                                          n_bands=n_bands)
+                with lock:
+                    if len(cache) >= VARIATION_CACHE:
+                        cache.pop(next(k for k in cache if k != 0))  # the model's own noise stays
+                    cache[key] = noise
+            return noise
 
-    sources(0)
+        sources(0)
+        draw = render()
 
-    def drum_synth(raw, variation=None):  # (batch, parameters) -> (batch, length)
-        return drumsynth.render(raw, sources(variation), rate, length, attack, n_modes=n_modes)
-    drum_synth.takes_variation = True
-    return drum_synth
+        def synth(raw, variation=None):  # (batch, parameters) -> (batch, length)
+            return draw(raw, sources(variation), rate, length, attack, n_modes=n_modes)
+        synth.takes_variation = True
+        return synth
+    return build
 
 
-@layer_builder("mlsg>FullBandSynth")
-def build_full_band_synth(config, weights):
-    """ddsp_cvae's synthesiser, by its NumPy twin :mod:`models.fullband` (variations as
-    ddsp_vae's)."""
-    drumsynth = _drumsynth()
+def _drumsynth_render():
+    return _drumsynth().render
+
+
+def _fullband_render():
     from models import fullband
 
-    rate, length, attack, seed = (int(config[key]) for key in ("sample_rate", "length", "attack", "seed"))
-    n_modes = int(config.get("n_modes", drumsynth.N_MODES))
-    n_bands = int(config.get("n_bands", drumsynth.N_BANDS))
-    cache = {}
-    lock = threading.Lock()
+    return fullband.render
 
-    def sources(variation):
-        key = int(variation or 0)
-        with lock:
-            noise = cache.get(key)
-        if noise is None:
-            noise = drumsynth.sources(seed, key, sample_rate=rate, length=length, attack=attack, n_bands=n_bands)
-            with lock:
-                if len(cache) >= VARIATION_CACHE:
-                    cache.pop(next(k for k in cache if k != 0))
-                cache[key] = noise
-        return noise
 
-    sources(0)
-
-    def full_band_synth(raw, variation=None):  # (batch, parameters) -> (batch, length)
-        return fullband.render(raw, sources(variation), rate, length, attack, n_modes=n_modes)
-    full_band_synth.takes_variation = True
-    return full_band_synth
+#: ddsp_vae's synthesiser, by its NumPy twin :mod:`models.drumsynth`.
+build_drum_synth = layer_builder("mlsg>DrumSynth")(_synth_builder(_drumsynth_render))
+#: ddsp_cvae's synthesiser, by its NumPy twin :mod:`models.fullband`.
+build_full_band_synth = layer_builder("mlsg>FullBandSynth")(_synth_builder(_fullband_render))
 
 
 @layer_builder("mlsg>LogMel")
