@@ -54,15 +54,17 @@ def test_not_ready_while_its_decoding_processes_are_gone_then_ready_again(zoo, t
         assert get(server.url + "/api/models/ae_small_tanh/sound.wav?x=0&y=0")[0] == 200
 
 
-def test_sigterm_finishes_the_requests_in_flight_stops_accepting_and_exits_0(tmp_path):
+def drain_under_sigterm(tmp_path, options, count):
+    """Send SIGTERM to ``app.py serve OPTIONS`` with ``count`` sound requests in flight; what
+    the clients got back, and the server's exit status."""
     zoo = zoo_of(tmp_path / "zoo", "ddsp_vae")
-    server = Server(["--models", str(zoo), "--drain-seconds", "5"], tmp_path).wait_ready()
+    server = Server(["--models", str(zoo), "--drain-seconds", "5", *options], tmp_path).wait_ready()
     try:
         sound_url = server.models()["models"][0]["sound_url"]
-        # 40 keep-alive connections the server has accepted (a connection still in the
-        # listening socket's queue is reset when it closes, by any server), then 40 requests in
-        # flight (two decoding processes take a while over them), then SIGTERM
-        connections = [socket.create_connection(("127.0.0.1", server.port), timeout=30) for _ in range(40)]
+        # keep-alive connections the server has accepted (a connection still in the listening
+        # socket's queue is reset when it closes, by any server), then a request in flight on
+        # each (the decoding processes take a while over them), then SIGTERM
+        connections = [socket.create_connection(("127.0.0.1", server.port), timeout=30) for _ in range(count)]
         for connection in connections:
             connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             assert connection.recv(65536).startswith(b"HTTP/1.1 200")
@@ -76,19 +78,52 @@ def test_sigterm_finishes_the_requests_in_flight_stops_accepting_and_exits_0(tmp
                 data += chunk
             answers.append(parse_answer(data))
             connection.close()
-        # each answered in full, and every connection closed by the server after it (the reads
-        # above end only at its close); an answer finished before the signal came went out as
-        # keep-alive, one still being made says ``connection: close``
-        assert [status for status, _, _ in answers] == [200] * 40
-        assert all(body[:4] == b"RIFF" and len(body) == int(headers["content-length"]) for _, headers, body in answers)
-        assert any(headers.get("connection") == "close" for _, headers, _ in answers)
-        with pytest.raises(OSError):
-            socket.create_connection(("127.0.0.1", server.port), timeout=2).close()
+        # a readiness probe, on a new connection as a kubelet or a balancer makes it, fails
+        # while the server drains: nothing new is sent to a replica that is going away
+        assert readiness_probe(server.port) is None
         returncode = server.process.wait(timeout=5 + 15)
     finally:
         server.kill()
-    assert returncode == 0, server.output()
     assert "Traceback" not in server.output()
+    return answers, returncode, server.output()
+
+
+def readiness_probe(port):
+    """The status a new connection's ``GET /readyz`` gets, or None when it is refused, reset or
+    not answered."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as probe:
+            probe.sendall(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            head = probe.recv(65536)
+    except OSError:
+        return None
+    return int(head.split()[1]) if head.startswith(b"HTTP/1.1 ") else None
+
+
+def assert_all_answered_in_full(answers, count):
+    # each answered in full, and every connection closed by the server after it (the reads
+    # end only at its close); an answer finished before the signal came went out as
+    # keep-alive, one still being made says ``connection: close``
+    assert [status for status, _, _ in answers] == [200] * count
+    assert all(body[:4] == b"RIFF" and len(body) == int(headers["content-length"]) for _, headers, body in answers)
+    assert any(headers.get("connection") == "close" for _, headers, _ in answers)
+
+
+def test_sigterm_finishes_the_requests_in_flight_stops_accepting_and_exits_0(tmp_path):
+    answers, returncode, output = drain_under_sigterm(tmp_path, [], 40)
+    assert_all_answered_in_full(answers, 40)
+    assert returncode == 0, output
+
+
+def test_sigterm_drains_every_worker_process_of_workers_2(tmp_path):
+    # uvicorn's supervisor passes SIGTERM to each worker process, and each drains its own
+    # connections: the clients of both get whole answers, and the supervisor exits 0
+    # (30 ddsp_vae decodes take over a second on two workers, and the signal follows the
+    # requests at once, so most are still being made when it comes)
+    answers, returncode, output = drain_under_sigterm(tmp_path, ["--workers", "2"], 30)
+    assert [status for status, _, _ in answers] == [200] * 30
+    assert all(body[:4] == b"RIFF" and len(body) == int(headers["content-length"]) for _, headers, body in answers)
+    assert returncode == 0, output
 
 
 def test_metrics_count_requests_latency_decodes_cache_and_decoders(zoo, tmp_path):
