@@ -9,8 +9,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from commands import CommandFailed, UsageError
-from commands.options import add_zoo_argument, load_or_fail, spec_or_usage_error
+from commands.options import add_family_arguments, add_zoo_argument, family_of_args, load_or_fail, spec_or_usage_error
 from commands.outputs import add_force_argument, check_outputs, nonempty_output
+from constants import DRUM_FAMILIES
 
 
 def add_arguments(parser):
@@ -21,6 +22,7 @@ def add_arguments(parser):
     parser.add_argument("--channel", type=int, default=None, metavar="N",
                         help="take channel N (0-based) of a multi-channel FILE instead of the "
                              "model's training setting (mixing down, unless it said otherwise)")
+    add_family_arguments(parser)
     add_force_argument(parser)
 
 
@@ -65,16 +67,41 @@ def run(args):
     except AudioInputError as error:
         reason = str(error)
         raise CommandFailed(reason if Path(args.file).name in reason else f"{args.file}: {reason}") from None
-    x, y = (float(v) for v in model.encode(audio[None, :])[0])
-    print(f"{x:.6g},{y:.6g}")
+    family, how = encoding_family(args, spec, audio, model.sample_rate)
+    x, y = (float(v) for v in model.encode(audio[None, :], **family)[0])
+    print(f"{x:.6g},{y:.6g}{how}")
     if args.output is not None:
         from audio.errors import AudioError
         from audio.export import write_wav
 
         try:
-            write_wav(args.output, model.decode([[x, y]])[0], model.sample_rate, out_rate=None,
+            write_wav(args.output, model.decode([[x, y]], **family)[0], model.sample_rate, out_rate=None,
                       subtype="FLOAT", overwrite=args.force)
         except AudioError as error:
             raise CommandFailed(str(error)) from None
         print(f"reconstruction: {args.output}")
     return 0
+
+
+def encoding_family(args, spec, audio, sample_rate):
+    """The ``family`` keyword to encode ``audio`` with, and what the printed line says of it.
+
+    A conditioned model's family is ``--family``/``--mix`` when given; otherwise the zoo's
+    classifier's reading of the sound, or the default family where there is no classifier or
+    it reads no drum family. Other models take none (``{}, ""``)."""
+    asked = family_of_args(args, spec)
+    if asked is None:
+        return {}, ""
+    from models.families import DEFAULT_FAMILY, family_text, family_vector
+
+    if args.family is not None or args.mix is not None:
+        return {"family": asked}, f"  ({family_text(asked)}, as asked)"
+    from audio.kit import FamilyNamer
+    from evaluation.families import shipped_classifier
+
+    namer = FamilyNamer(*shipped_classifier(args.models))
+    read = namer.family(audio, sample_rate)
+    if read in DRUM_FAMILIES:
+        return {"family": family_vector(read)}, f"  ({read}, the classifier's reading)"
+    why = namer.reason or f"the classifier reads no drum family ({read})"
+    return {"family": family_vector(DEFAULT_FAMILY)}, f"  ({DEFAULT_FAMILY}, the default: {why})"

@@ -19,16 +19,19 @@ from pathlib import Path
 from commands import CommandFailed, UsageError, one_line_errors
 from commands.options import (
     MAX_SEED,
+    add_family_arguments,
     add_zoo_argument,
     allow_negative_points,
     check_range,
+    family_file_part,
+    family_of_args,
     load_or_fail,
     number_type,
     parse_point,
     spec_or_usage_error,
 )
 from commands.outputs import add_force_argument, check_outputs, nonempty_output
-from constants import DRUM_FAMILIES, MAX_RATE, MIN_RATE
+from constants import MAX_RATE, MIN_RATE
 
 #: Points decoded (and written) at a time: 256 sounds of SAMPLE_LENGTH float32 are 16 MiB.
 DECODE_CHUNK = 256
@@ -55,12 +58,7 @@ def add_arguments(parser):
                         help="write N variations of each point, each with a recall sidecar (.json)")
     parser.add_argument("--seed", type=number_type(int, 0, MAX_SEED), metavar="S",
                         help="seed of the variations (default: a new one, recorded in the sidecars)")
-    family = parser.add_mutually_exclusive_group()
-    family.add_argument("--family", metavar="F",
-                        help="for a conditioned model (ddsp_cvae): the drum family, one of "
-                             + ", ".join(DRUM_FAMILIES) + " (default: kick)")
-    family.add_argument("--mix", metavar="F:W,F:W",
-                        help="for a conditioned model: a hybrid, weights from 0 to 1 summing to 1 (e.g. kick:0.6,tom:0.4)")
+    add_family_arguments(parser)
     parser.add_argument("--nearest", action="store_true",
                         help="print the 5 training sounds nearest each point (latent plane and sound features)")
     parser.add_argument("--data", metavar="DIR",
@@ -110,29 +108,9 @@ def remove_dead_wavs(folder):
             print(removed_line(folder, removed), file=sys.stderr)
 
 
-def asked_family(args, spec):
-    """The family vector ``--family`` or ``--mix`` asks for (None when neither is given, or
-    the model's default for a conditioned one); UsageError for a bad family, or for one given
-    to a model that is not conditioned."""
-    from models.errors import ModelInputError
-    from models.families import family_vector
-
-    given, option = (args.family, "--family") if args.family is not None else (args.mix, "--mix")
-    if given is not None and not spec.conditioned:
-        raise UsageError(f"{option}: {spec.name} is not conditioned on a family (ddsp_cvae is)")
-    if not spec.conditioned:
-        return None
-    if option == "--mix" and given is not None and ":" not in given:
-        raise UsageError(f"--mix: give FAMILY:WEIGHT,FAMILY:WEIGHT (e.g. kick:0.6,tom:0.4), not {given!r}")
-    try:
-        return family_vector(given)
-    except ModelInputError as error:
-        raise UsageError(f"{option}: {error}") from None
-
-
 def run(args):
     spec = spec_or_usage_error(args.name)
-    family = asked_family(args, spec)
+    family = family_of_args(args, spec)
     points = [parse_point(text) for text in args.at]
     if args.variations is not None and not 1 <= args.variations <= MAX_VARIATIONS:
         raise UsageError(f"--variations must be 1 to {MAX_VARIATIONS}, not {args.variations}")
@@ -144,7 +122,7 @@ def run(args):
 
     stem = args.name
     if family is not None:  # the family is in the file's name: ddsp_cvae_snare_x..., ddsp_cvae_kick0.6-tom0.4_x...
-        stem = f"{args.name}_{family_text(family).replace(':', '').replace(',', '-')}"
+        stem = f"{args.name}_{family_file_part(family)}"
     paths = output_paths(stem, points, nonempty_output(args.output), args.variations)
     model_files = [p for p in (Path(args.models) / args.name).glob("*") if p.is_file()]
     check_outputs(paths, force=args.force, inputs=model_files)

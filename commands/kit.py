@@ -17,9 +17,13 @@ from pathlib import Path
 from commands import CommandFailed, UsageError, one_line_errors
 from commands.options import (
     MAX_SEED,
+    add_family_arguments,
+    add_points_with_families,
     add_zoo_argument,
     allow_negative_points,
+    asked_family,
     check_range,
+    family_file_part,
     load_or_fail,
     number_type,
     parse_point,
@@ -38,7 +42,8 @@ def add_arguments(parser):
     allow_negative_points(parser)
     one_line_errors(parser)
     parser.add_argument("name", nargs="?", metavar="NAME", help="a registry name (see `app.py models`)")
-    parser.add_argument("--at", action="append", metavar="X,Y", help="a latent point of NAME; repeat for several")
+    add_points_with_families(parser, "a latent point of NAME; repeat for several")
+    add_family_arguments(parser, per_point=True)
     parser.add_argument("--favourites", nargs="?", const=DEFAULT_FAVOURITES, metavar="DIR",
                         help=f"use the saved favourites in DIR (default: {DEFAULT_FAVOURITES})")
     parser.add_argument("-o", "--output", required=True, metavar="KIT",
@@ -74,6 +79,11 @@ def check_usage(args):
 
     if args.favourites is not None and (args.name or args.at):
         raise UsageError("give either --favourites [DIR] or NAME --at X,Y, not both")
+    if args.favourites is not None and (args.family or args.mix):
+        raise UsageError("--family and --mix are for NAME --at X,Y; favourites keep the family they were saved with")
+    trailing = getattr(args, "_unused_family", None)
+    if trailing is not None and args.favourites is None:
+        raise UsageError(f"{trailing[0]} {trailing[1]} names no point: give it before the --at points it is for")
     if args.favourites is None:
         if not args.name:
             raise UsageError("give NAME --at X,Y [--at X,Y ...] or --favourites [DIR]")
@@ -134,16 +144,17 @@ def sounds_at_points(args, namer, models, seed):
     from audio.kit import KitSound
     from models.variation import variation_layers
 
-    spec_or_usage_error(args.name)
-    points = [parse_point(text) for text in args.at]
+    spec = spec_or_usage_error(args.name)
+    asked = [(parse_point(text), asked_family(spec, option or "--family", given)) for text, option, given in args.at]
     model = models.get(args.name)
     if model is None:
         raise CommandFailed(models.reasons[args.name])
     sounds = []
-    for point in points:
-        layers = _layers(variation_layers(model, args.name, point, args.layers, seed))
-        family = namer.family(layers[0].audio, layers[0].sample_rate)
-        sounds.append(KitSound(family, args.name, point, layers))
+    for point, family in asked:
+        layers = _layers(variation_layers(model, args.name, point, args.layers, seed, family=family))
+        # a conditioned model's instrument is named after the family it was asked for
+        name = namer.family(layers[0].audio, layers[0].sample_rate) if family is None else family_file_part(family)
+        sounds.append(KitSound(name, args.name, point, layers))
     return sounds
 
 

@@ -1,6 +1,7 @@
 """The options and values several verbs share: the zoo folder, latent points, numbers in a
 range, and loading a trained model. Each verb declares its own options with these, so that
 ``--models`` means the same folder, under the same name, everywhere."""
+import argparse
 import math
 import re
 
@@ -124,3 +125,90 @@ def load_or_fail(name, folder):
         return load_runtime(name, folder)
     except ModelUnavailableError as error:
         raise CommandFailed(f"{name} is unavailable: {error}") from None
+
+
+def add_family_arguments(parser, *, per_point=False):
+    """Declare ``--family F`` and ``--mix F:W,F:W`` (one or the other), for a conditioned model.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+    per_point : bool
+        ``kit``: each may be given before several ``--at``, and names the family of the points
+        that follow it (read back as ``args.at`` of ``(text, option, given)``; see
+        :func:`add_points_with_families`). Otherwise one of them, for every point.
+    """
+    from constants import DRUM_FAMILIES
+
+    family_help = ("for a conditioned model (ddsp_cvae): the drum family, one of "
+                   + ", ".join(DRUM_FAMILIES) + " (default: kick)")
+    mix_help = "for a conditioned model: a hybrid, weights from 0 to 1 summing to 1 (e.g. kick:0.6,tom:0.4)"
+    if per_point:
+        family_help += "; it names the family of the --at points after it"
+        parser.add_argument("--family", action=_FamilyForNextPoints, metavar="F", help=family_help)
+        parser.add_argument("--mix", action=_FamilyForNextPoints, metavar="F:W,F:W", help=mix_help)
+        return
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--family", metavar="F", help=family_help)
+    group.add_argument("--mix", metavar="F:W,F:W", help=mix_help)
+
+
+def add_points_with_families(parser, help):
+    """Declare ``--at X,Y`` (repeatable), each read back as ``(text, option, given)``: the
+    ``--family``/``--mix`` last given before it (``(text, None, None)`` when none was)."""
+    parser.add_argument("--at", action=_PointWithFamily, metavar="X,Y", help=help)
+
+
+class _FamilyForNextPoints(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None):
+        namespace._next_family = (option_string, values)
+        namespace._unused_family = (option_string, values)
+        setattr(namespace, self.dest, values)
+
+
+class _PointWithFamily(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None):
+        option, given = getattr(namespace, "_next_family", (None, None))
+        namespace._unused_family = None
+        points = list(getattr(namespace, self.dest, None) or [])
+        points.append((values, option, given))
+        setattr(namespace, self.dest, points)
+
+
+def family_of_args(args, spec):
+    """The family vector ``args.family`` or ``args.mix`` asks for; see :func:`asked_family`."""
+    if args.family is not None:
+        return asked_family(spec, "--family", args.family)
+    return asked_family(spec, "--mix", args.mix)
+
+
+def asked_family(spec, option, given):
+    """The family vector an option asks for (None for a model that is not conditioned; the
+    model's default family when ``given`` is None).
+
+    Raises
+    ------
+    UsageError
+        An unknown family, weights that do not sum to 1, or a family given to a model that is
+        not conditioned: one line that lists the allowed values.
+    """
+    from models.errors import ModelInputError
+    from models.families import family_vector
+
+    if given is not None and not spec.conditioned:
+        raise UsageError(f"{option}: {spec.name} is not conditioned on a family (ddsp_cvae is)")
+    if not spec.conditioned:
+        return None
+    if option == "--mix" and given is not None and ":" not in given:
+        raise UsageError(f"--mix: give FAMILY:WEIGHT,FAMILY:WEIGHT (e.g. kick:0.6,tom:0.4), not {given!r}")
+    try:
+        return family_vector(given)
+    except ModelInputError as error:
+        raise UsageError(f"{option}: {error}") from None
+
+
+def family_file_part(family):
+    """The family as a part of a file or instrument name: ``snare``, ``kick0.6-tom0.4``."""
+    from models.families import family_text
+
+    return family_text(family).replace(":", "").replace(",", "-")

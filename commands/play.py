@@ -10,7 +10,15 @@ repeats for that many seconds (up to an hour) and fades out. --gap is 0 to 60 se
 from pathlib import Path
 
 from commands import CommandFailed, UsageError, one_line_errors
-from commands.options import add_zoo_argument, allow_negative_points, check_range, number_type, parse_point
+from commands.options import (
+    add_family_arguments,
+    add_zoo_argument,
+    allow_negative_points,
+    check_range,
+    family_of_args,
+    number_type,
+    parse_point,
+)
 from constants import AUDIO_SUFFIXES
 
 #: --loop's longest run; the player holds the gap as samples, so --gap is bounded too.
@@ -27,6 +35,7 @@ def add_arguments(parser):
                         metavar="SECONDS", help="loop for this long (at most an hour), then stop")
     parser.add_argument("--gap", type=number_type(float, 0, MAX_GAP_SECONDS, "seconds"), default=0.0, metavar="SECONDS",
                         help="silence between hits while looping, 0 to 60 (default 0)")
+    add_family_arguments(parser)
     parser.add_argument("--device", metavar="D", help="output device: its index or part of its name")
     parser.add_argument("--volume", type=number_type(float, 0, 1), default=1.0, metavar="V", help="0..1 (default 1)")
     parser.add_argument("--list-devices", action="store_true", help="list the output devices and exit")
@@ -53,8 +62,9 @@ def run(args):
 
     path = Path(args.name)
     if path.suffix.lower() in AUDIO_SUFFIXES or path.is_file():
-        if args.at is not None:
-            raise UsageError("--at is for a model; an audio file is played as it is")
+        if args.at is not None or args.family is not None or args.mix is not None:
+            option = "--at" if args.at is not None else "--family" if args.family is not None else "--mix"
+            raise UsageError(f"{option} is for a model; an audio file is played as it is")
         audio, rate = read_audio_file(path)
         with open_player(rate, args.device) as player:
             play(player, audio, rate, volume=args.volume, loop_seconds=args.loop, gap_seconds=args.gap)
@@ -63,12 +73,16 @@ def run(args):
         if args.at is None:
             raise UsageError(f"give the point of '{args.name}' to play: --at X,Y")
         point = parse_point(args.at)
-        check_model_name(args.name)
+        family = family_of_args(args, check_model_name(args.name))
         # The device first: without one, say so before the model is read.
         with open_player(DEFAULT_SAMPLE_RATE, args.device) as player:
-            audio, rate = decode_point(args.name, point, args.models)
+            audio, rate = decode_point(args.name, point, args.models, family)
             play(player, audio, rate, volume=args.volume, loop_seconds=args.loop, gap_seconds=args.gap)
         what = f"{args.name} at ({point[0]:g}, {point[1]:g})"
+        if family is not None:
+            from models.families import family_text
+
+            what += f", {family_text(family)}"
     seconds = audio.shape[0] / rate
     how = f"looped for {args.loop:g} s" if args.loop else "played once"
     print(f"{what}: {how} ({seconds:.2f} s at {rate} Hz)")
@@ -107,20 +121,23 @@ def read_audio_file(path):
 
 
 def check_model_name(name):
-    """UsageError (exit 2) listing the valid names when ``name`` is not in the registry."""
+    """The registry's spec of ``name``; UsageError (exit 2) listing the valid names when it is
+    not in the registry."""
     try:
         from models.errors import UnknownModelError
         from models.registry import get_spec
     except ImportError as error:
         raise CommandFailed(f"cannot decode with '{name}': the models package is not available ({error})") from None
     try:
-        get_spec(name)
+        return get_spec(name)
     except UnknownModelError as error:
         raise UsageError(str(error)) from None
 
 
-def decode_point(name, point, folder="trained"):
-    """Decode one latent point with a trained model: (samples (n,), sample rate)."""
+def decode_point(name, point, folder="trained", family=None):
+    """Decode one latent point with a trained model: (samples (n,), sample rate).
+
+    ``family`` is a conditioned model's family vector (None for the others)."""
     import numpy as np
 
     try:
@@ -130,7 +147,8 @@ def decode_point(name, point, folder="trained"):
         raise CommandFailed(f"cannot decode with '{name}': the models package is not available ({error})") from None
     try:
         model = load_runtime(name, folder)
-        audio = model.decode(np.array([point], dtype=np.float32))[0]
+        points = np.array([point], dtype=np.float32)
+        audio = (model.decode(points) if family is None else model.decode(points, family=family))[0]
     except UnknownModelError as error:
         raise UsageError(str(error)) from None
     except ModelError as error:

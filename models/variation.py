@@ -216,7 +216,7 @@ class LoopVariations:
                                spread=VARIATION_SPREAD * self.amount)[0]
 
 
-def variation_layers(model, name, point, count, seed, *, first=0):
+def variation_layers(model, name, point, count, seed, *, first=0, family=None):
     """Decode ``count`` variations of ``point`` as kit layers, with what recalls each.
 
     Parameters
@@ -228,16 +228,22 @@ def variation_layers(model, name, point, count, seed, *, first=0):
     point : (float, float)
     count, seed, first
         As for :func:`plan_variations` (``first=0`` starts with the sound itself).
+    family : np.ndarray, shape (7,), optional
+        A conditioned model's family vector (recorded in ``recall`` as its text).
 
     Returns
     -------
     list of (np.ndarray, int, dict)
         ``(samples, sample_rate, recall)``; ``recall`` holds ``model``, ``point`` and
-        ``variation`` (:meth:`Variation.to_dict`).
+        ``variation`` (:meth:`Variation.to_dict`), and ``family`` when one is given.
     """
     layers = []
     for variation in plan_variations(model, point, count, seed, first=first):
         recall = {"model": str(name), "point": [float(point[0]), float(point[1])],
                   "variation": variation.to_dict(point)}
-        layers.append((decode_variation(model, point, variation), int(model.sample_rate), recall))
+        if family is not None:
+            from models.families import family_text
+
+            recall["family"] = family_text(family)
+        layers.append((decode_variation(model, point, variation, family), int(model.sample_rate), recall))
     return layers

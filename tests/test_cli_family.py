@@ -91,3 +91,105 @@ def test_a_family_for_a_model_without_one_exits_2(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip() == "app.py generate: --family: ae_small_tanh is not conditioned on a family (ddsp_cvae is)"
     assert not (tmp_path / "x.wav").exists()
+
+
+# ------------------------------------------------------------------- play, kit and encode
+
+
+def test_play_with_a_family_plays_that_family_and_says_so(zoo):
+    played = run_app("play", "ddsp_cvae", "--models", zoo, "--at", "0.2,-0.1", "--family", "clap")
+    assert played.returncode == 0, played.stderr
+    assert played.stdout.strip() == "ddsp_cvae at (0.2, -0.1), clap: played once (0.09 s at 44100 Hz)"
+    mixed = run_app("play", "ddsp_cvae", "--models", zoo, "--at", "0,0", "--mix", "kick:0.5,tom:0.5")
+    assert mixed.returncode == 0 and "ddsp_cvae at (0, 0), kick:0.5,tom:0.5: played once" in mixed.stdout
+
+
+@pytest.mark.parametrize("args, reason", [
+    (["ddsp_cvae", "--at", "0,0", "--family", "bell"], f"--family: unknown family 'bell'; {FAMILIES_LINE}"),
+    (["ae_small_tanh", "--at", "0,0", "--family", "snare"],
+     "--family: ae_small_tanh is not conditioned on a family (ddsp_cvae is)"),
+])
+def test_play_with_a_bad_family_exits_2_in_one_line(zoo, args, reason):
+    result = run_app("play", *args, "--models", zoo)
+    assert result.returncode == 2 and result.stderr.strip().splitlines() == [f"app.py play: {reason}"]
+
+
+def test_a_file_is_played_as_it_is_so_a_family_for_it_is_refused(tmp_path):
+    sound = tmp_path / "hit.wav"
+    sf.write(sound, np.zeros(100, np.float32), 44100)
+    result = run_app("play", sound, "--family", "snare")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "app.py play: --family is for a model; an audio file is played as it is"
+
+
+def test_kit_with_families_names_each_instrument_after_its_family_and_hydrogen_loads_it(zoo, tmp_path):
+    import hydrogen
+
+    kit = tmp_path / "Fam.h2drumkit"
+    made = run_app("kit", "ddsp_cvae", "--models", zoo, "--family", "kick", "--at", "0,0", "--at", "1,1",
+                   "--family", "snare", "--at", "0,0", "--mix", "kick:0.6,tom:0.4", "--at", "-1,0.5",
+                   "--seed", "1", "-o", kit)
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.strip().startswith(f"{kit}: Hydrogen kit 'Fam', 4 instruments, 4 samples (seed 1")
+    from audio.kit import extract_h2drumkit
+
+    folder = extract_h2drumkit(kit, tmp_path / "out")
+    names = [name for name, _ in hydrogen.kit_instruments(folder / "drumkit.xml")]
+    assert names == ["kick ddsp_cvae (0.00, 0.00)", "kick ddsp_cvae (1.00, 1.00)", "snare ddsp_cvae (0.00, 0.00)",
+                     "kick0.6-tom0.4 ddsp_cvae (-1.00, 0.50)"]
+    kick, snare = (sf.read(next(folder.glob(f"*_{family}_ddsp_cvae_x+0.00_y+0.00.wav")))[0] for family in ("kick", "snare"))
+    assert np.max(np.abs(kick - snare)) > 1e-3  # the family reached the decoder
+    if hydrogen.H2CLI:
+        checked = hydrogen.h2cli(tmp_path / "home", "--check", kit)
+        assert checked.returncode == 0 and f"Provided drumkit [{kit}] is valid" in checked.stdout + checked.stderr
+
+
+@pytest.mark.parametrize("args, reason", [
+    (["ddsp_cvae", "--at", "0,0", "--family", "snare"], "--family snare names no point: give it before the --at points it is for"),
+    (["ddsp_cvae", "--family", "snar", "--at", "0,0"], f"--family: unknown family 'snar'; {FAMILIES_LINE}"),
+    (["ae_small_tanh", "--family", "snare", "--at", "0,0"], "--family: ae_small_tanh is not conditioned on a family (ddsp_cvae is)"),
+    (["--favourites", "favs", "--family", "snare"],
+     "--family and --mix are for NAME --at X,Y; favourites keep the family they were saved with"),
+])
+def test_kit_with_a_bad_family_exits_2_in_one_line_and_writes_nothing(zoo, tmp_path, args, reason):
+    (tmp_path / "favs").mkdir()
+    before = hashes(tmp_path)
+    result = subprocess.run([sys.executable, str(ROOT / "app.py"), "kit", *args, "--models", str(zoo), "-o", "K.h2drumkit"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and result.stderr.strip().splitlines() == [f"app.py kit: {reason}"]
+    assert hashes(tmp_path) == before
+
+
+def test_encode_reports_the_family_it_encoded_with(zoo, tmp_path):
+    sound = tmp_path / "hit.wav"
+    rng = np.random.default_rng(1)
+    sf.write(sound, (rng.standard_normal(4096) * np.exp(-np.arange(4096) / 300) * 0.4).astype(np.float32), 44100)
+    asked = run_app("encode", "ddsp_cvae", sound, "--models", zoo, "--family", "hat")
+    assert asked.returncode == 0, asked.stderr
+    assert asked.stdout.strip().endswith("  (hat, as asked)")
+    # the zoo has no classifier: the default family, and why
+    plain = run_app("encode", "ddsp_cvae", sound, "--models", zoo)
+    assert plain.returncode == 0
+    assert plain.stdout.strip().endswith(f"  (kick, the default: {zoo / 'families.json'}: cannot be read "
+                                         "(No such file or directory))")
+    assert asked.stdout.split()[0] != plain.stdout.split()[0]  # the family reaches the encoder
+
+
+def test_encode_takes_the_family_from_the_zoos_classifier(zoo, tmp_path):
+    import shutil
+
+    with_classifier = tmp_path / "zoo"
+    shutil.copytree(zoo, with_classifier)
+    shutil.copy(ROOT / "trained" / "families.json", with_classifier / "families.json")
+    sound = tmp_path / "hit.wav"
+    rng = np.random.default_rng(2)
+    sf.write(sound, (rng.standard_normal(4096) * np.exp(-np.arange(4096) / 300) * 0.4).astype(np.float32), 44100)
+    from audio.kit import FamilyNamer
+    from evaluation.families import shipped_classifier
+
+    expected = FamilyNamer(*shipped_classifier(with_classifier)).family(sf.read(sound, dtype="float32")[0], 44100)
+    result = run_app("encode", "ddsp_cvae", sound, "--models", with_classifier)
+    assert result.returncode == 0, result.stderr
+    line = result.stdout.strip()
+    assert line.endswith(f"  ({expected}, the classifier's reading)") or line.endswith(
+        f"  (kick, the default: the classifier reads no drum family ({expected}))")
