@@ -104,17 +104,58 @@ def evaluate_models(names, load, data, models_folder, *, force=False, progress=N
             progress.reach(index + 1)
             continue
         comparison.records[name] = record
-        points = contact_sheet_points(model.latent_range())
-        comparison.sheets[name] = {"audio": model.decode(points), "points": points}
+        comparison.sheets.update(_sheets(model, name))
         progress.reach(index + 1)
     return comparison
+
+
+def _sheets(model, name):
+    """The contact sheets of a model: one, or one per family for a conditioned model (named
+    ``NAME_FAMILY``, at the model's own rate)."""
+    points = contact_sheet_points(model.latent_range())
+    if not getattr(model, "conditioned", False):
+        return {name: {"audio": model.decode(points), "points": points}}
+    from constants import DRUM_FAMILIES
+
+    return {f"{name}_{family}": {"audio": model.decode(points, family=family), "points": points,
+                                 "sample_rate": int(model.sample_rate)} for family in DRUM_FAMILIES}
+
+
+def _trained_here(model, data):
+    """Whether ``model`` trained on ``data``'s sounds (:func:`trained_on`). A model made at
+    another rate trained on the same kits when its card holds out the same kits: the data is
+    the same drums, preprocessed at the other rate."""
+    dataset, card_data = data.dataset, model.card.get("data")
+    if trained_on(card_data, data.folder, len(dataset), dataset.validation_kits):
+        return True
+    return (int(model.sample_rate) != int(data.reference.sample_rate) and isinstance(card_data, dict)
+            and bool(dataset.validation_kits)
+            and sorted(card_data.get("validation_kits") or []) == sorted(dataset.validation_kits))
+
+
+def _real_native(model, models_folder):
+    """A conditioned model's own training data's held-out sounds, at its own rate, with their
+    families (for the top octave); None when that data is not here or not at that rate."""
+    card_data = model.card.get("data") or {}
+    if not getattr(model, "conditioned", False) or not card_data.get("folder"):
+        return None
+    from preprocessing.dataset import DatasetError, load_dataset
+
+    try:
+        dataset = load_dataset(Path(models_folder) / card_data["folder"])
+    except (DatasetError, OSError):
+        return None
+    if int(dataset.settings.sample_rate) != int(model.sample_rate):
+        return None
+    held_out = dataset.validation()
+    return held_out.audio, list(held_out.families)
 
 
 def _record_of(model, name, index, data, data_fp, folder, force, progress):
     """One model's record: the cached one when current (and not ``force``), else measured
     and cached."""
     dataset = data.dataset
-    trained_here = trained_on(model.card.get("data"), data.folder, len(dataset), dataset.validation_kits)
+    trained_here = _trained_here(model, data)
     key = cache.cache_key(cache.model_fingerprint(folder), data_fp,
                     {**data.reference.options.to_dict(),
                      "reconstruct": "held-out kits" if trained_here else "every sound"})
@@ -129,7 +170,7 @@ def _record_of(model, name, index, data, data_fp, folder, force, progress):
         progress.describe(f"{name}: {stage}")
         progress.reach(index + fraction)
 
-    record = evaluate_model(model, data.reference, at_stage, trained_here)
+    record = evaluate_model(model, data.reference, at_stage, trained_here, _real_native(model, folder.parent))
     # Only the model's own training data is cached in the zoo (its entry is the one the
     # window shows); other data goes to the user cache, and the zoo is not written.
     try:

@@ -287,8 +287,9 @@ def report_figures(records, references=None, sheets=None, data_description=None)
         from evaluation.pictures import contact_sheet_figure
 
         for name, sheet in sheets.items():
-            yield f"contact_{name}.png", contact_sheet_figure(sheet["audio"], data_description["sample_rate"],
-                                                              sheet.get("points"), title=name)
+            # a conditioned model's sheets are drawn at its own rate, so its top octave shows
+            rate = sheet.get("sample_rate", data_description["sample_rate"])
+            yield f"contact_{name}.png", contact_sheet_figure(sheet["audio"], rate, sheet.get("points"), title=name)
     if not records:
         return
     yield "metrics.png", metrics_figure({name: record["metrics"] for name, record in records.items()})
@@ -329,6 +330,7 @@ def report_markdown(records, unavailable=None, data_description=None, real=None,
         lines.append("")
     if _family_histograms(records, references):
         lines += ["## Drum families of each grid", "", "![families](families.png)", ""]
+    lines += conditioned_lines(records)
     if sheets:
         lines += ["## Contact sheets", "",
                   "Each model's plane on a 5 × 5 grid (top row = highest y), log-mel "
@@ -493,3 +495,54 @@ def replace_report(out_dir, records, *, overwrite=False, **report):
             raise
         swap_in(staged, out, drop=previous)
     return [out / path.relative_to(staged) for path in paths]
+
+
+def conditioned_lines(records):
+    """For each family-conditioned model: its union grid, the control accuracy's confusion
+    table and the top octave per family (``evaluation.conditioned``'s details)."""
+    lines = []
+    for name, record in records.items():
+        details = record.get("details") or {}
+        if "union" not in details:
+            continue
+        union = details["union"]
+        lines += [f"## {name}: one plane per family", "",
+                  f"Its grid is the union of {union['points_per_family']} points on each of the "
+                  f"{len(union['families'])} families' planes; its columns above are of that union. Continuity is "
+                  f"measured on the {details.get('continuity_family', 'first')} plane.", ""]
+        if details.get("control"):
+            lines += _control_lines(details["control"])
+        lines += _top_octave_lines(details["top_octave"])
+    return lines
+
+
+def _control_lines(confusion):
+    families = list(next(iter(confusion.values())))
+    lines = ["### Control accuracy", "",
+             "Each row is a family the model was asked for; each column the share of its grid that the "
+             "reference's classifier (fitted on this data's training sounds) reads as that family. "
+             "The diagonal is the control accuracy.", "",
+             "| asked \\ read | " + " | ".join(families) + " |",
+             "|---|" + "---|" * len(families)]
+    for asked, row in confusion.items():
+        cells = [f"**{row[f]:.2f}**" if f == asked else f"{row[f]:.2f}" for f in families]
+        lines.append(f"| {asked} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
+def _top_octave_lines(top_octave):
+    real = top_octave.get("real") or {}
+    lines = ["### The top octave", "",
+             f"Median share of energy above 11.025 kHz at {top_octave['rate']} Hz, per family"
+             + (", beside the real held-out sounds' median and interquartile range." if real else
+                " (the real sounds at this rate were not available)."), "",
+             "| family | model median | real median | real IQR | within the IQR |", "|---|---|---|---|---|"]
+    for family, model in top_octave["model"].items():
+        truth = real.get(family)
+        if truth is None:
+            lines.append(f"| {family} | {model['median']:.1%} | – | – | – |")
+            continue
+        within = "yes" if truth["q25"] <= model["median"] <= truth["q75"] else "no"
+        lines.append(f"| {family} | {model['median']:.1%} | {truth['median']:.1%} | "
+                     f"{truth['q25']:.1%}–{truth['q75']:.1%} | {within} |")
+    return lines + [""]
