@@ -41,3 +41,6 @@ AUDIO_SUFFIXES = (
 
 #: Hydrogen's drum-kit archive (a gzipped tar of one kit folder).
 KIT_SUFFIX = ".h2drumkit"
+#: How long a sound a synthesiser that renders any length (ddsp_cvae) may be asked for, in
+#: seconds: a cymbal's natural decay takes 3.
+MIN_RENDER_SECONDS, MAX_RENDER_SECONDS = 0.05, 6.0

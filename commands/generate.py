@@ -20,6 +20,7 @@ from commands import CommandFailed, UsageError, one_line_errors
 from commands.options import (
     MAX_SEED,
     add_family_arguments,
+    add_seconds_argument,
     add_zoo_argument,
     allow_negative_points,
     check_range,
@@ -28,6 +29,7 @@ from commands.options import (
     load_or_fail,
     number_type,
     parse_point,
+    render_length_or_usage_error,
     spec_or_usage_error,
 )
 from commands.outputs import add_force_argument, check_outputs, nonempty_output
@@ -59,6 +61,7 @@ def add_arguments(parser):
     parser.add_argument("--seed", type=number_type(int, 0, MAX_SEED), metavar="S",
                         help="seed of the variations (default: a new one, recorded in the sidecars)")
     add_family_arguments(parser)
+    add_seconds_argument(parser)
     parser.add_argument("--nearest", action="store_true",
                         help="print the 5 training sounds nearest each point (latent plane and sound features)")
     parser.add_argument("--data", metavar="DIR",
@@ -131,6 +134,7 @@ def run(args):
 
         check_outputs([sidecar_path(path) for path in paths], force=args.force, inputs=model_files)
     model = load_or_fail(args.name, args.models)
+    render_length_or_usage_error(model, args.seconds)
     remove_dead_wavs(paths[0].parent)
 
     import numpy as np
@@ -154,7 +158,7 @@ def run(args):
               disable=not (many and sys.stderr.isatty())) as bar:
         for start in range(0, len(points), DECODE_CHUNK):
             chunk = points[start:start + DECODE_CHUNK]
-            audio = model.decode(np.asarray(chunk, dtype=np.float32), **({} if family is None else {"family": family}))
+            audio = model.decode(np.asarray(chunk, dtype=np.float32), **decode_options(family, args.seconds))
             for point, path, samples in zip(chunk, paths[start:start + DECODE_CHUNK], audio):
                 try:
                     write_wav(path, samples, model.sample_rate, out_rate=args.rate, subtype=args.format,
@@ -172,6 +176,13 @@ def run(args):
     if args.nearest:
         print_nearest(args, model, points)
     return 0
+
+
+def decode_options(family, seconds):
+    """The keywords of a decode: a conditioned model's family, and a length other than the
+    trained window's (only those given, so that other models' decodes take none)."""
+    options = {} if family is None else {"family": family}
+    return options if seconds is None else {**options, "seconds": seconds}
 
 
 def training_features_or_reason(args, model):
@@ -237,8 +248,10 @@ def write_variations(args, model, points, paths, family=None):
     for point in points:
         for variation in plan_variations(model, point, args.variations, seed, first=1):
             path = next(files)
-            samples = decode_variation(model, point, variation, family=family)
+            samples = decode_variation(model, point, variation, family=family, seconds=args.seconds)
             settings = {"variation": variation.to_dict(point)}
+            if args.seconds is not None:
+                settings["seconds"] = args.seconds
             if family is not None:
                 from models.families import family_text
 

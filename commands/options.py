@@ -212,3 +212,30 @@ def family_file_part(family):
     from models.families import family_text
 
     return family_text(family).replace(":", "").replace(",", "-")
+
+
+def add_seconds_argument(parser):
+    """Declare ``--seconds S``: how long a sound a model that renders any length (ddsp_cvae)
+    renders, in place of its trained window."""
+    from constants import MAX_RENDER_SECONDS as MAX_SECONDS
+    from constants import MIN_RENDER_SECONDS as MIN_SECONDS
+
+    parser.add_argument("--seconds", type=number_type(float, MIN_SECONDS, MAX_SECONDS, "seconds"), metavar="S",
+                        help=f"for a model that renders any length (ddsp_cvae): render S seconds "
+                             f"({MIN_SECONDS:g} to {MAX_SECONDS:g}; default: its trained 0.74 s window)")
+
+
+def render_length_or_usage_error(model, seconds):
+    """``model.render_length(seconds)``; a UsageError in one line for a model that renders
+    only its trained window."""
+    if seconds is None:
+        return None
+    from constants import MAX_RENDER_SECONDS, MIN_RENDER_SECONDS
+    from models.errors import ModelInputError
+
+    check_range(seconds, "--seconds", MIN_RENDER_SECONDS, MAX_RENDER_SECONDS, "seconds")
+
+    try:
+        return model.render_length(seconds)
+    except ModelInputError as error:
+        raise UsageError(f"--seconds: {error}") from None

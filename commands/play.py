@@ -12,12 +12,14 @@ from pathlib import Path
 from commands import CommandFailed, UsageError, one_line_errors
 from commands.options import (
     add_family_arguments,
+    add_seconds_argument,
     add_zoo_argument,
     allow_negative_points,
     check_range,
     family_of_args,
     number_type,
     parse_point,
+    render_length_or_usage_error,
 )
 from constants import AUDIO_SUFFIXES
 
@@ -36,6 +38,7 @@ def add_arguments(parser):
     parser.add_argument("--gap", type=number_type(float, 0, MAX_GAP_SECONDS, "seconds"), default=0.0, metavar="SECONDS",
                         help="silence between hits while looping, 0 to 60 (default 0)")
     add_family_arguments(parser)
+    add_seconds_argument(parser)
     parser.add_argument("--device", metavar="D", help="output device: its index or part of its name")
     parser.add_argument("--volume", type=number_type(float, 0, 1), default=1.0, metavar="V", help="0..1 (default 1)")
     parser.add_argument("--list-devices", action="store_true", help="list the output devices and exit")
@@ -62,8 +65,10 @@ def run(args):
 
     path = Path(args.name)
     if path.suffix.lower() in AUDIO_SUFFIXES or path.is_file():
-        if args.at is not None or args.family is not None or args.mix is not None:
-            option = "--at" if args.at is not None else "--family" if args.family is not None else "--mix"
+        given = [option for option, value in (("--at", args.at), ("--family", args.family), ("--mix", args.mix),
+                                               ("--seconds", args.seconds)) if value is not None]
+        if given:
+            option = given[0]
             raise UsageError(f"{option} is for a model; an audio file is played as it is")
         audio, rate = read_audio_file(path)
         with open_player(rate, args.device) as player:
@@ -76,7 +81,7 @@ def run(args):
         family = family_of_args(args, check_model_name(args.name))
         # The device first: without one, say so before the model is read.
         with open_player(DEFAULT_SAMPLE_RATE, args.device) as player:
-            audio, rate = decode_point(args.name, point, args.models, family)
+            audio, rate = decode_point(args.name, point, args.models, family, args.seconds)
             play(player, audio, rate, volume=args.volume, loop_seconds=args.loop, gap_seconds=args.gap)
         what = f"{args.name} at ({point[0]:g}, {point[1]:g})"
         if family is not None:
@@ -134,10 +139,11 @@ def check_model_name(name):
         raise UsageError(str(error)) from None
 
 
-def decode_point(name, point, folder="trained", family=None):
+def decode_point(name, point, folder="trained", family=None, seconds=None):
     """Decode one latent point with a trained model: (samples (n,), sample rate).
 
-    ``family`` is a conditioned model's family vector (None for the others)."""
+    ``family`` is a conditioned model's family vector (None for the others); ``seconds`` the
+    length to render, for a model that renders any length (None: its trained window)."""
     import numpy as np
 
     try:
@@ -148,7 +154,9 @@ def decode_point(name, point, folder="trained", family=None):
     try:
         model = load_runtime(name, folder)
         points = np.array([point], dtype=np.float32)
-        audio = (model.decode(points) if family is None else model.decode(points, family=family))[0]
+        render_length_or_usage_error(model, seconds)
+        options = ({} if family is None else {"family": family}) | ({} if seconds is None else {"seconds": seconds})
+        audio = model.decode(points, **options)[0]
     except UnknownModelError as error:
         raise UsageError(str(error)) from None
     except ModelError as error:

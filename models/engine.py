@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from constants import MAX_RENDER_SECONDS, MIN_RENDER_SECONDS
 from models.card import ModelCard
 from models.errors import ModelInputError, ModelUnavailableError, NoEncoderError
 from models.families import family_rows
@@ -45,6 +46,9 @@ CONFIG_MEMBER = "config.json"
 #: per point, single-threaded: conv decoders cost the same from 4 to 32 points a pass,
 #: dense ones 3x less at 16 than at 1.
 DECODE_CHUNK = 16
+#: ``decode(..., seconds=S)``'s range, and the step its lengths are rounded up to (the synthesiser's
+#: tonal part is rendered at a quarter of the rate).
+MIN_SECONDS, MAX_SECONDS, RENDER_STEP = MIN_RENDER_SECONDS, MAX_RENDER_SECONDS, 4
 #: Sounds encoded per pass (each is a whole sample of audio).
 ENCODE_CHUNK = 32
 #: BLAS threads while the engine runs. Its matrix products are small and latency-bound:
@@ -237,14 +241,17 @@ class NumpyNetwork:
                  for key in order if key not in inputs]
         self._plan = _copies_where_shared(steps, {slot for slot in self._input_slots if slot is not None})
         self.takes_variation = any(getattr(step[0], "takes_variation", False) for step in self._plan)
+        #: whether its synthesiser renders other lengths than its trained window (ddsp_cvae's)
+        self.extends = any(getattr(step[0], "extends", False) for step in self._plan)
         if self.takes_variation:
             self._plan = [(f if getattr(f, "takes_variation", False) else _ignoring_variation(f),
                            sources, listed, target) for f, sources, listed, target in self._plan]
 
-    def __call__(self, x, variation=None):
+    def __call__(self, x, variation=None, samples=None):
         """Run the network on a batch ``x`` (float32); returns the wanted output.
 
-        ``variation`` goes to the layers that take one (ddsp_vae's synthesiser).
+        ``variation`` goes to the layers that take one (ddsp_vae's synthesiser), and so does
+        ``samples``, the length to render (None: the trained window), for one that ``extends``.
         """
         slots = [None] * self._slots
         if self.input_count == 1:
@@ -256,7 +263,7 @@ class NumpyNetwork:
         if self.takes_variation:
             for function, sources, listed, target in self._plan:
                 inputs = [slots[s] for s in sources] if listed else slots[sources[0]]
-                slots[target] = function(inputs, variation)
+                slots[target] = function(inputs, variation, samples)
             return slots[self._output_slot]
         for function, sources, listed, target in self._plan:
             slots[target] = function([slots[s] for s in sources]) if listed else function(slots[sources[0]])
@@ -264,7 +271,7 @@ class NumpyNetwork:
 
 
 def _ignoring_variation(function):
-    return lambda x, variation: function(x)
+    return lambda x, variation, samples=None: function(x)
 
 
 def _on_a_copy(function):
@@ -314,12 +321,13 @@ def network_decoder(model_dir, card):
 
 def _conditioned(network):
     """A decoder of ``[point, family]`` (ddsp_cvae) as ``decode(points, variation, family)``."""
-    def decode(points, variation=None, family=None):
+    def decode(points, variation=None, family=None, samples=None):
         if family is None:
             family = family_rows(None, len(points))
         inputs = [points, family]
-        return network(inputs, variation) if network.takes_variation else network(inputs)
+        return network(inputs, variation, samples) if network.takes_variation else network(inputs)
     decode.takes_variation = network.takes_variation
+    decode.extends = network.extends
     decode.conditioned = True
     return decode
 
@@ -384,7 +392,32 @@ class Runtime(LatentPlane):
         """True when ``decode(..., variation=k)`` gives new realisations (ddsp_vae)."""
         return bool(getattr(self._decode, "takes_variation", False))
 
-    def decode(self, points: npt.ArrayLike, variation: int | None = None, family: Any = None) -> np.ndarray:
+    @property
+    def renders_any_length(self) -> bool:
+        """True when ``decode(..., seconds=S)`` renders beyond the trained window (ddsp_cvae)."""
+        return bool(getattr(self._decode, "extends", False))
+
+    def render_length(self, seconds: float | None) -> int:
+        """The samples ``decode(..., seconds=...)`` renders: ``sample_length`` for None, else
+        ``seconds`` rounded up to a multiple of 4 samples.
+
+        Raises
+        ------
+        ModelInputError
+            The model renders only its trained window, or ``seconds`` is outside
+            ``MIN_SECONDS`` to ``MAX_SECONDS``.
+        """
+        if seconds is None:
+            return self.sample_length
+        window = self.sample_length / self.sample_rate
+        if not self.renders_any_length:
+            raise ModelInputError(f"{self.name} renders only its {window:.2f} s window (ddsp_cvae renders any length)")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not MIN_SECONDS <= seconds <= MAX_SECONDS:
+            raise ModelInputError(f"seconds must be a number from {MIN_SECONDS:g} to {MAX_SECONDS:g}, not {seconds!r}")
+        return int(math.ceil(seconds * self.sample_rate / RENDER_STEP) * RENDER_STEP)
+
+    def decode(self, points: npt.ArrayLike, variation: int | None = None, family: Any = None,
+               seconds: float | None = None) -> np.ndarray:
         """Audio for latent points.
 
         Parameters
@@ -398,10 +431,13 @@ class Runtime(LatentPlane):
             For a conditioned model: a family name, a mix ("kick:0.6,tom:0.4"), or weight
             rows, (7,) or (N, 7) (see :mod:`models.families`); None is
             :data:`~models.families.DEFAULT_FAMILY`. Other models ignore it.
+        seconds : float, optional
+            For a model that ``renders_any_length``: how long a sound to render (a cymbal's
+            natural decay takes 3 s); None is the trained window. See :meth:`render_length`.
 
         Returns
         -------
-        np.ndarray, shape (N, sample_length), float32
+        np.ndarray, shape (N, sample_length) (or (N, render_length(seconds))), float32
         """
         if variation is not None and (isinstance(variation, bool)
                                       or not isinstance(variation, (int, np.integer)) or variation < 0):
@@ -417,6 +453,7 @@ class Runtime(LatentPlane):
             else bool(np.isfinite(points).all())
         if not finite:
             raise ModelInputError("points must be finite numbers")
+        samples = self.render_length(seconds)  # only a model that renders any length takes seconds
         if not self.conditioned:
             if count <= DECODE_CHUNK:
                 return self._audio(self._decode(points, variation), count)
@@ -426,17 +463,19 @@ class Runtime(LatentPlane):
                 audio[start:start + len(chunk)] = self._audio(self._decode(chunk, variation), len(chunk))
             return audio
         rows = family_rows(family, count)
-        audio = np.empty((count, self.sample_length), np.float32)
+        audio = np.empty((count, samples), np.float32)
         for start in range(0, count, DECODE_CHUNK):
             chunk = points[start:start + DECODE_CHUNK]
-            made = self._decode(chunk, variation, rows[start:start + DECODE_CHUNK])
-            audio[start:start + len(chunk)] = self._audio(made, len(chunk))
+            made = self._decode(chunk, variation, rows[start:start + DECODE_CHUNK],
+                                **({} if seconds is None else {"samples": samples}))
+            audio[start:start + len(chunk)] = self._audio(made, len(chunk), samples)
         return audio
 
-    def _audio(self, out: np.ndarray, count: int) -> np.ndarray:
-        if out.dtype == np.float32 and out.shape == (count, self.sample_length):
+    def _audio(self, out: np.ndarray, count: int, samples: int | None = None) -> np.ndarray:
+        samples = self.sample_length if samples is None else samples
+        if out.dtype == np.float32 and out.shape == (count, samples):
             return out
-        return np.asarray(out, dtype=np.float32).reshape(count, self.sample_length)
+        return np.asarray(out, dtype=np.float32).reshape(count, samples)
 
     def encode(self, audio: npt.ArrayLike, family: Any = None) -> np.ndarray:
         """Latent points (the mean, for a VAE) of audio.

@@ -34,6 +34,8 @@ SILENT_SECONDS = 0.01
 #: that tapers from ``TAPER_START`` of that rate's Nyquist frequency; a mode's glide stays
 #: under ``GLIDE_LIMIT`` times that rate.
 TONAL_DECIMATION = 4
+#: Beyond the trained window a band may fade below the gain range's floor, to silence.
+EXTENDED_FLOOR_DB = -140.0
 TAPER_START = 0.8
 GLIDE_LIMIT = 0.4
 
@@ -87,8 +89,12 @@ def parameter_count(length, attack, sample_rate, n_modes=N_MODES, n_bands=N_BAND
 
 
 def extended_gains(gains_db, knots, trained_length, length):
-    """Gain knots for a render longer than the trained window: the knots as trained, then
-    one more at ``length - 1`` on the slope of the last segment (clamped to the gain range).
+    """Gain knots for a render longer than the trained window.
+
+    The last trained knot sits in the end fade's silence, where the loss never heard it, so
+    its gain says nothing: it is dropped, and the knot before it is continued to
+    ``length - 1`` on the slope of the window's second half (never rising: a sound that was
+    dying keeps dying, a steady one stays steady), down to ``EXTENDED_FLOOR_DB``.
 
     Parameters
     ----------
@@ -97,15 +103,21 @@ def extended_gains(gains_db, knots, trained_length, length):
 
     Returns
     -------
-    gains_db, knots : with one more knot when ``length > trained_length``
+    gains_db, knots : the same number of knots, the last moved to ``length - 1``, when
+        ``length > trained_length``
     """
     if length <= trained_length:
         return gains_db, knots
-    slope = (gains_db[:, :, -1] - gains_db[:, :, -2]) / F32(knots[-1] - knots[-2])
-    low, high = drumsynth.NOISE_DB_RANGE
-    last = np.clip(gains_db[:, :, -1] + slope * F32(length - 1 - knots[-1]), low, high)
-    return (np.concatenate([gains_db, last[:, :, None]], axis=2).astype(F32),
-            np.concatenate([knots, [length - 1]]).astype(np.int64))
+    heard = gains_db[:, :, -2]
+    # the slope over the second half of the window, not the last segment's: a band that
+    # reached the floor of the gain range there reads as flat, and would hold a hiss at
+    # the floor for seconds
+    late = min(int(np.searchsorted(knots, trained_length // 2)), len(knots) - 3)
+    slope = np.minimum((heard - gains_db[:, :, late]) / F32(max(knots[-2] - knots[late], 1)), F32(0.0))
+    _, high = drumsynth.NOISE_DB_RANGE
+    last = np.clip(heard + slope * F32(length - 1 - knots[-2]), EXTENDED_FLOOR_DB, high)
+    return (np.concatenate([gains_db[:, :, :-1], last[:, :, None]], axis=2).astype(F32),
+            np.concatenate([knots[:-1], [length - 1]]).astype(np.int64))
 
 
 def render(raw, noise, sample_rate, trained_length, attack, length=None, n_modes=N_MODES):

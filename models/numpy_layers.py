@@ -353,11 +353,13 @@ def _drumsynth():
     return drumsynth
 
 
-def _synth_builder(render):
+def _synth_builder(render, *, extends=False):
     """A synthesiser layer's builder: its settings from the config, its noise sources per
     variation (None or 0: the model's own noise, kept; up to ``VARIATION_CACHE`` others),
     and ``render(raw, noise, rate, length, attack, n_modes=...)``. The layer takes the
-    decode's variation, so it is marked ``takes_variation``."""
+    decode's variation, so it is marked ``takes_variation``. With ``extends`` (ddsp_cvae's
+    synthesiser) it also renders other lengths than its trained window (``length=``), and
+    is marked ``extends``; the others refuse them."""
     def build(config, weights):
         drumsynth = _drumsynth()
         rate, length, attack, seed = (int(config[key]) for key in ("sample_rate", "length", "attack", "seed"))
@@ -366,25 +368,30 @@ def _synth_builder(render):
         cache = {}
         lock = threading.Lock()
 
-        def sources(variation):
-            key = int(variation or 0)
+        def sources(variation, samples=length):
+            key = (int(variation or 0), samples)
             with lock:
                 noise = cache.get(key)
             if noise is None:
-                noise = drumsynth.sources(seed, key, sample_rate=rate, length=length, attack=attack,
+                noise = drumsynth.sources(seed, key[0], sample_rate=rate, length=samples, attack=attack,
                                           n_bands=n_bands)
                 with lock:
                     if len(cache) >= VARIATION_CACHE:
-                        cache.pop(next(k for k in cache if k != 0))  # the model's own noise stays
+                        cache.pop(next(k for k in cache if k != (0, length)))  # the model's own noise stays
                     cache[key] = noise
             return noise
 
         sources(0)
         draw = render()
 
-        def synth(raw, variation=None):  # (batch, parameters) -> (batch, length)
-            return draw(raw, sources(variation), rate, length, attack, n_modes=n_modes)
+        def synth(raw, variation=None, samples=None):  # (batch, parameters) -> (batch, samples)
+            if samples is None or samples == length:
+                return draw(raw, sources(variation), rate, length, attack, n_modes=n_modes)
+            if not extends:
+                raise UnsupportedLayerError(f"this synthesiser renders only its trained {length} samples")
+            return draw(raw, sources(variation, samples), rate, length, attack, length=samples, n_modes=n_modes)
         synth.takes_variation = True
+        synth.extends = extends
         return synth
     return build
 
@@ -402,7 +409,7 @@ def _fullband_render():
 #: ddsp_vae's synthesiser, by its NumPy twin :mod:`models.drumsynth`.
 build_drum_synth = layer_builder("mlsg>DrumSynth")(_synth_builder(_drumsynth_render))
 #: ddsp_cvae's synthesiser, by its NumPy twin :mod:`models.fullband`.
-build_full_band_synth = layer_builder("mlsg>FullBandSynth")(_synth_builder(_fullband_render))
+build_full_band_synth = layer_builder("mlsg>FullBandSynth")(_synth_builder(_fullband_render, extends=True))
 
 
 @layer_builder("mlsg>LogMel")

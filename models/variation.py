@@ -134,17 +134,19 @@ def plan_variations(model, point, count, seed, *, first=0, spread=VARIATION_SPRE
     return variations
 
 
-def decode_variation(model, point, variation, family=None):
-    """The samples of one variation of ``point``.
+def decode_variation(model, point, variation, family=None, seconds=None):
+    """The samples of one variation of ``point`` (``seconds`` long, for a model that renders
+    any length; None: its trained window).
 
     Returns
     -------
     np.ndarray, shape (sample_length,), float32
     """
     decoded = np.asarray([variation.point(point)], dtype=np.float32)
+    options = _family(model, family) if seconds is None else {**_family(model, family), "seconds": seconds}
     if variation.noise_seed is not None and has_noise_source(model):
-        return np.asarray(model.decode(decoded, variation=int(variation.noise_seed), **_family(model, family)))[0]
-    return np.asarray(model.decode(decoded, **_family(model, family)))[0]
+        return np.asarray(model.decode(decoded, variation=int(variation.noise_seed), **options))[0]
+    return np.asarray(model.decode(decoded, **options))[0]
 
 
 def _family(model, family):

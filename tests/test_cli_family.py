@@ -193,3 +193,42 @@ def test_encode_takes_the_family_from_the_zoos_classifier(zoo, tmp_path):
     line = result.stdout.strip()
     assert line.endswith(f"  ({expected}, the classifier's reading)") or line.endswith(
         f"  (kick, the default: the classifier reads no drum family ({expected}))")
+
+
+# --------------------------------------------------------------------------- --seconds
+
+
+def test_seconds_renders_a_longer_sound_that_ends_without_a_click(zoo, tmp_path):
+    made = run_app("generate", "ddsp_cvae", "--models", zoo, "--at", "0.3,0.3", "--family", "cymbal",
+                   "--seconds", "3", "-o", tmp_path / "long.wav")
+    assert made.returncode == 0, made.stderr
+    audio, rate = sf.read(tmp_path / "long.wav", dtype="float32")
+    assert rate == 44100 and audio.shape == (132300,)
+    peak = np.max(np.abs(audio))
+    assert peak > 0 and np.max(np.abs(audio[-441:])) <= peak * 10 ** (-60 / 20)
+    assert np.all(np.isfinite(audio)) and peak <= 1.0
+    again = run_app("generate", "ddsp_cvae", "--models", zoo, "--at", "0.3,0.3", "--family", "cymbal",
+                    "--seconds", "3", "-o", tmp_path / "again.wav")
+    assert again.returncode == 0 and sf.read(tmp_path / "again.wav", dtype="float32")[0].tobytes() == audio.tobytes()
+    played = run_app("play", "ddsp_cvae", "--models", zoo, "--at", "0,0", "--seconds", "1.5")
+    assert played.returncode == 0 and played.stdout.strip().endswith("played once (1.50 s at 44100 Hz)")
+
+
+@pytest.mark.parametrize("verb, args, reason", [
+    ("generate", ["ae_small_tanh", "--at", "0,0", "--seconds", "2"],
+     "--seconds: ae_small_tanh renders only its 0.74 s window (ddsp_cvae renders any length)"),
+    ("generate", ["ddsp_cvae", "--at", "0,0", "--seconds", "10"], "--seconds: must be between 0.05 and 6 seconds (got 10)"),
+    ("play", ["ae_small_tanh", "--at", "0,0", "--seconds", "2"],
+     "--seconds: ae_small_tanh renders only its 0.74 s window (ddsp_cvae renders any length)"),
+])
+def test_seconds_for_a_model_that_cannot_or_out_of_range_exits_2(zoo, tmp_path, verb, args, reason):
+    import shutil
+
+    models = tmp_path / "zoo"
+    shutil.copytree(zoo, models)
+    (models / "ae_small_tanh").symlink_to(ROOT / "trained" / "ae_small_tanh", target_is_directory=True)
+    before = hashes(tmp_path)
+    extra = ["-o", tmp_path / "x.wav"] if verb == "generate" else []
+    result = run_app(verb, *args, "--models", models, *extra)
+    assert result.returncode == 2 and result.stderr.strip().splitlines() == [f"app.py {verb}: {reason}"]
+    assert hashes(tmp_path) == before
