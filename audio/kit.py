@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from audio.errors import AudioError
-from audio.export import render_for_file
+from audio.export import render_for_file, variation_index
 from constants import KIT_SUFFIX
 from safeio import (
     FileExistsRefused,
@@ -186,12 +186,14 @@ class KitSound:
     point: tuple[float, float] | None
     layers: tuple[KitLayer, ...]
     source: str | None = None
+    variation: int = 0  # a favourite's variation number (0: the point's own sound)
 
     @property
     def label(self) -> str:
-        """``family model (x, y)``: the instrument's name in the kit."""
+        """``family model (x, y)``, ``... v3`` for a variation: the instrument's name in the kit."""
         if self.model is not None and self.point is not None:
-            return f"{self.family} {self.model} ({self.point[0]:.2f}, {self.point[1]:.2f})"
+            suffix = f" v{self.variation}" if self.variation else ""
+            return f"{self.family} {self.model} ({self.point[0]:.2f}, {self.point[1]:.2f}){suffix}"
         if self.source is not None:
             return f"{self.family} {Path(self.source).stem}"
         return self.family
@@ -204,6 +206,8 @@ class KitSound:
             parts.append(safe_part(self.model))
         if self.point is not None:
             parts.append(f"x{_coordinate(self.point[0])}_y{_coordinate(self.point[1])}")
+            if self.variation:
+                parts.append(f"var{self.variation}")  # not _vN: that names a velocity layer
         elif self.source is not None:
             parts.append(safe_part(Path(self.source).stem))
         return "_".join(parts)
@@ -277,7 +281,8 @@ def _favourite_sound(favourite: Any, layers: int, extra_layers: ExtraLayers, fam
                 return None
         found += [KitLayer(samples, rate, layer_recall) for samples, rate, layer_recall in extra or []]
     family = family_of(found[0].audio, found[0].sample_rate)
-    return KitSound(family, favourite.model, tuple(favourite.point), tuple(found), source=name)
+    return KitSound(family, favourite.model, tuple(favourite.point), tuple(found), source=name,
+                    variation=variation_index(favourite.recall.get("settings")))
 
 
 def velocity_layers(count: int) -> list[tuple[float, float, float]]:
