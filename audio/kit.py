@@ -35,6 +35,7 @@ import numpy as np
 
 from audio.errors import AudioError
 from audio.export import render_for_file, variation_index
+from audio.level import NORMALISED, apply_level
 from constants import KIT_SUFFIX
 from safeio import (
     FileExistsRefused,
@@ -306,8 +307,9 @@ def velocity_layers(count: int) -> list[tuple[float, float, float]]:
             for k in range(count)]
 
 
-def kit_sample(audio: np.ndarray, sample_rate: int) -> np.ndarray:
-    """A layer's samples as the kit's WAV holds them: 44.1 kHz, peak at ``KIT_PEAK_DB``.
+def kit_sample(audio: np.ndarray, sample_rate: int, level: str | None = None) -> np.ndarray:
+    """A layer's samples as the kit's WAV holds them: 44.1 kHz, peak at ``KIT_PEAK_DB``, or
+    at one loudness with ``level="normalised"`` (:func:`audio.level.apply_level`).
 
     Returns
     -------
@@ -315,6 +317,8 @@ def kit_sample(audio: np.ndarray, sample_rate: int) -> np.ndarray:
         Silence stays silent.
     """
     data, _ = render_for_file(audio, sample_rate, out_rate=KIT_RATE, subtype=KIT_SUBTYPE)
+    if level == NORMALISED:
+        return np.asarray(apply_level(data, NORMALISED), dtype=np.float32)
     peak = float(np.max(np.abs(data)))
     if peak > 0:
         data = data * np.float32(10 ** (KIT_PEAK_DB / 20) / peak)
@@ -338,7 +342,7 @@ class KitFiles:
     files: dict[str, bytes]
 
 
-def kit_files(name: str, sounds: Sequence[KitSound]) -> KitFiles:
+def kit_files(name: str, sounds: Sequence[KitSound], *, level: str | None = None) -> KitFiles:
     """Render a kit: WAV bytes, drumkit.xml, kit.json and the README listing.
 
     Parameters
@@ -346,6 +350,8 @@ def kit_files(name: str, sounds: Sequence[KitSound]) -> KitFiles:
     name : str
         The kit's name; made safe (:func:`safe_kit_name`), it is also the kit's folder.
     sounds : sequence of KitSound
+    level : {None, "as made", "normalised"}
+        "normalised" brings every layer to one loudness instead of one peak (recorded).
 
     Returns
     -------
@@ -376,7 +382,7 @@ def kit_files(name: str, sounds: Sequence[KitSound]) -> KitFiles:
             while file_name in used:  # the index prefix makes this rare; never overwrite
                 file_name = f"{Path(file_name).stem}_{len(used)}.wav"
             used.add(file_name)
-            files[file_name] = _wav_bytes(kit_sample(layer.audio, layer.sample_rate))
+            files[file_name] = _wav_bytes(kit_sample(layer.audio, layer.sample_rate, level))
             layers.append({"file": file_name, "min": round(low, 4), "max": round(high, 4),
                            "gain": round(gain, 4), "recall": layer.recall})
         entries.append({"name": sound.label, "family": sound.family, "model": sound.model,
@@ -385,6 +391,8 @@ def kit_files(name: str, sounds: Sequence[KitSound]) -> KitFiles:
     files[DRUMKIT_XML] = drumkit_xml(name, entries).encode("utf-8")
     record = {"version": KIT_JSON_VERSION, "name": name, "sample_rate": KIT_RATE,
               "subtype": KIT_SUBTYPE, "peak_db": KIT_PEAK_DB, "instruments": entries}
+    if level is not None:
+        record["level"] = level
     try:
         files[KIT_JSON] = json.dumps(record, indent=2, allow_nan=False).encode("utf-8")
     except (TypeError, ValueError) as error:

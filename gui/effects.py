@@ -323,6 +323,7 @@ class ExportKit:
     sources: tuple[str, ...]
     path: str
     overwrite: bool = False
+    level: str = DEFAULT_LEVEL  # audio.level, as the window plays and saves
 
 
 #: Any record a handler may return.

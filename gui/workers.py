@@ -559,7 +559,7 @@ class Workers:
                 self.post(events.JobFailed("kit", "none of the chosen favourites can go in a kit"))
                 return
             try:
-                write_h2drumkit(path, kit_files(path.stem, sounds), overwrite=effect.overwrite)
+                write_h2drumkit(path, kit_files(path.stem, sounds, level=effect.level), overwrite=effect.overwrite)
             except FileExistsRefused:
                 self.post(events.KitExists(str(path), effect.sources))
                 return

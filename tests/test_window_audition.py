@@ -272,3 +272,37 @@ def test_reopening_a_favourite_plays_exactly_its_saved_sound_even_with_vary_on(w
         assert is_heard(heard[-1], saved)
         assert wav.read_bytes() == file_bytes_of(saved)  # what is heard is what the file holds
         assert near(app.state.point, recall["point"], 1e-9)
+
+
+def test_a_kit_of_variations_names_each_apart_and_takes_the_level(tmp_path):
+    import io
+    import tarfile
+    import xml.etree.ElementTree as ET
+
+    from test_window_kits_history_real_input import select_all_favourites, type_in_dialog
+
+    app, _ = open_app(tmp_path, level=NORMALISED)
+    try:
+        click_pad(app, 90, 230)
+        click_middle(app.window[k.SAVE_VARIATIONS].Widget)
+        assert app.run_until(lambda s: len(s.favourites) == 4)
+        settle(app)
+        select_all_favourites(app)
+        typing = type_in_dialog("Export kit", "Return", text=str(tmp_path / "Variations"))
+        click_middle(app.window[k.EXPORT_KIT].Widget)
+        assert app.run_until(lambda s: s.message.startswith("exported"), timeout=30), app.state.message
+        typing.join(5)
+    finally:
+        app.close()
+    with tarfile.open(tmp_path / "Variations.h2drumkit") as archive:
+        members = {m.name.split("/", 1)[1]: archive.extractfile(m).read()
+                   for m in archive.getmembers() if m.isfile()}
+    xml = ET.fromstring(members["drumkit.xml"])
+    names = [e.text for e in xml.iter() if e.tag.endswith("}instrument")
+             for e in e if e.tag.endswith("}name")]
+    assert len(names) == 4 and len(set(names)) == 4, names
+    wavs = [name for name in members if name.endswith(".wav")]
+    assert len(wavs) == 4
+    for name in wavs:
+        samples, _ = soundfile.read(io.BytesIO(members[name]), dtype="float32")
+        assert abs(loudness_db(samples) - (-18.0)) < 0.5  # the normalised level, not one peak
