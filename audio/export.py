@@ -5,9 +5,10 @@ writes 16-bit, 24-bit or float WAV atomically: a temporary name in the same fold
 rename, so a reader never sees half a file and a failed write leaves nothing behind.
 
 :class:`FavouritesFolder` saves sounds under names that say what they are
-(``vae_c_x+0.52_y-1.20_003.wav``: model, latent point, counter), never overwrites a file
-(even with two savers racing), and writes beside each WAV a JSON sidecar with the model,
-point, settings, rates and date, so the app can reopen a favourite at its point.
+(``vae_c_x+0.52_y-1.20_003.wav``: model, latent point, counter; a variation is named by its
+number instead, ``vae_c_x+0.52_y-1.20_v3.wav``), never overwrites a file (even with two savers
+racing), and writes beside each WAV a JSON sidecar with the model, point, settings (a
+variation's record), level, rates and date, so the app can reopen a favourite as it sounded.
 """
 import contextlib
 import io
@@ -22,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from audio.errors import AudioError, OutputExists
+from audio.level import AS_MADE, LEVELS, LevelError, apply_level, check_level
 from safeio import FileExistsRefused, WriteFailed, atomic_write, parse_json
 
 SUBTYPES = ("PCM_16", "PCM_24", "FLOAT")
@@ -216,8 +218,8 @@ class FavouritesFolder:
     def __init__(self, root):
         self.root = Path(root)
 
-    def save(self, audio, sample_rate, *, model, point, settings=None, out_rate=DEFAULT_OUT_RATE,
-             subtype="PCM_16", normalize=False):
+    def save(self, audio, sample_rate, *, model, point, settings=None, out_rate=DEFAULT_OUT_RATE,  # noqa: PLR0913 (keywords: the file's format, as write_wav's)
+             subtype="PCM_16", normalize=False, level=AS_MADE):
         """Save a sound under a new name; never overwrites.
 
         Parameters
@@ -230,9 +232,13 @@ class FavouritesFolder:
         point : (float, float)
             The latent point it was decoded from.
         settings : dict or None
-            Anything the app needs to recreate the sound (JSON-serialisable).
+            Anything the app needs to recreate the sound (JSON-serialisable). A variation's
+            record (``settings["variation"]``, ``models.variation.Variation.to_dict``) with
+            an index above 0 names the file by it: ``..._v3.wav``.
         out_rate, subtype, normalize
             As for :func:`write_wav`.
+        level : {"as made", "normalised"}
+            Applied to ``audio`` first (:func:`audio.level.apply_level`) and recorded.
 
         Returns
         -------
@@ -240,9 +246,13 @@ class FavouritesFolder:
             The new WAV file; its sidecar is the same name with ``.json``.
         """
         x, y = _point(point)
+        try:
+            audio = apply_level(audio, check_level(level))
+        except LevelError as error:
+            raise AudioError(str(error)) from None
         data, rate = render_for_file(audio, sample_rate, out_rate=out_rate, subtype=subtype, normalize=normalize)
         sidecar_text = recall_text(model=model, point=(x, y), settings=settings, sample_rate=sample_rate,
-                                   file_rate=rate, subtype=subtype, normalize=normalize)
+                                   file_rate=rate, subtype=subtype, normalize=normalize, level=level)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -250,12 +260,10 @@ class FavouritesFolder:
         stem = favourite_stem(model, (x, y))
         wav = _wav_bytes(data, rate, subtype)
         sidecar = sidecar_text.encode("utf-8")
-        counter = self._next_counter(stem)
-        while True:
+        for name in self._free_names(stem, variation_index(settings)):
             # The WAV and its sidecar are claimed together: a name is taken only when
             # neither file exists, so an unrelated NAME_001.json is never replaced.
-            target = self.root / f"{stem}_{counter:0{_COUNTER_DIGITS}d}.wav"
-            counter += 1
+            target = self.root / f"{name}.wav"
             try:
                 _write_file(target, lambda file: file.write(wav), overwrite=False)
             except OutputExists:
@@ -269,6 +277,20 @@ class FavouritesFolder:
                 _remove_quietly(target)
                 raise
             return target
+        raise AssertionError("unreachable: the names never run out")  # pragma: no cover
+
+    def _free_names(self, stem, variation):
+        """The names to try, in order: ``STEM_vN`` then ``STEM_vN_002``... for variation N,
+        else ``STEM_001``... from one past the highest counter in use."""
+        if variation:
+            stem = f"{stem}_v{variation}"
+            yield stem
+            counter = max(self._next_counter(stem), 2)
+        else:
+            counter = self._next_counter(stem)
+        while True:
+            yield f"{stem}_{counter:0{_COUNTER_DIGITS}d}"
+            counter += 1
 
     def _next_counter(self, stem):
         """One past the highest counter in use for ``stem``, WAV or sidecar (a hint; linking
@@ -317,7 +339,14 @@ def _newest_first_key(favourite):
     return when, favourite.path.name
 
 
-def recall_text(*, model, point, settings, sample_rate, file_rate, subtype, normalize):
+def variation_index(settings):
+    """The variation number a favourite's settings record (0 for the sound itself)."""
+    record = (settings or {}).get("variation") if isinstance(settings, dict) else None
+    index = record.get("index") if isinstance(record, dict) else None
+    return index if isinstance(index, int) and not isinstance(index, bool) and index > 0 else 0
+
+
+def recall_text(*, model, point, settings, sample_rate, file_rate, subtype, normalize, level=AS_MADE):
     """The JSON text of a recall sidecar (what :func:`read_recall` reads back).
 
     Parameters
@@ -330,6 +359,8 @@ def recall_text(*, model, point, settings, sample_rate, file_rate, subtype, norm
         The model's rate and the file's.
     subtype : str
     normalize : bool
+    level : {"as made", "normalised"}
+        The level the file's samples were brought to (:mod:`audio.level`).
 
     Raises
     ------
@@ -346,6 +377,7 @@ def recall_text(*, model, point, settings, sample_rate, file_rate, subtype, norm
         "file_rate": _positive_rate(file_rate, "file rate"),
         "subtype": subtype,
         "normalized": bool(normalize),
+        "level": str(level),
         "date": datetime.now(timezone.utc).astimezone().isoformat(),
     }
     try:
@@ -418,6 +450,10 @@ def read_recall(wav_path):
         raise AudioError(f"{sidecar.name}: recall sample rate must be a positive whole number")
     recall.setdefault("sample_rate", None)
     recall.setdefault("date", None)
+    recall.setdefault("level", AS_MADE)  # sidecars from before the level choice
+    if recall["level"] not in LEVELS:
+        raise AudioError(f"{sidecar.name}: recall level must be one of {', '.join(LEVELS)}, "
+                         f"not {recall['level']!r}")
     return recall
 
 

@@ -34,7 +34,8 @@ from typing import Any
 import numpy as np
 
 from audio.errors import AudioError
-from audio.export import render_for_file
+from audio.export import render_for_file, variation_index
+from audio.level import NORMALISED, apply_level
 from constants import KIT_SUFFIX
 from safeio import (
     FileExistsRefused,
@@ -186,12 +187,14 @@ class KitSound:
     point: tuple[float, float] | None
     layers: tuple[KitLayer, ...]
     source: str | None = None
+    variation: int = 0  # a favourite's variation number (0: the point's own sound)
 
     @property
     def label(self) -> str:
-        """``family model (x, y)``: the instrument's name in the kit."""
+        """``family model (x, y)``, ``... v3`` for a variation: the instrument's name in the kit."""
         if self.model is not None and self.point is not None:
-            return f"{self.family} {self.model} ({self.point[0]:.2f}, {self.point[1]:.2f})"
+            suffix = f" v{self.variation}" if self.variation else ""
+            return f"{self.family} {self.model} ({self.point[0]:.2f}, {self.point[1]:.2f}){suffix}"
         if self.source is not None:
             return f"{self.family} {Path(self.source).stem}"
         return self.family
@@ -204,6 +207,8 @@ class KitSound:
             parts.append(safe_part(self.model))
         if self.point is not None:
             parts.append(f"x{_coordinate(self.point[0])}_y{_coordinate(self.point[1])}")
+            if self.variation:
+                parts.append(f"var{self.variation}")  # not _vN: that names a velocity layer
         elif self.source is not None:
             parts.append(safe_part(Path(self.source).stem))
         return "_".join(parts)
@@ -277,7 +282,8 @@ def _favourite_sound(favourite: Any, layers: int, extra_layers: ExtraLayers, fam
                 return None
         found += [KitLayer(samples, rate, layer_recall) for samples, rate, layer_recall in extra or []]
     family = family_of(found[0].audio, found[0].sample_rate)
-    return KitSound(family, favourite.model, tuple(favourite.point), tuple(found), source=name)
+    return KitSound(family, favourite.model, tuple(favourite.point), tuple(found), source=name,
+                    variation=variation_index(favourite.recall.get("settings")))
 
 
 def velocity_layers(count: int) -> list[tuple[float, float, float]]:
@@ -301,8 +307,9 @@ def velocity_layers(count: int) -> list[tuple[float, float, float]]:
             for k in range(count)]
 
 
-def kit_sample(audio: np.ndarray, sample_rate: int) -> np.ndarray:
-    """A layer's samples as the kit's WAV holds them: 44.1 kHz, peak at ``KIT_PEAK_DB``.
+def kit_sample(audio: np.ndarray, sample_rate: int, level: str | None = None) -> np.ndarray:
+    """A layer's samples as the kit's WAV holds them: 44.1 kHz, peak at ``KIT_PEAK_DB``, or
+    at one loudness with ``level="normalised"`` (:func:`audio.level.apply_level`).
 
     Returns
     -------
@@ -310,6 +317,8 @@ def kit_sample(audio: np.ndarray, sample_rate: int) -> np.ndarray:
         Silence stays silent.
     """
     data, _ = render_for_file(audio, sample_rate, out_rate=KIT_RATE, subtype=KIT_SUBTYPE)
+    if level == NORMALISED:
+        return np.asarray(apply_level(data, NORMALISED), dtype=np.float32)
     peak = float(np.max(np.abs(data)))
     if peak > 0:
         data = data * np.float32(10 ** (KIT_PEAK_DB / 20) / peak)
@@ -333,7 +342,7 @@ class KitFiles:
     files: dict[str, bytes]
 
 
-def kit_files(name: str, sounds: Sequence[KitSound]) -> KitFiles:
+def kit_files(name: str, sounds: Sequence[KitSound], *, level: str | None = None) -> KitFiles:
     """Render a kit: WAV bytes, drumkit.xml, kit.json and the README listing.
 
     Parameters
@@ -341,6 +350,8 @@ def kit_files(name: str, sounds: Sequence[KitSound]) -> KitFiles:
     name : str
         The kit's name; made safe (:func:`safe_kit_name`), it is also the kit's folder.
     sounds : sequence of KitSound
+    level : {None, "as made", "normalised"}
+        "normalised" brings every layer to one loudness instead of one peak (recorded).
 
     Returns
     -------
@@ -371,7 +382,7 @@ def kit_files(name: str, sounds: Sequence[KitSound]) -> KitFiles:
             while file_name in used:  # the index prefix makes this rare; never overwrite
                 file_name = f"{Path(file_name).stem}_{len(used)}.wav"
             used.add(file_name)
-            files[file_name] = _wav_bytes(kit_sample(layer.audio, layer.sample_rate))
+            files[file_name] = _wav_bytes(kit_sample(layer.audio, layer.sample_rate, level))
             layers.append({"file": file_name, "min": round(low, 4), "max": round(high, 4),
                            "gain": round(gain, 4), "recall": layer.recall})
         entries.append({"name": sound.label, "family": sound.family, "model": sound.model,
@@ -380,6 +391,8 @@ def kit_files(name: str, sounds: Sequence[KitSound]) -> KitFiles:
     files[DRUMKIT_XML] = drumkit_xml(name, entries).encode("utf-8")
     record = {"version": KIT_JSON_VERSION, "name": name, "sample_rate": KIT_RATE,
               "subtype": KIT_SUBTYPE, "peak_db": KIT_PEAK_DB, "instruments": entries}
+    if level is not None:
+        record["level"] = level
     try:
         files[KIT_JSON] = json.dumps(record, indent=2, allow_nan=False).encode("utf-8")
     except (TypeError, ValueError) as error:

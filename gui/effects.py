@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from audio.level import DEFAULT_LEVEL
 from constants import SAMPLE_RATE
 
 Point = tuple[float, float]
@@ -30,10 +31,15 @@ class LoadModel:
 
 @dataclass(frozen=True)
 class Decode:
-    """Decode one point; the decode worker keeps only the latest request."""
+    """Decode one point; the decode worker keeps only the latest request.
+
+    ``variation``: a reopened favourite's variation record (``Variation.to_dict``), decoded
+    instead of the point's own sound.
+    """
 
     name: str
     point: Point
+    variation: dict | None = field(default=None, hash=False)
 
 
 @dataclass(frozen=True)
@@ -135,6 +141,7 @@ class Save:
     sounds: tuple = field(compare=False, hash=False)
     sample_rate: int = SAMPLE_RATE
     settings: dict | None = field(default=None, compare=False, hash=False)
+    level: str = DEFAULT_LEVEL  # audio.level: applied to the sounds and recorded
 
 
 @dataclass(frozen=True)
@@ -264,6 +271,7 @@ class SaveVariations:
     count: int
     seed: int
     settings: dict | None = field(default=None, compare=False, hash=False)
+    level: str = DEFAULT_LEVEL
 
 
 @dataclass(frozen=True)
@@ -315,6 +323,7 @@ class ExportKit:
     sources: tuple[str, ...]
     path: str
     overwrite: bool = False
+    level: str = DEFAULT_LEVEL  # audio.level, as the window plays and saves
 
 
 #: Any record a handler may return.

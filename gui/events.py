@@ -52,6 +52,7 @@ class Decoded:
     point: Point
     audio: np.ndarray = field(compare=False, hash=False)
     ms: float = 0.0
+    variation: dict[str, Any] | None = field(default=None, compare=False, hash=False)  # as asked
 
 
 @dataclass(frozen=True)

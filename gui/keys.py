@@ -65,4 +65,6 @@ NEAREST_PLAY = "-NEAREST-+DOUBLE"
 NEAREST_NOTE = "-NEAREST-NOTE-"
 EXPORT_KIT = "-EXPORT-KIT-"
 KIT_PROGRESS = "-KIT-PROGRESS-"
+LEVEL = "-LEVEL-"  # the level combo (audio.level)
+AUDITION = "-AUDITION-"  # the "Audition on click" checkbox
 CONFIRM = "-CONFIRM-"  # tuple-event head: (CONFIRM, purpose), value True or False

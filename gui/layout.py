@@ -5,6 +5,7 @@ the columns and canvases expand when the window is made larger.
 """
 import PySimpleGUI as sg
 
+from audio.level import DEFAULT_LEVEL, LEVELS
 from gui import features
 from gui import keys as k
 
@@ -91,6 +92,12 @@ def pad_column():
                                       enable_events=True, size=(20, 12), disable_number_display=True)],
         [sg.Text("Output"), sg.Combo(["default"], default_value="default", key=k.DEVICE,
                                      readonly=True, enable_events=True, size=(28, 1))],
+        [sg.Checkbox("Audition on click", default=True, key=k.AUDITION, enable_events=True,
+                     tooltip="a click or drag on the pad plays each point it reaches"),
+         sg.Text("Level"), sg.Combo(list(LEVELS), default_value=DEFAULT_LEVEL, key=k.LEVEL,
+                                    readonly=True, enable_events=True, size=(10, 1),
+                                    tooltip="as the model makes it, or normalised to one loudness:"
+                                            " for playback, saves and kits")],
     ]
     return [
         [sg.Text("Latent space", font=HEADING),

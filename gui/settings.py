@@ -1,4 +1,4 @@
-"""The window's remembered settings: last model, point, volume, device, folders.
+"""The window's remembered settings: last model, point, volume, device, folders, audition, level.
 
 A small JSON object in one file: ``$MLSG_SETTINGS`` when that is set, or the path given on
 the command line (``--settings``), else ``ml-sample-generator.json`` in PySimpleGUI's
@@ -17,7 +17,8 @@ from safeio import WriteFailed, atomic_write_bytes, atomic_write_text, parse_jso
 
 ENV_VAR = "MLSG_SETTINGS"
 FILENAME = "ml-sample-generator.json"
-KEYS = ("model", "point", "volume", "device", "models_dir", "favourites_dir", "map_mode")
+KEYS = ("model", "point", "volume", "device", "models_dir", "favourites_dir", "map_mode", "audition",
+        "level")
 DAMAGED_SUFFIX = ".damaged"
 #: The file holds a few short values; a larger one is refused before it is read.
 MAX_SETTINGS_BYTES = 1024 * 1024

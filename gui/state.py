@@ -10,6 +10,7 @@ from typing import Literal, get_args
 
 import numpy as np
 
+from audio.level import DEFAULT_LEVEL
 from constants import SAMPLE_RATE
 from gui.features import PER_SOUND_NAMES
 from gui.history import SessionHistory
@@ -129,12 +130,37 @@ class VaryStart(TextEnum):
     LOOP = "loop"
 
 
+@dataclass(frozen=True)
+class Heard:
+    """A point's sound as it was sent to the output: what S keeps (raw, before the level)."""
+
+    model: str
+    point: tuple
+    audio: np.ndarray = field(compare=False, hash=False)
+    variation: dict | None = field(default=None, compare=False, hash=False)  # Variation.to_dict
+
+
+@dataclass(frozen=True)
+class Recall:
+    """A favourite being reopened: its model, point and variation, until its sound is decoded."""
+
+    model: str
+    point: tuple
+    variation: dict | None = field(default=None, compare=False, hash=False)
+
+
 @dataclass
 class SoundState:
     """The current point's sound and what the output does with it."""
 
     audio: np.ndarray | None = None  # the current point's decoded sound
     point: tuple | None = None  # where it was decoded
+    variation: dict | None = None  # the variation ``audio`` is (a reopened favourite's), or None
+    heard: Heard | None = None  # the latest point's sound sent to the output
+    next_heard: Heard | None = None  # a variation the loop plays from its next repetition
+    recall: Recall | None = None  # a favourite being reopened: play exactly its sound
+    audition: bool = True  # a click or drag on the pad plays each point reached
+    level: str = DEFAULT_LEVEL  # audio.level: what playback and saves apply
     original: np.ndarray | None = None  # an opened sample, shown beside its reconstruction
     opened: str | None = None  # its path
     play_when_decoded: bool = False
@@ -176,6 +202,7 @@ class VaryState:
     seed: int | None = None  # drawn once a session from rng
     starting: VaryStart | None = None  # while its first variation decodes
     repetition: int = 0  # which variation the next Play or loop repetition is
+    again: bool = False  # the point moved while the variation to start was decoding
 
 
 @dataclass

@@ -24,7 +24,8 @@ def save_with_variations(favourites, model, name, point, count, seed, *, setting
     settings : dict, optional
         The window's other settings, saved with each (the variation is added).
     **save_options
-        ``out_rate``, ``subtype``, ``normalize`` for :meth:`FavouritesFolder.save`.
+        ``out_rate``, ``subtype``, ``normalize``, ``level`` for :meth:`FavouritesFolder.save`
+        (each variation is brought to the level on its own; its index names its file).
 
     Returns
     -------

@@ -51,9 +51,7 @@ class WindowView:
             Part.FAVOURITES: self._show_favourites,
             Part.COMPARE_LIST: lambda: window[k.COMPARE_LIST].update(values=[
                 e.name for e in state.entries.values() if e.trained and e.state != UNAVAILABLE]),
-            Part.CONTROLS: lambda: window[k.LOOP].update(
-                text=f"Loop L: {'on' if state.sound.looping else 'off'}",
-                button_color=("white", "#2e7d32") if state.sound.looping else sg.theme_button_color()),
+            Part.CONTROLS: self._show_controls,
             Part.MORPH_FIELDS: self._show_morph_ends,
             Part.MAP_MODE: self._show_map_mode,
             Part.DEVICES: self._show_devices,
@@ -65,6 +63,14 @@ class WindowView:
     def refresh(self, part):
         """Show one part of the state in its elements."""
         self._views[part]()
+
+    def _show_controls(self):
+        state, window = self.state, self.window
+        window[k.LOOP].update(text=f"Loop L: {'on' if state.sound.looping else 'off'}",
+                              button_color=("white", "#2e7d32") if state.sound.looping
+                              else sg.theme_button_color())
+        window[k.AUDITION].update(value=state.sound.audition)
+        window[k.LEVEL].update(value=state.sound.level)
 
     def _show_marker(self):
         self.pad.draw_marker(self.state)

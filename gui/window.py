@@ -80,6 +80,7 @@ def initial_state(options, remembered):
     """The state before the window exists, from the options, then the remembered settings."""
     import numpy as np
 
+    from audio.level import LEVELS
     from gui.state import MAP_MODES
 
     root = Path(__file__).resolve().parents[1]
@@ -98,6 +99,10 @@ def initial_state(options, remembered):
         state.sound.volume = min(max(float(remembered["volume"]), 0.0), 1.0)
     if remembered.get("map_mode") in MAP_MODES:
         state.map.mode = remembered["map_mode"]
+    if isinstance(remembered.get("audition"), bool):
+        state.sound.audition = remembered["audition"]
+    if remembered.get("level") in LEVELS:
+        state.sound.level = remembered["level"]
     from models.registry import MODEL_NAMES, REGISTRY  # the registry never imports TensorFlow
 
     for name in MODEL_NAMES:
@@ -110,7 +115,7 @@ def settings_values(state):
     """What is remembered between sessions."""
     values = {"volume": state.sound.volume, "device": state.player.device,
               "models_dir": state.models_dir, "favourites_dir": state.favourites_dir,
-              "map_mode": state.map.mode}
+              "map_mode": state.map.mode, "audition": state.sound.audition, "level": state.sound.level}
     if state.model is not None:  # else keep the remembered model and point
         values["model"] = state.model.name
         values["point"] = list(state.point)

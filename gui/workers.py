@@ -35,6 +35,13 @@ USER, BACKGROUND = 0, 10  # job priorities
 HEATMAP_CHUNK = 32
 
 
+def _decode_recorded_variation(model, point, record):
+    """The samples of the variation a sidecar recorded (``Variation.to_dict``) of ``point``."""
+    from models.variation import Variation, decode_variation
+
+    return decode_variation(model, point, Variation.from_dict(record))
+
+
 class LatestWorker:
     """A thread that runs only the newest job of each slot.
 
@@ -371,7 +378,7 @@ class Workers:
             folder = self.backend.favourites(self.favourites_dir)
             paths = [folder.save(np.asarray(sound, dtype=np.float32), effect.sample_rate,
                                  model=effect.model, point=tuple(float(v) for v in point),
-                                 settings=effect.settings)
+                                 settings=effect.settings, level=effect.level)
                      for point, sound in zip(effect.points, effect.sounds)]
             self.post(events.Saved(tuple(paths)))
         self.io.submit(self._guard("save", job))
@@ -509,7 +516,8 @@ class Workers:
             model = self.cache.get(effect.name)
             folder = self.backend.favourites(self.favourites_dir)
             paths = save_with_variations(folder, model, effect.name, tuple(effect.point),
-                                         effect.count, effect.seed, settings=effect.settings)
+                                         effect.count, effect.seed, settings=effect.settings,
+                                         level=effect.level)
             self.post(events.Saved(tuple(paths)))
         self.models.submit(self._guard("save with variations", job))
 
@@ -551,7 +559,7 @@ class Workers:
                 self.post(events.JobFailed("kit", "none of the chosen favourites can go in a kit"))
                 return
             try:
-                write_h2drumkit(path, kit_files(path.stem, sounds), overwrite=effect.overwrite)
+                write_h2drumkit(path, kit_files(path.stem, sounds, level=effect.level), overwrite=effect.overwrite)
             except FileExistsRefused:
                 self.post(events.KitExists(str(path), effect.sources))
                 return
@@ -596,21 +604,24 @@ class Workers:
     # -- decode thread
 
     def decode(self, effect):
-        self.decoder.submit("point", (effect.name, tuple(effect.point)))
+        self.decoder.submit("point", (effect.name, tuple(effect.point), effect.variation))
 
     def _decode(self, _slot, job):
-        name, point = job
+        name, point, variation = job
         model = self.cache.peek(name)
         if model is None:
             return  # not loaded yet: its model-ready event asks for the decode again
         try:
             started = time.perf_counter()
-            audio = model.decode(np.asarray([point], dtype=np.float32))[0]
+            if variation is None:
+                audio = model.decode(np.asarray([point], dtype=np.float32))[0]
+            else:
+                audio = _decode_recorded_variation(model, point, variation)
             ms = 1000 * (time.perf_counter() - started)
-        except self.backend.user_errors as error:
+        except (*self.backend.user_errors, ValueError) as error:  # ValueError: a bad record
             self.post(events.JobFailed("decode", str(error)))
             return
-        self.post(events.Decoded(name, point, audio, ms))
+        self.post(events.Decoded(name, point, audio, ms, variation))
 
     # -- render thread
 

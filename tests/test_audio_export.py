@@ -215,3 +215,30 @@ def test_sidecar_is_plain_json(tmp_path, snare):
     path = FavouritesFolder(tmp_path).save(snare, RATE, model="gan", point=(0.5, 0.5))
     data = json.loads(path.with_suffix(".json").read_text())
     assert set(data) >= {"model", "point", "settings", "sample_rate", "date"}
+
+
+def test_a_variation_is_named_by_its_number_and_the_level_is_recorded(tmp_path):
+    from audio.level import NORMALISED, loudness_db
+
+    folder = FavouritesFolder(tmp_path)
+    quiet = (0.01 * np.sin(np.linspace(0, 400, 8000))).astype(np.float32)
+    plain = folder.save(quiet, 22050, model="vae_c", point=(0.5, -1.2), level=NORMALISED)
+    third = folder.save(quiet, 22050, model="vae_c", point=(0.5, -1.2),
+                        settings={"variation": {"index": 3, "seed": 1}})
+    again = folder.save(quiet, 22050, model="vae_c", point=(0.5, -1.2),
+                        settings={"variation": {"index": 3, "seed": 2}})
+    assert [p.name for p in (plain, third, again)] == [
+        "vae_c_x+0.50_y-1.20_001.wav", "vae_c_x+0.50_y-1.20_v3.wav", "vae_c_x+0.50_y-1.20_v3_002.wav"]
+    assert read_recall(plain)["level"] == NORMALISED and read_recall(third)["level"] == "as made"
+    saved, _ = soundfile.read(plain, dtype="float32")
+    assert abs(loudness_db(saved) - (-18.0)) < 0.5
+
+
+def test_a_sidecar_with_an_unknown_level_is_refused_with_its_reason(tmp_path):
+
+
+    wav = FavouritesFolder(tmp_path).save(np.full(100, 0.1, np.float32), 22050, model="m", point=(0, 0))
+    recall = json.loads(wav.with_suffix(".json").read_text())
+    wav.with_suffix(".json").write_text(json.dumps({**recall, "level": "loud"}))
+    with pytest.raises(AudioError, match="recall level must be one of as made, normalised, not 'loud'"):
+        read_recall(wav)

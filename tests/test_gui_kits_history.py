@@ -241,3 +241,37 @@ def test_reading_an_original_that_is_not_in_the_dataset_says_so(tmp_path):
     (record,) = run_job(tmp_path, lambda w: w.read_original(
         fx.ReadOriginal("ae_small_relu", "0001.wav", str(tmp_path / "data"))))
     assert record.audio is None and record.reason == f"0001.wav is not in {tmp_path / 'data'}"
+
+
+def test_a_click_on_the_pad_plays_once_decoded_unless_audition_is_off(ready):
+    send(ready, k.PAD, (0.5, 0.5))
+    assert of_type(decoded(ready, np.ones(64, np.float32)), fx.Play)
+    send(ready, k.AUDITION, **{k.AUDITION: False})
+    send(ready, k.PAD, (0.7, 0.5))
+    assert not of_type(decoded(ready, np.ones(64, np.float32)), fx.Play)
+
+
+def test_s_keeps_the_variation_heard_and_records_it(ready):
+    decoded(ready)
+    send(ready, k.VARY, **{k.VARY: 1.0})
+    request = of_type(send(ready, k.PLAY), fx.DecodeVariation)[0]
+    variation = {"index": request.repetition, "seed": request.seed, "offset": [0.01, 0.0]}
+    sound = np.ones(100, np.float32)
+    report(ready, ev.VariationDecoded("ae_small_relu", ready.point, request.repetition, sound, variation))
+    save = of_type(send(ready, k.SAVE), fx.Save)[0]
+    assert save.sounds[0] is sound and save.settings["variation"] == variation
+
+
+def test_reopening_a_variation_decodes_that_variation_and_plays_it_as_is(ready):
+    variation = {"index": 2, "seed": 5, "offset": [0.02, -0.01]}
+    favourite = Fav("favs/ae_small_relu_v2.wav", "ae_small_relu", (1.0, 1.0))
+    favourite.recall = {"model": "ae_small_relu", "settings": {"variation": variation}, "level": "normalised"}
+    ready.favourites = [favourite]
+    send(ready, k.VARY, **{k.VARY: 1.0})
+    send(ready, k.REOPEN, **{k.FAVOURITES: [favourite_label(favourite)]})
+    assert ready.sound.level == "normalised"
+    plain = decoded(ready, np.ones(64, np.float32))  # the point's own sound: not the favourite
+    assert of_type(plain, fx.Decode)[0].variation == variation and not of_type(plain, fx.Play)
+    sound = np.full(64, 0.1, np.float32)
+    effects = report(ready, ev.Decoded("ae_small_relu", (1.0, 1.0), sound, 1.0, variation))
+    assert of_type(effects, fx.Play) and not of_type(effects, fx.DecodeVariation)

@@ -55,6 +55,8 @@ from gui.handlers.sound import (
     play,
     save,
     save_variations,
+    set_audition,
+    set_level,
     set_vary,
     set_volume,
     stop,
@@ -149,6 +151,8 @@ VALUE_EVENTS = {
     k.SAVE_VARIATIONS: lambda s, v: save_variations(s, v.get(k.VARY_COUNT, s.vary.count)),
     k.NEAREST_PLAY: lambda s, v: play_nearest(s, v.get(k.NEAREST_PLAY) or v.get(k.NEAREST)),
     k.EXPORT_KIT: lambda s, v: export_kit(s, v.get(k.FAVOURITES)),
+    k.LEVEL: lambda s, v: set_level(s, v.get(k.LEVEL)),
+    k.AUDITION: lambda s, v: set_audition(s, v.get(k.AUDITION)),
 }
 
 

@@ -1,12 +1,14 @@
-"""The favourites list: what was saved, and reopening a favourite at its model and point."""
+"""The favourites list: what was saved, and reopening a favourite as it was saved: its model,
+point, variation and level, so that it sounds exactly as the file does."""
 from pathlib import Path
 
+from audio.level import LEVELS
 from gui import effects as fx
 from gui.effects import Part
-from gui.handlers.common import favourite_label, say
+from gui.handlers.common import clamp, favourite_label, say
 from gui.handlers.models import select_model
 from gui.handlers.point import move_point
-from gui.state import UNAVAILABLE
+from gui.state import UNAVAILABLE, Recall
 
 
 def on_saved(state, saved):
@@ -38,9 +40,32 @@ def reopen(state, selected):
     if entry.state == UNAVAILABLE:
         return say(state, f"{Path(str(chosen.path)).name}: {chosen.model} is unavailable: "
                            f"{entry.reason}")
-    if state.model is not None and state.model.name == chosen.model:
-        state.sound.play_when_decoded = True
-        return move_point(state, point)
-    state.pending_point = point
+    level_changed = _take_level(state, chosen)
     state.sound.play_when_decoded = True
-    return select_model(state, chosen.model, keep_pending=True)
+    if state.model is not None and state.model.name == chosen.model:
+        state.sound.recall = Recall(chosen.model, clamp(point, state.model.latent_range), _variation(chosen))
+        effects = move_point(state, point)
+    else:
+        state.pending_point = point
+        # clamped to the new model's range once it is ready; a favourite is saved inside it
+        state.sound.recall = Recall(chosen.model, point, _variation(chosen))
+        effects = select_model(state, chosen.model, keep_pending=True)
+    if level_changed:
+        state.message = f"level: {state.sound.level}, as {Path(str(chosen.path)).name} was saved"
+        effects += [fx.Refresh(Part.CONTROLS), fx.Refresh(Part.STATUS), fx.StoreSettings()]
+    return effects
+
+
+def _variation(favourite):
+    """The variation record a favourite's sidecar holds, or None for the point's own sound."""
+    record = (favourite.recall.get("settings") or {}).get("variation")
+    return dict(record) if isinstance(record, dict) else None
+
+
+def _take_level(state, favourite):
+    """Reopening plays the favourite at the level it was saved at: the window's level follows."""
+    level = favourite.recall.get("level")
+    if level not in LEVELS or level == state.sound.level:
+        return False
+    state.sound.level = level
+    return True

@@ -26,7 +26,7 @@ def kit_path(path):
 def start_export(state, path, overwrite=False):
     state.kit.progress = (0, len(state.kit.sources))
     state.message = f"exporting {len(state.kit.sources)} favourites to {Path(path).name}…"
-    return [fx.ExportKit(state.kit.sources, path, overwrite), fx.Refresh(Part.KIT_PROGRESS),
+    return [fx.ExportKit(state.kit.sources, path, overwrite, level=state.sound.level), fx.Refresh(Part.KIT_PROGRESS),
             fx.Refresh(Part.STATUS)]
 
 

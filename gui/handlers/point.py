@@ -8,7 +8,7 @@ from gui import effects as fx
 from gui import keys as k
 from gui.effects import Part
 from gui.handlers.common import clamp, format_point, render_output, say
-from gui.handlers.sound import play, play_sequence, save
+from gui.handlers.sound import audition, current_heard, play, play_sequence, save, swap_sound
 
 NUDGE = 0.02  # arrow keys move the point by this share of the latent range
 
@@ -23,6 +23,9 @@ def move_point(state, point, step=True):
         return []
     state.point = clamp(point, state.model.latent_range)
     state.sound.original = None
+    recall = state.sound.recall
+    if recall is not None and (recall.model != state.model.name or recall.point != state.point):
+        state.sound.recall = None  # moved on before the reopened favourite sounded
     if step:
         state.history.click(state.model.name, state.point)
     effects = [fx.Refresh(Part.MARKER), fx.Refresh(Part.FIELDS), fx.Decode(state.model.name, state.point),
@@ -63,20 +66,35 @@ def reset_point(state):
     return move_point(state, state.model.center) if state.model else []
 
 
+def _recalled(state, decoded):
+    """Whether ``decoded`` is the sound of the favourite being reopened (None: none is)."""
+    recall = state.sound.recall
+    if recall is None:
+        return None
+    return (recall.model == decoded.name and recall.point == tuple(decoded.point)
+            and recall.variation == decoded.variation)
+
+
 def on_decoded(state, decoded):
-    """The decode worker finished the latest point."""
+    """The decode worker finished the latest point (or a reopened favourite's sound)."""
     if state.model is None or decoded.name != state.model.name:
         return []
+    recalled = _recalled(state, decoded)
+    recall = state.sound.recall
+    if recalled is False and recall.variation is not None and recall.point == tuple(decoded.point):
+        # the point's own sound; the favourite is a variation of it: decode that instead
+        return [fx.Decode(decoded.name, tuple(decoded.point), variation=recall.variation)]
     state.sound.audio, state.sound.point = decoded.audio, tuple(decoded.point)
+    state.sound.variation = decoded.variation
     state.decode_ms = decoded.ms
     effects = []
     if state.sound.looping and state.player.ready:
-        effects.append(fx.Swap(state.sound.audio))
-        state.sound.what = f"{state.model.name} at {format_point(state.sound.point)}"
-        effects.append(fx.Refresh(Part.PLAYING))
-    if state.sound.play_when_decoded:
+        effects += swap_sound(state, current_heard(state))
+    if state.sound.play_when_decoded and recalled is not False:  # a reopened one: only its own
         state.sound.play_when_decoded = False
-        effects += play(state, loop=state.sound.looping)
+        effects += play(state, loop=state.sound.looping, as_is=bool(recalled), newest=True)
+    if recalled:
+        state.sound.recall = None
     if state.sound.save_when_decoded and state.sound.point == state.point:
         effects += save(state)
     effects.append(render_output(state))
@@ -106,17 +124,23 @@ def go_forward(state):
 
 
 def drag_to(state, point):
-    """The pad's click or drag motion: the point moves, the step is where it is let go."""
+    """The pad's click or drag motion: the point moves (and sounds, with Audition on click),
+    the step is where it is let go."""
     effects = move_point(state, point, step=False)
     if effects:
         state.history.drag(state.model.name, state.point)
+        audition(state)  # a press, or the pointer reached another pixel
     return effects
 
 
 def drag_ended(state, point):
+    """The button's release: the drag's end is a step (its point sounded when reached)."""
+    before = state.point
     effects = move_point(state, point, step=False)
     if state.model is not None:
         state.history.release(state.model.name, state.point if effects else None)
+        if effects and state.point != before:
+            audition(state)
     return effects + [fx.Refresh(Part.HISTORY), fx.StoreSettings()]
 
 

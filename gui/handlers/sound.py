@@ -1,40 +1,91 @@
-"""The sound: play, loop, stop, Vary's variations, the volume, the output device, Save."""
+"""The sound: play, loop, stop, Vary's variations, the level, the volume, the output device,
+Save, and auditioning the pad's points as they are reached.
+
+Every sound goes to the output, and to a favourite, at the chosen level
+(:func:`audio.level.apply_level`); the state keeps the model's own samples. What was sent
+to the output last is ``state.sound.heard``, which is what S keeps.
+"""
 
 import numpy as np
 
+from audio.level import LEVELS, apply_level
 from constants import SAMPLE_RATE
 from gui import effects as fx
 from gui import keys as k
 from gui.effects import Part
 from gui.handlers.common import NO_PLAYBACK, format_point, say, sequence_audio
-from gui.state import Playing, VaryStart
+from gui.state import Heard, Playing, VaryStart
 
 
-def play(state, loop=False):
-    """Play (or loop) the current sound; if it is not decoded yet, play it when it is."""
+def at_level(state, audio):
+    """``audio`` as the output and the favourites get it: at the window's level."""
+    return apply_level(audio, state.sound.level)
+
+
+def current_heard(state):
+    """The point's decoded sound as a :class:`Heard` (its variation, for a reopened one)."""
+    return Heard(state.model.name, state.sound.point, state.sound.audio, state.sound.variation)
+
+
+def sound_label(state, heard, index=None):
+    """What the sound line says plays: "vae_a at (0.120, -0.400)", with its variation's number."""
+    where = f"{heard.model} at {format_point(heard.point)}"
+    index = (heard.variation or {}).get("index") if index is None else index
+    return f"variation {index}: {where}" if index else where
+
+
+def play(state, loop=False, *, as_is=False, newest=False):
+    """Play (or loop) the current sound; if it is not decoded yet, play it when it is.
+
+    ``as_is``: the sound itself even with Vary on (a reopened favourite sounds as saved).
+    ``newest``: a point reached by a drag, where only the newest point's variation matters.
+    """
     if state.model is None:
         return say(state, "no model is loaded yet")
     if not state.player.ready:
         return say(state, NO_PLAYBACK)
-    if state.vary.amount > 0:
-        return request_variation(state, VaryStart.LOOP if loop else VaryStart.PLAY)
+    if state.vary.amount > 0 and not as_is:
+        return request_variation(state, VaryStart.LOOP if loop else VaryStart.PLAY, newest=newest)
     if state.sound.audio is None or state.sound.point != state.point:
         state.sound.play_when_decoded = True
         if state.sound.audio is None:
             return []
-    return start_sound(state, state.sound.audio, loop,
-                       f"{state.model.name} at {format_point(state.sound.point)}")
+    heard = current_heard(state)
+    return start_sound(state, state.sound.audio, loop, sound_label(state, heard), heard)
 
 
-def start_sound(state, audio, loop, what):
-    """Start a sound and say so: the state line reads "playing" or "looping", and what."""
+def start_sound(state, audio, loop, what, heard=None):
+    """Start a sound (at the level) and say so: the state line reads "playing" or "looping".
+
+    ``heard``: the point's sound this is (what S then keeps), or None for a sequence.
+    """
     state.sound.token += 1
     state.sound.playing, state.sound.what = (Playing.LOOPING if loop else Playing.PLAYING), what
-    return [fx.Play(audio, loop=loop, token=state.sound.token), fx.Refresh(Part.PLAYING)]
+    state.sound.heard, state.sound.next_heard = heard, None
+    return [fx.Play(at_level(state, audio), loop=loop, token=state.sound.token),
+            fx.Refresh(Part.PLAYING)]
 
 
-def request_variation(state, playing=None):
-    """Ask for the next variation of the point (Vary on): to play, loop, or swap in."""
+def swap_sound(state, heard, immediate=True, index=None):
+    """Give the loop another point's sound: at once, or from its next repetition."""
+    if immediate:
+        state.sound.heard, state.sound.next_heard = heard, None
+    else:
+        state.sound.next_heard = heard
+    state.sound.what = sound_label(state, heard, index)
+    return [fx.Swap(at_level(state, heard.audio), immediate=immediate), fx.Refresh(Part.PLAYING)]
+
+
+def request_variation(state, playing=None, *, newest=False):
+    """Ask for the next variation of the point (Vary on): to play, loop, or swap in.
+
+    ``newest``: while one is still being decoded to start, this request waits for it (a drag
+    with Vary on must not queue one decode per point passed): ``vary.again`` asks for the
+    newest point's once it arrives.
+    """
+    if newest and playing is not None and state.vary.starting is not None:
+        state.vary.starting, state.vary.again = playing, True
+        return []
     if state.vary.seed is None:
         state.vary.seed = int(state.rng.integers(2**31))
     state.vary.repetition += 1
@@ -49,14 +100,16 @@ def on_variation(state, decoded):
     if state.model is None or decoded.name != state.model.name:
         return []
     seconds = len(decoded.audio) / state.model.sample_rate
-    label = f"variation {decoded.repetition}: {state.model.name} at {format_point(decoded.point)}"
+    heard = Heard(decoded.name, tuple(decoded.point), decoded.audio, dict(decoded.variation or {}) or None)
     playing, state.vary.starting = state.vary.starting, None
     if playing is not None:
-        effects = start_sound(state, decoded.audio, playing == VaryStart.LOOP, label)
+        effects = start_sound(state, decoded.audio, playing == VaryStart.LOOP,
+                              sound_label(state, heard, decoded.repetition), heard)
+        if state.vary.again:  # the point moved on while this one decoded: its own comes next
+            state.vary.again = False
+            effects += request_variation(state, playing) if decoded.point != state.point else []
     elif state.sound.looping and state.vary.amount > 0:
-        effects = [fx.Swap(decoded.audio, immediate=False)]  # heard from the next repetition
-        state.sound.what = label
-        effects.append(fx.Refresh(Part.PLAYING))
+        effects = swap_sound(state, heard, immediate=False, index=decoded.repetition)  # from the next repetition
     else:
         return []
     if state.sound.looping:  # each repetition: the next variation
@@ -66,10 +119,42 @@ def on_variation(state, decoded):
 
 
 def on_repetition(state, token):
-    """The loop started another repetition: fetch the variation for the one after it."""
+    """The loop started another repetition: fetch the variation for the one after it.
+
+    The variation swapped in for this repetition is now the one sounding (what S keeps).
+    """
     if token != state.sound.token or not state.sound.looping or state.vary.amount <= 0 or not state.model:
         return []
+    if state.sound.next_heard is not None:
+        state.sound.heard, state.sound.next_heard = state.sound.next_heard, None
     return request_variation(state)
+
+
+def set_level(state, value):
+    """The level combo: "as made" or "normalised"; a loop changes level at once."""
+    if value not in LEVELS or value == state.sound.level:
+        return []
+    state.sound.level = value
+    state.message = f"level: {value} (playback and saves)"
+    effects = [fx.Refresh(Part.STATUS), fx.Refresh(Part.CONTROLS), fx.StoreSettings()]
+    heard = state.sound.heard
+    if state.sound.looping and state.player.ready and heard is not None:
+        effects[:0] = [fx.Swap(at_level(state, heard.audio), immediate=True)]
+    return effects
+
+
+def set_audition(state, value):
+    """The "Audition on click" toggle: a click or drag on the pad plays each point reached."""
+    state.sound.audition = bool(value)
+    state.message = ("audition on: a click or drag on the pad plays each point" if state.sound.audition
+                     else "audition off: the pad is silent (Play, space, or Loop to hear)")
+    return [fx.Refresh(Part.STATUS), fx.Refresh(Part.CONTROLS), fx.StoreSettings()]
+
+
+def audition(state):
+    """A click or drag reached a point: play it once it is decoded (Audition on click)."""
+    if state.sound.audition and state.player.ready and not state.sound.looping:
+        state.sound.play_when_decoded = True
 
 
 def set_vary(state, value):
@@ -102,7 +187,8 @@ def save_variations(state, count):
     state.vary.count = count
     state.message = f"saving {count} variations…"
     return [fx.SaveVariations(state.model.name, state.point, count, state.vary.seed,
-                              state.model.preprocess_settings), fx.Refresh(Part.STATUS)]
+                              state.model.preprocess_settings, level=state.sound.level),
+            fx.Refresh(Part.STATUS)]
 
 
 def on_sound_ended(state, token):
@@ -116,7 +202,7 @@ def on_sound_ended(state, token):
 def play_sequence(state, sounds, sample_rate, what="a sequence"):
     if not state.player.ready:
         return say(state, NO_PLAYBACK)
-    audio = sequence_audio(sounds, sample_rate)
+    audio = sequence_audio([None if s is None else at_level(state, s) for s in sounds], sample_rate)
     if audio is None:
         return []
     state.sound.looping = False
@@ -135,7 +221,7 @@ def toggle_loop(state):
 def stop(state):
     state.sound.looping = False
     state.sound.play_when_decoded = False
-    state.vary.starting = None
+    state.vary.starting, state.vary.again = None, False
     state.sound.playing, state.sound.what = Playing.STOPPED, ""
     return [fx.Stop(), fx.Refresh(Part.CONTROLS), fx.Refresh(Part.PLAYING)]
 
@@ -159,8 +245,8 @@ def on_player(state, opened):
     if state.player.ready and state.sound.looping and state.vary.amount > 0 and state.model:
         effects += request_variation(state, VaryStart.LOOP)
     elif state.player.ready and state.sound.looping and state.sound.audio is not None:
-        effects += start_sound(state, state.sound.audio, True,
-                               f"{state.model.name} at {format_point(state.sound.point)}")
+        heard = current_heard(state)
+        effects += start_sound(state, state.sound.audio, True, sound_label(state, heard), heard)
     elif state.sound.playing != Playing.STOPPED:  # a new output starts silent
         state.sound.playing, state.sound.what = Playing.STOPPED, ""
         effects.append(fx.Refresh(Part.PLAYING))
@@ -184,8 +270,18 @@ def choose_device(state, choice):
     return [fx.MakePlayer(rate, device), fx.Refresh(Part.STATUS), fx.StoreSettings()]
 
 
+def kept_sound(state):
+    """What S keeps: the point's sound last sent to the output (the variation playing, with
+    Vary on), else the point's decoded sound."""
+    heard = state.sound.heard
+    if heard is not None and heard.model == state.model.name and heard.point == state.sound.point:
+        return heard
+    return current_heard(state)
+
+
 def save(state):
-    """Save the sound of the point on the pad (once it is decoded, if it is not yet)."""
+    """Save the sound of the point on the pad as it is heard (once it is decoded, if it is
+    not yet): at the level, and with the variation that is sounding recorded."""
     if state.model is None:
         return say(state, "nothing to save yet: choose a model and a point first")
     if state.sound.point != state.point:  # a click, then S at once: save what was clicked
@@ -193,8 +289,12 @@ def save(state):
         return say(state, "saving once the point is decoded…")
     state.sound.save_when_decoded = False
     state.message = "saving…"
-    return [fx.Save(state.model.name, (state.sound.point,), (state.sound.audio,),
-                    state.model.sample_rate, state.model.preprocess_settings),
+    kept = kept_sound(state)
+    settings = state.model.preprocess_settings
+    if kept.variation is not None:
+        settings = dict(settings or {}, variation=dict(kept.variation))
+    return [fx.Save(state.model.name, (kept.point,), (kept.audio,), state.model.sample_rate,
+                    settings, level=state.sound.level),
             fx.Refresh(Part.STATUS)]
 
 
