@@ -13,7 +13,7 @@
   much of it the engine itself spends.
 
 Targets: dense within 1.5x of ``bare``; conv_ae <= 5.0 ms, gan <= 3.2 ms, VAEs
-<= 2.2 ms per point; ddsp_vae <= 3.0 ms (its synthesiser). Times are medians of many calls, each
+<= 2.2 ms per point; ddsp_vae and ddsp_cvae (44.1 kHz) <= 3.0 ms (their synthesisers). Times are medians of many calls, each
 on one point, taking 64 points over the latent range in turn, in milliseconds.
 """
 import os
@@ -21,8 +21,8 @@ import statistics
 import time
 
 TARGET_MS = {"conv_ae": 5.0, "gan": 3.2, "vae": 2.2}
-#: Targets of one model, before its kind's (ddsp_vae's synthesiser in 3 ms).
-MODEL_TARGET_MS = {"ddsp_vae": 3.0}
+#: Targets of one model, before its kind's (ddsp_vae's and ddsp_cvae's synthesisers in 3 ms).
+MODEL_TARGET_MS = {"ddsp_vae": 3.0, "ddsp_cvae": 3.0}
 BARE_RATIO = 1.5
 PREDICT_RATIO = 20.0
 HEATMAP_SIDE = 48
@@ -131,10 +131,19 @@ def _timings(name, model, args, points):
     if not args.no_tensorflow:
         from models.keras_loader import load_trained
 
-        reference = load_trained(name, args.folder)
-        t["fast"] = median_ms(reference.decode, args.calls, points)
-        t["predict"] = median_ms(lambda point, r=reference: r.decoder.predict(point, verbose=0),
-                                 args.predict_calls, points)
+        if model.conditioned:  # [point, family]; the TensorFlow fast path takes no family
+            from models.families import family_rows
+            from models.saving import load_model_file
+
+            decoder = load_model_file(os.path.join(args.folder, name, "decoder.keras"))
+            family = family_rows(None, 1)
+            t["predict"] = median_ms(lambda point: decoder.predict([point, family], verbose=0),
+                                     args.predict_calls, points)
+        else:
+            reference = load_trained(name, args.folder)
+            t["fast"] = median_ms(reference.decode, args.calls, points)
+            t["predict"] = median_ms(lambda point, r=reference: r.decoder.predict(point, verbose=0),
+                                     args.predict_calls, points)
     if not args.no_heatmap:
         side = np.linspace(-1, 1, HEATMAP_SIDE, dtype=np.float32)
         grid = np.stack(np.meshgrid(side, side), axis=-1).reshape(-1, 2)

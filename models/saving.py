@@ -274,7 +274,8 @@ def load_model_file(path, card=None):
     """
     import keras
 
-    import models.ddsp  # registers the custom classes, as do the three below
+    import models.ddsp  # registers the custom classes, as do the four below
+    import models.ddsp_cvae
     import models.gan
     import models.layers
     import models.vae  # noqa: F401 -- imported for its registrations only
