@@ -12,6 +12,9 @@ for a cymbal's natural decay): the modes decay as they learned to, and each nois
 gain goes on along the slope (in dB per second) of its last knot segment, so a tail that
 was dying keeps dying and one that was steady stays steady. The fade ends every length.
 """
+import functools
+from typing import NamedTuple
+
 import numpy as np
 
 from models import drumsynth
@@ -143,23 +146,49 @@ def render(raw, noise, sample_rate, trained_length, attack, length=None, n_modes
     length = int(trained_length if length is None else length)
     raw = np.asarray(raw, F32)
     p = drumsynth.split_parameters(raw, n_modes=n_modes, n_bands=noise["bands"].shape[0])
-    knots = fine_noise_knots(trained_length, attack, sample_rate)
-    gains_db, knots = extended_gains(p["gains_db"], knots, trained_length, length)
-    onset = attack - round(drumsynth.ONSET_SECONDS * sample_rate)
-    t = (np.arange(length) - onset).astype(F32) / F32(sample_rate)
-    x = p["mix"][:, 0:1] * _tonal(p, t, sample_rate, length, n_modes)
-    x += p["mix"][:, 1:2] * _shaped_noise(gains_db, knots, noise["bands"], length)
+    grid = _grid(int(sample_rate), int(trained_length), int(attack), length)
+    gains_db, _ = extended_gains(p["gains_db"], grid.trained_knots, trained_length, length)
+    x = p["mix"][:, 0:1] * _tonal(p, grid, sample_rate, length, n_modes)
+    x += p["mix"][:, 1:2] * _shaped_noise(gains_db, grid, noise, length)
     bright = p["brightness"]
     x += p["mix"][:, 2:3] * (bright * noise["bright"][None] + (F32(1.0) - bright) * noise["dark"][None])
     peak = np.max(np.abs(x), axis=1, keepdims=True)
-    return (end_fade(length, sample_rate)[None, :] * (p["output"] * x / (peak + F32(drumsynth.PEAK_EPS)))).astype(F32)
+    return (grid.fade[None, :] * (p["output"] * x / (peak + F32(drumsynth.PEAK_EPS)))).astype(F32)
 
 
-def _tonal(p, t, sample_rate, length, n_modes):
-    low = t[::TONAL_DECIMATION]
-    t_pos = np.maximum(low, F32(0.0))[None, None, :]
-    late = np.maximum(low - F32(drumsynth.ONSET_SECONDS), F32(0.0))[None, None, :]
-    ramp = np.clip(low / F32(drumsynth.ONSET_SECONDS), 0.0, 1.0).astype(F32)
+class _Grid(NamedTuple):
+    """What a render of one rate, window and length always computes the same: the knots and
+    each sample's place between two, the low-rate time axes, the band limit and the fade."""
+
+    trained_knots: np.ndarray
+    knots: np.ndarray
+    weight: np.ndarray
+    t_pos: np.ndarray
+    late: np.ndarray
+    ramp: np.ndarray
+    limit: np.ndarray
+    fade: np.ndarray
+
+
+@functools.lru_cache(maxsize=16)
+def _grid(sample_rate, trained_length, attack, length):
+    trained_knots = fine_noise_knots(trained_length, attack, sample_rate)
+    knots = trained_knots if length <= trained_length else np.concatenate([trained_knots[:-1], [length - 1]])
+    _, weight = drumsynth.knot_interpolation(length, knots)
+    onset = attack - round(drumsynth.ONSET_SECONDS * sample_rate)
+    low = ((np.arange(length) - onset).astype(F32) / F32(sample_rate))[::TONAL_DECIMATION]
+    arrays = _Grid(trained_knots, knots.astype(np.int64), weight,
+                   np.maximum(low, F32(0.0))[None, None, :],
+                   np.maximum(low - F32(drumsynth.ONSET_SECONDS), F32(0.0))[None, None, :],
+                   np.clip(low / F32(drumsynth.ONSET_SECONDS), 0.0, 1.0).astype(F32),
+                   band_limit(len(low)), end_fade(length, sample_rate))
+    for array in arrays:
+        array.setflags(write=False)  # shared by every render of this length
+    return arrays
+
+
+def _tonal(p, grid, sample_rate, length, n_modes):
+    t_pos, late, ramp = grid.t_pos, grid.late, grid.ramp
     two_pi = F32(2.0 * np.pi)
     pitch = two_pi * drumsynth.mode_frequencies(n_modes).astype(F32)[None, :] * p["tune"]
     limit = F32(GLIDE_LIMIT * sample_rate / TONAL_DECIMATION)
@@ -169,19 +198,35 @@ def _tonal(p, t, sample_rate, length, n_modes):
     carrier = np.sin(pitch[:, :, None] * t_pos + extra * (F32(1.0) - np.exp(-t_pos / glide)))
     decay = np.exp(np.log(p["levels"])[:, :, None] - late / p["decays"][:, :, None])
     summed = ramp[None, :] * np.einsum("nmt,nmt->nt", decay, carrier)
-    spectrum = np.fft.rfft(summed, axis=1) * band_limit(summed.shape[1])[None, :]
+    spectrum = np.fft.rfft(summed, axis=1) * grid.limit[None, :]
     padded = np.zeros((len(summed), length // 2 + 1), np.complex128)
     padded[:, :spectrum.shape[1]] = spectrum
     return (F32(TONAL_DECIMATION) * np.fft.irfft(padded, n=length, axis=1)).astype(F32)
 
 
-def _shaped_noise(gains_db, knots, bands, length):
+def _shaped_noise(gains_db, grid, noise, length):
+    """The noise bands under their gain envelopes: on each segment between two knots, the
+    left knot's gains plus the step to the right one's, weighted by the place in the segment,
+    as one product with the bands stacked on the weighted bands (:func:`_fine_stacked`)."""
     gains = F32(10.0) ** (gains_db / F32(20.0))
-    left, weight = drumsynth.knot_interpolation(length, knots)
-    out = np.zeros((gains.shape[0], length), F32)
+    steps = np.concatenate([gains[:, :, :-1], np.diff(gains, axis=2)], axis=1)  # (N, 2 bands, K - 1)
+    stacked = _fine_stacked(noise, grid)
+    knots = grid.knots
+    out = np.empty((gains.shape[0], length), F32)
+    out[:, :knots[0]] = 0.0
     for k in range(len(knots) - 1):
         begin, end = int(knots[k]), int(knots[k + 1]) if k < len(knots) - 2 else length
-        w = weight[begin:end]
-        segment = bands[:, begin:end]
-        out[:, begin:end] = (gains[:, :, k] @ segment) + ((gains[:, :, k + 1] - gains[:, :, k]) @ (segment * w[None, :]))
+        np.matmul(steps[:, :, k], stacked[:, begin:end], out=out[:, begin:end])
     return out
+
+
+def _fine_stacked(noise, grid):
+    """The noise bands stacked on the bands times their place between this render's knots,
+    (2 bands, length): made once per noise source and kept in it (the sources are cached per
+    variation and length, so the next render of that noise reuses it)."""
+    stacked = noise.get("fine_stacked")
+    if stacked is None or stacked.shape[1] != len(grid.weight):
+        bands = noise["bands"]
+        stacked = np.concatenate([bands, bands * grid.weight[None, :]]).astype(F32)
+        noise["fine_stacked"] = stacked
+    return stacked
