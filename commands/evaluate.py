@@ -126,11 +126,15 @@ def _loader(models_folder):
     """``load(name)`` for :func:`evaluation.comparison.evaluate_models`: an unavailable model
     is an EvaluationError with its reason (the model is skipped)."""
     from evaluation.errors import EvaluationError
+    from models.engine import load_runtime
     from models.errors import ModelUnavailableError
     from models.keras_loader import load_trained
+    from models.registry import get_spec
 
     def load(name):
         try:
+            if get_spec(name).conditioned:  # [point, family]: the NumPy engine's runtime takes a family
+                return load_runtime(name, models_folder)
             return load_trained(name, models_folder)
         except ModelUnavailableError as error:
             raise EvaluationError(str(error)) from None

@@ -232,3 +232,32 @@ def test_seconds_for_a_model_that_cannot_or_out_of_range_exits_2(zoo, tmp_path, 
     result = run_app(verb, *args, "--models", models, *extra)
     assert result.returncode == 2 and result.stderr.strip().splitlines() == [f"app.py {verb}: {reason}"]
     assert hashes(tmp_path) == before
+
+
+# --------------------------------------------------------------------------- evaluate
+
+
+def test_evaluate_measures_a_conditioned_model_per_family(zoo, tmp_path):
+    import os
+
+    from drums import drum_batch
+    from preprocessing.pipeline import preprocess
+    from preprocessing.settings import PreprocessSettings
+
+    audio, labels = drum_batch(36, 2048, seed=31)  # 22.05 kHz data, the model's 0.093 s at 44.1 kHz
+    for i, (sound, label) in enumerate(zip(audio, labels)):
+        kit = tmp_path / "sources" / f"kit_{i % 3}"
+        kit.mkdir(parents=True, exist_ok=True)
+        sf.write(kit / f"{label}_{i}.wav", sound, 22050, subtype="FLOAT")
+    preprocess([tmp_path / "sources"], tmp_path / "data", PreprocessSettings(sample_rate=22050, length=2048), jobs=1)
+    before = hashes(zoo)
+    result = subprocess.run([sys.executable, str(ROOT / "app.py"), "evaluate", "ddsp_cvae", "--models", str(zoo),
+                             "--data", str(tmp_path / "data"), "--grid", "4", "-o", str(tmp_path / "report")],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = (tmp_path / "report" / "report.md").read_text()
+    assert "## ddsp_cvae: one plane per family" in report and "union of 36 points on each of the 7" in report
+    assert "### Control accuracy" in report and "### The top octave" in report
+    assert all((tmp_path / "report" / f"contact_ddsp_cvae_{family}.png").is_file() for family in DRUM_FAMILIES)
+    assert hashes(zoo) == before  # other data than its own: cached outside the zoo
