@@ -37,9 +37,15 @@ window.started = [];
 const realStart = AudioBufferSourceNode.prototype.start;
 AudioBufferSourceNode.prototype.start = function (when = 0, ...rest) {
   const shown = window.drumApp && window.drumApp.shown;
-  window.started.push({ buffer: this.buffer, when, at: this.context.currentTime, loop: this.loop,
+  window.started.push({ node: this, buffer: this.buffer, when, at: this.context.currentTime, loop: this.loop,
                         isShown: Boolean(shown && shown.buffer === this.buffer), url: shown ? shown.url : null });
   return realStart.call(this, when, ...rest);
+};
+const realStop = AudioBufferSourceNode.prototype.stop;
+AudioBufferSourceNode.prototype.stop = function (...args) {
+  const entry = window.started.find((s) => s.node === this);
+  if (entry) entry.stopped = true;
+  return realStop.apply(this, args);
 };
 window.soundFetches = { total: 0, inFlight: 0, most: 0 };
 const realFetch = window.fetch;
@@ -188,7 +194,7 @@ def open_ready(driver, url, tap=True):
 
 def started(driver):
     return driver.execute_script("return window.started.map(s => ({isShown: s.isShown, url: s.url, when: s.when,"
-                                 " at: s.at, loop: s.loop}))")
+                                 " at: s.at, loop: s.loop, stopped: Boolean(s.stopped)}))")
 
 
 def heard_signal(driver):
@@ -290,6 +296,7 @@ def test_a_drag_auditions_the_points_it_reaches_fetching_one_at_a_time(browser, 
     assert fetches["most"] == 1  # never a queue: one fetch at a time, the newest point next
     assert 1 <= len(played) <= fetches["total"] - before <= 31  # the press and 30 moves
     assert all(p["isShown"] for p in played)  # every sound heard was the one on the page
+    assert all(p["stopped"] for p in played[:-1]) and not played[-1]["stopped"]  # each cut by the next
     last = query(played[-1]["url"])
     assert (float(last["x"]), float(last["y"])) == pytest.approx(final, abs=1e-4)
     wait_heard(browser, 1024)

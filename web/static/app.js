@@ -21,7 +21,7 @@ const app = {
   // the sound on the page (its waveform, point line and Download), and why the wanted one failed.
   wantedUrl: null, loadingUrl: null, shown: null, failure: null,
   auditionPending: false, playWhenReady: false,
-  ctx: null, master: null, looping: false, voice: null, beat: null,
+  ctx: null, master: null, oneShot: null, looping: false, voice: null, beat: null,
 };
 window.drumApp = app;  // for the browser test and the curious
 
@@ -453,8 +453,22 @@ function startBuffer(buffer, when = 0, destination = app.master) {
   return source;
 }
 
+// One audition voice, as in a sample browser: a new sound cuts the one before it (with a short
+// fade, so no click), so a fast drag is a run of sounds, not a pile of them. The beat's hits are
+// voices of their own.
+const CHOKE_S = 0.008;
+
 function playShown() {
-  if (app.shown) startBuffer(app.shown.buffer);
+  if (!app.shown) return;
+  const ctx = audioContext(), now = ctx.currentTime, old = app.oneShot;
+  if (old) {
+    old.gain.gain.setValueAtTime(1, now);
+    old.gain.gain.linearRampToValueAtTime(0, now + CHOKE_S);
+    old.source.stop(now + CHOKE_S);
+  }
+  const gain = ctx.createGain();
+  gain.connect(app.master);
+  app.oneShot = { source: startBuffer(app.shown.buffer, 0, gain), gain };
 }
 
 // Play: the sound shown; while it loads, as soon as it arrives; after a failure (or a server
@@ -578,7 +592,7 @@ function scheduleBeat() {
       beat.log.push({ n: beat.next, step, lane: index, when, at: ctx.currentTime, url: sound.url });
     });
     if (beat.log.length > 2 * BEAT_LOG) beat.log.splice(0, beat.log.length - BEAT_LOG);
-    drawPlayhead(step);
+    setTimeout(() => { if (beat.playing) drawPlayhead(step); }, (when - ctx.currentTime) * 1000);
   }
 }
 
