@@ -15,7 +15,7 @@ const STORE = "drumApp.";      // localStorage keys: the listener's choices, kep
 
 const app = {
   models: [], levels: ["as made"], model: null, codes: null, point: [0, 0], variation: null,
-  level: remembered("level", "as made"), volume: Number(remembered("volume", "0.8")),
+  level: remembered("level", "as made"), volume: rememberedVolume(),
   audition: remembered("audition", "on") === "on",
   // The newest point's URL (the one slot: a fast drag never queues fetches), the one in flight,
   // the sound on the page (its waveform, point line and Download), and why the wanted one failed.
@@ -30,6 +30,11 @@ const pad = el("pad"), wave = el("wave");
 
 function remembered(name, fallback) {
   try { return localStorage.getItem(STORE + name) ?? fallback; } catch { return fallback; }
+}
+
+function rememberedVolume() {
+  const volume = Number(remembered("volume", "0.8"));
+  return Number.isFinite(volume) ? Math.min(1, Math.max(0, volume)) : 0.8;
 }
 
 function remember(name, value) {
@@ -382,15 +387,18 @@ function updateControls() {
   const ready = isReady(), failed = Boolean(app.failure);
   el("play").disabled = !(ready || failed);
   wave.classList.toggle("stale", !ready);
-  const link = el("download");
-  if (link.href.startsWith("blob:")) URL.revokeObjectURL(link.href);
-  if (ready) {
-    link.href = URL.createObjectURL(new Blob([app.shown.bytes], { type: "audio/wav" }));
-    link.download = app.shown.fileName;
-    link.removeAttribute("aria-disabled");
-  } else {
-    link.removeAttribute("href");  // a link without href cannot be followed, by Enter or otherwise
-    link.setAttribute("aria-disabled", "true");
+  const link = el("download"), offered = ready ? app.shown.url : "";
+  if (link.dataset.soundUrl !== offered) {
+    if (link.href.startsWith("blob:")) URL.revokeObjectURL(link.href);
+    link.dataset.soundUrl = offered;
+    if (ready) {
+      link.href = URL.createObjectURL(new Blob([app.shown.bytes], { type: "audio/wav" }));
+      link.download = app.shown.fileName;
+      link.removeAttribute("aria-disabled");
+    } else {
+      link.removeAttribute("href");  // a link without href cannot be followed, by Enter or otherwise
+      link.setAttribute("aria-disabled", "true");
+    }
   }
   if (failed) status(app.failure.message, true);
   else if (!ready) status(app.model ? `Loading ${app.model.name}\u2026` : "Loading\u2026");
@@ -612,8 +620,7 @@ function setBeatPlaying(on) {
 
 function setTempo(bpm) {
   const beat = app.beat;
-  if (!Number.isFinite(bpm)) return;
-  bpm = Math.min(300, Math.max(40, Math.round(bpm)));
+  bpm = Number.isFinite(bpm) && bpm > 0 ? Math.min(300, Math.max(40, Math.round(bpm))) : beat.bpm;
   if (beat.playing) {  // the next step keeps its time; the ones after it follow the new tempo
     beat.origin = stepTime(beat, beat.next);
     beat.originStep = beat.next;
