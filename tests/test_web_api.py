@@ -181,6 +181,9 @@ def test_no_cors_headers_unless_asked(client, models):
     (sound_url(variation="1.5"), 400, "variation"),
     (sound_url(variation="9" * 400), 400, "variation"),
     (sound_url(path="../trained"), 400, "unknown parameter"),
+    (sound_url(level="loud"), 400, "level must be one of as made, normalised"),
+    (sound_url(level="As+Made"), 400, "level must be one of as made, normalised"),
+    (sound_url(level="normalized"), 400, "level must be one of as made, normalised"),
     ("/api/nothing", 404, "not found"),
     ("/api/models/../trained/codes", 404, "not found"),
     ("/index.html", 404, "not found"),
@@ -250,3 +253,31 @@ def test_a_sound_over_full_scale_is_limited_not_clipped():
     audio, _ = soundfile.read(io.BytesIO(render_wav(Loud(), SoundRequest.rounded("ae_small_tanh", 0.2, 0.1))))
     peak = np.max(np.abs(audio))
     assert 0.99 < peak <= 1.0 and np.mean(np.abs(audio) > 0.999) < 0.001
+
+
+def test_models_lists_the_levels_a_sound_can_be_asked_at(client):
+    body = client.get("/api/models").json()
+    assert body["levels"] == ["as made", "normalised"] and body["default_level"] == "as made"
+
+
+def test_normalised_level_is_a_sound_at_the_common_loudness_named_and_cached_apart(client, models):
+    from audio.level import TARGET_DB, loudness_db
+
+    as_made = client.get(sound_url())
+    spelled_out = client.get(sound_url(level="as+made"))
+    decoded = models[0].decoded
+    normalised = client.get(sound_url(level="normalised"))
+    assert spelled_out.content == as_made.content and spelled_out.headers["etag"] == as_made.headers["etag"]
+    # The level is part of the cache's key: the normalised sound is decoded, not the as-made one reused.
+    assert models[0].decoded == decoded + 1
+    assert normalised.status_code == 200 and normalised.headers["x-level"] == "normalised"
+    assert normalised.headers["etag"] != as_made.headers["etag"]
+    assert 'filename="ae_small_tanh_x+0.25_y-0.50_normalised_44.1kHz.wav"' in normalised.headers["content-disposition"]
+    assert 'filename="ae_small_tanh_x+0.25_y-0.50_44.1kHz.wav"' in as_made.headers["content-disposition"]
+    loud, _ = soundfile.read(io.BytesIO(normalised.content), dtype="float32")
+    plain, _ = soundfile.read(io.BytesIO(as_made.content), dtype="float32")
+    # (measured again after resampling to 44.1 kHz, so within a dB rather than exactly)
+    assert loudness_db(loud) == pytest.approx(TARGET_DB, abs=1.0)
+    assert abs(loudness_db(plain) - TARGET_DB) > 3  # the fake is loud: normalising changes it
+    again = client.get(sound_url(level="normalised"))
+    assert again.content == normalised.content and models[0].decoded == decoded + 1

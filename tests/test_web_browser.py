@@ -177,7 +177,7 @@ def test_arrow_keys_move_the_point_on_the_focused_pad(browser, server):
     after = browser.execute_script("return drumApp.point")
     assert after[0] == pytest.approx(before[0] + 2 * 6 / 50, abs=1e-6)
     assert after[1] == pytest.approx(before[1] - 6 / 50, abs=1e-6)
-    sound_url = wait_for(browser, "return !drumApp.loadingUrl && drumApp.loaded.url")
+    sound_url = wait_for(browser, "return !drumApp.loadingUrl && drumApp.shown.url")
     assert url_point(sound_url) == pytest.approx(after, abs=1e-4)
 
 
@@ -197,7 +197,7 @@ def test_loop_follows_the_point_with_a_new_voice(browser, server):
     browser.execute_script("drumApp.firstVoice = drumApp.voice")
     browser.find_element("id", "pad").send_keys(Keys.ARROW_UP)
     assert wait_for(browser, "return drumApp.voice !== drumApp.firstVoice"
-                             " && drumApp.voice.source.buffer === drumApp.loaded.buffer")
+                             " && drumApp.voice.source.buffer === drumApp.shown.buffer")
     assert browser.execute_script("return drumApp.voice.source.loop")
     browser.find_element("id", "loop").click()
     assert browser.execute_script("return drumApp.voice") is None
@@ -209,7 +209,7 @@ def test_vary_is_hidden_for_models_that_cannot_vary(browser, server):
     open_page(browser, server)
     assert not browser.find_element("id", "vary").is_displayed()
     Select(browser.find_element("id", "model")).select_by_value("gan")
-    wait_for(browser, "return drumApp.loaded && drumApp.loaded.model === 'gan' && !drumApp.loadingUrl")
+    wait_for(browser, "return drumApp.shown && drumApp.shown.model === 'gan' && !drumApp.loadingUrl")
     assert browser.find_elements("css selector", "#legend li") == []
     assert "invents" in browser.find_element("id", "description").text
 
@@ -242,7 +242,7 @@ def test_on_a_phone_a_tap_moves_the_point_and_nothing_overflows(browser, server,
     tap = {"x": box[0] + box[2] * 0.25, "y": box[1] + box[3] * 0.75}
     for kind, points in (("touchStart", [tap]), ("touchEnd", [])):
         browser.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
-    sound_url = wait_for(browser, f"const u = drumApp.loaded && drumApp.loaded.url;"
+    sound_url = wait_for(browser, f"const u = drumApp.shown && drumApp.shown.url;"
                                   f" return u !== {first_url!r} && !drumApp.loadingUrl && u;")
     assert url_point(sound_url) == pytest.approx((-1.5, -1.5), abs=0.1)
     for button in ("play", "loop", "download"):
@@ -281,9 +281,9 @@ def test_vary_fetches_a_new_take_of_the_same_point(browser, varying_server):
     vary = browser.find_element("id", "vary")
     assert vary.is_displayed()
     vary.click()
-    sound_url = wait_for(browser, f"const u = drumApp.loaded && drumApp.loaded.url;"
+    sound_url = wait_for(browser, f"const u = drumApp.shown && drumApp.shown.url;"
                                   f" return u !== {first_url!r} && !drumApp.loadingUrl && u;")
     take = int(parse_qs(urlparse(sound_url).query)["variation"][0])
     assert url_point(sound_url) == url_point(first_url)
     assert browser.find_element("id", "point").text.endswith(f", take {take}")
-    assert browser.execute_script("return drumApp.loaded.fileName").endswith(f"_v{take}_44.1kHz.wav")
+    assert browser.execute_script("return drumApp.shown.fileName").endswith(f"_v{take}_44.1kHz.wav")

@@ -108,3 +108,12 @@ def test_points_are_bounded_to_one_span_around_the_latent_range():
     assert bounded_box((-1, 1, 0, 4)) == (-3, 3, -4, 8)
     served = serve_model(FakeModel())
     assert served.contains(2.9, -2.9) and not served.contains(3.1, 0) and not served.contains(float("nan"), 0)
+
+
+def test_ddsp_vae_is_described_as_the_synthesiser_it_plays_not_as_a_generic_vae(tmp_path):
+    from tests.web_server import zoo_of
+
+    catalogue = load_catalogue(zoo_of(tmp_path / "zoo", "ddsp_vae", "vae_c"))
+    ddsp, vae = catalogue.models["ddsp_vae"].description, catalogue.models["vae_c"].description
+    assert ddsp.startswith("A drum synthesiser steered by a variational network")
+    assert vae.startswith("A variational network with a smooth map")

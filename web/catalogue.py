@@ -32,12 +32,20 @@ KIND_WORDS = {
     "conv_ae": "A convolutional network that rebuilds the training drums in detail; each one sits at a point.",
     "gan": "A WaveGAN generator: every point is a drum it invents; it has no map of training sounds.",
     "vae": "A variational network with a smooth map: sounds change gradually as you move.",
-    "ddsp_vae": "A drum synthesiser steered by a variational network: every point is a drum, and Vary plays a new take.",
+}
+# A group whose models share a kind but not what a listener hears: ddsp_vae is a "vae" by its
+# training, but its decoder plays a synthesiser (the card's group says so).
+GROUP_WORDS = {
+    "Synth-decoder VAE": ("A drum synthesiser steered by a variational network: every point is a drum, "
+                          "and Vary plays a new take."),
 }
 
 
 def kind_words(model):
-    """What a listener can expect of the model's kind, in plain words."""
+    """What a listener can expect of the model, in plain words: its card's group's, else its kind's."""
+    group = (getattr(model, "card", None) or {}).get("group")
+    if group in GROUP_WORDS:
+        return GROUP_WORDS[group]
     size = model.name.split("_")[1] if model.kind == "dense_ae" and model.name.count("_") >= 2 else "small"
     return KIND_WORDS.get(model.kind, f"A {model.kind} model.").format(size=size)
 

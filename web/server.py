@@ -4,7 +4,7 @@
 ``GET /api/models``                         names, kinds, words, ranges, rates, the default,
                                             each model's version and versioned URLs
 ``GET /api/models/{name}/v/{version}/codes``            the training samples' points and families
-``GET /api/models/{name}/v/{version}/sound.wav?x=&y=[&variation=][&rate=]``   the decoded sound
+``GET /api/models/{name}/v/{version}/sound.wav?x=&y=[&variation=][&rate=][&level=]``   the decoded sound
 ``GET /api/models/{name}/codes``, ``.../sound.wav``      the same, unversioned (revalidated)
 ``GET /healthz``, ``/readyz``, ``/metrics``  the process is up; its decoders answer; Prometheus
 
@@ -33,6 +33,7 @@ from starlette.middleware import Middleware
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from audio.level import DEFAULT_LEVEL, LEVELS, LevelError, check_level
 from models.errors import ModelError
 from web.caching import IMMUTABLE, REVALIDATE, card_version, content_tag, model_version, none_match
 from web.catalogue import load_catalogue
@@ -52,7 +53,7 @@ SOUND_CACHE_ENTRIES = 256
 STATIC_FILES = {"app.js": "text/javascript; charset=utf-8", "style.css": "text/css; charset=utf-8"}
 #: Seconds a client is asked to wait when a model cannot be served right now.
 MODEL_RETRY_AFTER_S = 30
-QUERY_KEYS = {"x", "y", "variation", "rate"}
+QUERY_KEYS = {"x", "y", "variation", "rate", "level"}
 #: The page may load nothing from anywhere but this server (its sounds arrive as blobs).
 PAGE_POLICY = ("default-src 'self'; img-src 'self' data:; media-src 'self' blob:; object-src 'none'; "
                "base-uri 'none'; frame-ancestors 'none'")
@@ -180,7 +181,7 @@ def parse_sound_request(catalogue, name, params):
         raise RequestRefused(404, "unknown model; GET /api/models lists the ones served")
     unknown = sorted(set(params.keys()) - QUERY_KEYS)
     if unknown:
-        raise RequestRefused(400, f"unknown parameter {unknown[0][:20]!r}; use x, y, variation, rate")
+        raise RequestRefused(400, f"unknown parameter {unknown[0][:20]!r}; use x, y, variation, rate, level")
     x = _number(params, "x", required=True)
     y = _number(params, "y", required=True)
     if not served.contains(x, y):
@@ -194,7 +195,19 @@ def parse_sound_request(catalogue, name, params):
         if rate_text not in {str(r) for r in ALLOWED_RATES}:
             raise RequestRefused(400, f"rate must be one of {', '.join(map(str, ALLOWED_RATES))}")
         rate = int(rate_text)
-    return served, SoundRequest.rounded(name, x, y, variation if served.has_variation else None, rate)
+    return served, SoundRequest.rounded(name, x, y, variation if served.has_variation else None, rate,
+                                        _level(params))
+
+
+def _level(params):
+    """The ``level`` asked for (as made when not given); a 400 listing the levels otherwise."""
+    text = params.get("level")
+    if text is None or text == "":
+        return DEFAULT_LEVEL
+    try:
+        return check_level(text)
+    except LevelError:
+        raise RequestRefused(400, f"level must be one of {', '.join(LEVELS)} (not {text[:20]!r})") from None
 
 
 def _model_summary(served, default):
@@ -256,6 +269,8 @@ class _Answers:
             "default": catalogue.default,
             "models": [{**_model_summary(s, catalogue.default), **urls(s.name)} for s in catalogue.models.values()],
             "rates": list(ALLOWED_RATES),
+            "levels": list(LEVELS),
+            "default_level": DEFAULT_LEVEL,
             "max_variation": MAX_VARIATION,
         }).encode()
         self.models_tag = content_tag(self.models_body)
@@ -370,6 +385,7 @@ class _Api:
             "Cache-Control": policy,
             "Content-Disposition": f'attachment; filename="{sound_request.file_name}"',
             "X-Point": f"{sound_request.x:g},{sound_request.y:g}",
+            "X-Level": sound_request.level,
         }
         return _validated(request, body, etag, "audio/wav", headers)
 

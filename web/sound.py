@@ -1,6 +1,7 @@
 """One latent point to the bytes of a WAV file, the same bytes for the same request.
 
-The sound is decoded, resampled, limited to full scale (a decoder may overshoot, and 16-bit
+The sound is decoded, brought to the asked level (:func:`audio.level.apply_level`, as the
+window's playback, saves and kits are), resampled, limited to full scale (a decoder may overshoot, and 16-bit
 PCM would clip) and written by :mod:`audio.export`'s own path (:func:`render_for_file`),
 as the window's saved files are: 16-bit PCM, 44.1 kHz unless another allowed rate is
 asked for.
@@ -13,6 +14,7 @@ import numpy as np
 import soundfile
 
 from audio.export import DEFAULT_OUT_RATE, favourite_stem, render_for_file
+from audio.level import AS_MADE, DEFAULT_LEVEL, apply_level
 from constants import SAMPLE_RATE
 
 #: The rates a client may ask for; anything else is refused.
@@ -37,6 +39,8 @@ class SoundRequest:
     variation : int or None
     rate : int
         One of ``ALLOWED_RATES``.
+    level : str
+        One of :data:`audio.level.LEVELS`. Part of the request, so of every cache's key.
     """
 
     model: str
@@ -44,19 +48,22 @@ class SoundRequest:
     y: float
     variation: int | None = None
     rate: int = DEFAULT_OUT_RATE
+    level: str = DEFAULT_LEVEL
 
     @classmethod
-    def rounded(cls, model, x, y, variation=None, rate=DEFAULT_OUT_RATE):
+    def rounded(cls, model, x, y, variation=None, rate=DEFAULT_OUT_RATE, level=DEFAULT_LEVEL):
         """A request with its coordinates rounded (and -0.0 made 0.0)."""
         return cls(model, round(float(x), POINT_DECIMALS) + 0.0, round(float(y), POINT_DECIMALS) + 0.0,
-                   variation, int(rate))
+                   variation, int(rate), level)
 
     @property
     def file_name(self):
-        """What the download is called: model, point, variation and rate."""
+        """What the download is called: model, point, variation, level (when not as made) and rate."""
         stem = favourite_stem(self.model, (self.x, self.y))
         if self.variation is not None:
             stem += f"_v{self.variation}"
+        if self.level != AS_MADE:
+            stem += f"_{self.level}"
         return f"{stem}_{self.rate / 1000:g}kHz.wav"
 
 
@@ -72,10 +79,10 @@ def render_wav(model, request):
     Returns
     -------
     bytes
-        A 16-bit PCM WAV at ``request.rate``.
+        A 16-bit PCM WAV at ``request.rate`` and ``request.level``.
     """
     audio = np.asarray(model.decode([[request.x, request.y]], variation=request.variation), np.float32)[0]
-    audio = np.nan_to_num(audio, nan=0.0, posinf=0.0, neginf=0.0)
+    audio = apply_level(np.nan_to_num(audio, nan=0.0, posinf=0.0, neginf=0.0), request.level)
     data, rate = render_for_file(audio, model.sample_rate, out_rate=request.rate, subtype=SUBTYPE)
     # Limited after resampling, which can overshoot a little: 16-bit PCM would clip it.
     peak = float(np.max(np.abs(data)))

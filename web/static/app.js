@@ -1,6 +1,7 @@
-// The page: pick a model, move a point on its 2-D map, hear the drum at that point, loop it
-// while moving (new sounds crossfade in), vary it where the model can, download it as a WAV.
-// Talks only to this server's /api; no libraries, no build step.
+// The page: pick a model, move a point on its 2-D map and hear the drum at that point as it is
+// reached, loop it while moving (new sounds crossfade in), vary it where the model can, hear it
+// in a 16-step beat, download it as a WAV. Talks only to this server's /api; no libraries, no
+// build step.
 "use strict";
 
 const FAMILY_COLOURS = ["#4e9bff", "#ff6b6b", "#ffd166", "#06d6a0", "#c77dff", "#ff9f1c",
@@ -10,47 +11,118 @@ const EDGE_FADE_S = 0.004;     // the loop's seam is faded so it cannot click ei
 const KEY_STEPS = 50;          // an arrow key moves 1/50 of the map (Shift: 1/10)
 const RATE = 44100;            // the sounds are fetched as the WAV a user downloads
 const SILENT_PEAK = 0.001;     // -60 dBFS: quieter than this is "almost silent"
+const STORE = "drumApp.";      // localStorage keys: the listener's choices, kept between visits
 
 const app = {
-  models: [], model: null, codes: null, point: [0, 0], variation: null,
-  wantedUrl: null, loadingUrl: null, loaded: null, ctx: null, looping: false, voice: null,
+  models: [], levels: ["as made"], model: null, codes: null, point: [0, 0], variation: null,
+  level: remembered("level", "as made"), volume: rememberedVolume(),
+  audition: remembered("audition", "on") === "on",
+  // The newest point's URL (the one slot: a fast drag never queues fetches), the one in flight,
+  // the sound on the page (its waveform, point line and Download), and why the wanted one failed.
+  wantedUrl: null, loadingUrl: null, shown: null, failure: null,
+  auditionPending: false, playWhenReady: false,
+  ctx: null, master: null, oneShot: null, looping: false, voice: null, beat: null,
 };
 window.drumApp = app;  // for the browser test and the curious
 
 const el = (id) => document.getElementById(id);
 const pad = el("pad"), wave = el("wave");
 
+function remembered(name, fallback) {
+  try { return localStorage.getItem(STORE + name) ?? fallback; } catch { return fallback; }
+}
+
+function rememberedVolume() {
+  const volume = Number(remembered("volume", "0.8"));
+  return Number.isFinite(volume) ? Math.min(1, Math.max(0, volume)) : 0.8;
+}
+
+function remember(name, value) {
+  try { localStorage.setItem(STORE + name, String(value)); } catch { /* private mode: not kept */ }
+}
+
 function status(text, isError = false) {
   el("status").textContent = text;
   el("status").classList.toggle("error", isError);
 }
 
-async function getJson(url) {
-  const response = await fetch(url);
-  const body = await response.json();
-  if (!response.ok) throw new Error(body.error || `${response.status} ${response.statusText}`);
-  return body;
+// A failure in words a listener can act on: never a bare status code or "Failed to fetch".
+class Unreachable extends Error {}
+
+function friendly(error) {
+  if (error instanceof Unreachable) return "The server cannot be reached. Check the connection, then press Play to try again.";
+  if (error.status === 429) return "Too many sounds asked for at once: wait a moment, then press Play.";
+  if (error.status === 503) {
+    const reason = error.message.replace(/[.;]? *try again$/, "");
+    const words = reason ? `${reason[0].toUpperCase()}${reason.slice(1)}.` : "The server cannot make sounds right now.";
+    return `${words} Press Play to try again in a moment.`;
+  }
+  if (error.status >= 500) return "The server failed to make this sound. Press Play to try again.";
+  if (error.status >= 400 && error.message) return `This sound cannot be made: ${error.message}.`;
+  return "Something went wrong with this sound. Press Play to try again.";
 }
+
+async function request(url) {
+  let response;
+  try {
+    response = await fetch(url);
+  } catch {
+    throw new Unreachable();
+  }
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({}));
+    const error = new Error(body.error || "");
+    error.status = response.status;
+    throw error;
+  }
+  return response;
+}
+
+const getJson = async (url) => (await request(url)).json();
 
 // ----------------------------------------------------------------------------- models
 
 async function start() {
+  status("Loading\u2026");
   try {
     const list = await getJson("/api/models");
     app.models = list.models;
-    const picker = el("model");
-    for (const model of app.models) {
-      const option = document.createElement("option");
-      option.value = model.name;
-      option.textContent = model.default ? `${model.name} (recommended)` : model.name;
-      picker.append(option);
-    }
-    picker.value = list.default;
-    picker.addEventListener("change", () => chooseModel(picker.value));
+    app.levels = list.levels || ["as made"];
+    if (!app.levels.includes(app.level)) app.level = list.default_level || app.levels[0];
+    fillPicker(list);
+    fillLevels();
     await chooseModel(list.default);
   } catch (error) {
-    status(`Cannot reach the server: ${error.message}`, true);
+    app.failure = { url: null, message: friendly(error) };
+    status(app.failure.message, true);
+    updateControls();
   }
+}
+
+function fillPicker(list) {
+  const picker = el("model");
+  picker.replaceChildren();
+  for (const model of app.models) {
+    const option = document.createElement("option");
+    option.value = model.name;
+    option.textContent = model.default ? `${model.name} (recommended)` : model.name;
+    picker.append(option);
+  }
+  picker.value = list.default;
+  picker.disabled = false;
+}
+
+function fillLevels() {
+  const picker = el("level");
+  picker.replaceChildren();
+  for (const level of app.levels) {
+    const option = document.createElement("option");
+    option.value = level;
+    option.textContent = level;
+    picker.append(option);
+  }
+  picker.value = app.level;
+  picker.disabled = false;
 }
 
 async function chooseModel(name) {
@@ -60,20 +132,32 @@ async function chooseModel(name) {
   app.variation = null;
   app.codes = null;
   app.point = app.model.center.slice();
+  forget();
+  padNote(app.model.has_codes ? "Loading the map\u2026" : "Every point is a new sound.");
+  drawLegend();
   drawPad();
+  requestSound();
   if (app.model.has_codes) {
+    const model = app.model;
     try {
-      app.codes = await getJson(app.model.codes_url);  // versioned: cached for good
+      const codes = await getJson(model.codes_url);  // versioned: cached for good
+      if (app.model !== model) return;               // another model was picked meanwhile
+      app.codes = codes;
+      padNote("");
     } catch (error) {
-      status(`No map of training sounds: ${error.message}`, true);
+      if (app.model === model) padNote(`No map of training sounds: ${friendly(error)}`);
     }
   }
   drawLegend();
   drawPad();
-  requestSound();
 }
 
 // ----------------------------------------------------------------------------- the pad
+
+function padNote(text) {
+  el("pad-note").textContent = text;
+  el("pad-note").hidden = !text;
+}
 
 function resizeCanvas(canvas) {
   const ratio = window.devicePixelRatio || 1;
@@ -115,10 +199,6 @@ function drawPad() {
       g.beginPath(); g.arc(px, py, radius, 0, 2 * Math.PI); g.fill();
     }
     g.globalAlpha = 1;
-  } else {
-    g.fillStyle = "#9aa0a8";
-    g.font = `${13 * ratio}px system-ui, sans-serif`;
-    g.fillText("Every point is a new sound.", 10 * ratio, 20 * ratio);
   }
   const [px, py] = toPixels(...app.point);
   g.strokeStyle = "#ffb000";
@@ -142,10 +222,11 @@ function drawLegend() {
   });
 }
 
-function moveTo(point) {
+function moveTo(point, { audition = false } = {}) {
+  if (!app.model) return;
   app.point = point;
   drawPad();
-  requestSound();
+  requestSound({ audition });
 }
 
 function eventPoint(event) {
@@ -153,16 +234,18 @@ function eventPoint(event) {
   return toLatent((event.clientX - box.left) * ratio, (event.clientY - box.top) * ratio);
 }
 
+// A touch on the pad is heard as it moves (when "Audition on click" is on); each point the drag
+// reaches asks for its sound, and only the newest is fetched next.
 let dragging = false;
+const touched = (event) => moveTo(eventPoint(event), { audition: app.audition });
 if (window.PointerEvent) {
   pad.addEventListener("pointerdown", (event) => {
     dragging = true;
     pad.setPointerCapture(event.pointerId);
     pad.focus();
-    unlockAudio();
-    moveTo(eventPoint(event));
+    touched(event);
   });
-  pad.addEventListener("pointermove", (event) => { if (dragging) moveTo(eventPoint(event)); });
+  pad.addEventListener("pointermove", (event) => { if (dragging) touched(event); });
   const stop = () => { dragging = false; };
   pad.addEventListener("pointerup", stop);
   pad.addEventListener("pointercancel", stop);
@@ -170,13 +253,12 @@ if (window.PointerEvent) {
   // Older touch browsers without pointer events.
   const onTouch = (event) => {
     event.preventDefault();
-    unlockAudio();
-    moveTo(eventPoint(event.touches[0]));
+    touched(event.touches[0]);
   };
   pad.addEventListener("touchstart", onTouch, { passive: false });
   pad.addEventListener("touchmove", onTouch, { passive: false });
-  pad.addEventListener("mousedown", (event) => { dragging = true; moveTo(eventPoint(event)); });
-  window.addEventListener("mousemove", (event) => { if (dragging) moveTo(eventPoint(event)); });
+  pad.addEventListener("mousedown", (event) => { dragging = true; touched(event); });
+  window.addEventListener("mousemove", (event) => { if (dragging) touched(event); });
   window.addEventListener("mouseup", () => { dragging = false; });
 }
 
@@ -184,7 +266,7 @@ pad.addEventListener("keydown", (event) => {
   const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
   if (event.key === " " || event.key === "Enter") {
     event.preventDefault();
-    playOnce();
+    play();
     return;
   }
   const move = moves[event.key];
@@ -206,50 +288,69 @@ function soundUrl() {
   // so any cache between here and the server may keep it.
   let url = `${app.model.sound_url}?x=${x.toFixed(4)}&y=${y.toFixed(4)}`;
   if (app.variation !== null) url += `&variation=${app.variation}`;
-  return `${url}&rate=${RATE}`;
+  url += `&rate=${RATE}`;
+  return app.level === "as made" ? url : `${url}&level=${encodeURIComponent(app.level)}`;
 }
 
-function audioContext() {
-  if (!app.ctx) app.ctx = new (window.AudioContext || window.webkitAudioContext)();
-  return app.ctx;
-}
+// What a sound must share with the page to be shown: the same model, take and level. A sound
+// of another point of the same drag may be shown (it is where the drag was); any other is dropped.
+const context = () => `${app.model && app.model.name}|${app.variation}|${app.level}`;
+const isReady = () => Boolean(app.shown && app.shown.url === app.wantedUrl);
 
-function unlockAudio() {
-  const ctx = audioContext();
-  if (ctx.state === "suspended") ctx.resume();
-}
-
-// Only the newest point is fetched: while one sound is on its way, later moves just
-// replace the wanted URL, so a fast drag never builds a queue.
-function requestSound() {
+function requestSound({ audition = false } = {}) {
   app.wantedUrl = soundUrl();
+  app.failure = null;
+  if (audition) app.auditionPending = true;
+  updateControls();
   if (!app.loadingUrl) fetchWanted();
 }
 
 async function fetchWanted() {
-  while (app.wantedUrl && app.wantedUrl !== (app.loaded && app.loaded.url)) {
-    const url = app.loadingUrl = app.wantedUrl;
-    const point = app.point.slice(), model = app.model.name, variation = app.variation;
+  while (app.wantedUrl && !isReady() && !app.failure) {
+    const url = app.loadingUrl = app.wantedUrl, point = app.point.slice();
+    const model = app.model.name, variation = app.variation, level = app.level, wanted = context();
     try {
-      const response = await fetch(url);
-      if (!response.ok) {
-        const body = await response.json().catch(() => ({}));
-        throw new Error(body.error || `${response.status}`);
-      }
+      const response = await request(url);
       const disposition = response.headers.get("Content-Disposition") || "";
       const match = /filename="([^"]+)"/.exec(disposition);
       const bytes = await response.arrayBuffer();
       const buffer = await audioContext().decodeAudioData(bytes.slice(0));
+      if (context() !== wanted) continue;  // another model, take or level was chosen meanwhile
       fadeEdges(buffer);
-      app.loaded = { url, point, model, variation, buffer, bytes, fileName: match ? match[1] : `${model}.wav` };
-      showSound();
-      if (app.looping) startLoop(buffer);
+      show({ url, point, model, variation, level, buffer, bytes, fileName: match ? match[1] : `${model}.wav` });
     } catch (error) {
-      status(`No sound for this point: ${error.message}`, true);
-      app.loaded = { url, point, model, variation, buffer: null };
+      if (url !== app.wantedUrl) continue;  // a newer point is wanted: its fetch decides
+      forget();
+      app.failure = { url, message: friendly(error) };
+      app.auditionPending = app.playWhenReady = false;
     }
   }
   app.loadingUrl = null;
+  updateControls();
+}
+
+// A sound arrived: it goes on the page and, when a touch or Play asked for it, is heard.
+function show(sound) {
+  app.shown = sound;
+  const ready = isReady();
+  if (app.looping) {
+    startLoop(sound.buffer);
+  } else if (app.auditionPending || (ready && app.playWhenReady)) {
+    playShown();
+  }
+  if (ready) app.auditionPending = app.playWhenReady = false;
+  drawShown();
+}
+
+// The page no longer has a sound to show (another model, take or level; a failure).
+// A loop of the old sound stops too: nothing is heard that is not on the page.
+function forget() {
+  app.shown = null;
+  if (app.voice) {
+    fadeOut(app.voice, app.ctx.currentTime);
+    app.voice = null;
+  }
+  drawShown();
 }
 
 function fadeEdges(buffer) {
@@ -266,27 +367,51 @@ function fadeEdges(buffer) {
 
 const format = (v) => (v < 0 && v.toFixed(2) !== "-0.00" ? "\u2212" : "+") + Math.abs(v).toFixed(2);
 
-function showSound() {
-  const { point, fileName, url, variation } = app.loaded;
-  el("point").textContent = `${app.loaded.model} at x ${format(point[0])}, y ${format(point[1])}` +
-    (variation !== null ? `, take ${variation}` : "");
-  wave.dataset.soundUrl = url;
-  const link = el("download");
-  if (link.href.startsWith("blob:")) URL.revokeObjectURL(link.href);
-  link.href = URL.createObjectURL(new Blob([app.loaded.bytes], { type: "audio/wav" }));
-  link.download = fileName;
-  link.removeAttribute("aria-disabled");
-  const peak = drawWave();
-  if (peak < SILENT_PEAK) status("This point is almost silent: move towards the dots.");
-  else status(app.looping ? "Looping: move the point to change the sound." : "Ready: press Play, or Loop and drag.");
+function describeSound(sound) {
+  return `${sound.model} at x ${format(sound.point[0])}, y ${format(sound.point[1])}` +
+    (sound.variation !== null ? `, take ${sound.variation}` : "") +
+    (sound.level !== "as made" ? `, ${sound.level}` : "");
+}
+
+function drawShown() {
+  const sound = app.shown;
+  el("point").textContent = sound ? describeSound(sound) : "";
+  wave.dataset.soundUrl = sound ? sound.url : "";
+  app.peak = drawWave();
+  updateControls();
+}
+
+// Play and Download work on the sound shown, and only when it is the one asked for: while the
+// next one loads they wait, and after a failure Play asks again.
+function updateControls() {
+  const ready = isReady(), failed = Boolean(app.failure);
+  el("play").disabled = !(ready || failed);
+  wave.classList.toggle("stale", !ready);
+  const link = el("download"), offered = ready ? app.shown.url : "";
+  if (link.dataset.soundUrl !== offered) {
+    if (link.href.startsWith("blob:")) URL.revokeObjectURL(link.href);
+    link.dataset.soundUrl = offered;
+    if (ready) {
+      link.href = URL.createObjectURL(new Blob([app.shown.bytes], { type: "audio/wav" }));
+      link.download = app.shown.fileName;
+      link.removeAttribute("aria-disabled");
+    } else {
+      link.removeAttribute("href");  // a link without href cannot be followed, by Enter or otherwise
+      link.setAttribute("aria-disabled", "true");
+    }
+  }
+  if (failed) status(app.failure.message, true);
+  else if (!ready) status(app.model ? `Loading ${app.model.name}\u2026` : "Loading\u2026");
+  else if (app.peak < SILENT_PEAK) status("This point is almost silent: move towards the dots.");
+  else status(app.looping ? "Looping: move the point to change the sound." : "Ready: tap or drag on the map, or press Play.");
 }
 
 function drawWave() {
   resizeCanvas(wave);
   const g = wave.getContext("2d");
   g.clearRect(0, 0, wave.width, wave.height);
-  if (!app.loaded || !app.loaded.buffer) return 0;
-  const data = app.loaded.buffer.getChannelData(0), columns = wave.width, middle = wave.height / 2;
+  if (!app.shown) return 0;
+  const data = app.shown.buffer.getChannelData(0), columns = wave.width, middle = wave.height / 2;
   const step = Math.max(1, Math.floor(data.length / columns));
   let peak = 1e-6;  // drawn to its own peak, so a quiet sound is still seen
   for (let i = 0; i < data.length; i++) peak = Math.max(peak, Math.abs(data[i]));
@@ -305,14 +430,63 @@ function drawWave() {
 
 // ----------------------------------------------------------------------------- playing
 
-function playOnce() {
-  if (!app.loaded || !app.loaded.buffer) return;
+// Everything heard goes through one gain: the volume control (listening only; a download is
+// the sound at its level, whatever the volume).
+function audioContext() {
+  if (!app.ctx) {
+    app.ctx = new (window.AudioContext || window.webkitAudioContext)();
+    app.master = app.ctx.createGain();
+    app.master.gain.value = app.volume;
+    app.master.connect(app.ctx.destination);
+  }
+  return app.ctx;
+}
+
+// A phone's browser lets a page start sound only inside a user activation, and a touch's
+// pointerdown is not one (its pointerup and click are). Every such event resumes the context,
+// so the sound of the first tap, started while the context waited, is heard.
+function unlockAudio() {
   const ctx = audioContext();
-  ctx.resume();
-  const source = ctx.createBufferSource();
-  source.buffer = app.loaded.buffer;
-  source.connect(ctx.destination);
-  source.start();
+  if (ctx.state !== "running") ctx.resume().catch(() => {});
+}
+for (const type of ["pointerup", "click", "touchend", "keydown"]) {
+  document.addEventListener(type, unlockAudio, { capture: true, passive: true });
+}
+
+function startBuffer(buffer, when = 0, destination = app.master) {
+  const source = audioContext().createBufferSource();
+  source.buffer = buffer;
+  source.connect(destination);
+  source.start(when);
+  return source;
+}
+
+// One audition voice, as in a sample browser: a new sound cuts the one before it (with a short
+// fade, so no click), so a fast drag is a run of sounds, not a pile of them. The beat's hits are
+// voices of their own.
+const CHOKE_S = 0.008;
+
+function playShown() {
+  if (!app.shown) return;
+  const ctx = audioContext(), now = ctx.currentTime, old = app.oneShot;
+  if (old) {
+    old.gain.gain.setValueAtTime(1, now);
+    old.gain.gain.linearRampToValueAtTime(0, now + CHOKE_S);
+    old.source.stop(now + CHOKE_S);
+  }
+  const gain = ctx.createGain();
+  gain.connect(app.master);
+  app.oneShot = { source: startBuffer(app.shown.buffer, 0, gain), gain };
+}
+
+// Play: the sound shown; while it loads, as soon as it arrives; after a failure (or a server
+// that could not be reached at all), ask again.
+function play() {
+  unlockAudio();
+  if (isReady()) { playShown(); return; }
+  app.playWhenReady = true;
+  if (!app.model) start();
+  else if (app.failure) requestSound();
 }
 
 // A looping voice: source -> gain. A new sound starts where the old one's playhead is and
@@ -322,7 +496,7 @@ function startLoop(buffer) {
   const gain = ctx.createGain(), source = ctx.createBufferSource();
   source.buffer = buffer;
   source.loop = true;
-  source.connect(gain).connect(ctx.destination);
+  source.connect(gain).connect(app.master);
   let offset = 0;
   const old = app.voice;
   if (old) {
@@ -347,22 +521,173 @@ function setLooping(on) {
   el("loop").setAttribute("aria-pressed", String(on));
   const ctx = audioContext();
   ctx.resume();
-  if (on && app.loaded && app.loaded.buffer) {
-    startLoop(app.loaded.buffer);
+  if (on && app.shown) {
+    startLoop(app.shown.buffer);
   } else if (!on && app.voice) {
     fadeOut(app.voice, ctx.currentTime);
     app.voice = null;
   }
-  if (app.loaded && app.loaded.buffer) showSound();
+  updateControls();
 }
 
-el("play").addEventListener("click", playOnce);
+el("play").addEventListener("click", play);
 el("loop").addEventListener("click", () => setLooping(!app.looping));
 el("vary").addEventListener("click", () => {
-  unlockAudio();
   app.variation = Math.floor(Math.random() * 10000);
-  requestSound();
+  forget();
+  requestSound({ audition: app.audition });
 });
-el("download").setAttribute("aria-disabled", "true");
+el("model").addEventListener("change", () => chooseModel(el("model").value));
+el("level").addEventListener("change", () => {
+  app.level = el("level").value;
+  remember("level", app.level);
+  if (!app.model) return;
+  forget();
+  requestSound({ audition: app.audition });
+});
+el("volume").value = String(app.volume);
+el("volume").addEventListener("input", () => {
+  app.volume = Number(el("volume").value);
+  remember("volume", app.volume);
+  if (app.master) app.master.gain.setTargetAtTime(app.volume, app.ctx.currentTime, 0.01);
+});
+el("audition").checked = app.audition;
+el("audition").addEventListener("change", () => {
+  app.audition = el("audition").checked;
+  remember("audition", app.audition ? "on" : "off");
+});
+// Belt and braces: a disabled link never navigates (an old browser may still follow it).
+el("download").addEventListener("click", (event) => { if (!isReady()) event.preventDefault(); });
 
+// ----------------------------------------------------------------------------- the beat
+
+// Four lanes of 16 steps. Each lane plays the sound on the page (it follows the point) or the one
+// it was pinned to. Hits are scheduled on the audio clock a little ahead of time by a timer
+// that only looks ahead ("A tale of two clocks"): each step's time is computed from the step's
+// number, never by adding up intervals, so the beat cannot drift however long it runs.
+const LANES = ["kick", "snare", "hat", "free"];
+const STEPS = 16;
+const LOOKAHEAD_MS = 25;
+const SCHEDULE_AHEAD_S = 0.12;
+const BEAT_LOG = 8192;   // the scheduled hits kept for the curious (and the test)
+const DEFAULT_STEPS = { kick: [0, 8, 10], snare: [4, 12], hat: [0, 2, 4, 6, 8, 10, 12, 14], free: [] };
+
+function newBeat() {
+  return {
+    bpm: 120, playing: false, timer: null, origin: 0, originStep: 0, next: 0, log: [],
+    lanes: LANES.map((name) => ({ name, steps: Array.from({ length: STEPS }, (_, i) => DEFAULT_STEPS[name].includes(i)),
+                                  pinned: null })),
+  };
+}
+
+const stepSeconds = (beat) => 60 / beat.bpm / 4;  // sixteenth notes
+const stepTime = (beat, n) => beat.origin + (n - beat.originStep) * stepSeconds(beat);
+
+function laneBuffer(lane) {
+  if (lane.pinned) return lane.pinned;
+  return app.shown;  // the sound on the page now: moving the point changes the next hit
+}
+
+function scheduleBeat() {
+  const beat = app.beat, ctx = app.ctx, horizon = ctx.currentTime + SCHEDULE_AHEAD_S;
+  for (let when = stepTime(beat, beat.next); when < horizon; when = stepTime(beat, ++beat.next)) {
+    if (when < ctx.currentTime) continue;  // the timer was held up (a hidden tab): skip, never rush
+    const step = beat.next % STEPS;
+    beat.lanes.forEach((lane, index) => {
+      const sound = lane.steps[step] && laneBuffer(lane);
+      if (!sound) return;
+      startBuffer(sound.buffer, when);
+      beat.log.push({ n: beat.next, step, lane: index, when, at: ctx.currentTime, url: sound.url });
+    });
+    if (beat.log.length > 2 * BEAT_LOG) beat.log.splice(0, beat.log.length - BEAT_LOG);
+    setTimeout(() => { if (beat.playing) drawPlayhead(step); }, (when - ctx.currentTime) * 1000);
+  }
+}
+
+function setBeatPlaying(on) {
+  const beat = app.beat, ctx = audioContext();
+  unlockAudio();
+  clearInterval(beat.timer);
+  beat.playing = on;
+  el("beat-play").setAttribute("aria-pressed", String(on));
+  el("beat-play").textContent = on ? "\u25A0 Stop beat" : "\u25B6 Play beat";
+  if (!on) { drawPlayhead(-1); return; }
+  beat.origin = ctx.currentTime + 0.05;
+  beat.originStep = beat.next = 0;
+  scheduleBeat();
+  beat.timer = setInterval(scheduleBeat, LOOKAHEAD_MS);
+}
+
+function setTempo(bpm) {
+  const beat = app.beat;
+  bpm = Number.isFinite(bpm) && bpm > 0 ? Math.min(300, Math.max(40, Math.round(bpm))) : beat.bpm;
+  if (beat.playing) {  // the next step keeps its time; the ones after it follow the new tempo
+    beat.origin = stepTime(beat, beat.next);
+    beat.originStep = beat.next;
+  }
+  beat.bpm = bpm;
+  el("tempo").value = String(bpm);
+}
+
+function pin(index) {
+  const lane = app.beat.lanes[index], button = el(`pin-${lane.name}`);
+  lane.pinned = lane.pinned ? null : app.shown;
+  button.setAttribute("aria-pressed", String(Boolean(lane.pinned)));
+  el(`lane-${lane.name}`).textContent = lane.pinned ? describeSound(lane.pinned) : "follows the point";
+}
+
+function buildBeat() {
+  app.beat = newBeat();
+  const grid = el("steps");
+  app.beat.lanes.forEach((lane, index) => {
+    const row = document.createElement("div");
+    row.className = "lane";
+    const head = document.createElement("div");
+    head.className = "lane-head";
+    const name = document.createElement("span");
+    name.className = "lane-name";
+    name.textContent = lane.name;
+    const what = document.createElement("span");
+    what.className = "lane-sound";
+    what.id = `lane-${lane.name}`;
+    what.textContent = "follows the point";
+    const pinButton = document.createElement("button");
+    pinButton.type = "button";
+    pinButton.id = `pin-${lane.name}`;
+    pinButton.className = "pin";
+    pinButton.textContent = "Pin";
+    pinButton.title = `Keep the sound on the page for the ${lane.name} lane (press again to follow the point)`;
+    pinButton.setAttribute("aria-pressed", "false");
+    pinButton.addEventListener("click", () => pin(index));
+    head.append(name, what, pinButton);
+    const cells = document.createElement("div");
+    cells.className = "cells";
+    lane.steps.forEach((on, step) => {
+      const cell = document.createElement("button");
+      cell.type = "button";
+      cell.className = "step";
+      cell.dataset.lane = lane.name;
+      cell.dataset.step = String(step);
+      cell.setAttribute("aria-label", `${lane.name} step ${step + 1}`);
+      cell.setAttribute("aria-pressed", String(on));
+      cell.addEventListener("click", () => {
+        lane.steps[step] = !lane.steps[step];
+        cell.setAttribute("aria-pressed", String(lane.steps[step]));
+      });
+      cells.append(cell);
+    });
+    row.append(head, cells);
+    grid.append(row);
+  });
+  el("tempo").value = String(app.beat.bpm);
+  el("tempo").addEventListener("change", () => setTempo(Number(el("tempo").value)));
+  el("beat-play").addEventListener("click", () => setBeatPlaying(!app.beat.playing));
+}
+
+function drawPlayhead(step) {
+  for (const cell of document.querySelectorAll(".step")) cell.classList.toggle("now", Number(cell.dataset.step) === step);
+}
+
+buildBeat();
+updateControls();
 start();
