@@ -281,3 +281,52 @@ def test_normalised_level_is_a_sound_at_the_common_loudness_named_and_cached_apa
     assert abs(loudness_db(plain) - TARGET_DB) > 3  # the fake is loud: normalising changes it
     again = client.get(sound_url(level="normalised"))
     assert again.content == normalised.content and models[0].decoded == decoded + 1
+
+
+# ----------------------------------------------------------------- a conditioned model's family
+
+
+@pytest.fixture
+def family_client():
+    from tests.web_fakes import FakeFamilyModel
+
+    catalogue = Catalogue.of([serve_model(FakeFamilyModel()), serve_model(FakeModel("gan", kind="gan"))],
+                             default="ddsp_cvae")
+    with TestClient(create_app(catalogue, decoding=ThreadDecoding(2)), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def test_a_conditioned_model_lists_its_families_and_the_others_none(family_client):
+    by_name = {m["name"]: m for m in family_client.get("/api/models").json()["models"]}
+    assert by_name["ddsp_cvae"]["families"] == ["kick", "snare", "clap", "hat", "tom", "cymbal", "percussion"]
+    assert by_name["gan"]["families"] is None
+
+
+def test_family_and_mix_reach_the_decoder_and_name_the_download(family_client):
+    plain = family_client.get(sound_url("ddsp_cvae"))
+    kick = family_client.get(sound_url("ddsp_cvae", family="kick"))
+    snare = family_client.get(sound_url("ddsp_cvae", family="snare"))
+    mix = family_client.get(sound_url("ddsp_cvae", mix="kick:0.6,tom:0.4"))
+    assert {r.status_code for r in (plain, kick, snare, mix)} == {200}
+    assert plain.content == kick.content  # kick is the default family
+    assert len({kick.content, snare.content, mix.content}) == 3 and kick.headers["etag"] != snare.headers["etag"]
+    assert 'filename="ddsp_cvae_x+0.25_y-0.50_snare_44.1kHz.wav"' in snare.headers["content-disposition"]
+    assert "_kick0.6-tom0.4_" in mix.headers["content-disposition"]
+    again = family_client.get(sound_url("ddsp_cvae", mix="tom:0.4,kick:0.6"))  # the same mix, other order
+    assert again.content == mix.content and again.headers["etag"] == mix.headers["etag"]
+
+
+@pytest.mark.parametrize("query, reason", [
+    ({"family": "bell"}, "family: unknown family 'bell'; the families are kick, snare, clap, hat, tom, cymbal, percussion"),
+    ({"mix": "kick:0.6,tom:0.6"}, "mix: family weights must sum to 1 (these sum to 1.2)"),
+    ({"mix": "snare"}, "mix must be FAMILY:WEIGHT,FAMILY:WEIGHT (e.g. kick:0.6,tom:0.4) of kick, snare, clap, hat, "
+                       "tom, cymbal, percussion, not 'snare'"),
+    ({"family": "kick", "mix": "kick:1"}, "give family= or mix=, not both"),
+])
+def test_a_bad_family_is_a_400_listing_the_allowed_values(family_client, query, reason):
+    assert assert_refused(family_client.get(sound_url("ddsp_cvae", **query)), 400) == reason
+
+
+def test_a_family_for_a_model_without_one_is_a_400(family_client):
+    reason = assert_refused(family_client.get(sound_url("gan", family="snare")), 400)
+    assert reason == "family: gan has no family (only a conditioned model, ddsp_cvae, has)"

@@ -69,3 +69,27 @@ def exit_at_once(name, request):
     import os
 
     os._exit(3)
+
+
+class FakeFamilyModel(FakeModel):
+    """A conditioned model (as ddsp_cvae): the family weights set the tone's pitch, so each
+    family and each mix is a sound of its own."""
+
+    conditioned = True
+
+    def __init__(self, name="ddsp_cvae", **options):
+        super().__init__(name, kind="vae", varies=True, **options)
+        self.families_asked = []
+
+    def decode(self, points, variation=None, family=None):
+        from models.families import family_rows
+
+        points = np.asarray(points, dtype=np.float32).reshape(-1, 2)
+        rows = family_rows(family, len(points))
+        self.families_asked.append(rows.copy())
+        shift = rows @ np.arange(1, rows.shape[1] + 1, dtype=np.float32)  # kick 1 ... percussion 7
+        t = np.arange(self.sample_length) / self.sample_rate
+        out = [0.8 * np.sin(2 * np.pi * (100 * s + 50 * x) * t) * np.exp(-t * (20 + 10 * y))
+               for (x, y), s in zip(points, shift)]
+        self.decoded += len(points)
+        return np.asarray(out, dtype=np.float32)

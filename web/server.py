@@ -34,6 +34,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from audio.level import DEFAULT_LEVEL, LEVELS, LevelError, check_level
+from constants import DRUM_FAMILIES
 from models.errors import ModelError
 from web.caching import IMMUTABLE, REVALIDATE, card_version, content_tag, model_version, none_match
 from web.catalogue import load_catalogue
@@ -53,7 +54,7 @@ SOUND_CACHE_ENTRIES = 256
 STATIC_FILES = {"app.js": "text/javascript; charset=utf-8", "style.css": "text/css; charset=utf-8"}
 #: Seconds a client is asked to wait when a model cannot be served right now.
 MODEL_RETRY_AFTER_S = 30
-QUERY_KEYS = {"x", "y", "variation", "rate", "level"}
+QUERY_KEYS = {"x", "y", "variation", "rate", "level", "family", "mix"}
 #: The page may load nothing from anywhere but this server (its sounds arrive as blobs).
 PAGE_POLICY = ("default-src 'self'; img-src 'self' data:; media-src 'self' blob:; object-src 'none'; "
                "base-uri 'none'; frame-ancestors 'none'")
@@ -181,7 +182,7 @@ def parse_sound_request(catalogue, name, params):
         raise RequestRefused(404, "unknown model; GET /api/models lists the ones served")
     unknown = sorted(set(params.keys()) - QUERY_KEYS)
     if unknown:
-        raise RequestRefused(400, f"unknown parameter {unknown[0][:20]!r}; use x, y, variation, rate, level")
+        raise RequestRefused(400, f"unknown parameter {unknown[0][:20]!r}; use x, y, variation, rate, level, family, mix")
     x = _number(params, "x", required=True)
     y = _number(params, "y", required=True)
     if not served.contains(x, y):
@@ -196,7 +197,33 @@ def parse_sound_request(catalogue, name, params):
             raise RequestRefused(400, f"rate must be one of {', '.join(map(str, ALLOWED_RATES))}")
         rate = int(rate_text)
     return served, SoundRequest.rounded(name, x, y, variation if served.has_variation else None, rate,
-                                        _level(params))
+                                        _level(params), _family(served, params))
+
+
+def _family(served, params):
+    """A conditioned model's family from ``family=`` or ``mix=`` (its default when neither),
+    as canonical text; None for a model without one. A 400 listing the allowed values for an
+    unknown family, weights that do not sum to 1, both given, or either given to a model that
+    is not conditioned."""
+    from models.errors import ModelInputError
+    from models.families import family_text, family_vector
+
+    given = {key: params[key] for key in ("family", "mix") if params.get(key) not in (None, "")}
+    conditioned = bool(getattr(served.model, "conditioned", False))
+    if given and not conditioned:
+        raise RequestRefused(400, f"{next(iter(given))}: {served.name} has no family (only a conditioned model, ddsp_cvae, has)")
+    if not conditioned:
+        return None
+    if len(given) > 1:
+        raise RequestRefused(400, "give family= or mix=, not both")
+    key, text = next(iter(given.items()), ("family", None))
+    if key == "mix" and ":" not in text:
+        raise RequestRefused(400, f"mix must be FAMILY:WEIGHT,FAMILY:WEIGHT (e.g. kick:0.6,tom:0.4) of "
+                                  f"{', '.join(DRUM_FAMILIES)}, not {text[:40]!r}")
+    try:
+        return family_text(family_vector(text))
+    except ModelInputError as error:
+        raise RequestRefused(400, f"{key}: {str(error)[:200]}") from None
 
 
 def _level(params):
@@ -225,6 +252,8 @@ def _model_summary(served, default):
         "seconds": round(model.sample_length / model.sample_rate, 3),
         "has_codes": model.codes is not None and len(model.codes) > 0,
         "has_variation": served.has_variation,
+        # a conditioned model's families (the sound URL's family= and mix=); None for the others
+        "families": list(DRUM_FAMILIES) if getattr(model, "conditioned", False) else None,
     }
 
 

@@ -41,6 +41,9 @@ class SoundRequest:
         One of ``ALLOWED_RATES``.
     level : str
         One of :data:`audio.level.LEVELS`. Part of the request, so of every cache's key.
+    family : str or None
+        A conditioned model's family in its canonical text (``"snare"``,
+        ``"kick:0.6,tom:0.4"``: :func:`models.families.family_text`); None for the others.
     """
 
     model: str
@@ -49,17 +52,20 @@ class SoundRequest:
     variation: int | None = None
     rate: int = DEFAULT_OUT_RATE
     level: str = DEFAULT_LEVEL
+    family: str | None = None
 
     @classmethod
-    def rounded(cls, model, x, y, variation=None, rate=DEFAULT_OUT_RATE, level=DEFAULT_LEVEL):
+    def rounded(cls, model, x, y, variation=None, rate=DEFAULT_OUT_RATE, level=DEFAULT_LEVEL, family=None):
         """A request with its coordinates rounded (and -0.0 made 0.0)."""
         return cls(model, round(float(x), POINT_DECIMALS) + 0.0, round(float(y), POINT_DECIMALS) + 0.0,
-                   variation, int(rate), level)
+                   variation, int(rate), level, family)
 
     @property
     def file_name(self):
         """What the download is called: model, point, variation, level (when not as made) and rate."""
         stem = favourite_stem(self.model, (self.x, self.y))
+        if self.family is not None:  # ddsp_cvae_x+0.20_y-0.10_snare, ..._kick0.6-tom0.4
+            stem += "_" + self.family.replace(":", "").replace(",", "-")
         if self.variation is not None:
             stem += f"_v{self.variation}"
         if self.level != AS_MADE:
@@ -81,7 +87,8 @@ def render_wav(model, request):
     bytes
         A 16-bit PCM WAV at ``request.rate`` and ``request.level``.
     """
-    audio = np.asarray(model.decode([[request.x, request.y]], variation=request.variation), np.float32)[0]
+    family = {} if request.family is None else {"family": request.family}
+    audio = np.asarray(model.decode([[request.x, request.y]], variation=request.variation, **family), np.float32)[0]
     audio = apply_level(np.nan_to_num(audio, nan=0.0, posinf=0.0, neginf=0.0), request.level)
     data, rate = render_for_file(audio, model.sample_rate, out_rate=request.rate, subtype=SUBTYPE)
     # Limited after resampling, which can overshoot a little: 16-bit PCM would clip it.
