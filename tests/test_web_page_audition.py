@@ -638,3 +638,80 @@ def test_beat_lanes_follow_the_point_unless_pinned(browser, live):
     by_lane = {lane: {h["url"] for h in after if h["lane"] == lane} for lane in (0, 1, 2)}
     assert by_lane == {0: {first_url}, 1: {moved}, 2: {moved}}  # the kick kept its sound
     assert {h["step"] for h in after if h["lane"] == 1} == {4, 12}  # the default pattern's snare
+
+
+# ----------------------------------------------------------------------------- families
+
+@pytest.fixture
+def family_live():
+    from tests.web_fakes import FakeFamilyModel
+
+    conditioned = FakeFamilyModel(codes=FakeCodes(seed=3), sample_rate=44100, sample_length=4096)
+    server = LiveServer([conditioned, GatedModel("gan", "gan")], default="ddsp_cvae").start()
+    yield server
+    server.stop()
+
+
+def test_choose_snare_drag_and_download_a_44_1_khz_snare(browser, family_live):
+    from selenium.webdriver import ActionChains
+    from selenium.webdriver.support.ui import Select
+
+    from tests.web_server import get
+
+    open_ready(browser, family_live.url)
+    assert query(browser.execute_script("return drumApp.shown.url"))["family"] == "kick"  # the default
+    Select(browser.find_element("id", "family")).select_by_value("snare")
+    wait_for(browser, "return drumApp.shown && drumApp.shown.url.includes('family=snare') && !drumApp.loadingUrl")
+    pad = browser.find_element("id", "pad")
+    width = pad.size["width"]
+    chain = ActionChains(browser).move_to_element_with_offset(pad, -width // 4, width // 4).click_and_hold()
+    for _ in range(10):
+        chain = chain.move_by_offset(width // 40, -width // 40)
+    chain.release().perform()
+    wait_for(browser, "return !drumApp.loadingUrl && drumApp.shown && drumApp.shown.url === drumApp.wantedUrl")
+    url = browser.execute_script("return drumApp.shown.url")
+    assert query(url)["family"] == "snare"
+    assert all(p["isShown"] and "family=snare" in p["url"] for p in started(browser)[1:])  # the drag's sounds
+    # the map greys the other families' training sounds, and keeps the snares' colours
+    shades = browser.execute_script("""
+        const app = drumApp, { points, family, families } = app.codes, g = pad.getContext('2d');
+        const out = {};
+        for (let i = 0; i < family.length; i++) {
+          const [px, py] = toPixels(points[2 * i], points[2 * i + 1]);
+          const [r, gr, b] = g.getImageData(Math.round(px), Math.round(py), 1, 1).data;
+          (out[families[family[i]]] = out[families[family[i]]] || []).push([r, gr, b]);
+        }
+        return out;""")
+    def greyed(rgb):  # GREYED, #4a4f58, give or take the canvas's smoothing
+        return max(abs(a - b) for a, b in zip(rgb, (0x4a, 0x4f, 0x58))) <= 3
+
+    assert sum(map(greyed, shades["kick"])) >= len(shades["kick"]) // 2
+    assert not any(map(greyed, shades["snare"]))
+    browser.find_element("id", "download").click()
+    files = wait_download(browser, "*.wav")
+    assert len(files) == 1 and "_snare_44.1kHz.wav" in files[0]
+    kept = (browser.downloads / files[0]).read_bytes()
+    assert kept == get(family_live.url + url)[2]
+    audio, rate = soundfile.read(io.BytesIO(kept), dtype="float32")
+    assert rate == 44100
+    kick, _ = soundfile.read(io.BytesIO(get(family_live.url + url.replace("family=snare", "family=kick"))[2]),
+                             dtype="float32")
+    assert np.max(np.abs(audio - kick)) > 1e-3  # a snare, not the kick of the same point
+
+
+def test_a_hybrid_mixes_two_families_and_a_model_without_families_disables_the_selector(browser, family_live):
+    from selenium.webdriver.support.ui import Select
+
+    open_ready(browser, family_live.url)
+    Select(browser.find_element("id", "family2")).select_by_value("tom")
+    wait_for(browser, "return drumApp.shown && drumApp.shown.url.includes('mix=') && !drumApp.loadingUrl")
+    assert query(browser.execute_script("return drumApp.shown.url"))["mix"] == "kick:0.50,tom:0.50"
+    assert browser.find_element("id", "mix-text").text == "kick 0.50 + tom 0.50"
+    assert browser.find_element("id", "mix").is_enabled()
+    Select(browser.find_element("id", "model")).select_by_value("gan")
+    wait_for(browser, "return drumApp.shown && drumApp.shown.model === 'gan' && !drumApp.loadingUrl")
+    selector = browser.find_element("id", "family")
+    assert not selector.is_enabled()
+    assert selector.get_attribute("title") == "gan has no family: only a conditioned model (ddsp_cvae) has"
+    url = browser.execute_script("return drumApp.shown.url")
+    assert "family" not in query(url) and "mix" not in query(url)

@@ -17,6 +17,8 @@ const app = {
   models: [], levels: ["as made"], model: null, codes: null, point: [0, 0], variation: null,
   level: remembered("level", "as made"), volume: rememberedVolume(),
   audition: remembered("audition", "on") === "on",
+  // a conditioned model's family (ddsp_cvae), and the second family of a hybrid with its weight
+  family: remembered("family", "kick"), family2: "", mixWeight: 0.5,
   // The newest point's URL (the one slot: a fast drag never queues fetches), the one in flight,
   // the sound on the page (its waveform, point line and Download), and why the wanted one failed.
   wantedUrl: null, loadingUrl: null, shown: null, failure: null,
@@ -128,6 +130,7 @@ function fillLevels() {
 async function chooseModel(name) {
   app.model = app.models.find((m) => m.name === name);
   el("description").textContent = app.model.description;
+  fillFamilies();
   el("vary").hidden = !app.model.has_variation;
   app.variation = null;
   app.codes = null;
@@ -151,6 +154,51 @@ async function chooseModel(name) {
   drawLegend();
   drawPad();
 }
+
+// ----------------------------------------------------------------------------- families
+
+// A conditioned model (ddsp_cvae) makes the family asked for: one, or a hybrid of two. Other
+// models have none, and the selector says why.
+const families = () => (app.model && app.model.families) || [];
+
+function fillFamilies() {
+  const list = families(), first = el("family"), second = el("family2");
+  if (list.length && !list.includes(app.family)) app.family = list[0];
+  if (!list.includes(app.family2)) app.family2 = "";
+  first.replaceChildren(...(list.length ? list : ["none"]).map((f) => new Option(f, f)));
+  second.replaceChildren(new Option("\u2014", ""), ...list.map((f) => new Option(f, f)));
+  first.value = list.length ? app.family : "none";
+  second.value = app.family2;
+  const why = list.length ? "" : `${app.model.name} has no family: only a conditioned model (ddsp_cvae) has`;
+  for (const id of ["family", "family2", "mix"]) {
+    el(id).disabled = !list.length || (id === "mix" && !app.family2);
+    el(id).title = why;
+  }
+  el("families").title = why;
+  el("mix-text").textContent = app.family2 && list.length
+    ? `${app.family} ${(1 - app.mixWeight).toFixed(2)} + ${app.family2} ${app.mixWeight.toFixed(2)}` : "";
+}
+
+function familyQuery() {
+  if (!families().length) return "";
+  if (!app.family2 || app.family2 === app.family) return `&family=${encodeURIComponent(app.family)}`;
+  const w = app.mixWeight;
+  return `&mix=${encodeURIComponent(`${app.family}:${(1 - w).toFixed(2)},${app.family2}:${w.toFixed(2)}`)}`;
+}
+
+function familyChanged() {
+  app.family = el("family").value;
+  app.family2 = el("family2").value;
+  app.mixWeight = Number(el("mix").value);
+  remember("family", app.family);
+  fillFamilies();
+  drawPad();
+  if (!app.model) return;
+  forget();
+  requestSound({ audition: app.audition });
+}
+for (const id of ["family", "family2"]) el(id).addEventListener("change", familyChanged);
+el("mix").addEventListener("change", familyChanged);
 
 // ----------------------------------------------------------------------------- the pad
 
@@ -179,6 +227,11 @@ function toLatent(px, py) {
   return [xmin + fx * (xmax - xmin), ymin + (1 - fy) * (ymax - ymin)];
 }
 
+// The training sounds of the family asked for (or of either family of a hybrid) keep their
+// colour; the others are greyed.
+const GREYED = "#4a4f58";
+const highlighted = (name) => !families().length || name === app.family || (app.family2 && name === app.family2);
+
 function drawPad() {
   resizeCanvas(pad);
   const g = pad.getContext("2d"), ratio = window.devicePixelRatio || 1;
@@ -195,7 +248,8 @@ function drawPad() {
     g.globalAlpha = 0.75;
     for (let i = 0; i < family.length; i++) {
       const [px, py] = toPixels(points[2 * i], points[2 * i + 1]);
-      g.fillStyle = FAMILY_COLOURS[family[i] % FAMILY_COLOURS.length];
+      g.fillStyle = highlighted(app.codes.families[family[i]]) ? FAMILY_COLOURS[family[i] % FAMILY_COLOURS.length]
+        : GREYED;
       g.beginPath(); g.arc(px, py, radius, 0, 2 * Math.PI); g.fill();
     }
     g.globalAlpha = 1;
@@ -288,13 +342,14 @@ function soundUrl() {
   // so any cache between here and the server may keep it.
   let url = `${app.model.sound_url}?x=${x.toFixed(4)}&y=${y.toFixed(4)}`;
   if (app.variation !== null) url += `&variation=${app.variation}`;
+  url += familyQuery();
   url += `&rate=${RATE}`;
   return app.level === "as made" ? url : `${url}&level=${encodeURIComponent(app.level)}`;
 }
 
 // What a sound must share with the page to be shown: the same model, take and level. A sound
 // of another point of the same drag may be shown (it is where the drag was); any other is dropped.
-const context = () => `${app.model && app.model.name}|${app.variation}|${app.level}`;
+const context = () => `${app.model && app.model.name}|${app.variation}|${app.level}|${familyQuery()}`;
 const isReady = () => Boolean(app.shown && app.shown.url === app.wantedUrl);
 
 function requestSound({ audition = false } = {}) {
