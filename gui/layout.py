@@ -91,6 +91,10 @@ def pad_column():
                                       enable_events=True, size=(20, 12), disable_number_display=True)],
         [sg.Text("Output"), sg.Combo(["default"], default_value="default", key=k.DEVICE,
                                      readonly=True, enable_events=True, size=(28, 1))],
+        # a drag source (see window.enable_drag_and_drop): press here and drag to a DAW
+        [sg.Text("⇲ drag this sound out as a WAV", key=k.DRAG_OUT, relief=sg.RELIEF_RAISED,
+                 font=("Helvetica", 8), pad=(4, (2, 4)),
+                 tooltip="drag onto a DAW track or a folder; the favourites drag out too")],
     ]
     return [
         [sg.Text("Latent space", font=HEADING),
@@ -108,8 +112,8 @@ def pad_column():
         [sg.Frame("Sound", sound, expand_x=True)],
         [sg.Button("Open a sample…", key=k.OPEN,
                    tooltip="encode a sound file of yours with this model and go to its point"),
-         # shown only where tkinterdnd2 can load tkdnd (see window.enable_drop_zone)
-         sg.Text("or drop a sound file here", key=k.DROP, visible=False, size=(24, 2),
+         # a drop target (see window.enable_drag_and_drop), as the pad is
+         sg.Text("or drop a sound file here", key=k.DROP, size=(24, 2),
                  relief=sg.RELIEF_GROOVE, justification="center", font=("Helvetica", 8))],
     ]
 

@@ -29,12 +29,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import PySimpleGUI as sg
+import tkinterdnd2
 
 from constants import AUDIO_SUFFIXES, KIT_SUFFIX
 from gui import effects as fx
 from gui import keys as k
 from gui.backend import PackageBackend, model_groups
 from gui.canvas import FigurePanel
+from gui.drag import NothingToDrag, current_sound_file, dropped_paths, favourite_files
 from gui.errors import GuiError
 from gui.gc_policy import GuiThreadCollector
 from gui.handlers import handle
@@ -137,7 +139,7 @@ class GuiApp:
         self.panels = {}
         self.pad = None  # gui.pad.PadView
         self.closed = False
-        self.drop_zone = False
+        self.drag_and_drop = False
         self.garbage = GuiThreadCollector()
         self._effects = {}  # effect type -> what carries it out (see open)
         self.startup = StartupProbe(self.state, self._release_held, self._post_if_open,
@@ -195,7 +197,7 @@ class GuiApp:
         self.window.TKroot.after(STARTUP_HOLD_MS, self.startup.release)
         for part in OPENING_PARTS:
             self.refresh(part)
-        self.drop_zone = self.enable_drop_zone()
+        self.drag_and_drop = self.enable_drag_and_drop()
         self.window[k.PAD].set_focus()
         return self
 
@@ -249,29 +251,64 @@ class GuiApp:
         self._focus_pad()
         return "break"
 
-    def enable_drop_zone(self):
-        """Let sound files be dropped on the window, where tkinterdnd2 is installed and works.
+    def enable_drag_and_drop(self):
+        """Sounds out of the window and files into it, by drag and drop (tkdnd, through tkinterdnd2).
 
-        Optional: without it, "Open a sample…" does the same. Returns whether it is on.
+        Out: the "drag this sound out" label carries the current sound as a WAV (written
+        when the drag starts, see gui.drag), the favourites list its chosen favourites'
+        files. In: a sound file dropped on the pad or the drop zone is opened as a sample,
+        as "Open a sample…" does. Returns whether it is on; where tkdnd cannot load (a Tk
+        without it), the status line says why and the buttons do the rest.
         """
         try:
-            import tkinterdnd2
-        except ImportError:
-            return False
-        try:
             tkinterdnd2.TkinterDnD._require(self.window.TKroot)  # load tkdnd into our Tk
-        except (RuntimeError, tkinter.TclError):
+        except (RuntimeError, tkinter.TclError) as error:
+            self.window[k.DROP].update(visible=False)
+            self.window[k.DRAG_OUT].update(visible=False)
+            self.post((k.DRAG, "refused"), f"drag and drop is off: tkdnd did not load ({error})")
             return False
-        zone = self.window[k.DROP]
-        zone.update(visible=True)
-        for widget in (zone.Widget, self.window[k.PAD].Widget):
+        for widget in (self.window[k.DROP].Widget, self.window[k.PAD].Widget):
             widget.drop_target_register(tkinterdnd2.DND_FILES)
             widget.dnd_bind("<<Drop>>", self._dropped)
+        sources = ((self.window[k.DRAG_OUT].Widget, self._drag_sound),
+                   (self.window[k.FAVOURITES].Widget, self._drag_favourites))
+        for widget, start in sources:
+            widget.drag_source_register(1, tkinterdnd2.DND_FILES)
+            widget.dnd_bind("<<DragInitCmd>>", start)
         return True
+
+    def _drag_sound(self, _tk_event):
+        """tkdnd asks what the drag carries: the current sound, written to a file now.
+
+        Written here on the GUI thread, because the protocol wants the file's name before
+        the drag goes on (a sound is a few hundred kilobytes at most).
+        """
+        try:
+            path = current_sound_file(self.state)
+        except NothingToDrag as reason:
+            return self._refuse_drag(str(reason))
+        return self._start_drag([path])
+
+    def _drag_favourites(self, _tk_event):
+        """tkdnd asks what the drag carries: the favourites chosen in the list (their files)."""
+        listbox = self.window[k.FAVOURITES]
+        try:
+            paths = favourite_files(self.state, listbox.get())
+        except NothingToDrag as reason:
+            return self._refuse_drag(str(reason))
+        return self._start_drag(paths)
+
+    def _start_drag(self, paths):
+        self.post((k.DRAG, "out"), [str(path) for path in paths])
+        return (tkinterdnd2.COPY, tkinterdnd2.DND_FILES, tuple(str(path) for path in paths))
+
+    def _refuse_drag(self, reason):
+        self.post((k.DRAG, "refused"), reason)
+        return tkinterdnd2.REFUSE_DROP
 
     def _dropped(self, tk_event):
         """tkdnd's drop callback: the first dropped file is opened as a sample."""
-        paths = self.window.TKroot.tk.splitlist(tk_event.data)
+        paths = dropped_paths(str(tk_event.data), self.window.TKroot.tk.splitlist)
         if paths:
             self.window.write_event_value((k.FILE, "open-sample"), str(paths[0]))
         return getattr(tk_event, "action", None)

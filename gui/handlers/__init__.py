@@ -24,6 +24,7 @@ from gui.handlers.common import (
     sequence_audio,
     status_text,
 )
+from gui.handlers.drag import on_drag
 from gui.handlers.favourites import on_favourites, on_saved, reopen
 from gui.handlers.kit import export_kit, on_confirm, on_kit_exists, on_kit_exported, on_kit_file, on_kit_progress
 from gui.handlers.map import map_hint, on_audition, on_features, on_heatmap, on_map_click, set_map_mode
@@ -184,6 +185,7 @@ TUPLE_EVENTS = {
     k.CONFIRM: on_confirm,
     k.PLAYER: _player,
     k.PANEL: _panel_resized,
+    k.DRAG: on_drag,
 }
 
 
