@@ -212,6 +212,7 @@ def _model_summary(served, default):
         "seconds": round(model.sample_length / model.sample_rate, 3),
         "has_codes": model.codes is not None and len(model.codes) > 0,
         "has_variation": served.has_variation,
+        "collapsed": served.collapsed,  # one sound everywhere: the page warns (web/catalogue.py)
     }
 
 
