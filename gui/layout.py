@@ -7,6 +7,7 @@ import PySimpleGUI as sg
 
 from gui import features
 from gui import keys as k
+from gui.state import VARY_MAX, VARY_STEP
 
 TITLE = "ML Sample Generator"
 PAD_PIXELS = 330
@@ -16,6 +17,8 @@ HEADING = ("Helvetica", 10, "bold")
 STATUS_CHARS = 60  # the status line's own width; it stretches with the window
 HINT_CHARS = 23  # the map's hint
 PLAYING_CHARS = 44  # the sound's state line
+COMPARE_NOTE = "raw x, y mean different\nthings in different\nlatent spaces"
+MODELS_TOOLTIP = "choose a model ([ and ] step through them); an unavailable one says why here"
 MAP_MODE_LABELS = {
     "codes": "codes: training samples by family",
     features.BRIGHTNESS: "brightness heat-map",
@@ -55,7 +58,7 @@ def models_column(entries):
                  col0_heading="model", col0_width=19, col_widths=[13], auto_size_columns=False,
                  num_rows=20, enable_events=True, show_expanded=True,
                  select_mode=sg.TABLE_SELECT_MODE_BROWSE, expand_x=True, expand_y=True,
-                 tooltip="choose a model; unavailable ones say why")],
+                 tooltip=MODELS_TOOLTIP)],
         [sg.Text("Favourites", font=HEADING)],
         [sg.Listbox([], key=k.FAVOURITES, size=(34, 7), enable_events=False,
                     bind_return_key=True, expand_x=True,
@@ -79,10 +82,10 @@ def pad_column():
         [sg.Text("■ stopped", key=k.PLAYING, size=(PLAYING_CHARS, 1), justification="left",
                  font=("Helvetica", 9, "bold"),
                  tooltip="what the sound output is doing")],
-        [sg.Text("Vary"), sg.Slider((0, 3), 0, resolution=0.5, orientation="h", key=k.VARY,
+        [sg.Text("Vary"), sg.Slider((0, VARY_MAX), 0, resolution=VARY_STEP, orientation="h", key=k.VARY,
                                     enable_events=True, size=(8, 12),
                                     tooltip="0: off; else each Play or loop repetition is a new "
-                                            "variation"),
+                                            "variation (- and = step it)"),
          sg.Button("Save with variations", key=k.SAVE_VARIATIONS,
                    tooltip="save the sound and variations of it, each recallable"),
          sg.Spin(list(range(2, 17)), initial_value=4, key=k.VARY_COUNT, size=(2, 1),
@@ -127,7 +130,9 @@ def tabs():
                     [sg.Listbox([], key=k.COMPARE_LIST, size=(20, 10),
                                 select_mode=sg.LISTBOX_SELECT_MODE_MULTIPLE)],
                     [sg.Button("Compare at this point", key=k.COMPARE,
-                               tooltip="play the same point through each model in turn")]],
+                               tooltip="play the same point through each model in turn")],
+                    # the same (x, y) is a place in each model's own plane, not one sound
+                    [sg.Text(COMPARE_NOTE, font=("Helvetica", 8))]],
                    vertical_alignment="top", pad=0),
          sg.Canvas(size=(PANEL_SIZE[0] - 170, PANEL_SIZE[1]), key=k.COMPARE_CANVAS,
                    expand_x=True, expand_y=True)],

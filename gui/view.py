@@ -51,9 +51,7 @@ class WindowView:
             Part.FAVOURITES: self._show_favourites,
             Part.COMPARE_LIST: lambda: window[k.COMPARE_LIST].update(values=[
                 e.name for e in state.entries.values() if e.trained and e.state != UNAVAILABLE]),
-            Part.CONTROLS: lambda: window[k.LOOP].update(
-                text=f"Loop L: {'on' if state.sound.looping else 'off'}",
-                button_color=("white", "#2e7d32") if state.sound.looping else sg.theme_button_color()),
+            Part.CONTROLS: self._show_controls,
             Part.MORPH_FIELDS: self._show_morph_ends,
             Part.MAP_MODE: self._show_map_mode,
             Part.DEVICES: self._show_devices,
@@ -65,6 +63,14 @@ class WindowView:
     def refresh(self, part):
         """Show one part of the state in its elements."""
         self._views[part]()
+
+    def _show_controls(self):
+        state, window = self.state, self.window
+        window[k.LOOP].update(text=f"Loop L: {'on' if state.sound.looping else 'off'}",
+                              button_color=("white", "#2e7d32") if state.sound.looping
+                              else sg.theme_button_color())
+        if float(window[k.VARY].Widget.get()) != state.vary.amount:  # the keys moved it
+            window[k.VARY].update(value=state.vary.amount)
 
     def _show_marker(self):
         self.pad.draw_marker(self.state)
@@ -162,3 +168,17 @@ class WindowView:
             if widget.selection() != (tree.KeyToID[wanted],):
                 widget.selection_set(tree.KeyToID[wanted])
                 widget.see(tree.KeyToID[wanted])
+        self._keep_highlight_on_a_usable_model(tree)
+
+    def _keep_highlight_on_a_usable_model(self, tree):
+        """A click on an unavailable row loads nothing: the highlight goes back to the model
+        that is loaded (or being loaded), so the list never shows one model and plays another."""
+        entries, widget = self.state.entries, tree.Widget
+        chosen = [tree.IdToKey.get(iid) for iid in widget.selection()]
+        if not any(name in entries and entries[name].state == UNAVAILABLE for name in chosen):
+            return
+        loaded = self.state.wanted or (self.state.model.name if self.state.model else None)
+        if loaded in tree.KeyToID:
+            widget.selection_set(tree.KeyToID[loaded])
+        else:
+            widget.selection_remove(widget.selection())

@@ -40,13 +40,14 @@ from gui.drag import NothingToDrag, current_sound_file, dropped_paths, favourite
 from gui.errors import GuiError
 from gui.gc_policy import GuiThreadCollector
 from gui.handlers import handle
-from gui.layout import HINT_CHARS, PLAYING_CHARS, STATUS_CHARS, TITLE, window_layout
+from gui.layout import HINT_CHARS, MODELS_TOOLTIP, PLAYING_CHARS, STATUS_CHARS, TITLE, window_layout
 from gui.pad import PadView
 from gui.settings import Settings
 from gui.startup import StartupProbe
-from gui.state import AppState, ModelEntry
+from gui.state import UNAVAILABLE, AppState, ModelEntry
 from gui.view import WindowView
 from gui.workers import Workers
+from models.trained_folder import COLLAPSED_WARNING
 
 DEFAULT_FAVOURITES = Path.home() / "ML Sample Generator" / "favourites"
 KEYPRESS = "-KEYPRESS-"
@@ -100,6 +101,8 @@ def initial_state(options, remembered):
         state.sound.volume = min(max(float(remembered["volume"]), 0.0), 1.0)
     if remembered.get("map_mode") in MAP_MODES:
         state.map.mode = remembered["map_mode"]
+    if isinstance(remembered.get("kit_dir"), str):
+        state.kit.folder = remembered["kit_dir"]
     from models.registry import MODEL_NAMES, REGISTRY  # the registry never imports TensorFlow
 
     for name in MODEL_NAMES:
@@ -111,8 +114,10 @@ def initial_state(options, remembered):
 def settings_values(state):
     """What is remembered between sessions."""
     values = {"volume": state.sound.volume, "device": state.player.device,
-              "models_dir": state.models_dir, "favourites_dir": state.favourites_dir,
-              "map_mode": state.map.mode}
+              "favourites_dir": state.favourites_dir, "map_mode": state.map.mode,
+              "kit_dir": state.kit.folder}
+    if any(entry.trained for entry in state.entries.values()):
+        values["models_dir"] = state.models_dir  # a folder with no model is not remembered
     if state.model is not None:  # else keep the remembered model and point
         values["model"] = state.model.name
         values["point"] = list(state.point)
@@ -134,6 +139,7 @@ class GuiApp:
         self.backend = backend or PackageBackend()
         self.settings = Settings(self.options.settings_path)
         self.state = initial_state(self.options, self.settings.read())
+        self.state.notice = self.settings.short_note or ""  # a damaged file: said in the window too
         self.window = None
         self.workers = None
         self.panels = {}
@@ -170,6 +176,7 @@ class GuiApp:
         self.window.bind("<Key>", KEYPRESS)
         self.window[k.FAVOURITES].bind("<Double-Button-1>", "+DOUBLE")
         self.window[k.NEAREST].Widget.bind("<Double-Button-1>", self._nearest_double, add="+")
+        self.window[k.MODELS].Widget.bind("<Motion>", self._model_row_hovered, add="+")
         self._give_shortcuts_back()
         # their texts change: fixed widths, so that no text ever widens the window
         self.window[k.STATUS].Widget.configure(width=STATUS_CHARS)
@@ -245,6 +252,24 @@ class GuiApp:
         row = table.identify_row(tk_event.y)
         if row:
             self.window.write_event_value(k.NEAREST_PLAY, [table.index(row)])
+
+    def _model_row_hovered(self, tk_event):
+        """The model list's tooltip is the row's: an unavailable model's whole reason (the
+        column cuts it), else what the list's tooltip says."""
+        tree = self.window[k.MODELS]
+        name = tree.IdToKey.get(tree.Widget.identify_row(tk_event.y))
+        entry = self.state.entries.get(name)
+        if entry is not None and entry.state == UNAVAILABLE:
+            text = f"{name}: {entry.label}"
+        elif entry is not None and entry.collapsed:
+            text = f"{name} is {COLLAPSED_WARNING}"
+        else:
+            text = self.state.why_model or MODELS_TOOLTIP
+        tip = tree.TooltipObject
+        if tip is not None and tip.text != text:
+            tip.text = text
+            tip.leave()  # a tip already shown was another row's: show this one after the delay
+            tip.enter()
 
     def _enter_in_field(self, _tk_event):
         self.window.write_event_value(k.GO, None)
@@ -498,7 +523,7 @@ class GuiApp:
     def _ask_file(self, effect):
         purpose = effect.purpose
         path = sg.popup_get_file(
-            "Open a sample", no_window=True, keep_on_top=True,
+            "Open a sample", no_window=True, keep_on_top=True, initial_folder=start_folder(self.state),
             file_types=(("Sound files", " ".join(f"*{suffix}" for suffix in AUDIO_SUFFIXES)), ("All files", "*.*")))
         event = (k.FILE, purpose)
         self.dispatch(event, {event: path or None})
@@ -510,6 +535,7 @@ class GuiApp:
         purpose = effect.purpose
         path = filedialog.asksaveasfilename(
             parent=self.window.TKroot, title="Export kit", defaultextension=KIT_SUFFIX,
+            initialdir=start_folder(self.state, self.state.kit.folder),
             filetypes=(("Hydrogen kits", f"*{KIT_SUFFIX}"), ("All files", "*.*")),
             confirmoverwrite=False)
         event = (k.FILE, purpose)
@@ -539,6 +565,15 @@ def keysym_with_alt(tk_event):
     if state & ALT_MASK and keysym in ("Left", "Right"):
         return f"Alt-{keysym}"
     return keysym
+
+
+def start_folder(state, preferred=None):
+    """Where a file dialog opens: ``preferred`` (the last kit's folder), else the favourites
+    folder, else the home folder; the first that exists, never the program's own folder."""
+    for folder in (preferred, state.favourites_dir, Path.home()):
+        if folder and Path(folder).is_dir():
+            return str(folder)
+    return str(Path.home())
 
 
 def _widget_class(widget):
