@@ -4,13 +4,15 @@ import json
 import zipfile
 
 import pytest
+from starlette.testclient import TestClient
 
 from evaluation.ranking import best_model
 from models.errors import ModelUnavailableError
 from models.registry import get_spec
 from models.zoo import required_files
 from tests.web_fakes import FakeCodes, FakeModel
-from web.catalogue import bounded_box, load_catalogue, serve_model
+from web.catalogue import Catalogue, bounded_box, load_catalogue, serve_model
+from web.server import create_app
 
 
 def fake_zoo(folder, metrics_by_name):
@@ -108,3 +110,14 @@ def test_points_are_bounded_to_one_span_around_the_latent_range():
     assert bounded_box((-1, 1, 0, 4)) == (-3, 3, -4, 8)
     served = serve_model(FakeModel())
     assert served.contains(2.9, -2.9) and not served.contains(3.1, 0) and not served.contains(float("nan"), 0)
+
+
+def test_a_model_whose_codes_do_not_spread_is_served_as_collapsed_and_the_api_says_so():
+    collapsed = FakeCodes()
+    collapsed.points = (0.4 + 1e-4 * collapsed.points).astype("float32")  # all within 0.0002
+    served = [serve_model(FakeModel("ae_big_sigmoid", codes=collapsed)),
+              serve_model(FakeModel("ae_small_tanh", codes=FakeCodes()))]
+    assert [s.collapsed for s in served] == [True, False]
+    with TestClient(create_app(Catalogue.of(served))) as client:
+        listed = {m["name"]: m["collapsed"] for m in client.get("/api/models").json()["models"]}
+    assert listed == {"ae_big_sigmoid": True, "ae_small_tanh": False}
