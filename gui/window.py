@@ -269,7 +269,7 @@ class GuiApp:
         if tip is not None and tip.text != text:
             tip.text = text
             tip.leave()  # a tip already shown was another row's: show this one after the delay
-            tip.enter()
+            tip.enter(tk_event)
 
     def _enter_in_field(self, _tk_event):
         self.window.write_event_value(k.GO, None)

@@ -144,6 +144,8 @@ def test_an_empty_models_folder_is_said_and_not_remembered(tmp_path):
 def test_a_damaged_models_row_keeps_the_highlight_on_the_loaded_model_and_tips_the_reason(app):
     tree = app.window[k.MODELS]
     loaded = app.state.model.name
+    failures = []  # a Tk callback's exception is only printed: a traceback is a bug
+    app.window.TKroot._root().report_callback_exception = lambda *error: failures.append(error)
     widget, x, y = tree_row(app, "ae_big_tanh")  # the fakes' damaged one
     click(widget, x, y)
     assert app.run_until(lambda s: "ae_big_tanh is unavailable" in s.message)
@@ -159,6 +161,7 @@ def test_a_damaged_models_row_keeps_the_highlight_on_the_loaded_model_and_tips_t
     shown = tree.TooltipObject.text
     assert shown.endswith("decoder.keras is damaged (not a zip file)")
     assert "ae_big_tanh/decoder.keras" in shown  # the whole reason, not cut to the column
+    assert failures == []
 
 
 def test_a_damaged_settings_file_is_said_in_the_window(tmp_path):
