@@ -8,6 +8,7 @@ import PySimpleGUI as sg
 from audio.level import DEFAULT_LEVEL, LEVELS
 from gui import features
 from gui import keys as k
+from gui.state import VARY_MAX, VARY_STEP
 
 TITLE = "ML Sample Generator"
 PAD_PIXELS = 330
@@ -17,6 +18,8 @@ HEADING = ("Helvetica", 10, "bold")
 STATUS_CHARS = 60  # the status line's own width; it stretches with the window
 HINT_CHARS = 23  # the map's hint
 PLAYING_CHARS = 44  # the sound's state line
+COMPARE_NOTE = "raw x, y mean different\nthings in different\nlatent spaces"
+MODELS_TOOLTIP = "choose a model ([ and ] step through them); an unavailable one says why here"
 MAP_MODE_LABELS = {
     "codes": "codes: training samples by family",
     features.BRIGHTNESS: "brightness heat-map",
@@ -56,7 +59,7 @@ def models_column(entries):
                  col0_heading="model", col0_width=19, col_widths=[13], auto_size_columns=False,
                  num_rows=20, enable_events=True, show_expanded=True,
                  select_mode=sg.TABLE_SELECT_MODE_BROWSE, expand_x=True, expand_y=True,
-                 tooltip="choose a model; unavailable ones say why")],
+                 tooltip=MODELS_TOOLTIP)],
         [sg.Text("Favourites", font=HEADING)],
         [sg.Listbox([], key=k.FAVOURITES, size=(34, 7), enable_events=False,
                     bind_return_key=True, expand_x=True,
@@ -80,10 +83,10 @@ def pad_column():
         [sg.Text("■ stopped", key=k.PLAYING, size=(PLAYING_CHARS, 1), justification="left",
                  font=("Helvetica", 9, "bold"),
                  tooltip="what the sound output is doing")],
-        [sg.Text("Vary"), sg.Slider((0, 3), 0, resolution=0.5, orientation="h", key=k.VARY,
+        [sg.Text("Vary"), sg.Slider((0, VARY_MAX), 0, resolution=VARY_STEP, orientation="h", key=k.VARY,
                                     enable_events=True, size=(8, 12),
                                     tooltip="0: off; else each Play or loop repetition is a new "
-                                            "variation"),
+                                            "variation (- and = step it)"),
          sg.Button("Save with variations", key=k.SAVE_VARIATIONS,
                    tooltip="save the sound and variations of it, each recallable"),
          sg.Spin(list(range(2, 17)), initial_value=4, key=k.VARY_COUNT, size=(2, 1),
@@ -98,6 +101,10 @@ def pad_column():
                                     readonly=True, enable_events=True, size=(10, 1),
                                     tooltip="as the model makes it, or normalised to one loudness:"
                                             " for playback, saves and kits")],
+        # a drag source (see window.enable_drag_and_drop): press here and drag to a DAW
+        [sg.Text("⇲ drag this sound out as a WAV", key=k.DRAG_OUT, relief=sg.RELIEF_RAISED,
+                 font=("Helvetica", 8), pad=(4, (2, 4)),
+                 tooltip="drag onto a DAW track or a folder; the favourites drag out too")],
     ]
     return [
         [sg.Text("Latent space", font=HEADING),
@@ -115,8 +122,8 @@ def pad_column():
         [sg.Frame("Sound", sound, expand_x=True)],
         [sg.Button("Open a sample…", key=k.OPEN,
                    tooltip="encode a sound file of yours with this model and go to its point"),
-         # shown only where tkinterdnd2 can load tkdnd (see window.enable_drop_zone)
-         sg.Text("or drop a sound file here", key=k.DROP, visible=False, size=(24, 2),
+         # a drop target (see window.enable_drag_and_drop), as the pad is
+         sg.Text("or drop a sound file here", key=k.DROP, size=(24, 2),
                  relief=sg.RELIEF_GROOVE, justification="center", font=("Helvetica", 8))],
     ]
 
@@ -130,7 +137,9 @@ def tabs():
                     [sg.Listbox([], key=k.COMPARE_LIST, size=(20, 10),
                                 select_mode=sg.LISTBOX_SELECT_MODE_MULTIPLE)],
                     [sg.Button("Compare at this point", key=k.COMPARE,
-                               tooltip="play the same point through each model in turn")]],
+                               tooltip="play the same point through each model in turn")],
+                    # the same (x, y) is a place in each model's own plane, not one sound
+                    [sg.Text(COMPARE_NOTE, font=("Helvetica", 8))]],
                    vertical_alignment="top", pad=0),
          sg.Canvas(size=(PANEL_SIZE[0] - 170, PANEL_SIZE[1]), key=k.COMPARE_CANVAS,
                    expand_x=True, expand_y=True)],

@@ -6,6 +6,7 @@ and the evaluation's metrics out as a readable table, with units and which way i
 Plain functions: no window, no TensorFlow.
 """
 from models.card import ModelCard
+from models.trained_folder import COLLAPSED_WARNING, is_collapsed
 
 LABEL_WIDTH = 16
 LOSS_WIDTH = 25  # loss names are longer
@@ -94,6 +95,8 @@ def card_table(info):
         return "No model loaded yet."
     card = info.card
     lines = [f"{info.name}  ({info.kind})" + (f": {card.summary}" if card.summary else ""), ""]
+    if is_collapsed(info.codes):
+        lines[1:1] = [f"⚠ {COLLAPSED_WARNING}"]
     lines += _model_rows(info)
     lines += _data_rows(card)
     lines += _training_rows(card)

@@ -5,6 +5,7 @@ The graph's coordinates are the model's latent range, and it reports floats
 cursor. The grid and the training codes are drawn once per model; the marker (the point,
 its cross-hairs, A and B) is moved on its own.
 """
+import numpy as np
 import PySimpleGUI as sg
 
 MAX_FAMILY_DOTS = 2000  # more dots than this are thinned (the map shows them all)
@@ -31,7 +32,12 @@ class PadView:
         info = state.model
         if info is None:
             graph.change_coordinates((-1, -1), (1, 1))
-            graph.draw_text("loading…", (0, 0), color="grey")
+            if state.zoo_empty:
+                graph.draw_text("no trained models in this folder", (0, 0.1), color="grey")
+                graph.draw_text("start without --models for the shipped ones", (0, -0.1),
+                                color="grey", font=("Helvetica", 8))
+            else:
+                graph.draw_text("loading…", (0, 0), color="grey")
             return
         xmin, xmax, ymin, ymax = info.latent_range
         graph.change_coordinates((xmin, ymin), (xmax, ymax))
@@ -59,6 +65,15 @@ class PadView:
                         text_location=sg.TEXT_LOCATION_TOP_LEFT)
         self.draw_marker(state)
 
+    def _on_the_canvas(self, point, latent_range):
+        """The point, moved in by a pixel where it lies on the range's edge: the edge itself
+        falls one pixel past the canvas, and a point clamped there would show no cross-hair."""
+        xmin, xmax, ymin, ymax = latent_range
+        widget = self.graph.Widget
+        width, height = max(widget.winfo_width(), 2), max(widget.winfo_height(), 2)
+        dx, dy = (xmax - xmin) / width, (ymax - ymin) / height
+        return (float(np.clip(point[0], xmin + dx, xmax - dx)), float(np.clip(point[1], ymin + dy, ymax - dy)))
+
     def draw_marker(self, state):
         """The point (a circle and cross-hairs) and the morph's A and B."""
         graph = self.graph
@@ -69,7 +84,7 @@ class PadView:
             self._marker = []
             return
         xmin, xmax, ymin, ymax = info.latent_range
-        x, y = state.point
+        x, y = self._on_the_canvas(state.point, info.latent_range)
         ids = [graph.draw_line((x, ymin), (x, ymax), color="#9fb7d0"),
                graph.draw_line((xmin, y), (xmax, y), color="#9fb7d0"),
                graph.draw_circle((x, y), (xmax - xmin) / 45, line_color="black", line_width=2)]

@@ -8,5 +8,7 @@ model is ready, and importing these from :mod:`gui.figures` would pull matplotli
 FAMILY_COLOURS = {
     "kick": "#1f77b4", "snare": "#ff7f0e", "clap": "#2ca02c", "hat": "#d62728",
     "tom": "#9467bd", "cymbal": "#8c564b", "percussion": "#e377c2", "other": "#7f7f7f",
+    # not a family, but the map shows them: a colour apart from "other" (tab10's olive)
+    "unknown": "#bcbd22",
 }
 POINT_COLOUR = "#000000"

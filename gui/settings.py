@@ -18,7 +18,7 @@ from safeio import WriteFailed, atomic_write_bytes, atomic_write_text, parse_jso
 ENV_VAR = "MLSG_SETTINGS"
 FILENAME = "ml-sample-generator.json"
 KEYS = ("model", "point", "volume", "device", "models_dir", "favourites_dir", "map_mode", "audition",
-        "level")
+        "level", "kit_dir")
 DAMAGED_SUFFIX = ".damaged"
 #: The file holds a few short values; a larger one is refused before it is read.
 MAX_SETTINGS_BYTES = 1024 * 1024
@@ -52,6 +52,7 @@ class Settings:
     def __init__(self, path=None):
         self.path = settings_path(path)
         self.note = None
+        self.short_note = None
         self._values = {}
 
     def read(self):
@@ -100,6 +101,8 @@ class Settings:
             except WriteFailed:
                 kept = ""
         self.note = f"settings: {self.path} is damaged ({reason}); starting with the defaults{kept}"
+        # what the window's status line says all session (stderr has the reason)
+        self.short_note = f"settings: {self.path.name} was damaged, so the defaults are used{kept}"
         _say(self.note)
         return {}
 

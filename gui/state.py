@@ -43,6 +43,9 @@ MapMode = Literal["codes", "brightness", "decay", "loudness", "discontinuity"]
 MAP_MODES: tuple[str, ...] = get_args(MapMode)
 
 MAX_COMPARE = 4
+#: The Vary slider: 0 (off) to VARY_MAX, in steps of VARY_STEP (the - and = keys move it too)
+VARY_MAX = 3.0
+VARY_STEP = 0.5
 
 
 @dataclass
@@ -55,10 +58,13 @@ class ModelEntry:
     state: ModelState = LISTED
     reason: str = ""
     trained: bool = False
+    collapsed: bool = False  # its codes do not spread (models.trained_folder.is_collapsed)
 
     @property
     def label(self):
         """The state as the list shows it."""
+        if self.state == READY and self.collapsed:
+            return "⚠ collapsed"
         if self.state == UNAVAILABLE:
             if self.reason.startswith("not trained"):
                 return "not trained"
@@ -222,6 +228,7 @@ class KitExport:
     sources: tuple = ()  # the favourites' WAV paths chosen for "Export kit…"
     pending: str | None = None  # the kit path the user is asked to replace
     progress: tuple | None = None  # (done, total) while a kit is being exported
+    folder: str | None = None  # where the last kit went: the next "Export kit…" starts there
 
 
 @dataclass
@@ -254,6 +261,8 @@ class AppState:
     draw_ms: float | None = None  # the part of it spent on the GUI thread
     message: str = ""
     why_model: str = ""  # why the window opened on its first model (a first launch)
+    notice: str = ""  # said in the status line all session (a damaged settings file)
+    zoo_empty: bool = False  # the models folder holds no trained model
     seed: int | None = None
     rng: np.random.Generator = field(default_factory=np.random.default_rng)
 

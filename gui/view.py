@@ -71,6 +71,8 @@ class WindowView:
                               else sg.theme_button_color())
         window[k.AUDITION].update(value=state.sound.audition)
         window[k.LEVEL].update(value=state.sound.level)
+        if float(window[k.VARY].Widget.get()) != state.vary.amount:  # the keys moved it
+            window[k.VARY].update(value=state.vary.amount)
 
     def _show_marker(self):
         self.pad.draw_marker(self.state)
@@ -168,3 +170,17 @@ class WindowView:
             if widget.selection() != (tree.KeyToID[wanted],):
                 widget.selection_set(tree.KeyToID[wanted])
                 widget.see(tree.KeyToID[wanted])
+        self._keep_highlight_on_a_usable_model(tree)
+
+    def _keep_highlight_on_a_usable_model(self, tree):
+        """A click on an unavailable row loads nothing: the highlight goes back to the model
+        that is loaded (or being loaded), so the list never shows one model and plays another."""
+        entries, widget = self.state.entries, tree.Widget
+        chosen = [tree.IdToKey.get(iid) for iid in widget.selection()]
+        if not any(name in entries and entries[name].state == UNAVAILABLE for name in chosen):
+            return
+        loaded = self.state.wanted or (self.state.model.name if self.state.model else None)
+        if loaded in tree.KeyToID:
+            widget.selection_set(tree.KeyToID[loaded])
+        else:
+            widget.selection_remove(widget.selection())

@@ -29,22 +29,25 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import PySimpleGUI as sg
+import tkinterdnd2
 
 from constants import AUDIO_SUFFIXES, KIT_SUFFIX
 from gui import effects as fx
 from gui import keys as k
 from gui.backend import PackageBackend, model_groups
 from gui.canvas import FigurePanel
+from gui.drag import NothingToDrag, current_sound_file, dropped_paths, favourite_files
 from gui.errors import GuiError
 from gui.gc_policy import GuiThreadCollector
 from gui.handlers import handle
-from gui.layout import HINT_CHARS, PLAYING_CHARS, STATUS_CHARS, TITLE, window_layout
+from gui.layout import HINT_CHARS, MODELS_TOOLTIP, PLAYING_CHARS, STATUS_CHARS, TITLE, window_layout
 from gui.pad import PadView
 from gui.settings import Settings
 from gui.startup import StartupProbe
-from gui.state import AppState, ModelEntry
+from gui.state import UNAVAILABLE, AppState, ModelEntry
 from gui.view import WindowView
 from gui.workers import Workers
+from models.trained_folder import COLLAPSED_WARNING
 
 DEFAULT_FAVOURITES = Path.home() / "ML Sample Generator" / "favourites"
 KEYPRESS = "-KEYPRESS-"
@@ -103,6 +106,8 @@ def initial_state(options, remembered):
         state.sound.audition = remembered["audition"]
     if remembered.get("level") in LEVELS:
         state.sound.level = remembered["level"]
+    if isinstance(remembered.get("kit_dir"), str):
+        state.kit.folder = remembered["kit_dir"]
     from models.registry import MODEL_NAMES, REGISTRY  # the registry never imports TensorFlow
 
     for name in MODEL_NAMES:
@@ -114,8 +119,10 @@ def initial_state(options, remembered):
 def settings_values(state):
     """What is remembered between sessions."""
     values = {"volume": state.sound.volume, "device": state.player.device,
-              "models_dir": state.models_dir, "favourites_dir": state.favourites_dir,
-              "map_mode": state.map.mode, "audition": state.sound.audition, "level": state.sound.level}
+              "favourites_dir": state.favourites_dir, "map_mode": state.map.mode,
+              "audition": state.sound.audition, "level": state.sound.level, "kit_dir": state.kit.folder}
+    if any(entry.trained for entry in state.entries.values()):
+        values["models_dir"] = state.models_dir  # a folder with no model is not remembered
     if state.model is not None:  # else keep the remembered model and point
         values["model"] = state.model.name
         values["point"] = list(state.point)
@@ -137,12 +144,13 @@ class GuiApp:
         self.backend = backend or PackageBackend()
         self.settings = Settings(self.options.settings_path)
         self.state = initial_state(self.options, self.settings.read())
+        self.state.notice = self.settings.short_note or ""  # a damaged file: said in the window too
         self.window = None
         self.workers = None
         self.panels = {}
         self.pad = None  # gui.pad.PadView
         self.closed = False
-        self.drop_zone = False
+        self.drag_and_drop = False
         self.garbage = GuiThreadCollector()
         self._effects = {}  # effect type -> what carries it out (see open)
         self.startup = StartupProbe(self.state, self._release_held, self._post_if_open,
@@ -173,6 +181,7 @@ class GuiApp:
         self.window.bind("<Key>", KEYPRESS)
         self.window[k.FAVOURITES].bind("<Double-Button-1>", "+DOUBLE")
         self.window[k.NEAREST].Widget.bind("<Double-Button-1>", self._nearest_double, add="+")
+        self.window[k.MODELS].Widget.bind("<Motion>", self._model_row_hovered, add="+")
         self._give_shortcuts_back()
         # their texts change: fixed widths, so that no text ever widens the window
         self.window[k.STATUS].Widget.configure(width=STATUS_CHARS)
@@ -200,7 +209,7 @@ class GuiApp:
         self.window.TKroot.after(STARTUP_HOLD_MS, self.startup.release)
         for part in OPENING_PARTS:
             self.refresh(part)
-        self.drop_zone = self.enable_drop_zone()
+        self.drag_and_drop = self.enable_drag_and_drop()
         self.window[k.PAD].set_focus()
         return self
 
@@ -249,34 +258,87 @@ class GuiApp:
         if row:
             self.window.write_event_value(k.NEAREST_PLAY, [table.index(row)])
 
+    def _model_row_hovered(self, tk_event):
+        """The model list's tooltip is the row's: an unavailable model's whole reason (the
+        column cuts it), else what the list's tooltip says."""
+        tree = self.window[k.MODELS]
+        name = tree.IdToKey.get(tree.Widget.identify_row(tk_event.y))
+        entry = self.state.entries.get(name)
+        if entry is not None and entry.state == UNAVAILABLE:
+            text = f"{name}: {entry.label}"
+        elif entry is not None and entry.collapsed:
+            text = f"{name} is {COLLAPSED_WARNING}"
+        else:
+            text = self.state.why_model or MODELS_TOOLTIP
+        tip = tree.TooltipObject
+        if tip is not None and tip.text != text:
+            tip.text = text
+            tip.leave()  # a tip already shown was another row's: show this one after the delay
+            tip.enter(tk_event)
+
     def _enter_in_field(self, _tk_event):
         self.window.write_event_value(k.GO, None)
         self._focus_pad()
         return "break"
 
-    def enable_drop_zone(self):
-        """Let sound files be dropped on the window, where tkinterdnd2 is installed and works.
+    def enable_drag_and_drop(self):
+        """Sounds out of the window and files into it, by drag and drop (tkdnd, through tkinterdnd2).
 
-        Optional: without it, "Open a sample…" does the same. Returns whether it is on.
+        Out: the "drag this sound out" label carries the current sound as a WAV (written
+        when the drag starts, see gui.drag), the favourites list its chosen favourites'
+        files. In: a sound file dropped on the pad or the drop zone is opened as a sample,
+        as "Open a sample…" does. Returns whether it is on; where tkdnd cannot load (a Tk
+        without it), the status line says why and the buttons do the rest.
         """
         try:
-            import tkinterdnd2
-        except ImportError:
-            return False
-        try:
             tkinterdnd2.TkinterDnD._require(self.window.TKroot)  # load tkdnd into our Tk
-        except (RuntimeError, tkinter.TclError):
+        except (RuntimeError, tkinter.TclError) as error:
+            self.window[k.DROP].update(visible=False)
+            self.window[k.DRAG_OUT].update(visible=False)
+            self.post((k.DRAG, "refused"), f"drag and drop is off: tkdnd did not load ({error})")
             return False
-        zone = self.window[k.DROP]
-        zone.update(visible=True)
-        for widget in (zone.Widget, self.window[k.PAD].Widget):
+        for widget in (self.window[k.DROP].Widget, self.window[k.PAD].Widget):
             widget.drop_target_register(tkinterdnd2.DND_FILES)
             widget.dnd_bind("<<Drop>>", self._dropped)
+        sources = ((self.window[k.DRAG_OUT].Widget, self._drag_sound),
+                   (self.window[k.FAVOURITES].Widget, self._drag_favourites))
+        for widget, start in sources:
+            widget.drag_source_register(1, tkinterdnd2.DND_FILES)
+            widget.dnd_bind("<<DragInitCmd>>", start)
         return True
+
+    def _drag_sound(self, _tk_event):
+        """tkdnd asks what the drag carries: the current sound, written to a file now.
+
+        Written here on the GUI thread, because the protocol wants the file's name before
+        the drag goes on (a sound is a few hundred kilobytes at most).
+        """
+        try:
+            path = current_sound_file(self.state)
+        except NothingToDrag as reason:
+            return self._refuse_drag(str(reason))
+        return self._start_drag([path])
+
+    def _drag_favourites(self, _tk_event):
+        """tkdnd asks what the drag carries: the favourites chosen in the list (their files)."""
+        listbox = self.window[k.FAVOURITES]
+        try:
+            paths = favourite_files(self.state, listbox.get())
+        except NothingToDrag as reason:
+            return self._refuse_drag(str(reason))
+        return self._start_drag(paths)
+
+    def _start_drag(self, paths):
+        self.post((k.DRAG, "out"), [str(path) for path in paths])
+        return (tkinterdnd2.COPY, tkinterdnd2.DND_FILES, tuple(str(path) for path in paths))
+
+    def _refuse_drag(self, reason):
+        self.post((k.DRAG, "refused"), reason)
+        return tkinterdnd2.REFUSE_DROP
 
     def _dropped(self, tk_event):
         """tkdnd's drop callback: the first dropped file is opened as a sample."""
-        paths = self.window.TKroot.tk.splitlist(tk_event.data)
+        paths = dropped_paths(str(tk_event.data), self.window.TKroot.tk.splitlist)
         if paths:
             self.window.write_event_value((k.FILE, "open-sample"), str(paths[0]))
         return getattr(tk_event, "action", None)
@@ -466,7 +528,7 @@ class GuiApp:
     def _ask_file(self, effect):
         purpose = effect.purpose
         path = sg.popup_get_file(
-            "Open a sample", no_window=True, keep_on_top=True,
+            "Open a sample", no_window=True, keep_on_top=True, initial_folder=start_folder(self.state),
             file_types=(("Sound files", " ".join(f"*{suffix}" for suffix in AUDIO_SUFFIXES)), ("All files", "*.*")))
         event = (k.FILE, purpose)
         self.dispatch(event, {event: path or None})
@@ -478,6 +540,7 @@ class GuiApp:
         purpose = effect.purpose
         path = filedialog.asksaveasfilename(
             parent=self.window.TKroot, title="Export kit", defaultextension=KIT_SUFFIX,
+            initialdir=start_folder(self.state, self.state.kit.folder),
             filetypes=(("Hydrogen kits", f"*{KIT_SUFFIX}"), ("All files", "*.*")),
             confirmoverwrite=False)
         event = (k.FILE, purpose)
@@ -507,6 +570,15 @@ def keysym_with_alt(tk_event):
     if state & ALT_MASK and keysym in ("Left", "Right"):
         return f"Alt-{keysym}"
     return keysym
+
+
+def start_folder(state, preferred=None):
+    """Where a file dialog opens: ``preferred`` (the last kit's folder), else the favourites
+    folder, else the home folder; the first that exists, never the program's own folder."""
+    for folder in (preferred, state.favourites_dir, Path.home()):
+        if folder and Path(folder).is_dir():
+            return str(folder)
+    return str(Path.home())
 
 
 def _widget_class(widget):

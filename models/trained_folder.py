@@ -125,6 +125,30 @@ def latent_range(kind, codes):
                                     middle[1] - half[1], middle[1] + half[1]))
 
 
+def codes_spread(codes):
+    """How far the training codes spread: the larger of their two axes' max - min.
+
+    Returns
+    -------
+    float or None
+        None without codes (the GAN, a model without an encoder).
+    """
+    points = None if codes is None else np.asarray(codes.points, dtype=np.float64)
+    if points is None or len(points) == 0:
+        return None
+    return float(np.max(points.max(axis=0) - points.min(axis=0)))
+
+
+def is_collapsed(codes):
+    """True when every training code sits within ``MIN_SPAN`` of the others on both axes:
+    the encoder maps every sound to one point, and the map makes one sound everywhere."""
+    spread = codes_spread(codes)
+    return spread is not None and spread <= MIN_SPAN
+
+
+COLLAPSED_WARNING = "collapsed: every training sound encodes to one point (one sound everywhere)"
+
+
 def latent_center(kind, codes):
     """The centre of the data: median code (autoencoders) or the prior's mean."""
     if kind in GAUSSIAN_PRIOR_KINDS or kind == "gan" or codes is None or len(codes) == 0:

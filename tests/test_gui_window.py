@@ -206,13 +206,9 @@ def test_a_dropped_file_is_opened_as_a_sample(app, tmp_path):
     assert app.run_until(lambda s: s.message.startswith("my snare.wav: no such file"))
 
 
-def test_drop_zone_is_shown_only_when_tkinterdnd2_works(app):
-    try:
-        import tkinterdnd2  # noqa: F401
-    except ImportError:
-        assert app.drop_zone is False and not app.window[k.DROP].visible
-        pytest.skip("tkinterdnd2 is not installed: the drop zone stays hidden")
-    assert app.drop_zone is True and app.window[k.DROP].visible
+def test_drag_and_drop_is_on_with_the_declared_tkinterdnd2(app):
+    assert app.drag_and_drop is True
+    assert app.window[k.DROP].visible and app.window[k.DRAG_OUT].visible
 
 
 def test_a_background_models_refresh_does_not_undo_a_click_in_the_list(app):

@@ -4,13 +4,15 @@ import json
 import zipfile
 
 import pytest
+from starlette.testclient import TestClient
 
 from evaluation.ranking import best_model
 from models.errors import ModelUnavailableError
 from models.registry import get_spec
 from models.zoo import required_files
 from tests.web_fakes import FakeCodes, FakeModel
-from web.catalogue import bounded_box, load_catalogue, serve_model
+from web.catalogue import Catalogue, bounded_box, load_catalogue, serve_model
+from web.server import create_app
 
 
 def fake_zoo(folder, metrics_by_name):
@@ -117,3 +119,14 @@ def test_ddsp_vae_is_described_as_the_synthesiser_it_plays_not_as_a_generic_vae(
     ddsp, vae = catalogue.models["ddsp_vae"].description, catalogue.models["vae_c"].description
     assert ddsp.startswith("A drum synthesiser steered by a variational network")
     assert vae.startswith("A variational network with a smooth map")
+
+
+def test_a_model_whose_codes_do_not_spread_is_served_as_collapsed_and_the_api_says_so():
+    collapsed = FakeCodes()
+    collapsed.points = (0.4 + 1e-4 * collapsed.points).astype("float32")  # all within 0.0002
+    served = [serve_model(FakeModel("ae_big_sigmoid", codes=collapsed)),
+              serve_model(FakeModel("ae_small_tanh", codes=FakeCodes()))]
+    assert [s.collapsed for s in served] == [True, False]
+    with TestClient(create_app(Catalogue.of(served))) as client:
+        listed = {m["name"]: m["collapsed"] for m in client.get("/api/models").json()["models"]}
+    assert listed == {"ae_big_sigmoid": True, "ae_small_tanh": False}

@@ -18,6 +18,7 @@ import numpy as np
 from evaluation.ranking import cached_metrics, choose_best, overall_scores, rank_models
 from models.engine import load_runtime
 from models.errors import ModelError
+from models.trained_folder import is_collapsed
 from models.zoo import list_models
 
 #: Points may lie this many spans of the latent range beyond it on each side (and no further).
@@ -93,6 +94,9 @@ class ServedModel:
     center : (float, float)
     box : (float, float, float, float)
         The bounds a requested point must lie in.
+    collapsed : bool
+        Its training codes do not spread (``models.trained_folder.is_collapsed``): one sound
+        everywhere, which the page warns of.
     """
 
     name: str
@@ -102,6 +106,7 @@ class ServedModel:
     latent_range: tuple
     center: tuple
     box: tuple
+    collapsed: bool = False
 
     def contains(self, x, y):
         """True when the point is finite and inside :attr:`box`."""
@@ -135,6 +140,7 @@ def serve_model(model, description=None):
         latent_range=latent_range,
         center=center,
         box=bounded_box(latent_range),
+        collapsed=is_collapsed(getattr(model, "codes", None)),
     )
 
 

@@ -254,6 +254,7 @@ def _model_summary(served, default):
         "has_variation": served.has_variation,
         # a conditioned model's families (the sound URL's family= and mix=); None for the others
         "families": list(DRUM_FAMILIES) if getattr(model, "conditioned", False) else None,
+        "collapsed": served.collapsed,  # one sound everywhere: the page warns (web/catalogue.py)
     }
 
 

@@ -24,7 +24,9 @@ from gui.handlers.common import (
     sequence_audio,
     status_text,
 )
+from gui.handlers.drag import on_drag
 from gui.handlers.favourites import on_favourites, on_saved, reopen
+from gui.handlers.keyboard import step_model, step_vary
 from gui.handlers.kit import export_kit, on_confirm, on_kit_exists, on_kit_exported, on_kit_file, on_kit_progress
 from gui.handlers.map import map_hint, on_audition, on_features, on_heatmap, on_map_click, set_map_mode
 from gui.handlers.models import on_model_failed, on_model_ready, on_zoo, select_model
@@ -43,7 +45,7 @@ from gui.handlers.point import (
     reset_point,
     typed_point,
 )
-from gui.handlers.sequences import compare, morph, on_compared, on_morphed, play_morph, save_morph, set_morph_end
+from gui.handlers.sequences import compare, morph, on_compared, on_morphed, on_sounding, play_morph, save_morph, set_morph_end
 from gui.handlers.sound import (
     choose_device,
     on_devices,
@@ -77,6 +79,8 @@ KEYS = {
     "Left": lambda s: nudge(s, -1, 0), "Right": lambda s: nudge(s, 1, 0),
     "Up": lambda s: nudge(s, 0, 1), "Down": lambda s: nudge(s, 0, -1),
     "Alt-Left": go_back, "Alt-Right": go_forward,
+    "bracketleft": lambda s: step_model(s, -1), "bracketright": lambda s: step_model(s, 1),
+    "minus": lambda s: step_vary(s, -1), "equal": lambda s: step_vary(s, 1), "plus": lambda s: step_vary(s, 1),
 }
 
 #: What each worker result does, by its type (gui.events).
@@ -166,7 +170,7 @@ def _file_chosen(state, purpose, path):
 
 
 #: What the player's own events do: a sound played once has ended, a loop repeats.
-PLAYER_EVENTS = {"ended": on_sound_ended, "repeat": on_repetition}
+PLAYER_EVENTS = {"ended": on_sound_ended, "repeat": on_repetition, "sounding": on_sounding}
 
 
 def _player(state, kind, token):
@@ -188,6 +192,7 @@ TUPLE_EVENTS = {
     k.CONFIRM: on_confirm,
     k.PLAYER: _player,
     k.PANEL: _panel_resized,
+    k.DRAG: on_drag,
 }
 
 

@@ -51,7 +51,8 @@ NO_PLAYBACK = "cannot play without a sound device (Save still works)"
 
 def status_text(state):
     """The status line: sound device, decode and redraw times, what is loading, a message."""
-    parts = [state.player.text]
+    parts = [state.notice] if state.notice else []
+    parts.append(state.player.text)
     if state.decode_ms is not None:
         parts.append(f"decode {state.decode_ms:.1f} ms")
     if state.redraw_ms is not None:

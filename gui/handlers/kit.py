@@ -33,6 +33,7 @@ def start_export(state, path, overwrite=False):
 def on_kit_file(state, path):
     if not path or not state.kit.sources:
         return []
+    state.kit.folder = str(Path(path).parent)  # the next Export kit… starts there
     return start_export(state, kit_path(path))
 
 

@@ -8,6 +8,7 @@ from gui.effects import Part
 from gui.handlers.common import clamp, say, short_reason
 from gui.handlers.map import request_map
 from gui.state import LOADING, READY, UNAVAILABLE
+from models.trained_folder import COLLAPSED_WARNING, is_collapsed
 
 
 def on_zoo(state, listed):
@@ -28,9 +29,13 @@ def on_zoo(state, listed):
             entry.state, entry.reason = UNAVAILABLE, short_reason(state, status.reason or "not trained")
     trained = [e.name for e in state.entries.values() if e.trained]
     effects = [fx.Refresh(Part.MODELS), fx.Refresh(Part.COMPARE_LIST)]
+    state.zoo_empty = not trained
     if not trained:
-        return effects + say(state, f"no trained models in {state.models_dir}: "
-                                     "train some with python app.py train")
+        # no model, so no sound output is ever opened: the line says so instead of "starting…"
+        state.player.text = "sound: no model to play"
+        return effects + [fx.Refresh(Part.PAD)] + say(
+            state, f"no trained models in {state.models_dir}: train some with python app.py train, "
+                   "or start without --models for the shipped ones (this folder is not remembered)")
     usable = [name for name in trained if state.entries[name].state != UNAVAILABLE]
     remembered = state.wanted
     state.wanted = None  # so that choosing it below is not taken for the list's echo
@@ -55,7 +60,8 @@ def select_model(state, name, keep_pending=False):
     if entry is None:
         return []  # a group row
     if entry.state == UNAVAILABLE:
-        return say(state, f"{name} is unavailable: {entry.reason}")
+        # the list's highlight goes back to the model that is loaded (see view)
+        return say(state, f"{name} is unavailable: {entry.reason}") + [fx.Refresh(Part.MODELS)]
     if name == state.wanted:
         # chosen already: the list echoes the selection it was given (a reopened favourite's
         # model, the remembered one at start), and that echo must not drop the pending point
@@ -74,11 +80,16 @@ def on_model_ready(state, ready):
     info = ready.info
     entry = state.entry(info.name)
     entry.state, entry.reason, entry.trained = READY, "", True
+    entry.collapsed = is_collapsed(info.codes)
     if info.name != state.wanted:
         return [fx.Refresh(Part.MODELS), fx.Refresh(Part.STATUS)]
     changed = state.model is None or state.model.name != info.name
+    same_plane = state.model is not None and tuple(state.model.latent_range) == tuple(info.latent_range)
     state.model = info
-    point = state.pending_point if state.pending_point is not None else info.center
+    # a model over the same latent range opens where the point was (the user's place on
+    # the pad); else at the centre of its data
+    kept = state.point if changed and same_plane else info.center
+    point = state.pending_point if state.pending_point is not None else kept
     state.pending_point = None
     state.point = clamp(point, info.latent_range)
     if changed:
@@ -98,6 +109,8 @@ def on_model_ready(state, ready):
     elif info.codes is not None and state.map.for_gan:
         state.map.mode, state.map.for_gan = "codes", False  # what the user had
     state.history.reopen(info.name, state.point)  # where the model opens (or a favourite's point)
+    if entry.collapsed:
+        state.message = f"{info.name} is {COLLAPSED_WARNING}"
     effects += request_map(state)
     effects += [fx.Decode(info.name, state.point), fx.Refresh(Part.STATUS), fx.StoreSettings(),
                 fx.Refresh(Part.HISTORY)]

@@ -30,6 +30,9 @@ def move_point(state, point, step=True):
         state.history.click(state.model.name, state.point)
     effects = [fx.Refresh(Part.MARKER), fx.Refresh(Part.FIELDS), fx.Decode(state.model.name, state.point),
                fx.Refresh(Part.HISTORY)]
+    if state.point != tuple(float(v) for v in point):
+        return effects + say(state, f"{format_point(point)} is outside {state.model.name}'s range: "
+                                    f"clamped to the range, at {format_point(state.point)}")
     if state.message and not state.sound.save_when_decoded:
         # a message is about the last thing done; a move starts the next (none lingers)
         state.message = ""

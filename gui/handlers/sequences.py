@@ -4,11 +4,12 @@
 import numpy as np
 
 from gui import effects as fx
+from gui import keys as k
 from gui.effects import Part
-from gui.handlers.common import format_point, say
+from gui.handlers.common import GAP_SECONDS, format_point, say
 from gui.handlers.map import request_map
 from gui.handlers.sound import play_sequence
-from gui.state import MAX_COMPARE, Sequence
+from gui.state import MAX_COMPARE, Playing, Sequence
 
 MIN_STEPS, MAX_STEPS = 2, 32
 
@@ -39,12 +40,37 @@ def on_compared(state, compared):
     played = [name for name, audio, _ in results if audio is not None]
     state.message = ("playing " + " then ".join(played) if played else "nothing to play") + (
         "; " + "; ".join(failed) if failed else "")
+    if len(played) > 1:
+        state.message += ": the same x, y in each model's own latent space"
     effects = [fx.Render("compare", fx.SequenceRequest(
         sounds=state.compare.sounds, labels=state.compare.labels, sample_rate=rate,
         title=f"the point {format_point(compared.point)}"))]
-    return effects + play_sequence(state, state.compare.sounds, rate,
-                                   f"{' then '.join(played)} at {format_point(compared.point)}"
-                                   ) + [fx.Refresh(Part.STATUS)]
+    effects += play_sequence(state, state.compare.sounds, rate,
+                             f"{' then '.join(played)} at {format_point(compared.point)}")
+    return effects + sounding_marks(state, results, rate, compared.point) + [fx.Refresh(Part.STATUS)]
+
+
+def sounding_marks(state, results, rate, point):
+    """Timers that name each compared model as its sound starts (the sounds follow one
+    another with a gap, as ``sequence_audio`` joins them), and say what its point means."""
+    if state.sound.playing != Playing.PLAYING:
+        return []  # nothing was started (no output)
+    played = [(name, audio) for name, audio, _ in results if audio is not None]
+    marks, start = [], 0
+    for i, (name, audio) in enumerate(played):
+        what = f"{name} ({i + 1} of {len(played)}) at {format_point(point)}"
+        marks.append(fx.Later(round(1000 * start / rate), (k.PLAYER, "sounding"), (state.sound.token, what)))
+        start += len(np.asarray(audio).ravel()) + round(GAP_SECONDS * rate)
+    return marks
+
+
+def on_sounding(state, mark):
+    """A compared model's sound starts: the sound's line names it (unless replaced)."""
+    token, what = mark
+    if token != state.sound.token or state.sound.playing != Playing.PLAYING:
+        return []
+    state.sound.what = what
+    return [fx.Refresh(Part.PLAYING)]
 
 
 def set_morph_end(state, which):

@@ -131,6 +131,9 @@ async function chooseModel(name) {
   app.model = app.models.find((m) => m.name === name);
   el("description").textContent = app.model.description;
   fillFamilies();
+  if (app.model.collapsed) {  // the catalogue's warning: its codes do not spread
+    el("description").textContent += " ⚠ Collapsed: every training sound encodes to one point, so it makes one sound everywhere.";
+  }
   el("vary").hidden = !app.model.has_variation;
   app.variation = null;
   app.codes = null;

@@ -1,0 +1,17 @@
+"""Drag and drop with other programs: what the status line says of a drag out.
+
+The drag itself is tkdnd's (see ``GuiApp.enable_drag_and_drop``); the window tells the
+handlers what went out, or why nothing could.
+"""
+from pathlib import Path
+
+from gui.handlers.common import say
+
+
+def on_drag(state, kind, payload):
+    """``(DRAG, "out")`` with the dragged paths, or ``(DRAG, "refused")`` with the reason."""
+    if kind == "out":
+        names = [Path(path).name for path in payload or ()]
+        more = f" and {len(names) - 1} more" if len(names) > 1 else ""
+        return say(state, f"dragging {names[0]}{more}" if names else "dragging")
+    return say(state, str(payload))

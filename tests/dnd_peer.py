@@ -1,0 +1,48 @@
+"""Another program for the drag-and-drop tests (no tests here): a small Tk window of its own.
+
+``python tests/dnd_peer.py drop OUT`` shows a drop target; each file dropped on it is copied
+into the folder OUT at once (``received_1.wav``, …, then ``received.json`` naming the paths
+as they came), as a DAW or a file manager would take them. ``python tests/dnd_peer.py drag
+FILE`` shows a drag source that offers FILE, as a file manager does. Either prints its
+window's place on the screen as one JSON line (``{"x":..,"y":..,"width":..,"height":..}``)
+once it is up, and runs until it is killed.
+"""
+import json
+import shutil
+import sys
+import tkinter
+from pathlib import Path
+
+from tkinterdnd2 import COPY, DND_FILES, TkinterDnD
+
+GEOMETRY = "240x160+1000+600"  # the bottom right of a 1280x800 screen, clear of the window
+
+
+def received(out, tk, data):
+    paths = tk.splitlist(data)
+    for i, path in enumerate(paths, 1):
+        shutil.copyfile(path, out / f"received_{i}.wav")
+    # written last: the test waits for this one
+    (out / "received.json").write_text(json.dumps(list(paths)), encoding="utf-8")
+
+
+def main(mode, argument):
+    root = TkinterDnD.Tk()
+    root.title(f"dnd peer ({mode})")
+    root.geometry(GEOMETRY)
+    label = tkinter.Label(root, text=f"{mode} here", bg="light yellow")
+    label.pack(fill="both", expand=True)
+    if mode == "drop":
+        label.drop_target_register(DND_FILES)
+        label.dnd_bind("<<Drop>>", lambda event: (received(Path(argument), root.tk, event.data), COPY)[1])
+    else:
+        label.drag_source_register(1, DND_FILES)
+        label.dnd_bind("<<DragInitCmd>>", lambda _event: (COPY, DND_FILES, (argument,)))
+    root.update()
+    print(json.dumps({"x": label.winfo_rootx(), "y": label.winfo_rooty(),
+                      "width": label.winfo_width(), "height": label.winfo_height()}), flush=True)
+    root.mainloop()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

@@ -1,0 +1,166 @@
+"""Drag and drop between the real window and another program, with real X input (XDND).
+
+Each test starts a small Tk program of its own (``dnd_peer.py``, tkinterdnd2 as the window
+uses it): a drop target that copies what it receives, or a drag source that offers a file.
+xdotool then presses, moves and releases the real pointer from one window to the other,
+while the window's own loop runs, and the test checks what arrived: the bytes of the file the
+other program received, or the sound file the window opened. Run under ``xvfb-run -a -s
+"-screen 0 1280x800x24"``.
+"""
+import json
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+from test_window_real_input import click, make_app, pad_pixel_to_point, pytestmark, xdo  # noqa: F401
+
+from gui import keys as k
+from gui.state import READY
+
+PEER = Path(__file__).resolve().parent / "dnd_peer.py"
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    # the dragged sound goes to the system's temporary folder: this test's own, here
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    app = make_app(tmp_path)
+    assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None
+                         and s.player.ready and s.entries["gan"].state == READY)
+    app.window.TKroot.update()
+    yield app
+    app.close()
+
+
+class Peer:
+    """The other program: started, its window's place read, killed at the end."""
+
+    def __init__(self, mode, argument):
+        self.process = subprocess.Popen([sys.executable, str(PEER), mode, str(argument)],
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.process.stdout.readline()
+        if not line:
+            raise AssertionError(f"the peer did not start: {self.process.stderr.read()}")
+        self.place = json.loads(line)
+
+    @property
+    def centre(self):
+        return (self.place["x"] + self.place["width"] // 2, self.place["y"] + self.place["height"] // 2)
+
+    def close(self):
+        self.process.kill()
+        self.process.wait(timeout=10)
+        self.process.stdout.close()
+        self.process.stderr.close()
+
+
+@pytest.fixture
+def peer():
+    started = []
+
+    def start(mode, argument):
+        started.append(Peer(mode, argument))
+        return started[-1]
+
+    yield start
+    for one in started:
+        one.close()
+
+
+def centre_of(widget):
+    return (widget.winfo_rootx() + widget.winfo_width() // 2,
+            widget.winfo_rooty() + widget.winfo_height() // 2)
+
+
+def drag(app, start, end, steps=12):
+    """Press at ``start`` (screen pixels), move to ``end`` in steps, release there.
+
+    xdotool runs beside the window's loop, which must go on meanwhile: XDND is a
+    conversation between the two programs' event loops.
+    """
+    (x0, y0), (x1, y1) = start, end
+    script = ["mousemove", "--sync", x0, y0, "mousedown", "1"]
+    for i in range(1, steps + 1):
+        script += ["mousemove", x0 + (x1 - x0) * i // steps, y0 + (y1 - y0) * i // steps,
+                   "sleep", "0.05"]
+    script += ["sleep", "0.3", "mouseup", "1"]
+    mover = threading.Thread(target=xdo, args=script)
+    mover.start()
+    assert app.run_until(lambda s: not mover.is_alive(), timeout=30)
+    mover.join()
+
+
+def wait_for_file(app, path):
+    assert app.run_until(lambda s: path.exists(), timeout=20), f"nothing arrived at {path}"
+
+
+def saved_wavs(folder):
+    return sorted(folder.glob("*.wav"))
+
+
+def test_the_current_sound_dragged_to_another_program_arrives_as_the_wav_s_saves(app, peer, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    target = peer("drop", inbox)
+    pad = app.window[k.PAD].Widget
+    expected = pad_pixel_to_point(app, 250, 80)
+    click(pad, 250, 80)
+    assert app.run_until(lambda s: s.sound.point is not None and abs(s.sound.point[0] - expected[0]) < 0.05)
+    drag(app, centre_of(app.window[k.DRAG_OUT].Widget), target.centre)
+    wait_for_file(app, inbox / "received.json")
+    received = (inbox / "received_1.wav").read_bytes()
+    [sent] = json.loads((inbox / "received.json").read_text())
+    assert Path(sent).name.startswith("ae_small_relu_x")
+    assert app.state.message.startswith("dragging ae_small_relu_x")
+    # what arrived is the very file S saves of this sound (the keys go where the pointer is)
+    pad_x, pad_y = centre_of(pad)
+    xdo("mousemove", "--sync", pad_x, pad_y, "key", "s")
+    assert app.run_until(lambda s: len(saved_wavs(tmp_path / "favs")) == 1)
+    assert received == saved_wavs(tmp_path / "favs")[0].read_bytes()
+    samples, rate = soundfile.read(inbox / "received_1.wav", dtype="float32")
+    assert rate == 44100 and np.max(np.abs(samples)) > 0.1  # a sound, not silence
+
+
+def test_a_favourite_dragged_to_another_program_arrives_byte_for_byte(app, peer, tmp_path):
+    pad = app.window[k.PAD].Widget
+    for px, py in ((60, 60), (270, 250)):
+        click(pad, px, py)
+        xdo("key", "s")
+    assert app.run_until(lambda s: len(s.favourites) == 2)
+    app.window.TKroot.update()
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    target = peer("drop", inbox)
+    listbox = app.window[k.FAVOURITES].Widget
+    x, y, width, height = listbox.bbox(1)  # the second row: the older favourite
+    chosen = Path(str(app.state.favourites[1].path))
+    start = (listbox.winfo_rootx() + x + 20, listbox.winfo_rooty() + y + height // 2)
+    drag(app, start, target.centre)
+    wait_for_file(app, inbox / "received.json")
+    assert json.loads((inbox / "received.json").read_text()) == [str(chosen)]
+    assert (inbox / "received_1.wav").read_bytes() == chosen.read_bytes()
+
+
+def test_a_sound_file_dropped_on_the_pad_from_another_program_is_encoded(app, peer, tmp_path):
+    rng = np.random.default_rng(7)
+    t = np.arange(2048) / 22050
+    snare = (0.6 * rng.standard_normal(2048) * np.exp(-30 * t)).astype(np.float32)
+    mine = tmp_path / "my sounds" / "my snare.wav"  # a space in the path, as users have
+    mine.parent.mkdir()
+    soundfile.write(mine, snare, 22050, subtype="FLOAT")
+    before = mine.read_bytes()
+    source = peer("drag", mine)
+    drag(app, source.centre, centre_of(app.window[k.PAD].Widget))
+    assert app.run_until(lambda s: s.sound.opened == str(mine) and s.sound.point == s.point
+                         and s.sound.original is not None, timeout=20)
+    # the fake encoder's point for this very sound: the drop opened this file, no other
+    audio = app.backend.prepare_file(mine, app.backend.load("ae_small_relu", "zoo"))
+    encoded = app.backend.load("ae_small_relu", "zoo").encode(audio[None, :])[0]
+    assert np.allclose(app.state.point, encoded, atol=1e-4)
+    assert mine.read_bytes() == before  # the user's file is untouched
