@@ -11,6 +11,7 @@ from pathlib import Path
 
 # The cache by module, not by name: tests replace its functions (a zoo that refuses writes).
 from evaluation import cache
+from evaluation.conditioned import evaluate_conditioned
 from evaluation.errors import EvaluationError
 from evaluation.pictures import contact_sheet_points
 from evaluation.runner import evaluate_model, reference_rows, trained_on
@@ -170,7 +171,10 @@ def _record_of(model, name, index, data, data_fp, folder, force, progress):
         progress.describe(f"{name}: {stage}")
         progress.reach(index + fraction)
 
-    record = evaluate_model(model, data.reference, at_stage, trained_here, _real_native(model, folder.parent))
+    if getattr(model, "conditioned", False):  # one plane per family (evaluation.conditioned)
+        record = evaluate_conditioned(model, data.reference, at_stage, trained_here, _real_native(model, folder.parent))
+    else:
+        record = evaluate_model(model, data.reference, at_stage, trained_here)
     # Only the model's own training data is cached in the zoo (its entry is the one the
     # window shows); other data goes to the user cache, and the zoo is not written.
     try:

@@ -21,6 +21,7 @@ import numpy as np
 
 from constants import DRUM_FAMILIES
 from evaluation.continuity import latent_continuity, latent_grid
+from evaluation.runner import SILENT_PEAK, _record, reconstruction_scores
 from evaluation.speed import decode_speed
 
 #: The top octave starts at half of 44.1 kHz's Nyquist frequency: what a 22.05 kHz sound lacks.
@@ -189,8 +190,6 @@ def evaluate_conditioned(model, reference, progress=None, trained_here=True, rea
         Real sounds at the model's own rate with their families, for the top octave's real
         columns (None: the model's columns only).
     """
-    from evaluation.runner import SILENT_PEAK, _record, reconstruction_scores
-
     report = progress or (lambda stage, fraction: None)
     view = AtRate(model, reference.sample_rate, reference.length)
     latent_range = tuple(model.latent_range())

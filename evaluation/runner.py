@@ -512,7 +512,7 @@ def trained_on(card_data, folder, samples, validation_kits):
             and sorted(card_data.get("validation_kits") or []) == sorted(validation_kits))
 
 
-def evaluate_model(model, reference, progress=None, trained_here=True, real_native=None):
+def evaluate_model(model, reference, progress=None, trained_here=True):
     """All metrics of a trained model (``models.keras_loader.TrainedModel``).
 
     Parameters
@@ -525,19 +525,12 @@ def evaluate_model(model, reference, progress=None, trained_here=True, real_nati
         ``progress(stage, fraction)``.
     trained_here : bool
         See :func:`evaluate_generator`; :func:`trained_on` decides it from the card.
-    real_native : (np.ndarray, list of str) or None
-        For a conditioned model (``evaluation.conditioned``): real sounds at its own rate and
-        their families, for the top octave's real columns.
 
     Returns
     -------
     record : dict
         As :func:`evaluate_generator`.
     """
-    if getattr(model, "conditioned", False):
-        from evaluation.conditioned import evaluate_conditioned
-
-        return evaluate_conditioned(model, reference, progress, trained_here, real_native)
     encode = model.encode if model.has_encoder else None
     return evaluate_generator(model.decode, encode, tuple(model.latent_range()),
                               model.sample_rate, reference, progress, trained_here)

@@ -6,9 +6,17 @@ import pytest
 
 import drums
 from constants import DRUM_FAMILIES
-from evaluation.conditioned import AtRate, control_table, top_octave_share, top_octave_table, union_grid, union_side
+from evaluation.conditioned import (
+    AtRate,
+    control_table,
+    evaluate_conditioned,
+    top_octave_share,
+    top_octave_table,
+    union_grid,
+    union_side,
+)
 from evaluation.report import conditioned_lines
-from evaluation.runner import EvaluationOptions, Reference, evaluate_model
+from evaluation.runner import EvaluationOptions, Reference
 
 SR, LENGTH = 22050, 4096
 NATIVE_SR, NATIVE_LENGTH = 44100, 8192
@@ -87,7 +95,7 @@ def test_at_rate_brings_sounds_to_the_references_rate_and_length():
 def test_a_conditioned_model_is_evaluated_on_its_union_with_control_and_top_octave(reference):
     model = FamilyDrums()
     real = drums.drum_batch(9, NATIVE_LENGTH, seed=3, sr=NATIVE_SR)
-    record = evaluate_model(model, reference, trained_here=True, real_native=real)
+    record = evaluate_conditioned(model, reference, trained_here=True, real_native=real)
     metrics, details = record["metrics"], record["details"]
     assert details["union"]["points_per_family"] == union_side(OPTIONS.realism_grid) ** 2
     # the reference classifier knows snare, kick and hat: the model plays them on demand
