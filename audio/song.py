@@ -30,7 +30,7 @@ class KitSong:
 
     xml: str
     lanes: tuple  # (lane name, instrument name) of the lanes in the song
-    left_out: tuple  # one line per lane left out
+    left_out: tuple  # one line per lane with steps that has no instrument in the kit
 
     @property
     def note(self):
@@ -108,7 +108,8 @@ def song_for_kit(pattern: Pattern, kit_files, *, title=None) -> KitSong:
     xml = '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(song, encoding="unicode") + "\n"
     used = tuple((name, instruments[index]["name"]) for name, (index, _) in zip(LANES, lanes)
                  if index is not None)
-    return KitSong(xml, used, tuple(reason for index, reason in lanes if index is None))
+    left_out = tuple(reason for (index, reason), row in zip(lanes, pattern.steps) if index is None and any(row))
+    return KitSong(xml, used, left_out)
 
 
 def _instrument_list(song, kit_name, instruments):
