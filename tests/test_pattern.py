@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from test_gui_handlers import decoded, info_of, of_type, report, send
 
 from audio.errors import AudioError
 from audio.pattern import (
@@ -19,6 +20,10 @@ from audio.pattern import (
     write_pattern,
 )
 from audio.player import PATTERN_VOICES, Mixer
+from gui import effects as fx
+from gui import events as ev
+from gui import keys as k
+from gui.state import AppState, ModelEntry
 
 RATE = 44100
 
@@ -182,3 +187,95 @@ def test_the_sound_and_the_pattern_play_together():
 def test_an_empty_pattern_default_follows_the_current_sound():
     pattern = Pattern()
     assert pattern.empty and pattern.sources == (CURRENT,) * 4 and pattern.tempo == 120
+
+
+# ----------------------------------------------------------------------------- the Beat tab's handlers
+
+@pytest.fixture
+def ready():
+    """The window's state with a model loaded and a player that works (no window)."""
+    state = AppState(models_dir="zoo", favourites_dir="favs", rng=np.random.default_rng(0))
+    state.entries["ae_small_relu"] = ModelEntry("ae_small_relu", group="g")
+    send(state, k.MODELS, **{k.MODELS: ["ae_small_relu"]})
+    report(state, ev.ModelReady(info_of("ae_small_relu")))
+    report(state, ev.PlayerOpened(True, "", "null"))
+    return state
+
+
+def beat_ready(state):
+    report(state, ev.PatternRead(None))
+    send(state, (k.STEP, 0))
+    send(state, (k.STEP, 8))
+    return state
+
+
+def test_steps_are_kept_only_once_the_kept_beat_was_read(ready):
+    effects = send(ready, (k.STEP, 3))
+    assert not of_type(effects, fx.SavePattern)  # pattern.json not read yet: never written over
+    effects = report(ready, ev.PatternRead(None))
+    effects = send(ready, (k.STEP, STEPS + 5))
+    (saved,) = of_type(effects, fx.SavePattern)
+    assert saved.pattern.hits() == [(3, 0), (5, 1)]
+
+
+def test_play_beat_sends_the_current_sound_and_a_change_keeps_the_beat(ready):
+    beat_ready(ready)
+    decoded(ready, np.full(2048, 0.5, np.float32))
+    (start,) = of_type(send(ready, k.PATTERN_PLAY), fx.PlayPattern)
+    assert start.restart and start.tempo == 120 and start.steps[0][0] and start.steps[0][8]
+    assert start.sounds[0][0][100] == pytest.approx(0.5) and start.sounds[0][1] == ready.model.sample_rate
+    (update,) = of_type(send(ready, (k.STEP, 2 * STEPS + 4)), fx.PlayPattern)
+    assert not update.restart and update.steps[2][4]
+    new = np.full(2048, 0.25, np.float32)
+    (follow,) = of_type(decoded(ready, new), fx.PlayPattern)  # the point moved
+    assert not follow.restart and follow.sounds[0][0][100] == pytest.approx(0.25)
+    assert of_type(send(ready, k.PATTERN_PLAY), fx.StopPattern)
+    assert not of_type(decoded(ready, np.ones(2048, np.float32)), fx.PlayPattern)  # stopped: nothing
+
+
+def test_an_empty_beat_or_no_sound_device_says_why_and_plays_nothing(ready):
+    assert not of_type(send(ready, k.PATTERN_PLAY), fx.PlayPattern)
+    assert ready.message.startswith("the beat has no steps yet")
+    beat_ready(ready)
+    report(ready, ev.PlayerOpened(False, "no device", "null"))
+    assert not of_type(send(ready, k.PATTERN_PLAY), fx.PlayPattern)
+    assert "sound device" in ready.message
+
+
+def test_a_tempo_out_of_range_is_said_and_the_tempo_kept(ready):
+    beat_ready(ready)
+    send(ready, k.PATTERN_TEMPO, **{k.PATTERN_TEMPO: 500})
+    assert ready.pattern.pattern.tempo == 120 and "from 40 to 300 BPM" in ready.message
+    send(ready, k.PATTERN_TEMPO, **{k.PATTERN_TEMPO: 96})
+    assert ready.pattern.pattern.tempo == 96
+
+
+def test_a_lane_on_a_favourite_plays_its_samples_once_read(ready):
+    beat_ready(ready)
+    send(ready, k.PATTERN_PLAY)
+    effects = send(ready, (k.LANE_SOUND, 0), "kick_001.wav")
+    (read,) = of_type(effects, fx.ReadLaneSound)
+    assert read.lane == 0 and read.path.endswith("favs/kick_001.wav")
+    samples = np.full(4410, 0.3, np.float32)
+    (update,) = of_type(report(ready, ev.LaneSoundRead(0, read.path, samples, 44100)), fx.PlayPattern)
+    assert update.sounds[0][1] == 44100 and update.sounds[0][0][2000] == pytest.approx(0.3)
+    (follow,) = of_type(decoded(ready, np.ones(2048, np.float32)), fx.PlayPattern)  # the others follow the point
+    assert follow.sounds[0][0][2000] == pytest.approx(0.3) and follow.sounds[1][0][1000] == pytest.approx(1.0)
+    said = report(ready, ev.LaneSoundRead(0, read.path, None, 0, "kick_001.wav: cannot be read (gone)"))
+    assert ready.message == "kick lane: kick_001.wav: cannot be read (gone)" and not of_type(said, fx.PlayPattern)
+
+
+def test_a_new_sound_device_starts_the_beat_again_on_it(ready):
+    beat_ready(ready)
+    send(ready, k.PATTERN_PLAY)
+    (again,) = of_type(report(ready, ev.PlayerOpened(True, "", "other")), fx.PlayPattern)
+    assert again.restart
+    report(ready, ev.PlayerOpened(False, "gone", "other"))
+    assert not ready.pattern.playing
+
+
+def test_export_kit_takes_the_beat_along(ready):
+    beat_ready(ready)
+    ready.kit.sources = ("favs/a.wav",)
+    (export,) = of_type(send(ready, (k.FILE, "export-kit"), "/tmp/Beat"), fx.ExportKit)
+    assert export.pattern == ready.pattern.pattern and export.path == "/tmp/Beat.h2drumkit"

@@ -31,6 +31,7 @@ from gui.handlers.models import on_model_failed, on_model_ready, on_zoo, select_
 from gui.handlers.nearest import nearest_note, nearest_rows, on_nearest, on_original, play_nearest
 from gui.handlers.pattern import (
     after_favourites,
+    after_player,
     choose_source,
     follow_current,
     on_lane_sound,
@@ -100,7 +101,7 @@ WORKER_EVENTS = {
     ev.Morphed: on_morphed,
     ev.Saved: on_saved,
     ev.FavouritesListed: lambda s, r: on_favourites(s, r) + after_favourites(s),
-    ev.PlayerOpened: on_player,
+    ev.PlayerOpened: lambda s, r: on_player(s, r) + after_player(s),
     ev.PlayStarted: on_play_started,
     ev.DevicesListed: on_devices,
     ev.FeaturesFound: on_features,

@@ -108,6 +108,17 @@ def follow_current(state):
     return _send(state, restart=False)
 
 
+def after_player(state):
+    """A sound output was opened (another device): it starts silent, so the beat starts
+    again on it, or stops where there is no sound."""
+    if not state.pattern.playing:
+        return []
+    if not state.player.ready:
+        state.pattern.playing = False
+        return [fx.Refresh(Part.PATTERN)]
+    return _send(state, restart=True)
+
+
 def after_favourites(state):
     """The favourites were listed: the lane combos offer them; the first time, read the
     pattern kept beside them."""
