@@ -279,3 +279,25 @@ def test_export_kit_takes_the_beat_along(ready):
     ready.kit.sources = ("favs/a.wav",)
     (export,) = of_type(send(ready, (k.FILE, "export-kit"), "/tmp/Beat"), fx.ExportKit)
     assert export.pattern == ready.pattern.pattern and export.path == "/tmp/Beat.h2drumkit"
+
+
+def test_rendering_the_pattern_allocates_no_sample_buffers():
+    import tracemalloc
+
+    mixer = Mixer(RATE)
+    data = prepared_lanes(mixer)
+    mixer.start_pattern(data, [[0, 1, 2, 3]] * STEPS, 300, restart=True)  # every lane, every step
+    out = np.zeros(1024, dtype=np.float32)
+    for i in range(20):
+        mixer.render(out, i * 1024)  # warm up: the request is taken, the voices are filled
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        for i in range(20, 400):
+            mixer.render(out, i * 1024)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert mixer.pattern is not None and mixer._next_step > 100
+    assert peak < out.nbytes  # a temporary array of one block would be 4096 bytes
