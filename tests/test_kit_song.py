@@ -105,3 +105,17 @@ def test_hydrogen_renders_the_song_with_each_hit_at_its_step(favourites, tmp_pat
         brightness.setdefault(lane, []).append(zero_crossings(mono[start:start + int(0.05 * rate)]))
     # the kick's lane plays the kick, the hat's the hat: not one instrument for all
     assert max(brightness[0]) * 4 < min(brightness[2])
+
+
+def test_exporting_beside_an_existing_song_writes_nothing_and_names_it(tmp_path):
+    from test_gui_kits_history import run_job
+
+    from gui import effects as fx
+    from gui import events as ev
+
+    (tmp_path / "Beat.h2song").write_text("the user's song")
+    kit = tmp_path / "Beat.h2drumkit"
+    pattern = Pattern().toggled(0, 0)
+    (record,) = run_job(tmp_path, lambda w: w.export_kit(fx.ExportKit(("a.wav",), str(kit), False, pattern)))
+    assert record == ev.KitExists(str(kit), ("a.wav",), "Beat.h2song")
+    assert not kit.exists() and (tmp_path / "Beat.h2song").read_text() == "the user's song"
