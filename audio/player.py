@@ -16,7 +16,11 @@ every change free of clicks:
   are faded), or at once with a ``CROSSFADE_SECONDS`` crossfade when ``immediate=True``; an
   immediate swap keeps the loop position, so moving a latent point morphs the sound in time;
 - a stop fades out over ``CROSSFADE_SECONDS``;
-- a volume change glides over about ``VOLUME_GLIDE_SECONDS``.
+- a volume change glides over about ``VOLUME_GLIDE_SECONDS``;
+- a step pattern (:mod:`audio.pattern`) plays beside the sound: each hit starts at the exact
+  frame its step falls on, counted from the pattern's start, and rings out in a voice of its
+  own; a changed pattern (a step, a lane's sound, the tempo) takes effect at its next hit,
+  keeping the beat.
 
 The stream is opened once, started on the first play and stopped again by a small watcher
 thread after ``IDLE_STOP_SECONDS`` of silence (an idle stream costs CPU, and on an ALSA null
@@ -32,6 +36,7 @@ from typing import NamedTuple
 import numpy as np
 
 from audio.errors import AudioError
+from audio.pattern import step_frame
 from constants import SAMPLE_RATE
 from safeio import one_line
 
@@ -54,6 +59,9 @@ DEFAULT_SAMPLE_RATE = SAMPLE_RATE
 SCRATCH_FRAMES = 8192
 
 _START, _SWAP_NOW, _SWAP_NEXT, _STOP = "start", "swap-now", "swap-next", "stop"
+#: Hits of a pattern that may sound at once (each rings out to its end); a hit beyond them
+#: takes the voice of the oldest.
+PATTERN_VOICES = 16
 
 
 def _import_sounddevice():
@@ -106,6 +114,16 @@ class _Request(NamedTuple):
     gap_frames: int
     serial: int
     base_serial: int  # for a swap: the request whose sound it replaces
+
+
+class _PatternRequest(NamedTuple):
+    """A step pattern for the callback to play; immutable once handed over."""
+
+    sounds: tuple | None  # per lane: prepared data (read-only) or None; None stops the pattern
+    hits: tuple  # per step: the lanes that hit on it
+    tempo: int
+    restart: bool  # from its first step now, or keeping the beat of the one it replaces
+    serial: int
 
 
 class BlockCapture:
@@ -188,6 +206,7 @@ class Mixer:
         self.rate = int(rate)
         self.source_rate = self.rate if source_rate is None else int(source_rate)
         self.request = None
+        self.pattern_request = None
         self.volume = 1.0
         self.finished_serial = 0
         self.picked_up = (0, 0)
@@ -216,11 +235,21 @@ class Mixer:
         self.idle_frames = 0
         self.began_serial = 0
         self.began_frame = 0
+        self.pattern_seen = None
+        self.pattern = None  # the pattern request being played
+        self.pattern_began = (0, 0)  # (serial, frame of its first step) of the latest started
+        self._origin_frame = 0  # the frame of step _origin_step of the pattern's timeline
+        self._origin_step = 0
+        self._next_step = 0  # counted from the pattern's start, across bars
+        self._voice_data = [None] * PATTERN_VOICES  # the hits sounding: their data and place
+        self._voice_pos = [0] * PATTERN_VOICES
+        self._voices = 0
 
     def recover(self):
         """Start from a clean state after a failed render, skipping the request it was on."""
         self.reset()
         self.seen = self.request
+        self.pattern_seen = self.pattern_request
 
     # -- the controlling thread ------------------------------------------------------------
 
@@ -291,6 +320,35 @@ class Mixer:
         """Hand over a stop: fade out over ``CROSSFADE_SECONDS`` and go silent."""
         self.request = _Request(_STOP, None, False, 0, next(self._serials), 0)
 
+    def start_pattern(self, sounds, hits, tempo, *, restart):
+        """Hand over a step pattern to loop beside the sound.
+
+        Parameters
+        ----------
+        sounds : sequence of (np.ndarray or None)
+            Per lane, a sound from :meth:`prepare` (None: the lane is silent).
+        hits : sequence of sequence of int
+            Per step, the lanes that hit on it; its length is the steps in a bar.
+        tempo : int
+            BPM; a step is a sixteenth note (:func:`audio.pattern.step_frame`).
+        restart : bool
+            True: from its first step at once. False: it replaces the pattern playing at
+            that pattern's next step, keeping the beat (a changed step, sound or tempo);
+            hits already sounding ring out with the sound they began with.
+        """
+        self.pattern_request = _PatternRequest(tuple(sounds), tuple(tuple(s) for s in hits), int(tempo),
+                                               bool(restart), next(self._serials))
+
+    def stop_pattern(self):
+        """Hand over the pattern's end: no more hits; those sounding ring out."""
+        self.pattern_request = _PatternRequest(None, (), 0, True, next(self._serials))
+
+    @property
+    def pattern_playing(self):
+        """True from :meth:`start_pattern` until :meth:`stop_pattern`."""
+        request = self.pattern_request
+        return request is not None and request.sounds is not None
+
     @property
     def playing(self):
         """True from a start until the sound ends or a stop is handed over."""
@@ -307,7 +365,8 @@ class Mixer:
     @property
     def silent_frames(self):
         """Frames rendered silent since the latest request was seen (0 while one waits)."""
-        return self.idle_frames if self.seen is self.request else 0
+        seen = self.seen is self.request and self.pattern_seen is self.pattern_request
+        return self.idle_frames if seen else 0
 
     # -- the rendering thread --------------------------------------------------------------
 
@@ -334,8 +393,12 @@ class Mixer:
         self._fill_current(out, frame_index)
         if self.fade_left:
             self._mix_fade(out)
+        if self.pattern_request is not self.pattern_seen:
+            self._take_pattern(frame_index)
+        if self.pattern is not None or self._voices:
+            self._mix_pattern(out, frame_index)
         self._apply_gain(out)
-        if self.current is None and self.fading is None:
+        if self.current is None and self.fading is None and self.pattern is None and not self._voices:
             self.idle_frames += n
         else:
             self.idle_frames = 0
@@ -405,6 +468,75 @@ class Mixer:
         self.pending = None
         self.began_serial = request.serial
         self.began_frame = frame_index
+
+    def _take_pattern(self, frame_index):
+        """Act on a new pattern request at the start of a block."""
+        request = self.pattern_request
+        self.pattern_seen = request
+        if request.sounds is None:
+            self.pattern = None
+            return
+        old = self.pattern
+        if request.restart or old is None:
+            self._origin_frame, self._origin_step, self._next_step = frame_index, 0, 0
+            self.pattern_began = (request.serial, frame_index)
+        elif request.tempo != old.tempo:  # the new tempo counts from the old one's next step
+            self._origin_frame = self._step_start(old.tempo)
+            self._origin_step = self._next_step
+        self.pattern = request
+
+    def _step_start(self, tempo):
+        """The frame at which the pattern's next step begins, at ``tempo``."""
+        return self._origin_frame + step_frame(self._next_step - self._origin_step, tempo, self.rate)
+
+    def _mix_pattern(self, out, frame_index):
+        """Add the pattern's voices to ``out``, starting each hit on its exact frame."""
+        n = out.shape[0]
+        done = 0
+        pattern = self.pattern
+        while pattern is not None:
+            at = self._step_start(pattern.tempo) - frame_index
+            if at >= n:
+                break
+            at = max(at, done)
+            self._mix_voices(out, done, at)
+            done = at
+            for lane in pattern.hits[self._next_step % len(pattern.hits)]:
+                if pattern.sounds[lane] is not None:
+                    self._start_voice(pattern.sounds[lane])
+            self._next_step += 1
+        self._mix_voices(out, done, n)
+
+    def _start_voice(self, data):
+        slot, oldest = 0, -1
+        for i in range(PATTERN_VOICES):
+            if self._voice_data[i] is None:
+                slot = i
+                break
+            if self._voice_pos[i] > oldest:
+                slot, oldest = i, self._voice_pos[i]
+        if self._voice_data[slot] is None:
+            self._voices += 1
+        self._voice_data[slot] = data
+        self._voice_pos[slot] = 0
+
+    def _mix_voices(self, out, start, end):
+        """Add every sounding voice's next ``end - start`` frames to ``out[start:end]``."""
+        if end <= start or not self._voices:
+            return
+        for i in range(PATTERN_VOICES):
+            data = self._voice_data[i]
+            if data is None:
+                continue
+            pos = self._voice_pos[i]
+            k = min(end - start, data.shape[0] - pos)
+            np.add(out[start:start + k], data[pos:pos + k], out=out[start:start + k])
+            pos += k
+            if pos >= data.shape[0]:
+                self._voice_data[i] = None
+                self._voices -= 1
+                pos = 0
+            self._voice_pos[i] = pos
 
     def _crossfade_from_current(self):
         self.fading = self.current
@@ -570,6 +702,40 @@ class Player:
         if not self.available or self.mixer.request is None:
             return
         self._submit(self.mixer.stop)
+
+    def play_pattern(self, sounds, steps, tempo, *, restart=True):
+        """Loop a step pattern on the stream, beside whatever :meth:`play` plays.
+
+        Parameters
+        ----------
+        sounds : sequence of ((np.ndarray, int) or None)
+            Per lane, a sound and its rate (None: the lane is silent).
+        steps : sequence of sequence of bool
+            ``steps[lane][step]``, as :class:`audio.pattern.Pattern` holds them.
+        tempo : int
+            BPM.
+        restart : bool
+            True: from the first step now. False: replace the pattern that plays at its
+            next step, keeping the beat (lanes whose sound changed play the new one from
+            their next hit).
+        """
+        if not self.available:
+            return
+        prepared = [None if sound is None else self.mixer.prepare(sound[0], sound[1]) for sound in sounds]
+        hits = [[lane for lane, row in enumerate(steps) if row[step]] for step in range(len(steps[0]))]
+        if not restart and not self.mixer.pattern_playing:
+            restart = True
+        self._submit(self.mixer.start_pattern, prepared, hits, tempo, restart=restart)
+
+    def stop_pattern(self):
+        """End the pattern: no more hits (those sounding ring out)."""
+        if not self.available or not self.mixer.pattern_playing:
+            return
+        self._submit(self.mixer.stop_pattern)
+
+    @property
+    def pattern_playing(self):
+        return self._stream is not None and self.mixer.pattern_playing
 
     @property
     def volume(self):

@@ -187,8 +187,28 @@ class SetVolume:
     volume: float
 
 
+@dataclass(frozen=True)
+class PlayPattern:
+    """Loop the step pattern beside the sound (audio.player.Player.play_pattern).
+
+    ``sounds`` per lane: ``(samples, rate)`` at the chosen level, or None (a silent lane).
+    ``restart`` False: keep the beat of the pattern playing (a step, a sound or the tempo
+    changed; a lane's new sound is heard from its next hit).
+    """
+
+    sounds: tuple = field(compare=False, hash=False)
+    steps: tuple = ()
+    tempo: int = 120
+    restart: bool = True
+
+
+@dataclass(frozen=True)
+class StopPattern:
+    """End the pattern: no more hits; those sounding ring out."""
+
+
 #: The effects that reach the sound output (its own worker: gui.workers.SoundRoom).
-SOUND_EFFECTS = (Play, Swap, Stop, SetVolume)
+SOUND_EFFECTS = (Play, Swap, Stop, SetVolume, PlayPattern, StopPattern)
 
 
 class Part(str, Enum):
@@ -210,6 +230,7 @@ class Part(str, Enum):
     HISTORY = "history"  # Back/Forward
     NEAREST = "nearest"  # the Nearest tab
     KIT_PROGRESS = "kit_progress"  # Export kit…'s bar
+    PATTERN = "pattern"  # the Beat tab
 
 
 @dataclass(frozen=True)
@@ -324,10 +345,32 @@ class ExportKit:
     path: str
     overwrite: bool = False
     level: str = DEFAULT_LEVEL  # audio.level, as the window plays and saves
+    pattern: Any = None  # audio.pattern.Pattern: written beside the kit as a Hydrogen song
+
+
+@dataclass(frozen=True)
+class ReadPattern:
+    """Read the favourites folder's pattern.json (audio.pattern.read_pattern)."""
+
+
+@dataclass(frozen=True)
+class SavePattern:
+    """Keep the pattern in the favourites folder (audio.pattern.write_pattern)."""
+
+    pattern: Any  # audio.pattern.Pattern
+
+
+@dataclass(frozen=True)
+class ReadLaneSound:
+    """Read a favourite's WAV for a lane of the pattern."""
+
+    lane: int
+    path: str
 
 
 #: Any record a handler may return.
 Effect = (LoadModel | Decode | Render | Heatmap | Audition | Encode | Compare | Morph | Save
           | ListFavourites | MakePlayer | Play | Swap | Stop | SetVolume | Refresh | AskFile
           | StoreSettings | Close | Draw | DecodeVariation | SaveVariations | Later | Nearest
-          | ReadOriginal | AskSaveFile | AskConfirm | ExportKit)
+          | ReadOriginal | AskSaveFile | AskConfirm | ExportKit | PlayPattern | StopPattern
+          | ReadPattern | SavePattern | ReadLaneSound)

@@ -224,6 +224,8 @@ class KitExported:
     path: str
     instruments: int
     skipped: tuple[str, ...] = ()
+    song: str | None = None  # the pattern's Hydrogen song written beside it
+    song_note: str = ""  # the pattern's lanes the song leaves out, and why
 
 
 @dataclass(frozen=True)
@@ -232,3 +234,23 @@ class KitExists:
 
     path: str
     sources: tuple[str, ...]
+    names: str = ""  # the files that exist, when not just the kit ("MyKit.h2song")
+
+
+@dataclass(frozen=True)
+class PatternRead:
+    """The favourites folder's pattern (None: none yet, or ``reason`` says why it is unread)."""
+
+    pattern: Any  # audio.pattern.Pattern or None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class LaneSoundRead:
+    """A favourite's samples for a lane of the pattern (None, with a reason, if unread)."""
+
+    lane: int
+    path: str
+    audio: np.ndarray | None = field(default=None, compare=False, hash=False)
+    sample_rate: int = 0
+    reason: str = ""

@@ -70,3 +70,9 @@ LEVEL = "-LEVEL-"  # the level combo (audio.level)
 AUDITION = "-AUDITION-"  # the "Audition on click" checkbox
 DRAG = "-DRAG-"  # tuple-event head: (DRAG, "out" | "refused"), value a path or a reason
 CONFIRM = "-CONFIRM-"  # tuple-event head: (CONFIRM, purpose), value True or False
+# the Beat tab: a step is the button (STEP, lane * 16 + step); a lane's sound the combo (LANE_SOUND, lane)
+STEP = "-STEP-"  # tuple-event head
+LANE_SOUND = "-LANE-SOUND-"  # tuple-event head, value the combo's choice
+PATTERN_PLAY = "-PATTERN-PLAY-"
+PATTERN_TEMPO = "-PATTERN-TEMPO-"
+PATTERN_NOTE = "-PATTERN-NOTE-"

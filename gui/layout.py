@@ -128,6 +128,51 @@ def pad_column():
     ]
 
 
+STEP_OFF, STEP_ON = ("black", "#e0e0e0"), ("white", "#c62828")
+STEP_BEAT = ("black", "#bdbdbd")  # an unset step on a beat (1, 5, 9, 13): easier to count
+
+
+def step_colour(step, on):
+    """A step button's colours: on, or off (darker on the beats)."""
+    if on:
+        return STEP_ON
+    return STEP_BEAT if step % 4 == 0 else STEP_OFF
+
+
+def beat_tab():
+    """The Beat tab: tempo and play, a row of 16 steps per lane, and what each lane plays."""
+    from audio.pattern import DEFAULT_TEMPO, LANES, MAX_TEMPO, MIN_TEMPO, STEPS
+    from gui.handlers.pattern import CURRENT_LABEL
+
+    small = ("Helvetica", 8)
+    rows = [[sg.Text("Tempo"),
+             sg.Spin(list(range(MIN_TEMPO, MAX_TEMPO + 1)), initial_value=DEFAULT_TEMPO,
+                     key=k.PATTERN_TEMPO, size=(4, 1), readonly=True, enable_events=True,
+                     tooltip=f"{MIN_TEMPO} to {MAX_TEMPO} BPM: the arrows or the mouse wheel"),
+             sg.Text("BPM"),
+             sg.Button("Play beat", key=k.PATTERN_PLAY, size=(9, 1),
+                       tooltip="loop the steps below; each lane plays its sound"),
+             sg.Text("", key=k.PATTERN_NOTE, size=(34, 1), font=small)]]
+    for lane, name in enumerate(LANES):
+        rows.append([sg.Text(name, size=(5, 1), font=small)]
+                    # a Text, not a Button: a Tk button's own padding would make the row
+                    # wider than the tab
+                    + [sg.Text("", key=(k.STEP, lane * STEPS + step), size=(2, 1), font=small,
+                               enable_events=True, relief=sg.RELIEF_RAISED, border_width=1,
+                               background_color=step_colour(step, False)[1],
+                               pad=((5 if step % 4 == 0 else 1, 1), 2))
+                       for step in range(STEPS)])
+    combos = [[sg.Text(name, size=(5, 1), font=small),
+               sg.Combo([CURRENT_LABEL], default_value=CURRENT_LABEL, key=(k.LANE_SOUND, lane),
+                        readonly=True, enable_events=True, size=(24, 1), font=small, auto_size_text=False,
+                        tooltip=f"what the {name} lane plays: the point's sound, or a favourite")]
+              for lane, name in enumerate(LANES)]
+    rows.append([sg.Column([combos[0], combos[2]], pad=0), sg.Column([combos[1], combos[3]], pad=0)])
+    rows.append([sg.Text("The beat is kept beside the favourites and goes with Export kit… "
+                         "as a Hydrogen song.", font=small)])
+    return rows
+
+
 def tabs():
     sound = [[sg.Canvas(size=PANEL_SIZE, key=k.OUTPUT_CANVAS, expand_x=True, expand_y=True)]]
     card = [[sg.Multiline("", key=k.CARD, disabled=True, expand_x=True, expand_y=True,
@@ -166,7 +211,7 @@ def tabs():
     ]
     return [[sg.TabGroup([[sg.Tab("Sound", sound), sg.Tab("Model card", card),
                            sg.Tab("Compare", compare), sg.Tab("Morph", morph),
-                           sg.Tab("Nearest", nearest)]],
+                           sg.Tab("Nearest", nearest), sg.Tab("Beat", beat_tab())]],
                          key=k.TABS, expand_x=True, expand_y=True)]]
 
 

@@ -11,6 +11,7 @@ from typing import Literal, get_args
 import numpy as np
 
 from audio.level import DEFAULT_LEVEL
+from audio.pattern import Pattern
 from constants import SAMPLE_RATE
 from gui.features import PER_SOUND_NAMES
 from gui.history import SessionHistory
@@ -232,6 +233,18 @@ class KitExport:
 
 
 @dataclass
+class PatternState:
+    """The Beat tab: the step pattern, whether it plays, and the favourites' sounds it plays."""
+
+    pattern: Pattern = field(default_factory=Pattern)
+    playing: bool = False
+    read: bool = False  # the favourites folder's pattern.json has been read
+    unsaved_reason: str | None = None  # pattern.json is not ours: the pattern is not saved
+    sounds: dict = field(default_factory=dict)  # lane -> (favourite file name, samples, rate)
+    sent_current: object = None  # the current sound the player last got for its lanes
+
+
+@dataclass
 class AppState:
     """Everything the window shows, in one place.
 
@@ -252,6 +265,7 @@ class AppState:
     vary: VaryState = field(default_factory=VaryState)
     morph: MorphState = field(default_factory=MorphState)
     kit: KitExport = field(default_factory=KitExport)
+    pattern: PatternState = field(default_factory=PatternState)
     compare: Sequence | None = None
     favourites: list = field(default_factory=list)  # audio.export.Favourite
     nearest: object = None  # gui.events.NearestFound for the current point, or None

@@ -6,6 +6,7 @@ reads the state and writes elements; texts that change are cut to their element'
 """
 import sys
 import tkinter.font
+from pathlib import Path
 
 import PySimpleGUI as sg
 
@@ -58,6 +59,7 @@ class WindowView:
             Part.HISTORY: self._show_history,
             Part.NEAREST: self._show_nearest,
             Part.KIT_PROGRESS: self._show_kit_progress,
+            Part.PATTERN: self._show_pattern,
         }
 
     def refresh(self, part):
@@ -115,6 +117,26 @@ class WindowView:
         progress = self.state.kit.progress
         done, total = progress if progress is not None else (0, 1)
         self.window[k.KIT_PROGRESS].update(current_count=done, max=max(total, 1))
+
+    def _show_pattern(self):
+        """The Beat tab: steps lit, the tempo, each lane's sound, Play or Stop."""
+        from audio.pattern import CURRENT, STEPS
+        from gui.handlers.pattern import CURRENT_LABEL, pattern_note
+        from gui.layout import step_colour
+
+        pattern = self.state.pattern
+        for lane, row in enumerate(pattern.pattern.steps):
+            for step, on in enumerate(row):
+                self.window[(k.STEP, lane * STEPS + step)].update(background_color=step_colour(step, on)[1])
+        self.window[k.PATTERN_TEMPO].update(value=pattern.pattern.tempo)
+        names = [CURRENT_LABEL] + [Path(str(f.path)).name for f in self.state.favourites
+                                   if getattr(f, "recall", True) is not None]
+        for lane, source in enumerate(pattern.pattern.sources):
+            shown = CURRENT_LABEL if source == CURRENT else source
+            self.window[(k.LANE_SOUND, lane)].update(
+                value=shown, values=names if shown in names else [*names, shown])
+        self.window[k.PATTERN_PLAY].update(text="Stop beat" if pattern.playing else "Play beat")
+        self.window[k.PATTERN_NOTE].update(self._fitted(k.PATTERN_NOTE, pattern_note(self.state)))
 
     def _show_devices(self):
         state = self.state

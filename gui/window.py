@@ -59,7 +59,7 @@ IDLE_WAKE_MS = 1000
 #: What the window shows as it opens (the other parts come with what they show).
 OPENING_PARTS = tuple(fx.Part(name) for name in (
     "models", "pad", "fields", "status", "favourites", "map_mode", "controls", "card", "playing",
-    "history", "nearest", "kit_progress"))
+    "history", "nearest", "kit_progress", "pattern"))
 #: The held work (gui.startup) starts this long after opening even if no sound came by then.
 STARTUP_HOLD_MS = 4000
 

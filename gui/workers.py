@@ -172,7 +172,8 @@ class SoundRoom:
         self.player = None  # only the room's thread sets it or calls it (tests may read it)
         self._worker = JobWorker("sound")
         self._calls = {fx.Play: self._play, fx.Swap: self._swap, fx.Stop: self._stop,
-                       fx.SetVolume: self._set_volume, fx.MakePlayer: self._make_player}
+                       fx.SetVolume: self._set_volume, fx.MakePlayer: self._make_player,
+                       fx.PlayPattern: self._play_pattern, fx.StopPattern: self._stop_pattern}
 
     def submit(self, effect):
         """Carry out a sound effect in the room (returns at once)."""
@@ -203,6 +204,16 @@ class SoundRoom:
         player = self._working()
         if player is not None:
             player.stop()
+
+    def _play_pattern(self, effect):
+        player = self._working()
+        if player is not None:
+            player.play_pattern(effect.sounds, effect.steps, effect.tempo, restart=effect.restart)
+
+    def _stop_pattern(self, _effect):
+        player = self._working()
+        if player is not None:
+            player.stop_pattern()
 
     def _set_volume(self, effect):
         player = self._working()
@@ -343,6 +354,8 @@ class Workers:
             fx.DecodeVariation: self.decode_variation, fx.SaveVariations: self.save_variations,
             fx.Nearest: self.nearest, fx.ReadOriginal: self.read_original,
             fx.ExportKit: self.export_kit,
+            fx.ReadPattern: self.read_pattern, fx.SavePattern: self.save_pattern,
+            fx.ReadLaneSound: self.read_lane_sound,
             **dict.fromkeys((*fx.SOUND_EFFECTS, fx.MakePlayer), self.sound_room.submit),
         }
 
@@ -382,6 +395,37 @@ class Workers:
                      for point, sound in zip(effect.points, effect.sounds)]
             self.post(events.Saved(tuple(paths)))
         self.io.submit(self._guard("save", job))
+
+    def read_pattern(self, _effect=None):
+        def job():
+            from audio.pattern import read_pattern
+
+            self.post(events.PatternRead(*read_pattern(self.favourites_dir)))
+        self.io.submit(self._guard("beat", job))
+
+    def save_pattern(self, effect):
+        def job():
+            from audio.errors import AudioError
+            from audio.pattern import write_pattern
+
+            try:
+                write_pattern(self.favourites_dir, effect.pattern)
+            except AudioError as error:  # a user's pattern.json, left as it was
+                self.post(events.JobFailed("keeping the beat", str(error)))
+        self.io.submit(self._guard("keeping the beat", job))
+
+    def read_lane_sound(self, effect):
+        def job():
+            import soundfile
+
+            try:
+                audio, rate = soundfile.read(effect.path, dtype="float32", always_2d=True)
+            except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
+                self.post(events.LaneSoundRead(effect.lane, effect.path,
+                                               reason=f"{Path(effect.path).name}: cannot be read ({error})"))
+                return
+            self.post(events.LaneSoundRead(effect.lane, effect.path, audio.mean(axis=1), int(rate)))
+        self.io.submit(self._guard("beat", job))
 
     def store_settings(self, values):
         if self.settings is not None:
@@ -539,12 +583,16 @@ class Workers:
     def export_kit(self, effect):
         def job():
             from audio.kit import FamilyNamer, favourite_sounds, kit_files, write_h2drumkit
+            from audio.song import song_path
             from evaluation.families import shipped_classifier
             from safeio import FileExistsRefused
 
             path = Path(effect.path)
-            if path.exists() and not effect.overwrite:
-                self.post(events.KitExists(str(path), effect.sources))
+            song = song_path(path) if effect.pattern is not None else None
+            taken = [p.name for p in (path, song) if p is not None and p.exists()]
+            if taken and not effect.overwrite:
+                names = "" if taken == [path.name] else " and ".join(taken)  # "" says: the kit
+                self.post(events.KitExists(str(path), effect.sources, names))
                 return
             by_path = {str(e.path): e for e in self.backend.favourites(self.favourites_dir).entries()}
             entries = [by_path[source] for source in effect.sources if source in by_path]
@@ -558,13 +606,28 @@ class Workers:
             if not sounds:
                 self.post(events.JobFailed("kit", "none of the chosen favourites can go in a kit"))
                 return
+            kit = kit_files(path.stem, sounds, level=effect.level)
             try:
-                write_h2drumkit(path, kit_files(path.stem, sounds, level=effect.level), overwrite=effect.overwrite)
+                write_h2drumkit(path, kit, overwrite=effect.overwrite)
+                song_note = self._write_song(effect, kit, song)
             except FileExistsRefused:
                 self.post(events.KitExists(str(path), effect.sources))
                 return
-            self.post(events.KitExported(str(path), len(sounds), tuple(skipped)))
+            self.post(events.KitExported(str(path), len(sounds), tuple(skipped),
+                                         None if song is None else str(song), song_note))
         self.io.submit(self._guard("kit", job))
+
+    @staticmethod
+    def _write_song(effect, kit, song):
+        """The beat as a Hydrogen song beside the kit (``song``; None: no beat); what it
+        leaves out."""
+        if song is None:
+            return ""
+        from audio.song import song_for_kit, write_song
+
+        made = song_for_kit(effect.pattern, kit)
+        write_song(song, made, overwrite=effect.overwrite)
+        return made.note
 
     # -- nearest thread: the latest point only
 

@@ -98,6 +98,12 @@ class FakePlayer:
     def stop(self):
         self.calls.append(("stop",))
 
+    def play_pattern(self, sounds, steps, tempo, restart=True):
+        self.calls.append(("pattern", tempo, restart))
+
+    def stop_pattern(self):
+        self.calls.append(("stop pattern",))
+
     def close(self):
         self.calls.append(("close",))
 

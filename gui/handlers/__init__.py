@@ -31,6 +31,17 @@ from gui.handlers.kit import export_kit, on_confirm, on_kit_exists, on_kit_expor
 from gui.handlers.map import map_hint, on_audition, on_features, on_heatmap, on_map_click, set_map_mode
 from gui.handlers.models import on_model_failed, on_model_ready, on_zoo, select_model
 from gui.handlers.nearest import nearest_note, nearest_rows, on_nearest, on_original, play_nearest
+from gui.handlers.pattern import (
+    after_favourites,
+    after_player,
+    choose_source,
+    follow_current,
+    on_lane_sound,
+    on_pattern_read,
+    set_tempo,
+    toggle_pattern,
+    toggle_step,
+)
 from gui.handlers.point import (
     drag_ended,
     drag_to,
@@ -88,15 +99,15 @@ WORKER_EVENTS = {
     ev.ZooListed: on_zoo,
     ev.ModelReady: on_model_ready,
     ev.ModelFailed: on_model_failed,
-    ev.Decoded: on_decoded,
+    ev.Decoded: lambda s, r: on_decoded(s, r) + follow_current(s),
     ev.HeatmapReady: on_heatmap,
     ev.Auditioned: on_audition,
-    ev.Encoded: on_encoded,
+    ev.Encoded: lambda s, r: on_encoded(s, r) + follow_current(s),
     ev.Compared: on_compared,
     ev.Morphed: on_morphed,
     ev.Saved: on_saved,
-    ev.FavouritesListed: on_favourites,
-    ev.PlayerOpened: on_player,
+    ev.FavouritesListed: lambda s, r: on_favourites(s, r) + after_favourites(s),
+    ev.PlayerOpened: lambda s, r: on_player(s, r) + after_player(s),
     ev.PlayStarted: on_play_started,
     ev.DevicesListed: on_devices,
     ev.FeaturesFound: on_features,
@@ -108,6 +119,8 @@ WORKER_EVENTS = {
     ev.KitProgress: on_kit_progress,
     ev.KitExported: on_kit_exported,
     ev.KitExists: on_kit_exists,
+    ev.PatternRead: on_pattern_read,
+    ev.LaneSoundRead: on_lane_sound,
 }
 
 
@@ -124,6 +137,7 @@ BUTTONS = {
     k.SET_A: lambda s: set_morph_end(s, "a"), k.SET_B: lambda s: set_morph_end(s, "b"),
     k.MORPH_PLAY: play_morph, k.MORPH_SAVE: save_morph,
     k.BACK: go_back, k.FORWARD: go_forward,
+    k.PATTERN_PLAY: toggle_pattern,
 }
 
 
@@ -157,6 +171,7 @@ VALUE_EVENTS = {
     k.EXPORT_KIT: lambda s, v: export_kit(s, v.get(k.FAVOURITES)),
     k.LEVEL: lambda s, v: set_level(s, v.get(k.LEVEL)),
     k.AUDITION: lambda s, v: set_audition(s, v.get(k.AUDITION)),
+    k.PATTERN_TEMPO: lambda s, v: set_tempo(s, v.get(k.PATTERN_TEMPO)),
 }
 
 
@@ -193,6 +208,8 @@ TUPLE_EVENTS = {
     k.PLAYER: _player,
     k.PANEL: _panel_resized,
     k.DRAG: on_drag,
+    k.STEP: lambda s, index, _payload: toggle_step(s, index),
+    k.LANE_SOUND: choose_source,
 }
 
 

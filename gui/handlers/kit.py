@@ -26,7 +26,8 @@ def kit_path(path):
 def start_export(state, path, overwrite=False):
     state.kit.progress = (0, len(state.kit.sources))
     state.message = f"exporting {len(state.kit.sources)} favourites to {Path(path).name}…"
-    return [fx.ExportKit(state.kit.sources, path, overwrite, level=state.sound.level), fx.Refresh(Part.KIT_PROGRESS),
+    pattern = None if state.pattern.pattern.empty else state.pattern.pattern
+    return [fx.ExportKit(state.kit.sources, path, overwrite, level=state.sound.level, pattern=pattern), fx.Refresh(Part.KIT_PROGRESS),
             fx.Refresh(Part.STATUS)]
 
 
@@ -41,7 +42,8 @@ def on_kit_exists(state, exists):
     state.kit.progress = None
     state.kit.pending = exists.path
     return [fx.Refresh(Part.KIT_PROGRESS),
-            fx.AskConfirm("overwrite-kit", f"{Path(exists.path).name} exists already. Replace it?")]
+            fx.AskConfirm("overwrite-kit", f"{exists.names or Path(exists.path).name} exists already. "
+                                           "Replace it?")]
 
 
 def on_confirm(state, purpose, answer):
@@ -62,6 +64,8 @@ def on_kit_progress(state, progress):
 def on_kit_exported(state, exported):
     state.kit.progress = None
     skipped = f"; skipped: {'; '.join(exported.skipped)}" if exported.skipped else ""
+    song = f", and the beat as {Path(exported.song).name}" if exported.song else ""
+    left_out = f" (left out: {exported.song_note})" if exported.song_note else ""
     state.message = (f"exported a Hydrogen kit of {exported.instruments} instruments to "
-                     f"{exported.path}{skipped}")
+                     f"{exported.path}{song}{left_out}{skipped}")
     return [fx.Refresh(Part.KIT_PROGRESS), fx.Refresh(Part.STATUS)]
