@@ -68,3 +68,9 @@ KIT_PROGRESS = "-KIT-PROGRESS-"
 LEVEL = "-LEVEL-"  # the level combo (audio.level)
 AUDITION = "-AUDITION-"  # the "Audition on click" checkbox
 CONFIRM = "-CONFIRM-"  # tuple-event head: (CONFIRM, purpose), value True or False
+# the family selector (gui.family): one button per family, the hybrid's family and slider
+FAMILY_BUTTONS = {name: f"-FAMILY-{name.upper()}-" for name in
+                  ("kick", "snare", "clap", "hat", "tom", "cymbal", "percussion")}  # constants.DRUM_FAMILIES
+HYBRID = "-HYBRID-"
+BLEND = "-BLEND-"
+FAMILY_MIX = "-FAMILY-MIX-"  # the mix as text ("kick 0.6 + tom 0.4")

@@ -10,3 +10,12 @@ FAMILY_COLOURS = {
     "tom": "#9467bd", "cymbal": "#8c564b", "percussion": "#e377c2", "other": "#7f7f7f",
 }
 POINT_COLOUR = "#000000"
+#: The training samples of the families not chosen (a conditioned model's map and pad).
+GREYED = "#cfcfcf"
+
+
+def family_colour(family, highlight=None):
+    """A family's colour, or :data:`GREYED` when ``highlight`` (the chosen families) lacks it."""
+    if highlight is not None and family not in highlight:
+        return GREYED
+    return FAMILY_COLOURS.get(family, FAMILY_COLOURS["other"])

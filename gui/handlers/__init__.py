@@ -14,6 +14,7 @@ from typing import Any
 from gui import effects as fx
 from gui import events as ev
 from gui import keys as k
+from gui.family import FAMILY_KEYS
 from gui.handlers.common import (
     clamp,
     favourite_label,
@@ -24,6 +25,7 @@ from gui.handlers.common import (
     sequence_audio,
     status_text,
 )
+from gui.handlers.family import choose_family, choose_hybrid, set_blend
 from gui.handlers.favourites import on_favourites, on_saved, reopen
 from gui.handlers.kit import export_kit, on_confirm, on_kit_exists, on_kit_exported, on_kit_file, on_kit_progress
 from gui.handlers.map import map_hint, on_audition, on_features, on_heatmap, on_map_click, set_map_mode
@@ -77,6 +79,7 @@ KEYS = {
     "Left": lambda s: nudge(s, -1, 0), "Right": lambda s: nudge(s, 1, 0),
     "Up": lambda s: nudge(s, 0, 1), "Down": lambda s: nudge(s, 0, -1),
     "Alt-Left": go_back, "Alt-Right": go_forward,
+    **{key: (lambda s, name=name: choose_family(s, name)) for key, name in FAMILY_KEYS.items()},  # 1–7
 }
 
 #: What each worker result does, by its type (gui.events).
@@ -120,6 +123,7 @@ BUTTONS = {
     k.SET_A: lambda s: set_morph_end(s, "a"), k.SET_B: lambda s: set_morph_end(s, "b"),
     k.MORPH_PLAY: play_morph, k.MORPH_SAVE: save_morph,
     k.BACK: go_back, k.FORWARD: go_forward,
+    **{key: (lambda s, name=name: choose_family(s, name)) for name, key in k.FAMILY_BUTTONS.items()},
 }
 
 
@@ -153,6 +157,8 @@ VALUE_EVENTS = {
     k.EXPORT_KIT: lambda s, v: export_kit(s, v.get(k.FAVOURITES)),
     k.LEVEL: lambda s, v: set_level(s, v.get(k.LEVEL)),
     k.AUDITION: lambda s, v: set_audition(s, v.get(k.AUDITION)),
+    k.HYBRID: lambda s, v: choose_hybrid(s, v.get(k.HYBRID)),
+    k.BLEND: lambda s, v: set_blend(s, v.get(k.BLEND)),
 }
 
 
