@@ -11,7 +11,18 @@ import json
 import numpy as np
 import pytest
 from test_window_audition import HeardBackend, HeardCapture, file_bytes_of, is_heard, reopen_favourite, wait_heard
-from test_window_real_input import choose_model, click, click_middle, make_app, near, one_pixel, pad_pixel_to_point, press, pytestmark, settle
+from test_window_real_input import (
+    choose_model,
+    click,
+    click_middle,
+    make_app,
+    near,
+    one_pixel,
+    pad_pixel_to_point,
+    press,
+    pytestmark,
+    settle,
+)
 
 from constants import DRUM_FAMILIES
 from gui import keys as k

@@ -9,7 +9,8 @@ by what they are about: :mod:`.models`, :mod:`.point`, :mod:`.map`, :mod:`.sound
 :mod:`.favourites`, :mod:`.sequences` (compare, morph), :mod:`.nearest`, :mod:`.kit`, with
 what they share in :mod:`.common`.
 """
-from typing import Any
+from functools import partial
+from typing import Any, Callable
 
 from gui import effects as fx
 from gui import events as ev
@@ -79,7 +80,7 @@ KEYS = {
     "Left": lambda s: nudge(s, -1, 0), "Right": lambda s: nudge(s, 1, 0),
     "Up": lambda s: nudge(s, 0, 1), "Down": lambda s: nudge(s, 0, -1),
     "Alt-Left": go_back, "Alt-Right": go_forward,
-    **{key: (lambda s, name=name: choose_family(s, name)) for key, name in FAMILY_KEYS.items()},  # 1–7
+    **{key: partial(choose_family, name=name) for key, name in FAMILY_KEYS.items()},  # 1–7
 }
 
 #: What each worker result does, by its type (gui.events).
@@ -116,14 +117,14 @@ def on_worker(state: AppState, record: Any) -> list[fx.Effect]:
 
 
 #: Buttons whose handler needs nothing but the state.
-BUTTONS = {
+BUTTONS: dict[str, Callable[[AppState], list]] = {
     k.RANDOM: random_point, k.RESET: reset_point,
     k.PLAY: lambda s: play(s, loop=False), k.LOOP: toggle_loop, k.STOP: stop,
     k.SAVE: save, k.OPEN: open_sample,
     k.SET_A: lambda s: set_morph_end(s, "a"), k.SET_B: lambda s: set_morph_end(s, "b"),
     k.MORPH_PLAY: play_morph, k.MORPH_SAVE: save_morph,
     k.BACK: go_back, k.FORWARD: go_forward,
-    **{key: (lambda s, name=name: choose_family(s, name)) for name, key in k.FAMILY_BUTTONS.items()},
+    **{key: partial(choose_family, name=name) for name, key in k.FAMILY_BUTTONS.items()},
 }
 
 
