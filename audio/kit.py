@@ -281,9 +281,18 @@ def _favourite_sound(favourite: Any, layers: int, extra_layers: ExtraLayers, fam
             if extra is None:
                 return None
         found += [KitLayer(samples, rate, layer_recall) for samples, rate, layer_recall in extra or []]
-    family = family_of(found[0].audio, found[0].sample_rate)
+    family = recorded_family(favourite.recall) or family_of(found[0].audio, found[0].sample_rate)
     return KitSound(family, favourite.model, tuple(favourite.point), tuple(found), source=name,
                     variation=variation_index(favourite.recall.get("settings")))
+
+
+def recorded_family(recall: dict) -> str | None:
+    """The family a conditioned model's favourite was saved with, as an instrument's name
+    (``snare``, ``kick0.6-tom0.4``), or None: the classifier names the others."""
+    text = (recall.get("settings") or {}).get("family")
+    if not isinstance(text, str) or not text.strip():
+        return None
+    return text.strip().replace(":", "").replace(",", "-")  # as commands.options.family_file_part
 
 
 def velocity_layers(count: int) -> list[tuple[float, float, float]]:

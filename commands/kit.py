@@ -172,7 +172,9 @@ def favourite_variations(models, seed):
         if model is None:
             return [], models.reasons[favourite.model]
         base = favourite.point if variation is None else variation.point(favourite.point)
-        return variation_layers(model, favourite.model, base, count, seed, first=1), None
+        # a conditioned model's variations are of the family the favourite was saved with
+        family = (favourite.recall.get("settings") or {}).get("family") if getattr(model, "conditioned", False) else None
+        return variation_layers(model, favourite.model, base, count, seed, first=1, family=family), None
 
     return extra_layers
 

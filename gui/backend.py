@@ -23,6 +23,18 @@ def _user_errors():
     return (ModelError, PreprocessingError, AudioError, OSError)
 
 
+def window_model_names(folder):
+    """The models the window lists: the registry's listed ones, then each conditioned model
+    that is not listed yet (``listed=False`` until its model ships) but whose folder is in
+    ``folder``, so that a zoo holding ddsp_cvae shows it (the web app and ``app.py models``
+    keep the registry's list)."""
+    from models.registry import MODEL_NAMES, REGISTRY  # the registry never imports TensorFlow
+
+    extra = tuple(name for name, spec in REGISTRY.items()
+                  if spec.conditioned and name not in MODEL_NAMES and (Path(folder) / name).is_dir())
+    return MODEL_NAMES + extra
+
+
 def model_groups(name, spec):
     """The model list's group and subgroup of a registry entry.
 
@@ -52,14 +64,14 @@ class PackageBackend:
 
     def list_models(self, folder):
         """The registry names with their state in ``folder``, in display order."""
-        from models.registry import MODEL_NAMES, REGISTRY
-        from models.zoo import list_models
+        from models.registry import REGISTRY
+        from models.zoo import list_models, model_status
 
         statuses = {status.name: status for status in list_models(folder)}
         entries = []
-        for name in MODEL_NAMES:
+        for name in window_model_names(folder):
             group, subgroup = model_groups(name, REGISTRY[name])
-            status = statuses.get(name)
+            status = statuses.get(name) or model_status(name, folder)  # an unlisted conditioned one
             entries.append(ModelEntry(
                 name=name, group=group, subgroup=subgroup,
                 trained=bool(status is not None and status.trained),
@@ -80,7 +92,7 @@ class PackageBackend:
             sample_length=int(model.sample_length), has_encoder=bool(model.has_encoder),
             card=card, latent_range=tuple(float(v) for v in model.latent_range()),
             center=tuple(float(v) for v in model.center), codes=model.codes,
-            data_folder=card.data_folder)
+            data_folder=card.data_folder, conditioned=bool(getattr(model, "conditioned", False)))
 
     def discontinuity(self):
         """The evaluation package's discontinuity map, if it has one.

@@ -40,6 +40,7 @@ class Decode:
     name: str
     point: Point
     variation: dict | None = field(default=None, hash=False)
+    family: str | None = None  # a conditioned model's family text (gui.family), else None
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class MapRequest:
     families: list | None = None  # str per code
     heat: np.ndarray | None = None  # (n, n) feature grid
     feature: str | None = None
+    highlight: tuple | None = None  # the families shown in colour (the others greyed), or None: all
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class Heatmap:
     feature: str
     latent_range: LatentRange
     sample_rate: int
+    family: str | None = None  # a conditioned model's heat-map is of one family
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ class Audition:
     name: str
     point: Point
     original_path: str | None
+    family: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,7 @@ class Encode:
 
     name: str
     path: str
+    family: str | None = None
 
 
 @dataclass(frozen=True)
@@ -231,6 +236,7 @@ class Part(str, Enum):
     NEAREST = "nearest"  # the Nearest tab
     KIT_PROGRESS = "kit_progress"  # Export kit…'s bar
     PATTERN = "pattern"  # the Beat tab
+    FAMILY = "family"  # the family selector (gui.family)
 
 
 @dataclass(frozen=True)
@@ -281,6 +287,7 @@ class DecodeVariation:
     amount: float
     seed: int
     repetition: int
+    family: str | None = None
 
 
 @dataclass(frozen=True)
@@ -293,6 +300,7 @@ class SaveVariations:
     seed: int
     settings: dict | None = field(default=None, compare=False, hash=False)
     level: str = DEFAULT_LEVEL
+    family: str | None = None  # decoded with, and recorded in each sidecar
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ class Decoded:
     audio: np.ndarray = field(compare=False, hash=False)
     ms: float = 0.0
     variation: dict[str, Any] | None = field(default=None, compare=False, hash=False)  # as asked
+    family: str | None = None  # as asked (a conditioned model's family text)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class HeatmapReady:
     name: str
     feature: str
     grid: np.ndarray = field(compare=False, hash=False)
+    family: str | None = None
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,7 @@ class VariationDecoded:
     repetition: int
     audio: np.ndarray = field(compare=False, hash=False)
     variation: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    family: str | None = None
 
 
 @dataclass(frozen=True)

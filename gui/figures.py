@@ -14,7 +14,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from gui.features import FEATURE_LABELS, envelope, spectrogram_db
-from gui.palette import FAMILY_COLOURS, POINT_COLOUR
+from gui.palette import FAMILY_COLOURS, POINT_COLOUR, family_colour
 
 DPI = 100
 FONT = 8
@@ -216,7 +216,7 @@ def map_figure(size_px, request):
     codes = request.codes
     if codes is not None and len(codes):
         codes = np.asarray(codes, dtype=np.float32)
-        _codes_layer(ax, codes, request.families, faint=heat is not None)
+        _codes_layer(ax, codes, request.families, faint=heat is not None, highlight=request.highlight)
     for label, spot in (("A", request.a), ("B", request.b)):
         if spot is not None:
             ax.annotate(label, spot, fontsize=FONT + 1, weight="bold", ha="center",
@@ -243,15 +243,22 @@ def _heat_layer(figure, ax, heat, latent_range, feature):
     colourbar.ax.tick_params(labelsize=FONT - 1)
 
 
-def _codes_layer(ax, codes, families, faint):
-    """The training codes by family: coloured with a legend, or faint white over a heat-map."""
+def _codes_layer(ax, codes, families, faint, highlight=None):
+    """The training codes by family: coloured with a legend, or faint white over a heat-map.
+
+    ``highlight``: the families chosen for a conditioned model; the others are greyed (and
+    drawn first, under them), so the chosen family's training sounds stand out.
+    """
     families = np.asarray(families if families is not None else ["other"] * len(codes))
-    for family in [f for f in FAMILY_COLOURS if f in set(families)] + sorted(
-            set(families) - set(FAMILY_COLOURS)):
+    order = [f for f in FAMILY_COLOURS if f in set(families)] + sorted(set(families) - set(FAMILY_COLOURS))
+    if highlight is not None:
+        order.sort(key=lambda f: f in highlight)  # stable: the greyed ones first
+    for family in order:
         mask = families == family
+        chosen = highlight is None or family in highlight
         ax.scatter(codes[mask, 0], codes[mask, 1], s=6 if faint else 10,
-                   color="white" if faint else FAMILY_COLOURS.get(family, "#7f7f7f"),
-                   alpha=0.5 if faint else 0.8, linewidths=0,
+                   color="white" if faint else family_colour(family, highlight),
+                   alpha=(0.5 if faint else 0.8) if chosen else 0.5, linewidths=0,
                    label=None if faint else f"{family} ({int(mask.sum())})")
     if not faint:
         ax.legend(fontsize=FONT - 1, loc="upper right", markerscale=1.5, framealpha=0.8,

@@ -76,3 +76,9 @@ LANE_SOUND = "-LANE-SOUND-"  # tuple-event head, value the combo's choice
 PATTERN_PLAY = "-PATTERN-PLAY-"
 PATTERN_TEMPO = "-PATTERN-TEMPO-"
 PATTERN_NOTE = "-PATTERN-NOTE-"
+# the family selector (gui.family): one button per family, the hybrid's family and slider
+FAMILY_BUTTONS = {name: f"-FAMILY-{name.upper()}-" for name in
+                  ("kick", "snare", "clap", "hat", "tom", "cymbal", "percussion")}  # constants.DRUM_FAMILIES
+HYBRID = "-HYBRID-"
+BLEND = "-BLEND-"
+FAMILY_MIX = "-FAMILY-MIX-"  # the mix as text ("kick 0.6 + tom 0.4")

@@ -6,6 +6,7 @@ the columns and canvases expand when the window is made larger.
 import PySimpleGUI as sg
 
 from audio.level import DEFAULT_LEVEL, LEVELS
+from constants import DRUM_FAMILIES
 from gui import features
 from gui import keys as k
 from gui.state import VARY_MAX, VARY_STEP
@@ -112,6 +113,7 @@ def pad_column():
         [sg.Graph((PAD_PIXELS, PAD_PIXELS), (-1, -1), (1, 1), key=k.PAD, enable_events=True,
                   drag_submits=True, background_color="white", motion_events=False,
                   float_values=True)],
+        *family_rows(),
         [sg.Text("X"), sg.Input("0", key=k.X, size=(9, 1)), sg.Text("Y"),
          sg.Input("0", key=k.Y, size=(9, 1)), sg.Button("Go", key=k.GO, bind_return_key=True)],
         [sg.Button("Random", key=k.RANDOM), sg.Button("Reset", key=k.RESET,
@@ -171,6 +173,27 @@ def beat_tab():
     rows.append([sg.Text("The beat is kept beside the favourites and goes with Export kit… "
                          "as a Hydrogen song.", font=small)])
     return rows
+
+
+#: The family buttons' labels (the key that chooses each comes first).
+FAMILY_LABELS = {"percussion": "perc"}
+SMALL = ("Helvetica", 8)
+
+
+def family_rows():
+    """The family selector under the pad: a button per family (keys 1–7), then the hybrid:
+    a second family and the slider that mixes it in (gui.family). The view enables it for
+    a conditioned model only, and says why in its tooltips otherwise."""
+    buttons = [sg.Button(f"{number} {FAMILY_LABELS.get(name, name)}", key=k.FAMILY_BUTTONS[name], font=SMALL,
+                         pad=(1, 1), disabled=True)
+               for number, name in enumerate(DRUM_FAMILIES, start=1)]
+    hybrid = [sg.Text("hybrid", font=SMALL, pad=((2, 1), 1)),
+              sg.Combo(["none", *DRUM_FAMILIES], default_value="none", key=k.HYBRID, readonly=True,
+                       enable_events=True, size=(9, 1), font=SMALL, disabled=True),
+              sg.Slider((0, 1), 0, resolution=0.05, orientation="h", key=k.BLEND, enable_events=True,
+                        size=(10, 10), disable_number_display=True, disabled=True),
+              sg.Text("", key=k.FAMILY_MIX, size=(20, 1), font=SMALL)]
+    return [buttons, hybrid]
 
 
 def tabs():

@@ -49,13 +49,15 @@ class PadView:
             graph.draw_line((xmin, y), (xmax, y), color=colour)
         codes = info.codes
         if codes is not None and len(codes.points):
-            from gui.palette import FAMILY_COLOURS
+            from gui.family import highlighted_families
+            from gui.palette import family_colour
 
+            highlight = highlighted_families(state)
             step = max(1, len(codes.points) // MAX_FAMILY_DOTS)
             size = (xmax - xmin) / 70
             for point, family in zip(codes.points[::step], list(codes.families)[::step]):
                 graph.draw_point(tuple(map(float, point)), size,
-                                 color=FAMILY_COLOURS.get(str(family), "#7f7f7f"))
+                                 color=family_colour(str(family), highlight))
         font = ("Helvetica", 7)
         graph.draw_text(f"{xmin:.2g}", (xmin, ymin), color="grey", font=font,
                         text_location=sg.TEXT_LOCATION_BOTTOM_LEFT)

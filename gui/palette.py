@@ -12,3 +12,12 @@ FAMILY_COLOURS = {
     "unknown": "#bcbd22",
 }
 POINT_COLOUR = "#000000"
+#: The training samples of the families not chosen (a conditioned model's map and pad).
+GREYED = "#cfcfcf"
+
+
+def family_colour(family, highlight=None):
+    """A family's colour, or :data:`GREYED` when ``highlight`` (the chosen families) lacks it."""
+    if highlight is not None and family not in highlight:
+        return GREYED
+    return FAMILY_COLOURS.get(family, FAMILY_COLOURS["other"])

@@ -13,6 +13,7 @@ import numpy as np
 from audio.level import DEFAULT_LEVEL
 from audio.pattern import Pattern
 from constants import SAMPLE_RATE
+from gui.family import FamilyState
 from gui.features import PER_SOUND_NAMES
 from gui.history import SessionHistory
 
@@ -104,6 +105,7 @@ class ModelInfo:
     data_folder: str | None = None
     metrics: dict | None = None  # the evaluation's cached metrics, when it has run
     metrics_date: str | None = None
+    conditioned: bool = False  # it takes a family (gui.family): ddsp_cvae
 
     @property
     def preprocess_settings(self):
@@ -145,6 +147,7 @@ class Heard:
     point: tuple
     audio: np.ndarray = field(compare=False, hash=False)
     variation: dict | None = field(default=None, compare=False, hash=False)  # Variation.to_dict
+    family: str | None = None  # a conditioned model's family text (gui.family)
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,7 @@ class Recall:
     model: str
     point: tuple
     variation: dict | None = field(default=None, compare=False, hash=False)
+    family: str | None = None  # the family it was saved with (a conditioned model's)
 
 
 @dataclass
@@ -163,6 +167,7 @@ class SoundState:
     audio: np.ndarray | None = None  # the current point's decoded sound
     point: tuple | None = None  # where it was decoded
     variation: dict | None = None  # the variation ``audio`` is (a reopened favourite's), or None
+    family: str | None = None  # the family ``audio`` was decoded with (a conditioned model's)
     heard: Heard | None = None  # the latest point's sound sent to the output
     next_heard: Heard | None = None  # a variation the loop plays from its next repetition
     recall: Recall | None = None  # a favourite being reopened: play exactly its sound
@@ -266,6 +271,7 @@ class AppState:
     morph: MorphState = field(default_factory=MorphState)
     kit: KitExport = field(default_factory=KitExport)
     pattern: PatternState = field(default_factory=PatternState)
+    family: FamilyState = field(default_factory=FamilyState)  # the family selector (gui.family)
     compare: Sequence | None = None
     favourites: list = field(default_factory=list)  # audio.export.Favourite
     nearest: object = None  # gui.events.NearestFound for the current point, or None

@@ -7,7 +7,8 @@ Pure library code for the window (no PySimpleGUI): each variation is decoded by
 from models.variation import decode_variation, plan_variations
 
 
-def save_with_variations(favourites, model, name, point, count, seed, *, settings=None, **save_options):
+def save_with_variations(favourites, model, name, point, count, seed, *, settings=None, family=None,
+                         **save_options):
     """Save the sound at ``point`` and ``count - 1`` variations of it as favourites.
 
     Parameters
@@ -23,6 +24,9 @@ def save_with_variations(favourites, model, name, point, count, seed, *, setting
     seed : int
     settings : dict, optional
         The window's other settings, saved with each (the variation is added).
+    family : str, optional
+        A conditioned model's family text (:mod:`gui.family`): decoded with, and recorded
+        in each sidecar as ``settings["family"]``.
     **save_options
         ``out_rate``, ``subtype``, ``normalize``, ``level`` for :meth:`FavouritesFolder.save`
         (each variation is brought to the level on its own; its index names its file).
@@ -34,8 +38,10 @@ def save_with_variations(favourites, model, name, point, count, seed, *, setting
     """
     paths = []
     for variation in plan_variations(model, point, count, seed):
-        audio = decode_variation(model, point, variation)
+        audio = decode_variation(model, point, variation, family=family)
         recall_settings = dict(settings or {}, variation=variation.to_dict(point))
+        if family is not None and getattr(model, "conditioned", False):
+            recall_settings["family"] = family
         paths.append(favourites.save(audio, model.sample_rate, model=name, point=point,
                                      settings=recall_settings, **save_options))
     return paths

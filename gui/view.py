@@ -12,6 +12,7 @@ import PySimpleGUI as sg
 
 from gui import keys as k
 from gui.effects import Part
+from gui.family import FAMILY_KEYS, NO_HYBRID, is_conditioned, no_family_reason, weights_label
 from gui.handlers.common import favourite_label, playing_text, status_text
 from gui.handlers.map import map_hint
 from gui.handlers.nearest import nearest_note, nearest_rows
@@ -60,6 +61,7 @@ class WindowView:
             Part.NEAREST: self._show_nearest,
             Part.KIT_PROGRESS: self._show_kit_progress,
             Part.PATTERN: self._show_pattern,
+            Part.FAMILY: self._show_family,
         }
 
     def refresh(self, part):
@@ -112,6 +114,31 @@ class WindowView:
                 for measure, near in nearest_rows(found)]
         self.window[k.NEAREST].update(values=rows)
         self.window[k.NEAREST_NOTE].update(self._fitted(k.NEAREST_NOTE, nearest_note(found)))
+
+    def _show_family(self):
+        """The family selector: on for a conditioned model (the chosen families lit), else
+        off, its tooltips saying why."""
+        state, window = self.state, self.window
+        on = is_conditioned(state)
+        why = None if on else no_family_reason(state.model.name if state.model else None)
+        chosen = state.family.weights() if on else {}
+        numbers = {name: number for number, name in FAMILY_KEYS.items()}
+        for name, key in k.FAMILY_BUTTONS.items():
+            lit = ("white", "#2e7d32") if name == state.family.first and on else (
+                ("white", "#81c784") if name in chosen else sg.theme_button_color())
+            window[key].update(disabled=not on, button_color=lit)
+            self._tooltip(key, why or f"{name} (key {numbers[name]})")
+        window[k.HYBRID].update(value=state.family.second or NO_HYBRID, disabled=not on)
+        window[k.BLEND].update(value=state.family.blend, disabled=not on)
+        window[k.FAMILY_MIX].update(weights_label(state.family) if on else "no family")
+        for key, what in ((k.HYBRID, "a second family to mix in"),
+                          (k.BLEND, "how much of the second family: 0 to 1"), (k.FAMILY_MIX, "the mix played")):
+            self._tooltip(key, why or what)
+
+    def _tooltip(self, key, text):
+        element = self.window[key]
+        if getattr(element.TooltipObject, "text", None) != text:
+            element.set_tooltip(text)
 
     def _show_kit_progress(self):
         progress = self.state.kit.progress

@@ -34,7 +34,7 @@ import tkinterdnd2
 from constants import AUDIO_SUFFIXES, KIT_SUFFIX
 from gui import effects as fx
 from gui import keys as k
-from gui.backend import PackageBackend, model_groups
+from gui.backend import PackageBackend, model_groups, window_model_names
 from gui.canvas import FigurePanel
 from gui.drag import NothingToDrag, current_sound_file, dropped_paths, favourite_files
 from gui.errors import GuiError
@@ -59,7 +59,7 @@ IDLE_WAKE_MS = 1000
 #: What the window shows as it opens (the other parts come with what they show).
 OPENING_PARTS = tuple(fx.Part(name) for name in (
     "models", "pad", "fields", "status", "favourites", "map_mode", "controls", "card", "playing",
-    "history", "nearest", "kit_progress", "pattern"))
+    "history", "nearest", "kit_progress", "pattern", "family"))
 #: The held work (gui.startup) starts this long after opening even if no sound came by then.
 STARTUP_HOLD_MS = 4000
 
@@ -108,9 +108,9 @@ def initial_state(options, remembered):
         state.sound.level = remembered["level"]
     if isinstance(remembered.get("kit_dir"), str):
         state.kit.folder = remembered["kit_dir"]
-    from models.registry import MODEL_NAMES, REGISTRY  # the registry never imports TensorFlow
+    from models.registry import REGISTRY  # the registry never imports TensorFlow
 
-    for name in MODEL_NAMES:
+    for name in window_model_names(state.models_dir):
         group, subgroup = model_groups(name, REGISTRY[name])
         state.entries[name] = ModelEntry(name, group=group, subgroup=subgroup)
     return state
@@ -173,8 +173,11 @@ class GuiApp:
         self.window = sg.Window(TITLE, window_layout(self.state.entries.values()), finalize=True,
                                 resizable=True, margins=(4, 4), element_padding=(4, 2),
                                 font=("Helvetica", 9))
+        for key in k.FAMILY_BUTTONS.values():  # seven fit beside each other under the pad
+            self.window[key].Widget.configure(padx=1)
         root = self.window.TKroot
         root.update_idletasks()
+        self.window.move_to_center()  # it was placed at its width before the buttons narrowed
         # never smaller than the layout needs (it fits 1280x800); larger grows the plots
         root.minsize(root.winfo_reqwidth(), root.winfo_reqheight())
         self.pad = PadView(self.window[k.PAD])

@@ -35,11 +35,16 @@ USER, BACKGROUND = 0, 10  # job priorities
 HEATMAP_CHUNK = 32
 
 
-def _decode_recorded_variation(model, point, record):
+def _decode_recorded_variation(model, point, record, family=None):
     """The samples of the variation a sidecar recorded (``Variation.to_dict``) of ``point``."""
     from models.variation import Variation, decode_variation
 
-    return decode_variation(model, point, Variation.from_dict(record))
+    return decode_variation(model, point, Variation.from_dict(record), family=family)
+
+
+def _family(model, family):
+    """The ``family`` keyword of a decode: only a conditioned model takes one."""
+    return {"family": family} if family is not None and getattr(model, "conditioned", False) else {}
 
 
 class LatestWorker:
@@ -470,10 +475,11 @@ class Workers:
 
         def job():
             model = self.cache.get(name)
+            options = _family(model, effect.family)  # a conditioned model's map is of one family
             if feature == features.DISCONTINUITY:
                 continuity_map = self.backend.discontinuity()
-                _, _, grid = continuity_map(model.decode, effect.latent_range, features.GRID,
-                                            effect.sample_rate)
+                _, _, grid = continuity_map(lambda points: model.decode(points, **options),
+                                            effect.latent_range, features.GRID, effect.sample_rate)
             else:
                 points = features.grid_points(effect.latent_range)
                 values = []
@@ -481,16 +487,16 @@ class Workers:
                 for start in range(0, len(points), HEATMAP_CHUNK):
                     if generation != self._heatmap_generation:
                         return  # a newer heat-map was asked for: stop wasting the cores
-                    sounds = model.decode(points[start:start + HEATMAP_CHUNK])
+                    sounds = model.decode(points[start:start + HEATMAP_CHUNK], **options)
                     values.append(features.PER_SOUND[feature](sounds, effect.sample_rate))
                 grid = np.concatenate(values).reshape(features.GRID, features.GRID)
-            self.post(events.HeatmapReady(name, feature, np.asarray(grid)))
+            self.post(events.HeatmapReady(name, feature, np.asarray(grid), family=effect.family))
         self.models.submit(self._guard("heat-map", job))
 
     def audition(self, effect):
         def job():
             model = self.cache.get(effect.name)
-            decoded = model.decode(np.asarray([effect.point], dtype=np.float32))[0]
+            decoded = model.decode(np.asarray([effect.point], dtype=np.float32), **_family(model, effect.family))[0]
             original, reason = None, ""
             if effect.original_path is None:
                 reason = "the model card names no dataset folder"
@@ -508,8 +514,9 @@ class Workers:
         def job():
             model = self.cache.get(effect.name)
             audio = self.backend.prepare_file(effect.path, model)
-            point = np.asarray(model.encode(audio[None, :]))[0]
-            reconstruction = model.decode(point[None, :].astype(np.float32))[0]
+            options = _family(model, effect.family)
+            point = np.asarray(model.encode(audio[None, :], **options))[0]
+            reconstruction = model.decode(point[None, :].astype(np.float32), **options)[0]
             self.post(events.Encoded(effect.name, effect.path, (float(point[0]), float(point[1])),
                                      audio, reconstruction))
         self.models.submit(self._guard(Path(effect.path).name, job))
@@ -548,9 +555,9 @@ class Workers:
             model = self.cache.get(effect.name)
             variation = plan_variations(model, effect.point, 1, effect.seed, first=effect.repetition,
                                         spread=VARIATION_SPREAD * effect.amount)[0]
-            audio = decode_variation(model, effect.point, variation)
+            audio = decode_variation(model, effect.point, variation, family=effect.family)
             self.post(events.VariationDecoded(effect.name, tuple(effect.point), effect.repetition,
-                                              audio, variation.to_dict(effect.point)))
+                                              audio, variation.to_dict(effect.point), family=effect.family))
         self.models.submit(self._guard("variation", job))
 
     def save_variations(self, effect):
@@ -561,7 +568,7 @@ class Workers:
             folder = self.backend.favourites(self.favourites_dir)
             paths = save_with_variations(folder, model, effect.name, tuple(effect.point),
                                          effect.count, effect.seed, settings=effect.settings,
-                                         level=effect.level)
+                                         level=effect.level, family=effect.family)
             self.post(events.Saved(tuple(paths)))
         self.models.submit(self._guard("save with variations", job))
 
@@ -667,24 +674,24 @@ class Workers:
     # -- decode thread
 
     def decode(self, effect):
-        self.decoder.submit("point", (effect.name, tuple(effect.point), effect.variation))
+        self.decoder.submit("point", (effect.name, tuple(effect.point), effect.variation, effect.family))
 
     def _decode(self, _slot, job):
-        name, point, variation = job
+        name, point, variation, family = job
         model = self.cache.peek(name)
         if model is None:
             return  # not loaded yet: its model-ready event asks for the decode again
         try:
             started = time.perf_counter()
             if variation is None:
-                audio = model.decode(np.asarray([point], dtype=np.float32))[0]
+                audio = model.decode(np.asarray([point], dtype=np.float32), **_family(model, family))[0]
             else:
-                audio = _decode_recorded_variation(model, point, variation)
+                audio = _decode_recorded_variation(model, point, variation, family)
             ms = 1000 * (time.perf_counter() - started)
         except (*self.backend.user_errors, ValueError) as error:  # ValueError: a bad record
             self.post(events.JobFailed("decode", str(error)))
             return
-        self.post(events.Decoded(name, point, audio, ms, variation))
+        self.post(events.Decoded(name, point, audio, ms, variation, family))
 
     # -- render thread
 

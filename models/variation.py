@@ -173,9 +173,10 @@ def variation_from_recall(recall):
 
 
 def decode_recall(model, recall):
-    """Decode exactly the sound a recall sidecar describes (its point and variation)."""
+    """Decode exactly the sound a recall sidecar describes (its point, variation and a
+    conditioned model's family)."""
     variation = variation_from_recall(recall) or Variation(0, 0, (0.0, 0.0), None)
-    return decode_variation(model, recall["point"], variation)
+    return decode_variation(model, recall["point"], variation, family=(recall.get("settings") or {}).get("family"))
 
 
 class LoopVariations:

@@ -75,6 +75,44 @@ class FakeModel:
                          np.clip(audio.std(axis=1) * 4 - 1, -2, 2)], axis=1)
 
 
+class FakeConditionedModel(FakeModel):
+    """A fake ddsp_cvae: its sound also depends on the family (weights over the seven).
+
+    Each family adds its own overtone to the decaying sine, so two families, or two mixes,
+    never give the same samples; the same point and family always do. Its training codes
+    carry every family.
+    """
+
+    conditioned = True
+    has_noise_source = False
+
+    def __init__(self, name="ddsp_cvae", sample_rate=22050, sample_length=2048):
+        super().__init__(name, kind="vae", sample_rate=sample_rate, sample_length=sample_length)
+        from constants import DRUM_FAMILIES
+
+        n = 2 * len(DRUM_FAMILIES)
+        self.codes = FakeCodes(
+            points=np.random.default_rng(5).uniform(-1.5, 1.5, (n, 2)).astype(np.float32),
+            families=np.array(list(DRUM_FAMILIES) * 2),
+            names=np.array([f"drum {i}" for i in range(n)]),
+            files=np.array([f"{i:04d}.wav" for i in range(n)]),
+            is_validation=np.arange(n) % 4 == 0)
+        self.families_asked = []  # the family text or rows of each decode
+
+    def decode(self, points, variation=None, family=None):
+        from models.families import family_rows
+
+        base = super().decode(points)
+        rows = family_rows(family, base.shape[0])  # (N, 7): None is the default family
+        self.families_asked.append(family)
+        t = np.arange(self.sample_length) / self.sample_rate
+        overtones = np.sin(2 * np.pi * 300.0 * np.arange(2, 9)[:, None] * t)  # (7, L)
+        return (base + 0.15 * (rows @ overtones) * np.exp(-30 * t)).astype(np.float32)
+
+    def encode(self, audio, family=None):
+        return super().encode(audio)
+
+
 class FakePlayer:
     """Records what it was asked to play."""
 
@@ -113,6 +151,8 @@ class FakeBackend(PackageBackend):
 
     KINDS: ClassVar[dict] = {"ae_small_relu": "dense_ae", "vae_a": "vae", "gan": "gan",
                              "ae_big_tanh": "dense_ae"}
+    #: listed by the window only where the zoo has its folder (gui.backend.window_model_names)
+    CONDITIONED: ClassVar[tuple] = ("ddsp_cvae",)
 
     def __init__(self, damaged=("ae_big_tanh",), player_available=True, listing_seconds=0.0):
         super().__init__()
@@ -123,14 +163,14 @@ class FakeBackend(PackageBackend):
         self._user_errors = (FakeModelError, OSError)
 
     def list_models(self, folder):
-        from gui.backend import model_groups
-        from models.registry import MODEL_NAMES, REGISTRY
+        from gui.backend import model_groups, window_model_names
+        from models.registry import REGISTRY
 
         time.sleep(self.listing_seconds)
         entries = []
-        for name in MODEL_NAMES:
+        for name in window_model_names(folder):
             group, subgroup = model_groups(name, REGISTRY[name])
-            trained = name in self.KINDS
+            trained = name in self.KINDS or name in self.CONDITIONED
             entries.append(ModelEntry(name, group=group, subgroup=subgroup, trained=trained,
                                       reason="" if trained else f"not trained (no {folder}/{name})"))
         return entries
@@ -138,6 +178,8 @@ class FakeBackend(PackageBackend):
     def load(self, name, folder):
         if name in self.damaged:
             raise FakeModelError(f"{folder}/{name}/decoder.keras is damaged (not a zip file)")
+        if name in self.CONDITIONED:
+            return FakeConditionedModel(name)
         if name not in self.KINDS:
             raise FakeModelError(f"{name} is not trained")
         return FakeModel(name, kind=self.KINDS[name])

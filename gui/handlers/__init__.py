@@ -9,11 +9,13 @@ by what they are about: :mod:`.models`, :mod:`.point`, :mod:`.map`, :mod:`.sound
 :mod:`.favourites`, :mod:`.sequences` (compare, morph), :mod:`.nearest`, :mod:`.kit`, with
 what they share in :mod:`.common`.
 """
-from typing import Any
+from functools import partial
+from typing import Any, Callable
 
 from gui import effects as fx
 from gui import events as ev
 from gui import keys as k
+from gui.family import FAMILY_KEYS
 from gui.handlers.common import (
     clamp,
     favourite_label,
@@ -25,6 +27,7 @@ from gui.handlers.common import (
     status_text,
 )
 from gui.handlers.drag import on_drag
+from gui.handlers.family import choose_family, choose_hybrid, set_blend
 from gui.handlers.favourites import on_favourites, on_saved, reopen
 from gui.handlers.keyboard import step_model, step_vary
 from gui.handlers.kit import export_kit, on_confirm, on_kit_exists, on_kit_exported, on_kit_file, on_kit_progress
@@ -92,6 +95,7 @@ KEYS = {
     "Alt-Left": go_back, "Alt-Right": go_forward,
     "bracketleft": lambda s: step_model(s, -1), "bracketright": lambda s: step_model(s, 1),
     "minus": lambda s: step_vary(s, -1), "equal": lambda s: step_vary(s, 1), "plus": lambda s: step_vary(s, 1),
+    **{key: partial(choose_family, name=name) for key, name in FAMILY_KEYS.items()},  # 1–7
 }
 
 #: What each worker result does, by its type (gui.events).
@@ -130,7 +134,7 @@ def on_worker(state: AppState, record: Any) -> list[fx.Effect]:
 
 
 #: Buttons whose handler needs nothing but the state.
-BUTTONS = {
+BUTTONS: dict[str, Callable[[AppState], list]] = {
     k.RANDOM: random_point, k.RESET: reset_point,
     k.PLAY: lambda s: play(s, loop=False), k.LOOP: toggle_loop, k.STOP: stop,
     k.SAVE: save, k.OPEN: open_sample,
@@ -138,6 +142,7 @@ BUTTONS = {
     k.MORPH_PLAY: play_morph, k.MORPH_SAVE: save_morph,
     k.BACK: go_back, k.FORWARD: go_forward,
     k.PATTERN_PLAY: toggle_pattern,
+    **{key: partial(choose_family, name=name) for name, key in k.FAMILY_BUTTONS.items()},
 }
 
 
@@ -172,6 +177,8 @@ VALUE_EVENTS = {
     k.LEVEL: lambda s, v: set_level(s, v.get(k.LEVEL)),
     k.AUDITION: lambda s, v: set_audition(s, v.get(k.AUDITION)),
     k.PATTERN_TEMPO: lambda s, v: set_tempo(s, v.get(k.PATTERN_TEMPO)),
+    k.HYBRID: lambda s, v: choose_hybrid(s, v.get(k.HYBRID)),
+    k.BLEND: lambda s, v: set_blend(s, v.get(k.BLEND)),
 }
 
 

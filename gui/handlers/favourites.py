@@ -1,11 +1,13 @@
 """The favourites list: what was saved, and reopening a favourite as it was saved: its model,
-point, variation and level, so that it sounds exactly as the file does."""
+point, variation, family and level, so that it sounds exactly as the file does."""
 from pathlib import Path
 
 from audio.level import LEVELS
 from gui import effects as fx
 from gui.effects import Part
+from gui.family import from_text
 from gui.handlers.common import clamp, favourite_label, say
+from gui.handlers.map import request_map
 from gui.handlers.models import select_model
 from gui.handlers.point import move_point
 from gui.state import UNAVAILABLE, Recall
@@ -40,15 +42,20 @@ def reopen(state, selected):
     if entry.state == UNAVAILABLE:
         return say(state, f"{Path(str(chosen.path)).name}: {chosen.model} is unavailable: "
                            f"{entry.reason}")
+    family = _family(chosen)
+    if family is not None:  # the selector shows it, and the point is decoded with it
+        state.family = from_text(family)
     level_changed = _take_level(state, chosen)
     state.sound.play_when_decoded = True
     if state.model is not None and state.model.name == chosen.model:
-        state.sound.recall = Recall(chosen.model, clamp(point, state.model.latent_range), _variation(chosen))
-        effects = move_point(state, point)
+        state.sound.recall = Recall(chosen.model, clamp(point, state.model.latent_range), _variation(chosen),
+                                    family)
+        effects = move_point(state, point) + [fx.Refresh(Part.FAMILY), fx.Refresh(Part.PAD)]
+        effects += request_map(state) if family is not None else []
     else:
         state.pending_point = point
         # clamped to the new model's range once it is ready; a favourite is saved inside it
-        state.sound.recall = Recall(chosen.model, point, _variation(chosen))
+        state.sound.recall = Recall(chosen.model, point, _variation(chosen), family)
         effects = select_model(state, chosen.model, keep_pending=True)
     if level_changed:
         state.message = f"level: {state.sound.level}, as {Path(str(chosen.path)).name} was saved"
@@ -60,6 +67,19 @@ def _variation(favourite):
     """The variation record a favourite's sidecar holds, or None for the point's own sound."""
     record = (favourite.recall.get("settings") or {}).get("variation")
     return dict(record) if isinstance(record, dict) else None
+
+
+def _family(favourite):
+    """The family text a conditioned model's favourite was saved with, or None (a bad one too:
+    the sidecar is the user's file, and its sound can still be reopened at the default)."""
+    from models.errors import ModelInputError
+    from models.families import family_text
+
+    recorded = (favourite.recall.get("settings") or {}).get("family")
+    try:
+        return None if recorded is None else family_text(recorded)
+    except (ModelInputError, TypeError, ValueError):
+        return None
 
 
 def _take_level(state, favourite):

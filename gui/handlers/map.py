@@ -8,6 +8,7 @@ from constants import SAMPLE_RATE
 from gui import effects as fx
 from gui import features
 from gui.effects import Part
+from gui.family import decode_family, heat_key, highlighted_families
 from gui.handlers.common import say
 from gui.handlers.point import move_point
 from gui.handlers.sound import play_sequence
@@ -25,19 +26,23 @@ def request_map(state):
         key=(info.name, state.map.mode),
         codes=None if codes is None else np.asarray(codes.points),
         families=None if codes is None else list(codes.families))
+    family = decode_family(state)
+    if family is not None:  # the chosen family's training sounds in colour, the others grey
+        request = replace(request, key=(*request.key, family), highlight=highlighted_families(state))
     if state.map.mode == "codes" and codes is not None:
         title = f"{info.name}: {len(codes.points)} training samples by family"
-        return [fx.Render("map", replace(request, title=title))]
+        return [fx.Render("map", replace(request, title=title if family is None else f"{title}, {family} shown"))]
     feature = state.map.mode
-    grid = state.map.heatmaps.get((info.name, feature))
+    grid = state.map.heatmaps.get(heat_key(info.name, feature, family))
+    of = "" if family is None else f" ({family})"
     if grid is None:
-        state.message = f"computing the {feature} heat-map of {info.name}…"
+        state.message = f"computing the {feature} heat-map of {info.name}{of}…"
         # meanwhile the map shows this model (its codes, if any), not the last one's picture
-        title = f"{info.name}: computing the {feature} heat-map…"
-        return [fx.Heatmap(info.name, feature, info.latent_range, info.sample_rate),
+        title = f"{info.name}: computing the {feature} heat-map{of}…"
+        return [fx.Heatmap(info.name, feature, info.latent_range, info.sample_rate, family=family),
                 fx.Render("map", replace(request, title=title)), fx.Refresh(Part.STATUS)]
     return [fx.Render("map", replace(request, heat=grid, feature=feature,
-                                     title=f"{info.name}: {feature} over the latent range"))]
+                                     title=f"{info.name}: {feature} over the latent range{of}"))]
 
 
 def map_hint(state):
@@ -61,10 +66,10 @@ def set_map_mode(state, mode):
 
 
 def on_heatmap(state, heatmap):
-    state.map.heatmaps[(heatmap.name, heatmap.feature)] = heatmap.grid
+    state.map.heatmaps[heat_key(heatmap.name, heatmap.feature, heatmap.family)] = heatmap.grid
     if state.model is None or heatmap.name != state.model.name:
         return []
-    if state.map.mode != heatmap.feature:
+    if state.map.mode != heatmap.feature or heatmap.family != decode_family(state):
         return []
     state.message = ""
     return request_map(state) + [fx.Refresh(Part.STATUS)]
@@ -95,8 +100,8 @@ def on_map_click(state, payload):
     name = codes.names[index] if codes.names is not None else f"sample {index}"
     family = codes.families[index] if codes.families is not None else ""
     state.message = f"{name} ({family}): the decoded point, then the original"
-    return effects + [fx.Audition(state.model.name, state.point,
-                                  original_path(state.model, index)), fx.Refresh(Part.STATUS)]
+    return effects + [fx.Audition(state.model.name, state.point, original_path(state.model, index),
+                                  family=decode_family(state)), fx.Refresh(Part.STATUS)]
 
 
 def on_audition(state, auditioned):

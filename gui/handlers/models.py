@@ -5,6 +5,7 @@ from evaluation.ranking import choose_best
 from gui import effects as fx
 from gui import features
 from gui.effects import Part
+from gui.family import decode_family
 from gui.handlers.common import clamp, say, short_reason
 from gui.handlers.map import request_map
 from gui.state import LOADING, READY, UNAVAILABLE
@@ -112,8 +113,8 @@ def on_model_ready(state, ready):
     if entry.collapsed:
         state.message = f"{info.name} is {COLLAPSED_WARNING}"
     effects += request_map(state)
-    effects += [fx.Decode(info.name, state.point), fx.Refresh(Part.STATUS), fx.StoreSettings(),
-                fx.Refresh(Part.HISTORY)]
+    effects += [fx.Decode(info.name, state.point, family=decode_family(state)), fx.Refresh(Part.STATUS),
+                fx.StoreSettings(), fx.Refresh(Part.HISTORY), fx.Refresh(Part.FAMILY)]
     return effects
 
 

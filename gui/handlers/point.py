@@ -7,6 +7,7 @@ import numpy as np
 from gui import effects as fx
 from gui import keys as k
 from gui.effects import Part
+from gui.family import decode_family
 from gui.handlers.common import clamp, format_point, render_output, say
 from gui.handlers.sound import audition, current_heard, play, play_sequence, save, swap_sound
 
@@ -28,8 +29,8 @@ def move_point(state, point, step=True):
         state.sound.recall = None  # moved on before the reopened favourite sounded
     if step:
         state.history.click(state.model.name, state.point)
-    effects = [fx.Refresh(Part.MARKER), fx.Refresh(Part.FIELDS), fx.Decode(state.model.name, state.point),
-               fx.Refresh(Part.HISTORY)]
+    effects = [fx.Refresh(Part.MARKER), fx.Refresh(Part.FIELDS),
+               fx.Decode(state.model.name, state.point, family=decode_family(state)), fx.Refresh(Part.HISTORY)]
     if state.point != tuple(float(v) for v in point):
         return effects + say(state, f"{format_point(point)} is outside {state.model.name}'s range: "
                                     f"clamped to the range, at {format_point(state.point)}")
@@ -75,20 +76,23 @@ def _recalled(state, decoded):
     if recall is None:
         return None
     return (recall.model == decoded.name and recall.point == tuple(decoded.point)
-            and recall.variation == decoded.variation)
+            and recall.variation == decoded.variation
+            and (recall.family is None or recall.family == decoded.family))
 
 
 def on_decoded(state, decoded):
     """The decode worker finished the latest point (or a reopened favourite's sound)."""
     if state.model is None or decoded.name != state.model.name:
         return []
+    if decoded.family != decode_family(state):
+        return []  # decoded before the family changed: the new family's sound is coming
     recalled = _recalled(state, decoded)
     recall = state.sound.recall
     if recalled is False and recall.variation is not None and recall.point == tuple(decoded.point):
         # the point's own sound; the favourite is a variation of it: decode that instead
-        return [fx.Decode(decoded.name, tuple(decoded.point), variation=recall.variation)]
+        return [fx.Decode(decoded.name, tuple(decoded.point), variation=recall.variation, family=decoded.family)]
     state.sound.audio, state.sound.point = decoded.audio, tuple(decoded.point)
-    state.sound.variation = decoded.variation
+    state.sound.variation, state.sound.family = decoded.variation, decoded.family
     state.decode_ms = decoded.ms
     effects = []
     if state.sound.looping and state.player.ready:
@@ -162,7 +166,7 @@ def on_file(state, purpose, path):
     if not state.model.has_encoder:
         return open_sample(state)
     state.message = f"encoding {Path(str(path)).name} with {state.model.name}…"
-    return [fx.Encode(state.model.name, str(path)), fx.Refresh(Part.STATUS)]
+    return [fx.Encode(state.model.name, str(path), family=decode_family(state)), fx.Refresh(Part.STATUS)]
 
 
 def on_encoded(state, encoded):
@@ -170,6 +174,7 @@ def on_encoded(state, encoded):
         return []
     state.point = clamp(encoded.point, state.model.latent_range)
     state.sound.audio, state.sound.point = encoded.reconstruction, state.point
+    state.sound.variation, state.sound.family = None, decode_family(state)
     state.sound.original, state.sound.opened = encoded.original, encoded.path
     state.message = (f"{Path(encoded.path).name} is at {format_point(encoded.point)}: "
                      "playing the reconstruction, then the original")

@@ -13,6 +13,7 @@ from constants import SAMPLE_RATE
 from gui import effects as fx
 from gui import keys as k
 from gui.effects import Part
+from gui.family import decode_family
 from gui.handlers.common import NO_PLAYBACK, format_point, say, sequence_audio
 from gui.state import Heard, Playing, VaryStart
 
@@ -24,7 +25,8 @@ def at_level(state, audio):
 
 def current_heard(state):
     """The point's decoded sound as a :class:`Heard` (its variation, for a reopened one)."""
-    return Heard(state.model.name, state.sound.point, state.sound.audio, state.sound.variation)
+    return Heard(state.model.name, state.sound.point, state.sound.audio, state.sound.variation,
+                 state.sound.family)
 
 
 def sound_label(state, heard, index=None):
@@ -92,7 +94,7 @@ def request_variation(state, playing=None, *, newest=False):
     if playing is not None:
         state.vary.starting = playing
     return [fx.DecodeVariation(state.model.name, state.point, state.vary.amount, state.vary.seed,
-                               state.vary.repetition)]
+                               state.vary.repetition, family=decode_family(state))]
 
 
 def on_variation(state, decoded):
@@ -100,7 +102,8 @@ def on_variation(state, decoded):
     if state.model is None or decoded.name != state.model.name:
         return []
     seconds = len(decoded.audio) / state.model.sample_rate
-    heard = Heard(decoded.name, tuple(decoded.point), decoded.audio, dict(decoded.variation or {}) or None)
+    heard = Heard(decoded.name, tuple(decoded.point), decoded.audio, dict(decoded.variation or {}) or None,
+                  decoded.family)
     playing, state.vary.starting = state.vary.starting, None
     if playing is not None:
         effects = start_sound(state, decoded.audio, playing == VaryStart.LOOP,
@@ -187,7 +190,8 @@ def save_variations(state, count):
     state.vary.count = count
     state.message = f"saving {count} variations…"
     return [fx.SaveVariations(state.model.name, state.point, count, state.vary.seed,
-                              state.model.preprocess_settings, level=state.sound.level),
+                              state.model.preprocess_settings, level=state.sound.level,
+                              family=decode_family(state)),
             fx.Refresh(Part.STATUS)]
 
 
@@ -274,7 +278,8 @@ def kept_sound(state):
     """What S keeps: the point's sound last sent to the output (the variation playing, with
     Vary on), else the point's decoded sound."""
     heard = state.sound.heard
-    if heard is not None and heard.model == state.model.name and heard.point == state.sound.point:
+    if (heard is not None and heard.model == state.model.name and heard.point == state.sound.point
+            and heard.family == state.sound.family):
         return heard
     return current_heard(state)
 
@@ -284,7 +289,8 @@ def save(state):
     not yet): at the level, and with the variation that is sounding recorded."""
     if state.model is None:
         return say(state, "nothing to save yet: choose a model and a point first")
-    if state.sound.point != state.point:  # a click, then S at once: save what was clicked
+    if state.sound.point != state.point or state.sound.family != decode_family(state):
+        # a click (or a family key), then S at once: save what was asked for
         state.sound.save_when_decoded = True
         return say(state, "saving once the point is decoded…")
     state.sound.save_when_decoded = False
@@ -293,6 +299,8 @@ def save(state):
     settings = state.model.preprocess_settings
     if kept.variation is not None:
         settings = dict(settings or {}, variation=dict(kept.variation))
+    if kept.family is not None:  # a conditioned model's: reopening decodes this family again
+        settings = dict(settings or {}, family=kept.family)
     return [fx.Save(state.model.name, (kept.point,), (kept.audio,), state.model.sample_rate,
                     settings, level=state.sound.level),
             fx.Refresh(Part.STATUS)]

@@ -1,0 +1,108 @@
+"""The family selector's logic and handlers, without a window: state in, effects out."""
+import numpy as np
+import pytest
+
+from gui import effects as fx
+from gui import events as ev
+from gui import keys as k
+from gui.backend import PackageBackend
+from gui.family import FamilyState, from_text, no_family_reason
+from gui.handlers import handle
+from gui.state import READY, AppState, ModelEntry
+from gui_fakes import FakeConditionedModel, FakeModel
+
+
+def of_type(effects, cls):
+    return [e for e in effects if isinstance(e, cls)]
+
+
+def worker(state, record):
+    return handle(state, k.WORKER, {k.WORKER: record})
+
+
+def ready_state(model):
+    state = AppState(models_dir="zoo", favourites_dir="favs", rng=np.random.default_rng(0))
+    state.entries[model.name] = ModelEntry(model.name, group="g", trained=True, state=READY)
+    state.wanted = model.name
+    worker(state, ev.ModelReady(PackageBackend().describe(model)))
+    state.player.ready = True
+    return state
+
+
+@pytest.fixture
+def cvae():
+    return ready_state(FakeConditionedModel())
+
+
+def test_a_two_family_mix_reads_back_as_the_button_the_hybrid_and_its_weight():
+    chosen = from_text("tom:0.6,kick:0.4")
+    assert (chosen.first, chosen.second, chosen.blend, chosen.exact) == ("tom", "kick", 0.4, None)
+    assert chosen.text() == "kick:0.4,tom:0.6"
+    assert FamilyState("kick", "tom", 0.4).text() == "kick:0.6,tom:0.4"
+
+
+def test_a_mix_the_selector_cannot_show_is_kept_exactly():
+    chosen = from_text("kick:0.5,snare:0.3,hat:0.2")
+    assert chosen.first == "kick" and chosen.text() == "kick:0.5,snare:0.3,hat:0.2"
+
+
+def test_a_family_key_refuses_a_model_without_family_in_one_line():
+    state = ready_state(FakeModel("vae_a", kind="vae"))
+    effects = handle(state, (k.KEY, "3"), {})
+    assert not of_type(effects, fx.Decode) and state.family.first == "kick"
+    assert state.message == "vae_a has no family: only ddsp_cvae is conditioned" == no_family_reason("vae_a")
+
+
+def test_a_family_key_decodes_the_point_with_it_and_auditions_it(cvae):
+    effects = handle(cvae, (k.KEY, "3"), {})
+    assert of_type(effects, fx.Decode) == [fx.Decode("ddsp_cvae", cvae.point, family="clap")]
+    assert cvae.sound.play_when_decoded
+    maps = [e.request for e in of_type(effects, fx.Render) if e.panel == "map"]
+    assert maps and maps[-1].highlight == ("clap",)
+
+
+def test_the_hybrid_and_its_slider_make_the_mix_decoded(cvae):
+    handle(cvae, k.HYBRID, {k.HYBRID: "tom"})
+    effects = handle(cvae, k.BLEND, {k.BLEND: 0.4})
+    assert of_type(effects, fx.Decode)[-1].family == "kick:0.6,tom:0.4"
+
+
+def test_a_sound_decoded_before_the_family_changed_is_not_kept(cvae):
+    handle(cvae, (k.KEY, "2"), {})
+    stale = ev.Decoded("ddsp_cvae", cvae.point, np.zeros(8, np.float32), family="kick")
+    assert worker(cvae, stale) == [] and cvae.sound.family != "kick"
+
+
+def test_s_records_the_family_heard(cvae):
+    handle(cvae, (k.KEY, "7"), {})
+    audio = FakeConditionedModel().decode([cvae.point], family="percussion")[0]
+    worker(cvae, ev.Decoded("ddsp_cvae", cvae.point, audio, family="percussion"))
+    saves = of_type(handle(cvae, (k.KEY, "s"), {}), fx.Save)
+    assert saves[0].settings["family"] == "percussion" and saves[0].sounds[0] is audio
+
+
+def test_s_before_the_new_family_sounds_waits_for_it(cvae):
+    handle(cvae, (k.KEY, "4"), {})
+    assert of_type(handle(cvae, (k.KEY, "s"), {}), fx.Save) == []
+    audio = np.ones(8, np.float32)
+    saves = of_type(worker(cvae, ev.Decoded("ddsp_cvae", cvae.point, audio, family="hat")), fx.Save)
+    assert saves and saves[0].settings["family"] == "hat"
+
+
+def test_a_heat_map_is_computed_per_family(cvae):
+    handle(cvae, (k.KEY, "5"), {})
+    effects = handle(cvae, k.MAP_MODE, {k.MAP_MODE: "brightness heat-map"})
+    assert of_type(effects, fx.Heatmap)[0].family == "tom"
+    grid = np.zeros((4, 4))
+    worker(cvae, ev.HeatmapReady("ddsp_cvae", "brightness", grid, family="tom"))
+    assert cvae.map.heatmaps[("ddsp_cvae", "brightness", "tom")] is grid
+    effects = handle(cvae, (k.KEY, "6"), {})  # another family: its own heat-map
+    assert of_type(effects, fx.Heatmap)[0].family == "cymbal"
+
+
+def test_a_kit_names_a_favourite_after_the_family_it_was_saved_with():
+    from audio.kit import recorded_family
+
+    assert recorded_family({"settings": {"family": "kick:0.6,tom:0.4"}}) == "kick0.6-tom0.4"
+    assert recorded_family({"settings": {"family": "clap"}}) == "clap"
+    assert recorded_family({"settings": None}) is None  # the classifier names it

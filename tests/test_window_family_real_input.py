@@ -1,0 +1,181 @@
+"""The family selector in the real window, driven with real X input (xdotool).
+
+The zoo holds a ``ddsp_cvae`` folder, so the window lists the conditioned model; it loads
+as the fakes' conditioned model (``gui_fakes.FakeConditionedModel``), whose sound depends on
+the family. The window plays through a real player on the ALSA null device with a tap that
+keeps what was heard (``test_window_audition.HeardCapture``). Run under
+``xvfb-run -a -s "-screen 0 1280x800x24"``.
+"""
+import json
+
+import numpy as np
+import pytest
+from test_window_audition import HeardBackend, HeardCapture, file_bytes_of, is_heard, reopen_favourite, wait_heard
+from test_window_real_input import (
+    choose_model,
+    click,
+    click_middle,
+    make_app,
+    near,
+    one_pixel,
+    pad_pixel_to_point,
+    press,
+    pytestmark,
+    settle,
+)
+
+from constants import DRUM_FAMILIES
+from gui import keys as k
+from gui.palette import FAMILY_COLOURS, GREYED
+from gui.state import READY
+from gui_fakes import FakeConditionedModel
+
+pytestmark = pytestmark  # the same markers: a display and xdotool
+
+NO_FAMILY = "ae_small_relu has no family: only ddsp_cvae is conditioned"
+
+
+@pytest.fixture
+def window(tmp_path):
+    (tmp_path / "zoo" / "ddsp_cvae").mkdir(parents=True)  # the zoo has it: the window lists it
+    (tmp_path / "settings.json").write_text(json.dumps({"volume": 1.0}))
+    capture = HeardCapture()
+    app = make_app(tmp_path, backend=HeardBackend(capture))
+    assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None and s.player.ready
+                         and s.entries["ddsp_cvae"].state == READY)
+    app.window.TKroot.update()
+    settle(app)
+    yield app, capture
+    app.close()
+
+
+def cvae_sound(point, family):
+    return FakeConditionedModel().decode([point], family=family)[0]
+
+
+def click_pad(app, px, py):
+    expected = pad_pixel_to_point(app, px, py)
+    click(app.window[k.PAD].Widget, px, py)
+    assert app.run_until(lambda s: near(s.sound.point, expected, one_pixel(app)))
+    return app.state.point
+
+
+def sounding(app, family):
+    """Wait until the point's sound is decoded with ``family``; returns its samples."""
+    assert app.run_until(lambda s: s.sound.family == family and s.sound.point == s.point), app.state.sound.family
+    return app.state.sound.audio
+
+
+def test_press_3_click_the_pad_press_s_the_sidecar_says_clap_and_reopening_plays_those_bytes(window, tmp_path):
+    app, capture = window
+    choose_model(app, "ddsp_cvae")
+    press("3")
+    sounding(app, "clap")
+    settle(app, 0.5)
+    before = len(capture.sounds())
+    point = click_pad(app, 200, 90)
+    heard = wait_heard(app, capture, before + 1)
+    clap = cvae_sound(point, "clap")
+    assert is_heard(heard[-1], clap)
+    press("s")
+    assert app.run_until(lambda s: len(s.favourites) == 1)
+    wav = next((tmp_path / "favs").glob("*.wav"))
+    recall = json.loads(wav.with_suffix(".json").read_text())
+    assert recall["model"] == "ddsp_cvae" and recall["settings"]["family"] == "clap"
+    assert wav.read_bytes() == file_bytes_of(clap)
+    press("1")  # another family and another point, so that reopening has both to restore
+    click_pad(app, 60, 260)
+    sounding(app, "kick")
+    settle(app, 0.5)
+    before = len(capture.sounds())
+    reopen_favourite(app, wav.name)
+    heard = wait_heard(app, capture, before + 1)
+    assert app.state.family.text() == "clap" and near(app.state.point, recall["point"], 1e-9)
+    assert is_heard(heard[-1], clap)  # the very samples the file holds
+    assert np.array_equal(app.state.sound.audio, clap)
+    assert app.window[k.FAMILY_BUTTONS["clap"]].Widget.cget("background") == "#2e7d32"  # lit
+
+
+def choose_hybrid(app, presses):
+    """Open the hybrid combo with a click and take the entry ``presses`` rows down."""
+    combo = app.window[k.HYBRID].Widget
+    click_middle(combo)
+    settle(app, 0.3)
+    press(*["Down"] * presses, "Return")
+
+
+def test_keys_1_to_7_and_the_hybrid_slider_reach_the_decode(window):
+    app, capture = window
+    choose_model(app, "ddsp_cvae")
+    model = app.workers.cache.peek("ddsp_cvae")
+    sounds = {}
+    for number, family in enumerate(DRUM_FAMILIES, start=1):
+        press(str(number))
+        sounds[family] = sounding(app, family)
+        assert model.families_asked[-1] == family  # the decode was asked for it
+        assert np.array_equal(sounds[family], cvae_sound(app.state.point, family))
+    assert len({s.tobytes() for s in sounds.values()}) == 7  # seven families, seven sounds
+    press("1")
+    sounding(app, "kick")
+    choose_hybrid(app, 5)  # none, kick, snare, clap, hat, tom
+    half = sounding(app, "kick:0.5,tom:0.5")
+    assert app.window[k.FAMILY_MIX].get() == "kick 0.5 + tom 0.5"
+    slider = app.window[k.BLEND].Widget
+    click(slider, slider.winfo_width() - 4, slider.winfo_height() // 2)  # the trough: one step up
+    more_tom = sounding(app, "kick:0.45,tom:0.55")
+    assert np.array_equal(more_tom, cvae_sound(app.state.point, "kick:0.45,tom:0.55"))
+    assert len({sounds["kick"].tobytes(), sounds["tom"].tobytes(), half.tobytes(), more_tom.tobytes()}) == 4
+    settle(app, 0.5)
+    assert is_heard(capture.sounds()[-1], more_tom)  # heard, as a click on the pad is
+
+
+def test_the_selector_is_off_for_a_model_without_family_and_its_tooltip_says_why(window):
+    app, _ = window
+    assert app.state.model.name == "ae_small_relu"
+    button = app.window[k.FAMILY_BUTTONS["clap"]]
+    assert str(button.Widget.cget("state")) == "disabled"
+    assert str(app.window[k.BLEND].Widget.cget("state")) == "disabled"
+    xdo_hover(button.Widget)
+    assert app.run_until(lambda s: tooltip_text(button) is not None, timeout=5)
+    assert tooltip_text(button) == NO_FAMILY
+    decodes = app.workers.cache.peek("ae_small_relu").decode_calls
+    press("3")
+    assert app.run_until(lambda s: s.message == NO_FAMILY)
+    settle(app)
+    assert app.workers.cache.peek("ae_small_relu").decode_calls == decodes  # nothing decoded
+    choose_model(app, "ddsp_cvae")
+    assert app.run_until(lambda s: str(button.Widget.cget("state")) == "normal")
+    assert button.TooltipObject.text == "clap (key 3)"
+
+
+def xdo_hover(widget):
+    from test_window_real_input import xdo
+
+    xdo("mousemove", "--sync", widget.winfo_rootx() + 8, widget.winfo_rooty() + 6)
+
+
+def tooltip_text(element):
+    """The text of the tooltip shown on screen for ``element``, or None while none is."""
+    window = getattr(element.TooltipObject, "tipwindow", None)
+    if window is None:
+        return None
+    labels = [w for w in window.winfo_children() if w.winfo_class() in ("Label", "TLabel")]
+    return labels[0].cget("text") if labels else None
+
+
+def test_the_map_and_the_pad_grey_the_families_not_chosen(window):
+    app, _ = window
+    choose_model(app, "ddsp_cvae")
+    press("2")
+    sounding(app, "snare")
+    assert app.run_until(lambda s: getattr(app.panels["map"].current, "key", None) == ("ddsp_cvae", "codes", "snare"))
+    axes = app.panels["map"].current.axes
+    colours = {c.get_label().split(" ")[0]: tuple(np.round(c.get_facecolor()[0][:3], 3)) for c in axes.collections}
+    assert set(colours) == set(DRUM_FAMILIES)
+    from matplotlib.colors import to_rgb
+
+    assert colours["snare"] == tuple(np.round(to_rgb(FAMILY_COLOURS["snare"]), 3))
+    assert all(colours[f] == tuple(np.round(to_rgb(GREYED), 3)) for f in DRUM_FAMILIES if f != "snare")
+    canvas = app.window[k.PAD].Widget
+    fills = [canvas.itemcget(item, "fill") for item in canvas.find_all() if canvas.type(item) == "oval"]
+    assert fills.count(FAMILY_COLOURS["snare"]) == 2 and fills.count(GREYED) == 12  # 2 codes a family
