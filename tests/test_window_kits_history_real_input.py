@@ -10,7 +10,19 @@ import threading
 import numpy as np
 import pytest
 import soundfile
-from test_window_real_input import click, click_middle, make_app, near, one_pixel, pad_pixel_to_point, press, pytestmark, settle, xdo
+from test_window_real_input import (
+    button_held,
+    click,
+    click_middle,
+    make_app,
+    near,
+    one_pixel,
+    pad_pixel_to_point,
+    press,
+    pytestmark,
+    settle,
+    xdo,
+)
 
 from gui import keys as k
 from gui.state import READY
@@ -59,11 +71,10 @@ def test_back_and_forward_by_buttons_and_alt_arrows(app):
 def test_a_drag_is_one_step(app):
     start = app.state.point
     pad = app.window[k.PAD].Widget
-    xdo("mousemove", "--sync", pad.winfo_rootx() + 60, pad.winfo_rooty() + 200, "mousedown", "1")
-    for step in range(1, 5):
-        xdo("mousemove", "--sync", pad.winfo_rootx() + 60 + 30 * step, pad.winfo_rooty() + 200)
-        settle(app, 0.15)
-    xdo("mouseup", "1")
+    with button_held(pad, 60, 200):
+        for step in range(1, 5):
+            xdo("mousemove", "--sync", pad.winfo_rootx() + 60 + 30 * step, pad.winfo_rooty() + 200)
+            settle(app, 0.15)
     # the release is the step: wait for it (a fixed pause missed it once on a busy machine)
     def steps(s):
         return s.history.of(s.model.name).points

@@ -6,6 +6,7 @@ user gets: the point decoded under the cursor, the favourite on disk, the window
 The models are the NumPy fakes of ``gui_fakes.py`` (latent range -2..2), so the tests
 stay fast. Needs a display and xdotool: run under ``xvfb-run -a -s "-screen 0 1280x800x24"``.
 """
+import contextlib
 import json
 import os
 import shutil
@@ -47,6 +48,20 @@ def app(tmp_path):
 
 def xdo(*args):
     subprocess.run(["xdotool", *map(str, args)], check=True, timeout=20)
+
+
+@contextlib.contextmanager
+def button_held(widget, x, y):
+    """Press the left button at pixel (x, y) of a widget, and release it however the block ends.
+
+    A failing assertion inside a drag must not leave the button down: the next test's
+    clicks would then land on a grab that no longer exists.
+    """
+    xdo("mousemove", "--sync", widget.winfo_rootx() + x, widget.winfo_rooty() + y, "mousedown", "1")
+    try:
+        yield
+    finally:
+        xdo("mouseup", "1")
 
 
 def click(widget, x, y):
@@ -122,17 +137,16 @@ def test_a_drag_gives_distinct_points_and_the_loop_follows(app):
     assert app.run_until(lambda s: s.sound.looping)
     assert app.run_until(lambda s: app.workers.sound_room.idle)  # the player is called in its room
     swaps_before = sum(1 for call in app.workers.player.calls if call[0] == "swap")
-    xdo("mousemove", "--sync", pad.winfo_rootx() + 60, pad.winfo_rooty() + 200, "mousedown", "1")
     heard = []
-    for step in range(1, 7):
-        px, py = 60 + 31 * step, 200 - 17 * step
-        expected = pad_pixel_to_point(app, px, py)
-        xdo("mousemove", "--sync", pad.winfo_rootx() + px, pad.winfo_rooty() + py)
-        assert app.run_until(lambda s, expected=expected: near(s.sound.point, expected,
-                                                               one_pixel(app)))
-        heard.append(app.state.sound.point)
+    with button_held(pad, 60, 200):
+        for step in range(1, 7):
+            px, py = 60 + 31 * step, 200 - 17 * step
+            expected = pad_pixel_to_point(app, px, py)
+            xdo("mousemove", "--sync", pad.winfo_rootx() + px, pad.winfo_rooty() + py)
+            assert app.run_until(lambda s, expected=expected: near(s.sound.point, expected,
+                                                                   one_pixel(app)))
+            heard.append(app.state.sound.point)
     end = pad_pixel_to_point(app, 60 + 31 * 6, 200 - 17 * 6)
-    xdo("mouseup", "1")
     settle(app)
     assert near(app.state.point, end, one_pixel(app))  # the release (+UP) keeps the last point
     assert len(set(heard)) == 6 and all(not_integer(p) for p in heard)
