@@ -20,6 +20,7 @@ from test_window_real_input import (
     near,
     one_pixel,
     pad_pixel_to_point,
+    pick_in_combo,
     press,
     pytestmark,
     settle,
@@ -188,9 +189,7 @@ def test_audition_off_keeps_the_pad_silent_and_is_remembered(tmp_path):
 
 def choose_level(app, level):
     combo = app.window[k.LEVEL].Widget
-    click(combo, combo.winfo_width() - 8, combo.winfo_height() // 2)  # opens its list
-    settle(app, 0.3)
-    press("Down" if level == NORMALISED else "Up", "Return")
+    pick_in_combo(app, combo, list(combo.cget("values")).index(level), x=combo.winfo_width() - 8)
     assert app.run_until(lambda s: s.sound.level == level)
     assert app.window[k.LEVEL].get() == level
 

@@ -14,11 +14,11 @@ from test_window_audition import HeardBackend, HeardCapture, file_bytes_of, is_h
 from test_window_real_input import (
     choose_model,
     click,
-    click_middle,
     make_app,
     near,
     one_pixel,
     pad_pixel_to_point,
+    pick_in_combo,
     press,
     pytestmark,
     settle,
@@ -97,11 +97,8 @@ def test_press_3_click_the_pad_press_s_the_sidecar_says_clap_and_reopening_plays
 
 
 def choose_hybrid(app, presses):
-    """Open the hybrid combo with a click and take the entry ``presses`` rows down."""
-    combo = app.window[k.HYBRID].Widget
-    click_middle(combo)
-    settle(app, 0.3)
-    press(*["Down"] * presses, "Return")
+    """Open the hybrid combo with a click and click the entry ``presses`` rows down."""
+    pick_in_combo(app, app.window[k.HYBRID].Widget, presses)
 
 
 def test_keys_1_to_7_and_the_hybrid_slider_reach_the_decode(window):

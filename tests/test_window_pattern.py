@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import soundfile
 from test_window_kits_history_real_input import select_all_favourites, type_in_dialog
-from test_window_real_input import click, click_middle, make_app, pad_pixel_to_point, press, settle
+from test_window_real_input import click, click_middle, make_app, pad_pixel_to_point, pick_in_combo, press, settle
 
 from audio.level import DEFAULT_LEVEL, apply_level
 from audio.pattern import PATTERN_FILE, STEPS, step_frame
@@ -194,9 +194,8 @@ def test_a_users_pattern_json_is_left_as_it_was_and_the_window_says_so(tmp_path)
 
 def choose_in_combo(app, key, downs):
     """Open a combo with a click and pick the entry ``downs`` below the shown one."""
-    click_middle(app.window[key].Widget)
-    settle(app, 0.3)
-    press(*(["Down"] * downs), "Return")
+    combo = app.window[key].Widget
+    pick_in_combo(app, combo, list(combo.cget("values")).index(combo.get()) + downs)
     settle(app, 0.3)
 
 

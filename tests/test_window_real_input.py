@@ -82,6 +82,30 @@ def settle(app, seconds=0.3):
     app.run_until(lambda s: False, timeout=seconds)
 
 
+def pick_in_combo(app, combo, index, x=None):
+    """Pick entry ``index`` of a ttk combo as a user does: a real click opens its list (at
+    pixel ``x``, its middle by default), and a real click on the entry picks it.
+
+    The list is waited for, on screen and laid out, before the entry is clicked: keys or clicks
+    sent before then go elsewhere on a slow machine (a fixed pause was not enough in CI)."""
+    popdown = str(combo.tk.eval(f"ttk::combobox::PopdownWindow {combo}"))
+    listbox = f"{popdown}.f.l"
+
+    def shown():
+        return bool(int(combo.tk.eval(f"winfo viewable {listbox}"))) and bool(combo.tk.eval(f"{listbox} bbox {index}"))
+
+    wanted = combo.cget("values")[index]
+    click(combo, combo.winfo_width() // 2 if x is None else x, combo.winfo_height() // 2)
+    assert app.run_until(lambda s: shown(), timeout=10), "the combo's list did not open"
+    settle(app, 0.2)
+    left, top, width, height = (int(v) for v in combo.tk.eval(f"{listbox} bbox {index}").split())
+    xdo("mousemove", "--sync", int(combo.tk.eval(f"winfo rootx {listbox}")) + left + width // 2,
+        int(combo.tk.eval(f"winfo rooty {listbox}")) + top + height // 2, "click", "1")
+    assert app.run_until(lambda s: not int(combo.tk.eval(f"winfo ismapped {popdown}")), timeout=10), \
+        "the combo's list did not close"
+    assert app.run_until(lambda s: combo.get() == wanted, timeout=10), (combo.get(), wanted)
+
+
 def pad_pixel_to_point(app, px, py):
     """The latent point under pixel (px, py) of the pad (what the user expects to hear)."""
     xmin, xmax, ymin, ymax = app.state.model.latent_range
