@@ -798,6 +798,18 @@ class Player:
         return 0 if request is None else request.serial
 
     @property
+    def began_serial(self):
+        """Serial number of the request now sounding: the latest start or immediate swap, or
+        a swap for the next repetition once the loop came round to it (0 before any)."""
+        return self.mixer.began_serial
+
+    @property
+    def seen_serial(self):
+        """Serial number of the latest request the callback has acted on (0 before any). A
+        swap for the next repetition older than it that has not begun never will."""
+        return self.mixer.seen_serial
+
+    @property
     def sounding(self):
         """``(serial, frame_index, seconds)``: the latest sound to begin leaving the callback.
 

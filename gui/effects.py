@@ -178,6 +178,7 @@ class Swap:
 
     audio: np.ndarray = field(compare=False, hash=False)
     immediate: bool = True
+    tag: int = 0  # not 0: the room reports events.SwapSettled(tag, began) once it sounds or never will
 
 
 @dataclass(frozen=True)

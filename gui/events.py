@@ -145,6 +145,15 @@ class PlayStarted:
 
 
 @dataclass(frozen=True)
+class SwapSettled:
+    """A tagged swap for the loop's next repetition began to sound (``began``), or never will
+    (a later sound took its place first, or the sound stopped)."""
+
+    tag: int
+    began: bool
+
+
+@dataclass(frozen=True)
 class DevicesListed:
     """The sound output devices: (index, name) pairs."""
 

@@ -170,6 +170,8 @@ class SoundState:
     family: str | None = None  # the family ``audio`` was decoded with (a conditioned model's)
     heard: Heard | None = None  # the latest point's sound sent to the output
     next_heard: Heard | None = None  # a variation the loop plays from its next repetition
+    next_tag: int = 0  # its swap's tag (events.SwapSettled says when it sounds); 0: none waits
+    tags: int = 0  # counts the tagged swaps
     recall: Recall | None = None  # a favourite being reopened: play exactly its sound
     audition: bool = True  # a click or drag on the pad plays each point reached
     level: str = DEFAULT_LEVEL  # audio.level: what playback and saves apply

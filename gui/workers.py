@@ -33,6 +33,9 @@ from gui import events, features
 
 USER, BACKGROUND = 0, 10  # job priorities
 HEATMAP_CHUNK = 32
+#: How often the sound room looks whether a loop came round to a waiting swap (a seam is
+#: known to the window within this; a repetition lasts 50 ms or more).
+SEAM_POLL_SECONDS = 0.005
 
 
 def _decode_recorded_variation(model, point, record, family=None):
@@ -162,7 +165,11 @@ class SoundRoom:
 
     The GUI thread only submits effects (``Play``, ``Swap``, ``Stop``, ``SetVolume``,
     ``MakePlayer``); they are carried out in order, so a Stop never overtakes the Play before
-    it. A sound played once is reported back as ``events.PlayStarted`` with its duration.
+    it. A sound played once is reported back as ``events.PlayStarted`` with its duration. A
+    tagged ``Swap`` (Vary's next repetition) is reported back as ``events.SwapSettled`` when the
+    loop comes round to it, or when it never will: a watcher thread reads the player's
+    ``began_serial`` and ``seen_serial`` while such a swap waits, so the window learns the real
+    seam, not a timer's guess of it.
 
     Parameters
     ----------
@@ -176,6 +183,10 @@ class SoundRoom:
         self.post = post
         self.player = None  # only the room's thread sets it or calls it (tests may read it)
         self._worker = JobWorker("sound")
+        self._awaited = {}  # request serial -> tag of the tagged swaps not yet settled
+        self._awaited_player = None  # the player those serials belong to
+        self._awaiting = threading.Condition()
+        self._watcher = None
         self._calls = {fx.Play: self._play, fx.Swap: self._swap, fx.Stop: self._stop,
                        fx.SetVolume: self._set_volume, fx.MakePlayer: self._make_player,
                        fx.PlayPattern: self._play_pattern, fx.StopPattern: self._stop_pattern}
@@ -202,8 +213,46 @@ class SoundRoom:
 
     def _swap(self, effect):
         player = self._working()
-        if player is not None:
-            player.swap(effect.audio, immediate=effect.immediate)
+        if player is None:
+            return
+        before = player.requested_serial if effect.tag else 0
+        player.swap(effect.audio, immediate=effect.immediate)
+        if effect.tag:
+            serial = player.requested_serial
+            if serial != before:  # else nothing was playing: the loop has ended, and so has Vary's chain
+                self._await(player, serial, effect.tag)
+
+    def _await(self, player, serial, tag):
+        with self._awaiting:
+            if self._awaited_player is not player:
+                self._awaited, self._awaited_player = {}, player
+            self._awaited[serial] = tag
+            if self._watcher is None:
+                self._watcher = threading.Thread(target=self._watch_swaps, name="gui-sound-seams", daemon=True)
+                self._watcher.start()
+            self._awaiting.notify()
+
+    def _watch_swaps(self):
+        """Report each awaited swap once it began, or once a later request took its place."""
+        while True:
+            with self._awaiting:
+                while not self._awaited:
+                    if not self._awaiting.wait(timeout=5.0):
+                        self._watcher = None  # idle a while: the next tagged swap starts another
+                        return
+                player, awaited = self._awaited_player, dict(self._awaited)
+                if not player.available:  # closed: none of them will sound
+                    self._awaited = {}
+                    continue
+            began, seen = player.began_serial, player.seen_serial
+            settled = {serial: tag for serial, tag in awaited.items() if serial == began or serial < seen}
+            if settled:
+                with self._awaiting:
+                    for serial in settled:
+                        self._awaited.pop(serial, None)
+                for serial, tag in sorted(settled.items()):
+                    self.post(events.SwapSettled(tag, serial == began))
+            time.sleep(SEAM_POLL_SECONDS)
 
     def _stop(self, _effect):
         player = self._working()
@@ -226,6 +275,8 @@ class SoundRoom:
             player.volume = effect.volume
 
     def _make_player(self, effect):
+        with self._awaiting:  # the old player's swaps never sound: the window asks again
+            self._awaited, self._awaited_player = {}, None
         old, self.player = self.player, None  # silent until the new one is open
         if old is not None:
             old.close()
@@ -234,6 +285,8 @@ class SoundRoom:
                                       self.backend.device_name(effect.device)))
 
     def _close(self):
+        with self._awaiting:
+            self._awaited, self._awaited_player = {}, None
         player, self.player = self.player, None
         if player is not None:
             player.close()

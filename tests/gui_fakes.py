@@ -3,6 +3,7 @@
 Only tests use these; the product always drives the real packages. They let the window
 tests that do not need TensorFlow run in a fraction of a second.
 """
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,7 +115,8 @@ class FakeConditionedModel(FakeModel):
 
 
 class FakePlayer:
-    """Records what it was asked to play."""
+    """Records what it was asked to play, and keeps the time of a loop as a player would: a
+    swap for the next repetition begins (``began_serial``) when the loop comes round."""
 
     def __init__(self, sample_rate, device=None, available=True, reason=""):
         self.sample_rate = sample_rate
@@ -123,18 +125,59 @@ class FakePlayer:
         self.reason = reason
         self.calls = []
         self.volume = 1.0
+        self._serial = 0
+        self._began = 0
+        self._loop = None  # (start time, seconds) of the loop playing
+        self._waiting = []  # (serial, time) of the swaps for a next repetition
+        self._active = False  # playing or looping (a swap replaces something)
+
+    def _request(self, begins=True):
+        self._serial += 1
+        if begins:
+            self._began, self._waiting = self._serial, []
+        return self._serial
+
+    @property
+    def requested_serial(self):
+        return self._serial
+
+    @property
+    def seen_serial(self):
+        return self._serial
+
+    @property
+    def began_serial(self):
+        if self._loop is not None:
+            start, seconds = self._loop
+            now = time.monotonic()
+            for serial, asked in self._waiting:  # the latest asked before a seam that has come
+                if start + math.ceil((asked - start) / seconds) * seconds <= now:
+                    self._began = max(self._began, serial)
+        return self._began
 
     def play(self, buffer, **_):
         self.calls.append(("play", len(buffer)))
+        self._request()
+        self._loop, self._active = None, True
 
     def loop(self, buffer, gap_seconds=0.0, **_):
         self.calls.append(("loop", len(buffer)))
+        self._request()
+        self._loop, self._active = (time.monotonic(), max(len(buffer) / self.sample_rate + gap_seconds, 1e-3)), True
 
     def swap(self, buffer, immediate=False, **_):
         self.calls.append(("swap", len(buffer), immediate))
+        if not self._active:
+            return  # nothing plays
+        if immediate or self._loop is None:
+            self._request()
+        else:
+            self._waiting.append((self._request(begins=False), time.monotonic()))
 
     def stop(self):
         self.calls.append(("stop",))
+        self._request(begins=False)
+        self._loop, self._waiting, self._active = None, [], False
 
     def play_pattern(self, sounds, steps, tempo, restart=True):
         self.calls.append(("pattern", tempo, restart))

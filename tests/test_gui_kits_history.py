@@ -91,15 +91,39 @@ def test_while_looping_each_repetition_fetches_the_next_variation(ready):
     effects = report(ready, ev.VariationDecoded("ae_small_relu", ready.point, request.repetition,
                                                 np.ones(2205, np.float32)))
     assert of_type(effects, fx.Play)[0].loop
-    later = of_type(effects, fx.Later)[0]
-    assert later.event == (k.PLAYER, "repeat") and later.ms == 100
-    nxt = of_type(handle(ready, later.event, {later.event: later.value}), fx.DecodeVariation)[0]
-    assert nxt.repetition == request.repetition + 1
+    nxt = of_type(effects, fx.DecodeVariation)[0]  # the next repetition's, asked at once
+    assert nxt.repetition == request.repetition + 1 and not of_type(effects, fx.Later)
+    first = ready.sound.heard
     effects = report(ready, ev.VariationDecoded("ae_small_relu", ready.point, nxt.repetition,
-                                                np.ones(2205, np.float32)))
-    assert of_type(effects, fx.Swap)[0].immediate is False and of_type(effects, fx.Later)
+                                                np.full(2205, 0.5, np.float32), {"index": nxt.repetition}))
+    (swap,) = of_type(effects, fx.Swap)
+    assert swap.immediate is False and swap.tag
+    assert ready.sound.heard is first  # S keeps the one sounding until the loop comes round
+    effects = report(ready, ev.SwapSettled(swap.tag, True))
+    assert ready.sound.heard.audio[0] == 0.5 and ready.sound.next_heard is None
+    assert of_type(effects, fx.DecodeVariation)[0].repetition == nxt.repetition + 1
+    assert f"variation {nxt.repetition}" in ready.sound.what
+    assert report(ready, ev.SwapSettled(swap.tag, True)) == []  # told twice: nothing more
+
+
+def test_a_varied_swap_that_never_sounds_asks_again_and_an_older_one_is_ignored(ready):
+    decoded(ready)
+    send(ready, k.VARY, **{k.VARY: 1.0})
+    request = of_type(send(ready, k.LOOP), fx.DecodeVariation)[0]
+    nxt = of_type(report(ready, ev.VariationDecoded("ae_small_relu", ready.point, request.repetition,
+                                                    np.ones(2205, np.float32))), fx.DecodeVariation)[0]
+    first = ready.sound.heard
+    older = of_type(report(ready, ev.VariationDecoded("ae_small_relu", ready.point, nxt.repetition,
+                                                      np.ones(2205, np.float32))), fx.Swap)[0]
+    newer = of_type(report(ready, ev.VariationDecoded("ae_small_relu", ready.point, nxt.repetition + 1,
+                                                      np.ones(2205, np.float32))), fx.Swap)[0]
+    assert report(ready, ev.SwapSettled(older.tag, False)) == []  # overtaken by the newer one
+    effects = report(ready, ev.SwapSettled(newer.tag, False))  # an immediate swap took its place
+    assert ready.sound.heard is first and of_type(effects, fx.DecodeVariation)
     send(ready, k.STOP)
-    assert handle(ready, later.event, {later.event: ready.sound.token}) == []
+    again = of_type(report(ready, ev.VariationDecoded("ae_small_relu", ready.point, nxt.repetition + 2,
+                                                      np.ones(2205, np.float32))), fx.Swap)
+    assert again == []  # stopped: no swap, no chain
 
 
 def test_a_negative_or_unreadable_vary_amount_is_ignored(ready):

@@ -65,8 +65,8 @@ from gui.handlers.sound import (
     on_devices,
     on_play_started,
     on_player,
-    on_repetition,
     on_sound_ended,
+    on_swap_settled,
     on_variation,
     play,
     save,
@@ -118,6 +118,7 @@ WORKER_EVENTS = {
     ev.FigureReady: on_figure,
     ev.JobFailed: on_job_failed,
     ev.VariationDecoded: on_variation,
+    ev.SwapSettled: on_swap_settled,
     ev.NearestFound: on_nearest,
     ev.OriginalRead: on_original,
     ev.KitProgress: on_kit_progress,
@@ -192,7 +193,7 @@ def _file_chosen(state, purpose, path):
 
 
 #: What the player's own events do: a sound played once has ended, a loop repeats.
-PLAYER_EVENTS = {"ended": on_sound_ended, "repeat": on_repetition, "sounding": on_sounding}
+PLAYER_EVENTS = {"ended": on_sound_ended, "sounding": on_sounding}
 
 
 def _player(state, kind, token):

@@ -69,13 +69,19 @@ def start_sound(state, audio, loop, what, heard=None):
 
 
 def swap_sound(state, heard, immediate=True, index=None):
-    """Give the loop another point's sound: at once, or from its next repetition."""
+    """Give the loop another point's sound: at once, or from its next repetition.
+
+    A swap for the next repetition is tagged: the sound room says when the loop came round to
+    it (:func:`on_swap_settled`), and only then is it what S keeps. One that waits is
+    left to be settled when an immediate swap overtakes it, so that Vary's chain goes on.
+    """
     if immediate:
         state.sound.heard, state.sound.next_heard = heard, None
-    else:
-        state.sound.next_heard = heard
-    state.sound.what = sound_label(state, heard, index)
-    return [fx.Swap(at_level(state, heard.audio), immediate=immediate), fx.Refresh(Part.PLAYING)]
+        state.sound.what = sound_label(state, heard, index)
+        return [fx.Swap(at_level(state, heard.audio), immediate=True), fx.Refresh(Part.PLAYING)]
+    state.sound.tags += 1
+    state.sound.next_heard, state.sound.next_tag = heard, state.sound.tags
+    return [fx.Swap(at_level(state, heard.audio), immediate=False, tag=state.sound.next_tag)]
 
 
 def request_variation(state, playing=None, *, newest=False):
@@ -101,7 +107,6 @@ def on_variation(state, decoded):
     """A variation arrived: play it, loop it, or give it to the loop for its next repetition."""
     if state.model is None or decoded.name != state.model.name:
         return []
-    seconds = len(decoded.audio) / state.model.sample_rate
     heard = Heard(decoded.name, tuple(decoded.point), decoded.audio, dict(decoded.variation or {}) or None,
                   decoded.family)
     playing, state.vary.starting = state.vary.starting, None
@@ -110,27 +115,32 @@ def on_variation(state, decoded):
                               sound_label(state, heard, decoded.repetition), heard)
         if state.vary.again:  # the point moved on while this one decoded: its own comes next
             state.vary.again = False
-            effects += request_variation(state, playing) if decoded.point != state.point else []
-    elif state.sound.looping and state.vary.amount > 0:
-        effects = swap_sound(state, heard, immediate=False, index=decoded.repetition)  # from the next repetition
-    else:
-        return []
-    if state.sound.looping:  # each repetition: the next variation
-        effects.append(fx.Later(max(50, int(1000 * seconds)), (k.PLAYER, "repeat"),
-                                state.sound.token))
-    return effects
+            if decoded.point != state.point:
+                return effects + request_variation(state, playing)
+        if playing == VaryStart.LOOP:  # the next repetition's, ready before the loop comes round
+            effects += request_variation(state)
+        return effects
+    if state.sound.looping and state.vary.amount > 0:
+        return swap_sound(state, heard, immediate=False, index=decoded.repetition)  # from the next repetition
+    return []
 
 
-def on_repetition(state, token):
-    """The loop started another repetition: fetch the variation for the one after it.
-
-    The variation swapped in for this repetition is now the one sounding (what S keeps).
+def on_swap_settled(state, settled):
+    """The loop came round to the variation swapped in for its next repetition (``began``):
+    it is now the one sounding, what S keeps, so ask for the one after it. Or it never will
+    sound (another sound took its place first): ask again for the next repetition's.
     """
-    if token != state.sound.token or not state.sound.looping or state.vary.amount <= 0 or not state.model:
+    if settled.tag != state.sound.next_tag:
+        return []  # an older swap, overtaken by a later one that is waited for
+    heard, state.sound.next_heard, state.sound.next_tag = state.sound.next_heard, None, 0
+    if not state.sound.looping or state.vary.amount <= 0 or not state.model:
         return []
-    if state.sound.next_heard is not None:
-        state.sound.heard, state.sound.next_heard = state.sound.next_heard, None
-    return request_variation(state)
+    effects = []
+    if settled.began and heard is not None:
+        state.sound.heard = heard
+        state.sound.what = sound_label(state, heard)
+        effects.append(fx.Refresh(Part.PLAYING))
+    return effects + request_variation(state)
 
 
 def set_level(state, value):

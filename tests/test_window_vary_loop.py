@@ -1,0 +1,86 @@
+"""S while a loop plays with Vary on, in the real window driven with real X input (xdotool).
+
+Each repetition of the loop is another variation. S must keep the one sounding when it is
+pressed, however long the loop has run: the player's tap logs, for every block it renders,
+which sound the mixer is on, so the test knows what was sounding between the key press and
+the saved file. Run under ``xvfb-run -a -s "-screen 0 1280x800x24"``.
+"""
+import json
+import time
+
+from test_window_audition import HeardBackend, click_pad, is_heard, turn_vary_on
+from test_window_real_input import make_app, press, pytestmark, settle
+
+from gui.state import READY
+from gui_fakes import FakeModel
+from models.variation import decode_recall
+
+pytestmark = pytestmark  # the same markers: a display and xdotool
+
+
+class ProgramLog:
+    """A player tap that logs ``(time, sound)`` per block: the mixer's sound once the block is made."""
+
+    def __init__(self):
+        self.player = None
+        self.entries = []
+
+    def __call__(self, block, frame_index):
+        mixer = self.player.mixer if self.player is not None else None
+        if mixer is not None and mixer.current is not None:
+            self.entries.append((time.perf_counter(), mixer.current))
+
+    def sounding_between(self, start, end):
+        """The sounds the mixer was on in ``[start, end]``, and the one before ``start``."""
+        before = [program for at, program in self.entries if at < start][-1:]
+        return before + [program for at, program in self.entries if start <= at <= end]
+
+
+class LoggedBackend(HeardBackend):
+    def __init__(self, log):
+        super().__init__(capture=log)
+        self.log = log
+
+    def make_player(self, sample_rate, device):
+        player = super().make_player(sample_rate, device)
+        self.log.player = player
+        return player
+
+
+def test_s_while_a_varied_loop_runs_keeps_the_repetition_sounding(tmp_path):
+    (tmp_path / "settings.json").write_text(json.dumps({"volume": 1.0}))
+    log = ProgramLog()
+    app = make_app(tmp_path, backend=LoggedBackend(log))
+    try:
+        assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None
+                             and s.player.ready and s.entries["gan"].state == READY)
+        settle(app)
+        click_pad(app, 150, 150)
+        settle(app, 0.5)
+        turn_vary_on(app)
+        press("l")
+        assert app.run_until(lambda s: s.sound.looping)
+        settle(app, 2.0)  # twenty repetitions of the fakes' 93 ms sound: each a new variation
+        start = time.perf_counter()
+        settle(app, 1.5)
+        varied = {id(program) for program in log.sounding_between(start, time.perf_counter())}
+        assert len(varied) >= 4  # the loop goes on varying (about 16 repetitions, most of them new)
+        model = FakeModel("ae_small_relu")
+        wrong = []
+        for trial in range(10):
+            settle(app, 0.05 + 0.037 * trial)  # S at another place in the loop each time
+            saved = {favourite.path for favourite in app.state.favourites}
+            start = time.perf_counter()
+            press("s")
+            assert app.run_until(lambda s, n=len(saved): len(s.favourites) == n + 1)
+            end = time.perf_counter()
+            (new,) = {favourite.path for favourite in app.state.favourites} - saved
+            recall = json.loads(new.with_suffix(".json").read_text())
+            kept = decode_recall(model, recall)
+            sounding = log.sounding_between(start, end)
+            # what was sounding at the key press, or came in before the save: not an older one
+            if not any(is_heard(program.data, kept) for program in sounding[1:] or sounding):
+                wrong.append((trial, recall["settings"]["variation"]["index"]))
+        assert wrong == []
+    finally:
+        app.close()
