@@ -119,6 +119,22 @@ def test_swap_while_looping_lands_on_the_next_loop_start_without_a_jump(player, 
     assert player.is_looping
 
 
+def test_began_and_seen_serials_say_when_a_next_repetition_swap_sounds_or_never_will(player):
+    a, b = sine(220, 0.05), sine(330, 0.05)
+    player.loop(a)
+    assert wait_for(lambda: player.began_serial == player.requested_serial)
+    player.swap(b)
+    swapped = player.requested_serial
+    assert wait_for(lambda: player.began_serial == swapped)  # the loop came round to it
+    assert player.seen_serial == swapped
+    player.swap(a)
+    waiting = player.requested_serial
+    player.stop()
+    assert wait_for(lambda: player.seen_serial == player.requested_serial)
+    assert player.began_serial in (swapped, waiting)  # a stop begins nothing
+    assert waiting < player.seen_serial  # seen past it: if it has not begun, it never will
+
+
 def test_immediate_swap_crossfades_within_5_ms_at_the_same_loop_position(player, capture):
     a = sine(220, 0.5)
     b = sine(330, 0.5, phase=1.0)
