@@ -2,10 +2,13 @@
 
 Pure state, no window: the handlers call it and the window only shows what it says.
 A step is a click, the end of a drag (the points a drag passes through are not steps: only
-where it was let go), or reopening a favourite (a step in the favourite's model). Going
-back and then somewhere new drops the forward steps, as in a web browser. Visiting the
-point one is already at is not a step, so showing a point that back/forward returned can
-never add one.
+where it was let go), a family chosen for a conditioned model (a step at the same point:
+back returns to the family before it), or reopening a favourite (a step in the favourite's
+model). A step keeps its point and a conditioned model's family text (None for a model
+without one); the hybrid slider changes the current step's family rather than adding steps.
+Going back and then somewhere new drops the forward steps, as in a web browser. Visiting the
+point one is already at with the same family is not a step, so showing a point that
+back/forward returned can never add one.
 """
 import math
 from dataclasses import dataclass, field
@@ -33,17 +36,25 @@ class PointHistory:
     Attributes
     ----------
     points : list of (float, float)
+    families : list of (str or None)
+        Each point's family (a conditioned model's family text), None for none.
     position : int
         Index of the current point; -1 while nothing was visited.
     """
 
     points: list = field(default_factory=list)
+    families: list = field(default_factory=list)
     position: int = -1
 
     @property
     def current(self):
         """The current point, or None."""
         return self.points[self.position] if self.position >= 0 else None
+
+    @property
+    def current_family(self):
+        """The current point's family, or None."""
+        return self.families[self.position] if self.position >= 0 else None
 
     @property
     def can_go_back(self):
@@ -53,17 +64,25 @@ class PointHistory:
     def can_go_forward(self):
         return 0 <= self.position < len(self.points) - 1
 
-    def visit(self, point):
-        """Make ``point`` a step; False when it is the current point already."""
+    def visit(self, point, family=None):
+        """Make ``point`` (with ``family``) a step; False when it is the current step already."""
         point = _point(point)
-        if _same(point, self.current):
+        if _same(point, self.current) and family == self.current_family:
             return False
         del self.points[self.position + 1:]
+        del self.families[self.position + 1:]
         self.points.append(point)
+        self.families.append(family)
         if len(self.points) > MAX_STEPS:
             del self.points[: len(self.points) - MAX_STEPS]
+            del self.families[: len(self.families) - MAX_STEPS]
         self.position = len(self.points) - 1
         return True
+
+    def amend(self, family):
+        """The current step's family changed in place (the hybrid slider)."""
+        if self.position >= 0:
+            self.families[self.position] = family
 
     def back(self):
         """The previous point (now current), or None at the start."""
@@ -104,31 +123,40 @@ class SessionHistory:
         """The history of ``model`` (empty the first time)."""
         return self.models.setdefault(str(model), PointHistory())
 
-    def click(self, model, point):
-        """A click on the map: one step."""
-        return self.of(model).visit(point)
+    def click(self, model, point, family=None):
+        """A click on the map, or a family chosen: one step."""
+        return self.of(model).visit(point, family)
 
     def drag(self, model, point):
         """The pointer moved during a drag: remembered, not a step yet."""
         self.dragging[str(model)] = _point(point)
 
-    def release(self, model, point=None):
+    def release(self, model, point=None, family=None):
         """The drag ended (at ``point``, else where it last was): one step; False if none."""
         last = self.dragging.pop(str(model), None)
         end = last if point is None else _point(point)
-        return False if end is None else self.of(model).visit(end)
+        return False if end is None else self.of(model).visit(end, family)
 
-    def reopen(self, model, point):
+    def reopen(self, model, point, family=None):
         """A favourite was reopened: a step to its point in its model's history."""
         self.dragging.pop(str(model), None)
-        return self.of(model).visit(point)
+        return self.of(model).visit(point, family)
 
-    def back(self, model):
-        """The point to go back to with ``model`` (Alt+Left), or None."""
-        self.release(model)  # a drag in progress ends where it is before going back
+    def amend(self, model, family):
+        """The hybrid slider moved: the current step's family is the new mix."""
+        self.of(model).amend(family)
+
+    def family(self, model):
+        """The current step's family with ``model`` (after back or forward), or None."""
+        return self.of(model).current_family
+
+    def back(self, model, family=None):
+        """The point to go back to with ``model`` (Alt+Left), or None; :meth:`family` says
+        its family. ``family``: the one a drag in progress has, which ends where it is first."""
+        self.release(model, family=family)
         return self.of(model).back()
 
-    def forward(self, model):
+    def forward(self, model, family=None):
         """The point to go forward to with ``model`` (Alt+Right), or None."""
-        self.release(model)
+        self.release(model, family=family)
         return self.of(model).forward()

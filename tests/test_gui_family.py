@@ -106,3 +106,34 @@ def test_a_kit_names_a_favourite_after_the_family_it_was_saved_with():
     assert recorded_family({"settings": {"family": "kick:0.6,tom:0.4"}}) == "kick0.6-tom0.4"
     assert recorded_family({"settings": {"family": "clap"}}) == "clap"
     assert recorded_family({"settings": None}) is None  # the classifier names it
+
+
+def test_back_and_forward_restore_the_family_of_each_step(cvae):
+    start = cvae.point
+    handle(cvae, (k.KEY, "3"), {})  # clap at the same point: a step
+    handle(cvae, k.PAD, {k.PAD: (1.0, 1.0)})  # a click elsewhere, still clap (a step once let go)
+    handle(cvae, k.PAD_UP, {k.PAD: (1.0, 1.0)})
+    handle(cvae, (k.KEY, "5"), {})  # tom there
+    assert cvae.history.of("ddsp_cvae").families == ["kick", "clap", "clap", "tom"]
+    effects = handle(cvae, k.BACK, {})
+    assert cvae.family.text() == "clap" and of_type(effects, fx.Decode)[0].family == "clap"
+    assert of_type(effects, fx.Refresh) and cvae.point == (1.0, 1.0)
+    handle(cvae, k.BACK, {})
+    effects = handle(cvae, k.BACK, {})
+    assert cvae.point == start and cvae.family.text() == "kick"
+    assert of_type(effects, fx.Decode) == [fx.Decode("ddsp_cvae", start, family="kick")]
+    handle(cvae, k.FORWARD, {})
+    assert cvae.family.text() == "clap" and cvae.point == start
+
+
+def test_the_hybrid_slider_changes_the_steps_mix_instead_of_adding_steps(cvae):
+    handle(cvae, k.HYBRID, {k.HYBRID: "tom"})
+    steps = len(cvae.history.of("ddsp_cvae").points)
+    for value in (0.6, 0.7, 0.8):
+        handle(cvae, k.BLEND, {k.BLEND: value})
+    assert len(cvae.history.of("ddsp_cvae").points) == steps
+    assert cvae.history.family("ddsp_cvae") == "kick:0.2,tom:0.8"
+    handle(cvae, k.PAD, {k.PAD: (1.0, 1.0)})
+    handle(cvae, k.PAD_UP, {k.PAD: (1.0, 1.0)})
+    handle(cvae, k.BACK, {})
+    assert cvae.family.text() == "kick:0.2,tom:0.8"

@@ -90,3 +90,23 @@ def test_the_oldest_steps_are_forgotten_past_the_limit():
 def test_a_point_that_is_not_finite_is_refused():
     with pytest.raises(ValueError, match="must be finite"):
         SessionHistory().click("vae_c", (float("nan"), 0))
+
+
+def test_a_step_keeps_its_family_and_the_same_point_with_another_family_is_a_step():
+    history = SessionHistory()
+    assert history.click("ddsp_cvae", (0, 0), "kick")
+    assert not history.click("ddsp_cvae", (0, 0), "kick")
+    assert history.click("ddsp_cvae", (0, 0), "clap")
+    history.amend("ddsp_cvae", "clap:0.5,tom:0.5")
+    assert history.family("ddsp_cvae") == "clap:0.5,tom:0.5"
+    assert history.back("ddsp_cvae") == (0.0, 0.0) and history.family("ddsp_cvae") == "kick"
+    assert history.forward("ddsp_cvae") == (0.0, 0.0) and history.family("ddsp_cvae") == "clap:0.5,tom:0.5"
+    assert history.family("vae_c") is None  # a model without steps
+
+
+def test_the_oldest_steps_go_with_their_families():
+    history = PointHistory()
+    for i in range(MAX_STEPS + 3):
+        history.visit((i, 0), f"f{i}")
+    assert len(history.families) == len(history.points) == MAX_STEPS
+    assert history.families[0] == "f3" and history.points[0] == (3.0, 0.0)

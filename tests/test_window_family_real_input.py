@@ -176,3 +176,20 @@ def test_the_map_and_the_pad_grey_the_families_not_chosen(window):
     canvas = app.window[k.PAD].Widget
     fills = [canvas.itemcget(item, "fill") for item in canvas.find_all() if canvas.type(item) == "oval"]
     assert fills.count(FAMILY_COLOURS["snare"]) == 2 and fills.count(GREYED) == 12  # 2 codes a family
+
+
+def test_alt_left_and_right_go_back_and_forward_to_each_steps_family(window):
+    app, capture = window
+    choose_model(app, "ddsp_cvae")
+    press("1")
+    kick = sounding(app, "kick")
+    press("3")
+    clap = sounding(app, "clap")
+    point = app.state.point
+    press("alt+Left")  # back: the same point, with the family it had
+    assert np.array_equal(sounding(app, "kick"), kick) and app.state.point == point
+    assert app.state.family.text() == "kick"
+    assert app.window[k.FAMILY_BUTTONS["kick"]].Widget.cget("background") == "#2e7d32"  # lit
+    press("alt+Right")
+    assert np.array_equal(sounding(app, "clap"), clap)
+    assert app.window[k.FAMILY_BUTTONS["clap"]].Widget.cget("background") == "#2e7d32"

@@ -27,7 +27,7 @@ from gui.handlers.common import (
     status_text,
 )
 from gui.handlers.drag import on_drag
-from gui.handlers.family import choose_family, choose_hybrid, set_blend
+from gui.handlers.family import choose_family, choose_hybrid, go_back, go_forward, set_blend
 from gui.handlers.favourites import on_favourites, on_saved, reopen
 from gui.handlers.keyboard import step_model, step_vary
 from gui.handlers.kit import export_kit, on_confirm, on_kit_exists, on_kit_exported, on_kit_file, on_kit_progress
@@ -48,8 +48,6 @@ from gui.handlers.pattern import (
 from gui.handlers.point import (
     drag_ended,
     drag_to,
-    go_back,
-    go_forward,
     nudge,
     on_decoded,
     on_encoded,

@@ -1,4 +1,5 @@
-"""The family selector: a family button or key 1–7, the hybrid's second family, its slider.
+"""The family selector: a family button or key 1–7, the hybrid's second family, its slider;
+and back and forward, whose steps hold a conditioned model's family beside the point.
 
 Choosing a family is like a click on the pad at the same point: the point is decoded again
 with the new family and heard (Audition on click), and the map and the pad show that
@@ -7,7 +8,7 @@ family's training sounds in colour. A model that takes no family refuses, in one
 from constants import DRUM_FAMILIES
 from gui import effects as fx
 from gui.effects import Part
-from gui.family import BLEND_DIGITS, NO_HYBRID, is_conditioned, no_family_reason
+from gui.family import BLEND_DIGITS, NO_HYBRID, decode_family, from_text, is_conditioned, no_family_reason
 from gui.handlers.common import say
 from gui.handlers.map import request_map
 from gui.handlers.point import move_point
@@ -59,13 +60,46 @@ def set_blend(state, value):
     if family.exact is None and blend == family.blend:
         return []
     family.blend, family.exact = blend, None
-    return family_changed(state)
+    effects = family_changed(state, step=False)
+    state.history.amend(state.model.name, decode_family(state))  # the step's mix, not a step per value
+    return effects
 
 
-def family_changed(state):
-    """Decode the point with the new family and hear it, as a click on the pad does."""
+def family_changed(state, step=True):
+    """Decode the point with the new family and hear it, as a click on the pad does; a
+    step in the history (``step``), so that back returns to the family before."""
     state.sound.recall = None  # a favourite being reopened is no longer what is asked for
     effects = [fx.Refresh(Part.FAMILY), fx.Refresh(Part.PAD)]
-    effects += move_point(state, state.point, step=False)
+    effects += move_point(state, state.point, step=step)
     audition(state)
     return effects + request_map(state)
+
+
+def go_back(state):
+    """Alt+Left: the previous step with this model, its point and (a conditioned model's) family."""
+    if state.model is None:
+        return []
+    point = state.history.back(state.model.name, decode_family(state))
+    if point is None:
+        return say(state, f"no earlier point with {state.model.name}")
+    return _step_to(state, point)
+
+
+def go_forward(state):
+    """Alt+Right: the next step (after going back)."""
+    if state.model is None:
+        return []
+    point = state.history.forward(state.model.name, decode_family(state))
+    if point is None:
+        return say(state, f"no later point with {state.model.name}")
+    return _step_to(state, point)
+
+
+def _step_to(state, point):
+    family = state.history.family(state.model.name)
+    if family is None or not is_conditioned(state) or family == decode_family(state):
+        return move_point(state, point, step=False)
+    state.family = from_text(family)  # the step's family: the selector shows it, the point decodes with it
+    state.sound.recall = None
+    return ([fx.Refresh(Part.FAMILY), fx.Refresh(Part.PAD)] + move_point(state, point, step=False)
+            + request_map(state))

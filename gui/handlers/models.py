@@ -109,7 +109,7 @@ def on_model_ready(state, ready):
         state.map.for_gan = True
     elif info.codes is not None and state.map.for_gan:
         state.map.mode, state.map.for_gan = "codes", False  # what the user had
-    state.history.reopen(info.name, state.point)  # where the model opens (or a favourite's point)
+    state.history.reopen(info.name, state.point, decode_family(state))  # where the model opens (or a favourite's point)
     if entry.collapsed:
         state.message = f"{info.name} is {COLLAPSED_WARNING}"
     effects += request_map(state)

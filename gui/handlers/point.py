@@ -28,7 +28,7 @@ def move_point(state, point, step=True):
     if recall is not None and (recall.model != state.model.name or recall.point != state.point):
         state.sound.recall = None  # moved on before the reopened favourite sounded
     if step:
-        state.history.click(state.model.name, state.point)
+        state.history.click(state.model.name, state.point, decode_family(state))
     effects = [fx.Refresh(Part.MARKER), fx.Refresh(Part.FIELDS),
                fx.Decode(state.model.name, state.point, family=decode_family(state)), fx.Refresh(Part.HISTORY)]
     if state.point != tuple(float(v) for v in point):
@@ -110,26 +110,6 @@ def on_decoded(state, decoded):
     return effects
 
 
-def go_back(state):
-    """Alt+Left: the previous point visited with this model."""
-    if state.model is None:
-        return []
-    point = state.history.back(state.model.name)
-    if point is None:
-        return say(state, f"no earlier point with {state.model.name}")
-    return move_point(state, point, step=False)
-
-
-def go_forward(state):
-    """Alt+Right: the next point (after going back)."""
-    if state.model is None:
-        return []
-    point = state.history.forward(state.model.name)
-    if point is None:
-        return say(state, f"no later point with {state.model.name}")
-    return move_point(state, point, step=False)
-
-
 def drag_to(state, point):
     """The pad's click or drag motion: the point moves (and sounds, with Audition on click),
     the step is where it is let go."""
@@ -145,7 +125,7 @@ def drag_ended(state, point):
     before = state.point
     effects = move_point(state, point, step=False)
     if state.model is not None:
-        state.history.release(state.model.name, state.point if effects else None)
+        state.history.release(state.model.name, state.point if effects else None, decode_family(state))
         if effects and state.point != before:
             audition(state)
     return effects + [fx.Refresh(Part.HISTORY), fx.StoreSettings()]
