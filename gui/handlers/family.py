@@ -77,21 +77,20 @@ def family_changed(state, step=True):
 
 def go_back(state):
     """Alt+Left: the previous step with this model, its point and (a conditioned model's) family."""
-    if state.model is None:
-        return []
-    point = state.history.back(state.model.name, decode_family(state))
-    if point is None:
-        return say(state, f"no earlier point with {state.model.name}")
-    return _step_to(state, point)
+    return _go(state, state.history.back, "earlier")
 
 
 def go_forward(state):
     """Alt+Right: the next step (after going back)."""
+    return _go(state, state.history.forward, "later")
+
+
+def _go(state, step, which):
     if state.model is None:
         return []
-    point = state.history.forward(state.model.name, decode_family(state))
+    point = step(state.model.name, decode_family(state))
     if point is None:
-        return say(state, f"no later point with {state.model.name}")
+        return say(state, f"no {which} point with {state.model.name}")
     return _step_to(state, point)
 
 

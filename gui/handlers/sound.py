@@ -68,7 +68,7 @@ def start_sound(state, audio, loop, what, heard=None):
             fx.Refresh(Part.PLAYING)]
 
 
-def swap_sound(state, heard, immediate=True, index=None):
+def swap_sound(state, heard, immediate=True):
     """Give the loop another point's sound: at once, or from its next repetition.
 
     A swap for the next repetition is tagged: the sound room says when the loop came round to
@@ -77,7 +77,7 @@ def swap_sound(state, heard, immediate=True, index=None):
     """
     if immediate:
         state.sound.heard, state.sound.next_heard = heard, None
-        state.sound.what = sound_label(state, heard, index)
+        state.sound.what = sound_label(state, heard)
         return [fx.Swap(at_level(state, heard.audio), immediate=True), fx.Refresh(Part.PLAYING)]
     state.sound.tags += 1
     state.sound.next_heard, state.sound.next_tag = heard, state.sound.tags
@@ -121,7 +121,7 @@ def on_variation(state, decoded):
             effects += request_variation(state)
         return effects
     if state.sound.looping and state.vary.amount > 0:
-        return swap_sound(state, heard, immediate=False, index=decoded.repetition)  # from the next repetition
+        return swap_sound(state, heard, immediate=False)  # from the next repetition
     return []
 
 
