@@ -16,8 +16,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     SAMPLE_GENERATOR_ACCESS_LOG=json
 
 WORKDIR /app
+# the versions of requirements.lock, with hashes (`make lock` writes both)
 COPY deploy/requirements-serve.txt /tmp/requirements-serve.txt
-RUN pip install --no-compile -r /tmp/requirements-serve.txt \
+RUN pip install --no-compile --require-hashes -r /tmp/requirements-serve.txt \
     && rm /tmp/requirements-serve.txt \
     && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin drums
 

@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 ARGS   ?=
 PYTEST_ARGS ?=
 
-.PHONY: run test bench zoo install system-deps system-deps-test clean
+.PHONY: run test test-latest lock bench zoo install system-deps system-deps-test clean
 
 run: $(STAMP) system-deps
 	$(PY) app.py $(ARGS)
@@ -27,11 +27,36 @@ zoo: $(STAMP)
 
 install: $(STAMP)
 
-$(STAMP): setup.cfg pyproject.toml
+# The exact versions (and hashes) in requirements.lock, then the project itself without
+# resolving anything: a new machine gets what CI tested.
+$(STAMP): setup.cfg pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
+
+# Re-resolve requirements.lock (and the container's deploy/requirements-serve.txt, at the same
+# versions) from setup.cfg's bounds: the newest versions they allow, for Python 3.11 on Linux
+# x86_64. Run the tests on the result before committing it.
+LOCK_FLAGS := --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links
+lock: $(STAMP)
+	$(PY) -m pip install --quiet pip-tools
+	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile $(LOCK_FLAGS) --upgrade --extra test -o requirements.lock setup.cfg
+	cd deploy && CUSTOM_COMPILE_COMMAND="make lock" ../$(VENV)/bin/pip-compile $(LOCK_FLAGS) --upgrade -o requirements-serve.txt requirements-serve.in
+
+# The suite on the newest versions setup.cfg allows, in a venv of its own (.venv-latest), so
+# drift is found on purpose: what passes here can become the lock with `make lock`.
+LATEST := .venv-latest
+test-latest: system-deps-test
+	test -x $(LATEST)/bin/python || $(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip install --quiet --upgrade pip
+	$(LATEST)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[test]'
+	@echo "versions that differ from requirements.lock (lock, then newest):"
+	@grep -Eo '^[A-Za-z0-9_.-]+==[^ ;]+' requirements.lock | tr A-Z_ a-z- | sort > $(LATEST)/lock.txt
+	@$(LATEST)/bin/python -m pip freeze --exclude-editable | tr A-Z_ a-z- | sort > $(LATEST)/newest.txt
+	@diff $(LATEST)/lock.txt $(LATEST)/newest.txt | grep '^[<>]' || echo "  none"
+	xvfb-run -a -s "-screen 0 1280x1024x24" $(LATEST)/bin/python -m pytest $(PYTEST_ARGS)
 
 system-deps:
 	@PYTHON=$(PY) sh scripts/system-deps.sh run
@@ -40,5 +65,5 @@ system-deps-test:
 	@PYTHON=$(PY) sh scripts/system-deps.sh test
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache
+	rm -rf $(VENV) $(LATEST) *.egg-info .pytest_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

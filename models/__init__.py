@@ -10,3 +10,8 @@ import os
 # Keras 3 picks its backend at import: this package is written for TensorFlow's.
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from models import tensorflow_logs
+
+# TensorFlow 2.21 logs at start-up past TF_CPP_MIN_LOG_LEVEL: its first import goes quiet
+tensorflow_logs.install()
