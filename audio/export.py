@@ -16,6 +16,8 @@ import json
 import math
 import os
 import re
+import signal
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -74,7 +76,7 @@ def write_wav(path, audio, sample_rate, *, out_rate=DEFAULT_OUT_RATE, subtype="P
     # Encoded in memory first: libsndfile's callbacks into a real file would print a
     # traceback of their own on a full disk; the atomic write then reports it in one line.
     try:
-        encoded = _wav_bytes(data, rate, subtype)
+        encoded = wav_bytes(data, rate, subtype)
     except (OSError, RuntimeError) as error:  # libsndfile reports its failures as RuntimeError
         raise AudioError(f"{path}: cannot write ({getattr(error, 'strerror', None) or error})") from error
     _write_file(path, lambda file: file.write(encoded), overwrite=overwrite)
@@ -119,13 +121,50 @@ def _positive_rate(value, what):
     return rate
 
 
+@contextlib.contextmanager
+def _interrupt_after():
+    """Hold Ctrl+C until the block ends, then raise KeyboardInterrupt.
+
+    soundfile writes to a file object through cffi callbacks, and cffi prints and swallows an
+    exception raised inside one: a Ctrl+C there left a short WAV and ended in soundfile's
+    AssertionError (3 of 12 interrupted kit exports). Only the main thread gets signals, and
+    a handler of the program's own (a server's) is left alone.
+    """
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
 def _write_wav_to(file, data, rate, subtype):
     import soundfile
 
-    soundfile.write(file, data, rate, subtype=subtype, format="WAV")
+    with _interrupt_after():
+        soundfile.write(file, data, rate, subtype=subtype, format="WAV")
 
 
-def _wav_bytes(data, rate, subtype):
+def wav_bytes(data, rate, subtype):
+    """A WAV file's bytes, written in memory.
+
+    Parameters
+    ----------
+    data : np.ndarray, shape (n,) or (n, channels)
+    rate : int
+    subtype : str
+        soundfile's sample format, e.g. ``"PCM_24"``.
+
+    Returns
+    -------
+    bytes
+    """
     buffer = io.BytesIO()
     _write_wav_to(buffer, data, rate, subtype)
     return buffer.getvalue()
@@ -258,7 +297,7 @@ class FavouritesFolder:
         except OSError as error:
             raise AudioError(f"{self.root}: cannot make the favourites folder ({error.strerror or error})") from error
         stem = favourite_stem(model, (x, y))
-        wav = _wav_bytes(data, rate, subtype)
+        wav = wav_bytes(data, rate, subtype)
         sidecar = sidecar_text.encode("utf-8")
         for name in self._free_names(stem, variation_index(settings)):
             # The WAV and its sidecar are claimed together: a name is taken only when

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from audio.errors import AudioError
-from audio.export import render_for_file, variation_index
+from audio.export import render_for_file, variation_index, wav_bytes
 from audio.level import NORMALISED, apply_level
 from constants import KIT_SUFFIX
 from safeio import (
@@ -334,14 +334,6 @@ def kit_sample(audio: np.ndarray, sample_rate: int, level: str | None = None) ->
     return data.astype(np.float32)
 
 
-def _wav_bytes(data: np.ndarray) -> bytes:
-    import soundfile
-
-    buffer = io.BytesIO()
-    soundfile.write(buffer, data, KIT_RATE, subtype=KIT_SUBTYPE, format="WAV")
-    return buffer.getvalue()
-
-
 @dataclass(frozen=True)
 class KitFiles:
     """Everything a kit writes, in memory: ``{file name: bytes}`` plus the kit's name, which
@@ -391,7 +383,7 @@ def kit_files(name: str, sounds: Sequence[KitSound], *, level: str | None = None
             while file_name in used:  # the index prefix makes this rare; never overwrite
                 file_name = f"{Path(file_name).stem}_{len(used)}.wav"
             used.add(file_name)
-            files[file_name] = _wav_bytes(kit_sample(layer.audio, layer.sample_rate, level))
+            files[file_name] = wav_bytes(kit_sample(layer.audio, layer.sample_rate, level), KIT_RATE, KIT_SUBTYPE)
             layers.append({"file": file_name, "min": round(low, 4), "max": round(high, 4),
                            "gain": round(gain, 4), "recall": layer.recall})
         entries.append({"name": sound.label, "family": sound.family, "model": sound.model,
