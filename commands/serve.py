@@ -97,16 +97,25 @@ def uvicorn_options(args, limits):
     return options
 
 
-def exit_quietly_on_sigterm():
-    """SIGTERM ends ``app.py serve`` with status 0 once uvicorn has drained.
+def exit_quietly_on(*signal_numbers):
+    """SIGTERM and Ctrl+C (SIGINT) end ``app.py serve`` with status 0 once uvicorn has drained.
 
-    uvicorn catches SIGTERM, drains, puts back the handler it found and raises the signal
-    again; Python's default would then kill the process (status -15). This handler, found
-    and called again, does nothing, so ``run`` returns.
+    uvicorn catches both, drains, puts back the handlers it found and raises each signal it
+    caught again. Python's SIGTERM default would then kill the process (status -15); for SIGINT,
+    asyncio's runner would cancel its task at the first and raise KeyboardInterrupt inside the
+    loop at the second, so Ctrl+C twice ended in a CancelledError traceback. These handlers,
+    found and called again, do nothing, so ``run`` returns. Set just before uvicorn takes over:
+    until then Ctrl+C interrupts the loading as usual.
+
+    Parameters
+    ----------
+    signal_numbers : int
+        ``signal.SIGTERM``, ``signal.SIGINT``.
     """
     import signal
 
-    signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    for number in signal_numbers:
+        signal.signal(number, lambda signum, frame: None)
 
 
 def check_can_listen(host, port):
@@ -124,6 +133,8 @@ def check_can_listen(host, port):
 
 
 def run(args):
+    import signal
+
     if not 0 < args.port < 65536:
         raise UsageError(f"--port {args.port}: a port is a number from 1 to 65535")
     if not 1 <= args.workers <= MAX_WORKERS:
@@ -163,7 +174,7 @@ def run(args):
     serving = (f"Serving {count} model{'' if count == 1 else 's'} (default {catalogue.default}) at "
                f"http://{args.host}:{args.port}/  (Ctrl+C stops)")
     options = uvicorn_options(args, limits)
-    exit_quietly_on_sigterm()
+    exit_quietly_on(signal.SIGTERM)
     if args.workers == 1:
         decoding = process_decoding(catalogue, args.models)
         try:
@@ -171,6 +182,7 @@ def run(args):
         except DecodingFailed as error:
             raise CommandFailed(f"cannot start decoding: {error}") from None
         print(serving, flush=True)
+        exit_quietly_on(signal.SIGINT)
         uvicorn.run(create_app(catalogue, decoding=decoding, cors_origins=args.cors_origin, folder=args.models,
                                access_log=args.access_log, limits=limits), **options)
     else:
@@ -179,5 +191,6 @@ def run(args):
         os.environ[ENV_WORKERS] = str(args.workers)
         os.environ[ENV_ACCESS_LOG] = args.access_log
         print(serving, flush=True)
+        exit_quietly_on(signal.SIGINT)
         uvicorn.run("web.server:app_from_environment", factory=True, workers=args.workers, **options)
     return 0

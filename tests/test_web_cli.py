@@ -158,6 +158,69 @@ def test_ctrl_c_stops_the_server_and_its_decoding_processes_quietly(tmp_path):
     assert not [pid for pid in started if Path(f"/proc/{pid}").exists()]
 
 
+def socket_count(pid):
+    count = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            count += os.readlink(fd).startswith("socket:")
+        except OSError:
+            pass
+    return count
+
+
+def test_ctrl_c_twice_with_requests_in_flight_stops_at_once_without_a_traceback(tmp_path):
+    zoo = tmp_path / "zoo"
+    zoo.mkdir()
+    (zoo / "ae_small_tanh").symlink_to(ROOT / "trained" / "ae_small_tanh", target_is_directory=True)
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "app.py", "serve", "--port", str(port), "--models", str(zoo)],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True)
+    connections = []
+    try:
+        wait_for_api(process, port)
+        started = descendants(process.pid)
+        # the decoding processes are held, so the requests stay in flight until the second Ctrl+C
+        for pid in started:
+            os.kill(pid, signal.SIGSTOP)
+        before = socket_count(process.pid)
+        for i in range(5):
+            connection = socket.create_connection(("127.0.0.1", port), timeout=30)
+            connection.sendall(f"GET /api/models/ae_small_tanh/sound.wav?x=0.{i}&y=0 HTTP/1.1\r\nHost: x\r\n\r\n"
+                               .encode())
+            connections.append(connection)
+        deadline = time.monotonic() + 30
+        while socket_count(process.pid) < before + 5:
+            assert time.monotonic() < deadline, "the server never accepted the 5 connections"
+            time.sleep(0.05)
+        os.killpg(process.pid, signal.SIGINT)
+        # the second Ctrl+C once the first is under way (the server stops listening), as a
+        # user's second press comes: two signals sent at once arrive as one
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            except OSError:
+                break
+            assert time.monotonic() < deadline, "the server still listens after Ctrl+C"
+            time.sleep(0.05)
+        os.killpg(process.pid, signal.SIGINT)
+        for pid in started:
+            os.kill(pid, signal.SIGCONT)
+        output = process.communicate(timeout=60)[0]
+    finally:
+        for connection in connections:
+            connection.close()
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 0, output
+    assert "Traceback" not in output and "CancelledError" not in output and "Error" not in output, output
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in started) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in started if Path(f"/proc/{pid}").exists()]
+
+
 def test_decoding_that_cannot_start_exits_1_with_one_line(tmp_path):
     # the seam: decoding processes asked to preload a model the zoo lacks
     code = (

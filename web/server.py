@@ -17,6 +17,7 @@ client), decoding that keeps failing a 503, and a model that fails to load in a 
 process a 503 naming it and why (logged once). Versioned answers are ``immutable``
 (:mod:`web.caching`); the connection and per-client limits are :mod:`web.limits`'.
 """
+import asyncio
 import json
 import logging
 import math
@@ -360,6 +361,11 @@ class _Api:
         self.decoding.start()
         try:
             yield
+        except asyncio.CancelledError:
+            # Ctrl+C twice: uvicorn skips the lifespan's shutdown and the loop's teardown cancels
+            # this task. The decoders close below; the cancellation ends here, not in uvicorn's
+            # "Exception in 'lifespan' protocol" traceback.
+            pass
         finally:
             self.decoding.close()
 
