@@ -116,6 +116,16 @@ def _check_preview(args, out):
     leads_to = Path(os.path.realpath(preview.absolute()))
     exists = os.path.lexists(preview)
     dataset = Path(os.path.realpath(out))
+    if where == dataset or leads_to == dataset:
+        raise UsageError(f"--preview {args.preview}: is the dataset folder (give a PNG file name)")
+    # The preview is written last: where it cannot be, say so before the work, not after.
+    folder = where.parent
+    if not _inside(folder, dataset):
+        if not folder.is_dir():
+            raise CommandFailed(f"--preview {args.preview}: no such folder {folder}")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise CommandFailed(f"--preview {args.preview}: cannot write in {folder} (read-only or not yours; "
+                                "pick another --preview)")
     in_dataset = _inside(where, dataset) or _inside(leads_to, dataset)
     if in_dataset and (exists or where.name in _DATASET_FILES or where.suffix.lower() in (".wav", ".npy")
                        or where.name.startswith(".")):

@@ -617,3 +617,51 @@ def test_train_and_evaluate_on_an_unreadable_or_damaged_dataset_say_so_in_one_li
         line = one_line(err)
         assert line.startswith(f"app.py {argv[0]}: ") and reason in line, line
     assert not (tmp_path / "report").exists()
+
+
+# ----------------------------------------------------------------------------- --preview is checked first
+# It is written last, so what would stop it is said before any file is read or written.
+
+def test_a_preview_named_like_the_dataset_folder_is_refused_before_the_dataset_is_made(sources, tmp_path):
+    data = tmp_path / "data"
+    status, out, err = preprocess(sources, data, 1024, "--preview", data)
+    assert status == 2 and out == ""
+    assert one_line(err) == f"app.py preprocess: --preview {data}: is the dataset folder (give a PNG file name)"
+    assert not data.exists()
+
+
+def test_a_preview_in_a_folder_that_does_not_exist_is_refused_before_the_dataset_is_made(sources, tmp_path):
+    data = tmp_path / "data"
+    status, out, err = preprocess(sources, data, 1024, "--preview", tmp_path / "nowhere" / "p.png")
+    assert status == 1 and out == ""
+    assert one_line(err) == (f"app.py preprocess: --preview {tmp_path}/nowhere/p.png: no such folder "
+                             f"{tmp_path}/nowhere")
+    assert not data.exists()
+
+
+@pytest.fixture
+def read_only_folder(tmp_path):
+    point = tmp_path / "ro"
+    _mount(point, "1m")
+    try:
+        subprocess.run(["mount", "-o", "remount,ro", str(point)], check=True)
+        yield point
+    finally:
+        subprocess.run(["umount", str(point)], check=True)
+
+
+def test_a_preview_in_a_read_only_place_is_refused_before_the_dataset_is_made(sources, read_only_folder, tmp_path):
+    data = tmp_path / "data"
+    before = files(sources)
+    status, out, err = preprocess(sources, data, 1024, "--preview", read_only_folder / "p.png")
+    assert status == 1 and out == ""
+    assert one_line(err) == (f"app.py preprocess: --preview {read_only_folder}/p.png: cannot write in "
+                             f"{read_only_folder} (read-only or not yours; pick another --preview)")
+    assert not data.exists() and files(sources) == before
+
+
+def test_a_preview_inside_a_dataset_folder_not_made_yet_is_written(sources, tmp_path):
+    data = tmp_path / "data"
+    status, out, err = preprocess(sources, data, 1024, "--preview", data / "look.png")
+    assert status == 0, err
+    assert (data / "look.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
