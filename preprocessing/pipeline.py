@@ -417,8 +417,9 @@ def _preprocess_locked(sources, audio, folder, settings, jobs, progress, report,
             _link(folder / name, staged / name)
         mf.write_settings(staged, settings)
         mf.write_manifest(staged, report.rows)
-        if report.ok_rows:
-            build_cache(staged, prepared)
+        if report.ok_rows and build_cache(staged, prepared) is None:
+            report.warnings.append(f"{report.folder}: no room for the array cache (the disk is full); the dataset "
+                                   "is complete and loads from its WAVs, more slowly, until a run can write it")
         _check_names_are_free(folder, staged, earlier, report.folder, lock.path.name)
         with contextlib.suppress(OSError):  # the folder keeps the permissions the user gave it
             os.chmod(staged, os.stat(folder).st_mode & 0o7777)

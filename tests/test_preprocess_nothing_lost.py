@@ -32,11 +32,38 @@ STEPS = (("os", "replace"), ("os", "rename"), ("os", "link"), ("os", "unlink"), 
          ("os", "chmod"), ("shutil", "rmtree"), ("safeio.folders", "_exchange"))
 
 
+def _fill_the_disk_at(mode):
+    """In the stopped run's child: "full-at-manifest" and "full-at-cache" make that write fail
+    as a full disk does."""
+    if mode == "full-at-manifest":
+        import preprocessing.manifest as manifest
+        from safeio import WriteFailed
+        real_write = manifest.atomic_write_text
+
+        def full_at_the_manifest(path, text):
+            if os.path.basename(path) == "manifest.csv":
+                raise WriteFailed(errno.ENOSPC, f"{path}: cannot write (No space left on device)")
+            return real_write(path, text)
+
+        manifest.atomic_write_text = full_at_the_manifest
+    if mode == "full-at-cache":
+        import preprocessing.dataset as dataset
+        from safeio import WriteFailed
+        real_atomic_write = dataset.atomic_write
+
+        def full_at_the_cache(path, write, **kwargs):
+            if os.path.basename(path).startswith("cache-"):
+                raise WriteFailed(errno.ENOSPC, f"{path}: cannot write (No space left on device)")
+            return real_atomic_write(path, write, **kwargs)
+
+        dataset.atomic_write = full_at_the_cache
+
+
 def stopped_run(argv, mode="none", at=0):
     """``app.main(argv)`` in a forked process that stops itself at file-system step ``at``.
 
     ``mode`` "kill" sends it SIGKILL there (kill -9), "int" SIGINT (Ctrl+C); "full-at-manifest"
-    makes the manifest's write fail as a full disk does. A fork starts in milliseconds with
+    and "full-at-cache" make the manifest's or the array cache's write fail as a full disk does. A fork starts in milliseconds with
     everything imported, so a run can be stopped at every one of its steps.
 
     Returns
@@ -84,17 +111,7 @@ def stopped_run(argv, mode="none", at=0):
 
                 pipeline._start_worker = logged_start
                 pipeline._checked = lambda result: os.kill(os.getpid(), signal.SIGKILL)
-            if mode == "full-at-manifest":
-                import preprocessing.manifest as manifest
-                from safeio import WriteFailed
-                real_write = manifest.atomic_write_text
-
-                def full_at_the_manifest(path, text):
-                    if os.path.basename(path) == "manifest.csv":
-                        raise WriteFailed(errno.ENOSPC, f"{path}: cannot write (No space left on device)")
-                    return real_write(path, text)
-
-                manifest.atomic_write_text = full_at_the_manifest
+            _fill_the_disk_at(mode)
             sys.stdout, sys.stderr = open(os.devnull, "w"), errors
             status = app.main(argv)
             report.write(str(steps[0]).encode())
@@ -665,3 +682,15 @@ def test_a_preview_inside_a_dataset_folder_not_made_yet_is_written(sources, tmp_
     status, out, err = preprocess(sources, data, 1024, "--preview", data / "look.png")
     assert status == 0, err
     assert (data / "look.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_dataset_written_without_its_cache_on_a_full_disk_says_so_in_one_line(sources, tmp_path):
+    from preprocessing.dataset import load_dataset
+
+    out = tmp_path / "data"
+    status, err, _ = stopped_run(["preprocess", sources, "-o", out, "--length", 1024, "--jobs", 1], "full-at-cache")
+    assert status == 0, err
+    assert one_line(err) == (f"warning: {out}: no room for the array cache (the disk is full); the dataset is "
+                             "complete and loads from its WAVs, more slowly, until a run can write it")
+    assert not list(out.glob("cache-*.npy"))
+    assert load_dataset(out).audio.shape[0] == 4
