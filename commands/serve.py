@@ -59,6 +59,9 @@ def add_arguments(parser):
                              "(SAMPLE_GENERATOR_CORS: comma-separated)")
     parser.add_argument("--access-log", choices=ACCESS_LOG_MODES, default=env("access_log", "text"),
                         help="one line per request on stdout, as text (default), JSON, or off")
+    parser.add_argument("--decoders", type=int, default=env("decoders", 0), metavar="N",
+                        help="decoding processes per worker (default 0: the CPUs this process may use, under any "
+                             "container CPU limit, shared among the workers; at most 8)")
     parser.add_argument("--drain-seconds", type=float, default=env("drain_seconds", 10.0), metavar="S",
                         help="on SIGTERM, how long requests in flight may take to finish (default 10)")
     parser.add_argument("--proxies", default=env("proxies", "127.0.0.1,::1"), metavar="ADDRS",
@@ -141,6 +144,14 @@ def run(args):
         raise UsageError(f"--workers {args.workers}: choose from 1 to {MAX_WORKERS}")
     if not 0 <= args.drain_seconds <= 3600:
         raise UsageError(f"--drain-seconds: must be between 0 and 3600 (got {args.drain_seconds:g})")
+    from web.decoding import ENV_DECODERS, MAX_DECODERS, default_decoders
+
+    if not 0 <= args.decoders <= MAX_DECODERS:
+        raise UsageError(f"--decoders {args.decoders}: choose from 1 to {MAX_DECODERS} (0: one per CPU)")
+    if args.decoders:
+        os.environ[ENV_DECODERS] = str(args.decoders)
+    else:
+        os.environ.pop(ENV_DECODERS, None)
     limits = limits_of(args)
     from pathlib import Path
 
@@ -154,6 +165,9 @@ def run(args):
     from web.decoding import DecodingFailed
     from web.server import ENV_ACCESS_LOG, ENV_CORS, ENV_MODELS, ENV_WORKERS, create_app, one_blas_thread, process_decoding
 
+    limits, lowered = web_limits.fit_to_file_limit(limits, default_decoders(args.workers))
+    if lowered:
+        print(lowered, flush=True)
     # In the environment, so that every worker process uvicorn starts has the same limits.
     os.environ.update(limits.environment())
     web_limits._limits = limits

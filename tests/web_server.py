@@ -80,7 +80,7 @@ def parse_answer(data):
 class Server:
     """One running ``app.py serve`` (its own process group), its port and its output file."""
 
-    def __init__(self, args, tmp_path, env=None, port=None, name="serve"):
+    def __init__(self, args, tmp_path, env=None, port=None, name="serve", preexec_fn=None):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = Path(tmp_path) / f"{name}-{self.port}.log"
@@ -90,7 +90,7 @@ class Server:
             command += ["--port", str(self.port)]
         self.process = subprocess.Popen(command, cwd=ROOT, stdout=self._log_file, stderr=subprocess.STDOUT,
                                         env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
-                                        start_new_session=True)
+                                        start_new_session=True, preexec_fn=preexec_fn)
 
     def wait_ready(self, path="/readyz"):
         deadline = time.monotonic() + START_TIMEOUT_S

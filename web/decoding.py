@@ -11,6 +11,7 @@ objects in a thread pool: for tests and for models that exist only in memory.
 """
 import asyncio
 import logging
+import math
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -22,17 +23,80 @@ from web.sound import tagged_wav
 log = logging.getLogger("web")
 #: The most decoding processes or threads one server process starts.
 MAX_DECODERS = 8
-#: Seconds a readiness check waits for a decoding process to answer.
-READY_TIMEOUT_S = 5.0
+#: Sounds that may wait for each decoding process; past that a request is answered 503 at
+#: once (at ~5 ms a sound, 32 waiting is 0.16 s): an unbounded queue turned load into
+#: answers of 6 s and more.
+QUEUE_PER_DECODER = 32
+#: The decoder count's override (``app.py serve --decoders``).
+ENV_DECODERS = "SAMPLE_GENERATOR_DECODERS"
 
 
 class DecodingFailed(Exception):
     """The decoding processes cannot answer; the message says why, in one line."""
 
 
-def default_decoders(workers=1):
-    """Decoders per server process: the cores shared among the ``workers``, at least one."""
-    return max(1, min(MAX_DECODERS, (os.cpu_count() or 1) // max(1, workers)))
+class DecodingBusy(DecodingFailed):
+    """Every decoder has its queue full: the request is turned away at once (503, Retry-After)."""
+
+
+def cgroup_cpu_quota(cgroup_root="/sys/fs/cgroup", proc_self_cgroup="/proc/self/cgroup"):
+    """The CPUs a cgroup v2 quota (``cpu.max``) allows this process, or None where none is set.
+
+    A container's or a Kubernetes pod's CPU limit is such a quota; ``os.cpu_count()`` shows
+    the node's cores instead. The smallest quota on the path from this process's cgroup up to
+    the root is the one in force.
+    """
+    try:
+        with open(proc_self_cgroup) as lines:
+            path = next((line.split("::", 1)[1].strip() for line in lines if line.startswith("0::")), "/")
+    except OSError:
+        path = "/"
+    quota = None
+    folder = os.path.normpath(os.path.join(cgroup_root, path.lstrip("/")))
+    root = os.path.normpath(cgroup_root)
+    while True:
+        try:
+            with open(os.path.join(folder, "cpu.max")) as handle:
+                limit, period = handle.read().split()[:2]
+            if limit != "max" and int(period) > 0:
+                cpus = int(limit) / int(period)
+                quota = cpus if quota is None else min(quota, cpus)
+        except (OSError, ValueError):
+            pass
+        if folder == root or not folder.startswith(root):
+            return quota
+        folder = os.path.dirname(folder)
+
+
+def available_cpus():
+    """CPUs this process may use: its affinity, under any cgroup v2 quota (at least one)."""
+    if hasattr(os, "process_cpu_count"):  # Python 3.13
+        count = os.process_cpu_count() or 1
+    elif hasattr(os, "sched_getaffinity"):
+        count = len(os.sched_getaffinity(0)) or 1
+    else:
+        count = os.cpu_count() or 1
+    quota = cgroup_cpu_quota()
+    if quota is not None:
+        count = min(count, max(1, math.ceil(quota)))
+    return count
+
+
+def default_decoders(workers=1, environ=None):
+    """Decoders per server process: ``SAMPLE_GENERATOR_DECODERS`` when set, else the CPUs this
+    process may use shared among the ``workers``; from 1 to :data:`MAX_DECODERS`.
+
+    Raises
+    ------
+    ValueError
+        The variable is not a whole number from 1 to :data:`MAX_DECODERS` (the message says so).
+    """
+    value = (os.environ if environ is None else environ).get(ENV_DECODERS, "").strip()
+    if value:
+        if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= MAX_DECODERS:
+            raise ValueError(f"{ENV_DECODERS}={value!r}: give a whole number from 1 to {MAX_DECODERS}")
+        return int(value)
+    return max(1, min(MAX_DECODERS, available_cpus() // max(1, workers)))
 
 
 class ThreadDecoding:
@@ -82,11 +146,13 @@ class ProcessDecoding:
     new pool and is tried once more there; if that fails too, :class:`DecodingFailed`.
     """
 
-    def __init__(self, folder, processes=None, preload=(), *, work=None):
+    def __init__(self, folder, processes=None, preload=(), *, work=None, queue_per_decoder=QUEUE_PER_DECODER):
         self.folder = str(folder)
         self.processes = processes or default_decoders()
         self.preload = tuple(preload)
         self.work = work or decode_in_process
+        self.queue_limit = self.processes * queue_per_decoder
+        self.waiting = 0  # sounds submitted and not yet answered (changed on the event loop only)
         self._pool = None
         self._lock = Lock()
 
@@ -123,10 +189,30 @@ class ProcessDecoding:
                 log.warning("a decoding process stopped; starting %d new ones", self.processes)
                 broken.shutdown(wait=False, cancel_futures=True)
                 self._pool = self._new_pool()
+                # its processes start now, not at the next sound: readiness looks at them
+                for _ in range(self.processes):
+                    self._pool.submit(process_ready)
             return self._pool
 
     async def wav(self, served, request):
-        """(WAV bytes, ETag) of ``request`` (``served.name`` is looked up in the processes)."""
+        """(WAV bytes, ETag) of ``request`` (``served.name`` is looked up in the processes).
+
+        Raises
+        ------
+        DecodingBusy
+            :attr:`queue_limit` sounds are waiting already.
+        DecodingFailed
+            The processes stopped twice on this request, or were never started.
+        """
+        if self.waiting >= self.queue_limit:
+            raise DecodingBusy(f"{self.waiting} sounds are waiting for {self.processes} decoders")
+        self.waiting += 1
+        try:
+            return await self._decode(served, request)
+        finally:
+            self.waiting -= 1
+
+    async def _decode(self, served, request):
         loop = asyncio.get_running_loop()
         pool = self._pool
         if pool is None:
@@ -141,23 +227,26 @@ class ProcessDecoding:
             self._replace(pool)
             raise DecodingFailed("the decoding processes stopped twice on this request") from None
 
-    async def ready(self, timeout_s=READY_TIMEOUT_S):
-        """"" when a decoding process answers within ``timeout_s``, else why not (one line).
+    async def ready(self):
+        """"" when every decoding process is alive, else why not (one line).
 
-        A broken pool is replaced here too, so the next check can find it ready.
+        Answered from the processes' liveness, not by a task in their queue: behind 400 waiting
+        sounds that check took seconds and readiness said 503, so load became an outage. A
+        broken pool is replaced here too, so the next check can find it ready.
         """
         pool = self._pool
         if pool is None:
             return "the decoding processes have not been started"
-        loop = asyncio.get_running_loop()
-        try:
-            reason = await asyncio.wait_for(loop.run_in_executor(pool, process_ready), timeout_s)
-        except BrokenProcessPool:
+        if getattr(pool, "_broken", False):
             self._replace(pool)
             return "a decoding process stopped; new ones are starting"
-        except asyncio.TimeoutError:
-            return f"no decoding process answered within {timeout_s:g} s"
-        return reason
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        alive = sum(1 for process in processes if process.is_alive())
+        if alive < self.processes:
+            if len(processes) > alive:
+                self._replace(pool)
+            return f"{alive} of {self.processes} decoding processes are running; the others are starting"
+        return ""
 
     def alive(self):
         """How many decoding processes are running."""

@@ -24,7 +24,7 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 class Metrics:
     """The app's Prometheus metrics, on a registry of their own."""
 
-    def __init__(self, decoders_alive=None):
+    def __init__(self, decoders_alive=None, decodes_waiting=None):
         self.registry = CollectorRegistry()
         self.requests = Counter("sample_generator_requests", "HTTP requests answered, by route and status",
                                 ["route", "status"], registry=self.registry)
@@ -41,6 +41,12 @@ class Metrics:
                            registry=self.registry)
         if decoders_alive is not None:
             self.alive.set_function(decoders_alive)
+        self.waiting = Gauge("sample_generator_decodes_waiting", "Sounds submitted to the decoders and not yet "
+                             "answered (past the queue's bound, requests are answered 503)", registry=self.registry)
+        if decodes_waiting is not None:
+            self.waiting.set_function(decodes_waiting)
+        self.shed = Counter("sample_generator_decodes_shed", "Sound requests answered 503 at once: every "
+                            "decoder's queue was full", registry=self.registry)
 
     def exposition(self):
         """(body, content type) of ``GET /metrics``."""

@@ -39,7 +39,7 @@ from constants import DRUM_FAMILIES
 from models.errors import ModelError
 from web.caching import IMMUTABLE, REVALIDATE, card_version, content_tag, model_version, none_match
 from web.catalogue import load_catalogue
-from web.decoding import DecodingFailed, ProcessDecoding, ThreadDecoding, default_decoders
+from web.decoding import DecodingBusy, DecodingFailed, ProcessDecoding, ThreadDecoding, default_decoders
 from web.limits import ClientDecodes, ClientLimited, current_limits
 from web.ops import Metrics, Observe, configure_access_log
 from web.sound import ALLOWED_RATES, DEFAULT_OUT_RATE, MAX_VARIATION, SoundRequest
@@ -55,6 +55,8 @@ SOUND_CACHE_ENTRIES = 256
 STATIC_FILES = {"app.js": "text/javascript; charset=utf-8", "style.css": "text/css; charset=utf-8"}
 #: Seconds a client is asked to wait when a model cannot be served right now.
 MODEL_RETRY_AFTER_S = 30
+#: Seconds a client is asked to wait when every decoder's queue is full.
+BUSY_RETRY_AFTER_S = 1
 QUERY_KEYS = {"x", "y", "variation", "rate", "level", "family", "mix"}
 #: The page may load nothing from anywhere but this server (its sounds arrive as blobs).
 PAGE_POLICY = ("default-src 'self'; img-src 'self' data:; media-src 'self' blob:; object-src 'none'; "
@@ -333,7 +335,8 @@ class _Api:
         self.folder = folder
         self.cache = SoundCache()
         self.client_decodes = ClientDecodes(limits)
-        self.metrics = Metrics(decoders_alive=decoding.alive)
+        self.metrics = Metrics(decoders_alive=decoding.alive,
+                               decodes_waiting=lambda: getattr(decoding, "waiting", 0))
         self.failed_models = set()
         self.versions = _versions(catalogue, folder)
         self.answers = _Answers(catalogue, self.versions)
@@ -353,7 +356,8 @@ class _Api:
         ]
 
     def exception_handlers(self):
-        return {RequestRefused: self.refused, HTTPException: self.http_error, DecodingFailed: self.decoding_failed,
+        return {RequestRefused: self.refused, HTTPException: self.http_error, DecodingBusy: self.decoding_busy,
+                DecodingFailed: self.decoding_failed,
                 ModelFailed: self.model_failed, Exception: self.server_error}
 
     @asynccontextmanager
@@ -470,6 +474,13 @@ class _Api:
         reasons = {404: "not found", 405: "method not allowed"}
         return error_response(error.status_code, reasons.get(error.status_code, "request refused"),
                               headers=getattr(error, "headers", None))
+
+    async def decoding_busy(self, request, error):
+        # overload is shed at once, before it queues: no log line per refusal (that would grow
+        # with the load), a short Retry-After, and no-store so no cache keeps the refusal
+        self.metrics.shed.inc()
+        return error_response(503, f"too busy right now ({error}); try again in a moment",
+                              {"Retry-After": str(BUSY_RETRY_AFTER_S), "Cache-Control": "no-store"})
 
     async def decoding_failed(self, request, error):
         log.error("cannot decode %s: %s", request.url.path, error)

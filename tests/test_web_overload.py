@@ -1,0 +1,159 @@
+"""``app.py serve`` under more load than its decoders can take, and under a low open-file limit.
+
+The real server on loopback. Overload is made without timing: the decoding process is held
+(SIGSTOP), so every sound asked for waits, and the queue's depth is read from ``/metrics``.
+Clients come from many loopback addresses (127.0.0.x), as the per-client limits are per address.
+"""
+import json
+import os
+import resource
+import signal
+import socket
+import time
+
+import pytest
+
+from tests.test_web_operate import leaf_processes
+from tests.web_server import Server, get, parse_answer, serving, zoo_of
+from web.decoding import QUEUE_PER_DECODER, cgroup_cpu_quota, default_decoders
+from web.limits import FILES_PER_DECODER, RESERVED_FILES, Limits, fit_to_file_limit
+
+
+@pytest.fixture(scope="module")
+def zoo(tmp_path_factory):
+    return zoo_of(tmp_path_factory.mktemp("zoo"), "ae_small_tanh")
+
+
+def metric(server, name):
+    for line in get(server.url + "/metrics")[2].decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"/metrics has no {name}")
+
+
+def wait_for(condition, what, timeout_s=30):
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"never: {what}"
+        time.sleep(0.05)
+
+
+def ask(server, path, source):
+    connection = socket.create_connection(("127.0.0.1", server.port), timeout=60, source_address=(source, 0))
+    connection.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    return connection
+
+
+def answer(connection):
+    data = b""
+    while chunk := connection.recv(65536):
+        data += chunk
+    connection.close()
+    return parse_answer(data)
+
+
+def test_overload_is_shed_at_once_with_503_and_readiness_stays_200(zoo, tmp_path):
+    with serving(["--models", str(zoo), "--decoders", "1"], tmp_path) as server:
+        assert metric(server, "sample_generator_decoders_alive") == 1
+        sound = server.models()["models"][0]["sound_url"]
+        held = leaf_processes(server.process.pid)
+        for pid in held:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            # a full queue: 4 sounds from each of 8 addresses (the per-client limit is 4)
+            queued = [ask(server, f"{sound}?x={i / 100:.2f}&y=0", f"127.0.0.{10 + i // 4}")
+                      for i in range(QUEUE_PER_DECODER)]
+            wait_for(lambda: metric(server, "sample_generator_decodes_waiting") == QUEUE_PER_DECODER,
+                     f"{QUEUE_PER_DECODER} sounds waiting")
+            # readiness is the decoders' liveness, not a place in their queue
+            status, _, body = get(server.url + "/readyz", timeout=5)
+            assert status == 200, body
+            # one more sound is turned away at once, with a short Retry-After
+            status, headers, body = get(f"{server.url}{sound}?x=0.9&y=0", source="127.0.0.50", timeout=5)
+            assert status == 503, body
+            assert headers["retry-after"] == "1" and headers["cache-control"] == "no-store"
+            assert json.loads(body)["error"].startswith(f"too busy right now ({QUEUE_PER_DECODER} sounds are waiting")
+            assert metric(server, "sample_generator_decodes_shed_total") == 1
+        finally:
+            for pid in held:
+                os.kill(pid, signal.SIGCONT)
+        statuses = [answer(connection)[0] for connection in queued]
+        assert statuses == [200] * QUEUE_PER_DECODER
+        wait_for(lambda: metric(server, "sample_generator_decodes_waiting") == 0, "an empty queue")
+
+
+def test_readiness_is_503_while_a_killed_decoder_is_replaced_then_200(zoo, tmp_path):
+    with serving(["--models", str(zoo), "--decoders", "1"], tmp_path) as server:
+        decoders = [pid for pid in leaf_processes(server.process.pid)
+                    if "resource_tracker" not in open(f"/proc/{pid}/cmdline").read()]
+        assert len(decoders) == 1
+        os.kill(decoders[0], signal.SIGKILL)
+        seen = []
+
+        def ready_again():
+            seen.append(get(server.url + "/readyz", timeout=5)[0])
+            return seen[-1] == 200 and 503 in seen
+
+        wait_for(ready_again, f"503 then 200 from /readyz (saw {seen[-5:]})")
+
+
+def limited_to(files):
+    def limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (files, files))
+    return limit
+
+
+def test_under_a_low_open_file_limit_the_cap_leaves_room_and_idle_sockets_lock_no_one_out(zoo, tmp_path):
+    """With ``ulimit -n`` at 200 (1,024 in the issue: the same mechanism, fewer sockets), 300 idle
+    sockets from 10 addresses: a normal client is still answered."""
+    files = 200
+    server = Server(["--models", str(zoo), "--decoders", "1", "--header-timeout", "60"], tmp_path,
+                    preexec_fn=limited_to(files))
+    idle = []
+    try:
+        server.wait_ready()
+        cap = files - RESERVED_FILES - FILES_PER_DECODER
+        assert (f"--max-connections 1000: lowered to {cap}, which the open-file limit of {files} leaves room "
+                "for (raise it with ulimit -n, or LimitNOFILE= in a systemd unit)") in server.output()
+        for i in range(300):
+            try:
+                idle.append(socket.create_connection(("127.0.0.1", server.port), timeout=10,
+                                                     source_address=(f"127.0.0.{20 + i // 30}", 0)))
+            except OSError:
+                break
+        for attempt in range(5):
+            status, _, body = get(server.url + "/api/models", source=f"127.0.0.{60 + attempt}", timeout=10)
+            assert status == 200, body
+        assert server.process.poll() is None
+    finally:
+        for connection in idle:
+            connection.close()
+        server.kill()
+
+
+def test_the_file_limit_is_raised_to_the_hard_one_before_the_cap_is_lowered():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+        limits, said = fit_to_file_limit(Limits(max_connections=100), decoders=2)
+        assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] == hard
+        assert limits.max_connections == 100 and said == ""
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_the_decoder_count_follows_a_cgroup_cpu_quota_and_the_override(tmp_path):
+    root = tmp_path / "cgroup"
+    (root / "kubepods" / "pod1").mkdir(parents=True)
+    (root / "cpu.max").write_text("max 100000\n")
+    (root / "kubepods" / "cpu.max").write_text("300000 100000\n")
+    (root / "kubepods" / "pod1" / "cpu.max").write_text("150000 100000\n")
+    membership = tmp_path / "self-cgroup"
+    membership.write_text("0::/kubepods/pod1\n")
+    assert cgroup_cpu_quota(str(root), str(membership)) == 1.5
+    membership.write_text("0::/\n")
+    assert cgroup_cpu_quota(str(root), str(membership)) is None
+    assert default_decoders(1, {"SAMPLE_GENERATOR_DECODERS": "3"}) == 3
+    for bad in ("0", "9", "１", "2.5", "x"):
+        with pytest.raises(ValueError, match="give a whole number from 1 to 8"):
+            default_decoders(1, {"SAMPLE_GENERATOR_DECODERS": bad})
