@@ -80,8 +80,18 @@ def access_line(mode, scope, status, size, seconds):
         return json.dumps({"time": round(time.time(), 3), "client": address, "method": scope.get("method"),
                            "path": path, "status": status, "bytes": size, "ms": round(seconds * 1e3, 2)},
                           separators=(",", ":"))
-    return f'{address} "{scope.get("method")} {path} HTTP/{scope.get("http_version", "1.1")}" {status} {size} ' \
+    # The path as the client sent it (%0A stays %0A), with any other byte that could end or
+    # forge a line escaped: the decoded path wrote a whole fake line for %0A, and a raw NUL.
+    raw = scope.get("raw_path") or scope.get("path", "").encode("utf-8", "surrogateescape")
+    sent = _escaped(raw + (b"?" + scope["query_string"] if scope.get("query_string") else b""))
+    return f'{address} "{scope.get("method")} {sent} HTTP/{scope.get("http_version", "1.1")}" {status} {size} ' \
            f'{seconds * 1e3:.1f}ms'
+
+
+def _escaped(data):
+    """``data`` as printable ASCII: bytes outside ``!``..``~``, and ``"`` and ``\\``, as ``\\xHH``
+    (as nginx writes its access log)."""
+    return "".join(chr(b) if 0x21 <= b <= 0x7E and b not in (0x22, 0x5C) else f"\\x{b:02X}" for b in data)
 
 
 class Observe:
