@@ -157,3 +157,21 @@ def test_the_decoder_count_follows_a_cgroup_cpu_quota_and_the_override(tmp_path)
     for bad in ("0", "9", "１", "2.5", "x"):
         with pytest.raises(ValueError, match="give a whole number from 1 to 8"):
             default_decoders(1, {"SAMPLE_GENERATOR_DECODERS": bad})
+
+
+def test_a_model_replaced_on_disk_is_refused_at_its_old_url_not_served_with_other_bytes(tmp_path):
+    zoo = zoo_of(tmp_path / "zoo", "ae_small_tanh", "ae_small_relu", copy=True)
+    with serving(["--models", str(zoo), "--decoders", "1"], tmp_path) as server:
+        listed = server.models()
+        other = next(m for m in listed["models"] if m["name"] != listed["default"])  # loaded on first use
+        before = (zoo / other["name"] / "decoder.keras").read_bytes()
+        replacement = next(m["name"] for m in listed["models"] if m["name"] != other["name"])
+        (zoo / other["name"] / "decoder.keras").write_bytes((zoo / replacement / "decoder.keras").read_bytes())
+        status, headers, body = get(f"{server.url}{other['sound_url']}?x=0.1&y=0.2")
+        assert status == 503, body[:200]
+        assert json.loads(body)["error"].startswith(f"{other['name']} cannot be served right now: its files changed "
+                                                    "on disk since the server started")
+        assert "immutable" not in headers.get("cache-control", "")
+        # put back, it is served again at the same URL
+        (zoo / other["name"] / "decoder.keras").write_bytes(before)
+        wait_for(lambda: get(f"{server.url}{other['sound_url']}?x=0.1&y=0.2")[0] == 200, "served again")

@@ -64,7 +64,7 @@ class FakeModel:
         return np.asarray(out, dtype=np.float32)
 
 
-def exit_at_once(name, request):
+def exit_at_once(name, request, version=None):
     """A decoding process's work that kills its process (for the broken-pool tests)."""
     import os
 

@@ -109,8 +109,9 @@ class ThreadDecoding:
     def start(self):
         """Nothing to start: threads come on demand."""
 
-    async def wav(self, served, request):
-        """(WAV bytes, ETag) of ``request`` for a :class:`~web.catalogue.ServedModel`."""
+    async def wav(self, served, request, version=None):
+        """(WAV bytes, ETag) of ``request`` for a :class:`~web.catalogue.ServedModel` (its
+        model object is in memory: ``version`` is not checked)."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, tagged_wav, served.model, request)
 
@@ -139,8 +140,8 @@ class ProcessDecoding:
         Models every process loads as it starts (the default model: its first sound is not
         kept waiting); the others load on their first request.
     work : callable
-        ``(name, request) -> (bytes, etag)``, run in the processes; tests may pass another
-        importable function.
+        ``(name, request, version) -> (bytes, etag)``, run in the processes; tests may pass
+        another importable function.
 
     A process that dies (killed, out of memory) breaks the pool: the next request starts a
     new pool and is tried once more there; if that fails too, :class:`DecodingFailed`.
@@ -194,8 +195,9 @@ class ProcessDecoding:
                     self._pool.submit(process_ready)
             return self._pool
 
-    async def wav(self, served, request):
-        """(WAV bytes, ETag) of ``request`` (``served.name`` is looked up in the processes).
+    async def wav(self, served, request, version=None):
+        """(WAV bytes, ETag) of ``request`` (``served.name`` is looked up in the processes, which
+        refuse it when the files they loaded are not ``version``).
 
         Raises
         ------
@@ -208,21 +210,21 @@ class ProcessDecoding:
             raise DecodingBusy(f"{self.waiting} sounds are waiting for {self.processes} decoders")
         self.waiting += 1
         try:
-            return await self._decode(served, request)
+            return await self._decode(served, request, version)
         finally:
             self.waiting -= 1
 
-    async def _decode(self, served, request):
+    async def _decode(self, served, request, version):
         loop = asyncio.get_running_loop()
         pool = self._pool
         if pool is None:
             raise DecodingFailed("the decoding processes have not been started")
         try:
-            return await loop.run_in_executor(pool, self.work, served.name, request)
+            return await loop.run_in_executor(pool, self.work, served.name, request, version)
         except BrokenProcessPool:
             pool = self._replace(pool)
         try:
-            return await loop.run_in_executor(pool, self.work, served.name, request)
+            return await loop.run_in_executor(pool, self.work, served.name, request, version)
         except BrokenProcessPool:
             self._replace(pool)
             raise DecodingFailed("the decoding processes stopped twice on this request") from None
@@ -277,16 +279,28 @@ def start_process(folder, preload):
 
     from models.engine import limit_blas_threads
     from models.errors import ModelError
-    from web.catalogue import load_model
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     limit_blas_threads()
     _process["folder"] = folder
     for name in preload:
         try:
-            _process["models"][name] = load_model(name, folder)
+            _process["models"][name] = _load_with_version(name, folder)
         except ModelError as error:
             _process["failed"] = f"{name}: {error}"
+
+
+def _load_with_version(name, folder):
+    """(model, version of the files it was loaded from); ModelError if they changed meanwhile."""
+    from models.errors import ModelUnavailableError
+    from web.caching import model_version
+    from web.catalogue import load_model
+
+    before = model_version(folder, name)
+    model = load_model(name, folder)
+    if model_version(folder, name) != before:
+        raise ModelUnavailableError("its files changed while it was loading; try again")
+    return model, before
 
 
 def process_ready():
@@ -294,11 +308,28 @@ def process_ready():
     return _process["failed"]
 
 
-def decode_in_process(name, request):
-    """(WAV bytes, ETag) of ``request`` for the model ``name`` (loaded on first use)."""
-    model = _process["models"].get(name)
-    if model is None:
-        from web.catalogue import load_model
+def decode_in_process(name, request, version=None):
+    """(WAV bytes, ETag) of ``request`` for the model ``name`` (loaded on first use).
 
-        model = _process["models"][name] = load_model(name, _process["folder"])
+    Raises
+    ------
+    models.errors.ModelUnavailableError
+        The files this process loaded (now, or when it started) are not the ``version`` the
+        server serves: a model replaced on disk without a restart would otherwise answer its
+        old versioned URLs, kept ``immutable`` by every cache, with another model's sounds.
+    """
+    from models.errors import ModelUnavailableError
+
+    loaded = _process["models"].get(name)
+    if loaded is None:
+        loaded = _process["models"][name] = _load_with_version(name, _process["folder"])
+    model, loaded_version = loaded
+    if version is not None and loaded_version != version:
+        from web.caching import model_version
+
+        if model_version(_process["folder"], name) == version:  # the served files are back
+            model, loaded_version = _process["models"][name] = _load_with_version(name, _process["folder"])
+    if version is not None and loaded_version != version:
+        raise ModelUnavailableError(f"its files changed on disk since the server started (serving version "
+                                    f"{version}, the files are {loaded_version}); restart the server to serve them")
     return tagged_wav(model, request)

@@ -435,7 +435,7 @@ class _Api:
         try:
             async with self.client_decodes.slot(client):
                 start = time.perf_counter()
-                answer = await self.decoding.wav(served, sound_request)
+                answer = await self.decoding.wav(served, sound_request, self.versions[served.name])
                 self.metrics.decode.observe(time.perf_counter() - start)
         except ClientLimited as error:
             self.metrics.refused.inc()
