@@ -175,3 +175,30 @@ def test_a_model_replaced_on_disk_is_refused_at_its_old_url_not_served_with_othe
         # put back, it is served again at the same URL
         (zoo / other["name"] / "decoder.keras").write_bytes(before)
         wait_for(lambda: get(f"{server.url}{other['sound_url']}?x=0.1&y=0.2")[0] == 200, "served again")
+
+
+def test_an_ipv6_client_is_its_64_network_and_an_ipv4_mapped_one_its_ipv4_address():
+    from web.limits import client_key
+
+    assert client_key("2001:db8:1:2::5") == client_key("2001:db8:1:2:ffff::1") == "2001:db8:1:2::/64"
+    assert client_key("2001:db8:1:3::5") != client_key("2001:db8:1:2::5")
+    assert client_key("::ffff:192.0.2.7") == "192.0.2.7" == client_key("192.0.2.7")
+    assert client_key("not an address") == "not an address" and client_key(None) is None
+
+
+def test_sounds_decoding_are_counted_per_ipv6_64_network():
+    import asyncio
+
+    from web.limits import ClientDecodes, ClientLimited
+
+    decodes = ClientDecodes(Limits(decodes_per_client=2, proxies="127.0.0.1"))
+
+    async def hold_two_then_ask_a_third():
+        async with decodes.slot("2001:db8::1"), decodes.slot("2001:db8::2"):
+            with pytest.raises(ClientLimited):
+                async with decodes.slot("2001:db8::3"):
+                    pass
+            async with decodes.slot("2001:db8:0:1::1"):  # another /64: another client
+                pass
+
+    asyncio.run(hold_two_then_ask_a_third())

@@ -79,6 +79,28 @@ class Limits:
         return _is_trusted(self.proxies, host)
 
 
+#: Bits of an IPv6 address that name one client: a home or a mobile phone gets a whole /64,
+#: so limits per /128 let one client open as many "clients" as it likes.
+IPV6_CLIENT_PREFIX = 64
+
+
+@lru_cache(maxsize=4096)
+def client_key(host):
+    """The client a limit counts ``host`` as: an IPv4 address itself (an IPv4-mapped IPv6
+    address as its IPv4 one), an IPv6 address as its /64 network (``2001:db8:1:2::/64``)."""
+    if host is None:
+        return None
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/{IPV6_CLIENT_PREFIX}", strict=False))
+    return str(address)
+
+
 @lru_cache(maxsize=4096)
 def _is_trusted(proxies, host):
     if host is None:
@@ -204,6 +226,7 @@ class GuardedHttpTools(HttpToolsProtocol):
         super().connection_made(transport)
         host = self.client[0] if self.client else None
         if host is not None and not self.limits.is_trusted(host):
+            host = client_key(host)
             held = self.per_client.get(host, 0)
             if held >= self.limits.connections_per_client:
                 transport.write(_answer(
@@ -342,7 +365,7 @@ class ClientDecodes:
 class _Slot:
     def __init__(self, owner, address):
         self.owner = owner
-        self.address = None if owner.limits.is_trusted(address) else address
+        self.address = None if owner.limits.is_trusted(address) else client_key(address)
 
     async def __aenter__(self):
         if self.address is None:
