@@ -330,3 +330,30 @@ def test_a_bad_family_is_a_400_listing_the_allowed_values(family_client, query, 
 def test_a_family_for_a_model_without_one_is_a_400(family_client):
     reason = assert_refused(family_client.get(sound_url("gan", family="snare")), 400)
     assert reason == "family: gan has no family (only a conditioned model, ddsp_cvae, has)"
+
+
+@pytest.mark.parametrize("query, reason", [
+    ("x=9999&x=0&y=0", "x is given more than once; give each parameter once"),
+    ("x=0&y=0&level=normalised&level=as-made", "level is given more than once; give each parameter once"),
+    ("x=1_0&y=0", "x must be a number, not '1_0'"),
+    ("x=%EF%BC%91&y=0", "x must be a number, not '１'"),
+    ("x=%D9%A1&y=0", "x must be a number, not '١'"),
+    ("x=%200.5&y=0", "x must be a number, not ' 0.5'"),
+    ("x=0.5%20&y=0", "x must be a number, not '0.5 '"),
+    ("x=0x1&y=0", "x must be a number, not '0x1'"),
+])
+def test_a_point_is_plain_ascii_numbers_each_given_once(client, query, reason):
+    response = client.get(f"/api/models/ae_small_tanh/sound.wav?{query}")
+    assert response.status_code == 400
+    assert response.json() == {"error": reason}
+
+
+@pytest.mark.parametrize("query", ["x=0.5&y=-1", "x=%2B.5&y=1e-1", "x=-0&y=5E-1"])
+def test_plain_numbers_with_sign_point_and_exponent_are_taken(client, query):
+    assert client.get(f"/api/models/ae_small_tanh/sound.wav?{query}").status_code == 200
+
+
+def test_a_trailing_slash_is_a_404_and_no_redirect_reflects_the_host_header(client):
+    response = client.get("/api/models/", headers={"Host": "evil.example"}, follow_redirects=False)
+    assert response.status_code == 404
+    assert "evil.example" not in response.headers.get("location", "") + response.text

@@ -22,6 +22,7 @@ import json
 import logging
 import math
 import os
+import re
 import time
 from collections import OrderedDict
 from contextlib import asynccontextmanager
@@ -146,16 +147,23 @@ class SoundCache:
                 self._items.popitem(last=False)
 
 
+#: A number as a URL writes one: ASCII digits, an optional sign, point and exponent. float()
+#: also takes "1_0", full-width and other scripts' digits and surrounding spaces, which would
+#: give one sound many URLs, each a new entry in every cache.
+PLAIN_NUMBER = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+
+
 def _number(params, key, *, required):
     text = params.get(key)
     if text is None or text == "":
         if required:
             raise RequestRefused(400, f"{key} is missing (e.g. ?x=0.5&y=-1.2)")
         return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise RequestRefused(400, f"{key} must be a number, not {text[:20]!r}") from None
+    if text.lstrip("+-").lower() in ("nan", "inf", "infinity"):
+        raise RequestRefused(400, f"{key} must be a finite number")
+    if len(text) > 40 or not PLAIN_NUMBER.fullmatch(text):
+        raise RequestRefused(400, f"{key} must be a number, not {text[:20]!r}")
+    value = float(text)
     if not math.isfinite(value):
         raise RequestRefused(400, f"{key} must be a finite number")
     return value
@@ -186,6 +194,9 @@ def parse_sound_request(catalogue, name, params):
     unknown = sorted(set(params.keys()) - QUERY_KEYS)
     if unknown:
         raise RequestRefused(400, f"unknown parameter {unknown[0][:20]!r}; use x, y, variation, rate, level, family, mix")
+    repeated = sorted(key for key in set(params.keys()) if len(params.getlist(key)) > 1)
+    if repeated:  # which one would count is a guess a cache and the server could make differently
+        raise RequestRefused(400, f"{repeated[0]} is given more than once; give each parameter once")
     x = _number(params, "x", required=True)
     y = _number(params, "y", required=True)
     if not served.contains(x, y):
@@ -532,6 +543,9 @@ def create_app(catalogue, *, decoding=None, cors_origins=(), folder=None, access
         exception_handlers=api.exception_handlers(),
         lifespan=api.lifespan,
     )
+    # Starlette would answer /api/models/ with a redirect to an absolute URL built from the
+    # request's Host header, reflecting whatever a client sent; a missing slash is a 404 here
+    app.router.redirect_slashes = False
     app.state.catalogue = catalogue
     app.state.decoding = decoding
     app.state.metrics = api.metrics
