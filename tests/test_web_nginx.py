@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -96,6 +97,11 @@ def test_a_repeated_point_is_served_from_nginx_cache(topology):
     answers = [get(nginx.url + path) for _ in range(5)]
     assert [a[1]["x-cache-status"] for a in answers] == ["MISS"] + ["HIT"] * 4
     assert len({a[2] for a in answers}) == 1
+    # a replica writes its log line once its answer is sent: wait for the line, then count
+    deadline = time.monotonic() + 10
+    while sum(seen_by(r, path) for r in replicas) < 1:
+        assert time.monotonic() < deadline, "no replica logged the request"
+        time.sleep(0.05)
     assert sum(seen_by(r, path) for r in replicas) == 1
 
 
