@@ -237,13 +237,31 @@ class GuiApp:
         for key in (k.X, k.Y):
             self.window[key].Widget.bind("<Return>", self._enter_in_field)
 
+    def _in_main_window(self, widget):
+        """Whether ``widget`` (a widget, or the path of one Tk built itself) is in this window."""
+        if self.closed or self.window is None:
+            return False
+        root = self.window.TKroot
+        try:
+            path = widget if isinstance(widget, str) else str(widget)
+            return str(root.tk.call("winfo", "toplevel", path)) == str(root)
+        except tkinter.TclError:
+            return False
+
     def _focus_pad(self):
         if not self.closed and self.window is not None:
             self.window[k.PAD].Widget.focus_set()
 
     def _clicked(self, tk_event):
-        """Any button release in the window: back to the pad, unless the user will type."""
+        """Any button release in the window: back to the pad, unless the user will type.
+
+        ``bind_all`` also hears the releases in other toplevels: the file dialogs Tk builds in
+        Tcl (their widgets come as path strings) and the popups. Taking the focus from them
+        sent a name typed after a click in the dialog's field to the pad, and left it open.
+        """
         widget = tk_event.widget
+        if not self._in_main_window(widget):
+            return
         if is_text_field(widget):
             return
         if not isinstance(widget, str) and _widget_class(widget) == "TCombobox":

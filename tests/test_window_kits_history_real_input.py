@@ -276,3 +276,66 @@ def test_export_kit_writes_the_chosen_favourites_and_asks_before_replacing(app, 
     else:
         with tarfile.open(kit) as archive:
             assert sum(name.endswith(".wav") for name in archive.getnames()) == 3
+
+
+def file_dialog_window():
+    """Tk's own file dialog (Open or Save), once it is on screen."""
+    found = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--class", "TkFDialog"], check=True,
+                           timeout=20, capture_output=True, text=True)
+    return found.stdout.split()[0]
+
+
+def file_dialog_open():
+    found = subprocess.run(["xdotool", "search", "--onlyvisible", "--class", "TkFDialog"], capture_output=True,
+                           text=True, timeout=10)
+    return bool(found.stdout.strip())
+
+
+def dialog_size(window):
+    shape = subprocess.run(["xdotool", "getwindowgeometry", "--shell", window], check=True, timeout=10,
+                           capture_output=True, text=True).stdout
+    values = dict(line.split("=", 1) for line in shape.split())
+    return int(values["WIDTH"]), int(values["HEIGHT"])
+
+
+def click_in_dialog_then_type(text, outcome):
+    """In a thread: click in the file dialog's File name field (its middle, 50 px above the
+    bottom, where Tk lays it out), select what is there, type ``text`` and press Return; if the
+    dialog is still open after that, press its Cancel button, so a failing test ends."""
+    def run():
+        window = file_dialog_window()
+        xdo("sleep", "0.5")
+        width, height = dialog_size(window)
+        xdo("mousemove", "--window", window, width // 2, height - 50, "click", "1")
+        xdo("key", "--delay", "50", "ctrl+slash")  # ttk's <<SelectAll>>
+        xdo("type", "--delay", "20", "--", text)
+        xdo("key", "Return")
+        for _ in range(50):
+            if not file_dialog_open():
+                break
+            xdo("sleep", "0.1")
+        outcome["closed by Return"] = not file_dialog_open()
+        if not outcome["closed by Return"]:
+            xdo("mousemove", "--window", window, width - 50, height - 18, "click", "1")  # Cancel
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_click_in_the_save_dialogs_name_field_keeps_the_keyboard_there(app, tmp_path):
+    click_pad(app, 120, 120)
+    press("s")
+    assert app.run_until(lambda s: len(s.favourites) == 1)
+    settle(app)
+    select_all_favourites(app)
+    favourites_before = len(app.state.favourites)
+    outcome = {}
+    typing = click_in_dialog_then_type(str(tmp_path / "MyKit"), outcome)
+    click_button(app, k.EXPORT_KIT)
+    assert app.run_until(lambda s: s.message.startswith(("exported", "kit not exported")) or "closed by Return" in outcome,
+                         timeout=40)
+    typing.join(10)
+    assert outcome.get("closed by Return"), "the dialog stayed open: the keys went elsewhere"
+    assert app.run_until(lambda s: s.message.startswith("exported"), timeout=30), app.state.message
+    assert (tmp_path / "MyKit.h2drumkit").is_file()
+    assert len(app.state.favourites) == favourites_before  # no letter of the name reached the pad as S

@@ -320,3 +320,19 @@ def test_compare_names_the_model_sounding_and_says_what_raw_coordinates_are(app)
     assert "the same x, y in each model's own latent space" in app.window[k.STATUS].get()
     notes = [e.get() for e in app.window.element_list() if e.Type == "text" and e.get()]
     assert any("raw x, y mean different" in note for note in notes)
+
+
+def test_a_click_in_the_open_dialogs_name_field_keeps_the_keyboard_there(app, tmp_path):
+    from test_window_kits_history_real_input import click_in_dialog_then_type
+
+    mine = tmp_path / "favs" / "mine.wav"
+    mine.parent.mkdir(exist_ok=True)
+    t = np.arange(2048) / 22050
+    soundfile.write(mine, (0.5 * np.sin(2 * np.pi * 300 * t) * np.exp(-20 * t)).astype(np.float32), 22050)
+    outcome = {}
+    typing = click_in_dialog_then_type(str(mine), outcome)
+    click_middle(app.window[k.OPEN].Widget)
+    assert app.run_until(lambda s: s.sound.opened is not None or "closed by Return" in outcome, timeout=40)
+    typing.join(timeout=30)
+    assert outcome.get("closed by Return"), "the dialog stayed open: the keys went elsewhere"
+    assert app.run_until(lambda s: s.sound.opened == str(mine), timeout=30)
