@@ -179,18 +179,6 @@ def test_models_lists_a_model_with_a_fifo_as_unavailable_and_the_others_as_train
 
 
 @needs_zoo
-@pytest.mark.parametrize("filename", ["metrics.json", "../families.json"])
-def test_models_lists_every_model_when_metrics_or_families_is_a_fifo(zoo, filename):
-    fifo = make_fifo((zoo / "ae_small_tanh" / filename).resolve())
-    before = hashes(zoo)
-    status, out, err = run("models", "--models", zoo)
-    assert status == 0, err
-    rows = listing(out)
-    assert all(rows[name].startswith("yes") for name in ("ae_small_relu", "ae_small_tanh", "ddsp_vae")), out
-    assert hashes(zoo) == before and fifo.is_fifo()
-
-
-@needs_zoo
 @pytest.mark.parametrize("verb", ["generate", "encode", "kit"])
 def test_a_verb_on_a_model_whose_decoder_is_a_fifo_says_so_in_one_line(zoo, tmp_path, verb):
     decoder = make_fifo(zoo / "ae_small_tanh" / "decoder.keras")
@@ -253,40 +241,65 @@ def test_a_wav_shorter_than_its_header_says_is_truncated_not_too_short(zoo, tmp_
     assert cut.stat().st_size == 156
 
 
-@needs_zoo
-def test_kit_favourites_skips_each_bad_wav_with_its_reason_and_keeps_the_rest(zoo, tmp_path):
+def bad_favourites(folder, kinds):
+    """A favourites folder with one good favourite and one favourite per kind of damage
+    (its sidecar kept): {kind: the favourite's WAV path}, and the good one's."""
     from audio.export import FavouritesFolder
 
-    favourites = FavouritesFolder(tmp_path / "favourites")
-    rng = np.random.default_rng(0)
-    hit = (rng.standard_normal(16384) * 0.1).astype(np.float32)
+    favourites = FavouritesFolder(folder)
+    hit = (np.random.default_rng(0).standard_normal(16384) * 0.1).astype(np.float32)
     good = favourites.save(hit, 22050, model="ae_small_relu", point=(0.5, 0.5))
-    bad = {}
-    for number, kind in enumerate(["fifo", "sidecar fifo", "truncated", "six channels", "ten minutes"]):
-        bad[kind] = favourites.save(hit, 22050, model="ae_small_relu", point=(0.1 * number, 0.0))
-    make_fifo(bad["fifo"])
-    sidecar = make_fifo(bad["sidecar fifo"].with_suffix(".json"))
-    bad["truncated"].write_bytes(wav_bytes(bytes(112), promised=44100))
-    soundfile.write(bad["six channels"], np.zeros((4000, 6), np.float32) + 0.1, 22050)
-    soundfile.write(bad["ten minutes"], np.full(600 * 8000, 0.1, np.float32), 8000, subtype="PCM_U8")
+    bad = {kind: favourites.save(hit, 22050, model="ae_small_relu", point=(0.1 * number, 0.0))
+           for number, kind in enumerate(kinds)}
+    for kind, path in bad.items():
+        if kind == "fifo":
+            make_fifo(path)
+        elif kind == "sidecar fifo":
+            make_fifo(path.with_suffix(".json"))
+        elif kind == "truncated":
+            path.write_bytes(wav_bytes(bytes(112), promised=44100))
+        elif kind == "six channels":
+            soundfile.write(path, np.zeros((4000, 6), np.float32) + 0.1, 22050)
+        elif kind == "ten minutes":
+            soundfile.write(path, np.full(600 * 8000, 0.1, np.float32), 8000, subtype="PCM_U8")
+    return bad, good
+
+
+def check_kit_of_favourites(zoo, tmp_path, good, lines):
+    """``kit --favourites`` makes a kit of ``good`` alone, says ``lines`` (one per bad
+    favourite) on stderr, exits 0 and changes no favourite and no zoo file."""
     before, zoo_before = hashes(tmp_path / "favourites"), hashes(zoo)
     kit = tmp_path / "FavKit"
     status, out, err = run("kit", "--favourites", tmp_path / "favourites", "-o", f"{kit}/", "--models", zoo)
     assert status == 0, err
     assert "Traceback" not in err
-    assert sorted(err.strip().splitlines()) == sorted([
+    assert sorted(err.strip().splitlines()) == sorted(lines), err
+    assert out.strip().startswith(f"{kit}: kit folder 'FavKit', 1 instruments, 1 samples")
+    assert hashes(tmp_path / "favourites") == before and hashes(zoo) == zoo_before
+    assert good.is_file()
+
+
+@needs_zoo
+def test_kit_favourites_skips_a_fifo_wav_or_sidecar_in_one_line_and_keeps_the_rest(zoo, tmp_path):
+    bad, good = bad_favourites(tmp_path / "favourites", ["fifo", "sidecar fifo"])
+    sidecar = bad["sidecar fifo"].with_suffix(".json")
+    check_kit_of_favourites(zoo, tmp_path, good, [
         f"{bad['fifo'].name}: skipped ({FIFO})",
         f"{bad['sidecar fifo'].name}: skipped ({sidecar.name}: {FIFO})",
+    ])
+    assert bad["fifo"].is_fifo() and sidecar.is_fifo()
+
+
+@needs_zoo
+def test_kit_favourites_skips_truncated_six_channel_and_ten_minute_wavs_with_their_reasons(zoo, tmp_path):
+    bad, good = bad_favourites(tmp_path / "favourites", ["truncated", "six channels", "ten minutes"])
+    check_kit_of_favourites(zoo, tmp_path, good, [
         f"{bad['truncated'].name}: skipped (truncated: the header promises 44100 bytes of audio, "
         "the file holds 112)",
         f"{bad['six channels'].name}: skipped (6 channels: a kit takes mono or stereo sounds)",
         f"{bad['ten minutes'].name}: skipped (too long: 600.0 s (a drum hit is at most 30 s; "
         "is it a loop or a song?))",
-    ]), err
-    assert out.strip().startswith(f"{kit}: kit folder 'FavKit', 1 instruments, 1 samples")
-    assert hashes(tmp_path / "favourites") == before and hashes(zoo) == zoo_before
-    assert bad["fifo"].is_fifo() and sidecar.is_fifo()
-    assert good.is_file()
+    ])
 
 
 # ----------------------------------------------------------------------------- numbers
