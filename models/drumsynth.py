@@ -1,7 +1,7 @@
 """The percussive synthesiser of ``ddsp_vae``, in NumPy only (the twin of the Keras layer).
 
-This module imports nothing but NumPy (and :mod:`models.synth_settings` and :mod:`safeio`,
-the standard library only), so a TensorFlow-free engine can decode ddsp_vae points with it.
+This module imports nothing but NumPy (and :mod:`models.synth_settings`, the standard
+library only), so a TensorFlow-free engine can decode ddsp_vae points with it.
 :class:`models.ddsp.DrumSynth` renders the same sound in the Keras graph and takes its
 constants (mode frequencies, noise knots, noise sources) from here, so the two cannot
 drift apart; a test holds them equal to 1e-4. Both check their settings with
@@ -69,7 +69,6 @@ import numpy as np
 # The settings' defaults and bounds (standard library only, so the zoo listing checks them
 # without NumPy).
 from models.synth_settings import N_BANDS, N_MODES, SynthSettingsError, checked_settings
-from safeio import open_regular
 
 MODE_LOW_HZ = 30.0
 MODE_HIGH_HZ = 4000.0
@@ -472,7 +471,7 @@ def read_weights(path):
     SynthSettingsError
         "PATH: REASON" for a config that is too large, not JSON, or out of bounds.
     """
-    with open_regular(path) as handle, np.load(handle, allow_pickle=False) as archive:
+    with np.load(path, allow_pickle=False) as archive:
         info = archive.zip.getinfo("config.npy")
         if info.file_size > 4 * MAX_CONFIG_BYTES:  # NumPy stores 4 bytes a character
             raise SynthSettingsError(f"{path}: its config is too large ({info.file_size:,} bytes)")
