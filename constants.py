@@ -39,6 +39,10 @@ AUDIO_SUFFIXES = (
     ".au", ".snd", ".w64", ".caf", ".rf64", ".bwf",
 )
 
+#: The longest source a drum one-shot may be, in seconds: preprocessing refuses a longer
+#: source and ``kit --favourites`` a longer favourite (a loop or a song, not a hit).
+MAX_ONE_SHOT_SECONDS = 30.0
+
 #: Hydrogen's drum-kit archive (a gzipped tar of one kit folder).
 KIT_SUFFIX = ".h2drumkit"
 #: How long a sound a synthesiser that renders any length (ddsp_cvae) may be asked for, in

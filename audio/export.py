@@ -26,7 +26,7 @@ import numpy as np
 
 from audio.errors import AudioError, OutputExists
 from audio.level import AS_MADE, LEVELS, LevelError, apply_level, check_level
-from safeio import FileExistsRefused, WriteFailed, atomic_write, parse_json
+from safeio import FileExistsRefused, NotARegularFile, WriteFailed, atomic_write, open_regular, parse_json
 
 SUBTYPES = ("PCM_16", "PCM_24", "FLOAT")
 DEFAULT_OUT_RATE = 44100
@@ -448,12 +448,12 @@ def read_recall(wav_path):
     Raises
     ------
     AudioError
-        The sidecar is missing, unreadable, larger than ``MAX_RECALL_BYTES``, not JSON,
-        nested too deeply, or lacks a model name or a point.
+        The sidecar is missing, unreadable, not a regular file (a FIFO), larger than
+        ``MAX_RECALL_BYTES``, not JSON, nested too deeply, or lacks a model name or a point.
     """
     sidecar = sidecar_path(wav_path)
     try:
-        with open(sidecar, "rb") as handle:
+        with open_regular(sidecar) as handle:
             size = os.fstat(handle.fileno()).st_size
             if size > MAX_RECALL_BYTES:
                 raise AudioError(f"{sidecar.name}: recall data is too large ({size:,} bytes; "
@@ -461,6 +461,8 @@ def read_recall(wav_path):
             data = handle.read(MAX_RECALL_BYTES + 1)
     except FileNotFoundError:
         raise AudioError(f"{sidecar.name}: no recall data beside {Path(wav_path).with_suffix('.wav').name}") from None
+    except NotARegularFile as error:  # a FIFO would block the read for good
+        raise AudioError(f"{sidecar.name}: {error.strerror}") from None
     except OSError as error:
         raise AudioError(f"{sidecar.name}: cannot read recall data ({error.strerror or error})") from None
     if len(data) > MAX_RECALL_BYTES:  # it grew while being read

@@ -36,15 +36,17 @@ import numpy as np
 from audio.errors import AudioError
 from audio.export import render_for_file, variation_index, wav_bytes
 from audio.level import NORMALISED, apply_level
-from constants import KIT_SUFFIX
+from constants import KIT_SUFFIX, MAX_ONE_SHOT_SECONDS
 from safeio import (
     FileExistsRefused,
     FolderLock,
+    NotARegularFile,
     UnreadableJson,
     WriteFailed,
     atomic_write,
     finish_interrupted_swaps,
     leftover_temporaries,
+    open_regular,
     pid_alive,
     read_json,
     remove_dead_temporaries,
@@ -264,12 +266,9 @@ def _favourite_sound(favourite: Any, layers: int, extra_layers: ExtraLayers, fam
         report(f"{name}: skipped ({favourite.reason})")
         return None
     try:
-        audio, rate = soundfile.read(str(favourite.path), dtype="float32", always_2d=True)
-    except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
-        report(f"{name}: skipped (not readable audio: {error})")
-        return None
-    if audio.shape[0] == 0 or not np.all(np.isfinite(audio)):
-        report(f"{name}: skipped (empty or not finite audio)")
+        audio, rate = read_favourite_audio(favourite.path, soundfile)
+    except AudioError as error:
+        report(f"{name}: skipped ({error})")
         return None
     recall = {"model": favourite.model, "point": list(favourite.point), "favourite": name,
               "settings": favourite.recall.get("settings")}
@@ -284,6 +283,64 @@ def _favourite_sound(favourite: Any, layers: int, extra_layers: ExtraLayers, fam
     family = recorded_family(favourite.recall) or family_of(found[0].audio, found[0].sample_rate)
     return KitSound(family, favourite.model, tuple(favourite.point), tuple(found), source=name,
                     variation=variation_index(favourite.recall.get("settings")))
+
+
+def read_favourite_audio(path: Path, soundfile: Any) -> tuple[np.ndarray, int]:
+    """A favourite's WAV as one drum hit: checked by its header first, then read.
+
+    Anything may have been saved or copied under a favourite's name: a FIFO (which a plain
+    open would wait on for good), a ten-minute song, a WAV cut off in the copy, a
+    six-channel recording. Each is refused with its reason, so the kit goes on without it.
+
+    Parameters
+    ----------
+    path : Path
+    soundfile : module
+        The soundfile module (imported by the caller, when a kit is made).
+
+    Returns
+    -------
+    audio : np.ndarray, shape (n, channels), float32
+        One or two channels, finite, at most ``MAX_ONE_SHOT_SECONDS`` long.
+    rate : int
+
+    Raises
+    ------
+    AudioError
+        The reason alone: "a FIFO (named pipe), not a file", "truncated: the header
+        promises 44100 bytes of audio, the file holds 112", "6 channels: ...",
+        "too long: 600.0 s ...", "not readable audio: ...", "empty or not finite audio".
+    """
+    # Where the rules of a source live: preprocessing reads the same cut-off files.
+    from preprocessing.reader import truncation
+
+    try:
+        file = open_regular(path)
+    except NotARegularFile as error:
+        raise AudioError(error.strerror) from None
+    except OSError as error:
+        raise AudioError(f"cannot be read ({error.strerror or error})") from None
+    with file:
+        try:
+            with soundfile.SoundFile(file) as handle:
+                cut = truncation(handle)
+                if cut:
+                    raise AudioError(cut)
+                if handle.channels not in (1, 2):
+                    raise AudioError(f"{handle.channels} channels: a kit takes mono or stereo sounds")
+                seconds = handle.frames / handle.samplerate if handle.samplerate > 0 else 0.0
+                if seconds > MAX_ONE_SHOT_SECONDS:
+                    raise AudioError(f"too long: {seconds:.1f} s (a drum hit is at most "
+                                     f"{MAX_ONE_SHOT_SECONDS:g} s; is it a loop or a song?)")
+                rate = int(handle.samplerate)
+                audio = handle.read(dtype="float32", always_2d=True)
+        except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
+            # libsndfile's own words: str(error) would quote the file object's repr
+            reason = (getattr(error, "error_string", None) or str(error)).strip().rstrip(".")
+            raise AudioError(f"not readable audio: {reason}") from None
+    if audio.shape[0] == 0 or not np.all(np.isfinite(audio)):
+        raise AudioError("empty or not finite audio")
+    return audio, rate
 
 
 def recorded_family(recall: dict) -> str | None:

@@ -15,6 +15,29 @@ DEFAULT_ZOO = "trained"
 # must reach parse_point too, which refuses it in one line (argparse would print usage).
 NEGATIVE_POINT = re.compile(r"^-\d+$|^-\d*\.\d+$|^-[\w.+-]*,")
 
+# Python's int() and float() also take "1_0" (as 10) and digits of other scripts ("١٢" as
+# 12): a typo or a pasted character would become a number nobody typed. Only plain ASCII
+# decimals are numbers here; "inf" and "nan" pass, to be refused as not finite.
+_PLAIN_FLOAT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:inf|infinity|nan)",
+                          re.ASCII | re.IGNORECASE)
+_PLAIN_INT = re.compile(r"[+-]?\d+", re.ASCII)
+
+
+def plain_number(kind, text):
+    """``kind(text)`` for ``int`` or ``float``, taking only plain ASCII decimal numbers
+    (an optional sign, digits, a dot and an exponent for a float; spaces around allowed).
+
+    Raises
+    ------
+    ValueError
+        Anything else: "1_0", Arabic-Indic or full-width digits, "0x10".
+    """
+    text = text.strip(" \t")
+    if not (_PLAIN_INT if kind is int else _PLAIN_FLOAT).fullmatch(text):
+        raise ValueError(f"not a plain decimal number: {text!r}")
+    return kind(text)
+
+
 #: No model's latent square reaches this far; beyond it float32 overflows to inf.
 COORDINATE_LIMIT = 1e6
 
@@ -76,7 +99,7 @@ def number_type(kind, low, high, unit="", *, above_low=False):
 
     def parse(text):
         try:
-            return kind(text)
+            return plain_number(kind, text) if kind in (int, float) else kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(
                 f"must be {what} {_range_text(low, high, unit, above_low)} (got {text!r})") from None
@@ -93,7 +116,7 @@ def parse_point(text):
     try:
         if len(parts) != 2:
             raise ValueError
-        point = (float(parts[0]), float(parts[1]))
+        point = (plain_number(float, parts[0]), plain_number(float, parts[1]))
     except ValueError:
         raise UsageError(f"--at {text!r}: a point is two numbers X,Y (e.g. --at 0.5,-1.2)") from None
     if not all(math.isfinite(v) for v in point):

@@ -114,12 +114,23 @@ def read_audio_file(path):
     """Read an audio file as it is: float32 samples (n,) or (n, channels), and its rate."""
     import soundfile
 
-    if not path.is_file():
-        raise CommandFailed(f"{path}: no such file")
+    from safeio import NotARegularFile, open_regular
+
     try:
-        audio, rate = soundfile.read(str(path), dtype="float32")
-    except (soundfile.LibsndfileError, RuntimeError) as error:
-        raise CommandFailed(f"{path.name}: not a readable audio file ({error})") from None
+        file = open_regular(path)
+    except FileNotFoundError:
+        raise CommandFailed(f"{path}: no such file") from None
+    except NotARegularFile as error:  # a FIFO would block the read for good
+        raise CommandFailed(str(error)) from None
+    except OSError as error:
+        raise CommandFailed(f"{path}: cannot read ({error.strerror or error})") from None
+    with file:
+        try:
+            audio, rate = soundfile.read(file, dtype="float32")
+        except (soundfile.LibsndfileError, RuntimeError) as error:
+            # libsndfile's own words: str(error) would quote the file object's repr
+            reason = (getattr(error, "error_string", None) or str(error)).strip().rstrip(".")
+            raise CommandFailed(f"{path.name}: not a readable audio file ({reason})") from None
     if audio.shape[0] == 0:
         raise CommandFailed(f"{path.name}: the file has no samples")
     return audio, int(rate)

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from safeio import FolderLock, UnreadableJson, WriteFailed, atomic_write_text, read_json
+from safeio import FolderLock, NotARegularFile, UnreadableJson, WriteFailed, atomic_write_text, open_regular, read_json
 
 METRICS_FILE = "metrics.json"
 HEATMAP_FILE = "continuity.png"
@@ -49,8 +49,15 @@ def _hash_files(paths):
     digest = hashlib.sha256()
     for path in paths:
         digest.update(path.name.encode())
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
+        try:
+            handle = open_regular(path)
+        except NotARegularFile as error:
+            # A FIFO or a folder under a network's name: no network to load, and reading it
+            # would hang; what it is goes into the hash instead of its content.
+            digest.update(error.strerror.encode())
+            continue
+        with handle:
+            while block := handle.read(1 << 20):
                 digest.update(block)
     return digest.hexdigest()
 

@@ -228,6 +228,8 @@ class FamilyClassifier:
             data = read_json(path)  # bounded: a hostile file (1.5 GB, 200,000 levels) is refused
         except UnreadableJson as error:
             reason = str(error).removeprefix(f"{path}: ")
+            if error.not_a_file:
+                raise FamilyFileError(str(error)) from None
             if reason.startswith("cannot read"):
                 raise FamilyFileError(f"{path}: cannot be read{reason.removeprefix('cannot read')}") from None
             if reason.startswith("not JSON"):

@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from safeio import WriteFailed, atomic_write_bytes, atomic_write_text, parse_json
+from safeio import NotARegularFile, WriteFailed, atomic_write_bytes, atomic_write_text, open_regular, parse_json
 
 ENV_VAR = "MLSG_SETTINGS"
 FILENAME = "ml-sample-generator.json"
@@ -65,7 +65,7 @@ class Settings:
         """
         self._values = {}
         try:
-            with open(self.path, "rb") as handle:
+            with open_regular(self.path) as handle:  # a FIFO here would hold the window's start for good
                 size = os.fstat(handle.fileno()).st_size
                 if size > MAX_SETTINGS_BYTES:  # not read, nor copied: it is no settings file
                     return self._damaged(raw=None, reason=f"too large: {size:,} bytes; "
@@ -73,6 +73,8 @@ class Settings:
                 raw = handle.read(MAX_SETTINGS_BYTES + 1)
         except FileNotFoundError:
             return {}
+        except NotARegularFile as error:
+            return self._damaged(raw=None, reason=error.strerror)
         except OSError as error:
             return self._damaged(raw=None, reason=f"cannot read: {error.strerror or error}")
         if len(raw) > MAX_SETTINGS_BYTES:

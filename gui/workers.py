@@ -476,11 +476,20 @@ class Workers:
         def job():
             import soundfile
 
+            from safeio import NotARegularFile, open_regular
+
             try:
-                audio, rate = soundfile.read(effect.path, dtype="float32", always_2d=True)
-            except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
+                # by the open file: a FIFO under a lane's sound would block this worker for good
+                with open_regular(effect.path) as file:
+                    audio, rate = soundfile.read(file, dtype="float32", always_2d=True)
+            except NotARegularFile as error:
                 self.post(events.LaneSoundRead(effect.lane, effect.path,
-                                               reason=f"{Path(effect.path).name}: cannot be read ({error})"))
+                                               reason=f"{Path(effect.path).name}: {error.strerror}"))
+                return
+            except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
+                reason = getattr(error, "error_string", None) or getattr(error, "strerror", None) or error
+                self.post(events.LaneSoundRead(effect.lane, effect.path,
+                                               reason=f"{Path(effect.path).name}: cannot be read ({reason})"))
                 return
             self.post(events.LaneSoundRead(effect.lane, effect.path, audio.mean(axis=1), int(rate)))
         self.io.submit(self._guard("beat", job))

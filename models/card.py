@@ -324,7 +324,7 @@ def read_card(path: str | os.PathLike, *, expected_kind: str | None = None) -> M
         values = read_json(path, max_bytes=MAX_CARD_BYTES)
     except UnreadableJson as error:
         reason = str(error).removeprefix(f"{path}: ")
-        if not reason.startswith("cannot read"):
+        if not (reason.startswith("cannot read") or error.not_a_file):
             reason = f"damaged ({reason})"
         raise ModelUnavailableError(f"{path}: {reason}") from None
     try:

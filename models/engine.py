@@ -36,7 +36,7 @@ from models.errors import ModelInputError, ModelUnavailableError, NoEncoderError
 from models.families import family_rows
 from models.numpy_layers import LAYER_BUILDERS, UnsupportedLayerError, to_snake_case
 from models.registry import LATENT_DIM, get_spec
-from models.saving import DAMAGED_FILE_ERRORS, REASON_LIMIT, WEIGHTS_MEMBER, archive_json, check_layer_settings, readable_file
+from models.saving import DAMAGED_FILE_ERRORS, REASON_LIMIT, WEIGHTS_MEMBER, archive_json, check_layer_settings, open_model_file
 from models.trained_folder import LatentCodes, LatentPlane, read_card, read_codes
 from safeio import one_line
 
@@ -84,13 +84,16 @@ def read_keras_file(path):
     import h5py  # here, so reading the registry or a card does not pay for it
 
     path = Path(path)
-    readable_file(path)
-    if not zipfile.is_zipfile(path):
-        raise ModelUnavailableError(f"{path}: damaged (not a .keras archive)")
+    with open_model_file(path) as handle:
+        if not zipfile.is_zipfile(handle):
+            raise ModelUnavailableError(f"{path}: damaged (not a .keras archive)")
+        try:
+            with zipfile.ZipFile(handle) as archive:
+                config = archive_json(archive, CONFIG_MEMBER, path)  # bounded: size, depth
+                weights_bytes = archive.read(WEIGHTS_MEMBER)
+        except (*DAMAGED_FILE_ERRORS, UnicodeDecodeError, RuntimeError) as error:
+            raise ModelUnavailableError(f"{path}: damaged ({one_line(error, limit=REASON_LIMIT)})") from None
     try:
-        with zipfile.ZipFile(path) as archive:
-            config = archive_json(archive, CONFIG_MEMBER, path)  # bounded: size, depth
-            weights_bytes = archive.read(WEIGHTS_MEMBER)
         weights = {}
         with h5py.File(io.BytesIO(weights_bytes), "r") as store:
             def collect(name, item):

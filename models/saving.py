@@ -12,11 +12,13 @@ from models.errors import ModelUnavailableError
 from models.synth_settings import SynthSettingsError, check_keras_config
 from safeio import (
     MAX_JSON_BYTES,
+    NotARegularFile,
     UnreadableJson,
     WriteFailed,
     atomic_write_bytes,
     atomic_write_text,
     one_line,
+    open_regular,
     parse_json,
     temporary_name,
 )
@@ -53,30 +55,44 @@ def read_json(path):
 
 def unusable_json_line(path, error):
     """The one line for a :class:`safeio.UnreadableJson` of ``path``: "PATH: cannot read
-    (...)" as it is, any other reason as "PATH: damaged (reason)"."""
+    (...)" and "PATH: a FIFO (named pipe), not a file" as they are, any other reason as
+    "PATH: damaged (reason)"."""
     reason = str(error).removeprefix(f"{path}: ")
-    if reason.startswith("cannot read"):
+    if reason.startswith("cannot read") or error.not_a_file:
         return f"{path}: {reason}"
     return f"{path}: damaged ({reason})"
 
 
-def readable_file(path):
-    """Raise ModelUnavailableError unless ``path`` is a file this process can open.
+def open_model_file(path):
+    """Open a model's file for reading (binary), or raise ModelUnavailableError naming it.
 
-    A model's file may be missing, a folder, or unreadable (``chmod 000``, another user's):
-    each is one line naming it ("PATH: cannot read (Permission denied)"), so that model is
-    unavailable and the others are not touched.
+    A model's file may be missing, a folder, a FIFO or a device (which a plain ``open``
+    would wait on for good), or unreadable (``chmod 000``, another user's): each is one line
+    naming it ("PATH: cannot read (Permission denied)", "PATH: a FIFO (named pipe), not a
+    file"), so that model is unavailable and the others are not touched.
+
+    Returns
+    -------
+    io.BufferedReader
+        From :func:`safeio.open_regular`; the caller closes it.
     """
     path = Path(path)
     try:
-        with open(path, "rb"):
-            pass
+        return open_regular(path)
     except FileNotFoundError:
         raise ModelUnavailableError(f"{path}: missing") from None
-    except IsADirectoryError:
-        raise ModelUnavailableError(f"{path}: damaged (a folder, not a file)") from None
+    except NotARegularFile as error:
+        if error.errno == errno.EISDIR:
+            raise ModelUnavailableError(f"{path}: damaged (a folder, not a file)") from None
+        raise ModelUnavailableError(str(error)) from None
     except OSError as error:
         raise ModelUnavailableError(f"{path}: cannot read ({error.strerror or error})") from None
+
+
+def readable_file(path):
+    """Raise ModelUnavailableError unless ``path`` is a regular file this process can open
+    (:func:`open_model_file`, closed again)."""
+    open_model_file(path).close()
 
 
 def archive_json(archive, member, path, *, max_bytes=MAX_JSON_BYTES):
@@ -281,19 +297,20 @@ def load_model_file(path, card=None):
     import models.vae  # noqa: F401 -- imported for its registrations only
 
     path = Path(path)
-    readable_file(path)
-    if not zipfile.is_zipfile(path):
-        raise ModelUnavailableError(f"{path}: damaged (not a .keras archive)")
     try:
-        # Keras parses config.json and metadata.json with json.loads, unbounded: bound
-        # them here first.
-        with zipfile.ZipFile(path) as archive:
-            config = archive_json(archive, "config.json", path)
-            for member in archive.namelist():
-                if member.endswith(".json") and member != "config.json":
-                    archive_json(archive, member, path)
+        with open_model_file(path) as handle:
+            if not zipfile.is_zipfile(handle):
+                raise ModelUnavailableError(f"{path}: damaged (not a .keras archive)")
+            # Keras parses config.json and metadata.json with json.loads, unbounded: bound
+            # them here first.
+            with zipfile.ZipFile(handle) as archive:
+                config = archive_json(archive, "config.json", path)
+                for member in archive.namelist():
+                    if member.endswith(".json") and member != "config.json":
+                        archive_json(archive, member, path)
         # ddsp_vae's layers are built from settings in that config: bounds first (a rate of
-        # 0 divides by zero, a length of 2**26 asks for gigabytes).
+        # 0 divides by zero, a length of 2**26 asks for gigabytes). Keras' public loader
+        # takes a path only: the name was a regular file a moment ago, checked above.
         check_layer_settings(config, path, card)
         return keras.models.load_model(path, safe_mode=True, compile=False)
     except DAMAGED_FILE_ERRORS as error:

@@ -22,7 +22,7 @@ from models.card import CARD_FILE
 from models.card import read_card as read_model_card
 from models.constants import GAN_PRIOR_BOUND, LATENT_DIM
 from models.errors import ModelInputError, ModelUnavailableError
-from models.saving import DAMAGED_FILE_ERRORS, readable_file
+from models.saving import DAMAGED_FILE_ERRORS, open_model_file
 
 RANGE_MARGIN = 0.05
 VAE_PRIOR_SIGMAS = 3.0
@@ -57,9 +57,8 @@ class LatentCodes:
 def read_codes(path):
     """Read a codes.npz; ModelUnavailableError naming the file when missing or damaged."""
     path = Path(path)
-    readable_file(path)
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        with open_model_file(path) as handle, np.load(handle, allow_pickle=False) as archive:
             codes = LatentCodes(
                 points=np.asarray(archive["points"], dtype=np.float32),
                 families=np.asarray(archive["families"]).astype(str),

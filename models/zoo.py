@@ -8,7 +8,7 @@ from pathlib import Path
 from models.card import CARD_FILE, read_card
 from models.errors import ModelUnavailableError
 from models.registry import MODEL_NAMES, get_spec
-from models.saving import archive_json, check_layer_settings, readable_file
+from models.saving import archive_json, check_layer_settings, open_model_file
 
 CARD = CARD_FILE
 
@@ -102,26 +102,38 @@ def _status(name, spec, model_dir, base):
     for filename in required_files(name)[1:]:
         path = model_dir / filename
         try:
-            readable_file(path)
+            # Opened once and read through this handle: a FIFO under the name is refused
+            # here (one line) instead of blocking the listing for good.
+            with open_model_file(path) as handle:
+                damage = archive_damage(handle, ARCHIVE_MEMBERS[Path(filename).suffix])
+                if damage:
+                    return ModelStatus(**base, trained=False, reason=f"{path}: damaged ({damage})")
+                if path.suffix == ".keras":
+                    check_keras_settings(handle, model_card, path)
         except ModelUnavailableError as error:
             return ModelStatus(**base, trained=False, reason=str(error))
-        damage = archive_damage(path, ARCHIVE_MEMBERS[Path(filename).suffix])
-        if damage:
-            return ModelStatus(**base, trained=False, reason=f"{path}: damaged ({damage})")
-        if path.suffix == ".keras":
-            try:
-                check_keras_settings(path, model_card)
-            except ModelUnavailableError as error:
-                return ModelStatus(**base, trained=False, reason=str(error))
     return ModelStatus(**base, trained=True, reason="")
 
 
-def check_keras_settings(path, card):
+def check_keras_settings(source, card, path=None):
     """ModelUnavailableError when a .keras file's ``config.json`` is too large or too deep
     to read, or builds one of the project's own layers (ddsp_vae's synthesiser) with
     settings out of bounds or unlike the card's: what loading it would refuse, said here
-    without loading it."""
-    with zipfile.ZipFile(path) as archive:
+    without loading it.
+
+    Parameters
+    ----------
+    source : path or binary file object
+        The .keras file, or the open file (from :func:`models.saving.open_model_file`).
+    card : models.card.ModelCard
+    path : path, optional
+        The file's name for the message, when ``source`` is an open file.
+    """
+    path = source if path is None else path
+    if not hasattr(source, "read"):
+        with open_model_file(source) as handle:
+            return check_keras_settings(handle, card, path)
+    with zipfile.ZipFile(source) as archive:
         config = archive_json(archive, "config.json", path)
     check_layer_settings(config, path, card)
 
@@ -133,16 +145,27 @@ ARCHIVE_MEMBERS = {
 }
 
 
-def archive_damage(path, members=()):
+def archive_damage(source, members=()):
     """Why a zip archive (.keras, .npz) cannot be loaded, or "" when it looks whole.
 
     Checks what loading relies on without TensorFlow: a readable zip whose members all
     pass their CRC, holding ``members``.
+
+    Parameters
+    ----------
+    source : path or binary file object
+        A path is opened with :func:`models.saving.open_model_file` (ModelUnavailableError
+        for a FIFO, a folder, a missing or unreadable file).
+    members : sequence of str
     """
-    if not zipfile.is_zipfile(path):  # .keras and .npz are both zip archives
+    if not hasattr(source, "read"):
+        with open_model_file(source) as handle:
+            return archive_damage(handle, members)
+    if not zipfile.is_zipfile(source):  # .keras and .npz are both zip archives
         return "not a zip archive"
+    source.seek(0)
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(source) as archive:
             names = set(archive.namelist())
             missing = [m for m in members if m not in names]
             if missing:

@@ -18,7 +18,10 @@ Acceptance rules (each a constant here, each with a reason string a user can act
   (comb filtering), so it is refused with a hint to pick a channel instead;
 - finite samples (float files can hold NaN or infinity), and not silent;
 - complete: libsndfile quietly reads what is there of a cut-off WAV or AIFF, so its header
-  log is checked for a data chunk longer than the file.
+  log is checked for a data chunk longer than the file (before the length rules: a cut-off
+  file is "truncated", not "too short");
+- a regular file: a FIFO (named pipe) or a device under the name is refused before it is
+  read, where a plain open would wait for a writer for good.
 """
 import math
 import os
@@ -29,12 +32,14 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from constants import MAX_ONE_SHOT_SECONDS
 from preprocessing.errors import AudioInputError
 from preprocessing.settings import PreprocessSettings
 from preprocessing.signal import align_peak, fix_length, mix_to_mono, normalize_peak
+from safeio import NotARegularFile, open_regular
 
 MIN_SECONDS = 0.005
-MAX_SECONDS = 30.0
+MAX_SECONDS = MAX_ONE_SHOT_SECONDS
 MAX_MIXDOWN_CHANNELS = 2
 MAX_SAMPLE_RATE = 768_000
 SILENCE_DBFS = -80.0
@@ -88,6 +93,28 @@ def _open_error(error):
         if needle in message:
             return AudioInputError(reason, kind=kind)
     return AudioInputError(f"unreadable (libsndfile: {message.strip().rstrip('.')})", kind="unreadable")
+
+
+#: The containers whose header declares the data chunk's size (checked by :func:`truncation`).
+SIZED_CONTAINERS = ("WAV", "WAVEX", "AIFF", "RF64", "W64")
+
+
+def truncation(handle):
+    """Why an open sound file was cut off (its header promises more audio than it holds),
+    as a reason, or None.
+
+    Parameters
+    ----------
+    handle : soundfile.SoundFile
+
+    Returns
+    -------
+    str or None
+        "truncated: the header promises 44100 bytes of audio, the file holds 112".
+    """
+    if handle.format not in SIZED_CONTAINERS:
+        return None
+    return _truncation(handle.extra_info)
 
 
 def _truncation(extra_info):
@@ -162,32 +189,38 @@ def read_source(path, settings=PreprocessSettings()):
         Empty, not audio, truncated, damaged, or refused by ``check_source``.
     """
     try:
-        size = os.stat(path).st_size
+        # By the open file, not the name: soundfile cannot encode a str path holding bytes
+        # that are not UTF-8 (Linux allows any bytes in a file name), and a FIFO is refused
+        # here instead of blocking the open.
+        file = open_regular(path)
+    except NotARegularFile as error:
+        raise AudioInputError(error.strerror, kind="not a file") from None
     except OSError as error:
         raise AudioInputError(f"cannot be opened: {error.strerror}", kind="unreadable") from None
-    if size == 0:
-        raise AudioInputError("empty file (0 bytes)", kind="empty")
-    try:
-        # As bytes: soundfile cannot encode a str path holding bytes that are not UTF-8
-        # (Linux allows any bytes in a file name), but passes bytes paths through.
-        handle = sf.SoundFile(os.fsencode(path))
-    except sf.SoundFileError as error:
-        raise _open_error(error) from None
-    with handle:
-        info = SourceInfo(handle.samplerate, handle.channels, handle.frames, handle.format, handle.subtype)
+    with file:
+        if os.fstat(file.fileno()).st_size == 0:
+            raise AudioInputError("empty file (0 bytes)", kind="empty")
         try:
-            data = _read_checked(handle, info, settings)
-        except AudioInputError as error:
-            error.info = info  # the header facts still go into the manifest
-            raise
+            handle = sf.SoundFile(file)
+        except sf.SoundFileError as error:
+            raise _open_error(error) from None
+        with handle:
+            info = SourceInfo(handle.samplerate, handle.channels, handle.frames, handle.format, handle.subtype)
+            try:
+                data = _read_checked(handle, info, settings)
+            except AudioInputError as error:
+                error.info = info  # the header facts still go into the manifest
+                raise
     return data, info
 
 
 def _read_checked(handle, info, settings):
-    check_source(info, settings)
-    truncated = _truncation(handle.extra_info) if info.format in ("WAV", "WAVEX", "AIFF", "RF64", "W64") else None
+    # Before the length rules: libsndfile counts the frames the cut-off file still holds,
+    # so a WAV cut to a few samples would otherwise be called "too short".
+    truncated = truncation(handle)
     if truncated:
         raise AudioInputError(truncated, kind="truncated")
+    check_source(info, settings)
     try:
         data = handle.read(dtype="float32", always_2d=True)
     except sf.SoundFileError as error:

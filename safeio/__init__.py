@@ -14,7 +14,9 @@ Every package may import this one (it imports only the standard library):
 - :class:`FolderLock`: a lock file holding the pid and its start time (linked into place
   whole), so two runs never share a folder;
 - :func:`read_json` / :class:`UnreadableJson`: a JSON file read within bounds on its size
-  and depth, any failure one line.
+  and depth, any failure one line;
+- :func:`open_regular` / :class:`NotARegularFile`: a file opened for reading only when it is
+  a regular file, so a FIFO, a device or a socket in its place is one line, never a hang.
 """
 from safeio.atomic import (
     TEMPORARY_PATTERN,
@@ -33,6 +35,7 @@ from safeio.atomic import (
 from safeio.folders import finish_interrupted_swaps, staging_folder, staging_folders, swap_in
 from safeio.jsonfile import MAX_JSON_BYTES, MAX_JSON_DEPTH, UnreadableJson, parse_json, read_json
 from safeio.lock import FolderBusy, FolderLock
+from safeio.regular import NotARegularFile, not_a_file_reason, open_regular
 
 __all__ = [
     "MAX_JSON_BYTES",
@@ -42,13 +45,16 @@ __all__ = [
     "FileExistsRefused",
     "FolderBusy",
     "FolderLock",
+    "NotARegularFile",
     "WriteFailed",
     "atomic_write",
     "atomic_write_bytes",
     "atomic_write_text",
     "finish_interrupted_swaps",
     "leftover_temporaries",
+    "not_a_file_reason",
     "one_line",
+    "open_regular",
     "parse_json",
     "pid_alive",
     "read_json",

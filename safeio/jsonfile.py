@@ -10,13 +10,24 @@ import json
 import os
 from pathlib import Path
 
+from safeio.regular import NotARegularFile, open_regular
+
 #: Bounds that every file the project writes stays far inside (a card is a few kB).
 MAX_JSON_BYTES = 16 * 1024 * 1024
 MAX_JSON_DEPTH = 64
 
 
 class UnreadableJson(ValueError):
-    """A JSON file that cannot be used; ``str()`` is ``"PATH: reason"``."""
+    """A JSON file that cannot be used; ``str()`` is ``"PATH: reason"``.
+
+    ``not_a_file`` is True when something other than a regular file has the name (a FIFO,
+    a device, a folder): the reason then says what it is, and callers pass it on as it is
+    rather than calling the file damaged.
+    """
+
+    def __init__(self, message, *, not_a_file=False):
+        super().__init__(message)
+        self.not_a_file = not_a_file
 
 
 def _depth_within(value, limit):
@@ -77,18 +88,21 @@ def read_json(path, *, max_bytes=MAX_JSON_BYTES, max_depth=MAX_JSON_DEPTH):
     Raises
     ------
     UnreadableJson
-        ``"PATH: reason"``: missing, unreadable (permission), a folder, too large, not
-        UTF-8, not JSON, or nested too deeply.
+        ``"PATH: reason"``: missing, unreadable (permission), not a regular file (a FIFO,
+        a device, a folder: ``not_a_file`` set), too large, not UTF-8, not JSON, or nested
+        too deeply.
     """
     path = Path(path)
     try:
-        with open(path, "rb") as handle:
+        with open_regular(path) as handle:
             size = os.fstat(handle.fileno()).st_size
             if size > max_bytes:
                 raise UnreadableJson(f"{path}: too large ({size:,} bytes; at most {max_bytes:,})")
             data = handle.read(max_bytes + 1)
     except UnreadableJson:
         raise
+    except NotARegularFile as error:
+        raise UnreadableJson(str(error), not_a_file=True) from None
     except OSError as error:
         raise UnreadableJson(f"{path}: cannot read ({error.strerror or error})") from None
     if len(data) > max_bytes:  # a file that grew, or one whose size the system does not know
