@@ -313,15 +313,39 @@ def preprocess(paths, out, settings=PreprocessSettings(), jobs=None, progress=Fa
     return report
 
 
+def finish_stopped_run(out):
+    """Finish or remove what a killed run left at the dataset folder ``out``; one line or "".
+
+    Run it before the sources are looked at: a run killed while it moved the user's files of
+    ``out`` into its new set (step 2 of :func:`safeio.swap_in`) has a source folder that
+    sits inside ``out`` in that set, hidden, until the swap is finished. Nothing is done
+    (not even the lock made) when no killed run left a staging folder.
+
+    Raises
+    ------
+    safeio.FolderBusy
+        Another run is writing the same folder.
+    OSError
+        The folder, its lock or the swap cannot be written (``safeio.WriteFailed``: one line).
+    """
+    # A link to a folder: the folder it names holds the dataset (as in preprocess()).
+    folder = Path(os.path.realpath(os.path.abspath(out)))
+    if not staging_folders(folder, "preprocess", kind_file=mf.MANIFEST) or os.path.ismount(folder):
+        return ""  # nothing to finish, or a folder preprocess() refuses in its own words
+    folder.mkdir(parents=True, exist_ok=True)
+    with FolderLock(folder, what="preprocess run") as lock:
+        return _clean_up_after_stopped_runs(folder, lock)
+
+
 def _clean_up_after_stopped_runs(folder, lock):
     """Finish or remove what killed runs left (the lock is held); one line saying what, or ""."""
     notes = list(lock.notes)
-    for staged in staging_folders(folder):
+    for staged in staging_folders(folder, "preprocess", kind_file=mf.MANIFEST):
         # A set that a killed run had marked complete is swapped in now, with this run's lock
         # in it (not the dead run's), so the folder is never without a live lock.
         with contextlib.suppress(OSError):
             _link_lock(lock, staged)
-    notes.extend(finish_interrupted_swaps(folder))
+    notes.extend(finish_interrupted_swaps(folder, "preprocess", kind_file=mf.MANIFEST))
     removed = remove_dead_temporaries(folder)
     if removed:
         notes.append(removed_line(folder, removed))
@@ -438,7 +462,7 @@ def _preprocess_locked(sources, audio, folder, settings, jobs, progress, report,
             # A Ctrl-C that came just before the signals were held: finish the swap if it was
             # marked complete, or take it back if not, as the next run would.
             with _interrupts_held(), contextlib.suppress(OSError):
-                finish_interrupted_swaps(folder)
+                finish_interrupted_swaps(folder, "preprocess", kind_file=mf.MANIFEST)
         raise
     finally:
         if staged is not None and not handed_over:
@@ -454,7 +478,7 @@ def _left(earlier, staged, handed_over):
 
 def _staging(folder, shown):
     try:
-        return staging_folder(folder)
+        return staging_folder(folder, "preprocess")
     except WriteFailed as error:
         reason = os.strerror(error.errno) if error.errno else str(error)
         raise DatasetWriteError(f"{shown}: cannot make the new dataset beside it in {folder.parent} ({reason}); "

@@ -207,10 +207,10 @@ def test_a_marker_cut_short_is_not_a_complete_set(tmp_path):
     target = tmp_path / "model"
     target.mkdir()
     (target / "card.json").write_text("old")
-    staged = staging_folder(target)
+    staged = staging_folder(target, "train")
     (staged / "card.json").write_text("")  # a full disk mid-save
     (staged / f".complete-{staged.name}").write_bytes(b"")  # the marker as a full disk left it
-    finish_interrupted_swaps(target)
+    finish_interrupted_swaps(target, "train")
     assert (target / "card.json").read_text() == "old" and not staged.exists()
 
 
@@ -219,14 +219,14 @@ def test_a_marker_left_in_a_swapped_folder_is_removed(tmp_path):
     target = tmp_path / "model"
     target.mkdir()
     (target / ".complete-.model.1.0123abcd.new").write_bytes(b"# complete\n")
-    lines = finish_interrupted_swaps(target)
+    lines = finish_interrupted_swaps(target, "train")
     assert list(target.iterdir()) == [] and "leftover marker" in lines[0]
 
 
 def test_a_failed_swap_before_its_marker_removes_the_staging_folder(tmp_path, monkeypatch):
     from safeio import WriteFailed, staging_folder, swap_in
     target = tmp_path / "model"
-    staged = staging_folder(target)
+    staged = staging_folder(target, "train")
     (staged / "card.json").write_text("new")
     real_open = open
 
@@ -264,7 +264,7 @@ def test_a_swap_killed_after_its_exchange_is_reported_as_the_old_set_removed(tmp
     (old / "card.json").write_text("old")
     (target / "card.json").write_text("new")
     (target / f".complete-{old.name}").write_bytes(b"# complete\n")
-    lines = finish_interrupted_swaps(target)
+    lines = finish_interrupted_swaps(target, "train")
     assert "removed the set an interrupted save had replaced" in lines[0]
     assert not old.exists() and (target / "card.json").read_text() == "new"
     assert sorted(p.name for p in target.iterdir()) == ["card.json"]
