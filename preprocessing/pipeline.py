@@ -306,11 +306,42 @@ def preprocess(paths, out, settings=PreprocessSettings(), jobs=None, progress=Fa
     folder.mkdir(parents=True, exist_ok=True)
     report = Report(folder=out, rows=[], passed_over=list(passed_over))
     # Two runs into one folder would interleave their WAVs and manifests: the second refuses.
-    with FolderLock(folder, what="preprocess run") as lock:
-        report.cleaned_up = _clean_up_after_stopped_runs(folder, lock)
-        _preprocess_locked(sources, audio, folder, settings, jobs, progress, report, lock)
+    lock = FolderLock(folder, what="preprocess run")
+    try:
+        lock.acquire()
+    except WriteFailed as refused:
+        if refused.errno not in _MAY_NOT_WRITE:
+            raise
+        _refuse_unless_unchanged(sources, audio, folder, settings, report, refused)
+    else:
+        try:
+            report.cleaned_up = _clean_up_after_stopped_runs(folder, lock)
+            _preprocess_locked(sources, audio, folder, settings, jobs, progress, report, lock)
+        finally:
+            lock.release()
     report.seconds = time.perf_counter() - started
     return report
+
+
+#: A lock that fails with one of these is in a folder this run may not write at all.
+_MAY_NOT_WRITE = {errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+def _refuse_unless_unchanged(sources, audio, folder, settings, report, refused):
+    """A dataset folder this run may not write (a read-only disk): a re-run that would change
+    nothing writes nothing, so it needs no lock and succeeds; any other raises ``refused``
+    (the lock's one line). With no writer possible, nothing can change under the reading."""
+    if staging_folders(folder, "preprocess", kind_file=mf.MANIFEST):
+        raise refused  # a killed run's swap to finish: that is a write
+    earlier = _open_folder(folder, settings, report.warnings)
+    rows, todo = _plan(sources, audio, folder, settings, earlier, report)
+    if todo:
+        raise refused
+    _record(rows, [], [], report)
+    report.rows = [rows[str(s.path)] for s in sources]
+    _split(report)
+    if not earlier.holds(report.rows, settings):
+        raise refused
 
 
 def finish_stopped_run(out):
