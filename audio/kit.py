@@ -38,12 +38,14 @@ from audio.export import render_for_file, variation_index, wav_bytes
 from audio.level import NORMALISED, apply_level
 from constants import KIT_SUFFIX, MAX_ONE_SHOT_SECONDS
 from safeio import (
+    CannotSwap,
     FileExistsRefused,
     FolderLock,
     NotARegularFile,
     UnreadableJson,
     WriteFailed,
     atomic_write,
+    check_swappable,
     finish_interrupted_swaps,
     leftover_temporaries,
     open_regular,
@@ -631,8 +633,10 @@ def recover_kit_folder(path: str | os.PathLike) -> list[str]:
 def _recover(path: Path) -> list[str]:
     """The lines of what was finished or removed at ``path``; the caller holds the lock."""
     try:
-        lines = finish_interrupted_swaps(path)
+        lines = finish_interrupted_swaps(path, "kit", kind_file=KIT_JSON)
         old = _finish_old_exports(path)
+    except CannotSwap:
+        raise  # the folder itself is refused, in the words of check_swappable
     except OSError as error:
         raise WriteFailed(error.errno or errno.EIO,
                           f"{path}: cannot finish an interrupted export ({error.strerror or error})") from error
@@ -778,7 +782,7 @@ def write_kit_folder(path: str | os.PathLike, kit: KitFiles, *, overwrite: bool 
                     report(line)
             refuse_existing_folder(path, overwrite)
             previous = kit_own_files(path) if (path / KIT_JSON).is_file() else set()
-            staged = staging_folder(path)
+            staged = staging_folder(path, "kit")
             try:
                 for file_name, data in kit.files.items():
                     with open(staged / file_name, "xb") as file:
@@ -799,8 +803,11 @@ def write_kit_folder(path: str | os.PathLike, kit: KitFiles, *, overwrite: bool 
 
 
 def refuse_existing_folder(path: str | os.PathLike, overwrite: bool) -> None:
-    """Raise FileExistsRefused unless a kit folder may be written at ``path``."""
+    """Raise FileExistsRefused unless a kit folder may be written at ``path``; CannotSwap
+    (one line) where a kit cannot be swapped in there at all (a mount point)."""
     path = Path(path)
+    if not path.is_symlink():  # a link is refused below, in a kit's own words
+        check_swappable(path, "a kit folder")
     if not _is_taken(path):
         return
     if not _is_real_folder(path):

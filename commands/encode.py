@@ -10,7 +10,7 @@ from pathlib import Path
 
 from commands import CommandFailed, UsageError
 from commands.options import add_family_arguments, add_zoo_argument, family_of_args, load_or_fail, spec_or_usage_error
-from commands.outputs import add_force_argument, check_outputs, nonempty_output
+from commands.outputs import add_force_argument, check_outputs, nonempty_output, remove_dead_outputs
 from constants import DRUM_FAMILIES
 
 
@@ -74,6 +74,8 @@ def run(args):
         from audio.errors import AudioError
         from audio.export import write_wav
 
+        # A killed encode leaves its full-size ``.NAME.wav.PID.RAND.tmp``; this one removes it.
+        remove_dead_outputs(Path(args.output).parent, (".wav",))
         try:
             write_wav(args.output, model.decode([[x, y]], **family)[0], model.sample_rate, out_rate=None,
                       subtype="FLOAT", overwrite=args.force)

@@ -65,6 +65,7 @@ def _check_report_folder(args):
 
     from evaluation.report import previous_report_files
     from models.registry import MODEL_NAMES
+    from safeio import CannotSwap, check_swappable
 
     if not str(args.output).strip():
         raise UsageError("-o: give a folder name, not an empty one")
@@ -78,6 +79,10 @@ def _check_report_folder(args):
             or (real.parent == models and real.name in MODEL_NAMES):
         raise CommandFailed(f"{args.output}: holds the data, the models or the current folder; "
                             "the report needs a folder of its own (pick another -o)")
+    try:
+        check_swappable(out, "a report folder")
+    except CannotSwap as error:
+        raise CommandFailed(str(error)) from None
     if previous_report_files(out) and not args.force:
         raise CommandFailed(f"{args.output}: holds a previous report (pass --force to replace it)")
 
@@ -163,7 +168,8 @@ def run(args):
                             + (f" ({len(comparison.unavailable)} unavailable, listed above)"
                                if comparison.unavailable else ""))
     try:
-        written = write_comparison(args.output, comparison, data, overwrite=args.force)
+        written = write_comparison(args.output, comparison, data, overwrite=args.force,
+                                   log=lambda line: print(line, flush=True))
     except OSError as error:  # safeio's WriteFailed, FileExistsRefused, FolderBusy: one line
         raise CommandFailed(str(error)) from None
     print(written.table)

@@ -32,7 +32,14 @@ from commands.options import (
     render_length_or_usage_error,
     spec_or_usage_error,
 )
-from commands.outputs import add_force_argument, check_outputs, nonempty_output
+from commands.outputs import (
+    add_force_argument,
+    check_outputs,
+    make_output_folder,
+    nonempty_output,
+    remove_dead_outputs,
+    remove_made_folders,
+)
 from constants import MAX_RATE, MIN_RATE
 
 #: Points decoded (and written) at a time: 256 sounds of SAMPLE_LENGTH float32 are 16 MiB.
@@ -99,18 +106,6 @@ def output_paths(name, points, output, variations=None):
     return paths
 
 
-def remove_dead_wavs(folder):
-    """Remove what a killed generate left in ``folder`` (``.NAME.wav.PID.RAND.tmp`` and its
-    sidecar's) and say so on stderr, in one line."""
-    from safeio import remove_dead_temporaries, removed_line
-
-    folder = Path(folder)
-    if folder.is_dir():
-        removed = remove_dead_temporaries(folder, of=lambda name: name.lower().endswith((".wav", ".json")))
-        if removed:
-            print(removed_line(folder, removed), file=sys.stderr)
-
-
 def run(args):
     spec = spec_or_usage_error(args.name)
     family = family_of_args(args, spec)
@@ -121,7 +116,6 @@ def run(args):
         raise UsageError("--seed needs --variations N")
     check_range(args.seed, "--seed", 0, MAX_SEED)
     check_range(args.rate, "--rate", MIN_RATE, MAX_RATE, "Hz")
-    from models.families import family_text
 
     stem = args.name
     if family is not None:  # the family is in the file's name: ddsp_cvae_snare_x..., ddsp_cvae_kick0.6-tom0.4_x...
@@ -135,24 +129,33 @@ def run(args):
         check_outputs([sidecar_path(path) for path in paths], force=args.force, inputs=model_files)
     model = load_or_fail(args.name, args.models)
     render_length_or_usage_error(model, args.seconds)
-    remove_dead_wavs(paths[0].parent)
+    remove_dead_outputs(paths[0].parent)
 
+
+    # A run that fails (a full disk) takes back the empty folders it made for its files.
+    made = make_output_folder(paths[0].parent)
+    try:
+        if args.variations is not None:
+            write_variations(args, model, points, paths, family)
+        else:
+            write_points(args, model, points, paths, family)
+    except BaseException:
+        remove_made_folders(made)
+        raise
+    if args.nearest:
+        print_nearest(args, model, points)
+    return 0
+
+
+def write_points(args, model, points, paths, family=None):
+    """Decode each point (a chunk at a time) and write it to its path, one line each."""
     import numpy as np
     from tqdm import tqdm
 
-    if args.variations is not None:
-        write_variations(args, model, points, paths, family)
-        if args.nearest:
-            print_nearest(args, model, points)
-        return 0
-
     from audio.errors import AudioError
     from audio.export import write_wav
+    from models.families import family_text
 
-    try:
-        paths[0].parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise CommandFailed(f"{paths[0].parent}: cannot make the folder ({error.strerror})") from None
     many = len(points) > DECODE_CHUNK
     with tqdm(total=len(points), unit="file", file=sys.stderr,
               disable=not (many and sys.stderr.isatty())) as bar:
@@ -173,9 +176,6 @@ def run(args):
                     bar.write(line, file=sys.stdout)
                 bar.update()
             del audio
-    if args.nearest:
-        print_nearest(args, model, points)
-    return 0
 
 
 def decode_options(family, seconds):
@@ -240,10 +240,6 @@ def write_variations(args, model, points, paths, family=None):
     from safeio import WriteFailed, atomic_write_text, one_line
 
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
-    try:
-        paths[0].parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise CommandFailed(f"{paths[0].parent}: cannot make the folder ({error.strerror})") from None
     files = iter(paths)
     for point in points:
         for variation in plan_variations(model, point, args.variations, seed, first=1):

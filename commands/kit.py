@@ -106,12 +106,12 @@ def _refuse_inputs_as_output(output, favourites):
 
 def _refuse_existing(kind, path, force):
     from audio.kit import refuse_existing_folder
-    from safeio import FileExistsRefused
+    from safeio import FileExistsRefused, WriteFailed
 
     if kind == "folder":
         try:
             refuse_existing_folder(path, force)
-        except FileExistsRefused as error:
+        except (FileExistsRefused, WriteFailed) as error:  # WriteFailed: safeio.CannotSwap
             raise CommandFailed(one_line(error)) from None
     elif not force and os.path.lexists(path):
         raise CommandFailed(f"{path}: already exists (pass --force to replace it)")
@@ -205,10 +205,18 @@ def _note(line):
 
 
 def _clear_what_killed_runs_left(kind, output):
-    """Finish or remove what a killed export left at ``output``, saying so in one line each."""
-    from audio.kit import recover_kit_folder, remove_leftover_archives
-    from safeio import FolderBusy, WriteFailed
+    """Finish or remove what a killed export left at ``output``, saying so in one line each.
 
+    A folder that a kit cannot be swapped into (a mount point) is refused first, before
+    anything is finished there or any sound is rendered."""
+    from audio.kit import recover_kit_folder, remove_leftover_archives
+    from safeio import CannotSwap, FolderBusy, WriteFailed, check_swappable
+
+    try:
+        if kind == "folder" and not output.is_symlink():  # a link: refused in a kit's words
+            check_swappable(output, "a kit folder")
+    except CannotSwap as error:
+        raise CommandFailed(one_line(error)) from None
     try:
         if kind == "archive":
             _note(remove_leftover_archives(output.parent))

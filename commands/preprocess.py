@@ -83,6 +83,7 @@ def _check_paths(args):
     out = Path(args.output).absolute()
     if out.exists() and not out.is_dir():
         raise UsageError(f"-o {args.output}: exists and is not a folder")
+    _finish_stopped_run(out)
     for source in args.sources:
         path = Path(source)
         if not path.exists():
@@ -92,6 +93,20 @@ def _check_paths(args):
     if args.preview is not None:
         _check_preview(args, out)
     return out
+
+
+def _finish_stopped_run(out):
+    """What a killed run left at ``out`` is finished before the sources are checked: a source
+    folder inside ``out`` may be in that run's new set until then. Said in one note line."""
+    from preprocessing.pipeline import finish_stopped_run
+    from safeio import FolderBusy, WriteFailed
+
+    try:
+        note = finish_stopped_run(out)
+    except (FolderBusy, WriteFailed) as error:
+        raise CommandFailed(_shown(error)) from None
+    if note:
+        print(f"note: {_shown(note)}", file=sys.stderr)
 
 
 def _inside(path, folder):

@@ -170,9 +170,23 @@ def with_classified_families(data, classifier_file):
     return replace(data, families=families.astype(str), family_sources=sources)
 
 
+def refuse_unswappable_folder(names, out):
+    """One model's folder that a save cannot be swapped into (a link, a mount point) is
+    refused before the data is read (CommandFailed). In a batch each such model is refused
+    by ``train_model`` in its turn, and the others are trained."""
+    from safeio import CannotSwap, check_swappable
+
+    if len(names) == 1:
+        try:
+            check_swappable(Path(out) / names[0], "a model folder")
+        except CannotSwap as error:
+            raise CommandFailed(str(error)) from None
+
+
 def run(args):
     names = chosen_names(args)
     check_bounds(args)
+    refuse_unswappable_folder(names, args.out)
     data = training_data(args.data)
 
     from models.errors import ModelError

@@ -209,7 +209,7 @@ class WrittenReport:
     table: str
 
 
-def write_comparison(out, comparison, data, *, overwrite=False):
+def write_comparison(out, comparison, data, *, overwrite=False, log=None):
     """Write the comparison report of ``comparison`` into ``out`` (one set, staged and swapped in).
 
     Parameters
@@ -219,6 +219,9 @@ def write_comparison(out, comparison, data, *, overwrite=False):
     data : DataUnderTest
     overwrite : bool
         Replace a previous report in ``out``.
+    log : callable, optional
+        ``log(line)`` for each thing an interrupted evaluate run had left and this one
+        finished or removed.
 
     Returns
     -------
@@ -234,7 +237,7 @@ def write_comparison(out, comparison, data, *, overwrite=False):
     records = comparison.records
     description = {"folder": str(data.folder), **data.reference.describe()}
     references = reference_rows(data.reference)
-    paths = replace_report(out, records, overwrite=overwrite, unavailable=comparison.unavailable,
+    paths = replace_report(out, records, overwrite=overwrite, log=log, unavailable=comparison.unavailable,
                            data_description=description, references=references, sheets=comparison.sheets)
     table = markdown_table({name: record["metrics"] for name, record in records.items()},
                            baseline_metrics(records),

@@ -446,7 +446,7 @@ def previous_report_files(folder):
                   or any(fnmatch.fnmatchcase(entry.name, pattern) for pattern in REPORT_PATTERNS))
 
 
-def replace_report(out_dir, records, *, overwrite=False, **report):
+def replace_report(out_dir, records, *, overwrite=False, log=None, **report):
     """Write a whole report into ``out_dir`` as one set: a reader sees the old or the new.
 
     The report is written into a staging folder beside ``out_dir`` and swapped in
@@ -462,6 +462,9 @@ def replace_report(out_dir, records, *, overwrite=False, **report):
         As for :func:`write_report`.
     overwrite : bool
         Replace a previous report in ``out_dir``; False refuses it.
+    log : callable, optional
+        ``log(line)`` for each thing an interrupted evaluate run had left and this one
+        finished or removed (:func:`safeio.finish_interrupted_swaps`).
     **report
         The other arguments of :func:`write_report`.
 
@@ -476,18 +479,23 @@ def replace_report(out_dir, records, *, overwrite=False, **report):
         ``out_dir`` holds a previous report and ``overwrite`` is False.
     safeio.FolderBusy
         Another run is writing this report folder.
+    safeio.CannotSwap
+        ``out_dir`` is a link or a mount point (or holds one): one line; nothing was changed.
     safeio.WriteFailed
         A file or the swap cannot be done: one line; the old report is as it was.
     """
-    from safeio import finish_interrupted_swaps, staging_folder, swap_in
+    from safeio import check_swappable, finish_interrupted_swaps, staging_folder, swap_in
 
     out = Path(out_dir)
+    check_swappable(out, "a report folder")
     with FolderLock(out, what="evaluate run", beside=True):
-        finish_interrupted_swaps(out)
+        for line in finish_interrupted_swaps(out, "evaluate", kind_file=REPORT_FILES[0]):
+            if log is not None:
+                log(line)
         previous = previous_report_files(out)
         if previous and not overwrite:
             raise FileExistsRefused(errno.EEXIST, f"{out}: holds a previous report (pass --force to replace it)")
-        staged = staging_folder(out)
+        staged = staging_folder(out, "evaluate")
         try:
             paths = write_report(staged, records, **report)
         except BaseException:

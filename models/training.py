@@ -41,6 +41,7 @@ from safeio import (
     FolderLock,
     atomic_write,
     atomic_write_bytes,
+    check_swappable,
     finish_interrupted_swaps,
     leftover_temporaries,
     removed_line,
@@ -383,13 +384,16 @@ def train_model(name, data, out="trained", options=None, *, log=None, **override
     log = log or (lambda line: None)
     spec = get_spec(name)
     folder = model_folder(out, name)
+    # Before the lock and any training: a folder the save cannot be swapped into (a link, a
+    # mount point) is refused now, not after the run (safeio.CannotSwap, one line).
+    check_swappable(folder, "a model folder")
     # Refuses at once (safeio.FolderBusy, one line naming the lock file) while another run
     # trains this model folder; a lock left by a killed run is taken over.
     lock = FolderLock(folder, what="training run", beside=True)
     with lock:
         for line in lock.notes:
             log(line)
-        for line in finish_interrupted_swaps(folder):
+        for line in finish_interrupted_swaps(folder, "train", kind_file=CARD_FILE):
             log(line)
         # Under the lock no other run writes here (evaluate's cache takes the same lock),
         # so every temporary file in the folder is a killed run's, whatever its pid.
@@ -656,7 +660,7 @@ def export_trained(folder, nets, data, options, run, *, history_csv=None):
     """
     folder = Path(folder)
     history_csv = Path(history_csv) if history_csv is not None else folder / CHECKPOINT_DIR / HISTORY_FILE
-    staged = staging_folder(folder)
+    staged = staging_folder(folder, "train")
     try:
         save_model_file(nets.decoder, staged / "decoder.keras", float16=options.float16)
         from models.ddsp import numpy_decoder_weights, synth_layer

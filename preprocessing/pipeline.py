@@ -306,22 +306,77 @@ def preprocess(paths, out, settings=PreprocessSettings(), jobs=None, progress=Fa
     folder.mkdir(parents=True, exist_ok=True)
     report = Report(folder=out, rows=[], passed_over=list(passed_over))
     # Two runs into one folder would interleave their WAVs and manifests: the second refuses.
-    with FolderLock(folder, what="preprocess run") as lock:
-        report.cleaned_up = _clean_up_after_stopped_runs(folder, lock)
-        _preprocess_locked(sources, audio, folder, settings, jobs, progress, report, lock)
+    lock = FolderLock(folder, what="preprocess run")
+    try:
+        lock.acquire()
+    except WriteFailed as refused:
+        if refused.errno not in _MAY_NOT_WRITE:
+            raise
+        _refuse_unless_unchanged(sources, audio, folder, settings, report, refused)
+    else:
+        try:
+            report.cleaned_up = _clean_up_after_stopped_runs(folder, lock)
+            _preprocess_locked(sources, audio, folder, settings, jobs, progress, report, lock)
+        finally:
+            lock.release()
     report.seconds = time.perf_counter() - started
     return report
+
+
+#: A lock that fails with one of these is in a folder this run may not write at all.
+_MAY_NOT_WRITE = {errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+def _refuse_unless_unchanged(sources, audio, folder, settings, report, refused):
+    """A dataset folder this run may not write (a read-only disk): a re-run that would change
+    nothing writes nothing, so it needs no lock and succeeds; any other raises ``refused``
+    (the lock's one line). With no writer possible, nothing can change under the reading."""
+    if staging_folders(folder, "preprocess", kind_file=mf.MANIFEST):
+        raise refused  # a killed run's swap to finish: that is a write
+    earlier = _open_folder(folder, settings, report.warnings)
+    rows, todo = _plan(sources, audio, folder, settings, earlier, report)
+    if todo:
+        raise refused
+    _record(rows, [], [], report)
+    report.rows = [rows[str(s.path)] for s in sources]
+    _split(report)
+    if not earlier.holds(report.rows, settings):
+        raise refused
+
+
+def finish_stopped_run(out):
+    """Finish or remove what a killed run left at the dataset folder ``out``; one line or "".
+
+    Run it before the sources are looked at: a run killed while it moved the user's files of
+    ``out`` into its new set (step 2 of :func:`safeio.swap_in`) has a source folder that
+    sits inside ``out`` in that set, hidden, until the swap is finished. Nothing is done
+    (not even the lock made) when no killed run left a staging folder.
+
+    Raises
+    ------
+    safeio.FolderBusy
+        Another run is writing the same folder.
+    OSError
+        The folder, its lock or the swap cannot be written (``safeio.WriteFailed``: one line).
+    """
+    # A link to a folder: the folder it names holds the dataset (as in preprocess()).
+    folder = Path(os.path.realpath(os.path.abspath(out)))
+    if not staging_folders(folder, "preprocess", kind_file=mf.MANIFEST) or os.path.ismount(folder):
+        return ""  # nothing to finish, or a folder preprocess() refuses in its own words
+    folder.mkdir(parents=True, exist_ok=True)
+    with FolderLock(folder, what="preprocess run") as lock:
+        return _clean_up_after_stopped_runs(folder, lock)
 
 
 def _clean_up_after_stopped_runs(folder, lock):
     """Finish or remove what killed runs left (the lock is held); one line saying what, or ""."""
     notes = list(lock.notes)
-    for staged in staging_folders(folder):
+    for staged in staging_folders(folder, "preprocess", kind_file=mf.MANIFEST):
         # A set that a killed run had marked complete is swapped in now, with this run's lock
         # in it (not the dead run's), so the folder is never without a live lock.
         with contextlib.suppress(OSError):
             _link_lock(lock, staged)
-    notes.extend(finish_interrupted_swaps(folder))
+    notes.extend(finish_interrupted_swaps(folder, "preprocess", kind_file=mf.MANIFEST))
     removed = remove_dead_temporaries(folder)
     if removed:
         notes.append(removed_line(folder, removed))
@@ -439,7 +494,7 @@ def _preprocess_locked(sources, audio, folder, settings, jobs, progress, report,
             # A Ctrl-C that came just before the signals were held: finish the swap if it was
             # marked complete, or take it back if not, as the next run would.
             with _interrupts_held(), contextlib.suppress(OSError):
-                finish_interrupted_swaps(folder)
+                finish_interrupted_swaps(folder, "preprocess", kind_file=mf.MANIFEST)
         raise
     finally:
         if staged is not None and not handed_over:
@@ -455,7 +510,7 @@ def _left(earlier, staged, handed_over):
 
 def _staging(folder, shown):
     try:
-        return staging_folder(folder)
+        return staging_folder(folder, "preprocess")
     except WriteFailed as error:
         reason = os.strerror(error.errno) if error.errno else str(error)
         raise DatasetWriteError(f"{shown}: cannot make the new dataset beside it in {folder.parent} ({reason}); "

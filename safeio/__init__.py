@@ -6,8 +6,9 @@ Every package may import this one (it imports only the standard library):
   and a random part, flushed and fsynced, then renamed over the target (``os.replace``), or
   linked to a name that must be new (``overwrite=False``);
 - :data:`TEMPORARY_PATTERN` / :func:`leftover_temporaries`: the one pattern of those names;
-- :func:`staging_folder` / :func:`swap_in` / :func:`finish_interrupted_swaps`: a folder
-  replaced as a whole set, so a crash leaves the old set or the new one, never a mix;
+- :func:`check_swappable` / :func:`staging_folder` / :func:`swap_in` /
+  :func:`finish_interrupted_swaps`: a folder replaced as a whole set, so a crash leaves the old
+  set or the new one, never a mix (and a folder that cannot be swapped is refused before any work);
 - :func:`one_line`: an exception as the one line a user reads (the project's one copy);
 - :func:`remove_dead_temporaries` / :func:`removed_line`: what a killed writer left, removed
   by the next run (a temporary whose pid is alive is kept);
@@ -32,12 +33,15 @@ from safeio.atomic import (
     removed_line,
     temporary_name,
 )
-from safeio.folders import finish_interrupted_swaps, staging_folder, staging_folders, swap_in
+from safeio.folders import SWAP_VERBS, CannotSwap, check_swappable, finish_interrupted_swaps, staging_folder, staging_folders, swap_in
 from safeio.jsonfile import MAX_JSON_BYTES, MAX_JSON_DEPTH, UnreadableJson, parse_json, read_json
 from safeio.lock import FolderBusy, FolderLock
 from safeio.regular import NotARegularFile, not_a_file_reason, open_regular
 
 __all__ = [
+    "SWAP_VERBS",
+    "CannotSwap",
+    "check_swappable",
     "MAX_JSON_BYTES",
     "MAX_JSON_DEPTH",
     "TEMPORARY_PATTERN",

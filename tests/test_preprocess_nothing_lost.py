@@ -694,3 +694,69 @@ def test_a_dataset_written_without_its_cache_on_a_full_disk_says_so_in_one_line(
                              "complete and loads from its WAVs, more slowly, until a run can write it")
     assert not list(out.glob("cache-*.npy"))
     assert load_dataset(out).audio.shape[0] == 4
+
+
+# ----------------------------------------------------------------------------- issue 29: nothing stuck
+
+def test_a_run_killed_while_it_moves_a_source_folder_inside_out_is_finished_before_the_sources_are_checked(
+        sources, tmp_path):
+    """Item 4: a source folder inside OUT is one of the user's files that a swap moves into the
+    new set. Killed then, the source sat in the hidden staging folder, and the same command
+    refused ("src: no such file or folder") because it checked its sources before finishing."""
+    out = tmp_path / "data"
+    inside = out / "src"
+    shutil.copytree(sources, inside)
+    assert preprocess(inside, out, 1024)[0] == 0
+    source_files = files(inside)
+    pristine = tmp_path / "pristine"
+    shutil.copytree(out, pristine, copy_function=shutil.copy2)
+    args = ("preprocess", inside, "-o", out, "--length", 2048, "--jobs", 1)
+    _, _, steps = stopped_run(args)
+    assert steps and steps > 20
+    hidden = 0
+    for at in range(1, steps + 1):
+        for name in [out.name, *beside(out)]:
+            shutil.rmtree(out.parent / name)
+        shutil.copytree(pristine, out, copy_function=shutil.copy2)
+        status, err, _ = stopped_run(args, "kill", at)
+        assert status == -signal.SIGKILL, (at, err)
+        if inside.exists():
+            continue
+        hidden += 1
+        status, err, _ = stopped_run(args)  # the same command, again
+        assert status == 0, (at, err)
+        assert err.startswith("note: ") and "finished an interrupted save" in err and "Traceback" not in err, err
+        assert files(inside) == source_files and beside(out) == []
+    assert hidden, "no step of the swap had moved the source folder: the test no longer tests it"
+
+
+def test_a_run_that_changes_nothing_succeeds_on_a_read_only_dataset(sources, disk):
+    """A no-op re-run exited 1 because it could not write its .lock; it writes nothing."""
+    out = disk / "data"
+    assert preprocess(sources, out, 1024)[0] == 0
+    before = files(out)
+    subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+    status, stdout, err = preprocess(sources, out, 1024)
+    assert (status, err) == (0, ""), err
+    assert "4 of 4 audio files ready" in stdout and "(0 made, 4 up to date)" in stdout
+    assert files(out) == before
+    # a run that would change the dataset still says in one line why it cannot
+    status, _, err = preprocess(sources, out, 2048)
+    assert status == 1 and one_line(err) == f"app.py preprocess: {out / '.lock'}: cannot write (Read-only file system)"
+    assert files(out) == before
+
+
+def test_a_link_as_the_dataset_folder_is_written_through_and_stays_a_link(sources, references, tmp_path):
+    """preprocess resolves OUT first (a link names the folder that holds the dataset), so the
+    swap happens beside the real folder: the link stays, and the user's files stay in it."""
+    real = tmp_path / "store" / "data"
+    real.mkdir(parents=True)
+    (real / "my-notes.txt").write_bytes(NOTES)
+    link = tmp_path / "data"
+    link.symlink_to(real)
+    status, _, err = preprocess(sources, link, 1024)
+    assert status == 0, err
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert same_dataset(dataset(real), {**references[1024], "my-notes.txt": NOTES})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clean-1024", "clean-2048", "data", "src", "store"]
+    assert beside(real) == []

@@ -207,10 +207,10 @@ def test_a_marker_cut_short_is_not_a_complete_set(tmp_path):
     target = tmp_path / "model"
     target.mkdir()
     (target / "card.json").write_text("old")
-    staged = staging_folder(target)
+    staged = staging_folder(target, "train")
     (staged / "card.json").write_text("")  # a full disk mid-save
     (staged / f".complete-{staged.name}").write_bytes(b"")  # the marker as a full disk left it
-    finish_interrupted_swaps(target)
+    finish_interrupted_swaps(target, "train")
     assert (target / "card.json").read_text() == "old" and not staged.exists()
 
 
@@ -219,14 +219,14 @@ def test_a_marker_left_in_a_swapped_folder_is_removed(tmp_path):
     target = tmp_path / "model"
     target.mkdir()
     (target / ".complete-.model.1.0123abcd.new").write_bytes(b"# complete\n")
-    lines = finish_interrupted_swaps(target)
+    lines = finish_interrupted_swaps(target, "train")
     assert list(target.iterdir()) == [] and "leftover marker" in lines[0]
 
 
 def test_a_failed_swap_before_its_marker_removes_the_staging_folder(tmp_path, monkeypatch):
     from safeio import WriteFailed, staging_folder, swap_in
     target = tmp_path / "model"
-    staged = staging_folder(target)
+    staged = staging_folder(target, "train")
     (staged / "card.json").write_text("new")
     real_open = open
 
@@ -264,7 +264,7 @@ def test_a_swap_killed_after_its_exchange_is_reported_as_the_old_set_removed(tmp
     (old / "card.json").write_text("old")
     (target / "card.json").write_text("new")
     (target / f".complete-{old.name}").write_bytes(b"# complete\n")
-    lines = finish_interrupted_swaps(target)
+    lines = finish_interrupted_swaps(target, "train")
     assert "removed the set an interrupted save had replaced" in lines[0]
     assert not old.exists() and (target / "card.json").read_text() == "new"
     assert sorted(p.name for p in target.iterdir()) == ["card.json"]
@@ -276,3 +276,27 @@ def test_one_line_says_an_os_error_without_its_number_and_folds_a_long_message()
     assert one_line(KeyError()) == "KeyError"
     long = one_line(ValueError("x" * 500), limit=120)
     assert len(long) == 120 and long.endswith("...")
+
+
+def _marked_set(staged, files):
+    staged.mkdir()
+    for name, text in files.items():
+        (staged / name).write_text(text)
+    (staged / f".complete-{staged.name}").write_bytes(b"# complete\n")  # an older version's marker
+
+
+def test_a_verb_finishes_only_its_own_staging_folders_and_an_older_versions_by_their_files(tmp_path):
+    from safeio import finish_interrupted_swaps
+    target = tmp_path / "K"
+    target.mkdir()
+    (target / "notes.txt").write_text("mine")
+    kits = tmp_path / ".K.kit.999999999.0123abcd.new"
+    old_kit = tmp_path / ".K.999999999.0badf00d.new"  # an older version's, no verb in its name
+    _marked_set(kits, {"kit.json": "new kit"})
+    _marked_set(old_kit, {"kit.json": "older kit"})
+    assert finish_interrupted_swaps(target, "evaluate", kind_file="report.md") == []
+    assert kits.is_dir() and old_kit.is_dir() and sorted(p.name for p in target.iterdir()) == ["notes.txt"]
+    lines = finish_interrupted_swaps(target, "kit", kind_file="kit.json")
+    assert lines == [f"{target}: finished an interrupted save"] * 2
+    assert not kits.exists() and not old_kit.exists()
+    assert (target / "notes.txt").read_text() == "mine" and (target / "kit.json").is_file()

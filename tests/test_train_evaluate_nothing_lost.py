@@ -482,3 +482,178 @@ def test_the_user_cache_keeps_one_file_per_key_and_drops_those_of_replaced_netwo
     assert load_cached_metrics(folder, retrained)["metrics"] == {"frechet": 4.0}
     assert load_cached_metrics(twin, first)["metrics"] == {"frechet": 3.0}  # another folder's
     assert len(list(user_cache_folder().glob("*.json"))) == 2
+
+
+# ----------------------------------------------------------------------------- issue 29: nothing stuck
+
+MOUNT_LINE = "is a mount point; {what} is replaced as a whole folder, so give a folder inside it (nothing was changed)"
+LINK_LINE = ("is a link; {what} is replaced as a whole folder, so it must be the folder itself, not a link to it "
+             "(nothing was changed)")
+
+
+@pytest.fixture
+def mounted(tmp_path):
+    """``mount(point)``: a small tmpfs at ``point``, unmounted at the end."""
+    points = []
+
+    def mount(point):
+        point.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(point)],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip() or 'not root'})")
+        points.append(point)
+        return point
+
+    yield mount
+    for point in reversed(points):
+        subprocess.run(["umount", str(point)], check=True)
+
+
+def hidden_beside(folder):
+    return sorted(p.name for p in folder.parent.iterdir() if p.name.startswith(f".{folder.name}."))
+
+
+@pytest.mark.slow
+def test_a_model_folder_that_is_a_mount_point_is_refused_before_training_on_every_run(zoo, dataset, home, mounted):
+    """Item 2: train failed at the swap after all the work, left a finished staging folder, and
+    every later train ended in an OSError traceback from _carry_over."""
+    import shutil
+
+    saved = zoo.parent / "saved"
+    shutil.move(zoo / NAME, saved)
+    shutil.copytree(saved, mounted(zoo / NAME), dirs_exist_ok=True)
+    (zoo / NAME / "notes.txt").write_bytes(b"my notes")
+    before = tree(zoo)
+    line = f"app.py train: {zoo / NAME}: " + MOUNT_LINE.format(what="a model folder")
+    for _ in range(2):  # the next run says the same, and nothing is left to retry
+        status, out, err = train(home, zoo, dataset, 2, "--resume")
+        assert (status, one_line(err)) == (1, line)
+        assert f"== {NAME}" not in out  # refused before the data was even read
+        assert tree(zoo) == before and staging(zoo) == []
+
+
+@pytest.mark.slow
+def test_a_model_folder_that_is_a_link_is_refused_and_the_files_it_names_stay_there(zoo, dataset, home):
+    """Item 3: train --resume on ZOO/NAME -> ../STORE/NAME moved notes.txt and checkpoint/ into a
+    new plain folder and left the link under a hidden name ("removed an unfinished save" on
+    every later run, which it could not)."""
+    store = zoo.parent / "STORE"
+    store.mkdir()
+    (zoo / NAME).rename(store / NAME)
+    (zoo / NAME).symlink_to(Path("..") / "STORE" / NAME, target_is_directory=True)
+    (store / NAME / "notes.txt").write_bytes(b"my notes")
+    stored, listed = tree(store), sorted(p.name for p in zoo.iterdir())
+    line = f"app.py train: {zoo / NAME}: " + LINK_LINE.format(what="a model folder")
+    for _ in range(2):
+        status, _, err = train(home, zoo, dataset, 2, "--resume")
+        assert (status, one_line(err)) == (1, line)
+        assert tree(store) == stored and (zoo / NAME).is_symlink()
+        assert sorted(p.name for p in zoo.iterdir()) == listed
+
+
+# Moves the old folder's first entry into the new set, then fails the next move as a failing
+# disk would (EIO): the swap cannot be done, after its marker, with a user's folder moved.
+CARRY_FAILS = textwrap.dedent('''
+    import errno, os, runpy, sys
+    import safeio.folders
+    real_rename, moved = os.rename, []
+
+    def rename(source, destination, *args, **kwargs):
+        if ".new" in os.fspath(destination) and ".new" not in os.fspath(source):
+            if moved:
+                raise OSError(errno.EIO, "Input/output error", os.fspath(source))
+            moved.append(source)
+        return real_rename(source, destination, *args, **kwargs)
+
+    safeio.folders.os = type("os", (), {**{k: getattr(os, k) for k in dir(os) if not k.startswith("__")},
+                                        "rename": staticmethod(rename)})
+    sys.argv = [os.path.join(os.environ["ROOT"], "app.py"), *sys.argv[1:]]
+    runpy.run_path(sys.argv[0], run_name="__main__")
+''')
+
+
+def run_carry_fails(home, *args):
+    wrapper = home / "carry_fails.py"
+    wrapper.write_text(CARRY_FAILS)
+    done = subprocess.run([sys.executable, str(wrapper), *map(str, args)], capture_output=True, text=True,
+                          cwd=ROOT, env=environment(home, ROOT=str(ROOT)), timeout=900)
+    return done.returncode, done.stdout, done.stderr
+
+
+@pytest.mark.slow
+def test_a_swap_and_a_recovery_that_cannot_complete_put_the_files_back_and_say_so_once(zoo, dataset, home):
+    """Item 2's mechanism: a recovery that failed was retried, and failed, on every later run."""
+    (zoo / NAME / "notes.txt").write_bytes(b"my notes")
+    status, _, err = train(home, zoo, dataset, 2, "--resume", hook="kill-after-marker")
+    assert status == -signal.SIGKILL, err[-2000:]
+    assert len(staging(zoo)) == 1 and staging(zoo)[0].startswith(f".{NAME}.train.")
+    before = tree(zoo / NAME)
+
+    args = ("train", NAME, "--data", dataset, "--out", zoo, "--epochs", 2, "--batch-size", 8, "--verbose", 0,
+            "--resume")
+    status, out, err = run_carry_fails(home, *args)
+    assert status == 1
+    assert (f"{zoo / NAME}: gave up an interrupted save that cannot be finished here (Input/output error); "
+            "the folder is as it was before it") in out.splitlines()
+    # this run's own save meets the same disk: its files go back too, and nothing waits
+    assert one_line(err) == f"app.py train: {zoo / NAME}: cannot replace the folder (Input/output error)"
+    assert staging(zoo) == []
+    now = tree(zoo / NAME)
+    assert {k: v for k, v in now.items() if not k.startswith("checkpoint/")} == \
+        {k: v for k, v in before.items() if not k.startswith("checkpoint/")}
+    assert now["notes.txt"] == b"my notes" and any(k.startswith("checkpoint/") for k in now)
+
+    status, out, err = train(home, zoo, dataset, 2, "--resume")  # the disk is well again
+    assert status == 0, err
+    assert "interrupted save" not in out and err.strip() == ""
+    assert card_epochs(zoo) == 2 and (zoo / NAME / "notes.txt").read_bytes() == b"my notes"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("form", ["mount point", "link"])
+def test_a_report_folder_that_cannot_be_swapped_is_refused_before_evaluating(form, zoo, dataset, home, mounted,
+                                                                               tmp_path):
+    """Items 2 and 3: evaluate -o MOUNTPOINT failed after all the work, then printed [Errno 16]
+    on every run; evaluate -o LINK moved the files out of the folder the link names."""
+    report = tmp_path / "report"
+    if form == "mount point":
+        mounted(report)
+        (report / "notes.txt").write_bytes(b"my notes")
+        watched, line = report, MOUNT_LINE.format(what="a report folder")
+    else:
+        watched = tmp_path / "store"
+        watched.mkdir()
+        (watched / "notes.txt").write_bytes(b"my notes")
+        report.symlink_to(watched, target_is_directory=True)
+        line = LINK_LINE.format(what="a report folder")
+    before = tree(watched)
+    for _ in range(2):
+        status, out, err = run_app(home, "evaluate", NAME, "--data", dataset, "--models", zoo, "-o", report,
+                                   "--grid", 6)
+        assert (status, out, one_line(err)) == (1, "", f"app.py evaluate: {report}: {line}")
+        assert tree(watched) == before and hidden_beside(report) == []
+
+
+@pytest.mark.slow
+def test_evaluate_leaves_a_staging_folder_that_kit_left_to_kit(zoo, dataset, home, tmp_path):
+    """Every verb named its staging folders alike, so evaluate -o K "finished" the kit that a
+    killed kit -o K/ had staged, and carried it into its report."""
+    kit_folder = tmp_path / "K"
+    make_kit = ("kit", NAME, "--at", "0,0", "--seed", 1, "-o", f"{kit_folder}/", "--models", zoo)
+    status, _, err = run_app(home, *make_kit, hook="kill-after-marker")
+    assert status == -signal.SIGKILL, err
+    (staged,) = [tmp_path / name for name in hidden_beside(kit_folder) if name.endswith(".new")]
+    assert staged.name.startswith(".K.kit.")
+    staged_files = tree(staged)
+
+    status, out, err = run_app(home, "evaluate", NAME, "--data", dataset, "--models", zoo, "-o", kit_folder,
+                               "--grid", 6)
+    assert status == 0, err
+    assert "interrupted" not in out + err
+    assert tree(staged) == staged_files and not (kit_folder / "kit.json").exists()
+
+    status, _, err = run_app(home, *make_kit, "--force")  # kit finishes its own, then writes anew
+    assert status == 0, err
+    assert f"{kit_folder}: finished an interrupted save" in err.splitlines()
+    assert not staged.exists() and (kit_folder / "kit.json").is_file() and (kit_folder / "report.md").is_file()
