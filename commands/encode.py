@@ -89,7 +89,7 @@ def encoding_family(args, spec, audio, sample_rate):
     A conditioned model's family is ``--family``/``--mix`` when given; otherwise the zoo's
     classifier's reading of the sound, or the default family where there is no classifier or
     it reads no drum family. Other models take none (``{}, ""``)."""
-    asked = family_of_args(args, spec)
+    asked = family_of_args(args, spec, pads=False)
     if asked is None:
         return {}, ""
     from models.families import DEFAULT_FAMILY, family_text, family_vector

@@ -25,7 +25,9 @@ from commands.options import (
     allow_negative_points,
     check_range,
     family_file_part,
+    family_for_model,
     family_of_args,
+    family_option,
     load_or_fail,
     number_type,
     parse_point,
@@ -134,6 +136,7 @@ def run(args):
 
         check_outputs([sidecar_path(path) for path in paths], force=args.force, inputs=model_files)
     model = load_or_fail(args.name, args.models)
+    family = family_for_model(model, family_option(args), family)  # before anything is written
     render_length_or_usage_error(model, args.seconds)
     remove_dead_wavs(paths[0].parent)
 
@@ -179,8 +182,9 @@ def run(args):
 
 
 def decode_options(family, seconds):
-    """The keywords of a decode: a conditioned model's family, and a length other than the
-    trained window's (only those given, so that other models' decodes take none)."""
+    """The keywords of a decode: the family (a conditioned model's input, or the family pad
+    of another), and a length other than the trained window's (only those given, so that
+    the decodes of models that take neither get none)."""
     options = {} if family is None else {"family": family}
     return options if seconds is None else {**options, "seconds": seconds}
 
