@@ -55,6 +55,7 @@ def run(args):
         raise UsageError(f"-o {args.output}: give a .wav file name")
     if args.channel is not None and args.channel < 0:
         raise UsageError(f"--channel must be 0 or more, not {args.channel}")
+    family_of_args(args, spec, pads=False)  # a family it cannot take is refused before any work
     if args.output is not None:
         check_outputs([Path(args.output)], force=args.force, inputs=[args.file])
     model = load_or_fail(args.name, args.models)
