@@ -146,7 +146,7 @@ def run(args):
     if args.variations is not None:
         write_variations(args, model, points, paths, family)
         if args.nearest:
-            print_nearest(args, model, points)
+            print_nearest(args, model, points, family)
         return 0
 
     from audio.errors import AudioError
@@ -177,7 +177,7 @@ def run(args):
                 bar.update()
             del audio
     if args.nearest:
-        print_nearest(args, model, points)
+        print_nearest(args, model, points, family)
     return 0
 
 
@@ -206,8 +206,9 @@ def training_features_or_reason(args, model):
         return None, f"the dataset cannot be read: {error}"
 
 
-def print_nearest(args, model, points):
-    """Print the training sounds nearest each point: in the latent plane, in sound features."""
+def print_nearest(args, model, points, family=None):
+    """Print the training sounds nearest each point: in the latent plane (where the point
+    plays, on a family's pad), in sound features (of the sound it plays)."""
     import numpy as np
 
     from evaluation.nearest import nearest_in_features, nearest_in_plane
@@ -215,14 +216,16 @@ def print_nearest(args, model, points):
     codes = getattr(model, "codes", None)
     training, reason = training_features_or_reason(args, model)
     for point in points:
-        samples = model.decode(np.asarray([point], dtype=np.float32))[0]
+        samples = model.decode(np.asarray([point], dtype=np.float32), **decode_options(family, None))[0]
+        # on a family pad the point plays the latent point it maps to; near that are its neighbours
+        where = point if family is None else tuple(float(v) for v in model.pad_to_latent([point], family)[0])
         print(f"nearest training sounds to {args.name} at {point[0]:g},{point[1]:g}:")
         if codes is None or len(codes) == 0:
             print(f"  in the latent plane: none, {args.name} has no training codes")
         else:
             print("  in the latent plane:")
             kits = None if training is None else dict(zip(training.files, training.kits))
-            for rank, near in enumerate(nearest_in_plane(codes, point, kits_by_file=kits), start=1):
+            for rank, near in enumerate(nearest_in_plane(codes, where, kits_by_file=kits), start=1):
                 print(f"    {rank}. {near.describe()}")
         if training is None:
             print(f"  in sound features: none, {reason}")

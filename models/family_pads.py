@@ -270,15 +270,19 @@ class FamilyPads:
         np.ndarray, shape (N, 2), float32
         """
         points = np.asarray(points, dtype=np.float64).reshape(-1, LATENT_DIM)
+        if isinstance(family, (str, dict)) or np.ndim(family) == 1:  # one for all: the window's drag
+            return self._mapped(points, self.axes(family)).astype(np.float32)
         rows = family_rows(family, len(points))
         latent = np.empty_like(points)
         unique, which = np.unique(rows, axis=0, return_inverse=True)
         for index, row in enumerate(unique):
-            pad = self.axes(row)
             chosen = which.reshape(-1) == index
-            normalised = (points[chosen] - self._centre) / self._half
-            latent[chosen] = pad.mean + self.scale * (normalised * pad.sigmas) @ pad.axes
+            latent[chosen] = self._mapped(points[chosen], self.axes(row))
         return latent.astype(np.float32)
+
+    def _mapped(self, points, pad):
+        normalised = (points - self._centre) / self._half
+        return pad.mean + self.scale * (normalised * pad.sigmas) @ pad.axes
 
     def to_pad(self, latent, family):
         """Where latent points sit on a family's pad: the inverse of :meth:`to_latent`

@@ -302,3 +302,12 @@ def test_a_family_the_model_has_no_training_sound_of_is_refused_in_one_line(zoo_
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [f"app.py {args[0]}: {option}: ddsp_vae has no clap among its training sounds"]
     assert (hashes(tmp_path), hashes(zoo_without_claps)) == before
+
+
+def test_nearest_on_a_family_pad_lists_the_neighbours_of_where_the_point_plays(tmp_path):
+    kick = run_app("generate", "ddsp_vae", "--family", "kick", "--at", "0,0", "-o", tmp_path / "k.wav", "--nearest")
+    plain = run_app("generate", "ddsp_vae", "--at", "0,0", "-o", tmp_path / "p.wav", "--nearest")
+    assert kick.returncode == 0 == plain.returncode, kick.stderr + plain.stderr
+    first = [result.stdout.splitlines()[3] for result in (kick, plain)]
+    assert first[0].endswith(", kick)  distance " + first[0].rsplit("distance ", 1)[1])
+    assert first[0] != first[1]
