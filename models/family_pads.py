@@ -177,8 +177,8 @@ class FamilyPads:
         name : str
         codes : models.trained_folder.LatentCodes
             ``points`` (N, 2), ``families`` (N,) and ``is_validation`` (N,); held-out codes
-            are left out, and so are labels outside ``constants.DRUM_FAMILIES``
-            (``unknown``, ``other``).
+            are left out, and so are codes that are not finite and labels outside
+            ``constants.DRUM_FAMILIES`` (``unknown``, ``other``).
         pad_range : tuple of float
         scale : float
         shrink_count : float
@@ -194,8 +194,10 @@ class FamilyPads:
             No family has a training code, or every training code sits at one point; the
             message says so in words.
         """
-        training = ~np.asarray(codes.is_validation, dtype=bool)
-        points = np.asarray(codes.points, dtype=np.float64)[training]
+        points = np.asarray(codes.points, dtype=np.float64)
+        # a code that is not finite (a damaged codes.npz) has no place to fit
+        training = ~np.asarray(codes.is_validation, dtype=bool) & np.isfinite(points).all(axis=1)
+        points = points[training]
         labels = np.asarray(codes.families).astype(str)[training]
         members = {family: points[labels == family] for family in DRUM_FAMILIES if np.any(labels == family)}
         if not members:

@@ -70,6 +70,12 @@ def test_only_the_training_split_is_fitted(rng):
     np.testing.assert_allclose(gaussian.mean, training.astype(np.float32).mean(axis=0), atol=1e-6)
 
 
+def test_codes_that_are_not_finite_are_left_out(rng):
+    kick = rng.normal(0, 1, (20, 2))
+    pads = FamilyPads.fit("m", make_codes({"kick": np.concatenate([kick, [[np.nan, 0.0], [np.inf, 1.0]]])}), PAD)
+    assert pads.gaussians["kick"].count == 20 and np.isfinite(pads.gaussians["kick"].covariance).all()
+
+
 def test_labels_that_are_no_drum_family_are_left_out(rng):
     codes = make_codes({"kick": rng.normal(0, 1, (20, 2)), "unknown": rng.normal(9, 1, (20, 2)),
                         "other": rng.normal(-9, 1, (5, 2))})
