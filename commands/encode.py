@@ -55,6 +55,7 @@ def run(args):
         raise UsageError(f"-o {args.output}: give a .wav file name")
     if args.channel is not None and args.channel < 0:
         raise UsageError(f"--channel must be 0 or more, not {args.channel}")
+    family_of_args(args, spec, pads=False)  # a family it cannot take is refused before any work
     if args.output is not None:
         check_outputs([Path(args.output)], force=args.force, inputs=[args.file])
     model = load_or_fail(args.name, args.models)
@@ -91,7 +92,7 @@ def encoding_family(args, spec, audio, sample_rate):
     A conditioned model's family is ``--family``/``--mix`` when given; otherwise the zoo's
     classifier's reading of the sound, or the default family where there is no classifier or
     it reads no drum family. Other models take none (``{}, ""``)."""
-    asked = family_of_args(args, spec)
+    asked = family_of_args(args, spec, pads=False)
     if asked is None:
         return {}, ""
     from models.families import DEFAULT_FAMILY, family_text, family_vector

@@ -25,7 +25,9 @@ from commands.options import (
     allow_negative_points,
     check_range,
     family_file_part,
+    family_for_model,
     family_of_args,
+    family_option,
     load_or_fail,
     number_type,
     parse_point,
@@ -128,9 +130,9 @@ def run(args):
 
         check_outputs([sidecar_path(path) for path in paths], force=args.force, inputs=model_files)
     model = load_or_fail(args.name, args.models)
+    family = family_for_model(model, family_option(args), family)  # before anything is written
     render_length_or_usage_error(model, args.seconds)
     remove_dead_outputs(paths[0].parent)
-
 
     # A run that fails (a full disk) takes back the empty folders it made for its files.
     made = make_output_folder(paths[0].parent)
@@ -143,7 +145,7 @@ def run(args):
         remove_made_folders(made)
         raise
     if args.nearest:
-        print_nearest(args, model, points)
+        print_nearest(args, model, points, family)
     return 0
 
 
@@ -179,8 +181,9 @@ def write_points(args, model, points, paths, family=None):
 
 
 def decode_options(family, seconds):
-    """The keywords of a decode: a conditioned model's family, and a length other than the
-    trained window's (only those given, so that other models' decodes take none)."""
+    """The keywords of a decode: the family (a conditioned model's input, or the family pad
+    of another), and a length other than the trained window's (only those given, so that
+    the decodes of models that take neither get none)."""
     options = {} if family is None else {"family": family}
     return options if seconds is None else {**options, "seconds": seconds}
 
@@ -202,8 +205,9 @@ def training_features_or_reason(args, model):
         return None, f"the dataset cannot be read: {error}"
 
 
-def print_nearest(args, model, points):
-    """Print the training sounds nearest each point: in the latent plane, in sound features."""
+def print_nearest(args, model, points, family=None):
+    """Print the training sounds nearest each point: in the latent plane (where the point
+    plays, on a family's pad), in sound features (of the sound it plays)."""
     import numpy as np
 
     from evaluation.nearest import nearest_in_features, nearest_in_plane
@@ -211,14 +215,16 @@ def print_nearest(args, model, points):
     codes = getattr(model, "codes", None)
     training, reason = training_features_or_reason(args, model)
     for point in points:
-        samples = model.decode(np.asarray([point], dtype=np.float32))[0]
+        samples = model.decode(np.asarray([point], dtype=np.float32), **decode_options(family, None))[0]
+        # on a family pad the point plays the latent point it maps to; near that are its neighbours
+        where = point if family is None else tuple(float(v) for v in model.pad_to_latent([point], family)[0])
         print(f"nearest training sounds to {args.name} at {point[0]:g},{point[1]:g}:")
         if codes is None or len(codes) == 0:
             print(f"  in the latent plane: none, {args.name} has no training codes")
         else:
             print("  in the latent plane:")
             kits = None if training is None else dict(zip(training.files, training.kits))
-            for rank, near in enumerate(nearest_in_plane(codes, point, kits_by_file=kits), start=1):
+            for rank, near in enumerate(nearest_in_plane(codes, where, kits_by_file=kits), start=1):
                 print(f"    {rank}. {near.describe()}")
         if training is None:
             print(f"  in sound features: none, {reason}")

@@ -24,6 +24,7 @@ from commands.options import (
     asked_family,
     check_range,
     family_file_part,
+    family_for_model,
     load_or_fail,
     number_type,
     parse_point,
@@ -145,14 +146,16 @@ def sounds_at_points(args, namer, models, seed):
     from models.variation import variation_layers
 
     spec = spec_or_usage_error(args.name)
-    asked = [(parse_point(text), asked_family(spec, option or "--family", given)) for text, option, given in args.at]
+    asked = [(parse_point(text), option or "--family", asked_family(spec, option or "--family", given))
+             for text, option, given in args.at]
     model = models.get(args.name)
     if model is None:
         raise CommandFailed(models.reasons[args.name])
+    asked = [(point, family_for_model(model, option, family)) for point, option, family in asked]
     sounds = []
     for point, family in asked:
         layers = _layers(variation_layers(model, args.name, point, args.layers, seed, family=family))
-        # a conditioned model's instrument is named after the family it was asked for
+        # an instrument played with a family is named after the family it was asked for
         name = namer.family(layers[0].audio, layers[0].sample_rate) if family is None else family_file_part(family)
         sounds.append(KitSound(name, args.name, point, layers))
     return sounds
@@ -172,8 +175,9 @@ def favourite_variations(models, seed):
         if model is None:
             return [], models.reasons[favourite.model]
         base = favourite.point if variation is None else variation.point(favourite.point)
-        # a conditioned model's variations are of the family the favourite was saved with
-        family = (favourite.recall.get("settings") or {}).get("family") if getattr(model, "conditioned", False) else None
+        # the variations are of the family the favourite was saved with (a conditioned
+        # model's input, or a family pad)
+        family = (favourite.recall.get("settings") or {}).get("family") if getattr(model, "takes_family", False) else None
         return variation_layers(model, favourite.model, base, count, seed, first=1, family=family), None
 
     return extra_layers

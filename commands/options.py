@@ -163,9 +163,10 @@ def add_family_arguments(parser, *, per_point=False):
     """
     from constants import DRUM_FAMILIES
 
-    family_help = ("for a conditioned model (ddsp_cvae): the drum family, one of "
-                   + ", ".join(DRUM_FAMILIES) + " (default: kick)")
-    mix_help = "for a conditioned model: a hybrid, weights from 0 to 1 summing to 1 (e.g. kick:0.6,tom:0.4)"
+    family_help = ("the drum family, one of " + ", ".join(DRUM_FAMILIES) + ": the points are on that family's "
+                   "pad (its region of the training sounds; a conditioned model's family input) (default: every "
+                   "family, the plain pad; a conditioned model's is kick)")
+    mix_help = "a hybrid of families, weights from 0 to 1 summing to 1 (e.g. kick:0.6,tom:0.4)"
     if per_point:
         family_help += "; it names the family of the --at points after it"
         parser.add_argument("--family", action=_FamilyForNextPoints, metavar="F", help=family_help)
@@ -198,34 +199,70 @@ class _PointWithFamily(argparse.Action):
         setattr(namespace, self.dest, points)
 
 
-def family_of_args(args, spec):
+def family_option(args):
+    """The option the family was given with: ``--mix`` when it was, else ``--family``."""
+    return "--mix" if getattr(args, "mix", None) is not None and getattr(args, "family", None) is None else "--family"
+
+
+def family_of_args(args, spec, *, pads=True):
     """The family vector ``args.family`` or ``args.mix`` asks for; see :func:`asked_family`."""
     if args.family is not None:
-        return asked_family(spec, "--family", args.family)
-    return asked_family(spec, "--mix", args.mix)
+        return asked_family(spec, "--family", args.family, pads=pads)
+    return asked_family(spec, "--mix", args.mix, pads=pads)
 
 
-def asked_family(spec, option, given):
-    """The family vector an option asks for (None for a model that is not conditioned; the
-    model's default family when ``given`` is None).
+def asked_family(spec, option, given, *, pads=True):
+    """The family vector an option asks for, as far as the registry can tell: the model's
+    default family when ``given`` is None (None for a model that is not conditioned: its
+    plain pad). Whether the trained model has the family is :func:`family_for_model`'s to say.
+
+    Parameters
+    ----------
+    spec : models.registry.ModelSpec
+    option : str
+        ``--family`` or ``--mix``, for the message.
+    given : str or None
+    pads : bool
+        False where only a conditioned model's family input is meant (``encode``): a family
+        pad is a region of the pad, which an encoder does not use.
 
     Raises
     ------
     UsageError
-        An unknown family, weights that do not sum to 1, or a family given to a model that is
-        not conditioned: one line that lists the allowed values.
+        An unknown family, weights that do not sum to 1, or a family given to a model that
+        takes none: one line that lists the allowed values or says why.
     """
     from models.errors import ModelInputError
     from models.families import family_vector
+    from models.family_pads import no_family_reason
 
     if given is not None and not spec.conditioned:
-        raise UsageError(f"{option}: {spec.name} is not conditioned on a family (ddsp_cvae is)")
-    if not spec.conditioned:
+        if not pads:
+            raise UsageError(f"{option}: {spec.name} encodes without a family (a family picks a region of its pad, "
+                             "for generate, play and kit)")
+        reason = no_family_reason(spec)
+        if reason is not None:
+            raise UsageError(f"{option}: {reason}")
+    if given is None and not spec.conditioned:
         return None
     if option == "--mix" and given is not None and ":" not in given:
         raise UsageError(f"--mix: give FAMILY:WEIGHT,FAMILY:WEIGHT (e.g. kick:0.6,tom:0.4), not {given!r}")
     try:
         return family_vector(given)
+    except ModelInputError as error:
+        raise UsageError(f"{option}: {error}") from None
+
+
+def family_for_model(model, option, family):
+    """``family`` (from :func:`asked_family`) checked against the trained model: a model
+    whose codes cannot give family pads, or that has no training sound of a family the
+    choice weighs, refuses it in one line (UsageError, exit 2)."""
+    from models.errors import ModelInputError
+
+    if family is None:
+        return None
+    try:
+        return model.checked_family(family)
     except ModelInputError as error:
         raise UsageError(f"{option}: {error}") from None
 

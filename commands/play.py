@@ -16,7 +16,9 @@ from commands.options import (
     add_zoo_argument,
     allow_negative_points,
     check_range,
+    family_for_model,
     family_of_args,
+    family_option,
     number_type,
     parse_point,
     render_length_or_usage_error,
@@ -81,7 +83,7 @@ def run(args):
         family = family_of_args(args, check_model_name(args.name))
         # The device first: without one, say so before the model is read.
         with open_player(DEFAULT_SAMPLE_RATE, args.device) as player:
-            audio, rate = decode_point(args.name, point, args.models, family, args.seconds)
+            audio, rate = decode_point(args.name, point, args.models, family, args.seconds, family_option(args))
             play(player, audio, rate, volume=args.volume, loop_seconds=args.loop, gap_seconds=args.gap)
         what = f"{args.name} at ({point[0]:g}, {point[1]:g})"
         if family is not None:
@@ -150,10 +152,11 @@ def check_model_name(name):
         raise UsageError(str(error)) from None
 
 
-def decode_point(name, point, folder="trained", family=None, seconds=None):
+def decode_point(name, point, folder="trained", family=None, seconds=None, option="--family"):
     """Decode one latent point with a trained model: (samples (n,), sample rate).
 
-    ``family`` is a conditioned model's family vector (None for the others); ``seconds`` the
+    ``family`` is the family vector (a conditioned model's input, or the family pad of a
+    model with training codes; None: the plain pad), given with ``option``; ``seconds`` the
     length to render, for a model that renders any length (None: its trained window)."""
     import numpy as np
 
@@ -164,6 +167,7 @@ def decode_point(name, point, folder="trained", family=None, seconds=None):
         raise CommandFailed(f"cannot decode with '{name}': the models package is not available ({error})") from None
     try:
         model = load_runtime(name, folder)
+        family = family_for_model(model, option, family)
         points = np.array([point], dtype=np.float32)
         render_length_or_usage_error(model, seconds)
         options = ({} if family is None else {"family": family}) | ({} if seconds is None else {"seconds": seconds})

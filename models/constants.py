@@ -11,3 +11,11 @@ GAN_PRIOR_BOUND = 1.0
 #: Reconstruction losses of the AEs and VAEs (defined in :mod:`models.losses`).
 LOSSES = ("spectral", "spectral_floored", "mse")
 DEFAULT_LOSS = "spectral_floored"
+
+#: Family pads (:mod:`models.family_pads`): the pad of a chosen family spans its Gaussian's
+#: mean +- FAMILY_PAD_SCALE standard deviations along its two main axes, one scale for every
+#: model. The figures behind 1.0 are in :mod:`models.family_pads`.
+FAMILY_PAD_SCALE = 1.0
+#: How many codes' worth of the pooled covariance a family's covariance is blended with:
+#: its own weight is (n - 1) / (n - 1 + FAMILY_SHRINK_COUNT) for n training sounds.
+FAMILY_SHRINK_COUNT = 10

@@ -30,10 +30,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from constants import MAX_RENDER_SECONDS, MIN_RENDER_SECONDS
+from constants import DRUM_FAMILIES, MAX_RENDER_SECONDS, MIN_RENDER_SECONDS
 from models.card import ModelCard
 from models.errors import ModelInputError, ModelUnavailableError, NoEncoderError
-from models.families import family_rows
+from models.families import family_rows, family_vector
+from models.family_pads import FamilyPads, family_pads_or_reason
 from models.numpy_layers import LAYER_BUILDERS, UnsupportedLayerError, to_snake_case
 from models.registry import LATENT_DIM, get_spec
 from models.saving import DAMAGED_FILE_ERRORS, REASON_LIMIT, WEIGHTS_MEMBER, archive_json, check_layer_settings, open_model_file
@@ -382,6 +383,13 @@ class Runtime(LatentPlane):
         self._encode = encode_function
         #: True when it also takes a family (:mod:`models.families`): ddsp_cvae
         self.conditioned: bool = bool(getattr(decode_function, "conditioned", False))
+        #: a model with training codes and no family input maps a family onto its pad
+        #: (:mod:`models.family_pads`); None with the reason in ``no_family_reason`` otherwise
+        self.family_pads: FamilyPads | None = None
+        self.no_family_reason: str | None = None
+        if not self.conditioned:
+            self.family_pads, self.no_family_reason = family_pads_or_reason(
+                name, codes if encode_function is not None else None, self.latent_range())
 
     def __repr__(self) -> str:
         return f"Runtime({self.name!r}, kind={self.kind!r}, length={self.sample_length})"
@@ -389,6 +397,57 @@ class Runtime(LatentPlane):
     @property
     def has_encoder(self) -> bool:
         return self._encode is not None
+
+    @property
+    def takes_family(self) -> bool:
+        """True when ``decode(..., family=...)`` plays a family: a conditioned model's input,
+        or a model's family pads. False with the reason in ``no_family_reason``."""
+        return self.conditioned or self.family_pads is not None
+
+    @property
+    def families(self) -> tuple[str, ...]:
+        """The families it can be asked for (a mix may weigh only these)."""
+        if self.conditioned:
+            return DRUM_FAMILIES
+        return () if self.family_pads is None else self.family_pads.families
+
+    def checked_family(self, family: Any) -> np.ndarray | None:
+        """The weight vector (7,) a family, a mix or a vector decodes with, checked for this
+        model; what a decode without a family plays when ``family`` is None (a conditioned
+        model's default family; None, the plain pad, for the others).
+
+        Raises
+        ------
+        ModelInputError
+            An unknown family or bad weights; a family given to a model that takes none, or
+            one the model has no training sound of: the reason in words, in one line.
+        """
+        if self.conditioned:
+            return family_vector(family)
+        if family is None:
+            return None
+        vector = family_vector(family)
+        if self.family_pads is None:
+            raise ModelInputError(self.no_family_reason)
+        reason = self.family_pads.missing_reason(vector)
+        if reason is not None:
+            raise ModelInputError(reason)
+        return vector
+
+    def pad_to_latent(self, points: npt.ArrayLike, family: Any = None) -> np.ndarray:
+        """The latent points that pad points decode with: the points themselves, unless a
+        family is chosen on a model with family pads (:meth:`FamilyPads.to_latent`).
+
+        Returns
+        -------
+        np.ndarray, shape (N, 2), float32
+        """
+        points = np.asarray(points, dtype=np.float32).reshape(-1, LATENT_DIM)
+        if family is None or self.conditioned:
+            return points
+        if self.family_pads is None:
+            raise ModelInputError(self.no_family_reason)
+        return self.family_pads.to_latent(points, family)
 
     @property
     def has_variations(self) -> bool:
@@ -431,9 +490,11 @@ class Runtime(LatentPlane):
             of its noise to play; None (or 0) is the model's own, so a point always plays
             the same sound. Other models ignore it.
         family : str, dict or array-like, optional
-            For a conditioned model: a family name, a mix ("kick:0.6,tom:0.4"), or weight
-            rows, (7,) or (N, 7) (see :mod:`models.families`); None is
-            :data:`~models.families.DEFAULT_FAMILY`. Other models ignore it.
+            A family name, a mix ("kick:0.6,tom:0.4"), or weight rows, (7,) or (N, 7) (see
+            :mod:`models.families`). For a conditioned model, the family input (None is
+            :data:`~models.families.DEFAULT_FAMILY`); for a model with family pads, the pad
+            points are that family's region (:mod:`models.family_pads`; None is the plain
+            pad). A model that takes no family refuses one (ModelInputError, its reason).
         seconds : float, optional
             For a model that ``renders_any_length``: how long a sound to render (a cymbal's
             natural decay takes 3 s); None is the trained window. See :meth:`render_length`.
@@ -457,6 +518,8 @@ class Runtime(LatentPlane):
         if not finite:
             raise ModelInputError("points must be finite numbers")
         samples = self.render_length(seconds)  # only a model that renders any length takes seconds
+        if family is not None and not self.conditioned:
+            points = self.pad_to_latent(points, family)  # the one place a family pad is mapped
         if not self.conditioned:
             if count <= DECODE_CHUNK:
                 return self._audio(self._decode(points, variation), count)

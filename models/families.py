@@ -1,4 +1,5 @@
-"""The family a conditioned model is asked for: a weight vector over the seven families.
+"""The family a model is asked for: a weight vector over the seven families (a conditioned
+model's input, or the family pad of a model with training codes: :mod:`models.family_pads`).
 
 Every surface (window, page, CLI, favourites, kits) speaks of a family in one of two
 forms, and this module turns both into the vector the decoder takes, or a one-line reason:

@@ -66,6 +66,13 @@ class ModelSpec:
     def has_encoder(self):
         return self.kind != "gan"
 
+    @property
+    def takes_family(self):
+        """True when a family may be asked of it: a conditioned model takes one as an input,
+        a model with an encoder has family pads over its training codes
+        (:mod:`models.family_pads`; its codes may still refuse, e.g. when they collapsed)."""
+        return self.conditioned or self.has_encoder
+
     def settings(self, **overrides):
         """The defaults with ``overrides`` applied; unknown keys raise ModelSettingsError."""
         unknown = sorted(set(overrides) - set(self.defaults))

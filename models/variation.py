@@ -150,8 +150,10 @@ def decode_variation(model, point, variation, family=None, seconds=None):
 
 
 def _family(model, family):
-    """The ``family`` keyword for a conditioned model's decode (others take none)."""
-    return {"family": family} if getattr(model, "conditioned", False) else {}
+    """The ``family`` keyword for the decode of a model that takes one (a conditioned model,
+    or one with family pads); others take none."""
+    takes = getattr(model, "takes_family", getattr(model, "conditioned", False))
+    return {"family": family} if takes and family is not None else {}
 
 
 def variation_from_recall(recall):
@@ -173,8 +175,8 @@ def variation_from_recall(recall):
 
 
 def decode_recall(model, recall):
-    """Decode exactly the sound a recall sidecar describes (its point, variation and a
-    conditioned model's family)."""
+    """Decode exactly the sound a recall sidecar describes (its point, variation and
+    family: a conditioned model's input, or a family pad)."""
     variation = variation_from_recall(recall) or Variation(0, 0, (0.0, 0.0), None)
     return decode_variation(model, recall["point"], variation, family=(recall.get("settings") or {}).get("family"))
 
@@ -232,7 +234,8 @@ def variation_layers(model, name, point, count, seed, *, first=0, family=None):
     count, seed, first
         As for :func:`plan_variations` (``first=0`` starts with the sound itself).
     family : np.ndarray, shape (7,), optional
-        A conditioned model's family vector (recorded in ``recall`` as its text).
+        The family vector (a conditioned model's input, or a family pad; recorded in
+        ``recall`` as its text).
 
     Returns
     -------
