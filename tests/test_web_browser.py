@@ -287,3 +287,40 @@ def test_vary_fetches_a_new_take_of_the_same_point(browser, varying_server):
     assert url_point(sound_url) == url_point(first_url)
     assert browser.find_element("id", "point").text.endswith(f", take {take}")
     assert browser.execute_script("return drumApp.shown.fileName").endswith(f"_v{take}_44.1kHz.wav")
+
+
+def test_a_family_on_a_model_with_codes_plays_its_pad_and_redraws_the_map(browser, server, tmp_path):
+    """Issue 30 §1 on the page: vae_c has training codes, so its family selector is live: "All
+    families" is the plain pad; choosing kick plays family=kick and redraws the training sounds
+    where the kick pad puts them, the kicks in colour around its centre."""
+    from selenium.webdriver.support.ui import Select
+
+    desktop(browser)
+    open_page(browser, server)
+    selector = browser.find_element("id", "family")
+    assert selector.is_enabled()
+    options = [option.text for option in Select(selector).options]
+    assert options[0] == "All families" and "kick" in options and "hat" in options
+    plain_url = browser.execute_script("return drumApp.shown.url")
+    assert "family" not in parse_qs(urlparse(plain_url).query)
+    wait_for(browser, "return drumApp.codes && drumApp.codes.points.length > 0")
+    plain_points = browser.execute_script("return drumApp.codes.points.slice(0, 20)")
+    Select(selector).select_by_value("kick")
+    wait_for(browser, "return drumApp.shown && drumApp.shown.url.includes('family=kick') && !drumApp.loadingUrl")
+    moved = wait_for(browser, f"""const p = drumApp.codes && drumApp.codes.points.slice(0, 20);
+        return p && JSON.stringify(p) !== {repr(str(plain_points).replace(' ', ''))} && p""")
+    assert moved != plain_points
+    # the kicks sit around the pad's centre, as the kick pad spans their region
+    centre = browser.execute_script("""
+        const { points, family, families } = drumApp.codes, kick = families.indexOf('kick');
+        let x = 0, y = 0, n = 0;
+        for (let i = 0; i < family.length; i++) if (family[i] === kick) { x += points[2 * i]; y += points[2 * i + 1]; n++; }
+        return [x / n, y / n, drumApp.model.center[0], drumApp.model.center[1],
+                drumApp.model.latent_range[1] - drumApp.model.latent_range[0]];""")
+    assert abs(centre[0] - centre[2]) < 0.25 * centre[4] and abs(centre[1] - centre[3]) < 0.25 * centre[4]
+    wav = urllib.request.urlopen(server + browser.execute_script("return drumApp.shown.url")).read()
+    plain = urllib.request.urlopen(server + plain_url).read()
+    assert wav[:4] == b"RIFF" and wav != plain
+    shot(browser, tmp_path, "web-family-pad.png")
+    Select(selector).select_by_value("")
+    wait_for(browser, "return drumApp.shown && !drumApp.shown.url.includes('family=') && !drumApp.loadingUrl")

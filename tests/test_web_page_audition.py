@@ -712,6 +712,6 @@ def test_a_hybrid_mixes_two_families_and_a_model_without_families_disables_the_s
     wait_for(browser, "return drumApp.shown && drumApp.shown.model === 'gan' && !drumApp.loadingUrl")
     selector = browser.find_element("id", "family")
     assert not selector.is_enabled()
-    assert selector.get_attribute("title") == "gan has no family: only a conditioned model (ddsp_cvae) has"
+    assert selector.get_attribute("title") == "gan takes no family"
     url = browser.execute_script("return drumApp.shown.url")
     assert "family" not in query(url) and "mix" not in query(url)

@@ -215,18 +215,22 @@ def parse_sound_request(catalogue, name, params):
 
 
 def _family(served, params):
-    """A conditioned model's family from ``family=`` or ``mix=`` (its default when neither),
-    as canonical text; None for a model without one. A 400 listing the allowed values for an
-    unknown family, weights that do not sum to 1, both given, or either given to a model that
-    is not conditioned."""
+    """The family asked for by ``family=`` or ``mix=``, as canonical text: a conditioned
+    model's (its default when neither is given), or a family pad of a model with training
+    codes (None, the plain pad, when neither is given); None for a model that takes none.
+    A 400 with the reason in words for an unknown family, weights that do not sum to 1, both
+    given, a family the model has no training sound of, or a model that takes no family."""
     from models.errors import ModelInputError
-    from models.families import family_text, family_vector
+    from models.families import family_text
 
     given = {key: params[key] for key in ("family", "mix") if params.get(key) not in (None, "")}
-    conditioned = bool(getattr(served.model, "conditioned", False))
-    if given and not conditioned:
-        raise RequestRefused(400, f"{next(iter(given))}: {served.name} has no family (only a conditioned model, ddsp_cvae, has)")
-    if not conditioned:
+    model = served.model
+    conditioned = bool(getattr(model, "conditioned", False))
+    takes = bool(getattr(model, "takes_family", conditioned))
+    if given and not takes:
+        reason = getattr(model, "no_family_reason", None) or f"{served.name} takes no family"
+        raise RequestRefused(400, f"{next(iter(given))}: {reason}")
+    if not takes or not (given or conditioned):
         return None
     if len(given) > 1:
         raise RequestRefused(400, "give family= or mix=, not both")
@@ -235,9 +239,18 @@ def _family(served, params):
         raise RequestRefused(400, f"mix must be FAMILY:WEIGHT,FAMILY:WEIGHT (e.g. kick:0.6,tom:0.4) of "
                                   f"{', '.join(DRUM_FAMILIES)}, not {text[:40]!r}")
     try:
-        return family_text(family_vector(text))
+        return family_text(_checked_family(model, text))
     except ModelInputError as error:
         raise RequestRefused(400, f"{key}: {str(error)[:200]}") from None
+
+
+def _checked_family(model, text):
+    """The weights ``text`` names, checked against the model (an in-memory test model without
+    ``checked_family`` is checked as a conditioned model is)."""
+    from models.families import family_vector
+
+    checked = getattr(model, "checked_family", None)
+    return family_vector(text) if checked is None else checked(text)
 
 
 def _level(params):
@@ -266,10 +279,21 @@ def _model_summary(served, default):
         "seconds": round(model.sample_length / model.sample_rate, 3),
         "has_codes": model.codes is not None and len(model.codes) > 0,
         "has_variation": served.has_variation,
-        # a conditioned model's families (the sound URL's family= and mix=); None for the others
-        "families": list(DRUM_FAMILIES) if getattr(model, "conditioned", False) else None,
+        # the families the sound URL's family= and mix= take (a conditioned model's, or a
+        # model's family pads); None, with the reason in words, for a model that takes none
+        "families": _families_of(model),
+        "family_optional": not getattr(model, "conditioned", False),  # "All families": the plain pad
+        "no_family_reason": None if _families_of(model) else (getattr(model, "no_family_reason", None)
+                                                               or f"{served.name} takes no family"),
         "collapsed": served.collapsed,  # one sound everywhere: the page warns (web/catalogue.py)
     }
+
+
+def _families_of(model):
+    conditioned = bool(getattr(model, "conditioned", False))
+    if not getattr(model, "takes_family", conditioned):
+        return None
+    return list(getattr(model, "families", None) or DRUM_FAMILIES)
 
 
 def compact_codes(codes):
@@ -349,6 +373,7 @@ class _Api:
         self.metrics = Metrics(decoders_alive=decoding.alive,
                                decodes_waiting=lambda: getattr(decoding, "waiting", 0))
         self.failed_models = set()
+        self.family_codes = {}  # (model, family) -> (body, ETag) of its codes on that family's pad
         self.versions = _versions(catalogue, folder)
         self.answers = _Answers(catalogue, self.versions)
 
@@ -417,9 +442,35 @@ class _Api:
                           {"Cache-Control": "no-cache"})
 
     async def codes(self, request):
+        """The training sounds' points; with ``family=``/``mix=``, where they sit on that
+        family's pad (the page draws them under the pad it plays)."""
         policy = self.versioned(request)
-        body, tag = self.answers.codes[request.path_params["name"]]
+        name = request.path_params["name"]
+        unknown = sorted(set(request.query_params.keys()) - {"family", "mix"})
+        if unknown:
+            raise RequestRefused(400, f"unknown parameter {unknown[0][:20]!r}; use family or mix")
+        served = self.catalogue.models[name]
+        family = _family(served, request.query_params) if request.query_params else None
+        if family is None or getattr(served.model, "family_pads", None) is None:
+            body, tag = self.answers.codes[name]
+        else:
+            body, tag = self._family_codes(served, family)
         return _validated(request, body, tag, "application/json", {"Cache-Control": policy})
+
+    def _family_codes(self, served, family):
+        """(body, ETag) of the codes on ``family``'s pad, made once per model and family."""
+        key = (served.name, family)
+        answer = self.family_codes.get(key)
+        if answer is None:
+            from dataclasses import replace
+
+            codes = served.model.codes
+            on_pad = served.model.family_pads.to_pad(codes.points, family)
+            body = json.dumps(compact_codes(replace(codes, points=on_pad)), separators=(",", ":")).encode()
+            answer = self.family_codes[key] = (body, content_tag(body))
+            while len(self.family_codes) > 256:  # 7 families and the mixes a page asks for
+                self.family_codes.pop(next(iter(self.family_codes)))
+        return answer
 
     async def sound(self, request):
         policy = self.versioned(request)

@@ -17,8 +17,8 @@ const app = {
   models: [], levels: ["as made"], model: null, codes: null, point: [0, 0], variation: null,
   level: remembered("level", "as made"), volume: rememberedVolume(),
   audition: remembered("audition", "on") === "on",
-  // a conditioned model's family (ddsp_cvae), and the second family of a hybrid with its weight
-  family: remembered("family", "kick"), family2: "", mixWeight: 0.5,
+  // the family asked for ("" is "All families", the plain pad), and a hybrid's second with its weight
+  family: remembered("family", ""), family2: "", mixWeight: 0.5,
   // The newest point's URL (the one slot: a fast drag never queues fetches), the one in flight,
   // the sound on the page (its waveform, point line and Download), and why the wanted one failed.
   wantedUrl: null, loadingUrl: null, shown: null, failure: null,
@@ -143,16 +143,20 @@ async function chooseModel(name) {
   drawLegend();
   drawPad();
   requestSound();
-  if (app.model.has_codes) {
-    const model = app.model;
-    try {
-      const codes = await getJson(model.codes_url);  // versioned: cached for good
-      if (app.model !== model) return;               // another model was picked meanwhile
-      app.codes = codes;
-      padNote("");
-    } catch (error) {
-      if (app.model === model) padNote(`No map of training sounds: ${friendly(error)}`);
-    }
+  await loadCodes();
+}
+
+// The training sounds where the pad plays them: with a family chosen, on that family's pad.
+async function loadCodes() {
+  const model = app.model, query = familyQuery();
+  if (!model.has_codes) return;
+  try {
+    const codes = await getJson(model.codes_url + (query ? `?${query.slice(1)}` : ""));  // versioned: cached for good
+    if (app.model !== model || familyQuery() !== query) return;  // picked another meanwhile
+    app.codes = codes;
+    padNote("");
+  } catch (error) {
+    if (app.model === model) padNote(`No map of training sounds: ${friendly(error)}`);
   }
   drawLegend();
   drawPad();
@@ -160,21 +164,25 @@ async function chooseModel(name) {
 
 // ----------------------------------------------------------------------------- families
 
-// A conditioned model (ddsp_cvae) makes the family asked for: one, or a hybrid of two. Other
-// models have none, and the selector says why.
+// A model with training codes plays a family on its family pad (the pad spans that family's
+// region), and a conditioned model makes the family asked for; one, or a hybrid of two. "All
+// families" is the plain pad. A model that takes none says why.
 const families = () => (app.model && app.model.families) || [];
+const optional = () => Boolean(app.model && app.model.family_optional);
 
 function fillFamilies() {
   const list = families(), first = el("family"), second = el("family2");
-  if (list.length && !list.includes(app.family)) app.family = list[0];
-  if (!list.includes(app.family2)) app.family2 = "";
-  first.replaceChildren(...(list.length ? list : ["none"]).map((f) => new Option(f, f)));
+  if (!list.includes(app.family) && !(optional() && app.family === "")) app.family = optional() ? "" : (list[0] || "");
+  if (!list.includes(app.family2) || !app.family) app.family2 = "";
+  const choices = list.length ? (optional() ? [["All families", ""], ...list.map((f) => [f, f])] : list.map((f) => [f, f]))
+    : [["none", "none"]];
+  first.replaceChildren(...choices.map(([text, value]) => new Option(text, value)));
   second.replaceChildren(new Option("\u2014", ""), ...list.map((f) => new Option(f, f)));
   first.value = list.length ? app.family : "none";
   second.value = app.family2;
-  const why = list.length ? "" : `${app.model.name} has no family: only a conditioned model (ddsp_cvae) has`;
+  const why = list.length ? "" : (app.model.no_family_reason || `${app.model.name} takes no family`);
   for (const id of ["family", "family2", "mix"]) {
-    el(id).disabled = !list.length || (id === "mix" && !app.family2);
+    el(id).disabled = !list.length || (id !== "family" && !app.family) || (id === "mix" && !app.family2);
     el(id).title = why;
   }
   el("families").title = why;
@@ -183,7 +191,7 @@ function fillFamilies() {
 }
 
 function familyQuery() {
-  if (!families().length) return "";
+  if (!families().length || !app.family) return "";
   if (!app.family2 || app.family2 === app.family) return `&family=${encodeURIComponent(app.family)}`;
   const w = app.mixWeight;
   return `&mix=${encodeURIComponent(`${app.family}:${(1 - w).toFixed(2)},${app.family2}:${w.toFixed(2)}`)}`;
@@ -199,6 +207,7 @@ function familyChanged() {
   if (!app.model) return;
   forget();
   requestSound({ audition: app.audition });
+  loadCodes();
 }
 for (const id of ["family", "family2"]) el(id).addEventListener("change", familyChanged);
 el("mix").addEventListener("change", familyChanged);
@@ -233,7 +242,8 @@ function toLatent(px, py) {
 // The training sounds of the family asked for (or of either family of a hybrid) keep their
 // colour; the others are greyed.
 const GREYED = "#4a4f58";
-const highlighted = (name) => !families().length || name === app.family || (app.family2 && name === app.family2);
+const highlighted = (name) => !families().length || !app.family || name === app.family
+  || (app.family2 && name === app.family2);
 
 function drawPad() {
   resizeCanvas(pad);
