@@ -27,7 +27,7 @@ from test_window_real_input import (
     xdo,
 )
 
-from audio.export import _wav_bytes, render_for_file
+from audio.export import render_for_file, wav_bytes
 from audio.level import AS_MADE, NORMALISED, apply_level, loudness_db
 from audio.player import EDGE_FADE_SECONDS
 from gui import keys as k
@@ -131,7 +131,7 @@ def click_pad(app, px, py):
 def file_bytes_of(samples, rate=RATE):
     """The bytes a favourite holding ``samples`` has (44.1 kHz 16-bit WAV)."""
     data, file_rate = render_for_file(samples, rate)
-    return _wav_bytes(data, file_rate, "PCM_16")
+    return wav_bytes(data, file_rate, "PCM_16")
 
 
 def test_a_click_on_the_pad_plays_that_point_at_once(window):
