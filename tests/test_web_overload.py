@@ -44,12 +44,17 @@ def ask(server, path, source):
     return connection
 
 
-def answer(connection):
+def received(connection):
+    """Everything the server sent before it closed the connection."""
     data = b""
     while chunk := connection.recv(65536):
         data += chunk
     connection.close()
-    return parse_answer(data)
+    return data
+
+
+def answer(connection):
+    return parse_answer(received(connection))
 
 
 def test_overload_is_shed_at_once_with_503_and_readiness_stays_200(zoo, tmp_path):
@@ -202,3 +207,28 @@ def test_sounds_decoding_are_counted_per_ipv6_64_network():
                 pass
 
     asyncio.run(hold_two_then_ask_a_third())
+
+
+def test_every_guard_refusal_is_counted_by_reason_and_the_process_is_measured(zoo, tmp_path):
+    limits = ["--connections-per-client", "2", "--header-timeout", "1", "--header-bytes", "2048"]
+    with serving(["--models", str(zoo), *limits], tmp_path) as server:
+        held = [socket.create_connection(("127.0.0.1", server.port), source_address=("127.0.0.30", 0))
+                for _ in range(2)]
+        third = socket.create_connection(("127.0.0.1", server.port), source_address=("127.0.0.30", 0))
+        assert answer(third)[0] == 429
+        big = socket.create_connection(("127.0.0.1", server.port), source_address=("127.0.0.31", 0))
+        big.sendall(b"GET / HTTP/1.1\r\nX-Big: " + b"a" * 4096 + b"\r\n\r\n")
+        assert answer(big)[0] == 431
+        slow = socket.create_connection(("127.0.0.1", server.port), source_address=("127.0.0.32", 0))
+        slow.sendall(b"GET / HTTP/1.1\r\n")
+        assert answer(slow)[0] == 408
+        for connection in held:  # idle: closed at the head timeout, without an answer
+            assert received(connection) == b""
+
+        def counted(reason):
+            return metric(server, f'sample_generator_guard_refusals_total{{reason="{reason}"}}')
+
+        wait_for(lambda: counted("idle_too_long") == 2, "two idle connections counted")
+        assert [counted(r) for r in ("client_connections", "head_too_large", "head_too_slow")] == [1, 1, 1]
+        assert metric(server, "process_resident_memory_bytes") > 10e6
+        assert metric(server, "process_open_fds") > 3

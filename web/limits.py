@@ -33,6 +33,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 
+from prometheus_client import Counter
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 #: Seconds an idle connection is kept when the server starts draining, for a request
@@ -191,6 +192,15 @@ def current_limits():
     return _limits
 
 
+#: The guards' refusals in this process, by reason; :class:`web.ops.Metrics` shows them on
+#: ``GET /metrics`` (they happen below the app, where its own counters never see them).
+GUARD_REFUSALS = Counter("sample_generator_guard_refusals", "Connections the HTTP guards answered and closed, or "
+                         "closed, by reason", ["reason"], registry=None)
+REFUSAL_REASONS = ("head_too_large", "head_too_slow", "idle_too_long", "client_connections", "room_for_another")
+for _reason in REFUSAL_REASONS:  # every reason shows from the start, at 0
+    GUARD_REFUSALS.labels(_reason)
+
+
 def _answer(status, reason, extra=b""):
     body = json.dumps({"error": reason}).encode()
     phrase = {408: b"Request Timeout", 429: b"Too Many Requests", 431: b"Request Header Fields Too Large"}[status]
@@ -229,6 +239,7 @@ class GuardedHttpTools(HttpToolsProtocol):
             host = client_key(host)
             held = self.per_client.get(host, 0)
             if held >= self.limits.connections_per_client:
+                GUARD_REFUSALS.labels("client_connections").inc()
                 transport.write(_answer(
                     429, f"this address already has {held} connections open "
                          f"(at most {self.limits.connections_per_client})", b"retry-after: 5\r\n"))
@@ -253,6 +264,7 @@ class GuardedHttpTools(HttpToolsProtocol):
             if connection is not self and connection._idle() and not connection.transport.is_closing():
                 closing.append(connection)
         for connection in closing:
+            GUARD_REFUSALS.labels("room_for_another").inc()
             connection.transport.close()
 
     def connection_lost(self, exc):
@@ -283,6 +295,7 @@ class GuardedHttpTools(HttpToolsProtocol):
     def _head_timed_out(self):
         self._head_timer = None
         if self._idle() and not self.transport.is_closing():
+            GUARD_REFUSALS.labels("head_too_slow" if self._head_bytes else "idle_too_long").inc()
             if self._head_bytes:
                 self.transport.write(_answer(
                     408, f"the request's headers did not arrive within {self.limits.header_timeout_s:g} s"))
@@ -294,6 +307,7 @@ class GuardedHttpTools(HttpToolsProtocol):
             self._head_bytes += len(data)
             if self._head_bytes > self.limits.header_bytes:
                 self._cancel_head_timer()
+                GUARD_REFUSALS.labels("head_too_large").inc()
                 self.transport.write(_answer(
                     431, f"the request's headers are larger than {self.limits.header_bytes} bytes"))
                 self.transport.close()

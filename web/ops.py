@@ -14,7 +14,7 @@ import logging
 import sys
 import time
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, generate_latest
 
 ACCESS_LOG_MODES = ("text", "json", "off")
 access_log = logging.getLogger("web.access")
@@ -45,6 +45,12 @@ class Metrics:
                              "answered (past the queue's bound, requests are answered 503)", registry=self.registry)
         if decodes_waiting is not None:
             self.waiting.set_function(decodes_waiting)
+        # the process's memory, CPU and open files (process_resident_memory_bytes,
+        # process_cpu_seconds_total, process_open_fds, process_max_fds)
+        ProcessCollector(registry=self.registry)
+        from web.limits import GUARD_REFUSALS
+
+        self.registry.register(GUARD_REFUSALS)
         self.shed = Counter("sample_generator_decodes_shed", "Sound requests answered 503 at once: every "
                             "decoder's queue was full", registry=self.registry)
 
