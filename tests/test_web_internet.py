@@ -174,3 +174,21 @@ def test_trusted_proxies_are_addresses_networks_or_star():
     assert limits.is_trusted("10.2.3.4") and limits.is_trusted("127.0.0.1")
     assert not limits.is_trusted("11.0.0.1") and not limits.is_trusted("127.0.0.2") and not limits.is_trusted(None)
     assert Limits(proxies="*").is_trusted("203.0.113.9")
+
+
+def test_the_uvicorn_protocol_the_guards_extend_still_has_what_they_use():
+    """web/limits.py subclasses uvicorn's httptools protocol, which is not a public API: a
+    release that moves what the guards override or read fails here, by name, before a user
+    meets it (the lock pins the uvicorn this was tested with; `make test-latest` tries newer)."""
+    import inspect
+
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    for method in ("connection_made", "connection_lost", "data_received", "on_headers_complete",
+                   "on_message_complete", "on_response_complete", "shutdown"):
+        assert callable(getattr(HttpToolsProtocol, method, None)), f"HttpToolsProtocol.{method} is gone"
+    made = inspect.getsource(HttpToolsProtocol.__init__) + inspect.getsource(HttpToolsProtocol.connection_made)
+    for attribute in ("self.connections", "self.pipeline", "self.cycle", "self.parser", "self.loop",
+                      "self.transport", "self.client"):
+        assert attribute in made, f"HttpToolsProtocol no longer sets {attribute}"
+    assert "response_complete" in inspect.getsource(HttpToolsProtocol)
