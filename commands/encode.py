@@ -5,7 +5,6 @@ card: sample rate, length, attack time, channel, normalisation). The point is pr
 ``X,Y``, ready for ``app.py generate NAME --at X,Y``. The GAN has no encoder (exit 1).
 ``-o`` never replaces an existing file without --force, and never FILE itself.
 """
-from dataclasses import replace
 from pathlib import Path
 
 from commands import CommandFailed, UsageError
@@ -30,20 +29,12 @@ def preprocess_settings(model, channel=None):
     """The preprocessing settings of the model's training data (from its card), with
     ``channel`` (when given) in place of the recorded one."""
     from preprocessing.errors import SettingsError
-    from preprocessing.settings import PreprocessSettings
+    from preprocessing.settings import settings_of_model
 
-    recorded = model.card.get("preprocessing") or {}
     try:
-        settings = PreprocessSettings.from_dict(recorded) if recorded else PreprocessSettings(
-            sample_rate=model.sample_rate, length=model.sample_length)
-        if channel is not None:
-            settings = replace(settings, channel=channel)
+        return settings_of_model(model, channel)
     except SettingsError as error:
         raise CommandFailed(f"{model.name}: {error}") from None
-    if settings.length != model.sample_length or settings.sample_rate != model.sample_rate:
-        raise CommandFailed(f"{model.name}: its card's preprocessing ({settings.length} samples at "
-                            f"{settings.sample_rate} Hz) does not match the model")
-    return settings
 
 
 def run(args):

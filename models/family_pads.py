@@ -235,6 +235,29 @@ class FamilyPads:
                 return f"{self.name} has no {name} among its training sounds"
         return None
 
+    def likeliest(self, latent):
+        """The family whose Gaussian gives each latent point the highest density.
+
+        Parameters
+        ----------
+        latent : array-like, shape (N, 2) or (2,)
+
+        Returns
+        -------
+        list of str
+            One family name per point (from :attr:`families`).
+        """
+        points = np.asarray(latent, dtype=np.float64).reshape(-1, LATENT_DIM)
+        scores = []
+        for family in self.families:
+            gaussian = self.gaussians[family]
+            offset = points - gaussian.mean
+            inverse = np.linalg.inv(gaussian.covariance)
+            _, log_det = np.linalg.slogdet(gaussian.covariance)
+            scores.append(-0.5 * (np.einsum("ni,ij,nj->n", offset, inverse, offset) + log_det))
+        best = np.argmax(np.stack(scores, axis=1), axis=1)
+        return [self.families[index] for index in best]
+
     def axes(self, family):
         """The pad of a family, a mix or a weight vector (7,): its :class:`PadAxes`.
 

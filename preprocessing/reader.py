@@ -214,6 +214,37 @@ def read_source(path, settings=PreprocessSettings()):
     return data, info
 
 
+def prepare_bytes(data, settings=PreprocessSettings()):
+    """``prepare_file`` for a file's bytes held in memory (an upload), never written anywhere.
+
+    Parameters
+    ----------
+    data : bytes
+        A whole audio file (WAV, FLAC, OGG... whatever libsndfile reads).
+    settings : PreprocessSettings
+
+    Returns
+    -------
+    y : np.ndarray, shape (settings.length,), float32
+
+    Raises
+    ------
+    AudioInputError
+        Empty, not audio, truncated, damaged, too long, silent...: ``str(error)`` says why.
+    """
+    import io
+
+    if not data:
+        raise AudioInputError("empty file (0 bytes)", kind="empty")
+    try:
+        handle = sf.SoundFile(io.BytesIO(data))
+    except sf.SoundFileError as error:
+        raise _open_error(error) from None
+    with handle:
+        info = SourceInfo(handle.samplerate, handle.channels, handle.frames, handle.format, handle.subtype)
+        return prepare_audio(_read_checked(handle, info, settings), info.sample_rate, settings)
+
+
 def _read_checked(handle, info, settings):
     # Before the length rules: libsndfile counts the frames the cut-off file still holds,
     # so a WAV cut to a few samples would otherwise be called "too short".

@@ -91,3 +91,36 @@ class PreprocessSettings:
 def _whole(value):
     """A plain int (not a bool, which is an int to Python, nor a float)."""
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def settings_of_model(model, channel=None):
+    """The preprocessing a model's training data had (from its card), so that a user's own
+    sample is made the way its training sounds were before it is encoded.
+
+    Parameters
+    ----------
+    model : object
+        ``card`` (a dict with an optional ``"preprocessing"``), ``sample_rate``, ``sample_length``.
+    channel : int, optional
+        The channel to take in place of the recorded choice.
+
+    Returns
+    -------
+    PreprocessSettings
+
+    Raises
+    ------
+    SettingsError
+        The card's settings are bad, or do not match the model (the message says which).
+    """
+    from dataclasses import replace
+
+    recorded = model.card.get("preprocessing") or {}
+    settings = PreprocessSettings.from_dict(recorded) if recorded else PreprocessSettings(
+        sample_rate=model.sample_rate, length=model.sample_length)
+    if channel is not None:
+        settings = replace(settings, channel=channel)
+    if settings.length != model.sample_length or settings.sample_rate != model.sample_rate:
+        raise SettingsError(f"its card's preprocessing ({settings.length} samples at {settings.sample_rate} Hz) "
+                            "does not match the model")
+    return settings

@@ -324,3 +324,45 @@ def test_a_family_on_a_model_with_codes_plays_its_pad_and_redraws_the_map(browse
     shot(browser, tmp_path, "web-family-pad.png")
     Select(selector).select_by_value("")
     wait_for(browser, "return drumApp.shown && !drumApp.shown.url.includes('family=') && !drumApp.loadingUrl")
+
+
+def test_a_sample_chosen_or_dropped_on_the_map_plays_from_where_the_model_places_it(browser, server, tmp_path):
+    """Issue 32's drop-in in a real Chromium: a WAV chosen with the file field, then one dropped
+    on the map (a real drop event carrying a File), each moves the point to where the server's
+    encoder placed it, plays that point, and names its likeliest family and nearest sounds."""
+    import numpy as np
+
+    from drums import snare
+
+    desktop(browser)
+    open_page(browser, server)
+    wait_for(browser, "return drumApp.model && drumApp.model.encode_url && !drumApp.loadingUrl")
+    mine = tmp_path / "my snare.wav"
+    soundfile.write(mine, snare(seed=7, seconds=0.4), 44100)
+    browser.find_element("id", "sample-file").send_keys(str(mine))
+    placed = wait_for(browser, "return drumApp.placed")
+    assert placed["file"] == "my snare.wav" and len(placed["nearest"]) == 5
+    at_placed = """const p = drumApp.placed, s = drumApp.shown;
+        return s && s.url === drumApp.wantedUrl && !drumApp.loadingUrl
+          && Math.abs(s.point[0] - p.shown[0]) < 1e-4 && Math.abs(s.point[1] - p.shown[1]) < 1e-4 && s;"""
+    shown = wait_for(browser, at_placed)
+    assert np.allclose(url_point(shown["url"]), placed["shown"], atol=1e-4)
+    text = browser.find_element("id", "placed").text
+    assert text.startswith("my snare.wav: at x ") and "nearest: " in text
+    assert (placed["family"] is None) or f"most like a {placed['family']}" in text
+    # a drop on the map: the page's own sound of another point, as a file the user drags in
+    browser.set_script_timeout(30)
+    browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        fetch(drumApp.model.sound_url + '?x=0.9&y=-0.9').then((r) => r.arrayBuffer()).then((bytes) => {
+          const data = new DataTransfer();
+          data.items.add(new File([bytes], 'dropped.wav', { type: 'audio/wav' }));
+          for (const type of ['dragenter', 'dragover', 'drop'])
+            pad.dispatchEvent(new DragEvent(type, { dataTransfer: data, bubbles: true, cancelable: true }));
+          done(true);
+        });""")
+    dropped = wait_for(browser, "return drumApp.placed && drumApp.placed.file === 'dropped.wav' && drumApp.placed")
+    wait_for(browser, at_placed)
+    assert dropped["point"] != placed["point"]
+    shot(browser, tmp_path, "web-drop-in.png")
+    assert [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"] == []

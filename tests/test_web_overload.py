@@ -232,3 +232,17 @@ def test_every_guard_refusal_is_counted_by_reason_and_the_process_is_measured(zo
         assert [counted(r) for r in ("client_connections", "head_too_large", "head_too_slow")] == [1, 1, 1]
         assert metric(server, "process_resident_memory_bytes") > 10e6
         assert metric(server, "process_open_fds") > 3
+
+
+def test_pipelined_requests_in_one_write_are_each_a_head_of_their_own(zoo, tmp_path):
+    """The head-size guard counts a head's own bytes: 100 pipelined GET /healthz in one write
+    (4 kB, twice the head limit here) are 100 answers, not one 431."""
+    with serving(["--models", str(zoo), "--header-bytes", "2048"], tmp_path) as server:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30,
+                                      source_address=("127.0.0.40", 0)) as connection:
+            requests = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" * 99
+            connection.sendall(requests + b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            data = b""
+            while chunk := connection.recv(65536):
+                data += chunk
+        assert data.count(b"HTTP/1.1 200 ") == 100 and b" 431 " not in data

@@ -115,6 +115,11 @@ class ThreadDecoding:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, tagged_wav, served.model, request)
 
+    async def encode(self, served, data, version=None):
+        """:func:`encode_model` of a file's bytes on this pool."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, encode_model, served.model, data)
+
     def alive(self):
         """Threads that can decode (they start on demand)."""
         return self.threads
@@ -206,25 +211,33 @@ class ProcessDecoding:
         DecodingFailed
             The processes stopped twice on this request, or were never started.
         """
+        return await self._queued(self.work, served.name, request, version)
+
+    async def encode(self, served, data, version=None):
+        """:func:`encode_model` of a file's bytes, in a decoding process, in the same bounded
+        queue as the sounds (the bytes are sent to the process, used and dropped)."""
+        return await self._queued(encode_in_process, served.name, data, version)
+
+    async def _queued(self, work, *args):
         if self.waiting >= self.queue_limit:
             raise DecodingBusy(f"{self.waiting} sounds are waiting for {self.processes} decoders")
         self.waiting += 1
         try:
-            return await self._decode(served, request, version)
+            return await self._run(work, *args)
         finally:
             self.waiting -= 1
 
-    async def _decode(self, served, request, version):
+    async def _run(self, work, *args):
         loop = asyncio.get_running_loop()
         pool = self._pool
         if pool is None:
             raise DecodingFailed("the decoding processes have not been started")
         try:
-            return await loop.run_in_executor(pool, self.work, served.name, request, version)
+            return await loop.run_in_executor(pool, work, *args)
         except BrokenProcessPool:
             pool = self._replace(pool)
         try:
-            return await loop.run_in_executor(pool, self.work, served.name, request, version)
+            return await loop.run_in_executor(pool, work, *args)
         except BrokenProcessPool:
             self._replace(pool)
             raise DecodingFailed("the decoding processes stopped twice on this request") from None
@@ -318,6 +331,47 @@ def decode_in_process(name, request, version=None):
         server serves: a model replaced on disk without a restart would otherwise answer its
         old versioned URLs, kept ``immutable`` by every cache, with another model's sounds.
     """
+    return tagged_wav(_model_in_process(name, version), request)
+
+
+def encode_in_process(name, data, version=None):
+    """:func:`encode_model` with the model ``name`` of this process (loaded on first use)."""
+    return encode_model(_model_in_process(name, version), data)
+
+
+def encode_model(model, data):
+    """Where a user's own sample sits in ``model``'s latent plane.
+
+    The file is made the way the model's training sounds were (its card's preprocessing) and
+    encoded; nothing of it is kept.
+
+    Parameters
+    ----------
+    model : object
+        A loaded model with an encoder.
+    data : bytes
+        The whole file.
+
+    Returns
+    -------
+    dict
+        ``{"point": [x, y]}``, or ``{"refused": reason}`` (one line) for a file that cannot
+        become a sample (the reason crosses the process boundary as text).
+    """
+    from preprocessing.errors import AudioInputError, SettingsError
+    from preprocessing.reader import prepare_bytes
+    from preprocessing.settings import settings_of_model
+
+    try:
+        audio = prepare_bytes(data, settings_of_model(model))
+    except (AudioInputError, SettingsError) as error:
+        return {"refused": str(error)}
+    x, y = (float(v) for v in model.encode(audio[None, :])[0])
+    return {"point": [x, y]}
+
+
+def _model_in_process(name, version):
+    """This process's model ``name`` (loaded on first use), checked against ``version``."""
     from models.errors import ModelUnavailableError
 
     loaded = _process["models"].get(name)
@@ -332,4 +386,4 @@ def decode_in_process(name, request, version=None):
     if version is not None and loaded_version != version:
         raise ModelUnavailableError(f"its files changed on disk since the server started (serving version "
                                     f"{version}, the files are {loaded_version}); restart the server to serve them")
-    return tagged_wav(model, request)
+    return model

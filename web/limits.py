@@ -225,6 +225,7 @@ class GuardedHttpTools(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self.limits = current_limits()
         self._head_bytes = 0
+        self._head_tail = b""  # the last bytes seen of a head, for an end split between reads
         self._head_done = False
         self._head_timer = None
         self._counted = None
@@ -304,7 +305,12 @@ class GuardedHttpTools(HttpToolsProtocol):
     # -- the head's size
     def data_received(self, data):
         if not self._head_done:
-            self._head_bytes += len(data)
+            # Only the head's own bytes count: a read that also holds the body (a dropped
+            # sample) or pipelined requests after it was counted whole, and refused 431.
+            seen = self._head_tail + data
+            end = seen.find(b"\r\n\r\n")
+            self._head_bytes += len(data) if end < 0 else max(0, end + 4 - len(self._head_tail))
+            self._head_tail = seen[-3:]
             if self._head_bytes > self.limits.header_bytes:
                 self._cancel_head_timer()
                 GUARD_REFUSALS.labels("head_too_large").inc()
@@ -328,6 +334,7 @@ class GuardedHttpTools(HttpToolsProtocol):
     def on_message_complete(self):
         self._head_done = False
         self._head_bytes = 0
+        self._head_tail = b""
         super().on_message_complete()
 
     def on_response_complete(self):

@@ -48,8 +48,15 @@ from web.sound import ALLOWED_RATES, DEFAULT_OUT_RATE, MAX_VARIATION, SoundReque
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 #: Longest query string accepted (a sound's query is under 80 characters).
 MAX_QUERY_BYTES = 512
-#: Largest request body accepted: the API only answers GETs, so none is needed.
+#: Largest request body accepted but by the drop-in: the rest of the API answers GETs only.
 MAX_BODY_BYTES = 1024
+#: Largest sample a user may drop on the page (POST .../encode): 30 s of 48 kHz stereo
+#: 24-bit WAV is 8.6 MB, and a one-shot is longer than 30 s for no model here.
+MAX_UPLOAD_BYTES = 16 * 1024 * 1024
+#: Seconds a dropped file may take to arrive, once its request head has.
+UPLOAD_TIMEOUT_S = 30.0
+#: Training sounds named as a dropped sample's nearest.
+NEAREST_SHOWN = 5
 #: Sounds kept per process: a 0.74 s sound at 44.1 kHz, 16-bit, is 65 kB, so at most ~17 MB.
 SOUND_CACHE_ENTRIES = 256
 #: The page's own files, served from STATIC_DIR with a content version (``?v=``).
@@ -90,6 +97,11 @@ def error_response(status, reason, headers=None):
     return JSONResponse({"error": reason}, status_code=status, headers=headers)
 
 
+def is_upload(scope):
+    """Whether a request is the drop-in's: a file posted to a model's ``encode``."""
+    return scope.get("method") == "POST" and scope.get("path", "").endswith("/encode")
+
+
 class RequestLimits:
     """ASGI middleware: refuse an over-long query string or any request body over the limit;
     mark every answer ``nosniff`` (a browser takes each for its declared type only)."""
@@ -105,14 +117,15 @@ class RequestLimits:
         if len(scope.get("query_string", b"")) > self.max_query_bytes:
             response = error_response(414, f"the query string is longer than {self.max_query_bytes} bytes")
             return await response(scope, receive, send)
+        most = MAX_UPLOAD_BYTES if is_upload(scope) else self.max_body_bytes
         for key, value in scope.get("headers", []):
             if key == b"content-length":
                 try:
                     length = int(value)
                 except ValueError:
-                    length = self.max_body_bytes + 1
-                if length > self.max_body_bytes:
-                    response = error_response(413, f"the request body is larger than {self.max_body_bytes} bytes")
+                    length = most + 1
+                if length > most:
+                    response = error_response(413, f"the request body is larger than {most} bytes")
                     return await response(scope, receive, send)
         async def send_with_nosniff(message):
             if message["type"] == "http.response.start":
@@ -306,6 +319,47 @@ def compact_codes(codes):
     return {"families": families, "family": [index[str(f)] for f in codes.families], "points": points}
 
 
+async def _upload(request):
+    """The posted file's bytes, at most MAX_UPLOAD_BYTES, arriving within UPLOAD_TIMEOUT_S."""
+    async def read():
+        data = bytearray()
+        async for chunk in request.stream():
+            data += chunk
+            if len(data) > MAX_UPLOAD_BYTES:
+                raise RequestRefused(413, f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+        return bytes(data)
+
+    try:
+        data = await asyncio.wait_for(read(), UPLOAD_TIMEOUT_S)
+    except asyncio.TimeoutError:
+        raise RequestRefused(408, f"the file did not arrive within {UPLOAD_TIMEOUT_S:g} s") from None
+    if not data:
+        raise RequestRefused(400, "no file: post the sample's bytes as the request body")
+    return data
+
+
+def _placed(served, sound_url, x, y):
+    """What the page shows of a dropped sample at latent point ``(x, y)``."""
+    import numpy as np
+
+    model = served.model
+    inside = served.contains(x, y)
+    xmin, xmax, ymin, ymax = served.box
+    shown = (min(max(x, xmin), xmax), min(max(y, ymin), ymax))
+    placed = {"point": [x, y], "inside": inside, "shown": list(shown), "family": None, "nearest": [],
+              "sound_url": f"{sound_url}?x={shown[0]:.4f}&y={shown[1]:.4f}"}
+    pads = getattr(model, "family_pads", None)
+    if pads is not None:
+        placed["family"] = pads.likeliest([[x, y]])[0]
+    codes = getattr(model, "codes", None)
+    if codes is not None and len(codes):
+        distances = np.hypot(codes.points[:, 0] - x, codes.points[:, 1] - y)
+        for index in np.argsort(distances, kind="stable")[:NEAREST_SHOWN]:
+            placed["nearest"].append({"name": str(codes.names[index]), "family": str(codes.families[index]),
+                                      "distance": round(float(distances[index]), 4)})
+    return placed
+
+
 def _versions(catalogue, folder):
     if folder is None:
         return {name: card_version(s.model) for name, s in catalogue.models.items()}
@@ -329,13 +383,18 @@ class _Answers:
     """The answers that depend only on the catalogue, built once: bodies and their ETags."""
 
     def __init__(self, catalogue, versions):
-        def urls(name):
-            base = f"/api/models/{name}/v/{versions[name]}"
-            return {"version": versions[name], "codes_url": f"{base}/codes", "sound_url": f"{base}/sound.wav"}
+        def urls(served):
+            base = f"/api/models/{served.name}/v/{versions[served.name]}"
+            found = {"version": versions[served.name], "codes_url": f"{base}/codes", "sound_url": f"{base}/sound.wav"}
+            # where a user's own sample is posted (the drop-in); None for a model without an encoder
+            found["encode_url"] = f"{base}/encode" if getattr(served.model, "has_encoder", False) else None
+            return found
 
+        self.model_urls = {name: urls(served) for name, served in catalogue.models.items()}
         self.models_body = json.dumps({
             "default": catalogue.default,
-            "models": [{**_model_summary(s, catalogue.default), **urls(s.name)} for s in catalogue.models.values()],
+            "models": [{**_model_summary(s, catalogue.default), **self.model_urls[s.name]}
+                       for s in catalogue.models.values()],
             "rates": list(ALLOWED_RATES),
             "levels": list(LEVELS),
             "default_level": DEFAULT_LEVEL,
@@ -385,6 +444,8 @@ class _Api:
             Route("/api/models/{name}/sound.wav", self.sound, methods=["GET"]),
             Route("/api/models/{name}/v/{version}/codes", self.codes, methods=["GET"]),
             Route("/api/models/{name}/v/{version}/sound.wav", self.sound, methods=["GET"]),
+            Route("/api/models/{name}/encode", self.encode, methods=["POST"]),
+            Route("/api/models/{name}/v/{version}/encode", self.encode, methods=["POST"]),
             Route("/static/{file}", self.static, methods=["GET"]),
             Route("/healthz", self.healthz, methods=["GET"]),
             Route("/readyz", self.readyz, methods=["GET"]),
@@ -505,6 +566,30 @@ class _Api:
         except ModelError as error:
             raise ModelFailed(served.name, _without_folder(str(error), self.folder)) from None
         return answer
+
+    async def encode(self, request):
+        """A dropped sample's place: its point, the family its point is likeliest in (a model
+        with family pads), its nearest training sounds and the sound of its point. The file
+        is read into memory, encoded in a decoding process and dropped: nothing is kept."""
+        self.versioned(request)
+        served = self.catalogue.models[request.path_params["name"]]
+        if not getattr(served.model, "has_encoder", False):
+            raise RequestRefused(400, f"{served.name} has no encoder (a GAN only generates): a sample has no "
+                                      "place on its map; pick another model")
+        data = await _upload(request)
+        client = request.client.host if request.client else None
+        try:
+            async with self.client_decodes.slot(client):
+                found = await self.decoding.encode(served, data, self.versions[served.name])
+        except ClientLimited as error:
+            self.metrics.refused.inc()
+            raise RequestRefused(429, error.reason, {"Retry-After": str(error.retry_after_s)}) from None
+        except ModelError as error:
+            raise ModelFailed(served.name, _without_folder(str(error), self.folder)) from None
+        if "refused" in found:
+            raise RequestRefused(422, f"this file cannot be encoded: {found['refused']}")
+        return JSONResponse(_placed(served, self.answers.model_urls[served.name]["sound_url"], *found["point"]),
+                            headers={"Cache-Control": "no-store"})
 
     async def healthz(self, request):
         return JSONResponse({"status": "up"}, headers={"Cache-Control": "no-store"})

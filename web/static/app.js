@@ -24,6 +24,7 @@ const app = {
   wantedUrl: null, loadingUrl: null, shown: null, failure: null,
   auditionPending: false, playWhenReady: false,
   ctx: null, master: null, oneShot: null, looping: false, voice: null, beat: null,
+  placed: null,  // the user's own sample: its file name and where the server placed it
 };
 window.drumApp = app;  // for the browser test and the curious
 
@@ -138,6 +139,8 @@ async function chooseModel(name) {
   app.variation = null;
   app.codes = null;
   app.point = app.model.center.slice();
+  app.placed = null;
+  showPlaced();
   forget();
   padNote(app.model.has_codes ? "Loading the map\u2026" : "Every point is a new sound.");
   drawLegend();
@@ -211,6 +214,73 @@ function familyChanged() {
 }
 for (const id of ["family", "family2"]) el(id).addEventListener("change", familyChanged);
 el("mix").addEventListener("change", familyChanged);
+
+// ----------------------------------------------------------------------------- your own sample
+
+// A sample the user drops on the map (or chooses) is posted to the model's encoder, which
+// answers where it sits: the point moves there, its sound plays, and its likeliest family
+// and nearest training sounds are named. The server keeps nothing of the file.
+async function placeSample(file) {
+  const model = app.model;
+  if (!model) return;
+  if (!model.encode_url) {
+    status(`${model.name} has no encoder (it only generates): a sample has no place on its map. Pick another model.`, true);
+    return;
+  }
+  status(`Finding ${file.name} on the map\u2026`);
+  let response;
+  try {
+    response = await fetch(model.encode_url, { method: "POST", body: file });
+  } catch {
+    status(friendly(new Unreachable()), true);
+    return;
+  }
+  const body = await response.json().catch(() => ({}));
+  if (app.model !== model) return;  // another model was picked meanwhile
+  if (!response.ok) {
+    status(`${file.name}: ${body.error || "it cannot be placed"}.`, true);
+    return;
+  }
+  if (app.family && optional()) {  // its point is on the plain pad: show that one
+    app.family = app.family2 = "";
+    fillFamilies();
+    loadCodes();
+  }
+  app.placed = { file: file.name, ...body };
+  app.point = body.shown.slice();
+  showPlaced();
+  forget();
+  drawPad();
+  requestSound({ audition: true });
+}
+
+function showPlaced() {
+  const placed = app.placed;
+  el("placed").hidden = !placed;
+  if (!placed) return;
+  const near = placed.nearest.map((n) => `${n.name} (${n.family})`).join(", ");
+  el("placed").textContent = `${placed.file}: at x ${placed.point[0].toFixed(2)}, y ${placed.point[1].toFixed(2)}`
+    + (placed.inside ? "" : " (beyond the map: played at its edge)")
+    + (placed.family ? ` \u00b7 most like a ${placed.family}` : "")
+    + (near ? ` \u00b7 nearest: ${near}` : "");
+}
+
+el("sample-file").addEventListener("change", () => {
+  const file = el("sample-file").files[0];
+  el("sample-file").value = "";
+  if (file) placeSample(file);
+});
+pad.addEventListener("dragover", (event) => {
+  event.preventDefault();
+  pad.classList.add("dropping");
+});
+pad.addEventListener("dragleave", () => pad.classList.remove("dropping"));
+pad.addEventListener("drop", (event) => {
+  event.preventDefault();
+  pad.classList.remove("dropping");
+  const file = event.dataTransfer && event.dataTransfer.files[0];
+  if (file) placeSample(file);
+});
 
 // ----------------------------------------------------------------------------- the pad
 
