@@ -10,16 +10,7 @@ refuses in one line: the model's reason.
 from constants import DRUM_FAMILIES
 from gui import effects as fx
 from gui.effects import Part
-from gui.family import (
-    BLEND_DIGITS,
-    NO_HYBRID,
-    all_families,
-    decode_family,
-    from_text,
-    no_family_reason,
-    refusal,
-    takes_family,
-)
+from gui.family import BLEND_DIGITS, NO_HYBRID, all_families, decode_family, from_text, no_family_reason, refusal, takes_family
 from gui.handlers.common import say
 from gui.handlers.map import request_map
 from gui.handlers.point import move_point

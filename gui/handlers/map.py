@@ -2,8 +2,6 @@
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-
 from constants import SAMPLE_RATE
 from gui import effects as fx
 from gui import features
