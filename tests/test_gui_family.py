@@ -248,3 +248,22 @@ def test_the_hybrid_slider_changes_the_steps_mix_instead_of_adding_steps(cvae):
     handle(cvae, k.PAD_UP, {k.PAD: (1.0, 1.0)})
     handle(cvae, k.BACK, {})
     assert cvae.family.text() == "kick:0.2,tom:0.8"
+
+
+def test_vary_saves_each_variation_on_the_family_pad_and_records_the_family(tmp_path):
+    import soundfile
+
+    from audio.export import FavouritesFolder, read_recall
+    from gui.vary import save_with_variations
+    from models.variation import decode_recall
+
+    model = FakeModel("vae_a", kind="vae")
+    paths = save_with_variations(FavouritesFolder(tmp_path), model, "vae_a", (0.5, 0.0), 2, seed=2,
+                                 family="hat", out_rate=None, subtype="FLOAT")
+    for path in paths:
+        recall = read_recall(path)
+        assert recall["settings"]["family"] == "hat"
+        saved, _ = soundfile.read(str(path), dtype="float32")
+        np.testing.assert_array_equal(decode_recall(model, recall), saved)  # reopening decodes the hat pad again
+    first, _ = soundfile.read(str(paths[0]), dtype="float32")
+    np.testing.assert_array_equal(first, model.decode([(0.5, 0.0)], family="hat")[0])
