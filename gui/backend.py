@@ -86,13 +86,20 @@ class PackageBackend:
 
     def describe(self, model, name=None):
         """Plain data about a loaded model for the GUI thread."""
+        from constants import DRUM_FAMILIES
+
         card = read_model_card(getattr(model, "model_card", None) or model.card)
+        conditioned = bool(getattr(model, "conditioned", False))
         return ModelInfo(
             name=model.name, kind=model.kind, sample_rate=int(model.sample_rate),
             sample_length=int(model.sample_length), has_encoder=bool(model.has_encoder),
             card=card, latent_range=tuple(float(v) for v in model.latent_range()),
             center=tuple(float(v) for v in model.center), codes=model.codes,
-            data_folder=card.data_folder, conditioned=bool(getattr(model, "conditioned", False)))
+            data_folder=card.data_folder, conditioned=conditioned,
+            takes_family=bool(getattr(model, "takes_family", conditioned)),
+            families=tuple(getattr(model, "families", DRUM_FAMILIES if conditioned else ())),
+            no_family_reason=getattr(model, "no_family_reason", None),
+            family_pads=getattr(model, "family_pads", None))
 
     def discontinuity(self):
         """The evaluation package's discontinuity map, if it has one.

@@ -40,7 +40,7 @@ class Decode:
     name: str
     point: Point
     variation: dict | None = field(default=None, hash=False)
-    family: str | None = None  # a conditioned model's family text (gui.family), else None
+    family: str | None = None  # the family text (gui.family.decode_family), else None
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ class Heatmap:
     feature: str
     latent_range: LatentRange
     sample_rate: int
-    family: str | None = None  # a conditioned model's heat-map is of one family
+    family: str | None = None  # a heat-map is of one family (None: the plain pad)
 
 
 @dataclass(frozen=True)
@@ -135,6 +135,7 @@ class Morph:
     a: Point
     b: Point
     steps: int
+    family: str | None = None  # the segment on this family's pad (gui.family.decode_family)
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ class Decoded:
     audio: np.ndarray = field(compare=False, hash=False)
     ms: float = 0.0
     variation: dict[str, Any] | None = field(default=None, compare=False, hash=False)  # as asked
-    family: str | None = None  # as asked (a conditioned model's family text)
+    family: str | None = None  # as asked (gui.family.decode_family)
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,7 @@ class Morphed:
     name: str
     points: tuple[Point, ...]
     sounds: tuple[np.ndarray, ...] = field(compare=False, hash=False)
+    family: str | None = None  # decoded with (gui.family.decode_family)
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,10 @@
 
 Pure state, no window: the handlers call it and the window only shows what it says.
 A step is a click, the end of a drag (the points a drag passes through are not steps: only
-where it was let go), a family chosen for a conditioned model (a step at the same point:
+where it was let go), a family chosen (a step at the same point:
 back returns to the family before it), or reopening a favourite (a step in the favourite's
-model). A step keeps its point and a conditioned model's family text (None for a model
-without one); the hybrid slider changes the current step's family rather than adding steps.
+model). A step keeps its point and its family text (None for a model
+without one, and for "All families"); the hybrid slider changes the current step's family rather than adding steps.
 Going back and then somewhere new drops the forward steps, as in a web browser. Visiting the
 point one is already at with the same family is not a step, so showing a point that
 back/forward returned can never add one.
@@ -37,7 +37,7 @@ class PointHistory:
     ----------
     points : list of (float, float)
     families : list of (str or None)
-        Each point's family (a conditioned model's family text), None for none.
+        Each point's family text (gui.family.decode_family), None for none.
     position : int
         Index of the current point; -1 while nothing was visited.
     """

@@ -79,6 +79,7 @@ PATTERN_NOTE = "-PATTERN-NOTE-"
 # the family selector (gui.family): one button per family, the hybrid's family and slider
 FAMILY_BUTTONS = {name: f"-FAMILY-{name.upper()}-" for name in
                   ("kick", "snare", "clap", "hat", "tom", "cymbal", "percussion")}  # constants.DRUM_FAMILIES
+FAMILY_ALL = "-FAMILY-ALL-"  # "All families": the plain pad (key 0)
 HYBRID = "-HYBRID-"
 BLEND = "-BLEND-"
 FAMILY_MIX = "-FAMILY-MIX-"  # the mix as text ("kick 0.6 + tom 0.4")

@@ -181,18 +181,20 @@ SMALL = ("Helvetica", 8)
 
 
 def family_rows():
-    """The family selector under the pad: a button per family (keys 1–7), then the hybrid:
-    a second family and the slider that mixes it in (gui.family). The view enables it for
-    a conditioned model only, and says why in its tooltips otherwise."""
+    """The family selector under the pad: a button per family (keys 1–7), then "All families"
+    (key 0: the plain pad) and the hybrid: a second family and the slider that mixes it in
+    (gui.family). The view enables it for a model that takes a family, and says why in its
+    tooltips otherwise."""
     buttons = [sg.Button(f"{number} {FAMILY_LABELS.get(name, name)}", key=k.FAMILY_BUTTONS[name], font=SMALL,
                          pad=(1, 1), disabled=True)
                for number, name in enumerate(DRUM_FAMILIES, start=1)]
-    hybrid = [sg.Text("hybrid", font=SMALL, pad=((2, 1), 1)),
+    hybrid = [sg.Button("0 all", key=k.FAMILY_ALL, font=SMALL, pad=(1, 1), disabled=True),
+              sg.Text("hybrid", font=SMALL, pad=((2, 1), 1)),
               sg.Combo(["none", *DRUM_FAMILIES], default_value="none", key=k.HYBRID, readonly=True,
                        enable_events=True, size=(9, 1), font=SMALL, disabled=True),
               sg.Slider((0, 1), 0, resolution=0.05, orientation="h", key=k.BLEND, enable_events=True,
                         size=(10, 10), disable_number_display=True, disabled=True),
-              sg.Text("", key=k.FAMILY_MIX, size=(20, 1), font=SMALL)]
+              sg.Text("", key=k.FAMILY_MIX, size=(18, 1), font=SMALL)]
     return [buttons, hybrid]
 
 

@@ -49,13 +49,16 @@ class PadView:
             graph.draw_line((xmin, y), (xmax, y), color=colour)
         codes = info.codes
         if codes is not None and len(codes.points):
-            from gui.family import highlighted_families
+            from gui.family import highlighted_families, shown_code_points
             from gui.palette import family_colour
 
             highlight = highlighted_families(state)
             step = max(1, len(codes.points) // MAX_FAMILY_DOTS)
             size = (xmax - xmin) / 70
-            for point, family in zip(codes.points[::step], list(codes.families)[::step]):
+            shown = shown_code_points(state)  # on a family's pad: where that pad puts them
+            for point, family in zip(shown[::step], list(codes.families)[::step]):
+                if not (xmin <= point[0] <= xmax and ymin <= point[1] <= ymax):
+                    continue  # off this family's pad
                 graph.draw_point(tuple(map(float, point)), size,
                                  color=family_colour(str(family), highlight))
         font = ("Helvetica", 7)

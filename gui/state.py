@@ -105,7 +105,11 @@ class ModelInfo:
     data_folder: str | None = None
     metrics: dict | None = None  # the evaluation's cached metrics, when it has run
     metrics_date: str | None = None
-    conditioned: bool = False  # it takes a family (gui.family): ddsp_cvae
+    conditioned: bool = False  # it takes a family as an input (no "All families")
+    takes_family: bool = False  # it plays a family (gui.family): conditioned, or with family pads
+    families: tuple = ()  # the families it can play (those it has training sounds of)
+    no_family_reason: str | None = None  # why it takes none, in the model's words
+    family_pads: object = None  # models.family_pads.FamilyPads, or None: where a family's pad puts the codes
 
     @property
     def preprocess_settings(self):
@@ -122,6 +126,7 @@ class Sequence:
     points: list  # (x, y) per sound
     models: list  # model name per sound
     sample_rate: int = SAMPLE_RATE
+    family: str | None = None  # the family a morph was decoded with (gui.family.decode_family)
 
 
 class Playing(TextEnum):
@@ -147,7 +152,7 @@ class Heard:
     point: tuple
     audio: np.ndarray = field(compare=False, hash=False)
     variation: dict | None = field(default=None, compare=False, hash=False)  # Variation.to_dict
-    family: str | None = None  # a conditioned model's family text (gui.family)
+    family: str | None = None  # the family text decoded with (gui.family.decode_family)
 
 
 @dataclass(frozen=True)
@@ -157,7 +162,7 @@ class Recall:
     model: str
     point: tuple
     variation: dict | None = field(default=None, compare=False, hash=False)
-    family: str | None = None  # the family it was saved with (a conditioned model's)
+    family: str | None = None  # the family it was saved with (None: none, or "All families")
 
 
 @dataclass
@@ -167,7 +172,7 @@ class SoundState:
     audio: np.ndarray | None = None  # the current point's decoded sound
     point: tuple | None = None  # where it was decoded
     variation: dict | None = None  # the variation ``audio`` is (a reopened favourite's), or None
-    family: str | None = None  # the family ``audio`` was decoded with (a conditioned model's)
+    family: str | None = None  # the family ``audio`` was decoded with (gui.family.decode_family)
     heard: Heard | None = None  # the latest point's sound sent to the output
     next_heard: Heard | None = None  # a variation the loop plays from its next repetition
     next_tag: int = 0  # its swap's tag (events.SwapSettled says when it sounds); 0: none waits

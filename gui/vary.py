@@ -25,8 +25,8 @@ def save_with_variations(favourites, model, name, point, count, seed, *, setting
     settings : dict, optional
         The window's other settings, saved with each (the variation is added).
     family : str, optional
-        A conditioned model's family text (:mod:`gui.family`): decoded with, and recorded
-        in each sidecar as ``settings["family"]``.
+        The family text (:func:`gui.family.decode_family`) of a model that takes one:
+        decoded with, and recorded in each sidecar as ``settings["family"]``.
     **save_options
         ``out_rate``, ``subtype``, ``normalize``, ``level`` for :meth:`FavouritesFolder.save`
         (each variation is brought to the level on its own; its index names its file).
@@ -40,7 +40,7 @@ def save_with_variations(favourites, model, name, point, count, seed, *, setting
     for variation in plan_variations(model, point, count, seed):
         audio = decode_variation(model, point, variation, family=family)
         recall_settings = dict(settings or {}, variation=variation.to_dict(point))
-        if family is not None and getattr(model, "conditioned", False):
+        if family is not None and getattr(model, "takes_family", getattr(model, "conditioned", False)):
             recall_settings["family"] = family
         paths.append(favourites.save(audio, model.sample_rate, model=name, point=point,
                                      settings=recall_settings, **save_options))

@@ -12,7 +12,7 @@ import PySimpleGUI as sg
 
 from gui import keys as k
 from gui.effects import Part
-from gui.family import FAMILY_KEYS, NO_HYBRID, is_conditioned, no_family_reason, weights_label
+from gui.family import FAMILY_KEYS, NO_HYBRID, is_conditioned, no_family_reason, refusal, takes_family, weights_label
 from gui.handlers.common import favourite_label, playing_text, status_text
 from gui.handlers.map import map_hint
 from gui.handlers.nearest import nearest_note, nearest_rows
@@ -116,20 +116,29 @@ class WindowView:
         self.window[k.NEAREST_NOTE].update(self._fitted(k.NEAREST_NOTE, nearest_note(found)))
 
     def _show_family(self):
-        """The family selector: on for a conditioned model (the chosen families lit), else
-        off, its tooltips saying why."""
+        """The family selector: on for a model that takes a family (the chosen families lit,
+        "All families" for the plain pad of a model with family pads, the families it has no
+        training sound of off), else off, its tooltips saying why (the model's reason)."""
         state, window = self.state, self.window
-        on = is_conditioned(state)
-        why = None if on else no_family_reason(state.model.name if state.model else None)
+        on = takes_family(state)
+        why = None if on else no_family_reason(state)
         chosen = state.family.weights() if on else {}
+        playable = tuple(getattr(state.model, "families", ()) or ()) if on else ()
         numbers = {name: number for number, name in FAMILY_KEYS.items()}
+        green, pale = ("white", "#2e7d32"), ("white", "#81c784")
         for name, key in k.FAMILY_BUTTONS.items():
-            lit = ("white", "#2e7d32") if name == state.family.first and on else (
-                ("white", "#81c784") if name in chosen else sg.theme_button_color())
-            window[key].update(disabled=not on, button_color=lit)
-            self._tooltip(key, why or f"{name} (key {numbers[name]})")
-        window[k.HYBRID].update(value=state.family.second or NO_HYBRID, disabled=not on)
-        window[k.BLEND].update(value=state.family.blend, disabled=not on)
+            lit = green if name == state.family.first and on else (pale if name in chosen else sg.theme_button_color())
+            window[key].update(disabled=not on or name not in playable, button_color=lit)
+            self._tooltip(key, why or (f"{name} (key {numbers[name]})" if name in playable
+                                       else refusal(state, name) or name))
+        plain = on and not is_conditioned(state)  # "All families": the plain pad
+        window[k.FAMILY_ALL].update(disabled=not plain,
+                                    button_color=green if plain and state.family.text() is None else sg.theme_button_color())
+        self._tooltip(k.FAMILY_ALL, why or ("All families: the plain pad (key 0)" if plain
+                                            else refusal(state, None) or "All families"))
+        mixes = on and state.family.first is not None
+        window[k.HYBRID].update(value=state.family.second or NO_HYBRID, disabled=not mixes)
+        window[k.BLEND].update(value=state.family.blend, disabled=not mixes)
         window[k.FAMILY_MIX].update(weights_label(state.family) if on else "no family")
         for key, what in ((k.HYBRID, "a second family to mix in"),
                           (k.BLEND, "how much of the second family: 0 to 1"), (k.FAMILY_MIX, "the mix played")):

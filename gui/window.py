@@ -173,7 +173,7 @@ class GuiApp:
         self.window = sg.Window(TITLE, window_layout(self.state.entries.values()), finalize=True,
                                 resizable=True, margins=(4, 4), element_padding=(4, 2),
                                 font=("Helvetica", 9))
-        for key in k.FAMILY_BUTTONS.values():  # seven fit beside each other under the pad
+        for key in (*k.FAMILY_BUTTONS.values(), k.FAMILY_ALL):  # seven fit beside each other under the pad
             self.window[key].Widget.configure(padx=1)
         root = self.window.TKroot
         root.update_idletasks()

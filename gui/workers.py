@@ -46,8 +46,10 @@ def _decode_recorded_variation(model, point, record, family=None):
 
 
 def _family(model, family):
-    """The ``family`` keyword of a decode: only a conditioned model takes one."""
-    return {"family": family} if family is not None and getattr(model, "conditioned", False) else {}
+    """The ``family`` keyword of a decode: for a model that takes one (a conditioned model,
+    or one with family pads; :func:`gui.family.decode_family` chose it)."""
+    takes = getattr(model, "takes_family", getattr(model, "conditioned", False))
+    return {"family": family} if family is not None and takes else {}
 
 
 class LatestWorker:
@@ -537,7 +539,7 @@ class Workers:
 
         def job():
             model = self.cache.get(name)
-            options = _family(model, effect.family)  # a conditioned model's map is of one family
+            options = _family(model, effect.family)  # the map of one family's pad
             if feature == features.DISCONTINUITY:
                 continuity_map = self.backend.discontinuity()
                 _, _, grid = continuity_map(lambda points: model.decode(points, **options),
@@ -577,7 +579,11 @@ class Workers:
             model = self.cache.get(effect.name)
             audio = self.backend.prepare_file(effect.path, model)
             options = _family(model, effect.family)
-            point = np.asarray(model.encode(audio[None, :], **options))[0]
+            conditioned = getattr(model, "conditioned", False)
+            point = np.asarray(model.encode(audio[None, :], **(options if conditioned else {})))[0]
+            pads = getattr(model, "family_pads", None)
+            if options and not conditioned and pads is not None:
+                point = np.asarray(pads.to_pad(point[None, :], effect.family))[0]  # where this family's pad plays it
             reconstruction = model.decode(point[None, :].astype(np.float32), **options)[0]
             self.post(events.Encoded(effect.name, effect.path, (float(point[0]), float(point[1])),
                                      audio, reconstruction))
@@ -605,9 +611,9 @@ class Workers:
             model = self.cache.get(effect.name)
             t = np.linspace(0.0, 1.0, effect.steps, dtype=np.float32)[:, None]
             points = (1 - t) * np.asarray(effect.a, np.float32) + t * np.asarray(effect.b, np.float32)
-            sounds = model.decode(points)
+            sounds = model.decode(points, **_family(model, effect.family))
             self.post(events.Morphed(effect.name, tuple(tuple(map(float, p)) for p in points),
-                                     tuple(sounds)))
+                                     tuple(sounds), family=effect.family))
         self.models.submit(self._guard("morph", job))
 
     def decode_variation(self, effect):

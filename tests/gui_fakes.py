@@ -27,9 +27,19 @@ class FakeCodes:
     files: np.ndarray
     is_validation: np.ndarray
 
+    def __len__(self):
+        return len(self.points)
+
 
 class FakeModel:
-    """Decodes a point to a decaying sine: x sets the pitch, y the decay."""
+    """Decodes a point to a decaying sine: x sets the pitch, y the decay.
+
+    Like the runtime, a fake with training codes has family pads (the real
+    :mod:`models.family_pads`, fitted on its codes: kicks, snares and hats, no clap), so
+    ``decode(points, family=...)`` plays that family's region; the GAN takes no family.
+    """
+
+    conditioned = False
 
     def __init__(self, name, kind="dense_ae", sample_rate=22050, sample_length=2048, codes=True):
         self.name = name
@@ -56,13 +66,35 @@ class FakeModel:
                 is_validation=np.arange(n) % 4 == 0)
         else:
             self.codes = None
+        self.family_pads, self.no_family_reason = (None, None) if self.conditioned else self._pads()
+
+    def _pads(self):
+        from models.family_pads import family_pads_or_reason
+
+        return family_pads_or_reason(self.name, self.codes if self.has_encoder else None, self.latent_range())
+
+    @property
+    def takes_family(self):
+        return self.conditioned or self.family_pads is not None
+
+    @property
+    def families(self):
+        from constants import DRUM_FAMILIES
+
+        return DRUM_FAMILIES if self.conditioned else (() if self.family_pads is None else self.family_pads.families)
 
     def latent_range(self):
         return (-2.0, 2.0, -2.0, 2.0)
 
-    def decode(self, points):
+    def decode(self, points, variation=None, family=None):
+        from models.errors import ModelInputError
+
         self.decode_calls += 1
         points = np.asarray(points, dtype=np.float32).reshape(-1, 2)
+        if family is not None:
+            if self.family_pads is None:
+                raise ModelInputError(self.no_family_reason)
+            points = self.family_pads.to_latent(points, family)
         t = np.arange(self.sample_length) / self.sample_rate
         freq = 200.0 * 2.0 ** points[:, :1]
         rate = 20.0 * 2.0 ** points[:, 1:]
@@ -103,7 +135,7 @@ class FakeConditionedModel(FakeModel):
     def decode(self, points, variation=None, family=None):
         from models.families import family_rows
 
-        base = super().decode(points)
+        base = super().decode(points)  # no family: a conditioned model has no family pads
         rows = family_rows(family, base.shape[0])  # (N, 7): None is the default family
         self.families_asked.append(family)
         t = np.arange(self.sample_length) / self.sample_rate

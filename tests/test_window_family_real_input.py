@@ -2,11 +2,15 @@
 
 The zoo holds a ``ddsp_cvae`` folder, so the window lists the conditioned model; it loads
 as the fakes' conditioned model (``gui_fakes.FakeConditionedModel``), whose sound depends on
-the family. The window plays through a real player on the ALSA null device with a tap that
+the family. The family pads of every model with training codes are tested on the shipped
+``ddsp_vae`` itself, loaded by the real backend (:class:`gui.backend.PackageBackend`) from a
+copy in the test's zoo. The window plays through a real player on the ALSA null device with a tap that
 keeps what was heard (``test_window_audition.HeardCapture``). Run under
 ``xvfb-run -a -s "-screen 0 1280x800x24"``.
 """
 import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,13 +30,15 @@ from test_window_real_input import (
 
 from constants import DRUM_FAMILIES
 from gui import keys as k
+from gui.backend import PackageBackend
 from gui.palette import FAMILY_COLOURS, GREYED
 from gui.state import READY
 from gui_fakes import FakeConditionedModel
 
 pytestmark = pytestmark  # the same markers: a display and xdotool
 
-NO_FAMILY = "ae_small_relu has no family: only ddsp_cvae is conditioned"
+NO_FAMILY = "gan takes no family: it has no encoder, so none of its training sounds has a place on its pad"
+SHIPPED = Path(__file__).resolve().parent.parent / "trained"
 
 
 @pytest.fixture
@@ -126,20 +132,20 @@ def test_keys_1_to_7_and_the_hybrid_slider_reach_the_decode(window):
     assert is_heard(capture.sounds()[-1], more_tom)  # heard, as a click on the pad is
 
 
-def test_the_selector_is_off_for_a_model_without_family_and_its_tooltip_says_why(window):
+def test_the_selector_is_off_for_a_model_that_takes_no_family_and_its_tooltip_says_why(window):
     app, _ = window
-    assert app.state.model.name == "ae_small_relu"
+    choose_model(app, "gan")
     button = app.window[k.FAMILY_BUTTONS["clap"]]
-    assert str(button.Widget.cget("state")) == "disabled"
+    assert app.run_until(lambda s: str(button.Widget.cget("state")) == "disabled")
     assert str(app.window[k.BLEND].Widget.cget("state")) == "disabled"
     xdo_hover(button.Widget)
     assert app.run_until(lambda s: tooltip_text(button) is not None, timeout=5)
     assert tooltip_text(button) == NO_FAMILY
-    decodes = app.workers.cache.peek("ae_small_relu").decode_calls
+    decodes = app.workers.cache.peek("gan").decode_calls
     press("3")
     assert app.run_until(lambda s: s.message == NO_FAMILY)
     settle(app)
-    assert app.workers.cache.peek("ae_small_relu").decode_calls == decodes  # nothing decoded
+    assert app.workers.cache.peek("gan").decode_calls == decodes  # nothing decoded
     choose_model(app, "ddsp_cvae")
     assert app.run_until(lambda s: str(button.Widget.cget("state")) == "normal")
     assert button.TooltipObject.text == "clap (key 3)"
@@ -193,3 +199,97 @@ def test_alt_left_and_right_go_back_and_forward_to_each_steps_family(window):
     press("alt+Right")
     assert np.array_equal(sounding(app, "clap"), clap)
     assert app.window[k.FAMILY_BUTTONS["clap"]].Widget.cget("background") == "#2e7d32"
+
+
+class ShippedBackend(PackageBackend):
+    """The real packages (the NumPy runtime of the zoo's models), with a real player whose
+    output is captured."""
+
+    def __init__(self, capture):
+        super().__init__()
+        self.capture = capture
+        self.players = []
+
+    def make_player(self, sample_rate, device):
+        from audio.player import Player
+
+        player = Player(sample_rate, tap=self.capture)
+        self.players.append(player)
+        return player
+
+    def discontinuity(self):
+        return None
+
+
+def shipped_window(root, zoo):
+    """The window over ``zoo`` (a copy of the shipped ddsp_vae) at full volume."""
+    root.mkdir()
+    (root / "settings.json").write_text(json.dumps({"volume": 1.0}))
+    capture = HeardCapture()
+    app = make_app(root, backend=ShippedBackend(capture), models_dir=str(zoo))
+    assert app.run_until(lambda s: s.model is not None and s.model.name == "ddsp_vae" and s.sound.audio is not None
+                         and s.player.ready, timeout=60)
+    app.window.TKroot.update()
+    settle(app)
+    return app, capture
+
+
+def status_line(app):
+    return str(app.window[k.STATUS].get())
+
+
+def test_on_the_shipped_ddsp_vae_1_plays_the_kick_pad_s_saves_it_and_a_model_without_claps_refuses_3(tmp_path):
+    from models.engine import load_runtime
+
+    zoo = tmp_path / "zoo"
+    shutil.copytree(SHIPPED / "ddsp_vae", zoo / "ddsp_vae")
+    runtime = load_runtime("ddsp_vae", zoo)
+    app, capture = shipped_window(tmp_path / "first", zoo)
+    try:
+        assert app.state.family.text() is None  # a model with family pads opens on All families
+        assert app.window[k.FAMILY_MIX].get() == "All families"
+        press("1")
+        sounding(app, "kick")
+        point = click_pad(app, 200, 90)
+        kick = runtime.decode([point], family="kick")[0]
+        assert app.run_until(lambda s: s.sound.family == "kick" and s.sound.point == point)
+        assert np.array_equal(app.state.sound.audio, kick)  # the window decoded the kick pad's point
+        press("s")
+        assert app.run_until(lambda s: len(s.favourites) == 1)
+        favs = tmp_path / "first" / "favs"
+        wav = next(favs.glob("*.wav"))
+        recall = json.loads(wav.with_suffix(".json").read_text())
+        assert recall["model"] == "ddsp_vae" and recall["settings"]["family"] == "kick"
+        assert tuple(recall["point"]) == point
+        assert wav.read_bytes() == file_bytes_of(kick)
+        press("0")  # the plain pad and another point, so that reopening has both to restore
+        click_pad(app, 60, 260)
+        sounding(app, None)
+        before = len(capture.sounds())
+        reopen_favourite(app, wav.name)
+        heard = wait_heard(app, capture, before + 1)
+        assert app.state.family.text() == "kick" and app.state.point == point
+        assert is_heard(heard[-1], kick)  # the very samples the file holds
+        assert np.array_equal(app.state.sound.audio, kick)
+        assert app.window[k.FAMILY_BUTTONS["kick"]].Widget.cget("background") == "#2e7d32"  # lit
+    finally:
+        app.close()
+
+    without_claps = tmp_path / "without_claps"
+    shutil.copytree(SHIPPED / "ddsp_vae", without_claps / "ddsp_vae")
+    with np.load(SHIPPED / "ddsp_vae" / "codes.npz") as archive:
+        arrays = dict(archive)
+    arrays["families"] = np.where(arrays["families"] == "clap", "unknown", arrays["families"])
+    np.savez(without_claps / "ddsp_vae" / "codes.npz", **arrays)
+    app, _ = shipped_window(tmp_path / "second", without_claps)
+    try:
+        reason = "ddsp_vae has no clap among its training sounds"
+        heard_before = app.state.sound.audio
+        press("3")
+        assert app.run_until(lambda s: reason in status_line(app)), status_line(app)
+        assert app.state.family.text() is None and app.state.sound.audio is heard_before  # nothing decoded
+        assert "ddsp_cvae" not in status_line(app)
+        button = app.window[k.FAMILY_BUTTONS["clap"]]
+        assert str(button.Widget.cget("state")) == "disabled" and button.TooltipObject.text == reason
+    finally:
+        app.close()

@@ -15,7 +15,7 @@ from typing import Any, Callable
 from gui import effects as fx
 from gui import events as ev
 from gui import keys as k
-from gui.family import FAMILY_KEYS
+from gui.family import ALL_KEY, FAMILY_KEYS
 from gui.handlers.common import (
     clamp,
     favourite_label,
@@ -27,7 +27,7 @@ from gui.handlers.common import (
     status_text,
 )
 from gui.handlers.drag import on_drag
-from gui.handlers.family import choose_family, choose_hybrid, go_back, go_forward, set_blend
+from gui.handlers.family import choose_all, choose_family, choose_hybrid, go_back, go_forward, set_blend
 from gui.handlers.favourites import on_favourites, on_saved, reopen
 from gui.handlers.keyboard import step_model, step_vary
 from gui.handlers.kit import export_kit, on_confirm, on_kit_exists, on_kit_exported, on_kit_file, on_kit_progress
@@ -93,6 +93,7 @@ KEYS = {
     "Alt-Left": go_back, "Alt-Right": go_forward,
     "bracketleft": lambda s: step_model(s, -1), "bracketright": lambda s: step_model(s, 1),
     "minus": lambda s: step_vary(s, -1), "equal": lambda s: step_vary(s, 1), "plus": lambda s: step_vary(s, 1),
+    ALL_KEY: choose_all,  # 0: "All families"
     **{key: partial(choose_family, name=name) for key, name in FAMILY_KEYS.items()},  # 1–7
 }
 
@@ -140,7 +141,7 @@ BUTTONS: dict[str, Callable[[AppState], list]] = {
     k.SET_A: lambda s: set_morph_end(s, "a"), k.SET_B: lambda s: set_morph_end(s, "b"),
     k.MORPH_PLAY: play_morph, k.MORPH_SAVE: save_morph,
     k.BACK: go_back, k.FORWARD: go_forward,
-    k.PATTERN_PLAY: toggle_pattern,
+    k.PATTERN_PLAY: toggle_pattern, k.FAMILY_ALL: choose_all,
     **{key: partial(choose_family, name=name) for name, key in k.FAMILY_BUTTONS.items()},
 }
 

@@ -1,14 +1,16 @@
-"""The family selector: a family button or key 1–7, the hybrid's second family, its slider;
-and back and forward, whose steps hold a conditioned model's family beside the point.
+"""The family selector: "All families" or key 0, a family button or key 1–7, the hybrid's
+second family, its slider; and back and forward, whose steps hold the family beside the point.
 
 Choosing a family is like a click on the pad at the same point: the point is decoded again
 with the new family and heard (Audition on click), and the map and the pad show that
-family's training sounds in colour. A model that takes no family refuses, in one line.
+family's training sounds in colour (on a model with family pads, where that family's pad
+puts them). A model that takes no family, or has no training sound of the family chosen,
+refuses in one line: the model's reason.
 """
 from constants import DRUM_FAMILIES
 from gui import effects as fx
 from gui.effects import Part
-from gui.family import BLEND_DIGITS, NO_HYBRID, decode_family, from_text, is_conditioned, no_family_reason
+from gui.family import BLEND_DIGITS, NO_HYBRID, all_families, decode_family, from_text, no_family_reason, refusal, takes_family
 from gui.handlers.common import say
 from gui.handlers.map import request_map
 from gui.handlers.point import move_point
@@ -19,8 +21,9 @@ def choose_family(state, name):
     """A family button, or its key (1 kick ... 7 percussion)."""
     if name not in DRUM_FAMILIES:
         return []
-    if not is_conditioned(state):
-        return say(state, no_family_reason(state.model.name if state.model else None))
+    why = refusal(state, name)
+    if why is not None:
+        return say(state, why)
     family = state.family
     if family.exact is None and family.first == name:
         return []
@@ -30,14 +33,31 @@ def choose_family(state, name):
     return family_changed(state)
 
 
+def choose_all(state):
+    """"All families" (key 0): the plain pad of a model with family pads."""
+    why = refusal(state, None)
+    if why is not None:
+        return say(state, why)
+    if state.family.text() is None:
+        return []
+    state.family = all_families()
+    return family_changed(state)
+
+
 def choose_hybrid(state, value):
     """The hybrid combo: the second family to mix in, or "none"."""
     second = None if value in (None, "", NO_HYBRID) else str(value)
     if second is not None and second not in DRUM_FAMILIES:
         return []
-    if not is_conditioned(state):
-        return say(state, no_family_reason(state.model.name if state.model else None))
+    if not takes_family(state):
+        return say(state, no_family_reason(state))
     family = state.family
+    if family.first is None:
+        return say(state, "choose a family first (keys 1–7): the hybrid mixes a second one into it")
+    if second is not None and second != family.first:
+        why = refusal(state, second)
+        if why is not None:
+            return say(state, why)
     if second == family.first:
         second = None
     if family.exact is None and second == family.second:
@@ -54,9 +74,11 @@ def set_blend(state, value):
         blend = round(min(max(float(value), 0.0), 1.0), BLEND_DIGITS)
     except (TypeError, ValueError):
         return []
-    if not is_conditioned(state):
-        return say(state, no_family_reason(state.model.name if state.model else None))
+    if not takes_family(state):
+        return say(state, no_family_reason(state))
     family = state.family
+    if family.first is None:
+        return []  # "All families" has no hybrid (the slider is off)
     if family.exact is None and blend == family.blend:
         return []
     family.blend, family.exact = blend, None
@@ -76,7 +98,7 @@ def family_changed(state, step=True):
 
 
 def go_back(state):
-    """Alt+Left: the previous step with this model, its point and (a conditioned model's) family."""
+    """Alt+Left: the previous step with this model, its point and its family."""
     return _go(state, state.history.back, "earlier")
 
 
@@ -96,9 +118,10 @@ def _go(state, step, which):
 
 def _step_to(state, point):
     family = state.history.family(state.model.name)
-    if family is None or not is_conditioned(state) or family == decode_family(state):
+    if not takes_family(state) or family == decode_family(state):
         return move_point(state, point, step=False)
-    state.family = from_text(family)  # the step's family: the selector shows it, the point decodes with it
+    # the step's family (None: "All families"): the selector shows it, the point decodes with it
+    state.family = all_families() if family is None else from_text(family)
     state.sound.recall = None
     return ([fx.Refresh(Part.FAMILY), fx.Refresh(Part.PAD)] + move_point(state, point, step=False)
             + request_map(state))

@@ -5,7 +5,7 @@ from pathlib import Path
 from audio.level import LEVELS
 from gui import effects as fx
 from gui.effects import Part
-from gui.family import from_text
+from gui.family import all_families, from_text, opening_family
 from gui.handlers.common import clamp, favourite_label, say
 from gui.handlers.map import request_map
 from gui.handlers.models import select_model
@@ -43,15 +43,18 @@ def reopen(state, selected):
         return say(state, f"{Path(str(chosen.path)).name}: {chosen.model} is unavailable: "
                            f"{entry.reason}")
     family = _family(chosen)
-    if family is not None:  # the selector shows it, and the point is decoded with it
-        state.family = from_text(family)
+    # the selector shows it, and the point is decoded with it (none recorded: the plain pad;
+    # a conditioned model's opens at the family chosen, see handlers.models)
+    state.family = from_text(family) if family is not None else all_families()
     level_changed = _take_level(state, chosen)
     state.sound.play_when_decoded = True
     if state.model is not None and state.model.name == chosen.model:
         state.sound.recall = Recall(chosen.model, clamp(point, state.model.latent_range), _variation(chosen),
                                     family)
+        if family is None and state.model.conditioned:
+            state.family = opening_family(state)
         effects = move_point(state, point) + [fx.Refresh(Part.FAMILY), fx.Refresh(Part.PAD)]
-        effects += request_map(state) if family is not None else []
+        effects += request_map(state)
     else:
         state.pending_point = point
         # clamped to the new model's range once it is ready; a favourite is saved inside it
@@ -70,7 +73,7 @@ def _variation(favourite):
 
 
 def _family(favourite):
-    """The family text a conditioned model's favourite was saved with, or None (a bad one too:
+    """The family text a favourite was saved with, or None (a bad one too:
     the sidecar is the user's file, and its sound can still be reopened at the default)."""
     from models.errors import ModelInputError
     from models.families import family_text

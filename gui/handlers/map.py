@@ -2,13 +2,11 @@
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-
 from constants import SAMPLE_RATE
 from gui import effects as fx
 from gui import features
 from gui.effects import Part
-from gui.family import decode_family, heat_key, highlighted_families
+from gui.family import decode_family, heat_key, highlighted_families, shown_code_points
 from gui.handlers.common import say
 from gui.handlers.point import move_point
 from gui.handlers.sound import play_sequence
@@ -24,7 +22,7 @@ def request_map(state):
     request = fx.MapRequest(
         latent_range=info.latent_range, point=state.point, a=state.morph.a, b=state.morph.b,
         key=(info.name, state.map.mode),
-        codes=None if codes is None else np.asarray(codes.points),
+        codes=shown_code_points(state),  # on a family's pad: where that pad puts them
         families=None if codes is None else list(codes.families))
     family = decode_family(state)
     if family is not None:  # the chosen family's training sounds in colour, the others grey
@@ -95,7 +93,7 @@ def on_map_click(state, payload):
     codes = state.model.codes
     if index is None or codes is None:
         return move_point(state, payload["point"])
-    point = tuple(float(v) for v in np.asarray(codes.points)[index])
+    point = tuple(float(v) for v in shown_code_points(state)[index])  # the dot, where the pad plays it
     effects = move_point(state, point)
     name = codes.names[index] if codes.names is not None else f"sample {index}"
     family = codes.families[index] if codes.families is not None else ""

@@ -5,7 +5,7 @@ from evaluation.ranking import choose_best
 from gui import effects as fx
 from gui import features
 from gui.effects import Part
-from gui.family import decode_family
+from gui.family import decode_family, opening_family, refusal
 from gui.handlers.common import clamp, say, short_reason
 from gui.handlers.map import request_map
 from gui.state import LOADING, READY, UNAVAILABLE
@@ -98,6 +98,7 @@ def on_model_ready(state, ready):
         state.sound.audio = state.sound.point = state.sound.original = None
         state.morph.a = state.morph.b = None
         state.morph.sequence = None
+        state.family = _opening_family(state, info.name)
     effects = [fx.Refresh(p) for p in (Part.MODELS, Part.PAD, Part.FIELDS, Part.CARD,
                                        Part.MORPH_FIELDS, Part.MAP_MODE)]  # the map's hint follows the model
     if state.player.rate != info.sample_rate:
@@ -116,6 +117,17 @@ def on_model_ready(state, ready):
     effects += [fx.Decode(info.name, state.point, family=decode_family(state)), fx.Refresh(Part.STATUS),
                 fx.StoreSettings(), fx.Refresh(Part.HISTORY), fx.Refresh(Part.FAMILY)]
     return effects
+
+
+def _opening_family(state, name):
+    """The selector for the model just chosen: a favourite being reopened plays its family;
+    else "All families" (the plain pad) for a model with family pads, the family chosen for
+    a conditioned one."""
+    recall = state.sound.recall
+    recalled = recall.family if recall is not None and recall.model == name else None
+    if recalled is not None and refusal(state, recalled) is not None:
+        recalled = None  # a sidecar edited by hand: its point still opens, on the plain pad
+    return opening_family(state, recalled)
 
 
 def on_model_failed(state, failed):

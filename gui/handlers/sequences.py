@@ -6,6 +6,7 @@ import numpy as np
 from gui import effects as fx
 from gui import keys as k
 from gui.effects import Part
+from gui.family import decode_family
 from gui.handlers.common import GAP_SECONDS, format_point, say
 from gui.handlers.map import request_map
 from gui.handlers.sound import play_sequence
@@ -94,7 +95,8 @@ def morph(state, steps):
         return say(state, f"steps must be a whole number from {MIN_STEPS} to {MAX_STEPS}")
     state.morph.steps = int(np.clip(steps, MIN_STEPS, MAX_STEPS))
     state.message = f"rendering a morph of {state.morph.steps} sounds…"
-    return [fx.Morph(state.model.name, state.morph.a, state.morph.b, state.morph.steps),
+    return [fx.Morph(state.model.name, state.morph.a, state.morph.b, state.morph.steps,
+                      family=decode_family(state)),
             fx.Refresh(Part.STATUS)]
 
 
@@ -105,7 +107,7 @@ def on_morphed(state, morphed):
     state.morph.sequence = Sequence(sounds=list(morphed.sounds),
                            labels=[str(i + 1) for i in range(len(points))], points=points,
                            models=[morphed.name] * len(points),
-                           sample_rate=state.model.sample_rate)
+                           sample_rate=state.model.sample_rate, family=morphed.family)
     state.message = f"morph A→B: {len(points)} sounds"
     effects = [fx.Render("morph", fx.SequenceRequest(
         sounds=state.morph.sequence.sounds, labels=state.morph.sequence.labels,
@@ -126,7 +128,9 @@ def save_morph(state):
     if state.morph.sequence is None:
         return say(state, "render a morph first")
     state.message = f"saving {len(state.morph.sequence.sounds)} morph sounds…"
+    settings = state.model.preprocess_settings if state.model else None
+    if state.morph.sequence.family is not None:  # reopening one decodes its family again
+        settings = dict(settings or {}, family=state.morph.sequence.family)
     return [fx.Save(state.morph.sequence.models[0], tuple(state.morph.sequence.points), tuple(state.morph.sequence.sounds),
-                    state.morph.sequence.sample_rate,
-                    state.model.preprocess_settings if state.model else None),
+                    state.morph.sequence.sample_rate, settings),
             fx.Refresh(Part.STATUS)]

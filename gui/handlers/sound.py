@@ -309,7 +309,7 @@ def save(state):
     settings = state.model.preprocess_settings
     if kept.variation is not None:
         settings = dict(settings or {}, variation=dict(kept.variation))
-    if kept.family is not None:  # a conditioned model's: reopening decodes this family again
+    if kept.family is not None:  # the family decoded with: reopening decodes this family again
         settings = dict(settings or {}, family=kept.family)
     return [fx.Save(state.model.name, (kept.point,), (kept.audio,), state.model.sample_rate,
                     settings, level=state.sound.level),
