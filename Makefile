@@ -54,7 +54,7 @@ test-latest: system-deps-test
 	$(LATEST)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[test]'
 	@echo "versions that differ from requirements.lock (lock, then newest):"
 	@grep -Eo '^[A-Za-z0-9_.-]+==[^ ;]+' requirements.lock | tr A-Z_ a-z- | sort > $(LATEST)/lock.txt
-	@$(LATEST)/bin/python -m pip freeze --exclude-editable | tr A-Z_ a-z- | sort > $(LATEST)/newest.txt
+	@$(LATEST)/bin/python -m pip freeze --all --exclude-editable | grep -v "^pip==" | tr A-Z_ a-z- | sort > $(LATEST)/newest.txt
 	@diff $(LATEST)/lock.txt $(LATEST)/newest.txt | grep '^[<>]' || echo "  none"
 	xvfb-run -a -s "-screen 0 1280x1024x24" $(LATEST)/bin/python -m pytest $(PYTEST_ARGS)
 
