@@ -69,7 +69,12 @@ def quiet_stderr(level=None):
     if level <= 0:
         yield
         return
-    with _lock, tempfile.TemporaryFile() as capture:
+    try:
+        capture = tempfile.TemporaryFile()
+    except OSError:  # no room for the capture (a full or read-only temporary folder): the lines show
+        yield
+        return
+    with _lock, capture:
         try:
             sys.stderr.flush()
         except (AttributeError, OSError, ValueError):

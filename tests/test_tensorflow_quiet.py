@@ -117,3 +117,17 @@ def test_an_import_that_fails_still_gives_back_descriptor_2_and_its_lines(tmp_pa
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT,
                           env=fresh_environment(tmp_path), timeout=60)
     assert done.stderr.splitlines() == ["kept", "descriptor 2 is the terminal again"]
+
+
+def test_with_no_room_for_the_capture_the_import_still_works_and_the_lines_show(tmp_path):
+    script = textwrap.dedent('''
+        import os, tempfile
+        tempfile.tempdir = "/nonexistent-folder"
+        from models.tensorflow_logs import quiet_stderr
+        with quiet_stderr():
+            os.write(2, b"shown as it is\\n")
+    ''')
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT,
+                          env=fresh_environment(tmp_path), timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == ["shown as it is"]
