@@ -78,8 +78,9 @@ def centre_of(widget):
             widget.winfo_rooty() + widget.winfo_height() // 2)
 
 
-def drag(app, start, end, steps=12):
-    """Press at ``start`` (screen pixels), move to ``end`` in steps, release there.
+def drag(app, start, end, steps=12, messages=None):
+    """Press at ``start`` (screen pixels), move to ``end`` in steps, release there; the status
+    lines shown meanwhile are added to ``messages`` when given.
 
     xdotool runs beside the window's loop, which must go on meanwhile: XDND is a
     conversation between the two programs' event loops.
@@ -92,7 +93,8 @@ def drag(app, start, end, steps=12):
     script += ["sleep", "0.3", "mouseup", "1"]
     mover = threading.Thread(target=xdo, args=script)
     mover.start()
-    assert app.run_until(lambda s: not mover.is_alive(), timeout=30)
+    seen = [] if messages is None else messages
+    assert app.run_until(lambda s: seen.append(s.message) or not mover.is_alive(), timeout=30)
     mover.join()
 
 
@@ -112,13 +114,17 @@ def test_the_current_sound_dragged_to_another_program_arrives_as_the_wav_s_saves
     expected = pad_pixel_to_point(app, 250, 80)
     click(pad, 250, 80)
     assert app.run_until(lambda s: s.sound.point is not None and abs(s.sound.point[0] - expected[0]) < 0.05)
-    app.run_until(lambda s: False, timeout=0.5)  # the click's own events (its audition) are handled first
-    drag(app, centre_of(app.window[k.DRAG_OUT].Widget), target.centre)
+    # the click's own events are handled first: its sound was sent to the output (its audition),
+    # and nothing more waits to sound (a fixed 0.5 s was not enough under two busy loops)
+    assert app.run_until(lambda s: s.sound.heard is not None and s.sound.heard.point == s.sound.point
+                         and not s.sound.play_when_decoded, timeout=30)
+    messages = []
+    drag(app, centre_of(app.window[k.DRAG_OUT].Widget), target.centre, messages=messages)
     wait_for_file(app, inbox / "received.json")
     received = (inbox / "received_1.wav").read_bytes()
     [sent] = json.loads((inbox / "received.json").read_text())
     assert Path(sent).name.startswith("ae_small_relu_x")
-    assert app.state.message.startswith("dragging ae_small_relu_x")
+    assert any(m.startswith("dragging ae_small_relu_x") for m in messages), sorted(set(messages))
     # what arrived is the very file S saves of this sound (the keys go where the pointer is)
     pad_x, pad_y = centre_of(pad)
     xdo("mousemove", "--sync", pad_x, pad_y, "key", "s")
