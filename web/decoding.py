@@ -14,6 +14,7 @@ import logging
 import math
 import multiprocessing
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from threading import Lock
@@ -27,6 +28,8 @@ MAX_DECODERS = 8
 #: once (at ~5 ms a sound, 32 waiting is 0.16 s): an unbounded queue turned load into
 #: answers of 6 s and more.
 QUEUE_PER_DECODER = 32
+#: Seconds a decoding process waits at its start for the others to start too.
+STARTED_WAIT_S = 120.0
 #: The decoder count's override (``app.py serve --decoders``).
 ENV_DECODERS = "SAMPLE_GENERATOR_DECODERS"
 
@@ -163,8 +166,12 @@ class ProcessDecoding:
         self._lock = Lock()
 
     def _new_pool(self):
-        return ProcessPoolExecutor(max_workers=self.processes, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=start_process, initargs=(self.folder, self.preload))
+        # The processes meet at a barrier at the end of their start, so none runs a task (the
+        # start's readiness checks included) until every one has started: one still importing
+        # NumPy when start() returned printed a KeyboardInterrupt traceback at Ctrl+C.
+        context = multiprocessing.get_context("spawn")
+        return ProcessPoolExecutor(max_workers=self.processes, mp_context=context, initializer=start_process,
+                                   initargs=(self.folder, self.preload, context.Barrier(self.processes)))
 
     def start(self):
         """Start every process and wait until each has loaded the preloaded models (once).
@@ -282,7 +289,7 @@ class ProcessDecoding:
 _process = {"folder": None, "models": {}, "failed": ""}
 
 
-def start_process(folder, preload):
+def start_process(folder, preload, started=None):
     """A decoding process's start: BLAS on one thread, then the preloaded models.
 
     Ctrl+C reaches every process of the terminal's group: the server stops its decoding
@@ -301,6 +308,11 @@ def start_process(folder, preload):
             _process["models"][name] = _load_with_version(name, folder)
         except ModelError as error:
             _process["failed"] = f"{name}: {error}"
+    if started is not None:
+        try:
+            started.wait(STARTED_WAIT_S)
+        except threading.BrokenBarrierError:
+            pass  # another process never started: the pool breaks, and says so, without this one
 
 
 def _load_with_version(name, folder):
