@@ -200,18 +200,22 @@ def read_source(path, settings=PreprocessSettings()):
     with file:
         if os.fstat(file.fileno()).st_size == 0:
             raise AudioInputError("empty file (0 bytes)", kind="empty")
+        return _read_open(file, settings)
+
+
+def _read_open(file, settings):
+    """(data, SourceInfo) of an open audio file (a file on disk, or bytes in memory)."""
+    try:
+        handle = sf.SoundFile(file)
+    except sf.SoundFileError as error:
+        raise _open_error(error) from None
+    with handle:
+        info = SourceInfo(handle.samplerate, handle.channels, handle.frames, handle.format, handle.subtype)
         try:
-            handle = sf.SoundFile(file)
-        except sf.SoundFileError as error:
-            raise _open_error(error) from None
-        with handle:
-            info = SourceInfo(handle.samplerate, handle.channels, handle.frames, handle.format, handle.subtype)
-            try:
-                data = _read_checked(handle, info, settings)
-            except AudioInputError as error:
-                error.info = info  # the header facts still go into the manifest
-                raise
-    return data, info
+            return _read_checked(handle, info, settings), info
+        except AudioInputError as error:
+            error.info = info  # the header facts still go into the manifest
+            raise
 
 
 def prepare_bytes(data, settings=PreprocessSettings()):
@@ -236,13 +240,8 @@ def prepare_bytes(data, settings=PreprocessSettings()):
 
     if not data:
         raise AudioInputError("empty file (0 bytes)", kind="empty")
-    try:
-        handle = sf.SoundFile(io.BytesIO(data))
-    except sf.SoundFileError as error:
-        raise _open_error(error) from None
-    with handle:
-        info = SourceInfo(handle.samplerate, handle.channels, handle.frames, handle.format, handle.subtype)
-        return prepare_audio(_read_checked(handle, info, settings), info.sample_rate, settings)
+    audio, info = _read_open(io.BytesIO(data), settings)
+    return prepare_audio(audio, info.sample_rate, settings)
 
 
 def _read_checked(handle, info, settings):

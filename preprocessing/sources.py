@@ -7,6 +7,7 @@ from pathlib import Path
 
 from constants import AUDIO_SUFFIXES
 from preprocessing.hydrogen import KIT_FILE
+from safeio import not_a_file_reason
 
 
 @dataclass(frozen=True)
@@ -68,15 +69,9 @@ def _why_not_a_file(path):
         if os.path.islink(path):
             return "a broken link (what it points to is missing)"
         return f"cannot be read ({error.strerror})"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe), not a file"
-    if stat.S_ISSOCK(mode):
-        return "a socket, not a file"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device, not a file"
     if stat.S_ISDIR(mode):
         return "a link to a folder (links to folders are not followed)"
-    return "not a regular file"
+    return not_a_file_reason(mode) or "not a regular file"
 
 
 def find_sources(paths, exclude=(), skipped=None):

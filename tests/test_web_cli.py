@@ -130,15 +130,28 @@ def descendants(pid):
     return found
 
 
-def test_ctrl_c_stops_the_server_and_its_decoding_processes_quietly(tmp_path):
+def assert_all_gone(pids, timeout_s=10):
+    deadline = time.monotonic() + timeout_s
+    while any(Path(f"/proc/{pid}").exists() for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in pids if Path(f"/proc/{pid}").exists()]
+
+
+def serve_in_a_terminal(tmp_path):
+    """``app.py serve`` of ae_small_tanh in its own process group, as a terminal gives it (Ctrl+C
+    is SIGINT to the whole group): (process, port)."""
     zoo = tmp_path / "zoo"
     zoo.mkdir()
     (zoo / "ae_small_tanh").symlink_to(ROOT / "trained" / "ae_small_tanh", target_is_directory=True)
     port = free_port()
-    # its own process group, as a terminal gives it: Ctrl+C is SIGINT to the whole group
     process = subprocess.Popen([sys.executable, "app.py", "serve", "--port", str(port), "--models", str(zoo)],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True)
+    return process, port
+
+
+def test_ctrl_c_stops_the_server_and_its_decoding_processes_quietly(tmp_path):
+    process, port = serve_in_a_terminal(tmp_path)
     try:
         wait_for_api(process, port)
         wav = urllib.request.urlopen(f"http://127.0.0.1:{port}/api/models/ae_small_tanh/sound.wav?x=0.5&y=0").read()
@@ -152,10 +165,7 @@ def test_ctrl_c_stops_the_server_and_its_decoding_processes_quietly(tmp_path):
             os.killpg(process.pid, signal.SIGKILL)
     assert process.returncode == 0, output
     assert "Traceback" not in output and "KeyboardInterrupt" not in output and "leaked" not in output, output
-    deadline = time.monotonic() + 10
-    while any(Path(f"/proc/{pid}").exists() for pid in started) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not [pid for pid in started if Path(f"/proc/{pid}").exists()]
+    assert_all_gone(started)
 
 
 def decodes_waiting(port):
@@ -165,13 +175,7 @@ def decodes_waiting(port):
 
 
 def test_ctrl_c_twice_with_requests_in_flight_stops_at_once_without_a_traceback(tmp_path):
-    zoo = tmp_path / "zoo"
-    zoo.mkdir()
-    (zoo / "ae_small_tanh").symlink_to(ROOT / "trained" / "ae_small_tanh", target_is_directory=True)
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "app.py", "serve", "--port", str(port), "--models", str(zoo)],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True)
+    process, port = serve_in_a_terminal(tmp_path)
     connections = []
     try:
         wait_for_api(process, port)
@@ -212,10 +216,7 @@ def test_ctrl_c_twice_with_requests_in_flight_stops_at_once_without_a_traceback(
             os.killpg(process.pid, signal.SIGKILL)
     assert process.returncode == 0, output
     assert "Traceback" not in output and "CancelledError" not in output and "Error" not in output, output
-    deadline = time.monotonic() + 10
-    while any(Path(f"/proc/{pid}").exists() for pid in started) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not [pid for pid in started if Path(f"/proc/{pid}").exists()]
+    assert_all_gone(started)
 
 
 def test_decoding_that_cannot_start_exits_1_with_one_line(tmp_path):
