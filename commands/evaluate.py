@@ -4,7 +4,8 @@ Per model: reconstruction of held-out sounds (autoencoders; every sound when the
 not trained on this data), realism (Fréchet distance of audio features; precision, recall,
 density and coverage), the drum families of its grid and how recognisable they are,
 coverage (NDB/K), diversity, memorisation, latent continuity (with a discontinuity
-heat-map), clicks, noise floor, bitcrush and decode speed, and a 5 x 5 contact sheet.
+heat-map), clicks, noise floor, bitcrush and decode speed, and a 5 x 5 contact sheet;
+for a model with family pads, their precision, coverage and control per family.
 Reference rows show real training sounds, real held-out sounds and noise bursts scored
 the same way. Metrics are cached and recomputed only when the model, the data or the options
 change: those of the model's own training data in its folder (metrics.json, the entry the

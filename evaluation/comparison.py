@@ -13,6 +13,7 @@ from pathlib import Path
 from evaluation import cache
 from evaluation.conditioned import evaluate_conditioned
 from evaluation.errors import EvaluationError
+from evaluation.family_pads import family_pad_scores
 from evaluation.pictures import contact_sheet_points
 from evaluation.runner import evaluate_model, reference_rows, trained_on
 
@@ -165,6 +166,10 @@ def _record_of(model, name, index, data, data_fp, folder, force, progress):
         progress.note(f"{name}: cached metrics not used ({problem})")
     record = None if force else cache.load_cached_metrics(folder, key)
     if record is not None:
+        if not getattr(model, "conditioned", False) and "family_pads" not in record["details"]:
+            # a record cached before family pads were measured gets them (a few seconds), and
+            # the zoo's cache is left as it is
+            record["details"]["family_pads"] = family_pad_scores(name, model, data.reference)
         return record
 
     def at_stage(stage, fraction):
@@ -175,6 +180,7 @@ def _record_of(model, name, index, data, data_fp, folder, force, progress):
         record = evaluate_conditioned(model, data.reference, at_stage, trained_here, _real_native(model, folder.parent))
     else:
         record = evaluate_model(model, data.reference, at_stage, trained_here)
+        record["details"]["family_pads"] = family_pad_scores(name, model, data.reference)
     # Only the model's own training data is cached in the zoo (its entry is the one the
     # window shows); other data goes to the user cache, and the zoo is not written.
     try:

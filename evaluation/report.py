@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from constants import DRUM_FAMILIES
 from evaluation.columns import COLUMNS, ranks
 from evaluation.ranking import RANKING_KEYS, overall_scores, rank_models
 from evaluation.targets import CANDIDATE, target_checks
@@ -331,6 +332,7 @@ def report_markdown(records, unavailable=None, data_description=None, real=None,
     if _family_histograms(records, references):
         lines += ["## Drum families of each grid", "", "![families](families.png)", ""]
     lines += conditioned_lines(records)
+    lines += family_pad_lines(records, references)
     if sheets:
         lines += ["## Contact sheets", "",
                   "Each model's plane on a 5 × 5 grid (top row = highest y), log-mel "
@@ -524,18 +526,64 @@ def conditioned_lines(records):
     return lines
 
 
+def family_pad_lines(records, references=None):
+    """The family pads of every model that has them (``evaluation.family_pads``): one table
+    of the union grid's precision, coverage and control per family across models, then each
+    model's confusion table."""
+    pads_of = {name: (record.get("details") or {}).get("family_pads") for name, record in records.items()}
+    measured = {name: pads for name, pads in pads_of.items() if pads and "reason" not in pads}
+    if not measured:
+        return []
+    without = [f"- {pads['reason']}" for pads in pads_of.values() if pads and "reason" in pads]
+    real = ((references or {}).get("real training sounds") or {}).get("metrics") or {}
+    lines = ["## Family pads: which model separates the families", "",
+             "A model without a family input has a pad per family: a Gaussian over its training codes of "
+             "that family, spanned by its two main axes (the window's and the page's keys 1–7). Each pad is "
+             f"measured as a conditioned model's plane is: a {_side(measured)} grid per family, decoded; "
+             "precision and coverage are the union's, control is the share of each family's grid that the "
+             "reference's classifier reads as that family (– where the model has no training sound of it)."]
+    if real.get("precision") is not None:
+        lines[-1] += (f" The real training sounds score precision {real['precision']:.2f}, "
+                      f"coverage {real['coverage']:.2f}.")
+    lines += ["", "| model | precision | coverage | " + " | ".join(DRUM_FAMILIES) + " | mean control |",
+              "|---|---:|---:|" + "---:|" * (len(DRUM_FAMILIES) + 1)]
+    for name, pads in measured.items():
+        accuracy = pads["accuracy"]
+        cells = [f"{accuracy[f]:.2f}" if f in accuracy else "–" for f in DRUM_FAMILIES]
+        lines.append(f"| {name} | {_two(pads['precision'])} | {_two(pads['coverage'])} | " + " | ".join(cells)
+                     + f" | {np.mean(list(accuracy.values())):.2f} |")
+    lines.append("")
+    if without:
+        lines += ["No family pads:", ""] + without + [""]
+    for name, pads in measured.items():
+        lines += [f"### {name}: family pads, asked and read", ""] + _confusion_table(pads["control"]) + [""]
+    return lines
+
+
+def _side(measured):
+    side = int(round(next(iter(measured.values()))["points_per_family"] ** 0.5))
+    return f"{side} × {side}"
+
+
+def _two(value):
+    return "–" if value is None else f"{value:.2f}"
+
+
 def _control_lines(confusion):
+    return ["### Control accuracy", "",
+            "Each row is a family the model was asked for; each column the share of its grid that the "
+            "reference's classifier (fitted on this data's training sounds) reads as that family. "
+            "The diagonal is the control accuracy.", ""] + _confusion_table(confusion) + [""]
+
+
+def _confusion_table(confusion):
+    """Asked (rows) against read (columns), the diagonal in bold."""
     families = list(next(iter(confusion.values())))
-    lines = ["### Control accuracy", "",
-             "Each row is a family the model was asked for; each column the share of its grid that the "
-             "reference's classifier (fitted on this data's training sounds) reads as that family. "
-             "The diagonal is the control accuracy.", "",
-             "| asked \\ read | " + " | ".join(families) + " |",
-             "|---|" + "---|" * len(families)]
+    lines = ["| asked \\ read | " + " | ".join(families) + " |", "|---|" + "---|" * len(families)]
     for asked, row in confusion.items():
         cells = [f"**{row[f]:.2f}**" if f == asked else f"{row[f]:.2f}" for f in families]
         lines.append(f"| {asked} | " + " | ".join(cells) + " |")
-    return lines + [""]
+    return lines
 
 
 def _top_octave_lines(top_octave):

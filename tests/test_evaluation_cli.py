@@ -358,3 +358,26 @@ def test_a_report_that_is_a_file_or_holds_the_inputs_is_refused(dataset_folder, 
                                   "current folder; the report needs a folder of its own "
                                   "(pick another -o)")
         assert _everything(inputs) == before
+
+
+def test_the_report_compares_family_pads_and_a_cached_record_gets_them_without_writing_the_zoo(
+        dataset_folder, zoo, tmp_path):
+    import json
+
+    assert _evaluate(dataset_folder, zoo, tmp_path / "first", "ae_small_relu", "ae_small_tanh") == 0
+    report = (tmp_path / "first" / "report.md").read_text()
+    assert "## Family pads: which model separates the families" in report
+    for name in ("ae_small_relu", "ae_small_tanh"):
+        assert any(line.startswith(f"| {name} |") and line.count("|") == 12 for line in report.splitlines())
+        assert f"### {name}: family pads, asked and read" in report
+    # a record cached before family pads were measured: measured now, the zoo left as it is
+    path = zoo / "ae_small_relu" / "metrics.json"
+    record = json.loads(path.read_text())
+    (entry,) = record["entries"].values()
+    assert entry["details"]["family_pads"]["families"]
+    del entry["details"]["family_pads"]
+    path.write_text(json.dumps(record))
+    before = path.read_bytes()
+    assert _evaluate(dataset_folder, zoo, tmp_path / "second", "ae_small_relu") == 0
+    assert "### ae_small_relu: family pads, asked and read" in (tmp_path / "second" / "report.md").read_text()
+    assert path.read_bytes() == before
