@@ -9,14 +9,22 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 PYTEST_ARGS ?=
+# Test processes run side by side (pytest-xdist; each with an Xvfb of its own, tests/conftest.py).
+# A module's tests stay in one process (--dist loadfile), so a module's set-up runs once.
+JOBS   ?= 2
+PARALLEL := -n $(JOBS) --dist loadfile
 
-.PHONY: run test test-latest lock bench zoo install system-deps system-deps-test clean
+.PHONY: run test check test-latest lock bench zoo install system-deps system-deps-test clean
 
 run: $(STAMP) system-deps
 	$(PY) app.py $(ARGS)
 
 test: $(STAMP) system-deps-test
-	xvfb-run -a -s "-screen 0 1280x1024x24" $(PY) -m pytest $(PYTEST_ARGS)
+	xvfb-run -a -s "-screen 0 1280x1024x24" $(PY) -m pytest $(PARALLEL) $(PYTEST_ARGS)
+
+# The fast tier to run while working: no window, no browser, nothing marked slow, no display.
+check: $(STAMP)
+	env -u DISPLAY $(PY) -m pytest $(PARALLEL) -m "not gui and not browser and not slow" $(PYTEST_ARGS)
 
 bench: $(STAMP) system-deps
 	$(PY) app.py bench $(ARGS)
@@ -56,7 +64,7 @@ test-latest: system-deps-test
 	@grep -Eo '^[A-Za-z0-9_.-]+==[^ ;]+' requirements.lock | tr A-Z_ a-z- | sort > $(LATEST)/lock.txt
 	@$(LATEST)/bin/python -m pip freeze --all --exclude-editable | grep -v "^pip==" | tr A-Z_ a-z- | sort > $(LATEST)/newest.txt
 	@diff $(LATEST)/lock.txt $(LATEST)/newest.txt | grep '^[<>]' || echo "  none"
-	xvfb-run -a -s "-screen 0 1280x1024x24" $(LATEST)/bin/python -m pytest $(PYTEST_ARGS)
+	xvfb-run -a -s "-screen 0 1280x1024x24" $(LATEST)/bin/python -m pytest $(PARALLEL) $(PYTEST_ARGS)
 
 system-deps:
 	@PYTHON=$(PY) sh scripts/system-deps.sh run
