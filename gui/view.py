@@ -13,7 +13,7 @@ import PySimpleGUI as sg
 from gui import keys as k
 from gui.effects import Part
 from gui.family import FAMILY_KEYS, NO_HYBRID, is_conditioned, no_family_reason, refusal, takes_family, weights_label
-from gui.handlers.common import favourite_label, playing_text, status_text
+from gui.handlers.common import favourite_label, playing_state, playing_text, status_text
 from gui.handlers.map import map_hint
 from gui.handlers.nearest import nearest_note, nearest_rows
 from gui.layout import MAP_MODE_LABELS
@@ -191,7 +191,7 @@ class WindowView:
         state = self.state
         text = playing_text(state)
         element = self.window[k.PLAYING]
-        element.update(self._fitted(k.PLAYING, text), text_color=PLAYING_COLOURS[state.sound.playing])
+        element.update(self._fitted(k.PLAYING, text), text_color=PLAYING_COLOURS[playing_state(state)])
         element.Widget.configure(anchor="w")
 
     def _show_status(self, text):

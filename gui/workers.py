@@ -266,10 +266,10 @@ class SoundRoom:
         if player is not None:
             player.play_pattern(effect.sounds, effect.steps, effect.tempo, restart=effect.restart)
 
-    def _stop_pattern(self, _effect):
+    def _stop_pattern(self, effect):
         player = self._working()
         if player is not None:
-            player.stop_pattern()
+            player.stop_pattern(cut=effect.cut)
 
     def _set_volume(self, effect):
         player = self._working()

@@ -233,11 +233,16 @@ def toggle_loop(state):
 
 
 def stop(state):
+    """Stop and Esc: silence, the beat included (its ringing hits fade out at once)."""
     state.sound.looping = False
     state.sound.play_when_decoded = False
     state.vary.starting, state.vary.again = None, False
     state.sound.playing, state.sound.what = Playing.STOPPED, ""
-    return [fx.Stop(), fx.Refresh(Part.CONTROLS), fx.Refresh(Part.PLAYING)]
+    effects = [fx.Stop(), fx.Refresh(Part.CONTROLS), fx.Refresh(Part.PLAYING)]
+    if state.pattern.playing:
+        state.pattern.playing = False
+        effects[1:1] = [fx.StopPattern(cut=True), fx.Refresh(Part.PATTERN)]
+    return effects
 
 
 def set_volume(state, value):
