@@ -14,7 +14,7 @@ from gui import effects as fx
 from gui import keys as k
 from gui.effects import Part
 from gui.family import decode_family
-from gui.handlers.common import NO_PLAYBACK, format_point, say, sequence_audio
+from gui.handlers.common import NO_PLAYBACK, format_point, render_output, say, sequence_audio
 from gui.state import Heard, Playing, VaryStart
 
 
@@ -34,6 +34,16 @@ def sound_label(state, heard, index=None):
     where = f"{heard.model} at {format_point(heard.point)}"
     index = (heard.variation or {}).get("index") if index is None else index
     return f"variation {index}: {where}" if index else where
+
+
+def render_sound(state):
+    """The Sound tab's picture of the point's sound as it is heard: with Vary on, the
+    variation that sounded last (what S keeps and a drag carries), else the decoded sound."""
+    kept = kept_sound(state)
+    if kept.audio is state.sound.audio:
+        return render_output(state)
+    return fx.Render("output", fx.OutputRequest(audio=kept.audio, sample_rate=state.model.sample_rate,
+                                                title=sound_label(state, kept)))
 
 
 def play(state, loop=False, *, as_is=False, newest=False):
@@ -113,6 +123,8 @@ def on_variation(state, decoded):
     if playing is not None:
         effects = start_sound(state, decoded.audio, playing == VaryStart.LOOP,
                               sound_label(state, heard, decoded.repetition), heard)
+        if state.sound.point == heard.point:  # else the point moved on: its own comes
+            effects.append(render_sound(state))
         if state.vary.again:  # the point moved on while this one decoded: its own comes next
             state.vary.again = False
             if decoded.point != state.point:
@@ -140,6 +152,8 @@ def on_swap_settled(state, settled):
         state.sound.heard = heard
         state.sound.what = sound_label(state, heard)
         effects.append(fx.Refresh(Part.PLAYING))
+        if state.sound.point == heard.point:
+            effects.append(render_sound(state))
     return effects + request_variation(state)
 
 
