@@ -678,6 +678,8 @@ class Player:
 
     def _device_reason(self, error):
         if self.device is None:
+            if "device -1" in str(error):  # PortAudio's "no device": the system has no default output
+                return "no sound output was found on this machine"
             return f"no sound output device ({one_line(error)})"
         return f"output device {self.device!r} is not usable ({one_line(error)})"
 

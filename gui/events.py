@@ -247,7 +247,7 @@ class KitExists:
 
     path: str
     sources: tuple[str, ...]
-    names: str = ""  # the files that exist, when not just the kit ("MyKit.h2song")
+    names: tuple[str, ...] = ()  # the files that exist, each named ("MyKit.h2song"); (): the kit
 
 
 @dataclass(frozen=True)

@@ -666,8 +666,7 @@ class Workers:
             song = song_path(path) if effect.pattern is not None else None
             taken = [p.name for p in (path, song) if p is not None and p.exists()]
             if taken and not effect.overwrite:
-                names = "" if taken == [path.name] else " and ".join(taken)  # "" says: the kit
-                self.post(events.KitExists(str(path), effect.sources, names))
+                self.post(events.KitExists(str(path), effect.sources, tuple(taken)))
                 return
             by_path = {str(e.path): e for e in self.backend.favourites(self.favourites_dir).entries()}
             entries = [by_path[source] for source in effect.sources if source in by_path]

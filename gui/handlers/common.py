@@ -45,6 +45,8 @@ def favourite_label(favourite):
     return name  # the name says the model and the point already
 
 
+#: How the status line begins when there is no sound (the Output box then says "none").
+NO_SOUND_DEVICE = "no sound device"
 # The status line already starts with the device's reason; this says what it means for Play.
 NO_PLAYBACK = "cannot play without a sound device (Save still works)"
 

@@ -14,7 +14,7 @@ from gui import effects as fx
 from gui import keys as k
 from gui.effects import Part
 from gui.family import decode_family
-from gui.handlers.common import NO_PLAYBACK, format_point, render_output, say, sequence_audio
+from gui.handlers.common import NO_PLAYBACK, NO_SOUND_DEVICE, format_point, render_output, say, sequence_audio
 from gui.state import Heard, Playing, VaryStart
 
 
@@ -273,8 +273,8 @@ def on_player(state, opened):
     state.player.ready = bool(opened.available)
     device = opened.device or "default output"
     state.player.text = (f"sound: {device}" if state.player.ready
-                         else f"no sound device: {opened.reason or 'unknown reason'}")
-    effects = [fx.SetVolume(state.sound.volume), fx.Refresh(Part.STATUS)]
+                         else f"{NO_SOUND_DEVICE}: {opened.reason or 'unknown reason'}")
+    effects = [fx.SetVolume(state.sound.volume), fx.Refresh(Part.STATUS), fx.Refresh(Part.DEVICES)]
     if state.player.ready and state.sound.looping and state.vary.amount > 0 and state.model:
         effects += request_variation(state, VaryStart.LOOP)
     elif state.player.ready and state.sound.looping and state.sound.audio is not None:
