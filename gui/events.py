@@ -93,6 +93,7 @@ class CompareResult:
     name: str
     audio: np.ndarray | None = field(compare=False, hash=False)
     reason: str = ""
+    played: Point | None = None  # the point in the model's range it played, where the asked one is outside
 
 
 @dataclass(frozen=True)

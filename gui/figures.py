@@ -18,6 +18,7 @@ from gui.palette import FAMILY_COLOURS, POINT_COLOUR, family_colour
 
 DPI = 100
 FONT = 8
+ROW_NOTE_CHARS = 100  # a compared model's note (a point outside its range says what played)
 SPECTRUM_RANGE_DB = 80  # the spectrogram's colours span this far below its loudest bin
 
 
@@ -294,7 +295,7 @@ def sequence_figure(panel, size_px, sounds, labels, sample_rate, *, title=""):
             _waveform(ax, sound, sample_rate, columns=800 if rows else max(columns, 50),
                       scale=scale)
         if rows:
-            ax.text(0.01, 0.92, label if len(label) <= 60 else label[:59] + "…",
+            ax.text(0.01, 0.92, label if len(label) <= ROW_NOTE_CHARS else label[:ROW_NOTE_CHARS - 1] + "…",
                     transform=ax.transAxes, va="top", ha="left", fontsize=FONT - 1,
                     bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.7, "pad": 1})
         else:

@@ -597,10 +597,14 @@ class Workers:
             for name in effect.names:
                 try:
                     model = self.cache.get(name)
-                    audio = model.decode(np.asarray([effect.point], dtype=np.float32))[0]
+                    # a model decodes only its own range: a point outside plays the nearest in it
+                    xmin, xmax, ymin, ymax = (float(v) for v in model.latent_range())
+                    x, y = (float(v) for v in effect.point)
+                    played = (min(max(x, xmin), xmax), min(max(y, ymin), ymax))
+                    audio = model.decode(np.asarray([played], dtype=np.float32))[0]
                     if model.sample_rate != sample_rate:
                         audio = self.backend.resample(audio, model.sample_rate, sample_rate)
-                    results.append(events.CompareResult(name, audio))
+                    results.append(events.CompareResult(name, audio, played=None if played == (x, y) else played))
                 except self.backend.user_errors as error:
                     results.append(events.CompareResult(name, None, str(error)))
             self.post(events.Compared(tuple(results), tuple(effect.point), sample_rate))

@@ -1,0 +1,82 @@
+"""Fair comparisons across models in the real window, driven with real X input (xdotool).
+
+A point outside a compared model's range is said in its row, with what it played; the
+heat-maps of two models share one colour scale; a point clamped to the range's edge has its
+marker drawn whole inside the pad and the map (read from a screenshot). One of the fake models
+here has a narrower range (-1..1) than the others (-2..2). Run under ``xvfb-run -a -s
+"-screen 0 1280x800x24"``.
+"""
+import numpy as np
+import pytest
+from test_window_real_input import click, click_middle, make_app, pad_pixel_to_point, pytestmark, settle
+
+from gui import keys as k
+from gui.state import READY
+from gui_fakes import FakeBackend, FakeModel
+
+pytestmark = pytestmark  # the same markers: a display and xdotool
+
+COMPARE_TAB = 2
+NARROW = (-1.0, 1.0, -1.0, 1.0)
+
+
+class NarrowModel(FakeModel):
+    def latent_range(self):
+        return NARROW
+
+
+class NarrowBackend(FakeBackend):
+    """The fakes, with vae_a's range half the others'."""
+
+    def load(self, name, folder):
+        if name == "vae_a":
+            return NarrowModel(name, kind=self.KINDS[name])
+        return super().load(name, folder)
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = make_app(tmp_path, backend=NarrowBackend())
+    assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None
+                         and s.player.ready and s.entries["gan"].state == READY)
+    app.window.TKroot.update()
+    settle(app)
+    yield app
+    app.close()
+
+
+def choose_in_list(app, key, names):
+    listbox = app.window[key].Widget
+    rows = list(listbox.get(0, "end"))
+    for name in names:
+        listbox.see(rows.index(name))
+        app.window.TKroot.update()
+        x, y, _, height = listbox.bbox(rows.index(name))
+        click(listbox, x + 20, y + height // 2)
+    assert app.run_until(lambda s: sorted(app.window[key].get()) == sorted(names)), app.window[key].get()
+
+
+def row_notes(app):
+    figure = app.panels["compare"].current.figure
+    return [text.get_text() for ax in figure.axes for text in ax.texts]
+
+
+def test_compare_says_in_the_row_when_the_point_is_outside_a_models_range(app):
+    pad = app.window[k.PAD].Widget
+    point = pad_pixel_to_point(app, pad.winfo_width() - 20, 40)  # x about 1.76: outside vae_a's -1..1
+    click(pad, pad.winfo_width() - 20, 40)
+    assert app.run_until(lambda s: s.sound.point is not None and abs(s.sound.point[0] - point[0]) < 0.05)
+    point = app.state.point
+    app.window[k.TABS].Widget.select(COMPARE_TAB)  # choosing a tab is not under test
+    app.window.TKroot.update()
+    choose_in_list(app, k.COMPARE_LIST, ["ae_small_relu", "vae_a"])
+    click_middle(app.window[k.COMPARE].Widget)
+    assert app.run_until(lambda s: s.compare is not None and app.panels["compare"].current is not None
+                         and len(row_notes(app)) == 2, timeout=20)
+    edge = (min(point[0], NARROW[1]), min(point[1], NARROW[3]))
+    assert row_notes(app) == [
+        "ae_small_relu",
+        f"vae_a: ({point[0]:.3f}, {point[1]:.3f}) is outside its range\n"
+        f"played the nearest point in it, ({edge[0]:.3f}, {edge[1]:.3f})"]
+    np.testing.assert_array_equal(app.state.compare.sounds[1], NarrowModel("vae_a").decode([edge])[0])
+    assert "outside the range of vae_a" in app.state.message
