@@ -2,13 +2,13 @@
 
 A point outside a compared model's range is said in its row, with what it played; the
 heat-maps of two models share one colour scale; a point clamped to the range's edge has its
-marker drawn whole inside the pad and the map (read from a screenshot). One of the fake models
-here has a narrower range (-1..1) than the others (-2..2). Run under ``xvfb-run -a -s
-"-screen 0 1280x800x24"``.
+marker drawn whole inside the pad and the map (read from a screenshot). Of the fake models
+here, ae_small_relu (the first) has a wider range (-2..2) than the others (-1..1). Run under
+``xvfb-run -a -s "-screen 0 1280x800x24"``.
 """
 import numpy as np
 import pytest
-from test_window_real_input import click, click_middle, make_app, pad_pixel_to_point, pytestmark, settle
+from test_window_real_input import click, click_middle, make_app, pad_pixel_to_point, pick_in_combo, press, pytestmark, settle
 
 from gui import keys as k
 from gui.state import READY
@@ -26,10 +26,10 @@ class NarrowModel(FakeModel):
 
 
 class NarrowBackend(FakeBackend):
-    """The fakes, with vae_a's range half the others'."""
+    """The fakes, each with a range half ae_small_relu's (the first model)."""
 
     def load(self, name, folder):
-        if name == "vae_a":
+        if name in self.KINDS and name not in self.damaged and name != "ae_small_relu":
             return NarrowModel(name, kind=self.KINDS[name])
         return super().load(name, folder)
 
@@ -80,3 +80,33 @@ def test_compare_says_in_the_row_when_the_point_is_outside_a_models_range(app):
         f"played the nearest point in it, ({edge[0]:.3f}, {edge[1]:.3f})"]
     np.testing.assert_array_equal(app.state.compare.sounds[1], NarrowModel("vae_a").decode([edge])[0])
     assert "outside the range of vae_a" in app.state.message
+
+
+def map_image(app, name):
+    """The heat-map image the map panel shows for model ``name``, once it is there."""
+    current = app.panels["map"].current
+    if current is None or current.axes is None or tuple(current.key)[:2] != (name, "brightness"):
+        return None
+    return current.axes.images[0] if current.axes.images else None
+
+
+def test_two_models_heat_maps_share_one_colour_scale_shown_on_the_bar(app):
+    from matplotlib.colors import LogNorm
+
+    combo = app.window[k.MAP_MODE].Widget
+    pick_in_combo(app, combo, list(combo.cget("values")).index("brightness heat-map"), x=combo.winfo_width() - 8)
+    shown = []
+    for step in range(2):
+        if step:
+            press("bracketright")  # the next model, as a user flips between them
+        assert app.run_until(lambda s: s.model is not None and (not shown or s.model.name != shown[0][0])
+                             and map_image(app, s.model.name) is not None, timeout=30), app.state.message
+        image = map_image(app, app.state.model.name)
+        values = np.asarray(image.get_array())
+        bar = app.panels["map"].current.figure.axes[-1]
+        shown.append((app.state.model.name, values.min(), values.max(), image.norm, bar.get_ylabel()))
+    (first, low1, high1, norm1, label1), (second, low2, high2, norm2, label2) = shown
+    assert first != second and (low1, high1) != (low2, high2)  # two models' sounds, of other brightnesses...
+    for norm in (norm1, norm2):  # ...on one scale: a colour is the same brightness in both
+        assert isinstance(norm, LogNorm) and (norm.vmin, norm.vmax) == (0.05, 12.0)
+    assert label1 == label2 == "brightness: spectral centroid (kHz; one scale for every model)"
