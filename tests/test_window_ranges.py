@@ -8,7 +8,18 @@ here, ae_small_relu (the first) has a wider range (-2..2) than the others (-1..1
 """
 import numpy as np
 import pytest
-from test_window_real_input import click, click_middle, make_app, pad_pixel_to_point, pick_in_combo, press, pytestmark, settle
+from test_window_real_input import (
+    click,
+    click_middle,
+    make_app,
+    pad_pixel_to_point,
+    pick_in_combo,
+    press,
+    pytestmark,
+    screenshot,
+    settle,
+    xdo,
+)
 
 from gui import keys as k
 from gui.state import READY
@@ -110,3 +121,65 @@ def test_two_models_heat_maps_share_one_colour_scale_shown_on_the_bar(app):
     for norm in (norm1, norm2):  # ...on one scale: a colour is the same brightness in both
         assert isinstance(norm, LogNorm) and (norm.vmin, norm.vmax) == (0.05, 12.0)
     assert label1 == label2 == "brightness: spectral centroid (kHz; one scale for every model)"
+
+
+def dark_pixels(picture):
+    """The marker's ring: the only black on the pad (x, y of each of its pixels)."""
+    ys, xs = np.nonzero(np.all(picture < 60, axis=2))
+    return xs, ys
+
+
+def box_of(xs, ys):
+    return int(xs.min()), int(xs.max()), int(ys.min()), int(ys.max())
+
+
+def type_point(app, x, y):
+    """Type a point into X and Y as a user does, and press Enter."""
+    for key, value in ((k.X, x), (k.Y, y)):
+        click_middle(app.window[key].Widget)
+        press("ctrl+slash")  # Tk's select-all in a field
+        xdo("type", "--delay", "20", "--", str(value))
+    press("Return")
+
+
+def map_pixel(app, point):
+    """The map widget's pixel (x down from the top) of a latent point."""
+    axes = app.panels["map"].current.axes
+    x, y = axes.transData.transform(point)
+    return x, app.panels["map"].tk.get_tk_widget().winfo_height() - y
+
+
+def test_a_clamped_points_marker_is_drawn_whole_inside_the_pad_and_the_map(app):
+    pad = app.window[k.PAD].Widget
+    assert app.run_until(lambda s: app.panels["map"].current is not None and app.panels["map"].current.axes is not None)
+    settle(app)
+    map_widget = app.panels["map"].tk.get_tk_widget()
+    start = app.state.point
+    pad_before, map_before = screenshot(pad), screenshot(map_widget)
+    left, right, top, bottom = box_of(*dark_pixels(pad_before))
+    ring = (right - left, bottom - top, dark_pixels(pad_before)[0].size)
+    type_point(app, 9, 9)  # far outside the range: clamped to its corner
+    assert app.run_until(lambda s: s.point == (2.0, 2.0) and s.sound.point == s.point)
+    assert "clamped" in app.state.message
+    settle(app)
+    pad_after, map_after = screenshot(pad), screenshot(map_widget)
+    xs, ys = dark_pixels(pad_after)
+    left, right, top, bottom = box_of(xs, ys)
+    height, width = pad_after.shape[:2]
+    # all of the ring, on the pad: as wide, as tall and as many pixels as in the middle
+    assert 0 < left and right < width - 1 and 0 < top and bottom < height - 1, (left, right, top, bottom)
+    assert abs((right - left) - ring[0]) <= 1 and abs((bottom - top) - ring[1]) <= 1
+    assert xs.size >= 0.9 * ring[2], (xs.size, ring)
+    assert right >= width - 4 and top <= 3  # in the corner the point is in
+    # the map: what changed is the ring leaving the start and arriving at the corner
+    changed_y, changed_x = np.nonzero(np.any(map_before != map_after, axis=2))
+    old_x, old_y = map_pixel(app, start)
+    was_there = np.hypot(changed_x - old_x, changed_y - old_y) < 20
+    old_box = box_of(changed_x[was_there], changed_y[was_there])
+    new_box = box_of(changed_x[~was_there], changed_y[~was_there])
+    axes = app.panels["map"].current.axes.bbox
+    frame = (axes.x0, axes.x1, map_after.shape[0] - axes.y1, map_after.shape[0] - axes.y0)
+    assert frame[0] <= new_box[0] and new_box[1] <= frame[1] and frame[2] <= new_box[2] and new_box[3] <= frame[3], \
+        (new_box, frame)
+    assert abs((new_box[1] - new_box[0]) - (old_box[1] - old_box[0])) <= 2  # the whole ring
+    assert abs((new_box[3] - new_box[2]) - (old_box[3] - old_box[2])) <= 2
