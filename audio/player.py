@@ -124,6 +124,7 @@ class _PatternRequest(NamedTuple):
     tempo: int
     restart: bool  # from its first step now, or keeping the beat of the one it replaces
     serial: int
+    cut: bool = False  # a stop that also fades out the hits still ringing (Stop, Esc)
 
 
 class BlockCapture:
@@ -217,6 +218,7 @@ class Mixer:
         self._ramp_out = (1.0 - fade_in).astype(np.float32)
         self._counting = np.arange(1, SCRATCH_FRAMES + 1, dtype=np.float32)
         self._fade_buf = np.zeros(SCRATCH_FRAMES, dtype=np.float32)
+        self._voice_buf = np.zeros(SCRATCH_FRAMES, dtype=np.float32)
         self._gain_buf = np.zeros(SCRATCH_FRAMES, dtype=np.float32)
         self._gain_step = 1.0 / max(1.0, VOLUME_GLIDE_SECONDS * self.rate)
         self.reset()
@@ -244,6 +246,7 @@ class Mixer:
         self._voice_data = [None] * PATTERN_VOICES  # the hits sounding: their data and place
         self._voice_pos = [0] * PATTERN_VOICES
         self._voices = 0
+        self._voices_fade_left = 0  # a cut stop: frames left of the ringing hits' fade-out
 
     def recover(self):
         """Start from a clean state after a failed render, skipping the request it was on."""
@@ -339,9 +342,10 @@ class Mixer:
         self.pattern_request = _PatternRequest(tuple(sounds), tuple(tuple(s) for s in hits), int(tempo),
                                                bool(restart), next(self._serials))
 
-    def stop_pattern(self):
-        """Hand over the pattern's end: no more hits; those sounding ring out."""
-        self.pattern_request = _PatternRequest(None, (), 0, True, next(self._serials))
+    def stop_pattern(self, *, cut=False):
+        """Hand over the pattern's end: no more hits; those sounding ring out, or with
+        ``cut`` fade out over ``CROSSFADE_SECONDS`` (silence at once, with no click)."""
+        self.pattern_request = _PatternRequest(None, (), 0, True, next(self._serials), cut)
 
     @property
     def pattern_playing(self):
@@ -395,7 +399,9 @@ class Mixer:
             self._mix_fade(out)
         if self.pattern_request is not self.pattern_seen:
             self._take_pattern(frame_index)
-        if self.pattern is not None or self._voices:
+        if self._voices_fade_left:
+            self._fade_voices(out)
+        elif self.pattern is not None or self._voices:
             self._mix_pattern(out, frame_index)
         self._apply_gain(out)
         if self.current is None and self.fading is None and self.pattern is None and not self._voices:
@@ -475,6 +481,8 @@ class Mixer:
         self.pattern_seen = request
         if request.sounds is None:
             self.pattern = None
+            if request.cut and self._voices:
+                self._voices_fade_left = self.crossfade_frames
             return
         old = self.pattern
         if request.restart or old is None:
@@ -506,6 +514,21 @@ class Mixer:
                     self._start_voice(pattern.sounds[lane])
             self._next_step += 1
         self._mix_voices(out, done, n)
+
+    def _fade_voices(self, out):
+        """A cut stop: the ringing hits' next frames, fading out, then none of them."""
+        m = min(out.shape[0], self._voices_fade_left)
+        k = self.crossfade_frames - self._voices_fade_left
+        ringing = self._voice_buf[:m]
+        ringing.fill(0.0)
+        self._mix_voices(ringing, 0, m)
+        np.multiply(ringing, self._ramp_out[k:k + m], out=ringing)
+        np.add(out[:m], ringing, out=out[:m])
+        self._voices_fade_left -= m
+        if self._voices_fade_left == 0:
+            for i in range(PATTERN_VOICES):
+                self._voice_data[i] = None
+            self._voices = 0
 
     def _start_voice(self, data):
         slot, oldest = 0, -1
@@ -655,6 +678,8 @@ class Player:
 
     def _device_reason(self, error):
         if self.device is None:
+            if "device -1" in str(error):  # PortAudio's "no device": the system has no default output
+                return "no sound output was found on this machine"
             return f"no sound output device ({one_line(error)})"
         return f"output device {self.device!r} is not usable ({one_line(error)})"
 
@@ -727,11 +752,12 @@ class Player:
             restart = True
         self._submit(self.mixer.start_pattern, prepared, hits, tempo, restart=restart)
 
-    def stop_pattern(self):
-        """End the pattern: no more hits (those sounding ring out)."""
+    def stop_pattern(self, *, cut=False):
+        """End the pattern: no more hits (those sounding ring out, or with ``cut`` fade out
+        over ``CROSSFADE_SECONDS``)."""
         if not self.available or not self.mixer.pattern_playing:
             return
-        self._submit(self.mixer.stop_pattern)
+        self._submit(self.mixer.stop_pattern, cut=cut)
 
     @property
     def pattern_playing(self):

@@ -148,6 +148,7 @@ class PackageBackend:
 
     def prepare_file(self, path, model):
         """A sound file made ready for ``model`` (its rate and length, peak aligned)."""
+        from preprocessing.errors import TOO_MANY_CHANNELS, AudioInputError
         from preprocessing.reader import prepare_file
         from preprocessing.settings import PreprocessSettings
 
@@ -158,7 +159,15 @@ class PackageBackend:
             settings = PreprocessSettings.from_dict(
                 {**settings.to_dict(), "sample_rate": int(model.sample_rate),
                  "length": int(model.sample_length)})
-        return prepare_file(path, settings)
+        try:
+            return prepare_file(path, settings)
+        except AudioInputError as error:
+            if error.kind != TOO_MANY_CHANNELS:
+                raise
+            # the reader's advice is the command line's (--channel): the window has no such option
+            channels = str(error).split(":", 1)[0]
+            raise AudioInputError(f"{channels}: the window opens mono and stereo files only; "
+                                  "save one channel as a mono WAV and open that", kind=error.kind) from None
 
     def resample(self, audio, rate_in, rate_out):
         import soxr

@@ -28,6 +28,24 @@ def import_backend():
     from matplotlib.figure import Figure  # noqa: F401
 
 
+def marker_inside(axes, marker, point):
+    """Where to draw the map's point marker: on the point, moved in just enough that all of
+    it is inside the axes (a point clamped to the range's edge would show half a ring).
+
+    Returns
+    -------
+    (float, float)
+        Data coordinates.
+    """
+    x, y = axes.transData.transform((float(point[0]), float(point[1])))
+    reach = (marker.get_markersize() / 2 + marker.get_markeredgewidth()) * axes.figure.dpi / 72
+    box = axes.bbox
+    x = min(max(x, box.x0 + reach), box.x1 - reach)
+    y = min(max(y, box.y0 + reach), box.y1 - reach)
+    inside = axes.transData.inverted().transform((x, y))
+    return float(inside[0]), float(inside[1])
+
+
 class FigurePanel:
     """One Canvas element showing the latest figure of a panel.
 
@@ -167,7 +185,8 @@ class FigurePanel:
         result = self.current
         if result is None or result.marker is None:
             return
-        result.marker.set_data([point[0]], [point[1]])
+        x, y = marker_inside(result.axes, result.marker, point)
+        result.marker.set_data([x], [y])
         if self._background is None:
             self.tk.draw_idle()
             return

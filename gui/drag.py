@@ -1,17 +1,20 @@
 """What a drag out of the window carries: the files, as a file manager or a DAW receives them.
 
 A drag to another program (XDND on Linux, through tkdnd) names files, so what is dragged
-must be a file on disk when the drag starts. The current sound is written here, into a
-folder of the system's temporary folder (a DAW that keeps a reference to the file finds it
-there until the system clears it), as the same WAV that S would save; a favourite is
-dragged as its own file. Nothing here touches Tk: the window's drag callbacks call these.
+must be a file on disk when the drag starts. The current sound, as it was heard (with Vary
+on, the variation that sounded last, as S keeps it), is written here into a folder of the
+system's temporary folder as the same WAV that S would save. A DAW keeps a reference to the
+file, so a drag never replaces an earlier drag's file: each one gets a name of its own. A
+favourite is dragged as its own file. Nothing here touches Tk: the window's drag callbacks
+call these.
 """
 import tempfile
 from pathlib import Path
 
-from audio.export import AudioError, favourite_stem, write_wav
+from audio.export import AudioError, OutputExists, favourite_stem, write_wav
 from audio.level import DEFAULT_LEVEL, apply_level
 from gui.handlers.common import favourite_label
+from gui.handlers.sound import kept_sound
 
 DRAG_FOLDER_NAME = "ml-sample-generator-drag"
 
@@ -31,8 +34,17 @@ def chosen_level(state):
     return sound_level if isinstance(sound_level, str) else DEFAULT_LEVEL
 
 
+def drag_names(stem):
+    """The names a drag tries in turn: ``STEM.wav``, then ``STEM_2.wav``, ``STEM_3.wav``…"""
+    yield f"{stem}.wav"
+    number = 2
+    while True:
+        yield f"{stem}_{number}.wav"
+        number += 1
+
+
 def current_sound_file(state, folder=None):
-    """Write the current point's sound to a WAV for a drag, and return its path.
+    """Write the point's sound as it was heard to a new WAV for a drag, and return its path.
 
     Parameters
     ----------
@@ -43,8 +55,8 @@ def current_sound_file(state, folder=None):
     Returns
     -------
     Path
-        ``MODEL_xX_yY.wav`` (``..._normalised.wav`` at the normalised level); a drag of the
-        same sound again writes the same bytes to the same name.
+        ``MODEL_xX_yY.wav``, ``..._vN.wav`` for Vary's variation N, ``..._normalised.wav`` at
+        the normalised level; ``..._2.wav`` and on where an earlier drag has the name.
 
     Raises
     ------
@@ -55,12 +67,18 @@ def current_sound_file(state, folder=None):
         raise NothingToDrag("nothing to drag yet: choose a model and a point first")
     level = chosen_level(state)
     folder = Path(folder) if folder is not None else drag_folder()
-    stem = favourite_stem(state.model.name, state.sound.point)
-    path = folder / (stem + ("" if level == DEFAULT_LEVEL else f"_{level}") + ".wav")
+    heard = kept_sound(state)  # what S keeps: the variation that sounded, with Vary on
+    stem = favourite_stem(state.model.name, heard.point)
+    index = (heard.variation or {}).get("index")
+    stem += (f"_v{index}" if index else "") + ("" if level == DEFAULT_LEVEL else f"_{level}")
+    audio = apply_level(heard.audio, level)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        # the folder is this program's own, and the name says which sound it holds
-        return write_wav(path, apply_level(state.sound.audio, level), state.model.sample_rate)
+        for name in drag_names(stem):
+            try:
+                return write_wav(folder / name, audio, state.model.sample_rate, overwrite=False)
+            except OutputExists:
+                continue  # an earlier drag's file, which a DAW may still use
     except OSError as error:
         raise NothingToDrag(f"cannot drag the sound: {folder}: {error.strerror or error}") from None
     except AudioError as error:

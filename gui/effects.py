@@ -211,7 +211,10 @@ class PlayPattern:
 
 @dataclass(frozen=True)
 class StopPattern:
-    """End the pattern: no more hits; those sounding ring out."""
+    """End the pattern: no more hits; those sounding ring out (``cut``: they fade out at once,
+    as Stop and Esc want)."""
+
+    cut: bool = False
 
 
 #: The effects that reach the sound output (its own worker: gui.workers.SoundRoom).

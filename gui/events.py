@@ -93,6 +93,7 @@ class CompareResult:
     name: str
     audio: np.ndarray | None = field(compare=False, hash=False)
     reason: str = ""
+    played: Point | None = None  # the point in the model's range it played, where the asked one is outside
 
 
 @dataclass(frozen=True)
@@ -247,7 +248,7 @@ class KitExists:
 
     path: str
     sources: tuple[str, ...]
-    names: str = ""  # the files that exist, when not just the kit ("MyKit.h2song")
+    names: tuple[str, ...] = ()  # the files that exist, each named ("MyKit.h2song"); (): the kit
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,17 @@ HEATMAPS = (*PER_SOUND_NAMES, DISCONTINUITY)
 DECAY_DB = 20.0  # decay time: from the loudest frame until 20 dB below it
 FLOOR = 1e-10
 
+#: feature -> (low, high, "log" or "linear"): one colour scale for every model, so that the
+#: same colour is the same value whichever model's map is shown ([ and ] flip between them);
+#: values beyond it take the end colours. Brightness spans drums' centroids from a low kick to
+#: a cymbal, on a log scale (as pitch is heard).
+FEATURE_SCALES = {
+    BRIGHTNESS: (0.05, 12.0, "log"),
+    DECAY: (0.0, 1.0, "linear"),
+    LOUDNESS: (-60.0, 0.0, "linear"),
+    DISCONTINUITY: (0.0, 30.0, "linear"),
+}
+
 #: feature -> (label for the map's colour bar, unit)
 FEATURE_LABELS = {
     BRIGHTNESS: ("brightness: spectral centroid", "kHz"),

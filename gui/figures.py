@@ -13,11 +13,12 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from gui.features import FEATURE_LABELS, envelope, spectrogram_db
+from gui.features import FEATURE_LABELS, FEATURE_SCALES, envelope, spectrogram_db
 from gui.palette import FAMILY_COLOURS, POINT_COLOUR, family_colour
 
 DPI = 100
 FONT = 8
+ROW_NOTE_CHARS = 100  # a compared model's note (a point outside its range says what played)
 SPECTRUM_RANGE_DB = 80  # the spectrogram's colours span this far below its loudest bin
 
 
@@ -231,15 +232,26 @@ def map_figure(size_px, request):
     return _finish("map", figure, started, axes=ax, marker=marker, codes=codes)
 
 
+def heat_norm(feature):
+    """The colour scale of a feature's heat-map: the same for every model (FEATURE_SCALES)."""
+    from matplotlib.colors import LogNorm, Normalize
+
+    low, high, kind = FEATURE_SCALES.get(feature, (None, None, "linear"))
+    return LogNorm(low, high) if kind == "log" else Normalize(low, high)
+
+
 def _heat_layer(figure, ax, heat, latent_range, feature):
-    """The heat-map under the map, with its colour bar on the right."""
+    """The heat-map under the map, with its colour bar (the fixed scale) on the right."""
     xmin, xmax, ymin, ymax = latent_range
+    norm = heat_norm(feature)
+    if norm.vmin is not None:  # beyond the scale: its end colours (a log scale has no 0)
+        heat = np.clip(heat, norm.vmin, norm.vmax)
     image = ax.imshow(heat, origin="lower", extent=(xmin, xmax, ymin, ymax),
-                      aspect="auto", cmap="viridis", interpolation="bilinear")
+                      aspect="auto", cmap="viridis", interpolation="bilinear", norm=norm)
     bar_ax = figure.add_axes((0.88, 0.10, 0.025, 0.82))
-    colourbar = figure.colorbar(image, cax=bar_ax)
+    colourbar = figure.colorbar(image, cax=bar_ax, extend="both" if norm.vmin is not None else "neither")
     label, unit = FEATURE_LABELS.get(feature, (feature or "", ""))
-    colourbar.set_label(f"{label} ({unit})", fontsize=FONT - 1)
+    colourbar.set_label(f"{label} ({unit}; one scale for every model)", fontsize=FONT - 1)
     colourbar.ax.tick_params(labelsize=FONT - 1)
 
 
@@ -294,7 +306,7 @@ def sequence_figure(panel, size_px, sounds, labels, sample_rate, *, title=""):
             _waveform(ax, sound, sample_rate, columns=800 if rows else max(columns, 50),
                       scale=scale)
         if rows:
-            ax.text(0.01, 0.92, label if len(label) <= 60 else label[:59] + "…",
+            ax.text(0.01, 0.92, label if len(label) <= ROW_NOTE_CHARS else label[:ROW_NOTE_CHARS - 1] + "…",
                     transform=ax.transAxes, va="top", ha="left", fontsize=FONT - 1,
                     bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.7, "pad": 1})
         else:

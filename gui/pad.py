@@ -10,6 +10,8 @@ import PySimpleGUI as sg
 
 MAX_FAMILY_DOTS = 2000  # more dots than this are thinned (the map shows them all)
 GRID_LINES = 8
+MARKER_SHARE = 45  # the marker circle's radius: this share of the range's width
+MARKER_LINE = 2  # its line, in pixels
 
 
 class PadView:
@@ -79,6 +81,17 @@ class PadView:
         dx, dy = (xmax - xmin) / width, (ymax - ymin) / height
         return (float(np.clip(point[0], xmin + dx, xmax - dx)), float(np.clip(point[1], ymin + dy, ymax - dy)))
 
+    def _circle_inside(self, point, latent_range, radius):
+        """Where the marker's circle goes: on the point, moved in just enough that all of it
+        is on the pad (a point clamped to the range's edge would show half a circle). The
+        cross-hairs stay on the point itself."""
+        xmin, xmax, ymin, ymax = latent_range
+        widget = self.graph.Widget
+        width, height = max(widget.winfo_width(), 2), max(widget.winfo_height(), 2)
+        pixels = radius * width / (xmax - xmin) + MARKER_LINE  # the circle's reach, in pixels
+        dx, dy = pixels * (xmax - xmin) / width, pixels * (ymax - ymin) / height
+        return (float(np.clip(point[0], xmin + dx, xmax - dx)), float(np.clip(point[1], ymin + dy, ymax - dy)))
+
     def draw_marker(self, state):
         """The point (a circle and cross-hairs) and the morph's A and B."""
         graph = self.graph
@@ -90,9 +103,11 @@ class PadView:
             return
         xmin, xmax, ymin, ymax = info.latent_range
         x, y = self._on_the_canvas(state.point, info.latent_range)
+        radius = (xmax - xmin) / MARKER_SHARE
         ids = [graph.draw_line((x, ymin), (x, ymax), color="#9fb7d0"),
                graph.draw_line((xmin, y), (xmax, y), color="#9fb7d0"),
-               graph.draw_circle((x, y), (xmax - xmin) / 45, line_color="black", line_width=2)]
+               graph.draw_circle(self._circle_inside(state.point, info.latent_range, radius), radius,
+                                 line_color="black", line_width=MARKER_LINE)]
         for label, spot in (("A", state.morph.a), ("B", state.morph.b)):
             if spot is not None:
                 ids.append(graph.draw_text(label, spot, color="#d00000",

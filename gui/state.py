@@ -240,6 +240,7 @@ class KitExport:
 
     sources: tuple = ()  # the favourites' WAV paths chosen for "Export kit…"
     pending: str | None = None  # the kit path the user is asked to replace
+    pending_names: tuple = ()  # the files there that exist (the kit, its song, or both)
     progress: tuple | None = None  # (done, total) while a kit is being exported
     folder: str | None = None  # where the last kit went: the next "Export kit…" starts there
 

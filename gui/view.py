@@ -13,13 +13,16 @@ import PySimpleGUI as sg
 from gui import keys as k
 from gui.effects import Part
 from gui.family import FAMILY_KEYS, NO_HYBRID, is_conditioned, no_family_reason, refusal, takes_family, weights_label
-from gui.handlers.common import favourite_label, playing_text, status_text
+from gui.handlers.common import NO_SOUND_DEVICE, favourite_label, playing_state, playing_text, status_text
 from gui.handlers.map import map_hint
 from gui.handlers.nearest import nearest_note, nearest_rows
 from gui.layout import MAP_MODE_LABELS
 from gui.model_card import card_table
 from gui.state import UNAVAILABLE
 from gui.status_line import PLAYING_COLOURS, shorten
+
+#: The Output box when there is no sound output (the status line says why).
+NO_OUTPUT = "none (no sound output)"
 
 
 class WindowView:
@@ -179,6 +182,8 @@ class WindowView:
         choices = ["default"] + [f"{index}: {name}" for index, name in state.player.devices]
         current = next((c for c in choices if state.player.device is not None
                         and c.split(":", 1)[0] == str(state.player.device)), "default")
+        if current == "default" and state.player.text.startswith(NO_SOUND_DEVICE):
+            current = NO_OUTPUT  # as the status line says: the default is no output at all
         self.window[k.DEVICE].update(value=current, values=choices)
 
     def _fitted(self, key, text):
@@ -191,7 +196,7 @@ class WindowView:
         state = self.state
         text = playing_text(state)
         element = self.window[k.PLAYING]
-        element.update(self._fitted(k.PLAYING, text), text_color=PLAYING_COLOURS[state.sound.playing])
+        element.update(self._fitted(k.PLAYING, text), text_color=PLAYING_COLOURS[playing_state(state)])
         element.Widget.configure(anchor="w")
 
     def _show_status(self, text):

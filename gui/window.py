@@ -326,6 +326,7 @@ class GuiApp:
         for widget, start in sources:
             widget.drag_source_register(1, tkinterdnd2.DND_FILES)
             widget.dnd_bind("<<DragInitCmd>>", start)
+            widget.dnd_bind("<<DragEndCmd>>", self._drag_ended)
         return True
 
     def _drag_sound(self, _tk_event):
@@ -352,6 +353,11 @@ class GuiApp:
     def _start_drag(self, paths):
         self.post((k.DRAG, "out"), [str(path) for path in paths])
         return (tkinterdnd2.COPY, tkinterdnd2.DND_FILES, tuple(str(path) for path in paths))
+
+    def _drag_ended(self, tk_event):
+        """tkdnd says the drag is over (dropped, or let go where nothing takes it)."""
+        self.post((k.DRAG, "ended"), str(getattr(tk_event, "action", "") or ""))
+        return getattr(tk_event, "action", None)
 
     def _refuse_drag(self, reason):
         self.post((k.DRAG, "refused"), reason)

@@ -266,10 +266,10 @@ class SoundRoom:
         if player is not None:
             player.play_pattern(effect.sounds, effect.steps, effect.tempo, restart=effect.restart)
 
-    def _stop_pattern(self, _effect):
+    def _stop_pattern(self, effect):
         player = self._working()
         if player is not None:
-            player.stop_pattern()
+            player.stop_pattern(cut=effect.cut)
 
     def _set_volume(self, effect):
         player = self._working()
@@ -597,10 +597,14 @@ class Workers:
             for name in effect.names:
                 try:
                     model = self.cache.get(name)
-                    audio = model.decode(np.asarray([effect.point], dtype=np.float32))[0]
+                    # a model decodes only its own range: a point outside plays the nearest in it
+                    xmin, xmax, ymin, ymax = (float(v) for v in model.latent_range())
+                    x, y = (float(v) for v in effect.point)
+                    played = (min(max(x, xmin), xmax), min(max(y, ymin), ymax))
+                    audio = model.decode(np.asarray([played], dtype=np.float32))[0]
                     if model.sample_rate != sample_rate:
                         audio = self.backend.resample(audio, model.sample_rate, sample_rate)
-                    results.append(events.CompareResult(name, audio))
+                    results.append(events.CompareResult(name, audio, played=None if played == (x, y) else played))
                 except self.backend.user_errors as error:
                     results.append(events.CompareResult(name, None, str(error)))
             self.post(events.Compared(tuple(results), tuple(effect.point), sample_rate))
@@ -666,8 +670,7 @@ class Workers:
             song = song_path(path) if effect.pattern is not None else None
             taken = [p.name for p in (path, song) if p is not None and p.exists()]
             if taken and not effect.overwrite:
-                names = "" if taken == [path.name] else " and ".join(taken)  # "" says: the kit
-                self.post(events.KitExists(str(path), effect.sources, names))
+                self.post(events.KitExists(str(path), effect.sources, tuple(taken)))
                 return
             by_path = {str(e.path): e for e in self.backend.favourites(self.favourites_dir).entries()}
             entries = [by_path[source] for source in effect.sources if source in by_path]

@@ -5,6 +5,10 @@ class PreprocessingError(Exception):
     """Base of every error preprocessing raises on purpose; ``str(e)`` is a one-line reason."""
 
 
+#: The kind of a file with more channels than are mixed down (the window words its advice apart).
+TOO_MANY_CHANNELS = "too many channels"
+
+
 class AudioInputError(PreprocessingError):
     """A source file cannot become a training sample.
 

@@ -33,7 +33,7 @@ import soundfile as sf
 import soxr
 
 from constants import MAX_ONE_SHOT_SECONDS
-from preprocessing.errors import AudioInputError
+from preprocessing.errors import TOO_MANY_CHANNELS, AudioInputError
 from preprocessing.settings import PreprocessSettings
 from preprocessing.signal import align_peak, fix_length, mix_to_mono, normalize_peak
 from safeio import NotARegularFile, open_regular
@@ -166,7 +166,7 @@ def check_source(info, settings=PreprocessSettings()):
     if settings.channel is None and info.channels > MAX_MIXDOWN_CHANNELS:
         raise AudioInputError(
             f"{info.channels} channels: only mono and stereo are mixed down; pass --channel N to take one channel",
-            kind="too many channels",
+            kind=TOO_MANY_CHANNELS,
         )
 
 

@@ -214,8 +214,8 @@ class FakePlayer:
     def play_pattern(self, sounds, steps, tempo, restart=True):
         self.calls.append(("pattern", tempo, restart))
 
-    def stop_pattern(self):
-        self.calls.append(("stop pattern",))
+    def stop_pattern(self, cut=False):
+        self.calls.append(("stop pattern", cut))
 
     def close(self):
         self.calls.append(("close",))

@@ -384,6 +384,18 @@ def test_a_missing_device_makes_the_player_unavailable_without_raising():
     p.close()
 
 
+def test_no_default_output_is_said_in_words_not_portaudios(monkeypatch):
+    import sounddevice as sd
+
+    def no_default(device=None, kind=None):
+        raise sd.PortAudioError("Error querying device -1")  # what PortAudio says with no output
+
+    monkeypatch.setattr(sd, "query_devices", no_default)
+    p = Player(RATE)
+    assert not p.available and p.reason == "no sound output was found on this machine"
+    p.close()
+
+
 class _NoPortAudio(importlib.abc.MetaPathFinder):
     """Imports of sounddevice fail as they do when libportaudio2 is not installed."""
 

@@ -46,6 +46,26 @@ def test_the_dragged_sound_is_written_at_the_chosen_level(tmp_path):
     assert np.max(np.abs(loud)) > 2 * np.max(np.abs(quiet))
 
 
+def test_with_vary_on_the_drag_carries_the_variation_heard_under_a_new_name_each_time(tmp_path):
+    from gui.state import Heard
+
+    state = sounding_state()
+    varied = (0.5 * state.sound.audio[::-1]).copy()
+    state.sound.heard = Heard("vae_a", state.sound.point, varied, {"index": 3})
+    first = current_sound_file(state, tmp_path)
+    again = current_sound_file(state, tmp_path)
+    assert first.name == "vae_a_x+0.25_y-0.50_v3.wav" and again.name == "vae_a_x+0.25_y-0.50_v3_2.wav"
+    before = first.read_bytes()
+    state.sound.heard = Heard("vae_a", state.sound.point, state.sound.audio[::-1].copy(), {"index": 4})
+    assert current_sound_file(state, tmp_path).name.endswith("_v4.wav")
+    assert first.read_bytes() == before == again.read_bytes()  # an earlier drag's file is never replaced
+    dragged, rate = soundfile.read(first, dtype="float32")
+    import soxr
+
+    heard = soxr.resample(varied, 22050, rate)
+    assert np.corrcoef(dragged[:heard.size], heard[:dragged.size])[0, 1] > 0.999
+
+
 def test_nothing_to_drag_says_why(tmp_path):
     with pytest.raises(NothingToDrag, match="choose a model and a point first"):
         current_sound_file(AppState(), tmp_path)

@@ -464,6 +464,27 @@ def test_compared_sounds_are_drawn_and_played_in_turn(ready):
     assert "vae_a: damaged" in ready.message
 
 
+def test_a_compared_point_outside_a_models_range_says_so_and_what_played(ready):
+    a = np.ones(100, np.float32)
+    report(ready, ev.Compared(
+        (ev.CompareResult("ae_small_relu", a), ev.CompareResult("vae_a", a, played=(1.076, 0.2))),
+        point=(1.491, 0.2), sample_rate=1000))
+    assert ready.compare.labels == [
+        "ae_small_relu",
+        "vae_a: (1.491, 0.200) is outside its range\nplayed the nearest point in it, (1.076, 0.200)"]
+    assert ready.message.endswith("outside the range of vae_a: the nearest point in range played")
+
+
+def test_the_compare_worker_plays_a_point_outside_a_models_range_at_its_edge(tmp_path):
+    from test_gui_kits_history import run_job
+
+    (record,) = run_job(tmp_path, lambda w: w.compare(fx.Compare(("ae_small_relu", "vae_a"), (3.0, -0.5), 22050)))
+    inside, = run_job(tmp_path, lambda w: w.compare(fx.Compare(("vae_a",), (2.0, -0.5), 22050)))
+    assert [r.played for r in record.results] == [(2.0, -0.5), (2.0, -0.5)]  # the fakes' range ends at 2
+    np.testing.assert_array_equal(record.results[1].audio, inside.results[0].audio)
+    assert inside.results[0].played is None
+
+
 def test_morph_needs_a_and_b_and_clamps_steps(ready):
     assert not of_type(send(ready, k.MORPH, **{k.STEPS: 4}), fx.Morph)
     send(ready, k.SET_A)

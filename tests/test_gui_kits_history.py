@@ -199,7 +199,9 @@ def test_export_kit_writes_the_chosen_favourites_to_the_chosen_file(exporting):
     assert exporting.kit.progress == (1, 2) and "1 of 2" in exporting.message
     report(exporting, ev.KitExported("/tmp/My Kit.h2drumkit", 2))
     assert exporting.kit.progress is None and "2 instruments" in exporting.message
-    assert handle(exporting, event, {event: None}) == []  # the dialog was cancelled
+    exporting.message = "an older message"
+    effects = handle(exporting, event, {event: None})  # the dialog was cancelled
+    assert not of_type(effects, fx.ExportKit) and exporting.message == ""
 
 
 def test_an_existing_kit_is_replaced_only_when_the_user_says_yes(exporting):
@@ -211,6 +213,19 @@ def test_an_existing_kit_is_replaced_only_when_the_user_says_yes(exporting):
     report(exporting, ev.KitExists("/tmp/k.h2drumkit", exporting.kit.sources))
     (export,) = of_type(handle(exporting, event, {event: True}), fx.ExportKit)
     assert export.overwrite and export.path == "/tmp/k.h2drumkit"
+
+
+def test_a_kit_and_its_song_are_named_apart_while_asked_and_after_no(exporting):
+    effects = report(exporting, ev.KitExists("/tmp/k.h2drumkit", exporting.kit.sources, ("k.h2drumkit", "k.h2song")))
+    (ask,) = of_type(effects, fx.AskConfirm)
+    assert effects.index(fx.Refresh(fx.Part.STATUS)) < effects.index(ask)  # said before the question opens
+    assert ask.question == "k.h2drumkit and k.h2song exist already. Replace both?"
+    assert "exporting" not in exporting.message and "k.h2song" in exporting.message
+    event = (k.CONFIRM, ask.purpose)
+    handle(exporting, event, {event: False})
+    assert exporting.message == "kit not exported: k.h2drumkit and k.h2song are left as they were"
+    (ask,) = of_type(report(exporting, ev.KitExists("/tmp/k.h2drumkit", (), ("k.h2song",))), fx.AskConfirm)
+    assert ask.question == "k.h2song (the beat, written beside the kit) exists already. Replace it?"
 
 
 # ---------------------------------------------------------------------------- the workers' jobs
@@ -247,7 +262,7 @@ def test_exporting_to_an_existing_kit_writes_nothing_and_asks(tmp_path):
     kit = tmp_path / "k.h2drumkit"
     kit.write_bytes(b"the user's kit")
     (record,) = run_job(tmp_path, lambda w: w.export_kit(fx.ExportKit(("a.wav",), str(kit))))
-    assert record == ev.KitExists(str(kit), ("a.wav",))
+    assert record == ev.KitExists(str(kit), ("a.wav",), ("k.h2drumkit",))
     assert kit.read_bytes() == b"the user's kit"
 
 

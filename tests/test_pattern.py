@@ -160,6 +160,18 @@ def test_hits_ring_out_over_the_next_and_a_stop_leaves_them_to_end():
     assert len(mixer._voice_data) == PATTERN_VOICES and mixer._voices == 0
 
 
+def test_a_cut_stop_fades_the_ringing_hits_out_within_the_crossfade():
+    mixer = Mixer(RATE)
+    long = mixer.prepare(np.full(RATE, 0.01, dtype=np.float32), RATE)
+    mixer.start_pattern([long, None, None, None], [[0] for _ in range(STEPS)], 120, restart=True)
+    out = render(mixer, RATE // 2)
+    mixer.stop_pattern(cut=True)
+    tail = render(mixer, RATE, start=out.shape[0])
+    assert 0 < tail[0] <= out[-1]  # no jump: it fades from where it was
+    assert np.all(tail[mixer.crossfade_frames:] == 0) and mixer._voices == 0
+    assert mixer.silent_frames > 0  # the player's idle watcher may stop the stream
+
+
 def test_a_tempo_change_takes_effect_from_the_next_step():
     mixer = Mixer(RATE)
     click = mixer.prepare(click_sound(100, 0.5), RATE)
@@ -240,6 +252,26 @@ def test_an_empty_beat_or_no_sound_device_says_why_and_plays_nothing(ready):
     report(ready, ev.PlayerOpened(False, "no device", "null"))
     assert not of_type(send(ready, k.PATTERN_PLAY), fx.PlayPattern)
     assert "sound device" in ready.message
+
+
+def test_stop_and_esc_stop_the_beat_and_the_line_shows_a_running_beat(ready):
+    from gui.handlers import playing_text
+
+    beat_ready(ready)
+    decoded(ready, np.full(2048, 0.5, np.float32))
+    send(ready, k.PATTERN_PLAY)
+    assert playing_text(ready) == "♫ beat at 120 BPM"  # the Beat tab may be hidden: the line says so
+    send(ready, (k.KEY, "space"))
+    assert playing_text(ready).startswith("▶ playing ae_small_relu at") and playing_text(ready).endswith("· ♫ beat")
+    token = ready.sound.token
+    send(ready, (k.PLAYER, "ended"), token)
+    assert playing_text(ready) == "♫ beat at 120 BPM"  # the sound ended, the beat goes on: not "stopped"
+    for stop in (k.STOP, (k.KEY, "Escape")):
+        if not ready.pattern.playing:
+            send(ready, k.PATTERN_PLAY)
+        effects = send(ready, stop)
+        assert fx.StopPattern(cut=True) in effects and fx.Stop() in effects
+        assert not ready.pattern.playing and playing_text(ready) == "■ stopped"
 
 
 def test_a_tempo_out_of_range_is_said_and_the_tempo_kept(ready):

@@ -125,6 +125,8 @@ def test_the_current_sound_dragged_to_another_program_arrives_as_the_wav_s_saves
     [sent] = json.loads((inbox / "received.json").read_text())
     assert Path(sent).name.startswith("ae_small_relu_x")
     assert any(m.startswith("dragging ae_small_relu_x") for m in messages), sorted(set(messages))
+    # once dropped, the status line no longer says a drag goes on
+    assert app.run_until(lambda s: "dragging" not in app.window[k.STATUS].get()), app.window[k.STATUS].get()
     # what arrived is the very file S saves of this sound (the keys go where the pointer is)
     pad_x, pad_y = centre_of(pad)
     xdo("mousemove", "--sync", pad_x, pad_y, "key", "s")
@@ -171,3 +173,34 @@ def test_a_sound_file_dropped_on_the_pad_from_another_program_is_encoded(app, pe
     encoded = app.backend.load("ae_small_relu", "zoo").encode(audio[None, :])[0]
     assert np.allclose(app.state.point, encoded, atol=1e-4)
     assert mine.read_bytes() == before  # the user's file is untouched
+
+
+def test_a_dropped_six_channel_file_is_told_what_the_window_takes(tmp_path, peer, monkeypatch):
+    from gui.backend import PackageBackend
+    from gui_fakes import FakeBackend
+
+    class ReadingBackend(FakeBackend):
+        prepare_file = PackageBackend.prepare_file  # the window's own reader, with its reasons
+
+        def __init__(self):
+            super().__init__()
+            self._user_errors = PackageBackend().user_errors + self._user_errors
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    app = make_app(tmp_path, backend=ReadingBackend())
+    try:
+        assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None and s.player.ready)
+        app.window.TKroot.update()
+        surround = tmp_path / "surround hit.wav"
+        t = np.arange(4410) / 44100
+        hit = 0.5 * np.sin(2 * np.pi * 200 * t) * np.exp(-20 * t)
+        soundfile.write(surround, np.stack([hit] * 6, axis=1), 44100)
+        source = peer("drag", surround)
+        drag(app, source.centre, centre_of(app.window[k.PAD].Widget))
+        expected = ("surround hit.wav: 6 channels: the window opens mono and stereo files only; "
+                    "save one channel as a mono WAV and open that")
+        assert app.run_until(lambda s: s.message == expected, timeout=20), app.state.message
+        assert "--channel" not in app.window[k.STATUS].get()
+    finally:
+        app.close()

@@ -77,6 +77,16 @@ def press(*keys):
     xdo("key", "--delay", "30", *keys)
 
 
+def screenshot(widget):
+    """What the X server shows of a Tk widget: an (height, width, 3) uint8 RGB array."""
+    from PIL import ImageGrab
+
+    widget.update_idletasks()
+    x, y = widget.winfo_rootx(), widget.winfo_rooty()
+    box = (x, y, x + widget.winfo_width(), y + widget.winfo_height())
+    return np.asarray(ImageGrab.grab(bbox=box, xdisplay=os.environ["DISPLAY"]).convert("RGB"))
+
+
 def settle(app, seconds=0.3):
     """Let the loop handle whatever the X server has sent."""
     app.run_until(lambda s: False, timeout=seconds)

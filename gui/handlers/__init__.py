@@ -16,16 +16,7 @@ from gui import effects as fx
 from gui import events as ev
 from gui import keys as k
 from gui.family import ALL_KEY, FAMILY_KEYS
-from gui.handlers.common import (
-    clamp,
-    favourite_label,
-    on_figure,
-    on_job_failed,
-    playing_text,
-    render_output,
-    sequence_audio,
-    status_text,
-)
+from gui.handlers.common import clamp, favourite_label, on_figure, on_job_failed, playing_text, sequence_audio, status_text
 from gui.handlers.drag import on_drag
 from gui.handlers.family import choose_all, choose_family, choose_hybrid, go_back, go_forward, set_blend
 from gui.handlers.favourites import on_favourites, on_saved, reopen
@@ -67,6 +58,7 @@ from gui.handlers.sound import (
     on_swap_settled,
     on_variation,
     play,
+    render_sound,
     save,
     save_variations,
     set_audition,
@@ -202,7 +194,7 @@ def _player(state, kind, token):
 
 def _panel_resized(state, _kind, panel):
     if panel == "output" and state.sound.audio is not None and state.model:
-        return [render_output(state)]  # its pictures are pixels: paint one at the new size
+        return [render_sound(state)]  # its pictures are pixels: paint one at the new size
     return []
 
 

@@ -45,6 +45,8 @@ def favourite_label(favourite):
     return name  # the name says the model and the point already
 
 
+#: How the status line begins when there is no sound (the Output box then says "none").
+NO_SOUND_DEVICE = "no sound device"
 # The status line already starts with the device's reason; this says what it means for Play.
 NO_PLAYBACK = "cannot play without a sound device (Save still works)"
 
@@ -69,10 +71,26 @@ def status_text(state):
 PLAYING_MARKS = {Playing.PLAYING: "▶ playing", Playing.LOOPING: "⟳ looping", Playing.STOPPED: "■ stopped"}
 
 
+BEAT_MARK = "♫ beat"
+
+
 def playing_text(state):
-    """The sound's state as its line reads: "▶ playing vae_a at (0.120, -0.400)"."""
+    """The sound's state as its line reads: "▶ playing vae_a at (0.120, -0.400)", with
+    "· ♫ beat" while the Beat tab's pattern plays ("♫ beat at 120 BPM" alone): the line
+    says "■ stopped" only when nothing sounds, whichever tab is shown."""
+    beat = state.pattern.playing
+    if state.sound.playing == Playing.STOPPED and beat:
+        return f"{BEAT_MARK} at {state.pattern.pattern.tempo} BPM"
     mark = PLAYING_MARKS[state.sound.playing]
-    return f"{mark} {state.sound.what}".rstrip()
+    text = f"{mark} {state.sound.what}".rstrip()
+    return f"{text} · {BEAT_MARK}" if beat else text
+
+
+def playing_state(state):
+    """What the line's colour follows: the sound's state, or "playing" for a beat alone."""
+    if state.sound.playing == Playing.STOPPED and state.pattern.playing:
+        return Playing.PLAYING
+    return state.sound.playing
 
 
 def short_reason(state, reason):

@@ -7,11 +7,16 @@ from pathlib import Path
 
 from gui.handlers.common import say
 
+DRAGGING = "dragging"
+
 
 def on_drag(state, kind, payload):
-    """``(DRAG, "out")`` with the dragged paths, or ``(DRAG, "refused")`` with the reason."""
+    """``(DRAG, "out")`` with the dragged paths, ``(DRAG, "ended")`` once it is dropped or let
+    go, or ``(DRAG, "refused")`` with the reason."""
+    if kind == "ended":
+        return say(state, "") if state.message.startswith(DRAGGING) else []
     if kind == "out":
         names = [Path(path).name for path in payload or ()]
         more = f" and {len(names) - 1} more" if len(names) > 1 else ""
-        return say(state, f"dragging {names[0]}{more}" if names else "dragging")
+        return say(state, f"{DRAGGING} {names[0]}{more}" if names else DRAGGING)
     return say(state, str(payload))

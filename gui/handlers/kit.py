@@ -33,25 +33,45 @@ def start_export(state, path, overwrite=False):
 
 def on_kit_file(state, path):
     if not path or not state.kit.sources:
-        return []
+        return say(state, "")  # cancelled: the old message was about something else
     state.kit.folder = str(Path(path).parent)  # the next Export kit… starts there
     return start_export(state, kit_path(path))
+
+
+def existing_files(names):
+    """The files that exist, each named: "MyKit.h2drumkit", "… and MyKit.h2song"."""
+    return " and ".join(names)
+
+
+def replace_question(path, names):
+    """The question before replacing: the kit, its song (the beat beside it), or both."""
+    kit = Path(path).name
+    names = tuple(names) or (kit,)
+    if len(names) > 1:
+        return f"{existing_files(names)} exist already. Replace both?"
+    if names[0] != kit:
+        return f"{names[0]} (the beat, written beside the kit) exists already. Replace it?"
+    return f"{kit} exists already. Replace it?"
 
 
 def on_kit_exists(state, exists):
     state.kit.progress = None
     state.kit.pending = exists.path
-    return [fx.Refresh(Part.KIT_PROGRESS),
-            fx.AskConfirm("overwrite-kit", f"{exists.names or Path(exists.path).name} exists already. "
-                                           "Replace it?")]
+    state.kit.pending_names = tuple(exists.names) or (Path(exists.path).name,)
+    state.message = f"not exported yet: {existing_files(state.kit.pending_names)} " + (
+        "exist" if len(state.kit.pending_names) > 1 else "exists")
+    return [fx.Refresh(Part.KIT_PROGRESS), fx.Refresh(Part.STATUS),
+            fx.AskConfirm("overwrite-kit", replace_question(exists.path, exists.names))]
 
 
 def on_confirm(state, purpose, answer):
     if purpose != "overwrite-kit" or state.kit.pending is None:
         return []
     path, state.kit.pending = state.kit.pending, None
+    names, state.kit.pending_names = state.kit.pending_names or (Path(path).name,), ()
     if not answer:
-        return say(state, f"kit not exported: {Path(path).name} is left as it was")
+        left = "are left as they were" if len(names) > 1 else "is left as it was"
+        return say(state, f"kit not exported: {existing_files(names)} {left}")
     return start_export(state, path, overwrite=True)
 
 

@@ -49,7 +49,7 @@ def _changed(state):
     if state.pattern.read and state.pattern.unsaved_reason is None:
         effects.append(fx.SavePattern(state.pattern.pattern))
     if state.pattern.playing:
-        effects += _send(state, restart=False)
+        effects += _send(state, restart=False) + [fx.Refresh(Part.PLAYING)]  # its tempo
     return effects
 
 
@@ -88,13 +88,13 @@ def toggle_pattern(state):
     """Play beat / Stop beat."""
     if state.pattern.playing:
         state.pattern.playing = False
-        return [fx.StopPattern(), fx.Refresh(Part.PATTERN)]
+        return [fx.StopPattern(), fx.Refresh(Part.PATTERN), fx.Refresh(Part.PLAYING)]
     if not state.player.ready:
         return say(state, NO_PLAYBACK)
     if state.pattern.pattern.empty:
         return say(state, "the beat has no steps yet: click some in the Beat tab")
     state.pattern.playing = True
-    return _send(state, restart=True) + [fx.Refresh(Part.PATTERN)]
+    return _send(state, restart=True) + [fx.Refresh(Part.PATTERN), fx.Refresh(Part.PLAYING)]
 
 
 def follow_current(state):
@@ -115,7 +115,7 @@ def after_player(state):
         return []
     if not state.player.ready:
         state.pattern.playing = False
-        return [fx.Refresh(Part.PATTERN)]
+        return [fx.Refresh(Part.PATTERN), fx.Refresh(Part.PLAYING)]
     return _send(state, restart=True)
 
 

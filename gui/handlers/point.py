@@ -9,7 +9,7 @@ from gui import keys as k
 from gui.effects import Part
 from gui.family import decode_family
 from gui.handlers.common import clamp, format_point, render_output, say
-from gui.handlers.sound import audition, current_heard, play, play_sequence, save, swap_sound
+from gui.handlers.sound import audition, current_heard, play, play_sequence, render_sound, save, swap_sound
 
 NUDGE = 0.02  # arrow keys move the point by this share of the latent range
 
@@ -104,7 +104,7 @@ def on_decoded(state, decoded):
         state.sound.recall = None
     if state.sound.save_when_decoded and state.sound.point == state.point:
         effects += save(state)
-    effects.append(render_output(state))
+    effects.append(render_sound(state))
     effects.append(fx.Nearest(state.model.name, state.sound.point, state.model.data_folder))
     effects.append(fx.Refresh(Part.STATUS))
     return effects

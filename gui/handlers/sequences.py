@@ -34,21 +34,35 @@ def on_compared(state, compared):
     rate = compared.sample_rate
     state.compare = Sequence(
         sounds=[audio for _, audio, _ in results],
-        labels=[name if audio is not None else f"{name}: {reason}" for name, audio, reason in results],
+        labels=[compare_note(r, compared.point) for r in compared.results],
         points=[tuple(compared.point)] * len(results),
         models=[name for name, _, _ in results], sample_rate=rate)
     failed = [f"{name}: {reason}" for name, audio, reason in results if audio is None]
     played = [name for name, audio, _ in results if audio is not None]
+    outside = [r.name for r in compared.results if r.audio is not None and r.played is not None]
     state.message = ("playing " + " then ".join(played) if played else "nothing to play") + (
         "; " + "; ".join(failed) if failed else "")
     if len(played) > 1:
         state.message += ": the same x, y in each model's own latent space"
+    if outside:
+        state.message += f"; outside the range of {', '.join(outside)}: the nearest point in range played"
     effects = [fx.Render("compare", fx.SequenceRequest(
         sounds=state.compare.sounds, labels=state.compare.labels, sample_rate=rate,
         title=f"the point {format_point(compared.point)}"))]
     effects += play_sequence(state, state.compare.sounds, rate,
                              f"{' then '.join(played)} at {format_point(compared.point)}")
-    return effects + sounding_marks(state, results, rate, compared.point) + [fx.Refresh(Part.STATUS)]
+    return effects + sounding_marks(state, compared.results, rate, compared.point) + [fx.Refresh(Part.STATUS)]
+
+
+def compare_note(result, point):
+    """A compared model's row note: its name; where the point is outside its range, that and
+    what it played instead (two lines, to fit a narrow panel); or why it could not play."""
+    if result.audio is None:
+        return f"{result.name}: {result.reason}"
+    if result.played is None:
+        return result.name
+    return (f"{result.name}: {format_point(point)} is outside its range\n"
+            f"played the nearest point in it, {format_point(result.played)}")
 
 
 def sounding_marks(state, results, rate, point):
@@ -56,10 +70,12 @@ def sounding_marks(state, results, rate, point):
     another with a gap, as ``sequence_audio`` joins them), and say what its point means."""
     if state.sound.playing != Playing.PLAYING:
         return []  # nothing was started (no output)
-    played = [(name, audio) for name, audio, _ in results if audio is not None]
+    played = [r for r in results if r.audio is not None]
     marks, start = [], 0
-    for i, (name, audio) in enumerate(played):
-        what = f"{name} ({i + 1} of {len(played)}) at {format_point(point)}"
+    for i, result in enumerate(played):
+        name, audio = result.name, result.audio
+        where = format_point(point) if result.played is None else f"{format_point(result.played)} (clamped)"
+        what = f"{name} ({i + 1} of {len(played)}) at {where}"
         marks.append(fx.Later(round(1000 * start / rate), (k.PLAYER, "sounding"), (state.sound.token, what)))
         start += len(np.asarray(audio).ravel()) + round(GAP_SECONDS * rate)
     return marks

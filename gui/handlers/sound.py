@@ -14,7 +14,7 @@ from gui import effects as fx
 from gui import keys as k
 from gui.effects import Part
 from gui.family import decode_family
-from gui.handlers.common import NO_PLAYBACK, format_point, say, sequence_audio
+from gui.handlers.common import NO_PLAYBACK, NO_SOUND_DEVICE, format_point, render_output, say, sequence_audio
 from gui.state import Heard, Playing, VaryStart
 
 
@@ -34,6 +34,16 @@ def sound_label(state, heard, index=None):
     where = f"{heard.model} at {format_point(heard.point)}"
     index = (heard.variation or {}).get("index") if index is None else index
     return f"variation {index}: {where}" if index else where
+
+
+def render_sound(state):
+    """The Sound tab's picture of the point's sound as it is heard: with Vary on, the
+    variation that sounded last (what S keeps and a drag carries), else the decoded sound."""
+    kept = kept_sound(state)
+    if kept.audio is state.sound.audio:
+        return render_output(state)
+    return fx.Render("output", fx.OutputRequest(audio=kept.audio, sample_rate=state.model.sample_rate,
+                                                title=sound_label(state, kept)))
 
 
 def play(state, loop=False, *, as_is=False, newest=False):
@@ -113,6 +123,8 @@ def on_variation(state, decoded):
     if playing is not None:
         effects = start_sound(state, decoded.audio, playing == VaryStart.LOOP,
                               sound_label(state, heard, decoded.repetition), heard)
+        if state.sound.point == heard.point:  # else the point moved on: its own comes
+            effects.append(render_sound(state))
         if state.vary.again:  # the point moved on while this one decoded: its own comes next
             state.vary.again = False
             if decoded.point != state.point:
@@ -140,6 +152,8 @@ def on_swap_settled(state, settled):
         state.sound.heard = heard
         state.sound.what = sound_label(state, heard)
         effects.append(fx.Refresh(Part.PLAYING))
+        if state.sound.point == heard.point:
+            effects.append(render_sound(state))
     return effects + request_variation(state)
 
 
@@ -233,11 +247,16 @@ def toggle_loop(state):
 
 
 def stop(state):
+    """Stop and Esc: silence, the beat included (its ringing hits fade out at once)."""
     state.sound.looping = False
     state.sound.play_when_decoded = False
     state.vary.starting, state.vary.again = None, False
     state.sound.playing, state.sound.what = Playing.STOPPED, ""
-    return [fx.Stop(), fx.Refresh(Part.CONTROLS), fx.Refresh(Part.PLAYING)]
+    effects = [fx.Stop(), fx.Refresh(Part.CONTROLS), fx.Refresh(Part.PLAYING)]
+    if state.pattern.playing:
+        state.pattern.playing = False
+        effects[1:1] = [fx.StopPattern(cut=True), fx.Refresh(Part.PATTERN)]
+    return effects
 
 
 def set_volume(state, value):
@@ -254,8 +273,8 @@ def on_player(state, opened):
     state.player.ready = bool(opened.available)
     device = opened.device or "default output"
     state.player.text = (f"sound: {device}" if state.player.ready
-                         else f"no sound device: {opened.reason or 'unknown reason'}")
-    effects = [fx.SetVolume(state.sound.volume), fx.Refresh(Part.STATUS)]
+                         else f"{NO_SOUND_DEVICE}: {opened.reason or 'unknown reason'}")
+    effects = [fx.SetVolume(state.sound.volume), fx.Refresh(Part.STATUS), fx.Refresh(Part.DEVICES)]
     if state.player.ready and state.sound.looping and state.vary.amount > 0 and state.model:
         effects += request_variation(state, VaryStart.LOOP)
     elif state.player.ready and state.sound.looping and state.sound.audio is not None:
