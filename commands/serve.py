@@ -208,6 +208,12 @@ def run(args):
         os.environ[ENV_ACCESS_LOG] = args.access_log
         print(serving, flush=True)
         exit_quietly_on(signal.SIGINT)
-        with metrics_shared_by_workers():
-            uvicorn.run("web.server:app_from_environment", factory=True, workers=args.workers, **options)
+        # uvicorn.run(..., workers=N), with a supervisor that stops listening when it stops
+        config = uvicorn.Config("web.server:app_from_environment", factory=True, workers=args.workers, **options)
+        listening = config.bind_socket()
+        try:
+            with metrics_shared_by_workers():
+                web_limits.DrainingWorkers(config, sockets=[listening]).run()
+        finally:
+            listening.close()
     return 0

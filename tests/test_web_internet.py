@@ -192,3 +192,9 @@ def test_the_uvicorn_protocol_the_guards_extend_still_has_what_they_use():
                       "self.transport", "self.client"):
         assert attribute in made, f"HttpToolsProtocol no longer sets {attribute}"
     assert "response_complete" in inspect.getsource(HttpToolsProtocol)
+    # web.limits.DrainingWorkers: the supervisor of --workers N closes its sockets as it stops
+    from uvicorn.supervisors.multiprocess import Multiprocess
+
+    assert callable(getattr(Multiprocess, "terminate_all", None)), "Multiprocess.terminate_all is gone"
+    assert "self.sockets" in inspect.getsource(Multiprocess.__init__), "Multiprocess no longer sets self.sockets"
+    assert "self.terminate_all()" in inspect.getsource(Multiprocess.run), "Multiprocess.run no longer calls terminate_all"

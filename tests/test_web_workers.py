@@ -1,11 +1,16 @@
 """``app.py serve --workers 2`` as an operator runs it, the real server on loopback: one
 ``/metrics`` for all its worker processes, and SIGTERM without a reset connection."""
+import os
 import re
+import signal
+import socket
 import time
+from pathlib import Path
 
 import pytest
 
-from tests.web_server import Server, get, zoo_of
+from tests.test_web_operate import leaf_processes
+from tests.web_server import Server, get, parse_answer, zoo_of
 from web.decoding import default_decoders
 
 
@@ -70,3 +75,59 @@ def test_metrics_of_workers_2_are_both_workers_and_never_go_back_across_10_scrap
     # the private folder of the shared values goes with the server
     assert returncode == 0, server.output()
     assert not shared[0].exists()
+
+
+
+def one_answer(connection):
+    """(status, headers, body) of the next answer on a keep-alive connection, read whole."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += connection.recv(65536)
+    status, headers, body = parse_answer(data)
+    while len(body) < int(headers["content-length"]):
+        body += connection.recv(65536)
+    return status, headers, body
+
+
+def test_sigterm_of_workers_2_closes_keep_alive_clients_cleanly_and_refuses_their_reconnects(zoo, tmp_path):
+    server = Server(["--models", str(zoo), "--workers", "2", "--access-log", "off"], tmp_path).wait_ready()
+    held = []
+    try:
+        # both workers have started (a worker writes its gauges once its decoders are up)
+        wait_for(lambda: scrape(server).get("sample_generator_decoders_alive") == 2 * default_decoders(2),
+                 "both workers' decoders up")
+        clients = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(20)]
+        for client in clients:  # each answered once, then idle on its keep-alive connection
+            client.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert one_answer(client)[0] == 200
+        # the decoding processes are held (SIGSTOP), so each worker, its connections closed,
+        # waits for them at the end of its drain: the window in which uvicorn's supervisor still
+        # listened, its listen queue read by no one, until it exited and reset what was there
+        held = [pid for pid in leaf_processes(server.process.pid)
+                if "resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_text()]
+        assert len(held) == 2 * default_decoders(2)
+        for pid in held:
+            os.kill(pid, signal.SIGSTOP)
+        server.process.send_signal(signal.SIGTERM)
+        outcomes = []
+        for client in clients:
+            try:
+                closed = client.recv(65536) == b""  # the server's FIN, after a grace for a request on its way
+            except OSError as error:
+                closed = type(error).__name__
+            client.close()
+            outcomes.append(closed)
+            try:  # a browser reconnects at once
+                with socket.create_connection(("127.0.0.1", server.port), timeout=5) as again:
+                    again.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                    outcomes.append(again.recv(65536)[:12] or "closed")
+            except ConnectionRefusedError:
+                outcomes.append("refused")
+            except OSError as error:
+                outcomes.append(type(error).__name__)
+    finally:
+        for pid in held:
+            os.kill(pid, signal.SIGCONT)
+        returncode = server.stop()
+    assert outcomes == [True, "refused"] * 20, outcomes
+    assert returncode == 0, server.output()

@@ -35,6 +35,7 @@ from functools import lru_cache
 
 from prometheus_client import Counter
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.supervisors.multiprocess import Multiprocess
 
 #: Seconds an idle connection is kept when the server starts draining, for a request
 #: already sent but not yet read (it is answered, then the connection closed).
@@ -356,6 +357,23 @@ class GuardedHttpTools(HttpToolsProtocol):
     def _close_if_idle(self):
         if self._idle() and not self.transport.is_closing():
             self.transport.close()
+
+
+class DrainingWorkers(Multiprocess):
+    """uvicorn's supervisor of ``--workers N``, which stops listening as soon as it stops.
+
+    Each worker closes its copy of the listening socket when SIGTERM drains it, but uvicorn's
+    supervisor kept its own copy open until every worker had exited: a client reconnecting
+    after its keep-alive connection was closed landed in a listen queue that no process read,
+    and was reset when the supervisor exited (20 of 20 keep-alive clients). Closed here before
+    the workers are told to drain, a reconnect is refused, as with one worker, and a client
+    or balancer goes to another replica at once.
+    """
+
+    def terminate_all(self):
+        for listening in self.sockets:
+            listening.close()
+        super().terminate_all()
 
 
 class ClientLimited(Exception):
