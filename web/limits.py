@@ -15,6 +15,8 @@ has none of these itself:
   without a request in progress is closed to make room, so a flood of idle connections from
   many addresses cannot lock everyone out either (uvicorn's own ``limit_concurrency`` answers
   503 to every new request instead, which is what 1,030 idle sockets did);
+- every refusal of theirs, and a request llhttp cannot parse (400), is JSON ``{"error": ...}``
+  as the app's own (uvicorn's 400 was text/plain);
 - :class:`ClientDecodes`: one client may have :attr:`Limits.decodes_per_client` sounds
   decoding at once; another is answered 429 with ``Retry-After`` (the page has one at a time).
 
@@ -203,8 +205,10 @@ for _reason in REFUSAL_REASONS:  # every reason shows from the start, at 0
 
 
 def _answer(status, reason, extra=b""):
+    """A whole answer, the app's error shape (JSON ``{"error": reason}``), and the connection closed."""
     body = json.dumps({"error": reason}).encode()
-    phrase = {408: b"Request Timeout", 429: b"Too Many Requests", 431: b"Request Header Fields Too Large"}[status]
+    phrase = {400: b"Bad Request", 408: b"Request Timeout", 429: b"Too Many Requests",
+              431: b"Request Header Fields Too Large"}[status]
     return (b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n%sconnection: close\r\n\r\n"
             % (status, phrase, len(body), extra) + body)
 
@@ -323,6 +327,12 @@ class GuardedHttpTools(HttpToolsProtocol):
         if self.parser is None:
             return  # closed by a guard; the rest of what was sent is dropped
         super().data_received(data)
+
+    def send_400_response(self, msg):
+        """What uvicorn answers a request llhttp cannot parse, in the app's error shape (uvicorn's
+        own is text/plain): a client reads every refusal the same way."""
+        self.transport.write(_answer(400, f"not an HTTP/1.1 request this server can read ({msg.rstrip('.')})"))
+        self.transport.close()
 
     def on_headers_complete(self):
         self._head_done = True
