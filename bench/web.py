@@ -27,6 +27,13 @@ keeps its connections below its own open-file limit, so it runs under ``ulimit -
 
     python app.py bench web --model ddsp_vae --overload 2 --seconds 20
 
+``--memory`` measures what a replica needs: one server, every model it serves asked for
+sounds until no decoding process's memory grows, then each process's PSS (its share of pages
+shared with others: the sum is what the machine gives them) and RSS, and the memory request
+and limit that deploy/kubernetes/deployment.yaml takes from them.
+
+    python app.py bench web --memory --decoders 2
+
 ``--http-layer`` runs one server per HTTP layer, one after the other in the same run:
 ``guarded`` (the default, httptools with web/limits.py's guards), uvicorn's plain
 ``httptools`` (what served before the guards) and its pure-Python ``h11``; the CPU per request
@@ -54,6 +61,12 @@ P95_TARGET_MS = 100
 SHED_TARGET_MS = 50
 #: Seconds between readiness probes (a kubelet's are seconds apart: this is denser).
 PROBE_PERIOD_S = 0.25
+#: A pod's memory limit over the processes' PSS with every model in use: a drop-in upload
+#: (16 MB, read whole) in the server and its decoder at once for a few clients, the sound cache
+#: (17 MB at most), NumPy's temporaries.
+MEMORY_LIMIT_FACTOR = 1.5
+#: Kubernetes memory values are rounded up to this many MiB.
+MEMORY_STEP_MIB = 64
 #: Files the client keeps free beside its connections (its own, Python's, the probes').
 CLIENT_RESERVED_FILES = 64
 
@@ -78,6 +91,8 @@ def add_arguments(parser):
     parser.add_argument("--overload", type=float, metavar="FACTOR",
                         help="a run at saturation, then requests sent at FACTOR times its throughput (open loop): "
                              "the share shed, p95s side by side, 503 latency and readiness throughout")
+    parser.add_argument("--memory", action="store_true",
+                        help="every model in use: each process's PSS and RSS, and a pod's memory request and limit")
     parser.add_argument("--decoders", type=int, default=0, metavar="N",
                         help="the server's decoding processes (default 0: its own default)")
 
@@ -173,6 +188,8 @@ def main(args):
         return _bench_behind_nginx(args)
     if args.overload is not None:
         return _bench_overload(args)
+    if args.memory:
+        return _bench_memory(args)
     layers = [None] if args.url else args.http_layer
     for layer in layers:
         status = _bench_one(args, layer)
@@ -499,6 +516,14 @@ def _overload_row(label, load, offered, answers, probes, skipped=0):
     print(f"{label:<10} {load:>12} {offered:>9.1f} {len(answers):>8} {len(answered):>7} {len(shed):>7} "
           f"{share:>6.1f} {p50:>9.1f} {p95:>9.1f} {shed_p95:>9.1f} {shed_max:>9.1f} {without_retry:>8} {errors:>6} "
           f"{ready:>5}/{len(probes):<5} {worst:>8.1f}", flush=True)
+    if errors:
+        kinds = {}
+        for status, _, _ in answers:
+            if status not in (200, 503):
+                kinds[str(status)] = kinds.get(str(status), 0) + 1
+        if skipped:
+            kinds["not sent: every connection the client may hold was busy"] = skipped
+        print(f"{'':<10} errors: " + ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items())))
     return p95, ready == len(probes), shed_p95, without_retry
 
 
@@ -561,6 +586,82 @@ def _bench_overload(args):
         print(f"targets: readiness 200 throughout, 503 with Retry-After in under {SHED_TARGET_MS} ms, p95 of the "
               f"answered no worse than at saturation; load average after "
               f"{', '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    return 0
+
+
+def _pss_mib(pid):
+    """A process's proportional set size (its private pages and its share of shared ones), MiB."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _server_processes(pid):
+    """(name, pid) of the server process and its decoding processes (not the resource tracker)."""
+    processes = [("server", pid)]
+    for each in _server_pids(pid)[1:]:
+        try:
+            if "resource_tracker" in Path(f"/proc/{each}/cmdline").read_text():
+                continue
+        except OSError:
+            continue
+        processes.append((f"decoder {len(processes)}", each))
+    return processes
+
+
+def _rounded_up(mib):
+    return int(-(-mib // MEMORY_STEP_MIB) * MEMORY_STEP_MIB)
+
+
+def _bench_memory(args):
+    """Every served model in use in every decoding process; each process's PSS and RSS, the sum,
+    and the memory request and limit of a pod running this server."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "app.py", "serve", "--port", str(port), "--models", args.folder, "--workers", "1",
+               "--access-log", "off"] + (["--decoders", str(args.decoders)] if args.decoders else [])
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        catalogue = _catalogue_when_up(base, process)
+        if catalogue is None:
+            print(f"app.py bench web: the server at {base} did not answer")
+            return 1
+        decoders = int(_metric(base, "sample_generator_decoders_alive") or 1)
+        models = catalogue["models"]
+        rng = random.Random(0)
+
+        def paths_of(model):
+            xmin, xmax, ymin, ymax = model["latent_range"]
+            return lambda: f"{model['sound_url']}?x={rng.uniform(xmin, xmax):.4f}&y={rng.uniform(ymin, ymax):.4f}"
+
+        print(f"{len(models)} models, 1 worker, {decoders} decoders; load average "
+              f"{', '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
+        before = 0.0
+        for round_ in range(1, 9):  # the pool gives each request to any process: ask until none grows
+            for model in models:
+                asyncio.run(_load("127.0.0.1", port, paths_of(model), 4 * decoders, 0.3))
+            total = sum(_pss_mib(pid) for _, pid in _server_processes(process.pid))
+            if round_ > 1 and total - before < 0.01 * before:
+                break
+            before = total
+        print(f"every model asked for sounds in {round_} rounds (each {4 * decoders} clients for 0.3 s per model), "
+              f"until no process grew by 1 %")
+        print(f"{'process':<10} {'pid':>8} {'PSS MiB':>9} {'RSS MiB':>9}")
+        rows = [(name, pid, _pss_mib(pid), memory_mb(pid)[0]) for name, pid in _server_processes(process.pid)]
+        for name, pid, pss, rss in rows:
+            print(f"{name:<10} {pid:>8} {pss:>9.1f} {rss:>9.1f}")
+        pss = sum(row[2] for row in rows)
+        print(f"{'all':<10} {'':>8} {pss:>9.1f} {sum(row[3] for row in rows):>9.1f}")
+        decoder_pss = [row[2] for row in rows[1:]]
+        print(f"per decoder: {sum(decoder_pss) / max(1, len(decoder_pss)):.1f} MiB PSS; the server process "
+              f"{rows[0][2]:.1f} MiB")
+        print(f"suggested for a pod of this server ({decoders} decoders): memory request {_rounded_up(pss)}Mi "
+              f"(the PSS, rounded up to {MEMORY_STEP_MIB} MiB), limit {_rounded_up(pss * MEMORY_LIMIT_FACTOR)}Mi "
+              f"({MEMORY_LIMIT_FACTOR:g} x the PSS)")
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -92,3 +92,28 @@ def test_bench_web_overload_sheds_with_retry_after_and_readiness_stays_200_under
     assert next(line for line in lines if line.startswith("overload: ")).startswith(
         "overload: every 503 with Retry-After; p95 of the answered ")
     assert lines[-1].startswith("targets: readiness 200 throughout")
+
+
+def test_bench_web_memory_prints_each_process_and_a_pods_request_and_limit(tmp_path):
+    zoo = tmp_path / "zoo"
+    zoo.mkdir()
+    for name in ("ae_small_tanh", "ae_small_relu"):
+        (zoo / name).symlink_to(ROOT / "trained" / name, target_is_directory=True)
+    done = subprocess.run([sys.executable, "app.py", "bench", "web", "--models", str(zoo), "--memory", "--decoders",
+                           "2"], capture_output=True, text=True, timeout=180, cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert lines[0].startswith("2 models, 1 worker, 2 decoders")
+    rows = {line.split()[0] + (line.split()[1] if line.startswith("decoder") else ""): line.split()
+            for line in lines if line.startswith(("server ", "decoder ", "all "))}
+    assert set(rows) == {"server", "decoder1", "decoder2", "all"}
+    pss = [float(rows[name][-2]) for name in ("server", "decoder1", "decoder2")]
+    assert all(value > 20 for value in pss)  # a Python process with NumPy and a model loaded
+    assert abs(float(rows["all"][1]) - sum(pss)) < 0.5
+    import re
+
+    suggested = re.fullmatch(r"suggested for a pod of this server \(2 decoders\): memory request (\d+)Mi \(.*\), "
+                             r"limit (\d+)Mi \(.*\)", lines[-1])
+    assert suggested, lines[-1]
+    request, limit = (int(value) for value in suggested.groups())
+    assert request >= sum(pss) and request % 64 == 0 and limit >= 1.5 * sum(pss) and limit % 64 == 0
