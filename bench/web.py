@@ -17,6 +17,23 @@ sound cache hardly ever answers.
     python app.py bench web --model ae_medium_tanh --clients 20 50 --seconds 30
     python app.py bench web --model ddsp_vae --clients 20 --http-layer guarded httptools h11
 
+``--overload FACTOR`` loads the server past what its decoders can serve: a run at saturation
+(as many closed-loop clients as the decoders' queues hold, so every request is accepted),
+then requests sent at FACTOR times the throughput that run measured, on a schedule (open loop:
+a new request does not wait for the answers), side by side. It prints the share shed (503), the
+p95 of the answered requests against saturation's, the 503s' latency and whether each carried
+``Retry-After``, and ``/readyz`` probed every 0.25 s on a new connection throughout. The client
+keeps its connections below its own open-file limit, so it runs under ``ulimit -n 1024`` too.
+
+    python app.py bench web --model ddsp_vae --overload 2 --seconds 20
+
+``--memory`` measures what a replica needs: one server, every model it serves asked for
+sounds until no decoding process's memory grows, then each process's PSS (its share of pages
+shared with others: the sum is what the machine gives them) and RSS, and the memory request
+and limit that deploy/kubernetes/deployment.yaml takes from them.
+
+    python app.py bench web --memory --decoders 2
+
 ``--http-layer`` runs one server per HTTP layer, one after the other in the same run:
 ``guarded`` (the default, httptools with web/limits.py's guards), uvicorn's plain
 ``httptools`` (what served before the guards) and its pure-Python ``h11``; the CPU per request
@@ -26,9 +43,11 @@ import asyncio
 import json
 import os
 import random
+import resource
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -38,6 +57,18 @@ from bench import memory_mb
 ROOT = Path(__file__).resolve().parents[1]
 RSS_TARGET_MB = 50
 P95_TARGET_MS = 100
+#: The overload run's target for a 503: answered at once, not after a wait in the queue.
+SHED_TARGET_MS = 50
+#: Seconds between readiness probes (a kubelet's are seconds apart: this is denser).
+PROBE_PERIOD_S = 0.25
+#: A pod's memory limit over the processes' PSS with every model in use: a drop-in upload
+#: (16 MB, read whole) in the server and its decoder at once for a few clients, the sound cache
+#: (17 MB at most), NumPy's temporaries.
+MEMORY_LIMIT_FACTOR = 1.5
+#: Kubernetes memory values are rounded up to this many MiB.
+MEMORY_STEP_MIB = 64
+#: Files the client keeps free beside its connections (its own, Python's, the probes').
+CLIENT_RESERVED_FILES = 64
 
 
 def add_arguments(parser):
@@ -57,6 +88,13 @@ def add_arguments(parser):
                         help="with --behind-nginx: SIGKILL one replica halfway through the random-points run")
     parser.add_argument("--http-layer", nargs="+", default=["guarded"], choices=("guarded", "httptools", "h11"),
                         help="the server's HTTP layer; several: one server each, side by side (default guarded)")
+    parser.add_argument("--overload", type=float, metavar="FACTOR",
+                        help="a run at saturation, then requests sent at FACTOR times its throughput (open loop): "
+                             "the share shed, p95s side by side, 503 latency and readiness throughout")
+    parser.add_argument("--memory", action="store_true",
+                        help="every model in use: each process's PSS and RSS, and a pod's memory request and limit")
+    parser.add_argument("--decoders", type=int, default=0, metavar="N",
+                        help="the server's decoding processes (default 0: its own default)")
 
 
 def _free_port():
@@ -101,22 +139,34 @@ def _rss_mb(pid):
     return total
 
 
-async def _client(host, port, paths, stop_at, latencies, errors):
+async def _exchange(reader, writer, host, path):
+    """One GET on a keep-alive connection: (status, headers with lower-case names)."""
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict((name.strip().lower(), value.strip()) for name, _, value in
+                   (line.partition(":") for line in lines[1:] if line))
+    await reader.readexactly(int(headers["content-length"]))
+    return int(lines[0].split(" ", 2)[1]), headers
+
+
+EXCHANGE_ERRORS = (OSError, asyncio.IncompleteReadError, ValueError, KeyError, IndexError)
+
+
+async def _client(host, port, paths, stop_at, latencies, errors, answers=None):
+    """A closed-loop client; ``answers`` (if given) gets (status, seconds, Retry-After) of each."""
     reader, writer = await asyncio.open_connection(host, port)
     try:
         while time.perf_counter() < stop_at:
             path = paths()
             start = time.perf_counter()
-            writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = int(head.split(b" ", 2)[1])
-            length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                          if line.lower().startswith(b"content-length:"))
-            await reader.readexactly(length)
+            status, headers = await _exchange(reader, writer, host, path)
             latencies.append(time.perf_counter() - start)
+            if answers is not None:
+                answers.append((status, latencies[-1], headers.get("retry-after")))
             if status != 200:
                 errors.append(status)
-    except (OSError, asyncio.IncompleteReadError, ValueError, StopIteration) as error:
+    except EXCHANGE_ERRORS as error:
         errors.append(type(error).__name__)
     finally:
         writer.close()
@@ -136,6 +186,10 @@ def _percentile(sorted_values, fraction):
 def main(args):
     if args.behind_nginx:
         return _bench_behind_nginx(args)
+    if args.overload is not None:
+        return _bench_overload(args)
+    if args.memory:
+        return _bench_memory(args)
     layers = [None] if args.url else args.http_layer
     for layer in layers:
         status = _bench_one(args, layer)
@@ -340,4 +394,275 @@ def _bench_behind_nginx(args):
         import shutil
 
         shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+class ReadinessProbes(threading.Thread):
+    """``GET /readyz`` every :data:`PROBE_PERIOD_S` on a new connection, as a kubelet probes,
+    with a 1 s timeout: ``samples`` holds (status or the error's name, seconds) of each."""
+
+    def __init__(self, host, port):
+        super().__init__(daemon=True)
+        self.address = (host, port)
+        self.samples = []
+        self.stopping = threading.Event()
+
+    def run(self):
+        while not self.stopping.is_set():
+            start = time.perf_counter()
+            try:
+                with socket.create_connection(self.address, timeout=1) as probe:
+                    probe.sendall(b"GET /readyz HTTP/1.1\r\nHost: probe\r\nConnection: close\r\n\r\n")
+                    head = probe.recv(65536)
+                status = int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/1.1 ") else "no answer"
+            except OSError as error:
+                status = type(error).__name__
+            self.samples.append((status, time.perf_counter() - start))
+            self.stopping.wait(PROBE_PERIOD_S)
+
+    def stop(self):
+        self.stopping.set()
+        self.join()
+
+
+def _client_connections():
+    """How many connections the client may hold: its open-file limit, less what it keeps free."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return 100000 if soft == resource.RLIM_INFINITY else max(8, soft - CLIENT_RESERVED_FILES)
+
+
+async def _open_loop(host, port, paths, rate, seconds, most_connections):
+    """Send a request every 1/``rate`` s for ``seconds``, whatever the answers (open loop), on
+    keep-alive connections reused when free: ([(status or error, seconds, Retry-After)],
+    requests scheduled, requests not sent because every connection the client may hold was busy)."""
+    loop = asyncio.get_running_loop()
+    idle, answers, running = [], [], set()
+    held = [0]
+    skipped = 0
+
+    async def one(path):
+        if idle:
+            reader, writer = idle.pop()
+        else:
+            held[0] += 1
+            try:
+                reader, writer = await asyncio.open_connection(host, port)
+            except OSError as error:
+                held[0] -= 1
+                answers.append((type(error).__name__, 0.0, None))
+                return
+        start = time.perf_counter()
+        try:
+            status, headers = await _exchange(reader, writer, host, path)
+        except EXCHANGE_ERRORS as error:
+            answers.append((type(error).__name__, time.perf_counter() - start, None))
+            writer.close()
+            held[0] -= 1
+            return
+        answers.append((status, time.perf_counter() - start, headers.get("retry-after")))
+        if headers.get("connection") == "close":
+            writer.close()
+            held[0] -= 1
+        else:
+            idle.append((reader, writer))
+
+    start = loop.time()
+    scheduled = 0
+    while scheduled < rate * seconds:
+        delay = start + scheduled / rate - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        scheduled += 1
+        if held[0] >= most_connections and not idle:
+            skipped += 1
+            continue
+        task = loop.create_task(one(paths()))
+        running.add(task)
+        task.add_done_callback(running.discard)
+    if running:
+        await asyncio.gather(*running)
+    for _, writer in idle:
+        writer.close()
+    return answers, scheduled, skipped
+
+
+async def _closed_loop(host, port, paths, clients, seconds):
+    answers = []
+    stop_at = time.perf_counter() + seconds
+    await asyncio.gather(*(_client(host, port, paths, stop_at, [], [], answers) for _ in range(clients)))
+    return answers
+
+
+def _metric(base, name):
+    """A sample of the server's ``/metrics`` (None when it has none)."""
+    for line in urllib.request.urlopen(f"{base}/metrics", timeout=5).read().decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return None
+
+
+def _overload_row(label, load, offered, answers, probes, skipped=0):
+    """Print one row of the overload table; (p95 of the 200s in ms, readiness all 200, the
+    503s' p95 in ms, 503s without Retry-After)."""
+    answered = sorted(seconds for status, seconds, _ in answers if status == 200)
+    shed = sorted(seconds for status, seconds, _ in answers if status == 503)
+    without_retry = sum(1 for status, _, retry in answers if status == 503 and not retry)
+    errors = len(answers) - len(answered) - len(shed) + skipped
+    p50, p95 = (_percentile(answered or [float("nan")], f) * 1e3 for f in (0.5, 0.95))
+    shed_p95, shed_max = ((_percentile(shed, 0.95) * 1e3, shed[-1] * 1e3) if shed else (float("nan"),) * 2)
+    ready = sum(1 for status, _ in probes if status == 200)
+    worst = max((seconds for _, seconds in probes), default=float("nan")) * 1e3
+    share = 100 * len(shed) / max(1, len(answers))
+    print(f"{label:<10} {load:>12} {offered:>9.1f} {len(answers):>8} {len(answered):>7} {len(shed):>7} "
+          f"{share:>6.1f} {p50:>9.1f} {p95:>9.1f} {shed_p95:>9.1f} {shed_max:>9.1f} {without_retry:>8} {errors:>6} "
+          f"{ready:>5}/{len(probes):<5} {worst:>8.1f}", flush=True)
+    if errors:
+        kinds = {}
+        for status, _, _ in answers:
+            if status not in (200, 503):
+                kinds[str(status)] = kinds.get(str(status), 0) + 1
+        if skipped:
+            kinds["not sent: every connection the client may hold was busy"] = skipped
+        print(f"{'':<10} errors: " + ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items())))
+    return p95, ready == len(probes), shed_p95, without_retry
+
+
+def _bench_overload(args):
+    """Saturation, then FACTOR times its throughput sent open loop; readiness probed throughout."""
+    from web.decoding import QUEUE_PER_DECODER
+
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "app.py", "serve", "--port", str(port), "--models", args.folder, "--workers", "1",
+               "--access-log", "off"] + (["--decoders", str(args.decoders)] if args.decoders else [])
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        catalogue = _catalogue_when_up(base, process)
+        if catalogue is None:
+            print(f"app.py bench web: the server at {base} did not answer")
+            return 1
+        model = _served_model(catalogue, args.model)
+        if model is None:
+            return 2
+        xmin, xmax, ymin, ymax = model["latent_range"]
+        rng = random.Random(0)
+
+        def paths():
+            return f"{model['sound_url']}?x={rng.uniform(xmin, xmax):.4f}&y={rng.uniform(ymin, ymax):.4f}"
+
+        decoders = int(_metric(base, "sample_generator_decoders_alive") or 1)
+        queue = decoders * QUEUE_PER_DECODER
+        most = _client_connections()
+        print(f"{args.model} ({model['kind']}), 1 worker, {decoders} decoders (at most {queue} sounds waiting, then "
+              f"503), {args.seconds:g} s per run; the client holds at most {most} connections (open-file limit "
+              f"{resource.getrlimit(resource.RLIMIT_NOFILE)[0]}); load average "
+              f"{', '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
+        if args.warmup > 0:
+            asyncio.run(_closed_loop("127.0.0.1", port, paths, queue, args.warmup))
+        header = (f"{'run':<10} {'load':>12} {'offered/s':>9} {'requests':>8} {'200':>7} {'503':>7} {'shed %':>6} "
+                  f"{'p50 200 ms':>9} {'p95 200 ms':>9} {'p95 503 ms':>9} {'max 503 ms':>9} {'no Retry':>8} "
+                  f"{'errors':>6} {'readyz 200':>11} {'worst ms':>8}")
+        print(header)
+        print("-" * len(header))
+        probes = ReadinessProbes("127.0.0.1", port)
+        probes.start()
+        saturated = asyncio.run(_closed_loop("127.0.0.1", port, paths, queue, args.seconds))
+        throughput = len(saturated) / args.seconds
+        at_saturation = list(probes.samples)
+        saturation_p95, _, _, _ = _overload_row("saturation", f"{queue} clients", throughput, saturated,
+                                                at_saturation)
+        rate = args.overload * throughput
+        overloaded, scheduled, skipped = asyncio.run(_open_loop("127.0.0.1", port, paths, rate, args.seconds, most))
+        probes.stop()
+        over_p95, ready, shed_p95, without_retry = _overload_row(
+            "overload", f"{args.overload:g}x open", scheduled / args.seconds, overloaded,
+            probes.samples[len(at_saturation):], skipped)
+        every = probes.samples
+        print(f"readiness: {sum(1 for status, _ in every if status == 200)} of {len(every)} probes answered 200 "
+              f"(others: {sorted({str(status) for status, _ in every if status != 200}) or 'none'})")
+        print(f"overload: {'every' if not without_retry else f'{without_retry} without'} 503 with Retry-After; "
+              f"p95 of the answered {over_p95:.1f} ms against {saturation_p95:.1f} ms at saturation "
+              f"({'no worse' if over_p95 <= saturation_p95 else 'worse'}); 503 p95 {shed_p95:.1f} ms")
+        print(f"targets: readiness 200 throughout, 503 with Retry-After in under {SHED_TARGET_MS} ms, p95 of the "
+              f"answered no worse than at saturation; load average after "
+              f"{', '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    return 0
+
+
+def _pss_mib(pid):
+    """A process's proportional set size (its private pages and its share of shared ones), MiB."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _server_processes(pid):
+    """(name, pid) of the server process and its decoding processes (not the resource tracker)."""
+    processes = [("server", pid)]
+    for each in _server_pids(pid)[1:]:
+        try:
+            if "resource_tracker" in Path(f"/proc/{each}/cmdline").read_text():
+                continue
+        except OSError:
+            continue
+        processes.append((f"decoder {len(processes)}", each))
+    return processes
+
+
+def _rounded_up(mib):
+    return int(-(-mib // MEMORY_STEP_MIB) * MEMORY_STEP_MIB)
+
+
+def _bench_memory(args):
+    """Every served model in use in every decoding process; each process's PSS and RSS, the sum,
+    and the memory request and limit of a pod running this server."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "app.py", "serve", "--port", str(port), "--models", args.folder, "--workers", "1",
+               "--access-log", "off"] + (["--decoders", str(args.decoders)] if args.decoders else [])
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        catalogue = _catalogue_when_up(base, process)
+        if catalogue is None:
+            print(f"app.py bench web: the server at {base} did not answer")
+            return 1
+        decoders = int(_metric(base, "sample_generator_decoders_alive") or 1)
+        models = catalogue["models"]
+        rng = random.Random(0)
+
+        def paths_of(model):
+            xmin, xmax, ymin, ymax = model["latent_range"]
+            return lambda: f"{model['sound_url']}?x={rng.uniform(xmin, xmax):.4f}&y={rng.uniform(ymin, ymax):.4f}"
+
+        print(f"{len(models)} models, 1 worker, {decoders} decoders; load average "
+              f"{', '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
+        before = 0.0
+        for round_ in range(1, 9):  # the pool gives each request to any process: ask until none grows
+            for model in models:
+                asyncio.run(_load("127.0.0.1", port, paths_of(model), 4 * decoders, 0.3))
+            total = sum(_pss_mib(pid) for _, pid in _server_processes(process.pid))
+            if round_ > 1 and total - before < 0.01 * before:
+                break
+            before = total
+        print(f"every model asked for sounds in {round_} rounds (each {4 * decoders} clients for 0.3 s per model), "
+              f"until no process grew by 1 %")
+        print(f"{'process':<10} {'pid':>8} {'PSS MiB':>9} {'RSS MiB':>9}")
+        rows = [(name, pid, _pss_mib(pid), memory_mb(pid)[0]) for name, pid in _server_processes(process.pid)]
+        for name, pid, pss, rss in rows:
+            print(f"{name:<10} {pid:>8} {pss:>9.1f} {rss:>9.1f}")
+        pss = sum(row[2] for row in rows)
+        print(f"{'all':<10} {'':>8} {pss:>9.1f} {sum(row[3] for row in rows):>9.1f}")
+        decoder_pss = [row[2] for row in rows[1:]]
+        print(f"per decoder: {sum(decoder_pss) / max(1, len(decoder_pss)):.1f} MiB PSS; the server process "
+              f"{rows[0][2]:.1f} MiB")
+        print(f"suggested for a pod of this server ({decoders} decoders): memory request {_rounded_up(pss)}Mi "
+              f"(the PSS, rounded up to {MEMORY_STEP_MIB} MiB), limit {_rounded_up(pss * MEMORY_LIMIT_FACTOR)}Mi "
+              f"({MEMORY_LIMIT_FACTOR:g} x the PSS)")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
     return 0

@@ -200,11 +200,20 @@ def run(args):
         uvicorn.run(create_app(catalogue, decoding=decoding, cors_origins=args.cors_origin, folder=args.models,
                                access_log=args.access_log, limits=limits), **options)
     else:
+        from web.ops import metrics_shared_by_workers
+
         os.environ[ENV_MODELS] = str(args.models)
         os.environ[ENV_CORS] = ",".join(args.cors_origin)
         os.environ[ENV_WORKERS] = str(args.workers)
         os.environ[ENV_ACCESS_LOG] = args.access_log
         print(serving, flush=True)
         exit_quietly_on(signal.SIGINT)
-        uvicorn.run("web.server:app_from_environment", factory=True, workers=args.workers, **options)
+        # uvicorn.run(..., workers=N), with a supervisor that stops listening when it stops
+        config = uvicorn.Config("web.server:app_from_environment", factory=True, workers=args.workers, **options)
+        listening = config.bind_socket()
+        try:
+            with metrics_shared_by_workers():
+                web_limits.DrainingWorkers(config, sockets=[listening]).run()
+        finally:
+            listening.close()
     return 0

@@ -119,6 +119,34 @@ def test_a_head_over_16_kB_is_refused_431_at_once(zoo, tmp_path):
         assert status == 200
 
 
+def test_every_refusal_below_the_app_has_the_apps_json_error_shape(zoo, tmp_path):
+    with serving(["--models", str(zoo), "--connections-per-client", "1", "--header-timeout", "1"], tmp_path) as server:
+        app_status, app_headers, app_body = get(server.url + "/nowhere", source="127.0.0.2")
+        refusals = {}
+        with connect(server, "127.0.0.3") as connection:  # not HTTP at all
+            connection.sendall(b"HELLO THERE\r\n\r\n")
+            refusals["invalid"] = parse_answer(closed_by_server(connection, within_s=5))
+        with connect(server, "127.0.0.4") as connection:
+            connection.sendall(b"GET / HTTP/1.1\r\nX-Big: " + b"a" * 17000 + b"\r\n\r\n")
+            refusals["head too large"] = parse_answer(closed_by_server(connection, within_s=5))
+        with connect(server, "127.0.0.5") as connection:
+            connection.sendall(b"GET / HTTP/1.1\r\n")  # and nothing more: the head timeout
+            refusals["head too slow"] = parse_answer(closed_by_server(connection, within_s=10))
+        with connect(server, "127.0.0.6"), connect(server, "127.0.0.6") as second:
+            refusals["connections"] = parse_answer(closed_by_server(second, within_s=5))
+    assert app_status == 404 and app_headers["content-type"] == "application/json"
+    assert {name: status for name, (status, _, _) in refusals.items()} == {
+        "invalid": 400, "head too large": 431, "head too slow": 408, "connections": 429}
+    for name, (_, headers, body) in refusals.items():
+        assert headers["content-type"] == app_headers["content-type"], name
+        assert headers["connection"] == "close" and int(headers["content-length"]) == len(body), name
+        error = json.loads(body)
+        assert list(error) == list(json.loads(app_body)) == ["error"], name
+        assert "\n" not in error["error"] and error["error"], name
+    assert json.loads(refusals["invalid"][2])["error"] == (
+        "not an HTTP/1.1 request this server can read (Invalid HTTP request received)")
+
+
 def test_a_200_MB_header_is_cut_off_and_others_are_answered_meanwhile(zoo, tmp_path):
     with serving(["--models", str(zoo)], tmp_path) as server:
         sent = {"bytes": 0, "error": None}
@@ -185,10 +213,16 @@ def test_the_uvicorn_protocol_the_guards_extend_still_has_what_they_use():
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     for method in ("connection_made", "connection_lost", "data_received", "on_headers_complete",
-                   "on_message_complete", "on_response_complete", "shutdown"):
+                   "on_message_complete", "on_response_complete", "shutdown", "send_400_response"):
         assert callable(getattr(HttpToolsProtocol, method, None)), f"HttpToolsProtocol.{method} is gone"
     made = inspect.getsource(HttpToolsProtocol.__init__) + inspect.getsource(HttpToolsProtocol.connection_made)
     for attribute in ("self.connections", "self.pipeline", "self.cycle", "self.parser", "self.loop",
                       "self.transport", "self.client"):
         assert attribute in made, f"HttpToolsProtocol no longer sets {attribute}"
     assert "response_complete" in inspect.getsource(HttpToolsProtocol)
+    # web.limits.DrainingWorkers: the supervisor of --workers N closes its sockets as it stops
+    from uvicorn.supervisors.multiprocess import Multiprocess
+
+    assert callable(getattr(Multiprocess, "terminate_all", None)), "Multiprocess.terminate_all is gone"
+    assert "self.sockets" in inspect.getsource(Multiprocess.__init__), "Multiprocess no longer sets self.sockets"
+    assert "self.terminate_all()" in inspect.getsource(Multiprocess.run), "Multiprocess.run no longer calls terminate_all"

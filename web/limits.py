@@ -15,6 +15,8 @@ has none of these itself:
   without a request in progress is closed to make room, so a flood of idle connections from
   many addresses cannot lock everyone out either (uvicorn's own ``limit_concurrency`` answers
   503 to every new request instead, which is what 1,030 idle sockets did);
+- every refusal of theirs, and a request llhttp cannot parse (400), is JSON ``{"error": ...}``
+  as the app's own (uvicorn's 400 was text/plain);
 - :class:`ClientDecodes`: one client may have :attr:`Limits.decodes_per_client` sounds
   decoding at once; another is answered 429 with ``Retry-After`` (the page has one at a time).
 
@@ -35,6 +37,7 @@ from functools import lru_cache
 
 from prometheus_client import Counter
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.supervisors.multiprocess import Multiprocess
 
 #: Seconds an idle connection is kept when the server starts draining, for a request
 #: already sent but not yet read (it is answered, then the connection closed).
@@ -202,8 +205,10 @@ for _reason in REFUSAL_REASONS:  # every reason shows from the start, at 0
 
 
 def _answer(status, reason, extra=b""):
+    """A whole answer, the app's error shape (JSON ``{"error": reason}``), and the connection closed."""
     body = json.dumps({"error": reason}).encode()
-    phrase = {408: b"Request Timeout", 429: b"Too Many Requests", 431: b"Request Header Fields Too Large"}[status]
+    phrase = {400: b"Bad Request", 408: b"Request Timeout", 429: b"Too Many Requests",
+              431: b"Request Header Fields Too Large"}[status]
     return (b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n%sconnection: close\r\n\r\n"
             % (status, phrase, len(body), extra) + body)
 
@@ -323,6 +328,12 @@ class GuardedHttpTools(HttpToolsProtocol):
             return  # closed by a guard; the rest of what was sent is dropped
         super().data_received(data)
 
+    def send_400_response(self, msg):
+        """What uvicorn answers a request llhttp cannot parse, in the app's error shape (uvicorn's
+        own is text/plain): a client reads every refusal the same way."""
+        self.transport.write(_answer(400, f"not an HTTP/1.1 request this server can read ({msg.rstrip('.')})"))
+        self.transport.close()
+
     def on_headers_complete(self):
         self._head_done = True
         self._cancel_head_timer()
@@ -356,6 +367,23 @@ class GuardedHttpTools(HttpToolsProtocol):
     def _close_if_idle(self):
         if self._idle() and not self.transport.is_closing():
             self.transport.close()
+
+
+class DrainingWorkers(Multiprocess):
+    """uvicorn's supervisor of ``--workers N``, which stops listening as soon as it stops.
+
+    Each worker closes its copy of the listening socket when SIGTERM drains it, but uvicorn's
+    supervisor kept its own copy open until every worker had exited: a client reconnecting
+    after its keep-alive connection was closed landed in a listen queue that no process read,
+    and was reset when the supervisor exited (20 of 20 keep-alive clients). Closed here before
+    the workers are told to drain, a reconnect is refused, as with one worker, and a client
+    or balancer goes to another replica at once.
+    """
+
+    def terminate_all(self):
+        for listening in self.sockets:
+            listening.close()
+        super().terminate_all()
 
 
 class ClientLimited(Exception):

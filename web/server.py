@@ -460,6 +460,7 @@ class _Api:
     @asynccontextmanager
     async def lifespan(self, app):
         self.decoding.start()
+        gauges = asyncio.create_task(self.metrics.keep_shared_gauges())
         try:
             yield
         except asyncio.CancelledError:
@@ -468,6 +469,8 @@ class _Api:
             # "Exception in 'lifespan' protocol" traceback.
             pass
         finally:
+            gauges.cancel()
+            self.metrics.stop_sharing()
             self.decoding.close()
 
     def versioned(self, request):
