@@ -214,7 +214,7 @@ def test_vary_is_hidden_for_models_that_cannot_vary(browser, server):
     assert "invents" in browser.find_element("id", "description").text
 
 
-def test_download_saves_the_sound_as_a_44k1_16_bit_wav_named_after_it(browser, server):
+def test_download_saves_the_sound_as_a_44k1_16_bit_wav_named_after_what_it_holds(browser, server):
     sound_url = open_page(browser, server)
     browser.find_element("id", "download").click()
     deadline = time.monotonic() + WAIT_S
@@ -222,7 +222,10 @@ def test_download_saves_the_sound_as_a_44k1_16_bit_wav_named_after_it(browser, s
         time.sleep(0.2)
     assert len(files) == 1, list(browser.downloads.iterdir())
     x, y = url_point(sound_url)
-    assert files[0].name == f"vae_c_x{x:+.2f}_y{y:+.2f}_44.1kHz.wav".replace("-0.00", "+0.00")
+    # vae_c makes 22.05 kHz sound: the 44.1 kHz file says it was resampled from that
+    assert files[0].name == f"vae_c_x{x:+.2f}_y{y:+.2f}_44.1kHz_from_22.05kHz.wav".replace("-0.00", "+0.00")
+    assert browser.find_element("id", "native").text == (
+        "vae_c makes 22.05 kHz sound; the file is resampled to 44.1 kHz (nothing above 11.025 kHz).")
     info = soundfile.info(str(files[0]))
     assert (info.samplerate, info.subtype, info.channels) == (44100, "PCM_16", 1)
     served = urllib.request.urlopen(server + sound_url).read()
@@ -286,7 +289,7 @@ def test_vary_fetches_a_new_take_of_the_same_point(browser, varying_server):
     take = int(parse_qs(urlparse(sound_url).query)["variation"][0])
     assert url_point(sound_url) == url_point(first_url)
     assert browser.find_element("id", "point").text.endswith(f", take {take}")
-    assert browser.execute_script("return drumApp.shown.fileName").endswith(f"_v{take}_44.1kHz.wav")
+    assert browser.execute_script("return drumApp.shown.fileName").endswith(f"_v{take}_44.1kHz_from_8kHz.wav")
 
 
 def test_a_family_on_a_model_with_codes_plays_its_pad_and_redraws_the_map(browser, server, tmp_path):

@@ -372,7 +372,8 @@ def test_the_normalised_level_is_heard_downloaded_and_remembered(browser, live):
     deadline = time.monotonic() + WAIT_S
     while not (files := list(browser.downloads.glob("*.wav"))) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert [f.name for f in files] == ["vae_c_x+0.00_y+0.00_normalised_44.1kHz.wav"]
+    # the fake makes 8 kHz sound: the 44.1 kHz file says so
+    assert [f.name for f in files] == ["vae_c_x+0.00_y+0.00_normalised_44.1kHz_from_8kHz.wav"]
     assert files[0].read_bytes() == get(live.url + url)[2]
     kept, _ = soundfile.read(io.BytesIO(files[0].read_bytes()), dtype="float32")
     plain, _ = soundfile.read(io.BytesIO(get(live.url + as_made_url)[2]), dtype="float32")
@@ -458,8 +459,8 @@ def test_while_the_first_sound_loads_the_page_says_so_and_waits(browser, live):
     assert browser.find_element("id", "status").text.startswith("Ready")
     assert browser.find_element("id", "play").is_enabled()
     enter_on(browser, "download")
-    assert wait_download(browser, "*.wav") == ["vae_c_x+0.00_y+0.00_44.1kHz.wav"]
-    assert downloaded(browser) == ["vae_c_x+0.00_y+0.00_44.1kHz.wav"]  # and no download.html
+    assert wait_download(browser, "*.wav") == ["vae_c_x+0.00_y+0.00_44.1kHz_from_8kHz.wav"]
+    assert downloaded(browser) == ["vae_c_x+0.00_y+0.00_44.1kHz_from_8kHz.wav"]  # and no download.html
 
 
 def test_a_new_models_first_sound_replaces_the_old_one_only_when_it_is_here(browser, live):
@@ -618,12 +619,12 @@ def test_a_tempo_change_while_the_beat_plays_keeps_it_continuous(browser, live):
     np.testing.assert_allclose(gaps[changed_at:], 60 / 240 / 4, atol=1e-9)
 
 
-def test_beat_lanes_follow_the_point_unless_pinned(browser, live):
+def test_beat_lanes_follow_the_point_unless_set(browser, live):
     from selenium.webdriver.common.keys import Keys
 
     open_ready(browser, live.url)
     first_url = browser.execute_script("return drumApp.shown.url")
-    browser.find_element("id", "pin-kick").click()
+    browser.find_element("id", "set-kick").click()
     assert browser.find_element("id", "lane-kick").text == "vae_c at x +0.00, y +0.00"
     set_tempo(browser, 240)
     browser.find_element("id", "beat-play").click()

@@ -1,21 +1,35 @@
 // The page: pick a model, move a point on its 2-D map and hear the drum at that point as it is
 // reached, loop it while moving (new sounds crossfade in), vary it where the model can, hear it
-// in a 16-step beat, download it as a WAV. Talks only to this server's /api; no libraries, no
-// build step.
+// in a 16-step beat whose lanes keep their own sounds, keep it as a favourite, go back and
+// forward, share its address, download it as a WAV. Talks only to this server's /api; no
+// libraries, no build step.
 "use strict";
 
-const FAMILY_COLOURS = ["#4e9bff", "#ff6b6b", "#ffd166", "#06d6a0", "#c77dff", "#ff9f1c",
-                        "#8ecae6", "#f15bb5", "#a3b18a", "#bdbdbd", "#e76f51", "#90be6d"];
+// One colour per family, by name, so every model's map agrees: Okabe and Ito's palette for
+// colour-blind eyes, assigned so that the look-alike families differ most (snare sky blue / clap
+// vermillion, hat yellow / percussion purple). tests/test_web_page_keep.py checks every pair
+// under simulated protanopia, deuteranopia and tritanopia.
+const FAMILY_COLOURS = {
+  kick: "#e69f00", snare: "#56b4e9", clap: "#d55e00", hat: "#f0e442", tom: "#0072b2",
+  cymbal: "#009e73", percussion: "#cc79a7", other: "#e8e8e8", unknown: "#9aa0a8",
+};
+const familyColour = (name) => FAMILY_COLOURS[name] || FAMILY_COLOURS.other;
 const CROSSFADE_S = 0.03;      // a new sound replaces the looping one over 30 ms: no click
 const EDGE_FADE_S = 0.004;     // the loop's seam is faded so it cannot click either
 const KEY_STEPS = 50;          // an arrow key moves 1/50 of the map (Shift: 1/10)
-const RATE = 44100;            // the sounds are fetched as the WAV a user downloads
+const DEFAULT_RATE = 44100;    // the sounds are fetched as the WAV a user downloads
 const SILENT_PEAK = 0.001;     // -60 dBFS: quieter than this is "almost silent"
 const STORE = "drumApp.";      // localStorage keys: the listener's choices, kept between visits
+const MAX_HISTORY = 200;       // back/forward steps kept (the oldest are forgotten)
+const MAX_FAVOURITES = 100;
+// Above this the master bus bends peaks smoothly towards full scale instead of clipping them.
+const LIMIT_KNEE = 0.8;        // -1.9 dBFS: below it the limiter passes the sound untouched
+const LIMIT_RANGE = 4;         // inputs up to 4 (+12 dBFS) are bent; beyond it they sit at full scale
 
 const app = {
   models: [], levels: ["as made"], model: null, codes: null, point: [0, 0], variation: null,
-  level: remembered("level", "as made"), volume: rememberedVolume(),
+  level: remembered("level", "as made"), volume: rememberedVolume(), rates: [DEFAULT_RATE],
+  rate: Number(remembered("rate", String(DEFAULT_RATE))),
   audition: remembered("audition", "on") === "on",
   // the family asked for ("" is "All families", the plain pad), and a hybrid's second with its weight
   family: remembered("family", ""), family2: "", mixWeight: 0.5,
@@ -23,8 +37,10 @@ const app = {
   // the sound on the page (its waveform, point line and Download), and why the wanted one failed.
   wantedUrl: null, loadingUrl: null, shown: null, failure: null,
   auditionPending: false, playWhenReady: false,
-  ctx: null, master: null, oneShot: null, looping: false, voice: null, beat: null,
+  ctx: null, master: null, output: null, oneShot: null, looping: false, voice: null, beat: null,
   placed: null,  // the user's own sample: its file name and where the server placed it
+  // the sounds visited (back/forward) and kept, each {model, query, label}: kept in the browser
+  history: { steps: [], at: -1 }, favourites: [], dragging: false,
 };
 window.drumApp = app;  // for the browser test and the curious
 
@@ -43,6 +59,19 @@ function rememberedVolume() {
 function remember(name, value) {
   try { localStorage.setItem(STORE + name, String(value)); } catch { /* private mode: not kept */ }
 }
+
+// A kept list or record, or ``fallback`` when there is none or it is not what was kept (an
+// older page's, or edited by hand): the page starts afresh rather than failing.
+function rememberedJson(name, fallback, valid) {
+  try {
+    const value = JSON.parse(remembered(name, "null"));
+    return value !== null && valid(value) ? value : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+const isSpec = (s) => s && typeof s.model === "string" && typeof s.query === "string" && typeof s.label === "string";
 
 function status(text, isError = false) {
   el("status").textContent = text;
@@ -91,10 +120,13 @@ async function start() {
     const list = await getJson("/api/models");
     app.models = list.models;
     app.levels = list.levels || ["as made"];
+    app.rates = list.rates || [DEFAULT_RATE];
     if (!app.levels.includes(app.level)) app.level = list.default_level || app.levels[0];
     fillPicker(list);
     fillLevels();
-    await chooseModel(list.default);
+    const linked = linkedSpec();  // a shared link's sound, or the one last shown (a reload)
+    await chooseModel(linked ? linked.model : list.default, linked);
+    loadLaneSounds();
   } catch (error) {
     app.failure = { url: null, message: friendly(error) };
     status(app.failure.message, true);
@@ -128,10 +160,12 @@ function fillLevels() {
   picker.disabled = false;
 }
 
-async function chooseModel(name) {
+// ``spec`` (a link's, a favourite's, a history step's) sets the point, family, take, level and
+// rate; without one the model opens at its centre.
+async function chooseModel(name, spec = null, { audition = false } = {}) {
   app.model = app.models.find((m) => m.name === name);
+  el("model").value = name;
   el("description").textContent = app.model.description;
-  fillFamilies();
   if (app.model.collapsed) {  // the catalogue's warning: its codes do not spread
     el("description").textContent += " ⚠ Collapsed: every training sound encodes to one point, so it makes one sound everywhere.";
   }
@@ -140,13 +174,45 @@ async function chooseModel(name) {
   app.codes = null;
   app.point = app.model.center.slice();
   app.placed = null;
+  const problems = spec ? applyQuery(spec.query) : [];
+  fillFamilies();
+  fillRates();
+  el("level").value = app.level;
+  if (problems.length) notice(`This link was opened as near as it can be: ${problems.join("; ")}.`, true);
   showPlaced();
   forget();
   padNote(app.model.has_codes ? "Loading the map\u2026" : "Every point is a new sound.");
   drawLegend();
   drawPad();
-  requestSound();
+  requestSound({ audition });
   await loadCodes();
+}
+
+// The rates a file may be asked at: 44.1 and 48 kHz, and the model's own where the server
+// offers it. A sound made at 22.05 kHz and fetched at 44.1 holds nothing above 11 kHz, so the
+// page says what the model makes and names the file after both.
+const kHz = (rate) => `${rate / 1000}`;
+
+function fillRates() {
+  const native = app.model.sample_rate, picker = el("rate");
+  const offered = app.rates.filter((r) => r === native || r >= DEFAULT_RATE);
+  if (!offered.includes(app.rate)) app.rate = offered.includes(DEFAULT_RATE) ? DEFAULT_RATE : offered[0];
+  picker.replaceChildren(...offered.map((r) => new Option(`${kHz(r)} kHz${r === native ? " (as made)" : ""}`, String(r))));
+  picker.value = String(app.rate);
+  picker.disabled = offered.length < 2;
+  showRate();
+}
+
+function showRate() {
+  const native = app.model.sample_rate;
+  el("native").textContent = `${app.model.name} makes ${kHz(native)} kHz sound` + (app.rate === native
+    ? "; the file is as made." : `; the file is resampled to ${kHz(app.rate)} kHz (nothing above ${kHz(native / 2)} kHz).`);
+}
+
+// The server names a file after its point, take, level and rate; a resampled file also says
+// the rate it was made at ("…_44.1kHz_from_22.05kHz.wav"), so the name promises no more than it holds.
+function honestName(name, rate, native) {
+  return rate === native ? name : name.replace(/\.wav$/, `_from_${kHz(native)}kHz.wav`);
 }
 
 // The training sounds where the pad plays them: with a family chosen, on that family's pad.
@@ -189,6 +255,11 @@ function fillFamilies() {
     el(id).title = why;
   }
   el("families").title = why;
+  // A model that takes no family says so in one line: a row of disabled selectors would push
+  // Play, Vary and Download below the fold on a phone.
+  el("families").hidden = !list.length;
+  el("no-family").hidden = Boolean(list.length);
+  el("no-family").textContent = list.length ? "" : `Family: ${why}.`;
   el("mix-text").textContent = app.family2 && list.length
     ? `${app.family} ${(1 - app.mixWeight).toFixed(2)} + ${app.family2} ${app.mixWeight.toFixed(2)}` : "";
 }
@@ -331,8 +402,8 @@ function drawPad() {
     g.globalAlpha = 0.75;
     for (let i = 0; i < family.length; i++) {
       const [px, py] = toPixels(points[2 * i], points[2 * i + 1]);
-      g.fillStyle = highlighted(app.codes.families[family[i]]) ? FAMILY_COLOURS[family[i] % FAMILY_COLOURS.length]
-        : GREYED;
+      const name = app.codes.families[family[i]];
+      g.fillStyle = highlighted(name) ? familyColour(name) : GREYED;
       g.beginPath(); g.arc(px, py, radius, 0, 2 * Math.PI); g.fill();
     }
     g.globalAlpha = 1;
@@ -353,15 +424,19 @@ function drawLegend() {
   for (const f of app.codes.family) counts[f]++;
   app.codes.families.forEach((name, i) => {
     const item = document.createElement("li");
-    item.style.setProperty("--swatch", FAMILY_COLOURS[i % FAMILY_COLOURS.length]);
+    item.style.setProperty("--swatch", familyColour(name));
     item.textContent = `${name} (${counts[i]})`;
     legend.append(item);
   });
 }
 
+// The point is kept as the server decodes it, to 4 decimals: the page, its address and a link's
+// page then hold the same number.
+const rounded = (point) => point.map((v) => Number(v.toFixed(4)) + 0);
+
 function moveTo(point, { audition = false } = {}) {
   if (!app.model) return;
-  app.point = point;
+  app.point = rounded(point);
   drawPad();
   requestSound({ audition });
 }
@@ -373,17 +448,21 @@ function eventPoint(event) {
 
 // A touch on the pad is heard as it moves (when "Audition on click" is on); each point the drag
 // reaches asks for its sound, and only the newest is fetched next.
-let dragging = false;
+// The press focuses the pad as any focusable element is focused (no ring for a mouse or a
+// touch: :focus-visible is for the keyboard). The points a drag passes through are not history
+// steps: only where it is let go.
 const touched = (event) => moveTo(eventPoint(event), { audition: app.audition });
+const stop = () => {
+  app.dragging = false;
+  if (isReady()) settle();
+};
 if (window.PointerEvent) {
   pad.addEventListener("pointerdown", (event) => {
-    dragging = true;
+    app.dragging = true;
     pad.setPointerCapture(event.pointerId);
-    pad.focus();
     touched(event);
   });
-  pad.addEventListener("pointermove", (event) => { if (dragging) touched(event); });
-  const stop = () => { dragging = false; };
+  pad.addEventListener("pointermove", (event) => { if (app.dragging) touched(event); });
   pad.addEventListener("pointerup", stop);
   pad.addEventListener("pointercancel", stop);
 } else {
@@ -394,9 +473,9 @@ if (window.PointerEvent) {
   };
   pad.addEventListener("touchstart", onTouch, { passive: false });
   pad.addEventListener("touchmove", onTouch, { passive: false });
-  pad.addEventListener("mousedown", (event) => { dragging = true; touched(event); });
-  window.addEventListener("mousemove", (event) => { if (dragging) touched(event); });
-  window.addEventListener("mouseup", () => { dragging = false; });
+  pad.addEventListener("mousedown", (event) => { app.dragging = true; touched(event); });
+  window.addEventListener("mousemove", (event) => { if (app.dragging) touched(event); });
+  window.addEventListener("mouseup", () => { if (app.dragging) stop(); });
 }
 
 pad.addEventListener("keydown", (event) => {
@@ -419,20 +498,27 @@ window.addEventListener("resize", () => { drawPad(); drawWave(); });
 
 // ----------------------------------------------------------------------------- sounds
 
-function soundUrl() {
+// Everything that makes the sound, as the sound URL's query: the point, the take, the family or
+// hybrid, the rate and the level. The same query is the page's address, a favourite, a history
+// step and a beat lane, so each of them opens exactly these bytes.
+function soundQuery() {
   const [x, y] = app.point;
-  // The model's versioned URL: the same point is the same bytes until the model is retrained,
-  // so any cache between here and the server may keep it.
-  let url = `${app.model.sound_url}?x=${x.toFixed(4)}&y=${y.toFixed(4)}`;
-  if (app.variation !== null) url += `&variation=${app.variation}`;
-  url += familyQuery();
-  url += `&rate=${RATE}`;
-  return app.level === "as made" ? url : `${url}&level=${encodeURIComponent(app.level)}`;
+  let query = `x=${x.toFixed(4)}&y=${y.toFixed(4)}`;
+  if (app.variation !== null) query += `&variation=${app.variation}`;
+  query += familyQuery();
+  query += `&rate=${app.rate}`;
+  return app.level === "as made" ? query : `${query}&level=${encodeURIComponent(app.level)}`;
 }
 
-// What a sound must share with the page to be shown: the same model, take and level. A sound
-// of another point of the same drag may be shown (it is where the drag was); any other is dropped.
-const context = () => `${app.model && app.model.name}|${app.variation}|${app.level}|${familyQuery()}`;
+// The model's versioned URL: the same point is the same bytes until the model is retrained,
+// so any cache between here and the server may keep it.
+const soundUrlOf = (model, query) => `${model.sound_url}?${query}`;
+const soundUrl = () => soundUrlOf(app.model, soundQuery());
+
+// What a sound must share with the page to be shown: the same model, take, level, family and
+// rate. A sound of another point of the same drag may be shown (it is where the drag was); any
+// other is dropped.
+const context = () => `${app.model && app.model.name}|${app.variation}|${app.level}|${familyQuery()}|${app.rate}`;
 const isReady = () => Boolean(app.shown && app.shown.url === app.wantedUrl);
 
 function requestSound({ audition = false } = {}) {
@@ -447,6 +533,7 @@ async function fetchWanted() {
   while (app.wantedUrl && !isReady() && !app.failure) {
     const url = app.loadingUrl = app.wantedUrl, point = app.point.slice();
     const model = app.model.name, variation = app.variation, level = app.level, wanted = context();
+    const query = soundQuery(), family = familyQuery(), native = app.model.sample_rate, rate = app.rate;
     try {
       const response = await request(url);
       const disposition = response.headers.get("Content-Disposition") || "";
@@ -455,7 +542,8 @@ async function fetchWanted() {
       const buffer = await audioContext().decodeAudioData(bytes.slice(0));
       if (context() !== wanted) continue;  // another model, take or level was chosen meanwhile
       fadeEdges(buffer);
-      show({ url, point, model, variation, level, buffer, bytes, fileName: match ? match[1] : `${model}.wav` });
+      const fileName = honestName(match ? match[1] : `${model}.wav`, rate, native);
+      show({ url, query, point, model, variation, level, family, buffer, bytes, fileName });
     } catch (error) {
       if (url !== app.wantedUrl) continue;  // a newer point is wanted: its fetch decides
       forget();
@@ -478,6 +566,7 @@ function show(sound) {
   }
   if (ready) app.auditionPending = app.playWhenReady = false;
   drawShown();
+  if (ready && !app.dragging) settle();
 }
 
 // The page no longer has a sound to show (another model, take or level; a failure).
@@ -505,8 +594,12 @@ function fadeEdges(buffer) {
 
 const format = (v) => (v < 0 && v.toFixed(2) !== "-0.00" ? "\u2212" : "+") + Math.abs(v).toFixed(2);
 
+// "vae_c at x +0.20, y -1.10", with ", snare" (or ", kick:0.50,tom:0.50"), ", take 17" and
+// ", normalised" where they apply.
 function describeSound(sound) {
+  const family = new URLSearchParams(sound.family.slice(1));
   return `${sound.model} at x ${format(sound.point[0])}, y ${format(sound.point[1])}` +
+    (family.get("family") || family.get("mix") ? `, ${family.get("family") || family.get("mix")}` : "") +
     (sound.variation !== null ? `, take ${sound.variation}` : "") +
     (sound.level !== "as made" ? `, ${sound.level}` : "");
 }
@@ -517,6 +610,7 @@ function drawShown() {
   wave.dataset.soundUrl = sound ? sound.url : "";
   app.peak = drawWave();
   updateControls();
+  drawKept();
 }
 
 // Play and Download work on the sound shown, and only when it is the one asked for: while the
@@ -538,6 +632,8 @@ function updateControls() {
       link.setAttribute("aria-disabled", "true");
     }
   }
+  if (ready) el("share").removeAttribute("aria-disabled");
+  else el("share").setAttribute("aria-disabled", "true");
   if (failed) status(app.failure.message, true);
   else if (!ready) status(app.model ? `Loading ${app.model.name}\u2026` : "Loading\u2026");
   else if (app.peak < SILENT_PEAK) status("This point is almost silent: move towards the dots.");
@@ -566,18 +662,218 @@ function drawWave() {
   return peak;
 }
 
+// ----------------------------------------------------------------------------- keeping and sharing
+
+// A line for what the listener did not ask for (a link that could not be opened as it was, a
+// lane that lost its sound): it stays until the next one, unlike the status line.
+function notice(text, isError = false) {
+  el("notice").textContent = text;
+  el("notice").hidden = !text;
+  el("notice").classList.toggle("error", isError);
+}
+
+const specOf = (sound) => ({ model: sound.model, query: sound.query, label: describeSound(sound) });
+const sameSpec = (a, b) => Boolean(a && b && a.model === b.model && a.query === b.query);
+const address = (spec) => `#model=${encodeURIComponent(spec.model)}&${spec.query}`;
+
+// The sound on the page is settled (a click, the end of a drag, a key, a family, a take): it
+// becomes a history step (unless it is the step the page is at), and the page's address.
+function settle() {
+  const spec = specOf(app.shown), history = app.history;
+  if (!sameSpec(spec, history.steps[history.at])) {
+    history.steps = history.steps.slice(0, history.at + 1);
+    history.steps.push(spec);
+    history.steps.splice(0, Math.max(0, history.steps.length - MAX_HISTORY));
+    history.at = history.steps.length - 1;
+    remember("history", JSON.stringify(history));
+  }
+  try { window.history.replaceState(null, "", address(spec)); } catch { /* a sandboxed frame: no address */ }
+  el("share").href = location.href;
+  drawKept();
+}
+
+// The sound a link (or a reload) asks for: the address's model and query; with no address, the
+// history's step (a new visit opens where the last one was); else null. A model this server
+// does not serve is said in words, and the page opens as usual.
+function linkedSpec() {
+  const params = new URLSearchParams(location.hash.slice(1)), name = params.get("model");
+  if (!name) {
+    const step = app.history.steps[app.history.at];
+    return step && app.models.some((m) => m.name === step.model) ? step : null;
+  }
+  if (!app.models.some((m) => m.name === name)) {
+    notice(`This link's model, ${name}, is not served here, so the page opens on another.`, true);
+    return null;
+  }
+  params.delete("model");
+  return { model: name, query: params.toString(), label: "" };
+}
+
+// Sets the page's point, take, family, level and rate from a query (a link's, a favourite's, a
+// history step's); what does not fit this model is left as it is and named in the answer.
+function applyQuery(query) {
+  const params = new URLSearchParams(query), problems = [], model = app.model;
+  const number = (text) => (text !== null && text.trim() !== "" ? Number(text) : NaN);
+  const x = number(params.get("x")), y = number(params.get("y"));
+  if (Number.isFinite(x) && Number.isFinite(y)) app.point = rounded([x, y]);
+  else problems.push("its point is not two numbers, so the map's centre is shown");
+  const take = params.get("variation");
+  if (take !== null) {
+    const seed = number(take);
+    if (model.has_variation && Number.isInteger(seed) && seed >= 0 && seed <= 9999) app.variation = seed;
+    else problems.push(model.has_variation ? `take ${take} is not a take (0 to 9999)` : `${model.name} has no takes`);
+  }
+  const list = families(), mix = params.get("mix"), family = params.get("family");
+  if (mix !== null) {
+    const parts = mix.split(",").map((p) => p.split(":"));
+    const weight = parts.length === 2 ? Number(parts[1][1]) : NaN;
+    if (parts.length === 2 && parts.every(([f]) => list.includes(f)) && weight > 0 && weight < 1) {
+      [app.family, app.family2, app.mixWeight] = [parts[0][0], parts[1][0], weight];
+      el("mix").value = String(weight);
+    } else problems.push(`${model.name} cannot mix ${mix}`);
+  } else if (family !== null) {
+    if (list.includes(family)) [app.family, app.family2] = [family, ""];
+    else problems.push(`${model.name} has no family ${family}`);
+  } else if (optional()) {
+    [app.family, app.family2] = ["", ""];
+  }
+  const level = params.get("level") ?? "as made";
+  if (app.levels.includes(level)) app.level = level;
+  else problems.push(`there is no level ${level}`);
+  const rate = number(params.get("rate"));
+  if (app.rates.includes(rate)) app.rate = rate;
+  else if (params.has("rate")) problems.push(`${params.get("rate")} Hz is not offered`);
+  return problems;
+}
+
+// A favourite or history step opened: its model, then its sound (heard when auditioning is on).
+async function openSpec(spec) {
+  notice("");
+  if (!app.models.some((m) => m.name === spec.model)) {
+    notice(`${spec.model} is not served here any more, so ${spec.label} cannot be opened.`, true);
+    return;
+  }
+  if (spec.model !== app.model.name) {
+    await chooseModel(spec.model, spec, { audition: app.audition });
+    return;
+  }
+  const families = familyQuery(), problems = applyQuery(spec.query);
+  fillFamilies();
+  fillRates();
+  el("level").value = app.level;
+  if (problems.length) notice(`Opened as near as it can be: ${problems.join("; ")}.`, true);
+  app.placed = null;
+  showPlaced();
+  forget();
+  drawPad();
+  requestSound({ audition: app.audition });
+  if (familyQuery() !== families) loadCodes();
+}
+
+function goHistory(by) {
+  const history = app.history, at = history.at + by;
+  if (at < 0 || at >= history.steps.length) return;
+  history.at = at;
+  remember("history", JSON.stringify(history));
+  drawKept();
+  openSpec(history.steps[at]);
+}
+
+// Keep: the sound shown becomes a favourite (pressed again, it is no longer one).
+function toggleFavourite() {
+  if (!isReady()) return;
+  const spec = specOf(app.shown), at = app.favourites.findIndex((f) => sameSpec(f, spec));
+  if (at >= 0) app.favourites.splice(at, 1);
+  else app.favourites.unshift(spec);
+  app.favourites.splice(MAX_FAVOURITES);
+  remember("favourites", JSON.stringify(app.favourites));
+  drawKept();
+}
+
+function drawKept() {
+  const history = app.history, spec = isReady() ? specOf(app.shown) : null;
+  el("back").disabled = history.at <= 0;
+  el("forward").disabled = history.at >= history.steps.length - 1;
+  const kept = app.favourites.some((f) => sameSpec(f, spec));
+  el("keep").disabled = !spec;
+  el("keep").setAttribute("aria-pressed", String(kept));
+  el("keep").textContent = kept ? "\u2605 Kept" : "\u2606 Keep";
+  const list = el("favourites");
+  list.replaceChildren(...app.favourites.map((favourite, index) => {
+    const item = document.createElement("li"), open = document.createElement("button");
+    const remove = document.createElement("button");
+    open.type = remove.type = "button";
+    open.className = "favourite";
+    open.textContent = favourite.label;
+    open.title = "Open this sound";
+    open.setAttribute("aria-current", String(sameSpec(favourite, spec)));
+    open.addEventListener("click", () => openSpec(favourite));
+    remove.className = "forget";
+    remove.textContent = "\u00d7";
+    remove.setAttribute("aria-label", `Forget ${favourite.label}`);
+    remove.addEventListener("click", () => {
+      app.favourites.splice(index, 1);
+      remember("favourites", JSON.stringify(app.favourites));
+      drawKept();
+    });
+    item.append(open, remove);
+    return item;
+  }));
+  el("favourites-empty").hidden = app.favourites.length > 0;
+}
+
+// The link is the page's address; a click copies it where the browser lets the page write to
+// the clipboard, and otherwise says where to copy it from.
+async function copyLink(event) {
+  event.preventDefault();
+  if (!isReady()) return;
+  try {
+    await navigator.clipboard.writeText(el("share").href);
+    notice("Link copied: it opens this exact sound.");
+  } catch {
+    notice(`The browser did not let the page copy: copy the address bar (${el("share").href}).`);
+  }
+}
+
+app.history = rememberedJson("history", { steps: [], at: -1 },
+  (h) => Array.isArray(h.steps) && h.steps.every(isSpec) && Number.isInteger(h.at) && h.at < h.steps.length);
+app.favourites = rememberedJson("favourites", [], (f) => Array.isArray(f) && f.every(isSpec));
+el("back").addEventListener("click", () => goHistory(-1));
+el("forward").addEventListener("click", () => goHistory(1));
+el("keep").addEventListener("click", toggleFavourite);
+el("share").addEventListener("click", copyLink);
+
 // ----------------------------------------------------------------------------- playing
 
-// Everything heard goes through one gain: the volume control (listening only; a download is
-// the sound at its level, whatever the volume).
+// Everything heard goes through one gain, the volume control (listening only; a download is
+// the sound at its level, whatever the volume), and then the master bus's limiter: the beat's
+// hits that land together add up, and the speakers must never get more than full scale.
 function audioContext() {
   if (!app.ctx) {
-    app.ctx = new (window.AudioContext || window.webkitAudioContext)();
-    app.master = app.ctx.createGain();
+    const ctx = app.ctx = new (window.AudioContext || window.webkitAudioContext)();
+    app.master = ctx.createGain();
     app.master.gain.value = app.volume;
-    app.master.connect(app.ctx.destination);
+    const range = ctx.createGain(), limiter = ctx.createWaveShaper();
+    range.gain.value = 1 / LIMIT_RANGE;  // the curve spans -LIMIT_RANGE..LIMIT_RANGE
+    limiter.curve = limitCurve();
+    limiter.oversample = "none";  // an oversampling filter could ring past full scale
+    app.output = ctx.createGain();  // what the speakers get
+    app.master.connect(range).connect(limiter).connect(app.output).connect(ctx.destination);
   }
   return app.ctx;
+}
+
+// The limiter's transfer curve: untouched up to LIMIT_KNEE, then bent smoothly (its slope
+// continuous) towards full scale, which it never reaches. The knee falls on a point of the
+// curve, so below it the curve's interpolation is the identity.
+function limitCurve() {
+  const half = 2560, curve = new Float32Array(2 * half + 1);
+  for (let i = 0; i < curve.length; i++) {
+    const x = LIMIT_RANGE * (i - half) / half, a = Math.abs(x);
+    const bent = a <= LIMIT_KNEE ? a : LIMIT_KNEE + (1 - LIMIT_KNEE) * Math.tanh((a - LIMIT_KNEE) / (1 - LIMIT_KNEE));
+    curve[i] = Math.sign(x) * Math.min(1, bent);
+  }
+  return curve;
 }
 
 // A phone's browser lets a page start sound only inside a user activation, and a touch's
@@ -675,7 +971,14 @@ el("vary").addEventListener("click", () => {
   forget();
   requestSound({ audition: app.audition });
 });
-el("model").addEventListener("change", () => chooseModel(el("model").value));
+el("model").addEventListener("change", () => { notice(""); chooseModel(el("model").value); });
+el("rate").addEventListener("change", () => {
+  app.rate = Number(el("rate").value);
+  remember("rate", app.rate);
+  showRate();
+  forget();
+  requestSound();
+});
 el("level").addEventListener("change", () => {
   app.level = el("level").value;
   remember("level", app.level);
@@ -699,31 +1002,63 @@ el("download").addEventListener("click", (event) => { if (!isReady()) event.prev
 
 // ----------------------------------------------------------------------------- the beat
 
-// Four lanes of 16 steps. Each lane plays the sound on the page (it follows the point) or the one
-// it was pinned to. Hits are scheduled on the audio clock a little ahead of time by a timer
+// Four lanes of 16 steps. A lane that is set owns the sound (point, family, take, level, rate)
+// that was on the page when Set was pressed, so moving the point afterwards leaves it alone; a
+// lane not set plays the sound on the page. Each lane has its volume and mute; swing delays the
+// off-beat sixteenths. Hits are scheduled on the audio clock a little ahead of time by a timer
 // that only looks ahead ("A tale of two clocks"): each step's time is computed from the step's
-// number, never by adding up intervals, so the beat cannot drift however long it runs.
+// number, never by adding up intervals, so the beat cannot drift however long it runs. The
+// beat (steps, lanes' sounds, volumes, mutes, tempo, swing) is kept in the browser.
 const LANES = ["kick", "snare", "hat", "free"];
 const STEPS = 16;
 const LOOKAHEAD_MS = 25;
 const SCHEDULE_AHEAD_S = 0.12;
 const BEAT_LOG = 8192;   // the scheduled hits kept for the curious (and the test)
+const LANE_VOLUME = 0.8;
+const MAX_SWING = 0.5;   // the off-beat moved by at most half a step
 const DEFAULT_STEPS = { kick: [0, 8, 10], snare: [4, 12], hat: [0, 2, 4, 6, 8, 10, 12, 14], free: [] };
 
-function newBeat() {
+function newBeat(kept) {
+  const keptLane = (name) => (kept.lanes || []).find((l) => l && l.name === name) || {};
+  const unit = (v, fallback) => (Number.isFinite(v) ? Math.min(1, Math.max(0, v)) : fallback);
   return {
-    bpm: 120, playing: false, timer: null, origin: 0, originStep: 0, next: 0, log: [],
-    lanes: LANES.map((name) => ({ name, steps: Array.from({ length: STEPS }, (_, i) => DEFAULT_STEPS[name].includes(i)),
-                                  pinned: null })),
+    bpm: Number.isFinite(kept.bpm) ? Math.min(300, Math.max(40, Math.round(kept.bpm))) : 120,
+    swing: Number.isFinite(kept.swing) ? Math.min(MAX_SWING, Math.max(0, kept.swing)) : 0,
+    playing: false, timer: null, origin: 0, originStep: 0, next: 0, log: [],
+    lanes: LANES.map((name) => {
+      const k = keptLane(name);
+      const steps = Array.isArray(k.steps) && k.steps.length === STEPS ? k.steps.map(Boolean)
+        : Array.from({ length: STEPS }, (_, i) => DEFAULT_STEPS[name].includes(i));
+      // spec: what the lane was set to ({model, query, label}); sound: its decoded buffer once here
+      return { name, steps, spec: isSpec(k.spec) ? k.spec : null, sound: null, problem: "",
+               volume: unit(k.volume, LANE_VOLUME), muted: Boolean(k.muted), gain: null };
+    }),
   };
 }
 
-const stepSeconds = (beat) => 60 / beat.bpm / 4;  // sixteenth notes
-const stepTime = (beat, n) => beat.origin + (n - beat.originStep) * stepSeconds(beat);
+function saveBeat() {
+  const beat = app.beat;
+  remember("beat", JSON.stringify({
+    bpm: beat.bpm, swing: beat.swing,
+    lanes: beat.lanes.map(({ name, steps, spec, volume, muted }) => ({ name, steps, spec, volume, muted })),
+  }));
+}
 
-function laneBuffer(lane) {
-  if (lane.pinned) return lane.pinned;
-  return app.shown;  // the sound on the page now: moving the point changes the next hit
+const stepSeconds = (beat) => 60 / beat.bpm / 4;  // sixteenth notes
+const straightTime = (beat, n) => beat.origin + (n - beat.originStep) * stepSeconds(beat);
+const stepTime = (beat, n) => straightTime(beat, n) + (n % 2 ? beat.swing * stepSeconds(beat) : 0);
+
+// A set lane plays its own sound (none while it loads, or when it could not be loaded); a lane
+// not set plays the sound on the page.
+const laneSound = (lane) => (lane.spec ? lane.sound : app.shown);
+
+function laneGain(lane) {
+  if (!lane.gain) {
+    lane.gain = audioContext().createGain();
+    lane.gain.gain.value = lane.muted ? 0 : lane.volume;
+    lane.gain.connect(app.master);
+  }
+  return lane.gain;
 }
 
 function scheduleBeat() {
@@ -732,9 +1067,9 @@ function scheduleBeat() {
     if (when < ctx.currentTime) continue;  // the timer was held up (a hidden tab): skip, never rush
     const step = beat.next % STEPS;
     beat.lanes.forEach((lane, index) => {
-      const sound = lane.steps[step] && laneBuffer(lane);
+      const sound = lane.steps[step] && !lane.muted && laneSound(lane);
       if (!sound) return;
-      startBuffer(sound.buffer, when);
+      startBuffer(sound.buffer, when, laneGain(lane));
       beat.log.push({ n: beat.next, step, lane: index, when, at: ctx.currentTime, url: sound.url });
     });
     if (beat.log.length > 2 * BEAT_LOG) beat.log.splice(0, beat.log.length - BEAT_LOG);
@@ -760,22 +1095,95 @@ function setTempo(bpm) {
   const beat = app.beat;
   bpm = Number.isFinite(bpm) && bpm > 0 ? Math.min(300, Math.max(40, Math.round(bpm))) : beat.bpm;
   if (beat.playing) {  // the next step keeps its time; the ones after it follow the new tempo
-    beat.origin = stepTime(beat, beat.next);
+    beat.origin = straightTime(beat, beat.next);
     beat.originStep = beat.next;
   }
   beat.bpm = bpm;
   el("tempo").value = String(bpm);
+  saveBeat();
 }
 
-function pin(index) {
-  const lane = app.beat.lanes[index], button = el(`pin-${lane.name}`);
-  lane.pinned = lane.pinned ? null : app.shown;
-  button.setAttribute("aria-pressed", String(Boolean(lane.pinned)));
-  el(`lane-${lane.name}`).textContent = lane.pinned ? describeSound(lane.pinned) : "follows the point";
+function setSwing(swing) {
+  app.beat.swing = Math.min(MAX_SWING, Math.max(0, Number.isFinite(swing) ? swing : 0));
+  el("swing").value = String(app.beat.swing);
+  el("swing-text").textContent = `${Math.round(app.beat.swing * 100)}%`;
+  saveBeat();
+}
+
+// Set: the lane takes the sound on the page now, with its point, family, take, level and rate.
+function setLane(index) {
+  const lane = app.beat.lanes[index];
+  if (!isReady()) {
+    notice(`The ${lane.name} lane takes the sound on the page: wait until it is here, then press Set.`, true);
+    return;
+  }
+  lane.spec = specOf(app.shown);
+  lane.sound = app.shown;
+  lane.problem = "";
+  drawLane(lane);
+  saveBeat();
+}
+
+function followPoint(index) {
+  const lane = app.beat.lanes[index];
+  lane.spec = lane.sound = null;
+  lane.problem = "";
+  drawLane(lane);
+  saveBeat();
+}
+
+// After a reload, a set lane's sound is fetched again from its query (at the model's current
+// version, so the URL is the one the model serves now).
+async function loadLaneSound(lane) {
+  const spec = lane.spec, model = app.models.find((m) => m.name === spec.model);
+  if (!model) {
+    lane.problem = `${spec.model} is not served here any more`;
+    drawLane(lane);
+    return;
+  }
+  const url = soundUrlOf(model, spec.query);
+  try {
+    const bytes = await (await request(url)).arrayBuffer();
+    const buffer = await audioContext().decodeAudioData(bytes);
+    fadeEdges(buffer);
+    if (lane.spec !== spec) return;  // set again meanwhile
+    lane.sound = { url, buffer, model: spec.model };
+    lane.problem = "";
+  } catch (error) {
+    if (lane.spec !== spec) return;
+    lane.problem = friendly(error).replace(/ Press Play.*$/, "");
+  }
+  drawLane(lane);
+}
+
+function loadLaneSounds() {
+  for (const lane of app.beat.lanes) if (lane.spec && !lane.sound) loadLaneSound(lane);
+}
+
+function drawLane(lane) {
+  const what = el(`lane-${lane.name}`);
+  what.textContent = !lane.spec ? "follows the point"
+    : lane.problem ? `${lane.spec.label}: ${lane.problem}` : lane.spec.label;
+  what.classList.toggle("error", Boolean(lane.problem));
+  what.title = what.textContent;
+  el(`follow-${lane.name}`).hidden = !lane.spec;
+  el(`mute-${lane.name}`).setAttribute("aria-pressed", String(lane.muted));
+  el(`volume-${lane.name}`).value = String(lane.volume);
+  if (lane.gain) lane.gain.gain.setTargetAtTime(lane.muted ? 0 : lane.volume, app.ctx.currentTime, 0.005);
+}
+
+function button(id, text, title, onClick) {
+  const made = document.createElement("button");
+  made.type = "button";
+  made.id = id;
+  made.textContent = text;
+  made.title = title;
+  made.addEventListener("click", onClick);
+  return made;
 }
 
 function buildBeat() {
-  app.beat = newBeat();
+  app.beat = newBeat(rememberedJson("beat", {}, (b) => typeof b === "object" && !Array.isArray(b)));
   const grid = el("steps");
   app.beat.lanes.forEach((lane, index) => {
     const row = document.createElement("div");
@@ -788,16 +1196,28 @@ function buildBeat() {
     const what = document.createElement("span");
     what.className = "lane-sound";
     what.id = `lane-${lane.name}`;
-    what.textContent = "follows the point";
-    const pinButton = document.createElement("button");
-    pinButton.type = "button";
-    pinButton.id = `pin-${lane.name}`;
-    pinButton.className = "pin";
-    pinButton.textContent = "Pin";
-    pinButton.title = `Keep the sound on the page for the ${lane.name} lane (press again to follow the point)`;
-    pinButton.setAttribute("aria-pressed", "false");
-    pinButton.addEventListener("click", () => pin(index));
-    head.append(name, what, pinButton);
+    const set = button(`set-${lane.name}`, "Set", `The ${lane.name} lane keeps the sound on the page now`,
+                       () => setLane(index));
+    const follow = button(`follow-${lane.name}`, "\u21ba", `The ${lane.name} lane follows the point again`,
+                          () => followPoint(index));
+    follow.setAttribute("aria-label", `${lane.name}: follow the point`);
+    const mute = button(`mute-${lane.name}`, "M", `Mute the ${lane.name} lane`, () => {
+      lane.muted = !lane.muted;
+      drawLane(lane);
+      saveBeat();
+    });
+    mute.setAttribute("aria-label", `Mute ${lane.name}`);
+    for (const b of [set, follow, mute]) b.className = "lane-button";
+    const volume = document.createElement("input");
+    Object.assign(volume, { type: "range", min: "0", max: "1", step: "0.01", id: `volume-${lane.name}` });
+    volume.className = "lane-volume";
+    volume.setAttribute("aria-label", `${lane.name} volume`);
+    volume.addEventListener("input", () => {
+      lane.volume = Number(volume.value);
+      drawLane(lane);
+      saveBeat();
+    });
+    head.append(name, what, set, follow, mute, volume);
     const cells = document.createElement("div");
     cells.className = "cells";
     lane.steps.forEach((on, step) => {
@@ -811,14 +1231,18 @@ function buildBeat() {
       cell.addEventListener("click", () => {
         lane.steps[step] = !lane.steps[step];
         cell.setAttribute("aria-pressed", String(lane.steps[step]));
+        saveBeat();
       });
       cells.append(cell);
     });
     row.append(head, cells);
     grid.append(row);
+    drawLane(lane);
   });
   el("tempo").value = String(app.beat.bpm);
   el("tempo").addEventListener("change", () => setTempo(Number(el("tempo").value)));
+  setSwing(app.beat.swing);
+  el("swing").addEventListener("input", () => setSwing(Number(el("swing").value)));
   el("beat-play").addEventListener("click", () => setBeatPlaying(!app.beat.playing));
 }
 
@@ -828,4 +1252,5 @@ function drawPlayhead(step) {
 
 buildBeat();
 updateControls();
+drawKept();
 start();
