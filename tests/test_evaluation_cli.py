@@ -5,6 +5,8 @@ import soundfile as sf
 import app
 from drums import drum_batch
 
+pytestmark = pytest.mark.slow  # trains a zoo and evaluates it end to end
+
 LENGTH = 4096
 SR = 22050
 

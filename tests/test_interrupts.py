@@ -32,6 +32,9 @@ WRAPPER = textwrap.dedent('''
                 os.kill(os.getpid(), signal.SIGINT)
             return super().write(data)
 
+    # Python's own Ctrl+C handler, as in a terminal, even where the test run was started with
+    # SIGINT ignored (a background job of a shell without job control passes that on)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     for module in (audio.export, audio.kit):
         module.io = types.SimpleNamespace(BytesIO=Interrupting)
     sys.argv = [os.path.join(os.environ["ROOT"], "app.py"), *sys.argv[1:]]

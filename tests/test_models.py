@@ -148,6 +148,7 @@ def test_kl_weight_is_zero_at_start_half_at_halfway_full_after_the_ramp():
 # ----------------------------------------------------------------------------- training
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
+@pytest.mark.slow  # trains
 def test_one_epoch_on_64_samples_gives_finite_losses(name, data, tmp_path):
     from models.training import train_model
 
@@ -163,6 +164,7 @@ def test_one_epoch_on_64_samples_gives_finite_losses(name, data, tmp_path):
     assert expected <= {p.name for p in folder.iterdir()}
 
 
+@pytest.mark.slow  # trains
 def test_vae_shows_and_advances_the_kl_weight_each_batch(data, tmp_path):
     from models.training import checkpoint_path, train_model
 
@@ -177,6 +179,7 @@ def test_vae_shows_and_advances_the_kl_weight_each_batch(data, tmp_path):
     assert 4 in [int(a) for a in stored if a.dtype == np.int64]  # kl_batches
 
 
+@pytest.mark.slow  # trains
 def test_resume_continues_from_the_checkpoint_epoch_and_the_kl_ramp(data, tmp_path):
     import csv
 
@@ -196,6 +199,7 @@ def test_resume_continues_from_the_checkpoint_epoch_and_the_kl_ramp(data, tmp_pa
         assert json.loads(str(ckpt["state"]))["epoch"] == 3
 
 
+@pytest.mark.slow  # trains
 def test_restored_checkpoint_has_the_trained_weights_and_optimizer_state(data, tmp_path):
     from models.training import checkpoint_path, restore_checkpoint, train_model
 
@@ -218,6 +222,7 @@ def _rewrite_checkpoint(path, change):
         np.savez(file, **arrays)
 
 
+@pytest.mark.slow  # trains
 def test_a_renamed_layer_fails_to_resume_with_its_name(data, tmp_path):
     from models.training import checkpoint_path, restore_checkpoint, train_model
 
@@ -232,6 +237,7 @@ def test_a_renamed_layer_fails_to_resume_with_its_name(data, tmp_path):
         restore_checkpoint(path, fresh)
 
 
+@pytest.mark.slow  # trains
 def test_a_checkpoint_that_numbers_its_variables_still_resumes(data, tmp_path):
     # Version 1 checkpoints keyed each variable by its place in the model's list.
     import json
@@ -272,6 +278,7 @@ def test_resume_with_a_different_width_is_refused(data, tmp_path):
         train_model("conv_ae", data, tmp_path, options(epochs=2, resume=True), width=3)
 
 
+@pytest.mark.slow  # trains
 def test_nan_loss_stops_with_a_reason_and_keeps_the_last_good_checkpoint(data, tmp_path):
     from models.training import TrainingData, checkpoint_path, train_model
 
@@ -283,6 +290,7 @@ def test_nan_loss_stops_with_a_reason_and_keeps_the_last_good_checkpoint(data, t
     assert checkpoint_path(tmp_path, "ae_small_tanh").read_bytes() == before
 
 
+@pytest.mark.slow  # trains
 def test_same_seed_trains_the_same_weights(data, tmp_path):
     from models.saving import load_model_file
     from models.training import train_model
@@ -294,6 +302,7 @@ def test_same_seed_trains_the_same_weights(data, tmp_path):
         np.testing.assert_array_equal(wa.numpy(), wb.numpy())
 
 
+@pytest.mark.slow  # trains
 def test_card_and_codes_record_the_run(data, tmp_path):
     from models.training import train_model
 

@@ -10,6 +10,8 @@ import pytest
 from drums import drum_batch
 from models.errors import ModelInputError, ModelSettingsError
 
+pytestmark = pytest.mark.slow  # trains the synthesiser models
+
 LENGTH = 2048
 RATE = 22050
 TINY = {"width": 4, "hidden": (8,), "length": LENGTH}

@@ -7,6 +7,8 @@ import pytest
 from drums import drum_batch
 from models.errors import ModelInputError
 
+pytestmark = pytest.mark.slow  # trains a ddsp model to compare the engines
+
 LENGTH = 2048
 TOLERANCE = 1e-4
 

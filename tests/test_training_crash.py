@@ -69,6 +69,7 @@ def snapshot(folder):
     return {name: (folder / name).read_bytes() for name in SET}
 
 
+@pytest.mark.slow  # trains
 def test_kill_at_any_moment_of_the_final_save_leaves_a_whole_model(tmp_path):
     from models.training import read_checkpoint_state
     from models.zoo import model_status
