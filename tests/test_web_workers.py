@@ -131,3 +131,23 @@ def test_sigterm_of_workers_2_closes_keep_alive_clients_cleanly_and_refuses_thei
         returncode = server.stop()
     assert outcomes == [True, "refused"] * 20, outcomes
     assert returncode == 0, server.output()
+
+
+def test_sigterm_of_workers_2_ends_with_status_0_and_no_leaked_semaphore_warning(zoo, tmp_path):
+    """Each worker's decoding pool met at a multiprocessing barrier; a worker ended by its
+    re-raised SIGTERM left the barrier's semaphores to the resource tracker, which warned of
+    "8 leaked semaphore objects" at every stop."""
+    server = Server(["--models", str(zoo), "--workers", "2", "--access-log", "off"], tmp_path).wait_ready()
+    try:
+        wait_for(lambda: scrape(server).get("sample_generator_decoders_alive") == 2 * default_decoders(2),
+                 "both workers' decoders up")
+        # the tracker writes its warning as it exits, after the server: it is waited for too
+        trackers = [pid for pid in leaf_processes(server.process.pid)
+                    if "resource_tracker" in Path(f"/proc/{pid}/cmdline").read_text()]
+        assert trackers
+        server.process.send_signal(signal.SIGTERM)
+    finally:
+        returncode = server.stop()
+    wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in trackers), "the resource trackers gone")
+    assert returncode == 0, server.output()
+    assert "leaked" not in server.output() and "Traceback" not in server.output(), server.output()

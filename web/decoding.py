@@ -10,6 +10,7 @@ process itself only answers HTTP. :class:`ThreadDecoding` decodes the catalogue'
 objects in a thread pool: for tests and for models that exist only in memory.
 """
 import asyncio
+import gc
 import logging
 import math
 import multiprocessing
@@ -280,8 +281,14 @@ class ProcessDecoding:
         return sorted(getattr(pool, "_processes", None) or {}) if pool is not None else []
 
     def close(self):
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+        """Stop the processes and let go of the pool: its start barrier's semaphores are removed
+        now, not left to the resource tracker (with ``--workers N`` a worker ends by its
+        re-raised SIGTERM, and the tracker warned of each one "leaked")."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+            del pool
+            gc.collect()
 
 
 # What runs in a decoding process: its zoo folder, the models it has loaded, and any reason
