@@ -613,6 +613,33 @@ def _server_processes(pid):
     return processes
 
 
+def _drop_in(base, model, count):
+    """``count`` drop-ins of a short noise burst at once, so the encoders load in the
+    decoders as a page's users would make them (nothing for a model without an encoder)."""
+    import io
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+    import soundfile
+
+    if not model.get("encode_url"):
+        return
+    rate = 22050
+    burst = np.random.default_rng(0).standard_normal(rate // 2) * np.exp(-np.arange(rate // 2) / (0.05 * rate))
+    buffer = io.BytesIO()
+    soundfile.write(buffer, (0.5 * burst).astype(np.float32), rate, format="WAV", subtype="PCM_16")
+
+    def post(_):
+        request = urllib.request.Request(base + model["encode_url"], data=buffer.getvalue(), method="POST",
+                                         headers={"Content-Type": "audio/wav"})
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            answer.read()
+
+    with ThreadPoolExecutor(count) as pool:
+        list(pool.map(post, range(count)))
+
+
 def _rounded_up(mib):
     return int(-(-mib // MEMORY_STEP_MIB) * MEMORY_STEP_MIB)
 
@@ -644,12 +671,13 @@ def _bench_memory(args):
         for round_ in range(1, 9):  # the pool gives each request to any process: ask until none grows
             for model in models:
                 asyncio.run(_load("127.0.0.1", port, paths_of(model), 4 * decoders, 0.3))
+                _drop_in(base, model, 2 * decoders)  # a drop-in loads the model's encoder too
             total = sum(_pss_mib(pid) for _, pid in _server_processes(process.pid))
             if round_ > 1 and total - before < 0.01 * before:
                 break
             before = total
-        print(f"every model asked for sounds in {round_} rounds (each {4 * decoders} clients for 0.3 s per model), "
-              f"until no process grew by 1 %")
+        print(f"every model asked for sounds in {round_} rounds (each {4 * decoders} clients for 0.3 s per model, "
+              f"and {2 * decoders} drop-ins per model with an encoder), until no process grew by 1 %")
         print(f"{'process':<10} {'pid':>8} {'PSS MiB':>9} {'RSS MiB':>9}")
         rows = [(name, pid, _pss_mib(pid), memory_mb(pid)[0]) for name, pid in _server_processes(process.pid)]
         for name, pid, pss, rss in rows:
