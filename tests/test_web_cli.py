@@ -1,6 +1,7 @@
 """``app.py serve`` as a user runs it: bad options exit 2 and a folder with nothing to serve
 exits 1, each with one line; with --workers 2 the API answers from worker processes; Ctrl+C
 stops the server and every process it started."""
+import contextlib
 import json
 import os
 import signal
@@ -217,6 +218,58 @@ def test_ctrl_c_twice_with_requests_in_flight_stops_at_once_without_a_traceback(
     assert process.returncode == 0, output
     assert "Traceback" not in output and "CancelledError" not in output and "Error" not in output, output
     assert_all_gone(started)
+
+
+def test_sigterm_to_the_whole_group_drains_on_the_same_decoding_processes(tmp_path):
+    """systemd stops a service by SIGTERM to every process of its group (KillMode=control-group):
+    the decoding processes, which the server stops itself, ignore it, so the requests in flight
+    are answered by them, not by new ones started in the middle of the drain."""
+    process, port = serve_in_a_terminal(tmp_path)
+    connections = []
+    try:
+        wait_for_api(process, port)
+        started = [pid for pid in descendants(process.pid)
+                   if "resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_text()]
+        for pid in started:  # held, so the requests are still in flight when SIGTERM comes
+            os.kill(pid, signal.SIGSTOP)
+        for i in range(3):
+            connection = socket.create_connection(("127.0.0.1", port), timeout=60)
+            connection.sendall(f"GET /api/models/ae_small_tanh/sound.wav?x=0.{i}&y=0 HTTP/1.1\r\nHost: x\r\n\r\n"
+                               .encode())
+            connections.append(connection)
+        deadline = time.monotonic() + 30
+        while (waiting := decodes_waiting(port)) < 3:
+            assert time.monotonic() < deadline, f"only {waiting} of the 3 sounds reached the decoders"
+            time.sleep(0.05)
+        os.killpg(process.pid, signal.SIGTERM)
+        for pid in started:  # the SIGTERM each was sent arrives now
+            os.kill(pid, signal.SIGCONT)
+        answers = [connection.recv(12) for connection in connections]
+        output = process.communicate(timeout=60)[0]
+    finally:
+        for connection in connections:
+            connection.close()
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert answers == [b"HTTP/1.1 200"] * 3, (answers, output)
+    assert process.returncode == 0, output
+    assert "stopped" not in output and "Traceback" not in output, output
+    assert_all_gone(started)
+
+
+def test_a_server_killed_outright_leaves_no_decoding_process_behind(tmp_path):
+    process, port = serve_in_a_terminal(tmp_path)
+    try:
+        wait_for_api(process, port)
+        started = [pid for pid in descendants(process.pid)
+                   if "resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_text()]
+        assert started
+        process.kill()  # SIGKILL to the server alone: nothing of it runs to stop them
+        process.communicate(timeout=30)
+        assert_all_gone(started, timeout_s=30)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def test_decoding_that_cannot_start_exits_1_with_one_line(tmp_path):

@@ -16,6 +16,7 @@ import math
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from threading import Lock
@@ -299,8 +300,12 @@ _process = {"folder": None, "models": {}, "failed": ""}
 def start_process(folder, preload, started=None):
     """A decoding process's start: BLAS on one thread, then the preloaded models.
 
-    Ctrl+C reaches every process of the terminal's group: the server stops its decoding
-    processes itself, so they ignore it (no traceback from each).
+    Ctrl+C reaches every process of the terminal's group, and a service manager's stop sends
+    SIGTERM to every process of the service's (systemd's KillMode=control-group): the server
+    drains and then stops its decoding processes itself, so they ignore both (no traceback
+    from each, and the requests in flight are answered by them, not by new ones started in
+    the middle of the drain). A server killed outright (SIGKILL) cannot stop them: each
+    leaves on its own once its parent is gone (:func:`_leave_with_parent`).
     """
     import signal
 
@@ -308,6 +313,8 @@ def start_process(folder, preload, started=None):
     from models.errors import ModelError
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _leave_with_parent()
     limit_blas_threads()
     _process["folder"] = folder
     for name in preload:
@@ -320,6 +327,23 @@ def start_process(folder, preload, started=None):
             started.wait(STARTED_WAIT_S)
         except threading.BrokenBarrierError:
             pass  # another process never started: the pool breaks, and says so, without this one
+
+
+#: How often a decoding process looks for its server (a killed one leaves it orphaned).
+PARENT_CHECK_S = 1.0
+
+
+def _leave_with_parent():
+    """Exit once the server that started this process is gone: every process of the pool holds
+    the task queue's write end too, so a killed server's decoders would wait on it for ever."""
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="leave-with-parent", daemon=True).start()
 
 
 def _load_with_version(name, folder):
