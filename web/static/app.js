@@ -1,8 +1,8 @@
 // The page: pick a model, move a point on its 2-D map and hear the drum at that point as it is
 // reached, loop it while moving (new sounds crossfade in), vary it where the model can, hear it
 // in a 16-step beat whose lanes keep their own sounds, keep it as a favourite, go back and
-// forward, share its address, download it as a WAV. Talks only to this server's /api; no
-// libraries, no build step.
+// forward, share its address, download it as a WAV, and take the favourites or the beat's
+// sounds home as a kit. Talks only to this server's /api; no libraries, no build step.
 "use strict";
 
 // One colour per family, by name, so every model's map agrees: Okabe and Ito's palette for
@@ -838,6 +838,96 @@ async function copyLink(event) {
 app.history = rememberedJson("history", { steps: [], at: -1 },
   (h) => Array.isArray(h.steps) && h.steps.every(isSpec) && Number.isInteger(h.at) && h.at < h.steps.length);
 app.favourites = rememberedJson("favourites", [], (f) => Array.isArray(f) && f.every(isSpec));
+// ----------------------------------------------------------------------------- a kit to take home
+
+// Download kit: the favourites (the newest MAX_KIT_SOUNDS) or the beat's set lanes, posted to
+// /api/kit as each sound's model, version and query; the server answers a zip of WAVs with
+// kit.json, or a Hydrogen kit, whose samples are the very WAVs these sounds' URLs give.
+const MAX_KIT_SOUNDS = 16;
+
+function kitNote(text, isError = false) {
+  el("kit-note").textContent = text;
+  el("kit-note").classList.toggle("error", isError);
+}
+
+// The file name an answer's Content-Disposition gives (its UTF-8 name where there is one).
+function attachmentName(response, fallback) {
+  const disposition = response.headers.get("Content-Disposition") || "";
+  const utf8 = /filename\*=UTF-8''([^;]+)/.exec(disposition), plain = /filename="([^"]+)"/.exec(disposition);
+  if (utf8) return decodeURIComponent(utf8[1]);
+  return plain ? plain[1] : fallback;
+}
+
+// A kit that could not be made, in words a listener can act on (as friendly() is for a sound).
+function kitTrouble(error) {
+  const again = "press Download kit again";
+  if (error instanceof Unreachable) return `The server cannot be reached: check the connection, then ${again}.`;
+  if (error.status === 429) return `Too many sounds are being made for this browser at once: wait a moment, then ${again}.`;
+  if (error.status === 503) {
+    const reason = error.message.replace(/[.;]? *try again.*$/, "") || "the server cannot make sounds right now";
+    return `${reason[0].toUpperCase()}${reason.slice(1)}: ${again} in a moment.`;
+  }
+  if (error.status >= 400 && error.status < 500 && error.message) return `The kit cannot be made: ${error.message}.`;
+  return `The server failed to make the kit: ${again}.`;
+}
+
+async function downloadKit() {
+  const source = el("kit-source").value, format = el("kit-format").value;
+  const specs = source === "beat" ? app.beat.lanes.filter((lane) => lane.spec).map((lane) => lane.spec) : app.favourites;
+  if (!specs.length) {
+    kitNote(source === "beat" ? "No lane is set: press Set on a lane to put its sound in the kit."
+      : "No favourites yet: Keep a sound to put it in the kit.", true);
+    return;
+  }
+  const served = specs.filter((spec) => app.models.some((m) => m.name === spec.model));
+  const chosen = served.slice(0, MAX_KIT_SOUNDS), left = [];
+  if (served.length < specs.length) left.push(`${specs.length - served.length} of a model not served here`);
+  if (served.length > chosen.length) left.push(`${served.length - chosen.length} past the first ${MAX_KIT_SOUNDS}`);
+  if (!chosen.length) {
+    kitNote("None of these sounds' models is served here any more, so there is no kit to make.", true);
+    return;
+  }
+  const sounds = chosen.map((spec) => {
+    const model = app.models.find((m) => m.name === spec.model);
+    return { model: model.name, version: model.version, ...Object.fromEntries(new URLSearchParams(spec.query)) };
+  });
+  const name = source === "beat" ? "Beat" : "Favourites";
+  el("kit-download").disabled = true;
+  kitNote("Making the kit\u2026");
+  try {
+    let response;
+    try {
+      response = await fetch("/api/kit", { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ name, format, sounds }) });
+    } catch {
+      throw new Unreachable();
+    }
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({}));
+      const error = new Error(body.error || "");
+      error.status = response.status;
+      throw error;
+    }
+    const bytes = await response.arrayBuffer();
+    const file = attachmentName(response, `${name}.${format}`);
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([bytes], { type: response.headers.get("Content-Type") }));
+    link.download = file;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60000);  // the download has its bytes by then
+    app.kit = { file, sounds, size: bytes.byteLength };
+    const words = `${file}: ${chosen.length} sound${chosen.length === 1 ? "" : "s"}, each the WAV heard here`;
+    kitNote(left.length ? `${words} (left out: ${left.join("; ")}).` : `${words}.`);
+  } catch (error) {
+    kitNote(kitTrouble(error), true);
+  } finally {
+    el("kit-download").disabled = false;
+  }
+}
+
+el("kit-download").addEventListener("click", downloadKit);
 el("back").addEventListener("click", () => goHistory(-1));
 el("forward").addEventListener("click", () => goHistory(1));
 el("keep").addEventListener("click", toggleFavourite);
