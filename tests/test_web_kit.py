@@ -236,3 +236,23 @@ def test_a_kit_is_shed_with_503_when_the_decoders_queue_is_full(zoo, models):
     assert answer.status_code == 503
     assert answer.headers["retry-after"] == "1" and answer.headers["cache-control"] == "no-store"
     assert answer.json()["error"] == "too busy right now (32 sounds are waiting for 1 decoders); try again in a moment"
+
+
+def test_the_real_server_answers_a_kit_from_its_decoding_processes(zoo, tmp_path):
+    """``app.py serve``: the kit's samples come from the decoding processes, as the sound URL's do."""
+    import urllib.request
+
+    from tests.web_server import get, serving
+
+    with serving(["--models", str(zoo)], tmp_path) as server:
+        served = {m["name"]: m for m in server.models()["models"]}
+        entry = sound(served, "ddsp_vae", x=-0.5, y=0.75, variation=1)
+        request = urllib.request.Request(server.url + "/api/kit", method="POST", data=json.dumps(
+            {"sounds": [entry]}).encode(), headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            archive = zipfile.ZipFile(io.BytesIO(answer.read()))
+        status, _, heard = get(f"{server.url}{served['ddsp_vae']['sound_url']}?x=-0.5&y=0.75&variation=1", timeout=60)
+        assert status == 200
+        wavs = [n for n in archive.namelist() if n.endswith(".wav")]
+        assert [archive.read(n) for n in wavs] == [heard]
+        assert server.process.poll() is None
