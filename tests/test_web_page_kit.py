@@ -126,3 +126,62 @@ def test_nothing_to_put_in_a_kit_and_a_kit_the_server_refuses_are_said_in_one_li
     note = kit_note(browser)
     assert note.startswith("The kit cannot be made: sound 1: the point must lie within x") and "\n" not in note
     assert downloaded(browser) == []
+
+
+# ----------------------------------------------------------------------------- the beat as a WAV loop
+
+def test_the_beat_downloads_as_one_bar_that_loops_and_is_the_lanes_mixed_through_the_limiter(browser, live):
+    import numpy as np
+    import soundfile
+
+    open_ready(browser, live.url)
+    previous = None
+    for lane, (fx, fy) in (("kick", (0.2, 0.8)), ("snare", (0.8, 0.2))):
+        click_pad(browser, fx, fy)
+        previous = settled(browser, previous)
+        browser.find_element("id", f"set-{lane}").click()
+    browser.execute_script("drumApp.beat.lanes[3].muted = true; drumApp.beat.lanes[1].volume = 0.5")
+    browser.find_element("id", "swing").send_keys("\ue014")  # arrow right: swing 5%
+    wait_for(browser, "return drumApp.beat.swing > 0")
+    browser.find_element("id", "beat-download").click()
+    files = wait_download(browser, "beat_*.wav")
+    assert files, f"no loop downloaded; the page says {browser.find_element('id', 'notice').text!r}"
+    beat = browser.execute_script(
+        "const b = drumApp.beat; return {bpm: b.bpm, swing: b.swing, curve: Array.from(limitCurve()),"
+        " lanes: b.lanes.map(l => ({steps: l.steps, volume: l.volume, muted: l.muted,"
+        " audio: l.muted ? [] : Array.from((l.spec ? l.sound : drumApp.shown).buffer.getChannelData(0)),"
+        " rate: (l.spec ? l.sound : drumApp.shown).buffer.sampleRate}))}")
+    rate = beat["lanes"][0]["rate"]
+    assert files == [f"beat_{beat['bpm']}bpm_swing{round(beat['swing'] * 100)}_{rate / 1000:g}kHz.wav"]
+    loop, file_rate = soundfile.read(browser.downloads / files[0], dtype="float32")
+    step = 60 / beat["bpm"] / 4
+    assert file_rate == rate and len(loop) == round(16 * step * rate)  # exactly one bar
+    # what it should be: each hit at its (swung) step, the bar before's tails from the start,
+    # each lane at its volume, through the limiter's curve
+    mix = np.zeros(len(loop))
+    for lane in beat["lanes"]:
+        audio = np.asarray(lane["audio"])
+        for index, on in enumerate(lane["steps"]):
+            if not on or lane["muted"]:
+                continue
+            start = round((index + (beat["swing"] if index % 2 else 0)) * step * rate)
+            for at in (start, start - len(loop)):
+                begin, end = max(at, 0), min(at + len(audio), len(loop))
+                if end > begin:
+                    mix[begin:end] += lane["volume"] * audio[begin - at:end - at]
+    curve = np.asarray(beat["curve"])
+    expected = np.interp(mix / 4, np.linspace(-1, 1, len(curve)), curve)
+    assert np.max(np.abs(loop)) <= 1.0 and np.max(np.abs(expected)) > 0.1
+    assert np.corrcoef(loop, expected)[0, 1] > 0.999, np.max(np.abs(loop - expected))
+    assert np.max(np.abs(loop - expected)) < 0.02
+    assert browser.find_element("id", "notice").text.startswith(files[0] + ": one bar,")
+
+
+def test_a_beat_with_nothing_to_play_says_so_and_downloads_nothing(browser, live):
+    open_ready(browser, live.url)
+    browser.execute_script("drumApp.beat.lanes.forEach(l => { l.muted = true; })")
+    browser.find_element("id", "beat-download").click()
+    note = wait_for(browser, "const n = document.getElementById('notice');"
+                             "return n.classList.contains('error') && !n.hidden && n.textContent")
+    assert note == "The beat has nothing to play: switch steps on in a lane that is not muted and has a sound."
+    assert downloaded(browser) == []

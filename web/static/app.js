@@ -928,6 +928,7 @@ async function downloadKit() {
 }
 
 el("kit-download").addEventListener("click", downloadKit);
+el("beat-download").addEventListener("click", downloadLoop);
 el("back").addEventListener("click", () => goHistory(-1));
 el("forward").addEventListener("click", () => goHistory(1));
 el("keep").addEventListener("click", toggleFavourite);
@@ -1168,6 +1169,64 @@ function scheduleBeat() {
     if (beat.log.length > 2 * BEAT_LOG) beat.log.splice(0, beat.log.length - BEAT_LOG);
     setTimeout(() => { if (beat.playing) drawPlayhead(step); }, (when - ctx.currentTime) * 1000);
   }
+}
+
+// The beat as a WAV loop: one bar (16 steps at its tempo and swing), each lane at its volume
+// (mutes kept; the listening volume left out, as for every download) through the master bus's
+// limiter, rendered offline. A hit that rings past the bar's end is heard again from its start,
+// so the file loops without a gap or a cut.
+async function downloadLoop() {
+  const beat = app.beat, hits = [];
+  beat.lanes.forEach((lane) => {
+    const sound = !lane.muted && laneSound(lane);
+    if (sound) lane.steps.forEach((on, step) => { if (on) hits.push({ buffer: sound.buffer, step, volume: lane.volume }); });
+  });
+  if (!hits.length) {
+    notice("The beat has nothing to play: switch steps on in a lane that is not muted and has a sound.", true);
+    return;
+  }
+  const rate = hits[0].buffer.sampleRate, step = stepSeconds(beat), frames = Math.round(STEPS * step * rate);
+  const offline = new OfflineAudioContext(1, frames, rate);
+  const range = offline.createGain(), limiter = offline.createWaveShaper();
+  range.gain.value = 1 / LIMIT_RANGE;
+  limiter.curve = limitCurve();
+  limiter.oversample = "none";
+  range.connect(limiter).connect(offline.destination);
+  for (const hit of hits) {
+    const when = (hit.step + (hit.step % 2 ? beat.swing : 0)) * step, gain = offline.createGain();
+    gain.gain.value = hit.volume;
+    gain.connect(range);
+    for (const [start, offset] of [[when, 0], [0, frames / rate - when]]) {  // this bar, the bar before's tail
+      if (offset >= hit.buffer.duration) continue;
+      const source = offline.createBufferSource();
+      source.buffer = hit.buffer;
+      source.connect(gain);
+      source.start(start, offset);
+    }
+  }
+  const rendered = await offline.startRendering();
+  const file = `beat_${beat.bpm}bpm${beat.swing ? `_swing${Math.round(beat.swing * 100)}` : ""}_${rate / 1000}kHz.wav`;
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(new Blob([wavFile(rendered.getChannelData(0), rate)], { type: "audio/wav" }));
+  link.download = file;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+  beat.loopFile = file;
+  notice(`${file}: one bar, ${hits.length} hits, ready to loop.`);
+}
+
+// A mono 16-bit PCM WAV file of samples in -1..1.
+function wavFile(samples, rate) {
+  const view = new DataView(new ArrayBuffer(44 + 2 * samples.length));
+  const text = (at, words) => [...words].forEach((c, i) => view.setUint8(at + i, c.charCodeAt(0)));
+  text(0, "RIFF"); view.setUint32(4, 36 + 2 * samples.length, true); text(8, "WAVE");
+  text(12, "fmt "); view.setUint32(16, 16, true); view.setUint16(20, 1, true); view.setUint16(22, 1, true);
+  view.setUint32(24, rate, true); view.setUint32(28, 2 * rate, true); view.setUint16(32, 2, true);
+  view.setUint16(34, 16, true); text(36, "data"); view.setUint32(40, 2 * samples.length, true);
+  samples.forEach((v, i) => view.setInt16(44 + 2 * i, Math.round(32767 * Math.max(-1, Math.min(1, v))), true));
+  return view.buffer;
 }
 
 function setBeatPlaying(on) {
