@@ -5,9 +5,11 @@ came from, and one or more velocity layers). :func:`write_h2drumkit` writes Hydr
 archive (a gzipped tar of one folder holding ``drumkit.xml`` and the WAVs);
 :func:`write_kit_folder` writes the same WAVs plus ``kit.json`` (model, point and seed of
 each sample), a readable ``README.txt`` listing and ``drumkit.xml``, so the folder is a
-Hydrogen kit folder too.
+Hydrogen kit folder too. The web page's kits are the same files in memory
+(:func:`h2drumkit_bytes`, :func:`kit_zip_bytes`).
 
-Samples are the DAW convention: 44.1 kHz 24-bit WAV, peak at -1 dBFS. File names are made
+Samples are the DAW convention: 44.1 kHz 24-bit WAV, peak at -1 dBFS, except a layer that
+carries the WAV a listener heard (the page's sound), which the kit holds byte for byte. File names are made
 safe here (ASCII letters, digits, ``+-._``; no path separators, no ``..``) and the kit's name
 keeps any language's letters, whatever a model or favourite was called. Nothing existing is
 replaced unless asked: the archive goes through :func:`safeio.atomic_write`; the folder is
@@ -161,11 +163,17 @@ class KitLayer:
     sample_rate : int
     recall : dict
         What made it (JSON-serialisable: variation index, seed, offset...), for ``kit.json``.
+    wav : bytes or None
+        See below.
     """
 
     audio: np.ndarray
     sample_rate: int
     recall: dict[str, Any] = field(default_factory=dict)
+    #: The WAV file as a listener heard it (the web page's sound, byte for byte): the kit holds
+    #: these bytes as they are, at their own rate and level. None: rendered from ``audio`` to
+    #: the kit's 44.1 kHz 24-bit at -1 dBFS.
+    wav: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -431,6 +439,7 @@ def kit_files(name: str, sounds: Sequence[KitSound], *, level: str | None = None
     files: dict[str, bytes] = {}
     entries: list[dict[str, Any]] = []
     used: set[str] = set()
+    heard: list[tuple[int, str]] = []  # (rate, subtype) of each layer kept as heard
     for index, sound in enumerate(sounds, start=1):
         if not sound.layers:
             raise AudioError(f"{sound.label}: no samples to put in the kit")
@@ -442,23 +451,52 @@ def kit_files(name: str, sounds: Sequence[KitSound], *, level: str | None = None
             while file_name in used:  # the index prefix makes this rare; never overwrite
                 file_name = f"{Path(file_name).stem}_{len(used)}.wav"
             used.add(file_name)
-            files[file_name] = wav_bytes(kit_sample(layer.audio, layer.sample_rate, level), KIT_RATE, KIT_SUBTYPE)
-            layers.append({"file": file_name, "min": round(low, 4), "max": round(high, 4),
-                           "gain": round(gain, 4), "recall": layer.recall})
+            entry = {"file": file_name, "min": round(low, 4), "max": round(high, 4), "gain": round(gain, 4),
+                     "recall": layer.recall}
+            if layer.wav is None:
+                files[file_name] = wav_bytes(kit_sample(layer.audio, layer.sample_rate, level), KIT_RATE, KIT_SUBTYPE)
+            else:
+                files[file_name] = layer.wav
+                heard.append((layer.sample_rate, _wav_subtype(layer.wav)))
+                entry.update(sample_rate=heard[-1][0], subtype=heard[-1][1])
+            layers.append(entry)
         entries.append({"name": sound.label, "family": sound.family, "model": sound.model,
                         "point": None if sound.point is None else [float(v) for v in sound.point],
                         "source": sound.source, "layers": layers})
     files[DRUMKIT_XML] = drumkit_xml(name, entries).encode("utf-8")
-    record = {"version": KIT_JSON_VERSION, "name": name, "sample_rate": KIT_RATE,
-              "subtype": KIT_SUBTYPE, "peak_db": KIT_PEAK_DB, "instruments": entries}
+    samples = _samples_format(heard, sum(len(sound.layers) for sound in sounds))
+    record = {"version": KIT_JSON_VERSION, "name": name, **samples, "instruments": entries}
     if level is not None:
         record["level"] = level
     try:
         files[KIT_JSON] = json.dumps(record, indent=2, allow_nan=False).encode("utf-8")
     except (TypeError, ValueError) as error:
         raise AudioError(f"kit data cannot be saved as JSON ({error})") from error
-    files[KIT_LISTING] = kit_listing(name, entries).encode("utf-8")
+    files[KIT_LISTING] = kit_listing(name, entries, samples).encode("utf-8")
     return KitFiles(name=name, files=files)
+
+
+def _wav_subtype(data: bytes) -> str:
+    """The sample format of a WAV file's bytes (``"PCM_16"``); AudioError if not a WAV."""
+    import soundfile
+
+    try:
+        return str(soundfile.info(io.BytesIO(data)).subtype)
+    except (soundfile.LibsndfileError, RuntimeError) as error:
+        raise AudioError(f"a kit sample is not a readable WAV ({error})") from None
+
+
+def _samples_format(heard: list[tuple[int, str]], layer_count: int) -> dict[str, Any]:
+    """kit.json's words on the samples: the kit's own format, or that of samples kept as heard
+    (``"as_heard": true``; a rate or subtype the samples do not share is None, and each
+    layer's entry names its own). A kit that mixes the two is refused."""
+    if not heard:
+        return {"sample_rate": KIT_RATE, "subtype": KIT_SUBTYPE, "peak_db": KIT_PEAK_DB}
+    if len(heard) != layer_count:
+        raise AudioError("a kit's samples are all kept as heard or all rendered, not some of each")
+    rates, subtypes = {rate for rate, _ in heard}, {subtype for _, subtype in heard}
+    return {"sample_rate": rates.pop() if len(rates) == 1 else None,
+            "subtype": subtypes.pop() if len(subtypes) == 1 else None, "peak_db": None, "as_heard": True}
 
 
 def _add(parent: ET.Element, tag: str, text: object) -> ET.Element:
@@ -518,11 +556,17 @@ def drumkit_xml(name: str, entries: Sequence[dict[str, Any]]) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def kit_listing(name: str, entries: Sequence[dict[str, Any]]) -> str:
+def kit_listing(name: str, entries: Sequence[dict[str, Any]], samples: dict[str, Any] | None = None) -> str:
     """A plain-text listing of the kit: one block per instrument, one line per sample."""
-    lines = [name, "=" * len(name), "",
-             (f"{len(entries)} instruments; samples are {KIT_RATE} Hz {KIT_SUBTYPE} WAV, "
-             f"peak {KIT_PEAK_DB:g} dBFS. kit.json holds the model, point and seed of each."), ""]
+    samples = samples or {"sample_rate": KIT_RATE, "subtype": KIT_SUBTYPE, "peak_db": KIT_PEAK_DB}
+    if samples.get("as_heard"):
+        rate = f"{samples['sample_rate']} Hz " if samples["sample_rate"] else ""
+        words = (f"samples are the {rate}{samples['subtype'] or ''} WAVs as they were heard, byte for byte. "
+                 "kit.json holds the model, point and take of each.").replace("  ", " ")
+    else:
+        words = (f"samples are {samples['sample_rate']} Hz {samples['subtype']} WAV, "
+                 f"peak {samples['peak_db']:g} dBFS. kit.json holds the model, point and seed of each.")
+    lines = [name, "=" * len(name), "", f"{len(entries)} instruments; {words}", ""]
     for index, entry in enumerate(entries, start=1):
         lines.append(f"{index:2d}. {entry['name']}  (MIDI note {FIRST_NOTE - 1 + index})")
         for layer in entry["layers"]:
@@ -537,7 +581,9 @@ def kit_listing(name: str, entries: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _tar_bytes(kit: KitFiles) -> bytes:
+def h2drumkit_bytes(kit: KitFiles) -> bytes:
+    """Hydrogen's ``.h2drumkit`` archive of a kit, in memory: a gzipped tar of one folder (the
+    kit's name) holding drumkit.xml and the WAVs (what :func:`write_h2drumkit` writes)."""
     buffer = io.BytesIO()
     # GNU format: names as plain UTF-8 bytes. Python's default (PAX) puts a non-ASCII name in
     # a UTF-8 header that Hydrogen's libarchive must convert to its locale, and h2cli runs in
@@ -573,8 +619,23 @@ def write_h2drumkit(path: str | os.PathLike, kit: KitFiles, *, overwrite: bool =
     WriteFailed
         The file cannot be written; nothing was left behind.
     """
-    data = _tar_bytes(kit)
+    data = h2drumkit_bytes(kit)
     return atomic_write(path, lambda file: file.write(data), overwrite=overwrite)
+
+
+def kit_zip_bytes(kit: KitFiles) -> bytes:
+    """The kit folder (:func:`write_kit_folder`'s files: WAVs, kit.json, README.txt and
+    drumkit.xml) as a zip of one folder named after the kit, in memory.
+
+    The WAVs are stored, not deflated: PCM barely shrinks, and the archive is made at once.
+    """
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for file_name, data in kit.files.items():
+            archive.writestr(zipfile.ZipInfo(f"{kit.name}/{file_name}", date_time=(1980, 1, 1, 0, 0, 0)), data)
+    return buffer.getvalue()
 
 
 def remove_leftover_archives(folder: str | os.PathLike) -> str:

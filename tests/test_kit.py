@@ -500,3 +500,35 @@ def test_favourite_sounds_reports_progress_for_the_window(tmp_path):
                               progress=lambda done, total: steps.append((done, total)))
     assert steps == [(1, 3), (2, 3), (3, 3)] and lines == []
     assert [len(s.layers) for s in sounds] == [2, 2, 2] and {s.family for s in sounds} == {"hat"}
+
+
+# ----------------------------------------------------------------------------- samples kept as heard
+
+def _heard_layer(rate, seed):
+    from audio.export import wav_bytes
+    from audio.kit import KitLayer
+
+    audio = np.random.default_rng(seed).uniform(-0.5, 0.5, 2048).astype(np.float32)
+    return KitLayer(audio, rate, {"take": seed}, wav=wav_bytes(audio, rate, "PCM_16"))
+
+
+def test_a_layer_carrying_the_wav_heard_is_kept_byte_for_byte_and_said_so():
+    from audio.kit import KitSound, kit_files
+
+    layers = [_heard_layer(44100, 1), _heard_layer(48000, 2)]
+    sounds = [KitSound("snare", "vae_c", (0.5, 0.5), (layers[0],)), KitSound("kick", "gan", (0.0, 0.0), (layers[1],))]
+    kit = kit_files("Heard", sounds)
+    assert [kit.files[n] for n in sorted(kit.files) if n.endswith(".wav")] == [layer.wav for layer in layers]
+    record = json.loads(kit.files["kit.json"])
+    assert (record["as_heard"], record["sample_rate"], record["subtype"], record["peak_db"]) == (True, None, "PCM_16", None)
+    assert [i["layers"][0]["sample_rate"] for i in record["instruments"]] == [44100, 48000]
+    assert "as they were heard, byte for byte" in kit.files["README.txt"].decode()
+
+
+def test_a_kit_mixing_heard_and_rendered_samples_is_refused_in_one_line():
+    from audio.kit import KitLayer, KitSound, kit_files
+
+    rendered = KitLayer(np.ones(512, np.float32) * 0.1, 22050)
+    sounds = [KitSound("snare", "vae_c", (0.5, 0.5), (_heard_layer(44100, 1), rendered))]
+    with pytest.raises(AudioError, match="^a kit's samples are all kept as heard or all rendered, not some of each$"):
+        kit_files("Mixed", sounds)

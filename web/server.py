@@ -6,6 +6,8 @@
 ``GET /api/models/{name}/v/{version}/codes``            the training samples' points and families
 ``GET /api/models/{name}/v/{version}/sound.wav?x=&y=[&variation=][&rate=][&level=]``   the decoded sound
 ``GET /api/models/{name}/codes``, ``.../sound.wav``      the same, unversioned (revalidated)
+``POST /api/models/{name}/v/{version}/encode``           a dropped sample's point (the file is the body)
+``POST /api/kit``                           sounds in a JSON body to a kit: a zip or .h2drumkit (:mod:`web.kit`)
 ``GET /healthz``, ``/readyz``, ``/metrics``  the process is up; its decoders answer; Prometheus
 
 The app is stateless: models are loaded once per process and every answer depends only
@@ -30,6 +32,7 @@ from pathlib import Path
 from threading import Lock
 
 from starlette.applications import Starlette
+from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.responses import JSONResponse, Response
@@ -41,6 +44,7 @@ from models.errors import ModelError
 from web.caching import IMMUTABLE, REVALIDATE, card_version, content_tag, model_version, none_match
 from web.catalogue import load_catalogue
 from web.decoding import DecodingBusy, DecodingFailed, ProcessDecoding, ThreadDecoding, default_decoders
+from web.kit import MAX_KIT_BODY_BYTES, KitRefused, attachment, kit_archive, read_kit_order
 from web.limits import ClientDecodes, ClientLimited, current_limits
 from web.ops import Metrics, Observe, configure_access_log
 from web.sound import ALLOWED_RATES, DEFAULT_OUT_RATE, MAX_VARIATION, SoundRequest
@@ -48,7 +52,7 @@ from web.sound import ALLOWED_RATES, DEFAULT_OUT_RATE, MAX_VARIATION, SoundReque
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 #: Longest query string accepted (a sound's query is under 80 characters).
 MAX_QUERY_BYTES = 512
-#: Largest request body accepted but by the drop-in: the rest of the API answers GETs only.
+#: Largest request body accepted but by the drop-in and the kit: the rest of the API answers GETs only.
 MAX_BODY_BYTES = 1024
 #: Largest sample a user may drop on the page (POST .../encode): 30 s of 48 kHz stereo
 #: 24-bit WAV is 8.6 MB, and a one-shot is longer than 30 s for no model here.
@@ -66,6 +70,7 @@ MODEL_RETRY_AFTER_S = 30
 #: Seconds a client is asked to wait when every decoder's queue is full.
 BUSY_RETRY_AFTER_S = 1
 QUERY_KEYS = {"x", "y", "variation", "rate", "level", "family", "mix"}
+KIT_PATH = "/api/kit"
 #: The page may load nothing from anywhere but this server (its sounds arrive as blobs).
 PAGE_POLICY = ("default-src 'self'; img-src 'self' data:; media-src 'self' blob:; object-src 'none'; "
                "base-uri 'none'; frame-ancestors 'none'")
@@ -102,6 +107,15 @@ def is_upload(scope):
     return scope.get("method") == "POST" and scope.get("path", "").endswith("/encode")
 
 
+def largest_body(scope, most=MAX_BODY_BYTES):
+    """The largest body a request may send: the drop-in's file, a kit's list, else ``most``."""
+    if is_upload(scope):
+        return MAX_UPLOAD_BYTES
+    if scope.get("method") == "POST" and scope.get("path") == KIT_PATH:
+        return MAX_KIT_BODY_BYTES
+    return most
+
+
 class RequestLimits:
     """ASGI middleware: refuse an over-long query string or any request body over the limit;
     mark every answer ``nosniff`` (a browser takes each for its declared type only)."""
@@ -117,7 +131,7 @@ class RequestLimits:
         if len(scope.get("query_string", b"")) > self.max_query_bytes:
             response = error_response(414, f"the query string is longer than {self.max_query_bytes} bytes")
             return await response(scope, receive, send)
-        most = MAX_UPLOAD_BYTES if is_upload(scope) else self.max_body_bytes
+        most = largest_body(scope, self.max_body_bytes)
         for key, value in scope.get("headers", []):
             if key == b"content-length":
                 try:
@@ -321,21 +335,27 @@ def compact_codes(codes):
 
 async def _upload(request):
     """The posted file's bytes, at most MAX_UPLOAD_BYTES, arriving within UPLOAD_TIMEOUT_S."""
+    data = await _body(request, MAX_UPLOAD_BYTES, "the file", f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+    if not data:
+        raise RequestRefused(400, "no file: post the sample's bytes as the request body")
+    return data
+
+
+async def _body(request, most, what, size):
+    """A request body of at most ``most`` bytes (413 past it, however it is sent), arriving
+    within UPLOAD_TIMEOUT_S (408 otherwise); ``what`` and ``size`` word the refusals."""
     async def read():
         data = bytearray()
         async for chunk in request.stream():
             data += chunk
-            if len(data) > MAX_UPLOAD_BYTES:
-                raise RequestRefused(413, f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+            if len(data) > most:
+                raise RequestRefused(413, f"{what} is larger than {size}")
         return bytes(data)
 
     try:
-        data = await asyncio.wait_for(read(), UPLOAD_TIMEOUT_S)
+        return await asyncio.wait_for(read(), UPLOAD_TIMEOUT_S)
     except asyncio.TimeoutError:
-        raise RequestRefused(408, f"the file did not arrive within {UPLOAD_TIMEOUT_S:g} s") from None
-    if not data:
-        raise RequestRefused(400, "no file: post the sample's bytes as the request body")
-    return data
+        raise RequestRefused(408, f"{what} did not arrive within {UPLOAD_TIMEOUT_S:g} s") from None
 
 
 def _placed(served, sound_url, x, y):
@@ -446,6 +466,7 @@ class _Api:
             Route("/api/models/{name}/v/{version}/sound.wav", self.sound, methods=["GET"]),
             Route("/api/models/{name}/encode", self.encode, methods=["POST"]),
             Route("/api/models/{name}/v/{version}/encode", self.encode, methods=["POST"]),
+            Route(KIT_PATH, self.kit, methods=["POST"]),
             Route("/static/{file}", self.static, methods=["GET"]),
             Route("/healthz", self.healthz, methods=["GET"]),
             Route("/readyz", self.readyz, methods=["GET"]),
@@ -554,6 +575,45 @@ class _Api:
             "X-Level": sound_request.level,
         }
         return _validated(request, body, etag, "audio/wav", headers)
+
+    async def kit(self, request):
+        """A kit of the sounds in the body: each sample is its sound URL's WAV, byte for byte
+        (from the same cache and decoders, each decode in the client's slots), put in a zip of
+        the kit folder or a Hydrogen archive by :mod:`audio.kit`. Nothing is kept: the
+        archive is made in memory and dropped once sent."""
+        data = await _body(request, MAX_KIT_BODY_BYTES, "the kit's list", f"{MAX_KIT_BODY_BYTES} bytes")
+        try:
+            order = read_kit_order(data)
+        except KitRefused as error:
+            raise RequestRefused(error.status, error.reason) from None
+        wanted = [self._kit_sound(index, *sound) for index, sound in enumerate(order.sounds, 1)]
+        sounds = []
+        for served, sound_request in wanted:  # one after another: a kit takes one decode slot at a time
+            answer = self.cache.get(sound_request)
+            if answer is None:
+                self.metrics.cache.labels("miss").inc()
+                answer = await self._decode(request, served, sound_request)
+                self.cache.put(sound_request, answer)
+            else:
+                self.metrics.cache.labels("hit").inc()
+            sounds.append((served.model, sound_request, self.answers.model_urls[served.name]["sound_url"], answer[0]))
+        body, media_type, file_name = await asyncio.to_thread(kit_archive, order, sounds)
+        return Response(body, media_type=media_type,
+                        headers={"Content-Disposition": attachment(file_name), "Cache-Control": "no-store"})
+
+    def _kit_sound(self, index, name, version, params):
+        """(ServedModel, SoundRequest) of a kit's sound ``index``, checked as the sound URL's
+        query is; a 400 naming the sound otherwise."""
+        if name not in self.catalogue.models:
+            raise RequestRefused(400, f"sound {index}: unknown model {name[:40]!r}; GET /api/models lists the "
+                                      "ones served")
+        if version != self.versions[name]:
+            raise RequestRefused(400, f"sound {index}: {name} is not at version {version[:20]!r} here; "
+                                      "GET /api/models gives its current version")
+        try:
+            return parse_sound_request(self.catalogue, name, QueryParams(params))
+        except RequestRefused as error:
+            raise RequestRefused(400, f"sound {index}: {error.reason}") from None
 
     async def _decode(self, request, served, sound_request):
         """(WAV bytes, ETag) of a sound not in the cache, within the client's decode slots."""

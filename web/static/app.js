@@ -1,8 +1,8 @@
 // The page: pick a model, move a point on its 2-D map and hear the drum at that point as it is
 // reached, loop it while moving (new sounds crossfade in), vary it where the model can, hear it
 // in a 16-step beat whose lanes keep their own sounds, keep it as a favourite, go back and
-// forward, share its address, download it as a WAV. Talks only to this server's /api; no
-// libraries, no build step.
+// forward, share its address, download it as a WAV, and take the favourites or the beat's
+// sounds home as a kit. Talks only to this server's /api; no libraries, no build step.
 "use strict";
 
 // One colour per family, by name, so every model's map agrees: Okabe and Ito's palette for
@@ -838,6 +838,97 @@ async function copyLink(event) {
 app.history = rememberedJson("history", { steps: [], at: -1 },
   (h) => Array.isArray(h.steps) && h.steps.every(isSpec) && Number.isInteger(h.at) && h.at < h.steps.length);
 app.favourites = rememberedJson("favourites", [], (f) => Array.isArray(f) && f.every(isSpec));
+// ----------------------------------------------------------------------------- a kit to take home
+
+// Download kit: the favourites (the newest MAX_KIT_SOUNDS) or the beat's set lanes, posted to
+// /api/kit as each sound's model, version and query; the server answers a zip of WAVs with
+// kit.json, or a Hydrogen kit, whose samples are the very WAVs these sounds' URLs give.
+const MAX_KIT_SOUNDS = 16;
+
+function kitNote(text, isError = false) {
+  el("kit-note").textContent = text;
+  el("kit-note").classList.toggle("error", isError);
+}
+
+// The file name an answer's Content-Disposition gives (its UTF-8 name where there is one).
+function attachmentName(response, fallback) {
+  const disposition = response.headers.get("Content-Disposition") || "";
+  const utf8 = /filename\*=UTF-8''([^;]+)/.exec(disposition), plain = /filename="([^"]+)"/.exec(disposition);
+  if (utf8) return decodeURIComponent(utf8[1]);
+  return plain ? plain[1] : fallback;
+}
+
+// A kit that could not be made, in words a listener can act on (as friendly() is for a sound).
+function kitTrouble(error) {
+  const again = "press Download kit again";
+  if (error instanceof Unreachable) return `The server cannot be reached: check the connection, then ${again}.`;
+  if (error.status === 429) return `Too many sounds are being made for this browser at once: wait a moment, then ${again}.`;
+  if (error.status === 503) {
+    const reason = error.message.replace(/[.;]? *try again.*$/, "") || "the server cannot make sounds right now";
+    return `${reason[0].toUpperCase()}${reason.slice(1)}: ${again} in a moment.`;
+  }
+  if (error.status >= 400 && error.status < 500 && error.message) return `The kit cannot be made: ${error.message}.`;
+  return `The server failed to make the kit: ${again}.`;
+}
+
+async function downloadKit() {
+  const source = el("kit-source").value, format = el("kit-format").value;
+  const specs = source === "beat" ? app.beat.lanes.filter((lane) => lane.spec).map((lane) => lane.spec) : app.favourites;
+  if (!specs.length) {
+    kitNote(source === "beat" ? "No lane is set: press Set on a lane to put its sound in the kit."
+      : "No favourites yet: Keep a sound to put it in the kit.", true);
+    return;
+  }
+  const served = specs.filter((spec) => app.models.some((m) => m.name === spec.model));
+  const chosen = served.slice(0, MAX_KIT_SOUNDS), left = [];
+  if (served.length < specs.length) left.push(`${specs.length - served.length} of a model not served here`);
+  if (served.length > chosen.length) left.push(`${served.length - chosen.length} past the first ${MAX_KIT_SOUNDS}`);
+  if (!chosen.length) {
+    kitNote("None of these sounds' models is served here any more, so there is no kit to make.", true);
+    return;
+  }
+  const sounds = chosen.map((spec) => {
+    const model = app.models.find((m) => m.name === spec.model);
+    return { model: model.name, version: model.version, ...Object.fromEntries(new URLSearchParams(spec.query)) };
+  });
+  const name = source === "beat" ? "Beat" : "Favourites";
+  el("kit-download").disabled = true;
+  kitNote("Making the kit\u2026");
+  try {
+    let response;
+    try {
+      response = await fetch("/api/kit", { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ name, format, sounds }) });
+    } catch {
+      throw new Unreachable();
+    }
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({}));
+      const error = new Error(body.error || "");
+      error.status = response.status;
+      throw error;
+    }
+    const bytes = await response.arrayBuffer();
+    const file = attachmentName(response, `${name}.${format}`);
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([bytes], { type: response.headers.get("Content-Type") }));
+    link.download = file;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60000);  // the download has its bytes by then
+    app.kit = { file, sounds, size: bytes.byteLength };
+    const words = `${file}: ${chosen.length} sound${chosen.length === 1 ? "" : "s"}, each the WAV heard here`;
+    kitNote(left.length ? `${words} (left out: ${left.join("; ")}).` : `${words}.`);
+  } catch (error) {
+    kitNote(kitTrouble(error), true);
+  } finally {
+    el("kit-download").disabled = false;
+  }
+}
+
+el("kit-download").addEventListener("click", downloadKit);
+el("beat-download").addEventListener("click", downloadLoop);
 el("back").addEventListener("click", () => goHistory(-1));
 el("forward").addEventListener("click", () => goHistory(1));
 el("keep").addEventListener("click", toggleFavourite);
@@ -1078,6 +1169,64 @@ function scheduleBeat() {
     if (beat.log.length > 2 * BEAT_LOG) beat.log.splice(0, beat.log.length - BEAT_LOG);
     setTimeout(() => { if (beat.playing) drawPlayhead(step); }, (when - ctx.currentTime) * 1000);
   }
+}
+
+// The beat as a WAV loop: one bar (16 steps at its tempo and swing), each lane at its volume
+// (mutes kept; the listening volume left out, as for every download) through the master bus's
+// limiter, rendered offline. A hit that rings past the bar's end is heard again from its start,
+// so the file loops without a gap or a cut.
+async function downloadLoop() {
+  const beat = app.beat, hits = [];
+  beat.lanes.forEach((lane) => {
+    const sound = !lane.muted && laneSound(lane);
+    if (sound) lane.steps.forEach((on, step) => { if (on) hits.push({ buffer: sound.buffer, step, volume: lane.volume }); });
+  });
+  if (!hits.length) {
+    notice("The beat has nothing to play: switch steps on in a lane that is not muted and has a sound.", true);
+    return;
+  }
+  const rate = hits[0].buffer.sampleRate, step = stepSeconds(beat), frames = Math.round(STEPS * step * rate);
+  const offline = new OfflineAudioContext(1, frames, rate);
+  const range = offline.createGain(), limiter = offline.createWaveShaper();
+  range.gain.value = 1 / LIMIT_RANGE;
+  limiter.curve = limitCurve();
+  limiter.oversample = "none";
+  range.connect(limiter).connect(offline.destination);
+  for (const hit of hits) {
+    const when = (hit.step + (hit.step % 2 ? beat.swing : 0)) * step, gain = offline.createGain();
+    gain.gain.value = hit.volume;
+    gain.connect(range);
+    for (const [start, offset] of [[when, 0], [0, frames / rate - when]]) {  // this bar, the bar before's tail
+      if (offset >= hit.buffer.duration) continue;
+      const source = offline.createBufferSource();
+      source.buffer = hit.buffer;
+      source.connect(gain);
+      source.start(start, offset);
+    }
+  }
+  const rendered = await offline.startRendering();
+  const file = `beat_${beat.bpm}bpm${beat.swing ? `_swing${Math.round(beat.swing * 100)}` : ""}_${rate / 1000}kHz.wav`;
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(new Blob([wavFile(rendered.getChannelData(0), rate)], { type: "audio/wav" }));
+  link.download = file;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+  beat.loopFile = file;
+  notice(`${file}: one bar, ${hits.length} hits, ready to loop.`);
+}
+
+// A mono 16-bit PCM WAV file of samples in -1..1.
+function wavFile(samples, rate) {
+  const view = new DataView(new ArrayBuffer(44 + 2 * samples.length));
+  const text = (at, words) => [...words].forEach((c, i) => view.setUint8(at + i, c.charCodeAt(0)));
+  text(0, "RIFF"); view.setUint32(4, 36 + 2 * samples.length, true); text(8, "WAVE");
+  text(12, "fmt "); view.setUint32(16, 16, true); view.setUint16(20, 1, true); view.setUint16(22, 1, true);
+  view.setUint32(24, rate, true); view.setUint32(28, 2 * rate, true); view.setUint16(32, 2, true);
+  view.setUint16(34, 16, true); text(36, "data"); view.setUint32(40, 2 * samples.length, true);
+  samples.forEach((v, i) => view.setInt16(44 + 2 * i, Math.round(32767 * Math.max(-1, Math.min(1, v))), true));
+  return view.buffer;
 }
 
 function setBeatPlaying(on) {
