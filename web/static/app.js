@@ -1103,10 +1103,15 @@ el("download").addEventListener("click", (event) => { if (!isReady()) event.prev
 const LANES = ["kick", "snare", "hat", "free"];
 const STEPS = 16;
 const LOOKAHEAD_MS = 25;
-// Hits are handed to the audio clock this far ahead: a timer held up by less than that (a busy
-// machine: 0.12 s skipped one sixteenth a minute at load 6 on 2 cores) still places every hit on
-// time; a change of step is heard at most this late.
+// Hits are handed to the audio clock at least this far ahead, and up to twice the longest
+// recent wait between the timer's calls (at most MAX_AHEAD_S): a timer held up by less than
+// that (a busy machine: 0.12 s fixed skipped one sixteenth a minute at load 6 on 2 cores) still
+// places every hit on time; a change of step is heard at most that late. A step whose time has
+// passed when the timer comes (a hidden tab's timer runs once a second) is skipped, never
+// rushed, and counted in beat.skipped.
 const SCHEDULE_AHEAD_S = 0.2;
+const MAX_AHEAD_S = 1.0;
+const AHEAD_EASING = 0.999;  // per call: a wait's effect halves in about 17 s
 const BEAT_LOG = 8192;   // the scheduled hits kept for the curious (and the test)
 const LANE_VOLUME = 0.8;
 const MAX_SWING = 0.5;   // the off-beat moved by at most half a step
@@ -1119,6 +1124,7 @@ function newBeat(kept) {
     bpm: Number.isFinite(kept.bpm) ? Math.min(300, Math.max(40, Math.round(kept.bpm))) : 120,
     swing: Number.isFinite(kept.swing) ? Math.min(MAX_SWING, Math.max(0, kept.swing)) : 0,
     playing: false, timer: null, origin: 0, originStep: 0, next: 0, log: [],
+    ahead: SCHEDULE_AHEAD_S, lastCall: null, skipped: [],
     lanes: LANES.map((name) => {
       const k = keptLane(name);
       const steps = Array.isArray(k.steps) && k.steps.length === STEPS ? k.steps.map(Boolean)
@@ -1156,9 +1162,18 @@ function laneGain(lane) {
 }
 
 function scheduleBeat() {
-  const beat = app.beat, ctx = app.ctx, horizon = ctx.currentTime + SCHEDULE_AHEAD_S;
+  const beat = app.beat, ctx = app.ctx, now = ctx.currentTime;
+  if (beat.lastCall !== null) {
+    beat.ahead = Math.min(MAX_AHEAD_S, Math.max(SCHEDULE_AHEAD_S, AHEAD_EASING * beat.ahead, 2 * (now - beat.lastCall)));
+  }
+  beat.lastCall = now;
+  const horizon = now + beat.ahead;
   for (let when = stepTime(beat, beat.next); when < horizon; when = stepTime(beat, ++beat.next)) {
-    if (when < ctx.currentTime) continue;  // the timer was held up (a hidden tab): skip, never rush
+    if (when < now) {  // the timer was held up longer than the lead: skip, never rush
+      beat.skipped.push(beat.next);
+      if (beat.skipped.length > 2 * BEAT_LOG) beat.skipped.splice(0, beat.skipped.length - BEAT_LOG);
+      continue;
+    }
     const step = beat.next % STEPS;
     beat.lanes.forEach((lane, index) => {
       const sound = lane.steps[step] && !lane.muted && laneSound(lane);
@@ -1239,6 +1254,9 @@ function setBeatPlaying(on) {
   if (!on) { drawPlayhead(-1); return; }
   beat.origin = ctx.currentTime + 0.05;
   beat.originStep = beat.next = 0;
+  beat.ahead = SCHEDULE_AHEAD_S;
+  beat.lastCall = null;
+  beat.skipped = [];
   scheduleBeat();
   beat.timer = setInterval(scheduleBeat, LOOKAHEAD_MS);
 }
