@@ -185,3 +185,74 @@ def test_a_beat_with_nothing_to_play_says_so_and_downloads_nothing(browser, live
                              "return n.classList.contains('error') && !n.hidden && n.textContent")
     assert note == "The beat has nothing to play: switch steps on in a lane that is not muted and has a sound."
     assert downloaded(browser) == []
+
+
+# ----------------------------------------------------------------------------- the beat as MIDI
+
+def midi_notes(data):
+    """(tempo in µs a quarter, ticks a quarter, [(tick, note, velocity)] of the note-ons, the
+    end's tick) of a format 0 Standard MIDI File, read by hand."""
+    assert data[:4] == b"MThd" and int.from_bytes(data[4:8], "big") == 6
+    fmt, tracks, division = (int.from_bytes(data[i:i + 2], "big") for i in (8, 10, 12))
+    assert (fmt, tracks) == (0, 1) and data[14:18] == b"MTrk"
+    end = 22 + int.from_bytes(data[18:22], "big")
+    assert end == len(data)
+    at, tick, tempo, notes, offs = 22, 0, None, [], 0
+    while at < end:
+        delta = 0
+        while True:
+            byte = data[at]
+            at += 1
+            delta = (delta << 7) | (byte & 0x7F)
+            if byte < 0x80:
+                break
+        tick += delta
+        status = data[at]
+        if status == 0xFF:
+            kind, length = data[at + 1], data[at + 2]
+            if kind == 0x51:
+                tempo = int.from_bytes(data[at + 3:at + 6], "big")
+            if kind == 0x2F:
+                return tempo, division, notes, tick, offs
+            at += 3 + length
+        else:
+            assert status in (0x99, 0x89), hex(status)  # channel 10 only
+            if status == 0x99:
+                notes.append((tick, data[at + 1], data[at + 2]))
+            else:
+                offs += 1
+            at += 3
+    raise AssertionError("no end of track")
+
+
+def test_the_beat_downloads_as_one_bar_of_general_midi_drums_as_it_plays(browser, live):
+    open_ready(browser, live.url)
+    browser.execute_script("const b = drumApp.beat; b.lanes[1].muted = true; b.lanes[2].volume = 0.5;"
+                           "b.lanes[3].steps[3] = true")
+    browser.find_element("id", "swing").send_keys("\ue014")  # arrow right: swing 5%
+    wait_for(browser, "return drumApp.beat.swing > 0")
+    beat = browser.execute_script("const b = drumApp.beat; return {bpm: b.bpm, swing: b.swing,"
+                                  " lanes: b.lanes.map(l => ({name: l.name, steps: l.steps, volume: l.volume, muted: l.muted}))}")
+    browser.find_element("id", "beat-midi").click()
+    files = wait_download(browser, "beat_*.mid")
+    assert files == [f"beat_{beat['bpm']}bpm_swing{round(beat['swing'] * 100)}.mid"]
+    tempo, division, notes, end, offs = midi_notes((browser.downloads / files[0]).read_bytes())
+    assert tempo == round(60e6 / beat["bpm"]) and division == 96 and end == 16 * 24  # one bar: it loops
+    number = {"kick": 36, "snare": 38, "hat": 42, "free": 39}
+    expected = sorted((round((i + (beat["swing"] if i % 2 else 0)) * 24), number[lane["name"]],
+                       max(1, round(127 * lane["volume"])))
+                      for lane in beat["lanes"] if not lane["muted"] for i, on in enumerate(lane["steps"]) if on)
+    assert sorted(notes) == expected and offs == len(expected)
+    assert not any(note == 38 for _, note, _ in notes)  # the muted snare
+    assert (round((3 + beat["swing"]) * 24), 39, max(1, round(127 * beat["lanes"][3]["volume"]))) in notes
+    assert browser.find_element("id", "notice").text == f"{files[0]}: one bar on General MIDI drums (channel 10)."
+
+
+def test_a_beat_without_a_step_says_so_and_writes_no_midi(browser, live):
+    open_ready(browser, live.url)
+    browser.execute_script("drumApp.beat.lanes.forEach(l => { l.steps = l.steps.map(() => false); })")
+    browser.find_element("id", "beat-midi").click()
+    note = wait_for(browser, "const n = document.getElementById('notice');"
+                             "return n.classList.contains('error') && !n.hidden && n.textContent")
+    assert note == "The beat has no step to write: switch steps on in a lane that is not muted."
+    assert downloaded(browser) == []

@@ -929,6 +929,7 @@ async function downloadKit() {
 
 el("kit-download").addEventListener("click", downloadKit);
 el("beat-download").addEventListener("click", downloadLoop);
+el("beat-midi").addEventListener("click", downloadMidi);
 el("back").addEventListener("click", () => goHistory(-1));
 el("forward").addEventListener("click", () => goHistory(1));
 el("keep").addEventListener("click", toggleFavourite);
@@ -1230,6 +1231,63 @@ async function downloadLoop() {
   setTimeout(() => URL.revokeObjectURL(link.href), 60000);
   beat.loopFile = file;
   notice(`${file}: one bar, ${hits.length} hits, ready to loop.`);
+}
+
+// The beat as a MIDI file: one bar of a format 0 Standard MIDI File at the beat's tempo, each
+// lane's steps as General MIDI drum notes on channel 10 (kick 36, snare 38, closed hat 42, the
+// free lane a hand clap, 39), swung as it plays, each lane's volume as its velocity; muted
+// lanes left out. It plays the beat on any drum kit: a DAW's, or Hydrogen's.
+const MIDI_NOTES = { kick: 36, snare: 38, hat: 42, free: 39 };
+const MIDI_TICKS_PER_QUARTER = 96;  // a sixteenth is 24 ticks: swing to the tick
+const MIDI_NOTE_TICKS = 12;         // each hit held a 32nd
+
+function midiFile(beat) {
+  const step = MIDI_TICKS_PER_QUARTER / 4, events = [];
+  beat.lanes.forEach((lane) => {
+    if (lane.muted) return;
+    const velocity = Math.max(1, Math.round(127 * lane.volume));
+    lane.steps.forEach((on, index) => {
+      if (!on) return;
+      const at = Math.round((index + (index % 2 ? beat.swing : 0)) * step);
+      events.push([at, 0x99, MIDI_NOTES[lane.name], velocity], [at + MIDI_NOTE_TICKS, 0x89, MIDI_NOTES[lane.name], 0]);
+    });
+  });
+  events.sort((a, b) => a[0] - b[0] || (a[1] === 0x89 ? -1 : 1));  // at one tick, note-offs first
+  const track = [];
+  const variable = (n) => {  // a delta time: 7 bits a byte, high bit set on all but the last
+    const bytes = [n & 0x7f];
+    for (n >>= 7; n > 0; n >>= 7) bytes.unshift((n & 0x7f) | 0x80);
+    return bytes;
+  };
+  const tempo = Math.round(60e6 / beat.bpm);  // microseconds per quarter note
+  track.push(0, 0xff, 0x51, 3, (tempo >> 16) & 0xff, (tempo >> 8) & 0xff, tempo & 0xff);
+  track.push(0, 0xff, 0x58, 4, 4, 2, 24, 8);  // 4/4
+  let now = 0;
+  for (const [at, status, note, velocity] of events) {
+    track.push(...variable(at - now), status, note, velocity);
+    now = at;
+  }
+  track.push(...variable(STEPS * step - now), 0xff, 0x2f, 0);  // the bar's end: it loops whole
+  const header = [0x4d, 0x54, 0x68, 0x64, 0, 0, 0, 6, 0, 0, 0, 1, 0, MIDI_TICKS_PER_QUARTER];
+  const length = [(track.length >>> 24) & 0xff, (track.length >> 16) & 0xff, (track.length >> 8) & 0xff, track.length & 0xff];
+  return new Uint8Array([...header, 0x4d, 0x54, 0x72, 0x6b, ...length, ...track]);
+}
+
+function downloadMidi() {
+  const beat = app.beat;
+  if (!beat.lanes.some((lane) => !lane.muted && lane.steps.some(Boolean))) {
+    notice("The beat has no step to write: switch steps on in a lane that is not muted.", true);
+    return;
+  }
+  const file = `beat_${beat.bpm}bpm${beat.swing ? `_swing${Math.round(beat.swing * 100)}` : ""}.mid`;
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(new Blob([midiFile(beat)], { type: "audio/midi" }));
+  link.download = file;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+  notice(`${file}: one bar on General MIDI drums (channel 10).`);
 }
 
 // A mono 16-bit PCM WAV file of samples in -1..1.
