@@ -77,7 +77,13 @@ def test_sound_is_a_16_bit_44k1_wav_named_after_the_point(client, models):
     assert rate == 44100 and info.subtype == "PCM_16" and info.channels == 1
     assert len(audio) == round(models[0].sample_length * 44100 / models[0].sample_rate)
     assert np.max(np.abs(audio)) > 0.5
-    assert 'filename="ae_small_tanh_x+0.25_y-0.50_44.1kHz.wav"' in response.headers["content-disposition"]
+    # named after what it holds: resampled from the model's own rate, and that rate said
+    native = f"{models[0].sample_rate / 1000:g}"
+    assert f'filename="ae_small_tanh_x+0.25_y-0.50_44.1kHz_from_{native}kHz.wav"' in response.headers["content-disposition"]
+    from web.sound import SoundRequest
+
+    at_its_rate = SoundRequest.rounded("ae_small_tanh", 0.25, -0.5, rate=22050)
+    assert at_its_rate.file_name(22050) == "ae_small_tanh_x+0.25_y-0.50_22.05kHz.wav"  # as made: no "from"
 
 
 def test_rate_from_the_allow_list_is_honoured(client):
@@ -272,8 +278,8 @@ def test_normalised_level_is_a_sound_at_the_common_loudness_named_and_cached_apa
     assert models[0].decoded == decoded + 1
     assert normalised.status_code == 200 and normalised.headers["x-level"] == "normalised"
     assert normalised.headers["etag"] != as_made.headers["etag"]
-    assert 'filename="ae_small_tanh_x+0.25_y-0.50_normalised_44.1kHz.wav"' in normalised.headers["content-disposition"]
-    assert 'filename="ae_small_tanh_x+0.25_y-0.50_44.1kHz.wav"' in as_made.headers["content-disposition"]
+    assert 'filename="ae_small_tanh_x+0.25_y-0.50_normalised_44.1kHz_from_' in normalised.headers["content-disposition"]
+    assert 'filename="ae_small_tanh_x+0.25_y-0.50_44.1kHz_from_' in as_made.headers["content-disposition"]
     loud, _ = soundfile.read(io.BytesIO(normalised.content), dtype="float32")
     plain, _ = soundfile.read(io.BytesIO(as_made.content), dtype="float32")
     # (measured again after resampling to 44.1 kHz, so within a dB rather than exactly)
@@ -310,7 +316,7 @@ def test_family_and_mix_reach_the_decoder_and_name_the_download(family_client):
     assert {r.status_code for r in (plain, kick, snare, mix)} == {200}
     assert plain.content == kick.content  # kick is the default family
     assert len({kick.content, snare.content, mix.content}) == 3 and kick.headers["etag"] != snare.headers["etag"]
-    assert 'filename="ddsp_cvae_x+0.25_y-0.50_snare_44.1kHz.wav"' in snare.headers["content-disposition"]
+    assert 'filename="ddsp_cvae_x+0.25_y-0.50_snare_44.1kHz' in snare.headers["content-disposition"]
     assert "_kick0.6-tom0.4_" in mix.headers["content-disposition"]
     again = family_client.get(sound_url("ddsp_cvae", mix="tom:0.4,kick:0.6"))  # the same mix, other order
     assert again.content == mix.content and again.headers["etag"] == mix.headers["etag"]

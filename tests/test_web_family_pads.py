@@ -45,8 +45,8 @@ def test_a_family_plays_its_own_sound_the_same_bytes_each_time(client):
     assert {r.status_code for r in (plain, kick, hat, mix)} == {200}
     assert len({plain.content, kick.content, hat.content, mix.content}) == 4
     assert client.get(f"{url}?x=0&y=0&family=kick").content == kick.content
-    assert kick.headers["content-disposition"] == 'attachment; filename="ddsp_vae_x+0.00_y+0.00_kick_44.1kHz.wav"'
-    assert mix.headers["content-disposition"].endswith('_kick0.5-hat0.5_44.1kHz.wav"')
+    assert kick.headers["content-disposition"] == 'attachment; filename="ddsp_vae_x+0.00_y+0.00_kick_44.1kHz_from_22.05kHz.wav"'
+    assert mix.headers["content-disposition"].endswith('_kick0.5-hat0.5_44.1kHz_from_22.05kHz.wav"')
 
 
 @pytest.mark.parametrize("query, reason", [

@@ -570,7 +570,7 @@ class _Api:
         body, etag = answer
         headers = {
             "Cache-Control": policy,
-            "Content-Disposition": f'attachment; filename="{sound_request.file_name}"',
+            "Content-Disposition": f'attachment; filename="{sound_request.file_name(served.model.sample_rate)}"',
             "X-Point": f"{sound_request.x:g},{sound_request.y:g}",
             "X-Level": sound_request.level,
         }

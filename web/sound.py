@@ -60,9 +60,11 @@ class SoundRequest:
         return cls(model, round(float(x), POINT_DECIMALS) + 0.0, round(float(y), POINT_DECIMALS) + 0.0,
                    variation, int(rate), level, family)
 
-    @property
-    def file_name(self):
-        """What the download is called: model, point, variation, level (when not as made) and rate."""
+    def file_name(self, native_rate=None):
+        """What the download is called: model, point, variation, level (when not as made) and
+        rate, and the rate it was made at where it was resampled (``…_44.1kHz_from_22.05kHz.wav``:
+        a 22.05 kHz sound holds nothing above 11 kHz, and its name does not promise more), as
+        the page names its downloads."""
         stem = favourite_stem(self.model, (self.x, self.y))
         if self.family is not None:  # ddsp_cvae_x+0.20_y-0.10_snare, ..._kick0.6-tom0.4
             stem += "_" + self.family.replace(":", "").replace(",", "-")
@@ -70,7 +72,8 @@ class SoundRequest:
             stem += f"_v{self.variation}"
         if self.level != AS_MADE:
             stem += f"_{self.level}"
-        return f"{stem}_{self.rate / 1000:g}kHz.wav"
+        resampled = "" if native_rate is None or int(native_rate) == self.rate else f"_from_{native_rate / 1000:g}kHz"
+        return f"{stem}_{self.rate / 1000:g}kHz{resampled}.wav"
 
 
 def render_wav(model, request):
