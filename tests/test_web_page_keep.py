@@ -472,6 +472,29 @@ def test_the_rate_is_offered_shown_and_named(browser, live):
     assert browser.find_element("css selector", "#rate option[value='44100']").text == "44.1 kHz (as made)"
 
 
+def test_dragging_the_download_out_carries_the_sound_as_chromium_saves_it(browser, live):
+    """Chromium saves a link dragged out of the page (to the desktop, a DAW) as a file when the
+    drag carries DownloadURL; the drag itself cannot leave a headless browser, so its dragstart
+    is dispatched with a DataTransfer and what it would carry is read back and fetched."""
+    open_ready(browser, live.url)
+    settled(browser)
+    carried = browser.execute_script(
+        "const data = new DataTransfer(), link = document.getElementById('download');"
+        "const go = link.dispatchEvent(new DragEvent('dragstart', {dataTransfer: data, bubbles: true, cancelable: true}));"
+        "return {go, download: data.getData('DownloadURL'), uri: data.getData('text/uri-list'),"
+        " name: drumApp.shown.fileName}")
+    kind, name, address = carried["download"].split(":", 2)
+    assert carried["go"] and kind == "audio/wav" and name == carried["name"] and address == carried["uri"]
+    assert address.startswith(live.url) and get(address)[2] == page_bytes(browser)  # the bytes playing
+    # while the next sound loads there is nothing to drag
+    browser.execute_script("drumApp.shown = null")
+    refused = browser.execute_script(
+        "const data = new DataTransfer();"
+        "return document.getElementById('download').dispatchEvent("
+        "new DragEvent('dragstart', {dataTransfer: data, bubbles: true, cancelable: true}))")
+    assert refused is False
+
+
 # ----------------------------------------------------------------------------- phone and keyboard
 
 def rect(driver, selector):

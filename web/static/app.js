@@ -1091,6 +1091,15 @@ el("audition").addEventListener("change", () => {
 });
 // Belt and braces: a disabled link never navigates (an old browser may still follow it).
 el("download").addEventListener("click", (event) => { if (!isReady()) event.preventDefault(); });
+// Drag out: Chromium saves a link dragged from a page to the desktop or a DAW as a file when the
+// drag carries "DownloadURL" (type:name:address). The address is the sound's own, whose bytes
+// are the ones playing (the server gives the same bytes for it), and the name the Download's.
+el("download").addEventListener("dragstart", (event) => {
+  if (!isReady()) { event.preventDefault(); return; }
+  const address = new URL(app.shown.url, location.href).href;
+  event.dataTransfer.setData("DownloadURL", `audio/wav:${app.shown.fileName}:${address}`);
+  event.dataTransfer.setData("text/uri-list", address);
+});
 
 // ----------------------------------------------------------------------------- the beat
 
