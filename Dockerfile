@@ -1,5 +1,5 @@
 # The web app as a container: `app.py serve` on the shipped zoo (trained/), as a non-root
-# user, ready when its decoders answer. Build and run (see the README's "Deploy"):
+# user, ready when its decoders answer. Build and run (see docs/deploy.md):
 #   docker build -t sample-generator .
 #   docker run --rm -p 8000:8000 sample-generator
 # Settings come from SAMPLE_GENERATOR_* variables (app.py serve --help), e.g.

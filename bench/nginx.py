@@ -1,5 +1,5 @@
 """Debian's nginx as the load balancer and proxy cache in front of ``app.py serve`` replicas:
-the configuration (the same as the README's "Deploy" shows), and a running nginx on it.
+the configuration (the same as docs/deploy.md shows), and a running nginx on it.
 
 Used by ``bench web --behind-nginx N`` and by tests/test_web_nginx.py. nginx balances the
 replicas round-robin over keep-alive connections, tries the other replica when one refuses,

@@ -4,7 +4,7 @@ and download it as a WAV, and the HTTP API behind it.
 ``app.py serve`` binds 127.0.0.1:8000 on the models in trained/. Models are loaded once per
 worker process, which decodes in processes of its own, one per core (its share of them with
 several workers); decoding uses no TensorFlow. For many users: ``--workers N`` on a machine with
-many cores, and a reverse proxy in front for TLS (see the README's "Web app" and "Deploy").
+many cores, and a reverse proxy in front for TLS (see docs/web.md and docs/deploy.md).
 
 Every option may also come from the environment, ``SAMPLE_GENERATOR_<OPTION>`` (e.g.
 ``SAMPLE_GENERATOR_PORT=8080``; a flag wins over the variable), as a container sets them.

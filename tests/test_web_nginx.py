@@ -1,6 +1,6 @@
 """Scale out: two ``app.py serve`` replicas behind Debian's nginx as load
 balancer and proxy cache, all started here with a configuration written to the test's
-folder (bench/nginx.py, the one the README shows). Sounds are identical through either
+folder (bench/nginx.py, the one docs/deploy.md shows). Sounds are identical through either
 replica; a replica killed with SIGKILL under load costs no failed request; one stopped with
 SIGTERM drains; a repeated point is served from nginx's cache, unseen by the replicas."""
 import os
