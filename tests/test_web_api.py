@@ -363,3 +363,30 @@ def test_a_trailing_slash_is_a_404_and_no_redirect_reflects_the_host_header(clie
     response = client.get("/api/models/", headers={"Host": "evil.example"}, follow_redirects=False)
     assert response.status_code == 404
     assert "evil.example" not in response.headers.get("location", "") + response.text
+
+
+
+@pytest.fixture(scope="module")
+def any_length_client():
+    from tests.web_fakes import FakeAnyLengthModel
+
+    catalogue = Catalogue.of([serve_model(FakeAnyLengthModel()), serve_model(FakeModel())], default="ddsp_cvae")
+    with TestClient(create_app(catalogue, decoding=ThreadDecoding(2)), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def test_a_model_that_renders_any_length_takes_seconds_and_the_others_say_why_not(any_length_client):
+    by_name = {m["name"]: m for m in any_length_client.get("/api/models").json()["models"]}
+    assert by_name["ddsp_cvae"]["seconds_range"] == [0.05, 6.0] and by_name["ae_small_tanh"]["seconds_range"] is None
+    window = any_length_client.get(sound_url("ddsp_cvae"))
+    longer = any_length_client.get(sound_url("ddsp_cvae", seconds="1.5"))
+    assert window.status_code == longer.status_code == 200
+    audio, rate = soundfile.read(io.BytesIO(longer.content), dtype="float32")
+    assert rate == 44100 and abs(len(audio) / rate - 1.5) < 0.01  # 1.5 s, resampled from 8 kHz
+    assert len(soundfile.read(io.BytesIO(window.content))[0]) < len(audio)
+    assert "_1.5s_44.1kHz" in longer.headers["content-disposition"]
+    assert any_length_client.get(sound_url("ddsp_cvae", seconds="1.50")).content == longer.content
+    reason = assert_refused(any_length_client.get(sound_url("ae_small_tanh", seconds="1")), 400)
+    assert reason == "seconds: ae_small_tanh renders only its 0.26 s window"
+    assert assert_refused(any_length_client.get(sound_url("ddsp_cvae", seconds="7")), 400) == "seconds must be from 0.05 to 6"
+    assert "seconds must be a number" in assert_refused(any_length_client.get(sound_url("ddsp_cvae", seconds="1s")), 400)

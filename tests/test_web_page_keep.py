@@ -25,7 +25,7 @@ import pytest
 from tests.test_web_browser import CHROMEDRIVER, CHROMIUM, wait_for
 from tests.test_web_page_audition import GatedModel, LiveServer, desktop, make_browser, open_ready, phone, query
 from tests.test_web_page_audition import click_pad as click_in_view
-from tests.web_fakes import FakeCodes, FakeFamilyModel
+from tests.web_fakes import FakeAnyLengthModel, FakeCodes
 from tests.web_server import get
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,7 +49,8 @@ def settled_where(driver, condition):
 @pytest.fixture
 def live():
     synth = GatedModel("ddsp_vae", "vae", varies=True, codes=FakeCodes(seed=2))
-    conditioned = FakeFamilyModel(codes=FakeCodes(seed=3), sample_rate=44100, sample_length=4096)
+    # a conditioned model that renders any length, as ddsp_cvae
+    conditioned = FakeAnyLengthModel(codes=FakeCodes(seed=3), sample_rate=44100, sample_length=4096)
     server = LiveServer([GatedModel("vae_c", "vae", codes=FakeCodes()), synth, conditioned,
                          GatedModel("gan", "gan")], default="vae_c").start()
     yield server
@@ -493,6 +494,38 @@ def test_dragging_the_download_out_carries_the_sound_as_chromium_saves_it(browse
         "return document.getElementById('download').dispatchEvent("
         "new DragEvent('dragstart', {dataTransfer: data, bubbles: true, cancelable: true}))")
     assert refused is False
+
+
+def test_a_model_that_renders_any_length_offers_a_length_that_the_file_and_its_link_keep(browser, live):
+    import soundfile
+
+    open_ready(browser, live.url)
+    assert not browser.find_element("id", "length-control").is_displayed()  # vae_c renders its window only
+    choose(browser, "model", "ddsp_cvae")
+    settled(browser)
+    control = browser.find_element("id", "length")
+    assert browser.find_element("id", "length-control").is_displayed()
+    assert browser.find_element("id", "length-text").text == "0.09 s (its window)"
+    browser.execute_script("const c = document.getElementById('length'); c.value = '1.5';"
+                           "c.dispatchEvent(new Event('change'))")
+    url = settled_where(browser, "drumApp.shown.url.includes('seconds=1.5')")
+    assert browser.find_element("id", "length-text").text == "1.50 s" and control.get_attribute("max") == "6"
+    audio, rate = soundfile.read(__import__("io").BytesIO(page_bytes(browser)))
+    assert abs(len(audio) / rate - 1.5) < 0.01 and page_bytes(browser) == get(live.url + url)[2]
+    assert browser.execute_script("return drumApp.shown.fileName").endswith("_1.5s_44.1kHz.wav")
+    # the address keeps it: a fresh page opens the same length
+    address = browser.current_url
+    assert "seconds=1.5" in address
+    browser.get("about:blank")
+    browser.get(address)
+    settled_where(browser, "drumApp.shown && drumApp.shown.url.includes('seconds=1.5')")
+    assert browser.find_element("id", "length-text").text == "1.50 s"
+    # a link with a length for a model that has none is opened as near as it can be, and says so
+    browser.get("about:blank")
+    browser.get(live.url + "/#model=vae_c&x=0&y=0&rate=44100&seconds=2")
+    note = wait_for(browser, "const n = document.getElementById('notice'); return !n.hidden && n.textContent")
+    assert "vae_c renders only its" in note
+    assert "seconds" not in browser.execute_script("return drumApp.shown ? drumApp.shown.url : ''")
 
 
 # ----------------------------------------------------------------------------- phone and keyboard

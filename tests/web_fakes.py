@@ -82,14 +82,28 @@ class FakeFamilyModel(FakeModel):
         self.families_asked = []
 
     def decode(self, points, variation=None, family=None):
+        return self._tones(points, family, self.sample_length)
+
+    def _tones(self, points, family, length):
         from models.families import family_rows
 
         points = np.asarray(points, dtype=np.float32).reshape(-1, 2)
         rows = family_rows(family, len(points))
         self.families_asked.append(rows.copy())
         shift = rows @ np.arange(1, rows.shape[1] + 1, dtype=np.float32)  # kick 1 ... percussion 7
-        t = np.arange(self.sample_length) / self.sample_rate
+        t = np.arange(length) / self.sample_rate
         out = [0.8 * np.sin(2 * np.pi * (100 * s + 50 * x) * t) * np.exp(-t * (20 + 10 * y))
                for (x, y), s in zip(points, shift)]
         self.decoded += len(points)
         return np.asarray(out, dtype=np.float32)
+
+
+class FakeAnyLengthModel(FakeFamilyModel):
+    """A conditioned model that renders any length (as ddsp_cvae's ``seconds=``): the tone goes
+    on decaying for as long as it is asked."""
+
+    renders_any_length = True
+
+    def decode(self, points, variation=None, family=None, seconds=None):
+        length = self.sample_length if seconds is None else int(np.ceil(seconds * self.sample_rate / 4) * 4)
+        return self._tones(points, family, length)

@@ -97,6 +97,8 @@ class ServedModel:
     collapsed : bool
         Its training codes do not spread (``models.trained_folder.is_collapsed``): one sound
         everywhere, which the page warns of.
+    renders_any_length : bool
+        ``decode(..., seconds=S)`` renders beyond the trained window (a length control).
     """
 
     name: str
@@ -107,6 +109,7 @@ class ServedModel:
     center: tuple
     box: tuple
     collapsed: bool = False
+    renders_any_length: bool = False
 
     def contains(self, x, y):
         """True when the point is finite and inside :attr:`box`."""
@@ -141,6 +144,7 @@ def serve_model(model, description=None):
         center=center,
         box=bounded_box(latent_range),
         collapsed=is_collapsed(getattr(model, "codes", None)),
+        renders_any_length=bool(getattr(model, "renders_any_length", False)),
     )
 
 

@@ -39,7 +39,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from audio.level import DEFAULT_LEVEL, LEVELS, LevelError, check_level
-from constants import DRUM_FAMILIES
+from constants import DRUM_FAMILIES, MAX_RENDER_SECONDS, MIN_RENDER_SECONDS
 from models.errors import ModelError
 from web.caching import IMMUTABLE, REVALIDATE, card_version, content_tag, model_version, none_match
 from web.catalogue import load_catalogue
@@ -69,7 +69,7 @@ STATIC_FILES = {"app.js": "text/javascript; charset=utf-8", "style.css": "text/c
 MODEL_RETRY_AFTER_S = 30
 #: Seconds a client is asked to wait when every decoder's queue is full.
 BUSY_RETRY_AFTER_S = 1
-QUERY_KEYS = {"x", "y", "variation", "rate", "level", "family", "mix"}
+QUERY_KEYS = {"x", "y", "variation", "rate", "level", "family", "mix", "seconds"}
 KIT_PATH = "/api/kit"
 #: The page may load nothing from anywhere but this server (its sounds arrive as blobs).
 PAGE_POLICY = ("default-src 'self'; img-src 'self' data:; media-src 'self' blob:; object-src 'none'; "
@@ -220,7 +220,7 @@ def parse_sound_request(catalogue, name, params):
         raise RequestRefused(404, "unknown model; GET /api/models lists the ones served")
     unknown = sorted(set(params.keys()) - QUERY_KEYS)
     if unknown:
-        raise RequestRefused(400, f"unknown parameter {unknown[0][:20]!r}; use x, y, variation, rate, level, family, mix")
+        raise RequestRefused(400, f"unknown parameter {unknown[0][:20]!r}; use x, y, variation, rate, level, family, mix, seconds")
     repeated = sorted(key for key in set(params.keys()) if len(params.getlist(key)) > 1)
     if repeated:  # which one would count is a guess a cache and the server could make differently
         raise RequestRefused(400, f"{repeated[0]} is given more than once; give each parameter once")
@@ -238,7 +238,22 @@ def parse_sound_request(catalogue, name, params):
             raise RequestRefused(400, f"rate must be one of {', '.join(map(str, ALLOWED_RATES))}")
         rate = int(rate_text)
     return served, SoundRequest.rounded(name, x, y, variation if served.has_variation else None, rate,
-                                        _level(params), _family(served, params))
+                                        _level(params), _family(served, params), _seconds(served, params))
+
+
+def _seconds(served, params):
+    """The length asked for by ``seconds=`` (None: the model's window), for a model that renders
+    any length; a 400 with the reason for another model, or a length out of its range."""
+    seconds = _number(params, "seconds", required=False)
+    if seconds is None:
+        return None
+    model = served.model
+    if not served.renders_any_length:
+        window = model.sample_length / model.sample_rate
+        raise RequestRefused(400, f"seconds: {served.name} renders only its {window:.2f} s window")
+    if not MIN_RENDER_SECONDS <= seconds <= MAX_RENDER_SECONDS:
+        raise RequestRefused(400, f"seconds must be from {MIN_RENDER_SECONDS:g} to {MAX_RENDER_SECONDS:g}")
+    return seconds
 
 
 def _family(served, params):
@@ -304,6 +319,8 @@ def _model_summary(served, default):
         "sample_rate": int(model.sample_rate),
         "sample_length": int(model.sample_length),
         "seconds": round(model.sample_length / model.sample_rate, 3),
+        # a model that renders any length takes seconds= (from MIN to MAX); the others their window
+        "seconds_range": [MIN_RENDER_SECONDS, MAX_RENDER_SECONDS] if served.renders_any_length else None,
         "has_codes": model.codes is not None and len(model.codes) > 0,
         "has_variation": served.has_variation,
         # the families the sound URL's family= and mix= take (a conditioned model's, or a

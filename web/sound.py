@@ -53,12 +53,14 @@ class SoundRequest:
     rate: int = DEFAULT_OUT_RATE
     level: str = DEFAULT_LEVEL
     family: str | None = None
+    seconds: float | None = None
 
     @classmethod
-    def rounded(cls, model, x, y, variation=None, rate=DEFAULT_OUT_RATE, level=DEFAULT_LEVEL, family=None):
-        """A request with its coordinates rounded (and -0.0 made 0.0)."""
+    def rounded(cls, model, x, y, variation=None, rate=DEFAULT_OUT_RATE, level=DEFAULT_LEVEL, family=None,
+                seconds=None):
+        """A request with its coordinates rounded (and -0.0 made 0.0), and its length to 10 ms."""
         return cls(model, round(float(x), POINT_DECIMALS) + 0.0, round(float(y), POINT_DECIMALS) + 0.0,
-                   variation, int(rate), level, family)
+                   variation, int(rate), level, family, None if seconds is None else round(float(seconds), 2))
 
     def file_name(self, native_rate=None):
         """What the download is called: model, point, variation, level (when not as made) and
@@ -72,6 +74,8 @@ class SoundRequest:
             stem += f"_v{self.variation}"
         if self.level != AS_MADE:
             stem += f"_{self.level}"
+        if self.seconds is not None:
+            stem += f"_{self.seconds:g}s"
         resampled = "" if native_rate is None or int(native_rate) == self.rate else f"_from_{native_rate / 1000:g}kHz"
         return f"{stem}_{self.rate / 1000:g}kHz{resampled}.wav"
 
@@ -90,8 +94,10 @@ def render_wav(model, request):
     bytes
         A 16-bit PCM WAV at ``request.rate`` and ``request.level``.
     """
-    family = {} if request.family is None else {"family": request.family}
-    audio = np.asarray(model.decode([[request.x, request.y]], variation=request.variation, **family), np.float32)[0]
+    options = {} if request.family is None else {"family": request.family}
+    if request.seconds is not None:  # a model that renders any length (checked with the request)
+        options["seconds"] = request.seconds
+    audio = np.asarray(model.decode([[request.x, request.y]], variation=request.variation, **options), np.float32)[0]
     audio = apply_level(np.nan_to_num(audio, nan=0.0, posinf=0.0, neginf=0.0), request.level)
     data, rate = render_for_file(audio, model.sample_rate, out_rate=request.rate, subtype=SUBTYPE)
     # Limited after resampling, which can overshoot a little: 16-bit PCM would clip it.

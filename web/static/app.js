@@ -33,6 +33,8 @@ const app = {
   audition: remembered("audition", "on") === "on",
   // the family asked for ("" is "All families", the plain pad), and a hybrid's second with its weight
   family: remembered("family", ""), family2: "", mixWeight: 0.5,
+  // a model that renders any length: the length asked for (null: its own window)
+  seconds: null,
   // The newest point's URL (the one slot: a fast drag never queues fetches), the one in flight,
   // the sound on the page (its waveform, point line and Download), and why the wanted one failed.
   wantedUrl: null, loadingUrl: null, shown: null, failure: null,
@@ -177,6 +179,7 @@ async function chooseModel(name, spec = null, { audition = false } = {}) {
   const problems = spec ? applyQuery(spec.query) : [];
   fillFamilies();
   fillRates();
+  fillLength();
   el("level").value = app.level;
   if (problems.length) notice(`This link was opened as near as it can be: ${problems.join("; ")}.`, true);
   showPlaced();
@@ -209,10 +212,11 @@ function showRate() {
     ? "; the file is as made." : `; the file is resampled to ${kHz(app.rate)} kHz (nothing above ${kHz(native / 2)} kHz).`);
 }
 
-// The server names a file after its point, take, level and rate; a resampled file also says
-// the rate it was made at ("…_44.1kHz_from_22.05kHz.wav"), so the name promises no more than it holds.
+// The server names a file after its point, take, level and rate, and a resampled file after
+// the rate it was made at too ("…_44.1kHz_from_22.05kHz.wav"), so the name promises no more than
+// it holds; a name without it (an older server's) gets it here.
 function honestName(name, rate, native) {
-  return rate === native ? name : name.replace(/\.wav$/, `_from_${kHz(native)}kHz.wav`);
+  return rate === native || name.includes("_from_") ? name : name.replace(/\.wav$/, `_from_${kHz(native)}kHz.wav`);
 }
 
 // The training sounds where the pad plays them: with a family chosen, on that family's pad.
@@ -507,7 +511,24 @@ function soundQuery() {
   if (app.variation !== null) query += `&variation=${app.variation}`;
   query += familyQuery();
   query += `&rate=${app.rate}`;
+  if (app.seconds !== null) query += `&seconds=${app.seconds}`;
   return app.level === "as made" ? query : `${query}&level=${encodeURIComponent(app.level)}`;
+}
+
+// The Length control, for a model that renders any length (its seconds_range): from its window
+// up to the server's most; each sound still ends in the model's fade. Other models hide it.
+function fillLength() {
+  const range = app.model.seconds_range, control = el("length");
+  el("length-control").hidden = !range;
+  if (!range) { app.seconds = null; return; }
+  [control.min, control.max] = range.map(String);
+  control.value = String(app.seconds ?? app.model.seconds);
+  showLength();
+}
+
+function showLength() {
+  const seconds = app.seconds ?? app.model.seconds;
+  el("length-text").textContent = `${seconds.toFixed(2)} s${app.seconds === null ? " (its window)" : ""}`;
 }
 
 // The model's versioned URL: the same point is the same bytes until the model is retrained,
@@ -743,6 +764,11 @@ function applyQuery(query) {
   const rate = number(params.get("rate"));
   if (app.rates.includes(rate)) app.rate = rate;
   else if (params.has("rate")) problems.push(`${params.get("rate")} Hz is not offered`);
+  const seconds = number(params.get("seconds")), range = model.seconds_range;
+  if (!params.has("seconds")) app.seconds = null;
+  else if (range && seconds >= range[0] && seconds <= range[1]) app.seconds = seconds;
+  else problems.push(range ? `${params.get("seconds")} s is not a length from ${range[0]} to ${range[1]} s`
+    : `${model.name} renders only its ${model.seconds} s window`);
   return problems;
 }
 
@@ -760,6 +786,7 @@ async function openSpec(spec) {
   const families = familyQuery(), problems = applyQuery(spec.query);
   fillFamilies();
   fillRates();
+  fillLength();
   el("level").value = app.level;
   if (problems.length) notice(`Opened as near as it can be: ${problems.join("; ")}.`, true);
   app.placed = null;
@@ -1070,6 +1097,13 @@ el("rate").addEventListener("change", () => {
   showRate();
   forget();
   requestSound();
+});
+el("length").addEventListener("change", () => {
+  const seconds = Number(el("length").value);
+  app.seconds = Math.abs(seconds - app.model.seconds) < 0.005 ? null : seconds;
+  showLength();
+  forget();
+  requestSound({ audition: app.audition });
 });
 el("level").addEventListener("change", () => {
   app.level = el("level").value;
