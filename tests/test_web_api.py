@@ -390,3 +390,18 @@ def test_a_model_that_renders_any_length_takes_seconds_and_the_others_say_why_no
     assert reason == "seconds: ae_small_tanh renders only its 0.26 s window"
     assert assert_refused(any_length_client.get(sound_url("ddsp_cvae", seconds="7")), 400) == "seconds must be from 0.05 to 6"
     assert "seconds must be a number" in assert_refused(any_length_client.get(sound_url("ddsp_cvae", seconds="1s")), 400)
+
+
+def test_bits_24_gives_a_24_bit_file_named_so_and_other_bits_are_refused(client, models):
+    listing = client.get("/api/models").json()
+    assert listing["bits"] == [16, 24]
+    deep = client.get(sound_url(bits="24"))
+    plain = client.get(sound_url())
+    assert deep.status_code == 200 and soundfile.info(io.BytesIO(deep.content)).subtype == "PCM_24"
+    assert soundfile.info(io.BytesIO(plain.content)).subtype == "PCM_16"
+    assert "_44.1kHz_24bit_from_" in deep.headers["content-disposition"]
+    a, _ = soundfile.read(io.BytesIO(deep.content), dtype="float32")
+    b, _ = soundfile.read(io.BytesIO(plain.content), dtype="float32")
+    assert len(a) == len(b) and np.max(np.abs(a - b)) < 1e-4  # the same sound, finer steps
+    assert client.get(sound_url(bits="16")).content == plain.content
+    assert assert_refused(client.get(sound_url(bits="8")), 400) == "bits must be one of 16, 24"

@@ -464,6 +464,15 @@ def test_the_rate_is_offered_shown_and_named(browser, live):
     browser.find_element("id", "download").click()
     assert wait_download(browser, "*.wav") == ["vae_c_x+0.00_y+0.00_48kHz_from_8kHz.wav"]
     assert (browser.downloads / "vae_c_x+0.00_y+0.00_48kHz_from_8kHz.wav").read_bytes() == get(live.url + url)[2]
+    choose(browser, "bits", "24")  # 24-bit PCM, named so
+    url = settled_where(browser, "drumApp.shown.url.includes('bits=24')")
+    assert browser.execute_script("return drumApp.shown.fileName") == "vae_c_x+0.00_y+0.00_48kHz_24bit_from_8kHz.wav"
+    import soundfile
+
+    assert soundfile.info(__import__("io").BytesIO(page_bytes(browser))).subtype == "PCM_24"
+    assert "bits=24" in browser.current_url  # the address keeps it
+    choose(browser, "bits", "16")
+    settled_where(browser, "!drumApp.shown.url.includes('bits=')")
     choose(browser, "model", "ddsp_cvae")  # made at 44.1 kHz: that file is as made
     settled(browser)
     choose(browser, "rate", "44100")

@@ -47,7 +47,7 @@ from web.decoding import DecodingBusy, DecodingFailed, ProcessDecoding, ThreadDe
 from web.kit import MAX_KIT_BODY_BYTES, KitRefused, attachment, kit_archive, read_kit_order
 from web.limits import ClientDecodes, ClientLimited, current_limits
 from web.ops import Metrics, Observe, configure_access_log
-from web.sound import ALLOWED_RATES, DEFAULT_OUT_RATE, MAX_VARIATION, SoundRequest
+from web.sound import ALLOWED_RATES, DEFAULT_BITS, DEFAULT_OUT_RATE, MAX_VARIATION, SUBTYPES, SoundRequest
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 #: Longest query string accepted (a sound's query is under 80 characters).
@@ -69,7 +69,8 @@ STATIC_FILES = {"app.js": "text/javascript; charset=utf-8", "style.css": "text/c
 MODEL_RETRY_AFTER_S = 30
 #: Seconds a client is asked to wait when every decoder's queue is full.
 BUSY_RETRY_AFTER_S = 1
-QUERY_KEYS = {"x", "y", "variation", "rate", "level", "family", "mix", "seconds"}
+QUERY_ORDER = ("x", "y", "variation", "rate", "bits", "level", "family", "mix", "seconds")
+QUERY_KEYS = set(QUERY_ORDER)
 KIT_PATH = "/api/kit"
 #: The page may load nothing from anywhere but this server (its sounds arrive as blobs).
 PAGE_POLICY = ("default-src 'self'; img-src 'self' data:; media-src 'self' blob:; object-src 'none'; "
@@ -220,7 +221,7 @@ def parse_sound_request(catalogue, name, params):
         raise RequestRefused(404, "unknown model; GET /api/models lists the ones served")
     unknown = sorted(set(params.keys()) - QUERY_KEYS)
     if unknown:
-        raise RequestRefused(400, f"unknown parameter {unknown[0][:20]!r}; use x, y, variation, rate, level, family, mix, seconds")
+        raise RequestRefused(400, f"unknown parameter {unknown[0][:20]!r}; use {', '.join(QUERY_ORDER)}")
     repeated = sorted(key for key in set(params.keys()) if len(params.getlist(key)) > 1)
     if repeated:  # which one would count is a guess a cache and the server could make differently
         raise RequestRefused(400, f"{repeated[0]} is given more than once; give each parameter once")
@@ -237,8 +238,14 @@ def parse_sound_request(catalogue, name, params):
         if rate_text not in {str(r) for r in ALLOWED_RATES}:
             raise RequestRefused(400, f"rate must be one of {', '.join(map(str, ALLOWED_RATES))}")
         rate = int(rate_text)
+    bits_text = params.get("bits")
+    bits = DEFAULT_BITS
+    if bits_text not in (None, ""):
+        if bits_text not in {str(b) for b in SUBTYPES}:
+            raise RequestRefused(400, f"bits must be one of {', '.join(map(str, SUBTYPES))}")
+        bits = int(bits_text)
     return served, SoundRequest.rounded(name, x, y, variation if served.has_variation else None, rate,
-                                        _level(params), _family(served, params), _seconds(served, params))
+                                        _level(params), _family(served, params), _seconds(served, params), bits)
 
 
 def _seconds(served, params):
@@ -433,6 +440,7 @@ class _Answers:
             "models": [{**_model_summary(s, catalogue.default), **self.model_urls[s.name]}
                        for s in catalogue.models.values()],
             "rates": list(ALLOWED_RATES),
+            "bits": list(SUBTYPES),
             "levels": list(LEVELS),
             "default_level": DEFAULT_LEVEL,
             "max_variation": MAX_VARIATION,

@@ -24,7 +24,9 @@ MAX_VARIATION = 9999
 #: Coordinates are rounded to this many decimals before decoding, so the same point
 #: typed two ways is one sound (and one cache entry).
 POINT_DECIMALS = 4
-SUBTYPE = "PCM_16"
+#: The sample formats a client may ask for, by bits: 16 (the default) or 24.
+SUBTYPES = {16: "PCM_16", 24: "PCM_24"}
+DEFAULT_BITS = 16
 
 
 @dataclass(frozen=True)
@@ -54,13 +56,15 @@ class SoundRequest:
     level: str = DEFAULT_LEVEL
     family: str | None = None
     seconds: float | None = None
+    bits: int = DEFAULT_BITS
 
     @classmethod
-    def rounded(cls, model, x, y, variation=None, rate=DEFAULT_OUT_RATE, level=DEFAULT_LEVEL, family=None,
-                seconds=None):
+    def rounded(cls, model, x, y, variation=None, rate=DEFAULT_OUT_RATE, level=DEFAULT_LEVEL, family=None,  # noqa: PLR0913
+                seconds=None, bits=DEFAULT_BITS):
         """A request with its coordinates rounded (and -0.0 made 0.0), and its length to 10 ms."""
         return cls(model, round(float(x), POINT_DECIMALS) + 0.0, round(float(y), POINT_DECIMALS) + 0.0,
-                   variation, int(rate), level, family, None if seconds is None else round(float(seconds), 2))
+                   variation, int(rate), level, family, None if seconds is None else round(float(seconds), 2),
+                   int(bits))
 
     def file_name(self, native_rate=None):
         """What the download is called: model, point, variation, level (when not as made) and
@@ -77,7 +81,8 @@ class SoundRequest:
         if self.seconds is not None:
             stem += f"_{self.seconds:g}s"
         resampled = "" if native_rate is None or int(native_rate) == self.rate else f"_from_{native_rate / 1000:g}kHz"
-        return f"{stem}_{self.rate / 1000:g}kHz{resampled}.wav"
+        bits = "" if self.bits == DEFAULT_BITS else f"_{self.bits}bit"
+        return f"{stem}_{self.rate / 1000:g}kHz{bits}{resampled}.wav"
 
 
 def render_wav(model, request):
@@ -92,20 +97,21 @@ def render_wav(model, request):
     Returns
     -------
     bytes
-        A 16-bit PCM WAV at ``request.rate`` and ``request.level``.
+        A PCM WAV of ``request.bits`` at ``request.rate`` and ``request.level``.
     """
     options = {} if request.family is None else {"family": request.family}
     if request.seconds is not None:  # a model that renders any length (checked with the request)
         options["seconds"] = request.seconds
     audio = np.asarray(model.decode([[request.x, request.y]], variation=request.variation, **options), np.float32)[0]
     audio = apply_level(np.nan_to_num(audio, nan=0.0, posinf=0.0, neginf=0.0), request.level)
-    data, rate = render_for_file(audio, model.sample_rate, out_rate=request.rate, subtype=SUBTYPE)
+    subtype = SUBTYPES[request.bits]
+    data, rate = render_for_file(audio, model.sample_rate, out_rate=request.rate, subtype=subtype)
     # Limited after resampling, which can overshoot a little: 16-bit PCM would clip it.
     peak = float(np.max(np.abs(data)))
     if peak > 1.0:
         data = data / np.float32(peak)
     buffer = io.BytesIO()
-    soundfile.write(buffer, data, rate, subtype=SUBTYPE, format="WAV")
+    soundfile.write(buffer, data, rate, subtype=subtype, format="WAV")
     return buffer.getvalue()
 
 

@@ -30,6 +30,7 @@ const app = {
   models: [], levels: ["as made"], model: null, codes: null, point: [0, 0], variation: null,
   level: remembered("level", "as made"), volume: rememberedVolume(), rates: [DEFAULT_RATE],
   rate: Number(remembered("rate", String(DEFAULT_RATE))),
+  bitsOffered: [16], bits: Number(remembered("bits", "16")),  // the file's sample format: 16 or 24-bit PCM
   audition: remembered("audition", "on") === "on",
   // the family asked for ("" is "All families", the plain pad), and a hybrid's second with its weight
   family: remembered("family", ""), family2: "", mixWeight: 0.5,
@@ -123,6 +124,10 @@ async function start() {
     app.models = list.models;
     app.levels = list.levels || ["as made"];
     app.rates = list.rates || [DEFAULT_RATE];
+    app.bitsOffered = list.bits || [16];
+    if (!app.bitsOffered.includes(app.bits)) app.bits = app.bitsOffered[0];
+    el("bits").replaceChildren(...app.bitsOffered.map((b) => new Option(`${b}-bit`, String(b))));
+    el("bits").value = String(app.bits);
     if (!app.levels.includes(app.level)) app.level = list.default_level || app.levels[0];
     fillPicker(list);
     fillLevels();
@@ -511,6 +516,7 @@ function soundQuery() {
   if (app.variation !== null) query += `&variation=${app.variation}`;
   query += familyQuery();
   query += `&rate=${app.rate}`;
+  if (app.bits !== 16) query += `&bits=${app.bits}`;
   if (app.seconds !== null) query += `&seconds=${app.seconds}`;
   return app.level === "as made" ? query : `${query}&level=${encodeURIComponent(app.level)}`;
 }
@@ -764,6 +770,10 @@ function applyQuery(query) {
   const rate = number(params.get("rate"));
   if (app.rates.includes(rate)) app.rate = rate;
   else if (params.has("rate")) problems.push(`${params.get("rate")} Hz is not offered`);
+  const bits = number(params.get("bits") ?? "16");
+  if (app.bitsOffered.includes(bits)) app.bits = bits;
+  else problems.push(`${params.get("bits")}-bit is not offered`);
+  el("bits").value = String(app.bits);
   const seconds = number(params.get("seconds")), range = model.seconds_range;
   if (!params.has("seconds")) app.seconds = null;
   else if (range && seconds >= range[0] && seconds <= range[1]) app.seconds = seconds;
@@ -1097,6 +1107,13 @@ el("rate").addEventListener("change", () => {
   showRate();
   forget();
   requestSound();
+});
+el("bits").addEventListener("change", () => {
+  app.bits = Number(el("bits").value);
+  remember("bits", app.bits);
+  if (!app.model) return;
+  forget();
+  requestSound({ audition: app.audition });
 });
 el("length").addEventListener("change", () => {
   const seconds = Number(el("length").value);
