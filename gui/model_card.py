@@ -119,7 +119,12 @@ def _model_rows(info):
     if prior:
         rows.append(_row("prior", f"{prior} (mean {_value(card.latent.get('mean'))}, "
                                   f"std {_value(card.latent.get('std'))})"))
-    rows.append(_row("encoder", "yes" if info.has_encoder else "no (its map is a heat-map)"))
+    if info.no_encoder_reason:
+        rows.append(_row("encoder", f"damaged: {info.no_encoder_reason}"))
+    else:
+        rows.append(_row("encoder", "yes" if info.has_encoder else "no (its map is a heat-map)"))
+    if info.no_codes_reason:
+        rows.append(_row("training codes", f"damaged: {info.no_codes_reason}"))
     if card.parameters is not None:
         rows.append(_row("parameters", _value(card.parameters)))
     return rows

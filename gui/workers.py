@@ -728,7 +728,7 @@ class Workers:
             training, features_reason = self._training_features(effect.data_folder)
             plane, plane_reason = (), ""
             if codes is None or len(np.asarray(codes.points)) == 0:
-                plane_reason = f"{effect.name} has no training codes"
+                plane_reason = getattr(model, "no_codes_reason", None) or f"{effect.name} has no training codes"
             else:
                 kits = None if training is None else dict(zip(training.files, training.kits))
                 plane = tuple(nearest_in_plane(codes, effect.point, kits_by_file=kits))

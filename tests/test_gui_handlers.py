@@ -113,12 +113,12 @@ def test_untrained_model_is_listed_as_not_trained(state):
 
 
 def test_model_with_a_damaged_file_is_listed_with_the_reason(state):
-    report(state, zoo(reasons={"vae_a": "zoo/vae_a/codes.npz: damaged (not a zip)"}))
+    report(state, zoo(reasons={"vae_a": "zoo/vae_a/decoder.keras: damaged (not a zip)"}))
     entry = state.entries["vae_a"]
     # the zoo folder is taken off the path: the list column is narrow
-    assert entry.label == "unavailable: vae_a/codes.npz: damaged (not a zip)"
+    assert entry.label == "unavailable: vae_a/decoder.keras: damaged (not a zip)"
     send(state, k.MODELS, **{k.MODELS: ["vae_a"]})
-    assert "vae_a is unavailable: vae_a/codes.npz: damaged" in state.message
+    assert "vae_a is unavailable: vae_a/decoder.keras: damaged" in state.message
 
 
 def test_selecting_a_group_row_does_nothing(state):
