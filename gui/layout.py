@@ -10,6 +10,7 @@ from constants import DRUM_FAMILIES
 from gui import features
 from gui import keys as k
 from gui.state import VARY_MAX, VARY_STEP
+from models.variation import NEW_NOISE_AMOUNT, VARIATION_SPREAD
 
 TITLE = "ML Sample Generator"
 PAD_PIXELS = 330
@@ -19,6 +20,10 @@ HEADING = ("Helvetica", 10, "bold")
 STATUS_CHARS = 60  # the status line's own width; it stretches with the window
 HINT_CHARS = 23  # the map's hint
 PLAYING_CHARS = 44  # the sound's state line
+#: The Vary slider's unit and what it does, the same for every model (models.variation)
+VARY_TIP = (f"how far each Play or loop repetition moves from the point: 1 = {VARIATION_SPREAD:.0%} of the range "
+            f"(a standard deviation), 2 twice that; a synth model (ddsp_vae) also draws new noise from "
+            f"{NEW_NOISE_AMOUNT:g} up; 0: off (- and = step it)")
 COMPARE_NOTE = "raw x, y mean different\nthings in different\nlatent spaces"
 MODELS_TOOLTIP = "choose a model ([ and ] step through them); an unavailable one says why here"
 MAP_MODE_LABELS = {
@@ -84,10 +89,9 @@ def pad_column():
         [sg.Text("■ stopped", key=k.PLAYING, size=(PLAYING_CHARS, 1), justification="left",
                  font=("Helvetica", 9, "bold"),
                  tooltip="what the sound output is doing")],
-        [sg.Text("Vary"), sg.Slider((0, VARY_MAX), 0, resolution=VARY_STEP, orientation="h", key=k.VARY,
-                                    enable_events=True, size=(8, 12),
-                                    tooltip="0: off; else each Play or loop repetition is a new "
-                                            "variation (- and = step it)"),
+        [sg.Text("Vary ×3%", tooltip=VARY_TIP),
+         sg.Slider((0, VARY_MAX), 0, resolution=VARY_STEP, orientation="h", key=k.VARY,
+                   enable_events=True, size=(8, 12), tooltip=VARY_TIP),
          sg.Button("Save with variations", key=k.SAVE_VARIATIONS,
                    tooltip="save the sound and variations of it, each recallable"),
          sg.Spin(list(range(2, 17)), initial_value=4, key=k.VARY_COUNT, size=(2, 1),
