@@ -50,6 +50,8 @@ def run(args):
     if args.output is not None:
         check_outputs([Path(args.output)], force=args.force, inputs=[args.file])
     model = load_or_fail(args.name, args.models)
+    if not model.has_encoder:  # its encoder file is damaged: the model plays, but cannot encode
+        raise CommandFailed(model.no_encoder_reason)
 
     from preprocessing.errors import AudioInputError
     from preprocessing.reader import prepare_file

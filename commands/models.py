@@ -23,7 +23,7 @@ def table_rows(statuses):
     """Rows of strings for the table (header first)."""
     rows = [("name", "trained", "parameters", "size", "data", "epochs")]
     for s in statuses:
-        trained = "yes" if s.trained else f"no: {s.reason}"
+        trained = (f"yes, but {s.note}" if s.note else "yes") if s.trained else f"no: {s.reason}"
         rows.append((
             s.name,
             trained,

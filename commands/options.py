@@ -256,11 +256,15 @@ def asked_family(spec, option, given, *, pads=True):
 def family_for_model(model, option, family):
     """``family`` (from :func:`asked_family`) checked against the trained model: a model
     whose codes cannot give family pads, or that has no training sound of a family the
-    choice weighs, refuses it in one line (UsageError, exit 2)."""
+    choice weighs, refuses it in one line (UsageError, exit 2); one whose codes file is
+    damaged says so (CommandFailed, exit 1: the command was right, the file is not)."""
     from models.errors import ModelInputError
 
     if family is None:
         return None
+    damaged = getattr(model, "no_codes_reason", None)
+    if damaged and not model.takes_family:
+        raise CommandFailed(f"{option}: {damaged}")
     try:
         return model.checked_family(family)
     except ModelInputError as error:

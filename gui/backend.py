@@ -99,7 +99,9 @@ class PackageBackend:
             takes_family=bool(getattr(model, "takes_family", conditioned)),
             families=tuple(getattr(model, "families", DRUM_FAMILIES if conditioned else ())),
             no_family_reason=getattr(model, "no_family_reason", None),
-            family_pads=getattr(model, "family_pads", None))
+            family_pads=getattr(model, "family_pads", None),
+            no_encoder_reason=getattr(model, "no_encoder_reason", None),
+            no_codes_reason=getattr(model, "no_codes_reason", None))
 
     def discontinuity(self):
         """The evaluation package's discontinuity map, if it has one.

@@ -276,6 +276,11 @@ class Close:
 
 
 @dataclass(frozen=True)
+class ShowHelp:
+    """Show the Help window (gui.glossary.HELP_TEXT), or bring it to the front."""
+
+
+@dataclass(frozen=True)
 class Draw:
     """Put a figure the render worker built into its panel (GUI thread)."""
 
@@ -386,4 +391,4 @@ Effect = (LoadModel | Decode | Render | Heatmap | Audition | Encode | Compare | 
           | ListFavourites | MakePlayer | Play | Swap | Stop | SetVolume | Refresh | AskFile
           | StoreSettings | Close | Draw | DecodeVariation | SaveVariations | Later | Nearest
           | ReadOriginal | AskSaveFile | AskConfirm | ExportKit | PlayPattern | StopPattern
-          | ReadPattern | SavePattern | ReadLaneSound)
+          | ReadPattern | SavePattern | ReadLaneSound | ShowHelp)

@@ -65,6 +65,7 @@ NEAREST = "-NEAREST-"
 NEAREST_PLAY = "-NEAREST-+DOUBLE"
 NEAREST_NOTE = "-NEAREST-NOTE-"
 EXPORT_KIT = "-EXPORT-KIT-"
+HELP = "-HELP-"  # the Help button (F1)
 KIT_PROGRESS = "-KIT-PROGRESS-"
 LEVEL = "-LEVEL-"  # the level combo (audio.level)
 AUDITION = "-AUDITION-"  # the "Audition on click" checkbox

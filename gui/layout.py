@@ -10,6 +10,7 @@ from constants import DRUM_FAMILIES
 from gui import features
 from gui import keys as k
 from gui.state import VARY_MAX, VARY_STEP
+from models.variation import NEW_NOISE_AMOUNT, VARIATION_SPREAD
 
 TITLE = "ML Sample Generator"
 PAD_PIXELS = 330
@@ -19,6 +20,10 @@ HEADING = ("Helvetica", 10, "bold")
 STATUS_CHARS = 60  # the status line's own width; it stretches with the window
 HINT_CHARS = 23  # the map's hint
 PLAYING_CHARS = 44  # the sound's state line
+#: The Vary slider's unit and what it does, the same for every model (models.variation)
+VARY_TIP = (f"how far each Play or loop repetition moves from the point: 1 = {VARIATION_SPREAD:.0%} of the range "
+            f"(a standard deviation), 2 twice that; a synth model (ddsp_vae) also draws new noise from "
+            f"{NEW_NOISE_AMOUNT:g} up; 0: off (- and = step it)")
 COMPARE_NOTE = "raw x, y mean different\nthings in different\nlatent spaces"
 MODELS_TOOLTIP = "choose a model ([ and ] step through them); an unavailable one says why here"
 MAP_MODE_LABELS = {
@@ -67,9 +72,9 @@ def models_column(entries):
                     select_mode=sg.LISTBOX_SELECT_MODE_EXTENDED,
                     tooltip="double-click or Reopen: back to the model and point of a saved sound;"
                             " Ctrl- or Shift-click several for a kit")],
-        [sg.Button("Reopen", key=k.REOPEN),
+        [sg.Button("Reopen", key=k.REOPEN, tooltip="back to the chosen favourite's model and point (Enter in the list)"),
          sg.Button("Export kit…", key=k.EXPORT_KIT,
-                   tooltip="the chosen favourites as a Hydrogen kit (.h2drumkit)"),
+                   tooltip="the chosen favourites as a Hydrogen kit (.h2drumkit) (Ctrl+E)"),
          sg.ProgressBar(1, orientation="h", size=(10, 10), key=k.KIT_PROGRESS)],
         [sg.Text("", key="-FAVOURITES-DIR-", size=(34, 1), font=("Helvetica", 8))],
     ]
@@ -80,14 +85,13 @@ def pad_column():
         [sg.Button("Play ␣", key=k.PLAY, tooltip="play (space)"),
          sg.Button("Loop L: off", key=k.LOOP, size=(10, 1), tooltip="loop on/off (L)"),
          sg.Button("Stop Esc", key=k.STOP, tooltip="stop (Esc)"),
-         sg.Button("Save S", key=k.SAVE, tooltip="save into the favourites (S)")],
+         sg.Button("Save S", key=k.SAVE, tooltip="save into the favourites (S or Ctrl+S)")],
         [sg.Text("■ stopped", key=k.PLAYING, size=(PLAYING_CHARS, 1), justification="left",
                  font=("Helvetica", 9, "bold"),
                  tooltip="what the sound output is doing")],
-        [sg.Text("Vary"), sg.Slider((0, VARY_MAX), 0, resolution=VARY_STEP, orientation="h", key=k.VARY,
-                                    enable_events=True, size=(8, 12),
-                                    tooltip="0: off; else each Play or loop repetition is a new "
-                                            "variation (- and = step it)"),
+        [sg.Text("Vary ×3%", tooltip=VARY_TIP),
+         sg.Slider((0, VARY_MAX), 0, resolution=VARY_STEP, orientation="h", key=k.VARY,
+                   enable_events=True, size=(8, 12), tooltip=VARY_TIP),
          sg.Button("Save with variations", key=k.SAVE_VARIATIONS,
                    tooltip="save the sound and variations of it, each recallable"),
          sg.Spin(list(range(2, 17)), initial_value=4, key=k.VARY_COUNT, size=(2, 1),
@@ -116,14 +120,15 @@ def pad_column():
         *family_rows(),
         [sg.Text("X"), sg.Input("0", key=k.X, size=(9, 1)), sg.Text("Y"),
          sg.Input("0", key=k.Y, size=(9, 1)), sg.Button("Go", key=k.GO, bind_return_key=True)],
-        [sg.Button("Random", key=k.RANDOM), sg.Button("Reset", key=k.RESET,
-                                                      tooltip="back to the centre of the data"),
-         sg.Button("Set A", key=k.SET_A), sg.Button("Set B", key=k.SET_B),
+        [sg.Button("Random", key=k.RANDOM, tooltip="a random point in the range (Tab to it, then space)"),
+         sg.Button("Reset", key=k.RESET, tooltip="back to the centre of the data"),
+         sg.Button("Set A", key=k.SET_A, tooltip="the point is the morph's start (Morph tab)"),
+         sg.Button("Set B", key=k.SET_B, tooltip="the point is the morph's end (Morph tab)"),
          sg.Button("◀", key=k.BACK, tooltip="back to the previous point (Alt+Left)"),
          sg.Button("▶", key=k.FORWARD, tooltip="forward again (Alt+Right)")],
         [sg.Frame("Sound", sound, expand_x=True)],
         [sg.Button("Open a sample…", key=k.OPEN,
-                   tooltip="encode a sound file of yours with this model and go to its point"),
+                   tooltip="encode a sound file of yours with this model and go to its point (Ctrl+O)"),
          # a drop target (see window.enable_drag_and_drop), as the pad is
          sg.Text("or drop a sound file here", key=k.DROP, size=(24, 2),
                  relief=sg.RELIEF_GROOVE, justification="center", font=("Helvetica", 8))],
@@ -237,7 +242,8 @@ def tabs():
     return [[sg.TabGroup([[sg.Tab("Sound", sound), sg.Tab("Model card", card),
                            sg.Tab("Compare", compare), sg.Tab("Morph", morph),
                            sg.Tab("Nearest", nearest), sg.Tab("Beat", beat_tab())]],
-                         key=k.TABS, expand_x=True, expand_y=True)]]
+                         key=k.TABS, expand_x=True, expand_y=True,
+                         tooltip="Ctrl+Tab and Ctrl+Shift+Tab: the next and the previous tab")]]
 
 
 def map_column():
@@ -265,5 +271,7 @@ def window_layout(entries):
          sg.Column(map_column(), expand_x=True, expand_y=True, vertical_alignment="top")],
         # a fixed width: a long message is cut to fit (window.show_status), never widens it
         [sg.Text("starting…", key=k.STATUS, size=(STATUS_CHARS, 1), expand_x=True,
-                 relief=sg.RELIEF_SUNKEN, font=("Helvetica", 9), pad=(5, (2, 4)))],
+                 relief=sg.RELIEF_SUNKEN, font=("Helvetica", 9), pad=(5, (2, 4))),
+         sg.Button("Help F1", key=k.HELP, font=("Helvetica", 9), pad=(5, (2, 4)),
+                   tooltip="what a dot is, what each measure means, and every key (F1)")],
     ]

@@ -5,13 +5,15 @@
 and the evaluation's metrics out as a readable table, with units and which way is better.
 Plain functions: no window, no TensorFlow.
 """
+from gui.glossary import words_for
 from models.card import ModelCard
 from models.trained_folder import COLLAPSED_WARNING, is_collapsed
 
 LABEL_WIDTH = 16
-LOSS_WIDTH = 25  # loss names are longer
+LOSS_WIDTH = 38  # loss names are longer
 #: Units of the evaluation's metrics, by the end of their key.
-UNITS = (("_db", "dB"), ("_ms", "ms"), ("realtime_factor", "× real time"))
+UNITS = (("_db", "dB"), ("_ms", "ms"), ("realtime_factor", "× real time"), ("continuity_mean", "dB"),
+         ("continuity_p99", "dB"), ("continuity_max", "dB"))
 BETTER = {"lower": "lower is better", "higher": "higher is better", "one": "best near 1"}
 
 
@@ -67,16 +69,16 @@ def metrics_rows(metrics):
     columns = _metric_columns() or {}
     keys = [key for key in columns if key in metrics] + sorted(
         key for key in metrics if key not in columns)
-    rows = [f"  {'metric':<22}{'value':>16}  better"]
+    rows = [f"  {'measure (F1: what each means)':<30}{'value':>18}  better"]
     for key in keys:
         if key not in columns and keys.index(key) == len([c for c in columns if c in metrics]):
             rows.append("  not ranked (the mean training sample is the baseline):")
         column = columns.get(key)
-        title = column.title if column else key
+        title = words_for(key)  # words, not the evaluation's keys; the unit goes with the value
         unit = _unit(key)
         value = _value(metrics[key], 4) + (f" {unit}" if unit and metrics[key] is not None else "")
         better = BETTER[column.better] if column else ""
-        rows.append(f"  {title:<22}{value:>16}  {better}".rstrip())
+        rows.append(f"  {title:<30}{value:>18}  {better}".rstrip())
     return rows
 
 
@@ -119,7 +121,12 @@ def _model_rows(info):
     if prior:
         rows.append(_row("prior", f"{prior} (mean {_value(card.latent.get('mean'))}, "
                                   f"std {_value(card.latent.get('std'))})"))
-    rows.append(_row("encoder", "yes" if info.has_encoder else "no (its map is a heat-map)"))
+    if info.no_encoder_reason:
+        rows.append(_row("encoder", f"damaged: {info.no_encoder_reason}"))
+    else:
+        rows.append(_row("encoder", "yes" if info.has_encoder else "no (its map is a heat-map)"))
+    if info.no_codes_reason:
+        rows.append(_row("training codes", f"damaged: {info.no_codes_reason}"))
     if card.parameters is not None:
         rows.append(_row("parameters", _value(card.parameters)))
     return rows
@@ -174,7 +181,7 @@ def _loss_rows(card):
         return []
     losses = {key: value for key, value in card.losses.items() if "loss" in key}
     rows = ["", "Final losses (of the last epoch, lower is better)"]
-    rows += [_row(key, _value(value), LOSS_WIDTH) for key, value in losses.items()]
-    rows += [_row(key, _value(value), LOSS_WIDTH) for key, value in card.losses.items()
+    rows += [_row(words_for(key), _value(value), LOSS_WIDTH) for key, value in losses.items()]
+    rows += [_row(words_for(key), _value(value), LOSS_WIDTH) for key, value in card.losses.items()
              if key not in losses]
     return rows

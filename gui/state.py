@@ -110,6 +110,8 @@ class ModelInfo:
     families: tuple = ()  # the families it can play (those it has training sounds of)
     no_family_reason: str | None = None  # why it takes none, in the model's words
     family_pads: object = None  # models.family_pads.FamilyPads, or None: where a family's pad puts the codes
+    no_encoder_reason: str | None = None  # its encoder file is damaged: why it cannot open a sample
+    no_codes_reason: str | None = None  # its codes file is damaged: why it has no dots, pads or nearest sounds
 
     @property
     def preprocess_settings(self):

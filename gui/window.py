@@ -26,6 +26,7 @@ import time
 import tkinter
 import tkinter.font
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import PySimpleGUI as sg
@@ -55,6 +56,10 @@ FAVOURITES_DOUBLE = k.FAVOURITES + "+DOUBLE"
 # keys that list, slider, tab and spin widgets would take for themselves: here they are shortcuts
 NAVIGATION_KEYS = ("Left", "Right", "Up", "Down", "space")
 NAVIGATING_ELEMENTS = (sg.Tree, sg.Listbox, sg.Slider, sg.TabGroup, sg.Spin, sg.Combo)
+#: The ring round whatever has the keyboard (Tab and Shift+Tab move it), in pixels and colour.
+FOCUS_RING, FOCUS_COLOUR = 2, "#1565c0"
+#: Widgets whose own keys space and Enter are (they press them) once Tab has put the focus there.
+PRESSABLE_CLASSES = ("Button", "Checkbutton")
 IDLE_WAKE_MS = 1000
 #: What the window shows as it opens (the other parts come with what they show).
 OPENING_PARTS = tuple(fx.Part(name) for name in (
@@ -228,14 +233,34 @@ class GuiApp:
         for element in self.window.element_list():
             widget = element.Widget
             if isinstance(element, sg.Button):
-                widget.configure(takefocus=0)  # space must not press a focused button
+                # in the Tab order, with a ring when it has the keyboard; space or Enter presses it
+                # "": in the Tab order while enabled (Tk skips a disabled one)
+                widget.configure(takefocus="", highlightthickness=FOCUS_RING, highlightcolor=FOCUS_COLOUR)
+                widget.bind("<Return>", self._press_focused, add="+")
+            elif isinstance(element, sg.Checkbox):
+                widget.configure(highlightthickness=FOCUS_RING, highlightcolor=FOCUS_COLOUR)
             if isinstance(element, NAVIGATING_ELEMENTS):
                 for keysym in NAVIGATION_KEYS:
                     widget.bind(f"<KeyPress-{keysym}>", self._navigation_key)
             if isinstance(element, sg.Combo):
                 widget.bind("<<ComboboxSelected>>", lambda _e: self._focus_pad(), add="+")
         for key in (k.X, k.Y):
-            self.window[key].Widget.bind("<Return>", self._enter_in_field)
+            field = self.window[key].Widget
+            field.bind("<Return>", self._enter_in_field)
+            # Tab into a field selects its text (the Entry class's <<TraverseIn>>), so a stray
+            # key would replace the number: the cursor goes to the end instead, the number kept
+            field.bind("<<TraverseIn>>", _cursor_to_end)
+            # and a letter is not taken at all: only what a number is written with
+            field.configure(validate="key", validatecommand=(field.register(_number_keys), "%S"))
+        # the pad is in the Tab order too; no ring, which would move its pixels off the points
+        self.window[k.PAD].Widget.configure(takefocus=1)
+        for step in (e for e in self.window.element_list() if isinstance(e.Key, tuple) and e.Key[0] == k.STEP):
+            step.Widget.configure(takefocus=1, highlightthickness=FOCUS_RING, highlightcolor=FOCUS_COLOUR)
+            for keysym in ("space", "Return"):
+                step.Widget.bind(f"<KeyPress-{keysym}>", partial(self._press_step, step.Key))
+        root.tk.call("ttk::notebook::enableTraversal", self.window[k.TABS].Widget)  # Ctrl+Tab, Ctrl+Shift+Tab
+        # but not its Alt+letter mnemonics: that binding would take Alt+Left and Alt+Right (history)
+        root.tk.call("bind", str(root), "<Alt-Key>", "")
 
     def _in_main_window(self, widget):
         """Whether ``widget`` (a widget, or the path of one Tk built itself) is in this window."""
@@ -267,6 +292,16 @@ class GuiApp:
         if not isinstance(widget, str) and _widget_class(widget) == "TCombobox":
             return  # its list is open; choosing from it gives the focus back
         self._focus_pad()
+
+    def _press_focused(self, tk_event):
+        """Enter on a button that has the keyboard presses it, as space does (Tk's own)."""
+        tk_event.widget.invoke()
+        return "break"  # not Go, the window's Enter
+
+    def _press_step(self, key, _tk_event):
+        """Space or Enter on a beat step that has the keyboard toggles it, as a click does."""
+        self.window.write_event_value(key, None)
+        return "break"
 
     def _navigation_key(self, tk_event):
         self.window.write_event_value((k.KEY, keysym_with_alt(tk_event)), None)
@@ -499,8 +534,11 @@ class GuiApp:
         if tk_event is None:
             return None
         keysym = tk_event.keysym
-        if keysym != "Escape" and is_text_field(self.window.TKroot.focus_get()):
+        focused = self.window.TKroot.focus_get()
+        if keysym != "Escape" and is_text_field(focused):
             return None  # the user is typing
+        if keysym in ("space", "Return") and _widget_class(focused) in PRESSABLE_CLASSES:
+            return None  # it presses the focused button (Tab put the keyboard there)
         return (k.KEY, keysym_with_alt(tk_event))
 
     # ------------------------------------------------------------------ effects
@@ -518,6 +556,7 @@ class GuiApp:
             fx.AskConfirm: self._ask_confirm,
             fx.Later: self._later,
             fx.Close: self._close,
+            fx.ShowHelp: self._show_help,
         }
 
     def apply(self, effect):
@@ -539,6 +578,12 @@ class GuiApp:
 
     def _close(self, _effect):
         self.close()
+
+    def _show_help(self, _effect):
+        """The Help window (F1, the Help button): one, brought to the front if it is open."""
+        from gui.help_window import show_help
+
+        self._help = show_help(self.window.TKroot, getattr(self, "_help", None))
 
     def _draw(self, effect):
         result = effect.figure
@@ -587,15 +632,19 @@ class GuiApp:
 
 
 ALT_MASK = 0x0008  # X's Mod1, the Alt key
+CONTROL_MASK = 0x0004
 
 
 def keysym_with_alt(tk_event):
-    """The key as a shortcut name: "Alt-Left" for Alt+Left (history), else its keysym."""
+    """The key as a shortcut name: "Alt-Left" for Alt+Left (history), "Control-o" for Ctrl+O
+    (the desktop's shortcuts), else its keysym."""
     keysym = tk_event.keysym
     state = getattr(tk_event, "state", 0)
     state = state if isinstance(state, int) else 0
     if state & ALT_MASK and keysym in ("Left", "Right"):
         return f"Alt-{keysym}"
+    if state & CONTROL_MASK and len(keysym) == 1 and keysym.isalpha():
+        return f"Control-{keysym.lower()}"
     return keysym
 
 
@@ -606,6 +655,20 @@ def start_folder(state, preferred=None):
         if folder and Path(folder).is_dir():
             return str(folder)
     return str(Path.home())
+
+
+def _number_keys(typed):
+    """Whether text typed (or pasted) into X or Y is made of what numbers are written with."""
+    return all(char in NUMBER_CHARACTERS for char in typed)
+
+
+NUMBER_CHARACTERS = frozenset("0123456789.-+eE ")
+
+
+def _cursor_to_end(tk_event):
+    tk_event.widget.selection_clear()
+    tk_event.widget.icursor("end")
+    return "break"  # not the class's select-all
 
 
 def _widget_class(widget):

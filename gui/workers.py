@@ -622,11 +622,11 @@ class Workers:
 
     def decode_variation(self, effect):
         def job():
-            from models.variation import VARIATION_SPREAD, decode_variation, plan_variations
+            from models.variation import decode_variation, plan_variations
 
             model = self.cache.get(effect.name)
             variation = plan_variations(model, effect.point, 1, effect.seed, first=effect.repetition,
-                                        spread=VARIATION_SPREAD * effect.amount)[0]
+                                        amount=effect.amount)[0]
             audio = decode_variation(model, effect.point, variation, family=effect.family)
             self.post(events.VariationDecoded(effect.name, tuple(effect.point), effect.repetition,
                                               audio, variation.to_dict(effect.point), family=effect.family))
@@ -728,7 +728,7 @@ class Workers:
             training, features_reason = self._training_features(effect.data_folder)
             plane, plane_reason = (), ""
             if codes is None or len(np.asarray(codes.points)) == 0:
-                plane_reason = f"{effect.name} has no training codes"
+                plane_reason = getattr(model, "no_codes_reason", None) or f"{effect.name} has no training codes"
             else:
                 kits = None if training is None else dict(zip(training.files, training.kits))
                 plane = tuple(nearest_in_plane(codes, effect.point, kits_by_file=kits))

@@ -38,7 +38,7 @@ from models.family_pads import FamilyPads, family_pads_or_reason
 from models.numpy_layers import LAYER_BUILDERS, UnsupportedLayerError, to_snake_case
 from models.registry import LATENT_DIM, get_spec
 from models.saving import DAMAGED_FILE_ERRORS, REASON_LIMIT, WEIGHTS_MEMBER, archive_json, check_layer_settings, open_model_file
-from models.trained_folder import LatentCodes, LatentPlane, read_card, read_codes
+from models.trained_folder import LatentCodes, LatentPlane, load_optional_parts, read_card
 from safeio import one_line
 
 CONFIG_MEMBER = "config.json"
@@ -371,7 +371,8 @@ class Runtime(LatentPlane):
     decode_path: str = "numpy"
 
     def __init__(self, name: str, card: ModelCard | dict[str, Any], decode_function: DecodeFunction,
-                 encode_function: EncodeFunction | None = None, codes: LatentCodes | None = None) -> None:
+                 encode_function: EncodeFunction | None = None, codes: LatentCodes | None = None, *,
+                 no_encoder_reason: str | None = None, no_codes_reason: str | None = None) -> None:
         self.name: str = name
         self.model_card: ModelCard = card if isinstance(card, ModelCard) else ModelCard.from_dict(card)
         self.card: dict[str, Any] = self.model_card.to_dict()
@@ -381,6 +382,9 @@ class Runtime(LatentPlane):
         self.codes: LatentCodes | None = codes
         self._decode = decode_function
         self._encode = encode_function
+        #: why a model that has an encoder (or codes) cannot use it: its file is damaged
+        self.no_encoder_reason: str | None = no_encoder_reason
+        self.no_codes_reason: str | None = no_codes_reason
         #: True when it also takes a family (:mod:`models.families`): ddsp_cvae
         self.conditioned: bool = bool(getattr(decode_function, "conditioned", False))
         #: a model with training codes and no family input maps a family onto its pad
@@ -389,7 +393,7 @@ class Runtime(LatentPlane):
         self.no_family_reason: str | None = None
         if not self.conditioned:
             self.family_pads, self.no_family_reason = family_pads_or_reason(
-                name, codes if encode_function is not None else None, self.latent_range())
+                name, codes, self.latent_range(), no_codes_reason=no_codes_reason)
 
     def __repr__(self) -> str:
         return f"Runtime({self.name!r}, kind={self.kind!r}, length={self.sample_length})"
@@ -557,10 +561,11 @@ class Runtime(LatentPlane):
         Raises
         ------
         NoEncoderError
-            The model is the GAN, which only decodes.
+            The model is the GAN, which only decodes, or its encoder file is damaged (the
+            reason names it).
         """
         if self._encode is None:
-            raise NoEncoderError(f"{self.name} has no encoder (a GAN only generates)")
+            raise NoEncoderError(self.no_encoder_reason or f"{self.name} has no encoder (a GAN only generates)")
         batch = self.checked_audio(audio)
         if batch.shape[0] == 0:
             return np.zeros((0, LATENT_DIM), np.float32)
@@ -596,8 +601,10 @@ def load_runtime(name: str, folder: str | Path = "trained") -> Runtime:
     UnknownModelError
         ``name`` is not a registry name.
     ModelUnavailableError
-        A file is missing, unreadable or damaged, its settings are out of bounds or do not
-        match the card, or the engine cannot run it; the message names it.
+        The card or the decoder is missing, unreadable or damaged, its settings are out of
+        bounds or do not match the card, or the engine cannot run it; the message names it.
+        A damaged encoder or codes file leaves the model playing without them, the reason
+        in ``no_encoder_reason`` / ``no_codes_reason`` (as the GAN plays with no encoder).
     """
     spec = get_spec(name)
     model_dir = Path(folder) / name
@@ -617,11 +624,11 @@ def _load_runtime(name, spec, model_dir):
     if make_decoder is None:
         raise ModelUnavailableError(f"{name}: the NumPy engine has no decoder for kind {spec.kind!r}")
     decode = make_decoder(model_dir, card)
-    encode = codes = None
-    if spec.has_encoder:
-        encode = load_network(model_dir / "encoder.keras", card=card)
-        codes = read_codes(model_dir / "codes.npz")
-    runtime = Runtime(name, card, decode, encode, codes)
+    encode = codes = no_encoder = no_codes = None
+    if spec.has_encoder:  # a damaged encoder or codes file leaves the decoder playing, and says why
+        encode, codes, no_encoder, no_codes = load_optional_parts(
+            name, spec.kind, model_dir, lambda path: load_network(path, card=card))
+    runtime = Runtime(name, card, decode, encode, codes, no_encoder_reason=no_encoder, no_codes_reason=no_codes)
     # One decode now: it checks the graph runs and makes what the card says (and it warms
     # the caches, so the first sound the user asks for is as fast as the rest).
     try:

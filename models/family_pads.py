@@ -343,18 +343,20 @@ def no_family_reason(spec):
     return None if spec.takes_family else no_encoder_reason(spec.name)
 
 
-def family_pads_or_reason(name, codes, pad_range):
+def family_pads_or_reason(name, codes, pad_range, *, no_codes_reason=None):
     """``(FamilyPads, None)`` for a model with training codes, else ``(None, reason)``.
 
     Parameters
     ----------
     name : str
     codes : models.trained_folder.LatentCodes or None
-        None for a model without an encoder.
+        None for a model without an encoder, or whose codes file is damaged.
     pad_range : tuple of float
+    no_codes_reason : str, optional
+        Why its codes could not be read (the reason given then).
     """
     if codes is None:
-        return None, no_encoder_reason(name)
+        return None, no_codes_reason or no_encoder_reason(name)
     if len(codes) == 0:
         return None, f"{name} takes no family: it has no training codes"
     try:

@@ -24,7 +24,7 @@ from models.errors import ModelInputError, ModelUnavailableError, NoEncoderError
 from models.fastpath import compile_decoder, quiet_tracing
 from models.registry import get_spec
 from models.saving import load_model_file
-from models.trained_folder import LatentPlane, read_card, read_codes
+from models.trained_folder import LatentPlane, load_optional_parts, read_card
 
 # Noise sources of this many variations stay in memory (each is 33 x length floats).
 VARIATION_CACHE = 16
@@ -170,10 +170,11 @@ class TrainedModel(LatentPlane):
         Raises
         ------
         NoEncoderError
-            The model is the GAN, which only decodes.
+            The model is the GAN, which only decodes, or its encoder file is damaged
+            (``no_encoder_reason`` names it).
         """
         if self._encode is None:
-            raise NoEncoderError(f"{self.name} has no encoder (a GAN only generates)")
+            raise NoEncoderError(self.no_encoder_reason or f"{self.name} has no encoder (a GAN only generates)")
         audio = self.checked_audio(audio)
         return self._encode(tf.constant(audio)).numpy()
 
@@ -193,19 +194,22 @@ def load_trained(name, folder="trained", *, warm_up=True):
     UnknownModelError
         ``name`` is not a registry name.
     ModelUnavailableError
-        A file is missing or damaged; the one-line message names it.
+        The card or the decoder is missing or damaged; the one-line message names it. A
+        damaged encoder or codes file leaves the model loaded, without them, the reason in
+        ``no_encoder_reason`` / ``no_codes_reason``.
     """
     spec = get_spec(name)
     model_dir = Path(folder) / name
     card = read_card(spec, model_dir)
     decoder = load_model_file(model_dir / "decoder.keras")
-    encoder = codes = None
-    if spec.has_encoder:
-        encoder = load_model_file(model_dir / "encoder.keras")
-        codes = read_codes(model_dir / "codes.npz")
+    encoder = codes = no_encoder = no_codes = None
+    if spec.has_encoder:  # a damaged encoder or codes file leaves the decoder playing, and says why
+        encoder, codes, no_encoder, no_codes = load_optional_parts(name, spec.kind, model_dir, load_model_file)
     length = decoder.output_shape[-1]
     if length != card.sample_length:
         raise ModelUnavailableError(
             f"{model_dir / 'decoder.keras'}: makes {length} samples, the card says {card.sample_length}"
         )
-    return TrainedModel(name, card, decoder, encoder, codes, warm_up=warm_up)
+    model = TrainedModel(name, card, decoder, encoder, codes, warm_up=warm_up)
+    model.no_encoder_reason, model.no_codes_reason = no_encoder, no_codes
+    return model

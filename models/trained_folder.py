@@ -156,9 +156,73 @@ def latent_center(kind, codes):
     return (float(median[0]), float(median[1]))
 
 
+#: The parts of a model that only encoding and the map need: a damaged one leaves the model
+#: playing (its decoder is all a sound needs) and says what is missing, as the GAN plays with
+#: no encoder at all.
+ENCODER_FILE, CODES_FILE = "encoder.keras", "codes.npz"
+
+
+def encoder_reason(name, error):
+    """Why ``name`` cannot encode a sound: its encoder file's ``error``, in one line."""
+    return f"{name} cannot encode a sound: {error}"
+
+
+def codes_reason(name, kind, error):
+    """Why ``name`` shows no training sounds: its codes file's ``error``, in one line (an
+    autoencoder's range comes from its codes, so its pad spans the default square)."""
+    where = "" if kind in GAUSSIAN_PRIOR_KINDS else \
+        f"; its pad spans -{GAN_PRIOR_BOUND:g} to {GAN_PRIOR_BOUND:g}, not its codes' range"
+    return f"{name} has no training dots, family pads or nearest sounds: {error}{where}"
+
+
+def load_optional_parts(name, kind, model_dir, load_encoder):
+    """The encoder and the codes of ``model_dir``, each None with the reason when it cannot
+    be loaded.
+
+    Parameters
+    ----------
+    name, kind : str
+    model_dir : path
+    load_encoder : callable
+        ``path -> encoder``; raises ModelUnavailableError (or OSError) for a missing or
+        damaged file.
+
+    Returns
+    -------
+    encoder : object or None
+    codes : LatentCodes or None
+    no_encoder : str or None
+        Why it cannot encode (:func:`encoder_reason`); None when it can.
+    no_codes : str or None
+        Why it has no codes (:func:`codes_reason`); None when it has them.
+    """
+    model_dir = Path(model_dir)
+    encoder = codes = no_encoder = no_codes = None
+    try:
+        encoder = load_encoder(model_dir / ENCODER_FILE)
+    except (ModelUnavailableError, OSError) as error:
+        no_encoder = encoder_reason(name, _file_error(error, model_dir / ENCODER_FILE))
+    try:
+        codes = read_codes(model_dir / CODES_FILE)
+    except (ModelUnavailableError, OSError) as error:
+        no_codes = codes_reason(name, kind, _file_error(error, model_dir / CODES_FILE))
+    return encoder, codes, no_encoder, no_codes
+
+
+def _file_error(error, path):
+    if isinstance(error, OSError):
+        return f"{error.filename or path}: cannot read ({error.strerror or error})"
+    return str(error)
+
+
 class LatentPlane:
     """``latent_range()`` and ``center`` of a model with ``kind`` and ``codes``, and the
     input check both inference paths share (``name`` and ``sample_length`` too)."""
+
+    #: why it cannot encode / has no training codes, when a file it has is damaged
+    #: (:func:`load_optional_parts`); None when whole, or when it has none by design (the GAN)
+    no_encoder_reason: str | None = None
+    no_codes_reason: str | None = None
 
     def checked_audio(self, audio):
         """``audio`` as a float32 batch ``(N, sample_length)``; ModelInputError otherwise."""

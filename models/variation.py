@@ -5,6 +5,12 @@ noise realisation) a variation is a new noise seed at the same point. For every 
 random offset around the point, ``VARIATION_SPREAD`` of the latent range's span per axis
 (a standard deviation), kept inside the range.
 
+The window's Vary amount (:func:`plan_variations`'s ``amount``) means the same for every
+model: the offset's size, ``amount`` times ``VARIATION_SPREAD`` of the span. A model with a
+noise source also draws a new noise realisation from ``NEW_NOISE_AMOUNT`` up: below it, its
+own noise, so that a small amount is a small change (on the shipped ddsp_vae a new noise seed
+alone moves the log spectrum about as far as amount 2's offset does).
+
 Variation 0 is the sound itself (no offset, the model's own noise). Variation ``i >= 1``
 draws from its own seed, derived from the run's seed and ``i``, so variation 3 of seed 7 is
 the same whichever others are made. :meth:`Variation.to_dict` is what a sidecar records and
@@ -19,6 +25,8 @@ import numpy as np
 
 #: Standard deviation of a variation's offset, as a fraction of the latent range per axis.
 VARIATION_SPREAD = 0.03
+#: From this Vary amount up, a model with a noise source also plays a new noise realisation.
+NEW_NOISE_AMOUNT = 1.0
 MAX_SEED = 2**32
 
 
@@ -94,7 +102,7 @@ def _variation_seed(seed, index):
     return int(np.random.SeedSequence([int(seed) % MAX_SEED, int(index)]).generate_state(1)[0])
 
 
-def plan_variations(model, point, count, seed, *, first=0, spread=VARIATION_SPREAD):
+def plan_variations(model, point, count, seed, *, first=0, spread=VARIATION_SPREAD, amount=None):
     """Variations ``first .. first+count-1`` of ``point``.
 
     Parameters
@@ -108,12 +116,19 @@ def plan_variations(model, point, count, seed, *, first=0, spread=VARIATION_SPRE
         0 starts with the sound itself; 1 gives only new variations.
     spread : float
         Offset standard deviation as a fraction of the range's span.
+    amount : float, optional
+        The window's Vary amount, the same for every model: the offset's spread is
+        ``amount * VARIATION_SPREAD`` (``spread`` is then not used), and a model with a
+        noise source plays a new noise realisation only from ``NEW_NOISE_AMOUNT`` up (its
+        own below it). None: a noise-source model's variation is a new noise seed alone.
 
     Returns
     -------
     list of Variation
     """
     noise = has_noise_source(model)
+    if amount is not None:
+        spread = VARIATION_SPREAD * float(amount)
     xmin, xmax, ymin, ymax = (float(v) for v in model.latent_range())
     span = np.array([xmax - xmin, ymax - ymin])
     low, high = np.array([xmin, ymin]), np.array([xmax, ymax])
@@ -124,13 +139,14 @@ def plan_variations(model, point, count, seed, *, first=0, spread=VARIATION_SPRE
             variations.append(Variation(0, int(seed), (0.0, 0.0), 0 if noise else None))
             continue
         own_seed = _variation_seed(seed, index)
-        if noise:
+        if noise and amount is None:
             variations.append(Variation(index, int(seed), (0.0, 0.0), own_seed))
             continue
         offset = np.random.default_rng(own_seed).normal(0.0, spread, 2) * span
         # Keep the varied point on the map; a point at the edge varies inward only.
         offset = np.clip(base + offset, low, high) - base
-        variations.append(Variation(index, int(seed), (float(offset[0]), float(offset[1])), None))
+        noise_seed = None if not noise else (own_seed if amount >= NEW_NOISE_AMOUNT else 0)
+        variations.append(Variation(index, int(seed), (float(offset[0]), float(offset[1])), noise_seed))
     return variations
 
 
@@ -190,8 +206,9 @@ class LoopVariations:
         As for :func:`plan_variations`.
     amount : float
         0 turns variation off (every repetition is the sound itself); 1 is the default
-        spread (``VARIATION_SPREAD`` of the range), 2 twice that, and so on. For models with
-        a noise source any amount above 0 means a new noise seed each time.
+        spread (``VARIATION_SPREAD`` of the range), 2 twice that, and so on, for every
+        model; a model with a noise source also draws new noise from ``NEW_NOISE_AMOUNT``
+        up (see :func:`plan_variations`).
     seed : int
 
     Examples
@@ -217,8 +234,7 @@ class LoopVariations:
         if self.amount == 0:
             return Variation(0, self.seed, (0.0, 0.0), 0 if has_noise_source(self.model) else None)
         self.repetition += 1
-        return plan_variations(self.model, point, 1, self.seed, first=self.repetition,
-                               spread=VARIATION_SPREAD * self.amount)[0]
+        return plan_variations(self.model, point, 1, self.seed, first=self.repetition, amount=self.amount)[0]
 
 
 def variation_layers(model, name, point, count, seed, *, first=0, family=None):

@@ -9,6 +9,7 @@ from models.card import CARD_FILE, read_card
 from models.errors import ModelUnavailableError
 from models.registry import MODEL_NAMES, get_spec
 from models.saving import archive_json, check_layer_settings, open_model_file
+from models.trained_folder import ENCODER_FILE, codes_reason, encoder_reason
 
 CARD = CARD_FILE
 
@@ -33,6 +34,9 @@ class ModelStatus:
     epochs : int or None
     card : dict
         The whole card ({} when there is none).
+    note : str
+        What a trained model cannot do, and why: a damaged encoder or codes file ("" when
+        whole). Its decoder plays (as the GAN's does, with no encoder at all).
     """
 
     name: str
@@ -45,6 +49,7 @@ class ModelStatus:
     data: str | None = None
     epochs: int | None = None
     card: dict = field(default_factory=dict, repr=False)
+    note: str = ""
 
 
 def required_files(name):
@@ -99,20 +104,34 @@ def _status(name, spec, model_dir, base):
         return ModelStatus(**base, trained=False, reason=str(error))
     base.update(parameters=model_card.parameters, epochs=model_card.epochs,
                 data=model_card.data_folder, card=model_card.to_dict())
+    notes = []
     for filename in required_files(name)[1:]:
         path = model_dir / filename
-        try:
-            # Opened once and read through this handle: a FIFO under the name is refused
-            # here (one line) instead of blocking the listing for good.
-            with open_model_file(path) as handle:
-                damage = archive_damage(handle, ARCHIVE_MEMBERS[Path(filename).suffix])
-                if damage:
-                    return ModelStatus(**base, trained=False, reason=f"{path}: damaged ({damage})")
-                if path.suffix == ".keras":
-                    check_keras_settings(handle, model_card, path)
-        except ModelUnavailableError as error:
-            return ModelStatus(**base, trained=False, reason=str(error))
-    return ModelStatus(**base, trained=True, reason="")
+        problem = file_problem(path, model_card)
+        if problem and filename == "decoder.keras":
+            return ModelStatus(**base, trained=False, reason=problem)
+        if problem:  # the encoder or the codes: the model plays without them
+            notes.append(encoder_reason(name, problem) if filename == ENCODER_FILE
+                         else codes_reason(name, spec.kind, problem))
+    return ModelStatus(**base, trained=True, reason="", note="; ".join(notes))
+
+
+def file_problem(path, card):
+    """Why one of a model's archives cannot be loaded ("PATH: damaged (...)"), or ""."""
+    try:
+        # Opened once and read through this handle: a FIFO under the name is refused
+        # here (one line) instead of blocking the listing for good.
+        with open_model_file(path) as handle:
+            damage = archive_damage(handle, ARCHIVE_MEMBERS[Path(path).suffix])
+            if damage:
+                return f"{path}: damaged ({damage})"
+            if Path(path).suffix == ".keras":
+                check_keras_settings(handle, card, path)
+    except ModelUnavailableError as error:
+        return str(error)
+    except OSError as error:
+        return f"{error.filename or path}: cannot read ({error.strerror or error})"
+    return ""
 
 
 def check_keras_settings(source, card, path=None):

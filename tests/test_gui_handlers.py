@@ -113,12 +113,12 @@ def test_untrained_model_is_listed_as_not_trained(state):
 
 
 def test_model_with_a_damaged_file_is_listed_with_the_reason(state):
-    report(state, zoo(reasons={"vae_a": "zoo/vae_a/codes.npz: damaged (not a zip)"}))
+    report(state, zoo(reasons={"vae_a": "zoo/vae_a/decoder.keras: damaged (not a zip)"}))
     entry = state.entries["vae_a"]
     # the zoo folder is taken off the path: the list column is narrow
-    assert entry.label == "unavailable: vae_a/codes.npz: damaged (not a zip)"
+    assert entry.label == "unavailable: vae_a/decoder.keras: damaged (not a zip)"
     send(state, k.MODELS, **{k.MODELS: ["vae_a"]})
-    assert "vae_a is unavailable: vae_a/codes.npz: damaged" in state.message
+    assert "vae_a is unavailable: vae_a/decoder.keras: damaged" in state.message
 
 
 def test_selecting_a_group_row_does_nothing(state):
@@ -530,13 +530,13 @@ def test_card_table_shows_parameters_data_epochs_losses_and_metrics():
     assert row("parameters") == ["parameters", "1,234"]
     assert row("training") == ["training", "2", "epochs"]
     assert row("data folder")[-1] == "/nonexistent/data"
-    assert row("val_loss")[-1] == "0.3"
+    assert row("total loss, held out")[-1] == "0.3"
     assert "Evaluation (held-out sounds, 2026-11-24 10:00)" in lines
-    # the report's titles, with units and which way is better
-    assert row("recon MR-STFT") == ["recon", "MR-STFT", "1.25", "lower", "is", "better"]
-    assert row("recon SNR dB") == ["recon", "SNR", "dB", "-0.5", "dB", "higher", "is", "better"]
-    assert row("decode ms")[-5:] == ["0.3", "ms", "lower", "is", "better"]
-    assert row("NDB/K")[:2] == ["NDB/K", "-"]
+    # the glossary's words, each value with its unit once, and which way is better
+    assert row("rebuild error (MR-STFT)")[-4:] == ["1.25", "lower", "is", "better"]
+    assert row("rebuild signal-to-noise") == ["rebuild", "signal-to-noise", "-0.5", "dB", "higher", "is", "better"]
+    assert row("decode time")[-5:] == ["0.3", "ms", "lower", "is", "better"]
+    assert row("NDB/K")[-4:] == ["-", "lower", "is", "better"]
 
 
 def test_a_card_that_fails_the_schema_makes_the_model_unavailable_with_the_reason():

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "trained"
@@ -423,8 +424,9 @@ def test_the_log_mel_settings_of_ddsp_vaes_encoder_are_checked_too(zoo):
             archive.writestr(info, data)
     status, out, err = run_app("models", "--models", zoo)
     assert status == 0, err
-    assert listing(out)["ddsp_vae"].startswith(
-        f"no: {encoder}: damaged (the log-mel layer's sample_rate must be a whole number from 8000 to 192000 (got 0))")
+    assert listing(out)["ddsp_vae"].startswith(  # it plays: only encoding needs the encoder
+        f"yes, but ddsp_vae cannot encode a sound: {encoder}: damaged "
+        "(the log-mel layer's sample_rate must be a whole number from 8000 to 192000 (got 0))")
 
 
 def test_synth_npz_settings_are_read_within_bounds(tmp_path):
@@ -461,7 +463,7 @@ def test_an_unreadable_model_folder_makes_that_model_unavailable(zoo, locked, pe
 
 
 @needs_zoo
-@pytest.mark.parametrize("filename", ["card.json", "decoder.keras", "encoder.keras", "codes.npz"])
+@pytest.mark.parametrize("filename", ["card.json", "decoder.keras"])
 def test_an_unreadable_model_file_makes_that_model_unavailable(zoo, locked, permissions_hold, tmp_path, filename):
     path = zoo / "ae_small_tanh" / filename
     before = hashes(zoo)
@@ -478,6 +480,59 @@ def test_an_unreadable_model_file_makes_that_model_unavailable(zoo, locked, perm
     assert not (tmp_path / "K.h2drumkit").exists()
     locked.restore()
     assert hashes(zoo) == before
+
+
+@needs_zoo
+@pytest.mark.parametrize("filename, words", [("encoder.keras", "ae_small_tanh cannot encode a sound"),
+                                             ("codes.npz", "ae_small_tanh has no training dots, family pads or nearest sounds")])
+def test_an_unreadable_encoder_or_codes_file_leaves_the_model_playing(zoo, locked, permissions_hold, tmp_path,
+                                                                      filename, words):
+    path = zoo / "ae_small_tanh" / filename
+    before = hashes(zoo)
+    locked(path)
+    status, out, err = run_app("models", "--models", zoo, unprivileged=True)
+    assert status == 0, err
+    assert listing(out)["ae_small_tanh"].startswith(f"yes, but {words}: {path}: cannot read (Permission denied)")
+    status, out, err = run_app("generate", "ae_small_tanh", "--at", "0.5,0.5", "-o", tmp_path / "hit.wav",
+                               "--models", zoo, unprivileged=True)
+    assert status == 0, err
+    assert (tmp_path / "hit.wav").exists()
+    locked.restore()
+    assert hashes(zoo) == before
+
+
+def cut_to_a_third(path):
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 3])
+
+
+@needs_zoo
+def test_a_truncated_encoder_plays_and_encode_says_why_in_one_line(zoo, tmp_path):
+    encoder = zoo / "ddsp_vae" / "encoder.keras"
+    cut_to_a_third(encoder)
+    status, out, err = run_app("generate", "ddsp_vae", "--at", "0.5,0.5", "--family", "kick",
+                               "-o", tmp_path / "kick.wav", "--models", zoo)
+    assert status == 0, err  # its codes are whole: the kick pad still plays
+    assert soundfile.read(tmp_path / "kick.wav")[0].std() > 0.001
+    sound = tmp_path / "hit.wav"
+    soundfile.write(sound, (np.random.default_rng(0).standard_normal(8000) * 0.3).astype(np.float32), 22050)
+    status, out, err = run_app("encode", "ddsp_vae", sound, "--models", zoo)
+    assert status == 1 and out == ""
+    assert one_line(err) == f"app.py encode: ddsp_vae cannot encode a sound: {encoder}: damaged (not a .keras archive)"
+
+
+@needs_zoo
+def test_truncated_codes_play_encode_and_a_family_pad_says_why_in_one_line(zoo, tmp_path):
+    codes = zoo / "ddsp_vae" / "codes.npz"
+    cut_to_a_third(codes)
+    status, out, err = run_app("generate", "ddsp_vae", "--at", "0.5,0.5", "-o", tmp_path / "hit.wav", "--models", zoo)
+    assert status == 0, err
+    status, out, err = run_app("encode", "ddsp_vae", tmp_path / "hit.wav", "--models", zoo)
+    assert status == 0, err
+    status, out, err = run_app("generate", "ddsp_vae", "--at", "0.5,0.5", "--family", "kick",
+                               "-o", tmp_path / "kick.wav", "--models", zoo)
+    assert status == 1 and not (tmp_path / "kick.wav").exists()
+    assert one_line(err).startswith(f"app.py generate: --family: ddsp_vae has no training dots, family pads or "
+                                    f"nearest sounds: {codes}: damaged")
 
 
 @needs_zoo
@@ -503,9 +558,9 @@ def test_an_unreadable_zoo_folder_is_one_line(zoo, locked, permissions_hold):
 def test_the_server_starts_without_the_models_it_cannot_read(zoo, locked, permissions_hold):
     before = hashes(zoo)
     locked(zoo / "ae_small_tanh")
-    locked(zoo / "ddsp_vae" / "codes.npz")
+    locked(zoo / "ddsp_vae" / "decoder.keras")
     check_serves_the_rest(zoo, {"ae_small_tanh": f"{zoo / 'ae_small_tanh'}: cannot read (Permission denied)",
-                                "ddsp_vae": f"{zoo / 'ddsp_vae' / 'codes.npz'}: cannot read (Permission denied)"},
+                                "ddsp_vae": f"{zoo / 'ddsp_vae' / 'decoder.keras'}: cannot read (Permission denied)"},
                           "ae_small_relu", unprivileged=True)
     locked.restore()
     assert hashes(zoo) == before

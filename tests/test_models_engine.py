@@ -3,6 +3,7 @@ every architecture at a tiny size (length 1024, width 2) with random weights and
 decode and encode within 1e-4; its errors; and that it never imports TensorFlow."""
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -220,7 +221,7 @@ def copy_of(tiny_zoo, tmp_path):
     return make
 
 
-@pytest.mark.parametrize("filename", ["decoder.keras", "encoder.keras", "codes.npz", "card.json"])
+@pytest.mark.parametrize("filename", ["decoder.keras", "card.json"])
 def test_damaged_file_makes_the_model_unavailable_naming_the_file(copy_of, filename):
     from models.engine import load_runtime
 
@@ -246,13 +247,59 @@ def test_weights_that_are_not_hdf5_make_the_model_unavailable(copy_of):
         load_runtime("gan", folder)
 
 
-def test_missing_encoder_makes_the_model_unavailable(copy_of):
+@pytest.mark.parametrize("name", ["vae_a", "ae_small_tanh"])
+def test_a_damaged_encoder_leaves_the_model_playing_and_encode_says_why(copy_of, name):
+    from models.engine import load_runtime
+
+    folder = copy_of(name)
+    whole = load_runtime(name, folder)
+    path = folder / name / "encoder.keras"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 3])
+    runtime = load_runtime(name, folder)
+    points = points_for(runtime)
+    np.testing.assert_array_equal(runtime.decode(points), whole.decode(points))
+    assert not runtime.has_encoder and runtime.no_codes_reason is None
+    assert runtime.no_encoder_reason == f"{name} cannot encode a sound: {path}: damaged (not a .keras archive)"
+    with pytest.raises(NoEncoderError) as raised:
+        runtime.encode(np.zeros((1, runtime.sample_length), np.float32))
+    assert str(raised.value) == runtime.no_encoder_reason
+    # its codes are whole: the dots, the range and the family pads are the whole model's
+    assert len(runtime.codes) == len(whole.codes) and runtime.latent_range() == whole.latent_range()
+    assert (runtime.family_pads is None) == (whole.family_pads is None)
+
+
+def test_a_missing_encoder_is_said_by_name(copy_of):
     from models.engine import load_runtime
 
     folder = copy_of("ae_small_tanh")
     (folder / "ae_small_tanh" / "encoder.keras").unlink()
-    with pytest.raises(ModelUnavailableError, match=r"encoder\.keras: missing"):
-        load_runtime("ae_small_tanh", folder)
+    runtime = load_runtime("ae_small_tanh", folder)
+    assert re.search(r"^ae_small_tanh cannot encode a sound: .*encoder\.keras: missing", runtime.no_encoder_reason)
+
+
+@pytest.mark.parametrize("name", ["vae_a", "ae_small_tanh"])
+def test_damaged_codes_leave_the_model_playing_and_encoding_and_say_why(copy_of, name):
+    from models.engine import load_runtime
+
+    folder = copy_of(name)
+    whole = load_runtime(name, folder)
+    path = folder / name / "codes.npz"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 3])
+    runtime = load_runtime(name, folder)
+    audio = whole.decode(points_for(whole))
+    np.testing.assert_array_equal(runtime.encode(audio), whole.encode(audio))
+    assert runtime.codes is None and runtime.has_encoder and runtime.family_pads is None
+    reason = f"{name} has no training dots, family pads or nearest sounds: {path}: damaged"
+    assert runtime.no_codes_reason.startswith(reason)
+    assert runtime.no_family_reason == runtime.no_codes_reason
+    with pytest.raises(ModelInputError, match=re.escape(reason)):
+        runtime.decode([[0.0, 0.0]], family="kick")
+    if name == "vae_a":  # a VAE's range is its prior's; an autoencoder's came from its codes
+        assert runtime.latent_range() == whole.latent_range()
+    else:
+        assert runtime.latent_range() == (-1.0, 1.0, -1.0, 1.0)
+        assert runtime.no_codes_reason.endswith("its pad spans -1 to 1, not its codes' range")
+        np.testing.assert_array_equal(runtime.decode([[0.5, 0.5]]), whole.decode([[0.5, 0.5]]))
 
 
 def test_card_of_another_length_is_refused(copy_of):

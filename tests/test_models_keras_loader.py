@@ -166,7 +166,7 @@ def test_untrained_model_is_unavailable_naming_its_card(zoo):
         load_trained("conv_ae", zoo[0])
 
 
-@pytest.mark.parametrize("filename", ["decoder.keras", "encoder.keras", "codes.npz", "card.json"])
+@pytest.mark.parametrize("filename", ["decoder.keras", "card.json"])
 def test_damaged_file_makes_the_model_unavailable_naming_the_file(copy_of, filename):
     from models.keras_loader import load_trained
 
@@ -177,13 +177,33 @@ def test_damaged_file_makes_the_model_unavailable_naming_the_file(copy_of, filen
         load_trained("vae_a", folder)
 
 
-def test_missing_file_makes_the_model_unavailable_naming_the_file(copy_of):
+def test_a_missing_encoder_leaves_the_model_playing_and_encode_says_why(copy_of):
+    from models.errors import NoEncoderError
     from models.keras_loader import load_trained
 
     folder = copy_of("ae_small_tanh")
+    whole = load_trained("ae_small_tanh", folder, warm_up=False)
     (folder / "ae_small_tanh" / "encoder.keras").unlink()
-    with pytest.raises(ModelUnavailableError, match=r"encoder\.keras: missing"):
-        load_trained("ae_small_tanh", folder)
+    model = load_trained("ae_small_tanh", folder, warm_up=False)
+    np.testing.assert_array_equal(model.decode([[0.1, 0.2]]), whole.decode([[0.1, 0.2]]))
+    assert not model.has_encoder and len(model.codes) == len(whole.codes)
+    with pytest.raises(NoEncoderError, match=r"^ae_small_tanh cannot encode a sound: .*encoder\.keras: missing"):
+        model.encode(np.zeros((1, model.sample_length), np.float32))
+
+
+def test_damaged_codes_leave_the_model_playing_and_encoding(copy_of):
+    from models.keras_loader import load_trained
+
+    folder = copy_of("vae_a")
+    whole = load_trained("vae_a", folder, warm_up=False)
+    path = folder / "vae_a" / "codes.npz"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 3])
+    model = load_trained("vae_a", folder, warm_up=False)
+    audio = whole.decode([[0.1, 0.2]])
+    np.testing.assert_array_equal(model.decode([[0.1, 0.2]]), audio)
+    np.testing.assert_allclose(model.encode(audio), whole.encode(audio), atol=1e-6)
+    assert model.codes is None and model.no_codes_reason.startswith(
+        f"vae_a has no training dots, family pads or nearest sounds: {path}: damaged")
 
 
 def test_card_of_another_kind_is_refused(copy_of):

@@ -2,6 +2,7 @@
 recall from the sidecars (on a tiny trained model, so the real decode path is what recalls)."""
 import json
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -193,3 +194,48 @@ def test_saving_with_variations_writes_favourites_that_recall_exactly(tmp_path):
         saved, _ = soundfile.read(str(path), dtype="float32")
         np.testing.assert_array_equal(decode_recall(model, recall), saved)
     assert [read_recall(p)["settings"]["variation"]["index"] for p in paths] == [0, 1, 2]
+
+
+def test_the_amount_scales_the_offset_for_every_model_and_a_noise_model_draws_new_noise_from_1():
+    from models.variation import NEW_NOISE_AMOUNT
+
+    for model in (OffsetModel(), NoiseModel()):
+        small, large = (plan_variations(model, (0.5, 0.0), 1, seed=3, first=1, amount=a)[0] for a in (0.5, 2.0))
+        assert np.allclose(np.array(large.offset), 4 * np.array(small.offset)) and small.offset != (0.0, 0.0)
+    below, above = (plan_variations(NoiseModel(), (0.5, 0.0), 1, seed=3, first=1, amount=a)[0]
+                    for a in (NEW_NOISE_AMOUNT - 0.5, NEW_NOISE_AMOUNT))
+    assert below.noise_seed == 0 and above.noise_seed not in (None, 0)  # 0: the model's own noise
+    assert plan_variations(OffsetModel(), (0.5, 0.0), 1, seed=3, first=1, amount=1.0)[0].noise_seed is None
+
+
+def log_spectrum(audio, frame=1024, hop=256):
+    frames = np.lib.stride_tricks.sliding_window_view(np.asarray(audio, np.float64), frame)[::hop] * np.hanning(frame)
+    return np.log(np.abs(np.fft.rfft(frames, axis=1)) + 1e-5)
+
+
+def spectral_distance(a, b):
+    """Mean absolute difference of two sounds' log magnitude spectrograms (nepers)."""
+    return float(np.mean(np.abs(log_spectrum(a) - log_spectrum(b))))
+
+
+SHIPPED = Path(__file__).resolve().parent.parent / "trained"
+
+
+@pytest.mark.skipif(not (SHIPPED / "ddsp_vae" / "card.json").exists(), reason="no shipped ddsp_vae")
+def test_on_ddsp_vae_a_larger_vary_amount_moves_the_sound_further_from_the_plain_one():
+    from models.engine import load_runtime
+    from models.variation import LoopVariations
+
+    model = load_runtime("ddsp_vae", SHIPPED)
+    points = np.random.default_rng(0).uniform(-2, 2, (5, 2))
+    distances = {}
+    for amount in (0.5, 1.0, 2.0, 3.0):
+        found = []
+        for point in points:
+            plain = model.decode([point])[0]
+            loop = LoopVariations(model, amount=amount, seed=11)
+            found += [spectral_distance(decode_variation(model, point, loop.next(point)), plain) for _ in range(4)]
+        distances[amount] = np.mean(found)
+    values = [distances[a] for a in sorted(distances)]
+    assert all(a < b for a, b in zip(values, values[1:])), distances  # graded, not one jump
+    assert values[-1] > 2 * values[0], distances

@@ -238,9 +238,10 @@ def test_a_click_on_the_pad_takes_the_keys_back_from_a_text_field(app):
     x_field = app.window[k.X]
     click_middle(x_field.Widget)
     assert app.run_until(lambda s: app.window.TKroot.focus_get() is x_field.Widget)
-    press("l")  # typed into X: not a shortcut
-    assert app.run_until(lambda s: "l" in x_field.get())
-    assert not app.state.sound.looping
+    before = x_field.get()
+    press("l", "5")  # typed into X: not a shortcut, and a letter is not taken by a number's field
+    assert app.run_until(lambda s: len(x_field.get()) == len(before) + 1)
+    assert "l" not in x_field.get() and "5" in x_field.get() and not app.state.sound.looping
     click(app.window[k.PAD].Widget, 100, 100)
     assert app.run_until(lambda s: app.window.TKroot.focus_get() is app.window[k.PAD].Widget)
     press("l")

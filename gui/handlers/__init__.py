@@ -70,7 +70,7 @@ from gui.handlers.sound import (
 )
 from gui.state import MAP_MODES, AppState
 
-__all__ = ["BUTTONS", "KEYS", "TUPLE_EVENTS", "VALUE_EVENTS", "WORKER_EVENTS", "clamp", "favourite_label",
+__all__ = ["BUTTONS", "KEYS", "VALUE_KEYS", "TUPLE_EVENTS", "VALUE_EVENTS", "WORKER_EVENTS", "clamp", "favourite_label",
            "handle", "map_hint", "nearest_note", "nearest_rows", "on_worker", "on_zoo", "playing_text",
            "sequence_audio", "status_text"]
 
@@ -87,6 +87,13 @@ KEYS = {
     "minus": lambda s: step_vary(s, -1), "equal": lambda s: step_vary(s, 1), "plus": lambda s: step_vary(s, 1),
     ALL_KEY: choose_all,  # 0: "All families"
     **{key: partial(choose_family, name=name) for key, name in FAMILY_KEYS.items()},  # 1–7
+    # the desktop's own conventions (Ctrl+Tab between tabs is Tk's notebook traversal)
+    "Control-o": open_sample, "Control-s": save, "F1": lambda s: [fx.ShowHelp()],
+}
+
+#: Shortcuts that read the window's values, as the button they stand for does.
+VALUE_KEYS = {
+    "Control-e": lambda s, v: export_kit(s, v.get(k.FAVOURITES)),
 }
 
 #: What each worker result does, by its type (gui.events).
@@ -133,7 +140,7 @@ BUTTONS: dict[str, Callable[[AppState], list]] = {
     k.SET_A: lambda s: set_morph_end(s, "a"), k.SET_B: lambda s: set_morph_end(s, "b"),
     k.MORPH_PLAY: play_morph, k.MORPH_SAVE: save_morph,
     k.BACK: go_back, k.FORWARD: go_forward,
-    k.PATTERN_PLAY: toggle_pattern, k.FAMILY_ALL: choose_all,
+    k.PATTERN_PLAY: toggle_pattern, k.FAMILY_ALL: choose_all, k.HELP: lambda s: [fx.ShowHelp()],
     **{key: partial(choose_family, name=name) for name, key in k.FAMILY_BUTTONS.items()},
 }
 
@@ -174,7 +181,9 @@ VALUE_EVENTS = {
 }
 
 
-def _key(state, keysym, _payload):
+def _key(state, keysym, values):
+    if keysym in VALUE_KEYS:
+        return VALUE_KEYS[keysym](state, values)
     action = KEYS.get(keysym)
     return action(state) if action else []
 
@@ -225,6 +234,8 @@ def handle(state: AppState, event: Any, values: dict | None) -> list[fx.Effect]:
         return [fx.StoreSettings(), fx.Stop(), fx.Close()]
     if event == k.WORKER:
         return on_worker(state, values[k.WORKER])
+    if isinstance(event, tuple) and event[0] == k.KEY:
+        return _key(state, event[1], values)  # a shortcut that stands for a button reads what it would
     if isinstance(event, tuple):
         head = TUPLE_EVENTS.get(event[0])
         return head(state, event[1], values.get(event)) if head else []

@@ -58,7 +58,7 @@ def set_map_mode(state, mode):
     if mode == "codes" and state.model is not None and state.model.codes is None:
         state.map.mode = features.BRIGHTNESS
         return [fx.Refresh(Part.MAP_MODE)] + say(
-            state, f"{state.model.name} has no encoder, so no codes: its map is a heat-map")
+            state, state.model.no_codes_reason or f"{state.model.name} has no encoder, so no codes: its map is a heat-map")
     state.map.mode, state.map.for_gan = mode, False
     return [fx.Refresh(Part.MAP_MODE)] + request_map(state)
 
@@ -69,7 +69,8 @@ def on_heatmap(state, heatmap):
         return []
     if state.map.mode != heatmap.feature or heatmap.family != decode_family(state):
         return []
-    state.message = ""
+    if state.message.startswith("computing the "):
+        state.message = ""  # its own "computing…" line, not a message said meanwhile
     return request_map(state) + [fx.Refresh(Part.STATUS)]
 
 

@@ -1,5 +1,5 @@
 """The model list: the zoo arrives, the user chooses a model, a model loads or fails."""
-
+from dataclasses import replace
 
 from evaluation.ranking import choose_best
 from gui import effects as fx
@@ -79,6 +79,9 @@ def select_model(state, name, keep_pending=False):
 def on_model_ready(state, ready):
     """A model finished loading (the one the user wants, or a background one)."""
     info = ready.info
+    if info.no_encoder_reason or info.no_codes_reason:  # a damaged part: its path said within the zoo
+        info = replace(info, **{field: short_reason(state, getattr(info, field)) if getattr(info, field) else None
+                                for field in ("no_encoder_reason", "no_codes_reason", "no_family_reason")})
     entry = state.entry(info.name)
     entry.state, entry.reason, entry.trained = READY, "", True
     entry.collapsed = is_collapsed(info.codes)
@@ -114,6 +117,8 @@ def on_model_ready(state, ready):
     if entry.collapsed:
         state.message = f"{info.name} is {COLLAPSED_WARNING}"
     effects += request_map(state)
+    if changed and (info.no_encoder_reason or info.no_codes_reason):  # it plays; say what it cannot do
+        state.message = info.no_codes_reason or info.no_encoder_reason
     effects += [fx.Decode(info.name, state.point, family=decode_family(state)), fx.Refresh(Part.STATUS),
                 fx.StoreSettings(), fx.Refresh(Part.HISTORY), fx.Refresh(Part.FAMILY)]
     return effects

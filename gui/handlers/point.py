@@ -135,8 +135,8 @@ def open_sample(state):
     if state.model is None:
         return say(state, "no model is loaded yet")
     if not state.model.has_encoder:
-        return say(state, f"{state.model.name} has no encoder: choose an autoencoder or a VAE "
-                           "to open a sample")
+        return say(state, state.model.no_encoder_reason or f"{state.model.name} has no encoder: "
+                                                           "choose an autoencoder or a VAE to open a sample")
     return [fx.AskFile("open-sample")]
 
 

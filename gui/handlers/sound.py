@@ -16,6 +16,7 @@ from gui.effects import Part
 from gui.family import decode_family
 from gui.handlers.common import NO_PLAYBACK, NO_SOUND_DEVICE, format_point, render_output, say, sequence_audio
 from gui.state import Heard, Playing, VaryStart
+from models.variation import NEW_NOISE_AMOUNT, VARIATION_SPREAD, has_noise_source
 
 
 def at_level(state, audio):
@@ -184,6 +185,16 @@ def audition(state):
         state.sound.play_when_decoded = True
 
 
+def vary_words(model, amount):
+    """What Vary's ``amount`` does, in one line (the slider's unit is the spread)."""
+    if not amount:
+        return "vary off"
+    words = f"vary {amount:g}: each hit moves about {amount * VARIATION_SPREAD:.1%} of the range from the point"
+    if model is not None and has_noise_source(model):
+        words += ", with new noise" if amount >= NEW_NOISE_AMOUNT else f" (new noise from {NEW_NOISE_AMOUNT:g})"
+    return words
+
+
 def set_vary(state, value):
     """The Vary amount (0 = off)."""
     try:
@@ -193,7 +204,7 @@ def set_vary(state, value):
     if not np.isfinite(amount) or amount < 0:
         return []
     state.vary.amount = amount
-    state.message = f"vary {amount:g}: each hit a new variation" if amount else "vary off"
+    state.message = vary_words(state.model, amount)
     effects = [fx.Refresh(Part.STATUS)]
     if state.sound.looping and amount > 0 and state.model is not None:
         effects += request_variation(state)
