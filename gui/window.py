@@ -619,16 +619,36 @@ class GuiApp:
         self.dispatch(event, {event: path or None})
 
     def _ask_confirm(self, effect):
-        answer = sg.popup_yes_no(effect.question, title="Replace?", keep_on_top=True,
-                                 font=("Helvetica", 9))
         event = (k.CONFIRM, effect.purpose)
-        self.dispatch(event, {event: answer == "Yes"})
+        self.dispatch(event, {event: ask_yes_no(effect.question, title="Replace?")})
 
     # ------------------------------------------------------------------ showing the state
 
     def refresh(self, part):
         """Show one part of the state in its elements (see gui.view)."""
         self.view.refresh(part)
+
+
+def ask_yes_no(question, title):
+    """A modal Yes/No question; True for Yes. The desktop's keys answer it wherever its focus
+    is: Y (or Enter on Yes) is Yes; N, Esc, Enter on No, or closing it is No. No has the focus
+    at first, so a stray Enter replaces nothing."""
+    window = sg.Window(title, [[sg.Text(question)], [sg.Button("Yes", key="Yes", tooltip="Y"),
+                                                     sg.Button("No", key="No", tooltip="N or Esc")]],
+                       modal=True, keep_on_top=True, font=("Helvetica", 9), finalize=True)
+    for sequence, answer in (("<Key-y>", "Yes"), ("<Key-Y>", "Yes"), ("<Key-n>", "No"), ("<Key-N>", "No"),
+                             ("<Escape>", "No")):
+        window.bind(sequence, answer)
+    for key in ("Yes", "No"):
+        window[key].Widget.bind("<Return>", lambda _event, widget=window[key].Widget: widget.invoke())
+    window["No"].set_focus()
+    try:
+        while True:
+            event, _ = window.read()
+            if event in ("Yes", "No", sg.WIN_CLOSED):
+                return event == "Yes"
+    finally:
+        window.close()
 
 
 ALT_MASK = 0x0008  # X's Mod1, the Alt key

@@ -6,7 +6,7 @@ sees them. Run under ``xvfb-run -a -s "-screen 0 1280x800x24"``.
 """
 import json
 
-from test_window_kits_history_real_input import app, click_button, click_pad, select_all_favourites, type_in_dialog
+from test_window_kits_history_real_input import answer_question, app, click_button, click_pad, select_all_favourites, type_in_dialog
 from test_window_real_input import click_middle, make_app, press, pytestmark, settle
 
 from gui import effects as fx
@@ -47,7 +47,7 @@ def test_replacing_a_kit_and_its_song_names_both_and_no_and_cancel_say_so(app, t
     ask = app._effects[fx.AskConfirm]
     app._effects[fx.AskConfirm] = lambda effect: (asked.append((status_line(app), effect.question)), ask(effect))
     typing = type_in_dialog("Export kit", "Return", text=str(tmp_path / "MyKit"))
-    answering = type_in_dialog("Replace?", "Tab", "Tab", "space")  # No
+    answering = answer_question("Replace?", "n")
     click_button(app, k.EXPORT_KIT)
     assert app.run_until(lambda s: s.message.startswith("kit not exported"), timeout=30), app.state.message
     typing.join(5)
