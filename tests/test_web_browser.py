@@ -369,3 +369,60 @@ def test_a_sample_chosen_or_dropped_on_the_map_plays_from_where_the_model_places
     assert dropped["point"] != placed["point"]
     shot(browser, tmp_path, "web-drop-in.png")
     assert [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"] == []
+
+
+def test_files_that_cannot_be_samples_get_one_line_each_and_the_server_keeps_none(browser, tmp_path):
+    """A text file named .wav, a 10-minute WAV and a 50 MB file chosen on the page (at phone
+    size): each gets its reason in one line, and the server, run with a temporary folder of
+    its own, leaves nothing there."""
+    import numpy as np
+
+    zoo = tmp_path / "zoo"
+    zoo.mkdir()
+    (zoo / "vae_c").symlink_to(ROOT / "trained" / "vae_c", target_is_directory=True)
+    server_tmp = tmp_path / "server-tmp"
+    server_tmp.mkdir()
+    port = free_port()
+    with open(tmp_path / "serve.log", "w") as log:
+        process = subprocess.Popen([sys.executable, "app.py", "serve", "--port", str(port), "--models", str(zoo)],
+                                   cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                   env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(server_tmp)})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/api/models", timeout=2).read()
+                break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
+                time.sleep(0.3)
+        before = sorted(p.name for p in server_tmp.rglob("*"))
+        browser.set_window_size(390, 844)
+        open_page(browser, url)
+        wait_for(browser, "return drumApp.model && drumApp.model.encode_url && !drumApp.loadingUrl")
+        text = tmp_path / "notes.wav"
+        text.write_text("these are my notes, not a sound\n")
+        long = tmp_path / "ten minutes.wav"
+        # 10 minutes at 22,050 Hz in 8 bits: 13 MB, under the upload limit, so its length is what is refused
+        soundfile.write(long, 0.1 * np.sin(np.arange(600 * 22050) * 0.05), 22050, subtype="PCM_U8")
+        big = tmp_path / "big.wav"
+        with open(big, "wb") as handle:
+            handle.truncate(50 * 1024 * 1024)
+        reasons = {}
+        for path in (text, long, big):
+            browser.find_element("id", "sample-file").send_keys(str(path))
+            reasons[path.name] = wait_for(
+                browser, f"const s = document.getElementById('status');"
+                         f"return s.textContent.startsWith({path.name + ': '!r}) && s.textContent", timeout=60)
+            browser.execute_script("document.getElementById('sample-file').value = ''")
+        assert all("\n" not in reason for reason in reasons.values()), reasons
+        assert "not an audio file" in reasons["notes.wav"], reasons
+        assert "too long" in reasons["ten minutes.wav"], reasons
+        assert "larger than 16777216 bytes" in reasons["big.wav"], reasons
+        assert browser.execute_script("return drumApp.placed") is None
+        assert sorted(p.name for p in server_tmp.rglob("*")) == before  # nothing of them kept
+        assert process.poll() is None
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
