@@ -267,9 +267,10 @@ def test_on_the_shipped_ddsp_vae_1_plays_the_kick_pad_s_saves_it_and_a_model_wit
         sounding(app, None)
         before = len(capture.sounds())
         reopen_favourite(app, wav.name)
-        heard = wait_heard(app, capture, before + 1)
-        assert app.state.family.text() == "kick" and app.state.point == point
-        assert is_heard(heard[-1], kick)  # the very samples the file holds
+        # the reopening is handled when the loop gets to it (the plain pad's click may still be
+        # heard first on a busy machine): wait for its family and point, then for its sound
+        assert app.run_until(lambda s: s.family.text() == "kick" and s.point == point, timeout=30), app.state.family
+        assert app.run_until(lambda s: any(is_heard(h, kick) for h in capture.sounds()[before:]), timeout=30)
         assert np.array_equal(app.state.sound.audio, kick)
         assert app.window[k.FAMILY_BUTTONS["kick"]].Widget.cget("background") == "#2e7d32"  # lit
     finally:
