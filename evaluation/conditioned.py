@@ -195,7 +195,8 @@ def evaluate_conditioned(model, reference, progress=None, trained_here=True, rea
     latent_range = tuple(model.latent_range())
     options = reference.options
     report("reconstruction", 0.0)
-    metrics = {"recon_stft": None, "recon_stft_db": None, "recon_sc": None, "recon_snr_db": None}
+    metrics: dict[str, float | None] = {"recon_stft": None, "recon_stft_db": None, "recon_sc": None,
+                                        "recon_snr_db": None}
     targets, baseline = reference.reconstruction_set(trained_here)
     metrics.update({f"mean_sample_{name}": value for name, value in baseline.items()})
     if len(targets):
@@ -217,7 +218,7 @@ def evaluate_conditioned(model, reference, progress=None, trained_here=True, rea
         metrics.update({f"control_{family}": value for family, value in accuracy.items()})
         metrics["control_mean"] = float(np.mean(list(accuracy.values())))
     details["top_octave"] = {"rate": view.native_rate, "model": top_octave_table(native, asked, view.native_rate),
-                             "real": None if real_native is None else top_octave_table(*real_native, view.native_rate)}
+                             "real": None if real_native is None else top_octave_table(real_native[0], real_native[1], view.native_rate)}
     report("continuity", 0.4)
     default_family = [DRUM_FAMILIES[0]]
     continuity = latent_continuity(

@@ -77,9 +77,9 @@ class LogMel(keras.layers.Layer):
 def set_band_statistics(encoder, audio, batch_size=64):
     """Fix the encoder's :class:`LogMel` normalisation from ``audio`` (N, length)."""
     layer = next(l for l in encoder.layers if isinstance(l, LogMel))
-    frames = [ops.convert_to_numpy(layer.decibels(ops.convert_to_tensor(audio[i:i + batch_size])))
-              for i in range(0, len(audio), batch_size)]
-    frames = np.concatenate(frames).reshape(-1, layer.n_mels)
+    batches = [ops.convert_to_numpy(layer.decibels(ops.convert_to_tensor(audio[i:i + batch_size])))
+               for i in range(0, len(audio), batch_size)]
+    frames = np.concatenate(batches).reshape(-1, layer.n_mels)
     layer.band_mean.assign(frames.mean(axis=0).astype(np.float32))
     layer.band_std.assign(np.maximum(frames.std(axis=0), 1.0).astype(np.float32))
 

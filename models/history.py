@@ -14,7 +14,7 @@ def read_history(path):
         return {}
     with path.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
-    columns = {}
+    columns: dict[str, list] = {}
     for row in rows:
         for key, value in row.items():
             try:
@@ -62,7 +62,7 @@ def write_loss_plot(history_csv, png, title, loss_names=("loss",)):
     figure = Figure(figsize=(6.4, 4.0), dpi=100)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
-    plotted = []
+    plotted: list = []
     for name in loss_names:
         for key, style in ((name, "-"), (f"val_{name}", "--")):
             values = columns.get(key)
