@@ -28,3 +28,9 @@ tests use NumPy stand-ins. Modules:
 Imports NumPy, SciPy and scikit-learn (matplotlib only when drawing); never TensorFlow, the
 GUI or sound devices.
 """
+
+#: The modules other packages use (the layering test holds them to this list).
+__all__ = [
+    "cache", "comparison", "conditioned", "continuity", "errors", "families", "nearest", "ranking",
+    "report", "runner",
+]

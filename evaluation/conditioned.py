@@ -217,8 +217,9 @@ def evaluate_conditioned(model, reference, progress=None, trained_here=True, rea
         details["control"] = confusion
         metrics.update({f"control_{family}": value for family, value in accuracy.items()})
         metrics["control_mean"] = float(np.mean(list(accuracy.values())))
+    real = None if real_native is None else top_octave_table(real_native[0], real_native[1], view.native_rate)
     details["top_octave"] = {"rate": view.native_rate, "model": top_octave_table(native, asked, view.native_rate),
-                             "real": None if real_native is None else top_octave_table(real_native[0], real_native[1], view.native_rate)}
+                             "real": real}
     report("continuity", 0.4)
     default_family = [DRUM_FAMILIES[0]]
     continuity = latent_continuity(
