@@ -26,10 +26,11 @@ import numpy as np
 
 from audio.errors import AudioError, OutputExists
 from audio.level import AS_MADE, LEVELS, LevelError, apply_level, check_level
+from constants import CD_SAMPLE_RATE
 from safeio import FileExistsRefused, NotARegularFile, WriteFailed, atomic_write, open_regular, parse_json
 
 SUBTYPES = ("PCM_16", "PCM_24", "FLOAT")
-DEFAULT_OUT_RATE = 44100
+DEFAULT_OUT_RATE = CD_SAMPLE_RATE
 # Normalised peaks sit just under full scale, so a DAW's resampling does not clip them.
 NORMALIZE_PEAK_DB = -0.1
 RECALL_VERSION = 1

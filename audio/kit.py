@@ -38,7 +38,7 @@ import numpy as np
 from audio.errors import AudioError
 from audio.export import render_for_file, variation_index, wav_bytes
 from audio.level import NORMALISED, apply_level
-from constants import KIT_SUFFIX, MAX_ONE_SHOT_SECONDS
+from constants import CD_SAMPLE_RATE, KIT_SUFFIX, MAX_ONE_SHOT_SECONDS
 from safeio import (
     CannotSwap,
     FileExistsRefused,
@@ -59,7 +59,7 @@ from safeio import (
     swap_in,
 )
 
-KIT_RATE = 44100
+KIT_RATE = CD_SAMPLE_RATE
 KIT_SUBTYPE = "PCM_24"
 KIT_PEAK_DB = -1.0
 #: Each softer velocity layer plays this much quieter than the one above it.

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from constants import ATTACK_SECONDS
 from evaluation.artefacts import artefact_features, artefact_scores
 from evaluation.continuity import latent_continuity, latent_grid
 from evaluation.distribution import (
@@ -68,7 +69,7 @@ def _subset(audio, count, rng):
     return audio[np.sort(rng.choice(len(audio), count, replace=False))]
 
 
-def noise_bursts(count, length, sample_rate, seed=0, attack_seconds=0.01):
+def noise_bursts(count, length, sample_rate, seed=0, attack_seconds=ATTACK_SECONDS):
     """Decaying white-noise bursts: the trivial generator every model has to beat.
 
     Each burst is white noise under an exponential decay (time constant log-uniform from
@@ -80,7 +81,7 @@ def noise_bursts(count, length, sample_rate, seed=0, attack_seconds=0.01):
     count, length, sample_rate : int
     seed : int
     attack_seconds : float
-        Where the burst starts (the preprocessing default, 0.01 s).
+        Where the burst starts (the preprocessing default, :data:`constants.ATTACK_SECONDS`).
 
     Returns
     -------

@@ -19,9 +19,8 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from constants import SAMPLE_LENGTH, SAMPLE_RATE
+from constants import ATTACK_SECONDS, LATENT_DIM, SAMPLE_LENGTH, SAMPLE_RATE
 from models import drumsynth, synth_settings
-from models.constants import LATENT_DIM
 from models.layers import PACKAGE, Sampling
 
 # The encoder's log-mel frames (the filterbank is NumPy, shared with the engine).
@@ -120,7 +119,7 @@ class DrumSynth(keras.layers.Layer):
         The model's noise seed (its sources are made once, at construction).
     """
 
-    def __init__(self, sample_rate=SAMPLE_RATE, length=SAMPLE_LENGTH, attack=220, seed=0,
+    def __init__(self, sample_rate=SAMPLE_RATE, length=SAMPLE_LENGTH, attack=round(ATTACK_SECONDS * SAMPLE_RATE), seed=0,
                  n_modes=drumsynth.N_MODES, n_bands=drumsynth.N_BANDS, **kwargs):
         # Checked before anything is built (synth_settings.SynthSettingsError, a ValueError):
         # these come from the model's file when it loads, and size what is allocated here.

@@ -30,13 +30,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from constants import DRUM_FAMILIES, MAX_RENDER_SECONDS, MIN_RENDER_SECONDS
+from constants import DRUM_FAMILIES, LATENT_DIM, MAX_RENDER_SECONDS, MIN_RENDER_SECONDS
 from models.card import ModelCard
 from models.errors import ModelInputError, ModelUnavailableError, NoEncoderError
 from models.families import family_rows, family_vector
 from models.family_pads import FamilyPads, family_pads_or_reason
 from models.numpy_layers import LAYER_BUILDERS, UnsupportedLayerError, to_snake_case
-from models.registry import LATENT_DIM, get_spec
+from models.registry import get_spec
 from models.saving import DAMAGED_FILE_ERRORS, REASON_LIMIT, WEIGHTS_MEMBER, archive_json, check_layer_settings, open_model_file
 from models.trained_folder import LatentCodes, LatentPlane, load_optional_parts, read_card
 from safeio import one_line

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from constants import LATENT_DIM
 from models.card import ModelCard
-from models.constants import LATENT_DIM
 from models.errors import ModelInputError, ModelUnavailableError, NoEncoderError
 from models.fastpath import compile_decoder, quiet_tracing
 from models.registry import get_spec

@@ -10,8 +10,7 @@ import importlib
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from constants import ATTACK_SECONDS, HIRES_SAMPLE_LENGTH, HIRES_SAMPLE_RATE, SAMPLE_LENGTH, SAMPLE_RATE
-from models.constants import DEFAULT_LOSS, LATENT_DIM, LOSSES  # noqa: F401 (re-exported)
+from constants import ATTACK_SECONDS, DEFAULT_LOSS, HIRES_SAMPLE_LENGTH, HIRES_SAMPLE_RATE, SAMPLE_LENGTH, SAMPLE_RATE
 from models.errors import ModelSettingsError, UnknownModelError
 
 KINDS = ("dense_ae", "conv_ae", "gan", "vae")

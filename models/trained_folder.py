@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
+from constants import GAN_PRIOR_BOUND, LATENT_DIM
 from models.card import CARD_FILE
 from models.card import read_card as read_model_card
-from models.constants import GAN_PRIOR_BOUND, LATENT_DIM
 from models.errors import ModelInputError, ModelUnavailableError
 from models.saving import DAMAGED_FILE_ERRORS, open_model_file
 

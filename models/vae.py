@@ -28,7 +28,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from models.constants import DEFAULT_LOSS
+from constants import DEFAULT_LOSS
 from models.distribution import replica_scale
 from models.layers import PACKAGE
 from models.losses import FFT_SIZES, WAVEFORM_WEIGHT, reconstruction_error

@@ -8,7 +8,7 @@ fitted at that scale and decoded; the realism columns (precision, coverage...) c
 :meth:`evaluation.runner.Reference.realism_scores` and the control per family from the
 classifier fitted on the dataset's training split (:func:`evaluation.conditioned.control_table`).
 The plain pad's 16 x 16 grid is measured beside them. This is how
-:data:`models.constants.FAMILY_PAD_SCALE` was chosen; nothing is written.
+:data:`constants.FAMILY_PAD_SCALE` was chosen; nothing is written.
 """
 import argparse
 import sys

@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from constants import DRUM_FAMILIES
-from models.constants import FAMILY_PAD_SCALE, FAMILY_SHRINK_COUNT
+from constants import DRUM_FAMILIES, FAMILY_PAD_SCALE, FAMILY_SHRINK_COUNT
 from models.errors import ModelInputError
 from models.family_pads import FamilyPads, main_axes
 from models.trained_folder import LatentCodes
