@@ -217,10 +217,10 @@ class SoundRoom:
         player = self._working()
         if player is None:
             return
-        before = player.requested_serial if effect.tag else 0
+        before = player.stats().requested_serial if effect.tag else 0
         player.swap(effect.audio, immediate=effect.immediate)
         if effect.tag:
-            serial = player.requested_serial
+            serial = player.stats().requested_serial
             if serial != before:  # else nothing was playing: the loop has ended, and so has Vary's chain
                 self._await(player, serial, effect.tag)
 
@@ -246,7 +246,8 @@ class SoundRoom:
                 if not player.available:  # closed: none of them will sound
                     self._awaited = {}
                     continue
-            began, seen = player.began_serial, player.seen_serial
+            stats = player.stats()
+            began, seen = stats.began_serial, stats.seen_serial
             settled = {serial: tag for serial, tag in awaited.items() if serial == began or serial < seen}
             if settled:
                 with self._awaiting:

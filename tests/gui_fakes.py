@@ -11,6 +11,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from audio.player import PlayerStats
 from gui.backend import PackageBackend
 from gui.state import ModelEntry
 
@@ -148,7 +149,7 @@ class FakeConditionedModel(FakeModel):
 
 class FakePlayer:
     """Records what it was asked to play, and keeps the time of a loop as a player would: a
-    swap for the next repetition begins (``began_serial``) when the loop comes round."""
+    swap for the next repetition begins (``stats().began_serial``) when the loop comes round."""
 
     def __init__(self, sample_rate, device=None, available=True, reason=""):
         self.sample_rate = sample_rate
@@ -169,16 +170,11 @@ class FakePlayer:
             self._began, self._waiting = self._serial, []
         return self._serial
 
-    @property
-    def requested_serial(self):
-        return self._serial
+    def stats(self):
+        return PlayerStats(requested_serial=self._serial, began_serial=self._began_serial(),
+                           seen_serial=self._serial)
 
-    @property
-    def seen_serial(self):
-        return self._serial
-
-    @property
-    def began_serial(self):
+    def _began_serial(self):
         if self._loop is not None:
             start, seconds = self._loop
             now = time.monotonic()
