@@ -6,6 +6,9 @@ from pathlib import Path
 
 from safeio import atomic_write_bytes
 
+#: The history's name, beside a run's checkpoint and in the shipped set.
+HISTORY_FILE = "history.csv"
+
 
 def read_history(path):
     """The history CSV as columns: ``{name: [float, ...]}`` (empty when there is none)."""

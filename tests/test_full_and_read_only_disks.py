@@ -200,7 +200,7 @@ def test_a_cleanup_that_fails_never_hides_the_first_error(tmp_path, monkeypatch)
 
 
 def test_a_full_disk_during_a_checkpoint_is_one_line(tmp_path, monkeypatch):
-    import models.training as training
+    import models.checkpoint as checkpoint
     from safeio import WriteFailed, leftover_temporaries
 
     def savez_full(file, **arrays):
@@ -212,10 +212,10 @@ def test_a_full_disk_during_a_checkpoint_is_one_line(tmp_path, monkeypatch):
             weights = []
         optimizers = {}
 
-    monkeypatch.setattr(training.np, "savez", savez_full)
+    monkeypatch.setattr(checkpoint.np, "savez", savez_full)
     path = tmp_path / "m" / "checkpoint" / "checkpoint.npz"
     with pytest.raises(WriteFailed) as caught:
-        training.save_checkpoint(path, Fake, {"epoch": 1})
+        checkpoint.save_checkpoint(path, Fake, {"epoch": 1})
     assert str(caught.value) == f"{path}: cannot write (No space left on device)"
     assert leftover_temporaries(path.parent) == [] and not path.exists()
     assert np.__name__ == "numpy"

@@ -593,8 +593,8 @@ def test_a_hostile_settings_file_gives_the_defaults_and_one_line(tmp_path, capsy
     ("[1, 2]", "its state is not a JSON object"),
 ])
 def test_a_hostile_checkpoint_state_is_a_damaged_checkpoint(tmp_path, state, words):
+    from models.checkpoint import read_checkpoint_state
     from models.errors import TrainingError
-    from models.training import read_checkpoint_state
 
     path = tmp_path / "checkpoint.npz"
     np.savez(path, state=np.array(state))
