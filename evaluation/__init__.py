@@ -21,7 +21,8 @@ tests use NumPy stand-ins. Modules:
 - ``cache``: ``metrics.json`` beside each model; ``load_cached_metrics`` for the GUI;
 - ``columns``: the table's columns (``COLUMNS``) and the ranks in each, a leaf module that
   the report, the ranking and the GUI all read;
-- ``report``: the table, CSV and charts (``report_markdown``, ``report_figures``, one writer);
+- ``report``: the table, CSV and charts (``report_markdown``, one writer); its pictures are
+  ``report_figures``' (``report_figures``), its sections on families ``report_families``';
 - ``comparison``: ``app.py evaluate``'s work: each model evaluated or its cache reused, then
   the report written.
 

@@ -15,7 +15,7 @@ from evaluation.conditioned import (
     union_grid,
     union_side,
 )
-from evaluation.report import conditioned_lines
+from evaluation.report_families import conditioned_lines
 from evaluation.runner import EvaluationOptions, Reference
 
 SR, LENGTH = 22050, 4096

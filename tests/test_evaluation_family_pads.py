@@ -12,7 +12,7 @@ import drums
 from constants import DRUM_FAMILIES
 from evaluation.conditioned import union_side
 from evaluation.family_pads import family_pad_scores
-from evaluation.report import family_pad_lines
+from evaluation.report_families import family_pad_lines
 from evaluation.runner import EvaluationOptions, Reference
 from models.trained_folder import LatentCodes
 
