@@ -13,8 +13,9 @@ tests use NumPy stand-ins. Modules:
 - ``continuity``: neighbour distances on a latent grid; ``continuity_map`` for the GUI;
 - ``artefacts``: clicks, noise floor, bitcrush as distances from the real data;
 - ``speed``: decode time per point and real-time factor;
-- ``runner``: the real-data reference, its reference rows (training sounds, held-out
-  sounds, noise bursts) and one model's whole evaluation;
+- ``reference``: the real-data reference and its reference rows (training sounds, held-out
+  sounds, noise bursts);
+- ``runner``: one model's whole evaluation against the reference;
 - ``pictures``: contact sheets and the family chart;
 - ``ranking``: the one "best model" rule, for the report, the window and the web page
   (``rank_models``, ``choose_best`` with its reason, ``best_cached_model``);
@@ -33,5 +34,5 @@ GUI or sound devices.
 #: The modules other packages use (the layering test holds them to this list).
 __all__ = [
     "cache", "comparison", "conditioned", "continuity", "errors", "families", "nearest", "ranking",
-    "report", "runner",
+    "reference", "report", "runner",
 ]

@@ -15,7 +15,8 @@ from evaluation.conditioned import evaluate_conditioned
 from evaluation.errors import EvaluationError
 from evaluation.family_pads import family_pad_scores
 from evaluation.pictures import contact_sheet_points
-from evaluation.runner import evaluate_model, reference_rows, trained_on
+from evaluation.reference import reference_rows
+from evaluation.runner import evaluate_model, trained_on
 
 
 class Progress:

@@ -21,7 +21,8 @@ import numpy as np
 
 from constants import DRUM_FAMILIES
 from evaluation.continuity import latent_continuity, latent_grid
-from evaluation.runner import SILENT_PEAK, _record, reconstruction_scores
+from evaluation.reference import reconstruction_scores
+from evaluation.runner import SILENT_PEAK, _record
 from evaluation.speed import decode_speed
 
 #: The top octave starts at half of 44.1 kHz's Nyquist frequency: what a 22.05 kHz sound lacks.
@@ -183,7 +184,7 @@ def evaluate_conditioned(model, reference, progress=None, trained_here=True, rea
     ----------
     model
         A conditioned runtime (``conditioned`` true).
-    reference : runner.Reference
+    reference : reference.Reference
     progress, trained_here
         As for :func:`evaluation.runner.evaluate_generator`.
     real_native : (np.ndarray (N, L), list of str) or None

@@ -77,7 +77,7 @@ def markdown_table(metrics_by_model, baseline=None, real=None, references=None):
     real : dict or None
         Realism metrics of held-out real sounds (shown, not ranked).
     references : dict of str -> dict or None
-        More unranked rows, label -> metrics (``runner.reference_rows``' metrics).
+        More unranked rows, label -> metrics (``reference.reference_rows``' metrics).
 
     Returns
     -------
@@ -155,9 +155,9 @@ def write_report(out_dir, records, unavailable=None, data_description=None, real
     data_description : dict or None
         Facts about the data (``Reference.describe()`` plus ``folder``).
     real : dict or None
-        ``runner.real_data_scores``: what held-out real sounds score.
+        ``reference.real_data_scores``: what held-out real sounds score.
     references : dict of str -> dict or None
-        ``runner.reference_rows``: label -> ``{"metrics", "details"}``, shown unranked
+        ``reference.reference_rows``: label -> ``{"metrics", "details"}``, shown unranked
         under the models, with their family shares in ``families.png``.
     sheets : dict of str -> dict or None
         Model name -> ``{"audio": (25, L), "points": (25, 2)}`` for its contact sheet

@@ -59,7 +59,7 @@ def target_checks(records, references=None, candidate=CANDIDATE):
     records : dict of str -> dict
         Model name -> record (``metrics``, ``details``), as the report gets them.
     references : dict of str -> dict or None
-        ``runner.reference_rows``; the ceiling is its "real training sounds" row.
+        ``reference.reference_rows``; the ceiling is its "real training sounds" row.
     candidate : str
         The model held to the targets.
 
