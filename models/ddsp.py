@@ -12,7 +12,7 @@
 
 The synthesiser's noise is fixed per model (its ``seed``), so a point always plays the same
 sound; :meth:`DrumSynth.render` with the sources of another variation gives a new
-realisation. :func:`numpy_decoder_weights` exports the MLP for :func:`models.drumsynth.decode`.
+realisation. :func:`numpy_decoder_weights` exports the MLP for :func:`models.synth_weights.decode`.
 """
 import keras
 import numpy as np
@@ -244,7 +244,7 @@ def parameter_model(decoder):
 
 
 def numpy_decoder_weights(decoder, float16=False):
-    """The arrays of :func:`models.drumsynth.read_weights` (npz keys to arrays); with
+    """The arrays of :func:`models.synth_weights.read_weights` (npz keys to arrays); with
     ``float16`` the kernels and biases are stored as float16 (the values the float16
     .keras file holds, so both decoders play the same sound)."""
     import json

@@ -197,7 +197,7 @@ def cvae_decoder(length, sample_rate, attack, hidden, seed, name):
     """[point (batch, 2), family (batch, 7)] -> (batch, length): an MLP into :class:`FullBandSynth`.
 
     The point and the family are concatenated into one input vector, so the NumPy twin's
-    MLP (:func:`models.drumsynth.mlp`) decodes ``concat(point, family)``.
+    MLP (:func:`models.synth_weights.mlp`) decodes ``concat(point, family)``.
     """
     synth = FullBandSynth(sample_rate, length, attack, seed, name="synth")
     point = keras.Input((LATENT_DIM,), name="point")

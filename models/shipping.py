@@ -22,7 +22,7 @@ from models.registry import get_spec
 from models.saving import save_model_file
 from safeio import atomic_write, atomic_write_bytes, staging_folder, swap_in
 
-#: ddsp_vae's decoder for NumPy (:func:`models.drumsynth.read_weights`), beside the .keras.
+#: ddsp_vae's decoder for NumPy (:func:`models.synth_weights.read_weights`), beside the .keras.
 SYNTH_FILE = "synth.npz"
 #: The shipped set: replaced together; anything else in the folder is carried over.
 SHIPPED_FILES = ("decoder.keras", "encoder.keras", "codes.npz", SYNTH_FILE, CARD_FILE, HISTORY_FILE, "loss.png")
