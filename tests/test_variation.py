@@ -9,7 +9,7 @@ import pytest
 import soundfile
 
 import app
-from audio.export import read_recall
+from audio.recall import read_recall
 from drums import drum_batch
 from models.variation import (
     VARIATION_SPREAD,

@@ -17,10 +17,11 @@ from typing import Any
 import numpy as np
 
 from audio.errors import AudioError
-from audio.export import render_for_file, variation_index, wav_bytes
+from audio.export import render_for_file, wav_bytes
 from audio.kit.hydrogen import DRUMKIT_XML, FIRST_NOTE, LAST_NOTE, MAX_INSTRUMENTS, drumkit_xml
 from audio.kit.naming import recorded_family, safe_kit_name, safe_part
 from audio.level import NORMALISED, apply_level
+from audio.recall import variation_index
 from constants import CD_SAMPLE_RATE, MAX_ONE_SHOT_SECONDS
 from safeio import NotARegularFile, open_regular
 
