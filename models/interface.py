@@ -12,7 +12,7 @@ what is a fact of the registry name is on :attr:`ModelProtocol.spec`
 (:class:`models.registry.ModelSpec`: its list group, words, prior, noise source, family-pad
 capability).
 """
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from models.registry import ModelSpec
 from models.trained_folder import LatentCodes
 
 
+@runtime_checkable
 class ModelProtocol(Protocol):
     """A trained model, as every caller sees it.
 

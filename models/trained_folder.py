@@ -28,7 +28,7 @@ from constants import DRUM_FAMILIES, MAX_RENDER_SECONDS, MIN_RENDER_SECONDS
 from models.card import CARD_FILE, ModelCard
 from models.card import read_card as read_model_card
 from models.constants import GAN_PRIOR_BOUND, LATENT_DIM
-from models.errors import ModelInputError, ModelUnavailableError
+from models.errors import ModelInputError, ModelUnavailableError, NoEncoderError
 from models.families import family_vector
 from models.family_pads import FamilyPads, family_pads_or_reason, no_family_reason
 from models.registry import ModelSpec, get_spec
@@ -367,6 +367,10 @@ class LatentPlane:
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not MIN_SECONDS <= seconds <= MAX_SECONDS:
             raise ModelInputError(f"seconds must be a number from {MIN_SECONDS:g} to {MAX_SECONDS:g}, not {seconds!r}")
         return int(math.ceil(seconds * self.sample_rate / RENDER_STEP) * RENDER_STEP)
+
+    def encode(self, audio: Any, family: Any = None) -> np.ndarray:
+        """A model without an encoder has no points for audio: NoEncoderError with the reason."""
+        raise NoEncoderError(self.no_encoder_reason or f"{self.name} has no encoder (a GAN only generates)")
 
     def checked_audio(self, audio: Any) -> np.ndarray:
         """``audio`` as a float32 batch ``(N, sample_length)``; ModelInputError otherwise."""
