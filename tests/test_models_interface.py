@@ -108,3 +108,18 @@ def test_noise_sources_and_family_pads_are_registry_capabilities():
     pads = [name for name in TRAINABLE_NAMES if get_spec(name).family_pads]
     assert "gan" not in pads and "ddsp_cvae" not in pads and len(pads) == len(TRAINABLE_NAMES) - 2
     assert all(get_spec(name).takes_family for name in pads + ["ddsp_cvae"])
+
+
+@pytest.mark.parametrize("name, spans_default", [("ae_small_tanh", True), ("vae_a", False)])
+def test_a_damaged_codes_file_is_noted_with_where_the_pad_spans(tmp_path, name, spans_default):
+    import shutil
+
+    from models.zoo import model_status
+
+    shutil.copytree(TRAINED / name, tmp_path / name)
+    (tmp_path / name / "codes.npz").write_bytes(b"not an archive")
+    status = model_status(name, tmp_path)
+    assert status.trained and "has no training dots, family pads or nearest sounds" in status.note
+    # an autoencoder's pad comes from its codes, so without them it spans the default square;
+    # a VAE's comes from its prior
+    assert status.note.endswith("its pad spans -1 to 1, not its codes' range") == spans_default
