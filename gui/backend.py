@@ -37,8 +37,8 @@ def window_model_names(folder):
 def model_groups(name, spec):
     """The model list's group and subgroup of a registry entry.
 
-    The dense autoencoders are grouped by size (their activations are the rows), the others
-    by the registry's group label; one level keeps the list narrow.
+    The registry's ``list_group`` (the dense autoencoders by size, their activations the
+    rows; the VAEs together; the others by their group); one level keeps the list narrow.
     """
     return spec.list_group, ""
 
