@@ -194,7 +194,7 @@ def training_features_or_reason(args, model):
     from preprocessing.dataset import load_dataset
     from preprocessing.errors import PreprocessingError
 
-    folder = args.data or (model.card.get("data") or {}).get("folder")
+    folder = args.data or model.card.data_folder
     if not folder:
         return None, "the model card names no dataset; pass --data DIR"
     if not Path(folder).is_dir():
@@ -212,7 +212,7 @@ def print_nearest(args, model, points, family=None):
 
     from evaluation.nearest import nearest_in_features, nearest_in_plane
 
-    codes = getattr(model, "codes", None)
+    codes = model.codes
     training, reason = training_features_or_reason(args, model)
     for point in points:
         samples = model.decode(np.asarray([point], dtype=np.float32), **decode_options(family, None))[0]

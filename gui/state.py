@@ -104,7 +104,7 @@ class ModelInfo:
     sample_rate: int
     sample_length: int
     has_encoder: bool
-    card: "ModelCard"  # read through gui.model_card.read_model_card
+    card: "ModelCard"  # the model's own (validated when it was made)
     latent_range: tuple
     center: tuple
     codes: "LatentCodes | None" = None
@@ -118,6 +118,7 @@ class ModelInfo:
     family_pads: "FamilyPads | None" = None  # where a family's pad puts the codes
     no_encoder_reason: str | None = None  # its encoder file is damaged: why it cannot open a sample
     no_codes_reason: str | None = None  # its codes file is damaged: why it has no dots, pads or nearest sounds
+    has_noise_source: bool = False  # a variation may be new noise at the same point (ddsp_vae)
 
     @property
     def preprocess_settings(self):

@@ -48,8 +48,7 @@ def _decode_recorded_variation(model, point, record, family=None):
 def _family(model, family):
     """The ``family`` keyword of a decode: for a model that takes one (a conditioned model,
     or one with family pads; :func:`gui.family.decode_family` chose it)."""
-    takes = getattr(model, "takes_family", getattr(model, "conditioned", False))
-    return {"family": family} if family is not None and takes else {}
+    return {"family": family} if family is not None and model.takes_family else {}
 
 
 class LatestWorker:
@@ -580,9 +579,9 @@ class Workers:
             model = self.cache.get(effect.name)
             audio = self.backend.prepare_file(effect.path, model)
             options = _family(model, effect.family)
-            conditioned = getattr(model, "conditioned", False)
+            conditioned = model.conditioned
             point = np.asarray(model.encode(audio[None, :], **(options if conditioned else {})))[0]
-            pads = getattr(model, "family_pads", None)
+            pads = model.family_pads
             if options and not conditioned and pads is not None:
                 point = np.asarray(pads.to_pad(point[None, :], effect.family))[0]  # where this family's pad plays it
             reconstruction = model.decode(point[None, :].astype(np.float32), **options)[0]
@@ -725,11 +724,11 @@ class Workers:
                 return
             from evaluation.nearest import nearest_in_features, nearest_in_plane
 
-            codes = getattr(model, "codes", None)
+            codes = model.codes
             training, features_reason = self._training_features(effect.data_folder)
             plane, plane_reason = (), ""
             if codes is None or len(np.asarray(codes.points)) == 0:
-                plane_reason = getattr(model, "no_codes_reason", None) or f"{effect.name} has no training codes"
+                plane_reason = model.no_codes_reason or f"{effect.name} has no training codes"
             else:
                 kits = None if training is None else dict(zip(training.files, training.kits))
                 plane = tuple(nearest_in_plane(codes, effect.point, kits_by_file=kits))

@@ -2,7 +2,8 @@
 
 :func:`load_runtime` reads the shipped ``.keras`` archives themselves (``config.json`` for
 the layer graph, ``model.weights.h5`` for the weights, through zipfile and h5py) and returns
-a :class:`Runtime` with the interface of :class:`models.keras_loader.TrainedModel`. Nothing is
+a :class:`Runtime` (a :class:`models.interface.ModelProtocol`, as
+:class:`models.keras_loader.TrainedModel` is). Nothing is
 exported beside the zoo, and this module imports only NumPy, h5py and the standard library,
 so the window, ``play``, ``generate`` and ``encode`` sound in a fraction of a second while
 ``import tensorflow`` alone takes seconds and hundreds of megabytes. TensorFlow stays the
@@ -30,11 +31,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from constants import DRUM_FAMILIES, LATENT_DIM, MAX_RENDER_SECONDS, MIN_RENDER_SECONDS
+from constants import LATENT_DIM
 from models.card import ModelCard
 from models.errors import ModelInputError, ModelUnavailableError, NoEncoderError
-from models.families import family_rows, family_vector
-from models.family_pads import FamilyPads, family_pads_or_reason
+from models.families import family_rows
 from models.numpy_layers import LAYER_BUILDERS, UnsupportedLayerError, to_snake_case
 from models.registry import get_spec
 from models.saving import DAMAGED_FILE_ERRORS, REASON_LIMIT, WEIGHTS_MEMBER, archive_json, check_layer_settings, open_model_file
@@ -47,9 +47,6 @@ CONFIG_MEMBER = "config.json"
 #: per point, single-threaded: conv decoders cost the same from 4 to 32 points a pass,
 #: dense ones 3x less at 16 than at 1.
 DECODE_CHUNK = 16
-#: ``decode(..., seconds=S)``'s range, and the step its lengths are rounded up to (the synthesiser's
-#: tonal part is rendered at a quarter of the rate).
-MIN_SECONDS, MAX_SECONDS, RENDER_STEP = MIN_RENDER_SECONDS, MAX_RENDER_SECONDS, 4
 #: Sounds encoded per pass (each is a whole sample of audio).
 ENCODE_CHUNK = 32
 #: BLAS threads while the engine runs. Its matrix products are small and latency-bound:
@@ -352,15 +349,16 @@ EncodeFunction = Callable[[Any], np.ndarray]
 
 
 class Runtime(LatentPlane):
-    """A trained model run by the NumPy engine, with the interface of
-    :class:`models.keras_loader.TrainedModel`.
+    """A trained model run by the NumPy engine: a :class:`models.interface.ModelProtocol`,
+    as :class:`models.keras_loader.TrainedModel` is.
 
     Parameters
     ----------
     name : str
         Registry name.
-    card : dict
-        The model card (gives ``kind``, ``sample_rate``, ``sample_length``).
+    card : ModelCard or dict
+        The model card (a dict is validated by :meth:`ModelCard.from_dict`; ``card`` is
+        then the validated record). It gives ``kind``, ``sample_rate``, ``sample_length``.
     decode_function : callable
         ``(points (N, 2) float32, variation) -> audio (N, length)``.
     encode_function : callable or None
@@ -374,11 +372,10 @@ class Runtime(LatentPlane):
                  encode_function: EncodeFunction | None = None, codes: LatentCodes | None = None, *,
                  no_encoder_reason: str | None = None, no_codes_reason: str | None = None) -> None:
         self.name: str = name
-        self.model_card: ModelCard = card if isinstance(card, ModelCard) else ModelCard.from_dict(card)
-        self.card: dict[str, Any] = self.model_card.to_dict()
-        self.kind: str = self.model_card.kind
-        self.sample_rate: int = self.model_card.sample_rate
-        self.sample_length: int = self.model_card.sample_length
+        self.card: ModelCard = card if isinstance(card, ModelCard) else ModelCard.from_dict(card)
+        self.kind: str = self.card.kind
+        self.sample_rate: int = self.card.sample_rate
+        self.sample_length: int = self.card.sample_length
         self.codes: LatentCodes | None = codes
         self._decode = decode_function
         self._encode = encode_function
@@ -387,13 +384,7 @@ class Runtime(LatentPlane):
         self.no_codes_reason: str | None = no_codes_reason
         #: True when it also takes a family (:mod:`models.families`): ddsp_cvae
         self.conditioned: bool = bool(getattr(decode_function, "conditioned", False))
-        #: a model with training codes and no family input maps a family onto its pad
-        #: (:mod:`models.family_pads`); None with the reason in ``no_family_reason`` otherwise
-        self.family_pads: FamilyPads | None = None
-        self.no_family_reason: str | None = None
-        if not self.conditioned:
-            self.family_pads, self.no_family_reason = family_pads_or_reason(
-                name, codes, self.latent_range(), no_codes_reason=no_codes_reason)
+        self._fit_family_pads()
 
     def __repr__(self) -> str:
         return f"Runtime({self.name!r}, kind={self.kind!r}, length={self.sample_length})"
@@ -401,57 +392,6 @@ class Runtime(LatentPlane):
     @property
     def has_encoder(self) -> bool:
         return self._encode is not None
-
-    @property
-    def takes_family(self) -> bool:
-        """True when ``decode(..., family=...)`` plays a family: a conditioned model's input,
-        or a model's family pads. False with the reason in ``no_family_reason``."""
-        return self.conditioned or self.family_pads is not None
-
-    @property
-    def families(self) -> tuple[str, ...]:
-        """The families it can be asked for (a mix may weigh only these)."""
-        if self.conditioned:
-            return DRUM_FAMILIES
-        return () if self.family_pads is None else self.family_pads.families
-
-    def checked_family(self, family: Any) -> np.ndarray | None:
-        """The weight vector (7,) a family, a mix or a vector decodes with, checked for this
-        model; what a decode without a family plays when ``family`` is None (a conditioned
-        model's default family; None, the plain pad, for the others).
-
-        Raises
-        ------
-        ModelInputError
-            An unknown family or bad weights; a family given to a model that takes none, or
-            one the model has no training sound of: the reason in words, in one line.
-        """
-        if self.conditioned:
-            return family_vector(family)
-        if family is None:
-            return None
-        vector = family_vector(family)
-        if self.family_pads is None:
-            raise ModelInputError(self.no_family_reason)
-        reason = self.family_pads.missing_reason(vector)
-        if reason is not None:
-            raise ModelInputError(reason)
-        return vector
-
-    def pad_to_latent(self, points: npt.ArrayLike, family: Any = None) -> np.ndarray:
-        """The latent points that pad points decode with: the points themselves, unless a
-        family is chosen on a model with family pads (:meth:`FamilyPads.to_latent`).
-
-        Returns
-        -------
-        np.ndarray, shape (N, 2), float32
-        """
-        points = np.asarray(points, dtype=np.float32).reshape(-1, LATENT_DIM)
-        if family is None or self.conditioned:
-            return points
-        if self.family_pads is None:
-            raise ModelInputError(self.no_family_reason)
-        return self.family_pads.to_latent(points, family)
 
     @property
     def has_variations(self) -> bool:
@@ -462,25 +402,6 @@ class Runtime(LatentPlane):
     def renders_any_length(self) -> bool:
         """True when ``decode(..., seconds=S)`` renders beyond the trained window (ddsp_cvae)."""
         return bool(getattr(self._decode, "extends", False))
-
-    def render_length(self, seconds: float | None) -> int:
-        """The samples ``decode(..., seconds=...)`` renders: ``sample_length`` for None, else
-        ``seconds`` rounded up to a multiple of 4 samples.
-
-        Raises
-        ------
-        ModelInputError
-            The model renders only its trained window, or ``seconds`` is outside
-            ``MIN_SECONDS`` to ``MAX_SECONDS``.
-        """
-        if seconds is None:
-            return self.sample_length
-        window = self.sample_length / self.sample_rate
-        if not self.renders_any_length:
-            raise ModelInputError(f"{self.name} renders only its {window:.2f} s window (ddsp_cvae renders any length)")
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not MIN_SECONDS <= seconds <= MAX_SECONDS:
-            raise ModelInputError(f"seconds must be a number from {MIN_SECONDS:g} to {MAX_SECONDS:g}, not {seconds!r}")
-        return int(math.ceil(seconds * self.sample_rate / RENDER_STEP) * RENDER_STEP)
 
     def decode(self, points: npt.ArrayLike, variation: int | None = None, family: Any = None,
                seconds: float | None = None) -> np.ndarray:
@@ -627,7 +548,7 @@ def _load_runtime(name, spec, model_dir):
     encode = codes = no_encoder = no_codes = None
     if spec.has_encoder:  # a damaged encoder or codes file leaves the decoder playing, and says why
         encode, codes, no_encoder, no_codes = load_optional_parts(
-            name, spec.kind, model_dir, lambda path: load_network(path, card=card))
+            name, spec.prior, model_dir, lambda path: load_network(path, card=card))
     runtime = Runtime(name, card, decode, encode, codes, no_encoder_reason=no_encoder, no_codes_reason=no_codes)
     # One decode now: it checks the graph runs and makes what the card says (and it warms
     # the caches, so the first sound the user asks for is as fast as the rest).

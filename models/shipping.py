@@ -139,7 +139,7 @@ def model_card(nets, data, options, columns, run):
         "config": jsonable(nets.settings),
         "sample_rate": int(data.sample_rate),
         "sample_length": int(data.length),
-        "latent": _latent_description(spec.kind),
+        "latent": spec.prior.card_record(),
         "parameters": nets.shipped_parameters,
         "training_parameters": int(sum(int(np.prod(v.shape)) for v in nets.trainer.weights)),
         "epochs": int(epochs),
@@ -179,14 +179,6 @@ def model_card(nets, data, options, columns, run):
                      "keras": keras.__version__, "numpy": np.__version__},
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-
-
-def _latent_description(kind):
-    if kind == "gan":
-        return {"prior": "uniform", "low": -1.0, "high": 1.0}
-    if kind == "vae":
-        return {"prior": "normal", "mean": 0.0, "std": 1.0}
-    return {"prior": None}
 
 
 def _finite_or_none(value):
