@@ -95,8 +95,8 @@ class Mixer:
     def __init__(self, rate, *, source_rate=None):
         self.rate = int(rate)
         self.source_rate = self.rate if source_rate is None else int(source_rate)
-        self.request = None
-        self.pattern_request = None
+        self.request: _Request | None = None
+        self.pattern_request: _PatternRequest | None = None
         self.volume = 1.0
         self.finished_serial = 0
         self.picked_up = (0, 0)
@@ -367,6 +367,7 @@ class Mixer:
     def _take_pattern(self, frame_index):
         """Act on a new pattern request at the start of a block."""
         request = self.pattern_request
+        assert request is not None  # called when a request differs from the one seen
         self.pattern_seen = request
         if request.sounds is None:
             self.pattern = None

@@ -18,6 +18,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -163,8 +164,8 @@ class Player:
         self.reason = ""
         self.stream_rate = self.sample_rate
         self._tap = tap
-        self._sd = None
-        self._stream = None
+        self._sd: Any = None  # sounddevice, imported when the stream opens
+        self._stream: Any = None  # its OutputStream, while open
         self._underruns = 0
         self._frames_delivered = 0
         self._sounding = (0, 0, 0.0)
@@ -321,7 +322,8 @@ class Player:
 
     @property
     def is_looping(self):
-        return self.is_playing and self.mixer.request.looping
+        request = self.mixer.request
+        return self.is_playing and request is not None and request.looping
 
     def stats(self):
         """A snapshot of the stream's counters and serial numbers (:class:`PlayerStats`)."""

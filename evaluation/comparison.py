@@ -8,6 +8,7 @@ caller loads the models (so this module needs no TensorFlow of its own) and show
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 # The cache by module, not by name: tests replace its functions (a zoo that refuses writes).
 from evaluation import cache
@@ -67,7 +68,7 @@ class DataUnderTest:
     """
 
     folder: object
-    dataset: object
+    dataset: Any
     reference: object
 
     def fingerprint(self):

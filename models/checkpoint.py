@@ -56,7 +56,7 @@ def save_checkpoint(path, nets, state):
     arrays["state"] = np.array(json.dumps({**state, "version": CHECKPOINT_VERSION}))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda file: np.savez(file, **arrays))
+    atomic_write(path, lambda file: np.savez(file, **arrays))  # type: ignore[arg-type]  # numpy's stub takes allow_pickle for a name
 
 
 def read_checkpoint_state(path):

@@ -127,7 +127,8 @@ def _endpoints(value):
 
 def _storage_names(layers):
     """Layer name -> the name its weights are stored under in ``model.weights.h5``."""
-    storage_names, used = {}, {}
+    storage_names: dict[str, str] = {}
+    used: dict[str, int] = {}
     for layer in layers:
         # Keras stores weights under the class's snake-case name, numbered in layer order.
         base = to_snake_case(layer["class_name"])
@@ -186,7 +187,7 @@ def _copies_where_shared(steps, input_slots):
     elsewhere (the caller's array, or a tensor, or a view of it such as a reshape, with
     another reader) made to work on a copy."""
     memory = {slot: slot for slot in input_slots}  # slot -> the slot whose array it views
-    readers = {}
+    readers: dict = {}
     for function, sources, _, target in steps:
         memory[target] = memory[sources[0]] if getattr(function, "returns_view", False) else target
         if not getattr(function, "returns_view", False):
@@ -254,9 +255,9 @@ class NumpyNetwork:
         ``variation`` goes to the layers that take one (ddsp_vae's synthesiser), and so does
         ``samples``, the length to render (None: the trained window), for one that ``extends``.
         """
-        slots = [None] * self._slots
+        slots: list = [None] * self._slots
         if self.input_count == 1:
-            slots[self._input_slot] = x
+            slots[self._input_slot] = x  # type: ignore[index]  # one input: its slot is set
         else:  # a list, one array per input
             for slot, value in zip(self._input_slots, x):
                 if slot is not None:
@@ -327,9 +328,10 @@ def _conditioned(network):
             family = family_rows(None, len(points))
         inputs = [points, family]
         return network(inputs, variation, samples) if network.takes_variation else network(inputs)
-    decode.takes_variation = network.takes_variation
-    decode.extends = network.extends
-    decode.conditioned = True
+    # what the runtime asks of its decode function, as of a network's
+    decode.takes_variation = network.takes_variation  # type: ignore[attr-defined]
+    decode.extends = network.extends  # type: ignore[attr-defined]
+    decode.conditioned = True  # type: ignore[attr-defined]
     return decode
 
 

@@ -66,8 +66,8 @@ class TrainedModel(LatentPlane):
         self._encoder = encoder
         self._decode, self.decode_path = compile_decoder(decoder)
         self._synth = _synth_of(decoder)
-        self._variations = {}
-        self._render = None
+        self._variations: dict = {}
+        self._render: Any = None
         self._encode = None
         if encoder is not None:
             def encode_points(audio):

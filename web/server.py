@@ -272,7 +272,7 @@ def _family(served, params):
     from models.errors import ModelInputError
     from models.families import family_text
 
-    given = {key: params[key] for key in ("family", "mix") if params.get(key) not in (None, "")}
+    given: dict[str, str | None] = {key: params[key] for key in ("family", "mix") if params.get(key) not in (None, "")}
     model = served.model
     conditioned, takes = model.conditioned, model.takes_family
     if given and not takes:
@@ -282,10 +282,10 @@ def _family(served, params):
         return None
     if len(given) > 1:
         raise RequestRefused(400, "give family= or mix=, not both")
-    key, text = next(iter(given.items()), ("family", None))
-    if key == "mix" and ":" not in text:
+    key, text = next(iter(given.items()), ("family", None))  # none given: the model's default
+    if key == "mix" and ":" not in str(text):
         raise RequestRefused(400, f"mix must be FAMILY:WEIGHT,FAMILY:WEIGHT (e.g. kick:0.6,tom:0.4) of "
-                                  f"{', '.join(DRUM_FAMILIES)}, not {text[:40]!r}")
+                                  f"{', '.join(DRUM_FAMILIES)}, not {str(text)[:40]!r}")
     try:
         return family_text(model.checked_family(text))
     except ModelInputError as error:
