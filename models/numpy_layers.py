@@ -391,7 +391,7 @@ def _synth_builder(render, *, extends=False):
             if not extends:
                 raise UnsupportedLayerError(f"this synthesiser renders only its trained {length} samples")
             return draw(raw, sources(variation, samples), rate, length, attack, length=samples, n_modes=n_modes)
-        # what the engine asks of a step (models.engine.NumpyNetwork)
+        # what the engine asks of a step (models.numpy_network.NumpyNetwork)
         synth.takes_variation = True  # type: ignore[attr-defined]
         synth.extends = extends  # type: ignore[attr-defined]
         return synth
