@@ -12,7 +12,8 @@ from starlette.testclient import TestClient
 from tests.web_fakes import FakeCodes, FakeModel
 from web.catalogue import Catalogue, serve_model
 from web.decoding import ThreadDecoding
-from web.server import MAX_QUERY_BYTES, create_app
+from web.requests import MAX_QUERY_BYTES
+from web.server import create_app
 from web.sound import MAX_VARIATION
 
 

@@ -16,7 +16,8 @@ from drums import snare
 from tests.web_server import parse_answer, serving, zoo_of
 from web.catalogue import load_catalogue
 from web.decoding import ThreadDecoding
-from web.server import MAX_UPLOAD_BYTES, create_app
+from web.requests import MAX_UPLOAD_BYTES
+from web.server import create_app
 
 
 def wav_bytes(audio, rate=44100, channels=1):

@@ -169,9 +169,9 @@ def test_a_body_over_the_limit_is_refused_whether_its_length_is_said_or_not(clie
 
 
 def test_a_body_that_does_not_arrive_in_time_is_refused(zoo, models, monkeypatch):
-    import web.server
+    import web.requests
 
-    monkeypatch.setattr(web.server, "UPLOAD_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(web.requests, "UPLOAD_TIMEOUT_S", 0.2)
     app = create_app(load_catalogue(zoo), decoding=ThreadDecoding(1), folder=zoo)
 
     async def post():
