@@ -188,27 +188,35 @@ def fit_synth(target, synth, *, steps=400, learning_rate=0.05, fft_sizes=FIT_FFT
                     distance=reconstruction_distance(faded, audio))
 
 
-def realisation_distance(raw, synth, variation=1):
-    """The reconstruction MR-STFT between the synthesiser's own noise and another
-    realisation of it under the same parameters, one value per row of ``raw``.
+def other_noise_distances(raw, synth, target, variations=(1, 2, 3)):
+    """How far the fitted parameters are from their target when the synthesiser plays them
+    with other noise realisations, and how far those renders are from the fit itself.
 
-    A synthesiser with fixed noise cannot fit another recording's noise sample for sample,
-    so even a perfect fit is this far from its target: the floor of what a fit can reach.
+    The synthesiser's noise is fixed per model, and a fit may shape that one realisation
+    to the target's own fluctuations: the first number says whether the parameters, not
+    the noise, hold the sound (what a Vary of the same point would play); the second is
+    the floor a synthesiser with fixed noise can reach (a perfect fit of a sound it made
+    itself, heard with other noise).
 
     Parameters
     ----------
     raw : np.ndarray, shape (N, P)
     synth : models.ddsp_cvae.FullBandSynth
-    variation : int
-        The other noise realisation (the model's own is 0).
+    target : np.ndarray, shape (N, L)
+        The targets as the fit saw them (faded).
+    variations : sequence of int
+        Other noise realisations (the model's own is 0).
 
     Returns
     -------
-    np.ndarray, shape (N,)
+    to_target, to_fit : np.ndarray, shape (N,)
+        Means over ``variations``.
     """
     own = np.asarray(synth(raw))
-    other = np.asarray(synth.render(raw, synth.sources(variation)))
-    return reconstruction_distance(own, other)
+    others = [np.asarray(synth.render(raw, synth.sources(v))) for v in variations]
+    to_target = np.mean([reconstruction_distance(target, other) for other in others], axis=0)
+    to_fit = np.mean([reconstruction_distance(own, other) for other in others], axis=0)
+    return to_target, to_fit
 
 
 def pairwise_distances(sounds):

@@ -14,10 +14,12 @@ Written to the output folder (never into the repository):
 
 - ``fits.csv``: per sound, its family, file, the MR-STFT of the fit to it, the distance to
   its nearest other real sound of the family, the family's pairwise spread, and the
-  distance between the fit and the same parameters with another noise realisation (the
+  fitted parameters played with three other noise realisations: their distance to the
+  target (do the parameters, not the noise, hold the sound?) and to the fit itself (the
   floor a synthesiser with fixed noise can reach);
 - ``summary.txt``: the same per family, as the report reads it;
 - ``claps.png``, ``families.png``: waveform and spectrogram, fitted beside real;
+- ``spread.png``: per family, the real pairwise spread, the fits and their parameters with other noise;
 - ``loss.png``: the loss of every fit over its steps;
 - ``fits.npz``: targets, fitted audio and raw parameters, for listening.
 """
@@ -112,10 +114,32 @@ def loss_figure(histories, labels):
     fig = Figure(figsize=(8, 4), layout="constrained")
     ax = fig.subplots()
     for history, label in zip(histories, labels):
-        ax.plot(history, lw=0.8, label=label)
+        ax.semilogy(history, lw=0.8, label=label)
     ax.set_xlabel("step")
     ax.set_ylabel("training loss (floored MR-STFT, 7 sizes)")
     ax.legend(fontsize=6, ncol=3)
+    return fig
+
+
+def spread_figure(pairs, fits, other_noise):
+    """Per family: the real sounds' pairwise MR-STFT (a box), the fits (red dots) and the
+    fitted parameters played with other noise realisations (grey crosses), each to its target."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(9, 4), layout="constrained")
+    ax = fig.subplots()
+    names = list(pairs)
+    ax.boxplot([pairs[f] for f in names], whis=(5, 95), showfliers=False)
+    for x, family in enumerate(names, start=1):
+        jitter = np.linspace(-0.15, 0.15, len(fits[family])) if len(fits[family]) > 1 else [0.0]
+        ax.plot(x + np.asarray(jitter), fits[family], "o", color="tab:red", ms=4,
+                label="fit to its target" if x == 1 else None)
+        ax.plot(x + np.asarray(jitter), other_noise[family], "x", color="0.4", ms=4,
+                label="the fit's parameters with other noise" if x == 1 else None)
+    ax.set_xticks(range(1, len(names) + 1), names)
+    ax.set_ylabel("MR-STFT (report's recon distance)")
+    ax.set_title("fits against the real sounds' pairwise spread (box: IQR, whiskers 5-95 %)", fontsize=9)
+    ax.legend(fontsize=7)
     return fig
 
 
@@ -129,8 +153,9 @@ def save_figure(fig, path):
 
 def main(argv=None):
     from constants import ATTACK_SECONDS, DRUM_FAMILIES, HIRES_SAMPLE_LENGTH, HIRES_SAMPLE_RATE
-    from evaluation.synth_fit import fit_synth, pairwise_distances, realisation_distance, spread
+    from evaluation.synth_fit import fit_synth, other_noise_distances, pairwise_distances, spread
     from models.ddsp_cvae import FullBandSynth
+    from models.fullband import end_fade
     from models.registry import get_spec
     from preprocessing.manifest import read_manifest
     from preprocessing.settings import PreprocessSettings
@@ -156,12 +181,13 @@ def main(argv=None):
     synth = FullBandSynth(HIRES_SAMPLE_RATE, HIRES_SAMPLE_LENGTH, settings.attack_samples,
                           seed=spec["noise_seed"], name="synth")
 
-    targets, labels, families, nearest, spreads = [], [], [], [], {}
+    targets, labels, families, nearest, spreads, pairs = [], [], [], [], {}, {}
     for family in args.families.split(","):
         limit = None if family == "clap" else SPREAD_SOUNDS
         audio, names, splits = load_family(rows, family, settings, limit=limit)
         distances = pairwise_distances(audio)
         spreads[family] = {**spread(distances), "sounds": len(audio)}
+        pairs[family] = distances[np.isfinite(distances)]
         # a sound's nearest other real sound, in either role (reference or estimate)
         closest = np.fmin(np.nanmin(distances, axis=0), np.nanmin(distances, axis=1))
         if family == "clap":
@@ -189,34 +215,40 @@ def main(argv=None):
     raw = np.concatenate([f.raw for f in fits])
     history = np.concatenate([f.history for f in fits], axis=1)
     distance = np.concatenate([f.distance for f in fits])
-    floor = np.concatenate([realisation_distance(raw[i:i + args.batch], synth)
-                            for i in range(0, len(raw), args.batch)])
+    faded = targets * end_fade(synth.length, synth.sample_rate)[None, :]
+    other = [other_noise_distances(raw[i:i + args.batch], synth, faded[i:i + args.batch])
+             for i in range(0, len(raw), args.batch)]
+    other_to_target = np.concatenate([o[0] for o in other])
+    floor = np.concatenate([o[1] for o in other])
 
     table = io.StringIO()
     writer = csv.writer(table, lineterminator="\n")
     writer.writerow(["family", "sound", "fit_mrstft", "nearest_real_mrstft", "family_median", "family_q1",
-                     "family_q3", "other_noise_mrstft", "loss_start", "loss_end"])
+                     "family_q3", "other_noise_to_target", "other_noise_to_fit", "loss_start", "loss_end"])
     for i in range(len(targets)):
         s = spreads[families[i]]
         writer.writerow([families[i], labels[i], f"{distance[i]:.4f}", f"{nearest[i]:.4f}", f"{s['median']:.4f}",
-                         f"{s['q1']:.4f}", f"{s['q3']:.4f}", f"{floor[i]:.4f}", f"{history[0, i]:.4f}", f"{history[-1, i]:.4f}"])
+                         f"{s['q1']:.4f}", f"{s['q3']:.4f}", f"{other_to_target[i]:.4f}", f"{floor[i]:.4f}",
+                         f"{history[0, i]:.4f}", f"{history[-1, i]:.4f}"])
     atomic_write_text(out / "fits.csv", table.getvalue())
     lines = [f"steps {args.steps}, learning rate {args.learning_rate}, {time.time() - started:.0f} s of fitting",
              "family   fits  fit MR-STFT (median, max)  real pairwise median (IQR)   fits below the real q1"
-             "  own noise vs another (median)"]
+             "  other noise: to target, to fit (medians)"]
     for family in spreads:
         mine = distance[np.array(families) == family]
         s = spreads[family]
         lines.append(f"{family:9s}{len(mine):4d}  {np.median(mine):8.3f} {mine.max():8.3f}        "
                      f"{s['median']:.3f} ({s['q1']:.3f}-{s['q3']:.3f}, {s['sounds']} sounds)   "
                      f"{int(np.sum(mine < s['q1']))}/{len(mine)}   "
+                     f"{np.median(other_to_target[np.array(families) == family]):.3f} "
                      f"{np.median(floor[np.array(families) == family]):.3f}")
     atomic_write_text(out / "summary.txt", "\n".join(lines) + "\n")
     print("\n".join(lines))
 
     buffer = io.BytesIO()
     np.savez_compressed(buffer, targets=targets, audio=audio, raw=raw, history=history, labels=np.array(labels),
-                        families=np.array(families), distance=distance, other_noise=floor)
+                        families=np.array(families), distance=distance, other_noise_to_target=other_to_target,
+                        other_noise_to_fit=floor)
     atomic_write_bytes(out / "fits.npz", buffer.getvalue())
     rate = HIRES_SAMPLE_RATE
     clap = [i for i, f in enumerate(families) if f == "clap"]
@@ -229,6 +261,9 @@ def main(argv=None):
     if others:
         save_figure(figure([(f"{families[i]} {labels[i][:34]}", targets[i], audio[i], distance[i]) for i in others],
                            rate, "one sound per family"), out / "families.png")
+    chosen_families = np.array(families)
+    save_figure(spread_figure(pairs, {f: distance[chosen_families == f] for f in pairs},
+                              {f: other_to_target[chosen_families == f] for f in pairs}), out / "spread.png")
     save_figure(loss_figure(history.T, [f"{f} {i}" for i, f in enumerate(families)]), out / "loss.png")
 
 
