@@ -137,6 +137,7 @@ def spread_figure(pairs, fits, other_noise):
         ax.plot(x + np.asarray(jitter), other_noise[family], "x", color="0.4", ms=4,
                 label="the fit's parameters with other noise" if x == 1 else None)
     ax.set_xticks(range(1, len(names) + 1), names)
+    ax.set_yscale("log")
     ax.set_ylabel("MR-STFT (report's recon distance)")
     ax.set_title("fits against the real sounds' pairwise spread (box: IQR, whiskers 5-95 %)", fontsize=9)
     ax.legend(fontsize=7)
