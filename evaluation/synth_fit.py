@@ -24,7 +24,7 @@ import numpy as np
 
 from evaluation.spectral import reconstruction_distance
 from models import drumsynth
-from models.fullband import fine_noise_knots
+from models.fullband import DENSE_SECONDS, fine_noise_knots
 
 #: ddsp_cvae's loss (its registry defaults): FFT sizes 8192 to 128, no waveform term.
 FIT_FFT_SIZES = (8192, 4096, 2048, 1024, 512, 256, 128)
@@ -217,6 +217,54 @@ def other_noise_distances(raw, synth, target, variations=(1, 2, 3)):
     to_target = np.mean([reconstruction_distance(target, other) for other in others], axis=0)
     to_fit = np.mean([reconstruction_distance(own, other) for other in others], axis=0)
     return to_target, to_fit
+
+
+def smooth_noise_gains(raw, synth, seconds=0.02):
+    """The raw parameters with each band's gains averaged over ``seconds`` across the knots
+    of the first ``DENSE_SECONDS`` after the attack: the same decay, without its bursts.
+
+    What the measures say of a clap without its bursts tells how much they hear the bursts.
+
+    Returns
+    -------
+    np.ndarray, shape (N, P), float32
+    """
+    raw = np.array(raw, np.float32)
+    knots = fine_noise_knots(synth.length, synth.attack, synth.sample_rate)
+    begin = 2 * synth.n_modes + 3
+    gains = raw[:, begin:begin + synth.n_bands * synth.n_knots].reshape(len(raw), synth.n_bands, synth.n_knots)
+    dense = np.flatnonzero((knots >= synth.attack) & (knots <= synth.attack + DENSE_SECONDS * synth.sample_rate))
+    width = max(1, round(seconds * synth.sample_rate / np.median(np.diff(knots[dense]))))
+    padded = np.concatenate([np.repeat(gains[:, :, dense[:1]], width, axis=2), gains[:, :, dense],
+                             np.repeat(gains[:, :, dense[-1:]], width, axis=2)], axis=2)
+    totals = np.cumsum(np.concatenate([np.zeros(padded.shape[:2] + (1,)), padded], axis=2), axis=2)
+    half = width // 2
+    centre = np.arange(len(dense)) + width
+    gains[:, :, dense] = (totals[:, :, centre - half + width] - totals[:, :, centre - half]) / width
+    raw[:, begin:begin + synth.n_bands * synth.n_knots] = gains.reshape(len(raw), -1)
+    return raw
+
+
+def burst_correlation(target, estimate, sample_rate, attack, seconds=0.05, window_seconds=0.001):
+    """How well the fine envelope of ``estimate`` follows the target's bursts: the correlation
+    of their RMS envelopes (dB, ``window_seconds`` frames) over ``seconds`` from the attack,
+    each with its quadratic trend (the decay) removed. 1: the same bursts; about 0: none.
+
+    Returns
+    -------
+    np.ndarray, shape (N,)
+    """
+    size = max(1, round(window_seconds * sample_rate))
+    frames = round(seconds * sample_rate) // size
+
+    def envelope(audio):
+        part = np.atleast_2d(audio)[:, attack:attack + frames * size].reshape(-1, frames, size)
+        db = 20 * np.log10(np.sqrt(np.mean(part.astype(np.float64) ** 2, axis=2)) + 1e-4)
+        t = np.arange(frames)
+        return np.stack([row - np.polyval(np.polyfit(t, row, 2), t) for row in db])
+
+    a, b = envelope(target), envelope(estimate)
+    return np.array([np.corrcoef(x, y)[0, 1] for x, y in zip(a, b)])
 
 
 def pairwise_distances(sounds):

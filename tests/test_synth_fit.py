@@ -70,3 +70,23 @@ def test_the_spread_of_real_sounds_leaves_out_each_sound_with_itself():
     assert np.all(np.isnan(np.diag(distances)))
     assert distances[0, 1] == pytest.approx(0.0, abs=1e-6) and distances[0, 2] > 0.1
     assert spread(distances)["pairs"] == 6
+
+
+def test_smoothing_takes_the_bursts_out_of_the_first_100_ms_and_leaves_the_rest(synth):
+    from evaluation.synth_fit import burst_correlation, smooth_noise_gains
+
+    knots = fullband.fine_noise_knots(LENGTH, ATTACK, RATE)
+    dense = (knots >= ATTACK) & (knots <= ATTACK + 0.1 * RATE)
+    begin = 2 * synth.n_modes + 3
+    raw = np.zeros((1, synth.parameter_count), np.float32)
+    gains = np.zeros((synth.n_bands, synth.n_knots), np.float32)
+    gains[:, dense] = np.where(np.arange(dense.sum()) % 5 == 0, 4.0, -4.0)  # a burst every 10 ms
+    raw[0, begin:begin + gains.size] = gains.ravel()
+    raw[0, :begin] = np.arange(begin)
+    smoothed = smooth_noise_gains(raw, synth)
+    assert np.array_equal(smoothed[0, :begin], raw[0, :begin])
+    assert np.array_equal(smoothed[0, begin + gains.size:], raw[0, begin + gains.size:])
+    after = smoothed[0, begin:begin + gains.size].reshape(gains.shape)
+    assert np.ptp(after[:, dense][:, 5:-5]) < 0.2 * np.ptp(gains[:, dense])
+    target = clap_like()[None]
+    assert burst_correlation(target, target, RATE, ATTACK, seconds=0.04)[0] == pytest.approx(1.0)
