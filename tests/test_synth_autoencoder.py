@@ -39,6 +39,7 @@ def test_a_hiss_in_the_top_octave_costs_less_than_unweighted_and_a_copy_costs_no
     assert np.asarray(octave_weighted_error(kick, kick, sizes, RATE))[0] == pytest.approx(0.0, abs=1e-5)
 
 
+@pytest.mark.slow
 def test_a_tiny_synth_autoencoder_trains_and_has_no_family_input(tmp_path):
     import keras
 
