@@ -40,7 +40,7 @@ def test_a_hiss_in_the_top_octave_costs_less_than_unweighted_and_a_copy_costs_no
 
 
 @pytest.mark.slow
-def test_a_tiny_synth_autoencoder_trains_and_has_no_family_input(tmp_path):
+def test_a_tiny_synth_autoencoder_trains_has_no_family_input_and_the_numpy_engine_plays_it(tmp_path):
     import keras
 
     from models.synth_autoencoder import SynthAutoencoder, synth_decoder, synth_encoder
@@ -62,5 +62,11 @@ def test_a_tiny_synth_autoencoder_trains_and_has_no_family_input(tmp_path):
     sounds = np.asarray(decoder(codes))
     assert sounds.shape == (8, length) and np.all(np.max(np.abs(sounds), axis=1) < 0.99)
     decoder.save(tmp_path / "decoder.keras")
+    encoder.save(tmp_path / "encoder.keras")
     again = keras.saving.load_model(tmp_path / "decoder.keras", safe_mode=True)
     assert np.max(np.abs(np.asarray(again(codes)) - sounds)) < 1e-6
+    # the NumPy engine (what the window, the page and the CLI play) runs both, D wide
+    from models.engine import load_network
+
+    assert np.max(np.abs(load_network(tmp_path / "decoder.keras")(codes) - sounds)) < 1e-4
+    assert np.max(np.abs(load_network(tmp_path / "encoder.keras")(audio) - codes)) < 1e-4
