@@ -6,7 +6,7 @@ numbers; the decoder is an MLP into :class:`models.ddsp_cvae.FullBandSynth` (44.
 knots every 2 ms, the end fade, no line at the low rate's Nyquist frequency). The families
 come afterwards, as a Gaussian per family over the codes (stage 2, :mod:`models.family_pads`).
 Before any of this was built, the synthesiser was shown to play every real clap when its
-parameters are fitted to it directly (:mod:`evaluation.synth_fit`, ``scripts/fit_synth.py``).
+parameters are fitted to it directly (:mod:`models.synth_fit`, ``scripts/fit_synth.py``).
 
 The reconstruction loss is the floored multi-resolution STFT of :mod:`models.losses`, with
 each bin weighted by :func:`octave_weights`: at 44.1 kHz half of every STFT's bins lie above

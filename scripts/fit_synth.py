@@ -42,26 +42,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 SPREAD_SOUNDS = 40
 
 
-def load_family(rows, family, settings, limit=None, seed=0):
-    """(audio (N, L), names) of the manifest's usable sounds of ``family``, prepared at
-    ``settings``; at most ``limit`` of them, drawn with a seeded generator."""
+def load_family(dataset, family, settings, limit=None, seed=0):
+    """(audio (N, L), file names, in-training flags) of the dataset's sounds of ``family``,
+    each prepared again from its source at ``settings``; at most ``limit`` of them, drawn
+    with a seeded generator."""
     from preprocessing.errors import AudioInputError
     from preprocessing.reader import prepare_file
 
-    chosen = [r for r in rows if r["status"] == "ok" and r["family"] == family]
+    chosen = np.flatnonzero(dataset.families == family)
     if limit is not None and len(chosen) > limit:
-        keep = np.sort(np.random.default_rng(seed).choice(len(chosen), limit, replace=False))
-        chosen = [chosen[i] for i in keep]
-    audio, names, splits = [], [], []
-    for row in chosen:
+        chosen = np.sort(np.random.default_rng(seed).choice(chosen, limit, replace=False))
+    audio, names, training = [], [], []
+    for i in chosen:
         try:
-            audio.append(prepare_file(row["source"], settings))
+            audio.append(prepare_file(dataset.sources[i], settings))
         except (AudioInputError, OSError) as error:
-            print(f"{row['source']}: left out ({error})", flush=True)
+            print(f"{dataset.sources[i]}: left out ({error})", flush=True)
             continue
-        names.append(row["output"])
-        splits.append(row.get("split", ""))
-    return np.stack(audio), names, splits
+        names.append(str(dataset.files[i]))
+        training.append(not dataset.is_validation[i])
+    return np.stack(audio), names, training
 
 
 def medoid(distances, candidates):
@@ -82,7 +82,7 @@ def figure(rows, sample_rate, title):
     envelopes over the first 80 ms (where a clap's bursts are), and their spectrograms."""
     from matplotlib.figure import Figure
 
-    from evaluation.spectral import amplitude_db, stft_magnitude
+    from evaluation.synth_fit import spectrogram_db
 
     fig = Figure(figsize=(19, 2.3 * len(rows)), layout="constrained")
     axes = fig.subplots(len(rows), 5, squeeze=False)
@@ -97,7 +97,7 @@ def figure(rows, sample_rate, title):
             wave.set_xlabel("ms", fontsize=7)
             envelope = envelope_db(sound, sample_rate)
             row[2].plot(np.arange(len(envelope)) + 0.5, envelope, color=colour, lw=0.9, label=what)
-            db = amplitude_db(stft_magnitude(sound[None], 1024, 256))[0]
+            db = spectrogram_db(sound)
             spec = row[3 + column]
             spec.imshow(db.T, origin="lower", aspect="auto", vmin=-80, vmax=0, cmap="magma",
                         extent=(0, len(sound) / sample_rate * 1000, 0, sample_rate / 2000))
@@ -148,7 +148,7 @@ def spread_figure(pairs, fits, other_noise):
 
 
 def save_figure(fig, path):
-    from safeio.atomic import atomic_write_bytes
+    from safeio import atomic_write_bytes
 
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=80)
@@ -157,21 +157,12 @@ def save_figure(fig, path):
 
 def main(argv=None):
     from constants import ATTACK_SECONDS, DRUM_FAMILIES, HIRES_SAMPLE_LENGTH, HIRES_SAMPLE_RATE
-    from evaluation.spectral import reconstruction_distance
-    from evaluation.synth_fit import (
-        burst_correlation,
-        fit_synth,
-        other_noise_distances,
-        pairwise_distances,
-        smooth_noise_gains,
-        spread,
-    )
-    from models.ddsp_cvae import FullBandSynth
-    from models.fullband import end_fade
+    from evaluation.synth_fit import burst_correlation, fit_distance, other_noise_distances, pairwise_distances, spread
     from models.registry import get_spec
-    from preprocessing.manifest import read_manifest
+    from models.synth_fit import fit_synth, make_synth, render_with_noise, smooth_noise_gains
+    from preprocessing.dataset import load_dataset
     from preprocessing.settings import PreprocessSettings
-    from safeio.atomic import atomic_write_bytes, atomic_write_text
+    from safeio import atomic_write_bytes, atomic_write_text
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, help="a preprocessed dataset (its manifest names the sources)")
@@ -184,19 +175,16 @@ def main(argv=None):
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    rows = read_manifest(args.data)
-    if rows is None:
-        parser.error(f"{args.data}: no manifest.csv")
+    dataset = load_dataset(args.data)
     settings = PreprocessSettings(sample_rate=HIRES_SAMPLE_RATE, length=HIRES_SAMPLE_LENGTH,
                                   attack_seconds=ATTACK_SECONDS)
     spec = get_spec("ddsp_cvae").settings()
-    synth = FullBandSynth(HIRES_SAMPLE_RATE, HIRES_SAMPLE_LENGTH, settings.attack_samples,
-                          seed=spec["noise_seed"], name="synth")
+    synth = make_synth(HIRES_SAMPLE_RATE, HIRES_SAMPLE_LENGTH, settings.attack_samples, spec["noise_seed"])
 
     targets, labels, families, nearest, spreads, pairs = [], [], [], [], {}, {}
     for family in args.families.split(","):
         limit = None if family == "clap" else SPREAD_SOUNDS
-        audio, names, splits = load_family(rows, family, settings, limit=limit)
+        audio, names, training = load_family(dataset, family, settings, limit=limit)
         distances = pairwise_distances(audio)
         spreads[family] = {**spread(distances), "sounds": len(audio)}
         pairs[family] = distances[np.isfinite(distances)]
@@ -205,7 +193,7 @@ def main(argv=None):
         if family == "clap":
             chosen = range(len(audio))
         else:
-            train = np.array([i for i, s in enumerate(splits) if s == "train"] or list(range(len(audio))))
+            train = np.array([i for i, t in enumerate(training) if t] or list(range(len(audio))))
             chosen = [medoid(distances, train)]
         for i in chosen:
             targets.append(audio[i])
@@ -226,16 +214,13 @@ def main(argv=None):
     audio = np.concatenate([f.audio for f in fits])
     raw = np.concatenate([f.raw for f in fits])
     history = np.concatenate([f.history for f in fits], axis=1)
-    distance = np.concatenate([f.distance for f in fits])
-    faded = targets * end_fade(synth.length, synth.sample_rate)[None, :]
-    other = [other_noise_distances(raw[i:i + args.batch], synth, faded[i:i + args.batch])
-             for i in range(0, len(raw), args.batch)]
-    other_to_target = np.concatenate([o[0] for o in other])
-    floor = np.concatenate([o[1] for o in other])
+    faded = np.concatenate([f.target for f in fits])
+    distance = fit_distance(faded, audio)
+    others = [render_with_noise(raw, synth, variation) for variation in (1, 2, 3)]
+    other_to_target, floor = other_noise_distances(faded, audio, others)
     # the same fits without their bursts: how much do the measures hear the bursts?
-    smoothed = np.concatenate([np.asarray(synth(smooth_noise_gains(raw[i:i + args.batch], synth)))
-                               for i in range(0, len(raw), args.batch)])
-    smoothed_distance = reconstruction_distance(faded, smoothed)
+    smoothed = render_with_noise(smooth_noise_gains(raw, synth), synth, None)
+    smoothed_distance = fit_distance(faded, smoothed)
     bursts = burst_correlation(faded, audio, synth.sample_rate, synth.attack)
     bursts_smoothed = burst_correlation(faded, smoothed, synth.sample_rate, synth.attack)
 

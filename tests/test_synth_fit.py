@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from evaluation.synth_fit import fit_synth, initial_parameters, pairwise_distances, spread
+from evaluation.synth_fit import fit_distance, pairwise_distances, spread
 from models import drumsynth, fullband
+from models.synth_fit import fit_synth, initial_parameters
 
 RATE, LENGTH, ATTACK = 44100, 4096, 441
 SIZES = (1024, 512, 256, 128)
@@ -31,15 +32,14 @@ def clap_like(seed=0):
 
 
 def test_a_fit_brings_the_synthesiser_closer_to_three_noise_bursts(synth):
-    from evaluation.spectral import reconstruction_distance
-
     target = clap_like()[None]
     faded = target * fullband.end_fade(LENGTH, RATE)[None]
-    before = reconstruction_distance(faded, np.asarray(synth(initial_parameters(faded, synth))))
+    before = fit_distance(faded, np.asarray(synth(initial_parameters(faded, synth))))
     fit = fit_synth(target, synth, steps=25, fft_sizes=SIZES)
     assert fit.history.shape == (26, 1) and np.all(np.isfinite(fit.history))
     assert fit.history[-1, 0] < 0.8 * fit.history[0, 0]
-    assert fit.distance[0] < before[0]
+    assert np.array_equal(fit.target, faded)
+    assert fit_distance(faded, fit.audio)[0] < before[0]
     assert fit.audio.shape == (1, LENGTH) and np.max(np.abs(fit.audio)) < 0.99
 
 
@@ -73,7 +73,8 @@ def test_the_spread_of_real_sounds_leaves_out_each_sound_with_itself():
 
 
 def test_smoothing_takes_the_bursts_out_of_the_first_100_ms_and_leaves_the_rest(synth):
-    from evaluation.synth_fit import burst_correlation, smooth_noise_gains
+    from evaluation.synth_fit import burst_correlation
+    from models.synth_fit import smooth_noise_gains
 
     knots = fullband.fine_noise_knots(LENGTH, ATTACK, RATE)
     dense = (knots >= ATTACK) & (knots <= ATTACK + 0.1 * RATE)
