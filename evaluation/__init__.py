@@ -24,6 +24,8 @@ tests use NumPy stand-ins. Modules:
   the report, the ranking and the GUI all read;
 - ``report``: the table, CSV and charts (``report_markdown``, one writer); its pictures are
   ``report_figures``' (``report_figures``), its sections on families ``report_families``';
+- ``synth_fit``: how close a synthesiser fitted to real sounds comes to them, against the
+  real sounds' own pairwise spread (``scripts/fit_synth.py``);
 - ``comparison``: ``app.py evaluate``'s work: each model evaluated or its cache reused, then
   the report written.
 
@@ -34,5 +36,5 @@ GUI or sound devices.
 #: The modules other packages use (the layering test holds them to this list).
 __all__ = [
     "cache", "comparison", "conditioned", "continuity", "errors", "families", "nearest", "ranking",
-    "reference", "report", "runner",
+    "reference", "report", "runner", "synth_fit",
 ]

@@ -19,7 +19,7 @@ from evaluation.distribution import (
 from evaluation.errors import EvaluationError
 from evaluation.families import FamilyClassifier, family_histogram, recognisable
 from evaluation.features import audio_features, standardise
-from evaluation.spectral import as_batch, multi_resolution_stft_distance, snr_db
+from evaluation.spectral import as_batch, combined_distance, multi_resolution_stft_distance, snr_db
 
 
 @dataclass(frozen=True)
@@ -264,7 +264,7 @@ def reconstruction_scores(reference, estimate):
     """
     log_l1_db, convergence = multi_resolution_stft_distance(reference, estimate)
     return {
-        "stft": float(np.mean(convergence + log_l1_db * np.log(10) / 20)),
+        "stft": float(np.mean(combined_distance(log_l1_db, convergence))),
         "stft_db": float(np.mean(log_l1_db)),
         "sc": float(np.mean(convergence)),
         "snr_db": float(np.mean(snr_db(reference, estimate))),

@@ -184,6 +184,29 @@ def multi_resolution_stft_distance(reference, estimate, fft_sizes=FFT_SIZES):
                                  start=np.zeros(len(reference)))
 
 
+def reconstruction_distance(reference, estimate, fft_sizes=FFT_SIZES):
+    """The report's reconstruction MR-STFT of each pair: spectral convergence plus the
+    log-magnitude L1 in natural-log units (``dB * ln(10) / 20``), as in Parallel WaveGAN's loss.
+
+    Parameters
+    ----------
+    reference : np.ndarray, shape (N, L)
+    estimate : np.ndarray, shape (N, L) or (1, L)
+
+    Returns
+    -------
+    distance : np.ndarray, shape (N,), float64
+        0 for a perfect copy; the report's ``recon_stft`` is its mean.
+    """
+    return combined_distance(*multi_resolution_stft_distance(reference, estimate, fft_sizes))
+
+
+def combined_distance(log_l1_db, convergence):
+    """The two terms of :func:`multi_resolution_stft_distance` as one number per pair:
+    spectral convergence plus the log-magnitude L1 in natural-log units."""
+    return convergence + log_l1_db * np.log(10) / 20
+
+
 def snr_db(reference, estimate):
     """Signal-to-noise ratio of each reconstruction, in dB.
 

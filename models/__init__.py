@@ -10,7 +10,7 @@ import os
 #: The modules other packages use (the layering test holds them to this list).
 __all__ = [
     "card", "engine", "errors", "families", "family_pads", "interface", "keras_loader", "numpy_network",
-    "registry", "saving", "stft_distance", "trained_folder", "training", "variation", "zoo",
+    "registry", "saving", "stft_distance", "synth_fit", "trained_folder", "training", "variation", "zoo",
 ]
 
 # Keras 3 picks its backend at import: this package is written for TensorFlow's.

@@ -1,0 +1,166 @@
+"""Issue 30 §2, stage 1: a synth autoencoder at 44.1 kHz with a code of D dimensions.
+
+The route that replaces the end-to-end conditioned VAE (:class:`models.ddsp_cvae.ConditionedVAE`):
+no family anywhere in the network. The encoder maps a sound to a code of ``code_dim``
+numbers; the decoder is an MLP into :class:`models.ddsp_cvae.FullBandSynth` (44.1 kHz, noise
+knots every 2 ms, the end fade, no line at the low rate's Nyquist frequency). The families
+come afterwards, as a Gaussian per family over the codes (stage 2, :mod:`models.family_pads`).
+Before any of this was built, the synthesiser was shown to play every real clap when its
+parameters are fitted to it directly (:mod:`models.synth_fit`, ``scripts/fit_synth.py``).
+
+The reconstruction loss is the floored multi-resolution STFT of :mod:`models.losses`, with
+each bin weighted by :func:`octave_weights`: at 44.1 kHz half of every STFT's bins lie above
+11 kHz, where kicks and toms have no energy, so an unweighted loss spends half its attention
+on the top octave. With the weights, every octave above ``OCTAVE_PIVOT_HZ`` weighs the same
+(the top one 17 % of the whole instead of 50 %), and under the pivot a bin keeps its linear weight.
+"""
+import keras
+import numpy as np
+from keras import ops
+
+from constants import FLOOR_DB
+from models.ddsp import LogMel
+from models.ddsp_cvae import MEL_BANDS, MEL_HOP, MEL_N_FFT, FullBandSynth
+from models.distribution import replica_scale
+from models.drumsynth import LEAKY_SLOPE
+from models.layers import PACKAGE
+from models.stft_distance import multi_resolution_stft
+
+#: Above this frequency a bin's weight falls as 1 / f, so every octave weighs the same.
+OCTAVE_PIVOT_HZ = 1000.0
+#: The smallest target norm the spectral convergence divides by (as :mod:`models.losses`).
+_NORM_FLOOR = 1e-6
+
+
+def octave_weights(n_fft, sample_rate, pivot_hz=OCTAVE_PIVOT_HZ):
+    """Per-bin weights of an ``n_fft`` STFT: 1 up to ``pivot_hz``, ``pivot_hz / f`` above,
+    scaled to a mean of 1 (so the weighted loss is on the unweighted one's scale).
+
+    Returns
+    -------
+    np.ndarray, shape (n_fft // 2 + 1,), float32
+    """
+    freqs = np.fft.rfftfreq(int(n_fft), 1.0 / float(sample_rate))
+    weights = np.minimum(1.0, pivot_hz / np.maximum(freqs, 1e-9))
+    return (weights / weights.mean()).astype(np.float32)
+
+
+def octave_weighted_error(audio, reconstruction, fft_sizes, sample_rate, floor_db=FLOOR_DB):
+    """The floored multi-resolution STFT error with :func:`octave_weights` on every bin, per example.
+
+    Both terms of :func:`models.stft_distance.multi_resolution_stft` are weighted: the
+    log-magnitude L1 averages ``w |log X - log Y|`` and the spectral convergence is
+    ``||sqrt(w) (|X| - |Y|)|| / ||sqrt(w) |X|||``.
+
+    Parameters
+    ----------
+    audio, reconstruction : tensor, shape (batch, length)
+    fft_sizes : sequence of int
+        Sizes above the length are left out.
+
+    Returns
+    -------
+    tensor, shape (batch,)
+    """
+    sizes = tuple(n for n in fft_sizes if n <= audio.shape[-1]) or (audio.shape[-1],)
+    weights = {n: octave_weights(n, sample_rate) for n in sizes}
+    floor = 10.0 ** (floor_db / 20.0)
+
+    def magnitude(x, n_fft):
+        real, imag = ops.stft(x, n_fft, n_fft // 4, n_fft, window="hann", center=False)
+        return ops.sqrt(real * real + imag * imag + 1e-10) * np.sqrt(weights[n_fft])
+
+    def log_level(weighted, n_fft):
+        w = weights[n_fft]
+        return w * ops.log(weighted / np.sqrt(w) * (4.0 / n_fft) + floor)
+
+    log_l1, convergence = multi_resolution_stft(audio, reconstruction, sizes, ops=ops, magnitude=magnitude,
+                                                log_level=log_level, norm_floor=_NORM_FLOOR)
+    return log_l1 + convergence
+
+
+def synth_encoder(length, sample_rate, width, code_dim, name):
+    """(batch, length) audio -> (batch, code_dim) code: log-mel frames (up to the Nyquist
+    frequency, so the top octave is seen), three stride-2 ``Conv1D``, two dense layers."""
+    audio = keras.Input((length,), name="audio")
+    x = LogMel(sample_rate, MEL_N_FFT, MEL_HOP, MEL_BANDS, name="log_mel")(audio)
+    for i in range(3):
+        x = keras.layers.Conv1D(width, 3, strides=2, padding="same", name=f"conv_{i}")(x)
+        x = keras.layers.LeakyReLU(0.2, name=f"conv_{i}_act")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dense(width, name="dense")(x)
+    x = keras.layers.LeakyReLU(0.2, name="dense_act")(x)
+    code = keras.layers.Dense(code_dim, name="code")(x)
+    return keras.Model(audio, code, name=f"{name}_encoder")
+
+
+def synth_decoder(code_dim, length, sample_rate, attack, hidden, seed, name):
+    """(batch, code_dim) code -> (batch, length) audio: an MLP into :class:`FullBandSynth`
+    (leaky ReLU between its layers, as the NumPy twin :func:`models.drumsynth.mlp` runs it)."""
+    synth = FullBandSynth(sample_rate, length, attack, seed, name="synth")
+    code = keras.Input((code_dim,), name="code")
+    x = code
+    for i, units in enumerate(hidden):
+        x = keras.layers.Dense(units, name=f"mlp_{i}")(x)
+        x = keras.layers.LeakyReLU(LEAKY_SLOPE, name=f"mlp_{i}_act")(x)
+    x = keras.layers.Dense(synth.parameter_count, name="synth_parameters")(x)
+    return keras.Model(code, synth(x), name=f"{name}_decoder")
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class SynthAutoencoder(keras.Model):
+    """Training model of stage 1: audio -> code -> synthesiser, on the octave-weighted loss.
+
+    Its data are ``(audio, audio)`` or ``audio`` (batch, length); the target is the audio
+    times the synthesiser's end fade, as the decoder's own sounds are.
+    """
+
+    def __init__(self, encoder, decoder, fft_sizes=(8192, 4096, 2048, 1024, 512, 256, 128), **kwargs):
+        super().__init__(**kwargs)
+        self.encoder, self.decoder = encoder, decoder
+        self.fft_sizes = tuple(int(n) for n in fft_sizes)
+        synth = next(layer for layer in decoder.layers if isinstance(layer, FullBandSynth))
+        self.sample_rate = synth.sample_rate
+        self.fade = ops.convert_to_tensor(synth._fade)
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.built = True
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker]
+
+    def call(self, audio, training=False):
+        return self.decoder(self.encoder(audio, training=training), training=training)
+
+    def reconstruction_loss(self, audio, training):
+        target = audio * self.fade[None, :]
+        return ops.mean(octave_weighted_error(target, self(audio, training=training), self.fft_sizes,
+                                              self.sample_rate))
+
+    def train_step(self, data):
+        import tensorflow as tf
+
+        audio = data[0] if isinstance(data, tuple) else data
+        with tf.GradientTape() as tape:
+            loss = self.reconstruction_loss(audio, training=True)
+            scaled = loss * replica_scale()
+        variables = self.encoder.trainable_weights + self.decoder.trainable_weights
+        self.optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
+        self.loss_tracker.update_state(loss)
+        return {"loss": self.loss_tracker.result()}
+
+    def test_step(self, data):
+        audio = data[0] if isinstance(data, tuple) else data
+        self.loss_tracker.update_state(self.reconstruction_loss(audio, training=False))
+        return {"loss": self.loss_tracker.result()}
+
+    def get_config(self):
+        return {**super().get_config(), "encoder": keras.saving.serialize_keras_object(self.encoder),
+                "decoder": keras.saving.serialize_keras_object(self.decoder), "fft_sizes": list(self.fft_sizes)}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("encoder", "decoder"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
