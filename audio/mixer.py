@@ -30,8 +30,7 @@ CROSSFADE_SECONDS = 0.004
 EDGE_FADE_SECONDS = 0.002
 # A full-scale volume change takes this long (no zipper noise).
 VOLUME_GLIDE_SECONDS = 0.01
-# The mixer renders in chunks of at most this many frames; PortAudio normally passes one
-# block (256 or 512 frames) at a time.
+# Frames rendered per chunk at most (PortAudio normally passes 256 or 512 at a time).
 SCRATCH_FRAMES = 8192
 
 _START, _SWAP_NOW, _SWAP_NEXT, _STOP = "start", "swap-now", "swap-next", "stop"
