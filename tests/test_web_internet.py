@@ -8,6 +8,7 @@ import json
 import socket
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -25,6 +26,23 @@ def zoo(tmp_path_factory):
 
 def connect(server, source, timeout=10):
     return socket.create_connection(("127.0.0.1", server.port), timeout=timeout, source_address=(source, 0))
+
+
+def accept_queue(port):
+    """The connections waiting in the server's listening socket to be taken (the accept queue
+    that ``/proc/net/tcp`` shows as a listening socket's receive queue), or None if none listens."""
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[3] == "0A" and int(fields[1].split(":")[1], 16) == port:  # 0A: LISTEN
+            return int(fields[4].split(":")[1], 16)
+    return None
+
+
+def wait_until(condition, what, timeout_s=30):
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"never: {what}"
+        time.sleep(0.05)
 
 
 def answered_meanwhile(server, source="127.0.0.9"):
@@ -53,7 +71,7 @@ def test_idle_connections_from_many_addresses_do_not_lock_others_out(zoo, tmp_pa
     with serving(["--models", str(zoo), *LIMITS], tmp_path) as server:
         # more idle connections than the server may hold, from four addresses (8 each)
         idle = [connect(server, f"127.0.0.{2 + i // 8}") for i in range(32)]
-        time.sleep(0.3)
+        wait_until(lambda: accept_queue(server.port) == 0, "the server took every idle connection")
         answered_meanwhile(server)
         # and none of them is kept past the head timeout
         for connection in idle:
@@ -92,7 +110,7 @@ def test_half_sent_headers_topped_up_byte_by_byte_are_closed(zoo, tmp_path):
         dripping = threading.Thread(target=top_up, daemon=True)
         dripping.start()
         try:
-            time.sleep(0.3)
+            wait_until(lambda: accept_queue(server.port) == 0, "the server took every slow connection")
             answered_meanwhile(server)
             answers = [closed_by_server(connection) for connection in slow]
         finally:
@@ -164,7 +182,7 @@ def test_a_200_MB_header_is_cut_off_and_others_are_answered_meanwhile(zoo, tmp_p
 
         attacker = threading.Thread(target=send_huge_header, daemon=True)
         attacker.start()
-        time.sleep(0.2)
+        wait_until(lambda: sent["bytes"] > 0 or sent["error"] is not None, "the attacker sending")
         answered_meanwhile(server)
         attacker.join(timeout=60)
         assert not attacker.is_alive()

@@ -91,9 +91,11 @@ def drain_under_sigterm(tmp_path, options, count):
         try:
             for i, connection in enumerate(connections):
                 connection.sendall(f"GET {sound_url}?x={i / 50:.2f}&y=0 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-            time.sleep(0.3)  # the requests reach the server and wait for their decodes
+            # the requests reach the server and wait for their decodes
+            wait_until(lambda: all_read(server.port, connections), "the server read every request")
             server.process.send_signal(signal.SIGTERM)
-            time.sleep(0.3)
+            # the signal is handled: no new connection is taken (while the decoders are held)
+            wait_until(lambda: readiness_probe(server.port, "/healthz") is None, "the server stops taking connections")
         finally:
             for pid in held:
                 os.kill(pid, signal.SIGCONT)
@@ -114,12 +116,42 @@ def drain_under_sigterm(tmp_path, options, count):
     return answers, returncode, server.output()
 
 
-def readiness_probe(port):
-    """The status a new connection's ``GET /readyz`` gets, or None when it is refused, reset or
-    not answered."""
+def wait_for_output(server, condition, what, timeout_s=30):
+    """The server's output once ``condition(output)`` holds: a line is written once its answer
+    has been sent, so it may come after the client has the answer."""
+    deadline = time.monotonic() + timeout_s
+    while not condition(output := server.output()):
+        assert time.monotonic() < deadline, f"never: {what}\n{output[-2000:]}"
+        time.sleep(0.05)
+    return output
+
+
+def wait_until(condition, what, timeout_s=30):
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"never: {what}"
+        time.sleep(0.05)
+
+
+def all_read(port, connections):
+    """Whether the server has read all that was sent on ``connections``: the receive queues of
+    its ends of them (``/proc/net/tcp``) are empty."""
+    ports = {connection.getsockname()[1] for connection in connections}
+    unread = {}
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote = int(fields[1].split(":")[1], 16), int(fields[2].split(":")[1], 16)
+        if local == port and remote in ports and fields[3] == "01":  # 01: ESTABLISHED
+            unread[remote] = int(fields[4].split(":")[1], 16)
+    return set(unread) == ports and not any(unread.values())
+
+
+def readiness_probe(port, path="/readyz"):
+    """The status a new connection's ``GET /readyz`` (or ``path``) gets, or None when it is
+    refused, reset or not answered."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=2) as probe:
-            probe.sendall(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            probe.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
             head = probe.recv(65536)
     except OSError:
         return None
@@ -177,8 +209,10 @@ def test_one_access_log_line_per_request_in_json_when_asked(zoo, tmp_path):
         get(server.url + "/api/models")
         get(server.url + "/api/models/ae_small_tanh/sound.wav?x=0.5&y=0")
         get(server.url + "/nowhere")
-        time.sleep(0.5)
-        lines = server.output().splitlines()[before:]
+        paths = ('"/api/models"', '"/api/models/ae_small_tanh/sound.wav?x=0.5&y=0"', '"/nowhere"')
+        output = wait_for_output(server, lambda text: all(p in "\n".join(text.splitlines()[before:]) for p in paths),
+                                 "a log line for each of the three requests")
+        lines = output.splitlines()[before:]
     # the start-up wait's own /readyz probes may be logged after ``before`` was read
     entries = [e for e in map(json.loads, lines) if e["path"] not in ("/readyz", "/healthz")]
     assert [(e["method"], e["path"], e["status"]) for e in entries] == [
@@ -190,8 +224,7 @@ def test_one_access_log_line_per_request_in_json_when_asked(zoo, tmp_path):
 def test_access_log_text_by_default(zoo, tmp_path):
     with serving(["--models", str(zoo)], tmp_path) as server:
         get(server.url + "/api/models")
-        time.sleep(0.5)
-        output = server.output()
+        output = wait_for_output(server, lambda text: '"GET /api/models ' in text, "the request's log line")
     line = next(line for line in output.splitlines() if "/api/models" in line)
     assert line.startswith('127.0.0.1 "GET /api/models HTTP/1.1" 200 ') and line.endswith("ms")
 
@@ -222,7 +255,8 @@ def test_a_model_failing_at_request_time_is_a_503_naming_it_logged_once(tmp_path
         (zoo / "ae_small_relu" / "decoder.keras").write_bytes(b"not a model")
         answers = [get(server.url + "/api/models/ae_small_relu/sound.wav?x=0&y=0") for _ in range(3)]
         assert get(server.url + "/api/models/ae_small_tanh/sound.wav?x=0&y=0")[0] == 200
-        time.sleep(0.3)
+        # all it will ever log: the server is stopped (SIGTERM: it finishes and exits)
+        server.stop()
         output = server.output()
     for status, headers, body in answers:
         assert status == 503 and headers["retry-after"] == "30"

@@ -9,89 +9,38 @@ the user heard, in order. Clicks, drags, keys and the level combo are real X eve
 """
 import json
 
-import numpy as np
 import pytest
 import soundfile
-from test_window_real_input import (
+from window_driver import (
+    REAL_INPUT_MARKS,
     button_held,
-    click,
     click_middle,
-    make_app,
+    click_pad,
+    file_bytes_of,
+    is_heard,
+    model_sound,
     near,
     one_pixel,
+    open_app,
+    output_quiet,
     pad_pixel_to_point,
     pick_in_combo,
     press,
-    pytestmark,
-    settle,
+    reopen_favourite,
+    select_all_favourites,
+    turn_vary_on,
+    type_in_dialog,
+    wait_heard,
+    wait_output_quiet,
     xdo,
 )
 
-from audio.export import render_for_file, wav_bytes
-from audio.level import AS_MADE, NORMALISED, apply_level, loudness_db
-from audio.mixer import EDGE_FADE_SECONDS
+from audio.level import NORMALISED, loudness_db
 from gui import keys as k
-from gui.state import READY
-from gui_fakes import FakeBackend, FakeModel
+from gui_fakes import FakeModel
 from models.variation import decode_recall
 
-pytestmark = pytestmark  # the same markers: a display and xdotool
-
-RATE = 22050  # the fake models' rate, and so the player's
-EDGE = int(round(EDGE_FADE_SECONDS * RATE))
-
-
-class HeardCapture:
-    """A player tap that keeps the non-silent blocks and their frame numbers (preallocated)."""
-
-    def __init__(self, capacity=1 << 21):
-        self._samples = np.zeros(capacity, dtype=np.float32)
-        self._frames = np.zeros(capacity, dtype=np.int64)
-        self._count = 0
-
-    def __call__(self, block, frame_index):
-        n = block.shape[0]
-        if self._count + n > self._samples.shape[0] or not block.any():
-            return
-        self._samples[self._count:self._count + n] = block
-        self._frames[self._count:self._count + n] = np.arange(frame_index, frame_index + n)
-        self._count += n
-
-    def sounds(self):
-        """The runs of non-silent blocks, each one sound as the user heard it."""
-        count = self._count
-        samples, frames = self._samples[:count].copy(), self._frames[:count].copy()
-        breaks = np.flatnonzero(np.diff(frames) != 1) + 1
-        return [s for s in np.split(samples, breaks) if s.size]
-
-
-class HeardBackend(FakeBackend):
-    """The fakes' models, with a real player whose output is captured."""
-
-    def __init__(self, capture, **options):
-        super().__init__(**options)
-        self.capture = capture
-
-    def make_player(self, sample_rate, device):
-        from audio.player import Player
-
-        player = Player(sample_rate, tap=self.capture)
-        self.players.append(player)
-        return player
-
-
-def open_app(tmp_path, **remembered):
-    """The window at full volume (so what is heard is the samples themselves)."""
-    settings = tmp_path / "settings.json"
-    if not settings.exists():
-        settings.write_text(json.dumps({"volume": 1.0, **remembered}))
-    capture = HeardCapture()
-    app = make_app(tmp_path, backend=HeardBackend(capture))
-    assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None
-                         and s.player.ready and s.entries["gan"].state == READY)
-    app.window.TKroot.update()
-    settle(app)
-    return app, capture
+pytestmark = REAL_INPUT_MARKS
 
 
 @pytest.fixture
@@ -99,39 +48,6 @@ def window(tmp_path):
     app, capture = open_app(tmp_path)
     yield app, capture
     app.close()
-
-
-def model_sound(point, level=AS_MADE):
-    return apply_level(FakeModel("ae_small_relu").decode([point])[0], level)
-
-
-def is_heard(heard, expected):
-    """Whether a heard sound is ``expected`` (its faded edges aside), wherever it starts."""
-    core = expected[EDGE:-EDGE]
-    if heard.size < core.size:  # a sound cut short by the next one is not all of it
-        return False
-    starts = np.flatnonzero(np.abs(heard[:heard.size - core.size + 1] - core[0]) <= 1e-6)
-    return any(np.allclose(heard[start:start + core.size], core, atol=1e-6) for start in starts)
-
-
-def wait_heard(app, capture, count):
-    assert app.run_until(lambda s: len(capture.sounds()) >= count, timeout=20), len(capture.sounds())
-    settle(app, 0.3)
-    return capture.sounds()
-
-
-def click_pad(app, px, py):
-    pad = app.window[k.PAD].Widget
-    expected = pad_pixel_to_point(app, px, py)
-    click(pad, px, py)
-    assert app.run_until(lambda s: near(s.sound.point, expected, one_pixel(app)))
-    return app.state.point
-
-
-def file_bytes_of(samples, rate=RATE):
-    """The bytes a favourite holding ``samples`` has (44.1 kHz 16-bit WAV)."""
-    data, file_rate = render_for_file(samples, rate)
-    return wav_bytes(data, file_rate, "PCM_16")
 
 
 def test_a_click_on_the_pad_plays_that_point_at_once(window):
@@ -155,7 +71,14 @@ def test_a_drag_auditions_each_new_point_as_it_is_reached(window):
             reached.append(app.state.sound.point)
             assert app.run_until(lambda s, n=len(reached): any(
                 is_heard(h, model_sound(reached[-1])) for h in capture.sounds()[n - 1:]))
-    settle(app)
+
+    def steps(s):
+        return s.history.of(s.model.name).points
+
+    # the release is handled (the drag's step in the history), and all the window asked the
+    # output for since has been played out
+    assert app.run_until(lambda s: len(steps(s)) >= 2 and near(steps(s)[-1], reached[-1], one_pixel(app))
+                         and output_quiet(app))
     heard = capture.sounds()
     # each point reached was heard, in the order reached; the release added no sound
     order = [next(i for i, h in enumerate(heard) if is_heard(h, model_sound(p))) for p in reached]
@@ -169,20 +92,24 @@ def test_audition_off_keeps_the_pad_silent_and_is_remembered(tmp_path):
         assert app.window[k.AUDITION].get() is True  # on by default
         click_middle(app.window[k.AUDITION].Widget)
         assert app.run_until(lambda s: s.sound.audition is False)
-        click_pad(app, 120, 200)
-        settle(app, 0.6)
+        point = click_pad(app, 120, 200)
+        wait_output_quiet(app)  # the click's sound, had it been sent, would have been played
         assert capture.sounds() == []
-        press("space")  # Play still plays
-        assert len(wait_heard(app, capture, 1)) == 1
+        press("space")  # Play still plays, and it is the first sound heard
+        heard = wait_heard(app, capture, 1)
+        assert len(heard) == 1 and is_heard(heard[0], model_sound(point))
     finally:
         app.close()
     assert json.loads((tmp_path / "settings.json").read_text())["audition"] is False
     app, capture = open_app(tmp_path)
     try:
         assert app.state.sound.audition is False and app.window[k.AUDITION].get() is False
-        click_pad(app, 220, 100)
-        settle(app, 0.6)
+        point = click_pad(app, 220, 100)
+        wait_output_quiet(app)
         assert capture.sounds() == []
+        press("space")  # a sound whose coming is certain: nothing was heard before it
+        heard = wait_heard(app, capture, 1)
+        assert len(heard) == 1 and is_heard(heard[0], model_sound(point))
     finally:
         app.close()
 
@@ -225,16 +152,10 @@ def test_the_normalised_level_is_heard_saved_recorded_and_remembered(tmp_path):
         app.close()
 
 
-def turn_vary_on(app):
-    slider = app.window[k.VARY].Widget
-    click(slider, slider.winfo_width() - 4, slider.winfo_height() - 7)  # the trough: one step up
-    assert app.run_until(lambda s: s.vary.amount > 0)
-
-
 def test_s_with_vary_on_saves_the_variation_that_is_sounding(window, tmp_path):
     app, capture = window
     point = click_pad(app, 150, 150)
-    settle(app, 0.5)
+    wait_heard(app, capture, 1)  # the click's own sound
     turn_vary_on(app)
     before = len(capture.sounds())
     for count in (before + 1, before + 2):  # two presses: two variations, the second one sounding
@@ -252,16 +173,6 @@ def test_s_with_vary_on_saves_the_variation_that_is_sounding(window, tmp_path):
     assert wav.read_bytes() == file_bytes_of(kept)  # ...and the file holds it
 
 
-def reopen_favourite(app, name):
-    favourites = app.window[k.FAVOURITES].Widget
-    row = next(i for i in range(favourites.size()) if favourites.get(i).startswith(name))
-    favourites.see(row)
-    app.window.TKroot.update()
-    x, y, _, height = favourites.bbox(row)
-    click(favourites, x + 20, y + height // 2)
-    click_middle(app.window[k.REOPEN].Widget)
-
-
 def test_reopening_a_favourite_plays_exactly_its_saved_sound_even_with_vary_on(window, tmp_path):
     app, capture = window
     click_pad(app, 250, 60)
@@ -273,7 +184,7 @@ def test_reopening_a_favourite_plays_exactly_its_saved_sound_even_with_vary_on(w
     turn_vary_on(app)
     model = FakeModel("ae_small_relu")
     for name in (names[2], names[0]):  # a variation, then the sound itself
-        settle(app, 0.5)
+        wait_output_quiet(app)  # the click's sound, or the favourite before, played out
         before = len(capture.sounds())
         reopen_favourite(app, name)
         heard = wait_heard(app, capture, before + 1)
@@ -291,14 +202,11 @@ def test_a_kit_of_variations_names_each_apart_and_takes_the_level(tmp_path):
     import tarfile
     import xml.etree.ElementTree as ET
 
-    from test_window_kits_history_real_input import select_all_favourites, type_in_dialog
-
     app, _ = open_app(tmp_path, level=NORMALISED)
     try:
         click_pad(app, 90, 230)
         click_middle(app.window[k.SAVE_VARIATIONS].Widget)
         assert app.run_until(lambda s: len(s.favourites) == 4)
-        settle(app)
         select_all_favourites(app)
         typing = type_in_dialog("Export kit", "Return", text=str(tmp_path / "Variations"))
         click_middle(app.window[k.EXPORT_KIT].Widget)

@@ -11,15 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_window_audition import HeardCapture, is_heard, wait_heard
-from test_window_family_real_input import ShippedBackend, status_line
-from test_window_kits_history_real_input import file_dialog_open
-from test_window_real_input import click, make_app, pad_pixel_to_point, press, pytestmark, settle
+from window_driver import REAL_INPUT_MARKS, click, click_heard, file_dialog_open, open_shipped_window, press, status_line
 
 from gui import keys as k
 from gui.layout import MAP_MODE_LABELS
 
-pytestmark = pytestmark  # the same markers: a display and xdotool
+pytestmark = REAL_INPUT_MARKS
 
 SHIPPED = Path(__file__).resolve().parent.parent / "trained"
 
@@ -32,33 +29,6 @@ def damaged_copy(zoo, name, filename):
     return path
 
 
-def open_window(root, zoo, name):
-    import json
-
-    root.mkdir()
-    (root / "settings.json").write_text(json.dumps({"volume": 1.0}))
-    capture = HeardCapture()
-    app = make_app(root, backend=ShippedBackend(capture), models_dir=str(zoo))
-    assert app.run_until(lambda s: s.model is not None and s.model.name == name and s.sound.audio is not None
-                         and s.player.ready, timeout=60), status_line(app)
-    app.window.TKroot.update()
-    settle(app)
-    return app, capture
-
-
-def click_heard(app, capture, runtime, px, py):
-    """A real click on the pad; returns the point, once its decode was heard."""
-    before = len(capture.sounds())
-    point = pad_pixel_to_point(app, px, py)
-    click(app.window[k.PAD].Widget, px, py)
-    assert app.run_until(lambda s: s.sound.point is not None and s.sound.point != (0.0, 0.0)
-                         and abs(s.sound.point[0] - point[0]) < 0.1, timeout=20)
-    heard = wait_heard(app, capture, before + 1)
-    expected = runtime.decode([app.state.sound.point])[0]
-    assert any(is_heard(sound, expected) for sound in heard[before:])
-    return app.state.sound.point
-
-
 @pytest.mark.skipif(not (SHIPPED / "ddsp_vae" / "codes.npz").exists(), reason="no shipped ddsp_vae")
 def test_ddsp_vae_with_damaged_codes_plays_and_says_why_it_has_no_dots_or_family_pads(tmp_path):
     from models.engine import load_runtime
@@ -67,7 +37,7 @@ def test_ddsp_vae_with_damaged_codes_plays_and_says_why_it_has_no_dots_or_family
     codes = damaged_copy(zoo, "ddsp_vae", "codes.npz")
     runtime = load_runtime("ddsp_vae", zoo)
     reason = f"ddsp_vae has no training dots, family pads or nearest sounds: {codes.relative_to(zoo)}: damaged"
-    app, capture = open_window(tmp_path / "window", zoo, "ddsp_vae")
+    app, capture = open_shipped_window(tmp_path / "window", zoo, "ddsp_vae")
     try:
         assert app.run_until(lambda s: reason in status_line(app)), status_line(app)
         assert "unavailable" not in status_line(app)
@@ -94,7 +64,7 @@ def test_an_autoencoder_with_a_damaged_encoder_plays_shows_its_dots_and_open_a_s
     encoder = damaged_copy(zoo, "ae_small_tanh", "encoder.keras")
     runtime = load_runtime("ae_small_tanh", zoo)
     reason = f"ae_small_tanh cannot encode a sound: {encoder.relative_to(zoo)}: damaged"
-    app, capture = open_window(tmp_path / "window", zoo, "ae_small_tanh")
+    app, capture = open_shipped_window(tmp_path / "window", zoo, "ae_small_tanh")
     try:
         assert app.run_until(lambda s: reason in status_line(app)), status_line(app)
         click_heard(app, capture, runtime, 150, 200)

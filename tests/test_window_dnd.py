@@ -8,22 +8,19 @@ other program received, or the sound file the window opened. Run under ``xvfb-ru
 "-screen 0 1280x800x24"``.
 """
 import json
-import subprocess
-import sys
 import tempfile
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile
-from dnd_peer import watch_acceptance
-from test_window_real_input import click, make_app, pad_pixel_to_point, pytestmark, xdo  # noqa: F401
+from window_driver import REAL_INPUT_MARKS, centre_of, click, drag, make_app, pad_pixel_to_point, peer, wait_for_file, xdo
 
 from gui import keys as k
 from gui.state import READY
 
-PEER = Path(__file__).resolve().parent / "dnd_peer.py"
+pytestmark = REAL_INPUT_MARKS
+peer = peer  # the other program, a fixture
 
 
 @pytest.fixture
@@ -37,108 +34,6 @@ def app(tmp_path, monkeypatch):
     app.window.TKroot.update()
     yield app
     app.close()
-
-
-class Peer:
-    """The other program: started, its window's place read, killed at the end.
-
-    ``accepted`` is set when the peer, as a drag source, says the window under the pointer
-    takes its drop (its ``accepted`` line).
-    """
-
-    def __init__(self, mode, argument):
-        self.process = subprocess.Popen([sys.executable, str(PEER), mode, str(argument)],
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = self.process.stdout.readline()
-        if not line:
-            raise AssertionError(f"the peer did not start: {self.process.stderr.read()}")
-        self.place = json.loads(line)
-        self.accepted = threading.Event()
-        threading.Thread(target=self._read_lines, daemon=True).start()
-
-    def _read_lines(self):
-        for line in self.process.stdout:
-            if line.strip() == "accepted":
-                self.accepted.set()
-
-    @property
-    def centre(self):
-        return (self.place["x"] + self.place["width"] // 2, self.place["y"] + self.place["height"] // 2)
-
-    def close(self):
-        self.process.kill()
-        self.process.wait(timeout=10)
-        self.process.stdout.close()
-        self.process.stderr.close()
-
-
-@pytest.fixture
-def peer():
-    started = []
-
-    def start(mode, argument):
-        started.append(Peer(mode, argument))
-        return started[-1]
-
-    yield start
-    for one in started:
-        one.close()
-
-
-def centre_of(widget):
-    return (widget.winfo_rootx() + widget.winfo_width() // 2,
-            widget.winfo_rooty() + widget.winfo_height() // 2)
-
-
-def drag(app, start, end, steps=12, messages=None, source=None):
-    """Press at ``start`` (screen pixels), move to ``end`` in steps, and release there once
-    the target has taken the drag; the status lines shown meanwhile are added to
-    ``messages`` when given.
-
-    The drag's source is the window, or the :class:`Peer` given as ``source``. As a user
-    waits for the cursor to say "copy" before letting go, the release waits until the
-    source has heard the target accept (tkdnd cancels a drop released before that: on a
-    busy machine the answer can take seconds). xdotool runs beside the window's loop,
-    which must go on meanwhile: XDND is a conversation between the two programs' loops.
-    """
-    (x0, y0), (x1, y1) = start, end
-    script = ["mousemove", "--sync", x0, y0, "mousedown", "1"]
-    for i in range(1, steps + 1):
-        script += ["mousemove", x0 + (x1 - x0) * i // steps, y0 + (y1 - y0) * i // steps,
-                   "sleep", "0.05"]
-    if source is None:
-        accepted = threading.Event()
-        stop_watching = watch_acceptance(app.window.TKroot, accepted.set)
-    else:
-        accepted, stop_watching = source.accepted, lambda: None
-
-    def move_then_release():
-        try:
-            xdo(*script)
-            accepted.wait(timeout=60)
-        finally:
-            xdo("mouseup", "1")
-
-    mover = threading.Thread(target=move_then_release)
-    seen = [] if messages is None else messages
-    # every text the status line is given, not only those seen between the loop's turns: on a
-    # busy machine the drag's start and end can be handled in one turn
-    status = app.window[k.STATUS]
-    shown = status.update
-    status.update = lambda *args, **kwargs: seen.append(args[0] if args else kwargs.get("value")) or shown(*args, **kwargs)
-    try:
-        mover.start()
-        assert app.run_until(lambda s: seen.append(s.message) or not mover.is_alive(), timeout=90)
-        mover.join()
-        assert accepted.is_set(), "the target never said it takes the drop"
-    finally:
-        stop_watching()
-        del status.update  # the element's own method again
-
-
-def wait_for_file(app, path):
-    # the drop is a conversation between two programs' event loops: slow on a busy machine
-    assert app.run_until(lambda s: path.exists(), timeout=60), f"nothing arrived at {path}"
 
 
 def saved_wavs(folder):

@@ -5,7 +5,7 @@ as the fakes' conditioned model (``gui_fakes.FakeConditionedModel``), whose soun
 the family. The family pads of every model with training codes are tested on the shipped
 ``ddsp_vae`` itself, loaded by the real backend (:class:`gui.backend.PackageBackend`) from a
 copy in the test's zoo. The window plays through a real player on the ALSA null device with a tap that
-keeps what was heard (``test_window_audition.HeardCapture``). Run under
+keeps what was heard (``window_driver.HeardCapture``). Run under
 ``xvfb-run -a -s "-screen 0 1280x800x24"``.
 """
 import json
@@ -14,28 +14,37 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_window_audition import HeardBackend, HeardCapture, file_bytes_of, is_heard, reopen_favourite, wait_heard
-from test_window_real_input import (
+from window_driver import (
+    REAL_INPUT_MARKS,
+    HeardBackend,
+    HeardCapture,
     choose_model,
     click,
+    click_pad,
+    file_bytes_of,
+    is_heard,
     make_app,
     near,
-    one_pixel,
-    pad_pixel_to_point,
+    open_shipped_window,
+    output_quiet,
     pick_in_combo,
     press,
-    pytestmark,
-    settle,
+    reopen_favourite,
+    status_line,
+    tooltip_text,
+    wait_heard,
+    wait_output_quiet,
+    wait_workers_idle,
+    xdo_hover,
 )
 
 from constants import DRUM_FAMILIES
 from gui import keys as k
-from gui.backend import PackageBackend
 from gui.palette import FAMILY_COLOURS, GREYED
 from gui.state import READY
 from gui_fakes import FakeConditionedModel
 
-pytestmark = pytestmark  # the same markers: a display and xdotool
+pytestmark = REAL_INPUT_MARKS
 
 NO_FAMILY = "gan takes no family: it has no encoder, so none of its training sounds has a place on its pad"
 SHIPPED = Path(__file__).resolve().parent.parent / "trained"
@@ -50,20 +59,13 @@ def window(tmp_path):
     assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None and s.player.ready
                          and s.entries["ddsp_cvae"].state == READY)
     app.window.TKroot.update()
-    settle(app)
+    wait_workers_idle(app)
     yield app, capture
     app.close()
 
 
 def cvae_sound(point, family):
     return FakeConditionedModel().decode([point], family=family)[0]
-
-
-def click_pad(app, px, py):
-    expected = pad_pixel_to_point(app, px, py)
-    click(app.window[k.PAD].Widget, px, py)
-    assert app.run_until(lambda s: near(s.sound.point, expected, one_pixel(app)))
-    return app.state.point
 
 
 def sounding(app, family):
@@ -77,7 +79,7 @@ def test_press_3_click_the_pad_press_s_the_sidecar_says_clap_and_reopening_plays
     choose_model(app, "ddsp_cvae")
     press("3")
     sounding(app, "clap")
-    settle(app, 0.5)
+    wait_output_quiet(app)  # the clap's sound at the point played out
     before = len(capture.sounds())
     point = click_pad(app, 200, 90)
     heard = wait_heard(app, capture, before + 1)
@@ -92,7 +94,7 @@ def test_press_3_click_the_pad_press_s_the_sidecar_says_clap_and_reopening_plays
     press("1")  # another family and another point, so that reopening has both to restore
     click_pad(app, 60, 260)
     sounding(app, "kick")
-    settle(app, 0.5)
+    wait_output_quiet(app)
     before = len(capture.sounds())
     reopen_favourite(app, wav.name)
     heard = wait_heard(app, capture, before + 1)
@@ -128,8 +130,8 @@ def test_keys_1_to_7_and_the_hybrid_slider_reach_the_decode(window):
     more_tom = sounding(app, "kick:0.45,tom:0.55")
     assert np.array_equal(more_tom, cvae_sound(app.state.point, "kick:0.45,tom:0.55"))
     assert len({sounds["kick"].tobytes(), sounds["tom"].tobytes(), half.tobytes(), more_tom.tobytes()}) == 4
-    settle(app, 0.5)
-    assert is_heard(capture.sounds()[-1], more_tom)  # heard, as a click on the pad is
+    # heard, as a click on the pad is
+    assert app.run_until(lambda s: output_quiet(app) and is_heard(capture.sounds()[-1], more_tom), timeout=20)
 
 
 def test_the_selector_is_off_for_a_model_that_takes_no_family_and_its_tooltip_says_why(window):
@@ -144,26 +146,11 @@ def test_the_selector_is_off_for_a_model_that_takes_no_family_and_its_tooltip_sa
     decodes = app.workers.cache.peek("gan").decode_calls
     press("3")
     assert app.run_until(lambda s: s.message == NO_FAMILY)
-    settle(app)
+    wait_workers_idle(app)  # a decode the key had asked for would be done by now
     assert app.workers.cache.peek("gan").decode_calls == decodes  # nothing decoded
     choose_model(app, "ddsp_cvae")
     assert app.run_until(lambda s: str(button.Widget.cget("state")) == "normal")
     assert button.TooltipObject.text == "clap (key 3)"
-
-
-def xdo_hover(widget):
-    from test_window_real_input import xdo
-
-    xdo("mousemove", "--sync", widget.winfo_rootx() + 8, widget.winfo_rooty() + 6)
-
-
-def tooltip_text(element):
-    """The text of the tooltip shown on screen for ``element``, or None while none is."""
-    window = getattr(element.TooltipObject, "tipwindow", None)
-    if window is None:
-        return None
-    labels = [w for w in window.winfo_children() if w.winfo_class() in ("Label", "TLabel")]
-    return labels[0].cget("text") if labels else None
 
 
 def test_the_map_and_the_pad_grey_the_families_not_chosen(window):
@@ -201,50 +188,13 @@ def test_alt_left_and_right_go_back_and_forward_to_each_steps_family(window):
     assert app.window[k.FAMILY_BUTTONS["clap"]].Widget.cget("background") == "#2e7d32"
 
 
-class ShippedBackend(PackageBackend):
-    """The real packages (the NumPy runtime of the zoo's models), with a real player whose
-    output is captured."""
-
-    def __init__(self, capture):
-        super().__init__()
-        self.capture = capture
-        self.players = []
-
-    def make_player(self, sample_rate, device):
-        from audio.player import Player
-
-        player = Player(sample_rate, tap=self.capture)
-        self.players.append(player)
-        return player
-
-    def discontinuity(self):
-        return None
-
-
-def shipped_window(root, zoo):
-    """The window over ``zoo`` (a copy of the shipped ddsp_vae) at full volume."""
-    root.mkdir()
-    (root / "settings.json").write_text(json.dumps({"volume": 1.0}))
-    capture = HeardCapture()
-    app = make_app(root, backend=ShippedBackend(capture), models_dir=str(zoo))
-    assert app.run_until(lambda s: s.model is not None and s.model.name == "ddsp_vae" and s.sound.audio is not None
-                         and s.player.ready, timeout=60)
-    app.window.TKroot.update()
-    settle(app)
-    return app, capture
-
-
-def status_line(app):
-    return str(app.window[k.STATUS].get())
-
-
 def test_on_the_shipped_ddsp_vae_1_plays_the_kick_pad_s_saves_it_and_a_model_without_claps_refuses_3(tmp_path):
     from models.engine import load_runtime
 
     zoo = tmp_path / "zoo"
     shutil.copytree(SHIPPED / "ddsp_vae", zoo / "ddsp_vae")
     runtime = load_runtime("ddsp_vae", zoo)
-    app, capture = shipped_window(tmp_path / "first", zoo)
+    app, capture = open_shipped_window(tmp_path / "first", zoo, "ddsp_vae")
     try:
         assert app.state.family.text() is None  # a model with family pads opens on All families
         assert app.window[k.FAMILY_MIX].get() == "All families"
@@ -282,7 +232,7 @@ def test_on_the_shipped_ddsp_vae_1_plays_the_kick_pad_s_saves_it_and_a_model_wit
         arrays = dict(archive)
     arrays["families"] = np.where(arrays["families"] == "clap", "unknown", arrays["families"])
     np.savez(without_claps / "ddsp_vae" / "codes.npz", **arrays)
-    app, _ = shipped_window(tmp_path / "second", without_claps)
+    app, _ = open_shipped_window(tmp_path / "second", without_claps, "ddsp_vae")
     try:
         reason = "ddsp_vae has no clap among its training sounds"
         heard_before = app.state.sound.audio

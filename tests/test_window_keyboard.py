@@ -13,16 +13,26 @@ import threading
 import numpy as np
 import PySimpleGUI as sg
 import pytest
-from test_window_kits_history_real_input import file_dialog_open, file_dialog_window
-from test_window_real_input import click, make_app, press, pytestmark, screenshot, settle, xdo
+from window_driver import (
+    REAL_INPUT_MARKS,
+    click,
+    file_dialog_open,
+    file_dialog_window,
+    make_app,
+    models_loaded,
+    press,
+    screenshot,
+    wait_workers_idle,
+    xdo,
+    xdo_hover,
+)
 
 from gui import keys as k
 from gui.glossary import HELP_TITLE, METRICS
-from gui.state import READY
 from gui.window import FOCUS_COLOUR
 from gui_fakes import FakeBackend
 
-pytestmark = pytestmark  # the same markers: a display and xdotool
+pytestmark = REAL_INPUT_MARKS
 
 METRICS_RECORD = {"recon_stft": 1.1, "recon_snr_db": -0.4653, "frechet": 34.2, "precision": 0.59, "coverage": 0.23,
                   "ndb_k": 0.7, "memorisation": 1.7, "continuity_mean": 0.7, "beyond_full_scale": 0.0,
@@ -39,10 +49,9 @@ class MeasuredBackend(FakeBackend):
 @pytest.fixture
 def app(tmp_path):
     app = make_app(tmp_path, backend=MeasuredBackend())
-    assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None
-                         and s.player.ready and s.entries["gan"].state == READY)
+    assert app.run_until(lambda s: models_loaded(app))
     app.window.TKroot.update()
-    settle(app)
+    wait_workers_idle(app)
     yield app
     app.close()
 
@@ -148,6 +157,24 @@ def help_shown():
     return bool(found.stdout.strip())
 
 
+def help_window(app):
+    """The Help window, once it is on screen, or None."""
+    for child in app.window.TKroot.winfo_children():
+        if child.winfo_class() == "Toplevel" and child.title() == HELP_TITLE and child.winfo_viewable():
+            return child
+    return None
+
+
+def wait_help_has_the_keys(app):
+    """Wait until Help is on screen and has the keyboard, as a user waits to see it before
+    pressing Esc (a key sent as it opens goes to the main window)."""
+    assert app.run_until(lambda s: help_shown() and help_window(app) is not None, timeout=10)
+    xdo_hover(help_window(app))  # the keys go to the window under the pointer
+    assert app.run_until(lambda s: help_window(app) is not None
+                         and str(app.window.TKroot.tk.call("focus")).startswith(str(help_window(app))), timeout=10), \
+        app.window.TKroot.tk.call("focus")
+
+
 def help_text(app):
     for child in app.window.TKroot.winfo_children():
         if child.winfo_class() == "Toplevel" and child.title() == HELP_TITLE:
@@ -157,7 +184,7 @@ def help_text(app):
 
 def test_f1_and_the_help_button_show_help_and_esc_closes_it(app):
     press("F1")
-    assert app.run_until(lambda s: help_shown(), timeout=10)
+    wait_help_has_the_keys(app)
     text = help_text(app)
     for words in ("A dot on the latent map is one training sound", "Why near points sound alike",
                   "coverage", "memorisation", "Lower is better", "Ctrl+O", "F1", "1-7", "0: all families"):
@@ -166,14 +193,24 @@ def test_f1_and_the_help_button_show_help_and_esc_closes_it(app):
     assert app.run_until(lambda s: not help_shown(), timeout=10)
     button = app.window[k.HELP].Widget
     click(button, button.winfo_width() // 2, button.winfo_height() // 2)
-    assert app.run_until(lambda s: help_shown(), timeout=10)
+    wait_help_has_the_keys(app)
     xdo("key", "Escape")
     assert app.run_until(lambda s: not help_shown(), timeout=10)
+
+
+def give_the_tabs_the_keys(app):
+    """The keyboard on the tabs (as the Tab order test puts it on the pad): Tk's Ctrl+Tab moves
+    the tabs of the notebook that holds the keyboard, and only those. Which widget had it
+    before was left to the tests before: the pointer they left over the window."""
+    tabs = app.window[k.TABS].Widget
+    tabs.focus_force()
+    assert app.run_until(lambda s: focused(app) is tabs), key_of(app, focused(app))
 
 
 def test_ctrl_tab_and_ctrl_shift_tab_move_between_tabs(app):
     tabs = app.window[k.TABS].Widget
     first = tabs.index("current")
+    give_the_tabs_the_keys(app)
     press("ctrl+Tab")
     assert app.run_until(lambda s: tabs.index("current") == first + 1)
     press("ctrl+Tab")
@@ -184,6 +221,7 @@ def test_ctrl_tab_and_ctrl_shift_tab_move_between_tabs(app):
 
 def test_the_card_speaks_in_words_with_one_unit_each(app):
     tabs = app.window[k.TABS].Widget
+    give_the_tabs_the_keys(app)
     while tabs.tab("current", "text") != "Model card":
         before = tabs.index("current")
         press("ctrl+Tab")

@@ -1,57 +1,39 @@
 """History, Vary and kits in the real window, driven with X input (xdotool): back/forward, Vary, the
-nearest panel and Export kit…. Same fakes and helpers as ``test_window_real_input.py``;
+nearest panel and Export kit…. The fakes of ``gui_fakes.py``, driven with ``window_driver.py``;
 run under ``xvfb-run -a -s "-screen 0 1280x800x24"``.
 """
 import json
-import subprocess
 import tarfile
-import threading
-import time
 
 import numpy as np
 import pytest
 import soundfile
-from test_window_real_input import (
+from window_driver import (
+    REAL_INPUT_MARKS,
+    answer_question,
+    app,
     button_held,
     click,
-    click_middle,
+    click_button,
+    click_in_dialog_then_type,
+    click_pad,
     make_app,
+    models_loaded,
     near,
     one_pixel,
     pad_pixel_to_point,
     press,
-    pytestmark,
-    settle,
+    select_all_favourites,
+    turn_vary_on,
+    type_in_dialog,
     xdo,
 )
 
 from gui import keys as k
-from gui.state import READY
 from gui_fakes import FakeBackend
 
-pytestmark = pytestmark  # the same markers: a display and xdotool
-
-
-@pytest.fixture
-def app(tmp_path):
-    app = make_app(tmp_path)
-    assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None
-                         and s.player.ready and s.entries["gan"].state == READY)
-    app.window.TKroot.update()
-    yield app
-    app.close()
-
-
-def click_button(app, key):
-    click_middle(app.window[key].Widget)
-
-
-def click_pad(app, px, py):
-    pad = app.window[k.PAD].Widget
-    expected = pad_pixel_to_point(app, px, py)
-    click(pad, px, py)
-    assert app.run_until(lambda s: near(s.sound.point, expected, one_pixel(app)))
-    return app.state.point
+pytestmark = REAL_INPUT_MARKS
+app = app  # the window with the fake models, a fixture
 
 
 def test_back_and_forward_by_buttons_and_alt_arrows(app):
@@ -75,7 +57,8 @@ def test_a_drag_is_one_step(app):
     with button_held(pad, 60, 200):
         for step in range(1, 5):
             xdo("mousemove", "--sync", pad.winfo_rootx() + 60 + 30 * step, pad.winfo_rooty() + 200)
-            settle(app, 0.15)
+            reached = pad_pixel_to_point(app, 60 + 30 * step, 200)
+            assert app.run_until(lambda s, reached=reached: near(s.point, reached, one_pixel(app)))
     # the release is the step: wait for it (a fixed pause missed it once on a busy machine)
     def steps(s):
         return s.history.of(s.model.name).points
@@ -100,12 +83,6 @@ def recording(player):
         swap(buffer, immediate=immediate, **options)
     player.play, player.swap = play_, swap_
     return heard
-
-
-def turn_vary_on(app):
-    slider = app.window[k.VARY].Widget
-    click(slider, slider.winfo_width() - 4, slider.winfo_height() - 7)  # the trough: one step up
-    assert app.run_until(lambda s: s.vary.amount > 0)
 
 
 def test_vary_each_play_and_each_loop_repetition_is_a_new_variation(app):
@@ -156,7 +133,7 @@ def show_nearest_tab(app):
                 if tabs.identify(x, 10) and tabs.index(f"@{x},10") == wanted)
     click(tabs, spot + 10, 10)
     assert app.run_until(lambda s: tabs.index("current") == wanted)
-    settle(app)
+    assert app.run_until(lambda s: app.window[k.NEAREST].Widget.winfo_viewable())
 
 
 def double_click_row(app, row):
@@ -171,10 +148,10 @@ def test_the_nearest_panel_lists_the_codes_and_says_the_dataset_is_missing(app):
     show_nearest_tab(app)
     point = click_pad(app, 200, 120)
     assert app.run_until(lambda s: s.nearest is not None and s.nearest.point == point)
-    settle(app)
-    rows = app.window[k.NEAREST].Widget.get_children()
-    assert len(rows) == 5
-    assert "not on this machine" in app.window[k.NEAREST_NOTE].get()
+    table = app.window[k.NEAREST].Widget
+    assert app.run_until(lambda s: len(table.get_children()) == 5), table.get_children()
+    assert app.run_until(lambda s: "not on this machine" in app.window[k.NEAREST_NOTE].get()), \
+        app.window[k.NEAREST_NOTE].get()
     codes = np.asarray(app.workers.cache.peek("ae_small_relu").codes.points)
     nearest = np.argsort(np.hypot(*(codes - np.asarray(point)).T))[0]
     assert app.state.nearest.plane[0].name == f"drum {nearest}"
@@ -201,11 +178,10 @@ def test_a_double_click_on_a_nearest_row_plays_its_original(tmp_path):
         soundfile.write(data / f"{i:04d}.wav", np.full(2048, 0.1 * (i + 1), np.float32), 22050)
     app = make_app(tmp_path, backend=BackendWithData(data))
     try:
-        assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None
-                             and s.player.ready and s.entries["gan"].state == READY)
+        assert app.run_until(lambda s: models_loaded(app))
         show_nearest_tab(app)
-        assert app.run_until(lambda s: s.nearest is not None)
-        settle(app)
+        table = app.window[k.NEAREST].Widget
+        assert app.run_until(lambda s: s.nearest is not None and len(table.get_children()) == 5)
         assert app.run_until(lambda s: app.workers.sound_room.idle)  # the player is called in its room
         plays = len([c for c in app.workers.player.calls if c[0] == "play"])
         double_click_row(app, 0)
@@ -217,72 +193,12 @@ def test_a_double_click_on_a_nearest_row_plays_its_original(tmp_path):
         app.close()
 
 
-def type_in_dialog(title, *keys, text=None):
-    """In a thread: wait for the dialog ``title``, type into it (the loop is inside it)."""
-    def run():
-        subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--name", title], check=True, timeout=20,
-                       capture_output=True)
-        settle_seconds = ["sleep", "0.5"]
-        subprocess.run(settle_seconds, check=True)
-        if text is not None:
-            subprocess.run(["xdotool", "type", "--delay", "20", text], check=True, timeout=20)
-        if keys:
-            subprocess.run(["xdotool", "key", "--delay", "50", *keys], check=True, timeout=20)
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
-
-
-def answer_question(title, key, timeout_s=60):
-    """In a thread: answer the Yes/No question ``title`` with its key ("y" or "n"), given to it
-    by X input focus, again until it is gone: on a busy machine a key sent as it opens can be
-    lost, and the question, modal, would hold the window (and the test) for ever. A key that
-    answers is harmless to repeat."""
-    def shown():
-        found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", title], capture_output=True,
-                               text=True, timeout=20)
-        return found.stdout.split()
-
-    def run():
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            windows = shown()
-            if not windows:
-                if answered:
-                    return
-                time.sleep(0.1)
-                continue
-            subprocess.run(["xdotool", "windowfocus", windows[0], "key", key], capture_output=True, timeout=20)
-            answered.append(key)
-            gone = time.monotonic() + 3
-            while shown() and time.monotonic() < gone:
-                time.sleep(0.1)
-    answered = []
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
-
-
-def select_all_favourites(app):
-    favourites = app.window[k.FAVOURITES].Widget
-    x, y, _, height = favourites.bbox(0)
-    click(favourites, x + 20, y + height // 2)
-    last = favourites.size() - 1
-    x, y, _, height = favourites.bbox(last)
-    xdo("mousemove", "--sync", favourites.winfo_rootx() + x + 20,
-        favourites.winfo_rooty() + y + height // 2, "keydown", "shift", "click", "1", "keyup", "shift")
-    # the shift-click is handled when the loop gets to it (a fixed pause missed it under load)
-    assert app.run_until(lambda s: len(app.window[k.FAVOURITES].get()) == favourites.size(), timeout=30), \
-        app.window[k.FAVOURITES].get()
-
-
 @pytest.mark.parametrize("answer", ["No", "Yes"])
 def test_export_kit_writes_the_chosen_favourites_and_asks_before_replacing(app, tmp_path, answer):
     for px in (80, 160, 240):
         click_pad(app, px, 150)
         press("s")
         assert app.run_until(lambda s, n=px // 80: len(s.favourites) == n)
-    settle(app)
     select_all_favourites(app)
     kit = tmp_path / "My Kit.h2drumkit"
     typing = type_in_dialog("Export kit", "Return", text=str(tmp_path / "My Kit"))
@@ -310,55 +226,10 @@ def test_export_kit_writes_the_chosen_favourites_and_asks_before_replacing(app, 
             assert sum(name.endswith(".wav") for name in archive.getnames()) == 3
 
 
-def file_dialog_window():
-    """Tk's own file dialog (Open or Save), once it is on screen."""
-    found = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--class", "TkFDialog"], check=True,
-                           timeout=20, capture_output=True, text=True)
-    return found.stdout.split()[0]
-
-
-def file_dialog_open():
-    found = subprocess.run(["xdotool", "search", "--onlyvisible", "--class", "TkFDialog"], capture_output=True,
-                           text=True, timeout=10)
-    return bool(found.stdout.strip())
-
-
-def dialog_size(window):
-    shape = subprocess.run(["xdotool", "getwindowgeometry", "--shell", window], check=True, timeout=10,
-                           capture_output=True, text=True).stdout
-    values = dict(line.split("=", 1) for line in shape.split())
-    return int(values["WIDTH"]), int(values["HEIGHT"])
-
-
-def click_in_dialog_then_type(text, outcome):
-    """In a thread: click in the file dialog's File name field (its middle, 50 px above the
-    bottom, where Tk lays it out), select what is there, type ``text`` and press Return; if the
-    dialog is still open after that, press its Cancel button, so a failing test ends."""
-    def run():
-        window = file_dialog_window()
-        xdo("sleep", "0.5")
-        width, height = dialog_size(window)
-        xdo("mousemove", "--window", window, width // 2, height - 50, "click", "1")
-        xdo("key", "--delay", "50", "ctrl+slash")  # ttk's <<SelectAll>>
-        xdo("type", "--delay", "20", "--", text)
-        xdo("key", "Return")
-        for _ in range(50):
-            if not file_dialog_open():
-                break
-            xdo("sleep", "0.1")
-        outcome["closed by Return"] = not file_dialog_open()
-        if not outcome["closed by Return"]:
-            xdo("mousemove", "--window", window, width - 50, height - 18, "click", "1")  # Cancel
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
-
-
 def test_a_click_in_the_save_dialogs_name_field_keeps_the_keyboard_there(app, tmp_path):
     click_pad(app, 120, 120)
     press("s")
     assert app.run_until(lambda s: len(s.favourites) == 1)
-    settle(app)
     select_all_favourites(app)
     favourites_before = len(app.state.favourites)
     outcome = {}

@@ -6,15 +6,27 @@ sees them. Run under ``xvfb-run -a -s "-screen 0 1280x800x24"``.
 """
 import json
 
-from test_window_kits_history_real_input import answer_question, app, click_button, click_pad, select_all_favourites, type_in_dialog
-from test_window_real_input import click_middle, make_app, press, pytestmark, settle
+from window_driver import (
+    REAL_INPUT_MARKS,
+    HeardBackend,
+    HeardCapture,
+    answer_question,
+    app,
+    click_button,
+    click_middle,
+    click_pad,
+    make_app,
+    press,
+    select_all_favourites,
+    type_in_dialog,
+)
 
 from gui import effects as fx
 from gui import keys as k
 from gui.state import READY
 from gui.view import NO_OUTPUT
 
-pytestmark = pytestmark  # the same markers: a display and xdotool
+pytestmark = REAL_INPUT_MARKS
 app = app  # the window with the fake models, a fixture
 
 BEAT_TAB, SOUND_TAB = 5, 0
@@ -34,7 +46,6 @@ def test_replacing_a_kit_and_its_song_names_both_and_no_and_cancel_say_so(app, t
     click_middle(app.window[(k.STEP, 0)].Widget)  # a beat: the kit takes it along as a song
     assert app.run_until(lambda s: s.pattern.pattern.hits() == [(0, 0)])
     app.window[k.TABS].Widget.select(SOUND_TAB)
-    settle(app)
     select_all_favourites(app)
     typing = type_in_dialog("Export kit", "Return", text=str(tmp_path / "MyKit"))
     click_button(app, k.EXPORT_KIT)
@@ -68,7 +79,6 @@ def test_replacing_a_kit_and_its_song_names_both_and_no_and_cancel_say_so(app, t
 
 def test_no_sound_output_is_said_in_words_and_the_output_box_agrees(tmp_path, monkeypatch):
     import sounddevice as sd
-    from test_window_audition import HeardBackend, HeardCapture
 
     def no_default(device=None, kind=None):
         raise sd.PortAudioError("Error querying device -1")  # PortAudio on a machine with no output
@@ -79,8 +89,8 @@ def test_no_sound_output_is_said_in_words_and_the_output_box_agrees(tmp_path, mo
     try:
         assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None
                              and s.player.text.startswith("no sound device") and s.entries["gan"].state == READY)
-        settle(app)
-        assert status_line(app).startswith("no sound device: no sound output was found on this machine")
+        assert app.run_until(lambda s: status_line(app).startswith(
+            "no sound device: no sound output was found on this machine")), status_line(app)
         assert "-1" not in status_line(app)
         assert app.window[k.DEVICE].get() == NO_OUTPUT
         press("space")

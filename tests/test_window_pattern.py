@@ -5,15 +5,22 @@ tap on the ALSA null device), frame by frame.
 Needs a display and xdotool: run under ``xvfb-run -a -s "-screen 0 1280x800x24"``.
 """
 import json
-import os
-import shutil
 
 import hydrogen
 import numpy as np
 import pytest
 import soundfile
-from test_window_kits_history_real_input import select_all_favourites, type_in_dialog
-from test_window_real_input import click, click_middle, make_app, pad_pixel_to_point, pick_in_combo, press, settle
+from window_driver import (
+    REAL_INPUT_MARKS,
+    click,
+    click_middle,
+    make_app,
+    pad_pixel_to_point,
+    pick_in_combo,
+    press,
+    select_all_favourites,
+    type_in_dialog,
+)
 
 from audio.capture import BlockCapture
 from audio.level import DEFAULT_LEVEL, apply_level
@@ -23,11 +30,7 @@ from gui import keys as k
 from gui.state import READY
 from gui_fakes import FakeBackend
 
-pytestmark = [
-    pytest.mark.gui,
-    pytest.mark.skipif(not os.environ.get("DISPLAY"), reason="no DISPLAY: run under xvfb-run"),
-    pytest.mark.skipif(shutil.which("xdotool") is None, reason="xdotool is not installed"),
-]
+pytestmark = REAL_INPUT_MARKS
 
 BEAT_TAB = 5
 KICKS = (0, 4, 8, 12)
@@ -120,8 +123,8 @@ def test_clicked_steps_play_on_their_frames_loop_after_loop_and_the_point_swaps_
     target = pad_pixel_to_point(app, 40, 40)
     assert app.run_until(lambda s: s.sound.point is not None and abs(s.sound.point[0] - target[0]) < 0.05
                          and s.sound.audio is not first_sound)
-    settle(app, 0.5)  # the click's decode, and the release's
-    assert app.run_until(lambda s: app.workers.sound_room.idle)
+    # the click's decode and the release's are done, and the state's point is the one sounding
+    assert app.run_until(lambda s: app.workers.idle and s.sound.point == s.point, timeout=30)
     new_data = player.mixer.prepare(apply_level(app.state.sound.audio, DEFAULT_LEVEL), app.state.model.sample_rate)
     assert not np.allclose(new_data[:data.shape[0]], data[:new_data.shape[0]])
     request = player.mixer.pattern_request
@@ -168,9 +171,9 @@ def test_the_kept_beat_comes_back_in_the_next_session(tmp_path):
     again = make_app(tmp_path)
     try:
         assert again.run_until(lambda s: s.pattern.read and s.pattern.pattern.tempo == 121)
-        settle(again)
         assert again.state.pattern.pattern.hits() == [(4, 1), (12, 1)]
-        assert int(again.window[k.PATTERN_TEMPO].get()) == 121
+        assert again.run_until(lambda s: int(again.window[k.PATTERN_TEMPO].get()) == 121), \
+            again.window[k.PATTERN_TEMPO].get()  # the box shows it
     finally:
         again.close()
 
@@ -186,9 +189,11 @@ def test_a_users_pattern_json_is_left_as_it_was_and_the_window_says_so(tmp_path)
         app.window.TKroot.update()
         click_step(app, 0, 0)
         assert app.run_until(lambda s: s.pattern.pattern.hits() == [(0, 0)])
-        settle(app, 0.5)
+        # a save the step had asked for is written by the time the workers are idle
+        assert app.run_until(lambda s: app.workers.idle)
         assert (favs / PATTERN_FILE).read_text() == "my notes, not a beat"
-        assert app.window[k.PATTERN_NOTE].get().startswith("not kept: pattern.json")
+        assert app.run_until(lambda s: app.window[k.PATTERN_NOTE].get().startswith("not kept: pattern.json")), \
+            app.window[k.PATTERN_NOTE].get()
     finally:
         app.close()
 
@@ -197,7 +202,6 @@ def choose_in_combo(app, key, downs):
     """Open a combo with a click and pick the entry ``downs`` below the shown one."""
     combo = app.window[key].Widget
     pick_in_combo(app, combo, list(combo.cget("values")).index(combo.get()) + downs)
-    settle(app, 0.3)
 
 
 @pytest.mark.skipif(hydrogen.H2CLI is None, reason="h2cli (Debian package hydrogen) is not installed")
@@ -211,7 +215,6 @@ def test_export_kit_writes_the_beat_as_a_song_that_hydrogen_plays_on_its_steps(t
                                  and abs(s.sound.point[0] - pad_pixel_to_point(app, px, 150)[0]) < 0.05)
             press("s")
             assert app.run_until(lambda s, n=px // 80: len(s.favourites) == min(n, 2))
-        settle(app)
         names = [f.path.name for f in app.state.favourites]
         xs = [f.point[0] for f in app.state.favourites]  # the kick lane's, the hat lane's
         app.window[k.TABS].Widget.select(BEAT_TAB)

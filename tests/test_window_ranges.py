@@ -8,24 +8,25 @@ here, ae_small_relu (the first) has a wider range (-2..2) than the others (-1..1
 """
 import numpy as np
 import pytest
-from test_window_real_input import (
+from window_driver import (
+    REAL_INPUT_MARKS,
     click,
     click_middle,
     make_app,
+    models_loaded,
     pad_pixel_to_point,
     pick_in_combo,
     press,
-    pytestmark,
+    screen_steady,
     screenshot,
-    settle,
+    wait_workers_idle,
     xdo,
 )
 
 from gui import keys as k
-from gui.state import READY
 from gui_fakes import FakeBackend, FakeModel
 
-pytestmark = pytestmark  # the same markers: a display and xdotool
+pytestmark = REAL_INPUT_MARKS
 
 COMPARE_TAB = 2
 NARROW = (-1.0, 1.0, -1.0, 1.0)
@@ -48,10 +49,9 @@ class NarrowBackend(FakeBackend):
 @pytest.fixture
 def app(tmp_path):
     app = make_app(tmp_path, backend=NarrowBackend())
-    assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None
-                         and s.player.ready and s.entries["gan"].state == READY)
+    assert app.run_until(lambda s: models_loaded(app))
     app.window.TKroot.update()
-    settle(app)
+    wait_workers_idle(app)
     yield app
     app.close()
 
@@ -152,17 +152,27 @@ def map_pixel(app, point):
 def test_a_clamped_points_marker_is_drawn_whole_inside_the_pad_and_the_map(app):
     pad = app.window[k.PAD].Widget
     assert app.run_until(lambda s: app.panels["map"].current is not None and app.panels["map"].current.axes is not None)
-    settle(app)
     map_widget = app.panels["map"].tk.get_tk_widget()
     start = app.state.point
-    pad_before, map_before = screenshot(pad), screenshot(map_widget)
+    pad_before, map_before = screen_steady(app, pad, map_widget)  # the pad and the map drawn
     left, right, top, bottom = box_of(*dark_pixels(pad_before))
     ring = (right - left, bottom - top, dark_pixels(pad_before)[0].size)
     type_point(app, 9, 9)  # far outside the range: clamped to its corner
     assert app.run_until(lambda s: s.point == (2.0, 2.0) and s.sound.point == s.point)
     assert "clamped" in app.state.message
-    settle(app)
-    pad_after, map_after = screenshot(pad), screenshot(map_widget)
+
+    def in_the_corner(_state):
+        xs, ys = dark_pixels(screenshot(pad))
+        return xs.size > 0 and xs.max() >= pad.winfo_width() - 4 and ys.min() <= 3
+
+    def moved_on_the_map(_state):
+        changed_y, changed_x = np.nonzero(np.any(map_before != screenshot(map_widget), axis=2))
+        old_x, old_y = map_pixel(app, start)
+        return bool((np.hypot(changed_x - old_x, changed_y - old_y) >= 20).any())
+
+    # the marker is drawn at the corner on the pad and has left the start on the map...
+    assert app.run_until(lambda s: in_the_corner(s) and moved_on_the_map(s), timeout=20)
+    pad_after, map_after = screen_steady(app, pad, map_widget)  # ...and the drawing is done
     xs, ys = dark_pixels(pad_after)
     left, right, top, bottom = box_of(xs, ys)
     height, width = pad_after.shape[:2]

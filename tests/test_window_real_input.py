@@ -6,150 +6,36 @@ user gets: the point decoded under the cursor, the favourite on disk, the window
 The models are the NumPy fakes of ``gui_fakes.py`` (latent range -2..2), so the tests
 stay fast. Needs a display and xdotool: run under ``xvfb-run -a -s "-screen 0 1280x800x24"``.
 """
-import contextlib
 import json
-import os
-import shutil
-import subprocess
 
 import numpy as np
-import pytest
+from window_driver import (
+    REAL_INPUT_MARKS,
+    SPAN,
+    app,
+    button_held,
+    choose_model,
+    click,
+    click_middle,
+    make_app,
+    near,
+    one_pixel,
+    pad_pixel_to_point,
+    press,
+    tree_row,
+    xdo,
+)
 
 from gui import keys as k
 from gui.state import READY
 from gui_fakes import FakeBackend
 
-pytestmark = [
-    pytest.mark.gui,
-    pytest.mark.skipif(not os.environ.get("DISPLAY"), reason="no DISPLAY: run under xvfb-run"),
-    pytest.mark.skipif(shutil.which("xdotool") is None, reason="xdotool is not installed"),
-]
-
-SPAN = 4.0  # the fake models' latent range is -2..2 on both axes
-
-
-def make_app(tmp_path, backend=None, **options):
-    from gui.window import GuiApp, GuiOptions
-
-    options = {"models_dir": str(tmp_path / "zoo"), "favourites_dir": str(tmp_path / "favs"),
-               "settings_path": str(tmp_path / "settings.json"), "seed": 0, **options}
-    return GuiApp(GuiOptions(**options), backend=backend or FakeBackend()).open()
-
-
-@pytest.fixture
-def app(tmp_path):
-    app = make_app(tmp_path)
-    assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None
-                         and s.player.ready and s.entries["gan"].state == READY)
-    app.window.TKroot.update()
-    yield app
-    app.close()
-
-
-def xdo(*args):
-    subprocess.run(["xdotool", *map(str, args)], check=True, timeout=20)
-
-
-@contextlib.contextmanager
-def button_held(widget, x, y):
-    """Press the left button at pixel (x, y) of a widget, and release it however the block ends.
-
-    A failing assertion inside a drag must not leave the button down: the next test's
-    clicks would then land on a grab that no longer exists.
-    """
-    xdo("mousemove", "--sync", widget.winfo_rootx() + x, widget.winfo_rooty() + y, "mousedown", "1")
-    try:
-        yield
-    finally:
-        xdo("mouseup", "1")
-
-
-def click(widget, x, y):
-    """A real left click at pixel (x, y) of a Tk widget."""
-    xdo("mousemove", "--sync", widget.winfo_rootx() + x, widget.winfo_rooty() + y, "click", "1")
-
-
-def click_middle(widget):
-    click(widget, widget.winfo_width() // 2, widget.winfo_height() // 2)
-
-
-def press(*keys):
-    xdo("key", "--delay", "30", *keys)
-
-
-def screenshot(widget):
-    """What the X server shows of a Tk widget: an (height, width, 3) uint8 RGB array."""
-    from PIL import ImageGrab
-
-    widget.update_idletasks()
-    x, y = widget.winfo_rootx(), widget.winfo_rooty()
-    box = (x, y, x + widget.winfo_width(), y + widget.winfo_height())
-    return np.asarray(ImageGrab.grab(bbox=box, xdisplay=os.environ["DISPLAY"]).convert("RGB"))
-
-
-def settle(app, seconds=0.3):
-    """Let the loop handle whatever the X server has sent."""
-    app.run_until(lambda s: False, timeout=seconds)
-
-
-def pick_in_combo(app, combo, index, x=None):
-    """Pick entry ``index`` of a ttk combo as a user does: a real click opens its list (at
-    pixel ``x``, its middle by default), and a real click on the entry picks it.
-
-    The list is waited for, on screen and laid out, before the entry is clicked: keys or clicks
-    sent before then go elsewhere on a slow machine (a fixed pause was not enough in CI)."""
-    popdown = str(combo.tk.eval(f"ttk::combobox::PopdownWindow {combo}"))
-    listbox = f"{popdown}.f.l"
-
-    def shown():
-        return bool(int(combo.tk.eval(f"winfo viewable {listbox}"))) and bool(combo.tk.eval(f"{listbox} bbox {index}"))
-
-    wanted = combo.cget("values")[index]
-    click(combo, combo.winfo_width() // 2 if x is None else x, combo.winfo_height() // 2)
-    assert app.run_until(lambda s: shown(), timeout=10), "the combo's list did not open"
-    settle(app, 0.2)
-    left, top, width, height = (int(v) for v in combo.tk.eval(f"{listbox} bbox {index}").split())
-    xdo("mousemove", "--sync", int(combo.tk.eval(f"winfo rootx {listbox}")) + left + width // 2,
-        int(combo.tk.eval(f"winfo rooty {listbox}")) + top + height // 2, "click", "1")
-    assert app.run_until(lambda s: not int(combo.tk.eval(f"winfo ismapped {popdown}")), timeout=10), \
-        "the combo's list did not close"
-    assert app.run_until(lambda s: combo.get() == wanted, timeout=10), (combo.get(), wanted)
-
-
-def pad_pixel_to_point(app, px, py):
-    """The latent point under pixel (px, py) of the pad (what the user expects to hear)."""
-    xmin, xmax, ymin, ymax = app.state.model.latent_range
-    width = app.window[k.PAD].Widget.winfo_width()
-    height = app.window[k.PAD].Widget.winfo_height()
-    return xmin + px / width * (xmax - xmin), ymax - py / height * (ymax - ymin)
-
-
-def near(a, b, tolerance):
-    return a is not None and abs(a[0] - b[0]) <= tolerance and abs(a[1] - b[1]) <= tolerance
-
-
-def one_pixel(app):
-    return SPAN / app.window[k.PAD].Widget.winfo_width()
+pytestmark = REAL_INPUT_MARKS
+app = app  # the window with the fake models, a fixture
 
 
 def not_integer(point):
     return all(abs(v - round(v)) > 1e-6 for v in point)
-
-
-def tree_row(app, name):
-    tree = app.window[k.MODELS]
-    iid = tree.KeyToID[name]
-    tree.Widget.see(iid)
-    app.window.TKroot.update()
-    x, y, _, height = tree.Widget.bbox(iid)
-    return tree.Widget, x + 30, y + height // 2
-
-
-def choose_model(app, name):
-    widget, x, y = tree_row(app, name)
-    click(widget, x, y)
-    assert app.run_until(lambda s: s.model is not None and s.model.name == name
-                         and s.sound.audio is not None and s.sound.point == s.point)
 
 
 def test_a_click_on_the_pad_decodes_the_point_under_the_cursor(app):
@@ -181,8 +67,13 @@ def test_a_drag_gives_distinct_points_and_the_loop_follows(app):
                                                                    one_pixel(app)))
             heard.append(app.state.sound.point)
     end = pad_pixel_to_point(app, 60 + 31 * 6, 200 - 17 * 6)
-    settle(app)
-    assert near(app.state.point, end, one_pixel(app))  # the release (+UP) keeps the last point
+
+    def steps(s):
+        return s.history.of(s.model.name).points
+
+    # the release (+UP) is the drag's step in the history: once it is handled, it kept the last point
+    assert app.run_until(lambda s: len(steps(s)) >= 2 and near(steps(s)[-1], end, one_pixel(app)))
+    assert near(app.state.point, end, one_pixel(app))
     assert len(set(heard)) == 6 and all(not_integer(p) for p in heard)
     assert app.run_until(lambda s: app.workers.sound_room.idle)  # the player is called in its room
     swaps = sum(1 for call in app.workers.player.calls if call[0] == "swap") - swaps_before
@@ -277,8 +168,12 @@ def test_reopening_a_favourite_of_another_model_lands_on_its_point(app, tmp_path
     assert app.run_until(lambda s: s.model.name == "gan" and s.sound.point == s.point
                          and s.point != s.model.center)
     assert near(app.state.point, saved_point, 1e-6)
-    settle(app, 0.5)  # the list's echo of its selection arrives and changes nothing
+    # the list's echo of its selection, queued before the L pressed after it, changes nothing
+    press("l")
+    assert app.run_until(lambda s: s.sound.looping)
     assert app.state.model.name == "gan" and near(app.state.point, saved_point, 1e-6)
+    press("Escape")
+    assert app.run_until(lambda s: not s.sound.looping)
 
 
 def test_the_remembered_point_is_where_the_window_opens(tmp_path):
@@ -288,7 +183,8 @@ def test_the_remembered_point_is_where_the_window_opens(tmp_path):
     app = make_app(tmp_path, backend=FakeBackend(listing_seconds=1.0))
     try:
         assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None)
-        settle(app, 0.5)
+        # the list of the zoo arrives and the other models load: the remembered one stays
+        assert app.run_until(lambda s: "gan" in s.entries and s.entries["gan"].state == READY, timeout=30)
         assert app.state.model.name == "vae_a" and app.state.point == (1.3125, -0.6875)
         assert app.window[k.X].get() == "1.3125"
     finally:
@@ -328,7 +224,8 @@ def test_a_long_status_message_keeps_the_window_width(app):
     assert app.run_until(lambda s: s.morph.sequence is not None)
     click_middle(app.window[k.MORPH_SAVE].Widget)
     assert app.run_until(lambda s: s.message.startswith("saved ") and len(s.favourites) == 8)
-    settle(app)
+    assert app.run_until(lambda s: app.window[k.STATUS].TooltipObject.text.endswith(s.message)), \
+        app.window[k.STATUS].get()  # the line shows the message
     root.update_idletasks()
     assert root.winfo_width() == width and root.winfo_reqwidth() <= 1280
     shown = app.window[k.STATUS].get()

@@ -57,21 +57,20 @@ def make_app(tmp_path, backend):
                   backend=backend).open()
 
 
-def settled(app, seconds):
-    app.run_until(lambda s: False, timeout=seconds)
-
-
 def test_only_the_first_sound_is_made_before_the_first_sound(tmp_path):
     backend = GatedBackend()
     app = make_app(tmp_path, backend)
     try:
         assert app.run_until(lambda s: s.model is not None and s.model.name == "ae_small_relu")
-        settled(app, 0.5)
+
+        def held():
+            return {type(effect) for effect in app.startup.held or ()}
+
+        # the other models' loads and the figures are asked for, and held (the gate is shut)
+        assert app.run_until(lambda s: fx.LoadModel in held() and fx.Render in held()), held()
         assert app.state.sound.audio is None
         assert all(app.state.entries[name].state != READY for name in OTHERS)
         assert not any(panel.attached for panel in app.panels.values())
-        held = {type(effect) for effect in app.startup.held}
-        assert fx.LoadModel in held and fx.Render in held
         backend.gate.set()
         assert app.run_until(lambda s: s.sound.audio is not None)
         assert app.run_until(lambda s: all(s.entries[name].state == READY for name in OTHERS))

@@ -10,14 +10,13 @@ import json
 
 import numpy as np
 import pytest
-from test_window_audition import HeardBackend
-from test_window_real_input import click_middle, make_app, press, pytestmark, settle
+from window_driver import REAL_INPUT_MARKS, HeardBackend, click_middle, make_app, press, wait_workers_idle
 
 from audio.pattern import STEPS
 from gui import keys as k
 from gui.state import READY
 
-pytestmark = pytestmark  # the same markers: a display and xdotool
+pytestmark = REAL_INPUT_MARKS
 
 SOUND_TAB, BEAT_TAB = 0, 5
 
@@ -49,7 +48,7 @@ def window(tmp_path):
     assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None
                          and s.player.ready and s.entries["gan"].state == READY and s.pattern.read)
     app.window.TKroot.update()
-    settle(app)
+    wait_workers_idle(app)
     yield app, frames
     app.close()
 
@@ -89,8 +88,8 @@ def test_esc_stops_the_loop_and_the_beat_and_nothing_reaches_the_output_after_it
     fade_end = escaped + player.stats().block_frames + player.mixer.crossfade_frames
     assert frames.after(fade_end) == 0 and frames.last() < fade_end, (frames.after(escaped), frames.last() - escaped)
     assert frames.after(escaped) <= player.stats().block_frames + player.mixer.crossfade_frames
-    settle(app, 0.1)
-    assert sound_line(app) == "■ stopped" and app.window[k.PATTERN_PLAY].get_text() == "Play beat"
+    assert app.run_until(lambda s: sound_line(app) == "■ stopped"
+                         and app.window[k.PATTERN_PLAY].get_text() == "Play beat"), sound_line(app)
 
 
 def test_the_stop_button_stops_the_beat_too(window):

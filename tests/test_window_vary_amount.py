@@ -12,15 +12,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 from test_variation import spectral_distance
-from test_window_audition import wait_heard
-from test_window_damaged_parts import click_heard, open_window
-from test_window_family_real_input import status_line, tooltip_text, xdo_hover
-from test_window_real_input import press, pytestmark, xdo
+from window_driver import (
+    REAL_INPUT_MARKS,
+    click_heard,
+    open_shipped_window,
+    press,
+    status_line,
+    tooltip_text,
+    wait_heard,
+    xdo,
+    xdo_hover,
+)
 
 from gui import keys as k
 from gui.layout import VARY_TIP
 
-pytestmark = [*pytestmark, pytest.mark.skipif(not (Path(__file__).resolve().parent.parent / "trained" / "ddsp_vae"
+pytestmark = [*REAL_INPUT_MARKS, pytest.mark.skipif(not (Path(__file__).resolve().parent.parent / "trained" / "ddsp_vae"
                                                     / "card.json").exists(), reason="no shipped ddsp_vae")]
 
 SHIPPED = Path(__file__).resolve().parent.parent / "trained"
@@ -60,7 +67,7 @@ def test_dragging_vary_from_half_to_three_moves_each_play_further_from_the_plain
     zoo = tmp_path / "zoo"
     shutil.copytree(SHIPPED / "ddsp_vae", zoo / "ddsp_vae")
     runtime = load_runtime("ddsp_vae", zoo)
-    app, capture = open_window(tmp_path / "window", zoo, "ddsp_vae")
+    app, capture = open_shipped_window(tmp_path / "window", zoo, "ddsp_vae")
     try:
         point = click_heard(app, capture, runtime, 200, 140)
         plain = runtime.decode([point])[0]

@@ -1,6 +1,6 @@
 """With Vary on, a drag out of the real window carries the very sound that was heard.
 
-The window plays through a real player whose stream is tapped (``test_window_audition``), and
+The window plays through a real player whose stream is tapped (``window_driver.HeardCapture``), and
 another program (``dnd_peer.py``) takes the drops. xdotool clicks the pad, turns Vary on,
 presses space and drags "drag this sound out" onto the other program; the test compares the
 file it received with the samples the output delivered, checks that every drag got a file of
@@ -15,15 +15,29 @@ import numpy as np
 import pytest
 import soundfile
 import soxr
-from test_window_audition import EDGE, click_pad, file_bytes_of, is_heard, model_sound, open_app, turn_vary_on, wait_heard
-from test_window_dnd import centre_of, drag, wait_for_file
-from test_window_dnd import peer as peer  # the other program, a fixture
-from test_window_real_input import pytestmark, screenshot, settle, xdo
+from window_driver import (
+    EDGE,
+    REAL_INPUT_MARKS,
+    centre_of,
+    click_pad,
+    drag,
+    file_bytes_of,
+    is_heard,
+    model_sound,
+    open_app,
+    peer,
+    screenshot,
+    turn_vary_on,
+    wait_for_file,
+    wait_heard,
+    xdo,
+)
 
 from gui import keys as k
 from gui.drag import drag_folder
 
-pytestmark = pytestmark  # the same markers: a display and xdotool
+pytestmark = REAL_INPUT_MARKS
+peer = peer  # the other program, a fixture
 
 RATE = 22050
 
@@ -71,7 +85,7 @@ def test_with_vary_on_each_drag_carries_the_heard_variation_in_a_file_of_its_own
     inbox.mkdir()
     target = peer("drop", inbox)
     point = click_pad(app, 250, 80)
-    settle(app, 0.5)
+    wait_heard(app, capture, 1)  # the click's own sound
     turn_vary_on(app)
     dragged = []
     for press in (True, True, False):  # a new variation, another, then the same one again
@@ -102,7 +116,7 @@ def test_the_sound_tab_draws_the_variation_that_was_heard(window):
 
     app, capture = window
     point = click_pad(app, 120, 220)
-    settle(app, 0.5)
+    wait_heard(app, capture, 1)  # the click's own sound
     turn_vary_on(app)
     before = len(capture.sounds())
     press_over(app, "space")

@@ -8,14 +8,23 @@ the saved file. Run under ``xvfb-run -a -s "-screen 0 1280x800x24"``.
 import json
 import time
 
-from test_window_audition import HeardBackend, click_pad, is_heard, turn_vary_on
-from test_window_real_input import make_app, press, pytestmark, settle
+from window_driver import (
+    REAL_INPUT_MARKS,
+    HeardBackend,
+    click_pad,
+    is_heard,
+    make_app,
+    models_loaded,
+    press,
+    turn_vary_on,
+    wait_output_quiet,
+    wait_workers_idle,
+)
 
-from gui.state import READY
 from gui_fakes import FakeModel
 from models.variation import decode_recall
 
-pytestmark = pytestmark  # the same markers: a display and xdotool
+pytestmark = REAL_INPUT_MARKS
 
 
 class ProgramLog:
@@ -52,23 +61,26 @@ def test_s_while_a_varied_loop_runs_keeps_the_repetition_sounding(tmp_path):
     log = ProgramLog()
     app = make_app(tmp_path, backend=LoggedBackend(log))
     try:
-        assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None
-                             and s.player.ready and s.entries["gan"].state == READY)
-        settle(app)
+        assert app.run_until(lambda s: models_loaded(app))
+        wait_workers_idle(app)
         click_pad(app, 150, 150)
-        settle(app, 0.5)
+        wait_output_quiet(app)  # the click's sound played out
         turn_vary_on(app)
         press("l")
         assert app.run_until(lambda s: s.sound.looping)
-        settle(app, 2.0)  # twenty repetitions of the fakes' 93 ms sound: each a new variation
         start = time.perf_counter()
-        settle(app, 1.5)
-        varied = {id(program) for program in log.sounding_between(start, time.perf_counter())}
-        assert len(varied) >= 4  # the loop goes on varying (about 16 repetitions, most of them new)
+
+        def varied(_state):
+            return len({id(program) for program in log.sounding_between(start, time.perf_counter())})
+
+        # the loop goes on varying: each repetition of the fakes' 93 ms sound a new variation
+        assert app.run_until(lambda s: varied(s) >= 4, timeout=20), varied(app.state)
         model = FakeModel("ae_small_relu")
         wrong = []
         for trial in range(10):
-            settle(app, 0.05 + 0.037 * trial)  # S at another place in the loop each time
+            # S at another place in the loop each time: a few more blocks played each trial
+            played = len(log.entries) + 3 + 3 * trial  # a block: about 12 ms of the loop
+            assert app.run_until(lambda s, played=played: len(log.entries) >= played, timeout=10)
             saved = {favourite.path for favourite in app.state.favourites}
             start = time.perf_counter()
             press("s")

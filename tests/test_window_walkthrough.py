@@ -12,17 +12,18 @@ import threading
 import numpy as np
 import pytest
 import soundfile
-from test_window_real_input import (  # noqa: F401
+from window_driver import (
+    REAL_INPUT_MARKS,
     choose_model,
     click,
+    click_in_dialog_then_type,
     click_middle,
     make_app,
+    models_loaded,
     near,
     one_pixel,
     pad_pixel_to_point,
     press,
-    pytestmark,
-    settle,
     tree_row,
     xdo,
 )
@@ -31,10 +32,11 @@ from gui import keys as k
 from gui.state import READY
 from gui_fakes import FakeBackend, FakeCodes
 
+pytestmark = REAL_INPUT_MARKS
+
 
 def ready(app):
-    assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None
-                         and s.player.ready and s.entries["gan"].state == READY)
+    assert app.run_until(lambda s: models_loaded(app))
     app.window.TKroot.update()
     return app
 
@@ -130,12 +132,18 @@ def test_an_empty_models_folder_is_said_and_not_remembered(tmp_path):
         assert app.run_until(lambda s: "no trained models" in app.window[k.STATUS].get())
         status = app.window[k.STATUS].get()
         assert "sound: starting…" not in status and "start without --models" in status
-        settle(app, 0.5)
         pad = app.window[k.PAD].Widget
-        texts = [pad.itemcget(item, "text") for item in pad.find_all() if pad.type(item) == "text"]
-        assert "loading…" not in texts and "no trained models in this folder" in texts
+
+        def texts():
+            return [pad.itemcget(item, "text") for item in pad.find_all() if pad.type(item) == "text"]
+
+        assert app.run_until(lambda s: "no trained models in this folder" in texts()), texts()
+        assert "loading…" not in texts()
+        failures = []  # a Tk callback's exception is only printed: a traceback is a bug
+        app.window.TKroot._root().report_callback_exception = lambda *error: failures.append(error)
         click_middle(pad)  # a click on the pad does nothing, and says nothing wrong
-        settle(app, 0.3)
+        click_tab(app, "Compare")  # handled after the click: once the tab has changed, the click was too
+        assert failures == [] and "no trained models" in app.window[k.STATUS].get(), app.window[k.STATUS].get()
     finally:
         app.close()
     assert json.loads((tmp_path / "settings.json").read_text())["models_dir"] == str(tmp_path / "zoo")
@@ -149,15 +157,16 @@ def test_a_damaged_models_row_keeps_the_highlight_on_the_loaded_model_and_tips_t
     widget, x, y = tree_row(app, "ae_big_tanh")  # the fakes' damaged one
     click(widget, x, y)
     assert app.run_until(lambda s: "ae_big_tanh is unavailable" in s.message)
-    settle(app, 0.3)
-    assert widget.selection() == (tree.KeyToID[loaded],)
+    assert app.run_until(lambda s: widget.selection() == (tree.KeyToID[loaded],)), widget.selection()
     assert app.state.model.name == loaded
-    # the pointer comes back to the row, as to read it
+    # the pointer leaves and comes back to the row, as to read it (X sends the Leave and the
+    # Enter in that order)
     pad = app.window[k.PAD].Widget
     xdo("mousemove", "--sync", pad.winfo_rootx() + 20, pad.winfo_rooty() + 20)
-    settle(app, 0.2)
     xdo("mousemove", "--sync", widget.winfo_rootx() + x + 5, widget.winfo_rooty() + y)
     assert app.run_until(lambda s: tree.TooltipObject.tipwindow is not None, timeout=5)
+    # handled after the click: the highlight stayed on the loaded model meanwhile
+    assert widget.selection() == (tree.KeyToID[loaded],) and app.state.model.name == loaded
     shown = tree.TooltipObject.text
     assert shown.endswith("decoder.keras is damaged (not a zip file)")
     assert "ae_big_tanh/decoder.keras" in shown  # the whole reason, not cut to the column
@@ -249,12 +258,10 @@ def test_brackets_change_the_model_and_minus_equal_move_the_vary_slider(app):
     assert app.run_until(lambda s: s.model.name == first and s.sound.point == s.point)
     press("equal", "equal", "equal")
     assert app.run_until(lambda s: s.vary.amount == 1.5)
-    settle(app, 0.3)
-    assert float(app.window[k.VARY].Widget.get()) == 1.5  # the slider shows it
+    assert app.run_until(lambda s: float(app.window[k.VARY].Widget.get()) == 1.5)  # the slider shows it
     press("minus")
     assert app.run_until(lambda s: s.vary.amount == 1.0)
-    settle(app, 0.3)
-    assert float(app.window[k.VARY].Widget.get()) == 1.0
+    assert app.run_until(lambda s: float(app.window[k.VARY].Widget.get()) == 1.0)
 
 
 
@@ -278,8 +285,10 @@ def test_a_collapsed_model_warns_in_the_list_on_the_card_and_in_the_status(tmp_p
         tree = app.window[k.MODELS]
         assert tree.Widget.item(tree.KeyToID["ae_small_relu"], "values")[0] == "ready"
         choose_model(app, "vae_a")
-        settle(app, 0.3)
-        assert tree.Widget.item(tree.KeyToID["vae_a"], "values")[0] == "⚠ collapsed"
+        assert app.run_until(lambda s: tree.Widget.item(tree.KeyToID["vae_a"], "values")[0] == "⚠ collapsed"
+                             and "vae_a is collapsed" in app.window[k.STATUS].get()
+                             and "collapsed: every" in app.window[k.CARD].get()), \
+            tree.Widget.item(tree.KeyToID["vae_a"], "values")
         assert "collapsed: every training sound encodes to one point" in app.window[k.CARD].get()
         assert "vae_a is collapsed" in app.window[k.STATUS].get()
     finally:
@@ -295,7 +304,7 @@ def click_tab(app, text):
             continue
         if notebook.tab(index, "text") == text:
             click(notebook, x, 8)
-            app.run_until(lambda s, index=index: notebook.index("current") == index)
+            assert app.run_until(lambda s, index=index: notebook.index("current") == index), notebook.index("current")
             return
     raise AssertionError(f"no tab {text!r}")
 
@@ -323,8 +332,6 @@ def test_compare_names_the_model_sounding_and_says_what_raw_coordinates_are(app)
 
 
 def test_a_click_in_the_open_dialogs_name_field_keeps_the_keyboard_there(app, tmp_path):
-    from test_window_kits_history_real_input import click_in_dialog_then_type
-
     mine = tmp_path / "favs" / "mine.wav"
     mine.parent.mkdir(exist_ok=True)
     t = np.arange(2048) / 22050
