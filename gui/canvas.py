@@ -66,6 +66,8 @@ class FigurePanel:
         self._background = None
         self._cids = []
         self.tk = None  # the FigureCanvasTkAgg, once attached
+        self._tooltip_text = None
+        self._tooltip = None  # PySimpleGUI's ToolTip on the matplotlib widget, once attached
         element.TKCanvas.pack_propagate(False)
 
     @property
@@ -85,6 +87,28 @@ class FigurePanel:
                                     master=master)
         self.tk.get_tk_widget().pack(side="top", fill="both", expand=True)
         self._connect()
+        if self._tooltip_text is not None:
+            self.set_tooltip(self._tooltip_text)
+
+    def set_tooltip(self, text):
+        """The tooltip shown while the pointer rests on the panel's picture (its text may change).
+
+        It is on the matplotlib widget, which covers the whole element once attached; its
+        Enter and Leave are added to matplotlib's own bindings, not put in their place."""
+        self._tooltip_text = text
+        if self.tk is None:
+            self.element.set_tooltip(text)  # the empty canvas, until the first picture
+            return
+        if self._tooltip is not None:
+            self._tooltip.text = text
+            return
+        import PySimpleGUI as sg
+
+        widget = self.tk.get_tk_widget()
+        self._tooltip = sg.ToolTip(widget, text, skip_bind=True)
+        widget.bind("<Enter>", self._tooltip.enter, add="+")
+        widget.bind("<Leave>", self._tooltip.leave, add="+")
+        widget.bind("<ButtonPress-1>", self._tooltip.leave, add="+")  # a click puts it away
 
     def _connect(self):
         # callbacks live on the figure, so they are connected again after each swap
