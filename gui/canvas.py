@@ -93,22 +93,17 @@ class FigurePanel:
     def set_tooltip(self, text):
         """The tooltip shown while the pointer rests on the panel's picture (its text may change).
 
-        It is on the matplotlib widget, which covers the whole element once attached; its
-        Enter and Leave are added to matplotlib's own bindings, not put in their place."""
+        It is on the matplotlib widget, which covers the whole element once attached
+        (:func:`gui.tooltip.steady_tooltip`, beside matplotlib's own bindings)."""
         self._tooltip_text = text
         if self.tk is None:
-            self.element.set_tooltip(text)  # the empty canvas, until the first picture
-            return
+            return  # given to the picture's widget when it comes (an empty canvas explains nothing)
         if self._tooltip is not None:
             self._tooltip.text = text
             return
-        import PySimpleGUI as sg
+        from gui.tooltip import steady_tooltip
 
-        widget = self.tk.get_tk_widget()
-        self._tooltip = sg.ToolTip(widget, text, skip_bind=True)
-        widget.bind("<Enter>", self._tooltip.enter, add="+")
-        widget.bind("<Leave>", self._tooltip.leave, add="+")
-        widget.bind("<ButtonPress-1>", self._tooltip.leave, add="+")  # a click puts it away
+        self._tooltip = steady_tooltip(self.tk.get_tk_widget(), text)
 
     def _connect(self):
         # callbacks live on the figure, so they are connected again after each swap

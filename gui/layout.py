@@ -9,7 +9,6 @@ from audio.level import DEFAULT_LEVEL, LEVELS
 from constants import DRUM_FAMILIES
 from gui import features
 from gui import keys as k
-from gui.glossary import PAD_TIP
 from gui.state import VARY_MAX, VARY_STEP
 from models.variation import NEW_NOISE_AMOUNT, VARIATION_SPREAD
 
@@ -128,7 +127,7 @@ def pad_column():
          sg.Text("click or drag; arrow keys nudge", font=("Helvetica", 8))],
         [sg.Graph((PAD_PIXELS, PAD_PIXELS), (-1, -1), (1, 1), key=k.PAD, enable_events=True,
                   drag_submits=True, background_color="white", motion_events=False,
-                  float_values=True, tooltip=PAD_TIP)],
+                  float_values=True)],  # its tooltip: gui.tooltip (GuiApp.open)
         *family_rows(),
         # white, as a field one types into looks (the theme's grey-blue read as disabled)
         [sg.Text("X"), sg.Input("0", key=k.X, size=(9, 1), background_color=FIELD_WHITE, tooltip=POINT_TIP),
@@ -250,7 +249,7 @@ def tabs():
                   justification="left", expand_x=True, expand_y=True,
                   select_mode=sg.TABLE_SELECT_MODE_BROWSE, tooltip=NEAREST_TIP)],
         # wraps to the tab's width (gui.view), so the whole note is read
-        [sg.Text("", key=k.NEAREST_NOTE, size=(70, 3), font=("Helvetica", 8), expand_x=True)],
+        [sg.Text("", key=k.NEAREST_NOTE, size=(70, 4), font=("Helvetica", 8), expand_x=True)],
     ]
     return [[sg.TabGroup([[sg.Tab("Sound", sound), sg.Tab("Model card", card),
                            sg.Tab("Compare", compare), sg.Tab("Morph", morph),

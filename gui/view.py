@@ -129,10 +129,7 @@ class WindowView:
         rows = [[measure, near.name, near.kit or "?", near.family, distance_text(measure, near.distance)]
                 for measure, near in nearest_rows(found)]
         self.window[k.NEAREST].update(values=rows)
-        note = self.window[k.NEAREST_NOTE].Widget
-        width = note.winfo_width() if note.winfo_ismapped() else note.winfo_reqwidth()
-        note.configure(wraplength=max(width - 8, 100))  # the whole note, on as many lines as it takes
-        self.window[k.NEAREST_NOTE].update(nearest_note(found))
+        self.window[k.NEAREST_NOTE].update(nearest_note(found))  # whole: it wraps (GuiApp.open)
 
     def _show_family(self):
         """The family selector: on for a model that takes a family (the chosen families lit,

@@ -40,12 +40,14 @@ from gui.canvas import FigurePanel
 from gui.drag import NothingToDrag, current_sound_file, dropped_paths, favourite_files
 from gui.errors import GuiError
 from gui.gc_policy import GuiThreadCollector
+from gui.glossary import PAD_TIP
 from gui.handlers import handle
 from gui.layout import HINT_CHARS, MODELS_TOOLTIP, PAD_MAX, PAD_PIXELS, PLAYING_CHARS, STATUS_CHARS, TITLE, window_layout
 from gui.pad import PadView
 from gui.settings import Settings
 from gui.startup import StartupProbe
 from gui.state import UNAVAILABLE, AppState, ModelEntry
+from gui.tooltip import steady_tooltip
 from gui.view import WindowView
 from gui.workers import Workers
 from models.trained_folder import COLLAPSED_WARNING
@@ -187,13 +189,16 @@ class GuiApp:
         self.window[k.NEAREST].Widget.bind("<Double-Button-1>", self._nearest_double, add="+")
         self.window[k.MODELS].Widget.bind("<Motion>", self._model_row_hovered, add="+")
         # the pad's tooltip explains it to a newcomer; a press on the pad puts it away
-        self.window[k.PAD].Widget.bind("<ButtonPress-1>", lambda _e: self.window[k.PAD].TooltipObject.leave(), add="+")
+        self.window[k.PAD].TooltipObject = steady_tooltip(self.window[k.PAD].Widget, PAD_TIP)
         self._give_shortcuts_back()
         # their texts change: fixed widths, so that no text ever widens the window
         self.window[k.STATUS].Widget.configure(width=STATUS_CHARS)
         self.window[k.MAP_HINT].Widget.configure(width=HINT_CHARS)
         self.window[k.PLAYING].Widget.configure(width=PLAYING_CHARS)
         self.window[k.CARD].Widget.configure(wrap="word")  # the card's long rows
+        # the nearest note wraps to the tab's width, so the whole of it is read
+        self.window[k.NEAREST_NOTE].Widget.bind(
+            "<Configure>", lambda e: e.widget.configure(wraplength=max(e.width - 8, 100)), add="+")
         self.window[k.VOLUME].update(value=round(self.state.sound.volume * 100))
         self.window.read(timeout=0)  # let Tk put the window on screen before anything else
         window_shown = time.time()

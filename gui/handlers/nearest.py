@@ -32,10 +32,9 @@ def nearest_note(found):
     notes = [f"latent plane: {found.plane_reason}"] if found.plane_reason else []
     if found.features_reason:
         notes.append(f"sound features: {found.features_reason}")
-    notes.append("distance: by codes on the pad, in its x, y units; by sound between sound features, in "
-                 "standard deviations (SD) of the training sounds'")
-    notes.append("double-click a row to hear the original (the model's decode of its code where the file "
-                 "is not on this machine)")
+    notes.append("distance: codes in the pad's x, y units, sounds in standard deviations (SD) of the "
+                 "training features")
+    notes.append("double-click a row to hear it (the decode of its code where its file is not here)")
     return "; ".join(notes)
 
 
