@@ -28,7 +28,6 @@ VARY_TIP = (f"how far each Play or loop repetition moves from the point: 1 = {VA
             f"(a standard deviation), 2 twice that; a synth model (ddsp_vae) also draws new noise from "
             f"{NEW_NOISE_AMOUNT:g} up; 0: off (- and = step it)")
 FIELD_WHITE = "white"
-POINT_TIP = "type a coordinate of the point and press Enter (or Go); a point outside the range is clamped to it"
 COMPARE_NOTE = "raw x, y mean different\nthings in different\nlatent spaces"
 NEAREST_TIP = ("the training sounds nearest the point: by codes, the distance on the pad (in its x, y units);"
                " by sound, the distance between sound features (in standard deviations of the training"
@@ -130,9 +129,9 @@ def pad_column():
                   float_values=True)],  # its tooltip: gui.tooltip (GuiApp.open)
         *family_rows(),
         # white, as a field one types into looks (the theme's grey-blue read as disabled)
-        [sg.Text("X"), sg.Input("0", key=k.X, size=(9, 1), background_color=FIELD_WHITE, tooltip=POINT_TIP),
-         sg.Text("Y"), sg.Input("0", key=k.Y, size=(9, 1), background_color=FIELD_WHITE, tooltip=POINT_TIP),
-         sg.Button("Go", key=k.GO, bind_return_key=True, tooltip="go to the typed point (Enter)")],
+        [sg.Text("X"), sg.Input("0", key=k.X, size=(9, 1), background_color=FIELD_WHITE),
+         sg.Text("Y"), sg.Input("0", key=k.Y, size=(9, 1), background_color=FIELD_WHITE),
+         sg.Button("Go", key=k.GO, bind_return_key=True)],
         [sg.Button("Random", key=k.RANDOM, tooltip="a random point in the range (Tab to it, then space)"),
          sg.Button("Reset", key=k.RESET, tooltip="back to the centre of the data"),
          sg.Button("Set A", key=k.SET_A, tooltip="the point is the morph's start (Morph tab)"),

@@ -152,6 +152,9 @@ def map_pixel(app, point):
 def test_a_clamped_points_marker_is_drawn_whole_inside_the_pad_and_the_map(app):
     pad = app.window[k.PAD].Widget
     assert app.run_until(lambda s: app.panels["map"].current is not None and app.panels["map"].current.axes is not None)
+    xdo("mousemove", "--sync", 1, 1)  # off the map and the pad: their tooltips would be in the pictures
+    assert app.run_until(lambda s: all(tip is None or tip.tipwindow is None for tip in
+                                       (app.panels["map"]._tooltip, app.window[k.PAD].TooltipObject)))
     settle(app)
     map_widget = app.panels["map"].tk.get_tk_widget()
     start = app.state.point
