@@ -66,13 +66,24 @@ def model_tree_data(entries):
     return data
 
 
+#: The model list's rows: the shipped zoo's 15 models and 6 groups all show; imported models
+#: beyond that scroll (the window must still fit 1280x800)
+MODEL_ROWS = (8, 22)
+
+
+def model_rows(entries):
+    """How many rows the model list shows: one per model and group, within ``MODEL_ROWS``."""
+    rows = len(model_tree_data(entries).tree_dict) - 1  # less the invisible root
+    return min(max(rows, MODEL_ROWS[0]), MODEL_ROWS[1])
+
+
 def models_column(entries):
     return [
         [sg.Text("Models", font=HEADING)],
         # all the models, no empty rows: a taller window gives the favourites more rows instead
         [sg.Tree(model_tree_data(entries), headings=["state"], key=k.MODELS,
                  col0_heading="model", col0_width=19, col_widths=[13], auto_size_columns=False,
-                 num_rows=max(len(model_tree_data(entries).tree_dict) - 1, 8), enable_events=True, show_expanded=True,
+                 num_rows=model_rows(entries), enable_events=True, show_expanded=True,
                  select_mode=sg.TABLE_SELECT_MODE_BROWSE, expand_x=True,
                  tooltip=MODELS_TOOLTIP)],
         [sg.Text("Favourites", font=HEADING)],

@@ -3,7 +3,8 @@
 Each test starts an Xvfb of the screen size under test with twm managing it (a title bar on
 every window), opens the window there in a process of its own (``window_on_screen.py``) and
 reads where its parts are: at 1280x800 the whole window, title bar included, leaves room for a
-desktop panel and the status line is on the screen; resized through the window manager to
+desktop panel and the status line is on the screen, X is a white field, and a long favourites
+folder is cut to its label with its end kept; resized through the window manager to
 1600x1000, the pad grows (square) with the window and the map with it, and the models list
 shows every model without empty rows.
 """
@@ -102,6 +103,10 @@ def test_at_1280_by_800_with_a_title_bar_the_status_line_is_on_screen_with_room_
     assert 0 <= status[1] and bottom(status) <= height, status  # the status line, on the screen
     assert bottom(report["help"]) <= height and report["help"][0] + report["help"][2] <= width
     assert report["pad"][2] == report["pad"][3] >= PAD_PIXELS
+    assert report["x_field_colour"] == [255, 255, 255]  # a field to type in, not a grey disabled one
+    favourites = report["favourites"]  # cut to its label, its end kept, the whole in the tooltip
+    assert favourites["text_width"] <= favourites["width"] and favourites["shown"].startswith("in …")
+    assert favourites["shown"].endswith("/kicks and snares") and favourites["folder"] in favourites["tooltip"]
 
 
 def test_at_1600_by_1000_the_pad_and_map_grow_with_the_window_and_no_model_row_is_empty(screen):

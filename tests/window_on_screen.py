@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tkinter.font
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -48,7 +49,8 @@ def main(shot, size=None):
     from gui_fakes import FakeBackend
 
     folder = Path(tempfile.mkdtemp(prefix="mlsg-screen-"))
-    app = GuiApp(GuiOptions(models_dir=str(folder / "zoo"), favourites_dir=str(folder / "favs"),
+    favourites = folder / "a folder with a rather long name for a producer's favourites" / "kicks and snares"
+    app = GuiApp(GuiOptions(models_dir=str(folder / "zoo"), favourites_dir=str(favourites),
                             settings_path=str(folder / "settings.json"), seed=0), backend=FakeBackend()).open()
     root = app.window.TKroot
     wait_for(app, lambda: app.state.model is not None and app.state.sound.audio is not None
@@ -79,7 +81,16 @@ def main(shot, size=None):
                    "row_height": tree.bbox(shown[0])[3] if shown else 0},
         "minsize": list(root.minsize()),
     }
-    ImageGrab.grab(xdisplay=None).save(shot)
+    picture = ImageGrab.grab(xdisplay=None)
+    picture.save(shot)
+    field = app.window[k.X].Widget
+    report["x_field_colour"] = list(picture.getpixel((field.winfo_rootx() + field.winfo_width() - 6,
+                                                       field.winfo_rooty() + field.winfo_height() // 2))[:3])
+    label = app.window[k.FAVOURITES_DIR]
+    report["favourites"] = {"folder": str(favourites), "shown": label.Widget.cget("text"),
+                            "width": label.Widget.winfo_width(), "tooltip": label.TooltipObject.text,
+                            "text_width": tkinter.font.Font(font=label.Widget.cget("font")).measure(
+                                label.Widget.cget("text"))}
     print(json.dumps(report))
     app.close()
 
