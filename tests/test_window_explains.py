@@ -70,21 +70,29 @@ def tooltip_text(tooltip):
     return window.winfo_children()[0].cget("text")
 
 
-def rest_pointer_on(widget, x, y):
-    """Move the real pointer off the window, then onto pixel (x, y) of ``widget``, and rest."""
-    xdo("mousemove", "--sync", 1, 1)
+def pointer_to_status(app):
+    """The real pointer onto the status line: off the pad and the map (whose tips would show),
+    and still over the window (without a window manager, keys go to the window under it)."""
+    status = app.window[k.STATUS].Widget
+    xdo("mousemove", "--sync", status.winfo_rootx() + 40, status.winfo_rooty() + status.winfo_height() // 2)
+
+
+def rest_pointer_on(app, widget, x, y):
+    """Move the real pointer off ``widget``, then onto its pixel (x, y), and rest."""
+    pointer_to_status(app)
     xdo("mousemove", "--sync", widget.winfo_rootx() + x, widget.winfo_rooty() + y)
 
 
 def test_resting_on_the_pad_shows_what_a_dot_is_and_why_near_points_sound_alike(app):
     pad = app.window[k.PAD]
-    rest_pointer_on(pad.Widget, 12, 12)
+    rest_pointer_on(app, pad.Widget, 12, 12)
     assert app.run_until(lambda s: tooltip_text(pad.TooltipObject) is not None, timeout=10)
     text = tooltip_text(pad.TooltipObject)
     assert text == PAD_TIP
     assert "A dot is one training sound" in text and "Near points sound alike" in text
     xdo("click", "1")  # a click on the pad puts it away
     assert app.run_until(lambda s: tooltip_text(pad.TooltipObject) is None, timeout=10)
+    pointer_to_status(app)
 
 
 def map_widget(app):
@@ -102,14 +110,15 @@ def choose_map_mode(app, mode_label):
 
 def test_resting_on_the_map_says_what_a_dot_is_and_what_the_made_view_shows(app):
     widget = map_widget(app)
-    rest_pointer_on(widget, 40, widget.winfo_height() - 40)
+    rest_pointer_on(app, widget, 40, widget.winfo_height() - 40)
     assert app.run_until(lambda s: tooltip_text(app.panels["map"]._tooltip) is not None, timeout=10)
     text = tooltip_text(app.panels["map"]._tooltip)
     assert text == MAP_TIPS["codes"] and "a dot is one training sound" in text and "Near dots sound alike" in text
     choose_map_mode(app, "made here: the family heard")
-    rest_pointer_on(widget, 40, widget.winfo_height() - 40)
+    rest_pointer_on(app, widget, 40, widget.winfo_height() - 40)
     assert app.run_until(lambda s: tooltip_text(app.panels["map"]._tooltip) == MAP_TIPS[MADE], timeout=10), \
         tooltip_text(app.panels["map"]._tooltip)
+    pointer_to_status(app)
 
 
 def made_shown(app):
@@ -125,7 +134,7 @@ def rgb(colour):
 def test_the_made_here_map_paints_the_family_heard_under_dots_of_another_label(app):
     choose_map_mode(app, "made here: the family heard")
     assert app.run_until(lambda s: made_shown(app), timeout=30), app.state.message
-    xdo("mousemove", "--sync", 1, 1)  # off the map: its tooltip would be in the picture
+    pointer_to_status(app)  # off the map: its tooltip would be in the picture
     assert app.run_until(lambda s: tooltip_text(app.panels["map"]._tooltip) is None, timeout=10)
     settle(app)
     grid = app.state.map.heatmaps[(app.state.model.name, MADE)]
