@@ -18,8 +18,12 @@ ATTACK_SECONDS = 0.01
 #: this order), and that the evaluation's classifier tells apart.
 DRUM_FAMILIES = ("kick", "snare", "clap", "hat", "tom", "cymbal", "percussion")
 
+#: The CD's rate, in Hz: what a saved WAV and a kit's samples are written at by default
+#: (every DAW and sampler reads it).
+CD_SAMPLE_RATE = 44100
+
 #: ddsp_cvae's data: 44.1 kHz, the full audio band, and the same 0.74 s.
-HIRES_SAMPLE_RATE = 44100
+HIRES_SAMPLE_RATE = CD_SAMPLE_RATE
 HIRES_SAMPLE_LENGTH = 32768
 
 #: The sample rates a user may ask for, in Hz: telephone quality to twice a studio's 96 kHz.
@@ -48,3 +52,22 @@ KIT_SUFFIX = ".h2drumkit"
 #: How long a sound a synthesiser that renders any length (ddsp_cvae) may be asked for, in
 #: seconds: a cymbal's natural decay takes 3.
 MIN_RENDER_SECONDS, MAX_RENDER_SECONDS = 0.05, 6.0
+
+#: The latent space of every model is a plane, so the GUI can show it as a map.
+LATENT_DIM = 2
+
+#: The GAN's latent prior is uniform on [-GAN_PRIOR_BOUND, GAN_PRIOR_BOUND] per axis (as
+#: WaveGAN's uniform [-1, 1]^100), so that square is also its map.
+GAN_PRIOR_BOUND = 1.0
+
+#: Reconstruction losses of the AEs and VAEs (defined in :mod:`models.losses`).
+LOSSES = ("spectral", "spectral_floored", "mse")
+DEFAULT_LOSS = "spectral_floored"
+
+#: Family pads (:mod:`models.family_pads`): the pad of a chosen family spans its Gaussian's
+#: mean +- FAMILY_PAD_SCALE standard deviations along its two main axes, one scale for every
+#: model. The figures behind 1.0 are in :mod:`models.family_pads`.
+FAMILY_PAD_SCALE = 1.0
+#: How many codes' worth of the pooled covariance a family's covariance is blended with:
+#: its own weight is (n - 1) / (n - 1 + FAMILY_SHRINK_COUNT) for n training sounds.
+FAMILY_SHRINK_COUNT = 10

@@ -8,7 +8,8 @@ rename, so a reader never sees half a file and a failed write leaves nothing beh
 (``vae_c_x+0.52_y-1.20_003.wav``: model, latent point, counter; a variation is named by its
 number instead, ``vae_c_x+0.52_y-1.20_v3.wav``), never overwrites a file (even with two savers
 racing), and writes beside each WAV a JSON sidecar with the model, point, settings (a
-variation's record), level, rates and date, so the app can reopen a favourite as it sounded.
+variation's record), level, rates and date, so the app can reopen a favourite as it sounded
+(:mod:`audio.recall` reads it back).
 """
 import contextlib
 import io
@@ -25,16 +26,16 @@ from pathlib import Path
 import numpy as np
 
 from audio.errors import AudioError, OutputExists
-from audio.level import AS_MADE, LEVELS, LevelError, apply_level, check_level
-from safeio import FileExistsRefused, NotARegularFile, WriteFailed, atomic_write, open_regular, parse_json
+from audio.level import AS_MADE, LevelError, apply_level, check_level
+from audio.recall import read_recall, variation_index
+from constants import CD_SAMPLE_RATE
+from safeio import FileExistsRefused, WriteFailed, atomic_write
 
 SUBTYPES = ("PCM_16", "PCM_24", "FLOAT")
-DEFAULT_OUT_RATE = 44100
+DEFAULT_OUT_RATE = CD_SAMPLE_RATE
 # Normalised peaks sit just under full scale, so a DAW's resampling does not clip them.
 NORMALIZE_PEAK_DB = -0.1
 RECALL_VERSION = 1
-#: A sidecar is a few hundred bytes; a larger one is refused before it is read.
-MAX_RECALL_BYTES = 1024 * 1024
 _COUNTER_DIGITS = 3
 
 
@@ -378,13 +379,6 @@ def _newest_first_key(favourite):
     return when, favourite.path.name
 
 
-def variation_index(settings):
-    """The variation number a favourite's settings record (0 for the sound itself)."""
-    record = (settings or {}).get("variation") if isinstance(settings, dict) else None
-    index = record.get("index") if isinstance(record, dict) else None
-    return index if isinstance(index, int) and not isinstance(index, bool) and index > 0 else 0
-
-
 def recall_text(*, model, point, settings, sample_rate, file_rate, subtype, normalize, level=AS_MADE):
     """The JSON text of a recall sidecar (what :func:`read_recall` reads back).
 
@@ -423,80 +417,3 @@ def recall_text(*, model, point, settings, sample_rate, file_rate, subtype, norm
         return json.dumps(recall, indent=2, allow_nan=False)
     except (TypeError, ValueError) as error:
         raise AudioError(f"settings cannot be saved as JSON ({error})") from error
-
-
-def sidecar_path(wav_path):
-    """The recall sidecar beside a WAV: the same name with ``.json``."""
-    return Path(wav_path).with_suffix(".json")
-
-
-def read_recall(wav_path):
-    """Read the recall data saved beside a favourite.
-
-    Parameters
-    ----------
-    wav_path : str or Path
-        The WAV file (or its ``.json`` sidecar).
-
-    Returns
-    -------
-    dict
-        ``model`` (str), ``point`` ((x, y) floats), ``settings`` (dict or None),
-        ``sample_rate`` (int or None), ``date`` (ISO 8601 str or None), and any other keys
-        the sidecar holds.
-
-    Raises
-    ------
-    AudioError
-        The sidecar is missing, unreadable, not a regular file (a FIFO), larger than
-        ``MAX_RECALL_BYTES``, not JSON, nested too deeply, or lacks a model name or a point.
-    """
-    sidecar = sidecar_path(wav_path)
-    try:
-        with open_regular(sidecar) as handle:
-            size = os.fstat(handle.fileno()).st_size
-            if size > MAX_RECALL_BYTES:
-                raise AudioError(f"{sidecar.name}: recall data is too large ({size:,} bytes; "
-                                 f"at most {MAX_RECALL_BYTES:,})")
-            data = handle.read(MAX_RECALL_BYTES + 1)
-    except FileNotFoundError:
-        raise AudioError(f"{sidecar.name}: no recall data beside {Path(wav_path).with_suffix('.wav').name}") from None
-    except NotARegularFile as error:  # a FIFO would block the read for good
-        raise AudioError(f"{sidecar.name}: {error.strerror}") from None
-    except OSError as error:
-        raise AudioError(f"{sidecar.name}: cannot read recall data ({error.strerror or error})") from None
-    if len(data) > MAX_RECALL_BYTES:  # it grew while being read
-        raise AudioError(f"{sidecar.name}: recall data is too large (more than {MAX_RECALL_BYTES:,} bytes)")
-    try:
-        recall = parse_json(data)  # bounded depth: a hostile sidecar is a reason, not a crash
-    except ValueError as error:
-        reason = str(error)
-        if reason.startswith("not JSON ("):
-            raise AudioError(f"{sidecar.name}: recall data is not valid JSON ({reason[10:-1]})") from None
-        raise AudioError(f"{sidecar.name}: recall data is not usable ({reason})") from None
-    if not isinstance(recall, dict):
-        raise AudioError(f"{sidecar.name}: recall data must be a JSON object")
-    if not isinstance(recall.get("model"), str) or not recall["model"]:
-        raise AudioError(f"{sidecar.name}: recall data has no model name")
-    point = recall.get("point")
-    if not (isinstance(point, list) and len(point) == 2 and all(_is_number(v) for v in point)):
-        raise AudioError(f"{sidecar.name}: recall data has no latent point (two numbers)")
-    recall["point"] = (float(point[0]), float(point[1]))
-    settings = recall.get("settings")
-    if settings is not None and not isinstance(settings, dict):
-        raise AudioError(f"{sidecar.name}: recall settings must be a JSON object")
-    recall.setdefault("settings", None)
-    rate = recall.get("sample_rate")
-    if rate is not None and not (isinstance(rate, int) and not isinstance(rate, bool) and rate > 0):
-        raise AudioError(f"{sidecar.name}: recall sample rate must be a positive whole number")
-    recall.setdefault("sample_rate", None)
-    recall.setdefault("date", None)
-    recall.setdefault("level", AS_MADE)  # sidecars from before the level choice
-    if recall["level"] not in LEVELS:
-        raise AudioError(f"{sidecar.name}: recall level must be one of {', '.join(LEVELS)}, "
-                         f"not {recall['level']!r}")
-    return recall
-
-
-def _is_number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

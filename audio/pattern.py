@@ -2,7 +2,7 @@
 
 Pure data and arithmetic, no device and no window. The window edits a :class:`Pattern`
 (``gui.handlers.pattern``), the player's mixer plays its hits on the background stream
-(:class:`audio.player.Mixer`), :mod:`audio.song` writes it as a Hydrogen song, and
+(:class:`audio.mixer.Mixer`), :mod:`audio.song` writes it as a Hydrogen song, and
 :func:`read_pattern` / :func:`write_pattern` keep it in the favourites folder as
 ``pattern.json``.
 

@@ -61,7 +61,7 @@ def lane_instruments(pattern, instruments):
     list of (int or None, str)
     """
     by_source = {entry.get("source"): index for index, entry in enumerate(instruments)}
-    found = []
+    found: list[tuple[int | None, str]] = []
     for name, source in zip(LANES, pattern.sources):
         if source == CURRENT:
             found.append((None, f"{name}: follows the current sound, which is not in the kit"))
@@ -147,10 +147,11 @@ def _pattern(song, pattern, lanes):
         if index is None:
             continue
         note = ET.SubElement(notes, "note")
-        for tag, value in (("position", step * TICKS_PER_STEP), ("leadlag", 0), ("velocity", VELOCITY),
-                           ("pan", 0), ("pitch", 0), ("probability", 1), ("key", "C0"),
-                           ("length", -1), ("instrument", index), ("note_off", "false")):
-            _add(note, tag, value)
+        attributes: tuple[tuple[str, object], ...] = (
+            ("position", step * TICKS_PER_STEP), ("leadlag", 0), ("velocity", VELOCITY), ("pan", 0), ("pitch", 0),
+            ("probability", 1), ("key", "C0"), ("length", -1), ("instrument", index), ("note_off", "false"))
+        for tag, text in attributes:
+            _add(note, tag, text)
 
 
 def song_path(kit_path):

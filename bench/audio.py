@@ -128,11 +128,12 @@ def measure_swaps(player, sounds, count, *, immediate, rng):
         time.sleep(rng.uniform(0.0, 0.03) if immediate else rng.uniform(0.0, loop_seconds))
         started = time.perf_counter()
         player.swap(sounds[k % len(sounds)], immediate=immediate)
-        serial = player.requested_serial
-        if not _wait(lambda: player.sounding[0] == serial, 2 * loop_seconds + 5):
+        serial = player.stats().requested_serial
+        if not _wait(lambda: player.stats().sounding[0] == serial, 2 * loop_seconds + 5):
             raise RuntimeError("the stream stopped taking samples")
-        _, frame, left_callback = player.sounding
-        picked_serial, picked_frame = player.picked_up
+        stats = player.stats()
+        _, frame, left_callback = stats.sounding
+        picked_serial, picked_frame = stats.picked_up
         wall.append(left_callback - started)
         stream.append((frame - picked_frame) / player.stream_rate if picked_serial == serial else np.nan)
     return np.array(wall), np.array(stream)
@@ -154,7 +155,7 @@ def main(args):
             return 1
         block_ms = _print_setup(player, args)
         player.loop(sounds[0], gap_seconds=args.gap)
-        _wait(lambda: player.frames_delivered > 4 * LENGTH, 5)
+        _wait(lambda: player.stats().frames_delivered > 4 * LENGTH, 5)
         print()
         print(f"{'swap -> first sample leaves the callback':<42} {'mode':<10} {'mean':>7} {'p95':>7} {'max':>7}"
               f"  {'pick-up -> loop start':>22}   {'callback mean / worst':>22}  underruns")
@@ -169,12 +170,13 @@ def main(args):
 
 def _print_setup(player, args):
     """Print the stream and the loop measured; returns the block's length in ms."""
-    from audio.player import CROSSFADE_SECONDS
+    from audio.mixer import CROSSFADE_SECONDS
 
     where = "default device" if args.real_device else "ALSA null device"
-    block_ms = 1e3 * player.block_frames / player.stream_rate
-    print(f"stream: {where}, {player.stream_rate} Hz, block {player.block_frames} frames = {block_ms:.1f} ms, "
-          f"PortAudio output latency {1e3 * player.latency_seconds:.1f} ms, crossfade {1e3 * CROSSFADE_SECONDS:.0f} ms")
+    stats = player.stats()
+    block_ms = 1e3 * stats.block_frames / player.stream_rate
+    print(f"stream: {where}, {player.stream_rate} Hz, block {stats.block_frames} frames = {block_ms:.1f} ms, "
+          f"PortAudio output latency {1e3 * stats.latency_seconds:.1f} ms, crossfade {1e3 * CROSSFADE_SECONDS:.0f} ms")
     loop_ms = 1e3 * (LENGTH / RATE + args.gap)
     print(f"loop: {LENGTH} samples + {args.gap:g} s gap = {loop_ms:.0f} ms; {args.swaps} swaps per row; "
           f"GIL switch interval {1e3 * sys.getswitchinterval():.0f} ms; load average {os.getloadavg()[0]:.1f} on "
@@ -203,7 +205,7 @@ def _measure_row(player, pacer, sounds, rng, plan, args):
     sys.setswitchinterval(interval or default_interval)
     time.sleep(0.1)  # let the stream settle into the new pacing
     player.reset_callback_stats()
-    underruns = player.underruns
+    underruns = player.stats().underruns
     try:
         if busy:
             with GilHog():
@@ -213,10 +215,11 @@ def _measure_row(player, pacer, sounds, rng, plan, args):
     finally:
         sys.setswitchinterval(default_interval)
     stream_text = "-" if immediate else f"{1e3 * np.nanmean(stream):.0f} / {1e3 * np.nanmax(stream):.0f} ms"
-    callback_text = f"{1e6 * player.callback_seconds_mean:.1f} / {1e6 * player.callback_seconds_max:.0f} us"
+    stats = player.stats()
+    callback_text = f"{1e6 * stats.callback_seconds_mean:.1f} / {1e6 * stats.callback_seconds_max:.0f} us"
     print(f"{label:<42} {'immediate' if immediate else 'next loop':<10} {1e3 * wall.mean():7.2f}"
           f" {1e3 * np.percentile(wall, 95):7.2f} {1e3 * wall.max():7.2f}  {stream_text:>22}"
-          f"   {callback_text:>22}  {player.underruns - underruns}")
+          f"   {callback_text:>22}  {stats.underruns - underruns}")
     return wall
 
 
@@ -224,11 +227,12 @@ def _print_summary(player, block_ms, paced_immediate):
     """Print the budget and what an immediate swap takes to be heard; 1 after a callback error."""
     print(f"(wall-clock ms; the callback's budget is one block = {1e3 * block_ms:.0f} us; "
           f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
-    output_ms = 1e3 * player.latency_seconds
+    stats = player.stats()
+    output_ms = 1e3 * stats.latency_seconds
     p95, worst = 1e3 * np.percentile(paced_immediate, 95), 1e3 * paced_immediate.max()
     print(f"immediate swap heard (paced, idle main thread) = to leave the callback + {output_ms:.1f} ms output "
           f"latency: p95 {p95 + output_ms:.1f} ms, worst {worst + output_ms:.1f} ms (target 50 ms)")
-    if player.callback_error is not None:
-        print(f"callback error: {player.callback_error!r}")
+    if stats.callback_error is not None:
+        print(f"callback error: {stats.callback_error!r}")
         return 1
     return 0

@@ -57,7 +57,7 @@ def bare_dense_chain(path):
     per layer (None when the decoder is not all Dense layers)."""
     import numpy as np
 
-    from models.engine import read_keras_file
+    from models.numpy_network import read_keras_file
 
     config, weights = read_keras_file(path)
     layers = [layer for layer in config["config"]["layers"] if layer["class_name"] != "InputLayer"]

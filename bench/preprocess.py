@@ -69,9 +69,9 @@ def _timed(function):
 
 def main(args):
     from commands import UsageError
-    from preprocessing.pipeline import default_jobs
     from preprocessing.settings import PreprocessSettings
     from preprocessing.sources import find_sources
+    from preprocessing.workers import default_jobs
 
     for source in args.sources:
         if not Path(source).exists():

@@ -38,37 +38,45 @@ and limit that deploy/kubernetes/deployment.yaml takes from them.
 ``guarded`` (the default, httptools with web/limits.py's guards), uvicorn's plain
 ``httptools`` (what served before the guards) and its pure-Python ``h11``; the CPU per request
 column is what each costs. Sounds are asked at the model's versioned URL, as the page does.
+
+The client is :mod:`bench.web_client`; starting and measuring the server is :mod:`bench.web_server`.
 """
 import asyncio
 import json
 import os
 import random
 import resource
-import socket
 import subprocess
 import sys
-import threading
-import time
 import urllib.request
 from pathlib import Path
 
 from bench import memory_mb
+from bench.web_client import ReadinessProbes, client_connections, closed_loop_answers, open_loop, percentile, run_clients
+from bench.web_server import (
+    ROOT,
+    catalogue_when_up,
+    cpu_seconds,
+    free_port,
+    metric,
+    pss_mib,
+    rss_mb,
+    served_model,
+    server_processes,
+    start_replica,
+    wait_ready,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
 RSS_TARGET_MB = 50
 P95_TARGET_MS = 100
 #: The overload run's target for a 503: answered at once, not after a wait in the queue.
 SHED_TARGET_MS = 50
-#: Seconds between readiness probes (a kubelet's are seconds apart: this is denser).
-PROBE_PERIOD_S = 0.25
 #: A pod's memory limit over the processes' PSS with every model in use: a drop-in upload
 #: (16 MB, read whole) in the server and its decoder at once for a few clients, the sound cache
 #: (17 MB at most), NumPy's temporaries.
 MEMORY_LIMIT_FACTOR = 1.5
 #: Kubernetes memory values are rounded up to this many MiB.
 MEMORY_STEP_MIB = 64
-#: Files the client keeps free beside its connections (its own, Python's, the probes').
-CLIENT_RESERVED_FILES = 64
 
 
 def add_arguments(parser):
@@ -97,92 +105,6 @@ def add_arguments(parser):
                         help="the server's decoding processes (default 0: its own default)")
 
 
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _server_pids(pid):
-    """The server's process and all its descendants (uvicorn's workers, decoding processes)."""
-    pids, todo = [], [pid]
-    while todo:
-        each = todo.pop()
-        pids.append(each)
-        try:
-            todo += [int(c) for c in Path(f"/proc/{each}/task/{each}/children").read_text().split()]
-        except OSError:
-            pass
-    return pids
-
-
-def _cpu_seconds(pid):
-    """CPU time (user + system) the server's processes have used so far."""
-    ticks = 0
-    for each in _server_pids(pid):
-        try:
-            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])
-        except (OSError, IndexError, ValueError):
-            pass
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def _rss_mb(pid):
-    """Resident memory of a process and all its descendants, in MB."""
-    total = 0.0
-    for each in _server_pids(pid):
-        try:
-            total += memory_mb(each)[0]
-        except (OSError, KeyError):
-            pass  # gone meanwhile, or a zombie without memory
-    return total
-
-
-async def _exchange(reader, writer, host, path):
-    """One GET on a keep-alive connection: (status, headers with lower-case names)."""
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
-    head = await reader.readuntil(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = dict((name.strip().lower(), value.strip()) for name, _, value in
-                   (line.partition(":") for line in lines[1:] if line))
-    await reader.readexactly(int(headers["content-length"]))
-    return int(lines[0].split(" ", 2)[1]), headers
-
-
-EXCHANGE_ERRORS = (OSError, asyncio.IncompleteReadError, ValueError, KeyError, IndexError)
-
-
-async def _client(host, port, paths, stop_at, latencies, errors, answers=None):
-    """A closed-loop client; ``answers`` (if given) gets (status, seconds, Retry-After) of each."""
-    reader, writer = await asyncio.open_connection(host, port)
-    try:
-        while time.perf_counter() < stop_at:
-            path = paths()
-            start = time.perf_counter()
-            status, headers = await _exchange(reader, writer, host, path)
-            latencies.append(time.perf_counter() - start)
-            if answers is not None:
-                answers.append((status, latencies[-1], headers.get("retry-after")))
-            if status != 200:
-                errors.append(status)
-    except EXCHANGE_ERRORS as error:
-        errors.append(type(error).__name__)
-    finally:
-        writer.close()
-
-
-async def _load(host, port, paths, clients, seconds):
-    latencies, errors = [], []
-    stop_at = time.perf_counter() + seconds
-    await asyncio.gather(*(_client(host, port, paths, stop_at, latencies, errors) for _ in range(clients)))
-    return latencies, errors
-
-
-def _percentile(sorted_values, fraction):
-    return sorted_values[min(len(sorted_values) - 1, int(fraction * len(sorted_values)))]
-
-
 def main(args):
     if args.behind_nginx:
         return _bench_behind_nginx(args)
@@ -203,18 +125,18 @@ def _bench_one(args, layer):
     if args.url:
         base = args.url.rstrip("/")
     else:
-        port = _free_port()
+        port = free_port()
         base = f"http://127.0.0.1:{port}"
         process = subprocess.Popen(
             [sys.executable, "app.py", "serve", "--port", str(port), "--models", args.folder,
              "--workers", str(args.workers), "--http-layer", layer, "--access-log", "off"],
             cwd=ROOT, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
-        catalogue = _catalogue_when_up(base, process)
+        catalogue = catalogue_when_up(base, process)
         if catalogue is None:
             print(f"app.py bench web: the server at {base} did not answer")
             return 1
-        model = _served_model(catalogue, args.model)
+        model = served_model(catalogue, args.model)
         if model is None:
             return 2
         xmin, xmax, ymin, ymax = model["latent_range"]
@@ -231,10 +153,10 @@ def _bench_one(args, layer):
         header = (f"{'clients':>7} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
                   f"{'errors':>6} {'CPU ms/req':>10} {'RSS start MB':>12} {'RSS end MB':>10}")
         if args.warmup > 0:
-            rss_cold = _rss_mb(process.pid) if process else float("nan")
-            warm, _ = asyncio.run(_load(host, int(port), paths, args.clients[0], args.warmup))
+            rss_cold = rss_mb(process.pid) if process else float("nan")
+            warm, _ = asyncio.run(run_clients(host, int(port), paths, args.clients[0], args.warmup))
             print(f"warm-up: {len(warm)} requests in {args.warmup:g} s; RSS {rss_cold:.1f} -> "
-                  f"{_rss_mb(process.pid) if process else float('nan'):.1f} MB")
+                  f"{rss_mb(process.pid) if process else float('nan'):.1f} MB")
         print(header)
         print("-" * len(header))
         for clients in args.clients:
@@ -248,59 +170,18 @@ def _bench_one(args, layer):
     return 0
 
 
-def _catalogue_when_up(base, process, seconds=120):
-    """The server's ``/api/models``, once it answers; None when it dies or takes too long."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            return json.loads(urllib.request.urlopen(f"{base}/api/models", timeout=2).read())
-        except OSError:
-            if (process is not None and process.poll() is not None) or time.monotonic() > deadline:
-                return None
-            time.sleep(0.3)
-
-
-def _served_model(catalogue, name):
-    """The catalogue's entry for ``name``; None (said on stdout) when it is not served."""
-    model = next((m for m in catalogue["models"] if m["name"] == name), None)
-    if model is None:
-        print(f"app.py bench web: {name} is not served; served: "
-              + ", ".join(m["name"] for m in catalogue["models"]))
-    return model
-
-
 def _client_row(args, process, host, port, paths, clients):
     """Load the server with ``clients`` for ``args.seconds`` and print the row."""
-    rss_start = _rss_mb(process.pid) if process else float("nan")
-    cpu_start = _cpu_seconds(process.pid) if process else float("nan")
-    latencies, errors = asyncio.run(_load(host, int(port), paths, clients, args.seconds))
-    rss_end = _rss_mb(process.pid) if process else float("nan")
-    cpu_ms = (_cpu_seconds(process.pid) - cpu_start) * 1e3 / max(len(latencies), 1) if process else float("nan")
+    rss_start = rss_mb(process.pid) if process else float("nan")
+    cpu_start = cpu_seconds(process.pid) if process else float("nan")
+    latencies, errors = asyncio.run(run_clients(host, int(port), paths, clients, args.seconds))
+    rss_end = rss_mb(process.pid) if process else float("nan")
+    cpu_ms = (cpu_seconds(process.pid) - cpu_start) * 1e3 / max(len(latencies), 1) if process else float("nan")
     ordered = sorted(latencies) or [float("nan")]
-    p50, p95, p99 = (_percentile(ordered, f) * 1e3 for f in (0.5, 0.95, 0.99))
+    p50, p95, p99 = (percentile(ordered, f) * 1e3 for f in (0.5, 0.95, 0.99))
     print(f"{clients:>7} {len(latencies):>9} {len(latencies) / args.seconds:>8.1f} {p50:>8.1f} "
           f"{p95:>8.1f} {p99:>8.1f} {len(errors):>6} {cpu_ms:>10.2f} {rss_start:>12.1f} {rss_end:>10.1f}",
           flush=True)
-
-
-def _start_replica(folder, log):
-    port = _free_port()
-    process = subprocess.Popen([sys.executable, "app.py", "serve", "--port", str(port), "--models", folder,
-                                "--access-log", "off"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                               env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True)
-    return port, process
-
-
-def _wait_ready(url, process, seconds=120):
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/readyz", timeout=2).read()
-            return True
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                return False
-            time.sleep(0.3)
 
 
 def _nginx_row(args, replicas, nginx, label, paths, kill):
@@ -310,17 +191,17 @@ def _nginx_row(args, replicas, nginx, label, paths, kill):
     import threading
 
     alive = [process for _, process in replicas if process.poll() is None]
-    cpu_start = sum(_cpu_seconds(p.pid) for p in alive)
+    cpu_start = sum(cpu_seconds(p.pid) for p in alive)
     timer = None
     if kill:
         timer = threading.Timer(args.seconds / 2, os.killpg, (replicas[0][1].pid, signal.SIGKILL))
         timer.start()
-    latencies, errors = asyncio.run(_load("127.0.0.1", nginx.port, paths, args.clients[0], args.seconds))
+    latencies, errors = asyncio.run(run_clients("127.0.0.1", nginx.port, paths, args.clients[0], args.seconds))
     if timer is not None:
         timer.join()
-    cpu = sum(_cpu_seconds(p.pid) for p in alive) - cpu_start
+    cpu = sum(cpu_seconds(p.pid) for p in alive) - cpu_start
     ordered = sorted(latencies) or [float("nan")]
-    p50, p95, p99 = (_percentile(ordered, f) * 1e3 for f in (0.5, 0.95, 0.99))
+    p50, p95, p99 = (percentile(ordered, f) * 1e3 for f in (0.5, 0.95, 0.99))
     print(f"{label:>28} {len(latencies):>9} {len(latencies) / args.seconds:>8.1f} {p50:>8.1f} {p95:>8.1f} "
           f"{p99:>8.1f} {len(errors):>6} {cpu * 1e3 / max(len(latencies), 1):>18.2f}", flush=True)
 
@@ -332,7 +213,7 @@ def _nginx_header(args, model, nginx, random_points):
           f"{args.seconds:g} s per run; load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} "
           f"on {os.cpu_count()} cores")
     if args.warmup > 0:
-        asyncio.run(_load("127.0.0.1", nginx.port, random_points, clients, args.warmup))
+        asyncio.run(run_clients("127.0.0.1", nginx.port, random_points, clients, args.warmup))
     header = (f"{'points':>28} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
               f"{'errors':>6} {'replica CPU ms/req':>18}")
     print(header)
@@ -352,14 +233,14 @@ def _bench_behind_nginx(args):
     nginx = None
     try:
         with open(os.devnull, "w") as log:
-            replicas = [_start_replica(args.folder, log) for _ in range(args.behind_nginx)]
+            replicas = [start_replica(args.folder, log) for _ in range(args.behind_nginx)]
         for port, process in replicas:
-            if not _wait_ready(f"http://127.0.0.1:{port}", process):
+            if not wait_ready(f"http://127.0.0.1:{port}", process):
                 print(f"app.py bench web: the replica on port {port} did not become ready")
                 return 1
-        nginx = Nginx(folder / "nginx", _free_port(), [port for port, _ in replicas])
+        nginx = Nginx(folder / "nginx", free_port(), [port for port, _ in replicas])
         catalogue = json.loads(urllib.request.urlopen(f"{nginx.url}/api/models", timeout=5).read())
-        model = _served_model(catalogue, args.model)
+        model = served_model(catalogue, args.model)
         if model is None:
             return 2
         xmin, xmax, ymin, ymax = model["latent_range"]
@@ -397,110 +278,6 @@ def _bench_behind_nginx(args):
     return 0
 
 
-class ReadinessProbes(threading.Thread):
-    """``GET /readyz`` every :data:`PROBE_PERIOD_S` on a new connection, as a kubelet probes,
-    with a 1 s timeout: ``samples`` holds (status or the error's name, seconds) of each."""
-
-    def __init__(self, host, port):
-        super().__init__(daemon=True)
-        self.address = (host, port)
-        self.samples = []
-        self.stopping = threading.Event()
-
-    def run(self):
-        while not self.stopping.is_set():
-            start = time.perf_counter()
-            try:
-                with socket.create_connection(self.address, timeout=1) as probe:
-                    probe.sendall(b"GET /readyz HTTP/1.1\r\nHost: probe\r\nConnection: close\r\n\r\n")
-                    head = probe.recv(65536)
-                status = int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/1.1 ") else "no answer"
-            except OSError as error:
-                status = type(error).__name__
-            self.samples.append((status, time.perf_counter() - start))
-            self.stopping.wait(PROBE_PERIOD_S)
-
-    def stop(self):
-        self.stopping.set()
-        self.join()
-
-
-def _client_connections():
-    """How many connections the client may hold: its open-file limit, less what it keeps free."""
-    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    return 100000 if soft == resource.RLIM_INFINITY else max(8, soft - CLIENT_RESERVED_FILES)
-
-
-async def _open_loop(host, port, paths, rate, seconds, most_connections):
-    """Send a request every 1/``rate`` s for ``seconds``, whatever the answers (open loop), on
-    keep-alive connections reused when free: ([(status or error, seconds, Retry-After)],
-    requests scheduled, requests not sent because every connection the client may hold was busy)."""
-    loop = asyncio.get_running_loop()
-    idle, answers, running = [], [], set()
-    held = [0]
-    skipped = 0
-
-    async def one(path):
-        if idle:
-            reader, writer = idle.pop()
-        else:
-            held[0] += 1
-            try:
-                reader, writer = await asyncio.open_connection(host, port)
-            except OSError as error:
-                held[0] -= 1
-                answers.append((type(error).__name__, 0.0, None))
-                return
-        start = time.perf_counter()
-        try:
-            status, headers = await _exchange(reader, writer, host, path)
-        except EXCHANGE_ERRORS as error:
-            answers.append((type(error).__name__, time.perf_counter() - start, None))
-            writer.close()
-            held[0] -= 1
-            return
-        answers.append((status, time.perf_counter() - start, headers.get("retry-after")))
-        if headers.get("connection") == "close":
-            writer.close()
-            held[0] -= 1
-        else:
-            idle.append((reader, writer))
-
-    start = loop.time()
-    scheduled = 0
-    while scheduled < rate * seconds:
-        delay = start + scheduled / rate - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        scheduled += 1
-        if held[0] >= most_connections and not idle:
-            skipped += 1
-            continue
-        task = loop.create_task(one(paths()))
-        running.add(task)
-        task.add_done_callback(running.discard)
-    if running:
-        await asyncio.gather(*running)
-    for _, writer in idle:
-        writer.close()
-    return answers, scheduled, skipped
-
-
-async def _closed_loop(host, port, paths, clients, seconds):
-    answers = []
-    stop_at = time.perf_counter() + seconds
-    await asyncio.gather(*(_client(host, port, paths, stop_at, [], [], answers) for _ in range(clients)))
-    return answers
-
-
-def _metric(base, name):
-    """A sample of the server's ``/metrics`` (None when it has none)."""
-    for line in urllib.request.urlopen(f"{base}/metrics", timeout=5).read().decode().splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    return None
-
-
 def _overload_row(label, load, offered, answers, probes, skipped=0):
     """Print one row of the overload table; (p95 of the 200s in ms, readiness all 200, the
     503s' p95 in ms, 503s without Retry-After)."""
@@ -508,8 +285,8 @@ def _overload_row(label, load, offered, answers, probes, skipped=0):
     shed = sorted(seconds for status, seconds, _ in answers if status == 503)
     without_retry = sum(1 for status, _, retry in answers if status == 503 and not retry)
     errors = len(answers) - len(answered) - len(shed) + skipped
-    p50, p95 = (_percentile(answered or [float("nan")], f) * 1e3 for f in (0.5, 0.95))
-    shed_p95, shed_max = ((_percentile(shed, 0.95) * 1e3, shed[-1] * 1e3) if shed else (float("nan"),) * 2)
+    p50, p95 = (percentile(answered or [float("nan")], f) * 1e3 for f in (0.5, 0.95))
+    shed_p95, shed_max = ((percentile(shed, 0.95) * 1e3, shed[-1] * 1e3) if shed else (float("nan"),) * 2)
     ready = sum(1 for status, _ in probes if status == 200)
     worst = max((seconds for _, seconds in probes), default=float("nan")) * 1e3
     share = 100 * len(shed) / max(1, len(answers))
@@ -531,17 +308,17 @@ def _bench_overload(args):
     """Saturation, then FACTOR times its throughput sent open loop; readiness probed throughout."""
     from web.decoding import QUEUE_PER_DECODER
 
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     command = [sys.executable, "app.py", "serve", "--port", str(port), "--models", args.folder, "--workers", "1",
                "--access-log", "off"] + (["--decoders", str(args.decoders)] if args.decoders else [])
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
-        catalogue = _catalogue_when_up(base, process)
+        catalogue = catalogue_when_up(base, process)
         if catalogue is None:
             print(f"app.py bench web: the server at {base} did not answer")
             return 1
-        model = _served_model(catalogue, args.model)
+        model = served_model(catalogue, args.model)
         if model is None:
             return 2
         xmin, xmax, ymin, ymax = model["latent_range"]
@@ -550,15 +327,15 @@ def _bench_overload(args):
         def paths():
             return f"{model['sound_url']}?x={rng.uniform(xmin, xmax):.4f}&y={rng.uniform(ymin, ymax):.4f}"
 
-        decoders = int(_metric(base, "sample_generator_decoders_alive") or 1)
+        decoders = int(metric(base, "sample_generator_decoders_alive") or 1)
         queue = decoders * QUEUE_PER_DECODER
-        most = _client_connections()
+        most = client_connections()
         print(f"{args.model} ({model['kind']}), 1 worker, {decoders} decoders (at most {queue} sounds waiting, then "
               f"503), {args.seconds:g} s per run; the client holds at most {most} connections (open-file limit "
               f"{resource.getrlimit(resource.RLIMIT_NOFILE)[0]}); load average "
               f"{', '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
         if args.warmup > 0:
-            asyncio.run(_closed_loop("127.0.0.1", port, paths, queue, args.warmup))
+            asyncio.run(closed_loop_answers("127.0.0.1", port, paths, queue, args.warmup))
         header = (f"{'run':<10} {'load':>12} {'offered/s':>9} {'requests':>8} {'200':>7} {'503':>7} {'shed %':>6} "
                   f"{'p50 200 ms':>9} {'p95 200 ms':>9} {'p95 503 ms':>9} {'max 503 ms':>9} {'no Retry':>8} "
                   f"{'errors':>6} {'readyz 200':>11} {'worst ms':>8}")
@@ -566,13 +343,13 @@ def _bench_overload(args):
         print("-" * len(header))
         probes = ReadinessProbes("127.0.0.1", port)
         probes.start()
-        saturated = asyncio.run(_closed_loop("127.0.0.1", port, paths, queue, args.seconds))
+        saturated = asyncio.run(closed_loop_answers("127.0.0.1", port, paths, queue, args.seconds))
         throughput = len(saturated) / args.seconds
         at_saturation = list(probes.samples)
         saturation_p95, _, _, _ = _overload_row("saturation", f"{queue} clients", throughput, saturated,
                                                 at_saturation)
         rate = args.overload * throughput
-        overloaded, scheduled, skipped = asyncio.run(_open_loop("127.0.0.1", port, paths, rate, args.seconds, most))
+        overloaded, scheduled, skipped = asyncio.run(open_loop("127.0.0.1", port, paths, rate, args.seconds, most))
         probes.stop()
         over_p95, ready, shed_p95, without_retry = _overload_row(
             "overload", f"{args.overload:g}x open", scheduled / args.seconds, overloaded,
@@ -590,27 +367,6 @@ def _bench_overload(args):
         process.terminate()
         process.wait(timeout=30)
     return 0
-
-
-def _pss_mib(pid):
-    """A process's proportional set size (its private pages and its share of shared ones), MiB."""
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-        if line.startswith("Pss:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def _server_processes(pid):
-    """(name, pid) of the server process and its decoding processes (not the resource tracker)."""
-    processes = [("server", pid)]
-    for each in _server_pids(pid)[1:]:
-        try:
-            if "resource_tracker" in Path(f"/proc/{each}/cmdline").read_text():
-                continue
-        except OSError:
-            continue
-        processes.append((f"decoder {len(processes)}", each))
-    return processes
 
 
 def _drop_in(base, model, count):
@@ -647,17 +403,17 @@ def _rounded_up(mib):
 def _bench_memory(args):
     """Every served model in use in every decoding process; each process's PSS and RSS, the sum,
     and the memory request and limit of a pod running this server."""
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     command = [sys.executable, "app.py", "serve", "--port", str(port), "--models", args.folder, "--workers", "1",
                "--access-log", "off"] + (["--decoders", str(args.decoders)] if args.decoders else [])
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
-        catalogue = _catalogue_when_up(base, process)
+        catalogue = catalogue_when_up(base, process)
         if catalogue is None:
             print(f"app.py bench web: the server at {base} did not answer")
             return 1
-        decoders = int(_metric(base, "sample_generator_decoders_alive") or 1)
+        decoders = int(metric(base, "sample_generator_decoders_alive") or 1)
         models = catalogue["models"]
         rng = random.Random(0)
 
@@ -670,16 +426,16 @@ def _bench_memory(args):
         before = 0.0
         for round_ in range(1, 9):  # the pool gives each request to any process: ask until none grows
             for model in models:
-                asyncio.run(_load("127.0.0.1", port, paths_of(model), 4 * decoders, 0.3))
+                asyncio.run(run_clients("127.0.0.1", port, paths_of(model), 4 * decoders, 0.3))
                 _drop_in(base, model, 2 * decoders)  # a drop-in loads the model's encoder too
-            total = sum(_pss_mib(pid) for _, pid in _server_processes(process.pid))
+            total = sum(pss_mib(pid) for _, pid in server_processes(process.pid))
             if round_ > 1 and total - before < 0.01 * before:
                 break
             before = total
         print(f"every model asked for sounds in {round_} rounds (each {4 * decoders} clients for 0.3 s per model, "
               f"and {2 * decoders} drop-ins per model with an encoder), until no process grew by 1 %")
         print(f"{'process':<10} {'pid':>8} {'PSS MiB':>9} {'RSS MiB':>9}")
-        rows = [(name, pid, _pss_mib(pid), memory_mb(pid)[0]) for name, pid in _server_processes(process.pid)]
+        rows = [(name, pid, pss_mib(pid), memory_mb(pid)[0]) for name, pid in server_processes(process.pid)]
         for name, pid, pss, rss in rows:
             print(f"{name:<10} {pid:>8} {pss:>9.1f} {rss:>9.1f}")
         pss = sum(row[2] for row in rows)

@@ -6,6 +6,9 @@ exit statuses 2 and 1 with a one-line message.
 """
 import sys
 
+#: What other packages use (the layering test holds them to this list).
+__all__ = ["CommandFailed", "UsageError", "one_line_errors"]
+
 
 class UsageError(Exception):
     """The command line asks for something that cannot mean anything (exit status 2)."""

@@ -90,7 +90,7 @@ def _check_report_folder(args):
 
 def _load_data(folder, options):
     from evaluation.errors import EvaluationError
-    from evaluation.runner import Reference
+    from evaluation.reference import Reference
     from preprocessing.dataset import DatasetError, load_dataset
 
     try:
@@ -150,7 +150,7 @@ def _loader(models_folder):
 
 def run(args):
     from evaluation.comparison import DataUnderTest, evaluate_models, write_comparison
-    from evaluation.runner import EvaluationOptions
+    from evaluation.reference import EvaluationOptions
 
     low, high = GRID_RANGE
     if not low <= args.grid <= high:

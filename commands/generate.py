@@ -126,7 +126,7 @@ def run(args):
     model_files = [p for p in (Path(args.models) / args.name).glob("*") if p.is_file()]
     check_outputs(paths, force=args.force, inputs=model_files)
     if args.variations is not None:
-        from audio.export import sidecar_path
+        from audio.recall import sidecar_path
 
         check_outputs([sidecar_path(path) for path in paths], force=args.force, inputs=model_files)
     model = load_or_fail(args.name, args.models)
@@ -194,7 +194,7 @@ def training_features_or_reason(args, model):
     from preprocessing.dataset import load_dataset
     from preprocessing.errors import PreprocessingError
 
-    folder = args.data or (model.card.get("data") or {}).get("folder")
+    folder = args.data or model.card.data_folder
     if not folder:
         return None, "the model card names no dataset; pass --data DIR"
     if not Path(folder).is_dir():
@@ -212,7 +212,7 @@ def print_nearest(args, model, points, family=None):
 
     from evaluation.nearest import nearest_in_features, nearest_in_plane
 
-    codes = getattr(model, "codes", None)
+    codes = model.codes
     training, reason = training_features_or_reason(args, model)
     for point in points:
         samples = model.decode(np.asarray([point], dtype=np.float32), **decode_options(family, None))[0]
@@ -241,7 +241,8 @@ def write_variations(args, model, points, paths, family=None):
     import numpy as np
 
     from audio.errors import AudioError
-    from audio.export import recall_text, sidecar_path, write_wav
+    from audio.export import recall_text, write_wav
+    from audio.recall import sidecar_path
     from models.variation import decode_variation, plan_variations
     from safeio import WriteFailed, atomic_write_text, one_line
 

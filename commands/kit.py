@@ -177,7 +177,7 @@ def favourite_variations(models, seed):
         base = favourite.point if variation is None else variation.point(favourite.point)
         # the variations are of the family the favourite was saved with (a conditioned
         # model's input, or a family pad)
-        family = (favourite.recall.get("settings") or {}).get("family") if getattr(model, "takes_family", False) else None
+        family = (favourite.recall.get("settings") or {}).get("family") if model.takes_family else None
         return variation_layers(model, favourite.model, base, count, seed, first=1, family=family), None
 
     return extra_layers

@@ -262,7 +262,7 @@ def family_for_model(model, option, family):
 
     if family is None:
         return None
-    damaged = getattr(model, "no_codes_reason", None)
+    damaged = model.no_codes_reason
     if damaged and not model.takes_family:
         raise CommandFailed(f"{option}: {damaged}")
     try:

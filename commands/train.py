@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from commands import CommandFailed, UsageError
-from models.registry import LOSSES
+from constants import LOSSES
 
 
 def add_arguments(parser):

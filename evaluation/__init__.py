@@ -13,18 +13,26 @@ tests use NumPy stand-ins. Modules:
 - ``continuity``: neighbour distances on a latent grid; ``continuity_map`` for the GUI;
 - ``artefacts``: clicks, noise floor, bitcrush as distances from the real data;
 - ``speed``: decode time per point and real-time factor;
-- ``runner``: the real-data reference, its reference rows (training sounds, held-out
-  sounds, noise bursts) and one model's whole evaluation;
+- ``reference``: the real-data reference and its reference rows (training sounds, held-out
+  sounds, noise bursts);
+- ``runner``: one model's whole evaluation against the reference;
 - ``pictures``: contact sheets and the family chart;
 - ``ranking``: the one "best model" rule, for the report, the window and the web page
   (``rank_models``, ``choose_best`` with its reason, ``best_cached_model``);
 - ``cache``: ``metrics.json`` beside each model; ``load_cached_metrics`` for the GUI;
 - ``columns``: the table's columns (``COLUMNS``) and the ranks in each, a leaf module that
   the report, the ranking and the GUI all read;
-- ``report``: the table, CSV and charts (``report_markdown``, ``report_figures``, one writer);
+- ``report``: the table, CSV and charts (``report_markdown``, one writer); its pictures are
+  ``report_figures``' (``report_figures``), its sections on families ``report_families``';
 - ``comparison``: ``app.py evaluate``'s work: each model evaluated or its cache reused, then
   the report written.
 
 Imports NumPy, SciPy and scikit-learn (matplotlib only when drawing); never TensorFlow, the
 GUI or sound devices.
 """
+
+#: The modules other packages use (the layering test holds them to this list).
+__all__ = [
+    "cache", "comparison", "conditioned", "continuity", "errors", "families", "nearest", "ranking",
+    "reference", "report", "runner",
+]

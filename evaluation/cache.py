@@ -54,7 +54,7 @@ def _hash_files(paths):
         except NotARegularFile as error:
             # A FIFO or a folder under a network's name: no network to load, and reading it
             # would hang; what it is goes into the hash instead of its content.
-            digest.update(error.strerror.encode())
+            digest.update(str(error.strerror).encode())
             continue
         with handle:
             while block := handle.read(1 << 20):

@@ -72,7 +72,7 @@ def ranks(metrics_by_model, column):
     values = {name: metrics.get(column.key) for name, metrics in metrics_by_model.items()}
     present = {name: _badness(column, v) for name, v in values.items()
                if v is not None and np.isfinite(v)}
-    result = {name: None for name in values}
+    result: dict[str, int | None] = {name: None for name in values}
     for name, badness in present.items():
         result[name] = 1 + sum(1 for other in present.values() if other < badness)
     return result

@@ -8,6 +8,7 @@ caller loads the models (so this module needs no TensorFlow of its own) and show
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 # The cache by module, not by name: tests replace its functions (a zoo that refuses writes).
 from evaluation import cache
@@ -15,7 +16,8 @@ from evaluation.conditioned import evaluate_conditioned
 from evaluation.errors import EvaluationError
 from evaluation.family_pads import family_pad_scores
 from evaluation.pictures import contact_sheet_points
-from evaluation.runner import evaluate_model, reference_rows, trained_on
+from evaluation.reference import reference_rows
+from evaluation.runner import evaluate_model, trained_on
 
 
 class Progress:
@@ -66,7 +68,7 @@ class DataUnderTest:
     """
 
     folder: object
-    dataset: object
+    dataset: Any
     reference: object
 
     def fingerprint(self):
@@ -115,7 +117,7 @@ def _sheets(model, name):
     """The contact sheets of a model: one, or one per family for a conditioned model (named
     ``NAME_FAMILY``, at the model's own rate)."""
     points = contact_sheet_points(model.latent_range())
-    if not getattr(model, "conditioned", False):
+    if not model.conditioned:
         return {name: {"audio": model.decode(points), "points": points}}
     from constants import DRUM_FAMILIES
 
@@ -127,7 +129,7 @@ def _trained_here(model, data):
     """Whether ``model`` trained on ``data``'s sounds (:func:`trained_on`). A model made at
     another rate trained on the same kits when its card holds out the same kits: the data is
     the same drums, preprocessed at the other rate."""
-    dataset, card_data = data.dataset, model.card.get("data")
+    dataset, card_data = data.dataset, model.card.data
     if trained_on(card_data, data.folder, len(dataset), dataset.validation_kits):
         return True
     return (int(model.sample_rate) != int(data.reference.sample_rate) and isinstance(card_data, dict)
@@ -138,13 +140,13 @@ def _trained_here(model, data):
 def _real_native(model, models_folder):
     """A conditioned model's own training data's held-out sounds, at its own rate, with their
     families (for the top octave); None when that data is not here or not at that rate."""
-    card_data = model.card.get("data") or {}
-    if not getattr(model, "conditioned", False) or not card_data.get("folder"):
+    folder = model.card.data_folder
+    if not model.conditioned or not folder:
         return None
     from preprocessing.dataset import DatasetError, load_dataset
 
     try:
-        dataset = load_dataset(Path(models_folder) / card_data["folder"])
+        dataset = load_dataset(Path(models_folder) / folder)
     except (DatasetError, OSError):
         return None
     if int(dataset.settings.sample_rate) != int(model.sample_rate):
@@ -166,7 +168,7 @@ def _record_of(model, name, index, data, data_fp, folder, force, progress):
         progress.note(f"{name}: cached metrics not used ({problem})")
     record = None if force else cache.load_cached_metrics(folder, key)
     if record is not None:
-        if not getattr(model, "conditioned", False) and "family_pads" not in record["details"]:
+        if not model.conditioned and "family_pads" not in record["details"]:
             # a record cached before family pads were measured gets them (a few seconds), and
             # the zoo's cache is left as it is
             record["details"]["family_pads"] = family_pad_scores(name, model, data.reference)
@@ -176,7 +178,7 @@ def _record_of(model, name, index, data, data_fp, folder, force, progress):
         progress.describe(f"{name}: {stage}")
         progress.reach(index + fraction)
 
-    if getattr(model, "conditioned", False):  # one plane per family (evaluation.conditioned)
+    if model.conditioned:  # one plane per family (evaluation.conditioned)
         record = evaluate_conditioned(model, data.reference, at_stage, trained_here, _real_native(model, folder.parent))
     else:
         record = evaluate_model(model, data.reference, at_stage, trained_here)

@@ -21,7 +21,8 @@ import numpy as np
 
 from constants import DRUM_FAMILIES
 from evaluation.continuity import latent_continuity, latent_grid
-from evaluation.runner import SILENT_PEAK, _record, reconstruction_scores
+from evaluation.reference import reconstruction_scores
+from evaluation.runner import SILENT_PEAK, _record
 from evaluation.speed import decode_speed
 
 #: The top octave starts at half of 44.1 kHz's Nyquist frequency: what a 22.05 kHz sound lacks.
@@ -183,7 +184,7 @@ def evaluate_conditioned(model, reference, progress=None, trained_here=True, rea
     ----------
     model
         A conditioned runtime (``conditioned`` true).
-    reference : runner.Reference
+    reference : reference.Reference
     progress, trained_here
         As for :func:`evaluation.runner.evaluate_generator`.
     real_native : (np.ndarray (N, L), list of str) or None
@@ -195,7 +196,8 @@ def evaluate_conditioned(model, reference, progress=None, trained_here=True, rea
     latent_range = tuple(model.latent_range())
     options = reference.options
     report("reconstruction", 0.0)
-    metrics = {"recon_stft": None, "recon_stft_db": None, "recon_sc": None, "recon_snr_db": None}
+    metrics: dict[str, float | None] = {"recon_stft": None, "recon_stft_db": None, "recon_sc": None,
+                                        "recon_snr_db": None}
     targets, baseline = reference.reconstruction_set(trained_here)
     metrics.update({f"mean_sample_{name}": value for name, value in baseline.items()})
     if len(targets):
@@ -216,8 +218,9 @@ def evaluate_conditioned(model, reference, progress=None, trained_here=True, rea
         details["control"] = confusion
         metrics.update({f"control_{family}": value for family, value in accuracy.items()})
         metrics["control_mean"] = float(np.mean(list(accuracy.values())))
+    real = None if real_native is None else top_octave_table(real_native[0], real_native[1], view.native_rate)
     details["top_octave"] = {"rate": view.native_rate, "model": top_octave_table(native, asked, view.native_rate),
-                             "real": None if real_native is None else top_octave_table(*real_native, view.native_rate)}
+                             "real": real}
     report("continuity", 0.4)
     default_family = [DRUM_FAMILIES[0]]
     continuity = latent_continuity(

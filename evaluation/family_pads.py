@@ -28,7 +28,7 @@ def family_pad_scores(name, model, reference):
     model
         Has ``decode``, ``has_encoder``, ``codes`` and ``latent_range()`` (a
         ``TrainedModel`` or a ``Runtime`` without a family input).
-    reference : runner.Reference
+    reference : reference.Reference
 
     Returns
     -------

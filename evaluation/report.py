@@ -1,7 +1,8 @@
 """The comparison report: one table (models as rows, a rank per column), CSV and charts.
 
 The table's columns and ranks are :mod:`evaluation.columns`' (the GUI's Metrics view sorts
-by the same definitions).
+by the same definitions); the pictures are :mod:`evaluation.report_figures`' and the sections
+on families :mod:`evaluation.report_families`'.
 :func:`replace_report` writes a whole report into a folder as one set (staged beside it,
 then swapped in), and refuses a folder that holds a previous report unless asked.
 """
@@ -14,17 +15,16 @@ from pathlib import Path
 
 import numpy as np
 
-from constants import DRUM_FAMILIES
 from evaluation.columns import COLUMNS, ranks
 from evaluation.ranking import RANKING_KEYS, overall_scores, rank_models
+from evaluation.report_families import conditioned_lines, family_pad_lines
+from evaluation.report_figures import family_histograms, report_figures
 from evaluation.targets import CANDIDATE, target_checks
 from safeio import FileExistsRefused, FolderLock, atomic_write_bytes
 
 #: The names a report writes (``write_report``): the fixed ones and the per-model patterns.
 REPORT_FILES = ("report.md", "metrics.csv", "metrics.png", "heatmaps.png", "families.png")
 REPORT_PATTERNS = ("continuity_*.png", "contact_*.png")
-
-
 BASELINE_KEYS = {"recon_stft": "mean_sample_stft", "recon_stft_db": "mean_sample_stft_db",
                  "recon_sc": "mean_sample_sc", "recon_snr_db": "mean_sample_snr_db"}
 
@@ -77,7 +77,7 @@ def markdown_table(metrics_by_model, baseline=None, real=None, references=None):
     real : dict or None
         Realism metrics of held-out real sounds (shown, not ranked).
     references : dict of str -> dict or None
-        More unranked rows, label -> metrics (``runner.reference_rows``' metrics).
+        More unranked rows, label -> metrics (``reference.reference_rows``' metrics).
 
     Returns
     -------
@@ -134,74 +134,6 @@ def _csv_value(value):
     return str(value)
 
 
-def metrics_figure(metrics_by_model, columns=COLUMNS):
-    """Bar charts of each column, one panel per metric, best bar highlighted.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    from matplotlib.figure import Figure
-
-    names = list(metrics_by_model)
-    cols = 4
-    rows = int(np.ceil(len(columns) / cols))
-    figure = Figure(figsize=(4.0 * cols, 0.25 * len(names) * rows + 1.2 * rows), dpi=100,
-                    layout="constrained")
-    for index, column in enumerate(columns):
-        axes = figure.add_subplot(rows, cols, index + 1)
-        values = [metrics_by_model[n].get(column.key) for n in names]
-        shown = [v if v is not None and np.isfinite(v) else 0.0 for v in values]
-        column_ranks = ranks(metrics_by_model, column)
-        colours = ["tab:green" if column_ranks[n] == 1 else "tab:blue" for n in names]
-        axes.barh(range(len(names)), shown, color=colours)
-        axes.set_yticks(range(len(names)), names, fontsize=7)
-        axes.invert_yaxis()
-        if column.better == "one":
-            axes.axvline(1.0, color="grey", linestyle="--", linewidth=1)
-        axes.set_title(f"{column.title} ({column.arrow})", fontsize=9)
-        axes.tick_params(axis="x", labelsize=7)
-    return figure
-
-
-def heatmaps_figure(records):
-    """All models' discontinuity heat-maps side by side, on one colour scale.
-
-    Parameters
-    ----------
-    records : dict of str -> dict
-        Model name -> record with ``continuity`` (``grid_x``, ``grid_y``, ``values``).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    from matplotlib.colors import PowerNorm
-    from matplotlib.figure import Figure
-
-    names = [n for n, r in records.items() if r.get("continuity") is not None]
-    cols = min(4, max(1, len(names)))
-    rows = max(1, int(np.ceil(len(names) / cols)))
-    vmax = max([float(np.nanmax(records[n]["continuity"]["values"])) for n in names] + [1e-9])
-    figure = Figure(figsize=(3.2 * cols + 1.2, 2.9 * rows), dpi=100, layout="constrained")
-    image = None
-    for index, name in enumerate(names):
-        continuity = records[name]["continuity"]
-        gx, gy = np.asarray(continuity["grid_x"]), np.asarray(continuity["grid_y"])
-        axes = figure.add_subplot(rows, cols, index + 1)
-        # a square-root colour scale: one model's big jumps would otherwise leave the
-        # smooth models' maps uniformly black
-        image = axes.imshow(np.asarray(continuity["values"], dtype=float), origin="lower",
-                            aspect="auto", cmap="magma", norm=PowerNorm(0.5, vmin=0, vmax=vmax),
-                            extent=(gx[0], gx[-1], gy[0], gy[-1]))
-        axes.set_title(name, fontsize=9)
-        axes.tick_params(labelsize=7)
-    if image is not None:
-        figure.colorbar(image, ax=figure.axes,
-                        label="max change to a neighbour (dB, √ scale)")
-    return figure
-
-
 def _save_figure(figure, path):
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
@@ -223,9 +155,9 @@ def write_report(out_dir, records, unavailable=None, data_description=None, real
     data_description : dict or None
         Facts about the data (``Reference.describe()`` plus ``folder``).
     real : dict or None
-        ``runner.real_data_scores``: what held-out real sounds score.
+        ``reference.real_data_scores``: what held-out real sounds score.
     references : dict of str -> dict or None
-        ``runner.reference_rows``: label -> ``{"metrics", "details"}``, shown unranked
+        ``reference.reference_rows``: label -> ``{"metrics", "details"}``, shown unranked
         under the models, with their family shares in ``families.png``.
     sheets : dict of str -> dict or None
         Model name -> ``{"audio": (25, L), "points": (25, 2)}`` for its contact sheet
@@ -253,62 +185,6 @@ def write_report(out_dir, records, unavailable=None, data_description=None, real
     return [out / "report.md", out / "metrics.csv", *paths]
 
 
-def _family_histograms(records, references):
-    """Each grid's family shares: the models', then the reference rows' in parentheses."""
-    histograms = {name: record["details"]["families"] for name, record in records.items()
-                  if (record.get("details") or {}).get("families")}
-    histograms.update({f"({label})": row["details"]["families"]
-                       for label, row in (references or {}).items()
-                       if (row.get("details") or {}).get("families")})
-    return histograms
-
-
-def report_figures(records, references=None, sheets=None, data_description=None):
-    """The report's pictures, made one at a time, in the order the report shows them.
-
-    Parameters
-    ----------
-    records, references, data_description
-        As for :func:`write_report`.
-    sheets : dict of str -> dict or None
-        As for :func:`write_report`; drawn at ``data_description["sample_rate"]``.
-
-    Yields
-    ------
-    (str, matplotlib.figure.Figure)
-        The file name (``families.png``, ``contact_<name>.png``, ``metrics.png``,
-        ``heatmaps.png``, ``continuity_<name>.png``) and its figure.
-    """
-    histograms = _family_histograms(records, references)
-    if histograms:
-        from evaluation.pictures import families_figure
-
-        yield "families.png", families_figure(histograms)
-    if sheets:
-        from evaluation.pictures import contact_sheet_figure
-
-        for name, sheet in sheets.items():
-            # a conditioned model's sheets are drawn at its own rate, so its top octave shows
-            rate = sheet.get("sample_rate", data_description["sample_rate"])
-            yield f"contact_{name}.png", contact_sheet_figure(sheet["audio"], rate, sheet.get("points"), title=name)
-    if not records:
-        return
-    yield "metrics.png", metrics_figure({name: record["metrics"] for name, record in records.items()})
-    yield "heatmaps.png", heatmaps_figure(records)
-    for name, record in records.items():
-        yield f"continuity_{name}.png", _continuity_figure(name, record)
-
-
-def _continuity_figure(name, record):
-    from evaluation.continuity import Jump, heatmap_figure
-
-    continuity = record["continuity"]
-    jumps = [Jump(j["distance"], tuple(j["start"]), tuple(j["end"])) for j in record.get("jumps") or []]
-    return heatmap_figure(np.asarray(continuity["grid_x"]), np.asarray(continuity["grid_y"]),
-                          np.asarray(continuity["values"], dtype=float),
-                          title=f"{name}: discontinuity", jumps=jumps[:3])
-
-
 def report_markdown(records, unavailable=None, data_description=None, real=None, references=None,
                     sheets=None):
     """The text of ``report.md``: the table, the overall order, the targets and the notes.
@@ -329,7 +205,7 @@ def report_markdown(records, unavailable=None, data_description=None, real=None,
     if unavailable:
         lines += ["## Skipped", ""] + [f"- {n}: {reason}" for n, reason in unavailable.items()]
         lines.append("")
-    if _family_histograms(records, references):
+    if family_histograms(records, references):
         lines += ["## Drum families of each grid", "", "![families](families.png)", ""]
     lines += conditioned_lines(records)
     lines += family_pad_lines(records, references)
@@ -505,100 +381,3 @@ def replace_report(out_dir, records, *, overwrite=False, log=None, **report):
             raise
         swap_in(staged, out, drop=previous)
     return [out / path.relative_to(staged) for path in paths]
-
-
-def conditioned_lines(records):
-    """For each family-conditioned model: its union grid, the control accuracy's confusion
-    table and the top octave per family (``evaluation.conditioned``'s details)."""
-    lines = []
-    for name, record in records.items():
-        details = record.get("details") or {}
-        if "union" not in details:
-            continue
-        union = details["union"]
-        lines += [f"## {name}: one plane per family", "",
-                  f"Its grid is the union of {union['points_per_family']} points on each of the "
-                  f"{len(union['families'])} families' planes; its columns above are of that union. Continuity is "
-                  f"measured on the {details.get('continuity_family', 'first')} plane.", ""]
-        if details.get("control"):
-            lines += _control_lines(details["control"])
-        lines += _top_octave_lines(details["top_octave"])
-    return lines
-
-
-def family_pad_lines(records, references=None):
-    """The family pads of every model that has them (``evaluation.family_pads``): one table
-    of the union grid's precision, coverage and control per family across models, then each
-    model's confusion table."""
-    pads_of = {name: (record.get("details") or {}).get("family_pads") for name, record in records.items()}
-    measured = {name: pads for name, pads in pads_of.items() if pads and "reason" not in pads}
-    if not measured:
-        return []
-    without = [f"- {pads['reason']}" for pads in pads_of.values() if pads and "reason" in pads]
-    real = ((references or {}).get("real training sounds") or {}).get("metrics") or {}
-    lines = ["## Family pads: which model separates the families", "",
-             "A model without a family input has a pad per family: a Gaussian over its training codes of "
-             "that family, spanned by its two main axes (the window's and the page's keys 1–7). Each pad is "
-             f"measured as a conditioned model's plane is: a {_side(measured)} grid per family, decoded; "
-             "precision and coverage are the union's, control is the share of each family's grid that the "
-             "reference's classifier reads as that family (– where the model has no training sound of it)."]
-    if real.get("precision") is not None:
-        lines[-1] += (f" The real training sounds score precision {real['precision']:.2f}, "
-                      f"coverage {real['coverage']:.2f}.")
-    lines += ["", "| model | precision | coverage | " + " | ".join(DRUM_FAMILIES) + " | mean control |",
-              "|---|---:|---:|" + "---:|" * (len(DRUM_FAMILIES) + 1)]
-    for name, pads in measured.items():
-        accuracy = pads["accuracy"]
-        cells = [f"{accuracy[f]:.2f}" if f in accuracy else "–" for f in DRUM_FAMILIES]
-        lines.append(f"| {name} | {_two(pads['precision'])} | {_two(pads['coverage'])} | " + " | ".join(cells)
-                     + f" | {np.mean(list(accuracy.values())):.2f} |")
-    lines.append("")
-    if without:
-        lines += ["No family pads:", ""] + without + [""]
-    for name, pads in measured.items():
-        lines += [f"### {name}: family pads, asked and read", ""] + _confusion_table(pads["control"]) + [""]
-    return lines
-
-
-def _side(measured):
-    side = int(round(next(iter(measured.values()))["points_per_family"] ** 0.5))
-    return f"{side} × {side}"
-
-
-def _two(value):
-    return "–" if value is None else f"{value:.2f}"
-
-
-def _control_lines(confusion):
-    return ["### Control accuracy", "",
-            "Each row is a family the model was asked for; each column the share of its grid that the "
-            "reference's classifier (fitted on this data's training sounds) reads as that family. "
-            "The diagonal is the control accuracy.", ""] + _confusion_table(confusion) + [""]
-
-
-def _confusion_table(confusion):
-    """Asked (rows) against read (columns), the diagonal in bold."""
-    families = list(next(iter(confusion.values())))
-    lines = ["| asked \\ read | " + " | ".join(families) + " |", "|---|" + "---|" * len(families)]
-    for asked, row in confusion.items():
-        cells = [f"**{row[f]:.2f}**" if f == asked else f"{row[f]:.2f}" for f in families]
-        lines.append(f"| {asked} | " + " | ".join(cells) + " |")
-    return lines
-
-
-def _top_octave_lines(top_octave):
-    real = top_octave.get("real") or {}
-    lines = ["### The top octave", "",
-             f"Median share of energy above 11.025 kHz at {top_octave['rate']} Hz, per family"
-             + (", beside the real held-out sounds' median and interquartile range." if real else
-                " (the real sounds at this rate were not available)."), "",
-             "| family | model median | real median | real IQR | within the IQR |", "|---|---|---|---|---|"]
-    for family, model in top_octave["model"].items():
-        truth = real.get(family)
-        if truth is None:
-            lines.append(f"| {family} | {model['median']:.1%} | – | – | – |")
-            continue
-        within = "yes" if truth["q25"] <= model["median"] <= truth["q75"] else "no"
-        lines.append(f"| {family} | {model['median']:.1%} | {truth['median']:.1%} | "
-                     f"{truth['q25']:.1%}–{truth['q75']:.1%} | {within} |")
-    return lines + [""]

@@ -79,7 +79,7 @@ def amplitude_db(magnitude, floor_db=FLOOR_DB):
     return (20.0 * np.log10(np.maximum(magnitude, floor))).astype(np.float32)
 
 
-_MEL_CACHE = {}
+_MEL_CACHE: dict[tuple, np.ndarray] = {}
 
 
 def hz_to_mel(hz):

@@ -25,7 +25,7 @@ class TargetCheck:
 
     target: str
     value: str
-    holds: object
+    holds: bool | None
 
     def line(self):
         mark = {True: "holds", False: "MISSED", None: "unknown"}[self.holds]
@@ -45,7 +45,7 @@ def _beats_others(name, records, key, lower_is_better):
     if mine is None or not others:
         return TargetCheck(f"{key}: better than each of the other {len(others)} models",
                            "–" if mine is None else f"{mine:.3g}", None)
-    best_other = min(others, key=others.get) if lower_is_better else max(others, key=others.get)
+    best_other = min(others, key=others.__getitem__) if lower_is_better else max(others, key=others.__getitem__)
     holds = (mine < others[best_other]) if lower_is_better else (mine > others[best_other])
     return TargetCheck(f"{key}: better than each of the other {len(others)} models",
                        f"{mine:.3g} against {best_other}'s {others[best_other]:.3g}", holds)
@@ -59,7 +59,7 @@ def target_checks(records, references=None, candidate=CANDIDATE):
     records : dict of str -> dict
         Model name -> record (``metrics``, ``details``), as the report gets them.
     references : dict of str -> dict or None
-        ``runner.reference_rows``; the ceiling is its "real training sounds" row.
+        ``reference.reference_rows``; the ceiling is its "real training sounds" row.
     candidate : str
         The model held to the targets.
 
@@ -124,6 +124,6 @@ def _reconstruction_check(candidate, records):
     others = {name: v for name, v in others.items() if v is not None}
     if mine is None or not others:
         return TargetCheck("recon MR-STFT no worse than the best of the others", "–", None)
-    best = min(others, key=others.get)
+    best = min(others, key=others.__getitem__)
     return TargetCheck("recon MR-STFT no worse than the best of the others",
                        f"{mine:.3f} against {best}'s {others[best]:.3f}", mine <= others[best])

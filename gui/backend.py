@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 
-from gui.model_card import read_model_card
 from gui.state import ModelEntry, ModelInfo
 
 
@@ -38,14 +37,10 @@ def window_model_names(folder):
 def model_groups(name, spec):
     """The model list's group and subgroup of a registry entry.
 
-    The dense autoencoders are grouped by size (their activations are the rows), the others
-    by the registry's group label; one level keeps the list narrow.
+    The registry's ``list_group`` (the dense autoencoders by size, their activations the
+    rows; the VAEs together; the others by their group); one level keeps the list narrow.
     """
-    if spec.kind == "dense_ae":
-        return f"Dense AE, {name.split('_')[1]}", ""
-    if spec.kind == "vae" and spec.group == "Variational autoencoders":
-        return "VAEs", ""  # ddsp_vae is a VAE too, but has a group of its own
-    return spec.group, ""
+    return spec.list_group, ""
 
 
 class PackageBackend:
@@ -86,22 +81,17 @@ class PackageBackend:
 
     def describe(self, model, name=None):
         """Plain data about a loaded model for the GUI thread."""
-        from constants import DRUM_FAMILIES
-
-        card = read_model_card(getattr(model, "model_card", None) or model.card)
-        conditioned = bool(getattr(model, "conditioned", False))
+        card = model.card  # validated when the model was made (a card that fails makes it unavailable)
         return ModelInfo(
             name=model.name, kind=model.kind, sample_rate=int(model.sample_rate),
             sample_length=int(model.sample_length), has_encoder=bool(model.has_encoder),
             card=card, latent_range=tuple(float(v) for v in model.latent_range()),
             center=tuple(float(v) for v in model.center), codes=model.codes,
-            data_folder=card.data_folder, conditioned=conditioned,
-            takes_family=bool(getattr(model, "takes_family", conditioned)),
-            families=tuple(getattr(model, "families", DRUM_FAMILIES if conditioned else ())),
-            no_family_reason=getattr(model, "no_family_reason", None),
-            family_pads=getattr(model, "family_pads", None),
-            no_encoder_reason=getattr(model, "no_encoder_reason", None),
-            no_codes_reason=getattr(model, "no_codes_reason", None))
+            data_folder=card.data_folder, conditioned=model.conditioned,
+            takes_family=model.takes_family, families=tuple(model.families),
+            no_family_reason=model.no_family_reason, family_pads=model.family_pads,
+            no_encoder_reason=model.no_encoder_reason, no_codes_reason=model.no_codes_reason,
+            has_noise_source=model.has_noise_source)
 
     def discontinuity(self):
         """The evaluation package's discontinuity map, if it has one.
@@ -166,8 +156,7 @@ class PackageBackend:
         from preprocessing.reader import prepare_file
         from preprocessing.settings import PreprocessSettings
 
-        card_settings = read_model_card(getattr(model, "model_card", None)
-                                        or model.card).preprocessing
+        card_settings = model.card.preprocessing
         settings = PreprocessSettings.from_dict(card_settings) if card_settings else PreprocessSettings()
         if settings.sample_rate != model.sample_rate or settings.length != model.sample_length:
             settings = PreprocessSettings.from_dict(

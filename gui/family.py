@@ -96,12 +96,12 @@ def all_families() -> FamilyState:
 def takes_family(state) -> bool:
     """Whether the window's current model takes a family (conditioned, or with family pads)."""
     model = state.model
-    return model is not None and bool(getattr(model, "takes_family", False) or getattr(model, "conditioned", False))
+    return model is not None and (model.takes_family or model.conditioned)
 
 
 def is_conditioned(state) -> bool:
     """Whether the window's current model takes a family as an input (it has no "All families")."""
-    return state.model is not None and bool(getattr(state.model, "conditioned", False))
+    return state.model is not None and state.model.conditioned
 
 
 def no_family_reason(state) -> str:
@@ -110,7 +110,7 @@ def no_family_reason(state) -> str:
     model = state.model
     if model is None:
         return "no model is loaded yet"
-    return getattr(model, "no_family_reason", None) or f"{model.name} takes no family"
+    return model.no_family_reason or f"{model.name} takes no family"
 
 
 def refusal(state, text: str | None) -> str | None:
@@ -124,10 +124,10 @@ def refusal(state, text: str | None) -> str | None:
     if text is None:
         return None if not is_conditioned(state) else (
             f"{state.model.name} always makes one family: choose one with keys 1–7")
-    pads = getattr(state.model, "family_pads", None)
+    pads = state.model.family_pads
     if pads is not None:
         return pads.missing_reason(text)
-    known = tuple(getattr(state.model, "families", ()) or DRUM_FAMILIES)
+    known = tuple(state.model.families or DRUM_FAMILIES)
     missing = next((name for name, weight in zip(DRUM_FAMILIES, family_vector(text))
                     if weight > 0 and name not in known), None)
     return None if missing is None else f"{state.model.name} has no {missing} among its training sounds"
@@ -161,7 +161,7 @@ def shown_code_points(state):
     if codes is None:
         return None
     family = decode_family(state)
-    pads = getattr(state.model, "family_pads", None)
+    pads = state.model.family_pads
     if family is None or pads is None or is_conditioned(state):
         return np.asarray(codes.points)
     return np.asarray(pads.to_pad(codes.points, family))

@@ -1,12 +1,11 @@
 """The model card as the window reads and shows it.
 
-:func:`read_model_card` is the one place the GUI reads a card: through the schema of
-:mod:`models.card` (``ModelCard``), never by guessing keys. :func:`card_table` lays a card
-and the evaluation's metrics out as a readable table, with units and which way is better.
+:func:`card_table` lays a model's card (a :class:`models.card.ModelCard`, validated when the
+model was made, never read by guessing keys) and the evaluation's metrics out as a readable
+table, with units and which way is better.
 Plain functions: no window, no TensorFlow.
 """
 from gui.glossary import words_for
-from models.card import ModelCard
 from models.trained_folder import COLLAPSED_WARNING, is_collapsed
 
 LABEL_WIDTH = 16
@@ -15,26 +14,6 @@ LOSS_WIDTH = 38  # loss names are longer
 UNITS = (("_db", "dB"), ("_ms", "ms"), ("realtime_factor", "× real time"), ("continuity_mean", "dB"),
          ("continuity_p99", "dB"), ("continuity_max", "dB"))
 BETTER = {"lower": "lower is better", "higher": "higher is better", "one": "best near 1"}
-
-
-def read_model_card(card):
-    """A loaded model's card as the schema's record.
-
-    Parameters
-    ----------
-    card : models.card.ModelCard or dict
-        What the model carries (a dict is the card's JSON form).
-
-    Returns
-    -------
-    models.card.ModelCard
-
-    Raises
-    ------
-    models.card.CardError
-        A one-line reason: the card fails the schema (that model is then unavailable).
-    """
-    return card if isinstance(card, ModelCard) else ModelCard.from_dict(dict(card or {}))
 
 
 def _value(value, digits=4):

@@ -6,7 +6,7 @@ model that the GUI thread may read freely.
 """
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
 import numpy as np
 
@@ -16,6 +16,12 @@ from constants import SAMPLE_RATE
 from gui.family import FamilyState
 from gui.features import PER_SOUND_NAMES
 from gui.history import SessionHistory
+
+if TYPE_CHECKING:  # for the hints only: the state holds these, built elsewhere
+    from gui.events import NearestFound
+    from models.card import ModelCard
+    from models.family_pads import FamilyPads
+    from models.trained_folder import LatentCodes
 
 
 class TextEnum(str, Enum):
@@ -99,10 +105,10 @@ class ModelInfo:
     sample_rate: int
     sample_length: int
     has_encoder: bool
-    card: object  # models.card.ModelCard, read through gui.model_card.read_model_card
+    card: "ModelCard"  # the model's own (validated when it was made)
     latent_range: tuple
     center: tuple
-    codes: object = None
+    codes: "LatentCodes | None" = None
     data_folder: str | None = None
     metrics: dict | None = None  # the evaluation's cached metrics, when it has run
     metrics_date: str | None = None
@@ -110,9 +116,10 @@ class ModelInfo:
     takes_family: bool = False  # it plays a family (gui.family): conditioned, or with family pads
     families: tuple = ()  # the families it can play (those it has training sounds of)
     no_family_reason: str | None = None  # why it takes none, in the model's words
-    family_pads: object = None  # models.family_pads.FamilyPads, or None: where a family's pad puts the codes
+    family_pads: "FamilyPads | None" = None  # where a family's pad puts the codes
     no_encoder_reason: str | None = None  # its encoder file is damaged: why it cannot open a sample
     no_codes_reason: str | None = None  # its codes file is damaged: why it has no dots, pads or nearest sounds
+    has_noise_source: bool = False  # a variation may be new noise at the same point (ddsp_vae)
 
     @property
     def preprocess_settings(self):
@@ -257,7 +264,7 @@ class PatternState:
     read: bool = False  # the favourites folder's pattern.json has been read
     unsaved_reason: str | None = None  # pattern.json is not ours: the pattern is not saved
     sounds: dict = field(default_factory=dict)  # lane -> (favourite file name, samples, rate)
-    sent_current: object = None  # the current sound the player last got for its lanes
+    sent_current: np.ndarray | None = None  # the current sound the player last got for its lanes
 
 
 @dataclass
@@ -285,7 +292,7 @@ class AppState:
     family: FamilyState = field(default_factory=FamilyState)  # the family selector (gui.family)
     compare: Sequence | None = None
     favourites: list = field(default_factory=list)  # audio.export.Favourite
-    nearest: object = None  # gui.events.NearestFound for the current point, or None
+    nearest: "NearestFound | None" = None  # for the current point
     history: SessionHistory = field(default_factory=SessionHistory)  # back/forward per model
     decode_ms: float | None = None
     redraw_ms: float | None = None  # from a decoded sound to its figure on screen

@@ -40,7 +40,7 @@ def save_with_variations(favourites, model, name, point, count, seed, *, setting
     for variation in plan_variations(model, point, count, seed):
         audio = decode_variation(model, point, variation, family=family)
         recall_settings = dict(settings or {}, variation=variation.to_dict(point))
-        if family is not None and getattr(model, "takes_family", getattr(model, "conditioned", False)):
+        if family is not None and model.takes_family:
             recall_settings["family"] = family
         paths.append(favourites.save(audio, model.sample_rate, model=name, point=point,
                                      settings=recall_settings, **save_options))

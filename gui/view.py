@@ -139,7 +139,7 @@ class WindowView:
         on = takes_family(state)
         why = None if on else no_family_reason(state)
         chosen = state.family.weights() if on else {}
-        playable = tuple(getattr(state.model, "families", ()) or ()) if on else ()
+        playable = tuple(state.model.families) if on else ()
         numbers = {name: number for number, name in FAMILY_KEYS.items()}
         green, pale = ("white", "#2e7d32"), ("white", "#81c784")
         for name, key in k.FAMILY_BUTTONS.items():

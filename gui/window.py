@@ -42,6 +42,7 @@ from gui.errors import GuiError
 from gui.gc_policy import GuiThreadCollector
 from gui.glossary import PAD_TIP
 from gui.handlers import handle
+from gui.handlers.drag import dragging_message
 from gui.layout import HINT_CHARS, MODELS_TOOLTIP, PAD_MAX, PAD_PIXELS, PLAYING_CHARS, STATUS_CHARS, TITLE, window_layout
 from gui.pad import PadView
 from gui.settings import Settings
@@ -444,6 +445,9 @@ class GuiApp:
 
     def _start_drag(self, paths):
         self.post((k.DRAG, "out"), [str(path) for path in paths])
+        # Shown now: tkdnd holds this callback until the drop, so the loop cannot say it
+        # before then (Tk still redraws meanwhile).
+        self.window[k.STATUS].update(dragging_message(paths))
         return (tkinterdnd2.COPY, tkinterdnd2.DND_FILES, tuple(str(path) for path in paths))
 
     def _drag_ended(self, tk_event):

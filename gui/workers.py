@@ -48,8 +48,7 @@ def _decode_recorded_variation(model, point, record, family=None):
 def _family(model, family):
     """The ``family`` keyword of a decode: for a model that takes one (a conditioned model,
     or one with family pads; :func:`gui.family.decode_family` chose it)."""
-    takes = getattr(model, "takes_family", getattr(model, "conditioned", False))
-    return {"family": family} if family is not None and takes else {}
+    return {"family": family} if family is not None and model.takes_family else {}
 
 
 class LatestWorker:
@@ -217,10 +216,10 @@ class SoundRoom:
         player = self._working()
         if player is None:
             return
-        before = player.requested_serial if effect.tag else 0
+        before = player.stats().requested_serial if effect.tag else 0
         player.swap(effect.audio, immediate=effect.immediate)
         if effect.tag:
-            serial = player.requested_serial
+            serial = player.stats().requested_serial
             if serial != before:  # else nothing was playing: the loop has ended, and so has Vary's chain
                 self._await(player, serial, effect.tag)
 
@@ -246,7 +245,8 @@ class SoundRoom:
                 if not player.available:  # closed: none of them will sound
                     self._awaited = {}
                     continue
-            began, seen = player.began_serial, player.seen_serial
+            stats = player.stats()
+            began, seen = stats.began_serial, stats.seen_serial
             settled = {serial: tag for serial, tag in awaited.items() if serial == began or serial < seen}
             if settled:
                 with self._awaiting:
@@ -611,9 +611,9 @@ class Workers:
             model = self.cache.get(effect.name)
             audio = self.backend.prepare_file(effect.path, model)
             options = _family(model, effect.family)
-            conditioned = getattr(model, "conditioned", False)
+            conditioned = model.conditioned
             point = np.asarray(model.encode(audio[None, :], **(options if conditioned else {})))[0]
-            pads = getattr(model, "family_pads", None)
+            pads = model.family_pads
             if options and not conditioned and pads is not None:
                 point = np.asarray(pads.to_pad(point[None, :], effect.family))[0]  # where this family's pad plays it
             reconstruction = model.decode(point[None, :].astype(np.float32), **options)[0]
@@ -761,11 +761,11 @@ class Workers:
                 return
             from evaluation.nearest import NEAREST_COUNT, nearest_in_features, nearest_in_plane
 
-            codes = getattr(model, "codes", None)
+            codes = model.codes
             training, features_reason = self._training_features(effect.data_folder)
             plane, plane_reason = (), ""
             if codes is None or len(np.asarray(codes.points)) == 0:
-                plane_reason = getattr(model, "no_codes_reason", None) or f"{effect.name} has no training codes"
+                plane_reason = model.no_codes_reason or f"{effect.name} has no training codes"
             else:
                 kits = None if training is None else dict(zip(training.files, training.kits))
                 # without the dataset's sound features, the codes fill the table alone

@@ -7,6 +7,12 @@ training, evaluation and ``models.keras_loader`` (the Keras reference) import it
 """
 import os
 
+#: The modules other packages use (the layering test holds them to this list).
+__all__ = [
+    "card", "engine", "errors", "families", "family_pads", "interface", "keras_loader", "numpy_network",
+    "registry", "saving", "stft_distance", "trained_folder", "training", "variation", "zoo",
+]
+
 # Keras 3 picks its backend at import: this package is written for TensorFlow's.
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

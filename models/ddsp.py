@@ -12,16 +12,15 @@
 
 The synthesiser's noise is fixed per model (its ``seed``), so a point always plays the same
 sound; :meth:`DrumSynth.render` with the sources of another variation gives a new
-realisation. :func:`numpy_decoder_weights` exports the MLP for :func:`models.drumsynth.decode`.
+realisation. :func:`numpy_decoder_weights` exports the MLP for :func:`models.synth_weights.decode`.
 """
 import keras
 import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from constants import SAMPLE_LENGTH, SAMPLE_RATE
+from constants import ATTACK_SECONDS, LATENT_DIM, SAMPLE_LENGTH, SAMPLE_RATE
 from models import drumsynth, synth_settings
-from models.constants import LATENT_DIM
 from models.layers import PACKAGE, Sampling
 
 # The encoder's log-mel frames (the filterbank is NumPy, shared with the engine).
@@ -77,9 +76,9 @@ class LogMel(keras.layers.Layer):
 def set_band_statistics(encoder, audio, batch_size=64):
     """Fix the encoder's :class:`LogMel` normalisation from ``audio`` (N, length)."""
     layer = next(l for l in encoder.layers if isinstance(l, LogMel))
-    frames = [ops.convert_to_numpy(layer.decibels(ops.convert_to_tensor(audio[i:i + batch_size])))
-              for i in range(0, len(audio), batch_size)]
-    frames = np.concatenate(frames).reshape(-1, layer.n_mels)
+    batches = [ops.convert_to_numpy(layer.decibels(ops.convert_to_tensor(audio[i:i + batch_size])))
+               for i in range(0, len(audio), batch_size)]
+    frames = np.concatenate(batches).reshape(-1, layer.n_mels)
     layer.band_mean.assign(frames.mean(axis=0).astype(np.float32))
     layer.band_std.assign(np.maximum(frames.std(axis=0), 1.0).astype(np.float32))
 
@@ -120,7 +119,7 @@ class DrumSynth(keras.layers.Layer):
         The model's noise seed (its sources are made once, at construction).
     """
 
-    def __init__(self, sample_rate=SAMPLE_RATE, length=SAMPLE_LENGTH, attack=220, seed=0,
+    def __init__(self, sample_rate=SAMPLE_RATE, length=SAMPLE_LENGTH, attack=round(ATTACK_SECONDS * SAMPLE_RATE), seed=0,
                  n_modes=drumsynth.N_MODES, n_bands=drumsynth.N_BANDS, **kwargs):
         # Checked before anything is built (synth_settings.SynthSettingsError, a ValueError):
         # these come from the model's file when it loads, and size what is allocated here.
@@ -245,7 +244,7 @@ def parameter_model(decoder):
 
 
 def numpy_decoder_weights(decoder, float16=False):
-    """The arrays of :func:`models.drumsynth.read_weights` (npz keys to arrays); with
+    """The arrays of :func:`models.synth_weights.read_weights` (npz keys to arrays); with
     ``float16`` the kernels and biases are stored as float16 (the values the float16
     .keras file holds, so both decoders play the same sound)."""
     import json

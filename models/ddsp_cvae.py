@@ -41,9 +41,8 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from constants import DRUM_FAMILIES
+from constants import ATTACK_SECONDS, DRUM_FAMILIES, HIRES_SAMPLE_LENGTH, HIRES_SAMPLE_RATE, LATENT_DIM
 from models import drumsynth, synth_settings
-from models.constants import LATENT_DIM
 from models.ddsp import LogMel, set_band_statistics, split_raw
 from models.distribution import replica_scale
 from models.fullband import DENSE_SECONDS, GLIDE_LIMIT, TONAL_DECIMATION, band_limit, end_fade, fine_noise_knots, parameter_count
@@ -76,7 +75,8 @@ class FullBandSynth(keras.layers.Layer):
     with :func:`end_fade`.
     """
 
-    def __init__(self, sample_rate=44100, length=32768, attack=441, seed=0,
+    def __init__(self, sample_rate=HIRES_SAMPLE_RATE, length=HIRES_SAMPLE_LENGTH,
+                 attack=round(ATTACK_SECONDS * HIRES_SAMPLE_RATE), seed=0,
                  n_modes=drumsynth.N_MODES, n_bands=drumsynth.N_BANDS, **kwargs):
         settings = synth_settings.checked_settings({"sample_rate": sample_rate, "length": length, "attack": attack,
                                                     "seed": seed, "n_modes": n_modes, "n_bands": n_bands})
@@ -197,7 +197,7 @@ def cvae_decoder(length, sample_rate, attack, hidden, seed, name):
     """[point (batch, 2), family (batch, 7)] -> (batch, length): an MLP into :class:`FullBandSynth`.
 
     The point and the family are concatenated into one input vector, so the NumPy twin's
-    MLP (:func:`models.drumsynth.mlp`) decodes ``concat(point, family)``.
+    MLP (:func:`models.synth_weights.mlp`) decodes ``concat(point, family)``.
     """
     synth = FullBandSynth(sample_rate, length, attack, seed, name="synth")
     point = keras.Input((LATENT_DIM,), name="point")

@@ -52,23 +52,24 @@ output level          1          sigmoid -> 0.01 to 0.99 (log), the peak
 ====================  =========  ==============================================
 
 How the Keras decoder's weights map (see :func:`models.ddsp.numpy_decoder_weights`, which
-writes them, and ``trained/ddsp_vae/synth.npz``): the decoder is ``Input(2)`` followed by
+writes them, ``trained/ddsp_vae/synth.npz``, and :mod:`models.synth_weights`, which reads
+them): the decoder is ``Input(2)`` followed by
 ``Dense`` layers; layer ``i`` gives ``dense/{i}/kernel`` (in, out) and ``dense/{i}/bias``,
 and the hidden layers use leaky ReLU (slope 0.2), the last one is linear. ``config`` (a
 JSON string in the npz) holds ``seed``, ``sample_rate``, ``length``, ``attack``, each checked
 against sane bounds (:mod:`models.synth_settings`) before anything is built. Decoding is
-``render(mlp(points, layers), sources(seed, variation, ...), ...)``; see :func:`decode`.
+``render(mlp(points, layers), sources(seed, variation, ...), ...)``; see
+:func:`models.synth_weights.decode`.
 """
 import functools
 import itertools
-import json
 import threading
 
 import numpy as np
 
 # The settings' defaults and bounds (standard library only, so the zoo listing checks them
 # without NumPy).
-from models.synth_settings import N_BANDS, N_MODES, SynthSettingsError, checked_settings
+from models.synth_settings import N_BANDS, N_MODES
 
 MODE_LOW_HZ = 30.0
 MODE_HIGH_HZ = 4000.0
@@ -86,8 +87,6 @@ CLICK_DARK_SECONDS = 0.006
 LEAKY_SLOPE = 0.2
 PEAK_EPS = 1e-4
 
-
-# --------------------------------------------------------------------------- the sound
 
 def mode_frequencies(n_modes=N_MODES, low=MODE_LOW_HZ, high=MODE_HIGH_HZ):
     """The fixed mode frequencies in Hz, log-spaced, shape (n_modes,)."""
@@ -438,76 +437,6 @@ def render(params, noise, sample_rate, length, attack, n_modes=N_MODES):
         Peak ``output`` (below 0.99), never beyond full scale.
     """
     return renderer(int(sample_rate), int(length), int(attack), int(n_modes)).render(params, noise)
-
-
-def mlp(points, layers):
-    """The decoder's MLP: leaky ReLU between ``Dense`` layers, the last one linear.
-
-    Parameters
-    ----------
-    points : np.ndarray, shape (N, 2)
-    layers : list of (kernel, bias)
-    """
-    x = np.asarray(points, dtype=np.float32)
-    for i, (kernel, bias) in enumerate(layers):
-        x = x @ kernel.astype(F32, copy=False) + bias.astype(F32, copy=False)
-        if i < len(layers) - 1:
-            x = np.where(x >= 0, x, LEAKY_SLOPE * x)
-    return x
-
-
-#: synth.npz's config is four numbers; a larger one is refused before it is loaded.
-MAX_CONFIG_BYTES = 64 * 1024
-
-
-def read_weights(path):
-    """Load a synth.npz: ``(layers, config)`` for :func:`decode`.
-
-    Its ``config`` is judged by its size before it is loaded, parsed without letting deep
-    nesting recurse, and checked by :func:`checked_settings` before anything is built.
-
-    Raises
-    ------
-    SynthSettingsError
-        "PATH: REASON" for a config that is too large, not JSON, or out of bounds.
-    """
-    with np.load(path, allow_pickle=False) as archive:
-        info = archive.zip.getinfo("config.npy")
-        if info.file_size > 4 * MAX_CONFIG_BYTES:  # NumPy stores 4 bytes a character
-            raise SynthSettingsError(f"{path}: its config is too large ({info.file_size:,} bytes)")
-        try:
-            config = json.loads(str(archive["config"]))
-        except RecursionError:
-            raise SynthSettingsError(f"{path}: its config is nested too deeply") from None
-        except ValueError as error:
-            raise SynthSettingsError(f"{path}: its config is not JSON ({error})") from None
-        try:
-            settings = checked_settings(config)
-        except SynthSettingsError as error:
-            raise SynthSettingsError(f"{path}: {error}") from None
-        config = {**config, **settings}
-        count = len([k for k in archive.files if k.endswith("/kernel")])
-        layers = [(archive[f"dense/{i}/kernel"].astype(F32), archive[f"dense/{i}/bias"].astype(F32))
-                  for i in range(count)]
-    return layers, config
-
-
-def decode(points, layers, config, variation=None, noise=None):
-    """Audio for latent points with NumPy only.
-
-    Parameters
-    ----------
-    points : np.ndarray, shape (N, 2)
-    layers, config : from :func:`read_weights`
-    variation : int or None
-    noise : dict, optional
-        Precomputed :func:`sources` (saves their FFTs on repeated calls).
-    """
-    if noise is None:
-        noise = sources(config["seed"], variation, sample_rate=config["sample_rate"],
-                        length=config["length"], attack=config["attack"])
-    return render(mlp(points, layers), noise, config["sample_rate"], config["length"],
-                  config["attack"])
 
 
 #: ddsp_vae's encoder frames: FFT size, hop and mel bands.

@@ -1,8 +1,9 @@
 """The NumPy inference engine: every shipped model decoded and encoded without TensorFlow.
 
 :func:`load_runtime` reads the shipped ``.keras`` archives themselves (``config.json`` for
-the layer graph, ``model.weights.h5`` for the weights, through zipfile and h5py) and returns
-a :class:`Runtime` with the interface of :class:`models.keras_loader.TrainedModel`. Nothing is
+the layer graph, ``model.weights.h5`` for the weights, through zipfile and h5py: the
+network, :mod:`models.numpy_network`) and returns a :class:`Runtime` (a :class:`models.interface.ModelProtocol`, as
+:class:`models.keras_loader.TrainedModel` is). Nothing is
 exported beside the zoo, and this module imports only NumPy, h5py and the standard library,
 so the window, ``play``, ``generate`` and ``encode`` sound in a fraction of a second while
 ``import tensorflow`` alone takes seconds and hundreds of megabytes. TensorFlow stays the
@@ -20,9 +21,7 @@ Two tables make the engine extensible:
   with the graph of ``decoder.keras``; a kind whose sound comes from more than a network
   (ddsp_vae: a network then a synthesiser) registers its own with :func:`decoder_kind`.
 """
-import io
 import math
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,26 +29,21 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from constants import DRUM_FAMILIES, MAX_RENDER_SECONDS, MIN_RENDER_SECONDS
+from constants import LATENT_DIM
 from models.card import ModelCard
 from models.errors import ModelInputError, ModelUnavailableError, NoEncoderError
-from models.families import family_rows, family_vector
-from models.family_pads import FamilyPads, family_pads_or_reason
-from models.numpy_layers import LAYER_BUILDERS, UnsupportedLayerError, to_snake_case
-from models.registry import LATENT_DIM, get_spec
-from models.saving import DAMAGED_FILE_ERRORS, REASON_LIMIT, WEIGHTS_MEMBER, archive_json, check_layer_settings, open_model_file
+from models.families import family_rows
+from models.numpy_network import load_network
+from models.registry import get_spec
+from models.saving import REASON_LIMIT
 from models.trained_folder import LatentCodes, LatentPlane, load_optional_parts, read_card
 from safeio import one_line
 
-CONFIG_MEMBER = "config.json"
 #: Points decoded per NumPy pass: bounds the memory a large batch (a heat-map, a long
 #: ``generate``) needs for the convolutions' windows (conv_ae: 1.8 MB a point). Measured
 #: per point, single-threaded: conv decoders cost the same from 4 to 32 points a pass,
 #: dense ones 3x less at 16 than at 1.
 DECODE_CHUNK = 16
-#: ``decode(..., seconds=S)``'s range, and the step its lengths are rounded up to (the synthesiser's
-#: tonal part is rendered at a quarter of the rate).
-MIN_SECONDS, MAX_SECONDS, RENDER_STEP = MIN_RENDER_SECONDS, MAX_RENDER_SECONDS, 4
 #: Sounds encoded per pass (each is a whole sample of audio).
 ENCODE_CHUNK = 32
 #: BLAS threads while the engine runs. Its matrix products are small and latency-bound:
@@ -58,242 +52,6 @@ ENCODE_CHUNK = 32
 #: against 1.9 ms with one thread.
 BLAS_THREADS = 1
 _blas_limit: list[object] = []
-
-
-# ----------------------------------------------------------------------------- .keras files
-
-def read_keras_file(path):
-    """The layer graph and the weights stored in a ``.keras`` archive.
-
-    Parameters
-    ----------
-    path : path
-
-    Returns
-    -------
-    config : dict
-        The archive's ``config.json`` (a Keras functional model).
-    weights : dict of str to list of np.ndarray
-        Float32 weights by storage name (``layers/dense_1``), in Keras' order.
-
-    Raises
-    ------
-    ModelUnavailableError
-        The file is missing, unreadable, or not a .keras archive, or its config.json is
-        too large or nested too deeply; the message names it.
-    """
-    import h5py  # here, so reading the registry or a card does not pay for it
-
-    path = Path(path)
-    with open_model_file(path) as handle:
-        if not zipfile.is_zipfile(handle):
-            raise ModelUnavailableError(f"{path}: damaged (not a .keras archive)")
-        try:
-            with zipfile.ZipFile(handle) as archive:
-                config = archive_json(archive, CONFIG_MEMBER, path)  # bounded: size, depth
-                weights_bytes = archive.read(WEIGHTS_MEMBER)
-        except (*DAMAGED_FILE_ERRORS, UnicodeDecodeError, RuntimeError) as error:
-            raise ModelUnavailableError(f"{path}: damaged ({one_line(error, limit=REASON_LIMIT)})") from None
-    try:
-        weights = {}
-        with h5py.File(io.BytesIO(weights_bytes), "r") as store:
-            def collect(name, item):
-                if isinstance(item, h5py.Group) and name.endswith("/vars"):
-                    owner = name[: -len("/vars")]
-                    weights[owner] = [np.asarray(item[key][()], dtype=np.float32)
-                                      for key in sorted(item, key=int)]
-            store.visititems(collect)
-    except (*DAMAGED_FILE_ERRORS, UnicodeDecodeError, RuntimeError) as error:
-        raise ModelUnavailableError(f"{path}: damaged ({one_line(error, limit=REASON_LIMIT)})") from None
-    if not isinstance(config, dict) or "config" not in config:
-        raise ModelUnavailableError(f"{path}: damaged (no model in its config.json)")
-    return config, weights
-
-
-# ----------------------------------------------------------------------------- the graph
-
-def _tensor_refs(value):
-    """The ``keras_history`` references in a node argument (a tensor or a list of them)."""
-    if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
-        return [tuple(value["config"]["keras_history"])]
-    if isinstance(value, (list, tuple)):
-        return [ref for item in value for ref in _tensor_refs(item)]
-    return []
-
-
-def _endpoints(value):
-    """``["name", 0, 0]`` or a list of those -> a list of (name, node, tensor) tuples."""
-    if value and isinstance(value[0], str):
-        return [tuple(value)]
-    return [tuple(v) for v in value]
-
-
-def _storage_names(layers):
-    """Layer name -> the name its weights are stored under in ``model.weights.h5``."""
-    storage_names, used = {}, {}
-    for layer in layers:
-        # Keras stores weights under the class's snake-case name, numbered in layer order.
-        base = to_snake_case(layer["class_name"])
-        used[base] = used.get(base, -1) + 1
-        storage_names[layer["name"]] = base if used[base] == 0 else f"{base}_{used[base]}"
-    return storage_names
-
-
-def _producers(layers):
-    """(layer name, node index) -> (layer, node, the refs of its input tensors)."""
-    producers = {}
-    for layer in layers:
-        for node_index, node in enumerate(layer.get("inbound_nodes") or [{}]):
-            refs = _tensor_refs(node.get("args", []))
-            if _tensor_refs(node.get("kwargs", {})):
-                raise UnsupportedLayerError(f"layer {layer['name']!r}: tensors passed as "
-                                            "keyword arguments are not supported")
-            producers[(layer["name"], node_index)] = (layer, node, refs)
-    return producers
-
-
-def _needed(producers, wanted):
-    """The nodes ``wanted`` depends on (itself included), in the config's topological order."""
-    needed, stack = set(), [wanted]
-    while stack:
-        key = stack.pop()
-        if key in needed:
-            continue
-        if key not in producers:
-            raise UnsupportedLayerError(f"layer {key[0]!r} is not in the model")
-        needed.add(key)
-        stack.extend(ref[:2] for ref in producers[key][2])
-    return [key for key in producers if key in needed]
-
-
-def _step(producer, slot_of, weights, storage_names):
-    """``(function, source slots, listed)`` of one node: its NumPy function, where its
-    inputs are, and whether it takes them as a list."""
-    layer, node, refs = producer
-    if any(ref[2] != 0 for ref in refs):
-        raise UnsupportedLayerError(f"layer {layer['name']!r}: layers with several "
-                                    "outputs are not supported")
-    builder = LAYER_BUILDERS.get(layer.get("registered_name") or layer["class_name"]) \
-        or LAYER_BUILDERS.get(layer["class_name"])
-    if builder is None:
-        raise UnsupportedLayerError(
-            f"layer {layer['name']!r} of class {layer['class_name']} is not supported")
-    function = builder(layer.get("config", {}), weights.get(f"layers/{storage_names[layer['name']]}", []))
-    sources = tuple(slot_of[ref[:2]] for ref in refs)
-    listed = bool(node.get("args")) and isinstance(node["args"][0], (list, tuple))
-    return function, sources, listed
-
-
-def _copies_where_shared(steps, input_slots):
-    """The plan: ``steps`` with each in-place function that would overwrite memory read
-    elsewhere (the caller's array, or a tensor, or a view of it such as a reshape, with
-    another reader) made to work on a copy."""
-    memory = {slot: slot for slot in input_slots}  # slot -> the slot whose array it views
-    readers = {}
-    for function, sources, _, target in steps:
-        memory[target] = memory[sources[0]] if getattr(function, "returns_view", False) else target
-        if not getattr(function, "returns_view", False):
-            for source in sources:
-                readers[memory[source]] = readers.get(memory[source], 0) + 1
-    plan = []
-    for function, sources, listed, target in steps:
-        if getattr(function, "in_place", False) and (
-                memory[sources[0]] in input_slots or readers[memory[sources[0]]] > 1):
-            function = _on_a_copy(function)
-        plan.append((function, sources, listed, target))
-    return plan
-
-
-class NumpyNetwork:
-    """A Keras functional model from its config and weights, run with NumPy.
-
-    Parameters
-    ----------
-    config : dict
-        A .keras ``config.json`` (class ``Functional``).
-    weights : dict of str to list of np.ndarray
-        From :func:`read_keras_file`.
-    output : int
-        Which of the model's outputs to compute (0 for the VAE encoder's ``z_mean``); only
-        the layers that output needs are run.
-
-    Raises
-    ------
-    UnsupportedLayerError
-        A layer, an activation or a wiring the engine does not implement.
-    """
-
-    def __init__(self, config, weights, output=0):
-        body = config["config"]
-        layers = body["layers"]
-        inputs = [ref[:2] for ref in _endpoints(body["input_layers"])]
-        wanted = _endpoints(body["output_layers"])[output]
-        producers = _producers(layers)
-        order = _needed(producers, wanted[:2])
-        slot_of = {key: i for i, key in enumerate(order)}
-        #: one slot per input (None for an input the wanted output does not read): a
-        #: conditioned decoder takes [point, family], its encoder [audio, family]
-        self._input_slots = [slot_of.get(key) for key in inputs]
-        self._input_slot = self._input_slots[0]
-        if self._input_slot is None:
-            raise UnsupportedLayerError("the output does not depend on the input")
-        self.input_count = len(inputs)
-        self._output_slot = slot_of[wanted[:2]]
-        self._slots = len(order)
-        storage_names = _storage_names(layers)
-        steps = [_step(producers[key], slot_of, weights, storage_names) + (slot_of[key],)
-                 for key in order if key not in inputs]
-        self._plan = _copies_where_shared(steps, {slot for slot in self._input_slots if slot is not None})
-        self.takes_variation = any(getattr(step[0], "takes_variation", False) for step in self._plan)
-        #: whether its synthesiser renders other lengths than its trained window (ddsp_cvae's)
-        self.extends = any(getattr(step[0], "extends", False) for step in self._plan)
-        if self.takes_variation:
-            self._plan = [(f if getattr(f, "takes_variation", False) else _ignoring_variation(f),
-                           sources, listed, target) for f, sources, listed, target in self._plan]
-
-    def __call__(self, x, variation=None, samples=None):
-        """Run the network on a batch ``x`` (float32); returns the wanted output.
-
-        ``variation`` goes to the layers that take one (ddsp_vae's synthesiser), and so does
-        ``samples``, the length to render (None: the trained window), for one that ``extends``.
-        """
-        slots = [None] * self._slots
-        if self.input_count == 1:
-            slots[self._input_slot] = x
-        else:  # a list, one array per input
-            for slot, value in zip(self._input_slots, x):
-                if slot is not None:
-                    slots[slot] = value
-        if self.takes_variation:
-            for function, sources, listed, target in self._plan:
-                inputs = [slots[s] for s in sources] if listed else slots[sources[0]]
-                slots[target] = function(inputs, variation, samples)
-            return slots[self._output_slot]
-        for function, sources, listed, target in self._plan:
-            slots[target] = function([slots[s] for s in sources]) if listed else function(slots[sources[0]])
-        return slots[self._output_slot]
-
-
-def _ignoring_variation(function):
-    return lambda x, variation, samples=None: function(x)
-
-
-def _on_a_copy(function):
-    return lambda x: function(np.array(x, copy=True))
-
-
-def load_network(path, output=0, card=None):
-    """A :class:`NumpyNetwork` from a ``.keras`` file; ModelUnavailableError naming the
-    file when it is missing, damaged, made of layers the engine cannot run, or (given the
-    model's ``card``) built with settings that do not match it."""
-    config, weights = read_keras_file(path)
-    check_layer_settings(config, path, card)  # before anything is built
-    try:
-        return NumpyNetwork(config, weights, output=output)
-    except UnsupportedLayerError as error:
-        raise ModelUnavailableError(f"{path}: {error} (by the NumPy engine)") from None
-    except (KeyError, IndexError, TypeError, ValueError) as error:
-        raise ModelUnavailableError(f"{path}: damaged (its config.json: {one_line(error, limit=REASON_LIMIT)})") from None
 
 
 # ----------------------------------------------------------------------------- model kinds
@@ -330,9 +88,10 @@ def _conditioned(network):
             family = family_rows(None, len(points))
         inputs = [points, family]
         return network(inputs, variation, samples) if network.takes_variation else network(inputs)
-    decode.takes_variation = network.takes_variation
-    decode.extends = network.extends
-    decode.conditioned = True
+    # what the runtime asks of its decode function, as of a network's
+    decode.takes_variation = network.takes_variation  # type: ignore[attr-defined]
+    decode.extends = network.extends  # type: ignore[attr-defined]
+    decode.conditioned = True  # type: ignore[attr-defined]
     return decode
 
 
@@ -352,15 +111,16 @@ EncodeFunction = Callable[[Any], np.ndarray]
 
 
 class Runtime(LatentPlane):
-    """A trained model run by the NumPy engine, with the interface of
-    :class:`models.keras_loader.TrainedModel`.
+    """A trained model run by the NumPy engine: a :class:`models.interface.ModelProtocol`,
+    as :class:`models.keras_loader.TrainedModel` is.
 
     Parameters
     ----------
     name : str
         Registry name.
-    card : dict
-        The model card (gives ``kind``, ``sample_rate``, ``sample_length``).
+    card : ModelCard or dict
+        The model card (a dict is validated by :meth:`ModelCard.from_dict`; ``card`` is
+        then the validated record). It gives ``kind``, ``sample_rate``, ``sample_length``.
     decode_function : callable
         ``(points (N, 2) float32, variation) -> audio (N, length)``.
     encode_function : callable or None
@@ -374,11 +134,10 @@ class Runtime(LatentPlane):
                  encode_function: EncodeFunction | None = None, codes: LatentCodes | None = None, *,
                  no_encoder_reason: str | None = None, no_codes_reason: str | None = None) -> None:
         self.name: str = name
-        self.model_card: ModelCard = card if isinstance(card, ModelCard) else ModelCard.from_dict(card)
-        self.card: dict[str, Any] = self.model_card.to_dict()
-        self.kind: str = self.model_card.kind
-        self.sample_rate: int = self.model_card.sample_rate
-        self.sample_length: int = self.model_card.sample_length
+        self.card: ModelCard = card if isinstance(card, ModelCard) else ModelCard.from_dict(card)
+        self.kind: str = self.card.kind
+        self.sample_rate: int = self.card.sample_rate
+        self.sample_length: int = self.card.sample_length
         self.codes: LatentCodes | None = codes
         self._decode = decode_function
         self._encode = encode_function
@@ -387,13 +146,7 @@ class Runtime(LatentPlane):
         self.no_codes_reason: str | None = no_codes_reason
         #: True when it also takes a family (:mod:`models.families`): ddsp_cvae
         self.conditioned: bool = bool(getattr(decode_function, "conditioned", False))
-        #: a model with training codes and no family input maps a family onto its pad
-        #: (:mod:`models.family_pads`); None with the reason in ``no_family_reason`` otherwise
-        self.family_pads: FamilyPads | None = None
-        self.no_family_reason: str | None = None
-        if not self.conditioned:
-            self.family_pads, self.no_family_reason = family_pads_or_reason(
-                name, codes, self.latent_range(), no_codes_reason=no_codes_reason)
+        self._fit_family_pads()
 
     def __repr__(self) -> str:
         return f"Runtime({self.name!r}, kind={self.kind!r}, length={self.sample_length})"
@@ -401,57 +154,6 @@ class Runtime(LatentPlane):
     @property
     def has_encoder(self) -> bool:
         return self._encode is not None
-
-    @property
-    def takes_family(self) -> bool:
-        """True when ``decode(..., family=...)`` plays a family: a conditioned model's input,
-        or a model's family pads. False with the reason in ``no_family_reason``."""
-        return self.conditioned or self.family_pads is not None
-
-    @property
-    def families(self) -> tuple[str, ...]:
-        """The families it can be asked for (a mix may weigh only these)."""
-        if self.conditioned:
-            return DRUM_FAMILIES
-        return () if self.family_pads is None else self.family_pads.families
-
-    def checked_family(self, family: Any) -> np.ndarray | None:
-        """The weight vector (7,) a family, a mix or a vector decodes with, checked for this
-        model; what a decode without a family plays when ``family`` is None (a conditioned
-        model's default family; None, the plain pad, for the others).
-
-        Raises
-        ------
-        ModelInputError
-            An unknown family or bad weights; a family given to a model that takes none, or
-            one the model has no training sound of: the reason in words, in one line.
-        """
-        if self.conditioned:
-            return family_vector(family)
-        if family is None:
-            return None
-        vector = family_vector(family)
-        if self.family_pads is None:
-            raise ModelInputError(self.no_family_reason)
-        reason = self.family_pads.missing_reason(vector)
-        if reason is not None:
-            raise ModelInputError(reason)
-        return vector
-
-    def pad_to_latent(self, points: npt.ArrayLike, family: Any = None) -> np.ndarray:
-        """The latent points that pad points decode with: the points themselves, unless a
-        family is chosen on a model with family pads (:meth:`FamilyPads.to_latent`).
-
-        Returns
-        -------
-        np.ndarray, shape (N, 2), float32
-        """
-        points = np.asarray(points, dtype=np.float32).reshape(-1, LATENT_DIM)
-        if family is None or self.conditioned:
-            return points
-        if self.family_pads is None:
-            raise ModelInputError(self.no_family_reason)
-        return self.family_pads.to_latent(points, family)
 
     @property
     def has_variations(self) -> bool:
@@ -462,25 +164,6 @@ class Runtime(LatentPlane):
     def renders_any_length(self) -> bool:
         """True when ``decode(..., seconds=S)`` renders beyond the trained window (ddsp_cvae)."""
         return bool(getattr(self._decode, "extends", False))
-
-    def render_length(self, seconds: float | None) -> int:
-        """The samples ``decode(..., seconds=...)`` renders: ``sample_length`` for None, else
-        ``seconds`` rounded up to a multiple of 4 samples.
-
-        Raises
-        ------
-        ModelInputError
-            The model renders only its trained window, or ``seconds`` is outside
-            ``MIN_SECONDS`` to ``MAX_SECONDS``.
-        """
-        if seconds is None:
-            return self.sample_length
-        window = self.sample_length / self.sample_rate
-        if not self.renders_any_length:
-            raise ModelInputError(f"{self.name} renders only its {window:.2f} s window (ddsp_cvae renders any length)")
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not MIN_SECONDS <= seconds <= MAX_SECONDS:
-            raise ModelInputError(f"seconds must be a number from {MIN_SECONDS:g} to {MAX_SECONDS:g}, not {seconds!r}")
-        return int(math.ceil(seconds * self.sample_rate / RENDER_STEP) * RENDER_STEP)
 
     def decode(self, points: npt.ArrayLike, variation: int | None = None, family: Any = None,
                seconds: float | None = None) -> np.ndarray:
@@ -627,7 +310,7 @@ def _load_runtime(name, spec, model_dir):
     encode = codes = no_encoder = no_codes = None
     if spec.has_encoder:  # a damaged encoder or codes file leaves the decoder playing, and says why
         encode, codes, no_encoder, no_codes = load_optional_parts(
-            name, spec.kind, model_dir, lambda path: load_network(path, card=card))
+            name, spec.prior, model_dir, lambda path: load_network(path, card=card))
     runtime = Runtime(name, card, decode, encode, codes, no_encoder_reason=no_encoder, no_codes_reason=no_codes)
     # One decode now: it checks the graph runs and makes what the card says (and it warms
     # the caches, so the first sound the user asks for is as fast as the rest).

@@ -16,7 +16,7 @@ families' means and covariances by its weights. No family is the plain pad.
 
 Shrinkage: claps are 17 to 24 sounds, so their covariance is noisy. Each family's
 covariance is blended with the pooled within-family covariance as a prior worth
-``k`` = :data:`~models.constants.FAMILY_SHRINK_COUNT` codes: its own weight is
+``k`` = :data:`~constants.FAMILY_SHRINK_COUNT` codes: its own weight is
 ``(n - 1) / (n - 1 + k)`` (n - 1: the degrees of freedom of a covariance of n codes, so a
 family of one sound takes the pooled shape around its one code). This was chosen over
 Ledoit-Wolf because Ledoit-Wolf shrinks toward a scaled identity, which in a latent plane
@@ -26,7 +26,7 @@ pads a plain, reproducible function of the codes (no estimated intensity to drif
 code is added). With ``k`` = 10, a clap of 17 sounds keeps 62 % of its own covariance, a
 cymbal of 139 keeps 93 %.
 
-Scale ``s`` = :data:`~models.constants.FAMILY_PAD_SCALE` = 1.0, one for every model,
+Scale ``s`` = :data:`~constants.FAMILY_PAD_SCALE` = 1.0, one for every model,
 measured with the evaluation's own code (``scripts/measure_family_pads.py``: the union grid
 of :mod:`evaluation.conditioned`, 6 x 6 pad points per family, mapped through the pads and
 decoded; precision and coverage from ``Reference.realism_scores``, the control per family
@@ -63,8 +63,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from constants import DRUM_FAMILIES
-from models.constants import FAMILY_PAD_SCALE, FAMILY_SHRINK_COUNT, LATENT_DIM
+from constants import DRUM_FAMILIES, FAMILY_PAD_SCALE, FAMILY_SHRINK_COUNT, LATENT_DIM
 from models.errors import ModelInputError
 from models.families import family_rows
 
@@ -153,7 +152,7 @@ class FamilyPads:
         The model's usual pad, ``(xmin, xmax, ymin, ymax)``: what ``(u, v)`` are normalised
         over.
     scale : float
-        ``s``, in standard deviations (:data:`~models.constants.FAMILY_PAD_SCALE`).
+        ``s``, in standard deviations (:data:`~constants.FAMILY_PAD_SCALE`).
     """
 
     def __init__(self, name, gaussians, pad_range, scale=FAMILY_PAD_SCALE):

@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from models.constants import LATENT_DIM
+from constants import LATENT_DIM
 from models.numpy_layers import polyphase_weights
 
 # The fast function must match the Keras decoder to this (relative to the output's peak).

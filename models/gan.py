@@ -14,7 +14,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from models.constants import GAN_PRIOR_BOUND, LATENT_DIM
+from constants import GAN_PRIOR_BOUND, LATENT_DIM
 from models.distribution import replica_scale
 from models.layers import PACKAGE
 

@@ -6,6 +6,9 @@ from pathlib import Path
 
 from safeio import atomic_write_bytes
 
+#: The history's name, beside a run's checkpoint and in the shipped set.
+HISTORY_FILE = "history.csv"
+
 
 def read_history(path):
     """The history CSV as columns: ``{name: [float, ...]}`` (empty when there is none)."""
@@ -14,7 +17,7 @@ def read_history(path):
         return {}
     with path.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
-    columns = {}
+    columns: dict[str, list] = {}
     for row in rows:
         for key, value in row.items():
             try:
@@ -62,7 +65,7 @@ def write_loss_plot(history_csv, png, title, loss_names=("loss",)):
     figure = Figure(figsize=(6.4, 4.0), dpi=100)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
-    plotted = []
+    plotted: list = []
     for name in loss_names:
         for key, style in ((name, "-"), (f"val_{name}", "--")):
             values = columns.get(key)

@@ -14,24 +14,26 @@ The card, the latent codes and the latent range are read by :mod:`models.trained
 which the TensorFlow-free engine (:mod:`models.engine`) shares.
 """
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
+from constants import LATENT_DIM
 from models.card import ModelCard
-from models.constants import LATENT_DIM
 from models.errors import ModelInputError, ModelUnavailableError, NoEncoderError
 from models.fastpath import compile_decoder, quiet_tracing
 from models.registry import get_spec
 from models.saving import load_model_file
-from models.trained_folder import LatentPlane, load_optional_parts, read_card
+from models.trained_folder import LatentCodes, LatentPlane, load_optional_parts, read_card
 
 # Noise sources of this many variations stay in memory (each is 33 x length floats).
 VARIATION_CACHE = 16
 
 
 class TrainedModel(LatentPlane):
-    """A trained (or freshly built) model behind the common interface.
+    """A trained (or freshly built) model behind the common interface
+    (:class:`models.interface.ModelProtocol`).
 
     Parameters
     ----------
@@ -39,7 +41,7 @@ class TrainedModel(LatentPlane):
         Registry name.
     card : ModelCard or dict
         The model card (a dict is validated by :meth:`ModelCard.from_dict`); ``card`` is
-        then its dict form (for display) and ``model_card`` the validated record.
+        then the validated record.
     decoder : keras.Model
         (N, 2) -> (N, length).
     encoder : keras.Model or None
@@ -50,20 +52,22 @@ class TrainedModel(LatentPlane):
         so the first real call of either is fast.
     """
 
-    def __init__(self, name, card, decoder, encoder=None, codes=None, *, warm_up=True):
+    def __init__(self, name: str, card: ModelCard | dict[str, Any], decoder: Any, encoder: Any = None,
+                 codes: LatentCodes | None = None, *, warm_up: bool = True,
+                 no_encoder_reason: str | None = None, no_codes_reason: str | None = None) -> None:
         self.name = name
-        self.model_card = card if isinstance(card, ModelCard) else ModelCard.from_dict(card)
-        self.card = self.model_card.to_dict()
-        self.kind = self.model_card.kind
-        self.sample_rate = self.model_card.sample_rate
-        self.sample_length = self.model_card.sample_length
+        self.card = card if isinstance(card, ModelCard) else ModelCard.from_dict(card)
+        self.kind = self.card.kind
+        self.sample_rate = self.card.sample_rate
+        self.sample_length = self.card.sample_length
         self.codes = codes
+        self.no_encoder_reason, self.no_codes_reason = no_encoder_reason, no_codes_reason
         self._decoder = decoder
         self._encoder = encoder
         self._decode, self.decode_path = compile_decoder(decoder)
         self._synth = _synth_of(decoder)
-        self._variations = {}
-        self._render = None
+        self._variations: dict = {}
+        self._render: Any = None
         self._encode = None
         if encoder is not None:
             def encode_points(audio):
@@ -77,6 +81,7 @@ class TrainedModel(LatentPlane):
         if warm_up and self._encode is not None:
             with quiet_tracing():
                 self._encode(tf.zeros((1, self.sample_length), tf.float32))
+        self._fit_family_pads()
 
     def __repr__(self):
         return f"TrainedModel({self.name!r}, kind={self.kind!r}, length={self.sample_length})"
@@ -87,7 +92,7 @@ class TrainedModel(LatentPlane):
         return self.decode_path == "polyphase"
 
     @property
-    def has_encoder(self):
+    def has_encoder(self) -> bool:
         return self._encoder is not None
 
     @property
@@ -96,11 +101,12 @@ class TrainedModel(LatentPlane):
         return self._decoder
 
     @property
-    def has_variations(self):
+    def has_variations(self) -> bool:
         """True when ``decode(..., variation=k)`` gives new realisations (ddsp_vae)."""
         return self._synth is not None
 
-    def decode(self, points, variation=None):
+    def decode(self, points: Any, variation: int | None = None, family: Any = None,
+               seconds: float | None = None) -> np.ndarray:
         """Audio for latent points.
 
         Parameters
@@ -110,6 +116,12 @@ class TrainedModel(LatentPlane):
             For a model with a synthesiser decoder (``has_variations``): which realisation
             of its noise to play; None (or 0) is the model's own, so a point always plays
             the same sound. Other models ignore it.
+        family : str, dict or array-like, optional
+            A family or mix: the pad points are that family's region on the model's family
+            pads (:meth:`pad_to_latent`); None is the plain pad.
+        seconds : float, optional
+            None: the trained window, the only length this path renders
+            (:meth:`render_length` refuses another).
 
         Returns
         -------
@@ -126,6 +138,9 @@ class TrainedModel(LatentPlane):
                                       or not isinstance(variation, (int, np.integer))
                                       or variation < 0):
             raise ModelInputError(f"variation must be a whole number from 0, not {variation!r}")
+        self.render_length(seconds)  # only its trained window
+        if family is not None:
+            points = self.pad_to_latent(points, family)
         if self._synth is None or not variation:
             return self._decode(tf.constant(points)).numpy()
         return self._decode_variation(points, int(variation))
@@ -156,12 +171,14 @@ class TrainedModel(LatentPlane):
                                  noise["dark"])
         return audio.numpy()
 
-    def encode(self, audio):
+    def encode(self, audio: Any, family: Any = None) -> np.ndarray:
         """Latent points (the mean, for a VAE) of audio.
 
         Parameters
         ----------
         audio : array-like, shape (N, sample_length) (or (sample_length,))
+        family : optional
+            Taken for the common interface; a model without a family input encodes without.
 
         Returns
         -------
@@ -204,12 +221,11 @@ def load_trained(name, folder="trained", *, warm_up=True):
     decoder = load_model_file(model_dir / "decoder.keras")
     encoder = codes = no_encoder = no_codes = None
     if spec.has_encoder:  # a damaged encoder or codes file leaves the decoder playing, and says why
-        encoder, codes, no_encoder, no_codes = load_optional_parts(name, spec.kind, model_dir, load_model_file)
+        encoder, codes, no_encoder, no_codes = load_optional_parts(name, spec.prior, model_dir, load_model_file)
     length = decoder.output_shape[-1]
     if length != card.sample_length:
         raise ModelUnavailableError(
             f"{model_dir / 'decoder.keras'}: makes {length} samples, the card says {card.sample_length}"
         )
-    model = TrainedModel(name, card, decoder, encoder, codes, warm_up=warm_up)
-    model.no_encoder_reason, model.no_codes_reason = no_encoder, no_codes
-    return model
+    return TrainedModel(name, card, decoder, encoder, codes, warm_up=warm_up,
+                        no_encoder_reason=no_encoder, no_codes_reason=no_codes)

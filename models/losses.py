@@ -29,8 +29,7 @@ under ``"spectral_floored"``, the default, it scores 1.417, and ae_medium_tanh w
 import keras
 from keras import ops
 
-from constants import FLOOR_DB
-from models.constants import DEFAULT_LOSS, LOSSES
+from constants import DEFAULT_LOSS, FLOOR_DB, LOSSES
 from models.layers import PACKAGE
 from models.stft_distance import multi_resolution_stft
 

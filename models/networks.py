@@ -7,8 +7,7 @@ a resumed run) has the same variable paths.
 """
 import keras
 
-from constants import SAMPLE_LENGTH
-from models.constants import LATENT_DIM
+from constants import LATENT_DIM, SAMPLE_LENGTH
 from models.errors import ModelSettingsError
 from models.layers import PhaseShuffle, Sampling
 

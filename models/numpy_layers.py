@@ -21,6 +21,7 @@ the smaller half on the left.
 """
 import re
 import threading
+from collections.abc import Callable
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -31,7 +32,7 @@ class UnsupportedLayerError(ValueError):
     names it."""
 
 
-LAYER_BUILDERS = {}
+LAYER_BUILDERS: dict[str, Callable] = {}
 
 
 def layer_builder(*class_names):
@@ -365,7 +366,7 @@ def _synth_builder(render, *, extends=False):
         rate, length, attack, seed = (int(config[key]) for key in ("sample_rate", "length", "attack", "seed"))
         n_modes = int(config.get("n_modes", drumsynth.N_MODES))
         n_bands = int(config.get("n_bands", drumsynth.N_BANDS))
-        cache = {}
+        cache: dict[tuple[int, int], np.ndarray] = {}
         lock = threading.Lock()
 
         def sources(variation, samples=length):
@@ -390,8 +391,9 @@ def _synth_builder(render, *, extends=False):
             if not extends:
                 raise UnsupportedLayerError(f"this synthesiser renders only its trained {length} samples")
             return draw(raw, sources(variation, samples), rate, length, attack, length=samples, n_modes=n_modes)
-        synth.takes_variation = True
-        synth.extends = extends
+        # what the engine asks of a step (models.numpy_network.NumpyNetwork)
+        synth.takes_variation = True  # type: ignore[attr-defined]
+        synth.extends = extends  # type: ignore[attr-defined]
         return synth
     return build
 

@@ -1,17 +1,19 @@
 """The model registry: the single place where each of the models is named.
 
-Each name maps to a :class:`ModelSpec`: its kind, the group the GUI shows it under, the
-builder that makes it (a function in :mod:`models.architectures`, imported only when a
-model is built, so that reading the registry never loads TensorFlow) and its default
-settings. Sample length and width (the conv stacks' base filter count) are settings, so
-tests build tiny versions of every model.
+Each name maps to a :class:`ModelSpec`: its kind, the builder that makes it (a function in
+:mod:`models.architectures`, imported only when a model is built, so that reading the
+registry never loads TensorFlow) and its default settings, and every fact the surfaces show
+or act on: the window's list group, the words the page shows, its latent prior and the
+square its pad spans, whether it has a noise source (Vary plays new noise) and whether it
+has family pads. A fact about a model goes here, and callers read it from the spec: no
+surface tells one model from another by its name or kind. Sample length and width (the
+conv stacks' base filter count) are settings, so tests build tiny versions of every model.
 """
 import importlib
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from constants import ATTACK_SECONDS, HIRES_SAMPLE_LENGTH, HIRES_SAMPLE_RATE, SAMPLE_LENGTH, SAMPLE_RATE
-from models.constants import DEFAULT_LOSS, LATENT_DIM, LOSSES  # noqa: F401 (re-exported)
+from constants import ATTACK_SECONDS, DEFAULT_LOSS, GAN_PRIOR_BOUND, HIRES_SAMPLE_LENGTH, HIRES_SAMPLE_RATE, SAMPLE_LENGTH, SAMPLE_RATE
 from models.errors import ModelSettingsError, UnknownModelError
 
 KINDS = ("dense_ae", "conv_ae", "gan", "vae")
@@ -26,6 +28,59 @@ DENSE_ACTIVATIONS = ("relu", "tanh", "sigmoid")
 VAE_FACTORS = {"vae_a": 0.01, "vae_b": 0.001, "vae_c": 0.0001}
 
 
+#: A VAE's pad spans its N(0, 1) prior to this many standard deviations per axis.
+VAE_PRIOR_SIGMAS = 3.0
+
+
+@dataclass(frozen=True)
+class LatentPrior:
+    """The distribution a model's latent points come from, and the square its pad spans.
+
+    Attributes
+    ----------
+    distribution : str or None
+        ``"uniform"`` (the GAN: on ``[low, high]`` per axis), ``"normal"`` (a VAE: N(mean,
+        std) per axis) or None (an autoencoder: no prior, its training codes place its pad).
+    low, high : float
+        The uniform prior's bounds.
+    mean, std : float
+        The normal prior's; its pad spans ``mean +- sigmas * std``.
+    sigmas : float
+    """
+
+    distribution: str | None = None
+    low: float = -GAN_PRIOR_BOUND
+    high: float = GAN_PRIOR_BOUND
+    mean: float = 0.0
+    std: float = 1.0
+    sigmas: float = VAE_PRIOR_SIGMAS
+
+    def square(self):
+        """The pad ``(xmin, xmax, ymin, ymax)`` the prior gives, or None for a model without
+        one (its codes' range; :func:`models.trained_folder.latent_range`)."""
+        if self.distribution == "uniform":
+            return (self.low, self.high, self.low, self.high)
+        if self.distribution == "normal":
+            low, high = self.mean - self.sigmas * self.std, self.mean + self.sigmas * self.std
+            return (low, high, low, high)
+        return None
+
+    def card_record(self):
+        """What a model card's ``latent`` records of it."""
+        if self.distribution == "uniform":
+            return {"prior": "uniform", "low": self.low, "high": self.high}
+        if self.distribution == "normal":
+            return {"prior": "normal", "mean": self.mean, "std": self.std}
+        return {"prior": None}
+
+
+#: The GAN's (WaveGAN's uniform prior, on [-GAN_PRIOR_BOUND, GAN_PRIOR_BOUND] per axis), a
+#: VAE's, and an autoencoder's (none: its codes place it).
+UNIFORM_PRIOR = LatentPrior("uniform", low=-GAN_PRIOR_BOUND, high=GAN_PRIOR_BOUND)
+NORMAL_PRIOR = LatentPrior("normal", mean=0.0, std=1.0)
+NO_PRIOR = LatentPrior(None)
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """What a registry name stands for.
@@ -37,7 +92,7 @@ class ModelSpec:
     kind : str
         One of ``KINDS``; the kind decides the trainer and what inference offers.
     group : str
-        The label the GUI groups the model under.
+        The family of models it belongs to (a card records it).
     builder : str
         Name of the function in :mod:`models.architectures` that builds it.
     defaults : mapping
@@ -51,6 +106,18 @@ class ModelSpec:
         (ddsp_cvae, whose long training runs in the background with checkpoints): it is
         left out of ``MODEL_NAMES``, so the window, the page and the listings stay as they
         are until its model lands.
+    list_group : str
+        The group the window's model list shows it under ("" for ``group``).
+    words : str
+        What a listener can expect of it, in plain words (the page's picker).
+    prior : LatentPrior
+        Its latent prior and the square its pad spans.
+    noise_source : bool
+        Its sound has a random part that ``decode(..., variation=seed)`` sets (ddsp_vae), so
+        a variation may be new noise at the same point (:mod:`models.variation`).
+    family_pads : bool
+        It maps a family onto its pad by a Gaussian per family over its training codes
+        (:mod:`models.family_pads`): every model with an encoder and no family input.
     """
 
     name: str
@@ -61,17 +128,31 @@ class ModelSpec:
     summary: str = ""
     conditioned: bool = False
     listed: bool = True
+    list_group: str = ""
+    words: str = ""
+    prior: LatentPrior = NO_PRIOR
+    noise_source: bool = False
+
+    def __post_init__(self):
+        if not self.list_group:
+            object.__setattr__(self, "list_group", self.group)
 
     @property
     def has_encoder(self):
         return self.kind != "gan"
 
     @property
+    def family_pads(self):
+        """True when it has family pads over its training codes (:mod:`models.family_pads`):
+        it encodes, so its training sounds have places, and takes no family as an input."""
+        return self.has_encoder and not self.conditioned
+
+    @property
     def takes_family(self):
         """True when a family may be asked of it: a conditioned model takes one as an input,
-        a model with an encoder has family pads over its training codes
-        (:mod:`models.family_pads`; its codes may still refuse, e.g. when they collapsed)."""
-        return self.conditioned or self.has_encoder
+        a model with family pads maps one onto its pad (its codes may still refuse, e.g.
+        when they collapsed)."""
+        return self.conditioned or self.family_pads
 
     def settings(self, **overrides):
         """The defaults with ``overrides`` applied; unknown keys raise ModelSettingsError."""
@@ -109,6 +190,8 @@ def _dense_spec(size, activation):
              "learning_rate": 1e-3, "loss": DEFAULT_LOSS}
         ),
         summary=f"dense autoencoder, encoder {'-'.join(map(str, units))}, {activation}",
+        list_group=f"Dense AE, {size}",  # grouped by size: the activations are the rows
+        words=f"A {size} dense network that learned to rebuild the training drums; each one sits at a point.",
     )
 
 
@@ -123,6 +206,7 @@ def _conv_ae_spec():
              "learning_rate": 1e-4, "loss": DEFAULT_LOSS}
         ),
         summary="WaveGAN-style convolutional autoencoder (5 strided convolutions + dense)",
+        words="A convolutional network that rebuilds the training drums in detail; each one sits at a point.",
     )
 
 
@@ -138,6 +222,8 @@ def _gan_spec():
              "beta_1": 0.5, "beta_2": 0.9}
         ),
         summary="WaveGAN generator and discriminator, WGAN-GP, 2-D uniform latent",
+        words="A WaveGAN generator: every point is a drum it invents; it has no map of training sounds.",
+        prior=UNIFORM_PRIOR,
     )
 
 
@@ -153,7 +239,15 @@ def _vae_spec(name, factor):
              "loss": DEFAULT_LOSS}
         ),
         summary=f"convolutional VAE, KL factor {factor:g} ramped in linearly",
+        list_group="VAEs",
+        words="A variational network with a smooth map: sounds change gradually as you move.",
+        prior=NORMAL_PRIOR,
     )
+
+
+# A VAE by its training, but what a listener hears is a synthesiser.
+SYNTH_WORDS = ("A drum synthesiser steered by a variational network: every point is a drum, "
+               "and Vary plays a new take.")
 
 
 def _ddsp_vae_spec():
@@ -164,12 +258,15 @@ def _ddsp_vae_spec():
         builder="build_ddsp_vae",
         defaults=MappingProxyType(
             {"name": "ddsp_vae", "length": SAMPLE_LENGTH, "sample_rate": SAMPLE_RATE,
-             "attack_seconds": 0.01, "width": 128, "hidden": (256, 256, 256),
+             "attack_seconds": ATTACK_SECONDS, "width": 128, "hidden": (256, 256, 256),
              "noise_seed": 13, "kl_factor": 0.01, "kl_ramp": 600, "learning_rate": 5e-4,
              "loss": DEFAULT_LOSS, "fft_sizes": (4096, 2048, 1024, 512, 256),
              "waveform_weight": 0.0}
         ),
         summary="log-mel VAE whose decoder plays a percussive synthesiser (modes, band noise, click)",
+        words=SYNTH_WORDS,
+        prior=NORMAL_PRIOR,
+        noise_source=True,
     )
 
 
@@ -189,6 +286,8 @@ def _ddsp_cvae_spec():
         summary="family-conditioned synth VAE at 44.1 kHz: ask for a kick, a snare... or a mix",
         conditioned=True,
         listed=False,  # until its model is in trained/
+        words=SYNTH_WORDS,
+        prior=NORMAL_PRIOR,
     )
 
 

@@ -4,32 +4,41 @@ registry), its latent codes, and the latent range they give.
 Both inference paths use it: :mod:`models.keras_loader` (Keras, the reference) and
 :mod:`models.engine` (NumPy, what the window and the CLI decode with).
 
-Latent range (the square the GUI shows):
-- autoencoders: the bounding box of the training and validation codes, widened by 5 % of
-  its span on each side, so every training sample is on the map (outliers included: the
-  seed's maps show them, and hiding them would hide what the model did);
+Latent range (the square the GUI shows), from the registry's prior (``ModelSpec.prior``):
+- autoencoders (no prior): the bounding box of the training and validation codes, widened
+  by 5 % of its span on each side, so every training sample is on the map (outliers
+  included: the seed's maps show them, and hiding them would hide what the model did);
 - VAEs: the prior, N(0, 1) per axis, to +-3 standard deviations;
 - the GAN: its uniform prior, [-GAN_PRIOR_BOUND, GAN_PRIOR_BOUND] per axis.
 The centre is the median of the codes for autoencoders (robust to those outliers) and the
 prior's mean (0, 0) for VAEs and the GAN.
+
+:class:`LatentPlane` is the base of both model classes (:class:`models.engine.Runtime`,
+:class:`models.keras_loader.TrainedModel`): it gives every model the attributes of
+:class:`models.interface.ModelProtocol`, with their defaults, so callers read them directly.
 """
+import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from models.card import CARD_FILE
+from constants import DRUM_FAMILIES, GAN_PRIOR_BOUND, LATENT_DIM, MAX_RENDER_SECONDS, MIN_RENDER_SECONDS
+from models.card import CARD_FILE, ModelCard
 from models.card import read_card as read_model_card
-from models.constants import GAN_PRIOR_BOUND, LATENT_DIM
-from models.errors import ModelInputError, ModelUnavailableError
+from models.errors import ModelInputError, ModelUnavailableError, NoEncoderError
+from models.families import family_vector
+from models.family_pads import FamilyPads, family_pads_or_reason, no_family_reason
+from models.registry import ModelSpec, get_spec
 from models.saving import DAMAGED_FILE_ERRORS, open_model_file
 
 RANGE_MARGIN = 0.05
-VAE_PRIOR_SIGMAS = 3.0
 # A code axis that does not vary (e.g. a dead ReLU unit) still gets a usable span.
 MIN_SPAN = 1e-3
-# Kinds whose latent prior is N(0, I): their map is the prior's +-3 sigma square.
-GAUSSIAN_PRIOR_KINDS = ("vae",)
+#: ``decode(..., seconds=S)``'s range, and the step its lengths are rounded up to (the synthesiser's
+#: tonal part is rendered at a quarter of the rate).
+MIN_SECONDS, MAX_SECONDS, RENDER_STEP = MIN_RENDER_SECONDS, MAX_RENDER_SECONDS, 4
 
 
 @dataclass(frozen=True)
@@ -107,12 +116,18 @@ def read_card(spec, model_dir):
     return read_model_card(card_path, expected_kind=spec.kind)
 
 
-def latent_range(kind, codes):
-    """The rectangle to explore: ``(xmin, xmax, ymin, ymax)`` (see the module notes)."""
-    if kind in GAUSSIAN_PRIOR_KINDS:
-        s = VAE_PRIOR_SIGMAS
-        return (-s, s, -s, s)
-    if kind == "gan" or codes is None or len(codes) == 0:
+def latent_range(prior, codes):
+    """The rectangle to explore: ``(xmin, xmax, ymin, ymax)`` (see the module notes).
+
+    Parameters
+    ----------
+    prior : models.registry.LatentPrior
+    codes : LatentCodes or None
+    """
+    square = prior.square()
+    if square is not None:
+        return square
+    if codes is None or len(codes) == 0:
         b = GAN_PRIOR_BOUND
         return (-b, b, -b, b)
     low = codes.points.min(axis=0).astype(float)
@@ -148,9 +163,9 @@ def is_collapsed(codes):
 COLLAPSED_WARNING = "collapsed: every training sound encodes to one point (one sound everywhere)"
 
 
-def latent_center(kind, codes):
+def latent_center(prior, codes):
     """The centre of the data: median code (autoencoders) or the prior's mean."""
-    if kind in GAUSSIAN_PRIOR_KINDS or kind == "gan" or codes is None or len(codes) == 0:
+    if prior.distribution is not None or codes is None or len(codes) == 0:
         return (0.0, 0.0)
     median = np.median(codes.points, axis=0)
     return (float(median[0]), float(median[1]))
@@ -167,21 +182,22 @@ def encoder_reason(name, error):
     return f"{name} cannot encode a sound: {error}"
 
 
-def codes_reason(name, kind, error):
+def codes_reason(name, prior, error):
     """Why ``name`` shows no training sounds: its codes file's ``error``, in one line (an
     autoencoder's range comes from its codes, so its pad spans the default square)."""
-    where = "" if kind in GAUSSIAN_PRIOR_KINDS else \
+    where = "" if prior.distribution is not None else \
         f"; its pad spans -{GAN_PRIOR_BOUND:g} to {GAN_PRIOR_BOUND:g}, not its codes' range"
     return f"{name} has no training dots, family pads or nearest sounds: {error}{where}"
 
 
-def load_optional_parts(name, kind, model_dir, load_encoder):
+def load_optional_parts(name, prior, model_dir, load_encoder):
     """The encoder and the codes of ``model_dir``, each None with the reason when it cannot
     be loaded.
 
     Parameters
     ----------
-    name, kind : str
+    name : str
+    prior : models.registry.LatentPrior
     model_dir : path
     load_encoder : callable
         ``path -> encoder``; raises ModelUnavailableError (or OSError) for a missing or
@@ -205,7 +221,7 @@ def load_optional_parts(name, kind, model_dir, load_encoder):
     try:
         codes = read_codes(model_dir / CODES_FILE)
     except (ModelUnavailableError, OSError) as error:
-        no_codes = codes_reason(name, kind, _file_error(error, model_dir / CODES_FILE))
+        no_codes = codes_reason(name, prior, _file_error(error, model_dir / CODES_FILE))
     return encoder, codes, no_encoder, no_codes
 
 
@@ -216,15 +232,146 @@ def _file_error(error, path):
 
 
 class LatentPlane:
-    """``latent_range()`` and ``center`` of a model with ``kind`` and ``codes``, and the
-    input check both inference paths share (``name`` and ``sample_length`` too)."""
+    """The base of every model: what :class:`models.interface.ModelProtocol` declares, with
+    the defaults of a model that takes no family, has no codes, no noise source and renders
+    only its trained window; :meth:`latent_range` and :attr:`center` from its registry
+    prior and codes; and the input checks both inference paths share.
 
+    A subclass sets ``name``, ``kind``, ``card`` (the :class:`models.card.ModelCard`),
+    ``sample_rate``, ``sample_length`` and ``codes``, then calls :meth:`_fit_family_pads`.
+    """
+
+    name: str
+    kind: str
+    card: ModelCard
+    sample_rate: int
+    sample_length: int
+    #: where its training sounds sit in its plane; None without an encoder (the GAN)
+    codes: LatentCodes | None = None
     #: why it cannot encode / has no training codes, when a file it has is damaged
     #: (:func:`load_optional_parts`); None when whole, or when it has none by design (the GAN)
     no_encoder_reason: str | None = None
     no_codes_reason: str | None = None
+    #: True when it also takes a family as an input (:mod:`models.families`): ddsp_cvae
+    conditioned: bool = False
+    #: a model with family pads maps a family onto its pad (:mod:`models.family_pads`);
+    #: None with the reason in ``no_family_reason`` otherwise
+    family_pads: FamilyPads | None = None
+    no_family_reason: str | None = None
+    #: how it decodes: "numpy" (the engine), "polyphase" or "keras" (TensorFlow)
+    decode_path: str = "numpy"
 
-    def checked_audio(self, audio):
+    @property
+    def spec(self) -> ModelSpec:
+        """Its registry entry: every fact about the model that is not in its files."""
+        return get_spec(self.name)
+
+    @property
+    def has_encoder(self) -> bool:
+        return False
+
+    @property
+    def has_noise_source(self) -> bool:
+        """True when its sound has a noise source that ``decode(..., variation=seed)`` sets
+        (the registry's ``noise_source``)."""
+        return self.spec.noise_source
+
+    @property
+    def has_variations(self) -> bool:
+        """True when ``decode(..., variation=k)`` gives new realisations (ddsp_vae)."""
+        return False
+
+    @property
+    def renders_any_length(self) -> bool:
+        """True when ``decode(..., seconds=S)`` renders beyond the trained window (ddsp_cvae)."""
+        return False
+
+    def _fit_family_pads(self) -> None:
+        """Set ``family_pads`` and ``no_family_reason`` from the registry's capability and
+        the codes (after ``codes``, ``conditioned`` and ``no_codes_reason`` are set)."""
+        if self.conditioned:
+            self.family_pads, self.no_family_reason = None, None
+        elif self.spec.family_pads:
+            self.family_pads, self.no_family_reason = family_pads_or_reason(
+                self.name, self.codes, self.latent_range(), no_codes_reason=self.no_codes_reason)
+        else:
+            self.family_pads, self.no_family_reason = None, no_family_reason(self.spec)
+
+    @property
+    def takes_family(self) -> bool:
+        """True when ``decode(..., family=...)`` plays a family: a conditioned model's input,
+        or a model's family pads. False with the reason in ``no_family_reason``."""
+        return self.conditioned or self.family_pads is not None
+
+    @property
+    def families(self) -> tuple[str, ...]:
+        """The families it can be asked for (a mix may weigh only these)."""
+        if self.conditioned:
+            return DRUM_FAMILIES
+        return () if self.family_pads is None else self.family_pads.families
+
+    def checked_family(self, family: Any) -> np.ndarray | None:
+        """The weight vector (7,) a family, a mix or a vector decodes with, checked for this
+        model; what a decode without a family plays when ``family`` is None (a conditioned
+        model's default family; None, the plain pad, for the others).
+
+        Raises
+        ------
+        ModelInputError
+            An unknown family or bad weights; a family given to a model that takes none, or
+            one the model has no training sound of: the reason in words, in one line.
+        """
+        if self.conditioned:
+            return family_vector(family)
+        if family is None:
+            return None
+        vector = family_vector(family)
+        if self.family_pads is None:
+            raise ModelInputError(self.no_family_reason)
+        reason = self.family_pads.missing_reason(vector)
+        if reason is not None:
+            raise ModelInputError(reason)
+        return vector
+
+    def pad_to_latent(self, points: Any, family: Any = None) -> np.ndarray:
+        """The latent points that pad points decode with: the points themselves, unless a
+        family is chosen on a model with family pads (:meth:`FamilyPads.to_latent`).
+
+        Returns
+        -------
+        np.ndarray, shape (N, 2), float32
+        """
+        points = np.asarray(points, dtype=np.float32).reshape(-1, LATENT_DIM)
+        if family is None or self.conditioned:
+            return points
+        if self.family_pads is None:
+            raise ModelInputError(self.no_family_reason)
+        return self.family_pads.to_latent(points, family)
+
+    def render_length(self, seconds: float | None) -> int:
+        """The samples ``decode(..., seconds=...)`` renders: ``sample_length`` for None, else
+        ``seconds`` rounded up to a multiple of 4 samples.
+
+        Raises
+        ------
+        ModelInputError
+            The model renders only its trained window, or ``seconds`` is outside
+            ``MIN_SECONDS`` to ``MAX_SECONDS``.
+        """
+        if seconds is None:
+            return self.sample_length
+        window = self.sample_length / self.sample_rate
+        if not self.renders_any_length:
+            raise ModelInputError(f"{self.name} renders only its {window:.2f} s window (ddsp_cvae renders any length)")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not MIN_SECONDS <= seconds <= MAX_SECONDS:
+            raise ModelInputError(f"seconds must be a number from {MIN_SECONDS:g} to {MAX_SECONDS:g}, not {seconds!r}")
+        return int(math.ceil(seconds * self.sample_rate / RENDER_STEP) * RENDER_STEP)
+
+    def encode(self, audio: Any, family: Any = None) -> np.ndarray:
+        """A model without an encoder has no points for audio: NoEncoderError with the reason."""
+        raise NoEncoderError(self.no_encoder_reason or f"{self.name} has no encoder (a GAN only generates)")
+
+    def checked_audio(self, audio: Any) -> np.ndarray:
         """``audio`` as a float32 batch ``(N, sample_length)``; ModelInputError otherwise."""
         audio = np.asarray(audio, dtype=np.float32)
         if audio.ndim == 1:
@@ -237,11 +384,11 @@ class LatentPlane:
             raise ModelInputError("audio must be finite numbers")
         return audio
 
-    def latent_range(self):
+    def latent_range(self) -> tuple[float, float, float, float]:
         """The rectangle to explore: ``(xmin, xmax, ymin, ymax)``."""
-        return latent_range(self.kind, self.codes)
+        return latent_range(self.spec.prior, self.codes)
 
     @property
-    def center(self):
+    def center(self) -> tuple[float, float]:
         """The centre of the data: median code (autoencoders) or the prior's mean."""
-        return latent_center(self.kind, self.codes)
+        return latent_center(self.spec.prior, self.codes)

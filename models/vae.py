@@ -28,7 +28,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from models.constants import DEFAULT_LOSS
+from constants import DEFAULT_LOSS
 from models.distribution import replica_scale
 from models.layers import PACKAGE
 from models.losses import FFT_SIZES, WAVEFORM_WEIGHT, reconstruction_error
@@ -124,7 +124,8 @@ class VAE(keras.Model):
 
     def test_step(self, data):
         audio = data[0] if isinstance(data, tuple) else data
-        return self._track(*self.compute_vae_losses(audio, training=False), training=False)
+        total, reconstruction_loss, kl_loss = self.compute_vae_losses(audio, training=False)
+        return self._track(total, reconstruction_loss, kl_loss, training=False)
 
     def get_config(self):
         return {

@@ -79,23 +79,13 @@ class Variation:
         return variation
 
 
-#: Models whose sound has a random part that ``decode(points, variation=seed)`` sets
-#: (ddsp_vae's kind is "vae", so its registry name is what tells).
-NOISE_SOURCE_MODELS = ("ddsp_vae",)
-
-
 def has_noise_source(model):
-    """True when the model's sound has a noise source that its ``variation`` seed sets.
-
-    A model says so with a ``has_noise_source`` attribute; otherwise its registry name (or
-    kind) is looked up in ``NOISE_SOURCE_MODELS``. Every decoder takes ``variation`` (the
-    NumPy engine passes it to all of them), so the signature alone cannot tell.
+    """True when the model's sound has a noise source that its ``variation`` seed sets: its
+    ``has_noise_source`` (the registry's ``ModelSpec.noise_source``; the window's
+    ``ModelInfo`` carries it too). Every decoder takes ``variation`` (the NumPy engine passes
+    it to all of them), so the signature alone cannot tell.
     """
-    declared = getattr(model, "has_noise_source", None)
-    if declared is not None:
-        return bool(declared)
-    return (getattr(model, "name", None) in NOISE_SOURCE_MODELS
-            or getattr(model, "kind", None) in NOISE_SOURCE_MODELS)
+    return bool(model.has_noise_source)
 
 
 def _variation_seed(seed, index):
@@ -168,8 +158,7 @@ def decode_variation(model, point, variation, family=None, seconds=None):
 def _family(model, family):
     """The ``family`` keyword for the decode of a model that takes one (a conditioned model,
     or one with family pads); others take none."""
-    takes = getattr(model, "takes_family", getattr(model, "conditioned", False))
-    return {"family": family} if takes and family is not None else {}
+    return {"family": family} if model.takes_family and family is not None else {}
 
 
 def variation_from_recall(recall):
@@ -214,6 +203,7 @@ class LoopVariations:
     Examples
     --------
     >>> class Plane:
+    ...     has_noise_source = False
     ...     def latent_range(self): return (-1.0, 1.0, -1.0, 1.0)
     ...     def decode(self, points): return points
     >>> loop = LoopVariations(Plane(), amount=0.0, seed=1)

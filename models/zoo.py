@@ -112,7 +112,7 @@ def _status(name, spec, model_dir, base):
             return ModelStatus(**base, trained=False, reason=problem)
         if problem:  # the encoder or the codes: the model plays without them
             notes.append(encoder_reason(name, problem) if filename == ENCODER_FILE
-                         else codes_reason(name, spec.kind, problem))
+                         else codes_reason(name, spec.prior, problem))
     return ModelStatus(**base, trained=True, reason="", note="; ".join(notes))
 
 

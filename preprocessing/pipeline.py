@@ -12,38 +12,35 @@ old dataset (or none), and the next run removes what it left and says so in one 
 A bad source becomes a ``failed`` row with its reason, and the batch carries on; an output
 that cannot be written (a full disk) stops the run, since a dataset missing those samples
 is not the one asked for. Source files are only ever opened for reading.
+
+The files are prepared by :mod:`preprocessing.workers`; :class:`~preprocessing.report.Report`
+is what a run did.
 """
 import contextlib
 import errno
-import io
-import multiprocessing
 import os
 import re
 import shutil
 import signal
-import sys
 import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-
-import soundfile as sf
 
 from constants import AUDIO_SUFFIXES
 from preprocessing import manifest as mf
-from preprocessing.errors import AudioInputError, PreprocessingError
+from preprocessing.errors import PreprocessingError
 from preprocessing.hydrogen import KIT_FILE, KitFileError, parse_kit
-from preprocessing.labels import LABELS, label_for
+from preprocessing.labels import label_for
 from preprocessing.naming import make_unique, output_name
-from preprocessing.reader import prepare_file_with_info
+from preprocessing.report import Report
 from preprocessing.settings import PreprocessSettings
 from preprocessing.sources import find_sources
 from preprocessing.split import choose_validation_kits
+from preprocessing.workers import OutputNotWritten, Task, default_jobs, run_tasks
 from safeio import (
     FolderLock,
     WriteFailed,
-    atomic_write_bytes,
     finish_interrupted_swaps,
     remove_dead_temporaries,
     removed_line,
@@ -54,8 +51,6 @@ from safeio import (
 
 #: The array caches ``dataset.build_cache`` writes: ``cache-`` and a 20-digit hex key.
 _CACHE_NAME = re.compile(r"^cache-[0-9a-f]{20}\.npy$")
-#: A result's status for an output that could not be written (never a manifest status).
-_NOT_WRITTEN = "not written"
 
 
 class NoAudioError(PreprocessingError):
@@ -64,180 +59,6 @@ class NoAudioError(PreprocessingError):
 
 class DatasetWriteError(PreprocessingError):
     """The dataset could not be written (a full disk): the folder is as it was."""
-
-
-@dataclass(frozen=True)
-class _Task:
-    source: str
-    output: str  # a path in the run's own staging folder
-    settings: PreprocessSettings
-
-
-@dataclass(frozen=True)
-class _Result:
-    status: str
-    kind: str = ""
-    reason: str = ""
-    sample_rate: int | None = None
-    channels: int | None = None
-    frames: int | None = None
-    audio: object = None  # the prepared sample, sent back so the cache needs no re-reading
-
-
-def _process(task):
-    """Prepare one file and write its WAV; a bad file is a failed result, never a raise."""
-    try:
-        audio, info = prepare_file_with_info(task.source, task.settings)
-    except AudioInputError as error:
-        info = error.info
-        return _Result(
-            mf.FAILED, error.kind, str(error),
-            info.sample_rate if info else None, info.channels if info else None, info.frames if info else None,
-        )
-    # Encoded in memory, then written by the one atomic write (one fsync per file).
-    encoded = io.BytesIO()
-    sf.write(encoded, audio, task.settings.sample_rate, subtype="FLOAT", format="WAV")
-    try:
-        atomic_write_bytes(task.output, encoded.getvalue(), overwrite=False)
-    except WriteFailed as error:  # the disk's fault, not the source's: the run stops
-        return _Result(_NOT_WRITTEN, reason=os.strerror(error.errno) if error.errno else str(error))
-    return _Result(mf.OK, sample_rate=info.sample_rate, channels=info.channels, frames=info.frames, audio=audio)
-
-
-def default_jobs():
-    """All cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
-
-
-class _OutputNotWritten(Exception):
-    """An output could not be written; ``reason`` is the system's ("No space left on device")."""
-
-    def __init__(self, reason):
-        super().__init__(reason)
-        self.reason = reason
-
-
-def _checked(result):
-    if result.status == _NOT_WRITTEN:
-        raise _OutputNotWritten(result.reason)
-    return result
-
-
-def _run_tasks(tasks, jobs, progress):
-    """Results in task order, from this process (jobs=1) or a pool of ``jobs`` processes.
-
-    Raises
-    ------
-    _OutputNotWritten
-        At the first output that could not be written; the files still queued are dropped.
-    """
-    from tqdm import tqdm
-
-    if jobs <= 1 or len(tasks) <= 1:
-        with tqdm(total=len(tasks), disable=not progress, unit="file", file=sys.stderr) as bar:
-            results = []
-            for task in tasks:
-                results.append(_checked(_process(task)))
-                bar.update()
-            return results
-    # Forked workers start with everything this process has imported, at no cost.
-    context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
-    jobs = min(jobs, len(tasks))
-    # Small chunks: the 12-second cymbals of one kit sit together and must not all land
-    # on one worker at the end.
-    chunk = max(1, min(16, len(tasks) // (jobs * 4)))
-    results = []
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start_worker,
-                               initargs=(os.getpid(),))
-    try:
-        iterator = pool.map(_process, tasks, chunksize=chunk)
-        # The bar starts after the workers are forked: its monitor thread is not forked.
-        with tqdm(total=len(tasks), disable=not progress, unit="file", file=sys.stderr) as bar:
-            for result in iterator:
-                results.append(_checked(result))
-                bar.update()
-    except BaseException:
-        # Ctrl-C (or a full disk): drop the queued files instead of waiting for them all.
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
-    return results
-
-
-def _start_worker(parent):
-    """Workers leave Ctrl-C to the main process, which stops the batch in one place, and end
-    with it: a main process killed with kill -9 leaves no worker waiting for work for good."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    with contextlib.suppress(AttributeError, OSError):  # Linux only
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # the main process died before the line above
-        os._exit(1)
-
-
-@dataclass
-class Report:
-    """What a run did; ``summary()`` is its one-line account."""
-
-    folder: Path
-    rows: list
-    made: int = 0
-    reused: int = 0
-    seconds: float = 0.0
-    failures: list = field(default_factory=list)  # (source, reason)
-    failure_kinds: Counter = field(default_factory=Counter)
-    warnings: list = field(default_factory=list)
-    validation_kits: list = field(default_factory=list)
-    passed_over: list = field(default_factory=list)  # (path, reason): FIFOs, broken links, ...
-    cleaned_up: str = ""  # one line: what a run that was stopped had left, now removed
-
-    @property
-    def ok_rows(self):
-        return [r for r in self.rows if r["status"] == mf.OK]
-
-    @property
-    def audio_count(self):
-        return sum(1 for r in self.rows if r["status"] != mf.SKIPPED)
-
-    @property
-    def skipped(self):
-        return sum(1 for r in self.rows if r["status"] == mf.SKIPPED)
-
-    @property
-    def family_counts(self):
-        counts = Counter(r["family"] for r in self.ok_rows)
-        return [(family, counts[family]) for family in LABELS if counts[family]]
-
-    @property
-    def files_per_second(self):
-        handled = self.made + len(self.failures)
-        return handled / self.seconds if self.seconds > 0 else 0.0
-
-    def summary(self):
-        """One line: counts, families, failure reasons, held-out kits, speed."""
-        ok = len(self.ok_rows)
-        parts = [
-            f"{ok} of {self.audio_count} audio files ready in {self.folder} "
-            f"({self.made} made, {self.reused} up to date), {len(self.failures)} failed, "
-            f"{self.skipped} skipped (not audio by name)"
-        ]
-        parts.append(", ".join(f"{family} {count}" for family, count in self.family_counts) or "no samples")
-        if self.failure_kinds:
-            parts.append("failed: " + ", ".join(f"{kind} {n}" for kind, n in self.failure_kinds.most_common()))
-        if self.validation_kits:
-            held = sum(1 for r in self.ok_rows if r.get("split") == mf.VALIDATION)
-            share = 100.0 * held / ok if ok else 0.0
-            parts.append(f"validation kits: {', '.join(self.validation_kits)} ({held} samples, {share:.1f}%)")
-        else:
-            parts.append("validation kits: none (fewer than two kits)")
-        handled = self.made + len(self.failures)
-        speed = f" ({handled} prepared, {self.files_per_second:.0f} files/s)" if handled else ""
-        parts.append(f"{self.seconds:.1f} s{speed}")
-        return " | ".join(parts)
 
 
 def _load_kits(sources, warnings):
@@ -456,8 +277,8 @@ def _preprocess_locked(sources, audio, folder, settings, jobs, progress, report,
     staged = _staging(folder, report.folder) if todo else None
     handed_over = False  # from then on the swap, or the next run, finishes or removes ``staged``
     try:
-        tasks = [_Task(source, str(staged / name), settings) for source, name in todo]
-        results = _run_tasks(tasks, default_jobs() if jobs is None else jobs, progress) if tasks else []
+        tasks = [Task(source, str(staged / name), settings) for source, name in todo]
+        results = run_tasks(tasks, default_jobs() if jobs is None else jobs, progress) if tasks else []
         prepared = _record(rows, tasks, results, report)
         report.rows = [rows[str(s.path)] for s in sources]
         _split(report)
@@ -482,7 +303,7 @@ def _preprocess_locked(sources, audio, folder, settings, jobs, progress, report,
         handed_over = True
         with _interrupts_held():
             swap_in(staged, folder, drop=sorted(n for n in earlier.ours if _encodable(n)))
-    except _OutputNotWritten as error:
+    except OutputNotWritten as error:
         raise DatasetWriteError(f"{report.folder}: cannot write the dataset ({error.reason}); "
                                 f"{_left(earlier, staged, handed_over)}") from None
     except OSError as error:  # safeio.WriteFailed of the manifest, settings, a link, the swap

@@ -115,7 +115,7 @@ def settings_of_model(model, channel=None):
     """
     from dataclasses import replace
 
-    recorded = model.card.get("preprocessing") or {}
+    recorded = model.card.preprocessing
     settings = PreprocessSettings.from_dict(recorded) if recorded else PreprocessSettings(
         sample_rate=model.sample_rate, length=model.sample_length)
     if channel is not None:

@@ -5,10 +5,10 @@
 For each scale s: the union grid of :mod:`evaluation.conditioned` (6 x 6 pad points per
 family, 252 sounds, as a conditioned model is measured) is mapped through the family pads
 fitted at that scale and decoded; the realism columns (precision, coverage...) come from
-:meth:`evaluation.runner.Reference.realism_scores` and the control per family from the
+:meth:`evaluation.reference.Reference.realism_scores` and the control per family from the
 classifier fitted on the dataset's training split (:func:`evaluation.conditioned.control_table`).
 The plain pad's 16 x 16 grid is measured beside them. This is how
-:data:`models.constants.FAMILY_PAD_SCALE` was chosen; nothing is written.
+:data:`constants.FAMILY_PAD_SCALE` was chosen; nothing is written.
 """
 import argparse
 import sys
@@ -38,7 +38,7 @@ def measure(model, reference, scale):
 
 def main(argv=None):
     from evaluation.continuity import latent_grid
-    from evaluation.runner import EvaluationOptions, Reference
+    from evaluation.reference import EvaluationOptions, Reference
     from models.engine import load_runtime
     from preprocessing.dataset import load_dataset
 

@@ -11,8 +11,11 @@ from typing import ClassVar
 
 import numpy as np
 
+from audio.player import PlayerStats
 from gui.backend import PackageBackend
 from gui.state import ModelEntry
+from models.card import ModelCard
+from models.trained_folder import LatentPlane
 
 
 class FakeModelError(Exception):
@@ -31,15 +34,18 @@ class FakeCodes:
         return len(self.points)
 
 
-class FakeModel:
+class FakeModel(LatentPlane):
     """Decodes a point to a decaying sine: x sets the pitch, y the decay.
 
     Like the runtime, a fake with training codes has family pads (the real
     :mod:`models.family_pads`, fitted on its codes: kicks, snares and hats, no clap), so
     ``decode(points, family=...)`` plays that family's region; the GAN takes no family.
+    The base class gives it the rest of :class:`models.interface.ModelProtocol`.
     """
 
     conditioned = False
+    has_encoder = True  # set per instance (the GAN has none)
+    center = (0.25, -0.5)
 
     def __init__(self, name, kind="dense_ae", sample_rate=22050, sample_length=2048, codes=True):
         self.name = name
@@ -47,12 +53,13 @@ class FakeModel:
         self.sample_rate = sample_rate
         self.sample_length = sample_length
         self.has_encoder = kind != "gan"
-        self.card = {"name": name, "kind": kind, "sample_rate": sample_rate,
-                     "sample_length": sample_length, "parameters": 1234, "epochs": 2,
-                     "data": {"folder": "/nonexistent/data", "samples": 12},
-                     "preprocessing": {"sample_rate": sample_rate, "length": sample_length,
-                                       "attack_seconds": 0.01},
-                     "losses": {"loss": 0.25, "val_loss": 0.3}}
+        self.card = ModelCard.from_dict(
+            {"name": name, "kind": kind, "sample_rate": sample_rate,
+             "sample_length": sample_length, "parameters": 1234, "epochs": 2,
+             "data": {"folder": "/nonexistent/data", "samples": 12},
+             "preprocessing": {"sample_rate": sample_rate, "length": sample_length,
+                               "attack_seconds": 0.01},
+             "losses": {"loss": 0.25, "val_loss": 0.3}})
         self.center = (0.25, -0.5)
         self.decode_calls = 0
         rng = np.random.default_rng(3)
@@ -148,7 +155,7 @@ class FakeConditionedModel(FakeModel):
 
 class FakePlayer:
     """Records what it was asked to play, and keeps the time of a loop as a player would: a
-    swap for the next repetition begins (``began_serial``) when the loop comes round."""
+    swap for the next repetition begins (``stats().began_serial``) when the loop comes round."""
 
     def __init__(self, sample_rate, device=None, available=True, reason=""):
         self.sample_rate = sample_rate
@@ -169,16 +176,11 @@ class FakePlayer:
             self._began, self._waiting = self._serial, []
         return self._serial
 
-    @property
-    def requested_serial(self):
-        return self._serial
+    def stats(self):
+        return PlayerStats(requested_serial=self._serial, began_serial=self._began_serial(),
+                           seen_serial=self._serial)
 
-    @property
-    def seen_serial(self):
-        return self._serial
-
-    @property
-    def began_serial(self):
+    def _began_serial(self):
         if self._loop is not None:
             start, seconds = self._loop
             now = time.monotonic()

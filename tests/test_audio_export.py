@@ -12,7 +12,8 @@ import soxr
 import drums
 from audio import export
 from audio.errors import AudioError
-from audio.export import FavouritesFolder, favourite_stem, read_recall, write_wav
+from audio.export import FavouritesFolder, favourite_stem, write_wav
+from audio.recall import read_recall
 
 RATE = 22050
 # The largest error a format may add to a sample in [-1, 1].

@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 
 from audio import player as player_module
+from audio.capture import BlockCapture
 from audio.errors import AudioError
-from audio.player import CROSSFADE_SECONDS, BlockCapture, Mixer, Player, list_output_devices
+from audio.mixer import CROSSFADE_SECONDS, EDGE_FADE_SECONDS, Mixer
+from audio.player import Player, list_output_devices
 
 RATE = 22050
 
@@ -49,6 +51,12 @@ def player(capture):
     p.close()
 
 
+def latest_is_sounding(player):
+    """Whether the latest request has begun leaving the callback."""
+    stats = player.stats()
+    return stats.sounding[0] == stats.requested_serial
+
+
 def captured_from(capture, frame, count):
     """``count`` captured frames from absolute frame index ``frame``."""
     assert wait_for(lambda: capture.start_frame is not None and capture.samples().shape[0] >= frame - capture.start_frame + count)
@@ -60,7 +68,7 @@ def captured_from(capture, frame, count):
 def test_null_device_gives_a_real_stream():
     with Player(RATE) as p:
         assert p.available and p.reason == ""
-        assert p.block_frames == 256 and p.stream_rate == RATE
+        assert p.stats().block_frames == 256 and p.stream_rate == RATE
     assert (0, "default") in list_output_devices()
 
 
@@ -70,14 +78,15 @@ def test_play_once_delivers_the_sound_then_silence(player, capture):
     player.play(sound)
     assert not player.is_looping
     assert wait_for(lambda: not player.is_playing)
-    serial, frame, _ = player.sounding
-    assert serial == player.requested_serial
+    stats = player.stats()
+    serial, frame, _ = stats.sounding
+    assert serial == stats.requested_serial
     y = captured_from(capture, frame, sound.shape[0] + 2000)
-    edge = int(round(player_module.EDGE_FADE_SECONDS * RATE))
+    edge = int(round(EDGE_FADE_SECONDS * RATE))
     np.testing.assert_array_equal(y[edge:sound.shape[0] - edge], sound[edge:-edge])
     assert np.all(y[sound.shape[0]:] == 0)
-    assert player.frames_delivered >= frame + sound.shape[0]
-    assert player.callback_seconds_max > 0 and player.callback_error is None
+    assert player.stats().frames_delivered >= frame + sound.shape[0]
+    assert player.stats().callback_seconds_max > 0 and player.stats().callback_error is None
 
 
 def test_loop_repeats_the_sound_then_the_gap(player, capture):
@@ -86,15 +95,15 @@ def test_loop_repeats_the_sound_then_the_gap(player, capture):
     period = sound.shape[0] + int(round(gap * RATE))
     capture.arm()
     player.loop(sound, gap_seconds=gap)
-    assert wait_for(lambda: player.sounding[0] == player.requested_serial)
-    start = player.sounding[1]
+    assert wait_for(lambda: latest_is_sounding(player))
+    start = player.stats().sounding[1]
     y = captured_from(capture, start, 4 * period)
     assert player.is_looping
     first = y[:period]
     for k in range(1, 4):
         np.testing.assert_array_equal(y[k * period:(k + 1) * period], first)
     assert np.all(first[sound.shape[0]:] == 0) and np.max(np.abs(first)) > 0.4
-    assert player.frames_delivered >= start + 4 * period
+    assert player.stats().frames_delivered >= start + 4 * period
 
 
 def test_swap_while_looping_lands_on_the_next_loop_start_without_a_jump(player, capture):
@@ -103,13 +112,13 @@ def test_swap_while_looping_lands_on_the_next_loop_start_without_a_jump(player, 
     b = sine(330, 0.0437, amplitude=0.6, phase=-2.0)
     assert abs(a[-1] - b[0]) > 0.5
     player.loop(a)
-    assert wait_for(lambda: player.sounding[0] == player.requested_serial)
-    a_start = player.sounding[1]
+    assert wait_for(lambda: latest_is_sounding(player))
+    a_start = player.stats().sounding[1]
     capture.arm()
     assert wait_for(lambda: capture.samples().shape[0] > a.shape[0])
     player.swap(b)
-    assert wait_for(lambda: player.sounding[0] == player.requested_serial)
-    seam = player.sounding[1]
+    assert wait_for(lambda: latest_is_sounding(player))
+    seam = player.stats().sounding[1]
     assert (seam - a_start) % a.shape[0] == 0, "the new sound must start exactly at a loop start"
     y = captured_from(capture, seam - a.shape[0], a.shape[0] + 2 * b.shape[0])
     np.testing.assert_array_equal(y[a.shape[0] + 50:a.shape[0] + b.shape[0] - 50], b[50:-50])
@@ -122,30 +131,30 @@ def test_swap_while_looping_lands_on_the_next_loop_start_without_a_jump(player, 
 def test_began_and_seen_serials_say_when_a_next_repetition_swap_sounds_or_never_will(player):
     a, b = sine(220, 0.05), sine(330, 0.05)
     player.loop(a)
-    assert wait_for(lambda: player.began_serial == player.requested_serial)
+    assert wait_for(lambda: (stats := player.stats()).began_serial == stats.requested_serial)
     player.swap(b)
-    swapped = player.requested_serial
-    assert wait_for(lambda: player.began_serial == swapped)  # the loop came round to it
-    assert player.seen_serial == swapped
+    swapped = player.stats().requested_serial
+    assert wait_for(lambda: player.stats().began_serial == swapped)  # the loop came round to it
+    assert player.stats().seen_serial == swapped
     player.swap(a)
-    waiting = player.requested_serial
+    waiting = player.stats().requested_serial
     player.stop()
-    assert wait_for(lambda: player.seen_serial == player.requested_serial)
-    assert player.began_serial in (swapped, waiting)  # a stop begins nothing
-    assert waiting < player.seen_serial  # seen past it: if it has not begun, it never will
+    assert wait_for(lambda: (stats := player.stats()).seen_serial == stats.requested_serial)
+    assert player.stats().began_serial in (swapped, waiting)  # a stop begins nothing
+    assert waiting < player.stats().seen_serial  # seen past it: if it has not begun, it never will
 
 
 def test_immediate_swap_crossfades_within_5_ms_at_the_same_loop_position(player, capture):
     a = sine(220, 0.5)
     b = sine(330, 0.5, phase=1.0)
     player.loop(a)
-    assert wait_for(lambda: player.sounding[0] == player.requested_serial)
-    a_start = player.sounding[1]
+    assert wait_for(lambda: latest_is_sounding(player))
+    a_start = player.stats().sounding[1]
     capture.arm()
     assert wait_for(lambda: capture.samples().shape[0] > 3000)
     player.swap(b, immediate=True)
-    assert wait_for(lambda: player.sounding[0] == player.requested_serial)
-    swap_frame = player.sounding[1]
+    assert wait_for(lambda: latest_is_sounding(player))
+    swap_frame = player.stats().sounding[1]
     first = swap_frame - 2000
     y = captured_from(capture, first, 6000)
     positions = (np.arange(first, first + 6000) - a_start) % a.shape[0]
@@ -163,9 +172,9 @@ def test_immediate_swap_crossfades_within_5_ms_at_the_same_loop_position(player,
 def test_stop_fades_out_within_5_ms_and_goes_silent(player, capture):
     a = sine(200, 0.5, amplitude=0.8)
     player.loop(a)
-    assert wait_for(lambda: player.sounding[0] == player.requested_serial)
-    a_start = player.sounding[1]
-    wait_for(lambda: player.frames_delivered > a_start + 3000)
+    assert wait_for(lambda: latest_is_sounding(player))
+    a_start = player.stats().sounding[1]
+    wait_for(lambda: player.stats().frames_delivered > a_start + 3000)
     capture.arm()
     player.stop()
     assert not player.is_playing and not player.is_looping
@@ -181,8 +190,8 @@ def test_stop_fades_out_within_5_ms_and_goes_silent(player, capture):
 def test_volume_glides_to_its_new_value(player, capture):
     level = np.full(RATE // 10, 0.5, dtype=np.float32)
     player.loop(level)
-    assert wait_for(lambda: player.sounding[0] == player.requested_serial)
-    start = player.sounding[1]
+    assert wait_for(lambda: latest_is_sounding(player))
+    start = player.stats().sounding[1]
     capture.arm()
     assert wait_for(lambda: capture.samples().shape[0] > 3000)
     player.volume = 0.25
@@ -209,11 +218,11 @@ def test_stream_stops_when_idle_and_restarts_for_the_next_sound(player, monkeypa
     monkeypatch.setattr(player_module, "IDLE_CHECK_SECONDS", 0.02)
     player.play(sine(440, 0.05))
     assert wait_for(lambda: not player._stream.active)
-    delivered = player.frames_delivered
+    delivered = player.stats().frames_delivered
     player.play(sine(440, 0.05))
     assert player._stream.active
     assert wait_for(lambda: not player.is_playing)
-    assert player.frames_delivered > delivered
+    assert player.stats().frames_delivered > delivered
 
 
 class _Status:
@@ -316,7 +325,7 @@ def test_a_stop_handed_over_is_rendered_as_a_short_fade(mixer):
 
 def test_swap_when_nothing_plays_does_nothing(player):
     player.swap(sine(440, 0.05))
-    assert player.requested_serial == 0 and not player.is_playing
+    assert player.stats().requested_serial == 0 and not player.is_playing
 
 
 def test_underruns_are_counted(monkeypatch):
@@ -329,7 +338,7 @@ def test_underruns_are_counted(monkeypatch):
         driven._callback(out, 256, None, _Status(underflow=True))
         driven._callback(out, 256, None, _Status(underflow=False))
         driven._callback(out, 256, None, _Status(underflow=True))
-        assert driven.underruns == 2
+        assert driven.stats().underruns == 2
 
 
 def test_a_failing_callback_plays_silence_and_keeps_the_stream():
@@ -342,12 +351,12 @@ def test_a_failing_callback_plays_silence_and_keeps_the_stream():
 
     with Player(RATE, tap=tap_failing_once) as p:
         p.loop(sine(440, 0.05))
-        assert wait_for(lambda: p.callback_error is not None)
-        assert "tap bug" in str(p.callback_error)
+        assert wait_for(lambda: p.stats().callback_error is not None)
+        assert "tap bug" in str(p.stats().callback_error)
         p.play(sine(330, 0.05))
-        assert wait_for(lambda: p.sounding[0] == p.requested_serial)
+        assert wait_for(lambda: latest_is_sounding(p))
         assert wait_for(lambda: not p.is_playing)
-        assert p.frames_delivered > 0.05 * RATE
+        assert p.stats().frames_delivered > 0.05 * RATE
 
 
 def test_bad_buffers_and_gaps_are_refused_with_a_reason(player):
@@ -380,7 +389,7 @@ def test_a_missing_device_makes_the_player_unavailable_without_raising():
     p.swap(sine(440, 0.05), immediate=True)
     p.stop()
     p.volume = 0.5
-    assert not p.is_playing and p.frames_delivered == 0
+    assert not p.is_playing and p.stats().frames_delivered == 0
     p.close()
 
 

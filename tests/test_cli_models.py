@@ -53,6 +53,13 @@ def test_train_writes_the_model_files_and_card(workspace):
     assert card["training"]["float16"] is True and card["epochs"] == 1
 
 
+def test_train_records_the_registrys_latent_prior_in_the_card(workspace):
+    latent = {name: json.loads((workspace["zoo"] / name / "card.json").read_text())["latent"]
+              for name in ("ae_small_tanh", "gan")}
+    assert latent == {"ae_small_tanh": {"prior": None},
+                      "gan": {"prior": "uniform", "low": -1.0, "high": 1.0}}
+
+
 @pytest.mark.parametrize("argv", [
     ["train", "ae_tiny_relu", "--data", "."],
     ["train", "--data", "."],

@@ -15,8 +15,8 @@ from evaluation.conditioned import (
     union_grid,
     union_side,
 )
-from evaluation.report import conditioned_lines
-from evaluation.runner import EvaluationOptions, Reference
+from evaluation.reference import EvaluationOptions, Reference
+from evaluation.report_families import conditioned_lines
 
 SR, LENGTH = 22050, 4096
 NATIVE_SR, NATIVE_LENGTH = 44100, 8192

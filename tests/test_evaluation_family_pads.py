@@ -12,8 +12,8 @@ import drums
 from constants import DRUM_FAMILIES
 from evaluation.conditioned import union_side
 from evaluation.family_pads import family_pad_scores
-from evaluation.report import family_pad_lines
-from evaluation.runner import EvaluationOptions, Reference
+from evaluation.reference import EvaluationOptions, Reference
+from evaluation.report_families import family_pad_lines
 from models.trained_folder import LatentCodes
 
 SR, LENGTH = 22050, 4096

@@ -4,15 +4,8 @@ import pytest
 
 from drums import drum_batch
 from evaluation.distribution import precision_recall_density_coverage
-from evaluation.runner import (
-    REFERENCE_ROWS,
-    EvaluationOptions,
-    Reference,
-    evaluate_generator,
-    noise_bursts,
-    reference_rows,
-    trained_on,
-)
+from evaluation.reference import REFERENCE_ROWS, EvaluationOptions, Reference, noise_bursts, reference_rows
+from evaluation.runner import evaluate_generator, trained_on
 
 SR = 22050
 LENGTH = 4096

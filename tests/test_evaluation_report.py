@@ -8,8 +8,9 @@ from drums import drum_batch
 from evaluation.cache import cache_key, data_fingerprint, load_cached_metrics, model_fingerprint, readable_mode, save_metrics
 from evaluation.columns import COLUMNS, Column, ranks
 from evaluation.errors import EvaluationError
+from evaluation.reference import EvaluationOptions, Reference, real_data_scores
 from evaluation.report import csv_text, markdown_table, write_report
-from evaluation.runner import EvaluationOptions, Reference, evaluate_generator, evaluate_model, real_data_scores
+from evaluation.runner import evaluate_generator, evaluate_model
 
 SR = 22050
 LENGTH = 4096

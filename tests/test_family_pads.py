@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from constants import DRUM_FAMILIES
-from models.constants import FAMILY_PAD_SCALE, FAMILY_SHRINK_COUNT
+from constants import DRUM_FAMILIES, FAMILY_PAD_SCALE, FAMILY_SHRINK_COUNT
 from models.errors import ModelInputError
 from models.family_pads import FamilyPads, main_axes
 from models.trained_folder import LatentCodes
@@ -233,7 +232,7 @@ def test_the_same_point_and_mix_give_the_same_bytes_twice_and_other_families_oth
 
 
 def test_a_variations_sidecar_records_the_family_and_reopens_to_the_same_sound(ddsp_vae, tmp_path):
-    from audio.export import read_recall
+    from audio.recall import read_recall
     from models.variation import decode_recall
 
     result = run_app("generate", "ddsp_vae", "--mix", "hat:0.5,cymbal:0.5", "--at", "-1,2", "--variations", "2",

@@ -130,6 +130,7 @@ def test_preprocess_onto_a_full_disk_stops_with_one_line_and_leaves_nothing(full
 def test_a_wav_that_cannot_be_written_stops_the_run_and_leaves_no_dataset(tmp_path, monkeypatch):
     """A full disk is the disk's fault, not the source's: no dataset short of samples."""
     import preprocessing.pipeline as pipeline
+    import preprocessing.workers as workers
     from preprocessing.settings import PreprocessSettings
     from safeio import WriteFailed
 
@@ -137,14 +138,14 @@ def test_a_wav_that_cannot_be_written_stops_the_run_and_leaves_no_dataset(tmp_pa
     sources.mkdir()
     for i in range(3):
         sf.write(sources / f"kick_{i}.wav", kick(seed=i, seconds=0.1), 44100)
-    real_write = pipeline.atomic_write_bytes
+    real_write = workers.atomic_write_bytes
 
     def full_for_the_second(path, data, **kwargs):
         if str(path).endswith("kick_1.wav"):
             raise WriteFailed(errno.ENOSPC, f"{path}: cannot write (No space left on device)")
         return real_write(path, data, **kwargs)
 
-    monkeypatch.setattr(pipeline, "atomic_write_bytes", full_for_the_second)
+    monkeypatch.setattr(workers, "atomic_write_bytes", full_for_the_second)
     with pytest.raises(pipeline.DatasetWriteError, match="No space left on device"):
         pipeline.preprocess([sources], tmp_path / "out", PreprocessSettings(length=1024), jobs=1)
     assert all_files(tmp_path / "out") == [] and [p.name for p in tmp_path.iterdir()] == ["kit", "out"]
@@ -200,7 +201,7 @@ def test_a_cleanup_that_fails_never_hides_the_first_error(tmp_path, monkeypatch)
 
 
 def test_a_full_disk_during_a_checkpoint_is_one_line(tmp_path, monkeypatch):
-    import models.training as training
+    import models.checkpoint as checkpoint
     from safeio import WriteFailed, leftover_temporaries
 
     def savez_full(file, **arrays):
@@ -212,10 +213,10 @@ def test_a_full_disk_during_a_checkpoint_is_one_line(tmp_path, monkeypatch):
             weights = []
         optimizers = {}
 
-    monkeypatch.setattr(training.np, "savez", savez_full)
+    monkeypatch.setattr(checkpoint.np, "savez", savez_full)
     path = tmp_path / "m" / "checkpoint" / "checkpoint.npz"
     with pytest.raises(WriteFailed) as caught:
-        training.save_checkpoint(path, Fake, {"epoch": 1})
+        checkpoint.save_checkpoint(path, Fake, {"epoch": 1})
     assert str(caught.value) == f"{path}: cannot write (No space left on device)"
     assert leftover_temporaries(path.parent) == [] and not path.exists()
     assert np.__name__ == "numpy"

@@ -253,7 +253,8 @@ def test_the_hybrid_slider_changes_the_steps_mix_instead_of_adding_steps(cvae):
 def test_vary_saves_each_variation_on_the_family_pad_and_records_the_family(tmp_path):
     import soundfile
 
-    from audio.export import FavouritesFolder, read_recall
+    from audio.export import FavouritesFolder
+    from audio.recall import read_recall
     from gui.vary import save_with_variations
     from models.variation import decode_recall
 

@@ -541,11 +541,13 @@ def test_card_table_shows_parameters_data_epochs_losses_and_metrics():
 
 def test_a_card_that_fails_the_schema_makes_the_model_unavailable_with_the_reason():
     from models.card import CardError
+    from models.engine import Runtime
 
-    model = FakeModel("ae_small_relu")
-    model.card = {**model.card, "sample_rate": "fast"}
+    # a model carries only a card that passed: one that fails stops the model being made,
+    # and the loader's error is the reason the window shows
+    card = FakeModel("ae_small_relu").card.to_dict()
     with pytest.raises(CardError, match="sample_rate must be a whole number of Hz"):
-        PackageBackend().describe(model)
+        Runtime("ae_small_relu", {**card, "sample_rate": "fast"}, lambda points, variation=None: points)
 
 
 def test_sequence_audio_puts_gaps_between_sounds_and_skips_missing():

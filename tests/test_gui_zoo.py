@@ -154,10 +154,10 @@ def test_move_loop_save_open_and_compare(app, tmp_path):
     # loop on, move while looping (the buffer is swapped live), loop off
     app.post((k.KEY, "l"))
     assert app.run_until(lambda s: s.sound.looping and player.is_looping, timeout=5)
-    served = player.requested_serial
+    served = player.stats().requested_serial
     app.post((k.KEY, "Left"))
     assert app.run_until(lambda s: s.point != target and s.sound.point == s.point)
-    assert app.run_until(lambda s: player.requested_serial > served, timeout=5)
+    assert app.run_until(lambda s: player.stats().requested_serial > served, timeout=5)
     assert player.is_looping
     app.post((k.KEY, "l"))
     assert app.run_until(lambda s: not s.sound.looping)
@@ -200,8 +200,8 @@ def test_map_click_on_a_sample_plays_it_and_its_original(app):
     app.post((k.MAP, "click"), {"point": (0.0, 0.0), "sample": 2})
     assert app.run_until(lambda s: "the decoded point, then the original" in s.message)
     assert app.state.point == pytest.approx(tuple(codes.points[2]))
-    served = app.workers.player.requested_serial
-    assert app.run_until(lambda s: app.workers.player.requested_serial > served, timeout=10)
+    served = app.workers.player.stats().requested_serial
+    assert app.run_until(lambda s: app.workers.player.stats().requested_serial > served, timeout=10)
     assert "not played" not in app.state.message
 
 

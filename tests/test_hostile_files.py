@@ -430,19 +430,20 @@ def test_the_log_mel_settings_of_ddsp_vaes_encoder_are_checked_too(zoo):
 
 
 def test_synth_npz_settings_are_read_within_bounds(tmp_path):
-    from models import drumsynth
+    from models import synth_weights
+    from models.synth_settings import SynthSettingsError
 
     layers = {"dense/0/kernel": np.zeros((2, 4), np.float32), "dense/0/bias": np.zeros(4, np.float32)}
     good = {"seed": 1, "sample_rate": 22050, "length": 2048, "attack": 220}
     path = tmp_path / "synth.npz"
     np.savez(path, config=np.array(json.dumps(good)), **layers)
-    assert drumsynth.read_weights(path)[1] == {**good, "n_modes": 48, "n_bands": 32}
+    assert synth_weights.read_weights(path)[1] == {**good, "n_modes": 48, "n_bands": 32}
     for config, words in [(json.dumps({**good, "sample_rate": 0}), "sample_rate must be a whole number from 8000"),
                           (deeply_nested(20_000), "nested too deeply"),
                           (deeply_nested(), "too large")]:
         np.savez(path, config=np.array(config), **layers)
-        with pytest.raises(drumsynth.SynthSettingsError, match=words):
-            drumsynth.read_weights(path)
+        with pytest.raises(SynthSettingsError, match=words):
+            synth_weights.read_weights(path)
 
 
 # ----------------------------------------------------------------------------- unreadable files
@@ -593,8 +594,8 @@ def test_a_hostile_settings_file_gives_the_defaults_and_one_line(tmp_path, capsy
     ("[1, 2]", "its state is not a JSON object"),
 ])
 def test_a_hostile_checkpoint_state_is_a_damaged_checkpoint(tmp_path, state, words):
+    from models.checkpoint import read_checkpoint_state
     from models.errors import TrainingError
-    from models.training import read_checkpoint_state
 
     path = tmp_path / "checkpoint.npz"
     np.savez(path, state=np.array(state))

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(not (ZOO / MODEL / "card.json").is_file(), reaso
 # the handler runs in the cffi callback, as a Ctrl+C landing there does.
 WRAPPER = textwrap.dedent('''
     import io, os, runpy, signal, sys, types
-    import audio.export, audio.kit
+    import audio.export, audio.kit.archive, audio.kit.contents
 
     class Interrupting(io.BytesIO):
         sent = False
@@ -35,7 +35,7 @@ WRAPPER = textwrap.dedent('''
     # Python's own Ctrl+C handler, as in a terminal, even where the test run was started with
     # SIGINT ignored (a background job of a shell without job control passes that on)
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    for module in (audio.export, audio.kit):
+    for module in (audio.export, audio.kit.archive, audio.kit.contents):
         module.io = types.SimpleNamespace(BytesIO=Interrupting)
     sys.argv = [os.path.join(os.environ["ROOT"], "app.py"), *sys.argv[1:]]
     runpy.run_path(sys.argv[0], run_name="__main__")

@@ -18,14 +18,17 @@ import drums
 from audio.errors import AudioError
 from audio.export import FavouritesFolder
 from audio.kit import KIT_PEAK_DB, extract_h2drumkit, safe_kit_name, safe_part
+from models.trained_folder import LatentPlane
 
 SR = 22050
 needs_h2cli = pytest.mark.skipif(hydrogen.H2CLI is None, reason="h2cli (Debian package hydrogen) is not installed")
 
 
-class FakeModel:
-    """Decodes x < 0 to a kick and x >= 0 to a hat; y shifts the decay a little."""
+class FakeModel(LatentPlane):
+    """vae_c's stand-in: decodes x < 0 to a kick and x >= 0 to a hat; y shifts the decay a
+    little (the base class gives it the rest of the model interface)."""
 
+    name, kind = "vae_c", "vae"
     sample_rate = SR
 
     def __init__(self, calls):

@@ -166,7 +166,8 @@ def test_one_epoch_on_64_samples_gives_finite_losses(name, data, tmp_path):
 
 @pytest.mark.slow  # trains
 def test_vae_shows_and_advances_the_kl_weight_each_batch(data, tmp_path):
-    from models.training import checkpoint_path, train_model
+    from models.checkpoint import checkpoint_path
+    from models.training import train_model
 
     # 56 training samples in batches of 16: 4 batches per epoch; ramp over 8 batches.
     result = train_model("vae_a", data, tmp_path, options(epochs=1), width=2, kl_ramp=8)
@@ -183,7 +184,8 @@ def test_vae_shows_and_advances_the_kl_weight_each_batch(data, tmp_path):
 def test_resume_continues_from_the_checkpoint_epoch_and_the_kl_ramp(data, tmp_path):
     import csv
 
-    from models.training import checkpoint_path, train_model
+    from models.checkpoint import checkpoint_path
+    from models.training import train_model
 
     train_model("vae_b", data, tmp_path, options(epochs=2), width=2, kl_ramp=8)
     result = train_model("vae_b", data, tmp_path, options(epochs=3, resume=True))
@@ -201,7 +203,8 @@ def test_resume_continues_from_the_checkpoint_epoch_and_the_kl_ramp(data, tmp_pa
 
 @pytest.mark.slow  # trains
 def test_restored_checkpoint_has_the_trained_weights_and_optimizer_state(data, tmp_path):
-    from models.training import checkpoint_path, restore_checkpoint, train_model
+    from models.checkpoint import checkpoint_path, restore_checkpoint
+    from models.training import train_model
 
     train_model("gan", data, tmp_path, options(), width=2, n_critic=1)
     with np.load(checkpoint_path(tmp_path, "gan")) as ckpt:
@@ -224,7 +227,8 @@ def _rewrite_checkpoint(path, change):
 
 @pytest.mark.slow  # trains
 def test_a_renamed_layer_fails_to_resume_with_its_name(data, tmp_path):
-    from models.training import checkpoint_path, restore_checkpoint, train_model
+    from models.checkpoint import checkpoint_path, restore_checkpoint
+    from models.training import train_model
 
     train_model("ae_small_relu", data, tmp_path, options())
     path = checkpoint_path(tmp_path, "ae_small_relu")
@@ -242,7 +246,8 @@ def test_a_checkpoint_that_numbers_its_variables_still_resumes(data, tmp_path):
     # Version 1 checkpoints keyed each variable by its place in the model's list.
     import json
 
-    from models.training import checkpoint_path, train_model
+    from models.checkpoint import checkpoint_path
+    from models.training import train_model
 
     train_model("ae_small_relu", data, tmp_path, options())
     path = checkpoint_path(tmp_path, "ae_small_relu")
@@ -280,7 +285,8 @@ def test_resume_with_a_different_width_is_refused(data, tmp_path):
 
 @pytest.mark.slow  # trains
 def test_nan_loss_stops_with_a_reason_and_keeps_the_last_good_checkpoint(data, tmp_path):
-    from models.training import TrainingData, checkpoint_path, train_model
+    from models.checkpoint import checkpoint_path
+    from models.training import TrainingData, train_model
 
     train_model("ae_small_tanh", data, tmp_path, options())
     before = checkpoint_path(tmp_path, "ae_small_tanh").read_bytes()

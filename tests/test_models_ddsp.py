@@ -101,16 +101,16 @@ def test_other_models_ignore_the_variation(tmp_path):
 
 
 def test_numpy_twin_matches_the_keras_decoder(trained):
-    from models import drumsynth
+    from models import synth_weights
     from models.keras_loader import load_trained
 
     _, out = trained
     model = load_trained("ddsp_vae", out)
-    layers, config = drumsynth.read_weights(out / "ddsp_vae" / "synth.npz")
+    layers, config = synth_weights.read_weights(out / "ddsp_vae" / "synth.npz")
     points = np.random.default_rng(1).uniform(-3, 3, (6, 2)).astype(np.float32)
     for variation in (None, 2):
         want = model.decode(points, variation=variation)
-        got = drumsynth.decode(points, layers, config, variation=variation)
+        got = synth_weights.decode(points, layers, config, variation=variation)
         assert np.max(np.abs(got - want)) <= 1e-4
 
 
@@ -157,6 +157,7 @@ def test_drumsynth_imports_only_numpy():
     assert imported_modules("drumsynth") <= {"numpy", "json", "itertools", "functools", "threading",
                                              "models.synth_settings"}
     assert imported_modules("synth_settings") <= {"math", "constants"}
+    assert imported_modules("synth_weights") <= {"numpy", "json", "models.drumsynth", "models.synth_settings"}
 
 
 def test_the_window_lists_ddsp_vae_in_a_group_of_its_own():

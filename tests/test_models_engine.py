@@ -123,15 +123,17 @@ def test_engine_reads_float16_weights_as_keras_does(tmp_path):
 
 def test_runtime_answers_what_trained_model_answers(tiny_zoo):
     from models.engine import load_runtime
+    from models.registry import get_spec
     from models.trained_folder import latent_center, latent_range, read_codes
 
     folder, _ = tiny_zoo
     ae = load_runtime("ae_small_tanh", folder)
     assert ae.name == "ae_small_tanh" and ae.kind == "dense_ae" and ae.has_encoder
-    assert ae.sample_rate == 22050 and ae.sample_length == LENGTH and ae.card["name"] == ae.name
+    assert ae.sample_rate == 22050 and ae.sample_length == LENGTH and ae.card.name == ae.name
     codes = read_codes(folder / "ae_small_tanh" / "codes.npz")
-    assert ae.latent_range() == latent_range("dense_ae", codes)
-    assert ae.center == latent_center("dense_ae", codes) and len(ae.codes) == 6
+    prior = get_spec("ae_small_tanh").prior
+    assert ae.latent_range() == latent_range(prior, codes)
+    assert ae.center == latent_center(prior, codes) and len(ae.codes) == 6
     vae = load_runtime("vae_a", folder)
     assert vae.latent_range() == (-3.0, 3.0, -3.0, 3.0) and vae.center == (0.0, 0.0)
     gan = load_runtime("gan", folder)

@@ -52,7 +52,7 @@ def test_decode_gives_float32_audio_equal_to_the_keras_decoder(zoo, name):
     np.testing.assert_allclose(audio, np.asarray(model.decoder(points)), rtol=0, atol=1e-6)
     assert model.decode(points[0]).shape == (1, LENGTH)
     assert model.sample_rate == 22050 and model.sample_length == LENGTH
-    assert model.card["name"] == name
+    assert model.card.name == name
 
 
 def test_conv_decoders_take_the_polyphase_path_and_dense_ones_xla(zoo):

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from models.registry import LOSSES
+from constants import LOSSES
 
 LENGTH = 4096
 RATE = 22050

@@ -10,6 +10,9 @@ import soundfile
 import app
 from drums import hat, kick, snare
 from evaluation.nearest import NearSound, TrainingFeatures, kit_of, nearest_in_features, nearest_in_plane
+from models.card import ModelCard
+from models.registry import get_spec
+from models.trained_folder import LatentPlane
 
 LENGTH = 2048
 SR = 22050
@@ -46,12 +49,14 @@ def stand_in(monkeypatch, dataset):
     codes = Codes(np.array([[i, 0.0] for i in range(len(dataset))], np.float32),
                   dataset.names, dataset.families, dataset.files)
 
-    class Model:
+    class Model(LatentPlane):
         sample_rate = SR
 
         def __init__(self, name):
+            self.name, self.kind = name, get_spec(name).kind
             self.codes = None if name == "gan" else codes
-            self.card = {"data": {"folder": str(dataset.folder.parent / "elsewhere")}}
+            self.card = ModelCard(name=name, kind=self.kind, sample_rate=SR, sample_length=dataset.audio.shape[1],
+                                  data={"folder": str(dataset.folder.parent / "elsewhere")})
 
         def latent_range(self):
             return (0.0, float(len(dataset)), -1.0, 1.0)

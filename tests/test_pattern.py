@@ -7,6 +7,7 @@ import pytest
 from test_gui_handlers import decoded, info_of, of_type, report, send
 
 from audio.errors import AudioError
+from audio.mixer import PATTERN_VOICES, Mixer
 from audio.pattern import (
     CURRENT,
     LANES,
@@ -19,7 +20,6 @@ from audio.pattern import (
     step_frame,
     write_pattern,
 )
-from audio.player import PATTERN_VOICES, Mixer
 from gui import effects as fx
 from gui import events as ev
 from gui import keys as k

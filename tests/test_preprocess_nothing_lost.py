@@ -75,7 +75,7 @@ def stopped_run(argv, mode="none", at=0):
 
     import app
 
-    for module in ("commands.preprocess", "preprocessing.pipeline", "preprocessing.dataset", "tqdm"):
+    for module in ("commands.preprocess", "preprocessing.pipeline", "preprocessing.workers", "preprocessing.dataset", "tqdm"):
         importlib.import_module(module)  # imported here once, not in every child
     argv = [str(a) for a in argv]
     report = tempfile.TemporaryFile()
@@ -101,16 +101,16 @@ def stopped_run(argv, mode="none", at=0):
                 function = (lambda fd: None) if name == "fsync" else getattr(module, name)
                 setattr(module, name, hooked(function))
             if mode == "kill-at-first-result":  # --jobs N: the main process dies, its workers work on
-                import preprocessing.pipeline as pipeline
-                real_start = pipeline._start_worker
+                import preprocessing.workers as workers
+                real_start = workers._start_worker
 
                 def logged_start(parent):
                     with open(os.environ["WORKERS_FILE"], "a") as handle:
                         handle.write(f"{os.getpid()}\n")
                     return real_start(parent)
 
-                pipeline._start_worker = logged_start
-                pipeline._checked = lambda result: os.kill(os.getpid(), signal.SIGKILL)
+                workers._start_worker = logged_start
+                workers._checked = lambda result: os.kill(os.getpid(), signal.SIGKILL)
             _fill_the_disk_at(mode)
             sys.stdout, sys.stderr = open(os.devnull, "w"), errors
             status = app.main(argv)
@@ -449,7 +449,7 @@ def test_a_file_of_the_user_that_appears_under_a_new_output_name_is_kept(sources
     out = tmp_path / "data"
     assert preprocess(sources, out, 1024)[0] == 0
     sf.write(sources / "Kit A" / "snare_2.wav", snare(seed=2, seconds=0.1), 44100)  # a new output: Kit_A__snare_2.wav
-    real_run = pipeline._run_tasks
+    real_run = pipeline.run_tasks
     appearing = {}
 
     def the_user_saves_meanwhile(tasks, jobs, progress):
@@ -458,7 +458,7 @@ def test_a_file_of_the_user_that_appears_under_a_new_output_name_is_kept(sources
             (out / name).write_bytes(data)
         return results
 
-    monkeypatch.setattr(pipeline, "_run_tasks", the_user_saves_meanwhile)
+    monkeypatch.setattr(pipeline, "run_tasks", the_user_saves_meanwhile)
     before = files(out)
     appearing = {"Kit_A__snare_2.wav": NOTES}  # the name the new set needs: the swap would lose it
     assert app.main(["preprocess", str(sources), "-o", str(out), "--length", "1024", "--jobs", "1"]) == 1

@@ -13,7 +13,7 @@ import soundfile as sf
 import app
 from drums import hat, kick, snare
 from preprocessing import manifest as mf
-from preprocessing import pipeline
+from preprocessing import workers
 from preprocessing.pipeline import NoAudioError, preprocess
 from preprocessing.settings import PreprocessSettings
 
@@ -129,12 +129,12 @@ def test_parallel_output_equals_serial_output(tmp_path, monkeypatch):
     lib = make_library(tmp_path / "lib")
     pools = []
 
-    class CountingPool(pipeline.ProcessPoolExecutor):
+    class CountingPool(workers.ProcessPoolExecutor):
         def __init__(self, *args, **kwargs):
             pools.append(kwargs.get("max_workers"))
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "ProcessPoolExecutor", CountingPool)
+    monkeypatch.setattr(workers, "ProcessPoolExecutor", CountingPool)
     preprocess([lib], tmp_path / "serial", SMALL, jobs=1)
     assert pools == []
     preprocess([lib], tmp_path / "parallel", SMALL, jobs=2)

@@ -42,8 +42,8 @@ WRAPPER = textwrap.dedent('''
 
         safeio.folders._complete = killed
     elif hook == "full-at-swap":
-        import models.training as training
-        real_swap_in = training.swap_in
+        import models.shipping as shipping
+        real_swap_in = shipping.swap_in
 
         def full_then_swap(*args, **kwargs):
             fd = os.open(os.environ["FILL"], os.O_CREAT | os.O_WRONLY, 0o644)
@@ -56,7 +56,7 @@ WRAPPER = textwrap.dedent('''
                 os.close(fd)
             return real_swap_in(*args, **kwargs)
 
-        training.swap_in = full_then_swap
+        shipping.swap_in = full_then_swap
     sys.argv = [os.path.join(os.environ["ROOT"], "app.py"), *sys.argv[1:]]
     runpy.run_path(sys.argv[0], run_name="__main__")
 ''')

@@ -71,7 +71,7 @@ def snapshot(folder):
 
 @pytest.mark.slow  # trains
 def test_kill_at_any_moment_of_the_final_save_leaves_a_whole_model(tmp_path):
-    from models.training import read_checkpoint_state
+    from models.checkpoint import read_checkpoint_state
     from models.zoo import model_status
 
     base = tmp_path / "base"

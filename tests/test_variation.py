@@ -1,7 +1,6 @@
 """Variations of a point: seeded offsets or noise seeds, `generate --variations N`, and exact
 recall from the sidecars (on a tiny trained model, so the real decode path is what recalls)."""
 import json
-import types
 from pathlib import Path
 
 import numpy as np
@@ -9,8 +8,9 @@ import pytest
 import soundfile
 
 import app
-from audio.export import read_recall
+from audio.recall import read_recall
 from drums import drum_batch
+from models.trained_folder import LatentPlane
 from models.variation import (
     VARIATION_SPREAD,
     Variation,
@@ -24,9 +24,10 @@ from models.variation import (
 LENGTH = 1024
 
 
-class OffsetModel:
+class OffsetModel(LatentPlane):
     """A stand-in without a noise source: the sound is a function of the point."""
 
+    name, kind = "ae_small_tanh", "dense_ae"
     sample_rate = 22050
 
     def latent_range(self):
@@ -36,6 +37,12 @@ class OffsetModel:
         points = np.asarray(points, np.float32)
         t = np.arange(LENGTH, dtype=np.float32) / self.sample_rate
         return np.sin(2 * np.pi * (200 + 50 * points[:, :1]) * t) * np.exp(-t * (20 + points[:, 1:]))
+
+
+class VaeModel(OffsetModel):
+    """A VAE without a noise source (the registry, not the kind, says which has one)."""
+
+    name, kind = "vae_a", "vae"
 
 
 class NoiseModel(OffsetModel):
@@ -73,7 +80,8 @@ def test_a_variation_at_the_edge_stays_on_the_map():
 def test_a_model_with_a_noise_source_varies_its_noise_not_its_point():
     model = NoiseModel()
     assert has_noise_source(model) and not has_noise_source(OffsetModel())
-    assert not has_noise_source(types.SimpleNamespace(kind="vae", decode=model.decode))
+    # the registry tells, not the kind: vae_a is a VAE without a noise source
+    assert not has_noise_source(VaeModel())
     variations = plan_variations(model, (0.5, 0.0), 3, seed=4, first=1)
     assert all(v.offset == (0.0, 0.0) for v in variations)
     seeds = [v.noise_seed for v in variations]

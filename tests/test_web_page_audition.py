@@ -127,7 +127,6 @@ class LiveServer:
 
 def fake_models():
     synth = GatedModel("ddsp_vae", "vae", varies=True, codes=FakeCodes(seed=2))
-    synth.card["group"] = "Synth-decoder VAE"
     return [GatedModel("vae_c", "vae", codes=FakeCodes()), GatedModel("gan", "gan"), synth]
 
 

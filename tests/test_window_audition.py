@@ -29,7 +29,7 @@ from test_window_real_input import (
 
 from audio.export import render_for_file, wav_bytes
 from audio.level import AS_MADE, NORMALISED, apply_level, loudness_db
-from audio.player import EDGE_FADE_SECONDS
+from audio.mixer import EDGE_FADE_SECONDS
 from gui import keys as k
 from gui.state import READY
 from gui_fakes import FakeBackend, FakeModel

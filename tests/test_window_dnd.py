@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
+from dnd_peer import watch_acceptance
 from test_window_real_input import click, make_app, pad_pixel_to_point, pytestmark, xdo  # noqa: F401
 
 from gui import keys as k
@@ -39,7 +40,11 @@ def app(tmp_path, monkeypatch):
 
 
 class Peer:
-    """The other program: started, its window's place read, killed at the end."""
+    """The other program: started, its window's place read, killed at the end.
+
+    ``accepted`` is set when the peer, as a drag source, says the window under the pointer
+    takes its drop (its ``accepted`` line).
+    """
 
     def __init__(self, mode, argument):
         self.process = subprocess.Popen([sys.executable, str(PEER), mode, str(argument)],
@@ -48,6 +53,13 @@ class Peer:
         if not line:
             raise AssertionError(f"the peer did not start: {self.process.stderr.read()}")
         self.place = json.loads(line)
+        self.accepted = threading.Event()
+        threading.Thread(target=self._read_lines, daemon=True).start()
+
+    def _read_lines(self):
+        for line in self.process.stdout:
+            if line.strip() == "accepted":
+                self.accepted.set()
 
     @property
     def centre(self):
@@ -78,20 +90,36 @@ def centre_of(widget):
             widget.winfo_rooty() + widget.winfo_height() // 2)
 
 
-def drag(app, start, end, steps=12, messages=None):
-    """Press at ``start`` (screen pixels), move to ``end`` in steps, release there; the status
-    lines shown meanwhile are added to ``messages`` when given.
+def drag(app, start, end, steps=12, messages=None, source=None):
+    """Press at ``start`` (screen pixels), move to ``end`` in steps, and release there once
+    the target has taken the drag; the status lines shown meanwhile are added to
+    ``messages`` when given.
 
-    xdotool runs beside the window's loop, which must go on meanwhile: XDND is a
-    conversation between the two programs' event loops.
+    The drag's source is the window, or the :class:`Peer` given as ``source``. As a user
+    waits for the cursor to say "copy" before letting go, the release waits until the
+    source has heard the target accept (tkdnd cancels a drop released before that: on a
+    busy machine the answer can take seconds). xdotool runs beside the window's loop,
+    which must go on meanwhile: XDND is a conversation between the two programs' loops.
     """
     (x0, y0), (x1, y1) = start, end
     script = ["mousemove", "--sync", x0, y0, "mousedown", "1"]
     for i in range(1, steps + 1):
         script += ["mousemove", x0 + (x1 - x0) * i // steps, y0 + (y1 - y0) * i // steps,
                    "sleep", "0.05"]
-    script += ["sleep", "0.3", "mouseup", "1"]
-    mover = threading.Thread(target=xdo, args=script)
+    if source is None:
+        accepted = threading.Event()
+        stop_watching = watch_acceptance(app.window.TKroot, accepted.set)
+    else:
+        accepted, stop_watching = source.accepted, lambda: None
+
+    def move_then_release():
+        try:
+            xdo(*script)
+            accepted.wait(timeout=60)
+        finally:
+            xdo("mouseup", "1")
+
+    mover = threading.Thread(target=move_then_release)
     seen = [] if messages is None else messages
     # every text the status line is given, not only those seen between the loop's turns: on a
     # busy machine the drag's start and end can be handled in one turn
@@ -100,9 +128,11 @@ def drag(app, start, end, steps=12, messages=None):
     status.update = lambda *args, **kwargs: seen.append(args[0] if args else kwargs.get("value")) or shown(*args, **kwargs)
     try:
         mover.start()
-        assert app.run_until(lambda s: seen.append(s.message) or not mover.is_alive(), timeout=30)
+        assert app.run_until(lambda s: seen.append(s.message) or not mover.is_alive(), timeout=90)
         mover.join()
+        assert accepted.is_set(), "the target never said it takes the drop"
     finally:
+        stop_watching()
         del status.update  # the element's own method again
 
 
@@ -174,7 +204,7 @@ def test_a_sound_file_dropped_on_the_pad_from_another_program_is_encoded(app, pe
     soundfile.write(mine, snare, 22050, subtype="FLOAT")
     before = mine.read_bytes()
     source = peer("drag", mine)
-    drag(app, source.centre, centre_of(app.window[k.PAD].Widget))
+    drag(app, source.centre, centre_of(app.window[k.PAD].Widget), source=source)
     assert app.run_until(lambda s: s.sound.opened == str(mine) and s.sound.point == s.point
                          and s.sound.original is not None, timeout=20)
     # the fake encoder's point for this very sound: the drop opened this file, no other
@@ -206,7 +236,7 @@ def test_a_dropped_six_channel_file_is_told_what_the_window_takes(tmp_path, peer
         hit = 0.5 * np.sin(2 * np.pi * 200 * t) * np.exp(-20 * t)
         soundfile.write(surround, np.stack([hit] * 6, axis=1), 44100)
         source = peer("drag", surround)
-        drag(app, source.centre, centre_of(app.window[k.PAD].Widget))
+        drag(app, source.centre, centre_of(app.window[k.PAD].Widget), source=source)
         expected = ("surround hit.wav: 6 channels: the window opens mono and stereo files only; "
                     "save one channel as a mono WAV and open that")
         assert app.run_until(lambda s: s.message == expected, timeout=20), app.state.message

@@ -190,7 +190,7 @@ class BackendWithData(FakeBackend):
 
     def load(self, name, folder):
         model = super().load(name, folder)
-        model.card["data"]["folder"] = str(self.data)
+        model.card.data["folder"] = str(self.data)
         return model
 
 

@@ -15,9 +15,10 @@ import soundfile
 from test_window_kits_history_real_input import select_all_favourites, type_in_dialog
 from test_window_real_input import click, click_middle, make_app, pad_pixel_to_point, pick_in_combo, press, settle
 
+from audio.capture import BlockCapture
 from audio.level import DEFAULT_LEVEL, apply_level
 from audio.pattern import PATTERN_FILE, STEPS, step_frame
-from audio.player import BlockCapture, Player
+from audio.player import Player
 from gui import keys as k
 from gui.state import READY
 from gui_fakes import FakeBackend

@@ -78,17 +78,17 @@ def test_esc_stops_the_loop_and_the_beat_and_nothing_reaches_the_output_after_it
     press("Escape")
     assert app.run_until(lambda s: not s.sound.looping and not s.pattern.playing
                          and app.workers.sound_room.idle)
-    escaped = player.frames_delivered  # every block from here on renders the stop
+    escaped = player.stats().frames_delivered  # every block from here on renders the stop
     assert sound_line(app) == "■ stopped"
     # half a second in which the mixer had nothing to play (no sound, no beat, no hit ringing);
     # the player stops its stream after a second of that, so no count of frames delivered after
     # Esc is waited for: on a busy machine the stream may have stopped before 'escaped' was read
     assert app.run_until(lambda s: player.mixer.silent_frames >= player.stream_rate // 2, timeout=20), \
-        (frames.after(escaped), player.frames_delivered - escaped)
+        (frames.after(escaped), player.stats().frames_delivered - escaped)
     # the stop's and the beat's fades (4 ms) may still fall in the block after Esc: no more
-    fade_end = escaped + player.block_frames + player.mixer.crossfade_frames
+    fade_end = escaped + player.stats().block_frames + player.mixer.crossfade_frames
     assert frames.after(fade_end) == 0 and frames.last() < fade_end, (frames.after(escaped), frames.last() - escaped)
-    assert frames.after(escaped) <= player.block_frames + player.mixer.crossfade_frames
+    assert frames.after(escaped) <= player.stats().block_frames + player.mixer.crossfade_frames
     settle(app, 0.1)
     assert sound_line(app) == "■ stopped" and app.window[k.PATTERN_PLAY].get_text() == "Play beat"
 
@@ -106,8 +106,8 @@ def test_the_stop_button_stops_the_beat_too(window):
     app.window.TKroot.update()
     click_middle(app.window[k.STOP].Widget)
     assert app.run_until(lambda s: not s.pattern.playing and app.workers.sound_room.idle)
-    stopped = player.frames_delivered
+    stopped = player.stats().frames_delivered
     # half a second with nothing to play (as after Esc above)
     assert app.run_until(lambda s: player.mixer.silent_frames >= player.stream_rate // 2, timeout=20)
-    assert frames.after(stopped + player.block_frames + player.mixer.crossfade_frames) == 0
+    assert frames.after(stopped + player.stats().block_frames + player.mixer.crossfade_frames) == 0
     assert sound_line(app) == "■ stopped"

@@ -2,6 +2,9 @@
 no files): a deterministic decoder, and one whose sound has a seeded random part."""
 import numpy as np
 
+from models.card import ModelCard
+from models.trained_folder import LatentPlane
+
 
 class FakeCodes:
     """The training map: ``points`` (N, 2) and ``families`` (N,), as LatentCodes has them."""
@@ -18,8 +21,9 @@ class FakeCodes:
         return int(self.points.shape[0])
 
 
-class FakeModel:
-    """A decoder of (x, y) to a decaying tone: x sets the pitch, y the decay.
+class FakeModel(LatentPlane):
+    """A decoder of (x, y) to a decaying tone: x sets the pitch, y the decay (the base class
+    gives it the rest of :class:`models.interface.ModelProtocol`).
 
     Parameters
     ----------
@@ -33,7 +37,7 @@ class FakeModel:
                  sample_rate=8000, sample_length=2048):
         self.name = name
         self.kind = kind
-        self.card = {"name": name, "kind": kind, "sample_rate": sample_rate, "sample_length": sample_length}
+        self.card = ModelCard(name=name, kind=kind, sample_rate=sample_rate, sample_length=sample_length)
         self.sample_rate = sample_rate
         self.sample_length = sample_length
         self.codes = codes

@@ -9,3 +9,6 @@
 Imports the models' inference engine, audio's export and NumPy; never TensorFlow or
 PySimpleGUI (DESIGN.md), so a server process starts in a fraction of a second per model.
 """
+
+#: The modules other packages use (the layering test holds them to this list).
+__all__ = ["catalogue", "decoding", "limits", "ops", "server"]

@@ -45,7 +45,7 @@ def model_version(folder, name):
 
 def card_version(model):
     """A version for a model that exists only in memory (tests): a hash of its card."""
-    card = json.dumps(getattr(model, "card", {"name": model.name}), sort_keys=True, default=str)
+    card = json.dumps(model.card.to_dict(), sort_keys=True, default=str)
     return hashlib.sha256(card.encode()).hexdigest()[:VERSION_CHARS]
 
 

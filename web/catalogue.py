@@ -26,34 +26,15 @@ BOX_MARGIN_SPANS = 1.0
 #: Two seeds decoded at the centre at load: a model whose sound differs between them has Vary.
 PROBE_VARIATIONS = (1, 2)
 
-# What a listener can expect of each kind, in plain words.
-KIND_WORDS = {
-    "dense_ae": ("A {size} dense network that learned to rebuild the training drums; "
-                 "each one sits at a point."),
-    "conv_ae": "A convolutional network that rebuilds the training drums in detail; each one sits at a point.",
-    "gan": "A WaveGAN generator: every point is a drum it invents; it has no map of training sounds.",
-    "vae": "A variational network with a smooth map: sounds change gradually as you move.",
-}
-# A group whose models share a kind but not what a listener hears: ddsp_vae is a "vae" by its
-# training, but its decoder plays a synthesiser (the card's group says so).
-GROUP_WORDS = {
-    "Synth-decoder VAE": ("A drum synthesiser steered by a variational network: every point is a drum, "
-                          "and Vary plays a new take."),
-}
-
-
 def kind_words(model):
-    """What a listener can expect of the model, in plain words: its card's group's, else its kind's."""
-    group = (getattr(model, "card", None) or {}).get("group")
-    if group in GROUP_WORDS:
-        return GROUP_WORDS[group]
-    size = model.name.split("_")[1] if model.kind == "dense_ae" and model.name.count("_") >= 2 else "small"
-    return KIND_WORDS.get(model.kind, f"A {model.kind} model.").format(size=size)
+    """What a listener can expect of the model, in plain words: its registry entry's
+    (``ModelSpec.words``)."""
+    return model.spec.words
 
 
 def load_model(name, folder):
     """The one loader of ``web/``: a trained model with the interface of
-    :class:`models.keras_loader.TrainedModel` (``decode(points, variation=None)``).
+    :class:`models.interface.ModelProtocol`.
 
     Parameters
     ----------
@@ -64,9 +45,7 @@ def load_model(name, folder):
 
     Returns
     -------
-    model
-        ``name``, ``card``, ``kind``, ``sample_rate``, ``sample_length``, ``codes``,
-        ``has_encoder``, ``decode``, ``latent_range()``, ``center``.
+    models.interface.ModelProtocol
 
     Raises
     ------
@@ -143,8 +122,8 @@ def serve_model(model, description=None):
         latent_range=latent_range,
         center=center,
         box=bounded_box(latent_range),
-        collapsed=is_collapsed(getattr(model, "codes", None)),
-        renders_any_length=bool(getattr(model, "renders_any_length", False)),
+        collapsed=is_collapsed(model.codes),
+        renders_any_length=model.renders_any_length,
     )
 
 

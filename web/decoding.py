@@ -20,6 +20,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from threading import Lock
+from typing import Any
 
 from web.sound import tagged_wav
 
@@ -197,16 +198,16 @@ class ProcessDecoding:
             raise DecodingFailed(failed)
         self._pool = pool
 
-    def _replace(self, broken):
+    def _replace(self, broken: ProcessPoolExecutor | ThreadPoolExecutor | None):
         """A working pool in place of ``broken`` (replaced once, however many requests saw it)."""
         with self._lock:
-            if self._pool is broken:
+            if self._pool is broken and broken is not None:
                 log.warning("a decoding process stopped; starting %d new ones", self.processes)
                 broken.shutdown(wait=False, cancel_futures=True)
-                self._pool = self._new_pool()
+                pool = self._pool = self._new_pool()
                 # its processes start now, not at the next sound: readiness looks at them
                 for _ in range(self.processes):
-                    self._pool.submit(process_ready)
+                    pool.submit(process_ready)
             return self._pool
 
     async def wav(self, served, request, version=None):
@@ -294,7 +295,7 @@ class ProcessDecoding:
 
 # What runs in a decoding process: its zoo folder, the models it has loaded, and any reason
 # a preloaded model could not be.
-_process = {"folder": None, "models": {}, "failed": ""}
+_process: dict[str, Any] = {"folder": None, "models": {}, "failed": ""}
 
 
 def start_process(folder, preload, started=None):

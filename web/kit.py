@@ -122,7 +122,7 @@ def instrument_family(model, request):
     else the likeliest family of the point on a model's family pads, else ``sound``."""
     if request.family is not None:
         return request.family.replace(":", "").replace(",", "-")
-    pads = getattr(model, "family_pads", None)
+    pads = model.family_pads
     if pads is not None:
         return str(pads.likeliest([[request.x, request.y]])[0])
     return FALLBACK_FAMILY

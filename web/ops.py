@@ -25,6 +25,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 
 ACCESS_LOG_MODES = ("text", "json", "off")
 access_log = logging.getLogger("web.access")
+#: The mode :func:`configure_access_log` last set (set once per process).
+_access_mode: list[str] = []
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 #: prometheus_client's multiprocess mode: the folder where every process writes its values.
 #: Read when prometheus_client is imported, so it is set before the worker processes start.
@@ -153,12 +155,12 @@ class Metrics:
 
 def configure_access_log(mode):
     """Send the ``web.access`` lines to stdout (``text`` or ``json``), or nowhere (``off``)."""
-    if getattr(access_log, "mode", None) == mode:
+    if _access_mode == [mode]:
         return
     for handler in list(access_log.handlers):
         access_log.removeHandler(handler)
     access_log.propagate = False
-    access_log.mode = mode
+    _access_mode[:] = [mode]
     if mode == "off":
         access_log.setLevel(logging.CRITICAL + 1)
         return

@@ -272,34 +272,24 @@ def _family(served, params):
     from models.errors import ModelInputError
     from models.families import family_text
 
-    given = {key: params[key] for key in ("family", "mix") if params.get(key) not in (None, "")}
+    given: dict[str, str | None] = {key: params[key] for key in ("family", "mix") if params.get(key) not in (None, "")}
     model = served.model
-    conditioned = bool(getattr(model, "conditioned", False))
-    takes = bool(getattr(model, "takes_family", conditioned))
+    conditioned, takes = model.conditioned, model.takes_family
     if given and not takes:
-        reason = getattr(model, "no_family_reason", None) or f"{served.name} takes no family"
+        reason = model.no_family_reason or f"{served.name} takes no family"
         raise RequestRefused(400, f"{next(iter(given))}: {reason}")
     if not takes or not (given or conditioned):
         return None
     if len(given) > 1:
         raise RequestRefused(400, "give family= or mix=, not both")
-    key, text = next(iter(given.items()), ("family", None))
-    if key == "mix" and ":" not in text:
+    key, text = next(iter(given.items()), ("family", None))  # none given: the model's default
+    if key == "mix" and ":" not in str(text):
         raise RequestRefused(400, f"mix must be FAMILY:WEIGHT,FAMILY:WEIGHT (e.g. kick:0.6,tom:0.4) of "
-                                  f"{', '.join(DRUM_FAMILIES)}, not {text[:40]!r}")
+                                  f"{', '.join(DRUM_FAMILIES)}, not {str(text)[:40]!r}")
     try:
-        return family_text(_checked_family(model, text))
+        return family_text(model.checked_family(text))
     except ModelInputError as error:
         raise RequestRefused(400, f"{key}: {str(error)[:200]}") from None
-
-
-def _checked_family(model, text):
-    """The weights ``text`` names, checked against the model (an in-memory test model without
-    ``checked_family`` is checked as a conditioned model is)."""
-    from models.families import family_vector
-
-    checked = getattr(model, "checked_family", None)
-    return family_vector(text) if checked is None else checked(text)
 
 
 def _level(params):
@@ -333,18 +323,17 @@ def _model_summary(served, default):
         # the families the sound URL's family= and mix= take (a conditioned model's, or a
         # model's family pads); None, with the reason in words, for a model that takes none
         "families": _families_of(model),
-        "family_optional": not getattr(model, "conditioned", False),  # "All families": the plain pad
-        "no_family_reason": None if _families_of(model) else (getattr(model, "no_family_reason", None)
+        "family_optional": not model.conditioned,  # "All families": the plain pad
+        "no_family_reason": None if _families_of(model) else (model.no_family_reason
                                                                or f"{served.name} takes no family"),
         "collapsed": served.collapsed,  # one sound everywhere: the page warns (web/catalogue.py)
     }
 
 
 def _families_of(model):
-    conditioned = bool(getattr(model, "conditioned", False))
-    if not getattr(model, "takes_family", conditioned):
+    if not model.takes_family:
         return None
-    return list(getattr(model, "families", None) or DRUM_FAMILIES)
+    return list(model.families)
 
 
 def compact_codes(codes):
@@ -392,10 +381,10 @@ def _placed(served, sound_url, x, y):
     shown = (min(max(x, xmin), xmax), min(max(y, ymin), ymax))
     placed = {"point": [x, y], "inside": inside, "shown": list(shown), "family": None, "nearest": [],
               "sound_url": f"{sound_url}?x={shown[0]:.4f}&y={shown[1]:.4f}"}
-    pads = getattr(model, "family_pads", None)
+    pads = model.family_pads
     if pads is not None:
         placed["family"] = pads.likeliest([[x, y]])[0]
-    codes = getattr(model, "codes", None)
+    codes = model.codes
     if codes is not None and len(codes):
         distances = np.hypot(codes.points[:, 0] - x, codes.points[:, 1] - y)
         for index in np.argsort(distances, kind="stable")[:NEAREST_SHOWN]:
@@ -431,7 +420,7 @@ class _Answers:
             base = f"/api/models/{served.name}/v/{versions[served.name]}"
             found = {"version": versions[served.name], "codes_url": f"{base}/codes", "sound_url": f"{base}/sound.wav"}
             # where a user's own sample is posted (the drop-in); None for a model without an encoder
-            found["encode_url"] = f"{base}/encode" if getattr(served.model, "has_encoder", False) else None
+            found["encode_url"] = f"{base}/encode" if served.model.has_encoder else None
             return found
 
         self.model_urls = {name: urls(served) for name, served in catalogue.models.items()}
@@ -561,7 +550,7 @@ class _Api:
             raise RequestRefused(400, f"unknown parameter {unknown[0][:20]!r}; use family or mix")
         served = self.catalogue.models[name]
         family = _family(served, request.query_params) if request.query_params else None
-        if family is None or getattr(served.model, "family_pads", None) is None:
+        if family is None or served.model.family_pads is None:
             body, tag = self.answers.codes[name]
         else:
             body, tag = self._family_codes(served, family)
@@ -661,7 +650,7 @@ class _Api:
         is read into memory, encoded in a decoding process and dropped: nothing is kept."""
         self.versioned(request)
         served = self.catalogue.models[request.path_params["name"]]
-        if not getattr(served.model, "has_encoder", False):
+        if not served.model.has_encoder:
             raise RequestRefused(400, f"{served.name} has no encoder (a GAN only generates): a sample has no "
                                       "place on its map; pick another model")
         data = await _upload(request)

@@ -75,7 +75,7 @@ __all__ = ["BUTTONS", "KEYS", "VALUE_KEYS", "TUPLE_EVENTS", "VALUE_EVENTS", "WOR
            "sequence_audio", "status_text"]
 
 #: Keyboard shortcuts, by keysym (``(KEY, keysym)`` events).
-KEYS = {
+KEYS: dict[str, Callable[[AppState], list[fx.Effect]]] = {
     "space": lambda s: play(s, loop=False),
     "l": toggle_loop, "L": toggle_loop,
     "Escape": stop,

@@ -29,7 +29,7 @@ def on_zoo(state, listed):
         if not status.trained:
             entry.state, entry.reason = UNAVAILABLE, short_reason(state, status.reason or "not trained")
     trained = [e.name for e in state.entries.values() if e.trained]
-    effects = [fx.Refresh(Part.MODELS), fx.Refresh(Part.COMPARE_LIST)]
+    effects: list[fx.Effect] = [fx.Refresh(Part.MODELS), fx.Refresh(Part.COMPARE_LIST)]
     state.zoo_empty = not trained
     if not trained:
         # no model, so no sound output is ever opened: the line says so instead of "starting…"
@@ -102,7 +102,7 @@ def on_model_ready(state, ready):
         state.morph.a = state.morph.b = None
         state.morph.sequence = None
         state.family = _opening_family(state, info.name)
-    effects = [fx.Refresh(p) for p in (Part.MODELS, Part.PAD, Part.FIELDS, Part.CARD,
+    effects: list[fx.Effect] = [fx.Refresh(p) for p in (Part.MODELS, Part.PAD, Part.FIELDS, Part.CARD,
                                        Part.MORPH_FIELDS, Part.MAP_MODE)]  # the map's hint follows the model
     if state.player.rate != info.sample_rate:
         state.player.rate = info.sample_rate

@@ -45,7 +45,7 @@ def _send(state, restart):
 
 def _changed(state):
     """A change to the pattern: kept, shown, and heard at the next hit if it plays."""
-    effects = [fx.Refresh(Part.PATTERN)]
+    effects: list[fx.Effect] = [fx.Refresh(Part.PATTERN)]
     if state.pattern.read and state.pattern.unsaved_reason is None:
         effects.append(fx.SavePattern(state.pattern.pattern))
     if state.pattern.playing:
@@ -122,7 +122,7 @@ def after_player(state):
 def after_favourites(state):
     """The favourites were listed: the lane combos offer them; the first time, read the
     pattern kept beside them."""
-    effects = [fx.Refresh(Part.PATTERN)]
+    effects: list[fx.Effect] = [fx.Refresh(Part.PATTERN)]
     if not state.pattern.read:
         effects.append(fx.ReadPattern())
     return effects
@@ -133,7 +133,7 @@ def on_pattern_read(state, read):
     replaced, and saving waits until the user moves that file away)."""
     state.pattern.read = True
     state.pattern.unsaved_reason = read.reason
-    effects = [fx.Refresh(Part.PATTERN)]
+    effects: list[fx.Effect] = [fx.Refresh(Part.PATTERN)]
     if read.reason is not None:
         return effects + say(state, f"the beat is not kept: {read.reason}")
     if read.pattern is None:
