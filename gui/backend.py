@@ -108,6 +108,18 @@ class PackageBackend:
             return None
         return getattr(module, "continuity_map", None)
 
+    def family_classifier(self, folder):
+        """The zoo's family classifier (``folder/families.json``, the one the kit export names
+        its instruments with), or None and why not.
+
+        Returns
+        -------
+        (evaluation.families.FamilyClassifier or None, str or None)
+        """
+        from evaluation.families import shipped_classifier
+
+        return shipped_classifier(folder)
+
     def cached_metrics(self, name, folder):
         """The evaluation's cached record of ``folder/name`` (metrics, continuity), or None."""
         try:

@@ -66,6 +66,8 @@ class FigurePanel:
         self._background = None
         self._cids = []
         self.tk = None  # the FigureCanvasTkAgg, once attached
+        self._tooltip_text = None
+        self._tooltip = None  # PySimpleGUI's ToolTip on the matplotlib widget, once attached
         element.TKCanvas.pack_propagate(False)
 
     @property
@@ -85,6 +87,23 @@ class FigurePanel:
                                     master=master)
         self.tk.get_tk_widget().pack(side="top", fill="both", expand=True)
         self._connect()
+        if self._tooltip_text is not None:
+            self.set_tooltip(self._tooltip_text)
+
+    def set_tooltip(self, text):
+        """The tooltip shown while the pointer rests on the panel's picture (its text may change).
+
+        It is on the matplotlib widget, which covers the whole element once attached
+        (:func:`gui.tooltip.steady_tooltip`, beside matplotlib's own bindings)."""
+        self._tooltip_text = text
+        if self.tk is None:
+            return  # given to the picture's widget when it comes (an empty canvas explains nothing)
+        if self._tooltip is not None:
+            self._tooltip.text = text
+            return
+        from gui.tooltip import steady_tooltip
+
+        self._tooltip = steady_tooltip(self.tk.get_tk_widget(), text)
 
     def _connect(self):
         # callbacks live on the figure, so they are connected again after each swap

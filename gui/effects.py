@@ -67,6 +67,7 @@ class MapRequest:
     families: list | None = None  # str per code
     heat: np.ndarray | None = None  # (n, n) feature grid
     feature: str | None = None
+    made: np.ndarray | None = None  # (n, n) family names: what the classifier hears at each grid point
     highlight: tuple | None = None  # the families shown in colour (the others greyed), or None: all
 
 
@@ -90,7 +91,8 @@ class Render:
 
 @dataclass(frozen=True)
 class Heatmap:
-    """Compute a feature over a grid of the latent range (the model's rate for its features)."""
+    """Compute a feature over a grid of the latent range (the model's rate for its features);
+    ``feature`` "made" (``gui.features.MADE``): the family the classifier hears at each point."""
 
     name: str
     feature: str
@@ -338,6 +340,7 @@ class ReadOriginal:
     name: str
     file: str
     data_folder: str | None
+    code: Point | None = None  # its training code: decoded instead where the file is not here
 
 
 @dataclass(frozen=True)

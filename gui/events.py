@@ -220,7 +220,8 @@ class OriginalRead:
 
     file: str
     audio: np.ndarray | None = field(default=None, compare=False, hash=False)
-    reason: str = ""
+    reason: str = ""  # why the file was not read (said also when its code's decode plays instead)
+    decoded: bool = False  # ``audio`` is the model's decode of the sound's code, the file not being here
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,9 @@ import numpy as np
 
 #: Points per side of the heat-map grid.
 GRID = 32
+#: Points per side of the "made here" map's grid: each point is decoded and classified, which
+#: costs far more than a feature (16 x 16 takes about 2 s of one core for ddsp_vae)
+MADE_GRID = 16
 
 FRAME = 512
 HOP = 256
@@ -18,6 +21,12 @@ BRIGHTNESS, DECAY, LOUDNESS, DISCONTINUITY = "brightness", "decay", "loudness", 
 #: Computed per sound; the discontinuity compares neighbours instead.
 PER_SOUND_NAMES = (BRIGHTNESS, DECAY, LOUDNESS)
 HEATMAPS = (*PER_SOUND_NAMES, DISCONTINUITY)
+#: The map of what the model makes: the family the project's classifier hears at each point
+#: of a coarse grid (``evaluation.families``, the one that names a kit's instruments)
+MADE = "made"
+#: What the made map calls a point whose sound is silent (no family to hear)
+SILENT = "silent"
+SILENT_PEAK = 1e-4
 
 DECAY_DB = 20.0  # decay time: from the loudest frame until 20 dB below it
 FLOOR = 1e-10

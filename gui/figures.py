@@ -9,16 +9,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from gui.features import FEATURE_LABELS, FEATURE_SCALES, envelope, spectrogram_db
-from gui.palette import FAMILY_COLOURS, POINT_COLOUR, family_colour
+from gui.palette import FAMILY_COLOURS, POINT_COLOUR, family_colour, made_colour
 
 DPI = 100
 FONT = 8
 ROW_NOTE_CHARS = 100  # a compared model's note (a point outside its range says what played)
+#: Where the map's legend begins (a share of the figure's width): beside the axes, not over the dots
+LEGEND_LEFT = 0.77
 SPECTRUM_RANGE_DB = 80  # the spectrogram's colours span this far below its loudest bin
 
 
@@ -208,16 +211,22 @@ def map_figure(size_px, request):
     """
     started = time.perf_counter()
     figure = _figure(size_px)
-    heat = request.heat
-    right = 0.86 if heat is not None else 0.98
+    heat, made = request.heat, request.made
+    codes = request.codes
+    has_codes = codes is not None and len(codes)
+    # the legend goes beside the axes, never over the dots; the colour bar likewise
+    right = 0.86 if heat is not None else (LEGEND_LEFT - 0.02 if has_codes or made is not None else 0.98)
     ax = figure.add_axes((0.08, 0.10, right - 0.08, 0.82))
     xmin, xmax, ymin, ymax = request.latent_range
     if heat is not None:
         _heat_layer(figure, ax, heat, request.latent_range, request.feature)
-    codes = request.codes
-    if codes is not None and len(codes):
+    if made is not None:
+        _made_layer(ax, np.asarray(made), request.latent_range)
+    if has_codes:
         codes = np.asarray(codes, dtype=np.float32)
         _codes_layer(ax, codes, request.families, faint=heat is not None, highlight=request.highlight)
+    if heat is None and (has_codes or made is not None):
+        _legend(ax, made)
     for label, spot in (("A", request.a), ("B", request.b)):
         if spot is not None:
             ax.annotate(label, spot, fontsize=FONT + 1, weight="bold", ha="center",
@@ -255,6 +264,34 @@ def _heat_layer(figure, ax, heat, latent_range, feature):
     colourbar.ax.tick_params(labelsize=FONT - 1)
 
 
+def _legend(ax, made):
+    """The families beside the axes (never over the dots): the training sounds' dots with
+    their counts, then, on the "made here" map, the families heard in its fields."""
+    handles, labels = ax.get_legend_handles_labels()
+    title = None
+    if made is not None:
+        heard = [f for f in (*FAMILY_COLOURS, "silent") if f in set(np.asarray(made).ravel())]
+        handles += [Patch(facecolor=made_colour(f), edgecolor=family_colour(f)) for f in heard]
+        labels += heard
+        title = "dots: labels\nfields: heard"
+    ax.legend(handles, labels, fontsize=FONT - 1, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+              markerscale=1.5, framealpha=0.8, handletextpad=0.2, borderpad=0.3, labelspacing=0.2,
+              borderaxespad=0.0, title=title, title_fontsize=FONT - 1, alignment="left")
+
+
+def _made_layer(ax, made, latent_range):
+    """What the model makes: each grid point's cell in the colour of the family heard there
+    (a tint, so the dots of the training labels show on it); cells centred on the points."""
+    n_y, n_x = made.shape
+    xmin, xmax, ymin, ymax = latent_range
+    half_x = (xmax - xmin) / max(n_x - 1, 1) / 2
+    half_y = (ymax - ymin) / max(n_y - 1, 1) / 2
+    tints = {family: to_rgb(made_colour(family)) for family in np.unique(made)}
+    image = np.array([[tints[family] for family in row] for row in made])
+    ax.imshow(image, origin="lower", extent=(xmin - half_x, xmax + half_x, ymin - half_y, ymax + half_y),
+              aspect="auto", interpolation="nearest")
+
+
 def _codes_layer(ax, codes, families, faint, highlight=None):
     """The training codes by family: coloured with a legend, or faint white over a heat-map.
 
@@ -272,9 +309,7 @@ def _codes_layer(ax, codes, families, faint, highlight=None):
                    color="white" if faint else family_colour(family, highlight),
                    alpha=(0.5 if faint else 0.8) if chosen else 0.5, linewidths=0,
                    label=None if faint else f"{family} ({int(mask.sum())})")
-    if not faint:
-        ax.legend(fontsize=FONT - 1, loc="upper right", markerscale=1.5, framealpha=0.8,
-                  handletextpad=0.2, borderpad=0.3, labelspacing=0.2)
+
 
 
 def sequence_figure(panel, size_px, sounds, labels, sample_rate, *, title=""):

@@ -63,6 +63,33 @@ def words_for(key):
     return f"{words}, held out" if held_out else words
 
 
+#: The pad's tooltip: what it is, what a dot is, why near points sound alike (the Help's tour, short).
+PAD_TIP = ("The latent pad: every point of this square is a sound the model makes. Click or drag to hear\n"
+           "it; the arrow keys nudge the point. A dot is one training sound, where the encoder puts it,\n"
+           "in its family's colour. Near points sound alike: the decoder is smooth, so a small step is a\n"
+           "small change of sound, and a region is a family of sounds. F1: Help.")
+
+#: The map's tooltip for each of its modes (gui.state.MAP_MODES).
+MAP_TIPS = {
+    "codes": ("The latent map: a dot is one training sound, placed where the model's encoder puts it,\n"
+              "coloured by its family label. Near dots sound alike: the decoder is smooth, so close\n"
+              "points make close sounds. Click a dot to hear the model's version, then the original;\n"
+              "click between dots to move there."),
+    "made": ("What is made here: the colour of each field is the family the project's classifier hears\n"
+             "in the sound the model makes at that point (the one that names a kit's instruments).\n"
+             "A dot is a training sound in its label's colour: a dot on a field of another colour is\n"
+             "a sound labelled one family where the model makes another. Click to go there."),
+    "heat": ("A heat-map over the latent range: each colour is the value of a sound feature at that\n"
+             "point, on one scale for every model (the colour bar). Faint dots are the training\n"
+             "sounds. Click to move the point there."),
+}
+
+
+def map_tip(mode):
+    """The map's tooltip for a mode of the map (a heat-map's is one for all of them)."""
+    return MAP_TIPS.get(mode, MAP_TIPS["heat"])
+
+
 HELP_TITLE = "ML Sample Generator: help"
 
 #: The Help window's text: a guided tour, then the measures, then every key.
@@ -81,6 +108,10 @@ Why near points sound alike: the decoder is a smooth function, so a small step o
 small change of sound. Sounds the model finds similar end up close together, so a region of
 the pad is a family of sounds. Where dots are sparse the model is guessing; where the sound
 jumps between neighbours (the discontinuity heat-map) the plane is badly ordered.
+
+The map's "made here" view colours each field by the family the drum classifier hears in what
+the model makes there, under the training sounds' dots in their labels' colours: a "hat" dot on
+a "cymbal" field is a hat in the data where the model makes something a kit would call a cymbal.
 
 Family pads (keys 1-7): the pad spans that family's region of the plane; 0 is the whole pad.
 Vary: each play moves a little from the point (1 = 3 % of the range), so a hit never sounds

@@ -13,8 +13,11 @@ from gui.state import VARY_MAX, VARY_STEP
 from models.variation import NEW_NOISE_AMOUNT, VARIATION_SPREAD
 
 TITLE = "ML Sample Generator"
-PAD_PIXELS = 330
-MAP_SIZE = (500, 360)
+#: The pad's side in pixels at the window's smallest (the whole window then fits a 1280x800
+#: screen with a title bar and a panel); it grows with the window (GuiApp._fit_pad), to PAD_MAX
+PAD_PIXELS = 270
+PAD_MAX = 720
+MAP_SIZE = (500, 330)
 PANEL_SIZE = (500, 260)
 HEADING = ("Helvetica", 10, "bold")
 STATUS_CHARS = 60  # the status line's own width; it stretches with the window
@@ -24,10 +27,15 @@ PLAYING_CHARS = 44  # the sound's state line
 VARY_TIP = (f"how far each Play or loop repetition moves from the point: 1 = {VARIATION_SPREAD:.0%} of the range "
             f"(a standard deviation), 2 twice that; a synth model (ddsp_vae) also draws new noise from "
             f"{NEW_NOISE_AMOUNT:g} up; 0: off (- and = step it)")
+FIELD_WHITE = "white"
 COMPARE_NOTE = "raw x, y mean different\nthings in different\nlatent spaces"
+NEAREST_TIP = ("the training sounds nearest the point: by codes, the distance on the pad (in its x, y units);"
+               " by sound, the distance between sound features (in standard deviations of the training"
+               " sounds' features); double-click a row to hear it")
 MODELS_TOOLTIP = "choose a model ([ and ] step through them); an unavailable one says why here"
 MAP_MODE_LABELS = {
     "codes": "codes: training samples by family",
+    features.MADE: "made here: the family heard",
     features.BRIGHTNESS: "brightness heat-map",
     features.DECAY: "decay-time heat-map",
     features.LOUDNESS: "loudness heat-map",
@@ -58,17 +66,29 @@ def model_tree_data(entries):
     return data
 
 
+#: The model list's rows: the shipped zoo's 15 models and 6 groups all show; imported models
+#: beyond that scroll (the window must still fit 1280x800)
+MODEL_ROWS = (8, 22)
+
+
+def model_rows(entries):
+    """How many rows the model list shows: one per model and group, within ``MODEL_ROWS``."""
+    rows = len(model_tree_data(entries).tree_dict) - 1  # less the invisible root
+    return min(max(rows, MODEL_ROWS[0]), MODEL_ROWS[1])
+
+
 def models_column(entries):
     return [
         [sg.Text("Models", font=HEADING)],
+        # all the models, no empty rows: a taller window gives the favourites more rows instead
         [sg.Tree(model_tree_data(entries), headings=["state"], key=k.MODELS,
                  col0_heading="model", col0_width=19, col_widths=[13], auto_size_columns=False,
-                 num_rows=20, enable_events=True, show_expanded=True,
-                 select_mode=sg.TABLE_SELECT_MODE_BROWSE, expand_x=True, expand_y=True,
+                 num_rows=model_rows(entries), enable_events=True, show_expanded=True,
+                 select_mode=sg.TABLE_SELECT_MODE_BROWSE, expand_x=True,
                  tooltip=MODELS_TOOLTIP)],
         [sg.Text("Favourites", font=HEADING)],
-        [sg.Listbox([], key=k.FAVOURITES, size=(34, 7), enable_events=False,
-                    bind_return_key=True, expand_x=True,
+        [sg.Listbox([], key=k.FAVOURITES, size=(34, 5), enable_events=False,
+                    bind_return_key=True, expand_x=True, expand_y=True,
                     select_mode=sg.LISTBOX_SELECT_MODE_EXTENDED,
                     tooltip="double-click or Reopen: back to the model and point of a saved sound;"
                             " Ctrl- or Shift-click several for a kit")],
@@ -76,7 +96,8 @@ def models_column(entries):
          sg.Button("Export kit…", key=k.EXPORT_KIT,
                    tooltip="the chosen favourites as a Hydrogen kit (.h2drumkit) (Ctrl+E)"),
          sg.ProgressBar(1, orientation="h", size=(10, 10), key=k.KIT_PROGRESS)],
-        [sg.Text("", key="-FAVOURITES-DIR-", size=(34, 1), font=("Helvetica", 8))],
+        # the folder's end is kept when it is cut (gui.view); the whole path is in its tooltip
+        [sg.Text("", key=k.FAVOURITES_DIR, size=(34, 1), font=("Helvetica", 8), expand_x=True)],
     ]
 
 
@@ -116,10 +137,12 @@ def pad_column():
          sg.Text("click or drag; arrow keys nudge", font=("Helvetica", 8))],
         [sg.Graph((PAD_PIXELS, PAD_PIXELS), (-1, -1), (1, 1), key=k.PAD, enable_events=True,
                   drag_submits=True, background_color="white", motion_events=False,
-                  float_values=True)],
+                  float_values=True)],  # its tooltip: gui.tooltip (GuiApp.open)
         *family_rows(),
-        [sg.Text("X"), sg.Input("0", key=k.X, size=(9, 1)), sg.Text("Y"),
-         sg.Input("0", key=k.Y, size=(9, 1)), sg.Button("Go", key=k.GO, bind_return_key=True)],
+        # white, as a field one types into looks (the theme's grey-blue read as disabled)
+        [sg.Text("X"), sg.Input("0", key=k.X, size=(9, 1), background_color=FIELD_WHITE),
+         sg.Text("Y"), sg.Input("0", key=k.Y, size=(9, 1), background_color=FIELD_WHITE),
+         sg.Button("Go", key=k.GO, bind_return_key=True)],
         [sg.Button("Random", key=k.RANDOM, tooltip="a random point in the range (Tab to it, then space)"),
          sg.Button("Reset", key=k.RESET, tooltip="back to the centre of the data"),
          sg.Button("Set A", key=k.SET_A, tooltip="the point is the morph's start (Morph tab)"),
@@ -232,12 +255,11 @@ def tabs():
     ]
     nearest = [
         [sg.Table([], headings=["by", "name", "kit", "family", "distance"], key=k.NEAREST,
-                  col_widths=[6, 22, 16, 8, 8], auto_size_columns=False, num_rows=10,
+                  col_widths=[6, 22, 14, 8, 11], auto_size_columns=False, num_rows=8,
                   justification="left", expand_x=True, expand_y=True,
-                  select_mode=sg.TABLE_SELECT_MODE_BROWSE,
-                  tooltip="the 5 training sounds nearest the point: by codes (latent plane) "
-                          "and by sound features; double-click to hear the original")],
-        [sg.Text("", key=k.NEAREST_NOTE, size=(70, 2), font=("Helvetica", 8))],
+                  select_mode=sg.TABLE_SELECT_MODE_BROWSE, tooltip=NEAREST_TIP)],
+        # wraps to the tab's width (gui.view), so the whole note is read
+        [sg.Text("", key=k.NEAREST_NOTE, size=(70, 4), font=("Helvetica", 8), expand_x=True)],
     ]
     return [[sg.TabGroup([[sg.Tab("Sound", sound), sg.Tab("Model card", card),
                            sg.Tab("Compare", compare), sg.Tab("Morph", morph),

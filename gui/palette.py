@@ -21,3 +21,18 @@ def family_colour(family, highlight=None):
     if highlight is not None and family not in highlight:
         return GREYED
     return FAMILY_COLOURS.get(family, FAMILY_COLOURS["other"])
+
+#: The "made here" map paints each family's region in its colour mixed with this much white,
+#: so the training sounds' dots (in the full colour) stand out on it.
+MADE_WHITE = 0.55
+#: A point whose sound is silent: no family is heard there.
+SILENT_COLOUR = "#f4f4f4"
+
+
+def made_colour(family):
+    """The colour of a region of the "made here" map where ``family`` is heard (``#rrggbb``)."""
+    if family == "silent":
+        return SILENT_COLOUR
+    full = family_colour(family)
+    channels = (int(full[i:i + 2], 16) for i in (1, 3, 5))
+    return "#" + "".join(f"{round(c + (255 - c) * MADE_WHITE):02x}" for c in channels)

@@ -45,9 +45,10 @@ class ModelState(TextEnum):
 
 LISTED, LOADING, READY, UNAVAILABLE = ModelState
 
-#: What the latent map shows: the training codes, or a feature heat-map over the range.
-#: "codes" or one of ``gui.features.HEATMAPS`` (a test holds the two equal)
-MapMode = Literal["codes", "brightness", "decay", "loudness", "discontinuity"]
+#: What the latent map shows: the training codes, the family the classifier hears at each
+#: point ("made", ``gui.features.MADE``), or a feature heat-map over the range.
+#: "codes", "made" or one of ``gui.features.HEATMAPS`` (a test holds them equal)
+MapMode = Literal["codes", "made", "brightness", "decay", "loudness", "discontinuity"]
 MAP_MODES: tuple[str, ...] = get_args(MapMode)
 
 MAX_COMPARE = 4
@@ -217,7 +218,7 @@ class MapState:
 
     mode: MapMode = "codes"
     for_gan: bool = False  # the heat-map stands in for codes the model lacks
-    heatmaps: dict = field(default_factory=dict)  # (model, feature) -> (n, n) grid
+    heatmaps: dict = field(default_factory=dict)  # (model, feature) -> (n, n) grid (a family name per point for "made")
     features: tuple = PER_SOUND_NAMES
 
 

@@ -36,3 +36,20 @@ def shorten(text, width_px, measure):
         else:
             high = middle
     return text[:low].rstrip() + ELLIPSIS
+
+
+def shorten_head(text, width_px, measure, keep=""):
+    """``text`` with its middle cut ("in …/the/end"): ``keep`` (its first words), "…", then
+    the longest tail that fits, so that ``measure(result) <= width_px``; a folder's end says
+    more than its start."""
+    if measure(text) <= width_px:
+        return text
+    rest = text[len(keep):] if text.startswith(keep) else text
+    low, high = 0, len(rest)  # the shortest cut from the start that fits lies in (low, high]
+    while low < high - 1:
+        middle = (low + high) // 2
+        if measure(keep + ELLIPSIS + rest[middle:]) <= width_px:
+            high = middle
+        else:
+            low = middle
+    return keep + ELLIPSIS + rest[high:]

@@ -13,13 +13,15 @@ import PySimpleGUI as sg
 from gui import keys as k
 from gui.effects import Part
 from gui.family import FAMILY_KEYS, NO_HYBRID, is_conditioned, no_family_reason, refusal, takes_family, weights_label
+from gui.features import MADE
+from gui.glossary import map_tip
 from gui.handlers.common import NO_SOUND_DEVICE, favourite_label, playing_state, playing_text, status_text
 from gui.handlers.map import map_hint
-from gui.handlers.nearest import nearest_note, nearest_rows
+from gui.handlers.nearest import distance_text, nearest_note, nearest_rows
 from gui.layout import MAP_MODE_LABELS
 from gui.model_card import card_table
 from gui.state import UNAVAILABLE
-from gui.status_line import PLAYING_COLOURS, shorten
+from gui.status_line import PLAYING_COLOURS, shorten, shorten_head
 
 #: The Output box when there is no sound output (the status line says why).
 NO_OUTPUT = "none (no sound output)"
@@ -92,7 +94,17 @@ class WindowView:
     def _show_favourites(self):
         state = self.state
         self.window[k.FAVOURITES].update(values=[favourite_label(f) for f in state.favourites])
-        self.window["-FAVOURITES-DIR-"].update(f"in {state.favourites_dir}")
+        self._show_folder(state.favourites_dir)
+
+    def _show_folder(self, folder):
+        """The favourites folder under the list: its end kept when cut ("in …/my/favourites"),
+        the whole path in the tooltip."""
+        element = self.window[k.FAVOURITES_DIR]
+        widget = element.Widget
+        width = widget.winfo_width() if widget.winfo_ismapped() else widget.winfo_reqwidth()
+        measure = tkinter.font.Font(font=widget.cget("font")).measure
+        element.update(shorten_head(f"in {folder}", width - 8, measure, keep="in "))
+        self._tooltip(k.FAVOURITES_DIR, f"the favourites folder: {folder}")
 
     def _show_morph_ends(self):
         for key, spot in ((k.MORPH_A, self.state.morph.a), (k.MORPH_B, self.state.morph.b)):
@@ -101,9 +113,10 @@ class WindowView:
 
     def _show_map_mode(self):
         state = self.state
-        labels = [MAP_MODE_LABELS[m] for m in ("codes", *state.map.features)]
+        labels = [MAP_MODE_LABELS[m] for m in ("codes", MADE, *state.map.features)]
         self.window[k.MAP_MODE].update(value=MAP_MODE_LABELS[state.map.mode], values=labels)
         self.window[k.MAP_HINT].update(map_hint(state))
+        self.panels["map"].set_tooltip(map_tip(state.map.mode))
 
     def _show_history(self):
         state = self.state
@@ -113,10 +126,10 @@ class WindowView:
 
     def _show_nearest(self):
         found = self.state.nearest
-        rows = [[measure, near.name, near.kit or "?", near.family, f"{near.distance:.3f}"]
+        rows = [[measure, near.name, near.kit or "?", near.family, distance_text(measure, near.distance)]
                 for measure, near in nearest_rows(found)]
         self.window[k.NEAREST].update(values=rows)
-        self.window[k.NEAREST_NOTE].update(self._fitted(k.NEAREST_NOTE, nearest_note(found)))
+        self.window[k.NEAREST_NOTE].update(nearest_note(found))  # whole: it wraps (GuiApp.open)
 
     def _show_family(self):
         """The family selector: on for a model that takes a family (the chosen families lit,

@@ -40,13 +40,15 @@ from gui.canvas import FigurePanel
 from gui.drag import NothingToDrag, current_sound_file, dropped_paths, favourite_files
 from gui.errors import GuiError
 from gui.gc_policy import GuiThreadCollector
+from gui.glossary import PAD_TIP
 from gui.handlers import handle
 from gui.handlers.drag import dragging_message
-from gui.layout import HINT_CHARS, MODELS_TOOLTIP, PLAYING_CHARS, STATUS_CHARS, TITLE, window_layout
+from gui.layout import HINT_CHARS, MODELS_TOOLTIP, PAD_MAX, PAD_PIXELS, PLAYING_CHARS, STATUS_CHARS, TITLE, window_layout
 from gui.pad import PadView
 from gui.settings import Settings
 from gui.startup import StartupProbe
 from gui.state import UNAVAILABLE, AppState, ModelEntry
+from gui.tooltip import steady_tooltip
 from gui.view import WindowView
 from gui.workers import Workers
 from models.trained_folder import COLLAPSED_WARNING
@@ -181,22 +183,23 @@ class GuiApp:
                                 font=("Helvetica", 9))
         for key in (*k.FAMILY_BUTTONS.values(), k.FAMILY_ALL):  # seven fit beside each other under the pad
             self.window[key].Widget.configure(padx=1)
-        root = self.window.TKroot
-        root.update_idletasks()
-        self.window.move_to_center()  # it was placed at its width before the buttons narrowed
-        # never smaller than the layout needs (it fits 1280x800); larger grows the plots
-        root.minsize(root.winfo_reqwidth(), root.winfo_reqheight())
+        self._size_window()
         self.pad = PadView(self.window[k.PAD])
         self.window.bind("<Key>", KEYPRESS)
         self.window[k.FAVOURITES].bind("<Double-Button-1>", "+DOUBLE")
         self.window[k.NEAREST].Widget.bind("<Double-Button-1>", self._nearest_double, add="+")
         self.window[k.MODELS].Widget.bind("<Motion>", self._model_row_hovered, add="+")
+        # the pad's tooltip explains it to a newcomer; a press on the pad puts it away
+        self.window[k.PAD].TooltipObject = steady_tooltip(self.window[k.PAD].Widget, PAD_TIP)
         self._give_shortcuts_back()
         # their texts change: fixed widths, so that no text ever widens the window
         self.window[k.STATUS].Widget.configure(width=STATUS_CHARS)
         self.window[k.MAP_HINT].Widget.configure(width=HINT_CHARS)
         self.window[k.PLAYING].Widget.configure(width=PLAYING_CHARS)
         self.window[k.CARD].Widget.configure(wrap="word")  # the card's long rows
+        # the nearest note wraps to the tab's width, so the whole of it is read
+        self.window[k.NEAREST_NOTE].Widget.bind(
+            "<Configure>", lambda e: e.widget.configure(wraplength=max(e.width - 8, 100)), add="+")
         self.window[k.VOLUME].update(value=round(self.state.sound.volume * 100))
         self.window.read(timeout=0)  # let Tk put the window on screen before anything else
         window_shown = time.time()
@@ -220,6 +223,7 @@ class GuiApp:
             self.refresh(part)
         self.drag_and_drop = self.enable_drag_and_drop()
         self.window[k.PAD].set_focus()
+        self._pad_fit = self.window.TKroot.after(PAD_FIT_MS, self._fit_pad)
         return self
 
     def _give_shortcuts_back(self):
@@ -262,6 +266,59 @@ class GuiApp:
         root.tk.call("ttk::notebook::enableTraversal", self.window[k.TABS].Widget)  # Ctrl+Tab, Ctrl+Shift+Tab
         # but not its Alt+letter mnemonics: that binding would take Alt+Left and Alt+Right (history)
         root.tk.call("bind", str(root), "<Alt-Key>", "")
+
+    def _size_window(self):
+        """Open as large as the screen allows (``opening_size``), never smaller than the layout
+        needs (it fits 1280x800 with a title bar and a panel); the pad follows the window's size."""
+        root = self.window.TKroot
+        root.update_idletasks()
+        self._smallest = (root.winfo_reqwidth(), root.winfo_reqheight())
+        root.minsize(*self._smallest)
+        # what the pad may grow by before its column widens (the Sound frame is wider than it)
+        column = self.window[k.PAD].Widget.master.master
+        self._pad_room = max(0, column.winfo_reqwidth() - self.window[k.PAD].Widget.winfo_reqwidth() - 8)
+        root.geometry("{}x{}".format(*opening_size(self._smallest, (root.winfo_screenwidth(), root.winfo_screenheight()))))
+        root.update_idletasks()
+        self.window.move_to_center()  # it was placed at its width before the buttons narrowed
+        self._pad_fit = None  # the pending after() that fits the pad to the window
+        root.bind("<Configure>", self._window_configured, add="+")
+
+    def _window_configured(self, tk_event):
+        """The window changed size (the user, or its window manager): fit the pad, once the
+        resizing pauses (a drag of the window's corner sends many)."""
+        root = self.window.TKroot if self.window is not None else None
+        if root is None or self.closed or tk_event.widget is not root and self._pad_fit is not None:
+            return  # a widget inside it changed: one fit is on its way
+        if self._pad_fit is not None:
+            root.after_cancel(self._pad_fit)
+        self._pad_fit = root.after(PAD_FIT_MS, self._fit_pad)
+
+    def _fit_pad(self):
+        """The pad's side for the window's size: what the window has beyond its smallest goes
+        to the pad (square) as far as its height allows, with half of the extra width (the map
+        and the tabs get the rest); never more than ``PAD_MAX``."""
+        self._pad_fit = None
+        if self.closed or self.window is None:
+            return
+        root = self.window.TKroot
+        if self.view is None:  # still opening: fit it once the window is shown
+            self._pad_fit = root.after(PAD_FIT_MS, self._fit_pad)
+            return
+        graph = self.window[k.PAD]
+        # the layout's smallest now (texts filled in since it opened), with the pad at its smallest
+        grown = graph.Widget.winfo_reqwidth() - PAD_PIXELS
+        self._smallest = (root.winfo_reqwidth() - max(0, grown - self._pad_room), root.winfo_reqheight() - grown)
+        root.minsize(*self._smallest)
+        size = (root.winfo_width(), root.winfo_height())
+        if size[0] < self._smallest[0] or size[1] < self._smallest[1]:  # nothing may be cut off
+            size = (max(size[0], self._smallest[0]), max(size[1], self._smallest[1]))
+            root.geometry("{}x{}".format(*size))
+        side = pad_side(self._smallest, size, self._pad_room)
+        if side == graph.Widget.winfo_reqwidth():
+            return
+        graph.set_size((side, side))
+        graph.CanvasSize = (side, side)  # the graph's coordinates follow its new size
+        self.refresh(fx.Part.PAD)
 
     def _in_main_window(self, widget):
         """Whether ``widget`` (a widget, or the path of one Tk built itself) is in this window."""
@@ -670,6 +727,29 @@ def keysym_with_alt(tk_event):
     if state & CONTROL_MASK and len(keysym) == 1 and keysym.isalpha():
         return f"Control-{keysym.lower()}"
     return keysym
+
+
+#: How long the window's size must rest before the pad is fitted to it (a drag sends many).
+PAD_FIT_MS = 120
+#: The opening size leaves this much of the screen to the desktop (title bar, panel, edges),
+#: and is at most OPENING_MAX: a large screen opens a large window, never a screen-filling one.
+SCREEN_MARGIN = (80, 110)
+OPENING_MAX = (1600, 1000)
+
+
+def opening_size(smallest, screen):
+    """The window's size as it opens: as large as the screen allows, less the desktop's
+    margin, to at most ``OPENING_MAX``; never smaller than the layout's ``smallest``."""
+    return tuple(max(low, min(room - margin, most))
+                 for low, room, margin, most in zip(smallest, screen, SCREEN_MARGIN, OPENING_MAX))
+
+
+def pad_side(smallest, size, room):
+    """The pad's side in pixels for a window of ``size`` whose layout's smallest is
+    ``smallest`` (with the pad at ``PAD_PIXELS``): the extra height, as far as the pad's
+    column has ``room`` beside it plus half of the extra width; at most ``PAD_MAX``."""
+    extra_width, extra_height = (max(0, have - need) for have, need in zip(size, smallest))
+    return int(min(PAD_PIXELS + min(extra_height, room + extra_width // 2), PAD_MAX))
 
 
 def start_folder(state, preferred=None):

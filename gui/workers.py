@@ -365,6 +365,7 @@ class Workers:
         self.renderer = LatestWorker("render", self._render)
         self.nearby = LatestWorker("nearest", self._nearest)
         self._training = {}  # dataset folder -> (TrainingFeatures or None, reason); nearest thread
+        self._classifier = None  # (FamilyClassifier or None, reason), read by the models thread
         self.models = JobWorker("models")
         self.io = JobWorker("io")
 
@@ -540,7 +541,11 @@ class Workers:
         def job():
             model = self.cache.get(name)
             options = _family(model, effect.family)  # the map of one family's pad
-            if feature == features.DISCONTINUITY:
+            if feature == features.MADE:
+                grid = self._made_here(model, options, effect, generation)
+                if grid is None:
+                    return
+            elif feature == features.DISCONTINUITY:
                 continuity_map = self.backend.discontinuity()
                 _, _, grid = continuity_map(lambda points: model.decode(points, **options),
                                             effect.latent_range, features.GRID, effect.sample_rate)
@@ -556,6 +561,33 @@ class Workers:
                 grid = np.concatenate(values).reshape(features.GRID, features.GRID)
             self.post(events.HeatmapReady(name, feature, np.asarray(grid), family=effect.family))
         self.models.submit(self._guard("heat-map", job))
+
+    def family_classifier(self):
+        """The zoo's family classifier (``evaluation.families``, the kit export's), read once;
+        (classifier or None, why not)."""
+        if self._classifier is None:
+            self._classifier = self.backend.family_classifier(self.models_dir)
+        return self._classifier
+
+    def _made_here(self, model, options, effect, generation):
+        """The family the classifier hears at each point of a coarse grid (``MADE_GRID``
+        square, row 0 at the bottom), or None when a newer map was asked for meanwhile (or
+        there is no classifier: then it says so)."""
+        classifier, reason = self.family_classifier()
+        if classifier is None:
+            self.post(events.JobFailed("made-here map", f"no family classifier to listen with: {reason}"))
+            return None
+        n = features.MADE_GRID
+        points = features.grid_points(effect.latent_range, n)
+        heard = []
+        for start in range(0, len(points), HEATMAP_CHUNK):  # a chunk at a time, as for a heat-map
+            if generation != self._heatmap_generation:
+                return None
+            sounds = np.asarray(model.decode(points[start:start + HEATMAP_CHUNK], **options), dtype=np.float32)
+            families = np.asarray(classifier.predict(sounds, effect.sample_rate), dtype=object)
+            families[np.max(np.abs(sounds), axis=1) < features.SILENT_PEAK] = features.SILENT  # no family to hear
+            heard.append(families)
+        return np.concatenate(heard).astype(str).reshape(n, n)
 
     def audition(self, effect):
         def job():
@@ -651,11 +683,16 @@ class Workers:
             near = NearSound("", "", "", effect.file, 0.0)
             path, reason = original_sound(near, effect.data_folder)
             audio = None
+            model = self.cache.get(effect.name)
             if path is not None:
                 try:
-                    audio = self.backend.prepare_file(str(path), self.cache.get(effect.name))
+                    audio = self.backend.prepare_file(str(path), model)
                 except self.backend.user_errors as error:
                     reason = str(error)
+            if audio is None and effect.code is not None:  # the model's version of it, from its code
+                audio = model.decode(np.asarray([effect.code], dtype=np.float32))[0]
+                self.post(events.OriginalRead(effect.file, audio, reason or "", decoded=True))
+                return
             self.post(events.OriginalRead(effect.file, audio, reason or ""))
         self.models.submit(self._guard("original", job))
 
@@ -722,7 +759,7 @@ class Workers:
             model = self.cache.peek(effect.name)
             if model is None:
                 return
-            from evaluation.nearest import nearest_in_features, nearest_in_plane
+            from evaluation.nearest import NEAREST_COUNT, nearest_in_features, nearest_in_plane
 
             codes = model.codes
             training, features_reason = self._training_features(effect.data_folder)
@@ -731,7 +768,9 @@ class Workers:
                 plane_reason = model.no_codes_reason or f"{effect.name} has no training codes"
             else:
                 kits = None if training is None else dict(zip(training.files, training.kits))
-                plane = tuple(nearest_in_plane(codes, effect.point, kits_by_file=kits))
+                # without the dataset's sound features, the codes fill the table alone
+                count = NEAREST_COUNT if training is not None else 2 * NEAREST_COUNT
+                plane = tuple(nearest_in_plane(codes, effect.point, count, kits_by_file=kits))
             features = ()
             if training is not None:
                 audio = model.decode(np.asarray([effect.point], dtype=np.float32))[0]

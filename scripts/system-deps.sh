@@ -22,6 +22,9 @@ if [ "$purpose" = test ]; then
     # real mouse and key events for the window's acceptance tests (test_window_real_input.py)
     command -v xdotool >/dev/null 2>&1 || missing="$missing xdotool"
     [ -e /usr/share/alsa/alsa.conf ] || missing="$missing libasound2"
+    # a real window manager (title bars) and xwininfo, for the window's on-screen fit (test_window_on_screen.py)
+    command -v twm >/dev/null 2>&1 || missing="$missing twm"
+    command -v xwininfo >/dev/null 2>&1 || missing="$missing x11-utils"
     # Real input events on that screen (the window's acceptance tests).
     command -v xdotool >/dev/null 2>&1 || missing="$missing xdotool"
     # A real client for exported kits: Hydrogen's h2cli.

@@ -161,11 +161,11 @@ def test_handle_is_a_short_dispatch_and_no_gui_function_is_long():
     assert long == []
 
 
-def test_the_map_modes_are_the_codes_and_the_heatmaps_each_named_once():
-    from gui.features import FEATURE_LABELS, HEATMAPS, PER_SOUND
+def test_the_map_modes_are_the_codes_what_is_made_and_the_heatmaps_each_named_once():
+    from gui.features import FEATURE_LABELS, HEATMAPS, MADE, PER_SOUND
     from gui.layout import MAP_MODE_LABELS
     from gui.state import MAP_MODES
 
-    assert MAP_MODES == ("codes", *HEATMAPS)
+    assert MAP_MODES == ("codes", MADE, *HEATMAPS)
     assert set(FEATURE_LABELS) == set(HEATMAPS) and set(PER_SOUND) < set(HEATMAPS)
-    assert set(HEATMAPS) <= set(MAP_MODE_LABELS)
+    assert set(MAP_MODES) == set(MAP_MODE_LABELS)

@@ -687,3 +687,43 @@ def test_an_old_message_does_not_linger_after_the_next_move(ready):
     assert ready.message.startswith("saved a.wav")
     assert fx.Refresh("status") in send(ready, k.PAD, (0.5, 0.5))
     assert ready.message == ""
+
+
+def test_made_here_asks_for_the_classified_grid_once_and_draws_it_under_the_codes(ready):
+    from gui.features import MADE
+
+    effects = send(ready, k.MAP_MODE, **{k.MAP_MODE: "made here: the family heard"})
+    assert ready.map.mode == MADE
+    [job] = of_type(effects, fx.Heatmap)
+    assert (job.name, job.feature, job.family) == ("ae_small_relu", MADE, None)
+    assert ready.message.startswith("listening to what ae_small_relu makes")
+    grid = np.full((16, 16), "hat")
+    effects = report(ready, ev.HeatmapReady("ae_small_relu", MADE, grid))
+    [render] = of_type(effects, fx.Render)
+    assert render.request.made is grid and render.request.codes is not None
+    assert "dots: training labels" in render.request.title and ready.message == ""
+    # kept: going back to it later draws it again without a new job
+    send(ready, k.MAP_MODE, **{k.MAP_MODE: "codes: training samples by family"})
+    effects = send(ready, k.MAP_MODE, **{k.MAP_MODE: "made here: the family heard"})
+    assert not of_type(effects, fx.Heatmap) and of_type(effects, fx.Render)[0].request.made is grid
+
+
+def test_nearest_distances_say_their_units():
+    from gui.handlers.nearest import distance_text
+
+    assert distance_text("codes", 0.12345) == "0.123 x, y"
+    assert distance_text("sound", 1.8) == "1.800 SD"
+
+
+def test_a_nearest_row_whose_file_is_not_here_plays_its_codes_decode(ready):
+    from evaluation.nearest import NearSound
+
+    codes = ready.model.codes
+    near = NearSound(str(codes.names[3]), "", str(codes.families[3]), str(codes.files[3]), 0.2)
+    ready.nearest = ev.NearestFound("ae_small_relu", ready.point, (near,), (), "", "no dataset")
+    [read] = of_type(send(ready, k.NEAREST_PLAY, [0]), fx.ReadOriginal)
+    assert read.code == tuple(float(v) for v in codes.points[3])
+    audio = np.ones(64, np.float32)
+    effects = report(ready, ev.OriginalRead(near.file, audio, "/x/0003.wav is not on this machine", decoded=True))
+    assert of_type(effects, fx.Play)
+    assert ready.message == "/x/0003.wav is not on this machine: playing ae_small_relu's decode of its code"

@@ -143,6 +143,8 @@ def test_the_selector_is_off_for_a_model_that_takes_no_family_and_its_tooltip_sa
     xdo_hover(button.Widget)
     assert app.run_until(lambda s: tooltip_text(button) is not None, timeout=5)
     assert tooltip_text(button) == NO_FAMILY
+    # the GAN's map is a heat-map, decoded in chunks behind: counted once it is done
+    assert app.run_until(lambda s: ("gan", s.map.mode) in s.map.heatmaps, timeout=30)
     decodes = app.workers.cache.peek("gan").decode_calls
     press("3")
     assert app.run_until(lambda s: s.message == NO_FAMILY)

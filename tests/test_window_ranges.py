@@ -152,6 +152,10 @@ def map_pixel(app, point):
 def test_a_clamped_points_marker_is_drawn_whole_inside_the_pad_and_the_map(app):
     pad = app.window[k.PAD].Widget
     assert app.run_until(lambda s: app.panels["map"].current is not None and app.panels["map"].current.axes is not None)
+    status = app.window[k.STATUS].Widget  # off the map and the pad: their tooltips would be in the pictures
+    xdo("mousemove", "--sync", status.winfo_rootx() + 40, status.winfo_rooty() + 5)
+    assert app.run_until(lambda s: all(tip is None or tip.tipwindow is None for tip in
+                                       (app.panels["map"]._tooltip, app.window[k.PAD].TooltipObject)))
     map_widget = app.panels["map"].tk.get_tk_widget()
     start = app.state.point
     pad_before, map_before = screen_steady(app, pad, map_widget)  # the pad and the map drawn

@@ -30,6 +30,8 @@ def request_map(state):
     if state.map.mode == "codes" and codes is not None:
         title = f"{info.name}: {len(codes.points)} training samples by family"
         return [fx.Render("map", replace(request, title=title if family is None else f"{title}, {family} shown"))]
+    if state.map.mode == features.MADE:
+        return _request_made(state, request, family)
     feature = state.map.mode
     grid = state.map.heatmaps.get(heat_key(info.name, feature, family))
     of = "" if family is None else f" ({family})"
@@ -43,9 +45,26 @@ def request_map(state):
                                      title=f"{info.name}: {feature} over the latent range{of}"))]
 
 
+def _request_made(state, request, family):
+    """The map of what the model makes: the family heard at each grid point, under the
+    training sounds' dots in their labels' colours (so a dot in another colour's region is a
+    sound labelled one family where the model makes another)."""
+    info = state.model
+    of = "" if family is None else f" ({family})"
+    grid = state.map.heatmaps.get(heat_key(info.name, features.MADE, family))
+    if grid is None:
+        state.message = f"listening to what {info.name} makes at {features.MADE_GRID}×{features.MADE_GRID} points{of}…"
+        title = f"{info.name}: listening to what is made here{of}…"
+        return [fx.Heatmap(info.name, features.MADE, info.latent_range, info.sample_rate, family=family),
+                fx.Render("map", replace(request, title=title)), fx.Refresh(Part.STATUS)]
+    dots = "" if request.codes is None else "; dots: training labels"
+    title = f"{info.name}: the family heard in what is made here{of}{dots}"
+    return [fx.Render("map", replace(request, made=grid, title=title))]
+
+
 def map_hint(state):
     """What a click on the map does, for the hint beside its title."""
-    if state.map.mode == "codes" and state.model is not None and state.model.codes is not None:
+    if state.map.mode in ("codes", features.MADE) and state.model is not None and state.model.codes is not None:
         return "click a dot to hear it"
     return "click to go there"
 
@@ -69,7 +88,7 @@ def on_heatmap(state, heatmap):
         return []
     if state.map.mode != heatmap.feature or heatmap.family != decode_family(state):
         return []
-    if state.message.startswith("computing the "):
+    if state.message.startswith(("computing the ", "listening to what ")):
         state.message = ""  # its own "computing…" line, not a message said meanwhile
     return request_map(state) + [fx.Refresh(Part.STATUS)]
 
