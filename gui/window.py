@@ -263,9 +263,16 @@ class GuiApp:
             step.Widget.configure(takefocus=1, highlightthickness=FOCUS_RING, highlightcolor=FOCUS_COLOUR)
             for keysym in ("space", "Return"):
                 step.Widget.bind(f"<KeyPress-{keysym}>", partial(self._press_step, step.Key))
-        root.tk.call("ttk::notebook::enableTraversal", self.window[k.TABS].Widget)  # Ctrl+Tab, Ctrl+Shift+Tab
-        # but not its Alt+letter mnemonics: that binding would take Alt+Left and Alt+Right (history)
-        root.tk.call("bind", str(root), "<Alt-Key>", "")
+        # Ctrl+Tab and Ctrl+Shift+Tab move between the tabs wherever the keyboard is, and leave it
+        # there. On the window's own tag: ttk's traversal was not heard from the pad, and on "all"
+        # Tk's <<NextWindow>> (Tab) takes the key first and moves the keyboard instead
+        for sequence, step in (("<Control-Tab>", 1), ("<Control-Shift-Tab>", -1), ("<Control-ISO_Left_Tab>", -1)):
+            root.bind(sequence, partial(self._next_tab, step))
+
+    def _next_tab(self, step, _tk_event=None):
+        tabs = self.window[k.TABS].Widget
+        tabs.select((tabs.index("current") + step) % tabs.index("end"))
+        return "break"  # not Tab's move to the next widget as well
 
     def _size_window(self):
         """Open as large as the screen allows (``opening_size``), never smaller than the layout

@@ -13,12 +13,12 @@ import tkinter.font
 import numpy as np
 import pytest
 from window_driver import (
+    REAL_INPUT_MARKS,
     HeardBackend,
     HeardCapture,
     is_heard,
     make_app,
     pick_in_combo,
-    pytestmark,
     screen_steady,
     screenshot,
     wait_workers_idle,
@@ -33,7 +33,7 @@ from gui.palette import family_colour, made_colour
 from gui.state import READY
 from gui_fakes import FakeBackend, FakeModel
 
-pytestmark = pytestmark  # the same markers: a display and xdotool
+pytestmark = REAL_INPUT_MARKS  # a display and xdotool
 
 SPLIT_HZ = 200.0  # the fake models' pitch at x = 0 (gui_fakes.FakeModel: 200 Hz * 2 ** x)
 

@@ -219,6 +219,21 @@ def test_ctrl_tab_and_ctrl_shift_tab_move_between_tabs(app):
     assert app.run_until(lambda s: tabs.index("current") == first + 1)
 
 
+def test_ctrl_tab_moves_between_tabs_where_a_click_on_the_pad_left_the_keyboard(app):
+    tabs = app.window[k.TABS].Widget
+    pad = app.window[k.PAD].Widget
+    click(pad, 40, 40)  # as a user does before wanting another tab
+    assert app.run_until(lambda s: focused(app) is pad), key_of(app, focused(app))
+    first = tabs.index("current")
+    press("ctrl+Tab")
+    assert app.run_until(lambda s: tabs.index("current") == first + 1)
+    assert app.run_until(lambda s: focused(app) is pad)  # the keys stay with the pad: 1-7, S, space
+    press("ctrl+shift+Tab")
+    assert app.run_until(lambda s: tabs.index("current") == first)
+    press("ctrl+shift+Tab")  # round to the last
+    assert app.run_until(lambda s: tabs.index("current") == tabs.index("end") - 1)
+
+
 def test_the_card_speaks_in_words_with_one_unit_each(app):
     tabs = app.window[k.TABS].Widget
     give_the_tabs_the_keys(app)
