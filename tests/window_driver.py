@@ -641,9 +641,17 @@ def drag(app, start, end, steps=12, messages=None, source=None):
         accepted, stop_watching = source.accepted, lambda: None
 
     def move_then_release():
+        # A hand on the mouse is never quite still: the pointer sways a pixel while it waits.
+        # tkdnd speaks to a target only on a move after its drag has begun, and on a busy
+        # machine every scripted move can come before that (the drag's file is still being
+        # written), which left a still pointer and a drop that never happened.
         try:
             xdo(*script)
-            accepted.wait(timeout=60)
+            deadline = time.monotonic() + 60
+            sway = 1
+            while not accepted.wait(timeout=0.3) and time.monotonic() < deadline:
+                xdo("mousemove", x1 + sway, y1)
+                sway = -sway
         finally:
             xdo("mouseup", "1")
 

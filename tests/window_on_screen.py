@@ -64,7 +64,7 @@ def main(shot, size=None):
         wait_for(app, lambda: (root.winfo_width(), root.winfo_height()) == tuple(size), "the new size")
     pad = app.window[k.PAD].Widget
     wait_for(app, lambda: app._pad_fit is None and pad.winfo_width() == pad.winfo_reqwidth(), "the pad fitted")
-    app.run_until(lambda s: False, timeout=0.5)
+    wait_for(app, lambda: app.workers.idle, "the workers idle (every model listed and loaded)")
     tree = app.window[k.MODELS].Widget
     rows = [iid for parent in ("", *tree.get_children("")) for iid in tree.get_children(parent)]
     rows += [iid for iid in list(rows) for iid in tree.get_children(iid) if iid not in rows]

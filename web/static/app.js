@@ -1230,7 +1230,8 @@ function scheduleBeat() {
   beat.lastCall = now;
   const horizon = now + beat.ahead;
   for (let when = stepTime(beat, beat.next); when < horizon; when = stepTime(beat, ++beat.next)) {
-    if (when < now) {  // the timer was held up longer than the lead: skip, never rush
+    const clock = ctx.currentTime;  // read again for each step: a busy machine may stall this loop too
+    if (when <= clock) {  // the timer was held up longer than the lead: skip, never rush
       beat.skipped.push(beat.next);
       if (beat.skipped.length > 2 * BEAT_LOG) beat.skipped.splice(0, beat.skipped.length - BEAT_LOG);
       continue;
@@ -1240,7 +1241,7 @@ function scheduleBeat() {
       const sound = lane.steps[step] && !lane.muted && laneSound(lane);
       if (!sound) return;
       startBuffer(sound.buffer, when, laneGain(lane));
-      beat.log.push({ n: beat.next, step, lane: index, when, at: ctx.currentTime, url: sound.url });
+      beat.log.push({ n: beat.next, step, lane: index, when, at: clock, url: sound.url });
     });
     if (beat.log.length > 2 * BEAT_LOG) beat.log.splice(0, beat.log.length - BEAT_LOG);
     setTimeout(() => { if (beat.playing) drawPlayhead(step); }, (when - ctx.currentTime) * 1000);
