@@ -20,7 +20,6 @@ def decode_recorded_variation(model, point, record, family=None):
     return decode_variation(model, point, Variation.from_dict(record), family=family)
 
 
-
 class DecodeSlot(JobGroup):
     """The decode thread and its one slot.
 

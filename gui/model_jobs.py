@@ -46,7 +46,6 @@ class ModelCache:
         return model
 
 
-
 class ModelJobs(JobGroup):
     """The models thread's jobs on one model, which each loads on first use (``cache``).
 
