@@ -219,7 +219,7 @@ class StopPattern:
     cut: bool = False
 
 
-#: The effects that reach the sound output (its own worker: gui.workers.SoundRoom).
+#: The effects that reach the sound output (its own worker: gui.sound_room.SoundRoom).
 SOUND_EFFECTS = (Play, Swap, Stop, SetVolume, PlayPattern, StopPattern)
 
 

@@ -1,7 +1,7 @@
 """The window's state: one small object that the handlers read and change.
 
 Nothing here touches a window, a thread, TensorFlow or a file. Loaded models stay inside the
-workers (:mod:`gui.workers`); the state only holds :class:`ModelInfo`, plain data about a
+workers (the cache of :mod:`gui.model_jobs`); the state only holds :class:`ModelInfo`, plain data about a
 model that the GUI thread may read freely.
 """
 from dataclasses import dataclass, field
@@ -203,7 +203,7 @@ class SoundState:
 
 @dataclass
 class PlayerState:
-    """The sound output as the GUI thread knows it (the player itself is in gui.workers)."""
+    """The sound output as the GUI thread knows it (the player itself is in gui.sound_room)."""
 
     device: str | None = None
     devices: list = field(default_factory=list)  # (index, name)

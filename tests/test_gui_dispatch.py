@@ -97,7 +97,7 @@ class PlayerBackend(QuietBackend):
 
 
 def test_the_player_is_called_in_its_room_in_order_and_reports_a_sound_played_once():
-    from gui.workers import SoundRoom
+    from gui.sound_room import SoundRoom
 
     posted = queue.Queue()
     backend = PlayerBackend()

@@ -231,8 +231,8 @@ def test_a_kit_and_its_song_are_named_apart_while_asked_and_after_no(exporting):
 # ---------------------------------------------------------------------------- the workers' jobs
 
 
-def run_job(tmp_path, call):
-    """Run one worker job with the fakes; the records it posted."""
+def run_job(tmp_path, effect):
+    """Carry out one worker effect with the fakes, as the window does; the records it posted."""
     import queue
 
     from gui.workers import Workers
@@ -241,7 +241,7 @@ def run_job(tmp_path, call):
     posted = queue.Queue()
     workers = Workers(FakeBackend(), posted.put, str(tmp_path / "zoo"), str(tmp_path / "favs"))
     try:
-        call(workers)
+        workers.jobs()[type(effect)](effect)
         return [posted.get(timeout=20)]
     finally:
         workers.stop()
@@ -261,7 +261,7 @@ def test_the_dataset_features_say_why_they_are_missing(tmp_path):
 def test_exporting_to_an_existing_kit_writes_nothing_and_asks(tmp_path):
     kit = tmp_path / "k.h2drumkit"
     kit.write_bytes(b"the user's kit")
-    (record,) = run_job(tmp_path, lambda w: w.export_kit(fx.ExportKit(("a.wav",), str(kit))))
+    (record,) = run_job(tmp_path, fx.ExportKit(("a.wav",), str(kit)))
     assert record == ev.KitExists(str(kit), ("a.wav",), ("k.h2drumkit",))
     assert kit.read_bytes() == b"the user's kit"
 
@@ -269,16 +269,14 @@ def test_exporting_to_an_existing_kit_writes_nothing_and_asks(tmp_path):
 def test_exporting_favourites_that_are_gone_says_so(tmp_path):
     (tmp_path / "favs").mkdir()
     kit = tmp_path / "k.h2drumkit"
-    (record,) = run_job(tmp_path, lambda w: w.export_kit(
-        fx.ExportKit((str(tmp_path / "favs" / "gone.wav"),), str(kit))))
+    (record,) = run_job(tmp_path, fx.ExportKit((str(tmp_path / "favs" / "gone.wav"),), str(kit)))
     assert record == ev.JobFailed("kit", "none of the chosen favourites can go in a kit")
     assert not kit.exists()
 
 
 def test_reading_an_original_that_is_not_in_the_dataset_says_so(tmp_path):
     (tmp_path / "data").mkdir()
-    (record,) = run_job(tmp_path, lambda w: w.read_original(
-        fx.ReadOriginal("ae_small_relu", "0001.wav", str(tmp_path / "data"))))
+    (record,) = run_job(tmp_path, fx.ReadOriginal("ae_small_relu", "0001.wav", str(tmp_path / "data")))
     assert record.audio is None and record.reason == f"0001.wav is not in {tmp_path / 'data'}"
 
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from gui import effects as fx
 from gui import events as ev
-from gui.workers import SoundRoom
+from gui.sound_room import SoundRoom
 from gui_fakes import FakeBackend
 
 RATE = 22050

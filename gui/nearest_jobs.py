@@ -1,0 +1,66 @@
+"""The nearest-sounds thread: for the newest point asked for only, the training sounds
+nearest to it, on the pad (the model's training codes) and by ear (the dataset's sound
+features, read once per dataset folder and kept).
+"""
+import sys
+import traceback
+
+import numpy as np
+
+from gui import events
+from gui.threads import JobGroup, LatestWorker
+
+
+class NearestSounds(JobGroup):
+    """The nearest thread, with one slot: a point asked for replaces the one still waiting.
+
+    Parameters
+    ----------
+    backend : gui.backend.PackageBackend or a test double with its methods
+    post : callable(record)
+        Sends a result to the event loop (thread-safe).
+    cache : gui.model_jobs.ModelCache
+        Read only: a model not loaded yet has no nearest sounds.
+    """
+
+    def __init__(self, backend, post, cache):
+        super().__init__(backend, post)
+        self.cache = cache
+        self._training = {}  # dataset folder -> (TrainingFeatures or None, reason); nearest thread
+        self.thread = LatestWorker("nearest", self._nearest)
+
+    def nearest(self, effect):
+        self.thread.submit("point", effect)
+
+    def _training_features(self, folder):
+        if folder not in self._training:
+            self._training[folder] = self.backend.training_features(folder)
+        return self._training[folder]
+
+    def _nearest(self, _slot, effect):
+        try:
+            model = self.cache.peek(effect.name)
+            if model is None:
+                return
+            from evaluation.nearest import NEAREST_COUNT, nearest_in_features, nearest_in_plane
+
+            codes = model.codes
+            training, features_reason = self._training_features(effect.data_folder)
+            plane, plane_reason = (), ""
+            if codes is None or len(np.asarray(codes.points)) == 0:
+                plane_reason = model.no_codes_reason or f"{effect.name} has no training codes"
+            else:
+                kits = None if training is None else dict(zip(training.files, training.kits))
+                # without the dataset's sound features, the codes fill the table alone
+                count = NEAREST_COUNT if training is not None else 2 * NEAREST_COUNT
+                plane = tuple(nearest_in_plane(codes, effect.point, count, kits_by_file=kits))
+            features = ()
+            if training is not None:
+                audio = model.decode(np.asarray([effect.point], dtype=np.float32))[0]
+                features = tuple(nearest_in_features(training, audio, model.sample_rate))
+            self.post(events.NearestFound(effect.name, tuple(effect.point), plane, features,
+                                          plane_reason, features_reason or ""))
+        except Exception as error:  # noqa: BLE001 - a bug must not kill the thread
+            traceback.print_exc(file=sys.stderr)
+            self.post(events.JobFailed("nearest sounds", f"internal error: {error!r}"))
+
