@@ -14,7 +14,7 @@ from models.variation import NEW_NOISE_AMOUNT, VARIATION_SPREAD
 
 TITLE = "ML Sample Generator"
 #: The pad's side in pixels at the window's smallest (the whole window then fits a 1280x800
-#: screen with a title bar and a panel); it grows with the window (GuiApp._fit_pad), to PAD_MAX
+#: screen with a title bar and a panel); it grows with the window (gui.sizing), to PAD_MAX
 PAD_PIXELS = 270
 PAD_MAX = 720
 MAP_SIZE = (500, 330)
@@ -127,7 +127,7 @@ def pad_column():
                                     readonly=True, enable_events=True, size=(10, 1),
                                     tooltip="as the model makes it, or normalised to one loudness:"
                                             " for playback, saves and kits")],
-        # a drag source (see window.enable_drag_and_drop): press here and drag to a DAW
+        # a drag source (see gui.drag_and_drop): press here and drag to a DAW
         [sg.Text("⇲ drag this sound out as a WAV", key=k.DRAG_OUT, relief=sg.RELIEF_RAISED,
                  font=("Helvetica", 8), pad=(4, (2, 4)),
                  tooltip="drag onto a DAW track or a folder; the favourites drag out too")],
@@ -152,7 +152,7 @@ def pad_column():
         [sg.Frame("Sound", sound, expand_x=True)],
         [sg.Button("Open a sample…", key=k.OPEN,
                    tooltip="encode a sound file of yours with this model and go to its point (Ctrl+O)"),
-         # a drop target (see window.enable_drag_and_drop), as the pad is
+         # a drop target (see gui.drag_and_drop), as the pad is
          sg.Text("or drop a sound file here", key=k.DROP, size=(24, 2),
                  relief=sg.RELIEF_GROOVE, justification="center", font=("Helvetica", 8))],
     ]

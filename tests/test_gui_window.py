@@ -58,7 +58,7 @@ TITLE_BAR, PANEL = 24, 32  # a window manager's title bar and a desktop's panel,
 
 def test_window_fits_a_1280_by_800_screen(app):
     root = app.window.TKroot
-    assert app.run_until(lambda s: app._pad_fit is None)  # the pad fitted to the window
+    assert app.run_until(lambda s: not app.sizing.fit_pending)  # the pad fitted to the window
     # the layout's own minimum (the window never shrinks below it), status line included, with
     # room for a title bar and a desktop panel (the pad grows beyond it, with the window)
     width, height = root.minsize()
@@ -122,14 +122,14 @@ def test_keys_go_to_a_focused_text_field_not_to_the_shortcuts(app):
     key = SimpleNamespace
     app.window[k.PAD].set_focus()
     app.window.refresh()
-    assert app._shortcut(key(keysym="l")) == (k.KEY, "l")
+    assert app.keyboard.shortcut(key(keysym="l")) == (k.KEY, "l")
     app.window[k.X].set_focus()
     app.window.refresh()
     if app.window.find_element_with_focus() is not app.window[k.X]:
         pytest.skip("this display gives no keyboard focus")
-    assert app._shortcut(key(keysym="l")) is None
-    assert app._shortcut(key(keysym="Left")) is None
-    assert app._shortcut(key(keysym="Escape")) == (k.KEY, "Escape")
+    assert app.keyboard.shortcut(key(keysym="l")) is None
+    assert app.keyboard.shortcut(key(keysym="Left")) is None
+    assert app.keyboard.shortcut(key(keysym="Escape")) == (k.KEY, "Escape")
 
 
 def test_save_writes_a_wav_and_its_sidecar_and_lists_it(app, tmp_path):
@@ -206,7 +206,7 @@ def test_close_stops_every_worker_thread(tmp_path):
 
 
 def test_a_dropped_file_is_opened_as_a_sample(app, tmp_path):
-    app._dropped(SimpleNamespace(data="{/no such/my snare.wav} /b.wav", action="copy"))
+    app.dnd.dropped(SimpleNamespace(data="{/no such/my snare.wav} /b.wav", action="copy"))
     assert app.run_until(lambda s: s.message.startswith("my snare.wav: no such file"))
 
 

@@ -29,7 +29,7 @@ from window_driver import (
 
 from gui import keys as k
 from gui.glossary import HELP_TITLE, METRICS
-from gui.window import FOCUS_COLOUR
+from gui.keyboard import FOCUS_COLOUR
 from gui_fakes import FakeBackend
 
 pytestmark = REAL_INPUT_MARKS

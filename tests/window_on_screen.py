@@ -63,7 +63,7 @@ def main(shot, size=None):
         subprocess.run(["xdotool", "windowsize", client, *map(str, size)], check=True, timeout=20)
         wait_for(app, lambda: (root.winfo_width(), root.winfo_height()) == tuple(size), "the new size")
     pad = app.window[k.PAD].Widget
-    wait_for(app, lambda: app._pad_fit is None and pad.winfo_width() == pad.winfo_reqwidth(), "the pad fitted")
+    wait_for(app, lambda: not app.sizing.fit_pending and pad.winfo_width() == pad.winfo_reqwidth(), "the pad fitted")
     wait_for(app, lambda: app.workers.idle, "the workers idle (every model listed and loaded)")
     tree = app.window[k.MODELS].Widget
     rows = [iid for parent in ("", *tree.get_children("")) for iid in tree.get_children(parent)]

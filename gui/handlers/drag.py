@@ -1,6 +1,6 @@
 """Drag and drop with other programs: what the status line says of a drag out.
 
-The drag itself is tkdnd's (see ``GuiApp.enable_drag_and_drop``); the window tells the
+The drag itself is tkdnd's (see ``gui.drag_and_drop.DragAndDrop``); the window tells the
 handlers what went out, or why nothing could.
 """
 from pathlib import Path
