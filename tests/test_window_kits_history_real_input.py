@@ -182,7 +182,7 @@ def test_a_double_click_on_a_nearest_row_plays_its_original(tmp_path):
         assert app.run_until(lambda s: models_loaded(app))
         show_nearest_tab(app)
         table = app.window[k.NEAREST].Widget
-        assert app.run_until(lambda s: s.nearest is not None and len(table.get_children()) == 5)
+        assert app.run_until(lambda s: s.nearest is not None and len(table.get_children()) == 10)  # by code: ten rows
         assert app.run_until(lambda s: app.workers.sound_room.idle)  # the player is called in its room
         plays = len([c for c in app.workers.player.calls if c[0] == "play"])
         double_click_row(app, 0)
