@@ -478,8 +478,8 @@ def test_a_compared_point_outside_a_models_range_says_so_and_what_played(ready):
 def test_the_compare_worker_plays_a_point_outside_a_models_range_at_its_edge(tmp_path):
     from test_gui_kits_history import run_job
 
-    (record,) = run_job(tmp_path, lambda w: w.compare(fx.Compare(("ae_small_relu", "vae_a"), (3.0, -0.5), 22050)))
-    inside, = run_job(tmp_path, lambda w: w.compare(fx.Compare(("vae_a",), (2.0, -0.5), 22050)))
+    (record,) = run_job(tmp_path, fx.Compare(("ae_small_relu", "vae_a"), (3.0, -0.5), 22050))
+    inside, = run_job(tmp_path, fx.Compare(("vae_a",), (2.0, -0.5), 22050))
     assert [r.played for r in record.results] == [(2.0, -0.5), (2.0, -0.5)]  # the fakes' range ends at 2
     np.testing.assert_array_equal(record.results[1].audio, inside.results[0].audio)
     assert inside.results[0].played is None

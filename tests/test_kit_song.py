@@ -116,6 +116,6 @@ def test_exporting_beside_an_existing_song_writes_nothing_and_names_it(tmp_path)
     (tmp_path / "Beat.h2song").write_text("the user's song")
     kit = tmp_path / "Beat.h2drumkit"
     pattern = Pattern().toggled(0, 0)
-    (record,) = run_job(tmp_path, lambda w: w.export_kit(fx.ExportKit(("a.wav",), str(kit), False, pattern=pattern)))
+    (record,) = run_job(tmp_path, fx.ExportKit(("a.wav",), str(kit), False, pattern=pattern))
     assert record == ev.KitExists(str(kit), ("a.wav",), ("Beat.h2song",))
     assert not kit.exists() and (tmp_path / "Beat.h2song").read_text() == "the user's song"
