@@ -57,6 +57,9 @@ def test_metrics_of_workers_2_are_both_workers_and_never_go_back_across_10_scrap
         # each worker writes its gauges (by pid) and its decoders alive within a second
         per_worker = 'sample_generator_worker_resident_memory_bytes{pid="'
         wait_for(lambda: sum(1 for s in scrape(server) if s.startswith(per_worker)) == 2, "two workers' gauges")
+        # and each worker's decoders, once its gauges are written (a busy machine takes its time)
+        wait_for(lambda: scrape(server).get("sample_generator_decoders_alive") == 2 * default_decoders(2),
+                 "both workers' decoders alive")
         scrapes = [scrape(server) for _ in range(10)]
     finally:
         returncode = server.stop()
