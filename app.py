@@ -7,6 +7,7 @@ under ``commands/`` that declares its own options (``add_arguments``) and does i
 
 Exit status: 0 on success, 2 for usage errors, 1 when nothing could be done.
 """
+
 import argparse
 import importlib
 import sys

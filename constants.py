@@ -39,8 +39,22 @@ FLOOR_DB = -80.0
 #: are listed in the manifest as skipped) and ``play`` takes a NAME with one of them as a
 #: file, even one that is missing (so it says "no such file", not "unknown model").
 AUDIO_SUFFIXES = (
-    ".wav", ".wave", ".flac", ".aif", ".aiff", ".aifc", ".ogg", ".oga", ".opus", ".mp3",
-    ".au", ".snd", ".w64", ".caf", ".rf64", ".bwf",
+    ".wav",
+    ".wave",
+    ".flac",
+    ".aif",
+    ".aiff",
+    ".aifc",
+    ".ogg",
+    ".oga",
+    ".opus",
+    ".mp3",
+    ".au",
+    ".snd",
+    ".w64",
+    ".caf",
+    ".rf64",
+    ".bwf",
 )
 
 #: The longest source a drum one-shot may be, in seconds: preprocessing refuses a longer

@@ -1,4 +1,5 @@
 """A tap for tests and benchmarks: what a player's stream delivered, frame by frame."""
+
 import numpy as np
 
 
@@ -36,7 +37,7 @@ class BlockCapture:
         if room <= 0:
             return
         n = min(room, block.shape[0])
-        self._samples[self._count:self._count + n] = block[:n]
+        self._samples[self._count : self._count + n] = block[:n]
         self._count += n
 
     @property
@@ -45,4 +46,4 @@ class BlockCapture:
 
     def samples(self):
         """The frames captured so far (a copy), starting at absolute frame ``start_frame``."""
-        return self._samples[:self._count].copy()
+        return self._samples[: self._count].copy()

@@ -11,6 +11,7 @@ racing), and writes beside each WAV a JSON sidecar with the model, point, settin
 variation's record), level, rates and date, so the app can reopen a favourite as it sounded
 (:mod:`audio.recall` reads it back).
 """
+
 import contextlib
 import io
 import json
@@ -39,8 +40,7 @@ RECALL_VERSION = 1
 _COUNTER_DIGITS = 3
 
 
-def write_wav(path, audio, sample_rate, *, out_rate=DEFAULT_OUT_RATE, subtype="PCM_16", normalize=False,
-              overwrite=True):
+def write_wav(path, audio, sample_rate, *, out_rate=DEFAULT_OUT_RATE, subtype="PCM_16", normalize=False, overwrite=True):
     """Write ``audio`` to a WAV file atomically.
 
     Parameters
@@ -131,8 +131,7 @@ def _interrupt_after():
     AssertionError (3 of 12 interrupted kit exports). Only the main thread gets signals, and
     a handler of the program's own (a server's) is left alone.
     """
-    if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         yield
         return
     caught = []
@@ -258,8 +257,19 @@ class FavouritesFolder:
     def __init__(self, root):
         self.root = Path(root)
 
-    def save(self, audio, sample_rate, *, model, point, settings=None, out_rate=DEFAULT_OUT_RATE,  # noqa: PLR0913 (keywords: the file's format, as write_wav's)
-             subtype="PCM_16", normalize=False, level=AS_MADE):
+    def save(  # noqa: PLR0913 (keywords: the file's format, as write_wav's)
+        self,
+        audio,
+        sample_rate,
+        *,
+        model,
+        point,
+        settings=None,
+        out_rate=DEFAULT_OUT_RATE,
+        subtype="PCM_16",
+        normalize=False,
+        level=AS_MADE,
+    ):
         """Save a sound under a new name; never overwrites.
 
         Parameters
@@ -291,8 +301,16 @@ class FavouritesFolder:
         except LevelError as error:
             raise AudioError(str(error)) from None
         data, rate = render_for_file(audio, sample_rate, out_rate=out_rate, subtype=subtype, normalize=normalize)
-        sidecar_text = recall_text(model=model, point=(x, y), settings=settings, sample_rate=sample_rate,
-                                   file_rate=rate, subtype=subtype, normalize=normalize, level=level)
+        sidecar_text = recall_text(
+            model=model,
+            point=(x, y),
+            settings=settings,
+            sample_rate=sample_rate,
+            file_rate=rate,
+            subtype=subtype,
+            normalize=normalize,
+            level=level,
+        )
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as error:

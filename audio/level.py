@@ -10,6 +10,7 @@ frame. A long quiet tail then does not pull a hat's level down against a kick's,
 drum that is all attack is not pushed into clipping, because the gain is also capped so the
 peak stays at or below :data:`PEAK_CEILING_DB`.
 """
+
 import numpy as np
 
 #: The sound exactly as the model renders it.

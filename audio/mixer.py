@@ -15,6 +15,7 @@ free of clicks:
 - a step pattern (:mod:`audio.pattern`) plays beside the sound, each hit from the exact frame
   of its step in a voice of its own; a changed pattern takes effect at its next hit.
 """
+
 import itertools
 from typing import NamedTuple
 
@@ -181,7 +182,7 @@ class Mixer:
         if edge > 0:
             ramp = (np.sin(0.5 * np.pi * (np.arange(edge) + 0.5) / edge) ** 2).astype(np.float32)
             data[:edge] *= ramp
-            data[n - edge:n] *= ramp[::-1]
+            data[n - edge : n] *= ramp[::-1]
         data.flags.writeable = False
         return data
 
@@ -227,8 +228,9 @@ class Mixer:
             that pattern's next step, keeping the beat (a changed step, sound or tempo);
             hits already sounding ring out with the sound they began with.
         """
-        self.pattern_request = _PatternRequest(tuple(sounds), tuple(tuple(s) for s in hits), int(tempo),
-                                               bool(restart), next(self._serials))
+        self.pattern_request = _PatternRequest(
+            tuple(sounds), tuple(tuple(s) for s in hits), int(tempo), bool(restart), next(self._serials)
+        )
 
     def stop_pattern(self, *, cut=False):
         """Hand over the pattern's end: no more hits; those sounding ring out, or with
@@ -274,7 +276,7 @@ class Mixer:
             frame a sound began at).
         """
         for i in range(0, out.shape[0], SCRATCH_FRAMES):
-            self._render_chunk(out[i:i + SCRATCH_FRAMES], frame + i)
+            self._render_chunk(out[i : i + SCRATCH_FRAMES], frame + i)
 
     def _render_chunk(self, out, frame_index):
         n = out.shape[0]
@@ -303,8 +305,8 @@ class Mixer:
         k = self.crossfade_frames - self.fade_left
         fade = self._fade_buf[:m]
         self.fading_pos = _fill(self.fading, self.fading_pos, fade)
-        np.multiply(out[:m], self._ramp_in[k:k + m], out=out[:m])
-        np.multiply(fade, self._ramp_out[k:k + m], out=fade)
+        np.multiply(out[:m], self._ramp_in[k : k + m], out=out[:m])
+        np.multiply(fade, self._ramp_out[k : k + m], out=fade)
         np.add(out[:m], fade, out=out[:m])
         self.fade_left -= m
         if self.fade_left == 0:
@@ -411,7 +413,7 @@ class Mixer:
         ringing = self._voice_buf[:m]
         ringing.fill(0.0)
         self._mix_voices(ringing, 0, m)
-        np.multiply(ringing, self._ramp_out[k:k + m], out=ringing)
+        np.multiply(ringing, self._ramp_out[k : k + m], out=ringing)
         np.add(out[:m], ringing, out=out[:m])
         self._voices_fade_left -= m
         if self._voices_fade_left == 0:
@@ -442,7 +444,7 @@ class Mixer:
                 continue
             pos = self._voice_pos[i]
             k = min(end - start, data.shape[0] - pos)
-            np.add(out[start:start + k], data[pos:pos + k], out=out[start:start + k])
+            np.add(out[start : start + k], data[pos : pos + k], out=out[start : start + k])
             pos += k
             if pos >= data.shape[0]:
                 self._voice_data[i] = None
@@ -465,7 +467,7 @@ class Mixer:
                 return
             data = program.data
             k = min(n - i, data.shape[0] - self.pos)
-            out[i:i + k] = data[self.pos:self.pos + k]
+            out[i : i + k] = data[self.pos : self.pos + k]
             i += k
             self.pos += k
             if self.pos == data.shape[0]:
@@ -494,7 +496,7 @@ def _fill(program, pos, out):
                 return pos
             pos = 0
         k = min(n - i, data.shape[0] - pos)
-        out[i:i + k] = data[pos:pos + k]
+        out[i : i + k] = data[pos : pos + k]
         i += k
         pos += k
     return pos

@@ -10,6 +10,7 @@ A step is a sixteenth note. Where a step falls is worked out from the start of t
 never by adding step lengths one to another (:func:`step_frame`), so a pattern that loops
 for an hour is as much on the beat as its first bar.
 """
+
 import json
 import math
 from dataclasses import dataclass
@@ -76,14 +77,18 @@ class Pattern:
 
     def hits(self):
         """``[(step, lane)]`` of every hit in one bar, in time order."""
-        return [(step, lane) for step in range(STEPS) for lane in range(len(LANES))
-                if self.steps[lane][step]]
+        return [(step, lane) for step in range(STEPS) for lane in range(len(LANES)) if self.steps[lane][step]]
 
     def to_dict(self):
-        return {"format": PATTERN_FORMAT, "version": PATTERN_VERSION, "tempo": self.tempo,
-                "lanes": [{"name": name, "sound": source,
-                           "steps": "".join("x" if on else "." for on in row)}
-                          for name, source, row in zip(LANES, self.sources, self.steps)]}
+        return {
+            "format": PATTERN_FORMAT,
+            "version": PATTERN_VERSION,
+            "tempo": self.tempo,
+            "lanes": [
+                {"name": name, "sound": source, "steps": "".join("x" if on else "." for on in row)}
+                for name, source, row in zip(LANES, self.sources, self.steps)
+            ],
+        }
 
     @classmethod
     def from_dict(cls, record):
@@ -97,11 +102,9 @@ class Pattern:
         if not isinstance(record, dict) or record.get("format") != PATTERN_FORMAT:
             raise AudioError("not a pattern this program wrote")
         if record.get("version") != PATTERN_VERSION:
-            raise AudioError(f"pattern version {record.get('version')!r}; this program reads "
-                             f"version {PATTERN_VERSION}")
+            raise AudioError(f"pattern version {record.get('version')!r}; this program reads version {PATTERN_VERSION}")
         lanes = record.get("lanes")
-        if not isinstance(lanes, list) or [lane.get("name") if isinstance(lane, dict) else None
-                                           for lane in lanes] != list(LANES):
+        if not isinstance(lanes, list) or [lane.get("name") if isinstance(lane, dict) else None for lane in lanes] != list(LANES):
             raise AudioError(f"a pattern's lanes are {', '.join(LANES)}, in that order")
         steps, sources = [], []
         for lane in lanes:
@@ -110,8 +113,7 @@ class Pattern:
                 raise AudioError(f"lane {lane['name']}: steps must be {STEPS} of 'x' or '.'")
             source = lane.get("sound")
             if not isinstance(source, str) or not source or Path(source).name != source:
-                raise AudioError(f"lane {lane['name']}: the sound must be {CURRENT!r} or a "
-                                 "favourite's file name")
+                raise AudioError(f"lane {lane['name']}: the sound must be {CURRENT!r} or a favourite's file name")
             steps.append(tuple(c == "x" for c in row))
             sources.append(source)
         tempo = record.get("tempo")
@@ -133,8 +135,7 @@ def check_tempo(tempo):
     except (TypeError, ValueError):
         value = math.nan
     if not math.isfinite(value) or value != int(value) or not MIN_TEMPO <= value <= MAX_TEMPO:
-        raise AudioError(f"the tempo must be a whole number from {MIN_TEMPO} to {MAX_TEMPO} BPM, "
-                         f"not {tempo!r}")
+        raise AudioError(f"the tempo must be a whole number from {MIN_TEMPO} to {MAX_TEMPO} BPM, not {tempo!r}")
     return int(value)
 
 
@@ -222,5 +223,4 @@ def write_pattern(favourites_dir, pattern):
         path.parent.mkdir(parents=True, exist_ok=True)
         return atomic_write_text(path, json.dumps(pattern.to_dict(), indent=2) + "\n")
     except OSError as error:
-        raise AudioError(str(error) if str(error).startswith(str(path))
-                         else f"{path}: cannot write ({error})") from error
+        raise AudioError(str(error) if str(error).startswith(str(path)) else f"{path}: cannot write ({error})") from error

@@ -14,6 +14,7 @@ thread after ``IDLE_STOP_SECONDS`` of silence (an idle stream costs CPU, and on 
 device it spins). A missing PortAudio library, no output device or a device that fails to
 open never raise: ``Player.available`` is False and ``Player.reason`` says why.
 """
+
 import math
 import threading
 import time
@@ -204,8 +205,13 @@ class Player:
         for rate in rates:
             try:
                 self._stream = sd.OutputStream(
-                    samplerate=rate, blocksize=block_frames(rate), device=info["index"],
-                    channels=channels, dtype="float32", latency="low", callback=self._callback,
+                    samplerate=rate,
+                    blocksize=block_frames(rate),
+                    device=info["index"],
+                    channels=channels,
+                    dtype="float32",
+                    latency="low",
+                    callback=self._callback,
                 )
             except (sd.PortAudioError, ValueError) as error:
                 failure = error
@@ -331,10 +337,14 @@ class Player:
         request = mixer.request
         return PlayerStats(
             requested_serial=0 if request is None else request.serial,
-            began_serial=mixer.began_serial, seen_serial=mixer.seen_serial,
-            sounding=self._sounding, picked_up=mixer.picked_up,
-            frames_delivered=self._frames_delivered, underruns=self._underruns,
-            callback_error=self._callback_error, callback_calls=calls,
+            began_serial=mixer.began_serial,
+            seen_serial=mixer.seen_serial,
+            sounding=self._sounding,
+            picked_up=mixer.picked_up,
+            frames_delivered=self._frames_delivered,
+            underruns=self._underruns,
+            callback_error=self._callback_error,
+            callback_calls=calls,
             callback_seconds_max=self._callback_max,
             callback_seconds_mean=self._callback_total / calls if calls else 0.0,
             latency_seconds=float(stream.latency) if stream is not None else 0.0,
@@ -346,7 +356,6 @@ class Player:
         self._callback_max = 0.0
         self._callback_total = 0.0
         self._callback_calls = 0
-
 
     def close(self):
         """Fade out, stop and close the stream; the player is unavailable afterwards."""
@@ -455,7 +464,7 @@ class Player:
                 block = self._block[:n]
                 first_frame = self._frames_delivered
                 mixer.render(block, first_frame)
-                outdata[done:done + n] = block[:, None]
+                outdata[done : done + n] = block[:, None]
                 done += n
                 self._frames_delivered = first_frame + n
                 if self._tap is not None:

@@ -2,6 +2,7 @@
 opened as a regular file only, bounded in size and depth, and checked key by key, so a
 damaged or hostile sidecar is a one-line reason, never a hang or a crash. It is written by
 :func:`audio.export.recall_text`."""
+
 import math
 import os
 from pathlib import Path
@@ -52,8 +53,7 @@ def read_recall(wav_path):
         with open_regular(sidecar) as handle:
             size = os.fstat(handle.fileno()).st_size
             if size > MAX_RECALL_BYTES:
-                raise AudioError(f"{sidecar.name}: recall data is too large ({size:,} bytes; "
-                                 f"at most {MAX_RECALL_BYTES:,})")
+                raise AudioError(f"{sidecar.name}: recall data is too large ({size:,} bytes; at most {MAX_RECALL_BYTES:,})")
             data = handle.read(MAX_RECALL_BYTES + 1)
     except FileNotFoundError:
         raise AudioError(f"{sidecar.name}: no recall data beside {Path(wav_path).with_suffix('.wav').name}") from None
@@ -89,8 +89,7 @@ def read_recall(wav_path):
     recall.setdefault("date", None)
     recall.setdefault("level", AS_MADE)  # sidecars from before the level choice
     if recall["level"] not in LEVELS:
-        raise AudioError(f"{sidecar.name}: recall level must be one of {', '.join(LEVELS)}, "
-                         f"not {recall['level']!r}")
+        raise AudioError(f"{sidecar.name}: recall level must be one of {', '.join(LEVELS)}, not {recall['level']!r}")
     return recall
 
 

@@ -7,6 +7,7 @@ so that Hydrogen (``h2cli -s SONG -k KIT``) plays each lane with the instrument 
 its favourite. A lane that follows the current sound, or plays a favourite that is not in
 the kit, has no instrument there and is left out; the caller says so.
 """
+
 import json
 import os
 import xml.etree.ElementTree as ET
@@ -89,13 +90,22 @@ def song_for_kit(pattern: Pattern, kit_files, *, title=None) -> KitSong:
     instruments = kit_instruments(kit_files)
     lanes = lane_instruments(pattern, instruments)
     song = ET.Element("song")
-    for tag, value in (("version", "1.2.0"), ("bpm", pattern.tempo), ("volume", 1),
-                       ("metronomeVolume", 0), ("name", title or kit_files.name),
-                       ("author", "ML Sample Generator"),
-                       ("notes", "A step pattern from ML Sample Generator."),
-                       ("license", "undefined license"), ("loopEnabled", "false"),
-                       ("patternModeMode", "true"), ("mode", "song"), ("humanize_time", 0),
-                       ("humanize_velocity", 0), ("swing_factor", 0)):
+    for tag, value in (
+        ("version", "1.2.0"),
+        ("bpm", pattern.tempo),
+        ("volume", 1),
+        ("metronomeVolume", 0),
+        ("name", title or kit_files.name),
+        ("author", "ML Sample Generator"),
+        ("notes", "A step pattern from ML Sample Generator."),
+        ("license", "undefined license"),
+        ("loopEnabled", "false"),
+        ("patternModeMode", "true"),
+        ("mode", "song"),
+        ("humanize_time", 0),
+        ("humanize_velocity", 0),
+        ("swing_factor", 0),
+    ):
         _add(song, tag, value)
     component = ET.SubElement(ET.SubElement(song, "componentList"), "drumkitComponent")
     for tag, value in (("id", 0), ("name", "Main"), ("volume", 1)):
@@ -106,8 +116,7 @@ def song_for_kit(pattern: Pattern, kit_files, *, title=None) -> KitSong:
     _add(ET.SubElement(ET.SubElement(song, "patternSequence"), "group"), "patternID", "pattern")
     ET.indent(song, space=" ")
     xml = '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(song, encoding="unicode") + "\n"
-    used = tuple((name, instruments[index]["name"]) for name, (index, _) in zip(LANES, lanes)
-                 if index is not None)
+    used = tuple((name, instruments[index]["name"]) for name, (index, _) in zip(LANES, lanes) if index is not None)
     left_out = tuple(reason for (index, reason), row in zip(lanes, pattern.steps) if index is None and any(row))
     return KitSong(xml, used, left_out)
 
@@ -117,29 +126,59 @@ def _instrument_list(song, kit_name, instruments):
     for index, entry in enumerate(instruments):
         instrument = ET.SubElement(listing, "instrument")
         for tag, value in (
-                ("id", index), ("name", entry["name"]), ("drumkit", kit_name), ("drumkitLookup", 0),
-                ("volume", 1), ("isMuted", "false"), ("isSoloed", "false"), ("pan", 0),
-                ("gain", 1), ("applyVelocity", "true"), ("filterActive", "false"),
-                ("filterCutoff", 1), ("filterResonance", 0), ("Attack", 0), ("Decay", 0),
-                ("Sustain", 1), ("Release", 1000), ("pitchOffset", 0), ("randomPitchFactor", 0),
-                ("muteGroup", -1), ("isStopNote", "false"), ("sampleSelectionAlgo", "VELOCITY"),
-                ("midiOutChannel", -1), ("midiOutNote", 36 + index), ("isHihat", -1),
-                ("lower_cc", 0), ("higher_cc", 127)):
+            ("id", index),
+            ("name", entry["name"]),
+            ("drumkit", kit_name),
+            ("drumkitLookup", 0),
+            ("volume", 1),
+            ("isMuted", "false"),
+            ("isSoloed", "false"),
+            ("pan", 0),
+            ("gain", 1),
+            ("applyVelocity", "true"),
+            ("filterActive", "false"),
+            ("filterCutoff", 1),
+            ("filterResonance", 0),
+            ("Attack", 0),
+            ("Decay", 0),
+            ("Sustain", 1),
+            ("Release", 1000),
+            ("pitchOffset", 0),
+            ("randomPitchFactor", 0),
+            ("muteGroup", -1),
+            ("isStopNote", "false"),
+            ("sampleSelectionAlgo", "VELOCITY"),
+            ("midiOutChannel", -1),
+            ("midiOutNote", 36 + index),
+            ("isHihat", -1),
+            ("lower_cc", 0),
+            ("higher_cc", 127),
+        ):
             _add(instrument, tag, value)
         part = ET.SubElement(instrument, "instrumentComponent")
         _add(part, "component_id", 0)
         _add(part, "gain", 1)
         for layer in entry["layers"]:
             element = ET.SubElement(part, "layer")
-            for tag, value in (("filename", layer["file"]), ("min", layer["min"]),
-                               ("max", layer["max"]), ("gain", layer["gain"]), ("pitch", 0)):
+            for tag, value in (
+                ("filename", layer["file"]),
+                ("min", layer["min"]),
+                ("max", layer["max"]),
+                ("gain", layer["gain"]),
+                ("pitch", 0),
+            ):
                 _add(element, tag, value)
 
 
 def _pattern(song, pattern, lanes):
     element = ET.SubElement(ET.SubElement(song, "patternList"), "pattern")
-    for tag, value in (("name", "pattern"), ("category", "ML Sample Generator"),
-                       ("size", TICKS_PER_BAR), ("denominator", 4), ("info", "")):
+    for tag, value in (
+        ("name", "pattern"),
+        ("category", "ML Sample Generator"),
+        ("size", TICKS_PER_BAR),
+        ("denominator", 4),
+        ("info", ""),
+    ):
         _add(element, tag, value)
     notes = ET.SubElement(element, "noteList")
     for step, lane in pattern.hits():
@@ -148,8 +187,17 @@ def _pattern(song, pattern, lanes):
             continue
         note = ET.SubElement(notes, "note")
         attributes: tuple[tuple[str, object], ...] = (
-            ("position", step * TICKS_PER_STEP), ("leadlag", 0), ("velocity", VELOCITY), ("pan", 0), ("pitch", 0),
-            ("probability", 1), ("key", "C0"), ("length", -1), ("instrument", index), ("note_off", "false"))
+            ("position", step * TICKS_PER_STEP),
+            ("leadlag", 0),
+            ("velocity", VELOCITY),
+            ("pan", 0),
+            ("pitch", 0),
+            ("probability", 1),
+            ("key", "C0"),
+            ("length", -1),
+            ("instrument", index),
+            ("note_off", "false"),
+        )
         for tag, text in attributes:
             _add(note, tag, text)
 

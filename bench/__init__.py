@@ -1,4 +1,5 @@
 """Benchmarks: each module prints ratios measured side by side in one run."""
+
 from pathlib import Path
 
 

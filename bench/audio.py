@@ -18,6 +18,7 @@ next callback then comes when a device with a one-block buffer would call it. Th
 "unpaced" row is the raw null device. What a listener hears adds PortAudio's output
 latency, printed too.
 """
+
 import os
 import sys
 import tempfile
@@ -37,8 +38,9 @@ NULL_ALSA_CONFIG = "pcm.!default { type null }\nctl.!default { type hw card 0 }\
 def add_arguments(parser):
     parser.add_argument("--swaps", type=int, default=100, help="swaps per row (default 100)")
     parser.add_argument("--gap", type=float, default=0.25, help="loop gap in seconds (default 0.25)")
-    parser.add_argument("--real-device", action="store_true",
-                        help="use the default sound device instead of an ALSA null device (audible)")
+    parser.add_argument(
+        "--real-device", action="store_true", help="use the default sound device instead of an ALSA null device (audible)"
+    )
     parser.add_argument("--device", help="device index or name (with --real-device)")
 
 
@@ -157,8 +159,10 @@ def main(args):
         player.loop(sounds[0], gap_seconds=args.gap)
         _wait(lambda: player.stats().frames_delivered > 4 * LENGTH, 5)
         print()
-        print(f"{'swap -> first sample leaves the callback':<42} {'mode':<10} {'mean':>7} {'p95':>7} {'max':>7}"
-              f"  {'pick-up -> loop start':>22}   {'callback mean / worst':>22}  underruns")
+        print(
+            f"{'swap -> first sample leaves the callback':<42} {'mode':<10} {'mean':>7} {'p95':>7} {'max':>7}"
+            f"  {'pick-up -> loop start':>22}   {'callback mean / worst':>22}  underruns"
+        )
         paced_immediate = np.zeros(1)
         for plan in _plans(args):
             wall = _measure_row(player, pacer, sounds, rng, plan, args)
@@ -175,12 +179,16 @@ def _print_setup(player, args):
     where = "default device" if args.real_device else "ALSA null device"
     stats = player.stats()
     block_ms = 1e3 * stats.block_frames / player.stream_rate
-    print(f"stream: {where}, {player.stream_rate} Hz, block {stats.block_frames} frames = {block_ms:.1f} ms, "
-          f"PortAudio output latency {1e3 * stats.latency_seconds:.1f} ms, crossfade {1e3 * CROSSFADE_SECONDS:.0f} ms")
+    print(
+        f"stream: {where}, {player.stream_rate} Hz, block {stats.block_frames} frames = {block_ms:.1f} ms, "
+        f"PortAudio output latency {1e3 * stats.latency_seconds:.1f} ms, crossfade {1e3 * CROSSFADE_SECONDS:.0f} ms"
+    )
     loop_ms = 1e3 * (LENGTH / RATE + args.gap)
-    print(f"loop: {LENGTH} samples + {args.gap:g} s gap = {loop_ms:.0f} ms; {args.swaps} swaps per row; "
-          f"GIL switch interval {1e3 * sys.getswitchinterval():.0f} ms; load average {os.getloadavg()[0]:.1f} on "
-          f"{os.cpu_count()} CPUs")
+    print(
+        f"loop: {LENGTH} samples + {args.gap:g} s gap = {loop_ms:.0f} ms; {args.swaps} swaps per row; "
+        f"GIL switch interval {1e3 * sys.getswitchinterval():.0f} ms; load average {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} CPUs"
+    )
     return block_ms
 
 
@@ -217,21 +225,27 @@ def _measure_row(player, pacer, sounds, rng, plan, args):
     stream_text = "-" if immediate else f"{1e3 * np.nanmean(stream):.0f} / {1e3 * np.nanmax(stream):.0f} ms"
     stats = player.stats()
     callback_text = f"{1e6 * stats.callback_seconds_mean:.1f} / {1e6 * stats.callback_seconds_max:.0f} us"
-    print(f"{label:<42} {'immediate' if immediate else 'next loop':<10} {1e3 * wall.mean():7.2f}"
-          f" {1e3 * np.percentile(wall, 95):7.2f} {1e3 * wall.max():7.2f}  {stream_text:>22}"
-          f"   {callback_text:>22}  {stats.underruns - underruns}")
+    print(
+        f"{label:<42} {'immediate' if immediate else 'next loop':<10} {1e3 * wall.mean():7.2f}"
+        f" {1e3 * np.percentile(wall, 95):7.2f} {1e3 * wall.max():7.2f}  {stream_text:>22}"
+        f"   {callback_text:>22}  {stats.underruns - underruns}"
+    )
     return wall
 
 
 def _print_summary(player, block_ms, paced_immediate):
     """Print the budget and what an immediate swap takes to be heard; 1 after a callback error."""
-    print(f"(wall-clock ms; the callback's budget is one block = {1e3 * block_ms:.0f} us; "
-          f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+    print(
+        f"(wall-clock ms; the callback's budget is one block = {1e3 * block_ms:.0f} us; "
+        f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
+    )
     stats = player.stats()
     output_ms = 1e3 * stats.latency_seconds
     p95, worst = 1e3 * np.percentile(paced_immediate, 95), 1e3 * paced_immediate.max()
-    print(f"immediate swap heard (paced, idle main thread) = to leave the callback + {output_ms:.1f} ms output "
-          f"latency: p95 {p95 + output_ms:.1f} ms, worst {worst + output_ms:.1f} ms (target 50 ms)")
+    print(
+        f"immediate swap heard (paced, idle main thread) = to leave the callback + {output_ms:.1f} ms output "
+        f"latency: p95 {p95 + output_ms:.1f} ms, worst {worst + output_ms:.1f} ms (target 50 ms)"
+    )
     if stats.callback_error is not None:
         print(f"callback error: {stats.callback_error!r}")
         return 1

@@ -16,6 +16,7 @@ Targets: dense within 1.5x of ``bare``; conv_ae <= 5.0 ms, gan <= 3.2 ms, VAEs
 <= 2.2 ms per point; ddsp_vae and ddsp_cvae (44.1 kHz) <= 3.0 ms (their synthesisers). Times are medians of many calls, each
 on one point, taking 64 points over the latent range in turn, in milliseconds.
 """
+
 import os
 import statistics
 import time
@@ -33,8 +34,7 @@ def add_arguments(parser):
     parser.add_argument("--folder", default="trained", help="zoo folder (default: trained)")
     parser.add_argument("--calls", type=int, default=200, help="timed calls per path (default 200)")
     parser.add_argument("--predict-calls", type=int, default=10, help="predict calls (default 10)")
-    parser.add_argument("--no-tensorflow", action="store_true",
-                        help="only the engine and the bare chain (no TensorFlow columns)")
+    parser.add_argument("--no-tensorflow", action="store_true", help="only the engine and the bare chain (no TensorFlow columns)")
     parser.add_argument("--no-heatmap", action="store_true", help="skip the 48x48 heat-map column")
 
 
@@ -63,11 +63,15 @@ def bare_dense_chain(path):
     layers = [layer for layer in config["config"]["layers"] if layer["class_name"] != "InputLayer"]
     if any(layer["class_name"] != "Dense" for layer in layers):
         return None
-    functions = {"linear": None, "relu": lambda x: np.maximum(x, 0),
-                 "tanh": np.tanh, "sigmoid": lambda x: 1 / (1 + np.exp(-x))}
-    chain = [(weights["layers/dense" + (f"_{i}" if i else "")][0],
-              weights["layers/dense" + (f"_{i}" if i else "")][1],
-              functions[layer["config"]["activation"]]) for i, layer in enumerate(layers)]
+    functions = {"linear": None, "relu": lambda x: np.maximum(x, 0), "tanh": np.tanh, "sigmoid": lambda x: 1 / (1 + np.exp(-x))}
+    chain = [
+        (
+            weights["layers/dense" + (f"_{i}" if i else "")][0],
+            weights["layers/dense" + (f"_{i}" if i else "")][1],
+            functions[layer["config"]["activation"]],
+        )
+        for i, layer in enumerate(layers)
+    ]
 
     def decode(x):
         for kernel, bias, act in chain:
@@ -75,6 +79,7 @@ def bare_dense_chain(path):
             if act is not None:
                 x = act(x)
         return x
+
     return decode
 
 
@@ -92,10 +97,15 @@ def main(args):
         return 2
     side = np.linspace(-2.8, 2.8, 8, dtype=np.float32)
     points = list(np.stack(np.meshgrid(side, side), axis=-1).reshape(-1, 1, 2))
-    print("load average before (1, 5, 15 min): " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
-          + f" on {os.cpu_count()} cores; ms per call of one point (medians)")
-    header = (f"{'model':<18} {'load ms':>7} {'engine':>8} {'eng cpu':>8} {'tf fast':>8} {'bare':>8} "
-              f"{'predict':>8} {'tf/eng':>7} {'eng/bare':>8} {'pred/eng':>8} {'48x48 s':>8}  target")
+    print(
+        "load average before (1, 5, 15 min): "
+        + ", ".join(f"{v:.2f}" for v in os.getloadavg())
+        + f" on {os.cpu_count()} cores; ms per call of one point (medians)"
+    )
+    header = (
+        f"{'model':<18} {'load ms':>7} {'engine':>8} {'eng cpu':>8} {'tf fast':>8} {'bare':>8} "
+        f"{'predict':>8} {'tf/eng':>7} {'eng/bare':>8} {'pred/eng':>8} {'48x48 s':>8}  target"
+    )
     print(header)
     print("-" * len(header))
     misses = done = 0
@@ -112,8 +122,10 @@ def main(args):
         misses += not ok
         done += 1
         _print_row(name, load_ms, timings, ok, target)
-    print(f"{done - misses} of {done} models meet the decode targets; load average after: "
-          + ", ".join(f"{v:.2f}" for v in os.getloadavg()))
+    print(
+        f"{done - misses} of {done} models meet the decode targets; load average after: "
+        + ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    )
     return 0
 
 
@@ -122,9 +134,14 @@ def _timings(name, model, args, points):
     seconds of a 48 x 48 heat-map."""
     import numpy as np
 
-    t = {"engine": median_ms(model.decode, args.calls, points),
-         "engine_cpu": median_ms(model.decode, args.calls, points, clock=time.thread_time),
-         "bare": None, "fast": None, "predict": None, "heatmap": None}
+    t = {
+        "engine": median_ms(model.decode, args.calls, points),
+        "engine_cpu": median_ms(model.decode, args.calls, points, clock=time.thread_time),
+        "bare": None,
+        "fast": None,
+        "predict": None,
+        "heatmap": None,
+    }
     bare_function = bare_dense_chain(os.path.join(args.folder, name, "decoder.keras"))
     if bare_function:
         t["bare"] = median_ms(bare_function, args.calls, points)
@@ -137,13 +154,11 @@ def _timings(name, model, args, points):
 
             decoder = load_model_file(os.path.join(args.folder, name, "decoder.keras"))
             family = family_rows(None, 1)
-            t["predict"] = median_ms(lambda point: decoder.predict([point, family], verbose=0),
-                                     args.predict_calls, points)
+            t["predict"] = median_ms(lambda point: decoder.predict([point, family], verbose=0), args.predict_calls, points)
         else:
             reference = load_trained(name, args.folder)
             t["fast"] = median_ms(reference.decode, args.calls, points)
-            t["predict"] = median_ms(lambda point, r=reference: r.decoder.predict(point, verbose=0),
-                                     args.predict_calls, points)
+            t["predict"] = median_ms(lambda point, r=reference: r.decoder.predict(point, verbose=0), args.predict_calls, points)
     if not args.no_heatmap:
         side = np.linspace(-1, 1, HEATMAP_SIDE, dtype=np.float32)
         grid = np.stack(np.meshgrid(side, side), axis=-1).reshape(-1, 2)
@@ -173,7 +188,10 @@ def _cell(value, width, digits=3):
 
 def _print_row(name, load_ms, t, ok, target):
     engine, fast, bare, predict = t["engine"], t["fast"], t["bare"], t["predict"]
-    print(f"{name:<18} {load_ms:>7.0f} {_cell(engine, 8)} {_cell(t['engine_cpu'], 8)} {_cell(fast, 8)} "
-          f"{_cell(bare, 8)} {_cell(predict, 8, 2)} {_cell(fast and fast / engine, 7, 2)} "
-          f"{_cell(bare and engine / bare, 8, 2)} {_cell(predict and predict / engine, 8, 0)} "
-          f"{_cell(t['heatmap'], 8, 2)}  {'ok' if ok else 'MISSED'} ({target})", flush=True)
+    print(
+        f"{name:<18} {load_ms:>7.0f} {_cell(engine, 8)} {_cell(t['engine_cpu'], 8)} {_cell(fast, 8)} "
+        f"{_cell(bare, 8)} {_cell(predict, 8, 2)} {_cell(fast and fast / engine, 7, 2)} "
+        f"{_cell(bare and engine / bare, 8, 2)} {_cell(predict and predict / engine, 8, 0)} "
+        f"{_cell(t['heatmap'], 8, 2)}  {'ok' if ok else 'MISSED'} ({target})",
+        flush=True,
+    )

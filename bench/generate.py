@@ -6,6 +6,7 @@ The TensorFlow path is the same command with ``models.engine.load_runtime`` swap
 ``models.keras_loader.load_trained`` (the path the command took before the NumPy engine).
 Targets: the engine <= 1.5 s and <= 250 MB.
 """
+
 import os
 import statistics
 import subprocess
@@ -36,8 +37,9 @@ def add_arguments(parser):
 def run_once(prefix, argv, env):
     """(seconds, peak MB) of one process; RuntimeError with its last line when it fails."""
     started = time.time()
-    process = subprocess.Popen([*prefix, str(ROOT / "app.py"), *argv], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [*prefix, str(ROOT / "app.py"), *argv], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.time() - started
     errors = process.stderr.read()
@@ -49,8 +51,7 @@ def run_once(prefix, argv, env):
 
 def main(args):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    print("load average before (1, 5, 15 min): " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
-          + f" on {os.cpu_count()} cores")
+    print("load average before (1, 5, 15 min): " + ", ".join(f"{v:.2f}" for v in os.getloadavg()) + f" on {os.cpu_count()} cores")
     paths = {"engine": [sys.executable], "tensorflow": [sys.executable, "-c", TENSORFLOW_PATH]}
     results = {path: [] for path in paths}
     with tempfile.TemporaryDirectory() as scratch:
@@ -65,9 +66,13 @@ def main(args):
             print(f"run {run + 1}: " + " | ".join(line), flush=True)
     medians = {path: tuple(statistics.median(v) for v in zip(*rows)) for path, rows in results.items()}
     (engine_s, engine_mb), (tf_s, tf_mb) = medians["engine"], medians["tensorflow"]
-    print(f"median of {args.repeat}: generate {args.name} --at {args.at}: engine {engine_s:.2f} s, "
-          f"{engine_mb:.0f} MB | TensorFlow path {tf_s:.2f} s, {tf_mb:.0f} MB | "
-          f"{tf_s / engine_s:.1f}x faster, {tf_mb / engine_mb:.1f}x less memory")
-    print(f"target: <= {TARGET_SECONDS:g} s and <= {TARGET_MB} MB: "
-          f"{'met' if engine_s <= TARGET_SECONDS and engine_mb <= TARGET_MB else 'NOT met'}")
+    print(
+        f"median of {args.repeat}: generate {args.name} --at {args.at}: engine {engine_s:.2f} s, "
+        f"{engine_mb:.0f} MB | TensorFlow path {tf_s:.2f} s, {tf_mb:.0f} MB | "
+        f"{tf_s / engine_s:.1f}x faster, {tf_mb / engine_mb:.1f}x less memory"
+    )
+    print(
+        f"target: <= {TARGET_SECONDS:g} s and <= {TARGET_MB} MB: "
+        f"{'met' if engine_s <= TARGET_SECONDS and engine_mb <= TARGET_MB else 'NOT met'}"
+    )
     return 0

@@ -7,6 +7,7 @@ resets or answers 502/503 (``proxy_next_upstream``: every request of the API is 
 retry is safe), and keeps the versioned sounds and maps in its cache as their
 ``Cache-Control`` says (a year, ``immutable``); unversioned answers (``no-cache``) go through.
 """
+
 import os
 import shutil
 import subprocess
@@ -75,9 +76,11 @@ class Nginx:
         self.url = f"http://127.0.0.1:{port}"
         config = self.folder / "nginx.conf"
         config.write_text(nginx_config(self.folder, port, replica_ports))
-        self.process = subprocess.Popen([NGINX, "-c", str(config), "-p", str(self.folder), "-e",
-                                         str(self.folder / "error.log")],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [NGINX, "-c", str(config), "-p", str(self.folder), "-e", str(self.folder / "error.log")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 20
         while True:
             try:

@@ -6,6 +6,7 @@ to date; files/s counts every audio file handled (made or failed) over the whole
 (soundfile + librosa.resample, float64, as in the blog post) runs too, as the yardstick.
 Sources are read once before timing, so every run finds them in the page cache.
 """
+
 import os
 import resource
 import statistics
@@ -20,8 +21,9 @@ TARGET_FILES_PER_SECOND = 180
 
 
 def add_arguments(parser):
-    parser.add_argument("sources", nargs="*", default=[DEFAULT_SOURCES], metavar="SRC",
-                        help=f"files or folders (default: {DEFAULT_SOURCES})")
+    parser.add_argument(
+        "sources", nargs="*", default=[DEFAULT_SOURCES], metavar="SRC", help=f"files or folders (default: {DEFAULT_SOURCES})"
+    )
     parser.add_argument("--jobs", type=int, default=None, metavar="N", help="workers of the parallel run (default: all cores)")
     parser.add_argument("--repeat", type=int, default=3, metavar="N", help="runs of each kind; the median is shown (default: 3)")
     parser.add_argument("--no-seed", action="store_true", help="leave out the seed-script yardstick")
@@ -42,7 +44,7 @@ def _seed_loop(paths, out, settings):
         sample = librosa.resample(data[:, 0], orig_sr=rate, target_sr=settings.sample_rate)
         peak = int(np.argmax(np.abs(sample)))
         if peak > attack:
-            sample = sample[peak - attack:]
+            sample = sample[peak - attack :]
         elif peak < attack:
             sample = np.pad(sample, (attack - peak, 0))
         if sample.shape[0] > settings.length:
@@ -87,8 +89,10 @@ def main(args):
         Path(path).read_bytes()
 
     kinds = _kinds(args, audio, jobs)
-    print(f"preprocess benchmark: {len(audio)} audio files in {', '.join(args.sources)}; "
-          f"{default_jobs()} cores; median of {args.repeat} run(s)")
+    print(
+        f"preprocess benchmark: {len(audio)} audio files in {', '.join(args.sources)}; "
+        f"{default_jobs()} cores; median of {args.repeat} run(s)"
+    )
     results, cpu, handled = {}, {}, {}
     for _ in range(args.repeat):
         for label, count, run_jobs in kinds:
@@ -152,5 +156,7 @@ def _print_rates(args, kinds, results, cpu, handled, jobs):
         line += f"; pipeline serial / seed loop: {serial / rates[kinds[0][0]]:.2f}x"
     print(line)
     verdict = "met" if parallel >= TARGET_FILES_PER_SECOND else "NOT met"
-    print(f"  target >= {TARGET_FILES_PER_SECOND} files/s on 2 cores (parallel run, {jobs} jobs): {verdict}; "
-          f"load average {load:.1f} at the end (other jobs on these cores slow every run)")
+    print(
+        f"  target >= {TARGET_FILES_PER_SECOND} files/s on 2 cores (parallel run, {jobs} jobs): {verdict}; "
+        f"load average {load:.1f} at the end (other jobs on these cores slow every run)"
+    )

@@ -14,6 +14,7 @@ highest memory seen between readings is printed beside it.
 Sound goes to an ALSA null device (as in the tests), so the player really runs, silently.
 Needs a display: without $DISPLAY, an Xvfb server is started for the run.
 """
+
 import os
 import random
 import sys
@@ -28,19 +29,15 @@ GROWTH_MB = 50.0
 
 
 def add_arguments(parser):
-    parser.add_argument("--minutes", type=float, default=10.0,
-                        help="minutes of random use after warm-up (default 10)")
-    parser.add_argument("--warmup", type=float, default=30.0,
-                        help="seconds of random use before the first reading (default 30)")
-    parser.add_argument("--every", type=float, default=60.0,
-                        help="seconds between memory readings (default 60)")
-    parser.add_argument("--models", metavar="DIR", default=str(ROOT / "trained"),
-                        help="zoo folder the window opens on (default: trained/)")
-    parser.add_argument("--settle", type=float, default=60.0,
-                        help="at most this many seconds at rest before a reading (default 60)")
+    parser.add_argument("--minutes", type=float, default=10.0, help="minutes of random use after warm-up (default 10)")
+    parser.add_argument("--warmup", type=float, default=30.0, help="seconds of random use before the first reading (default 30)")
+    parser.add_argument("--every", type=float, default=60.0, help="seconds between memory readings (default 60)")
+    parser.add_argument(
+        "--models", metavar="DIR", default=str(ROOT / "trained"), help="zoo folder the window opens on (default: trained/)"
+    )
+    parser.add_argument("--settle", type=float, default=60.0, help="at most this many seconds at rest before a reading (default 60)")
     parser.add_argument("--seed", type=int, default=0, help="the random user's seed (default 0)")
-    parser.add_argument("--load-timeout", type=float, default=300.0,
-                        help="seconds to wait for every model to load (default 300)")
+    parser.add_argument("--load-timeout", type=float, default=300.0, help="seconds to wait for every model to load (default 300)")
 
 
 class RandomUser:
@@ -61,9 +58,17 @@ class RandomUser:
         self.map_labels = list(MAP_MODE_LABELS.values())
         self.done = {}
         self.highest_mb = 0.0  # the highest resident memory seen after a gesture
-        self.gestures = [(self.click, 30), (self.drag, 15), (self.switch_model, 8),
-                         (self.play, 12), (self.loop, 6), (self.stop, 4), (self.random, 8),
-                         (self.nudge, 10), (self.map_mode, 4)]
+        self.gestures = [
+            (self.click, 30),
+            (self.drag, 15),
+            (self.switch_model, 8),
+            (self.play, 12),
+            (self.loop, 6),
+            (self.stop, 4),
+            (self.random, 8),
+            (self.nudge, 10),
+            (self.map_mode, 4),
+        ]
 
     def _ready_names(self):
         from gui.state import READY
@@ -164,8 +169,11 @@ def at_rest(app, timeout):
 def all_loaded(state):
     from gui.state import READY, UNAVAILABLE
 
-    return state.model is not None and state.sound.audio is not None and all(
-        entry.state in (READY, UNAVAILABLE) for entry in state.entries.values())
+    return (
+        state.model is not None
+        and state.sound.audio is not None
+        and all(entry.state in (READY, UNAVAILABLE) for entry in state.entries.values())
+    )
 
 
 def soak(app, *, minutes, warmup, every, settle=60.0, seed=0, load_timeout=300.0, out=print):
@@ -199,19 +207,21 @@ def soak(app, *, minutes, warmup, every, settle=60.0, seed=0, load_timeout=300.0
     started = time.monotonic()
     if not app.run_until(all_loaded, timeout=load_timeout):
         raise RuntimeError(f"not every model loaded within {load_timeout:g} s")
-    out(f"every model loaded after {time.monotonic() - started:.1f} s; "
-        f"{memory_mb()[0]:.0f} MB; warming up for {warmup:g} s")
+    out(f"every model loaded after {time.monotonic() - started:.1f} s; {memory_mb()[0]:.0f} MB; warming up for {warmup:g} s")
     user = RandomUser(app, random.Random(seed))
     if not user.use_for(warmup):
         raise RuntimeError("the window closed during warm-up")
+
     def reading(used):
         waited, idle = at_rest(app, settle)
         resident = memory_mb()[0]
         readings.append((used, resident, max(user.highest_mb, resident)))
         user.highest_mb = 0.0
-        return (f"{resident:.0f} MB resident at rest ({waited:.0f} s to "
-                f"{'rest' if idle else 'the settle limit, workers still busy'}; highest "
-                f"{readings[-1][2]:.0f} MB)")
+        return (
+            f"{resident:.0f} MB resident at rest ({waited:.0f} s to "
+            f"{'rest' if idle else 'the settle limit, workers still busy'}; highest "
+            f"{readings[-1][2]:.0f} MB)"
+        )
 
     readings = []
     out("after warm-up: " + reading(0.0))
@@ -231,8 +241,7 @@ def main(args):
     from bench.startup import start_display
 
     if args.minutes <= 0 or args.warmup < 0 or args.every <= 0:
-        print("app.py bench soak: --minutes and --every must be above 0, --warmup at least 0",
-              file=sys.stderr)
+        print("app.py bench soak: --minutes and --every must be above 0, --warmup at least 0", file=sys.stderr)
         return 2
     server = None
     if not os.environ.get("DISPLAY"):
@@ -248,15 +257,27 @@ def main(args):
     os.environ.setdefault("ALSA_CONFIG_PATH", str(null_sound))  # before sounddevice loads
     from gui.window import GuiApp, GuiOptions
 
-    print("load average before (1, 5, 15 min): " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
-          + f" on {os.cpu_count()} cores")
-    app = GuiApp(GuiOptions(models_dir=args.models, settings_path=str(Path(scratch.name) / "settings.json"),
-                            favourites_dir=str(Path(scratch.name) / "favourites"), seed=args.seed))
+    print("load average before (1, 5, 15 min): " + ", ".join(f"{v:.2f}" for v in os.getloadavg()) + f" on {os.cpu_count()} cores")
+    app = GuiApp(
+        GuiOptions(
+            models_dir=args.models,
+            settings_path=str(Path(scratch.name) / "settings.json"),
+            favourites_dir=str(Path(scratch.name) / "favourites"),
+            seed=args.seed,
+        )
+    )
     try:
         app.open()
-        readings = soak(app, minutes=args.minutes, warmup=args.warmup, every=args.every,
-                        settle=args.settle, seed=args.seed, load_timeout=args.load_timeout,
-                        out=lambda line: print(line, flush=True))
+        readings = soak(
+            app,
+            minutes=args.minutes,
+            warmup=args.warmup,
+            every=args.every,
+            settle=args.settle,
+            seed=args.seed,
+            load_timeout=args.load_timeout,
+            out=lambda line: print(line, flush=True),
+        )
     except RuntimeError as error:
         print(f"app.py bench soak: {error}", file=sys.stderr)
         return 1
@@ -267,10 +288,10 @@ def main(args):
             server.terminate()
             server.wait(10)
     growth = readings[-1][1] - readings[0][1]
-    print(f"window memory at rest: {readings[0][1]:.0f} MB after warm-up, {readings[-1][1]:.0f} MB "
-          f"after {readings[-1][0] / 60:.1f} min of random use: {growth:+.0f} MB (highest seen "
-          f"{max(r[2] for r in readings):.0f} MB); load average after: "
-          + ", ".join(f"{v:.2f}" for v in os.getloadavg()))
-    print(f"target: growth <= {GROWTH_MB:g} MB over the soak: "
-          f"{'met' if growth <= GROWTH_MB else 'NOT met'} ({growth:+.0f} MB)")
+    print(
+        f"window memory at rest: {readings[0][1]:.0f} MB after warm-up, {readings[-1][1]:.0f} MB "
+        f"after {readings[-1][0] / 60:.1f} min of random use: {growth:+.0f} MB (highest seen "
+        f"{max(r[2] for r in readings):.0f} MB); load average after: " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    )
+    print(f"target: growth <= {GROWTH_MB:g} MB over the soak: {'met' if growth <= GROWTH_MB else 'NOT met'} ({growth:+.0f} MB)")
     return 0

@@ -41,6 +41,7 @@ column is what each costs. Sounds are asked at the model's versioned URL, as the
 
 The client is :mod:`bench.web_client`; starting and measuring the server is :mod:`bench.web_server`.
 """
+
 import asyncio
 import json
 import os
@@ -84,25 +85,46 @@ def add_arguments(parser):
     parser.add_argument("--models", "--folder", dest="folder", default="trained", help="the zoo served")
     parser.add_argument("--clients", type=int, nargs="+", default=[20, 50], help="concurrent clients per run")
     parser.add_argument("--seconds", type=float, default=30.0, help="length of each run (default 30)")
-    parser.add_argument("--warmup", type=float, default=3.0,
-                        help="seconds of load before the runs, not counted (default 3): each decoding process "
-                             "loads the model on its first request and the sound cache fills")
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=3.0,
+        help="seconds of load before the runs, not counted (default 3): each decoding process "
+        "loads the model on its first request and the sound cache fills",
+    )
     parser.add_argument("--workers", type=int, default=1, help="server worker processes (default 1)")
     parser.add_argument("--url", help="load a server that is already running instead of starting one")
-    parser.add_argument("--behind-nginx", type=int, default=0, metavar="N",
-                        help="run N replicas behind Debian's nginx (load balancer and proxy cache, bench/nginx.py) "
-                             "and load nginx: random points, then repeated points (from nginx's cache)")
-    parser.add_argument("--kill-halfway", action="store_true",
-                        help="with --behind-nginx: SIGKILL one replica halfway through the random-points run")
-    parser.add_argument("--http-layer", nargs="+", default=["guarded"], choices=("guarded", "httptools", "h11"),
-                        help="the server's HTTP layer; several: one server each, side by side (default guarded)")
-    parser.add_argument("--overload", type=float, metavar="FACTOR",
-                        help="a run at saturation, then requests sent at FACTOR times its throughput (open loop): "
-                             "the share shed, p95s side by side, 503 latency and readiness throughout")
-    parser.add_argument("--memory", action="store_true",
-                        help="every model in use: each process's PSS and RSS, and a pod's memory request and limit")
-    parser.add_argument("--decoders", type=int, default=0, metavar="N",
-                        help="the server's decoding processes (default 0: its own default)")
+    parser.add_argument(
+        "--behind-nginx",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run N replicas behind Debian's nginx (load balancer and proxy cache, bench/nginx.py) "
+        "and load nginx: random points, then repeated points (from nginx's cache)",
+    )
+    parser.add_argument(
+        "--kill-halfway", action="store_true", help="with --behind-nginx: SIGKILL one replica halfway through the random-points run"
+    )
+    parser.add_argument(
+        "--http-layer",
+        nargs="+",
+        default=["guarded"],
+        choices=("guarded", "httptools", "h11"),
+        help="the server's HTTP layer; several: one server each, side by side (default guarded)",
+    )
+    parser.add_argument(
+        "--overload",
+        type=float,
+        metavar="FACTOR",
+        help="a run at saturation, then requests sent at FACTOR times its throughput (open loop): "
+        "the share shed, p95s side by side, 503 latency and readiness throughout",
+    )
+    parser.add_argument(
+        "--memory", action="store_true", help="every model in use: each process's PSS and RSS, and a pod's memory request and limit"
+    )
+    parser.add_argument(
+        "--decoders", type=int, default=0, metavar="N", help="the server's decoding processes (default 0: its own default)"
+    )
 
 
 def main(args):
@@ -128,9 +150,25 @@ def _bench_one(args, layer):
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         process = subprocess.Popen(
-            [sys.executable, "app.py", "serve", "--port", str(port), "--models", args.folder,
-             "--workers", str(args.workers), "--http-layer", layer, "--access-log", "off"],
-            cwd=ROOT, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)})
+            [
+                sys.executable,
+                "app.py",
+                "serve",
+                "--port",
+                str(port),
+                "--models",
+                args.folder,
+                "--workers",
+                str(args.workers),
+                "--http-layer",
+                layer,
+                "--access-log",
+                "off",
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
     try:
         catalogue = catalogue_when_up(base, process)
         if catalogue is None:
@@ -147,22 +185,30 @@ def _bench_one(args, layer):
             return f"{sound_url}?x={rng.uniform(xmin, xmax):.4f}&y={rng.uniform(ymin, ymax):.4f}"
 
         host, port = base.split("//")[1].split(":")
-        print(f"{args.model} ({model['kind']}), {args.workers} worker(s), HTTP layer {layer or 'of ' + base}, "
-              f"{args.seconds:g} s per run; "
-              f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
-        header = (f"{'clients':>7} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-                  f"{'errors':>6} {'CPU ms/req':>10} {'RSS start MB':>12} {'RSS end MB':>10}")
+        print(
+            f"{args.model} ({model['kind']}), {args.workers} worker(s), HTTP layer {layer or 'of ' + base}, "
+            f"{args.seconds:g} s per run; "
+            f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} cores"
+        )
+        header = (
+            f"{'clients':>7} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+            f"{'errors':>6} {'CPU ms/req':>10} {'RSS start MB':>12} {'RSS end MB':>10}"
+        )
         if args.warmup > 0:
             rss_cold = rss_mb(process.pid) if process else float("nan")
             warm, _ = asyncio.run(run_clients(host, int(port), paths, args.clients[0], args.warmup))
-            print(f"warm-up: {len(warm)} requests in {args.warmup:g} s; RSS {rss_cold:.1f} -> "
-                  f"{rss_mb(process.pid) if process else float('nan'):.1f} MB")
+            print(
+                f"warm-up: {len(warm)} requests in {args.warmup:g} s; RSS {rss_cold:.1f} -> "
+                f"{rss_mb(process.pid) if process else float('nan'):.1f} MB"
+            )
         print(header)
         print("-" * len(header))
         for clients in args.clients:
             _client_row(args, process, host, port, paths, clients)
-        print(f"targets: 0 errors, p95 <= {P95_TARGET_MS} ms at 20 clients, RSS within {RSS_TARGET_MB} MB; "
-              f"load average after {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
+        print(
+            f"targets: 0 errors, p95 <= {P95_TARGET_MS} ms at 20 clients, RSS within {RSS_TARGET_MB} MB; "
+            f"load average after {', '.join(f'{v:.2f}' for v in os.getloadavg())}"
+        )
     finally:
         if process is not None:
             process.terminate()
@@ -179,9 +225,11 @@ def _client_row(args, process, host, port, paths, clients):
     cpu_ms = (cpu_seconds(process.pid) - cpu_start) * 1e3 / max(len(latencies), 1) if process else float("nan")
     ordered = sorted(latencies) or [float("nan")]
     p50, p95, p99 = (percentile(ordered, f) * 1e3 for f in (0.5, 0.95, 0.99))
-    print(f"{clients:>7} {len(latencies):>9} {len(latencies) / args.seconds:>8.1f} {p50:>8.1f} "
-          f"{p95:>8.1f} {p99:>8.1f} {len(errors):>6} {cpu_ms:>10.2f} {rss_start:>12.1f} {rss_end:>10.1f}",
-          flush=True)
+    print(
+        f"{clients:>7} {len(latencies):>9} {len(latencies) / args.seconds:>8.1f} {p50:>8.1f} "
+        f"{p95:>8.1f} {p99:>8.1f} {len(errors):>6} {cpu_ms:>10.2f} {rss_start:>12.1f} {rss_end:>10.1f}",
+        flush=True,
+    )
 
 
 def _nginx_row(args, replicas, nginx, label, paths, kill):
@@ -202,20 +250,27 @@ def _nginx_row(args, replicas, nginx, label, paths, kill):
     cpu = sum(cpu_seconds(p.pid) for p in alive) - cpu_start
     ordered = sorted(latencies) or [float("nan")]
     p50, p95, p99 = (percentile(ordered, f) * 1e3 for f in (0.5, 0.95, 0.99))
-    print(f"{label:>28} {len(latencies):>9} {len(latencies) / args.seconds:>8.1f} {p50:>8.1f} {p95:>8.1f} "
-          f"{p99:>8.1f} {len(errors):>6} {cpu * 1e3 / max(len(latencies), 1):>18.2f}", flush=True)
+    print(
+        f"{label:>28} {len(latencies):>9} {len(latencies) / args.seconds:>8.1f} {p50:>8.1f} {p95:>8.1f} "
+        f"{p99:>8.1f} {len(errors):>6} {cpu * 1e3 / max(len(latencies), 1):>18.2f}",
+        flush=True,
+    )
 
 
 def _nginx_header(args, model, nginx, random_points):
     """Print what is measured, warm the replicas up, and print the table's header."""
     clients = args.clients[0]
-    print(f"{args.model} ({model['kind']}) on {args.behind_nginx} replicas behind nginx, {clients} clients, "
-          f"{args.seconds:g} s per run; load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} "
-          f"on {os.cpu_count()} cores")
+    print(
+        f"{args.model} ({model['kind']}) on {args.behind_nginx} replicas behind nginx, {clients} clients, "
+        f"{args.seconds:g} s per run; load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} "
+        f"on {os.cpu_count()} cores"
+    )
     if args.warmup > 0:
         asyncio.run(run_clients("127.0.0.1", nginx.port, random_points, clients, args.warmup))
-    header = (f"{'points':>28} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-              f"{'errors':>6} {'replica CPU ms/req':>18}")
+    header = (
+        f"{'points':>28} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+        f"{'errors':>6} {'replica CPU ms/req':>18}"
+    )
     print(header)
     print("-" * len(header))
 
@@ -257,12 +312,13 @@ def _bench_behind_nginx(args):
             return rng.choice(repeated)
 
         _nginx_header(args, model, nginx, random_points)
-        runs = [("random" + (" (1 replica SIGKILLed)" if args.kill_halfway else ""), random_points,
-                 args.kill_halfway), ("repeated (nginx cache)", repeated_points, False)]
+        runs = [
+            ("random" + (" (1 replica SIGKILLed)" if args.kill_halfway else ""), random_points, args.kill_halfway),
+            ("repeated (nginx cache)", repeated_points, False),
+        ]
         for label, paths, kill in runs:
             _nginx_row(args, replicas, nginx, label, paths, kill)
-        print("targets: 0 failed requests and p95 <= 150 ms with a replica SIGKILLed; repeated points >= 10x the "
-              "req/s of random ones")
+        print("targets: 0 failed requests and p95 <= 150 ms with a replica SIGKILLed; repeated points >= 10x the req/s of random ones")
     finally:
         if nginx is not None:
             nginx.stop()
@@ -286,13 +342,16 @@ def _overload_row(label, load, offered, answers, probes, skipped=0):
     without_retry = sum(1 for status, _, retry in answers if status == 503 and not retry)
     errors = len(answers) - len(answered) - len(shed) + skipped
     p50, p95 = (percentile(answered or [float("nan")], f) * 1e3 for f in (0.5, 0.95))
-    shed_p95, shed_max = ((percentile(shed, 0.95) * 1e3, shed[-1] * 1e3) if shed else (float("nan"),) * 2)
+    shed_p95, shed_max = (percentile(shed, 0.95) * 1e3, shed[-1] * 1e3) if shed else (float("nan"),) * 2
     ready = sum(1 for status, _ in probes if status == 200)
     worst = max((seconds for _, seconds in probes), default=float("nan")) * 1e3
     share = 100 * len(shed) / max(1, len(answers))
-    print(f"{label:<10} {load:>12} {offered:>9.1f} {len(answers):>8} {len(answered):>7} {len(shed):>7} "
-          f"{share:>6.1f} {p50:>9.1f} {p95:>9.1f} {shed_p95:>9.1f} {shed_max:>9.1f} {without_retry:>8} {errors:>6} "
-          f"{ready:>5}/{len(probes):<5} {worst:>8.1f}", flush=True)
+    print(
+        f"{label:<10} {load:>12} {offered:>9.1f} {len(answers):>8} {len(answered):>7} {len(shed):>7} "
+        f"{share:>6.1f} {p50:>9.1f} {p95:>9.1f} {shed_p95:>9.1f} {shed_max:>9.1f} {without_retry:>8} {errors:>6} "
+        f"{ready:>5}/{len(probes):<5} {worst:>8.1f}",
+        flush=True,
+    )
     if errors:
         kinds = {}
         for status, _, _ in answers:
@@ -310,8 +369,19 @@ def _bench_overload(args):
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "app.py", "serve", "--port", str(port), "--models", args.folder, "--workers", "1",
-               "--access-log", "off"] + (["--decoders", str(args.decoders)] if args.decoders else [])
+    command = [
+        sys.executable,
+        "app.py",
+        "serve",
+        "--port",
+        str(port),
+        "--models",
+        args.folder,
+        "--workers",
+        "1",
+        "--access-log",
+        "off",
+    ] + (["--decoders", str(args.decoders)] if args.decoders else [])
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
         catalogue = catalogue_when_up(base, process)
@@ -330,15 +400,19 @@ def _bench_overload(args):
         decoders = int(metric(base, "sample_generator_decoders_alive") or 1)
         queue = decoders * QUEUE_PER_DECODER
         most = client_connections()
-        print(f"{args.model} ({model['kind']}), 1 worker, {decoders} decoders (at most {queue} sounds waiting, then "
-              f"503), {args.seconds:g} s per run; the client holds at most {most} connections (open-file limit "
-              f"{resource.getrlimit(resource.RLIMIT_NOFILE)[0]}); load average "
-              f"{', '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
+        print(
+            f"{args.model} ({model['kind']}), 1 worker, {decoders} decoders (at most {queue} sounds waiting, then "
+            f"503), {args.seconds:g} s per run; the client holds at most {most} connections (open-file limit "
+            f"{resource.getrlimit(resource.RLIMIT_NOFILE)[0]}); load average "
+            f"{', '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} cores"
+        )
         if args.warmup > 0:
             asyncio.run(closed_loop_answers("127.0.0.1", port, paths, queue, args.warmup))
-        header = (f"{'run':<10} {'load':>12} {'offered/s':>9} {'requests':>8} {'200':>7} {'503':>7} {'shed %':>6} "
-                  f"{'p50 200 ms':>9} {'p95 200 ms':>9} {'p95 503 ms':>9} {'max 503 ms':>9} {'no Retry':>8} "
-                  f"{'errors':>6} {'readyz 200':>11} {'worst ms':>8}")
+        header = (
+            f"{'run':<10} {'load':>12} {'offered/s':>9} {'requests':>8} {'200':>7} {'503':>7} {'shed %':>6} "
+            f"{'p50 200 ms':>9} {'p95 200 ms':>9} {'p95 503 ms':>9} {'max 503 ms':>9} {'no Retry':>8} "
+            f"{'errors':>6} {'readyz 200':>11} {'worst ms':>8}"
+        )
         print(header)
         print("-" * len(header))
         probes = ReadinessProbes("127.0.0.1", port)
@@ -346,23 +420,28 @@ def _bench_overload(args):
         saturated = asyncio.run(closed_loop_answers("127.0.0.1", port, paths, queue, args.seconds))
         throughput = len(saturated) / args.seconds
         at_saturation = list(probes.samples)
-        saturation_p95, _, _, _ = _overload_row("saturation", f"{queue} clients", throughput, saturated,
-                                                at_saturation)
+        saturation_p95, _, _, _ = _overload_row("saturation", f"{queue} clients", throughput, saturated, at_saturation)
         rate = args.overload * throughput
         overloaded, scheduled, skipped = asyncio.run(open_loop("127.0.0.1", port, paths, rate, args.seconds, most))
         probes.stop()
         over_p95, ready, shed_p95, without_retry = _overload_row(
-            "overload", f"{args.overload:g}x open", scheduled / args.seconds, overloaded,
-            probes.samples[len(at_saturation):], skipped)
+            "overload", f"{args.overload:g}x open", scheduled / args.seconds, overloaded, probes.samples[len(at_saturation) :], skipped
+        )
         every = probes.samples
-        print(f"readiness: {sum(1 for status, _ in every if status == 200)} of {len(every)} probes answered 200 "
-              f"(others: {sorted({str(status) for status, _ in every if status != 200}) or 'none'})")
-        print(f"overload: {'every' if not without_retry else f'{without_retry} without'} 503 with Retry-After; "
-              f"p95 of the answered {over_p95:.1f} ms against {saturation_p95:.1f} ms at saturation "
-              f"({'no worse' if over_p95 <= saturation_p95 else 'worse'}); 503 p95 {shed_p95:.1f} ms")
-        print(f"targets: readiness 200 throughout, 503 with Retry-After in under {SHED_TARGET_MS} ms, p95 of the "
-              f"answered no worse than at saturation; load average after "
-              f"{', '.join(f'{v:.2f}' for v in os.getloadavg())}")
+        print(
+            f"readiness: {sum(1 for status, _ in every if status == 200)} of {len(every)} probes answered 200 "
+            f"(others: {sorted({str(status) for status, _ in every if status != 200}) or 'none'})"
+        )
+        print(
+            f"overload: {'every' if not without_retry else f'{without_retry} without'} 503 with Retry-After; "
+            f"p95 of the answered {over_p95:.1f} ms against {saturation_p95:.1f} ms at saturation "
+            f"({'no worse' if over_p95 <= saturation_p95 else 'worse'}); 503 p95 {shed_p95:.1f} ms"
+        )
+        print(
+            f"targets: readiness 200 throughout, 503 with Retry-After in under {SHED_TARGET_MS} ms, p95 of the "
+            f"answered no worse than at saturation; load average after "
+            f"{', '.join(f'{v:.2f}' for v in os.getloadavg())}"
+        )
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -387,8 +466,9 @@ def _drop_in(base, model, count):
     soundfile.write(buffer, (0.5 * burst).astype(np.float32), rate, format="WAV", subtype="PCM_16")
 
     def post(_):
-        request = urllib.request.Request(base + model["encode_url"], data=buffer.getvalue(), method="POST",
-                                         headers={"Content-Type": "audio/wav"})
+        request = urllib.request.Request(
+            base + model["encode_url"], data=buffer.getvalue(), method="POST", headers={"Content-Type": "audio/wav"}
+        )
         with urllib.request.urlopen(request, timeout=60) as answer:
             answer.read()
 
@@ -405,8 +485,19 @@ def _bench_memory(args):
     and the memory request and limit of a pod running this server."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "app.py", "serve", "--port", str(port), "--models", args.folder, "--workers", "1",
-               "--access-log", "off"] + (["--decoders", str(args.decoders)] if args.decoders else [])
+    command = [
+        sys.executable,
+        "app.py",
+        "serve",
+        "--port",
+        str(port),
+        "--models",
+        args.folder,
+        "--workers",
+        "1",
+        "--access-log",
+        "off",
+    ] + (["--decoders", str(args.decoders)] if args.decoders else [])
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
         catalogue = catalogue_when_up(base, process)
@@ -421,8 +512,10 @@ def _bench_memory(args):
             xmin, xmax, ymin, ymax = model["latent_range"]
             return lambda: f"{model['sound_url']}?x={rng.uniform(xmin, xmax):.4f}&y={rng.uniform(ymin, ymax):.4f}"
 
-        print(f"{len(models)} models, 1 worker, {decoders} decoders; load average "
-              f"{', '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
+        print(
+            f"{len(models)} models, 1 worker, {decoders} decoders; load average "
+            f"{', '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} cores"
+        )
         before = 0.0
         for round_ in range(1, 9):  # the pool gives each request to any process: ask until none grows
             for model in models:
@@ -432,8 +525,10 @@ def _bench_memory(args):
             if round_ > 1 and total - before < 0.01 * before:
                 break
             before = total
-        print(f"every model asked for sounds in {round_} rounds (each {4 * decoders} clients for 0.3 s per model, "
-              f"and {2 * decoders} drop-ins per model with an encoder), until no process grew by 1 %")
+        print(
+            f"every model asked for sounds in {round_} rounds (each {4 * decoders} clients for 0.3 s per model, "
+            f"and {2 * decoders} drop-ins per model with an encoder), until no process grew by 1 %"
+        )
         print(f"{'process':<10} {'pid':>8} {'PSS MiB':>9} {'RSS MiB':>9}")
         rows = [(name, pid, pss_mib(pid), memory_mb(pid)[0]) for name, pid in server_processes(process.pid)]
         for name, pid, pss, rss in rows:
@@ -441,11 +536,12 @@ def _bench_memory(args):
         pss = sum(row[2] for row in rows)
         print(f"{'all':<10} {'':>8} {pss:>9.1f} {sum(row[3] for row in rows):>9.1f}")
         decoder_pss = [row[2] for row in rows[1:]]
-        print(f"per decoder: {sum(decoder_pss) / max(1, len(decoder_pss)):.1f} MiB PSS; the server process "
-              f"{rows[0][2]:.1f} MiB")
-        print(f"suggested for a pod of this server ({decoders} decoders): memory request {_rounded_up(pss)}Mi "
-              f"(the PSS, rounded up to {MEMORY_STEP_MIB} MiB), limit {_rounded_up(pss * MEMORY_LIMIT_FACTOR)}Mi "
-              f"({MEMORY_LIMIT_FACTOR:g} x the PSS)")
+        print(f"per decoder: {sum(decoder_pss) / max(1, len(decoder_pss)):.1f} MiB PSS; the server process {rows[0][2]:.1f} MiB")
+        print(
+            f"suggested for a pod of this server ({decoders} decoders): memory request {_rounded_up(pss)}Mi "
+            f"(the PSS, rounded up to {MEMORY_STEP_MIB} MiB), limit {_rounded_up(pss * MEMORY_LIMIT_FACTOR)}Mi "
+            f"({MEMORY_LIMIT_FACTOR:g} x the PSS)"
+        )
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -2,6 +2,7 @@
 library, so that the client costs the shared CPUs as little as possible. Closed-loop clients
 each keep one keep-alive connection and wait for each answer; the open loop sends on a
 schedule whatever the answers; :class:`ReadinessProbes` asks ``/readyz`` as a kubelet does."""
+
 import asyncio
 import resource
 import socket
@@ -19,8 +20,7 @@ async def exchange(reader, writer, host, path):
     writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
-    headers = dict((name.strip().lower(), value.strip()) for name, _, value in
-                   (line.partition(":") for line in lines[1:] if line))
+    headers = dict((name.strip().lower(), value.strip()) for name, _, value in (line.partition(":") for line in lines[1:] if line))
     await reader.readexactly(int(headers["content-length"]))
     return int(lines[0].split(" ", 2)[1]), headers
 

@@ -1,6 +1,7 @@
 """The server ``bench web`` loads: started as ``app.py serve`` on a free port, waited for,
 asked what it serves, and measured through ``/proc`` (CPU time, RSS and PSS of the server and
 all its worker and decoding processes)."""
+
 import json
 import os
 import socket
@@ -23,9 +24,14 @@ def free_port():
 
 def start_replica(folder, log):
     port = free_port()
-    process = subprocess.Popen([sys.executable, "app.py", "serve", "--port", str(port), "--models", folder,
-                                "--access-log", "off"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                               env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "app.py", "serve", "--port", str(port), "--models", folder, "--access-log", "off"],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        start_new_session=True,
+    )
     return port, process
 
 
@@ -57,8 +63,7 @@ def served_model(catalogue, name):
     """The catalogue's entry for ``name``; None (said on stdout) when it is not served."""
     model = next((m for m in catalogue["models"] if m["name"] == name), None)
     if model is None:
-        print(f"app.py bench web: {name} is not served; served: "
-              + ", ".join(m["name"] for m in catalogue["models"]))
+        print(f"app.py bench web: {name} is not served; served: " + ", ".join(m["name"] for m in catalogue["models"]))
     return model
 
 

@@ -4,6 +4,7 @@ Each module has ``add_arguments(parser)``, which imports nothing heavy, and
 ``run(args) -> int``, which does the work. ``app.py`` turns the two exceptions below into
 exit statuses 2 and 1 with a one-line message.
 """
+
 import sys
 
 #: What other packages use (the layering test holds them to this list).

@@ -3,6 +3,7 @@
 Each benchmark is a module ``bench/<what>.py`` with ``add_arguments(parser)`` and
 ``main(args) -> int``; ``python app.py bench WHAT --help`` lists its options.
 """
+
 import importlib
 import pkgutil
 from pathlib import Path

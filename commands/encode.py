@@ -5,6 +5,7 @@ card: sample rate, length, attack time, channel, normalisation). The point is pr
 ``X,Y``, ready for ``app.py generate NAME --at X,Y``. The GAN has no encoder (exit 1).
 ``-o`` never replaces an existing file without --force, and never FILE itself.
 """
+
 from pathlib import Path
 
 from commands import CommandFailed, UsageError
@@ -18,9 +19,14 @@ def add_arguments(parser):
     parser.add_argument("file", metavar="FILE", help="an audio file (any rate, mono or multi-channel)")
     parser.add_argument("-o", "--output", metavar="RECON.wav", help="also write the decoded point here")
     add_zoo_argument(parser)
-    parser.add_argument("--channel", type=int, default=None, metavar="N",
-                        help="take channel N (0-based) of a multi-channel FILE instead of the "
-                             "model's training setting (mixing down, unless it said otherwise)")
+    parser.add_argument(
+        "--channel",
+        type=int,
+        default=None,
+        metavar="N",
+        help="take channel N (0-based) of a multi-channel FILE instead of the "
+        "model's training setting (mixing down, unless it said otherwise)",
+    )
     add_family_arguments(parser)
     add_force_argument(parser)
 
@@ -40,8 +46,7 @@ def preprocess_settings(model, channel=None):
 def run(args):
     spec = spec_or_usage_error(args.name)
     if not spec.has_encoder:
-        raise CommandFailed(f"{spec.name} has no encoder (a GAN only generates); "
-                            "pick an autoencoder or a VAE")
+        raise CommandFailed(f"{spec.name} has no encoder (a GAN only generates); pick an autoencoder or a VAE")
     if args.output is not None and not str(nonempty_output(args.output)).lower().endswith(".wav"):
         raise UsageError(f"-o {args.output}: give a .wav file name")
     if args.channel is not None and args.channel < 0:
@@ -71,8 +76,14 @@ def run(args):
         # A killed encode leaves its full-size ``.NAME.wav.PID.RAND.tmp``; this one removes it.
         remove_dead_outputs(Path(args.output).parent, (".wav",))
         try:
-            write_wav(args.output, model.decode([[x, y]], **family)[0], model.sample_rate, out_rate=None,
-                      subtype="FLOAT", overwrite=args.force)
+            write_wav(
+                args.output,
+                model.decode([[x, y]], **family)[0],
+                model.sample_rate,
+                out_rate=None,
+                subtype="FLOAT",
+                overwrite=args.force,
+            )
         except AudioError as error:
             raise CommandFailed(str(error)) from None
         print(f"reconstruction: {args.output}")

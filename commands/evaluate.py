@@ -14,6 +14,7 @@ ml-sample-generator/metrics), so the zoo is not written and may be read-only. Th
 (report.md, metrics.csv, PNG charts) goes to REPORT, written as one set (staged beside it,
 then swapped in); a REPORT that holds a previous report is kept unless --force.
 """
+
 import sys
 from pathlib import Path
 
@@ -28,20 +29,28 @@ GRID_RANGE = (2, 512)
 
 
 def add_arguments(parser):
-    parser.add_argument("names", nargs="*", metavar="NAME",
-                        help="models to evaluate (default: every model in the registry)")
-    parser.add_argument("--data", required=True, metavar="DIR",
-                        help="a preprocessed dataset folder (from 'app.py preprocess')")
-    parser.add_argument("-o", "--output", default="out/evaluation", metavar="REPORT",
-                        help="folder for report.md, metrics.csv and the charts "
-                             "(default: out/evaluation)")
+    parser.add_argument("names", nargs="*", metavar="NAME", help="models to evaluate (default: every model in the registry)")
+    parser.add_argument("--data", required=True, metavar="DIR", help="a preprocessed dataset folder (from 'app.py preprocess')")
+    parser.add_argument(
+        "-o",
+        "--output",
+        default="out/evaluation",
+        metavar="REPORT",
+        help="folder for report.md, metrics.csv and the charts (default: out/evaluation)",
+    )
     add_zoo_argument(parser, help="folder of trained models (default: %(default)s)")
-    parser.add_argument("--grid", type=int, default=48, metavar="N",
-                        help=f"points per axis of the continuity grid, {GRID_RANGE[0]} to "
-                             f"{GRID_RANGE[1]} (default: 48)")
-    parser.add_argument("--force", action="store_true",
-                        help="replace a previous report in REPORT, and recompute even when "
-                             "cached metrics are up to date")
+    parser.add_argument(
+        "--grid",
+        type=int,
+        default=48,
+        metavar="N",
+        help=f"points per axis of the continuity grid, {GRID_RANGE[0]} to {GRID_RANGE[1]} (default: 48)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a previous report in REPORT, and recompute even when cached metrics are up to date",
+    )
 
 
 def _check_names(names):
@@ -76,10 +85,10 @@ def _check_report_folder(args):
     real = Path(os.path.realpath(out))
     models = Path(os.path.realpath(args.models))
     held = [Path(os.path.realpath(args.data)), models, Path.cwd().resolve()]
-    if any(real == path or real in path.parents for path in held) \
-            or (real.parent == models and real.name in MODEL_NAMES):
-        raise CommandFailed(f"{args.output}: holds the data, the models or the current folder; "
-                            "the report needs a folder of its own (pick another -o)")
+    if any(real == path or real in path.parents for path in held) or (real.parent == models and real.name in MODEL_NAMES):
+        raise CommandFailed(
+            f"{args.output}: holds the data, the models or the current folder; the report needs a folder of its own (pick another -o)"
+        )
     try:
         check_swappable(out, "a report folder")
     except CannotSwap as error:
@@ -99,8 +108,9 @@ def _load_data(folder, options):
         raise CommandFailed(str(error)) from None
     try:
         train, validation = dataset.train(), dataset.validation()
-        reference = Reference(train.audio, validation.audio, dataset.settings.sample_rate,
-                              options, train.families, validation.families)
+        reference = Reference(
+            train.audio, validation.audio, dataset.settings.sample_rate, options, train.families, validation.families
+        )
     except EvaluationError as error:
         raise CommandFailed(f"{folder}: {error}") from None
     return dataset, reference
@@ -112,8 +122,12 @@ class _Bar:
     def __init__(self, total):
         from tqdm import tqdm
 
-        self._bar = tqdm(total=total, unit="model", disable=not sys.stderr.isatty(),
-                         bar_format="{l_bar}{bar}| {n:.1f}/{total} [{elapsed}<{remaining}]")
+        self._bar = tqdm(
+            total=total,
+            unit="model",
+            disable=not sys.stderr.isatty(),
+            bar_format="{l_bar}{bar}| {n:.1f}/{total} [{elapsed}<{remaining}]",
+        )
 
     def describe(self, text):
         self._bar.set_description(text)
@@ -165,12 +179,12 @@ def run(args):
     for name, reason in comparison.unavailable.items():
         print(f"skipped {name}: {reason}", file=sys.stderr)
     if not comparison.records:
-        raise CommandFailed("no model could be evaluated"
-                            + (f" ({len(comparison.unavailable)} unavailable, listed above)"
-                               if comparison.unavailable else ""))
+        raise CommandFailed(
+            "no model could be evaluated"
+            + (f" ({len(comparison.unavailable)} unavailable, listed above)" if comparison.unavailable else "")
+        )
     try:
-        written = write_comparison(args.output, comparison, data, overwrite=args.force,
-                                   log=lambda line: print(line, flush=True))
+        written = write_comparison(args.output, comparison, data, overwrite=args.force, log=lambda line: print(line, flush=True))
     except OSError as error:  # safeio's WriteFailed, FileExistsRefused, FolderBusy: one line
         raise CommandFailed(str(error)) from None
     print(written.table)

@@ -13,6 +13,7 @@ the point for the others. A JSON sidecar beside each file records the seed and o
 each variation can be recalled exactly. ``--nearest`` prints the training sounds nearest
 each point.
 """
+
 import sys
 from pathlib import Path
 
@@ -54,27 +55,40 @@ def add_arguments(parser):
     allow_negative_points(parser)
     one_line_errors(parser)
     parser.add_argument("name", metavar="NAME", help="a registry name (see `app.py models`)")
-    parser.add_argument("--at", action="append", required=True, metavar="X,Y",
-                        help="a latent point; repeat for several")
-    parser.add_argument("-o", "--output", required=True, metavar="PATH",
-                        help="a .wav file for one point, or a folder (created) for several")
+    parser.add_argument("--at", action="append", required=True, metavar="X,Y", help="a latent point; repeat for several")
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="PATH", help="a .wav file for one point, or a folder (created) for several"
+    )
     add_zoo_argument(parser)
-    parser.add_argument("--rate", type=number_type(int, MIN_RATE, MAX_RATE, "Hz"), metavar="HZ",
-                        help=f"resample the files to this rate, {MIN_RATE} to {MAX_RATE} (default: the model's)")
-    parser.add_argument("--format", default="FLOAT", choices=("FLOAT", "PCM_24", "PCM_16"),
-                        help="WAV sample format (default FLOAT)")
+    parser.add_argument(
+        "--rate",
+        type=number_type(int, MIN_RATE, MAX_RATE, "Hz"),
+        metavar="HZ",
+        help=f"resample the files to this rate, {MIN_RATE} to {MAX_RATE} (default: the model's)",
+    )
+    parser.add_argument("--format", default="FLOAT", choices=("FLOAT", "PCM_24", "PCM_16"), help="WAV sample format (default FLOAT)")
     parser.add_argument("--normalize", action="store_true", help="scale each file to a peak just under 0 dBFS")
     add_force_argument(parser)
-    parser.add_argument("--variations", type=number_type(int, 1, MAX_VARIATIONS), metavar="N",
-                        help="write N variations of each point, each with a recall sidecar (.json)")
-    parser.add_argument("--seed", type=number_type(int, 0, MAX_SEED), metavar="S",
-                        help="seed of the variations (default: a new one, recorded in the sidecars)")
+    parser.add_argument(
+        "--variations",
+        type=number_type(int, 1, MAX_VARIATIONS),
+        metavar="N",
+        help="write N variations of each point, each with a recall sidecar (.json)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=number_type(int, 0, MAX_SEED),
+        metavar="S",
+        help="seed of the variations (default: a new one, recorded in the sidecars)",
+    )
     add_family_arguments(parser)
     add_seconds_argument(parser)
-    parser.add_argument("--nearest", action="store_true",
-                        help="print the 5 training sounds nearest each point (latent plane and sound features)")
-    parser.add_argument("--data", metavar="DIR",
-                        help="the training dataset for --nearest in sound features (default: the model card's)")
+    parser.add_argument(
+        "--nearest", action="store_true", help="print the 5 training sounds nearest each point (latent plane and sound features)"
+    )
+    parser.add_argument(
+        "--data", metavar="DIR", help="the training dataset for --nearest in sound features (default: the model card's)"
+    )
 
 
 def output_paths(name, points, output, variations=None):
@@ -159,15 +173,21 @@ def write_points(args, model, points, paths, family=None):
     from models.families import family_text
 
     many = len(points) > DECODE_CHUNK
-    with tqdm(total=len(points), unit="file", file=sys.stderr,
-              disable=not (many and sys.stderr.isatty())) as bar:
+    with tqdm(total=len(points), unit="file", file=sys.stderr, disable=not (many and sys.stderr.isatty())) as bar:
         for start in range(0, len(points), DECODE_CHUNK):
-            chunk = points[start:start + DECODE_CHUNK]
+            chunk = points[start : start + DECODE_CHUNK]
             audio = model.decode(np.asarray(chunk, dtype=np.float32), **decode_options(family, args.seconds))
-            for point, path, samples in zip(chunk, paths[start:start + DECODE_CHUNK], audio):
+            for point, path, samples in zip(chunk, paths[start : start + DECODE_CHUNK], audio):
                 try:
-                    write_wav(path, samples, model.sample_rate, out_rate=args.rate, subtype=args.format,
-                              normalize=args.normalize, overwrite=args.force)
+                    write_wav(
+                        path,
+                        samples,
+                        model.sample_rate,
+                        out_rate=args.rate,
+                        subtype=args.format,
+                        normalize=args.normalize,
+                        overwrite=args.force,
+                    )
                 except AudioError as error:
                     raise CommandFailed(str(error)) from None
                 said = "" if family is None else f", {family_text(family)}"
@@ -261,19 +281,37 @@ def write_variations(args, model, points, paths, family=None):
                 settings["family"] = family_text(family)
             try:
                 file_rate = model.sample_rate if args.rate is None else args.rate
-                sidecar = recall_text(model=args.name, point=point, settings=settings,
-                                      sample_rate=model.sample_rate, file_rate=file_rate,
-                                      subtype=args.format, normalize=args.normalize)
-                write_wav(path, samples, model.sample_rate, out_rate=args.rate, subtype=args.format,
-                          normalize=args.normalize, overwrite=args.force)
+                sidecar = recall_text(
+                    model=args.name,
+                    point=point,
+                    settings=settings,
+                    sample_rate=model.sample_rate,
+                    file_rate=file_rate,
+                    subtype=args.format,
+                    normalize=args.normalize,
+                )
+                write_wav(
+                    path,
+                    samples,
+                    model.sample_rate,
+                    out_rate=args.rate,
+                    subtype=args.format,
+                    normalize=args.normalize,
+                    overwrite=args.force,
+                )
                 atomic_write_text(sidecar_path(path), sidecar, overwrite=args.force)
             except AudioError as error:
                 raise CommandFailed(str(error)) from None
             except WriteFailed as error:
                 raise CommandFailed(one_line(error)) from None
             offset = variation.offset
-            how = (f"noise seed {variation.noise_seed}" if variation.noise_seed is not None
-                   else f"offset {offset[0]:+.3f},{offset[1]:+.3f}")
-            print(f"{path}  ({args.name} at {point[0]:g},{point[1]:g}, variation {variation.index} "
-                  f"of seed {seed}: {how}; peak {np.max(np.abs(samples)):.3f})")
+            how = (
+                f"noise seed {variation.noise_seed}"
+                if variation.noise_seed is not None
+                else f"offset {offset[0]:+.3f},{offset[1]:+.3f}"
+            )
+            print(
+                f"{path}  ({args.name} at {point[0]:g},{point[1]:g}, variation {variation.index} "
+                f"of seed {seed}: {how}; peak {np.max(np.abs(samples)):.3f})"
+            )
     return 0

@@ -9,6 +9,7 @@ Samples are 44.1 kHz 24-bit WAV peaking at -1 dBFS. An existing kit is never rep
 without --force; a kit folder's other files (a user's notes) are kept when it is. What a
 killed export left is finished or removed by the next one, which says so.
 """
+
 import os
 import secrets
 import sys
@@ -45,16 +46,30 @@ def add_arguments(parser):
     parser.add_argument("name", nargs="?", metavar="NAME", help="a registry name (see `app.py models`)")
     add_points_with_families(parser, "a latent point of NAME; repeat for several")
     add_family_arguments(parser, per_point=True)
-    parser.add_argument("--favourites", nargs="?", const=DEFAULT_FAVOURITES, metavar="DIR",
-                        help=f"use the saved favourites in DIR (default: {DEFAULT_FAVOURITES})")
-    parser.add_argument("-o", "--output", required=True, metavar="KIT",
-                        help="a .h2drumkit file, or a folder (ending in /) for WAVs plus a listing")
-    parser.add_argument("--name", dest="kit_name", metavar="TEXT",
-                        help="the kit's name in Hydrogen (default: from -o)")
-    parser.add_argument("--layers", type=number_type(int, 1, MAX_LAYERS), default=DEFAULT_LAYERS, metavar="N",
-                        help="velocity layers per instrument, from variations (default 1)")
-    parser.add_argument("--seed", type=number_type(int, 0, MAX_SEED), metavar="S",
-                        help="seed of the variations (default: a new one, recorded in kit.json)")
+    parser.add_argument(
+        "--favourites",
+        nargs="?",
+        const=DEFAULT_FAVOURITES,
+        metavar="DIR",
+        help=f"use the saved favourites in DIR (default: {DEFAULT_FAVOURITES})",
+    )
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="KIT", help="a .h2drumkit file, or a folder (ending in /) for WAVs plus a listing"
+    )
+    parser.add_argument("--name", dest="kit_name", metavar="TEXT", help="the kit's name in Hydrogen (default: from -o)")
+    parser.add_argument(
+        "--layers",
+        type=number_type(int, 1, MAX_LAYERS),
+        default=DEFAULT_LAYERS,
+        metavar="N",
+        help="velocity layers per instrument, from variations (default 1)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=number_type(int, 0, MAX_SEED),
+        metavar="S",
+        help="seed of the variations (default: a new one, recorded in kit.json)",
+    )
     parser.add_argument("--force", action="store_true", help="replace an existing kit")
     add_zoo_argument(parser)
 
@@ -93,8 +108,9 @@ def check_usage(args):
     if not 1 <= args.layers <= MAX_LAYERS:
         raise UsageError(f"--layers must be 1 to {MAX_LAYERS}, not {args.layers}")
     if args.at and len(args.at) > MAX_INSTRUMENTS:
-        raise UsageError(f"--at: a kit holds 1 to {MAX_INSTRUMENTS} instruments (one MIDI note each, "
-                         f"{FIRST_NOTE} to 127), not {len(args.at)}")
+        raise UsageError(
+            f"--at: a kit holds 1 to {MAX_INSTRUMENTS} instruments (one MIDI note each, {FIRST_NOTE} to 127), not {len(args.at)}"
+        )
     check_range(args.seed, "--seed", 0, MAX_SEED)
 
 
@@ -146,8 +162,9 @@ def sounds_at_points(args, namer, models, seed):
     from models.variation import variation_layers
 
     spec = spec_or_usage_error(args.name)
-    asked = [(parse_point(text), option or "--family", asked_family(spec, option or "--family", given))
-             for text, option, given in args.at]
+    asked = [
+        (parse_point(text), option or "--family", asked_family(spec, option or "--family", given)) for text, option, given in args.at
+    ]
     model = models.get(args.name)
     if model is None:
         raise CommandFailed(models.reasons[args.name])
@@ -193,11 +210,19 @@ def sounds_from_favourites(args, namer, models, seed):
         raise CommandFailed(f"{folder}: no such favourites folder")
     entries = list(reversed(FavouritesFolder(folder).entries()))  # oldest first, as saved
     if len(entries) > MAX_INSTRUMENTS:
-        print(f"{folder}: {len(entries)} favourites; a kit holds {MAX_INSTRUMENTS} instruments (one MIDI note "
-              f"each), so the {len(entries) - MAX_INSTRUMENTS} newest are left out", file=sys.stderr)
+        print(
+            f"{folder}: {len(entries)} favourites; a kit holds {MAX_INSTRUMENTS} instruments (one MIDI note "
+            f"each), so the {len(entries) - MAX_INSTRUMENTS} newest are left out",
+            file=sys.stderr,
+        )
         entries = entries[:MAX_INSTRUMENTS]
-    sounds = favourite_sounds(entries, layers=args.layers, extra_layers=favourite_variations(models, seed),
-                              family_of=namer.family, report=lambda line: print(line, file=sys.stderr))
+    sounds = favourite_sounds(
+        entries,
+        layers=args.layers,
+        extra_layers=favourite_variations(models, seed),
+        family_of=namer.family,
+        report=lambda line: print(line, file=sys.stderr),
+    )
     if not sounds:
         raise CommandFailed(f"{folder}: no favourites that can go in a kit")
     return sounds

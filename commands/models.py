@@ -1,6 +1,7 @@
 """List the registry's models and their state in the zoo folder: trained or not (and why),
 parameters, size on disk, the data they were trained on and for how many epochs.
 Reads the model cards only, so it answers at once (no TensorFlow)."""
+
 import os
 from pathlib import Path
 
@@ -24,14 +25,16 @@ def table_rows(statuses):
     rows = [("name", "trained", "parameters", "size", "data", "epochs")]
     for s in statuses:
         trained = (f"yes, but {s.note}" if s.note else "yes") if s.trained else f"no: {s.reason}"
-        rows.append((
-            s.name,
-            trained,
-            f"{s.parameters:,}" if s.parameters is not None else "-",
-            _size(s.size_bytes),
-            Path(s.data).name if s.data else "-",
-            str(s.epochs) if s.epochs is not None else "-",
-        ))
+        rows.append(
+            (
+                s.name,
+                trained,
+                f"{s.parameters:,}" if s.parameters is not None else "-",
+                _size(s.size_bytes),
+                Path(s.data).name if s.data else "-",
+                str(s.epochs) if s.epochs is not None else "-",
+            )
+        )
     return rows
 
 
@@ -51,8 +54,14 @@ def run(args):
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     widths[1] = min(widths[1], 48)
     for row in rows:
-        cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1]), row[2].rjust(widths[2]),
-                 row[3].rjust(widths[3]), row[4].ljust(widths[4]), row[5].rjust(widths[5])]
+        cells = [
+            row[0].ljust(widths[0]),
+            row[1].ljust(widths[1]),
+            row[2].rjust(widths[2]),
+            row[3].rjust(widths[3]),
+            row[4].ljust(widths[4]),
+            row[5].rjust(widths[5]),
+        ]
         print("  ".join(cells).rstrip())
     trained = sum(s.trained for s in statuses)
     total = sum(s.size_bytes for s in statuses)

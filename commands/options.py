@@ -1,6 +1,7 @@
 """The options and values several verbs share: the zoo folder, latent points, numbers in a
 range, and loading a trained model. Each verb declares its own options with these, so that
 ``--models`` means the same folder, under the same name, everywhere."""
+
 import argparse
 import math
 import re
@@ -18,8 +19,7 @@ NEGATIVE_POINT = re.compile(r"^-\d+$|^-\d*\.\d+$|^-[\w.+-]*,")
 # Python's int() and float() also take "1_0" (as 10) and digits of other scripts ("١٢" as
 # 12): a typo or a pasted character would become a number nobody typed. Only plain ASCII
 # decimals are numbers here; "inf" and "nan" pass, to be refused as not finite.
-_PLAIN_FLOAT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:inf|infinity|nan)",
-                          re.ASCII | re.IGNORECASE)
+_PLAIN_FLOAT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:inf|infinity|nan)", re.ASCII | re.IGNORECASE)
 _PLAIN_INT = re.compile(r"[+-]?\d+", re.ASCII)
 
 
@@ -101,8 +101,7 @@ def number_type(kind, low, high, unit="", *, above_low=False):
         try:
             return plain_number(kind, text) if kind in (int, float) else kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"must be {what} {_range_text(low, high, unit, above_low)} (got {text!r})") from None
+            raise argparse.ArgumentTypeError(f"must be {what} {_range_text(low, high, unit, above_low)} (got {text!r})") from None
 
     return parse
 
@@ -122,8 +121,7 @@ def parse_point(text):
     if not all(math.isfinite(v) for v in point):
         raise UsageError(f"--at {text!r}: the coordinates must be finite numbers")
     if not all(abs(v) <= COORDINATE_LIMIT for v in point):
-        raise UsageError(f"--at {text!r}: the coordinates must lie between {-COORDINATE_LIMIT:g} "
-                         f"and {COORDINATE_LIMIT:g}")
+        raise UsageError(f"--at {text!r}: the coordinates must lie between {-COORDINATE_LIMIT:g} and {COORDINATE_LIMIT:g}")
     return point
 
 
@@ -163,9 +161,11 @@ def add_family_arguments(parser, *, per_point=False):
     """
     from constants import DRUM_FAMILIES
 
-    family_help = ("the drum family, one of " + ", ".join(DRUM_FAMILIES) + ": the points are on that family's "
-                   "pad (its region of the training sounds; a conditioned model's family input) (default: every "
-                   "family, the plain pad; a conditioned model's is kick)")
+    family_help = (
+        "the drum family, one of " + ", ".join(DRUM_FAMILIES) + ": the points are on that family's "
+        "pad (its region of the training sounds; a conditioned model's family input) (default: every "
+        "family, the plain pad; a conditioned model's is kick)"
+    )
     mix_help = "a hybrid of families, weights from 0 to 1 summing to 1 (e.g. kick:0.6,tom:0.4)"
     if per_point:
         family_help += "; it names the family of the --at points after it"
@@ -238,8 +238,9 @@ def asked_family(spec, option, given, *, pads=True):
 
     if given is not None and not spec.conditioned:
         if not pads:
-            raise UsageError(f"{option}: {spec.name} encodes without a family (a family picks a region of its pad, "
-                             "for generate, play and kit)")
+            raise UsageError(
+                f"{option}: {spec.name} encodes without a family (a family picks a region of its pad, for generate, play and kit)"
+            )
         reason = no_family_reason(spec)
         if reason is not None:
             raise UsageError(f"{option}: {reason}")
@@ -284,9 +285,13 @@ def add_seconds_argument(parser):
     from constants import MAX_RENDER_SECONDS as MAX_SECONDS
     from constants import MIN_RENDER_SECONDS as MIN_SECONDS
 
-    parser.add_argument("--seconds", type=number_type(float, MIN_SECONDS, MAX_SECONDS, "seconds"), metavar="S",
-                        help=f"for a model that renders any length (ddsp_cvae): render S seconds "
-                             f"({MIN_SECONDS:g} to {MAX_SECONDS:g}; default: its trained 0.74 s window)")
+    parser.add_argument(
+        "--seconds",
+        type=number_type(float, MIN_SECONDS, MAX_SECONDS, "seconds"),
+        metavar="S",
+        help=f"for a model that renders any length (ddsp_cvae): render S seconds "
+        f"({MIN_SECONDS:g} to {MAX_SECONDS:g}; default: its trained 0.74 s window)",
+    )
 
 
 def render_length_or_usage_error(model, seconds):

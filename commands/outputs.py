@@ -1,6 +1,7 @@
 """What an ``-o`` may write: never over an existing file without ``--force``, never over an
 input even with it (DESIGN.md's contract). The verbs check every path before any work, and
 then write with ``overwrite=force`` so a file that appears meanwhile is still kept."""
+
 import contextlib
 import os
 import sys
@@ -10,8 +11,9 @@ from commands import CommandFailed, UsageError
 
 
 def add_force_argument(parser):
-    parser.add_argument("--force", "--overwrite", dest="force", action="store_true",
-                        help="replace output files that exist (never an input file)")
+    parser.add_argument(
+        "--force", "--overwrite", dest="force", action="store_true", help="replace output files that exist (never an input file)"
+    )
 
 
 def nonempty_output(text, option="-o"):

@@ -7,6 +7,7 @@
 Without --loop the sound plays once; with it, the sound (then --gap seconds of silence)
 repeats for that many seconds (up to an hour) and fades out. --gap is 0 to 60 seconds.
 """
+
 from pathlib import Path
 
 from commands import CommandFailed, UsageError, one_line_errors
@@ -35,10 +36,19 @@ def add_arguments(parser):
     one_line_errors(parser)
     parser.add_argument("name", nargs="?", metavar="NAME|FILE", help="a model name, or an audio file to play as it is")
     parser.add_argument("--at", metavar="X,Y", help="the latent point to decode (with a model name)")
-    parser.add_argument("--loop", type=number_type(float, 0, MAX_LOOP_SECONDS, "seconds", above_low=True),
-                        metavar="SECONDS", help="loop for this long (at most an hour), then stop")
-    parser.add_argument("--gap", type=number_type(float, 0, MAX_GAP_SECONDS, "seconds"), default=0.0, metavar="SECONDS",
-                        help="silence between hits while looping, 0 to 60 (default 0)")
+    parser.add_argument(
+        "--loop",
+        type=number_type(float, 0, MAX_LOOP_SECONDS, "seconds", above_low=True),
+        metavar="SECONDS",
+        help="loop for this long (at most an hour), then stop",
+    )
+    parser.add_argument(
+        "--gap",
+        type=number_type(float, 0, MAX_GAP_SECONDS, "seconds"),
+        default=0.0,
+        metavar="SECONDS",
+        help="silence between hits while looping, 0 to 60 (default 0)",
+    )
     add_family_arguments(parser)
     add_seconds_argument(parser)
     parser.add_argument("--device", metavar="D", help="output device: its index or part of its name")
@@ -67,8 +77,11 @@ def run(args):
 
     path = Path(args.name)
     if path.suffix.lower() in AUDIO_SUFFIXES or path.is_file():
-        given = [option for option, value in (("--at", args.at), ("--family", args.family), ("--mix", args.mix),
-                                               ("--seconds", args.seconds)) if value is not None]
+        given = [
+            option
+            for option, value in (("--at", args.at), ("--family", args.family), ("--mix", args.mix), ("--seconds", args.seconds))
+            if value is not None
+        ]
         if given:
             option = given[0]
             raise UsageError(f"{option} is for a model; an audio file is played as it is")

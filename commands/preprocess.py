@@ -5,6 +5,7 @@ attack time, fixed length), manifest.csv with one row per source file seen, and
 settings.json. A re-run skips outputs that are already up to date. A bad file is
 reported with its reason and the batch carries on.
 """
+
 import math
 import os
 import sys
@@ -26,19 +27,34 @@ def add_arguments(parser):
     parser.add_argument("sources", nargs="+", metavar="SRC", help="audio files or folders (searched recursively)")
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="dataset folder to write (created if missing)")
     # Numbers are read as text and checked in run(), so a bad one is one line naming its range.
-    parser.add_argument("--sr", default=str(SAMPLE_RATE), metavar="HZ",
-                        help=f"output sample rate, {MIN_RATE} to {MAX_RATE} (default: %(default)s)")
-    parser.add_argument("--length", default=str(SAMPLE_LENGTH), metavar="N",
-                        help=f"output length in samples, {MIN_LENGTH} to {MAX_LENGTH_SECONDS:g} s at --sr (default: %(default)s)")
-    parser.add_argument("--attack", default=str(ATTACK_SECONDS), metavar="SECONDS",
-                        help="where the peak is placed, in seconds, 0 up to the length (default: %(default)s)")
-    parser.add_argument("--channel", default=None, metavar="N",
-                        help="take channel N (0-based) instead of mixing down; mono files are used as they are")
+    parser.add_argument(
+        "--sr", default=str(SAMPLE_RATE), metavar="HZ", help=f"output sample rate, {MIN_RATE} to {MAX_RATE} (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--length",
+        default=str(SAMPLE_LENGTH),
+        metavar="N",
+        help=f"output length in samples, {MIN_LENGTH} to {MAX_LENGTH_SECONDS:g} s at --sr (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--attack",
+        default=str(ATTACK_SECONDS),
+        metavar="SECONDS",
+        help="where the peak is placed, in seconds, 0 up to the length (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--channel", default=None, metavar="N", help="take channel N (0-based) instead of mixing down; mono files are used as they are"
+    )
     parser.add_argument("--normalize", default=None, metavar="peak", help="peak: scale each sample to a peak of 1.0")
     parser.add_argument("--jobs", default=None, metavar="N", help=f"worker processes, 1 to {MAX_JOBS} (default: all cores)")
     parser.add_argument("--preview", metavar="FILE", help="also save a before/after plot of a few samples as PNG")
-    parser.add_argument("--force", "--overwrite", dest="force", action="store_true",
-                        help="replace an existing --preview FILE (never a source or a dataset file)")
+    parser.add_argument(
+        "--force",
+        "--overwrite",
+        dest="force",
+        action="store_true",
+        help="replace an existing --preview FILE (never a source or a dataset file)",
+    )
 
 
 def _whole(option, text, low, high, unit="", why=""):
@@ -58,8 +74,7 @@ def _settings(args):
 
     rate = _whole("--sr", args.sr, MIN_RATE, MAX_RATE, " of Hz")
     longest = max_length(rate)
-    length = _whole("--length", args.length, MIN_LENGTH, longest, " of samples",
-                    f" ({MAX_LENGTH_SECONDS:g} s at {rate} Hz)")
+    length = _whole("--length", args.length, MIN_LENGTH, longest, " of samples", f" ({MAX_LENGTH_SECONDS:g} s at {rate} Hz)")
     span = length / rate
     try:
         attack = float(str(args.attack).strip())
@@ -67,14 +82,15 @@ def _settings(args):
         attack = math.nan
     # The peak must land on a sample of the output: 0 up to (not at) its end.
     if not (0 <= attack < span and round(attack * rate) < length):  # NaN fails every comparison
-        raise UsageError(f"--attack: must be a number of seconds from 0 to less than {span:.4g} (the "
-                         f"{length}-sample output at {rate} Hz) (got {args.attack})")
+        raise UsageError(
+            f"--attack: must be a number of seconds from 0 to less than {span:.4g} (the "
+            f"{length}-sample output at {rate} Hz) (got {args.attack})"
+        )
     channel = None if args.channel is None else _whole("--channel", args.channel, 0, MAX_CHANNEL)
     if args.normalize is not None and args.normalize not in NORMALIZE_CHOICES:
         raise UsageError(f"--normalize: must be {' or '.join(NORMALIZE_CHOICES)} (got {args.normalize})")
     try:
-        return PreprocessSettings(sample_rate=rate, length=length, attack_seconds=attack,
-                                  channel=channel, normalize=args.normalize)
+        return PreprocessSettings(sample_rate=rate, length=length, attack_seconds=attack, channel=channel, normalize=args.normalize)
     except SettingsError as error:  # the ranges above are inside the settings' own
         raise UsageError(str(error)) from None
 
@@ -139,17 +155,16 @@ def _check_preview(args, out):
         if not folder.is_dir():
             raise CommandFailed(f"--preview {args.preview}: no such folder {folder}")
         if not os.access(folder, os.W_OK | os.X_OK):
-            raise CommandFailed(f"--preview {args.preview}: cannot write in {folder} (read-only or not yours; "
-                                "pick another --preview)")
+            raise CommandFailed(f"--preview {args.preview}: cannot write in {folder} (read-only or not yours; pick another --preview)")
     in_dataset = _inside(where, dataset) or _inside(leads_to, dataset)
-    if in_dataset and (exists or where.name in _DATASET_FILES or where.suffix.lower() in (".wav", ".npy")
-                       or where.name.startswith(".")):
+    if in_dataset and (
+        exists or where.name in _DATASET_FILES or where.suffix.lower() in (".wav", ".npy") or where.name.startswith(".")
+    ):
         raise CommandFailed(f"{args.preview}: is a file of the dataset folder; it is never replaced (pick another --preview)")
     for source in args.sources:
         folder = Path(os.path.realpath(source))
         if exists and folder.is_dir() and not preview.is_dir() and (_inside(where, folder) or _inside(leads_to, folder)):
-            raise CommandFailed(f"{args.preview}: is an input of this command; it is never replaced "
-                                "(pick another --preview)")
+            raise CommandFailed(f"{args.preview}: is an input of this command; it is never replaced (pick another --preview)")
     sources = [source for source in args.sources if Path(source).is_file()]
     check_outputs([preview], force=args.force, inputs=sources, option="--preview")
 

@@ -12,6 +12,7 @@ The limits that keep it up on the open internet are web/limits.py's. SIGTERM dra
 server stops accepting, finishes the requests in flight (at most ``--drain-seconds``), stops
 its decoding processes and exits 0.
 """
+
 import os
 
 from commands import CommandFailed, UsageError
@@ -25,16 +26,51 @@ ACCESS_LOG_MODES = ("text", "json", "off")
 HTTP_LAYERS = ("guarded", "httptools", "h11")
 # (option, dest, type, default, low, high, help): the limits, each also SAMPLE_GENERATOR_<DEST>
 LIMIT_OPTIONS = (
-    ("--header-bytes", "header_bytes", int, 16384, 1024, 1 << 20,
-     "largest request head accepted, in bytes; more is answered 431 at once (default 16384)"),
-    ("--header-timeout", "header_timeout_s", float, 5.0, 0.5, 300.0,
-     "seconds a connection has to send a whole request head, else it is closed (default 5)"),
-    ("--max-connections", "max_connections", int, 1000, 4, 100000,
-     "connections open at once; past it the longest-idle one is closed to make room (default 1000)"),
-    ("--connections-per-client", "connections_per_client", int, 64, 1, 100000,
-     "connections one client address may hold; more are answered 429 (default 64)"),
-    ("--decodes-per-client", "decodes_per_client", int, 4, 1, 10000,
-     "sounds one client address may have decoding at once; more are answered 429 (default 4)"),
+    (
+        "--header-bytes",
+        "header_bytes",
+        int,
+        16384,
+        1024,
+        1 << 20,
+        "largest request head accepted, in bytes; more is answered 431 at once (default 16384)",
+    ),
+    (
+        "--header-timeout",
+        "header_timeout_s",
+        float,
+        5.0,
+        0.5,
+        300.0,
+        "seconds a connection has to send a whole request head, else it is closed (default 5)",
+    ),
+    (
+        "--max-connections",
+        "max_connections",
+        int,
+        1000,
+        4,
+        100000,
+        "connections open at once; past it the longest-idle one is closed to make room (default 1000)",
+    ),
+    (
+        "--connections-per-client",
+        "connections_per_client",
+        int,
+        64,
+        1,
+        100000,
+        "connections one client address may hold; more are answered 429 (default 64)",
+    ),
+    (
+        "--decodes-per-client",
+        "decodes_per_client",
+        int,
+        4,
+        1,
+        10000,
+        "sounds one client address may have decoding at once; more are answered 429 (default 4)",
+    ),
 )
 
 
@@ -46,33 +82,64 @@ def env(dest, default):
 
 
 def add_arguments(parser):
-    parser.add_argument("--host", default=env("host", "127.0.0.1"),
-                        help="address to bind (default 127.0.0.1: this machine only; 0.0.0.0 for all)")
+    parser.add_argument(
+        "--host", default=env("host", "127.0.0.1"), help="address to bind (default 127.0.0.1: this machine only; 0.0.0.0 for all)"
+    )
     parser.add_argument("--port", type=int, default=env("port", 8000), help="port (default 8000)")
     add_zoo_argument(parser, default=env("models", DEFAULT_ZOO), help=f"the zoo folder (default: {DEFAULT_ZOO})")
-    parser.add_argument("--workers", type=int, default=env("workers", 1), metavar="N",
-                        help="worker processes, each with its own copy of the models and its share of the cores "
-                             "for decoding (default 1, which decodes on every core)")
-    parser.add_argument("--cors-origin", action="append", metavar="ORIGIN",
-                        default=[o for o in env("cors", "").split(",") if o],
-                        help="let pages from ORIGIN (e.g. https://example.org) call the API; repeatable "
-                             "(SAMPLE_GENERATOR_CORS: comma-separated)")
-    parser.add_argument("--access-log", choices=ACCESS_LOG_MODES, default=env("access_log", "text"),
-                        help="one line per request on stdout, as text (default), JSON, or off")
-    parser.add_argument("--decoders", type=int, default=env("decoders", 0), metavar="N",
-                        help="decoding processes per worker (default 0: the CPUs this process may use, under any "
-                             "container CPU limit, shared among the workers; at most 8)")
-    parser.add_argument("--drain-seconds", type=float, default=env("drain_seconds", 10.0), metavar="S",
-                        help="on SIGTERM, how long requests in flight may take to finish (default 10)")
-    parser.add_argument("--proxies", default=env("proxies", "127.0.0.1,::1"), metavar="ADDRS",
-                        help="comma-separated addresses of trusted reverse proxies: the client's address is taken "
-                             "from their X-Forwarded-For, and they are not limited as one client "
-                             "(default 127.0.0.1,::1)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=env("workers", 1),
+        metavar="N",
+        help="worker processes, each with its own copy of the models and its share of the cores "
+        "for decoding (default 1, which decodes on every core)",
+    )
+    parser.add_argument(
+        "--cors-origin",
+        action="append",
+        metavar="ORIGIN",
+        default=[o for o in env("cors", "").split(",") if o],
+        help="let pages from ORIGIN (e.g. https://example.org) call the API; repeatable (SAMPLE_GENERATOR_CORS: comma-separated)",
+    )
+    parser.add_argument(
+        "--access-log",
+        choices=ACCESS_LOG_MODES,
+        default=env("access_log", "text"),
+        help="one line per request on stdout, as text (default), JSON, or off",
+    )
+    parser.add_argument(
+        "--decoders",
+        type=int,
+        default=env("decoders", 0),
+        metavar="N",
+        help="decoding processes per worker (default 0: the CPUs this process may use, under any "
+        "container CPU limit, shared among the workers; at most 8)",
+    )
+    parser.add_argument(
+        "--drain-seconds",
+        type=float,
+        default=env("drain_seconds", 10.0),
+        metavar="S",
+        help="on SIGTERM, how long requests in flight may take to finish (default 10)",
+    )
+    parser.add_argument(
+        "--proxies",
+        default=env("proxies", "127.0.0.1,::1"),
+        metavar="ADDRS",
+        help="comma-separated addresses of trusted reverse proxies: the client's address is taken "
+        "from their X-Forwarded-For, and they are not limited as one client "
+        "(default 127.0.0.1,::1)",
+    )
     for option, dest, kind, default, _, _, words in LIMIT_OPTIONS:
         parser.add_argument(option, dest=dest, type=kind, default=env(dest, default), help=words)
-    parser.add_argument("--http-layer", choices=HTTP_LAYERS, default=env("http_layer", "guarded"),
-                        help="guarded (default): httptools with the limits above; httptools and h11 are uvicorn's "
-                             "own, without them, for measuring what they cost (bench web --http-layer)")
+    parser.add_argument(
+        "--http-layer",
+        choices=HTTP_LAYERS,
+        default=env("http_layer", "guarded"),
+        help="guarded (default): httptools with the limits above; httptools and h11 are uvicorn's "
+        "own, without them, for measuring what they cost (bench web --http-layer)",
+    )
 
 
 def limits_of(args):
@@ -89,14 +156,22 @@ def limits_of(args):
 def uvicorn_options(args, limits):
     """uvicorn's settings for the chosen HTTP layer: the guarded one keeps its own connection
     limit; uvicorn's own layers get its 503-past-the-limit instead."""
-    options = {"host": args.host, "port": args.port, "log_level": "warning", "server_header": False,
-               "timeout_keep_alive": 5, "timeout_graceful_shutdown": args.drain_seconds,
-               "forwarded_allow_ips": limits.proxies, "access_log": False}
+    options = {
+        "host": args.host,
+        "port": args.port,
+        "log_level": "warning",
+        "server_header": False,
+        "timeout_keep_alive": 5,
+        "timeout_graceful_shutdown": args.drain_seconds,
+        "forwarded_allow_ips": limits.proxies,
+        "access_log": False,
+    }
     if args.http_layer == "guarded":
         options.update(http="web.limits:GuardedHttpTools", limit_concurrency=None)
     else:
-        options.update(http=args.http_layer, limit_concurrency=limits.max_connections,
-                       h11_max_incomplete_event_size=limits.header_bytes)
+        options.update(
+            http=args.http_layer, limit_concurrency=limits.max_connections, h11_max_incomplete_event_size=limits.header_bytes
+        )
     return options
 
 
@@ -185,8 +260,10 @@ def run(args):
     if catalogue.why_default:
         print(f"default {catalogue.default}: {catalogue.why_default}", flush=True)
     count = len(catalogue.models)
-    serving = (f"Serving {count} model{'' if count == 1 else 's'} (default {catalogue.default}) at "
-               f"http://{args.host}:{args.port}/  (Ctrl+C stops)")
+    serving = (
+        f"Serving {count} model{'' if count == 1 else 's'} (default {catalogue.default}) at "
+        f"http://{args.host}:{args.port}/  (Ctrl+C stops)"
+    )
     options = uvicorn_options(args, limits)
     exit_quietly_on(signal.SIGTERM)
     if args.workers == 1:
@@ -197,8 +274,17 @@ def run(args):
             raise CommandFailed(f"cannot start decoding: {error}") from None
         print(serving, flush=True)
         exit_quietly_on(signal.SIGINT)
-        uvicorn.run(create_app(catalogue, decoding=decoding, cors_origins=args.cors_origin, folder=args.models,
-                               access_log=args.access_log, limits=limits), **options)
+        uvicorn.run(
+            create_app(
+                catalogue,
+                decoding=decoding,
+                cors_origins=args.cors_origin,
+                folder=args.models,
+                access_log=args.access_log,
+                limits=limits,
+            ),
+            **options,
+        )
     else:
         from web.ops import metrics_shared_by_workers
 

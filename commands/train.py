@@ -11,6 +11,7 @@ A --resume whose checkpoint already has the epochs asked for is nothing to train
 What a killed run left (an interrupted save, temporary files, a stale lock) is finished or
 removed first, one line each. Every number has a range (BOUNDS); outside it is exit 2.
 """
+
 import sys
 from pathlib import Path
 
@@ -23,32 +24,45 @@ def add_arguments(parser):
     parser.add_argument("--all", action="store_true", help="train every model in the registry")
     parser.add_argument("--data", required=True, metavar="DIR", help="a preprocessed dataset folder")
     parser.add_argument("--out", default="trained", metavar="DIR", help="the zoo folder (default: trained)")
-    parser.add_argument("--epochs", type=int, default=20,
-                        help="epochs to reach in total (with --resume: including those done), 1 to 100000; "
-                             "default 20")
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=20,
+        help="epochs to reach in total (with --resume: including those done), 1 to 100000; default 20",
+    )
     parser.add_argument("--batch-size", type=int, default=32, help="1 to 1024; default 32")
     parser.add_argument("--seed", type=int, default=0, help="random seed, 0 to 2**32-1; runs are deterministic (default 0)")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue from OUT/NAME/checkpoint instead of starting afresh")
+    parser.add_argument("--resume", action="store_true", help="continue from OUT/NAME/checkpoint instead of starting afresh")
     parser.add_argument("--width", type=int, help="base filter count of conv_ae, gan and the VAEs (1 to 256)")
-    parser.add_argument("--kl-ramp", type=int, metavar="BATCHES",
-                        help="VAEs: batches over which the KL weight ramps up, 0 to 100000000 "
-                             "(default 30000)")
+    parser.add_argument(
+        "--kl-ramp",
+        type=int,
+        metavar="BATCHES",
+        help="VAEs: batches over which the KL weight ramps up, 0 to 100000000 (default 30000)",
+    )
     parser.add_argument("--learning-rate", type=float, help="override the model's default learning rate (1e-08 to 1)")
-    parser.add_argument("--loss", choices=LOSSES,
-                        help="AEs and VAEs: reconstruction loss (default spectral_floored: "
-                             "multi-resolution STFT + waveform, levels under -80 dB re full scale "
-                             "counted as silence; spectral: the same down to about -150 dB; mse: the "
-                             "seed's waveform MSE)")
+    parser.add_argument(
+        "--loss",
+        choices=LOSSES,
+        help="AEs and VAEs: reconstruction loss (default spectral_floored: "
+        "multi-resolution STFT + waveform, levels under -80 dB re full scale "
+        "counted as silence; spectral: the same down to about -150 dB; mse: the "
+        "seed's waveform MSE)",
+    )
     parser.add_argument("--float16", action="store_true", help="store the shipped weights as float16 (half the size)")
-    parser.add_argument("--no-validation", dest="validation", action="store_false",
-                        help="do not evaluate on the dataset's validation kits each epoch")
-    parser.add_argument("--patience", type=int, metavar="EPOCHS",
-                        help="stop when the (validation) loss has not improved for this many epochs "
-                             "(0 to 100000)")
+    parser.add_argument(
+        "--no-validation", dest="validation", action="store_false", help="do not evaluate on the dataset's validation kits each epoch"
+    )
+    parser.add_argument(
+        "--patience",
+        type=int,
+        metavar="EPOCHS",
+        help="stop when the (validation) loss has not improved for this many epochs (0 to 100000)",
+    )
     parser.add_argument("--min-delta", type=float, default=0.0, help="improvement that counts, for --patience (0 to 1000)")
-    parser.add_argument("--verbose", type=int, choices=(0, 1, 2),
-                        help="Keras progress: 1 bar, 2 a line per epoch (default: 1 on a terminal, else 2)")
+    parser.add_argument(
+        "--verbose", type=int, choices=(0, 1, 2), help="Keras progress: 1 bar, 2 a line per epoch (default: 1 on a terminal, else 2)"
+    )
 
 
 def chosen_names(args):
@@ -70,8 +84,7 @@ def chosen_names(args):
 
 def overrides_for(spec, args):
     """The settings the command line changes for one model (only those it has)."""
-    asked = {"width": args.width, "kl_ramp": args.kl_ramp, "learning_rate": args.learning_rate,
-             "loss": args.loss}
+    asked = {"width": args.width, "kl_ramp": args.kl_ramp, "learning_rate": args.learning_rate, "loss": args.loss}
     return {k: v for k, v in asked.items() if v is not None and k in spec.defaults}
 
 
@@ -125,8 +138,7 @@ def check_bounds(args):
     for option, attribute, low, high in BOUNDS:
         value = getattr(args, attribute)
         if value is not None and not low <= value <= high:  # NaN fails both comparisons
-            raise UsageError(f"{option}: must be between {_number(low)} and {_number(high)} "
-                             f"(got {_number(value)})")
+            raise UsageError(f"{option}: must be between {_number(low)} and {_number(high)} (got {_number(value)})")
 
 
 def _note(line):
@@ -152,8 +164,7 @@ def with_classified_families(data, classifier_file):
     families = np.array(data.families, dtype=object)
     unlabelled = ~np.isin(families, DRUM_FAMILIES)
     train = ~data.is_validation
-    sources = {"label": int((~unlabelled & train).sum()), "classifier": 0, "left_out": 0,
-               "threshold": CONFIDENT}
+    sources = {"label": int((~unlabelled & train).sum()), "classifier": 0, "left_out": 0, "threshold": CONFIDENT}
     try:
         classifier = FamilyClassifier.load(classifier_file)
     except (OSError, FamilyFileError) as error:
@@ -195,25 +206,34 @@ def run(args):
     from safeio import FolderBusy, WriteFailed
 
     options = TrainOptions(
-        epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, resume=args.resume,
-        float16=args.float16, validation=args.validation, patience=args.patience,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        resume=args.resume,
+        float16=args.float16,
+        validation=args.validation,
+        patience=args.patience,
         min_delta=args.min_delta,
         verbose=args.verbose if args.verbose is not None else (1 if sys.stdout.isatty() else 2),
     )
-    print(f"data: {data.folder}: {int((~data.is_validation).sum())} training and "
-          f"{int(data.is_validation.sum())} validation samples of {data.length} at {data.sample_rate} Hz")
+    print(
+        f"data: {data.folder}: {int((~data.is_validation).sum())} training and "
+        f"{int(data.is_validation.sum())} validation samples of {data.length} at {data.sample_rate} Hz"
+    )
     results, failures = [], []
     for name in names:
         print(f"== {name}", flush=True)
         model_data = data
         if get_spec(name).conditioned:
             model_data = with_classified_families(data, Path(__file__).resolve().parents[1] / "trained" / "families.json")
-            print(f"families: {model_data.family_sources['label']} from labels, "
-                  f"{model_data.family_sources['classifier']} from the classifier, "
-                  f"{model_data.family_sources['left_out']} left out", flush=True)
+            print(
+                f"families: {model_data.family_sources['label']} from labels, "
+                f"{model_data.family_sources['classifier']} from the classifier, "
+                f"{model_data.family_sources['left_out']} left out",
+                flush=True,
+            )
         try:
-            results.append(train_model(name, model_data, args.out, options, log=_note,
-                                       **overrides_for(get_spec(name), args)))
+            results.append(train_model(name, model_data, args.out, options, log=_note, **overrides_for(get_spec(name), args)))
         except (ModelError, FolderBusy, WriteFailed) as error:
             # A full disk or a folder in use stops this model; the batch goes on.
             if len(names) == 1:
@@ -221,10 +241,8 @@ def run(args):
             print(f"app.py train: {error}", file=sys.stderr, flush=True)
             failures.append(name)
     for result in results:
-        losses = ", ".join(f"{k} {v:.4g}" for k, v in result.losses.items()
-                           if k.endswith("loss") or k.endswith("w_distance"))
-        print(f"{result.name}: {result.epochs} epochs, {result.seconds:.0f} s, {losses} ({result.stopped})"
-              f" -> {result.folder}")
+        losses = ", ".join(f"{k} {v:.4g}" for k, v in result.losses.items() if k.endswith("loss") or k.endswith("w_distance"))
+        print(f"{result.name}: {result.epochs} epochs, {result.seconds:.0f} s, {losses} ({result.stopped}) -> {result.folder}")
     if failures:
         raise CommandFailed(f"{len(failures)} of {len(names)} failed: {', '.join(failures)}")
     return 0

@@ -35,6 +35,16 @@ GUI or sound devices.
 
 #: The modules other packages use (the layering test holds them to this list).
 __all__ = [
-    "cache", "comparison", "conditioned", "continuity", "errors", "families", "nearest", "ranking",
-    "reference", "report", "runner", "synth_fit",
+    "cache",
+    "comparison",
+    "conditioned",
+    "continuity",
+    "errors",
+    "families",
+    "nearest",
+    "ranking",
+    "reference",
+    "report",
+    "runner",
+    "synth_fit",
 ]

@@ -31,6 +31,7 @@ bitcrush
     requantised one is buried in its quantisation noise, counts as much as the loud attack;
     only active frames count so that digital silence after the sound does not.
 """
+
 import numpy as np
 from scipy.stats import wasserstein_distance
 
@@ -105,7 +106,7 @@ def noise_floor_features(audio, sample_rate):
         -80 dB has no noise floor and sits on that floor).
     """
     audio = as_batch(audio)
-    tail = audio[:, int(audio.shape[1] * (1 - TAIL_FRACTION)):].astype(np.float64)
+    tail = audio[:, int(audio.shape[1] * (1 - TAIL_FRACTION)) :].astype(np.float64)
     level = _db(np.mean(tail**2, axis=1))
     n_fft = min(1024, 1 << int(np.log2(max(tail.shape[1], 2))))
     power = np.mean(stft_magnitude(tail, n_fft).astype(np.float64) ** 2, axis=1)  # (N, F)
@@ -192,9 +193,7 @@ def artefact_scores(generated_features, real_features):
     for artefact, names in ARTEFACTS.items():
         distances = []
         for name in names:
-            distance = distribution_distance(
-                generated_features[name], real_features[name], FEATURE_FLOORS[name]
-            )
+            distance = distribution_distance(generated_features[name], real_features[name], FEATURE_FLOORS[name])
             distances.append(distance)
             scores[f"{name}_distance"] = distance
             scores[f"{name}_generated"] = float(np.median(generated_features[name]))

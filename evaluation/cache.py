@@ -19,6 +19,7 @@ read. Every file is read within :func:`safeio.read_json`'s bounds: a damaged or 
 (nested 200,000 levels deep, 1.5 GB) counts as no cache, with a reason
 (:func:`metrics_problem`).
 """
+
 import contextlib
 import hashlib
 import json
@@ -111,8 +112,7 @@ def cache_key(model_fp, data_fp, options):
     -------
     key : dict
     """
-    return {"version": METRICS_VERSION, "model": model_fp, "data": data_fp,
-            "options": dict(options)}
+    return {"version": METRICS_VERSION, "model": model_fp, "data": data_fp, "options": dict(options)}
 
 
 def _jsonable(value):
@@ -180,8 +180,7 @@ def user_cache_path(model_folder, key):
     same name never meets an entry that is not its own.
     """
     folder = os.path.realpath(model_folder)
-    digest = hashlib.sha256(json.dumps({"folder": folder, "key": _jsonable(key)},
-                                       sort_keys=True).encode()).hexdigest()
+    digest = hashlib.sha256(json.dumps({"folder": folder, "key": _jsonable(key)}, sort_keys=True).encode()).hexdigest()
     return user_cache_folder() / f"{Path(folder).name}-{digest[:32]}.json"
 
 
@@ -245,9 +244,15 @@ def save_metrics(model_folder, record, key, *, training_data=True, data_folder=N
         training run holds the model folder.
     """
     folder = Path(model_folder)
-    payload = _jsonable({**record, "key": key, "training_data": bool(training_data),
-                         "data_folder": None if data_folder is None else str(data_folder),
-                         "computed": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+    payload = _jsonable(
+        {
+            **record,
+            "key": key,
+            "training_data": bool(training_data),
+            "data_folder": None if data_folder is None else str(data_folder),
+            "computed": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+    )
     if not training_data:
         path = user_cache_path(folder, key)
         try:
@@ -263,8 +268,7 @@ def save_metrics(model_folder, record, key, *, training_data=True, data_folder=N
     with FolderLock(folder, what="run", beside=True):
         entries = _read_entries(folder)
         entries[str(key.get("data", ""))] = payload
-        atomic_write_text(folder / METRICS_FILE,
-                          json.dumps({"format": FILE_FORMAT, "entries": entries}))
+        atomic_write_text(folder / METRICS_FILE, json.dumps({"format": FILE_FORMAT, "entries": entries}))
     return folder / METRICS_FILE
 
 
@@ -272,10 +276,7 @@ def _with_arrays(record):
     record = dict(record)
     continuity = record.get("continuity")
     if isinstance(continuity, dict):
-        record["continuity"] = {
-            name: np.asarray(continuity.get(name, []), dtype=float)
-            for name in ("grid_x", "grid_y", "values")
-        }
+        record["continuity"] = {name: np.asarray(continuity.get(name, []), dtype=float) for name in ("grid_x", "grid_y", "values")}
     return record
 
 
@@ -314,8 +315,7 @@ def load_cached_metrics(model_folder, key=None):
     if key is None:
         return shipped_metrics(model_folder)
     wanted = _jsonable(key)
-    for record in (_read_entries(model_folder).get(str(key.get("data", ""))),
-                   _user_entry(model_folder, key)):
+    for record in (_read_entries(model_folder).get(str(key.get("data", ""))), _user_entry(model_folder, key)):
         if record is not None and record.get("key") == wanted:
             return _with_arrays(record)
     return None

@@ -5,6 +5,7 @@ which direction is better; :func:`ranks` ranks the models in one of them. The re
 ranking rule and the GUI's Metrics view all read these definitions, and this module imports
 nothing of the project, so none of them imports another to get them.
 """
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,8 +71,7 @@ def ranks(metrics_by_model, column):
     ranks : dict of str -> int or None
     """
     values = {name: metrics.get(column.key) for name, metrics in metrics_by_model.items()}
-    present = {name: _badness(column, v) for name, v in values.items()
-               if v is not None and np.isfinite(v)}
+    present = {name: _badness(column, v) for name, v in values.items() if v is not None and np.isfinite(v)}
     result: dict[str, int | None] = {name: None for name in values}
     for name, badness in present.items():
         result[name] = 1 + sum(1 for other in present.values() if other < badness)

@@ -5,6 +5,7 @@ This is what ``app.py evaluate`` does between parsing its command line and print
 caller loads the models (so this module needs no TensorFlow of its own) and shows progress;
 :func:`evaluate_models` reports through a :class:`Progress`, and never prints.
 """
+
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,8 +122,10 @@ def _sheets(model, name):
         return {name: {"audio": model.decode(points), "points": points}}
     from constants import DRUM_FAMILIES
 
-    return {f"{name}_{family}": {"audio": model.decode(points, family=family), "points": points,
-                                 "sample_rate": int(model.sample_rate)} for family in DRUM_FAMILIES}
+    return {
+        f"{name}_{family}": {"audio": model.decode(points, family=family), "points": points, "sample_rate": int(model.sample_rate)}
+        for family in DRUM_FAMILIES
+    }
 
 
 def _trained_here(model, data):
@@ -132,9 +135,12 @@ def _trained_here(model, data):
     dataset, card_data = data.dataset, model.card.data
     if trained_on(card_data, data.folder, len(dataset), dataset.validation_kits):
         return True
-    return (int(model.sample_rate) != int(data.reference.sample_rate) and isinstance(card_data, dict)
-            and bool(dataset.validation_kits)
-            and sorted(card_data.get("validation_kits") or []) == sorted(dataset.validation_kits))
+    return (
+        int(model.sample_rate) != int(data.reference.sample_rate)
+        and isinstance(card_data, dict)
+        and bool(dataset.validation_kits)
+        and sorted(card_data.get("validation_kits") or []) == sorted(dataset.validation_kits)
+    )
 
 
 def _real_native(model, models_folder):
@@ -160,9 +166,11 @@ def _record_of(model, name, index, data, data_fp, folder, force, progress):
     and cached."""
     dataset = data.dataset
     trained_here = _trained_here(model, data)
-    key = cache.cache_key(cache.model_fingerprint(folder), data_fp,
-                    {**data.reference.options.to_dict(),
-                     "reconstruct": "held-out kits" if trained_here else "every sound"})
+    key = cache.cache_key(
+        cache.model_fingerprint(folder),
+        data_fp,
+        {**data.reference.options.to_dict(), "reconstruct": "held-out kits" if trained_here else "every sound"},
+    )
     problem = cache.metrics_problem(folder)
     if problem:  # a damaged or hostile metrics.json: no cache for this model, the others go on
         progress.note(f"{name}: cached metrics not used ({problem})")
@@ -200,10 +208,13 @@ def _save_heatmap(record, name, path):
     from safeio import atomic_write_bytes
 
     continuity = record["continuity"]
-    figure = heatmap_figure(continuity["grid_x"], continuity["grid_y"], continuity["values"],
-                            title=f"{name}: discontinuity",
-                            jumps=[Jump(j["distance"], tuple(j["start"]), tuple(j["end"]))
-                                   for j in record["jumps"][:3]])
+    figure = heatmap_figure(
+        continuity["grid_x"],
+        continuity["grid_y"],
+        continuity["values"],
+        title=f"{name}: discontinuity",
+        jumps=[Jump(j["distance"], tuple(j["start"]), tuple(j["end"])) for j in record["jumps"][:3]],
+    )
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     atomic_write_bytes(path, buffer.getvalue())
@@ -245,9 +256,19 @@ def write_comparison(out, comparison, data, *, overwrite=False, log=None):
     records = comparison.records
     description = {"folder": str(data.folder), **data.reference.describe()}
     references = reference_rows(data.reference)
-    paths = replace_report(out, records, overwrite=overwrite, log=log, unavailable=comparison.unavailable,
-                           data_description=description, references=references, sheets=comparison.sheets)
-    table = markdown_table({name: record["metrics"] for name, record in records.items()},
-                           baseline_metrics(records),
-                           references={label: row["metrics"] for label, row in references.items()})
+    paths = replace_report(
+        out,
+        records,
+        overwrite=overwrite,
+        log=log,
+        unavailable=comparison.unavailable,
+        data_description=description,
+        references=references,
+        sheets=comparison.sheets,
+    )
+    table = markdown_table(
+        {name: record["metrics"] for name, record in records.items()},
+        baseline_metrics(records),
+        references={label: row["metrics"] for label, row in references.items()},
+    )
     return WrittenReport(paths, table)

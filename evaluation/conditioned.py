@@ -15,6 +15,7 @@ The reference data may be at another rate than the model (the other models are a
 :class:`AtRate` resamples the model's sounds to the data's rate and length for every column
 but the top octave, which only the model's own rate can show.
 """
+
 import math
 
 import numpy as np
@@ -136,21 +137,33 @@ class AtRate:
     def decode(self, points, families):
         """Sounds of ``points`` (N, 2), each with its family (N names or vectors)."""
         rows = _family_rows(families)
-        return np.concatenate([self._to_reference(self.model.decode(points[i:i + _BATCH], family=rows[i:i + _BATCH]))
-                               for i in range(0, len(points), _BATCH)])
+        return np.concatenate(
+            [
+                self._to_reference(self.model.decode(points[i : i + _BATCH], family=rows[i : i + _BATCH]))
+                for i in range(0, len(points), _BATCH)
+            ]
+        )
 
     def decode_native(self, points, families):
         """As :meth:`decode`, at the model's own rate and length."""
         rows = _family_rows(families)
-        return np.concatenate([np.asarray(self.model.decode(points[i:i + _BATCH], family=rows[i:i + _BATCH]), np.float32)
-                               for i in range(0, len(points), _BATCH)])
+        return np.concatenate(
+            [
+                np.asarray(self.model.decode(points[i : i + _BATCH], family=rows[i : i + _BATCH]), np.float32)
+                for i in range(0, len(points), _BATCH)
+            ]
+        )
 
     def encode(self, audio, families):
         """Codes of reference-rate ``audio`` (N, L), each encoded with its family."""
         rows = _family_rows(families)
         native = self._to_model(audio)
-        return np.concatenate([np.asarray(self.model.encode(native[i:i + _BATCH], family=rows[i:i + _BATCH]), np.float32)
-                               for i in range(0, len(native), _BATCH)]).reshape(-1, 2)
+        return np.concatenate(
+            [
+                np.asarray(self.model.encode(native[i : i + _BATCH], family=rows[i : i + _BATCH]), np.float32)
+                for i in range(0, len(native), _BATCH)
+            ]
+        ).reshape(-1, 2)
 
     def _to_reference(self, audio):
         return _resampled(np.asarray(audio, np.float32), self.native_rate, self.sample_rate, self.length)
@@ -196,8 +209,7 @@ def evaluate_conditioned(model, reference, progress=None, trained_here=True, rea
     latent_range = tuple(model.latent_range())
     options = reference.options
     report("reconstruction", 0.0)
-    metrics: dict[str, float | None] = {"recon_stft": None, "recon_stft_db": None, "recon_sc": None,
-                                        "recon_snr_db": None}
+    metrics: dict[str, float | None] = {"recon_stft": None, "recon_stft_db": None, "recon_sc": None, "recon_snr_db": None}
     targets, baseline = reference.reconstruction_set(trained_here)
     metrics.update({f"mean_sample_{name}": value for name, value in baseline.items()})
     if len(targets):
@@ -210,8 +222,12 @@ def evaluate_conditioned(model, reference, progress=None, trained_here=True, rea
     generated = view._to_reference(native)
     peaks = np.max(np.abs(np.nan_to_num(native)), axis=1)
     realism, details = reference.realism_scores(np.nan_to_num(generated))
-    metrics.update(realism, nonfinite=float(np.mean(~np.all(np.isfinite(native), axis=1))),
-                   beyond_full_scale=float(np.mean(peaks > 1.0)), silent=float(np.mean(peaks < SILENT_PEAK)))
+    metrics.update(
+        realism,
+        nonfinite=float(np.mean(~np.all(np.isfinite(native), axis=1))),
+        beyond_full_scale=float(np.mean(peaks > 1.0)),
+        silent=float(np.mean(peaks < SILENT_PEAK)),
+    )
     details = dict(details, union={"families": list(DRUM_FAMILIES), "points_per_family": len(points) // len(DRUM_FAMILIES)})
     if reference.classifier is not None:
         confusion, accuracy = control_table(reference.classifier.predict(np.nan_to_num(generated), reference.sample_rate), asked)
@@ -219,20 +235,23 @@ def evaluate_conditioned(model, reference, progress=None, trained_here=True, rea
         metrics.update({f"control_{family}": value for family, value in accuracy.items()})
         metrics["control_mean"] = float(np.mean(list(accuracy.values())))
     real = None if real_native is None else top_octave_table(real_native[0], real_native[1], view.native_rate)
-    details["top_octave"] = {"rate": view.native_rate, "model": top_octave_table(native, asked, view.native_rate),
-                             "real": real}
+    details["top_octave"] = {"rate": view.native_rate, "model": top_octave_table(native, asked, view.native_rate), "real": real}
     report("continuity", 0.4)
     default_family = [DRUM_FAMILIES[0]]
     continuity = latent_continuity(
-        lambda p: view.decode(np.asarray(p, np.float32), default_family * len(p)), latent_range, options.grid,
-        reference.sample_rate, progress=lambda fraction: report("continuity", 0.4 + 0.5 * fraction))
+        lambda p: view.decode(np.asarray(p, np.float32), default_family * len(p)),
+        latent_range,
+        options.grid,
+        reference.sample_rate,
+        progress=lambda fraction: report("continuity", 0.4 + 0.5 * fraction),
+    )
     metrics.update(continuity_mean=continuity.mean, continuity_p99=continuity.p99, continuity_max=continuity.maximum)
     details["continuity_family"] = DRUM_FAMILIES[0]
     report("speed", 0.9)
     centre = np.array([[(latent_range[0] + latent_range[1]) / 2, (latent_range[2] + latent_range[3]) / 2]], np.float32)
     metrics["decode_ms"], metrics["realtime_factor"] = decode_speed(
-        lambda p: model.decode(p, family=_family_rows(default_family)), centre[0], view.native_rate,
-        repeats=options.speed_repeats)
+        lambda p: model.decode(p, family=_family_rows(default_family)), centre[0], view.native_rate, repeats=options.speed_repeats
+    )
     report("done", 1.0)
     record = _record(metrics, details, continuity, latent_range, len(targets), trained_here, reference)
     record["reconstruction"]["families"] = "the reference classifier's reading of each sound"

@@ -6,6 +6,7 @@ distance between neighbours is the mean absolute difference of their log-mel spe
 in dB (``spectral.spectral_distance``). The per-cell map (the largest distance from a cell
 to any of its four neighbours) is the GUI's discontinuity heat-map.
 """
+
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -135,14 +136,12 @@ def largest_jumps(grid_x, grid_y, horizontal, vertical, count=5):
     jumps : list of Jump, largest first; only distances above 0
     """
     edges = []
-    for iy, ix in zip(*np.unravel_index(np.argsort(horizontal, axis=None)[::-1][:count],
-                                        horizontal.shape)):
-        edges.append(Jump(float(horizontal[iy, ix]), (float(grid_x[ix]), float(grid_y[iy])),
-                          (float(grid_x[ix + 1]), float(grid_y[iy]))))
-    for iy, ix in zip(*np.unravel_index(np.argsort(vertical, axis=None)[::-1][:count],
-                                        vertical.shape)):
-        edges.append(Jump(float(vertical[iy, ix]), (float(grid_x[ix]), float(grid_y[iy])),
-                          (float(grid_x[ix]), float(grid_y[iy + 1]))))
+    for iy, ix in zip(*np.unravel_index(np.argsort(horizontal, axis=None)[::-1][:count], horizontal.shape)):
+        edges.append(
+            Jump(float(horizontal[iy, ix]), (float(grid_x[ix]), float(grid_y[iy])), (float(grid_x[ix + 1]), float(grid_y[iy])))
+        )
+    for iy, ix in zip(*np.unravel_index(np.argsort(vertical, axis=None)[::-1][:count], vertical.shape)):
+        edges.append(Jump(float(vertical[iy, ix]), (float(grid_x[ix]), float(grid_y[iy])), (float(grid_x[ix]), float(grid_y[iy + 1]))))
     # a generator that never changes has no jumps, not five jumps of 0 dB
     return sorted((e for e in edges if e.distance > 0), key=lambda jump: -jump.distance)[:count]
 
@@ -176,12 +175,12 @@ def latent_continuity(decode, latent_range, resolution=48, sample_rate=SAMPLE_RA
     previous_row = None
     for first in range(0, resolution, rows_per_call):
         last = min(resolution, first + rows_per_call)
-        audio = as_batch(decode(points[first * resolution:last * resolution]))
+        audio = as_batch(decode(points[first * resolution : last * resolution]))
         spectra = log_mel_db(np.nan_to_num(audio), sample_rate)
         spectra = spectra.reshape(last - first, resolution, *spectra.shape[1:])
         h, v = neighbour_distances(spectra)
         horizontal[first:last] = h
-        vertical[first:last - 1] = v
+        vertical[first : last - 1] = v
         if previous_row is not None:
             vertical[first - 1] = spectral_distance(previous_row, spectra[0])
         previous_row = spectra[-1]
@@ -251,7 +250,12 @@ def heatmap_figure(grid_x, grid_y, values, title="", jumps=(), vmax=None):
     dx = (grid_x[1] - grid_x[0]) / 2 if len(grid_x) > 1 else 0.5
     dy = (grid_y[1] - grid_y[0]) / 2 if len(grid_y) > 1 else 0.5
     image = axes.imshow(
-        values, origin="lower", aspect="auto", cmap="magma", vmin=0, vmax=vmax,
+        values,
+        origin="lower",
+        aspect="auto",
+        cmap="magma",
+        vmin=0,
+        vmax=vmax,
         extent=(grid_x[0] - dx, grid_x[-1] + dx, grid_y[0] - dy, grid_y[-1] + dy),
     )
     for jump in jumps:

@@ -4,6 +4,7 @@ Every function compares a set of generated sounds with a set of real ones, both 
 turned into vectors (``features.audio_features`` standardised with the real data's
 statistics, or ``coverage_spectra`` for NDB).
 """
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -268,8 +269,7 @@ class PrdcResult:
     k: int
 
     def to_dict(self):
-        return {"precision": self.precision, "recall": self.recall,
-                "density": self.density, "coverage": self.coverage}
+        return {"precision": self.precision, "recall": self.recall, "density": self.density, "coverage": self.coverage}
 
 
 def _kth_neighbour_distance(vectors, k):
@@ -308,8 +308,9 @@ def precision_recall_density_coverage(real, generated, k=PRDC_K):
     real = np.asarray(real, dtype=np.float64)
     generated = np.asarray(generated, dtype=np.float64)
     if len(real) <= k or len(generated) <= k:
-        raise ValueError(f"precision and recall with k={k} need more than {k} sounds per set, "
-                         f"got {len(real)} real and {len(generated)} generated")
+        raise ValueError(
+            f"precision and recall with k={k} need more than {k} sounds per set, got {len(real)} real and {len(generated)} generated"
+        )
     real_radii = _kth_neighbour_distance(real, k)
     generated_radii = _kth_neighbour_distance(generated, k)
     real_to_generated = cdist(real, generated)  # (N, M)

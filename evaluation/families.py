@@ -10,6 +10,7 @@ columns.
 
 Rebuild the shipped file with ``python -m evaluation.families DATA -o trained/families.json``.
 """
+
 import json
 import sys
 from pathlib import Path
@@ -92,8 +93,7 @@ class FamilyClassifier:
         keep = np.isin(families, FAMILIES)
         present = [family for family in FAMILIES if np.any(families[keep] == family)]
         if len(present) < 2:
-            raise ValueError(f"a family classifier needs sounds of two families or more, "
-                             f"got {', '.join(present) or 'none'}")
+            raise ValueError(f"a family classifier needs sounds of two families or more, got {', '.join(present) or 'none'}")
         mean = features[keep].mean(axis=0)
         scale = features[keep].std(axis=0)
         scale = np.where(scale > 1e-9, scale, 1.0)
@@ -102,11 +102,18 @@ class FamilyClassifier:
         model.fit((features[keep] - mean) / scale, families[keep])
         order = [list(model.classes_).index(family) for family in present]
         coef = model.coef_ if len(present) > 2 else np.vstack([-model.coef_, model.coef_]) / 2
-        intercept = (model.intercept_ if len(present) > 2
-                     else np.concatenate([-model.intercept_, model.intercept_]) / 2)
+        intercept = model.intercept_ if len(present) > 2 else np.concatenate([-model.intercept_, model.intercept_]) / 2
         counts = {family: int(np.sum(families == family)) for family in present}
-        return cls(mean, scale, coef[order], intercept[order], present, sample_rate, length,
-                   {"training_sounds": int(keep.sum()), "training_counts": counts})
+        return cls(
+            mean,
+            scale,
+            coef[order],
+            intercept[order],
+            present,
+            sample_rate,
+            length,
+            {"training_sounds": int(keep.sum()), "training_counts": counts},
+        )
 
     def proba_of_features(self, features):
         """Family probabilities of feature vectors.
@@ -148,8 +155,7 @@ class FamilyClassifier:
             from scipy.signal import resample_poly
 
             divisor = gcd(int(sample_rate), self.sample_rate)
-            audio = resample_poly(audio, self.sample_rate // divisor, int(sample_rate) // divisor,
-                                  axis=1).astype(np.float32)
+            audio = resample_poly(audio, self.sample_rate // divisor, int(sample_rate) // divisor, axis=1).astype(np.float32)
         audio = _fix_length(audio, self.length)
         return self.proba_of_features(audio_features(audio, self.sample_rate))
 
@@ -174,17 +180,21 @@ class FamilyClassifier:
         keep = np.isin(families, self.families)
         if not keep.any():
             return None
-        predicted = np.asarray(self.families)[self.proba_of_features(
-            np.asarray(features)[keep]).argmax(axis=1)]
+        predicted = np.asarray(self.families)[self.proba_of_features(np.asarray(features)[keep]).argmax(axis=1)]
         return float(np.mean(predicted == families[keep]))
 
     def to_dict(self):
         return {
-            "format": "family-classifier", "version": FORMAT_VERSION,
-            "families": list(self.families), "sample_rate": self.sample_rate,
-            "length": self.length, "feature_names": list(FEATURE_NAMES),
-            "mean": self.mean.tolist(), "scale": self.scale.tolist(),
-            "coef": self.coef.tolist(), "intercept": self.intercept.tolist(),
+            "format": "family-classifier",
+            "version": FORMAT_VERSION,
+            "families": list(self.families),
+            "sample_rate": self.sample_rate,
+            "length": self.length,
+            "feature_names": list(FEATURE_NAMES),
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+            "coef": self.coef.tolist(),
+            "intercept": self.intercept.tolist(),
             "facts": self.facts,
         }
 
@@ -238,20 +248,29 @@ class FamilyClassifier:
         if not isinstance(data, dict) or data.get("format") != "family-classifier":
             raise FamilyFileError(f"{path}: not a family classifier")
         if data.get("version") != FORMAT_VERSION:
-            raise FamilyFileError(f"{path}: classifier format {data.get('version')}, "
-                                  f"this version reads {FORMAT_VERSION}")
+            raise FamilyFileError(f"{path}: classifier format {data.get('version')}, this version reads {FORMAT_VERSION}")
         if data.get("feature_names") != list(FEATURE_NAMES):
             raise FamilyFileError(f"{path}: made for other features than this version computes")
         try:
-            classifier = cls(data["mean"], data["scale"], data["coef"], data["intercept"],
-                             data["families"], data["sample_rate"], data["length"],
-                             data.get("facts"))
+            classifier = cls(
+                data["mean"],
+                data["scale"],
+                data["coef"],
+                data["intercept"],
+                data["families"],
+                data["sample_rate"],
+                data["length"],
+                data.get("facts"),
+            )
         except (KeyError, TypeError, ValueError) as error:
             raise FamilyFileError(f"{path}: damaged ({error})") from None
         dims = len(FEATURE_NAMES)
-        if (classifier.coef.shape != (len(classifier.families), dims)
-                or classifier.mean.shape != (dims,) or classifier.scale.shape != (dims,)
-                or classifier.intercept.shape != (len(classifier.families),)):
+        if (
+            classifier.coef.shape != (len(classifier.families), dims)
+            or classifier.mean.shape != (dims,)
+            or classifier.scale.shape != (dims,)
+            or classifier.intercept.shape != (len(classifier.families),)
+        ):
             raise FamilyFileError(f"{path}: damaged (arrays of the wrong shape)")
         return classifier
 
@@ -299,12 +318,9 @@ def fit_on_dataset(folder):
     dataset = load_dataset(folder)
     rate, length = dataset.settings.sample_rate, dataset.settings.length
     train, validation = dataset.train(), dataset.validation()
-    classifier = FamilyClassifier.fit(audio_features(train.audio, rate), train.families,
-                                      rate, length)
-    accuracy = (classifier.accuracy(audio_features(validation.audio, rate), validation.families)
-                if len(validation) else None)
-    classifier.facts.update(data=str(folder), validation_kits=list(dataset.validation_kits),
-                            validation_accuracy=accuracy)
+    classifier = FamilyClassifier.fit(audio_features(train.audio, rate), train.families, rate, length)
+    accuracy = classifier.accuracy(audio_features(validation.audio, rate), validation.families) if len(validation) else None
+    classifier.facts.update(data=str(folder), validation_kits=list(dataset.validation_kits), validation_accuracy=accuracy)
     return classifier
 
 
@@ -315,8 +331,7 @@ def main(argv=None):
     from preprocessing.dataset import DatasetError
     from safeio import WriteFailed
 
-    parser = argparse.ArgumentParser(prog="python -m evaluation.families",
-                                     description="Fit the drum-family classifier on a data set.")
+    parser = argparse.ArgumentParser(prog="python -m evaluation.families", description="Fit the drum-family classifier on a data set.")
     parser.add_argument("data", metavar="DIR", help="a preprocessed data set")
     parser.add_argument("-o", "--output", required=True, metavar="FILE")
     parser.add_argument("--force", action="store_true", help="replace an existing FILE")
@@ -338,8 +353,10 @@ def main(argv=None):
         print(error, file=sys.stderr)
         return 1
     accuracy = classifier.facts.get("validation_accuracy")
-    print(f"{args.output}: {len(classifier.families)} families, held-out accuracy "
-          + (f"{accuracy:.3f}" if accuracy is not None else "unknown (no held-out kits)"))
+    print(
+        f"{args.output}: {len(classifier.families)} families, held-out accuracy "
+        + (f"{accuracy:.3f}" if accuracy is not None else "unknown (no held-out kits)")
+    )
     return 0
 
 

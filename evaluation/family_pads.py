@@ -12,6 +12,7 @@ through the pads and decoded, then
 
 A family the model has no training sound of has no pad, so no row: the table says so.
 """
+
 import numpy as np
 
 from constants import DRUM_FAMILIES
@@ -52,7 +53,12 @@ def family_pad_scores(name, model, reference):
     scores, _ = reference.realism_scores(audio)
     # every family a column (a model without claps may still make one); a row per pad
     confusion, accuracy = control_table(reference.classifier.predict(audio, reference.sample_rate), asked)
-    return {"families": list(families), "missing": [f for f in DRUM_FAMILIES if f not in families],
-            "points_per_family": len(points) // len(families),
-            "precision": scores["precision"], "coverage": scores["coverage"],
-            "control": confusion, "accuracy": accuracy}
+    return {
+        "families": list(families),
+        "missing": [f for f in DRUM_FAMILIES if f not in families],
+        "points_per_family": len(points) // len(families),
+        "precision": scores["precision"],
+        "coverage": scores["coverage"],
+        "control": confusion,
+        "accuracy": accuracy,
+    }

@@ -9,6 +9,7 @@ near-silent frames (numerical dust) would outvote the hit that a listener hears.
 Every feature is computed from one sound alone (a fixed dB floor, never one relative to the
 batch), so a sound's vector never depends on the batch it was computed in.
 """
+
 import numpy as np
 import scipy.fft
 
@@ -65,9 +66,7 @@ def audio_features(audio, sample_rate):
 
     total = np.maximum(np.sum(magnitude, axis=-1), 1e-12)  # (N, T)
     centroid = (magnitude @ freqs_khz) / total
-    bandwidth = np.sqrt(
-        np.sum(magnitude * (freqs_khz - centroid[..., None]) ** 2, axis=-1) / total
-    )
+    bandwidth = np.sqrt(np.sum(magnitude * (freqs_khz - centroid[..., None]) ** 2, axis=-1) / total)
     flatness = np.exp(np.mean(np.log(power + 1e-10), axis=-1)) / np.mean(power + 1e-10, axis=-1)
     cumulative = np.cumsum(power, axis=-1)
     rolloff_bin = np.argmax(cumulative >= ROLLOFF * cumulative[..., -1:], axis=-1)

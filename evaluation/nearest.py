@@ -11,6 +11,7 @@ Two measures, shown side by side:
 A small feature distance to one training sound, much smaller than to the rest, is the
 memorisation signal the evaluation measures over a whole grid.
 """
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,8 +58,12 @@ def kit_of(file_name):
 
 def _nearest(distances, names, families, files, count, kits=None):
     order = np.argsort(distances, kind="stable")[:count]
-    return [NearSound(str(names[i]), str(kits[i]) if kits is not None else kit_of(files[i]),
-                      str(families[i]), str(files[i]), float(distances[i])) for i in order]
+    return [
+        NearSound(
+            str(names[i]), str(kits[i]) if kits is not None else kit_of(files[i]), str(families[i]), str(files[i]), float(distances[i])
+        )
+        for i in order
+    ]
 
 
 def nearest_in_plane(codes, point, count=NEAREST_COUNT, *, kits_by_file=None):
@@ -110,10 +115,10 @@ class TrainingFeatures:
         once took 900 MB for a moment, in the window)."""
         rate = int(dataset.settings.sample_rate)
         audio = dataset.audio
-        parts = [audio_features(audio[start:start + chunk], rate)
-                 for start in range(0, len(audio), chunk)] or [audio_features(audio, rate)]
-        return cls(np.concatenate(parts), dataset.names, dataset.kits, dataset.families,
-                   dataset.files, rate)
+        parts = [audio_features(audio[start : start + chunk], rate) for start in range(0, len(audio), chunk)] or [
+            audio_features(audio, rate)
+        ]
+        return cls(np.concatenate(parts), dataset.names, dataset.kits, dataset.families, dataset.files, rate)
 
 
 def nearest_in_features(training, audio, sample_rate, count=NEAREST_COUNT):
@@ -133,8 +138,7 @@ def nearest_in_features(training, audio, sample_rate, count=NEAREST_COUNT):
     sound = audio_features(np.asarray(audio, np.float32)[None, :], sample_rate)
     reference, query = standardise(training.features, sound)
     distances = np.sqrt(np.sum((reference - query) ** 2, axis=1))
-    return _nearest(distances, training.names, training.families, training.files, count,
-                    kits=training.kits)
+    return _nearest(distances, training.names, training.families, training.files, count, kits=training.kits)
 
 
 def original_sound(near, dataset_folder):

@@ -5,14 +5,22 @@ log-mel spectrogram above its waveform, laid out as the plane is (high y at the 
 page shows at a glance whether a model makes kicks, snares and hats or 25 noise bursts.
 Figures are matplotlib ``Figure`` objects (no pyplot), so a worker thread may draw them.
 """
+
 import numpy as np
 
 from evaluation.families import FAMILIES
 from evaluation.spectral import as_batch, log_mel_db
 
 SHEET_SIZE = 5
-FAMILY_COLOURS = {"kick": "#1f4e79", "snare": "#c0504d", "clap": "#f4b183", "hat": "#9bbb59",
-                  "tom": "#4bacc6", "cymbal": "#ffd966", "percussion": "#8064a2"}
+FAMILY_COLOURS = {
+    "kick": "#1f4e79",
+    "snare": "#c0504d",
+    "clap": "#f4b183",
+    "hat": "#9bbb59",
+    "tom": "#4bacc6",
+    "cymbal": "#ffd966",
+    "percussion": "#8064a2",
+}
 
 
 def contact_sheet_points(latent_range, size=SHEET_SIZE):
@@ -70,20 +78,25 @@ def contact_sheet_figure(audio, sample_rate, points=None, title=None):
     seconds = audio.shape[1] / sample_rate
     # fixed spacing, not a constrained layout: 50 axes take seconds to lay out on 2 cores
     figure = Figure(figsize=(2.2 * size, 2.3 * size), dpi=80)
-    cells = figure.add_gridspec(size, size, left=0.01, right=0.99, bottom=0.03, top=0.95,
-                                wspace=0.05, hspace=0.25)
+    cells = figure.add_gridspec(size, size, left=0.01, right=0.99, bottom=0.03, top=0.95, wspace=0.05, hspace=0.25)
     for index in range(len(audio)):
         row, column = divmod(index, size)
         inner = cells[row, column].subgridspec(2, 1, height_ratios=(3, 1), hspace=0.0)
         top, bottom = figure.add_subplot(inner[0]), figure.add_subplot(inner[1])
-        top.imshow(spectrograms[index].T, origin="lower", aspect="auto", cmap="magma",
-                   vmin=-80, vmax=0, extent=(0, seconds, 0, spectrograms.shape[2]))
+        top.imshow(
+            spectrograms[index].T,
+            origin="lower",
+            aspect="auto",
+            cmap="magma",
+            vmin=-80,
+            vmax=0,
+            extent=(0, seconds, 0, spectrograms.shape[2]),
+        )
         peak = float(np.max(np.abs(audio[index])))
         colour = "tab:red" if peak > 1.0 else "tab:blue"
         # a min/max envelope over 256 columns draws what 16,384 line segments would
         low, high = _envelope(audio[index], 256)
-        bottom.fill_between(np.linspace(0, seconds, len(low)), low, high, color=colour,
-                            linewidth=0)
+        bottom.fill_between(np.linspace(0, seconds, len(low)), low, high, color=colour, linewidth=0)
         bottom.set_xlim(0, seconds)
         # each waveform on its own scale, so quiet corners still show a shape; the label
         # gives the peak
@@ -93,12 +106,9 @@ def contact_sheet_figure(audio, sample_rate, points=None, title=None):
             axes.set_xticks([])
             axes.set_yticks([])
         if points is not None:
-            bottom.set_xlabel(f"({points[index][0]:.1f}, {points[index][1]:.1f}) "
-                              f"peak {peak:.2f}", fontsize=7)
+            bottom.set_xlabel(f"({points[index][0]:.1f}, {points[index][1]:.1f}) peak {peak:.2f}", fontsize=7)
     if title:
-        figure.suptitle(f"{title} (log-mel, -80 to 0 dB, above the waveform scaled to its "
-                        f"peak; red: beyond full scale)",
-                        fontsize=10)
+        figure.suptitle(f"{title} (log-mel, -80 to 0 dB, above the waveform scaled to its peak; red: beyond full scale)", fontsize=10)
     return figure
 
 
@@ -122,13 +132,11 @@ def families_figure(histograms):
     left = np.zeros(len(labels))
     for family in FAMILIES:
         shares = np.array([histograms[label].get(family, 0.0) for label in labels])
-        axes.barh(range(len(labels)), shares, left=left, color=FAMILY_COLOURS[family],
-                  label=family, edgecolor="white", linewidth=0.5)
+        axes.barh(range(len(labels)), shares, left=left, color=FAMILY_COLOURS[family], label=family, edgecolor="white", linewidth=0.5)
         left += shares
     axes.set_yticks(range(len(labels)), labels, fontsize=8)
     axes.invert_yaxis()
     axes.set_xlim(0, 1)
     axes.set_xlabel("share of the 16 × 16 grid by most probable family")
-    axes.legend(ncols=len(FAMILIES), loc="lower center", bbox_to_anchor=(0.5, 1.0),
-                fontsize=8, frameon=False)
+    axes.legend(ncols=len(FAMILIES), loc="lower center", bbox_to_anchor=(0.5, 1.0), fontsize=8, frameon=False)
     return figure

@@ -11,6 +11,7 @@ the server's console); :func:`rank_models` the whole order (the report, the web 
 
 Imports NumPy and the column table (``evaluation.columns``) only: no TensorFlow, no matplotlib.
 """
+
 import math
 from dataclasses import dataclass
 
@@ -18,19 +19,16 @@ import numpy as np
 
 from evaluation.columns import COLUMNS, ranks
 
-RANKING_KEYS = ("recall", "coverage", "precision", "frechet", "recognisable", "diversity",
-                "recon_stft")
+RANKING_KEYS = ("recall", "coverage", "precision", "frechet", "recognisable", "diversity", "recon_stft")
 #: How the reason sentence names a deciding column: (what it measures, the metric's name,
 #: the decimals it is quoted with).
-_MEASURE_WORDS = {"recon_stft": ("reconstruction error", "MR-STFT", 3),
-                  "frechet": ("distance to real drums", "Fréchet", 1)}
+_MEASURE_WORDS = {"recon_stft": ("reconstruction error", "MR-STFT", 3), "frechet": ("distance to real drums", "Fréchet", 1)}
 #: The values the reason sentence quotes when several columns decide.
 _HEADLINE_KEYS = ("recon_stft", "frechet")
 
 
 def _number(value):
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and math.isfinite(value))
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def evaluated_metrics(metrics_by_model, keys=RANKING_KEYS):
@@ -47,8 +45,11 @@ def evaluated_metrics(metrics_by_model, keys=RANKING_KEYS):
     dict of str -> dict
         In the given order; a model with none of ``keys`` keeps an empty dict.
     """
-    return {name: {key: metrics[key] for key in keys if _number(metrics.get(key))}
-            for name, metrics in metrics_by_model.items() if isinstance(metrics, dict)}
+    return {
+        name: {key: metrics[key] for key in keys if _number(metrics.get(key))}
+        for name, metrics in metrics_by_model.items()
+        if isinstance(metrics, dict)
+    }
 
 
 def overall_scores(metrics_by_model, keys=RANKING_KEYS):
@@ -92,8 +93,7 @@ def rank_models(metrics_by_model, keys=RANKING_KEYS):
     metrics_by_model = evaluated_metrics(metrics_by_model, keys)
     scores = overall_scores(metrics_by_model, keys)
     order = list(metrics_by_model)
-    return sorted(order, key=lambda name: (scores[name] is None, scores[name] or 0.0,
-                                           order.index(name)))
+    return sorted(order, key=lambda name: (scores[name] is None, scores[name] or 0.0, order.index(name)))
 
 
 @dataclass(frozen=True)
@@ -134,12 +134,9 @@ def _quoted(key, value):
 def _single_measure_reason(key, value, evaluated):
     column = _column(key)
     what, metric, digits = _MEASURE_WORDS.get(key, (column.title, column.title, 3))
-    superlative = {"lower": "the lowest {}", "higher": "the highest {}",
-                   "one": "the {} closest to 1"}[column.better].format(what)
-    direction = {"lower": "lower is better", "higher": "higher is better",
-                 "one": "closest to 1 is best"}[column.better]
-    return (f"{superlative} of {evaluated} evaluated models "
-            f"({metric} {value:.{digits}f}, {direction})")
+    superlative = {"lower": "the lowest {}", "higher": "the highest {}", "one": "the {} closest to 1"}[column.better].format(what)
+    direction = {"lower": "lower is better", "higher": "higher is better", "one": "closest to 1 is best"}[column.better]
+    return f"{superlative} of {evaluated} evaluated models ({metric} {value:.{digits}f}, {direction})"
 
 
 def choose_best(metrics_by_model, keys=RANKING_KEYS):
@@ -165,19 +162,18 @@ def choose_best(metrics_by_model, keys=RANKING_KEYS):
     name = ranked[0]
     measures = tuple(key for key in keys if key in metrics[name])
     if len(ranked) == 1:  # nothing to be better than
-        quoted = ", ".join(_quoted(key, metrics[name][key])
-                           for key in _HEADLINE_KEYS if key in metrics[name])
+        quoted = ", ".join(_quoted(key, metrics[name][key]) for key in _HEADLINE_KEYS if key in metrics[name])
         reason = "the only evaluated model" + (f" ({quoted})" if quoted else "")
     elif len(measures) == 1:
         (key,) = measures
         with_it = sum(1 for values in metrics.values() if key in values)
         reason = _single_measure_reason(key, metrics[name][key], with_it)
     else:
-        headline = ", ".join(_quoted(key, metrics[name][key])
-                             for key in _HEADLINE_KEYS if key in metrics[name])
-        reason = (f"the best mean rank of {len(ranked)} evaluated models "
-                  f"({scores[name]:.1f} over {len(measures)} measures, 1 is best"
-                  + (f"; {headline}" if headline else "") + ")")
+        headline = ", ".join(_quoted(key, metrics[name][key]) for key in _HEADLINE_KEYS if key in metrics[name])
+        reason = (
+            f"the best mean rank of {len(ranked)} evaluated models "
+            f"({scores[name]:.1f} over {len(measures)} measures, 1 is best" + (f"; {headline}" if headline else "") + ")"
+        )
     return BestModel(name, reason, scores[name], measures, len(ranked))
 
 

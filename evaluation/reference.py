@@ -2,6 +2,7 @@
 once (:class:`Reference`: the reference subset, features, spectra, the family classifier, the
 mean-training-sample baseline), with the options it is measured by (:class:`EvaluationOptions`)
 and what real sounds and a trivial generator score beside the models (:func:`reference_rows`)."""
+
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -112,8 +113,9 @@ class Reference:
         the family columns stay empty.
     """
 
-    def __init__(self, train_audio, validation_audio, sample_rate, options=EvaluationOptions(),
-                 train_families=None, validation_families=None):
+    def __init__(
+        self, train_audio, validation_audio, sample_rate, options=EvaluationOptions(), train_families=None, validation_families=None
+    ):
         train_audio = as_batch(train_audio)
         if len(train_audio) < 2:
             raise EvaluationError("the dataset has fewer than 2 training sounds to compare with")
@@ -125,8 +127,7 @@ class Reference:
         picked = _subset(np.arange(len(train_audio)), options.max_reference, rng)
         self.real_audio = train_audio[picked]
         validation_audio = np.asarray(validation_audio, dtype=np.float32)
-        self.validation_audio = _subset(validation_audio.reshape(-1, self.length),
-                                        options.max_reference, rng)
+        self.validation_audio = _subset(validation_audio.reshape(-1, self.length), options.max_reference, rng)
         # every sound of the folder, for models that never trained on it
         self.all_audio = np.concatenate([train_audio, validation_audio.reshape(-1, self.length)])
         # the ceiling row: training sounds outside the reference subset, offered as generated
@@ -143,24 +144,19 @@ class Reference:
 
         # the baseline every autoencoder has to beat: one fixed sound, the mean training sample
         self.mean_training_sample = train_audio.mean(axis=0, keepdims=True)
-        self.baseline = (
-            reconstruction_scores(self.validation_audio, self.mean_training_sample)
-            if len(self.validation_audio) else {}
-        )
+        self.baseline = reconstruction_scores(self.validation_audio, self.mean_training_sample) if len(self.validation_audio) else {}
         self._all_baseline = None
 
         self.classifier, self.classifier_accuracy = None, None
         if train_families is not None:
             try:
-                self.classifier = FamilyClassifier.fit(self.training_features, train_families,
-                                                       self.sample_rate, self.length)
+                self.classifier = FamilyClassifier.fit(self.training_features, train_families, self.sample_rate, self.length)
             except ValueError:
                 self.classifier = None  # fewer than two families: no family columns
-        if self.classifier is not None and validation_families is not None \
-                and len(validation_audio.reshape(-1, self.length)):
+        if self.classifier is not None and validation_families is not None and len(validation_audio.reshape(-1, self.length)):
             self.classifier_accuracy = self.classifier.accuracy(
-                audio_features(validation_audio.reshape(-1, self.length), sample_rate),
-                validation_families)
+                audio_features(validation_audio.reshape(-1, self.length), sample_rate), validation_families
+            )
 
     def reconstruction_set(self, trained_here=True):
         """The sounds a model reconstructs, and the baseline on them.
@@ -197,17 +193,16 @@ class Reference:
             Per-feature artefact distances and medians, NDB bin shares.
         """
         generated_features = audio_features(generated_audio, self.sample_rate)
-        real_z, generated_z, training_z = standardise(
-            self.real_features, generated_features, self.training_features
-        )
+        real_z, generated_z, training_z = standardise(self.real_features, generated_features, self.training_features)
         ndb = self.bins.test(coverage_spectra(generated_audio, self.sample_rate))
         memorisation = memorisation_ratio(training_z, generated_z)
-        artefacts = artefact_scores(artefact_features(generated_audio, self.sample_rate),
-                                    self.real_artefacts)
+        artefacts = artefact_scores(artefact_features(generated_audio, self.sample_rate), self.real_artefacts)
         k = self.options.prdc_k
-        prdc = (precision_recall_density_coverage(real_z, generated_z, k).to_dict()
-                if len(real_z) > k and len(generated_z) > k
-                else dict.fromkeys(("precision", "recall", "density", "coverage")))
+        prdc = (
+            precision_recall_density_coverage(real_z, generated_z, k).to_dict()
+            if len(real_z) > k and len(generated_z) > k
+            else dict.fromkeys(("precision", "recall", "density", "coverage"))
+        )
         scores = {
             "frechet": frechet_distance(real_z, generated_z),
             **prdc,
@@ -239,8 +234,7 @@ class Reference:
             "reference_sounds": len(self.real_audio),
             "held_out_sounds": len(self.validation_audio),
             "prdc_k": self.options.prdc_k,
-            "family_classifier_held_out_accuracy": (
-                None if self.classifier_accuracy is None else round(self.classifier_accuracy, 3)),
+            "family_classifier_held_out_accuracy": (None if self.classifier_accuracy is None else round(self.classifier_accuracy, 3)),
             # the aligned drums' phases cancel in the mean: say how quiet the baseline is
             "mean_training_sample_peak": round(float(np.abs(self.mean_training_sample).max()), 4),
         }
@@ -313,8 +307,9 @@ def reference_rows(reference):
     sets = {
         "real training sounds": reference.ceiling_audio,
         "real held-out sounds": reference.validation_audio,
-        "noise bursts": noise_bursts(reference.options.realism_grid**2, reference.length,
-                                     reference.sample_rate, reference.options.seed),
+        "noise bursts": noise_bursts(
+            reference.options.realism_grid**2, reference.length, reference.sample_rate, reference.options.seed
+        ),
     }
     rows = {}
     for label, audio in sets.items():

@@ -6,6 +6,7 @@ on families :mod:`evaluation.report_families`'.
 :func:`replace_report` writes a whole report into a folder as one set (staged beside it,
 then swapped in), and refuses a folder that holds a previous report unless asked.
 """
+
 import csv
 import errno
 import fnmatch
@@ -25,8 +26,12 @@ from safeio import FileExistsRefused, FolderLock, atomic_write_bytes
 #: The names a report writes (``write_report``): the fixed ones and the per-model patterns.
 REPORT_FILES = ("report.md", "metrics.csv", "metrics.png", "heatmaps.png", "families.png")
 REPORT_PATTERNS = ("continuity_*.png", "contact_*.png")
-BASELINE_KEYS = {"recon_stft": "mean_sample_stft", "recon_stft_db": "mean_sample_stft_db",
-                 "recon_sc": "mean_sample_sc", "recon_snr_db": "mean_sample_snr_db"}
+BASELINE_KEYS = {
+    "recon_stft": "mean_sample_stft",
+    "recon_stft_db": "mean_sample_stft_db",
+    "recon_sc": "mean_sample_sc",
+    "recon_snr_db": "mean_sample_snr_db",
+}
 
 
 def baseline_metrics(records):
@@ -44,8 +49,11 @@ def baseline_metrics(records):
         training sample.
     """
     return next(
-        ({key: r["metrics"].get(source) for key, source in BASELINE_KEYS.items()}
-         for r in records.values() if r["metrics"].get("mean_sample_stft") is not None),
+        (
+            {key: r["metrics"].get(source) for key, source in BASELINE_KEYS.items()}
+            for r in records.values()
+            if r["metrics"].get("mean_sample_stft") is not None
+        ),
         None,
     )
 
@@ -118,11 +126,11 @@ def csv_text(metrics_by_model, baseline=None, real=None, references=None):
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["model", *keys, *(f"rank_{c.key}" for c in rank_columns)])
     for name, metrics in metrics_by_model.items():
-        writer.writerow([name, *(_csv_value(metrics.get(k)) for k in keys),
-                         *(_csv_value(column_ranks[c.key][name]) for c in rank_columns)])
+        writer.writerow(
+            [name, *(_csv_value(metrics.get(k)) for k in keys), *(_csv_value(column_ranks[c.key][name]) for c in rank_columns)]
+        )
     for label, values in unranked.items():
-        writer.writerow([label, *(_csv_value(values.get(k)) for k in keys),
-                         *("" for _ in rank_columns)])
+        writer.writerow([label, *(_csv_value(values.get(k)) for k in keys), *("" for _ in rank_columns)])
     return buffer.getvalue()
 
 
@@ -140,8 +148,7 @@ def _save_figure(figure, path):
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def write_report(out_dir, records, unavailable=None, data_description=None, real=None,
-                 references=None, sheets=None):
+def write_report(out_dir, records, unavailable=None, data_description=None, real=None, references=None, sheets=None):
     """Write ``report.md``, ``metrics.csv``, ``metrics.png``, the heat-maps and the pictures.
 
     Parameters
@@ -180,13 +187,13 @@ def write_report(out_dir, records, unavailable=None, data_description=None, real
     reference_metrics = {label: row["metrics"] for label, row in (references or {}).items()}
     markdown = report_markdown(records, unavailable, data_description, real, references, sheets)
     atomic_write_bytes(out / "report.md", markdown.encode("utf-8"))
-    atomic_write_bytes(out / "metrics.csv", csv_text(metrics_by_model, baseline_metrics(records), real,
-                                                     reference_metrics).encode("utf-8"))
+    atomic_write_bytes(
+        out / "metrics.csv", csv_text(metrics_by_model, baseline_metrics(records), real, reference_metrics).encode("utf-8")
+    )
     return [out / "report.md", out / "metrics.csv", *paths]
 
 
-def report_markdown(records, unavailable=None, data_description=None, real=None, references=None,
-                    sheets=None):
+def report_markdown(records, unavailable=None, data_description=None, real=None, references=None, sheets=None):
     """The text of ``report.md``: the table, the overall order, the targets and the notes.
 
     Parameters are :func:`write_report`'s; ``sheets`` only says which contact sheets the
@@ -210,9 +217,12 @@ def report_markdown(records, unavailable=None, data_description=None, real=None,
     lines += conditioned_lines(records)
     lines += family_pad_lines(records, references)
     if sheets:
-        lines += ["## Contact sheets", "",
-                  "Each model's plane on a 5 × 5 grid (top row = highest y), log-mel "
-                  "spectrogram above waveform.", ""]
+        lines += [
+            "## Contact sheets",
+            "",
+            "Each model's plane on a 5 × 5 grid (top row = highest y), log-mel spectrogram above waveform.",
+            "",
+        ]
         for name in sheets:
             lines += [f"### {name}", "", f"![{name}](contact_{name}.png)", ""]
     if records:
@@ -241,10 +251,11 @@ def _table_section(metrics_by_model, baseline, data_description, real, reference
         f"standardised feature vectors, with k = {description.get('prdc_k', 5)} neighbours "
         "per ball. *Recognisable* is the mean top probability of a drum-family classifier "
         "(logistic regression on the same features, fitted on the training kits"
-        + (f"; accuracy on the held-out kits "
-           f"{description['family_classifier_held_out_accuracy']:.2f}"
-           if description.get("family_classifier_held_out_accuracy") is not None
-           else "; its accuracy is unknown: no held-out sound of a family it knows")
+        + (
+            f"; accuracy on the held-out kits {description['family_classifier_held_out_accuracy']:.2f}"
+            if description.get("family_classifier_held_out_accuracy") is not None
+            else "; its accuracy is unknown: no held-out sound of a family it knows"
+        )
         + "). The *real training sounds* row offers training sounds outside the reference "
         "as if generated (the ceiling); *noise bursts* are decaying white noise, the trivial "
         "generator every model must beat.",
@@ -259,10 +270,13 @@ def _overall_lines(metrics_by_model):
     ranked = [name for name in rank_models(metrics_by_model) if scores[name] is not None]
     if not ranked:
         return []
-    return [f"Overall (mean rank over {', '.join(RANKING_KEYS)}; "
-            "`evaluation.ranking.rank_models`): "
-            + ", ".join(f"{i}. {name} ({scores[name]:.1f})"
-                        for i, name in enumerate(ranked, 1)) + ".", ""]
+    return [
+        f"Overall (mean rank over {', '.join(RANKING_KEYS)}; "
+        "`evaluation.ranking.rank_models`): "
+        + ", ".join(f"{i}. {name} ({scores[name]:.1f})" for i, name in enumerate(ranked, 1))
+        + ".",
+        "",
+    ]
 
 
 def _target_lines(records, references):
@@ -275,18 +289,19 @@ def _target_lines(records, references):
 def _reconstruction_notes(records, metrics_by_model, baseline):
     """Which models reconstructed every sound, and which beat the mean training sample."""
     lines = []
-    foreign = [name for name, record in records.items()
-               if (record.get("reconstruction") or {}).get("set") == "every sound"]
+    foreign = [name for name, record in records.items() if (record.get("reconstruction") or {}).get("set") == "every sound"]
     if foreign:
-        lines += [f"Not trained on this data, so every sound of it was reconstructed: "
-                  f"{', '.join(foreign)}.", ""]
+        lines += [f"Not trained on this data, so every sound of it was reconstructed: {', '.join(foreign)}.", ""]
     if baseline:
-        better = [n for n, m in metrics_by_model.items()
-                  if m.get("recon_stft") is not None and m["recon_stft"] < baseline["recon_stft"]]
-        worse = [n for n, m in metrics_by_model.items()
-                 if m.get("recon_stft") is not None and n not in better]
-        lines += [f"Reconstructs closer than the mean training sample (MR-STFT distance): "
-                  f"{', '.join(better) or 'none'}; not closer: {', '.join(worse) or 'none'}.", ""]
+        better = [
+            n for n, m in metrics_by_model.items() if m.get("recon_stft") is not None and m["recon_stft"] < baseline["recon_stft"]
+        ]
+        worse = [n for n, m in metrics_by_model.items() if m.get("recon_stft") is not None and n not in better]
+        lines += [
+            f"Reconstructs closer than the mean training sample (MR-STFT distance): "
+            f"{', '.join(better) or 'none'}; not closer: {', '.join(worse) or 'none'}.",
+            "",
+        ]
     return lines
 
 
@@ -296,8 +311,8 @@ def _charts_and_jumps(records):
     for name, record in records.items():
         jumps = record.get("jumps") or []
         text = "; ".join(
-            f"{j['distance']:.1f} dB between ({j['start'][0]:.2f}, {j['start'][1]:.2f}) "
-            f"and ({j['end'][0]:.2f}, {j['end'][1]:.2f})" for j in jumps[:3]
+            f"{j['distance']:.1f} dB between ({j['start'][0]:.2f}, {j['start'][1]:.2f}) and ({j['end'][0]:.2f}, {j['end'][1]:.2f})"
+            for j in jumps[:3]
         )
         lines.append(f"- {name} ([heat-map](continuity_{name}.png)): {text or 'none'}")
     lines.append("")
@@ -319,9 +334,11 @@ def previous_report_files(folder):
     folder = Path(folder)
     if not folder.is_dir():
         return []
-    return sorted(entry.name for entry in folder.iterdir()
-                  if entry.name in REPORT_FILES
-                  or any(fnmatch.fnmatchcase(entry.name, pattern) for pattern in REPORT_PATTERNS))
+    return sorted(
+        entry.name
+        for entry in folder.iterdir()
+        if entry.name in REPORT_FILES or any(fnmatch.fnmatchcase(entry.name, pattern) for pattern in REPORT_PATTERNS)
+    )
 
 
 def replace_report(out_dir, records, *, overwrite=False, log=None, **report):

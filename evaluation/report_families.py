@@ -1,6 +1,7 @@
 """The report's sections on families: for each family-conditioned model its union grid, its
 control accuracy (asked against read) and its top octave, and one table of every model's family
 pads (precision, coverage and control per family)."""
+
 import numpy as np
 
 from constants import DRUM_FAMILIES
@@ -15,10 +16,14 @@ def conditioned_lines(records):
         if "union" not in details:
             continue
         union = details["union"]
-        lines += [f"## {name}: one plane per family", "",
-                  f"Its grid is the union of {union['points_per_family']} points on each of the "
-                  f"{len(union['families'])} families' planes; its columns above are of that union. Continuity is "
-                  f"measured on the {details.get('continuity_family', 'first')} plane.", ""]
+        lines += [
+            f"## {name}: one plane per family",
+            "",
+            f"Its grid is the union of {union['points_per_family']} points on each of the "
+            f"{len(union['families'])} families' planes; its columns above are of that union. Continuity is "
+            f"measured on the {details.get('continuity_family', 'first')} plane.",
+            "",
+        ]
         if details.get("control"):
             lines += _control_lines(details["control"])
         lines += _top_octave_lines(details["top_octave"])
@@ -35,22 +40,30 @@ def family_pad_lines(records, references=None):
         return []
     without = [f"- {pads['reason']}" for pads in pads_of.values() if pads and "reason" in pads]
     real = ((references or {}).get("real training sounds") or {}).get("metrics") or {}
-    lines = ["## Family pads: which model separates the families", "",
-             "A model without a family input has a pad per family: a Gaussian over its training codes of "
-             "that family, spanned by its two main axes (the window's and the page's keys 1–7). Each pad is "
-             f"measured as a conditioned model's plane is: a {_side(measured)} grid per family, decoded; "
-             "precision and coverage are the union's, control is the share of each family's grid that the "
-             "reference's classifier reads as that family (– where the model has no training sound of it)."]
+    lines = [
+        "## Family pads: which model separates the families",
+        "",
+        "A model without a family input has a pad per family: a Gaussian over its training codes of "
+        "that family, spanned by its two main axes (the window's and the page's keys 1–7). Each pad is "
+        f"measured as a conditioned model's plane is: a {_side(measured)} grid per family, decoded; "
+        "precision and coverage are the union's, control is the share of each family's grid that the "
+        "reference's classifier reads as that family (– where the model has no training sound of it).",
+    ]
     if real.get("precision") is not None:
-        lines[-1] += (f" The real training sounds score precision {real['precision']:.2f}, "
-                      f"coverage {real['coverage']:.2f}.")
-    lines += ["", "| model | precision | coverage | " + " | ".join(DRUM_FAMILIES) + " | mean control |",
-              "|---|---:|---:|" + "---:|" * (len(DRUM_FAMILIES) + 1)]
+        lines[-1] += f" The real training sounds score precision {real['precision']:.2f}, coverage {real['coverage']:.2f}."
+    lines += [
+        "",
+        "| model | precision | coverage | " + " | ".join(DRUM_FAMILIES) + " | mean control |",
+        "|---|---:|---:|" + "---:|" * (len(DRUM_FAMILIES) + 1),
+    ]
     for name, pads in measured.items():
         accuracy = pads["accuracy"]
         cells = [f"{accuracy[f]:.2f}" if f in accuracy else "–" for f in DRUM_FAMILIES]
-        lines.append(f"| {name} | {_two(pads['precision'])} | {_two(pads['coverage'])} | " + " | ".join(cells)
-                     + f" | {np.mean(list(accuracy.values())):.2f} |")
+        lines.append(
+            f"| {name} | {_two(pads['precision'])} | {_two(pads['coverage'])} | "
+            + " | ".join(cells)
+            + f" | {np.mean(list(accuracy.values())):.2f} |"
+        )
     lines.append("")
     if without:
         lines += ["No family pads:", ""] + without + [""]
@@ -69,10 +82,18 @@ def _two(value):
 
 
 def _control_lines(confusion):
-    return ["### Control accuracy", "",
+    return (
+        [
+            "### Control accuracy",
+            "",
             "Each row is a family the model was asked for; each column the share of its grid that the "
             "reference's classifier (fitted on this data's training sounds) reads as that family. "
-            "The diagonal is the control accuracy.", ""] + _confusion_table(confusion) + [""]
+            "The diagonal is the control accuracy.",
+            "",
+        ]
+        + _confusion_table(confusion)
+        + [""]
+    )
 
 
 def _confusion_table(confusion):
@@ -87,17 +108,26 @@ def _confusion_table(confusion):
 
 def _top_octave_lines(top_octave):
     real = top_octave.get("real") or {}
-    lines = ["### The top octave", "",
-             f"Median share of energy above 11.025 kHz at {top_octave['rate']} Hz, per family"
-             + (", beside the real held-out sounds' median and interquartile range." if real else
-                " (the real sounds at this rate were not available)."), "",
-             "| family | model median | real median | real IQR | within the IQR |", "|---|---|---|---|---|"]
+    lines = [
+        "### The top octave",
+        "",
+        f"Median share of energy above 11.025 kHz at {top_octave['rate']} Hz, per family"
+        + (
+            ", beside the real held-out sounds' median and interquartile range."
+            if real
+            else " (the real sounds at this rate were not available)."
+        ),
+        "",
+        "| family | model median | real median | real IQR | within the IQR |",
+        "|---|---|---|---|---|",
+    ]
     for family, model in top_octave["model"].items():
         truth = real.get(family)
         if truth is None:
             lines.append(f"| {family} | {model['median']:.1%} | – | – | – |")
             continue
         within = "yes" if truth["q25"] <= model["median"] <= truth["q75"] else "no"
-        lines.append(f"| {family} | {model['median']:.1%} | {truth['median']:.1%} | "
-                     f"{truth['q25']:.1%}–{truth['q75']:.1%} | {within} |")
+        lines.append(
+            f"| {family} | {model['median']:.1%} | {truth['median']:.1%} | {truth['q25']:.1%}–{truth['q75']:.1%} | {within} |"
+        )
     return lines + [""]

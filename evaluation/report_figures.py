@@ -1,6 +1,7 @@
 """The report's pictures, made one at a time in the order the report shows them: the
 families' shares, the contact sheets, a bar chart per column, the discontinuity heat-maps side
 by side and one per model. Figures are matplotlib ``Figure`` objects, never pyplot."""
+
 import numpy as np
 
 from evaluation.columns import COLUMNS, ranks
@@ -54,8 +55,7 @@ def metrics_figure(metrics_by_model, columns=COLUMNS):
     names = list(metrics_by_model)
     cols = 4
     rows = int(np.ceil(len(columns) / cols))
-    figure = Figure(figsize=(4.0 * cols, 0.25 * len(names) * rows + 1.2 * rows), dpi=100,
-                    layout="constrained")
+    figure = Figure(figsize=(4.0 * cols, 0.25 * len(names) * rows + 1.2 * rows), dpi=100, layout="constrained")
     for index, column in enumerate(columns):
         axes = figure.add_subplot(rows, cols, index + 1)
         values = [metrics_by_model[n].get(column.key) for n in names]
@@ -99,14 +99,18 @@ def heatmaps_figure(records):
         axes = figure.add_subplot(rows, cols, index + 1)
         # a square-root colour scale: one model's big jumps would otherwise leave the
         # smooth models' maps uniformly black
-        image = axes.imshow(np.asarray(continuity["values"], dtype=float), origin="lower",
-                            aspect="auto", cmap="magma", norm=PowerNorm(0.5, vmin=0, vmax=vmax),
-                            extent=(gx[0], gx[-1], gy[0], gy[-1]))
+        image = axes.imshow(
+            np.asarray(continuity["values"], dtype=float),
+            origin="lower",
+            aspect="auto",
+            cmap="magma",
+            norm=PowerNorm(0.5, vmin=0, vmax=vmax),
+            extent=(gx[0], gx[-1], gy[0], gy[-1]),
+        )
         axes.set_title(name, fontsize=9)
         axes.tick_params(labelsize=7)
     if image is not None:
-        figure.colorbar(image, ax=figure.axes,
-                        label="max change to a neighbour (dB, √ scale)")
+        figure.colorbar(image, ax=figure.axes, label="max change to a neighbour (dB, √ scale)")
     return figure
 
 
@@ -115,16 +119,25 @@ def _continuity_figure(name, record):
 
     continuity = record["continuity"]
     jumps = [Jump(j["distance"], tuple(j["start"]), tuple(j["end"])) for j in record.get("jumps") or []]
-    return heatmap_figure(np.asarray(continuity["grid_x"]), np.asarray(continuity["grid_y"]),
-                          np.asarray(continuity["values"], dtype=float),
-                          title=f"{name}: discontinuity", jumps=jumps[:3])
+    return heatmap_figure(
+        np.asarray(continuity["grid_x"]),
+        np.asarray(continuity["grid_y"]),
+        np.asarray(continuity["values"], dtype=float),
+        title=f"{name}: discontinuity",
+        jumps=jumps[:3],
+    )
 
 
 def family_histograms(records, references):
     """Each grid's family shares: the models', then the reference rows' in parentheses."""
-    histograms = {name: record["details"]["families"] for name, record in records.items()
-                  if (record.get("details") or {}).get("families")}
-    histograms.update({f"({label})": row["details"]["families"]
-                       for label, row in (references or {}).items()
-                       if (row.get("details") or {}).get("families")})
+    histograms = {
+        name: record["details"]["families"] for name, record in records.items() if (record.get("details") or {}).get("families")
+    }
+    histograms.update(
+        {
+            f"({label})": row["details"]["families"]
+            for label, row in (references or {}).items()
+            if (row.get("details") or {}).get("families")
+        }
+    )
     return histograms

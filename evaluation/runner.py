@@ -5,6 +5,7 @@ callable or None, a latent range and a sample rate. ``evaluate_generator`` is th
 evaluation on those; ``evaluate_model`` adapts a ``models.keras_loader.TrainedModel`` to it.
 The real data they are measured against is :mod:`evaluation.reference`'s.
 """
+
 import numpy as np
 
 from evaluation.continuity import latent_continuity, latent_grid
@@ -18,20 +19,16 @@ SILENT_PEAK = 1e-3  # -60 dB re full scale: a grid sound this quiet counts as si
 
 
 def _decode_batches(decode, points):
-    return np.concatenate(
-        [as_batch(decode(points[i:i + BATCH])) for i in range(0, len(points), BATCH)]
-    )
+    return np.concatenate([as_batch(decode(points[i : i + BATCH])) for i in range(0, len(points), BATCH)])
 
 
 def _encode_batches(encode, audio):
     return np.concatenate(
-        [np.asarray(encode(audio[i:i + BATCH]), dtype=np.float32).reshape(-1, 2)
-         for i in range(0, len(audio), BATCH)]
+        [np.asarray(encode(audio[i : i + BATCH]), dtype=np.float32).reshape(-1, 2) for i in range(0, len(audio), BATCH)]
     )
 
 
-def evaluate_generator(decode, encode, latent_range, sample_rate, reference, progress=None,
-                       trained_here=True):
+def evaluate_generator(decode, encode, latent_range, sample_rate, reference, progress=None, trained_here=True):
     """All metrics of one generator.
 
     Parameters
@@ -75,11 +72,13 @@ def evaluate_generator(decode, encode, latent_range, sample_rate, reference, pro
     metrics.update(realism)
     report("continuity", 0.4)
     continuity = latent_continuity(
-        decode, latent_range, options.grid, reference.sample_rate,
+        decode,
+        latent_range,
+        options.grid,
+        reference.sample_rate,
         progress=lambda fraction: report("continuity", 0.4 + 0.5 * fraction),
     )
-    metrics.update(continuity_mean=continuity.mean, continuity_p99=continuity.p99,
-                   continuity_max=continuity.maximum)
+    metrics.update(continuity_mean=continuity.mean, continuity_p99=continuity.p99, continuity_max=continuity.maximum)
     report("speed", 0.9)
     metrics["decode_ms"], metrics["realtime_factor"] = decode_speed(
         decode, centre[0], reference.sample_rate, repeats=options.speed_repeats
@@ -94,11 +93,9 @@ def _record(metrics, details, continuity, latent_range, reconstructed, trained_h
         "metrics": metrics,
         "details": details,
         "jumps": [jump.to_dict() for jump in continuity.jumps],
-        "continuity": {"grid_x": continuity.grid_x, "grid_y": continuity.grid_y,
-                       "values": continuity.cell_map},
+        "continuity": {"grid_x": continuity.grid_x, "grid_y": continuity.grid_y, "values": continuity.cell_map},
         "latent_range": [float(v) for v in latent_range],
-        "reconstruction": {"sounds": reconstructed,
-                           "set": "held-out kits" if trained_here else "every sound"},
+        "reconstruction": {"sounds": reconstructed, "set": "held-out kits" if trained_here else "every sound"},
         "reference": reference.describe(),
     }
 
@@ -109,16 +106,12 @@ def _centre_checked(decode, latent_range, sample_rate, reference):
     Raises EvaluationError naming the rate or the length that differs.
     """
     if int(sample_rate) != reference.sample_rate:
-        raise EvaluationError(
-            f"made for {sample_rate} Hz sounds, the data is at {reference.sample_rate} Hz"
-        )
+        raise EvaluationError(f"made for {sample_rate} Hz sounds, the data is at {reference.sample_rate} Hz")
     xmin, xmax, ymin, ymax = latent_range
     centre = np.array([[(xmin + xmax) / 2, (ymin + ymax) / 2]], dtype=np.float32)
     length = as_batch(decode(centre)).shape[1]
     if length != reference.length:
-        raise EvaluationError(
-            f"makes {length}-sample sounds, the data has {reference.length}-sample sounds"
-        )
+        raise EvaluationError(f"makes {length}-sample sounds, the data has {reference.length}-sample sounds")
     return centre
 
 
@@ -194,8 +187,11 @@ def trained_on(card_data, folder, samples, validation_kits):
     here, there = Path(folder).resolve(), Path(str(card_data["folder"])).resolve()
     if here == there:
         return True
-    return (here.name == there.name and card_data.get("samples") == samples
-            and sorted(card_data.get("validation_kits") or []) == sorted(validation_kits))
+    return (
+        here.name == there.name
+        and card_data.get("samples") == samples
+        and sorted(card_data.get("validation_kits") or []) == sorted(validation_kits)
+    )
 
 
 def evaluate_model(model, reference, progress=None, trained_here=True):
@@ -218,5 +214,4 @@ def evaluate_model(model, reference, progress=None, trained_here=True):
         As :func:`evaluate_generator`.
     """
     encode = model.encode if model.has_encoder else None
-    return evaluate_generator(model.decode, encode, tuple(model.latent_range()),
-                              model.sample_rate, reference, progress, trained_here)
+    return evaluate_generator(model.decode, encode, tuple(model.latent_range()), model.sample_rate, reference, progress, trained_here)

@@ -9,6 +9,7 @@ Levels are in dB relative to a full-scale sine: the magnitude is divided by ``n_
 (the peak a unit-amplitude sinusoid reaches under a Hann window), and floored at
 ``FLOOR_DB`` so that digital silence and a -120 dB hiss count as the same, inaudible, thing.
 """
+
 import numpy as np
 import scipy.fft
 
@@ -86,15 +87,13 @@ def hz_to_mel(hz):
     """Slaney's mel scale (librosa's default): linear below 1 kHz, logarithmic above."""
     hz = np.asarray(hz, dtype=np.float64)
     linear = hz / (200.0 / 3)
-    return np.where(hz >= 1000.0, 15.0 + np.log(np.maximum(hz, 1e-9) / 1000.0) / (np.log(6.4) / 27),
-                    linear)
+    return np.where(hz >= 1000.0, 15.0 + np.log(np.maximum(hz, 1e-9) / 1000.0) / (np.log(6.4) / 27), linear)
 
 
 def mel_to_hz(mel):
     """Inverse of :func:`hz_to_mel`."""
     mel = np.asarray(mel, dtype=np.float64)
-    return np.where(mel >= 15.0, 1000.0 * np.exp((np.log(6.4) / 27) * (mel - 15.0)),
-                    mel * (200.0 / 3))
+    return np.where(mel >= 15.0, 1000.0 * np.exp((np.log(6.4) / 27) * (mel - 15.0)), mel * (200.0 / 3))
 
 
 def mel_filters(sample_rate, n_fft, n_mels):
@@ -179,9 +178,16 @@ def multi_resolution_stft_distance(reference, estimate, fft_sizes=FFT_SIZES):
     spectral_convergence : np.ndarray, shape (N,)
     """
     reference = as_batch(reference)
-    return multi_resolution_stft(reference, as_batch(estimate), fft_sizes, ops=np, magnitude=stft_magnitude,
-                                 log_level=lambda magnitude, n_fft: amplitude_db(magnitude), norm_floor=1e-8,
-                                 start=np.zeros(len(reference)))
+    return multi_resolution_stft(
+        reference,
+        as_batch(estimate),
+        fft_sizes,
+        ops=np,
+        magnitude=stft_magnitude,
+        log_level=lambda magnitude, n_fft: amplitude_db(magnitude),
+        norm_floor=1e-8,
+        start=np.zeros(len(reference)),
+    )
 
 
 def reconstruction_distance(reference, estimate, fft_sizes=FFT_SIZES):

@@ -1,4 +1,5 @@
 """Decode speed: the time one point takes, as the GUI experiences it while dragging."""
+
 import time
 
 import numpy as np

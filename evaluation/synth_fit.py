@@ -6,6 +6,7 @@ measures here say how close that is, with the report's reconstruction MR-STFT
 :func:`pairwise_distances`: the distances between different real sounds of one family. A
 fit much closer to its target than real claps are to each other plays that clap. NumPy only.
 """
+
 import numpy as np
 
 from evaluation.spectral import amplitude_db, reconstruction_distance, stft_magnitude
@@ -64,7 +65,7 @@ def burst_correlation(target, estimate, sample_rate, attack, seconds=0.05, windo
     frames = round(seconds * sample_rate) // size
 
     def envelope(audio):
-        part = np.atleast_2d(audio)[:, attack:attack + frames * size].reshape(-1, frames, size)
+        part = np.atleast_2d(audio)[:, attack : attack + frames * size].reshape(-1, frames, size)
         db = 20 * np.log10(np.sqrt(np.mean(part.astype(np.float64) ** 2, axis=2)) + 1e-4)
         t = np.arange(frames)
         return np.stack([row - np.polyval(np.polyfit(t, row, 2), t) for row in db])
@@ -90,7 +91,7 @@ def pairwise_distances(sounds):
     out = np.full((n, n), np.nan)
     for j in range(n):
         others = np.arange(n) != j
-        out[others, j] = reconstruction_distance(sounds[others], sounds[j:j + 1])
+        out[others, j] = reconstruction_distance(sounds[others], sounds[j : j + 1])
     return out
 
 

@@ -5,6 +5,7 @@ the methods are only called from worker threads, so nothing heavy loads on the G
 Models run on the NumPy engine (:mod:`models.engine`): the window never imports TensorFlow.
 Tests may hand the workers another object with these methods.
 """
+
 import importlib
 from pathlib import Path
 
@@ -29,8 +30,9 @@ def window_model_names(folder):
     keep the registry's list)."""
     from models.registry import MODEL_NAMES, REGISTRY  # the registry never imports TensorFlow
 
-    extra = tuple(name for name, spec in REGISTRY.items()
-                  if spec.conditioned and name not in MODEL_NAMES and (Path(folder) / name).is_dir())
+    extra = tuple(
+        name for name, spec in REGISTRY.items() if spec.conditioned and name not in MODEL_NAMES and (Path(folder) / name).is_dir()
+    )
     return MODEL_NAMES + extra
 
 
@@ -67,10 +69,15 @@ class PackageBackend:
         for name in window_model_names(folder):
             group, subgroup = model_groups(name, REGISTRY[name])
             status = statuses.get(name) or model_status(name, folder)  # an unlisted conditioned one
-            entries.append(ModelEntry(
-                name=name, group=group, subgroup=subgroup,
-                trained=bool(status is not None and status.trained),
-                reason=(status.reason if status is not None else "") or ""))
+            entries.append(
+                ModelEntry(
+                    name=name,
+                    group=group,
+                    subgroup=subgroup,
+                    trained=bool(status is not None and status.trained),
+                    reason=(status.reason if status is not None else "") or "",
+                )
+            )
         return entries
 
     def load(self, name, folder):
@@ -83,15 +90,25 @@ class PackageBackend:
         """Plain data about a loaded model for the GUI thread."""
         card = model.card  # validated when the model was made (a card that fails makes it unavailable)
         return ModelInfo(
-            name=model.name, kind=model.kind, sample_rate=int(model.sample_rate),
-            sample_length=int(model.sample_length), has_encoder=bool(model.has_encoder),
-            card=card, latent_range=tuple(float(v) for v in model.latent_range()),
-            center=tuple(float(v) for v in model.center), codes=model.codes,
-            data_folder=card.data_folder, conditioned=model.conditioned,
-            takes_family=model.takes_family, families=tuple(model.families),
-            no_family_reason=model.no_family_reason, family_pads=model.family_pads,
-            no_encoder_reason=model.no_encoder_reason, no_codes_reason=model.no_codes_reason,
-            has_noise_source=model.has_noise_source)
+            name=model.name,
+            kind=model.kind,
+            sample_rate=int(model.sample_rate),
+            sample_length=int(model.sample_length),
+            has_encoder=bool(model.has_encoder),
+            card=card,
+            latent_range=tuple(float(v) for v in model.latent_range()),
+            center=tuple(float(v) for v in model.center),
+            codes=model.codes,
+            data_folder=card.data_folder,
+            conditioned=model.conditioned,
+            takes_family=model.takes_family,
+            families=tuple(model.families),
+            no_family_reason=model.no_family_reason,
+            family_pads=model.family_pads,
+            no_encoder_reason=model.no_encoder_reason,
+            no_codes_reason=model.no_codes_reason,
+            has_noise_source=model.has_noise_source,
+        )
 
     def discontinuity(self):
         """The evaluation package's discontinuity map, if it has one.
@@ -160,8 +177,8 @@ class PackageBackend:
         settings = PreprocessSettings.from_dict(card_settings) if card_settings else PreprocessSettings()
         if settings.sample_rate != model.sample_rate or settings.length != model.sample_length:
             settings = PreprocessSettings.from_dict(
-                {**settings.to_dict(), "sample_rate": int(model.sample_rate),
-                 "length": int(model.sample_length)})
+                {**settings.to_dict(), "sample_rate": int(model.sample_rate), "length": int(model.sample_length)}
+            )
         try:
             return prepare_file(path, settings)
         except AudioInputError as error:
@@ -169,8 +186,10 @@ class PackageBackend:
                 raise
             # the reader's advice is the command line's (--channel): the window has no such option
             channels = str(error).split(":", 1)[0]
-            raise AudioInputError(f"{channels}: the window opens mono and stereo files only; "
-                                  "save one channel as a mono WAV and open that", kind=error.kind) from None
+            raise AudioInputError(
+                f"{channels}: the window opens mono and stereo files only; save one channel as a mono WAV and open that",
+                kind=error.kind,
+            ) from None
 
     def resample(self, audio, rate_in, rate_out):
         import soxr

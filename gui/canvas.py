@@ -13,6 +13,7 @@ Canvas element when its first picture comes (:meth:`FigurePanel.attach`), and th
 worker has imported matplotlib by then (:func:`import_backend`, in its thread). So the
 window opens, and makes its first sound, without waiting half a second for matplotlib.
 """
+
 import time
 
 import numpy as np
@@ -83,8 +84,7 @@ class FigurePanel:
 
         width, height = self.size_px()
         master = self.element.TKCanvas
-        self.tk = FigureCanvasTkAgg(Figure(figsize=(width / DPI, height / DPI), dpi=DPI),
-                                    master=master)
+        self.tk = FigureCanvasTkAgg(Figure(figsize=(width / DPI, height / DPI), dpi=DPI), master=master)
         self.tk.get_tk_widget().pack(side="top", fill="both", expand=True)
         self._connect()
         if self._tooltip_text is not None:
@@ -118,7 +118,7 @@ class FigurePanel:
     def size_px(self):
         """The panel's size on screen in pixels (what the next figure should be made at)."""
         master = self.element.TKCanvas
-        for widget in ((self.tk.get_tk_widget(), master) if self.tk is not None else (master,)):
+        for widget in (self.tk.get_tk_widget(), master) if self.tk is not None else (master,):
             width, height = widget.winfo_width(), widget.winfo_height()
             if width >= 20 and height >= 20:
                 return int(width), int(height)

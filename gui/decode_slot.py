@@ -4,6 +4,7 @@ A point asked for replaces the one still waiting; the thread decodes the newest 
 model already loaded (a model not loaded yet is asked for again once it is ready) and posts
 ``events.Decoded`` with the time the decode took.
 """
+
 import time
 
 import numpy as np
@@ -56,4 +57,3 @@ class DecodeSlot(JobGroup):
             self.post(events.JobFailed("decode", str(error)))
             return
         self.post(events.Decoded(name, point, audio, ms, variation, family))
-

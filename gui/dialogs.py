@@ -4,6 +4,7 @@ Each carries out one effect (``gui.effects.AskFile``, ``AskSaveFile``, ``AskConf
 the user, then hands the answer to the loop as the ``(FILE, purpose)`` or ``(CONFIRM,
 purpose)`` event, which the handlers turn into what was asked for (None: cancelled, no).
 """
+
 from pathlib import Path
 
 import PySimpleGUI as sg
@@ -16,8 +17,12 @@ def ask_file(app, effect):
     """The open dialog for a sample (``gui.effects.AskFile``)."""
     purpose = effect.purpose
     path = sg.popup_get_file(
-        "Open a sample", no_window=True, keep_on_top=True, initial_folder=start_folder(app.state),
-        file_types=(("Sound files", " ".join(f"*{suffix}" for suffix in AUDIO_SUFFIXES)), ("All files", "*.*")))
+        "Open a sample",
+        no_window=True,
+        keep_on_top=True,
+        initial_folder=start_folder(app.state),
+        file_types=(("Sound files", " ".join(f"*{suffix}" for suffix in AUDIO_SUFFIXES)), ("All files", "*.*")),
+    )
     event = (k.FILE, purpose)
     app.dispatch(event, {event: path or None})
 
@@ -28,10 +33,13 @@ def ask_save_file(app, effect):
 
     purpose = effect.purpose
     path = filedialog.asksaveasfilename(
-        parent=app.window.TKroot, title="Export kit", defaultextension=KIT_SUFFIX,
+        parent=app.window.TKroot,
+        title="Export kit",
+        defaultextension=KIT_SUFFIX,
         initialdir=start_folder(app.state, app.state.kit.folder),
         filetypes=(("Hydrogen kits", f"*{KIT_SUFFIX}"), ("All files", "*.*")),
-        confirmoverwrite=False)
+        confirmoverwrite=False,
+    )
     event = (k.FILE, purpose)
     app.dispatch(event, {event: path or None})
 
@@ -46,11 +54,15 @@ def ask_yes_no(question, title):
     """A modal Yes/No question; True for Yes. The desktop's keys answer it wherever its focus
     is: Y (or Enter on Yes) is Yes; N, Esc, Enter on No, or closing it is No. No has the focus
     at first, so a stray Enter replaces nothing."""
-    window = sg.Window(title, [[sg.Text(question)], [sg.Button("Yes", key="Yes", tooltip="Y"),
-                                                     sg.Button("No", key="No", tooltip="N or Esc")]],
-                       modal=True, keep_on_top=True, font=("Helvetica", 9), finalize=True)
-    for sequence, answer in (("<Key-y>", "Yes"), ("<Key-Y>", "Yes"), ("<Key-n>", "No"), ("<Key-N>", "No"),
-                             ("<Escape>", "No")):
+    window = sg.Window(
+        title,
+        [[sg.Text(question)], [sg.Button("Yes", key="Yes", tooltip="Y"), sg.Button("No", key="No", tooltip="N or Esc")]],
+        modal=True,
+        keep_on_top=True,
+        font=("Helvetica", 9),
+        finalize=True,
+    )
+    for sequence, answer in (("<Key-y>", "Yes"), ("<Key-Y>", "Yes"), ("<Key-n>", "No"), ("<Key-N>", "No"), ("<Escape>", "No")):
         window.bind(sequence, answer)
     for key in ("Yes", "No"):
         window[key].Widget.bind("<Return>", lambda _event, widget=window[key].Widget: widget.invoke())

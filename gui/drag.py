@@ -8,6 +8,7 @@ file, so a drag never replaces an earlier drag's file: each one gets a name of i
 favourite is dragged as its own file. Nothing here touches Tk: the window's drag callbacks
 call these.
 """
+
 import tempfile
 from pathlib import Path
 

@@ -5,6 +5,7 @@ its chosen favourites' files (what a drag carries is :mod:`gui.drag`). In: a sou
 dropped on the pad or the drop zone is opened as a sample. The callbacks here answer tkdnd
 and post events to the loop; what the window says of a drag is :mod:`gui.handlers.drag`.
 """
+
 import tkinter
 
 import tkinterdnd2
@@ -46,8 +47,7 @@ class DragAndDrop:
         for widget in (window[k.DROP].Widget, window[k.PAD].Widget):
             widget.drop_target_register(tkinterdnd2.DND_FILES)
             widget.dnd_bind("<<Drop>>", self.dropped)
-        sources = ((window[k.DRAG_OUT].Widget, self._drag_sound),
-                   (window[k.FAVOURITES].Widget, self._drag_favourites))
+        sources = ((window[k.DRAG_OUT].Widget, self._drag_sound), (window[k.FAVOURITES].Widget, self._drag_favourites))
         for widget, start in sources:
             widget.drag_source_register(1, tkinterdnd2.DND_FILES)
             widget.dnd_bind("<<DragInitCmd>>", start)

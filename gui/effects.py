@@ -6,6 +6,7 @@ worker reads the state. Tests compare them with ``==``. What comes back is :mod:
 Sound buffers are compared by identity (``eq=False`` fields would hide them), so effects
 that carry audio keep it in a field that tests can inspect.
 """
+
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Literal
@@ -390,8 +391,39 @@ class ReadLaneSound:
 
 
 #: Any record a handler may return.
-Effect = (LoadModel | Decode | Render | Heatmap | Audition | Encode | Compare | Morph | Save
-          | ListFavourites | MakePlayer | Play | Swap | Stop | SetVolume | Refresh | AskFile
-          | StoreSettings | Close | Draw | DecodeVariation | SaveVariations | Later | Nearest
-          | ReadOriginal | AskSaveFile | AskConfirm | ExportKit | PlayPattern | StopPattern
-          | ReadPattern | SavePattern | ReadLaneSound | ShowHelp)
+Effect = (
+    LoadModel
+    | Decode
+    | Render
+    | Heatmap
+    | Audition
+    | Encode
+    | Compare
+    | Morph
+    | Save
+    | ListFavourites
+    | MakePlayer
+    | Play
+    | Swap
+    | Stop
+    | SetVolume
+    | Refresh
+    | AskFile
+    | StoreSettings
+    | Close
+    | Draw
+    | DecodeVariation
+    | SaveVariations
+    | Later
+    | Nearest
+    | ReadOriginal
+    | AskSaveFile
+    | AskConfirm
+    | ExportKit
+    | PlayPattern
+    | StopPattern
+    | ReadPattern
+    | SavePattern
+    | ReadLaneSound
+    | ShowHelp
+)

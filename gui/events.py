@@ -5,6 +5,7 @@ type (``gui.handlers.WORKER_EVENTS``) and read its fields by name, so a renamed 
 test instead of a user. This is the other half of :mod:`gui.effects` (what the loop asks of
 the workers). Sound buffers and pictures are compared by identity (``compare=False``).
 """
+
 from dataclasses import dataclass, field
 from typing import Any
 

@@ -12,6 +12,7 @@ alone, so a favourite records exactly what was decoded and reopening it decodes 
 
 Pure: no window, no thread, no file.
 """
+
 from dataclasses import dataclass
 
 from constants import DRUM_FAMILIES
@@ -78,8 +79,10 @@ def from_text(text: str) -> FamilyState:
     mix the selector cannot show is kept as ``exact``, so that it is played as recorded.
     """
     recorded = family_text(text)
-    weights = sorted(((float(w), name) for name, w in zip(DRUM_FAMILIES, family_vector(recorded)) if w > 0),
-                     key=lambda pair: (-pair[0], DRUM_FAMILIES.index(pair[1])))
+    weights = sorted(
+        ((float(w), name) for name, w in zip(DRUM_FAMILIES, family_vector(recorded)) if w > 0),
+        key=lambda pair: (-pair[0], DRUM_FAMILIES.index(pair[1])),
+    )
     chosen = FamilyState(first=weights[0][1])
     if len(weights) == 2:
         chosen.second, chosen.blend = weights[1][1], round(weights[1][0], BLEND_DIGITS)
@@ -89,7 +92,7 @@ def from_text(text: str) -> FamilyState:
 
 
 def all_families() -> FamilyState:
-    """"All families": the plain pad (key 0)."""
+    """ "All families": the plain pad (key 0)."""
     return FamilyState(first=None)
 
 
@@ -122,14 +125,12 @@ def refusal(state, text: str | None) -> str | None:
     if not takes_family(state):
         return no_family_reason(state)
     if text is None:
-        return None if not is_conditioned(state) else (
-            f"{state.model.name} always makes one family: choose one with keys 1–7")
+        return None if not is_conditioned(state) else (f"{state.model.name} always makes one family: choose one with keys 1–7")
     pads = state.model.family_pads
     if pads is not None:
         return pads.missing_reason(text)
     known = tuple(state.model.families or DRUM_FAMILIES)
-    missing = next((name for name, weight in zip(DRUM_FAMILIES, family_vector(text))
-                    if weight > 0 and name not in known), None)
+    missing = next((name for name, weight in zip(DRUM_FAMILIES, family_vector(text)) if weight > 0 and name not in known), None)
     return None if missing is None else f"{state.model.name} has no {missing} among its training sounds"
 
 

@@ -5,6 +5,7 @@ thousand sounds in a worker thread. The local discontinuity (how fast the sound 
 around a point) belongs to the evaluation package (``evaluation.continuity.continuity_map``);
 the heat-map worker calls it there.
 """
+
 import numpy as np
 
 #: Points per side of the heat-map grid.

@@ -4,6 +4,7 @@ These build ``matplotlib.figure.Figure`` objects, never pyplot, so that a worker
 make them; the GUI thread only puts a finished figure on its canvas (:mod:`gui.canvas`).
 Every builder takes plain data and the panel's size in pixels.
 """
+
 import time
 from dataclasses import dataclass, field
 
@@ -66,8 +67,7 @@ def _figure(size_px):
 def _finish(panel, figure, started, **kwargs):
     agg = FigureCanvasAgg(figure)
     agg.draw()
-    return PanelFigure(panel, figure, agg=agg, render_ms=1000 * (time.perf_counter() - started),
-                       **kwargs)
+    return PanelFigure(panel, figure, agg=agg, render_ms=1000 * (time.perf_counter() - started), **kwargs)
 
 
 def _style(ax, ticks=5):
@@ -156,8 +156,7 @@ class OutputPainter:
         heading.set_text(f"{title}   peak {peak_dbfs(audio):.1f} dBFS")
         figure.draw_artist(heading)
         pixels = np.array(agg.buffer_rgba())  # a copy: the next paint reuses the buffer
-        return PanelFigure("output", None, pixels=pixels,
-                           render_ms=1000 * (time.perf_counter() - started))
+        return PanelFigure("output", None, pixels=pixels, render_ms=1000 * (time.perf_counter() - started))
 
     @staticmethod
     def _base(size_px, sample_rate, length, with_original):
@@ -171,13 +170,20 @@ class OutputPainter:
         wave_ax.set_ylabel("wave", fontsize=FONT, labelpad=2)
         wave_ax.tick_params(labelbottom=False)
         if with_original:
-            handles = [Patch(color="#b0b0b0", label="original"),
-                       Patch(color="#1f4e79", label="decoded")]
+            handles = [Patch(color="#b0b0b0", label="original"), Patch(color="#1f4e79", label="decoded")]
             wave_ax.legend(handles=handles, fontsize=FONT - 1, loc="upper right", frameon=False)
         empty = np.full(spectrogram_db(np.zeros(length, np.float32)).shape, -100.0, np.float32)
-        image = spec_ax.imshow(empty, origin="lower", aspect="auto", cmap="magma", vmin=-90,
-                               vmax=0, extent=(0, duration, 0, sample_rate / 2000),
-                               interpolation="nearest", animated=True)
+        image = spec_ax.imshow(
+            empty,
+            origin="lower",
+            aspect="auto",
+            cmap="magma",
+            vmin=-90,
+            vmax=0,
+            extent=(0, duration, 0, sample_rate / 2000),
+            interpolation="nearest",
+            animated=True,
+        )
         spec_ax.set_xlabel("seconds", fontsize=FONT, labelpad=1)
         spec_ax.set_ylabel("kHz", fontsize=FONT, labelpad=1)
         _style(wave_ax, ticks=3)
@@ -193,8 +199,7 @@ class OutputPainter:
 def _envelope_fill(ax, audio, sample_rate, scale, colour, columns=800):
     lower, upper = envelope(audio, columns)
     t = np.linspace(0, len(audio) / sample_rate, len(lower))
-    return ax.fill_between(t, lower / scale, upper / scale, color=colour, linewidth=0.6,
-                           animated=True)
+    return ax.fill_between(t, lower / scale, upper / scale, color=colour, linewidth=0.6, animated=True)
 
 
 def map_figure(size_px, request):
@@ -229,15 +234,22 @@ def map_figure(size_px, request):
         _legend(ax, made)
     for label, spot in (("A", request.a), ("B", request.b)):
         if spot is not None:
-            ax.annotate(label, spot, fontsize=FONT + 1, weight="bold", ha="center",
-                        va="center", color="#d00000")
+            ax.annotate(label, spot, fontsize=FONT + 1, weight="bold", ha="center", va="center", color="#d00000")
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)
     ax.set_title(request.title, fontsize=FONT, loc="left", pad=2)
     _style(ax)
     point = request.point
-    marker, = ax.plot([point[0]], [point[1]], marker="o", markersize=11, markerfacecolor="none",
-                      markeredgecolor=POINT_COLOUR, markeredgewidth=2.0, animated=True)
+    (marker,) = ax.plot(
+        [point[0]],
+        [point[1]],
+        marker="o",
+        markersize=11,
+        markerfacecolor="none",
+        markeredgecolor=POINT_COLOUR,
+        markeredgewidth=2.0,
+        animated=True,
+    )
     return _finish("map", figure, started, axes=ax, marker=marker, codes=codes)
 
 
@@ -255,8 +267,9 @@ def _heat_layer(figure, ax, heat, latent_range, feature):
     norm = heat_norm(feature)
     if norm.vmin is not None:  # beyond the scale: its end colours (a log scale has no 0)
         heat = np.clip(heat, norm.vmin, norm.vmax)
-    image = ax.imshow(heat, origin="lower", extent=(xmin, xmax, ymin, ymax),
-                      aspect="auto", cmap="viridis", interpolation="bilinear", norm=norm)
+    image = ax.imshow(
+        heat, origin="lower", extent=(xmin, xmax, ymin, ymax), aspect="auto", cmap="viridis", interpolation="bilinear", norm=norm
+    )
     bar_ax = figure.add_axes((0.88, 0.10, 0.025, 0.82))
     colourbar = figure.colorbar(image, cax=bar_ax, extend="both" if norm.vmin is not None else "neither")
     label, unit = FEATURE_LABELS.get(feature, (feature or "", ""))
@@ -274,9 +287,22 @@ def _legend(ax, made):
         handles += [Patch(facecolor=made_colour(f), edgecolor=family_colour(f)) for f in heard]
         labels += heard
         title = "dots: labels\nfields: heard"
-    ax.legend(handles, labels, fontsize=FONT - 1, loc="upper left", bbox_to_anchor=(1.02, 1.0),
-              markerscale=1.5, framealpha=0.8, handletextpad=0.2, borderpad=0.3, labelspacing=0.2,
-              borderaxespad=0.0, title=title, title_fontsize=FONT - 1, alignment="left")
+    ax.legend(
+        handles,
+        labels,
+        fontsize=FONT - 1,
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
+        markerscale=1.5,
+        framealpha=0.8,
+        handletextpad=0.2,
+        borderpad=0.3,
+        labelspacing=0.2,
+        borderaxespad=0.0,
+        title=title,
+        title_fontsize=FONT - 1,
+        alignment="left",
+    )
 
 
 def _made_layer(ax, made, latent_range):
@@ -288,8 +314,13 @@ def _made_layer(ax, made, latent_range):
     half_y = (ymax - ymin) / max(n_y - 1, 1) / 2
     tints = {family: to_rgb(made_colour(family)) for family in np.unique(made)}
     image = np.array([[tints[family] for family in row] for row in made])
-    ax.imshow(image, origin="lower", extent=(xmin - half_x, xmax + half_x, ymin - half_y, ymax + half_y),
-              aspect="auto", interpolation="nearest")
+    ax.imshow(
+        image,
+        origin="lower",
+        extent=(xmin - half_x, xmax + half_x, ymin - half_y, ymax + half_y),
+        aspect="auto",
+        interpolation="nearest",
+    )
 
 
 def _codes_layer(ax, codes, families, faint, highlight=None):
@@ -305,11 +336,15 @@ def _codes_layer(ax, codes, families, faint, highlight=None):
     for family in order:
         mask = families == family
         chosen = highlight is None or family in highlight
-        ax.scatter(codes[mask, 0], codes[mask, 1], s=6 if faint else 10,
-                   color="white" if faint else family_colour(family, highlight),
-                   alpha=(0.5 if faint else 0.8) if chosen else 0.5, linewidths=0,
-                   label=None if faint else f"{family} ({int(mask.sum())})")
-
+        ax.scatter(
+            codes[mask, 0],
+            codes[mask, 1],
+            s=6 if faint else 10,
+            color="white" if faint else family_colour(family, highlight),
+            alpha=(0.5 if faint else 0.8) if chosen else 0.5,
+            linewidths=0,
+            label=None if faint else f"{family} ({int(mask.sum())})",
+        )
 
 
 def sequence_figure(panel, size_px, sounds, labels, sample_rate, *, title=""):
@@ -338,18 +373,23 @@ def sequence_figure(panel, size_px, sounds, labels, sample_rate, *, title=""):
         else:
             ax = figure.add_axes((0.08 + i * width, 0.06, width * 0.92, 0.76))
         if sound is not None:
-            _waveform(ax, sound, sample_rate, columns=800 if rows else max(columns, 50),
-                      scale=scale)
+            _waveform(ax, sound, sample_rate, columns=800 if rows else max(columns, 50), scale=scale)
         if rows:
-            ax.text(0.01, 0.92, label if len(label) <= ROW_NOTE_CHARS else label[:ROW_NOTE_CHARS - 1] + "…",
-                    transform=ax.transAxes, va="top", ha="left", fontsize=FONT - 1,
-                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.7, "pad": 1})
+            ax.text(
+                0.01,
+                0.92,
+                label if len(label) <= ROW_NOTE_CHARS else label[: ROW_NOTE_CHARS - 1] + "…",
+                transform=ax.transAxes,
+                va="top",
+                ha="left",
+                fontsize=FONT - 1,
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.7, "pad": 1},
+            )
         else:
             ax.set_title(label, fontsize=FONT - (1 if count > 4 else 0), pad=2)
         _style(ax, ticks=2 if rows else 3)
         ax.tick_params(labelbottom=False)  # each is the same length: said once in the title
         if i and not rows:
             ax.tick_params(labelleft=False)
-    figure.suptitle(f"{title}   ({seconds:.2f} s each)" if title else "", fontsize=FONT,
-                    x=0.08, ha="left", y=0.98)
+    figure.suptitle(f"{title}   ({seconds:.2f} s each)" if title else "", fontsize=FONT, x=0.08, ha="left", y=0.98)
     return _finish(panel, figure, started)

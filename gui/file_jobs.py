@@ -2,6 +2,7 @@
 the favourites and the sounds saved to them, the output devices, the beat and its lanes'
 sounds, the settings file, the heat-map features there are).
 """
+
 from pathlib import Path
 
 import numpy as np
@@ -36,29 +37,39 @@ class FileJobs(JobGroup):
             entries = tuple(self.backend.list_models(self.models_dir))
             metrics = {}
             for entry in entries:
-                record = self.backend.cached_metrics(entry.name, self.models_dir) \
-                    if entry.trained else None
+                record = self.backend.cached_metrics(entry.name, self.models_dir) if entry.trained else None
                 if record is not None and isinstance(record.get("metrics"), dict):
                     metrics[entry.name] = record["metrics"]
             self.post(events.ZooListed(entries, metrics))
+
         self.thread.submit(self._guard("model list", job))
 
     def list_favourites(self, _effect=None):
-        self.thread.submit(self._guard("favourites", lambda: self.post(events.FavouritesListed(
-            tuple(self.backend.favourites(self.favourites_dir).entries())))))
+        self.thread.submit(
+            self._guard(
+                "favourites", lambda: self.post(events.FavouritesListed(tuple(self.backend.favourites(self.favourites_dir).entries())))
+            )
+        )
 
     def list_devices(self):
-        self.thread.submit(self._guard("devices", lambda: self.post(events.DevicesListed(
-            tuple(self.backend.output_devices())))))
+        self.thread.submit(self._guard("devices", lambda: self.post(events.DevicesListed(tuple(self.backend.output_devices())))))
 
     def save(self, effect):
         def job():
             folder = self.backend.favourites(self.favourites_dir)
-            paths = [folder.save(np.asarray(sound, dtype=np.float32), effect.sample_rate,
-                                 model=effect.model, point=tuple(float(v) for v in point),
-                                 settings=effect.settings, level=effect.level)
-                     for point, sound in zip(effect.points, effect.sounds)]
+            paths = [
+                folder.save(
+                    np.asarray(sound, dtype=np.float32),
+                    effect.sample_rate,
+                    model=effect.model,
+                    point=tuple(float(v) for v in point),
+                    settings=effect.settings,
+                    level=effect.level,
+                )
+                for point, sound in zip(effect.points, effect.sounds)
+            ]
             self.post(events.Saved(tuple(paths)))
+
         self.thread.submit(self._guard("save", job))
 
     def read_pattern(self, _effect=None):
@@ -66,6 +77,7 @@ class FileJobs(JobGroup):
             from audio.pattern import read_pattern
 
             self.post(events.PatternRead(*read_pattern(self.favourites_dir)))
+
         self.thread.submit(self._guard("beat", job))
 
     def save_pattern(self, effect):
@@ -77,6 +89,7 @@ class FileJobs(JobGroup):
                 write_pattern(self.favourites_dir, effect.pattern)
             except AudioError as error:  # a user's pattern.json, left as it was
                 self.post(events.JobFailed("keeping the beat", str(error)))
+
         self.thread.submit(self._guard("keeping the beat", job))
 
     def read_lane_sound(self, effect):
@@ -90,15 +103,16 @@ class FileJobs(JobGroup):
                 with open_regular(effect.path) as file:
                     audio, rate = soundfile.read(file, dtype="float32", always_2d=True)
             except NotARegularFile as error:
-                self.post(events.LaneSoundRead(effect.lane, effect.path,
-                                               reason=f"{Path(effect.path).name}: {error.strerror}"))
+                self.post(events.LaneSoundRead(effect.lane, effect.path, reason=f"{Path(effect.path).name}: {error.strerror}"))
                 return
             except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
                 reason = getattr(error, "error_string", None) or getattr(error, "strerror", None) or error
-                self.post(events.LaneSoundRead(effect.lane, effect.path,
-                                               reason=f"{Path(effect.path).name}: cannot be read ({reason})"))
+                self.post(
+                    events.LaneSoundRead(effect.lane, effect.path, reason=f"{Path(effect.path).name}: cannot be read ({reason})")
+                )
                 return
             self.post(events.LaneSoundRead(effect.lane, effect.path, audio.mean(axis=1), int(rate)))
+
         self.thread.submit(self._guard("beat", job))
 
     def store_settings(self, values):
@@ -107,10 +121,11 @@ class FileJobs(JobGroup):
 
     def find_features(self):
         """Tell the window which heat-map features exist (the discontinuity needs evaluation)."""
+
         def job():
             names = list(features.PER_SOUND_NAMES)
             if self.backend.discontinuity() is not None:
                 names.append(features.DISCONTINUITY)
             self.post(events.FeaturesFound(tuple(names)))
-        self.thread.submit(self._guard("features", job), priority=BACKGROUND)
 
+        self.thread.submit(self._guard("features", job), priority=BACKGROUND)

@@ -13,6 +13,7 @@ moment when there is one, else between two events once Python's own count says o
 and ``BUSY_FULL_COLLECT_SECONDS`` have passed, and at the latest every
 ``LONGEST_WITHOUT_FULL_SECONDS``.
 """
+
 import gc
 import time
 

@@ -4,6 +4,7 @@ better, and the Help window's short guided explanation of a latent space.
 Plain text and plain functions (no window), so the card, the Help window and the tests
 read the same words.
 """
+
 import re
 
 #: Evaluation metric -> (the card's words, a short meaning). Keys are the evaluation's.
@@ -64,24 +65,32 @@ def words_for(key):
 
 
 #: The pad's tooltip: what it is, what a dot is, why near points sound alike (the Help's tour, short).
-PAD_TIP = ("The latent pad: every point of this square is a sound the model makes. Click or drag to hear\n"
-           "it; the arrow keys nudge the point. A dot is one training sound, where the encoder puts it,\n"
-           "in its family's colour. Near points sound alike: the decoder is smooth, so a small step is a\n"
-           "small change of sound, and a region is a family of sounds. F1: Help.")
+PAD_TIP = (
+    "The latent pad: every point of this square is a sound the model makes. Click or drag to hear\n"
+    "it; the arrow keys nudge the point. A dot is one training sound, where the encoder puts it,\n"
+    "in its family's colour. Near points sound alike: the decoder is smooth, so a small step is a\n"
+    "small change of sound, and a region is a family of sounds. F1: Help."
+)
 
 #: The map's tooltip for each of its modes (gui.state.MAP_MODES).
 MAP_TIPS = {
-    "codes": ("The latent map: a dot is one training sound, placed where the model's encoder puts it,\n"
-              "coloured by its family label. Near dots sound alike: the decoder is smooth, so close\n"
-              "points make close sounds. Click a dot to hear the model's version, then the original;\n"
-              "click between dots to move there."),
-    "made": ("What is made here: the colour of each field is the family the project's classifier hears\n"
-             "in the sound the model makes at that point (the one that names a kit's instruments).\n"
-             "A dot is a training sound in its label's colour: a dot on a field of another colour is\n"
-             "a sound labelled one family where the model makes another. Click to go there."),
-    "heat": ("A heat-map over the latent range: each colour is the value of a sound feature at that\n"
-             "point, on one scale for every model (the colour bar). Faint dots are the training\n"
-             "sounds. Click to move the point there."),
+    "codes": (
+        "The latent map: a dot is one training sound, placed where the model's encoder puts it,\n"
+        "coloured by its family label. Near dots sound alike: the decoder is smooth, so close\n"
+        "points make close sounds. Click a dot to hear the model's version, then the original;\n"
+        "click between dots to move there."
+    ),
+    "made": (
+        "What is made here: the colour of each field is the family the project's classifier hears\n"
+        "in the sound the model makes at that point (the one that names a kit's instruments).\n"
+        "A dot is a training sound in its label's colour: a dot on a field of another colour is\n"
+        "a sound labelled one family where the model makes another. Click to go there."
+    ),
+    "heat": (
+        "A heat-map over the latent range: each colour is the value of a sound feature at that\n"
+        "point, on one scale for every model (the colour bar). Faint dots are the training\n"
+        "sounds. Click to move the point there."
+    ),
 }
 
 

@@ -1,5 +1,6 @@
 """The Help window (F1, the Help button): :data:`gui.glossary.HELP_TEXT` in a read-only,
 scrolling text beside the main window. Plain Tk: it asks nothing of the event loop."""
+
 import tkinter
 
 from gui.glossary import HELP_TEXT, HELP_TITLE

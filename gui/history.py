@@ -10,6 +10,7 @@ Going back and then somewhere new drops the forward steps, as in a web browser. 
 point one is already at with the same family is not a step, so showing a point that
 back/forward returned can never add one.
 """
+
 import math
 from dataclasses import dataclass, field
 
@@ -69,8 +70,8 @@ class PointHistory:
         point = _point(point)
         if _same(point, self.current) and family == self.current_family:
             return False
-        del self.points[self.position + 1:]
-        del self.families[self.position + 1:]
+        del self.points[self.position + 1 :]
+        del self.families[self.position + 1 :]
         self.points.append(point)
         self.families.append(family)
         if len(self.points) > MAX_STEPS:

@@ -8,6 +8,7 @@ ring, and Ctrl+Tab moves between the tabs. ``Keyboard.shortcut`` reads a key pre
 ``(KEY, keysym)`` event the handlers know, unless it belongs to the focused widget. What a
 shortcut does is the handlers' (:mod:`gui.handlers`); nothing here changes the state.
 """
+
 import tkinter
 from functools import partial
 
@@ -171,8 +172,7 @@ def is_text_field(widget):
     """Whether ``widget`` is a field the user types into (letters and space belong to it)."""
     if widget is None or isinstance(widget, str):
         return False
-    if _widget_class(widget) not in ("Entry", "TEntry", "Text", "Spinbox", "TSpinbox",
-                                     "TCombobox"):
+    if _widget_class(widget) not in ("Entry", "TEntry", "Text", "Spinbox", "TSpinbox", "TCombobox"):
         return False
     try:
         return str(widget.cget("state")) not in ("readonly", "disabled")

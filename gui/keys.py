@@ -79,8 +79,9 @@ PATTERN_PLAY = "-PATTERN-PLAY-"
 PATTERN_TEMPO = "-PATTERN-TEMPO-"
 PATTERN_NOTE = "-PATTERN-NOTE-"
 # the family selector (gui.family): one button per family, the hybrid's family and slider
-FAMILY_BUTTONS = {name: f"-FAMILY-{name.upper()}-" for name in
-                  ("kick", "snare", "clap", "hat", "tom", "cymbal", "percussion")}  # constants.DRUM_FAMILIES
+FAMILY_BUTTONS = {
+    name: f"-FAMILY-{name.upper()}-" for name in ("kick", "snare", "clap", "hat", "tom", "cymbal", "percussion")
+}  # constants.DRUM_FAMILIES
 FAMILY_ALL = "-FAMILY-ALL-"  # "All families": the plain pad (key 0)
 HYBRID = "-HYBRID-"
 BLEND = "-BLEND-"

@@ -4,6 +4,7 @@ named by the family the zoo's classifier hears, and the beat as a Hydrogen song 
 A kit or song already there is replaced only when the user said so (``events.KitExists``
 asks first); favourites gone from the folder are left out and named in the result.
 """
+
 from pathlib import Path
 
 from gui import events
@@ -46,13 +47,16 @@ class KitExport(JobGroup):
                 return
             by_path = {str(e.path): e for e in self.backend.favourites(self.favourites_dir).entries()}
             entries = [by_path[source] for source in effect.sources if source in by_path]
-            skipped = [f"{Path(s).name}: no longer in the favourites" for s in effect.sources
-                       if s not in by_path]
+            skipped = [f"{Path(s).name}: no longer in the favourites" for s in effect.sources if s not in by_path]
             namer = FamilyNamer(*shipped_classifier(self.models_dir))
             sounds = favourite_sounds(
-                entries, layers=1, extra_layers=lambda _favourite, _count: ([], None),
-                family_of=namer.family, report=skipped.append,
-                progress=lambda done, total: self.post(events.KitProgress(done, total)))
+                entries,
+                layers=1,
+                extra_layers=lambda _favourite, _count: ([], None),
+                family_of=namer.family,
+                report=skipped.append,
+                progress=lambda done, total: self.post(events.KitProgress(done, total)),
+            )
             if not sounds:
                 self.post(events.JobFailed("kit", "none of the chosen favourites can go in a kit"))
                 return
@@ -63,8 +67,8 @@ class KitExport(JobGroup):
             except FileExistsRefused:
                 self.post(events.KitExists(str(path), effect.sources))
                 return
-            self.post(events.KitExported(str(path), len(sounds), tuple(skipped),
-                                         None if song is None else str(song), song_note))
+            self.post(events.KitExported(str(path), len(sounds), tuple(skipped), None if song is None else str(song), song_note))
+
         self.thread.submit(self._guard("kit", job))
 
     @staticmethod
@@ -78,4 +82,3 @@ class KitExport(JobGroup):
         made = song_for_kit(effect.pattern, kit)
         write_song(song, made, overwrite=effect.overwrite)
         return made.note
-

@@ -4,6 +4,7 @@ made-here map (the family the classifier hears at each point).
 A newer map asked for stops the one being made: each map decodes its grid a chunk at a time
 and looks between chunks whether it is still the newest.
 """
+
 import numpy as np
 
 from gui import events, features
@@ -50,8 +51,9 @@ class MapJobs(JobGroup):
                     return
             elif feature == features.DISCONTINUITY:
                 continuity_map = self.backend.discontinuity()
-                _, _, grid = continuity_map(lambda points: model.decode(points, **options),
-                                            effect.latent_range, features.GRID, effect.sample_rate)
+                _, _, grid = continuity_map(
+                    lambda points: model.decode(points, **options), effect.latent_range, features.GRID, effect.sample_rate
+                )
             else:
                 points = features.grid_points(effect.latent_range)
                 values = []
@@ -59,10 +61,11 @@ class MapJobs(JobGroup):
                 for start in range(0, len(points), HEATMAP_CHUNK):
                     if generation != self._heatmap_generation:
                         return  # a newer heat-map was asked for: stop wasting the cores
-                    sounds = model.decode(points[start:start + HEATMAP_CHUNK], **options)
+                    sounds = model.decode(points[start : start + HEATMAP_CHUNK], **options)
                     values.append(features.PER_SOUND[feature](sounds, effect.sample_rate))
                 grid = np.concatenate(values).reshape(features.GRID, features.GRID)
             self.post(events.HeatmapReady(name, feature, np.asarray(grid), family=effect.family))
+
         self.thread.submit(self._guard("heat-map", job))
 
     def family_classifier(self):
@@ -86,9 +89,8 @@ class MapJobs(JobGroup):
         for start in range(0, len(points), HEATMAP_CHUNK):  # a chunk at a time, as for a heat-map
             if generation != self._heatmap_generation:
                 return None
-            sounds = np.asarray(model.decode(points[start:start + HEATMAP_CHUNK], **options), dtype=np.float32)
+            sounds = np.asarray(model.decode(points[start : start + HEATMAP_CHUNK], **options), dtype=np.float32)
             families = np.asarray(classifier.predict(sounds, effect.sample_rate), dtype=object)
             families[np.max(np.abs(sounds), axis=1) < features.SILENT_PEAK] = features.SILENT  # no family to hear
             heard.append(families)
         return np.concatenate(heard).astype(str).reshape(n, n)
-

@@ -5,14 +5,21 @@ model was made, never read by guessing keys) and the evaluation's metrics out as
 table, with units and which way is better.
 Plain functions: no window, no TensorFlow.
 """
+
 from gui.glossary import words_for
 from models.trained_folder import COLLAPSED_WARNING, is_collapsed
 
 LABEL_WIDTH = 16
 LOSS_WIDTH = 38  # loss names are longer
 #: Units of the evaluation's metrics, by the end of their key.
-UNITS = (("_db", "dB"), ("_ms", "ms"), ("realtime_factor", "× real time"), ("continuity_mean", "dB"),
-         ("continuity_p99", "dB"), ("continuity_max", "dB"))
+UNITS = (
+    ("_db", "dB"),
+    ("_ms", "ms"),
+    ("realtime_factor", "× real time"),
+    ("continuity_mean", "dB"),
+    ("continuity_p99", "dB"),
+    ("continuity_max", "dB"),
+)
 BETTER = {"lower": "lower is better", "higher": "higher is better", "one": "best near 1"}
 
 
@@ -46,8 +53,7 @@ def _metric_columns():
 def metrics_rows(metrics):
     """The evaluation's metrics as table rows: title, value with its unit, which way is better."""
     columns = _metric_columns() or {}
-    keys = [key for key in columns if key in metrics] + sorted(
-        key for key in metrics if key not in columns)
+    keys = [key for key in columns if key in metrics] + sorted(key for key in metrics if key not in columns)
     rows = [f"  {'measure (F1: what each means)':<30}{'value':>18}  better"]
     for key in keys:
         if key not in columns and keys.index(key) == len([c for c in columns if c in metrics]):
@@ -93,13 +99,13 @@ def _model_rows(info):
     """The sound it makes, its latent range and prior, its encoder and size."""
     card = info.card
     seconds = info.sample_length / info.sample_rate
-    rows = [_row("sound", f"{info.sample_rate:,} Hz, {info.sample_length:,} samples "
-                          f"({seconds:.2f} s)"),
-            _row("latent range", "x {:.3g} to {:.3g}, y {:.3g} to {:.3g}".format(*info.latent_range))]
+    rows = [
+        _row("sound", f"{info.sample_rate:,} Hz, {info.sample_length:,} samples ({seconds:.2f} s)"),
+        _row("latent range", "x {:.3g} to {:.3g}, y {:.3g} to {:.3g}".format(*info.latent_range)),
+    ]
     prior = card.latent.get("prior")
     if prior:
-        rows.append(_row("prior", f"{prior} (mean {_value(card.latent.get('mean'))}, "
-                                  f"std {_value(card.latent.get('std'))})"))
+        rows.append(_row("prior", f"{prior} (mean {_value(card.latent.get('mean'))}, std {_value(card.latent.get('std'))})"))
     if info.no_encoder_reason:
         rows.append(_row("encoder", f"damaged: {info.no_encoder_reason}"))
     else:
@@ -116,23 +122,28 @@ def _data_rows(card):
     rows = []
     data = card.data
     if data:
-        counts = ", ".join(f"{_value(data[key])} {label}" for key, label in (
-            ("train_samples", "training"), ("validation_samples", "validation"))
-            if data.get(key) is not None)
+        counts = ", ".join(
+            f"{_value(data[key])} {label}"
+            for key, label in (("train_samples", "training"), ("validation_samples", "validation"))
+            if data.get(key) is not None
+        )
         samples = data.get("samples", data.get("count"))
-        text = f"{_value(samples)} sounds" + (f" ({counts})" if counts else "") \
-            if samples is not None else counts
+        text = f"{_value(samples)} sounds" + (f" ({counts})" if counts else "") if samples is not None else counts
         rows.append(_row("data", text or "-"))
         if card.data_folder:
             rows.append(_row("data folder", card.data_folder))
         if data.get("families"):
-            rows.append(_row("families", ", ".join(f"{name} {count}" for name, count
-                                                   in data["families"].items())))
+            rows.append(_row("families", ", ".join(f"{name} {count}" for name, count in data["families"].items())))
     settings = card.preprocessing
     if settings:
-        rows.append(_row("preprocessing", f"{_value(settings.get('sample_rate'))} Hz, "
-                                          f"{_value(settings.get('length'))} samples, attack "
-                                          f"{_value(settings.get('attack_seconds'))} s"))
+        rows.append(
+            _row(
+                "preprocessing",
+                f"{_value(settings.get('sample_rate'))} Hz, "
+                f"{_value(settings.get('length'))} samples, attack "
+                f"{_value(settings.get('attack_seconds'))} s",
+            )
+        )
     return rows
 
 
@@ -161,6 +172,5 @@ def _loss_rows(card):
     losses = {key: value for key, value in card.losses.items() if "loss" in key}
     rows = ["", "Final losses (of the last epoch, lower is better)"]
     rows += [_row(words_for(key), _value(value), LOSS_WIDTH) for key, value in losses.items()]
-    rows += [_row(words_for(key), _value(value), LOSS_WIDTH) for key, value in card.losses.items()
-             if key not in losses]
+    rows += [_row(words_for(key), _value(value), LOSS_WIDTH) for key, value in card.losses.items() if key not in losses]
     return rows

@@ -6,6 +6,7 @@ variations, a dataset's original).
 threads only read what it has loaded. :func:`family_options` is the ``family`` keyword of
 every decode.
 """
+
 import dataclasses
 import os
 import threading
@@ -79,14 +80,13 @@ class ModelJobs(JobGroup):
                 return
             record = self.backend.cached_metrics(name, self.models_dir)
             if record is not None:
-                info = dataclasses.replace(info, metrics=record.get("metrics"),
-                                           metrics_date=record.get("computed"))
+                info = dataclasses.replace(info, metrics=record.get("metrics"), metrics_date=record.get("computed"))
                 values = np.asarray((record.get("continuity") or {}).get("values", []))
                 if values.ndim == 2 and values.size:  # the evaluation's map: no need to recompute
                     self.post(events.HeatmapReady(name, features.DISCONTINUITY, values))
             self.post(events.ModelReady(info))
-        self.thread.submit(self._guard(f"loading {name}", job),
-                           priority=BACKGROUND if effect.background else USER)
+
+        self.thread.submit(self._guard(f"loading {name}", job), priority=BACKGROUND if effect.background else USER)
 
     def audition(self, effect):
         def job():
@@ -103,6 +103,7 @@ class ModelJobs(JobGroup):
                 except self.backend.user_errors as error:
                     reason = str(error)
             self.post(events.Auditioned(decoded, original, reason))
+
         self.thread.submit(self._guard("audition", job))
 
     def encode(self, effect):
@@ -116,8 +117,8 @@ class ModelJobs(JobGroup):
             if options and not conditioned and pads is not None:
                 point = np.asarray(pads.to_pad(point[None, :], effect.family))[0]  # where this family's pad plays it
             reconstruction = model.decode(point[None, :].astype(np.float32), **options)[0]
-            self.post(events.Encoded(effect.name, effect.path, (float(point[0]), float(point[1])),
-                                     audio, reconstruction))
+            self.post(events.Encoded(effect.name, effect.path, (float(point[0]), float(point[1])), audio, reconstruction))
+
         self.thread.submit(self._guard(Path(effect.path).name, job))
 
     def compare(self, effect):
@@ -139,6 +140,7 @@ class ModelJobs(JobGroup):
                 except self.backend.user_errors as error:
                     results.append(events.CompareResult(name, None, str(error)))
             self.post(events.Compared(tuple(results), tuple(effect.point), sample_rate))
+
         self.thread.submit(self._guard("compare", job))
 
     def morph(self, effect):
@@ -147,8 +149,8 @@ class ModelJobs(JobGroup):
             t = np.linspace(0.0, 1.0, effect.steps, dtype=np.float32)[:, None]
             points = (1 - t) * np.asarray(effect.a, np.float32) + t * np.asarray(effect.b, np.float32)
             sounds = model.decode(points, **family_options(model, effect.family))
-            self.post(events.Morphed(effect.name, tuple(tuple(map(float, p)) for p in points),
-                                     tuple(sounds), family=effect.family))
+            self.post(events.Morphed(effect.name, tuple(tuple(map(float, p)) for p in points), tuple(sounds), family=effect.family))
+
         self.thread.submit(self._guard("morph", job))
 
     def decode_variation(self, effect):
@@ -156,11 +158,14 @@ class ModelJobs(JobGroup):
             from models.variation import decode_variation, plan_variations
 
             model = self.cache.get(effect.name)
-            variation = plan_variations(model, effect.point, 1, effect.seed, first=effect.repetition,
-                                        amount=effect.amount)[0]
+            variation = plan_variations(model, effect.point, 1, effect.seed, first=effect.repetition, amount=effect.amount)[0]
             audio = decode_variation(model, effect.point, variation, family=effect.family)
-            self.post(events.VariationDecoded(effect.name, tuple(effect.point), effect.repetition,
-                                              audio, variation.to_dict(effect.point), family=effect.family))
+            self.post(
+                events.VariationDecoded(
+                    effect.name, tuple(effect.point), effect.repetition, audio, variation.to_dict(effect.point), family=effect.family
+                )
+            )
+
         self.thread.submit(self._guard("variation", job))
 
     def save_variations(self, effect):
@@ -169,10 +174,19 @@ class ModelJobs(JobGroup):
 
             model = self.cache.get(effect.name)
             folder = self.backend.favourites(self.favourites_dir)
-            paths = save_with_variations(folder, model, effect.name, tuple(effect.point),
-                                         effect.count, effect.seed, settings=effect.settings,
-                                         level=effect.level, family=effect.family)
+            paths = save_with_variations(
+                folder,
+                model,
+                effect.name,
+                tuple(effect.point),
+                effect.count,
+                effect.seed,
+                settings=effect.settings,
+                level=effect.level,
+                family=effect.family,
+            )
             self.post(events.Saved(tuple(paths)))
+
         self.thread.submit(self._guard("save with variations", job))
 
     def read_original(self, effect):
@@ -193,5 +207,5 @@ class ModelJobs(JobGroup):
                 self.post(events.OriginalRead(effect.file, audio, reason or "", decoded=True))
                 return
             self.post(events.OriginalRead(effect.file, audio, reason or ""))
-        self.thread.submit(self._guard("original", job))
 
+        self.thread.submit(self._guard("original", job))

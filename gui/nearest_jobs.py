@@ -2,6 +2,7 @@
 nearest to it, on the pad (the model's training codes) and by ear (the dataset's sound
 features, read once per dataset folder and kept).
 """
+
 import sys
 import traceback
 
@@ -58,9 +59,7 @@ class NearestSounds(JobGroup):
             if training is not None:
                 audio = model.decode(np.asarray([effect.point], dtype=np.float32))[0]
                 features = tuple(nearest_in_features(training, audio, model.sample_rate))
-            self.post(events.NearestFound(effect.name, tuple(effect.point), plane, features,
-                                          plane_reason, features_reason or ""))
+            self.post(events.NearestFound(effect.name, tuple(effect.point), plane, features, plane_reason, features_reason or ""))
         except Exception as error:  # noqa: BLE001 - a bug must not kill the thread
             traceback.print_exc(file=sys.stderr)
             self.post(events.JobFailed("nearest sounds", f"internal error: {error!r}"))
-

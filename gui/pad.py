@@ -5,6 +5,7 @@ The graph's coordinates are the model's latent range, and it reports floats
 cursor. The grid and the training codes are drawn once per model; the marker (the point,
 its cross-hairs, A and B) is moved on its own.
 """
+
 import numpy as np
 import PySimpleGUI as sg
 
@@ -36,8 +37,7 @@ class PadView:
             graph.change_coordinates((-1, -1), (1, 1))
             if state.zoo_empty:
                 graph.draw_text("no trained models in this folder", (0, 0.1), color="grey")
-                graph.draw_text("start without --models for the shipped ones", (0, -0.1),
-                                color="grey", font=("Helvetica", 8))
+                graph.draw_text("start without --models for the shipped ones", (0, -0.1), color="grey", font=("Helvetica", 8))
             else:
                 graph.draw_text("loading…", (0, 0), color="grey")
             return
@@ -61,15 +61,11 @@ class PadView:
             for point, family in zip(shown[::step], list(codes.families)[::step]):
                 if not (xmin <= point[0] <= xmax and ymin <= point[1] <= ymax):
                     continue  # off this family's pad
-                graph.draw_point(tuple(map(float, point)), size,
-                                 color=family_colour(str(family), highlight))
+                graph.draw_point(tuple(map(float, point)), size, color=family_colour(str(family), highlight))
         font = ("Helvetica", 7)
-        graph.draw_text(f"{xmin:.2g}", (xmin, ymin), color="grey", font=font,
-                        text_location=sg.TEXT_LOCATION_BOTTOM_LEFT)
-        graph.draw_text(f"{xmax:.2g}", (xmax, ymin), color="grey", font=font,
-                        text_location=sg.TEXT_LOCATION_BOTTOM_RIGHT)
-        graph.draw_text(f"{ymax:.2g}", (xmin, ymax), color="grey", font=font,
-                        text_location=sg.TEXT_LOCATION_TOP_LEFT)
+        graph.draw_text(f"{xmin:.2g}", (xmin, ymin), color="grey", font=font, text_location=sg.TEXT_LOCATION_BOTTOM_LEFT)
+        graph.draw_text(f"{xmax:.2g}", (xmax, ymin), color="grey", font=font, text_location=sg.TEXT_LOCATION_BOTTOM_RIGHT)
+        graph.draw_text(f"{ymax:.2g}", (xmin, ymax), color="grey", font=font, text_location=sg.TEXT_LOCATION_TOP_LEFT)
         self.draw_marker(state)
 
     def _on_the_canvas(self, point, latent_range):
@@ -104,12 +100,14 @@ class PadView:
         xmin, xmax, ymin, ymax = info.latent_range
         x, y = self._on_the_canvas(state.point, info.latent_range)
         radius = (xmax - xmin) / MARKER_SHARE
-        ids = [graph.draw_line((x, ymin), (x, ymax), color="#9fb7d0"),
-               graph.draw_line((xmin, y), (xmax, y), color="#9fb7d0"),
-               graph.draw_circle(self._circle_inside(state.point, info.latent_range, radius), radius,
-                                 line_color="black", line_width=MARKER_LINE)]
+        ids = [
+            graph.draw_line((x, ymin), (x, ymax), color="#9fb7d0"),
+            graph.draw_line((xmin, y), (xmax, y), color="#9fb7d0"),
+            graph.draw_circle(
+                self._circle_inside(state.point, info.latent_range, radius), radius, line_color="black", line_width=MARKER_LINE
+            ),
+        ]
         for label, spot in (("A", state.morph.a), ("B", state.morph.b)):
             if spot is not None:
-                ids.append(graph.draw_text(label, spot, color="#d00000",
-                                           font=("Helvetica", 11, "bold")))
+                ids.append(graph.draw_text(label, spot, color="#d00000", font=("Helvetica", 11, "bold")))
         self._marker = ids

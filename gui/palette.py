@@ -6,8 +6,14 @@ model is ready, and importing these from :mod:`gui.figures` would pull matplotli
 
 #: One colour per family of preprocessing.labels.FAMILIES (tab10), so every map agrees.
 FAMILY_COLOURS = {
-    "kick": "#1f77b4", "snare": "#ff7f0e", "clap": "#2ca02c", "hat": "#d62728",
-    "tom": "#9467bd", "cymbal": "#8c564b", "percussion": "#e377c2", "other": "#7f7f7f",
+    "kick": "#1f77b4",
+    "snare": "#ff7f0e",
+    "clap": "#2ca02c",
+    "hat": "#d62728",
+    "tom": "#9467bd",
+    "cymbal": "#8c564b",
+    "percussion": "#e377c2",
+    "other": "#7f7f7f",
     # not a family, but the map shows them: a colour apart from "other" (tab10's olive)
     "unknown": "#bcbd22",
 }
@@ -22,6 +28,7 @@ def family_colour(family, highlight=None):
         return GREYED
     return FAMILY_COLOURS.get(family, FAMILY_COLOURS["other"])
 
+
 #: The "made here" map paints each family's region in its colour mixed with this much white,
 #: so the training sounds' dots (in the full colour) stand out on it.
 MADE_WHITE = 0.55
@@ -34,5 +41,5 @@ def made_colour(family):
     if family == "silent":
         return SILENT_COLOUR
     full = family_colour(family)
-    channels = (int(full[i:i + 2], 16) for i in (1, 3, 5))
+    channels = (int(full[i : i + 2], 16) for i in (1, 3, 5))
     return "#" + "".join(f"{round(c + (255 - c) * MADE_WHITE):02x}" for c in channels)

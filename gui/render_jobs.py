@@ -2,6 +2,7 @@
 the sequences), built off the GUI thread with one latest slot per panel; the window only
 copies their pixels (:mod:`gui.canvas`).
 """
+
 import sys
 import traceback
 
@@ -50,17 +51,18 @@ class FigureRenderer(JobGroup):
                 return  # prepare_figures: the import was the job
             request, size_px = job
             if panel == "output":
-                result = self._painter.paint(request.audio, request.sample_rate, size_px,
-                                             title=request.title, original=request.original)
+                result = self._painter.paint(
+                    request.audio, request.sample_rate, size_px, title=request.title, original=request.original
+                )
             elif panel == "map":
                 result = figures.map_figure(size_px, request)
                 result.key = request.key
             else:
-                result = figures.sequence_figure(panel, size_px, request.sounds, request.labels,
-                                                 request.sample_rate, title=request.title)
+                result = figures.sequence_figure(
+                    panel, size_px, request.sounds, request.labels, request.sample_rate, title=request.title
+                )
         except Exception as error:  # noqa: BLE001 - a drawing bug must not kill the thread
             traceback.print_exc(file=sys.stderr)
             self.post(events.JobFailed(f"drawing the {panel}", f"internal error: {error!r}"))
             return
         self.post(events.FigureReady(result))
-

@@ -8,6 +8,7 @@ the old settings or the new ones, never half a file. A damaged file (not JSON, n
 object) is kept as ``NAME.damaged``, said in one line on stderr, and the window starts
 with the defaults.
 """
+
 import json
 import os
 import sys
@@ -17,8 +18,7 @@ from safeio import NotARegularFile, WriteFailed, atomic_write_bytes, atomic_writ
 
 ENV_VAR = "MLSG_SETTINGS"
 FILENAME = "ml-sample-generator.json"
-KEYS = ("model", "point", "volume", "device", "models_dir", "favourites_dir", "map_mode", "audition",
-        "level", "kit_dir")
+KEYS = ("model", "point", "volume", "device", "models_dir", "favourites_dir", "map_mode", "audition", "level", "kit_dir")
 DAMAGED_SUFFIX = ".damaged"
 #: The file holds a few short values; a larger one is refused before it is read.
 MAX_SETTINGS_BYTES = 1024 * 1024
@@ -68,8 +68,7 @@ class Settings:
             with open_regular(self.path) as handle:  # a FIFO here would hold the window's start for good
                 size = os.fstat(handle.fileno()).st_size
                 if size > MAX_SETTINGS_BYTES:  # not read, nor copied: it is no settings file
-                    return self._damaged(raw=None, reason=f"too large: {size:,} bytes; "
-                                                          f"at most {MAX_SETTINGS_BYTES:,}")
+                    return self._damaged(raw=None, reason=f"too large: {size:,} bytes; at most {MAX_SETTINGS_BYTES:,}")
                 raw = handle.read(MAX_SETTINGS_BYTES + 1)
         except FileNotFoundError:
             return {}
@@ -131,8 +130,7 @@ class Settings:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_text(self.path, text)
         except OSError as error:  # WriteFailed names the file; mkdir's error gets it here
-            reason = str(error) if isinstance(error, WriteFailed) else \
-                f"{self.path}: cannot write ({error.strerror or error})"
+            reason = str(error) if isinstance(error, WriteFailed) else f"{self.path}: cannot write ({error.strerror or error})"
             self.note = f"settings not saved: {reason}"
             _say(self.note)
             return False

@@ -5,6 +5,7 @@ layout needs (it fits 1280x800 with a title bar and a panel). When the user (or 
 manager) resizes it, the pad is fitted to the new size once the resizing pauses
 (``pad_side``): the pad is square, and what the window has beyond its smallest goes to it.
 """
+
 from gui import effects as fx
 from gui import keys as k
 from gui.layout import PAD_MAX, PAD_PIXELS
@@ -100,8 +101,7 @@ class WindowSizing:
 def opening_size(smallest, screen):
     """The window's size as it opens: as large as the screen allows, less the desktop's
     margin, to at most ``OPENING_MAX``; never smaller than the layout's ``smallest``."""
-    return tuple(max(low, min(room - margin, most))
-                 for low, room, margin, most in zip(smallest, screen, SCREEN_MARGIN, OPENING_MAX))
+    return tuple(max(low, min(room - margin, most)) for low, room, margin, most in zip(smallest, screen, SCREEN_MARGIN, OPENING_MAX))
 
 
 def pad_side(smallest, size, room):

@@ -5,6 +5,7 @@ player) and it carries them out in order; it reports back a sound played once, t
 opened (whether there is sound, and why not) and each awaited swap of Vary's loop once the
 loop came round to it (a watcher thread of its own reads the player's ``stats()`` meanwhile).
 """
+
 import threading
 import time
 
@@ -45,15 +46,20 @@ class SoundRoom:
         self._awaited_player = None  # the player those serials belong to
         self._awaiting = threading.Condition()
         self._watcher = None
-        self._calls = {fx.Play: self._play, fx.Swap: self._swap, fx.Stop: self._stop,
-                       fx.SetVolume: self._set_volume, fx.MakePlayer: self._make_player,
-                       fx.PlayPattern: self._play_pattern, fx.StopPattern: self._stop_pattern}
+        self._calls = {
+            fx.Play: self._play,
+            fx.Swap: self._swap,
+            fx.Stop: self._stop,
+            fx.SetVolume: self._set_volume,
+            fx.MakePlayer: self._make_player,
+            fx.PlayPattern: self._play_pattern,
+            fx.StopPattern: self._stop_pattern,
+        }
 
     def submit(self, effect):
         """Carry out a sound effect in the room (returns at once)."""
         call = self._calls[type(effect)]
-        self._worker.submit(guarded("sound device", lambda: call(effect), self.post,
-                                    self.backend.user_errors))
+        self._worker.submit(guarded("sound device", lambda: call(effect), self.post, self.backend.user_errors))
 
     def _working(self):
         player = self.player
@@ -140,8 +146,7 @@ class SoundRoom:
         if old is not None:
             old.close()
         self.player = self.backend.make_player(effect.sample_rate, effect.device)
-        self.post(events.PlayerOpened(bool(self.player.available), self.player.reason or "",
-                                      self.backend.device_name(effect.device)))
+        self.post(events.PlayerOpened(bool(self.player.available), self.player.reason or "", self.backend.device_name(effect.device)))
 
     def _close(self):
         with self._awaiting:

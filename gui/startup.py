@@ -7,6 +7,7 @@ probe of each event after the handlers ran (:meth:`StartupProbe.saw`); the probe
 the held work starts, notes the benchmark times (``bench startup``), and closes the window
 when a benchmark asked it to. No window, no thread: it calls what it is given.
 """
+
 import time
 from typing import Any, Callable
 
@@ -40,10 +41,15 @@ class StartupProbe:
         Appends a line to the stamp file, off the GUI thread.
     """
 
-    def __init__(self, state: AppState, release: Callable[[list], None],
-                 post: Callable[[Any, Any], None], stamp_file: str | None = None,
-                 quit_when: str | None = None,
-                 append: Callable[[str, str], None] | None = None) -> None:
+    def __init__(
+        self,
+        state: AppState,
+        release: Callable[[list], None],
+        post: Callable[[Any, Any], None],
+        stamp_file: str | None = None,
+        quit_when: str | None = None,
+        append: Callable[[str, str], None] | None = None,
+    ) -> None:
         self.state = state
         self.held: list | None = []  # effects waiting for the first sound (None once it came)
         self._release = release
@@ -57,8 +63,7 @@ class StartupProbe:
         """Whether ``effect`` waits for the first sound (it is kept in ``held`` then)."""
         if self.held is None:
             return False
-        if isinstance(effect, HELD_UNTIL_FIRST_SOUND) or (
-                isinstance(effect, fx.LoadModel) and effect.background):
+        if isinstance(effect, HELD_UNTIL_FIRST_SOUND) or (isinstance(effect, fx.LoadModel) and effect.background):
             self.held.append(effect)
             return True
         return False
@@ -92,13 +97,18 @@ class StartupProbe:
         if isinstance(record, ev.Decoded) and state.sound.audio is not None:
             self.stamp("sound")
         if self.held is not None and (
-                isinstance(record, (ev.Decoded, ev.ModelFailed, ev.JobFailed))
-                or (isinstance(record, ev.ZooListed) and state.wanted is None)):
+            isinstance(record, (ev.Decoded, ev.ModelFailed, ev.JobFailed))
+            or (isinstance(record, ev.ZooListed) and state.wanted is None)
+        ):
             self.release()  # the first sound, or nothing to wait for
         if isinstance(record, (ev.ModelReady, ev.ModelFailed)) and all(
-                entry.state in (READY, UNAVAILABLE) for entry in state.entries.values()):
+            entry.state in (READY, UNAVAILABLE) for entry in state.entries.values()
+        ):
             self.stamp("all")
-        if (self._quit_when in ("ready", "sound")
-                and isinstance(record, (ev.ZooListed, ev.ModelFailed))
-                and state.model is None and state.wanted is None):
+        if (
+            self._quit_when in ("ready", "sound")
+            and isinstance(record, (ev.ZooListed, ev.ModelFailed))
+            and state.model is None
+            and state.wanted is None
+        ):
             self._post("Exit", None)  # nothing will ever be ready

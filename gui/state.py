@@ -4,6 +4,7 @@ Nothing here touches a window, a thread, TensorFlow or a file. Loaded models sta
 workers (the cache of :mod:`gui.model_jobs`); the state only holds :class:`ModelInfo`, plain data about a
 model that the GUI thread may read freely.
 """
+
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Literal, get_args

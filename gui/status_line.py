@@ -2,6 +2,7 @@
 
 Pure functions (the text measure is passed in), so they are tested without a window.
 """
+
 from gui.state import Playing
 
 ELLIPSIS = "…"
@@ -44,7 +45,7 @@ def shorten_head(text, width_px, measure, keep=""):
     more than its start."""
     if measure(text) <= width_px:
         return text
-    rest = text[len(keep):] if text.startswith(keep) else text
+    rest = text[len(keep) :] if text.startswith(keep) else text
     low, high = 0, len(rest)  # the shortest cut from the start that fits lies in (low, high]
     while low < high - 1:
         middle = (low + high) // 2

@@ -5,6 +5,7 @@ gets the last one); :class:`JobWorker` runs every job it is given, the user's be
 background's. :func:`guarded` turns a job's failure into an ``events.JobFailed`` record, and
 :class:`JobGroup` is the base of the job groups that hand such guarded jobs to a thread.
 """
+
 import itertools
 import queue
 import sys
@@ -115,6 +116,7 @@ class JobWorker:
 
 def guarded(what, func, post, user_errors):
     """``func`` as a job whose failure becomes a ``JobFailed`` record, never a dead thread."""
+
     def job():
         try:
             func()
@@ -123,6 +125,7 @@ def guarded(what, func, post, user_errors):
         except Exception as error:  # noqa: BLE001 - a bug must not kill the worker thread
             traceback.print_exc(file=sys.stderr)
             post(events.JobFailed(what, f"internal error: {error!r}"))
+
     return job
 
 

@@ -8,6 +8,7 @@ hides it and starts the wait again), opens beside the pointer, not under it, and
 user presses the first button there it keeps away until the pointer has left (the user is
 at work on the widget).
 """
+
 import PySimpleGUI as sg
 
 #: Where the tip opens from the pointer: below and to the right, never under it (a tip under

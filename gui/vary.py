@@ -4,11 +4,11 @@ Pure library code for the window (no PySimpleGUI): each variation is decoded by
 :mod:`models.variation` and saved as a favourite whose sidecar records it
 (``settings["variation"]``), so reopening any of them decodes exactly those samples again.
 """
+
 from models.variation import decode_variation, plan_variations
 
 
-def save_with_variations(favourites, model, name, point, count, seed, *, settings=None, family=None,
-                         **save_options):
+def save_with_variations(favourites, model, name, point, count, seed, *, settings=None, family=None, **save_options):
     """Save the sound at ``point`` and ``count - 1`` variations of it as favourites.
 
     Parameters
@@ -42,6 +42,5 @@ def save_with_variations(favourites, model, name, point, count, seed, *, setting
         recall_settings = dict(settings or {}, variation=variation.to_dict(point))
         if family is not None and model.takes_family:
             recall_settings["family"] = family
-        paths.append(favourites.save(audio, model.sample_rate, model=name, point=point,
-                                     settings=recall_settings, **save_options))
+        paths.append(favourites.save(audio, model.sample_rate, model=name, point=point, settings=recall_settings, **save_options))
     return paths

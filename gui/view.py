@@ -4,6 +4,7 @@
 reads the state and writes elements; texts that change are cut to their element's width
 (:func:`gui.status_line.shorten`), so that none ever widens the window.
 """
+
 import sys
 import tkinter.font
 from pathlib import Path
@@ -56,8 +57,9 @@ class WindowView:
             Part.FIELDS: self._show_fields,
             Part.CARD: lambda: window[k.CARD].update(card_table(state.model)),
             Part.FAVOURITES: self._show_favourites,
-            Part.COMPARE_LIST: lambda: window[k.COMPARE_LIST].update(values=[
-                e.name for e in state.entries.values() if e.trained and e.state != UNAVAILABLE]),
+            Part.COMPARE_LIST: lambda: window[k.COMPARE_LIST].update(
+                values=[e.name for e in state.entries.values() if e.trained and e.state != UNAVAILABLE]
+            ),
             Part.CONTROLS: self._show_controls,
             Part.MORPH_FIELDS: self._show_morph_ends,
             Part.MAP_MODE: self._show_map_mode,
@@ -75,9 +77,10 @@ class WindowView:
 
     def _show_controls(self):
         state, window = self.state, self.window
-        window[k.LOOP].update(text=f"Loop L: {'on' if state.sound.looping else 'off'}",
-                              button_color=("white", "#2e7d32") if state.sound.looping
-                              else sg.theme_button_color())
+        window[k.LOOP].update(
+            text=f"Loop L: {'on' if state.sound.looping else 'off'}",
+            button_color=("white", "#2e7d32") if state.sound.looping else sg.theme_button_color(),
+        )
         window[k.AUDITION].update(value=state.sound.audition)
         window[k.LEVEL].update(value=state.sound.level)
         if float(window[k.VARY].Widget.get()) != state.vary.amount:  # the keys moved it
@@ -108,8 +111,7 @@ class WindowView:
 
     def _show_morph_ends(self):
         for key, spot in ((k.MORPH_A, self.state.morph.a), (k.MORPH_B, self.state.morph.b)):
-            self.window[key].update("not set" if spot is None
-                                    else f"({spot[0]:.3f}, {spot[1]:.3f})")
+            self.window[key].update("not set" if spot is None else f"({spot[0]:.3f}, {spot[1]:.3f})")
 
     def _show_map_mode(self):
         state = self.state
@@ -126,8 +128,10 @@ class WindowView:
 
     def _show_nearest(self):
         found = self.state.nearest
-        rows = [[measure, near.name, near.kit or "?", near.family, distance_text(measure, near.distance)]
-                for measure, near in nearest_rows(found)]
+        rows = [
+            [measure, near.name, near.kit or "?", near.family, distance_text(measure, near.distance)]
+            for measure, near in nearest_rows(found)
+        ]
         self.window[k.NEAREST].update(values=rows)
         self.window[k.NEAREST_NOTE].update(nearest_note(found))  # whole: it wraps (GuiApp.open)
 
@@ -145,19 +149,23 @@ class WindowView:
         for name, key in k.FAMILY_BUTTONS.items():
             lit = green if name == state.family.first and on else (pale if name in chosen else sg.theme_button_color())
             window[key].update(disabled=not on or name not in playable, button_color=lit)
-            self._tooltip(key, why or (f"{name} (key {numbers[name]})" if name in playable
-                                       else refusal(state, name) or name))
+            self._tooltip(key, why or (f"{name} (key {numbers[name]})" if name in playable else refusal(state, name) or name))
         plain = on and not is_conditioned(state)  # "All families": the plain pad
-        window[k.FAMILY_ALL].update(disabled=not plain,
-                                    button_color=green if plain and state.family.text() is None else sg.theme_button_color())
-        self._tooltip(k.FAMILY_ALL, why or ("All families: the plain pad (key 0)" if plain
-                                            else refusal(state, None) or "All families"))
+        window[k.FAMILY_ALL].update(
+            disabled=not plain, button_color=green if plain and state.family.text() is None else sg.theme_button_color()
+        )
+        self._tooltip(
+            k.FAMILY_ALL, why or ("All families: the plain pad (key 0)" if plain else refusal(state, None) or "All families")
+        )
         mixes = on and state.family.first is not None
         window[k.HYBRID].update(value=state.family.second or NO_HYBRID, disabled=not mixes)
         window[k.BLEND].update(value=state.family.blend, disabled=not mixes)
         window[k.FAMILY_MIX].update(weights_label(state.family) if on else "no family")
-        for key, what in ((k.HYBRID, "a second family to mix in"),
-                          (k.BLEND, "how much of the second family: 0 to 1"), (k.FAMILY_MIX, "the mix played")):
+        for key, what in (
+            (k.HYBRID, "a second family to mix in"),
+            (k.BLEND, "how much of the second family: 0 to 1"),
+            (k.FAMILY_MIX, "the mix played"),
+        ):
             self._tooltip(key, why or what)
 
     def _tooltip(self, key, text):
@@ -181,20 +189,19 @@ class WindowView:
             for step, on in enumerate(row):
                 self.window[(k.STEP, lane * STEPS + step)].update(background_color=step_colour(step, on)[1])
         self.window[k.PATTERN_TEMPO].update(value=pattern.pattern.tempo)
-        names = [CURRENT_LABEL] + [Path(str(f.path)).name for f in self.state.favourites
-                                   if getattr(f, "recall", True) is not None]
+        names = [CURRENT_LABEL] + [Path(str(f.path)).name for f in self.state.favourites if getattr(f, "recall", True) is not None]
         for lane, source in enumerate(pattern.pattern.sources):
             shown = CURRENT_LABEL if source == CURRENT else source
-            self.window[(k.LANE_SOUND, lane)].update(
-                value=shown, values=names if shown in names else [*names, shown])
+            self.window[(k.LANE_SOUND, lane)].update(value=shown, values=names if shown in names else [*names, shown])
         self.window[k.PATTERN_PLAY].update(text="Stop beat" if pattern.playing else "Play beat")
         self.window[k.PATTERN_NOTE].update(self._fitted(k.PATTERN_NOTE, pattern_note(self.state)))
 
     def _show_devices(self):
         state = self.state
         choices = ["default"] + [f"{index}: {name}" for index, name in state.player.devices]
-        current = next((c for c in choices if state.player.device is not None
-                        and c.split(":", 1)[0] == str(state.player.device)), "default")
+        current = next(
+            (c for c in choices if state.player.device is not None and c.split(":", 1)[0] == str(state.player.device)), "default"
+        )
         if current == "default" and state.player.text.startswith(NO_SOUND_DEVICE):
             current = NO_OUTPUT  # as the status line says: the default is no output at all
         self.window[k.DEVICE].update(value=current, values=choices)

@@ -22,6 +22,7 @@ Tests drive the real window with ``post`` (an event as a worker or a widget woul
 it) and ``run_until`` (run the loop until the state says something happened); the tests in
 ``tests/test_window_real_input.py`` drive it with real X input instead.
 """
+
 import os
 import threading
 import time
@@ -58,9 +59,25 @@ DEFAULT_FAVOURITES = Path.home() / "ML Sample Generator" / "favourites"
 FAVOURITES_DOUBLE = k.FAVOURITES + "+DOUBLE"
 IDLE_WAKE_MS = 1000
 #: What the window shows as it opens (the other parts come with what they show).
-OPENING_PARTS = tuple(fx.Part(name) for name in (
-    "models", "pad", "fields", "status", "favourites", "map_mode", "controls", "card", "playing",
-    "history", "nearest", "kit_progress", "pattern", "family"))
+OPENING_PARTS = tuple(
+    fx.Part(name)
+    for name in (
+        "models",
+        "pad",
+        "fields",
+        "status",
+        "favourites",
+        "map_mode",
+        "controls",
+        "card",
+        "playing",
+        "history",
+        "nearest",
+        "kit_progress",
+        "pattern",
+        "family",
+    )
+)
 #: The held work (gui.startup) starts this long after opening even if no sound came by then.
 STARTUP_HOLD_MS = 4000
 
@@ -90,9 +107,9 @@ def initial_state(options, remembered):
     root = Path(__file__).resolve().parents[1]
     state = AppState(
         models_dir=str(options.models_dir or remembered.get("models_dir") or root / "trained"),
-        favourites_dir=str(options.favourites_dir or remembered.get("favourites_dir")
-                           or DEFAULT_FAVOURITES),
-        rng=np.random.default_rng(options.seed), seed=options.seed,
+        favourites_dir=str(options.favourites_dir or remembered.get("favourites_dir") or DEFAULT_FAVOURITES),
+        rng=np.random.default_rng(options.seed),
+        seed=options.seed,
     )
     state.player.device = options.device if options.device is not None else remembered.get("device")
     state.wanted = remembered.get("model")
@@ -119,9 +136,15 @@ def initial_state(options, remembered):
 
 def settings_values(state):
     """What is remembered between sessions."""
-    values = {"volume": state.sound.volume, "device": state.player.device,
-              "favourites_dir": state.favourites_dir, "map_mode": state.map.mode,
-              "audition": state.sound.audition, "level": state.sound.level, "kit_dir": state.kit.folder}
+    values = {
+        "volume": state.sound.volume,
+        "device": state.player.device,
+        "favourites_dir": state.favourites_dir,
+        "map_mode": state.map.mode,
+        "audition": state.sound.audition,
+        "level": state.sound.level,
+        "kit_dir": state.kit.folder,
+    }
     if any(entry.trained for entry in state.entries.values()):
         values["models_dir"] = state.models_dir  # a folder with no model is not remembered
     if state.model is not None:  # else keep the remembered model and point
@@ -154,9 +177,9 @@ class GuiApp:
         self.drag_and_drop = False
         self.garbage = GuiThreadCollector()
         self._effects = {}  # effect type -> what carries it out (see open)
-        self.startup = StartupProbe(self.state, self._release_held, self._post_if_open,
-                                    self.options.startup_stamp, self.options.quit_when,
-                                    self._append_later)
+        self.startup = StartupProbe(
+            self.state, self._release_held, self._post_if_open, self.options.startup_stamp, self.options.quit_when, self._append_later
+        )
         self._early = []  # worker records posted before the window existed (None after)
         self._early_lock = threading.Lock()
         self.view = None  # gui.view.WindowView, once the window exists
@@ -170,13 +193,18 @@ class GuiApp:
         """Show the window and start the workers (returns at once)."""
         self.garbage.take_over()
         # the model list (then the first model) is read while the window is being built
-        self.workers = Workers(self.backend, self._post_from_worker, self.state.models_dir,
-                               self.state.favourites_dir, self.settings)
+        self.workers = Workers(self.backend, self._post_from_worker, self.state.models_dir, self.state.favourites_dir, self.settings)
         self.workers.list_models()
         sg.theme("LightGrey1")
-        self.window = sg.Window(TITLE, window_layout(self.state.entries.values()), finalize=True,
-                                resizable=True, margins=(4, 4), element_padding=(4, 2),
-                                font=("Helvetica", 9))
+        self.window = sg.Window(
+            TITLE,
+            window_layout(self.state.entries.values()),
+            finalize=True,
+            resizable=True,
+            margins=(4, 4),
+            element_padding=(4, 2),
+            font=("Helvetica", 9),
+        )
         for key in (*k.FAMILY_BUTTONS.values(), k.FAMILY_ALL):  # seven fit beside each other under the pad
             self.window[key].Widget.configure(padx=1)
         self.sizing.size_window()
@@ -193,8 +221,7 @@ class GuiApp:
         self.window[k.PLAYING].Widget.configure(width=PLAYING_CHARS)
         self.window[k.CARD].Widget.configure(wrap="word")  # the card's long rows
         # the nearest note wraps to the tab's width, so the whole of it is read
-        self.window[k.NEAREST_NOTE].Widget.bind(
-            "<Configure>", lambda e: e.widget.configure(wraplength=max(e.width - 8, 100)), add="+")
+        self.window[k.NEAREST_NOTE].Widget.bind("<Configure>", lambda e: e.widget.configure(wraplength=max(e.width - 8, 100)), add="+")
         self.window[k.VOLUME].update(value=round(self.state.sound.volume * 100))
         self.window.read(timeout=0)  # let Tk put the window on screen before anything else
         window_shown = time.time()
@@ -202,8 +229,9 @@ class GuiApp:
         # after the first sound (see gui.startup): the render thread imports it meanwhile
         self.panels = {
             "map": FigurePanel(self.window[k.MAP_CANVAS], on_click=self._map_clicked),
-            "output": FigurePanel(self.window[k.OUTPUT_CANVAS], on_resize=lambda: self.window
-                                  .write_event_value((k.PANEL, "resized"), "output")),
+            "output": FigurePanel(
+                self.window[k.OUTPUT_CANVAS], on_resize=lambda: self.window.write_event_value((k.PANEL, "resized"), "output")
+            ),
             "compare": FigurePanel(self.window[k.COMPARE_CANVAS]),
             "morph": FigurePanel(self.window[k.MORPH_CANVAS]),
         }

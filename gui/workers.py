@@ -23,6 +23,7 @@ Threads (their kinds, and the guard that turns a job's failure into a record:
   that makes every call on it); the window learns whether there is sound from an
   ``events.PlayerOpened`` record.
 """
+
 from gui import effects as fx
 from gui.decode_slot import DecodeSlot
 from gui.file_jobs import FileJobs
@@ -64,8 +65,7 @@ class Workers:
 
     @property
     def threads(self):
-        return (self.decoder.thread, self.renderer.thread, self.nearby.thread, self.models,
-                self.io, self.sound_room)
+        return (self.decoder.thread, self.renderer.thread, self.nearby.thread, self.models, self.io, self.sound_room)
 
     def request_stop(self):
         """Ask every thread to end after its current job; returns at once."""
@@ -104,13 +104,22 @@ class Workers:
         """What carries out each effect that is a worker's: effect type -> a method taking it."""
         models, files = self.model_jobs, self.files
         return {
-            fx.Decode: self.decoder.decode, fx.LoadModel: models.load, fx.Heatmap: self.maps.heatmap,
-            fx.Audition: models.audition, fx.Encode: models.encode, fx.Compare: models.compare,
-            fx.Morph: models.morph, fx.Save: files.save, fx.ListFavourites: files.list_favourites,
-            fx.DecodeVariation: models.decode_variation, fx.SaveVariations: models.save_variations,
-            fx.Nearest: self.nearby.nearest, fx.ReadOriginal: models.read_original,
+            fx.Decode: self.decoder.decode,
+            fx.LoadModel: models.load,
+            fx.Heatmap: self.maps.heatmap,
+            fx.Audition: models.audition,
+            fx.Encode: models.encode,
+            fx.Compare: models.compare,
+            fx.Morph: models.morph,
+            fx.Save: files.save,
+            fx.ListFavourites: files.list_favourites,
+            fx.DecodeVariation: models.decode_variation,
+            fx.SaveVariations: models.save_variations,
+            fx.Nearest: self.nearby.nearest,
+            fx.ReadOriginal: models.read_original,
             fx.ExportKit: self.kits.export,
-            fx.ReadPattern: files.read_pattern, fx.SavePattern: files.save_pattern,
+            fx.ReadPattern: files.read_pattern,
+            fx.SavePattern: files.save_pattern,
             fx.ReadLaneSound: files.read_lane_sound,
             **dict.fromkeys((*fx.SOUND_EFFECTS, fx.MakePlayer), self.sound_room.submit),
         }

@@ -5,12 +5,27 @@ Imports only Keras (TensorFlow) and NumPy; never touches sound devices or the GU
 (``models.engine``, ``models.numpy_layers``: NumPy and h5py) load without TensorFlow;
 training, evaluation and ``models.keras_loader`` (the Keras reference) import it.
 """
+
 import os
 
 #: The modules other packages use (the layering test holds them to this list).
 __all__ = [
-    "card", "engine", "errors", "families", "family_pads", "interface", "keras_loader", "numpy_network",
-    "registry", "saving", "stft_distance", "synth_fit", "trained_folder", "training", "variation", "zoo",
+    "card",
+    "engine",
+    "errors",
+    "families",
+    "family_pads",
+    "interface",
+    "keras_loader",
+    "numpy_network",
+    "registry",
+    "saving",
+    "stft_distance",
+    "synth_fit",
+    "trained_folder",
+    "training",
+    "variation",
+    "zoo",
 ]
 
 # Keras 3 picks its backend at import: this package is written for TensorFlow's.

@@ -5,6 +5,7 @@ A builder takes the model's settings (see :mod:`models.registry`) and returns
 for inference, and the optimizers (built, so a checkpoint can be restored into them).
 Call builders inside ``strategy.scope()`` (:func:`models.distribution.training_strategy`).
 """
+
 from dataclasses import dataclass, field
 
 import keras
@@ -94,11 +95,10 @@ def build_dense_ae(*, name, length, units, activation, learning_rate, loss):
     """The seed's dense autoencoder (encoder ``units``, decoder mirrored, linear output)."""
     units = tuple(int(u) for u in units)
     if length < 1 or not units or units[-1] != networks.LATENT_DIM:
-        raise ModelSettingsError(
-            f"{name}: units must end with the {networks.LATENT_DIM}-D latent and length be positive"
-        )
-    settings = dict(name=name, length=length, units=units, activation=activation,
-                    learning_rate=learning_rate, loss=_checked_loss(name, loss))
+        raise ModelSettingsError(f"{name}: units must end with the {networks.LATENT_DIM}-D latent and length be positive")
+    settings = dict(
+        name=name, length=length, units=units, activation=activation, learning_rate=learning_rate, loss=_checked_loss(name, loss)
+    )
     encoder = networks.dense_encoder(length, units, activation, name)
     decoder = networks.dense_decoder(length, units, activation, name)
     return _autoencoder("dense_ae", settings, encoder, decoder)
@@ -109,77 +109,131 @@ def build_conv_ae(*, name, length, width, kernel_size, learning_rate, loss):
     its last layer is linear, like the dense AEs' and unlike WaveGAN's tanh: the
     reconstruction loss compares signed audio (see :mod:`models.losses`), and a linear output
     neither clips loud samples nor flattens the gradient near +-1."""
-    settings = dict(name=name, length=length, width=width, kernel_size=kernel_size,
-                    learning_rate=learning_rate, loss=_checked_loss(name, loss))
+    settings = dict(
+        name=name, length=length, width=width, kernel_size=kernel_size, learning_rate=learning_rate, loss=_checked_loss(name, loss)
+    )
     encoder = networks.conv_encoder(length, width, kernel_size, name)
-    decoder = networks.conv_decoder(length, width, kernel_size, name,
-                                    activation="leaky_relu", output_activation=None)
+    decoder = networks.conv_decoder(length, width, kernel_size, name, activation="leaky_relu", output_activation=None)
     return _autoencoder("conv_ae", settings, encoder, decoder)
 
 
-def build_gan(*, name, length, width, kernel_size, phase_shuffle, n_critic, gp_weight,
-              learning_rate, beta_1, beta_2, seed=None):
+def build_gan(*, name, length, width, kernel_size, phase_shuffle, n_critic, gp_weight, learning_rate, beta_1, beta_2, seed=None):
     """WaveGAN: ReLU generator with a tanh output (bounded audio for the critic, as in
     WaveGAN), leaky-ReLU critic with phase shuffle, WGAN-GP."""
-    settings = dict(name=name, length=length, width=width, kernel_size=kernel_size,
-                    phase_shuffle=phase_shuffle, n_critic=n_critic, gp_weight=gp_weight,
-                    learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2)
-    generator = networks.conv_decoder(length, width, kernel_size, name,
-                                      activation="relu", output_activation="tanh")
-    discriminator = networks.wavegan_discriminator(length, width, kernel_size, phase_shuffle,
-                                                   name)
-    trainer = WaveGAN(generator, discriminator, n_critic=n_critic, gp_weight=gp_weight,
-                      seed=seed, name=name)
+    settings = dict(
+        name=name,
+        length=length,
+        width=width,
+        kernel_size=kernel_size,
+        phase_shuffle=phase_shuffle,
+        n_critic=n_critic,
+        gp_weight=gp_weight,
+        learning_rate=learning_rate,
+        beta_1=beta_1,
+        beta_2=beta_2,
+    )
+    generator = networks.conv_decoder(length, width, kernel_size, name, activation="relu", output_activation="tanh")
+    discriminator = networks.wavegan_discriminator(length, width, kernel_size, phase_shuffle, name)
+    trainer = WaveGAN(generator, discriminator, n_critic=n_critic, gp_weight=gp_weight, seed=seed, name=name)
     d_optimizer = _adam(settings, beta_1=beta_1, beta_2=beta_2, name="d_optimizer")
     g_optimizer = _adam(settings, beta_1=beta_1, beta_2=beta_2, name="g_optimizer")
     trainer.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer)
     d_optimizer.build(discriminator.trainable_variables)
     g_optimizer.build(generator.trainable_variables)
-    return Networks("gan", settings, trainer, None, generator,
-                    {"d_optimizer": d_optimizer, "g_optimizer": g_optimizer},
-                    loss_names=("d_loss", "g_loss", "w_distance"), monitor=None)
+    return Networks(
+        "gan",
+        settings,
+        trainer,
+        None,
+        generator,
+        {"d_optimizer": d_optimizer, "g_optimizer": g_optimizer},
+        loss_names=("d_loss", "g_loss", "w_distance"),
+        monitor=None,
+    )
 
 
 def build_vae(*, name, length, width, kernel_size, kl_factor, kl_ramp, learning_rate, loss):
     """The VAE (architecture and loss explained in :mod:`models.vae`)."""
     if kl_ramp < 0 or kl_factor < 0:
         raise ModelSettingsError(f"{name}: kl_ramp and kl_factor must not be negative")
-    settings = dict(name=name, length=length, width=width, kernel_size=kernel_size,
-                    kl_factor=kl_factor, kl_ramp=int(kl_ramp), learning_rate=learning_rate,
-                    loss=_checked_loss(name, loss))
+    settings = dict(
+        name=name,
+        length=length,
+        width=width,
+        kernel_size=kernel_size,
+        kl_factor=kl_factor,
+        kl_ramp=int(kl_ramp),
+        learning_rate=learning_rate,
+        loss=_checked_loss(name, loss),
+    )
     encoder = networks.vae_encoder(length, width, kernel_size, name)
-    decoder = networks.conv_decoder(length, width, kernel_size, name,
-                                    activation="leaky_relu", output_activation=None)
+    decoder = networks.conv_decoder(length, width, kernel_size, name, activation="leaky_relu", output_activation=None)
     trainer = VAE(encoder, decoder, kl_factor=kl_factor, kl_ramp=kl_ramp, loss=loss, name=name)
     trainer.compile(optimizer=_adam(settings))
     trainer.optimizer.build(trainer.trainable_variables)
-    return Networks("vae", settings, trainer, encoder, decoder, {"optimizer": trainer.optimizer},
-                    loss_names=("loss", "reconstruction_loss", "kl_loss"),
-                    callbacks=[KLWarmup()])
+    return Networks(
+        "vae",
+        settings,
+        trainer,
+        encoder,
+        decoder,
+        {"optimizer": trainer.optimizer},
+        loss_names=("loss", "reconstruction_loss", "kl_loss"),
+        callbacks=[KLWarmup()],
+    )
 
 
-def build_ddsp_vae(*, name, length, sample_rate, attack_seconds, width, hidden, noise_seed,
-                   kl_factor, kl_ramp, learning_rate, loss, fft_sizes, waveform_weight):
+def build_ddsp_vae(
+    *,
+    name,
+    length,
+    sample_rate,
+    attack_seconds,
+    width,
+    hidden,
+    noise_seed,
+    kl_factor,
+    kl_ramp,
+    learning_rate,
+    loss,
+    fft_sizes,
+    waveform_weight,
+):
     """The VAE with a synthesiser decoder (explained in :mod:`models.ddsp`)."""
     if kl_ramp < 0 or kl_factor < 0:
         raise ModelSettingsError(f"{name}: kl_ramp and kl_factor must not be negative")
     attack = round(float(attack_seconds) * int(sample_rate))
     if not 0 < attack < length or length < ddsp.N_FFT:
         raise ModelSettingsError(
-            f"{name}: the attack ({attack_seconds} s) must fall inside the {length} samples, "
-            f"which must be at least {ddsp.N_FFT}")
-    settings = dict(name=name, length=length, sample_rate=int(sample_rate),
-                    attack_seconds=float(attack_seconds), width=int(width),
-                    hidden=tuple(int(h) for h in hidden), noise_seed=int(noise_seed),
-                    kl_factor=kl_factor, kl_ramp=int(kl_ramp), learning_rate=learning_rate,
-                    loss=_checked_loss(name, loss), fft_sizes=tuple(int(n) for n in fft_sizes),
-                    waveform_weight=float(waveform_weight))
+            f"{name}: the attack ({attack_seconds} s) must fall inside the {length} samples, which must be at least {ddsp.N_FFT}"
+        )
+    settings = dict(
+        name=name,
+        length=length,
+        sample_rate=int(sample_rate),
+        attack_seconds=float(attack_seconds),
+        width=int(width),
+        hidden=tuple(int(h) for h in hidden),
+        noise_seed=int(noise_seed),
+        kl_factor=kl_factor,
+        kl_ramp=int(kl_ramp),
+        learning_rate=learning_rate,
+        loss=_checked_loss(name, loss),
+        fft_sizes=tuple(int(n) for n in fft_sizes),
+        waveform_weight=float(waveform_weight),
+    )
     encoder = ddsp.ddsp_encoder(length, settings["sample_rate"], settings["width"], name)
-    decoder = ddsp.ddsp_decoder(length, settings["sample_rate"], attack, settings["hidden"],
-                                settings["noise_seed"], name)
-    trainer = VAE(encoder, decoder, kl_factor=kl_factor, kl_ramp=kl_ramp, loss=loss,
-                  fft_sizes=settings["fft_sizes"], waveform_weight=settings["waveform_weight"],
-                  name=name)
+    decoder = ddsp.ddsp_decoder(length, settings["sample_rate"], attack, settings["hidden"], settings["noise_seed"], name)
+    trainer = VAE(
+        encoder,
+        decoder,
+        kl_factor=kl_factor,
+        kl_ramp=kl_ramp,
+        loss=loss,
+        fft_sizes=settings["fft_sizes"],
+        waveform_weight=settings["waveform_weight"],
+        name=name,
+    )
     trainer.compile(optimizer=_adam(settings))
     trainer.optimizer.build(trainer.trainable_variables)
     spread = ddsp.LatentSpread(settings["sample_rate"])
@@ -190,14 +244,36 @@ def build_ddsp_vae(*, name, length, sample_rate, attack_seconds, width, hidden, 
         chosen = np.random.default_rng(0).permutation(len(train_audio))[:256]
         spread.audio = np.asarray(train_audio[np.sort(chosen)], np.float32)
 
-    return Networks("vae", settings, trainer, encoder, decoder, {"optimizer": trainer.optimizer},
-                    loss_names=("loss", "reconstruction_loss", "kl_loss"),
-                    callbacks=[KLWarmup(), spread], prepare=prepare)
+    return Networks(
+        "vae",
+        settings,
+        trainer,
+        encoder,
+        decoder,
+        {"optimizer": trainer.optimizer},
+        loss_names=("loss", "reconstruction_loss", "kl_loss"),
+        callbacks=[KLWarmup(), spread],
+        prepare=prepare,
+    )
 
 
-def build_ddsp_cvae(*, name, length, sample_rate, attack_seconds, width, hidden, noise_seed,
-                    kl_factor, kl_ramp, family_weight, learning_rate, loss, fft_sizes,
-                    waveform_weight):
+def build_ddsp_cvae(
+    *,
+    name,
+    length,
+    sample_rate,
+    attack_seconds,
+    width,
+    hidden,
+    noise_seed,
+    kl_factor,
+    kl_ramp,
+    family_weight,
+    learning_rate,
+    loss,
+    fft_sizes,
+    waveform_weight,
+):
     """The family-conditioned synth VAE at 44.1 kHz (explained in :mod:`models.ddsp_cvae`)."""
     from models import ddsp_cvae
 
@@ -207,21 +283,40 @@ def build_ddsp_cvae(*, name, length, sample_rate, attack_seconds, width, hidden,
     if not 0 < attack < length or length < ddsp_cvae.MEL_N_FFT:
         raise ModelSettingsError(
             f"{name}: the attack ({attack_seconds} s) must fall inside the {length} samples, "
-            f"which must be at least {ddsp_cvae.MEL_N_FFT}")
-    settings = dict(name=name, length=length, sample_rate=int(sample_rate),
-                    attack_seconds=float(attack_seconds), width=int(width),
-                    hidden=tuple(int(h) for h in hidden), noise_seed=int(noise_seed),
-                    kl_factor=kl_factor, kl_ramp=int(kl_ramp), family_weight=float(family_weight),
-                    learning_rate=learning_rate, loss=_checked_loss(name, loss),
-                    fft_sizes=tuple(int(n) for n in fft_sizes), waveform_weight=float(waveform_weight))
+            f"which must be at least {ddsp_cvae.MEL_N_FFT}"
+        )
+    settings = dict(
+        name=name,
+        length=length,
+        sample_rate=int(sample_rate),
+        attack_seconds=float(attack_seconds),
+        width=int(width),
+        hidden=tuple(int(h) for h in hidden),
+        noise_seed=int(noise_seed),
+        kl_factor=kl_factor,
+        kl_ramp=int(kl_ramp),
+        family_weight=float(family_weight),
+        learning_rate=learning_rate,
+        loss=_checked_loss(name, loss),
+        fft_sizes=tuple(int(n) for n in fft_sizes),
+        waveform_weight=float(waveform_weight),
+    )
     rate = settings["sample_rate"]
     encoder = ddsp_cvae.cvae_encoder(length, rate, settings["width"], name)
     decoder = ddsp_cvae.cvae_decoder(length, rate, attack, settings["hidden"], settings["noise_seed"], name)
     classifier = ddsp_cvae.family_classifier(length, rate, name)
     trainer = ddsp_cvae.ConditionedVAE(
-        encoder, decoder, classifier, kl_factor=kl_factor, kl_ramp=kl_ramp,
-        family_weight=settings["family_weight"], loss=loss, fft_sizes=settings["fft_sizes"],
-        waveform_weight=settings["waveform_weight"], name=name)
+        encoder,
+        decoder,
+        classifier,
+        kl_factor=kl_factor,
+        kl_ramp=kl_ramp,
+        family_weight=settings["family_weight"],
+        loss=loss,
+        fft_sizes=settings["fft_sizes"],
+        waveform_weight=settings["waveform_weight"],
+        name=name,
+    )
     trainer.compile(optimizer=_adam(settings))
     trainer.optimizer.build(encoder.trainable_variables + decoder.trainable_variables)
     control = ddsp_cvae.ControlAccuracy()
@@ -245,6 +340,15 @@ def build_ddsp_cvae(*, name, length, sample_rate, attack_seconds, width, hidden,
         chosen = np.sort(np.random.default_rng(0).permutation(len(x["audio"]))[:128])
         control.audio, control.family = x["audio"][chosen], x["family"][chosen]
 
-    return Networks("vae", settings, trainer, encoder, decoder, {"optimizer": trainer.optimizer},
-                    loss_names=("loss", "reconstruction_loss", "kl_loss", "family_loss"),
-                    callbacks=[KLWarmup(), control], prepare=prepare, inputs=inputs)
+    return Networks(
+        "vae",
+        settings,
+        trainer,
+        encoder,
+        decoder,
+        {"optimizer": trainer.optimizer},
+        loss_names=("loss", "reconstruction_loss", "kl_loss", "family_loss"),
+        callbacks=[KLWarmup(), control],
+        prepare=prepare,
+        inputs=inputs,
+    )

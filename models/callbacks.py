@@ -6,6 +6,7 @@
   whose losses are finite: a NaN epoch is never saved over the last good one;
 - :class:`EpochTimer` adds the epoch's wall time to the logs (``epoch_seconds``).
 """
+
 import time
 
 import keras
@@ -65,6 +66,5 @@ class EpochCheckpoint(keras.callbacks.Callback):
         if self.guard.tripped_at is not None or not finite:
             return
         seconds = self.seconds_before + time.perf_counter() - self._start
-        save_checkpoint(self.path, self.nets, {**self.state, "epoch": epoch + 1,
-                                               "seconds": seconds})
+        save_checkpoint(self.path, self.nets, {**self.state, "epoch": epoch + 1, "seconds": seconds})
         self.last_saved_epoch = epoch + 1

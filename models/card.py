@@ -16,6 +16,7 @@ itself. A card that records an absolute folder (an older one) is read as it is.
 
 Plain Python only (json, dataclasses): the TF-free inference path and the web server read it.
 """
+
 import copy
 import json
 import math
@@ -46,6 +47,7 @@ class CardError(ModelUnavailableError, ValueError):
 
 # --------------------------------------------------------------------------- checks
 
+
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
@@ -59,8 +61,9 @@ def _is_whole(value: Any) -> bool:
     return isinstance(value, float) and math.isfinite(value) and value.is_integer()
 
 
-def _whole(value: Any, where: str, unit: str = "", *, minimum: int = 0, maximum: int | None = None,
-           optional: bool = False) -> int | None:
+def _whole(
+    value: Any, where: str, unit: str = "", *, minimum: int = 0, maximum: int | None = None, optional: bool = False
+) -> int | None:
     """``value`` as an int, or CardError "WHERE must be a whole number[ of UNIT]"."""
     if value is None and optional:
         return None
@@ -133,10 +136,10 @@ def _check_data(data: Any) -> dict[str, Any]:
 
 def _check_preprocessing(values: Any, sample_rate: int, sample_length: int) -> dict[str, Any]:
     values = _object(values, "preprocessing")
-    rate = _whole(values.get("sample_rate"), "preprocessing.sample_rate", "Hz",
-                  minimum=MIN_SAMPLE_RATE, maximum=MAX_SAMPLE_RATE, optional=True)
-    length = _whole(values.get("length"), "preprocessing.length", "samples", minimum=1,
-                    optional=True)
+    rate = _whole(
+        values.get("sample_rate"), "preprocessing.sample_rate", "Hz", minimum=MIN_SAMPLE_RATE, maximum=MAX_SAMPLE_RATE, optional=True
+    )
+    length = _whole(values.get("length"), "preprocessing.length", "samples", minimum=1, optional=True)
     _number(values.get("attack_seconds"), "preprocessing.attack_seconds", minimum=0)
     _whole(values.get("channel"), "preprocessing.channel", optional=True)
     _text(values.get("normalize"), "preprocessing.normalize", optional=True)
@@ -155,6 +158,7 @@ def _check_losses(losses: Any) -> dict[str, float | None]:
 
 
 # --------------------------------------------------------------------------- schema
+
 
 @dataclass(frozen=True)
 class ModelCard:
@@ -219,10 +223,12 @@ class ModelCard:
         set_(self, "version", _whole(self.version, "version", minimum=1))
         _text(self.name, "name", empty=False)
         _check_kind(self.kind)
-        set_(self, "sample_rate", _whole(self.sample_rate, "sample_rate", "Hz",
-                                         minimum=MIN_SAMPLE_RATE, maximum=MAX_SAMPLE_RATE))
-        set_(self, "sample_length", _whole(self.sample_length, "sample_length", "samples", minimum=1,
-                                           maximum=MAX_SAMPLE_SECONDS * self.sample_rate))
+        set_(self, "sample_rate", _whole(self.sample_rate, "sample_rate", "Hz", minimum=MIN_SAMPLE_RATE, maximum=MAX_SAMPLE_RATE))
+        set_(
+            self,
+            "sample_length",
+            _whole(self.sample_length, "sample_length", "samples", minimum=1, maximum=MAX_SAMPLE_SECONDS * self.sample_rate),
+        )
         _text(self.group, "group")
         _text(self.summary, "summary")
         for key in ("config", "latent", "training", "files", "versions", "extra"):
@@ -230,8 +236,7 @@ class ModelCard:
         for key in ("parameters", "training_parameters", "epochs"):
             set_(self, key, _whole(getattr(self, key), key, optional=True))
         set_(self, "data", _check_data(self.data))
-        set_(self, "preprocessing", _check_preprocessing(self.preprocessing, self.sample_rate,
-                                                         self.sample_length))
+        set_(self, "preprocessing", _check_preprocessing(self.preprocessing, self.sample_rate, self.sample_length))
         set_(self, "losses", _check_losses(self.losses))
         _text(self.date, "date")
 

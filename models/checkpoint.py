@@ -2,6 +2,7 @@
 run's state (epoch, settings, time), in one ``.npz`` beside the model
 (``OUT/NAME/checkpoint/checkpoint.npz``), so an interrupted or extended run resumes where the
 last good epoch left it. A checkpoint is for resuming, never shipped."""
+
 import json
 from pathlib import Path
 
@@ -16,6 +17,7 @@ CHECKPOINT_DIR = "checkpoint"
 CHECKPOINT_FILE = "checkpoint.npz"
 #: 2: variables keyed by their path; 1 (still read): numbered in order.
 CHECKPOINT_VERSION = 2
+
 
 def checkpoint_path(out, name):
     """The checkpoint of model ``name`` in the zoo folder ``out``."""
@@ -79,8 +81,7 @@ def read_checkpoint_state(path):
     except (OSError, ValueError, KeyError) as error:
         raise TrainingError(f"{path}: damaged checkpoint ({error}); train without --resume") from None
     if not isinstance(state, dict):
-        raise TrainingError(f"{path}: damaged checkpoint (its state is not a JSON object); "
-                            "train without --resume")
+        raise TrainingError(f"{path}: damaged checkpoint (its state is not a JSON object); train without --resume")
     return state
 
 
@@ -112,10 +113,7 @@ def _by_position(path, archive, prefix, variables):
     """``(key, variable)`` pairs of a version-1 checkpoint, whose keys number the variables."""
     keys = sorted(k for k in archive.files if k.startswith(prefix + "/"))
     if len(keys) != len(variables):
-        raise TrainingError(
-            f"{path}: holds {len(keys)} {prefix} variables, the model has "
-            f"{len(variables)}; train without --resume"
-        )
+        raise TrainingError(f"{path}: holds {len(keys)} {prefix} variables, the model has {len(variables)}; train without --resume")
     return list(zip(keys, variables))
 
 
@@ -127,12 +125,12 @@ def _by_path(path, archive, prefix, variables):
     if missing:
         extra = sorted(held - set(wanted))
         instead = f" (it holds {_names(extra, prefix)} instead)" if extra else ""
-        raise TrainingError(f"{path}: has no {prefix} variable {_names(missing, prefix)}{instead}; "
-                            "train without --resume")
+        raise TrainingError(f"{path}: has no {prefix} variable {_names(missing, prefix)}{instead}; train without --resume")
     extra = sorted(held - set(wanted))
     if extra:
-        raise TrainingError(f"{path}: holds {prefix} variable {_names(extra, prefix)}, which the model "
-                            "does not have; train without --resume")
+        raise TrainingError(
+            f"{path}: holds {prefix} variable {_names(extra, prefix)}, which the model does not have; train without --resume"
+        )
     return [(key, wanted[key]) for key in wanted]
 
 

@@ -14,6 +14,7 @@ The synthesiser's noise is fixed per model (its ``seed``), so a point always pla
 sound; :meth:`DrumSynth.render` with the sources of another variation gives a new
 realisation. :func:`numpy_decoder_weights` exports the MLP for :func:`models.synth_weights.decode`.
 """
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -40,23 +41,19 @@ class LogMel(keras.layers.Layer):
 
     def __init__(self, sample_rate=SAMPLE_RATE, n_fft=N_FFT, hop=HOP, n_mels=N_MELS, **kwargs):
         # Checked before anything is built: these come from the model's file when it loads.
-        settings = synth_settings.checked_log_mel_settings(
-            {"sample_rate": sample_rate, "n_fft": n_fft, "hop": hop, "n_mels": n_mels})
+        settings = synth_settings.checked_log_mel_settings({"sample_rate": sample_rate, "n_fft": n_fft, "hop": hop, "n_mels": n_mels})
         super().__init__(**kwargs)
         self.sample_rate = settings["sample_rate"]
         self.n_fft = settings["n_fft"]
         self.hop = settings["hop"]
         self.n_mels = settings["n_mels"]
         self.bank = ops.convert_to_tensor(mel_filterbank(self.sample_rate, self.n_fft, self.n_mels))
-        self.band_mean = self.add_weight(shape=(self.n_mels,), initializer="zeros",
-                                         trainable=False, name="band_mean")
-        self.band_std = self.add_weight(shape=(self.n_mels,), initializer="ones",
-                                        trainable=False, name="band_std")
+        self.band_mean = self.add_weight(shape=(self.n_mels,), initializer="zeros", trainable=False, name="band_mean")
+        self.band_std = self.add_weight(shape=(self.n_mels,), initializer="ones", trainable=False, name="band_std")
 
     def decibels(self, audio):
         """The unnormalised log-mel (dB re full scale), (batch, frames, n_mels)."""
-        real, imag = ops.stft(audio, self.n_fft, self.hop, self.n_fft, window="hann",
-                              center=False)
+        real, imag = ops.stft(audio, self.n_fft, self.hop, self.n_fft, window="hann", center=False)
         power = (real * real + imag * imag) * (4.0 / self.n_fft) ** 2
         mel = ops.matmul(power, self.bank)
         return 10.0 * ops.log(mel + 1e-10) / np.log(10.0)
@@ -69,15 +66,16 @@ class LogMel(keras.layers.Layer):
         return (input_shape[0], frames, self.n_mels)
 
     def get_config(self):
-        return {**super().get_config(), "sample_rate": self.sample_rate, "n_fft": self.n_fft,
-                "hop": self.hop, "n_mels": self.n_mels}
+        return {**super().get_config(), "sample_rate": self.sample_rate, "n_fft": self.n_fft, "hop": self.hop, "n_mels": self.n_mels}
 
 
 def set_band_statistics(encoder, audio, batch_size=64):
     """Fix the encoder's :class:`LogMel` normalisation from ``audio`` (N, length)."""
     layer = next(l for l in encoder.layers if isinstance(l, LogMel))
-    batches = [ops.convert_to_numpy(layer.decibels(ops.convert_to_tensor(audio[i:i + batch_size])))
-               for i in range(0, len(audio), batch_size)]
+    batches = [
+        ops.convert_to_numpy(layer.decibels(ops.convert_to_tensor(audio[i : i + batch_size])))
+        for i in range(0, len(audio), batch_size)
+    ]
     frames = np.concatenate(batches).reshape(-1, layer.n_mels)
     layer.band_mean.assign(frames.mean(axis=0).astype(np.float32))
     layer.band_std.assign(np.maximum(frames.std(axis=0), 1.0).astype(np.float32))
@@ -119,25 +117,32 @@ class DrumSynth(keras.layers.Layer):
         The model's noise seed (its sources are made once, at construction).
     """
 
-    def __init__(self, sample_rate=SAMPLE_RATE, length=SAMPLE_LENGTH, attack=round(ATTACK_SECONDS * SAMPLE_RATE), seed=0,
-                 n_modes=drumsynth.N_MODES, n_bands=drumsynth.N_BANDS, **kwargs):
+    def __init__(
+        self,
+        sample_rate=SAMPLE_RATE,
+        length=SAMPLE_LENGTH,
+        attack=round(ATTACK_SECONDS * SAMPLE_RATE),
+        seed=0,
+        n_modes=drumsynth.N_MODES,
+        n_bands=drumsynth.N_BANDS,
+        **kwargs,
+    ):
         # Checked before anything is built (synth_settings.SynthSettingsError, a ValueError):
         # these come from the model's file when it loads, and size what is allocated here.
-        settings = synth_settings.checked_settings({"sample_rate": sample_rate, "length": length, "attack": attack,
-                                               "seed": seed, "n_modes": n_modes, "n_bands": n_bands})
+        settings = synth_settings.checked_settings(
+            {"sample_rate": sample_rate, "length": length, "attack": attack, "seed": seed, "n_modes": n_modes, "n_bands": n_bands}
+        )
         super().__init__(**kwargs)
         self.sample_rate, self.length, self.attack = (settings[k] for k in ("sample_rate", "length", "attack"))
         self.seed, self.n_modes, self.n_bands = (settings[k] for k in ("seed", "n_modes", "n_bands"))
         self.n_knots = len(drumsynth.noise_knots(self.length, self.attack, self.sample_rate))
-        self.parameter_count = drumsynth.parameter_count(
-            self.length, self.attack, self.sample_rate, self.n_modes, self.n_bands)
+        self.parameter_count = drumsynth.parameter_count(self.length, self.attack, self.sample_rate, self.n_modes, self.n_bands)
         onset = self.attack - round(drumsynth.ONSET_SECONDS * self.sample_rate)
         t = (np.arange(self.length) - onset).astype(np.float32) / np.float32(self.sample_rate)
         self._t = t
         self._late = np.maximum(t - np.float32(drumsynth.ONSET_SECONDS), 0.0)
         self._ramp = np.clip(t / np.float32(drumsynth.ONSET_SECONDS), 0.0, 1.0)
-        left, weight = drumsynth.knot_interpolation(
-            self.length, drumsynth.noise_knots(self.length, self.attack, self.sample_rate))
+        left, weight = drumsynth.knot_interpolation(self.length, drumsynth.noise_knots(self.length, self.attack, self.sample_rate))
         interpolation = np.zeros((self.n_knots, self.length), np.float32)
         samples = np.arange(self.length)
         interpolation[left, samples] = 1.0 - weight
@@ -148,8 +153,9 @@ class DrumSynth(keras.layers.Layer):
 
     def sources(self, variation):
         """The noise sources of ``variation`` (None: the model's own), as tensors."""
-        made = drumsynth.sources(self.seed, variation, sample_rate=self.sample_rate,
-                                 length=self.length, attack=self.attack, n_bands=self.n_bands)
+        made = drumsynth.sources(
+            self.seed, variation, sample_rate=self.sample_rate, length=self.length, attack=self.attack, n_bands=self.n_bands
+        )
         # the layer shapes the bands itself; the NumPy renderer's stacked copy is not needed
         return {k: tf.constant(made[k]) for k in ("bands", "bright", "dark")}
 
@@ -166,9 +172,9 @@ class DrumSynth(keras.layers.Layer):
         glide = p["glide"]
         # angular speed at rest and the glide's extra phase, per mode: (batch, modes, 1)
         pitch = np.float32(2.0 * np.pi) * freqs * p["tune"]
-        depth = ops.minimum(p["ratio"] - 1.0,
-                            np.float32(drumsynth.NYQUIST_GUARD * self.sample_rate / 2)
-                            / (pitch / np.float32(2.0 * np.pi)) - 1.0)
+        depth = ops.minimum(
+            p["ratio"] - 1.0, np.float32(drumsynth.NYQUIST_GUARD * self.sample_rate / 2) / (pitch / np.float32(2.0 * np.pi)) - 1.0
+        )
         depth = ops.maximum(depth, 0.0)
         extra = (pitch * depth * glide)[:, :, None]
         bend = 1.0 - ops.exp(-t_pos / glide[:, :, None])
@@ -199,9 +205,15 @@ class DrumSynth(keras.layers.Layer):
         return (input_shape[0], self.length)
 
     def get_config(self):
-        return {**super().get_config(), "sample_rate": self.sample_rate, "length": self.length,
-                "attack": self.attack, "seed": self.seed, "n_modes": self.n_modes,
-                "n_bands": self.n_bands}
+        return {
+            **super().get_config(),
+            "sample_rate": self.sample_rate,
+            "length": self.length,
+            "attack": self.attack,
+            "seed": self.seed,
+            "n_modes": self.n_modes,
+            "n_bands": self.n_bands,
+        }
 
 
 def ddsp_encoder(length, sample_rate, width, name):
@@ -256,8 +268,7 @@ def numpy_decoder_weights(decoder, float16=False):
     for i, layer in enumerate(dense):
         arrays[f"dense/{i}/kernel"] = np.asarray(layer.kernel.numpy()).astype(dtype)
         arrays[f"dense/{i}/bias"] = np.asarray(layer.bias.numpy()).astype(dtype)
-    config = {"seed": synth.seed, "sample_rate": synth.sample_rate, "length": synth.length,
-              "attack": synth.attack}
+    config = {"seed": synth.seed, "sample_rate": synth.sample_rate, "length": synth.length, "attack": synth.attack}
     arrays["config"] = np.array(json.dumps(config))
     return arrays
 
@@ -285,12 +296,13 @@ class LatentSpread(keras.callbacks.Callback):
         grid = np.stack(np.meshgrid(axis, axis), -1).reshape(-1, 2)
         sounds = ops.convert_to_numpy(self.model.decoder(grid, training=False))
         logs["code_std"] = float(codes.std(axis=0).min())
-        logs["grid_centroid_octaves"] = float(np.std(np.log2(spectral_centroids(
-            sounds, self.sample_rate))))
+        logs["grid_centroid_octaves"] = float(np.std(np.log2(spectral_centroids(sounds, self.sample_rate))))
         logs["grid_peak"] = float(np.max(np.abs(sounds)))
-        print(f"  codes std {codes.std(axis=0).round(3)}, grid centroid spread "
-              f"{logs['grid_centroid_octaves']:.2f} octaves, grid peak {logs['grid_peak']:.3f}",
-              flush=True)
+        print(
+            f"  codes std {codes.std(axis=0).round(3)}, grid centroid spread "
+            f"{logs['grid_centroid_octaves']:.2f} octaves, grid peak {logs['grid_peak']:.3f}",
+            flush=True,
+        )
 
 
 def spectral_centroids(audio, sample_rate):

@@ -36,6 +36,7 @@ for is added to the loss. A code cannot carry the family of a random point, so t
 must read its family input. :class:`ControlAccuracy` logs, after every epoch, the share of
 each family's grid that this classifier hears as that family.
 """
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -66,6 +67,7 @@ RANDOM_BATCH = 8
 
 # --------------------------------------------------------------------------- the synthesiser
 
+
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class FullBandSynth(keras.layers.Layer):
     """Raw synth parameters (batch, P) -> audio (batch, length) at the full rate.
@@ -75,21 +77,29 @@ class FullBandSynth(keras.layers.Layer):
     with :func:`end_fade`.
     """
 
-    def __init__(self, sample_rate=HIRES_SAMPLE_RATE, length=HIRES_SAMPLE_LENGTH,
-                 attack=round(ATTACK_SECONDS * HIRES_SAMPLE_RATE), seed=0,
-                 n_modes=drumsynth.N_MODES, n_bands=drumsynth.N_BANDS, **kwargs):
-        settings = synth_settings.checked_settings({"sample_rate": sample_rate, "length": length, "attack": attack,
-                                                    "seed": seed, "n_modes": n_modes, "n_bands": n_bands})
+    def __init__(
+        self,
+        sample_rate=HIRES_SAMPLE_RATE,
+        length=HIRES_SAMPLE_LENGTH,
+        attack=round(ATTACK_SECONDS * HIRES_SAMPLE_RATE),
+        seed=0,
+        n_modes=drumsynth.N_MODES,
+        n_bands=drumsynth.N_BANDS,
+        **kwargs,
+    ):
+        settings = synth_settings.checked_settings(
+            {"sample_rate": sample_rate, "length": length, "attack": attack, "seed": seed, "n_modes": n_modes, "n_bands": n_bands}
+        )
         super().__init__(**kwargs)
         self.sample_rate, self.length, self.attack = (settings[k] for k in ("sample_rate", "length", "attack"))
         self.seed, self.n_modes, self.n_bands = (settings[k] for k in ("seed", "n_modes", "n_bands"))
         knots = fine_noise_knots(self.length, self.attack, self.sample_rate)
         self.n_knots = len(knots)
-        self.parameter_count = parameter_count(self.length, self.attack, self.sample_rate,
-                                               self.n_modes, self.n_bands)
+        self.parameter_count = parameter_count(self.length, self.attack, self.sample_rate, self.n_modes, self.n_bands)
         if self.length % TONAL_DECIMATION:
             raise synth_settings.SynthSettingsError(
-                f"the synthesiser's length must be a multiple of {TONAL_DECIMATION} (got {self.length})")
+                f"the synthesiser's length must be a multiple of {TONAL_DECIMATION} (got {self.length})"
+            )
         onset = self.attack - round(drumsynth.ONSET_SECONDS * self.sample_rate)
         t = (np.arange(self.length) - onset).astype(np.float32) / np.float32(self.sample_rate)
         low = t[::TONAL_DECIMATION]
@@ -107,17 +117,17 @@ class FullBandSynth(keras.layers.Layer):
         samples = np.arange(self.length)
         interpolation[left, samples] = 1.0 - weight
         interpolation[left + 1, samples] += weight
-        self._split_knot = min(int(np.searchsorted(knots, self.attack + round(DENSE_SECONDS * self.sample_rate))),
-                               self.n_knots - 1)
+        self._split_knot = min(int(np.searchsorted(knots, self.attack + round(DENSE_SECONDS * self.sample_rate))), self.n_knots - 1)
         split_sample = int(knots[self._split_knot])
-        self._early = tf.constant(interpolation[:self._split_knot + 1, :split_sample])
-        self._later = tf.constant(interpolation[self._split_knot:, split_sample:])
+        self._early = tf.constant(interpolation[: self._split_knot + 1, :split_sample])
+        self._later = tf.constant(interpolation[self._split_knot :, split_sample:])
         self._own = self.sources(None)
 
     def sources(self, variation):
         """The noise sources of ``variation`` (None: the model's own), as tensors."""
-        made = drumsynth.sources(self.seed, variation, sample_rate=self.sample_rate,
-                                 length=self.length, attack=self.attack, n_bands=self.n_bands)
+        made = drumsynth.sources(
+            self.seed, variation, sample_rate=self.sample_rate, length=self.length, attack=self.attack, n_bands=self.n_bands
+        )
         return {k: tf.constant(made[k]) for k in ("bands", "bright", "dark")}
 
     def _split(self, raw):
@@ -143,8 +153,8 @@ class FullBandSynth(keras.layers.Layer):
     def shaped_noise(self, p, noise):
         """The bands times their interpolated gains, summed: (batch, length)."""
         gains = ops.power(10.0, p["gains_db"] / 20.0)
-        early = ops.matmul(gains[:, :, :self._split_knot + 1], self._early)
-        later = ops.matmul(gains[:, :, self._split_knot:], self._later)
+        early = ops.matmul(gains[:, :, : self._split_knot + 1], self._early)
+        later = ops.matmul(gains[:, :, self._split_knot :], self._later)
         envelope = ops.concatenate([early, later], axis=-1)
         return ops.sum(envelope * noise["bands"][None], axis=1)
 
@@ -165,11 +175,19 @@ class FullBandSynth(keras.layers.Layer):
         return (input_shape[0], self.length)
 
     def get_config(self):
-        return {**super().get_config(), "sample_rate": self.sample_rate, "length": self.length,
-                "attack": self.attack, "seed": self.seed, "n_modes": self.n_modes, "n_bands": self.n_bands}
+        return {
+            **super().get_config(),
+            "sample_rate": self.sample_rate,
+            "length": self.length,
+            "attack": self.attack,
+            "seed": self.seed,
+            "n_modes": self.n_modes,
+            "n_bands": self.n_bands,
+        }
 
 
 # --------------------------------------------------------------------------- networks
+
 
 def _log_mel_convolutions(audio, sample_rate, width, prefix):
     x = LogMel(sample_rate, MEL_N_FFT, MEL_HOP, MEL_BANDS, name=f"{prefix}log_mel")(audio)
@@ -257,21 +275,23 @@ def fit_family_classifier(classifier, audio, weights, epochs=40, batch_size=32, 
         Its accuracy on the sounds it was fitted on (a sanity figure for the log).
     """
     set_band_statistics(classifier, audio)
-    classifier.compile(optimizer=keras.optimizers.Adam(1e-3),
-                       loss=keras.losses.CategoricalCrossentropy(from_logits=True),
-                       metrics=["categorical_accuracy"])
+    classifier.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss=keras.losses.CategoricalCrossentropy(from_logits=True),
+        metrics=["categorical_accuracy"],
+    )
     # every family weighs the same (claps are 24 of 700 sounds)
     counts = weights.sum(axis=0)
     sample_weight = (weights @ (counts.sum() / np.maximum(counts, 1) / N_FAMILIES)).astype(np.float32)
     keras.utils.set_random_seed(seed)
-    classifier.fit(audio, weights, sample_weight=sample_weight, epochs=epochs,
-                   batch_size=batch_size, shuffle=True, verbose=0)
+    classifier.fit(audio, weights, sample_weight=sample_weight, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0)
     classifier.trainable = False
     logits = classifier.predict(audio, batch_size=64, verbose=0)
     return float(np.mean(np.argmax(logits, axis=1) == np.argmax(weights, axis=1)))
 
 
 # --------------------------------------------------------------------------- training model
+
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class ConditionedVAE(keras.Model):
@@ -281,9 +301,19 @@ class ConditionedVAE(keras.Model):
     the audio times :func:`end_fade`, as the decoder's own sounds are.
     """
 
-    def __init__(self, encoder, decoder, classifier, kl_factor=0.01, kl_ramp=600,  # noqa: PLR0913 (Keras rebuilds it from its config keywords)
-                 family_weight=1.0, loss="spectral_floored", fft_sizes=(4096, 2048, 1024, 512, 256),
-                 waveform_weight=0.0, **kwargs):
+    def __init__(  # noqa: PLR0913 (Keras rebuilds it from its config keywords)
+        self,
+        encoder,
+        decoder,
+        classifier,
+        kl_factor=0.01,
+        kl_ramp=600,
+        family_weight=1.0,
+        loss="spectral_floored",
+        fft_sizes=(4096, 2048, 1024, 512, 256),
+        waveform_weight=0.0,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.encoder, self.decoder, self.classifier = encoder, decoder, classifier
         self.kl_factor, self.kl_ramp = float(kl_factor), int(kl_ramp)
@@ -296,8 +326,9 @@ class ConditionedVAE(keras.Model):
         self.kl_weight = keras.Variable(0.0, trainable=False, name="kl_weight")
         self.kl_batches = keras.Variable(0, dtype="int64", trainable=False, name="kl_batches")
         self.seeds = keras.random.SeedGenerator(7, name="family_seeds")
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in
-                         ("loss", "reconstruction_loss", "kl_loss", "family_loss", "kl_weight")}
+        self.trackers = {
+            name: keras.metrics.Mean(name=name) for name in ("loss", "reconstruction_loss", "kl_loss", "family_loss", "kl_weight")
+        }
         self.built = True
 
     @property
@@ -320,19 +351,19 @@ class ConditionedVAE(keras.Model):
         audio, family = inputs["audio"], inputs["family"]
         z_mean, z_log_var, z = self.encoder([audio, family], training=training)
         reconstruction = self.decoder([z, family], training=training)
-        reconstruction_loss = ops.mean(reconstruction_error(
-            self.reconstruction_kind, audio * self.fade[None, :], reconstruction,
-            self.fft_sizes, self.waveform_weight))
+        reconstruction_loss = ops.mean(
+            reconstruction_error(
+                self.reconstruction_kind, audio * self.fade[None, :], reconstruction, self.fft_sizes, self.waveform_weight
+            )
+        )
         kl_loss = ops.mean(-0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=1))
         n = RANDOM_BATCH
         points = keras.random.uniform((n, LATENT_DIM), -RANDOM_POINT_RANGE, RANDOM_POINT_RANGE, seed=self.seeds)
         wanted = self.random_families(n)
         heard = self.classifier(self.decoder([points, wanted], training=training), training=False)
         family_loss = ops.mean(-ops.sum(wanted * ops.log_softmax(heard, axis=-1), axis=-1))
-        total = (reconstruction_loss + ops.cast(self.kl_weight, "float32") * kl_loss
-                 + self.family_weight * family_loss)
-        return {"loss": total, "reconstruction_loss": reconstruction_loss, "kl_loss": kl_loss,
-                "family_loss": family_loss}
+        total = reconstruction_loss + ops.cast(self.kl_weight, "float32") * kl_loss + self.family_weight * family_loss
+        return {"loss": total, "reconstruction_loss": reconstruction_loss, "kl_loss": kl_loss, "family_loss": family_loss}
 
     def _track(self, values, training):
         for name, value in values.items():
@@ -357,13 +388,18 @@ class ConditionedVAE(keras.Model):
         return self._track(self.losses_of(inputs, training=False), training=False)
 
     def get_config(self):
-        return {**super().get_config(),
-                "encoder": keras.saving.serialize_keras_object(self.encoder),
-                "decoder": keras.saving.serialize_keras_object(self.decoder),
-                "classifier": keras.saving.serialize_keras_object(self.classifier),
-                "kl_factor": self.kl_factor, "kl_ramp": self.kl_ramp, "family_weight": self.family_weight,
-                "loss": self.reconstruction_kind, "fft_sizes": list(self.fft_sizes),
-                "waveform_weight": self.waveform_weight}
+        return {
+            **super().get_config(),
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "decoder": keras.saving.serialize_keras_object(self.decoder),
+            "classifier": keras.saving.serialize_keras_object(self.classifier),
+            "kl_factor": self.kl_factor,
+            "kl_ramp": self.kl_ramp,
+            "family_weight": self.family_weight,
+            "loss": self.reconstruction_kind,
+            "fft_sizes": list(self.fft_sizes),
+            "waveform_weight": self.waveform_weight,
+        }
 
     @classmethod
     def from_config(cls, config):
@@ -408,5 +444,4 @@ class ControlAccuracy(keras.callbacks.Callback):
             codes = self.model.encoder.predict([self.audio, self.family], batch_size=32, verbose=0)[0]
             logs["code_std"] = float(codes.std(axis=0).min())
         shown = " ".join(f"{name} {value:.2f}" for name, value in zip(DRUM_FAMILIES, correct))
-        print(f"  control {logs['control_mean']:.2f} ({shown}), codes std {logs.get('code_std', float('nan')):.3f}",
-              flush=True)
+        print(f"  control {logs['control_mean']:.2f} ({shown}), codes std {logs.get('code_std', float('nan')):.3f}", flush=True)

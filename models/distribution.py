@@ -1,4 +1,5 @@
 """One code path for one device or many: the strategy models are built and trained under."""
+
 import tensorflow as tf
 
 

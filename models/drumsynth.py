@@ -61,6 +61,7 @@ against sane bounds (:mod:`models.synth_settings`) before anything is built. Dec
 ``render(mlp(points, layers), sources(seed, variation, ...), ...)``; see
 :func:`models.synth_weights.decode`.
 """
+
 import functools
 import itertools
 import threading
@@ -169,20 +170,17 @@ def sources(seed, variation, *, sample_rate, length, attack, n_bands=N_BANDS):
     freqs = np.fft.rfftfreq(length, 1.0 / sample_rate)
     edges = np.geomspace(NOISE_LOW_HZ, sample_rate / 2, n_bands + 1)
     edges[0], edges[-1] = 0.0, sample_rate  # the bands partition the whole spectrum
-    bands = np.stack([
-        np.fft.irfft(np.where((freqs >= lo) & (freqs < hi), spectrum, 0.0), n=length)
-        for lo, hi in itertools.pairwise(edges)
-    ])
+    bands = np.stack(
+        [np.fft.irfft(np.where((freqs >= lo) & (freqs < hi), spectrum, 0.0), n=length) for lo, hi in itertools.pairwise(edges)]
+    )
     onset = attack - round(ONSET_SECONDS * sample_rate)
     after = np.arange(length) - onset
-    bright = np.where(after >= 0, click_noise * np.exp(-np.maximum(after, 0)
-                                                        / (CLICK_BRIGHT_SECONDS * sample_rate)), 0)
+    bright = np.where(after >= 0, click_noise * np.exp(-np.maximum(after, 0) / (CLICK_BRIGHT_SECONDS * sample_rate)), 0)
     bright = bright / max(np.max(np.abs(bright)), 1e-9)
     width = CLICK_DARK_SECONDS * sample_rate
     dark = np.where((after >= 0) & (after < width), np.sin(np.pi * after / width), 0.0)
     stacked = stack_bands(bands.astype(np.float32), length, attack, sample_rate)
-    return {"bands": stacked[:n_bands], "stacked": stacked, "bright": bright.astype(np.float32),
-            "dark": dark.astype(np.float32)}
+    return {"bands": stacked[:n_bands], "stacked": stacked, "bright": bright.astype(np.float32), "dark": dark.astype(np.float32)}
 
 
 F32 = np.float32
@@ -234,7 +232,7 @@ def split_parameters(raw, n_modes=N_MODES, n_bands=N_BANDS):
 
     def take(size):
         nonlocal i
-        part = raw[:, i:i + size]
+        part = raw[:, i : i + size]
         i += size
         return part
 
@@ -248,8 +246,17 @@ def split_parameters(raw, n_modes=N_MODES, n_bands=N_BANDS):
     brightness = _sigmoid(take(1))
     mix = _softmax(take(3))
     output = _log_range(_sigmoid(take(1)), OUTPUT_RANGE)
-    return {"levels": levels, "decays": decays, "ratio": ratio, "glide": glide, "tune": tune,
-            "gains_db": gains, "brightness": brightness, "mix": mix, "output": output}
+    return {
+        "levels": levels,
+        "decays": decays,
+        "ratio": ratio,
+        "glide": glide,
+        "tune": tune,
+        "gains_db": gains,
+        "brightness": brightness,
+        "mix": mix,
+        "output": output,
+    }
 
 
 class Renderer:
@@ -312,8 +319,7 @@ class Renderer:
         """The modes of one point (``p`` holds one row), band-limited upsampled: (1, length)."""
         two_pi = F32(2.0 * np.pi)
         pitch = (two_pi * self.freqs * p["tune"])[0]
-        depth = np.minimum(p["ratio"][0] - F32(1.0),
-                           F32(NYQUIST_GUARD * self.sample_rate / 2) / (pitch / two_pi) - F32(1.0))
+        depth = np.minimum(p["ratio"][0] - F32(1.0), F32(NYQUIST_GUARD * self.sample_rate / 2) / (pitch / two_pi) - F32(1.0))
         depth = np.maximum(depth, F32(0.0))
         glide = p["glide"][0]
         extra = pitch * depth * glide
@@ -341,10 +347,13 @@ class Renderer:
             if upto > head:
                 blocks = -(-(upto - head) // DECAY_BLOCK)
                 r = rate[group, None]
-                envelope = envelope_buffer[:size * blocks * DECAY_BLOCK].reshape(size, blocks, -1)
-                np.multiply((start[group, None] * np.exp(r * self.block_late[:blocks]))[:, :, None],
-                            np.exp(r * self.offset_late)[:, None, :], out=envelope)
-                wave[:, head:] *= envelope.reshape(size, -1)[:, :upto - head]
+                envelope = envelope_buffer[: size * blocks * DECAY_BLOCK].reshape(size, blocks, -1)
+                np.multiply(
+                    (start[group, None] * np.exp(r * self.block_late[:blocks]))[:, :, None],
+                    np.exp(r * self.offset_late)[:, None, :],
+                    out=envelope,
+                )
+                wave[:, head:] *= envelope.reshape(size, -1)[:, : upto - head]
             half[:upto] += wave.sum(axis=0)
         return self.upsample(half)[None, :] * self.ramp
 
@@ -368,9 +377,11 @@ class Renderer:
         buffers = getattr(self._local, "buffers", None)
         if buffers is None:
             blocks = len(self.block_late)
-            buffers = (np.empty((self.n_modes, self.half), F32),
-                       np.empty((self.n_modes, self.half), F32),
-                       np.empty(self.n_modes * blocks * DECAY_BLOCK, F32))
+            buffers = (
+                np.empty((self.n_modes, self.half), F32),
+                np.empty((self.n_modes, self.half), F32),
+                np.empty(self.n_modes * blocks * DECAY_BLOCK, F32),
+            )
             self._local.buffers = buffers
         return buffers
 
@@ -395,7 +406,7 @@ class Renderer:
         mix = p["mix"]
         rest = mix[:, 1:2] * shaped + mix[:, 2:3] * click
         # one point at a time: each skips its own tails, and the arrays stay in cache
-        rows = [{key: value[i:i + 1] for key, value in p.items()} for i in range(len(mix))]
+        rows = [{key: value[i : i + 1] for key, value in p.items()} for i in range(len(mix))]
         x = mix[:, 0:1] * np.concatenate([self.tonal(row) for row in rows]) + rest
         peak = np.max(np.abs(x), axis=1, keepdims=True)
         # what the skipped tails can add, relative to the peak the output is scaled to
@@ -447,6 +458,7 @@ MEL_BANDS = 64
 
 def mel_filterbank(sample_rate, n_fft=1024, n_mels=64, low=30.0):
     """Triangular mel filters (HTK mel scale), shape (n_fft // 2 + 1, n_mels), float32."""
+
     def to_mel(f):
         return 2595.0 * np.log10(1.0 + f / 700.0)
 

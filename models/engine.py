@@ -21,6 +21,7 @@ Two tables make the engine extensible:
   with the graph of ``decoder.keras``; a kind whose sound comes from more than a network
   (ddsp_vae: a network then a synthesiser) registers its own with :func:`decoder_kind`.
 """
+
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -61,10 +62,12 @@ DECODER_KINDS: dict[str, Callable[..., Any]] = {}
 
 def decoder_kind(*kinds):
     """Register ``make(model_dir, card) -> decode(points, variation) -> audio`` for kinds."""
+
     def register(make):
         for kind in kinds:
             DECODER_KINDS[kind] = make
         return make
+
     return register
 
 
@@ -83,11 +86,13 @@ def network_decoder(model_dir, card):
 
 def _conditioned(network):
     """A decoder of ``[point, family]`` (ddsp_cvae) as ``decode(points, variation, family)``."""
+
     def decode(points, variation=None, family=None, samples=None):
         if family is None:
             family = family_rows(None, len(points))
         inputs = [points, family]
         return network(inputs, variation, samples) if network.takes_variation else network(inputs)
+
     # what the runtime asks of its decode function, as of a network's
     decode.takes_variation = network.takes_variation  # type: ignore[attr-defined]
     decode.extends = network.extends  # type: ignore[attr-defined]
@@ -98,6 +103,7 @@ def _conditioned(network):
 def _deterministic(network):
     def decode(points, variation=None):
         return network(points)
+
     return decode
 
 
@@ -130,9 +136,17 @@ class Runtime(LatentPlane):
 
     decode_path: str = "numpy"
 
-    def __init__(self, name: str, card: ModelCard | dict[str, Any], decode_function: DecodeFunction,
-                 encode_function: EncodeFunction | None = None, codes: LatentCodes | None = None, *,
-                 no_encoder_reason: str | None = None, no_codes_reason: str | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        card: ModelCard | dict[str, Any],
+        decode_function: DecodeFunction,
+        encode_function: EncodeFunction | None = None,
+        codes: LatentCodes | None = None,
+        *,
+        no_encoder_reason: str | None = None,
+        no_codes_reason: str | None = None,
+    ) -> None:
         self.name: str = name
         self.card: ModelCard = card if isinstance(card, ModelCard) else ModelCard.from_dict(card)
         self.kind: str = self.card.kind
@@ -165,8 +179,9 @@ class Runtime(LatentPlane):
         """True when ``decode(..., seconds=S)`` renders beyond the trained window (ddsp_cvae)."""
         return bool(getattr(self._decode, "extends", False))
 
-    def decode(self, points: npt.ArrayLike, variation: int | None = None, family: Any = None,
-               seconds: float | None = None) -> np.ndarray:
+    def decode(
+        self, points: npt.ArrayLike, variation: int | None = None, family: Any = None, seconds: float | None = None
+    ) -> np.ndarray:
         """Audio for latent points.
 
         Parameters
@@ -190,8 +205,7 @@ class Runtime(LatentPlane):
         -------
         np.ndarray, shape (N, sample_length) (or (N, render_length(seconds))), float32
         """
-        if variation is not None and (isinstance(variation, bool)
-                                      or not isinstance(variation, (int, np.integer)) or variation < 0):
+        if variation is not None and (isinstance(variation, bool) or not isinstance(variation, (int, np.integer)) or variation < 0):
             raise ModelInputError(f"variation must be a whole number from 0, not {variation!r}")
         points = np.asarray(points, dtype=np.float32)
         if points.ndim == 1 and points.shape[0] == LATENT_DIM:
@@ -200,8 +214,7 @@ class Runtime(LatentPlane):
             raise ModelInputError(f"points must have shape (N, {LATENT_DIM}), not {points.shape}")
         count = points.shape[0]
         # One point (the window's drag) is checked the cheap way: this is the hot path.
-        finite = (math.isfinite(points[0, 0]) and math.isfinite(points[0, 1])) if count == 1 \
-            else bool(np.isfinite(points).all())
+        finite = (math.isfinite(points[0, 0]) and math.isfinite(points[0, 1])) if count == 1 else bool(np.isfinite(points).all())
         if not finite:
             raise ModelInputError("points must be finite numbers")
         samples = self.render_length(seconds)  # only a model that renders any length takes seconds
@@ -212,16 +225,17 @@ class Runtime(LatentPlane):
                 return self._audio(self._decode(points, variation), count)
             audio = np.empty((count, self.sample_length), np.float32)
             for start in range(0, count, DECODE_CHUNK):
-                chunk = points[start:start + DECODE_CHUNK]
-                audio[start:start + len(chunk)] = self._audio(self._decode(chunk, variation), len(chunk))
+                chunk = points[start : start + DECODE_CHUNK]
+                audio[start : start + len(chunk)] = self._audio(self._decode(chunk, variation), len(chunk))
             return audio
         rows = family_rows(family, count)
         audio = np.empty((count, samples), np.float32)
         for start in range(0, count, DECODE_CHUNK):
-            chunk = points[start:start + DECODE_CHUNK]
-            made = self._decode(chunk, variation, rows[start:start + DECODE_CHUNK],
-                                **({} if seconds is None else {"samples": samples}))
-            audio[start:start + len(chunk)] = self._audio(made, len(chunk), samples)
+            chunk = points[start : start + DECODE_CHUNK]
+            made = self._decode(
+                chunk, variation, rows[start : start + DECODE_CHUNK], **({} if seconds is None else {"samples": samples})
+            )
+            audio[start : start + len(chunk)] = self._audio(made, len(chunk), samples)
         return audio
 
     def _audio(self, out: np.ndarray, count: int, samples: int | None = None) -> np.ndarray:
@@ -254,11 +268,15 @@ class Runtime(LatentPlane):
             return np.zeros((0, LATENT_DIM), np.float32)
         if getattr(self._encode, "input_count", 1) > 1:  # [audio, family]
             rows = family_rows(family, batch.shape[0])
-            chunks = [np.asarray(self._encode([batch[start:start + ENCODE_CHUNK], rows[start:start + ENCODE_CHUNK]]),
-                                 np.float32) for start in range(0, batch.shape[0], ENCODE_CHUNK)]
+            chunks = [
+                np.asarray(self._encode([batch[start : start + ENCODE_CHUNK], rows[start : start + ENCODE_CHUNK]]), np.float32)
+                for start in range(0, batch.shape[0], ENCODE_CHUNK)
+            ]
             return np.concatenate(chunks).reshape(batch.shape[0], LATENT_DIM)
-        chunks = [np.asarray(self._encode(batch[start:start + ENCODE_CHUNK]), np.float32)
-                  for start in range(0, batch.shape[0], ENCODE_CHUNK)]
+        chunks = [
+            np.asarray(self._encode(batch[start : start + ENCODE_CHUNK]), np.float32)
+            for start in range(0, batch.shape[0], ENCODE_CHUNK)
+        ]
         return np.concatenate(chunks).reshape(batch.shape[0], LATENT_DIM)
 
 
@@ -310,7 +328,8 @@ def _load_runtime(name, spec, model_dir):
     encode = codes = no_encoder = no_codes = None
     if spec.has_encoder:  # a damaged encoder or codes file leaves the decoder playing, and says why
         encode, codes, no_encoder, no_codes = load_optional_parts(
-            name, spec.prior, model_dir, lambda path: load_network(path, card=card))
+            name, spec.prior, model_dir, lambda path: load_network(path, card=card)
+        )
     runtime = Runtime(name, card, decode, encode, codes, no_encoder_reason=no_encoder, no_codes_reason=no_codes)
     # One decode now: it checks the graph runs and makes what the card says (and it warms
     # the caches, so the first sound the user asks for is as fast as the rest).
@@ -321,7 +340,5 @@ def _load_runtime(name, spec, model_dir):
         raise ModelUnavailableError(f"{model_dir / 'decoder.keras'}: cannot run ({one_line(error, limit=REASON_LIMIT)})") from None
     if audio.shape != (1, runtime.sample_length):
         made = audio.shape[-1] if audio.ndim == 2 else audio.shape
-        raise ModelUnavailableError(
-            f"{model_dir / 'decoder.keras'}: makes {made} samples, the card says {runtime.sample_length}"
-        )
+        raise ModelUnavailableError(f"{model_dir / 'decoder.keras'}: makes {made} samples, the card says {runtime.sample_length}")
     return runtime

@@ -10,6 +10,7 @@ forms, and this module turns both into the vector the decoder takes, or a one-li
 :func:`family_text` writes a vector back in the second form (the first for a plain family),
 so a sidecar or a URL records exactly what was played. NumPy and the standard library only.
 """
+
 import math
 
 import numpy as np

@@ -58,6 +58,7 @@ axis), so the same pair always gives the same latent point, and the same sound.
 
 NumPy and the standard library only.
 """
+
 import math
 from dataclasses import dataclass
 
@@ -205,8 +206,7 @@ class FamilyPads:
         if np.ptp(together, axis=0).max() <= MIN_SIGMA:
             raise ModelInputError(f"{name} takes no family: its training sounds all encode to one point")
         freedom = sum(len(p) - 1 for p in members.values())
-        pooled = (sum((len(p) - 1) * _covariance(p) for p in members.values()) / freedom
-                  if freedom > 0 else _covariance(together))
+        pooled = sum((len(p) - 1) * _covariance(p) for p in members.values()) / freedom if freedom > 0 else _covariance(together)
         gaussians = {}
         for family, member in members.items():
             own = (len(member) - 1) / (len(member) - 1 + shrink_count)

@@ -11,6 +11,7 @@ convolution at width 16 (measured in bench/decode.py's set-up), for the same num
 float rounding. The Keras model stays the reference: :func:`compile_decoder` checks the
 fast function against it and falls back to plain ``decoder(x)`` on any mismatch.
 """
+
 import contextlib
 import logging
 
@@ -31,9 +32,14 @@ def _polyphase_step(layer):
     config = layer.get_config()
     stride = int(np.ravel(config["strides"])[0])
     size = int(np.ravel(config["kernel_size"])[0])
-    if (config.get("padding") != "same" or config.get("data_format", "channels_last") != "channels_last"
-            or int(np.ravel(config.get("dilation_rate", 1))[0]) != 1
-            or config.get("output_padding") is not None or size < stride or (size - stride) % 2):
+    if (
+        config.get("padding") != "same"
+        or config.get("data_format", "channels_last") != "channels_last"
+        or int(np.ravel(config.get("dilation_rate", 1))[0]) != 1
+        or config.get("output_padding") is not None
+        or size < stride
+        or (size - stride) % 2
+    ):
         return None
     weights, bias, pad = polyphase_weights(
         np.asarray(layer.kernel.numpy()), None if layer.bias is None else layer.bias.numpy(), stride

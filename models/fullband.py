@@ -12,6 +12,7 @@ for a cymbal's natural decay): the modes decay as they learned to, and each nois
 gain goes on along the slope (in dB per second) of its last knot segment, so a tail that
 was dying keeps dying and one that was steady stays steady. The fade ends every length.
 """
+
 import functools
 from typing import NamedTuple
 
@@ -70,8 +71,8 @@ def end_fade(length, sample_rate):
     gain = np.ones(length, np.float32)
     start = max(length - silent - fade, 0)
     ramp = np.arange(length - silent - start, dtype=np.float64) / max(length - silent - start, 1)
-    gain[start:length - silent] = 0.5 * (1.0 + np.cos(np.pi * ramp))
-    gain[length - silent:] = 0.0
+    gain[start : length - silent] = 0.5 * (1.0 + np.cos(np.pi * ramp))
+    gain[length - silent :] = 0.0
     return gain
 
 
@@ -87,8 +88,6 @@ def parameter_count(length, attack, sample_rate, n_modes=N_MODES, n_bands=N_BAND
     """Size of the raw parameter vector (the table of :mod:`models.drumsynth`)."""
     n_knots = len(fine_noise_knots(length, attack, sample_rate))
     return 2 * n_modes + 3 + n_bands * n_knots + 1 + 3 + 1
-
-
 
 
 def extended_gains(gains_db, knots, trained_length, length):
@@ -119,8 +118,10 @@ def extended_gains(gains_db, knots, trained_length, length):
     slope = np.minimum((heard - gains_db[:, :, late]) / F32(max(knots[-2] - knots[late], 1)), F32(0.0))
     _, high = drumsynth.NOISE_DB_RANGE
     last = np.clip(heard + slope * F32(length - 1 - knots[-2]), EXTENDED_FLOOR_DB, high)
-    return (np.concatenate([gains_db[:, :, :-1], last[:, :, None]], axis=2).astype(F32),
-            np.concatenate([knots[:-1], [length - 1]]).astype(np.int64))
+    return (
+        np.concatenate([gains_db[:, :, :-1], last[:, :, None]], axis=2).astype(F32),
+        np.concatenate([knots[:-1], [length - 1]]).astype(np.int64),
+    )
 
 
 def render(raw, noise, sample_rate, trained_length, attack, length=None, n_modes=N_MODES):
@@ -177,11 +178,16 @@ def _grid(sample_rate, trained_length, attack, length):
     _, weight = drumsynth.knot_interpolation(length, knots)
     onset = attack - round(drumsynth.ONSET_SECONDS * sample_rate)
     low = ((np.arange(length) - onset).astype(F32) / F32(sample_rate))[::TONAL_DECIMATION]
-    arrays = _Grid(trained_knots, knots.astype(np.int64), weight,
-                   np.maximum(low, F32(0.0))[None, None, :],
-                   np.maximum(low - F32(drumsynth.ONSET_SECONDS), F32(0.0))[None, None, :],
-                   np.clip(low / F32(drumsynth.ONSET_SECONDS), 0.0, 1.0).astype(F32),
-                   band_limit(len(low)), end_fade(length, sample_rate))
+    arrays = _Grid(
+        trained_knots,
+        knots.astype(np.int64),
+        weight,
+        np.maximum(low, F32(0.0))[None, None, :],
+        np.maximum(low - F32(drumsynth.ONSET_SECONDS), F32(0.0))[None, None, :],
+        np.clip(low / F32(drumsynth.ONSET_SECONDS), 0.0, 1.0).astype(F32),
+        band_limit(len(low)),
+        end_fade(length, sample_rate),
+    )
     for array in arrays:
         array.setflags(write=False)  # shared by every render of this length
     return arrays
@@ -200,7 +206,7 @@ def _tonal(p, grid, sample_rate, length, n_modes):
     summed = ramp[None, :] * np.einsum("nmt,nmt->nt", decay, carrier)
     spectrum = np.fft.rfft(summed, axis=1) * grid.limit[None, :]
     padded = np.zeros((len(summed), length // 2 + 1), np.complex128)
-    padded[:, :spectrum.shape[1]] = spectrum
+    padded[:, : spectrum.shape[1]] = spectrum
     return (F32(TONAL_DECIMATION) * np.fft.irfft(padded, n=length, axis=1)).astype(F32)
 
 
@@ -213,7 +219,7 @@ def _shaped_noise(gains_db, grid, noise, length):
     stacked = _fine_stacked(noise, grid)
     knots = grid.knots
     out = np.empty((gains.shape[0], length), F32)
-    out[:, :knots[0]] = 0.0
+    out[:, : knots[0]] = 0.0
     for k in range(len(knots) - 1):
         begin, end = int(knots[k]), int(knots[k + 1]) if k < len(knots) - 2 else length
         np.matmul(steps[:, :, k], stacked[:, begin:end], out=out[:, begin:end])

@@ -10,6 +10,7 @@ The latent prior is uniform on [-1, 1]^2, as WaveGAN's uniform [-1, 1]^100: the 
 of the GAN is exactly that square. Only the generator is shipped (``decoder.keras``); the
 critic and both optimizers live in the training checkpoint, for ``--resume``.
 """
+
 import keras
 import tensorflow as tf
 from keras import ops
@@ -37,8 +38,7 @@ class WaveGAN(keras.Model):
         Seed of the latent and interpolation draws.
     """
 
-    def __init__(self, generator, discriminator, n_critic=5, gp_weight=10.0, seed=None,
-                 **kwargs):
+    def __init__(self, generator, discriminator, n_critic=5, gp_weight=10.0, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -67,9 +67,7 @@ class WaveGAN(keras.Model):
 
     def sample_latent(self, batch_size):
         """Points drawn from the prior, uniform on [-GAN_PRIOR_BOUND, GAN_PRIOR_BOUND]^2: (batch_size, 2)."""
-        return keras.random.uniform(
-            (batch_size, LATENT_DIM), -GAN_PRIOR_BOUND, GAN_PRIOR_BOUND, seed=self.seed_generator
-        )
+        return keras.random.uniform((batch_size, LATENT_DIM), -GAN_PRIOR_BOUND, GAN_PRIOR_BOUND, seed=self.seed_generator)
 
     def gradient_penalty(self, real, fake):
         """WGAN-GP's ``mean((||grad D(x_hat)||_2 - 1)^2)`` at random interpolates
@@ -87,9 +85,7 @@ class WaveGAN(keras.Model):
     def critic_wasserstein(self, real, fake, training):
         """``mean D(fake) - mean D(real)``: the critic's loss before the penalty, and minus
         its estimate of the Wasserstein distance."""
-        return ops.mean(self.discriminator(fake, training=training)) - ops.mean(
-            self.discriminator(real, training=training)
-        )
+        return ops.mean(self.discriminator(fake, training=training)) - ops.mean(self.discriminator(real, training=training))
 
     def train_step(self, data):
         real = data[0] if isinstance(data, tuple) else data

@@ -1,4 +1,5 @@
 """A run's history: the CSV that Keras' ``CSVLogger`` writes, and its loss-curve PNG."""
+
 import csv
 import io
 import math
@@ -70,8 +71,7 @@ def write_loss_plot(history_csv, png, title, loss_names=("loss",)):
         for key, style in ((name, "-"), (f"val_{name}", "--")):
             values = columns.get(key)
             if values and len(values) == len(epochs):
-                axes.plot(epochs, values, style, marker="." if len(epochs) < 30 else None,
-                          label=key)
+                axes.plot(epochs, values, style, marker="." if len(epochs) < 30 else None, label=key)
                 plotted.extend(v for v in values if math.isfinite(v))
     if plotted and min(plotted) > 0:
         axes.set_yscale("log")

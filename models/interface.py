@@ -12,6 +12,7 @@ what is a fact of the registry name is on :attr:`ModelProtocol.spec`
 (:class:`models.registry.ModelSpec`: its list group, words, prior, noise source, family-pad
 capability).
 """
+
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -96,8 +97,7 @@ class ModelProtocol(Protocol):
     def latent_range(self) -> tuple[float, float, float, float]:
         """``(xmin, xmax, ymin, ymax)``, the square its pad spans."""
 
-    def decode(self, points: Any, variation: int | None = None, family: Any = None,
-               seconds: float | None = None) -> np.ndarray:
+    def decode(self, points: Any, variation: int | None = None, family: Any = None, seconds: float | None = None) -> np.ndarray:
         """Audio (N, length) for latent points (N, 2)."""
 
     def encode(self, audio: Any, family: Any = None) -> np.ndarray:

@@ -13,6 +13,7 @@ at load (``decode_path`` says which).
 The card, the latent codes and the latent range are read by :mod:`models.trained_folder`,
 which the TensorFlow-free engine (:mod:`models.engine`) shares.
 """
+
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +53,18 @@ class TrainedModel(LatentPlane):
         so the first real call of either is fast.
     """
 
-    def __init__(self, name: str, card: ModelCard | dict[str, Any], decoder: Any, encoder: Any = None,
-                 codes: LatentCodes | None = None, *, warm_up: bool = True,
-                 no_encoder_reason: str | None = None, no_codes_reason: str | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        card: ModelCard | dict[str, Any],
+        decoder: Any,
+        encoder: Any = None,
+        codes: LatentCodes | None = None,
+        *,
+        warm_up: bool = True,
+        no_encoder_reason: str | None = None,
+        no_codes_reason: str | None = None,
+    ) -> None:
         self.name = name
         self.card = card if isinstance(card, ModelCard) else ModelCard.from_dict(card)
         self.kind = self.card.kind
@@ -70,6 +80,7 @@ class TrainedModel(LatentPlane):
         self._render: Any = None
         self._encode = None
         if encoder is not None:
+
             def encode_points(audio):
                 out = encoder(audio, training=False)
                 return out[0] if isinstance(out, (list, tuple)) else out
@@ -105,8 +116,7 @@ class TrainedModel(LatentPlane):
         """True when ``decode(..., variation=k)`` gives new realisations (ddsp_vae)."""
         return self._synth is not None
 
-    def decode(self, points: Any, variation: int | None = None, family: Any = None,
-               seconds: float | None = None) -> np.ndarray:
+    def decode(self, points: Any, variation: int | None = None, family: Any = None, seconds: float | None = None) -> np.ndarray:
         """Audio for latent points.
 
         Parameters
@@ -134,9 +144,7 @@ class TrainedModel(LatentPlane):
             raise ModelInputError(f"points must have shape (N, {LATENT_DIM}), not {points.shape}")
         if not np.all(np.isfinite(points)):
             raise ModelInputError("points must be finite numbers")
-        if variation is not None and (isinstance(variation, bool)
-                                      or not isinstance(variation, (int, np.integer))
-                                      or variation < 0):
+        if variation is not None and (isinstance(variation, bool) or not isinstance(variation, (int, np.integer)) or variation < 0):
             raise ModelInputError(f"variation must be a whole number from 0, not {variation!r}")
         self.render_length(seconds)  # only its trained window
         if family is not None:
@@ -158,17 +166,22 @@ class TrainedModel(LatentPlane):
                 raw = parameters(points, training=False)
                 return synth.render(raw, {"bands": bands, "bright": bright, "dark": dark})
 
-            self._render = tf.function(render, input_signature=[
-                tf.TensorSpec([None, LATENT_DIM], tf.float32),
-                tf.TensorSpec([synth.n_bands, synth.length], tf.float32), spec, spec])
+            self._render = tf.function(
+                render,
+                input_signature=[
+                    tf.TensorSpec([None, LATENT_DIM], tf.float32),
+                    tf.TensorSpec([synth.n_bands, synth.length], tf.float32),
+                    spec,
+                    spec,
+                ],
+            )
         if variation not in self._variations:
             if len(self._variations) >= VARIATION_CACHE:
                 self._variations.pop(next(iter(self._variations)))
             self._variations[variation] = self._synth.sources(variation)
         noise = self._variations[variation]
         with quiet_tracing():
-            audio = self._render(tf.constant(points), noise["bands"], noise["bright"],
-                                 noise["dark"])
+            audio = self._render(tf.constant(points), noise["bands"], noise["bright"], noise["dark"])
         return audio.numpy()
 
     def encode(self, audio: Any, family: Any = None) -> np.ndarray:
@@ -224,8 +237,5 @@ def load_trained(name, folder="trained", *, warm_up=True):
         encoder, codes, no_encoder, no_codes = load_optional_parts(name, spec.prior, model_dir, load_model_file)
     length = decoder.output_shape[-1]
     if length != card.sample_length:
-        raise ModelUnavailableError(
-            f"{model_dir / 'decoder.keras'}: makes {length} samples, the card says {card.sample_length}"
-        )
-    return TrainedModel(name, card, decoder, encoder, codes, warm_up=warm_up,
-                        no_encoder_reason=no_encoder, no_codes_reason=no_codes)
+        raise ModelUnavailableError(f"{model_dir / 'decoder.keras'}: makes {length} samples, the card says {card.sample_length}")
+    return TrainedModel(name, card, decoder, encoder, codes, warm_up=warm_up, no_encoder_reason=no_encoder, no_codes_reason=no_codes)

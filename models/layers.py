@@ -1,5 +1,6 @@
 """Custom layers, registered so that ``keras.models.load_model(path, safe_mode=True)``
 rebuilds them from a .keras file."""
+
 import keras
 from keras import ops
 

@@ -26,6 +26,7 @@ held-out kits worse than the mean training sample (recon MR-STFT 1.468 against 1
 under ``"spectral_floored"``, the default, it scores 1.417, and ae_medium_tanh went from
 1.381 to 1.302.
 """
+
 import keras
 from keras import ops
 
@@ -49,8 +50,7 @@ def _magnitude(audio, n_fft):
     return ops.sqrt(real * real + imag * imag + 1e-10)
 
 
-def spectral_reconstruction_error(audio, reconstruction, fft_sizes=FFT_SIZES,
-                                  waveform_weight=WAVEFORM_WEIGHT, floor_db=None):
+def spectral_reconstruction_error(audio, reconstruction, fft_sizes=FFT_SIZES, waveform_weight=WAVEFORM_WEIGHT, floor_db=None):
     """Multi-resolution STFT loss plus a weighted waveform MSE, per example.
 
     Parameters
@@ -66,18 +66,19 @@ def spectral_reconstruction_error(audio, reconstruction, fft_sizes=FFT_SIZES,
     -------
     loss : tensor, shape (batch,)
     """
+
     def log_level(magnitude, n_fft):
         if floor_db is None:
             return ops.log(magnitude + _EPS)
         return ops.log(magnitude * (4.0 / n_fft) + 10.0 ** (floor_db / 20.0))
 
-    log_l1, convergence = multi_resolution_stft(audio, reconstruction, fft_sizes, ops=ops, magnitude=_magnitude,
-                                                log_level=log_level, norm_floor=_NORM_FLOOR)
+    log_l1, convergence = multi_resolution_stft(
+        audio, reconstruction, fft_sizes, ops=ops, magnitude=_magnitude, log_level=log_level, norm_floor=_NORM_FLOOR
+    )
     return waveform_weight * ops.mean(ops.square(audio - reconstruction), axis=-1) + convergence + log_l1
 
 
-def reconstruction_error(kind, audio, reconstruction, fft_sizes=FFT_SIZES,
-                         waveform_weight=WAVEFORM_WEIGHT):
+def reconstruction_error(kind, audio, reconstruction, fft_sizes=FFT_SIZES, waveform_weight=WAVEFORM_WEIGHT):
     """Per-example reconstruction error of loss ``kind`` (one of ``LOSSES``).
 
     ``fft_sizes`` are those of the spectral losses (sizes above the audio's length are
@@ -91,9 +92,9 @@ def reconstruction_error(kind, audio, reconstruction, fft_sizes=FFT_SIZES,
     if kind in ("spectral", "spectral_floored"):
         sizes = tuple(n for n in fft_sizes if n <= audio.shape[-1]) or (audio.shape[-1],)
         floor_db = FLOOR_DB if kind == "spectral_floored" else None
-        return spectral_reconstruction_error(audio, reconstruction, fft_sizes=sizes,
-                                             waveform_weight=waveform_weight,
-                                             floor_db=floor_db)
+        return spectral_reconstruction_error(
+            audio, reconstruction, fft_sizes=sizes, waveform_weight=waveform_weight, floor_db=floor_db
+        )
     raise ValueError(f"unknown loss '{kind}'; choose from {', '.join(LOSSES)}")
 
 

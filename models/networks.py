@@ -5,6 +5,7 @@ point back to audio (batch, length), whatever is inside, so training, saving and
 treat all models alike. Layers are named explicitly, so that a model built twice (e.g. in
 a resumed run) has the same variable paths.
 """
+
 import keras
 
 from constants import LATENT_DIM, SAMPLE_LENGTH
@@ -68,9 +69,7 @@ def conv_features(audio, width, kernel_size, prefix, phase_shuffle=0):
     width = _check_width(width)
     x = keras.layers.Reshape((length, 1), name=f"{prefix}_to_channels")(audio)
     for i in range(CONV_LAYERS):
-        x = keras.layers.Conv1D(
-            width * 2**i, kernel_size, strides=CONV_STRIDE, padding="same", name=f"{prefix}_conv_{i}"
-        )(x)
+        x = keras.layers.Conv1D(width * 2**i, kernel_size, strides=CONV_STRIDE, padding="same", name=f"{prefix}_conv_{i}")(x)
         x = keras.layers.LeakyReLU(LEAKY_SLOPE, name=f"{prefix}_lrelu_{i}")(x)
         if phase_shuffle and i < CONV_LAYERS - 1:
             x = PhaseShuffle(phase_shuffle, name=f"{prefix}_phase_shuffle_{i}")(x)
@@ -92,9 +91,7 @@ def conv_decoder(length, width, kernel_size, name, *, activation, output_activat
     for i in range(CONV_LAYERS):
         last = i == CONV_LAYERS - 1
         filters = 1 if last else width * 2 ** (CONV_LAYERS - 2 - i)
-        x = keras.layers.Conv1DTranspose(
-            filters, kernel_size, strides=CONV_STRIDE, padding="same", name=f"dec_upconv_{i}"
-        )(x)
+        x = keras.layers.Conv1DTranspose(filters, kernel_size, strides=CONV_STRIDE, padding="same", name=f"dec_upconv_{i}")(x)
         x = _activation(output_activation if last else activation, f"dec_act_{i}")(x)
     audio = keras.layers.Reshape((length,), name="dec_to_audio")(x)
     return keras.Model(point, audio, name=f"{name}_decoder")

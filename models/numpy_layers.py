@@ -19,6 +19,7 @@ Convolutions are matrix products:
 Padding follows TensorFlow's "same": ``max((out - 1) * s + K - n, 0)`` zeros in total,
 the smaller half on the left.
 """
+
 import re
 import threading
 from collections.abc import Callable
@@ -37,10 +38,12 @@ LAYER_BUILDERS: dict[str, Callable] = {}
 
 def layer_builder(*class_names):
     """Register a builder ``(config, weights) -> function`` under Keras class names."""
+
     def register(builder):
         for class_name in class_names:
             LAYER_BUILDERS[class_name] = builder
         return builder
+
     return register
 
 
@@ -53,6 +56,7 @@ def to_snake_case(name):
 
 
 # ----------------------------------------------------------------------------- activations
+
 
 def _sigmoid(x):
     # The tanh form cannot overflow, unlike 1 / (1 + exp(-x)).
@@ -72,6 +76,7 @@ def _leaky(slope):
 
     def leaky_relu(x):
         return np.maximum(x, x * slope, out=x) if slope <= 1 else np.minimum(x, x * slope, out=x)
+
     return leaky_relu
 
 
@@ -100,11 +105,9 @@ def activation(name):
 
 
 def _check_weights(config, weights, shapes):
-    if len(weights) != len(shapes) or any(
-            w.shape != tuple(s) for w, s in zip(weights, shapes) if s is not None):
+    if len(weights) != len(shapes) or any(w.shape != tuple(s) for w, s in zip(weights, shapes) if s is not None):
         got = ", ".join(str(w.shape) for w in weights) or "none"
-        raise UnsupportedLayerError(f"layer {config.get('name')!r}: weights of shapes {got} do "
-                                    f"not fit its config")
+        raise UnsupportedLayerError(f"layer {config.get('name')!r}: weights of shapes {got} do not fit its config")
 
 
 def _single(value):
@@ -117,11 +120,11 @@ def _check_conv_config(config):
     if _single(config.get("dilation_rate", 1)) != 1 or int(config.get("groups", 1)) != 1:
         raise UnsupportedLayerError(f"layer {config.get('name')!r}: dilation and groups are not supported")
     if config.get("padding") not in ("same", "valid"):
-        raise UnsupportedLayerError(f"layer {config.get('name')!r}: padding {config.get('padding')!r} "
-                                    "is not supported")
+        raise UnsupportedLayerError(f"layer {config.get('name')!r}: padding {config.get('padding')!r} is not supported")
 
 
 # ----------------------------------------------------------------------------- layers
+
 
 @layer_builder("InputLayer")
 def build_input(config, weights):
@@ -132,8 +135,7 @@ def build_input(config, weights):
 def build_dense(config, weights):
     units = int(config["units"])
     use_bias = config.get("use_bias", True)
-    _check_weights(config, weights, [(None if not weights else weights[0].shape[0], units)]
-                   + ([(units,)] if use_bias else []))
+    _check_weights(config, weights, [(None if not weights else weights[0].shape[0], units)] + ([(units,)] if use_bias else []))
     kernel = np.ascontiguousarray(weights[0])
     then = activation(config.get("activation"))
     if use_bias:
@@ -142,8 +144,10 @@ def build_dense(config, weights):
         def dense(x):
             return then(np.matmul(x, kernel) + bias)  # (…, in) -> (…, units)
     else:
+
         def dense(x):
             return then(np.matmul(x, kernel))
+
     return dense
 
 
@@ -195,8 +199,7 @@ def build_leaky_relu(config, weights):
 
 @layer_builder("ReLU")
 def build_relu(config, weights):
-    if config.get("max_value") is not None or config.get("threshold", 0.0) != 0.0 \
-            or config.get("negative_slope", 0.0) != 0.0:
+    if config.get("max_value") is not None or config.get("threshold", 0.0) != 0.0 or config.get("negative_slope", 0.0) != 0.0:
         raise UnsupportedLayerError(f"layer {config.get('name')!r}: only a plain ReLU is supported")
     return in_place(_relu)
 
@@ -221,6 +224,7 @@ def build_add(config, weights):
         for more in inputs[2:]:
             total += more
         return total
+
     return add
 
 
@@ -242,11 +246,10 @@ def padded_windows(x, left, right, taps, stride=1):
     steps apart, as a matrix: (batch * windows, taps * channels), windows in order."""
     batch, steps, channels = x.shape
     padded = np.zeros((batch, steps + left + right, channels), np.float32)
-    padded[:, left:left + steps] = x
+    padded[:, left : left + steps] = x
     count = (steps + left + right - taps) // stride + 1
     s_batch, s_step, s_channel = padded.strides
-    windows = as_strided(padded, (batch, count, taps, channels),
-                         (s_batch, stride * s_step, s_step, s_channel), writeable=False)
+    windows = as_strided(padded, (batch, count, taps, channels), (s_batch, stride * s_step, s_step, s_channel), writeable=False)
     # A copy, always: for one sound (batch 1) at stride 1 the reshape is a view whose rows
     # overlap, which BLAS cannot take, and NumPy's matmul then falls back to a loop of its
     # own that is 1.5-2x slower than copying first (conv_ae's last two layers).
@@ -258,8 +261,9 @@ def build_conv1d(config, weights):
     _check_conv_config(config)
     size, stride, filters = _single(config["kernel_size"]), _single(config["strides"]), int(config["filters"])
     use_bias = config.get("use_bias", True)
-    _check_weights(config, weights, [(size, None if not weights else weights[0].shape[1], filters)]
-                   + ([(filters,)] if use_bias else []))
+    _check_weights(
+        config, weights, [(size, None if not weights else weights[0].shape[1], filters)] + ([(filters,)] if use_bias else [])
+    )
     in_channels = weights[0].shape[1]
     matrix = np.ascontiguousarray(weights[0].reshape(size * in_channels, filters))
     bias = weights[1] if use_bias else np.zeros(filters, np.float32)
@@ -272,6 +276,7 @@ def build_conv1d(config, weights):
         y = np.matmul(windows, matrix)
         y += bias
         return then(y.reshape(x.shape[0], count, filters))
+
     return conv1d
 
 
@@ -309,7 +314,7 @@ def polyphase_weights(kernel, bias, stride):
         for r in range(stride):
             k = stride * j + r + p
             if 0 <= k < size:
-                weights[u, :, r * filters:(r + 1) * filters] = kernel[k].T
+                weights[u, :, r * filters : (r + 1) * filters] = kernel[k].T
     bias = np.zeros(filters, np.float32) if bias is None else np.asarray(bias, np.float32)
     return weights, np.tile(bias, stride), (j_high, -j_low)
 
@@ -319,14 +324,14 @@ def build_conv1d_transpose(config, weights):
     _check_conv_config(config)
     size, stride, filters = _single(config["kernel_size"]), _single(config["strides"]), int(config["filters"])
     use_bias = config.get("use_bias", True)
-    _check_weights(config, weights, [(size, filters, None if not weights else weights[0].shape[2])]
-                   + ([(filters,)] if use_bias else []))
+    _check_weights(
+        config, weights, [(size, filters, None if not weights else weights[0].shape[2])] + ([(filters,)] if use_bias else [])
+    )
     if config["padding"] != "same" or config.get("output_padding") is not None or size < stride:
         raise UnsupportedLayerError(
-            f"layer {config.get('name')!r}: only a 'same' Conv1DTranspose whose kernel is at "
-            "least its stride is supported")
-    taps_weights, bias, (left, right) = polyphase_weights(
-        weights[0], weights[1] if use_bias else None, stride)
+            f"layer {config.get('name')!r}: only a 'same' Conv1DTranspose whose kernel is at least its stride is supported"
+        )
+    taps_weights, bias, (left, right) = polyphase_weights(weights[0], weights[1] if use_bias else None, stride)
     taps, in_channels, outputs = taps_weights.shape
     matrix = np.ascontiguousarray(taps_weights.reshape(taps * in_channels, outputs))
     then = activation(config.get("activation"))
@@ -336,6 +341,7 @@ def build_conv1d_transpose(config, weights):
         y = np.matmul(windows, matrix)
         y += bias
         return then(y.reshape(x.shape[0], steps * stride, filters))
+
     return conv1d_transpose
 
 
@@ -361,6 +367,7 @@ def _synth_builder(render, *, extends=False):
     decode's variation, so it is marked ``takes_variation``. With ``extends`` (ddsp_cvae's
     synthesiser) it also renders other lengths than its trained window (``length=``), and
     is marked ``extends``; the others refuse them."""
+
     def build(config, weights):
         drumsynth = _drumsynth()
         rate, length, attack, seed = (int(config[key]) for key in ("sample_rate", "length", "attack", "seed"))
@@ -374,8 +381,7 @@ def _synth_builder(render, *, extends=False):
             with lock:
                 noise = cache.get(key)
             if noise is None:
-                noise = drumsynth.sources(seed, key[0], sample_rate=rate, length=samples, attack=attack,
-                                          n_bands=n_bands)
+                noise = drumsynth.sources(seed, key[0], sample_rate=rate, length=samples, attack=attack, n_bands=n_bands)
                 with lock:
                     if len(cache) >= VARIATION_CACHE:
                         cache.pop(next(k for k in cache if k != (0, length)))  # the model's own noise stays
@@ -391,10 +397,12 @@ def _synth_builder(render, *, extends=False):
             if not extends:
                 raise UnsupportedLayerError(f"this synthesiser renders only its trained {length} samples")
             return draw(raw, sources(variation, samples), rate, length, attack, length=samples, n_modes=n_modes)
+
         # what the engine asks of a step (models.numpy_network.NumpyNetwork)
         synth.takes_variation = True  # type: ignore[attr-defined]
         synth.extends = extends  # type: ignore[attr-defined]
         return synth
+
     return build
 
 
@@ -434,10 +442,10 @@ def build_log_mel(config, weights):
         batch, length = audio.shape
         frames = (length - n_fft) // hop + 1
         s_batch, s_sample = audio.strides
-        framed = as_strided(audio, (batch, frames, n_fft), (s_batch, hop * s_sample, s_sample),
-                            writeable=False)
+        framed = as_strided(audio, (batch, frames, n_fft), (s_batch, hop * s_sample, s_sample), writeable=False)
         spectrum = np.fft.rfft(framed * window, axis=-1)
-        power = (spectrum.real ** 2 + spectrum.imag ** 2).astype(np.float32) * scale
+        power = (spectrum.real**2 + spectrum.imag**2).astype(np.float32) * scale
         decibels = 10.0 * np.log10(np.matmul(power, bank) + np.float32(1e-10))
         return ((decibels - mean) / std).astype(np.float32)
+
     return log_mel

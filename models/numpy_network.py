@@ -8,6 +8,7 @@ layer graph, ``model.weights.h5`` for the weights, through zipfile and h5py), an
 it, what the window and the page load, is :mod:`models.engine`. Imports only NumPy, h5py
 and the standard library.
 """
+
 import io
 import zipfile
 from pathlib import Path
@@ -23,6 +24,7 @@ CONFIG_MEMBER = "config.json"
 
 
 # ----------------------------------------------------------------------------- .keras files
+
 
 def read_keras_file(path):
     """The layer graph and the weights stored in a ``.keras`` archive.
@@ -59,11 +61,12 @@ def read_keras_file(path):
     try:
         weights = {}
         with h5py.File(io.BytesIO(weights_bytes), "r") as store:
+
             def collect(name, item):
                 if isinstance(item, h5py.Group) and name.endswith("/vars"):
                     owner = name[: -len("/vars")]
-                    weights[owner] = [np.asarray(item[key][()], dtype=np.float32)
-                                      for key in sorted(item, key=int)]
+                    weights[owner] = [np.asarray(item[key][()], dtype=np.float32) for key in sorted(item, key=int)]
+
             store.visititems(collect)
     except (*DAMAGED_FILE_ERRORS, UnicodeDecodeError, RuntimeError) as error:
         raise ModelUnavailableError(f"{path}: damaged ({one_line(error, limit=REASON_LIMIT)})") from None
@@ -73,6 +76,7 @@ def read_keras_file(path):
 
 
 # ----------------------------------------------------------------------------- the graph
+
 
 def _tensor_refs(value):
     """The ``keras_history`` references in a node argument (a tensor or a list of them)."""
@@ -109,8 +113,7 @@ def _producers(layers):
         for node_index, node in enumerate(layer.get("inbound_nodes") or [{}]):
             refs = _tensor_refs(node.get("args", []))
             if _tensor_refs(node.get("kwargs", {})):
-                raise UnsupportedLayerError(f"layer {layer['name']!r}: tensors passed as "
-                                            "keyword arguments are not supported")
+                raise UnsupportedLayerError(f"layer {layer['name']!r}: tensors passed as keyword arguments are not supported")
             producers[(layer["name"], node_index)] = (layer, node, refs)
     return producers
 
@@ -134,13 +137,10 @@ def _step(producer, slot_of, weights, storage_names):
     inputs are, and whether it takes them as a list."""
     layer, node, refs = producer
     if any(ref[2] != 0 for ref in refs):
-        raise UnsupportedLayerError(f"layer {layer['name']!r}: layers with several "
-                                    "outputs are not supported")
-    builder = LAYER_BUILDERS.get(layer.get("registered_name") or layer["class_name"]) \
-        or LAYER_BUILDERS.get(layer["class_name"])
+        raise UnsupportedLayerError(f"layer {layer['name']!r}: layers with several outputs are not supported")
+    builder = LAYER_BUILDERS.get(layer.get("registered_name") or layer["class_name"]) or LAYER_BUILDERS.get(layer["class_name"])
     if builder is None:
-        raise UnsupportedLayerError(
-            f"layer {layer['name']!r} of class {layer['class_name']} is not supported")
+        raise UnsupportedLayerError(f"layer {layer['name']!r} of class {layer['class_name']} is not supported")
     function = builder(layer.get("config", {}), weights.get(f"layers/{storage_names[layer['name']]}", []))
     sources = tuple(slot_of[ref[:2]] for ref in refs)
     listed = bool(node.get("args")) and isinstance(node["args"][0], (list, tuple))
@@ -160,8 +160,7 @@ def _copies_where_shared(steps, input_slots):
                 readers[memory[source]] = readers.get(memory[source], 0) + 1
     plan = []
     for function, sources, listed, target in steps:
-        if getattr(function, "in_place", False) and (
-                memory[sources[0]] in input_slots or readers[memory[sources[0]]] > 1):
+        if getattr(function, "in_place", False) and (memory[sources[0]] in input_slots or readers[memory[sources[0]]] > 1):
             function = _on_a_copy(function)
         plan.append((function, sources, listed, target))
     return plan
@@ -204,15 +203,16 @@ class NumpyNetwork:
         self._output_slot = slot_of[wanted[:2]]
         self._slots = len(order)
         storage_names = _storage_names(layers)
-        steps = [_step(producers[key], slot_of, weights, storage_names) + (slot_of[key],)
-                 for key in order if key not in inputs]
+        steps = [_step(producers[key], slot_of, weights, storage_names) + (slot_of[key],) for key in order if key not in inputs]
         self._plan = _copies_where_shared(steps, {slot for slot in self._input_slots if slot is not None})
         self.takes_variation = any(getattr(step[0], "takes_variation", False) for step in self._plan)
         #: whether its synthesiser renders other lengths than its trained window (ddsp_cvae's)
         self.extends = any(getattr(step[0], "extends", False) for step in self._plan)
         if self.takes_variation:
-            self._plan = [(f if getattr(f, "takes_variation", False) else _ignoring_variation(f),
-                           sources, listed, target) for f, sources, listed, target in self._plan]
+            self._plan = [
+                (f if getattr(f, "takes_variation", False) else _ignoring_variation(f), sources, listed, target)
+                for f, sources, listed, target in self._plan
+            ]
 
     def __call__(self, x, variation=None, samples=None):
         """Run the network on a batch ``x`` (float32); returns the wanted output.

@@ -9,6 +9,7 @@ has family pads. A fact about a model goes here, and callers read it from the sp
 surface tells one model from another by its name or kind. Sample length and width (the
 conv stacks' base filter count) are settings, so tests build tiny versions of every model.
 """
+
 import importlib
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -159,8 +160,7 @@ class ModelSpec:
         unknown = sorted(set(overrides) - set(self.defaults))
         if unknown:
             raise ModelSettingsError(
-                f"{self.name} has no setting {', '.join(unknown)}; "
-                f"its settings are {', '.join(sorted(self.defaults))}"
+                f"{self.name} has no setting {', '.join(unknown)}; its settings are {', '.join(sorted(self.defaults))}"
             )
         merged = dict(self.defaults)
         merged.update(overrides)
@@ -186,8 +186,14 @@ def _dense_spec(size, activation):
         group="Dense autoencoders",
         builder="build_dense_ae",
         defaults=MappingProxyType(
-            {"name": name, "length": SAMPLE_LENGTH, "units": units, "activation": activation,
-             "learning_rate": 1e-3, "loss": DEFAULT_LOSS}
+            {
+                "name": name,
+                "length": SAMPLE_LENGTH,
+                "units": units,
+                "activation": activation,
+                "learning_rate": 1e-3,
+                "loss": DEFAULT_LOSS,
+            }
         ),
         summary=f"dense autoencoder, encoder {'-'.join(map(str, units))}, {activation}",
         list_group=f"Dense AE, {size}",  # grouped by size: the activations are the rows
@@ -202,8 +208,7 @@ def _conv_ae_spec():
         group="Convolutional",
         builder="build_conv_ae",
         defaults=MappingProxyType(
-            {"name": "conv_ae", "length": SAMPLE_LENGTH, "width": 16, "kernel_size": 25,
-             "learning_rate": 1e-4, "loss": DEFAULT_LOSS}
+            {"name": "conv_ae", "length": SAMPLE_LENGTH, "width": 16, "kernel_size": 25, "learning_rate": 1e-4, "loss": DEFAULT_LOSS}
         ),
         summary="WaveGAN-style convolutional autoencoder (5 strided convolutions + dense)",
         words="A convolutional network that rebuilds the training drums in detail; each one sits at a point.",
@@ -217,9 +222,18 @@ def _gan_spec():
         group="Convolutional",
         builder="build_gan",
         defaults=MappingProxyType(
-            {"name": "gan", "length": SAMPLE_LENGTH, "width": 16, "kernel_size": 25,
-             "phase_shuffle": 2, "n_critic": 5, "gp_weight": 10.0, "learning_rate": 1e-4,
-             "beta_1": 0.5, "beta_2": 0.9}
+            {
+                "name": "gan",
+                "length": SAMPLE_LENGTH,
+                "width": 16,
+                "kernel_size": 25,
+                "phase_shuffle": 2,
+                "n_critic": 5,
+                "gp_weight": 10.0,
+                "learning_rate": 1e-4,
+                "beta_1": 0.5,
+                "beta_2": 0.9,
+            }
         ),
         summary="WaveGAN generator and discriminator, WGAN-GP, 2-D uniform latent",
         words="A WaveGAN generator: every point is a drum it invents; it has no map of training sounds.",
@@ -234,9 +248,16 @@ def _vae_spec(name, factor):
         group="Variational autoencoders",
         builder="build_vae",
         defaults=MappingProxyType(
-            {"name": name, "length": SAMPLE_LENGTH, "width": 8, "kernel_size": 25,
-             "kl_factor": factor, "kl_ramp": 30000, "learning_rate": 1e-4,
-             "loss": DEFAULT_LOSS}
+            {
+                "name": name,
+                "length": SAMPLE_LENGTH,
+                "width": 8,
+                "kernel_size": 25,
+                "kl_factor": factor,
+                "kl_ramp": 30000,
+                "learning_rate": 1e-4,
+                "loss": DEFAULT_LOSS,
+            }
         ),
         summary=f"convolutional VAE, KL factor {factor:g} ramped in linearly",
         list_group="VAEs",
@@ -246,8 +267,7 @@ def _vae_spec(name, factor):
 
 
 # A VAE by its training, but what a listener hears is a synthesiser.
-SYNTH_WORDS = ("A drum synthesiser steered by a variational network: every point is a drum, "
-               "and Vary plays a new take.")
+SYNTH_WORDS = "A drum synthesiser steered by a variational network: every point is a drum, and Vary plays a new take."
 
 
 def _ddsp_vae_spec():
@@ -257,11 +277,21 @@ def _ddsp_vae_spec():
         group="Synth-decoder VAE",
         builder="build_ddsp_vae",
         defaults=MappingProxyType(
-            {"name": "ddsp_vae", "length": SAMPLE_LENGTH, "sample_rate": SAMPLE_RATE,
-             "attack_seconds": ATTACK_SECONDS, "width": 128, "hidden": (256, 256, 256),
-             "noise_seed": 13, "kl_factor": 0.01, "kl_ramp": 600, "learning_rate": 5e-4,
-             "loss": DEFAULT_LOSS, "fft_sizes": (4096, 2048, 1024, 512, 256),
-             "waveform_weight": 0.0}
+            {
+                "name": "ddsp_vae",
+                "length": SAMPLE_LENGTH,
+                "sample_rate": SAMPLE_RATE,
+                "attack_seconds": ATTACK_SECONDS,
+                "width": 128,
+                "hidden": (256, 256, 256),
+                "noise_seed": 13,
+                "kl_factor": 0.01,
+                "kl_ramp": 600,
+                "learning_rate": 5e-4,
+                "loss": DEFAULT_LOSS,
+                "fft_sizes": (4096, 2048, 1024, 512, 256),
+                "waveform_weight": 0.0,
+            }
         ),
         summary="log-mel VAE whose decoder plays a percussive synthesiser (modes, band noise, click)",
         words=SYNTH_WORDS,
@@ -277,11 +307,22 @@ def _ddsp_cvae_spec():
         group="Synth-decoder VAE",
         builder="build_ddsp_cvae",
         defaults=MappingProxyType(
-            {"name": "ddsp_cvae", "length": HIRES_SAMPLE_LENGTH, "sample_rate": HIRES_SAMPLE_RATE,
-             "attack_seconds": ATTACK_SECONDS, "width": 128, "hidden": (256, 256, 256),
-             "noise_seed": 17, "kl_factor": 0.01, "kl_ramp": 600, "family_weight": 1.0,
-             "learning_rate": 5e-4, "loss": DEFAULT_LOSS,
-             "fft_sizes": (8192, 4096, 2048, 1024, 512, 256, 128), "waveform_weight": 0.0}
+            {
+                "name": "ddsp_cvae",
+                "length": HIRES_SAMPLE_LENGTH,
+                "sample_rate": HIRES_SAMPLE_RATE,
+                "attack_seconds": ATTACK_SECONDS,
+                "width": 128,
+                "hidden": (256, 256, 256),
+                "noise_seed": 17,
+                "kl_factor": 0.01,
+                "kl_ramp": 600,
+                "family_weight": 1.0,
+                "learning_rate": 5e-4,
+                "loss": DEFAULT_LOSS,
+                "fft_sizes": (8192, 4096, 2048, 1024, 512, 256, 128),
+                "waveform_weight": 0.0,
+            }
         ),
         summary="family-conditioned synth VAE at 44.1 kHz: ask for a kick, a snare... or a mix",
         conditioned=True,
@@ -320,6 +361,4 @@ def get_spec(name):
     try:
         return REGISTRY[name]
     except KeyError:
-        raise UnknownModelError(
-            f"unknown model '{name}'; valid names: {', '.join(TRAINABLE_NAMES)}"
-        ) from None
+        raise UnknownModelError(f"unknown model '{name}'; valid names: {', '.join(TRAINABLE_NAMES)}") from None

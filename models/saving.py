@@ -1,6 +1,7 @@
 """Files of a trained model: .keras models (optionally with float16 weights), the model
 card, the latent codes. Every write goes through :mod:`safeio` (one atomic write), so a
 crash never leaves a half-written file under the real name."""
+
 import errno
 import io
 import json
@@ -118,8 +119,7 @@ def archive_json(archive, member, path, *, max_bytes=MAX_JSON_BYTES):
     except KeyError:
         raise ModelUnavailableError(f"{path}: damaged (no {member} inside)") from None
     if info.file_size > max_bytes:
-        raise ModelUnavailableError(
-            f"{path}: damaged (its {member} is too large: {info.file_size:,} bytes; at most {max_bytes:,})")
+        raise ModelUnavailableError(f"{path}: damaged (its {member} is too large: {info.file_size:,} bytes; at most {max_bytes:,})")
     with archive.open(info) as handle:
         data = handle.read(max_bytes + 1)
     if len(data) > max_bytes:
@@ -150,8 +150,9 @@ def check_layer_settings(config, path, card=None):
         "PATH: damaged (the synthesiser's length must be ...)".
     """
     try:
-        check_keras_config(config, sample_rate=None if card is None else card.sample_rate,
-                           length=None if card is None else card.sample_length)
+        check_keras_config(
+            config, sample_rate=None if card is None else card.sample_rate, length=None if card is None else card.sample_length
+        )
     except SynthSettingsError as error:
         raise ModelUnavailableError(f"{path}: damaged ({error})") from None
 
@@ -173,8 +174,7 @@ def npz_json(archive, key, path, *, max_bytes=MAX_JSON_BYTES):
     except (KeyError, AttributeError):
         raise ModelUnavailableError(f"{path}: damaged (no {key} inside)") from None
     if info.file_size > 4 * max_bytes + 1024:  # the .npy header is well under 1 kB
-        raise ModelUnavailableError(
-            f"{path}: damaged (its {key} is too large: {info.file_size:,} bytes)")
+        raise ModelUnavailableError(f"{path}: damaged (its {key} is too large: {info.file_size:,} bytes)")
     try:
         text = str(archive[key])
     except DAMAGED_FILE_ERRORS as error:
@@ -210,8 +210,7 @@ def weights_to_float16(keras_bytes):
     # A fresh file rather than edits in place: HDF5 does not give back the space of a
     # deleted dataset, so rewriting in place would not shrink anything.
     converted = io.BytesIO()
-    with h5py.File(io.BytesIO(members[WEIGHTS_MEMBER]), "r") as source, \
-            h5py.File(converted, "w") as target:
+    with h5py.File(io.BytesIO(members[WEIGHTS_MEMBER]), "r") as source, h5py.File(converted, "w") as target:
         _copy_h5(source, target, h5py)
     members[WEIGHTS_MEMBER] = converted.getvalue()
     out = io.BytesIO()
@@ -255,8 +254,7 @@ def keras_archive(model, beside):
             shutil.rmtree(scratch, ignore_errors=True)
     except (OSError, RuntimeError) as error:  # h5py reports a full disk as either
         reason = one_line(error, limit=REASON_LIMIT)
-        raise WriteFailed(getattr(error, "errno", None) or errno.EIO,
-                          f"{beside}: cannot write ({reason})") from error
+        raise WriteFailed(getattr(error, "errno", None) or errno.EIO, f"{beside}: cannot write ({reason})") from error
 
 
 def save_model_file(model, path, *, float16=False):

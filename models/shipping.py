@@ -4,6 +4,7 @@ for the NumPy synthesiser of :mod:`models.drumsynth`) go into a staging folder b
 ``trained/<name>/``, which is swapped in whole (:func:`safeio.swap_in`), so a crash leaves the
 old model or the new one, never a mix; ``checkpoint/`` and anything else in the folder is
 carried into the new set. The model card (:func:`model_card`) records what made the model."""
+
 import platform
 import shutil
 from dataclasses import dataclass
@@ -102,9 +103,12 @@ def export_trained(folder, nets, data, options, run, *, history_csv=None):
         if nets.encoder is not None:
             save_model_file(nets.encoder, staged / "encoder.keras", float16=options.float16)
             points = latent_codes(nets, data.audio, families=data.families)
-            atomic_write(staged / "codes.npz", lambda file: np.savez_compressed(
-                file, points=points, families=data.families, names=data.names,
-                files=data.files, is_validation=data.is_validation))
+            atomic_write(
+                staged / "codes.npz",
+                lambda file: np.savez_compressed(
+                    file, points=points, families=data.families, names=data.names, files=data.files, is_validation=data.is_validation
+                ),
+            )
         shipped_history = staged / HISTORY_FILE
         atomic_write_bytes(shipped_history, history_csv.read_bytes() if history_csv.is_file() else b"")
         history.write_loss_plot(shipped_history, staged / "loss.png", nets.settings["name"], _plotted(nets))
@@ -127,8 +131,7 @@ def model_card(nets, data, options, columns, run):
     spec = get_spec(nets.settings["name"])
     n_val = int(data.is_validation.sum())
     families, counts = np.unique(data.families, return_counts=True)
-    losses = {k: _finite_or_none(v[-1]) for k, v in columns.items()
-              if k not in ("epoch", "epoch_seconds") and v}
+    losses = {k: _finite_or_none(v[-1]) for k, v in columns.items() if k not in ("epoch", "epoch_seconds") and v}
     epoch_seconds = [s for s in columns.get("epoch_seconds", []) if np.isfinite(s)]
     return {
         "version": CARD_VERSION,
@@ -159,11 +162,16 @@ def model_card(nets, data, options, columns, run):
             "batch_size": int(options.batch_size),
             "seed": int(options.seed),
             "validation": bool(options.validation and n_val > 0),
-            "early_stopping": ({"patience": options.patience, "min_delta": options.min_delta,
-                                # the quantity EarlyStopping watched: val_ when there was validation
-                                "monitor": ("val_" if options.validation and n_val > 0 else "")
-                                + nets.monitor}
-                               if options.patience is not None and nets.monitor else None),
+            "early_stopping": (
+                {
+                    "patience": options.patience,
+                    "min_delta": options.min_delta,
+                    # the quantity EarlyStopping watched: val_ when there was validation
+                    "monitor": ("val_" if options.validation and n_val > 0 else "") + nets.monitor,
+                }
+                if options.patience is not None and nets.monitor
+                else None
+            ),
             "stopped": stopped,
             "seconds": round(float(seconds), 2),
             "mean_epoch_seconds": round(float(np.mean(epoch_seconds)), 3) if epoch_seconds else None,
@@ -171,12 +179,18 @@ def model_card(nets, data, options, columns, run):
             "distribution": distribution,
         },
         "losses": losses,
-        "files": {"decoder": "decoder.keras",
-                  "encoder": "encoder.keras" if nets.encoder is not None else None,
-                  "codes": "codes.npz" if nets.encoder is not None else None,
-                  **({"synth": SYNTH_FILE} if "noise_seed" in nets.settings else {})},
-        "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
-                     "keras": keras.__version__, "numpy": np.__version__},
+        "files": {
+            "decoder": "decoder.keras",
+            "encoder": "encoder.keras" if nets.encoder is not None else None,
+            "codes": "codes.npz" if nets.encoder is not None else None,
+            **({"synth": SYNTH_FILE} if "noise_seed" in nets.settings else {}),
+        },
+        "versions": {
+            "python": platform.python_version(),
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "numpy": np.__version__,
+        },
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
 

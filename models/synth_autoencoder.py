@@ -14,6 +14,7 @@ each bin weighted by :func:`octave_weights`: at 44.1 kHz half of every STFT's bi
 on the top octave. With the weights, every octave above ``OCTAVE_PIVOT_HZ`` weighs the same
 (the top one 17 % of the whole instead of 50 %), and under the pivot a bin keeps its linear weight.
 """
+
 import keras
 import numpy as np
 from keras import ops
@@ -74,8 +75,9 @@ def octave_weighted_error(audio, reconstruction, fft_sizes, sample_rate, floor_d
         w = weights[n_fft]
         return w * ops.log(weighted / np.sqrt(w) * (4.0 / n_fft) + floor)
 
-    log_l1, convergence = multi_resolution_stft(audio, reconstruction, sizes, ops=ops, magnitude=magnitude,
-                                                log_level=log_level, norm_floor=_NORM_FLOOR)
+    log_l1, convergence = multi_resolution_stft(
+        audio, reconstruction, sizes, ops=ops, magnitude=magnitude, log_level=log_level, norm_floor=_NORM_FLOOR
+    )
     return log_l1 + convergence
 
 
@@ -134,8 +136,7 @@ class SynthAutoencoder(keras.Model):
 
     def reconstruction_loss(self, audio, training):
         target = audio * self.fade[None, :]
-        return ops.mean(octave_weighted_error(target, self(audio, training=training), self.fft_sizes,
-                                              self.sample_rate))
+        return ops.mean(octave_weighted_error(target, self(audio, training=training), self.fft_sizes, self.sample_rate))
 
     def train_step(self, data):
         import tensorflow as tf
@@ -155,8 +156,12 @@ class SynthAutoencoder(keras.Model):
         return {"loss": self.loss_tracker.result()}
 
     def get_config(self):
-        return {**super().get_config(), "encoder": keras.saving.serialize_keras_object(self.encoder),
-                "decoder": keras.saving.serialize_keras_object(self.decoder), "fft_sizes": list(self.fft_sizes)}
+        return {
+            **super().get_config(),
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "decoder": keras.saving.serialize_keras_object(self.decoder),
+            "fft_sizes": list(self.fft_sizes),
+        }
 
     @classmethod
     def from_config(cls, config):

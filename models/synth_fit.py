@@ -14,6 +14,7 @@ modes' levels from its spectrum at their frequencies, the output level from its 
 Gradient descent does the rest. The measures of a fit (against the real sounds' spread)
 are :mod:`evaluation.synth_fit`'s; ``scripts/fit_synth.py`` runs both on the real kits.
 """
+
 from dataclasses import dataclass
 
 import keras
@@ -89,8 +90,13 @@ def band_split(audio, sample_rate, n_bands=drumsynth.N_BANDS):
     freqs = np.fft.rfftfreq(length, 1.0 / sample_rate)
     edges = np.geomspace(drumsynth.NOISE_LOW_HZ, sample_rate / 2, n_bands + 1)
     edges[0], edges[-1] = 0.0, sample_rate
-    return np.stack([np.fft.irfft(np.where((freqs >= lo) & (freqs < hi), spectrum, 0.0), n=length, axis=1)
-                     for lo, hi in zip(edges[:-1], edges[1:])], axis=1)
+    return np.stack(
+        [
+            np.fft.irfft(np.where((freqs >= lo) & (freqs < hi), spectrum, 0.0), n=length, axis=1)
+            for lo, hi in zip(edges[:-1], edges[1:])
+        ],
+        axis=1,
+    )
 
 
 def knot_levels(audio, knots, sample_rate, n_bands=drumsynth.N_BANDS):
@@ -98,7 +104,7 @@ def knot_levels(audio, knots, sample_rate, n_bands=drumsynth.N_BANDS):
     before to the midpoint to the knot after), shape (N, n_bands, K)."""
     bands = band_split(audio, sample_rate, n_bands)
     middles = np.concatenate([[0], (knots[:-1] + knots[1:]) // 2 + 1, [bands.shape[-1]]])
-    power = np.cumsum(np.concatenate([np.zeros(bands.shape[:2] + (1,)), bands ** 2], axis=-1), axis=-1)
+    power = np.cumsum(np.concatenate([np.zeros(bands.shape[:2] + (1,)), bands**2], axis=-1), axis=-1)
     begin, end = middles[:-1], np.maximum(middles[1:], middles[:-1] + 1)
     return np.sqrt(np.maximum(power[..., end] - power[..., begin], 0.0) / (end - begin))
 
@@ -115,8 +121,9 @@ def initial_parameters(target, synth):
     target = np.atleast_2d(np.asarray(target, np.float32))
     n, length = target.shape
     knots = fine_noise_knots(length, synth.attack, synth.sample_rate)
-    noise = drumsynth.sources(synth.seed, None, sample_rate=synth.sample_rate, length=length,
-                              attack=synth.attack, n_bands=synth.n_bands)["bands"]
+    noise = drumsynth.sources(
+        synth.seed, None, sample_rate=synth.sample_rate, length=length, attack=synth.attack, n_bands=synth.n_bands
+    )["bands"]
     noise_level = np.sqrt(np.mean(noise.astype(np.float64) ** 2, axis=1))  # (bands,)
     levels = knot_levels(target, knots, synth.sample_rate, synth.n_bands) / noise_level[None, :, None]
     db = 20 * np.log10(np.maximum(levels, 1e-12))
@@ -130,12 +137,17 @@ def initial_parameters(target, synth):
     mode_levels = np.log(np.maximum(at_modes, 1e-9 * at_modes.max(axis=1, keepdims=True) + 1e-30))
     decays = np.full((n, synth.n_modes), _log_range_inverse(0.1, drumsynth.DECAY_RANGE))
     peak = np.clip(np.max(np.abs(target), axis=1), drumsynth.OUTPUT_RANGE[0] * 1.01, drumsynth.OUTPUT_RANGE[1] * 0.99)
-    columns = [mode_levels, decays,
-               np.full((n, 1), -8.0),  # glide ratio near 1: no glide
-               np.zeros((n, 1)), np.zeros((n, 1)),  # glide time, tune
-               gains, np.zeros((n, 1)),  # brightness
-               np.tile([[0.0, 0.0, -np.log(10.0)]], (n, 1)),  # mix: tonal, noise, click
-               _log_range_inverse(peak, drumsynth.OUTPUT_RANGE)[:, None]]
+    columns = [
+        mode_levels,
+        decays,
+        np.full((n, 1), -8.0),  # glide ratio near 1: no glide
+        np.zeros((n, 1)),
+        np.zeros((n, 1)),  # glide time, tune
+        gains,
+        np.zeros((n, 1)),  # brightness
+        np.tile([[0.0, 0.0, -np.log(10.0)]], (n, 1)),  # mix: tonal, noise, click
+        _log_range_inverse(peak, drumsynth.OUTPUT_RANGE)[:, None],
+    ]
     raw = np.concatenate(columns, axis=1).astype(np.float32)
     if raw.shape[1] != synth.parameter_count:
         raise ValueError(f"initial parameters have {raw.shape[1]} values, the synthesiser takes {synth.parameter_count}")
@@ -207,14 +219,16 @@ def smooth_noise_gains(raw, synth, seconds=0.02):
     raw = np.array(raw, np.float32)
     knots = fine_noise_knots(synth.length, synth.attack, synth.sample_rate)
     begin = 2 * synth.n_modes + 3
-    gains = raw[:, begin:begin + synth.n_bands * synth.n_knots].reshape(len(raw), synth.n_bands, synth.n_knots)
+    gains = raw[:, begin : begin + synth.n_bands * synth.n_knots].reshape(len(raw), synth.n_bands, synth.n_knots)
     dense = np.flatnonzero((knots >= synth.attack) & (knots <= synth.attack + DENSE_SECONDS * synth.sample_rate))
     width = max(1, round(seconds * synth.sample_rate / np.median(np.diff(knots[dense]))))
-    padded = np.concatenate([np.repeat(gains[:, :, dense[:1]], width, axis=2), gains[:, :, dense],
-                             np.repeat(gains[:, :, dense[-1:]], width, axis=2)], axis=2)
+    padded = np.concatenate(
+        [np.repeat(gains[:, :, dense[:1]], width, axis=2), gains[:, :, dense], np.repeat(gains[:, :, dense[-1:]], width, axis=2)],
+        axis=2,
+    )
     totals = np.cumsum(np.concatenate([np.zeros(padded.shape[:2] + (1,)), padded], axis=2), axis=2)
     half = width // 2
     centre = np.arange(len(dense)) + width
     gains[:, :, dense] = (totals[:, :, centre - half + width] - totals[:, :, centre - half]) / width
-    raw[:, begin:begin + synth.n_bands * synth.n_knots] = gains.reshape(len(raw), -1)
+    raw[:, begin : begin + synth.n_bands * synth.n_knots] = gains.reshape(len(raw), -1)
     return raw

@@ -10,6 +10,7 @@ the field and its allowed range, so that model is unavailable and the others are
 Standard library only: the zoo listing (``app.py models``) checks these without NumPy,
 and :mod:`models.drumsynth` (NumPy only) and :mod:`models.ddsp` (Keras) share them.
 """
+
 import math
 
 from constants import MAX_RATE, MIN_RATE
@@ -42,8 +43,11 @@ class SynthSettingsError(ValueError):
 
 def _whole_in(config, key, low, high, what, default=None):
     value = config.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (
-            isinstance(value, float) and not (math.isfinite(value) and value.is_integer())):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or (isinstance(value, float) and not (math.isfinite(value) and value.is_integer()))
+    ):
         raise SynthSettingsError(f"{what}'s {key} must be a whole number from {low} to {high} (got {_show(value)})")
     if not low <= value <= high:
         raise SynthSettingsError(f"{what}'s {key} must be a whole number from {low} to {high} (got {_show(value)})")
@@ -95,8 +99,7 @@ def checked_settings(config, *, sample_rate=None, length=None):
     longest = max_length(rate)
     samples = config.get("length")
     if isinstance(samples, (int, float)) and not isinstance(samples, bool) and samples % 2:
-        raise SynthSettingsError(f"{what}'s length must be an even whole number from {MIN_LENGTH} to "
-                                 f"{longest} (got {_show(samples)})")
+        raise SynthSettingsError(f"{what}'s length must be an even whole number from {MIN_LENGTH} to {longest} (got {_show(samples)})")
     samples = _whole_in(config, "length", MIN_LENGTH, longest, what)
     _matching(samples, "length", length, what, "sample_length")
     return {
@@ -118,8 +121,12 @@ def checked_log_mel_settings(config, *, sample_rate=None):
     rate = _whole_in(config, "sample_rate", MIN_RATE, MAX_RATE, what)
     _matching(rate, "sample_rate", sample_rate, what, "sample_rate")
     n_fft = _whole_in(config, "n_fft", 16, MAX_N_FFT, what)
-    return {"sample_rate": rate, "n_fft": n_fft, "hop": _whole_in(config, "hop", 1, n_fft, what),
-            "n_mels": _whole_in(config, "n_mels", 1, MAX_MELS, what)}
+    return {
+        "sample_rate": rate,
+        "n_fft": n_fft,
+        "hop": _whole_in(config, "hop", 1, n_fft, what),
+        "n_mels": _whole_in(config, "n_mels", 1, MAX_MELS, what),
+    }
 
 
 def check_keras_config(config, *, sample_rate=None, length=None):

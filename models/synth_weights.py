@@ -2,6 +2,7 @@
 synthesiser's config, judged by size and bounds before anything is built) and decoding latent
 points with it, the MLP's raw output rendered by :mod:`models.drumsynth`. The engine runs the
 same layers (:mod:`models.numpy_layers`); this is the plain reference a test holds it to."""
+
 import json
 
 import numpy as np
@@ -57,8 +58,7 @@ def read_weights(path):
             raise SynthSettingsError(f"{path}: {error}") from None
         config = {**config, **settings}
         count = len([k for k in archive.files if k.endswith("/kernel")])
-        layers = [(archive[f"dense/{i}/kernel"].astype(F32), archive[f"dense/{i}/bias"].astype(F32))
-                  for i in range(count)]
+        layers = [(archive[f"dense/{i}/kernel"].astype(F32), archive[f"dense/{i}/bias"].astype(F32)) for i in range(count)]
     return layers, config
 
 
@@ -74,7 +74,5 @@ def decode(points, layers, config, variation=None, noise=None):
         Precomputed :func:`sources` (saves their FFTs on repeated calls).
     """
     if noise is None:
-        noise = sources(config["seed"], variation, sample_rate=config["sample_rate"],
-                        length=config["length"], attack=config["attack"])
-    return render(mlp(points, layers), noise, config["sample_rate"], config["length"],
-                  config["attack"])
+        noise = sources(config["seed"], variation, sample_rate=config["sample_rate"], length=config["length"], attack=config["attack"])
+    return render(mlp(points, layers), noise, config["sample_rate"], config["length"], config["attack"])

@@ -11,6 +11,7 @@ ends, what was captured is written back except the lines below ``TF_CPP_MIN_LOG_
 (default 2: information and warnings): anything else, a Python warning or another thread's
 message, still reaches the terminal, only later. ``TF_CPP_MIN_LOG_LEVEL=0`` keeps every line.
 """
+
 import importlib.abc
 import os
 import re

@@ -17,6 +17,7 @@ prior's mean (0, 0) for VAEs and the GAN.
 :class:`models.keras_loader.TrainedModel`): it gives every model the attributes of
 :class:`models.interface.ModelProtocol`, with their defaults, so callers read them directly.
 """
+
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,9 +111,7 @@ def read_card(spec, model_dir):
     except OSError:  # a folder that cannot be searched: read_model_card says "cannot read"
         trained = True
     if not trained:
-        raise ModelUnavailableError(
-            f"{card_path}: missing (not trained yet: python app.py train {spec.name} --data DIR)"
-        )
+        raise ModelUnavailableError(f"{card_path}: missing (not trained yet: python app.py train {spec.name} --data DIR)")
     return read_model_card(card_path, expected_kind=spec.kind)
 
 
@@ -135,8 +134,7 @@ def latent_range(prior, codes):
     span = np.maximum(high - low, MIN_SPAN)
     middle = (low + high) / 2
     half = span / 2 * (1 + 2 * RANGE_MARGIN)
-    return tuple(float(v) for v in (middle[0] - half[0], middle[0] + half[0],
-                                    middle[1] - half[1], middle[1] + half[1]))
+    return tuple(float(v) for v in (middle[0] - half[0], middle[0] + half[0], middle[1] - half[1], middle[1] + half[1]))
 
 
 def codes_spread(codes):
@@ -185,8 +183,9 @@ def encoder_reason(name, error):
 def codes_reason(name, prior, error):
     """Why ``name`` shows no training sounds: its codes file's ``error``, in one line (an
     autoencoder's range comes from its codes, so its pad spans the default square)."""
-    where = "" if prior.distribution is not None else \
-        f"; its pad spans -{GAN_PRIOR_BOUND:g} to {GAN_PRIOR_BOUND:g}, not its codes' range"
+    where = (
+        "" if prior.distribution is not None else f"; its pad spans -{GAN_PRIOR_BOUND:g} to {GAN_PRIOR_BOUND:g}, not its codes' range"
+    )
     return f"{name} has no training dots, family pads or nearest sounds: {error}{where}"
 
 
@@ -293,7 +292,8 @@ class LatentPlane:
             self.family_pads, self.no_family_reason = None, None
         elif self.spec.family_pads:
             self.family_pads, self.no_family_reason = family_pads_or_reason(
-                self.name, self.codes, self.latent_range(), no_codes_reason=self.no_codes_reason)
+                self.name, self.codes, self.latent_range(), no_codes_reason=self.no_codes_reason
+            )
         else:
             self.family_pads, self.no_family_reason = None, no_family_reason(self.spec)
 
@@ -377,9 +377,7 @@ class LatentPlane:
         if audio.ndim == 1:
             audio = audio[None, :]
         if audio.ndim != 2 or audio.shape[1] != self.sample_length:
-            raise ModelInputError(
-                f"audio must have shape (N, {self.sample_length}) for {self.name}, not {audio.shape}"
-            )
+            raise ModelInputError(f"audio must have shape (N, {self.sample_length}) for {self.name}, not {audio.shape}")
         if not np.isfinite(audio).all():
             raise ModelInputError("audio must be finite numbers")
         return audio

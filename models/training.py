@@ -9,6 +9,7 @@ Keras' progress output, ``CSVLogger`` for the history, and three small callbacks
 At the end the files of ``trained/<name>/`` are written as one set (:mod:`models.shipping`);
 a lock beside the folder (``.NAME.lock``) keeps a second run out while one trains.
 """
+
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -65,8 +66,7 @@ class TrainingData:
     family_sources: dict = field(default_factory=dict)
 
     @classmethod
-    def from_arrays(cls, audio, sample_rate, *, is_validation=None, families=None, names=None,
-                    files=None, **kwargs):
+    def from_arrays(cls, audio, sample_rate, *, is_validation=None, families=None, names=None, files=None, **kwargs):
         """Wrap bare arrays (tests, scripts): missing labels become ``unknown``/indices."""
         audio = np.asarray(audio, dtype=np.float32)
         if audio.ndim != 2 or audio.shape[0] == 0:
@@ -214,8 +214,7 @@ def _already_trained(name, folder, done, asked):
     except ModelUnavailableError:
         losses = {}
     more = "" if done == asked else f", more than the {asked} asked"
-    stopped = (f"nothing to train: the checkpoint has {done} epochs already{more}; "
-               f"ask for more with --epochs")
+    stopped = f"nothing to train: the checkpoint has {done} epochs already{more}; ask for more with --epochs"
     return TrainResult(name, Path(folder), done, 0.0, losses, stopped)
 
 
@@ -252,13 +251,23 @@ def _train_locked(name, spec, data, out, options, overrides):
         nets.prepare(data.train_audio, resumed=options.resume, **labels)
     _prepare_history(folder, history_csv, options, start.initial_epoch)
     guard = NaNGuard()
-    run_state = {"name": name, "kind": spec.kind, "settings": jsonable(nets.settings),
-                 "batch_size": options.batch_size, "seed": options.seed}
+    run_state = {
+        "name": name,
+        "kind": spec.kind,
+        "settings": jsonable(nets.settings),
+        "batch_size": options.batch_size,
+        "seed": options.seed,
+    }
     checkpoint = EpochCheckpoint(ckpt, nets, run_state, guard, start.seconds_before)
     started = time.perf_counter()
     if not start.save_only:
-        _fit(nets, data, options, start.initial_epoch, [guard, *nets.callbacks, EpochTimer(), checkpoint,
-                                                        keras.callbacks.CSVLogger(str(history_csv), append=options.resume)])
+        _fit(
+            nets,
+            data,
+            options,
+            start.initial_epoch,
+            [guard, *nets.callbacks, EpochTimer(), checkpoint, keras.callbacks.CSVLogger(str(history_csv), append=options.resume)],
+        )
     seconds = time.perf_counter() - started
     _refuse_a_nan_run(name, guard, checkpoint, ckpt, start.initial_epoch if options.resume else None)
     epochs_done = checkpoint.last_saved_epoch or start.initial_epoch
@@ -267,9 +276,14 @@ def _train_locked(name, spec, data, out, options, overrides):
         stopped = f"early stopping after epoch {epochs_done} (no {nets.monitor} improvement)"
 
     distribution = f"{type(strategy).__name__} x{strategy.num_replicas_in_sync}"
-    export_trained(folder, nets, data, options,
-                   RunFacts(start.initial_epoch, epochs_done, start.seconds_before + seconds, stopped, distribution),
-                   history_csv=history_csv)
+    export_trained(
+        folder,
+        nets,
+        data,
+        options,
+        RunFacts(start.initial_epoch, epochs_done, start.seconds_before + seconds, stopped, distribution),
+        history_csv=history_csv,
+    )
     columns = history.read_history(history_csv)
     losses = {k: v[-1] for k, v in columns.items() if k not in ("epoch", "epoch_seconds") and v}
     return TrainResult(name, folder, epochs_done, seconds, losses, stopped)
@@ -330,8 +344,9 @@ def _fit(nets, data, options, initial_epoch, callbacks):
     has_validation = validation.shape[0] > 0
     if options.patience is not None and nets.monitor is not None:
         monitor = ("val_" if has_validation else "") + nets.monitor
-        callbacks.append(keras.callbacks.EarlyStopping(
-            monitor=monitor, patience=options.patience, min_delta=options.min_delta, mode="min"))
+        callbacks.append(
+            keras.callbacks.EarlyStopping(monitor=monitor, patience=options.patience, min_delta=options.min_delta, mode="min")
+        )
     train_x = train_y = data.train_audio
     validation_data = (validation, validation) if has_validation else None
     if nets.inputs is not None:  # a conditioned model: the sounds with their families
@@ -339,7 +354,8 @@ def _fit(nets, data, options, initial_epoch, callbacks):
         if has_validation:
             validation_data = nets.inputs(validation, data.families[data.is_validation])
     nets.trainer.fit(
-        train_x, train_y,
+        train_x,
+        train_y,
         batch_size=options.batch_size,
         epochs=options.epochs,
         initial_epoch=initial_epoch,
@@ -356,12 +372,8 @@ def _refuse_a_nan_run(name, guard, checkpoint, ckpt, resumed_from):
         return
     epoch, batch, key = guard.tripped_at
     kept = checkpoint.last_saved_epoch or resumed_from
-    where = (f"the checkpoint of epoch {kept} is kept in {ckpt.parent}"
-             if kept else "no epoch finished, so there is no checkpoint")
-    raise TrainingError(
-        f"{name}: {key} became NaN/infinite in epoch {epoch + 1}, batch {batch + 1}; "
-        f"training stopped and {where}"
-    )
+    where = f"the checkpoint of epoch {kept} is kept in {ckpt.parent}" if kept else "no epoch finished, so there is no checkpoint"
+    raise TrainingError(f"{name}: {key} became NaN/infinite in epoch {epoch + 1}, batch {batch + 1}; training stopped and {where}")
 
 
 def _differs(a, b):

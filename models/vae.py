@@ -24,6 +24,7 @@ The KL weight is ``factor * min(1, batches / ramp)``: a non-trainable variable t
 from a batch count kept in another variable of the model, so the count is saved with the
 checkpoint and a resumed run continues the ramp.
 """
+
 import keras
 import tensorflow as tf
 from keras import ops
@@ -63,8 +64,17 @@ class VAE(keras.Model):
         Weight of the spectral loss's waveform term.
     """
 
-    def __init__(self, encoder, decoder, kl_factor=0.01, kl_ramp=30000, loss=DEFAULT_LOSS,
-                 fft_sizes=FFT_SIZES, waveform_weight=WAVEFORM_WEIGHT, **kwargs):
+    def __init__(
+        self,
+        encoder,
+        decoder,
+        kl_factor=0.01,
+        kl_ramp=30000,
+        loss=DEFAULT_LOSS,
+        fft_sizes=FFT_SIZES,
+        waveform_weight=WAVEFORM_WEIGHT,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.reconstruction_kind = loss
         self.fft_sizes = tuple(int(n) for n in fft_sizes)
@@ -84,8 +94,7 @@ class VAE(keras.Model):
 
     @property
     def metrics(self):
-        return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker,
-                self.kl_weight_tracker]
+        return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker, self.kl_weight_tracker]
 
     def call(self, audio, training=False):
         _, _, z = self.encoder(audio, training=training)
@@ -95,11 +104,9 @@ class VAE(keras.Model):
         z_mean, z_log_var, z = self.encoder(audio, training=training)
         reconstruction = self.decoder(z, training=training)
         reconstruction_loss = ops.mean(
-            reconstruction_error(self.reconstruction_kind, audio, reconstruction,
-                                 self.fft_sizes, self.waveform_weight))
-        kl_loss = ops.mean(
-            -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=1)
+            reconstruction_error(self.reconstruction_kind, audio, reconstruction, self.fft_sizes, self.waveform_weight)
         )
+        kl_loss = ops.mean(-0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=1))
         total = reconstruction_loss + ops.cast(self.kl_weight, "float32") * kl_loss
         return total, reconstruction_loss, kl_loss
 

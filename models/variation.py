@@ -19,6 +19,7 @@ samples again (one point per decode call, so a batch size can never change a res
 
 Imports only numpy: the window, the CLI and the web app use it whatever decodes.
 """
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,9 +58,12 @@ class Variation:
 
     def to_dict(self, base=None):
         """JSON-ready record (a sidecar's ``settings["variation"]``)."""
-        record = {"index": int(self.index), "seed": int(self.seed),
-                  "offset": [float(self.offset[0]), float(self.offset[1])],
-                  "noise_seed": None if self.noise_seed is None else int(self.noise_seed)}
+        record = {
+            "index": int(self.index),
+            "seed": int(self.seed),
+            "offset": [float(self.offset[0]), float(self.offset[1])],
+            "noise_seed": None if self.noise_seed is None else int(self.noise_seed),
+        }
         if base is not None:
             record["decoded_point"] = list(self.point(base))
         return record
@@ -70,8 +74,12 @@ class Variation:
         try:
             offset = tuple(float(v) for v in record.get("offset", (0.0, 0.0)))
             noise_seed = record.get("noise_seed")
-            variation = cls(index=int(record["index"]), seed=int(record["seed"]),
-                            offset=offset, noise_seed=None if noise_seed is None else int(noise_seed))
+            variation = cls(
+                index=int(record["index"]),
+                seed=int(record["seed"]),
+                offset=offset,
+                noise_seed=None if noise_seed is None else int(noise_seed),
+            )
         except (KeyError, TypeError, ValueError, AttributeError):
             raise ValueError(f"not a variation record: {record!r}") from None
         if len(offset) != 2 or not all(np.isfinite(offset)):
@@ -251,8 +259,7 @@ def variation_layers(model, name, point, count, seed, *, first=0, family=None):
     """
     layers = []
     for variation in plan_variations(model, point, count, seed, first=first):
-        recall = {"model": str(name), "point": [float(point[0]), float(point[1])],
-                  "variation": variation.to_dict(point)}
+        recall = {"model": str(name), "point": [float(point[0]), float(point[1])], "variation": variation.to_dict(point)}
         if family is not None:
             from models.families import family_text
 

@@ -1,5 +1,6 @@
 """What is in the zoo folder (``trained/``), read from the model cards and file sizes
 without importing TensorFlow, so the GUI and ``app.py models`` can list it at once."""
+
 import os
 import zipfile
 from dataclasses import dataclass, field
@@ -102,8 +103,7 @@ def _status(name, spec, model_dir, base):
         model_card = read_card(card_path, expected_kind=spec.kind)
     except ModelUnavailableError as error:
         return ModelStatus(**base, trained=False, reason=str(error))
-    base.update(parameters=model_card.parameters, epochs=model_card.epochs,
-                data=model_card.data_folder, card=model_card.to_dict())
+    base.update(parameters=model_card.parameters, epochs=model_card.epochs, data=model_card.data_folder, card=model_card.to_dict())
     notes = []
     for filename in required_files(name)[1:]:
         path = model_dir / filename
@@ -111,8 +111,7 @@ def _status(name, spec, model_dir, base):
         if problem and filename == "decoder.keras":
             return ModelStatus(**base, trained=False, reason=problem)
         if problem:  # the encoder or the codes: the model plays without them
-            notes.append(encoder_reason(name, problem) if filename == ENCODER_FILE
-                         else codes_reason(name, spec.prior, problem))
+            notes.append(encoder_reason(name, problem) if filename == ENCODER_FILE else codes_reason(name, spec.prior, problem))
     return ModelStatus(**base, trained=True, reason="", note="; ".join(notes))
 
 

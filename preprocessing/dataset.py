@@ -6,6 +6,7 @@ WAVs and the manifest are the truth; the arrays are cached in ``cache-<key>.npy`
 them, where the key hashes the manifest, the settings and every listed WAV's size and
 modification time, so any change to them makes a new cache.
 """
+
 import hashlib
 import os
 from dataclasses import dataclass, replace
@@ -66,8 +67,12 @@ class Dataset:
         """The samples where ``mask`` (a bool array or index array) selects."""
         return replace(
             self,
-            audio=self.audio[mask], families=self.families[mask], names=self.names[mask],
-            files=self.files[mask], sources=self.sources[mask], kits=self.kits[mask],
+            audio=self.audio[mask],
+            families=self.families[mask],
+            names=self.names[mask],
+            files=self.files[mask],
+            sources=self.sources[mask],
+            kits=self.kits[mask],
             is_validation=self.is_validation[mask],
         )
 
@@ -120,9 +125,7 @@ def _cache_key(folder, ok):
         try:
             stat = os.stat(folder / row["output"])
         except FileNotFoundError:
-            raise DatasetError(
-                f"{folder}: {row['output']} is listed in {mf.MANIFEST} but missing; run preprocess again"
-            ) from None
+            raise DatasetError(f"{folder}: {row['output']} is listed in {mf.MANIFEST} but missing; run preprocess again") from None
         except OSError as error:
             raise DatasetError(f"{folder / row['output']}: cannot be read ({error.strerror})") from None
         if not S_ISREG(stat.st_mode):  # a FIFO would block the read for good

@@ -7,6 +7,7 @@ Three layouts exist in the wild and all are read:
 - new (1.0 and later): ``instrument/instrumentComponent/layer/filename``, in the
   ``http://www.hydrogen-music.org/drumkit`` namespace.
 """
+
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath

@@ -12,6 +12,7 @@ A file gets ``other`` when it has a real instrument name that fits no family ("Z
 "FX"), and ``unknown`` only when nothing at all is known: no instrument name (or one that
 only repeats the file name, or a bare number), and no keyword in file or folder names.
 """
+
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -27,18 +28,58 @@ LABELS = FAMILIES + (UNKNOWN,)
 # Words of five letters or more also match inside a longer word ("closehihat", "handclap");
 # shorter ones must be a whole word ("bd", "tom", "rim"), so "bottom" is not a tom.
 _KEYWORDS = (
-    ("percussion", (
-        "conga", "congas", "bongo", "bongos", "cajon", "djembe", "tabla", "tambourine", "tamb",
-        "shaker", "maraca", "maracas", "clave", "claves", "cowbell", "agogo", "woodblock", "block",
-        "guiro", "cabasa", "timbale", "timbales", "triangle", "sangban", "dununba", "kenkeni",
-        "waterglass", "whistle", "castanet", "castanets", "vibraslap", "cuica", "perc",
-        "percussion", "udu", "darbuka", "doumbek", "surdo", "timba", "jingle",
-    )),
+    (
+        "percussion",
+        (
+            "conga",
+            "congas",
+            "bongo",
+            "bongos",
+            "cajon",
+            "djembe",
+            "tabla",
+            "tambourine",
+            "tamb",
+            "shaker",
+            "maraca",
+            "maracas",
+            "clave",
+            "claves",
+            "cowbell",
+            "agogo",
+            "woodblock",
+            "block",
+            "guiro",
+            "cabasa",
+            "timbale",
+            "timbales",
+            "triangle",
+            "sangban",
+            "dununba",
+            "kenkeni",
+            "waterglass",
+            "whistle",
+            "castanet",
+            "castanets",
+            "vibraslap",
+            "cuica",
+            "perc",
+            "percussion",
+            "udu",
+            "darbuka",
+            "doumbek",
+            "surdo",
+            "timba",
+            "jingle",
+        ),
+    ),
     ("clap", ("clap", "claps", "handclap", "snap", "snaps", "fingersnap", "cp")),
     ("hat", ("hat", "hats", "hihat", "hihats", "hh", "chh", "ohh", "phh", "hhc", "hho", "hhat")),
     ("tom", ("tom", "toms", "floortom", "hitom", "midtom", "lotom", "lowtom", "hightom", "rototom")),
-    ("snare", ("snare", "snares", "snr", "sd", "sn", "rim", "rimshot", "rimclick", "sidestick",
-               "stick", "sticks", "xstick", "crossstick")),
+    (
+        "snare",
+        ("snare", "snares", "snr", "sd", "sn", "rim", "rimshot", "rimclick", "sidestick", "stick", "sticks", "xstick", "crossstick"),
+    ),
     ("cymbal", ("cymbal", "cymbals", "cym", "crash", "ride", "splash", "china", "bell", "chinese")),
     ("kick", ("kick", "kicks", "kik", "kck", "bd", "bassdrum", "bass")),
 )

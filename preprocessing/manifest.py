@@ -21,6 +21,7 @@ source_mtime_ns           the source is unchanged
 
 ``settings.json`` holds the ``PreprocessSettings`` that made the WAVs.
 """
+
 import csv
 import json
 import os
@@ -33,8 +34,20 @@ from preprocessing.settings import PreprocessSettings
 MANIFEST = "manifest.csv"
 SETTINGS = "settings.json"
 COLUMNS = (
-    "output", "source", "kit", "instrument", "family", "velocity_layer", "velocity_range",
-    "source_rate", "channels", "duration", "status", "error", "split", "source_size",
+    "output",
+    "source",
+    "kit",
+    "instrument",
+    "family",
+    "velocity_layer",
+    "velocity_range",
+    "source_rate",
+    "channels",
+    "duration",
+    "status",
+    "error",
+    "split",
+    "source_size",
     "source_mtime_ns",
 )
 OK, FAILED, SKIPPED = "ok", "failed", "skipped"

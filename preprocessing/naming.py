@@ -1,4 +1,5 @@
 """Output file names: readable, safe on any file system, and unique within a dataset."""
+
 import hashlib
 import re
 import unicodedata

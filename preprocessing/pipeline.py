@@ -16,6 +16,7 @@ is not the one asked for. Source files are only ever opened for reading.
 The files are prepared by :mod:`preprocessing.workers`; :class:`~preprocessing.report.Report`
 is what a run did.
 """
+
 import contextlib
 import errno
 import os
@@ -122,8 +123,10 @@ def preprocess(paths, out, settings=PreprocessSettings(), jobs=None, progress=Fa
             f"({', '.join(sorted(AUDIO_SUFFIXES))})"
         )
     if os.path.ismount(folder):
-        raise PreprocessingError(f"{out}: is a mount point; a dataset is replaced as a whole folder, so give "
-                                 f"a folder inside it (for example {out / 'dataset'})")
+        raise PreprocessingError(
+            f"{out}: is a mount point; a dataset is replaced as a whole folder, so give "
+            f"a folder inside it (for example {out / 'dataset'})"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     report = Report(folder=out, rows=[], passed_over=list(passed_over))
     # Two runs into one folder would interleave their WAVs and manifests: the second refuses.
@@ -216,9 +219,12 @@ class _Earlier:
 
     def holds(self, rows, settings):
         """True when ``rows`` and ``settings`` are exactly what the folder holds already."""
-        return (self.manifest is not None and self.settings is not None
-                and mf.manifest_text(rows).encode(**mf.ENCODING) == self.manifest
-                and mf.settings_text(settings).encode() == self.settings)
+        return (
+            self.manifest is not None
+            and self.settings is not None
+            and mf.manifest_text(rows).encode(**mf.ENCODING) == self.manifest
+            and mf.settings_text(settings).encode() == self.settings
+        )
 
 
 def _open_folder(folder, settings, warnings):
@@ -250,7 +256,8 @@ def _open_folder(folder, settings, warnings):
         warnings.append(f"{error}; every sample is made again")
         old_settings = None
     outputs = {
-        name for name in (row.get("output") or "" for row in old_rows or [])
+        name
+        for name in (row.get("output") or "" for row in old_rows or [])
         if name and name == Path(name).name and name.endswith(".wav")
     }
     ours = set(outputs) | {p.name for p in folder.iterdir() if _CACHE_NAME.match(p.name)}
@@ -294,8 +301,10 @@ def _preprocess_locked(sources, audio, folder, settings, jobs, progress, report,
         mf.write_settings(staged, settings)
         mf.write_manifest(staged, report.rows)
         if report.ok_rows and build_cache(staged, prepared) is None:
-            report.warnings.append(f"{report.folder}: no room for the array cache (the disk is full); the dataset "
-                                   "is complete and loads from its WAVs, more slowly, until a run can write it")
+            report.warnings.append(
+                f"{report.folder}: no room for the array cache (the disk is full); the dataset "
+                "is complete and loads from its WAVs, more slowly, until a run can write it"
+            )
         _check_names_are_free(folder, staged, earlier, report.folder, lock.path.name)
         with contextlib.suppress(OSError):  # the folder keeps the permissions the user gave it
             os.chmod(staged, os.stat(folder).st_mode & 0o7777)
@@ -304,12 +313,14 @@ def _preprocess_locked(sources, audio, folder, settings, jobs, progress, report,
         with _interrupts_held():
             swap_in(staged, folder, drop=sorted(n for n in earlier.ours if _encodable(n)))
     except OutputNotWritten as error:
-        raise DatasetWriteError(f"{report.folder}: cannot write the dataset ({error.reason}); "
-                                f"{_left(earlier, staged, handed_over)}") from None
+        raise DatasetWriteError(
+            f"{report.folder}: cannot write the dataset ({error.reason}); {_left(earlier, staged, handed_over)}"
+        ) from None
     except OSError as error:  # safeio.WriteFailed of the manifest, settings, a link, the swap
         reason = os.strerror(error.errno) if error.errno else str(error)
-        raise DatasetWriteError(f"{report.folder}: cannot write the dataset ({reason}); "
-                                f"{_left(earlier, staged, handed_over)}") from None
+        raise DatasetWriteError(
+            f"{report.folder}: cannot write the dataset ({reason}); {_left(earlier, staged, handed_over)}"
+        ) from None
     except BaseException:
         if handed_over:
             # A Ctrl-C that came just before the signals were held: finish the swap if it was
@@ -334,8 +345,9 @@ def _staging(folder, shown):
         return staging_folder(folder, "preprocess")
     except WriteFailed as error:
         reason = os.strerror(error.errno) if error.errno else str(error)
-        raise DatasetWriteError(f"{shown}: cannot make the new dataset beside it in {folder.parent} ({reason}); "
-                                "the folder is as it was") from None
+        raise DatasetWriteError(
+            f"{shown}: cannot make the new dataset beside it in {folder.parent} ({reason}); the folder is as it was"
+        ) from None
 
 
 _NO_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.ENOSYS}
@@ -363,8 +375,10 @@ def _check_names_are_free(folder, staged, earlier, shown, lock_name):
     """Refuse the swap when a user's file appeared under a name of the new set: it would be lost."""
     for name in sorted(os.listdir(staged)):
         if name != lock_name and name not in earlier.ours and os.path.lexists(folder / name):
-            raise PreprocessingError(f"{shown / name}: a file of that name appeared in the dataset folder during "
-                                     "the run; it is kept, and the dataset is as it was (run again)")
+            raise PreprocessingError(
+                f"{shown / name}: a file of that name appeared in the dataset folder during "
+                "the run; it is kept, and the dataset is as it was (run again)"
+            )
 
 
 def _encodable(name):
@@ -412,9 +426,13 @@ def _plan(sources, audio, folder, settings, earlier, report):
             continue
         label = labels[source.path]
         row = rows[key] = {
-            "output": output_of[source.path], "source": key, "kit": label.kit,
-            "instrument": label.instrument, "family": label.family,
-            "velocity_layer": label.velocity_layer, "velocity_range": label.velocity_range,
+            "output": output_of[source.path],
+            "source": key,
+            "kit": label.kit,
+            "instrument": label.instrument,
+            "family": label.family,
+            "velocity_layer": label.velocity_layer,
+            "velocity_range": label.velocity_range,
         }
         try:
             stat = os.stat(source.path)
@@ -437,10 +455,7 @@ def _plan(sources, audio, folder, settings, earlier, report):
 def _labels_and_names(audio, folder, earlier, report):
     """Each audio source's label, and its output name (unique, never a user's file's)."""
     kits = _load_kits(audio, report.warnings)
-    labels = {
-        s.path: label_for(s.path, kits.get(s.kit_folder) if s.kit_folder else None, s.folders)
-        for s in audio
-    }
+    labels = {s.path: label_for(s.path, kits.get(s.kit_folder) if s.kit_folder else None, s.folders) for s in audio}
     ours = {name.casefold() for name in earlier.ours}
     foreign = [p.name for p in folder.iterdir() if p.name.casefold() not in ours]
     names = make_unique(
@@ -454,10 +469,12 @@ def _labels_and_names(audio, folder, earlier, report):
 def _still_current(old, row, folder, earlier):
     """Whether an earlier run's output of this source, unchanged since, can be kept."""
     return (
-        old.get("status") == mf.OK and old.get("output") == row["output"]
+        old.get("status") == mf.OK
+        and old.get("output") == row["output"]
         and old.get("source_size") == row["source_size"]
         and old.get("source_mtime_ns") == row["source_mtime_ns"]
-        and row["output"] in earlier.outputs and (folder / row["output"]).is_file()
+        and row["output"] in earlier.outputs
+        and (folder / row["output"]).is_file()
     )
 
 
@@ -468,7 +485,8 @@ def _record(rows, tasks, results, report):
         row = rows[task.source]
         if result.sample_rate:
             row.update(
-                source_rate=result.sample_rate, channels=result.channels,
+                source_rate=result.sample_rate,
+                channels=result.channels,
                 duration=f"{result.frames / result.sample_rate:.4f}",
             )
         row["status"] = result.status

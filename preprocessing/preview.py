@@ -4,6 +4,7 @@ Built on a matplotlib ``Figure`` (never pyplot), so it can be drawn in a worker 
 embedded in the window as well as saved as a PNG. matplotlib is imported only here, and
 only when a preview is asked for.
 """
+
 import os
 from dataclasses import dataclass
 from pathlib import Path

@@ -23,6 +23,7 @@ Acceptance rules (each a constant here, each with a reason string a user can act
 - a regular file: a FIFO (named pipe) or a device under the name is refused before it is
   read, where a plain open would wait for a writer for good.
 """
+
 import math
 import os
 import re

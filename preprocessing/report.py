@@ -1,4 +1,5 @@
 """What a preprocessing run did (:class:`Report`), and its one-line account."""
+
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -1,4 +1,5 @@
 """The one settings object of preprocessing, recorded with every dataset and model card."""
+
 import math
 import numbers
 from dataclasses import asdict, dataclass, fields
@@ -53,8 +54,12 @@ class PreprocessSettings:
             raise SettingsError(f"sample rate must be a whole number of Hz from 1 to {MAX_RATE}, not {self.sample_rate!r}")
         if not _whole(self.length) or not 0 < self.length <= MAX_LENGTH:
             raise SettingsError(f"length must be a whole number of samples from 1 to {MAX_LENGTH}, not {self.length!r}")
-        if (not isinstance(self.attack_seconds, numbers.Real) or isinstance(self.attack_seconds, bool)
-                or not math.isfinite(self.attack_seconds) or not self.attack_seconds >= 0):
+        if (
+            not isinstance(self.attack_seconds, numbers.Real)
+            or isinstance(self.attack_seconds, bool)
+            or not math.isfinite(self.attack_seconds)
+            or not self.attack_seconds >= 0
+        ):
             raise SettingsError(f"attack must be a finite number of seconds, 0 or more, not {self.attack_seconds!r}")
         if self.channel is not None and (not _whole(self.channel) or self.channel < 0):
             raise SettingsError(f"channel must be 0 or more (or None to mix down), not {self.channel!r}")
@@ -116,11 +121,15 @@ def settings_of_model(model, channel=None):
     from dataclasses import replace
 
     recorded = model.card.preprocessing
-    settings = PreprocessSettings.from_dict(recorded) if recorded else PreprocessSettings(
-        sample_rate=model.sample_rate, length=model.sample_length)
+    settings = (
+        PreprocessSettings.from_dict(recorded)
+        if recorded
+        else PreprocessSettings(sample_rate=model.sample_rate, length=model.sample_length)
+    )
     if channel is not None:
         settings = replace(settings, channel=channel)
     if settings.length != model.sample_length or settings.sample_rate != model.sample_rate:
-        raise SettingsError(f"its card's preprocessing ({settings.length} samples at {settings.sample_rate} Hz) "
-                            "does not match the model")
+        raise SettingsError(
+            f"its card's preprocessing ({settings.length} samples at {settings.sample_rate} Hz) does not match the model"
+        )
     return settings

@@ -2,6 +2,7 @@
 
 Arrays in, arrays out; nothing here reads files or knows about settings objects.
 """
+
 import numpy as np
 
 from preprocessing.errors import AudioInputError
@@ -80,7 +81,7 @@ def align_peak(y, attack_samples):
         raise ValueError(f"attack_samples must be >= 0, got {attack_samples}")
     peak = int(np.argmax(np.abs(y)))
     if peak > attack_samples:
-        return y[peak - attack_samples:]
+        return y[peak - attack_samples :]
     if peak < attack_samples:
         return np.pad(y, (attack_samples - peak, 0))
     return y

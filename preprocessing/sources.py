@@ -1,4 +1,5 @@
 """Finding source files: files or folders, recursively, and the Hydrogen kit of each."""
+
 import errno
 import os
 import stat
@@ -131,8 +132,7 @@ def _walk(given, excluded, passed_over):
             if not name.startswith(".") and (folder / name).is_symlink():
                 passed_over.append((folder / name, _why_not_a_file(folder / name)))
         subfolders[:] = sorted(
-            d for d in subfolders if not d.startswith(".") and folder / d not in excluded
-            and not (folder / d).is_symlink()
+            d for d in subfolders if not d.startswith(".") and folder / d not in excluded and not (folder / d).is_symlink()
         )
         if folder in excluded:
             continue

@@ -5,6 +5,7 @@ already heard. Kits are visited in the order of a hash of their names, so the ch
 not depend on the order files were found in, and added while the held-out share stays at
 or under the target; the result is the same on every machine and every run.
 """
+
 import hashlib
 
 VALIDATION_FRACTION = 0.15

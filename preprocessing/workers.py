@@ -2,6 +2,7 @@
 writes its WAV into the run's staging folder, in this process or in a pool of forked workers.
 A bad source is a ``failed`` result with its reason, never a raise; an output that cannot be
 written stops the run (:class:`OutputNotWritten`)."""
+
 import contextlib
 import io
 import multiprocessing
@@ -52,8 +53,12 @@ def _process(task):
     except AudioInputError as error:
         info = error.info
         return _Result(
-            mf.FAILED, error.kind, str(error),
-            info.sample_rate if info else None, info.channels if info else None, info.frames if info else None,
+            mf.FAILED,
+            error.kind,
+            str(error),
+            info.sample_rate if info else None,
+            info.channels if info else None,
+            info.frames if info else None,
         )
     # Encoded in memory, then written by the one atomic write (one fsync per file).
     encoded = io.BytesIO()
@@ -111,8 +116,7 @@ def run_tasks(tasks, jobs, progress):
     # on one worker at the end.
     chunk = max(1, min(16, len(tasks) // (jobs * 4)))
     results = []
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start_worker,
-                               initargs=(os.getpid(),))
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),))
     try:
         iterator = pool.map(_process, tasks, chunksize=chunk)
         # The bar starts after the workers are forked: its monitor thread is not forked.

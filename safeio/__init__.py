@@ -19,6 +19,7 @@ Every package may import this one (it imports only the standard library):
 - :func:`open_regular` / :class:`NotARegularFile`: a file opened for reading only when it is
   a regular file, so a FIFO, a device or a socket in its place is one line, never a hang.
 """
+
 from safeio.atomic import (
     TEMPORARY_PATTERN,
     FileExistsRefused,

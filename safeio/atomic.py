@@ -1,4 +1,5 @@
 """One atomic write: temporary file beside the target, fsync, rename (or link when new)."""
+
 import contextlib
 import errno
 import os
@@ -121,7 +122,7 @@ def one_line(error, *, limit=None):
     """
     text = " ".join((getattr(error, "strerror", None) or str(error)).split()) or type(error).__name__
     if limit is not None and len(text) > limit:
-        text = text[:limit - 3] + "..."
+        text = text[: limit - 3] + "..."
     return text
 
 
@@ -208,8 +209,7 @@ def atomic_write(path, write, *, overwrite=True, mode=None):
             raise
         except (OSError, RuntimeError) as error:
             # libsndfile reports a failed write (a full disk) as a RuntimeError.
-            raise WriteFailed(getattr(error, "errno", None) or errno.EIO,
-                              f"{path}: cannot write ({one_line(error)})") from error
+            raise WriteFailed(getattr(error, "errno", None) or errno.EIO, f"{path}: cannot write ({one_line(error)})") from error
     finally:
         if os.path.lexists(temporary):
             _remove_quietly(temporary)

@@ -22,6 +22,7 @@ same verb, under the folder's lock) completes a swap whose marker is written, re
 staging folder whose marker is not, and gives up (the same way, once) a swap that cannot be
 completed there.
 """
+
 import contextlib
 import ctypes
 import errno
@@ -62,8 +63,7 @@ def _mount_points():
     except OSError:
         return set()
     # the fifth field, with space, tab, newline and backslash written as octal escapes
-    return {re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), line.split()[4])
-            for line in lines if len(line.split()) > 4}
+    return {re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), line.split()[4]) for line in lines if len(line.split()) > 4}
 
 
 def _is_mount_point(path, mounts):
@@ -94,22 +94,25 @@ def check_swappable(target, what="the folder"):
     target = Path(target)
     whole = f"{what} is replaced as a whole folder"
     if target.is_symlink():
-        raise CannotSwap(errno.EXDEV, f"{target}: is a link; {whole}, so it must be the folder itself, "
-                                      "not a link to it (nothing was changed)")
+        raise CannotSwap(
+            errno.EXDEV, f"{target}: is a link; {whole}, so it must be the folder itself, not a link to it (nothing was changed)"
+        )
     if not target.is_dir():
         return
     mounts = _mount_points()
     if _is_mount_point(target, mounts):
-        raise CannotSwap(errno.EBUSY, f"{target}: is a mount point; {whole}, so give a folder inside it "
-                                      "(nothing was changed)")
+        raise CannotSwap(errno.EBUSY, f"{target}: is a mount point; {whole}, so give a folder inside it (nothing was changed)")
     try:
         entries = sorted(target.iterdir())
     except OSError:
         return  # an unreadable folder fails at the swap, with its reason
     for entry in entries:
         if not entry.is_symlink() and entry.is_dir() and _is_mount_point(entry, mounts):
-            raise CannotSwap(errno.EBUSY, f"{entry}: is a mount point; {whole} and what is in it is moved "
-                                          "into the new one, which a mount point cannot be (nothing was changed)")
+            raise CannotSwap(
+                errno.EBUSY,
+                f"{entry}: is a mount point; {whole} and what is in it is moved "
+                "into the new one, which a mount point cannot be (nothing was changed)",
+            )
 
 
 def staging_folder(target, verb):
@@ -310,8 +313,7 @@ def swap_in(staged, target, *, drop=()):
             shutil.rmtree(staged, ignore_errors=True)  # the folder has all its entries back
         else:
             left = f"; the next run finishes it ({staged.name} holds the new set)"
-        raise WriteFailed(error.errno or errno.EIO,
-                          f"{target}: cannot replace the folder ({_reason(error)}){left}") from error
+        raise WriteFailed(error.errno or errno.EIO, f"{target}: cannot replace the folder ({_reason(error)}){left}") from error
 
 
 def _complete_marker(staged):
@@ -327,7 +329,7 @@ def _complete_marker(staged):
     if _MARKER_OWN not in lines:
         return {line for line in lines if line}, None
     split = len(lines) - 1 - lines[::-1].index(_MARKER_OWN)
-    return {line for line in lines[:split] if line}, {line for line in lines[split + 1:] if line}
+    return {line for line in lines[:split] if line}, {line for line in lines[split + 1 :] if line}
 
 
 def _remove(staged):
@@ -383,12 +385,15 @@ def finish_interrupted_swaps(target, verb, *, kind_file=None):
                 raise  # the caller's own check says this first; nothing was changed
             except OSError as error:
                 if not _take_back(staged, target, own):
-                    raise WriteFailed(error.errno or errno.EIO,
-                                      f"{target}: cannot finish an interrupted save ({_reason(error)}); it is "
-                                      f"kept as it is in {staged}") from error
+                    raise WriteFailed(
+                        error.errno or errno.EIO,
+                        f"{target}: cannot finish an interrupted save ({_reason(error)}); it is kept as it is in {staged}",
+                    ) from error
                 _remove(staged)
-                done.append(f"{target}: gave up an interrupted save that cannot be finished here "
-                            f"({_reason(error)}); the folder is as it was before it")
+                done.append(
+                    f"{target}: gave up an interrupted save that cannot be finished here "
+                    f"({_reason(error)}); the folder is as it was before it"
+                )
                 continue
             done.append(f"{target}: finished an interrupted save")
             continue

@@ -6,6 +6,7 @@ hostile: 1.5 GB long, or nested 200,000 levels deep. :func:`read_json` reads at 
 ``max_depth``, and turns every failure into :class:`UnreadableJson`, whose ``str()`` is one
 line naming the file and the reason, so the caller marks that one file unusable and goes on.
 """
+
 import json
 import os
 from pathlib import Path

@@ -11,6 +11,7 @@ whose process is gone is stale; taking it over is judged and done under a short 
 the lock's folder (the takeover guard), so two processes that both found it stale never
 remove each other's new lock.
 """
+
 import contextlib
 import errno
 import os
@@ -135,8 +136,7 @@ class FolderLock:
 
     def __init__(self, folder, *, what="run", beside=False):
         self.folder = Path(folder)
-        self.path = (self.folder.with_name(f".{self.folder.name}{LOCK_NAME}") if beside
-                     else self.folder / LOCK_NAME)
+        self.path = self.folder.with_name(f".{self.folder.name}{LOCK_NAME}") if beside else self.folder / LOCK_NAME
         self.what = what
         self._held = False
         self.notes = []
@@ -156,13 +156,14 @@ class FolderLock:
         except (FolderBusy, WriteFailed):
             raise
         except OSError as error:
-            raise WriteFailed(error.errno or errno.EIO,
-                              f"{self.path}: cannot write ({error.strerror or error})") from error
+            raise WriteFailed(error.errno or errno.EIO, f"{self.path}: cannot write ({error.strerror or error})") from error
 
     def _busy(self, holder=None):
         pid = f"pid {holder}, " if holder is not None else ""
-        return FolderBusy(errno.EBUSY, f"{self.folder}: in use by another {self.what} ({pid}lock file "
-                                       f"{self.path}; remove that file if no such run is going)")
+        return FolderBusy(
+            errno.EBUSY,
+            f"{self.folder}: in use by another {self.what} ({pid}lock file {self.path}; remove that file if no such run is going)",
+        )
 
     def _acquire(self):
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -185,8 +186,7 @@ class FolderLock:
                 # is empty or unreadable (a live writer never shows a lock file without its pid)
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(self.path)
-                    self.notes.append(f"{self.path}: removed a stale lock"
-                                      + (f" (pid {holder} is not that run)" if holder else ""))
+                    self.notes.append(f"{self.path}: removed a stale lock" + (f" (pid {holder} is not that run)" if holder else ""))
         raise self._busy()
 
     def _create(self):

@@ -7,6 +7,7 @@ confusing reason. :func:`open_regular` opens without blocking, asks the descript
 what it is (``fstat``, so nothing can be swapped in between the check and the read) and
 refuses all but a regular file with one line: "PATH: a FIFO (named pipe), not a file".
 """
+
 import errno
 import fcntl
 import os

@@ -7,6 +7,7 @@ a 5x5 sheet whose cells hold the log spectrogram (0-11 kHz) with the waveform dr
 it, rows from the top of the latent range down, so a look tells clicks, noise tails,
 ringing and how much the sound changes across the plane. Outputs are not committed.
 """
+
 import argparse
 import sys
 from pathlib import Path
@@ -33,8 +34,7 @@ def sheet(name, points, audio, sample_rate, n=5):
         _, _, spec = stft(y, fs=sample_rate, nperseg=512, noverlap=384)
         db = 20 * np.log10(np.abs(spec) + 1e-6)
         seconds = len(y) / sample_rate
-        ax.imshow(db, origin="lower", aspect="auto", cmap="magma", vmin=-100, vmax=-10,
-                  extent=(0, seconds, 0, sample_rate / 2000))
+        ax.imshow(db, origin="lower", aspect="auto", cmap="magma", vmin=-100, vmax=-10, extent=(0, seconds, 0, sample_rate / 2000))
         peak = max(float(np.max(np.abs(y))), 1e-9)
         ax.plot(np.linspace(0, seconds, len(y)), 5.5 + 5 * y / peak, color="cyan", lw=0.3)
         ax.set_title(f"({point[0]:+.2f}, {point[1]:+.2f}) pk {peak:.2f}", fontsize=7)
@@ -69,13 +69,11 @@ def main(argv=None):
         folder = out / name
         folder.mkdir(parents=True, exist_ok=True)
         for point, y in zip(points, audio):
-            sf.write(folder / f"x{point[0]:+.2f}_y{point[1]:+.2f}.wav", y, model.sample_rate,
-                     subtype="FLOAT")
+            sf.write(folder / f"x{point[0]:+.2f}_y{point[1]:+.2f}.wav", y, model.sample_rate, subtype="FLOAT")
         sheet(name, points, audio, model.sample_rate).savefig(out / f"{name}.png")
         peaks = np.max(np.abs(audio), axis=1)
         finite = bool(np.all(np.isfinite(audio)))
-        print(f"{name}: peak min {peaks.min():.3f} max {peaks.max():.3f}, finite {finite}, "
-              f"sheet {out / (name + '.png')}")
+        print(f"{name}: peak min {peaks.min():.3f} max {peaks.max():.3f}, finite {finite}, sheet {out / (name + '.png')}")
     return 0
 
 

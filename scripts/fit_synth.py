@@ -26,6 +26,7 @@ Written to the output folder (never into the repository):
 - ``loss.png``: the loss of every fit over its steps;
 - ``fits.npz``: targets, fitted audio and raw parameters, for listening.
 """
+
 import argparse
 import csv
 import io
@@ -73,8 +74,8 @@ def medoid(distances, candidates):
 def envelope_db(sound, sample_rate, window_seconds=0.001):
     """RMS over ``window_seconds`` windows in dB re full scale (floored at -80), (frames,)."""
     size = max(1, round(window_seconds * sample_rate))
-    frames = sound[:len(sound) // size * size].reshape(-1, size)
-    return 20 * np.log10(np.maximum(np.sqrt(np.mean(frames ** 2, axis=1)), 1e-4))
+    frames = sound[: len(sound) // size * size].reshape(-1, size)
+    return 20 * np.log10(np.maximum(np.sqrt(np.mean(frames**2, axis=1)), 1e-4))
 
 
 def figure(rows, sample_rate, title):
@@ -99,8 +100,15 @@ def figure(rows, sample_rate, title):
             row[2].plot(np.arange(len(envelope)) + 0.5, envelope, color=colour, lw=0.9, label=what)
             db = spectrogram_db(sound)
             spec = row[3 + column]
-            spec.imshow(db.T, origin="lower", aspect="auto", vmin=-80, vmax=0, cmap="magma",
-                        extent=(0, len(sound) / sample_rate * 1000, 0, sample_rate / 2000))
+            spec.imshow(
+                db.T,
+                origin="lower",
+                aspect="auto",
+                vmin=-80,
+                vmax=0,
+                cmap="magma",
+                extent=(0, len(sound) / sample_rate * 1000, 0, sample_rate / 2000),
+            )
             spec.set_xlim(0, 350)
             spec.set_title(f"{what}: dB, kHz over ms", fontsize=8)
         row[2].set_xlim(0, 80)
@@ -135,10 +143,15 @@ def spread_figure(pairs, fits, other_noise):
     ax.boxplot([pairs[f] for f in names], whis=(5, 95), showfliers=False)
     for x, family in enumerate(names, start=1):
         jitter = np.linspace(-0.15, 0.15, len(fits[family])) if len(fits[family]) > 1 else [0.0]
-        ax.plot(x + np.asarray(jitter), fits[family], "o", color="tab:red", ms=4,
-                label="fit to its target" if x == 1 else None)
-        ax.plot(x + np.asarray(jitter), other_noise[family], "x", color="0.4", ms=4,
-                label="the fit's parameters with other noise" if x == 1 else None)
+        ax.plot(x + np.asarray(jitter), fits[family], "o", color="tab:red", ms=4, label="fit to its target" if x == 1 else None)
+        ax.plot(
+            x + np.asarray(jitter),
+            other_noise[family],
+            "x",
+            color="0.4",
+            ms=4,
+            label="the fit's parameters with other noise" if x == 1 else None,
+        )
     ax.set_xticks(range(1, len(names) + 1), names)
     ax.set_yscale("log")
     ax.set_ylabel("MR-STFT (report's recon distance)")
@@ -169,15 +182,13 @@ def main(argv=None):
     parser.add_argument("-o", "--out", required=True, help="a folder outside the repository")
     parser.add_argument("--steps", type=int, default=400)
     parser.add_argument("--learning-rate", type=float, default=0.05)
-    parser.add_argument("--families", default=",".join(DRUM_FAMILIES),
-                        help="clap fits every clap; each other family its medoid")
+    parser.add_argument("--families", default=",".join(DRUM_FAMILIES), help="clap fits every clap; each other family its medoid")
     parser.add_argument("--batch", type=int, default=8, help="sounds fitted together (independent fits)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     dataset = load_dataset(args.data)
-    settings = PreprocessSettings(sample_rate=HIRES_SAMPLE_RATE, length=HIRES_SAMPLE_LENGTH,
-                                  attack_seconds=ATTACK_SECONDS)
+    settings = PreprocessSettings(sample_rate=HIRES_SAMPLE_RATE, length=HIRES_SAMPLE_LENGTH, attack_seconds=ATTACK_SECONDS)
     spec = get_spec("ddsp_cvae").settings()
     synth = make_synth(HIRES_SAMPLE_RATE, HIRES_SAMPLE_LENGTH, settings.attack_samples, spec["noise_seed"])
 
@@ -200,17 +211,18 @@ def main(argv=None):
             labels.append(names[i])
             families.append(family)
             nearest.append(float(closest[i]))
-        print(f"{family}: {len(audio)} real sounds, pairwise MR-STFT median {spreads[family]['median']:.3f} "
-              f"(IQR {spreads[family]['q1']:.3f}-{spreads[family]['q3']:.3f})", flush=True)
+        print(
+            f"{family}: {len(audio)} real sounds, pairwise MR-STFT median {spreads[family]['median']:.3f} "
+            f"(IQR {spreads[family]['q1']:.3f}-{spreads[family]['q3']:.3f})",
+            flush=True,
+        )
     targets = np.stack(targets)
 
     started = time.time()
     fits = []
     for begin in range(0, len(targets), args.batch):
-        fits.append(fit_synth(targets[begin:begin + args.batch], synth, steps=args.steps,
-                              learning_rate=args.learning_rate))
-        print(f"fitted {min(begin + args.batch, len(targets))}/{len(targets)} "
-              f"({time.time() - started:.0f} s)", flush=True)
+        fits.append(fit_synth(targets[begin : begin + args.batch], synth, steps=args.steps, learning_rate=args.learning_rate))
+        print(f"fitted {min(begin + args.batch, len(targets))}/{len(targets)} ({time.time() - started:.0f} s)", flush=True)
     audio = np.concatenate([f.audio for f in fits])
     raw = np.concatenate([f.raw for f in fits])
     history = np.concatenate([f.history for f in fits], axis=1)
@@ -226,52 +238,108 @@ def main(argv=None):
 
     table = io.StringIO()
     writer = csv.writer(table, lineterminator="\n")
-    writer.writerow(["family", "sound", "fit_mrstft", "nearest_real_mrstft", "family_median", "family_q1",
-                     "family_q3", "other_noise_to_target", "other_noise_to_fit", "bursts_smoothed_mrstft",
-                     "burst_correlation", "burst_correlation_smoothed", "loss_start", "loss_end"])
+    writer.writerow(
+        [
+            "family",
+            "sound",
+            "fit_mrstft",
+            "nearest_real_mrstft",
+            "family_median",
+            "family_q1",
+            "family_q3",
+            "other_noise_to_target",
+            "other_noise_to_fit",
+            "bursts_smoothed_mrstft",
+            "burst_correlation",
+            "burst_correlation_smoothed",
+            "loss_start",
+            "loss_end",
+        ]
+    )
     for i in range(len(targets)):
         s = spreads[families[i]]
-        writer.writerow([families[i], labels[i], f"{distance[i]:.4f}", f"{nearest[i]:.4f}", f"{s['median']:.4f}",
-                         f"{s['q1']:.4f}", f"{s['q3']:.4f}", f"{other_to_target[i]:.4f}", f"{floor[i]:.4f}",
-                         f"{smoothed_distance[i]:.4f}", f"{bursts[i]:.3f}", f"{bursts_smoothed[i]:.3f}",
-                         f"{history[0, i]:.4f}", f"{history[-1, i]:.4f}"])
+        writer.writerow(
+            [
+                families[i],
+                labels[i],
+                f"{distance[i]:.4f}",
+                f"{nearest[i]:.4f}",
+                f"{s['median']:.4f}",
+                f"{s['q1']:.4f}",
+                f"{s['q3']:.4f}",
+                f"{other_to_target[i]:.4f}",
+                f"{floor[i]:.4f}",
+                f"{smoothed_distance[i]:.4f}",
+                f"{bursts[i]:.3f}",
+                f"{bursts_smoothed[i]:.3f}",
+                f"{history[0, i]:.4f}",
+                f"{history[-1, i]:.4f}",
+            ]
+        )
     atomic_write_text(out / "fits.csv", table.getvalue())
-    lines = [f"steps {args.steps}, learning rate {args.learning_rate}, {time.time() - started:.0f} s of fitting",
-             "family   fits  fit MR-STFT (median, max)  real pairwise median (IQR)   fits below the real q1"
-             "  other noise: to target, to fit (medians)  bursts smoothed  burst correlation: fit, smoothed"]
+    lines = [
+        f"steps {args.steps}, learning rate {args.learning_rate}, {time.time() - started:.0f} s of fitting",
+        "family   fits  fit MR-STFT (median, max)  real pairwise median (IQR)   fits below the real q1"
+        "  other noise: to target, to fit (medians)  bursts smoothed  burst correlation: fit, smoothed",
+    ]
     for family in spreads:
         mine = distance[np.array(families) == family]
         s = spreads[family]
-        lines.append(f"{family:9s}{len(mine):4d}  {np.median(mine):8.3f} {mine.max():8.3f}        "
-                     f"{s['median']:.3f} ({s['q1']:.3f}-{s['q3']:.3f}, {s['sounds']} sounds)   "
-                     f"{int(np.sum(mine < s['q1']))}/{len(mine)}   "
-                     f"{np.median(other_to_target[np.array(families) == family]):.3f} "
-                     f"{np.median(floor[np.array(families) == family]):.3f}   "
-                     f"{np.median(smoothed_distance[np.array(families) == family]):.3f}   "
-                     f"{np.median(bursts[np.array(families) == family]):.2f} "
-                     f"{np.median(bursts_smoothed[np.array(families) == family]):.2f}")
+        lines.append(
+            f"{family:9s}{len(mine):4d}  {np.median(mine):8.3f} {mine.max():8.3f}        "
+            f"{s['median']:.3f} ({s['q1']:.3f}-{s['q3']:.3f}, {s['sounds']} sounds)   "
+            f"{int(np.sum(mine < s['q1']))}/{len(mine)}   "
+            f"{np.median(other_to_target[np.array(families) == family]):.3f} "
+            f"{np.median(floor[np.array(families) == family]):.3f}   "
+            f"{np.median(smoothed_distance[np.array(families) == family]):.3f}   "
+            f"{np.median(bursts[np.array(families) == family]):.2f} "
+            f"{np.median(bursts_smoothed[np.array(families) == family]):.2f}"
+        )
     atomic_write_text(out / "summary.txt", "\n".join(lines) + "\n")
     print("\n".join(lines))
 
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, targets=targets, audio=audio, raw=raw, history=history, labels=np.array(labels),
-                        families=np.array(families), distance=distance, other_noise_to_target=other_to_target,
-                        other_noise_to_fit=floor)
+    np.savez_compressed(
+        buffer,
+        targets=targets,
+        audio=audio,
+        raw=raw,
+        history=history,
+        labels=np.array(labels),
+        families=np.array(families),
+        distance=distance,
+        other_noise_to_target=other_to_target,
+        other_noise_to_fit=floor,
+    )
     atomic_write_bytes(out / "fits.npz", buffer.getvalue())
     rate = HIRES_SAMPLE_RATE
     clap = [i for i, f in enumerate(families) if f == "clap"]
     if clap:
         order = sorted(clap, key=lambda i: distance[i])
         shown = [order[0], order[len(order) // 2], order[-1]]  # best, median, worst
-        save_figure(figure([(f"clap {labels[i][:40]}", targets[i], audio[i], distance[i]) for i in shown], rate,
-                           "claps: best, median and worst fit"), out / "claps.png")
+        save_figure(
+            figure(
+                [(f"clap {labels[i][:40]}", targets[i], audio[i], distance[i]) for i in shown],
+                rate,
+                "claps: best, median and worst fit",
+            ),
+            out / "claps.png",
+        )
     others = [i for i, f in enumerate(families) if f != "clap"]
     if others:
-        save_figure(figure([(f"{families[i]} {labels[i][:34]}", targets[i], audio[i], distance[i]) for i in others],
-                           rate, "one sound per family"), out / "families.png")
+        save_figure(
+            figure(
+                [(f"{families[i]} {labels[i][:34]}", targets[i], audio[i], distance[i]) for i in others], rate, "one sound per family"
+            ),
+            out / "families.png",
+        )
     chosen_families = np.array(families)
-    save_figure(spread_figure(pairs, {f: distance[chosen_families == f] for f in pairs},
-                              {f: other_to_target[chosen_families == f] for f in pairs}), out / "spread.png")
+    save_figure(
+        spread_figure(
+            pairs, {f: distance[chosen_families == f] for f in pairs}, {f: other_to_target[chosen_families == f] for f in pairs}
+        ),
+        out / "spread.png",
+    )
     save_figure(loss_figure(history.T, [f"{f} {i}" for i, f in enumerate(families)]), out / "loss.png")
 
 

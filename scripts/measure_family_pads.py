@@ -10,6 +10,7 @@ classifier fitted on the dataset's training split (:func:`evaluation.conditioned
 The plain pad's 16 x 16 grid is measured beside them. This is how
 :data:`constants.FAMILY_PAD_SCALE` was chosen; nothing is written.
 """
+
 import argparse
 import sys
 from pathlib import Path
@@ -27,8 +28,7 @@ def measure(model, reference, scale):
 
     pads = FamilyPads.fit(model.name, model.codes, model.latent_range(), scale=scale)
     families = pads.families
-    points, asked = union_grid(model.latent_range(), union_side(reference.options.realism_grid, len(DRUM_FAMILIES)),
-                               families)
+    points, asked = union_grid(model.latent_range(), union_side(reference.options.realism_grid, len(DRUM_FAMILIES)), families)
     latent = np.concatenate([pads.to_latent(points[np.asarray(asked) == f], f) for f in families])
     audio = model.decode(latent)
     scores, _ = reference.realism_scores(audio)
@@ -50,8 +50,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     dataset = load_dataset(args.data)
     train, validation = dataset.train(), dataset.validation()
-    reference = Reference(train.audio, validation.audio, dataset.settings.sample_rate, EvaluationOptions(),
-                          train.families, validation.families)
+    reference = Reference(
+        train.audio, validation.audio, dataset.settings.sample_rate, EvaluationOptions(), train.families, validation.families
+    )
     model = load_runtime(args.name, args.models)
     side = reference.options.realism_grid
     _, _, plain = latent_grid(model.latent_range(), side)
@@ -60,9 +61,11 @@ def main(argv=None):
     for scale in (float(text) for text in args.scales.split(",")):
         scores, accuracy = measure(model, reference, scale)
         control = " ".join(f"{family} {value:.2f}" for family, value in accuracy.items())
-        print(f"s={scale:g}: precision {scores['precision']:.2f} coverage {scores['coverage']:.2f} "
-              f"density {scores['density']:.2f} recognisable {scores['recognisable']:.2f} "
-              f"control mean {np.mean(list(accuracy.values())):.2f} ({control})")
+        print(
+            f"s={scale:g}: precision {scores['precision']:.2f} coverage {scores['coverage']:.2f} "
+            f"density {scores['density']:.2f} recognisable {scores['recognisable']:.2f} "
+            f"control mean {np.mean(list(accuracy.values())):.2f} ({control})"
+        )
 
 
 if __name__ == "__main__":

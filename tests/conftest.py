@@ -8,6 +8,7 @@ Run in parallel (``pytest -n 2``, as ``make test`` does), each worker gets an Xv
 before any test opens a window: the real-input tests click at screen positions and read the
 window under the pointer, so two windows on one screen would take each other's clicks.
 """
+
 import atexit
 import os
 import select
@@ -49,8 +50,12 @@ def _own_xvfb():
     """Start an Xvfb on a free display number (Xvfb picks it: ``-displayfd``) and return
     ``":N"``; it is stopped when the worker exits."""
     read, write = os.pipe()
-    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", SCREEN, "-nolisten", "tcp"],
-                              pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", SCREEN, "-nolisten", "tcp"],
+        pass_fds=(write,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     os.close(write)
     atexit.register(_stop, server)
     with os.fdopen(read) as answer:  # Xvfb writes the number once it accepts clients

@@ -9,6 +9,7 @@ once it is up, and runs until it is killed. While a drag from it goes on, it pri
 ``accepted`` once the window under the pointer has said it takes the drop
 (:func:`watch_acceptance`), as a user waits for the cursor to change before letting go.
 """
+
 import json
 import shutil
 import sys
@@ -22,9 +23,11 @@ GEOMETRY = "240x160+1000+600"  # the bottom right of a 1280x800 screen, clear of
 #: True while this program's drag is over a target that answered "I take it" (XdndStatus
 #: with accept): tkdnd's own state, from which it decides, at the release, to drop or to
 #: cancel. Released before, the drop is cancelled, which is what a busy machine showed.
-ACCEPTED = ("expr {[info exists ::tkdnd::xdnd::_dragging] && $::tkdnd::xdnd::_dragging"
-            " && [info exists ::tkdnd::xdnd::_dodragdrop_drop_target_accepts_drop]"
-            " && $::tkdnd::xdnd::_dodragdrop_drop_target_accepts_drop}")
+ACCEPTED = (
+    "expr {[info exists ::tkdnd::xdnd::_dragging] && $::tkdnd::xdnd::_dragging"
+    " && [info exists ::tkdnd::xdnd::_dodragdrop_drop_target_accepts_drop]"
+    " && $::tkdnd::xdnd::_dodragdrop_drop_target_accepts_drop}"
+)
 
 
 def watch_acceptance(root, then):
@@ -33,8 +36,10 @@ def watch_acceptance(root, then):
     Polled by Tk's own timer, which runs inside tkdnd's wait for the drag's end. What an
     earlier drag left is cleared first. Returns a function that stops the watch.
     """
-    root.tk.eval("if {[info exists ::tkdnd::xdnd::_dodragdrop_drop_target_accepts_drop]}"
-                 " {set ::tkdnd::xdnd::_dodragdrop_drop_target_accepts_drop 0}")
+    root.tk.eval(
+        "if {[info exists ::tkdnd::xdnd::_dodragdrop_drop_target_accepts_drop]}"
+        " {set ::tkdnd::xdnd::_dodragdrop_drop_target_accepts_drop 0}"
+    )
     pending = []
 
     def look():
@@ -78,8 +83,10 @@ def main(mode, argument):
         label.dnd_bind("<<DragInitCmd>>", lambda _event: (COPY, DND_FILES, (argument,)))
         watch_acceptance(root, say_accepted)
     root.update()
-    print(json.dumps({"x": label.winfo_rootx(), "y": label.winfo_rooty(),
-                      "width": label.winfo_width(), "height": label.winfo_height()}), flush=True)
+    print(
+        json.dumps({"x": label.winfo_rootx(), "y": label.winfo_rooty(), "width": label.winfo_width(), "height": label.winfo_height()}),
+        flush=True,
+    )
     root.mainloop()
 
 

@@ -3,6 +3,7 @@
 Every generator takes a ``numpy.random.Generator`` (or a seed) and returns float32 mono
 audio whose absolute peak is at a known place, so tests can check alignment exactly.
 """
+
 import numpy as np
 
 

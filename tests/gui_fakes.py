@@ -3,6 +3,7 @@
 Only tests use these; the product always drives the real packages. They let the window
 tests that do not need TensorFlow run in a fraction of a second.
 """
+
 import math
 import time
 from dataclasses import dataclass
@@ -54,12 +55,18 @@ class FakeModel(LatentPlane):
         self.sample_length = sample_length
         self.has_encoder = kind != "gan"
         self.card = ModelCard.from_dict(
-            {"name": name, "kind": kind, "sample_rate": sample_rate,
-             "sample_length": sample_length, "parameters": 1234, "epochs": 2,
-             "data": {"folder": "/nonexistent/data", "samples": 12},
-             "preprocessing": {"sample_rate": sample_rate, "length": sample_length,
-                               "attack_seconds": 0.01},
-             "losses": {"loss": 0.25, "val_loss": 0.3}})
+            {
+                "name": name,
+                "kind": kind,
+                "sample_rate": sample_rate,
+                "sample_length": sample_length,
+                "parameters": 1234,
+                "epochs": 2,
+                "data": {"folder": "/nonexistent/data", "samples": 12},
+                "preprocessing": {"sample_rate": sample_rate, "length": sample_length, "attack_seconds": 0.01},
+                "losses": {"loss": 0.25, "val_loss": 0.3},
+            }
+        )
         self.center = (0.25, -0.5)
         self.decode_calls = 0
         rng = np.random.default_rng(3)
@@ -70,7 +77,8 @@ class FakeModel(LatentPlane):
                 families=np.array(["kick", "snare", "hat"] * 4),
                 names=np.array([f"drum {i}" for i in range(n)]),
                 files=np.array([f"{i:04d}.wav" for i in range(n)]),
-                is_validation=np.arange(n) % 4 == 0)
+                is_validation=np.arange(n) % 4 == 0,
+            )
         else:
             self.codes = None
         self.family_pads, self.no_family_reason = (None, None) if self.conditioned else self._pads()
@@ -111,8 +119,7 @@ class FakeModel(LatentPlane):
         if not self.has_encoder:
             raise FakeModelError(f"{self.name} has no encoder")
         audio = np.asarray(audio, dtype=np.float32)
-        return np.stack([np.clip(np.abs(audio).mean(axis=1) * 10 - 1, -2, 2),
-                         np.clip(audio.std(axis=1) * 4 - 1, -2, 2)], axis=1)
+        return np.stack([np.clip(np.abs(audio).mean(axis=1) * 10 - 1, -2, 2), np.clip(audio.std(axis=1) * 4 - 1, -2, 2)], axis=1)
 
 
 class FakeConditionedModel(FakeModel):
@@ -136,7 +143,8 @@ class FakeConditionedModel(FakeModel):
             families=np.array(list(DRUM_FAMILIES) * 2),
             names=np.array([f"drum {i}" for i in range(n)]),
             files=np.array([f"{i:04d}.wav" for i in range(n)]),
-            is_validation=np.arange(n) % 4 == 0)
+            is_validation=np.arange(n) % 4 == 0,
+        )
         self.families_asked = []  # the family text or rows of each decode
 
     def decode(self, points, variation=None, family=None):
@@ -177,8 +185,7 @@ class FakePlayer:
         return self._serial
 
     def stats(self):
-        return PlayerStats(requested_serial=self._serial, began_serial=self._began_serial(),
-                           seen_serial=self._serial)
+        return PlayerStats(requested_serial=self._serial, began_serial=self._began_serial(), seen_serial=self._serial)
 
     def _began_serial(self):
         if self._loop is not None:
@@ -226,8 +233,7 @@ class FakePlayer:
 class FakeBackend(PackageBackend):
     """The real backend with NumPy models and a recording player."""
 
-    KINDS: ClassVar[dict] = {"ae_small_relu": "dense_ae", "vae_a": "vae", "gan": "gan",
-                             "ae_big_tanh": "dense_ae"}
+    KINDS: ClassVar[dict] = {"ae_small_relu": "dense_ae", "vae_a": "vae", "gan": "gan", "ae_big_tanh": "dense_ae"}
     #: listed by the window only where the zoo has its folder (gui.backend.window_model_names)
     CONDITIONED: ClassVar[tuple] = ("ddsp_cvae",)
 
@@ -248,8 +254,15 @@ class FakeBackend(PackageBackend):
         for name in window_model_names(folder):
             group, subgroup = model_groups(name, REGISTRY[name])
             trained = name in self.KINDS or name in self.CONDITIONED
-            entries.append(ModelEntry(name, group=group, subgroup=subgroup, trained=trained,
-                                      reason="" if trained else f"not trained (no {folder}/{name})"))
+            entries.append(
+                ModelEntry(
+                    name,
+                    group=group,
+                    subgroup=subgroup,
+                    trained=trained,
+                    reason="" if trained else f"not trained (no {folder}/{name})",
+                )
+            )
         return entries
 
     def load(self, name, folder):
@@ -273,8 +286,12 @@ class FakeBackend(PackageBackend):
         return out
 
     def make_player(self, sample_rate, device):
-        player = FakePlayer(sample_rate, device, available=self.player_available,
-                            reason="" if self.player_available else "no sound output device (test)")
+        player = FakePlayer(
+            sample_rate,
+            device,
+            available=self.player_available,
+            reason="" if self.player_available else "no sound output device (test)",
+        )
         self.players.append(player)
         return player
 

@@ -4,6 +4,7 @@ h2cli needs a HOME (it writes ``~/.hydrogen``) and, without ``-d alsa``, spends 
 seconds looking for a JACK server; the tests point ALSA at its null device (conftest.py), so
 ``-d alsa`` starts at once and makes no sound.
 """
+
 import os
 import shutil
 import subprocess
@@ -20,8 +21,9 @@ _NS = {"h2": "http://www.hydrogen-music.org/drumkit"}
 def h2cli(home, *args, timeout=120):
     """Run h2cli with ``home`` as HOME and the ALSA driver; the CompletedProcess."""
     env = dict(os.environ, HOME=str(home))
-    return subprocess.run([H2CLI, "-d", "alsa", *map(str, args)], env=env, capture_output=True, check=False,
-                          text=True, errors="replace", timeout=timeout)
+    return subprocess.run(
+        [H2CLI, "-d", "alsa", *map(str, args)], env=env, capture_output=True, check=False, text=True, errors="replace", timeout=timeout
+    )
 
 
 def kit_instruments(drumkit_xml):
@@ -29,8 +31,9 @@ def kit_instruments(drumkit_xml):
     root = ET.parse(drumkit_xml).getroot()
     found = []
     for instrument in root.iterfind("h2:instrumentList/h2:instrument", _NS):
-        files = [layer.findtext("h2:filename", namespaces=_NS)
-                 for layer in instrument.iterfind("h2:instrumentComponent/h2:layer", _NS)]
+        files = [
+            layer.findtext("h2:filename", namespaces=_NS) for layer in instrument.iterfind("h2:instrumentComponent/h2:layer", _NS)
+        ]
         found.append((instrument.findtext("h2:name", namespaces=_NS), files))
     return found
 
@@ -49,10 +52,19 @@ def write_song(path, kit_name, instruments, notes, *, bpm=120, bar_ticks=192):
     notes : list of (tick, instrument index, velocity)
     """
     song = ET.Element("song")
-    for tag, value in (("version", "1.2.0"), ("bpm", bpm), ("volume", 1), ("metronomeVolume", 0),
-                       ("name", "kit test"), ("author", "tests"), ("notes", "-"),
-                       ("license", "-"), ("loopEnabled", "false"), ("patternModeMode", "true"),
-                       ("mode", "song")):
+    for tag, value in (
+        ("version", "1.2.0"),
+        ("bpm", bpm),
+        ("volume", 1),
+        ("metronomeVolume", 0),
+        ("name", "kit test"),
+        ("author", "tests"),
+        ("notes", "-"),
+        ("license", "-"),
+        ("loopEnabled", "false"),
+        ("patternModeMode", "true"),
+        ("mode", "song"),
+    ):
         _text(song, tag, value)
     component = ET.SubElement(ET.SubElement(song, "componentList"), "drumkitComponent")
     for tag, value in (("id", 0), ("name", "Main"), ("volume", 1)):
@@ -60,16 +72,35 @@ def write_song(path, kit_name, instruments, notes, *, bpm=120, bar_ticks=192):
     listing = ET.SubElement(song, "instrumentList")
     for index, (name, files) in enumerate(instruments):
         instrument = ET.SubElement(listing, "instrument")
-        for tag, value in (("id", index), ("name", name), ("drumkit", kit_name),
-                           ("drumkitLookup", 0), ("volume", 1), ("isMuted", "false"),
-                           ("isSoloed", "false"), ("pan", 0), ("gain", 1),
-                           ("applyVelocity", "true"), ("filterActive", "false"),
-                           ("filterCutoff", 1), ("filterResonance", 0), ("Attack", 0),
-                           ("Decay", 0), ("Sustain", 1), ("Release", 1000), ("pitchOffset", 0),
-                           ("randomPitchFactor", 0), ("muteGroup", -1), ("isStopNote", "false"),
-                           ("sampleSelectionAlgo", "VELOCITY"), ("midiOutChannel", -1),
-                           ("midiOutNote", 36 + index), ("isHihat", -1), ("lower_cc", 0),
-                           ("higher_cc", 127)):
+        for tag, value in (
+            ("id", index),
+            ("name", name),
+            ("drumkit", kit_name),
+            ("drumkitLookup", 0),
+            ("volume", 1),
+            ("isMuted", "false"),
+            ("isSoloed", "false"),
+            ("pan", 0),
+            ("gain", 1),
+            ("applyVelocity", "true"),
+            ("filterActive", "false"),
+            ("filterCutoff", 1),
+            ("filterResonance", 0),
+            ("Attack", 0),
+            ("Decay", 0),
+            ("Sustain", 1),
+            ("Release", 1000),
+            ("pitchOffset", 0),
+            ("randomPitchFactor", 0),
+            ("muteGroup", -1),
+            ("isStopNote", "false"),
+            ("sampleSelectionAlgo", "VELOCITY"),
+            ("midiOutChannel", -1),
+            ("midiOutNote", 36 + index),
+            ("isHihat", -1),
+            ("lower_cc", 0),
+            ("higher_cc", 127),
+        ):
             _text(instrument, tag, value)
         part = ET.SubElement(instrument, "instrumentComponent")
         _text(part, "component_id", 0)
@@ -77,19 +108,26 @@ def write_song(path, kit_name, instruments, notes, *, bpm=120, bar_ticks=192):
         for k, file_name in enumerate(files):
             layer = ET.SubElement(part, "layer")
             low, high = (len(files) - 1 - k) / len(files), (len(files) - k) / len(files)
-            for tag, value in (("filename", file_name), ("min", low), ("max", high),
-                               ("gain", 1), ("pitch", 0)):
+            for tag, value in (("filename", file_name), ("min", low), ("max", high), ("gain", 1), ("pitch", 0)):
                 _text(layer, tag, value)
     pattern = ET.SubElement(ET.SubElement(song, "patternList"), "pattern")
-    for tag, value in (("name", "P"), ("category", "-"), ("size", bar_ticks), ("denominator", 4),
-                       ("info", "-")):
+    for tag, value in (("name", "P"), ("category", "-"), ("size", bar_ticks), ("denominator", 4), ("info", "-")):
         _text(pattern, tag, value)
     note_list = ET.SubElement(pattern, "noteList")
     for tick, index, velocity in notes:
         note = ET.SubElement(note_list, "note")
-        for tag, value in (("position", tick), ("leadlag", 0), ("velocity", velocity), ("pan", 0),
-                           ("pitch", 0), ("probability", 1), ("key", "C0"), ("length", -1),
-                           ("instrument", index), ("note_off", "false")):
+        for tag, value in (
+            ("position", tick),
+            ("leadlag", 0),
+            ("velocity", velocity),
+            ("pan", 0),
+            ("pitch", 0),
+            ("probability", 1),
+            ("key", "C0"),
+            ("length", -1),
+            ("instrument", index),
+            ("note_off", "false"),
+        ):
             _text(note, tag, value)
     ET.SubElement(song, "virtualPatternList")
     _text(ET.SubElement(ET.SubElement(song, "patternSequence"), "group"), "patternID", "P")

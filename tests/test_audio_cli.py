@@ -1,4 +1,5 @@
 """`app.py play`: exit statuses and messages, with WAV files, stand-in models and no device."""
+
 import sys
 import types
 
@@ -68,18 +69,21 @@ def test_without_a_device_a_model_is_not_even_loaded(fake_models, capsys):
     assert "cannot play" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv", [
-    ["play", "vae_c", "--at", "1;2"],
-    ["play", "vae_c", "--at", "1,2,3"],
-    ["play", "vae_c", "--at", "nan,1"],
-    ["play", "vae_c"],
-    ["play"],
-    ["play", "nosuchmodel", "--at", "0,0"],
-    ["play", "WAV", "--at", "0,0"],
-    ["play", "WAV", "--volume", "2"],
-    ["play", "WAV", "--loop", "0"],
-    ["play", "WAV", "--gap", "-1"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["play", "vae_c", "--at", "1;2"],
+        ["play", "vae_c", "--at", "1,2,3"],
+        ["play", "vae_c", "--at", "nan,1"],
+        ["play", "vae_c"],
+        ["play"],
+        ["play", "nosuchmodel", "--at", "0,0"],
+        ["play", "WAV", "--at", "0,0"],
+        ["play", "WAV", "--volume", "2"],
+        ["play", "WAV", "--loop", "0"],
+        ["play", "WAV", "--gap", "-1"],
+    ],
+)
 def test_usage_errors_exit_2_with_a_reason(argv, wav, fake_models, capsys):
     argv = [str(wav) if a == "WAV" else a for a in argv]
     assert app.main(argv) == 2
@@ -93,11 +97,14 @@ def test_unknown_model_message_lists_the_valid_names(fake_models, capsys):
     assert fake_models.folders == []
 
 
-@pytest.mark.parametrize(("target", "reason"), [
-    ("missing.wav", "no such file"),
-    ("notaudio.wav", "not a readable audio file"),
-    ("empty.wav", "no samples"),
-])
+@pytest.mark.parametrize(
+    ("target", "reason"),
+    [
+        ("missing.wav", "no such file"),
+        ("notaudio.wav", "not a readable audio file"),
+        ("empty.wav", "no samples"),
+    ],
+)
 def test_unplayable_files_exit_1_with_a_reason(tmp_path, capsys, target, reason):
     (tmp_path / "notaudio.wav").write_text("hello")
     soundfile.write(str(tmp_path / "empty.wav"), np.zeros(0), 22050)
@@ -116,8 +123,7 @@ def test_no_such_device_exits_1_with_the_reason(wav, capsys):
 
 
 def test_missing_portaudio_exits_1_with_the_reason(wav, capsys, monkeypatch):
-    monkeypatch.setattr(player_module, "_import_sounddevice",
-                        lambda: (None, "the PortAudio library is not installed (test)"))
+    monkeypatch.setattr(player_module, "_import_sounddevice", lambda: (None, "the PortAudio library is not installed (test)"))
     assert app.main(["play", str(wav)]) == 1
     assert "cannot play: the PortAudio library is not installed" in capsys.readouterr().err
     assert app.main(["play", "--list-devices"]) == 1

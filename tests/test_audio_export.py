@@ -1,4 +1,5 @@
 """WAV export and the favourites folder: round trips, atomic writes, no overwrites, recall."""
+
 import errno
 import json
 import os
@@ -17,7 +18,7 @@ from audio.recall import read_recall
 
 RATE = 22050
 # The largest error a format may add to a sample in [-1, 1].
-TOLERANCE = {"PCM_16": 1.01 / 32768, "PCM_24": 1.01 / 2 ** 23, "FLOAT": 0.0}
+TOLERANCE = {"PCM_16": 1.01 / 32768, "PCM_24": 1.01 / 2**23, "FLOAT": 0.0}
 
 
 @pytest.fixture
@@ -63,15 +64,18 @@ def test_stereo_is_written_as_stereo(tmp_path, snare):
     np.testing.assert_allclose(read[:, 0], -read[:, 1])
 
 
-@pytest.mark.parametrize(("kwargs", "reason"), [
-    ({"subtype": "MP3"}, "unknown WAV format"),
-    ({"audio": np.zeros(0)}, "non-empty"),
-    ({"audio": np.zeros((2, 2, 2))}, "non-empty"),
-    ({"audio": np.array([0.0, np.nan])}, "NaN"),
-    ({"sample_rate": 0}, "sample rate"),
-    ({"sample_rate": 22050.5}, "sample rate"),
-    ({"out_rate": -1}, "output rate"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "reason"),
+    [
+        ({"subtype": "MP3"}, "unknown WAV format"),
+        ({"audio": np.zeros(0)}, "non-empty"),
+        ({"audio": np.zeros((2, 2, 2))}, "non-empty"),
+        ({"audio": np.array([0.0, np.nan])}, "NaN"),
+        ({"sample_rate": 0}, "sample rate"),
+        ({"sample_rate": 22050.5}, "sample rate"),
+        ({"out_rate": -1}, "output rate"),
+    ],
+)
 def test_bad_audio_or_options_are_refused_with_a_reason(tmp_path, snare, kwargs, reason):
     arguments = {"audio": snare, "sample_rate": RATE, **kwargs}
     with pytest.raises(AudioError, match=reason):
@@ -147,8 +151,9 @@ def test_without_hard_links_names_are_still_never_reused(tmp_path, snare, monkey
 
 def test_the_sidecar_reads_back_model_point_settings_rates_and_date(tmp_path, snare):
     settings = {"gap_seconds": 0.25, "volume": 0.8, "preprocess": {"sample_rate": RATE}}
-    path = FavouritesFolder(tmp_path).save(snare, RATE, model="ae_small_relu", point=(-0.25, 2.5),
-                                          settings=settings, out_rate=None, subtype="PCM_24")
+    path = FavouritesFolder(tmp_path).save(
+        snare, RATE, model="ae_small_relu", point=(-0.25, 2.5), settings=settings, out_rate=None, subtype="PCM_24"
+    )
     recall = read_recall(path)
     assert recall["model"] == "ae_small_relu"
     assert recall["point"] == (-0.25, 2.5)
@@ -168,16 +173,19 @@ def test_entries_list_newest_first(tmp_path, snare):
     assert FavouritesFolder(tmp_path / "not yet").entries() == []
 
 
-@pytest.mark.parametrize(("sidecar", "reason"), [
-    (None, "no recall data"),
-    ("{not json", "not valid JSON"),
-    ("[1, 2]", "JSON object"),
-    ('{"point": [0, 0]}', "no model name"),
-    ('{"model": "gan", "point": [0]}', "no latent point"),
-    ('{"model": "gan", "point": [0, "x"]}', "no latent point"),
-    ('{"model": "gan", "point": [0, 0], "settings": 3}', "settings"),
-    ('{"model": "gan", "point": [0, 0], "sample_rate": -5}', "sample rate"),
-])
+@pytest.mark.parametrize(
+    ("sidecar", "reason"),
+    [
+        (None, "no recall data"),
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "JSON object"),
+        ('{"point": [0, 0]}', "no model name"),
+        ('{"model": "gan", "point": [0]}', "no latent point"),
+        ('{"model": "gan", "point": [0, "x"]}', "no latent point"),
+        ('{"model": "gan", "point": [0, 0], "settings": 3}', "settings"),
+        ('{"model": "gan", "point": [0, 0], "sample_rate": -5}', "sample rate"),
+    ],
+)
 def test_a_bad_sidecar_gives_a_reason_not_a_crash(tmp_path, snare, sidecar, reason):
     folder = FavouritesFolder(tmp_path)
     good = folder.save(snare, RATE, model="gan", point=(0, 1))
@@ -224,19 +232,19 @@ def test_a_variation_is_named_by_its_number_and_the_level_is_recorded(tmp_path):
     folder = FavouritesFolder(tmp_path)
     quiet = (0.01 * np.sin(np.linspace(0, 400, 8000))).astype(np.float32)
     plain = folder.save(quiet, 22050, model="vae_c", point=(0.5, -1.2), level=NORMALISED)
-    third = folder.save(quiet, 22050, model="vae_c", point=(0.5, -1.2),
-                        settings={"variation": {"index": 3, "seed": 1}})
-    again = folder.save(quiet, 22050, model="vae_c", point=(0.5, -1.2),
-                        settings={"variation": {"index": 3, "seed": 2}})
+    third = folder.save(quiet, 22050, model="vae_c", point=(0.5, -1.2), settings={"variation": {"index": 3, "seed": 1}})
+    again = folder.save(quiet, 22050, model="vae_c", point=(0.5, -1.2), settings={"variation": {"index": 3, "seed": 2}})
     assert [p.name for p in (plain, third, again)] == [
-        "vae_c_x+0.50_y-1.20_001.wav", "vae_c_x+0.50_y-1.20_v3.wav", "vae_c_x+0.50_y-1.20_v3_002.wav"]
+        "vae_c_x+0.50_y-1.20_001.wav",
+        "vae_c_x+0.50_y-1.20_v3.wav",
+        "vae_c_x+0.50_y-1.20_v3_002.wav",
+    ]
     assert read_recall(plain)["level"] == NORMALISED and read_recall(third)["level"] == "as made"
     saved, _ = soundfile.read(plain, dtype="float32")
     assert abs(loudness_db(saved) - (-18.0)) < 0.5
 
 
 def test_a_sidecar_with_an_unknown_level_is_refused_with_its_reason(tmp_path):
-
 
     wav = FavouritesFolder(tmp_path).save(np.full(100, 0.1, np.float32), 22050, model="m", point=(0, 0))
     recall = json.loads(wav.with_suffix(".json").read_text())

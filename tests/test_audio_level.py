@@ -1,4 +1,5 @@
 """The level choice: "as made" leaves a sound alone, "normalised" brings models to one loudness."""
+
 import numpy as np
 import pytest
 

@@ -4,6 +4,7 @@ The null device takes samples as fast as the callback makes them, so these tests
 conditions (with generous time-outs) and then check the samples the callback delivered,
 captured by a BlockCapture tap, frame by frame.
 """
+
 import importlib.abc
 import sys
 import time
@@ -62,7 +63,7 @@ def captured_from(capture, frame, count):
     assert wait_for(lambda: capture.start_frame is not None and capture.samples().shape[0] >= frame - capture.start_frame + count)
     offset = frame - capture.start_frame
     assert offset >= 0
-    return capture.samples()[offset:offset + count]
+    return capture.samples()[offset : offset + count]
 
 
 def test_null_device_gives_a_real_stream():
@@ -83,8 +84,8 @@ def test_play_once_delivers_the_sound_then_silence(player, capture):
     assert serial == stats.requested_serial
     y = captured_from(capture, frame, sound.shape[0] + 2000)
     edge = int(round(EDGE_FADE_SECONDS * RATE))
-    np.testing.assert_array_equal(y[edge:sound.shape[0] - edge], sound[edge:-edge])
-    assert np.all(y[sound.shape[0]:] == 0)
+    np.testing.assert_array_equal(y[edge : sound.shape[0] - edge], sound[edge:-edge])
+    assert np.all(y[sound.shape[0] :] == 0)
     assert player.stats().frames_delivered >= frame + sound.shape[0]
     assert player.stats().callback_seconds_max > 0 and player.stats().callback_error is None
 
@@ -101,8 +102,8 @@ def test_loop_repeats_the_sound_then_the_gap(player, capture):
     assert player.is_looping
     first = y[:period]
     for k in range(1, 4):
-        np.testing.assert_array_equal(y[k * period:(k + 1) * period], first)
-    assert np.all(first[sound.shape[0]:] == 0) and np.max(np.abs(first)) > 0.4
+        np.testing.assert_array_equal(y[k * period : (k + 1) * period], first)
+    assert np.all(first[sound.shape[0] :] == 0) and np.max(np.abs(first)) > 0.4
     assert player.stats().frames_delivered >= start + 4 * period
 
 
@@ -121,9 +122,9 @@ def test_swap_while_looping_lands_on_the_next_loop_start_without_a_jump(player, 
     seam = player.stats().sounding[1]
     assert (seam - a_start) % a.shape[0] == 0, "the new sound must start exactly at a loop start"
     y = captured_from(capture, seam - a.shape[0], a.shape[0] + 2 * b.shape[0])
-    np.testing.assert_array_equal(y[a.shape[0] + 50:a.shape[0] + b.shape[0] - 50], b[50:-50])
-    np.testing.assert_array_equal(y[50:a.shape[0] - 50], a[50:-50])
-    window = y[a.shape[0] - 100:a.shape[0] + 100]
+    np.testing.assert_array_equal(y[a.shape[0] + 50 : a.shape[0] + b.shape[0] - 50], b[50:-50])
+    np.testing.assert_array_equal(y[50 : a.shape[0] - 50], a[50:-50])
+    window = y[a.shape[0] - 100 : a.shape[0] + 100]
     assert max_step(window) <= max(max_step(a), max_step(b))
     assert player.is_looping
 
@@ -247,7 +248,7 @@ class Rendered:
     def __call__(self, blocks):
         out = np.zeros(256 * blocks, dtype=np.float32)
         for k in range(blocks):
-            self.mixer.render(out[256 * k:256 * (k + 1)], self.frame)
+            self.mixer.render(out[256 * k : 256 * (k + 1)], self.frame)
             self.frame += 256
         return out
 
@@ -268,7 +269,7 @@ def test_swap_before_the_mixer_saw_the_play_plays_the_new_sound(mixer):
     swap(mixer, b)
     y = Rendered(mixer)(8)
     assert (mixer.began_serial, mixer.began_frame) == (mixer.request.serial, 0)
-    np.testing.assert_array_equal(y[100:b.shape[0] - 100], b[100:-100])
+    np.testing.assert_array_equal(y[100 : b.shape[0] - 100], b[100:-100])
     assert not mixer.playing
 
 
@@ -294,7 +295,7 @@ def test_a_swap_beyond_the_end_of_a_shorter_one_shot_ends_it(mixer):
     swap(mixer, sine(330, 0.01), immediate=True)
     y = render(4)
     assert not mixer.playing
-    assert np.all(y[int(CROSSFADE_SECONDS * RATE) + 1:] == 0)
+    assert np.all(y[int(CROSSFADE_SECONDS * RATE) + 1 :] == 0)
 
 
 def test_latest_swap_wins_at_the_loop_start(mixer):
@@ -308,7 +309,7 @@ def test_latest_swap_wins_at_the_loop_start(mixer):
     y = render(8)
     start = a.shape[0] - 512
     assert (mixer.began_serial, mixer.began_frame) == (mixer.request.serial, a.shape[0])
-    np.testing.assert_array_equal(y[start + 100:start + c.shape[0] - 100], c[100:-100])
+    np.testing.assert_array_equal(y[start + 100 : start + c.shape[0] - 100], c[100:-100])
 
 
 def test_a_stop_handed_over_is_rendered_as_a_short_fade(mixer):
@@ -318,7 +319,7 @@ def test_a_stop_handed_over_is_rendered_as_a_short_fade(mixer):
     mixer.stop()
     assert not mixer.playing and not mixer.settled
     y = render(2)
-    assert mixer.settled and np.all(y[int(CROSSFADE_SECONDS * RATE) + 1:] == 0)
+    assert mixer.settled and np.all(y[int(CROSSFADE_SECONDS * RATE) + 1 :] == 0)
     render(4)
     assert mixer.silent_frames >= 4 * 256
 

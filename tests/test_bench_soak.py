@@ -4,6 +4,7 @@ The soak function drives a real window (on the test models of gui_fakes) for a f
 seconds; the command is run as the user runs it, on a copy of one shipped model whose
 card names a dataset folder that is not there (tests never read /work/data).
 """
+
 import json
 import os
 import shutil
@@ -25,13 +26,18 @@ def test_the_soak_drives_the_window_and_reads_its_memory_at_rest(tmp_path):
     from bench.soak import soak
     from gui.window import GuiApp, GuiOptions
 
-    app = GuiApp(GuiOptions(models_dir=str(tmp_path / "zoo"), favourites_dir=str(tmp_path / "favs"),
-                            settings_path=str(tmp_path / "settings.json"), seed=0),
-                 backend=FakeBackend()).open()
+    app = GuiApp(
+        GuiOptions(
+            models_dir=str(tmp_path / "zoo"),
+            favourites_dir=str(tmp_path / "favs"),
+            settings_path=str(tmp_path / "settings.json"),
+            seed=0,
+        ),
+        backend=FakeBackend(),
+    ).open()
     lines = []
     try:
-        readings = soak(app, minutes=0.03, warmup=0.5, every=0.9, settle=10, seed=3,
-                        load_timeout=30, out=lines.append)
+        readings = soak(app, minutes=0.03, warmup=0.5, every=0.9, settle=10, seed=3, load_timeout=30, out=lines.append)
         models = [app.workers.cache.peek(name) for name in FakeBackend.KINDS]
         decodes = sum(model.decode_calls for model in models if model is not None)
     finally:
@@ -45,11 +51,15 @@ def test_the_soak_drives_the_window_and_reads_its_memory_at_rest(tmp_path):
 
 
 def test_a_soak_of_no_minutes_is_refused_in_one_line():
-    done = subprocess.run([sys.executable, str(ROOT / "app.py"), "bench", "soak", "--minutes", "0"],
-                          capture_output=True, text=True, timeout=60, cwd=str(ROOT))
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), "bench", "soak", "--minutes", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=str(ROOT),
+    )
     assert done.returncode == 2
-    assert done.stderr.strip().splitlines() == [
-        "app.py bench soak: --minutes and --every must be above 0, --warmup at least 0"]
+    assert done.stderr.strip().splitlines() == ["app.py bench soak: --minutes and --every must be above 0, --warmup at least 0"]
 
 
 @pytest.mark.gui
@@ -62,9 +72,26 @@ def test_bench_soak_runs_on_a_shipped_model_and_prints_the_growth(tmp_path):
     card["data"]["folder"] = str(tmp_path / "no-data-here")
     card_path.write_text(json.dumps(card))
     before = {p: p.read_bytes() for p in zoo.rglob("*") if p.is_file()}
-    done = subprocess.run([sys.executable, str(ROOT / "app.py"), "bench", "soak", "--models", str(zoo),
-                           "--minutes", "0.02", "--warmup", "0.5", "--every", "0.6"],
-                          capture_output=True, text=True, timeout=180, cwd=str(ROOT))
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "app.py"),
+            "bench",
+            "soak",
+            "--models",
+            str(zoo),
+            "--minutes",
+            "0.02",
+            "--warmup",
+            "0.5",
+            "--every",
+            "0.6",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=str(ROOT),
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
     assert any(line.startswith("after warm-up: ") for line in lines)

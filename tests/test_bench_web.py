@@ -1,5 +1,6 @@
 """bench/web.py as the user runs it: a live server on one shipped model, a short load, the
 table with its figures, and the server's memory counted over all its processes."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -11,9 +12,29 @@ def test_bench_web_loads_a_live_server_and_prints_one_row_per_client_count(tmp_p
     zoo = tmp_path / "zoo"
     zoo.mkdir()
     (zoo / "ae_small_tanh").symlink_to(ROOT / "trained" / "ae_small_tanh", target_is_directory=True)
-    done = subprocess.run([sys.executable, "app.py", "bench", "web", "--models", str(zoo), "--model", "ae_small_tanh",
-                           "--clients", "2", "4", "--seconds", "1", "--warmup", "0.5"],
-                          capture_output=True, text=True, timeout=180, cwd=ROOT)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "app.py",
+            "bench",
+            "web",
+            "--models",
+            str(zoo),
+            "--model",
+            "ae_small_tanh",
+            "--clients",
+            "2",
+            "4",
+            "--seconds",
+            "1",
+            "--warmup",
+            "0.5",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
     warm = next(line for line in lines if line.startswith("warm-up: "))
@@ -32,8 +53,13 @@ def test_bench_web_names_the_models_served_when_the_model_is_not(tmp_path):
     zoo = tmp_path / "zoo"
     zoo.mkdir()
     (zoo / "ae_small_tanh").symlink_to(ROOT / "trained" / "ae_small_tanh", target_is_directory=True)
-    done = subprocess.run([sys.executable, "app.py", "bench", "web", "--models", str(zoo), "--model", "vae_a",
-                           "--seconds", "1"], capture_output=True, text=True, timeout=180, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "app.py", "bench", "web", "--models", str(zoo), "--model", "vae_a", "--seconds", "1"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=ROOT,
+    )
     assert done.returncode == 2
     assert done.stdout.strip().splitlines()[-1] == "app.py bench web: vae_a is not served; served: ae_small_tanh"
 
@@ -48,9 +74,31 @@ def test_bench_web_behind_nginx_runs_random_and_cached_points_with_a_replica_kil
     zoo = tmp_path / "zoo"
     zoo.mkdir()
     (zoo / "ae_small_tanh").symlink_to(ROOT / "trained" / "ae_small_tanh", target_is_directory=True)
-    done = subprocess.run([sys.executable, "app.py", "bench", "web", "--models", str(zoo), "--model", "ae_small_tanh",
-                           "--behind-nginx", "2", "--kill-halfway", "--clients", "4", "--seconds", "2",
-                           "--warmup", "0.5"], capture_output=True, text=True, timeout=240, cwd=ROOT)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "app.py",
+            "bench",
+            "web",
+            "--models",
+            str(zoo),
+            "--model",
+            "ae_small_tanh",
+            "--behind-nginx",
+            "2",
+            "--kill-halfway",
+            "--clients",
+            "4",
+            "--seconds",
+            "2",
+            "--warmup",
+            "0.5",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.strip().splitlines()
     random_row = next(line for line in lines if line.strip().startswith("random (1 replica SIGKILLed)"))
@@ -71,9 +119,31 @@ def test_bench_web_overload_sheds_with_retry_after_and_readiness_stays_200_under
     def systemd_default():  # a service manager's limit, for the bench and the server it starts
         resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
 
-    done = subprocess.run([sys.executable, "app.py", "bench", "web", "--models", str(zoo), "--model", "ae_small_tanh",
-                           "--overload", "3", "--decoders", "1", "--seconds", "1.5", "--warmup", "0.5"],
-                          capture_output=True, text=True, timeout=180, cwd=ROOT, preexec_fn=systemd_default)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "app.py",
+            "bench",
+            "web",
+            "--models",
+            str(zoo),
+            "--model",
+            "ae_small_tanh",
+            "--overload",
+            "3",
+            "--decoders",
+            "1",
+            "--seconds",
+            "1.5",
+            "--warmup",
+            "0.5",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=ROOT,
+        preexec_fn=systemd_default,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.strip().splitlines()
     assert "(open-file limit 1024)" in lines[0]
@@ -90,7 +160,8 @@ def test_bench_web_overload_sheds_with_retry_after_and_readiness_stays_200_under
     count = readiness.split()[1]
     assert readiness.startswith(f"readiness: {count} of {count} probes answered 200") and int(count) > 0
     assert next(line for line in lines if line.startswith("overload: ")).startswith(
-        "overload: every 503 with Retry-After; p95 of the answered ")
+        "overload: every 503 with Retry-After; p95 of the answered "
+    )
     assert lines[-1].startswith("targets: readiness 200 throughout")
 
 
@@ -99,21 +170,32 @@ def test_bench_web_memory_prints_each_process_and_a_pods_request_and_limit(tmp_p
     zoo.mkdir()
     for name in ("ae_small_tanh", "ae_small_relu"):
         (zoo / name).symlink_to(ROOT / "trained" / name, target_is_directory=True)
-    done = subprocess.run([sys.executable, "app.py", "bench", "web", "--models", str(zoo), "--memory", "--decoders",
-                           "2"], capture_output=True, text=True, timeout=180, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "app.py", "bench", "web", "--models", str(zoo), "--memory", "--decoders", "2"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.strip().splitlines()
     assert lines[0].startswith("2 models, 1 worker, 2 decoders")
-    rows = {line.split()[0] + (line.split()[1] if line.startswith("decoder") else ""): line.split()
-            for line in lines if line.startswith(("server ", "decoder ", "all "))}
+    rows = {
+        line.split()[0] + (line.split()[1] if line.startswith("decoder") else ""): line.split()
+        for line in lines
+        if line.startswith(("server ", "decoder ", "all "))
+    }
     assert set(rows) == {"server", "decoder1", "decoder2", "all"}
     pss = [float(rows[name][-2]) for name in ("server", "decoder1", "decoder2")]
     assert all(value > 20 for value in pss)  # a Python process with NumPy and a model loaded
     assert abs(float(rows["all"][1]) - sum(pss)) < 0.5
     import re
 
-    suggested = re.fullmatch(r"suggested for a pod of this server \(2 decoders\): memory request (\d+)Mi \(.*\), "
-                             r"limit (\d+)Mi \(.*\)", lines[-1])
+    suggested = re.fullmatch(
+        r"suggested for a pod of this server \(2 decoders\): memory request (\d+)Mi \(.*\), "
+        r"limit (\d+)Mi \(.*\)",
+        lines[-1],
+    )
     assert suggested, lines[-1]
     request, limit = (int(value) for value in suggested.groups())
     assert request >= sum(pss) and request % 64 == 0 and limit >= 1.5 * sum(pss) and limit % 64 == 0

@@ -1,5 +1,6 @@
 """``generate --family`` and ``--mix`` for a conditioned model (ddsp_cvae), run as a user
 runs them: the real CLI, its exit status, its one line, and the files left as they were."""
+
 import hashlib
 import subprocess
 import sys
@@ -18,8 +19,9 @@ GAN_REASON = "--family: gan takes no family: it has no encoder, so none of its t
 
 
 def run_app(*args):
-    return subprocess.run([sys.executable, str(ROOT / "app.py"), *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
 
 
 def hashes(folder):
@@ -36,8 +38,7 @@ def zoo(tmp_path_factory):
     length = 4096
     audio = (rng.standard_normal((28, length)) * np.exp(-np.arange(length) / 500)[None] * 0.5).astype(np.float32)
     data = TrainingData.from_arrays(audio, 44100, families=list(DRUM_FAMILIES) * 4)
-    train_model("ddsp_cvae", data, folder, TrainOptions(epochs=1, batch_size=7, verbose=0),
-                length=length, width=8, hidden=(16, 16))
+    train_model("ddsp_cvae", data, folder, TrainOptions(epochs=1, batch_size=7, verbose=0), length=length, width=8, hidden=(16, 16))
     return folder
 
 
@@ -55,8 +56,7 @@ def test_a_family_names_the_file_and_the_line_and_plays_that_family(zoo, tmp_pat
     assert kick.returncode == 0, kick.stderr
     other, _ = sf.read(tmp_path / "ddsp_cvae_kick_x+0.20_y-0.10.wav", dtype="float32")
     assert np.max(np.abs(other - audio)) > 1e-3  # the family reaches the sound
-    again = run_app("generate", "ddsp_cvae", "--models", zoo, "--at", "0.2,-0.1", "--family", "snare",
-                    "-o", tmp_path / "again.wav")
+    again = run_app("generate", "ddsp_cvae", "--models", zoo, "--at", "0.2,-0.1", "--family", "snare", "-o", tmp_path / "again.wav")
     assert again.returncode == 0
     # the same samples, to the bit (the file's own header records when it was written)
     assert sf.read(tmp_path / "again.wav", dtype="float32")[0].tobytes() == audio.tobytes()
@@ -67,19 +67,36 @@ def test_a_mix_is_a_sound_of_its_own_and_its_variations_record_it(zoo, tmp_path)
     assert mixed.returncode == 0, mixed.stderr
     assert "kick:0.6,tom:0.4; peak" in mixed.stdout
     assert (tmp_path / "ddsp_cvae_kick0.6-tom0.4_x+0.00_y+0.00.wav").is_file()
-    varied = run_app("generate", "ddsp_cvae", "--models", zoo, "--at", "0,0", "--mix", "kick:0.6,tom:0.4",
-                     "--variations", "2", "--seed", "3", "-o", tmp_path / "v")
+    varied = run_app(
+        "generate",
+        "ddsp_cvae",
+        "--models",
+        zoo,
+        "--at",
+        "0,0",
+        "--mix",
+        "kick:0.6,tom:0.4",
+        "--variations",
+        "2",
+        "--seed",
+        "3",
+        "-o",
+        tmp_path / "v",
+    )
     assert varied.returncode == 0, varied.stderr
     sidecars = sorted((tmp_path / "v").glob("*.json"))
     assert len(sidecars) == 2 and all('"family": "kick:0.6,tom:0.4"' in s.read_text() for s in sidecars)
 
 
-@pytest.mark.parametrize("args, reason", [
-    (["--family", "kik"], f"--family: unknown family 'kik'; {FAMILIES_LINE}"),
-    (["--mix", "kick:0.6,tom:0.6"], "--mix: family weights must sum to 1 (these sum to 1.2)"),
-    (["--mix", "snare"], "--mix: give FAMILY:WEIGHT,FAMILY:WEIGHT (e.g. kick:0.6,tom:0.4), not 'snare'"),
-    (["--mix", "kick:lots,tom:0"], "--mix: the weight of kick must be a number from 0 to 1, not 'lots'"),
-])
+@pytest.mark.parametrize(
+    "args, reason",
+    [
+        (["--family", "kik"], f"--family: unknown family 'kik'; {FAMILIES_LINE}"),
+        (["--mix", "kick:0.6,tom:0.6"], "--mix: family weights must sum to 1 (these sum to 1.2)"),
+        (["--mix", "snare"], "--mix: give FAMILY:WEIGHT,FAMILY:WEIGHT (e.g. kick:0.6,tom:0.4), not 'snare'"),
+        (["--mix", "kick:lots,tom:0"], "--mix: the weight of kick must be a number from 0 to 1, not 'lots'"),
+    ],
+)
 def test_a_bad_family_exits_2_in_one_line_and_writes_nothing(zoo, tmp_path, args, reason):
     (tmp_path / "keep.wav").write_bytes(b"RIFF mine")
     before = hashes(tmp_path), hashes(zoo)
@@ -106,10 +123,13 @@ def test_play_with_a_family_plays_that_family_and_says_so(zoo):
     assert mixed.returncode == 0 and "ddsp_cvae at (0, 0), kick:0.5,tom:0.5: played once" in mixed.stdout
 
 
-@pytest.mark.parametrize("args, reason", [
-    (["ddsp_cvae", "--at", "0,0", "--family", "bell"], f"--family: unknown family 'bell'; {FAMILIES_LINE}"),
-    (["gan", "--at", "0,0", "--family", "snare"], GAN_REASON),
-])
+@pytest.mark.parametrize(
+    "args, reason",
+    [
+        (["ddsp_cvae", "--at", "0,0", "--family", "bell"], f"--family: unknown family 'bell'; {FAMILIES_LINE}"),
+        (["gan", "--at", "0,0", "--family", "snare"], GAN_REASON),
+    ],
+)
 def test_play_with_a_bad_family_exits_2_in_one_line(zoo, args, reason):
     result = run_app("play", *args, "--models", zoo)
     assert result.returncode == 2 and result.stderr.strip().splitlines() == [f"app.py play: {reason}"]
@@ -127,17 +147,42 @@ def test_kit_with_families_names_each_instrument_after_its_family_and_hydrogen_l
     import hydrogen
 
     kit = tmp_path / "Fam.h2drumkit"
-    made = run_app("kit", "ddsp_cvae", "--models", zoo, "--family", "kick", "--at", "0,0", "--at", "1,1",
-                   "--family", "snare", "--at", "0,0", "--mix", "kick:0.6,tom:0.4", "--at", "-1,0.5",
-                   "--seed", "1", "-o", kit)
+    made = run_app(
+        "kit",
+        "ddsp_cvae",
+        "--models",
+        zoo,
+        "--family",
+        "kick",
+        "--at",
+        "0,0",
+        "--at",
+        "1,1",
+        "--family",
+        "snare",
+        "--at",
+        "0,0",
+        "--mix",
+        "kick:0.6,tom:0.4",
+        "--at",
+        "-1,0.5",
+        "--seed",
+        "1",
+        "-o",
+        kit,
+    )
     assert made.returncode == 0, made.stderr
     assert made.stdout.strip().startswith(f"{kit}: Hydrogen kit 'Fam', 4 instruments, 4 samples (seed 1")
     from audio.kit import extract_h2drumkit
 
     folder = extract_h2drumkit(kit, tmp_path / "out")
     names = [name for name, _ in hydrogen.kit_instruments(folder / "drumkit.xml")]
-    assert names == ["kick ddsp_cvae (0.00, 0.00)", "kick ddsp_cvae (1.00, 1.00)", "snare ddsp_cvae (0.00, 0.00)",
-                     "kick0.6-tom0.4 ddsp_cvae (-1.00, 0.50)"]
+    assert names == [
+        "kick ddsp_cvae (0.00, 0.00)",
+        "kick ddsp_cvae (1.00, 1.00)",
+        "snare ddsp_cvae (0.00, 0.00)",
+        "kick0.6-tom0.4 ddsp_cvae (-1.00, 0.50)",
+    ]
     kick, snare = (sf.read(next(folder.glob(f"*_{family}_ddsp_cvae_x+0.00_y+0.00.wav")))[0] for family in ("kick", "snare"))
     assert np.max(np.abs(kick - snare)) > 1e-3  # the family reached the decoder
     if hydrogen.H2CLI:
@@ -145,18 +190,28 @@ def test_kit_with_families_names_each_instrument_after_its_family_and_hydrogen_l
         assert checked.returncode == 0 and f"Provided drumkit [{kit}] is valid" in checked.stdout + checked.stderr
 
 
-@pytest.mark.parametrize("args, reason", [
-    (["ddsp_cvae", "--at", "0,0", "--family", "snare"], "--family snare names no point: give it before the --at points it is for"),
-    (["ddsp_cvae", "--family", "snar", "--at", "0,0"], f"--family: unknown family 'snar'; {FAMILIES_LINE}"),
-    (["gan", "--family", "snare", "--at", "0,0"], GAN_REASON),
-    (["--favourites", "favs", "--family", "snare"],
-     "--family and --mix are for NAME --at X,Y; favourites keep the family they were saved with"),
-])
+@pytest.mark.parametrize(
+    "args, reason",
+    [
+        (["ddsp_cvae", "--at", "0,0", "--family", "snare"], "--family snare names no point: give it before the --at points it is for"),
+        (["ddsp_cvae", "--family", "snar", "--at", "0,0"], f"--family: unknown family 'snar'; {FAMILIES_LINE}"),
+        (["gan", "--family", "snare", "--at", "0,0"], GAN_REASON),
+        (
+            ["--favourites", "favs", "--family", "snare"],
+            "--family and --mix are for NAME --at X,Y; favourites keep the family they were saved with",
+        ),
+    ],
+)
 def test_kit_with_a_bad_family_exits_2_in_one_line_and_writes_nothing(zoo, tmp_path, args, reason):
     (tmp_path / "favs").mkdir()
     before = hashes(tmp_path)
-    result = subprocess.run([sys.executable, str(ROOT / "app.py"), "kit", *args, "--models", str(zoo), "-o", "K.h2drumkit"],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), "kit", *args, "--models", str(zoo), "-o", "K.h2drumkit"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 2 and result.stderr.strip().splitlines() == [f"app.py kit: {reason}"]
     assert hashes(tmp_path) == before
 
@@ -171,8 +226,7 @@ def test_encode_reports_the_family_it_encoded_with(zoo, tmp_path):
     # the zoo has no classifier: the default family, and why
     plain = run_app("encode", "ddsp_cvae", sound, "--models", zoo)
     assert plain.returncode == 0
-    assert plain.stdout.strip().endswith(f"  (kick, the default: {zoo / 'families.json'}: cannot be read "
-                                         "(No such file or directory))")
+    assert plain.stdout.strip().endswith(f"  (kick, the default: {zoo / 'families.json'}: cannot be read (No such file or directory))")
     assert asked.stdout.split()[0] != plain.stdout.split()[0]  # the family reaches the encoder
 
 
@@ -193,35 +247,69 @@ def test_encode_takes_the_family_from_the_zoos_classifier(zoo, tmp_path):
     assert result.returncode == 0, result.stderr
     line = result.stdout.strip()
     assert line.endswith(f"  ({expected}, the classifier's reading)") or line.endswith(
-        f"  (kick, the default: the classifier reads no drum family ({expected}))")
+        f"  (kick, the default: the classifier reads no drum family ({expected}))"
+    )
 
 
 # --------------------------------------------------------------------------- --seconds
 
 
 def test_seconds_renders_a_longer_sound_that_ends_without_a_click(zoo, tmp_path):
-    made = run_app("generate", "ddsp_cvae", "--models", zoo, "--at", "0.3,0.3", "--family", "cymbal",
-                   "--seconds", "3", "-o", tmp_path / "long.wav")
+    made = run_app(
+        "generate",
+        "ddsp_cvae",
+        "--models",
+        zoo,
+        "--at",
+        "0.3,0.3",
+        "--family",
+        "cymbal",
+        "--seconds",
+        "3",
+        "-o",
+        tmp_path / "long.wav",
+    )
     assert made.returncode == 0, made.stderr
     audio, rate = sf.read(tmp_path / "long.wav", dtype="float32")
     assert rate == 44100 and audio.shape == (132300,)
     peak = np.max(np.abs(audio))
     assert peak > 0 and np.max(np.abs(audio[-441:])) <= peak * 10 ** (-60 / 20)
     assert np.all(np.isfinite(audio)) and peak <= 1.0
-    again = run_app("generate", "ddsp_cvae", "--models", zoo, "--at", "0.3,0.3", "--family", "cymbal",
-                    "--seconds", "3", "-o", tmp_path / "again.wav")
+    again = run_app(
+        "generate",
+        "ddsp_cvae",
+        "--models",
+        zoo,
+        "--at",
+        "0.3,0.3",
+        "--family",
+        "cymbal",
+        "--seconds",
+        "3",
+        "-o",
+        tmp_path / "again.wav",
+    )
     assert again.returncode == 0 and sf.read(tmp_path / "again.wav", dtype="float32")[0].tobytes() == audio.tobytes()
     played = run_app("play", "ddsp_cvae", "--models", zoo, "--at", "0,0", "--seconds", "1.5")
     assert played.returncode == 0 and played.stdout.strip().endswith("played once (1.50 s at 44100 Hz)")
 
 
-@pytest.mark.parametrize("verb, args, reason", [
-    ("generate", ["ae_small_tanh", "--at", "0,0", "--seconds", "2"],
-     "--seconds: ae_small_tanh renders only its 0.74 s window (ddsp_cvae renders any length)"),
-    ("generate", ["ddsp_cvae", "--at", "0,0", "--seconds", "10"], "--seconds: must be between 0.05 and 6 seconds (got 10)"),
-    ("play", ["ae_small_tanh", "--at", "0,0", "--seconds", "2"],
-     "--seconds: ae_small_tanh renders only its 0.74 s window (ddsp_cvae renders any length)"),
-])
+@pytest.mark.parametrize(
+    "verb, args, reason",
+    [
+        (
+            "generate",
+            ["ae_small_tanh", "--at", "0,0", "--seconds", "2"],
+            "--seconds: ae_small_tanh renders only its 0.74 s window (ddsp_cvae renders any length)",
+        ),
+        ("generate", ["ddsp_cvae", "--at", "0,0", "--seconds", "10"], "--seconds: must be between 0.05 and 6 seconds (got 10)"),
+        (
+            "play",
+            ["ae_small_tanh", "--at", "0,0", "--seconds", "2"],
+            "--seconds: ae_small_tanh renders only its 0.74 s window (ddsp_cvae renders any length)",
+        ),
+    ],
+)
 def test_seconds_for_a_model_that_cannot_or_out_of_range_exits_2(zoo, tmp_path, verb, args, reason):
     import shutil
 
@@ -252,10 +340,27 @@ def test_evaluate_measures_a_conditioned_model_per_family(zoo, tmp_path):
         sf.write(kit / f"{label}_{i}.wav", sound, 22050, subtype="FLOAT")
     preprocess([tmp_path / "sources"], tmp_path / "data", PreprocessSettings(sample_rate=22050, length=2048), jobs=1)
     before = hashes(zoo)
-    result = subprocess.run([sys.executable, str(ROOT / "app.py"), "evaluate", "ddsp_cvae", "--models", str(zoo),
-                             "--data", str(tmp_path / "data"), "--grid", "4", "-o", str(tmp_path / "report")],
-                            cwd=ROOT, capture_output=True, text=True, timeout=600,
-                            env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")})
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "app.py"),
+            "evaluate",
+            "ddsp_cvae",
+            "--models",
+            str(zoo),
+            "--data",
+            str(tmp_path / "data"),
+            "--grid",
+            "4",
+            "-o",
+            str(tmp_path / "report"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     report = (tmp_path / "report" / "report.md").read_text()
     assert "## ddsp_cvae: one plane per family" in report and "union of 36 points on each of the 7" in report

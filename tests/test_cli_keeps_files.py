@@ -1,6 +1,7 @@
 """Outputs that once replaced a user's file without --force, each driven as a
 real ``python app.py ...`` process: its exit status, its one line, and the user's files
 byte for byte as they were."""
+
 import os
 import subprocess
 import sys
@@ -18,8 +19,9 @@ USERS_PNG = b"\x89PNG\r\n\x1a\nthe user's own picture"
 def run_app(*args, cwd=None):
     """Run ``python app.py ARGS`` as the user does; returns (status, stdout, stderr)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
-    done = subprocess.run([sys.executable, str(ROOT / "app.py"), *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd or ROOT, env=env, timeout=600)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), *map(str, args)], capture_output=True, text=True, cwd=cwd or ROOT, env=env, timeout=600
+    )
     return done.returncode, done.stdout, done.stderr
 
 
@@ -31,11 +33,11 @@ def one_line(stderr):
 
 def tree(folder):
     """Every file under ``folder`` with its bytes (hidden ones too)."""
-    return {path.relative_to(folder): path.read_bytes()
-            for path in sorted(Path(folder).rglob("*")) if path.is_file()}
+    return {path.relative_to(folder): path.read_bytes() for path in sorted(Path(folder).rglob("*")) if path.is_file()}
 
 
 # ----------------------------------------------------------------------------- preprocess --preview
+
 
 @pytest.fixture
 def kit(tmp_path):
@@ -77,8 +79,9 @@ def test_preview_never_replaces_a_source_even_with_force(kit, tmp_path):
     for extra in ([], ["--force"]):
         status, _, err = preprocess(source, tmp_path / "data", "--preview", source, *extra)
         assert status == 1
-        assert one_line(err) == (f"app.py preprocess: {source}: is an input of this command; "
-                                 "it is never replaced (pick another --preview)")
+        assert one_line(err) == (
+            f"app.py preprocess: {source}: is an input of this command; it is never replaced (pick another --preview)"
+        )
     assert tree(kit) == before
 
 
@@ -88,8 +91,9 @@ def test_preview_never_takes_the_name_of_a_dataset_file(kit, tmp_path):
     before = tree(data)
     status, _, err = preprocess(kit, data, "--preview", data / "manifest.csv", "--force")
     assert status == 1
-    assert one_line(err) == (f"app.py preprocess: {data / 'manifest.csv'}: is a file of the dataset "
-                             "folder; it is never replaced (pick another --preview)")
+    assert one_line(err) == (
+        f"app.py preprocess: {data / 'manifest.csv'}: is a file of the dataset folder; it is never replaced (pick another --preview)"
+    )
     assert tree(data) == before
 
 
@@ -116,9 +120,11 @@ def test_preview_that_appears_while_preprocessing_is_kept(kit, tmp_path, monkeyp
         return real_pick(*args, **kwargs)
 
     monkeypatch.setattr(preview_module, "pick_examples", pick_while_the_user_saves)
-    status = app.main(["preprocess", str(kit), "-o", str(tmp_path / "data"), "--length", "1024",
-                       "--jobs", "1", "--preview", str(preview)])
+    status = app.main(
+        ["preprocess", str(kit), "-o", str(tmp_path / "data"), "--length", "1024", "--jobs", "1", "--preview", str(preview)]
+    )
     assert status == 1
     assert one_line(capsys.readouterr().err) == (
-        f"app.py preprocess: cannot write the preview: {preview}: already exists (pass --force to replace it)")
+        f"app.py preprocess: cannot write the preview: {preview}: already exists (pass --force to replace it)"
+    )
     assert preview.read_bytes() == USERS_PNG

@@ -1,5 +1,6 @@
 """The models' verbs end to end: train, generate, encode, models -- their outputs and exit
 statuses (0 done, 2 usage error, 1 nothing could be done)."""
+
 import json
 from pathlib import Path
 
@@ -25,14 +26,50 @@ def workspace(tmp_path_factory):
         make = snare if i % 2 else kick
         sf.write(sources / f"{'snare' if i % 2 else 'kick'}_{i:02d}.wav", make(i, sr=44100, seconds=0.1), 44100)
     dataset = root / "dataset"
-    assert app.main(["preprocess", str(sources), "-o", str(dataset), "--length", str(LENGTH),
-                     "--jobs", "1"]) == 0
+    assert app.main(["preprocess", str(sources), "-o", str(dataset), "--length", str(LENGTH), "--jobs", "1"]) == 0
     zoo = root / "zoo"
-    assert app.main(["train", "ae_small_tanh", "--data", str(dataset), "--epochs", "1",
-                     "--batch-size", "4", "--out", str(zoo), "--verbose", "0", "--float16"]) == 0
-    assert app.main(["train", "gan", "--data", str(dataset), "--epochs", "1", "--width", "2",
-                     "--batch-size", "4", "--out", str(zoo), "--verbose", "0",
-                     "--no-validation"]) == 0
+    assert (
+        app.main(
+            [
+                "train",
+                "ae_small_tanh",
+                "--data",
+                str(dataset),
+                "--epochs",
+                "1",
+                "--batch-size",
+                "4",
+                "--out",
+                str(zoo),
+                "--verbose",
+                "0",
+                "--float16",
+            ]
+        )
+        == 0
+    )
+    assert (
+        app.main(
+            [
+                "train",
+                "gan",
+                "--data",
+                str(dataset),
+                "--epochs",
+                "1",
+                "--width",
+                "2",
+                "--batch-size",
+                "4",
+                "--out",
+                str(zoo),
+                "--verbose",
+                "0",
+                "--no-validation",
+            ]
+        )
+        == 0
+    )
     return {"root": root, "sources": sources, "dataset": dataset, "zoo": zoo}
 
 
@@ -42,10 +79,12 @@ def run(*argv):
 
 # ----------------------------------------------------------------------------- train
 
+
 def test_train_writes_the_model_files_and_card(workspace):
     folder = workspace["zoo"] / "ae_small_tanh"
-    assert {"decoder.keras", "encoder.keras", "codes.npz", "card.json", "history.csv",
-            "loss.png"} <= {p.name for p in folder.iterdir()}
+    assert {"decoder.keras", "encoder.keras", "codes.npz", "card.json", "history.csv", "loss.png"} <= {
+        p.name for p in folder.iterdir()
+    }
     card = json.loads((folder / "card.json").read_text())
     assert (folder.parent / card["data"]["folder"]).resolve() == Path(workspace["dataset"]).resolve()
     assert not Path(card["data"]["folder"]).is_absolute()  # relative to the zoo: both may move
@@ -54,27 +93,44 @@ def test_train_writes_the_model_files_and_card(workspace):
 
 
 def test_train_records_the_registrys_latent_prior_in_the_card(workspace):
-    latent = {name: json.loads((workspace["zoo"] / name / "card.json").read_text())["latent"]
-              for name in ("ae_small_tanh", "gan")}
-    assert latent == {"ae_small_tanh": {"prior": None},
-                      "gan": {"prior": "uniform", "low": -1.0, "high": 1.0}}
+    latent = {name: json.loads((workspace["zoo"] / name / "card.json").read_text())["latent"] for name in ("ae_small_tanh", "gan")}
+    assert latent == {"ae_small_tanh": {"prior": None}, "gan": {"prior": "uniform", "low": -1.0, "high": 1.0}}
 
 
-@pytest.mark.parametrize("argv", [
-    ["train", "ae_tiny_relu", "--data", "."],
-    ["train", "--data", "."],
-    ["train", "gan", "--all", "--data", "."],
-    ["train", "gan", "--data", ".", "--epochs", "0"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "ae_tiny_relu", "--data", "."],
+        ["train", "--data", "."],
+        ["train", "gan", "--all", "--data", "."],
+        ["train", "gan", "--data", ".", "--epochs", "0"],
+    ],
+)
 def test_train_usage_errors_exit_2(argv, capsys):
     assert run(*argv) == 2
     assert capsys.readouterr().err.startswith("app.py train: ")
 
 
 def test_train_records_the_chosen_loss_in_the_card(workspace, tmp_path):
-    assert run("train", "ae_small_relu", "--data", workspace["dataset"], "--epochs", "1",
-               "--batch-size", "4", "--out", tmp_path, "--verbose", "0",
-               "--loss", "spectral") == 0
+    assert (
+        run(
+            "train",
+            "ae_small_relu",
+            "--data",
+            workspace["dataset"],
+            "--epochs",
+            "1",
+            "--batch-size",
+            "4",
+            "--out",
+            tmp_path,
+            "--verbose",
+            "0",
+            "--loss",
+            "spectral",
+        )
+        == 0
+    )
     card = json.loads((tmp_path / "ae_small_relu" / "card.json").read_text())
     assert card["config"]["loss"] == "spectral"  # not the default, spectral_floored
     assert np.isfinite(card["losses"]["loss"])
@@ -104,13 +160,28 @@ def test_train_on_a_folder_that_is_not_a_dataset_exits_1(tmp_path, capsys):
 
 def test_train_resume_to_the_epochs_it_has_is_nothing_to_train(workspace, capsys):
     # asking for the epochs the checkpoint already has is success, not an error
-    assert run("train", "ae_small_tanh", "--data", workspace["dataset"], "--epochs", "1",
-               "--resume", "--out", workspace["zoo"], "--verbose", "0") == 0
+    assert (
+        run(
+            "train",
+            "ae_small_tanh",
+            "--data",
+            workspace["dataset"],
+            "--epochs",
+            "1",
+            "--resume",
+            "--out",
+            workspace["zoo"],
+            "--verbose",
+            "0",
+        )
+        == 0
+    )
     out = capsys.readouterr().out.strip()
     assert "nothing to train: the checkpoint has 1 epochs already" in out
 
 
 # ----------------------------------------------------------------------------- models
+
 
 def test_models_lists_all_fifteen_with_their_state(workspace, capsys):
     assert run("models", "--folder", workspace["zoo"]) == 0
@@ -127,6 +198,7 @@ def test_models_lists_all_fifteen_with_their_state(workspace, capsys):
 
 # ----------------------------------------------------------------------------- generate
 
+
 def test_generate_one_point_writes_that_file(workspace, tmp_path):
     out = tmp_path / "one.wav"
     assert run("generate", "ae_small_tanh", "--at", "0.1,-0.2", "-o", out, "--folder", workspace["zoo"]) == 0
@@ -136,8 +208,9 @@ def test_generate_one_point_writes_that_file(workspace, tmp_path):
 
 def test_generate_several_points_writes_a_folder_named_by_point(workspace, tmp_path):
     out = tmp_path / "many"
-    assert run("generate", "gan", "--at", "-0.5,1", "--at", "0.25,0.5", "--at", "0.251,0.5",
-               "-o", out, "--folder", workspace["zoo"]) == 0
+    assert (
+        run("generate", "gan", "--at", "-0.5,1", "--at", "0.25,0.5", "--at", "0.251,0.5", "-o", out, "--folder", workspace["zoo"]) == 0
+    )
     names = sorted(p.name for p in out.iterdir())
     assert names == ["gan_x+0.25_y+0.50.wav", "gan_x+0.25_y+0.50_2.wav", "gan_x-0.50_y+1.00.wav"]
 
@@ -149,8 +222,7 @@ def test_generate_with_a_malformed_point_exits_2(workspace, tmp_path, at, capsys
 
 
 def test_generate_several_points_into_a_wav_name_exits_2(workspace, tmp_path):
-    assert run("generate", "gan", "--at", "0,0", "--at", "1,1", "-o", tmp_path / "x.wav",
-               "--folder", workspace["zoo"]) == 2
+    assert run("generate", "gan", "--at", "0,0", "--at", "1,1", "-o", tmp_path / "x.wav", "--folder", workspace["zoo"]) == 2
 
 
 def test_generate_unknown_model_exits_2(tmp_path, capsys):
@@ -165,6 +237,7 @@ def test_generate_untrained_model_exits_1_with_the_reason(workspace, tmp_path, c
 
 
 # ----------------------------------------------------------------------------- encode
+
 
 def test_encode_prints_the_point_and_writes_the_reconstruction(workspace, tmp_path, capsys):
     source = workspace["sources"] / "snare_01.wav"

@@ -1,6 +1,7 @@
 """The documentation a newcomer finds: the README's links lead somewhere, every page is in the
 site's navigation, and the command reference is made from the parsers (so it lists every verb
 and every option the code has). CI builds the site itself with ``mkdocs build --strict``."""
+
 import re
 import sys
 from pathlib import Path

@@ -1,4 +1,5 @@
 """The metrics of evaluation/, each on a controlled case whose answer is known."""
+
 import numpy as np
 import pytest
 
@@ -30,6 +31,7 @@ def real_artefacts(real):
 
 
 # --- spectral distances and SNR -------------------------------------------------------------
+
 
 @pytest.mark.parametrize("hz", [440.0, 1000.0, 3000.0])
 def test_full_scale_sine_reads_about_zero_db(hz):
@@ -66,6 +68,7 @@ def test_snr_matches_the_known_noise_power(rng):
 
 # --- features, Fréchet distance ---------------------------------------------------------------
 
+
 def test_features_of_a_sound_do_not_depend_on_its_batch(real):
     features = audio_features(real[:9], SR)
     assert features.shape == (9, len(FEATURE_NAMES))
@@ -90,6 +93,7 @@ def test_frechet_distance_ranks_a_noisy_generator_behind_held_out_data(real, hel
 
 
 # --- coverage, diversity, memorisation --------------------------------------------------------
+
 
 def test_decoder_returning_one_training_sample_has_no_diversity_and_is_memorised(real, held_out):
     copies = np.repeat(real[:1], 36, axis=0)  # what a "decoder" that ignores its point returns
@@ -123,6 +127,7 @@ def test_memorisation_ratio_is_in_units_of_the_training_spacing():
 
 # --- continuity --------------------------------------------------------------------------------
 
+
 def _two_sound_decoder(first, second, axis, at):
     """A decoder that returns ``first`` below ``at`` on ``axis`` and ``second`` from there on,
     with a gentle level change along the other axis so that nothing else is exactly still."""
@@ -130,7 +135,7 @@ def _two_sound_decoder(first, second, axis, at):
     def decode(points):
         points = np.asarray(points, dtype=np.float32)
         level = 0.6 + 0.1 * np.tanh(points[:, 1 - axis])[:, None]
-        return np.where(points[:, axis:axis + 1] < at, first, second) * level
+        return np.where(points[:, axis : axis + 1] < at, first, second) * level
 
     return decode
 
@@ -179,6 +184,7 @@ def test_latent_grid_is_row_major_over_the_range():
 
 # --- artefacts ---------------------------------------------------------------------------------
 
+
 def test_white_noise_added_raises_the_noise_floor(held_out, real_artefacts, rng):
     noisy = held_out + 0.003 * rng.standard_normal(held_out.shape).astype(np.float32)
     clean = artefact_scores(artefact_features(held_out, SR), real_artefacts)
@@ -216,6 +222,7 @@ def test_distribution_distance_uses_the_floor_when_real_data_does_not_spread():
 
 
 # --- speed -------------------------------------------------------------------------------------
+
 
 def test_decode_speed_reports_time_per_point_and_real_time_factor():
     calls = []

@@ -1,4 +1,5 @@
 """`app.py evaluate`: exit statuses, skipped models, the report and the cache, end to end."""
+
 import pytest
 import soundfile as sf
 
@@ -66,21 +67,33 @@ def test_folder_that_is_not_a_dataset_fails_with_its_reason(tmp_path, capsys):
 def zoo(dataset_folder, tmp_path_factory):
     """Two tiny dense autoencoders trained for one epoch by the real train verb."""
     out = tmp_path_factory.mktemp("zoo")
-    status = app.main(["train", "ae_small_relu", "ae_small_tanh", "--data", str(dataset_folder),
-                       "--out", str(out), "--epochs", "1", "--verbose", "0"])
+    status = app.main(
+        [
+            "train",
+            "ae_small_relu",
+            "ae_small_tanh",
+            "--data",
+            str(dataset_folder),
+            "--out",
+            str(out),
+            "--epochs",
+            "1",
+            "--verbose",
+            "0",
+        ]
+    )
     assert status == 0
     return out
 
 
 def _evaluate(dataset_folder, zoo, report, *names, extra=()):
-    return app.main(["evaluate", *names, "--data", str(dataset_folder), "--models", str(zoo),
-                     "-o", str(report), "--grid", "6", *extra])
+    return app.main(
+        ["evaluate", *names, "--data", str(dataset_folder), "--models", str(zoo), "-o", str(report), "--grid", "6", *extra]
+    )
 
 
-def test_evaluate_writes_the_report_and_skips_unavailable_models(dataset_folder, zoo, tmp_path,
-                                                                   capsys):
-    status = _evaluate(dataset_folder, zoo, tmp_path / "report",
-                       "ae_small_relu", "ae_small_tanh", "gan")
+def test_evaluate_writes_the_report_and_skips_unavailable_models(dataset_folder, zoo, tmp_path, capsys):
+    status = _evaluate(dataset_folder, zoo, tmp_path / "report", "ae_small_relu", "ae_small_tanh", "gan")
     assert status == 0
     captured = capsys.readouterr()
     assert "skipped gan:" in captured.err and "card.json" in captured.err
@@ -109,8 +122,7 @@ def test_cached_metrics_are_reused_until_the_model_changes(dataset_folder, zoo, 
     path.write_text(json.dumps(record))
     assert _evaluate(dataset_folder, zoo, tmp_path / "second", "ae_small_relu") == 0
     assert "12345" in (tmp_path / "second" / "report.md").read_text()
-    assert _evaluate(dataset_folder, zoo, tmp_path / "forced", "ae_small_relu",
-                     extra=["--force"]) == 0
+    assert _evaluate(dataset_folder, zoo, tmp_path / "forced", "ae_small_relu", extra=["--force"]) == 0
     assert "12345" not in (tmp_path / "forced" / "report.md").read_text()
 
     path.write_text(json.dumps(record))
@@ -128,26 +140,34 @@ def test_cached_metrics_are_reused_until_the_model_changes(dataset_folder, zoo, 
 
 
 def test_no_available_model_fails(dataset_folder, tmp_path, capsys):
-    status = app.main(["evaluate", "gan", "vae_a", "--data", str(dataset_folder),
-                       "--models", str(tmp_path / "empty"), "-o", str(tmp_path / "report")])
+    status = app.main(
+        [
+            "evaluate",
+            "gan",
+            "vae_a",
+            "--data",
+            str(dataset_folder),
+            "--models",
+            str(tmp_path / "empty"),
+            "-o",
+            str(tmp_path / "report"),
+        ]
+    )
     assert status == 1
     err = capsys.readouterr().err
     assert "skipped gan:" in err and "skipped vae_a:" in err
-    assert err.strip().splitlines()[-1] == (
-        "app.py evaluate: no model could be evaluated (2 unavailable, listed above)")
+    assert err.strip().splitlines()[-1] == ("app.py evaluate: no model could be evaluated (2 unavailable, listed above)")
     assert not (tmp_path / "report").exists()
 
 
-def test_unwritable_model_folder_still_gets_a_report(dataset_folder, zoo, tmp_path, capsys,
-                                                      monkeypatch):
+def test_unwritable_model_folder_still_gets_a_report(dataset_folder, zoo, tmp_path, capsys, monkeypatch):
     import evaluation.cache
 
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(evaluation.cache, "save_metrics", refuse)
-    status = _evaluate(dataset_folder, zoo, tmp_path / "report", "ae_small_tanh",
-                       extra=["--force"])
+    status = _evaluate(dataset_folder, zoo, tmp_path / "report", "ae_small_tanh", extra=["--force"])
     assert status == 0
     assert "ae_small_tanh: metrics not cached (Permission denied)" in capsys.readouterr().err
     assert "| ae_small_tanh |" in (tmp_path / "report" / "report.md").read_text()
@@ -179,6 +199,8 @@ def test_evaluating_other_data_keeps_the_training_data_entry(dataset_folder, zoo
     assert _tree(folder) == shipped
     entry = _entry_of(folder, other)
     assert entry["training_data"] is False
+
+
 @pytest.fixture(scope="module")
 def foreign_folder(tmp_path_factory):
     """Another preprocessed data set, of sounds no model in the zoo was trained on."""
@@ -210,15 +232,13 @@ def _entry_of(model_folder, data_folder):
 
 
 def _tree(folder):
-    return {path.relative_to(folder): path.read_bytes()
-            for path in sorted(folder.rglob("*")) if path.is_file()}
+    return {path.relative_to(folder): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
 
 
 def test_data_no_model_trained_on_is_reconstructed_whole(foreign_folder, zoo, tmp_path, capsys):
 
     before = _tree(foreign_folder)
-    status = _evaluate(foreign_folder, zoo, tmp_path / "report", "ae_small_relu",
-                       extra=["--force"])
+    status = _evaluate(foreign_folder, zoo, tmp_path / "report", "ae_small_relu", extra=["--force"])
     assert status == 0
     record = _entry_of(zoo / "ae_small_relu", foreign_folder)
     assert record["reconstruction"] == {"sounds": 24, "set": "every sound"}
@@ -227,8 +247,7 @@ def test_data_no_model_trained_on_is_reconstructed_whole(foreign_folder, zoo, tm
     report = (tmp_path / "report" / "report.md").read_text()
     row = next(line for line in report.splitlines() if line.startswith("| ae_small_relu |"))
     assert row.split("|")[2].strip() != "–"  # the recon MR-STFT cell is filled
-    assert "Not trained on this data, so every sound of it was reconstructed: ae_small_relu" \
-        in report
+    assert "Not trained on this data, so every sound of it was reconstructed: ae_small_relu" in report
     assert _tree(foreign_folder) == before
 
 
@@ -237,18 +256,15 @@ def test_training_data_reconstructs_only_the_held_out_kits(dataset_folder, zoo, 
     from preprocessing.dataset import load_dataset
 
     held_out = len(load_dataset(dataset_folder).validation())
-    assert _evaluate(dataset_folder, zoo, tmp_path / "report", "ae_small_relu",
-                     extra=["--force"]) == 0
+    assert _evaluate(dataset_folder, zoo, tmp_path / "report", "ae_small_relu", extra=["--force"]) == 0
     record = _entry_of(zoo / "ae_small_relu", dataset_folder)
     assert record["reconstruction"] == {"sounds": held_out, "set": "held-out kits"}
     assert record["training_data"] is True
     assert "Not trained on this data" not in (tmp_path / "report" / "report.md").read_text()
 
 
-def test_report_has_the_drum_columns_reference_rows_and_pictures(dataset_folder, zoo, tmp_path,
-                                                                 capsys):
-    assert _evaluate(dataset_folder, zoo, tmp_path / "report", "ae_small_relu",
-                     "ae_small_tanh") == 0
+def test_report_has_the_drum_columns_reference_rows_and_pictures(dataset_folder, zoo, tmp_path, capsys):
+    assert _evaluate(dataset_folder, zoo, tmp_path / "report", "ae_small_relu", "ae_small_tanh") == 0
     out = capsys.readouterr().out
     report_folder = tmp_path / "report"
     report = (report_folder / "report.md").read_text()
@@ -273,6 +289,7 @@ def test_report_has_the_drum_columns_reference_rows_and_pictures(dataset_folder,
 # ----------------------------------------------------------------------------- the REPORT folder
 # -o REPORT never replaces a previous report without --force. Driven as real processes.
 
+
 def _run_app(*args):
     import os
     import subprocess
@@ -281,14 +298,14 @@ def _run_app(*args):
 
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": str(root), "MPLBACKEND": "Agg"}
-    done = subprocess.run([sys.executable, str(root / "app.py"), *map(str, args)], cwd=root,
-                          env=env, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, str(root / "app.py"), *map(str, args)], cwd=root, env=env, capture_output=True, text=True, timeout=600
+    )
     return done.returncode, done.stdout, done.stderr
 
 
 def _evaluate_process(dataset_folder, zoo, report, *extra):
-    return _run_app("evaluate", "ae_small_relu", "--data", dataset_folder, "--models", zoo,
-                    "-o", report, "--grid", "6", *extra)
+    return _run_app("evaluate", "ae_small_relu", "--data", dataset_folder, "--models", zoo, "-o", report, "--grid", "6", *extra)
 
 
 def _one_line(stderr):
@@ -298,8 +315,7 @@ def _one_line(stderr):
 
 
 def _everything(folder):
-    return {path.relative_to(folder): path.read_bytes()
-            for path in sorted(folder.rglob("*")) if path.is_file()}
+    return {path.relative_to(folder): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
 
 
 @pytest.fixture
@@ -316,13 +332,11 @@ def test_a_previous_report_is_kept_without_force(dataset_folder, zoo, previous_r
     before = _everything(previous_report.parent)
     status, out, err = _evaluate_process(dataset_folder, zoo, previous_report)
     assert status == 1
-    assert _one_line(err) == (f"app.py evaluate: {previous_report}: holds a previous report "
-                              "(pass --force to replace it)")
+    assert _one_line(err) == (f"app.py evaluate: {previous_report}: holds a previous report (pass --force to replace it)")
     assert out == "" and _everything(previous_report.parent) == before
 
 
-def test_force_replaces_the_report_as_one_set_and_keeps_the_users_files(dataset_folder, zoo,
-                                                                         previous_report):
+def test_force_replaces_the_report_as_one_set_and_keeps_the_users_files(dataset_folder, zoo, previous_report):
     notes = (previous_report / "my notes.txt").read_bytes()
     (previous_report / "report.md").write_text("stale")
     status, out, err = _evaluate_process(dataset_folder, zoo, previous_report, "--force")
@@ -334,8 +348,7 @@ def test_force_replaces_the_report_as_one_set_and_keeps_the_users_files(dataset_
     assert sorted(p.name for p in previous_report.parent.iterdir()) == ["report"]  # no staging, no lock
 
 
-def test_a_folder_without_a_report_is_written_into_and_its_files_kept(dataset_folder, zoo,
-                                                                       tmp_path):
+def test_a_folder_without_a_report_is_written_into_and_its_files_kept(dataset_folder, zoo, tmp_path):
     report = tmp_path / "mine"
     report.mkdir()
     (report / "todo.md").write_text("listen to every model\n")
@@ -356,14 +369,15 @@ def test_a_report_that_is_a_file_or_holds_the_inputs_is_refused(dataset_folder, 
         before = _everything(inputs)
         status, _, err = _evaluate_process(dataset_folder, zoo, inputs, "--force")
         assert status == 1
-        assert _one_line(err) == (f"app.py evaluate: {inputs}: holds the data, the models or the "
-                                  "current folder; the report needs a folder of its own "
-                                  "(pick another -o)")
+        assert _one_line(err) == (
+            f"app.py evaluate: {inputs}: holds the data, the models or the "
+            "current folder; the report needs a folder of its own "
+            "(pick another -o)"
+        )
         assert _everything(inputs) == before
 
 
-def test_the_report_compares_family_pads_and_a_cached_record_gets_them_without_writing_the_zoo(
-        dataset_folder, zoo, tmp_path):
+def test_the_report_compares_family_pads_and_a_cached_record_gets_them_without_writing_the_zoo(dataset_folder, zoo, tmp_path):
     import json
 
     assert _evaluate(dataset_folder, zoo, tmp_path / "first", "ae_small_relu", "ae_small_tanh") == 0

@@ -1,6 +1,7 @@
 """Evaluating a family-conditioned model beside the others: its union grid, control accuracy
 with the confusion table, and the top octave, through a NumPy double of a conditioned model at
 44.1 kHz evaluated on 22.05 kHz data (as ddsp_cvae is beside the zoo)."""
+
 import numpy as np
 import pytest
 
@@ -47,7 +48,7 @@ class FamilyDrums:
             name = DRUM_FAMILIES[int(np.argmax(row))]
             seed = int(abs(point[0] * 1000 + point[1] * 37))
             sound = MAKERS.get(name, drums.snare)(seed=seed, sr=NATIVE_SR, seconds=NATIVE_LENGTH / NATIVE_SR, onset=0.005)
-            out[i, :len(sound)] = sound[:NATIVE_LENGTH]
+            out[i, : len(sound)] = sound[:NATIVE_LENGTH]
         return out
 
     def encode(self, audio, family=None):

@@ -1,4 +1,5 @@
 """The drum-family classifier: fitting, JSON round trip, errors, the shipped file, its CLI."""
+
 import json
 import subprocess
 import sys
@@ -20,8 +21,7 @@ def _blobs(seed, per_family=20):
     """Well-separated Gaussian blobs, one per family, in the feature space's dimension."""
     rng = np.random.default_rng(seed)
     centres = np.random.default_rng(99).normal(0, 5, (len(FAMILIES), len(FEATURE_NAMES)))
-    features = np.concatenate([c + rng.normal(0, 1, (per_family, len(FEATURE_NAMES)))
-                               for c in centres])
+    features = np.concatenate([c + rng.normal(0, 1, (per_family, len(FEATURE_NAMES))) for c in centres])
     labels = np.repeat(FAMILIES, per_family)
     return features, labels
 
@@ -48,9 +48,9 @@ def test_families_are_the_preprocessing_families_without_other():
 def test_separable_families_are_told_apart_and_other_and_unknown_are_dropped():
     features, labels = _blobs(0)
     noise = np.random.default_rng(1).normal(0, 5, (10, len(FEATURE_NAMES)))
-    classifier = FamilyClassifier.fit(np.concatenate([features, noise]),
-                                      np.concatenate([labels, ["other"] * 5 + ["unknown"] * 5]),
-                                      SR, LENGTH)
+    classifier = FamilyClassifier.fit(
+        np.concatenate([features, noise]), np.concatenate([labels, ["other"] * 5 + ["unknown"] * 5]), SR, LENGTH
+    )
     assert classifier.families == FAMILIES
     test_features, test_labels = _blobs(2)
     assert classifier.accuracy(test_features, test_labels) == 1.0
@@ -84,8 +84,7 @@ def test_json_round_trip_gives_the_same_probabilities(tmp_path, drums, drum_clas
     data = json.loads(path.read_text())
     assert data["format"] == "family-classifier" and data["families"] == ["kick", "snare", "hat"]
     loaded = FamilyClassifier.load(path)
-    np.testing.assert_allclose(loaded.predict_proba(test, SR),
-                               drum_classifier.predict_proba(test, SR), atol=1e-12)
+    np.testing.assert_allclose(loaded.predict_proba(test, SR), drum_classifier.predict_proba(test, SR), atol=1e-12)
 
 
 def test_save_refuses_to_replace_a_file_unless_asked(tmp_path, drum_classifier):
@@ -104,13 +103,16 @@ def test_one_family_is_not_enough_to_fit():
         FamilyClassifier.fit(features, ["kick"] * len(features), SR, LENGTH)
 
 
-@pytest.mark.parametrize("content, reason", [
-    (None, "cannot be read"),
-    ("{not json", "not JSON"),
-    ('{"format": "something else"}', "not a family classifier"),
-    ('{"format": "family-classifier", "version": 99}', "format 99"),
-    ('{"format": "family-classifier", "version": 1, "feature_names": ["x"]}', "other features"),
-])
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        (None, "cannot be read"),
+        ("{not json", "not JSON"),
+        ('{"format": "something else"}', "not a family classifier"),
+        ('{"format": "family-classifier", "version": 99}', "format 99"),
+        ('{"format": "family-classifier", "version": 1, "feature_names": ["x"]}', "other features"),
+    ],
+)
 def test_unreadable_classifier_files_are_refused_with_their_reason(tmp_path, content, reason):
     path = tmp_path / "families.json"
     if content is not None:
@@ -149,8 +151,14 @@ def test_shipped_classifier_loads_and_names_sounds_without_tensorflow():
         "assert c.facts['validation_accuracy'] > 0.5\n"
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, check=False,
-                            text=True, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        check=False,
+        text=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -168,8 +176,7 @@ def dataset_folder(tmp_path_factory):
         kit = root / "sources" / f"kit_{i // 6}"
         kit.mkdir(parents=True, exist_ok=True)
         sf.write(kit / f"{label}_{i}.wav", sound, SR, subtype="FLOAT")
-    preprocess([root / "sources"], root / "data", PreprocessSettings(sample_rate=SR, length=LENGTH),
-               jobs=1)
+    preprocess([root / "sources"], root / "data", PreprocessSettings(sample_rate=SR, length=LENGTH), jobs=1)
     return root / "data"
 
 

@@ -5,6 +5,7 @@ The double below plays a kick left of x = -1, a hat right of x = 1 and a snare b
 its training codes put its kicks at x = -2, its hats at x = 2 and its snares at 0: its pads
 obey, so its control is high; a double whose codes put every family in one cloud is told
 apart by a low control."""
+
 import numpy as np
 import pytest
 
@@ -28,8 +29,9 @@ def _codes(spread_families):
     x = [CENTRES[f] if spread_families else 0.0 for f in families] + rng.normal(0, 0.3, len(families))
     points = np.stack([x, rng.normal(0, 0.3, len(families))], axis=1).astype(np.float32)
     names = np.array([f"s{i}" for i in range(len(families))])
-    return LatentCodes(points=points, families=np.array(families), names=names, files=names,
-                       is_validation=np.zeros(len(families), bool))
+    return LatentCodes(
+        points=points, families=np.array(families), names=names, files=names, is_validation=np.zeros(len(families), bool)
+    )
 
 
 class PlacedDrums:
@@ -48,7 +50,7 @@ class PlacedDrums:
         for i, (x, y) in enumerate(np.asarray(points, np.float64)):
             family = "kick" if x < -1 else "hat" if x > 1 else "snare"
             sound = MAKERS[family](seed=int(abs(x * 1000 + y * 37)), sr=SR, seconds=LENGTH / SR, onset=0.005)
-            out[i, :len(sound)] = sound[:LENGTH]
+            out[i, : len(sound)] = sound[:LENGTH]
         return out
 
 
@@ -81,8 +83,9 @@ def test_a_model_without_an_encoder_or_without_a_classifier_gets_its_reason_or_n
     no_encoder = PlacedDrums(None)
     no_encoder.has_encoder = False
     assert "no encoder" in family_pad_scores("gan", no_encoder, reference)["reason"]
-    one_family = Reference(*drums.drum_batch(30, LENGTH, seed=5)[:1], drums.drum_batch(9, LENGTH, seed=6)[0],
-                           SR, OPTIONS, ["kick"] * 30, ["kick"] * 9)
+    one_family = Reference(
+        *drums.drum_batch(30, LENGTH, seed=5)[:1], drums.drum_batch(9, LENGTH, seed=6)[0], SR, OPTIONS, ["kick"] * 30, ["kick"] * 9
+    )
     assert family_pad_scores("placed", PlacedDrums(_codes(True)), one_family) is None
 
 

@@ -1,4 +1,5 @@
 """Metrics that tell a drum from noise: PRDC, reference rows, foreign data, ranking, pictures."""
+
 import numpy as np
 import pytest
 
@@ -9,8 +10,7 @@ from evaluation.runner import evaluate_generator, trained_on
 
 SR = 22050
 LENGTH = 4096
-OPTIONS = EvaluationOptions(grid=6, realism_grid=6, max_reference=40, ndb_bins=4,
-                            speed_repeats=2)
+OPTIONS = EvaluationOptions(grid=6, realism_grid=6, max_reference=40, ndb_bins=4, speed_repeats=2)
 
 
 def test_identical_sets_score_one_everywhere():
@@ -60,9 +60,11 @@ def test_noise_bursts_start_at_the_attack_and_stay_below_full_scale():
     assert np.all((peaks >= 0.3 - 1e-6) & (peaks <= 0.9 + 1e-6))
     # decaying: the last quarter is much quieter than the first
     quarter = length // 4
+
     def rms(part):
         return np.sqrt(np.mean(part**2, axis=1))
-    assert np.all(rms(audio[:, -quarter:]) < 0.5 * rms(audio[:, attack:attack + quarter]))
+
+    assert np.all(rms(audio[:, -quarter:]) < 0.5 * rms(audio[:, attack : attack + quarter]))
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +96,7 @@ def test_ceiling_row_offers_training_sounds_outside_the_reference(reference, sou
     train = sounds[0]
     assert len(reference.ceiling_audio) == min(OPTIONS.realism_grid**2, 90 - 40)
     in_train = [np.any(np.all(train == sound, axis=1)) for sound in reference.ceiling_audio]
-    in_reference = [np.any(np.all(reference.real_audio == sound, axis=1))
-                    for sound in reference.ceiling_audio]
+    in_reference = [np.any(np.all(reference.real_audio == sound, axis=1)) for sound in reference.ceiling_audio]
     assert all(in_train) and not any(in_reference)
 
 
@@ -136,8 +137,7 @@ class LookupAutoencoder:
 
 
 def _evaluate(model, reference, trained_here):
-    return evaluate_generator(model.decode, model.encode, model.latent_range(), SR, reference,
-                              trained_here=trained_here)
+    return evaluate_generator(model.decode, model.encode, model.latent_range(), SR, reference, trained_here=trained_here)
 
 
 def test_data_a_model_never_trained_on_is_reconstructed_whole(reference, sounds):
@@ -146,8 +146,7 @@ def test_data_a_model_never_trained_on_is_reconstructed_whole(reference, sounds)
     own = _evaluate(model, reference, trained_here=True)
     foreign = _evaluate(model, reference, trained_here=False)
     assert own["reconstruction"] == {"sounds": len(validation), "set": "held-out kits"}
-    assert foreign["reconstruction"] == {"sounds": len(train) + len(validation),
-                                         "set": "every sound"}
+    assert foreign["reconstruction"] == {"sounds": len(train) + len(validation), "set": "every sound"}
     assert foreign["metrics"]["recon_stft"] == pytest.approx(0.0, abs=1e-6)
     # the baseline is measured on the same sounds as the model
     assert foreign["metrics"]["mean_sample_stft"] != own["metrics"]["mean_sample_stft"]
@@ -181,13 +180,26 @@ def test_ranking_puts_the_model_better_in_every_column_first():
     from evaluation.ranking import best_model, overall_scores, rank_models
 
     metrics = {
-        "noise": {"recall": 0.0, "coverage": 0.0, "precision": 0.1, "frechet": 90.0,
-                  "recognisable": 0.5, "recon_stft": 2.0, "decode_ms": 0.1},
-        "drums": {"recall": 0.3, "coverage": 0.4, "precision": 0.6, "frechet": 20.0,
-                  "recognisable": 0.8, "recon_stft": 1.0, "decode_ms": 9.0},
+        "noise": {
+            "recall": 0.0,
+            "coverage": 0.0,
+            "precision": 0.1,
+            "frechet": 90.0,
+            "recognisable": 0.5,
+            "recon_stft": 2.0,
+            "decode_ms": 0.1,
+        },
+        "drums": {
+            "recall": 0.3,
+            "coverage": 0.4,
+            "precision": 0.6,
+            "frechet": 20.0,
+            "recognisable": 0.8,
+            "recon_stft": 1.0,
+            "decode_ms": 9.0,
+        },
         # no encoder: its missing reconstruction does not count against it
-        "gan": {"recall": 0.2, "coverage": 0.3, "precision": 0.5, "frechet": 30.0,
-                "recognisable": 0.7, "recon_stft": None},
+        "gan": {"recall": 0.2, "coverage": 0.3, "precision": 0.5, "frechet": 30.0, "recognisable": 0.7, "recon_stft": None},
         "empty": {},
     }
     assert rank_models(metrics) == ["drums", "gan", "noise", "empty"]
@@ -208,12 +220,20 @@ def test_best_cached_model_reads_metrics_json_without_tensorflow(tmp_path):
         (tmp_path / name).mkdir()
         save_metrics(tmp_path / name, {"metrics": {"recall": recall}}, {"version": 0})
     root = Path(__file__).resolve().parents[1]
-    script = ("import sys\n"
-              "from evaluation.ranking import best_cached_model\n"
-              f"print(best_cached_model({str(tmp_path)!r}, ['a', 'b', 'missing']))\n"
-              "assert 'tensorflow' not in sys.modules and 'matplotlib' not in sys.modules\n")
-    result = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, check=False,
-                            text=True, env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})
+    script = (
+        "import sys\n"
+        "from evaluation.ranking import best_cached_model\n"
+        f"print(best_cached_model({str(tmp_path)!r}, ['a', 'b', 'missing']))\n"
+        "assert 'tensorflow' not in sys.modules and 'matplotlib' not in sys.modules\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=root,
+        capture_output=True,
+        check=False,
+        text=True,
+        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "b"
 
@@ -246,8 +266,7 @@ def test_grid_sounds_beyond_full_scale_or_silent_are_counted(reference, sounds):
     bank[:12] *= 3.0  # peaks of 1.5
     bank[12:18] *= 1e-4  # -86 dB: silence
     model = LookupAutoencoder(bank)
-    metrics = evaluate_generator(model.decode, None, model.latent_range(), SR,
-                                 reference)["metrics"]
+    metrics = evaluate_generator(model.decode, None, model.latent_range(), SR, reference)["metrics"]
     column = np.clip(np.rint(np.linspace(0, 35, 6)).astype(int), 0, 35)  # the grid's x indices
     assert metrics["beyond_full_scale"] == pytest.approx(np.mean(column < 12))
     assert metrics["silent"] == pytest.approx(np.mean((column >= 12) & (column < 18)))
@@ -264,24 +283,38 @@ def _targets_records(candidate_metrics, families):
 def test_targets_hold_for_a_candidate_that_meets_them():
     from evaluation.targets import target_checks
 
-    good = {"recall": 0.5, "coverage": 0.5, "frechet": 20.0, "recognisable": 0.8,
-            "recon_stft": 1.1, "nonfinite": 0.0, "silent": 0.0, "beyond_full_scale": 0.0,
-            "decode_ms": 1.0}
-    spread = {"kick": 0.2, "snare": 0.2, "clap": 0.05, "hat": 0.2, "tom": 0.2, "cymbal": 0.1,
-              "percussion": 0.05}
+    good = {
+        "recall": 0.5,
+        "coverage": 0.5,
+        "frechet": 20.0,
+        "recognisable": 0.8,
+        "recon_stft": 1.1,
+        "nonfinite": 0.0,
+        "silent": 0.0,
+        "beyond_full_scale": 0.0,
+        "decode_ms": 1.0,
+    }
+    spread = {"kick": 0.2, "snare": 0.2, "clap": 0.05, "hat": 0.2, "tom": 0.2, "cymbal": 0.1, "percussion": 0.05}
     references = {"real training sounds": {"metrics": {"recall": 0.9, "coverage": 0.8}}}
     checks = target_checks(_targets_records(good, spread), references)
     assert len(checks) == 10 and all(check.holds is True for check in checks), checks
-    assert checks[0].line() == "- recall: better than each of the other 1 models: " \
-                               "0.5 against vae_c's 0.1 (holds)"
+    assert checks[0].line() == "- recall: better than each of the other 1 models: 0.5 against vae_c's 0.1 (holds)"
 
 
 def test_targets_name_what_a_noise_model_misses():
     from evaluation.targets import target_checks
 
-    noisy = {"recall": 0.0, "coverage": 0.05, "frechet": 90.0, "recognisable": 0.7,
-             "recon_stft": 1.3, "nonfinite": 0.0, "silent": 0.0, "beyond_full_scale": 0.2,
-             "decode_ms": 9.0}
+    noisy = {
+        "recall": 0.0,
+        "coverage": 0.05,
+        "frechet": 90.0,
+        "recognisable": 0.7,
+        "recon_stft": 1.3,
+        "nonfinite": 0.0,
+        "silent": 0.0,
+        "beyond_full_scale": 0.2,
+        "decode_ms": 9.0,
+    }
     checks = target_checks(_targets_records(noisy, {"hat": 1.0}), None)
     by_target = {check.target: check for check in checks}
     assert all(check.holds is not True for check in checks if "ceiling" not in check.target)
@@ -289,6 +322,5 @@ def test_targets_name_what_a_noise_model_misses():
     assert family.value == "1 (hat)" and family.holds is False
     half = [c for c in checks if "half the real training sounds" in c.target]
     assert half and all(c.holds is None for c in half)  # no ceiling row given
-    assert "beyond_full_scale 20.0%" in next(c.value for t, c in by_target.items()
-                                            if "NaN" in t)
+    assert "beyond_full_scale 20.0%" in next(c.value for t, c in by_target.items() if "NaN" in t)
     assert target_checks({"vae_c": {"metrics": {}}}) == []

@@ -130,6 +130,7 @@ def test_held_out_real_sounds_score_like_a_good_generator(reference):
 
 # --- cache -------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def model_folder(tmp_path):
     folder = tmp_path / "trained" / "ae_small_relu"
@@ -151,15 +152,19 @@ SETTINGS = {"sample_rate": 22050, "length": 16384}
 
 
 def _key(folder, manifest, settings=SETTINGS, options=OPTIONS):
-    return cache_key(model_fingerprint(folder), data_fingerprint(manifest, settings),
-                     options.to_dict())
+    return cache_key(model_fingerprint(folder), data_fingerprint(manifest, settings), options.to_dict())
 
 
 def _record():
-    return {"metrics": {"frechet": 1.5, "recon_stft_db": None, "nonfinite": np.float64(0.0)},
-            "jumps": [{"distance": 3.0, "start": [0.0, 1.0], "end": [0.5, 1.0]}],
-            "continuity": {"grid_x": np.arange(3.0), "grid_y": np.arange(3.0),
-                           "values": np.array([[0.0, 1.0, np.nan], [2, 3, 4], [5, 6, 7]])}}
+    return {
+        "metrics": {"frechet": 1.5, "recon_stft_db": None, "nonfinite": np.float64(0.0)},
+        "jumps": [{"distance": 3.0, "start": [0.0, 1.0], "end": [0.5, 1.0]}],
+        "continuity": {
+            "grid_x": np.arange(3.0),
+            "grid_y": np.arange(3.0),
+            "values": np.array([[0.0, 1.0, np.nan], [2, 3, 4], [5, 6, 7]]),
+        },
+    }
 
 
 def test_cached_metrics_come_back_with_arrays(model_folder, manifest):
@@ -212,6 +217,7 @@ def test_missing_or_damaged_cache_reads_as_none(model_folder, content):
 
 # --- report ------------------------------------------------------------------------------------
 
+
 def test_ranks_follow_each_column_direction():
     metrics = {"a": {"x": 1.0}, "b": {"x": 3.0}, "c": {"x": 0.9}, "d": {"x": None}}
     assert ranks(metrics, Column("x", "x", "lower")) == {"a": 2, "b": 3, "c": 1, "d": None}
@@ -222,8 +228,7 @@ def test_ranks_follow_each_column_direction():
 
 
 def test_table_shows_value_and_rank_with_baseline_and_real_rows():
-    metrics = {"good": {"frechet": 1.0, "recon_snr_db": 9.0},
-               "bad": {"frechet": 4.0, "recon_snr_db": None}}
+    metrics = {"good": {"frechet": 1.0, "recon_snr_db": 9.0}, "bad": {"frechet": 4.0, "recon_snr_db": None}}
     table = markdown_table(metrics, baseline={"recon_snr_db": 2.0}, real={"frechet": 0.5})
     lines = table.splitlines()
     assert "Fréchet ↓" in lines[0] and "recon SNR dB ↑" in lines[0]
@@ -235,13 +240,19 @@ def test_table_shows_value_and_rank_with_baseline_and_real_rows():
 
 
 def test_report_writes_markdown_csv_and_charts(tmp_path, sounds, reference):
-    records = {"lookup": evaluate_model(LookupAutoencoder(np.concatenate(sounds)), reference),
-               "silent": evaluate_model(SilentAutoencoder(sounds[0]), reference)}
-    paths = write_report(tmp_path / "report", records, {"gan": "gan: decoder.keras is missing"},
-                         {"folder": "data", **reference.describe()}, real_data_scores(reference))
+    records = {
+        "lookup": evaluate_model(LookupAutoencoder(np.concatenate(sounds)), reference),
+        "silent": evaluate_model(SilentAutoencoder(sounds[0]), reference),
+    }
+    paths = write_report(
+        tmp_path / "report",
+        records,
+        {"gan": "gan: decoder.keras is missing"},
+        {"folder": "data", **reference.describe()},
+        real_data_scores(reference),
+    )
     names = {path.name for path in paths}
-    assert {"report.md", "metrics.csv", "metrics.png", "heatmaps.png",
-            "continuity_lookup.png", "continuity_silent.png"} <= names
+    assert {"report.md", "metrics.csv", "metrics.png", "heatmaps.png", "continuity_lookup.png", "continuity_silent.png"} <= names
     assert all(path.stat().st_size > 0 for path in paths)
     text = (tmp_path / "report" / "report.md").read_text()
     assert "- gan: gan: decoder.keras is missing" in text
@@ -287,8 +298,7 @@ def test_replace_report_refuses_a_report_that_appeared_and_keeps_it(tmp_path, so
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
 
 
-def test_a_report_that_fails_midway_leaves_the_old_one_whole(tmp_path, sounds, reference,
-                                                             monkeypatch):
+def test_a_report_that_fails_midway_leaves_the_old_one_whole(tmp_path, sounds, reference, monkeypatch):
     import evaluation.report as report_module
     from safeio import WriteFailed
 
@@ -325,8 +335,10 @@ def test_a_report_folder_another_run_is_writing_is_left_alone(tmp_path, sounds, 
         (tmp_path / ".report.lock").write_text(f"{other_run.pid}\n")
         with pytest.raises(FolderBusy) as caught:
             replace_report(out, records)
-        assert str(caught.value) == (f"{out}: in use by another evaluate run (pid {other_run.pid}, lock file "
-                                     f"{tmp_path / '.report.lock'}; remove that file if no such run is going)")
+        assert str(caught.value) == (
+            f"{out}: in use by another evaluate run (pid {other_run.pid}, lock file "
+            f"{tmp_path / '.report.lock'}; remove that file if no such run is going)"
+        )
     finally:
         other_run.kill()
         other_run.wait()

@@ -1,6 +1,7 @@
 """Family pads: a Gaussian per family over a model's training codes maps the pad onto that
 family's region, for every model with codes (models.family_pads), through the NumPy runtime
 and the real CLI (generate, play, kit), with the refusals in one line and no file changed."""
+
 import hashlib
 import json
 import shutil
@@ -24,13 +25,15 @@ GAN_REASON = "gan takes no family: it has no encoder, so none of its training so
 
 
 def run_app(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, str(ROOT / "app.py"), *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
 
 
 def hashes(folder):
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(Path(folder).rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(Path(folder).rglob("*")) if p.is_file()
+    }
 
 
 def samples(path):
@@ -51,8 +54,7 @@ def make_codes(groups, validation=()):
 
 def spread_codes(rng):
     """Big families elongated along y, a five-sound clap elongated along x."""
-    groups = {family: rng.normal([index, -index], [0.2, 1.5], (60, 2))
-              for index, family in enumerate(("kick", "snare", "hat", "tom"))}
+    groups = {family: rng.normal([index, -index], [0.2, 1.5], (60, 2)) for index, family in enumerate(("kick", "snare", "hat", "tom"))}
     groups["clap"] = rng.normal([5.0, 5.0], [2.0, 0.05], (5, 2))
     return groups
 
@@ -76,8 +78,7 @@ def test_codes_that_are_not_finite_are_left_out(rng):
 
 
 def test_labels_that_are_no_drum_family_are_left_out(rng):
-    codes = make_codes({"kick": rng.normal(0, 1, (20, 2)), "unknown": rng.normal(9, 1, (20, 2)),
-                        "other": rng.normal(-9, 1, (5, 2))})
+    codes = make_codes({"kick": rng.normal(0, 1, (20, 2)), "unknown": rng.normal(9, 1, (20, 2)), "other": rng.normal(-9, 1, (5, 2))})
     assert FamilyPads.fit("m", codes, PAD).families == ("kick",)
 
 
@@ -208,7 +209,8 @@ def test_generate_with_a_family_writes_a_kick_at_the_kick_pads_centre(ddsp_vae, 
     result = run_app("generate", "ddsp_vae", "--family", "kick", "--at", "0,0", "-o", tmp_path / "kick.wav")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines() == [
-        f"{tmp_path / 'kick.wav'}  (ddsp_vae at 0,0, kick; peak " + result.stdout.split("peak ")[1].strip()]
+        f"{tmp_path / 'kick.wav'}  (ddsp_vae at 0,0, kick; peak " + result.stdout.split("peak ")[1].strip()
+    ]
     kick = samples(tmp_path / "kick.wav")
     mean = ddsp_vae.family_pads.gaussians["kick"].mean
     assert kick.tobytes() == ddsp_vae.decode(mean.astype(np.float32)[None]).tobytes()
@@ -221,8 +223,12 @@ def test_generate_with_a_family_writes_a_kick_at_the_kick_pads_centre(ddsp_vae, 
 
 def test_the_same_point_and_mix_give_the_same_bytes_twice_and_other_families_other_sounds(tmp_path):
     made, said = {}, {}
-    for name, family in (("a", ["--mix", "kick:0.6,tom:0.4"]), ("b", ["--mix", "kick:0.6,tom:0.4"]),
-                         ("hat", ["--family", "hat"]), ("snare", ["--family", "snare"])):
+    for name, family in (
+        ("a", ["--mix", "kick:0.6,tom:0.4"]),
+        ("b", ["--mix", "kick:0.6,tom:0.4"]),
+        ("hat", ["--family", "hat"]),
+        ("snare", ["--family", "snare"]),
+    ):
         result = run_app("generate", "ddsp_vae", *family, "--at", "1.2,-0.7", "-o", tmp_path / f"{name}.wav")
         assert result.returncode == 0, result.stderr
         made[name], said[name] = samples(tmp_path / f"{name}.wav").tobytes(), result.stdout
@@ -235,8 +241,9 @@ def test_a_variations_sidecar_records_the_family_and_reopens_to_the_same_sound(d
     from audio.recall import read_recall
     from models.variation import decode_recall
 
-    result = run_app("generate", "ddsp_vae", "--mix", "hat:0.5,cymbal:0.5", "--at", "-1,2", "--variations", "2",
-                     "--seed", "3", "-o", tmp_path)
+    result = run_app(
+        "generate", "ddsp_vae", "--mix", "hat:0.5,cymbal:0.5", "--at", "-1,2", "--variations", "2", "--seed", "3", "-o", tmp_path
+    )
     assert result.returncode == 0, result.stderr
     wavs = sorted(tmp_path.glob("ddsp_vae_hat0.5-cymbal0.5_x-1.00_y+2.00_v*.wav"))
     assert len(wavs) == 2
@@ -253,25 +260,51 @@ def test_play_with_a_family_plays_it_and_says_so():
 
 
 def test_kit_names_each_instrument_after_the_family_it_was_asked_for(tmp_path):
-    result = run_app("kit", "ddsp_vae", "--family", "kick", "--at", "0,0", "--family", "snare", "--at", "0,0",
-                     "--seed", "1", "--models", ZOO, "-o", "Pads/", cwd=tmp_path)
+    result = run_app(
+        "kit",
+        "ddsp_vae",
+        "--family",
+        "kick",
+        "--at",
+        "0,0",
+        "--family",
+        "snare",
+        "--at",
+        "0,0",
+        "--seed",
+        "1",
+        "--models",
+        ZOO,
+        "-o",
+        "Pads/",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     listing = json.loads((tmp_path / "Pads" / "kit.json").read_text())
     assert [(i["family"], i["layers"][0]["recall"]["family"]) for i in listing["instruments"]] == [
-        ("kick", "kick"), ("snare", "snare")]
+        ("kick", "kick"),
+        ("snare", "snare"),
+    ]
     kick, snare = (samples(tmp_path / "Pads" / i["layers"][0]["file"]) for i in listing["instruments"])
     assert np.max(np.abs(kick - snare)) > 1e-3
 
 
-@pytest.mark.parametrize("args, reason", [
-    (["generate", "gan", "--family", "kick", "--at", "0,0", "-o", "x.wav"], f"--family: {GAN_REASON}"),
-    (["generate", "ae_big_sigmoid", "--mix", "kick:0.5,tom:0.5", "--at", "0,0", "-o", "x.wav"],
-     "--mix: ae_big_sigmoid takes no family: its training sounds all encode to one point"),
-    (["play", "gan", "--family", "kick", "--at", "0,0"], f"--family: {GAN_REASON}"),
-    (["kit", "gan", "--family", "kick", "--at", "0,0", "-o", "K.h2drumkit"], f"--family: {GAN_REASON}"),
-    (["encode", "ddsp_vae", "hit.wav", "--family", "kick"],
-     "--family: ddsp_vae encodes without a family (a family picks a region of its pad, for generate, play and kit)"),
-])
+@pytest.mark.parametrize(
+    "args, reason",
+    [
+        (["generate", "gan", "--family", "kick", "--at", "0,0", "-o", "x.wav"], f"--family: {GAN_REASON}"),
+        (
+            ["generate", "ae_big_sigmoid", "--mix", "kick:0.5,tom:0.5", "--at", "0,0", "-o", "x.wav"],
+            "--mix: ae_big_sigmoid takes no family: its training sounds all encode to one point",
+        ),
+        (["play", "gan", "--family", "kick", "--at", "0,0"], f"--family: {GAN_REASON}"),
+        (["kit", "gan", "--family", "kick", "--at", "0,0", "-o", "K.h2drumkit"], f"--family: {GAN_REASON}"),
+        (
+            ["encode", "ddsp_vae", "hit.wav", "--family", "kick"],
+            "--family: ddsp_vae encodes without a family (a family picks a region of its pad, for generate, play and kit)",
+        ),
+    ],
+)
 def test_a_model_without_family_pads_refuses_a_family_in_one_line(tmp_path, args, reason):
     sf.write(tmp_path / "hit.wav", np.zeros(1000, np.float32), 22050)
     before = hashes(tmp_path), hashes(ZOO)
@@ -293,12 +326,15 @@ def zoo_without_claps(tmp_path_factory):
     return zoo
 
 
-@pytest.mark.parametrize("args", [
-    ["generate", "ddsp_vae", "--family", "clap", "--at", "0,0", "-o", "x.wav"],
-    ["generate", "ddsp_vae", "--mix", "kick:0.5,clap:0.5", "--at", "0,0", "-o", "x.wav"],
-    ["play", "ddsp_vae", "--family", "clap", "--at", "0,0"],
-    ["kit", "ddsp_vae", "--family", "kick", "--at", "0,0", "--family", "clap", "--at", "1,1", "-o", "K.h2drumkit"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["generate", "ddsp_vae", "--family", "clap", "--at", "0,0", "-o", "x.wav"],
+        ["generate", "ddsp_vae", "--mix", "kick:0.5,clap:0.5", "--at", "0,0", "-o", "x.wav"],
+        ["play", "ddsp_vae", "--family", "clap", "--at", "0,0"],
+        ["kit", "ddsp_vae", "--family", "kick", "--at", "0,0", "--family", "clap", "--at", "1,1", "-o", "K.h2drumkit"],
+    ],
+)
 def test_a_family_the_model_has_no_training_sound_of_is_refused_in_one_line(zoo_without_claps, tmp_path, args):
     (tmp_path / "keep.wav").write_bytes(b"RIFF mine")
     before = hashes(tmp_path), hashes(zoo_without_claps)

@@ -4,6 +4,7 @@ naming the file and the reason, leaves no temporary file, and never hides the re
 A small tmpfs (and a read-only one) is mounted where the machine allows it (CI runs as root);
 elsewhere those tests skip and the injected-OSError tests below still run.
 """
+
 import errno
 import os
 import subprocess
@@ -23,8 +24,7 @@ MODEL = "ae_small_tanh"
 
 def _mount(point, options):
     point.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(point)],
-                          capture_output=True, text=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(point)], capture_output=True, text=True)
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip() or 'not root'})")
 
@@ -85,6 +85,7 @@ def one_line(capsys):
 
 # ----------------------------------------------------------------------------- full
 
+
 def test_generate_onto_a_full_disk_says_so_and_leaves_nothing(full_disk, capsys):
     target = full_disk / "out" / "x.wav"
     assert app.main(["generate", MODEL, "--at", "0,0", "-o", str(target), "--models", str(ZOO)]) == 1
@@ -97,8 +98,7 @@ def test_training_onto_a_full_disk_stops_with_one_line_and_no_temporaries(full_d
     sources = tmp_path / "kit"
     sources.mkdir()
     for i in range(8):
-        sf.write(sources / f"{'kick' if i % 2 else 'snare'}_{i}.wav",
-                 (kick if i % 2 else snare)(seed=i, seconds=0.1), 44100)
+        sf.write(sources / f"{'kick' if i % 2 else 'snare'}_{i}.wav", (kick if i % 2 else snare)(seed=i, seconds=0.1), 44100)
     data = tmp_path / "data"
     assert app.main(["preprocess", str(sources), "-o", str(data), "--length", "1024", "--jobs", "1"]) == 0
     capsys.readouterr()
@@ -107,8 +107,7 @@ def test_training_onto_a_full_disk_stops_with_one_line_and_no_temporaries(full_d
     os.write(ballast, b"\0" * (1024 * 1024 - 64 * 1024))  # 64 KiB left: the first checkpoint fails
     os.close(ballast)
     zoo = full_disk / "out"
-    status = app.main(["train", MODEL, "--data", str(data), "--epochs", "2", "--batch-size", "4",
-                       "--out", str(zoo), "--verbose", "0"])
+    status = app.main(["train", MODEL, "--data", str(data), "--epochs", "2", "--batch-size", "4", "--out", str(zoo), "--verbose", "0"])
     assert status == 1
     err = one_line(capsys)
     assert "No space left on device" in err and str(zoo) in err
@@ -153,12 +152,13 @@ def test_a_wav_that_cannot_be_written_stops_the_run_and_leaves_no_dataset(tmp_pa
 
 # ----------------------------------------------------------------------------- read-only
 
+
 @pytest.mark.parametrize("verb", ["generate", "encode"])
 def test_writing_onto_a_read_only_disk_names_the_real_reason(verb, read_only_disk, tmp_path, capsys):
     source = tmp_path / "in.wav"
     sf.write(source, snare(seed=1, sr=22050, seconds=0.3), 22050)
     target = read_only_disk / "new.wav"
-    argv = (["generate", MODEL, "--at", "0,0"] if verb == "generate" else ["encode", MODEL, str(source)])
+    argv = ["generate", MODEL, "--at", "0,0"] if verb == "generate" else ["encode", MODEL, str(source)]
     assert app.main([*argv, "-o", str(target), "--models", str(ZOO)]) == 1
     err = one_line(capsys)
     assert str(target) in err and "Read-only file system" in err
@@ -170,13 +170,13 @@ def test_saving_a_favourite_onto_a_read_only_disk_is_one_audio_error(read_only_d
     from audio.export import FavouritesFolder
 
     with pytest.raises(AudioError, match="Read-only file system") as caught:
-        FavouritesFolder(read_only_disk).save(snare(seed=2, sr=22050, seconds=0.2), 22050,
-                                              model="gan", point=(0, 0))
+        FavouritesFolder(read_only_disk).save(snare(seed=2, sr=22050, seconds=0.2), 22050, model="gan", point=(0, 0))
     assert "\n" not in str(caught.value)
     assert (read_only_disk / "kept.wav").read_bytes() == b"the user's file"
 
 
 # ----------------------------------------------------------------------------- injected
+
 
 def test_a_cleanup_that_fails_never_hides_the_first_error(tmp_path, monkeypatch):
     import safeio.atomic
@@ -211,6 +211,7 @@ def test_a_full_disk_during_a_checkpoint_is_one_line(tmp_path, monkeypatch):
     class Fake:
         class trainer:
             weights = []
+
         optimizers = {}
 
     monkeypatch.setattr(checkpoint.np, "savez", savez_full)

@@ -1,4 +1,5 @@
 """The window's tables: each event has its handler, each effect one carrier, each part a view."""
+
 import ast
 import dataclasses
 import inspect
@@ -22,9 +23,11 @@ GUI = Path(__file__).resolve().parents[1] / "gui"
 def effect_types():
     """Every effect record of gui.effects (the Render requests are its fields, not effects)."""
     requests = {fx.OutputRequest, fx.MapRequest, fx.SequenceRequest}
-    return {cls for _, cls in inspect.getmembers(fx, inspect.isclass)
-            if dataclasses.is_dataclass(cls) and cls.__module__ == fx.__name__
-            and cls not in requests}
+    return {
+        cls
+        for _, cls in inspect.getmembers(fx, inspect.isclass)
+        if dataclasses.is_dataclass(cls) and cls.__module__ == fx.__name__ and cls not in requests
+    }
 
 
 def test_a_part_name_with_a_typo_fails_where_it_is_written():
@@ -105,8 +108,7 @@ def test_the_player_is_called_in_its_room_in_order_and_reports_a_sound_played_on
     try:
         room.submit(fx.MakePlayer(1000))
         assert posted.get(timeout=5) == ev.PlayerOpened(True, "", "the null device")
-        for effect in (fx.Play(np.zeros(500), token=3), fx.Swap(np.zeros(10), immediate=False),
-                       fx.SetVolume(0.5), fx.Stop()):
+        for effect in (fx.Play(np.zeros(500), token=3), fx.Swap(np.zeros(10), immediate=False), fx.SetVolume(0.5), fx.Stop()):
             room.submit(effect)
         assert posted.get(timeout=5) == ev.PlayStarted(3, 0.5)
     finally:
@@ -120,8 +122,7 @@ def test_the_player_is_called_in_its_room_in_order_and_reports_a_sound_played_on
 
 def test_a_sound_played_once_reads_stopped_after_its_time():
     state = AppState()
-    assert handle(state, k.WORKER, {k.WORKER: ev.PlayStarted(4, 0.25)}) == [
-        fx.Later(300, (k.PLAYER, "ended"), 4)]
+    assert handle(state, k.WORKER, {k.WORKER: ev.PlayStarted(4, 0.25)}) == [fx.Later(300, (k.PLAYER, "ended"), 4)]
     state.sound.token, state.sound.playing = 4, Playing.PLAYING
     handle(state, (k.PLAYER, "ended"), {(k.PLAYER, "ended"): 4})
     assert state.sound.playing == Playing.STOPPED
@@ -131,9 +132,14 @@ def test_the_startup_probe_holds_work_until_the_first_sound_and_stamps_once():
     state = AppState()
     state.entries["a"] = ModelEntry("a", state=READY)
     released, posted, lines = [], [], []
-    probe = StartupProbe(state, released.extend, lambda event, value: posted.append(event),
-                         stamp_file="stamps", quit_when="sound",
-                         append=lambda path, line: lines.append(line.split()[0]))
+    probe = StartupProbe(
+        state,
+        released.extend,
+        lambda event, value: posted.append(event),
+        stamp_file="stamps",
+        quit_when="sound",
+        append=lambda path, line: lines.append(line.split()[0]),
+    )
     render = fx.Render("map", None)
     assert probe.hold(render) and probe.hold(fx.LoadModel("b", background=True))
     assert not probe.hold(fx.LoadModel("a")) and not probe.hold(fx.Decode("a", (0.0, 0.0)))
@@ -154,10 +160,12 @@ def test_handle_is_a_short_dispatch_and_no_gui_function_is_long():
     from gui.handlers import handle as dispatch
 
     assert len(inspect.getsource(dispatch).splitlines()) <= 25
-    long = [f"{path.relative_to(GUI)}:{node.name} ({node.end_lineno - node.lineno + 1} lines)"
-            for path in sorted(GUI.rglob("*.py"))
-            for node in _functions(ast.parse(path.read_text(encoding="utf-8")))
-            if node.end_lineno - node.lineno + 1 > 60]
+    long = [
+        f"{path.relative_to(GUI)}:{node.name} ({node.end_lineno - node.lineno + 1} lines)"
+        for path in sorted(GUI.rglob("*.py"))
+        for node in _functions(ast.parse(path.read_text(encoding="utf-8")))
+        if node.end_lineno - node.lineno + 1 > 60
+    ]
     assert long == []
 
 

@@ -1,4 +1,5 @@
 """What a drag out carries and how a drop's data is read (gui/drag.py), without a window."""
+
 from types import SimpleNamespace
 
 import numpy as np
@@ -63,7 +64,7 @@ def test_with_vary_on_the_drag_carries_the_variation_heard_under_a_new_name_each
     import soxr
 
     heard = soxr.resample(varied, 22050, rate)
-    assert np.corrcoef(dragged[:heard.size], heard[:dragged.size])[0, 1] > 0.999
+    assert np.corrcoef(dragged[: heard.size], heard[: dragged.size])[0, 1] > 0.999
 
 
 def test_nothing_to_drag_says_why(tmp_path):

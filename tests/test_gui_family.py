@@ -1,4 +1,5 @@
 """The family selector's logic and handlers, without a window: state in, effects out."""
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -259,8 +260,9 @@ def test_vary_saves_each_variation_on_the_family_pad_and_records_the_family(tmp_
     from models.variation import decode_recall
 
     model = FakeModel("vae_a", kind="vae")
-    paths = save_with_variations(FavouritesFolder(tmp_path), model, "vae_a", (0.5, 0.0), 2, seed=2,
-                                 family="hat", out_rate=None, subtype="FLOAT")
+    paths = save_with_variations(
+        FavouritesFolder(tmp_path), model, "vae_a", (0.5, 0.0), 2, seed=2, family="hat", out_rate=None, subtype="FLOAT"
+    )
     for path in paths:
         recall = read_recall(path)
         assert recall["settings"]["family"] == "hat"

@@ -1,4 +1,5 @@
 """The heat-map features and drawing helpers of the window (pure NumPy)."""
+
 import numpy as np
 import pytest
 

@@ -1,5 +1,6 @@
 """The window's garbage collection policy (gui.gc_policy): cyclic garbage (replaced
 matplotlib figures) is freed even while the user never pauses."""
+
 import gc
 import weakref
 
@@ -30,10 +31,13 @@ def collector():
     collector.give_back()
 
 
-@pytest.mark.parametrize("idle,seconds_since_full", [
-    (True, gc_policy.BUSY_FULL_COLLECT_SECONDS + 1),  # a moment between two gestures
-    (False, gc_policy.LONGEST_WITHOUT_FULL_SECONDS + 1),  # no pause at all
-])
+@pytest.mark.parametrize(
+    "idle,seconds_since_full",
+    [
+        (True, gc_policy.BUSY_FULL_COLLECT_SECONDS + 1),  # a moment between two gestures
+        (False, gc_policy.LONGEST_WITHOUT_FULL_SECONDS + 1),  # no pause at all
+    ],
+)
 def test_a_busy_window_still_frees_its_cyclic_garbage(collector, idle, seconds_since_full):
     cycle = gen2_cycle()
     for _ in range(gc.get_threshold()[2]):
@@ -65,9 +69,15 @@ def test_a_figure_the_map_replaced_is_emptied_at_once(tmp_path):
     from gui.window import GuiApp, GuiOptions
     from gui_fakes import FakeBackend
 
-    app = GuiApp(GuiOptions(models_dir=str(tmp_path / "zoo"), favourites_dir=str(tmp_path / "favs"),
-                            settings_path=str(tmp_path / "settings.json"), seed=0),
-                 backend=FakeBackend()).open()
+    app = GuiApp(
+        GuiOptions(
+            models_dir=str(tmp_path / "zoo"),
+            favourites_dir=str(tmp_path / "favs"),
+            settings_path=str(tmp_path / "settings.json"),
+            seed=0,
+        ),
+        backend=FakeBackend(),
+    ).open()
     try:
         panel = app.panels["map"]
         assert app.run_until(lambda s: panel.current is not None and panel.current.codes is not None)

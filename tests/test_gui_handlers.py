@@ -1,4 +1,5 @@
 """The window's event handling, without a window: state in, effects out."""
+
 from pathlib import Path
 
 import numpy as np
@@ -76,9 +77,13 @@ class Fav:
 
 
 def zoo(trained=("ae_small_relu", "gan"), reasons=None, metrics=None):
-    return ZooListed(tuple(ModelEntry(n, group="g", trained=n in trained,
-                                      reason="" if n in trained else (reasons or {}).get(n, "not trained"))
-                           for n in NAMES), metrics or {})
+    return ZooListed(
+        tuple(
+            ModelEntry(n, group="g", trained=n in trained, reason="" if n in trained else (reasons or {}).get(n, "not trained"))
+            for n in NAMES
+        ),
+        metrics or {},
+    )
 
 
 def test_zoo_loads_the_first_trained_model_and_preloads_the_rest(state):
@@ -388,8 +393,7 @@ def test_open_a_sample_with_the_gan_explains_there_is_no_encoder(ready):
 
 def test_encoded_sample_moves_the_point_and_plays_both(ready):
     recon, original = np.ones(2048, np.float32), np.full(2048, 0.5, np.float32)
-    effects = report(ready, ev.Encoded("ae_small_relu", "/x/snare.wav", (1.0, 9.0),
-                                       original=original, reconstruction=recon))
+    effects = report(ready, ev.Encoded("ae_small_relu", "/x/snare.wav", (1.0, 9.0), original=original, reconstruction=recon))
     assert ready.point == (1.0, 2.0) and ready.sound.audio is recon and ready.sound.original is original
     play = of_type(effects, fx.Play)[0]
     assert len(play.audio) == 2 * 2048 + round(0.25 * 22050)
@@ -410,8 +414,7 @@ def test_click_on_a_sample_auditions_it_with_its_original(ready):
     assert ready.point == pytest.approx(tuple(codes.points[3]))
     audition = of_type(effects, fx.Audition)[0]
     assert audition.original_path == str(Path("/nonexistent/data") / "0003.wav")
-    effects = report(ready, ev.Auditioned(np.ones(100, np.float32), None,
-                                          "/nonexistent/data/0003.wav is not on this machine"))
+    effects = report(ready, ev.Auditioned(np.ones(100, np.float32), None, "/nonexistent/data/0003.wav is not on this machine"))
     assert len(of_type(effects, fx.Play)[0].audio) == 100
     assert "not on this machine" in ready.message
 
@@ -455,23 +458,33 @@ def test_the_map_is_codes_again_after_leaving_the_gan_and_its_hint_follows(ready
 
 def test_compared_sounds_are_drawn_and_played_in_turn(ready):
     a, b = np.ones(100, np.float32), np.ones(200, np.float32)
-    effects = report(ready, ev.Compared(
-        (ev.CompareResult("ae_small_relu", a), ev.CompareResult("vae_a", None, "damaged"),
-         ev.CompareResult("gan", b)), point=(0.0, 0.0), sample_rate=1000))
+    effects = report(
+        ready,
+        ev.Compared(
+            (ev.CompareResult("ae_small_relu", a), ev.CompareResult("vae_a", None, "damaged"), ev.CompareResult("gan", b)),
+            point=(0.0, 0.0),
+            sample_rate=1000,
+        ),
+    )
     assert len(of_type(effects, fx.Play)[0].audio) == 100 + 250 + 200
-    assert of_type(effects, fx.Render)[0].request.labels == [
-        "ae_small_relu", "vae_a: damaged", "gan"]
+    assert of_type(effects, fx.Render)[0].request.labels == ["ae_small_relu", "vae_a: damaged", "gan"]
     assert "vae_a: damaged" in ready.message
 
 
 def test_a_compared_point_outside_a_models_range_says_so_and_what_played(ready):
     a = np.ones(100, np.float32)
-    report(ready, ev.Compared(
-        (ev.CompareResult("ae_small_relu", a), ev.CompareResult("vae_a", a, played=(1.076, 0.2))),
-        point=(1.491, 0.2), sample_rate=1000))
+    report(
+        ready,
+        ev.Compared(
+            (ev.CompareResult("ae_small_relu", a), ev.CompareResult("vae_a", a, played=(1.076, 0.2))),
+            point=(1.491, 0.2),
+            sample_rate=1000,
+        ),
+    )
     assert ready.compare.labels == [
         "ae_small_relu",
-        "vae_a: (1.491, 0.200) is outside its range\nplayed the nearest point in it, (1.076, 0.200)"]
+        "vae_a: (1.491, 0.200) is outside its range\nplayed the nearest point in it, (1.076, 0.200)",
+    ]
     assert ready.message.endswith("outside the range of vae_a: the nearest point in range played")
 
 
@@ -479,7 +492,7 @@ def test_the_compare_worker_plays_a_point_outside_a_models_range_at_its_edge(tmp
     from test_gui_kits_history import run_job
 
     (record,) = run_job(tmp_path, fx.Compare(("ae_small_relu", "vae_a"), (3.0, -0.5), 22050))
-    inside, = run_job(tmp_path, fx.Compare(("vae_a",), (2.0, -0.5), 22050))
+    (inside,) = run_job(tmp_path, fx.Compare(("vae_a",), (2.0, -0.5), 22050))
     assert [r.played for r in record.results] == [(2.0, -0.5), (2.0, -0.5)]  # the fakes' range ends at 2
     np.testing.assert_array_equal(record.results[1].audio, inside.results[0].audio)
     assert inside.results[0].played is None
@@ -518,10 +531,11 @@ def test_status_text_names_device_times_and_loading(ready):
 def test_card_table_shows_parameters_data_epochs_losses_and_metrics():
     import dataclasses
 
-    info = dataclasses.replace(info_of("ae_small_relu"),
-                               metrics={"recon_stft": 1.25, "recon_snr_db": -0.5,
-                                        "decode_ms": 0.3, "ndb_k": None},
-                               metrics_date="2026-11-24T10:00:00+00:00")
+    info = dataclasses.replace(
+        info_of("ae_small_relu"),
+        metrics={"recon_stft": 1.25, "recon_snr_db": -0.5, "decode_ms": 0.3, "ndb_k": None},
+        metrics_date="2026-11-24T10:00:00+00:00",
+    )
     lines = card_table(info).splitlines()
 
     def row(start):
@@ -576,24 +590,29 @@ def test_play_without_a_device_does_not_repeat_the_reason(ready):
 
 
 def test_first_launch_opens_the_best_model_by_the_evaluation_and_says_why(state):
-    metrics = {"ae_small_relu": {"recon_stft": 1.41, "frechet": 110.0},
-               "gan": {"recon_stft": None, "frechet": 76.0}}
-    effects = report(state, zoo(trained=("ae_small_relu", "gan", "vae_a"),
-                                metrics={**metrics, "vae_a": {"recon_stft": 1.17, "frechet": 70.0}}))
+    metrics = {"ae_small_relu": {"recon_stft": 1.41, "frechet": 110.0}, "gan": {"recon_stft": None, "frechet": 76.0}}
+    effects = report(
+        state, zoo(trained=("ae_small_relu", "gan", "vae_a"), metrics={**metrics, "vae_a": {"recon_stft": 1.17, "frechet": 70.0}})
+    )
     assert state.wanted == "vae_a" and of_type(effects, fx.LoadModel)[0] == fx.LoadModel("vae_a")
     # the report's rule (evaluation.ranking.choose_best): first in both of its measures
-    assert state.message == state.why_model == (
-        "opened vae_a: the best mean rank of 3 evaluated models "
-        "(1.0 over 2 measures, 1 is best; MR-STFT 1.170, Fréchet 70.0)")
+    assert (
+        state.message
+        == state.why_model
+        == ("opened vae_a: the best mean rank of 3 evaluated models (1.0 over 2 measures, 1 is best; MR-STFT 1.170, Fréchet 70.0)")
+    )
 
 
 def test_one_deciding_measure_is_named_in_the_reason(state):
-    report(state, zoo(trained=("ae_small_relu", "gan", "vae_a"),
-                      metrics={"ae_small_relu": {"recon_stft": 1.41}, "gan": {"recon_stft": None},
-                               "vae_a": {"recon_stft": 1.17}}))
+    report(
+        state,
+        zoo(
+            trained=("ae_small_relu", "gan", "vae_a"),
+            metrics={"ae_small_relu": {"recon_stft": 1.41}, "gan": {"recon_stft": None}, "vae_a": {"recon_stft": 1.17}},
+        ),
+    )
     assert state.wanted == "vae_a"
-    assert state.why_model == ("opened vae_a: the lowest reconstruction error of 2 evaluated "
-                               "models (MR-STFT 1.170, lower is better)")
+    assert state.why_model == ("opened vae_a: the lowest reconstruction error of 2 evaluated models (MR-STFT 1.170, lower is better)")
 
 
 def test_remembered_model_wins_over_the_evaluation(state):
@@ -605,8 +624,7 @@ def test_remembered_model_wins_over_the_evaluation(state):
 def test_best_model_falls_back_to_frechet_then_to_the_list_order():
     from evaluation.ranking import choose_best
 
-    assert choose_best({"gan": {"recon_stft": None, "frechet": 70.0},
-                        "x": {"frechet": 80.0}}).name == "gan"
+    assert choose_best({"gan": {"recon_stft": None, "frechet": 70.0}, "x": {"frechet": 80.0}}).name == "gan"
     assert choose_best({"a": None, "b": {}}) is None
     # a model added later wins on its metrics alone
     assert choose_best({"vae_a": {"recon_stft": 1.17}, "ddsp_vae": {"recon_stft": 0.9}}).name == "ddsp_vae"
@@ -671,14 +689,14 @@ def test_every_worker_record_has_its_handler_and_effects_carry_what_workers_need
 
     from gui.handlers import WORKER_EVENTS
 
-    records = {cls for _, cls in inspect.getmembers(ev, inspect.isclass)
-               if dataclasses.is_dataclass(cls) and cls is not ev.CompareResult}
+    records = {
+        cls for _, cls in inspect.getmembers(ev, inspect.isclass) if dataclasses.is_dataclass(cls) and cls is not ev.CompareResult
+    }
     assert records == set(WORKER_EVENTS)
     ready.entries["gan"].state = READY
     compare = of_type(send(ready, k.COMPARE, **{k.COMPARE_LIST: ["gan"]}), fx.Compare)[0]
     assert compare.sample_rate == ready.model.sample_rate
-    heatmap = of_type(send(ready, k.MAP_MODE, **{k.MAP_MODE: "decay-time heat-map"}),
-                      fx.Heatmap)[0]
+    heatmap = of_type(send(ready, k.MAP_MODE, **{k.MAP_MODE: "decay-time heat-map"}), fx.Heatmap)[0]
     assert heatmap.latent_range == ready.model.latent_range
 
 

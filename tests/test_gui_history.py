@@ -1,4 +1,5 @@
 """Back/forward history per model: clicks, drags as one step, reopened favourites."""
+
 import pytest
 
 from gui.history import MAX_STEPS, PointHistory, SessionHistory

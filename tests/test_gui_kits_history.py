@@ -1,4 +1,5 @@
 """The window's history, Vary, nearest-sounds and kit-export parts, without a window."""
+
 import numpy as np
 import pytest
 from test_gui_handlers import NAMES, Fav, decoded, info_of, of_type, report, send
@@ -78,8 +79,7 @@ def test_vary_on_each_play_asks_for_a_new_variation(ready):
     second = of_type(send(ready, k.PLAY), fx.DecodeVariation)[0]
     assert first.amount == 1.0 and second.repetition == first.repetition + 1
     assert first.seed == second.seed
-    effects = report(ready, ev.VariationDecoded("ae_small_relu", ready.point, second.repetition,
-                                                np.ones(100, np.float32)))
+    effects = report(ready, ev.VariationDecoded("ae_small_relu", ready.point, second.repetition, np.ones(100, np.float32)))
     assert of_type(effects, fx.Play)[0].loop is False
     assert "variation 2" in ready.sound.what
 
@@ -88,14 +88,15 @@ def test_while_looping_each_repetition_fetches_the_next_variation(ready):
     decoded(ready)
     send(ready, k.VARY, **{k.VARY: 2.0})
     request = of_type(send(ready, k.LOOP), fx.DecodeVariation)[0]
-    effects = report(ready, ev.VariationDecoded("ae_small_relu", ready.point, request.repetition,
-                                                np.ones(2205, np.float32)))
+    effects = report(ready, ev.VariationDecoded("ae_small_relu", ready.point, request.repetition, np.ones(2205, np.float32)))
     assert of_type(effects, fx.Play)[0].loop
     nxt = of_type(effects, fx.DecodeVariation)[0]  # the next repetition's, asked at once
     assert nxt.repetition == request.repetition + 1 and not of_type(effects, fx.Later)
     first = ready.sound.heard
-    effects = report(ready, ev.VariationDecoded("ae_small_relu", ready.point, nxt.repetition,
-                                                np.full(2205, 0.5, np.float32), {"index": nxt.repetition}))
+    effects = report(
+        ready,
+        ev.VariationDecoded("ae_small_relu", ready.point, nxt.repetition, np.full(2205, 0.5, np.float32), {"index": nxt.repetition}),
+    )
     (swap,) = of_type(effects, fx.Swap)
     assert swap.immediate is False and swap.tag
     assert ready.sound.heard is first  # S keeps the one sounding until the loop comes round
@@ -110,19 +111,24 @@ def test_a_varied_swap_that_never_sounds_asks_again_and_an_older_one_is_ignored(
     decoded(ready)
     send(ready, k.VARY, **{k.VARY: 1.0})
     request = of_type(send(ready, k.LOOP), fx.DecodeVariation)[0]
-    nxt = of_type(report(ready, ev.VariationDecoded("ae_small_relu", ready.point, request.repetition,
-                                                    np.ones(2205, np.float32))), fx.DecodeVariation)[0]
+    nxt = of_type(
+        report(ready, ev.VariationDecoded("ae_small_relu", ready.point, request.repetition, np.ones(2205, np.float32))),
+        fx.DecodeVariation,
+    )[0]
     first = ready.sound.heard
-    older = of_type(report(ready, ev.VariationDecoded("ae_small_relu", ready.point, nxt.repetition,
-                                                      np.ones(2205, np.float32))), fx.Swap)[0]
-    newer = of_type(report(ready, ev.VariationDecoded("ae_small_relu", ready.point, nxt.repetition + 1,
-                                                      np.ones(2205, np.float32))), fx.Swap)[0]
+    older = of_type(
+        report(ready, ev.VariationDecoded("ae_small_relu", ready.point, nxt.repetition, np.ones(2205, np.float32))), fx.Swap
+    )[0]
+    newer = of_type(
+        report(ready, ev.VariationDecoded("ae_small_relu", ready.point, nxt.repetition + 1, np.ones(2205, np.float32))), fx.Swap
+    )[0]
     assert report(ready, ev.SwapSettled(older.tag, False)) == []  # overtaken by the newer one
     effects = report(ready, ev.SwapSettled(newer.tag, False))  # an immediate swap took its place
     assert ready.sound.heard is first and of_type(effects, fx.DecodeVariation)
     send(ready, k.STOP)
-    again = of_type(report(ready, ev.VariationDecoded("ae_small_relu", ready.point, nxt.repetition + 2,
-                                                      np.ones(2205, np.float32))), fx.Swap)
+    again = of_type(
+        report(ready, ev.VariationDecoded("ae_small_relu", ready.point, nxt.repetition + 2, np.ones(2205, np.float32))), fx.Swap
+    )
     assert again == []  # stopped: no swap, no chain
 
 
@@ -150,13 +156,11 @@ NEAR = NearSound("Snare 3", "Audiophob", "snare", "Audiophob__Snare__3.wav", 0.2
 
 def test_each_decoded_point_asks_for_its_nearest_sounds(ready):
     effects = decoded(ready)
-    assert of_type(effects, fx.Nearest) == [fx.Nearest("ae_small_relu", ready.point,
-                                                       "/nonexistent/data")]
+    assert of_type(effects, fx.Nearest) == [fx.Nearest("ae_small_relu", ready.point, "/nonexistent/data")]
 
 
 def test_the_nearest_panel_shows_both_measures_or_why_not(ready):
-    found = ev.NearestFound("ae_small_relu", ready.point, (NEAR,), (),
-                            features_reason="the dataset /x is not on this machine")
+    found = ev.NearestFound("ae_small_relu", ready.point, (NEAR,), (), features_reason="the dataset /x is not on this machine")
     assert report(ready, found) == [fx.Refresh("nearest")]
     assert nearest_rows(ready.nearest) == [("codes", NEAR)]
     assert "sound features: the dataset /x is not on this machine" in nearest_note(ready.nearest)
@@ -166,8 +170,7 @@ def test_the_nearest_panel_shows_both_measures_or_why_not(ready):
 def test_a_double_click_on_a_row_reads_its_original_or_says_why_not(ready):
     report(ready, ev.NearestFound("ae_small_relu", ready.point, (NEAR,), (NEAR,)))
     effects = send(ready, k.NEAREST_PLAY, **{k.NEAREST: [1]})
-    assert of_type(effects, fx.ReadOriginal) == [
-        fx.ReadOriginal("ae_small_relu", NEAR.file, "/nonexistent/data")]
+    assert of_type(effects, fx.ReadOriginal) == [fx.ReadOriginal("ae_small_relu", NEAR.file, "/nonexistent/data")]
     report(ready, ev.OriginalRead(NEAR.file, None, "the dataset /d is not on this machine"))
     assert ready.message == "cannot play the original: the dataset /d is not on this machine"
     effects = report(ready, ev.OriginalRead(NEAR.file, np.ones(10, np.float32)))

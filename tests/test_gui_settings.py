@@ -2,6 +2,7 @@
 
 The window tests need a display (``xvfb-run``); the file tests do not.
 """
+
 import json
 import os
 import signal
@@ -64,8 +65,7 @@ def test_a_process_killed_while_saving_never_leaves_half_a_file(tmp_path):
     path = tmp_path / "settings.json"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for round_ in range(6):
-        writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(path)], env=env,
-                                  stdout=subprocess.PIPE, text=True)
+        writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(path)], env=env, stdout=subprocess.PIPE, text=True)
         assert writer.stdout.readline().strip() == "ready"
         time.sleep(0.05 + 0.04 * round_)  # somewhere in a write: not an assertion on time
         writer.send_signal(signal.SIGKILL)
@@ -79,11 +79,14 @@ def test_a_process_killed_while_saving_never_leaves_half_a_file(tmp_path):
     assert path.exists()
 
 
-@pytest.mark.parametrize("damage, reason", [
-    (b'{"volume": 0.3, "mod', "not JSON: "),
-    (b"[0.3, 1]", "not a JSON object but list"),
-    (b"\xff\xfe garbage", "not JSON: "),
-])
+@pytest.mark.parametrize(
+    "damage, reason",
+    [
+        (b'{"volume": 0.3, "mod', "not JSON: "),
+        (b"[0.3, 1]", "not a JSON object but list"),
+        (b"\xff\xfe garbage", "not JSON: "),
+    ],
+)
 def test_a_damaged_file_is_kept_and_said_in_one_line(tmp_path, capsys, damage, reason):
     path = tmp_path / "settings.json"
     path.write_bytes(damage)

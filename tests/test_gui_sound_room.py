@@ -1,5 +1,6 @@
 """The sound room's report of a loop's tagged swaps (Vary's next repetition), with the fakes'
 player, which keeps a loop's time as a player does."""
+
 import queue
 import time
 

@@ -3,6 +3,7 @@
 Needs a display: the suite runs under ``xvfb-run``. The tests on real trained models are in
 ``test_gui_zoo.py``.
 """
+
 import os
 import threading
 from types import SimpleNamespace
@@ -23,16 +24,20 @@ pytestmark = [
 def make_app(tmp_path, backend=None, **options):
     from gui.window import GuiApp, GuiOptions
 
-    options = {"models_dir": str(tmp_path / "zoo"), "favourites_dir": str(tmp_path / "favs"),
-               "settings_path": str(tmp_path / "settings.json"), "seed": 0, **options}
+    options = {
+        "models_dir": str(tmp_path / "zoo"),
+        "favourites_dir": str(tmp_path / "favs"),
+        "settings_path": str(tmp_path / "settings.json"),
+        "seed": 0,
+        **options,
+    }
     return GuiApp(GuiOptions(**options), backend=backend or FakeBackend()).open()
 
 
 @pytest.fixture
 def app(tmp_path):
     app = make_app(tmp_path)
-    assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None
-                         and s.player.ready and s.redraw_ms is not None)
+    assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None and s.player.ready and s.redraw_ms is not None)
     yield app
     app.close()
 
@@ -71,10 +76,8 @@ def test_output_is_painted_at_the_panel_size_again_after_a_resize(app):
     panel = app.panels["output"]
     assert panel.current.pixels.shape[:2] == panel.size_px()[::-1]
     before = panel.size_px()
-    app.window.TKroot.geometry(f"{app.window.TKroot.winfo_width() + 120}x"
-                               f"{app.window.TKroot.winfo_height() + 60}")
-    assert app.run_until(lambda s: panel.size_px() != before
-                         and panel.current.pixels.shape[:2] == panel.size_px()[::-1], timeout=60)
+    app.window.TKroot.geometry(f"{app.window.TKroot.winfo_width() + 120}x{app.window.TKroot.winfo_height() + 60}")
+    assert app.run_until(lambda s: panel.size_px() != before and panel.current.pixels.shape[:2] == panel.size_px()[::-1], timeout=60)
 
 
 def test_damaged_model_shows_unavailable_with_its_reason(app):
@@ -143,8 +146,9 @@ def test_save_writes_a_wav_and_its_sidecar_and_lists_it(app, tmp_path):
 
 def test_switching_models_and_comparing(app):
     app.post(k.MODELS, ["gan"])
-    assert app.run_until(lambda s: s.model.name == "gan" and s.map.mode == "brightness"
-                         and ("gan", "brightness") in s.map.heatmaps, timeout=30)
+    assert app.run_until(
+        lambda s: s.model.name == "gan" and s.map.mode == "brightness" and ("gan", "brightness") in s.map.heatmaps, timeout=30
+    )
     assert app.run_until(lambda s: app.panels["map"].current.key == ("gan", "brightness"))
     app.post(k.COMPARE, None)  # nothing chosen
     assert app.run_until(lambda s: "Compare list" in s.message)
@@ -153,8 +157,7 @@ def test_switching_models_and_comparing(app):
     assert app.window[k.COMPARE_LIST].get_list_values() == ["ae_small_relu", "gan", "vae_a"]
     app.window[k.COMPARE_LIST].set_value(["ae_small_relu", "gan"])
     app.window[k.COMPARE].click()
-    assert app.run_until(lambda s: s.compare is not None
-                         and app.panels["compare"].current is not None)
+    assert app.run_until(lambda s: s.compare is not None and app.panels["compare"].current is not None)
     assert app.state.compare.models == ["ae_small_relu", "gan"]
     assert "playing ae_small_relu then gan" in app.state.message
     assert app.run_until(lambda s: app.workers.sound_room.idle)  # the player is called in its room

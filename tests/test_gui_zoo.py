@@ -6,6 +6,7 @@ damaged models: one whose decoder is not a zip file (the zoo listing catches it)
 whose decoder is a zip but not a Keras model (only loading catches it). Sound goes to the
 ALSA null device of conftest.py. Needs a display: the suite runs under ``xvfb-run``.
 """
+
 import json
 import os
 import shutil
@@ -47,10 +48,15 @@ def tiny_zoo(tmp_path_factory):
     for clip, name in zip(audio, files):  # the originals, so the map can play them
         soundfile.write(data_dir / name, clip, RATE, subtype="FLOAT")
     data = TrainingData.from_arrays(
-        audio, RATE, is_validation=np.arange(18) % 6 == 0, families=labels,
-        names=[f"{label} {i}" for i, label in enumerate(labels)], files=files,
+        audio,
+        RATE,
+        is_validation=np.arange(18) % 6 == 0,
+        families=labels,
+        names=[f"{label} {i}" for i, label in enumerate(labels)],
+        files=files,
         folder=str(data_dir),
-        preprocessing={"sample_rate": RATE, "length": LENGTH, "attack_seconds": 0.01})
+        preprocessing={"sample_rate": RATE, "length": LENGTH, "attack_seconds": 0.01},
+    )
     zoo = root / "zoo"
     options = TrainOptions(epochs=1, batch_size=8, verbose=0)
     train_model("ae_small_relu", data, zoo, options)
@@ -65,10 +71,11 @@ def tiny_zoo(tmp_path_factory):
     from evaluation.cache import save_metrics
 
     grid = np.linspace(-3, 3, 6)
-    save_metrics(zoo / "vae_a", {"metrics": {"mr_stft_db": 12.5},
-                                 "continuity": {"grid_x": grid, "grid_y": grid,
-                                                "values": np.arange(36.0).reshape(6, 6)}},
-                 key={})
+    save_metrics(
+        zoo / "vae_a",
+        {"metrics": {"mr_stft_db": 12.5}, "continuity": {"grid_x": grid, "grid_y": grid, "values": np.arange(36.0).reshape(6, 6)}},
+        key={},
+    )
     with zipfile.ZipFile(zoo / NOT_KERAS / "decoder.keras", "w") as archive:
         archive.writestr("readme.txt", "a zip, but no Keras model inside")
     return zoo
@@ -90,11 +97,15 @@ class SharedLoadsBackend(PackageBackend):
 def app(tiny_zoo, tmp_path):
     from gui.window import GuiApp, GuiOptions
 
-    app = GuiApp(GuiOptions(models_dir=str(tiny_zoo), favourites_dir=str(tmp_path / "favs"),
-                            settings_path=str(tmp_path / "settings.json"), seed=0),
-                 backend=SharedLoadsBackend()).open()
-    assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None
-                         and s.player.ready and s.redraw_ms is not None, timeout=60)
+    app = GuiApp(
+        GuiOptions(
+            models_dir=str(tiny_zoo), favourites_dir=str(tmp_path / "favs"), settings_path=str(tmp_path / "settings.json"), seed=0
+        ),
+        backend=SharedLoadsBackend(),
+    ).open()
+    assert app.run_until(
+        lambda s: s.model is not None and s.sound.audio is not None and s.player.ready and s.redraw_ms is not None, timeout=60
+    )
     yield app
     app.close()
 
@@ -106,8 +117,7 @@ def tree_label(app, name):
 
 def choose(app, name, timeout=30):
     app.post(k.MODELS, [name])
-    return app.run_until(lambda s: s.model.name == name and s.sound.audio is not None
-                         and s.sound.point == s.point, timeout=timeout)
+    return app.run_until(lambda s: s.model.name == name and s.sound.audio is not None and s.sound.point == s.point, timeout=timeout)
 
 
 def test_each_model_of_the_zoo_can_be_chosen_and_heard(app):
@@ -131,8 +141,7 @@ def test_each_model_of_the_zoo_can_be_chosen_and_heard(app):
 
 def test_damaged_models_are_unavailable_with_their_reasons(app):
     assert app.state.entries[NOT_A_ZIP].state == UNAVAILABLE
-    assert tree_label(app, NOT_A_ZIP).startswith(
-        f"unavailable: {NOT_A_ZIP}/decoder.keras: damaged (")
+    assert tree_label(app, NOT_A_ZIP).startswith(f"unavailable: {NOT_A_ZIP}/decoder.keras: damaged (")
     app.post(k.MODELS, [NOT_KERAS])
     assert app.run_until(lambda s: f"{NOT_KERAS} is unavailable" in s.message, timeout=30)
     assert app.state.entries[NOT_KERAS].state == UNAVAILABLE
@@ -235,14 +244,15 @@ class Watch:
 
 sys.meta_path.insert(0, Watch())
 from gui.window import GuiApp, GuiOptions
-app = GuiApp(GuiOptions(models_dir={str(tiny_zoo)!r}, favourites_dir={str(tmp_path / 'f')!r},
-                        settings_path={str(tmp_path / 's.json')!r})).open()
+app = GuiApp(GuiOptions(models_dir={str(tiny_zoo)!r}, favourites_dir={str(tmp_path / "f")!r},
+                        settings_path={str(tmp_path / "s.json")!r})).open()
 print("tensorflow at window:", "tensorflow" in sys.modules)
 ok = app.run_until(lambda s: s.model is not None and s.sound.audio is not None, timeout=90)
 print("ready:", ok, "imported by:", importer)
 app.close()
 """
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=150, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=150, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    )
     assert "tensorflow at window: False" in done.stdout, done.stdout + done.stderr
     assert "ready: True imported by: []" in done.stdout, done.stdout + done.stderr

@@ -6,6 +6,7 @@ copied from the shipped one, with one file damaged: nested 200,000 levels deep, 
 than any card, a synthesiser's settings out of bounds, or unreadable (``chmod 000``).
 It checks the exit status, the one line, and that no file of the user's changed.
 """
+
 import ctypes
 import hashlib
 import json
@@ -30,17 +31,25 @@ SHIPPED = ROOT / "trained"
 ZOO_MODELS = ("ae_small_relu", "ae_small_tanh", "ddsp_vae")
 DEEP = 200_000
 
-needs_zoo = pytest.mark.skipif(not all((SHIPPED / name / "card.json").is_file() for name in ZOO_MODELS),
-                               reason="the shipped models are not in trained/")
+needs_zoo = pytest.mark.skipif(
+    not all((SHIPPED / name / "card.json").is_file() for name in ZOO_MODELS), reason="the shipped models are not in trained/"
+)
 
 
 # ----------------------------------------------------------------------------- helpers
 
+
 def run_app(*args, unprivileged=False, timeout=300):
     """Run ``python app.py ARGS`` as the user does; returns (status, stdout, stderr)."""
-    done = subprocess.run([sys.executable, str(ROOT / "app.py"), *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout, env=app_env(),
-                          preexec_fn=_as_a_user if unprivileged else None)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=app_env(),
+        preexec_fn=_as_a_user if unprivileged else None,
+    )
     return done.returncode, done.stdout, done.stderr
 
 
@@ -56,8 +65,11 @@ def one_line(stderr):
 
 def hashes(folder):
     """Every file under ``folder`` (hidden ones too) with its SHA-256."""
-    return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(Path(folder).rglob("*")) if path.is_file()}
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(Path(folder).rglob("*"))
+        if path.is_file()
+    }
 
 
 def listing(stdout):
@@ -125,8 +137,13 @@ def permissions_hold(tmp_path_factory):
     locked.write_text("secret")
     locked.chmod(0)
     try:
-        done = subprocess.run([sys.executable, "-c", f"import numpy; open({str(locked)!r}).read()"],
-                              capture_output=True, text=True, timeout=60, preexec_fn=_as_a_user)
+        done = subprocess.run(
+            [sys.executable, "-c", f"import numpy; open({str(locked)!r}).read()"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            preexec_fn=_as_a_user,
+        )
     except (OSError, subprocess.SubprocessError) as error:
         pytest.skip(f"cannot run a process that file permissions apply to ({error})")
     finally:
@@ -161,6 +178,7 @@ def locked(zoo):
 
 # ----------------------------------------------------------------------------- the server
 
+
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -170,10 +188,16 @@ def free_port():
 def serving(zoo, *, unprivileged=False):
     """Start ``app.py serve`` on ``zoo``; returns (process, port, /api/models body)."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, "app.py", "serve", "--port", str(port), "--models", str(zoo)],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env=app_env(), start_new_session=True,
-                               preexec_fn=_as_a_user if unprivileged else None)
+    process = subprocess.Popen(
+        [sys.executable, "app.py", "serve", "--port", str(port), "--models", str(zoo)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=app_env(),
+        start_new_session=True,
+        preexec_fn=_as_a_user if unprivileged else None,
+    )
     deadline = time.monotonic() + 120
     while True:
         try:
@@ -199,8 +223,7 @@ def stop(process):
 
 
 def sound(port, name):
-    return urllib.request.urlopen(f"http://127.0.0.1:{port}/api/models/{name}/sound.wav?x=0.5&y=0.5",
-                                  timeout=60).read()
+    return urllib.request.urlopen(f"http://127.0.0.1:{port}/api/models/{name}/sound.wav?x=0.5&y=0.5", timeout=60).read()
 
 
 def check_serves_the_rest(zoo, unavailable, good, *, unprivileged=False):
@@ -222,6 +245,7 @@ def check_serves_the_rest(zoo, unavailable, good, *, unprivileged=False):
 
 
 # ----------------------------------------------------------------------------- deep and huge JSON
+
 
 @needs_zoo
 def test_a_deeply_nested_card_makes_that_model_unavailable_and_the_others_are_listed(zoo):
@@ -249,8 +273,9 @@ def test_a_card_larger_than_any_card_is_refused_before_it_is_read(zoo):
     assert status == 0, err
     rows = listing(out)
     size = card.stat().st_size
-    assert rows["ae_small_tanh"].startswith(
-        f"no: {card}: damaged (too large ({size:,} bytes; at most 1,048,576))"), rows["ae_small_tanh"]
+    assert rows["ae_small_tanh"].startswith(f"no: {card}: damaged (too large ({size:,} bytes; at most 1,048,576))"), rows[
+        "ae_small_tanh"
+    ]
     assert rows["ae_small_relu"].startswith("yes")
     assert hashes(zoo) == before
 
@@ -264,7 +289,8 @@ def test_a_card_claiming_an_hour_long_sound_makes_that_model_unavailable(zoo):
     status, out, err = run_app("models", "--models", zoo)
     assert status == 0, err
     assert listing(out)["ae_small_tanh"].startswith(
-        f"no: {card}: sample_length must be a whole number of samples from 1 to 1323000, not 79380000")
+        f"no: {card}: sample_length must be a whole number of samples from 1 to 1323000, not 79380000"
+    )
 
 
 @needs_zoo
@@ -275,8 +301,7 @@ def test_kit_of_a_model_with_a_deeply_nested_card_says_it_is_unavailable(zoo, tm
     kit = tmp_path / "Kit.h2drumkit"
     status, out, err = run_app("kit", "ae_small_tanh", "--at", "0,0", "-o", kit, "--models", zoo)
     assert status == 1
-    assert one_line(err) == (f"app.py kit: ae_small_tanh is unavailable: {card}: damaged "
-                             "(nested deeper than 64 levels)")
+    assert one_line(err) == (f"app.py kit: ae_small_tanh is unavailable: {card}: damaged (nested deeper than 64 levels)")
     assert not kit.exists()
     # the other models still make kits from the same zoo
     status, out, err = run_app("kit", "ae_small_relu", "--at", "0,0", "-o", kit, "--models", zoo)
@@ -295,8 +320,7 @@ def test_a_deeply_nested_families_file_leaves_the_kit_unnamed_but_made(zoo, tmp_
     assert status == 0, err
     assert "Traceback" not in err
     assert out.strip().startswith(f"{kit}: Hydrogen kit 'Kit', 2 instruments")
-    assert out.strip().endswith(f"families unknown, {families}: not a family classifier "
-                                "(nested deeper than 64 levels))")
+    assert out.strip().endswith(f"families unknown, {families}: not a family classifier (nested deeper than 64 levels))")
     assert kit.is_file()
     assert hashes(zoo) == before
 
@@ -314,8 +338,9 @@ def test_a_deeply_nested_favourite_sidecar_is_skipped_and_the_others_make_the_ki
     kit = tmp_path / "FavKit"
     status, out, err = run_app("kit", "--favourites", tmp_path / "favourites", "-o", f"{kit}/", "--models", zoo)
     assert status == 0, err
-    assert one_line(err) == (f"{bad.name}: skipped ({bad.with_suffix('.json').name}: recall data is not usable "
-                             "(nested deeper than 64 levels))")
+    assert one_line(err) == (
+        f"{bad.name}: skipped ({bad.with_suffix('.json').name}: recall data is not usable (nested deeper than 64 levels))"
+    )
     assert out.strip().startswith(f"{kit}: kit folder 'FavKit', 1 instruments, 1 samples")
     instruments = json.loads((kit / "kit.json").read_text())["instruments"]
     assert [entry["source"] for entry in instruments] == [good.name]
@@ -335,8 +360,7 @@ def test_a_deeply_nested_config_inside_a_keras_file_makes_that_model_unavailable
     assert status == 0, err
     reason = f"{decoder}: damaged (its config.json is nested deeper than 64 levels)"
     assert listing(out)["ae_small_tanh"].startswith(f"no: {reason}")
-    status, out, err = run_app("kit", "ae_small_tanh", "--at", "0,0", "-o", tmp_path / "K.h2drumkit",
-                               "--models", zoo)
+    status, out, err = run_app("kit", "ae_small_tanh", "--at", "0,0", "-o", tmp_path / "K.h2drumkit", "--models", zoo)
     assert status == 1
     assert one_line(err) == f"app.py kit: ae_small_tanh is unavailable: {reason}"
     assert hashes(zoo) == before
@@ -348,26 +372,29 @@ def test_the_server_starts_without_the_model_whose_card_is_deeply_nested(zoo):
     card.write_text(deeply_nested())
     (zoo / "families.json").write_text(deeply_nested())
     before = hashes(zoo)
-    check_serves_the_rest(zoo, {"ae_small_tanh": f"{card}: damaged (nested deeper than 64 levels)"},
-                          "ae_small_relu")
+    check_serves_the_rest(zoo, {"ae_small_tanh": f"{card}: damaged (nested deeper than 64 levels)"}, "ae_small_relu")
     assert hashes(zoo) == before
 
 
 # ----------------------------------------------------------------------------- ddsp_vae's settings
 
+
 @needs_zoo
-@pytest.mark.parametrize("key, value, words", [
-    ("sample_rate", 0, "the synthesiser's sample_rate must be a whole number from 8000 to 192000 (got 0)"),
-    ("sample_rate", 44100, "the synthesiser's sample_rate (44100) differs from the card's sample_rate (22050)"),
-    ("sample_rate", "fast", "the synthesiser's sample_rate must be a whole number from 8000 to 192000 (got 'fast')"),
-    ("length", 2**26, "the synthesiser's length must be a whole number from 256 to 661500 (got 67108864)"),
-    ("length", 16385, "the synthesiser's length must be an even whole number from 256 to 661500 (got 16385)"),
-    ("length", 8192, "the synthesiser's length (8192) differs from the card's sample_length (16384)"),
-    ("attack", -5, "the synthesiser's attack must be a whole number from 1 to 16383 (got -5)"),
-    ("seed", 1.5, "the synthesiser's seed must be a whole number from 0 to 9223372036854775807 (got 1.5)"),
-    ("n_modes", 10**9, "the synthesiser's n_modes must be a whole number from 1 to 96 (got 1000000000)"),
-    ("n_bands", 0, "the synthesiser's n_bands must be a whole number from 1 to 64 (got 0)"),
-])
+@pytest.mark.parametrize(
+    "key, value, words",
+    [
+        ("sample_rate", 0, "the synthesiser's sample_rate must be a whole number from 8000 to 192000 (got 0)"),
+        ("sample_rate", 44100, "the synthesiser's sample_rate (44100) differs from the card's sample_rate (22050)"),
+        ("sample_rate", "fast", "the synthesiser's sample_rate must be a whole number from 8000 to 192000 (got 'fast')"),
+        ("length", 2**26, "the synthesiser's length must be a whole number from 256 to 661500 (got 67108864)"),
+        ("length", 16385, "the synthesiser's length must be an even whole number from 256 to 661500 (got 16385)"),
+        ("length", 8192, "the synthesiser's length (8192) differs from the card's sample_length (16384)"),
+        ("attack", -5, "the synthesiser's attack must be a whole number from 1 to 16383 (got -5)"),
+        ("seed", 1.5, "the synthesiser's seed must be a whole number from 0 to 9223372036854775807 (got 1.5)"),
+        ("n_modes", 10**9, "the synthesiser's n_modes must be a whole number from 1 to 96 (got 1000000000)"),
+        ("n_bands", 0, "the synthesiser's n_bands must be a whole number from 1 to 64 (got 0)"),
+    ],
+)
 def test_synthesiser_settings_out_of_bounds_make_ddsp_vae_unavailable_naming_the_field(zoo, key, value, words):
     decoder = zoo / "ddsp_vae" / "decoder.keras"
     set_synth_setting(decoder, key, value)
@@ -381,10 +408,13 @@ def test_synthesiser_settings_out_of_bounds_make_ddsp_vae_unavailable_naming_the
 
 
 @needs_zoo
-@pytest.mark.parametrize("key, value, words", [
-    ("sample_rate", 0, "sample_rate must be a whole number from 8000 to 192000 (got 0)"),
-    ("length", 2**26, "length must be a whole number from 256 to 661500 (got 67108864)"),
-])
+@pytest.mark.parametrize(
+    "key, value, words",
+    [
+        ("sample_rate", 0, "sample_rate must be a whole number from 8000 to 192000 (got 0)"),
+        ("length", 2**26, "length must be a whole number from 256 to 661500 (got 67108864)"),
+    ],
+)
 def test_kit_of_ddsp_vae_with_settings_out_of_bounds_is_refused_before_building(zoo, tmp_path, key, value, words):
     decoder = zoo / "ddsp_vae" / "decoder.keras"
     set_synth_setting(decoder, key, value)
@@ -392,8 +422,7 @@ def test_kit_of_ddsp_vae_with_settings_out_of_bounds_is_refused_before_building(
     kit = tmp_path / "Kit.h2drumkit"
     status, out, err = run_app("kit", "ddsp_vae", "--at", "0,0", "-o", kit, "--models", zoo, timeout=60)
     assert status == 1
-    assert one_line(err) == (f"app.py kit: ddsp_vae is unavailable: {decoder}: damaged "
-                             f"(the synthesiser's {words})")
+    assert one_line(err) == (f"app.py kit: ddsp_vae is unavailable: {decoder}: damaged (the synthesiser's {words})")
     assert not kit.exists()
     assert hashes(zoo) == before
 
@@ -403,8 +432,7 @@ def test_the_server_starts_without_ddsp_vae_when_its_synthesiser_is_out_of_bound
     decoder = zoo / "ddsp_vae" / "decoder.keras"
     set_synth_setting(decoder, "length", 2**26)
     before = hashes(zoo)
-    check_serves_the_rest(zoo, {"ddsp_vae": "the synthesiser's length must be a whole number from 256 to 661500"},
-                          "ae_small_relu")
+    check_serves_the_rest(zoo, {"ddsp_vae": "the synthesiser's length must be a whole number from 256 to 661500"}, "ae_small_relu")
     assert hashes(zoo) == before
 
 
@@ -426,7 +454,8 @@ def test_the_log_mel_settings_of_ddsp_vaes_encoder_are_checked_too(zoo):
     assert status == 0, err
     assert listing(out)["ddsp_vae"].startswith(  # it plays: only encoding needs the encoder
         f"yes, but ddsp_vae cannot encode a sound: {encoder}: damaged "
-        "(the log-mel layer's sample_rate must be a whole number from 8000 to 192000 (got 0))")
+        "(the log-mel layer's sample_rate must be a whole number from 8000 to 192000 (got 0))"
+    )
 
 
 def test_synth_npz_settings_are_read_within_bounds(tmp_path):
@@ -438,15 +467,18 @@ def test_synth_npz_settings_are_read_within_bounds(tmp_path):
     path = tmp_path / "synth.npz"
     np.savez(path, config=np.array(json.dumps(good)), **layers)
     assert synth_weights.read_weights(path)[1] == {**good, "n_modes": 48, "n_bands": 32}
-    for config, words in [(json.dumps({**good, "sample_rate": 0}), "sample_rate must be a whole number from 8000"),
-                          (deeply_nested(20_000), "nested too deeply"),
-                          (deeply_nested(), "too large")]:
+    for config, words in [
+        (json.dumps({**good, "sample_rate": 0}), "sample_rate must be a whole number from 8000"),
+        (deeply_nested(20_000), "nested too deeply"),
+        (deeply_nested(), "too large"),
+    ]:
         np.savez(path, config=np.array(config), **layers)
         with pytest.raises(SynthSettingsError, match=words):
             synth_weights.read_weights(path)
 
 
 # ----------------------------------------------------------------------------- unreadable files
+
 
 @needs_zoo
 def test_an_unreadable_model_folder_makes_that_model_unavailable(zoo, locked, permissions_hold):
@@ -474,8 +506,9 @@ def test_an_unreadable_model_file_makes_that_model_unavailable(zoo, locked, perm
     reason = f"{path}: cannot read (Permission denied)"
     assert listing(out)["ae_small_tanh"].startswith(f"no: {reason}")
     assert listing(out)["ae_small_relu"].startswith("yes")
-    status, out, err = run_app("kit", "ae_small_tanh", "--at", "0,0", "-o", tmp_path / "K.h2drumkit",
-                               "--models", zoo, unprivileged=True)
+    status, out, err = run_app(
+        "kit", "ae_small_tanh", "--at", "0,0", "-o", tmp_path / "K.h2drumkit", "--models", zoo, unprivileged=True
+    )
     assert status == 1
     assert one_line(err) == f"app.py kit: ae_small_tanh is unavailable: {reason}"
     assert not (tmp_path / "K.h2drumkit").exists()
@@ -484,18 +517,23 @@ def test_an_unreadable_model_file_makes_that_model_unavailable(zoo, locked, perm
 
 
 @needs_zoo
-@pytest.mark.parametrize("filename, words", [("encoder.keras", "ae_small_tanh cannot encode a sound"),
-                                             ("codes.npz", "ae_small_tanh has no training dots, family pads or nearest sounds")])
-def test_an_unreadable_encoder_or_codes_file_leaves_the_model_playing(zoo, locked, permissions_hold, tmp_path,
-                                                                      filename, words):
+@pytest.mark.parametrize(
+    "filename, words",
+    [
+        ("encoder.keras", "ae_small_tanh cannot encode a sound"),
+        ("codes.npz", "ae_small_tanh has no training dots, family pads or nearest sounds"),
+    ],
+)
+def test_an_unreadable_encoder_or_codes_file_leaves_the_model_playing(zoo, locked, permissions_hold, tmp_path, filename, words):
     path = zoo / "ae_small_tanh" / filename
     before = hashes(zoo)
     locked(path)
     status, out, err = run_app("models", "--models", zoo, unprivileged=True)
     assert status == 0, err
     assert listing(out)["ae_small_tanh"].startswith(f"yes, but {words}: {path}: cannot read (Permission denied)")
-    status, out, err = run_app("generate", "ae_small_tanh", "--at", "0.5,0.5", "-o", tmp_path / "hit.wav",
-                               "--models", zoo, unprivileged=True)
+    status, out, err = run_app(
+        "generate", "ae_small_tanh", "--at", "0.5,0.5", "-o", tmp_path / "hit.wav", "--models", zoo, unprivileged=True
+    )
     assert status == 0, err
     assert (tmp_path / "hit.wav").exists()
     locked.restore()
@@ -510,8 +548,9 @@ def cut_to_a_third(path):
 def test_a_truncated_encoder_plays_and_encode_says_why_in_one_line(zoo, tmp_path):
     encoder = zoo / "ddsp_vae" / "encoder.keras"
     cut_to_a_third(encoder)
-    status, out, err = run_app("generate", "ddsp_vae", "--at", "0.5,0.5", "--family", "kick",
-                               "-o", tmp_path / "kick.wav", "--models", zoo)
+    status, out, err = run_app(
+        "generate", "ddsp_vae", "--at", "0.5,0.5", "--family", "kick", "-o", tmp_path / "kick.wav", "--models", zoo
+    )
     assert status == 0, err  # its codes are whole: the kick pad still plays
     assert soundfile.read(tmp_path / "kick.wav")[0].std() > 0.001
     sound = tmp_path / "hit.wav"
@@ -529,18 +568,21 @@ def test_truncated_codes_play_encode_and_a_family_pad_says_why_in_one_line(zoo, 
     assert status == 0, err
     status, out, err = run_app("encode", "ddsp_vae", tmp_path / "hit.wav", "--models", zoo)
     assert status == 0, err
-    status, out, err = run_app("generate", "ddsp_vae", "--at", "0.5,0.5", "--family", "kick",
-                               "-o", tmp_path / "kick.wav", "--models", zoo)
+    status, out, err = run_app(
+        "generate", "ddsp_vae", "--at", "0.5,0.5", "--family", "kick", "-o", tmp_path / "kick.wav", "--models", zoo
+    )
     assert status == 1 and not (tmp_path / "kick.wav").exists()
-    assert one_line(err).startswith(f"app.py generate: --family: ddsp_vae has no training dots, family pads or "
-                                    f"nearest sounds: {codes}: damaged")
+    assert one_line(err).startswith(
+        f"app.py generate: --family: ddsp_vae has no training dots, family pads or nearest sounds: {codes}: damaged"
+    )
 
 
 @needs_zoo
 def test_kit_of_a_model_in_an_unreadable_folder_says_it_cannot_be_read(zoo, locked, permissions_hold, tmp_path):
     locked(zoo / "ae_small_tanh")
-    status, out, err = run_app("kit", "ae_small_tanh", "--at", "0,0", "-o", tmp_path / "K.h2drumkit",
-                               "--models", zoo, unprivileged=True)
+    status, out, err = run_app(
+        "kit", "ae_small_tanh", "--at", "0,0", "-o", tmp_path / "K.h2drumkit", "--models", zoo, unprivileged=True
+    )
     assert status == 1
     assert one_line(err).startswith(f"app.py kit: ae_small_tanh is unavailable: {zoo / 'ae_small_tanh'}")
     assert one_line(err).endswith(": cannot read (Permission denied)")
@@ -560,9 +602,15 @@ def test_the_server_starts_without_the_models_it_cannot_read(zoo, locked, permis
     before = hashes(zoo)
     locked(zoo / "ae_small_tanh")
     locked(zoo / "ddsp_vae" / "decoder.keras")
-    check_serves_the_rest(zoo, {"ae_small_tanh": f"{zoo / 'ae_small_tanh'}: cannot read (Permission denied)",
-                                "ddsp_vae": f"{zoo / 'ddsp_vae' / 'decoder.keras'}: cannot read (Permission denied)"},
-                          "ae_small_relu", unprivileged=True)
+    check_serves_the_rest(
+        zoo,
+        {
+            "ae_small_tanh": f"{zoo / 'ae_small_tanh'}: cannot read (Permission denied)",
+            "ddsp_vae": f"{zoo / 'ddsp_vae' / 'decoder.keras'}: cannot read (Permission denied)",
+        },
+        "ae_small_relu",
+        unprivileged=True,
+    )
     locked.restore()
     assert hashes(zoo) == before
 
@@ -572,10 +620,13 @@ def test_the_server_starts_without_the_models_it_cannot_read(zoo, locked, permis
 HUGE_SETTINGS = b'{"volume": "' + b"x" * (2 * 2**20) + b'"}'
 
 
-@pytest.mark.parametrize("content, reason", [
-    (deeply_nested().encode(), "nested deeper than 64 levels"),
-    (HUGE_SETTINGS, f"too large: {len(HUGE_SETTINGS):,} bytes; at most 1,048,576"),
-])
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        (deeply_nested().encode(), "nested deeper than 64 levels"),
+        (HUGE_SETTINGS, f"too large: {len(HUGE_SETTINGS):,} bytes; at most 1,048,576"),
+    ],
+)
 def test_a_hostile_settings_file_gives_the_defaults_and_one_line(tmp_path, capsys, content, reason):
     from gui.settings import Settings
 
@@ -589,10 +640,14 @@ def test_a_hostile_settings_file_gives_the_defaults_and_one_line(tmp_path, capsy
 
 # ----------------------------------------------------------------------------- a checkpoint's state
 
-@pytest.mark.parametrize("state, words", [
-    (deeply_nested(20_000), "its state is nested deeper than 64 levels"),
-    ("[1, 2]", "its state is not a JSON object"),
-])
+
+@pytest.mark.parametrize(
+    "state, words",
+    [
+        (deeply_nested(20_000), "its state is nested deeper than 64 levels"),
+        ("[1, 2]", "its state is not a JSON object"),
+    ],
+)
 def test_a_hostile_checkpoint_state_is_a_damaged_checkpoint(tmp_path, state, words):
     from models.checkpoint import read_checkpoint_state
     from models.errors import TrainingError

@@ -4,6 +4,7 @@ The signal is sent to the real ``python app.py`` at an exact moment by a small w
 installs one hook and then runs the same ``app.py``: inside soundfile's in-memory write, where
 cffi used to swallow the KeyboardInterrupt and soundfile then failed its own assertion.
 """
+
 import os
 import subprocess
 import sys
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.skipif(not (ZOO / MODEL / "card.json").is_file(), reaso
 
 # SIGINT to the process itself from inside the first write soundfile makes to a buffer:
 # the handler runs in the cffi callback, as a Ctrl+C landing there does.
-WRAPPER = textwrap.dedent('''
+WRAPPER = textwrap.dedent("""
     import io, os, runpy, signal, sys, types
     import audio.export, audio.kit.archive, audio.kit.contents
 
@@ -39,7 +40,7 @@ WRAPPER = textwrap.dedent('''
         module.io = types.SimpleNamespace(BytesIO=Interrupting)
     sys.argv = [os.path.join(os.environ["ROOT"], "app.py"), *sys.argv[1:]]
     runpy.run_path(sys.argv[0], run_name="__main__")
-''')
+""")
 
 
 def run_interrupted(tmp_path, *args):
@@ -48,15 +49,15 @@ def run_interrupted(tmp_path, *args):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg", "ROOT": str(ROOT)}
     work = tmp_path / "work"
     work.mkdir()
-    done = subprocess.run([sys.executable, str(wrapper), *map(str, args)], capture_output=True, text=True,
-                          cwd=work, env=env, timeout=300)
+    done = subprocess.run(
+        [sys.executable, str(wrapper), *map(str, args)], capture_output=True, text=True, cwd=work, env=env, timeout=300
+    )
     return done, work
 
 
 @pytest.mark.parametrize("output", ["K.h2drumkit", "K/"])
 def test_ctrl_c_inside_a_kits_wav_write_says_interrupted_and_leaves_nothing(tmp_path, output):
-    done, work = run_interrupted(tmp_path, "kit", MODEL, "--at", "0,0", "--at", "1,1", "--models", ZOO,
-                                 "-o", output)
+    done, work = run_interrupted(tmp_path, "kit", MODEL, "--at", "0,0", "--at", "1,1", "--models", ZOO, "-o", output)
     assert done.returncode == 130, done.stderr
     assert done.stderr.splitlines() == ["app.py kit: interrupted"], done.stderr
     assert sorted(path.name for path in work.iterdir()) == []

@@ -1,5 +1,6 @@
 """`app.py kit`: Hydrogen kits and kit folders, checked by a real client (h2cli), with a
 stand-in decoder (clean synthetic drums) so no TensorFlow or trained zoo is needed."""
+
 import hashlib
 import io
 import json
@@ -99,15 +100,39 @@ def kit(fake_models, tmp_path, capsys):
     """A three-instrument, two-layer kit made from points (no family classifier in its zoo)."""
     path = tmp_path / "out" / "Test Kit.h2drumkit"
     zoo = tmp_path / "zoo"
-    assert run("kit", "vae_c", "--at", "-0.5,0.2", "--at", "0.5,0.2", "--at", "-1.5,-1",
-               "--layers", "2", "--seed", "7", "-o", path, "--models", zoo) == 0
+    assert (
+        run(
+            "kit",
+            "vae_c",
+            "--at",
+            "-0.5,0.2",
+            "--at",
+            "0.5,0.2",
+            "--at",
+            "-1.5,-1",
+            "--layers",
+            "2",
+            "--seed",
+            "7",
+            "-o",
+            path,
+            "--models",
+            zoo,
+        )
+        == 0
+    )
     out, _err = one_line(capsys)
-    assert out == [(f"{path}: Hydrogen kit 'Test Kit', 3 instruments, 6 samples (seed 7; families unknown, "
-                   f"{zoo / 'families.json'}: cannot be read (No such file or directory))")]
+    assert out == [
+        (
+            f"{path}: Hydrogen kit 'Test Kit', 3 instruments, 6 samples (seed 7; families unknown, "
+            f"{zoo / 'families.json'}: cannot be read (No such file or directory))"
+        )
+    ]
     return path
 
 
 # ----------------------------------------------------------------------------- the real client
+
 
 @needs_h2cli
 def test_h2cli_check_accepts_the_exported_kit(kit, tmp_path):
@@ -136,8 +161,7 @@ def test_hydrogen_renders_a_song_with_the_kit_where_its_notes_are(kit, tmp_path)
     assert installed.returncode == 0, installed.stderr[-2000:]
     kit_folder = home / ".hydrogen" / "data" / "drumkits" / "Test Kit"
     instruments = hydrogen.kit_instruments(kit_folder / "drumkit.xml")
-    assert [name for name, _ in instruments] == [
-        "sound vae_c (-0.50, 0.20)", "sound vae_c (0.50, 0.20)", "sound vae_c (-1.50, -1.00)"]
+    assert [name for name, _ in instruments] == ["sound vae_c (-0.50, 0.20)", "sound vae_c (0.50, 0.20)", "sound vae_c (-1.50, -1.00)"]
     # 60 bpm: a beat (48 ticks) is one second; the last note is soft (the second layer).
     notes = [(0, 0, 0.9), (48, 1, 0.9), (96, 2, 0.9), (144, 0, 0.3)]
     song = hydrogen.write_song(tmp_path / "test.h2song", "Test Kit", instruments, notes, bpm=60)
@@ -150,12 +174,13 @@ def test_hydrogen_renders_a_song_with_the_kit_where_its_notes_are(kit, tmp_path)
     assert len(found) == len(notes)
     for (tick, _, _), onset in zip(notes, found):
         assert abs(onset - tick / 48) < 0.03  # each note starts its hit (attack 10 ms)
-    loud = [20 * np.log10(np.max(np.abs(audio[int(t * rate): int((t + 0.5) * rate)]))) for t in range(4)]
+    loud = [20 * np.log10(np.max(np.abs(audio[int(t * rate) : int((t + 0.5) * rate)]))) for t in range(4)]
     assert min(loud[:3]) > -6  # velocity 0.9 on a -1 dBFS sample
     assert -30 < loud[3] < loud[0] - 9  # velocity 0.3 on the softer layer
 
 
 # ----------------------------------------------------------------------------- what is in the kit
+
 
 def test_the_archive_holds_one_folder_of_24_bit_44k_wavs_peaking_at_minus_1_dbfs(kit, tmp_path):
     with tarfile.open(kit) as archive:
@@ -164,8 +189,7 @@ def test_the_archive_holds_one_folder_of_24_bit_44k_wavs_peaking_at_minus_1_dbfs
     folder = extract_h2drumkit(kit, tmp_path / "x")
     wavs = sorted(folder.glob("*.wav"))
     assert len(wavs) == 6
-    assert [w.name for w in wavs][:2] == ["01_sound_vae_c_x-0.50_y+0.20_v1.wav",
-                                          "01_sound_vae_c_x-0.50_y+0.20_v2.wav"]
+    assert [w.name for w in wavs][:2] == ["01_sound_vae_c_x-0.50_y+0.20_v1.wav", "01_sound_vae_c_x-0.50_y+0.20_v2.wav"]
     for wav in wavs:
         info = soundfile.info(str(wav))
         assert (info.samplerate, info.subtype, info.channels) == (44100, "PCM_24", 1)
@@ -181,8 +205,14 @@ def test_layers_are_variations_with_lower_velocity_ranges_and_gains(kit, tmp_pat
     folder = extract_h2drumkit(kit, tmp_path / "x")
     ns = {"h2": "http://www.hydrogen-music.org/drumkit"}
     layers = ET.parse(folder / "drumkit.xml").getroot().findall(".//h2:instrument[1]//h2:layer", ns)
-    ranges = [(float(l.findtext("h2:min", namespaces=ns)), float(l.findtext("h2:max", namespaces=ns)),
-               float(l.findtext("h2:gain", namespaces=ns))) for l in layers]
+    ranges = [
+        (
+            float(l.findtext("h2:min", namespaces=ns)),
+            float(l.findtext("h2:max", namespaces=ns)),
+            float(l.findtext("h2:gain", namespaces=ns)),
+        )
+        for l in layers
+    ]
     assert ranges == [(0.5, 1.0, 1.0), (0.0, 0.5, pytest.approx(10 ** (-3 / 20), abs=1e-3))]
     top, soft = (soundfile.read(str(folder / l.findtext("h2:filename", namespaces=ns)))[0] for l in layers)
     assert not np.allclose(top, soft)  # a variation, not a copy
@@ -204,13 +234,13 @@ def classifier_zoo(tmp_path):
 
 def test_instruments_are_named_after_the_family_the_classifier_hears(fake_models, classifier_zoo, tmp_path, capsys):
     out = tmp_path / "K.h2drumkit"
-    assert run("kit", "vae_c", "--at", "-0.5,0.2", "--at", "0.5,0.2", "--seed", "1", "-o", out,
-               "--models", classifier_zoo) == 0
+    assert run("kit", "vae_c", "--at", "-0.5,0.2", "--at", "0.5,0.2", "--seed", "1", "-o", out, "--models", classifier_zoo) == 0
     assert one_line(capsys)[0] == [f"{out}: Hydrogen kit 'K', 2 instruments, 2 samples (seed 1)"]
     folder = extract_h2drumkit(out, tmp_path / "x")
     assert hydrogen.kit_instruments(folder / "drumkit.xml") == [
         ("kick vae_c (-0.50, 0.20)", ["01_kick_vae_c_x-0.50_y+0.20.wav"]),
-        ("hat vae_c (0.50, 0.20)", ["02_hat_vae_c_x+0.50_y+0.20.wav"])]
+        ("hat vae_c (0.50, 0.20)", ["02_hat_vae_c_x+0.50_y+0.20.wav"]),
+    ]
 
 
 def test_a_damaged_classifier_file_names_nothing_and_says_why(fake_models, tmp_path, capsys):
@@ -224,8 +254,12 @@ def test_a_damaged_classifier_file_names_nothing_and_says_why(fake_models, tmp_p
 
 def test_the_folder_export_has_wavs_kit_json_and_a_listing(fake_models, tmp_path, capsys):
     out = tmp_path / "MyKit"
-    assert run("kit", "vae_c", "--at", "-0.5,0.2", "--at", "0.5,0.2", "--layers", "3",
-               "--seed", "11", "--name", "My Kit", "-o", f"{out}/") == 0
+    assert (
+        run(
+            "kit", "vae_c", "--at", "-0.5,0.2", "--at", "0.5,0.2", "--layers", "3", "--seed", "11", "--name", "My Kit", "-o", f"{out}/"
+        )
+        == 0
+    )
     lines, _ = one_line(capsys)
     assert lines[0].startswith(f"{out}: kit folder 'My Kit', 2 instruments, 6 samples (seed 11")
     names = {p.name for p in out.iterdir()}
@@ -246,8 +280,10 @@ def test_the_folder_export_has_wavs_kit_json_and_a_listing(fake_models, tmp_path
 def test_the_same_seed_makes_the_same_kit(fake_models, tmp_path, capsys):
     for name in ("a", "b"):
         assert run("kit", "vae_c", "--at", "0.5,0.5", "--layers", "3", "--seed", "3", "-o", tmp_path / f"{name}/") == 0
+
     def wavs(name):
         return [p.read_bytes() for p in sorted((tmp_path / name).glob("*.wav"))]
+
     assert wavs("a") == wavs("b")
 
 
@@ -287,6 +323,7 @@ def test_a_favourite_whose_model_is_gone_keeps_one_layer(fake_models, tmp_path, 
 
 # ----------------------------------------------------------------------------- nothing lost
 
+
 def test_an_existing_kit_is_not_replaced_without_force(kit, capsys):
     before = kit.read_bytes()
     assert run("kit", "vae_c", "--at", "1,1", "-o", kit) == 1
@@ -305,8 +342,9 @@ def test_a_folder_with_files_is_not_replaced_even_with_force_unless_it_is_a_kit(
     assert run("kit", "vae_c", "--at", "1,1", "-o", f"{folder}/") == 1
     assert one_line(capsys)[1] == [f"app.py kit: {folder}: already exists (pass --force to replace it)"]
     assert run("kit", "vae_c", "--at", "1,1", "-o", f"{folder}/", "--force") == 1
-    assert one_line(capsys)[1] == [(f"app.py kit: {folder}: a folder with other files in it, not a kit "
-                                   "(no kit.json); not replaced even with --force")]
+    assert one_line(capsys)[1] == [
+        (f"app.py kit: {folder}: a folder with other files in it, not a kit (no kit.json); not replaced even with --force")
+    ]
     assert [p.name for p in folder.iterdir()] == ["song.txt"] and (folder / "song.txt").read_text() == "my notes"
 
 
@@ -382,15 +420,19 @@ def test_reading_an_archive_refuses_members_outside_its_folder(tmp_path):
 
 # ----------------------------------------------------------------------------- usage and failures
 
-@pytest.mark.parametrize("argv, reason", [
-    (["vae_c", "--at", "1,x"], "--at '1,x': a point is two numbers X,Y"),
-    (["vae_c", "--at", "inf,0"], "--at 'inf,0': the coordinates must be finite numbers"),
-    (["vae_c"], "vae_c: give at least one --at X,Y"),
-    ([], "give NAME --at X,Y [--at X,Y ...] or --favourites [DIR]"),
-    (["vae_c", "--at", "0,0", "--favourites"], "give either --favourites [DIR] or NAME --at X,Y, not both"),
-    (["vae_c", "--at", "0,0", "--layers", "0"], "--layers must be 1 to 16, not 0"),
-    (["wavenet", "--at", "0,0"], "unknown model"),
-])
+
+@pytest.mark.parametrize(
+    "argv, reason",
+    [
+        (["vae_c", "--at", "1,x"], "--at '1,x': a point is two numbers X,Y"),
+        (["vae_c", "--at", "inf,0"], "--at 'inf,0': the coordinates must be finite numbers"),
+        (["vae_c"], "vae_c: give at least one --at X,Y"),
+        ([], "give NAME --at X,Y [--at X,Y ...] or --favourites [DIR]"),
+        (["vae_c", "--at", "0,0", "--favourites"], "give either --favourites [DIR] or NAME --at X,Y, not both"),
+        (["vae_c", "--at", "0,0", "--layers", "0"], "--layers must be 1 to 16, not 0"),
+        (["wavenet", "--at", "0,0"], "unknown model"),
+    ],
+)
 def test_usage_errors_exit_2_with_one_line_and_write_nothing(fake_models, tmp_path, capsys, argv, reason):
     assert run("kit", *argv, "-o", tmp_path / "K.h2drumkit") == 2
     out, err = one_line(capsys)
@@ -400,8 +442,7 @@ def test_usage_errors_exit_2_with_one_line_and_write_nothing(fake_models, tmp_pa
 
 def test_an_output_that_is_neither_kit_nor_folder_exits_2(fake_models, tmp_path, capsys):
     assert run("kit", "vae_c", "--at", "0,0", "-o", tmp_path / "kit.zip") == 2
-    assert one_line(capsys)[1] == [(f"app.py kit: -o {tmp_path / 'kit.zip'}: give a .h2drumkit file, "
-                                   "or a folder name ending in /")]
+    assert one_line(capsys)[1] == [(f"app.py kit: -o {tmp_path / 'kit.zip'}: give a .h2drumkit file, or a folder name ending in /")]
 
 
 def test_a_damaged_model_exits_1_with_the_reason(fake_models, tmp_path, capsys):
@@ -420,8 +461,9 @@ def test_favourites_that_cannot_be_read_are_skipped_with_their_reasons(fake_mode
     good = favourites.save(drums.hat(1, sr=SR, seconds=0.2), SR, model="vae_c", point=(0.1, 0.1))
     garbage = favourites.save(drums.kick(1, sr=SR, seconds=0.2), SR, model="vae_c", point=(0.2, 0.2))
     garbage.write_bytes(b"RIFF not really a wav")
-    odd = favourites.save(drums.kick(2, sr=SR, seconds=0.2), SR, model="vae_c", point=(0.3, 0.3),
-                          settings={"variation": {"index": "first"}})
+    odd = favourites.save(
+        drums.kick(2, sr=SR, seconds=0.2), SR, model="vae_c", point=(0.3, 0.3), settings={"variation": {"index": "first"}}
+    )
     assert run("kit", "--favourites", tmp_path / "favs", "--layers", "2", "-o", tmp_path / "K/") == 0
     err = sorted(one_line(capsys)[1])
     assert len(err) == 2
@@ -481,8 +523,9 @@ needs_zoo, run_app = test_layering.needs_zoo, test_layering.run_app
 @needs_h2cli
 def test_kit_on_the_shipped_zoo_runs_without_tensorflow_and_hydrogen_accepts_it(fixture_without_tensorflow, tmp_path):
     out = tmp_path / "Zoo Kit.h2drumkit"
-    done = run_app(fixture_without_tensorflow, "kit", "vae_c", "--at", "0.5,-1.2", "--at=-1,0.3",
-                   "--layers", "2", "--seed", "3", "-o", out)
+    done = run_app(
+        fixture_without_tensorflow, "kit", "vae_c", "--at", "0.5,-1.2", "--at=-1,0.3", "--layers", "2", "--seed", "3", "-o", out
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"{out}: Hydrogen kit 'Zoo Kit', 2 instruments, 4 samples (seed 3")
@@ -498,14 +541,20 @@ def test_favourite_sounds_reports_progress_for_the_window(tmp_path):
         folder.save(drums.hat(1, sr=SR, seconds=0.2), SR, model="vae_c", point=point)
     steps, lines = [], []
     extra = [(drums.hat(2, sr=SR, seconds=0.2), SR, {"variation": {"index": 1}})]
-    sounds = favourite_sounds(folder.entries(), layers=2, extra_layers=lambda fav, n: (extra * n, None),
-                              family_of=lambda audio, rate: "hat", report=lines.append,
-                              progress=lambda done, total: steps.append((done, total)))
+    sounds = favourite_sounds(
+        folder.entries(),
+        layers=2,
+        extra_layers=lambda fav, n: (extra * n, None),
+        family_of=lambda audio, rate: "hat",
+        report=lines.append,
+        progress=lambda done, total: steps.append((done, total)),
+    )
     assert steps == [(1, 3), (2, 3), (3, 3)] and lines == []
     assert [len(s.layers) for s in sounds] == [2, 2, 2] and {s.family for s in sounds} == {"hat"}
 
 
 # ----------------------------------------------------------------------------- samples kept as heard
+
 
 def _heard_layer(rate, seed):
     from audio.export import wav_bytes

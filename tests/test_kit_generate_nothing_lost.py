@@ -4,6 +4,7 @@ step of its swap (a real SIGKILL at the system call, by strace) loses nothing an
 finishes it; what a killed export or generate left is removed by the next run, in one line;
 every number those verbs take is bounded (exit 2, one line naming the range); ``kit -o .`` is a
 usage error; a kit's name keeps any language's letters, and Hydrogen (h2cli) takes it."""
+
 import os
 import shutil
 import subprocess
@@ -30,8 +31,14 @@ def _environment():
 
 def run_app(*args, cwd, prefix=()):
     """Run ``python app.py ARGS`` as the user does; the CompletedProcess."""
-    return subprocess.run([*prefix, sys.executable, str(ROOT / "app.py"), *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd, env=_environment(), timeout=300)
+    return subprocess.run(
+        [*prefix, sys.executable, str(ROOT / "app.py"), *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=_environment(),
+        timeout=300,
+    )
 
 
 def kit(*args, cwd):
@@ -52,8 +59,7 @@ def one_line(text):
 
 def tree(folder):
     """Every file under ``folder`` (hidden ones too), relative name -> bytes."""
-    return {str(path.relative_to(folder)): path.read_bytes()
-            for path in sorted(Path(folder).rglob("*")) if path.is_file()}
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(Path(folder).rglob("*")) if path.is_file()}
 
 
 def dead_pid():
@@ -93,6 +99,7 @@ def without_notes(files):
 
 # ----------------------------------------------------------------------------- kit -o FOLDER/ --force
 
+
 def test_force_keeps_the_files_the_user_put_in_the_kit_folder(old_kit, tmp_path):
     (old_kit / "takes").mkdir()
     (old_kit / "takes" / "take1.txt").write_bytes(b"mine too")
@@ -115,8 +122,10 @@ def _strace_prefix():
     if shutil.which("strace") is None:
         return None
     prefix = ["strace", "-f", "-qq", "-o", os.devnull]
-    probe = subprocess.run([*prefix, "-e", "trace=uname", "-e", "inject=uname:signal=SIGKILL",
-                            sys.executable, "-c", "import os; os.uname()"], capture_output=True)
+    probe = subprocess.run(
+        [*prefix, "-e", "trace=uname", "-e", "inject=uname:signal=SIGKILL", sys.executable, "-c", "import os; os.uname()"],
+        capture_output=True,
+    )
     return prefix if probe.returncode in (-9, 137) else None
 
 
@@ -127,21 +136,29 @@ needs_strace = pytest.mark.skipif(STRACE is None, reason="strace cannot trace he
 def killed_at(syscall, when, *args, cwd, path=None):
     """Run ``app.py ARGS`` and kill -9 it at the ``when``-th call of ``syscall`` (on ``path``
     only, if given), as a crash would."""
-    prefix = [*STRACE, *(["-P", str(path)] if path else []),
-              "-e", f"trace={syscall}", "-e", f"inject={syscall}:signal=SIGKILL:when={when}"]
+    prefix = [
+        *STRACE,
+        *(["-P", str(path)] if path else []),
+        "-e",
+        f"trace={syscall}",
+        "-e",
+        f"inject={syscall}:signal=SIGKILL:when={when}",
+    ]
     return run_app(*args, cwd=cwd, prefix=prefix)
 
 
 @needs_strace
-@pytest.mark.parametrize("syscall, when, step", [
-    ("rename", 1, "writing the swap's marker"),
-    ("rename", 2, "moving the user's file into the new set"),
-    ("renameat2", 1, "exchanging the old and the new folder"),
-    ("unlink", 4, "removing the marker after the exchange"),
-    ("unlinkat", 1, "removing the old kit"),
-])
-def test_kill_9_at_each_step_of_the_swap_loses_nothing_and_the_next_run_finishes(
-        old_kit, tmp_path, syscall, when, step):
+@pytest.mark.parametrize(
+    "syscall, when, step",
+    [
+        ("rename", 1, "writing the swap's marker"),
+        ("rename", 2, "moving the user's file into the new set"),
+        ("renameat2", 1, "exchanging the old and the new folder"),
+        ("unlink", 4, "removing the marker after the exchange"),
+        ("unlinkat", 1, "removing the old kit"),
+    ],
+)
+def test_kill_9_at_each_step_of_the_swap_loses_nothing_and_the_next_run_finishes(old_kit, tmp_path, syscall, when, step):
     old = without_notes(tree(old_kit))
     new = reference_kit(tmp_path)
     killed = killed_at(syscall, when, "kit", MODEL, *NEW_KIT, "--force", "--models", ZOO, cwd=tmp_path)
@@ -176,7 +193,8 @@ def test_the_two_hidden_folders_an_earlier_version_left_are_put_back(old_kit, tm
     assert lines(done.stderr) == [
         f"K: an export was killed before it finished; put the newer kit back in place (from {filled.name}); "
         f"kept your file {NOTES} from the kit it replaced; removed 1 leftover kit folder ({aside.name})",
-        "app.py kit: K: already exists (pass --force to replace it)"]
+        "app.py kit: K: already exists (pass --force to replace it)",
+    ]
     assert (old_kit / NOTES).read_bytes() == NOTES_BYTES
     assert without_notes(tree(old_kit)) == new
     assert sorted(p.name for p in tmp_path.iterdir()) == ["K", "reference"]
@@ -189,12 +207,12 @@ def test_a_kit_an_earlier_version_was_filling_when_killed_is_removed(old_kit, tm
     (filling / "01_snare_ae_small_tanh_x+0.50_y+0.50.wav").write_bytes(b"RIFF" + bytes(1000))
     done = kit(*NEW_KIT, cwd=tmp_path)
     assert done.returncode == 1
-    assert lines(done.stderr)[0] == (f"K: an export was killed before it finished; removed 1 leftover kit folder "
-                                     f"({filling.name})")
+    assert lines(done.stderr)[0] == (f"K: an export was killed before it finished; removed 1 leftover kit folder ({filling.name})")
     assert tree(old_kit) == before and sorted(p.name for p in tmp_path.iterdir()) == ["K"]
 
 
 # ----------------------------------------------------------------------------- leftovers of a killed run
+
 
 def leftover(folder, name, size, pid):
     path = Path(folder) / f".{name}.{pid}.{os.urandom(4).hex()}.tmp"
@@ -208,8 +226,7 @@ def test_a_killed_kit_export_leaves_an_archive_temporary_that_the_next_run_remov
     other = leftover(tmp_path, "notes.txt", 1000, dead_pid())  # not a kit export's
     done = kit("--at", "0,0", "-o", tmp_path / "New.h2drumkit", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert one_line(done.stderr) == (f"{tmp_path}: removed 1 leftover file of a run that is no longer running "
-                                     f"({dead.name})")
+    assert one_line(done.stderr) == (f"{tmp_path}: removed 1 leftover file of a run that is no longer running ({dead.name})")
     assert not dead.exists() and busy.exists() and other.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["New.h2drumkit", busy.name, other.name])
 
@@ -218,8 +235,10 @@ def test_a_killed_generate_leaves_temporaries_that_the_next_run_removes(tmp_path
     out = tmp_path / "out"
     out.mkdir()
     (out / "mine.wav").write_bytes(b"the user's own take")
-    dead = [leftover(out, "ae_small_tanh_x+0.00_y+0.00.wav", 200_000, dead_pid()),
-            leftover(out, "ae_small_tanh_x+0.00_y+0.00_v1.json", 300, dead_pid())]
+    dead = [
+        leftover(out, "ae_small_tanh_x+0.00_y+0.00.wav", 200_000, dead_pid()),
+        leftover(out, "ae_small_tanh_x+0.00_y+0.00_v1.json", 300, dead_pid()),
+    ]
     busy = leftover(out, "other.wav", 1000, os.getpid())
     other = leftover(out, "data.csv", 1000, dead_pid())
     done = run_app("generate", MODEL, "--at", "0,0", "--at", "1,1", "-o", out, "--models", ZOO, cwd=tmp_path)
@@ -232,10 +251,13 @@ def test_a_killed_generate_leaves_temporaries_that_the_next_run_removes(tmp_path
 
 
 @needs_strace
-@pytest.mark.parametrize("verb, args, output", [
-    ("kit", ["--at", "0,0", "-o", "Kit.h2drumkit"], "Kit.h2drumkit"),
-    ("generate", ["--at", "0,0", "-o", "hit.wav"], "hit.wav"),
-])
+@pytest.mark.parametrize(
+    "verb, args, output",
+    [
+        ("kit", ["--at", "0,0", "-o", "Kit.h2drumkit"], "Kit.h2drumkit"),
+        ("generate", ["--at", "0,0", "-o", "hit.wav"], "hit.wav"),
+    ],
+)
 def test_kill_9_before_the_rename_then_the_next_run_removes_the_full_size_temporary(tmp_path, verb, args, output):
     # A new output is linked to its name (never replacing one): the kill lands right before.
     killed = killed_at("link", 1, verb, MODEL, *args, "--models", ZOO, cwd=tmp_path, path=output)
@@ -258,44 +280,50 @@ LOOP = "--loop: must be more than 0 and at most 3600 seconds"
 GAP = "--gap: must be between 0 and 60 seconds"
 
 
-@pytest.mark.parametrize("verb, args, reason", [
-    ("generate", ["--at", "0,0", "--rate", "2000000000"], f"{RATE} (got 2000000000)"),
-    ("generate", ["--at", "0,0", "--rate", "100000000"], f"{RATE} (got 100000000)"),
-    ("generate", ["--at", "0,0", "--rate", "1"], f"{RATE} (got 1)"),
-    ("generate", ["--at", "0,0", "--rate", "1e999"], "argument --rate: must be a whole number between 8000 and 192000"),
-    ("generate", ["--at", "0,0", "--variations", "1001"], "--variations must be 1 to 1000, not 1001"),
-    ("generate", ["--at", "0,0", "--variations", "nan"], "argument --variations: must be a whole number between 1 and"),
-    ("generate", ["--at", "0,0", "--variations", "2", "--seed", "-1"], f"{SEED} (got -1)"),
-    ("generate", ["--at=--"], f"--at '--': {POINT}"),
-    ("generate", ["--at="], f"--at '': {POINT}"),
-    ("generate", ["--at=nan,0"], f"--at 'nan,0': {FINITE}"),
-    ("generate", ["--at=1e999,0"], f"--at '1e999,0': {FINITE}"),
-    ("generate", ["--at", "1,2,3"], f"--at '1,2,3': {POINT}"),
-    ("kit", ["--at", "0,0", "--layers", "17"], "--layers must be 1 to 16, not 17"),
-    ("kit", ["--at", "0,0", "--layers", "inf"], "argument --layers: must be a whole number between 1 and 16"),
-    ("kit", ["--at", "0,0", "--seed", "4294967296"], f"{SEED} (got 4294967296)"),
-    ("kit", ["--at", "0,0"] * 93, "--at: a kit holds 1 to 92 instruments (one MIDI note each, 36 to 127), not 93"),
-    ("kit", ["--at=--"], f"--at '--': {POINT}"),
-    ("kit", ["--at="], f"--at '': {POINT}"),
-    ("kit", ["--at=nan,0"], f"--at 'nan,0': {FINITE}"),
-    ("kit", ["--at=1e999,0"], f"--at '1e999,0': {FINITE}"),
-    ("kit", ["--at", "1,2,3"], f"--at '1,2,3': {POINT}"),
-    ("play", ["--at", "0,0", "--loop", "inf"], f"{LOOP} (got inf)"),
-    ("play", ["--at", "0,0", "--loop", "nan"], f"{LOOP} (got nan)"),
-    ("play", ["--at", "0,0", "--loop", "1e9"], f"{LOOP} (got 1e+09)"),
-    ("play", ["--at", "0,0", "--loop", "-1"], f"{LOOP} (got -1)"),
-    ("play", ["--at", "0,0", "--gap", "1e12", "--loop", "1"], f"{GAP} (got 1e+12)"),
-    ("play", ["--at", "0,0", "--gap", "nan"], f"{GAP} (got nan)"),
-    ("play", ["--at", "0,0", "--volume", "inf"], "--volume: must be between 0 and 1 (got inf)"),
-    ("play", ["--at", "0,0", "--volume", "x"], "argument --volume: must be a number between 0 and 1 (got 'x')"),
-    ("play", ["--at", "0,0", "--device", "99999999999999999999999"],
-     "--device: a device index must be between 0 and 2147483647 (got 99999999999999999999999)"),
-    ("play", ["--at=--"], f"--at '--': {POINT}"),
-    ("play", ["--at="], f"--at '': {POINT}"),
-    ("play", ["--at=nan,0"], f"--at 'nan,0': {FINITE}"),
-    ("play", ["--at=1e999,0"], f"--at '1e999,0': {FINITE}"),
-    ("play", ["--at", "1,2,3"], f"--at '1,2,3': {POINT}"),
-])
+@pytest.mark.parametrize(
+    "verb, args, reason",
+    [
+        ("generate", ["--at", "0,0", "--rate", "2000000000"], f"{RATE} (got 2000000000)"),
+        ("generate", ["--at", "0,0", "--rate", "100000000"], f"{RATE} (got 100000000)"),
+        ("generate", ["--at", "0,0", "--rate", "1"], f"{RATE} (got 1)"),
+        ("generate", ["--at", "0,0", "--rate", "1e999"], "argument --rate: must be a whole number between 8000 and 192000"),
+        ("generate", ["--at", "0,0", "--variations", "1001"], "--variations must be 1 to 1000, not 1001"),
+        ("generate", ["--at", "0,0", "--variations", "nan"], "argument --variations: must be a whole number between 1 and"),
+        ("generate", ["--at", "0,0", "--variations", "2", "--seed", "-1"], f"{SEED} (got -1)"),
+        ("generate", ["--at=--"], f"--at '--': {POINT}"),
+        ("generate", ["--at="], f"--at '': {POINT}"),
+        ("generate", ["--at=nan,0"], f"--at 'nan,0': {FINITE}"),
+        ("generate", ["--at=1e999,0"], f"--at '1e999,0': {FINITE}"),
+        ("generate", ["--at", "1,2,3"], f"--at '1,2,3': {POINT}"),
+        ("kit", ["--at", "0,0", "--layers", "17"], "--layers must be 1 to 16, not 17"),
+        ("kit", ["--at", "0,0", "--layers", "inf"], "argument --layers: must be a whole number between 1 and 16"),
+        ("kit", ["--at", "0,0", "--seed", "4294967296"], f"{SEED} (got 4294967296)"),
+        ("kit", ["--at", "0,0"] * 93, "--at: a kit holds 1 to 92 instruments (one MIDI note each, 36 to 127), not 93"),
+        ("kit", ["--at=--"], f"--at '--': {POINT}"),
+        ("kit", ["--at="], f"--at '': {POINT}"),
+        ("kit", ["--at=nan,0"], f"--at 'nan,0': {FINITE}"),
+        ("kit", ["--at=1e999,0"], f"--at '1e999,0': {FINITE}"),
+        ("kit", ["--at", "1,2,3"], f"--at '1,2,3': {POINT}"),
+        ("play", ["--at", "0,0", "--loop", "inf"], f"{LOOP} (got inf)"),
+        ("play", ["--at", "0,0", "--loop", "nan"], f"{LOOP} (got nan)"),
+        ("play", ["--at", "0,0", "--loop", "1e9"], f"{LOOP} (got 1e+09)"),
+        ("play", ["--at", "0,0", "--loop", "-1"], f"{LOOP} (got -1)"),
+        ("play", ["--at", "0,0", "--gap", "1e12", "--loop", "1"], f"{GAP} (got 1e+12)"),
+        ("play", ["--at", "0,0", "--gap", "nan"], f"{GAP} (got nan)"),
+        ("play", ["--at", "0,0", "--volume", "inf"], "--volume: must be between 0 and 1 (got inf)"),
+        ("play", ["--at", "0,0", "--volume", "x"], "argument --volume: must be a number between 0 and 1 (got 'x')"),
+        (
+            "play",
+            ["--at", "0,0", "--device", "99999999999999999999999"],
+            "--device: a device index must be between 0 and 2147483647 (got 99999999999999999999999)",
+        ),
+        ("play", ["--at=--"], f"--at '--': {POINT}"),
+        ("play", ["--at="], f"--at '': {POINT}"),
+        ("play", ["--at=nan,0"], f"--at 'nan,0': {FINITE}"),
+        ("play", ["--at=1e999,0"], f"--at '1e999,0': {FINITE}"),
+        ("play", ["--at", "1,2,3"], f"--at '1,2,3': {POINT}"),
+    ],
+)
 def test_every_number_is_bounded_exit_2_with_one_line_naming_the_range(tmp_path, verb, args, reason):
     output = {"generate": ["-o", "out/"], "kit": ["-o", "K/"], "play": []}[verb]
     done = run_app(verb, MODEL, *args, *output, "--models", ZOO, cwd=tmp_path)
@@ -307,14 +335,18 @@ def test_every_number_is_bounded_exit_2_with_one_line_naming_the_range(tmp_path,
 
 # ----------------------------------------------------------------------------- kit -o and --name
 
-@pytest.mark.parametrize("output, reason", [
-    (".", "-o .: give the kit a folder name of its own (e.g. -o MyKit/)"),
-    ("./", "-o ./: give the kit a folder name of its own (e.g. -o MyKit/)"),
-    ("..", "-o ..: give the kit a folder name of its own (e.g. -o MyKit/)"),
-    ("", "-o: give a file or folder name, not an empty one"),
-    (" ", "-o: give a file or folder name, not an empty one"),
-    ("sub/ ", "-o sub/ : give the kit a folder name of its own (e.g. -o MyKit/)"),
-])
+
+@pytest.mark.parametrize(
+    "output, reason",
+    [
+        (".", "-o .: give the kit a folder name of its own (e.g. -o MyKit/)"),
+        ("./", "-o ./: give the kit a folder name of its own (e.g. -o MyKit/)"),
+        ("..", "-o ..: give the kit a folder name of its own (e.g. -o MyKit/)"),
+        ("", "-o: give a file or folder name, not an empty one"),
+        (" ", "-o: give a file or folder name, not an empty one"),
+        ("sub/ ", "-o sub/ : give the kit a folder name of its own (e.g. -o MyKit/)"),
+    ],
+)
 def test_kit_output_that_names_no_folder_of_its_own_exits_2(tmp_path, output, reason):
     here = tmp_path / "here"
     here.mkdir()
@@ -356,10 +388,11 @@ def test_hydrogen_installs_and_plays_a_kit_with_a_unicode_name(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     audio, rate = soundfile.read(rendered)
     # both notes heard (at 0 s and 1 s, 60 bpm), from the kit's own samples
-    assert all(abs(audio[int(t * rate):int((t + 0.05) * rate)]).max() > 0.03 for t in (0.0, 1.0))
+    assert all(abs(audio[int(t * rate) : int((t + 0.05) * rate)]).max() > 0.03 for t in (0.0, 1.0))
 
 
 # ----------------------------------------------------------------------------- issue 29: nothing stuck
+
 
 @pytest.fixture
 def mount_point(tmp_path):
@@ -378,8 +411,9 @@ def mount_point(tmp_path):
 def test_a_kit_folder_that_is_a_mount_point_is_refused_before_rendering_on_every_run(mount_point, tmp_path):
     """Item 2: kit -o MOUNTPOINT/ failed only after rendering, left its staged kit, and every
     later run said "cannot finish an interrupted export" or a raw [Errno 16]."""
-    line = ("app.py kit: K: is a mount point; a kit folder is replaced as a whole folder, so give a folder "
-            "inside it (nothing was changed)")
+    line = (
+        "app.py kit: K: is a mount point; a kit folder is replaced as a whole folder, so give a folder inside it (nothing was changed)"
+    )
     for _ in range(2):
         done = kit("--at", "0,0", "-o", "K/", cwd=tmp_path)
         assert (done.returncode, done.stdout, one_line(done.stderr)) == (1, "", line)

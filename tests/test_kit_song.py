@@ -1,5 +1,6 @@
 """The step pattern exported with a kit as a Hydrogen song, rendered by Hydrogen itself
 (h2cli): each hit at its step, played by the instrument made from its lane's favourite."""
+
 import xml.etree.ElementTree as ET
 
 import hydrogen
@@ -22,15 +23,16 @@ needs_h2cli = pytest.mark.skipif(hydrogen.H2CLI is None, reason="h2cli (Debian p
 def favourites(tmp_path):
     """A kick, a snare and a hat saved as favourites (their points are made up)."""
     folder = FavouritesFolder(tmp_path / "favs")
-    paths = [folder.save(make(seed, sr=SR, seconds=0.12, onset=0.01), SR, model="vae_c", point=(x, 0.5))
-             for seed, (make, x) in enumerate(((drums.kick, -1.0), (drums.snare, 0.0), (drums.hat, 1.0)))]
+    paths = [
+        folder.save(make(seed, sr=SR, seconds=0.12, onset=0.01), SR, model="vae_c", point=(x, 0.5))
+        for seed, (make, x) in enumerate(((drums.kick, -1.0), (drums.snare, 0.0), (drums.hat, 1.0)))
+    ]
     return folder, paths
 
 
 def kit_of(folder):
     entries = sorted(folder.entries(), key=lambda f: f.point[0])  # kick, snare, hat
-    sounds = favourite_sounds(entries, layers=1, extra_layers=lambda *_: ([], None),
-                              family_of=FamilyNamer().family, report=print)
+    sounds = favourite_sounds(entries, layers=1, extra_layers=lambda *_: ([], None), family_of=FamilyNamer().family, report=print)
     return kit_files("Beat Kit", sounds)
 
 
@@ -53,10 +55,10 @@ def test_the_song_names_the_kits_instruments_and_leaves_out_the_current_sound_la
     names = [e.findtext("name") for e in root.iterfind("instrumentList/instrument")]
     assert names == [lane[1] for lane in song.lanes] and len(names) == 3
     assert root.findtext("bpm") == "60"
-    notes = sorted((int(n.findtext("position")), int(n.findtext("instrument")))
-                   for n in root.iterfind("patternList/pattern/noteList/note"))
-    assert notes == sorted([(0, 0), (8 * 12, 0), (4 * 12, 1), (12 * 12, 1)]
-                           + [(s * 12, 2) for s in (2, 6, 10, 14)])
+    notes = sorted(
+        (int(n.findtext("position")), int(n.findtext("instrument"))) for n in root.iterfind("patternList/pattern/noteList/note")
+    )
+    assert notes == sorted([(0, 0), (8 * 12, 0), (4 * 12, 1), (12 * 12, 1)] + [(s * 12, 2) for s in (2, 6, 10, 14)])
     assert song.left_out == ("free: follows the current sound, which is not in the kit",)
 
 
@@ -102,7 +104,7 @@ def test_hydrogen_renders_the_song_with_each_hit_at_its_step(favourites, tmp_pat
     brightness = {}
     for (_step, lane), onset in zip(expected, found):
         start = int(onset * rate)
-        brightness.setdefault(lane, []).append(zero_crossings(mono[start:start + int(0.05 * rate)]))
+        brightness.setdefault(lane, []).append(zero_crossings(mono[start : start + int(0.05 * rate)]))
     # the kick's lane plays the kick, the hat's the hat: not one instrument for all
     assert max(brightness[0]) * 4 < min(brightness[2])
 

@@ -1,5 +1,6 @@
 """Imports flow one way (DESIGN.md): the packages below gui/ never import the GUI, audio/
 never imports TensorFlow, models/ never touches sound devices, and app.py stays thin."""
+
 import ast
 from pathlib import Path
 
@@ -39,12 +40,7 @@ def test_package_imports_flow_one_way(package):
 
 def test_app_py_imports_no_library_at_module_level():
     tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
-    top_level = {
-        alias.name.split(".")[0]
-        for node in tree.body
-        if isinstance(node, ast.Import)
-        for alias in node.names
-    }
+    top_level = {alias.name.split(".")[0] for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
     assert top_level <= {"argparse", "importlib", "sys"}
 
 
@@ -54,8 +50,9 @@ def test_app_py_imports_no_library_at_module_level():
 # `tensorflow` package first on the path that refuses to import.
 
 ZOO = ROOT / "trained"
-needs_zoo = pytest.mark.skipif(not (ZOO / "vae_c" / "decoder.keras").is_file(),
-                               reason="the shipped zoo (trained/) is not in this checkout")
+needs_zoo = pytest.mark.skipif(
+    not (ZOO / "vae_c" / "decoder.keras").is_file(), reason="the shipped zoo (trained/) is not in this checkout"
+)
 
 
 @pytest.fixture
@@ -65,8 +62,7 @@ def without_tensorflow(tmp_path):
 
     blocker = tmp_path / "no_tensorflow"
     (blocker / "tensorflow").mkdir(parents=True)
-    (blocker / "tensorflow" / "__init__.py").write_text(
-        "raise ImportError('tensorflow is unimportable in this test')\n")
+    (blocker / "tensorflow" / "__init__.py").write_text("raise ImportError('tensorflow is unimportable in this test')\n")
     path = os.pathsep.join([str(blocker), str(ROOT), os.environ.get("PYTHONPATH", "")])
     return {**os.environ, "PYTHONPATH": path, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
@@ -75,16 +71,24 @@ def run_app(env, *argv, timeout=120):
     import subprocess
     import sys
 
-    return subprocess.run([sys.executable, str(ROOT / "app.py"), *map(str, argv)], check=False,
-                          capture_output=True, text=True, cwd=str(ROOT), env=env, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), *map(str, argv)],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=str(ROOT),
+        env=env,
+        timeout=timeout,
+    )
 
 
 def test_the_fake_tensorflow_really_is_unimportable(without_tensorflow):
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-c", "import tensorflow"], check=False,
-                          capture_output=True, text=True, env=without_tensorflow)
+    done = subprocess.run(
+        [sys.executable, "-c", "import tensorflow"], check=False, capture_output=True, text=True, env=without_tensorflow
+    )
     assert done.returncode == 1 and "unimportable in this test" in done.stderr
 
 
@@ -153,8 +157,9 @@ def test_the_window_loads_every_shipped_model_without_tensorflow(without_tensorf
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
         "print('all', len(MODEL_NAMES))\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True,
-                          text=True, cwd=str(ROOT), env=without_tensorflow, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", script], check=False, capture_output=True, text=True, cwd=str(ROOT), env=without_tensorflow, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "all 15"
 
@@ -163,15 +168,27 @@ def test_the_window_loads_every_shipped_model_without_tensorflow(without_tensorf
 @pytest.mark.skipif(not __import__("os").environ.get("DISPLAY"), reason="no DISPLAY: run under xvfb-run")
 def test_the_window_opens_and_makes_its_first_sound_without_tensorflow(without_tensorflow, tmp_path):
     stamp = tmp_path / "stamp.txt"
-    done = run_app(without_tensorflow, "gui", "--models", ZOO, "--settings", tmp_path / "settings.json",
-                   "--favourites", tmp_path / "favourites", "--startup-stamp", stamp,
-                   "--quit-when", "sound")
+    done = run_app(
+        without_tensorflow,
+        "gui",
+        "--models",
+        ZOO,
+        "--settings",
+        tmp_path / "settings.json",
+        "--favourites",
+        tmp_path / "favourites",
+        "--startup-stamp",
+        stamp,
+        "--quit-when",
+        "sound",
+    )
     assert done.returncode == 0, done.stderr
     stamps = [line.split()[0] for line in stamp.read_text().splitlines()]
     assert stamps[:2] == ["window", "ready"] and "sound" in stamps
+
+
 #: The project's own top-level modules and packages (every one is searched for circles).
-PROJECT = ("app", "constants", "audio", "bench", "commands", "evaluation", "gui", "models",
-           "preprocessing", "safeio", "web")
+PROJECT = ("app", "constants", "audio", "bench", "commands", "evaluation", "gui", "models", "preprocessing", "safeio", "web")
 
 
 def project_modules():
@@ -199,14 +216,19 @@ def _imported_modules(name, path, modules):
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package[:len(package) - node.level + 1] + ([node.module] if node.module else []))
+                base = ".".join(package[: len(package) - node.level + 1] + ([node.module] if node.module else []))
             for alias in node.names:
                 if f"{base}.{alias.name}" in modules:
                     targets.add(f"{base}.{alias.name}")  # a submodule: ``from evaluation import cache``
                 elif base in modules:
                     targets.add(base)
-        elif (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "import_module"
-              and node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value in modules):
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", "") == "import_module"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and node.args[0].value in modules
+        ):
             targets.add(node.args[0].value)
     return targets - {name}
 
@@ -221,13 +243,12 @@ def test_no_module_of_the_project_is_in_an_import_circle():
     graph = project_import_graph()
     assert graph["constants"] == set(), "constants.py must stay a leaf"
     assert graph["evaluation.columns"] == set(), "evaluation/columns.py must stay a leaf"
-    assert "models.registry" not in set().union(*(graph[f"models.{m}"] for m in
-                                                  ("architectures", "losses", "networks", "gan", "vae")))
+    assert "models.registry" not in set().union(*(graph[f"models.{m}"] for m in ("architectures", "losses", "networks", "gan", "vae")))
     done, path = set(), []
 
     def visit(module):
         if module in path:
-            cycle = path[path.index(module):] + [module]
+            cycle = path[path.index(module) :] + [module]
             raise AssertionError("import circle: " + " -> ".join(cycle))
         if module in done or module not in graph:
             return
@@ -248,8 +269,13 @@ def test_the_graph_sees_imports_inside_functions_and_of_submodules():
 
 
 def test_cycle_guard_sees_a_cycle(monkeypatch):
-    graph = {"a": {"b"}, "b": {"a"}, "constants": set(), "evaluation.columns": set(),
-             **{f"models.{m}": set() for m in ("architectures", "losses", "networks", "gan", "vae")}}
+    graph = {
+        "a": {"b"},
+        "b": {"a"},
+        "constants": set(),
+        "evaluation.columns": set(),
+        **{f"models.{m}": set() for m in ("architectures", "losses", "networks", "gan", "vae")},
+    }
     monkeypatch.setattr(__import__(__name__), "project_import_graph", lambda: graph)
     with pytest.raises(AssertionError, match="a -> b -> a"):
         test_no_module_of_the_project_is_in_an_import_circle()
@@ -280,11 +306,16 @@ def test_other_packages_use_only_what_a_package_lists_in_its_all(package):
     import importlib
 
     public = set(importlib.import_module(package).__all__)
-    tops = [top for top in sorted(ROOT.iterdir()) if not top.name.startswith(".")
-            and top.name not in {"tests", "site", "data", "trained", package}]
-    users = [path for top in tops for path in (sorted(top.rglob("*.py")) if top.is_dir() else [top])
-             if path.suffix == ".py"]
-    offences = [f"{path.relative_to(ROOT)}:{line} uses {package}.{name}, which {package}/__init__.py does not list"
-                for path in users for pkg, name, line in _cross_package_imports(path, path.relative_to(ROOT).parts[0])
-                if pkg == package and name not in public]
+    tops = [
+        top
+        for top in sorted(ROOT.iterdir())
+        if not top.name.startswith(".") and top.name not in {"tests", "site", "data", "trained", package}
+    ]
+    users = [path for top in tops for path in (sorted(top.rglob("*.py")) if top.is_dir() else [top]) if path.suffix == ".py"]
+    offences = [
+        f"{path.relative_to(ROOT)}:{line} uses {package}.{name}, which {package}/__init__.py does not list"
+        for path in users
+        for pkg, name, line in _cross_package_imports(path, path.relative_to(ROOT).parts[0])
+        if pkg == package and name not in public
+    ]
     assert not offences, "\n".join(offences)

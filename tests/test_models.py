@@ -1,5 +1,6 @@
 """The registry, the fifteen architectures and training, all at tiny sizes
 (length 1024, width 2, 64 samples)."""
+
 import json
 import zipfile
 from pathlib import Path
@@ -25,8 +26,7 @@ def data():
     from models.training import TrainingData
 
     audio, labels = drum_batch(64, LENGTH, seed=7)
-    return TrainingData.from_arrays(audio, 22050, is_validation=np.arange(64) % 8 == 0,
-                                    families=labels, folder="synthetic")
+    return TrainingData.from_arrays(audio, 22050, is_validation=np.arange(64) % 8 == 0, families=labels, folder="synthetic")
 
 
 def options(**kwargs):
@@ -37,12 +37,24 @@ def options(**kwargs):
 
 # ----------------------------------------------------------------------------- registry
 
+
 def test_registry_names_the_zoo_in_display_order_and_ddsp_cvae_for_training():
     assert MODEL_NAMES == (
-        "ae_small_relu", "ae_small_tanh", "ae_small_sigmoid",
-        "ae_medium_relu", "ae_medium_tanh", "ae_medium_sigmoid",
-        "ae_big_relu", "ae_big_tanh", "ae_big_sigmoid",
-        "conv_ae", "gan", "vae_a", "vae_b", "vae_c", "ddsp_vae",
+        "ae_small_relu",
+        "ae_small_tanh",
+        "ae_small_sigmoid",
+        "ae_medium_relu",
+        "ae_medium_tanh",
+        "ae_medium_sigmoid",
+        "ae_big_relu",
+        "ae_big_tanh",
+        "ae_big_sigmoid",
+        "conv_ae",
+        "gan",
+        "vae_a",
+        "vae_b",
+        "vae_c",
+        "ddsp_vae",
     )
     # registered for training, left out of the zoo's listings until its model is shipped
     from models.registry import TRAINABLE_NAMES
@@ -71,6 +83,7 @@ def test_conv_length_that_strides_cannot_divide_is_refused(name):
 
 
 # ----------------------------------------------------------------------------- architectures
+
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_every_model_builds_and_maps_audio_to_points_and_back(name):
@@ -119,7 +132,7 @@ def test_phase_shuffle_shifts_within_radius_and_is_identity_at_inference():
         y = np.asarray(layer(x, training=True))
         middle = y[0, 4:12, 0]  # away from the reflected edges
         shift = int(round(x[0, 4, 0] - middle[0])) // 3
-        np.testing.assert_array_equal(middle, x[0, 4 - shift:12 - shift, 0])
+        np.testing.assert_array_equal(middle, x[0, 4 - shift : 12 - shift, 0])
         shifts.add(shift)
     assert shifts <= {-2, -1, 0, 1, 2} and len(shifts) > 2
 
@@ -146,6 +159,7 @@ def test_kl_weight_is_zero_at_start_half_at_halfway_full_after_the_ramp():
 
 
 # ----------------------------------------------------------------------------- training
+
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
 @pytest.mark.slow  # trains
@@ -233,11 +247,13 @@ def test_a_renamed_layer_fails_to_resume_with_its_name(data, tmp_path):
     train_model("ae_small_relu", data, tmp_path, options())
     path = checkpoint_path(tmp_path, "ae_small_relu")
     # The checkpoint of a model whose first encoder layer had another name.
-    _rewrite_checkpoint(path, lambda arrays: {k.replace("model/enc_dense_0/", "model/encoder_in/"): v
-                                              for k, v in arrays.items()})
+    _rewrite_checkpoint(path, lambda arrays: {k.replace("model/enc_dense_0/", "model/encoder_in/"): v for k, v in arrays.items()})
     fresh = get_spec("ae_small_relu").build(length=LENGTH)
-    with pytest.raises(TrainingError, match=r"has no model variable enc_dense_0/kernel, enc_dense_0/bias "
-                                            r"\(it holds encoder_in/bias, encoder_in/kernel instead\)"):
+    with pytest.raises(
+        TrainingError,
+        match=r"has no model variable enc_dense_0/kernel, enc_dense_0/bias "
+        r"\(it holds encoder_in/bias, encoder_in/kernel instead\)",
+    ):
         restore_checkpoint(path, fresh)
 
 
@@ -321,8 +337,7 @@ def test_card_and_codes_record_the_run(data, tmp_path):
     from models.card import read_card
 
     assert Path(read_card(folder / "card.json").data_folder).resolve() == Path("synthetic").resolve()
-    assert card["data"] == {**card["data"], "train_samples": 56,
-                            "validation_samples": 8}
+    assert card["data"] == {**card["data"], "train_samples": 56, "validation_samples": 8}
     assert card["training"]["float16"] is True and card["training"]["batch_size"] == 16
     assert card["parameters"] > 0 and set(card["versions"]) >= {"tensorflow", "keras", "numpy"}
     assert np.isfinite(card["losses"]["loss"]) and np.isfinite(card["losses"]["val_loss"])
@@ -333,6 +348,7 @@ def test_card_and_codes_record_the_run(data, tmp_path):
 
 
 # ----------------------------------------------------------------------------- saving
+
 
 def test_save_load_round_trip_decodes_identically(tmp_path):
     from models.saving import load_model_file, save_model_file
@@ -372,8 +388,7 @@ def test_damaged_model_file_raises_unavailable_naming_the_file(tmp_path, damage)
     path = tmp_path / "decoder.keras"
     save_model_file(get_spec("ae_small_relu").build(length=LENGTH).decoder, path)
     data = path.read_bytes()
-    path.write_bytes({"truncated": data[: len(data) // 2], "not a zip": b"RIFF" + data[4:200],
-                      "empty": b""}[damage])
+    path.write_bytes({"truncated": data[: len(data) // 2], "not a zip": b"RIFF" + data[4:200], "empty": b""}[damage])
     with pytest.raises(ModelUnavailableError, match=r"decoder\.keras: damaged"):
         load_model_file(path)
 

@@ -1,5 +1,6 @@
 """The one model-card schema: every shipped card reads unchanged, a wrong-typed field makes
 only that model unavailable with one line, unknown keys survive, and no TensorFlow loads."""
+
 import json
 import os
 import subprocess
@@ -68,19 +69,22 @@ def test_a_card_with_an_absolute_dataset_folder_reads_as_it_is(tmp_path):
     assert read_card(tmp_path / "ae_small_tanh" / "card.json").data_folder == "/elsewhere/kits"
 
 
-@pytest.mark.parametrize("field, value, reason", [
-    ("sample_rate", "fast", "sample_rate must be a whole number of Hz"),
-    ("sample_rate", 22050.5, "sample_rate must be a whole number of Hz"),
-    ("sample_rate", 0, "sample_rate must be a whole number of Hz from 1000 to 384000"),
-    ("sample_length", True, "sample_length must be a whole number of samples"),
-    ("data", "kits", "data must be an object"),
-    ("epochs", -3, "epochs must be a whole number 0 or more"),
-    ("kind", "banjo", "kind must be one of dense_ae"),
-    ("losses", {"loss": "low"}, "losses.loss must be a finite number"),
-    ("preprocessing", {"length": "x"}, "preprocessing.length must be a whole number of samples"),
-    ("preprocessing", {"length": 8192}, "preprocessing.length (8192) differs from sample_length"),
-    ("version", 0, "version must be a whole number 1 or more"),
-])
+@pytest.mark.parametrize(
+    "field, value, reason",
+    [
+        ("sample_rate", "fast", "sample_rate must be a whole number of Hz"),
+        ("sample_rate", 22050.5, "sample_rate must be a whole number of Hz"),
+        ("sample_rate", 0, "sample_rate must be a whole number of Hz from 1000 to 384000"),
+        ("sample_length", True, "sample_length must be a whole number of samples"),
+        ("data", "kits", "data must be an object"),
+        ("epochs", -3, "epochs must be a whole number 0 or more"),
+        ("kind", "banjo", "kind must be one of dense_ae"),
+        ("losses", {"loss": "low"}, "losses.loss must be a finite number"),
+        ("preprocessing", {"length": "x"}, "preprocessing.length must be a whole number of samples"),
+        ("preprocessing", {"length": 8192}, "preprocessing.length (8192) differs from sample_length"),
+        ("version", 0, "version must be a whole number 1 or more"),
+    ],
+)
 def test_a_wrong_field_is_refused_with_one_line(field, value, reason):
     values = shipped_card()
     values[field] = value
@@ -123,11 +127,14 @@ def test_a_damaged_card_file_names_the_file(tmp_path):
 
 
 def test_reading_a_card_imports_no_tensorflow():
-    code = ("import sys; from models.card import read_card; from models.zoo import list_models;"
-            f"read_card({str(SHIPPED / 'gan' / 'card.json')!r}); list_models({str(SHIPPED)!r});"
-            "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    code = (
+        "import sys; from models.card import read_card; from models.zoo import list_models;"
+        f"read_card({str(SHIPPED / 'gan' / 'card.json')!r}); list_models({str(SHIPPED)!r});"
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}
+    )
     assert out.stdout.split() == ["False", "False"]
 
 
@@ -152,8 +159,11 @@ def test_a_card_with_a_text_sample_rate_makes_generate_and_encode_exit_1(verb, t
     import soundfile as sf
 
     sf.write(source, np.zeros(2000, np.float32), 22050)
-    argv = (["generate", "ae_small_tanh", "--at", "0,0", "-o", str(tmp_path / "out.wav")]
-            if verb == "generate" else ["encode", "ae_small_tanh", str(source)])
+    argv = (
+        ["generate", "ae_small_tanh", "--at", "0,0", "-o", str(tmp_path / "out.wav")]
+        if verb == "generate"
+        else ["encode", "ae_small_tanh", str(source)]
+    )
     assert app.main([*argv, "--models", str(zoo)]) == 1
     err = capsys.readouterr().err.strip()
     assert err.splitlines() == [err]

@@ -1,5 +1,6 @@
 """ddsp_vae at tiny sizes: it builds, trains a step, saves and loads, decodes variations,
 stays below full scale, and its NumPy twin (models/drumsynth.py) plays the same audio."""
+
 import ast
 import json
 from pathlib import Path
@@ -24,11 +25,11 @@ def trained(tmp_path_factory):
     from models.training import TrainingData, TrainOptions, train_model
 
     audio, labels = drum_batch(32, LENGTH, seed=3)
-    data = TrainingData.from_arrays(audio, RATE, is_validation=np.arange(32) % 8 == 0,
-                                    families=labels, preprocessing={"attack_seconds": 0.01})
+    data = TrainingData.from_arrays(
+        audio, RATE, is_validation=np.arange(32) % 8 == 0, families=labels, preprocessing={"attack_seconds": 0.01}
+    )
     out = tmp_path_factory.mktemp("zoo")
-    result = train_model("ddsp_vae", data, out, TrainOptions(epochs=1, batch_size=8, verbose=0),
-                         width=4, hidden=(8,))
+    result = train_model("ddsp_vae", data, out, TrainOptions(epochs=1, batch_size=8, verbose=0), width=4, hidden=(8,))
     return result, out
 
 
@@ -121,8 +122,7 @@ def test_numpy_twin_matches_the_synth_layer_on_loud_parameters():
     synth = DrumSynth(RATE, LENGTH, 220, seed=5)
     raw = np.random.default_rng(2).normal(0, 3, (4, synth.parameter_count)).astype(np.float32)
     want = np.asarray(synth(raw))
-    got = drumsynth.render(raw, drumsynth.sources(5, None, sample_rate=RATE, length=LENGTH,
-                                                  attack=220), RATE, LENGTH, 220)
+    got = drumsynth.render(raw, drumsynth.sources(5, None, sample_rate=RATE, length=LENGTH, attack=220), RATE, LENGTH, 220)
     assert np.max(np.abs(got - want)) <= 1e-4
     assert np.all(np.max(np.abs(got), axis=1) < 1.0)
 
@@ -154,8 +154,7 @@ def imported_modules(module):
 def test_drumsynth_imports_only_numpy():
     # and the bounds of its settings, which import only the standard library and the project's
     # leaf of constants (which imports nothing)
-    assert imported_modules("drumsynth") <= {"numpy", "json", "itertools", "functools", "threading",
-                                             "models.synth_settings"}
+    assert imported_modules("drumsynth") <= {"numpy", "json", "itertools", "functools", "threading", "models.synth_settings"}
     assert imported_modules("synth_settings") <= {"math", "constants"}
     assert imported_modules("synth_weights") <= {"numpy", "json", "models.drumsynth", "models.synth_settings"}
 
@@ -181,8 +180,7 @@ def test_a_batch_renders_as_its_points_one_by_one():
     raw = _loud_parameters(5)
     noise = drumsynth.sources(5, None, sample_rate=RATE, length=LENGTH, attack=220)
     together = drumsynth.render(raw, noise, RATE, LENGTH, 220)
-    alone = np.concatenate([drumsynth.render(raw[i:i + 1], noise, RATE, LENGTH, 220)
-                            for i in range(5)])
+    alone = np.concatenate([drumsynth.render(raw[i : i + 1], noise, RATE, LENGTH, 220) for i in range(5)])
     assert np.max(np.abs(together - alone)) <= 1e-6
 
 
@@ -225,9 +223,10 @@ def test_threads_rendering_at_once_get_their_own_sounds():
 
     raw = _loud_parameters(8, seed=7)
     noise = drumsynth.sources(5, None, sample_rate=RATE, length=LENGTH, attack=220)
-    want = [drumsynth.render(raw[i:i + 1], noise, RATE, LENGTH, 220) for i in range(8)]
+    want = [drumsynth.render(raw[i : i + 1], noise, RATE, LENGTH, 220) for i in range(8)]
     with ThreadPoolExecutor(4) as pool:
-        got = list(pool.map(lambda i: drumsynth.render(raw[i:i + 1], noise, RATE, LENGTH, 220),
-                            [i for _ in range(5) for i in range(8)]))
+        got = list(
+            pool.map(lambda i: drumsynth.render(raw[i : i + 1], noise, RATE, LENGTH, 220), [i for _ in range(5) for i in range(8)])
+        )
     for k, sound in enumerate(got):
         assert np.array_equal(sound, want[k % 8])

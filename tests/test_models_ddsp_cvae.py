@@ -1,5 +1,6 @@
 """ddsp_cvae: the family-conditioned synth VAE at 44.1 kHz (its synthesiser, its NumPy twin,
 and a tiny model trained for a few steps)."""
+
 import numpy as np
 import pytest
 
@@ -20,7 +21,7 @@ def test_the_knots_are_every_2_ms_over_the_first_100_ms_and_end_at_the_last_samp
 def test_the_end_fade_leaves_the_last_10_ms_silent_and_starts_after_the_sound():
     fade = fullband.end_fade(32768, RATE)
     assert np.all(fade[-441:] == 0.0)
-    assert np.all(fade[:32768 - 441 - round(0.03 * RATE)] == 1.0)
+    assert np.all(fade[: 32768 - 441 - round(0.03 * RATE)] == 1.0)
     assert np.all(np.diff(fade) <= 0)
 
 
@@ -52,7 +53,7 @@ def test_no_line_at_the_low_rate_nyquist_frequency_and_no_click_at_the_end(synth
         spectrum = np.abs(np.fft.rfft(sound))
         at = np.argmin(np.abs(freqs - RATE / 8))
         # ddsp_vae's brick wall left a peak here; the taper leaves less than the pass band
-        assert spectrum[at - 1:at + 2].max() < 0.1 * spectrum[at - 200:at - 100].mean()
+        assert spectrum[at - 1 : at + 2].max() < 0.1 * spectrum[at - 200 : at - 100].mean()
     sounds = np.asarray(synth(raw))
     peaks = np.max(np.abs(sounds), axis=1)
     assert np.all(peaks < 0.99) and np.all(np.max(np.abs(sounds[:, -441:]), axis=1) <= peaks * 1e-3)
@@ -77,8 +78,7 @@ def test_a_tiny_conditioned_model_hears_its_family_and_one_point_is_one_sound(tm
     audio = (rng.standard_normal((n, length)) * np.exp(-np.arange(length) / 500)[None] * 0.5).astype(np.float32)
     families = np.array(list(DRUM_FAMILIES) * 4)
     data = TrainingData.from_arrays(audio, RATE, families=families)
-    train_model("ddsp_cvae", data, tmp_path, TrainOptions(epochs=1, batch_size=7, verbose=0),
-                length=length, width=8, hidden=(16, 16))
+    train_model("ddsp_cvae", data, tmp_path, TrainOptions(epochs=1, batch_size=7, verbose=0), length=length, width=8, hidden=(16, 16))
     import keras
 
     import models.ddsp_cvae  # noqa: F401  (registers the layers)
@@ -99,22 +99,24 @@ def test_a_tiny_conditioned_model_hears_its_family_and_one_point_is_one_sound(tm
     assert runtime.conditioned and runtime.sample_rate == RATE
     engine = runtime.decode(point, family=np.stack([kick, snare, mix]))
     assert np.max(np.abs(engine - sounds)) < 1e-4
-    assert runtime.decode(point[:1], family="kick:0.6,snare:0.4").tobytes() == \
-        runtime.decode(point[:1], family=mix).tobytes()
+    assert runtime.decode(point[:1], family="kick:0.6,snare:0.4").tobytes() == runtime.decode(point[:1], family=mix).tobytes()
     assert runtime.decode(point[:1], family="snare").tobytes() == runtime.decode(point[:1], family=snare).tobytes()
     codes = runtime.encode(audio[:3], family="kick")
     assert codes.shape == (3, 2) and np.all(np.isfinite(codes))
 
 
-@pytest.mark.parametrize("given, reason", [
-    ("kik", "unknown family 'kik'; the families are kick, snare, clap, hat, tom, cymbal, percussion"),
-    ("kick:0.6,tom:0.6", "family weights must sum to 1 (these sum to 1.2)"),
-    ("kick:0.6,tom", "a mix is FAMILY:WEIGHT,FAMILY:WEIGHT (e.g. kick:0.6,tom:0.4), not 'kick:0.6,tom'"),
-    ("kick:x,tom:1", "the weight of kick must be a number from 0 to 1, not 'x'"),
-    ("kick:nan,tom:1", "the weight of kick must be a number from 0 to 1, not 'nan'"),
-    ("kick:-0.5,tom:1.5", "the weight of kick must be a number from 0 to 1, not '-0.5'"),
-    ("kick:0.5,kick:0.5", "family 'kick' is named twice in the mix"),
-])
+@pytest.mark.parametrize(
+    "given, reason",
+    [
+        ("kik", "unknown family 'kik'; the families are kick, snare, clap, hat, tom, cymbal, percussion"),
+        ("kick:0.6,tom:0.6", "family weights must sum to 1 (these sum to 1.2)"),
+        ("kick:0.6,tom", "a mix is FAMILY:WEIGHT,FAMILY:WEIGHT (e.g. kick:0.6,tom:0.4), not 'kick:0.6,tom'"),
+        ("kick:x,tom:1", "the weight of kick must be a number from 0 to 1, not 'x'"),
+        ("kick:nan,tom:1", "the weight of kick must be a number from 0 to 1, not 'nan'"),
+        ("kick:-0.5,tom:1.5", "the weight of kick must be a number from 0 to 1, not '-0.5'"),
+        ("kick:0.5,kick:0.5", "family 'kick' is named twice in the mix"),
+    ],
+)
 def test_a_family_that_is_not_one_is_refused_in_one_line(given, reason):
     from models.errors import ModelInputError
     from models.families import family_vector

@@ -1,6 +1,7 @@
 """The NumPy engine (models.engine) against the Keras models it replaces at inference:
 every architecture at a tiny size (length 1024, width 2) with random weights and biases,
 decode and encode within 1e-4; its errors; and that it never imports TensorFlow."""
+
 import json
 import os
 import re
@@ -41,17 +42,20 @@ def write_trained(folder, name, nets, *, float16=False, sample_length=LENGTH):
 
     model_dir = Path(folder) / name
     model_dir.mkdir(parents=True, exist_ok=True)
-    card = {"name": name, "kind": get_spec(name).kind, "sample_rate": 22050,
-            "sample_length": sample_length}
+    card = {"name": name, "kind": get_spec(name).kind, "sample_rate": 22050, "sample_length": sample_length}
     (model_dir / "card.json").write_text(json.dumps(card))
     save_model_file(nets.decoder, model_dir / "decoder.keras", float16=float16)
     if nets.encoder is not None:
         save_model_file(nets.encoder, model_dir / "encoder.keras", float16=float16)
         n = 6
-        np.savez(model_dir / "codes.npz", points=np.random.default_rng(0).normal(size=(n, 2)),
-                 families=np.array(["kick"] * n), names=np.array([f"s{i}" for i in range(n)]),
-                 files=np.array([f"s{i}.wav" for i in range(n)]),
-                 is_validation=np.arange(n) % 3 == 0)
+        np.savez(
+            model_dir / "codes.npz",
+            points=np.random.default_rng(0).normal(size=(n, 2)),
+            families=np.array(["kick"] * n),
+            names=np.array([f"s{i}" for i in range(n)]),
+            files=np.array([f"s{i}.wav" for i in range(n)]),
+            is_validation=np.arange(n) % 3 == 0,
+        )
     return model_dir
 
 
@@ -74,8 +78,7 @@ def tiny_zoo(tmp_path_factory):
 def points_for(runtime, count=9, seed=0):
     xmin, xmax, ymin, ymax = runtime.latent_range()
     rng = np.random.default_rng(seed)
-    return np.column_stack([rng.uniform(xmin, xmax, count),
-                            rng.uniform(ymin, ymax, count)]).astype(np.float32)
+    return np.column_stack([rng.uniform(xmin, xmax, count), rng.uniform(ymin, ymax, count)]).astype(np.float32)
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
@@ -117,8 +120,9 @@ def test_engine_reads_float16_weights_as_keras_does(tmp_path):
     write_trained(tmp_path, "conv_ae", nets, float16=True)
     keras_decoder = load_model_file(tmp_path / "conv_ae" / "decoder.keras")
     points = np.random.default_rng(3).normal(size=(4, 2)).astype(np.float32)
-    np.testing.assert_allclose(load_runtime("conv_ae", tmp_path).decode(points),
-                               np.asarray(keras_decoder(points)), rtol=0, atol=TOLERANCE)
+    np.testing.assert_allclose(
+        load_runtime("conv_ae", tmp_path).decode(points), np.asarray(keras_decoder(points)), rtol=0, atol=TOLERANCE
+    )
 
 
 def test_runtime_answers_what_trained_model_answers(tiny_zoo):
@@ -163,8 +167,7 @@ def test_decode_leaves_the_callers_points_alone(tmp_path):
     decoder = keras.Model(point, keras.layers.Dense(LENGTH)(keras.layers.Activation("relu")(point)))
     model_dir = tmp_path / "gan"
     model_dir.mkdir()
-    (model_dir / "card.json").write_text(json.dumps(
-        {"name": "gan", "kind": "gan", "sample_rate": 22050, "sample_length": LENGTH}))
+    (model_dir / "card.json").write_text(json.dumps({"name": "gan", "kind": "gan", "sample_rate": 22050, "sample_length": LENGTH}))
     save_model_file(decoder, model_dir / "decoder.keras")
     points = np.array([[-1.0, 0.5], [0.25, -2.0]], np.float32)
     given = points.copy()
@@ -173,8 +176,7 @@ def test_decode_leaves_the_callers_points_alone(tmp_path):
     np.testing.assert_allclose(audio, np.asarray(decoder(given)), rtol=0, atol=TOLERANCE)
 
 
-@pytest.mark.parametrize("bad", [np.zeros((3, 3)), np.zeros((2, 2, 2)), np.array([[np.nan, 0.0]]),
-                                 np.array([[np.inf, 0.0]])])
+@pytest.mark.parametrize("bad", [np.zeros((3, 3)), np.zeros((2, 2, 2)), np.array([[np.nan, 0.0]]), np.array([[np.inf, 0.0]])])
 def test_decode_refuses_points_of_the_wrong_shape_or_not_finite(tiny_zoo, bad):
     from models.engine import load_runtime
 
@@ -220,6 +222,7 @@ def copy_of(tiny_zoo, tmp_path):
     def make(name):
         shutil.copytree(tiny_zoo[0] / name, tmp_path / name)
         return tmp_path
+
     return make
 
 
@@ -325,16 +328,15 @@ def test_a_layer_the_engine_lacks_makes_the_model_unavailable_naming_it(tmp_path
     x = keras.layers.BatchNormalization(name="odd_norm")(keras.layers.Dense(8)(point))
     model_dir = tmp_path / "gan"
     model_dir.mkdir()
-    (model_dir / "card.json").write_text(json.dumps(
-        {"name": "gan", "kind": "gan", "sample_rate": 22050, "sample_length": LENGTH}))
+    (model_dir / "card.json").write_text(json.dumps({"name": "gan", "kind": "gan", "sample_rate": 22050, "sample_length": LENGTH}))
     save_model_file(keras.Model(point, keras.layers.Dense(LENGTH)(x)), model_dir / "decoder.keras")
-    with pytest.raises(ModelUnavailableError,
-                       match=r"decoder\.keras: layer 'odd_norm' of class BatchNormalization is not supported"):
+    with pytest.raises(ModelUnavailableError, match=r"decoder\.keras: layer 'odd_norm' of class BatchNormalization is not supported"):
         load_runtime("gan", tmp_path)
 
 
-@pytest.mark.parametrize("stride,size,padding", [(4, 25, "same"), (1, 3, "same"), (2, 5, "valid"),
-                                                 (4, 4, "same"), (3, 7, "same"), (2, 4, "valid")])
+@pytest.mark.parametrize(
+    "stride,size,padding", [(4, 25, "same"), (1, 3, "same"), (2, 5, "valid"), (4, 4, "same"), (3, 7, "same"), (2, 4, "valid")]
+)
 def test_numpy_conv1d_is_keras_conv1d(stride, size, padding):
     import keras
 
@@ -366,8 +368,7 @@ def test_engine_runs_the_tiny_zoo_with_tensorflow_unimportable(tiny_zoo, tmp_pat
     blocker = tmp_path / "no_tensorflow"
     for package in ("tensorflow", "keras"):
         (blocker / package).mkdir(parents=True)
-        (blocker / package / "__init__.py").write_text(
-            f"raise ImportError('{package} is blocked for this test')\n")
+        (blocker / package / "__init__.py").write_text(f"raise ImportError('{package} is blocked for this test')\n")
     script = (
         "import sys, numpy as np; from models.engine import load_runtime; "
         "from models.registry import MODEL_NAMES; "
@@ -377,8 +378,7 @@ def test_engine_runs_the_tiny_zoo_with_tensorflow_unimportable(tiny_zoo, tmp_pat
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules; print('ok')"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(blocker), str(ROOT)])}
-    done = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True,
-                          cwd=str(ROOT), env=env)
+    done = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True, cwd=str(ROOT), env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
 
@@ -416,12 +416,10 @@ def test_a_layer_working_in_place_never_changes_an_array_another_layer_reads(tmp
     randomise(decoder, seed=9)
     model_dir = tmp_path / "gan"
     model_dir.mkdir()
-    (model_dir / "card.json").write_text(json.dumps(
-        {"name": "gan", "kind": "gan", "sample_rate": 22050, "sample_length": LENGTH}))
+    (model_dir / "card.json").write_text(json.dumps({"name": "gan", "kind": "gan", "sample_rate": 22050, "sample_length": LENGTH}))
     save_model_file(decoder, model_dir / "decoder.keras")
     points = np.random.default_rng(4).normal(size=(5, 2)).astype(np.float32)
-    np.testing.assert_allclose(load_runtime("gan", tmp_path).decode(points),
-                               np.asarray(decoder(points)), rtol=0, atol=TOLERANCE)
+    np.testing.assert_allclose(load_runtime("gan", tmp_path).decode(points), np.asarray(decoder(points)), rtol=0, atol=TOLERANCE)
 
 
 @pytest.mark.parametrize("batch,stride", [(1, 1), (3, 1), (1, 2)])
@@ -433,6 +431,5 @@ def test_convolution_windows_are_a_matrix_blas_takes_as_it_is(batch, stride):
     # rows that overlap in memory (a strided view) send NumPy's matmul to a slower loop
     assert windows.flags.c_contiguous
     padded = np.pad(x, ((0, 0), (3, 3), (0, 0)))
-    expected = np.stack([padded[b, i * stride:i * stride + 7].ravel()
-                         for b in range(batch) for i in range(count)])
+    expected = np.stack([padded[b, i * stride : i * stride + 7].ravel() for b in range(batch) for i in range(count)])
     np.testing.assert_array_equal(windows, expected)

@@ -1,6 +1,7 @@
 """ddsp_vae on the NumPy engine: its decoder.keras (an MLP into the DrumSynth layer) runs
 through models.drumsynth, its variations included, within 1e-4 of Keras; its encoder (the
 LogMel front end) too."""
+
 import numpy as np
 import pytest
 
@@ -19,11 +20,11 @@ def zoo(tmp_path_factory):
     from models.training import TrainingData, TrainOptions, train_model
 
     audio, labels = drum_batch(32, LENGTH, seed=3)
-    data = TrainingData.from_arrays(audio, 22050, is_validation=np.arange(32) % 8 == 0,
-                                    families=labels, preprocessing={"attack_seconds": 0.01})
+    data = TrainingData.from_arrays(
+        audio, 22050, is_validation=np.arange(32) % 8 == 0, families=labels, preprocessing={"attack_seconds": 0.01}
+    )
     out = tmp_path_factory.mktemp("zoo")
-    train_model("ddsp_vae", data, out, TrainOptions(epochs=1, batch_size=8, verbose=0),
-                width=4, hidden=(8,))
+    train_model("ddsp_vae", data, out, TrainOptions(epochs=1, batch_size=8, verbose=0), width=4, hidden=(8,))
     return out, audio
 
 
@@ -52,5 +53,4 @@ def test_engine_encodes_ddsp_vae_as_keras_does(zoo):
 
     folder, audio = zoo
     got = load_runtime("ddsp_vae", folder).encode(audio[:5])
-    np.testing.assert_allclose(got, load_trained("ddsp_vae", folder).encode(audio[:5]),
-                               rtol=0, atol=TOLERANCE)
+    np.testing.assert_allclose(got, load_trained("ddsp_vae", folder).encode(audio[:5]), rtol=0, atol=TOLERANCE)

@@ -1,6 +1,7 @@
 """The one model interface (models.interface.ModelProtocol) and the registry's model facts:
 every model answers the same attributes, callers read them without guessing, and each fact
 a surface shows or acts on is the registry's, the same as before it moved there."""
+
 import ast
 import json
 import re
@@ -27,8 +28,13 @@ def _product_files():
 
 def test_no_caller_guesses_a_models_attributes_with_getattr():
     guesses = re.compile(r"\b(hasattr|getattr)\((model|served\.model|state\.model|self\.model)\b")
-    found = [f"{relative}:{number}" for relative, path in _product_files() if relative not in MODEL_CLASSES
-             for number, line in enumerate(path.read_text().splitlines(), 1) if guesses.search(line)]
+    found = [
+        f"{relative}:{number}"
+        for relative, path in _product_files()
+        if relative not in MODEL_CLASSES
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if guesses.search(line)
+    ]
     assert found == []
 
 
@@ -39,8 +45,12 @@ def test_no_caller_reads_the_card_as_a_dict():
             # model.card["..."], model.card.get(...)
             if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "card":
                 found.append(f"{relative}:{node.lineno}")
-            if (isinstance(node, ast.Attribute) and node.attr == "get" and isinstance(node.value, ast.Attribute)
-                    and node.value.attr == "card"):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr == "get"
+                and isinstance(node.value, ast.Attribute)
+                and node.value.attr == "card"
+            ):
                 found.append(f"{relative}:{node.lineno}")
     assert found == []
 
@@ -69,11 +79,16 @@ def test_the_test_doubles_are_model_protocols_too():
 
 
 def test_the_window_lists_models_in_the_groups_it_did():
-    expected = {**{f"ae_{size}_{act}": f"Dense AE, {size}" for size in DENSE_UNITS
-                   for act in ("relu", "tanh", "sigmoid")},
-                "conv_ae": "Convolutional", "gan": "Convolutional",
-                "vae_a": "VAEs", "vae_b": "VAEs", "vae_c": "VAEs",
-                "ddsp_vae": "Synth-decoder VAE", "ddsp_cvae": "Synth-decoder VAE"}
+    expected = {
+        **{f"ae_{size}_{act}": f"Dense AE, {size}" for size in DENSE_UNITS for act in ("relu", "tanh", "sigmoid")},
+        "conv_ae": "Convolutional",
+        "gan": "Convolutional",
+        "vae_a": "VAEs",
+        "vae_b": "VAEs",
+        "vae_c": "VAEs",
+        "ddsp_vae": "Synth-decoder VAE",
+        "ddsp_cvae": "Synth-decoder VAE",
+    }
     assert {name: spec.list_group for name, spec in REGISTRY.items()} == expected
 
 

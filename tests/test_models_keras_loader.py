@@ -1,5 +1,6 @@
 """The common inference interface (load_trained / TrainedModel), the polyphase decode path
 and the zoo listing, on a tiny zoo trained once for the module."""
+
 import json
 import shutil
 import subprocess
@@ -23,8 +24,7 @@ def zoo(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("zoo")
     audio, labels = drum_batch(48, LENGTH, seed=11)
-    data = TrainingData.from_arrays(audio, 22050, is_validation=np.arange(48) % 6 == 0,
-                                    families=labels, folder="synthetic")
+    data = TrainingData.from_arrays(audio, 22050, is_validation=np.arange(48) % 6 == 0, families=labels, folder="synthetic")
     options = TrainOptions(epochs=1, batch_size=16, verbose=0)
     train_model("ae_small_tanh", data, folder, options)
     train_model("vae_a", data, folder, options, width=2)
@@ -35,9 +35,11 @@ def zoo(tmp_path_factory):
 @pytest.fixture
 def copy_of(zoo, tmp_path):
     """A private copy of one trained model's folder, to damage."""
+
     def make(name):
         shutil.copytree(zoo[0] / name, tmp_path / name)
         return tmp_path
+
     return make
 
 
@@ -203,7 +205,8 @@ def test_damaged_codes_leave_the_model_playing_and_encoding(copy_of):
     np.testing.assert_array_equal(model.decode([[0.1, 0.2]]), audio)
     np.testing.assert_allclose(model.encode(audio), whole.encode(audio), atol=1e-6)
     assert model.codes is None and model.no_codes_reason.startswith(
-        f"vae_a has no training dots, family pads or nearest sounds: {path}: damaged")
+        f"vae_a has no training dots, family pads or nearest sounds: {path}: damaged"
+    )
 
 
 def test_card_of_another_kind_is_refused(copy_of):
@@ -228,8 +231,7 @@ def test_zoo_lists_all_fifteen_from_cards_without_tensorflow(zoo, copy_of):
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules; "
         "print(json.dumps([[r.name, r.trained, r.reason, r.parameters, r.epochs, r.data, r.size_bytes] for r in rows]))"
     )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
-                         cwd=str(ROOT))
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=str(ROOT))
     rows = {r[0]: r for r in json.loads(out.stdout.strip().splitlines()[-1])}
     assert len(rows) == 15
     assert rows["gan"][1] is True and rows["gan"][3] > 0 and rows["gan"][4] == 1

@@ -1,4 +1,5 @@
 """The reconstruction losses: what ``"spectral_floored"`` hears and what it ignores."""
+
 import numpy as np
 import pytest
 

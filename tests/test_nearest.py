@@ -1,5 +1,6 @@
 """`generate --nearest`: the training sounds nearest a point, in the latent plane and in sound
 features, with a stand-in model whose decoded sounds are known training sounds."""
+
 import sys
 import types
 
@@ -27,8 +28,7 @@ def dataset(tmp_path_factory):
     for i, make in enumerate([kick, snare, hat] * 3):
         soundfile.write(sources / f"{make.__name__}_{i}.wav", make(i, sr=SR, seconds=0.1), SR)
     folder = root / "dataset"
-    assert app.main(["preprocess", str(sources), "-o", str(folder), "--length", str(LENGTH),
-                     "--jobs", "1"]) == 0
+    assert app.main(["preprocess", str(sources), "-o", str(folder), "--length", str(LENGTH), "--jobs", "1"]) == 0
     from preprocessing.dataset import load_dataset
 
     return load_dataset(folder)
@@ -46,8 +46,7 @@ class Codes:
 def stand_in(monkeypatch, dataset):
     """models.engine with vae_c: point (i, 0) decodes to training sound i, whose code is
     at (i, 0); gan has no codes. The card names a dataset folder that is not there."""
-    codes = Codes(np.array([[i, 0.0] for i in range(len(dataset))], np.float32),
-                  dataset.names, dataset.families, dataset.files)
+    codes = Codes(np.array([[i, 0.0] for i in range(len(dataset))], np.float32), dataset.names, dataset.families, dataset.files)
 
     class Model(LatentPlane):
         sample_rate = SR
@@ -55,8 +54,13 @@ def stand_in(monkeypatch, dataset):
         def __init__(self, name):
             self.name, self.kind = name, get_spec(name).kind
             self.codes = None if name == "gan" else codes
-            self.card = ModelCard(name=name, kind=self.kind, sample_rate=SR, sample_length=dataset.audio.shape[1],
-                                  data={"folder": str(dataset.folder.parent / "elsewhere")})
+            self.card = ModelCard(
+                name=name,
+                kind=self.kind,
+                sample_rate=SR,
+                sample_length=dataset.audio.shape[1],
+                data={"folder": str(dataset.folder.parent / "elsewhere")},
+            )
 
         def latent_range(self):
             return (0.0, float(len(dataset)), -1.0, 1.0)
@@ -71,13 +75,18 @@ def stand_in(monkeypatch, dataset):
 
 
 def test_nearest_in_the_plane_are_sorted_by_distance_with_name_kit_and_family():
-    codes = Codes(np.array([[0, 0], [3, 4], [1, 0], [0, 2]], np.float32), np.array(["A", "B", "C", "D"]),
-                  np.array(["kick", "snare", "hat", "tom"]),
-                  np.array(["Kit1__A__a.wav", "Kit2__B__b.wav", "Kit1__C__c.wav", "d.wav"]))
+    codes = Codes(
+        np.array([[0, 0], [3, 4], [1, 0], [0, 2]], np.float32),
+        np.array(["A", "B", "C", "D"]),
+        np.array(["kick", "snare", "hat", "tom"]),
+        np.array(["Kit1__A__a.wav", "Kit2__B__b.wav", "Kit1__C__c.wav", "d.wav"]),
+    )
     near = nearest_in_plane(codes, (0, 0), count=3)
-    assert near == [NearSound("A", "Kit1", "kick", "Kit1__A__a.wav", 0.0),
-                    NearSound("C", "Kit1", "hat", "Kit1__C__c.wav", 1.0),
-                    NearSound("D", "", "tom", "d.wav", 2.0)]
+    assert near == [
+        NearSound("A", "Kit1", "kick", "Kit1__A__a.wav", 0.0),
+        NearSound("C", "Kit1", "hat", "Kit1__C__c.wav", 1.0),
+        NearSound("D", "", "tom", "d.wav", 2.0),
+    ]
     assert near[0].describe() == "A (kit Kit1, kick)  distance 0.000"
     assert kit_of("Audiophob__Snare__x.wav") == "Audiophob"
 
@@ -99,8 +108,9 @@ def test_features_of_a_dataset_in_chunks_are_those_of_it_whole(dataset):
 
 
 def test_generate_nearest_prints_both_lists(stand_in, dataset, tmp_path, capsys):
-    assert app.main(["generate", "vae_c", "--at", "4,0", "-o", str(tmp_path / "x.wav"), "--nearest",
-                     "--data", str(dataset.folder)]) == 0
+    assert (
+        app.main(["generate", "vae_c", "--at", "4,0", "-o", str(tmp_path / "x.wav"), "--nearest", "--data", str(dataset.folder)]) == 0
+    )
     lines = capsys.readouterr().out.splitlines()
     assert lines[1] == "nearest training sounds to vae_c at 4,0:"
     assert lines[2] == "  in the latent plane:"
@@ -119,8 +129,7 @@ def test_generate_nearest_says_in_one_line_when_the_dataset_is_not_here(stand_in
 
 
 def test_generate_nearest_for_a_model_without_codes_says_so(stand_in, dataset, tmp_path, capsys):
-    assert app.main(["generate", "gan", "--at", "1,0", "-o", str(tmp_path / "x.wav"), "--nearest",
-                     "--data", str(dataset.folder)]) == 0
+    assert app.main(["generate", "gan", "--at", "1,0", "-o", str(tmp_path / "x.wav"), "--nearest", "--data", str(dataset.folder)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[2] == "  in the latent plane: none, gan has no training codes"
     assert lines[3] == "  in sound features:"
@@ -128,8 +137,10 @@ def test_generate_nearest_for_a_model_without_codes_says_so(stand_in, dataset, t
 
 def test_generate_nearest_says_why_when_the_dataset_folder_is_not_a_dataset(stand_in, tmp_path, capsys):
     (tmp_path / "notdata").mkdir()
-    assert app.main(["generate", "vae_c", "--at", "4,0", "-o", str(tmp_path / "x.wav"), "--nearest",
-                     "--data", str(tmp_path / "notdata")]) == 0
+    assert (
+        app.main(["generate", "vae_c", "--at", "4,0", "-o", str(tmp_path / "x.wav"), "--nearest", "--data", str(tmp_path / "notdata")])
+        == 0
+    )
     last = capsys.readouterr().out.splitlines()[-1]
     assert last.startswith("  in sound features: none, the dataset cannot be read: ")
 

@@ -1,6 +1,7 @@
 """Nothing the user owns is lost: ``-o`` never replaces a file without --force and never an
 input, extreme points and empty names end in one line, and the small promises
 (encode --channel, the models listing's checks). Each test runs the real command."""
+
 import json
 import os
 import zipfile
@@ -32,6 +33,7 @@ def user_wav(tmp_path):
 
 
 # ----------------------------------------------------------------------------- encode -o
+
 
 def test_encode_never_writes_over_its_input_even_with_force(user_wav, capsys):
     before = user_wav.read_bytes()
@@ -76,6 +78,7 @@ def test_encode_takes_the_channel_it_is_given(tmp_path, capsys):
 
 # ----------------------------------------------------------------------------- generate -o
 
+
 def test_generate_keeps_an_existing_file_without_force(tmp_path, capsys):
     target = tmp_path / "snare.wav"
     target.write_bytes(b"keep me")
@@ -100,8 +103,9 @@ def test_generate_into_a_folder_keeps_same_named_files(tmp_path, capsys):
 
 
 def test_generate_never_writes_into_the_model_files(tmp_path, capsys):
-    assert app.main(["generate", MODEL, "--at", "0,0", "-o", str(ZOO / MODEL / "card.json"),
-                     "--models", str(ZOO), "--force"]) == 2  # not a .wav: a usage error first
+    assert (
+        app.main(["generate", MODEL, "--at", "0,0", "-o", str(ZOO / MODEL / "card.json"), "--models", str(ZOO), "--force"]) == 2
+    )  # not a .wav: a usage error first
     capsys.readouterr()
 
 
@@ -125,6 +129,7 @@ def test_a_negative_point_still_parses(tmp_path, capsys):
 
 
 # ----------------------------------------------------------------------------- models
+
 
 def test_models_on_a_missing_folder_exits_1(tmp_path, capsys):
     assert app.main(["models", "--models", str(tmp_path / "nonexistent")]) == 1
@@ -150,6 +155,7 @@ def test_models_says_no_for_an_archive_damaged_inside(tmp_path, capsys):
 
 
 # ----------------------------------------------------------------------------- preprocess -o
+
 
 def test_preprocess_keeps_a_same_named_user_file(tmp_path, capsys):
     sources = tmp_path / "kit"
@@ -186,20 +192,21 @@ def test_preprocess_into_a_folder_with_a_foreign_manifest_touches_nothing(tmp_pa
 
 # ----------------------------------------------------------------------------- favourites
 
+
 def test_a_favourite_never_replaces_an_unrelated_sidecar(tmp_path):
     from audio.export import FavouritesFolder, favourite_stem
 
     stem = favourite_stem("gan", (0.5, 0.5))
     unrelated = tmp_path / f"{stem}_001.json"
     unrelated.write_text(json.dumps({"mine": True}))
-    path = FavouritesFolder(tmp_path).save(snare(seed=1, sr=22050, seconds=0.2), 22050, model="gan",
-                                           point=(0.5, 0.5))
+    path = FavouritesFolder(tmp_path).save(snare(seed=1, sr=22050, seconds=0.2), 22050, model="gan", point=(0.5, 0.5))
     assert json.loads(unrelated.read_text()) == {"mine": True}
     assert path.name == f"{stem}_002.wav" and path.with_suffix(".json").is_file()
     assert not (tmp_path / f"{stem}_001.wav").exists()
 
 
 # ----------------------------------------------------------------------------- metrics cache
+
 
 def test_a_metrics_file_of_the_one_record_form_reads_as_the_training_data_entry(tmp_path):
     from evaluation.cache import cache_key, load_cached_metrics, save_metrics
@@ -223,6 +230,7 @@ def test_a_metrics_file_of_the_one_record_form_reads_as_the_training_data_entry(
 
 # ----------------------------------------------------------------------------- preprocess skips
 
+
 def test_preprocess_names_fifos_and_broken_or_looping_links(tmp_path, capsys):
     sources = tmp_path / "kit"
     sources.mkdir()
@@ -235,16 +243,19 @@ def test_preprocess_names_fifos_and_broken_or_looping_links(tmp_path, capsys):
     out = tmp_path / "out"
     assert app.main(["preprocess", str(sources), "-o", str(out), "--length", "1024", "--jobs", "1"]) == 0
     skipped = sorted(line for line in capsys.readouterr().err.splitlines() if line.startswith("skipped: "))
-    assert skipped == sorted([
-        f"skipped: {sources / 'pipe.wav'}: a FIFO (named pipe), not a file",
-        f"skipped: {sources / 'broken.wav'}: a broken link (what it points to is missing)",
-        f"skipped: {sources / 'loop_a.wav'}: a link that loops",
-        f"skipped: {sources / 'loop_b.wav'}: a link that loops",
-        f"skipped: {sources / 'elsewhere'}: a link to a folder (links to folders are not followed)",
-    ])
+    assert skipped == sorted(
+        [
+            f"skipped: {sources / 'pipe.wav'}: a FIFO (named pipe), not a file",
+            f"skipped: {sources / 'broken.wav'}: a broken link (what it points to is missing)",
+            f"skipped: {sources / 'loop_a.wav'}: a link that loops",
+            f"skipped: {sources / 'loop_b.wav'}: a link that loops",
+            f"skipped: {sources / 'elsewhere'}: a link to a folder (links to folders are not followed)",
+        ]
+    )
 
 
 # ----------------------------------------------------------------------------- big batches
+
 
 def test_many_points_are_decoded_and_written_a_chunk_at_a_time(tmp_path, monkeypatch, capsys):
     import commands.generate as generate
@@ -277,7 +288,11 @@ def test_the_mlsg_command_is_declared_and_runs_app_main(tmp_path):
     config = configparser.ConfigParser()
     config.read(ROOT / "setup.cfg")
     assert config["options.entry_points"]["console_scripts"].split() == ["mlsg", "=", "app:main"]
-    done = subprocess.run([sys.executable, "-c", "import sys, app; sys.exit(app.main(['models', '--models', sys.argv[1]]))",
-                           str(ZOO)], capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys, app; sys.exit(app.main(['models', '--models', sys.argv[1]]))", str(ZOO)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert done.returncode == 0 and "15 of 15 trained" in done.stdout

@@ -1,5 +1,6 @@
 """The step pattern: its arithmetic, its file beside the favourites, and the mixer playing it
 frame by frame (no device: the mixer renders into arrays)."""
+
 import json
 
 import numpy as np
@@ -74,12 +75,15 @@ def test_a_users_pattern_json_is_never_replaced(tmp_path):
     assert theirs.read_text() == '{"my": "notes"}'
 
 
-@pytest.mark.parametrize("change, reason", [
-    (lambda r: r.update(tempo=500), "from 40 to 300"),
-    (lambda r: r["lanes"][1].update(steps="x" * 15), "16 of 'x' or '.'"),
-    (lambda r: r["lanes"][2].update(sound="../../etc/passwd"), "favourite's file name"),
-    (lambda r: r["lanes"].pop(), "kick, snare, hat, free"),
-])
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        (lambda r: r.update(tempo=500), "from 40 to 300"),
+        (lambda r: r["lanes"][1].update(steps="x" * 15), "16 of 'x' or '.'"),
+        (lambda r: r["lanes"][2].update(sound="../../etc/passwd"), "favourite's file name"),
+        (lambda r: r["lanes"].pop(), "kick, snare, hat, free"),
+    ],
+)
 def test_a_damaged_pattern_says_what_is_wrong(tmp_path, change, reason):
     record = four_on_the_floor().to_dict()
     change(record)
@@ -95,7 +99,7 @@ def click_sound(n=300, value=0.25):
 def render(mixer, frames, block=256, start=0):
     out = np.zeros(frames, dtype=np.float32)
     for i in range(0, frames, block):
-        mixer.render(out[i:i + block], start + i)
+        mixer.render(out[i : i + block], start + i)
     return out
 
 
@@ -106,7 +110,7 @@ def expected_bar_hits(pattern, data, rate, bars, origin=0):
     for bar in range(bars):
         for step, lane in pattern.hits():
             at = origin + step_frame(bar * STEPS + step, pattern.tempo, rate)
-            out[at:at + data[lane].shape[0]] += data[lane]
+            out[at : at + data[lane].shape[0]] += data[lane]
     return out
 
 
@@ -118,8 +122,9 @@ def test_the_mixer_starts_every_hit_on_its_steps_frame_bar_after_bar():
     mixer = Mixer(RATE)
     pattern = four_on_the_floor().with_tempo(133)  # a step is 4973.68 frames: rounding matters
     data = prepared_lanes(mixer)
-    mixer.start_pattern(data, [[lane for step, lane in pattern.hits() if step == s] for s in range(STEPS)],
-                        pattern.tempo, restart=True)
+    mixer.start_pattern(
+        data, [[lane for step, lane in pattern.hits() if step == s] for s in range(STEPS)], pattern.tempo, restart=True
+    )
     bars = 3
     frames = step_frame(bars * STEPS, pattern.tempo, RATE)
     out = render(mixer, frames, start=1000)
@@ -168,7 +173,7 @@ def test_a_cut_stop_fades_the_ringing_hits_out_within_the_crossfade():
     mixer.stop_pattern(cut=True)
     tail = render(mixer, RATE, start=out.shape[0])
     assert 0 < tail[0] <= out[-1]  # no jump: it fades from where it was
-    assert np.all(tail[mixer.crossfade_frames:] == 0) and mixer._voices == 0
+    assert np.all(tail[mixer.crossfade_frames :] == 0) and mixer._voices == 0
     assert mixer.silent_frames > 0  # the player's idle watcher may stop the stream
 
 
@@ -202,6 +207,7 @@ def test_an_empty_pattern_default_follows_the_current_sound():
 
 
 # ----------------------------------------------------------------------------- the Beat tab's handlers
+
 
 @pytest.fixture
 def ready():

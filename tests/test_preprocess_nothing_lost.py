@@ -6,6 +6,7 @@ where it is killed, interrupted or runs without root's permission override) and 
 exit status, its one line, and the files: the sources and the user's own files byte for byte,
 and the dataset as exactly the old one, or exactly the one a clean run makes.
 """
+
 import ctypes
 import errno
 import io
@@ -28,8 +29,17 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTES = b"the user's own notes, kept beside the dataset"
 
 #: The file-system steps a run is stopped at: each one is counted, in every module that uses it.
-STEPS = (("os", "replace"), ("os", "rename"), ("os", "link"), ("os", "unlink"), ("os", "fsync"), ("os", "mkdir"),
-         ("os", "chmod"), ("shutil", "rmtree"), ("safeio.folders", "_exchange"))
+STEPS = (
+    ("os", "replace"),
+    ("os", "rename"),
+    ("os", "link"),
+    ("os", "unlink"),
+    ("os", "fsync"),
+    ("os", "mkdir"),
+    ("os", "chmod"),
+    ("shutil", "rmtree"),
+    ("safeio.folders", "_exchange"),
+)
 
 
 def _fill_the_disk_at(mode):
@@ -38,6 +48,7 @@ def _fill_the_disk_at(mode):
     if mode == "full-at-manifest":
         import preprocessing.manifest as manifest
         from safeio import WriteFailed
+
         real_write = manifest.atomic_write_text
 
         def full_at_the_manifest(path, text):
@@ -49,6 +60,7 @@ def _fill_the_disk_at(mode):
     if mode == "full-at-cache":
         import preprocessing.dataset as dataset
         from safeio import WriteFailed
+
         real_atomic_write = dataset.atomic_write
 
         def full_at_the_cache(path, write, **kwargs):
@@ -92,6 +104,7 @@ def stopped_run(argv, mode="none", at=0):
                     if steps[0] == at:
                         os.kill(os.getpid(), signal.SIGKILL if mode == "kill" else signal.SIGINT)
                     return function(*args, **kwargs)
+
                 return step
 
             for module, name in STEPS:
@@ -102,6 +115,7 @@ def stopped_run(argv, mode="none", at=0):
                 setattr(module, name, hooked(function))
             if mode == "kill-at-first-result":  # --jobs N: the main process dies, its workers work on
                 import preprocessing.workers as workers
+
                 real_start = workers._start_worker
 
                 def logged_start(parent):
@@ -134,8 +148,15 @@ def stopped_run(argv, mode="none", at=0):
 def run_app(*args, preexec_fn=None):
     """``python app.py ARGS`` as the user runs it: (status, stdout, stderr)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
-    done = subprocess.run([sys.executable, str(ROOT / "app.py"), *map(str, args)], capture_output=True,
-                          text=True, cwd=ROOT, env=env, timeout=600, preexec_fn=preexec_fn)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=600,
+        preexec_fn=preexec_fn,
+    )
     return done.returncode, done.stdout, done.stderr
 
 
@@ -154,8 +175,7 @@ def files(folder):
 def dataset(folder):
     """The dataset's own files, without what a killed run leaves that the next one removes:
     the lock, its temporaries, and the marker of a swap it had got past."""
-    return {name: data for name, data in files(folder).items()
-            if name != ".lock" and not name.startswith(("..lock.", ".complete-"))}
+    return {name: data for name, data in files(folder).items() if name != ".lock" and not name.startswith(("..lock.", ".complete-"))}
 
 
 def beside(folder):
@@ -202,8 +222,10 @@ def _content(name, data):
 
 def same_dataset(found, reference):
     """The same files with the same contents; the cache's name hashes the WAVs' times, so it may differ."""
+
     def named(files):
         return {("cache.npy" if n.startswith("cache-") else n): _content(n, d) for n, d in files.items()}
+
     return named(found) == named(reference)
 
 
@@ -220,18 +242,21 @@ def check_rerun_is_clean(sources, out, length, reference, user_files=None):
 
 # ----------------------------------------------------------------------------- 1. --preview
 
+
 def test_preview_never_replaces_a_file_in_a_source_folder_even_with_force(sources, tmp_path):
     before = files(sources)
     target = sources / "Kit A" / "kick_0.wav"
     status, out, err = preprocess(sources, tmp_path / "data", 1024, "--preview", target, "--force")
     assert status == 1 and out == ""
-    assert one_line(err) == (f"app.py preprocess: {target}: is an input of this command; it is never "
-                             "replaced (pick another --preview)")
+    assert one_line(err) == (
+        f"app.py preprocess: {target}: is an input of this command; it is never replaced (pick another --preview)"
+    )
     assert files(sources) == before and not (tmp_path / "data").exists()
 
 
-@pytest.mark.parametrize("name", [".lock", "manifest.csv", "settings.json", "Kit_A__kick_0.wav", "my-notes.txt",
-                                  "cache", "./sub/../.lock"])
+@pytest.mark.parametrize(
+    "name", [".lock", "manifest.csv", "settings.json", "Kit_A__kick_0.wav", "my-notes.txt", "cache", "./sub/../.lock"]
+)
 def test_preview_never_replaces_a_file_of_the_dataset_folder_even_with_force(name, sources, tmp_path):
     data = tmp_path / "data"
     assert preprocess(sources, data, 1024)[0] == 0
@@ -242,8 +267,9 @@ def test_preview_never_replaces_a_file_of_the_dataset_folder_even_with_force(nam
     before = files(data)
     status, _, err = preprocess(sources, data, 1024, "--preview", f"{data}/{name}", "--force")
     assert status == 1
-    assert one_line(err) == (f"app.py preprocess: {data}/{name}: is a file of the dataset folder; it is "
-                             "never replaced (pick another --preview)")
+    assert one_line(err) == (
+        f"app.py preprocess: {data}/{name}: is a file of the dataset folder; it is never replaced (pick another --preview)"
+    )
     assert files(data) == before  # no .lock made of a PNG either
 
 
@@ -258,6 +284,7 @@ def test_preview_through_a_link_to_the_dataset_folder_is_caught(sources, tmp_pat
 
 
 # ----------------------------------------------------------------------------- 2. kill -9, Ctrl+C
+
 
 def test_kill_9_at_any_step_of_a_first_run_leaves_no_dataset_and_the_next_run_is_clean(sources, references, tmp_path):
     out = tmp_path / "data"
@@ -295,8 +322,7 @@ def test_kill_9_of_a_rerun_with_other_settings_keeps_the_old_dataset_or_the_new_
         left = dataset(out)
         left.pop("my-notes.txt", None)  # mid-swap it waits in the marked staging folder
         assert same_dataset(left, references[1024]) or same_dataset(left, references[2048]), (at, sorted(left))
-        assert (out / "my-notes.txt").is_file() or any(
-            (out.parent / staged / "my-notes.txt").is_file() for staged in beside(out)), at
+        assert (out / "my-notes.txt").is_file() or any((out.parent / staged / "my-notes.txt").is_file() for staged in beside(out)), at
         said.append(check_rerun_is_clean(sources, out, 2048, references[2048], notes))
     assert any("removed a stale lock" in line for line in said)
     assert any("removed an unfinished save" in line for line in said)
@@ -320,7 +346,8 @@ def test_ctrl_c_of_a_rerun_with_other_settings_keeps_the_old_dataset(sources, re
         else:
             assert status == 130 and one_line(err) == "app.py preprocess: interrupted", (at, err)
             assert same_dataset(dataset(out), {**references[1024], **notes}) or same_dataset(
-                dataset(out), {**references[2048], **notes}), (at, sorted(dataset(out)))
+                dataset(out), {**references[2048], **notes}
+            ), (at, sorted(dataset(out)))
             assert beside(out) == [], at  # an interrupted run takes its staging folder with it
         check_rerun_is_clean(sources, out, 2048, references[2048], notes)
 
@@ -339,8 +366,7 @@ def test_kill_9_of_a_parallel_run_takes_its_workers_with_it(sources, references,
     workers = tmp_path / "workers"
     monkeypatch.setenv("WORKERS_FILE", str(workers))
     out = tmp_path / "data"
-    status, err, _ = stopped_run(["preprocess", sources, "-o", out, "--length", 1024, "--jobs", 2],
-                                 "kill-at-first-result")
+    status, err, _ = stopped_run(["preprocess", sources, "-o", out, "--length", 1024, "--jobs", 2], "kill-at-first-result")
     assert status == -signal.SIGKILL, err
     pids = [int(line) for line in workers.read_text().split()]
     assert len(pids) == 2
@@ -359,10 +385,10 @@ def test_kill_9_of_a_parallel_run_takes_its_workers_with_it(sources, references,
 
 # ----------------------------------------------------------------------------- 2. full disks
 
+
 def _mount(point, size):
     point.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(point)],
-                          capture_output=True, text=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(point)], capture_output=True, text=True)
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip() or 'not root'})")
 
@@ -401,8 +427,9 @@ def test_a_full_disk_mid_way_keeps_the_old_dataset_and_the_next_run_is_clean(job
     ballast = _leave_free(disk, 20 * 1024)  # room for the lock and one 2048-sample WAV, not four
     status, stdout, err = run_app("preprocess", sources, "-o", out, "--length", 2048, "--jobs", jobs)
     assert status == 1 and stdout == ""
-    assert one_line(err) == (f"app.py preprocess: {out}: cannot write the dataset (No space left on device); "
-                             "the dataset there is as it was")
+    assert one_line(err) == (
+        f"app.py preprocess: {out}: cannot write the dataset (No space left on device); the dataset there is as it was"
+    )
     assert files(out) == before and beside(out) == []
     ballast.unlink()
     assert check_rerun_is_clean(sources, out, 2048, references[2048], {"my-notes.txt": NOTES}) == ""
@@ -413,8 +440,7 @@ def test_a_full_disk_in_a_first_run_makes_no_dataset_and_no_orphans(sources, ref
     ballast = _leave_free(disk, 20 * 1024)  # the lock and two 1024-sample WAVs fit, not four
     status, _, err = preprocess(sources, out, 1024)
     assert status == 1
-    assert one_line(err) == (f"app.py preprocess: {out}: cannot write the dataset (No space left on device); "
-                             "no dataset was made")
+    assert one_line(err) == (f"app.py preprocess: {out}: cannot write the dataset (No space left on device); no dataset was made")
     assert files(out) == {} and beside(out) == []
     ballast.unlink()
     check_rerun_is_clean(sources, out, 1024, references[1024])  # no hashed suffixes: the names are free
@@ -424,8 +450,10 @@ def test_a_mount_point_as_the_dataset_folder_is_refused_with_one_line(sources, d
     (disk / "mine.txt").write_bytes(NOTES)
     status, _, err = preprocess(sources, disk, 1024)
     assert status == 1
-    assert one_line(err) == (f"app.py preprocess: {disk}: is a mount point; a dataset is replaced as a whole "
-                             f"folder, so give a folder inside it (for example {disk / 'dataset'})")
+    assert one_line(err) == (
+        f"app.py preprocess: {disk}: is a mount point; a dataset is replaced as a whole "
+        f"folder, so give a folder inside it (for example {disk / 'dataset'})"
+    )
     assert files(disk) == {"mine.txt": NOTES}
 
 
@@ -433,11 +461,11 @@ def test_a_full_disk_at_the_manifest_keeps_the_old_dataset(sources, references, 
     out = tmp_path / "data"
     assert preprocess(sources, out, 1024)[0] == 0
     before = files(out)
-    status, err, _ = stopped_run(["preprocess", sources, "-o", out, "--length", 2048, "--jobs", 1],
-                                 "full-at-manifest")
+    status, err, _ = stopped_run(["preprocess", sources, "-o", out, "--length", 2048, "--jobs", 1], "full-at-manifest")
     assert status == 1
-    assert one_line(err) == (f"app.py preprocess: {out}: cannot write the dataset (No space left on device); "
-                             "the dataset there is as it was")
+    assert one_line(err) == (
+        f"app.py preprocess: {out}: cannot write the dataset (No space left on device); the dataset there is as it was"
+    )
     assert files(out) == before and beside(out) == []
     check_rerun_is_clean(sources, out, 2048, references[2048])
 
@@ -463,8 +491,10 @@ def test_a_file_of_the_user_that_appears_under_a_new_output_name_is_kept(sources
     appearing = {"Kit_A__snare_2.wav": NOTES}  # the name the new set needs: the swap would lose it
     assert app.main(["preprocess", str(sources), "-o", str(out), "--length", "1024", "--jobs", "1"]) == 1
     err = capsys.readouterr().err.strip()
-    assert err == (f"app.py preprocess: {out / 'Kit_A__snare_2.wav'}: a file of that name appeared in the dataset "
-                   "folder during the run; it is kept, and the dataset is as it was (run again)")
+    assert err == (
+        f"app.py preprocess: {out / 'Kit_A__snare_2.wav'}: a file of that name appeared in the dataset "
+        "folder during the run; it is kept, and the dataset is as it was (run again)"
+    )
     assert files(out) == {**before, **appearing} and beside(out) == []
     (out / "Kit_A__snare_2.wav").unlink()
     appearing = {"mine.txt": NOTES}  # any other name is the user's, carried into the new set
@@ -474,6 +504,7 @@ def test_a_file_of_the_user_that_appears_under_a_new_output_name_is_kept(sources
 
 
 # ----------------------------------------------------------------------------- incremental re-runs
+
 
 def test_a_rerun_links_the_unchanged_wavs_and_one_with_nothing_changed_touches_nothing(sources, tmp_path):
     out = tmp_path / "data"
@@ -489,36 +520,52 @@ def test_a_rerun_links_the_unchanged_wavs_and_one_with_nothing_changed_touches_n
     now = {p.name: p.stat().st_ino for p in out.iterdir()}
     changed = {name for name in inodes if now.get(name) != inodes[name]}
     # the same files, not copies: only the remade WAV, the manifest and the cache are new
-    assert changed == {"Kit_B__hat_0.wav", "manifest.csv", "settings.json",
-                       next(n for n in inodes if n.startswith("cache-"))}
+    assert changed == {"Kit_B__hat_0.wav", "manifest.csv", "settings.json", next(n for n in inodes if n.startswith("cache-"))}
 
 
 # ----------------------------------------------------------------------------- 3. bounds
 
-@pytest.mark.parametrize("option, value, line", [
-    ("--length", "1000000000", "--length: must be a whole number of samples between 256 and 661500 (30 s at 22050 Hz) "
-                               "(got 1000000000)"),
-    ("--length", "-5", "--length: must be a whole number of samples between 256 and 661500 (30 s at 22050 Hz) (got -5)"),
-    ("--length", "1e4", "--length: must be a whole number of samples between 256 and 661500 (30 s at 22050 Hz) "
-                        "(got 1e4)"),
-    ("--attack", "inf", "--attack: must be a number of seconds from 0 to less than 0.743 (the 16384-sample output "
-                        "at 22050 Hz) (got inf)"),
-    ("--attack", "nan", "--attack: must be a number of seconds from 0 to less than 0.743 (the 16384-sample output "
-                        "at 22050 Hz) (got nan)"),
-    ("--attack", "-0.001", "--attack: must be a number of seconds from 0 to less than 0.743 (the 16384-sample "
-                           "output at 22050 Hz) (got -0.001)"),
-    ("--attack", "1e308", "--attack: must be a number of seconds from 0 to less than 0.743 (the 16384-sample "
-                          "output at 22050 Hz) (got 1e308)"),
-    ("--sr", "1", "--sr: must be a whole number of Hz between 8000 and 192000 (got 1)"),
-    ("--sr", "2000000000", "--sr: must be a whole number of Hz between 8000 and 192000 (got 2000000000)"),
-    ("--sr", "nan", "--sr: must be a whole number of Hz between 8000 and 192000 (got nan)"),
-    ("--channel", "-1", "--channel: must be a whole number between 0 and 255 (got -1)"),
-    ("--channel", "99999999999999999999", "--channel: must be a whole number between 0 and 255 "
-                                          "(got 99999999999999999999)"),
-    ("--jobs", "0", "--jobs: must be a whole number between 1 and 256 (got 0)"),
-    ("--jobs", "100000", "--jobs: must be a whole number between 1 and 256 (got 100000)"),
-    ("--normalize", "rms", "--normalize: must be peak (got rms)"),
-])
+
+@pytest.mark.parametrize(
+    "option, value, line",
+    [
+        (
+            "--length",
+            "1000000000",
+            "--length: must be a whole number of samples between 256 and 661500 (30 s at 22050 Hz) (got 1000000000)",
+        ),
+        ("--length", "-5", "--length: must be a whole number of samples between 256 and 661500 (30 s at 22050 Hz) (got -5)"),
+        ("--length", "1e4", "--length: must be a whole number of samples between 256 and 661500 (30 s at 22050 Hz) (got 1e4)"),
+        (
+            "--attack",
+            "inf",
+            "--attack: must be a number of seconds from 0 to less than 0.743 (the 16384-sample output at 22050 Hz) (got inf)",
+        ),
+        (
+            "--attack",
+            "nan",
+            "--attack: must be a number of seconds from 0 to less than 0.743 (the 16384-sample output at 22050 Hz) (got nan)",
+        ),
+        (
+            "--attack",
+            "-0.001",
+            "--attack: must be a number of seconds from 0 to less than 0.743 (the 16384-sample output at 22050 Hz) (got -0.001)",
+        ),
+        (
+            "--attack",
+            "1e308",
+            "--attack: must be a number of seconds from 0 to less than 0.743 (the 16384-sample output at 22050 Hz) (got 1e308)",
+        ),
+        ("--sr", "1", "--sr: must be a whole number of Hz between 8000 and 192000 (got 1)"),
+        ("--sr", "2000000000", "--sr: must be a whole number of Hz between 8000 and 192000 (got 2000000000)"),
+        ("--sr", "nan", "--sr: must be a whole number of Hz between 8000 and 192000 (got nan)"),
+        ("--channel", "-1", "--channel: must be a whole number between 0 and 255 (got -1)"),
+        ("--channel", "99999999999999999999", "--channel: must be a whole number between 0 and 255 (got 99999999999999999999)"),
+        ("--jobs", "0", "--jobs: must be a whole number between 1 and 256 (got 0)"),
+        ("--jobs", "100000", "--jobs: must be a whole number between 1 and 256 (got 100000)"),
+        ("--normalize", "rms", "--normalize: must be peak (got rms)"),
+    ],
+)
 def test_every_number_is_bounded_with_one_line_naming_the_range(option, value, line, sources, tmp_path):
     status, stdout, err = run_app("preprocess", sources, "-o", tmp_path / "data", f"{option}={value}")
     assert status == 2 and stdout == ""
@@ -527,14 +574,17 @@ def test_every_number_is_bounded_with_one_line_naming_the_range(option, value, l
 
 
 def test_the_edges_of_the_ranges_are_accepted(sources, tmp_path):
-    status, _, err = run_app("preprocess", sources, "-o", tmp_path / "data", "--sr", 8000, "--length", 256,
-                             "--attack", 0, "--channel", 0, "--jobs", 1)
+    status, _, err = run_app(
+        "preprocess", sources, "-o", tmp_path / "data", "--sr", 8000, "--length", 256, "--attack", 0, "--channel", 0, "--jobs", 1
+    )
     assert status == 0, err
-    assert "--attack" in one_line(run_app("preprocess", sources, "-o", tmp_path / "x", "--sr", 8000, "--length", 256,
-                                          "--attack", 0.032)[2])  # sample 256 of 256: past the end
+    assert "--attack" in one_line(
+        run_app("preprocess", sources, "-o", tmp_path / "x", "--sr", 8000, "--length", 256, "--attack", 0.032)[2]
+    )  # sample 256 of 256: past the end
 
 
 # ----------------------------------------------------------------------------- 4. unreadable files
+
 
 def _without_root_override():
     """For a child run as root: drop the capabilities that let root read any file."""
@@ -548,8 +598,9 @@ def _unreadable_runner():
     """How to run the CLI so that chmod 000 holds: as it is, or as root without its override."""
     if os.geteuid() != 0:
         return None
-    probe = subprocess.run([sys.executable, "-c", "import os; os.listdir('/proc/self/fd')"],
-                           preexec_fn=_without_root_override, capture_output=True)
+    probe = subprocess.run(
+        [sys.executable, "-c", "import os; os.listdir('/proc/self/fd')"], preexec_fn=_without_root_override, capture_output=True
+    )
     if probe.returncode != 0:
         pytest.skip("cannot drop root's permission override here")
     return _without_root_override
@@ -603,18 +654,28 @@ def test_a_rerun_on_damaged_settings_says_why_and_makes_everything_again(damage,
     assert same_dataset(files(data), references[1024])
 
 
-@pytest.mark.parametrize("damage", ["manifest unreadable", "settings unreadable", "manifest a folder",
-                                    "settings nested", "settings huge"])
+@pytest.mark.parametrize(
+    "damage", ["manifest unreadable", "settings unreadable", "manifest a folder", "settings nested", "settings huge"]
+)
 def test_loading_an_unreadable_or_damaged_dataset_is_one_line(damage, sources, tmp_path):
     """What train --data and evaluate --data meet: preprocessing.dataset.load_dataset's DatasetError."""
     preexec = _unreadable_runner() if "unreadable" in damage else None
     data = tmp_path / "data"
     assert preprocess(sources, data, 1024)[0] == 0
     reason = make_damaged(data, damage)
-    script = ("import sys\nfrom preprocessing.dataset import DatasetError, load_dataset\ntry:\n"
-              "    load_dataset(sys.argv[1])\nexcept DatasetError as error:\n    sys.exit(f'{error}')\n")
-    done = subprocess.run([sys.executable, "-c", script, str(data)], capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, preexec_fn=preexec, timeout=120)
+    script = (
+        "import sys\nfrom preprocessing.dataset import DatasetError, load_dataset\ntry:\n"
+        "    load_dataset(sys.argv[1])\nexcept DatasetError as error:\n    sys.exit(f'{error}')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(data)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        preexec_fn=preexec,
+        timeout=120,
+    )
     assert done.returncode == 1 and one_line(done.stderr).startswith(f"{data}: ")
     assert reason in done.stderr
 
@@ -627,8 +688,10 @@ def test_train_and_evaluate_on_an_unreadable_or_damaged_dataset_say_so_in_one_li
     assert preprocess(sources, data, 1024)[0] == 0
     reason = make_damaged(data, damage)
     zoo = tmp_path / "zoo"
-    for argv in (["train", "ae_small_tanh", "--data", data, "--out", zoo, "--epochs", 1, "--verbose", 0],
-                 ["evaluate", "ae_small_tanh", "--data", data, "-o", tmp_path / "report"]):
+    for argv in (
+        ["train", "ae_small_tanh", "--data", data, "--out", zoo, "--epochs", 1, "--verbose", 0],
+        ["evaluate", "ae_small_tanh", "--data", data, "-o", tmp_path / "report"],
+    ):
         status, _, err = run_app(*argv, preexec_fn=preexec)
         assert status == 1, (argv[0], err)
         line = one_line(err)
@@ -638,6 +701,7 @@ def test_train_and_evaluate_on_an_unreadable_or_damaged_dataset_say_so_in_one_li
 
 # ----------------------------------------------------------------------------- --preview is checked first
 # It is written last, so what would stop it is said before any file is read or written.
+
 
 def test_a_preview_named_like_the_dataset_folder_is_refused_before_the_dataset_is_made(sources, tmp_path):
     data = tmp_path / "data"
@@ -651,8 +715,7 @@ def test_a_preview_in_a_folder_that_does_not_exist_is_refused_before_the_dataset
     data = tmp_path / "data"
     status, out, err = preprocess(sources, data, 1024, "--preview", tmp_path / "nowhere" / "p.png")
     assert status == 1 and out == ""
-    assert one_line(err) == (f"app.py preprocess: --preview {tmp_path}/nowhere/p.png: no such folder "
-                             f"{tmp_path}/nowhere")
+    assert one_line(err) == (f"app.py preprocess: --preview {tmp_path}/nowhere/p.png: no such folder {tmp_path}/nowhere")
     assert not data.exists()
 
 
@@ -672,8 +735,10 @@ def test_a_preview_in_a_read_only_place_is_refused_before_the_dataset_is_made(so
     before = files(sources)
     status, out, err = preprocess(sources, data, 1024, "--preview", read_only_folder / "p.png")
     assert status == 1 and out == ""
-    assert one_line(err) == (f"app.py preprocess: --preview {read_only_folder}/p.png: cannot write in "
-                             f"{read_only_folder} (read-only or not yours; pick another --preview)")
+    assert one_line(err) == (
+        f"app.py preprocess: --preview {read_only_folder}/p.png: cannot write in "
+        f"{read_only_folder} (read-only or not yours; pick another --preview)"
+    )
     assert not data.exists() and files(sources) == before
 
 
@@ -690,16 +755,18 @@ def test_a_dataset_written_without_its_cache_on_a_full_disk_says_so_in_one_line(
     out = tmp_path / "data"
     status, err, _ = stopped_run(["preprocess", sources, "-o", out, "--length", 1024, "--jobs", 1], "full-at-cache")
     assert status == 0, err
-    assert one_line(err) == (f"warning: {out}: no room for the array cache (the disk is full); the dataset is "
-                             "complete and loads from its WAVs, more slowly, until a run can write it")
+    assert one_line(err) == (
+        f"warning: {out}: no room for the array cache (the disk is full); the dataset is "
+        "complete and loads from its WAVs, more slowly, until a run can write it"
+    )
     assert not list(out.glob("cache-*.npy"))
     assert load_dataset(out).audio.shape[0] == 4
 
 
 # ----------------------------------------------------------------------------- issue 29: nothing stuck
 
-def test_a_run_killed_while_it_moves_a_source_folder_inside_out_is_finished_before_the_sources_are_checked(
-        sources, tmp_path):
+
+def test_a_run_killed_while_it_moves_a_source_folder_inside_out_is_finished_before_the_sources_are_checked(sources, tmp_path):
     """Item 4: a source folder inside OUT is one of the user's files that a swap moves into the
     new set. Killed then, the source sat in the hidden staging folder, and the same command
     refused ("src: no such file or folder") because it checked its sources before finishing."""

@@ -1,5 +1,6 @@
 """The batch and the command: every file reported, bad ones with reasons, parallel = serial,
 re-runs skip what is up to date, originals untouched, exit statuses."""
+
 import hashlib
 import os
 import subprocess
@@ -73,9 +74,15 @@ def make_broken(folder):
 
 
 BAD_KINDS = {
-    "empty.wav": "empty", "not audio.wav": "not audio", "truncated.wav": "truncated",
-    "nan.wav": "not finite", "silence.wav": "silent", "one sample.wav": "too short",
-    "six channels.wav": "too many channels", "8k.wav": "sample rate too low", "ten minutes.wav": "too long",
+    "empty.wav": "empty",
+    "not audio.wav": "not audio",
+    "truncated.wav": "truncated",
+    "nan.wav": "not finite",
+    "silence.wav": "silent",
+    "one sample.wav": "too short",
+    "six channels.wav": "too many channels",
+    "8k.wav": "sample rate too low",
+    "ten minutes.wav": "too long",
 }
 
 
@@ -226,6 +233,7 @@ def test_folder_without_audio_raises_no_audio(tmp_path):
 
 # The command line -----------------------------------------------------------------------
 
+
 def cli(*argv):
     return app.main(["preprocess", *map(str, argv)])
 
@@ -255,13 +263,16 @@ def test_cli_all_files_bad_exits_1(tmp_path, capsys):
     assert (tmp_path / "out" / "manifest.csv").is_file()  # the reasons are kept
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--length", "0"], "--length: must be a whole number of samples between 256 and 661500 (30 s at 22050 Hz)"),
-    (["--attack", "1.0"], "--attack: must be a number of seconds from 0 to less than 0.743"),
-    (["--sr", "-5"], "--sr: must be a whole number of Hz between 8000 and 192000 (got -5)"),
-    (["--channel", "-1"], "--channel: must be a whole number between 0 and 255 (got -1)"),
-    (["--jobs", "0"], "--jobs: must be a whole number between 1 and 256 (got 0)"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--length", "0"], "--length: must be a whole number of samples between 256 and 661500 (30 s at 22050 Hz)"),
+        (["--attack", "1.0"], "--attack: must be a number of seconds from 0 to less than 0.743"),
+        (["--sr", "-5"], "--sr: must be a whole number of Hz between 8000 and 192000 (got -5)"),
+        (["--channel", "-1"], "--channel: must be a whole number between 0 and 255 (got -1)"),
+        (["--jobs", "0"], "--jobs: must be a whole number between 1 and 256 (got 0)"),
+    ],
+)
 def test_cli_bad_options_exit_2(tmp_path, capsys, extra, message):
     make_library(tmp_path / "lib", broken=False)
     assert cli(tmp_path / "lib", "-o", tmp_path / "out", *extra) == 2
@@ -290,7 +301,9 @@ def test_broken_folder_in_a_real_process_gives_reasons_and_no_traceback(tmp_path
     make_broken(tmp_path / "broken")
     done = subprocess.run(
         [sys.executable, str(ROOT / "app.py"), "preprocess", str(tmp_path / "broken"), "-o", str(tmp_path / "out")],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr  # 192k.wav is fine, so something was done
     assert "Traceback" not in done.stderr

@@ -1,4 +1,5 @@
 """Loading a dataset folder: arrays, labels, settings, the cache, and the fixed kit split."""
+
 import numpy as np
 import pytest
 import soundfile as sf

@@ -1,4 +1,5 @@
 """Reading one file: every kind of bad input becomes a one-line reason, never a traceback."""
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -114,7 +115,7 @@ def test_stereo_file_mixes_down_and_channel_picks_one(tmp_path):
     expected = np.zeros(2048, dtype=np.float32)
     source = (left + right) / 2
     peak = int(np.argmax(np.abs(source)))
-    part = source[peak - 220: peak - 220 + 2048]
+    part = source[peak - 220 : peak - 220 + 2048]
     expected[: part.size] = part
     np.testing.assert_allclose(mixed, expected, atol=1e-7)
     assert int(np.argmax(np.abs(right_only))) == 220

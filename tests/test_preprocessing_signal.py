@@ -1,4 +1,5 @@
 """The pure steps of preprocessing: mono, peak alignment, length, normalisation, resampling."""
+
 import numpy as np
 import pytest
 
@@ -121,9 +122,16 @@ def test_settings_round_trip_and_attack_samples():
     assert PreprocessSettings.from_dict({"length": 100, "future_option": 1}) == PreprocessSettings(length=100)
 
 
-@pytest.mark.parametrize("values", [
-    {"sample_rate": 0}, {"length": -1}, {"attack_seconds": -0.1}, {"channel": -1}, {"normalize": "rms"},
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"sample_rate": 0},
+        {"length": -1},
+        {"attack_seconds": -0.1},
+        {"channel": -1},
+        {"normalize": "rms"},
+    ],
+)
 def test_impossible_settings_are_refused(values):
     with pytest.raises(SettingsError):
         PreprocessSettings(**values)

@@ -1,5 +1,6 @@
 """One "best model" rule (``evaluation.ranking.choose_best``) for the report, the
 window and the web page, and importable without TensorFlow."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -12,18 +13,16 @@ from models.registry import MODEL_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 ZOO = ROOT / "trained"
-needs_zoo = pytest.mark.skipif(not (ZOO / "ddsp_vae" / "metrics.json").is_file(),
-                               reason="the shipped zoo (trained/) is not in this checkout")
-SHIPPED_REASON = ("the best mean rank of 15 evaluated models (2.3 over 7 measures, 1 is best; "
-                  "MR-STFT 1.076, Fréchet 34.2)")
+needs_zoo = pytest.mark.skipif(
+    not (ZOO / "ddsp_vae" / "metrics.json").is_file(), reason="the shipped zoo (trained/) is not in this checkout"
+)
+SHIPPED_REASON = "the best mean rank of 15 evaluated models (2.3 over 7 measures, 1 is best; MR-STFT 1.076, Fréchet 34.2)"
 
 
 def test_the_reason_names_the_measure_when_one_decides():
-    best = choose_best({"gan": {"frechet": 76.0, "recon_stft": None}, "x": {"frechet": 80.0},
-                        "y": None})
+    best = choose_best({"gan": {"frechet": 76.0, "recon_stft": None}, "x": {"frechet": 80.0}, "y": None})
     assert best.name == "gan" and best.measures == ("frechet",) and best.evaluated == 2
-    assert best.reason == ("the lowest distance to real drums of 2 evaluated models "
-                           "(Fréchet 76.0, lower is better)")
+    assert best.reason == ("the lowest distance to real drums of 2 evaluated models (Fréchet 76.0, lower is better)")
     higher = choose_best({"a": {"recall": 0.2}, "b": {"recall": 0.4}})
     assert higher.reason == "the highest recall of 2 evaluated models (recall 0.400, higher is better)"
 
@@ -35,8 +34,12 @@ def test_a_lone_evaluated_model_is_said_to_be_the_only_one():
 
 
 def test_values_that_cannot_be_ranked_are_left_out():
-    metrics = {"nan": {"recon_stft": float("nan")}, "text": {"recon_stft": "1.0"},
-               "flag": {"recon_stft": True}, "fine": {"recon_stft": 1.5}}
+    metrics = {
+        "nan": {"recon_stft": float("nan")},
+        "text": {"recon_stft": "1.0"},
+        "flag": {"recon_stft": True},
+        "fine": {"recon_stft": 1.5},
+    }
     assert choose_best(metrics).name == "fine"
     assert choose_best({"a": {"recon_stft": None}, "b": "not a dict"}) is None
 
@@ -58,9 +61,14 @@ def test_the_window_chooses_by_the_one_rule_on_the_shipped_zoo():
 
     backend = PackageBackend()
     entries = tuple(backend.list_models(str(ZOO)))
-    listed = ZooListed(entries, {e.name: backend.cached_metrics(e.name, str(ZOO))["metrics"]
-                                 for e in entries if e.trained
-                                 and backend.cached_metrics(e.name, str(ZOO)) is not None})
+    listed = ZooListed(
+        entries,
+        {
+            e.name: backend.cached_metrics(e.name, str(ZOO))["metrics"]
+            for e in entries
+            if e.trained and backend.cached_metrics(e.name, str(ZOO)) is not None
+        },
+    )
     state = AppState(models_dir=str(ZOO), favourites_dir="favs", rng=np.random.default_rng(0))
     for name in MODEL_NAMES:
         state.entries[name] = ModelEntry(name, group="g")
@@ -84,12 +92,20 @@ def test_the_web_catalogue_chooses_by_the_one_rule_on_the_shipped_zoo():
 
 
 def test_the_rule_imports_no_tensorflow_for_the_window_or_the_web():
-    script = ("import sys\n"
-              "import evaluation.ranking, gui.handlers, web.catalogue\n"
-              "bad = [m for m in ('tensorflow', 'keras', 'PySimpleGUI') if m in sys.modules]\n"
-              "assert not bad, bad\n"
-              "print('ok')\n")
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
-                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, timeout=120)
+    script = (
+        "import sys\n"
+        "import evaluation.ranking, gui.handlers, web.catalogue\n"
+        "bad = [m for m in ('tensorflow', 'keras', 'PySimpleGUI') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"

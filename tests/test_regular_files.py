@@ -8,6 +8,7 @@ subprocess timeout is only the safety net), its exit status, the one line naming
 file, and that no user file changed. The same for favourites that are truncated, six
 channels wide or ten minutes long, and for ``--at`` numbers Python's float() would take.
 """
+
 import os
 import shutil
 import socket
@@ -53,13 +54,20 @@ def run(*args):
 def wav_bytes(data_bytes, promised, channels=1, rate=22050, bits=16):
     """A PCM WAV whose data chunk's header says ``promised`` bytes and holds ``data_bytes``."""
     block = channels * bits // 8
-    header = (b"RIFF" + struct.pack("<I", 36 + promised) + b"WAVE"
-              + b"fmt " + struct.pack("<IHHIIHH", 16, 1, channels, rate, rate * block, block, bits)
-              + b"data" + struct.pack("<I", promised))
+    header = (
+        b"RIFF"
+        + struct.pack("<I", 36 + promised)
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<IHHIIHH", 16, 1, channels, rate, rate * block, block, bits)
+        + b"data"
+        + struct.pack("<I", promised)
+    )
     return header + data_bytes
 
 
 # ----------------------------------------------------------------------------- the helper
+
 
 def opened_within(path, seconds=30):
     """``open_regular(path)`` in a thread: ("file", first bytes) / ("error", exception), or
@@ -113,9 +121,9 @@ def test_a_link_to_a_fifo_is_refused(tmp_path):
     assert kind == "error" and str(error) == f"{tmp_path / 'link.wav'}: {FIFO}"
 
 
-@pytest.mark.parametrize("what, reason", [("folder", "a folder, not a file"),
-                                          ("device", "a device, not a file"),
-                                          ("socket", "a socket, not a file")])
+@pytest.mark.parametrize(
+    "what, reason", [("folder", "a folder, not a file"), ("device", "a device, not a file"), ("socket", "a socket, not a file")]
+)
 def test_folders_devices_and_sockets_are_refused_naming_what_they_are(tmp_path, what, reason):
     if what == "folder":
         path = tmp_path / "decoder.keras"
@@ -164,6 +172,7 @@ def _read_json_error(path):
 
 # ----------------------------------------------------------------------------- a FIFO in the zoo
 
+
 @needs_zoo
 @pytest.mark.parametrize("filename", ["card.json", "decoder.keras", "encoder.keras", "codes.npz"])
 def test_models_lists_a_model_with_a_fifo_as_unavailable_and_the_others_as_trained(zoo, filename):
@@ -174,8 +183,10 @@ def test_models_lists_a_model_with_a_fifo_as_unavailable_and_the_others_as_train
     assert "Traceback" not in err
     rows = listing(out)
     # without its encoder or codes it still plays, and says what it cannot do
-    said = {"encoder.keras": "yes, but ae_small_tanh cannot encode a sound: ",
-            "codes.npz": "yes, but ae_small_tanh has no training dots, family pads or nearest sounds: "}.get(filename, "no: ")
+    said = {
+        "encoder.keras": "yes, but ae_small_tanh cannot encode a sound: ",
+        "codes.npz": "yes, but ae_small_tanh has no training dots, family pads or nearest sounds: ",
+    }.get(filename, "no: ")
     assert rows["ae_small_tanh"].startswith(f"{said}{fifo}: {FIFO}"), rows["ae_small_tanh"]
     assert rows["ae_small_relu"].startswith("yes") and rows["ddsp_vae"].startswith("yes")
     assert hashes(zoo) == before and fifo.is_fifo()
@@ -187,9 +198,11 @@ def test_a_verb_on_a_model_whose_decoder_is_a_fifo_says_so_in_one_line(zoo, tmp_
     decoder = make_fifo(zoo / "ae_small_tanh" / "decoder.keras")
     sound = tmp_path / "hit.wav"
     soundfile.write(sound, (np.random.default_rng(0).standard_normal(8000) * 0.3).astype(np.float32), 22050)
-    args = {"generate": ["--at", "0,0", "-o", tmp_path / "out.wav"],
-            "encode": [sound],
-            "kit": ["--at", "0,0", "-o", tmp_path / "K.h2drumkit"]}[verb]
+    args = {
+        "generate": ["--at", "0,0", "-o", tmp_path / "out.wav"],
+        "encode": [sound],
+        "kit": ["--at", "0,0", "-o", tmp_path / "K.h2drumkit"],
+    }[verb]
     before, sound_before = hashes(zoo), sound.read_bytes()
     status, out, err = run(verb, "ae_small_tanh", *args, "--models", zoo)
     assert status == 1, err
@@ -232,6 +245,7 @@ def test_the_server_starts_without_the_model_whose_card_is_a_fifo(zoo):
 
 # ----------------------------------------------------------------------------- WAVs
 
+
 @needs_zoo
 def test_a_wav_shorter_than_its_header_says_is_truncated_not_too_short(zoo, tmp_path):
     cut = tmp_path / "cut.wav"
@@ -239,8 +253,7 @@ def test_a_wav_shorter_than_its_header_says_is_truncated_not_too_short(zoo, tmp_
     assert cut.stat().st_size == 156
     status, out, err = run("encode", "ae_small_relu", cut, "--models", zoo)
     assert status == 1, err
-    assert one_line(err) == (f"app.py encode: {cut}: truncated: the header promises 44100 bytes of audio, "
-                             "the file holds 112")
+    assert one_line(err) == (f"app.py encode: {cut}: truncated: the header promises 44100 bytes of audio, the file holds 112")
     assert cut.stat().st_size == 156
 
 
@@ -252,8 +265,7 @@ def bad_favourites(folder, kinds):
     favourites = FavouritesFolder(folder)
     hit = (np.random.default_rng(0).standard_normal(16384) * 0.1).astype(np.float32)
     good = favourites.save(hit, 22050, model="ae_small_relu", point=(0.5, 0.5))
-    bad = {kind: favourites.save(hit, 22050, model="ae_small_relu", point=(0.1 * number, 0.0))
-           for number, kind in enumerate(kinds)}
+    bad = {kind: favourites.save(hit, 22050, model="ae_small_relu", point=(0.1 * number, 0.0)) for number, kind in enumerate(kinds)}
     for kind, path in bad.items():
         if kind == "fifo":
             make_fifo(path)
@@ -286,26 +298,35 @@ def check_kit_of_favourites(zoo, tmp_path, good, lines):
 def test_kit_favourites_skips_a_fifo_wav_or_sidecar_in_one_line_and_keeps_the_rest(zoo, tmp_path):
     bad, good = bad_favourites(tmp_path / "favourites", ["fifo", "sidecar fifo"])
     sidecar = bad["sidecar fifo"].with_suffix(".json")
-    check_kit_of_favourites(zoo, tmp_path, good, [
-        f"{bad['fifo'].name}: skipped ({FIFO})",
-        f"{bad['sidecar fifo'].name}: skipped ({sidecar.name}: {FIFO})",
-    ])
+    check_kit_of_favourites(
+        zoo,
+        tmp_path,
+        good,
+        [
+            f"{bad['fifo'].name}: skipped ({FIFO})",
+            f"{bad['sidecar fifo'].name}: skipped ({sidecar.name}: {FIFO})",
+        ],
+    )
     assert bad["fifo"].is_fifo() and sidecar.is_fifo()
 
 
 @needs_zoo
 def test_kit_favourites_skips_truncated_six_channel_and_ten_minute_wavs_with_their_reasons(zoo, tmp_path):
     bad, good = bad_favourites(tmp_path / "favourites", ["truncated", "six channels", "ten minutes"])
-    check_kit_of_favourites(zoo, tmp_path, good, [
-        f"{bad['truncated'].name}: skipped (truncated: the header promises 44100 bytes of audio, "
-        "the file holds 112)",
-        f"{bad['six channels'].name}: skipped (6 channels: a kit takes mono or stereo sounds)",
-        f"{bad['ten minutes'].name}: skipped (too long: 600.0 s (a drum hit is at most 30 s; "
-        "is it a loop or a song?))",
-    ])
+    check_kit_of_favourites(
+        zoo,
+        tmp_path,
+        good,
+        [
+            f"{bad['truncated'].name}: skipped (truncated: the header promises 44100 bytes of audio, the file holds 112)",
+            f"{bad['six channels'].name}: skipped (6 channels: a kit takes mono or stereo sounds)",
+            f"{bad['ten minutes'].name}: skipped (too long: 600.0 s (a drum hit is at most 30 s; is it a loop or a song?))",
+        ],
+    )
 
 
 # ----------------------------------------------------------------------------- numbers
+
 
 @needs_zoo
 @pytest.mark.parametrize("at", ["1_0,0", "\u0661,0", "0,\uff11", "0x1,0"])

@@ -1,4 +1,5 @@
 """The one atomic-write helper and the folder lock."""
+
 import errno
 import os
 
@@ -102,8 +103,12 @@ def test_two_processes_never_hold_one_lock_at_once(tmp_path):
     folder, start = tmp_path / "data", tmp_path / "start"
     folder.mkdir()
     env = {**os.environ, "PYTHONPATH": str(root)}
-    contenders = [subprocess.Popen([sys.executable, "-c", _CONTENDER, str(folder), "1500", str(start)],
-                                   env=env, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    contenders = [
+        subprocess.Popen(
+            [sys.executable, "-c", _CONTENDER, str(folder), "1500", str(start)], env=env, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
     start.touch()
     results = [contender.communicate(timeout=600)[0].split() for contender in contenders]
     assert all(contender.returncode == 0 for contender in contenders)
@@ -152,6 +157,7 @@ def test_an_empty_or_garbled_lock_left_by_a_dead_writer_is_taken_over(tmp_path, 
 def _sleeper():
     import subprocess
     import time
+
     process = subprocess.Popen(["sleep", "60"])
     time.sleep(0.05)
     return process
@@ -192,6 +198,7 @@ def test_a_pid_only_lock_older_than_its_process_is_stale(tmp_path):
 
 def test_dead_temporaries_go_and_live_ones_stay(tmp_path):
     from safeio import remove_dead_temporaries, removed_line
+
     dead = tmp_path / ".kick.wav.999999999.0123abcd.tmp"
     live = tmp_path / f".kick.wav.{os.getpid()}.0123abcd.tmp"
     other = tmp_path / ".notes.txt.999999999.0123abcd.tmp"
@@ -204,6 +211,7 @@ def test_dead_temporaries_go_and_live_ones_stay(tmp_path):
 
 def test_a_marker_cut_short_is_not_a_complete_set(tmp_path):
     from safeio import finish_interrupted_swaps, staging_folder
+
     target = tmp_path / "model"
     target.mkdir()
     (target / "card.json").write_text("old")
@@ -216,6 +224,7 @@ def test_a_marker_cut_short_is_not_a_complete_set(tmp_path):
 
 def test_a_marker_left_in_a_swapped_folder_is_removed(tmp_path):
     from safeio import finish_interrupted_swaps
+
     target = tmp_path / "model"
     target.mkdir()
     (target / ".complete-.model.1.0123abcd.new").write_bytes(b"# complete\n")
@@ -225,6 +234,7 @@ def test_a_marker_left_in_a_swapped_folder_is_removed(tmp_path):
 
 def test_a_failed_swap_before_its_marker_removes_the_staging_folder(tmp_path, monkeypatch):
     from safeio import WriteFailed, staging_folder, swap_in
+
     target = tmp_path / "model"
     staged = staging_folder(target, "train")
     (staged / "card.json").write_text("new")
@@ -244,6 +254,7 @@ def test_a_failed_swap_before_its_marker_removes_the_staging_folder(tmp_path, mo
 
 def test_read_json_bounds_depth_and_size(tmp_path):
     from safeio import UnreadableJson, read_json
+
     deep = tmp_path / "card.json"
     deep.write_text("[" * 200_000 + "]" * 200_000)
     with pytest.raises(UnreadableJson, match="card.json: nested deeper than 64 levels"):
@@ -257,6 +268,7 @@ def test_read_json_bounds_depth_and_size(tmp_path):
 
 def test_a_swap_killed_after_its_exchange_is_reported_as_the_old_set_removed(tmp_path):
     from safeio import finish_interrupted_swaps
+
     target = tmp_path / "model"
     target.mkdir()
     old = tmp_path / ".model.999999999.0123abcd.new"  # the old set, after the exchange
@@ -287,6 +299,7 @@ def _marked_set(staged, files):
 
 def test_a_verb_finishes_only_its_own_staging_folders_and_an_older_versions_by_their_files(tmp_path):
     from safeio import finish_interrupted_swaps
+
     target = tmp_path / "K"
     target.mkdir()
     (target / "notes.txt").write_text("mine")

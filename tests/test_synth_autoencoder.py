@@ -1,4 +1,5 @@
 """Issue 30 §2 stage 1: the synth autoencoder with a D-dimensional code and no family input."""
+
 import numpy as np
 import pytest
 

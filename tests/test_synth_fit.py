@@ -1,4 +1,5 @@
 """Fitting ddsp_cvae's synthesiser to one sound by gradient descent (issue 30 §2, claps first)."""
+
 import numpy as np
 import pytest
 
@@ -82,12 +83,12 @@ def test_smoothing_takes_the_bursts_out_of_the_first_100_ms_and_leaves_the_rest(
     raw = np.zeros((1, synth.parameter_count), np.float32)
     gains = np.zeros((synth.n_bands, synth.n_knots), np.float32)
     gains[:, dense] = np.where(np.arange(dense.sum()) % 5 == 0, 4.0, -4.0)  # a burst every 10 ms
-    raw[0, begin:begin + gains.size] = gains.ravel()
+    raw[0, begin : begin + gains.size] = gains.ravel()
     raw[0, :begin] = np.arange(begin)
     smoothed = smooth_noise_gains(raw, synth)
     assert np.array_equal(smoothed[0, :begin], raw[0, :begin])
-    assert np.array_equal(smoothed[0, begin + gains.size:], raw[0, begin + gains.size:])
-    after = smoothed[0, begin:begin + gains.size].reshape(gains.shape)
+    assert np.array_equal(smoothed[0, begin + gains.size :], raw[0, begin + gains.size :])
+    after = smoothed[0, begin : begin + gains.size].reshape(gains.shape)
     assert np.ptp(after[:, dense][:, 5:-5]) < 0.2 * np.ptp(gains[:, dense])
     target = clap_like()[None]
     assert burst_correlation(target, target, RATE, ATTACK, seconds=0.04)[0] == pytest.approx(1.0)

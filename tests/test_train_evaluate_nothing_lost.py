@@ -6,6 +6,7 @@ Each test runs ``python app.py ...`` as a user does and checks its exit status, 
 the user's files byte for byte. A kill or a full disk at one exact moment of a save is made
 by a small wrapper that installs one hook and then runs the same ``app.py``.
 """
+
 import errno
 import json
 import os
@@ -31,7 +32,7 @@ DEAD_PID = 999999999  # above any pid_max: never a running process
 # Runs app.py with one hook, chosen by HOOK: "kill-after-marker" kills the process (SIGKILL)
 # when a save's completion marker is written and the swap has not begun; "full-at-swap"
 # fills the disk holding FILL just before the save's swap starts.
-WRAPPER = textwrap.dedent('''
+WRAPPER = textwrap.dedent("""
     import errno, os, runpy, signal, sys
     hook = os.environ["HOOK"]
     if hook == "kill-after-marker":
@@ -59,7 +60,7 @@ WRAPPER = textwrap.dedent('''
         shipping.swap_in = full_then_swap
     sys.argv = [os.path.join(os.environ["ROOT"], "app.py"), *sys.argv[1:]]
     runpy.run_path(sys.argv[0], run_name="__main__")
-''')
+""")
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +72,16 @@ def home(tmp_path_factory):
 
 
 def environment(home, **extra):
-    return {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "3",
-            "HOME": str(home), "XDG_CACHE_HOME": str(home / "cache"),
-            "MPLCONFIGDIR": str(home / "matplotlib"), **extra}
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "MPLBACKEND": "Agg",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "HOME": str(home),
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "MPLCONFIGDIR": str(home / "matplotlib"),
+        **extra,
+    }
 
 
 def run_app(home, *args, hook=None, **extra):
@@ -85,8 +93,9 @@ def run_app(home, *args, hook=None, **extra):
         wrapper.write_text(WRAPPER)
         command = [sys.executable, str(wrapper)]
         extra = {**extra, "HOOK": hook, "ROOT": str(ROOT)}
-    done = subprocess.run([*command, *map(str, args)], capture_output=True, text=True, cwd=ROOT,
-                          env=environment(home, **extra), timeout=900)
+    done = subprocess.run(
+        [*command, *map(str, args)], capture_output=True, text=True, cwd=ROOT, env=environment(home, **extra), timeout=900
+    )
     return done.returncode, done.stdout, done.stderr
 
 
@@ -98,8 +107,7 @@ def one_line(stderr):
 
 def tree(folder):
     """Every file under ``folder`` (hidden ones too) with its bytes."""
-    return {path.relative_to(folder).as_posix(): path.read_bytes()
-            for path in sorted(Path(folder).rglob("*")) if path.is_file()}
+    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(Path(folder).rglob("*")) if path.is_file()}
 
 
 def card_epochs(zoo, name=NAME):
@@ -134,8 +142,9 @@ def foreign(tmp_path_factory):
 def base_zoo(dataset, home, tmp_path_factory):
     """Two tiny dense autoencoders trained for one epoch by the real train verb."""
     zoo = tmp_path_factory.mktemp("base") / "zoo"
-    status, _, err = run_app(home, "train", NAME, OTHER, "--data", dataset, "--out", zoo,
-                             "--epochs", 1, "--batch-size", 8, "--verbose", 0)
+    status, _, err = run_app(
+        home, "train", NAME, OTHER, "--data", dataset, "--out", zoo, "--epochs", 1, "--batch-size", 8, "--verbose", 0
+    )
     assert status == 0, err
     return zoo
 
@@ -150,8 +159,24 @@ def zoo(base_zoo, tmp_path):
 
 
 def train(home, zoo, dataset, epochs, *extra, hook=None, **env):
-    return run_app(home, "train", NAME, "--data", dataset, "--out", zoo, "--epochs", epochs,
-                   "--batch-size", 8, "--verbose", 0, *extra, hook=hook, **env)
+    return run_app(
+        home,
+        "train",
+        NAME,
+        "--data",
+        dataset,
+        "--out",
+        zoo,
+        "--epochs",
+        epochs,
+        "--batch-size",
+        8,
+        "--verbose",
+        0,
+        *extra,
+        hook=hook,
+        **env,
+    )
 
 
 def staging(zoo, name=NAME):
@@ -159,6 +184,7 @@ def staging(zoo, name=NAME):
 
 
 # ----------------------------------------------------------------------------- nothing more to train
+
 
 @pytest.mark.slow
 def test_a_save_killed_after_its_marker_is_finished_and_nothing_more_is_success(zoo, dataset, home):
@@ -186,19 +212,18 @@ def test_resume_to_the_epochs_a_finished_run_has_changes_nothing_and_succeeds(zo
     assert err.strip() == ""
     (result,) = [line for line in out.splitlines() if line.startswith(f"{NAME}: ")]
     assert result.startswith(f"{NAME}: 1 epochs, 0 s, loss ")
-    assert result.endswith(f"(nothing to train: the checkpoint has 1 epochs already; ask for more "
-                           f"with --epochs) -> {zoo / NAME}")
+    assert result.endswith(f"(nothing to train: the checkpoint has 1 epochs already; ask for more with --epochs) -> {zoo / NAME}")
     assert tree(zoo) == before
 
 
 # ----------------------------------------------------------------------------- a full disk at the swap
 
+
 @pytest.fixture
 def small_disk(tmp_path):
     point = tmp_path / "disk"
     point.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(point)],
-                          capture_output=True, text=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(point)], capture_output=True, text=True)
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip() or 'not root'})")
     try:
@@ -208,8 +233,7 @@ def small_disk(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_full_disk_at_the_swap_keeps_the_old_model_and_leaves_no_set_to_swap_in(base_zoo, dataset, home,
-                                                                                   small_disk):
+def test_a_full_disk_at_the_swap_keeps_the_old_model_and_leaves_no_set_to_swap_in(base_zoo, dataset, home, small_disk):
     """The old code left the staged set with an empty marker; the next run took it."""
     import shutil
 
@@ -219,8 +243,7 @@ def test_a_full_disk_at_the_swap_keeps_the_old_model_and_leaves_no_set_to_swap_i
     filler = small_disk / "filler"
     status, out, err = train(home, zoo, dataset, 2, "--resume", hook="full-at-swap", FILL=str(filler))
     assert status == 1
-    assert one_line(err) == (f"app.py train: {zoo / NAME}: cannot replace the folder "
-                             "(No space left on device)")
+    assert one_line(err) == (f"app.py train: {zoo / NAME}: cannot replace the folder (No space left on device)")
     assert staging(zoo) == []
     now = tree(zoo / NAME)
     shipped = {k: v for k, v in now.items() if not k.startswith("checkpoint/")}
@@ -235,6 +258,7 @@ def test_a_full_disk_at_the_swap_keeps_the_old_model_and_leaves_no_set_to_swap_i
 
 
 # ----------------------------------------------------------------------------- leftovers
+
 
 @pytest.mark.slow
 def test_a_dead_runs_leftovers_are_removed_and_each_said_in_one_line(zoo, dataset, home):
@@ -251,17 +275,16 @@ def test_a_dead_runs_leftovers_are_removed_and_each_said_in_one_line(zoo, datase
     status, out, err = train(home, zoo, dataset, 2, "--resume")
     assert status == 0, err
     lines = out.splitlines()
-    assert (f"{zoo}: removed 1 leftover file of a run that is no longer running "
-            f"({lock_temporary.name})") in lines
+    assert (f"{zoo}: removed 1 leftover file of a run that is no longer running ({lock_temporary.name})") in lines
     assert f"{zoo / NAME}: removed a leftover marker of a finished save ({marker.name})" in lines
-    assert (f"{zoo / NAME}: removed 1 leftover file of a run that is no longer running "
-            f"({card_temporary.name})") in lines
+    assert (f"{zoo / NAME}: removed 1 leftover file of a run that is no longer running ({card_temporary.name})") in lines
     assert not lock_temporary.exists() and not marker.exists() and not card_temporary.exists()
     assert card_epochs(zoo) == 2
     assert sorted(p.name for p in zoo.iterdir()) == [OTHER, NAME]
 
 
 # ----------------------------------------------------------------------------- stale and live locks
+
 
 @pytest.fixture
 def unrelated_process():
@@ -277,8 +300,7 @@ def start_ticks(pid):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("form", ["pid and another start time", "pid only, older than the process"])
-def test_a_lock_whose_pid_now_belongs_to_another_process_is_taken_over(form, zoo, dataset, home,
-                                                                       unrelated_process):
+def test_a_lock_whose_pid_now_belongs_to_another_process_is_taken_over(form, zoo, dataset, home, unrelated_process):
     """The old code refused for good ("in use by another training run (pid N)")."""
     if not Path(f"/proc/{unrelated_process}/stat").exists():
         pytest.skip("no /proc: a lock is judged by its pid alone")
@@ -296,29 +318,32 @@ def test_a_lock_whose_pid_now_belongs_to_another_process_is_taken_over(form, zoo
     assert not lock.exists()
 
 
-LOCK_HOLDER = textwrap.dedent('''
+LOCK_HOLDER = textwrap.dedent("""
     import sys, time
     from safeio import FolderLock
     lock = FolderLock(sys.argv[1], what="training run", beside=True)
     lock.acquire()
     print("held", flush=True)
     time.sleep(300)
-''')
+""")
 
 
 @pytest.mark.slow
 def test_a_lock_held_by_a_live_training_run_refuses_naming_the_lock_file(zoo, dataset, home):
-    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(zoo / NAME)], stdout=subprocess.PIPE,
-                              text=True, env=environment(home), cwd=ROOT)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER, str(zoo / NAME)], stdout=subprocess.PIPE, text=True, env=environment(home), cwd=ROOT
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         before = tree(zoo)
         status, out, err = train(home, zoo, dataset, 2, "--resume")
         assert status == 1
         lock = zoo / f".{NAME}.lock"
-        assert one_line(err) == (f"app.py train: {zoo / NAME}: in use by another training run (pid "
-                                 f"{holder.pid}, lock file {lock}; remove that file if no such run "
-                                 "is going)")
+        assert one_line(err) == (
+            f"app.py train: {zoo / NAME}: in use by another training run (pid "
+            f"{holder.pid}, lock file {lock}; remove that file if no such run "
+            "is going)"
+        )
         assert tree(zoo) == before
     finally:
         holder.kill()
@@ -367,14 +392,14 @@ def test_evaluate_grid_is_bounded_with_one_line(home, tmp_path):
 
 # ----------------------------------------------------------------------------- evaluate and the zoo
 
+
 def user_cache_files(home):
     folder = home / "cache" / "ml-sample-generator" / "metrics"
     return sorted(folder.glob("*.json")) if folder.is_dir() else []
 
 
 def evaluate(home, zoo, data, report, *extra, **env):
-    return run_app(home, "evaluate", NAME, OTHER, "--data", data, "--models", zoo, "-o", report,
-                   "--grid", 6, *extra, **env)
+    return run_app(home, "evaluate", NAME, OTHER, "--data", data, "--models", zoo, "-o", report, "--grid", 6, *extra, **env)
 
 
 @pytest.fixture
@@ -385,8 +410,7 @@ def own_home(tmp_path):
 
 
 @pytest.mark.slow
-def test_evaluating_other_data_leaves_the_zoo_as_it_is_and_caches_in_the_user_cache(zoo, foreign, own_home,
-                                                                                    tmp_path):
+def test_evaluating_other_data_leaves_the_zoo_as_it_is_and_caches_in_the_user_cache(zoo, foreign, own_home, tmp_path):
     """Item 4: the other data's entries went into trained/*/metrics.json."""
     before = tree(zoo)
     status, out, err = evaluate(own_home, zoo, foreign, tmp_path / "first")
@@ -414,8 +438,7 @@ def read_only_zoo(base_zoo, tmp_path):
 
     point = tmp_path / "ro"
     point.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(point)],
-                          capture_output=True, text=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(point)], capture_output=True, text=True)
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip() or 'not root'})")
     try:
@@ -453,8 +476,7 @@ def test_a_hostile_metrics_file_makes_only_that_cache_unusable(zoo, foreign, own
     lines = err.strip().splitlines()
     assert "Traceback" not in err
     assert f"{NAME}: cached metrics not used ({deep}: nested deeper than 64 levels)" in lines
-    assert (f"{OTHER}: cached metrics not used ({large}: too large (1,500,000,000 bytes; "
-            f"at most 16,777,216))") in lines
+    assert (f"{OTHER}: cached metrics not used ({large}: too large (1,500,000,000 bytes; at most 16,777,216))") in lines
     report = (tmp_path / "report" / "report.md").read_text()
     assert f"| {NAME} |" in report and f"| {OTHER} |" in report
     assert large.stat().st_size == 1_500_000_000  # other data's cache never replaces the zoo's file
@@ -487,8 +509,7 @@ def test_the_user_cache_keeps_one_file_per_key_and_drops_those_of_replaced_netwo
 # ----------------------------------------------------------------------------- issue 29: nothing stuck
 
 MOUNT_LINE = "is a mount point; {what} is replaced as a whole folder, so give a folder inside it (nothing was changed)"
-LINK_LINE = ("is a link; {what} is replaced as a whole folder, so it must be the folder itself, not a link to it "
-             "(nothing was changed)")
+LINK_LINE = "is a link; {what} is replaced as a whole folder, so it must be the folder itself, not a link to it (nothing was changed)"
 
 
 @pytest.fixture
@@ -498,8 +519,7 @@ def mounted(tmp_path):
 
     def mount(point):
         point.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(point)],
-                              capture_output=True, text=True)
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(point)], capture_output=True, text=True)
         if done.returncode != 0:
             pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip() or 'not root'})")
         points.append(point)
@@ -554,7 +574,7 @@ def test_a_model_folder_that_is_a_link_is_refused_and_the_files_it_names_stay_th
 
 # Moves the old folder's first entry into the new set, then fails the next move as a failing
 # disk would (EIO): the swap cannot be done, after its marker, with a user's folder moved.
-CARRY_FAILS = textwrap.dedent('''
+CARRY_FAILS = textwrap.dedent("""
     import errno, os, runpy, sys
     import safeio.folders
     real_rename, moved = os.rename, []
@@ -570,14 +590,20 @@ CARRY_FAILS = textwrap.dedent('''
                                         "rename": staticmethod(rename)})
     sys.argv = [os.path.join(os.environ["ROOT"], "app.py"), *sys.argv[1:]]
     runpy.run_path(sys.argv[0], run_name="__main__")
-''')
+""")
 
 
 def run_carry_fails(home, *args):
     wrapper = home / "carry_fails.py"
     wrapper.write_text(CARRY_FAILS)
-    done = subprocess.run([sys.executable, str(wrapper), *map(str, args)], capture_output=True, text=True,
-                          cwd=ROOT, env=environment(home, ROOT=str(ROOT)), timeout=900)
+    done = subprocess.run(
+        [sys.executable, str(wrapper), *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=environment(home, ROOT=str(ROOT)),
+        timeout=900,
+    )
     return done.returncode, done.stdout, done.stderr
 
 
@@ -590,18 +616,20 @@ def test_a_swap_and_a_recovery_that_cannot_complete_put_the_files_back_and_say_s
     assert len(staging(zoo)) == 1 and staging(zoo)[0].startswith(f".{NAME}.train.")
     before = tree(zoo / NAME)
 
-    args = ("train", NAME, "--data", dataset, "--out", zoo, "--epochs", 2, "--batch-size", 8, "--verbose", 0,
-            "--resume")
+    args = ("train", NAME, "--data", dataset, "--out", zoo, "--epochs", 2, "--batch-size", 8, "--verbose", 0, "--resume")
     status, out, err = run_carry_fails(home, *args)
     assert status == 1
-    assert (f"{zoo / NAME}: gave up an interrupted save that cannot be finished here (Input/output error); "
-            "the folder is as it was before it") in out.splitlines()
+    assert (
+        f"{zoo / NAME}: gave up an interrupted save that cannot be finished here (Input/output error); "
+        "the folder is as it was before it"
+    ) in out.splitlines()
     # this run's own save meets the same disk: its files go back too, and nothing waits
     assert one_line(err) == f"app.py train: {zoo / NAME}: cannot replace the folder (Input/output error)"
     assert staging(zoo) == []
     now = tree(zoo / NAME)
-    assert {k: v for k, v in now.items() if not k.startswith("checkpoint/")} == \
-        {k: v for k, v in before.items() if not k.startswith("checkpoint/")}
+    assert {k: v for k, v in now.items() if not k.startswith("checkpoint/")} == {
+        k: v for k, v in before.items() if not k.startswith("checkpoint/")
+    }
     assert now["notes.txt"] == b"my notes" and any(k.startswith("checkpoint/") for k in now)
 
     status, out, err = train(home, zoo, dataset, 2, "--resume")  # the disk is well again
@@ -612,8 +640,7 @@ def test_a_swap_and_a_recovery_that_cannot_complete_put_the_files_back_and_say_s
 
 @pytest.mark.slow
 @pytest.mark.parametrize("form", ["mount point", "link"])
-def test_a_report_folder_that_cannot_be_swapped_is_refused_before_evaluating(form, zoo, dataset, home, mounted,
-                                                                               tmp_path):
+def test_a_report_folder_that_cannot_be_swapped_is_refused_before_evaluating(form, zoo, dataset, home, mounted, tmp_path):
     """Items 2 and 3: evaluate -o MOUNTPOINT failed after all the work, then printed [Errno 16]
     on every run; evaluate -o LINK moved the files out of the folder the link names."""
     report = tmp_path / "report"
@@ -629,8 +656,7 @@ def test_a_report_folder_that_cannot_be_swapped_is_refused_before_evaluating(for
         line = LINK_LINE.format(what="a report folder")
     before = tree(watched)
     for _ in range(2):
-        status, out, err = run_app(home, "evaluate", NAME, "--data", dataset, "--models", zoo, "-o", report,
-                                   "--grid", 6)
+        status, out, err = run_app(home, "evaluate", NAME, "--data", dataset, "--models", zoo, "-o", report, "--grid", 6)
         assert (status, out, one_line(err)) == (1, "", f"app.py evaluate: {report}: {line}")
         assert tree(watched) == before and hidden_beside(report) == []
 
@@ -647,8 +673,7 @@ def test_evaluate_leaves_a_staging_folder_that_kit_left_to_kit(zoo, dataset, hom
     assert staged.name.startswith(".K.kit.")
     staged_files = tree(staged)
 
-    status, out, err = run_app(home, "evaluate", NAME, "--data", dataset, "--models", zoo, "-o", kit_folder,
-                               "--grid", 6)
+    status, out, err = run_app(home, "evaluate", NAME, "--data", dataset, "--models", zoo, "-o", kit_folder, "--grid", 6)
     assert status == 0, err
     assert "interrupted" not in out + err
     assert tree(staged) == staged_files and not (kit_folder / "kit.json").exists()

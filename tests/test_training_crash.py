@@ -1,6 +1,7 @@
 """A model folder is replaced as a whole set and kept by a lock: kill -9 at several moments
 of a training's final save leaves the old model or the new one (never a mix) that `models`
 reports correctly and `--resume` continues; a second run into a busy folder refuses at once."""
+
 import os
 import shutil
 import subprocess
@@ -20,7 +21,7 @@ SET = ("decoder.keras", "encoder.keras", "codes.npz", "card.json", "history.csv"
 
 # Trains NAME on tiny seeded data; with KILL_AT=k it kills itself (SIGKILL) just before the
 # k-th file-system step (fsync, rename, link, unlink, exchange, rmtree) of the final save.
-CHILD = textwrap.dedent('''
+CHILD = textwrap.dedent("""
     import os, shutil, signal, sys
     import numpy as np
     out, epochs, resume, kill_at = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1", int(sys.argv[4])
@@ -54,15 +55,20 @@ CHILD = textwrap.dedent('''
     training.train_model("ae_small_tanh", data, out,
                          training.TrainOptions(epochs=epochs, batch_size=4, resume=resume, verbose=0))
     print("STEPS", steps[0])
-''')
+""")
 
 
 def train_child(tmp_path, out, epochs, resume, kill_at=0):
     script = tmp_path / "child.py"
     script.write_text(CHILD)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, str(script), str(out), str(epochs), "1" if resume else "0",
-                           str(kill_at)], capture_output=True, text=True, env=env, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, str(script), str(out), str(epochs), "1" if resume else "0", str(kill_at)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
 
 
 def snapshot(folder):
@@ -144,8 +150,10 @@ def test_a_second_training_run_refuses_at_once_naming_the_folder(tmp_path, live_
     with pytest.raises(FolderBusy) as caught:
         train_model(NAME, data, tmp_path, TrainOptions(epochs=1, verbose=0))
     lock = tmp_path / f".{NAME}.lock"
-    assert str(caught.value) == (f"{tmp_path / NAME}: in use by another training run (pid {live_pid}, "
-                                 f"lock file {lock}; remove that file if no such run is going)")
+    assert str(caught.value) == (
+        f"{tmp_path / NAME}: in use by another training run (pid {live_pid}, "
+        f"lock file {lock}; remove that file if no such run is going)"
+    )
     assert not (tmp_path / NAME / "checkpoint").exists()
 
 
@@ -164,8 +172,10 @@ def test_a_second_preprocess_run_into_one_folder_refuses_with_one_line(tmp_path,
     write_lock(out / ".lock", live_pid)
     assert app.main(["preprocess", str(sources), "-o", str(out), "--length", "1024", "--jobs", "1"]) == 1
     err = capsys.readouterr().err.strip()
-    assert err == (f"app.py preprocess: {out}: in use by another preprocess run (pid {live_pid}, "
-                   f"lock file {out / '.lock'}; remove that file if no such run is going)")
+    assert err == (
+        f"app.py preprocess: {out}: in use by another preprocess run (pid {live_pid}, "
+        f"lock file {out / '.lock'}; remove that file if no such run is going)"
+    )
     assert sorted(p.name for p in out.iterdir()) == [".lock"]
 
 

@@ -1,5 +1,6 @@
 """Variations of a point: seeded offsets or noise seeds, `generate --variations N`, and exact
 recall from the sidecars (on a tiny trained model, so the real decode path is what recalls)."""
+
 import json
 from pathlib import Path
 
@@ -104,14 +105,14 @@ def test_a_variation_record_round_trips_and_a_bad_one_is_refused():
 
 # ----------------------------------------------------------------------------- the real thing
 
+
 @pytest.fixture(scope="module")
 def zoo(tmp_path_factory):
     from models.training import TrainingData, TrainOptions, train_model
 
     folder = tmp_path_factory.mktemp("zoo")
     audio, labels = drum_batch(24, LENGTH, seed=5)
-    data = TrainingData.from_arrays(audio, 22050, is_validation=np.arange(24) % 6 == 0,
-                                    families=labels, folder="synthetic")
+    data = TrainingData.from_arrays(audio, 22050, is_validation=np.arange(24) % 6 == 0, families=labels, folder="synthetic")
     train_model("ae_small_tanh", data, folder, TrainOptions(epochs=1, batch_size=8, verbose=0))
     return folder
 
@@ -120,8 +121,27 @@ def test_generate_variations_are_recalled_exactly_from_their_sidecars(zoo, tmp_p
     from models.engine import load_runtime
 
     out = tmp_path / "vars"
-    assert app.main(["generate", "ae_small_tanh", "--at", "0.1,-0.2", "--at", "0.3,0.1",
-                     "--variations", "3", "--seed", "21", "-o", str(out), "--models", str(zoo)]) == 0
+    assert (
+        app.main(
+            [
+                "generate",
+                "ae_small_tanh",
+                "--at",
+                "0.1,-0.2",
+                "--at",
+                "0.3,0.1",
+                "--variations",
+                "3",
+                "--seed",
+                "21",
+                "-o",
+                str(out),
+                "--models",
+                str(zoo),
+            ]
+        )
+        == 0
+    )
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 6 and "variation 1 of seed 21: offset" in lines[0]
     wavs = sorted(out.glob("*.wav"))
@@ -140,8 +160,26 @@ def test_generate_variations_are_recalled_exactly_from_their_sidecars(zoo, tmp_p
 
 def test_the_same_seed_gives_the_same_files(zoo, tmp_path):
     for name in ("a", "b"):
-        assert app.main(["generate", "ae_small_tanh", "--at", "0,0", "--variations", "2", "--seed", "8",
-                         "-o", str(tmp_path / name), "--models", str(zoo)]) == 0
+        assert (
+            app.main(
+                [
+                    "generate",
+                    "ae_small_tanh",
+                    "--at",
+                    "0,0",
+                    "--variations",
+                    "2",
+                    "--seed",
+                    "8",
+                    "-o",
+                    str(tmp_path / name),
+                    "--models",
+                    str(zoo),
+                ]
+            )
+            == 0
+        )
+
     # Float WAVs carry a PEAK chunk with a time stamp, so the samples are compared, not bytes.
     def samples(name):
         return [soundfile.read(str(p), dtype="float32")[0] for p in sorted((tmp_path / name).glob("*.wav"))]
@@ -150,17 +188,23 @@ def test_the_same_seed_gives_the_same_files(zoo, tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("argv, reason", [
-    (["--variations", "0", "-o", "out/"], "--variations must be 1 to 1000, not 0"),
-    (["--seed", "3", "-o", "out/"], "--seed needs --variations N"),
-    (["--variations", "2", "-o", "one.wav"], "2 variations need a folder, not a .wav file"),
-])
+@pytest.mark.parametrize(
+    "argv, reason",
+    [
+        (["--variations", "0", "-o", "out/"], "--variations must be 1 to 1000, not 0"),
+        (["--seed", "3", "-o", "out/"], "--seed needs --variations N"),
+        (["--variations", "2", "-o", "one.wav"], "2 variations need a folder, not a .wav file"),
+    ],
+)
 def test_variation_usage_errors_exit_2_and_write_nothing(zoo, tmp_path, capsys, monkeypatch, argv, reason):
     monkeypatch.chdir(tmp_path)
     assert app.main(["generate", "ae_small_tanh", "--at", "0,0", *argv, "--models", str(zoo)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("app.py generate: -o one.wav: " if "folder" in reason
-                                               else "app.py generate: ") and err[0].endswith(reason)
+    assert (
+        len(err) == 1
+        and err[0].startswith("app.py generate: -o one.wav: " if "folder" in reason else "app.py generate: ")
+        and err[0].endswith(reason)
+    )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -181,8 +225,23 @@ def test_a_loop_plays_a_new_variation_each_repetition_and_none_at_amount_zero():
 
 def test_variations_into_a_folder_that_cannot_be_made_exit_1(zoo, tmp_path, capsys):
     (tmp_path / "file").write_text("not a folder")
-    assert app.main(["generate", "ae_small_tanh", "--at", "0,0", "--variations", "2", "-o",
-                     str(tmp_path / "file" / "out"), "--models", str(zoo)]) == 1
+    assert (
+        app.main(
+            [
+                "generate",
+                "ae_small_tanh",
+                "--at",
+                "0,0",
+                "--variations",
+                "2",
+                "-o",
+                str(tmp_path / "file" / "out"),
+                "--models",
+                str(zoo),
+            ]
+        )
+        == 1
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"app.py generate: {tmp_path / 'file' / 'out'}: cannot make the folder (Not a directory)"]
     assert (tmp_path / "file").read_text() == "not a folder"
@@ -193,8 +252,17 @@ def test_saving_with_variations_writes_favourites_that_recall_exactly(tmp_path):
     from gui.vary import save_with_variations
 
     model = OffsetModel()
-    paths = save_with_variations(FavouritesFolder(tmp_path), model, "vae_c", (0.5, 0.0), 3, seed=2,
-                                 settings={"gap_seconds": 0.25}, out_rate=None, subtype="FLOAT")
+    paths = save_with_variations(
+        FavouritesFolder(tmp_path),
+        model,
+        "vae_c",
+        (0.5, 0.0),
+        3,
+        seed=2,
+        settings={"gap_seconds": 0.25},
+        out_rate=None,
+        subtype="FLOAT",
+    )
     assert len(paths) == 3
     for path in paths:
         recall = read_recall(path)
@@ -210,8 +278,9 @@ def test_the_amount_scales_the_offset_for_every_model_and_a_noise_model_draws_ne
     for model in (OffsetModel(), NoiseModel()):
         small, large = (plan_variations(model, (0.5, 0.0), 1, seed=3, first=1, amount=a)[0] for a in (0.5, 2.0))
         assert np.allclose(np.array(large.offset), 4 * np.array(small.offset)) and small.offset != (0.0, 0.0)
-    below, above = (plan_variations(NoiseModel(), (0.5, 0.0), 1, seed=3, first=1, amount=a)[0]
-                    for a in (NEW_NOISE_AMOUNT - 0.5, NEW_NOISE_AMOUNT))
+    below, above = (
+        plan_variations(NoiseModel(), (0.5, 0.0), 1, seed=3, first=1, amount=a)[0] for a in (NEW_NOISE_AMOUNT - 0.5, NEW_NOISE_AMOUNT)
+    )
     assert below.noise_seed == 0 and above.noise_seed not in (None, 0)  # 0: the model's own noise
     assert plan_variations(OffsetModel(), (0.5, 0.0), 1, seed=3, first=1, amount=1.0)[0].noise_seed is None
 

@@ -1,5 +1,6 @@
 """The text access log cannot be forged: a request's path is written as it was sent, with any
 byte that could end a line or hide in it escaped (the real server, its real log)."""
+
 import pytest
 
 from tests.test_web_overload import wait_for

@@ -1,6 +1,7 @@
 """The web app's HTTP API, through Starlette's TestClient on behavioural fake models: every
 endpoint answers, every bad input gets a JSON 4xx with a one-line reason, and the same
 query gives the same bytes."""
+
 import io
 import json
 
@@ -19,8 +20,11 @@ from web.sound import MAX_VARIATION
 
 @pytest.fixture
 def models():
-    return [FakeModel("ae_small_tanh", codes=FakeCodes()), FakeModel("gan", kind="gan"),
-            FakeModel("vae_c", kind="vae", varies=True, codes=FakeCodes(seed=1))]
+    return [
+        FakeModel("ae_small_tanh", codes=FakeCodes()),
+        FakeModel("gan", kind="gan"),
+        FakeModel("vae_c", kind="vae", varies=True, codes=FakeCodes(seed=1)),
+    ]
 
 
 @pytest.fixture
@@ -157,44 +161,47 @@ def test_no_cors_headers_unless_asked(client, models):
         assert response.headers["access-control-allow-origin"] == "https://elsewhere.example"
 
 
-@pytest.mark.parametrize("url, status, words", [
-    ("/api/models/nope/sound.wav?x=0&y=0", 404, "unknown model"),
-    ("/api/models/nope/codes", 404, "unknown model"),
-    ("/api/models/..%2Ftrained/sound.wav?x=0&y=0", 404, ""),
-    ("/api/models/..%2F..%2Fetc%2Fpasswd/codes", 404, ""),
-    ("/api/models/%2E%2E/codes", 404, "unknown model"),
-    ("/api/models/ae_small_tanh%00/codes", 404, "unknown model"),
-    ("/static/../web/server.py", 404, ""),
-    ("/static/%2E%2E/server.py", 404, ""),
-    (sound_url(x="nan"), 400, "finite"),
-    (sound_url(x="NaN"), 400, "finite"),
-    (sound_url(y="inf"), 400, "finite"),
-    (sound_url(x="-Infinity"), 400, "finite"),
-    (sound_url(x="1e300"), 400, "within"),
-    (sound_url(y="-1e300"), 400, "within"),
-    (sound_url(x="3.4"), 400, "within"),
-    (sound_url(x="abc"), 400, "number"),
-    (sound_url(x="0x10"), 400, "number"),
-    ("/api/models/ae_small_tanh/sound.wav?y=0", 400, "x is missing"),
-    ("/api/models/ae_small_tanh/sound.wav?x=0", 400, "y is missing"),
-    ("/api/models/ae_small_tanh/sound.wav", 400, "missing"),
-    (sound_url(x=""), 400, "missing"),
-    (sound_url(rate="-44100"), 400, "rate must be one of"),
-    (sound_url(rate="8000"), 400, "rate must be one of"),
-    (sound_url(rate="44100.0"), 400, "rate must be one of"),
-    (sound_url(rate="abc"), 400, "rate must be one of"),
-    (sound_url(variation="-1"), 400, "variation"),
-    (sound_url(variation=str(MAX_VARIATION + 1)), 400, "variation"),
-    (sound_url(variation="1.5"), 400, "variation"),
-    (sound_url(variation="9" * 400), 400, "variation"),
-    (sound_url(path="../trained"), 400, "unknown parameter"),
-    (sound_url(level="loud"), 400, "level must be one of as made, normalised"),
-    (sound_url(level="As+Made"), 400, "level must be one of as made, normalised"),
-    (sound_url(level="normalized"), 400, "level must be one of as made, normalised"),
-    ("/api/nothing", 404, "not found"),
-    ("/api/models/../trained/codes", 404, "not found"),
-    ("/index.html", 404, "not found"),
-])
+@pytest.mark.parametrize(
+    "url, status, words",
+    [
+        ("/api/models/nope/sound.wav?x=0&y=0", 404, "unknown model"),
+        ("/api/models/nope/codes", 404, "unknown model"),
+        ("/api/models/..%2Ftrained/sound.wav?x=0&y=0", 404, ""),
+        ("/api/models/..%2F..%2Fetc%2Fpasswd/codes", 404, ""),
+        ("/api/models/%2E%2E/codes", 404, "unknown model"),
+        ("/api/models/ae_small_tanh%00/codes", 404, "unknown model"),
+        ("/static/../web/server.py", 404, ""),
+        ("/static/%2E%2E/server.py", 404, ""),
+        (sound_url(x="nan"), 400, "finite"),
+        (sound_url(x="NaN"), 400, "finite"),
+        (sound_url(y="inf"), 400, "finite"),
+        (sound_url(x="-Infinity"), 400, "finite"),
+        (sound_url(x="1e300"), 400, "within"),
+        (sound_url(y="-1e300"), 400, "within"),
+        (sound_url(x="3.4"), 400, "within"),
+        (sound_url(x="abc"), 400, "number"),
+        (sound_url(x="0x10"), 400, "number"),
+        ("/api/models/ae_small_tanh/sound.wav?y=0", 400, "x is missing"),
+        ("/api/models/ae_small_tanh/sound.wav?x=0", 400, "y is missing"),
+        ("/api/models/ae_small_tanh/sound.wav", 400, "missing"),
+        (sound_url(x=""), 400, "missing"),
+        (sound_url(rate="-44100"), 400, "rate must be one of"),
+        (sound_url(rate="8000"), 400, "rate must be one of"),
+        (sound_url(rate="44100.0"), 400, "rate must be one of"),
+        (sound_url(rate="abc"), 400, "rate must be one of"),
+        (sound_url(variation="-1"), 400, "variation"),
+        (sound_url(variation=str(MAX_VARIATION + 1)), 400, "variation"),
+        (sound_url(variation="1.5"), 400, "variation"),
+        (sound_url(variation="9" * 400), 400, "variation"),
+        (sound_url(path="../trained"), 400, "unknown parameter"),
+        (sound_url(level="loud"), 400, "level must be one of as made, normalised"),
+        (sound_url(level="As+Made"), 400, "level must be one of as made, normalised"),
+        (sound_url(level="normalized"), 400, "level must be one of as made, normalised"),
+        ("/api/nothing", 404, "not found"),
+        ("/api/models/../trained/codes", 404, "not found"),
+        ("/index.html", 404, "not found"),
+    ],
+)
 def test_bad_input_is_refused_with_a_one_line_json_reason(client, url, status, words):
     reason = assert_refused(client.get(url), status)
     assert words in reason
@@ -297,8 +304,7 @@ def test_normalised_level_is_a_sound_at_the_common_loudness_named_and_cached_apa
 def family_client():
     from tests.web_fakes import FakeFamilyModel
 
-    catalogue = Catalogue.of([serve_model(FakeFamilyModel()), serve_model(FakeModel("gan", kind="gan"))],
-                             default="ddsp_cvae")
+    catalogue = Catalogue.of([serve_model(FakeFamilyModel()), serve_model(FakeModel("gan", kind="gan"))], default="ddsp_cvae")
     with TestClient(create_app(catalogue, decoding=ThreadDecoding(2)), raise_server_exceptions=False) as test_client:
         yield test_client
 
@@ -323,13 +329,19 @@ def test_family_and_mix_reach_the_decoder_and_name_the_download(family_client):
     assert again.content == mix.content and again.headers["etag"] == mix.headers["etag"]
 
 
-@pytest.mark.parametrize("query, reason", [
-    ({"family": "bell"}, "family: unknown family 'bell'; the families are kick, snare, clap, hat, tom, cymbal, percussion"),
-    ({"mix": "kick:0.6,tom:0.6"}, "mix: family weights must sum to 1 (these sum to 1.2)"),
-    ({"mix": "snare"}, "mix must be FAMILY:WEIGHT,FAMILY:WEIGHT (e.g. kick:0.6,tom:0.4) of kick, snare, clap, hat, "
-                       "tom, cymbal, percussion, not 'snare'"),
-    ({"family": "kick", "mix": "kick:1"}, "give family= or mix=, not both"),
-])
+@pytest.mark.parametrize(
+    "query, reason",
+    [
+        ({"family": "bell"}, "family: unknown family 'bell'; the families are kick, snare, clap, hat, tom, cymbal, percussion"),
+        ({"mix": "kick:0.6,tom:0.6"}, "mix: family weights must sum to 1 (these sum to 1.2)"),
+        (
+            {"mix": "snare"},
+            "mix must be FAMILY:WEIGHT,FAMILY:WEIGHT (e.g. kick:0.6,tom:0.4) of kick, snare, clap, hat, "
+            "tom, cymbal, percussion, not 'snare'",
+        ),
+        ({"family": "kick", "mix": "kick:1"}, "give family= or mix=, not both"),
+    ],
+)
 def test_a_bad_family_is_a_400_listing_the_allowed_values(family_client, query, reason):
     assert assert_refused(family_client.get(sound_url("ddsp_cvae", **query)), 400) == reason
 
@@ -339,16 +351,19 @@ def test_a_family_for_a_model_without_one_is_a_400(family_client):
     assert reason == "family: gan takes no family"
 
 
-@pytest.mark.parametrize("query, reason", [
-    ("x=9999&x=0&y=0", "x is given more than once; give each parameter once"),
-    ("x=0&y=0&level=normalised&level=as-made", "level is given more than once; give each parameter once"),
-    ("x=1_0&y=0", "x must be a number, not '1_0'"),
-    ("x=%EF%BC%91&y=0", "x must be a number, not '１'"),
-    ("x=%D9%A1&y=0", "x must be a number, not '١'"),
-    ("x=%200.5&y=0", "x must be a number, not ' 0.5'"),
-    ("x=0.5%20&y=0", "x must be a number, not '0.5 '"),
-    ("x=0x1&y=0", "x must be a number, not '0x1'"),
-])
+@pytest.mark.parametrize(
+    "query, reason",
+    [
+        ("x=9999&x=0&y=0", "x is given more than once; give each parameter once"),
+        ("x=0&y=0&level=normalised&level=as-made", "level is given more than once; give each parameter once"),
+        ("x=1_0&y=0", "x must be a number, not '1_0'"),
+        ("x=%EF%BC%91&y=0", "x must be a number, not '１'"),
+        ("x=%D9%A1&y=0", "x must be a number, not '١'"),
+        ("x=%200.5&y=0", "x must be a number, not ' 0.5'"),
+        ("x=0.5%20&y=0", "x must be a number, not '0.5 '"),
+        ("x=0x1&y=0", "x must be a number, not '0x1'"),
+    ],
+)
 def test_a_point_is_plain_ascii_numbers_each_given_once(client, query, reason):
     response = client.get(f"/api/models/ae_small_tanh/sound.wav?{query}")
     assert response.status_code == 400
@@ -364,7 +379,6 @@ def test_a_trailing_slash_is_a_404_and_no_redirect_reflects_the_host_header(clie
     response = client.get("/api/models/", headers={"Host": "evil.example"}, follow_redirects=False)
     assert response.status_code == 404
     assert "evil.example" not in response.headers.get("location", "") + response.text
-
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ starts the audio context; Loop keeps a voice that follows the point; arrow keys 
 point; Download saves a valid WAV; on a phone's width a tap moves the point and nothing
 overflows. Screenshots go to ``$WEB_SCREENSHOTS`` (or the test's temporary folder).
 """
+
 import io
 import os
 import shutil
@@ -31,8 +32,10 @@ WAIT_S = 30
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)),
-                       reason="chromium and chromium-driver are not installed (scripts/system-deps.sh test)"),
+    pytest.mark.skipif(
+        not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)),
+        reason="chromium and chromium-driver are not installed (scripts/system-deps.sh test)",
+    ),
 ]
 
 
@@ -52,8 +55,11 @@ def server(tmp_path_factory):
     with open(log, "w") as log_file:
         process = subprocess.Popen(
             [sys.executable, "app.py", "serve", "--port", str(port), "--models", str(zoo)],
-            cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)})
+            cwd=ROOT,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:
@@ -80,13 +86,22 @@ def browser(tmp_path):
     options = Options()
     options.binary_location = CHROMIUM
     # No network here (and none wanted in CI): without these Chromium tries to call home.
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--autoplay-policy=no-user-gesture-required",
-                 "--window-size=1280,800", f"--user-data-dir={tmp_path / 'profile'}"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--autoplay-policy=no-user-gesture-required",
+        "--window-size=1280,800",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ):
         options.add_argument(flag)
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False})
+    options.add_experimental_option("prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False})
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_window_size(1280, 800)
@@ -121,8 +136,9 @@ def url_point(sound_url):
 
 def desktop(driver):
     """A 1280x800 viewport exactly (the window's size includes its frame)."""
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False})
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride", {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False}
+    )
 
 
 def test_page_opens_on_the_best_model_with_its_map_and_legend(browser, server, tmp_path):
@@ -149,17 +165,20 @@ def test_drag_on_the_pad_fetches_and_shows_the_sound_for_the_new_point(browser, 
     first_url = open_page(browser, server)
     pad = browser.find_element("id", "pad")
     width = pad.size["width"]
-    ActionChains(browser).move_to_element_with_offset(pad, 0, 0).click_and_hold() \
-        .move_by_offset(width // 8, -width // 8).move_by_offset(width // 8, -width // 8).release().perform()
-    sound_url = wait_for(browser, f"const u = document.getElementById('wave').dataset.soundUrl;"
-                                  f" return u !== {first_url!r} && !drumApp.loadingUrl && u;")
+    ActionChains(browser).move_to_element_with_offset(pad, 0, 0).click_and_hold().move_by_offset(
+        width // 8, -width // 8
+    ).move_by_offset(width // 8, -width // 8).release().perform()
+    sound_url = wait_for(
+        browser, f"const u = document.getElementById('wave').dataset.soundUrl; return u !== {first_url!r} && !drumApp.loadingUrl && u;"
+    )
     x, y = url_point(sound_url)
     point = browser.execute_script("return drumApp.point")
     assert (x, y) == pytest.approx(point, abs=1e-4)
     # A quarter of the pad right and up from the centre of vae_c's -3..3 square.
     assert x == pytest.approx(1.5, abs=0.15) and y == pytest.approx(1.5, abs=0.15)
     fetched = browser.execute_script(
-        "return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('sound.wav'))")
+        "return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('sound.wav'))"
+    )
     assert any(name.endswith(sound_url) for name in fetched)
     shown = browser.find_element("id", "point").text
     assert shown == f"vae_c at x +{x:.2f}, y +{y:.2f}"
@@ -196,8 +215,7 @@ def test_loop_follows_the_point_with_a_new_voice(browser, server):
     wait_for(browser, "return drumApp.voice && drumApp.ctx.state === 'running'")
     browser.execute_script("drumApp.firstVoice = drumApp.voice")
     browser.find_element("id", "pad").send_keys(Keys.ARROW_UP)
-    assert wait_for(browser, "return drumApp.voice !== drumApp.firstVoice"
-                             " && drumApp.voice.source.buffer === drumApp.shown.buffer")
+    assert wait_for(browser, "return drumApp.voice !== drumApp.firstVoice && drumApp.voice.source.buffer === drumApp.shown.buffer")
     assert browser.execute_script("return drumApp.voice.source.loop")
     browser.find_element("id", "loop").click()
     assert browser.execute_script("return drumApp.voice") is None
@@ -225,7 +243,8 @@ def test_download_saves_the_sound_as_a_44k1_16_bit_wav_named_after_what_it_holds
     # vae_c makes 22.05 kHz sound: the 44.1 kHz file says it was resampled from that
     assert files[0].name == f"vae_c_x{x:+.2f}_y{y:+.2f}_44.1kHz_from_22.05kHz.wav".replace("-0.00", "+0.00")
     assert browser.find_element("id", "native").text == (
-        "vae_c makes 22.05 kHz sound; the file is resampled to 44.1 kHz (nothing above 11.025 kHz).")
+        "vae_c makes 22.05 kHz sound; the file is resampled to 44.1 kHz (nothing above 11.025 kHz)."
+    )
     info = soundfile.info(str(files[0]))
     assert (info.samplerate, info.subtype, info.channels) == (44100, "PCM_16", 1)
     served = urllib.request.urlopen(server + sound_url).read()
@@ -234,19 +253,22 @@ def test_download_saves_the_sound_as_a_44k1_16_bit_wav_named_after_what_it_holds
 
 
 def test_on_a_phone_a_tap_moves_the_point_and_nothing_overflows(browser, server, tmp_path):
-    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                            {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
+    )
     browser.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 1})
     first_url = open_page(browser, server)
     assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
-    box = browser.execute_script("const r = document.getElementById('pad').getBoundingClientRect();"
-                                 " return [r.left, r.top, r.width, r.height]")
+    box = browser.execute_script(
+        "const r = document.getElementById('pad').getBoundingClientRect(); return [r.left, r.top, r.width, r.height]"
+    )
     assert box[2] >= 300  # the pad takes the phone's width
     tap = {"x": box[0] + box[2] * 0.25, "y": box[1] + box[3] * 0.75}
     for kind, points in (("touchStart", [tap]), ("touchEnd", [])):
         browser.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
-    sound_url = wait_for(browser, f"const u = drumApp.shown && drumApp.shown.url;"
-                                  f" return u !== {first_url!r} && !drumApp.loadingUrl && u;")
+    sound_url = wait_for(
+        browser, f"const u = drumApp.shown && drumApp.shown.url; return u !== {first_url!r} && !drumApp.loadingUrl && u;"
+    )
     assert url_point(sound_url) == pytest.approx((-1.5, -1.5), abs=0.1)
     for button in ("play", "loop", "download"):
         assert browser.find_element("id", button).is_displayed()
@@ -284,8 +306,9 @@ def test_vary_fetches_a_new_take_of_the_same_point(browser, varying_server):
     vary = browser.find_element("id", "vary")
     assert vary.is_displayed()
     vary.click()
-    sound_url = wait_for(browser, f"const u = drumApp.shown && drumApp.shown.url;"
-                                  f" return u !== {first_url!r} && !drumApp.loadingUrl && u;")
+    sound_url = wait_for(
+        browser, f"const u = drumApp.shown && drumApp.shown.url; return u !== {first_url!r} && !drumApp.loadingUrl && u;"
+    )
     take = int(parse_qs(urlparse(sound_url).query)["variation"][0])
     assert url_point(sound_url) == url_point(first_url)
     assert browser.find_element("id", "point").text.endswith(f", take {take}")
@@ -310,8 +333,11 @@ def test_a_family_on_a_model_with_codes_plays_its_pad_and_redraws_the_map(browse
     plain_points = browser.execute_script("return drumApp.codes.points.slice(0, 20)")
     Select(selector).select_by_value("kick")
     wait_for(browser, "return drumApp.shown && drumApp.shown.url.includes('family=kick') && !drumApp.loadingUrl")
-    moved = wait_for(browser, f"""const p = drumApp.codes && drumApp.codes.points.slice(0, 20);
-        return p && JSON.stringify(p) !== {repr(str(plain_points).replace(' ', ''))} && p""")
+    moved = wait_for(
+        browser,
+        f"""const p = drumApp.codes && drumApp.codes.points.slice(0, 20);
+        return p && JSON.stringify(p) !== {repr(str(plain_points).replace(" ", ""))} && p""",
+    )
     assert moved != plain_points
     # the kicks sit around the pad's centre, as the kick pad spans their region
     centre = browser.execute_script("""
@@ -384,9 +410,13 @@ def test_files_that_cannot_be_samples_get_one_line_each_and_the_server_keeps_non
     server_tmp.mkdir()
     port = free_port()
     with open(tmp_path / "serve.log", "w") as log:
-        process = subprocess.Popen([sys.executable, "app.py", "serve", "--port", str(port), "--models", str(zoo)],
-                                   cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                   env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(server_tmp)})
+        process = subprocess.Popen(
+            [sys.executable, "app.py", "serve", "--port", str(port), "--models", str(zoo)],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(server_tmp)},
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -413,8 +443,10 @@ def test_files_that_cannot_be_samples_get_one_line_each_and_the_server_keeps_non
         for path in (text, long, big):
             browser.find_element("id", "sample-file").send_keys(str(path))
             reasons[path.name] = wait_for(
-                browser, f"const s = document.getElementById('status');"
-                         f"return s.textContent.startsWith({path.name + ': '!r}) && s.textContent", timeout=60)
+                browser,
+                f"const s = document.getElementById('status');return s.textContent.startsWith({path.name + ': '!r}) && s.textContent",
+                timeout=60,
+            )
             browser.execute_script("document.getElementById('sample-file').value = ''")
         assert all("\n" not in reason for reason in reasons.values()), reasons
         assert "not an audio file" in reasons["notes.wav"], reasons

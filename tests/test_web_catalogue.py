@@ -1,5 +1,6 @@
 """Which models a server offers: every trained one in the folder, loaded once; the default is
 the best by the evaluation's metrics; a broken model is left out with its reason."""
+
 import json
 import zipfile
 
@@ -22,13 +23,21 @@ def fake_zoo(folder, metrics_by_name):
         model_dir.mkdir(parents=True)
         for file_name in required_files(name):
             if file_name == "card.json":
-                (model_dir / file_name).write_text(json.dumps(
-                    {"name": name, "kind": get_spec(name).kind, "sample_rate": 22050, "sample_length": 1024}))
+                (model_dir / file_name).write_text(
+                    json.dumps({"name": name, "kind": get_spec(name).kind, "sample_rate": 22050, "sample_length": 1024})
+                )
             else:
                 with zipfile.ZipFile(model_dir / file_name, "w") as archive:
                     # the members the zoo listing looks for (it does not load them)
-                    for member in ("config.json", "model.weights.h5", "points.npy", "families.npy",
-                                   "names.npy", "files.npy", "is_validation.npy"):
+                    for member in (
+                        "config.json",
+                        "model.weights.h5",
+                        "points.npy",
+                        "families.npy",
+                        "names.npy",
+                        "files.npy",
+                        "is_validation.npy",
+                    ):
                         archive.writestr(member, "{}" if member == "config.json" else "x")
         if metrics is not None:
             (model_dir / "metrics.json").write_text(json.dumps({"metrics": metrics}))
@@ -44,6 +53,7 @@ def fake_loader(loaded):
         loaded.append(name)
         kind = "gan" if name == "gan" else "vae" if name.startswith("vae") else "dense_ae"
         return FakeModel(name, kind, codes=None if kind == "gan" else FakeCodes())
+
     return load
 
 
@@ -124,8 +134,7 @@ def test_ddsp_vae_is_described_as_the_synthesiser_it_plays_not_as_a_generic_vae(
 def test_a_model_whose_codes_do_not_spread_is_served_as_collapsed_and_the_api_says_so():
     collapsed = FakeCodes()
     collapsed.points = (0.4 + 1e-4 * collapsed.points).astype("float32")  # all within 0.0002
-    served = [serve_model(FakeModel("ae_big_sigmoid", codes=collapsed)),
-              serve_model(FakeModel("ae_small_tanh", codes=FakeCodes()))]
+    served = [serve_model(FakeModel("ae_big_sigmoid", codes=collapsed)), serve_model(FakeModel("ae_small_tanh", codes=FakeCodes()))]
     assert [s.collapsed for s in served] == [True, False]
     with TestClient(create_app(Catalogue.of(served))) as client:
         listed = {m["name"]: m["collapsed"] for m in client.get("/api/models").json()["models"]}

@@ -1,6 +1,7 @@
 """``app.py serve`` as a user runs it: bad options exit 2 and a folder with nothing to serve
 exits 1, each with one line; with --workers 2 the API answers from worker processes; Ctrl+C
 stops the server and every process it started."""
+
 import contextlib
 import json
 import os
@@ -18,15 +19,25 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def serve(*args, timeout=60):
-    return subprocess.run([sys.executable, "app.py", "serve", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout, check=False, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return subprocess.run(
+        [sys.executable, "app.py", "serve", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
 
 
-@pytest.mark.parametrize("args, words", [
-    (["--port", "0"], "--port 0: a port is a number from 1 to 65535"),
-    (["--port", "70000"], "a port is a number"),
-    (["--workers", "0"], "--workers 0: choose from 1 to"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--port", "0"], "--port 0: a port is a number from 1 to 65535"),
+        (["--port", "70000"], "a port is a number"),
+        (["--workers", "0"], "--workers 0: choose from 1 to"),
+    ],
+)
 def test_bad_options_exit_2_with_one_line(args, words):
     result = serve(*args)
     assert result.returncode == 2
@@ -54,9 +65,14 @@ def test_two_workers_serve_the_api(tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "app.py", "serve", "--port", str(port), "--models", str(zoo),
-                                "--workers", "2"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    process = subprocess.Popen(
+        [sys.executable, "app.py", "serve", "--port", str(port), "--models", str(zoo), "--workers", "2"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     try:
         deadline = time.monotonic() + 90
         while True:
@@ -96,8 +112,14 @@ def test_a_server_process_runs_blas_on_one_thread():
         "one_blas_thread()\n"
         "print(sorted({i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas'}))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False,
-                            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "OPENBLAS_NUM_THREADS": "2"})
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "OPENBLAS_NUM_THREADS": "2"},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[1]"
 
@@ -145,9 +167,15 @@ def serve_in_a_terminal(tmp_path):
     zoo.mkdir()
     (zoo / "ae_small_tanh").symlink_to(ROOT / "trained" / "ae_small_tanh", target_is_directory=True)
     port = free_port()
-    process = subprocess.Popen([sys.executable, "app.py", "serve", "--port", str(port), "--models", str(zoo)],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "app.py", "serve", "--port", str(port), "--models", str(zoo)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        start_new_session=True,
+    )
     return process, port
 
 
@@ -171,8 +199,7 @@ def test_ctrl_c_stops_the_server_and_its_decoding_processes_quietly(tmp_path):
 
 def decodes_waiting(port):
     metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-    return next(float(line.split()[1]) for line in metrics.splitlines()
-                if line.startswith("sample_generator_decodes_waiting "))
+    return next(float(line.split()[1]) for line in metrics.splitlines() if line.startswith("sample_generator_decodes_waiting "))
 
 
 def test_ctrl_c_twice_with_requests_in_flight_stops_at_once_without_a_traceback(tmp_path):
@@ -186,8 +213,7 @@ def test_ctrl_c_twice_with_requests_in_flight_stops_at_once_without_a_traceback(
             os.kill(pid, signal.SIGSTOP)
         for i in range(5):
             connection = socket.create_connection(("127.0.0.1", port), timeout=30)
-            connection.sendall(f"GET /api/models/ae_small_tanh/sound.wav?x=0.{i}&y=0 HTTP/1.1\r\nHost: x\r\n\r\n"
-                               .encode())
+            connection.sendall(f"GET /api/models/ae_small_tanh/sound.wav?x=0.{i}&y=0 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
             connections.append(connection)
         # all 5 wait for the held decoders (the server's own gauge: counting its sockets raced
         # with the readiness check's connection closing)
@@ -228,14 +254,12 @@ def test_sigterm_to_the_whole_group_drains_on_the_same_decoding_processes(tmp_pa
     connections = []
     try:
         wait_for_api(process, port)
-        started = [pid for pid in descendants(process.pid)
-                   if "resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_text()]
+        started = [pid for pid in descendants(process.pid) if "resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_text()]
         for pid in started:  # held, so the requests are still in flight when SIGTERM comes
             os.kill(pid, signal.SIGSTOP)
         for i in range(3):
             connection = socket.create_connection(("127.0.0.1", port), timeout=60)
-            connection.sendall(f"GET /api/models/ae_small_tanh/sound.wav?x=0.{i}&y=0 HTTP/1.1\r\nHost: x\r\n\r\n"
-                               .encode())
+            connection.sendall(f"GET /api/models/ae_small_tanh/sound.wav?x=0.{i}&y=0 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
             connections.append(connection)
         deadline = time.monotonic() + 30
         while (waiting := decodes_waiting(port)) < 3:
@@ -261,8 +285,7 @@ def test_a_server_killed_outright_leaves_no_decoding_process_behind(tmp_path):
     process, port = serve_in_a_terminal(tmp_path)
     try:
         wait_for_api(process, port)
-        started = [pid for pid in descendants(process.pid)
-                   if "resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_text()]
+        started = [pid for pid in descendants(process.pid) if "resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_text()]
         assert started
         process.kill()  # SIGKILL to the server alone: nothing of it runs to stop them
         process.communicate(timeout=30)
@@ -289,8 +312,15 @@ def test_decoding_that_cannot_start_exits_1_with_one_line(tmp_path):
     (zoo / "ae_small_tanh").symlink_to(ROOT / "trained" / "ae_small_tanh", target_is_directory=True)
     script = tmp_path / "serve_with_seam.py"
     script.write_text(code)
-    result = subprocess.run([sys.executable, str(script), str(zoo)], cwd=ROOT, capture_output=True, text=True,
-                            timeout=120, check=False, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    result = subprocess.run(
+        [sys.executable, str(script), str(zoo)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert result.returncode == 1, result.stderr
     assert result.stderr.startswith("app.py serve: cannot start decoding: vae_a: ")
     assert len(result.stderr.strip().splitlines()) == 1 and "Serving" not in result.stdout

@@ -1,6 +1,7 @@
 """Decoding in processes of their own (what ``app.py serve`` runs): the same bytes as
 decoding in the server's own process, models loaded where they are asked for, a killed
 process replaced, and a one-line reason when decoding cannot start or keeps failing."""
+
 import asyncio
 import os
 import signal

@@ -2,6 +2,7 @@
 finds its place (its point, its likeliest family, its nearest training sounds, the sound of
 its point); a bad file gets its reason in one line; nothing is kept. Against the shipped
 models, through the app and through the real ``app.py serve`` with its decoding processes."""
+
 import io
 import json
 import socket
@@ -34,8 +35,9 @@ def zoo(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(zoo):
-    with TestClient(create_app(load_catalogue(zoo), decoding=ThreadDecoding(1), folder=zoo),
-                    raise_server_exceptions=False) as test_client:
+    with TestClient(
+        create_app(load_catalogue(zoo), decoding=ThreadDecoding(1), folder=zoo), raise_server_exceptions=False
+    ) as test_client:
         yield test_client
 
 
@@ -64,14 +66,16 @@ def test_a_dropped_snare_finds_its_point_family_neighbours_and_sound(client, zoo
     assert sound.status_code == 200 and sound.content[:4] == b"RIFF"
 
 
-@pytest.mark.parametrize("make, status, reason", [
-    (lambda: b"", 400, "no file: post the sample's bytes as the request body"),
-    (lambda: b"RIFF1234 not a wave at all", 422, "this file cannot be encoded: not an audio file"),
-    (lambda: wav_bytes(np.zeros(22050)), 422, "this file cannot be encoded: silent"),
-    (lambda: wav_bytes(snare(seed=1, seconds=0.2))[:200], 422, "this file cannot be encoded: truncated"),
-    (lambda: wav_bytes(np.tile(snare(seed=2, seconds=0.5), 80), rate=44100), 422,
-     "this file cannot be encoded: too long"),
-])
+@pytest.mark.parametrize(
+    "make, status, reason",
+    [
+        (lambda: b"", 400, "no file: post the sample's bytes as the request body"),
+        (lambda: b"RIFF1234 not a wave at all", 422, "this file cannot be encoded: not an audio file"),
+        (lambda: wav_bytes(np.zeros(22050)), 422, "this file cannot be encoded: silent"),
+        (lambda: wav_bytes(snare(seed=1, seconds=0.2))[:200], 422, "this file cannot be encoded: truncated"),
+        (lambda: wav_bytes(np.tile(snare(seed=2, seconds=0.5), 80), rate=44100), 422, "this file cannot be encoded: too long"),
+    ],
+)
 def test_a_file_that_cannot_be_a_sample_is_refused_in_one_line(client, make, status, reason):
     answer = client.post(listed(client, "ddsp_vae")["encode_url"], content=make())
     assert answer.status_code == status
@@ -93,11 +97,11 @@ def test_a_file_over_the_limit_is_refused_before_it_is_read(zoo, tmp_path):
     with serving(["--models", str(zoo)], tmp_path) as server:
         model = next(m for m in server.models()["models"] if m["name"] == "ddsp_vae")
         with socket.create_connection(("127.0.0.1", server.port), timeout=30) as connection:
-            connection.sendall(f"POST {model['encode_url']} HTTP/1.1\r\nHost: x\r\n"
-                               f"Content-Length: {MAX_UPLOAD_BYTES + 1}\r\n\r\n".encode())
+            connection.sendall(
+                f"POST {model['encode_url']} HTTP/1.1\r\nHost: x\r\nContent-Length: {MAX_UPLOAD_BYTES + 1}\r\n\r\n".encode()
+            )
             data = b""
-            while b"\r\n\r\n" not in data or len(data.partition(b"\r\n\r\n")[2]) < int(
-                    parse_answer(data)[1].get("content-length", 0)):
+            while b"\r\n\r\n" not in data or len(data.partition(b"\r\n\r\n")[2]) < int(parse_answer(data)[1].get("content-length", 0)):
                 chunk = connection.recv(65536)
                 assert chunk, data
                 data += chunk

@@ -1,6 +1,7 @@
 """Caching at the edge, against two real ``app.py serve`` processes on the same
 zoo: versioned URLs served immutable, the same bytes and ETags from either, If-None-Match with
 weak tags and ``*``, the page's files versioned, and a version that follows the model's files."""
+
 import json
 import re
 import shutil
@@ -60,8 +61,9 @@ def test_another_version_is_not_found_and_unversioned_urls_are_revalidated(two_s
     stale = model["sound_url"].replace(model["version"], "0123456789abcdef")
     status, _, body = get(f"{one.url}{stale}?x=0&y=0")
     assert status == 404
-    assert json.loads(body)["error"] == (f"{model['name']} is not at version '0123456789abcdef' here; "
-                                         "GET /api/models gives its current URLs")
+    assert json.loads(body)["error"] == (
+        f"{model['name']} is not at version '0123456789abcdef' here; GET /api/models gives its current URLs"
+    )
     status, headers, _ = get(f"{one.url}/api/models/{model['name']}/sound.wav?x=0&y=0")
     assert status == 200 and headers["cache-control"] == "public, no-cache" and headers["etag"]
 

@@ -1,6 +1,7 @@
 """The page's API plays family pads for every model with training codes (issue 30 §1): the
 shipped ddsp_vae with family=/mix=, the plain pad without, refusals in words (the real
 catalogue and decoders on a copy of the shipped zoo)."""
+
 import json
 
 import pytest
@@ -16,8 +17,7 @@ from web.server import create_app
 def client(tmp_path_factory):
     zoo = zoo_of(tmp_path_factory.mktemp("zoo"), "ddsp_vae", "gan")
     catalogue = load_catalogue(zoo)
-    with TestClient(create_app(catalogue, decoding=ThreadDecoding(1), folder=zoo),
-                    raise_server_exceptions=False) as test_client:
+    with TestClient(create_app(catalogue, decoding=ThreadDecoding(1), folder=zoo), raise_server_exceptions=False) as test_client:
         yield test_client
 
 
@@ -31,8 +31,7 @@ def test_a_model_with_codes_lists_its_families_and_the_plain_pad_as_a_choice(cli
     assert ddsp["family_optional"] is True and ddsp["no_family_reason"] is None
     gan = listed(client, "gan")
     assert gan["families"] is None
-    assert gan["no_family_reason"] == ("gan takes no family: it has no encoder, so none of its training sounds "
-                                       "has a place on its pad")
+    assert gan["no_family_reason"] == ("gan takes no family: it has no encoder, so none of its training sounds has a place on its pad")
     assert "ddsp_cvae" not in json.dumps(client.get("/api/models").json())
 
 
@@ -49,11 +48,14 @@ def test_a_family_plays_its_own_sound_the_same_bytes_each_time(client):
     assert mix.headers["content-disposition"].endswith('_kick0.5-hat0.5_44.1kHz_from_22.05kHz.wav"')
 
 
-@pytest.mark.parametrize("query, reason", [
-    ("family=gong", "family: "),
-    ("family=kick&mix=kick:0.5,hat:0.5", "give family= or mix=, not both"),
-    ("mix=kick", "mix must be FAMILY:WEIGHT,FAMILY:WEIGHT"),
-])
+@pytest.mark.parametrize(
+    "query, reason",
+    [
+        ("family=gong", "family: "),
+        ("family=kick&mix=kick:0.5,hat:0.5", "give family= or mix=, not both"),
+        ("mix=kick", "mix must be FAMILY:WEIGHT,FAMILY:WEIGHT"),
+    ],
+)
 def test_a_bad_family_is_a_400_in_words(client, query, reason):
     url = listed(client, "ddsp_vae")["sound_url"]
     response = client.get(f"{url}?x=0&y=0&{query}")
@@ -65,8 +67,9 @@ def test_a_family_for_the_gan_is_refused_with_its_reason(client):
     url = listed(client, "gan")["sound_url"]
     response = client.get(f"{url}?x=0&y=0&family=kick")
     assert response.status_code == 400
-    assert response.json()["error"] == ("family: gan takes no family: it has no encoder, so none of its training "
-                                        "sounds has a place on its pad")
+    assert response.json()["error"] == (
+        "family: gan takes no family: it has no encoder, so none of its training sounds has a place on its pad"
+    )
 
 
 def test_the_codes_on_a_familys_pad_put_that_familys_training_sounds_around_its_centre(client):

@@ -4,6 +4,7 @@ against the real server process. Attackers connect from other loopback addresses
 third address. Fewer sockets than the issue's 1,030 prove the same mechanism: the limits are
 lowered by the server's own options.
 """
+
 import json
 import socket
 import threading
@@ -154,7 +155,11 @@ def test_every_refusal_below_the_app_has_the_apps_json_error_shape(zoo, tmp_path
             refusals["connections"] = parse_answer(closed_by_server(second, within_s=5))
     assert app_status == 404 and app_headers["content-type"] == "application/json"
     assert {name: status for name, (status, _, _) in refusals.items()} == {
-        "invalid": 400, "head too large": 431, "head too slow": 408, "connections": 429}
+        "invalid": 400,
+        "head too large": 431,
+        "head too slow": 408,
+        "connections": 429,
+    }
     for name, (_, headers, body) in refusals.items():
         assert headers["content-type"] == app_headers["content-type"], name
         assert headers["connection"] == "close" and int(headers["content-length"]) == len(body), name
@@ -162,7 +167,8 @@ def test_every_refusal_below_the_app_has_the_apps_json_error_shape(zoo, tmp_path
         assert list(error) == list(json.loads(app_body)) == ["error"], name
         assert "\n" not in error["error"] and error["error"], name
     assert json.loads(refusals["invalid"][2])["error"] == (
-        "not an HTTP/1.1 request this server can read (Invalid HTTP request received)")
+        "not an HTTP/1.1 request this server can read (Invalid HTTP request received)"
+    )
 
 
 def test_a_200_MB_header_is_cut_off_and_others_are_answered_meanwhile(zoo, tmp_path):
@@ -199,18 +205,17 @@ def test_a_client_asking_a_flood_of_points_gets_429_and_others_are_answered(tmp_
         model = server.models()["models"][0]
         flood = [connect(server, "127.0.0.2") for _ in range(16)]
         for i, connection in enumerate(flood):
-            connection.sendall(f"GET {model['sound_url']}?x={i / 100:.2f}&y=0.1 HTTP/1.1\r\nHost: x\r\n"
-                               f"Connection: close\r\n\r\n".encode())
-        status, headers, body = get(f"{server.url}{model['sound_url']}?x=-0.3&y=0.2", source="127.0.0.3",
-                                    timeout=ANSWERED_WITHIN_S)
+            connection.sendall(
+                f"GET {model['sound_url']}?x={i / 100:.2f}&y=0.1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+            )
+        status, headers, body = get(f"{server.url}{model['sound_url']}?x=-0.3&y=0.2", source="127.0.0.3", timeout=ANSWERED_WITHIN_S)
         assert status == 200 and body[:4] == b"RIFF"
         answers = [parse_answer(closed_by_server(connection)) for connection in flood]
     statuses = [status for status, _, _ in answers]
     assert set(statuses) == {200, 429}, statuses
     refused = next(answer for answer in answers if answer[0] == 429)
     assert refused[1]["retry-after"] == "1"
-    assert json.loads(refused[2])["error"] == ("this client already has 2 sounds decoding (at most 2 at once); "
-                                              "try again")
+    assert json.loads(refused[2])["error"] == ("this client already has 2 sounds decoding (at most 2 at once); try again")
 
 
 def test_trusted_proxies_are_addresses_networks_or_star():
@@ -230,12 +235,19 @@ def test_the_uvicorn_protocol_the_guards_extend_still_has_what_they_use():
 
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-    for method in ("connection_made", "connection_lost", "data_received", "on_headers_complete",
-                   "on_message_complete", "on_response_complete", "shutdown", "send_400_response"):
+    for method in (
+        "connection_made",
+        "connection_lost",
+        "data_received",
+        "on_headers_complete",
+        "on_message_complete",
+        "on_response_complete",
+        "shutdown",
+        "send_400_response",
+    ):
         assert callable(getattr(HttpToolsProtocol, method, None)), f"HttpToolsProtocol.{method} is gone"
     made = inspect.getsource(HttpToolsProtocol.__init__) + inspect.getsource(HttpToolsProtocol.connection_made)
-    for attribute in ("self.connections", "self.pipeline", "self.cycle", "self.parser", "self.loop",
-                      "self.transport", "self.client"):
+    for attribute in ("self.connections", "self.pipeline", "self.cycle", "self.parser", "self.loop", "self.transport", "self.client"):
         assert attribute in made, f"HttpToolsProtocol no longer sets {attribute}"
     assert "response_complete" in inspect.getsource(HttpToolsProtocol)
     # web.limits.DrainingWorkers: the supervisor of --workers N closes its sockets as it stops

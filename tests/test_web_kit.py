@@ -3,6 +3,7 @@ parameters, with each model's version) and answers a zip of the kit folder or a 
 ``.h2drumkit`` made by the CLI's kit code. Each sample is the sound URL's WAV byte for byte;
 a bad list gets its reason in one line; the kit's decodes count in the client's limit and
 are shed with 503 under overload. Against the shipped models, through the app."""
+
 import asyncio
 import io
 import json
@@ -29,8 +30,9 @@ def zoo(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(zoo):
-    with TestClient(create_app(load_catalogue(zoo), decoding=ThreadDecoding(1), folder=zoo),
-                    raise_server_exceptions=False) as test_client:
+    with TestClient(
+        create_app(load_catalogue(zoo), decoding=ThreadDecoding(1), folder=zoo), raise_server_exceptions=False
+    ) as test_client:
         yield test_client
 
 
@@ -45,8 +47,10 @@ def sound(models, name, **params):
 
 def two_sounds(models):
     """A take of ddsp_vae on its snare pad, and the GAN normalised at 48 kHz."""
-    return [sound(models, "ddsp_vae", x=0.5, y=-1.25, variation=3, family="snare"),
-            sound(models, "gan", x=0.25, y=0, level="normalised", rate=48000)]
+    return [
+        sound(models, "ddsp_vae", x=0.5, y=-1.25, variation=3, family="snare"),
+        sound(models, "gan", x=0.25, y=0, level="normalised", rate=48000),
+    ]
 
 
 def sound_bytes(client, models, entry):
@@ -63,8 +67,7 @@ def test_a_zip_kit_holds_each_sound_as_its_url_answers_it_with_kit_json(client, 
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"] == "application/zip"
     assert answer.headers["cache-control"] == "no-store"
-    assert answer.headers["content-disposition"] == (
-        "attachment; filename=\"Mein_Kit.zip\"; filename*=UTF-8''Mein%20Kit%20%C3%BC.zip")
+    assert answer.headers["content-disposition"] == ("attachment; filename=\"Mein_Kit.zip\"; filename*=UTF-8''Mein%20Kit%20%C3%BC.zip")
     archive = zipfile.ZipFile(io.BytesIO(answer.content))
     names = archive.namelist()
     wavs = sorted(n for n in names if n.endswith(".wav"))
@@ -121,38 +124,53 @@ def refused(client, body, status, reason):
     return error
 
 
-@pytest.mark.parametrize("make, status, reason", [
-    (lambda m: b"{not json", 400, "the body is not JSON"),
-    (lambda m: b"", 400, "the body is not JSON"),
-    (lambda m: [1, 2], 400, "the body must be a JSON object"),
-    (lambda m: {"sounds": [], "colour": "red"}, 400, "unknown field 'colour'; use name, format, sounds"),
-    (lambda m: {"name": "", "sounds": two_sounds(m)}, 400, "name must be text of 1 to 60 characters"),
-    (lambda m: {"name": "x" * 61, "sounds": two_sounds(m)}, 400, "name must be text of 1 to 60 characters"),
-    (lambda m: {"format": "rar", "sounds": two_sounds(m)}, 400, "format must be one of zip, h2drumkit"),
-    (lambda m: {"sounds": []}, 400, "sounds must be a list of 1 to 16 sounds"),
-    (lambda m: {"sounds": {"model": "gan"}}, 400, "sounds must be a list of 1 to 16 sounds"),
-    (lambda m: {"sounds": [sound(m, "gan", x=0, y=0)] * (MAX_KIT_SOUNDS + 1)}, 413,
-     f"a kit holds at most {MAX_KIT_SOUNDS} sounds, not {MAX_KIT_SOUNDS + 1}"),
-    (lambda m: {"sounds": ["gan"]}, 400, "sound 1: must be an object with model, version, x and y"),
-    (lambda m: {"sounds": [sound(m, "gan", x=0, y=0, z=1)]}, 400, "sound 1: unknown field 'z'"),
-    (lambda m: {"sounds": [{"model": "gan", "x": 0, "y": 0}]}, 400, "sound 1: version is missing"),
-    (lambda m: {"sounds": [{"version": "1", "x": 0, "y": 0}]}, 400, "sound 1: model is missing"),
-    (lambda m: {"sounds": [sound(m, "gan", x=True, y=0)]}, 400, "sound 1: x must be a number or text"),
-    (lambda m: {"sounds": [sound(m, "gan", x=[0], y=0)]}, 400, "sound 1: x must be a number or text"),
-    (lambda m: {"sounds": [sound(m, "gan", x=0, y=0), {"model": "nope", "version": "1", "x": 0, "y": 0}]}, 400,
-     "sound 2: unknown model 'nope'; GET /api/models lists the ones served"),
-    (lambda m: {"sounds": [{"model": "gan", "version": "0ld", "x": 0, "y": 0}]}, 400,
-     "sound 1: gan is not at version '0ld' here; GET /api/models gives its current version"),
-    (lambda m: {"sounds": [sound(m, "gan", x=0, y=99)]}, 400, "sound 1: the point must lie within x"),
-    (lambda m: {"sounds": [sound(m, "gan", x="nan", y=0)]}, 400, "sound 1: x must be a finite number"),
-    (lambda m: {"sounds": [sound(m, "gan", y=0)]}, 400, "sound 1: x is missing"),
-    (lambda m: {"sounds": [sound(m, "gan", x=0, y=0, rate=8000)]}, 400, "sound 1: rate must be one of"),
-    (lambda m: {"sounds": [sound(m, "gan", x=0, y=0, level="loud")]}, 400, "sound 1: level must be one of"),
-    (lambda m: {"sounds": [sound(m, "gan", x=0, y=0, family="snare")]}, 400, "sound 1: family:"),
-    (lambda m: {"sounds": [sound(m, "ddsp_vae", x=0, y=0, family="banjo")]}, 400, "sound 1: family:"),
-    (lambda m: {"sounds": [sound(m, "ddsp_vae", x=0, y=0, variation=10000)]}, 400,
-     "sound 1: variation must be a whole number from 0 to 9999"),
-])
+@pytest.mark.parametrize(
+    "make, status, reason",
+    [
+        (lambda m: b"{not json", 400, "the body is not JSON"),
+        (lambda m: b"", 400, "the body is not JSON"),
+        (lambda m: [1, 2], 400, "the body must be a JSON object"),
+        (lambda m: {"sounds": [], "colour": "red"}, 400, "unknown field 'colour'; use name, format, sounds"),
+        (lambda m: {"name": "", "sounds": two_sounds(m)}, 400, "name must be text of 1 to 60 characters"),
+        (lambda m: {"name": "x" * 61, "sounds": two_sounds(m)}, 400, "name must be text of 1 to 60 characters"),
+        (lambda m: {"format": "rar", "sounds": two_sounds(m)}, 400, "format must be one of zip, h2drumkit"),
+        (lambda m: {"sounds": []}, 400, "sounds must be a list of 1 to 16 sounds"),
+        (lambda m: {"sounds": {"model": "gan"}}, 400, "sounds must be a list of 1 to 16 sounds"),
+        (
+            lambda m: {"sounds": [sound(m, "gan", x=0, y=0)] * (MAX_KIT_SOUNDS + 1)},
+            413,
+            f"a kit holds at most {MAX_KIT_SOUNDS} sounds, not {MAX_KIT_SOUNDS + 1}",
+        ),
+        (lambda m: {"sounds": ["gan"]}, 400, "sound 1: must be an object with model, version, x and y"),
+        (lambda m: {"sounds": [sound(m, "gan", x=0, y=0, z=1)]}, 400, "sound 1: unknown field 'z'"),
+        (lambda m: {"sounds": [{"model": "gan", "x": 0, "y": 0}]}, 400, "sound 1: version is missing"),
+        (lambda m: {"sounds": [{"version": "1", "x": 0, "y": 0}]}, 400, "sound 1: model is missing"),
+        (lambda m: {"sounds": [sound(m, "gan", x=True, y=0)]}, 400, "sound 1: x must be a number or text"),
+        (lambda m: {"sounds": [sound(m, "gan", x=[0], y=0)]}, 400, "sound 1: x must be a number or text"),
+        (
+            lambda m: {"sounds": [sound(m, "gan", x=0, y=0), {"model": "nope", "version": "1", "x": 0, "y": 0}]},
+            400,
+            "sound 2: unknown model 'nope'; GET /api/models lists the ones served",
+        ),
+        (
+            lambda m: {"sounds": [{"model": "gan", "version": "0ld", "x": 0, "y": 0}]},
+            400,
+            "sound 1: gan is not at version '0ld' here; GET /api/models gives its current version",
+        ),
+        (lambda m: {"sounds": [sound(m, "gan", x=0, y=99)]}, 400, "sound 1: the point must lie within x"),
+        (lambda m: {"sounds": [sound(m, "gan", x="nan", y=0)]}, 400, "sound 1: x must be a finite number"),
+        (lambda m: {"sounds": [sound(m, "gan", y=0)]}, 400, "sound 1: x is missing"),
+        (lambda m: {"sounds": [sound(m, "gan", x=0, y=0, rate=8000)]}, 400, "sound 1: rate must be one of"),
+        (lambda m: {"sounds": [sound(m, "gan", x=0, y=0, level="loud")]}, 400, "sound 1: level must be one of"),
+        (lambda m: {"sounds": [sound(m, "gan", x=0, y=0, family="snare")]}, 400, "sound 1: family:"),
+        (lambda m: {"sounds": [sound(m, "ddsp_vae", x=0, y=0, family="banjo")]}, 400, "sound 1: family:"),
+        (
+            lambda m: {"sounds": [sound(m, "ddsp_vae", x=0, y=0, variation=10000)]},
+            400,
+            "sound 1: variation must be a whole number from 0 to 9999",
+        ),
+    ],
+)
 def test_a_list_that_cannot_be_a_kit_is_refused_in_one_line(client, models, make, status, reason):
     refused(client, make(models), status, reason)
 
@@ -205,8 +223,7 @@ class GatedDecoding(ThreadDecoding):
 
 def test_a_kits_decodes_count_in_the_clients_limit(zoo, models):
     decoding = GatedDecoding()
-    app = create_app(load_catalogue(zoo), decoding=decoding, folder=zoo,
-                     limits=Limits(decodes_per_client=1, proxies=""))
+    app = create_app(load_catalogue(zoo), decoding=decoding, folder=zoo, limits=Limits(decodes_per_client=1, proxies=""))
     body = {"sounds": [sound(models, "gan", x=0.5, y=0.5)]}
 
     async def kit_while_another_sound_is_asked():
@@ -247,8 +264,12 @@ def test_the_real_server_answers_a_kit_from_its_decoding_processes(zoo, tmp_path
     with serving(["--models", str(zoo)], tmp_path) as server:
         served = {m["name"]: m for m in server.models()["models"]}
         entry = sound(served, "ddsp_vae", x=-0.5, y=0.75, variation=1)
-        request = urllib.request.Request(server.url + "/api/kit", method="POST", data=json.dumps(
-            {"sounds": [entry]}).encode(), headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            server.url + "/api/kit",
+            method="POST",
+            data=json.dumps({"sounds": [entry]}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=60) as answer:
             archive = zipfile.ZipFile(io.BytesIO(answer.read()))
         status, _, heard = get(f"{server.url}{served['ddsp_vae']['sound_url']}?x=-0.5&y=0.75&variation=1", timeout=60)

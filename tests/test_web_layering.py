@@ -1,5 +1,6 @@
 """web/ never imports TensorFlow, Keras or the GUI (DESIGN.md), neither in its own source
 nor through anything it imports: a server process decodes with the NumPy engine."""
+
 import ast
 import subprocess
 import sys
@@ -20,9 +21,12 @@ def imported_roots(path):
 
 
 def test_web_source_imports_no_tensorflow_or_gui():
-    offences = [f"{path.relative_to(ROOT)}:{line} imports {name}"
-                for path in sorted((ROOT / "web").rglob("*.py"))
-                for name, line in imported_roots(path) if name in FORBIDDEN]
+    offences = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path in sorted((ROOT / "web").rglob("*.py"))
+        for name, line in imported_roots(path)
+        if name in FORBIDDEN
+    ]
     assert not offences, "\n".join(offences)
 
 
@@ -35,8 +39,13 @@ def test_serving_a_zoo_loads_no_tensorflow_or_gui():
         "create_app(load_catalogue(sys.argv[1], ['ae_small_tanh', 'gan']))\n"
         f"print(sorted(m for m in sys.modules if m.split('.')[0] in {sorted(FORBIDDEN)!r}))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code, str(ROOT / "trained")], cwd=ROOT, capture_output=True,
-                            text=True, check=False, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / "trained")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
-

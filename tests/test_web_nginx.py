@@ -3,6 +3,7 @@ balancer and proxy cache, all started here with a configuration written to the t
 folder (bench/nginx.py, the one docs/deploy.md shows). Sounds are identical through either
 replica; a replica killed with SIGKILL under load costs no failed request; one stopped with
 SIGTERM drains; a repeated point is served from nginx's cache, unseen by the replicas."""
+
 import os
 import shutil
 import signal
@@ -15,8 +16,9 @@ import pytest
 from bench.nginx import NGINX, Nginx
 from tests.web_server import Server, free_port, get, zoo_of
 
-pytestmark = pytest.mark.skipif(not os.path.exists(NGINX) and not shutil.which("nginx"),
-                                reason="nginx is not installed (scripts/system-deps.sh test)")
+pytestmark = pytest.mark.skipif(
+    not os.path.exists(NGINX) and not shutil.which("nginx"), reason="nginx is not installed (scripts/system-deps.sh test)"
+)
 CLIENTS = 6
 
 

@@ -1,6 +1,7 @@
 """Operating ``app.py serve``, against the real server process: health and
 readiness, SIGTERM draining, Prometheus metrics, the access log, settings from the
 environment, and a model that fails at request time."""
+
 import json
 import os
 import signal
@@ -51,14 +52,15 @@ def test_health_and_readiness(zoo, tmp_path):
 
 def test_not_ready_while_its_decoding_processes_are_gone_then_ready_again(zoo, tmp_path):
     with serving(["--models", str(zoo)], tmp_path) as server:
-        decoders = [pid for pid in children(server.process.pid)
-                    if "resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_text()]
+        decoders = [pid for pid in children(server.process.pid) if "resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_text()]
         assert decoders
         for pid in decoders:
             os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 10
-        while any(Path(f"/proc/{pid}/stat").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]
-                  for pid in decoders) and time.monotonic() < deadline:
+        while (
+            any(Path(f"/proc/{pid}/stat").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2] for pid in decoders)
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.05)
         status, _, body = get(server.url + "/readyz")
         assert status == 503
@@ -210,14 +212,19 @@ def test_one_access_log_line_per_request_in_json_when_asked(zoo, tmp_path):
         get(server.url + "/api/models/ae_small_tanh/sound.wav?x=0.5&y=0")
         get(server.url + "/nowhere")
         paths = ('"/api/models"', '"/api/models/ae_small_tanh/sound.wav?x=0.5&y=0"', '"/nowhere"')
-        output = wait_for_output(server, lambda text: all(p in "\n".join(text.splitlines()[before:]) for p in paths),
-                                 "a log line for each of the three requests")
+        output = wait_for_output(
+            server,
+            lambda text: all(p in "\n".join(text.splitlines()[before:]) for p in paths),
+            "a log line for each of the three requests",
+        )
         lines = output.splitlines()[before:]
     # the start-up wait's own /readyz probes may be logged after ``before`` was read
     entries = [e for e in map(json.loads, lines) if e["path"] not in ("/readyz", "/healthz")]
     assert [(e["method"], e["path"], e["status"]) for e in entries] == [
-        ("GET", "/api/models", 200), ("GET", "/api/models/ae_small_tanh/sound.wav?x=0.5&y=0", 200),
-        ("GET", "/nowhere", 404)]
+        ("GET", "/api/models", 200),
+        ("GET", "/api/models/ae_small_tanh/sound.wav?x=0.5&y=0", 200),
+        ("GET", "/nowhere", 404),
+    ]
     assert entries[1]["bytes"] > 10000 and entries[1]["client"] == "127.0.0.1" and entries[1]["ms"] > 0
 
 
@@ -231,8 +238,12 @@ def test_access_log_text_by_default(zoo, tmp_path):
 
 def test_settings_come_from_the_environment(zoo, tmp_path):
     port = free_port()
-    environment = {"SAMPLE_GENERATOR_PORT": str(port), "SAMPLE_GENERATOR_MODELS": str(zoo),
-                   "SAMPLE_GENERATOR_ACCESS_LOG": "off", "SAMPLE_GENERATOR_HEADER_BYTES": "2048"}
+    environment = {
+        "SAMPLE_GENERATOR_PORT": str(port),
+        "SAMPLE_GENERATOR_MODELS": str(zoo),
+        "SAMPLE_GENERATOR_ACCESS_LOG": "off",
+        "SAMPLE_GENERATOR_HEADER_BYTES": "2048",
+    }
     with serving([], tmp_path, env=environment, port=port) as server:
         assert server.models()["default"] == "ae_small_tanh"
         assert get(server.url + "/api/models", headers={"X-Big": "a" * 3000}, source="127.0.0.2")[0] == 431
@@ -241,9 +252,14 @@ def test_settings_come_from_the_environment(zoo, tmp_path):
 
 
 def test_a_bad_setting_in_the_environment_is_a_usage_error(tmp_path):
-    result = subprocess.run([sys.executable, "app.py", "serve"], cwd=ROOT, capture_output=True, text=True,
-                            timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT),
-                                             "SAMPLE_GENERATOR_HEADER_BYTES": "10"})
+    result = subprocess.run(
+        [sys.executable, "app.py", "serve"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "SAMPLE_GENERATOR_HEADER_BYTES": "10"},
+    )
     assert result.returncode == 2
     assert result.stderr.strip() == "app.py serve: --header-bytes: must be between 1024 and 1.04858e+06 (got 10)"
 

@@ -4,6 +4,7 @@ The real server on loopback. Overload is made without timing: the decoding proce
 (SIGSTOP), so every sound asked for waits, and the queue's depth is read from ``/metrics``.
 Clients come from many loopback addresses (127.0.0.x), as the per-client limits are per address.
 """
+
 import json
 import os
 import resource
@@ -66,10 +67,10 @@ def test_overload_is_shed_at_once_with_503_and_readiness_stays_200(zoo, tmp_path
             os.kill(pid, signal.SIGSTOP)
         try:
             # a full queue: 4 sounds from each of 8 addresses (the per-client limit is 4)
-            queued = [ask(server, f"{sound}?x={i / 100:.2f}&y=0", f"127.0.0.{10 + i // 4}")
-                      for i in range(QUEUE_PER_DECODER)]
-            wait_for(lambda: metric(server, "sample_generator_decodes_waiting") == QUEUE_PER_DECODER,
-                     f"{QUEUE_PER_DECODER} sounds waiting")
+            queued = [ask(server, f"{sound}?x={i / 100:.2f}&y=0", f"127.0.0.{10 + i // 4}") for i in range(QUEUE_PER_DECODER)]
+            wait_for(
+                lambda: metric(server, "sample_generator_decodes_waiting") == QUEUE_PER_DECODER, f"{QUEUE_PER_DECODER} sounds waiting"
+            )
             # readiness is the decoders' liveness, not a place in their queue
             status, _, body = get(server.url + "/readyz", timeout=5)
             assert status == 200, body
@@ -89,8 +90,7 @@ def test_overload_is_shed_at_once_with_503_and_readiness_stays_200(zoo, tmp_path
 
 def test_readiness_is_503_while_a_killed_decoder_is_replaced_then_200(zoo, tmp_path):
     with serving(["--models", str(zoo), "--decoders", "1"], tmp_path) as server:
-        decoders = [pid for pid in leaf_processes(server.process.pid)
-                    if "resource_tracker" not in open(f"/proc/{pid}/cmdline").read()]
+        decoders = [pid for pid in leaf_processes(server.process.pid) if "resource_tracker" not in open(f"/proc/{pid}/cmdline").read()]
         assert len(decoders) == 1
         os.kill(decoders[0], signal.SIGKILL)
         seen = []
@@ -105,6 +105,7 @@ def test_readiness_is_503_while_a_killed_decoder_is_replaced_then_200(zoo, tmp_p
 def limited_to(files):
     def limit():
         resource.setrlimit(resource.RLIMIT_NOFILE, (files, files))
+
     return limit
 
 
@@ -112,18 +113,20 @@ def test_under_a_low_open_file_limit_the_cap_leaves_room_and_idle_sockets_lock_n
     """With ``ulimit -n`` at 200 (1,024 in the issue: the same mechanism, fewer sockets), 300 idle
     sockets from 10 addresses: a normal client is still answered."""
     files = 200
-    server = Server(["--models", str(zoo), "--decoders", "1", "--header-timeout", "60"], tmp_path,
-                    preexec_fn=limited_to(files))
+    server = Server(["--models", str(zoo), "--decoders", "1", "--header-timeout", "60"], tmp_path, preexec_fn=limited_to(files))
     idle = []
     try:
         server.wait_ready()
         cap = files - RESERVED_FILES - FILES_PER_DECODER
-        assert (f"--max-connections 1000: lowered to {cap}, which the open-file limit of {files} leaves room "
-                "for (raise it with ulimit -n, or LimitNOFILE= in a systemd unit)") in server.output()
+        assert (
+            f"--max-connections 1000: lowered to {cap}, which the open-file limit of {files} leaves room "
+            "for (raise it with ulimit -n, or LimitNOFILE= in a systemd unit)"
+        ) in server.output()
         for i in range(300):
             try:
-                idle.append(socket.create_connection(("127.0.0.1", server.port), timeout=10,
-                                                     source_address=(f"127.0.0.{20 + i // 30}", 0)))
+                idle.append(
+                    socket.create_connection(("127.0.0.1", server.port), timeout=10, source_address=(f"127.0.0.{20 + i // 30}", 0))
+                )
             except OSError:
                 break
         for attempt in range(5):
@@ -174,8 +177,9 @@ def test_a_model_replaced_on_disk_is_refused_at_its_old_url_not_served_with_othe
         (zoo / other["name"] / "decoder.keras").write_bytes((zoo / replacement / "decoder.keras").read_bytes())
         status, headers, body = get(f"{server.url}{other['sound_url']}?x=0.1&y=0.2")
         assert status == 503, body[:200]
-        assert json.loads(body)["error"].startswith(f"{other['name']} cannot be served right now: its files changed "
-                                                    "on disk since the server started")
+        assert json.loads(body)["error"].startswith(
+            f"{other['name']} cannot be served right now: its files changed on disk since the server started"
+        )
         assert "immutable" not in headers.get("cache-control", "")
         # put back, it is served again at the same URL
         (zoo / other["name"] / "decoder.keras").write_bytes(before)
@@ -212,8 +216,7 @@ def test_sounds_decoding_are_counted_per_ipv6_64_network():
 def test_every_guard_refusal_is_counted_by_reason_and_the_process_is_measured(zoo, tmp_path):
     limits = ["--connections-per-client", "2", "--header-timeout", "1", "--header-bytes", "2048"]
     with serving(["--models", str(zoo), *limits], tmp_path) as server:
-        held = [socket.create_connection(("127.0.0.1", server.port), source_address=("127.0.0.30", 0))
-                for _ in range(2)]
+        held = [socket.create_connection(("127.0.0.1", server.port), source_address=("127.0.0.30", 0)) for _ in range(2)]
         third = socket.create_connection(("127.0.0.1", server.port), source_address=("127.0.0.30", 0))
         assert answer(third)[0] == 429
         big = socket.create_connection(("127.0.0.1", server.port), source_address=("127.0.0.31", 0))
@@ -238,8 +241,7 @@ def test_pipelined_requests_in_one_write_are_each_a_head_of_their_own(zoo, tmp_p
     """The head-size guard counts a head's own bytes: 100 pipelined GET /healthz in one write
     (4 kB, twice the head limit here) are 100 answers, not one 431."""
     with serving(["--models", str(zoo), "--header-bytes", "2048"], tmp_path) as server:
-        with socket.create_connection(("127.0.0.1", server.port), timeout=30,
-                                      source_address=("127.0.0.40", 0)) as connection:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30, source_address=("127.0.0.40", 0)) as connection:
             requests = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" * 99
             connection.sendall(requests + b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             data = b""

@@ -10,6 +10,7 @@ a sound that is not the one shown is never played or downloaded; the page says i
 says what went wrong in words, and Play asks again once the server is back; the beat is
 scheduled ahead on the audio clock, exactly on its tempo.
 """
+
 import io
 import threading
 import time
@@ -26,8 +27,10 @@ WAIT_S = 30
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
-                       reason="chromium and chromium-driver are not installed (scripts/system-deps.sh test)"),
+    pytest.mark.skipif(
+        not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
+        reason="chromium and chromium-driver are not installed (scripts/system-deps.sh test)",
+    ),
 ]
 
 # Installed before the page's own script: logs each buffer started (and whether it is the one
@@ -148,16 +151,24 @@ def make_browser(tmp_path, autoplay=True):
     downloads.mkdir(exist_ok=True)
     options = Options()
     options.binary_location = CHROMIUM
-    flags = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--disable-dev-shm-usage", "--window-size=1280,800", f"--user-data-dir={tmp_path / 'profile'}"]
+    flags = [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,800",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
     # Without the flag, Chromium holds Web Audio until a user activation, as a phone does.
-    flags.append("--autoplay-policy=no-user-gesture-required" if autoplay
-                 else "--autoplay-policy=document-user-activation-required")
+    flags.append("--autoplay-policy=no-user-gesture-required" if autoplay else "--autoplay-policy=document-user-activation-required")
     for flag in flags:
         options.add_argument(flag)
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False})
+    options.add_experimental_option("prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.downloads = downloads
     driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": INSTRUMENT})
@@ -173,13 +184,13 @@ def browser(tmp_path):
 
 
 def desktop(driver):
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False})
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride", {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False}
+    )
 
 
 def phone(driver):
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
     driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 1})
 
 
@@ -192,8 +203,10 @@ def open_ready(driver, url, tap=True):
 
 
 def started(driver):
-    return driver.execute_script("return window.started.map(s => ({isShown: s.isShown, url: s.url, when: s.when,"
-                                 " at: s.at, loop: s.loop, stopped: Boolean(s.stopped)}))")
+    return driver.execute_script(
+        "return window.started.map(s => ({isShown: s.isShown, url: s.url, when: s.when,"
+        " at: s.at, loop: s.loop, stopped: Boolean(s.stopped)}))"
+    )
 
 
 def heard_signal(driver):
@@ -230,13 +243,13 @@ def assert_heard(driver, expected, gain):
     start, first = int(np.flatnonzero(signal)[0]), int(np.flatnonzero(expected)[0])
     matched = total = 0
     for k in range(0, min(len(signal) - start, len(expected) - first) - CHUNK, CHUNK):
-        chunk = signal[start + k:start + k + CHUNK]
+        chunk = signal[start + k : start + k + CHUNK]
         if not chunk.any():
             continue
         total += 1
         for lag in range(-64, 65):
             at = first + k + lag * QUANTUM
-            if 0 <= at <= len(expected) - CHUNK and np.max(np.abs(chunk - gain * expected[at:at + CHUNK])) < 2e-4:
+            if 0 <= at <= len(expected) - CHUNK and np.max(np.abs(chunk - gain * expected[at : at + CHUNK])) < 2e-4:
                 matched += 1
                 break
     assert total >= len(expected) // CHUNK // 2 and matched >= 0.9 * total, (matched, total)
@@ -244,8 +257,9 @@ def assert_heard(driver, expected, gain):
 
 def pad_point(driver, fx, fy):
     """Viewport coordinates of a fraction of the pad (0, 0 is its top left)."""
-    box = driver.execute_script("const r = document.getElementById('pad').getBoundingClientRect();"
-                                " return [r.left, r.top, r.width, r.height]")
+    box = driver.execute_script(
+        "const r = document.getElementById('pad').getBoundingClientRect(); return [r.left, r.top, r.width, r.height]"
+    )
     return box[0] + box[2] * fx, box[1] + box[3] * fy
 
 
@@ -254,8 +268,7 @@ def click_pad(driver, fx, fy):
 
     pad = driver.find_element("id", "pad")
     width, height = pad.size["width"], pad.size["height"]
-    ActionChains(driver).move_to_element_with_offset(pad, int((fx - 0.5) * width), int((fy - 0.5) * height)) \
-        .click().perform()
+    ActionChains(driver).move_to_element_with_offset(pad, int((fx - 0.5) * width), int((fy - 0.5) * height)).click().perform()
 
 
 def query(url):
@@ -265,6 +278,7 @@ def query(url):
 
 
 # ----------------------------------------------------------------------------- sound on touch
+
 
 def test_a_click_on_the_map_plays_that_point_at_once(browser, live):
     open_ready(browser, live.url)
@@ -385,6 +399,7 @@ def test_the_normalised_level_is_heard_downloaded_and_remembered(browser, live):
 
 # ----------------------------------------------------------------------------- what is shown
 
+
 def downloaded(driver, pattern="*"):
     return sorted(p.name for p in driver.downloads.glob(pattern) if not p.name.endswith(".crdownload"))
 
@@ -421,8 +436,9 @@ def test_after_a_model_fails_the_previous_sound_is_neither_played_nor_downloaded
     Select(browser.find_element("id", "model")).select_by_value("gan")
     wait_for(browser, "return drumApp.failure && !drumApp.loadingUrl")
     status = browser.find_element("id", "status").text
-    assert status == ("Gan cannot be served right now: gan/decoder.keras: damaged (not a zip file). "
-                      "Press Play to try again in a moment.")
+    assert status == (
+        "Gan cannot be served right now: gan/decoder.keras: damaged (not a zip file). Press Play to try again in a moment."
+    )
     assert_nothing_to_play_or_keep(browser)
     enter_on(browser, "download")
     play = browser.find_element("id", "play")
@@ -488,7 +504,8 @@ def test_play_asks_again_once_the_server_is_back_and_errors_are_in_words(browser
     browser.find_element("id", "pad").send_keys(Keys.ARROW_RIGHT)
     wait_for(browser, "return drumApp.failure && !drumApp.loadingUrl")
     assert browser.find_element("id", "status").text == (
-        "The server cannot be reached. Check the connection, then press Play to try again.")
+        "The server cannot be reached. Check the connection, then press Play to try again."
+    )
     assert_nothing_to_play_or_keep(browser)
     browser.find_element("id", "play").click()  # still gone: the same words, nothing played
     wait_for(browser, "return drumApp.failure && !drumApp.loadingUrl")
@@ -507,7 +524,8 @@ def test_a_page_that_cannot_reach_the_server_starts_when_play_is_pressed(browser
     browser.get(live.url)
     wait_for(browser, "return drumApp.failure")
     assert browser.find_element("id", "status").text == (
-        "The server cannot be reached. Check the connection, then press Play to try again.")
+        "The server cannot be reached. Check the connection, then press Play to try again."
+    )
     browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
     browser.find_element("id", "play").click()
     wait_for(browser, "return window.started.length === 1")
@@ -520,8 +538,8 @@ def test_on_a_phone_the_status_line_is_on_screen(browser, live):
     for scroll in (0, 300, 10_000):
         browser.execute_script(f"window.scrollTo(0, {scroll})")
         top, bottom, height = browser.execute_script(
-            "const r = document.getElementById('status').getBoundingClientRect();"
-            " return [r.top, r.bottom, window.innerHeight]")
+            "const r = document.getElementById('status').getBoundingClientRect(); return [r.top, r.bottom, window.innerHeight]"
+        )
         assert 0 <= top < bottom <= height
         assert browser.find_element("id", "status").text.startswith("Ready")
     assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
@@ -532,13 +550,16 @@ def test_the_map_says_it_is_loading_and_a_model_without_one_says_so(browser, liv
 
     browser.execute_cdp_cmd("Network.enable", {})
     # The probe's slow network: 400 ms each way, 50 kB/s.
-    browser.execute_cdp_cmd("Network.emulateNetworkConditions", {
-        "offline": False, "latency": 400, "downloadThroughput": 50_000, "uploadThroughput": 50_000})
+    browser.execute_cdp_cmd(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 400, "downloadThroughput": 50_000, "uploadThroughput": 50_000},
+    )
     browser.get(live.url)
     wait_for(browser, "return drumApp.model", timeout=60)
     Select(browser.find_element("id", "model")).select_by_value("ddsp_vae")
-    note = wait_for(browser, "return drumApp.model.name === 'ddsp_vae' && !drumApp.codes"
-                             " && document.getElementById('pad-note').textContent")
+    note = wait_for(
+        browser, "return drumApp.model.name === 'ddsp_vae' && !drumApp.codes && document.getElementById('pad-note').textContent"
+    )
     assert note == "Loading the map\u2026"
     assert browser.find_element("id", "description").text.startswith("A drum synthesiser steered")
     wait_for(browser, "return drumApp.codes && drumApp.shown", timeout=60)
@@ -549,9 +570,11 @@ def test_the_map_says_it_is_loading_and_a_model_without_one_says_so(browser, liv
 
 # ----------------------------------------------------------------------------- the beat
 
+
 def beat_log(driver):
-    return driver.execute_script("return drumApp.beat.log.map(h => ({n: h.n, step: h.step, lane: h.lane,"
-                                 " when: h.when, at: h.at, url: h.url}))")
+    return driver.execute_script(
+        "return drumApp.beat.log.map(h => ({n: h.n, step: h.step, lane: h.lane, when: h.when, at: h.at, url: h.url}))"
+    )
 
 
 def set_tempo(driver, bpm):
@@ -622,7 +645,7 @@ def test_a_tempo_change_while_the_beat_plays_keeps_it_continuous(browser, live):
     browser.find_element("id", "beat-play").click()
     times = [h["when"] for h in beat_log(browser)]
     gaps = np.diff(times)
-    np.testing.assert_allclose(gaps[:changed_at - 1], 60 / 120 / 4, atol=1e-9)
+    np.testing.assert_allclose(gaps[: changed_at - 1], 60 / 120 / 4, atol=1e-9)
     np.testing.assert_allclose(gaps[changed_at:], 60 / 240 / 4, atol=1e-9)
 
 
@@ -637,8 +660,7 @@ def test_beat_lanes_follow_the_point_unless_set(browser, live):
     browser.find_element("id", "beat-play").click()
     wait_for(browser, "return drumApp.beat.log.length >= 6")
     browser.find_element("id", "pad").send_keys(Keys.ARROW_UP)
-    moved = wait_for(browser, f"return drumApp.shown.url !== {first_url!r} && !drumApp.loadingUrl"
-                              " && drumApp.shown.url")
+    moved = wait_for(browser, f"return drumApp.shown.url !== {first_url!r} && !drumApp.loadingUrl && drumApp.shown.url")
     moved_at = browser.execute_script("return drumApp.beat.next")
     wait_for(browser, f"return drumApp.beat.next >= {moved_at + 16}")
     browser.find_element("id", "beat-play").click()
@@ -649,6 +671,7 @@ def test_beat_lanes_follow_the_point_unless_set(browser, live):
 
 
 # ----------------------------------------------------------------------------- families
+
 
 @pytest.fixture
 def family_live():
@@ -690,8 +713,9 @@ def test_choose_snare_drag_and_download_a_44_1_khz_snare(browser, family_live):
           (out[families[family[i]]] = out[families[family[i]]] || []).push([r, gr, b]);
         }
         return out;""")
+
     def greyed(rgb):  # GREYED, #4a4f58, give or take the canvas's smoothing
-        return max(abs(a - b) for a, b in zip(rgb, (0x4a, 0x4f, 0x58))) <= 3
+        return max(abs(a - b) for a, b in zip(rgb, (0x4A, 0x4F, 0x58))) <= 3
 
     assert sum(map(greyed, shades["kick"])) >= len(shades["kick"]) // 2
     assert not any(map(greyed, shades["snare"]))
@@ -702,8 +726,7 @@ def test_choose_snare_drag_and_download_a_44_1_khz_snare(browser, family_live):
     assert kept == get(family_live.url + url)[2]
     audio, rate = soundfile.read(io.BytesIO(kept), dtype="float32")
     assert rate == 44100
-    kick, _ = soundfile.read(io.BytesIO(get(family_live.url + url.replace("family=snare", "family=kick"))[2]),
-                             dtype="float32")
+    kick, _ = soundfile.read(io.BytesIO(get(family_live.url + url.replace("family=snare", "family=kick"))[2]), dtype="float32")
     assert np.max(np.abs(audio - kick)) > 1e-3  # a snare, not the kick of the same point
 
 

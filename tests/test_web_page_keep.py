@@ -16,6 +16,7 @@ against a live server on behavioural fake models (issue 32).
 
 Every wait is for what is asserted (``wait_for``); nothing sleeps a fixed time before looking.
 """
+
 import re
 from pathlib import Path
 
@@ -32,8 +33,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
-                       reason="chromium and chromium-driver are not installed (scripts/system-deps.sh test)"),
+    pytest.mark.skipif(
+        not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
+        reason="chromium and chromium-driver are not installed (scripts/system-deps.sh test)",
+    ),
 ]
 
 SETTLED = "drumApp.shown && drumApp.shown.url === drumApp.wantedUrl && !drumApp.loadingUrl"
@@ -51,8 +54,9 @@ def live():
     synth = GatedModel("ddsp_vae", "vae", varies=True, codes=FakeCodes(seed=2))
     # a conditioned model that renders any length, as ddsp_cvae
     conditioned = FakeAnyLengthModel(codes=FakeCodes(seed=3), sample_rate=44100, sample_length=4096)
-    server = LiveServer([GatedModel("vae_c", "vae", codes=FakeCodes()), synth, conditioned,
-                         GatedModel("gan", "gan")], default="vae_c").start()
+    server = LiveServer(
+        [GatedModel("vae_c", "vae", codes=FakeCodes()), synth, conditioned, GatedModel("gan", "gan")], default="vae_c"
+    ).start()
     yield server
     for model in server.models.values():
         if hasattr(model, "gate"):
@@ -108,8 +112,7 @@ def click_step(driver, lane, step):
 
 
 def beat_log(driver):
-    return driver.execute_script("return drumApp.beat.log.map(h => ({n: h.n, step: h.step, lane: h.lane,"
-                                 " when: h.when, url: h.url}))")
+    return driver.execute_script("return drumApp.beat.log.map(h => ({n: h.n, step: h.step, lane: h.lane, when: h.when, url: h.url}))")
 
 
 def play_beat_for(driver, steps):
@@ -126,6 +129,7 @@ def reopen(driver, url):
 
 
 # ----------------------------------------------------------------------------- lanes own their sounds
+
 
 def test_three_lanes_set_at_three_points_play_three_sounds_that_stay_when_the_point_moves(browser, live):
     open_ready(browser, live.url)
@@ -159,15 +163,17 @@ def test_three_lanes_set_at_three_points_play_three_sounds_that_stay_when_the_po
     take = query(lanes["hat"])["variation"]
     assert browser.find_element("id", "lane-hat").text.endswith(f", take {take}")
     log = play_beat_for(browser, 16)
-    by_lane = {lane: {h["url"] for h in log if h["lane"] == index}
-               for index, lane in enumerate(("kick", "snare", "hat", "free"))}
+    by_lane = {lane: {h["url"] for h in log if h["lane"] == index} for index, lane in enumerate(("kick", "snare", "hat", "free"))}
     assert by_lane == {"kick": {lanes["kick"]}, "snare": {lanes["snare"]}, "hat": {lanes["hat"]}, "free": set()}
     assert {h["step"] for h in log} == {0, 4, 8}
     # each hit starts that lane's own buffer: three different sounds
     buffers = browser.execute_script(
-        "return drumApp.beat.lanes.slice(0, 3).map(l => Array.from(l.sound.buffer.getChannelData(0).slice(0, 400)))")
-    assert all(np.max(np.abs(np.subtract(a, b))) > 1e-3 for a, b in ((buffers[0], buffers[1]), (buffers[1], buffers[2]),
-                                                                   (buffers[0], buffers[2])))
+        "return drumApp.beat.lanes.slice(0, 3).map(l => Array.from(l.sound.buffer.getChannelData(0).slice(0, 400)))"
+    )
+    assert all(
+        np.max(np.abs(np.subtract(a, b))) > 1e-3
+        for a, b in ((buffers[0], buffers[1]), (buffers[1], buffers[2]), (buffers[0], buffers[2]))
+    )
     shot(browser, "lanes-desktop.png")
     # ↺: the kick follows the point again
     browser.find_element("id", "follow-kick").click()
@@ -217,8 +223,7 @@ def test_the_beat_its_lanes_sounds_tempo_and_swing_survive_a_reload(browser, liv
     label = browser.find_element("id", "lane-snare").text
     reopen(browser, live.url)
     assert browser.find_element("id", "lane-snare").text == label
-    assert [c.get_attribute("data-step") for c in browser.find_elements(
-        "css selector", ".step[aria-pressed='true']")] == ["3"]
+    assert [c.get_attribute("data-step") for c in browser.find_elements("css selector", ".step[aria-pressed='true']")] == ["3"]
     assert browser.find_element("id", "tempo").get_attribute("value") == "97"
     assert browser.find_element("id", "swing-text").text == "5%"
     assert browser.find_element("id", "mute-hat").get_attribute("aria-pressed") == "true"
@@ -236,7 +241,8 @@ def test_set_before_the_sound_is_here_says_to_wait(browser, live):
     wait_for(browser, "return drumApp.model && drumApp.loadingUrl")
     browser.find_element("id", "set-kick").click()
     assert browser.find_element("id", "notice").text == (
-        "The kick lane takes the sound on the page: wait until it is here, then press Set.")
+        "The kick lane takes the sound on the page: wait until it is here, then press Set."
+    )
     assert browser.find_element("id", "lane-kick").text == "follows the point"
     live.models["vae_c"].gate.set()
     settled(browser)
@@ -304,6 +310,7 @@ def test_the_master_bus_stays_at_or_below_full_scale_with_hits_landing_together(
 
 # ----------------------------------------------------------------------------- kept and shared
 
+
 def test_a_favourite_survives_a_reload_and_opens_its_sound(browser, live):
     open_ready(browser, live.url)
     assert browser.find_element("id", "favourites-empty").is_displayed()
@@ -333,8 +340,9 @@ def page_bytes(driver):
 
 
 def test_a_copied_link_opens_the_same_sound_and_bytes_in_a_fresh_browser(browser, live, tmp_path):
-    browser.execute_cdp_cmd("Browser.grantPermissions", {
-        "origin": live.url, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]})
+    browser.execute_cdp_cmd(
+        "Browser.grantPermissions", {"origin": live.url, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]}
+    )
     open_ready(browser, live.url)
     choose(browser, "model", "ddsp_vae")
     settled(browser)
@@ -389,13 +397,15 @@ def test_a_link_that_does_not_fit_says_what_was_changed(browser, live):
     settled(browser)
     assert browser.find_element("id", "model").get_attribute("value") == "vae_c"
     assert browser.find_element("id", "notice").text == (
-        "This link's model, ae_gone, is not served here, so the page opens on another.")
+        "This link's model, ae_gone, is not served here, so the page opens on another."
+    )
     browser.get(live.url + "/#model=vae_c&x=left&y=0.5&variation=3&level=loud&rate=96000")
     browser.refresh()  # only the hash changed: the page is loaded again as a pasted link is
     url = settled(browser)
     assert browser.find_element("id", "notice").text == (
         "This link was opened as near as it can be: its point is not two numbers, so the map's centre is shown; "
-        "vae_c has no takes; there is no level loud; 96000 Hz is not offered.")
+        "vae_c has no takes; there is no level loud; 96000 Hz is not offered."
+    )
     assert query(url) == {"x": "0.0000", "y": "0.0000", "rate": "44100"}
     browser.get(live.url + "/#model=ddsp_cvae&x=0.1&y=0.1&mix=kick:0.5,bell:0.5")
     browser.refresh()
@@ -441,8 +451,9 @@ def test_what_the_browser_kept_cannot_break_the_page(browser, live):
 
 
 def test_a_link_the_browser_will_not_copy_says_where_to_copy_it(browser, live):
-    browser.execute_cdp_cmd("Browser.setPermission", {
-        "origin": live.url, "permission": {"name": "clipboard-write"}, "setting": "denied"})
+    browser.execute_cdp_cmd(
+        "Browser.setPermission", {"origin": live.url, "permission": {"name": "clipboard-write"}, "setting": "denied"}
+    )
     open_ready(browser, live.url)
     browser.find_element("id", "share").click()
     notice = wait_for(browser, "return document.getElementById('notice').textContent")
@@ -451,6 +462,7 @@ def test_a_link_the_browser_will_not_copy_says_where_to_copy_it(browser, live):
 
 # ----------------------------------------------------------------------------- honest audio
 
+
 def test_the_rate_is_offered_shown_and_named(browser, live):
     from tests.test_web_page_audition import wait_download
 
@@ -458,7 +470,8 @@ def test_the_rate_is_offered_shown_and_named(browser, live):
     options = browser.execute_script("return Array.from(document.getElementById('rate').options).map(o => o.text)")
     assert options == ["44.1 kHz", "48 kHz"]  # the fake makes 8 kHz, which is not offered
     assert browser.find_element("id", "native").text == (
-        "vae_c makes 8 kHz sound; the file is resampled to 44.1 kHz (nothing above 4 kHz).")
+        "vae_c makes 8 kHz sound; the file is resampled to 44.1 kHz (nothing above 4 kHz)."
+    )
     choose(browser, "rate", "48000")
     url = settled_where(browser, "drumApp.shown.url.includes('rate=48000')")
     browser.find_element("id", "download").click()
@@ -492,7 +505,8 @@ def test_dragging_the_download_out_carries_the_sound_as_chromium_saves_it(browse
         "const data = new DataTransfer(), link = document.getElementById('download');"
         "const go = link.dispatchEvent(new DragEvent('dragstart', {dataTransfer: data, bubbles: true, cancelable: true}));"
         "return {go, download: data.getData('DownloadURL'), uri: data.getData('text/uri-list'),"
-        " name: drumApp.shown.fileName}")
+        " name: drumApp.shown.fileName}"
+    )
     kind, name, address = carried["download"].split(":", 2)
     assert carried["go"] and kind == "audio/wav" and name == carried["name"] and address == carried["uri"]
     assert address.startswith(live.url) and get(address)[2] == page_bytes(browser)  # the bytes playing
@@ -501,7 +515,8 @@ def test_dragging_the_download_out_carries_the_sound_as_chromium_saves_it(browse
     refused = browser.execute_script(
         "const data = new DataTransfer();"
         "return document.getElementById('download').dispatchEvent("
-        "new DragEvent('dragstart', {dataTransfer: data, bubbles: true, cancelable: true}))")
+        "new DragEvent('dragstart', {dataTransfer: data, bubbles: true, cancelable: true}))"
+    )
     assert refused is False
 
 
@@ -515,8 +530,7 @@ def test_a_model_that_renders_any_length_offers_a_length_that_the_file_and_its_l
     control = browser.find_element("id", "length")
     assert browser.find_element("id", "length-control").is_displayed()
     assert browser.find_element("id", "length-text").text == "0.09 s (its window)"
-    browser.execute_script("const c = document.getElementById('length'); c.value = '1.5';"
-                           "c.dispatchEvent(new Event('change'))")
+    browser.execute_script("const c = document.getElementById('length'); c.value = '1.5';c.dispatchEvent(new Event('change'))")
     url = settled_where(browser, "drumApp.shown.url.includes('seconds=1.5')")
     assert browser.find_element("id", "length-text").text == "1.50 s" and control.get_attribute("max") == "6"
     audio, rate = soundfile.read(__import__("io").BytesIO(page_bytes(browser)))
@@ -539,10 +553,13 @@ def test_a_model_that_renders_any_length_offers_a_length_that_the_file_and_its_l
 
 # ----------------------------------------------------------------------------- phone and keyboard
 
+
 def rect(driver, selector):
-    return driver.execute_script(f"const r = document.querySelector({selector!r}).getBoundingClientRect();"
-                                 " return {left: r.left, top: r.top, right: r.right, bottom: r.bottom,"
-                                 " width: r.width, height: r.height}")
+    return driver.execute_script(
+        f"const r = document.querySelector({selector!r}).getBoundingClientRect();"
+        " return {left: r.left, top: r.top, right: r.right, bottom: r.bottom,"
+        " width: r.width, height: r.height}"
+    )
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
@@ -552,7 +569,8 @@ def test_every_beat_step_is_at_least_24_css_px_square(browser, live, size):
     open_ready(browser, live.url, tap=False)
     sizes = browser.execute_script(
         "return Array.from(document.querySelectorAll('.step')).map(c => { const r = c.getBoundingClientRect();"
-        " return [r.width, r.height]; })")
+        " return [r.width, r.height]; })"
+    )
     assert len(sizes) == 64 and min(w for w, _ in sizes) >= 24 and min(h for _, h in sizes) >= 24, min(sizes)
     assert browser.execute_script("return document.documentElement.scrollWidth") <= (390 if size == "phone" else 1280)
     browser.execute_script("document.querySelector('.beat').scrollIntoView()")
@@ -574,8 +592,7 @@ def test_the_pad_shows_its_focus_ring_for_the_keyboard_and_not_after_a_touch(bro
     assert browser.execute_script(ring) == [False, "none"]
     shot(browser, "pad-after-touch-phone.png")
     # the keyboard: Tab from the element before the pad in the page's order
-    browser.execute_script("document.querySelector('h1').setAttribute('tabindex', '-1');"
-                           " document.querySelector('h1').focus()")
+    browser.execute_script("document.querySelector('h1').setAttribute('tabindex', '-1'); document.querySelector('h1').focus()")
     ActionChains(browser).send_keys(Keys.TAB).perform()
     assert wait_for(browser, "return document.activeElement.id") == "pad"
     assert browser.execute_script(ring) == [True, "solid"]
@@ -598,22 +615,22 @@ def test_a_model_without_families_keeps_vary_and_download_on_a_phones_first_scre
 
 # ----------------------------------------------------------------------------- colours
 
+
 def family_colours():
     source = (ROOT / "web" / "static" / "app.js").read_text()
     block = re.search(r"const FAMILY_COLOURS = \{(.*?)\};", source, re.S).group(1)
-    return {name: tuple(int(hex_[i:i + 2], 16) / 255 for i in (0, 2, 4))
-            for name, hex_ in re.findall(r"(\w+): \"#([0-9a-f]{6})\"", block)}
+    return {
+        name: tuple(int(hex_[i : i + 2], 16) / 255 for i in (0, 2, 4))
+        for name, hex_ in re.findall(r"(\w+): \"#([0-9a-f]{6})\"", block)
+    }
 
 
 # Machado, Oliveira and Fernandes (2009), severity 1.0, on linear RGB.
 COLOUR_BLINDNESS = {
     "normal": np.eye(3),
-    "protanopia": np.array([[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
-                            [-0.003882, -0.048116, 1.051998]]),
-    "deuteranopia": np.array([[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
-                              [-0.011820, 0.042940, 0.968881]]),
-    "tritanopia": np.array([[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602],
-                            [0.004733, 0.691367, 0.303900]]),
+    "protanopia": np.array([[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]]),
+    "deuteranopia": np.array([[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.011820, 0.042940, 0.968881]]),
+    "tritanopia": np.array([[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602], [0.004733, 0.691367, 0.303900]]),
 }
 
 
@@ -635,6 +652,7 @@ def test_the_family_colours_are_told_apart_with_and_without_colour_blindness():
     colours = family_colours()
     families = ["kick", "snare", "clap", "hat", "tom", "cymbal", "percussion"]
     assert set(families) <= set(colours)
+
     def distance(a, b, vision):
         return float(np.linalg.norm(lab(colours[a], vision) - lab(colours[b], vision)))
 
@@ -642,5 +660,5 @@ def test_the_family_colours_are_told_apart_with_and_without_colour_blindness():
         for a, b in (("clap", "snare"), ("hat", "percussion")):
             assert distance(a, b, vision) >= 30, (vision, a, b, distance(a, b, vision))
         for i, a in enumerate(families):
-            for b in families[i + 1:]:
+            for b in families[i + 1 :]:
                 assert distance(a, b, vision) >= 15, (vision, a, b, distance(a, b, vision))

@@ -5,6 +5,7 @@ and played, byte for byte. A kit that cannot be made says why, in one line.
 
 Every wait is for what is asserted; nothing sleeps a fixed time before looking.
 """
+
 import json
 import tarfile
 import zipfile
@@ -20,15 +21,16 @@ from tests.web_fakes import FakeCodes
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
-                       reason="chromium and chromium-driver are not installed (scripts/system-deps.sh test)"),
+    pytest.mark.skipif(
+        not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
+        reason="chromium and chromium-driver are not installed (scripts/system-deps.sh test)",
+    ),
 ]
 
 
 @pytest.fixture
 def live():
-    server = LiveServer([GatedModel("vae_c", "vae", codes=FakeCodes()), GatedModel("gan", "gan")],
-                        default="vae_c").start()
+    server = LiveServer([GatedModel("vae_c", "vae", codes=FakeCodes()), GatedModel("gan", "gan")], default="vae_c").start()
     yield server
     for model in server.models.values():
         model.gate.set()
@@ -104,8 +106,9 @@ def test_the_beats_set_lanes_download_as_a_hydrogen_kit_that_h2cli_accepts(brows
 
 
 def kit_note(driver):
-    return wait_for(driver, "const note = document.getElementById('kit-note');"
-                            "return note.classList.contains('error') && note.textContent")
+    return wait_for(
+        driver, "const note = document.getElementById('kit-note');return note.classList.contains('error') && note.textContent"
+    )
 
 
 def test_nothing_to_put_in_a_kit_and_a_kit_the_server_refuses_are_said_in_one_line(browser, live):
@@ -118,8 +121,10 @@ def test_nothing_to_put_in_a_kit_and_a_kit_the_server_refuses_are_said_in_one_li
     wait_for(browser, "return document.getElementById('kit-note').textContent.startsWith('No lane')")
     assert kit_note(browser) == "No lane is set: press Set on a lane to put its sound in the kit."
     # a favourite kept before the model's range changed: its point is outside it now
-    browser.execute_script("localStorage.setItem('drumApp.favourites', JSON.stringify("
-                           "[{model: 'vae_c', query: 'x=99.0000&y=0.0000&rate=44100', label: 'far away'}]))")
+    browser.execute_script(
+        "localStorage.setItem('drumApp.favourites', JSON.stringify("
+        "[{model: 'vae_c', query: 'x=99.0000&y=0.0000&rate=44100', label: 'far away'}]))"
+    )
     open_ready(browser, live.url)
     choose(browser, "kit-source", "favourites")
     browser.find_element("id", "kit-download").click()
@@ -129,6 +134,7 @@ def test_nothing_to_put_in_a_kit_and_a_kit_the_server_refuses_are_said_in_one_li
 
 
 # ----------------------------------------------------------------------------- the beat as a WAV loop
+
 
 def test_the_beat_downloads_as_one_bar_that_loops_and_is_the_lanes_mixed_through_the_limiter(browser, live):
     import numpy as np
@@ -150,7 +156,8 @@ def test_the_beat_downloads_as_one_bar_that_loops_and_is_the_lanes_mixed_through
         "const b = drumApp.beat; return {bpm: b.bpm, swing: b.swing, curve: Array.from(limitCurve()),"
         " lanes: b.lanes.map(l => ({steps: l.steps, volume: l.volume, muted: l.muted,"
         " audio: l.muted ? [] : Array.from((l.spec ? l.sound : drumApp.shown).buffer.getChannelData(0)),"
-        " rate: (l.spec ? l.sound : drumApp.shown).buffer.sampleRate}))}")
+        " rate: (l.spec ? l.sound : drumApp.shown).buffer.sampleRate}))}"
+    )
     rate = beat["lanes"][0]["rate"]
     assert files == [f"beat_{beat['bpm']}bpm_swing{round(beat['swing'] * 100)}_{rate / 1000:g}kHz.wav"]
     loop, file_rate = soundfile.read(browser.downloads / files[0], dtype="float32")
@@ -168,7 +175,7 @@ def test_the_beat_downloads_as_one_bar_that_loops_and_is_the_lanes_mixed_through
             for at in (start, start - len(loop)):
                 begin, end = max(at, 0), min(at + len(audio), len(loop))
                 if end > begin:
-                    mix[begin:end] += lane["volume"] * audio[begin - at:end - at]
+                    mix[begin:end] += lane["volume"] * audio[begin - at : end - at]
     curve = np.asarray(beat["curve"])
     expected = np.interp(mix / 4, np.linspace(-1, 1, len(curve)), curve)
     assert np.max(np.abs(loop)) <= 1.0 and np.max(np.abs(expected)) > 0.1
@@ -181,19 +188,21 @@ def test_a_beat_with_nothing_to_play_says_so_and_downloads_nothing(browser, live
     open_ready(browser, live.url)
     browser.execute_script("drumApp.beat.lanes.forEach(l => { l.muted = true; })")
     browser.find_element("id", "beat-download").click()
-    note = wait_for(browser, "const n = document.getElementById('notice');"
-                             "return n.classList.contains('error') && !n.hidden && n.textContent")
+    note = wait_for(
+        browser, "const n = document.getElementById('notice');return n.classList.contains('error') && !n.hidden && n.textContent"
+    )
     assert note == "The beat has nothing to play: switch steps on in a lane that is not muted and has a sound."
     assert downloaded(browser) == []
 
 
 # ----------------------------------------------------------------------------- the beat as MIDI
 
+
 def midi_notes(data):
     """(tempo in µs a quarter, ticks a quarter, [(tick, note, velocity)] of the note-ons, the
     end's tick) of a format 0 Standard MIDI File, read by hand."""
     assert data[:4] == b"MThd" and int.from_bytes(data[4:8], "big") == 6
-    fmt, tracks, division = (int.from_bytes(data[i:i + 2], "big") for i in (8, 10, 12))
+    fmt, tracks, division = (int.from_bytes(data[i : i + 2], "big") for i in (8, 10, 12))
     assert (fmt, tracks) == (0, 1) and data[14:18] == b"MTrk"
     end = 22 + int.from_bytes(data[18:22], "big")
     assert end == len(data)
@@ -211,7 +220,7 @@ def midi_notes(data):
         if status == 0xFF:
             kind, length = data[at + 1], data[at + 2]
             if kind == 0x51:
-                tempo = int.from_bytes(data[at + 3:at + 6], "big")
+                tempo = int.from_bytes(data[at + 3 : at + 6], "big")
             if kind == 0x2F:
                 return tempo, division, notes, tick, offs
             at += 3 + length
@@ -227,21 +236,26 @@ def midi_notes(data):
 
 def test_the_beat_downloads_as_one_bar_of_general_midi_drums_as_it_plays(browser, live):
     open_ready(browser, live.url)
-    browser.execute_script("const b = drumApp.beat; b.lanes[1].muted = true; b.lanes[2].volume = 0.5;"
-                           "b.lanes[3].steps[3] = true")
+    browser.execute_script("const b = drumApp.beat; b.lanes[1].muted = true; b.lanes[2].volume = 0.5;b.lanes[3].steps[3] = true")
     browser.find_element("id", "swing").send_keys("\ue014")  # arrow right: swing 5%
     wait_for(browser, "return drumApp.beat.swing > 0")
-    beat = browser.execute_script("const b = drumApp.beat; return {bpm: b.bpm, swing: b.swing,"
-                                  " lanes: b.lanes.map(l => ({name: l.name, steps: l.steps, volume: l.volume, muted: l.muted}))}")
+    beat = browser.execute_script(
+        "const b = drumApp.beat; return {bpm: b.bpm, swing: b.swing,"
+        " lanes: b.lanes.map(l => ({name: l.name, steps: l.steps, volume: l.volume, muted: l.muted}))}"
+    )
     browser.find_element("id", "beat-midi").click()
     files = wait_download(browser, "beat_*.mid")
     assert files == [f"beat_{beat['bpm']}bpm_swing{round(beat['swing'] * 100)}.mid"]
     tempo, division, notes, end, offs = midi_notes((browser.downloads / files[0]).read_bytes())
     assert tempo == round(60e6 / beat["bpm"]) and division == 96 and end == 16 * 24  # one bar: it loops
     number = {"kick": 36, "snare": 38, "hat": 42, "free": 39}
-    expected = sorted((round((i + (beat["swing"] if i % 2 else 0)) * 24), number[lane["name"]],
-                       max(1, round(127 * lane["volume"])))
-                      for lane in beat["lanes"] if not lane["muted"] for i, on in enumerate(lane["steps"]) if on)
+    expected = sorted(
+        (round((i + (beat["swing"] if i % 2 else 0)) * 24), number[lane["name"]], max(1, round(127 * lane["volume"])))
+        for lane in beat["lanes"]
+        if not lane["muted"]
+        for i, on in enumerate(lane["steps"])
+        if on
+    )
     assert sorted(notes) == expected and offs == len(expected)
     assert not any(note == 38 for _, note, _ in notes)  # the muted snare
     assert (round((3 + beat["swing"]) * 24), 39, max(1, round(127 * beat["lanes"][3]["volume"]))) in notes
@@ -252,7 +266,8 @@ def test_a_beat_without_a_step_says_so_and_writes_no_midi(browser, live):
     open_ready(browser, live.url)
     browser.execute_script("drumApp.beat.lanes.forEach(l => { l.steps = l.steps.map(() => false); })")
     browser.find_element("id", "beat-midi").click()
-    note = wait_for(browser, "const n = document.getElementById('notice');"
-                             "return n.classList.contains('error') && !n.hidden && n.textContent")
+    note = wait_for(
+        browser, "const n = document.getElementById('notice');return n.classList.contains('error') && !n.hidden && n.textContent"
+    )
     assert note == "The beat has no step to write: switch steps on in a lane that is not muted."
     assert downloaded(browser) == []

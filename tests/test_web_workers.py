@@ -1,5 +1,6 @@
 """``app.py serve --workers 2`` as an operator runs it, the real server on loopback: one
 ``/metrics`` for all its worker processes, and SIGTERM without a reset connection."""
+
 import os
 import re
 import signal
@@ -34,8 +35,10 @@ def scrape(server):
     """``/metrics`` as {sample with its labels: value}."""
     status, _, body = get(server.url + "/metrics")
     assert status == 200
-    return {name: float(value) for name, value in
-            (line.rsplit(" ", 1) for line in body.decode().splitlines() if line and not line.startswith("#"))}
+    return {
+        name: float(value)
+        for name, value in (line.rsplit(" ", 1) for line in body.decode().splitlines() if line and not line.startswith("#"))
+    }
 
 
 def is_counted(sample):
@@ -46,8 +49,9 @@ def is_counted(sample):
 def test_metrics_of_workers_2_are_both_workers_and_never_go_back_across_10_scrapes(zoo, tmp_path):
     temporary = tmp_path / "tmp"
     temporary.mkdir()
-    server = Server(["--models", str(zoo), "--workers", "2", "--access-log", "off"], tmp_path,
-                    env={"TMPDIR": str(temporary)}).wait_ready()
+    server = Server(
+        ["--models", str(zoo), "--workers", "2", "--access-log", "off"], tmp_path, env={"TMPDIR": str(temporary)}
+    ).wait_ready()
     try:
         shared = list(temporary.glob("sample-generator-metrics-*"))
         assert len(shared) == 1, shared
@@ -58,8 +62,9 @@ def test_metrics_of_workers_2_are_both_workers_and_never_go_back_across_10_scrap
         per_worker = 'sample_generator_worker_resident_memory_bytes{pid="'
         wait_for(lambda: sum(1 for s in scrape(server) if s.startswith(per_worker)) == 2, "two workers' gauges")
         # and each worker's decoders, once its gauges are written (a busy machine takes its time)
-        wait_for(lambda: scrape(server).get("sample_generator_decoders_alive") == 2 * default_decoders(2),
-                 "both workers' decoders alive")
+        wait_for(
+            lambda: scrape(server).get("sample_generator_decoders_alive") == 2 * default_decoders(2), "both workers' decoders alive"
+        )
         scrapes = [scrape(server) for _ in range(10)]
     finally:
         returncode = server.stop()
@@ -80,7 +85,6 @@ def test_metrics_of_workers_2_are_both_workers_and_never_go_back_across_10_scrap
     assert not shared[0].exists()
 
 
-
 def one_answer(connection):
     """(status, headers, body) of the next answer on a keep-alive connection, read whole."""
     data = b""
@@ -97,8 +101,7 @@ def test_sigterm_of_workers_2_closes_keep_alive_clients_cleanly_and_refuses_thei
     held = []
     try:
         # both workers have started (a worker writes its gauges once its decoders are up)
-        wait_for(lambda: scrape(server).get("sample_generator_decoders_alive") == 2 * default_decoders(2),
-                 "both workers' decoders up")
+        wait_for(lambda: scrape(server).get("sample_generator_decoders_alive") == 2 * default_decoders(2), "both workers' decoders up")
         clients = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(20)]
         for client in clients:  # each answered once, then idle on its keep-alive connection
             client.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -106,8 +109,9 @@ def test_sigterm_of_workers_2_closes_keep_alive_clients_cleanly_and_refuses_thei
         # the decoding processes are held (SIGSTOP), so each worker, its connections closed,
         # waits for them at the end of its drain: the window in which uvicorn's supervisor still
         # listened, its listen queue read by no one, until it exited and reset what was there
-        held = [pid for pid in leaf_processes(server.process.pid)
-                if "resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_text()]
+        held = [
+            pid for pid in leaf_processes(server.process.pid) if "resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_text()
+        ]
         assert len(held) == 2 * default_decoders(2)
         for pid in held:
             os.kill(pid, signal.SIGSTOP)
@@ -142,11 +146,11 @@ def test_sigterm_of_workers_2_ends_with_status_0_and_no_leaked_semaphore_warning
     "8 leaked semaphore objects" at every stop."""
     server = Server(["--models", str(zoo), "--workers", "2", "--access-log", "off"], tmp_path).wait_ready()
     try:
-        wait_for(lambda: scrape(server).get("sample_generator_decoders_alive") == 2 * default_decoders(2),
-                 "both workers' decoders up")
+        wait_for(lambda: scrape(server).get("sample_generator_decoders_alive") == 2 * default_decoders(2), "both workers' decoders up")
         # the tracker writes its warning as it exits, after the server: it is waited for too
-        trackers = [pid for pid in leaf_processes(server.process.pid)
-                    if "resource_tracker" in Path(f"/proc/{pid}/cmdline").read_text()]
+        trackers = [
+            pid for pid in leaf_processes(server.process.pid) if "resource_tracker" in Path(f"/proc/{pid}/cmdline").read_text()
+        ]
         assert trackers
         server.process.send_signal(signal.SIGTERM)
     finally:

@@ -7,6 +7,7 @@ the user heard, in order. Clicks, drags, keys and the level combo are real X eve
 (or the variation), and the saved file's bytes against those samples. Run under
 ``xvfb-run -a -s "-screen 0 1280x800x24"``.
 """
+
 import json
 
 import pytest
@@ -69,16 +70,16 @@ def test_a_drag_auditions_each_new_point_as_it_is_reached(window):
             xdo("mousemove", "--sync", pad.winfo_rootx() + px, pad.winfo_rooty() + py)
             assert app.run_until(lambda s, e=expected: near(s.sound.point, e, one_pixel(app)))
             reached.append(app.state.sound.point)
-            assert app.run_until(lambda s, n=len(reached): any(
-                is_heard(h, model_sound(reached[-1])) for h in capture.sounds()[n - 1:]))
+            assert app.run_until(
+                lambda s, n=len(reached): any(is_heard(h, model_sound(reached[-1])) for h in capture.sounds()[n - 1 :])
+            )
 
     def steps(s):
         return s.history.of(s.model.name).points
 
     # the release is handled (the drag's step in the history), and all the window asked the
     # output for since has been played out
-    assert app.run_until(lambda s: len(steps(s)) >= 2 and near(steps(s)[-1], reached[-1], one_pixel(app))
-                         and output_quiet(app))
+    assert app.run_until(lambda s: len(steps(s)) >= 2 and near(steps(s)[-1], reached[-1], one_pixel(app)) and output_quiet(app))
     heard = capture.sounds()
     # each point reached was heard, in the order reached; the release added no sound
     order = [next(i for i, h in enumerate(heard) if is_heard(h, model_sound(p))) for p in reached]
@@ -215,11 +216,9 @@ def test_a_kit_of_variations_names_each_apart_and_takes_the_level(tmp_path):
     finally:
         app.close()
     with tarfile.open(tmp_path / "Variations.h2drumkit") as archive:
-        members = {m.name.split("/", 1)[1]: archive.extractfile(m).read()
-                   for m in archive.getmembers() if m.isfile()}
+        members = {m.name.split("/", 1)[1]: archive.extractfile(m).read() for m in archive.getmembers() if m.isfile()}
     xml = ET.fromstring(members["drumkit.xml"])
-    names = [e.text for e in xml.iter() if e.tag.endswith("}instrument")
-             for e in e if e.tag.endswith("}name")]
+    names = [e.text for e in xml.iter() if e.tag.endswith("}instrument") for e in e if e.tag.endswith("}name")]
     assert len(names) == 4 and len(set(names)) == 4, names
     wavs = [name for name in members if name.endswith(".wav")]
     assert len(wavs) == 4

@@ -6,6 +6,7 @@ through the real backend (the NumPy runtime), and is driven with real X input: a
 the pad is heard, and what needs the damaged part (the map's dots, a family pad, Open a
 sample…) says why in one line. Run under ``xvfb-run -a -s "-screen 0 1280x1024x24"``.
 """
+
 import shutil
 from pathlib import Path
 

@@ -7,6 +7,7 @@ while the window's own loop runs, and the test checks what arrived: the bytes of
 other program received, or the sound file the window opened. Run under ``xvfb-run -a -s
 "-screen 0 1280x800x24"``.
 """
+
 import json
 import tempfile
 from pathlib import Path
@@ -29,8 +30,9 @@ def app(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     app = make_app(tmp_path)
-    assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None
-                         and s.player.ready and s.entries["gan"].state == READY)
+    assert app.run_until(
+        lambda s: s.model is not None and s.sound.audio is not None and s.player.ready and s.entries["gan"].state == READY
+    )
     app.window.TKroot.update()
     yield app
     app.close()
@@ -50,8 +52,9 @@ def test_the_current_sound_dragged_to_another_program_arrives_as_the_wav_s_saves
     assert app.run_until(lambda s: s.sound.point is not None and abs(s.sound.point[0] - expected[0]) < 0.05)
     # the click's own events are handled first: its sound was sent to the output (its audition),
     # and nothing more waits to sound (a fixed 0.5 s was not enough under two busy loops)
-    assert app.run_until(lambda s: s.sound.heard is not None and s.sound.heard.point == s.sound.point
-                         and not s.sound.play_when_decoded, timeout=30)
+    assert app.run_until(
+        lambda s: s.sound.heard is not None and s.sound.heard.point == s.sound.point and not s.sound.play_when_decoded, timeout=30
+    )
     messages = []
     drag(app, centre_of(app.window[k.DRAG_OUT].Widget), target.centre, messages=messages)
     wait_for_file(app, inbox / "received.json")
@@ -100,8 +103,9 @@ def test_a_sound_file_dropped_on_the_pad_from_another_program_is_encoded(app, pe
     before = mine.read_bytes()
     source = peer("drag", mine)
     drag(app, source.centre, centre_of(app.window[k.PAD].Widget), source=source)
-    assert app.run_until(lambda s: s.sound.opened == str(mine) and s.sound.point == s.point
-                         and s.sound.original is not None, timeout=20)
+    assert app.run_until(
+        lambda s: s.sound.opened == str(mine) and s.sound.point == s.point and s.sound.original is not None, timeout=20
+    )
     # the fake encoder's point for this very sound: the drop opened this file, no other
     audio = app.backend.prepare_file(mine, app.backend.load("ae_small_relu", "zoo"))
     encoded = app.backend.load("ae_small_relu", "zoo").encode(audio[None, :])[0]
@@ -132,8 +136,9 @@ def test_a_dropped_six_channel_file_is_told_what_the_window_takes(tmp_path, peer
         soundfile.write(surround, np.stack([hit] * 6, axis=1), 44100)
         source = peer("drag", surround)
         drag(app, source.centre, centre_of(app.window[k.PAD].Widget), source=source)
-        expected = ("surround hit.wav: 6 channels: the window opens mono and stereo files only; "
-                    "save one channel as a mono WAV and open that")
+        expected = (
+            "surround hit.wav: 6 channels: the window opens mono and stereo files only; save one channel as a mono WAV and open that"
+        )
         assert app.run_until(lambda s: s.message == expected, timeout=20), app.state.message
         assert "--channel" not in app.window[k.STATUS].get()
     finally:

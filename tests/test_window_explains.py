@@ -7,6 +7,7 @@ seen; the Nearest tab says its distances' units, wraps its whole note, and a dou
 row whose file is not on this machine plays the model's decode of that sound's code (heard
 through the real player's tap). Run under ``xvfb-run -a -s "-screen 0 1280x1024x24"``.
 """
+
 import os
 import tkinter.font
 
@@ -58,8 +59,9 @@ class HearingBackend(FakeBackend):
 
 
 def ready(app):
-    assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None
-                         and s.player.ready and s.entries["gan"].state == READY)
+    assert app.run_until(
+        lambda s: s.model is not None and s.sound.audio is not None and s.player.ready and s.entries["gan"].state == READY
+    )
     app.window.TKroot.update()
     wait_workers_idle(app)
 
@@ -108,8 +110,14 @@ def test_resting_on_the_pad_shows_what_a_dot_is_and_why_near_points_sound_alike(
 def map_widget(app):
     """The map's picture, once it is on screen at its size."""
     panel = app.panels["map"]
-    assert app.run_until(lambda s: panel.current is not None and panel.attached
-                         and panel.tk.get_tk_widget().winfo_ismapped() and panel.tk.get_tk_widget().winfo_height() > 100)
+    assert app.run_until(
+        lambda s: (
+            panel.current is not None
+            and panel.attached
+            and panel.tk.get_tk_widget().winfo_ismapped()
+            and panel.tk.get_tk_widget().winfo_height() > 100
+        )
+    )
     return panel.tk.get_tk_widget()
 
 
@@ -126,19 +134,24 @@ def test_resting_on_the_map_says_what_a_dot_is_and_what_the_made_view_shows(app)
     assert text == MAP_TIPS["codes"] and "a dot is one training sound" in text and "Near dots sound alike" in text
     choose_map_mode(app, "made here: the family heard")
     rest_pointer_on(app, widget, 40, widget.winfo_height() - 40)
-    assert app.run_until(lambda s: tooltip_text(app.panels["map"]._tooltip) == MAP_TIPS[MADE], timeout=10), \
-        tooltip_text(app.panels["map"]._tooltip)
+    assert app.run_until(lambda s: tooltip_text(app.panels["map"]._tooltip) == MAP_TIPS[MADE], timeout=10), tooltip_text(
+        app.panels["map"]._tooltip
+    )
     pointer_to_status(app)
 
 
 def made_shown(app):
     current = app.panels["map"].current
-    return (current is not None and tuple(current.key)[:2] == (app.state.model.name, MADE)
-            and current.axes is not None and len(current.axes.images) == 1)
+    return (
+        current is not None
+        and tuple(current.key)[:2] == (app.state.model.name, MADE)
+        and current.axes is not None
+        and len(current.axes.images) == 1
+    )
 
 
 def rgb(colour):
-    return np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
+    return np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)])
 
 
 def test_the_made_here_map_paints_the_family_heard_under_dots_of_another_label(app):
@@ -224,23 +237,34 @@ def test_nearest_says_its_units_shows_its_whole_note_and_a_double_click_plays_th
     assert text == nearest_note(app.state.nearest) and "…" not in text
     assert "x, y units" in text and "standard deviations" in text and "the decode of its code" in text
     font = tkinter.font.Font(font=note.cget("font"))
-    assert wrapped_lines(text, int(note.cget("wraplength")), font.measure) * font.metrics("linespace") \
-        <= note.winfo_height()  # every line of it shown
+    assert (
+        wrapped_lines(text, int(note.cget("wraplength")), font.measure) * font.metrics("linespace") <= note.winfo_height()
+    )  # every line of it shown
     count = len(capture.sounds())
     iid = table.get_children()[1]
     table.see(iid)
     app.window.TKroot.update()
     x, y, _, row_height = table.bbox(iid)
-    xdo("mousemove", "--sync", table.winfo_rootx() + x + 40, table.winfo_rooty() + y + row_height // 2,
-        "click", "--repeat", "2", "--delay", "80", "1")
+    xdo(
+        "mousemove",
+        "--sync",
+        table.winfo_rootx() + x + 40,
+        table.winfo_rooty() + y + row_height // 2,
+        "click",
+        "--repeat",
+        "2",
+        "--delay",
+        "80",
+        "1",
+    )
     near = app.state.nearest.plane[1]
-    assert app.run_until(lambda s: "decode of its code" in s.message and len(capture.sounds()) > count,
-                         timeout=20), app.state.message
+    assert app.run_until(lambda s: "decode of its code" in s.message and len(capture.sounds()) > count, timeout=20), app.state.message
     assert "is not on this machine" in app.state.message
     code = code_of(app.state.model, near.file)
     expected = FakeModel(app.state.model.name).decode([code])[0]
-    assert app.run_until(lambda s: any(is_heard(sound, expected) for sound in capture.sounds()[count:]),
-                         timeout=10), "the code's decode was not heard"
+    assert app.run_until(lambda s: any(is_heard(sound, expected) for sound in capture.sounds()[count:]), timeout=10), (
+        "the code's decode was not heard"
+    )
 
 
 @pytest.mark.skipif(not os.environ.get("DISPLAY"), reason="no DISPLAY")
@@ -249,7 +273,6 @@ def test_made_here_without_a_classifier_says_why(tmp_path):
     try:
         ready(app)
         choose_map_mode(app, "made here: the family heard")
-        assert app.run_until(lambda s: "no family classifier to listen with" in s.message, timeout=20), \
-            app.state.message
+        assert app.run_until(lambda s: "no family classifier to listen with" in s.message, timeout=20), app.state.message
     finally:
         app.close()

@@ -8,6 +8,7 @@ copy in the test's zoo. The window plays through a real player on the ALSA null 
 keeps what was heard (``window_driver.HeardCapture``). Run under
 ``xvfb-run -a -s "-screen 0 1280x800x24"``.
 """
+
 import json
 import shutil
 from pathlib import Path
@@ -56,8 +57,9 @@ def window(tmp_path):
     (tmp_path / "settings.json").write_text(json.dumps({"volume": 1.0}))
     capture = HeardCapture()
     app = make_app(tmp_path, backend=HeardBackend(capture))
-    assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None and s.player.ready
-                         and s.entries["ddsp_cvae"].state == READY)
+    assert app.run_until(
+        lambda s: s.model is not None and s.sound.audio is not None and s.player.ready and s.entries["ddsp_cvae"].state == READY
+    )
     app.window.TKroot.update()
     wait_workers_idle(app)
     yield app, capture

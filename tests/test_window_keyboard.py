@@ -6,6 +6,7 @@ The desktop's shortcuts: Ctrl+O opens a sample, Ctrl+E exports a kit, F1 (and th
 button) shows Help, Ctrl+Tab and Ctrl+Shift+Tab move between the tabs. The card speaks in
 words. Run under ``xvfb-run -a -s "-screen 0 1280x1024x24"``.
 """
+
 import re
 import subprocess
 import threading
@@ -34,9 +35,19 @@ from gui_fakes import FakeBackend
 
 pytestmark = REAL_INPUT_MARKS
 
-METRICS_RECORD = {"recon_stft": 1.1, "recon_snr_db": -0.4653, "frechet": 34.2, "precision": 0.59, "coverage": 0.23,
-                  "ndb_k": 0.7, "memorisation": 1.7, "continuity_mean": 0.7, "beyond_full_scale": 0.0,
-                  "continuity_max": 3.9, "mean_sample_snr_db": -0.26}
+METRICS_RECORD = {
+    "recon_stft": 1.1,
+    "recon_snr_db": -0.4653,
+    "frechet": 34.2,
+    "precision": 0.59,
+    "coverage": 0.23,
+    "ndb_k": 0.7,
+    "memorisation": 1.7,
+    "continuity_mean": 0.7,
+    "beyond_full_scale": 0.0,
+    "continuity_max": 3.9,
+    "mean_sample_snr_db": -0.26,
+}
 
 
 class MeasuredBackend(FakeBackend):
@@ -80,8 +91,11 @@ def walk(app, key, count):
 
 def shown_buttons(app):
     """The keys of the buttons on screen and enabled, in layout order."""
-    return [e.Key for e in app.window.element_list() if isinstance(e, sg.Button) and e.Widget.winfo_viewable()
-            and str(e.Widget.cget("state")) != "disabled"]
+    return [
+        e.Key
+        for e in app.window.element_list()
+        if isinstance(e, sg.Button) and e.Widget.winfo_viewable() and str(e.Widget.cget("state")) != "disabled"
+    ]
 
 
 def test_tab_reaches_every_button_in_layout_order_and_shift_tab_goes_back(app):
@@ -90,7 +104,7 @@ def test_tab_reaches_every_button_in_layout_order_and_shift_tab_goes_back(app):
     forward = walk(app, "Tab", 45)
     buttons = shown_buttons(app)
     assert set(buttons) <= set(forward), set(buttons) - set(forward)
-    reached = [key for key in forward if key in buttons][:len(buttons)]
+    reached = [key for key in forward if key in buttons][: len(buttons)]
     start = buttons.index(reached[0])
     assert reached == buttons[start:] + buttons[:start]  # the layout's order, from the pad round to it
     assert forward[0] == k.FAMILY_BUTTONS["kick"]  # under the pad first, and not the X field
@@ -104,7 +118,7 @@ def test_tab_reaches_every_button_in_layout_order_and_shift_tab_goes_back(app):
 
 def test_the_button_with_the_keyboard_wears_a_ring_and_space_presses_it(app):
     random = app.window[k.RANDOM].Widget
-    ring = tuple(int(FOCUS_COLOUR[i:i + 2], 16) for i in (1, 3, 5))
+    ring = tuple(int(FOCUS_COLOUR[i : i + 2], 16) for i in (1, 3, 5))
 
     def ring_pixels():
         picture = screenshot(random).astype(int)
@@ -115,8 +129,7 @@ def test_the_button_with_the_keyboard_wears_a_ring_and_space_presses_it(app):
     without = ring_pixels()
     while focused(app) is not random:
         walk(app, "Tab", 1)
-    assert app.run_until(lambda s: ring_pixels() > without + 2 * random.winfo_width(), timeout=10), \
-        (without, ring_pixels())
+    assert app.run_until(lambda s: ring_pixels() > without + 2 * random.winfo_width(), timeout=10), (without, ring_pixels())
     point = app.state.point
     press("space")  # Random, not Play
     assert app.run_until(lambda s: s.point != point and s.sound.point == s.point)
@@ -139,8 +152,9 @@ def test_ctrl_o_opens_a_sample_and_ctrl_e_asks_for_favourites(app):
     seen = {}
 
     def answer():  # in a thread: the loop is inside the modal dialog while it is open
-        seen["title"] = subprocess.run(["xdotool", "getwindowname", file_dialog_window()], capture_output=True,
-                                       text=True, timeout=20).stdout.strip()
+        seen["title"] = subprocess.run(
+            ["xdotool", "getwindowname", file_dialog_window()], capture_output=True, text=True, timeout=20
+        ).stdout.strip()
         xdo("key", "Escape")
 
     thread = threading.Thread(target=answer, daemon=True)
@@ -152,8 +166,7 @@ def test_ctrl_o_opens_a_sample_and_ctrl_e_asks_for_favourites(app):
 
 
 def help_shown():
-    found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", HELP_TITLE], capture_output=True,
-                           text=True, timeout=10)
+    found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", HELP_TITLE], capture_output=True, text=True, timeout=10)
     return bool(found.stdout.strip())
 
 
@@ -170,9 +183,10 @@ def wait_help_has_the_keys(app):
     pressing Esc (a key sent as it opens goes to the main window)."""
     assert app.run_until(lambda s: help_shown() and help_window(app) is not None, timeout=10)
     xdo_hover(help_window(app))  # the keys go to the window under the pointer
-    assert app.run_until(lambda s: help_window(app) is not None
-                         and str(app.window.TKroot.tk.call("focus")).startswith(str(help_window(app))), timeout=10), \
-        app.window.TKroot.tk.call("focus")
+    assert app.run_until(
+        lambda s: help_window(app) is not None and str(app.window.TKroot.tk.call("focus")).startswith(str(help_window(app))),
+        timeout=10,
+    ), app.window.TKroot.tk.call("focus")
 
 
 def help_text(app):
@@ -186,8 +200,17 @@ def test_f1_and_the_help_button_show_help_and_esc_closes_it(app):
     press("F1")
     wait_help_has_the_keys(app)
     text = help_text(app)
-    for words in ("A dot on the latent map is one training sound", "Why near points sound alike",
-                  "coverage", "memorisation", "Lower is better", "Ctrl+O", "F1", "1-7", "0: all families"):
+    for words in (
+        "A dot on the latent map is one training sound",
+        "Why near points sound alike",
+        "coverage",
+        "memorisation",
+        "Lower is better",
+        "Ctrl+O",
+        "F1",
+        "1-7",
+        "0: all families",
+    ):
         assert words in text, words
     press("Escape")
     assert app.run_until(lambda s: not help_shown(), timeout=10)

@@ -2,6 +2,7 @@
 nearest panel and Export kit…. The fakes of ``gui_fakes.py``, driven with ``window_driver.py``;
 run under ``xvfb-run -a -s "-screen 0 1280x800x24"``.
 """
+
 import json
 import tarfile
 
@@ -59,6 +60,7 @@ def test_a_drag_is_one_step(app):
             xdo("mousemove", "--sync", pad.winfo_rootx() + 60 + 30 * step, pad.winfo_rooty() + 200)
             reached = pad_pixel_to_point(app, 60 + 30 * step, 200)
             assert app.run_until(lambda s, reached=reached: near(s.point, reached, one_pixel(app)))
+
     # the release is the step: wait for it (a fixed pause missed it once on a busy machine)
     def steps(s):
         return s.history.of(s.model.name).points
@@ -81,6 +83,7 @@ def recording(player):
     def swap_(buffer, immediate=False, **options):
         heard.append(np.array(buffer))
         swap(buffer, immediate=immediate, **options)
+
     player.play, player.swap = play_, swap_
     return heard
 
@@ -129,8 +132,7 @@ def test_save_with_variations_writes_n_recallable_favourites(app, tmp_path):
 def show_nearest_tab(app):
     tabs = app.window[k.TABS].Widget
     wanted = next(i for i in range(tabs.index("end")) if tabs.tab(i, "text") == "Nearest")
-    spot = next(x for x in range(0, tabs.winfo_width(), 4)
-                if tabs.identify(x, 10) and tabs.index(f"@{x},10") == wanted)
+    spot = next(x for x in range(0, tabs.winfo_width(), 4) if tabs.identify(x, 10) and tabs.index(f"@{x},10") == wanted)
     click(tabs, spot + 10, 10)
     assert app.run_until(lambda s: tabs.index("current") == wanted)
     assert app.run_until(lambda s: app.window[k.NEAREST].Widget.winfo_viewable())
@@ -140,8 +142,18 @@ def double_click_row(app, row):
     table = app.window[k.NEAREST].Widget
     iid = table.get_children()[row]
     x, y, _, height = table.bbox(iid)
-    xdo("mousemove", "--sync", table.winfo_rootx() + x + 40, table.winfo_rooty() + y + height // 2,
-        "click", "--repeat", "2", "--delay", "80", "1")
+    xdo(
+        "mousemove",
+        "--sync",
+        table.winfo_rootx() + x + 40,
+        table.winfo_rooty() + y + height // 2,
+        "click",
+        "--repeat",
+        "2",
+        "--delay",
+        "80",
+        "1",
+    )
 
 
 def test_the_nearest_panel_lists_the_codes_and_says_the_dataset_is_missing(app):
@@ -151,14 +163,12 @@ def test_the_nearest_panel_lists_the_codes_and_says_the_dataset_is_missing(app):
     table = app.window[k.NEAREST].Widget
     # the codes fill the table where the sound features cannot be had
     assert app.run_until(lambda s: len(table.get_children()) == 10), table.get_children()
-    assert app.run_until(lambda s: "not on this machine" in app.window[k.NEAREST_NOTE].get()), \
-        app.window[k.NEAREST_NOTE].get()
+    assert app.run_until(lambda s: "not on this machine" in app.window[k.NEAREST_NOTE].get()), app.window[k.NEAREST_NOTE].get()
     codes = np.asarray(app.workers.cache.peek("ae_small_relu").codes.points)
     nearest = np.argsort(np.hypot(*(codes - np.asarray(point)).T))[0]
     assert app.state.nearest.plane[0].name == f"drum {nearest}"
     double_click_row(app, 0)  # the file is not here: its code's decode plays instead, and it says so
-    assert app.run_until(lambda s: s.message.startswith("the dataset") and "decode of its code" in s.message), \
-        app.state.message
+    assert app.run_until(lambda s: s.message.startswith("the dataset") and "decode of its code" in s.message), app.state.message
 
 
 class BackendWithData(FakeBackend):
@@ -236,8 +246,7 @@ def test_a_click_in_the_save_dialogs_name_field_keeps_the_keyboard_there(app, tm
     outcome = {}
     typing = click_in_dialog_then_type(str(tmp_path / "MyKit"), outcome)
     click_button(app, k.EXPORT_KIT)
-    assert app.run_until(lambda s: s.message.startswith(("exported", "kit not exported")) or "closed by Return" in outcome,
-                         timeout=40)
+    assert app.run_until(lambda s: s.message.startswith(("exported", "kit not exported")) or "closed by Return" in outcome, timeout=40)
     typing.join(10)
     assert outcome.get("closed by Return"), "the dialog stayed open: the keys went elsewhere"
     assert app.run_until(lambda s: s.message.startswith("exported"), timeout=30), app.state.message

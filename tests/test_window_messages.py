@@ -4,6 +4,7 @@ Exporting a kit over an existing kit and song, answering No, cancelling the save
 machine with no sound output: each test reads the status line and the Output box as the user
 sees them. Run under ``xvfb-run -a -s "-screen 0 1280x800x24"``.
 """
+
 import json
 
 from window_driver import (
@@ -66,14 +67,14 @@ def test_replacing_a_kit_and_its_song_names_both_and_no_and_cancel_say_so(app, t
     [(status, question)] = asked
     assert "exporting" not in status and "MyKit.h2drumkit and MyKit.h2song exist" in status, status
     assert question == "MyKit.h2drumkit and MyKit.h2song exist already. Replace both?"
-    assert app.run_until(lambda s: status_line(app).endswith(
-        "kit not exported: MyKit.h2drumkit and MyKit.h2song are left as they were")), status_line(app)
+    assert app.run_until(
+        lambda s: status_line(app).endswith("kit not exported: MyKit.h2drumkit and MyKit.h2song are left as they were")
+    ), status_line(app)
     assert (kit.read_bytes(), song.read_bytes()) == before
 
     cancelling = type_in_dialog("Export kit", "Escape")
     click_button(app, k.EXPORT_KIT)
-    assert app.run_until(lambda s: s.message == "" and "kit not exported" not in status_line(app), timeout=30), \
-        status_line(app)
+    assert app.run_until(lambda s: s.message == "" and "kit not exported" not in status_line(app), timeout=30), status_line(app)
     cancelling.join(5)
 
 
@@ -87,10 +88,17 @@ def test_no_sound_output_is_said_in_words_and_the_output_box_agrees(tmp_path, mo
     (tmp_path / "settings.json").write_text(json.dumps({"volume": 1.0}))
     app = make_app(tmp_path, backend=HeardBackend(HeardCapture()))
     try:
-        assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None
-                             and s.player.text.startswith("no sound device") and s.entries["gan"].state == READY)
-        assert app.run_until(lambda s: status_line(app).startswith(
-            "no sound device: no sound output was found on this machine")), status_line(app)
+        assert app.run_until(
+            lambda s: (
+                s.model is not None
+                and s.sound.audio is not None
+                and s.player.text.startswith("no sound device")
+                and s.entries["gan"].state == READY
+            )
+        )
+        assert app.run_until(lambda s: status_line(app).startswith("no sound device: no sound output was found on this machine")), (
+            status_line(app)
+        )
         assert "-1" not in status_line(app)
         assert app.window[k.DEVICE].get() == NO_OUTPUT
         press("space")

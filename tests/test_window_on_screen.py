@@ -8,6 +8,7 @@ folder is cut to its label with its end kept; resized through the window manager
 1600x1000, the pad grows (square) with the window and the map with it, and the models list
 shows every model without empty rows.
 """
+
 import json
 import os
 import select
@@ -25,8 +26,9 @@ pytestmark = [
     pytest.mark.gui,
     pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed"),
     pytest.mark.skipif(shutil.which("twm") is None, reason="twm is not installed (scripts/system-deps.sh test)"),
-    pytest.mark.skipif(shutil.which("xdotool") is None or shutil.which("xwininfo") is None,
-                       reason="xdotool and xwininfo are not installed"),
+    pytest.mark.skipif(
+        shutil.which("xdotool") is None or shutil.which("xwininfo") is None, reason="xdotool and xwininfo are not installed"
+    ),
 ]
 
 PANEL = 32  # a desktop panel's height, which the window manager keeps windows off
@@ -47,9 +49,12 @@ START_S = 30
 def start_display(size, tmp_path):
     """An Xvfb of ``size`` with twm on it: (DISPLAY, processes to stop)."""
     read, write = os.pipe()
-    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", f"{size[0]}x{size[1]}x24",
-                               "-nolisten", "tcp"], pass_fds=(write,), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", f"{size[0]}x{size[1]}x24", "-nolisten", "tcp"],
+        pass_fds=(write,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     os.close(write)
     with os.fdopen(read) as answer:  # Xvfb writes its number once it takes clients
         ready, _, _ = select.select([answer], [], [], START_S)
@@ -60,8 +65,12 @@ def start_display(size, tmp_path):
     rc = tmp_path / "twmrc"
     rc.write_text(TWMRC)
     display = f":{number}"
-    manager = subprocess.Popen(["twm", "-display", display, "-f", str(rc)], env={**os.environ, "LANG": "C"},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    manager = subprocess.Popen(
+        ["twm", "-display", display, "-f", str(rc)],
+        env={**os.environ, "LANG": "C"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return display, (manager, server)
 
 
@@ -75,8 +84,7 @@ def screen(tmp_path):
         started.extend(processes)
         shot = tmp_path / f"screen-{size[0]}x{size[1]}.png"
         command = [sys.executable, str(HERE / "window_on_screen.py"), str(shot), *map(str, resize or ())]
-        done = subprocess.run(command, env={**os.environ, "DISPLAY": display}, capture_output=True, text=True,
-                              timeout=300)
+        done = subprocess.run(command, env={**os.environ, "DISPLAY": display}, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr[-3000:]
         report = json.loads(done.stdout.strip().splitlines()[-1])
         assert report["frame"][3] > report["window"][3]  # twm framed it, with a title bar

@@ -4,6 +4,7 @@ tap on the ALSA null device), frame by frame.
 
 Needs a display and xdotool: run under ``xvfb-run -a -s "-screen 0 1280x800x24"``.
 """
+
 import json
 
 import hydrogen
@@ -54,8 +55,11 @@ class HeardBackend(FakeBackend):
 def heard(tmp_path):
     capture = BlockCapture(1 << 20)
     app = make_app(tmp_path, backend=HeardBackend(capture))
-    assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None
-                         and s.player.ready and s.entries["gan"].state == READY and s.pattern.read)
+    assert app.run_until(
+        lambda s: (
+            s.model is not None and s.sound.audio is not None and s.player.ready and s.entries["gan"].state == READY and s.pattern.read
+        )
+    )
     app.window[k.TABS].Widget.select(BEAT_TAB)  # choosing a tab is not under test
     app.window.TKroot.update()
     yield app, capture
@@ -68,9 +72,11 @@ def click_step(app, lane, step):
 
 def captured(capture, start, count):
     """``count`` frames heard from absolute frame ``start``, once they have been heard."""
+
     def enough(_state):
         return capture.start_frame is not None and capture.samples().shape[0] >= start - capture.start_frame + count
-    return enough, lambda: capture.samples()[start - capture.start_frame:start - capture.start_frame + count]
+
+    return enough, lambda: capture.samples()[start - capture.start_frame : start - capture.start_frame + count]
 
 
 def expected_mix(hits, bars, tempo, rate, sound_of):
@@ -81,7 +87,7 @@ def expected_mix(hits, bars, tempo, rate, sound_of):
         for step, data in hits:
             at = step_frame(bar * STEPS + step, tempo, rate)
             sound = sound_of(bar, step, data)
-            out[at:at + sound.shape[0]] += sound
+            out[at : at + sound.shape[0]] += sound
     return out[:total]
 
 
@@ -91,10 +97,10 @@ def test_clicked_steps_play_on_their_frames_loop_after_loop_and_the_point_swaps_
         click_step(app, 0, step)
     for step in HATS:
         click_step(app, 2, step)
-    assert app.run_until(lambda s: s.pattern.pattern.hits() == sorted(
-        [(st, 0) for st in KICKS] + [(st, 2) for st in HATS]))
-    assert app.run_until(lambda s: json.loads((tmp_path / "favs" / PATTERN_FILE).read_text())["lanes"][0]["steps"]
-                         == "x...x...x...x...")  # kept beside the favourites
+    assert app.run_until(lambda s: s.pattern.pattern.hits() == sorted([(st, 0) for st in KICKS] + [(st, 2) for st in HATS]))
+    assert app.run_until(
+        lambda s: json.loads((tmp_path / "favs" / PATTERN_FILE).read_text())["lanes"][0]["steps"] == "x...x...x...x..."
+    )  # kept beside the favourites
     player = app.workers.player
     first_sound = app.state.sound.audio
     capture.arm()
@@ -108,8 +114,7 @@ def test_clicked_steps_play_on_their_frames_loop_after_loop_and_the_point_swaps_
     bars = 3
     enough, heard_frames = captured(capture, origin, step_frame(bars * STEPS, tempo, rate))
     assert app.run_until(enough, timeout=60)
-    expected = expected_mix([(s, data) for s in sorted(KICKS + HATS)], bars, tempo, rate,
-                            lambda _bar, _step, sound: sound)
+    expected = expected_mix([(s, data) for s in sorted(KICKS + HATS)], bars, tempo, rate, lambda _bar, _step, sound: sound)
     # three whole bars, every hit on its frame, each bar straight after the one before: no
     # gap. (A new stream's first frames glide from full gain to the volume, over 10 ms: the
     # comparison starts after the first hit.)
@@ -121,12 +126,13 @@ def test_clicked_steps_play_on_their_frames_loop_after_loop_and_the_point_swaps_
     pad = app.window[k.PAD].Widget
     click(pad, 40, 40)
     target = pad_pixel_to_point(app, 40, 40)
-    assert app.run_until(lambda s: s.sound.point is not None and abs(s.sound.point[0] - target[0]) < 0.05
-                         and s.sound.audio is not first_sound)
+    assert app.run_until(
+        lambda s: s.sound.point is not None and abs(s.sound.point[0] - target[0]) < 0.05 and s.sound.audio is not first_sound
+    )
     # the click's decode and the release's are done, and the state's point is the one sounding
     assert app.run_until(lambda s: app.workers.idle and s.sound.point == s.point, timeout=30)
     new_data = player.mixer.prepare(apply_level(app.state.sound.audio, DEFAULT_LEVEL), app.state.model.sample_rate)
-    assert not np.allclose(new_data[:data.shape[0]], data[:new_data.shape[0]])
+    assert not np.allclose(new_data[: data.shape[0]], data[: new_data.shape[0]])
     request = player.mixer.pattern_request
     assert request.serial > 1 and not request.restart  # an update of the beat, not a new one
     assert app.run_until(lambda s: player.mixer.pattern_seen is request, timeout=30)
@@ -145,7 +151,7 @@ def test_clicked_steps_play_on_their_frames_loop_after_loop_and_the_point_swaps_
     expected = np.zeros(bar_length + (1 << 14))
     for step in sorted(KICKS + HATS):
         at = step_frame(bar * STEPS + step, tempo, rate) - step_frame(bar * STEPS, tempo, rate)
-        expected[at:at + new_data.shape[0]] += new_data
+        expected[at : at + new_data.shape[0]] += new_data
     np.testing.assert_allclose(heard_frames(), volume * expected[:bar_length], atol=2e-6)
 
     click_middle(app.window[k.PATTERN_PLAY].Widget)
@@ -172,8 +178,9 @@ def test_the_kept_beat_comes_back_in_the_next_session(tmp_path):
     try:
         assert again.run_until(lambda s: s.pattern.read and s.pattern.pattern.tempo == 121)
         assert again.state.pattern.pattern.hits() == [(4, 1), (12, 1)]
-        assert again.run_until(lambda s: int(again.window[k.PATTERN_TEMPO].get()) == 121), \
-            again.window[k.PATTERN_TEMPO].get()  # the box shows it
+        assert again.run_until(lambda s: int(again.window[k.PATTERN_TEMPO].get()) == 121), again.window[
+            k.PATTERN_TEMPO
+        ].get()  # the box shows it
     finally:
         again.close()
 
@@ -192,8 +199,9 @@ def test_a_users_pattern_json_is_left_as_it_was_and_the_window_says_so(tmp_path)
         # a save the step had asked for is written by the time the workers are idle
         assert app.run_until(lambda s: app.workers.idle)
         assert (favs / PATTERN_FILE).read_text() == "my notes, not a beat"
-        assert app.run_until(lambda s: app.window[k.PATTERN_NOTE].get().startswith("not kept: pattern.json")), \
-            app.window[k.PATTERN_NOTE].get()
+        assert app.run_until(lambda s: app.window[k.PATTERN_NOTE].get().startswith("not kept: pattern.json")), app.window[
+            k.PATTERN_NOTE
+        ].get()
     finally:
         app.close()
 
@@ -211,8 +219,9 @@ def test_export_kit_writes_the_beat_as_a_song_that_hydrogen_plays_on_its_steps(t
         assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None and s.pattern.read)
         for px in (80, 240):
             click(app.window[k.PAD].Widget, px, 150)
-            assert app.run_until(lambda s, px=px: s.sound.point is not None
-                                 and abs(s.sound.point[0] - pad_pixel_to_point(app, px, 150)[0]) < 0.05)
+            assert app.run_until(
+                lambda s, px=px: s.sound.point is not None and abs(s.sound.point[0] - pad_pixel_to_point(app, px, 150)[0]) < 0.05
+            )
             press("s")
             assert app.run_until(lambda s, n=px // 80: len(s.favourites) == min(n, 2))
         names = [f.path.name for f in app.state.favourites]
@@ -221,8 +230,7 @@ def test_export_kit_writes_the_beat_as_a_song_that_hydrogen_plays_on_its_steps(t
         app.window.TKroot.update()
         choose_in_combo(app, (k.LANE_SOUND, 0), 1)
         choose_in_combo(app, (k.LANE_SOUND, 2), 2)
-        assert app.run_until(lambda s: s.pattern.pattern.sources[0] == names[0]
-                             and s.pattern.pattern.sources[2] == names[1])
+        assert app.run_until(lambda s: s.pattern.pattern.sources[0] == names[0] and s.pattern.pattern.sources[2] == names[1])
         for lane, step in ((0, 0), (0, 8), (2, 4), (2, 12), (1, 6)):  # snare: the current sound
             click_step(app, lane, step)
         assert app.run_until(lambda s: len(s.pattern.pattern.hits()) == 5)
@@ -248,8 +256,7 @@ def test_export_kit_writes_the_beat_as_a_song_that_hydrogen_plays_on_its_steps(t
     for expected, onset in zip((0, 4, 8, 12), found):
         assert abs(onset - expected * step) < 0.02
     mono = audio.mean(axis=1) if audio.ndim > 1 else audio
-    crossings = [int(np.count_nonzero(np.diff(np.signbit(mono[int(t * rate):int((t + 0.05) * rate)]))))
-                 for t in found]
+    crossings = [int(np.count_nonzero(np.diff(np.signbit(mono[int(t * rate) : int((t + 0.05) * rate)])))) for t in found]
     # each lane plays its own favourite: the one further right on the pad is the higher (the
     # fakes' x sets the pitch)
     assert crossings[0] == crossings[2] and crossings[1] == crossings[3]

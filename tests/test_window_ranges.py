@@ -6,6 +6,7 @@ marker drawn whole inside the pad and the map (read from a screenshot). Of the f
 here, ae_small_relu (the first) has a wider range (-2..2) than the others (-1..1). Run under
 ``xvfb-run -a -s "-screen 0 1280x800x24"``.
 """
+
 import numpy as np
 import pytest
 from window_driver import (
@@ -82,13 +83,15 @@ def test_compare_says_in_the_row_when_the_point_is_outside_a_models_range(app):
     app.window.TKroot.update()
     choose_in_list(app, k.COMPARE_LIST, ["ae_small_relu", "vae_a"])
     click_middle(app.window[k.COMPARE].Widget)
-    assert app.run_until(lambda s: s.compare is not None and app.panels["compare"].current is not None
-                         and len(row_notes(app)) == 2, timeout=20)
+    assert app.run_until(
+        lambda s: s.compare is not None and app.panels["compare"].current is not None and len(row_notes(app)) == 2, timeout=20
+    )
     edge = (min(point[0], NARROW[1]), min(point[1], NARROW[3]))
     assert row_notes(app) == [
         "ae_small_relu",
         f"vae_a: ({point[0]:.3f}, {point[1]:.3f}) is outside its range\n"
-        f"played the nearest point in it, ({edge[0]:.3f}, {edge[1]:.3f})"]
+        f"played the nearest point in it, ({edge[0]:.3f}, {edge[1]:.3f})",
+    ]
     np.testing.assert_array_equal(app.state.compare.sounds[1], NarrowModel("vae_a").decode([edge])[0])
     assert "outside the range of vae_a" in app.state.message
 
@@ -110,8 +113,10 @@ def test_two_models_heat_maps_share_one_colour_scale_shown_on_the_bar(app):
     for step in range(2):
         if step:
             press("bracketright")  # the next model, as a user flips between them
-        assert app.run_until(lambda s: s.model is not None and (not shown or s.model.name != shown[0][0])
-                             and map_image(app, s.model.name) is not None, timeout=30), app.state.message
+        assert app.run_until(
+            lambda s: s.model is not None and (not shown or s.model.name != shown[0][0]) and map_image(app, s.model.name) is not None,
+            timeout=30,
+        ), app.state.message
         image = map_image(app, app.state.model.name)
         values = np.asarray(image.get_array())
         bar = app.panels["map"].current.figure.axes[-1]
@@ -154,8 +159,9 @@ def test_a_clamped_points_marker_is_drawn_whole_inside_the_pad_and_the_map(app):
     assert app.run_until(lambda s: app.panels["map"].current is not None and app.panels["map"].current.axes is not None)
     status = app.window[k.STATUS].Widget  # off the map and the pad: their tooltips would be in the pictures
     xdo("mousemove", "--sync", status.winfo_rootx() + 40, status.winfo_rooty() + 5)
-    assert app.run_until(lambda s: all(tip is None or tip.tipwindow is None for tip in
-                                       (app.panels["map"]._tooltip, app.window[k.PAD].TooltipObject)))
+    assert app.run_until(
+        lambda s: all(tip is None or tip.tipwindow is None for tip in (app.panels["map"]._tooltip, app.window[k.PAD].TooltipObject))
+    )
     map_widget = app.panels["map"].tk.get_tk_widget()
     start = app.state.point
     pad_before, map_before = screen_steady(app, pad, map_widget)  # the pad and the map drawn
@@ -193,7 +199,6 @@ def test_a_clamped_points_marker_is_drawn_whole_inside_the_pad_and_the_map(app):
     new_box = box_of(changed_x[~was_there], changed_y[~was_there])
     axes = app.panels["map"].current.axes.bbox
     frame = (axes.x0, axes.x1, map_after.shape[0] - axes.y1, map_after.shape[0] - axes.y0)
-    assert frame[0] <= new_box[0] and new_box[1] <= frame[1] and frame[2] <= new_box[2] and new_box[3] <= frame[3], \
-        (new_box, frame)
+    assert frame[0] <= new_box[0] and new_box[1] <= frame[1] and frame[2] <= new_box[2] and new_box[3] <= frame[3], (new_box, frame)
     assert abs((new_box[1] - new_box[0]) - (old_box[1] - old_box[0])) <= 2  # the whole ring
     assert abs((new_box[3] - new_box[2]) - (old_box[3] - old_box[2])) <= 2

@@ -6,6 +6,7 @@ user gets: the point decoded under the cursor, the favourite on disk, the window
 The models are the NumPy fakes of ``gui_fakes.py`` (latent range -2..2), so the tests
 stay fast. Needs a display and xdotool: run under ``xvfb-run -a -s "-screen 0 1280x800x24"``.
 """
+
 import json
 
 import numpy as np
@@ -43,8 +44,7 @@ def test_a_click_on_the_pad_decodes_the_point_under_the_cursor(app):
     for px, py in ((181, 133), (47, 290)):
         expected = pad_pixel_to_point(app, px, py)
         click(pad, px, py)
-        assert app.run_until(lambda s, expected=expected: near(s.sound.point, expected,
-                                                               one_pixel(app)))
+        assert app.run_until(lambda s, expected=expected: near(s.sound.point, expected, one_pixel(app)))
         assert not_integer(app.state.sound.point)
         x_field, y_field = float(app.window[k.X].get()), float(app.window[k.Y].get())
         assert near((x_field, y_field), expected, one_pixel(app))
@@ -63,8 +63,7 @@ def test_a_drag_gives_distinct_points_and_the_loop_follows(app):
             px, py = 60 + 31 * step, 200 - 17 * step
             expected = pad_pixel_to_point(app, px, py)
             xdo("mousemove", "--sync", pad.winfo_rootx() + px, pad.winfo_rooty() + py)
-            assert app.run_until(lambda s, expected=expected: near(s.sound.point, expected,
-                                                                   one_pixel(app)))
+            assert app.run_until(lambda s, expected=expected: near(s.sound.point, expected, one_pixel(app)))
             heard.append(app.state.sound.point)
     end = pad_pixel_to_point(app, 60 + 31 * 6, 200 - 17 * 6)
 
@@ -165,8 +164,7 @@ def test_reopening_a_favourite_of_another_model_lands_on_its_point(app, tmp_path
     x, y, _, height = favourites.bbox(0)
     click(favourites, x + 20, y + height // 2)
     click_middle(app.window[k.REOPEN].Widget)
-    assert app.run_until(lambda s: s.model.name == "gan" and s.sound.point == s.point
-                         and s.point != s.model.center)
+    assert app.run_until(lambda s: s.model.name == "gan" and s.sound.point == s.point and s.point != s.model.center)
     assert near(app.state.point, saved_point, 1e-6)
     # the list's echo of its selection, queued before the L pressed after it, changes nothing
     press("l")
@@ -177,8 +175,7 @@ def test_reopening_a_favourite_of_another_model_lands_on_its_point(app, tmp_path
 
 
 def test_the_remembered_point_is_where_the_window_opens(tmp_path):
-    (tmp_path / "settings.json").write_text(json.dumps({"model": "vae_a",
-                                                        "point": [1.3125, -0.6875]}))
+    (tmp_path / "settings.json").write_text(json.dumps({"model": "vae_a", "point": [1.3125, -0.6875]}))
     # the list of a real zoo takes a while: the model list shows the remembered model first
     app = make_app(tmp_path, backend=FakeBackend(listing_seconds=1.0))
     try:
@@ -216,16 +213,16 @@ def test_a_long_status_message_keeps_the_window_width(app):
     click_middle(app.window[k.SET_A].Widget)
     click(pad, 290, 280)
     click_middle(app.window[k.SET_B].Widget)
-    assert app.run_until(lambda s: s.morph.a is not None and s.morph.b is not None
-                         and s.morph.a != s.morph.b)
+    assert app.run_until(lambda s: s.morph.a is not None and s.morph.b is not None and s.morph.a != s.morph.b)
     app.window[k.TABS].Widget.select(3)
     root.update()
     click_middle(app.window[k.MORPH].Widget)
     assert app.run_until(lambda s: s.morph.sequence is not None)
     click_middle(app.window[k.MORPH_SAVE].Widget)
     assert app.run_until(lambda s: s.message.startswith("saved ") and len(s.favourites) == 8)
-    assert app.run_until(lambda s: app.window[k.STATUS].TooltipObject.text.endswith(s.message)), \
-        app.window[k.STATUS].get()  # the line shows the message
+    assert app.run_until(lambda s: app.window[k.STATUS].TooltipObject.text.endswith(s.message)), app.window[
+        k.STATUS
+    ].get()  # the line shows the message
     root.update_idletasks()
     assert root.winfo_width() == width and root.winfo_reqwidth() <= 1280
     shown = app.window[k.STATUS].get()
@@ -257,10 +254,10 @@ def test_five_clicks_each_followed_by_s_save_five_distinct_points(app, tmp_path)
     expected = []
     for i, (px, py) in enumerate(((57, 61), (163, 250), (281, 119), (97, 187), (222, 300))):
         expected.append(pad_pixel_to_point(app, px, py))
-        xdo("mousemove", "--sync", pad.winfo_rootx() + px, pad.winfo_rooty() + py,
-            "click", "1", "key", "s")  # S at once, before the point is decoded
-        assert app.run_until(lambda s, count=i + 1: len(list((tmp_path / "favs").glob("*.json")))
-                             == count)
+        xdo(
+            "mousemove", "--sync", pad.winfo_rootx() + px, pad.winfo_rooty() + py, "click", "1", "key", "s"
+        )  # S at once, before the point is decoded
+        assert app.run_until(lambda s, count=i + 1: len(list((tmp_path / "favs").glob("*.json"))) == count)
     saved = [json.loads(p.read_text())["point"] for p in (tmp_path / "favs").glob("*.json")]
     assert len({tuple(p) for p in saved}) == 5 and all(not_integer(p) for p in saved)
     for point in expected:

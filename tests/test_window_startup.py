@@ -4,6 +4,7 @@ Until then, drawing figures (and importing matplotlib for them), heat-maps, the 
 sounds and loading the other models wait; they all start once the first sound is decoded,
 or once it is clear that none will come soon. Needs a display (xvfb-run).
 """
+
 import os
 import subprocess
 import sys
@@ -52,9 +53,15 @@ class GatedBackend(FakeBackend):
 def make_app(tmp_path, backend):
     from gui.window import GuiApp, GuiOptions
 
-    return GuiApp(GuiOptions(models_dir=str(tmp_path / "zoo"), favourites_dir=str(tmp_path / "favs"),
-                             settings_path=str(tmp_path / "settings.json"), seed=0),
-                  backend=backend).open()
+    return GuiApp(
+        GuiOptions(
+            models_dir=str(tmp_path / "zoo"),
+            favourites_dir=str(tmp_path / "favs"),
+            settings_path=str(tmp_path / "settings.json"),
+            seed=0,
+        ),
+        backend=backend,
+    ).open()
 
 
 def test_only_the_first_sound_is_made_before_the_first_sound(tmp_path):
@@ -74,8 +81,7 @@ def test_only_the_first_sound_is_made_before_the_first_sound(tmp_path):
         backend.gate.set()
         assert app.run_until(lambda s: s.sound.audio is not None)
         assert app.run_until(lambda s: all(s.entries[name].state == READY for name in OTHERS))
-        assert app.run_until(lambda s: app.panels["output"].current is not None
-                             and app.panels["map"].current is not None)
+        assert app.run_until(lambda s: app.panels["output"].current is not None and app.panels["map"].current is not None)
         assert app.startup.held is None
     finally:
         backend.gate.set()
@@ -108,7 +114,7 @@ def test_the_held_work_starts_anyway_when_the_first_sound_is_late(tmp_path, monk
 def test_matplotlib_is_imported_by_the_render_thread_after_the_first_sound(tmp_path):
     script = f"""
 import sys, threading
-sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'tests')!r}]
+sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / "tests")!r}]
 imports = []
 class Spy:
     def find_spec(self, name, path=None, target=None):
@@ -120,15 +126,14 @@ class Spy:
 sys.meta_path.insert(0, Spy())
 from gui_fakes import FakeBackend
 from gui.window import GuiApp, GuiOptions
-app = GuiApp(GuiOptions(models_dir="zoo", favourites_dir={str(tmp_path / 'favs')!r},
-                        settings_path={str(tmp_path / 'settings.json')!r}, seed=0),
+app = GuiApp(GuiOptions(models_dir="zoo", favourites_dir={str(tmp_path / "favs")!r},
+                        settings_path={str(tmp_path / "settings.json")!r}, seed=0),
              backend=FakeBackend())
 app.open()
 assert app.run_until(lambda s: app.panels["output"].current is not None), "no picture"
 app.close()
 print(imports)
 """
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=120, cwd=str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=str(tmp_path))
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[('gui-render', True)]"

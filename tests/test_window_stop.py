@@ -6,6 +6,7 @@ the beat's steps and Play beat, presses L for the loop and then Esc; the test ch
 frames that reached the output after the window handled Esc, and what the sound line said
 meanwhile (the Beat tab hidden). Run under ``xvfb-run -a -s "-screen 0 1280x800x24"``.
 """
+
 import json
 
 import numpy as np
@@ -45,8 +46,11 @@ def window(tmp_path):
     (tmp_path / "settings.json").write_text(json.dumps({"volume": 1.0}))
     frames = LoudFrames()
     app = make_app(tmp_path, backend=HeardBackend(frames))
-    assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None
-                         and s.player.ready and s.entries["gan"].state == READY and s.pattern.read)
+    assert app.run_until(
+        lambda s: (
+            s.model is not None and s.sound.audio is not None and s.player.ready and s.entries["gan"].state == READY and s.pattern.read
+        )
+    )
     app.window.TKroot.update()
     wait_workers_idle(app)
     yield app, frames
@@ -70,26 +74,29 @@ def test_esc_stops_the_loop_and_the_beat_and_nothing_reaches_the_output_after_it
     app.window[k.TABS].Widget.select(SOUND_TAB)  # the Beat tab hidden: the line still says so
     assert app.run_until(lambda s: sound_line(app) == "♫ beat at 120 BPM"), sound_line(app)
     press("l")
-    assert app.run_until(lambda s: s.sound.looping and sound_line(app).startswith("⟳ looping ae_small_relu at")
-                         and sound_line(app).endswith("· ♫ beat")), sound_line(app)
+    assert app.run_until(
+        lambda s: s.sound.looping and sound_line(app).startswith("⟳ looping ae_small_relu at") and sound_line(app).endswith("· ♫ beat")
+    ), sound_line(app)
     heard_before = frames.last()
     assert app.run_until(lambda s: frames.last() > heard_before + player.stream_rate // 2), "nothing heard"
     press("Escape")
-    assert app.run_until(lambda s: not s.sound.looping and not s.pattern.playing
-                         and app.workers.sound_room.idle)
+    assert app.run_until(lambda s: not s.sound.looping and not s.pattern.playing and app.workers.sound_room.idle)
     escaped = player.stats().frames_delivered  # every block from here on renders the stop
     assert sound_line(app) == "■ stopped"
     # half a second in which the mixer had nothing to play (no sound, no beat, no hit ringing);
     # the player stops its stream after a second of that, so no count of frames delivered after
     # Esc is waited for: on a busy machine the stream may have stopped before 'escaped' was read
-    assert app.run_until(lambda s: player.mixer.silent_frames >= player.stream_rate // 2, timeout=20), \
-        (frames.after(escaped), player.stats().frames_delivered - escaped)
+    assert app.run_until(lambda s: player.mixer.silent_frames >= player.stream_rate // 2, timeout=20), (
+        frames.after(escaped),
+        player.stats().frames_delivered - escaped,
+    )
     # the stop's and the beat's fades (4 ms) may still fall in the block after Esc: no more
     fade_end = escaped + player.stats().block_frames + player.mixer.crossfade_frames
     assert frames.after(fade_end) == 0 and frames.last() < fade_end, (frames.after(escaped), frames.last() - escaped)
     assert frames.after(escaped) <= player.stats().block_frames + player.mixer.crossfade_frames
-    assert app.run_until(lambda s: sound_line(app) == "■ stopped"
-                         and app.window[k.PATTERN_PLAY].get_text() == "Play beat"), sound_line(app)
+    assert app.run_until(lambda s: sound_line(app) == "■ stopped" and app.window[k.PATTERN_PLAY].get_text() == "Play beat"), (
+        sound_line(app)
+    )
 
 
 def test_the_stop_button_stops_the_beat_too(window):

@@ -6,6 +6,7 @@ variations are measured against the point's plain sound: a larger amount moves f
 The window runs a copy of the shipped ddsp_vae on the real backend (the NumPy runtime).
 Run under ``xvfb-run -a -s "-screen 0 1280x1024x24"``.
 """
+
 import shutil
 from pathlib import Path
 
@@ -27,8 +28,12 @@ from window_driver import (
 from gui import keys as k
 from gui.layout import VARY_TIP
 
-pytestmark = [*REAL_INPUT_MARKS, pytest.mark.skipif(not (Path(__file__).resolve().parent.parent / "trained" / "ddsp_vae"
-                                                    / "card.json").exists(), reason="no shipped ddsp_vae")]
+pytestmark = [
+    *REAL_INPUT_MARKS,
+    pytest.mark.skipif(
+        not (Path(__file__).resolve().parent.parent / "trained" / "ddsp_vae" / "card.json").exists(), reason="no shipped ddsp_vae"
+    ),
+]
 
 SHIPPED = Path(__file__).resolve().parent.parent / "trained"
 PLAYS = 4
@@ -77,8 +82,9 @@ def test_dragging_vary_from_half_to_three_moves_each_play_further_from_the_plain
         assert app.run_until(lambda s: "vary 0.5: each hit moves about 1.5% of the range" in status_line(app))
         small = heard_distances(app, capture, plain)
         drag_slider_to(app, 3.0)
-        assert app.run_until(lambda s: "vary 3: each hit moves about 9.0% of the range from the point, with new noise"
-                             in status_line(app)), status_line(app)
+        assert app.run_until(
+            lambda s: "vary 3: each hit moves about 9.0% of the range from the point, with new noise" in status_line(app)
+        ), status_line(app)
         large = heard_distances(app, capture, plain)
         assert min(small) > 0.01  # amount 0.5 is heard as a change, a small one
         assert np.mean(large) > 2 * np.mean(small), (small, large)

@@ -7,6 +7,7 @@ file it received with the samples the output delivered, checks that every drag g
 its own, and that the Sound tab shows the heard sound. Run under ``xvfb-run -a -s "-screen 0
 1280x800x24"``.
 """
+
 import json
 import tempfile
 from pathlib import Path
@@ -100,8 +101,9 @@ def test_with_vary_on_each_drag_carries_the_heard_variation_in_a_file_of_its_own
         assert received == file_bytes_of(kept.audio)  # the file holds what was heard...
         as_heard = soxr.resample(heard, RATE, rate)
         assert correlation(samples, as_heard) > 0.99  # ...and sounds like it
-        dragged.append((path, received, correlation(samples, as_heard),
-                        correlation(samples, soxr.resample(model_sound(point), RATE, rate))))
+        dragged.append(
+            (path, received, correlation(samples, as_heard), correlation(samples, soxr.resample(model_sound(point), RATE, rate)))
+        )
         index = kept.variation["index"]
         assert f"_v{index}" in path.name and path.parent == drag_folder()
     names = [path.name for path, *_ in dragged]

@@ -5,6 +5,7 @@ pressed, however long the loop has run: the player's tap logs, for every block i
 which sound the mixer is on, so the test knows what was sounding between the key press and
 the saved file. Run under ``xvfb-run -a -s "-screen 0 1280x800x24"``.
 """
+
 import json
 import time
 

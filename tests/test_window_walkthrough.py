@@ -6,6 +6,7 @@ collapsed model and Compare: xdotool moves the real pointer and presses real key
 Xvfb, and each test checks what the user gets (the file opened or written, the text shown,
 the colours drawn, the point kept). Run under ``xvfb-run -a -s "-screen 0 1280x800x24"``.
 """
+
 import json
 import threading
 
@@ -56,6 +57,7 @@ def answer_dialog(text):
 
     In a thread: the dialog runs its own loop inside the window's, until it is answered.
     """
+
     def type_it():
         window = xdo_out("search", "--sync", "--onlyvisible", "--class", "TkFDialog").split()[0]
         # no window manager under Xvfb: the keys go to the window under the pointer
@@ -79,8 +81,7 @@ def answer_dialog(text):
 def xdo_out(*args):
     import subprocess
 
-    return subprocess.run(["xdotool", *map(str, args)], check=False, timeout=30,
-                          capture_output=True, text=True).stdout
+    return subprocess.run(["xdotool", *map(str, args)], check=False, timeout=30, capture_output=True, text=True).stdout
 
 
 def test_open_a_sample_starts_in_the_favourites_folder_not_the_programs(app, tmp_path):
@@ -178,8 +179,7 @@ def test_a_damaged_settings_file_is_said_in_the_window(tmp_path):
     app = ready(make_app(tmp_path))
     try:
         status = app.window[k.STATUS].get()
-        assert status.startswith("settings: settings.json was damaged, so the defaults are used; "
-                                 "it is kept as settings.json.damaged")
+        assert status.startswith("settings: settings.json was damaged, so the defaults are used; it is kept as settings.json.damaged")
         press("l")  # the notice stays while the user works
         assert app.run_until(lambda s: s.sound.looping)
         assert app.window[k.STATUS].get().startswith("settings: settings.json was damaged")
@@ -194,9 +194,13 @@ class FamiliesBackend(FakeBackend):
         model = super().load(name, folder)
         if model.codes is not None:
             families = ["kick", "snare", "other", "unknown"] * 3
-            model.codes = FakeCodes(points=model.codes.points, families=np.array(families),
-                                    names=model.codes.names, files=model.codes.files,
-                                    is_validation=model.codes.is_validation)
+            model.codes = FakeCodes(
+                points=model.codes.points,
+                families=np.array(families),
+                names=model.codes.names,
+                files=model.codes.files,
+                is_validation=model.codes.is_validation,
+            )
         return model
 
 
@@ -209,8 +213,7 @@ def test_other_and_unknown_sounds_have_colours_of_their_own(tmp_path):
         colour_at = {}
         for point, family in zip(codes.points, codes.families):
             x, y = app.window[k.PAD]._convert_xy_to_canvas_xy(float(point[0]), float(point[1]))
-            under = [i for i in pad.find_overlapping(x, y, x, y) if pad.type(i) == "oval"
-                     and pad.itemcget(i, "fill")]
+            under = [i for i in pad.find_overlapping(x, y, x, y) if pad.type(i) == "oval" and pad.itemcget(i, "fill")]
             colour_at.setdefault(str(family), set()).update(pad.itemcget(i, "fill") for i in under)
         assert colour_at["other"] and colour_at["unknown"]
         assert not colour_at["other"] & colour_at["unknown"]
@@ -264,7 +267,6 @@ def test_brackets_change_the_model_and_minus_equal_move_the_vary_slider(app):
     assert app.run_until(lambda s: float(app.window[k.VARY].Widget.get()) == 1.0)
 
 
-
 class CollapsedBackend(FakeBackend):
     """The fakes, with vae_a's encoder collapsed: every training code within 1e-4."""
 
@@ -273,9 +275,13 @@ class CollapsedBackend(FakeBackend):
         if name == "vae_a":
             rng = np.random.default_rng(5)
             codes = model.codes
-            model.codes = FakeCodes(points=(0.3 + 1e-4 * rng.random(codes.points.shape)).astype(np.float32),
-                                    families=codes.families, names=codes.names, files=codes.files,
-                                    is_validation=codes.is_validation)
+            model.codes = FakeCodes(
+                points=(0.3 + 1e-4 * rng.random(codes.points.shape)).astype(np.float32),
+                families=codes.families,
+                names=codes.names,
+                files=codes.files,
+                is_validation=codes.is_validation,
+            )
         return model
 
 
@@ -285,10 +291,13 @@ def test_a_collapsed_model_warns_in_the_list_on_the_card_and_in_the_status(tmp_p
         tree = app.window[k.MODELS]
         assert tree.Widget.item(tree.KeyToID["ae_small_relu"], "values")[0] == "ready"
         choose_model(app, "vae_a")
-        assert app.run_until(lambda s: tree.Widget.item(tree.KeyToID["vae_a"], "values")[0] == "⚠ collapsed"
-                             and "vae_a is collapsed" in app.window[k.STATUS].get()
-                             and "collapsed: every" in app.window[k.CARD].get()), \
-            tree.Widget.item(tree.KeyToID["vae_a"], "values")
+        assert app.run_until(
+            lambda s: (
+                tree.Widget.item(tree.KeyToID["vae_a"], "values")[0] == "⚠ collapsed"
+                and "vae_a is collapsed" in app.window[k.STATUS].get()
+                and "collapsed: every" in app.window[k.CARD].get()
+            )
+        ), tree.Widget.item(tree.KeyToID["vae_a"], "values")
         assert "collapsed: every training sound encodes to one point" in app.window[k.CARD].get()
         assert "vae_a is collapsed" in app.window[k.STATUS].get()
     finally:

@@ -1,5 +1,6 @@
 """Small behavioural stand-ins for trained models, for the web app's tests (no TensorFlow,
 no files): a deterministic decoder, and one whose sound has a seeded random part."""
+
 import numpy as np
 
 from models.card import ModelCard
@@ -33,8 +34,7 @@ class FakeModel(LatentPlane):
     codes : FakeCodes or None
     """
 
-    def __init__(self, name="ae_small_tanh", kind="dense_ae", *, varies=False, codes=None,
-                 sample_rate=8000, sample_length=2048):
+    def __init__(self, name="ae_small_tanh", kind="dense_ae", *, varies=False, codes=None, sample_rate=8000, sample_length=2048):
         self.name = name
         self.kind = kind
         self.card = ModelCard(name=name, kind=kind, sample_rate=sample_rate, sample_length=sample_length)
@@ -96,8 +96,7 @@ class FakeFamilyModel(FakeModel):
         self.families_asked.append(rows.copy())
         shift = rows @ np.arange(1, rows.shape[1] + 1, dtype=np.float32)  # kick 1 ... percussion 7
         t = np.arange(length) / self.sample_rate
-        out = [0.8 * np.sin(2 * np.pi * (100 * s + 50 * x) * t) * np.exp(-t * (20 + 10 * y))
-               for (x, y), s in zip(points, shift)]
+        out = [0.8 * np.sin(2 * np.pi * (100 * s + 50 * x) * t) * np.exp(-t * (20 + 10 * y)) for (x, y), s in zip(points, shift)]
         self.decoded += len(points)
         return np.asarray(out, dtype=np.float32)
 

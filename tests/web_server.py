@@ -1,5 +1,6 @@
 """A real ``app.py serve`` for the web tests: started on a free port as a user starts it,
 waited for until it is ready, and stopped (with everything it started) afterwards."""
+
 import contextlib
 import json
 import os
@@ -55,8 +56,9 @@ def raw_get(url, headers=None, timeout=10, source=None):
 
     parts = urlsplit(url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
-    with socket.create_connection((parts.hostname, parts.port), timeout=timeout,
-                                  source_address=(source, 0) if source else None) as connection:
+    with socket.create_connection(
+        (parts.hostname, parts.port), timeout=timeout, source_address=(source, 0) if source else None
+    ) as connection:
         head = f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n"
         head += "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
         connection.sendall((head + "\r\n").encode())
@@ -88,9 +90,15 @@ class Server:
         command = [sys.executable, "app.py", "serve", *args]
         if "--port" not in args:
             command += ["--port", str(self.port)]
-        self.process = subprocess.Popen(command, cwd=ROOT, stdout=self._log_file, stderr=subprocess.STDOUT,
-                                        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
-                                        start_new_session=True, preexec_fn=preexec_fn)
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+            start_new_session=True,
+            preexec_fn=preexec_fn,
+        )
 
     def wait_ready(self, path="/readyz"):
         deadline = time.monotonic() + START_TIMEOUT_S

@@ -32,6 +32,7 @@ What it offers:
 
 Run the tests under ``xvfb-run -a -s "-screen 0 1280x800x24"``.
 """
+
 import contextlib
 import json
 import os
@@ -78,16 +79,22 @@ def make_app(tmp_path, backend=None, **options):
     """The window, opened over ``tmp_path`` (zoo, favourites, settings) with the fakes' models."""
     from gui.window import GuiApp, GuiOptions
 
-    options = {"models_dir": str(tmp_path / "zoo"), "favourites_dir": str(tmp_path / "favs"),
-               "settings_path": str(tmp_path / "settings.json"), "seed": 0, **options}
+    options = {
+        "models_dir": str(tmp_path / "zoo"),
+        "favourites_dir": str(tmp_path / "favs"),
+        "settings_path": str(tmp_path / "settings.json"),
+        "seed": 0,
+        **options,
+    }
     return GuiApp(GuiOptions(**options), backend=backend or FakeBackend()).open()
 
 
 def models_loaded(app, name="gan"):
     """Whether the first sound is made, the output ready and ``name`` loaded."""
     s = app.state
-    return (s.model is not None and s.sound.audio is not None and s.player.ready
-            and name in s.entries and s.entries[name].state == READY)
+    return (
+        s.model is not None and s.sound.audio is not None and s.player.ready and name in s.entries and s.entries[name].state == READY
+    )
 
 
 @pytest.fixture
@@ -121,8 +128,9 @@ def open_shipped_window(root, zoo, name):
     (root / "settings.json").write_text(json.dumps({"volume": 1.0}))
     capture = HeardCapture()
     app = make_app(root, backend=ShippedBackend(capture), models_dir=str(zoo))
-    assert app.run_until(lambda s: s.model is not None and s.model.name == name and s.sound.audio is not None
-                         and s.player.ready, timeout=60), status_line(app)
+    assert app.run_until(
+        lambda s: s.model is not None and s.model.name == name and s.sound.audio is not None and s.player.ready, timeout=60
+    ), status_line(app)
     app.window.TKroot.update()
     wait_workers_idle(app, timeout=60)
     return app, capture
@@ -231,17 +239,26 @@ def pick_in_combo(app, combo, index, x=None):
     listbox = f"{popdown}.f.l"
 
     def shown():
-        return (bool(int(combo.tk.eval(f"winfo viewable {listbox}"))) and bool(combo.tk.eval(f"{listbox} bbox {index}"))
-                and str(combo.tk.eval("grab current")) == popdown and str(combo.tk.eval("focus")) == listbox)
+        return (
+            bool(int(combo.tk.eval(f"winfo viewable {listbox}")))
+            and bool(combo.tk.eval(f"{listbox} bbox {index}"))
+            and str(combo.tk.eval("grab current")) == popdown
+            and str(combo.tk.eval("focus")) == listbox
+        )
 
     wanted = combo.cget("values")[index]
     click(combo, combo.winfo_width() // 2 if x is None else x, combo.winfo_height() // 2)
     assert app.run_until(lambda s: shown(), timeout=10), "the combo's list did not open"
     left, top, width, height = (int(v) for v in combo.tk.eval(f"{listbox} bbox {index}").split())
-    xdo("mousemove", "--sync", int(combo.tk.eval(f"winfo rootx {listbox}")) + left + width // 2,
-        int(combo.tk.eval(f"winfo rooty {listbox}")) + top + height // 2, "click", "1")
-    assert app.run_until(lambda s: not int(combo.tk.eval(f"winfo ismapped {popdown}")), timeout=10), \
-        "the combo's list did not close"
+    xdo(
+        "mousemove",
+        "--sync",
+        int(combo.tk.eval(f"winfo rootx {listbox}")) + left + width // 2,
+        int(combo.tk.eval(f"winfo rooty {listbox}")) + top + height // 2,
+        "click",
+        "1",
+    )
+    assert app.run_until(lambda s: not int(combo.tk.eval(f"winfo ismapped {popdown}")), timeout=10), "the combo's list did not close"
     assert app.run_until(lambda s: combo.get() == wanted, timeout=10), (combo.get(), wanted)
 
 
@@ -259,8 +276,9 @@ def choose_model(app, name):
     """A click on ``name`` in the model list; returns once its sound at the point is made."""
     widget, x, y = tree_row(app, name)
     click(widget, x, y)
-    assert app.run_until(lambda s: s.model is not None and s.model.name == name
-                         and s.sound.audio is not None and s.sound.point == s.point)
+    assert app.run_until(
+        lambda s: s.model is not None and s.model.name == name and s.sound.audio is not None and s.sound.point == s.point
+    )
 
 
 def click_pad(app, px, py):
@@ -295,19 +313,35 @@ def select_all_favourites(app):
 
     def listed(state):
         last = favourites.size() - 1
-        return (state.favourites and favourites.size() == len(state.favourites) and favourites.winfo_viewable()
-                and bool(favourites.bbox(0)) and bool(favourites.bbox(last)))
+        return (
+            state.favourites
+            and favourites.size() == len(state.favourites)
+            and favourites.winfo_viewable()
+            and bool(favourites.bbox(0))
+            and bool(favourites.bbox(last))
+        )
 
     assert app.run_until(listed, timeout=10), (favourites.size(), len(app.state.favourites))
     x, y, _, height = favourites.bbox(0)
     click(favourites, x + 20, y + height // 2)
     last = favourites.size() - 1
     x, y, _, height = favourites.bbox(last)
-    xdo("mousemove", "--sync", favourites.winfo_rootx() + x + 20,
-        favourites.winfo_rooty() + y + height // 2, "keydown", "shift", "click", "1", "keyup", "shift")
+    xdo(
+        "mousemove",
+        "--sync",
+        favourites.winfo_rootx() + x + 20,
+        favourites.winfo_rooty() + y + height // 2,
+        "keydown",
+        "shift",
+        "click",
+        "1",
+        "keyup",
+        "shift",
+    )
     # the shift-click is handled when the loop gets to it (a fixed pause missed it under load)
-    assert app.run_until(lambda s: len(app.window[k.FAVOURITES].get()) == favourites.size(), timeout=30), \
-        app.window[k.FAVOURITES].get()
+    assert app.run_until(lambda s: len(app.window[k.FAVOURITES].get()) == favourites.size(), timeout=30), app.window[
+        k.FAVOURITES
+    ].get()
 
 
 # ---------------------------------------------------------------------------- dialogs
@@ -315,15 +349,16 @@ def select_all_favourites(app):
 
 def type_in_dialog(title, *keys, text=None):
     """In a thread: wait for the dialog ``title``, type into it (the loop is inside it)."""
+
     def run():
-        subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--name", title], check=True, timeout=20,
-                       capture_output=True)
+        subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--name", title], check=True, timeout=20, capture_output=True)
         settle_seconds = ["sleep", "0.5"]  # the dialog takes the keyboard once it is laid out
         subprocess.run(settle_seconds, check=True)
         if text is not None:
             subprocess.run(["xdotool", "type", "--delay", "20", text], check=True, timeout=20)
         if keys:
             subprocess.run(["xdotool", "key", "--delay", "50", *keys], check=True, timeout=20)
+
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return thread
@@ -334,9 +369,9 @@ def answer_question(title, key, timeout_s=60):
     by X input focus, again until it is gone: on a busy machine a key sent as it opens can be
     lost, and the question, modal, would hold the window (and the test) for ever. A key that
     answers is harmless to repeat."""
+
     def shown():
-        found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", title], capture_output=True,
-                               text=True, timeout=20)
+        found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", title], capture_output=True, text=True, timeout=20)
         return found.stdout.split()
 
     def run():
@@ -353,6 +388,7 @@ def answer_question(title, key, timeout_s=60):
             gone = time.monotonic() + 3
             while shown() and time.monotonic() < gone:
                 time.sleep(0.1)
+
     answered = []
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
@@ -361,20 +397,25 @@ def answer_question(title, key, timeout_s=60):
 
 def file_dialog_window():
     """Tk's own file dialog (Open or Save), once it is on screen."""
-    found = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--class", "TkFDialog"], check=True,
-                           timeout=20, capture_output=True, text=True)
+    found = subprocess.run(
+        ["xdotool", "search", "--sync", "--onlyvisible", "--class", "TkFDialog"],
+        check=True,
+        timeout=20,
+        capture_output=True,
+        text=True,
+    )
     return found.stdout.split()[0]
 
 
 def file_dialog_open():
-    found = subprocess.run(["xdotool", "search", "--onlyvisible", "--class", "TkFDialog"], capture_output=True,
-                           text=True, timeout=10)
+    found = subprocess.run(["xdotool", "search", "--onlyvisible", "--class", "TkFDialog"], capture_output=True, text=True, timeout=10)
     return bool(found.stdout.strip())
 
 
 def dialog_size(window):
-    shape = subprocess.run(["xdotool", "getwindowgeometry", "--shell", window], check=True, timeout=10,
-                           capture_output=True, text=True).stdout
+    shape = subprocess.run(
+        ["xdotool", "getwindowgeometry", "--shell", window], check=True, timeout=10, capture_output=True, text=True
+    ).stdout
     values = dict(line.split("=", 1) for line in shape.split())
     return int(values["WIDTH"]), int(values["HEIGHT"])
 
@@ -383,6 +424,7 @@ def click_in_dialog_then_type(text, outcome):
     """In a thread: click in the file dialog's File name field (its middle, 50 px above the
     bottom, where Tk lays it out), select what is there, type ``text`` and press Return; if the
     dialog is still open after that, press its Cancel button, so a failing test ends."""
+
     def run():
         window = file_dialog_window()
         xdo("sleep", "0.5")
@@ -398,6 +440,7 @@ def click_in_dialog_then_type(text, outcome):
         outcome["closed by Return"] = not file_dialog_open()
         if not outcome["closed by Return"]:
             xdo("mousemove", "--window", window, width - 50, height - 18, "click", "1")  # Cancel
+
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return thread
@@ -447,8 +490,7 @@ def one_pixel(app):
 
 def centre_of(widget):
     """A widget's middle, in screen pixels."""
-    return (widget.winfo_rootx() + widget.winfo_width() // 2,
-            widget.winfo_rooty() + widget.winfo_height() // 2)
+    return (widget.winfo_rootx() + widget.winfo_width() // 2, widget.winfo_rooty() + widget.winfo_height() // 2)
 
 
 # ---------------------------------------------------------------------------- what was heard
@@ -468,8 +510,8 @@ class HeardCapture:
         self._delivered_end = frame_index + n
         if self._count + n > self._samples.shape[0] or not block.any():
             return
-        self._samples[self._count:self._count + n] = block
-        self._frames[self._count:self._count + n] = np.arange(frame_index, frame_index + n)
+        self._samples[self._count : self._count + n] = block
+        self._frames[self._count : self._count + n] = np.arange(frame_index, frame_index + n)
         self._count += n
 
     def sounds(self):
@@ -523,8 +565,9 @@ class ShippedBackend(PackageBackend):
 def wait_heard(app, capture, count):
     """Wait until ``count`` sounds have been heard, the last of them played to its end and the
     output quiet; returns the sounds heard."""
-    assert app.run_until(lambda s: len(capture.sounds()) >= count and capture.quiet() and output_quiet(app),
-                         timeout=20), len(capture.sounds())
+    assert app.run_until(lambda s: len(capture.sounds()) >= count and capture.quiet() and output_quiet(app), timeout=20), len(
+        capture.sounds()
+    )
     return capture.sounds()
 
 
@@ -534,8 +577,9 @@ def click_heard(app, capture, runtime, px, py):
     before = len(capture.sounds())
     point = pad_pixel_to_point(app, px, py)
     click(app.window[k.PAD].Widget, px, py)
-    assert app.run_until(lambda s: s.sound.point is not None and s.sound.point != (0.0, 0.0)
-                         and abs(s.sound.point[0] - point[0]) < 0.1, timeout=20)
+    assert app.run_until(
+        lambda s: s.sound.point is not None and s.sound.point != (0.0, 0.0) and abs(s.sound.point[0] - point[0]) < 0.1, timeout=20
+    )
     heard = wait_heard(app, capture, before + 1)
     expected = runtime.decode([app.state.sound.point])[0]
     assert any(is_heard(sound, expected) for sound in heard[before:])
@@ -547,8 +591,8 @@ def is_heard(heard, expected):
     core = expected[EDGE:-EDGE]
     if heard.size < core.size:  # a sound cut short by the next one is not all of it
         return False
-    starts = np.flatnonzero(np.abs(heard[:heard.size - core.size + 1] - core[0]) <= 1e-6)
-    return any(np.allclose(heard[start:start + core.size], core, atol=1e-6) for start in starts)
+    starts = np.flatnonzero(np.abs(heard[: heard.size - core.size + 1] - core[0]) <= 1e-6)
+    return any(np.allclose(heard[start : start + core.size], core, atol=1e-6) for start in starts)
 
 
 def model_sound(point, level=None):
@@ -577,8 +621,9 @@ class Peer:
     """
 
     def __init__(self, mode, argument):
-        self.process = subprocess.Popen([sys.executable, str(PEER), mode, str(argument)],
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen(
+            [sys.executable, str(PEER), mode, str(argument)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         line = self.process.stdout.readline()
         if not line:
             raise AssertionError(f"the peer did not start: {self.process.stderr.read()}")
@@ -632,8 +677,7 @@ def drag(app, start, end, steps=12, messages=None, source=None):
     (x0, y0), (x1, y1) = start, end
     script = ["mousemove", "--sync", x0, y0, "mousedown", "1"]
     for i in range(1, steps + 1):
-        script += ["mousemove", x0 + (x1 - x0) * i // steps, y0 + (y1 - y0) * i // steps,
-                   "sleep", "0.05"]
+        script += ["mousemove", x0 + (x1 - x0) * i // steps, y0 + (y1 - y0) * i // steps, "sleep", "0.05"]
     if source is None:
         accepted = threading.Event()
         stop_watching = watch_acceptance(app.window.TKroot, accepted.set)

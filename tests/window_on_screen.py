@@ -6,6 +6,7 @@ size under test with twm managing it: Tk's hidden root belongs to one display pe
 
 usage: python tests/window_on_screen.py SHOT.png [WIDTH HEIGHT]
 """
+
 import json
 import subprocess
 import sys
@@ -32,8 +33,7 @@ def xwininfo(window_id):
     """The absolute geometry (x, y, width, height) of an X window, as xwininfo reads it."""
     text = subprocess.run(["xwininfo", "-id", str(window_id)], capture_output=True, text=True, timeout=20).stdout
     fields = dict(line.strip().split(":", 1) for line in text.splitlines() if ":" in line)
-    return tuple(int(fields[name].strip()) for name in
-                 ("Absolute upper-left X", "Absolute upper-left Y", "Width", "Height"))
+    return tuple(int(fields[name].strip()) for name in ("Absolute upper-left X", "Absolute upper-left Y", "Width", "Height"))
 
 
 def box(widget):
@@ -50,16 +50,24 @@ def main(shot, size=None):
 
     folder = Path(tempfile.mkdtemp(prefix="mlsg-screen-"))
     favourites = folder / "a folder with a rather long name for a producer's favourites" / "kicks and snares"
-    app = GuiApp(GuiOptions(models_dir=str(folder / "zoo"), favourites_dir=str(favourites),
-                            settings_path=str(folder / "settings.json"), seed=0), backend=FakeBackend()).open()
+    app = GuiApp(
+        GuiOptions(
+            models_dir=str(folder / "zoo"), favourites_dir=str(favourites), settings_path=str(folder / "settings.json"), seed=0
+        ),
+        backend=FakeBackend(),
+    ).open()
     root = app.window.TKroot
-    wait_for(app, lambda: app.state.model is not None and app.state.sound.audio is not None
-             and app.state.entries["gan"].state == READY, "the first model")
+    wait_for(
+        app,
+        lambda: app.state.model is not None and app.state.sound.audio is not None and app.state.entries["gan"].state == READY,
+        "the first model",
+    )
     # the window manager has put it in a frame of its own (with a title bar)
     wait_for(app, lambda: int(root.wm_frame(), 16) != root.winfo_id(), "the window manager's frame")
     if size is not None:
-        client = subprocess.run(["xdotool", "search", "--name", "ML Sample Generator"], capture_output=True,
-                                text=True, timeout=20).stdout.split()[0]
+        client = subprocess.run(
+            ["xdotool", "search", "--name", "ML Sample Generator"], capture_output=True, text=True, timeout=20
+        ).stdout.split()[0]
         subprocess.run(["xdotool", "windowsize", client, *map(str, size)], check=True, timeout=20)
         wait_for(app, lambda: (root.winfo_width(), root.winfo_height()) == tuple(size), "the new size")
     pad = app.window[k.PAD].Widget
@@ -77,20 +85,28 @@ def main(shot, size=None):
         "help": box(app.window[k.HELP].Widget),
         "pad": box(pad),
         "map": box(app.window[k.MAP_CANVAS].Widget),
-        "models": {"rows": len(rows), "shown": len(shown), "height": tree.winfo_height(),
-                   "row_height": tree.bbox(shown[0])[3] if shown else 0},
+        "models": {
+            "rows": len(rows),
+            "shown": len(shown),
+            "height": tree.winfo_height(),
+            "row_height": tree.bbox(shown[0])[3] if shown else 0,
+        },
         "minsize": list(root.minsize()),
     }
     picture = ImageGrab.grab(xdisplay=None)
     picture.save(shot)
     field = app.window[k.X].Widget
-    report["x_field_colour"] = list(picture.getpixel((field.winfo_rootx() + field.winfo_width() - 6,
-                                                       field.winfo_rooty() + field.winfo_height() // 2))[:3])
+    report["x_field_colour"] = list(
+        picture.getpixel((field.winfo_rootx() + field.winfo_width() - 6, field.winfo_rooty() + field.winfo_height() // 2))[:3]
+    )
     label = app.window[k.FAVOURITES_DIR]
-    report["favourites"] = {"folder": str(favourites), "shown": label.Widget.cget("text"),
-                            "width": label.Widget.winfo_width(), "tooltip": label.TooltipObject.text,
-                            "text_width": tkinter.font.Font(font=label.Widget.cget("font")).measure(
-                                label.Widget.cget("text"))}
+    report["favourites"] = {
+        "folder": str(favourites),
+        "shown": label.Widget.cget("text"),
+        "width": label.Widget.winfo_width(),
+        "tooltip": label.TooltipObject.text,
+        "text_width": tkinter.font.Font(font=label.Widget.cget("font")).measure(label.Widget.cget("text")),
+    }
     print(json.dumps(report))
     app.close()
 

@@ -2,6 +2,7 @@
 model's codes, the page and its files, with their ETags (:class:`Answers`); a dropped
 sample's place (:func:`placed`); and the small cache of rendered sounds (:class:`SoundCache`).
 """
+
 import json
 from collections import OrderedDict
 from pathlib import Path
@@ -75,8 +76,7 @@ def _model_summary(served, default):
         # model's family pads); None, with the reason in words, for a model that takes none
         "families": _families_of(model),
         "family_optional": not model.conditioned,  # "All families": the plain pad
-        "no_family_reason": None if _families_of(model) else (model.no_family_reason
-                                                               or f"{served.name} takes no family"),
+        "no_family_reason": None if _families_of(model) else (model.no_family_reason or f"{served.name} takes no family"),
         "collapsed": served.collapsed,  # one sound everywhere: the page warns (web/catalogue.py)
     }
 
@@ -105,8 +105,14 @@ def placed(served, sound_url, x, y):
     inside = served.contains(x, y)
     xmin, xmax, ymin, ymax = served.box
     shown = (min(max(x, xmin), xmax), min(max(y, ymin), ymax))
-    placed = {"point": [x, y], "inside": inside, "shown": list(shown), "family": None, "nearest": [],
-              "sound_url": f"{sound_url}?x={shown[0]:.4f}&y={shown[1]:.4f}"}
+    placed = {
+        "point": [x, y],
+        "inside": inside,
+        "shown": list(shown),
+        "family": None,
+        "nearest": [],
+        "sound_url": f"{sound_url}?x={shown[0]:.4f}&y={shown[1]:.4f}",
+    }
     pads = model.family_pads
     if pads is not None:
         placed["family"] = pads.likeliest([[x, y]])[0]
@@ -114,8 +120,9 @@ def placed(served, sound_url, x, y):
     if codes is not None and len(codes):
         distances = np.hypot(codes.points[:, 0] - x, codes.points[:, 1] - y)
         for index in np.argsort(distances, kind="stable")[:NEAREST_SHOWN]:
-            placed["nearest"].append({"name": str(codes.names[index]), "family": str(codes.families[index]),
-                                      "distance": round(float(distances[index]), 4)})
+            placed["nearest"].append(
+                {"name": str(codes.names[index]), "family": str(codes.families[index]), "distance": round(float(distances[index]), 4)}
+            )
     return placed
 
 
@@ -150,16 +157,17 @@ class Answers:
             return found
 
         self.model_urls = {name: urls(served) for name, served in catalogue.models.items()}
-        self.models_body = json.dumps({
-            "default": catalogue.default,
-            "models": [{**_model_summary(s, catalogue.default), **self.model_urls[s.name]}
-                       for s in catalogue.models.values()],
-            "rates": list(ALLOWED_RATES),
-            "bits": list(SUBTYPES),
-            "levels": list(LEVELS),
-            "default_level": DEFAULT_LEVEL,
-            "max_variation": MAX_VARIATION,
-        }).encode()
+        self.models_body = json.dumps(
+            {
+                "default": catalogue.default,
+                "models": [{**_model_summary(s, catalogue.default), **self.model_urls[s.name]} for s in catalogue.models.values()],
+                "rates": list(ALLOWED_RATES),
+                "bits": list(SUBTYPES),
+                "levels": list(LEVELS),
+                "default_level": DEFAULT_LEVEL,
+                "max_variation": MAX_VARIATION,
+            }
+        ).encode()
         self.models_tag = content_tag(self.models_body)
         self.codes = {}
         for name, served in catalogue.models.items():

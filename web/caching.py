@@ -9,6 +9,7 @@ page's script and style sheet are named the same way (``/static/app.js?v=HASH``)
 Every validator is made from content alone (bytes, not file times), so two server
 processes on two machines give the same URL the same bytes and the same ``ETag``.
 """
+
 import hashlib
 import json
 from pathlib import Path

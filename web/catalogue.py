@@ -9,6 +9,7 @@ one the report and the window use (the best mean rank over the report's sound-qu
 columns; decoding speed is not what a listener hears). A model that lands later with
 better metrics (``ddsp_vae``) becomes the default without a change here.
 """
+
 import math
 import os
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from models.zoo import list_models
 BOX_MARGIN_SPANS = 1.0
 #: Two seeds decoded at the centre at load: a model whose sound differs between them has Vary.
 PROBE_VARIATIONS = (1, 2)
+
 
 def kind_words(model):
     """What a listener can expect of the model, in plain words: its registry entry's
@@ -226,8 +228,7 @@ def load_catalogue(folder, names=None, *, loader=load_model):
     scores = overall_scores(metrics)
     order = [name for name in rank_models(metrics) if scores[name] is not None]
     served = [
-        serve_model(model, describe(model, default, (order.index(model.name) + 1, len(order))
-                                    if model.name in order else None))
+        serve_model(model, describe(model, default, (order.index(model.name) + 1, len(order)) if model.name in order else None))
         for model in loaded
     ]
     return Catalogue.of(served, default, unavailable, best.reason if best is not None else "")

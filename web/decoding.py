@@ -9,6 +9,7 @@ decoding process loads the models it is asked for from the zoo folder, once, so 
 process itself only answers HTTP. :class:`ThreadDecoding` decodes the catalogue's own model
 objects in a thread pool: for tests and for models that exist only in memory.
 """
+
 import asyncio
 import gc
 import logging
@@ -131,7 +132,7 @@ class ThreadDecoding:
         return self.threads
 
     async def ready(self):
-        """"" : threads are always ready."""
+        """ "" : threads are always ready."""
         return ""
 
     def close(self):
@@ -173,8 +174,12 @@ class ProcessDecoding:
         # start's readiness checks included) until every one has started: one still importing
         # NumPy when start() returned printed a KeyboardInterrupt traceback at Ctrl+C.
         context = multiprocessing.get_context("spawn")
-        return ProcessPoolExecutor(max_workers=self.processes, mp_context=context, initializer=start_process,
-                                   initargs=(self.folder, self.preload, context.Barrier(self.processes)))
+        return ProcessPoolExecutor(
+            max_workers=self.processes,
+            mp_context=context,
+            initializer=start_process,
+            initargs=(self.folder, self.preload, context.Barrier(self.processes)),
+        )
 
     def start(self):
         """Start every process and wait until each has loaded the preloaded models (once).
@@ -253,7 +258,7 @@ class ProcessDecoding:
             raise DecodingFailed("the decoding processes stopped twice on this request") from None
 
     async def ready(self):
-        """"" when every decoding process is alive, else why not (one line).
+        """ "" when every decoding process is alive, else why not (one line).
 
         Answered from the processes' liveness, not by a task in their queue: behind 400 waiting
         sounds that check took seconds and readiness said 503, so load became an outage. A
@@ -361,7 +366,7 @@ def _load_with_version(name, folder):
 
 
 def process_ready():
-    """"" when this process is ready, else why not."""
+    """ "" when this process is ready, else why not."""
     return _process["failed"]
 
 
@@ -428,6 +433,8 @@ def _model_in_process(name, version):
         if model_version(_process["folder"], name) == version:  # the served files are back
             model, loaded_version = _process["models"][name] = _load_with_version(name, _process["folder"])
     if version is not None and loaded_version != version:
-        raise ModelUnavailableError(f"its files changed on disk since the server started (serving version "
-                                    f"{version}, the files are {loaded_version}); restart the server to serve them")
+        raise ModelUnavailableError(
+            f"its files changed on disk since the server started (serving version "
+            f"{version}, the files are {loaded_version}); restart the server to serve them"
+        )
     return model

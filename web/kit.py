@@ -13,6 +13,7 @@ has from ``GET /api/models``; they are checked as the sound URL's are. Each samp
 is the WAV that sound's URL answers, byte for byte (the page's sound, as heard). This module
 reads the body and builds the archive; the server decodes the sounds (:mod:`web.server`).
 """
+
 import io
 import json
 from dataclasses import dataclass
@@ -88,8 +89,7 @@ def _sound_of(index, entry):
         raise KitRefused(400, f"sound {index}: unknown field {unknown[0][:20]!r}; use {', '.join(SOUND_KEYS)}")
     for key in ("model", "version"):
         if not isinstance(entry.get(key), str) or not entry[key]:
-            raise KitRefused(400, f"sound {index}: {key} is missing (GET /api/models lists each model's "
-                                  "name and version)")
+            raise KitRefused(400, f"sound {index}: {key} is missing (GET /api/models lists each model's name and version)")
     params = {}
     for key in SOUND_KEYS[2:]:
         value = entry.get(key)
@@ -112,9 +112,15 @@ def sound_recall(request, sound_url):
     query["rate"] = request.rate
     if request.level != AS_MADE:
         query["level"] = request.level
-    return {"model": request.model, "point": [request.x, request.y], "take": request.variation,
-            "family": request.family, "level": request.level, "rate": request.rate,
-            "sound_url": f"{sound_url}?{urlencode(query)}"}
+    return {
+        "model": request.model,
+        "point": [request.x, request.y],
+        "take": request.variation,
+        "family": request.family,
+        "level": request.level,
+        "rate": request.rate,
+        "sound_url": f"{sound_url}?{urlencode(query)}",
+    }
 
 
 def instrument_family(model, request):
@@ -145,8 +151,11 @@ def kit_archive(order, sounds):
     for model, request, sound_url, wav in sounds:
         audio, rate = soundfile.read(io.BytesIO(wav), dtype="float32")
         layer = KitLayer(audio, int(rate), sound_recall(request, sound_url), wav=wav)
-        instruments.append(KitSound(instrument_family(model, request), request.model, (request.x, request.y),
-                                    (layer,), variation=request.variation or 0))
+        instruments.append(
+            KitSound(
+                instrument_family(model, request), request.model, (request.x, request.y), (layer,), variation=request.variation or 0
+            )
+        )
     kit = kit_files(order.name, instruments)
     media_type, suffix = KIT_FORMATS[order.format]
     data = kit_zip_bytes(kit) if order.format == "zip" else h2drumkit_bytes(kit)

@@ -27,6 +27,7 @@ client. The limits are per server process (each of ``--workers N`` counts its ow
 The limits come from the environment (:func:`limits_from_environment`), so that every worker
 process uvicorn starts reads the same ones: ``app.py serve`` puts its options there.
 """
+
 import ipaddress
 import json
 import os
@@ -169,9 +170,11 @@ def fit_to_file_limit(limits, decoders):
     if limits.max_connections <= room:
         return limits, ""
     lowered = max(4, room)
-    return (replace(limits, max_connections=lowered),
-            f"--max-connections {limits.max_connections}: lowered to {lowered}, which the open-file limit of "
-            f"{soft} leaves room for (raise it with ulimit -n, or LimitNOFILE= in a systemd unit)")
+    return (
+        replace(limits, max_connections=lowered),
+        f"--max-connections {limits.max_connections}: lowered to {lowered}, which the open-file limit of "
+        f"{soft} leaves room for (raise it with ulimit -n, or LimitNOFILE= in a systemd unit)",
+    )
 
 
 def limits_from_environment(environ=None):
@@ -199,8 +202,12 @@ def current_limits():
 
 #: The guards' refusals in this process, by reason; :class:`web.ops.Metrics` shows them on
 #: ``GET /metrics`` (they happen below the app, where its own counters never see them).
-GUARD_REFUSALS = Counter("sample_generator_guard_refusals", "Connections the HTTP guards answered and closed, or "
-                         "closed, by reason", ["reason"], registry=None)
+GUARD_REFUSALS = Counter(
+    "sample_generator_guard_refusals",
+    "Connections the HTTP guards answered and closed, or closed, by reason",
+    ["reason"],
+    registry=None,
+)
 REFUSAL_REASONS = ("head_too_large", "head_too_slow", "idle_too_long", "client_connections", "room_for_another")
 for _reason in REFUSAL_REASONS:  # every reason shows from the start, at 0
     GUARD_REFUSALS.labels(_reason)
@@ -209,10 +216,12 @@ for _reason in REFUSAL_REASONS:  # every reason shows from the start, at 0
 def _answer(status, reason, extra=b""):
     """A whole answer, the app's error shape (JSON ``{"error": reason}``), and the connection closed."""
     body = json.dumps({"error": reason}).encode()
-    phrase = {400: b"Bad Request", 408: b"Request Timeout", 429: b"Too Many Requests",
-              431: b"Request Header Fields Too Large"}[status]
-    return (b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n%sconnection: close\r\n\r\n"
-            % (status, phrase, len(body), extra) + body)
+    phrase = {400: b"Bad Request", 408: b"Request Timeout", 429: b"Too Many Requests", 431: b"Request Header Fields Too Large"}[status]
+    return (
+        b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n%sconnection: close\r\n\r\n"
+        % (status, phrase, len(body), extra)
+        + body
+    )
 
 
 class GuardedHttpTools(HttpToolsProtocol):
@@ -248,9 +257,13 @@ class GuardedHttpTools(HttpToolsProtocol):
             held = self.per_client.get(host, 0)
             if held >= self.limits.connections_per_client:
                 GUARD_REFUSALS.labels("client_connections").inc()
-                transport.write(_answer(
-                    429, f"this address already has {held} connections open "
-                         f"(at most {self.limits.connections_per_client})", b"retry-after: 5\r\n"))
+                transport.write(
+                    _answer(
+                        429,
+                        f"this address already has {held} connections open (at most {self.limits.connections_per_client})",
+                        b"retry-after: 5\r\n",
+                    )
+                )
                 transport.close()
                 return
             self.per_client[host] = held + 1
@@ -305,8 +318,7 @@ class GuardedHttpTools(HttpToolsProtocol):
         if self._idle() and not self.transport.is_closing():
             GUARD_REFUSALS.labels("head_too_slow" if self._head_bytes else "idle_too_long").inc()
             if self._head_bytes:
-                self.transport.write(_answer(
-                    408, f"the request's headers did not arrive within {self.limits.header_timeout_s:g} s"))
+                self.transport.write(_answer(408, f"the request's headers did not arrive within {self.limits.header_timeout_s:g} s"))
             self.transport.close()
 
     # -- the head's size
@@ -321,8 +333,7 @@ class GuardedHttpTools(HttpToolsProtocol):
             if self._head_bytes > self.limits.header_bytes:
                 self._cancel_head_timer()
                 GUARD_REFUSALS.labels("head_too_large").inc()
-                self.transport.write(_answer(
-                    431, f"the request's headers are larger than {self.limits.header_bytes} bytes"))
+                self.transport.write(_answer(431, f"the request's headers are larger than {self.limits.header_bytes} bytes"))
                 self.transport.close()
                 self.parser = None  # type: ignore[assignment]  # closed by a guard; data_received checks it
                 return
@@ -424,8 +435,9 @@ class _Slot:
         busy = self.owner.busy.get(self.address, 0)
         if busy >= self.owner.limits.decodes_per_client:
             self.address = None
-            raise ClientLimited(f"this client already has {busy} sounds decoding "
-                                f"(at most {self.owner.limits.decodes_per_client} at once); try again")
+            raise ClientLimited(
+                f"this client already has {busy} sounds decoding (at most {self.owner.limits.decodes_per_client} at once); try again"
+            )
         self.owner.busy[self.address] = busy + 1
 
     async def __aexit__(self, *exc):
@@ -436,4 +448,3 @@ class _Slot:
             self.owner.busy[self.address] = left
         else:
             self.owner.busy.pop(self.address, None)
-

@@ -10,6 +10,7 @@ counter never goes back between scrapes (each worker's own alternated: 26, 24, 2
 :class:`Observe` is the ASGI middleware that counts every request and writes its one
 access-log line (``--access-log text|json|off``) to the ``web.access`` logger.
 """
+
 import asyncio
 import json
 import logging
@@ -76,33 +77,60 @@ class Metrics:
     def __init__(self, decoders_alive=None, decodes_waiting=None):
         self.shared = os.environ.get(MULTIPROCESS_ENV) or None
         self.registry = CollectorRegistry()
-        self.requests = Counter("sample_generator_requests", "HTTP requests answered, by route and status",
-                                ["route", "status"], registry=self.registry)
-        self.latency = Histogram("sample_generator_request_seconds", "Time to answer a request, by route",
-                                 ["route"], buckets=LATENCY_BUCKETS, registry=self.registry)
-        self.decode = Histogram("sample_generator_decode_seconds",
-                                "Time a sound took to decode, its wait for a decoding process included",
-                                buckets=LATENCY_BUCKETS, registry=self.registry)
-        self.cache = Counter("sample_generator_sound_cache", "Sound requests answered from the process's cache "
-                             "(hit) or decoded (miss)", ["result"], registry=self.registry)
-        self.refused = Counter("sample_generator_client_limited", "Sound requests refused 429: the client had "
-                               "its most sounds decoding", registry=self.registry)
+        self.requests = Counter(
+            "sample_generator_requests", "HTTP requests answered, by route and status", ["route", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "sample_generator_request_seconds",
+            "Time to answer a request, by route",
+            ["route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.decode = Histogram(
+            "sample_generator_decode_seconds",
+            "Time a sound took to decode, its wait for a decoding process included",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.cache = Counter(
+            "sample_generator_sound_cache",
+            "Sound requests answered from the process's cache (hit) or decoded (miss)",
+            ["result"],
+            registry=self.registry,
+        )
+        self.refused = Counter(
+            "sample_generator_client_limited",
+            "Sound requests refused 429: the client had its most sounds decoding",
+            registry=self.registry,
+        )
         # in multiprocess mode each worker writes its own value and a scrape shows their sum
-        self.alive = Gauge("sample_generator_decoders_alive", "Decoding processes (or threads) alive",
-                           registry=self.registry, multiprocess_mode="livesum")
-        self.waiting = Gauge("sample_generator_decodes_waiting", "Sounds submitted to the decoders and not yet "
-                             "answered (past the queue's bound, requests are answered 503)", registry=self.registry,
-                             multiprocess_mode="livesum")
-        self._sources = [(gauge, source) for gauge, source in ((self.alive, decoders_alive),
-                                                               (self.waiting, decodes_waiting)) if source is not None]
+        self.alive = Gauge(
+            "sample_generator_decoders_alive",
+            "Decoding processes (or threads) alive",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+        self.waiting = Gauge(
+            "sample_generator_decodes_waiting",
+            "Sounds submitted to the decoders and not yet answered (past the queue's bound, requests are answered 503)",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+        self._sources = [
+            (gauge, source) for gauge, source in ((self.alive, decoders_alive), (self.waiting, decodes_waiting)) if source is not None
+        ]
         if self.shared:
             # the scraped worker's process_* alone would alternate between workers: each
             # worker's, labelled by its pid, instead
-            self.process = {name: Gauge(f"sample_generator_worker_{name}", words, registry=self.registry,
-                                        multiprocess_mode="liveall")
-                            for name, words in (("resident_memory_bytes", "A worker process's resident memory"),
-                                                ("cpu_seconds", "CPU time a worker process has used"),
-                                                ("open_fds", "Files and sockets a worker process has open"))}
+            self.process = {
+                name: Gauge(f"sample_generator_worker_{name}", words, registry=self.registry, multiprocess_mode="liveall")
+                for name, words in (
+                    ("resident_memory_bytes", "A worker process's resident memory"),
+                    ("cpu_seconds", "CPU time a worker process has used"),
+                    ("open_fds", "Files and sockets a worker process has open"),
+                )
+            }
         else:
             for gauge, source in self._sources:
                 gauge.set_function(source)
@@ -112,8 +140,11 @@ class Metrics:
         from web.limits import GUARD_REFUSALS
 
         self.registry.register(GUARD_REFUSALS)
-        self.shed = Counter("sample_generator_decodes_shed", "Sound requests answered 503 at once: every "
-                            "decoder's queue was full", registry=self.registry)
+        self.shed = Counter(
+            "sample_generator_decodes_shed",
+            "Sound requests answered 503 at once: every decoder's queue was full",
+            registry=self.registry,
+        )
 
     def exposition(self):
         """(body, content type) of ``GET /metrics``: in multiprocess mode, every worker's."""
@@ -131,10 +162,12 @@ class Metrics:
         """This worker's gauges, into the shared files (multiprocess mode)."""
         for gauge, source in self._sources:
             gauge.set(source())
-        own = {sample.name: sample.value for metric in ProcessCollector(registry=None).collect()
-               for sample in metric.samples}
-        for name, key in (("resident_memory_bytes", "process_resident_memory_bytes"),
-                          ("cpu_seconds", "process_cpu_seconds_total"), ("open_fds", "process_open_fds")):
+        own = {sample.name: sample.value for metric in ProcessCollector(registry=None).collect() for sample in metric.samples}
+        for name, key in (
+            ("resident_memory_bytes", "process_resident_memory_bytes"),
+            ("cpu_seconds", "process_cpu_seconds_total"),
+            ("open_fds", "process_open_fds"),
+        ):
             if key in own:
                 self.process[name].set(own[key])
 
@@ -177,15 +210,23 @@ def access_line(mode, scope, status, size, seconds):
     query = scope.get("query_string", b"").decode("latin-1")
     path = scope.get("path", "") + (f"?{query}" if query else "")
     if mode == "json":
-        return json.dumps({"time": round(time.time(), 3), "client": address, "method": scope.get("method"),
-                           "path": path, "status": status, "bytes": size, "ms": round(seconds * 1e3, 2)},
-                          separators=(",", ":"))
+        return json.dumps(
+            {
+                "time": round(time.time(), 3),
+                "client": address,
+                "method": scope.get("method"),
+                "path": path,
+                "status": status,
+                "bytes": size,
+                "ms": round(seconds * 1e3, 2),
+            },
+            separators=(",", ":"),
+        )
     # The path as the client sent it (%0A stays %0A), with any other byte that could end or
     # forge a line escaped: the decoded path wrote a whole fake line for %0A, and a raw NUL.
     raw = scope.get("raw_path") or scope.get("path", "").encode("utf-8", "surrogateescape")
     sent = _escaped(raw + (b"?" + scope["query_string"] if scope.get("query_string") else b""))
-    return f'{address} "{scope.get("method")} {sent} HTTP/{scope.get("http_version", "1.1")}" {status} {size} ' \
-           f'{seconds * 1e3:.1f}ms'
+    return f'{address} "{scope.get("method")} {sent} HTTP/{scope.get("http_version", "1.1")}" {status} {size} {seconds * 1e3:.1f}ms'
 
 
 def _escaped(data):

@@ -7,6 +7,7 @@ family and the length for the models that take them), and a posted body read wit
 size and time (:func:`read_upload`, :func:`read_body`). Each refusal is a
 :class:`RequestRefused` with its status and one line; :mod:`web.server` answers it as JSON.
 """
+
 import asyncio
 import math
 import re
@@ -97,6 +98,7 @@ class RequestLimits:
                 if length > most:
                     response = error_response(413, f"the request body is larger than {most} bytes")
                     return await response(scope, receive, send)
+
         async def send_with_nosniff(message):
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
@@ -160,8 +162,7 @@ def parse_sound_request(catalogue, name, params):
     y = _number(params, "y", required=True)
     if not served.contains(x, y):
         xmin, xmax, ymin, ymax = served.box
-        raise RequestRefused(
-            400, f"the point must lie within x {xmin:.3g} to {xmax:.3g} and y {ymin:.3g} to {ymax:.3g} for {name}")
+        raise RequestRefused(400, f"the point must lie within x {xmin:.3g} to {xmax:.3g} and y {ymin:.3g} to {ymax:.3g} for {name}")
     variation = _whole(params, "variation", 0, MAX_VARIATION)
     rate_text = params.get("rate")
     rate = DEFAULT_OUT_RATE
@@ -175,8 +176,17 @@ def parse_sound_request(catalogue, name, params):
         if bits_text not in {str(b) for b in SUBTYPES}:
             raise RequestRefused(400, f"bits must be one of {', '.join(map(str, SUBTYPES))}")
         bits = int(bits_text)
-    return served, SoundRequest.rounded(name, x, y, variation if served.has_variation else None, rate,
-                                        _level(params), asked_family(served, params), _seconds(served, params), bits)
+    return served, SoundRequest.rounded(
+        name,
+        x,
+        y,
+        variation if served.has_variation else None,
+        rate,
+        _level(params),
+        asked_family(served, params),
+        _seconds(served, params),
+        bits,
+    )
 
 
 def _seconds(served, params):
@@ -215,8 +225,10 @@ def asked_family(served, params):
         raise RequestRefused(400, "give family= or mix=, not both")
     key, text = next(iter(given.items()), ("family", None))  # none given: the model's default
     if key == "mix" and ":" not in str(text):
-        raise RequestRefused(400, f"mix must be FAMILY:WEIGHT,FAMILY:WEIGHT (e.g. kick:0.6,tom:0.4) of "
-                                  f"{', '.join(DRUM_FAMILIES)}, not {str(text)[:40]!r}")
+        raise RequestRefused(
+            400,
+            f"mix must be FAMILY:WEIGHT,FAMILY:WEIGHT (e.g. kick:0.6,tom:0.4) of {', '.join(DRUM_FAMILIES)}, not {str(text)[:40]!r}",
+        )
     try:
         return family_text(model.checked_family(text))
     except ModelInputError as error:
@@ -245,6 +257,7 @@ async def read_upload(request):
 async def read_body(request, most, what, size):
     """A request body of at most ``most`` bytes (413 past it, however it is sent), arriving
     within UPLOAD_TIMEOUT_S (408 otherwise); ``what`` and ``size`` word the refusals."""
+
     async def read():
         data = bytearray()
         async for chunk in request.stream():

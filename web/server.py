@@ -19,6 +19,7 @@ client), decoding that keeps failing a 503, and a model that fails to load in a 
 process a 503 naming it and why (logged once). Versioned answers are ``immutable``
 (:mod:`web.caching`); the connection and per-client limits are :mod:`web.limits`'.
 """
+
 import asyncio
 import json
 import logging
@@ -58,8 +59,9 @@ MODEL_RETRY_AFTER_S = 30
 #: Seconds a client is asked to wait when every decoder's queue is full.
 BUSY_RETRY_AFTER_S = 1
 #: The page may load nothing from anywhere but this server (its sounds arrive as blobs).
-PAGE_POLICY = ("default-src 'self'; img-src 'self' data:; media-src 'self' blob:; object-src 'none'; "
-               "base-uri 'none'; frame-ancestors 'none'")
+PAGE_POLICY = (
+    "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
 
 log = logging.getLogger("web")
 
@@ -93,8 +95,7 @@ class _Api:
         self.folder = folder
         self.cache = SoundCache()
         self.client_decodes = ClientDecodes(limits)
-        self.metrics = Metrics(decoders_alive=decoding.alive,
-                               decodes_waiting=lambda: getattr(decoding, "waiting", 0))
+        self.metrics = Metrics(decoders_alive=decoding.alive, decodes_waiting=lambda: getattr(decoding, "waiting", 0))
         self.failed_models = set()
         self.family_codes = {}  # (model, family) -> (body, ETag) of its codes on that family's pad
         self.versions = served_versions(catalogue, folder)
@@ -118,9 +119,14 @@ class _Api:
         ]
 
     def exception_handlers(self):
-        return {RequestRefused: self.refused, HTTPException: self.http_error, DecodingBusy: self.decoding_busy,
-                DecodingFailed: self.decoding_failed,
-                ModelFailed: self.model_failed, Exception: self.server_error}
+        return {
+            RequestRefused: self.refused,
+            HTTPException: self.http_error,
+            DecodingBusy: self.decoding_busy,
+            DecodingFailed: self.decoding_failed,
+            ModelFailed: self.model_failed,
+            Exception: self.server_error,
+        }
 
     @asynccontextmanager
     async def lifespan(self, app):
@@ -147,16 +153,20 @@ class _Api:
         if version is None:
             return REVALIDATE
         if version != self.versions[name]:
-            raise RequestRefused(404, f"{name} is not at version {version[:20]!r} here; GET /api/models "
-                                      "gives its current URLs")
+            raise RequestRefused(404, f"{name} is not at version {version[:20]!r} here; GET /api/models gives its current URLs")
         return IMMUTABLE
 
     # -- endpoints -------------------------------------------------------------------------
 
     async def index(self, request):
         answers = self.answers
-        return _validated(request, answers.page_body, answers.page_tag, "text/html; charset=utf-8",
-                          {"Cache-Control": "no-cache", "Content-Security-Policy": PAGE_POLICY})
+        return _validated(
+            request,
+            answers.page_body,
+            answers.page_tag,
+            "text/html; charset=utf-8",
+            {"Cache-Control": "no-cache", "Content-Security-Policy": PAGE_POLICY},
+        )
 
     async def static(self, request):
         name = request.path_params["file"]
@@ -167,8 +177,9 @@ class _Api:
         return _validated(request, body, tag, media_type, {"Cache-Control": policy})
 
     async def models(self, request):
-        return _validated(request, self.answers.models_body, self.answers.models_tag, "application/json",
-                          {"Cache-Control": "no-cache"})
+        return _validated(
+            request, self.answers.models_body, self.answers.models_tag, "application/json", {"Cache-Control": "no-cache"}
+        )
 
     async def codes(self, request):
         """The training sounds' points; with ``family=``/``mix=``, where they sit on that
@@ -242,18 +253,19 @@ class _Api:
                 self.metrics.cache.labels("hit").inc()
             sounds.append((served.model, sound_request, self.answers.model_urls[served.name]["sound_url"], answer[0]))
         body, media_type, file_name = await asyncio.to_thread(kit_archive, order, sounds)
-        return Response(body, media_type=media_type,
-                        headers={"Content-Disposition": attachment(file_name), "Cache-Control": "no-store"})
+        return Response(
+            body, media_type=media_type, headers={"Content-Disposition": attachment(file_name), "Cache-Control": "no-store"}
+        )
 
     def _kit_sound(self, index, name, version, params):
         """(ServedModel, SoundRequest) of a kit's sound ``index``, checked as the sound URL's
         query is; a 400 naming the sound otherwise."""
         if name not in self.catalogue.models:
-            raise RequestRefused(400, f"sound {index}: unknown model {name[:40]!r}; GET /api/models lists the "
-                                      "ones served")
+            raise RequestRefused(400, f"sound {index}: unknown model {name[:40]!r}; GET /api/models lists the ones served")
         if version != self.versions[name]:
-            raise RequestRefused(400, f"sound {index}: {name} is not at version {version[:20]!r} here; "
-                                      "GET /api/models gives its current version")
+            raise RequestRefused(
+                400, f"sound {index}: {name} is not at version {version[:20]!r} here; GET /api/models gives its current version"
+            )
         try:
             return parse_sound_request(self.catalogue, name, QueryParams(params))
         except RequestRefused as error:
@@ -281,8 +293,9 @@ class _Api:
         self.versioned(request)
         served = self.catalogue.models[request.path_params["name"]]
         if not served.model.has_encoder:
-            raise RequestRefused(400, f"{served.name} has no encoder (a GAN only generates): a sample has no "
-                                      "place on its map; pick another model")
+            raise RequestRefused(
+                400, f"{served.name} has no encoder (a GAN only generates): a sample has no place on its map; pick another model"
+            )
         data = await read_upload(request)
         client = request.client.host if request.client else None
         try:
@@ -295,8 +308,9 @@ class _Api:
             raise ModelFailed(served.name, _without_folder(str(error), self.folder)) from None
         if "refused" in found:
             raise RequestRefused(422, f"this file cannot be encoded: {found['refused']}")
-        return JSONResponse(placed(served, self.answers.model_urls[served.name]["sound_url"], *found["point"]),
-                            headers={"Cache-Control": "no-store"})
+        return JSONResponse(
+            placed(served, self.answers.model_urls[served.name]["sound_url"], *found["point"]), headers={"Cache-Control": "no-store"}
+        )
 
     async def healthz(self, request):
         return JSONResponse({"status": "up"}, headers={"Cache-Control": "no-store"})
@@ -305,8 +319,7 @@ class _Api:
         reason = await self.decoding.ready()
         if reason:
             return error_response(503, f"not ready: {reason}", {"Cache-Control": "no-store", "Retry-After": "5"})
-        return JSONResponse({"status": "ready", "models": len(self.catalogue.models)},
-                            headers={"Cache-Control": "no-store"})
+        return JSONResponse({"status": "ready", "models": len(self.catalogue.models)}, headers={"Cache-Control": "no-store"})
 
     async def metrics_page(self, request):
         body, media_type = self.metrics.exposition()
@@ -321,20 +334,25 @@ class _Api:
         if (error.name, error.reason) not in self.failed_models:
             self.failed_models.add((error.name, error.reason))
             log.error("%s cannot be served: %s", error.name, error.reason)
-        return error_response(503, f"{error.name} cannot be served right now: {error.reason}",
-                              {"Retry-After": str(MODEL_RETRY_AFTER_S)})
+        return error_response(
+            503, f"{error.name} cannot be served right now: {error.reason}", {"Retry-After": str(MODEL_RETRY_AFTER_S)}
+        )
 
     async def http_error(self, request, error):
         reasons = {404: "not found", 405: "method not allowed"}
-        return error_response(error.status_code, reasons.get(error.status_code, "request refused"),
-                              headers=getattr(error, "headers", None))
+        return error_response(
+            error.status_code, reasons.get(error.status_code, "request refused"), headers=getattr(error, "headers", None)
+        )
 
     async def decoding_busy(self, request, error):
         # overload is shed at once, before it queues: no log line per refusal (that would grow
         # with the load), a short Retry-After, and no-store so no cache keeps the refusal
         self.metrics.shed.inc()
-        return error_response(503, f"too busy right now ({error}); try again in a moment",
-                              {"Retry-After": str(BUSY_RETRY_AFTER_S), "Cache-Control": "no-store"})
+        return error_response(
+            503,
+            f"too busy right now ({error}); try again in a moment",
+            {"Retry-After": str(BUSY_RETRY_AFTER_S), "Cache-Control": "no-store"},
+        )
 
     async def decoding_failed(self, request, error):
         log.error("cannot decode %s: %s", request.url.path, error)
@@ -437,5 +455,10 @@ def app_from_environment():
     origins = [o for o in os.environ.get(ENV_CORS, "").split(",") if o]
     workers = int(os.environ.get(ENV_WORKERS, "1"))
     catalogue = load_catalogue(folder)
-    return create_app(catalogue, decoding=process_decoding(catalogue, folder, workers), cors_origins=origins,
-                      folder=folder, access_log=os.environ.get(ENV_ACCESS_LOG, "off"))
+    return create_app(
+        catalogue,
+        decoding=process_decoding(catalogue, folder, workers),
+        cors_origins=origins,
+        folder=folder,
+        access_log=os.environ.get(ENV_ACCESS_LOG, "off"),
+    )

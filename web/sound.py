@@ -6,6 +6,7 @@ PCM would clip) and written by :mod:`audio.export`'s own path (:func:`render_for
 as the window's saved files are: 16-bit PCM, 44.1 kHz unless another allowed rate is
 asked for.
 """
+
 import io
 import zlib
 from dataclasses import dataclass
@@ -59,12 +60,30 @@ class SoundRequest:
     bits: int = DEFAULT_BITS
 
     @classmethod
-    def rounded(cls, model, x, y, variation=None, rate=DEFAULT_OUT_RATE, level=DEFAULT_LEVEL, family=None,  # noqa: PLR0913
-                seconds=None, bits=DEFAULT_BITS):
+    def rounded(  # noqa: PLR0913
+        cls,
+        model,
+        x,
+        y,
+        variation=None,
+        rate=DEFAULT_OUT_RATE,
+        level=DEFAULT_LEVEL,
+        family=None,
+        seconds=None,
+        bits=DEFAULT_BITS,
+    ):
         """A request with its coordinates rounded (and -0.0 made 0.0), and its length to 10 ms."""
-        return cls(model, round(float(x), POINT_DECIMALS) + 0.0, round(float(y), POINT_DECIMALS) + 0.0,
-                   variation, int(rate), level, family, None if seconds is None else round(float(seconds), 2),
-                   int(bits))
+        return cls(
+            model,
+            round(float(x), POINT_DECIMALS) + 0.0,
+            round(float(y), POINT_DECIMALS) + 0.0,
+            variation,
+            int(rate),
+            level,
+            family,
+            None if seconds is None else round(float(seconds), 2),
+            int(bits),
+        )
 
     def file_name(self, native_rate=None):
         """What the download is called: model, point, variation, level (when not as made) and

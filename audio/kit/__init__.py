@@ -18,6 +18,7 @@ web page's kits are the same files in memory (:func:`h2drumkit_bytes`, :func:`ki
 Nothing existing is replaced unless asked: the archive goes through
 :func:`safeio.atomic_write`; the folder is staged beside its place and swapped in whole.
 """
+
 from audio.kit.archive import extract_h2drumkit, h2drumkit_bytes, kit_zip_bytes, remove_leftover_archives, write_h2drumkit
 from audio.kit.contents import (
     KIT_JSON,
@@ -42,10 +43,39 @@ from audio.kit.hydrogen import DRUMKIT_XML, FIRST_NOTE, LAST_NOTE, MAX_INSTRUMEN
 from audio.kit.naming import FALLBACK_FAMILY, FamilyNamer, recorded_family, safe_kit_name, safe_part
 
 __all__ = [
-    "DRUMKIT_XML", "FALLBACK_FAMILY", "FIRST_NOTE", "KIT_JSON", "KIT_LISTING", "KIT_PEAK_DB", "KIT_RATE",
-    "KIT_SUBTYPE", "LAST_NOTE", "MAX_INSTRUMENTS", "MAX_LAYERS", "ExtraLayers", "FamilyNamer", "KitFiles",
-    "KitLayer", "KitSound", "drumkit_xml", "extract_h2drumkit", "favourite_sounds", "h2drumkit_bytes",
-    "kit_files", "kit_listing", "kit_own_files", "kit_sample", "kit_zip_bytes", "read_favourite_audio",
-    "recorded_family", "recover_kit_folder", "refuse_existing_folder", "remove_leftover_archives",
-    "safe_kit_name", "safe_part", "velocity_layers", "write_h2drumkit", "write_kit_folder",
+    "DRUMKIT_XML",
+    "FALLBACK_FAMILY",
+    "FIRST_NOTE",
+    "KIT_JSON",
+    "KIT_LISTING",
+    "KIT_PEAK_DB",
+    "KIT_RATE",
+    "KIT_SUBTYPE",
+    "LAST_NOTE",
+    "MAX_INSTRUMENTS",
+    "MAX_LAYERS",
+    "ExtraLayers",
+    "FamilyNamer",
+    "KitFiles",
+    "KitLayer",
+    "KitSound",
+    "drumkit_xml",
+    "extract_h2drumkit",
+    "favourite_sounds",
+    "h2drumkit_bytes",
+    "kit_files",
+    "kit_listing",
+    "kit_own_files",
+    "kit_sample",
+    "kit_zip_bytes",
+    "read_favourite_audio",
+    "recorded_family",
+    "recover_kit_folder",
+    "refuse_existing_folder",
+    "remove_leftover_archives",
+    "safe_kit_name",
+    "safe_part",
+    "velocity_layers",
+    "write_h2drumkit",
+    "write_kit_folder",
 ]

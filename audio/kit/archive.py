@@ -2,6 +2,7 @@
 atomically or made in memory for the page, the page's zip of the kit folder, and reading an
 archive back with tarfile's ``data`` filter, so a hostile archive cannot write outside the
 folder it is extracted to."""
+
 import io
 import os
 import tarfile

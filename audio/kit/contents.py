@@ -7,6 +7,7 @@ carries the WAV a listener heard (the page's sound), which the kit holds byte fo
 Favourites become instruments here (:func:`favourite_sounds`), each WAV checked before it is
 read (:func:`read_favourite_audio`).
 """
+
 import io
 import json
 from collections.abc import Callable, Sequence
@@ -120,9 +121,15 @@ class KitSound:
 ExtraLayers = Callable[[Any, int], tuple[list[tuple[np.ndarray, int, dict[str, Any]]] | None, str | None]]
 
 
-def favourite_sounds(entries: Sequence[Any], *, layers: int, extra_layers: ExtraLayers,
-                     family_of: Callable[[np.ndarray, int], str], report: Callable[[str], object],
-                     progress: Callable[[int, int], object] | None = None) -> list[KitSound]:
+def favourite_sounds(
+    entries: Sequence[Any],
+    *,
+    layers: int,
+    extra_layers: ExtraLayers,
+    family_of: Callable[[np.ndarray, int], str],
+    report: Callable[[str], object],
+    progress: Callable[[int, int], object] | None = None,
+) -> list[KitSound]:
     """One :class:`KitSound` per usable favourite: its own WAV on top, then variations.
 
     Parameters
@@ -158,8 +165,14 @@ def favourite_sounds(entries: Sequence[Any], *, layers: int, extra_layers: Extra
     return sounds
 
 
-def _favourite_sound(favourite: Any, layers: int, extra_layers: ExtraLayers, family_of: Callable[[np.ndarray, int], str],
-                     report: Callable[[str], object], soundfile: Any) -> KitSound | None:
+def _favourite_sound(
+    favourite: Any,
+    layers: int,
+    extra_layers: ExtraLayers,
+    family_of: Callable[[np.ndarray, int], str],
+    report: Callable[[str], object],
+    soundfile: Any,
+) -> KitSound | None:
     name = favourite.path.name
     if favourite.recall is None:
         report(f"{name}: skipped ({favourite.reason})")
@@ -169,8 +182,12 @@ def _favourite_sound(favourite: Any, layers: int, extra_layers: ExtraLayers, fam
     except AudioError as error:
         report(f"{name}: skipped ({error})")
         return None
-    recall = {"model": favourite.model, "point": list(favourite.point), "favourite": name,
-              "settings": favourite.recall.get("settings")}
+    recall = {
+        "model": favourite.model,
+        "point": list(favourite.point),
+        "favourite": name,
+        "settings": favourite.recall.get("settings"),
+    }
     found = [KitLayer(audio.mean(axis=1), int(rate), recall)]
     if layers > 1:
         extra, reason = extra_layers(favourite, layers - 1)
@@ -180,8 +197,14 @@ def _favourite_sound(favourite: Any, layers: int, extra_layers: ExtraLayers, fam
                 return None
         found += [KitLayer(samples, rate, layer_recall) for samples, rate, layer_recall in extra or []]
     family = recorded_family(favourite.recall) or family_of(found[0].audio, found[0].sample_rate)
-    return KitSound(family, favourite.model, tuple(favourite.point), tuple(found), source=name,
-                    variation=variation_index(favourite.recall.get("settings")))
+    return KitSound(
+        family,
+        favourite.model,
+        tuple(favourite.point),
+        tuple(found),
+        source=name,
+        variation=variation_index(favourite.recall.get("settings")),
+    )
 
 
 def read_favourite_audio(path: Path, soundfile: Any) -> tuple[np.ndarray, int]:
@@ -229,8 +252,9 @@ def read_favourite_audio(path: Path, soundfile: Any) -> tuple[np.ndarray, int]:
                     raise AudioError(f"{handle.channels} channels: a kit takes mono or stereo sounds")
                 seconds = handle.frames / handle.samplerate if handle.samplerate > 0 else 0.0
                 if seconds > MAX_ONE_SHOT_SECONDS:
-                    raise AudioError(f"too long: {seconds:.1f} s (a drum hit is at most "
-                                     f"{MAX_ONE_SHOT_SECONDS:g} s; is it a loop or a song?)")
+                    raise AudioError(
+                        f"too long: {seconds:.1f} s (a drum hit is at most {MAX_ONE_SHOT_SECONDS:g} s; is it a loop or a song?)"
+                    )
                 rate = int(handle.samplerate)
                 audio = handle.read(dtype="float32", always_2d=True)
         except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
@@ -259,8 +283,7 @@ def velocity_layers(count: int) -> list[tuple[float, float, float]]:
     if not 1 <= int(count) <= MAX_LAYERS:
         raise AudioError(f"a kit instrument has 1 to {MAX_LAYERS} velocity layers, not {count}")
     count = int(count)
-    return [((count - 1 - k) / count, (count - k) / count, 10 ** (-LAYER_STEP_DB * k / 20))
-            for k in range(count)]
+    return [((count - 1 - k) / count, (count - k) / count, 10 ** (-LAYER_STEP_DB * k / 20)) for k in range(count)]
 
 
 def kit_sample(audio: np.ndarray, sample_rate: int, level: str | None = None) -> np.ndarray:
@@ -314,8 +337,9 @@ def kit_files(name: str, sounds: Sequence[KitSound], *, level: str | None = None
     if not sounds:
         raise AudioError("a kit needs at least one sound")
     if len(sounds) > MAX_INSTRUMENTS:
-        raise AudioError(f"a kit holds at most {MAX_INSTRUMENTS} instruments (one MIDI note each, "
-                         f"{FIRST_NOTE} to {LAST_NOTE}), not {len(sounds)}")
+        raise AudioError(
+            f"a kit holds at most {MAX_INSTRUMENTS} instruments (one MIDI note each, {FIRST_NOTE} to {LAST_NOTE}), not {len(sounds)}"
+        )
     files: dict[str, bytes] = {}
     entries: list[dict[str, Any]] = []
     used: set[str] = set()
@@ -325,14 +349,12 @@ def kit_files(name: str, sounds: Sequence[KitSound], *, level: str | None = None
             raise AudioError(f"{sound.label}: no samples to put in the kit")
         stem = f"{index:02d}_{sound.file_stem}"
         layers = []
-        for layer_number, (layer, (low, high, gain)) in enumerate(
-                zip(sound.layers, velocity_layers(len(sound.layers))), start=1):
+        for layer_number, (layer, (low, high, gain)) in enumerate(zip(sound.layers, velocity_layers(len(sound.layers))), start=1):
             file_name = f"{stem}_v{layer_number}.wav" if len(sound.layers) > 1 else f"{stem}.wav"
             while file_name in used:  # the index prefix makes this rare; never overwrite
                 file_name = f"{Path(file_name).stem}_{len(used)}.wav"
             used.add(file_name)
-            entry = {"file": file_name, "min": round(low, 4), "max": round(high, 4), "gain": round(gain, 4),
-                     "recall": layer.recall}
+            entry = {"file": file_name, "min": round(low, 4), "max": round(high, 4), "gain": round(gain, 4), "recall": layer.recall}
             if layer.wav is None:
                 files[file_name] = wav_bytes(kit_sample(layer.audio, layer.sample_rate, level), KIT_RATE, KIT_SUBTYPE)
             else:
@@ -340,9 +362,16 @@ def kit_files(name: str, sounds: Sequence[KitSound], *, level: str | None = None
                 heard.append((layer.sample_rate, _wav_subtype(layer.wav)))
                 entry.update(sample_rate=heard[-1][0], subtype=heard[-1][1])
             layers.append(entry)
-        entries.append({"name": sound.label, "family": sound.family, "model": sound.model,
-                        "point": None if sound.point is None else [float(v) for v in sound.point],
-                        "source": sound.source, "layers": layers})
+        entries.append(
+            {
+                "name": sound.label,
+                "family": sound.family,
+                "model": sound.model,
+                "point": None if sound.point is None else [float(v) for v in sound.point],
+                "source": sound.source,
+                "layers": layers,
+            }
+        )
     files[DRUMKIT_XML] = drumkit_xml(name, entries).encode("utf-8")
     samples = _samples_format(heard, sum(len(sound.layers) for sound in sounds))
     record = {"version": KIT_JSON_VERSION, "name": name, **samples, "instruments": entries}
@@ -375,8 +404,12 @@ def _samples_format(heard: list[tuple[int, str]], layer_count: int) -> dict[str,
     if len(heard) != layer_count:
         raise AudioError("a kit's samples are all kept as heard or all rendered, not some of each")
     rates, subtypes = {rate for rate, _ in heard}, {subtype for _, subtype in heard}
-    return {"sample_rate": rates.pop() if len(rates) == 1 else None,
-            "subtype": subtypes.pop() if len(subtypes) == 1 else None, "peak_db": None, "as_heard": True}
+    return {
+        "sample_rate": rates.pop() if len(rates) == 1 else None,
+        "subtype": subtypes.pop() if len(subtypes) == 1 else None,
+        "peak_db": None,
+        "as_heard": True,
+    }
 
 
 def kit_listing(name: str, entries: Sequence[dict[str, Any]], samples: dict[str, Any] | None = None) -> str:
@@ -384,11 +417,15 @@ def kit_listing(name: str, entries: Sequence[dict[str, Any]], samples: dict[str,
     samples = samples or {"sample_rate": KIT_RATE, "subtype": KIT_SUBTYPE, "peak_db": KIT_PEAK_DB}
     if samples.get("as_heard"):
         rate = f"{samples['sample_rate']} Hz " if samples["sample_rate"] else ""
-        words = (f"samples are the {rate}{samples['subtype'] or ''} WAVs as they were heard, byte for byte. "
-                 "kit.json holds the model, point and take of each.").replace("  ", " ")
+        words = (
+            f"samples are the {rate}{samples['subtype'] or ''} WAVs as they were heard, byte for byte. "
+            "kit.json holds the model, point and take of each."
+        ).replace("  ", " ")
     else:
-        words = (f"samples are {samples['sample_rate']} Hz {samples['subtype']} WAV, "
-                 f"peak {samples['peak_db']:g} dBFS. kit.json holds the model, point and seed of each.")
+        words = (
+            f"samples are {samples['sample_rate']} Hz {samples['subtype']} WAV, "
+            f"peak {samples['peak_db']:g} dBFS. kit.json holds the model, point and seed of each."
+        )
     lines = [name, "=" * len(name), "", f"{len(entries)} instruments; {words}", ""]
     for index, entry in enumerate(entries, start=1):
         lines.append(f"{index:2d}. {entry['name']}  (MIDI note {FIRST_NOTE - 1 + index})")
@@ -398,7 +435,6 @@ def kit_listing(name: str, entries: Sequence[dict[str, Any]], samples: dict[str,
             if recall.get("variation") is not None:
                 variation = recall["variation"]
                 origin = f"  variation {variation.get('index')} (seed {variation.get('seed')})"
-            lines.append(f"    {layer['file']}  velocity {layer['min']:.2f}-{layer['max']:.2f}"
-                         f"  gain {layer['gain']:.2f}{origin}")
+            lines.append(f"    {layer['file']}  velocity {layer['min']:.2f}-{layer['max']:.2f}  gain {layer['gain']:.2f}{origin}")
         lines.append("")
     return "\n".join(lines)

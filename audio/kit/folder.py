@@ -2,6 +2,7 @@
 (:func:`safeio.swap_in`) under a lock beside it, keeping the files a user put in an earlier kit
 folder. What a killed export left is finished or removed by the next one
 (:func:`recover_kit_folder`)."""
+
 import errno
 import os
 import shutil
@@ -70,8 +71,9 @@ def _recover(path: Path) -> list[str]:
     except CannotSwap:
         raise  # the folder itself is refused, in the words of check_swappable
     except OSError as error:
-        raise WriteFailed(error.errno or errno.EIO,
-                          f"{path}: cannot finish an interrupted export ({error.strerror or error})") from error
+        raise WriteFailed(
+            error.errno or errno.EIO, f"{path}: cannot finish an interrupted export ({error.strerror or error})"
+        ) from error
     return lines + ([old] if old else [])
 
 
@@ -130,9 +132,15 @@ def _finish_old_exports(path: Path) -> str | None:
     kits = [folder for folder in dead if (folder / KIT_JSON).is_file()]
     # Without kit.json it was a kit being filled: WAVs and drumkit.xml only. Anything else in
     # it is not an export's, and the folder stays.
-    unfinished = [folder for folder in dead if folder not in kits and all(
-        entry.is_file() and (entry.suffix.lower() == ".wav" or entry.name in (DRUMKIT_XML, KIT_LISTING))
-        for entry in folder.iterdir())]
+    unfinished = [
+        folder
+        for folder in dead
+        if folder not in kits
+        and all(
+            entry.is_file() and (entry.suffix.lower() == ".wav" or entry.name in (DRUMKIT_XML, KIT_LISTING))
+            for entry in folder.iterdir()
+        )
+    ]
     done = []
     if kits and (not os.path.lexists(path) or (_is_real_folder(path) and not any(path.iterdir()))):
         newest = max(kits, key=lambda folder: (folder / KIT_JSON).stat().st_mtime_ns)
@@ -174,8 +182,9 @@ def _names(names: Sequence[str]) -> str:
     return ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
 
 
-def write_kit_folder(path: str | os.PathLike, kit: KitFiles, *, overwrite: bool = False,
-                     report: Callable[[str], object] | None = None) -> Path:
+def write_kit_folder(
+    path: str | os.PathLike, kit: KitFiles, *, overwrite: bool = False, report: Callable[[str], object] | None = None
+) -> Path:
     """Write a kit as a plain folder (WAVs, kit.json, README.txt, drumkit.xml), whole.
 
     The kit is written into a staging folder beside ``path`` and swapped in
@@ -224,8 +233,7 @@ def write_kit_folder(path: str | os.PathLike, kit: KitFiles, *, overwrite: bool 
             except BaseException as error:
                 shutil.rmtree(staged, ignore_errors=True)
                 if isinstance(error, OSError):
-                    raise WriteFailed(error.errno or errno.EIO,
-                                      f"{path}: cannot write ({error.strerror or error})") from error
+                    raise WriteFailed(error.errno or errno.EIO, f"{path}: cannot write ({error.strerror or error})") from error
                 raise
             swap_in(staged, path, drop=previous)
     finally:
@@ -248,8 +256,9 @@ def refuse_existing_folder(path: str | os.PathLike, overwrite: bool) -> None:
     if not overwrite:
         raise FileExistsRefused(errno.EEXIST, f"{path}: already exists (pass --force to replace it)")
     if not (path / KIT_JSON).is_file():
-        raise FileExistsRefused(errno.EEXIST, f"{path}: a folder with other files in it, not a kit "
-                                              f"(no {KIT_JSON}); not replaced even with --force")
+        raise FileExistsRefused(
+            errno.EEXIST, f"{path}: a folder with other files in it, not a kit (no {KIT_JSON}); not replaced even with --force"
+        )
 
 
 def _is_taken(path: Path) -> bool:

@@ -1,5 +1,6 @@
 """Hydrogen 1.2's ``drumkit.xml``: the instruments of a kit, one MIDI note each, in the
 order and with every element that Hydrogen's schema (``drumkit.xsd``) requires."""
+
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import Any
@@ -31,8 +32,12 @@ def drumkit_xml(name: str, entries: Sequence[dict[str, Any]]) -> str:
     root = ET.Element("drumkit_info", {"xmlns": _HYDROGEN_NAMESPACE, "xmlns:xsi": _XSI_NAMESPACE})
     _add(root, "name", name)
     _add(root, "author", "ML Sample Generator")
-    _add(root, "info", "Drum sounds decoded from generative models by ML Sample Generator. "
-                       "kit.json (in the folder export) records each sound's model and point.")
+    _add(
+        root,
+        "info",
+        "Drum sounds decoded from generative models by ML Sample Generator. "
+        "kit.json (in the folder export) records each sound's model and point.",
+    )
     _add(root, "license", "undefined license")
     _add(root, "image", "")
     _add(root, "imageLicense", "undefined license")
@@ -45,14 +50,34 @@ def drumkit_xml(name: str, entries: Sequence[dict[str, Any]]) -> str:
     for index, entry in enumerate(entries):
         instrument = ET.SubElement(instruments, "instrument")
         for tag, value in (
-            ("id", index), ("name", entry["name"]), ("volume", 1), ("isMuted", "false"),
-            ("isSoloed", "false"), ("pan", 0), ("pitchOffset", 0), ("randomPitchFactor", 0),
-            ("gain", 1), ("applyVelocity", "true"), ("filterActive", "false"),
-            ("filterCutoff", 1), ("filterResonance", 0), ("Attack", 0), ("Decay", 0),
-            ("Sustain", 1), ("Release", 1000), ("muteGroup", -1), ("midiOutChannel", -1),
-            ("midiOutNote", FIRST_NOTE + index), ("isStopNote", "false"),
-            ("sampleSelectionAlgo", "VELOCITY"), ("isHihat", -1), ("lower_cc", 0),
-            ("higher_cc", 127), ("FX1Level", 0), ("FX2Level", 0), ("FX3Level", 0),
+            ("id", index),
+            ("name", entry["name"]),
+            ("volume", 1),
+            ("isMuted", "false"),
+            ("isSoloed", "false"),
+            ("pan", 0),
+            ("pitchOffset", 0),
+            ("randomPitchFactor", 0),
+            ("gain", 1),
+            ("applyVelocity", "true"),
+            ("filterActive", "false"),
+            ("filterCutoff", 1),
+            ("filterResonance", 0),
+            ("Attack", 0),
+            ("Decay", 0),
+            ("Sustain", 1),
+            ("Release", 1000),
+            ("muteGroup", -1),
+            ("midiOutChannel", -1),
+            ("midiOutNote", FIRST_NOTE + index),
+            ("isStopNote", "false"),
+            ("sampleSelectionAlgo", "VELOCITY"),
+            ("isHihat", -1),
+            ("lower_cc", 0),
+            ("higher_cc", 127),
+            ("FX1Level", 0),
+            ("FX2Level", 0),
+            ("FX3Level", 0),
             ("FX4Level", 0),
         ):
             _add(instrument, tag, value)

@@ -1,5 +1,6 @@
 """A kit's names: what an instrument is called (its drum family) and the file and folder
 names made from it, safe on every file system whatever a model or favourite was called."""
+
 import re
 import unicodedata
 from typing import Any
@@ -72,8 +73,7 @@ def safe_kit_name(text: object) -> str:
     'Drüms 漢字 ü'
     """
     name = unicodedata.normalize("NFC", str(text))
-    name = "".join(c if c.isalnum() or c in "+._-" or unicodedata.category(c).startswith("M") else " "
-                   for c in name)
+    name = "".join(c if c.isalnum() or c in "+._-" or unicodedata.category(c).startswith("M") else " " for c in name)
     name = re.sub(r"\.{2,}", ".", re.sub(r" +", " ", name)).strip(" ._-")[:_MAX_PART].strip(" ._-")
     return name or "Kit"
 

@@ -4,6 +4,7 @@
 :func:`app.build_parser`, when the docs are built: the reference cannot drift from the code.
 Building the parsers imports no model library (each verb imports what it needs when it runs).
 """
+
 import sys
 from pathlib import Path
 

@@ -9,6 +9,7 @@ by what they are about: :mod:`.models`, :mod:`.point`, :mod:`.map`, :mod:`.sound
 :mod:`.favourites`, :mod:`.sequences` (compare, morph), :mod:`.nearest`, :mod:`.kit`, with
 what they share in :mod:`.common`.
 """
+
 from functools import partial
 from typing import Any, Callable
 
@@ -70,25 +71,51 @@ from gui.handlers.sound import (
 )
 from gui.state import MAP_MODES, AppState
 
-__all__ = ["BUTTONS", "KEYS", "VALUE_KEYS", "TUPLE_EVENTS", "VALUE_EVENTS", "WORKER_EVENTS", "clamp", "favourite_label",
-           "handle", "map_hint", "nearest_note", "nearest_rows", "on_worker", "on_zoo", "playing_text",
-           "sequence_audio", "status_text"]
+__all__ = [
+    "BUTTONS",
+    "KEYS",
+    "VALUE_KEYS",
+    "TUPLE_EVENTS",
+    "VALUE_EVENTS",
+    "WORKER_EVENTS",
+    "clamp",
+    "favourite_label",
+    "handle",
+    "map_hint",
+    "nearest_note",
+    "nearest_rows",
+    "on_worker",
+    "on_zoo",
+    "playing_text",
+    "sequence_audio",
+    "status_text",
+]
 
 #: Keyboard shortcuts, by keysym (``(KEY, keysym)`` events).
 KEYS: dict[str, Callable[[AppState], list[fx.Effect]]] = {
     "space": lambda s: play(s, loop=False),
-    "l": toggle_loop, "L": toggle_loop,
+    "l": toggle_loop,
+    "L": toggle_loop,
     "Escape": stop,
-    "s": save, "S": save,
-    "Left": lambda s: nudge(s, -1, 0), "Right": lambda s: nudge(s, 1, 0),
-    "Up": lambda s: nudge(s, 0, 1), "Down": lambda s: nudge(s, 0, -1),
-    "Alt-Left": go_back, "Alt-Right": go_forward,
-    "bracketleft": lambda s: step_model(s, -1), "bracketright": lambda s: step_model(s, 1),
-    "minus": lambda s: step_vary(s, -1), "equal": lambda s: step_vary(s, 1), "plus": lambda s: step_vary(s, 1),
+    "s": save,
+    "S": save,
+    "Left": lambda s: nudge(s, -1, 0),
+    "Right": lambda s: nudge(s, 1, 0),
+    "Up": lambda s: nudge(s, 0, 1),
+    "Down": lambda s: nudge(s, 0, -1),
+    "Alt-Left": go_back,
+    "Alt-Right": go_forward,
+    "bracketleft": lambda s: step_model(s, -1),
+    "bracketright": lambda s: step_model(s, 1),
+    "minus": lambda s: step_vary(s, -1),
+    "equal": lambda s: step_vary(s, 1),
+    "plus": lambda s: step_vary(s, 1),
     ALL_KEY: choose_all,  # 0: "All families"
     **{key: partial(choose_family, name=name) for key, name in FAMILY_KEYS.items()},  # 1–7
     # the desktop's own conventions (Ctrl+Tab between tabs is Tk's notebook traversal)
-    "Control-o": open_sample, "Control-s": save, "F1": lambda s: [fx.ShowHelp()],
+    "Control-o": open_sample,
+    "Control-s": save,
+    "F1": lambda s: [fx.ShowHelp()],
 }
 
 #: Shortcuts that read the window's values, as the button they stand for does.
@@ -134,13 +161,22 @@ def on_worker(state: AppState, record: Any) -> list[fx.Effect]:
 
 #: Buttons whose handler needs nothing but the state.
 BUTTONS: dict[str, Callable[[AppState], list]] = {
-    k.RANDOM: random_point, k.RESET: reset_point,
-    k.PLAY: lambda s: play(s, loop=False), k.LOOP: toggle_loop, k.STOP: stop,
-    k.SAVE: save, k.OPEN: open_sample,
-    k.SET_A: lambda s: set_morph_end(s, "a"), k.SET_B: lambda s: set_morph_end(s, "b"),
-    k.MORPH_PLAY: play_morph, k.MORPH_SAVE: save_morph,
-    k.BACK: go_back, k.FORWARD: go_forward,
-    k.PATTERN_PLAY: toggle_pattern, k.FAMILY_ALL: choose_all, k.HELP: lambda s: [fx.ShowHelp()],
+    k.RANDOM: random_point,
+    k.RESET: reset_point,
+    k.PLAY: lambda s: play(s, loop=False),
+    k.LOOP: toggle_loop,
+    k.STOP: stop,
+    k.SAVE: save,
+    k.OPEN: open_sample,
+    k.SET_A: lambda s: set_morph_end(s, "a"),
+    k.SET_B: lambda s: set_morph_end(s, "b"),
+    k.MORPH_PLAY: play_morph,
+    k.MORPH_SAVE: save_morph,
+    k.BACK: go_back,
+    k.FORWARD: go_forward,
+    k.PATTERN_PLAY: toggle_pattern,
+    k.FAMILY_ALL: choose_all,
+    k.HELP: lambda s: [fx.ShowHelp()],
     **{key: partial(choose_family, name=name) for name, key in k.FAMILY_BUTTONS.items()},
 }
 

@@ -1,4 +1,5 @@
 """What the handlers share: the point's arithmetic, the texts the window shows, ``say``."""
+
 from pathlib import Path
 
 import numpy as np
@@ -107,10 +108,15 @@ def say(state, message):
 def render_output(state, title=None):
     if title is None and state.sound.original is not None and state.sound.opened is not None:
         title = f"{Path(state.sound.opened).name} through {state.model.name}"
-    return fx.Render("output", fx.OutputRequest(
-        audio=state.sound.audio, sample_rate=state.model.sample_rate,
-        original=state.sound.original,
-        title=title or f"{state.model.name} at {format_point(state.sound.point)}"))
+    return fx.Render(
+        "output",
+        fx.OutputRequest(
+            audio=state.sound.audio,
+            sample_rate=state.model.sample_rate,
+            original=state.sound.original,
+            title=title or f"{state.model.name} at {format_point(state.sound.point)}",
+        ),
+    )
 
 
 def on_figure(state, ready):

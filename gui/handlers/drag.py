@@ -3,6 +3,7 @@
 The drag itself is tkdnd's (see ``gui.drag_and_drop.DragAndDrop``); the window tells the
 handlers what went out, or why nothing could.
 """
+
 from pathlib import Path
 
 from gui.handlers.common import say

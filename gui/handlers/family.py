@@ -7,6 +7,7 @@ family's training sounds in colour (on a model with family pads, where that fami
 puts them). A model that takes no family, or has no training sound of the family chosen,
 refuses in one line: the model's reason.
 """
+
 from constants import DRUM_FAMILIES
 from gui import effects as fx
 from gui.effects import Part
@@ -34,7 +35,7 @@ def choose_family(state, name):
 
 
 def choose_all(state):
-    """"All families" (key 0): the plain pad of a model with family pads."""
+    """ "All families" (key 0): the plain pad of a model with family pads."""
     why = refusal(state, None)
     if why is not None:
         return say(state, why)
@@ -123,5 +124,4 @@ def _step_to(state, point):
     # the step's family (None: "All families"): the selector shows it, the point decodes with it
     state.family = all_families() if family is None else from_text(family)
     state.sound.recall = None
-    return ([fx.Refresh(Part.FAMILY), fx.Refresh(Part.PAD)] + move_point(state, point, step=False)
-            + request_map(state))
+    return [fx.Refresh(Part.FAMILY), fx.Refresh(Part.PAD)] + move_point(state, point, step=False) + request_map(state)

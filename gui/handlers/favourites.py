@@ -1,5 +1,6 @@
 """The favourites list: what was saved, and reopening a favourite as it was saved: its model,
 point, variation, family and level, so that it sounds exactly as the file does."""
+
 from pathlib import Path
 
 from audio.level import LEVELS
@@ -29,8 +30,7 @@ def reopen(state, selected):
     if not selected:
         return say(state, "choose a favourite in the list first")
     label = selected[0] if isinstance(selected, (list, tuple)) else selected
-    chosen = next((f for f in state.favourites
-                   if f is label or favourite_label(f) == str(label)), None)
+    chosen = next((f for f in state.favourites if f is label or favourite_label(f) == str(label)), None)
     if chosen is None:
         return []
     if getattr(chosen, "recall", True) is None:
@@ -40,8 +40,7 @@ def reopen(state, selected):
     if entry is None:
         return say(state, f"{Path(str(chosen.path)).name}: model {chosen.model} is not in the list")
     if entry.state == UNAVAILABLE:
-        return say(state, f"{Path(str(chosen.path)).name}: {chosen.model} is unavailable: "
-                           f"{entry.reason}")
+        return say(state, f"{Path(str(chosen.path)).name}: {chosen.model} is unavailable: {entry.reason}")
     family = _family(chosen)
     # the selector shows it, and the point is decoded with it (none recorded: the plain pad;
     # a conditioned model's opens at the family chosen, see handlers.models)
@@ -49,8 +48,7 @@ def reopen(state, selected):
     level_changed = _take_level(state, chosen)
     state.sound.play_when_decoded = True
     if state.model is not None and state.model.name == chosen.model:
-        state.sound.recall = Recall(chosen.model, clamp(point, state.model.latent_range), _variation(chosen),
-                                    family)
+        state.sound.recall = Recall(chosen.model, clamp(point, state.model.latent_range), _variation(chosen), family)
         if family is None and state.model.conditioned:
             state.family = opening_family(state)
         effects = move_point(state, point) + [fx.Refresh(Part.FAMILY), fx.Refresh(Part.PAD)]

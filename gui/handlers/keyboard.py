@@ -1,5 +1,6 @@
 """Shortcuts that step through a choice: the model list (``[`` and ``]``), the Vary amount
 (``-`` and ``=``, the slider's steps)."""
+
 from gui import effects as fx
 from gui.effects import Part
 from gui.handlers.common import say

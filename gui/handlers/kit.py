@@ -1,4 +1,5 @@
 """Export kit…: the chosen favourites, the save dialog, the overwrite question, progress."""
+
 from pathlib import Path
 
 from constants import KIT_SUFFIX
@@ -27,8 +28,11 @@ def start_export(state, path, overwrite=False):
     state.kit.progress = (0, len(state.kit.sources))
     state.message = f"exporting {len(state.kit.sources)} favourites to {Path(path).name}…"
     pattern = None if state.pattern.pattern.empty else state.pattern.pattern
-    return [fx.ExportKit(state.kit.sources, path, overwrite, level=state.sound.level, pattern=pattern), fx.Refresh(Part.KIT_PROGRESS),
-            fx.Refresh(Part.STATUS)]
+    return [
+        fx.ExportKit(state.kit.sources, path, overwrite, level=state.sound.level, pattern=pattern),
+        fx.Refresh(Part.KIT_PROGRESS),
+        fx.Refresh(Part.STATUS),
+    ]
 
 
 def on_kit_file(state, path):
@@ -59,9 +63,13 @@ def on_kit_exists(state, exists):
     state.kit.pending = exists.path
     state.kit.pending_names = tuple(exists.names) or (Path(exists.path).name,)
     state.message = f"not exported yet: {existing_files(state.kit.pending_names)} " + (
-        "exist" if len(state.kit.pending_names) > 1 else "exists")
-    return [fx.Refresh(Part.KIT_PROGRESS), fx.Refresh(Part.STATUS),
-            fx.AskConfirm("overwrite-kit", replace_question(exists.path, exists.names))]
+        "exist" if len(state.kit.pending_names) > 1 else "exists"
+    )
+    return [
+        fx.Refresh(Part.KIT_PROGRESS),
+        fx.Refresh(Part.STATUS),
+        fx.AskConfirm("overwrite-kit", replace_question(exists.path, exists.names)),
+    ]
 
 
 def on_confirm(state, purpose, answer):
@@ -86,6 +94,5 @@ def on_kit_exported(state, exported):
     skipped = f"; skipped: {'; '.join(exported.skipped)}" if exported.skipped else ""
     song = f", and the beat as {Path(exported.song).name}" if exported.song else ""
     left_out = f" (left out: {exported.song_note})" if exported.song_note else ""
-    state.message = (f"exported a Hydrogen kit of {exported.instruments} instruments to "
-                     f"{exported.path}{song}{left_out}{skipped}")
+    state.message = f"exported a Hydrogen kit of {exported.instruments} instruments to {exported.path}{song}{left_out}{skipped}"
     return [fx.Refresh(Part.KIT_PROGRESS), fx.Refresh(Part.STATUS)]

@@ -1,4 +1,5 @@
 """The latent map: its mode (the codes or a heat-map), its picture, a click on it."""
+
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,10 +21,14 @@ def request_map(state):
         return []
     codes = info.codes
     request = fx.MapRequest(
-        latent_range=info.latent_range, point=state.point, a=state.morph.a, b=state.morph.b,
+        latent_range=info.latent_range,
+        point=state.point,
+        a=state.morph.a,
+        b=state.morph.b,
         key=(info.name, state.map.mode),
         codes=shown_code_points(state),  # on a family's pad: where that pad puts them
-        families=None if codes is None else list(codes.families))
+        families=None if codes is None else list(codes.families),
+    )
     family = decode_family(state)
     if family is not None:  # the chosen family's training sounds in colour, the others grey
         request = replace(request, key=(*request.key, family), highlight=highlighted_families(state))
@@ -39,10 +44,12 @@ def request_map(state):
         state.message = f"computing the {feature} heat-map of {info.name}{of}…"
         # meanwhile the map shows this model (its codes, if any), not the last one's picture
         title = f"{info.name}: computing the {feature} heat-map{of}…"
-        return [fx.Heatmap(info.name, feature, info.latent_range, info.sample_rate, family=family),
-                fx.Render("map", replace(request, title=title)), fx.Refresh(Part.STATUS)]
-    return [fx.Render("map", replace(request, heat=grid, feature=feature,
-                                     title=f"{info.name}: {feature} over the latent range{of}"))]
+        return [
+            fx.Heatmap(info.name, feature, info.latent_range, info.sample_rate, family=family),
+            fx.Render("map", replace(request, title=title)),
+            fx.Refresh(Part.STATUS),
+        ]
+    return [fx.Render("map", replace(request, heat=grid, feature=feature, title=f"{info.name}: {feature} over the latent range{of}"))]
 
 
 def _request_made(state, request, family):
@@ -55,8 +62,11 @@ def _request_made(state, request, family):
     if grid is None:
         state.message = f"listening to what {info.name} makes at {features.MADE_GRID}×{features.MADE_GRID} points{of}…"
         title = f"{info.name}: listening to what is made here{of}…"
-        return [fx.Heatmap(info.name, features.MADE, info.latent_range, info.sample_rate, family=family),
-                fx.Render("map", replace(request, title=title)), fx.Refresh(Part.STATUS)]
+        return [
+            fx.Heatmap(info.name, features.MADE, info.latent_range, info.sample_rate, family=family),
+            fx.Render("map", replace(request, title=title)),
+            fx.Refresh(Part.STATUS),
+        ]
     dots = "" if request.codes is None else "; dots: training labels"
     title = f"{info.name}: the family heard in what is made here{of}{dots}"
     return [fx.Render("map", replace(request, made=grid, title=title))]
@@ -77,7 +87,8 @@ def set_map_mode(state, mode):
     if mode == "codes" and state.model is not None and state.model.codes is None:
         state.map.mode = features.BRIGHTNESS
         return [fx.Refresh(Part.MAP_MODE)] + say(
-            state, state.model.no_codes_reason or f"{state.model.name} has no encoder, so no codes: its map is a heat-map")
+            state, state.model.no_codes_reason or f"{state.model.name} has no encoder, so no codes: its map is a heat-map"
+        )
     state.map.mode, state.map.for_gan = mode, False
     return [fx.Refresh(Part.MAP_MODE)] + request_map(state)
 
@@ -118,14 +129,15 @@ def on_map_click(state, payload):
     name = codes.names[index] if codes.names is not None else f"sample {index}"
     family = codes.families[index] if codes.families is not None else ""
     state.message = f"{name} ({family}): the decoded point, then the original"
-    return effects + [fx.Audition(state.model.name, state.point, original_path(state.model, index),
-                                  family=decode_family(state)), fx.Refresh(Part.STATUS)]
+    return effects + [
+        fx.Audition(state.model.name, state.point, original_path(state.model, index), family=decode_family(state)),
+        fx.Refresh(Part.STATUS),
+    ]
 
 
 def on_audition(state, auditioned):
     sounds = [auditioned.decoded, auditioned.original]
     if auditioned.reason:
         state.message = f"original not played: {auditioned.reason}"
-    effects = play_sequence(state, sounds, state.model.sample_rate if state.model else SAMPLE_RATE,
-                            "a map sample, then its original")
+    effects = play_sequence(state, sounds, state.model.sample_rate if state.model else SAMPLE_RATE, "a map sample, then its original")
     return effects + [fx.Refresh(Part.STATUS)]

@@ -1,4 +1,5 @@
 """The model list: the zoo arrives, the user chooses a model, a model loads or fails."""
+
 from dataclasses import replace
 
 from evaluation.ranking import choose_best
@@ -34,9 +35,15 @@ def on_zoo(state, listed):
     if not trained:
         # no model, so no sound output is ever opened: the line says so instead of "starting…"
         state.player.text = "sound: no model to play"
-        return effects + [fx.Refresh(Part.PAD)] + say(
-            state, f"no trained models in {state.models_dir}: train some with python app.py train, "
-                   "or start without --models for the shipped ones (this folder is not remembered)")
+        return (
+            effects
+            + [fx.Refresh(Part.PAD)]
+            + say(
+                state,
+                f"no trained models in {state.models_dir}: train some with python app.py train, "
+                "or start without --models for the shipped ones (this folder is not remembered)",
+            )
+        )
     usable = [name for name in trained if state.entries[name].state != UNAVAILABLE]
     remembered = state.wanted
     state.wanted = None  # so that choosing it below is not taken for the list's echo
@@ -46,8 +53,7 @@ def on_zoo(state, listed):
     else:
         state.pending_point = None  # the remembered point belongs to another model
         best = choose_best({name: listed.metrics.get(name) for name in usable})
-        first, why = ((best.name, f"opened {best.name}: {best.reason}") if best is not None
-                      else ((usable or trained)[0], ""))
+        first, why = (best.name, f"opened {best.name}: {best.reason}") if best is not None else ((usable or trained)[0], "")
     effects += select_model(state, first, keep_pending=True)
     if why:
         state.message = state.why_model = why
@@ -80,8 +86,13 @@ def on_model_ready(state, ready):
     """A model finished loading (the one the user wants, or a background one)."""
     info = ready.info
     if info.no_encoder_reason or info.no_codes_reason:  # a damaged part: its path said within the zoo
-        info = replace(info, **{field: short_reason(state, getattr(info, field)) if getattr(info, field) else None
-                                for field in ("no_encoder_reason", "no_codes_reason", "no_family_reason")})
+        info = replace(
+            info,
+            **{
+                field: short_reason(state, getattr(info, field)) if getattr(info, field) else None
+                for field in ("no_encoder_reason", "no_codes_reason", "no_family_reason")
+            },
+        )
     entry = state.entry(info.name)
     entry.state, entry.reason, entry.trained = READY, "", True
     entry.collapsed = is_collapsed(info.codes)
@@ -102,8 +113,9 @@ def on_model_ready(state, ready):
         state.morph.a = state.morph.b = None
         state.morph.sequence = None
         state.family = _opening_family(state, info.name)
-    effects: list[fx.Effect] = [fx.Refresh(p) for p in (Part.MODELS, Part.PAD, Part.FIELDS, Part.CARD,
-                                       Part.MORPH_FIELDS, Part.MAP_MODE)]  # the map's hint follows the model
+    effects: list[fx.Effect] = [
+        fx.Refresh(p) for p in (Part.MODELS, Part.PAD, Part.FIELDS, Part.CARD, Part.MORPH_FIELDS, Part.MAP_MODE)
+    ]  # the map's hint follows the model
     if state.player.rate != info.sample_rate:
         state.player.rate = info.sample_rate
         state.player.ready = False
@@ -119,8 +131,13 @@ def on_model_ready(state, ready):
     effects += request_map(state)
     if changed and (info.no_encoder_reason or info.no_codes_reason):  # it plays; say what it cannot do
         state.message = info.no_codes_reason or info.no_encoder_reason
-    effects += [fx.Decode(info.name, state.point, family=decode_family(state)), fx.Refresh(Part.STATUS),
-                fx.StoreSettings(), fx.Refresh(Part.HISTORY), fx.Refresh(Part.FAMILY)]
+    effects += [
+        fx.Decode(info.name, state.point, family=decode_family(state)),
+        fx.Refresh(Part.STATUS),
+        fx.StoreSettings(),
+        fx.Refresh(Part.HISTORY),
+        fx.Refresh(Part.FAMILY),
+    ]
     return effects
 
 

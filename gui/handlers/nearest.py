@@ -1,4 +1,5 @@
 """The Nearest tab: the training sounds nearest the point, and playing one's original."""
+
 from pathlib import Path
 
 from constants import SAMPLE_RATE
@@ -32,8 +33,7 @@ def nearest_note(found):
     notes = [f"latent plane: {found.plane_reason}"] if found.plane_reason else []
     if found.features_reason:
         notes.append(f"sound features: {found.features_reason}")
-    notes.append("distance: codes in the pad's x, y units, sounds in standard deviations (SD) of the "
-                 "training features")
+    notes.append("distance: codes in the pad's x, y units, sounds in standard deviations (SD) of the training features")
     notes.append("double-click a row to hear it (the decode of its code where its file is not here)")
     return "; ".join(notes)
 
@@ -55,8 +55,10 @@ def play_nearest(state, selected):
         return []
     near = rows[index][1]
     state.message = f"reading {near.name} (kit {near.kit or '?'})…"
-    return [fx.ReadOriginal(state.model.name, near.file, state.model.data_folder, code=code_of(state.model, near.file)),
-            fx.Refresh(Part.STATUS)]
+    return [
+        fx.ReadOriginal(state.model.name, near.file, state.model.data_folder, code=code_of(state.model, near.file)),
+        fx.Refresh(Part.STATUS),
+    ]
 
 
 def code_of(info, file):

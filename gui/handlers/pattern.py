@@ -4,6 +4,7 @@ Each change is kept in the favourites folder (``pattern.json``, written by the i
 and while the pattern plays it goes to the player at once, keeping the beat: a lane that
 follows the current sound plays the point's new sound from its next hit.
 """
+
 from pathlib import Path
 
 from audio.errors import AudioError

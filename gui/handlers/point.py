@@ -1,5 +1,6 @@
 """The point on the pad: moving it (click, drag, keys, typed, random, history), its decoded
 sound, and an opened sample's point."""
+
 from pathlib import Path
 
 import numpy as np
@@ -29,11 +30,16 @@ def move_point(state, point, step=True):
         state.sound.recall = None  # moved on before the reopened favourite sounded
     if step:
         state.history.click(state.model.name, state.point, decode_family(state))
-    effects = [fx.Refresh(Part.MARKER), fx.Refresh(Part.FIELDS),
-               fx.Decode(state.model.name, state.point, family=decode_family(state)), fx.Refresh(Part.HISTORY)]
+    effects = [
+        fx.Refresh(Part.MARKER),
+        fx.Refresh(Part.FIELDS),
+        fx.Decode(state.model.name, state.point, family=decode_family(state)),
+        fx.Refresh(Part.HISTORY),
+    ]
     if state.point != tuple(float(v) for v in point):
-        return effects + say(state, f"{format_point(point)} is outside {state.model.name}'s range: "
-                                    f"clamped to the range, at {format_point(state.point)}")
+        return effects + say(
+            state, f"{format_point(point)} is outside {state.model.name}'s range: clamped to the range, at {format_point(state.point)}"
+        )
     if state.message and not state.sound.save_when_decoded:
         # a message is about the last thing done; a move starts the next (none lingers)
         state.message = ""
@@ -75,9 +81,12 @@ def _recalled(state, decoded):
     recall = state.sound.recall
     if recall is None:
         return None
-    return (recall.model == decoded.name and recall.point == tuple(decoded.point)
-            and recall.variation == decoded.variation
-            and (recall.family is None or recall.family == decoded.family))
+    return (
+        recall.model == decoded.name
+        and recall.point == tuple(decoded.point)
+        and recall.variation == decoded.variation
+        and (recall.family is None or recall.family == decoded.family)
+    )
 
 
 def on_decoded(state, decoded):
@@ -135,8 +144,10 @@ def open_sample(state):
     if state.model is None:
         return say(state, "no model is loaded yet")
     if not state.model.has_encoder:
-        return say(state, state.model.no_encoder_reason or f"{state.model.name} has no encoder: "
-                                                           "choose an autoencoder or a VAE to open a sample")
+        return say(
+            state,
+            state.model.no_encoder_reason or f"{state.model.name} has no encoder: choose an autoencoder or a VAE to open a sample",
+        )
     return [fx.AskFile("open-sample")]
 
 
@@ -156,9 +167,12 @@ def on_encoded(state, encoded):
     state.sound.audio, state.sound.point = encoded.reconstruction, state.point
     state.sound.variation, state.sound.family = None, decode_family(state)
     state.sound.original, state.sound.opened = encoded.original, encoded.path
-    state.message = (f"{Path(encoded.path).name} is at {format_point(encoded.point)}: "
-                     "playing the reconstruction, then the original")
+    state.message = f"{Path(encoded.path).name} is at {format_point(encoded.point)}: playing the reconstruction, then the original"
     effects = [fx.Refresh(Part.MARKER), fx.Refresh(Part.FIELDS), render_output(state)]
-    effects += play_sequence(state, [state.sound.audio, state.sound.original], state.model.sample_rate,
-                             f"{Path(encoded.path).name} through {state.model.name}")
+    effects += play_sequence(
+        state,
+        [state.sound.audio, state.sound.original],
+        state.model.sample_rate,
+        f"{Path(encoded.path).name} through {state.model.name}",
+    )
     return effects + [fx.Refresh(Part.STATUS)]

@@ -1,6 +1,5 @@
 """Sounds rendered together: the same point through several models, and the A→B morph."""
 
-
 import numpy as np
 
 from gui import effects as fx
@@ -22,8 +21,7 @@ def compare(state, selected):
     if not names:
         return say(state, f"choose up to {MAX_COMPARE} models in the Compare list first")
     if len(names) > MAX_COMPARE:  # never a silent choice of four of them
-        return say(state, f"{len(names)} models are chosen: choose at most {MAX_COMPARE} "
-                           "in the Compare list")
+        return say(state, f"{len(names)} models are chosen: choose at most {MAX_COMPARE} in the Compare list")
     state.message = f"comparing {', '.join(names)} at {format_point(state.point)}…"
     return [fx.Compare(tuple(names), state.point, state.model.sample_rate), fx.Refresh(Part.STATUS)]
 
@@ -36,21 +34,31 @@ def on_compared(state, compared):
         sounds=[audio for _, audio, _ in results],
         labels=[compare_note(r, compared.point) for r in compared.results],
         points=[tuple(compared.point)] * len(results),
-        models=[name for name, _, _ in results], sample_rate=rate)
+        models=[name for name, _, _ in results],
+        sample_rate=rate,
+    )
     failed = [f"{name}: {reason}" for name, audio, reason in results if audio is None]
     played = [name for name, audio, _ in results if audio is not None]
     outside = [r.name for r in compared.results if r.audio is not None and r.played is not None]
     state.message = ("playing " + " then ".join(played) if played else "nothing to play") + (
-        "; " + "; ".join(failed) if failed else "")
+        "; " + "; ".join(failed) if failed else ""
+    )
     if len(played) > 1:
         state.message += ": the same x, y in each model's own latent space"
     if outside:
         state.message += f"; outside the range of {', '.join(outside)}: the nearest point in range played"
-    effects = [fx.Render("compare", fx.SequenceRequest(
-        sounds=state.compare.sounds, labels=state.compare.labels, sample_rate=rate,
-        title=f"the point {format_point(compared.point)}"))]
-    effects += play_sequence(state, state.compare.sounds, rate,
-                             f"{' then '.join(played)} at {format_point(compared.point)}")
+    effects = [
+        fx.Render(
+            "compare",
+            fx.SequenceRequest(
+                sounds=state.compare.sounds,
+                labels=state.compare.labels,
+                sample_rate=rate,
+                title=f"the point {format_point(compared.point)}",
+            ),
+        )
+    ]
+    effects += play_sequence(state, state.compare.sounds, rate, f"{' then '.join(played)} at {format_point(compared.point)}")
     return effects + sounding_marks(state, compared.results, rate, compared.point) + [fx.Refresh(Part.STATUS)]
 
 
@@ -61,8 +69,7 @@ def compare_note(result, point):
         return f"{result.name}: {result.reason}"
     if result.played is None:
         return result.name
-    return (f"{result.name}: {format_point(point)} is outside its range\n"
-            f"played the nearest point in it, {format_point(result.played)}")
+    return f"{result.name}: {format_point(point)} is outside its range\nplayed the nearest point in it, {format_point(result.played)}"
 
 
 def sounding_marks(state, results, rate, point):
@@ -111,33 +118,49 @@ def morph(state, steps):
         return say(state, f"steps must be a whole number from {MIN_STEPS} to {MAX_STEPS}")
     state.morph.steps = int(np.clip(steps, MIN_STEPS, MAX_STEPS))
     state.message = f"rendering a morph of {state.morph.steps} sounds…"
-    return [fx.Morph(state.model.name, state.morph.a, state.morph.b, state.morph.steps,
-                      family=decode_family(state)),
-            fx.Refresh(Part.STATUS)]
+    return [
+        fx.Morph(state.model.name, state.morph.a, state.morph.b, state.morph.steps, family=decode_family(state)),
+        fx.Refresh(Part.STATUS),
+    ]
 
 
 def on_morphed(state, morphed):
     if state.model is None or morphed.name != state.model.name:
         return []
     points = [tuple(p) for p in morphed.points]
-    state.morph.sequence = Sequence(sounds=list(morphed.sounds),
-                           labels=[str(i + 1) for i in range(len(points))], points=points,
-                           models=[morphed.name] * len(points),
-                           sample_rate=state.model.sample_rate, family=morphed.family)
+    state.morph.sequence = Sequence(
+        sounds=list(morphed.sounds),
+        labels=[str(i + 1) for i in range(len(points))],
+        points=points,
+        models=[morphed.name] * len(points),
+        sample_rate=state.model.sample_rate,
+        family=morphed.family,
+    )
     state.message = f"morph A→B: {len(points)} sounds"
-    effects = [fx.Render("morph", fx.SequenceRequest(
-        sounds=state.morph.sequence.sounds, labels=state.morph.sequence.labels,
-        sample_rate=state.morph.sequence.sample_rate,
-        title=f"{morphed.name}: A {format_point(points[0])} → B {format_point(points[-1])}"))]
-    return effects + play_sequence(state, state.morph.sequence.sounds, state.morph.sequence.sample_rate,
-                                   f"a morph of {len(points)} sounds") + [fx.Refresh(Part.STATUS)]
+    effects = [
+        fx.Render(
+            "morph",
+            fx.SequenceRequest(
+                sounds=state.morph.sequence.sounds,
+                labels=state.morph.sequence.labels,
+                sample_rate=state.morph.sequence.sample_rate,
+                title=f"{morphed.name}: A {format_point(points[0])} → B {format_point(points[-1])}",
+            ),
+        )
+    ]
+    return (
+        effects
+        + play_sequence(state, state.morph.sequence.sounds, state.morph.sequence.sample_rate, f"a morph of {len(points)} sounds")
+        + [fx.Refresh(Part.STATUS)]
+    )
 
 
 def play_morph(state):
     if state.morph.sequence is None:
         return say(state, "render a morph first")
-    return play_sequence(state, state.morph.sequence.sounds, state.morph.sequence.sample_rate,
-                         f"a morph of {len(state.morph.sequence.sounds)} sounds")
+    return play_sequence(
+        state, state.morph.sequence.sounds, state.morph.sequence.sample_rate, f"a morph of {len(state.morph.sequence.sounds)} sounds"
+    )
 
 
 def save_morph(state):
@@ -147,6 +170,13 @@ def save_morph(state):
     settings = state.model.preprocess_settings if state.model else None
     if state.morph.sequence.family is not None:  # reopening one decodes its family again
         settings = dict(settings or {}, family=state.morph.sequence.family)
-    return [fx.Save(state.morph.sequence.models[0], tuple(state.morph.sequence.points), tuple(state.morph.sequence.sounds),
-                    state.morph.sequence.sample_rate, settings),
-            fx.Refresh(Part.STATUS)]
+    return [
+        fx.Save(
+            state.morph.sequence.models[0],
+            tuple(state.morph.sequence.points),
+            tuple(state.morph.sequence.sounds),
+            state.morph.sequence.sample_rate,
+            settings,
+        ),
+        fx.Refresh(Part.STATUS),
+    ]

@@ -26,8 +26,7 @@ def at_level(state, audio):
 
 def current_heard(state):
     """The point's decoded sound as a :class:`Heard` (its variation, for a reopened one)."""
-    return Heard(state.model.name, state.sound.point, state.sound.audio, state.sound.variation,
-                 state.sound.family)
+    return Heard(state.model.name, state.sound.point, state.sound.audio, state.sound.variation, state.sound.family)
 
 
 def sound_label(state, heard, index=None):
@@ -43,8 +42,7 @@ def render_sound(state):
     kept = kept_sound(state)
     if kept.audio is state.sound.audio:
         return render_output(state)
-    return fx.Render("output", fx.OutputRequest(audio=kept.audio, sample_rate=state.model.sample_rate,
-                                                title=sound_label(state, kept)))
+    return fx.Render("output", fx.OutputRequest(audio=kept.audio, sample_rate=state.model.sample_rate, title=sound_label(state, kept)))
 
 
 def play(state, loop=False, *, as_is=False, newest=False):
@@ -75,8 +73,7 @@ def start_sound(state, audio, loop, what, heard=None):
     state.sound.token += 1
     state.sound.playing, state.sound.what = (Playing.LOOPING if loop else Playing.PLAYING), what
     state.sound.heard, state.sound.next_heard = heard, None
-    return [fx.Play(at_level(state, audio), loop=loop, token=state.sound.token),
-            fx.Refresh(Part.PLAYING)]
+    return [fx.Play(at_level(state, audio), loop=loop, token=state.sound.token), fx.Refresh(Part.PLAYING)]
 
 
 def swap_sound(state, heard, immediate=True):
@@ -110,20 +107,21 @@ def request_variation(state, playing=None, *, newest=False):
     state.vary.repetition += 1
     if playing is not None:
         state.vary.starting = playing
-    return [fx.DecodeVariation(state.model.name, state.point, state.vary.amount, state.vary.seed,
-                               state.vary.repetition, family=decode_family(state))]
+    return [
+        fx.DecodeVariation(
+            state.model.name, state.point, state.vary.amount, state.vary.seed, state.vary.repetition, family=decode_family(state)
+        )
+    ]
 
 
 def on_variation(state, decoded):
     """A variation arrived: play it, loop it, or give it to the loop for its next repetition."""
     if state.model is None or decoded.name != state.model.name:
         return []
-    heard = Heard(decoded.name, tuple(decoded.point), decoded.audio, dict(decoded.variation or {}) or None,
-                  decoded.family)
+    heard = Heard(decoded.name, tuple(decoded.point), decoded.audio, dict(decoded.variation or {}) or None, decoded.family)
     playing, state.vary.starting = state.vary.starting, None
     if playing is not None:
-        effects = start_sound(state, decoded.audio, playing == VaryStart.LOOP,
-                              sound_label(state, heard, decoded.repetition), heard)
+        effects = start_sound(state, decoded.audio, playing == VaryStart.LOOP, sound_label(state, heard, decoded.repetition), heard)
         if state.sound.point == heard.point:  # else the point moved on: its own comes
             effects.append(render_sound(state))
         if state.vary.again:  # the point moved on while this one decoded: its own comes next
@@ -174,8 +172,11 @@ def set_level(state, value):
 def set_audition(state, value):
     """The "Audition on click" toggle: a click or drag on the pad plays each point reached."""
     state.sound.audition = bool(value)
-    state.message = ("audition on: a click or drag on the pad plays each point" if state.sound.audition
-                     else "audition off: the pad is silent (Play, space, or Loop to hear)")
+    state.message = (
+        "audition on: a click or drag on the pad plays each point"
+        if state.sound.audition
+        else "audition off: the pad is silent (Play, space, or Loop to hear)"
+    )
     return [fx.Refresh(Part.STATUS), fx.Refresh(Part.CONTROLS), fx.StoreSettings()]
 
 
@@ -224,10 +225,18 @@ def save_variations(state, count):
         state.vary.seed = int(state.rng.integers(2**31))
     state.vary.count = count
     state.message = f"saving {count} variations…"
-    return [fx.SaveVariations(state.model.name, state.point, count, state.vary.seed,
-                              state.model.preprocess_settings, level=state.sound.level,
-                              family=decode_family(state)),
-            fx.Refresh(Part.STATUS)]
+    return [
+        fx.SaveVariations(
+            state.model.name,
+            state.point,
+            count,
+            state.vary.seed,
+            state.model.preprocess_settings,
+            level=state.sound.level,
+            family=decode_family(state),
+        ),
+        fx.Refresh(Part.STATUS),
+    ]
 
 
 def on_sound_ended(state, token):
@@ -283,8 +292,7 @@ def on_player(state, opened):
     """The sound output opened (or could not be): its availability, as data."""
     state.player.ready = bool(opened.available)
     device = opened.device or "default output"
-    state.player.text = (f"sound: {device}" if state.player.ready
-                         else f"{NO_SOUND_DEVICE}: {opened.reason or 'unknown reason'}")
+    state.player.text = f"sound: {device}" if state.player.ready else f"{NO_SOUND_DEVICE}: {opened.reason or 'unknown reason'}"
     effects = [fx.SetVolume(state.sound.volume), fx.Refresh(Part.STATUS), fx.Refresh(Part.DEVICES)]
     if state.player.ready and state.sound.looping and state.vary.amount > 0 and state.model:
         effects += request_variation(state, VaryStart.LOOP)
@@ -318,8 +326,12 @@ def kept_sound(state):
     """What S keeps: the point's sound last sent to the output (the variation playing, with
     Vary on), else the point's decoded sound."""
     heard = state.sound.heard
-    if (heard is not None and heard.model == state.model.name and heard.point == state.sound.point
-            and heard.family == state.sound.family):
+    if (
+        heard is not None
+        and heard.model == state.model.name
+        and heard.point == state.sound.point
+        and heard.family == state.sound.family
+    ):
         return heard
     return current_heard(state)
 
@@ -341,9 +353,10 @@ def save(state):
         settings = dict(settings or {}, variation=dict(kept.variation))
     if kept.family is not None:  # the family decoded with: reopening decodes this family again
         settings = dict(settings or {}, family=kept.family)
-    return [fx.Save(state.model.name, (kept.point,), (kept.audio,), state.model.sample_rate,
-                    settings, level=state.sound.level),
-            fx.Refresh(Part.STATUS)]
+    return [
+        fx.Save(state.model.name, (kept.point,), (kept.audio,), state.model.sample_rate, settings, level=state.sound.level),
+        fx.Refresh(Part.STATUS),
+    ]
 
 
 def on_play_started(state, started):
