@@ -20,6 +20,8 @@ PAD_PIXELS = 270
 PAD_MAX = 720
 MAP_SIZE = (500, 330)
 PANEL_SIZE = (500, 260)
+#: The Output box's width in characters, whatever the choices (gui.view keeps it when they change).
+DEVICE_CHARS = 28
 HEADING = ("Helvetica", 10, "bold")
 STATUS_CHARS = 60  # the status line's own width; it stretches with the window
 HINT_CHARS = 23  # the map's hint
@@ -166,7 +168,7 @@ def pad_column():
         ],
         [
             sg.Text("Output"),
-            sg.Combo(["default"], default_value="default", key=k.DEVICE, readonly=True, enable_events=True, size=(28, 1)),
+            sg.Combo(["default"], default_value="default", key=k.DEVICE, readonly=True, enable_events=True, size=(DEVICE_CHARS, 1)),
         ],
         [
             sg.Checkbox(

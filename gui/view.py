@@ -19,7 +19,7 @@ from gui.glossary import map_tip
 from gui.handlers.common import NO_SOUND_DEVICE, favourite_label, playing_state, playing_text, status_text
 from gui.handlers.map import map_hint
 from gui.handlers.nearest import distance_text, nearest_note, nearest_rows
-from gui.layout import MAP_MODE_LABELS
+from gui.layout import DEVICE_CHARS, MAP_MODE_LABELS
 from gui.model_card import card_table
 from gui.state import UNAVAILABLE
 from gui.status_line import PLAYING_COLOURS, shorten, shorten_head
@@ -204,7 +204,8 @@ class WindowView:
         )
         if current == "default" and state.player.text.startswith(NO_SOUND_DEVICE):
             current = NO_OUTPUT  # as the status line says: the default is no output at all
-        self.window[k.DEVICE].update(value=current, values=choices)
+        # a width of its own: sized to the choices, "default" alone cut "none (no sound output)"
+        self.window[k.DEVICE].update(value=current, values=choices, size=(DEVICE_CHARS, min(len(choices), 10)))
 
     def _fitted(self, key, text):
         """``text`` cut with "…" to the width of the element ``key``."""

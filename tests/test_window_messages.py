@@ -6,6 +6,7 @@ sees them. Run under ``xvfb-run -a -s "-screen 0 1280x800x24"``.
 """
 
 import json
+import tkinter.font
 
 from window_driver import (
     REAL_INPUT_MARKS,
@@ -85,6 +86,7 @@ def test_no_sound_output_is_said_in_words_and_the_output_box_agrees(tmp_path, mo
         raise sd.PortAudioError("Error querying device -1")  # PortAudio on a machine with no output
 
     monkeypatch.setattr(sd, "query_devices", no_default)
+    monkeypatch.setattr(HeardBackend, "output_devices", lambda self: [])  # and lists none
     (tmp_path / "settings.json").write_text(json.dumps({"volume": 1.0}))
     app = make_app(tmp_path, backend=HeardBackend(HeardCapture()))
     try:
@@ -101,6 +103,10 @@ def test_no_sound_output_is_said_in_words_and_the_output_box_agrees(tmp_path, mo
         )
         assert "-1" not in status_line(app)
         assert app.window[k.DEVICE].get() == NO_OUTPUT
+        # and the box shows all of it, not "none (no s"
+        box = app.window[k.DEVICE].Widget
+        shown = tkinter.font.Font(root=box, font=box.cget("font")).measure(NO_OUTPUT)
+        assert app.run_until(lambda s: box.winfo_width() > shown + 20), (box.winfo_width(), shown)
         press("space")
         assert app.run_until(lambda s: status_line(app).endswith("cannot play without a sound device (Save still works)"))
         press("s")
