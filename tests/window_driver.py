@@ -473,7 +473,11 @@ def tooltip_text(element):
 
 
 def pad_pixel_to_point(app, px, py):
-    """The latent point under pixel (px, py) of the pad (what the user expects to hear)."""
+    """The latent point under pixel (px, py) of the pad (what the user expects to hear), once
+    the pad has its size: it grows with the window a moment after the window opens, and a
+    click measured against the old size lands elsewhere."""
+    pad = app.window[k.PAD].Widget
+    assert app.run_until(lambda s: not app.sizing.fit_pending and pad.winfo_width() == pad.winfo_reqwidth()), "the pad never fitted"
     xmin, xmax, ymin, ymax = app.state.model.latent_range
     width = app.window[k.PAD].Widget.winfo_width()
     height = app.window[k.PAD].Widget.winfo_height()
