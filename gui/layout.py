@@ -129,126 +129,64 @@ def models_column(entries):
     ]
 
 
+# A layout reads row by row: one visual row of elements a line, not one element a line.
+# fmt: off
 def pad_column():
     sound = [
-        [
-            sg.Button("Play ␣", key=k.PLAY, tooltip="play (space)"),
-            sg.Button("Loop L: off", key=k.LOOP, size=(10, 1), tooltip="loop on/off (L)"),
-            sg.Button("Stop Esc", key=k.STOP, tooltip="stop (Esc)"),
-            sg.Button("Save S", key=k.SAVE, tooltip="save into the favourites (S or Ctrl+S)"),
-        ],
-        [
-            sg.Text(
-                "■ stopped",
-                key=k.PLAYING,
-                size=(PLAYING_CHARS, 1),
-                justification="left",
-                font=("Helvetica", 9, "bold"),
-                tooltip="what the sound output is doing",
-            )
-        ],
-        [
-            sg.Text("Vary ×3%", tooltip=VARY_TIP),
-            sg.Slider(
-                (0, VARY_MAX), 0, resolution=VARY_STEP, orientation="h", key=k.VARY, enable_events=True, size=(8, 12), tooltip=VARY_TIP
-            ),
-            sg.Button("Save with variations", key=k.SAVE_VARIATIONS, tooltip="save the sound and variations of it, each recallable"),
-            sg.Spin(
-                list(range(2, 17)),
-                initial_value=4,
-                key=k.VARY_COUNT,
-                size=(2, 1),
-                readonly=True,
-                tooltip="how many files Save with variations writes",
-            ),
-        ],
-        [
-            sg.Text("Volume"),
-            sg.Slider((0, 100), 80, orientation="h", key=k.VOLUME, enable_events=True, size=(20, 12), disable_number_display=True),
-        ],
-        [
-            sg.Text("Output"),
-            sg.Combo(["default"], default_value="default", key=k.DEVICE, readonly=True, enable_events=True, size=(DEVICE_CHARS, 1)),
-        ],
-        [
-            sg.Checkbox(
-                "Audition on click",
-                default=True,
-                key=k.AUDITION,
-                enable_events=True,
-                tooltip="a click or drag on the pad plays each point it reaches",
-            ),
-            sg.Text("Level"),
-            sg.Combo(
-                list(LEVELS),
-                default_value=DEFAULT_LEVEL,
-                key=k.LEVEL,
-                readonly=True,
-                enable_events=True,
-                size=(10, 1),
-                tooltip="as the model makes it, or normalised to one loudness: for playback, saves and kits",
-            ),
-        ],
+        [sg.Button("Play ␣", key=k.PLAY, tooltip="play (space)"),
+         sg.Button("Loop L: off", key=k.LOOP, size=(10, 1), tooltip="loop on/off (L)"),
+         sg.Button("Stop Esc", key=k.STOP, tooltip="stop (Esc)"),
+         sg.Button("Save S", key=k.SAVE, tooltip="save into the favourites (S or Ctrl+S)")],
+        [sg.Text("■ stopped", key=k.PLAYING, size=(PLAYING_CHARS, 1), justification="left",
+                 font=("Helvetica", 9, "bold"),
+                 tooltip="what the sound output is doing")],
+        [sg.Text("Vary ×3%", tooltip=VARY_TIP),
+         sg.Slider((0, VARY_MAX), 0, resolution=VARY_STEP, orientation="h", key=k.VARY,
+                   enable_events=True, size=(8, 12), tooltip=VARY_TIP),
+         sg.Button("Save with variations", key=k.SAVE_VARIATIONS,
+                   tooltip="save the sound and variations of it, each recallable"),
+         sg.Spin(list(range(2, 17)), initial_value=4, key=k.VARY_COUNT, size=(2, 1),
+                 readonly=True, tooltip="how many files Save with variations writes")],
+        [sg.Text("Volume"), sg.Slider((0, 100), 80, orientation="h", key=k.VOLUME,
+                                      enable_events=True, size=(20, 12), disable_number_display=True)],
+        [sg.Text("Output"), sg.Combo(["default"], default_value="default", key=k.DEVICE,
+                                     readonly=True, enable_events=True, size=(DEVICE_CHARS, 1))],
+        [sg.Checkbox("Audition on click", default=True, key=k.AUDITION, enable_events=True,
+                     tooltip="a click or drag on the pad plays each point it reaches"),
+         sg.Text("Level"), sg.Combo(list(LEVELS), default_value=DEFAULT_LEVEL, key=k.LEVEL,
+                                    readonly=True, enable_events=True, size=(10, 1),
+                                    tooltip="as the model makes it, or normalised to one loudness:"
+                                            " for playback, saves and kits")],
         # a drag source (see gui.drag_and_drop): press here and drag to a DAW
-        [
-            sg.Text(
-                "⇲ drag this sound out as a WAV",
-                key=k.DRAG_OUT,
-                relief=sg.RELIEF_RAISED,
-                font=("Helvetica", 8),
-                pad=(4, (2, 4)),
-                tooltip="drag onto a DAW track or a folder; the favourites drag out too",
-            )
-        ],
+        [sg.Text("⇲ drag this sound out as a WAV", key=k.DRAG_OUT, relief=sg.RELIEF_RAISED,
+                 font=("Helvetica", 8), pad=(4, (2, 4)),
+                 tooltip="drag onto a DAW track or a folder; the favourites drag out too")],
     ]
     return [
-        [sg.Text("Latent space", font=HEADING), sg.Text("click or drag; arrow keys nudge", font=("Helvetica", 8))],
-        [
-            sg.Graph(
-                (PAD_PIXELS, PAD_PIXELS),
-                (-1, -1),
-                (1, 1),
-                key=k.PAD,
-                enable_events=True,
-                drag_submits=True,
-                background_color="white",
-                motion_events=False,
-                float_values=True,
-            )
-        ],  # its tooltip: gui.tooltip (GuiApp.open)
+        [sg.Text("Latent space", font=HEADING),
+         sg.Text("click or drag; arrow keys nudge", font=("Helvetica", 8))],
+        [sg.Graph((PAD_PIXELS, PAD_PIXELS), (-1, -1), (1, 1), key=k.PAD, enable_events=True,
+                  drag_submits=True, background_color="white", motion_events=False,
+                  float_values=True)],  # its tooltip: gui.tooltip (GuiApp.open)
         *family_rows(),
         # white, as a field one types into looks (the theme's grey-blue read as disabled)
-        [
-            sg.Text("X"),
-            sg.Input("0", key=k.X, size=(9, 1), background_color=FIELD_WHITE),
-            sg.Text("Y"),
-            sg.Input("0", key=k.Y, size=(9, 1), background_color=FIELD_WHITE),
-            sg.Button("Go", key=k.GO, bind_return_key=True),
-        ],
-        [
-            sg.Button("Random", key=k.RANDOM, tooltip="a random point in the range (Tab to it, then space)"),
-            sg.Button("Reset", key=k.RESET, tooltip="back to the centre of the data"),
-            sg.Button("Set A", key=k.SET_A, tooltip="the point is the morph's start (Morph tab)"),
-            sg.Button("Set B", key=k.SET_B, tooltip="the point is the morph's end (Morph tab)"),
-            sg.Button("◀", key=k.BACK, tooltip="back to the previous point (Alt+Left)"),
-            sg.Button("▶", key=k.FORWARD, tooltip="forward again (Alt+Right)"),
-        ],
+        [sg.Text("X"), sg.Input("0", key=k.X, size=(9, 1), background_color=FIELD_WHITE),
+         sg.Text("Y"), sg.Input("0", key=k.Y, size=(9, 1), background_color=FIELD_WHITE),
+         sg.Button("Go", key=k.GO, bind_return_key=True)],
+        [sg.Button("Random", key=k.RANDOM, tooltip="a random point in the range (Tab to it, then space)"),
+         sg.Button("Reset", key=k.RESET, tooltip="back to the centre of the data"),
+         sg.Button("Set A", key=k.SET_A, tooltip="the point is the morph's start (Morph tab)"),
+         sg.Button("Set B", key=k.SET_B, tooltip="the point is the morph's end (Morph tab)"),
+         sg.Button("◀", key=k.BACK, tooltip="back to the previous point (Alt+Left)"),
+         sg.Button("▶", key=k.FORWARD, tooltip="forward again (Alt+Right)")],
         [sg.Frame("Sound", sound, expand_x=True)],
-        [
-            sg.Button(
-                "Open a sample…", key=k.OPEN, tooltip="encode a sound file of yours with this model and go to its point (Ctrl+O)"
-            ),
-            # a drop target (see gui.drag_and_drop), as the pad is
-            sg.Text(
-                "or drop a sound file here",
-                key=k.DROP,
-                size=(24, 2),
-                relief=sg.RELIEF_GROOVE,
-                justification="center",
-                font=("Helvetica", 8),
-            ),
-        ],
+        [sg.Button("Open a sample…", key=k.OPEN,
+                   tooltip="encode a sound file of yours with this model and go to its point (Ctrl+O)"),
+         # a drop target (see gui.drag_and_drop), as the pad is
+         sg.Text("or drop a sound file here", key=k.DROP, size=(24, 2),
+                 relief=sg.RELIEF_GROOVE, justification="center", font=("Helvetica", 8))],
     ]
+# fmt: on
 
 
 STEP_OFF, STEP_ON = ("black", "#e0e0e0"), ("white", "#c62828")
@@ -262,69 +200,41 @@ def step_colour(step, on):
     return STEP_BEAT if step % 4 == 0 else STEP_OFF
 
 
+# A layout reads row by row: one visual row of elements a line, not one element a line.
+# fmt: off
 def beat_tab():
     """The Beat tab: tempo and play, a row of 16 steps per lane, and what each lane plays."""
     from audio.pattern import DEFAULT_TEMPO, LANES, MAX_TEMPO, MIN_TEMPO, STEPS
     from gui.handlers.pattern import CURRENT_LABEL
 
     small = ("Helvetica", 8)
-    rows = [
-        [
-            sg.Text("Tempo"),
-            sg.Spin(
-                list(range(MIN_TEMPO, MAX_TEMPO + 1)),
-                initial_value=DEFAULT_TEMPO,
-                key=k.PATTERN_TEMPO,
-                size=(4, 1),
-                readonly=True,
-                enable_events=True,
-                tooltip=f"{MIN_TEMPO} to {MAX_TEMPO} BPM: the arrows or the mouse wheel",
-            ),
-            sg.Text("BPM"),
-            sg.Button("Play beat", key=k.PATTERN_PLAY, size=(9, 1), tooltip="loop the steps below; each lane plays its sound"),
-            sg.Text("", key=k.PATTERN_NOTE, size=(34, 1), font=small),
-        ]
-    ]
+    rows = [[sg.Text("Tempo"),
+             sg.Spin(list(range(MIN_TEMPO, MAX_TEMPO + 1)), initial_value=DEFAULT_TEMPO,
+                     key=k.PATTERN_TEMPO, size=(4, 1), readonly=True, enable_events=True,
+                     tooltip=f"{MIN_TEMPO} to {MAX_TEMPO} BPM: the arrows or the mouse wheel"),
+             sg.Text("BPM"),
+             sg.Button("Play beat", key=k.PATTERN_PLAY, size=(9, 1),
+                       tooltip="loop the steps below; each lane plays its sound"),
+             sg.Text("", key=k.PATTERN_NOTE, size=(34, 1), font=small)]]
     for lane, name in enumerate(LANES):
-        rows.append(
-            [sg.Text(name, size=(5, 1), font=small)]
-            # a Text, not a Button: a Tk button's own padding would make the row
-            # wider than the tab
-            + [
-                sg.Text(
-                    "",
-                    key=(k.STEP, lane * STEPS + step),
-                    size=(2, 1),
-                    font=small,
-                    enable_events=True,
-                    relief=sg.RELIEF_RAISED,
-                    border_width=1,
-                    background_color=step_colour(step, False)[1],
-                    pad=((5 if step % 4 == 0 else 1, 1), 2),
-                )
-                for step in range(STEPS)
-            ]
-        )
-    combos = [
-        [
-            sg.Text(name, size=(5, 1), font=small),
-            sg.Combo(
-                [CURRENT_LABEL],
-                default_value=CURRENT_LABEL,
-                key=(k.LANE_SOUND, lane),
-                readonly=True,
-                enable_events=True,
-                size=(24, 1),
-                font=small,
-                auto_size_text=False,
-                tooltip=f"what the {name} lane plays: the point's sound, or a favourite",
-            ),
-        ]
-        for lane, name in enumerate(LANES)
-    ]
+        rows.append([sg.Text(name, size=(5, 1), font=small)]
+                    # a Text, not a Button: a Tk button's own padding would make the row
+                    # wider than the tab
+                    + [sg.Text("", key=(k.STEP, lane * STEPS + step), size=(2, 1), font=small,
+                               enable_events=True, relief=sg.RELIEF_RAISED, border_width=1,
+                               background_color=step_colour(step, False)[1],
+                               pad=((5 if step % 4 == 0 else 1, 1), 2))
+                       for step in range(STEPS)])
+    combos = [[sg.Text(name, size=(5, 1), font=small),
+               sg.Combo([CURRENT_LABEL], default_value=CURRENT_LABEL, key=(k.LANE_SOUND, lane),
+                        readonly=True, enable_events=True, size=(24, 1), font=small, auto_size_text=False,
+                        tooltip=f"what the {name} lane plays: the point's sound, or a favourite")]
+              for lane, name in enumerate(LANES)]
     rows.append([sg.Column([combos[0], combos[2]], pad=0), sg.Column([combos[1], combos[3]], pad=0)])
-    rows.append([sg.Text("The beat is kept beside the favourites and goes with Export kit… as a Hydrogen song.", font=small)])
+    rows.append([sg.Text("The beat is kept beside the favourites and goes with Export kit… "
+                         "as a Hydrogen song.", font=small)])
     return rows
+# fmt: on
 
 
 #: The family buttons' labels (the key that chooses each comes first).
@@ -370,84 +280,49 @@ def family_rows():
     return [buttons, hybrid]
 
 
+# A layout reads row by row: one visual row of elements a line, not one element a line.
+# fmt: off
 def tabs():
     sound = [[sg.Canvas(size=PANEL_SIZE, key=k.OUTPUT_CANVAS, expand_x=True, expand_y=True)]]
-    card = [[sg.Multiline("", key=k.CARD, disabled=True, expand_x=True, expand_y=True, font=("Courier", 9), size=(60, 14))]]
+    card = [[sg.Multiline("", key=k.CARD, disabled=True, expand_x=True, expand_y=True,
+                          font=("Courier", 9), size=(60, 14))]]
     compare = [
-        [
-            sg.Column(
-                [
-                    [sg.Text("Choose up to four:", font=("Helvetica", 8))],
-                    [sg.Listbox([], key=k.COMPARE_LIST, size=(20, 10), select_mode=sg.LISTBOX_SELECT_MODE_MULTIPLE)],
-                    [sg.Button("Compare at this point", key=k.COMPARE, tooltip="play the same point through each model in turn")],
+        [sg.Column([[sg.Text("Choose up to four:", font=("Helvetica", 8))],
+                    [sg.Listbox([], key=k.COMPARE_LIST, size=(20, 10),
+                                select_mode=sg.LISTBOX_SELECT_MODE_MULTIPLE)],
+                    [sg.Button("Compare at this point", key=k.COMPARE,
+                               tooltip="play the same point through each model in turn")],
                     # the same (x, y) is a place in each model's own plane, not one sound
-                    [sg.Text(COMPARE_NOTE, font=("Helvetica", 8))],
-                ],
-                vertical_alignment="top",
-                pad=0,
-            ),
-            sg.Canvas(size=(PANEL_SIZE[0] - 170, PANEL_SIZE[1]), key=k.COMPARE_CANVAS, expand_x=True, expand_y=True),
-        ],
+                    [sg.Text(COMPARE_NOTE, font=("Helvetica", 8))]],
+                   vertical_alignment="top", pad=0),
+         sg.Canvas(size=(PANEL_SIZE[0] - 170, PANEL_SIZE[1]), key=k.COMPARE_CANVAS,
+                   expand_x=True, expand_y=True)],
     ]
     morph = [
-        [
-            sg.Text("A"),
-            sg.Text("not set", key=k.MORPH_A, size=(15, 1)),
-            sg.Text("B"),
-            sg.Text("not set", key=k.MORPH_B, size=(15, 1)),
-            sg.Text("steps"),
-            sg.Spin(
-                list(range(2, 33)),
-                initial_value=8,
-                key=k.STEPS,
-                size=(3, 1),
-                readonly=True,
-                tooltip="2 to 32: the arrows or the mouse wheel",
-            ),
-        ],
-        [sg.Button("Render morph", key=k.MORPH), sg.Button("Play morph", key=k.MORPH_PLAY), sg.Button("Save morph", key=k.MORPH_SAVE)],
+        [sg.Text("A"), sg.Text("not set", key=k.MORPH_A, size=(15, 1)),
+         sg.Text("B"), sg.Text("not set", key=k.MORPH_B, size=(15, 1)),
+         sg.Text("steps"), sg.Spin(list(range(2, 33)), initial_value=8, key=k.STEPS, size=(3, 1),
+                                 readonly=True, tooltip="2 to 32: the arrows or the mouse wheel")],
+        [sg.Button("Render morph", key=k.MORPH), sg.Button("Play morph", key=k.MORPH_PLAY),
+         sg.Button("Save morph", key=k.MORPH_SAVE)],
         [sg.Text("A and B: Set A / Set B under the pad", font=("Helvetica", 8))],
-        [sg.Canvas(size=(PANEL_SIZE[0], PANEL_SIZE[1] - 75), key=k.MORPH_CANVAS, expand_x=True, expand_y=True)],
+        [sg.Canvas(size=(PANEL_SIZE[0], PANEL_SIZE[1] - 75), key=k.MORPH_CANVAS, expand_x=True,
+                   expand_y=True)],
     ]
     nearest = [
-        [
-            sg.Table(
-                [],
-                headings=["by", "name", "kit", "family", "distance"],
-                key=k.NEAREST,
-                col_widths=[6, 22, 14, 8, 11],
-                auto_size_columns=False,
-                num_rows=8,
-                justification="left",
-                expand_x=True,
-                expand_y=True,
-                select_mode=sg.TABLE_SELECT_MODE_BROWSE,
-                tooltip=NEAREST_TIP,
-            )
-        ],
+        [sg.Table([], headings=["by", "name", "kit", "family", "distance"], key=k.NEAREST,
+                  col_widths=[6, 22, 14, 8, 11], auto_size_columns=False, num_rows=8,
+                  justification="left", expand_x=True, expand_y=True,
+                  select_mode=sg.TABLE_SELECT_MODE_BROWSE, tooltip=NEAREST_TIP)],
         # wraps to the tab's width (gui.view), so the whole note is read
         [sg.Text("", key=k.NEAREST_NOTE, size=(70, 4), font=("Helvetica", 8), expand_x=True)],
     ]
-    return [
-        [
-            sg.TabGroup(
-                [
-                    [
-                        sg.Tab("Sound", sound),
-                        sg.Tab("Model card", card),
-                        sg.Tab("Compare", compare),
-                        sg.Tab("Morph", morph),
-                        sg.Tab("Nearest", nearest),
-                        sg.Tab("Beat", beat_tab()),
-                    ]
-                ],
-                key=k.TABS,
-                expand_x=True,
-                expand_y=True,
-                tooltip="Ctrl+Tab and Ctrl+Shift+Tab: the next and the previous tab",
-            )
-        ]
-    ]
+    return [[sg.TabGroup([[sg.Tab("Sound", sound), sg.Tab("Model card", card),
+                           sg.Tab("Compare", compare), sg.Tab("Morph", morph),
+                           sg.Tab("Nearest", nearest), sg.Tab("Beat", beat_tab())]],
+                         key=k.TABS, expand_x=True, expand_y=True,
+                         tooltip="Ctrl+Tab and Ctrl+Shift+Tab: the next and the previous tab")]]
+# fmt: on
 
 
 def map_column():
