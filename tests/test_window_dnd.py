@@ -15,7 +15,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
-from window_driver import REAL_INPUT_MARKS, centre_of, click, drag, make_app, pad_pixel_to_point, peer, wait_for_file, xdo
+from window_driver import (
+    REAL_INPUT_MARKS,
+    centre_of,
+    click,
+    drag,
+    make_app,
+    pad_pixel_to_point,
+    peer,
+    wait_for_file,
+    wait_pad_settled,
+    xdo,
+)
 
 from gui import keys as k
 from gui.state import READY
@@ -47,6 +58,7 @@ def test_the_current_sound_dragged_to_another_program_arrives_as_the_wav_s_saves
     inbox.mkdir()
     target = peer("drop", inbox)
     pad = app.window[k.PAD].Widget
+    wait_pad_settled(app)
     expected = pad_pixel_to_point(app, 250, 80)
     click(pad, 250, 80)
     assert app.run_until(lambda s: s.sound.point is not None and abs(s.sound.point[0] - expected[0]) < 0.05)

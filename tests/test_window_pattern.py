@@ -21,6 +21,7 @@ from window_driver import (
     press,
     select_all_favourites,
     type_in_dialog,
+    wait_pad_settled,
 )
 
 from audio.capture import BlockCapture
@@ -217,11 +218,11 @@ def test_export_kit_writes_the_beat_as_a_song_that_hydrogen_plays_on_its_steps(t
     app = make_app(tmp_path)
     try:
         assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None and s.pattern.read)
+        wait_pad_settled(app)
         for px in (80, 240):
+            x = pad_pixel_to_point(app, px, 150)[0]
             click(app.window[k.PAD].Widget, px, 150)
-            assert app.run_until(
-                lambda s, px=px: s.sound.point is not None and abs(s.sound.point[0] - pad_pixel_to_point(app, px, 150)[0]) < 0.05
-            )
+            assert app.run_until(lambda s, x=x: s.sound.point is not None and abs(s.sound.point[0] - x) < 0.05)
             press("s")
             assert app.run_until(lambda s, n=px // 80: len(s.favourites) == min(n, 2))
         names = [f.path.name for f in app.state.favourites]

@@ -282,7 +282,9 @@ def choose_model(app, name):
 
 
 def click_pad(app, px, py):
-    """A real click at pixel (px, py) of the pad; returns the point, once it is decoded."""
+    """A real click at pixel (px, py) of the pad, once it has its place; returns the point, once
+    it is decoded."""
+    wait_pad_settled(app)
     expected = pad_pixel_to_point(app, px, py)
     click(app.window[k.PAD].Widget, px, py)
     assert app.run_until(lambda s: near(s.sound.point, expected, one_pixel(app)))
@@ -472,12 +474,27 @@ def tooltip_text(element):
     return labels[0].cget("text") if labels else None
 
 
-def pad_pixel_to_point(app, px, py):
-    """The latent point under pixel (px, py) of the pad (what the user expects to hear), once
-    the pad has its size: it grows with the window a moment after the window opens, and a
-    click measured against the old size lands elsewhere."""
+def wait_pad_settled(app, steady_s=0.5, timeout=30):
+    """Wait until the pad has its place and size: no fit pending, and its place and size on the
+    screen unchanged for ``steady_s`` of the loop's turns. The window grows to the screen just
+    after it opens and the pad follows it; a click measured before then lands elsewhere."""
     pad = app.window[k.PAD].Widget
-    assert app.run_until(lambda s: not app.sizing.fit_pending and pad.winfo_width() == pad.winfo_reqwidth()), "the pad never fitted"
+    last = {"geometry": None, "since": time.monotonic()}
+
+    def settled(_state):
+        app.window.TKroot.update_idletasks()
+        geometry = (pad.winfo_rootx(), pad.winfo_rooty(), pad.winfo_width(), pad.winfo_height())
+        if geometry != last["geometry"] or app.sizing.fit_pending or pad.winfo_width() != pad.winfo_reqwidth():
+            last.update(geometry=geometry, since=time.monotonic())
+            return False
+        return time.monotonic() - last["since"] >= steady_s
+
+    assert app.run_until(settled, timeout=timeout), "the pad kept moving or resizing"
+
+
+def pad_pixel_to_point(app, px, py):
+    """The latent point under pixel (px, py) of the pad (what the user expects to hear); before
+    a window's first click, :func:`wait_pad_settled`."""
     xmin, xmax, ymin, ymax = app.state.model.latent_range
     width = app.window[k.PAD].Widget.winfo_width()
     height = app.window[k.PAD].Widget.winfo_height()
