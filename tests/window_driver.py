@@ -287,8 +287,31 @@ def click_pad(app, px, py):
     wait_pad_settled(app)
     expected = pad_pixel_to_point(app, px, py)
     click(app.window[k.PAD].Widget, px, py)
-    assert app.run_until(lambda s: near(s.sound.point, expected, one_pixel(app)))
+    assert app.run_until(lambda s: near(s.sound.point, expected, one_pixel(app))), what_the_click_hit(app, px, py, expected)
     return app.state.point
+
+
+def what_the_click_hit(app, px, py, expected):
+    """Why a pad click's point did not come: where the pointer is, what X window is under it,
+    who holds the grab and the focus, and what the window's state says."""
+    pad = app.window[k.PAD].Widget
+    root = app.window.TKroot
+    aimed = (pad.winfo_rootx() + px, pad.winfo_rooty() + py)
+    pointer = subprocess.run(["xdotool", "getmouselocation", "--shell"], capture_output=True, text=True, timeout=20).stdout
+    stack = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", ""], capture_output=True, text=True, timeout=20).stdout
+    names = []
+    for window_id in stack.split():
+        name = subprocess.run(["xdotool", "getwindowname", window_id], capture_output=True, text=True, timeout=20).stdout
+        geometry = subprocess.run(["xdotool", "getwindowgeometry", window_id], capture_output=True, text=True, timeout=20).stdout
+        names.append(f"{window_id} {name.strip()!r} {' '.join(geometry.split()[2:])}")
+    state = app.state
+    return (
+        f"expected {expected}, sound.point {state.sound.point}, point {state.point}, model {state.model and state.model.name}; "
+        f"aimed at {aimed}, pad {pad.winfo_id()} at {(pad.winfo_rootx(), pad.winfo_rooty(), pad.winfo_width(), pad.winfo_height())}; "
+        f"pointer {' '.join(pointer.split())}; containing {root.winfo_containing(*aimed)}; grab {root.tk.eval('grab current')!r}; "
+        f"focus {root.tk.eval('focus')!r}; status {app.window[k.STATUS].get() if k.STATUS in app.window.AllKeysDict else '?'}; "
+        f"visible windows: {names}"
+    )
 
 
 def turn_vary_on(app):
