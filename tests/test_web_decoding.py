@@ -5,6 +5,7 @@ process replaced, and a one-line reason when decoding cannot start or keeps fail
 import asyncio
 import os
 import signal
+import time
 
 import pytest
 from starlette.testclient import TestClient
@@ -126,3 +127,39 @@ def test_a_model_gone_from_the_zoo_after_the_start_is_a_503_naming_it_and_the_ot
     # logged once, as one line, however many requests met it
     lines = [r for r in caplog.records if "ae_small_relu" in r.getMessage()]
     assert len(lines) == 1 and lines[0].exc_info is None
+
+
+class Process:
+    def __init__(self, alive):
+        self.alive = alive
+
+    def is_alive(self):
+        return self.alive
+
+
+class PoolNotYetBroken:
+    """A process pool one of whose processes has died before the pool's own thread noticed
+    (so it is not yet marked broken): what a readiness check can meet under load."""
+
+    _broken = False
+
+    def __init__(self):
+        self._processes = {1: Process(False), 2: Process(True)}
+        self.shut_down = False
+
+    def shutdown(self, wait=True, cancel_futures=False):
+        self.shut_down = True
+
+
+def test_a_process_dead_before_its_pool_noticed_is_the_same_not_ready_and_a_new_pool_starts(zoo):
+    pool = ProcessDecoding(zoo, 2, preload=["ae_small_tanh"])
+    broken = pool._pool = PoolNotYetBroken()
+    try:
+        assert asyncio.run(pool.ready()) == "a decoding process stopped; new ones are starting"
+        assert broken.shut_down and pool._pool is not broken
+        deadline = time.monotonic() + 60
+        while asyncio.run(pool.ready()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert asyncio.run(pool.ready()) == ""
+    finally:
+        pool.close()

@@ -274,7 +274,10 @@ class ProcessDecoding:
         alive = sum(1 for process in processes if process.is_alive())
         if alive < self.processes:
             if len(processes) > alive:
+                # one died before the pool's own thread noticed: the same answer as when it has
+                # (under load a check came first, and said "0 of 2 ... starting" instead)
                 self._replace(pool)
+                return "a decoding process stopped; new ones are starting"
             return f"{alive} of {self.processes} decoding processes are running; the others are starting"
         return ""
 
