@@ -7,6 +7,11 @@ only when the pointer is really elsewhere; the tip comes when the pointer rests 
 hides it and starts the wait again), opens beside the pointer, not under it, and once the
 user presses the first button there it keeps away until the pointer has left (the user is
 at work on the widget).
+
+The tip lies over the widget it explains, so the pointer can come onto it: a move onto the tip
+puts it out of sight at once, and a press on it is the widget's press at that pixel. Before,
+the pointer moved onto the shown tip and a click there was lost: in the test suite a first
+click on the pad, made where the last test had left the pointer resting, never reached it.
 """
 
 import PySimpleGUI as sg
@@ -25,7 +30,7 @@ def steady_tooltip(widget, text):
     PySimpleGUI.ToolTip
         ``tipwindow`` is its window while shown.
     """
-    tooltip = sg.ToolTip(widget, text, skip_bind=True, offset=TIP_OFFSET)
+    tooltip = OutOfTheWayTip(widget, text, skip_bind=True, offset=TIP_OFFSET)
     at_work = [False]  # pressed since the pointer came: no tip until it leaves
 
     def rest(tk_event):
@@ -49,3 +54,35 @@ def steady_tooltip(widget, text):
     widget.bind("<Leave>", left, add="+")
     widget.bind("<ButtonPress-1>", pressed, add="+")
     return tooltip
+
+
+class OutOfTheWayTip(sg.ToolTip):
+    """A tip that never takes a press from the widget under it."""
+
+    def showtip(self):
+        self.hidetip()  # one put out of sight by a move onto it
+        super().showtip()
+        window = self.tipwindow
+        for part in (window, *window.winfo_children()):
+            part.bind("<Enter>", self._out_of_sight, add="+")
+            part.bind("<Motion>", self._out_of_sight, add="+")
+            part.bind("<ButtonPress>", self._pass_on, add="+")
+
+    def _out_of_sight(self, _event):
+        # withdrawn, not destroyed: a press the X server has already sent to it still comes
+        # to _pass_on (a destroyed window's events are dropped)
+        if self.tipwindow is not None and self.tipwindow.winfo_exists():
+            self.tipwindow.withdraw()
+
+    def _pass_on(self, event):
+        """The press is the widget's: at the same pixel of the screen, on the widget."""
+        widget = self.widget
+        self.leave()
+        widget.event_generate(
+            f"<ButtonPress-{event.num}>",
+            x=event.x_root - widget.winfo_rootx(),
+            y=event.y_root - widget.winfo_rooty(),
+            rootx=event.x_root,
+            rooty=event.y_root,
+        )
+        return "break"

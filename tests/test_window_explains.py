@@ -19,9 +19,13 @@ from window_driver import (
     HeardCapture,
     is_heard,
     make_app,
+    near,
+    one_pixel,
+    pad_pixel_to_point,
     pick_in_combo,
     screen_steady,
     screenshot,
+    wait_pad_settled,
     wait_workers_idle,
     xdo,
 )
@@ -103,6 +107,24 @@ def test_resting_on_the_pad_shows_what_a_dot_is_and_why_near_points_sound_alike(
     assert text == PAD_TIP
     assert "A dot is one training sound" in text and "Near points sound alike" in text
     xdo("click", "1")  # a click on the pad puts it away
+    assert app.run_until(lambda s: tooltip_text(pad.TooltipObject) is None, timeout=10)
+    pointer_to_status(app)
+
+
+def test_a_click_on_the_pads_tip_is_a_click_on_the_pad_under_it(app):
+    """The tip lies over the pad: the pointer moved onto it and clicked there (in one go, as
+    fast as X allows) plays the point under that pixel, and the tip is gone."""
+    pad = app.window[k.PAD]
+    wait_pad_settled(app)
+    rest_pointer_on(app, pad.Widget, 12, 12)
+    assert app.run_until(lambda s: tooltip_text(pad.TooltipObject) is not None, timeout=10)
+    tip = pad.TooltipObject.tipwindow
+    x, y = tip.winfo_rootx() + 30, tip.winfo_rooty() + tip.winfo_height() // 2
+    px, py = x - pad.Widget.winfo_rootx(), y - pad.Widget.winfo_rooty()
+    assert 0 < px < pad.Widget.winfo_width() and 0 < py < pad.Widget.winfo_height()  # over the pad
+    expected = pad_pixel_to_point(app, px, py)
+    xdo("mousemove", "--sync", x, y, "click", "1")
+    assert app.run_until(lambda s: near(s.sound.point, expected, one_pixel(app))), (app.state.sound.point, expected)
     assert app.run_until(lambda s: tooltip_text(pad.TooltipObject) is None, timeout=10)
     pointer_to_status(app)
 

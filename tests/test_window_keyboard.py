@@ -9,7 +9,6 @@ words. Run under ``xvfb-run -a -s "-screen 0 1280x1024x24"``.
 
 import re
 import subprocess
-import threading
 
 import numpy as np
 import PySimpleGUI as sg
@@ -19,6 +18,7 @@ from window_driver import (
     click,
     file_dialog_open,
     file_dialog_window,
+    in_a_file_dialog,
     make_app,
     models_loaded,
     press,
@@ -157,8 +157,7 @@ def test_ctrl_o_opens_a_sample_and_ctrl_e_asks_for_favourites(app):
         ).stdout.strip()
         xdo("key", "Escape")
 
-    thread = threading.Thread(target=answer, daemon=True)
-    thread.start()
+    thread = in_a_file_dialog(answer)
     press("ctrl+o")
     assert app.run_until(lambda s: "title" in seen and not file_dialog_open(), timeout=30), seen
     thread.join(10)

@@ -8,7 +8,6 @@ the colours drawn, the point kept). Run under ``xvfb-run -a -s "-screen 0 1280x8
 """
 
 import json
-import threading
 
 import numpy as np
 import pytest
@@ -19,6 +18,8 @@ from window_driver import (
     click,
     click_in_dialog_then_type,
     click_middle,
+    file_dialog_window,
+    in_a_file_dialog,
     make_app,
     models_loaded,
     near,
@@ -59,7 +60,7 @@ def answer_dialog(text):
     """
 
     def type_it():
-        window = xdo_out("search", "--sync", "--onlyvisible", "--class", "TkFDialog").split()[0]
+        window = file_dialog_window()
         # no window manager under Xvfb: the keys go to the window under the pointer
         xdo("mousemove", "--window", window, "40", "40", "sleep", "0.3")
         xdo("type", "--delay", "20", "--", text)
@@ -73,9 +74,7 @@ def answer_dialog(text):
                 return
             xdo("mousemove", "--window", left[0], "40", "40", "key", "Escape")
 
-    thread = threading.Thread(target=type_it)
-    thread.start()
-    return thread
+    return in_a_file_dialog(type_it)
 
 
 def xdo_out(*args):

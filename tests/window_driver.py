@@ -376,7 +376,7 @@ def type_in_dialog(title, *keys, text=None):
     """In a thread: wait for the dialog ``title``, type into it (the loop is inside it)."""
 
     def run():
-        subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--name", title], check=True, timeout=20, capture_output=True)
+        assert wait_for_window("--name", title) is not None, f"no dialog {title!r} came"
         settle_seconds = ["sleep", "0.5"]  # the dialog takes the keyboard once it is laid out
         subprocess.run(settle_seconds, check=True)
         if text is not None:
@@ -420,21 +420,65 @@ def answer_question(title, key, timeout_s=60):
     return thread
 
 
-def file_dialog_window():
+def file_dialog_window(timeout_s=60):
     """Tk's own file dialog (Open or Save), once it is on screen."""
-    found = subprocess.run(
-        ["xdotool", "search", "--sync", "--onlyvisible", "--class", "TkFDialog"],
-        check=True,
-        timeout=20,
-        capture_output=True,
-        text=True,
-    )
-    return found.stdout.split()[0]
+    window = wait_for_window("--class", "TkFDialog", timeout_s=timeout_s)
+    assert window is not None, f"no file dialog came in {timeout_s} s"
+    return window
+
+
+def wait_for_window(*selector, timeout_s=60):
+    """The first visible X window that ``xdotool search SELECTOR`` finds, once there is one;
+    None after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = subprocess.run(["xdotool", "search", "--onlyvisible", *selector], capture_output=True, text=True, timeout=20)
+        if found.stdout.split():
+            return found.stdout.split()[0]
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.1)
+
+
+def close_file_dialogs(timeout_s=60):
+    """Escape to every Tk file dialog still on screen, again until none is. A modal dialog
+    left open holds the window's loop, and the test, for ever: a driving thread that failed
+    (a dialog slower than its wait, on a busy machine) left one open, and the suite hung."""
+    deadline = time.monotonic() + timeout_s
+    while (windows := file_dialogs()) and time.monotonic() < deadline:
+        for window in windows:
+            subprocess.run(["xdotool", "windowfocus", window, "key", "Escape"], capture_output=True, timeout=20)
+        time.sleep(0.3)
+
+
+def in_a_file_dialog(action):
+    """Run ``action`` in a thread (the loop is inside the modal dialog while it is open), then
+    close any file dialog it left open, whatever happened to it (pytest reports an error
+    raised in the thread)."""
+
+    def run():
+        try:
+            action()
+        except BaseException:
+            # failed, perhaps before its dialog came: one that comes later is closed too
+            wait_for_window("--class", "TkFDialog", timeout_s=60)
+            raise
+        finally:
+            close_file_dialogs()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def file_dialogs():
+    """The X windows of the Tk file dialogs on screen."""
+    found = subprocess.run(["xdotool", "search", "--onlyvisible", "--class", "TkFDialog"], capture_output=True, text=True, timeout=10)
+    return found.stdout.split()
 
 
 def file_dialog_open():
-    found = subprocess.run(["xdotool", "search", "--onlyvisible", "--class", "TkFDialog"], capture_output=True, text=True, timeout=10)
-    return bool(found.stdout.strip())
+    return bool(file_dialogs())
 
 
 def dialog_size(window):
@@ -447,8 +491,8 @@ def dialog_size(window):
 
 def click_in_dialog_then_type(text, outcome):
     """In a thread: click in the file dialog's File name field (its middle, 50 px above the
-    bottom, where Tk lays it out), select what is there, type ``text`` and press Return; if the
-    dialog is still open after that, press its Cancel button, so a failing test ends."""
+    bottom, where Tk lays it out), select what is there, type ``text`` and press Return; a
+    dialog still open after that is closed (:func:`in_a_file_dialog`), so a failing test ends."""
 
     def run():
         window = file_dialog_window()
@@ -458,17 +502,12 @@ def click_in_dialog_then_type(text, outcome):
         xdo("key", "--delay", "50", "ctrl+slash")  # ttk's <<SelectAll>>
         xdo("type", "--delay", "20", "--", text)
         xdo("key", "Return")
-        for _ in range(50):
-            if not file_dialog_open():
-                break
-            xdo("sleep", "0.1")
+        deadline = time.monotonic() + 10
+        while file_dialog_open() and time.monotonic() < deadline:
+            time.sleep(0.1)
         outcome["closed by Return"] = not file_dialog_open()
-        if not outcome["closed by Return"]:
-            xdo("mousemove", "--window", window, width - 50, height - 18, "click", "1")  # Cancel
 
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
+    return in_a_file_dialog(run)
 
 
 # ---------------------------------------------------------------------------- readers
