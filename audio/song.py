@@ -89,13 +89,39 @@ def song_for_kit(pattern: Pattern, kit_files, *, title=None) -> KitSong:
     """
     instruments = kit_instruments(kit_files)
     lanes = lane_instruments(pattern, instruments)
+    notes = [(step * TICKS_PER_STEP, lanes[lane][0], VELOCITY) for step, lane in pattern.hits() if lanes[lane][0] is not None]
+    xml = song_xml(kit_files.name, instruments, notes, bpm=pattern.tempo, title=title or kit_files.name)
+    used = tuple((name, instruments[index]["name"]) for name, (index, _) in zip(LANES, lanes) if index is not None)
+    left_out = tuple(reason for (index, reason), row in zip(lanes, pattern.steps) if index is None and any(row))
+    return KitSong(xml, used, left_out)
+
+
+def song_xml(kit_name, instruments, notes, *, bpm, title) -> str:
+    """Hydrogen 1.2's ``.h2song`` XML: one pattern of one 4/4 bar playing ``notes`` on a kit.
+
+    Parameters
+    ----------
+    kit_name : str
+        The installed kit whose instruments the song plays.
+    instruments : list of dict
+        The kit's instruments in kit order, as its kit.json records them: ``name``, and
+        ``layers`` of ``file``, ``min``, ``max`` and ``gain``.
+    notes : iterable of (int, int, float)
+        ``(tick, instrument index, velocity)``; a bar is ``TICKS_PER_BAR`` ticks.
+    bpm : int
+    title : str
+
+    Returns
+    -------
+    str
+    """
     song = ET.Element("song")
     for tag, value in (
         ("version", "1.2.0"),
-        ("bpm", pattern.tempo),
+        ("bpm", bpm),
         ("volume", 1),
         ("metronomeVolume", 0),
-        ("name", title or kit_files.name),
+        ("name", title),
         ("author", "ML Sample Generator"),
         ("notes", "A step pattern from ML Sample Generator."),
         ("license", "undefined license"),
@@ -110,15 +136,12 @@ def song_for_kit(pattern: Pattern, kit_files, *, title=None) -> KitSong:
     component = ET.SubElement(ET.SubElement(song, "componentList"), "drumkitComponent")
     for tag, value in (("id", 0), ("name", "Main"), ("volume", 1)):
         _add(component, tag, value)
-    _instrument_list(song, kit_files.name, instruments)
-    _pattern(song, pattern, lanes)
+    _instrument_list(song, kit_name, instruments)
+    _pattern(song, notes)
     ET.SubElement(song, "virtualPatternList")
     _add(ET.SubElement(ET.SubElement(song, "patternSequence"), "group"), "patternID", "pattern")
     ET.indent(song, space=" ")
-    xml = '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(song, encoding="unicode") + "\n"
-    used = tuple((name, instruments[index]["name"]) for name, (index, _) in zip(LANES, lanes) if index is not None)
-    left_out = tuple(reason for (index, reason), row in zip(lanes, pattern.steps) if index is None and any(row))
-    return KitSong(xml, used, left_out)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(song, encoding="unicode") + "\n"
 
 
 def _instrument_list(song, kit_name, instruments):
@@ -170,7 +193,7 @@ def _instrument_list(song, kit_name, instruments):
                 _add(element, tag, value)
 
 
-def _pattern(song, pattern, lanes):
+def _pattern(song, notes):
     element = ET.SubElement(ET.SubElement(song, "patternList"), "pattern")
     for tag, value in (
         ("name", "pattern"),
@@ -180,16 +203,13 @@ def _pattern(song, pattern, lanes):
         ("info", ""),
     ):
         _add(element, tag, value)
-    notes = ET.SubElement(element, "noteList")
-    for step, lane in pattern.hits():
-        index = lanes[lane][0]
-        if index is None:
-            continue
-        note = ET.SubElement(notes, "note")
+    note_list = ET.SubElement(element, "noteList")
+    for tick, index, velocity in notes:
+        note = ET.SubElement(note_list, "note")
         attributes: tuple[tuple[str, object], ...] = (
-            ("position", step * TICKS_PER_STEP),
+            ("position", tick),
             ("leadlag", 0),
-            ("velocity", VELOCITY),
+            ("velocity", velocity),
             ("pan", 0),
             ("pitch", 0),
             ("probability", 1),

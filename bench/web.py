@@ -47,24 +47,32 @@ import json
 import os
 import random
 import resource
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
 from bench import memory_mb
-from bench.web_client import ReadinessProbes, client_connections, closed_loop_answers, open_loop, percentile, run_clients
+from bench.web_client import (
+    ReadinessProbes,
+    client_connections,
+    closed_loop_answers,
+    latency_percentiles_ms,
+    open_loop,
+    percentile,
+    run_clients,
+)
 from bench.web_server import (
-    ROOT,
     catalogue_when_up,
     cpu_seconds,
     free_port,
+    load_average,
     metric,
     pss_mib,
+    random_points,
     rss_mb,
     served_model,
     server_processes,
     start_replica,
+    start_server,
     wait_ready,
 )
 
@@ -149,26 +157,7 @@ def _bench_one(args, layer):
     else:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "app.py",
-                "serve",
-                "--port",
-                str(port),
-                "--models",
-                args.folder,
-                "--workers",
-                str(args.workers),
-                "--http-layer",
-                layer,
-                "--access-log",
-                "off",
-            ],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
+        process = start_server(args.folder, port, workers=args.workers, http_layer=layer)
     try:
         catalogue = catalogue_when_up(base, process)
         if catalogue is None:
@@ -177,18 +166,13 @@ def _bench_one(args, layer):
         model = served_model(catalogue, args.model)
         if model is None:
             return 2
-        xmin, xmax, ymin, ymax = model["latent_range"]
-        rng = random.Random(0)
-        sound_url = model.get("sound_url", f"/api/models/{args.model}/sound.wav")
-
-        def paths():
-            return f"{sound_url}?x={rng.uniform(xmin, xmax):.4f}&y={rng.uniform(ymin, ymax):.4f}"
+        paths = random_points(model, random.Random(0), model.get("sound_url", f"/api/models/{args.model}/sound.wav"))
 
         host, port = base.split("//")[1].split(":")
         print(
             f"{args.model} ({model['kind']}), {args.workers} worker(s), HTTP layer {layer or 'of ' + base}, "
             f"{args.seconds:g} s per run; "
-            f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} cores"
+            f"load average {load_average()} on {os.cpu_count()} cores"
         )
         header = (
             f"{'clients':>7} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
@@ -207,7 +191,7 @@ def _bench_one(args, layer):
             _client_row(args, process, host, port, paths, clients)
         print(
             f"targets: 0 errors, p95 <= {P95_TARGET_MS} ms at 20 clients, RSS within {RSS_TARGET_MB} MB; "
-            f"load average after {', '.join(f'{v:.2f}' for v in os.getloadavg())}"
+            f"load average after {load_average()}"
         )
     finally:
         if process is not None:
@@ -223,8 +207,7 @@ def _client_row(args, process, host, port, paths, clients):
     latencies, errors = asyncio.run(run_clients(host, int(port), paths, clients, args.seconds))
     rss_end = rss_mb(process.pid) if process else float("nan")
     cpu_ms = (cpu_seconds(process.pid) - cpu_start) * 1e3 / max(len(latencies), 1) if process else float("nan")
-    ordered = sorted(latencies) or [float("nan")]
-    p50, p95, p99 = (percentile(ordered, f) * 1e3 for f in (0.5, 0.95, 0.99))
+    p50, p95, p99 = latency_percentiles_ms(latencies)
     print(
         f"{clients:>7} {len(latencies):>9} {len(latencies) / args.seconds:>8.1f} {p50:>8.1f} "
         f"{p95:>8.1f} {p99:>8.1f} {len(errors):>6} {cpu_ms:>10.2f} {rss_start:>12.1f} {rss_end:>10.1f}",
@@ -248,8 +231,7 @@ def _nginx_row(args, replicas, nginx, label, paths, kill):
     if timer is not None:
         timer.join()
     cpu = sum(cpu_seconds(p.pid) for p in alive) - cpu_start
-    ordered = sorted(latencies) or [float("nan")]
-    p50, p95, p99 = (percentile(ordered, f) * 1e3 for f in (0.5, 0.95, 0.99))
+    p50, p95, p99 = latency_percentiles_ms(latencies)
     print(
         f"{label:>28} {len(latencies):>9} {len(latencies) / args.seconds:>8.1f} {p50:>8.1f} {p95:>8.1f} "
         f"{p99:>8.1f} {len(errors):>6} {cpu * 1e3 / max(len(latencies), 1):>18.2f}",
@@ -262,7 +244,7 @@ def _nginx_header(args, model, nginx, random_points):
     clients = args.clients[0]
     print(
         f"{args.model} ({model['kind']}) on {args.behind_nginx} replicas behind nginx, {clients} clients, "
-        f"{args.seconds:g} s per run; load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} "
+        f"{args.seconds:g} s per run; load average {load_average()} "
         f"on {os.cpu_count()} cores"
     )
     if args.warmup > 0:
@@ -298,22 +280,18 @@ def _bench_behind_nginx(args):
         model = served_model(catalogue, args.model)
         if model is None:
             return 2
-        xmin, xmax, ymin, ymax = model["latent_range"]
         rng = random.Random(0)
-
-        def random_points():
-            return f"{model['sound_url']}?x={rng.uniform(xmin, xmax):.4f}&y={rng.uniform(ymin, ymax):.4f}"
-
-        repeated = [random_points() for _ in range(64)]
+        random_paths = random_points(model, rng)
+        repeated = [random_paths() for _ in range(64)]
         for path in repeated:  # into nginx's cache
             urllib.request.urlopen(nginx.url + path, timeout=30).read()
 
         def repeated_points():
             return rng.choice(repeated)
 
-        _nginx_header(args, model, nginx, random_points)
+        _nginx_header(args, model, nginx, random_paths)
         runs = [
-            ("random" + (" (1 replica SIGKILLed)" if args.kill_halfway else ""), random_points, args.kill_halfway),
+            ("random" + (" (1 replica SIGKILLed)" if args.kill_halfway else ""), random_paths, args.kill_halfway),
             ("repeated (nginx cache)", repeated_points, False),
         ]
         for label, paths, kill in runs:
@@ -341,7 +319,7 @@ def _overload_row(label, load, offered, answers, probes, skipped=0):
     shed = sorted(seconds for status, seconds, _ in answers if status == 503)
     without_retry = sum(1 for status, _, retry in answers if status == 503 and not retry)
     errors = len(answers) - len(answered) - len(shed) + skipped
-    p50, p95 = (percentile(answered or [float("nan")], f) * 1e3 for f in (0.5, 0.95))
+    p50, p95 = latency_percentiles_ms(answered, (0.5, 0.95))
     shed_p95, shed_max = (percentile(shed, 0.95) * 1e3, shed[-1] * 1e3) if shed else (float("nan"),) * 2
     ready = sum(1 for status, _ in probes if status == 200)
     worst = max((seconds for _, seconds in probes), default=float("nan")) * 1e3
@@ -369,20 +347,7 @@ def _bench_overload(args):
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    command = [
-        sys.executable,
-        "app.py",
-        "serve",
-        "--port",
-        str(port),
-        "--models",
-        args.folder,
-        "--workers",
-        "1",
-        "--access-log",
-        "off",
-    ] + (["--decoders", str(args.decoders)] if args.decoders else [])
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    process = start_server(args.folder, port, decoders=args.decoders)
     try:
         catalogue = catalogue_when_up(base, process)
         if catalogue is None:
@@ -391,11 +356,7 @@ def _bench_overload(args):
         model = served_model(catalogue, args.model)
         if model is None:
             return 2
-        xmin, xmax, ymin, ymax = model["latent_range"]
-        rng = random.Random(0)
-
-        def paths():
-            return f"{model['sound_url']}?x={rng.uniform(xmin, xmax):.4f}&y={rng.uniform(ymin, ymax):.4f}"
+        paths = random_points(model, random.Random(0))
 
         decoders = int(metric(base, "sample_generator_decoders_alive") or 1)
         queue = decoders * QUEUE_PER_DECODER
@@ -404,7 +365,7 @@ def _bench_overload(args):
             f"{args.model} ({model['kind']}), 1 worker, {decoders} decoders (at most {queue} sounds waiting, then "
             f"503), {args.seconds:g} s per run; the client holds at most {most} connections (open-file limit "
             f"{resource.getrlimit(resource.RLIMIT_NOFILE)[0]}); load average "
-            f"{', '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} cores"
+            f"{load_average()} on {os.cpu_count()} cores"
         )
         if args.warmup > 0:
             asyncio.run(closed_loop_answers("127.0.0.1", port, paths, queue, args.warmup))
@@ -440,7 +401,7 @@ def _bench_overload(args):
         print(
             f"targets: readiness 200 throughout, 503 with Retry-After in under {SHED_TARGET_MS} ms, p95 of the "
             f"answered no worse than at saturation; load average after "
-            f"{', '.join(f'{v:.2f}' for v in os.getloadavg())}"
+            f"{load_average()}"
         )
     finally:
         process.terminate()
@@ -485,20 +446,7 @@ def _bench_memory(args):
     and the memory request and limit of a pod running this server."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    command = [
-        sys.executable,
-        "app.py",
-        "serve",
-        "--port",
-        str(port),
-        "--models",
-        args.folder,
-        "--workers",
-        "1",
-        "--access-log",
-        "off",
-    ] + (["--decoders", str(args.decoders)] if args.decoders else [])
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    process = start_server(args.folder, port, decoders=args.decoders)
     try:
         catalogue = catalogue_when_up(base, process)
         if catalogue is None:
@@ -508,18 +456,11 @@ def _bench_memory(args):
         models = catalogue["models"]
         rng = random.Random(0)
 
-        def paths_of(model):
-            xmin, xmax, ymin, ymax = model["latent_range"]
-            return lambda: f"{model['sound_url']}?x={rng.uniform(xmin, xmax):.4f}&y={rng.uniform(ymin, ymax):.4f}"
-
-        print(
-            f"{len(models)} models, 1 worker, {decoders} decoders; load average "
-            f"{', '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} cores"
-        )
+        print(f"{len(models)} models, 1 worker, {decoders} decoders; load average {load_average()} on {os.cpu_count()} cores")
         before = 0.0
         for round_ in range(1, 9):  # the pool gives each request to any process: ask until none grows
             for model in models:
-                asyncio.run(run_clients("127.0.0.1", port, paths_of(model), 4 * decoders, 0.3))
+                asyncio.run(run_clients("127.0.0.1", port, random_points(model, rng), 4 * decoders, 0.3))
                 _drop_in(base, model, 2 * decoders)  # a drop-in loads the model's encoder too
             total = sum(pss_mib(pid) for _, pid in server_processes(process.pid))
             if round_ > 1 and total - before < 0.01 * before:

@@ -152,3 +152,9 @@ class ReadinessProbes(threading.Thread):
 
 def percentile(sorted_values, fraction):
     return sorted_values[min(len(sorted_values) - 1, int(fraction * len(sorted_values)))]
+
+
+def latency_percentiles_ms(latencies, fractions=(0.5, 0.95, 0.99)):
+    """The latencies' percentiles (s in, ms out); NaN for none."""
+    ordered = sorted(latencies) or [float("nan")]
+    return tuple(percentile(ordered, f) * 1e3 for f in fractions)

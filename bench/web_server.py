@@ -22,6 +22,14 @@ def free_port():
         return probe.getsockname()[1]
 
 
+def start_server(folder, port, *, workers=1, http_layer=None, decoders=None):
+    """``app.py serve`` of ``folder`` on ``port``, its access log off (the Popen)."""
+    command = [sys.executable, "app.py", "serve", "--port", str(port), "--models", folder, "--workers", str(workers)]
+    command += ["--http-layer", http_layer] if http_layer else []
+    command += ["--access-log", "off"] + (["--decoders", str(decoders)] if decoders else [])
+    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
 def start_replica(folder, log):
     port = free_port()
     process = subprocess.Popen(
@@ -59,12 +67,25 @@ def wait_ready(url, process, seconds=120):
             time.sleep(0.3)
 
 
+def load_average():
+    """The machine's load averages, as the benchmarks print them: ``0.52, 0.61, 0.70``."""
+    return ", ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
 def served_model(catalogue, name):
     """The catalogue's entry for ``name``; None (said on stdout) when it is not served."""
     model = next((m for m in catalogue["models"] if m["name"] == name), None)
     if model is None:
         print(f"app.py bench web: {name} is not served; served: " + ", ".join(m["name"] for m in catalogue["models"]))
     return model
+
+
+def random_points(model, rng, sound_url=None):
+    """A function giving paths of sounds of ``model`` (a catalogue entry) at uniform random
+    points of its latent range, drawn from ``rng``; at ``sound_url`` when given."""
+    xmin, xmax, ymin, ymax = model["latent_range"]
+    url = sound_url or model["sound_url"]
+    return lambda: f"{url}?x={rng.uniform(xmin, xmax):.4f}&y={rng.uniform(ymin, ymax):.4f}"
 
 
 def metric(base, name):

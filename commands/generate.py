@@ -163,13 +163,21 @@ def run(args):
     return 0
 
 
+def write_sound(args, model, path, samples):
+    """Write one decoded sound as the command line asks (rate, format, normalising, overwriting)."""
+    from audio.export import write_wav
+
+    write_wav(
+        path, samples, model.sample_rate, out_rate=args.rate, subtype=args.format, normalize=args.normalize, overwrite=args.force
+    )
+
+
 def write_points(args, model, points, paths, family=None):
     """Decode each point (a chunk at a time) and write it to its path, one line each."""
     import numpy as np
     from tqdm import tqdm
 
     from audio.errors import AudioError
-    from audio.export import write_wav
     from models.families import family_text
 
     many = len(points) > DECODE_CHUNK
@@ -179,15 +187,7 @@ def write_points(args, model, points, paths, family=None):
             audio = model.decode(np.asarray(chunk, dtype=np.float32), **decode_options(family, args.seconds))
             for point, path, samples in zip(chunk, paths[start : start + DECODE_CHUNK], audio):
                 try:
-                    write_wav(
-                        path,
-                        samples,
-                        model.sample_rate,
-                        out_rate=args.rate,
-                        subtype=args.format,
-                        normalize=args.normalize,
-                        overwrite=args.force,
-                    )
+                    write_sound(args, model, path, samples)
                 except AudioError as error:
                     raise CommandFailed(str(error)) from None
                 said = "" if family is None else f", {family_text(family)}"
@@ -261,7 +261,7 @@ def write_variations(args, model, points, paths, family=None):
     import numpy as np
 
     from audio.errors import AudioError
-    from audio.export import recall_text, write_wav
+    from audio.export import recall_text
     from audio.recall import sidecar_path
     from models.variation import decode_variation, plan_variations
     from safeio import WriteFailed, atomic_write_text, one_line
@@ -290,15 +290,7 @@ def write_variations(args, model, points, paths, family=None):
                     subtype=args.format,
                     normalize=args.normalize,
                 )
-                write_wav(
-                    path,
-                    samples,
-                    model.sample_rate,
-                    out_rate=args.rate,
-                    subtype=args.format,
-                    normalize=args.normalize,
-                    overwrite=args.force,
-                )
+                write_sound(args, model, path, samples)
                 atomic_write_text(sidecar_path(path), sidecar, overwrite=args.force)
             except AudioError as error:
                 raise CommandFailed(str(error)) from None

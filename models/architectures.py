@@ -91,6 +91,80 @@ def _autoencoder(kind, settings, encoder, decoder):
     return Networks(kind, settings, trainer, encoder, decoder, {"optimizer": trainer.optimizer})
 
 
+def _non_negative(name, **weights):
+    if any(value < 0 for value in weights.values()):
+        names = list(weights)
+        listed = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+        raise ModelSettingsError(f"{name}: {listed} must not be negative")
+
+
+def _synth_vae_settings(
+    *,
+    shortest,
+    name,
+    length,
+    sample_rate,
+    attack_seconds,
+    width,
+    hidden,
+    noise_seed,
+    kl_factor,
+    kl_ramp,
+    learning_rate,
+    loss,
+    fft_sizes,
+    waveform_weight,
+    family_weight=None,
+):
+    """The checked settings of a synth VAE (ddsp_vae, ddsp_cvae) and its attack in samples.
+
+    ``shortest`` is the fewest samples its analysis takes; ``family_weight`` is the
+    conditioned model's (None: the setting is not the model's).
+    """
+    conditioned = {} if family_weight is None else {"family_weight": family_weight}
+    _non_negative(name, kl_ramp=kl_ramp, kl_factor=kl_factor, **conditioned)
+    attack = round(float(attack_seconds) * int(sample_rate))
+    if not 0 < attack < length or length < shortest:
+        raise ModelSettingsError(
+            f"{name}: the attack ({attack_seconds} s) must fall inside the {length} samples, which must be at least {shortest}"
+        )
+    settings = dict(
+        name=name,
+        length=length,
+        sample_rate=int(sample_rate),
+        attack_seconds=float(attack_seconds),
+        width=int(width),
+        hidden=tuple(int(h) for h in hidden),
+        noise_seed=int(noise_seed),
+        kl_factor=kl_factor,
+        kl_ramp=int(kl_ramp),
+        **{key: float(value) for key, value in conditioned.items()},
+        learning_rate=learning_rate,
+        loss=_checked_loss(name, loss),
+        fft_sizes=tuple(int(n) for n in fft_sizes),
+        waveform_weight=float(waveform_weight),
+    )
+    return settings, attack
+
+
+def _vae(settings, trainer, encoder, decoder, variables, *, family_loss=False, callbacks=(), prepare=None, inputs=None):
+    """A VAE trainer compiled with Adam (its optimizer built over ``variables``) as Networks."""
+    trainer.compile(optimizer=_adam(settings))
+    trainer.optimizer.build(variables)
+    return Networks(
+        "vae",
+        settings,
+        trainer,
+        encoder,
+        decoder,
+        {"optimizer": trainer.optimizer},
+        loss_names=("loss", "reconstruction_loss", "kl_loss") + (("family_loss",) if family_loss else ()),
+        callbacks=[KLWarmup(), *callbacks],
+        prepare=prepare,
+        inputs=inputs,
+    )
+
+
 def build_dense_ae(*, name, length, units, activation, learning_rate, loss):
     """The seed's dense autoencoder (encoder ``units``, decoder mirrored, linear output)."""
     units = tuple(int(u) for u in units)
@@ -154,8 +228,7 @@ def build_gan(*, name, length, width, kernel_size, phase_shuffle, n_critic, gp_w
 
 def build_vae(*, name, length, width, kernel_size, kl_factor, kl_ramp, learning_rate, loss):
     """The VAE (architecture and loss explained in :mod:`models.vae`)."""
-    if kl_ramp < 0 or kl_factor < 0:
-        raise ModelSettingsError(f"{name}: kl_ramp and kl_factor must not be negative")
+    _non_negative(name, kl_ramp=kl_ramp, kl_factor=kl_factor)
     settings = dict(
         name=name,
         length=length,
@@ -169,58 +242,14 @@ def build_vae(*, name, length, width, kernel_size, kl_factor, kl_ramp, learning_
     encoder = networks.vae_encoder(length, width, kernel_size, name)
     decoder = networks.conv_decoder(length, width, kernel_size, name, activation="leaky_relu", output_activation=None)
     trainer = VAE(encoder, decoder, kl_factor=kl_factor, kl_ramp=kl_ramp, loss=loss, name=name)
-    trainer.compile(optimizer=_adam(settings))
-    trainer.optimizer.build(trainer.trainable_variables)
-    return Networks(
-        "vae",
-        settings,
-        trainer,
-        encoder,
-        decoder,
-        {"optimizer": trainer.optimizer},
-        loss_names=("loss", "reconstruction_loss", "kl_loss"),
-        callbacks=[KLWarmup()],
-    )
+    return _vae(settings, trainer, encoder, decoder, trainer.trainable_variables)
 
 
-def build_ddsp_vae(
-    *,
-    name,
-    length,
-    sample_rate,
-    attack_seconds,
-    width,
-    hidden,
-    noise_seed,
-    kl_factor,
-    kl_ramp,
-    learning_rate,
-    loss,
-    fft_sizes,
-    waveform_weight,
-):
-    """The VAE with a synthesiser decoder (explained in :mod:`models.ddsp`)."""
-    if kl_ramp < 0 or kl_factor < 0:
-        raise ModelSettingsError(f"{name}: kl_ramp and kl_factor must not be negative")
-    attack = round(float(attack_seconds) * int(sample_rate))
-    if not 0 < attack < length or length < ddsp.N_FFT:
-        raise ModelSettingsError(
-            f"{name}: the attack ({attack_seconds} s) must fall inside the {length} samples, which must be at least {ddsp.N_FFT}"
-        )
-    settings = dict(
-        name=name,
-        length=length,
-        sample_rate=int(sample_rate),
-        attack_seconds=float(attack_seconds),
-        width=int(width),
-        hidden=tuple(int(h) for h in hidden),
-        noise_seed=int(noise_seed),
-        kl_factor=kl_factor,
-        kl_ramp=int(kl_ramp),
-        learning_rate=learning_rate,
-        loss=_checked_loss(name, loss),
-        fft_sizes=tuple(int(n) for n in fft_sizes),
-        waveform_weight=float(waveform_weight),
+def build_ddsp_vae(*, name, length, kl_factor, kl_ramp, loss, **synth):
+    """The VAE with a synthesiser decoder (explained in :mod:`models.ddsp`); ``synth`` holds
+    its other settings (see :func:`_synth_vae_settings`)."""
+    settings, attack = _synth_vae_settings(
+        shortest=ddsp.N_FFT, name=name, length=length, kl_factor=kl_factor, kl_ramp=kl_ramp, loss=loss, **synth
     )
     encoder = ddsp.ddsp_encoder(length, settings["sample_rate"], settings["width"], name)
     decoder = ddsp.ddsp_decoder(length, settings["sample_rate"], attack, settings["hidden"], settings["noise_seed"], name)
@@ -234,8 +263,6 @@ def build_ddsp_vae(
         waveform_weight=settings["waveform_weight"],
         name=name,
     )
-    trainer.compile(optimizer=_adam(settings))
-    trainer.optimizer.build(trainer.trainable_variables)
     spread = ddsp.LatentSpread(settings["sample_rate"])
 
     def prepare(train_audio, resumed=False):
@@ -244,62 +271,16 @@ def build_ddsp_vae(
         chosen = np.random.default_rng(0).permutation(len(train_audio))[:256]
         spread.audio = np.asarray(train_audio[np.sort(chosen)], np.float32)
 
-    return Networks(
-        "vae",
-        settings,
-        trainer,
-        encoder,
-        decoder,
-        {"optimizer": trainer.optimizer},
-        loss_names=("loss", "reconstruction_loss", "kl_loss"),
-        callbacks=[KLWarmup(), spread],
-        prepare=prepare,
-    )
+    return _vae(settings, trainer, encoder, decoder, trainer.trainable_variables, callbacks=[spread], prepare=prepare)
 
 
-def build_ddsp_cvae(
-    *,
-    name,
-    length,
-    sample_rate,
-    attack_seconds,
-    width,
-    hidden,
-    noise_seed,
-    kl_factor,
-    kl_ramp,
-    family_weight,
-    learning_rate,
-    loss,
-    fft_sizes,
-    waveform_weight,
-):
-    """The family-conditioned synth VAE at 44.1 kHz (explained in :mod:`models.ddsp_cvae`)."""
+def build_ddsp_cvae(*, name, length, kl_factor, kl_ramp, loss, **synth):
+    """The family-conditioned synth VAE at 44.1 kHz (explained in :mod:`models.ddsp_cvae`);
+    ``synth`` holds its other settings (see :func:`_synth_vae_settings`)."""
     from models import ddsp_cvae
 
-    if kl_ramp < 0 or kl_factor < 0 or family_weight < 0:
-        raise ModelSettingsError(f"{name}: kl_ramp, kl_factor and family_weight must not be negative")
-    attack = round(float(attack_seconds) * int(sample_rate))
-    if not 0 < attack < length or length < ddsp_cvae.MEL_N_FFT:
-        raise ModelSettingsError(
-            f"{name}: the attack ({attack_seconds} s) must fall inside the {length} samples, "
-            f"which must be at least {ddsp_cvae.MEL_N_FFT}"
-        )
-    settings = dict(
-        name=name,
-        length=length,
-        sample_rate=int(sample_rate),
-        attack_seconds=float(attack_seconds),
-        width=int(width),
-        hidden=tuple(int(h) for h in hidden),
-        noise_seed=int(noise_seed),
-        kl_factor=kl_factor,
-        kl_ramp=int(kl_ramp),
-        family_weight=float(family_weight),
-        learning_rate=learning_rate,
-        loss=_checked_loss(name, loss),
-        fft_sizes=tuple(int(n) for n in fft_sizes),
-        waveform_weight=float(waveform_weight),
+    settings, attack = _synth_vae_settings(
+        shortest=ddsp_cvae.MEL_N_FFT, name=name, length=length, kl_factor=kl_factor, kl_ramp=kl_ramp, loss=loss, **synth
     )
     rate = settings["sample_rate"]
     encoder = ddsp_cvae.cvae_encoder(length, rate, settings["width"], name)
@@ -317,8 +298,6 @@ def build_ddsp_cvae(
         waveform_weight=settings["waveform_weight"],
         name=name,
     )
-    trainer.compile(optimizer=_adam(settings))
-    trainer.optimizer.build(encoder.trainable_variables + decoder.trainable_variables)
     control = ddsp_cvae.ControlAccuracy()
 
     def inputs(audio, labels):
@@ -340,15 +319,5 @@ def build_ddsp_cvae(
         chosen = np.sort(np.random.default_rng(0).permutation(len(x["audio"]))[:128])
         control.audio, control.family = x["audio"][chosen], x["family"][chosen]
 
-    return Networks(
-        "vae",
-        settings,
-        trainer,
-        encoder,
-        decoder,
-        {"optimizer": trainer.optimizer},
-        loss_names=("loss", "reconstruction_loss", "kl_loss", "family_loss"),
-        callbacks=[KLWarmup(), control],
-        prepare=prepare,
-        inputs=inputs,
-    )
+    variables = encoder.trainable_variables + decoder.trainable_variables
+    return _vae(settings, trainer, encoder, decoder, variables, family_loss=True, callbacks=[control], prepare=prepare, inputs=inputs)

@@ -22,7 +22,7 @@ from keras import ops
 
 from constants import ATTACK_SECONDS, LATENT_DIM, SAMPLE_LENGTH, SAMPLE_RATE
 from models import drumsynth, synth_settings
-from models.layers import PACKAGE, Sampling
+from models.layers import PACKAGE, gaussian_latent
 
 # The encoder's log-mel frames (the filterbank is NumPy, shared with the engine).
 N_FFT = drumsynth.MEL_N_FFT
@@ -105,8 +105,75 @@ def split_raw(raw, n_modes, n_bands, n_knots):
     }
 
 
+def knot_matrix(length, knots):
+    """The linear interpolation of gains at ``knots`` to every sample, as a (knots, length) matrix."""
+    left, weight = drumsynth.knot_interpolation(length, knots)
+    interpolation = np.zeros((len(knots), length), np.float32)
+    samples = np.arange(length)
+    interpolation[left, samples] = 1.0 - weight
+    interpolation[left + 1, samples] += weight
+    return interpolation
+
+
+class SynthLayer(keras.layers.Layer):
+    """What the synthesiser layers share (:class:`DrumSynth`, :class:`models.ddsp_cvae.FullBandSynth`):
+    their checked settings, their noise sources and their config. A subclass renders.
+
+    Parameters
+    ----------
+    sample_rate, length, attack : int
+        The dataset's rate, sample length and attack sample.
+    seed : int
+        The model's noise seed (its sources are made once, by the subclass).
+    n_modes, n_bands : int
+        The synthesiser's tonal modes and noise bands.
+    """
+
+    def __init__(self, sample_rate, length, attack, seed, n_modes, n_bands, **kwargs):
+        # Checked before anything is built (synth_settings.SynthSettingsError, a ValueError):
+        # these come from the model's file when it loads, and size what is allocated here.
+        settings = synth_settings.checked_settings(
+            {"sample_rate": sample_rate, "length": length, "attack": attack, "seed": seed, "n_modes": n_modes, "n_bands": n_bands}
+        )
+        super().__init__(**kwargs)
+        self.sample_rate, self.length, self.attack = (settings[k] for k in ("sample_rate", "length", "attack"))
+        self.seed, self.n_modes, self.n_bands = (settings[k] for k in ("seed", "n_modes", "n_bands"))
+
+    def sources(self, variation):
+        """The noise sources of ``variation`` (None: the model's own), as tensors."""
+        made = drumsynth.sources(
+            self.seed, variation, sample_rate=self.sample_rate, length=self.length, attack=self.attack, n_bands=self.n_bands
+        )
+        # the layer shapes the bands itself; the NumPy renderer's stacked copy is not needed
+        return {k: tf.constant(made[k]) for k in ("bands", "bright", "dark")}
+
+    def _split(self, raw):
+        return split_raw(raw, self.n_modes, self.n_bands, self.n_knots)
+
+    def render(self, raw, noise):
+        """Audio from raw parameters with the given noise sources (see :meth:`sources`)."""
+        raise NotImplementedError
+
+    def call(self, raw):
+        return self.render(raw, self._own)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.length)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "sample_rate": self.sample_rate,
+            "length": self.length,
+            "attack": self.attack,
+            "seed": self.seed,
+            "n_modes": self.n_modes,
+            "n_bands": self.n_bands,
+        }
+
+
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class DrumSynth(keras.layers.Layer):
+class DrumSynth(SynthLayer):
     """Raw synth parameters (batch, P) -> audio (batch, length), as :func:`drumsynth.render`.
 
     Parameters
@@ -127,40 +194,18 @@ class DrumSynth(keras.layers.Layer):
         n_bands=drumsynth.N_BANDS,
         **kwargs,
     ):
-        # Checked before anything is built (synth_settings.SynthSettingsError, a ValueError):
-        # these come from the model's file when it loads, and size what is allocated here.
-        settings = synth_settings.checked_settings(
-            {"sample_rate": sample_rate, "length": length, "attack": attack, "seed": seed, "n_modes": n_modes, "n_bands": n_bands}
-        )
-        super().__init__(**kwargs)
-        self.sample_rate, self.length, self.attack = (settings[k] for k in ("sample_rate", "length", "attack"))
-        self.seed, self.n_modes, self.n_bands = (settings[k] for k in ("seed", "n_modes", "n_bands"))
-        self.n_knots = len(drumsynth.noise_knots(self.length, self.attack, self.sample_rate))
+        super().__init__(sample_rate, length, attack, seed, n_modes, n_bands, **kwargs)
+        knots = drumsynth.noise_knots(self.length, self.attack, self.sample_rate)
+        self.n_knots = len(knots)
         self.parameter_count = drumsynth.parameter_count(self.length, self.attack, self.sample_rate, self.n_modes, self.n_bands)
         onset = self.attack - round(drumsynth.ONSET_SECONDS * self.sample_rate)
         t = (np.arange(self.length) - onset).astype(np.float32) / np.float32(self.sample_rate)
         self._t = t
         self._late = np.maximum(t - np.float32(drumsynth.ONSET_SECONDS), 0.0)
         self._ramp = np.clip(t / np.float32(drumsynth.ONSET_SECONDS), 0.0, 1.0)
-        left, weight = drumsynth.knot_interpolation(self.length, drumsynth.noise_knots(self.length, self.attack, self.sample_rate))
-        interpolation = np.zeros((self.n_knots, self.length), np.float32)
-        samples = np.arange(self.length)
-        interpolation[left, samples] = 1.0 - weight
-        interpolation[left + 1, samples] += weight
-        self._interpolation = tf.constant(interpolation)
+        self._interpolation = tf.constant(knot_matrix(self.length, knots))
         self._freqs = drumsynth.mode_frequencies(self.n_modes).astype(np.float32)
         self._own = self.sources(None)
-
-    def sources(self, variation):
-        """The noise sources of ``variation`` (None: the model's own), as tensors."""
-        made = drumsynth.sources(
-            self.seed, variation, sample_rate=self.sample_rate, length=self.length, attack=self.attack, n_bands=self.n_bands
-        )
-        # the layer shapes the bands itself; the NumPy renderer's stacked copy is not needed
-        return {k: tf.constant(made[k]) for k in ("bands", "bright", "dark")}
-
-    def _split(self, raw):
-        return split_raw(raw, self.n_modes, self.n_bands, self.n_knots)
 
     def render(self, raw, noise):
         """Audio from raw parameters with the given noise sources (see :meth:`sources`)."""
@@ -198,38 +243,27 @@ class DrumSynth(keras.layers.Layer):
         peak = ops.max(ops.abs(x), axis=1, keepdims=True)
         return p["output"] * x / (peak + drumsynth.PEAK_EPS)
 
-    def call(self, raw):
-        return self.render(raw, self._own)
 
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.length)
+def mel_convolutions(mel, width, prefix=""):
+    """Three stride-2 ``Conv1D`` (leaky ReLU 0.2) over log-mel frames, named ``{prefix}conv_{i}``."""
+    x = mel
+    for i in range(3):
+        x = keras.layers.Conv1D(width, 3, strides=2, padding="same", name=f"{prefix}conv_{i}")(x)
+        x = keras.layers.LeakyReLU(0.2, name=f"{prefix}conv_{i}_act")(x)
+    return x
 
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "sample_rate": self.sample_rate,
-            "length": self.length,
-            "attack": self.attack,
-            "seed": self.seed,
-            "n_modes": self.n_modes,
-            "n_bands": self.n_bands,
-        }
+
+def dense_features(x, width, prefix=""):
+    """A dense layer of ``width`` (leaky ReLU 0.2), named ``{prefix}dense``."""
+    x = keras.layers.Dense(width, name=f"{prefix}dense")(x)
+    return keras.layers.LeakyReLU(0.2, name=f"{prefix}dense_act")(x)
 
 
 def ddsp_encoder(length, sample_rate, width, name):
     """(batch, length) -> [z_mean, z_log_var, z], each (batch, 2)."""
     audio = keras.Input((length,), name="audio")
-    x = LogMel(sample_rate, name="log_mel")(audio)
-    for i in range(3):
-        x = keras.layers.Conv1D(width, 3, strides=2, padding="same", name=f"conv_{i}")(x)
-        x = keras.layers.LeakyReLU(0.2, name=f"conv_{i}_act")(x)
-    x = keras.layers.Flatten(name="flatten")(x)
-    x = keras.layers.Dense(width, name="dense")(x)
-    x = keras.layers.LeakyReLU(0.2, name="dense_act")(x)
-    z_mean = keras.layers.Dense(LATENT_DIM, name="z_mean")(x)
-    z_log_var = keras.layers.Dense(LATENT_DIM, name="z_log_var")(x)
-    z = Sampling(name="z")([z_mean, z_log_var])
-    return keras.Model(audio, [z_mean, z_log_var, z], name=f"{name}_encoder")
+    x = keras.layers.Flatten(name="flatten")(mel_convolutions(LogMel(sample_rate, name="log_mel")(audio), width))
+    return keras.Model(audio, gaussian_latent(dense_features(x, width)), name=f"{name}_encoder")
 
 
 def ddsp_decoder(length, sample_rate, attack, hidden, seed, name):

@@ -44,10 +44,10 @@ from keras import ops
 
 from constants import ATTACK_SECONDS, DRUM_FAMILIES, HIRES_SAMPLE_LENGTH, HIRES_SAMPLE_RATE, LATENT_DIM
 from models import drumsynth, synth_settings
-from models.ddsp import LogMel, set_band_statistics, split_raw
+from models.ddsp import LogMel, SynthLayer, dense_features, knot_matrix, mel_convolutions, set_band_statistics
 from models.distribution import replica_scale
 from models.fullband import DENSE_SECONDS, GLIDE_LIMIT, TONAL_DECIMATION, band_limit, end_fade, fine_noise_knots, parameter_count
-from models.layers import PACKAGE, Sampling
+from models.layers import PACKAGE, gaussian_latent
 from models.losses import reconstruction_error
 
 N_FAMILIES = len(DRUM_FAMILIES)
@@ -69,7 +69,7 @@ RANDOM_BATCH = 8
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class FullBandSynth(keras.layers.Layer):
+class FullBandSynth(SynthLayer):
     """Raw synth parameters (batch, P) -> audio (batch, length) at the full rate.
 
     The parameter table and its ranges are :mod:`models.drumsynth`'s; the knots are
@@ -87,12 +87,7 @@ class FullBandSynth(keras.layers.Layer):
         n_bands=drumsynth.N_BANDS,
         **kwargs,
     ):
-        settings = synth_settings.checked_settings(
-            {"sample_rate": sample_rate, "length": length, "attack": attack, "seed": seed, "n_modes": n_modes, "n_bands": n_bands}
-        )
-        super().__init__(**kwargs)
-        self.sample_rate, self.length, self.attack = (settings[k] for k in ("sample_rate", "length", "attack"))
-        self.seed, self.n_modes, self.n_bands = (settings[k] for k in ("seed", "n_modes", "n_bands"))
+        super().__init__(sample_rate, length, attack, seed, n_modes, n_bands, **kwargs)
         knots = fine_noise_knots(self.length, self.attack, self.sample_rate)
         self.n_knots = len(knots)
         self.parameter_count = parameter_count(self.length, self.attack, self.sample_rate, self.n_modes, self.n_bands)
@@ -112,26 +107,12 @@ class FullBandSynth(keras.layers.Layer):
         # The gains' linear interpolation as two matrix products: the dense knots over the
         # first samples, the log-spaced ones over the rest (one (knots, length) product
         # would cost four times as much, most of it on zeros).
-        left, weight = drumsynth.knot_interpolation(self.length, knots)
-        interpolation = np.zeros((self.n_knots, self.length), np.float32)
-        samples = np.arange(self.length)
-        interpolation[left, samples] = 1.0 - weight
-        interpolation[left + 1, samples] += weight
+        interpolation = knot_matrix(self.length, knots)
         self._split_knot = min(int(np.searchsorted(knots, self.attack + round(DENSE_SECONDS * self.sample_rate))), self.n_knots - 1)
         split_sample = int(knots[self._split_knot])
         self._early = tf.constant(interpolation[: self._split_knot + 1, :split_sample])
         self._later = tf.constant(interpolation[self._split_knot :, split_sample:])
         self._own = self.sources(None)
-
-    def sources(self, variation):
-        """The noise sources of ``variation`` (None: the model's own), as tensors."""
-        made = drumsynth.sources(
-            self.seed, variation, sample_rate=self.sample_rate, length=self.length, attack=self.attack, n_bands=self.n_bands
-        )
-        return {k: tf.constant(made[k]) for k in ("bands", "bright", "dark")}
-
-    def _split(self, raw):
-        return split_raw(raw, self.n_modes, self.n_bands, self.n_knots)
 
     def tonal(self, p):
         """The modes, summed at the low rate and upsampled: (batch, length)."""
@@ -168,47 +149,18 @@ class FullBandSynth(keras.layers.Layer):
         peak = ops.max(ops.abs(x), axis=1, keepdims=True)
         return self._fade[None, :] * (p["output"] * x / (peak + drumsynth.PEAK_EPS))
 
-    def call(self, raw):
-        return self.render(raw, self._own)
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.length)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "sample_rate": self.sample_rate,
-            "length": self.length,
-            "attack": self.attack,
-            "seed": self.seed,
-            "n_modes": self.n_modes,
-            "n_bands": self.n_bands,
-        }
-
 
 # --------------------------------------------------------------------------- networks
-
-
-def _log_mel_convolutions(audio, sample_rate, width, prefix):
-    x = LogMel(sample_rate, MEL_N_FFT, MEL_HOP, MEL_BANDS, name=f"{prefix}log_mel")(audio)
-    for i in range(3):
-        x = keras.layers.Conv1D(width, 3, strides=2, padding="same", name=f"{prefix}conv_{i}")(x)
-        x = keras.layers.LeakyReLU(0.2, name=f"{prefix}conv_{i}_act")(x)
-    return x
 
 
 def cvae_encoder(length, sample_rate, width, name):
     """[audio (batch, length), family (batch, 7)] -> [z_mean, z_log_var, z], each (batch, 2)."""
     audio = keras.Input((length,), name="audio")
     family = keras.Input((N_FAMILIES,), name="family")
-    x = keras.layers.Flatten(name="flatten")(_log_mel_convolutions(audio, sample_rate, width, ""))
+    mel = LogMel(sample_rate, MEL_N_FFT, MEL_HOP, MEL_BANDS, name="log_mel")(audio)
+    x = keras.layers.Flatten(name="flatten")(mel_convolutions(mel, width))
     x = keras.layers.Concatenate(name="with_family")([x, family])
-    x = keras.layers.Dense(width, name="dense")(x)
-    x = keras.layers.LeakyReLU(0.2, name="dense_act")(x)
-    z_mean = keras.layers.Dense(LATENT_DIM, name="z_mean")(x)
-    z_log_var = keras.layers.Dense(LATENT_DIM, name="z_log_var")(x)
-    z = Sampling(name="z")([z_mean, z_log_var])
-    return keras.Model([audio, family], [z_mean, z_log_var, z], name=f"{name}_encoder")
+    return keras.Model([audio, family], gaussian_latent(dense_features(x, width)), name=f"{name}_encoder")
 
 
 def cvae_decoder(length, sample_rate, attack, hidden, seed, name):
@@ -241,13 +193,8 @@ def family_classifier(length, sample_rate, name, width=64, heads=3):
     mel = LogMel(sample_rate, MEL_N_FFT, MEL_HOP, MEL_BANDS, name="judge_log_mel")(audio)
     logits = []
     for i in range(heads):
-        x = mel
-        for j in range(3):
-            x = keras.layers.Conv1D(width, 3, strides=2, padding="same", name=f"judge_{i}_conv_{j}")(x)
-            x = keras.layers.LeakyReLU(0.2, name=f"judge_{i}_conv_{j}_act")(x)
-        x = keras.layers.GlobalAveragePooling1D(name=f"judge_{i}_pool")(x)
-        x = keras.layers.Dense(width, name=f"judge_{i}_dense")(x)
-        x = keras.layers.LeakyReLU(0.2, name=f"judge_{i}_dense_act")(x)
+        x = keras.layers.GlobalAveragePooling1D(name=f"judge_{i}_pool")(mel_convolutions(mel, width, f"judge_{i}_"))
+        x = dense_features(x, width, f"judge_{i}_")
         x = keras.layers.Dropout(0.2, name=f"judge_{i}_dropout")(x)
         logits.append(keras.layers.Dense(N_FAMILIES, name=f"judge_{i}_logits")(x))
     out = keras.layers.Average(name="judge_logits")(logits) if heads > 1 else logits[0]

@@ -100,11 +100,24 @@ def noise_knots(length, attack, sample_rate):
     Five before the attack (so the noise can fill the lead-in), every 2.5 ms over the first
     40 ms after it, then log-spaced to the end.
     """
+    return spaced_knots(
+        length, attack, step=0.0025 * sample_rate, dense=16, first_late=0.05 * sample_rate, shortest_late=0.06 * sample_rate, late=21
+    )
+
+
+def spaced_knots(length, attack, *, step, dense, first_late, shortest_late, late):
+    """Knots, strictly increasing, from 0 to length - 1: five before the attack, ``dense``
+    every ``step`` samples after it, then ``late`` log-spaced from ``first_late`` samples
+    after it to the end (or ``shortest_late``, were the end nearer).
+
+    Returns
+    -------
+    np.ndarray, int64
+    """
     before = [0, attack // 2, (3 * attack) // 4, attack - attack // 8, attack]
-    step = 0.0025 * sample_rate
-    dense = [attack + round(step * i) for i in range(1, 17)]
-    late = np.geomspace(0.05 * sample_rate, max(length - 1 - attack, 0.06 * sample_rate), 21)
-    knots = np.array(before + dense + [attack + round(v) for v in late])
+    close = [attack + round(step * i) for i in range(1, dense + 1)]
+    spread = np.geomspace(first_late, max(length - 1 - attack, shortest_late), late)
+    knots = np.array(before + close + [attack + round(v) for v in spread])
     knots = np.unique(np.clip(knots, 0, length - 1))
     if knots[0] != 0:
         knots = np.concatenate([[0], knots])

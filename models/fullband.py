@@ -50,18 +50,16 @@ def fine_noise_knots(length, attack, sample_rate):
     Five before the attack (the noise can fill the lead-in), every 2 ms over the first
     100 ms after it, then log-spaced to the end.
     """
-    before = [0, attack // 2, (3 * attack) // 4, attack - attack // 8, attack]
-    step = KNOT_STEP_SECONDS * sample_rate
-    dense = [attack + round(step * i) for i in range(1, round(DENSE_SECONDS / KNOT_STEP_SECONDS) + 1)]
     first_late = 1.25 * DENSE_SECONDS * sample_rate
-    late = np.geomspace(first_late, max(length - 1 - attack, 1.5 * first_late), LATE_KNOTS)
-    knots = np.array(before + dense + [attack + round(v) for v in late])
-    knots = np.unique(np.clip(knots, 0, length - 1))
-    if knots[0] != 0:
-        knots = np.concatenate([[0], knots])
-    if knots[-1] != length - 1:
-        knots = np.concatenate([knots, [length - 1]])
-    return knots.astype(np.int64)
+    return drumsynth.spaced_knots(
+        length,
+        attack,
+        step=KNOT_STEP_SECONDS * sample_rate,
+        dense=round(DENSE_SECONDS / KNOT_STEP_SECONDS),
+        first_late=first_late,
+        shortest_late=1.5 * first_late,
+        late=LATE_KNOTS,
+    )
 
 
 def end_fade(length, sample_rate):

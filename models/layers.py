@@ -1,8 +1,10 @@
 """Custom layers, registered so that ``keras.models.load_model(path, safe_mode=True)``
-rebuilds them from a .keras file."""
+rebuilds them from a .keras file, and the VAE encoders' last step (:func:`gaussian_latent`)."""
 
 import keras
 from keras import ops
+
+from constants import LATENT_DIM
 
 PACKAGE = "mlsg"
 
@@ -64,3 +66,11 @@ class PhaseShuffle(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "radius": self.radius, "seed": self.seed}
+
+
+def gaussian_latent(features):
+    """A VAE encoder's last step: ``[z_mean, z_log_var, z]``, each (batch, latent), from
+    ``features`` (layers ``z_mean``, ``z_log_var`` and the :class:`Sampling` ``z``)."""
+    z_mean = keras.layers.Dense(LATENT_DIM, name="z_mean")(features)
+    z_log_var = keras.layers.Dense(LATENT_DIM, name="z_log_var")(features)
+    return [z_mean, z_log_var, Sampling(name="z")([z_mean, z_log_var])]

@@ -10,7 +10,7 @@ import keras
 
 from constants import LATENT_DIM, SAMPLE_LENGTH
 from models.errors import ModelSettingsError
-from models.layers import PhaseShuffle, Sampling
+from models.layers import PhaseShuffle, gaussian_latent
 
 #: WaveGAN's stack: five layers of stride 4 with filters d, 2d, 4d, 8d, 16d.
 CONV_LAYERS = 5
@@ -116,10 +116,7 @@ def vae_encoder(length, width, kernel_size, name):
     layer; outputs ``[z_mean, z_log_var, z]`` as in keras-io's vae.py."""
     audio = keras.Input((length,), name="audio")
     features = conv_features(audio, width, kernel_size, "enc")
-    z_mean = keras.layers.Dense(LATENT_DIM, name="z_mean")(features)
-    z_log_var = keras.layers.Dense(LATENT_DIM, name="z_log_var")(features)
-    z = Sampling(name="z")([z_mean, z_log_var])
-    return keras.Model(audio, [z_mean, z_log_var, z], name=f"{name}_encoder")
+    return keras.Model(audio, gaussian_latent(features), name=f"{name}_encoder")
 
 
 def wavegan_discriminator(length, width, kernel_size, phase_shuffle, name):

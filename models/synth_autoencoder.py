@@ -20,7 +20,7 @@ import numpy as np
 from keras import ops
 
 from constants import FLOOR_DB
-from models.ddsp import LogMel
+from models.ddsp import LogMel, dense_features, mel_convolutions
 from models.ddsp_cvae import MEL_BANDS, MEL_HOP, MEL_N_FFT, FullBandSynth
 from models.distribution import replica_scale
 from models.drumsynth import LEAKY_SLOPE
@@ -85,13 +85,9 @@ def synth_encoder(length, sample_rate, width, code_dim, name):
     """(batch, length) audio -> (batch, code_dim) code: log-mel frames (up to the Nyquist
     frequency, so the top octave is seen), three stride-2 ``Conv1D``, two dense layers."""
     audio = keras.Input((length,), name="audio")
-    x = LogMel(sample_rate, MEL_N_FFT, MEL_HOP, MEL_BANDS, name="log_mel")(audio)
-    for i in range(3):
-        x = keras.layers.Conv1D(width, 3, strides=2, padding="same", name=f"conv_{i}")(x)
-        x = keras.layers.LeakyReLU(0.2, name=f"conv_{i}_act")(x)
-    x = keras.layers.Flatten(name="flatten")(x)
-    x = keras.layers.Dense(width, name="dense")(x)
-    x = keras.layers.LeakyReLU(0.2, name="dense_act")(x)
+    mel = LogMel(sample_rate, MEL_N_FFT, MEL_HOP, MEL_BANDS, name="log_mel")(audio)
+    x = keras.layers.Flatten(name="flatten")(mel_convolutions(mel, width))
+    x = dense_features(x, width)  # made before the code layer: the order draws their initial weights
     code = keras.layers.Dense(code_dim, name="code")(x)
     return keras.Model(audio, code, name=f"{name}_encoder")
 

@@ -78,3 +78,26 @@ def drum_batch(count, length, seed=0, sr=22050):
         audio[i, : min(length, y.size)] = y[:length]
         labels.append(kind)
     return audio, labels
+
+
+def preprocessed_kits(sources, out, count, length, *, seed, kit_of=lambda i: f"kit_{i % 3}", sr=22050):
+    """A real preprocessed dataset: :func:`drum_batch`'s sounds written as WAVs into kit
+    folders under ``sources`` (``kit_of(i)`` names sound i's), preprocessed into ``out``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out``.
+    """
+    import soundfile as sf
+
+    from preprocessing.pipeline import preprocess
+    from preprocessing.settings import PreprocessSettings
+
+    audio, labels = drum_batch(count, length, seed=seed)
+    for i, (sound, label) in enumerate(zip(audio, labels)):
+        kit = sources / kit_of(i)
+        kit.mkdir(parents=True, exist_ok=True)
+        sf.write(kit / f"{label}_{i}.wav", sound, sr, subtype="FLOAT")
+    preprocess([sources], out, PreprocessSettings(sample_rate=sr, length=length), jobs=1)
+    return out

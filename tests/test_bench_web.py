@@ -8,33 +8,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_bench_web_loads_a_live_server_and_prints_one_row_per_client_count(tmp_path):
+def bench_web(zoo, *options, timeout=180, **run):
+    """``app.py bench web --models ZOO OPTIONS`` as the user runs it: the CompletedProcess."""
+    command = [sys.executable, "app.py", "bench", "web", "--models", str(zoo), *map(str, options)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT, **run)
+
+
+def zoo_of(tmp_path, *names):
+    """A zoo folder holding the shipped ``names`` (linked)."""
     zoo = tmp_path / "zoo"
     zoo.mkdir()
-    (zoo / "ae_small_tanh").symlink_to(ROOT / "trained" / "ae_small_tanh", target_is_directory=True)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "app.py",
-            "bench",
-            "web",
-            "--models",
-            str(zoo),
-            "--model",
-            "ae_small_tanh",
-            "--clients",
-            "2",
-            "4",
-            "--seconds",
-            "1",
-            "--warmup",
-            "0.5",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=ROOT,
-    )
+    for name in names:
+        (zoo / name).symlink_to(ROOT / "trained" / name, target_is_directory=True)
+    return zoo
+
+
+def test_bench_web_loads_a_live_server_and_prints_one_row_per_client_count(tmp_path):
+    zoo = zoo_of(tmp_path, "ae_small_tanh")
+    done = bench_web(zoo, "--model", "ae_small_tanh", "--clients", "2", "4", "--seconds", "1", "--warmup", "0.5")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
     warm = next(line for line in lines if line.startswith("warm-up: "))
@@ -50,16 +41,8 @@ def test_bench_web_loads_a_live_server_and_prints_one_row_per_client_count(tmp_p
 
 
 def test_bench_web_names_the_models_served_when_the_model_is_not(tmp_path):
-    zoo = tmp_path / "zoo"
-    zoo.mkdir()
-    (zoo / "ae_small_tanh").symlink_to(ROOT / "trained" / "ae_small_tanh", target_is_directory=True)
-    done = subprocess.run(
-        [sys.executable, "app.py", "bench", "web", "--models", str(zoo), "--model", "vae_a", "--seconds", "1"],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=ROOT,
-    )
+    zoo = zoo_of(tmp_path, "ae_small_tanh")
+    done = bench_web(zoo, "--model", "vae_a", "--seconds", "1")
     assert done.returncode == 2
     assert done.stdout.strip().splitlines()[-1] == "app.py bench web: vae_a is not served; served: ae_small_tanh"
 
@@ -71,33 +54,21 @@ def test_bench_web_behind_nginx_runs_random_and_cached_points_with_a_replica_kil
 
     if not shutil.which("nginx") and not Path("/usr/sbin/nginx").exists():
         pytest.skip("nginx is not installed (scripts/system-deps.sh test)")
-    zoo = tmp_path / "zoo"
-    zoo.mkdir()
-    (zoo / "ae_small_tanh").symlink_to(ROOT / "trained" / "ae_small_tanh", target_is_directory=True)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "app.py",
-            "bench",
-            "web",
-            "--models",
-            str(zoo),
-            "--model",
-            "ae_small_tanh",
-            "--behind-nginx",
-            "2",
-            "--kill-halfway",
-            "--clients",
-            "4",
-            "--seconds",
-            "2",
-            "--warmup",
-            "0.5",
-        ],
-        capture_output=True,
-        text=True,
+    zoo = zoo_of(tmp_path, "ae_small_tanh")
+    done = bench_web(
+        zoo,
+        "--model",
+        "ae_small_tanh",
+        "--behind-nginx",
+        "2",
+        "--kill-halfway",
+        "--clients",
+        "4",
+        "--seconds",
+        "2",
+        "--warmup",
+        "0.5",
         timeout=240,
-        cwd=ROOT,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.strip().splitlines()
@@ -111,37 +82,24 @@ def test_bench_web_behind_nginx_runs_random_and_cached_points_with_a_replica_kil
 def test_bench_web_overload_sheds_with_retry_after_and_readiness_stays_200_under_1024_open_files(tmp_path):
     import resource
 
-    zoo = tmp_path / "zoo"
-    zoo.mkdir()
-    (zoo / "ae_small_tanh").symlink_to(ROOT / "trained" / "ae_small_tanh", target_is_directory=True)
+    zoo = zoo_of(tmp_path, "ae_small_tanh")
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
 
     def systemd_default():  # a service manager's limit, for the bench and the server it starts
         resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
 
-    done = subprocess.run(
-        [
-            sys.executable,
-            "app.py",
-            "bench",
-            "web",
-            "--models",
-            str(zoo),
-            "--model",
-            "ae_small_tanh",
-            "--overload",
-            "3",
-            "--decoders",
-            "1",
-            "--seconds",
-            "1.5",
-            "--warmup",
-            "0.5",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=ROOT,
+    done = bench_web(
+        zoo,
+        "--model",
+        "ae_small_tanh",
+        "--overload",
+        "3",
+        "--decoders",
+        "1",
+        "--seconds",
+        "1.5",
+        "--warmup",
+        "0.5",
         preexec_fn=systemd_default,
     )
     assert done.returncode == 0, done.stdout + done.stderr
@@ -166,17 +124,8 @@ def test_bench_web_overload_sheds_with_retry_after_and_readiness_stays_200_under
 
 
 def test_bench_web_memory_prints_each_process_and_a_pods_request_and_limit(tmp_path):
-    zoo = tmp_path / "zoo"
-    zoo.mkdir()
-    for name in ("ae_small_tanh", "ae_small_relu"):
-        (zoo / name).symlink_to(ROOT / "trained" / name, target_is_directory=True)
-    done = subprocess.run(
-        [sys.executable, "app.py", "bench", "web", "--models", str(zoo), "--memory", "--decoders", "2"],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=ROOT,
-    )
+    zoo = zoo_of(tmp_path, "ae_small_tanh", "ae_small_relu")
+    done = bench_web(zoo, "--memory", "--decoders", "2")
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.strip().splitlines()
     assert lines[0].startswith("2 models, 1 worker, 2 decoders")

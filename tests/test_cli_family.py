@@ -255,40 +255,17 @@ def test_encode_takes_the_family_from_the_zoos_classifier(zoo, tmp_path):
 
 
 def test_seconds_renders_a_longer_sound_that_ends_without_a_click(zoo, tmp_path):
-    made = run_app(
-        "generate",
-        "ddsp_cvae",
-        "--models",
-        zoo,
-        "--at",
-        "0.3,0.3",
-        "--family",
-        "cymbal",
-        "--seconds",
-        "3",
-        "-o",
-        tmp_path / "long.wav",
-    )
+    def cymbal(out):
+        return run_app("generate", "ddsp_cvae", "--models", zoo, "--at", "0.3,0.3", "--family", "cymbal", "--seconds", "3", "-o", out)
+
+    made = cymbal(tmp_path / "long.wav")
     assert made.returncode == 0, made.stderr
     audio, rate = sf.read(tmp_path / "long.wav", dtype="float32")
     assert rate == 44100 and audio.shape == (132300,)
     peak = np.max(np.abs(audio))
     assert peak > 0 and np.max(np.abs(audio[-441:])) <= peak * 10 ** (-60 / 20)
     assert np.all(np.isfinite(audio)) and peak <= 1.0
-    again = run_app(
-        "generate",
-        "ddsp_cvae",
-        "--models",
-        zoo,
-        "--at",
-        "0.3,0.3",
-        "--family",
-        "cymbal",
-        "--seconds",
-        "3",
-        "-o",
-        tmp_path / "again.wav",
-    )
+    again = cymbal(tmp_path / "again.wav")
     assert again.returncode == 0 and sf.read(tmp_path / "again.wav", dtype="float32")[0].tobytes() == audio.tobytes()
     played = run_app("play", "ddsp_cvae", "--models", zoo, "--at", "0,0", "--seconds", "1.5")
     assert played.returncode == 0 and played.stdout.strip().endswith("played once (1.50 s at 44100 Hz)")
@@ -329,16 +306,9 @@ def test_seconds_for_a_model_that_cannot_or_out_of_range_exits_2(zoo, tmp_path, 
 def test_evaluate_measures_a_conditioned_model_per_family(zoo, tmp_path):
     import os
 
-    from drums import drum_batch
-    from preprocessing.pipeline import preprocess
-    from preprocessing.settings import PreprocessSettings
+    from drums import preprocessed_kits
 
-    audio, labels = drum_batch(36, 2048, seed=31)  # 22.05 kHz data, the model's 0.093 s at 44.1 kHz
-    for i, (sound, label) in enumerate(zip(audio, labels)):
-        kit = tmp_path / "sources" / f"kit_{i % 3}"
-        kit.mkdir(parents=True, exist_ok=True)
-        sf.write(kit / f"{label}_{i}.wav", sound, 22050, subtype="FLOAT")
-    preprocess([tmp_path / "sources"], tmp_path / "data", PreprocessSettings(sample_rate=22050, length=2048), jobs=1)
+    preprocessed_kits(tmp_path / "sources", tmp_path / "data", 36, 2048, seed=31)  # 22.05 kHz data, the model's 0.093 s at 44.1 kHz
     before = hashes(zoo)
     result = subprocess.run(
         [

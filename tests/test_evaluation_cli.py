@@ -1,10 +1,9 @@
 """`app.py evaluate`: exit statuses, skipped models, the report and the cache, end to end."""
 
 import pytest
-import soundfile as sf
 
 import app
-from drums import drum_batch
+from drums import preprocessed_kits
 
 pytestmark = pytest.mark.slow  # trains a zoo and evaluates it end to end
 
@@ -30,18 +29,8 @@ def user_cache(tmp_path_factory):
 @pytest.fixture(scope="module")
 def dataset_folder(tmp_path_factory):
     """A real preprocessed dataset: three small 'kits' of synthetic drums."""
-    from preprocessing.pipeline import preprocess
-    from preprocessing.settings import PreprocessSettings
-
     root = tmp_path_factory.mktemp("evaluate-cli")
-    audio, labels = drum_batch(36, LENGTH, seed=31)
-    for i, (sound, label) in enumerate(zip(audio, labels)):
-        kit = root / "sources" / f"kit_{i % 3}"
-        kit.mkdir(parents=True, exist_ok=True)
-        sf.write(kit / f"{label}_{i}.wav", sound, SR, subtype="FLOAT")
-    out = root / "data"
-    preprocess([root / "sources"], out, PreprocessSettings(sample_rate=SR, length=LENGTH), jobs=1)
-    return out
+    return preprocessed_kits(root / "sources", root / "data", 36, LENGTH, seed=31, sr=SR)
 
 
 def test_unknown_model_name_is_a_usage_error(tmp_path, capsys):
@@ -177,20 +166,14 @@ def test_evaluating_other_data_keeps_the_training_data_entry(dataset_folder, zoo
     """One cache entry per dataset; the window's stays the training data's. The other data's
     entry goes to the user cache, and the model folder is not written."""
     from evaluation.cache import load_cached_metrics
-    from preprocessing.pipeline import preprocess
-    from preprocessing.settings import PreprocessSettings
 
     assert _evaluate(dataset_folder, zoo, tmp_path / "own", "ae_small_tanh") == 0
     folder = zoo / "ae_small_tanh"
     shown = load_cached_metrics(folder)
     heatmap = (folder / "continuity.png").read_bytes()
-    audio, labels = drum_batch(24, LENGTH, seed=77)
-    for i, (sound, label) in enumerate(zip(audio, labels)):
-        kit = tmp_path / "other-sources" / f"other_{i % 2}"
-        kit.mkdir(parents=True, exist_ok=True)
-        sf.write(kit / f"{label}_{i}.wav", sound, SR, subtype="FLOAT")
-    other = tmp_path / "other"
-    preprocess([tmp_path / "other-sources"], other, PreprocessSettings(sample_rate=SR, length=LENGTH), jobs=1)
+    other = preprocessed_kits(
+        tmp_path / "other-sources", tmp_path / "other", 24, LENGTH, seed=77, kit_of=lambda i: f"other_{i % 2}", sr=SR
+    )
     shipped = _tree(folder)
     assert _evaluate(other, zoo, tmp_path / "elsewhere", "ae_small_tanh") == 0
     after = load_cached_metrics(folder)
@@ -204,18 +187,8 @@ def test_evaluating_other_data_keeps_the_training_data_entry(dataset_folder, zoo
 @pytest.fixture(scope="module")
 def foreign_folder(tmp_path_factory):
     """Another preprocessed data set, of sounds no model in the zoo was trained on."""
-    from preprocessing.pipeline import preprocess
-    from preprocessing.settings import PreprocessSettings
-
     root = tmp_path_factory.mktemp("foreign")
-    audio, labels = drum_batch(24, LENGTH, seed=77)
-    for i, (sound, label) in enumerate(zip(audio, labels)):
-        kit = root / "sources" / f"other_kit_{i // 6}"
-        kit.mkdir(parents=True, exist_ok=True)
-        sf.write(kit / f"{label}_{i}.wav", sound, SR, subtype="FLOAT")
-    out = root / "foreign"
-    preprocess([root / "sources"], out, PreprocessSettings(sample_rate=SR, length=LENGTH), jobs=1)
-    return out
+    return preprocessed_kits(root / "sources", root / "foreign", 24, LENGTH, seed=77, kit_of=lambda i: f"other_kit_{i // 6}", sr=SR)
 
 
 def _entry_of(model_folder, data_folder):

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from drums import drum_batch
+from drums import drum_batch, preprocessed_kits
 from evaluation.families import FAMILIES, FamilyClassifier, FamilyFileError, family_histogram, main, recognisable
 from evaluation.features import FEATURE_NAMES, audio_features
 
@@ -165,19 +165,8 @@ def test_shipped_classifier_loads_and_names_sounds_without_tensorflow():
 @pytest.fixture(scope="module")
 def dataset_folder(tmp_path_factory):
     """A preprocessed data set of six synthetic kits of mixed drums (one held out)."""
-    import soundfile as sf
-
-    from preprocessing.pipeline import preprocess
-    from preprocessing.settings import PreprocessSettings
-
     root = tmp_path_factory.mktemp("families-cli")
-    audio, labels = drum_batch(36, LENGTH, seed=41)
-    for i, (sound, label) in enumerate(zip(audio, labels)):
-        kit = root / "sources" / f"kit_{i // 6}"
-        kit.mkdir(parents=True, exist_ok=True)
-        sf.write(kit / f"{label}_{i}.wav", sound, SR, subtype="FLOAT")
-    preprocess([root / "sources"], root / "data", PreprocessSettings(sample_rate=SR, length=LENGTH), jobs=1)
-    return root / "data"
+    return preprocessed_kits(root / "sources", root / "data", 36, LENGTH, seed=41, kit_of=lambda i: f"kit_{i // 6}", sr=SR)
 
 
 def test_cli_fits_on_a_data_set_and_saves_the_classifier(dataset_folder, tmp_path, capsys):

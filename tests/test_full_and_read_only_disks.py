@@ -7,12 +7,12 @@ elsewhere those tests skip and the injected-OSError tests below still run.
 
 import errno
 import os
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
+from disks import remount_read_only, tmpfs
 
 import app
 from drums import kick, snare
@@ -20,17 +20,6 @@ from drums import kick, snare
 ROOT = Path(__file__).resolve().parents[1]
 ZOO = ROOT / "trained"
 MODEL = "ae_small_tanh"
-
-
-def _mount(point, options):
-    point.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(point)], capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip() or 'not root'})")
-
-
-def _unmount(point):
-    subprocess.run(["umount", str(point)], check=True)
 
 
 def _fill(folder):
@@ -55,26 +44,18 @@ def temporaries(folder):
 
 @pytest.fixture
 def full_disk(tmp_path):
-    point = tmp_path / "full"
-    _mount(point, "size=1m")
-    try:
+    with tmpfs(tmp_path / "full", "1m") as point:
         (point / "out").mkdir()
         _fill(point)
         yield point
-    finally:
-        _unmount(point)
 
 
 @pytest.fixture
 def read_only_disk(tmp_path):
-    point = tmp_path / "ro"
-    _mount(point, "size=1m")
-    try:
+    with tmpfs(tmp_path / "ro", "1m") as point:
         (point / "kept.wav").write_bytes(b"the user's file")
-        subprocess.run(["mount", "-o", "remount,ro", str(point)], check=True)
+        remount_read_only(point)
         yield point
-    finally:
-        _unmount(point)
 
 
 def one_line(capsys):

@@ -15,6 +15,7 @@ from pathlib import Path
 import hydrogen
 import pytest
 import soundfile
+from disks import tmpfs
 
 ROOT = Path(__file__).resolve().parents[1]
 ZOO = ROOT / "trained"
@@ -397,15 +398,8 @@ def test_hydrogen_installs_and_plays_a_kit_with_a_unicode_name(tmp_path):
 @pytest.fixture
 def mount_point(tmp_path):
     """``tmp_path/K``: an empty tmpfs, unmounted at the end."""
-    point = tmp_path / "K"
-    point.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(point)], capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip() or 'not root'})")
-    try:
+    with tmpfs(tmp_path / "K", "2m") as point:
         yield point
-    finally:
-        subprocess.run(["umount", str(point)], check=True)
 
 
 def test_a_kit_folder_that_is_a_mount_point_is_refused_before_rendering_on_every_run(mount_point, tmp_path):

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from disks import tmpfs
 
 from drums import hat, kick, snare
 
@@ -386,13 +387,6 @@ def test_kill_9_of_a_parallel_run_takes_its_workers_with_it(sources, references,
 # ----------------------------------------------------------------------------- 2. full disks
 
 
-def _mount(point, size):
-    point.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(point)], capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip() or 'not root'})")
-
-
 def _leave_free(disk, free):
     """Fill ``disk`` with a ballast file until about ``free`` bytes are left."""
     ballast = disk / "ballast"
@@ -410,12 +404,8 @@ def _leave_free(disk, free):
 
 @pytest.fixture
 def disk(tmp_path):
-    point = tmp_path / "disk"
-    _mount(point, "4m")
-    try:
+    with tmpfs(tmp_path / "disk", "4m") as point:
         yield point
-    finally:
-        subprocess.run(["umount", str(point)], check=True)
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -721,13 +711,8 @@ def test_a_preview_in_a_folder_that_does_not_exist_is_refused_before_the_dataset
 
 @pytest.fixture
 def read_only_folder(tmp_path):
-    point = tmp_path / "ro"
-    _mount(point, "1m")
-    try:
-        subprocess.run(["mount", "-o", "remount,ro", str(point)], check=True)
+    with tmpfs(tmp_path / "ro", "1m", read_only=True) as point:
         yield point
-    finally:
-        subprocess.run(["umount", str(point)], check=True)
 
 
 def test_a_preview_in_a_read_only_place_is_refused_before_the_dataset_is_made(sources, read_only_folder, tmp_path):

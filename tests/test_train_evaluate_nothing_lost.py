@@ -7,6 +7,7 @@ the user's files byte for byte. A kill or a full disk at one exact moment of a s
 by a small wrapper that installs one hook and then runs the same ``app.py``.
 """
 
+import contextlib
 import errno
 import json
 import os
@@ -18,9 +19,9 @@ import time
 from pathlib import Path
 
 import pytest
-import soundfile as sf
+from disks import remount_read_only, tmpfs
 
-from drums import drum_batch
+from drums import preprocessed_kits
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "ae_small_tanh"
@@ -115,16 +116,7 @@ def card_epochs(zoo, name=NAME):
 
 
 def make_dataset(root, count, seed, kits):
-    from preprocessing.pipeline import preprocess
-    from preprocessing.settings import PreprocessSettings
-
-    audio, labels = drum_batch(count, LENGTH, seed=seed)
-    for i, (sound, label) in enumerate(zip(audio, labels)):
-        kit = root / "sources" / f"{kits}_{i % 3}"
-        kit.mkdir(parents=True, exist_ok=True)
-        sf.write(kit / f"{label}_{i}.wav", sound, SR, subtype="FLOAT")
-    preprocess([root / "sources"], root / "data", PreprocessSettings(sample_rate=SR, length=LENGTH), jobs=1)
-    return root / "data"
+    return preprocessed_kits(root / "sources", root / "data", count, LENGTH, seed=seed, kit_of=lambda i: f"{kits}_{i % 3}", sr=SR)
 
 
 @pytest.fixture(scope="module")
@@ -221,15 +213,8 @@ def test_resume_to_the_epochs_a_finished_run_has_changes_nothing_and_succeeds(zo
 
 @pytest.fixture
 def small_disk(tmp_path):
-    point = tmp_path / "disk"
-    point.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(point)], capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip() or 'not root'})")
-    try:
+    with tmpfs(tmp_path / "disk", "16m") as point:
         yield point
-    finally:
-        subprocess.run(["umount", str(point)], check=True)
 
 
 @pytest.mark.slow
@@ -436,17 +421,10 @@ def read_only_zoo(base_zoo, tmp_path):
     """A copy of the zoo on a file system mounted read-only (root can write through chmod)."""
     import shutil
 
-    point = tmp_path / "ro"
-    point.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(point)], capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip() or 'not root'})")
-    try:
+    with tmpfs(tmp_path / "ro", "32m") as point:
         shutil.copytree(base_zoo, point / "zoo")
-        subprocess.run(["mount", "-o", "remount,ro", str(point)], check=True)
+        remount_read_only(point)
         yield point / "zoo"
-    finally:
-        subprocess.run(["umount", str(point)], check=True)
 
 
 @pytest.mark.slow
@@ -515,19 +493,8 @@ LINK_LINE = "is a link; {what} is replaced as a whole folder, so it must be the 
 @pytest.fixture
 def mounted(tmp_path):
     """``mount(point)``: a small tmpfs at ``point``, unmounted at the end."""
-    points = []
-
-    def mount(point):
-        point.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(point)], capture_output=True, text=True)
-        if done.returncode != 0:
-            pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip() or 'not root'})")
-        points.append(point)
-        return point
-
-    yield mount
-    for point in reversed(points):
-        subprocess.run(["umount", str(point)], check=True)
+    with contextlib.ExitStack() as mounts:
+        yield lambda point: mounts.enter_context(tmpfs(point, "16m"))
 
 
 def hidden_beside(folder):

@@ -202,6 +202,22 @@ def decodes_waiting(port):
     return next(float(line.split()[1]) for line in metrics.splitlines() if line.startswith("sample_generator_decodes_waiting "))
 
 
+def hold_sounds_in_flight(port, decoders, count, connections, *, timeout):
+    """Stop (SIGSTOP) the ``decoders``, ask for ``count`` sounds, each on a new connection kept
+    in ``connections``, and wait until all of them wait for the held decoders (the server's own
+    gauge: counting its sockets raced with the readiness check's connection closing)."""
+    for pid in decoders:
+        os.kill(pid, signal.SIGSTOP)
+    for i in range(count):
+        connection = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        connection.sendall(f"GET /api/models/ae_small_tanh/sound.wav?x=0.{i}&y=0 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        connections.append(connection)
+    deadline = time.monotonic() + 30
+    while (waiting := decodes_waiting(port)) < count:
+        assert time.monotonic() < deadline, f"only {waiting} of the {count} sounds reached the decoders"
+        time.sleep(0.05)
+
+
 def test_ctrl_c_twice_with_requests_in_flight_stops_at_once_without_a_traceback(tmp_path):
     process, port = serve_in_a_terminal(tmp_path)
     connections = []
@@ -209,18 +225,7 @@ def test_ctrl_c_twice_with_requests_in_flight_stops_at_once_without_a_traceback(
         wait_for_api(process, port)
         started = descendants(process.pid)
         # the decoding processes are held, so the requests stay in flight until the second Ctrl+C
-        for pid in started:
-            os.kill(pid, signal.SIGSTOP)
-        for i in range(5):
-            connection = socket.create_connection(("127.0.0.1", port), timeout=30)
-            connection.sendall(f"GET /api/models/ae_small_tanh/sound.wav?x=0.{i}&y=0 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-            connections.append(connection)
-        # all 5 wait for the held decoders (the server's own gauge: counting its sockets raced
-        # with the readiness check's connection closing)
-        deadline = time.monotonic() + 30
-        while (waiting := decodes_waiting(port)) < 5:
-            assert time.monotonic() < deadline, f"only {waiting} of the 5 sounds reached the decoders"
-            time.sleep(0.05)
+        hold_sounds_in_flight(port, started, 5, connections, timeout=30)
         os.killpg(process.pid, signal.SIGINT)
         # the second Ctrl+C once the first is under way (the server stops listening), as a
         # user's second press comes: two signals sent at once arrive as one
@@ -255,16 +260,8 @@ def test_sigterm_to_the_whole_group_drains_on_the_same_decoding_processes(tmp_pa
     try:
         wait_for_api(process, port)
         started = [pid for pid in descendants(process.pid) if "resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_text()]
-        for pid in started:  # held, so the requests are still in flight when SIGTERM comes
-            os.kill(pid, signal.SIGSTOP)
-        for i in range(3):
-            connection = socket.create_connection(("127.0.0.1", port), timeout=60)
-            connection.sendall(f"GET /api/models/ae_small_tanh/sound.wav?x=0.{i}&y=0 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-            connections.append(connection)
-        deadline = time.monotonic() + 30
-        while (waiting := decodes_waiting(port)) < 3:
-            assert time.monotonic() < deadline, f"only {waiting} of the 3 sounds reached the decoders"
-            time.sleep(0.05)
+        # held, so the requests are still in flight when SIGTERM comes
+        hold_sounds_in_flight(port, started, 3, connections, timeout=60)
         os.killpg(process.pid, signal.SIGTERM)
         for pid in started:  # the SIGTERM each was sent arrives now
             os.kill(pid, signal.SIGCONT)

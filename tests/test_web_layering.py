@@ -1,23 +1,14 @@
 """web/ never imports TensorFlow, Keras or the GUI (DESIGN.md), neither in its own source
 nor through anything it imports: a server process decodes with the NumPy engine."""
 
-import ast
 import subprocess
 import sys
 from pathlib import Path
 
+from test_layering import imported_roots
+
 ROOT = Path(__file__).resolve().parents[1]
 FORBIDDEN = {"tensorflow", "keras", "PySimpleGUI", "gui", "tkinter", "sounddevice"}
-
-
-def imported_roots(path):
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                yield alias.name.split(".")[0], node.lineno
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            yield node.module.split(".")[0], node.lineno
 
 
 def test_web_source_imports_no_tensorflow_or_gui():
