@@ -196,6 +196,36 @@ def archive_damage(source, members=()):
     return ""
 
 
-def list_models(folder="trained"):
-    """The status of every registry model in ``folder``, in display order."""
-    return [model_status(name, folder) for name in MODEL_NAMES]
+def imported_status(name, folder):
+    """The :class:`ModelStatus` of an imported model folder (``app.py import-model``),
+    from its card and its decoder file's presence and size; never raises for what is on disk."""
+    from models.imported import IMPORTED_GROUP, read_imported_card
+
+    model_dir = Path(folder) / name
+    base = dict(name=name, kind="imported", group=IMPORTED_GROUP)
+    try:
+        base["size_bytes"] = _folder_size(model_dir)
+        card = read_imported_card(model_dir)
+        base.update(data=card.data_folder, card=card.to_dict())
+        decoder = model_dir / card.files["decoder"]["file"]
+        with open_model_file(decoder):
+            pass
+    except ModelUnavailableError as error:
+        return ModelStatus(**base, trained=False, reason=str(error))
+    except OSError as error:
+        return ModelStatus(**base, trained=False, reason=f"{error.filename or model_dir}: cannot read ({error.strerror or error})")
+    return ModelStatus(**base, trained=True, reason="")
+
+
+def list_models(folder="trained", *, imported=False):
+    """The status of every registry model in ``folder``, in display order; with
+    ``imported``, then every imported model there (by its card, sorted by name).
+
+    The window and the page list the registry's only: their pads and sliders for a wide
+    latent are to come."""
+    statuses = [model_status(name, folder) for name in MODEL_NAMES]
+    if imported:
+        from models.imported import imported_names
+
+        statuses += [imported_status(name, folder) for name in imported_names(folder)]
+    return statuses
