@@ -323,3 +323,71 @@ def test_a_file_of_another_format_is_refused(tmp_path):
     source = tmp_path / "decoder.pt"
     source.write_bytes(b"PK\x03\x04 a pickle inside")
     assert refused(tmp_path, source) == f"app.py import-model: {source}: not a .keras or .onnx file (the formats import-model reads)"
+
+
+# ----------------------------------------------------------------------------- an encoder and data
+
+
+def onnx_encoder(path, matrix):
+    """An ONNX encoder audio (N, 256) -> audio @ matrix (N, 8)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["audio", "E"], ["z"])],
+        "encoder",
+        [helper.make_tensor_value_info("audio", TensorProto.FLOAT, ["N", LENGTH])],
+        [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["N", DIM])],
+        [numpy_helper.from_array(matrix, "E")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, path)
+
+
+def test_encoder_codes_of_data_give_the_range_and_the_pad_axes(tmp_path):
+    from drums import kick, snare
+    from models.engine import load_runtime
+    from models.trained_folder import read_codes
+    from preprocessing.dataset import load_dataset
+
+    kit = tmp_path / "kit"
+    kit.mkdir()
+    for seed in range(3):
+        sf.write(kit / f"kick_{seed}.wav", kick(seed=seed, seconds=0.1), 44100)
+        sf.write(kit / f"snare_{seed}.wav", snare(seed=seed, seconds=0.1), 44100)
+    status, _, err = run_app("preprocess", kit, "-o", tmp_path / "data", "--length", LENGTH, "--jobs", 1, home=tmp_path)
+    assert status == 0, err
+    # axes 5 and 2 spread the codes most (their columns are scaled up)
+    matrix = np.random.default_rng(1).normal(0, 0.05, (LENGTH, DIM)).astype(np.float32)
+    matrix[:, 5] *= 40
+    matrix[:, 2] *= 20
+    onnx_decoder(tmp_path / "decoder.onnx")
+    onnx_encoder(tmp_path / "encoder.onnx", matrix)
+    zoo = tmp_path / "zoo"
+    status, out, err = run_app(
+        "import-model", "coded", "--decoder", tmp_path / "decoder.onnx", "--encoder", tmp_path / "encoder.onnx",
+        "--data", tmp_path / "data", "--models", zoo, home=tmp_path,
+    )  # fmt: skip
+    assert status == 0, err
+    assert "pad axes 5,2" in one_line(out)
+    codes = np.asarray(load_dataset(tmp_path / "data").audio, np.float32) @ matrix
+    model = load_runtime("coded", zoo)
+    assert model.card.latent["range_from"] == "codes" and model.pad_axes == (5, 2)
+    low, high = np.asarray(model.card.latent["low"]), np.asarray(model.card.latent["high"])
+    assert (low < codes.min(axis=0)).all() and (codes.max(axis=0) < high).all()
+    np.testing.assert_allclose(read_codes(zoo / "coded" / "codes.npz").points, codes[:, [5, 2]], atol=1e-5)
+    assert model.has_encoder and model.codes is not None and len(model.codes) == 6
+    np.testing.assert_allclose(model.encode(load_dataset(tmp_path / "data").audio), codes, atol=1e-5)
+    x0, x1, y0, y1 = model.latent_range()
+    assert (x0, x1, y0, y1) == (low[5], high[5], low[2], high[2])
+
+
+def test_data_without_an_encoder_is_a_usage_error(tmp_path):
+    onnx_decoder(tmp_path / "decoder.onnx")
+    status, out, err = run_app(
+        "import-model", "x", "--decoder", tmp_path / "decoder.onnx", "--data", tmp_path, "--models", tmp_path / "zoo", home=tmp_path
+    )
+    assert status == 2 and out == ""
+    assert one_line(err) == "app.py import-model: --data needs --encoder (the codes of the data come from the encoder)"
+    assert not (tmp_path / "zoo").exists()
