@@ -86,7 +86,8 @@ def run(args):
         raise UsageError("--data needs --encoder (the codes of the data come from the encoder)")
     zoo = Path(args.models) if args.models else user_models_folder()
     target = zoo / args.name
-    if (target.exists() or target.is_symlink()) and not args.force:
+    taken = target.is_symlink() or (target.exists() and (not target.is_dir() or any(target.iterdir())))
+    if taken and not args.force:
         raise CommandFailed(f"{target}: already exists (pass --force to replace it)")
     for option, path in (("--decoder", args.decoder), ("--encoder", args.encoder)):
         if path is not None and Path(path).resolve().is_relative_to(target.resolve()):

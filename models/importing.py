@@ -325,15 +325,30 @@ def codes_npz(codes: np.ndarray, axes: tuple[int, int], dataset: Any) -> dict[st
 
 def write_import(zoo: Path, card: ModelCard, files: dict[str, bytes], codes: dict[str, np.ndarray] | None, *, force: bool) -> Path:
     """Write the model folder ``zoo/NAME`` as a whole set (staged beside it, then swapped
-    in), replacing an existing one only with ``force``."""
+    in), under the folder's lock, replacing an existing one only with ``force``."""
+    from safeio import FolderLock
+
+    target = Path(zoo) / card.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    existed = target.exists()
+    try:
+        # the lock makes the folder: an empty one is a model folder not yet written
+        with FolderLock(target, what="import", beside=True):  # a second import of the name is refused meanwhile
+            return _write_locked(target, card, files, codes, force=force)
+    except BaseException:
+        if not existed and target.is_dir() and not any(target.iterdir()):
+            target.rmdir()
+        raise
+
+
+def _write_locked(target: Path, card: ModelCard, files: dict[str, bytes], codes: dict[str, np.ndarray] | None, *, force: bool) -> Path:
     import io
 
     from safeio import atomic_write_bytes, finish_interrupted_swaps, staging_folder, swap_in
 
-    target = Path(zoo) / card.name
     finish_interrupted_swaps(target, "import", kind_file=CARD_FILE)
-    if target.exists() and not force:
-        raise FileExistsError(f"{target}: exists (give --force to replace it)")
+    if target.is_dir() and any(target.iterdir()) and not force:
+        raise FileExistsError(f"{target}: already exists (pass --force to replace it)")
     staged = staging_folder(target, "import")
     try:
         for filename, data in files.items():
