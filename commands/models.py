@@ -25,8 +25,8 @@ def table_rows(statuses):
     rows = [("name", "trained", "parameters", "size", "data", "epochs")]
     for s in statuses:
         trained = (f"yes, but {s.note}" if s.note else "yes") if s.trained else f"no: {s.reason}"
-        if s.kind == "imported" and s.trained:
-            trained = f"yes (imported: {s.card['latent']['dim']}-D {s.card['files']['decoder']['format']})"
+        if s.imported and s.trained:
+            trained = f"yes (imported: {s.imported})"
         rows.append(
             (
                 s.name,

@@ -38,6 +38,8 @@ class ModelStatus:
     note : str
         What a trained model cannot do, and why: a damaged encoder or codes file ("" when
         whole). Its decoder plays (as the GAN's does, with no encoder at all).
+    imported : str
+        For an imported model, its latent size and format ("8-D onnx"); "" otherwise.
     """
 
     name: str
@@ -51,6 +53,7 @@ class ModelStatus:
     epochs: int | None = None
     card: dict = field(default_factory=dict, repr=False)
     note: str = ""
+    imported: str = ""
 
 
 def required_files(name):
@@ -214,7 +217,7 @@ def imported_status(name, folder):
         return ModelStatus(**base, trained=False, reason=str(error))
     except OSError as error:
         return ModelStatus(**base, trained=False, reason=f"{error.filename or model_dir}: cannot read ({error.strerror or error})")
-    return ModelStatus(**base, trained=True, reason="")
+    return ModelStatus(**base, trained=True, reason="", imported=f"{card.latent['dim']}-D {card.files['decoder']['format']}")
 
 
 def list_models(folder="trained", *, imported=False):

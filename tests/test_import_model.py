@@ -147,7 +147,10 @@ def test_generate_with_a_full_vector_writes_the_models_own_decode(onnx_import, t
     assert status == 0, err
     assert one_line(out).startswith(f"{wav}  (drums8 at 0.5,-1,0.25,0,2,-0.75,1.5,-2.5; peak ")
     samples, rate = sf.read(wav, dtype="float32")
+    from models.interface import ModelProtocol
+
     model = load_runtime("drums8", zoo)
+    assert isinstance(model, ModelProtocol) and model.spec.kind == "imported" and not model.takes_family
     assert model.latent_dim == DIM and model.decode_path == "onnxruntime"
     assert rate == 22050 and np.array_equal(samples, model.decode([vector])[0])
     np.testing.assert_allclose(samples, np.tanh(np.asarray(vector, np.float32) @ weights), atol=1e-5)
