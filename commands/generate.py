@@ -189,7 +189,7 @@ def run(args):
         check_outputs([sidecar_path(path) for path in paths], force=args.force, inputs=model_files)
     model = load_or_fail(args.name, args.models)
     if imported:  # every point as the full vector it decodes (a pad point's other axes at their centre)
-        points = [tuple(float(v) for v in model.full_vectors([point])[0]) for point in points]
+        points = [tuple(float(f"{v:.7g}") for v in model.full_vectors([point])[0]) for point in points]
     family = family_for_model(model, family_option(args), family)  # before anything is written
     render_length_or_usage_error(model, args.seconds)
     remove_dead_outputs(paths[0].parent)

@@ -394,3 +394,20 @@ def test_data_without_an_encoder_is_a_usage_error(tmp_path):
     assert status == 2 and out == ""
     assert one_line(err) == "app.py import-model: --data needs --encoder (the codes of the data come from the encoder)"
     assert not (tmp_path / "zoo").exists()
+
+
+def test_kit_of_an_imported_model_records_the_whole_vectors(onnx_import, tmp_path):
+    import json
+
+    zoo = onnx_import[0]
+    vector = [0.5, -1.0, 0.25, 0.0, 2.0, -0.75, 1.5, -2.5]
+    status, out, err = run_app(
+        "kit", "drums8", "--models", zoo, "--at", ",".join(map(str, vector)), "--at", "1,-1", "-o", tmp_path / "Kit/", home=tmp_path
+    )
+    assert status == 0, err
+    assert one_line(out).startswith(f"{tmp_path / 'Kit'}: kit folder 'Kit', 2 instruments, 2 samples")
+    listing = json.loads((tmp_path / "Kit" / "kit.json").read_text())
+    points = [instrument["point"] for instrument in listing["instruments"]]
+    assert points == [vector, [1.0, -1.0, 0, 0, 0, 0, 0, 0]]
+    assert all(instrument["model"] == "drums8" for instrument in listing["instruments"])
+    assert len(list((tmp_path / "Kit").glob("*.wav"))) == 2
