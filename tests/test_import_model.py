@@ -19,8 +19,15 @@ DEADLINE_S = 300
 
 
 def run_app(*args, home):
-    """Run ``python app.py ARGS`` with ``home`` as its XDG_DATA_HOME; (status, stdout, stderr)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_DATA_HOME": str(home), "MPLBACKEND": "Agg"}
+    """Run ``python app.py ARGS`` with ``home`` as its XDG_DATA_HOME (and its cache beside);
+    (status, stdout, stderr)."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "XDG_DATA_HOME": str(home),
+        "XDG_CACHE_HOME": str(Path(home) / "cache"),
+        "MPLBACKEND": "Agg",
+    }
     done = subprocess.run(
         [sys.executable, str(ROOT / "app.py"), *map(str, args)], capture_output=True, text=True, cwd=ROOT, env=env, timeout=DEADLINE_S
     )
@@ -411,3 +418,40 @@ def test_kit_of_an_imported_model_records_the_whole_vectors(onnx_import, tmp_pat
     assert points == [vector, [1.0, -1.0, 0, 0, 0, 0, 0, 0]]
     assert all(instrument["model"] == "drums8" for instrument in listing["instruments"])
     assert len(list((tmp_path / "Kit").glob("*.wav"))) == 2
+
+
+@pytest.mark.slow
+def test_evaluate_ranks_an_imported_model_from_its_zoo(tmp_path):
+    from drums import hat, kick, snare
+
+    kit = tmp_path / "kit"
+    kit.mkdir()
+    for seed in range(4):
+        for make in (kick, snare, hat):
+            sf.write(kit / f"{make.__name__}_{seed}.wav", make(seed=seed, seconds=0.2), 44100)
+    length = 4096
+    status, _, err = run_app("preprocess", kit, "-o", tmp_path / "data", "--length", length, "--jobs", 1, home=tmp_path)
+    assert status == 0, err
+    decoder = tmp_path / "decoder.onnx"
+    weights = np.random.default_rng(0).normal(0, 0.3, (DIM, length)).astype(np.float32)
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["z", "W"], ["h"]), helper.make_node("Tanh", ["h"], ["audio"])],
+        "decoder",
+        [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["N", DIM])],
+        [helper.make_tensor_value_info("audio", TensorProto.FLOAT, ["N", length])],
+        [numpy_helper.from_array(weights, "W")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, decoder)
+    zoo = tmp_path / "zoo"
+    assert run_app("import-model", "wide", "--decoder", decoder, "--models", zoo, home=tmp_path)[0] == 0
+    report = tmp_path / "report"
+    args = ("evaluate", "wide", "--data", tmp_path / "data", "--models", zoo, "-o", report, "--grid", 4)
+    status, out, err = run_app(*args, home=tmp_path)
+    assert status == 0, err
+    assert any(line.startswith("| wide |") for line in out.splitlines()), out
+    assert "wide" in (report / "report.md").read_text()
