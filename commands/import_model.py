@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 from commands import CommandFailed, UsageError, one_line_errors
-from commands.options import number_type, plain_number
+from commands.options import check_range, number_type, plain_number
 from constants import MAX_RATE, MIN_RATE
 
 #: A model's name is a folder name the other verbs take on the command line.
@@ -82,6 +82,8 @@ def run(args):
     if args.name in REGISTRY:
         raise UsageError(f"{args.name}: a shipped model's name; choose another")
     latent_range = parse_range(args.latent_range)
+    check_range(args.sample_rate, "--sample-rate", MIN_RATE, MAX_RATE, "Hz")
+    check_range(args.latent_dim, "--latent-dim", 2, 1024)
     if args.data is not None and args.encoder is None:
         raise UsageError("--data needs --encoder (the codes of the data come from the encoder)")
     zoo = Path(args.models) if args.models else user_models_folder()

@@ -269,10 +269,11 @@ def test_keras_decoder_imports_and_generates_without_tensorflow(tmp_path):
 # ----------------------------------------------------------------------------- hostile imports
 
 
-def refused(tmp_path, decoder, *extra):
+def refused(tmp_path, decoder, *extra, allow_missing=False):
     """Import ``decoder``; assert it is refused (exit 1) in one line with nothing written
     and the file unchanged; return the line."""
-    before = Path(decoder).read_bytes() if Path(decoder).stat().st_size < 2**20 else None
+    small = not (allow_missing and not Path(decoder).exists()) and Path(decoder).stat().st_size < 2**20
+    before = Path(decoder).read_bytes() if small else None
     zoo = tmp_path / "zoo"
     status, out, err = run_app("import-model", "bad", "--decoder", decoder, "--models", zoo, *extra, home=tmp_path / "home")
     assert status == 1, (out, err)
@@ -455,3 +456,38 @@ def test_evaluate_ranks_an_imported_model_from_its_zoo(tmp_path):
     assert status == 0, err
     assert any(line.startswith("| wide |") for line in out.splitlines()), out
     assert "wide" in (report / "report.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("extra", "line"),
+    [
+        (("--sample-rate", "5"), "--sample-rate: must be between 8000 and 192000 Hz (got 5)"),
+        (("--latent-range", "3,1"), "--latent-range '3,1': LOW must be below HIGH, both finite"),
+        (("--no-such-option",), None),
+    ],
+)
+def test_bad_options_are_one_line_usage_errors(tmp_path, extra, line):
+    source = tmp_path / "d.onnx"
+    onnx_decoder(source)
+    status, out, err = run_app("import-model", "x", "--decoder", source, "--models", tmp_path / "zoo", *extra, home=tmp_path)
+    assert status == 2 and out == ""
+    assert line is None or one_line(err) == f"app.py import-model: {line}"
+    one_line(err)
+    assert not (tmp_path / "zoo").exists()
+
+
+@pytest.mark.parametrize("name", ["gan", "../up", ".hidden", "a b"])
+def test_a_shipped_or_unsafe_name_is_refused(tmp_path, name):
+    source = tmp_path / "d.onnx"
+    onnx_decoder(source)
+    status, out, err = run_app("import-model", name, "--decoder", source, "--models", tmp_path / "zoo", home=tmp_path)
+    assert status == 2 and out == ""
+    one_line(err)
+    assert not (tmp_path / "zoo").exists()
+
+
+def test_a_missing_or_non_onnx_file_is_refused(tmp_path):
+    assert refused(tmp_path, tmp_path / "gone.onnx", allow_missing=True).endswith(f"{tmp_path / 'gone.onnx'}: missing")
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"not a protobuf \xff\xff\xff")
+    assert refused(tmp_path, junk).startswith(f"app.py import-model: {junk}: not an ONNX model (")
