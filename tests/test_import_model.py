@@ -1,101 +1,16 @@
 """``app.py import-model``, as a researcher uses it: a tiny Keras decoder and a tiny ONNX
 decoder (8-D latents, built here, never downloaded) imported through the real command, then
-heard through ``app.py generate``; hostile files each refused in one line with nothing
-written. Every process runs with its own XDG_DATA_HOME, so no test writes the user's zoo."""
+heard through ``app.py generate``, listed, put in a kit and evaluated. Every process runs with
+its own XDG_DATA_HOME, so no test writes the user's zoo. The refusals are in
+test_import_model_refusals.py."""
 
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
-
-ROOT = Path(__file__).resolve().parents[1]
-DIM, LENGTH = 8, 256
-#: Every command gets this long; a hung one fails the test instead of the suite.
-DEADLINE_S = 300
-
-
-def run_app(*args, home):
-    """Run ``python app.py ARGS`` with ``home`` as its XDG_DATA_HOME (and its cache beside);
-    (status, stdout, stderr)."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "XDG_DATA_HOME": str(home),
-        "XDG_CACHE_HOME": str(Path(home) / "cache"),
-        "MPLBACKEND": "Agg",
-    }
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "app.py"), *map(str, args)], capture_output=True, text=True, cwd=ROOT, env=env, timeout=DEADLINE_S
-    )
-    return done.returncode, done.stdout, done.stderr
-
-
-def one_line(text):
-    text = text.strip()
-    assert text and "\n" not in text and "Traceback" not in text, text
-    return text
-
-
-def listing(folder):
-    """Every file under ``folder`` with its size and time (the shipped zoo, not read whole)."""
-    return {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(Path(folder).rglob("*"))}
-
-
-def tree(folder):
-    """Every file under ``folder`` with its bytes (hidden ones too); {} when it is not there."""
-    folder = Path(folder)
-    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()} if folder.exists() else {}
-
-
-# ----------------------------------------------------------------------------- tiny decoders
-
-
-def onnx_decoder(path, *, weights=None, output_shape=None, ops=("MatMul", "Tanh")):
-    """An ONNX decoder z (N, 8) -> tanh(z @ W) (N, 256), built with onnx.helper; with
-    ``output_shape`` (a tuple of ints) its output is reshaped to (N, *output_shape)."""
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-
-    weights = np.random.default_rng(0).normal(0, 0.3, (DIM, LENGTH)).astype(np.float32) if weights is None else weights
-    nodes = [helper.make_node(ops[0], ["z", "W"], ["h"]), helper.make_node(ops[1], ["h"], ["a"])]
-    initializers = [numpy_helper.from_array(weights, "W")]
-    out_dims = ["N", LENGTH]
-    if output_shape is not None:
-        initializers.append(numpy_helper.from_array(np.array([-1, *output_shape], np.int64), "shape"))
-        nodes.append(helper.make_node("Reshape", ["a", "shape"], ["audio"]))
-        out_dims = ["N", *output_shape]
-    else:
-        nodes.append(helper.make_node("Identity", ["a"], ["audio"]))
-    graph = helper.make_graph(
-        nodes,
-        "decoder",
-        [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["N", DIM])],
-        [helper.make_tensor_value_info("audio", TensorProto.FLOAT, out_dims)],
-        initializers,
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.save(model, path)
-    return weights
-
-
-def keras_decoder(path, *, with_lambda=False):
-    """A Keras 3 decoder z (N, 8) -> Dense 32 tanh -> Dense 256 tanh; with ``with_lambda``,
-    a Lambda layer after it (Python code, which safe mode refuses)."""
-    import keras
-
-    keras.utils.set_random_seed(0)
-    z = keras.Input((DIM,))
-    audio = keras.layers.Dense(LENGTH, activation="tanh")(keras.layers.Dense(32, activation="tanh")(z))
-    if with_lambda:
-        audio = keras.layers.Lambda(lambda x: x * 0.5)(audio)
-    model = keras.Model(z, audio)
-    model.save(path)
-    return model
+from import_fixtures import DEADLINE_S, DIM, LENGTH, ROOT, keras_decoder, listing, one_line, onnx_decoder, onnx_encoder, run_app, tree
 
 
 @pytest.fixture(scope="module")
@@ -266,96 +181,6 @@ def test_keras_decoder_imports_and_generates_without_tensorflow(tmp_path):
     np.testing.assert_allclose(samples, np.asarray(keras_model(np.asarray([vector], np.float32)))[0], atol=1e-4)
 
 
-# ----------------------------------------------------------------------------- hostile imports
-
-
-def refused(tmp_path, decoder, *extra, allow_missing=False):
-    """Import ``decoder``; assert it is refused (exit 1) in one line with nothing written
-    and the file unchanged; return the line."""
-    small = not (allow_missing and not Path(decoder).exists()) and Path(decoder).stat().st_size < 2**20
-    before = Path(decoder).read_bytes() if small else None
-    zoo = tmp_path / "zoo"
-    status, out, err = run_app("import-model", "bad", "--decoder", decoder, "--models", zoo, *extra, home=tmp_path / "home")
-    assert status == 1, (out, err)
-    assert out == ""
-    assert tree(zoo) == {} and tree(tmp_path / "home") == {}
-    if before is not None:
-        assert Path(decoder).read_bytes() == before
-    return one_line(err)
-
-
-def test_a_keras_file_with_a_lambda_layer_is_refused(tmp_path):
-    source = tmp_path / "lambda.keras"
-    keras_decoder(source, with_lambda=True)
-    line = refused(tmp_path, source)
-    reason = "has a Lambda layer (Python code); safe mode loads no code: rebuild it without Lambda layers"
-    assert line == f"app.py import-model: {source}: {reason}"
-
-
-def test_an_onnx_file_with_a_wrong_output_shape_is_refused(tmp_path):
-    source = tmp_path / "cube.onnx"
-    onnx_decoder(source, output_shape=(16, 16))
-    line = refused(tmp_path, source)
-    assert (
-        line
-        == f"app.py import-model: {source}: outputs shape (3, 16, 16) for 3 points; it must be (3, length), a row of audio a point"
-    )
-
-
-def test_an_onnx_file_that_outputs_nan_is_refused(tmp_path):
-    source = tmp_path / "nan.onnx"
-    onnx_decoder(source, weights=np.full((DIM, LENGTH), np.nan, np.float32))
-    line = refused(tmp_path, source)
-    assert line == f"app.py import-model: {source}: decodes NaN or infinite samples (19 of 19 grid points)"
-
-
-def test_a_silent_decoder_is_refused(tmp_path):
-    source = tmp_path / "silent.onnx"
-    onnx_decoder(source, weights=np.zeros((DIM, LENGTH), np.float32))
-    assert refused(tmp_path, source) == f"app.py import-model: {source}: decodes silence at every one of 19 grid points (peak 0)"
-
-
-def test_an_operator_outside_the_list_is_refused(tmp_path):
-    source = tmp_path / "random.onnx"
-    onnx_decoder(source, ops=("MatMul", "RandomNormalLike"))
-    line = refused(tmp_path, source)
-    assert line == f"app.py import-model: {source}: uses operators outside the allowed list: RandomNormalLike"
-
-
-def test_a_2_gb_file_is_refused_by_its_size(tmp_path):
-    source = tmp_path / "huge.onnx"
-    with open(source, "wb") as handle:  # sparse: 2 GB long, no block written
-        handle.truncate(2 * 2**30)
-    line = refused(tmp_path, source)
-    assert line == f"app.py import-model: {source}: 2,048 MiB, larger than the 512 MiB a model file may be"
-
-
-def test_a_file_of_another_format_is_refused(tmp_path):
-    source = tmp_path / "decoder.pt"
-    source.write_bytes(b"PK\x03\x04 a pickle inside")
-    assert refused(tmp_path, source) == f"app.py import-model: {source}: not a .keras or .onnx file (the formats import-model reads)"
-
-
-# ----------------------------------------------------------------------------- an encoder and data
-
-
-def onnx_encoder(path, matrix):
-    """An ONNX encoder audio (N, 256) -> audio @ matrix (N, 8)."""
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-
-    graph = helper.make_graph(
-        [helper.make_node("MatMul", ["audio", "E"], ["z"])],
-        "encoder",
-        [helper.make_tensor_value_info("audio", TensorProto.FLOAT, ["N", LENGTH])],
-        [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["N", DIM])],
-        [numpy_helper.from_array(matrix, "E")],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.save(model, path)
-
-
 def test_encoder_codes_of_data_give_the_range_and_the_pad_axes(tmp_path):
     from drums import kick, snare
     from models.engine import load_runtime
@@ -434,20 +259,7 @@ def test_evaluate_ranks_an_imported_model_from_its_zoo(tmp_path):
     status, _, err = run_app("preprocess", kit, "-o", tmp_path / "data", "--length", length, "--jobs", 1, home=tmp_path)
     assert status == 0, err
     decoder = tmp_path / "decoder.onnx"
-    weights = np.random.default_rng(0).normal(0, 0.3, (DIM, length)).astype(np.float32)
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-
-    graph = helper.make_graph(
-        [helper.make_node("MatMul", ["z", "W"], ["h"]), helper.make_node("Tanh", ["h"], ["audio"])],
-        "decoder",
-        [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["N", DIM])],
-        [helper.make_tensor_value_info("audio", TensorProto.FLOAT, ["N", length])],
-        [numpy_helper.from_array(weights, "W")],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.save(model, decoder)
+    onnx_decoder(decoder, length=length)
     zoo = tmp_path / "zoo"
     assert run_app("import-model", "wide", "--decoder", decoder, "--models", zoo, home=tmp_path)[0] == 0
     report = tmp_path / "report"
@@ -456,38 +268,3 @@ def test_evaluate_ranks_an_imported_model_from_its_zoo(tmp_path):
     assert status == 0, err
     assert any(line.startswith("| wide |") for line in out.splitlines()), out
     assert "wide" in (report / "report.md").read_text()
-
-
-@pytest.mark.parametrize(
-    ("extra", "line"),
-    [
-        (("--sample-rate", "5"), "--sample-rate: must be between 8000 and 192000 Hz (got 5)"),
-        (("--latent-range", "3,1"), "--latent-range '3,1': LOW must be below HIGH, both finite"),
-        (("--no-such-option",), None),
-    ],
-)
-def test_bad_options_are_one_line_usage_errors(tmp_path, extra, line):
-    source = tmp_path / "d.onnx"
-    onnx_decoder(source)
-    status, out, err = run_app("import-model", "x", "--decoder", source, "--models", tmp_path / "zoo", *extra, home=tmp_path)
-    assert status == 2 and out == ""
-    assert line is None or one_line(err) == f"app.py import-model: {line}"
-    one_line(err)
-    assert not (tmp_path / "zoo").exists()
-
-
-@pytest.mark.parametrize("name", ["gan", "../up", ".hidden", "a b"])
-def test_a_shipped_or_unsafe_name_is_refused(tmp_path, name):
-    source = tmp_path / "d.onnx"
-    onnx_decoder(source)
-    status, out, err = run_app("import-model", name, "--decoder", source, "--models", tmp_path / "zoo", home=tmp_path)
-    assert status == 2 and out == ""
-    one_line(err)
-    assert not (tmp_path / "zoo").exists()
-
-
-def test_a_missing_or_non_onnx_file_is_refused(tmp_path):
-    assert refused(tmp_path, tmp_path / "gone.onnx", allow_missing=True).endswith(f"{tmp_path / 'gone.onnx'}: missing")
-    junk = tmp_path / "junk.onnx"
-    junk.write_bytes(b"not a protobuf \xff\xff\xff")
-    assert refused(tmp_path, junk).startswith(f"app.py import-model: {junk}: not an ONNX model (")
