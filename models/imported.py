@@ -24,7 +24,7 @@ import numpy.typing as npt
 
 from models.card import CARD_FILE, ModelCard, read_card
 from models.errors import ModelInputError, ModelUnavailableError, NoEncoderError
-from models.imported_formats import Network, keras_network, keras_reference, onnx_network
+from models.imported_formats import Network, keras_network, keras_reference, onnx_network, read_model_bytes
 from models.registry import IMPORTED_KIND, REGISTRY, LatentPrior, ModelSpec
 from models.trained_folder import CODES_FILE, LatentCodes, LatentPlane, read_codes
 
@@ -107,12 +107,19 @@ def read_imported_card(model_dir: str | Path) -> ModelCard:
     return card
 
 
-def network_of(path: Path, fmt: str, runs_on: str | None = None) -> tuple[Network, str]:
-    """A decoder or encoder file as a function, and how it runs ("onnxruntime", "numpy",
-    "keras"): a .keras file on the NumPy engine unless its import found that the engine
-    cannot run it as Keras does (``runs_on`` "keras")."""
+def network_of(path: Path, record: dict, runs_on: str | None = None) -> tuple[Network, str]:
+    """A decoder or encoder file (its card's ``files`` record) as a function, and how it
+    runs ("onnxruntime", "numpy", "keras"): a .keras file on the NumPy engine unless its
+    import found that the engine cannot run it as Keras does (``runs_on`` "keras").
+    ModelUnavailableError when the file's sha256 is not the one its card records."""
+    import hashlib
+
+    data = read_model_bytes(path)
+    if hashlib.sha256(data).hexdigest() != record["sha256"]:
+        raise ModelUnavailableError(f"{path}: changed since it was imported (its sha256 is not the card's); import it again")
+    fmt = record["format"]
     if fmt == "onnx":
-        return onnx_network(path)[0], "onnxruntime"
+        return onnx_network(path, data)[0], "onnxruntime"
     if runs_on == "keras":
         return keras_reference(path), "keras"
     return keras_network(path)
@@ -252,10 +259,10 @@ def load_imported(name: str, folder: str | Path) -> ImportedModel:
     model_dir = Path(folder) / name
     card = read_imported_card(model_dir)
     record = card.files["decoder"]
-    decode, path = network_of(model_dir / record["file"], record["format"], card.validation.get("runs_on"))
+    decode, path = network_of(model_dir / record["file"], record, card.validation.get("runs_on"))
     encode = None
     if "encoder" in card.files:
-        encode = network_of(model_dir / card.files["encoder"]["file"], card.files["encoder"]["format"])[0]
+        encode = network_of(model_dir / card.files["encoder"]["file"], card.files["encoder"], card.validation.get("runs_on"))[0]
     codes = read_codes(model_dir / CODES_FILE) if (model_dir / CODES_FILE).is_file() else None
     model = ImportedModel(card, decode, encode, codes, decode_path=path)
     try:

@@ -268,3 +268,17 @@ def test_evaluate_ranks_an_imported_model_from_its_zoo(tmp_path):
     assert status == 0, err
     assert any(line.startswith("| wide |") for line in out.splitlines()), out
     assert "wide" in (report / "report.md").read_text()
+
+
+def test_a_decoder_changed_after_import_is_unavailable_in_one_line(tmp_path):
+    source, zoo = tmp_path / "d.onnx", tmp_path / "zoo"
+    onnx_decoder(source)
+    assert run_app("import-model", "m", "--decoder", source, "--models", zoo, home=tmp_path)[0] == 0
+    onnx_decoder(zoo / "m" / "decoder.onnx", weights=np.full((DIM, LENGTH), 0.1, np.float32))  # swapped behind its card
+    status, out, err = run_app("generate", "m", "--models", zoo, "--at", "0,0", "-o", tmp_path / "x.wav", home=tmp_path)
+    assert status == 1 and out == ""
+    decoder = zoo / "m" / "decoder.onnx"
+    assert one_line(err) == (
+        f"app.py generate: m is unavailable: {decoder}: changed since it was imported (its sha256 is not the card's); import it again"
+    )
+    assert not (tmp_path / "x.wav").exists()
