@@ -80,14 +80,18 @@ def onnx_decoder(path, *, weights=None, output_shape=None, ops=("MatMul", "Tanh"
     return weights
 
 
-def keras_decoder(path, *, with_lambda=False):
+def keras_decoder(path, *, with_lambda=False, normalized=False):
     """A Keras 3 decoder z (N, 8) -> Dense 32 tanh -> Dense 256 tanh; with ``with_lambda``,
-    a Lambda layer after it (Python code, which safe mode refuses)."""
+    a Lambda layer after it (Python code, which safe mode refuses); with ``normalized``, a
+    LayerNormalization between the two (a layer the NumPy engine does not run)."""
     import keras
 
     keras.utils.set_random_seed(0)
     z = keras.Input((DIM,))
-    audio = keras.layers.Dense(LENGTH, activation="tanh")(keras.layers.Dense(32, activation="tanh")(z))
+    hidden = keras.layers.Dense(32, activation="tanh")(z)
+    if normalized:
+        hidden = keras.layers.LayerNormalization()(hidden)
+    audio = keras.layers.Dense(LENGTH, activation="tanh")(hidden)
     if with_lambda:
         audio = keras.layers.Lambda(lambda x: x * 0.5)(audio)
     model = keras.Model(z, audio)

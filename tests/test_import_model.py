@@ -282,3 +282,21 @@ def test_a_decoder_changed_after_import_is_unavailable_in_one_line(tmp_path):
         f"app.py generate: m is unavailable: {decoder}: changed since it was imported (its sha256 is not the card's); import it again"
     )
     assert not (tmp_path / "x.wav").exists()
+
+
+def test_a_keras_decoder_the_numpy_engine_cannot_run_plays_on_keras(tmp_path):
+    from models.engine import load_runtime
+
+    source, zoo = tmp_path / "norm.keras", tmp_path / "zoo"
+    keras_model = keras_decoder(source, normalized=True)
+    status, _, err = run_app("import-model", "normed", "--decoder", source, "--models", zoo, home=tmp_path)
+    assert status == 0, err
+    model = load_runtime("normed", zoo)
+    assert model.card.validation["runs_on"] == "keras" and model.decode_path == "keras"
+    vector = [0.1, 0.2, -0.3, 0.4, -0.5, 0.6, -0.7, 0.8]
+    status, _, err = run_app(
+        "generate", "normed", "--models", zoo, "--at", ",".join(map(str, vector)), "-o", tmp_path / "n.wav", home=tmp_path
+    )
+    assert status == 0, err
+    expected = np.asarray(keras_model(np.asarray([vector], np.float32)))[0]
+    np.testing.assert_allclose(sf.read(tmp_path / "n.wav", dtype="float32")[0], expected, atol=1e-6)
