@@ -192,8 +192,9 @@ def range_from_codes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     return (middle - half).astype(np.float32), (middle + half).astype(np.float32), np.median(codes, axis=0).astype(np.float32), axes
 
 
-def encode_dataset(encoder: Network, folder: str, length: int, dim: int, path: Path) -> tuple[np.ndarray, Any]:
-    """The encoder's codes (N, D) of a preprocessed dataset, and the dataset."""
+def encode_dataset(encoder: Network, folder: str, length: int, dim: int, path: Path, sample_rate: int) -> tuple[np.ndarray, Any]:
+    """The encoder's codes (N, D) of a preprocessed dataset, and the dataset; ImportRefused
+    when its sounds are not of the decoder's length and rate."""
     from preprocessing.dataset import load_dataset
     from preprocessing.errors import PreprocessingError
 
@@ -201,6 +202,11 @@ def encode_dataset(encoder: Network, folder: str, length: int, dim: int, path: P
         dataset = load_dataset(folder)
     except PreprocessingError as error:
         raise ImportRefused(f"--data {folder}: {error}") from None
+    if dataset.settings.sample_rate != sample_rate:
+        raise ImportRefused(
+            f"--data {folder}: its sounds are at {dataset.settings.sample_rate} Hz, the decoder's at {sample_rate} "
+            f"(give --sample-rate {dataset.settings.sample_rate} if that is the decoder's rate)"
+        )
     audio = np.asarray(dataset.audio, np.float32)
     if audio.shape[1] != length:
         raise ImportRefused(f"--data {folder}: its sounds are {audio.shape[1]} samples; the decoder makes {length}")
@@ -264,7 +270,7 @@ def prepare_import(
             "bytes": len(encoder_bytes),
         }
         if data is not None:
-            codes, dataset = encode_dataset(encode, data, length, dim, encoder)
+            codes, dataset = encode_dataset(encode, data, length, dim, encoder, sample_rate)
             if latent_range is None:
                 low, high, center, axes = range_from_codes(codes)
                 source = "codes"

@@ -217,6 +217,17 @@ def test_encoder_codes_of_data_give_the_range_and_the_pad_axes(tmp_path):
     np.testing.assert_allclose(model.encode(load_dataset(tmp_path / "data").audio), codes, atol=1e-5)
     x0, x1, y0, y1 = model.latent_range()
     assert (x0, x1, y0, y1) == (low[5], high[5], low[2], high[2])
+    # data at another rate than the decoder's is refused, the model as it was
+    before = tree(zoo)
+    status, out, err = run_app(
+        "import-model", "coded", "--decoder", tmp_path / "decoder.onnx", "--encoder", tmp_path / "encoder.onnx",
+        "--data", tmp_path / "data", "--models", zoo, "--sample-rate", 44100, "--force", home=tmp_path,
+    )  # fmt: skip
+    assert status == 1 and out == ""
+    assert one_line(err).endswith(
+        "its sounds are at 22050 Hz, the decoder's at 44100 (give --sample-rate 22050 if that is the decoder's rate)"
+    )
+    assert tree(zoo) == before
 
 
 def test_data_without_an_encoder_is_a_usage_error(tmp_path):
