@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 from commands import CommandFailed, UsageError, one_line_errors
-from commands.options import check_range, number_type, plain_number
+from commands.options import allow_negative_points, check_range, number_type, plain_number
 from constants import MAX_RATE, MIN_RATE
 
 #: A model's name is a folder name the other verbs take on the command line.
@@ -23,6 +23,7 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 def add_arguments(parser):
+    allow_negative_points(parser)  # --latent-range -2,2
     one_line_errors(parser)
     parser.add_argument("name", metavar="NAME", help="the model's name in your zoo (letters, digits, _ . -)")
     parser.add_argument("--decoder", required=True, metavar="FILE", help="the decoder: a Keras 3 .keras file or an .onnx file")
@@ -37,7 +38,7 @@ def add_arguments(parser):
     parser.add_argument(
         "--latent-range",
         metavar="LOW,HIGH",
-        help="the range of every latent axis (default: from the encoder's codes of --data, else -3,3)",
+        help="the range of every latent axis, e.g. -2,2 (default: from the encoder's codes of --data, else -3,3)",
     )
     parser.add_argument(
         "--latent-dim", type=number_type(int, 2, 1024), metavar="D", help="the latent size, where the file leaves it open"

@@ -311,3 +311,15 @@ def test_a_keras_decoder_the_numpy_engine_cannot_run_plays_on_keras(tmp_path):
     assert status == 0, err
     expected = np.asarray(keras_model(np.asarray([vector], np.float32)))[0]
     np.testing.assert_allclose(sf.read(tmp_path / "n.wav", dtype="float32")[0], expected, atol=1e-6)
+
+
+def test_a_given_latent_range_is_the_pad_and_the_card(tmp_path):
+    from models.engine import load_runtime
+
+    source, zoo = tmp_path / "d.onnx", tmp_path / "zoo"
+    onnx_decoder(source)
+    status, _, err = run_app("import-model", "r", "--decoder", source, "--models", zoo, "--latent-range", "-2,1.5", home=tmp_path)
+    assert status == 0, err
+    model = load_runtime("r", zoo)
+    assert model.card.latent["range_from"] == "given" and model.card.latent["low"] == [-2.0] * DIM
+    assert model.latent_range() == (-2.0, 1.5, -2.0, 1.5) and model.center == (-0.25, -0.25)
