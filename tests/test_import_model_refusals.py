@@ -93,3 +93,41 @@ def test_a_missing_or_non_onnx_file_is_refused(tmp_path):
     junk = tmp_path / "junk.onnx"
     junk.write_bytes(b"not a protobuf \xff\xff\xff")
     assert refused(tmp_path, junk).startswith(f"app.py import-model: {junk}: not an ONNX model (")
+
+
+def _imported_card(**changes):
+    card = {
+        "name": "m",
+        "kind": "imported",
+        "sample_rate": 22050,
+        "sample_length": LENGTH,
+        "latent": {"dim": 3, "low": [-1.0] * 3, "high": [1.0] * 3, "center": [0.0] * 3, "pad_axes": [0, 2]},
+        "files": {"decoder": {"file": "decoder.onnx", "format": "onnx", "sha256": "a" * 64}},
+        "validation": {"peak": 0.5},
+    }
+    for key, value in changes.items():
+        section, _, field = key.partition("__")
+        if field:
+            card[section] = {**card[section], field: value}
+        else:
+            card[section] = value
+    return card
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"latent__pad_axes": [1, 1]}, "latent.pad_axes must be two different axes"),
+        ({"latent__pad_axes": [0, 3]}, "latent.pad_axes[1] must be a whole number from 0 to 2"),
+        ({"latent__low": [-1.0, -1.0]}, "latent.low must be a list of 3 numbers"),
+        ({"latent__high": [1.0, -2.0, 1.0]}, "latent.low must be below latent.high on every axis"),
+        ({"files": {"decoder": {"file": "decoder.pt", "format": "torch", "sha256": "a" * 64}}}, "files.decoder.format must be one of"),
+        ({"files": {"decoder": {"file": "decoder.onnx", "format": "onnx", "sha256": "xyz"}}}, "files.decoder.sha256 must be 64"),
+    ],
+)
+def test_the_card_schema_holds_an_imported_card_to_its_fields(changes, reason):
+    from models.card import CardError, ModelCard
+
+    assert ModelCard.from_dict(_imported_card()).latent["pad_axes"] == [0, 2]
+    with pytest.raises(CardError, match=reason.replace("[", r"\[").replace("]", r"\]")):
+        ModelCard.from_dict(_imported_card(**changes))
