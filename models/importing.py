@@ -252,6 +252,7 @@ def prepare_import(
     center, axes, source = (low + high) / 2, ((0, 1) if dim > 1 else (0, 0)), "default" if latent_range is None else "given"
     codes_arrays = None
     data_record: dict[str, Any] = {}
+    preprocessing: dict[str, Any] = {}
     if encoder is not None:
         efmt = file_format(encoder)
         encoder_bytes = read_model_bytes(encoder)
@@ -276,6 +277,7 @@ def prepare_import(
                 source = "codes"
             codes_arrays = codes_npz(codes, axes, dataset)
             data_record = {"folder": str(Path(data).resolve()), "samples": len(codes)}
+            preprocessing = dataset.settings.to_dict()  # a user's sound is encoded made as these were
     grid_at = grid_points(low, high, center, axes)
     grid = check_grid(run, grid_at, length, decoder)
     seconds = time_one_point(run, center, decoder)
@@ -309,6 +311,7 @@ def prepare_import(
             },
             "files": records,
             "data": data_record,
+            "preprocessing": preprocessing,
             "validation": validation,
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }

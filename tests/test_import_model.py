@@ -217,6 +217,15 @@ def test_encoder_codes_of_data_give_the_range_and_the_pad_axes(tmp_path):
     np.testing.assert_allclose(model.encode(load_dataset(tmp_path / "data").audio), codes, atol=1e-5)
     x0, x1, y0, y1 = model.latent_range()
     assert (x0, x1, y0, y1) == (low[5], high[5], low[2], high[2])
+    # a sound of the data encodes to its code, printed as generate --at takes it
+    sound = sorted((tmp_path / "data").glob("*.wav"))[0]
+    status, out, err = run_app("encode", "coded", sound, "--models", zoo, "-o", tmp_path / "recon.wav", home=tmp_path)
+    assert status == 0, err
+    printed = [float(v) for v in out.splitlines()[0].split(",")]
+    expected = model.encode(sf.read(sound, dtype="float32")[0])[0]
+    assert len(printed) == DIM and np.allclose(printed, expected, rtol=1e-5, atol=1e-5)
+    assert np.array_equal(sf.read(tmp_path / "recon.wav", dtype="float32")[0], model.decode([expected])[0])
+    assert model.card.preprocessing["length"] == LENGTH
     # data at another rate than the decoder's is refused, the model as it was
     before = tree(zoo)
     status, out, err = run_app(
