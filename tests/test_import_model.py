@@ -13,6 +13,13 @@ import soundfile as sf
 from import_fixtures import DEADLINE_S, DIM, LENGTH, ROOT, keras_decoder, listing, one_line, onnx_decoder, onnx_encoder, run_app, tree
 
 
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path, monkeypatch):
+    """This process's XDG_CACHE_HOME is the test's: onnxruntime writes a telemetry device id
+    there when it is first imported (a test never writes the user's home)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
 @pytest.fixture(scope="module")
 def onnx_import(tmp_path_factory):
     """A tiny ONNX decoder imported into a zoo: (zoo, source file, its bytes, W, the run)."""
