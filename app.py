@@ -25,6 +25,7 @@ VERBS = {
     "serve": ("serve", "serve the web app: a page that makes a drum sound for anyone"),
     "kit": ("kit", "make a drum kit (Hydrogen .h2drumkit or a folder) from points or favourites"),
     "bench": ("bench", "run the speed benchmarks and print ratios"),
+    "import-model": ("import_model", "import a Keras or ONNX decoder (a latent of any size) into your zoo"),
 }
 
 

@@ -9,7 +9,7 @@ card: sample rate, length, attack time, channel, normalisation). The point is pr
 from pathlib import Path
 
 from commands import CommandFailed, UsageError
-from commands.options import add_family_arguments, add_zoo_argument, family_of_args, load_or_fail, spec_or_usage_error
+from commands.options import add_family_arguments, add_zoo_argument, family_of_args, load_or_fail, spec_or_usage_error, zoo_of
 from commands.outputs import add_force_argument, check_outputs, nonempty_output, remove_dead_outputs
 from constants import DRUM_FAMILIES
 
@@ -44,7 +44,14 @@ def preprocess_settings(model, channel=None):
 
 
 def run(args):
-    spec = spec_or_usage_error(args.name)
+    args.models = zoo_of(args.name, args.models)
+    spec = spec_or_usage_error(args.name, args.models)
+    if spec.kind == "imported" and (args.family is not None or args.mix is not None):
+        raise UsageError(
+            f"{'--family' if args.family is not None else '--mix'}: {args.name} is an imported model; it encodes without a family"
+        )
+    if spec.kind == "imported" and not spec.has_encoder:
+        raise CommandFailed(f"{args.name} has no encoder (it was imported without --encoder)")
     if not spec.has_encoder:
         raise CommandFailed(f"{spec.name} has no encoder (a GAN only generates); pick an autoencoder or a VAE")
     if args.output is not None and not str(nonempty_output(args.output)).lower().endswith(".wav"):
@@ -67,8 +74,9 @@ def run(args):
         reason = str(error)
         raise CommandFailed(reason if Path(args.file).name in reason else f"{args.file}: {reason}") from None
     family, how = encoding_family(args, spec, audio, model.sample_rate)
-    x, y = (float(v) for v in model.encode(audio[None, :], **family)[0])
-    print(f"{x:.6g},{y:.6g}{how}")
+    # X,Y; an imported model's whole vector (D numbers), as generate --at takes it
+    point = [float(v) for v in model.encode(audio[None, :], **family)[0]]
+    print(",".join(f"{v:.6g}" for v in point) + how)
     if args.output is not None:
         from audio.errors import AudioError
         from audio.export import write_wav
@@ -78,7 +86,7 @@ def run(args):
         try:
             write_wav(
                 args.output,
-                model.decode([[x, y]], **family)[0],
+                model.decode([point], **family)[0],
                 model.sample_rate,
                 out_rate=None,
                 subtype="FLOAT",

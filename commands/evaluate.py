@@ -53,11 +53,14 @@ def add_arguments(parser):
     )
 
 
-def _check_names(names):
+def _check_names(names, models_folder):
     from models.errors import UnknownModelError
+    from models.imported import is_imported_folder
     from models.registry import MODEL_NAMES, get_spec
 
     for name in names:
+        if is_imported_folder(models_folder, name):  # a model of its own card (app.py import-model)
+            continue
         try:
             get_spec(name)
         except UnknownModelError as error:
@@ -148,11 +151,14 @@ def _loader(models_folder):
     from evaluation.errors import EvaluationError
     from models.engine import load_runtime
     from models.errors import ModelUnavailableError
+    from models.imported import is_imported_folder
     from models.keras_loader import load_trained
     from models.registry import get_spec
 
     def load(name):
         try:
+            if is_imported_folder(models_folder, name):  # its own decoder (ONNX or Keras), no registry
+                return load_runtime(name, models_folder)
             if get_spec(name).conditioned:  # [point, family]: the NumPy engine's runtime takes a family
                 return load_runtime(name, models_folder)
             return load_trained(name, models_folder)
@@ -169,7 +175,7 @@ def run(args):
     low, high = GRID_RANGE
     if not low <= args.grid <= high:
         raise UsageError(f"--grid: must be between {low} and {high} (got {args.grid})")
-    names = _check_names(args.names)
+    names = _check_names(args.names, args.models)
     _check_report_folder(args)
     dataset, reference = _load_data(args.data, EvaluationOptions(grid=args.grid))
     data = DataUnderTest(args.data, dataset, reference)

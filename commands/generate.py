@@ -32,8 +32,10 @@ from commands.options import (
     load_or_fail,
     number_type,
     parse_point,
+    parse_vector,
     render_length_or_usage_error,
     spec_or_usage_error,
+    zoo_of,
 )
 from commands.outputs import (
     add_force_argument,
@@ -55,7 +57,13 @@ def add_arguments(parser):
     allow_negative_points(parser)
     one_line_errors(parser)
     parser.add_argument("name", metavar="NAME", help="a registry name (see `app.py models`)")
-    parser.add_argument("--at", action="append", required=True, metavar="X,Y", help="a latent point; repeat for several")
+    parser.add_argument(
+        "--at",
+        action="append",
+        required=True,
+        metavar="X,Y",
+        help="a latent point; repeat for several (an imported model also takes its full vector, D numbers)",
+    )
     parser.add_argument(
         "-o", "--output", required=True, metavar="PATH", help="a .wav file for one point, or a folder (created) for several"
     )
@@ -98,8 +106,6 @@ def output_paths(name, points, output, variations=None):
     With ``variations`` N, each point has N files (``..._v1.wav`` to ``..._vN.wav``), in
     point order; one point and N = 1 may still name a .wav file.
     """
-    from audio.export import favourite_stem
-
     output = Path(output)
     per_point = variations or 1
     if len(points) * per_point == 1 and not output.is_dir():
@@ -111,7 +117,7 @@ def output_paths(name, points, output, variations=None):
         raise UsageError(f"-o {output}: {what} need a folder, not a .wav file")
     paths, seen = [], {}
     for point in points:
-        stem = favourite_stem(name, point)
+        stem = point_stem(name, point)
         seen[stem] = seen.get(stem, 0) + 1
         # Points closer than the name's rounding must not overwrite each other.
         stem = stem if seen[stem] == 1 else f"{stem}_{seen[stem]}"
@@ -122,10 +128,48 @@ def output_paths(name, points, output, variations=None):
     return paths
 
 
+def point_stem(name, point):
+    """A file stem for a point: ``NAME_x+0.50_y-1.20`` for a pad point; a full vector of an
+    imported model adds its size and a digest of its numbers (``..._d8-1a2b3c4d``)."""
+    import hashlib
+
+    from audio.export import favourite_stem
+
+    if len(point) == 2:
+        return favourite_stem(name, point)
+    digest = hashlib.sha256(",".join(f"{v:.9g}" for v in point).encode()).hexdigest()[:8]
+    return f"{favourite_stem(name, point[:2])}_d{len(point)}-{digest}"
+
+
+def point_text(point):
+    """``0.5,-1.2`` (or the whole vector's numbers)."""
+    return ",".join(f"{value:g}" for value in point)
+
+
+def imported_points(args, spec):
+    """The ``--at`` points of an imported model: X,Y on its pad or its full vector (D
+    numbers); UsageError for another count or an option it does not take yet."""
+    if args.variations is not None or args.nearest:
+        raise UsageError(
+            f"{'--variations' if args.variations is not None else '--nearest'}: not yet for an imported model ({args.name})"
+        )
+    if args.family is not None or args.mix is not None:
+        raise UsageError(f"{family_option(args)}: {args.name} has no family pads (an imported model; its families are not known)")
+    points = [parse_vector(text) for text in args.at]
+    for text, point in zip(args.at, points):
+        if len(point) not in (2, spec.latent_dim):
+            raise UsageError(
+                f"--at {text!r}: {args.name} takes X,Y (its pad) or {spec.latent_dim} numbers (a full latent vector), not {len(point)}"
+            )
+    return points
+
+
 def run(args):
-    spec = spec_or_usage_error(args.name)
-    family = family_of_args(args, spec)
-    points = [parse_point(text) for text in args.at]
+    args.models = zoo_of(args.name, args.models)
+    spec = spec_or_usage_error(args.name, args.models)
+    imported = spec.kind == "imported"
+    family = None if imported else family_of_args(args, spec)
+    points = imported_points(args, spec) if imported else [parse_point(text) for text in args.at]
     if args.variations is not None and not 1 <= args.variations <= MAX_VARIATIONS:
         raise UsageError(f"--variations must be 1 to {MAX_VARIATIONS}, not {args.variations}")
     if args.seed is not None and args.variations is None:
@@ -144,6 +188,8 @@ def run(args):
 
         check_outputs([sidecar_path(path) for path in paths], force=args.force, inputs=model_files)
     model = load_or_fail(args.name, args.models)
+    if imported:  # every point as the full vector it decodes (a pad point's other axes at their centre)
+        points = [tuple(float(f"{v:.7g}") for v in model.full_vectors([point])[0]) for point in points]
     family = family_for_model(model, family_option(args), family)  # before anything is written
     render_length_or_usage_error(model, args.seconds)
     remove_dead_outputs(paths[0].parent)
@@ -191,7 +237,7 @@ def write_points(args, model, points, paths, family=None):
                 except AudioError as error:
                     raise CommandFailed(str(error)) from None
                 said = "" if family is None else f", {family_text(family)}"
-                line = f"{path}  ({args.name} at {point[0]:g},{point[1]:g}{said}; peak {np.max(np.abs(samples)):.3f})"
+                line = f"{path}  ({args.name} at {point_text(point)}{said}; peak {np.max(np.abs(samples)):.3f})"
                 if bar.disable:
                     print(line)
                 else:

@@ -29,7 +29,9 @@ from commands.options import (
     load_or_fail,
     number_type,
     parse_point,
+    parse_vector,
     spec_or_usage_error,
+    zoo_of,
 )
 from constants import KIT_SUFFIX
 from safeio import one_line
@@ -161,7 +163,9 @@ def sounds_at_points(args, namer, models, seed):
     from audio.kit import KitSound
     from models.variation import variation_layers
 
-    spec = spec_or_usage_error(args.name)
+    spec = spec_or_usage_error(args.name, args.models)
+    if spec.kind == "imported":
+        return imported_sounds(args, namer, models, spec)
     asked = [
         (parse_point(text), option or "--family", asked_family(spec, option or "--family", given)) for text, option, given in args.at
     ]
@@ -175,6 +179,33 @@ def sounds_at_points(args, namer, models, seed):
         # an instrument played with a family is named after the family it was asked for
         name = namer.family(layers[0].audio, layers[0].sample_rate) if family is None else family_file_part(family)
         sounds.append(KitSound(name, args.name, point, layers))
+    return sounds
+
+
+def imported_sounds(args, namer, models, spec):
+    """One KitSound per ``--at`` point of an imported model (X,Y on its pad, or its full
+    vector); kit.json records the whole vector. Variations and families are for later."""
+    from audio.kit import KitSound
+
+    if args.layers != 1:
+        raise UsageError(f"--layers: {args.name} is an imported model; its kits have one layer an instrument for now")
+    if any(option is not None for _, option, _ in args.at):
+        raise UsageError(f"--family: {args.name} has no family pads (an imported model; its families are not known)")
+    points = [(text, parse_vector(text)) for text, _, _ in args.at]
+    for text, point in points:
+        if len(point) not in (2, spec.latent_dim):
+            raise UsageError(f"--at {text!r}: {args.name} takes X,Y (its pad) or {spec.latent_dim} numbers (a full latent vector)")
+    model = models.get(args.name)
+    if model is None:
+        raise CommandFailed(models.reasons[args.name])
+    sounds = []
+    for _, point in points:
+        # float32 has 7 significant digits: the numbers as typed, not their float32 neighbours
+        vector = tuple(float(f"{v:.7g}") for v in model.full_vectors([point])[0])
+        audio = model.decode([vector])[0]
+        recall = {"model": args.name, "point": list(vector)}
+        layers = _layers([(audio, int(model.sample_rate), recall)])
+        sounds.append(KitSound(namer.family(audio, model.sample_rate), args.name, vector, layers))
     return sounds
 
 
@@ -258,6 +289,8 @@ def _clear_what_killed_runs_left(kind, output):
 
 def run(args):
     check_usage(args)
+    if args.name:
+        args.models = zoo_of(args.name, args.models)
     kind, output = kit_destination(args.output)
     if args.favourites is not None:
         _refuse_inputs_as_output(output, args.favourites)

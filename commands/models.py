@@ -25,6 +25,8 @@ def table_rows(statuses):
     rows = [("name", "trained", "parameters", "size", "data", "epochs")]
     for s in statuses:
         trained = (f"yes, but {s.note}" if s.note else "yes") if s.trained else f"no: {s.reason}"
+        if s.imported and s.trained:
+            trained = f"yes (imported: {s.imported})"
         rows.append(
             (
                 s.name,
@@ -48,7 +50,7 @@ def run(args):
         raise CommandFailed(f"{args.models}: no such folder (the zoo folder holds one folder per model)") from None
     except OSError as error:  # a zoo folder this user may not read: one line, not 15
         raise CommandFailed(f"{args.models}: cannot read ({error.strerror or error})") from None
-    statuses = list_models(args.models)  # a model folder that cannot be read is its own reason
+    statuses = list_models(args.models, imported=True)  # a model folder that cannot be read is its own reason
     rows = table_rows(statuses)
     # The reason can be long (a path): it goes last-but-not-wrapped, so measure the others.
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]

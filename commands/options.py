@@ -5,6 +5,7 @@ range, and loading a trained model. Each verb declares its own options with thes
 import argparse
 import math
 import re
+from pathlib import Path
 
 from commands import CommandFailed, UsageError
 
@@ -125,15 +126,57 @@ def parse_point(text):
     return point
 
 
-def spec_or_usage_error(name):
-    """The registry spec of ``name``; UsageError (exit 2) listing the valid names."""
-    from models.errors import UnknownModelError
+def spec_or_usage_error(name, folder=None):
+    """The registry spec of ``name``, or, for a model imported into ``folder`` (its card,
+    kind ``imported``), its :class:`models.imported.ImportedSpec`; UsageError (exit 2)
+    listing the valid names otherwise, CommandFailed (exit 1) for an imported model whose
+    card cannot be read."""
+    from models.errors import ModelUnavailableError, UnknownModelError
     from models.registry import get_spec
 
+    if folder is not None:
+        from models.imported import imported_spec, is_imported_folder, read_imported_card
+
+        if is_imported_folder(folder, name):
+            try:
+                return imported_spec(read_imported_card(Path(folder) / name))
+            except ModelUnavailableError as error:
+                raise CommandFailed(f"{name} is unavailable: {error}") from None
     try:
         return get_spec(name)
     except UnknownModelError as error:
         raise UsageError(str(error)) from None
+
+
+def zoo_of(name, folder):
+    """The zoo folder to read ``name`` from: ``folder``, except that a name the default zoo
+    lacks and the user's own zoo has (``app.py import-model`` writes there) is read there."""
+    from models.imported import is_imported_folder, user_models_folder
+    from models.registry import REGISTRY
+
+    if folder == DEFAULT_ZOO and name not in REGISTRY and not is_imported_folder(folder, name):
+        user_zoo = user_models_folder()
+        if is_imported_folder(user_zoo, name):
+            return str(user_zoo)
+    return folder
+
+
+def parse_vector(text):
+    """``"A,B,..."`` -> a tuple of 2 or more finite numbers (a pad point or a full latent
+    vector of an imported model); UsageError with the reason otherwise."""
+    if not isinstance(text, str):
+        text = "--"
+    try:
+        vector = tuple(plain_number(float, part) for part in text.split(","))
+    except ValueError:
+        vector = ()
+    if len(vector) < 2:
+        raise UsageError(f"--at {text!r}: a point is numbers separated by commas: X,Y on the pad, or a full latent vector")
+    if not all(math.isfinite(v) and abs(v) <= COORDINATE_LIMIT for v in vector):
+        raise UsageError(
+            f"--at {text!r}: the coordinates must be finite numbers between {-COORDINATE_LIMIT:g} and {COORDINATE_LIMIT:g}"
+        )
+    return vector
 
 
 def load_or_fail(name, folder):

@@ -39,6 +39,10 @@ MAX_SAMPLE_RATE = 384000
 MAX_SAMPLE_SECONDS = 60
 #: A card is a few kB; a larger file is refused before it is read (safeio's bounded reader).
 MAX_CARD_BYTES = 1024 * 1024
+#: An imported model's latent may have this many dimensions at most (DrumGAN's has 128).
+MAX_LATENT_DIM = 1024
+#: The network formats an imported model's card may name.
+IMPORTED_FORMATS = ("keras", "onnx")
 
 
 class CardError(ModelUnavailableError, ValueError):
@@ -157,6 +161,38 @@ def _check_losses(losses: Any) -> dict[str, float | None]:
     return losses
 
 
+def _check_imported(latent: Any, files: Any, validation: Any) -> None:
+    """An imported model's card (kind ``imported``): its latent (``dim``, per-axis ``low``,
+    ``high``, ``center``, ``pad_axes``), its decoder file (format and sha256) and how it
+    was validated."""
+    dim = int(_whole(latent.get("dim"), "latent.dim", minimum=1, maximum=MAX_LATENT_DIM) or 0)
+    for key in ("low", "high", "center"):
+        values = latent.get(key)
+        if not isinstance(values, list) or len(values) != dim:
+            raise CardError(f"latent.{key} must be a list of {dim} numbers, not {_show(values)}")
+        for index, value in enumerate(values):
+            _number(value, f"latent.{key}[{index}]", optional=False)
+    if not all(low < high for low, high in zip(latent["low"], latent["high"])):
+        raise CardError("latent.low must be below latent.high on every axis")
+    axes = latent.get("pad_axes")
+    if not isinstance(axes, list) or len(axes) != 2 or axes[0] == axes[1]:
+        raise CardError(f"latent.pad_axes must be two different axes, not {_show(axes)}")
+    for index, axis in enumerate(axes):
+        _whole(axis, f"latent.pad_axes[{index}]", maximum=dim - 1)
+    for part in ("decoder", "encoder"):
+        record = files.get(part)
+        if record is None and part == "encoder":
+            continue
+        record = _object(record, f"files.{part}", optional=False)
+        if record.get("format") not in IMPORTED_FORMATS:
+            raise CardError(f"files.{part}.format must be one of {', '.join(IMPORTED_FORMATS)}, not {_show(record.get('format'))}")
+        _text(record.get("file"), f"files.{part}.file", empty=False)
+        digest = record.get("sha256")
+        if not isinstance(digest, str) or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise CardError(f"files.{part}.sha256 must be 64 hexadecimal digits, not {_show(digest)}")
+    _object(validation, "validation", optional=False)
+
+
 # --------------------------------------------------------------------------- schema
 
 
@@ -193,6 +229,8 @@ class ModelCard:
     files : dict
     versions : dict
     date : str
+    validation : dict
+        How an imported model was checked before it was written (the figures); {} otherwise.
     extra : dict
         Keys this schema version does not know, kept as they were.
     """
@@ -216,6 +254,7 @@ class ModelCard:
     files: dict = field(default_factory=dict)
     versions: dict = field(default_factory=dict)
     date: str = ""
+    validation: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -231,7 +270,7 @@ class ModelCard:
         )
         _text(self.group, "group")
         _text(self.summary, "summary")
-        for key in ("config", "latent", "training", "files", "versions", "extra"):
+        for key in ("config", "latent", "training", "files", "versions", "validation", "extra"):
             set_(self, key, _object(getattr(self, key), key))
         for key in ("parameters", "training_parameters", "epochs"):
             set_(self, key, _whole(getattr(self, key), key, optional=True))
@@ -239,6 +278,13 @@ class ModelCard:
         set_(self, "preprocessing", _check_preprocessing(self.preprocessing, self.sample_rate, self.sample_length))
         set_(self, "losses", _check_losses(self.losses))
         _text(self.date, "date")
+        if self.kind == "imported":
+            _check_imported(self.latent, self.files, self.validation)
+
+    @property
+    def imported(self) -> bool:
+        """True for a model brought by ``app.py import-model`` (not trained here)."""
+        return self.kind == "imported"
 
     @property
     def data_folder(self) -> str | None:
@@ -288,6 +334,8 @@ class ModelCard:
         """The card as JSON-ready values (a deep copy), unknown keys included."""
         out = {"version": self.version}
         for f in fields(self):
+            if f.name == "validation" and not self.validation:
+                continue  # a trained model's card is as it was before imports had one
             if f.name not in ("version", "extra"):
                 out[f.name] = copy.deepcopy(getattr(self, f.name))
         for key, value in self.extra.items():

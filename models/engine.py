@@ -25,7 +25,7 @@ Two tables make the engine extensible:
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -39,6 +39,9 @@ from models.registry import get_spec
 from models.saving import REASON_LIMIT
 from models.trained_folder import LatentCodes, LatentPlane, load_optional_parts, read_card
 from safeio import one_line
+
+if TYPE_CHECKING:
+    from models.imported import ImportedModel
 
 #: Points decoded per NumPy pass: bounds the memory a large batch (a heat-map, a long
 #: ``generate``) needs for the convolutions' windows (conv_ae: 1.8 MB a point). Measured
@@ -293,9 +296,11 @@ def limit_blas_threads():
     _blas_limit.append(threadpool_limits(BLAS_THREADS, user_api="blas"))
 
 
-def load_runtime(name: str, folder: str | Path = "trained") -> Runtime:
+def load_runtime(name: str, folder: str | Path = "trained") -> "Runtime | ImportedModel":
     """Load ``folder/name/`` (card.json, decoder.keras, encoder.keras, codes.npz) into the
     NumPy engine (which also limits BLAS to :data:`BLAS_THREADS` threads in this process).
+    A folder that is not a registry name and has a card is an imported model
+    (:func:`models.imported.load_imported`: its own decoder, ONNX or Keras, no registry).
 
     Raises
     ------
@@ -307,6 +312,10 @@ def load_runtime(name: str, folder: str | Path = "trained") -> Runtime:
         A damaged encoder or codes file leaves the model playing without them, the reason
         in ``no_encoder_reason`` / ``no_codes_reason`` (as the GAN plays with no encoder).
     """
+    from models.imported import is_imported_folder
+
+    if is_imported_folder(folder, name):  # a model of its own card, not the registry's
+        return _load_imported(name, folder)
     spec = get_spec(name)
     model_dir = Path(folder) / name
     try:
@@ -316,6 +325,16 @@ def load_runtime(name: str, folder: str | Path = "trained") -> Runtime:
         raise ModelUnavailableError(f"{where}: cannot read ({error.strerror or error})") from None
     except MemoryError:
         raise ModelUnavailableError(f"{model_dir}: cannot be loaded (out of memory)") from None
+
+
+def _load_imported(name, folder):
+    from models.imported import load_imported
+
+    try:
+        return load_imported(name, folder)
+    except OSError as error:
+        where = error.filename or Path(folder) / name
+        raise ModelUnavailableError(f"{where}: cannot read ({error.strerror or error})") from None
 
 
 def _load_runtime(name, spec, model_dir):

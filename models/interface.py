@@ -46,7 +46,12 @@ class ModelProtocol(Protocol):
         Its family pads; None with the reason in ``no_family_reason``.
     no_family_reason : str or None
     decode_path : str
-        How it decodes ("numpy", "polyphase", "keras").
+        How it decodes ("numpy", "polyphase", "keras", "onnxruntime").
+    latent_dim : int
+        D, the size of a full latent vector (2 for the shipped models; any for an imported
+        one, whose pad shows ``pad_axes`` and whose ``pad_to_latent`` gives full vectors).
+    pad_axes : tuple of int
+        The two latent axes the pad shows.
     """
 
     name: str
@@ -61,6 +66,8 @@ class ModelProtocol(Protocol):
     family_pads: FamilyPads | None
     no_family_reason: str | None
     decode_path: str
+    latent_dim: int
+    pad_axes: tuple[int, int]
 
     @property
     def spec(self) -> ModelSpec:
@@ -107,7 +114,7 @@ class ModelProtocol(Protocol):
         """The weights (7,) a family decodes with, checked for this model."""
 
     def pad_to_latent(self, points: Any, family: Any = None) -> np.ndarray:
-        """The latent points (N, 2) pad points decode with."""
+        """The full latent vectors (N, latent_dim) pad points (N, 2) decode with."""
 
     def render_length(self, seconds: float | None) -> int:
         """The samples ``decode(..., seconds=...)`` renders."""
@@ -116,12 +123,16 @@ class ModelProtocol(Protocol):
         """``audio`` as a float32 batch (N, sample_length)."""
 
 
-if TYPE_CHECKING:  # mypy holds both model classes to the protocol; nothing runs here
+if TYPE_CHECKING:  # mypy holds the model classes to the protocol; nothing runs here
     from models.engine import Runtime
+    from models.imported import ImportedModel
     from models.keras_loader import TrainedModel
 
     def _runtime_is_a_model(model: Runtime) -> ModelProtocol:
         return model
 
     def _trained_model_is_a_model(model: TrainedModel) -> ModelProtocol:
+        return model
+
+    def _imported_model_is_a_model(model: ImportedModel) -> ModelProtocol:
         return model

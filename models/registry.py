@@ -17,7 +17,10 @@ from types import MappingProxyType
 from constants import ATTACK_SECONDS, DEFAULT_LOSS, GAN_PRIOR_BOUND, HIRES_SAMPLE_LENGTH, HIRES_SAMPLE_RATE, SAMPLE_LENGTH, SAMPLE_RATE
 from models.errors import ModelSettingsError, UnknownModelError
 
-KINDS = ("dense_ae", "conv_ae", "gan", "vae")
+KINDS = ("dense_ae", "conv_ae", "gan", "vae", "imported")
+#: A model a researcher brought (``app.py import-model``): named by its folder's card, not
+#: by this registry (:mod:`models.imported`).
+IMPORTED_KIND = "imported"
 
 
 # Encoder units of the seed's dense autoencoders (the decoder mirrors them).

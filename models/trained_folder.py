@@ -259,6 +259,10 @@ class LatentPlane:
     no_family_reason: str | None = None
     #: how it decodes: "numpy" (the engine), "polyphase" or "keras" (TensorFlow)
     decode_path: str = "numpy"
+    #: D, a full latent vector's size, and the two axes the pad shows (an imported model's
+    #: may be wider: :class:`models.imported.ImportedModel`)
+    latent_dim: int = LATENT_DIM
+    pad_axes: tuple[int, int] = (0, 1)
 
     @property
     def spec(self) -> ModelSpec:

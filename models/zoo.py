@@ -38,6 +38,8 @@ class ModelStatus:
     note : str
         What a trained model cannot do, and why: a damaged encoder or codes file ("" when
         whole). Its decoder plays (as the GAN's does, with no encoder at all).
+    imported : str
+        For an imported model, its latent size and format ("8-D onnx"); "" otherwise.
     """
 
     name: str
@@ -51,6 +53,7 @@ class ModelStatus:
     epochs: int | None = None
     card: dict = field(default_factory=dict, repr=False)
     note: str = ""
+    imported: str = ""
 
 
 def required_files(name):
@@ -196,6 +199,36 @@ def archive_damage(source, members=()):
     return ""
 
 
-def list_models(folder="trained"):
-    """The status of every registry model in ``folder``, in display order."""
-    return [model_status(name, folder) for name in MODEL_NAMES]
+def imported_status(name, folder):
+    """The :class:`ModelStatus` of an imported model folder (``app.py import-model``),
+    from its card and its decoder file's presence and size; never raises for what is on disk."""
+    from models.imported import IMPORTED_GROUP, read_imported_card
+
+    model_dir = Path(folder) / name
+    base = dict(name=name, kind="imported", group=IMPORTED_GROUP)
+    try:
+        base["size_bytes"] = _folder_size(model_dir)
+        card = read_imported_card(model_dir)
+        base.update(data=card.data_folder, card=card.to_dict())
+        decoder = model_dir / card.files["decoder"]["file"]
+        with open_model_file(decoder):
+            pass
+    except ModelUnavailableError as error:
+        return ModelStatus(**base, trained=False, reason=str(error))
+    except OSError as error:
+        return ModelStatus(**base, trained=False, reason=f"{error.filename or model_dir}: cannot read ({error.strerror or error})")
+    return ModelStatus(**base, trained=True, reason="", imported=f"{card.latent['dim']}-D {card.files['decoder']['format']}")
+
+
+def list_models(folder="trained", *, imported=False):
+    """The status of every registry model in ``folder``, in display order; with
+    ``imported``, then every imported model there (by its card, sorted by name).
+
+    The window and the page list the registry's only: their pads and sliders for a wide
+    latent are to come."""
+    statuses = [model_status(name, folder) for name in MODEL_NAMES]
+    if imported:
+        from models.imported import imported_names
+
+        statuses += [imported_status(name, folder) for name in imported_names(folder)]
+    return statuses

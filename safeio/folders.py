@@ -36,7 +36,7 @@ from safeio.atomic import WriteFailed
 
 #: The verbs that replace folders whole. Each names its staging folders, so that one verb
 #: never finishes or removes another's (a report folder and a kit folder may share a name).
-SWAP_VERBS = ("train", "evaluate", "kit", "preprocess")
+SWAP_VERBS = ("train", "evaluate", "kit", "preprocess", "import")
 #: ``.NAME.VERB.PID.RANDOM.new``: a staging folder beside ``NAME``.
 STAGING_PATTERN = re.compile(r"^\.(?P<name>.+)\.(?P<verb>" + "|".join(SWAP_VERBS) + r")\.\d+\.[0-9a-f]{8}\.new$")
 #: ``.NAME.PID.RANDOM.new``: an older version's staging folder, which does not say its verb.

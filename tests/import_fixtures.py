@@ -1,0 +1,133 @@
+"""The import-model tests' helpers: the command run as a user runs it (with its own
+XDG_DATA_HOME and cache), and tiny decoders and encoders built here (8-D latents; never a
+download)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DIM, LENGTH = 8, 256
+#: Every command gets this long; a hung one fails the test instead of the suite.
+DEADLINE_S = 300
+
+
+def run_app(*args, home):
+    """Run ``python app.py ARGS`` with ``home`` as its XDG_DATA_HOME (and its cache beside);
+    (status, stdout, stderr)."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "XDG_DATA_HOME": str(home),
+        "XDG_CACHE_HOME": str(Path(home) / "cache"),
+        "MPLBACKEND": "Agg",
+    }
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), *map(str, args)], capture_output=True, text=True, cwd=ROOT, env=env, timeout=DEADLINE_S
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+def one_line(text):
+    text = text.strip()
+    assert text and "\n" not in text and "Traceback" not in text, text
+    return text
+
+
+def listing(folder):
+    """Every file under ``folder`` with its size and time (the shipped zoo, not read whole)."""
+    return {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(Path(folder).rglob("*"))}
+
+
+def tree(folder):
+    """Every file under ``folder`` with its bytes (hidden ones too); {} when it is not there."""
+    folder = Path(folder)
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()} if folder.exists() else {}
+
+
+# ----------------------------------------------------------------------------- tiny decoders
+
+
+def onnx_decoder(path, *, weights=None, output_shape=None, ops=("MatMul", "Tanh"), length=LENGTH):
+    """An ONNX decoder z (N, 8) -> tanh(z @ W) (N, length), built with onnx.helper; with
+    ``output_shape`` (a tuple of ints) its output is reshaped to (N, *output_shape)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weights = np.random.default_rng(0).normal(0, 0.3, (DIM, length)).astype(np.float32) if weights is None else weights
+    nodes = [helper.make_node(ops[0], ["z", "W"], ["h"]), helper.make_node(ops[1], ["h"], ["a"])]
+    initializers = [numpy_helper.from_array(weights, "W")]
+    out_dims = ["N", length]
+    if output_shape is not None:
+        initializers.append(numpy_helper.from_array(np.array([-1, *output_shape], np.int64), "shape"))
+        nodes.append(helper.make_node("Reshape", ["a", "shape"], ["audio"]))
+        out_dims = ["N", *output_shape]
+    else:
+        nodes.append(helper.make_node("Identity", ["a"], ["audio"]))
+    graph = helper.make_graph(
+        nodes,
+        "decoder",
+        [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["N", DIM])],
+        [helper.make_tensor_value_info("audio", TensorProto.FLOAT, out_dims)],
+        initializers,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, path)
+    return weights
+
+
+def keras_decoder(path, *, with_lambda=False, normalized=False):
+    """A Keras 3 decoder z (N, 8) -> Dense 32 tanh -> Dense 256 tanh; with ``with_lambda``,
+    a Lambda layer after it (Python code, which safe mode refuses); with ``normalized``, a
+    LayerNormalization between the two (a layer the NumPy engine does not run)."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    z = keras.Input((DIM,))
+    hidden = keras.layers.Dense(32, activation="tanh")(z)
+    if normalized:
+        hidden = keras.layers.LayerNormalization()(hidden)
+    audio = keras.layers.Dense(LENGTH, activation="tanh")(hidden)
+    if with_lambda:
+        audio = keras.layers.Lambda(lambda x: x * 0.5)(audio)
+    model = keras.Model(z, audio)
+    model.save(path)
+    return model
+
+
+def onnx_encoder(path, matrix):
+    """An ONNX encoder audio (N, 256) -> audio @ matrix (N, 8)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["audio", "E"], ["z"])],
+        "encoder",
+        [helper.make_tensor_value_info("audio", TensorProto.FLOAT, ["N", LENGTH])],
+        [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["N", DIM])],
+        [numpy_helper.from_array(matrix, "E")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, path)
+
+
+def refused(tmp_path, decoder, *extra, allow_missing=False):
+    """Import ``decoder``; assert it is refused (exit 1) in one line with nothing written
+    and the file unchanged; return the line."""
+    small = not (allow_missing and not Path(decoder).exists()) and Path(decoder).stat().st_size < 2**20
+    before = Path(decoder).read_bytes() if small else None
+    zoo = tmp_path / "zoo"
+    status, out, err = run_app("import-model", "bad", "--decoder", decoder, "--models", zoo, *extra, home=tmp_path / "home")
+    assert status == 1, (out, err)
+    assert out == ""
+    # the user's zoo is not made; the cache is left out: onnxruntime (1.29 on) writes a
+    # telemetry device id under XDG_CACHE_HOME/Microsoft/DeveloperTools when it is imported
+    assert tree(zoo) == {} and [path for path in tree(tmp_path / "home") if path.parts[0] != "cache"] == []
+    if before is not None:
+        assert Path(decoder).read_bytes() == before
+    return one_line(err)
