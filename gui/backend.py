@@ -45,6 +45,54 @@ def model_groups(name, spec):
     return spec.list_group, ""
 
 
+#: The model list's group of the imported models (``app.py import-model``).
+IMPORTED_LIST_GROUP = "Imported"
+
+
+def imported_folders(folder):
+    """Where the window finds imported models: the models folder (``--models``), then the
+    user's own zoo (where ``app.py import-model`` writes by default)."""
+    from models.imported import user_models_folder
+
+    return (Path(folder), user_models_folder())
+
+
+def imported_folder(name, folder):
+    """The first of :func:`imported_folders` that holds the imported model ``name``."""
+    from models.imported import is_imported_folder
+
+    return next((where for where in imported_folders(folder) if is_imported_folder(where, name)), Path(folder))
+
+
+def imported_entries(folder):
+    """The model list's entries of the imported models (a name found twice: the first)."""
+    from models.imported import imported_names
+    from models.zoo import imported_status
+
+    entries, seen = [], set()
+    for where in imported_folders(folder):
+        for name in imported_names(where):
+            if name in seen:
+                continue
+            seen.add(name)
+            status = imported_status(name, where)
+            entries.append(ModelEntry(name=name, group=IMPORTED_LIST_GROUP, trained=status.trained, reason=status.reason or ""))
+    return entries
+
+
+def axes_of(model):
+    """An imported model's axes for :class:`gui.state.ModelInfo`: each one's range and centre
+    (a shipped model's two are its pad's: none given)."""
+    from models.imported import ImportedModel
+
+    if not isinstance(model, ImportedModel):
+        return {}
+    return {
+        "axis_ranges": tuple((float(low), float(high)) for low, high in zip(model.low, model.high)),
+        "axis_centres": tuple(float(v) for v in model.middle),
+    }
+
+
 class PackageBackend:
     """The real packages: models, audio and preprocessing."""
 
@@ -78,12 +126,18 @@ class PackageBackend:
                     reason=(status.reason if status is not None else "") or "",
                 )
             )
-        return entries
+        return entries + imported_entries(folder)
 
     def load(self, name, folder):
-        """The trained model, on the NumPy engine (read in the models thread)."""
+        """The trained model, on the NumPy engine (read in the models thread); an imported
+        one (not a registry name) on its own decoder, from ``folder`` or the user's zoo."""
         from models.engine import load_runtime
+        from models.registry import REGISTRY
 
+        if name not in REGISTRY:
+            from models.imported import load_imported
+
+            return load_imported(name, imported_folder(name, folder))
         return load_runtime(name, folder)  # decodes once at load, so the first decode is fast
 
     def describe(self, model, name=None):
@@ -108,6 +162,9 @@ class PackageBackend:
             no_encoder_reason=model.no_encoder_reason,
             no_codes_reason=model.no_codes_reason,
             has_noise_source=model.has_noise_source,
+            latent_dim=int(model.latent_dim),
+            pad_axes=tuple(int(axis) for axis in model.pad_axes),
+            **axes_of(model),
         )
 
     def discontinuity(self):

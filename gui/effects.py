@@ -245,6 +245,7 @@ class Part(str, Enum):
     KIT_PROGRESS = "kit_progress"  # Export kit…'s bar
     PATTERN = "pattern"  # the Beat tab
     FAMILY = "family"  # the family selector (gui.family)
+    AXES = "axes"  # a wide latent's sliders and its "which axes" choice (gui.wide)
 
 
 @dataclass(frozen=True)

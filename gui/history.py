@@ -20,14 +20,15 @@ _SAME = 1e-9
 
 
 def _point(point):
-    x, y = (float(v) for v in point)
-    if not (math.isfinite(x) and math.isfinite(y)):
-        raise ValueError(f"a point in the history must be finite, not {point!r}")
-    return (x, y)
+    """A pad point (x, y), or a wide latent's whole vector (gui.wide), as floats."""
+    values = tuple(float(v) for v in point)
+    if len(values) < 2 or not all(math.isfinite(v) for v in values):
+        raise ValueError(f"a point in the history must be finite numbers, not {point!r}")
+    return values
 
 
 def _same(a, b):
-    return a is not None and b is not None and abs(a[0] - b[0]) <= _SAME and abs(a[1] - b[1]) <= _SAME
+    return a is not None and b is not None and len(a) == len(b) and all(abs(u - v) <= _SAME for u, v in zip(a, b))
 
 
 @dataclass
@@ -36,7 +37,7 @@ class PointHistory:
 
     Attributes
     ----------
-    points : list of (float, float)
+    points : list of (float, float), or of whole vectors (a wide latent, gui.wide)
     families : list of (str or None)
         Each point's family text (gui.family.decode_family), None for none.
     position : int

@@ -86,3 +86,11 @@ FAMILY_ALL = "-FAMILY-ALL-"  # "All families": the plain pad (key 0)
 HYBRID = "-HYBRID-"
 BLEND = "-BLEND-"
 FAMILY_MIX = "-FAMILY-MIX-"  # the mix as text ("kick 0.6 + tom 0.4")
+# a wide latent (gui.wide): a slider per axis off the pad is (AXIS, slider), its label
+# (AXIS_LABEL, slider); the panel that holds them, and the "which axes" combos
+AXIS = "-AXIS-"  # tuple-event head, value the slider's
+AXIS_LABEL = "-AXIS-LABEL-"
+AXES_PANEL = "-AXES-PANEL-"
+AXES_NOTE = "-AXES-NOTE-"
+PAD_X_AXIS = "-PAD-X-AXIS-"
+PAD_Y_AXIS = "-PAD-Y-AXIS-"

@@ -11,6 +11,7 @@ from constants import DRUM_FAMILIES
 from gui import features
 from gui import keys as k
 from gui.state import VARY_MAX, VARY_STEP
+from gui.wide import MAX_AXIS_SLIDERS
 from models.variation import NEW_NOISE_AMOUNT, VARIATION_SPREAD
 
 TITLE = "ML Sample Generator"
@@ -168,6 +169,7 @@ def pad_column():
         [sg.Graph((PAD_PIXELS, PAD_PIXELS), (-1, -1), (1, 1), key=k.PAD, enable_events=True,
                   drag_submits=True, background_color="white", motion_events=False,
                   float_values=True)],  # its tooltip: gui.tooltip (GuiApp.open)
+        [sg.pin(sg.Column(axes_rows(), key=k.AXES_PANEL, visible=False, pad=(0, 0)))],
         *family_rows(),
         # white, as a field one types into looks (the theme's grey-blue read as disabled)
         [sg.Text("X"), sg.Input("0", key=k.X, size=(9, 1), background_color=FIELD_WHITE),
@@ -240,6 +242,56 @@ def beat_tab():
 #: The family buttons' labels (the key that chooses each comes first).
 FAMILY_LABELS = {"percussion": "perc"}
 SMALL = ("Helvetica", 8)
+
+
+AXIS_TIP = "one axis of the latent the pad does not show: a move plays the sound there, as a click on the pad does"
+
+
+def axes_rows():
+    """A wide latent's panel (gui.wide; gui.axes_view shows it for such a model only): which
+    two axes the pad shows, and a slider per other axis, two to a row."""
+
+    def combo(key):
+        return sg.Combo(
+            [],
+            key=key,
+            readonly=True,
+            enable_events=True,
+            size=(7, 1),
+            font=SMALL,
+            tooltip="the axis the pad shows across (X) or up (Y); the others are the sliders",
+        )
+
+    rows = [
+        [
+            sg.Text("pad X", font=SMALL),
+            combo(k.PAD_X_AXIS),
+            sg.Text("Y", font=SMALL),
+            combo(k.PAD_Y_AXIS),
+            sg.Text("", key=k.AXES_NOTE, size=(26, 1), font=SMALL),
+        ]
+    ]
+    for first in range(0, MAX_AXIS_SLIDERS, 2):
+        row = []
+        for slider in (first, first + 1):
+            row += [
+                sg.pin(sg.Text("", key=(k.AXIS_LABEL, slider), size=(6, 1), font=SMALL)),
+                sg.pin(
+                    sg.Slider(
+                        (-1, 1),
+                        0,
+                        resolution=0.01,
+                        orientation="h",
+                        key=(k.AXIS, slider),
+                        enable_events=True,
+                        size=(11, 10),
+                        font=SMALL,
+                        tooltip=AXIS_TIP,
+                    )
+                ),
+            ]
+        rows.append(row)
+    return rows
 
 
 def family_rows():

@@ -121,6 +121,10 @@ class ModelInfo:
     no_encoder_reason: str | None = None  # its encoder file is damaged: why it cannot open a sample
     no_codes_reason: str | None = None  # its codes file is damaged: why it has no dots, pads or nearest sounds
     has_noise_source: bool = False  # a variation may be new noise at the same point (ddsp_vae)
+    latent_dim: int = 2  # D: the pad shows two axes, the others are sliders (gui.wide)
+    pad_axes: tuple = (0, 1)  # the axes the pad shows (the "which axes" choice changes them)
+    axis_ranges: tuple = ()  # (low, high) of each of the D axes (a wide latent's; else empty)
+    axis_centres: tuple = ()  # each axis's centre, where a slider starts
 
     @property
     def preprocess_settings(self):
@@ -281,7 +285,8 @@ class AppState:
     entries: dict = field(default_factory=dict)  # name -> ModelEntry, in display order
     model: ModelInfo | None = None  # the current, ready model
     wanted: str | None = None  # the model the user asked for last
-    point: tuple = (0.0, 0.0)
+    point: tuple = (0.0, 0.0)  # on the pad
+    latent: tuple | None = None  # a wide latent's whole vector, the pad's two axes included (gui.wide)
     pending_point: tuple | None = None  # where to go once `wanted` is ready
     sound: SoundState = field(default_factory=SoundState)
     player: PlayerState = field(default_factory=PlayerState)
@@ -304,6 +309,11 @@ class AppState:
     zoo_empty: bool = False  # the models folder holds no trained model
     seed: int | None = None
     rng: np.random.Generator = field(default_factory=np.random.default_rng)
+
+    @property
+    def vector(self):
+        """What the sound is decoded from: the whole vector of a wide latent, else the point."""
+        return self.latent if self.latent is not None else self.point
 
     @property
     def loading(self):

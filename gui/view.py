@@ -12,6 +12,7 @@ from pathlib import Path
 import PySimpleGUI as sg
 
 from gui import keys as k
+from gui.axes_view import show_axes
 from gui.effects import Part
 from gui.family import FAMILY_KEYS, NO_HYBRID, is_conditioned, no_family_reason, refusal, takes_family, weights_label
 from gui.features import MADE
@@ -69,6 +70,7 @@ class WindowView:
             Part.KIT_PROGRESS: self._show_kit_progress,
             Part.PATTERN: self._show_pattern,
             Part.FAMILY: self._show_family,
+            Part.AXES: lambda: show_axes(window, state),
         }
 
     def refresh(self, part):

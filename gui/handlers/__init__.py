@@ -17,6 +17,7 @@ from gui import effects as fx
 from gui import events as ev
 from gui import keys as k
 from gui.family import ALL_KEY, FAMILY_KEYS
+from gui.handlers.axes import choose_pad_axes, move_slider
 from gui.handlers.common import clamp, favourite_label, on_figure, on_job_failed, playing_text, sequence_audio, status_text
 from gui.handlers.drag import on_drag
 from gui.handlers.family import choose_all, choose_family, choose_hybrid, go_back, go_forward, set_blend
@@ -214,6 +215,8 @@ VALUE_EVENTS = {
     k.PATTERN_TEMPO: lambda s, v: set_tempo(s, v.get(k.PATTERN_TEMPO)),
     k.HYBRID: lambda s, v: choose_hybrid(s, v.get(k.HYBRID)),
     k.BLEND: lambda s, v: set_blend(s, v.get(k.BLEND)),
+    k.PAD_X_AXIS: lambda s, v: choose_pad_axes(s, v.get(k.PAD_X_AXIS), v.get(k.PAD_Y_AXIS)),
+    k.PAD_Y_AXIS: lambda s, v: choose_pad_axes(s, v.get(k.PAD_X_AXIS), v.get(k.PAD_Y_AXIS)),
 }
 
 
@@ -254,6 +257,7 @@ TUPLE_EVENTS = {
     k.DRAG: on_drag,
     k.STEP: lambda s, index, _payload: toggle_step(s, index),
     k.LANE_SOUND: choose_source,
+    k.AXIS: move_slider,  # a wide latent's slider: (AXIS, slider), its value
 }
 
 

@@ -12,6 +12,7 @@ from gui.handlers.map import request_map
 from gui.handlers.models import select_model
 from gui.handlers.point import move_point
 from gui.state import UNAVAILABLE, Recall
+from gui.wide import clamp_vector, is_wide, recorded_vector, with_pad
 
 
 def on_saved(state, saved):
@@ -35,7 +36,7 @@ def reopen(state, selected):
         return []
     if getattr(chosen, "recall", True) is None:
         return say(state, f"{Path(str(chosen.path)).name}: {chosen.reason}")
-    point = tuple(float(v) for v in chosen.point)
+    point = recorded_vector(chosen.point, chosen.recall.get("settings"))  # a wide latent's whole vector
     entry = state.entries.get(chosen.model)
     if entry is None:
         return say(state, f"{Path(str(chosen.path)).name}: model {chosen.model} is not in the list")
@@ -48,7 +49,7 @@ def reopen(state, selected):
     level_changed = _take_level(state, chosen)
     state.sound.play_when_decoded = True
     if state.model is not None and state.model.name == chosen.model:
-        state.sound.recall = Recall(chosen.model, clamp(point, state.model.latent_range), _variation(chosen), family)
+        state.sound.recall = Recall(chosen.model, _recalled_at(state, point), _variation(chosen), family)
         if family is None and state.model.conditioned:
             state.family = opening_family(state)
         effects = move_point(state, point) + [fx.Refresh(Part.FAMILY), fx.Refresh(Part.PAD)]
@@ -62,6 +63,16 @@ def reopen(state, selected):
         state.message = f"level: {state.sound.level}, as {Path(str(chosen.path)).name} was saved"
         effects += [fx.Refresh(Part.CONTROLS), fx.Refresh(Part.STATUS), fx.StoreSettings()]
     return effects
+
+
+def _recalled_at(state, point):
+    """What the loaded model decodes a favourite's point as: clamped to the pad, or a wide
+    latent's whole vector clamped axis by axis (its pad point for a vector of another size)."""
+    if not is_wide(state.model):
+        return clamp(point, state.model.latent_range)
+    if len(point) != state.model.latent_dim:
+        return with_pad(state.model, state.vector, clamp(point, state.model.latent_range))
+    return clamp_vector(state.model, point)
 
 
 def _variation(favourite):

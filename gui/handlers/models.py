@@ -7,9 +7,10 @@ from gui import effects as fx
 from gui import features
 from gui.effects import Part
 from gui.family import decode_family, opening_family, refusal
-from gui.handlers.common import clamp, say, short_reason
+from gui.handlers.common import say, short_reason
 from gui.handlers.map import request_map
 from gui.state import LOADING, READY, UNAVAILABLE
+from gui.wide import is_wide, place
 from models.trained_folder import COLLAPSED_WARNING, is_collapsed
 
 
@@ -99,6 +100,7 @@ def on_model_ready(state, ready):
     if info.name != state.wanted:
         return [fx.Refresh(Part.MODELS), fx.Refresh(Part.STATUS)]
     changed = state.model is None or state.model.name != info.name
+    previous = state.model
     same_plane = state.model is not None and tuple(state.model.latent_range) == tuple(info.latent_range)
     state.model = info
     # a model over the same latent range opens where the point was (the user's place on
@@ -106,7 +108,7 @@ def on_model_ready(state, ready):
     kept = state.point if changed and same_plane else info.center
     point = state.pending_point if state.pending_point is not None else kept
     state.pending_point = None
-    state.point = clamp(point, info.latent_range)
+    place(state, point, fresh=changed)  # clamped; a wide latent: its whole vector (gui.wide)
     if changed:
         state.sound.save_when_decoded = False  # S was for the other model's point
         state.sound.audio = state.sound.point = state.sound.original = None
@@ -116,6 +118,8 @@ def on_model_ready(state, ready):
     effects: list[fx.Effect] = [
         fx.Refresh(p) for p in (Part.MODELS, Part.PAD, Part.FIELDS, Part.CARD, Part.MORPH_FIELDS, Part.MAP_MODE)
     ]  # the map's hint follows the model
+    if changed and (state.latent is not None or is_wide(previous)):
+        effects.append(fx.Refresh(Part.AXES))  # the sliders appear, or go
     if state.player.rate != info.sample_rate:
         state.player.rate = info.sample_rate
         state.player.ready = False
@@ -125,14 +129,14 @@ def on_model_ready(state, ready):
         state.map.for_gan = True
     elif info.codes is not None and state.map.for_gan:
         state.map.mode, state.map.for_gan = "codes", False  # what the user had
-    state.history.reopen(info.name, state.point, decode_family(state))  # where the model opens (or a favourite's point)
+    state.history.reopen(info.name, state.vector, decode_family(state))  # where the model opens (or a favourite's point)
     if entry.collapsed:
         state.message = f"{info.name} is {COLLAPSED_WARNING}"
     effects += request_map(state)
     if changed and (info.no_encoder_reason or info.no_codes_reason):  # it plays; say what it cannot do
         state.message = info.no_codes_reason or info.no_encoder_reason
     effects += [
-        fx.Decode(info.name, state.point, family=decode_family(state)),
+        fx.Decode(info.name, state.vector, family=decode_family(state)),
         fx.Refresh(Part.STATUS),
         fx.StoreSettings(),
         fx.Refresh(Part.HISTORY),

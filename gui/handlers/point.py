@@ -11,6 +11,7 @@ from gui.effects import Part
 from gui.family import decode_family
 from gui.handlers.common import clamp, format_point, render_output, say
 from gui.handlers.sound import audition, current_heard, play, play_sequence, render_sound, save, swap_sound
+from gui.wide import pad_of, place
 
 NUDGE = 0.02  # arrow keys move the point by this share of the latent range
 
@@ -23,19 +24,21 @@ def move_point(state, point, step=True):
     """
     if state.model is None or point is None or None in tuple(point):
         return []
-    state.point = clamp(point, state.model.latent_range)
+    point = place(state, point)  # clamped; a wide latent's whole vector kept (gui.wide)
     state.sound.original = None
     recall = state.sound.recall
-    if recall is not None and (recall.model != state.model.name or recall.point != state.point):
+    if recall is not None and (recall.model != state.model.name or recall.point != state.vector):
         state.sound.recall = None  # moved on before the reopened favourite sounded
     if step:
-        state.history.click(state.model.name, state.point, decode_family(state))
+        state.history.click(state.model.name, state.vector, decode_family(state))
     effects = [
         fx.Refresh(Part.MARKER),
         fx.Refresh(Part.FIELDS),
-        fx.Decode(state.model.name, state.point, family=decode_family(state)),
+        fx.Decode(state.model.name, state.vector, family=decode_family(state)),
         fx.Refresh(Part.HISTORY),
     ]
+    if state.latent is not None:
+        effects.append(fx.Refresh(Part.AXES))  # the sliders show the vector
     if state.point != tuple(float(v) for v in point):
         return effects + say(
             state, f"{format_point(point)} is outside {state.model.name}'s range: clamped to the range, at {format_point(state.point)}"
@@ -111,10 +114,11 @@ def on_decoded(state, decoded):
         effects += play(state, loop=state.sound.looping, as_is=bool(recalled), newest=True)
     if recalled:
         state.sound.recall = None
-    if state.sound.save_when_decoded and state.sound.point == state.point:
+    if state.sound.save_when_decoded and state.sound.point == state.vector:
         effects += save(state)
     effects.append(render_sound(state))
-    effects.append(fx.Nearest(state.model.name, state.sound.point, state.model.data_folder))
+    near = state.sound.point if state.latent is None else pad_of(state.model, state.sound.point)
+    effects.append(fx.Nearest(state.model.name, near, state.model.data_folder))
     effects.append(fx.Refresh(Part.STATUS))
     return effects
 
@@ -124,7 +128,7 @@ def drag_to(state, point):
     the step is where it is let go."""
     effects = move_point(state, point, step=False)
     if effects:
-        state.history.drag(state.model.name, state.point)
+        state.history.drag(state.model.name, state.vector)
         audition(state)  # a press, or the pointer reached another pixel
     return effects
 
@@ -134,7 +138,7 @@ def drag_ended(state, point):
     before = state.point
     effects = move_point(state, point, step=False)
     if state.model is not None:
-        state.history.release(state.model.name, state.point if effects else None, decode_family(state))
+        state.history.release(state.model.name, state.vector if effects else None, decode_family(state))
         if effects and state.point != before:
             audition(state)
     return effects + [fx.Refresh(Part.HISTORY), fx.StoreSettings()]

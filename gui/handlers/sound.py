@@ -16,6 +16,7 @@ from gui.effects import Part
 from gui.family import decode_family
 from gui.handlers.common import NO_PLAYBACK, NO_SOUND_DEVICE, format_point, render_output, say, sequence_audio
 from gui.state import Heard, Playing, VaryStart
+from gui.wide import pad_of
 from models.variation import NEW_NOISE_AMOUNT, VARIATION_SPREAD, has_noise_source
 
 
@@ -55,9 +56,9 @@ def play(state, loop=False, *, as_is=False, newest=False):
         return say(state, "no model is loaded yet")
     if not state.player.ready:
         return say(state, NO_PLAYBACK)
-    if state.vary.amount > 0 and not as_is:
+    if state.vary.amount > 0 and not as_is and state.latent is None:  # a wide latent's is the sound itself
         return request_variation(state, VaryStart.LOOP if loop else VaryStart.PLAY, newest=newest)
-    if state.sound.audio is None or state.sound.point != state.point:
+    if state.sound.audio is None or state.sound.point != state.vector:
         state.sound.play_when_decoded = True
         if state.sound.audio is None:
             return []
@@ -294,7 +295,7 @@ def on_player(state, opened):
     device = opened.device or "default output"
     state.player.text = f"sound: {device}" if state.player.ready else f"{NO_SOUND_DEVICE}: {opened.reason or 'unknown reason'}"
     effects = [fx.SetVolume(state.sound.volume), fx.Refresh(Part.STATUS), fx.Refresh(Part.DEVICES)]
-    if state.player.ready and state.sound.looping and state.vary.amount > 0 and state.model:
+    if state.player.ready and state.sound.looping and state.vary.amount > 0 and state.model and state.latent is None:
         effects += request_variation(state, VaryStart.LOOP)
     elif state.player.ready and state.sound.looping and state.sound.audio is not None:
         heard = current_heard(state)
@@ -341,7 +342,7 @@ def save(state):
     not yet): at the level, and with the variation that is sounding recorded."""
     if state.model is None:
         return say(state, "nothing to save yet: choose a model and a point first")
-    if state.sound.point != state.point or state.sound.family != decode_family(state):
+    if state.sound.point != state.vector or state.sound.family != decode_family(state):
         # a click (or a family key), then S at once: save what was asked for
         state.sound.save_when_decoded = True
         return say(state, "saving once the point is decoded…")
@@ -353,8 +354,11 @@ def save(state):
         settings = dict(settings or {}, variation=dict(kept.variation))
     if kept.family is not None:  # the family decoded with: reopening decodes this family again
         settings = dict(settings or {}, family=kept.family)
+    point = kept.point
+    if state.latent is not None:  # a wide latent: the file is named by the pad's point, the whole vector recorded
+        settings, point = dict(settings or {}, latent=list(kept.point)), pad_of(state.model, kept.point)
     return [
-        fx.Save(state.model.name, (kept.point,), (kept.audio,), state.model.sample_rate, settings, level=state.sound.level),
+        fx.Save(state.model.name, (point,), (kept.audio,), state.model.sample_rate, settings, level=state.sound.level),
         fx.Refresh(Part.STATUS),
     ]
 
