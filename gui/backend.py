@@ -64,19 +64,25 @@ def imported_folder(name, folder):
     return next((where for where in imported_folders(folder) if is_imported_folder(where, name)), Path(folder))
 
 
-def imported_entries(folder):
-    """The model list's entries of the imported models (a name found twice: the first)."""
+def imported_model_names(folder):
+    """The imported models the window lists, in order (a name found twice: the first);
+    read from the folders' cards' presence only, so the window lists them at once."""
     from models.imported import imported_names
+
+    names = []
+    for where in imported_folders(folder):
+        names += [name for name in imported_names(where) if name not in names]
+    return names
+
+
+def imported_entries(folder):
+    """The model list's entries of the imported models, with their state."""
     from models.zoo import imported_status
 
-    entries, seen = [], set()
-    for where in imported_folders(folder):
-        for name in imported_names(where):
-            if name in seen:
-                continue
-            seen.add(name)
-            status = imported_status(name, where)
-            entries.append(ModelEntry(name=name, group=IMPORTED_LIST_GROUP, trained=status.trained, reason=status.reason or ""))
+    entries = []
+    for name in imported_model_names(folder):
+        status = imported_status(name, imported_folder(name, folder))
+        entries.append(ModelEntry(name=name, group=IMPORTED_LIST_GROUP, trained=status.trained, reason=status.reason or ""))
     return entries
 
 

@@ -36,7 +36,7 @@ import PySimpleGUI as sg
 from gui import dialogs
 from gui import effects as fx
 from gui import keys as k
-from gui.backend import PackageBackend, model_groups, window_model_names
+from gui.backend import IMPORTED_LIST_GROUP, PackageBackend, imported_model_names, model_groups, window_model_names
 from gui.canvas import FigurePanel
 from gui.drag_and_drop import DragAndDrop
 from gui.errors import GuiError
@@ -131,6 +131,8 @@ def initial_state(options, remembered):
     for name in window_model_names(state.models_dir):
         group, subgroup = model_groups(name, REGISTRY[name])
         state.entries[name] = ModelEntry(name, group=group, subgroup=subgroup)
+    for name in imported_model_names(state.models_dir):  # the user's own, in their own group
+        state.entries[name] = ModelEntry(name, group=IMPORTED_LIST_GROUP)
     return state
 
 

@@ -11,7 +11,8 @@ What it offers:
   :func:`open_shipped_window` (a copy of a shipped model on the real backend);
 - **X input**: :func:`xdo`, :func:`click`, :func:`click_middle`, :func:`click_button`,
   :func:`button_held`, :func:`press`, :func:`xdo_hover`, :func:`pick_in_combo`,
-  :func:`choose_model`, :func:`click_pad`, :func:`turn_vary_on`, :func:`reopen_favourite`,
+  :func:`choose_model`, :func:`click_pad`, :func:`click_wide_pad` and :func:`step_axis_slider`
+  (a wide latent's pad and sliders), :func:`turn_vary_on`, :func:`reopen_favourite`,
   :func:`select_all_favourites`, :func:`drag` (XDND, with :class:`Peer` and the ``peer``
   fixture for the other program);
 - **dialogs**, answered from a thread while the window's loop is inside them:
@@ -277,7 +278,7 @@ def choose_model(app, name):
     widget, x, y = tree_row(app, name)
     click(widget, x, y)
     assert app.run_until(
-        lambda s: s.model is not None and s.model.name == name and s.sound.audio is not None and s.sound.point == s.point
+        lambda s: s.model is not None and s.model.name == name and s.sound.audio is not None and s.sound.point == s.vector
     )
 
 
@@ -289,6 +290,31 @@ def click_pad(app, px, py):
     click(app.window[k.PAD].Widget, px, py)
     assert app.run_until(lambda s: near(s.sound.point, expected, one_pixel(app))), what_the_click_hit(app, px, py, expected)
     return app.state.point
+
+
+def click_wide_pad(app, px, py):
+    """A real click at pixel (px, py) of the pad of a model with a wide latent (gui.wide);
+    returns the whole vector, once its sound is decoded."""
+    wait_pad_settled(app)
+    expected = pad_pixel_to_point(app, px, py)
+    xmin, xmax, _, _ = app.state.model.latent_range
+    pixel = (xmax - xmin) / app.window[k.PAD].Widget.winfo_width()
+    click(app.window[k.PAD].Widget, px, py)
+    assert app.run_until(lambda s: near(s.point, expected, pixel) and s.sound.point == s.vector), what_the_click_hit(
+        app, px, py, expected
+    )
+    return app.state.vector
+
+
+def step_axis_slider(app, slider, right=True):
+    """A real click in the trough of a wide latent's slider number ``slider`` (one step
+    towards that end); returns the whole vector, once its sound is decoded."""
+    widget = app.window[(k.AXIS, slider)].Widget
+    assert app.run_until(lambda s: bool(widget.winfo_viewable()), timeout=10), "the slider is not shown"
+    before = app.state.vector
+    click(widget, widget.winfo_width() - 4 if right else 4, widget.winfo_height() - 7)
+    assert app.run_until(lambda s: s.vector != before and s.sound.point == s.vector), (before, app.state.vector)
+    return app.state.vector
 
 
 def what_the_click_hit(app, px, py, expected):
