@@ -33,6 +33,9 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("MPLBACKEND", "Agg")
 # evaluate caches other data's metrics in the user cache: the tests keep out of the real one
 os.environ.setdefault("XDG_CACHE_HOME", tempfile.mkdtemp(prefix="mlsg-test-cache-"))
+# the user's own zoo of imported models (models.imported.user_models_folder) is never read or
+# written by a test: the window lists what is there
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="mlsg-test-data-")
 
 
 #: The screen every window test expects (the Makefile's xvfb-run gives the same).
