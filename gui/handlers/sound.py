@@ -208,7 +208,7 @@ def set_vary(state, value):
     state.vary.amount = amount
     state.message = vary_words(state.model, amount)
     effects = [fx.Refresh(Part.STATUS)]
-    if state.sound.looping and amount > 0 and state.model is not None:
+    if state.sound.looping and amount > 0 and state.model is not None and state.latent is None:
         effects += request_variation(state)
     return effects
 
@@ -217,6 +217,11 @@ def save_variations(state, count):
     """Save the point's sound and its variations (Vary's amount does not matter: N of them)."""
     if state.model is None:
         return say(state, "nothing to save yet: choose a model and a point first")
+    if state.latent is not None:  # its variations would move the pad's two axes only
+        return say(
+            state,
+            f"Save with variations is not there yet for {state.model.name}'s {state.model.latent_dim}-D latent: S saves its sound",
+        )
     try:
         count = int(count)
     except (TypeError, ValueError):

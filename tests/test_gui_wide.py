@@ -1,0 +1,139 @@
+"""A wide latent's handlers without a window (gui.wide, gui.handlers.axes): the state keeps
+the whole vector; sliders, the which-axes choice, S, Reopen and the history use it; a 2-D
+model has none."""
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from audio.export import Favourite
+from gui import effects as fx
+from gui import events as ev
+from gui import keys as k
+from gui.backend import PackageBackend
+from gui.handlers import handle
+from gui.state import AppState, ModelEntry
+from gui.wide import MAX_AXIS_SLIDERS, slider_axes
+from gui_fakes import FakeModel
+
+DIM = 8
+WIDE = "drums8"
+
+
+def wide_info():
+    """An 8-D model's info: each axis -3..3, its centre 0.5 (so a centre is not a zero)."""
+    base = PackageBackend().describe(FakeModel("ae_small_relu"))
+    return replace(
+        base,
+        name=WIDE,
+        kind="imported",
+        latent_dim=DIM,
+        pad_axes=(0, 1),
+        axis_ranges=((-3.0, 3.0),) * DIM,
+        axis_centres=(0.5,) * DIM,
+        latent_range=(-3.0, 3.0, -3.0, 3.0),
+        center=(0.5, 0.5),
+    )
+
+
+def send(state, event, payload=None, **values):
+    values = dict(values)
+    if payload is not None:
+        values[event] = payload
+    return handle(state, event, values)
+
+
+def report(state, record):
+    return handle(state, k.WORKER, {k.WORKER: record})
+
+
+def decodes(effects):
+    return [e.point for e in effects if isinstance(e, fx.Decode)]
+
+
+@pytest.fixture
+def wide():
+    state = AppState(models_dir="zoo", favourites_dir="favs", rng=np.random.default_rng(0))
+    state.entries[WIDE] = ModelEntry(WIDE, group="Imported", trained=True)
+    state.entries["ae_small_relu"] = ModelEntry("ae_small_relu", group="g", trained=True)
+    send(state, k.MODELS, **{k.MODELS: [WIDE]})
+    effects = report(state, ev.ModelReady(wide_info()))
+    assert decodes(effects) == [(0.5,) * DIM] and fx.Refresh(fx.Part.AXES) in effects
+    report(state, ev.PlayerOpened(True, "", "null"))
+    return state
+
+
+def decoded(state):
+    """The decode worker's answer for the state's vector."""
+    return report(state, ev.Decoded(WIDE, state.vector, np.full(16, 0.1, np.float32)))
+
+
+def test_a_wide_model_opens_at_its_centre_with_a_slider_per_other_axis(wide):
+    assert wide.vector == (0.5,) * DIM and wide.point == (0.5, 0.5)
+    assert slider_axes(wide.model) == tuple(range(2, DIM)) and DIM - 2 <= MAX_AXIS_SLIDERS
+
+
+def test_a_slider_moves_its_axis_decodes_the_whole_vector_and_is_a_step(wide):
+    effects = send(wide, (k.AXIS, 1), 1.25)  # slider 1 is axis 3
+    assert decodes(effects) == [(0.5, 0.5, 0.5, 1.25, 0.5, 0.5, 0.5, 0.5)]
+    assert wide.sound.play_when_decoded  # heard, as a pad click is
+    assert wide.history.of(WIDE).current == wide.vector
+    assert send(wide, (k.AXIS, 1), 1.25 + 0.001) == []  # less than half a step: the slider shown again
+
+
+def test_a_pad_click_keeps_the_sliders_values(wide):
+    send(wide, (k.AXIS, 0), -2.0)
+    effects = send(wide, k.PAD, **{k.PAD: (1.0, -1.0)})
+    assert decodes(effects) == [(1.0, -1.0, -2.0, 0.5, 0.5, 0.5, 0.5, 0.5)]
+
+
+def test_s_saves_the_pad_point_and_records_the_whole_vector(wide):
+    send(wide, (k.AXIS, 2), 2.0)
+    decoded(wide)
+    (save,) = [e for e in send(wide, k.SAVE) if isinstance(e, fx.Save)]
+    assert save.points == ((0.5, 0.5),) and save.settings["latent"] == list(wide.vector)
+
+
+def test_reopen_goes_back_to_the_whole_vector_and_plays_it(wide):
+    vector = (1.0, -1.0, 0.0, 2.0, -2.0, 0.5, 0.25, -0.25)
+    favourite = Favourite(
+        Path("favs/drums8_x+1.00_y-1.00_001.wav"), {"model": WIDE, "point": (1.0, -1.0), "settings": {"latent": list(vector)}}, None
+    )
+    wide.favourites = [favourite]
+    effects = send(wide, k.REOPEN, **{k.FAVOURITES: [favourite]})
+    assert decodes(effects) == [vector] and wide.point == (1.0, -1.0)
+    assert wide.sound.recall.point == vector
+
+
+def test_back_returns_to_the_vector_before_a_slider_moved(wide):
+    before = wide.vector
+    send(wide, (k.AXIS, 0), 2.5)
+    effects = send(wide, k.BACK)
+    assert decodes(effects) == [before] and wide.vector == before
+
+
+def test_which_axes_puts_two_others_on_the_pad_and_keeps_the_sound(wide):
+    send(wide, (k.AXIS, 1), 1.5)  # axis 3
+    vector = wide.vector
+    effects = send(wide, k.PAD_X_AXIS, **{k.PAD_X_AXIS: "axis 3", k.PAD_Y_AXIS: "axis 1"})
+    assert wide.model.pad_axes == (3, 1) and wide.point == (1.5, 0.5) and wide.vector == vector
+    assert decodes(effects) == [] and slider_axes(wide.model) == (0, 2, 4, 5, 6, 7)
+    effects = send(wide, k.PAD_Y_AXIS, **{k.PAD_X_AXIS: "axis 3", k.PAD_Y_AXIS: "axis 3"})
+    assert wide.model.pad_axes == (3, 1) and "must differ" in wide.message
+
+
+def test_a_2d_model_has_no_vector_and_ignores_sliders(wide):
+    send(wide, k.MODELS, **{k.MODELS: ["ae_small_relu"]})
+    report(wide, ev.ModelReady(PackageBackend().describe(FakeModel("ae_small_relu"))))
+    assert wide.latent is None and wide.vector == wide.point
+    assert send(wide, (k.AXIS, 0), 1.0) == []
+
+
+def test_vary_and_save_with_variations_leave_a_wide_models_sound_as_it_is(wide):
+    decoded(wide)
+    send(wide, k.LOOP)
+    assert not [e for e in send(wide, k.VARY, **{k.VARY: 1.0}) if isinstance(e, fx.DecodeVariation)]
+    effects = send(wide, k.SAVE_VARIATIONS, **{k.VARY_COUNT: 4})
+    assert not [e for e in effects if isinstance(e, fx.SaveVariations)] and "not there yet" in wide.message
