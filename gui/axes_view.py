@@ -9,6 +9,11 @@ def axis_names(info):
     return [f"axis {axis}" for axis in range(info.latent_dim)]
 
 
+def axis_label(axis, value):
+    """A slider's label: its axis and the vector's value there ("axis 3  +0.25")."""
+    return f"axis {axis}  {value:+.2f}"
+
+
 def show_axes(window, state):
     """Show the panel for the state's model (hidden for a 2-D latent), each slider on its
     axis's range at the vector's value."""
@@ -16,6 +21,7 @@ def show_axes(window, state):
     wide = is_wide(info) and state.latent is not None
     panel = window[k.AXES_PANEL]
     if panel.visible != wide:
+        window[k.FAMILY_PANEL].update(visible=not wide)  # no families; the room is the sliders'
         panel.update(visible=wide)
     if not wide:
         return
@@ -42,7 +48,7 @@ def _show_slider(window, info, vector, slider, axis):
         return
     low, high = info.axis_ranges[axis]
     step = axis_step(info, axis)
-    label.update(f"axis {axis}")
+    label.update(axis_label(axis, vector[axis]))
     widget = element.Widget
     if (float(widget.cget("from")), float(widget.cget("to")), float(widget.cget("resolution"))) != (low, high, step):
         widget.configure(from_=low, to=high, resolution=step)

@@ -92,5 +92,6 @@ AXIS = "-AXIS-"  # tuple-event head, value the slider's
 AXIS_LABEL = "-AXIS-LABEL-"
 AXES_PANEL = "-AXES-PANEL-"
 AXES_NOTE = "-AXES-NOTE-"
+FAMILY_PANEL = "-FAMILY-PANEL-"  # the family selector's rows, hidden while the sliders show
 PAD_X_AXIS = "-PAD-X-AXIS-"
 PAD_Y_AXIS = "-PAD-Y-AXIS-"

@@ -170,7 +170,9 @@ def pad_column():
                   drag_submits=True, background_color="white", motion_events=False,
                   float_values=True)],  # its tooltip: gui.tooltip (GuiApp.open)
         [sg.pin(sg.Column(axes_rows(), key=k.AXES_PANEL, visible=False, pad=(0, 0)))],
-        *family_rows(),
+        # hidden for a wide latent (gui.axes_view): an imported model has no families, and
+        # its sliders take the room
+        [sg.pin(sg.Column(family_rows(), key=k.FAMILY_PANEL, pad=(0, 0)))],
         # white, as a field one types into looks (the theme's grey-blue read as disabled)
         [sg.Text("X"), sg.Input("0", key=k.X, size=(9, 1), background_color=FIELD_WHITE),
          sg.Text("Y"), sg.Input("0", key=k.Y, size=(9, 1), background_color=FIELD_WHITE),
@@ -275,7 +277,7 @@ def axes_rows():
         row = []
         for slider in (first, first + 1):
             row += [
-                sg.pin(sg.Text("", key=(k.AXIS_LABEL, slider), size=(6, 1), font=SMALL)),
+                sg.pin(sg.Text("", key=(k.AXIS_LABEL, slider), size=(11, 1), font=SMALL, pad=((4, 0), 0))),
                 sg.pin(
                     sg.Slider(
                         (-1, 1),
@@ -284,8 +286,10 @@ def axes_rows():
                         orientation="h",
                         key=(k.AXIS, slider),
                         enable_events=True,
-                        size=(11, 10),
+                        size=(9, 10),
                         font=SMALL,
+                        disable_number_display=True,  # the label says the value: one line a row
+                        pad=(0, 1),
                         tooltip=AXIS_TIP,
                     )
                 ),

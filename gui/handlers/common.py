@@ -35,6 +35,9 @@ def sequence_audio(sounds, sample_rate, gap_seconds=GAP_SECONDS):
 
 
 def format_point(point):
+    """A pad point as "(0.120, -0.400)"; a wide latent's whole vector as "(0.12, -0.40, …)"."""
+    if len(point) > 2:
+        return f"({', '.join(f'{v:.2f}' for v in point)})"
     return f"({point[0]:.3f}, {point[1]:.3f})"
 
 
