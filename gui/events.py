@@ -82,7 +82,7 @@ class Encoded:
 
     name: str
     path: str
-    point: Point
+    point: tuple[float, ...]  # (x, y); a wide latent's whole vector (gui.wide)
     original: np.ndarray = field(compare=False, hash=False)
     reconstruction: np.ndarray = field(compare=False, hash=False)
 

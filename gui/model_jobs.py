@@ -117,7 +117,7 @@ class ModelJobs(JobGroup):
             if options and not conditioned and pads is not None:
                 point = np.asarray(pads.to_pad(point[None, :], effect.family))[0]  # where this family's pad plays it
             reconstruction = model.decode(point[None, :].astype(np.float32), **options)[0]
-            self.post(events.Encoded(effect.name, effect.path, (float(point[0]), float(point[1])), audio, reconstruction))
+            self.post(events.Encoded(effect.name, effect.path, tuple(float(v) for v in point), audio, reconstruction))
 
         self.thread.submit(self._guard(Path(effect.path).name, job))
 

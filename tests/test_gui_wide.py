@@ -137,3 +137,11 @@ def test_vary_and_save_with_variations_leave_a_wide_models_sound_as_it_is(wide):
     assert not [e for e in send(wide, k.VARY, **{k.VARY: 1.0}) if isinstance(e, fx.DecodeVariation)]
     effects = send(wide, k.SAVE_VARIATIONS, **{k.VARY_COUNT: 4})
     assert not [e for e in effects if isinstance(e, fx.SaveVariations)] and "not there yet" in wide.message
+
+
+def test_an_opened_sample_goes_to_its_whole_vector(wide):
+    vector = (1.0, -1.0, 0.0, 2.0, -2.0, 0.5, 0.25, -4.0)  # the last axis outside its range
+    audio = np.full(16, 0.1, np.float32)
+    effects = report(wide, ev.Encoded(WIDE, "kick.wav", vector, audio, audio))
+    assert wide.vector == (*vector[:7], -3.0) and wide.point == (1.0, -1.0) and wide.sound.point == wide.vector
+    assert fx.Refresh(fx.Part.AXES) in effects

@@ -9,7 +9,7 @@ from gui import effects as fx
 from gui import keys as k
 from gui.effects import Part
 from gui.family import decode_family
-from gui.handlers.common import clamp, format_point, render_output, say
+from gui.handlers.common import format_point, render_output, say
 from gui.handlers.sound import audition, current_heard, play, play_sequence, render_sound, save, swap_sound
 from gui.wide import pad_of, place
 
@@ -167,12 +167,14 @@ def on_file(state, purpose, path):
 def on_encoded(state, encoded):
     if state.model is None or encoded.name != state.model.name:
         return []
-    state.point = clamp(encoded.point, state.model.latent_range)
-    state.sound.audio, state.sound.point = encoded.reconstruction, state.point
+    place(state, encoded.point)  # clamped; a wide latent's whole vector (gui.wide)
+    state.sound.audio, state.sound.point = encoded.reconstruction, state.vector
     state.sound.variation, state.sound.family = None, decode_family(state)
     state.sound.original, state.sound.opened = encoded.original, encoded.path
     state.message = f"{Path(encoded.path).name} is at {format_point(encoded.point)}: playing the reconstruction, then the original"
     effects = [fx.Refresh(Part.MARKER), fx.Refresh(Part.FIELDS), render_output(state)]
+    if state.latent is not None:
+        effects.append(fx.Refresh(Part.AXES))
     effects += play_sequence(
         state,
         [state.sound.audio, state.sound.original],
