@@ -145,3 +145,17 @@ def test_an_opened_sample_goes_to_its_whole_vector(wide):
     effects = report(wide, ev.Encoded(WIDE, "kick.wav", vector, audio, audio))
     assert wide.vector == (*vector[:7], -3.0) and wide.point == (1.0, -1.0) and wide.sound.point == wide.vector
     assert fx.Refresh(fx.Part.AXES) in effects
+
+
+def test_reopen_from_another_model_opens_the_wide_one_at_the_whole_vector(wide):
+    send(wide, k.MODELS, **{k.MODELS: ["ae_small_relu"]})
+    report(wide, ev.ModelReady(PackageBackend().describe(FakeModel("ae_small_relu"))))
+    vector = (1.0, -1.0, 0.0, 2.0, -2.0, 0.5, 0.25, -0.25)
+    favourite = Favourite(
+        Path("favs/drums8_x+1.00_y-1.00_001.wav"), {"model": WIDE, "point": (1.0, -1.0), "settings": {"latent": list(vector)}}, None
+    )
+    wide.favourites = [favourite]
+    send(wide, k.REOPEN, **{k.FAVOURITES: [favourite]})
+    effects = report(wide, ev.ModelReady(wide_info()))
+    assert decodes(effects) == [vector] and wide.point == (1.0, -1.0) and wide.sound.recall.point == vector
+    assert wide.history.of(WIDE).current == vector
