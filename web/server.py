@@ -226,7 +226,7 @@ class _Api:
         headers = {
             "Cache-Control": policy,
             "Content-Disposition": f'attachment; filename="{sound_request.file_name(served.model.sample_rate)}"',
-            "X-Point": f"{sound_request.x:g},{sound_request.y:g}",
+            "X-Point": ",".join(f"{v:g}" for v in sound_request.vector or (sound_request.x, sound_request.y)),
             "X-Level": sound_request.level,
         }
         return _validated(request, body, etag, "audio/wav", headers)
@@ -292,6 +292,10 @@ class _Api:
         is read into memory, encoded in a decoding process and dropped: nothing is kept."""
         self.versioned(request)
         served = self.catalogue.models[request.path_params["name"]]
+        if served.latent_dim > 2:
+            raise RequestRefused(
+                400, f"{served.name} has a {served.latent_dim}-D latent: a dropped sample's place on it is not shown yet"
+            )
         if not served.model.has_encoder:
             raise RequestRefused(
                 400, f"{served.name} has no encoder (a GAN only generates): a sample has no place on its map; pick another model"
