@@ -116,6 +116,19 @@ def onnx_encoder(path, matrix):
     onnx.save(model, path)
 
 
+def imported_onnx_zoo(folder, name="drums8"):
+    """A zoo under ``folder`` with the tiny ONNX decoder imported as ``name`` (in this process,
+    by the import's own checks and write): (zoo, the decoder's weights W)."""
+    from models.importing import prepare_import, write_import
+
+    source = Path(folder) / "decoder.onnx"
+    weights = onnx_decoder(source)
+    card, files, codes = prepare_import(name, source)
+    zoo = Path(folder) / "zoo"
+    write_import(zoo, card, files, codes, force=False)
+    return zoo, weights
+
+
 def refused(tmp_path, decoder, *extra, allow_missing=False):
     """Import ``decoder``; assert it is refused (exit 1) in one line with nothing written
     and the file unchanged; return the line."""

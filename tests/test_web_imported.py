@@ -4,12 +4,11 @@ imported here (tests/import_fixtures.py), listed with its latent, and heard at a
 URLs are as they were (tests/test_web_api.py)."""
 
 import io
-from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile
-from import_fixtures import DIM, onnx_decoder
+from import_fixtures import DIM, imported_onnx_zoo
 from starlette.testclient import TestClient
 
 from web.catalogue import load_catalogue
@@ -17,21 +16,9 @@ from web.decoding import ThreadDecoding
 from web.server import create_app
 
 
-def import_onnx(folder, name="drums8"):
-    """A zoo with the tiny ONNX decoder imported as ``name``: (zoo, its weights W)."""
-    from models.importing import prepare_import, write_import
-
-    source = Path(folder) / "decoder.onnx"
-    weights = onnx_decoder(source)
-    card, files, codes = prepare_import(name, source)
-    zoo = Path(folder) / "zoo"
-    write_import(zoo, card, files, codes, force=False)
-    return zoo, weights
-
-
 @pytest.fixture(scope="module")
 def zoo(tmp_path_factory):
-    return import_onnx(tmp_path_factory.mktemp("imported"))
+    return imported_onnx_zoo(tmp_path_factory.mktemp("imported"))
 
 
 @pytest.fixture(scope="module")
