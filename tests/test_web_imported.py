@@ -8,7 +8,7 @@ import io
 import numpy as np
 import pytest
 import soundfile
-from import_fixtures import DIM, imported_onnx_zoo
+from import_fixtures import DIM, ROOT, imported_onnx_zoo, module_cache  # noqa: F401 (module_cache: autouse)
 from starlette.testclient import TestClient
 
 from web.catalogue import load_catalogue
@@ -117,3 +117,25 @@ def test_a_2d_model_still_takes_x_and_y_and_no_z():
         refused = client.get("/api/models/ae_small_tanh/sound.wav?z=0,0")
         assert assert_refused(refused) == "unknown parameter 'z'; use x, y, variation, rate, bits, level, family, mix, seconds"
         assert client.get("/api/models/ae_small_tanh/sound.wav?x=0.1&y=0.2").status_code == 200
+
+
+def test_serving_an_imported_onnx_model_loads_no_tensorflow(zoo, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    folder, _ = zoo
+    code = (
+        "import sys\n"
+        "from web.catalogue import load_catalogue\n"
+        "from web.server import create_app\n"
+        "import commands.serve\n"
+        "catalogue = load_catalogue(sys.argv[1])\n"
+        "create_app(catalogue)\n"
+        "print(list(catalogue.models), sorted({m.split('.')[0] for m in sys.modules} & {'tensorflow', 'keras', 'onnxruntime'}))\n"
+    )
+    root = ROOT
+    env = {"PYTHONPATH": str(root), "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "XDG_CACHE_HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code, str(folder)], cwd=root, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['drums8'] ['onnxruntime']"

@@ -8,7 +8,7 @@ address, reloaded, asks for the same sound URL again.
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from import_fixtures import DIM, imported_onnx_zoo
+from import_fixtures import DIM, imported_onnx_zoo, module_cache  # noqa: F401 (module_cache: autouse)
 from selenium.webdriver import ActionChains
 
 from tests.test_web_browser import browser, desktop, open_page, shot, wait_for  # noqa: F401 (browser is a fixture)
