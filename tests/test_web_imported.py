@@ -139,3 +139,15 @@ def test_serving_an_imported_onnx_model_loads_no_tensorflow(zoo, tmp_path):
     done = subprocess.run([sys.executable, "-c", code, str(folder)], cwd=root, capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "['drums8'] ['onnxruntime']"
+
+
+def test_the_query_limit_leaves_room_for_the_widest_vector(client, listed):
+    from web.requests import MAX_QUERY_BYTES, QUERY_BYTES_PER_AXIS
+
+    most = MAX_QUERY_BYTES + QUERY_BYTES_PER_AXIS * (DIM - 2)
+    widest = "z=" + ",".join(["-1.2345"] * DIM) + "&rate=44100&level=normalised&bits=24"
+    assert len(widest) < MAX_QUERY_BYTES  # 8 axes fit the 2-D models' limit; a 64-D vector would not
+    assert client.get(f"{listed['sound_url']}?{widest}").status_code == 200
+    too_long = f"{listed['sound_url']}?z=" + "0" * most
+    response = client.get(too_long)
+    assert response.status_code == 414 and response.json()["error"] == f"the query string is longer than {most} bytes"

@@ -23,6 +23,17 @@ from web.sound import ALLOWED_RATES, DEFAULT_BITS, DEFAULT_OUT_RATE, MAX_VARIATI
 MAX_QUERY_BYTES = 512
 
 
+#: What each latent axis beyond two may add to that: z='s number ("-12.3456") and its comma.
+QUERY_BYTES_PER_AXIS = 16
+
+
+def longest_query(catalogue):
+    """The longest query string a catalogue's sound URLs need: MAX_QUERY_BYTES, and room for
+    the whole vector of its widest model (``z=``)."""
+    widest = max(served.latent_dim for served in catalogue.models.values())
+    return MAX_QUERY_BYTES + QUERY_BYTES_PER_AXIS * max(0, widest - 2)
+
+
 #: Largest request body accepted but by the drop-in and the kit: the rest of the API answers GETs only.
 MAX_BODY_BYTES = 1024
 

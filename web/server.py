@@ -49,6 +49,7 @@ from web.requests import (
     RequestRefused,
     asked_family,
     error_response,
+    longest_query,
     parse_sound_request,
     read_body,
     read_upload,
@@ -367,8 +368,8 @@ class _Api:
         return error_response(500, "the server failed to answer this request")
 
 
-def _middleware(metrics, access_log, cors_origins):
-    middleware = [Middleware(Observe, metrics=metrics, mode=access_log), Middleware(RequestLimits)]
+def _middleware(metrics, access_log, cors_origins, max_query_bytes):
+    middleware = [Middleware(Observe, metrics=metrics, mode=access_log), Middleware(RequestLimits, max_query_bytes=max_query_bytes)]
     if cors_origins:
         from starlette.middleware.cors import CORSMiddleware
 
@@ -404,7 +405,7 @@ def create_app(catalogue, *, decoding=None, cors_origins=(), folder=None, access
     configure_access_log(access_log)
     app = Starlette(
         routes=api.routes(),
-        middleware=_middleware(api.metrics, access_log, cors_origins),
+        middleware=_middleware(api.metrics, access_log, cors_origins, longest_query(catalogue)),
         exception_handlers=api.exception_handlers(),
         lifespan=api.lifespan,
     )
