@@ -2,7 +2,8 @@
 ``app.py serve --models``: the pad plays two axes and the other six are sliders (named by axis
 number, spanning each axis's range, starting at its centre). A drag on the pad and a drag of a
 slider each ask for the sound of the whole vector; the download is those bytes; and the page's
-address, reloaded, asks for the same sound URL again.
+address, reloaded, asks for the same sound URL again. A shipped 2-D model served beside it keeps
+its x and y and has no sliders.
 """
 
 from urllib.parse import parse_qs, urlparse
@@ -10,9 +11,10 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from import_fixtures import DIM, imported_onnx_zoo, module_cache  # noqa: F401 (module_cache: autouse)
 from selenium.webdriver import ActionChains
+from selenium.webdriver.support.ui import Select
 
 from tests.test_web_browser import browser, desktop, open_page, shot, wait_for  # noqa: F401 (browser is a fixture)
-from tests.web_server import get, serving
+from tests.web_server import get, serving, zoo_of
 
 pytestmark = pytest.mark.browser
 
@@ -25,6 +27,7 @@ SHOWN = f"return {SHOWN_URL}"
 def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("imported")
     zoo, _ = imported_onnx_zoo(folder)
+    zoo_of(zoo, "ae_small_relu")  # a shipped 2-D model beside it: the page opens on it
     with serving(["--models", str(zoo)], folder) as running:
         yield running
 
@@ -40,10 +43,16 @@ def shown_after(driver, old_url):
 
 
 def test_pad_and_sliders_play_the_whole_vector_and_a_reload_plays_it_again(browser, server, tmp_path):  # noqa: F811
-    latent = server.models()["models"][0]["latent"]
+    models = {m["name"]: m for m in server.models()["models"]}
+    latent = models["drums8"]["latent"]
+    assert "latent" not in models["ae_small_relu"]
     desktop(browser)
     open_page(browser, server.url)
-    first_url = wait_for(browser, SHOWN)
+    two_d_url = wait_for(browser, SHOWN)
+    assert browser.find_element("id", "model").get_attribute("value") == "ae_small_relu"
+    assert not browser.find_element("id", "axes").is_displayed() and "?x=" in two_d_url and "z=" not in two_d_url
+    Select(browser.find_element("id", "model")).select_by_value("drums8")
+    first_url = shown_after(browser, two_d_url)
     assert vector_of(first_url) == pytest.approx(latent["center"], abs=1e-4)
 
     # the six axes the pad does not show are sliders, by number, over their range, at their centre
@@ -98,6 +107,13 @@ def test_pad_and_sliders_play_the_whole_vector_and_a_reload_plays_it_again(brows
     assert float(browser.find_element("id", "axis-5").get_attribute("value")) == pytest.approx(moved[5], abs=1e-4)
     assert browser.execute_script("return drumApp.point") == pytest.approx(moved[:2], abs=1e-4)
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+
+    # back to the 2-D model: no sliders, and its sound URL is x and y as ever
+    Select(browser.find_element("id", "model")).select_by_value("ae_small_relu")
+    back_url = shown_after(browser, reopened)
+    assert "?x=" in back_url and "z=" not in back_url
+    assert not browser.find_element("id", "axes").is_displayed()
+    assert browser.find_elements("css selector", "#axes input") == []
 
 
 def _wait_for_file(folder, timeout=30):
