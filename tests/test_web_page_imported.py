@@ -127,3 +127,25 @@ def _wait_for_file(folder, timeout=30):
             return done[0]
         assert time.monotonic() < deadline, f"no download within {timeout} s: {sorted(p.name for p in folder.iterdir())}"
         time.sleep(0.1)
+
+
+def test_on_a_phone_the_sliders_fit_and_a_tap_on_one_asks_for_its_axis(browser, server, tmp_path):  # noqa: F811
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
+    )
+    browser.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 1})
+    open_page(browser, server.url)
+    Select(browser.find_element("id", "model")).select_by_value("drums8")
+    first_url = wait_for(browser, f"const u = ({SHOWN_URL}); return u && u.includes('z=') && u")
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
+    boxes = browser.execute_script(
+        "return [...document.querySelectorAll('#axes input')]"
+        ".map(e => { const r = e.getBoundingClientRect(); return [r.left, r.right]; })"
+    )
+    assert len(boxes) == DIM - 2 and all(0 <= left and right <= 390 for left, right in boxes), boxes
+    slider = browser.find_element("id", "axis-2")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", slider)
+    ActionChains(browser).move_to_element_with_offset(slider, -slider.size["width"] // 2 + 6, 0).click().perform()
+    tapped = vector_of(shown_after(browser, first_url))
+    assert tapped[2] == pytest.approx(float(slider.get_attribute("value")), abs=1e-4) and tapped[2] < vector_of(first_url)[2]
+    shot(browser, tmp_path, "web-imported-phone.png")
