@@ -151,3 +151,9 @@ def test_the_query_limit_leaves_room_for_the_widest_vector(client, listed):
     too_long = f"{listed['sound_url']}?z=" + "0" * most
     response = client.get(too_long)
     assert response.status_code == 414 and response.json()["error"] == f"the query string is longer than {most} bytes"
+
+
+def test_a_sample_posted_to_a_wide_model_is_refused_in_one_line(client, listed):
+    base = listed["sound_url"].rsplit("/", 1)[0]
+    response = client.post(f"{base}/encode", content=b"RIFF....WAVE")
+    assert assert_refused(response) == "drums8's latent has 8 axes: a dropped sample's place on it is not shown yet"

@@ -149,3 +149,17 @@ def test_on_a_phone_the_sliders_fit_and_a_tap_on_one_asks_for_its_axis(browser, 
     tapped = vector_of(shown_after(browser, first_url))
     assert tapped[2] == pytest.approx(float(slider.get_attribute("value")), abs=1e-4) and tapped[2] < vector_of(first_url)[2]
     shot(browser, tmp_path, "web-imported-phone.png")
+
+
+def test_a_sample_dropped_on_a_wide_model_is_said_not_placed_yet(browser, server, tmp_path):  # noqa: F811
+    import numpy as np
+    import soundfile
+
+    sample = tmp_path / "snare.wav"
+    soundfile.write(sample, np.sin(np.arange(4410) / 3.0).astype(np.float32) * 0.5, 44100)
+    open_page(browser, server.url)
+    Select(browser.find_element("id", "model")).select_by_value("drums8")
+    wait_for(browser, f"const u = ({SHOWN_URL}); return u && u.includes('z=')")
+    browser.find_element("id", "sample-file").send_keys(str(sample))
+    said = wait_for(browser, "const t = document.getElementById('status').textContent; return t.includes('8 axes') && t")
+    assert said == "drums8's latent has 8 axes: a sample's place on it is not shown yet. Pick another model."

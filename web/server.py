@@ -295,7 +295,7 @@ class _Api:
         served = self.catalogue.models[request.path_params["name"]]
         if served.latent_dim > 2:
             raise RequestRefused(
-                400, f"{served.name} has a {served.latent_dim}-D latent: a dropped sample's place on it is not shown yet"
+                400, f"{served.name}'s latent has {served.latent_dim} axes: a dropped sample's place on it is not shown yet"
             )
         if not served.model.has_encoder:
             raise RequestRefused(

@@ -307,6 +307,10 @@ el("mix").addEventListener("change", familyChanged);
 async function placeSample(file) {
   const model = app.model;
   if (!model) return;
+  if (model.latent) {  // the server places a sample at a 2-D point only, for now
+    status(`${model.name}'s latent has ${model.latent.dim} axes: a sample's place on it is not shown yet. Pick another model.`, true);
+    return;
+  }
   if (!model.encode_url) {
     status(`${model.name} has no encoder (it only generates): a sample has no place on its map. Pick another model.`, true);
     return;
