@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DIM, LENGTH = 8, 256
@@ -114,6 +115,28 @@ def onnx_encoder(path, matrix):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     onnx.save(model, path)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def module_cache(tmp_path_factory):
+    """XDG_CACHE_HOME is a module's own while it runs (import it into a test module that
+    imports onnxruntime in its own process: onnxruntime writes a telemetry device id there)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
+def imported_onnx_zoo(folder, name="drums8"):
+    """A zoo under ``folder`` with the tiny ONNX decoder imported as ``name`` (in this process,
+    by the import's own checks and write): (zoo, the decoder's weights W)."""
+    from models.importing import prepare_import, write_import
+
+    source = Path(folder) / "decoder.onnx"
+    weights = onnx_decoder(source)
+    card, files, codes = prepare_import(name, source)
+    zoo = Path(folder) / "zoo"
+    write_import(zoo, card, files, codes, force=False)
+    return zoo, weights
 
 
 def refused(tmp_path, decoder, *extra, allow_missing=False):

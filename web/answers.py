@@ -57,6 +57,9 @@ class SoundCache:
 
 def _model_summary(served, default):
     model = served.model
+    # a latent of more than two axes: its size, pad axes and each axis's range, centre and
+    # bounds (the sound URL takes the whole vector as z=); the 2-D models' entries are as they were
+    wide = {"latent": served.latent.summary()} if served.latent_dim > 2 else {}
     return {
         "name": served.name,
         "kind": model.kind,
@@ -78,6 +81,7 @@ def _model_summary(served, default):
         "family_optional": not model.conditioned,  # "All families": the plain pad
         "no_family_reason": None if _families_of(model) else (model.no_family_reason or f"{served.name} takes no family"),
         "collapsed": served.collapsed,  # one sound everywhere: the page warns (web/catalogue.py)
+        **wide,
     }
 
 
@@ -153,7 +157,8 @@ class Answers:
             base = f"/api/models/{served.name}/v/{versions[served.name]}"
             found = {"version": versions[served.name], "codes_url": f"{base}/codes", "sound_url": f"{base}/sound.wav"}
             # where a user's own sample is posted (the drop-in); None for a model without an encoder
-            found["encode_url"] = f"{base}/encode" if served.model.has_encoder else None
+            # (not yet for a latent of more than two axes: a dropped sample's place is a 2-D point)
+            found["encode_url"] = f"{base}/encode" if served.model.has_encoder and served.latent_dim == 2 else None
             return found
 
         self.model_urls = {name: urls(served) for name, served in catalogue.models.items()}

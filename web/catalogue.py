@@ -80,6 +80,8 @@ class ServedModel:
         everywhere, which the page warns of.
     renders_any_length : bool
         ``decode(..., seconds=S)`` renders beyond the trained window (a length control).
+    latent : LatentAxes
+        Its latent's size, pad axes and per-axis range, centre and bounds.
     """
 
     name: str
@@ -91,11 +93,73 @@ class ServedModel:
     box: tuple
     collapsed: bool = False
     renders_any_length: bool = False
+    latent: "LatentAxes | None" = None
+
+    @property
+    def latent_dim(self):
+        """D, the numbers of a full latent vector (2 for the shipped models)."""
+        return 2 if self.latent is None else self.latent.dim
 
     def contains(self, x, y):
         """True when the point is finite and inside :attr:`box`."""
         xmin, xmax, ymin, ymax = self.box
         return math.isfinite(x) and math.isfinite(y) and xmin <= x <= xmax and ymin <= y <= ymax
+
+
+@dataclass(frozen=True)
+class LatentAxes:
+    """A latent of any size as the API describes it.
+
+    Attributes
+    ----------
+    dim : int
+        D, the numbers of a full vector.
+    pad_axes : (int, int)
+        The axes the pad shows (0-based).
+    low, high, center : tuple of float
+        Each axis's range and centre (D numbers each).
+    bounds : tuple of (float, float)
+        What a requested vector's axis must lie in: its range widened as the pad's box is.
+    """
+
+    dim: int
+    pad_axes: tuple
+    low: tuple
+    high: tuple
+    center: tuple
+    bounds: tuple
+
+    def outside(self, vector):
+        """The first axis of ``vector`` (D finite numbers) outside its bounds, else None."""
+        for axis, (value, (low, high)) in enumerate(zip(vector, self.bounds)):
+            if not low <= value <= high:
+                return axis
+        return None
+
+    def summary(self):
+        """The API's description (``/api/models``)."""
+        return {
+            "dim": self.dim,
+            "pad_axes": list(self.pad_axes),
+            "low": list(self.low),
+            "high": list(self.high),
+            "center": list(self.center),
+            "bounds": [list(b) for b in self.bounds],
+        }
+
+
+def latent_axes(model, latent_range, center, margin_spans=BOX_MARGIN_SPANS):
+    """The :class:`LatentAxes` of a loaded model: an imported model's per-axis range and
+    centre (its card's), else the pad's square on its two axes."""
+    dim, pad_axes = int(model.latent_dim), tuple(int(a) for a in model.pad_axes)
+    if dim > 2:
+        low, high, middle = (tuple(float(v) for v in values) for values in (model.low, model.high, model.middle))
+    else:
+        xmin, xmax, ymin, ymax = latent_range
+        ordered = sorted(zip(pad_axes, ((xmin, xmax, center[0]), (ymin, ymax, center[1]))))
+        low, high, middle = (tuple(r[i] for _, r in ordered) for i in range(3))
+    bounds = tuple((lo - (hi - lo) * margin_spans, hi + (hi - lo) * margin_spans) for lo, hi in zip(low, high))
+    return LatentAxes(dim, pad_axes, low, high, middle, bounds)
 
 
 def bounded_box(latent_range, margin_spans=BOX_MARGIN_SPANS):
@@ -126,6 +190,7 @@ def serve_model(model, description=None):
         box=bounded_box(latent_range),
         collapsed=is_collapsed(model.codes),
         renders_any_length=model.renders_any_length,
+        latent=latent_axes(model, latent_range, center),
     )
 
 
@@ -209,7 +274,8 @@ def load_catalogue(folder, names=None, *, loader=load_model):
         raise ValueError(f"{folder}: no model can be served (cannot read it: {error.strerror or error})") from None
     # A model folder or file that cannot be read is that model's reason (list_models never
     # raises for what is on disk), and the others are served.
-    statuses = [s for s in list_models(folder) if names is None or s.name in names]
+    # imported models (app.py import-model) too: named by their card, after the registry's
+    statuses = [s for s in list_models(folder, imported=True) if names is None or s.name in names]
     unavailable = {s.name: s.reason for s in statuses if not s.trained}
     loaded = []
     for status in statuses:

@@ -23,6 +23,17 @@ from web.sound import ALLOWED_RATES, DEFAULT_BITS, DEFAULT_OUT_RATE, MAX_VARIATI
 MAX_QUERY_BYTES = 512
 
 
+#: What each latent axis beyond two may add to that: z='s number ("-12.3456") and its comma.
+QUERY_BYTES_PER_AXIS = 16
+
+
+def longest_query(catalogue):
+    """The longest query string a catalogue's sound URLs need: MAX_QUERY_BYTES, and room for
+    the whole vector of its widest model (``z=``)."""
+    widest = max(served.latent_dim for served in catalogue.models.values())
+    return MAX_QUERY_BYTES + QUERY_BYTES_PER_AXIS * max(0, widest - 2)
+
+
 #: Largest request body accepted but by the drop-in and the kit: the rest of the API answers GETs only.
 MAX_BODY_BYTES = 1024
 
@@ -40,6 +51,10 @@ QUERY_ORDER = ("x", "y", "variation", "rate", "bits", "level", "family", "mix", 
 
 
 QUERY_KEYS = set(QUERY_ORDER)
+
+
+#: A model with more than two latent axes takes its whole vector as ``z=`` in place of x and y.
+WIDE_QUERY_ORDER = ("z", *QUERY_ORDER[2:])
 
 
 KIT_PATH = "/api/kit"
@@ -152,14 +167,26 @@ def parse_sound_request(catalogue, name, params):
     served = catalogue.models.get(name)
     if served is None:
         raise RequestRefused(404, "unknown model; GET /api/models lists the ones served")
-    unknown = sorted(set(params.keys()) - QUERY_KEYS)
+    wide = served.latent_dim > 2
+    order = WIDE_QUERY_ORDER if wide else QUERY_ORDER
+    unknown = sorted(set(params.keys()) - set(order))
     if unknown:
-        raise RequestRefused(400, f"unknown parameter {unknown[0][:20]!r}; use {', '.join(QUERY_ORDER)}")
+        if wide and unknown[0] in ("x", "y"):
+            dim = served.latent_dim
+            raise RequestRefused(
+                400,
+                f"{unknown[0]}: {name}'s latent has {dim} axes; give z= with its {dim} numbers, not x and y",
+            )
+        raise RequestRefused(400, f"unknown parameter {unknown[0][:20]!r}; use {', '.join(order)}")
     repeated = sorted(key for key in set(params.keys()) if len(params.getlist(key)) > 1)
     if repeated:  # which one would count is a guess a cache and the server could make differently
         raise RequestRefused(400, f"{repeated[0]} is given more than once; give each parameter once")
-    x = _number(params, "x", required=True)
-    y = _number(params, "y", required=True)
+    vector = _vector(served, params) if wide else None
+    if vector is not None:
+        x, y = (vector[axis] for axis in served.latent.pad_axes)
+    else:
+        x = _number(params, "x", required=True)
+        y = _number(params, "y", required=True)
     if not served.contains(x, y):
         xmin, xmax, ymin, ymax = served.box
         raise RequestRefused(400, f"the point must lie within x {xmin:.3g} to {xmax:.3g} and y {ymin:.3g} to {ymax:.3g} for {name}")
@@ -186,7 +213,36 @@ def parse_sound_request(catalogue, name, params):
         asked_family(served, params),
         _seconds(served, params),
         bits,
+        vector,
     )
+
+
+def _vector(served, params):
+    """The whole latent vector of ``z=`` (D comma-separated numbers, each within its axis's
+    bounds) of a model with more than two axes; a 400 with the reason otherwise."""
+    latent, name = served.latent, served.name
+    text = params.get("z")
+    if text is None or text == "":
+        example = ",".join(f"{v:g}" for v in latent.center)
+        raise RequestRefused(400, f"z is missing: give the {latent.dim} numbers of {name}'s latent (e.g. z={example})"[:300])
+    parts = text.split(",")
+    if len(parts) != latent.dim:
+        raise RequestRefused(400, f"z has {len(parts)} numbers; {name}'s latent has {latent.dim}, one for each axis")
+    vector = []
+    for axis, part in enumerate(parts):
+        if part.lstrip("+-").lower() in ("nan", "inf", "infinity"):
+            raise RequestRefused(400, f"z: axis {axis} must be a finite number")
+        if len(part) > 40 or not PLAIN_NUMBER.fullmatch(part):
+            raise RequestRefused(400, f"z: axis {axis} must be a number, not {part[:20]!r}")
+        value = float(part)
+        if not math.isfinite(value):
+            raise RequestRefused(400, f"z: axis {axis} must be a finite number")
+        vector.append(value)
+    axis = latent.outside(vector)
+    if axis is not None:
+        low, high = latent.bounds[axis]
+        raise RequestRefused(400, f"z: axis {axis} is {vector[axis]:g}; it must lie within {low:.3g} to {high:.3g} for {name}")
+    return vector
 
 
 def _seconds(served, params):

@@ -49,6 +49,7 @@ from web.requests import (
     RequestRefused,
     asked_family,
     error_response,
+    longest_query,
     parse_sound_request,
     read_body,
     read_upload,
@@ -226,7 +227,7 @@ class _Api:
         headers = {
             "Cache-Control": policy,
             "Content-Disposition": f'attachment; filename="{sound_request.file_name(served.model.sample_rate)}"',
-            "X-Point": f"{sound_request.x:g},{sound_request.y:g}",
+            "X-Point": ",".join(f"{v:g}" for v in sound_request.vector or (sound_request.x, sound_request.y)),
             "X-Level": sound_request.level,
         }
         return _validated(request, body, etag, "audio/wav", headers)
@@ -292,6 +293,10 @@ class _Api:
         is read into memory, encoded in a decoding process and dropped: nothing is kept."""
         self.versioned(request)
         served = self.catalogue.models[request.path_params["name"]]
+        if served.latent_dim > 2:
+            raise RequestRefused(
+                400, f"{served.name}'s latent has {served.latent_dim} axes: a dropped sample's place on it is not shown yet"
+            )
         if not served.model.has_encoder:
             raise RequestRefused(
                 400, f"{served.name} has no encoder (a GAN only generates): a sample has no place on its map; pick another model"
@@ -363,8 +368,8 @@ class _Api:
         return error_response(500, "the server failed to answer this request")
 
 
-def _middleware(metrics, access_log, cors_origins):
-    middleware = [Middleware(Observe, metrics=metrics, mode=access_log), Middleware(RequestLimits)]
+def _middleware(metrics, access_log, cors_origins, max_query_bytes):
+    middleware = [Middleware(Observe, metrics=metrics, mode=access_log), Middleware(RequestLimits, max_query_bytes=max_query_bytes)]
     if cors_origins:
         from starlette.middleware.cors import CORSMiddleware
 
@@ -400,7 +405,7 @@ def create_app(catalogue, *, decoding=None, cors_origins=(), folder=None, access
     configure_access_log(access_log)
     app = Starlette(
         routes=api.routes(),
-        middleware=_middleware(api.metrics, access_log, cors_origins),
+        middleware=_middleware(api.metrics, access_log, cors_origins, longest_query(catalogue)),
         exception_handlers=api.exception_handlers(),
         lifespan=api.lifespan,
     )

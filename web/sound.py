@@ -47,6 +47,10 @@ class SoundRequest:
     family : str or None
         A conditioned model's family in its canonical text (``"snare"``,
         ``"kick:0.6,tom:0.4"``: :func:`models.families.family_text`); None for the others.
+    vector : tuple of float or None
+        The whole latent vector (D numbers, each rounded as ``x`` and ``y`` are) of a model
+        with more than two axes (``z=``), whose ``x`` and ``y`` are then its pad axes'
+        numbers; None for a 2-D model (its point is ``x``, ``y``).
     """
 
     model: str
@@ -58,6 +62,7 @@ class SoundRequest:
     family: str | None = None
     seconds: float | None = None
     bits: int = DEFAULT_BITS
+    vector: tuple[float, ...] | None = None
 
     @classmethod
     def rounded(  # noqa: PLR0913
@@ -71,6 +76,7 @@ class SoundRequest:
         family=None,
         seconds=None,
         bits=DEFAULT_BITS,
+        vector=None,
     ):
         """A request with its coordinates rounded (and -0.0 made 0.0), and its length to 10 ms."""
         return cls(
@@ -83,6 +89,7 @@ class SoundRequest:
             family,
             None if seconds is None else round(float(seconds), 2),
             int(bits),
+            None if vector is None else tuple(round(float(v), POINT_DECIMALS) + 0.0 for v in vector),
         )
 
     def file_name(self, native_rate=None):
@@ -91,6 +98,8 @@ class SoundRequest:
         a 22.05 kHz sound holds nothing above 11 kHz, and its name does not promise more), as
         the page names its downloads."""
         stem = favourite_stem(self.model, (self.x, self.y))
+        if self.vector is not None:  # drums8_z+0.10_-0.20_..., every axis, in order
+            stem = f"{stem.rsplit('_x', 1)[0]}_z" + "_".join(f"{v:+.2f}".replace("-0.00", "+0.00") for v in self.vector)
         if self.family is not None:  # ddsp_cvae_x+0.20_y-0.10_snare, ..._kick0.6-tom0.4
             stem += "_" + self.family.replace(":", "").replace(",", "-")
         if self.variation is not None:
@@ -121,7 +130,8 @@ def render_wav(model, request):
     options = {} if request.family is None else {"family": request.family}
     if request.seconds is not None:  # a model that renders any length (checked with the request)
         options["seconds"] = request.seconds
-    audio = np.asarray(model.decode([[request.x, request.y]], variation=request.variation, **options), np.float32)[0]
+    point = [request.x, request.y] if request.vector is None else list(request.vector)
+    audio = np.asarray(model.decode([point], variation=request.variation, **options), np.float32)[0]
     audio = apply_level(np.nan_to_num(audio, nan=0.0, posinf=0.0, neginf=0.0), request.level)
     subtype = SUBTYPES[request.bits]
     data, rate = render_for_file(audio, model.sample_rate, out_rate=request.rate, subtype=subtype)

@@ -28,6 +28,8 @@ const LIMIT_RANGE = 4;         // inputs up to 4 (+12 dBFS) are bent; beyond it 
 
 const app = {
   models: [], levels: ["as made"], model: null, codes: null, point: [0, 0], variation: null,
+  // a model with more than two latent axes: its whole vector (the pad's two axes are app.point's)
+  axes: null,
   level: remembered("level", "as made"), volume: rememberedVolume(), rates: [DEFAULT_RATE],
   rate: Number(remembered("rate", String(DEFAULT_RATE))),
   bitsOffered: [16], bits: Number(remembered("bits", "16")),  // the file's sample format: 16 or 24-bit PCM
@@ -180,8 +182,10 @@ async function chooseModel(name, spec = null, { audition = false } = {}) {
   app.variation = null;
   app.codes = null;
   app.point = app.model.center.slice();
+  app.axes = app.model.latent ? app.model.latent.center.slice() : null;
   app.placed = null;
   const problems = spec ? applyQuery(spec.query) : [];
+  fillAxes();
   fillFamilies();
   fillRates();
   fillLength();
@@ -303,6 +307,10 @@ el("mix").addEventListener("change", familyChanged);
 async function placeSample(file) {
   const model = app.model;
   if (!model) return;
+  if (model.latent) {  // the server places a sample at a 2-D point only, for now
+    status(`${model.name}'s latent has ${model.latent.dim} axes: a sample's place on it is not shown yet. Pick another model.`, true);
+    return;
+  }
   if (!model.encode_url) {
     status(`${model.name} has no encoder (it only generates): a sample has no place on its map. Pick another model.`, true);
     return;
@@ -505,6 +513,50 @@ pad.addEventListener("keydown", (event) => {
 
 window.addEventListener("resize", () => { drawPad(); drawWave(); });
 
+// ----------------------------------------------------------------------------- the other axes
+
+// A model with more than two latent axes (its latent in /api/models): the pad plays two of them
+// and each other axis is a slider, named by its number, spanning its range and starting at its
+// centre. The sound is the whole vector's (the sound URL's z=), so a link, a favourite, a
+// history step and a download hold every axis.
+const otherAxes = () => {
+  const latent = app.model && app.model.latent;
+  return latent ? [...latent.center.keys()].filter((axis) => !latent.pad_axes.includes(axis)) : [];
+};
+
+function latentVector() {
+  const vector = app.axes.slice(), [a, b] = app.model.latent.pad_axes;
+  [vector[a], vector[b]] = app.point;
+  return vector;
+}
+
+function fillAxes() {
+  const box = el("axes"), latent = app.model.latent;
+  box.hidden = !latent;
+  box.replaceChildren();
+  if (!latent) return;
+  for (const axis of otherAxes()) {
+    const label = document.createElement("label"), slider = document.createElement("input");
+    const text = document.createElement("span");
+    label.className = "inline";
+    label.append(`Axis ${axis} `, slider, text);
+    Object.assign(slider, { type: "range", id: `axis-${axis}`, min: String(latent.low[axis]), max: String(latent.high[axis]) });
+    slider.step = String((latent.high[axis] - latent.low[axis]) / 200);
+    slider.value = String(app.axes[axis]);
+    text.textContent = format(app.axes[axis]);
+    // the values a slider passes through are heard but are not history steps: only where it is let go
+    slider.addEventListener("pointerdown", () => { app.dragging = true; });
+    slider.addEventListener("input", () => {
+      app.axes[axis] = rounded([Number(slider.value)])[0];
+      text.textContent = format(app.axes[axis]);
+      requestSound({ audition: app.audition });
+    });
+    slider.addEventListener("pointerup", stop);
+    slider.addEventListener("change", stop);
+    box.append(label);
+  }
+}
+
 // ----------------------------------------------------------------------------- sounds
 
 // Everything that makes the sound, as the sound URL's query: the point, the take, the family or
@@ -512,7 +564,7 @@ window.addEventListener("resize", () => { drawPad(); drawWave(); });
 // step and a beat lane, so each of them opens exactly these bytes.
 function soundQuery() {
   const [x, y] = app.point;
-  let query = `x=${x.toFixed(4)}&y=${y.toFixed(4)}`;
+  let query = app.axes ? `z=${latentVector().map((v) => v.toFixed(4)).join(",")}` : `x=${x.toFixed(4)}&y=${y.toFixed(4)}`;
   if (app.variation !== null) query += `&variation=${app.variation}`;
   query += familyQuery();
   query += `&rate=${app.rate}`;
@@ -558,7 +610,7 @@ function requestSound({ audition = false } = {}) {
 
 async function fetchWanted() {
   while (app.wantedUrl && !isReady() && !app.failure) {
-    const url = app.loadingUrl = app.wantedUrl, point = app.point.slice();
+    const url = app.loadingUrl = app.wantedUrl, point = app.point.slice(), vector = app.axes && latentVector();
     const model = app.model.name, variation = app.variation, level = app.level, wanted = context();
     const query = soundQuery(), family = familyQuery(), native = app.model.sample_rate, rate = app.rate;
     try {
@@ -570,7 +622,7 @@ async function fetchWanted() {
       if (context() !== wanted) continue;  // another model, take or level was chosen meanwhile
       fadeEdges(buffer);
       const fileName = honestName(match ? match[1] : `${model}.wav`, rate, native);
-      show({ url, query, point, model, variation, level, family, buffer, bytes, fileName });
+      show({ url, query, point, vector, model, variation, level, family, buffer, bytes, fileName });
     } catch (error) {
       if (url !== app.wantedUrl) continue;  // a newer point is wanted: its fetch decides
       forget();
@@ -625,7 +677,8 @@ const format = (v) => (v < 0 && v.toFixed(2) !== "-0.00" ? "\u2212" : "+") + Mat
 // ", normalised" where they apply.
 function describeSound(sound) {
   const family = new URLSearchParams(sound.family.slice(1));
-  return `${sound.model} at x ${format(sound.point[0])}, y ${format(sound.point[1])}` +
+  const others = sound.vector ? otherAxes().map((axis) => `, axis ${axis} ${format(sound.vector[axis])}`).join("") : "";
+  return `${sound.model} at x ${format(sound.point[0])}, y ${format(sound.point[1])}${others}` +
     (family.get("family") || family.get("mix") ? `, ${family.get("family") || family.get("mix")}` : "") +
     (sound.variation !== null ? `, take ${sound.variation}` : "") +
     (sound.level !== "as made" ? `, ${sound.level}` : "");
@@ -741,9 +794,17 @@ function linkedSpec() {
 function applyQuery(query) {
   const params = new URLSearchParams(query), problems = [], model = app.model;
   const number = (text) => (text !== null && text.trim() !== "" ? Number(text) : NaN);
-  const x = number(params.get("x")), y = number(params.get("y"));
-  if (Number.isFinite(x) && Number.isFinite(y)) app.point = rounded([x, y]);
-  else problems.push("its point is not two numbers, so the map's centre is shown");
+  if (app.axes) {
+    const vector = (params.get("z") ?? "").split(",").map(number), dim = model.latent.dim;
+    if (vector.length === dim && vector.every(Number.isFinite)) {
+      app.axes = rounded(vector);
+      app.point = model.latent.pad_axes.map((axis) => app.axes[axis]);
+    } else problems.push(`its point is not the ${dim} numbers of ${model.name}'s latent, so its centre is shown`);
+  } else {
+    const x = number(params.get("x")), y = number(params.get("y"));
+    if (Number.isFinite(x) && Number.isFinite(y)) app.point = rounded([x, y]);
+    else problems.push("its point is not two numbers, so the map's centre is shown");
+  }
   const take = params.get("variation");
   if (take !== null) {
     const seed = number(take);
@@ -794,6 +855,7 @@ async function openSpec(spec) {
     return;
   }
   const families = familyQuery(), problems = applyQuery(spec.query);
+  fillAxes();
   fillFamilies();
   fillRates();
   fillLength();

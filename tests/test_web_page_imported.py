@@ -1,0 +1,165 @@
+"""An imported model with an 8-D latent on the page, in real Chromium against a real
+``app.py serve --models``: the pad plays two axes and the other six are sliders (named by axis
+number, spanning each axis's range, starting at its centre). A drag on the pad and a drag of a
+slider each ask for the sound of the whole vector; the download is those bytes; and the page's
+address, reloaded, asks for the same sound URL again. A shipped 2-D model served beside it keeps
+its x and y and has no sliders.
+"""
+
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from import_fixtures import DIM, imported_onnx_zoo, module_cache  # noqa: F401 (module_cache: autouse)
+from selenium.webdriver import ActionChains
+from selenium.webdriver.support.ui import Select
+
+from tests.test_web_browser import browser, desktop, open_page, shot, wait_for  # noqa: F401 (browser is a fixture)
+from tests.web_server import get, serving, zoo_of
+
+pytestmark = pytest.mark.browser
+
+#: The sound URL on the page once it is the one asked for and nothing loads (else false).
+SHOWN_URL = "!drumApp.loadingUrl && drumApp.shown && drumApp.shown.url === drumApp.wantedUrl && drumApp.shown.url"
+SHOWN = f"return {SHOWN_URL}"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("imported")
+    zoo, _ = imported_onnx_zoo(folder)
+    zoo_of(zoo, "ae_small_relu")  # a shipped 2-D model beside it: the page opens on it
+    with serving(["--models", str(zoo)], folder) as running:
+        yield running
+
+
+def vector_of(sound_url):
+    """The z= of a sound URL, as numbers."""
+    return [float(v) for v in parse_qs(urlparse(sound_url).query)["z"][0].split(",")]
+
+
+def shown_after(driver, old_url):
+    """The sound URL shown once it is not ``old_url`` and nothing is loading."""
+    return wait_for(driver, f"const u = ({SHOWN_URL}); return u !== {old_url!r} && u")
+
+
+def test_pad_and_sliders_play_the_whole_vector_and_a_reload_plays_it_again(browser, server, tmp_path):  # noqa: F811
+    models = {m["name"]: m for m in server.models()["models"]}
+    latent = models["drums8"]["latent"]
+    assert "latent" not in models["ae_small_relu"]
+    desktop(browser)
+    open_page(browser, server.url)
+    two_d_url = wait_for(browser, SHOWN)
+    assert browser.find_element("id", "model").get_attribute("value") == "ae_small_relu"
+    assert not browser.find_element("id", "axes").is_displayed() and "?x=" in two_d_url and "z=" not in two_d_url
+    Select(browser.find_element("id", "model")).select_by_value("drums8")
+    first_url = shown_after(browser, two_d_url)
+    assert vector_of(first_url) == pytest.approx(latent["center"], abs=1e-4)
+
+    # the six axes the pad does not show are sliders, by number, over their range, at their centre
+    sliders = browser.find_elements("css selector", "#axes input[type=range]")
+    assert [s.get_attribute("id") for s in sliders] == [f"axis-{axis}" for axis in range(2, DIM)]
+    labels = [label.text.split()[:2] for label in browser.find_elements("css selector", "#axes label")]
+    assert labels == [["Axis", str(axis)] for axis in range(2, DIM)]
+    for axis, slider in zip(range(2, DIM), sliders):
+        low, high, value = (float(slider.get_attribute(key)) for key in ("min", "max", "value"))
+        assert (low, high) == pytest.approx((latent["low"][axis], latent["high"][axis]), abs=1e-6)
+        assert value == pytest.approx(latent["center"][axis], abs=(high - low) / 200)
+
+    # a drag on the pad: the pad's two axes move, the others stay at their centre
+    pad = browser.find_element("id", "pad")
+    width = pad.size["width"]
+    ActionChains(browser).move_to_element_with_offset(pad, 0, 0).click_and_hold().move_by_offset(
+        width // 8, -width // 8
+    ).move_by_offset(width // 8, -width // 8).release().perform()
+    dragged_url = shown_after(browser, first_url)
+    dragged = vector_of(dragged_url)
+    assert dragged[:2] == pytest.approx(browser.execute_script("return drumApp.point"), abs=1e-4)
+    assert dragged[0] > latent["center"][0] and dragged[1] > latent["center"][1]
+    assert dragged[2:] == pytest.approx(latent["center"][2:], abs=1e-4)
+
+    # a slider dragged to near its top: the sound of the pad's point with that axis moved
+    slider = browser.find_element("id", "axis-5")
+    ActionChains(browser).move_to_element(slider).click_and_hold().move_by_offset(slider.size["width"] // 2 - 4, 0).release().perform()
+    moved_url = shown_after(browser, dragged_url)
+    moved = vector_of(moved_url)
+    assert moved[:2] == pytest.approx(dragged[:2], abs=1e-4)
+    assert moved[5] == pytest.approx(float(slider.get_attribute("value")), abs=1e-4)
+    assert moved[5] > latent["center"][5] + 0.5 * (latent["high"][5] - latent["center"][5])
+    assert [moved[axis] for axis in (2, 3, 4, 6, 7)] == pytest.approx([latent["center"][a] for a in (2, 3, 4, 6, 7)], abs=1e-4)
+    shot(browser, tmp_path, "web-imported-sliders.png")
+    fetched = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert any(name.endswith(moved_url) for name in fetched)
+    status, _, served_bytes = get(server.url + moved_url)
+    assert status == 200
+
+    # the download is the bytes of that URL
+    browser.find_element("id", "download").click()
+    downloaded = _wait_for_file(browser.downloads)
+    assert downloaded.read_bytes() == served_bytes
+    assert "_z" in downloaded.name
+
+    # the page's address holds the whole vector: reloading it asks for the same sound URL
+    address = wait_for(browser, "return location.hash.includes('z=') && location.hash.includes(drumApp.shown.query) && location.href")
+    browser.get("about:blank")
+    browser.get(address)
+    reopened = wait_for(browser, SHOWN)
+    assert reopened == moved_url
+    assert float(browser.find_element("id", "axis-5").get_attribute("value")) == pytest.approx(moved[5], abs=1e-4)
+    assert browser.execute_script("return drumApp.point") == pytest.approx(moved[:2], abs=1e-4)
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+
+    # back to the 2-D model: no sliders, and its sound URL is x and y as ever
+    Select(browser.find_element("id", "model")).select_by_value("ae_small_relu")
+    back_url = shown_after(browser, reopened)
+    assert "?x=" in back_url and "z=" not in back_url
+    assert not browser.find_element("id", "axes").is_displayed()
+    assert browser.find_elements("css selector", "#axes input") == []
+
+
+def _wait_for_file(folder, timeout=30):
+    """The one finished download in ``folder``, polled for until ``timeout``."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        done = [p for p in folder.iterdir() if p.suffix == ".wav"]
+        if done:
+            return done[0]
+        assert time.monotonic() < deadline, f"no download within {timeout} s: {sorted(p.name for p in folder.iterdir())}"
+        time.sleep(0.1)
+
+
+def test_on_a_phone_the_sliders_fit_and_a_tap_on_one_asks_for_its_axis(browser, server, tmp_path):  # noqa: F811
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
+    )
+    browser.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 1})
+    open_page(browser, server.url)
+    Select(browser.find_element("id", "model")).select_by_value("drums8")
+    first_url = wait_for(browser, f"const u = ({SHOWN_URL}); return u && u.includes('z=') && u")
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
+    boxes = browser.execute_script(
+        "return [...document.querySelectorAll('#axes input')]"
+        ".map(e => { const r = e.getBoundingClientRect(); return [r.left, r.right]; })"
+    )
+    assert len(boxes) == DIM - 2 and all(0 <= left and right <= 390 for left, right in boxes), boxes
+    slider = browser.find_element("id", "axis-2")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", slider)
+    ActionChains(browser).move_to_element_with_offset(slider, -slider.size["width"] // 2 + 6, 0).click().perform()
+    tapped = vector_of(shown_after(browser, first_url))
+    assert tapped[2] == pytest.approx(float(slider.get_attribute("value")), abs=1e-4) and tapped[2] < vector_of(first_url)[2]
+    shot(browser, tmp_path, "web-imported-phone.png")
+
+
+def test_a_sample_dropped_on_a_wide_model_is_said_not_placed_yet(browser, server, tmp_path):  # noqa: F811
+    import numpy as np
+    import soundfile
+
+    sample = tmp_path / "snare.wav"
+    soundfile.write(sample, np.sin(np.arange(4410) / 3.0).astype(np.float32) * 0.5, 44100)
+    open_page(browser, server.url)
+    Select(browser.find_element("id", "model")).select_by_value("drums8")
+    wait_for(browser, f"const u = ({SHOWN_URL}); return u && u.includes('z=')")
+    browser.find_element("id", "sample-file").send_keys(str(sample))
+    said = wait_for(browser, "const t = document.getElementById('status').textContent; return t.includes('8 axes') && t")
+    assert said == "drums8's latent has 8 axes: a sample's place on it is not shown yet. Pick another model."
