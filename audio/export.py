@@ -13,6 +13,7 @@ variation's record), level, rates and date, so the app can reopen a favourite as
 """
 
 import contextlib
+import hashlib
 import io
 import json
 import math
@@ -197,6 +198,13 @@ def favourite_stem(model, point):
     x, y = _point(point)
     safe_model = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(model)).strip("._") or "sound"
     return f"{safe_model}_x{_coordinate(x)}_y{_coordinate(y)}"
+
+
+def vector_tag(vector):
+    """A whole latent vector's short name: its size and a digest of its numbers
+    (``d8-1a2b3c4d``), beside its pad point in file and instrument names."""
+    digest = hashlib.sha256(",".join(f"{v:.9g}" for v in vector).encode()).hexdigest()[:8]
+    return f"d{len(vector)}-{digest}"
 
 
 def _coordinate(value):

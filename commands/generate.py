@@ -131,14 +131,11 @@ def output_paths(name, points, output, variations=None):
 def point_stem(name, point):
     """A file stem for a point: ``NAME_x+0.50_y-1.20`` for a pad point; a full vector of an
     imported model adds its size and a digest of its numbers (``..._d8-1a2b3c4d``)."""
-    import hashlib
-
-    from audio.export import favourite_stem
+    from audio.export import favourite_stem, vector_tag
 
     if len(point) == 2:
         return favourite_stem(name, point)
-    digest = hashlib.sha256(",".join(f"{v:.9g}" for v in point).encode()).hexdigest()[:8]
-    return f"{favourite_stem(name, point[:2])}_d{len(point)}-{digest}"
+    return f"{favourite_stem(name, point[:2])}_{vector_tag(point)}"
 
 
 def point_text(point):

@@ -142,7 +142,11 @@ def refused(client, body, status, reason):
             f"a kit holds at most {MAX_KIT_SOUNDS} sounds, not {MAX_KIT_SOUNDS + 1}",
         ),
         (lambda m: {"sounds": ["gan"]}, 400, "sound 1: must be an object with model, version, x and y"),
-        (lambda m: {"sounds": [sound(m, "gan", x=0, y=0, z=1)]}, 400, "sound 1: unknown field 'z'"),
+        (
+            lambda m: {"sounds": [sound(m, "gan", x=0, y=0, z=1)]},
+            400,
+            "sound 1: unknown field 'z'; gan's latent has 2 axes: give x and y",
+        ),
         (lambda m: {"sounds": [{"model": "gan", "x": 0, "y": 0}]}, 400, "sound 1: version is missing"),
         (lambda m: {"sounds": [{"version": "1", "x": 0, "y": 0}]}, 400, "sound 1: model is missing"),
         (lambda m: {"sounds": [sound(m, "gan", x=True, y=0)]}, 400, "sound 1: x must be a number or text"),

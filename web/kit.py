@@ -7,8 +7,10 @@ The body is JSON::
      "sounds": [{"model": "vae_c", "version": "...", "x": 0.5, "y": -1.2,
                  "variation": 3, "family": "snare", "level": "normalised", "rate": 44100}, ...]}
 
-Each sound takes the sound URL's parameters (``x`` and ``y``, and ``variation``, ``family`` or
-``mix``, ``level``, ``rate`` where wanted) plus its ``model`` and the ``version`` the page
+Each sound takes the sound URL's parameters (``x`` and ``y``, or ``z`` for a model whose latent
+has more than two axes: its whole vector, as the text ``"0.5,-1,..."`` or a list of numbers;
+and ``variation``, ``family`` or ``mix``, ``level``, ``rate`` where wanted) plus its ``model``
+and the ``version`` the page
 has from ``GET /api/models``; they are checked as the sound URL's are. Each sample in the kit
 is the WAV that sound's URL answers, byte for byte (the page's sound, as heard). This module
 reads the body and builds the archive; the server decodes the sounds (:mod:`web.server`).
@@ -34,7 +36,7 @@ KIT_FORMATS = {"zip": ("application/zip", ".zip"), "h2drumkit": ("application/gz
 DEFAULT_KIT_NAME = "Page Kit"
 MAX_NAME_CHARS = 60
 KIT_KEYS = ("name", "format", "sounds")
-SOUND_KEYS = ("model", "version", "x", "y", "variation", "family", "mix", "level", "rate")
+SOUND_KEYS = ("model", "version", "x", "y", "z", "variation", "family", "mix", "level", "rate")
 
 
 class KitRefused(Exception):
@@ -95,16 +97,30 @@ def _sound_of(index, entry):
         value = entry.get(key)
         if value is None:
             continue
+        if key == "z" and isinstance(value, list):  # the whole vector as numbers: the URL's text
+            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+                raise KitRefused(400, f'sound {index}: z must be a list of numbers or their text ("0.5,-1,...")')
+            value = ",".join(map(repr, value))
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise KitRefused(400, f"sound {index}: {key} must be a number or text")
         params[key] = value if isinstance(value, str) else repr(value)
     return entry["model"], entry["version"], params
 
 
+def refuse_z_of_a_plane(index, served, params):
+    """KitRefused where a sound of a model with a 2-D latent gives ``z``: its point is x and y."""
+    if "z" in params and served.latent_dim <= 2:
+        raise KitRefused(400, f"sound {index}: unknown field 'z'; {served.name}'s latent has 2 axes: give x and y")
+
+
 def sound_recall(request, sound_url):
-    """What kit.json records of a page's sound: the model, point, take, family, level and
-    rate, and the versioned URL that answers its bytes."""
-    query = {"x": f"{request.x:.4f}", "y": f"{request.y:.4f}"}
+    """What kit.json records of a page's sound: the model, point (the whole vector of a model
+    with more than two axes), take, family, level and rate, and the versioned URL that
+    answers its bytes."""
+    if request.vector is None:
+        query = {"x": f"{request.x:.4f}", "y": f"{request.y:.4f}"}
+    else:
+        query = {"z": ",".join(f"{v:.4f}" for v in request.vector)}
     if request.variation is not None:
         query["variation"] = request.variation
     if request.family is not None:
@@ -114,7 +130,7 @@ def sound_recall(request, sound_url):
         query["level"] = request.level
     return {
         "model": request.model,
-        "point": [request.x, request.y],
+        "point": [request.x, request.y] if request.vector is None else list(request.vector),
         "take": request.variation,
         "family": request.family,
         "level": request.level,
@@ -153,7 +169,11 @@ def kit_archive(order, sounds):
         layer = KitLayer(audio, int(rate), sound_recall(request, sound_url), wav=wav)
         instruments.append(
             KitSound(
-                instrument_family(model, request), request.model, (request.x, request.y), (layer,), variation=request.variation or 0
+                instrument_family(model, request),
+                request.model,
+                (request.x, request.y) if request.vector is None else request.vector,
+                (layer,),
+                variation=request.variation or 0,
             )
         )
     kit = kit_files(order.name, instruments)

@@ -40,7 +40,7 @@ from web.answers import Answers, SoundCache, compact_codes, placed, served_versi
 from web.caching import IMMUTABLE, REVALIDATE, content_tag, none_match
 from web.catalogue import load_catalogue
 from web.decoding import DecodingBusy, DecodingFailed, ProcessDecoding, ThreadDecoding, default_decoders
-from web.kit import MAX_KIT_BODY_BYTES, KitRefused, attachment, kit_archive, read_kit_order
+from web.kit import MAX_KIT_BODY_BYTES, KitRefused, attachment, kit_archive, read_kit_order, refuse_z_of_a_plane
 from web.limits import ClientDecodes, ClientLimited, current_limits
 from web.ops import Metrics, Observe, configure_access_log
 from web.requests import (
@@ -267,6 +267,10 @@ class _Api:
             raise RequestRefused(
                 400, f"sound {index}: {name} is not at version {version[:20]!r} here; GET /api/models gives its current version"
             )
+        try:
+            refuse_z_of_a_plane(index, self.catalogue.models[name], params)
+        except KitRefused as error:
+            raise RequestRefused(error.status, error.reason) from None
         try:
             return parse_sound_request(self.catalogue, name, QueryParams(params))
         except RequestRefused as error:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from audio.errors import AudioError
-from audio.export import render_for_file, wav_bytes
+from audio.export import render_for_file, vector_tag, wav_bytes
 from audio.kit.hydrogen import DRUMKIT_XML, FIRST_NOTE, LAST_NOTE, MAX_INSTRUMENTS, drumkit_xml
 from audio.kit.naming import recorded_family, safe_kit_name, safe_part
 from audio.level import NORMALISED, apply_level
@@ -76,8 +76,10 @@ class KitSound:
         What it is ("snare", "kick"; "sound" when unknown).
     model : str or None
         The model's registry name.
-    point : (float, float) or None
-        The latent point it was decoded from.
+    point : tuple of float or None
+        The latent point it was decoded from: (x, y), or the whole vector of a model whose
+        latent has more than two axes (named by its first two numbers and its
+        :func:`audio.export.vector_tag`).
     layers : tuple of KitLayer
         The first plays at the highest velocities, each next one softer.
     source : str or None
@@ -86,7 +88,7 @@ class KitSound:
 
     family: str
     model: str | None
-    point: tuple[float, float] | None
+    point: tuple[float, ...] | None
     layers: tuple[KitLayer, ...]
     source: str | None = None
     variation: int = 0  # a favourite's variation number (0: the point's own sound)
@@ -96,7 +98,8 @@ class KitSound:
         """``family model (x, y)``, ``... v3`` for a variation: the instrument's name in the kit."""
         if self.model is not None and self.point is not None:
             suffix = f" v{self.variation}" if self.variation else ""
-            return f"{self.family} {self.model} ({self.point[0]:.2f}, {self.point[1]:.2f}){suffix}"
+            wide = f" {vector_tag(self.point)}" if len(self.point) > 2 else ""
+            return f"{self.family} {self.model} ({self.point[0]:.2f}, {self.point[1]:.2f}){wide}{suffix}"
         if self.source is not None:
             return f"{self.family} {Path(self.source).stem}"
         return self.family
@@ -109,6 +112,8 @@ class KitSound:
             parts.append(safe_part(self.model))
         if self.point is not None:
             parts.append(f"x{_coordinate(self.point[0])}_y{_coordinate(self.point[1])}")
+            if len(self.point) > 2:
+                parts.append(vector_tag(self.point))
             if self.variation:
                 parts.append(f"var{self.variation}")  # not _vN: that names a velocity layer
         elif self.source is not None:
