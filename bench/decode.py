@@ -12,6 +12,12 @@
   loaded machine the wall time is mostly waiting for a core, and this column says how
   much of it the engine itself spends.
 
+A last row, ``imported onnx 8-D``, is an ONNX decoder of a shipped model's size with an 8-D
+latent, made and imported here by the project's own import code (:mod:`bench.decode_imported`):
+its ``engine`` is the tool's decode of a whole vector, its ``bare`` a bare onnxruntime
+``InferenceSession.run`` of the same file, so ``eng/bare`` is the tool's overhead on an imported
+model (``--no-imported`` leaves it out).
+
 Targets: dense within 1.5x of ``bare``; conv_ae <= 5.0 ms, gan <= 3.2 ms, VAEs
 <= 2.2 ms per point; ddsp_vae and ddsp_cvae (44.1 kHz) <= 3.0 ms (their synthesisers). Times are medians of many calls, each
 on one point, taking 64 points over the latent range in turn, in milliseconds.
@@ -36,6 +42,7 @@ def add_arguments(parser):
     parser.add_argument("--predict-calls", type=int, default=10, help="predict calls (default 10)")
     parser.add_argument("--no-tensorflow", action="store_true", help="only the engine and the bare chain (no TensorFlow columns)")
     parser.add_argument("--no-heatmap", action="store_true", help="skip the 48x48 heat-map column")
+    parser.add_argument("--no-imported", action="store_true", help="skip the imported ONNX model's row")
 
 
 def median_ms(function, calls, points, clock=time.perf_counter):
@@ -122,6 +129,14 @@ def main(args):
         misses += not ok
         done += 1
         _print_row(name, load_ms, timings, ok, target)
+    if not args.no_imported:
+        from bench.decode_imported import imported_timings, imported_verdict
+
+        load_ms, timings = imported_timings(args, median_ms, HEATMAP_SIDE)
+        ok, target = imported_verdict(timings)
+        misses += not ok
+        done += 1
+        _print_row("imported onnx 8-D", load_ms, timings, ok, target)
     print(
         f"{done - misses} of {done} models meet the decode targets; load average after: "
         + ", ".join(f"{v:.2f}" for v in os.getloadavg())
