@@ -116,13 +116,13 @@ def test_pad_and_sliders_play_the_whole_vector_and_a_reload_plays_it_again(brows
     assert browser.find_elements("css selector", "#axes input") == []
 
 
-def _wait_for_file(folder, timeout=30):
-    """The one finished download in ``folder``, polled for until ``timeout``."""
+def _wait_for_file(folder, timeout=30, suffix=".wav"):
+    """The one finished download in ``folder`` (a ``suffix`` file), polled for until ``timeout``."""
     import time
 
     deadline = time.monotonic() + timeout
     while True:
-        done = [p for p in folder.iterdir() if p.suffix == ".wav"]
+        done = [p for p in folder.iterdir() if p.suffix == suffix]
         if done:
             return done[0]
         assert time.monotonic() < deadline, f"no download within {timeout} s: {sorted(p.name for p in folder.iterdir())}"
@@ -163,3 +163,38 @@ def test_a_sample_dropped_on_a_wide_model_is_said_not_placed_yet(browser, server
     browser.find_element("id", "sample-file").send_keys(str(sample))
     said = wait_for(browser, "const t = document.getElementById('status').textContent; return t.includes('8 axes') && t")
     assert said == "drums8's latent has 8 axes: a sample's place on it is not shown yet. Pick another model."
+
+
+def test_download_kit_of_wide_favourites_records_each_whole_vector_and_its_bytes(browser, server, tmp_path):  # noqa: F811
+    import io
+    import json
+    import zipfile
+
+    desktop(browser)
+    open_page(browser, server.url)
+    two_d_url = wait_for(browser, SHOWN)
+    Select(browser.find_element("id", "model")).select_by_value("drums8")
+    kept, url = [], shown_after(browser, two_d_url)
+    for axis, offset in ((3, 0.4), (6, -0.3)):  # a slider moved, then the sound kept
+        slider = browser.find_element("id", f"axis-{axis}")
+        ActionChains(browser).move_to_element(slider).click_and_hold().move_by_offset(
+            int(slider.size["width"] * offset), 0
+        ).release().perform()
+        url = shown_after(browser, url)
+        browser.find_element("id", "keep").click()
+        wait_for(browser, "return document.getElementById('keep').getAttribute('aria-pressed') === 'true'")
+        kept.append(url)
+    assert len(browser.find_elements("css selector", "#favourites .favourite")) == 2
+    Select(browser.find_element("id", "kit-source")).select_by_value("favourites")
+    Select(browser.find_element("id", "kit-format")).select_by_value("zip")
+    browser.find_element("id", "kit-download").click()
+    path = _wait_for_file(browser.downloads, suffix=".zip")
+    archive = zipfile.ZipFile(io.BytesIO(path.read_bytes()))
+    record = json.loads(archive.read("Favourites/kit.json"))
+    # the newest favourite is the kit's first sound; each is its whole vector and its URL's bytes
+    assert [instrument["point"] for instrument in record["instruments"]] == [vector_of(u) for u in reversed(kept)]
+    for instrument, sound_url in zip(record["instruments"], reversed(kept)):
+        status, _, served_bytes = get(server.url + sound_url)
+        assert status == 200 and archive.read(f"Favourites/{instrument['layers'][0]['file']}") == served_bytes
+        assert "_d8-" in instrument["layers"][0]["file"] and instrument["model"] == "drums8"
+    assert browser.find_element("id", "kit-note").text == "Favourites.zip: 2 sounds, each the WAV heard here."
