@@ -100,6 +100,7 @@ class Heatmap:
     latent_range: LatentRange
     sample_rate: int
     family: str | None = None  # a heat-map is of one family (None: the plain pad)
+    plane: tuple | None = None  # a wide latent's (pad axes, vector): gui.wide.heat_plane
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,7 @@ class HeatmapReady:
     feature: str
     grid: np.ndarray = field(compare=False, hash=False)
     family: str | None = None
+    plane: tuple | None = None  # a wide latent's (pad axes, vector) it was drawn over (gui.wide.heat_plane)
 
 
 @dataclass(frozen=True)

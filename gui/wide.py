@@ -89,6 +89,26 @@ def with_pad_axes(info, axes):
     )
 
 
+def heat_plane(state):
+    """What a heat-map of a wide model is drawn over: ``(pad axes, vector)``, the vector with
+    the other axes at the sliders' values and the pad's two at their centres (so a move on the
+    pad keeps the map); None for a 2-D latent (its pad is all of it)."""
+    info = state.model
+    if not is_wide(info) or state.latent is None:
+        return None
+    vector = with_pad(info, state.latent, [info.axis_centres[axis] for axis in info.pad_axes])
+    return (tuple(int(a) for a in info.pad_axes), tuple(round(v, 9) for v in vector))
+
+
+def plane_vectors(plane, points):
+    """Whole vectors (N, D) float32 of pad points (N, 2) on a :func:`heat_plane`."""
+    axes, vector = plane
+    points = np.asarray(points, dtype=np.float32).reshape(-1, 2)
+    vectors = np.tile(np.asarray(vector, dtype=np.float32), (len(points), 1))
+    vectors[:, axes[0]], vectors[:, axes[1]] = points[:, 0], points[:, 1]
+    return vectors
+
+
 def recorded_vector(point, settings):
     """What a favourite was decoded from: the whole vector its settings record
     (``settings["latent"]``, a wide latent's), else its pad ``point``."""
