@@ -129,6 +129,8 @@ class Compare:
     names: tuple[str, ...]
     point: Point
     sample_rate: int
+    # the current model's whole vector where its latent is wide: (name, vector, its pad axes)
+    vectors: tuple[tuple[str, tuple, tuple], ...] = ()
 
 
 @dataclass(frozen=True)

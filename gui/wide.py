@@ -77,6 +77,13 @@ def place(state, point, fresh=False):
     return asked
 
 
+def pad_spot(info, spot):
+    """Where a spot (a pad point, or a wide latent's whole vector such as Morph's A) is on the pad."""
+    if spot is not None and len(spot) > 2 and is_wide(info) and len(spot) == info.latent_dim:
+        return pad_of(info, spot)
+    return spot
+
+
 def with_pad_axes(info, axes):
     """The model's info with the pad showing ``axes``: its range and centre those axes'."""
     x, y = axes

@@ -10,6 +10,7 @@ from gui import effects as fx
 from gui import events as ev
 from gui import features
 from gui import keys as k
+from gui.model_jobs import compared_sound
 from gui.wide import plane_vectors
 
 GRID = np.zeros((features.GRID, features.GRID))
@@ -21,6 +22,12 @@ def heatmaps(effects):
 
 def map_renders(effects):
     return [e.request for e in effects if isinstance(e, fx.Render) and e.panel == "map"]
+
+
+@pytest.fixture
+def state(wide):  # noqa: F811 - the fixture imported above
+    """The wide model at its centre, its output open."""
+    return wide
 
 
 @pytest.fixture
@@ -60,3 +67,50 @@ def test_a_map_of_an_older_plane_is_kept_but_not_drawn(heat):
     (moved,) = heatmaps(send(state, (k.AXIS, 0), 2.0))
     assert map_renders(report(state, ev.HeatmapReady(WIDE, first.feature, GRID, plane=first.plane))) == []
     assert map_renders(report(state, ev.HeatmapReady(WIDE, moved.feature, GRID, plane=moved.plane)))
+
+
+class WideDecoder:
+    """An 8-D decoder: its sound says the vector it was decoded from (pad points at the centre)."""
+
+    latent_dim, pad_axes, sample_rate = DIM, (0, 1), 16000
+
+    def latent_range(self):
+        return (-3.0, 3.0, -3.0, 3.0)
+
+    def decode(self, points):
+        points = np.asarray(points, np.float32)
+        if points.shape[1] == 2:
+            points = np.concatenate([points, np.full((len(points), DIM - 2), 0.5, np.float32)], axis=1)
+        return points
+
+
+def test_compare_plays_the_current_wide_model_at_its_whole_vector_and_says_what_x_y_are(state):
+    send(state, (k.AXIS, 1), 1.25)  # axis 3
+    (asked,) = [e for e in send(state, k.COMPARE, **{k.COMPARE_LIST: [WIDE, "other8"]}) if isinstance(e, fx.Compare)]
+    assert asked.vectors == ((WIDE, state.vector, (0, 1)),)
+    audio, played, axes = compared_sound(WideDecoder(), WIDE, asked)
+    assert tuple(audio) == state.vector and played is None and "axes 0 and 1, its other axes at the sliders" in axes
+    audio, played, axes = compared_sound(WideDecoder(), "other8", asked)  # not the current model: its centre
+    assert tuple(audio) == (*state.point, *(0.5,) * (DIM - 2)) and "at their centres" in axes
+    results = (ev.CompareResult(WIDE, audio, axes=axes), ev.CompareResult("other8", audio, axes="other8's x, y are its axes 0 and 1"))
+    report(state, ev.Compared(results, state.point, 16000))
+    assert "at their centres" in state.message and "other8's x, y are its axes 0 and 1" in state.message
+
+
+def test_morph_moves_every_axis_of_a_wide_latent_and_saves_each_whole_vector(state):
+    send(state, k.SET_A)
+    a = state.vector
+    send(state, (k.AXIS, 0), 2.0)
+    send(state, k.PAD, **{k.PAD: (1.0, -1.0)})
+    send(state, k.SET_B)
+    b = state.vector
+    assert state.morph.a == a and b == (1.0, -1.0, 2.0, 0.5, 0.5, 0.5, 0.5, 0.5)
+    (asked,) = [e for e in send(state, k.MORPH, **{k.STEPS: 3}) if isinstance(e, fx.Morph)]
+    assert (asked.a, asked.b) == (a, b)
+    middle = tuple((np.asarray(a) + np.asarray(b)) / 2)
+    sounds = tuple(np.full(16, 0.1 * i, np.float32) for i in range(3))
+    report(state, ev.Morphed(WIDE, (a, middle, b), sounds))
+    assert "every one of drums8's 8 axes" in state.message
+    saves = [e for e in send(state, k.MORPH_SAVE) if isinstance(e, fx.Save)]
+    assert [s.points for s in saves] == [((0.5, 0.5),), ((0.75, -0.25),), ((1.0, -1.0),)]
+    assert [s.settings["latent"] for s in saves] == [list(a), list(middle), list(b)]

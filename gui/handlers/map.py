@@ -12,7 +12,7 @@ from gui.handlers.common import say
 from gui.handlers.point import move_point
 from gui.handlers.sound import play_sequence
 from gui.state import MAP_MODES
-from gui.wide import heat_plane
+from gui.wide import heat_plane, pad_spot
 
 
 def request_map(state):
@@ -24,8 +24,8 @@ def request_map(state):
     request = fx.MapRequest(
         latent_range=info.latent_range,
         point=state.point,
-        a=state.morph.a,
-        b=state.morph.b,
+        a=pad_spot(info, state.morph.a),
+        b=pad_spot(info, state.morph.b),
         key=(info.name, state.map.mode),
         codes=shown_code_points(state),  # on a family's pad: where that pad puts them
         families=None if codes is None else list(codes.families),
