@@ -59,7 +59,7 @@ def compared_sound(model, name, effect):
     if current is not None:
         vector, (a, b) = current
         audio = model.decode(np.asarray([vector], dtype=np.float32))[0]
-        return audio, None, f"{name}'s x, y are its axes {a} and {b}, its other axes at the sliders"
+        return audio, None, f"x, y are axes {a}, {b}; the rest at the sliders"
     # a model decodes only its own range: a point outside plays the nearest in it
     xmin, xmax, ymin, ymax = (float(v) for v in model.latent_range())
     x, y = (float(v) for v in effect.point)
@@ -68,7 +68,7 @@ def compared_sound(model, name, effect):
     axes = ""
     if int(getattr(model, "latent_dim", 2)) > 2:
         a, b = getattr(model, "pad_axes", (0, 1))
-        axes = f"{name}'s x, y are its axes {a} and {b}, its other axes at their centres"
+        axes = f"x, y are axes {a}, {b}; the rest at their centres"
     return audio, None if played == (x, y) else played, axes
 
 

@@ -89,12 +89,18 @@ def test_compare_plays_the_current_wide_model_at_its_whole_vector_and_says_what_
     (asked,) = [e for e in send(state, k.COMPARE, **{k.COMPARE_LIST: [WIDE, "other8"]}) if isinstance(e, fx.Compare)]
     assert asked.vectors == ((WIDE, state.vector, (0, 1)),)
     audio, played, axes = compared_sound(WideDecoder(), WIDE, asked)
-    assert tuple(audio) == state.vector and played is None and "axes 0 and 1, its other axes at the sliders" in axes
+    assert tuple(audio) == state.vector and played is None and axes == "x, y are axes 0, 1; the rest at the sliders"
     audio, played, axes = compared_sound(WideDecoder(), "other8", asked)  # not the current model: its centre
     assert tuple(audio) == (*state.point, *(0.5,) * (DIM - 2)) and "at their centres" in axes
-    results = (ev.CompareResult(WIDE, audio, axes=axes), ev.CompareResult("other8", audio, axes="other8's x, y are its axes 0 and 1"))
+    results = (
+        ev.CompareResult(WIDE, audio, axes="x, y are axes 0, 1; the rest at the sliders"),
+        ev.CompareResult("other8", audio, axes=axes),
+    )
     report(state, ev.Compared(results, state.point, 16000))
-    assert "at their centres" in state.message and "other8's x, y are its axes 0 and 1" in state.message
+    assert (
+        "(drums8's x, y are axes 0, 1; the rest at the sliders; other8's x, y are axes 0, 1; the rest at their centres)"
+        in state.message
+    )
 
 
 def test_morph_moves_every_axis_of_a_wide_latent_and_saves_each_whole_vector(state):

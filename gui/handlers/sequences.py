@@ -47,11 +47,11 @@ def on_compared(state, compared):
     )
     if len(played) > 1:
         state.message += ": the same x, y in each model's own latent space"
+    wide = [f"{r.name}'s {r.axes}" for r in compared.results if r.audio is not None and r.axes]
+    if wide:  # a wide latent's x, y are two of its axes: say which, and where the others were
+        state.message += " (" + "; ".join(wide) + ")"
     if outside:
         state.message += f"; outside the range of {', '.join(outside)}: the nearest point in range played"
-    wide = [r.axes for r in compared.results if r.audio is not None and r.axes]
-    if wide:  # a wide latent's x, y are two of its axes: say which, and where the others were
-        state.message += "; " + "; ".join(wide)
     effects = [
         fx.Render(
             "compare",
@@ -73,7 +73,7 @@ def compare_note(result, point):
     if result.audio is None:
         return f"{result.name}: {result.reason}"
     if result.played is None:
-        return result.name
+        return result.name if not result.axes else f"{result.name}: {result.axes}"
     return f"{result.name}: {format_point(point)} is outside its range\nplayed the nearest point in it, {format_point(result.played)}"
 
 
