@@ -2,16 +2,22 @@
 with the other axes at the sliders (and cached by all of that), and Compare and Morph decode
 its whole vectors."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
-from test_gui_wide import DIM, WIDE, decodes, report, send, wide  # noqa: F401 - the fixture
+from test_gui_wide import DIM, WIDE, decoded, report, send, wide  # noqa: F401 - the fixture
 
+from audio.export import Favourite
 from gui import effects as fx
 from gui import events as ev
 from gui import features
 from gui import keys as k
+from gui.decode_slot import decode_recorded_variation
 from gui.model_jobs import compared_sound
 from gui.wide import plane_vectors
+from models.variation import decode_variation, plan_variations
 
 GRID = np.zeros((features.GRID, features.GRID))
 
@@ -72,7 +78,8 @@ def test_a_map_of_an_older_plane_is_kept_but_not_drawn(heat):
 class WideDecoder:
     """An 8-D decoder: its sound says the vector it was decoded from (pad points at the centre)."""
 
-    latent_dim, pad_axes, sample_rate = DIM, (0, 1), 16000
+    latent_dim, pad_axes, sample_rate, has_noise_source, takes_family = DIM, (0, 1), 16000, False, False
+    low, high = np.full(DIM, -3.0, np.float32), np.full(DIM, 3.0, np.float32)
 
     def latent_range(self):
         return (-3.0, 3.0, -3.0, 3.0)
@@ -120,3 +127,39 @@ def test_morph_moves_every_axis_of_a_wide_latent_and_saves_each_whole_vector(sta
     saves = [e for e in send(state, k.MORPH_SAVE) if isinstance(e, fx.Save)]
     assert [s.points for s in saves] == [((0.5, 0.5),), ((0.75, -0.25),), ((1.0, -1.0),)]
     assert [s.settings["latent"] for s in saves] == [list(a), list(middle), list(b)]
+
+
+def test_a_variation_of_a_wide_latent_moves_every_axis_and_its_seed_gives_the_same_bytes(state):
+    vector = (2.9, -1.0, 0.5, 1.25, 0.5, 0.5, 0.5, 0.5)
+    (variation,) = plan_variations(WideDecoder(), vector, 1, 7, first=3, amount=2.0)
+    assert len(variation.offset) == DIM and all(v != 0.0 for v in variation.offset)
+    assert all(-3.0 <= v <= 3.0 for v in variation.point(vector))  # kept inside each axis's range
+    audio = decode_variation(WideDecoder(), vector, variation)
+    record = json.loads(json.dumps(variation.to_dict(vector)))
+    assert decode_recorded_variation(WideDecoder(), vector, record).tobytes() == audio.tobytes()
+    assert plan_variations(WideDecoder(), vector, 1, 7, first=3, amount=2.0) == [variation]
+    assert plan_variations(WideDecoder(), vector[:2], 1, 7, first=3, amount=2.0)[0].offset == pytest.approx(variation.offset[:2])
+
+
+def test_s_keeps_a_wide_variation_and_reopen_decodes_that_variation_of_the_whole_vector(state):
+    send(state, (k.AXIS, 1), 1.25)
+    decoded(state)
+    send(state, k.VARY, **{k.VARY: 1.0})
+    (asked,) = [e for e in send(state, k.PLAY) if isinstance(e, fx.DecodeVariation)]
+    (variation,) = plan_variations(WideDecoder(), asked.point, 1, asked.seed, first=asked.repetition, amount=asked.amount)
+    audio = decode_variation(WideDecoder(), asked.point, variation)
+    report(state, ev.VariationDecoded(WIDE, asked.point, asked.repetition, audio, variation.to_dict(asked.point)))
+    (save,) = [e for e in send(state, k.SAVE) if isinstance(e, fx.Save)]
+    assert save.sounds[0] is audio and save.settings["latent"] == list(state.vector)
+    assert save.settings["variation"]["offset"] == list(variation.offset)
+    favourite = Favourite(
+        Path("favs/drums8_x+0.50_y+0.50_001.wav"), {"model": WIDE, "point": save.points[0], "settings": save.settings}, None
+    )
+    state.favourites = [favourite]
+    send(state, (k.AXIS, 0), -2.0)
+    decoded(state)
+    send(state, k.REOPEN, **{k.FAVOURITES: [favourite]})
+    effects = report(state, ev.Decoded(WIDE, state.vector, np.zeros(DIM, np.float32)))  # the vector's own sound first
+    (again,) = [e for e in effects if isinstance(e, fx.Decode)]
+    assert again.point == tuple(save.settings["latent"]) and again.variation == save.settings["variation"]
+    assert decode_recorded_variation(WideDecoder(), again.point, again.variation).tobytes() == audio.tobytes()
