@@ -4,6 +4,9 @@ a slider moves and the cached one when it moves back; Compare plays it at its wh
 and says what its x, y are. Run under ``xvfb-run -a -s "-screen 0 1280x1024x24"``.
 """
 
+import json
+from pathlib import Path
+
 import numpy as np
 from test_window_imported import NAME, heard_now, imported  # noqa: F401 - the fixture
 from test_window_walkthrough import click_tab
@@ -13,10 +16,15 @@ from window_driver import (
     click,
     click_middle,
     click_wide_pad,
+    file_bytes_of,
     is_heard,
     pick_in_combo,
+    press,
+    reopen_favourite,
     status_line,
     step_axis_slider,
+    turn_vary_on,
+    wait_heard,
 )
 
 from gui import features
@@ -76,3 +84,31 @@ def test_compare_plays_the_wide_model_at_its_whole_vector_and_says_what_its_x_y_
     note = f"{NAME}'s x, y are axes 0, 1; the rest at the sliders"
     assert app.run_until(lambda s: note in app.window[k.STATUS].get(), timeout=30), status_line(app)
     assert any(is_heard(sound, model.decode(np.asarray([vector], np.float32))[0]) for sound in heard_now(app, capture, before))
+
+
+def test_vary_plays_a_variation_of_the_whole_vector_and_s_then_reopen_give_its_bytes(imported):  # noqa: F811
+    app, capture, model = imported
+    choose_model(app, NAME)
+    vector = step_axis_slider(app, 1)
+    wait_heard(app, capture, 1)
+    turn_vary_on(app)
+    before = len(capture.sounds())
+    press("space")
+    assert app.run_until(lambda s: s.sound.heard is not None and s.sound.heard.variation is not None, timeout=20), status_line(app)
+    record = app.state.sound.heard.variation
+    assert len(record["offset"]) == len(vector) and record["decoded_point"] != list(vector)
+    expected = model.decode(np.asarray([record["decoded_point"]], np.float32))[0]
+    assert any(is_heard(sound, expected) for sound in heard_now(app, capture, before))
+
+    press("s")
+    assert app.run_until(lambda s: len(s.favourites) == 1, timeout=20), status_line(app)
+    wav = Path(app.state.favourites[0].path)
+    recall = json.loads(wav.with_suffix(".json").read_text())
+    assert recall["settings"]["latent"] == list(vector) and recall["settings"]["variation"] == record
+    assert wav.read_bytes() == file_bytes_of(expected, model.sample_rate)
+
+    click_wide_pad(app, 60, 220)  # elsewhere, then back to the favourite
+    before = len(capture.sounds())
+    reopen_favourite(app, wav.name)
+    assert app.run_until(lambda s: s.vector == vector and s.sound.variation == record, timeout=20), app.state.vector
+    assert any(is_heard(sound, expected) for sound in heard_now(app, capture, before))
