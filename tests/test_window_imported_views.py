@@ -1,7 +1,8 @@
 """An imported 8-D model's other views in the real window, with real X input (issue 35): its
 heat-map is of the pad's two axes with the other axes where the sliders are, a new one when
 a slider moves and the cached one when it moves back; Compare plays it at its whole vector
-and says what its x, y are. Run under ``xvfb-run -a -s "-screen 0 1280x1024x24"``.
+and says what its x, y are; Vary varies the whole vector (S and Reopen: its bytes); Morph
+moves every axis from A to B. Run under ``xvfb-run -a -s "-screen 0 1280x1024x24"``.
 """
 
 import json
@@ -112,3 +113,27 @@ def test_vary_plays_a_variation_of_the_whole_vector_and_s_then_reopen_give_its_b
     reopen_favourite(app, wav.name)
     assert app.run_until(lambda s: s.vector == vector and s.sound.variation == record, timeout=20), app.state.vector
     assert any(is_heard(sound, expected) for sound in heard_now(app, capture, before))
+
+
+def test_morph_of_a_wide_model_moves_every_axis_from_a_to_b(imported):  # noqa: F811
+    app, capture, model = imported
+    choose_model(app, NAME)
+    a = click_wide_pad(app, 60, 220)
+    click_middle(app.window[k.SET_A].Widget)
+    assert app.run_until(lambda s: s.morph.a == a, timeout=10)
+    step_axis_slider(app, 1)
+    b = click_wide_pad(app, 200, 90)
+    click_middle(app.window[k.SET_B].Widget)
+    assert app.run_until(lambda s: s.morph.b == b, timeout=10) and a[3] != b[3]
+    click_tab(app, "Morph")
+    before = len(capture.sounds())
+    click_middle(app.window[k.MORPH].Widget)
+    assert app.run_until(lambda s: s.morph.sequence is not None, timeout=30), status_line(app)
+    points = np.asarray(app.state.morph.sequence.points, np.float32)
+    steps = len(points)
+    t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
+    np.testing.assert_allclose(points, (1 - t) * np.asarray(a, np.float32) + t * np.asarray(b, np.float32), atol=1e-6)
+    assert f"every one of {NAME}'s 8 axes" in app.state.message
+    heard = heard_now(app, capture, before)
+    middle = model.decode(points[steps // 2 : steps // 2 + 1])[0]
+    assert any(is_heard(sound, middle) for sound in heard)
