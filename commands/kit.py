@@ -217,12 +217,13 @@ def favourite_variations(models, seed):
     def extra_layers(favourite, count):
         try:
             variation = variation_from_recall(favourite.recall)
+            # a wide latent's variation moves its whole vector, not the file's pad point
+            base = favourite.point if variation is None else variation.point(favourite.point)
         except ValueError as error:
             return None, str(error)
         model = models.get(favourite.model)
         if model is None:
             return [], models.reasons[favourite.model]
-        base = favourite.point if variation is None else variation.point(favourite.point)
         # the variations are of the family the favourite was saved with (a conditioned
         # model's input, or a family pad)
         family = (favourite.recall.get("settings") or {}).get("family") if model.takes_family else None

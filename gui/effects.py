@@ -100,6 +100,7 @@ class Heatmap:
     latent_range: LatentRange
     sample_rate: int
     family: str | None = None  # a heat-map is of one family (None: the plain pad)
+    plane: tuple | None = None  # a wide latent's (pad axes, vector): gui.wide.heat_plane
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,8 @@ class Compare:
     names: tuple[str, ...]
     point: Point
     sample_rate: int
+    # the current model's whole vector where its latent is wide: (name, vector, its pad axes)
+    vectors: tuple[tuple[str, tuple, tuple], ...] = ()
 
 
 @dataclass(frozen=True)

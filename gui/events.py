@@ -65,6 +65,7 @@ class HeatmapReady:
     feature: str
     grid: np.ndarray = field(compare=False, hash=False)
     family: str | None = None
+    plane: tuple | None = None  # a wide latent's (pad axes, vector) it was drawn over (gui.wide.heat_plane)
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ class CompareResult:
     audio: np.ndarray | None = field(compare=False, hash=False)
     reason: str = ""
     played: Point | None = None  # the point in the model's range it played, where the asked one is outside
+    axes: str = ""  # a wide latent's: what its x, y and its other axes were (gui.model_jobs)
 
 
 @dataclass(frozen=True)

@@ -178,9 +178,11 @@ def weights_label(family: FamilyState) -> str:
     return " + ".join(f"{name} {weight:.2g}" for name, weight in weights.items())
 
 
-def heat_key(name: str, feature: str, family: str | None) -> tuple:
-    """The key of a heat-map: one per family (and one for "All families")."""
-    return (name, feature) if family is None else (name, feature, family)
+def heat_key(name: str, feature: str, family: str | None, plane: tuple | None = None) -> tuple:
+    """The key of a heat-map: one per family (and one for "All families"), and for a wide
+    latent one per pad axes and values of the other axes (``plane``, gui.wide.heat_plane)."""
+    key = (name, feature) if family is None else (name, feature, family)
+    return key if plane is None else (*key, plane)
 
 
 def highlighted_families(state) -> tuple[str, ...] | None:

@@ -10,6 +10,7 @@ import numpy as np
 from gui import events, features
 from gui.model_jobs import family_options
 from gui.threads import JobGroup
+from gui.wide import plane_vectors
 
 HEATMAP_CHUNK = 32
 
@@ -45,15 +46,17 @@ class MapJobs(JobGroup):
         def job():
             model = self.cache.get(name)
             options = family_options(model, effect.family)  # the map of one family's pad
+
+            def decode(points):  # a wide latent's: the pad's axes on its plane, the others as the sliders were
+                return model.decode(points if effect.plane is None else plane_vectors(effect.plane, points), **options)
+
             if feature == features.MADE:
-                grid = self._made_here(model, options, effect, generation)
+                grid = self._made_here(decode, effect, generation)
                 if grid is None:
                     return
             elif feature == features.DISCONTINUITY:
                 continuity_map = self.backend.discontinuity()
-                _, _, grid = continuity_map(
-                    lambda points: model.decode(points, **options), effect.latent_range, features.GRID, effect.sample_rate
-                )
+                _, _, grid = continuity_map(decode, effect.latent_range, features.GRID, effect.sample_rate)
             else:
                 points = features.grid_points(effect.latent_range)
                 values = []
@@ -61,10 +64,10 @@ class MapJobs(JobGroup):
                 for start in range(0, len(points), HEATMAP_CHUNK):
                     if generation != self._heatmap_generation:
                         return  # a newer heat-map was asked for: stop wasting the cores
-                    sounds = model.decode(points[start : start + HEATMAP_CHUNK], **options)
+                    sounds = decode(points[start : start + HEATMAP_CHUNK])
                     values.append(features.PER_SOUND[feature](sounds, effect.sample_rate))
                 grid = np.concatenate(values).reshape(features.GRID, features.GRID)
-            self.post(events.HeatmapReady(name, feature, np.asarray(grid), family=effect.family))
+            self.post(events.HeatmapReady(name, feature, np.asarray(grid), family=effect.family, plane=effect.plane))
 
         self.thread.submit(self._guard("heat-map", job))
 
@@ -75,7 +78,7 @@ class MapJobs(JobGroup):
             self._classifier = self.backend.family_classifier(self.models_dir)
         return self._classifier
 
-    def _made_here(self, model, options, effect, generation):
+    def _made_here(self, decode, effect, generation):
         """The family the classifier hears at each point of a coarse grid (``MADE_GRID``
         square, row 0 at the bottom), or None when a newer map was asked for meanwhile (or
         there is no classifier: then it says so)."""
@@ -89,7 +92,7 @@ class MapJobs(JobGroup):
         for start in range(0, len(points), HEATMAP_CHUNK):  # a chunk at a time, as for a heat-map
             if generation != self._heatmap_generation:
                 return None
-            sounds = np.asarray(model.decode(points[start : start + HEATMAP_CHUNK], **options), dtype=np.float32)
+            sounds = np.asarray(decode(points[start : start + HEATMAP_CHUNK]), dtype=np.float32)
             families = np.asarray(classifier.predict(sounds, effect.sample_rate), dtype=object)
             families[np.max(np.abs(sounds), axis=1) < features.SILENT_PEAK] = features.SILENT  # no family to hear
             heard.append(families)

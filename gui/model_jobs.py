@@ -47,6 +47,31 @@ class ModelCache:
         return model
 
 
+def compared_sound(model, name, effect):
+    """One model's sound in a comparison: (audio, the point played where the asked one is
+    outside its range or None, what a wide latent's axes were or "").
+
+    The current model with a wide latent plays its whole vector (the pad and the sliders);
+    another wide model plays the pad point on its own pad axes, its other axes at their
+    centres.
+    """
+    current = {entry[0]: entry[1:] for entry in effect.vectors}.get(name)
+    if current is not None:
+        vector, (a, b) = current
+        audio = model.decode(np.asarray([vector], dtype=np.float32))[0]
+        return audio, None, f"x, y are axes {a}, {b}; the rest at the sliders"
+    # a model decodes only its own range: a point outside plays the nearest in it
+    xmin, xmax, ymin, ymax = (float(v) for v in model.latent_range())
+    x, y = (float(v) for v in effect.point)
+    played = (min(max(x, xmin), xmax), min(max(y, ymin), ymax))
+    audio = model.decode(np.asarray([played], dtype=np.float32))[0]
+    axes = ""
+    if int(getattr(model, "latent_dim", 2)) > 2:
+        a, b = getattr(model, "pad_axes", (0, 1))
+        axes = f"x, y are axes {a}, {b}; the rest at their centres"
+    return audio, None if played == (x, y) else played, axes
+
+
 class ModelJobs(JobGroup):
     """The models thread's jobs on one model, which each loads on first use (``cache``).
 
@@ -129,14 +154,10 @@ class ModelJobs(JobGroup):
             for name in effect.names:
                 try:
                     model = self.cache.get(name)
-                    # a model decodes only its own range: a point outside plays the nearest in it
-                    xmin, xmax, ymin, ymax = (float(v) for v in model.latent_range())
-                    x, y = (float(v) for v in effect.point)
-                    played = (min(max(x, xmin), xmax), min(max(y, ymin), ymax))
-                    audio = model.decode(np.asarray([played], dtype=np.float32))[0]
+                    audio, played, axes = compared_sound(model, name, effect)
                     if model.sample_rate != sample_rate:
                         audio = self.backend.resample(audio, model.sample_rate, sample_rate)
-                    results.append(events.CompareResult(name, audio, played=None if played == (x, y) else played))
+                    results.append(events.CompareResult(name, audio, played=played, axes=axes))
                 except self.backend.user_errors as error:
                     results.append(events.CompareResult(name, None, str(error)))
             self.post(events.Compared(tuple(results), tuple(effect.point), sample_rate))

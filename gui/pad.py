@@ -9,6 +9,8 @@ its cross-hairs, A and B) is moved on its own.
 import numpy as np
 import PySimpleGUI as sg
 
+from gui.wide import pad_spot
+
 MAX_FAMILY_DOTS = 2000  # more dots than this are thinned (the map shows them all)
 GRID_LINES = 8
 MARKER_SHARE = 45  # the marker circle's radius: this share of the range's width
@@ -107,7 +109,7 @@ class PadView:
                 self._circle_inside(state.point, info.latent_range, radius), radius, line_color="black", line_width=MARKER_LINE
             ),
         ]
-        for label, spot in (("A", state.morph.a), ("B", state.morph.b)):
+        for label, spot in (("A", pad_spot(info, state.morph.a)), ("B", pad_spot(info, state.morph.b))):
             if spot is not None:
                 ids.append(graph.draw_text(label, spot, color="#d00000", font=("Helvetica", 11, "bold")))
         self._marker = ids

@@ -24,6 +24,7 @@ from gui.layout import DEVICE_CHARS, MAP_MODE_LABELS
 from gui.model_card import card_table
 from gui.state import UNAVAILABLE
 from gui.status_line import PLAYING_COLOURS, shorten, shorten_head
+from gui.wide import pad_spot
 
 #: The Output box when there is no sound output (the status line says why).
 NO_OUTPUT = "none (no sound output)"
@@ -113,6 +114,7 @@ class WindowView:
 
     def _show_morph_ends(self):
         for key, spot in ((k.MORPH_A, self.state.morph.a), (k.MORPH_B, self.state.morph.b)):
+            spot = pad_spot(self.state.model, spot)  # a wide latent's whole vector: its place on the pad
             self.window[key].update("not set" if spot is None else f"({spot[0]:.3f}, {spot[1]:.3f})")
 
     def _show_map_mode(self):

@@ -77,6 +77,13 @@ def place(state, point, fresh=False):
     return asked
 
 
+def pad_spot(info, spot):
+    """Where a spot (a pad point, or a wide latent's whole vector such as Morph's A) is on the pad."""
+    if spot is not None and len(spot) > 2 and is_wide(info) and len(spot) == info.latent_dim:
+        return pad_of(info, spot)
+    return spot
+
+
 def with_pad_axes(info, axes):
     """The model's info with the pad showing ``axes``: its range and centre those axes'."""
     x, y = axes
@@ -87,6 +94,26 @@ def with_pad_axes(info, axes):
         latent_range=(float(x_low), float(x_high), float(y_low), float(y_high)),
         center=(float(info.axis_centres[x]), float(info.axis_centres[y])),
     )
+
+
+def heat_plane(state):
+    """What a heat-map of a wide model is drawn over: ``(pad axes, vector)``, the vector with
+    the other axes at the sliders' values and the pad's two at their centres (so a move on the
+    pad keeps the map); None for a 2-D latent (its pad is all of it)."""
+    info = state.model
+    if not is_wide(info) or state.latent is None:
+        return None
+    vector = with_pad(info, state.latent, [info.axis_centres[axis] for axis in info.pad_axes])
+    return (tuple(int(a) for a in info.pad_axes), tuple(round(v, 9) for v in vector))
+
+
+def plane_vectors(plane, points):
+    """Whole vectors (N, D) float32 of pad points (N, 2) on a :func:`heat_plane`."""
+    axes, vector = plane
+    points = np.asarray(points, dtype=np.float32).reshape(-1, 2)
+    vectors = np.tile(np.asarray(vector, dtype=np.float32), (len(points), 1))
+    vectors[:, axes[0]], vectors[:, axes[1]] = points[:, 0], points[:, 1]
+    return vectors
 
 
 def recorded_vector(point, settings):

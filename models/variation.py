@@ -3,7 +3,9 @@
 For a model with a noise source (``ddsp_vae``: ``decode(points, variation=int)`` picks its
 noise realisation) a variation is a new noise seed at the same point. For every other model it is a small seeded
 random offset around the point, ``VARIATION_SPREAD`` of the latent range's span per axis
-(a standard deviation), kept inside the range.
+(a standard deviation), kept inside the range. A wide latent's point (an imported model's
+whole vector of D numbers, its ranges ``model.low`` and ``model.high``) is offset on every
+one of its D axes the same way: an imported decoder has no noise source.
 
 The window's Vary amount (:func:`plan_variations`'s ``amount``) means the same for every
 model: the offset's size, ``amount`` times ``VARIATION_SPREAD`` of the span. A model with a
@@ -41,8 +43,9 @@ class Variation:
         0 for the sound itself, 1, 2, ... for variations.
     seed : int
         The run's seed it was drawn from (with ``index``).
-    offset : (float, float)
-        Added to the point before decoding; (0, 0) for noise-source models.
+    offset : tuple of float
+        Added to the point before decoding (one number per axis: two for a pad point, D
+        for a wide latent's whole vector); (0, 0) for noise-source models.
     noise_seed : int or None
         The model's ``variation`` argument, for models with a noise source.
     """
@@ -53,15 +56,19 @@ class Variation:
     noise_seed: int | None = None
 
     def point(self, base):
-        """The point decoded for this variation of ``base``."""
-        return (float(base[0]) + float(self.offset[0]), float(base[1]) + float(self.offset[1]))
+        """The point decoded for this variation of ``base`` (a pad point, or a whole vector)."""
+        if len(self.offset) != len(base):
+            if any(float(v) != 0.0 for v in self.offset):
+                raise ValueError(f"a variation of {len(self.offset)} axes cannot move a point of {len(base)}")
+            return tuple(float(v) for v in base)  # the sound itself, whatever its width
+        return tuple(float(b) + float(o) for b, o in zip(base, self.offset))
 
     def to_dict(self, base=None):
         """JSON-ready record (a sidecar's ``settings["variation"]``)."""
         record = {
             "index": int(self.index),
             "seed": int(self.seed),
-            "offset": [float(self.offset[0]), float(self.offset[1])],
+            "offset": [float(v) for v in self.offset],
             "noise_seed": None if self.noise_seed is None else int(self.noise_seed),
         }
         if base is not None:
@@ -82,8 +89,10 @@ class Variation:
             )
         except (KeyError, TypeError, ValueError, AttributeError):
             raise ValueError(f"not a variation record: {record!r}") from None
-        if len(offset) != 2 or not all(np.isfinite(offset)):
-            raise ValueError(f"a variation's offset must be two finite numbers, not {record.get('offset')!r}")
+        if len(offset) < 2 or not all(np.isfinite(offset)):
+            raise ValueError(
+                f"a variation's offset must be two finite numbers (a wide latent's: one per axis), not {record.get('offset')!r}"
+            )
         return variation
 
 
@@ -107,7 +116,7 @@ def plan_variations(model, point, count, seed, *, first=0, spread=VARIATION_SPRE
     ----------
     model
         Anything with ``decode`` and ``latent_range()`` (``(xmin, xmax, ymin, ymax)``).
-    point : (float, float)
+    point : (float, float), or a wide latent's whole vector (D floats)
     count : int
     seed : int
     first : int
@@ -127,25 +136,37 @@ def plan_variations(model, point, count, seed, *, first=0, spread=VARIATION_SPRE
     noise = has_noise_source(model)
     if amount is not None:
         spread = VARIATION_SPREAD * float(amount)
-    xmin, xmax, ymin, ymax = (float(v) for v in model.latent_range())
-    span = np.array([xmax - xmin, ymax - ymin])
-    low, high = np.array([xmin, ymin]), np.array([xmax, ymax])
-    base = np.array([float(point[0]), float(point[1])])
+    low, high = axis_bounds(model, point)
+    span = high - low
+    base = np.array([float(v) for v in point[: len(low)]])
     variations = []
     for index in range(first, first + int(count)):
         if index == 0:
-            variations.append(Variation(0, int(seed), (0.0, 0.0), 0 if noise else None))
+            variations.append(Variation(0, int(seed), (0.0,) * len(base), 0 if noise else None))
             continue
         own_seed = _variation_seed(seed, index)
         if noise and amount is None:
             variations.append(Variation(index, int(seed), (0.0, 0.0), own_seed))
             continue
-        offset = np.random.default_rng(own_seed).normal(0.0, spread, 2) * span
+        offset = np.random.default_rng(own_seed).normal(0.0, spread, len(base)) * span
         # Keep the varied point on the map; a point at the edge varies inward only.
         offset = np.clip(base + offset, low, high) - base
         noise_seed = None if not noise else (own_seed if amount >= NEW_NOISE_AMOUNT else 0)
-        variations.append(Variation(index, int(seed), (float(offset[0]), float(offset[1])), noise_seed))
+        variations.append(Variation(index, int(seed), tuple(float(v) for v in offset), noise_seed))
     return variations
+
+
+def axis_bounds(model, point):
+    """The ranges a variation of ``point`` stays in: (low, high), each (2,) for a pad point
+    (the model's ``latent_range()``), each (D,) for a whole vector of a wide latent (the
+    model's ``low`` and ``high``); ValueError for a vector the model has no ranges for."""
+    if len(point) > 2:
+        low, high = np.asarray(getattr(model, "low", ()), float), np.asarray(getattr(model, "high", ()), float)
+        if low.shape != (len(point),) or high.shape != (len(point),):
+            raise ValueError(f"a point of {len(point)} numbers, but the model has {low.size} axis ranges")
+        return low, high
+    xmin, xmax, ymin, ymax = (float(v) for v in model.latent_range())
+    return np.array([xmin, ymin]), np.array([xmax, ymax])
 
 
 def decode_variation(model, point, variation, family=None, seconds=None):

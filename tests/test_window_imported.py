@@ -1,6 +1,7 @@
 """An imported model with an 8-D latent in the real window, with real X input (issue 35).
 
-A tiny ONNX decoder is built here, imported by ``app.py import-model`` into the test's own
+A tiny ONNX decoder is built here (and, for pad, slider, S and Reopen, a tiny Keras 3 one
+too), imported by ``app.py import-model`` into the test's own
 XDG_DATA_HOME (the user's zoo), and the window, opened on a copy of one shipped model, lists
 it in its own group. The pad shows two axes and the other six are sliders; a click on the
 pad and a click in a slider's trough each play the model's decode of the whole vector; S
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
-from import_fixtures import DIM, onnx_decoder, run_app
+from import_fixtures import DIM, keras_decoder, onnx_decoder, run_app
 from window_driver import (
     REAL_INPUT_MARKS,
     choose_model,
@@ -40,14 +41,16 @@ NAME = "drums8"
 
 
 @pytest.fixture
-def imported(tmp_path, monkeypatch):
-    """``drums8`` imported into the test's user zoo; the window over a zoo holding
-    ae_small_tanh; returns (app, capture, the imported model loaded as the CLI loads it)."""
+def imported(request, tmp_path, monkeypatch):
+    """``drums8`` (an ONNX decoder, or with the param "keras" a Keras one) imported into the
+    test's user zoo; the window over a zoo holding ae_small_tanh; returns (app, capture, the
+    imported model loaded as the CLI loads it)."""
     home = tmp_path / "data"
     monkeypatch.setenv("XDG_DATA_HOME", str(home))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # onnxruntime's telemetry id
-    source = tmp_path / "drums8.onnx"
-    onnx_decoder(source)
+    kind = getattr(request, "param", "onnx")
+    source = tmp_path / f"drums8.{kind}"
+    (keras_decoder if kind == "keras" else onnx_decoder)(source)
     status, _, err = run_app("import-model", NAME, "--decoder", source, home=home)
     assert status == 0, err
     zoo = tmp_path / "zoo"
@@ -90,6 +93,7 @@ def test_imported_model_is_listed_in_its_own_group_and_its_sliders_show_only_for
     assert app.run_until(lambda s: not panel_shown(app), timeout=10)
 
 
+@pytest.mark.parametrize("imported", ["onnx", "keras"], indirect=True)
 def test_pad_and_slider_play_the_whole_vector_and_s_then_reopen_give_the_same_bytes(imported):
     app, capture, model = imported
     choose_model(app, NAME)

@@ -24,7 +24,7 @@ from gui.handlers.family import choose_all, choose_family, choose_hybrid, go_bac
 from gui.handlers.favourites import on_favourites, on_saved, reopen
 from gui.handlers.keyboard import step_model, step_vary
 from gui.handlers.kit import export_kit, on_confirm, on_kit_exists, on_kit_exported, on_kit_file, on_kit_progress
-from gui.handlers.map import map_hint, on_audition, on_features, on_heatmap, on_map_click, set_map_mode
+from gui.handlers.map import follow_plane, map_hint, map_plane, on_audition, on_features, on_heatmap, on_map_click, set_map_mode
 from gui.handlers.models import on_model_failed, on_model_ready, on_zoo, select_model
 from gui.handlers.nearest import nearest_note, nearest_rows, on_nearest, on_original, play_nearest
 from gui.handlers.pattern import (
@@ -269,7 +269,12 @@ def handle(state: AppState, event: Any, values: dict | None) -> list[fx.Effect]:
     tuple ``(head, kind)`` such as ``(KEY, keysym)``; ``values`` are the window's values (a
     posted event's payload is ``values[event]``), or None.
     """
-    values = values or {}
+    before = map_plane(state)
+    effects = _dispatch(state, event, values or {})
+    return effects + follow_plane(state, before, effects)
+
+
+def _dispatch(state: AppState, event: Any, values: dict) -> list[fx.Effect]:
     if event in (None, "Exit"):
         return [fx.StoreSettings(), fx.Stop(), fx.Close()]
     if event == k.WORKER:

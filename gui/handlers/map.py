@@ -12,6 +12,7 @@ from gui.handlers.common import say
 from gui.handlers.point import move_point
 from gui.handlers.sound import play_sequence
 from gui.state import MAP_MODES
+from gui.wide import heat_plane, pad_spot
 
 
 def request_map(state):
@@ -23,8 +24,8 @@ def request_map(state):
     request = fx.MapRequest(
         latent_range=info.latent_range,
         point=state.point,
-        a=state.morph.a,
-        b=state.morph.b,
+        a=pad_spot(info, state.morph.a),
+        b=pad_spot(info, state.morph.b),
         key=(info.name, state.map.mode),
         codes=shown_code_points(state),  # on a family's pad: where that pad puts them
         families=None if codes is None else list(codes.families),
@@ -37,19 +38,41 @@ def request_map(state):
         return [fx.Render("map", replace(request, title=title if family is None else f"{title}, {family} shown"))]
     if state.map.mode == features.MADE:
         return _request_made(state, request, family)
-    feature = state.map.mode
-    grid = state.map.heatmaps.get(heat_key(info.name, feature, family))
-    of = "" if family is None else f" ({family})"
+    feature, plane = state.map.mode, heat_plane(state)
+    grid = state.map.heatmaps.get(heat_key(info.name, feature, family, plane))
+    of = ("" if family is None else f" ({family})") + plane_note(plane)
     if grid is None:
         state.message = f"computing the {feature} heat-map of {info.name}{of}…"
         # meanwhile the map shows this model (its codes, if any), not the last one's picture
         title = f"{info.name}: computing the {feature} heat-map{of}…"
         return [
-            fx.Heatmap(info.name, feature, info.latent_range, info.sample_rate, family=family),
+            fx.Heatmap(info.name, feature, info.latent_range, info.sample_rate, family=family, plane=plane),
             fx.Render("map", replace(request, title=title)),
             fx.Refresh(Part.STATUS),
         ]
     return [fx.Render("map", replace(request, heat=grid, feature=feature, title=f"{info.name}: {feature} over the latent range{of}"))]
+
+
+def plane_note(plane):
+    """What a wide latent's map is over: its pad axes, the others as the sliders are ("" for 2-D)."""
+    return "" if plane is None else f" (axes {plane[0][0]} and {plane[0][1]}, the others at the sliders)"
+
+
+def map_plane(state):
+    """Which wide-latent plane the map is of now: (model name, gui.wide.heat_plane)."""
+    return (None if state.model is None else state.model.name, heat_plane(state))
+
+
+def follow_plane(state, before, effects):
+    """A heat-map of a wide latent follows its plane: where an event moved a slider or went
+    back to another vector of the same model (``before``: :func:`map_plane` before it) and drew
+    no map itself, the map of the new plane (cached, or computed)."""
+    now = map_plane(state)
+    if now[1] is None or now == before or now[0] != before[0] or state.map.mode == "codes":
+        return []
+    if any(isinstance(effect, fx.Render) and effect.panel == "map" for effect in effects):
+        return []
+    return request_map(state)
 
 
 def _request_made(state, request, family):
@@ -57,13 +80,14 @@ def _request_made(state, request, family):
     training sounds' dots in their labels' colours (so a dot in another colour's region is a
     sound labelled one family where the model makes another)."""
     info = state.model
-    of = "" if family is None else f" ({family})"
-    grid = state.map.heatmaps.get(heat_key(info.name, features.MADE, family))
+    plane = heat_plane(state)
+    of = ("" if family is None else f" ({family})") + plane_note(plane)
+    grid = state.map.heatmaps.get(heat_key(info.name, features.MADE, family, plane))
     if grid is None:
         state.message = f"listening to what {info.name} makes at {features.MADE_GRID}×{features.MADE_GRID} points{of}…"
         title = f"{info.name}: listening to what is made here{of}…"
         return [
-            fx.Heatmap(info.name, features.MADE, info.latent_range, info.sample_rate, family=family),
+            fx.Heatmap(info.name, features.MADE, info.latent_range, info.sample_rate, family=family, plane=plane),
             fx.Render("map", replace(request, title=title)),
             fx.Refresh(Part.STATUS),
         ]
@@ -94,10 +118,10 @@ def set_map_mode(state, mode):
 
 
 def on_heatmap(state, heatmap):
-    state.map.heatmaps[heat_key(heatmap.name, heatmap.feature, heatmap.family)] = heatmap.grid
+    state.map.heatmaps[heat_key(heatmap.name, heatmap.feature, heatmap.family, heatmap.plane)] = heatmap.grid
     if state.model is None or heatmap.name != state.model.name:
         return []
-    if state.map.mode != heatmap.feature or heatmap.family != decode_family(state):
+    if state.map.mode != heatmap.feature or heatmap.family != decode_family(state) or heatmap.plane != heat_plane(state):
         return []
     if state.message.startswith(("computing the ", "listening to what ")):
         state.message = ""  # its own "computing…" line, not a message said meanwhile

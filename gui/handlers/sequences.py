@@ -10,6 +10,7 @@ from gui.handlers.common import GAP_SECONDS, format_point, say
 from gui.handlers.map import request_map
 from gui.handlers.sound import play_sequence
 from gui.state import MAX_COMPARE, Playing, Sequence
+from gui.wide import pad_of
 
 MIN_STEPS, MAX_STEPS = 2, 32
 
@@ -23,7 +24,8 @@ def compare(state, selected):
     if len(names) > MAX_COMPARE:  # never a silent choice of four of them
         return say(state, f"{len(names)} models are chosen: choose at most {MAX_COMPARE} in the Compare list")
     state.message = f"comparing {', '.join(names)} at {format_point(state.point)}…"
-    return [fx.Compare(tuple(names), state.point, state.model.sample_rate), fx.Refresh(Part.STATUS)]
+    vectors = () if state.latent is None else ((state.model.name, state.vector, tuple(state.model.pad_axes)),)
+    return [fx.Compare(tuple(names), state.point, state.model.sample_rate, vectors=vectors), fx.Refresh(Part.STATUS)]
 
 
 def on_compared(state, compared):
@@ -45,6 +47,9 @@ def on_compared(state, compared):
     )
     if len(played) > 1:
         state.message += ": the same x, y in each model's own latent space"
+    wide = [f"{r.name}'s {r.axes}" for r in compared.results if r.audio is not None and r.axes]
+    if wide:  # a wide latent's x, y are two of its axes: say which, and where the others were
+        state.message += " (" + "; ".join(wide) + ")"
     if outside:
         state.message += f"; outside the range of {', '.join(outside)}: the nearest point in range played"
     effects = [
@@ -68,7 +73,7 @@ def compare_note(result, point):
     if result.audio is None:
         return f"{result.name}: {result.reason}"
     if result.played is None:
-        return result.name
+        return result.name if not result.axes else f"{result.name}: {result.axes}"
     return f"{result.name}: {format_point(point)} is outside its range\nplayed the nearest point in it, {format_point(result.played)}"
 
 
@@ -100,10 +105,10 @@ def on_sounding(state, mark):
 def set_morph_end(state, which):
     if state.model is None:
         return []
-    if which == "a":
-        state.morph.a = state.point
+    if which == "a":  # a wide latent's whole vector: the morph moves every axis
+        state.morph.a = state.vector
     else:
-        state.morph.b = state.point
+        state.morph.b = state.vector
     return [fx.Refresh(Part.MORPH_FIELDS), fx.Refresh(Part.MARKER)] + request_map(state)
 
 
@@ -137,6 +142,8 @@ def on_morphed(state, morphed):
         family=morphed.family,
     )
     state.message = f"morph A→B: {len(points)} sounds"
+    if len(points[0]) > 2:
+        state.message += f", every one of {morphed.name}'s {len(points[0])} axes moving from A's value to B's"
     effects = [
         fx.Render(
             "morph",
@@ -170,6 +177,8 @@ def save_morph(state):
     settings = state.model.preprocess_settings if state.model else None
     if state.morph.sequence.family is not None:  # reopening one decodes its family again
         settings = dict(settings or {}, family=state.morph.sequence.family)
+    if state.model is not None and len(state.morph.sequence.points[0]) > 2:
+        return _save_wide_morph(state, settings) + [fx.Refresh(Part.STATUS)]
     return [
         fx.Save(
             state.morph.sequence.models[0],
@@ -179,4 +188,20 @@ def save_morph(state):
             settings,
         ),
         fx.Refresh(Part.STATUS),
+    ]
+
+
+def _save_wide_morph(state, settings):
+    """A wide latent's morph sounds, each named by its pad point with its whole vector
+    recorded (as S records one), so reopening one plays the same sound."""
+    sequence = state.morph.sequence
+    return [
+        fx.Save(
+            sequence.models[0],
+            (pad_of(state.model, vector),),
+            (sound,),
+            sequence.sample_rate,
+            dict(settings or {}, latent=[float(v) for v in vector]),
+        )
+        for vector, sound in zip(sequence.points, sequence.sounds)
     ]

@@ -56,7 +56,7 @@ def play(state, loop=False, *, as_is=False, newest=False):
         return say(state, "no model is loaded yet")
     if not state.player.ready:
         return say(state, NO_PLAYBACK)
-    if state.vary.amount > 0 and not as_is and state.latent is None:  # a wide latent's is the sound itself
+    if state.vary.amount > 0 and not as_is:
         return request_variation(state, VaryStart.LOOP if loop else VaryStart.PLAY, newest=newest)
     if state.sound.audio is None or state.sound.point != state.vector:
         state.sound.play_when_decoded = True
@@ -108,11 +108,9 @@ def request_variation(state, playing=None, *, newest=False):
     state.vary.repetition += 1
     if playing is not None:
         state.vary.starting = playing
-    return [
-        fx.DecodeVariation(
-            state.model.name, state.point, state.vary.amount, state.vary.seed, state.vary.repetition, family=decode_family(state)
-        )
-    ]
+    # a wide latent's whole vector: its variation moves every axis (models.variation)
+    vector, vary = state.vector, state.vary
+    return [fx.DecodeVariation(state.model.name, vector, vary.amount, vary.seed, vary.repetition, family=decode_family(state))]
 
 
 def on_variation(state, decoded):
@@ -127,7 +125,7 @@ def on_variation(state, decoded):
             effects.append(render_sound(state))
         if state.vary.again:  # the point moved on while this one decoded: its own comes next
             state.vary.again = False
-            if decoded.point != state.point:
+            if decoded.point != state.vector:
                 return effects + request_variation(state, playing)
         if playing == VaryStart.LOOP:  # the next repetition's, ready before the loop comes round
             effects += request_variation(state)
@@ -192,6 +190,8 @@ def vary_words(model, amount):
     if not amount:
         return "vary off"
     words = f"vary {amount:g}: each hit moves about {amount * VARIATION_SPREAD:.1%} of the range from the point"
+    if model is not None and getattr(model, "latent_dim", 2) > 2:
+        words += f", on every one of its {model.latent_dim} axes"
     if model is not None and has_noise_source(model):
         words += ", with new noise" if amount >= NEW_NOISE_AMOUNT else f" (new noise from {NEW_NOISE_AMOUNT:g})"
     return words
@@ -208,7 +208,7 @@ def set_vary(state, value):
     state.vary.amount = amount
     state.message = vary_words(state.model, amount)
     effects = [fx.Refresh(Part.STATUS)]
-    if state.sound.looping and amount > 0 and state.model is not None and state.latent is None:
+    if state.sound.looping and amount > 0 and state.model is not None:
         effects += request_variation(state)
     return effects
 
@@ -300,7 +300,7 @@ def on_player(state, opened):
     device = opened.device or "default output"
     state.player.text = f"sound: {device}" if state.player.ready else f"{NO_SOUND_DEVICE}: {opened.reason or 'unknown reason'}"
     effects = [fx.SetVolume(state.sound.volume), fx.Refresh(Part.STATUS), fx.Refresh(Part.DEVICES)]
-    if state.player.ready and state.sound.looping and state.vary.amount > 0 and state.model and state.latent is None:
+    if state.player.ready and state.sound.looping and state.vary.amount > 0 and state.model:
         effects += request_variation(state, VaryStart.LOOP)
     elif state.player.ready and state.sound.looping and state.sound.audio is not None:
         heard = current_heard(state)
