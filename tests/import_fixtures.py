@@ -81,8 +81,8 @@ def onnx_decoder(path, *, weights=None, output_shape=None, ops=("MatMul", "Tanh"
     return weights
 
 
-def keras_decoder(path, *, with_lambda=False, normalized=False):
-    """A Keras 3 decoder z (N, 8) -> Dense 32 tanh -> Dense 256 tanh; with ``with_lambda``,
+def keras_decoder(path, *, with_lambda=False, normalized=False, length=LENGTH):
+    """A Keras 3 decoder z (N, 8) -> Dense 32 tanh -> Dense ``length`` tanh; with ``with_lambda``,
     a Lambda layer after it (Python code, which safe mode refuses); with ``normalized``, a
     LayerNormalization between the two (a layer the NumPy engine does not run)."""
     import keras
@@ -92,7 +92,7 @@ def keras_decoder(path, *, with_lambda=False, normalized=False):
     hidden = keras.layers.Dense(32, activation="tanh")(z)
     if normalized:
         hidden = keras.layers.LayerNormalization()(hidden)
-    audio = keras.layers.Dense(LENGTH, activation="tanh")(hidden)
+    audio = keras.layers.Dense(length, activation="tanh")(hidden)
     if with_lambda:
         audio = keras.layers.Lambda(lambda x: x * 0.5)(audio)
     model = keras.Model(z, audio)
@@ -126,17 +126,33 @@ def module_cache(tmp_path_factory):
         yield
 
 
-def imported_onnx_zoo(folder, name="drums8"):
-    """A zoo under ``folder`` with the tiny ONNX decoder imported as ``name`` (in this process,
-    by the import's own checks and write): (zoo, the decoder's weights W)."""
+#: The two formats every surface is tested on (issue 35: a tiny decoder of each).
+FORMATS = ("onnx", "keras")
+
+
+def decoder_of(kind, path, **options):
+    """The tiny decoder of ``kind`` ("onnx" or "keras") written to ``path``: the ONNX one's
+    weights W, or the Keras model."""
+    return (onnx_decoder if kind == "onnx" else keras_decoder)(path, **options)
+
+
+def imported_zoo(folder, kind="onnx", name="drums8"):
+    """A zoo under ``folder`` with the tiny decoder of ``kind`` ("onnx" or "keras") imported
+    as ``name`` (in this process, by the import's own checks and write): (zoo, what
+    :func:`decoder_of` returned)."""
     from models.importing import prepare_import, write_import
 
-    source = Path(folder) / "decoder.onnx"
-    weights = onnx_decoder(source)
+    source = Path(folder) / f"decoder.{kind}"
+    made = decoder_of(kind, source)
     card, files, codes = prepare_import(name, source)
     zoo = Path(folder) / "zoo"
     write_import(zoo, card, files, codes, force=False)
-    return zoo, weights
+    return zoo, made
+
+
+def imported_onnx_zoo(folder, name="drums8"):
+    """A zoo under ``folder`` with the tiny ONNX decoder imported as ``name``: (zoo, W)."""
+    return imported_zoo(folder, "onnx", name)
 
 
 def refused(tmp_path, decoder, *extra, allow_missing=False):

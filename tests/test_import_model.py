@@ -10,7 +10,21 @@ import sys
 import numpy as np
 import pytest
 import soundfile as sf
-from import_fixtures import DEADLINE_S, DIM, LENGTH, ROOT, keras_decoder, listing, one_line, onnx_decoder, onnx_encoder, run_app, tree
+from import_fixtures import (
+    DEADLINE_S,
+    DIM,
+    FORMATS,
+    LENGTH,
+    ROOT,
+    decoder_of,
+    keras_decoder,
+    listing,
+    one_line,
+    onnx_decoder,
+    onnx_encoder,
+    run_app,
+    tree,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -274,7 +288,8 @@ def test_kit_of_an_imported_model_records_the_whole_vectors(onnx_import, tmp_pat
 
 
 @pytest.mark.slow
-def test_evaluate_ranks_an_imported_model_from_its_zoo(tmp_path):
+@pytest.mark.parametrize("kind", FORMATS)
+def test_evaluate_ranks_an_imported_model_from_its_zoo(kind, tmp_path):
     from drums import hat, kick, snare
 
     kit = tmp_path / "kit"
@@ -285,8 +300,8 @@ def test_evaluate_ranks_an_imported_model_from_its_zoo(tmp_path):
     length = 4096
     status, _, err = run_app("preprocess", kit, "-o", tmp_path / "data", "--length", length, "--jobs", 1, home=tmp_path)
     assert status == 0, err
-    decoder = tmp_path / "decoder.onnx"
-    onnx_decoder(decoder, length=length)
+    decoder = tmp_path / f"decoder.{kind}"
+    decoder_of(kind, decoder, length=length)
     zoo = tmp_path / "zoo"
     assert run_app("import-model", "wide", "--decoder", decoder, "--models", zoo, home=tmp_path)[0] == 0
     report = tmp_path / "report"

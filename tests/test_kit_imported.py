@@ -1,5 +1,5 @@
-"""A kit of an imported model with an 8-D latent (the tiny ONNX decoder of
-tests/import_fixtures.py, imported here): made by ``app.py kit NAME --models DIR --at <8
+"""A kit of an imported model with an 8-D latent (the tiny ONNX decoder and the tiny Keras
+one of tests/import_fixtures.py, each imported here: every test runs on both): made by ``app.py kit NAME --models DIR --at <8
 numbers>`` and by the page's ``POST /api/kit`` with each sound's whole vector (``z``), each
 recorded whole in kit.json, named readably, and accepted by the real Hydrogen
 (``h2cli --check``). A 2-D model's sound still may not give ``z`` (tests/test_web_kit.py)."""
@@ -12,7 +12,7 @@ import zipfile
 import hydrogen
 import numpy as np
 import pytest
-from import_fixtures import DIM, imported_onnx_zoo, module_cache, one_line, run_app  # noqa: F401 (module_cache: autouse)
+from import_fixtures import DIM, FORMATS, imported_zoo, module_cache, one_line, run_app  # noqa: F401 (module_cache: autouse)
 from starlette.testclient import TestClient
 
 from audio.export import vector_tag
@@ -24,9 +24,9 @@ VECTOR = [0.5, -1.0, 0.25, 0.0, 2.0, -0.75, 1.5, -2.5]
 OTHER = [-1.25, 0.75, 0.0, 1.0, -2.0, 0.5, 0.0, 1.25]
 
 
-@pytest.fixture(scope="module")
-def zoo(tmp_path_factory):
-    return imported_onnx_zoo(tmp_path_factory.mktemp("imported"))[0]
+@pytest.fixture(scope="module", params=FORMATS)
+def zoo(request, tmp_path_factory):
+    return imported_zoo(tmp_path_factory.mktemp("imported"), request.param)[0]
 
 
 @pytest.fixture(scope="module")

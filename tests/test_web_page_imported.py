@@ -3,13 +3,14 @@
 number, spanning each axis's range, starting at its centre). A drag on the pad and a drag of a
 slider each ask for the sound of the whole vector; the download is those bytes; and the page's
 address, reloaded, asks for the same sound URL again. A shipped 2-D model served beside it keeps
-its x and y and has no sliders.
+its x and y and has no sliders. The tiny Keras decoder, served on its own, plays the same way
+(on the NumPy engine: no process of the server loads TensorFlow).
 """
 
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from import_fixtures import DIM, imported_onnx_zoo, module_cache  # noqa: F401 (module_cache: autouse)
+from import_fixtures import DIM, imported_onnx_zoo, imported_zoo, module_cache  # noqa: F401 (module_cache: autouse)
 from selenium.webdriver import ActionChains
 from selenium.webdriver.support.ui import Select
 
@@ -198,3 +199,64 @@ def test_download_kit_of_wide_favourites_records_each_whole_vector_and_its_bytes
         assert status == 200 and archive.read(f"Favourites/{instrument['layers'][0]['file']}") == served_bytes
         assert "_d8-" in instrument["layers"][0]["file"] and instrument["model"] == "drums8"
     assert browser.find_element("id", "kit-note").text == "Favourites.zip: 2 sounds, each the WAV heard here."
+
+
+@pytest.fixture(scope="module")
+def keras_server(tmp_path_factory):
+    """``app.py serve`` of a zoo with the tiny Keras decoder imported as kdrums8 (and a
+    shipped 2-D model beside it)."""
+    folder = tmp_path_factory.mktemp("imported-keras")
+    zoo, _ = imported_zoo(folder, "keras", "kdrums8")
+    zoo_of(zoo, "ae_small_relu")
+    with serving(["--models", str(zoo)], folder) as running:
+        yield running
+
+
+def tensorflow_in(group):
+    """The processes of process group ``group`` (the server and its decoders): {pid: whether
+    it has TensorFlow's libraries mapped}."""
+    import os
+    from pathlib import Path
+
+    found = {}
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and os.getpgid(int(proc.name)) == group:
+                found[int(proc.name)] = "tensorflow" in (proc / "maps").read_text()
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+    return found
+
+
+def test_a_keras_decoder_plays_on_the_page_from_pad_and_slider_and_its_download_is_the_urls_bytes(
+    browser,  # noqa: F811
+    keras_server,
+    tmp_path,
+):
+    latent = {m["name"]: m for m in keras_server.models()["models"]}["kdrums8"]["latent"]
+    desktop(browser)
+    open_page(browser, keras_server.url)
+    Select(browser.find_element("id", "model")).select_by_value("kdrums8")
+    first_url = wait_for(browser, f"const u = ({SHOWN_URL}); return u && u.includes('z=') && u")
+    assert vector_of(first_url) == pytest.approx(latent["center"], abs=1e-4)
+    pad = browser.find_element("id", "pad")
+    width = pad.size["width"]
+    ActionChains(browser).move_to_element_with_offset(pad, 0, 0).click_and_hold().move_by_offset(
+        width // 6, width // 8
+    ).release().perform()
+    dragged = vector_of(dragged_url := shown_after(browser, first_url))
+    assert dragged[0] > latent["center"][0] and dragged[1] < latent["center"][1]
+    assert dragged[2:] == pytest.approx(latent["center"][2:], abs=1e-4)
+    slider = browser.find_element("id", "axis-3")
+    ActionChains(browser).move_to_element(slider).click_and_hold().move_by_offset(-slider.size["width"] // 3, 0).release().perform()
+    moved_url = shown_after(browser, dragged_url)
+    moved = vector_of(moved_url)
+    assert moved[:2] == pytest.approx(dragged[:2], abs=1e-4) and moved[3] < latent["center"][3]
+    assert moved[3] == pytest.approx(float(slider.get_attribute("value")), abs=1e-4)
+    status, _, served_bytes = get(keras_server.url + moved_url)
+    assert status == 200
+    browser.find_element("id", "download").click()
+    assert _wait_for_file(browser.downloads).read_bytes() == served_bytes
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+    group = tensorflow_in(keras_server.process.pid)
+    assert len(group) >= 2 and not any(group.values()), group  # the server and its decoding processes
