@@ -85,15 +85,26 @@ def pad_spot(info, spot):
 
 
 def with_pad_axes(info, axes):
-    """The model's info with the pad showing ``axes``: its range and centre those axes'."""
+    """The model's info with the pad showing ``axes``: its range and centre those axes', and
+    its training codes (where it has their whole vectors) those axes' columns."""
     x, y = axes
     (x_low, x_high), (y_low, y_high) = info.axis_ranges[x], info.axis_ranges[y]
     return replace(
         info,
         pad_axes=(x, y),
+        codes=codes_on_axes(info.codes, (x, y)),
         latent_range=(float(x_low), float(x_high), float(y_low), float(y_high)),
         center=(float(info.axis_centres[x]), float(info.axis_centres[y])),
     )
+
+
+def codes_on_axes(codes, axes):
+    """Training codes (a :class:`models.trained_folder.LatentCodes`) on two axes of their
+    whole vectors (``codes.full``); as they are when they have none (or are None)."""
+    full = None if codes is None else getattr(codes, "full", None)
+    if full is None or max(axes) >= np.asarray(full).shape[1]:
+        return codes
+    return replace(codes, points=np.asarray(full, dtype=np.float32)[:, list(axes)])
 
 
 def heat_plane(state):

@@ -52,6 +52,9 @@ class LatentCodes:
         The encoder's point for each sample (the mean, for a VAE).
     families, names, files : np.ndarray, shape (N,), str
     is_validation : np.ndarray, shape (N,), bool
+    full : np.ndarray, shape (N, D), float32, or None
+        A wide latent's whole codes (an imported model's, D > 2): ``points`` are two of
+        their columns, the pad's axes; None for a 2-D latent.
     """
 
     points: np.ndarray
@@ -59,6 +62,7 @@ class LatentCodes:
     names: np.ndarray
     files: np.ndarray
     is_validation: np.ndarray
+    full: np.ndarray | None = None
 
     def __len__(self):
         return int(self.points.shape[0])
@@ -75,12 +79,15 @@ def read_codes(path):
                 names=np.asarray(archive["names"]).astype(str),
                 files=np.asarray(archive["files"]).astype(str),
                 is_validation=np.asarray(archive["is_validation"], dtype=bool),
+                full=np.asarray(archive["full"], dtype=np.float32) if "full" in archive.files else None,
             )
     except DAMAGED_FILE_ERRORS as error:
         raise ModelUnavailableError(f"{path}: damaged ({error})") from None
     n = codes.points.shape[0]
-    if codes.points.shape != (n, LATENT_DIM) or any(
-        len(a) != n for a in (codes.families, codes.names, codes.files, codes.is_validation)
+    if (
+        codes.points.shape != (n, LATENT_DIM)
+        or any(len(a) != n for a in (codes.families, codes.names, codes.files, codes.is_validation))
+        or (codes.full is not None and (codes.full.ndim != 2 or len(codes.full) != n))
     ):
         raise ModelUnavailableError(f"{path}: damaged (arrays of different lengths)")
     return codes

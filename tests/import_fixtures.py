@@ -117,6 +117,42 @@ def onnx_encoder(path, matrix):
     onnx.save(model, path)
 
 
+def keras_encoder(path, matrix):
+    """A Keras 3 encoder audio (N, 256) -> audio @ matrix (N, 8): one Dense layer, no bias."""
+    import keras
+
+    audio = keras.Input((LENGTH,))
+    dense = keras.layers.Dense(DIM, use_bias=False)
+    model = keras.Model(audio, dense(audio))
+    dense.set_weights([np.asarray(matrix, np.float32)])
+    model.save(path)
+
+
+def spread_matrix(seed=1):
+    """An encoder's matrix (256, 8) whose codes spread most on axes 5, then 2 (their columns scaled up)."""
+    matrix = np.random.default_rng(seed).normal(0, 0.05, (LENGTH, DIM)).astype(np.float32)
+    matrix[:, 5] *= 40
+    matrix[:, 2] *= 20
+    return matrix
+
+
+def tiny_dataset(folder, home):
+    """A preprocessed dataset of three kicks and three snares of LENGTH samples, made by
+    ``app.py preprocess`` under ``folder``: its folder."""
+    import soundfile as sf
+
+    from drums import kick, snare
+
+    kit = Path(folder) / "kit"
+    kit.mkdir(parents=True)
+    for seed in range(3):
+        sf.write(kit / f"kick_{seed}.wav", kick(seed=seed, seconds=0.1), 44100)
+        sf.write(kit / f"snare_{seed}.wav", snare(seed=seed, seconds=0.1), 44100)
+    status, _, err = run_app("preprocess", kit, "-o", Path(folder) / "data", "--length", LENGTH, "--jobs", 1, home=home)
+    assert status == 0, err
+    return Path(folder) / "data"
+
+
 @pytest.fixture(scope="module", autouse=True)
 def module_cache(tmp_path_factory):
     """XDG_CACHE_HOME is a module's own while it runs (import it into a test module that

@@ -160,3 +160,17 @@ def test_reopen_from_another_model_opens_the_wide_one_at_the_whole_vector(wide):
     effects = report(wide, ev.ModelReady(wide_info()))
     assert decodes(effects) == [vector] and wide.point == (1.0, -1.0) and wide.sound.recall.point == vector
     assert wide.history.of(WIDE).current == vector
+
+
+def test_which_axes_puts_the_training_codes_on_the_pads_new_axes():
+    from gui.wide import codes_on_axes, with_pad_axes
+    from models.trained_folder import LatentCodes
+
+    full = np.arange(3 * DIM, dtype=np.float32).reshape(3, DIM)
+    labels = np.array(["kick", "snare", "hat"])
+    codes = LatentCodes(full[:, [0, 1]], labels, labels, labels, np.zeros(3, bool), full=full)
+    moved = with_pad_axes(replace(wide_info(), codes=codes), (6, 3))
+    assert np.array_equal(moved.codes.points, full[:, [6, 3]]) and moved.codes.full is full
+    assert list(moved.codes.families) == list(labels)
+    two_d = LatentCodes(full[:, :2], labels, labels, labels, np.zeros(3, bool))
+    assert codes_on_axes(two_d, (6, 3)) is two_d and codes_on_axes(None, (6, 3)) is None
