@@ -331,11 +331,15 @@ class Later:
 
 @dataclass(frozen=True)
 class Nearest:
-    """Find the training sounds nearest ``point`` (a worker; the latest request wins)."""
+    """Find the training sounds nearest ``point`` (a worker; the latest request wins). A wide
+    latent's: ``point`` on the pad's ``axes`` (the codes' columns it is compared with), and
+    the whole ``vector`` its sound is decoded from."""
 
     name: str
     point: Point
     data_folder: str | None
+    axes: tuple[int, int] | None = None
+    vector: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)

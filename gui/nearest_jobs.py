@@ -10,6 +10,7 @@ import numpy as np
 
 from gui import events
 from gui.threads import JobGroup, LatestWorker
+from gui.wide import codes_on_axes
 
 
 class NearestSounds(JobGroup):
@@ -45,7 +46,8 @@ class NearestSounds(JobGroup):
                 return
             from evaluation.nearest import NEAREST_COUNT, nearest_in_features, nearest_in_plane
 
-            codes = model.codes
+            # a wide latent's codes on the pad's axes now (the "which axes" choice may have moved them)
+            codes = model.codes if effect.axes is None else codes_on_axes(model.codes, effect.axes)
             training, features_reason = self._training_features(effect.data_folder)
             plane, plane_reason = (), ""
             if codes is None or len(np.asarray(codes.points)) == 0:
@@ -57,7 +59,8 @@ class NearestSounds(JobGroup):
                 plane = tuple(nearest_in_plane(codes, effect.point, count, kits_by_file=kits))
             features = ()
             if training is not None:
-                audio = model.decode(np.asarray([effect.point], dtype=np.float32))[0]
+                where = effect.point if effect.vector is None else effect.vector
+                audio = model.decode(np.asarray([where], dtype=np.float32))[0]
                 features = tuple(nearest_in_features(training, audio, model.sample_rate))
             self.post(events.NearestFound(effect.name, tuple(effect.point), plane, features, plane_reason, features_reason or ""))
         except Exception as error:  # noqa: BLE001 - a bug must not kill the thread

@@ -174,3 +174,28 @@ def test_which_axes_puts_the_training_codes_on_the_pads_new_axes():
     assert list(moved.codes.families) == list(labels)
     two_d = LatentCodes(full[:, :2], labels, labels, labels, np.zeros(3, bool))
     assert codes_on_axes(two_d, (6, 3)) is two_d and codes_on_axes(None, (6, 3)) is None
+
+
+def test_the_nearest_sounds_of_a_wide_model_are_on_the_pads_axes_and_its_whole_vector(wide):
+    from types import SimpleNamespace
+
+    from gui.nearest_jobs import NearestSounds
+    from models.trained_folder import LatentCodes
+
+    send(wide, k.PAD_X_AXIS, **{k.PAD_X_AXIS: "axis 6", k.PAD_Y_AXIS: "axis 3"})
+    send(wide, (k.AXIS, 0), 2.0)  # axis 0, now a slider
+    asked = [e for e in decoded(wide) if isinstance(e, fx.Nearest)]
+    assert asked == [fx.Nearest(WIDE, (0.5, 0.5), wide.model.data_folder, axes=(6, 3), vector=wide.vector)]
+    assert wide.vector[0] == 2.0
+    # the worker compares the point with the codes' columns 6 and 3, not those the model was loaded with
+    full = np.zeros((3, DIM), np.float32)
+    full[:, 6], full[:, 3] = (0.4, 2.0, -2.0), (0.6, 2.0, 2.0)
+    full[:, 0], full[:, 1] = (3.0, 2.0, 0.5), (3.0, 2.0, 0.5)  # on axes 0 and 1 the order is the other way
+    labels = np.array(["near", "far", "farther"])
+    codes = LatentCodes(full[:, [0, 1]], labels, labels, labels, np.zeros(3, bool), full=full)
+    model = SimpleNamespace(codes=codes, no_codes_reason=None)
+    found = []
+    backend = SimpleNamespace(training_features=lambda folder: (None, "no features here"))
+    worker = NearestSounds(backend, found.append, SimpleNamespace(peek=lambda name: model))
+    worker._nearest(None, asked[0])
+    assert [near.name for near in found[0].plane] == ["near", "far", "farther"]

@@ -117,8 +117,7 @@ def on_decoded(state, decoded):
     if state.sound.save_when_decoded and state.sound.point == state.vector:
         effects += save(state)
     effects.append(render_sound(state))
-    near = state.sound.point if state.latent is None else pad_of(state.model, state.sound.point)
-    effects.append(fx.Nearest(state.model.name, near, state.model.data_folder))
+    effects.append(nearest_of(state))
     effects.append(fx.Refresh(Part.STATUS))
     return effects
 
@@ -182,3 +181,13 @@ def on_encoded(state, encoded):
         f"{Path(encoded.path).name} through {state.model.name}",
     )
     return effects + [fx.Refresh(Part.STATUS)]
+
+
+def nearest_of(state):
+    """What the nearest-sounds worker is asked for the sound made: its pad point, and a wide
+    latent's pad axes and whole vector."""
+    info, point = state.model, state.sound.point
+    if state.latent is None:
+        return fx.Nearest(info.name, point, info.data_folder)
+    axes = (int(info.pad_axes[0]), int(info.pad_axes[1]))
+    return fx.Nearest(info.name, pad_of(info, point), info.data_folder, axes=axes, vector=tuple(point))
