@@ -199,3 +199,18 @@ def test_the_nearest_sounds_of_a_wide_model_are_on_the_pads_axes_and_its_whole_v
     worker = NearestSounds(backend, found.append, SimpleNamespace(peek=lambda name: model))
     worker._nearest(None, asked[0])
     assert [near.name for near in found[0].plane] == ["near", "far", "farther"]
+
+
+def test_a_click_on_a_wide_models_training_dot_goes_to_its_whole_code_and_auditions_it(wide):
+    from gui.handlers.map import on_map_click
+    from models.trained_folder import LatentCodes
+
+    full = np.linspace(-2, 2, 2 * DIM, dtype=np.float32).reshape(2, DIM)
+    labels = np.array(["kick", "snare"])
+    wide.model = replace(wide.model, codes=LatentCodes(full[:, [0, 1]], labels, labels, labels, np.zeros(2, bool), full=full))
+    send(wide, k.PAD_X_AXIS, **{k.PAD_X_AXIS: "axis 4", k.PAD_Y_AXIS: "axis 1"})
+    effects = on_map_click(wide, {"point": (0.0, 0.0), "sample": 1})
+    code = tuple(float(v) for v in full[1])
+    assert wide.vector == pytest.approx(code) and wide.point == pytest.approx((code[4], code[1]))
+    assert decodes(effects) == [wide.vector]
+    assert [e.point for e in effects if isinstance(e, fx.Audition)] == [wide.vector]

@@ -148,13 +148,17 @@ def on_map_click(state, payload):
     codes = state.model.codes
     if index is None or codes is None:
         return move_point(state, payload["point"])
-    point = tuple(float(v) for v in shown_code_points(state)[index])  # the dot, where the pad plays it
+    full = getattr(codes, "full", None)
+    if state.latent is not None and full is not None:  # a wide latent's dot: its whole code
+        point = tuple(float(v) for v in full[index])
+    else:
+        point = tuple(float(v) for v in shown_code_points(state)[index])  # the dot, where the pad plays it
     effects = move_point(state, point)
     name = codes.names[index] if codes.names is not None else f"sample {index}"
     family = codes.families[index] if codes.families is not None else ""
     state.message = f"{name} ({family}): the decoded point, then the original"
     return effects + [
-        fx.Audition(state.model.name, state.point, original_path(state.model, index), family=decode_family(state)),
+        fx.Audition(state.model.name, state.vector, original_path(state.model, index), family=decode_family(state)),
         fx.Refresh(Part.STATUS),
     ]
 
