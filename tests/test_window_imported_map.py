@@ -2,7 +2,8 @@
 (``import-model --encoder FILE --data DIR``), in the real window with real X input (issue
 35): a tiny Keras 3 decoder and encoder are built here and a tiny dataset preprocessed here.
 The map's dots are the training sounds' codes on the pad's two axes (their whole 8-D codes,
-projected), and when the "which axes" combos put other axes on the pad, the dots follow.
+projected), and when the "which axes" combos put other axes on the pad, the dots follow; a
+click on a dot goes to that sound's whole code.
 Run under ``xvfb-run -a -s "-screen 0 1280x1024x24"``.
 """
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from import_fixtures import keras_decoder, keras_encoder, run_app, spread_matrix, tiny_dataset
-from window_driver import REAL_INPUT_MARKS, choose_model, open_shipped_window, pick_in_combo
+from window_driver import REAL_INPUT_MARKS, choose_model, click, open_shipped_window, pick_in_combo
 
 from gui import keys as k
 
@@ -86,9 +87,21 @@ def test_the_maps_dots_are_the_codes_on_the_pad_axes_and_follow_the_which_axes_c
     xmin, xmax, ymin, ymax = app.panels["map"].current.axes.get_xlim() + app.panels["map"].current.axes.get_ylim()
     assert (xmin <= full[:, 5].min() and full[:, 5].max() <= xmax) and (ymin <= full[:, 2].min() and full[:, 2].max() <= ymax)
 
-    pick_in_combo(app, app.window[k.PAD_X_AXIS].Widget, 0)
+    combo = app.window[k.PAD_X_AXIS].Widget
+    assert app.run_until(lambda s: bool(combo.winfo_viewable()) and combo.winfo_width() > 1, timeout=10)
+    pick_in_combo(app, combo, 0)
     assert app.run_until(lambda s: map_shows(app, full, (0, 2)), timeout=30), app.state.model.pad_axes
     pick_in_combo(app, app.window[k.PAD_Y_AXIS].Widget, 7)
     assert app.run_until(lambda s: map_shows(app, full, (0, 7)), timeout=30), app.state.model.pad_axes
     # the pad's dots are the same projection
     assert np.allclose(app.state.model.codes.points, full[:, [0, 7]], atol=1e-5)
+
+    # a click on a dot: the point goes to that training sound's whole code
+    panel = app.panels["map"]
+    axes, widget = panel.current.axes, panel.tk.get_tk_widget()
+    app.window.TKroot.update()
+    pixels = axes.transData.transform(full[:, [0, 7]])
+    gaps = [np.delete(np.hypot(*(pixels - pixel).T), i).min() for i, pixel in enumerate(pixels)]
+    index = int(np.argmax(gaps))  # the dot farthest from the others
+    click(widget, round(pixels[index][0]), round(widget.winfo_height() - pixels[index][1]))
+    assert app.run_until(lambda s: np.allclose(s.vector, full[index], atol=1e-5), timeout=20), (app.state.vector, full[index])
