@@ -23,6 +23,8 @@ from import_fixtures import (
     onnx_decoder,
     onnx_encoder,
     run_app,
+    spread_matrix,
+    tiny_dataset,
     tree,
 )
 
@@ -203,22 +205,12 @@ def test_keras_decoder_imports_and_generates_without_tensorflow(tmp_path):
 
 
 def test_encoder_codes_of_data_give_the_range_and_the_pad_axes(tmp_path):
-    from drums import kick, snare
     from models.engine import load_runtime
     from models.trained_folder import read_codes
     from preprocessing.dataset import load_dataset
 
-    kit = tmp_path / "kit"
-    kit.mkdir()
-    for seed in range(3):
-        sf.write(kit / f"kick_{seed}.wav", kick(seed=seed, seconds=0.1), 44100)
-        sf.write(kit / f"snare_{seed}.wav", snare(seed=seed, seconds=0.1), 44100)
-    status, _, err = run_app("preprocess", kit, "-o", tmp_path / "data", "--length", LENGTH, "--jobs", 1, home=tmp_path)
-    assert status == 0, err
-    # axes 5 and 2 spread the codes most (their columns are scaled up)
-    matrix = np.random.default_rng(1).normal(0, 0.05, (LENGTH, DIM)).astype(np.float32)
-    matrix[:, 5] *= 40
-    matrix[:, 2] *= 20
+    assert tiny_dataset(tmp_path, tmp_path) == tmp_path / "data"
+    matrix = spread_matrix()  # axes 5 and 2 spread the codes most
     onnx_decoder(tmp_path / "decoder.onnx")
     onnx_encoder(tmp_path / "encoder.onnx", matrix)
     zoo = tmp_path / "zoo"
@@ -234,6 +226,7 @@ def test_encoder_codes_of_data_give_the_range_and_the_pad_axes(tmp_path):
     low, high = np.asarray(model.card.latent["low"]), np.asarray(model.card.latent["high"])
     assert (low < codes.min(axis=0)).all() and (codes.max(axis=0) < high).all()
     np.testing.assert_allclose(read_codes(zoo / "coded" / "codes.npz").points, codes[:, [5, 2]], atol=1e-5)
+    np.testing.assert_allclose(read_codes(zoo / "coded" / "codes.npz").full, codes, atol=1e-5)  # the whole codes, for other axes
     assert model.has_encoder and model.codes is not None and len(model.codes) == 6
     np.testing.assert_allclose(model.encode(load_dataset(tmp_path / "data").audio), codes, atol=1e-5)
     x0, x1, y0, y1 = model.latent_range()
