@@ -248,6 +248,8 @@ def pick_in_combo(app, combo, index, x=None):
         )
 
     wanted = combo.cget("values")[index]
+    # a combo just shown (a panel that appears with a model) is clicked once it is laid out
+    assert app.run_until(lambda s: bool(combo.winfo_viewable()) and combo.winfo_width() > 1, timeout=10), "the combo is not on screen"
     click(combo, combo.winfo_width() // 2 if x is None else x, combo.winfo_height() // 2)
     assert app.run_until(lambda s: shown(), timeout=10), "the combo's list did not open"
     left, top, width, height = (int(v) for v in combo.tk.eval(f"{listbox} bbox {index}").split())
