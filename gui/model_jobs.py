@@ -66,8 +66,8 @@ def compared_sound(model, name, effect):
     played = (min(max(x, xmin), xmax), min(max(y, ymin), ymax))
     audio = model.decode(np.asarray([played], dtype=np.float32))[0]
     axes = ""
-    if int(getattr(model, "latent_dim", 2)) > 2:
-        a, b = getattr(model, "pad_axes", (0, 1))
+    if model.latent_dim > 2:
+        a, b = model.pad_axes
         axes = f"x, y are axes {a}, {b}; the rest at their centres"
     return audio, None if played == (x, y) else played, axes
 

@@ -161,10 +161,9 @@ def axis_bounds(model, point):
     (the model's ``latent_range()``), each (D,) for a whole vector of a wide latent (the
     model's ``low`` and ``high``); ValueError for a vector the model has no ranges for."""
     if len(point) > 2:
-        low, high = np.asarray(getattr(model, "low", ()), float), np.asarray(getattr(model, "high", ()), float)
-        if low.shape != (len(point),) or high.shape != (len(point),):
-            raise ValueError(f"a point of {len(point)} numbers, but the model has {low.size} axis ranges")
-        return low, high
+        if model.latent_dim != len(point):  # only a wide latent's model has ranges per axis
+            raise ValueError(f"a point of {len(point)} numbers, but the model has {model.latent_dim} axis ranges")
+        return np.asarray(model.low, float), np.asarray(model.high, float)
     xmin, xmax, ymin, ymax = (float(v) for v in model.latent_range())
     return np.array([xmin, ymin]), np.array([xmax, ymax])
 

@@ -190,7 +190,7 @@ def vary_words(model, amount):
     if not amount:
         return "vary off"
     words = f"vary {amount:g}: each hit moves about {amount * VARIATION_SPREAD:.1%} of the range from the point"
-    if model is not None and getattr(model, "latent_dim", 2) > 2:
+    if model is not None and model.latent_dim > 2:
         words += f", on every one of its {model.latent_dim} axes"
     if model is not None and has_noise_source(model):
         words += ", with new noise" if amount >= NEW_NOISE_AMOUNT else f" (new noise from {NEW_NOISE_AMOUNT:g})"
