@@ -643,10 +643,21 @@ def test_a_tempo_change_while_the_beat_plays_keeps_it_continuous(browser, live):
     changed_at = browser.execute_script("return drumApp.beat.originStep")
     wait_for(browser, f"return drumApp.beat.log.length >= {changed_at + 16}")
     browser.find_element("id", "beat-play").click()
-    times = [h["when"] for h in beat_log(browser)]
-    gaps = np.diff(times)
-    np.testing.assert_allclose(gaps[: changed_at - 1], 60 / 120 / 4, atol=1e-9)
-    np.testing.assert_allclose(gaps[changed_at:], 60 / 240 / 4, atol=1e-9)
+    log = beat_log(browser)
+    skipped = set(browser.execute_script("return drumApp.beat.skipped"))
+    steps = [h["n"] for h in log]
+    # every step was played or, held up past its time on a busy machine, counted as skipped
+    # (the scheduler never rushes a late one): none is lost without a word
+    assert set(range(steps[0], steps[-1] + 1)) <= set(steps) | skipped
+    assert sum(n >= changed_at for n in steps) >= 12
+
+    def step_seconds(n):
+        return 60 / 120 / 4 if n < changed_at else 60 / 240 / 4
+
+    # each hit lies on the grid: the gap to the next is the length of the steps between them,
+    # at 120 bpm before the change and 240 after, with no jump at the change
+    expected = [sum(step_seconds(k) for k in range(a, b)) for a, b in zip(steps, steps[1:])]
+    np.testing.assert_allclose(np.diff([h["when"] for h in log]), expected, atol=1e-9)
 
 
 def test_beat_lanes_follow_the_point_unless_set(browser, live):
