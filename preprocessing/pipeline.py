@@ -23,6 +23,7 @@ import os
 import re
 import shutil
 import signal
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -392,15 +393,25 @@ def _encodable(name):
 @contextlib.contextmanager
 def _interrupts_held():
     """Hold Ctrl-C until the swap is done: stopped halfway, it would keep the user's files in the
-    staging folder until the next run (a kill -9 there is finished by the next run all the same)."""
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
+    staging folder until the next run (a kill -9 there is finished by the next run all the same).
+
+    Held by a handler that notes the interrupt, raised once the block is done. Blocking the
+    signal (``pthread_sigmask``) held it in this thread only: with another thread alive (tqdm's
+    monitor), the kernel gave the signal to that one, and the KeyboardInterrupt came in the
+    middle of the swap's clean-up (a fresh-clone run under load: "cannot write the dataset (Bad
+    file descriptor)", exit 1 instead of 130).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread is given Ctrl-C's KeyboardInterrupt
         return
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    caught = []
+    before = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+        signal.signal(signal.SIGINT, before if before is not None else signal.default_int_handler)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def _plan(sources, audio, folder, settings, earlier, report):

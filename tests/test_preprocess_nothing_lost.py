@@ -812,3 +812,29 @@ def test_a_link_as_the_dataset_folder_is_written_through_and_stays_a_link(source
     assert same_dataset(dataset(real), {**references[1024], "my-notes.txt": NOTES})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clean-1024", "clean-2048", "data", "src", "store"]
     assert beside(real) == []
+
+
+def test_ctrl_c_in_the_swap_is_held_until_it_is_done_with_another_thread_alive():
+    """The kernel gives a process's Ctrl-C to any thread that does not block it: with another
+    thread alive (tqdm's monitor), blocking it in the main thread held nothing. Run as the
+    program runs, in a process of its own (with one BLAS thread: the signal given to a sleeping
+    BLAS thread came seconds late, so the old way failed only now and then)."""
+    program = """
+import os, signal, threading, time
+from preprocessing.pipeline import _interrupts_held
+stop = threading.Event()
+threading.Thread(target=stop.wait, daemon=True).start()
+reached = []
+try:
+    with _interrupts_held():
+        os.kill(os.getpid(), signal.SIGINT)
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:  # the interrupt would come here, if not held
+            sum(range(100))
+        reached.append(1)
+except KeyboardInterrupt:
+    print("interrupted after the swap" if reached else "interrupted in the swap")
+"""
+    one_blas_thread = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, cwd=ROOT, timeout=60, env=one_blas_thread)
+    assert done.stdout.strip() == "interrupted after the swap", done.stdout + done.stderr
