@@ -73,7 +73,8 @@ def run(args):
     except AudioInputError as error:
         reason = str(error)
         raise CommandFailed(reason if Path(args.file).name in reason else f"{args.file}: {reason}") from None
-    family, how = encoding_family(args, spec, audio, model.sample_rate)
+    wide = spec.conditioned and model.family_pads is not None  # ddsp_cvae: a wide code under Gaussians
+    family, how = likeliest_family(args, model, audio) if wide else encoding_family(args, spec, audio, model.sample_rate)
     # X,Y; an imported model's whole vector (D numbers), as generate --at takes it
     point = [float(v) for v in model.encode(audio[None, :], **family)[0]]
     print(",".join(f"{v:.6g}" for v in point) + how)
@@ -86,7 +87,7 @@ def run(args):
         try:
             write_wav(
                 args.output,
-                model.decode([point], **family)[0],
+                model.decode_code(model.encode_code(audio[None, :]))[0] if wide else model.decode([point], **family)[0],
                 model.sample_rate,
                 out_rate=None,
                 subtype="FLOAT",
@@ -96,6 +97,21 @@ def run(args):
             raise CommandFailed(str(error)) from None
         print(f"reconstruction: {args.output}")
     return 0
+
+
+def likeliest_family(args, model, audio):
+    """For a wide code under a Gaussian per family (ddsp_cvae): ``--family``/``--mix`` when
+    given, else the family whose Gaussian gives the sound's code the highest density; the
+    line also gives the whole code (the reconstruction ``-o`` writes plays it, not the pad)."""
+    from models.families import family_text
+
+    code = model.encode_code(audio[None, :])[0]
+    whole = f"; code {','.join(f'{v:.4g}' for v in code)}"
+    asked = family_of_args(args, model.spec, pads=False)
+    if args.family is not None or args.mix is not None:
+        return {"family": asked}, f"  ({family_text(asked)}, as asked{whole})"
+    family = model.likeliest_families(audio[None, :])[0]
+    return {"family": family}, f"  ({family}, the likeliest under its Gaussian per family{whole})"
 
 
 def encoding_family(args, spec, audio, sample_rate):

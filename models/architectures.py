@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 
+from constants import DRUM_FAMILIES
 from models import ddsp, networks
 from models.errors import ModelSettingsError
 from models.gan import WaveGAN
@@ -45,10 +46,9 @@ class Networks:
     prepare : callable or None
         ``prepare(train_audio, resumed)``, called once before training: fixes what is set
         from the data rather than learned (ddsp_vae's input normalisation, on a fresh run).
-        A conditioned model's also takes ``families``, the training sounds' labels.
-    inputs : callable or None
-        A conditioned model's ``inputs(audio, labels) -> (x, y)``: what ``fit`` takes, from
-        the sounds and their family labels (None: the audio is both).
+    needs_families : bool
+        ``prepare`` also takes ``families``, the training sounds' labels (ddsp_cvae: its
+        family pads need labelled codes; no network takes a family).
     """
 
     kind: str
@@ -61,7 +61,7 @@ class Networks:
     monitor: str | None = "loss"
     callbacks: list = field(default_factory=list)
     prepare: object = None
-    inputs: object = None
+    needs_families: bool = False
 
     @property
     def shipped_parameters(self):
@@ -114,15 +114,12 @@ def _synth_vae_settings(
     loss,
     fft_sizes,
     waveform_weight,
-    family_weight=None,
 ):
-    """The checked settings of a synth VAE (ddsp_vae, ddsp_cvae) and its attack in samples.
+    """The checked settings of a synth VAE (ddsp_vae) and its attack in samples.
 
-    ``shortest`` is the fewest samples its analysis takes; ``family_weight`` is the
-    conditioned model's (None: the setting is not the model's).
+    ``shortest`` is the fewest samples its analysis takes.
     """
-    conditioned = {} if family_weight is None else {"family_weight": family_weight}
-    _non_negative(name, kl_ramp=kl_ramp, kl_factor=kl_factor, **conditioned)
+    _non_negative(name, kl_ramp=kl_ramp, kl_factor=kl_factor)
     attack = round(float(attack_seconds) * int(sample_rate))
     if not 0 < attack < length or length < shortest:
         raise ModelSettingsError(
@@ -138,7 +135,6 @@ def _synth_vae_settings(
         noise_seed=int(noise_seed),
         kl_factor=kl_factor,
         kl_ramp=int(kl_ramp),
-        **{key: float(value) for key, value in conditioned.items()},
         learning_rate=learning_rate,
         loss=_checked_loss(name, loss),
         fft_sizes=tuple(int(n) for n in fft_sizes),
@@ -147,7 +143,7 @@ def _synth_vae_settings(
     return settings, attack
 
 
-def _vae(settings, trainer, encoder, decoder, variables, *, family_loss=False, callbacks=(), prepare=None, inputs=None):
+def _vae(settings, trainer, encoder, decoder, variables, *, callbacks=(), prepare=None):
     """A VAE trainer compiled with Adam (its optimizer built over ``variables``) as Networks."""
     trainer.compile(optimizer=_adam(settings))
     trainer.optimizer.build(variables)
@@ -158,10 +154,9 @@ def _vae(settings, trainer, encoder, decoder, variables, *, family_loss=False, c
         encoder,
         decoder,
         {"optimizer": trainer.optimizer},
-        loss_names=("loss", "reconstruction_loss", "kl_loss") + (("family_loss",) if family_loss else ()),
+        loss_names=("loss", "reconstruction_loss", "kl_loss"),
         callbacks=[KLWarmup(), *callbacks],
         prepare=prepare,
-        inputs=inputs,
     )
 
 
@@ -274,50 +269,51 @@ def build_ddsp_vae(*, name, length, kl_factor, kl_ramp, loss, **synth):
     return _vae(settings, trainer, encoder, decoder, trainer.trainable_variables, callbacks=[spread], prepare=prepare)
 
 
-def build_ddsp_cvae(*, name, length, kl_factor, kl_ramp, loss, **synth):
-    """The family-conditioned synth VAE at 44.1 kHz (explained in :mod:`models.ddsp_cvae`);
-    ``synth`` holds its other settings (see :func:`_synth_vae_settings`)."""
-    from models import ddsp_cvae
+def build_ddsp_cvae(*, name, length, sample_rate, attack_seconds, width, hidden, noise_seed, code_dim, learning_rate, fft_sizes):
+    """ddsp_cvae, stage 1 (issue 30 §2): the synth autoencoder at 44.1 kHz with a code of
+    ``code_dim`` numbers and no family anywhere in the network (:mod:`models.synth_autoencoder`).
+    The family is stage 2: a Gaussian per family over its training codes
+    (:mod:`models.family_pads`), fitted when the model loads."""
+    from models import ddsp_cvae, synth_autoencoder
 
-    settings, attack = _synth_vae_settings(
-        shortest=ddsp_cvae.MEL_N_FFT, name=name, length=length, kl_factor=kl_factor, kl_ramp=kl_ramp, loss=loss, **synth
+    attack = round(float(attack_seconds) * int(sample_rate))
+    shortest = ddsp_cvae.MEL_N_FFT
+    if not 0 < attack < length or length < shortest:
+        raise ModelSettingsError(
+            f"{name}: the attack ({attack_seconds} s) must fall inside the {length} samples, which must be at least {shortest}"
+        )
+    if isinstance(code_dim, bool) or not 2 <= int(code_dim) <= synth_autoencoder.MAX_CODE_DIM:
+        raise ModelSettingsError(
+            f"{name}: code_dim must be a whole number from 2 to {synth_autoencoder.MAX_CODE_DIM}, not {code_dim!r}"
+        )
+    settings = dict(
+        name=name,
+        length=length,
+        sample_rate=int(sample_rate),
+        attack_seconds=float(attack_seconds),
+        width=int(width),
+        hidden=tuple(int(h) for h in hidden),
+        noise_seed=int(noise_seed),
+        code_dim=int(code_dim),
+        learning_rate=learning_rate,
+        fft_sizes=tuple(int(n) for n in fft_sizes),
     )
     rate = settings["sample_rate"]
-    encoder = ddsp_cvae.cvae_encoder(length, rate, settings["width"], name)
-    decoder = ddsp_cvae.cvae_decoder(length, rate, attack, settings["hidden"], settings["noise_seed"], name)
-    classifier = ddsp_cvae.family_classifier(length, rate, name)
-    trainer = ddsp_cvae.ConditionedVAE(
-        encoder,
-        decoder,
-        classifier,
-        kl_factor=kl_factor,
-        kl_ramp=kl_ramp,
-        family_weight=settings["family_weight"],
-        loss=loss,
-        fft_sizes=settings["fft_sizes"],
-        waveform_weight=settings["waveform_weight"],
-        name=name,
+    encoder = synth_autoencoder.synth_encoder(length, rate, settings["width"], settings["code_dim"], name)
+    decoder = synth_autoencoder.synth_decoder(
+        settings["code_dim"], length, rate, attack, settings["hidden"], settings["noise_seed"], name
     )
-    control = ddsp_cvae.ControlAccuracy()
+    trainer = synth_autoencoder.SynthAutoencoder(encoder, decoder, fft_sizes=settings["fft_sizes"], name=name)
+    trainer.compile(optimizer=_adam(settings))
+    trainer.optimizer.build(encoder.trainable_variables + decoder.trainable_variables)
 
-    def inputs(audio, labels):
-        """What ``fit`` takes: the sounds with one of the seven families (others left out)."""
-        weights = ddsp_cvae.family_weights(labels)
-        keep = ~np.isnan(weights).any(axis=1)
-        audio = np.asarray(audio[keep], np.float32)
-        return {"audio": audio, "family": weights[keep]}, audio
+    def prepare(train_audio, resumed=False, families=()):
+        if not np.isin(np.asarray(families).astype(str), DRUM_FAMILIES).any():
+            raise ModelSettingsError(
+                f"{name} needs training sounds labelled with a drum family ({', '.join(DRUM_FAMILIES)}): none has one"
+            )
+        if not resumed:  # a resumed run restored the statistics with the checkpoint
+            ddsp.set_band_statistics(encoder, train_audio)
 
-    def prepare(train_audio, resumed=False, families=None):
-        x, _ = inputs(train_audio, families)
-        if not resumed:  # a resumed run restored the statistics and the judge with the checkpoint
-            ddsp.set_band_statistics(encoder, x["audio"])
-            accuracy = ddsp_cvae.fit_family_classifier(classifier, x["audio"], x["family"])
-            print(f"  family judge fitted on {len(x['audio'])} real sounds: accuracy {accuracy:.2f}", flush=True)
-        classifier.trainable = False
-        control.referee = ddsp_cvae.family_classifier(length, rate, f"{name}_referee", heads=1)
-        ddsp_cvae.fit_family_classifier(control.referee, x["audio"], x["family"], seed=1)
-        chosen = np.sort(np.random.default_rng(0).permutation(len(x["audio"]))[:128])
-        control.audio, control.family = x["audio"][chosen], x["family"][chosen]
-
-    variables = encoder.trainable_variables + decoder.trainable_variables
-    return _vae(settings, trainer, encoder, decoder, variables, family_loss=True, callbacks=[control], prepare=prepare, inputs=inputs)
+    optimizers = {"optimizer": trainer.optimizer}
+    return Networks("synth_ae", settings, trainer, encoder, decoder, optimizers, prepare=prepare, needs_families=True)

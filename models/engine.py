@@ -79,27 +79,55 @@ def network_decoder(model_dir, card):
     """Decoders that are one network, ``decoder.keras``: (N, 2) -> (N, length). The
     variation reaches the layers that take one (ddsp_vae's synthesiser, a layer of its
     decoder.keras); the others are deterministic."""
-    network = load_network(Path(model_dir) / "decoder.keras", card=card)
-    if network.input_count > 1:
-        return _conditioned(network)
+    path = Path(model_dir) / "decoder.keras"
+    network = load_network(path, card=card)
+    if network.input_count > 1:  # the retired ddsp_cvae's [point, family] decoder
+        raise ModelUnavailableError(f"{path}: takes {network.input_count} inputs; a {card.kind} decoder takes a point")
     if network.takes_variation:
         return network
     return _deterministic(network)
 
 
-def _conditioned(network):
-    """A decoder of ``[point, family]`` (ddsp_cvae) as ``decode(points, variation, family)``."""
+@decoder_kind("synth_ae")
+def family_code_decoder(model_dir, card):
+    """ddsp_cvae (issue 30 §2): its decoder.keras plays a code of D numbers, and its family
+    is stage 2, a Gaussian per family over its training codes (``codes.npz``'s ``full``,
+    :class:`models.family_pads.FamilyPads` in D dimensions). ``decode(points, variation,
+    family rows)`` maps each pad point onto its family's pad (the family's two main axes);
+    a variation also draws the other axes from the family's distribution given the pad point
+    (:meth:`~models.family_pads.FamilyPads.varied`) beside new noise. The pads ride on the
+    function as ``family_pads`` (the runtime shows them and encodes onto them)."""
+    from models.family_pads import FamilyPads
+    from models.trained_folder import CODES_FILE, LatentCodes, read_codes
+
+    model_dir = Path(model_dir)
+    network = load_network(model_dir / "decoder.keras", card=card)
+    codes = read_codes(model_dir / CODES_FILE)
+    width = network.input_width
+    if width is None or codes.full is None or codes.full.shape[1] != width:
+        raise ModelUnavailableError(f"{model_dir / CODES_FILE}: damaged (it has no {width}-number code per sound)")
+    spec = get_spec(card.name)
+    try:
+        pads = FamilyPads.fit(
+            card.name, LatentCodes(codes.full, codes.families, codes.names, codes.files, codes.is_validation), spec.prior.square()
+        )
+    except ModelInputError as error:
+        raise ModelUnavailableError(f"{model_dir / CODES_FILE}: {error}") from None
 
     def decode(points, variation=None, family=None, samples=None):
-        if family is None:
-            family = family_rows(None, len(points))
-        inputs = [points, family]
-        return network(inputs, variation, samples) if network.takes_variation else network(inputs)
+        rows = family_rows(family, len(points))
+        latent = np.empty((len(points), width), np.float32)
+        unique, which = np.unique(rows, axis=0, return_inverse=True)
+        for index, row in enumerate(unique):
+            chosen = which.reshape(-1) == index
+            latent[chosen] = pads.varied(pads.to_latent(points[chosen], row), row, variation)
+        return network(latent, variation, samples) if network.takes_variation else network(latent)
 
-    # what the runtime asks of its decode function, as of a network's
     decode.takes_variation = network.takes_variation  # type: ignore[attr-defined]
     decode.extends = network.extends  # type: ignore[attr-defined]
     decode.conditioned = True  # type: ignore[attr-defined]
+    decode.family_pads = pads  # type: ignore[attr-defined]
+    decode.play_code = lambda codes: network(codes, None, None) if network.takes_variation else network(codes)  # type: ignore[attr-defined]
     return decode
 
 
@@ -113,9 +141,9 @@ def _deterministic(network):
 # ----------------------------------------------------------------------------- the runtime
 
 #: ``(points (N, 2) float32, variation or None[, family rows (N, 7)]) -> audio (N, length)``
-#: (a conditioned model's also takes the family rows).
+#: (a conditioned model's, ddsp_cvae's, also takes the family rows).
 DecodeFunction = Callable[..., np.ndarray]
-#: ``audio (N, length) float32 -> points (N, 2)``; a conditioned model's takes ``[audio, family rows]``.
+#: ``audio (N, length) float32 -> codes (N, D)``: points (N, 2) but for a wide code (ddsp_cvae's).
 EncodeFunction = Callable[[Any], np.ndarray]
 
 
@@ -164,6 +192,8 @@ class Runtime(LatentPlane):
         #: True when it also takes a family (:mod:`models.families`): ddsp_cvae
         self.conditioned: bool = bool(getattr(decode_function, "conditioned", False))
         self._fit_family_pads()
+        # a wide code's family pads come with its decoder (ddsp_cvae: stage 2 of its route)
+        self.family_pads = getattr(decode_function, "family_pads", self.family_pads)
 
     def __repr__(self) -> str:
         return f"Runtime({self.name!r}, kind={self.kind!r}, length={self.sample_length})"
@@ -269,18 +299,66 @@ class Runtime(LatentPlane):
         batch = self.checked_audio(audio)
         if batch.shape[0] == 0:
             return np.zeros((0, LATENT_DIM), np.float32)
-        if getattr(self._encode, "input_count", 1) > 1:  # [audio, family]
-            rows = family_rows(family, batch.shape[0])
-            chunks = [
-                np.asarray(self._encode([batch[start : start + ENCODE_CHUNK], rows[start : start + ENCODE_CHUNK]]), np.float32)
-                for start in range(0, batch.shape[0], ENCODE_CHUNK)
-            ]
-            return np.concatenate(chunks).reshape(batch.shape[0], LATENT_DIM)
+        if self.conditioned and self.family_pads is not None:  # a wide code: onto a family's pad
+            return self._encode_onto_pads(batch, family)
         chunks = [
             np.asarray(self._encode(batch[start : start + ENCODE_CHUNK]), np.float32)
             for start in range(0, batch.shape[0], ENCODE_CHUNK)
         ]
         return np.concatenate(chunks).reshape(batch.shape[0], LATENT_DIM)
+
+    def encode_code(self, audio: npt.ArrayLike) -> np.ndarray:
+        """The whole code of audio, (N, D): for a wide code (ddsp_cvae) the D numbers its
+        decoder plays; for the others the points :meth:`encode` gives."""
+        if self._encode is None:
+            raise NoEncoderError(self.no_encoder_reason or f"{self.name} has no encoder (a GAN only generates)")
+        if not (self.conditioned and self.family_pads is not None):
+            return self.encode(audio)
+        batch = self.checked_audio(audio)
+        width = self.family_pads.latent_dim
+        if batch.shape[0] == 0:
+            return np.zeros((0, width), np.float32)
+        chunks = [self._encode(batch[start : start + ENCODE_CHUNK]) for start in range(0, batch.shape[0], ENCODE_CHUNK)]
+        return np.concatenate([np.asarray(chunk, np.float32) for chunk in chunks]).reshape(batch.shape[0], width)
+
+    def decode_code(self, codes: npt.ArrayLike) -> np.ndarray:
+        """Audio for whole codes (N, D) of a wide code (ddsp_cvae): what :meth:`encode_code`
+        gives plays back as well as the model can make it, with no pad in between."""
+        play = getattr(self._decode, "play_code", None)
+        if play is None or self.family_pads is None:
+            raise ModelInputError(f"{self.name} has no wide code to play")
+        width = self.family_pads.latent_dim
+        codes = np.asarray(codes, dtype=np.float32)
+        if codes.ndim != 2 or codes.shape[1] != width:
+            raise ModelInputError(f"codes must have shape (N, {width}), not {codes.shape}")
+        if not np.isfinite(codes).all():
+            raise ModelInputError("codes must be finite numbers")
+        chunks = [play(codes[start : start + DECODE_CHUNK]) for start in range(0, len(codes), DECODE_CHUNK)]
+        return (
+            np.concatenate([self._audio(chunk, len(chunk)) for chunk in chunks])
+            if chunks
+            else np.zeros((0, self.sample_length), np.float32)
+        )
+
+    def likeliest_families(self, audio: npt.ArrayLike) -> list[str]:
+        """For a wide code: the family whose Gaussian gives each sound's code the highest
+        density (ModelInputError for a model without such pads)."""
+        if not (self.conditioned and self.family_pads is not None):
+            raise ModelInputError(f"{self.name} has no Gaussian per family over a wide code")
+        return list(self.family_pads.likeliest(self.encode_code(audio)))
+
+    def _encode_onto_pads(self, batch, family):
+        codes = self.encode_code(batch)
+        if family is None:  # each sound on the pad of the family it is likeliest under
+            points, _ = self.family_pads.own_places(codes, [""] * len(codes))
+            return points
+        rows = family_rows(family, len(codes))
+        points = np.empty((len(codes), LATENT_DIM), np.float32)
+        unique, which = np.unique(rows, axis=0, return_inverse=True)
+        for index, row in enumerate(unique):
+            chosen = which.reshape(-1) == index
+            points[chosen] = self.family_pads.to_pad(codes[chosen], row)
+        return points
 
 
 def limit_blas_threads():

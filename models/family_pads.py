@@ -79,8 +79,8 @@ class FamilyGaussian:
 
     Attributes
     ----------
-    mean : np.ndarray, shape (2,), float64
-    covariance : np.ndarray, shape (2, 2), float64
+    mean : np.ndarray, shape (D,), float64
+    covariance : np.ndarray, shape (D, D), float64
         Shrunk toward the pooled within-family covariance (see the module notes).
     count : int
         The family's training codes.
@@ -97,13 +97,15 @@ class PadAxes:
 
     Attributes
     ----------
-    mean : np.ndarray, shape (2,)
+    mean : np.ndarray, shape (D,)
         The latent point at the pad's centre.
-    sigmas : np.ndarray, shape (2,)
-        The standard deviations along the main axes, the longer first.
-    axes : np.ndarray, shape (2, 2)
-        The main axes as rows: ``axes[0]`` is ``e1`` (its x part is >= 0), ``axes[1]`` is
-        ``e1`` turned a quarter turn anticlockwise.
+    sigmas : np.ndarray, shape (D,)
+        The standard deviations along the main axes, the longest first.
+    axes : np.ndarray, shape (D, D)
+        The main axes as rows. In 2-D ``axes[0]`` is ``e1`` (its x part is >= 0) and
+        ``axes[1]`` is ``e1`` turned a quarter turn anticlockwise (:func:`main_axes`); in a
+        wider code see :func:`wide_axes`. The pad spans the first two; the others are the
+        directions a variation of the same family and place moves along.
     """
 
     mean: np.ndarray
@@ -133,6 +135,31 @@ def main_axes(covariance):
     cos, sin = math.cos(angle), math.sin(angle)
     axes = np.array([[cos, sin], [-sin, cos]])
     return np.maximum(np.sqrt(np.maximum(variances, 0.0)), MIN_SIGMA), axes
+
+
+def wide_axes(covariance):
+    """The main axes of a D x D covariance (D > 2), the longest first.
+
+    :func:`main_axes` in closed form for D = 2; for a wider code the eigen-decomposition,
+    with each axis turned so that its largest part is positive (an eigenvector's sign is
+    otherwise up to LAPACK, and a flipped axis would mirror a family's pad).
+
+    Returns
+    -------
+    sigmas : np.ndarray, shape (D,)
+        Standard deviations along the axes, the larger first (at least :data:`MIN_SIGMA`).
+    axes : np.ndarray, shape (D, D)
+        Unit axes as rows.
+    """
+    covariance = np.asarray(covariance, dtype=np.float64)
+    if covariance.shape == (2, 2):
+        return main_axes(covariance)
+    variances, vectors = np.linalg.eigh((covariance + covariance.T) / 2.0)
+    order = np.argsort(variances)[::-1]
+    axes = vectors[:, order].T
+    largest = np.argmax(np.abs(axes), axis=1)
+    axes *= np.sign(axes[np.arange(len(axes)), largest])[:, None]
+    return np.maximum(np.sqrt(np.maximum(variances[order], 0.0)), MIN_SIGMA), axes
 
 
 def _covariance(points):
@@ -176,7 +203,7 @@ class FamilyPads:
         ----------
         name : str
         codes : models.trained_folder.LatentCodes
-            ``points`` (N, 2), ``families`` (N,) and ``is_validation`` (N,); held-out codes
+            ``points`` (N, D), ``families`` (N,) and ``is_validation`` (N,); held-out codes
             are left out, and so are codes that are not finite and labels outside
             ``constants.DRUM_FAMILIES`` (``unknown``, ``other``).
         pad_range : tuple of float
@@ -215,6 +242,11 @@ class FamilyPads:
         return cls(name, gaussians, pad_range, scale)
 
     @property
+    def latent_dim(self):
+        """D: the width of the codes the Gaussians were fitted on (2 for the shipped models)."""
+        return len(next(iter(self.gaussians.values())).mean)
+
+    @property
     def families(self):
         """The families that have training codes, in ``constants.DRUM_FAMILIES`` order."""
         return tuple(family for family in DRUM_FAMILIES if family in self.gaussians)
@@ -239,14 +271,14 @@ class FamilyPads:
 
         Parameters
         ----------
-        latent : array-like, shape (N, 2) or (2,)
+        latent : array-like, shape (N, D) or (D,)
 
         Returns
         -------
         list of str
             One family name per point (from :attr:`families`).
         """
-        points = np.asarray(latent, dtype=np.float64).reshape(-1, LATENT_DIM)
+        points = np.asarray(latent, dtype=np.float64).reshape(-1, self.latent_dim)
         scores = []
         for family in self.families:
             gaussian = self.gaussians[family]
@@ -271,12 +303,13 @@ class FamilyPads:
         reason = self.missing_reason(vector)
         if reason is not None:
             raise ModelInputError(reason)
-        mean, covariance = np.zeros(LATENT_DIM), np.zeros((LATENT_DIM, LATENT_DIM))
+        width = self.latent_dim
+        mean, covariance = np.zeros(width), np.zeros((width, width))
         for name, weight in zip(DRUM_FAMILIES, vector):
             if weight > 0:
                 mean += weight * self.gaussians[name].mean
                 covariance += weight * self.gaussians[name].covariance
-        sigmas, axes = main_axes(covariance)
+        sigmas, axes = wide_axes(covariance)
         return PadAxes(mean, sigmas, axes)
 
     def to_latent(self, points, family):
@@ -291,13 +324,15 @@ class FamilyPads:
 
         Returns
         -------
-        np.ndarray, shape (N, 2), float32
+        np.ndarray, shape (N, D), float32
+            On the family's two main axes; a wider code sits at the family's mean along
+            the others.
         """
         points = np.asarray(points, dtype=np.float64).reshape(-1, LATENT_DIM)
         if isinstance(family, (str, dict)) or np.ndim(family) == 1:  # one for all: the window's drag
             return self._mapped(points, self.axes(family)).astype(np.float32)
         rows = family_rows(family, len(points))
-        latent = np.empty_like(points)
+        latent = np.empty((len(points), self.latent_dim))
         unique, which = np.unique(rows, axis=0, return_inverse=True)
         for index, row in enumerate(unique):
             chosen = which.reshape(-1) == index
@@ -306,7 +341,71 @@ class FamilyPads:
 
     def _mapped(self, points, pad):
         normalised = (points - self._centre) / self._half
-        return pad.mean + self.scale * (normalised * pad.sigmas) @ pad.axes
+        return pad.mean + self.scale * (normalised * pad.sigmas[:2]) @ pad.axes[:2]
+
+    def varied(self, latent, family, variation):
+        """Latent points moved off their family's pad along its other main axes: a draw
+        from the family's distribution given the pad point (for a Gaussian, the parts
+        along the other axes are independent of the pad's, each N(0, sigma_k)), times the
+        pad's scale. Variation 0 or None is the pad itself; the same ``variation`` always
+        draws the same offsets. A 2-D code has no other axes, so nothing moves.
+
+        Parameters
+        ----------
+        latent : array-like, shape (N, D)
+            Points :meth:`to_latent` made with ``family`` (one family or mix).
+        family : str, dict or array-like
+        variation : int or None
+
+        Returns
+        -------
+        np.ndarray, shape (N, D), float32
+        """
+        latent = np.asarray(latent, dtype=np.float64).reshape(-1, self.latent_dim)
+        if not variation or self.latent_dim <= 2:
+            return latent.astype(np.float32)
+        pad = self.axes(family)
+        draws = np.random.default_rng(int(variation)).standard_normal(self.latent_dim - 2)
+        return (latent + self.scale * (draws * pad.sigmas[2:]) @ pad.axes[2:]).astype(np.float32)
+
+    def places(self, codes, family):
+        """Where a model's training codes sit on a family's pad: :meth:`to_pad` of the whole
+        codes when the Gaussians were fitted on them (``codes.full``, ddsp_cvae's wide code),
+        else of ``codes.points``.
+
+        Returns
+        -------
+        np.ndarray, shape (N, 2), float64
+        """
+        full = getattr(codes, "full", None)
+        wide = full is not None and np.ndim(full) == 2 and np.shape(full)[1] == self.latent_dim
+        return self.to_pad(full if wide else codes.points, family)
+
+    def own_places(self, codes, labels):
+        """Each code on its own family's pad, or, for a sound without one of the families
+        the pads have, on the pad of the family it is likeliest under: what a wide-code
+        model's ``codes.npz`` keeps as its 2-D points.
+
+        Parameters
+        ----------
+        codes : array-like, shape (N, D)
+        labels : array-like of str, shape (N,)
+
+        Returns
+        -------
+        points : np.ndarray, shape (N, 2), float32
+        families : list of str
+            The family whose pad each point is on.
+        """
+        codes = np.asarray(codes, dtype=np.float64).reshape(-1, self.latent_dim)
+        labels = np.asarray(labels).astype(str)
+        likeliest = self.likeliest(codes) if len(codes) else []
+        families = [label if label in self.gaussians else guess for label, guess in zip(labels, likeliest)]
+        points = np.zeros((len(codes), 2))
+        for family in dict.fromkeys(families):
+            chosen = np.array([f == family for f in families])
+            points[chosen] = self.to_pad(codes[chosen], family)
+        return points.astype(np.float32), families
 
     def to_pad(self, latent, family):
         """Where latent points sit on a family's pad: the inverse of :meth:`to_latent`
@@ -314,7 +413,7 @@ class FamilyPads:
 
         Parameters
         ----------
-        latent : array-like, shape (N, 2)
+        latent : array-like, shape (N, D)
         family : str, dict or array-like
             One family or mix.
 
@@ -322,9 +421,9 @@ class FamilyPads:
         -------
         np.ndarray, shape (N, 2), float64
         """
-        latent = np.asarray(latent, dtype=np.float64).reshape(-1, LATENT_DIM)
+        latent = np.asarray(latent, dtype=np.float64).reshape(-1, self.latent_dim)
         pad = self.axes(family)
-        normalised = ((latent - pad.mean) @ pad.axes.T) / (self.scale * pad.sigmas)
+        normalised = ((latent - pad.mean) @ pad.axes[:2].T) / (self.scale * pad.sigmas[:2])
         return self._centre + normalised * self._half
 
 

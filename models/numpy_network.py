@@ -200,6 +200,8 @@ class NumpyNetwork:
         if self._input_slot is None:
             raise UnsupportedLayerError("the output does not depend on the input")
         self.input_count = len(inputs)
+        #: the numbers its first input takes per row (None where the config does not say)
+        self.input_width = _input_width(layers, inputs[0][0])
         self._output_slot = slot_of[wanted[:2]]
         self._slots = len(order)
         storage_names = _storage_names(layers)
@@ -235,6 +237,14 @@ class NumpyNetwork:
         for function, sources, listed, target in self._plan:
             slots[target] = function([slots[s] for s in sources]) if listed else function(slots[sources[0]])
         return slots[self._output_slot]
+
+
+def _input_width(layers, name):
+    for layer in layers:
+        if layer.get("class_name") == "InputLayer" and (layer.get("name") or layer["config"].get("name")) == name:
+            shape = layer["config"].get("batch_shape") or layer["config"].get("batch_input_shape")
+            return None if not shape or shape[-1] is None else int(shape[-1])
+    return None
 
 
 def _ignoring_variation(function):

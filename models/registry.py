@@ -14,10 +14,19 @@ import importlib
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from constants import ATTACK_SECONDS, DEFAULT_LOSS, GAN_PRIOR_BOUND, HIRES_SAMPLE_LENGTH, HIRES_SAMPLE_RATE, SAMPLE_LENGTH, SAMPLE_RATE
+from constants import (
+    ATTACK_SECONDS,
+    DEFAULT_LOSS,
+    GAN_PRIOR_BOUND,
+    HIRES_SAMPLE_LENGTH,
+    HIRES_SAMPLE_RATE,
+    SAMPLE_LENGTH,
+    SAMPLE_RATE,
+    SYNTH_CODE_DIM,
+)
 from models.errors import ModelSettingsError, UnknownModelError
 
-KINDS = ("dense_ae", "conv_ae", "gan", "vae", "imported")
+KINDS = ("dense_ae", "conv_ae", "gan", "vae", "synth_ae", "imported")
 #: A model a researcher brought (``app.py import-model``): named by its folder's card, not
 #: by this registry (:mod:`models.imported`).
 IMPORTED_KIND = "imported"
@@ -306,7 +315,7 @@ def _ddsp_vae_spec():
 def _ddsp_cvae_spec():
     return ModelSpec(
         name="ddsp_cvae",
-        kind="vae",
+        kind="synth_ae",
         group="Synth-decoder VAE",
         builder="build_ddsp_cvae",
         defaults=MappingProxyType(
@@ -318,20 +327,17 @@ def _ddsp_cvae_spec():
                 "width": 128,
                 "hidden": (256, 256, 256),
                 "noise_seed": 17,
-                "kl_factor": 0.01,
-                "kl_ramp": 600,
-                "family_weight": 1.0,
+                "code_dim": SYNTH_CODE_DIM,
                 "learning_rate": 5e-4,
-                "loss": DEFAULT_LOSS,
                 "fft_sizes": (8192, 4096, 2048, 1024, 512, 256, 128),
-                "waveform_weight": 0.0,
             }
         ),
-        summary="family-conditioned synth VAE at 44.1 kHz: ask for a kick, a snare... or a mix",
+        summary="synth autoencoder at 44.1 kHz with a wide code: ask for a kick, a snare... or a mix",
         conditioned=True,
         listed=False,  # until its model is in trained/
         words=SYNTH_WORDS,
         prior=NORMAL_PRIOR,
+        noise_source=True,
     )
 
 

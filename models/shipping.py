@@ -15,6 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from constants import LATENT_DIM
 from models import history
 from models.card import CARD_FILE, CARD_VERSION, write_card
 from models.checkpoint import CHECKPOINT_DIR
@@ -29,22 +30,28 @@ SYNTH_FILE = "synth.npz"
 SHIPPED_FILES = ("decoder.keras", "encoder.keras", "codes.npz", SYNTH_FILE, CARD_FILE, HISTORY_FILE, "loss.png")
 
 
-def latent_codes(nets, audio, batch_size=64, families=None):
-    """Encode audio (N, length) to points (N, 2): the mean for a VAE; None for the GAN.
-
-    A conditioned model encodes each sound with its family (``families``, labels); a sound
-    with none of the seven is encoded with an even mix of them.
-    """
+def latent_codes(nets, audio, batch_size=64):
+    """Encode audio (N, length) to codes (N, D): the mean for a VAE (D = 2 but for a wide
+    code, ddsp_cvae's); None for the GAN."""
     if nets.encoder is None:
         return None
-    if nets.inputs is not None:
-        from models.ddsp_cvae import N_FAMILIES, family_weights
-
-        weights = family_weights(np.asarray(families if families is not None else [""] * len(audio)))
-        weights[np.isnan(weights).any(axis=1)] = 1.0 / N_FAMILIES
-        audio = [np.asarray(audio, np.float32), weights]
     out = nets.encoder.predict(audio, batch_size=batch_size, verbose=0)
     return np.asarray(out[0] if isinstance(out, (list, tuple)) else out, dtype=np.float32)
+
+
+def wide_code_places(nets, codes, data):
+    """The 2-D points codes.npz keeps for a wide code (N, D): each sound where its own
+    family's pad plays it (:meth:`models.family_pads.FamilyPads.own_places`), the pads fitted
+    as the model will fit them when it loads."""
+    from models.family_pads import FamilyPads
+    from models.trained_folder import LatentCodes
+
+    name = nets.settings["name"]
+    spec = get_spec(name)
+    labelled = LatentCodes(codes, np.asarray(data.families).astype(str), data.names, data.files, np.asarray(data.is_validation, bool))
+    pads = FamilyPads.fit(name, labelled, spec.prior.square())
+    points, _ = pads.own_places(codes, labelled.families)
+    return points
 
 
 @dataclass(frozen=True)
@@ -102,11 +109,21 @@ def export_trained(folder, nets, data, options, run, *, history_csv=None):
             atomic_write(staged / SYNTH_FILE, lambda file: np.savez(file, **weights))
         if nets.encoder is not None:
             save_model_file(nets.encoder, staged / "encoder.keras", float16=options.float16)
-            points = latent_codes(nets, data.audio, families=data.families)
+            points = latent_codes(nets, data.audio)
+            wide = {}
+            if points.shape[1] > LATENT_DIM:  # a wide code (ddsp_cvae): each sound on its family's pad
+                wide = {"full": points}
+                points = wide_code_places(nets, points, data)
             atomic_write(
                 staged / "codes.npz",
                 lambda file: np.savez_compressed(
-                    file, points=points, families=data.families, names=data.names, files=data.files, is_validation=data.is_validation
+                    file,
+                    points=points,
+                    families=data.families,
+                    names=data.names,
+                    files=data.files,
+                    is_validation=data.is_validation,
+                    **wide,
                 ),
             )
         shipped_history = staged / HISTORY_FILE

@@ -1,6 +1,6 @@
 """Issue 30 §2, stage 1: a synth autoencoder at 44.1 kHz with a code of D dimensions.
 
-The route that replaces the end-to-end conditioned VAE (:class:`models.ddsp_cvae.ConditionedVAE`):
+The route that replaced the end-to-end conditioned VAE (retired; see :mod:`models.ddsp_cvae`):
 no family anywhere in the network. The encoder maps a sound to a code of ``code_dim``
 numbers; the decoder is an MLP into :class:`models.ddsp_cvae.FullBandSynth` (44.1 kHz, noise
 knots every 2 ms, the end fade, no line at the low rate's Nyquist frequency). The families
@@ -27,6 +27,8 @@ from models.drumsynth import LEAKY_SLOPE
 from models.layers import PACKAGE
 from models.stft_distance import multi_resolution_stft
 
+#: The widest code ``train`` takes (the sweep measured 2 to 16).
+MAX_CODE_DIM = 64
 #: Above this frequency a bin's weight falls as 1 / f, so every octave weighs the same.
 OCTAVE_PIVOT_HZ = 1000.0
 #: The smallest target norm the spectral convergence divides by (as :mod:`models.losses`).

@@ -317,9 +317,9 @@ class LatentPlane:
     @property
     def families(self) -> tuple[str, ...]:
         """The families it can be asked for (a mix may weigh only these)."""
-        if self.conditioned:
-            return DRUM_FAMILIES
-        return () if self.family_pads is None else self.family_pads.families
+        if self.family_pads is not None:
+            return self.family_pads.families
+        return DRUM_FAMILIES if self.conditioned else ()
 
     def checked_family(self, family: Any) -> np.ndarray | None:
         """The weight vector (7,) a family, a mix or a vector decodes with, checked for this
@@ -332,9 +332,9 @@ class LatentPlane:
             An unknown family or bad weights; a family given to a model that takes none, or
             one the model has no training sound of: the reason in words, in one line.
         """
-        if self.conditioned:
+        if self.conditioned and self.family_pads is None:
             return family_vector(family)
-        if family is None:
+        if family is None and not self.conditioned:
             return None
         vector = family_vector(family)
         if self.family_pads is None:

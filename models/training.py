@@ -247,7 +247,7 @@ def _train_locked(name, spec, data, out, options, overrides):
     if options.resume:
         restore_checkpoint(ckpt, nets)
     if nets.prepare is not None:
-        labels = {"families": data.families[~data.is_validation]} if nets.inputs is not None else {}
+        labels = {"families": data.families[~data.is_validation]} if nets.needs_families else {}
         nets.prepare(data.train_audio, resumed=options.resume, **labels)
     _prepare_history(folder, history_csv, options, start.initial_epoch)
     guard = NaNGuard()
@@ -347,15 +347,10 @@ def _fit(nets, data, options, initial_epoch, callbacks):
         callbacks.append(
             keras.callbacks.EarlyStopping(monitor=monitor, patience=options.patience, min_delta=options.min_delta, mode="min")
         )
-    train_x = train_y = data.train_audio
     validation_data = (validation, validation) if has_validation else None
-    if nets.inputs is not None:  # a conditioned model: the sounds with their families
-        train_x, train_y = nets.inputs(data.train_audio, data.families[~data.is_validation])
-        if has_validation:
-            validation_data = nets.inputs(validation, data.families[data.is_validation])
     nets.trainer.fit(
-        train_x,
-        train_y,
+        data.train_audio,
+        data.train_audio,
         batch_size=options.batch_size,
         epochs=options.epochs,
         initial_epoch=initial_epoch,

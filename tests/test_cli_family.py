@@ -2,6 +2,7 @@
 runs them: the real CLI, its exit status, its one line, and the files left as they were."""
 
 import hashlib
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -222,33 +223,36 @@ def test_encode_reports_the_family_it_encoded_with(zoo, tmp_path):
     sf.write(sound, (rng.standard_normal(4096) * np.exp(-np.arange(4096) / 300) * 0.4).astype(np.float32), 44100)
     asked = run_app("encode", "ddsp_cvae", sound, "--models", zoo, "--family", "hat")
     assert asked.returncode == 0, asked.stderr
-    assert asked.stdout.strip().endswith("  (hat, as asked)")
-    # the zoo has no classifier: the default family, and why
-    plain = run_app("encode", "ddsp_cvae", sound, "--models", zoo)
-    assert plain.returncode == 0
-    assert plain.stdout.strip().endswith(f"  (kick, the default: {zoo / 'families.json'}: cannot be read (No such file or directory))")
-    assert asked.stdout.split()[0] != plain.stdout.split()[0]  # the family reaches the encoder
+    assert re.fullmatch(r"\S+,\S+  \(hat, as asked; code (\S+,){3}\S+\)", asked.stdout.strip())
+    snare = run_app("encode", "ddsp_cvae", sound, "--models", zoo, "--family", "snare")
+    assert asked.stdout.split()[0] != snare.stdout.split()[0]  # a family's pad places the code its own way
+    assert asked.stdout.split("code ")[1] == snare.stdout.split("code ")[1]  # the code itself has no family
 
 
-def test_encode_takes_the_family_from_the_zoos_classifier(zoo, tmp_path):
-    import shutil
+def test_encode_says_the_likeliest_family_and_plays_back_the_whole_code(zoo, tmp_path):
+    from models.engine import load_runtime
 
-    with_classifier = tmp_path / "zoo"
-    shutil.copytree(zoo, with_classifier)
-    shutil.copy(ROOT / "trained" / "families.json", with_classifier / "families.json")
-    sound = tmp_path / "hit.wav"
+    sound, out = tmp_path / "hit.wav", tmp_path / "again.wav"
     rng = np.random.default_rng(2)
     sf.write(sound, (rng.standard_normal(4096) * np.exp(-np.arange(4096) / 300) * 0.4).astype(np.float32), 44100)
-    from audio.kit import FamilyNamer
-    from evaluation.families import shipped_classifier
-
-    expected = FamilyNamer(*shipped_classifier(with_classifier)).family(sf.read(sound, dtype="float32")[0], 44100)
-    result = run_app("encode", "ddsp_cvae", sound, "--models", with_classifier)
+    before = hashes(tmp_path)
+    result = run_app("encode", "ddsp_cvae", sound, "--models", zoo, "-o", out)
     assert result.returncode == 0, result.stderr
-    line = result.stdout.strip()
-    assert line.endswith(f"  ({expected}, the classifier's reading)") or line.endswith(
-        f"  (kick, the default: the classifier reads no drum family ({expected}))"
-    )
+    from commands.encode import preprocess_settings
+    from preprocessing.reader import prepare_file
+
+    model = load_runtime("ddsp_cvae", zoo)
+    audio = prepare_file(sound, preprocess_settings(model))[None, :]  # as encode reads it
+    family = model.likeliest_families(audio)[0]
+    point = model.encode(audio, family=family)[0]
+    first, second = result.stdout.strip().splitlines()
+    assert first.startswith(f"{point[0]:.6g},{point[1]:.6g}  ({family}, the likeliest under its Gaussian per family; code ")
+    assert second == f"reconstruction: {out}"
+    # the reconstruction plays the whole code, not the pad point (which drops the other axes)
+    played = sf.read(out, dtype="float32")[0]
+    assert np.array_equal(played, model.decode_code(model.encode_code(audio))[0])
+    assert not np.array_equal(played, model.decode(point[None], family=family)[0])
+    assert {k: v for k, v in hashes(tmp_path).items() if k != out.name} == before  # the source is untouched
 
 
 # --------------------------------------------------------------------------- --seconds

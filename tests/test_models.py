@@ -60,7 +60,7 @@ def test_registry_names_the_zoo_in_display_order_and_ddsp_cvae_for_training():
     from models.registry import TRAINABLE_NAMES
 
     assert TRAINABLE_NAMES == (*MODEL_NAMES, "ddsp_cvae") and get_spec("ddsp_cvae").conditioned
-    assert {spec.kind for spec in REGISTRY.values()} == {"dense_ae", "conv_ae", "gan", "vae"}
+    assert {spec.kind for spec in REGISTRY.values()} == {"dense_ae", "conv_ae", "gan", "vae", "synth_ae"}
     assert [REGISTRY[n].defaults["kl_factor"] for n in ("vae_a", "vae_b", "vae_c")] == [0.01, 0.001, 0.0001]
     assert all(REGISTRY[n].defaults["kl_ramp"] == 30000 for n in ("vae_a", "vae_b", "vae_c"))
 

@@ -119,7 +119,7 @@ def test_the_priors_give_the_pads_and_cards_they_did():
 
 
 def test_noise_sources_and_family_pads_are_registry_capabilities():
-    assert [name for name in TRAINABLE_NAMES if get_spec(name).noise_source] == ["ddsp_vae"]
+    assert [name for name in TRAINABLE_NAMES if get_spec(name).noise_source] == ["ddsp_vae", "ddsp_cvae"]
     pads = [name for name in TRAINABLE_NAMES if get_spec(name).family_pads]
     assert "gan" not in pads and "ddsp_cvae" not in pads and len(pads) == len(TRAINABLE_NAMES) - 2
     assert all(get_spec(name).takes_family for name in pads + ["ddsp_cvae"])
