@@ -46,6 +46,9 @@ class Networks:
     prepare : callable or None
         ``prepare(train_audio, resumed)``, called once before training: fixes what is set
         from the data rather than learned (ddsp_vae's input normalisation, on a fresh run).
+    inputs : callable or None
+        ``inputs(audio) -> (x, y)``: what ``fit`` takes for the sounds (None: the audio is
+        both); ddsp_cvae's adds its targets' magnitudes, computed once.
     needs_families : bool
         ``prepare`` also takes ``families``, the training sounds' labels (ddsp_cvae: its
         family pads need labelled codes; no network takes a family).
@@ -61,6 +64,7 @@ class Networks:
     monitor: str | None = "loss"
     callbacks: list = field(default_factory=list)
     prepare: object = None
+    inputs: object = None
     needs_families: bool = False
 
     @property
@@ -316,4 +320,6 @@ def build_ddsp_cvae(*, name, length, sample_rate, attack_seconds, width, hidden,
             ddsp.set_band_statistics(encoder, train_audio)
 
     optimizers = {"optimizer": trainer.optimizer}
-    return Networks("synth_ae", settings, trainer, encoder, decoder, optimizers, prepare=prepare, needs_families=True)
+    return Networks(
+        "synth_ae", settings, trainer, encoder, decoder, optimizers, prepare=prepare, inputs=trainer.inputs, needs_families=True
+    )

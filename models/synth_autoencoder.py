@@ -48,7 +48,43 @@ def octave_weights(n_fft, sample_rate, pivot_hz=OCTAVE_PIVOT_HZ):
     return (weights / weights.mean()).astype(np.float32)
 
 
-def octave_weighted_error(audio, reconstruction, fft_sizes, sample_rate, floor_db=FLOOR_DB):
+def _sizes(fft_sizes, length):
+    return tuple(n for n in fft_sizes if n <= length) or (length,)
+
+
+def _weighted_magnitude(x, n_fft, weights):
+    real, imag = ops.stft(x, n_fft, n_fft // 4, n_fft, window="hann", center=False)
+    return ops.sqrt(real * real + imag * imag + 1e-10) * np.sqrt(weights)
+
+
+def target_magnitudes(audio, fft_sizes, sample_rate, batch_size=64):
+    """The weighted STFT magnitudes :func:`octave_weighted_error` takes of its targets,
+    computed once for a whole training set (they never change; every step otherwise
+    computes them again, about a fifth of a step here).
+
+    Parameters
+    ----------
+    audio : np.ndarray, shape (N, length)
+        The targets as the loss sees them (times the synthesiser's end fade).
+
+    Returns
+    -------
+    dict of str to np.ndarray
+        ``"stft_N"``: shape (N, frames, N // 2 + 1), float32, for each size used.
+    """
+    sizes = _sizes(fft_sizes, audio.shape[-1])
+    out = {}
+    for n_fft in sizes:
+        weights = octave_weights(n_fft, sample_rate)
+        parts = [
+            ops.convert_to_numpy(_weighted_magnitude(ops.convert_to_tensor(audio[i : i + batch_size]), n_fft, weights))
+            for i in range(0, len(audio), batch_size)
+        ]
+        out[f"stft_{n_fft}"] = np.concatenate(parts).astype(np.float32)
+    return out
+
+
+def octave_weighted_error(audio, reconstruction, fft_sizes, sample_rate, floor_db=FLOOR_DB, targets=None):
     """The floored multi-resolution STFT error with :func:`octave_weights` on every bin, per example.
 
     Both terms of :func:`models.stft_distance.multi_resolution_stft` are weighted: the
@@ -60,18 +96,21 @@ def octave_weighted_error(audio, reconstruction, fft_sizes, sample_rate, floor_d
     audio, reconstruction : tensor, shape (batch, length)
     fft_sizes : sequence of int
         Sizes above the length are left out.
+    targets : dict, optional
+        ``audio``'s weighted magnitudes from :func:`target_magnitudes` (not computed again).
 
     Returns
     -------
     tensor, shape (batch,)
     """
-    sizes = tuple(n for n in fft_sizes if n <= audio.shape[-1]) or (audio.shape[-1],)
+    sizes = _sizes(fft_sizes, audio.shape[-1])
     weights = {n: octave_weights(n, sample_rate) for n in sizes}
     floor = 10.0 ** (floor_db / 20.0)
 
     def magnitude(x, n_fft):
-        real, imag = ops.stft(x, n_fft, n_fft // 4, n_fft, window="hann", center=False)
-        return ops.sqrt(real * real + imag * imag + 1e-10) * np.sqrt(weights[n_fft])
+        if targets is not None and x is audio:
+            return targets[f"stft_{n_fft}"]
+        return _weighted_magnitude(x, n_fft, weights[n_fft])
 
     def log_level(weighted, n_fft):
         w = weights[n_fft]
@@ -111,8 +150,9 @@ def synth_decoder(code_dim, length, sample_rate, attack, hidden, seed, name):
 class SynthAutoencoder(keras.Model):
     """Training model of stage 1: audio -> code -> synthesiser, on the octave-weighted loss.
 
-    Its data are ``(audio, audio)`` or ``audio`` (batch, length); the target is the audio
-    times the synthesiser's end fade, as the decoder's own sounds are.
+    Its data are ``(audio, audio)`` or ``audio`` (batch, length), or :meth:`inputs`' dict,
+    which also holds the targets' magnitudes, computed once; the target is the audio times
+    the synthesiser's end fade, as the decoder's own sounds are.
     """
 
     def __init__(self, encoder, decoder, fft_sizes=(8192, 4096, 2048, 1024, 512, 256, 128), **kwargs):
@@ -132,16 +172,29 @@ class SynthAutoencoder(keras.Model):
     def call(self, audio, training=False):
         return self.decoder(self.encoder(audio, training=training), training=training)
 
-    def reconstruction_loss(self, audio, training):
+    def inputs(self, audio):
+        """What ``fit`` takes for ``audio`` (N, length): the audio and its targets'
+        magnitudes (:func:`target_magnitudes`), as one dict; no separate target."""
+        audio = np.asarray(audio, np.float32)
+        faded = audio * ops.convert_to_numpy(self.fade)[None, :]
+        return {"audio": audio, **target_magnitudes(faded, self.fft_sizes, self.sample_rate)}, None
+
+    def reconstruction_loss(self, data, training):
+        if isinstance(data, tuple):
+            data = data[0]
+        if isinstance(data, dict):
+            audio, targets = data["audio"], data
+        else:
+            audio, targets = data, None
         target = audio * self.fade[None, :]
-        return ops.mean(octave_weighted_error(target, self(audio, training=training), self.fft_sizes, self.sample_rate))
+        error = octave_weighted_error(target, self(audio, training=training), self.fft_sizes, self.sample_rate, targets=targets)
+        return ops.mean(error)
 
     def train_step(self, data):
         import tensorflow as tf
 
-        audio = data[0] if isinstance(data, tuple) else data
         with tf.GradientTape() as tape:
-            loss = self.reconstruction_loss(audio, training=True)
+            loss = self.reconstruction_loss(data, training=True)
             scaled = loss * replica_scale()
         variables = self.encoder.trainable_weights + self.decoder.trainable_weights
         self.optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
@@ -149,8 +202,7 @@ class SynthAutoencoder(keras.Model):
         return {"loss": self.loss_tracker.result()}
 
     def test_step(self, data):
-        audio = data[0] if isinstance(data, tuple) else data
-        self.loss_tracker.update_state(self.reconstruction_loss(audio, training=False))
+        self.loss_tracker.update_state(self.reconstruction_loss(data, training=False))
         return {"loss": self.loss_tracker.result()}
 
     def get_config(self):

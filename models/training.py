@@ -347,10 +347,16 @@ def _fit(nets, data, options, initial_epoch, callbacks):
         callbacks.append(
             keras.callbacks.EarlyStopping(monitor=monitor, patience=options.patience, min_delta=options.min_delta, mode="min")
         )
+    train_x = train_y = data.train_audio
     validation_data = (validation, validation) if has_validation else None
+    if nets.inputs is not None:  # what the model trains on, made from the sounds once
+        train_x, train_y = nets.inputs(data.train_audio)
+        if has_validation:
+            x, y = nets.inputs(validation)
+            validation_data = (x,) if y is None else (x, y)
     nets.trainer.fit(
-        data.train_audio,
-        data.train_audio,
+        train_x,
+        train_y,
         batch_size=options.batch_size,
         epochs=options.epochs,
         initial_epoch=initial_epoch,

@@ -40,6 +40,21 @@ def test_a_hiss_in_the_top_octave_costs_less_than_unweighted_and_a_copy_costs_no
     assert np.asarray(octave_weighted_error(kick, kick, sizes, RATE))[0] == pytest.approx(0.0, abs=1e-5)
 
 
+def test_the_targets_magnitudes_computed_once_give_the_loss_computed_each_step():
+    from models.synth_autoencoder import octave_weighted_error, target_magnitudes
+
+    rng = np.random.default_rng(3)
+    length, sizes = 4096, (8192, 1024, 256)  # 8192 is longer than the sound: left out, as each step does
+    decay = np.exp(-np.arange(length) / 600.0)[None]
+    target = (0.4 * rng.standard_normal((5, length)) * decay).astype(np.float32)
+    estimate = (0.3 * rng.standard_normal((5, length)) * decay).astype(np.float32)
+    once = target_magnitudes(target, sizes, RATE, batch_size=2)  # in batches, as for a whole dataset
+    assert sorted(once) == ["stft_1024", "stft_256"]
+    each_step = np.asarray(octave_weighted_error(target, estimate, sizes, RATE))
+    precomputed = np.asarray(octave_weighted_error(target, estimate, sizes, RATE, targets=once))
+    assert np.allclose(precomputed, each_step, rtol=1e-5) and each_step.min() > 0.1
+
+
 @pytest.mark.slow
 def test_a_tiny_synth_autoencoder_trains_has_no_family_input_and_the_numpy_engine_plays_it(tmp_path):
     import keras
