@@ -135,6 +135,38 @@ def test_a_tiny_two_stage_model_plays_each_family_its_own_sound_and_a_mix_betwee
     assert len(runtime.likeliest_families(audio[:3])) == 3
 
 
+@pytest.mark.slow
+def test_a_stopped_two_stage_run_resumes_from_its_checkpoint(tmp_path):
+    """A run of 1 epoch, then --resume to 2: the second epoch starts from the first's weights
+    (the encoder's input statistics kept, not fitted again) and its optimizer state."""
+    import csv
+    import json
+
+    from models.checkpoint import checkpoint_path, restore_checkpoint
+    from models.registry import get_spec
+    from models.training import TrainingData, TrainOptions, train_model
+
+    audio, families = family_sounds(n_each=3)
+    data = TrainingData.from_arrays(audio, RATE, families=families)
+    settings = dict(length=4096, width=8, hidden=(16, 16), code_dim=4, fft_sizes=(1024, 512, 256))
+    train_model("ddsp_cvae", data, tmp_path, TrainOptions(epochs=1, batch_size=7, verbose=0), **settings)
+    first = get_spec("ddsp_cvae").build(**settings)
+    restore_checkpoint(checkpoint_path(tmp_path, "ddsp_cvae"), first)
+    steps = int(first.optimizers["optimizer"].iterations.numpy())
+    result = train_model("ddsp_cvae", data, tmp_path, TrainOptions(epochs=2, batch_size=7, verbose=0, resume=True), **settings)
+    assert result.epochs == 2 and steps == 3  # 21 sounds in batches of 7
+    with open(tmp_path / "ddsp_cvae" / "history.csv", newline="") as handle:
+        assert [int(row["epoch"]) for row in csv.DictReader(handle)] == [0, 1]
+    card = json.loads((tmp_path / "ddsp_cvae" / "card.json").read_text())
+    assert card["epochs"] == 2 and card["training"]["resumed_from_epoch"] == 1
+    second = get_spec("ddsp_cvae").build(**settings)
+    restore_checkpoint(checkpoint_path(tmp_path, "ddsp_cvae"), second)
+    assert int(second.optimizers["optimizer"].iterations.numpy()) == 2 * steps
+    mel = next(layer for layer in first.encoder.layers if layer.name == "log_mel")
+    again = next(layer for layer in second.encoder.layers if layer.name == "log_mel")
+    assert np.array_equal(mel.band_mean.numpy(), again.band_mean.numpy()) and np.any(mel.band_mean.numpy() != 0)
+
+
 @pytest.mark.parametrize(
     "given, reason",
     [
