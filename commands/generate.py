@@ -29,10 +29,10 @@ from commands.options import (
     family_for_model,
     family_of_args,
     family_option,
+    imported_at,
     load_or_fail,
     number_type,
     parse_point,
-    parse_vector,
     render_length_or_usage_error,
     spec_or_usage_error,
     zoo_of,
@@ -150,15 +150,7 @@ def imported_points(args, spec):
         raise UsageError(
             f"{'--variations' if args.variations is not None else '--nearest'}: not yet for an imported model ({args.name})"
         )
-    if args.family is not None or args.mix is not None:
-        raise UsageError(f"{family_option(args)}: {args.name} has no family pads (an imported model; its families are not known)")
-    points = [parse_vector(text) for text in args.at]
-    for text, point in zip(args.at, points):
-        if len(point) not in (2, spec.latent_dim):
-            raise UsageError(
-                f"--at {text!r}: {args.name} takes X,Y (its pad) or {spec.latent_dim} numbers (a full latent vector), not {len(point)}"
-            )
-    return points
+    return imported_at(args, spec)
 
 
 def run(args):

@@ -242,6 +242,22 @@ class _PointWithFamily(argparse.Action):
         setattr(namespace, self.dest, points)
 
 
+def imported_at(args, spec):
+    """The ``--at`` points of an imported model (``args.at``: one text or a list): X,Y on its
+    pad or its full vector (D numbers); UsageError for another count, or for a family (an
+    imported model has no family pads)."""
+    if getattr(args, "family", None) is not None or getattr(args, "mix", None) is not None:
+        raise UsageError(f"{family_option(args)}: {args.name} has no family pads (an imported model; its families are not known)")
+    texts = [args.at] if isinstance(args.at, str) else list(args.at)
+    points = [parse_vector(text) for text in texts]
+    for text, point in zip(texts, points):
+        if len(point) not in (2, spec.latent_dim):
+            raise UsageError(
+                f"--at {text!r}: {args.name} takes X,Y (its pad) or {spec.latent_dim} numbers (a full latent vector), not {len(point)}"
+            )
+    return points
+
+
 def family_option(args):
     """The option the family was given with: ``--mix`` when it was, else ``--family``."""
     return "--mix" if getattr(args, "mix", None) is not None and getattr(args, "family", None) is None else "--family"

@@ -20,9 +20,12 @@ from commands.options import (
     family_for_model,
     family_of_args,
     family_option,
+    imported_at,
     number_type,
     parse_point,
     render_length_or_usage_error,
+    spec_or_usage_error,
+    zoo_of,
 )
 from constants import AUDIO_SUFFIXES
 
@@ -92,13 +95,19 @@ def run(args):
     else:
         if args.at is None:
             raise UsageError(f"give the point of '{args.name}' to play: --at X,Y")
-        point = parse_point(args.at)
-        family = family_of_args(args, check_model_name(args.name))
+        args.models = zoo_of(args.name, args.models)  # an imported model may be in the user's zoo
+        spec = check_model_name(args.name, args.models)
+        if spec.kind == "imported":  # its pad point or its whole vector; no family pads
+            point, family = imported_at(args, spec)[0], None
+        else:
+            point, family = parse_point(args.at), family_of_args(args, spec)
         # The device first: without one, say so before the model is read.
         with open_player(DEFAULT_SAMPLE_RATE, args.device) as player:
-            audio, rate = decode_point(args.name, point, args.models, family, args.seconds, family_option(args))
+            audio, rate = decode_point(
+                args.name, point, args.models, family, args.seconds, family_option(args), whole=spec.kind == "imported"
+            )
             play(player, audio, rate, volume=args.volume, loop_seconds=args.loop, gap_seconds=args.gap)
-        what = f"{args.name} at ({point[0]:g}, {point[1]:g})"
+        what = f"{args.name} at ({', '.join(f'{v:g}' for v in point)})"
         if family is not None:
             from models.families import family_text
 
@@ -151,26 +160,24 @@ def read_audio_file(path):
     return audio, int(rate)
 
 
-def check_model_name(name):
-    """The registry's spec of ``name``; UsageError (exit 2) listing the valid names when it is
-    not in the registry."""
+def check_model_name(name, folder=None):
+    """The spec of ``name``: the registry's, or an imported model's in ``folder``
+    (:func:`commands.options.spec_or_usage_error`: UsageError, exit 2, listing the valid names
+    when it is neither)."""
     try:
-        from models.errors import UnknownModelError
-        from models.registry import get_spec
+        import models.registry  # noqa: F401  (the models package is there)
     except ImportError as error:
         raise CommandFailed(f"cannot decode with '{name}': the models package is not available ({error})") from None
-    try:
-        return get_spec(name)
-    except UnknownModelError as error:
-        raise UsageError(str(error)) from None
+    return spec_or_usage_error(name, folder)
 
 
-def decode_point(name, point, folder="trained", family=None, seconds=None, option="--family"):
+def decode_point(name, point, folder="trained", family=None, seconds=None, option="--family", whole=False):
     """Decode one latent point with a trained model: (samples (n,), sample rate).
 
     ``family`` is the family vector (a conditioned model's input, or the family pad of a
     model with training codes; None: the plain pad), given with ``option``; ``seconds`` the
-    length to render, for a model that renders any length (None: its trained window)."""
+    length to render, for a model that renders any length (None: its trained window);
+    ``whole`` for an imported model, whose pad point is played as its whole vector."""
     import numpy as np
 
     try:
@@ -182,6 +189,8 @@ def decode_point(name, point, folder="trained", family=None, seconds=None, optio
         model = load_runtime(name, folder)
         family = family_for_model(model, option, family)
         points = np.array([point], dtype=np.float32)
+        if whole:  # an imported model: the whole vector a pad point plays (its other axes at their centre)
+            points = np.asarray(model.full_vectors([point]), dtype=np.float32)
         render_length_or_usage_error(model, seconds)
         options = ({} if family is None else {"family": family}) | ({} if seconds is None else {"seconds": seconds})
         audio = model.decode(points, **options)[0]

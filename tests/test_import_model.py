@@ -114,6 +114,60 @@ def test_generate_with_a_pad_point_plays_the_full_vector_centred_elsewhere(onnx_
     assert np.array_equal(sf.read(tmp_path / "pad.wav", dtype="float32")[0], model.decode(full)[0])
 
 
+def played_through_alsa(tmp_path, *args):
+    """Run ``app.py play ARGS`` with ALSA's default device writing what PortAudio plays to a
+    file (the file plugin over the null device); (status, stdout, stderr, the left channel)."""
+    import os
+
+    raw, conf = tmp_path / "played.raw", tmp_path / "asound.conf"
+    conf.write_text(
+        f'pcm.!default {{ type file slave.pcm "null" file "{raw}" format "raw" }}\npcm.null {{ type null }}\n'
+        "ctl.!default { type hw card 0 }\n"
+    )
+    env = {**os.environ, "ALSA_CONFIG_PATH": str(conf), "XDG_DATA_HOME": str(tmp_path / "home"), "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), "play", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=DEADLINE_S,
+    )
+    frames = np.frombuffer(raw.read_bytes(), "<f4").reshape(-1, 2) if raw.exists() else np.zeros((0, 2), np.float32)
+    return done.returncode, done.stdout, done.stderr, frames[:, 0]
+
+
+def test_play_sounds_a_pad_point_and_a_whole_vector_of_an_imported_model(onnx_import, tmp_path):
+    """What the real PortAudio stream played, read back from ALSA's file plugin: the model's
+    sound (the player fades the first and last milliseconds in and out)."""
+    from models.engine import load_runtime
+
+    zoo = onnx_import[0]
+    model = load_runtime("drums8", zoo)
+    vector = [0.3, -0.2, 0.1, 0.4, -0.5, 0.2, 0.0, 0.6]
+    for at, decoded in (
+        ("-0.5,1.25", model.decode(model.full_vectors([(-0.5, 1.25)]))[0]),
+        (",".join(map(str, vector)), model.decode([vector])[0]),
+    ):
+        status, out, err, played = played_through_alsa(tmp_path, "drums8", "--models", zoo, "--at", at)
+        assert status == 0, err
+        assert one_line(out).startswith(f"drums8 at ({', '.join(f'{float(v):g}' for v in at.split(','))}): played once")
+        start = np.flatnonzero(played)[0]
+        heard = played[start : start + len(decoded)]
+        assert len(heard) == len(decoded) and np.array_equal(heard[64:-64], decoded[64:-64])
+
+
+def test_play_refuses_a_family_and_a_vector_of_another_size_for_an_imported_model(onnx_import, tmp_path):
+    zoo = onnx_import[0]
+    for args, reason in (
+        (("--at", "1,2,3"), "--at '1,2,3': drums8 takes X,Y (its pad) or 8 numbers (a full latent vector), not 3"),
+        (("--at", "0,0", "--family", "kick"), "--family: drums8 has no family pads (an imported model; its families are not known)"),
+    ):
+        status, out, err, played = played_through_alsa(tmp_path, "drums8", "--models", zoo, *args)
+        assert status == 2 and out == "" and one_line(err) == f"app.py play: {reason}"
+        assert not played.any()
+
+
 def test_generate_refuses_a_vector_of_another_size_in_one_line(onnx_import, tmp_path):
     zoo = onnx_import[0]
     status, out, err = run_app("generate", "drums8", "--models", zoo, "--at", "1,2,3", "-o", tmp_path / "x.wav", home=tmp_path)
