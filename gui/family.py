@@ -154,8 +154,9 @@ def opening_family(state, recalled: str | None = None) -> FamilyState:
 
 def shown_code_points(state):
     """Where the map and the pad draw the training codes, (N, 2): with a family chosen on a
-    model with family pads, where that family's pad puts them (``FamilyPads.to_pad``);
-    else the codes themselves. None for a model without codes."""
+    model with family pads (ddsp_cvae's over its wide code among them), where that family's
+    pad puts them (``FamilyPads.places``); else the codes themselves. None for a model
+    without codes."""
     import numpy as np
 
     codes = state.model.codes if state.model is not None else None
@@ -163,9 +164,9 @@ def shown_code_points(state):
         return None
     family = decode_family(state)
     pads = state.model.family_pads
-    if family is None or pads is None or is_conditioned(state):
+    if family is None or pads is None:
         return np.asarray(codes.points)
-    return np.asarray(pads.to_pad(codes.points, family))
+    return np.asarray(pads.places(codes, family))
 
 
 def weights_label(family: FamilyState) -> str:

@@ -352,3 +352,46 @@ def test_nearest_on_a_family_pad_lists_the_neighbours_of_where_the_point_plays(t
     first = [result.stdout.splitlines()[3] for result in (kick, plain)]
     assert first[0].endswith(", kick)  distance " + first[0].rsplit("distance ", 1)[1])
     assert first[0] != first[1]
+
+
+# ----------------------------------------------------------------------- a wide code (ddsp_cvae)
+
+
+def wide_codes(rng, width=6):
+    """Codes of ``width`` numbers per family, each family stretched along its own axes."""
+    groups = {}
+    for family in DRUM_FAMILIES:
+        shape = rng.standard_normal((width, width)) * 0.3 + np.diag(np.linspace(1.5, 0.2, width))
+        groups[family] = rng.standard_normal((30, width)) @ shape + 2.0 * rng.standard_normal(width)
+    points = np.concatenate(list(groups.values())).astype(np.float32)
+    labels = np.repeat(list(groups), [len(g) for g in groups.values()])
+    names = np.array([f"s{i}" for i in range(len(points))])
+    return LatentCodes(points, labels, names, names, np.zeros(len(points), bool))
+
+
+def test_a_wide_codes_pad_spans_the_familys_two_main_axes_and_a_variation_moves_only_off_the_pad(rng):
+    codes = wide_codes(rng)
+    pads = FamilyPads.fit("wide", codes, PAD)
+    assert pads.latent_dim == 6
+    pad = pads.axes("snare")
+    assert pad.axes.shape == (6, 6) and np.allclose(pad.axes @ pad.axes.T, np.eye(6), atol=1e-9)
+    assert np.all(np.diff(pad.sigmas) <= 0)  # the longest axis first
+    # each axis is turned so that its largest part is positive: the same codes, the same pads
+    assert np.all(pad.axes[np.arange(6), np.argmax(np.abs(pad.axes), axis=1)] > 0)
+    points = np.array([[0.0, 0.0], [3.0, 0.0], [-1.5, 2.0]])
+    latent = pads.to_latent(points, "snare")
+    assert latent.shape == (3, 6)
+    assert np.allclose(latent[0], pad.mean) and np.allclose(
+        latent[1] - pad.mean, FAMILY_PAD_SCALE * pad.sigmas[0] * pad.axes[0], atol=1e-5
+    )
+    assert np.allclose(pads.to_pad(latent, "snare"), points, atol=1e-5)
+    # a variation draws the other four axes, reproducibly, and stays at the same place on the pad
+    varied = pads.varied(latent, "snare", 5)
+    assert np.array_equal(varied, pads.varied(latent, "snare", 5)) and not np.allclose(varied, latent)
+    assert np.allclose(pads.to_pad(varied, "snare"), points, atol=1e-4)
+    assert np.array_equal(pads.varied(latent, "snare", 0), latent)
+    # the map's codes sit on a family's pad by their whole code, and each on its own family's
+    assert np.allclose(pads.places(codes, "kick"), pads.to_pad(codes.points, "kick"))
+    own, families = pads.own_places(codes.points, codes.families)
+    assert families == list(codes.families) and np.allclose(own[:30], pads.to_pad(codes.points[:30], "kick"), atol=1e-5)
+    assert pads.likeliest(pads.axes("tom").mean)[0] == "tom"

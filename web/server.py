@@ -206,7 +206,7 @@ class _Api:
             from dataclasses import replace
 
             codes = served.model.codes
-            on_pad = served.model.family_pads.to_pad(codes.points, family)
+            on_pad = served.model.family_pads.places(codes, family)
             body = json.dumps(compact_codes(replace(codes, points=on_pad)), separators=(",", ":")).encode()
             answer = self.family_codes[key] = (body, content_tag(body))
             while len(self.family_codes) > 256:  # 7 families and the mixes a page asks for
