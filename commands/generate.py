@@ -146,10 +146,8 @@ def point_text(point):
 def imported_points(args, spec):
     """The ``--at`` points of an imported model: X,Y on its pad or its full vector (D
     numbers); UsageError for another count or an option it does not take yet."""
-    if args.variations is not None or args.nearest:
-        raise UsageError(
-            f"{'--variations' if args.variations is not None else '--nearest'}: not yet for an imported model ({args.name})"
-        )
+    if args.nearest:
+        raise UsageError(f"--nearest: not yet for an imported model ({args.name})")
     return imported_at(args, spec)
 
 
@@ -304,10 +302,14 @@ def write_variations(args, model, points, paths, family=None):
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
     files = iter(paths)
     for point in points:
+        wide = len(point) > 2  # an imported model's whole vector: varied on all its axes
+        pad_point = tuple(point[axis] for axis in model.pad_axes) if wide else point
         for variation in plan_variations(model, point, args.variations, seed, first=1):
             path = next(files)
             samples = decode_variation(model, point, variation, family=family, seconds=args.seconds)
             settings = {"variation": variation.to_dict(point)}
+            if wide:  # what it was varied from, as the window's favourites keep a wide latent
+                settings["latent"] = [float(v) for v in point]
             if args.seconds is not None:
                 settings["seconds"] = args.seconds
             if family is not None:
@@ -318,7 +320,7 @@ def write_variations(args, model, points, paths, family=None):
                 file_rate = model.sample_rate if args.rate is None else args.rate
                 sidecar = recall_text(
                     model=args.name,
-                    point=point,
+                    point=pad_point,
                     settings=settings,
                     sample_rate=model.sample_rate,
                     file_rate=file_rate,
@@ -335,10 +337,10 @@ def write_variations(args, model, points, paths, family=None):
             how = (
                 f"noise seed {variation.noise_seed}"
                 if variation.noise_seed is not None
-                else f"offset {offset[0]:+.3f},{offset[1]:+.3f}"
+                else f"offset {','.join(f'{v:+.3f}' for v in offset)}"
             )
             print(
-                f"{path}  ({args.name} at {point[0]:g},{point[1]:g}, variation {variation.index} "
+                f"{path}  ({args.name} at {point_text(point)}, variation {variation.index} "
                 f"of seed {seed}: {how}; peak {np.max(np.abs(samples)):.3f})"
             )
     return 0

@@ -168,6 +168,37 @@ def test_play_refuses_a_family_and_a_vector_of_another_size_for_an_imported_mode
         assert not played.any()
 
 
+def test_generate_variations_of_a_whole_vector_vary_every_axis_and_their_sidecars_play_them_again(onnx_import, tmp_path):
+    import json
+
+    from models.engine import load_runtime
+    from models.variation import decode_variation, variation_from_recall
+
+    zoo = onnx_import[0]
+    vector = [0.3, -0.2, 0.1, 0.4, -0.5, 0.2, 0.0, 0.6]
+    at = ",".join(map(str, vector))
+    status, out, err = run_app(
+        "generate", "drums8", "--models", zoo, "--at", at, "--variations", "3", "--seed", "7", "-o", tmp_path, home=tmp_path
+    )
+    assert status == 0, err
+    lines = out.strip().splitlines()
+    shown = ",".join(f"{v:g}" for v in vector)
+    assert len(lines) == 3 and all(f"(drums8 at {shown}, variation {i} of seed 7: offset " in line for i, line in zip((1, 2, 3), lines))
+    model = load_runtime("drums8", zoo)
+    wavs = sorted(tmp_path.glob("drums8_*.wav"))
+    assert len(wavs) == 3
+    offsets = []
+    for wav in wavs:
+        recall = json.loads(wav.with_suffix(".json").read_text())
+        assert recall["point"] == [vector[a] for a in model.pad_axes] and recall["settings"]["latent"] == vector
+        variation = variation_from_recall(recall)
+        offsets.append(variation.offset)
+        again = decode_variation(model, tuple(recall["settings"]["latent"]), variation)
+        assert np.array_equal(sf.read(wav, dtype="float32")[0], again)  # the sidecar plays the same bytes
+    offsets = np.asarray(offsets)
+    assert offsets.shape == (3, DIM) and np.all(np.abs(offsets).max(axis=0) > 0)  # every axis varied
+
+
 def test_generate_refuses_a_vector_of_another_size_in_one_line(onnx_import, tmp_path):
     zoo = onnx_import[0]
     status, out, err = run_app("generate", "drums8", "--models", zoo, "--at", "1,2,3", "-o", tmp_path / "x.wav", home=tmp_path)
