@@ -183,7 +183,8 @@ def test_generate_variations_of_a_whole_vector_vary_every_axis_and_their_sidecar
     assert status == 0, err
     lines = out.strip().splitlines()
     shown = ",".join(f"{v:g}" for v in vector)
-    assert len(lines) == 3 and all(f"(drums8 at {shown}, variation {i} of seed 7: offset " in line for i, line in zip((1, 2, 3), lines))
+    assert len(lines) == 3
+    assert all(f"(drums8 at {shown}, variation {i} of seed 7: offset " in line for i, line in zip((1, 2, 3), lines))
     model = load_runtime("drums8", zoo)
     wavs = sorted(tmp_path.glob("drums8_*.wav"))
     assert len(wavs) == 3

@@ -157,3 +157,18 @@ def test_a_sample_posted_to_a_wide_model_is_refused_in_one_line(client, listed):
     base = listed["sound_url"].rsplit("/", 1)[0]
     response = client.post(f"{base}/encode", content=b"RIFF....WAVE")
     assert assert_refused(response) == "drums8's latent has 8 axes: a dropped sample's place on it is not shown yet"
+
+
+def test_a_wide_models_codes_carry_their_whole_vectors_for_the_pads_other_axes():
+    from models.trained_folder import LatentCodes
+    from web.answers import compact_codes
+
+    full = np.arange(12, dtype=np.float32).reshape(3, 4) / 7
+    names = np.array(["a", "b", "c"])
+    codes = LatentCodes(full[:, :2], np.array(["kick", "snare", "kick"]), names, names, np.zeros(3, bool), full=full)
+    wide = compact_codes(codes, 4)
+    assert wide["dim"] == 4 and wide["full"] == [round(float(v), 4) for v in full.reshape(-1)]
+    assert wide["points"] == [round(float(v), 4) for v in full[:, :2].reshape(-1)] and wide["family"] == [0, 1, 0]
+    assert "full" not in compact_codes(codes)  # a 2-D model's codes are its points alone
+    plain = LatentCodes(full[:, :2], codes.families, names, names, codes.is_validation)
+    assert "full" not in compact_codes(plain, 4)

@@ -59,7 +59,7 @@ def test_pad_and_sliders_play_the_whole_vector_and_a_reload_plays_it_again(brows
     # the six axes the pad does not show are sliders, by number, over their range, at their centre
     sliders = browser.find_elements("css selector", "#axes input[type=range]")
     assert [s.get_attribute("id") for s in sliders] == [f"axis-{axis}" for axis in range(2, DIM)]
-    labels = [label.text.split()[:2] for label in browser.find_elements("css selector", "#axes label")]
+    labels = [slider.find_element("xpath", "..").text.split()[:2] for slider in sliders]
     assert labels == [["Axis", str(axis)] for axis in range(2, DIM)]
     for axis, slider in zip(range(2, DIM), sliders):
         low, high, value = (float(slider.get_attribute(key)) for key in ("min", "max", "value"))
@@ -115,6 +115,48 @@ def test_pad_and_sliders_play_the_whole_vector_and_a_reload_plays_it_again(brows
     assert "?x=" in back_url and "z=" not in back_url
     assert not browser.find_element("id", "axes").is_displayed()
     assert browser.find_elements("css selector", "#axes input") == []
+
+
+def test_the_pad_shows_the_two_axes_chosen_and_a_drag_moves_those(browser, server, tmp_path):  # noqa: F811
+    latent = {m["name"]: m for m in server.models()["models"]}["drums8"]["latent"]
+    desktop(browser)
+    open_page(browser, server.url)
+    two_d_url = wait_for(browser, SHOWN)
+    Select(browser.find_element("id", "model")).select_by_value("drums8")
+    first_url = shown_after(browser, two_d_url)
+    start = vector_of(first_url)
+    across, up = Select(browser.find_element("id", "pad-x")), Select(browser.find_element("id", "pad-y"))
+    assert [o.text for o in across.options] == [f"Axis {axis}" for axis in range(DIM)]
+    assert (across.first_selected_option.text, up.first_selected_option.text) == ("Axis 0", "Axis 1")
+
+    # the pad shows axis 3 across: the sound is the same vector, axis 0 becomes a slider
+    across.select_by_value("3")
+    wait_for(browser, "return drumApp.padAxes[0] === 3")
+    assert browser.execute_script("return drumApp.point") == pytest.approx([start[3], start[1]], abs=1e-4)
+    sliders = [s.get_attribute("id") for s in browser.find_elements("css selector", "#axes input[type=range]")]
+    assert sliders == [f"axis-{axis}" for axis in (0, 2, 4, 5, 6, 7)]
+    assert browser.execute_script(SHOWN) == first_url and browser.execute_script("return drumApp.wantedUrl") == first_url
+
+    # choosing up the axis shown across swaps the two
+    Select(browser.find_element("id", "pad-y")).select_by_value("3")
+    wait_for(browser, "return drumApp.padAxes[0] === 1 && drumApp.padAxes[1] === 3")
+    assert Select(browser.find_element("id", "pad-x")).first_selected_option.text == "Axis 1"
+
+    # a drag right and up moves axes 1 and 3, over their own ranges; the others stay
+    pad = browser.find_element("id", "pad")
+    width = pad.size["width"]
+    ActionChains(browser).move_to_element_with_offset(pad, 0, 0).click_and_hold().move_by_offset(
+        width // 8, -width // 8
+    ).move_by_offset(width // 8, -width // 8).release().perform()
+    dragged = vector_of(shown_after(browser, first_url))
+    assert dragged[1] > start[1] and dragged[3] > start[3]
+    assert dragged[1] <= latent["high"][1] + 1e-4 and dragged[3] <= latent["high"][3] + 1e-4
+    assert [dragged[a] for a in (0, 2, 4, 5, 6, 7)] == pytest.approx([start[a] for a in (0, 2, 4, 5, 6, 7)], abs=1e-4)
+    assert browser.execute_script("return drumApp.point") == pytest.approx([dragged[1], dragged[3]], abs=1e-4)
+    said = wait_for(browser, "const t = document.getElementById('point').textContent; return t.includes('axis 7') && t")
+    assert said == "drums8 at " + ", ".join(f"axis {a} {'+' if v >= 0 else chr(0x2212)}{abs(v):.2f}" for a, v in enumerate(dragged))
+    shot(browser, tmp_path, "web-imported-axes.png")
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
 
 
 def _wait_for_file(folder, timeout=30, suffix=".wav"):

@@ -91,14 +91,19 @@ def _families_of(model):
     return list(model.families)
 
 
-def compact_codes(codes):
-    """Points rounded and flattened, families as indices into a list of names."""
+def compact_codes(codes, dim=2):
+    """Points rounded and flattened, families as indices into a list of names; for a wide
+    latent (``dim`` > 2, an imported model's) also its whole codes (``full``, flattened, ``dim``
+    numbers each), so the page can show them on any two of its axes."""
     if codes is None or len(codes) == 0:
         return {"families": [], "family": [], "points": []}
     families = sorted({str(f) for f in codes.families})
     index = {family: i for i, family in enumerate(families)}
     points = [round(float(v), CODE_DECIMALS) for v in codes.points.reshape(-1)]
-    return {"families": families, "family": [index[str(f)] for f in codes.families], "points": points}
+    answer = {"families": families, "family": [index[str(f)] for f in codes.families], "points": points}
+    if dim > 2 and codes.full is not None and codes.full.shape[1] == dim:
+        answer |= {"dim": int(dim), "full": [round(float(v), CODE_DECIMALS) for v in codes.full.reshape(-1)]}
+    return answer
 
 
 def placed(served, sound_url, x, y):
@@ -176,7 +181,7 @@ class Answers:
         self.models_tag = content_tag(self.models_body)
         self.codes = {}
         for name, served in catalogue.models.items():
-            body = json.dumps(compact_codes(served.model.codes), separators=(",", ":")).encode()
+            body = json.dumps(compact_codes(served.model.codes, served.latent_dim), separators=(",", ":")).encode()
             self.codes[name] = (body, content_tag(body))
         self.page_files, self.page_body = _page_files()
         self.page_tag = content_tag(self.page_body)

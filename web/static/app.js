@@ -28,8 +28,9 @@ const LIMIT_RANGE = 4;         // inputs up to 4 (+12 dBFS) are bent; beyond it 
 
 const app = {
   models: [], levels: ["as made"], model: null, codes: null, point: [0, 0], variation: null,
-  // a model with more than two latent axes: its whole vector (the pad's two axes are app.point's)
-  axes: null,
+  // a model with more than two latent axes: its whole vector (the pad's two axes are app.point's),
+  // and which two axes the pad shows (its own pad_axes until the listener picks others)
+  axes: null, padAxes: null,
   level: remembered("level", "as made"), volume: rememberedVolume(), rates: [DEFAULT_RATE],
   rate: Number(remembered("rate", String(DEFAULT_RATE))),
   bitsOffered: [16], bits: Number(remembered("bits", "16")),  // the file's sample format: 16 or 24-bit PCM
@@ -183,6 +184,7 @@ async function chooseModel(name, spec = null, { audition = false } = {}) {
   app.codes = null;
   app.point = app.model.center.slice();
   app.axes = app.model.latent ? app.model.latent.center.slice() : null;
+  app.padAxes = app.model.latent ? app.model.latent.pad_axes.slice() : null;
   app.placed = null;
   const problems = spec ? applyQuery(spec.query) : [];
   fillAxes();
@@ -386,15 +388,38 @@ function resizeCanvas(canvas) {
   }
 }
 
+// What the pad spans: the model's range, or for a wide latent whose pad shows other axes than
+// its own, those two axes' ranges (the sliders').
+function padRange() {
+  const latent = app.model.latent;
+  if (!latent || ownAxes()) return app.model.latent_range;
+  const [a, b] = app.padAxes;
+  return [latent.low[a], latent.high[a], latent.low[b], latent.high[b]];
+}
+
+const ownAxes = () => !app.padAxes || (app.padAxes[0] === app.model.latent.pad_axes[0] && app.padAxes[1] === app.model.latent.pad_axes[1]);
+
 function toPixels(x, y) {
-  const [xmin, xmax, ymin, ymax] = app.model.latent_range;
+  const [xmin, xmax, ymin, ymax] = padRange();
   return [(x - xmin) / (xmax - xmin) * pad.width, (1 - (y - ymin) / (ymax - ymin)) * pad.height];
 }
 
 function toLatent(px, py) {
-  const [xmin, xmax, ymin, ymax] = app.model.latent_range;
+  const [xmin, xmax, ymin, ymax] = padRange();
   const fx = Math.min(1, Math.max(0, px / pad.width)), fy = Math.min(1, Math.max(0, py / pad.height));
   return [xmin + fx * (xmax - xmin), ymin + (1 - fy) * (ymax - ymin)];
+}
+
+// The training sounds' places on the pad's two axes, flattened (x, y, x, y...): the codes as the
+// server sent them, or on a wide latent's other axes their whole codes' columns; null without.
+function codePoints() {
+  if (!app.codes) return null;
+  if (ownAxes()) return app.codes.points;
+  const { full, dim } = app.codes;
+  if (!full) return null;
+  const [a, b] = app.padAxes, points = [];
+  for (let i = 0; i < full.length / dim; i++) points.push(full[i * dim + a], full[i * dim + b]);
+  return points;
 }
 
 // The training sounds of the family asked for (or of either family of a hybrid) keep their
@@ -414,8 +439,9 @@ function drawPad() {
     g.beginPath(); g.moveTo(pad.width * i / 4, 0); g.lineTo(pad.width * i / 4, pad.height); g.stroke();
     g.beginPath(); g.moveTo(0, pad.height * i / 4); g.lineTo(pad.width, pad.height * i / 4); g.stroke();
   }
-  if (app.codes) {
-    const { points, family } = app.codes, radius = 2.6 * ratio;
+  const points = codePoints();
+  if (points) {
+    const { family } = app.codes, radius = 2.6 * ratio;
     g.globalAlpha = 0.75;
     for (let i = 0; i < family.length; i++) {
       const [px, py] = toPixels(points[2 * i], points[2 * i + 1]);
@@ -505,7 +531,7 @@ pad.addEventListener("keydown", (event) => {
   const move = moves[event.key];
   if (!move || !app.model) return;
   event.preventDefault();
-  const [xmin, xmax, ymin, ymax] = app.model.latent_range, steps = event.shiftKey ? 10 : KEY_STEPS;
+  const [xmin, xmax, ymin, ymax] = padRange(), steps = event.shiftKey ? 10 : KEY_STEPS;
   const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
   moveTo([clamp(app.point[0] + move[0] * (xmax - xmin) / steps, xmin, xmax),
           clamp(app.point[1] + move[1] * (ymax - ymin) / steps, ymin, ymax)]);
@@ -521,13 +547,28 @@ window.addEventListener("resize", () => { drawPad(); drawWave(); });
 // history step and a download hold every axis.
 const otherAxes = () => {
   const latent = app.model && app.model.latent;
-  return latent ? [...latent.center.keys()].filter((axis) => !latent.pad_axes.includes(axis)) : [];
+  return latent ? [...latent.center.keys()].filter((axis) => !app.padAxes.includes(axis)) : [];
 };
 
 function latentVector() {
-  const vector = app.axes.slice(), [a, b] = app.model.latent.pad_axes;
+  const vector = app.axes.slice(), [a, b] = app.padAxes;
   [vector[a], vector[b]] = app.point;
   return vector;
+}
+
+// The pad shows another axis: the vector stays as it is (so the sound does), the pad's point is
+// its two chosen numbers, and the axis the pad no longer shows becomes a slider. Choosing the
+// axis the other pad direction shows swaps the two.
+function chooseAxis(which, axis) {
+  const vector = latentVector(), axes = app.padAxes.slice();
+  if (axes[1 - which] === axis) axes[1 - which] = axes[which];
+  axes[which] = axis;
+  app.axes = vector;
+  app.padAxes = axes;
+  app.point = axes.map((a) => vector[a]);
+  fillAxes();
+  padNote(app.codes && !codePoints() ? "The training sounds' places on these axes are not known." : "");
+  drawPad();
 }
 
 function fillAxes() {
@@ -535,6 +576,17 @@ function fillAxes() {
   box.hidden = !latent;
   box.replaceChildren();
   if (!latent) return;
+  // which two axes the pad shows: the sound stays that of the whole vector
+  for (const [which, name] of [[0, "Pad across"], [1, "Pad up"]]) {
+    const label = document.createElement("label"), choice = document.createElement("select");
+    label.className = "inline";
+    choice.id = which ? "pad-y" : "pad-x";
+    for (const axis of latent.center.keys()) choice.add(new Option(`Axis ${axis}`, String(axis)));
+    choice.value = String(app.padAxes[which]);
+    choice.addEventListener("change", () => chooseAxis(which, Number(choice.value)));
+    label.append(`${name} `, choice);
+    box.append(label);
+  }
   for (const axis of otherAxes()) {
     const label = document.createElement("label"), slider = document.createElement("input");
     const text = document.createElement("span");
@@ -673,12 +725,14 @@ function fadeEdges(buffer) {
 
 const format = (v) => (v < 0 && v.toFixed(2) !== "-0.00" ? "\u2212" : "+") + Math.abs(v).toFixed(2);
 
-// "vae_c at x +0.20, y -1.10", with ", snare" (or ", kick:0.50,tom:0.50"), ", take 17" and
+// "vae_c at x +0.20, y -1.10" (a wide latent's: "drums8 at axis 0 +0.20, axis 1 -1.10, ..."), with ", snare" (or ", kick:0.50,tom:0.50"), ", take 17" and
 // ", normalised" where they apply.
 function describeSound(sound) {
   const family = new URLSearchParams(sound.family.slice(1));
-  const others = sound.vector ? otherAxes().map((axis) => `, axis ${axis} ${format(sound.vector[axis])}`).join("") : "";
-  return `${sound.model} at x ${format(sound.point[0])}, y ${format(sound.point[1])}${others}` +
+  // a wide latent's sound is its whole vector, every axis by its number, whichever two the pad shows
+  const where = sound.vector ? sound.vector.map((v, axis) => `axis ${axis} ${format(v)}`).join(", ")
+    : `x ${format(sound.point[0])}, y ${format(sound.point[1])}`;
+  return `${sound.model} at ${where}` +
     (family.get("family") || family.get("mix") ? `, ${family.get("family") || family.get("mix")}` : "") +
     (sound.variation !== null ? `, take ${sound.variation}` : "") +
     (sound.level !== "as made" ? `, ${sound.level}` : "");
@@ -798,7 +852,7 @@ function applyQuery(query) {
     const vector = (params.get("z") ?? "").split(",").map(number), dim = model.latent.dim;
     if (vector.length === dim && vector.every(Number.isFinite)) {
       app.axes = rounded(vector);
-      app.point = model.latent.pad_axes.map((axis) => app.axes[axis]);
+      app.point = app.padAxes.map((axis) => app.axes[axis]);
     } else problems.push(`its point is not the ${dim} numbers of ${model.name}'s latent, so its centre is shown`);
   } else {
     const x = number(params.get("x")), y = number(params.get("y"));
