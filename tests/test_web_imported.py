@@ -153,10 +153,62 @@ def test_the_query_limit_leaves_room_for_the_widest_vector(client, listed):
     assert response.status_code == 414 and response.json()["error"] == f"the query string is longer than {most} bytes"
 
 
-def test_a_sample_posted_to_a_wide_model_is_refused_in_one_line(client, listed):
+def test_a_sample_posted_to_a_wide_model_without_an_encoder_is_refused_in_one_line(client, listed):
     base = listed["sound_url"].rsplit("/", 1)[0]
     response = client.post(f"{base}/encode", content=b"RIFF....WAVE")
-    assert assert_refused(response) == "drums8's latent has 8 axes: a dropped sample's place on it is not shown yet"
+    assert assert_refused(response) == (
+        "drums8 has no encoder (it was imported without --encoder): a sample has no place on its map; pick another model"
+    )
+
+
+def test_a_sample_dropped_on_a_wide_model_is_placed_at_its_whole_code(tmp_path):
+    """An imported model with an encoder and training codes: the answer is the sample's whole
+    code, its pad point on the model's pad axes, the sound of that code, and the nearest
+    training sounds by whole codes."""
+    import soundfile as sf
+    from import_fixtures import onnx_decoder, onnx_encoder, run_app, spread_matrix, tiny_dataset
+
+    from drums import snare
+    from preprocessing.dataset import load_dataset
+    from preprocessing.reader import prepare_file
+    from preprocessing.settings import settings_of_model
+
+    data = tiny_dataset(tmp_path, tmp_path)
+    matrix = spread_matrix()
+    onnx_decoder(tmp_path / "decoder.onnx")
+    onnx_encoder(tmp_path / "encoder.onnx", matrix)
+    zoo = tmp_path / "zoo"
+    status, _, err = run_app(
+        "import-model", "coded", "--decoder", tmp_path / "decoder.onnx", "--encoder", tmp_path / "encoder.onnx",
+        "--data", data, "--models", zoo, home=tmp_path,
+    )  # fmt: skip
+    assert status == 0, err
+    sample = tmp_path / "my snare.wav"
+    sf.write(sample, snare(seed=9, seconds=0.1), 44100)
+    app = create_app(load_catalogue(zoo), decoding=ThreadDecoding(1), folder=zoo)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        model = {m["name"]: m for m in client.get("/api/models").json()["models"]}["coded"]
+        base = model["sound_url"].rsplit("/", 1)[0]
+        answer = client.post(f"{base}/encode", content=sample.read_bytes())
+        assert answer.status_code == 200, answer.text
+        placed = answer.json()
+        from models.engine import load_runtime
+
+        coded = load_runtime("coded", zoo)
+        code = coded.encode(prepare_file(sample, settings_of_model(coded))[None, :])[0]
+        assert placed["vector"] == pytest.approx(code.tolist(), abs=1e-5)
+        assert placed["point"] == pytest.approx([code[5], code[2]], abs=1e-5)  # its pad axes are 5 and 2
+        assert placed["inside"] and placed["shown_vector"] == pytest.approx(code.tolist(), abs=1e-5)
+        assert placed["sound_url"] == f"{model['sound_url']}?z={','.join(f'{v:.4f}' for v in placed['shown_vector'])}"
+        heard = client.get(placed["sound_url"])
+        assert heard.status_code == 200
+        samples, _ = soundfile.read(io.BytesIO(heard.content), dtype="float32")
+        assert samples.shape[0] > 0
+        # the nearest training sounds by whole code: a snare first
+        codes = np.asarray(load_dataset(data).audio, np.float32) @ matrix
+        names = list(load_dataset(data).names)
+        nearest = [names[i] for i in np.argsort(np.linalg.norm(codes - code, axis=1), kind="stable")[: len(placed["nearest"])]]
+        assert len(nearest) >= 3 and [n["name"] for n in placed["nearest"]] == nearest and placed["nearest"][0]["family"] == "snare"
 
 
 def test_a_wide_models_codes_carry_their_whole_vectors_for_the_pads_other_axes():

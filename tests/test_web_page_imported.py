@@ -159,6 +159,50 @@ def test_the_pad_shows_the_two_axes_chosen_and_a_drag_moves_those(browser, serve
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
 
 
+@pytest.fixture(scope="module")
+def coded_server(tmp_path_factory):
+    """An imported model with an encoder and the codes of a tiny dataset (pad axes 5 and 2)."""
+    from import_fixtures import onnx_decoder, onnx_encoder, run_app, spread_matrix, tiny_dataset
+
+    folder = tmp_path_factory.mktemp("coded")
+    data = tiny_dataset(folder, folder)
+    onnx_decoder(folder / "decoder.onnx")
+    onnx_encoder(folder / "encoder.onnx", spread_matrix())
+    zoo = folder / "zoo"
+    status, _, err = run_app(
+        "import-model", "coded", "--decoder", folder / "decoder.onnx", "--encoder", folder / "encoder.onnx",
+        "--data", data, "--models", zoo, home=folder,
+    )  # fmt: skip
+    assert status == 0, err
+    with serving(["--models", str(zoo)], folder) as running:
+        yield running
+
+
+def test_a_sample_dropped_on_a_wide_model_plays_its_whole_code(browser, coded_server, tmp_path):  # noqa: F811
+    import soundfile as sf
+
+    from drums import snare
+
+    sample = tmp_path / "my snare.wav"
+    sf.write(sample, snare(seed=9, seconds=0.1), 44100)
+    desktop(browser)
+    open_page(browser, coded_server.url)
+    first_url = wait_for(browser, f"const u = ({SHOWN_URL}); return u && u.includes('z=') && u")
+    browser.find_element("id", "sample-file").send_keys(str(sample))
+    said = wait_for(browser, "const p = document.getElementById('placed'); return !p.hidden && p.textContent")
+    placed = browser.execute_script("return drumApp.placed")
+    assert said.startswith("my snare.wav: at axis 0 ") and "axis 7 " in said and "nearest: snare_" in said
+    heard_url = shown_after(browser, first_url)
+    assert heard_url.startswith(placed["sound_url"] + "&")  # the sound of its whole code
+    assert vector_of(heard_url) == pytest.approx(placed["shown_vector"], abs=1e-4)
+    assert browser.execute_script("return drumApp.point") == pytest.approx(
+        [placed["shown_vector"][5], placed["shown_vector"][2]], abs=1e-4
+    )
+    assert float(browser.find_element("id", "axis-7").get_attribute("value")) == pytest.approx(placed["shown_vector"][7], abs=0.05)
+    shot(browser, tmp_path, "web-imported-drop-in.png")
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
 def _wait_for_file(folder, timeout=30, suffix=".wav"):
     """The one finished download in ``folder`` (a ``suffix`` file), polled for until ``timeout``."""
     import time
@@ -194,7 +238,7 @@ def test_on_a_phone_the_sliders_fit_and_a_tap_on_one_asks_for_its_axis(browser, 
     shot(browser, tmp_path, "web-imported-phone.png")
 
 
-def test_a_sample_dropped_on_a_wide_model_is_said_not_placed_yet(browser, server, tmp_path):  # noqa: F811
+def test_a_sample_dropped_on_a_wide_model_without_an_encoder_is_said_to_have_no_place(browser, server, tmp_path):  # noqa: F811
     import numpy as np
     import soundfile
 
@@ -204,8 +248,8 @@ def test_a_sample_dropped_on_a_wide_model_is_said_not_placed_yet(browser, server
     Select(browser.find_element("id", "model")).select_by_value("drums8")
     wait_for(browser, f"const u = ({SHOWN_URL}); return u && u.includes('z=')")
     browser.find_element("id", "sample-file").send_keys(str(sample))
-    said = wait_for(browser, "const t = document.getElementById('status').textContent; return t.includes('8 axes') && t")
-    assert said == "drums8's latent has 8 axes: a sample's place on it is not shown yet. Pick another model."
+    said = wait_for(browser, "const t = document.getElementById('status').textContent; return t.includes('no encoder') && t")
+    assert said == "drums8 has no encoder (it only generates): a sample has no place on its map. Pick another model."
 
 
 def test_download_kit_of_wide_favourites_records_each_whole_vector_and_its_bytes(browser, server, tmp_path):  # noqa: F811

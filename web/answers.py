@@ -106,8 +106,11 @@ def compact_codes(codes, dim=2):
     return answer
 
 
-def placed(served, sound_url, x, y):
-    """What the page shows of a dropped sample at latent point ``(x, y)``."""
+def placed(served, sound_url, x, y, vector=None):
+    """What the page shows of a dropped sample at latent point ``(x, y)``; for a wide latent
+    (an imported model's) ``vector`` is its whole code, the point its pad axes', and the
+    answer adds ``vector`` and ``shown_vector`` (each axis kept inside its bounds), whose
+    sound it names, and finds the nearest training sounds by whole codes where it has them."""
     import numpy as np
 
     model = served.model
@@ -122,12 +125,22 @@ def placed(served, sound_url, x, y):
         "nearest": [],
         "sound_url": f"{sound_url}?x={shown[0]:.4f}&y={shown[1]:.4f}",
     }
+    if vector is not None:
+        bounds = served.latent.bounds
+        kept = [min(max(v, low), high) for v, (low, high) in zip(vector, bounds)]
+        placed |= {"vector": list(vector), "shown_vector": kept, "inside": served.latent.outside(vector) is None}
+        placed["shown"] = [kept[axis] for axis in served.latent.pad_axes]
+        placed["sound_url"] = f"{sound_url}?z={','.join(f'{v:.4f}' for v in kept)}"
     pads = model.family_pads
     if pads is not None:
         placed["family"] = pads.likeliest([[x, y]])[0]
     codes = model.codes
-    if codes is not None and len(codes):
+    whole = vector is not None and codes is not None and codes.full is not None and codes.full.shape[1] == len(vector)
+    if whole:
+        distances = np.linalg.norm(codes.full - np.asarray(vector, np.float32), axis=1)
+    elif codes is not None and len(codes):
         distances = np.hypot(codes.points[:, 0] - x, codes.points[:, 1] - y)
+    if codes is not None and len(codes):
         for index in np.argsort(distances, kind="stable")[:NEAREST_SHOWN]:
             placed["nearest"].append(
                 {"name": str(codes.names[index]), "family": str(codes.families[index]), "distance": round(float(distances[index]), 4)}
@@ -163,7 +176,7 @@ class Answers:
             found = {"version": versions[served.name], "codes_url": f"{base}/codes", "sound_url": f"{base}/sound.wav"}
             # where a user's own sample is posted (the drop-in); None for a model without an encoder
             # (not yet for a latent of more than two axes: a dropped sample's place is a 2-D point)
-            found["encode_url"] = f"{base}/encode" if served.model.has_encoder and served.latent_dim == 2 else None
+            found["encode_url"] = f"{base}/encode" if served.model.has_encoder else None
             return found
 
         self.model_urls = {name: urls(served) for name, served in catalogue.models.items()}

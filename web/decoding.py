@@ -407,7 +407,8 @@ def encode_model(model, data):
     Returns
     -------
     dict
-        ``{"point": [x, y]}``, or ``{"refused": reason}`` (one line) for a file that cannot
+        ``{"point": [x, y]}`` (a wide latent's also ``"vector"``, its D numbers, the point
+        being its pad axes'), or ``{"refused": reason}`` (one line) for a file that cannot
         become a sample (the reason crosses the process boundary as text).
     """
     from preprocessing.errors import AudioInputError, SettingsError
@@ -418,8 +419,10 @@ def encode_model(model, data):
         audio = prepare_bytes(data, settings_of_model(model))
     except (AudioInputError, SettingsError) as error:
         return {"refused": str(error)}
-    x, y = (float(v) for v in model.encode(audio[None, :])[0])
-    return {"point": [x, y]}
+    code = [float(v) for v in model.encode(audio[None, :])[0]]
+    if len(code) > 2:  # an imported model's whole vector: the pad shows two of its axes
+        return {"point": [code[axis] for axis in model.pad_axes], "vector": code}
+    return {"point": code}
 
 
 def _model_in_process(name, version):

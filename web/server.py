@@ -297,14 +297,9 @@ class _Api:
         is read into memory, encoded in a decoding process and dropped: nothing is kept."""
         self.versioned(request)
         served = self.catalogue.models[request.path_params["name"]]
-        if served.latent_dim > 2:
-            raise RequestRefused(
-                400, f"{served.name}'s latent has {served.latent_dim} axes: a dropped sample's place on it is not shown yet"
-            )
         if not served.model.has_encoder:
-            raise RequestRefused(
-                400, f"{served.name} has no encoder (a GAN only generates): a sample has no place on its map; pick another model"
-            )
+            why = "it was imported without --encoder" if served.model.kind == "imported" else "a GAN only generates"
+            raise RequestRefused(400, f"{served.name} has no encoder ({why}): a sample has no place on its map; pick another model")
         data = await read_upload(request)
         client = request.client.host if request.client else None
         try:
@@ -317,8 +312,9 @@ class _Api:
             raise ModelFailed(served.name, _without_folder(str(error), self.folder)) from None
         if "refused" in found:
             raise RequestRefused(422, f"this file cannot be encoded: {found['refused']}")
+        sound_url = self.answers.model_urls[served.name]["sound_url"]
         return JSONResponse(
-            placed(served, self.answers.model_urls[served.name]["sound_url"], *found["point"]), headers={"Cache-Control": "no-store"}
+            placed(served, sound_url, *found["point"], vector=found.get("vector")), headers={"Cache-Control": "no-store"}
         )
 
     async def healthz(self, request):

@@ -309,10 +309,6 @@ el("mix").addEventListener("change", familyChanged);
 async function placeSample(file) {
   const model = app.model;
   if (!model) return;
-  if (model.latent) {  // the server places a sample at a 2-D point only, for now
-    status(`${model.name}'s latent has ${model.latent.dim} axes: a sample's place on it is not shown yet. Pick another model.`, true);
-    return;
-  }
   if (!model.encode_url) {
     status(`${model.name} has no encoder (it only generates): a sample has no place on its map. Pick another model.`, true);
     return;
@@ -337,7 +333,11 @@ async function placeSample(file) {
     loadCodes();
   }
   app.placed = { file: file.name, ...body };
-  app.point = body.shown.slice();
+  if (body.shown_vector && app.axes) {  // a wide latent: the whole code, on the axes the pad shows
+    app.axes = rounded(body.shown_vector);
+    app.point = app.padAxes.map((axis) => app.axes[axis]);
+    fillAxes();
+  } else app.point = body.shown.slice();
   showPlaced();
   forget();
   drawPad();
@@ -349,7 +349,9 @@ function showPlaced() {
   el("placed").hidden = !placed;
   if (!placed) return;
   const near = placed.nearest.map((n) => `${n.name} (${n.family})`).join(", ");
-  el("placed").textContent = `${placed.file}: at x ${placed.point[0].toFixed(2)}, y ${placed.point[1].toFixed(2)}`
+  const where = placed.vector ? placed.vector.map((v, axis) => `axis ${axis} ${v.toFixed(2)}`).join(", ")
+    : `x ${placed.point[0].toFixed(2)}, y ${placed.point[1].toFixed(2)}`;
+  el("placed").textContent = `${placed.file}: at ${where}`
     + (placed.inside ? "" : " (beyond the map: played at its edge)")
     + (placed.family ? ` \u00b7 most like a ${placed.family}` : "")
     + (near ? ` \u00b7 nearest: ${near}` : "");
