@@ -15,7 +15,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from constants import LATENT_DIM
 from models import history
 from models.card import CARD_FILE, CARD_VERSION, write_card
 from models.checkpoint import CHECKPOINT_DIR
@@ -111,7 +110,7 @@ def export_trained(folder, nets, data, options, run, *, history_csv=None):
             save_model_file(nets.encoder, staged / "encoder.keras", float16=options.float16)
             points = latent_codes(nets, data.audio)
             wide = {}
-            if points.shape[1] > LATENT_DIM:  # a wide code (ddsp_cvae): each sound on its family's pad
+            if nets.kind == "synth_ae":  # a code of D numbers (ddsp_cvae): each sound on its family's pad
                 wide = {"full": points}
                 points = wide_code_places(nets, points, data)
             atomic_write(

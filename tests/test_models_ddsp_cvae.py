@@ -136,6 +136,25 @@ def test_a_tiny_two_stage_model_plays_each_family_its_own_sound_and_a_mix_betwee
 
 
 @pytest.mark.slow
+def test_a_two_number_code_keeps_its_whole_codes_too(tmp_path):
+    """D = 2 (the sweep's narrowest): codes.npz still holds the whole codes beside each sound's
+    place on its family's pad, so the model loads and plays its families."""
+    from models.engine import load_runtime
+    from models.training import TrainingData, TrainOptions, train_model
+
+    audio, families = family_sounds(n_each=3)
+    data = TrainingData.from_arrays(audio, RATE, families=families)
+    settings = dict(length=4096, width=8, hidden=(16, 16), code_dim=2, fft_sizes=(1024, 512, 256))
+    train_model("ddsp_cvae", data, tmp_path, TrainOptions(epochs=1, batch_size=7, verbose=0), **settings)
+    codes = np.load(tmp_path / "ddsp_cvae" / "codes.npz")
+    assert codes["full"].shape == codes["points"].shape == (len(audio), 2)
+    runtime = load_runtime("ddsp_cvae", tmp_path)
+    assert runtime.family_pads.latent_dim == 2
+    kick, snare = (runtime.decode([[0.5, 0.5]], family=f)[0] for f in ("kick", "snare"))
+    assert np.max(np.abs(kick - snare)) > 1e-5
+
+
+@pytest.mark.slow
 def test_a_stopped_two_stage_run_resumes_from_its_checkpoint(tmp_path):
     """A run of 1 epoch, then --resume to 2: the second epoch starts from the first's weights
     (the encoder's input statistics kept, not fitted again) and its optimizer state."""
