@@ -22,8 +22,6 @@ import errno
 import os
 import re
 import shutil
-import signal
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -44,6 +42,7 @@ from safeio import (
     FolderLock,
     WriteFailed,
     finish_interrupted_swaps,
+    interrupts_held,
     remove_dead_temporaries,
     removed_line,
     staging_folder,
@@ -311,7 +310,7 @@ def _preprocess_locked(sources, audio, folder, settings, jobs, progress, report,
             os.chmod(staged, os.stat(folder).st_mode & 0o7777)
         _link_lock(lock, staged)
         handed_over = True
-        with _interrupts_held():
+        with interrupts_held():
             swap_in(staged, folder, drop=sorted(n for n in earlier.ours if _encodable(n)))
     except OutputNotWritten as error:
         raise DatasetWriteError(
@@ -326,7 +325,7 @@ def _preprocess_locked(sources, audio, folder, settings, jobs, progress, report,
         if handed_over:
             # A Ctrl-C that came just before the signals were held: finish the swap if it was
             # marked complete, or take it back if not, as the next run would.
-            with _interrupts_held(), contextlib.suppress(OSError):
+            with interrupts_held(), contextlib.suppress(OSError):
                 finish_interrupted_swaps(folder, "preprocess", kind_file=mf.MANIFEST)
         raise
     finally:
@@ -388,30 +387,6 @@ def _encodable(name):
     except UnicodeEncodeError:
         return False
     return True
-
-
-@contextlib.contextmanager
-def _interrupts_held():
-    """Hold Ctrl-C until the swap is done: stopped halfway, it would keep the user's files in the
-    staging folder until the next run (a kill -9 there is finished by the next run all the same).
-
-    Held by a handler that notes the interrupt, raised once the block is done. Blocking the
-    signal (``pthread_sigmask``) held it in this thread only: with another thread alive (tqdm's
-    monitor), the kernel gave the signal to that one, and the KeyboardInterrupt came in the
-    middle of the swap's clean-up (a fresh-clone run under load: "cannot write the dataset (Bad
-    file descriptor)", exit 1 instead of 130).
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread is given Ctrl-C's KeyboardInterrupt
-        return
-    caught = []
-    before = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, before if before is not None else signal.default_int_handler)
-    if caught:
-        raise KeyboardInterrupt
 
 
 def _plan(sources, audio, folder, settings, earlier, report):

@@ -17,7 +17,8 @@ Every package may import this one (it imports only the standard library):
 - :func:`read_json` / :class:`UnreadableJson`: a JSON file read within bounds on its size
   and depth, any failure one line;
 - :func:`open_regular` / :class:`NotARegularFile`: a file opened for reading only when it is
-  a regular file, so a FIFO, a device or a socket in its place is one line, never a hang.
+  a regular file, so a FIFO, a device or a socket in its place is one line, never a hang;
+- :func:`interrupts_held`: Ctrl-C held through a step that must not stop halfway.
 """
 
 from safeio.atomic import (
@@ -35,6 +36,7 @@ from safeio.atomic import (
     temporary_name,
 )
 from safeio.folders import SWAP_VERBS, CannotSwap, check_swappable, finish_interrupted_swaps, staging_folder, staging_folders, swap_in
+from safeio.interrupts import interrupts_held
 from safeio.jsonfile import MAX_JSON_BYTES, MAX_JSON_DEPTH, UnreadableJson, parse_json, read_json
 from safeio.lock import FolderBusy, FolderLock
 from safeio.regular import NotARegularFile, not_a_file_reason, open_regular
@@ -56,6 +58,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "finish_interrupted_swaps",
+    "interrupts_held",
     "leftover_temporaries",
     "not_a_file_reason",
     "one_line",

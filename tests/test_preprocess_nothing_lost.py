@@ -821,12 +821,12 @@ def test_ctrl_c_in_the_swap_is_held_until_it_is_done_with_another_thread_alive()
     BLAS thread came seconds late, so the old way failed only now and then)."""
     program = """
 import os, signal, threading, time
-from preprocessing.pipeline import _interrupts_held
+from safeio import interrupts_held
 stop = threading.Event()
 threading.Thread(target=stop.wait, daemon=True).start()
 reached = []
 try:
-    with _interrupts_held():
+    with interrupts_held():
         os.kill(os.getpid(), signal.SIGINT)
         deadline = time.monotonic() + 3
         while time.monotonic() < deadline:  # the interrupt would come here, if not held
