@@ -38,7 +38,11 @@ def add_arguments(parser):
     allow_negative_points(parser)
     one_line_errors(parser)
     parser.add_argument("name", nargs="?", metavar="NAME|FILE", help="a model name, or an audio file to play as it is")
-    parser.add_argument("--at", metavar="X,Y", help="the latent point to decode (with a model name)")
+    parser.add_argument(
+        "--at",
+        metavar="X,Y",
+        help="the latent point to decode (with a model name; an imported model also takes its full vector, D numbers)",
+    )
     parser.add_argument(
         "--loop",
         type=number_type(float, 0, MAX_LOOP_SECONDS, "seconds", above_low=True),
