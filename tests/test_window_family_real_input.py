@@ -248,3 +248,49 @@ def test_on_the_shipped_ddsp_vae_1_plays_the_kick_pad_s_saves_it_and_a_model_wit
         assert str(button.Widget.cget("state")) == "disabled" and button.TooltipObject.text == reason
     finally:
         app.close()
+
+
+def test_a_two_stage_ddsp_cvae_3_plays_its_clap_pad_s_saves_it_and_reopening_plays_those_bytes(tmp_path):
+    """Issue 30 §2's ddsp_cvae (a synth autoencoder with a wide code and a Gaussian per family,
+    trained here for two epochs at a tiny size) on the real backend: press 3, click, S; the
+    sidecar says clap and the file holds the 44.1 kHz sound of that point on the clap pad;
+    reopened after another family and point, the window plays those samples again."""
+    from test_models_ddsp_cvae import RATE as CVAE_RATE
+    from test_models_ddsp_cvae import family_sounds
+
+    from models.engine import load_runtime
+    from models.training import TrainingData, TrainOptions, train_model
+
+    zoo = tmp_path / "zoo"
+    audio, families = family_sounds()
+    data = TrainingData.from_arrays(audio, CVAE_RATE, families=families)
+    settings = dict(length=4096, width=8, hidden=(16, 16), code_dim=4, fft_sizes=(1024, 512, 256))
+    train_model("ddsp_cvae", data, zoo, TrainOptions(epochs=2, batch_size=7, verbose=0), **settings)
+    runtime = load_runtime("ddsp_cvae", zoo)
+    app, capture = open_shipped_window(tmp_path / "window", zoo, "ddsp_cvae")
+    try:
+        press("3")
+        sounding(app, "clap")
+        point = click_pad(app, 200, 90)
+        clap = runtime.decode([point], family="clap")[0]
+        assert app.run_until(lambda s: s.sound.family == "clap" and s.sound.point == point)
+        assert np.array_equal(app.state.sound.audio, clap)  # the window decoded the clap pad's point
+        assert not np.array_equal(clap, runtime.decode([point], family="kick")[0])
+        press("s")
+        assert app.run_until(lambda s: len(s.favourites) == 1)
+        wav = next((tmp_path / "window" / "favs").glob("*.wav"))
+        recall = json.loads(wav.with_suffix(".json").read_text())
+        assert recall["model"] == "ddsp_cvae" and recall["settings"]["family"] == "clap" and recall["sample_rate"] == CVAE_RATE
+        assert tuple(recall["point"]) == point
+        assert wav.read_bytes() == file_bytes_of(clap, CVAE_RATE)
+        press("1")  # another family and another point, so that reopening has both to restore
+        click_pad(app, 60, 260)
+        sounding(app, "kick")
+        before = len(capture.sounds())
+        reopen_favourite(app, wav.name)
+        assert app.run_until(lambda s: s.family.text() == "clap" and s.point == point, timeout=30), app.state.family
+        assert app.run_until(lambda s: s.sound.audio is not None and np.array_equal(s.sound.audio, clap), timeout=30)
+        # it was played: the player (at its own stream rate) sounded something after the reopening
+        assert app.run_until(lambda s: len(capture.sounds()) > before, timeout=30)
+    finally:
+        app.close()
