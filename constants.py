@@ -87,4 +87,4 @@ FAMILY_PAD_SCALE = 1.0
 FAMILY_SHRINK_COUNT = 10
 #: ddsp_cvae's code width D (issue 30 §2, stage 1: the sweep of 2, 4, 8 and 16 in
 #: docs/models.md chose it); its pad is each family's two main axes.
-SYNTH_CODE_DIM = 8
+SYNTH_CODE_DIM = 16
