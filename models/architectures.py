@@ -278,10 +278,10 @@ def build_ddsp_cvae(*, name, length, sample_rate, attack_seconds, width, hidden,
     ``code_dim`` numbers and no family anywhere in the network (:mod:`models.synth_autoencoder`).
     The family is stage 2: a Gaussian per family over its training codes
     (:mod:`models.family_pads`), fitted when the model loads."""
-    from models import ddsp_cvae, synth_autoencoder
+    from models import synth_autoencoder
 
     attack = round(float(attack_seconds) * int(sample_rate))
-    shortest = ddsp_cvae.MEL_N_FFT
+    shortest = synth_autoencoder.SHORTEST
     if not 0 < attack < length or length < shortest:
         raise ModelSettingsError(
             f"{name}: the attack ({attack_seconds} s) must fall inside the {length} samples, which must be at least {shortest}"

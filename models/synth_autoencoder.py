@@ -29,6 +29,8 @@ from models.stft_distance import multi_resolution_stft
 
 #: The widest code ``train`` takes (the sweep measured 2 to 16).
 MAX_CODE_DIM = 64
+#: The fewest samples a sound may have (the encoder's frames shrink to fit down to this).
+SHORTEST = 512
 #: Above this frequency a bin's weight falls as 1 / f, so every octave weighs the same.
 OCTAVE_PIVOT_HZ = 1000.0
 #: The smallest target norm the spectral convergence divides by (as :mod:`models.losses`).
@@ -124,9 +126,13 @@ def octave_weighted_error(audio, reconstruction, fft_sizes, sample_rate, floor_d
 
 def synth_encoder(length, sample_rate, width, code_dim, name):
     """(batch, length) audio -> (batch, code_dim) code: log-mel frames (up to the Nyquist
-    frequency, so the top octave is seen), three stride-2 ``Conv1D``, two dense layers."""
+    frequency, so the top octave is seen), three stride-2 ``Conv1D``, two dense layers.
+
+    The frames are ``MEL_N_FFT`` long, or for a sound shorter than that (the tests' tiny
+    models) the longest power of two that fits, with a hop of a quarter of it."""
     audio = keras.Input((length,), name="audio")
-    mel = LogMel(sample_rate, MEL_N_FFT, MEL_HOP, MEL_BANDS, name="log_mel")(audio)
+    n_fft = min(MEL_N_FFT, 2 ** int(np.log2(length)))
+    mel = LogMel(sample_rate, n_fft, min(MEL_HOP, n_fft // 4), MEL_BANDS, name="log_mel")(audio)
     x = keras.layers.Flatten(name="flatten")(mel_convolutions(mel, width))
     x = dense_features(x, width)  # made before the code layer: the order draws their initial weights
     code = keras.layers.Dense(code_dim, name="code")(x)

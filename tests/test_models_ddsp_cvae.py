@@ -213,3 +213,18 @@ def test_a_family_and_a_mix_read_back_as_they_were_written():
     assert family_text(family_vector("snare")) == "snare"
     assert family_text(family_vector(" kick:0.6, tom:0.4 ")) == "kick:0.6,tom:0.4"
     assert np.allclose(family_vector({"hat": 0.25, "cymbal": 0.75}), [0, 0, 0, 0.25, 0, 0.75, 0])
+
+
+def test_a_sound_shorter_than_the_encoders_frames_gets_frames_that_fit_and_a_too_short_one_is_refused():
+    from models.errors import ModelSettingsError
+    from models.registry import get_spec
+
+    nets = get_spec("ddsp_cvae").build(length=1024, sample_rate=22050, width=4, hidden=(8,), code_dim=3)
+    mel = next(layer for layer in nets.encoder.layers if layer.name == "log_mel")
+    assert (mel.n_fft, mel.hop) == (1024, 256)
+    audio = np.random.default_rng(0).standard_normal((2, 1024)).astype(np.float32) * 0.1
+    assert tuple(nets.encoder(audio).shape) == (2, 3) and tuple(nets.decoder(np.zeros((2, 3), np.float32)).shape) == (2, 1024)
+    full = get_spec("ddsp_cvae").build(width=4, hidden=(8,))
+    assert next(layer for layer in full.encoder.layers if layer.name == "log_mel").n_fft == 2048  # the real model's
+    with pytest.raises(ModelSettingsError, match="at least 512"):
+        get_spec("ddsp_cvae").build(length=256, sample_rate=22050, attack_seconds=0.001)
