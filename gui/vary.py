@@ -18,7 +18,9 @@ def save_with_variations(favourites, model, name, point, count, seed, *, setting
         Has ``decode``, ``latent_range()`` and ``sample_rate``.
     name : str
         The model's registry name.
-    point : (float, float)
+    point : tuple of float
+        The pad point, or a wide latent's whole vector (D numbers): each variation then moves
+        every axis, the sidecar's point is its pad axes' and ``settings["latent"]`` the vector.
     count : int
         Files to write: the sound itself first, then its variations 1 .. count-1.
     seed : int
@@ -37,10 +39,14 @@ def save_with_variations(favourites, model, name, point, count, seed, *, setting
         The WAVs written, in variation order.
     """
     paths = []
+    wide = len(point) > 2
+    pad_point = tuple(point[axis] for axis in model.pad_axes) if wide else point
     for variation in plan_variations(model, point, count, seed):
         audio = decode_variation(model, point, variation, family=family)
         recall_settings = dict(settings or {}, variation=variation.to_dict(point))
+        if wide:  # what it was varied from, as S records a wide latent
+            recall_settings["latent"] = [float(v) for v in point]
         if family is not None and model.takes_family:
             recall_settings["family"] = family
-        paths.append(favourites.save(audio, model.sample_rate, model=name, point=point, settings=recall_settings, **save_options))
+        paths.append(favourites.save(audio, model.sample_rate, model=name, point=pad_point, settings=recall_settings, **save_options))
     return paths

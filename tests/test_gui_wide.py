@@ -131,13 +131,13 @@ def test_a_2d_model_has_no_vector_and_ignores_sliders(wide):
     assert send(wide, (k.AXIS, 0), 1.0) == []
 
 
-def test_vary_varies_a_wide_models_whole_vector_and_save_with_variations_is_not_there_yet(wide):
+def test_vary_and_save_with_variations_vary_a_wide_models_whole_vector(wide):
     decoded(wide)
     send(wide, k.LOOP)
     (asked,) = [e for e in send(wide, k.VARY, **{k.VARY: 1.0}) if isinstance(e, fx.DecodeVariation)]
     assert asked.point == wide.vector and "on every one of its 8 axes" in wide.message
-    effects = send(wide, k.SAVE_VARIATIONS, **{k.VARY_COUNT: 4})
-    assert not [e for e in effects if isinstance(e, fx.SaveVariations)] and "not there yet" in wide.message
+    (saved,) = [e for e in send(wide, k.SAVE_VARIATIONS, **{k.VARY_COUNT: 4}) if isinstance(e, fx.SaveVariations)]
+    assert saved.point == wide.vector and len(saved.point) == 8 and saved.count == 4
 
 
 def test_an_opened_sample_goes_to_its_whole_vector(wide):

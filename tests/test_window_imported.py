@@ -20,6 +20,7 @@ from import_fixtures import DIM, keras_decoder, onnx_decoder, run_app
 from window_driver import (
     REAL_INPUT_MARKS,
     choose_model,
+    click_button,
     click_wide_pad,
     file_bytes_of,
     is_heard,
@@ -125,6 +126,37 @@ def test_pad_and_slider_play_the_whole_vector_and_s_then_reopen_give_the_same_by
     assert any(is_heard(sound, expected) for sound in heard_now(app, capture, before))
     assert float(app.window[(k.AXIS, 1)].Widget.get()) == pytest.approx(vector[3], abs=1e-6)
     assert soundfile.read(wav, dtype="float32")[0].shape[0] > 0
+
+
+def test_save_with_variations_varies_every_axis_and_reopening_one_plays_its_bytes(imported):
+    from gui.wide import recorded_vector
+    from models.variation import decode_variation, variation_from_recall
+
+    app, capture, model = imported
+    choose_model(app, NAME)
+    click_wide_pad(app, 200, 90)
+    vector = step_axis_slider(app, 1)  # axis 3 off its centre
+    click_button(app, k.SAVE_VARIATIONS)
+    assert app.run_until(lambda s: len(s.favourites) == 4, timeout=30), status_line(app)
+    offsets, files = [], {}
+    for favourite in app.state.favourites:
+        wav = Path(favourite.path)
+        recall = json.loads(wav.with_suffix(".json").read_text())
+        assert recall["settings"]["latent"] == list(vector) and recall["point"] == [vector[a] for a in model.pad_axes]
+        variation = variation_from_recall(recall)
+        if variation.index:
+            offsets.append(variation.offset)
+        samples = decode_variation(model, recorded_vector(recall["point"], recall["settings"]), variation)
+        assert wav.read_bytes() == file_bytes_of(samples, model.sample_rate)  # each sidecar plays its file again
+        files[variation.index] = (wav, samples)
+    assert sorted(files) == [0, 1, 2, 3] and np.asarray(offsets).shape == (3, DIM)
+    assert np.all(np.abs(np.asarray(offsets)).max(axis=0) > 0)  # every axis varied
+    wav, samples = files[2]
+    click_wide_pad(app, 60, 220)  # elsewhere, then reopen variation 2
+    before = len(capture.sounds())
+    reopen_favourite(app, wav.name)
+    assert app.run_until(lambda s: s.sound.audio is not None and np.array_equal(s.sound.audio, samples), timeout=20)
+    assert any(is_heard(sound, samples) for sound in heard_now(app, capture, before))
 
 
 def test_which_axes_choice_puts_other_axes_on_the_pad_and_keeps_the_sound(imported):

@@ -217,11 +217,6 @@ def save_variations(state, count):
     """Save the point's sound and its variations (Vary's amount does not matter: N of them)."""
     if state.model is None:
         return say(state, "nothing to save yet: choose a model and a point first")
-    if state.latent is not None:  # its variations would move the pad's two axes only
-        return say(
-            state,
-            f"Save with variations is not there yet for {state.model.name}'s {state.model.latent_dim}-D latent: S saves its sound",
-        )
     try:
         count = int(count)
     except (TypeError, ValueError):
@@ -234,7 +229,7 @@ def save_variations(state, count):
     return [
         fx.SaveVariations(
             state.model.name,
-            state.point,
+            state.vector,  # a wide latent's whole vector: its variations move every axis
             count,
             state.vary.seed,
             state.model.preprocess_settings,
