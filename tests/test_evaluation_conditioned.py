@@ -32,6 +32,7 @@ class FamilyDrums:
     name = "family_drums"
     conditioned = True
     has_encoder = True
+    family_pads = None  # its point and family are its decoder's input (no wide code)
     sample_rate, sample_length = NATIVE_SR, NATIVE_LENGTH
     card = {"data": None}
 
@@ -110,3 +111,32 @@ def test_a_conditioned_model_is_evaluated_on_its_union_with_control_and_top_octa
     text = "\n".join(conditioned_lines({"family_drums": record}))
     assert "### Control accuracy" in text and "| kick | **1.00** |" in text
     assert "### The top octave" in text and "| hat |" in text
+
+
+class WideCodeDrums(FamilyDrums):
+    """As FamilyDrums, with a whole code behind its pads (as ddsp_cvae has): a sound's code
+    is its first 4 samples, and a code plays a 1 kHz tone at that level."""
+
+    family_pads = "pads"  # not None: a wide code
+
+    def encode_code(self, audio):
+        assert np.asarray(audio).shape[1] == NATIVE_LENGTH
+        return np.asarray(audio, np.float32)[:, :4]
+
+    def decode_code(self, codes):
+        t = np.arange(NATIVE_LENGTH) / NATIVE_SR
+        return (np.abs(np.asarray(codes)).sum(axis=1, keepdims=True) * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)
+
+
+def test_a_wide_codes_reconstruction_plays_each_sound_from_its_whole_code(reference):
+    from evaluation.reference import reconstruction_scores
+
+    model = WideCodeDrums()
+    record = evaluate_conditioned(
+        model, reference, trained_here=True, real_native=drums.drum_batch(9, NATIVE_LENGTH, seed=3, sr=NATIVE_SR)
+    )
+    targets, _ = reference.reconstruction_set(True)
+    expected = AtRate(model, reference.sample_rate, reference.length).replay(targets)
+    assert record["metrics"]["recon_stft"] == pytest.approx(reconstruction_scores(targets, expected)["stft"])
+    plain = evaluate_conditioned(FamilyDrums(), reference, trained_here=True, real_native=None)
+    assert record["metrics"]["recon_stft"] != pytest.approx(plain["metrics"]["recon_stft"])
