@@ -300,7 +300,7 @@ class Runtime(LatentPlane):
         if batch.shape[0] == 0:
             return np.zeros((0, LATENT_DIM), np.float32)
         if self.conditioned and self.family_pads is not None:  # a wide code: onto a family's pad
-            return self._encode_onto_pads(batch, family)
+            return self._encode_onto_pads(self.family_pads, batch, family)
         chunks = [
             np.asarray(self._encode(batch[start : start + ENCODE_CHUNK]), np.float32)
             for start in range(0, batch.shape[0], ENCODE_CHUNK)
@@ -347,17 +347,17 @@ class Runtime(LatentPlane):
             raise ModelInputError(f"{self.name} has no Gaussian per family over a wide code")
         return list(self.family_pads.likeliest(self.encode_code(audio)))
 
-    def _encode_onto_pads(self, batch, family):
+    def _encode_onto_pads(self, pads, batch, family):
         codes = self.encode_code(batch)
         if family is None:  # each sound on the pad of the family it is likeliest under
-            points, _ = self.family_pads.own_places(codes, [""] * len(codes))
+            points, _ = pads.own_places(codes, [""] * len(codes))
             return points
         rows = family_rows(family, len(codes))
         points = np.empty((len(codes), LATENT_DIM), np.float32)
         unique, which = np.unique(rows, axis=0, return_inverse=True)
         for index, row in enumerate(unique):
             chosen = which.reshape(-1) == index
-            points[chosen] = self.family_pads.to_pad(codes[chosen], row)
+            points[chosen] = pads.to_pad(codes[chosen], row)
         return points
 
 

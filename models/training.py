@@ -348,7 +348,7 @@ def _fit(nets, data, options, initial_epoch, callbacks):
             keras.callbacks.EarlyStopping(monitor=monitor, patience=options.patience, min_delta=options.min_delta, mode="min")
         )
     train_x = train_y = data.train_audio
-    validation_data = (validation, validation) if has_validation else None
+    validation_data: tuple | None = (validation, validation) if has_validation else None
     if nets.inputs is not None:  # what the model trains on, made from the sounds once
         train_x, train_y = nets.inputs(data.train_audio)
         if has_validation:

@@ -313,9 +313,8 @@ class _Api:
         if "refused" in found:
             raise RequestRefused(422, f"this file cannot be encoded: {found['refused']}")
         sound_url = self.answers.model_urls[served.name]["sound_url"]
-        return JSONResponse(
-            placed(served, sound_url, *found["point"], vector=found.get("vector")), headers={"Cache-Control": "no-store"}
-        )
+        x, y = found["point"]
+        return JSONResponse(placed(served, sound_url, x, y, vector=found.get("vector")), headers={"Cache-Control": "no-store"})
 
     async def healthz(self, request):
         return JSONResponse({"status": "up"}, headers={"Cache-Control": "no-store"})
