@@ -27,7 +27,7 @@ import os
 import statistics
 import time
 
-TARGET_MS = {"conv_ae": 5.0, "gan": 3.2, "vae": 2.2}
+TARGET_MS = {"conv_ae": 5.0, "gan": 3.2, "vae": 2.2, "synth_ae": 3.0}
 #: Targets of one model, before its kind's (ddsp_vae's and ddsp_cvae's synthesisers in 3 ms).
 MODEL_TARGET_MS = {"ddsp_vae": 3.0, "ddsp_cvae": 3.0}
 BARE_RATIO = 1.5
@@ -163,13 +163,17 @@ def _timings(name, model, args, points):
     if not args.no_tensorflow:
         from models.keras_loader import load_trained
 
-        if model.conditioned:  # [point, family]; the TensorFlow fast path takes no family
+        if model.conditioned:  # its pad point and family make a code (ddsp_cvae); predict plays that code
             from models.families import family_rows
             from models.saving import load_model_file
 
             decoder = load_model_file(os.path.join(args.folder, name, "decoder.keras"))
-            family = family_rows(None, 1)
-            t["predict"] = median_ms(lambda point: decoder.predict([point, family], verbose=0), args.predict_calls, points)
+            family, pads = family_rows(None, 1)[0], model.family_pads
+
+            def predict(point):
+                return decoder.predict(pads.to_latent(point, family), verbose=0)
+
+            t["predict"] = median_ms(predict, args.predict_calls, points)
         else:
             reference = load_trained(name, args.folder)
             t["fast"] = median_ms(reference.decode, args.calls, points)
