@@ -280,6 +280,12 @@ def _vae_spec(name, factor):
 
 # A VAE by its training, but what a listener hears is a synthesiser.
 SYNTH_WORDS = "A drum synthesiser steered by a variational network: every point is a drum, and Vary plays a new take."
+FAMILY_SYNTH_WORDS = (
+    "A drum synthesiser at 44.1 kHz played from a 16-number code: choose a family and every point is one of its drums;"
+    " Vary plays another of the same family."
+)
+#: The window's group of both synth-decoder models.
+SYNTH_LIST_GROUP = "Synth decoders"
 
 
 def _ddsp_vae_spec():
@@ -287,6 +293,7 @@ def _ddsp_vae_spec():
         name="ddsp_vae",
         kind="vae",
         group="Synth-decoder VAE",
+        list_group=SYNTH_LIST_GROUP,
         builder="build_ddsp_vae",
         defaults=MappingProxyType(
             {
@@ -316,7 +323,8 @@ def _ddsp_cvae_spec():
     return ModelSpec(
         name="ddsp_cvae",
         kind="synth_ae",
-        group="Synth-decoder VAE",
+        group="Synth-decoder autoencoder",
+        list_group=SYNTH_LIST_GROUP,
         builder="build_ddsp_cvae",
         defaults=MappingProxyType(
             {
@@ -334,8 +342,8 @@ def _ddsp_cvae_spec():
         ),
         summary="synth autoencoder at 44.1 kHz with a wide code: ask for a kick, a snare... or a mix",
         conditioned=True,
-        listed=False,  # until its model is in trained/
-        words=SYNTH_WORDS,
+        listed=True,
+        words=FAMILY_SYNTH_WORDS,
         prior=NORMAL_PRIOR,
         noise_source=True,
     )

@@ -183,17 +183,17 @@ def test_train_resume_to_the_epochs_it_has_is_nothing_to_train(workspace, capsys
 # ----------------------------------------------------------------------------- models
 
 
-def test_models_lists_all_fifteen_with_their_state(workspace, capsys):
+def test_models_lists_all_sixteen_with_their_state(workspace, capsys):
     assert run("models", "--folder", workspace["zoo"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["name", "trained", "parameters", "size", "data", "epochs"]
-    rows = {line.split()[0]: line for line in lines[1:16]}
-    assert len(rows) == 15
+    rows = {line.split()[0]: line for line in lines[1:17]}
+    assert len(rows) == 16
     assert rows["ae_small_tanh"].split()[1] == "yes" and rows["ae_small_tanh"].split()[-1] == "1"
     assert "dataset" in rows["gan"]
     assert "no: not trained" in rows["vae_b"]
-    assert "no: not trained" in rows["ddsp_vae"]
-    assert lines[-1].startswith("2 of 15 trained")
+    assert "no: not trained" in rows["ddsp_vae"] and "no: not trained" in rows["ddsp_cvae"]
+    assert lines[-1].startswith("2 of 16 trained")
 
 
 # ----------------------------------------------------------------------------- generate

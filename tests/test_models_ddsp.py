@@ -163,7 +163,7 @@ def test_the_window_lists_ddsp_vae_in_a_group_of_its_own():
     from gui.backend import model_groups
     from models.registry import REGISTRY
 
-    assert model_groups("ddsp_vae", REGISTRY["ddsp_vae"]) == ("Synth-decoder VAE", "")
+    assert model_groups("ddsp_vae", REGISTRY["ddsp_vae"]) == ("Synth decoders", "")
     assert model_groups("vae_a", REGISTRY["vae_a"]) == ("VAEs", "")
 
 

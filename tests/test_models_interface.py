@@ -86,8 +86,8 @@ def test_the_window_lists_models_in_the_groups_it_did():
         "vae_a": "VAEs",
         "vae_b": "VAEs",
         "vae_c": "VAEs",
-        "ddsp_vae": "Synth-decoder VAE",
-        "ddsp_cvae": "Synth-decoder VAE",
+        "ddsp_vae": "Synth decoders",
+        "ddsp_cvae": "Synth decoders",
     }
     assert {name: spec.list_group for name, spec in REGISTRY.items()} == expected
 
@@ -99,8 +99,9 @@ def test_the_page_words_are_the_registrys():
 
     assert kind_words(FakeModel("ae_big_relu")).startswith("A big dense network")
     assert kind_words(FakeModel("vae_b", "vae")).startswith("A variational network with a smooth map")
-    assert kind_words(FakeModel("ddsp_vae", "vae")) == get_spec("ddsp_cvae").words
+    assert kind_words(FakeModel("ddsp_vae", "vae")) == get_spec("ddsp_vae").words
     assert "Vary plays a new take" in get_spec("ddsp_vae").words
+    assert "choose a family" in get_spec("ddsp_cvae").words
     assert all(get_spec(name).words for name in TRAINABLE_NAMES)
 
 

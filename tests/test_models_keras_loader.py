@@ -221,7 +221,7 @@ def test_card_of_another_kind_is_refused(copy_of):
         load_trained("gan", folder)
 
 
-def test_zoo_lists_all_fifteen_from_cards_without_tensorflow(zoo, copy_of):
+def test_zoo_lists_all_sixteen_from_cards_without_tensorflow(zoo, copy_of):
     folder = copy_of("ae_small_tanh")
     (folder / "ae_small_tanh" / "decoder.keras").write_bytes(b"junk")
     shutil.copytree(zoo[0] / "gan", folder / "gan")
@@ -233,7 +233,7 @@ def test_zoo_lists_all_fifteen_from_cards_without_tensorflow(zoo, copy_of):
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=str(ROOT))
     rows = {r[0]: r for r in json.loads(out.stdout.strip().splitlines()[-1])}
-    assert len(rows) == 15
+    assert len(rows) == 16
     assert rows["gan"][1] is True and rows["gan"][3] > 0 and rows["gan"][4] == 1
     # the data folder the card names, read back as a path (it is recorded relative to the zoo)
     assert Path(rows["gan"][5]).name == "synthetic" and rows["gan"][6] > 0
