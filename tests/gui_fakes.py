@@ -253,7 +253,8 @@ class FakeBackend(PackageBackend):
         entries = []
         for name in window_model_names(folder):
             group, subgroup = model_groups(name, REGISTRY[name])
-            trained = name in self.KINDS or name in self.CONDITIONED
+            # the conditioned fake is trained where its folder is (as a real zoo has ddsp_cvae or not)
+            trained = name in self.KINDS or (name in self.CONDITIONED and (Path(folder) / name).is_dir())
             entries.append(
                 ModelEntry(
                     name,

@@ -258,7 +258,7 @@ def test_a_deeply_nested_card_makes_that_model_unavailable_and_the_others_are_li
     rows = listing(out)
     assert rows["ae_small_tanh"].startswith(f"no: {card}: damaged (nested deeper than 64 levels)")
     assert rows["ae_small_relu"].startswith("yes") and rows["ddsp_vae"].startswith("yes")
-    assert out.splitlines()[-1].startswith(f"2 of 15 trained in {zoo}/")
+    assert out.splitlines()[-1].startswith(f"2 of 16 trained in {zoo}/")
     assert hashes(zoo) == before
 
 
@@ -490,7 +490,7 @@ def test_an_unreadable_model_folder_makes_that_model_unavailable(zoo, locked, pe
     rows = listing(out)
     assert rows["ae_small_tanh"].startswith(f"no: {zoo / 'ae_small_tanh'}: cannot read (Permission denied)")
     assert rows["ae_small_relu"].startswith("yes") and rows["ddsp_vae"].startswith("yes")
-    assert out.splitlines()[-1].startswith(f"2 of 15 trained in {zoo}/")
+    assert out.splitlines()[-1].startswith(f"2 of 16 trained in {zoo}/")
     locked.restore()
     assert hashes(zoo) == before
 

@@ -161,7 +161,7 @@ def test_the_window_loads_every_shipped_model_without_tensorflow(without_tensorf
         [sys.executable, "-c", script], check=False, capture_output=True, text=True, cwd=str(ROOT), env=without_tensorflow, timeout=120
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "all 15"
+    assert done.stdout.strip() == "all 16"
 
 
 @needs_zoo

@@ -295,4 +295,4 @@ def test_the_mlsg_command_is_declared_and_runs_app_main(tmp_path):
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
-    assert done.returncode == 0 and "15 of 15 trained" in done.stdout
+    assert done.returncode == 0 and "16 of 16 trained" in done.stdout
