@@ -19,8 +19,6 @@ import json
 import math
 import os
 import re
-import signal
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,7 +29,7 @@ from audio.errors import AudioError, OutputExists
 from audio.level import AS_MADE, LevelError, apply_level, check_level
 from audio.recall import read_recall, variation_index
 from constants import CD_SAMPLE_RATE
-from safeio import FileExistsRefused, WriteFailed, atomic_write
+from safeio import FileExistsRefused, WriteFailed, atomic_write, interrupts_held
 
 SUBTYPES = ("PCM_16", "PCM_24", "FLOAT")
 DEFAULT_OUT_RATE = CD_SAMPLE_RATE
@@ -123,32 +121,10 @@ def _positive_rate(value, what):
     return rate
 
 
-@contextlib.contextmanager
-def _interrupt_after():
-    """Hold Ctrl+C until the block ends, then raise KeyboardInterrupt.
-
-    soundfile writes to a file object through cffi callbacks, and cffi prints and swallows an
-    exception raised inside one: a Ctrl+C there left a short WAV and ended in soundfile's
-    AssertionError (3 of 12 interrupted kit exports). Only the main thread gets signals, and
-    a handler of the program's own (a server's) is left alone.
-    """
-    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        yield
-        return
-    caught = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if caught:
-        raise KeyboardInterrupt
-
-
 def _write_wav_to(file, data, rate, subtype):
     import soundfile
 
-    with _interrupt_after():
+    with interrupts_held():  # cffi swallows a Ctrl+C raised in soundfile's callbacks: 3 of 12 kit exports ended in an AssertionError
         soundfile.write(file, data, rate, subtype=subtype, format="WAV")
 
 

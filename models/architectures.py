@@ -102,6 +102,16 @@ def _non_negative(name, **weights):
         raise ModelSettingsError(f"{name}: {listed} must not be negative")
 
 
+def _attack_samples(name, attack_seconds, sample_rate, length, shortest):
+    """A synthesiser's attack in samples, checked to fall inside a sound of at least ``shortest``."""
+    attack = round(float(attack_seconds) * int(sample_rate))
+    if not 0 < attack < length or length < shortest:
+        raise ModelSettingsError(
+            f"{name}: the attack ({attack_seconds} s) must fall inside the {length} samples, which must be at least {shortest}"
+        )
+    return attack
+
+
 def _synth_vae_settings(
     *,
     shortest,
@@ -124,11 +134,7 @@ def _synth_vae_settings(
     ``shortest`` is the fewest samples its analysis takes.
     """
     _non_negative(name, kl_ramp=kl_ramp, kl_factor=kl_factor)
-    attack = round(float(attack_seconds) * int(sample_rate))
-    if not 0 < attack < length or length < shortest:
-        raise ModelSettingsError(
-            f"{name}: the attack ({attack_seconds} s) must fall inside the {length} samples, which must be at least {shortest}"
-        )
+    attack = _attack_samples(name, attack_seconds, sample_rate, length, shortest)
     settings = dict(
         name=name,
         length=length,
@@ -280,12 +286,7 @@ def build_ddsp_cvae(*, name, length, sample_rate, attack_seconds, width, hidden,
     (:mod:`models.family_pads`), fitted when the model loads."""
     from models import synth_autoencoder
 
-    attack = round(float(attack_seconds) * int(sample_rate))
-    shortest = synth_autoencoder.SHORTEST
-    if not 0 < attack < length or length < shortest:
-        raise ModelSettingsError(
-            f"{name}: the attack ({attack_seconds} s) must fall inside the {length} samples, which must be at least {shortest}"
-        )
+    attack = _attack_samples(name, attack_seconds, sample_rate, length, synth_autoencoder.SHORTEST)
     if isinstance(code_dim, bool) or not 2 <= int(code_dim) <= synth_autoencoder.MAX_CODE_DIM:
         raise ModelSettingsError(
             f"{name}: code_dim must be a whole number from 2 to {synth_autoencoder.MAX_CODE_DIM}, not {code_dim!r}"

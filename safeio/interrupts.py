@@ -1,4 +1,5 @@
-"""Ctrl-C held through a step that must not stop halfway (a folder swap)."""
+"""Ctrl-C held through a step that must not stop halfway (a folder swap, a WAV written through
+soundfile's callbacks)."""
 
 import contextlib
 import signal
@@ -16,15 +17,18 @@ def interrupts_held():
     monitor), the kernel gave the signal to that one, and the KeyboardInterrupt came in the
     middle of the swap's clean-up (a fresh-clone run of ``preprocess`` under load: "cannot write
     the dataset (Bad file descriptor)", exit 1 instead of 130).
+
+    Only the main thread gets signals, and a handler of the program's own (a server's) is
+    left alone: the block then runs as it is.
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread is given Ctrl-C's KeyboardInterrupt
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
         return
     caught = []
     before = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, before if before is not None else signal.default_int_handler)
+        signal.signal(signal.SIGINT, before)
     if caught:
         raise KeyboardInterrupt
