@@ -24,13 +24,11 @@ import numpy as np
 from audio.errors import AudioError
 from audio.pattern import step_frame
 
-# Longest fade of a swap or a stop; the issue allows 5 ms.
-CROSSFADE_SECONDS = 0.004
+CROSSFADE_SECONDS = 0.004  # the longest fade of a swap or a stop; the issue allows 5 ms
 # Fade at both ends of every sound, so a loop seam or a sound's last sample cannot click.
 # 2 ms stays well before a drum's attack (0.01 s into the preprocessed one-shots).
 EDGE_FADE_SECONDS = 0.002
-# A full-scale volume change takes this long (no zipper noise).
-VOLUME_GLIDE_SECONDS = 0.01
+VOLUME_GLIDE_SECONDS = 0.01  # a full-scale volume change takes this long (no zipper noise)
 # Frames rendered per chunk at most (PortAudio normally passes 256 or 512 at a time).
 SCRATCH_FRAMES = 8192
 
@@ -482,10 +480,8 @@ class Mixer:
 
 
 def _fill(program, pos, out):
-    """Copy ``program``'s sound from ``pos`` into ``out`` (looping, or zeros after its end).
-
-    Returns the position after the copy.
-    """
+    """Copy ``program``'s sound from ``pos`` into ``out`` (looping, or zeros after its end);
+    returns the position after the copy."""
     n = out.shape[0]
     i = 0
     data = program.data

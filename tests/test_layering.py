@@ -319,3 +319,20 @@ def test_other_packages_use_only_what_a_package_lists_in_its_all(package):
         if pkg == package and name not in public
     ]
     assert not offences, "\n".join(offences)
+
+
+def test_no_module_outside_the_tests_is_over_500_lines():
+    """Issue 31: a module that grows past 500 lines is split by what it does."""
+    import subprocess
+
+    tracked = subprocess.run(["git", "ls-files", "*.py"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    if not tracked:
+        pytest.skip("not a git checkout")
+    long = {
+        name: count
+        for name in tracked
+        if not name.startswith("tests/") and (ROOT / name).is_file()
+        for count in [len((ROOT / name).read_text(encoding="utf-8").splitlines())]
+        if count > 500
+    }
+    assert not long, long
