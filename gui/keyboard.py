@@ -59,9 +59,11 @@ class Keyboard:
                 # in the Tab order, with a ring when it has the keyboard; space or Enter presses it
                 # "": in the Tab order while enabled (Tk skips a disabled one)
                 widget.configure(takefocus="", highlightthickness=FOCUS_RING, highlightcolor=FOCUS_COLOUR)
-                widget.bind("<Return>", self._press_focused, add="+")
+                for keysym in ("space", "Return"):
+                    widget.bind(f"<KeyPress-{keysym}>", self._press_focused, add="+")
             elif isinstance(element, sg.Checkbox):
                 widget.configure(highlightthickness=FOCUS_RING, highlightcolor=FOCUS_COLOUR)
+                widget.bind("<KeyPress-space>", self._press_focused, add="+")
             if isinstance(element, NAVIGATING_ELEMENTS):
                 for keysym in NAVIGATION_KEYS:
                     widget.bind(f"<KeyPress-{keysym}>", self._navigation_key)
@@ -136,9 +138,24 @@ class Keyboard:
         self.focus_pad()
 
     def _press_focused(self, tk_event):
-        """Enter on a button that has the keyboard presses it, as space does (Tk's own)."""
-        tk_event.widget.invoke()
-        return "break"  # not Go, the window's Enter
+        """Space or Enter on a button or box that has the keyboard presses it, at once.
+
+        PySimpleGUI keeps one event per turn of Tk's loop, the last. Tk's own space on a box
+        ticks it and then the window's key press comes in the same turn, so the tick was never
+        heard (and the view put the box back); on a button it presses from a timer 100 ms
+        later, and on a busy machine that timer and the window's read timeout come due in one
+        turn, so the press was lost. "break" keeps both out; a button still looks pressed for
+        those 100 ms.
+        """
+        widget = tk_event.widget
+        if str(widget.cget("state")) == "disabled":
+            return "break"
+        if _widget_class(widget) == "Button":
+            relief = widget.cget("relief")
+            widget.configure(relief="sunken")
+            widget.after(100, lambda: widget.winfo_exists() and widget.configure(relief=relief))
+        widget.invoke()
+        return "break"  # not Go (the window's Enter), nor Tk's own press as well
 
     def _press_step(self, key, _tk_event):
         """Space or Enter on a beat step that has the keyboard toggles it, as a click does."""

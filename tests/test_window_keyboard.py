@@ -136,6 +136,21 @@ def test_the_button_with_the_keyboard_wears_a_ring_and_space_presses_it(app):
     assert focused(app) is random
 
 
+def test_space_on_the_audition_box_with_the_keyboard_turns_audition_off_and_on(app):
+    """The box's own press and the window's key press come in one Tk event: the box's must win."""
+    box = app.window[k.AUDITION].Widget
+    assert app.state.sound.audition
+    app.window[k.PAD].Widget.focus_force()
+    assert app.run_until(lambda s: focused(app) is app.window[k.PAD].Widget)
+    while focused(app) is not box:
+        walk(app, "Tab", 1)
+    for wanted in (False, True):
+        press("space")
+        assert app.run_until(lambda s, wanted=wanted: s.sound.audition is wanted, timeout=10)
+        assert app.run_until(lambda s, wanted=wanted: app.window[k.AUDITION].get() is wanted, timeout=10)
+        assert focused(app) is box
+
+
 def test_tab_into_x_keeps_its_number_when_a_letter_is_typed(app):
     x_field = app.window[k.X]
     number = x_field.get()
