@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 COLUMNS = ("load ms", "engine", "eng cpu", "tf fast", "bare", "predict", "tf/eng", "eng/bare", "pred/eng", "48x48 s")
 
@@ -46,6 +48,7 @@ def positive(value):
     return value is not None and math.isfinite(value) and value > 0
 
 
+@pytest.mark.slow
 def test_bench_decode_shows_an_imported_onnx_model_beside_the_bare_runtime(tmp_path):
     tmp = tmp_path / "tmp"
     tmp.mkdir()

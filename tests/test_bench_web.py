@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -23,6 +25,7 @@ def zoo_of(tmp_path, *names):
     return zoo
 
 
+@pytest.mark.slow
 def test_bench_web_loads_a_live_server_and_prints_one_row_per_client_count(tmp_path):
     zoo = zoo_of(tmp_path, "ae_small_tanh")
     done = bench_web(zoo, "--model", "ae_small_tanh", "--clients", "2", "4", "--seconds", "1", "--warmup", "0.5")
@@ -47,6 +50,7 @@ def test_bench_web_names_the_models_served_when_the_model_is_not(tmp_path):
     assert done.stdout.strip().splitlines()[-1] == "app.py bench web: vae_a is not served; served: ae_small_tanh"
 
 
+@pytest.mark.slow
 def test_bench_web_behind_nginx_runs_random_and_cached_points_with_a_replica_killed(tmp_path):
     import shutil
 
@@ -79,6 +83,7 @@ def test_bench_web_behind_nginx_runs_random_and_cached_points_with_a_replica_kil
         assert int(fields[0]) > 0 and int(fields[5]) == 0  # requests, errors
 
 
+@pytest.mark.slow
 def test_bench_web_overload_sheds_with_retry_after_and_readiness_stays_200_under_1024_open_files(tmp_path):
     import resource
 
@@ -123,6 +128,7 @@ def test_bench_web_overload_sheds_with_retry_after_and_readiness_stays_200_under
     assert lines[-1].startswith("targets: readiness 200 throughout")
 
 
+@pytest.mark.slow
 def test_bench_web_memory_prints_each_process_and_a_pods_request_and_limit(tmp_path):
     zoo = zoo_of(tmp_path, "ae_small_tanh", "ae_small_relu")
     done = bench_web(zoo, "--memory", "--decoders", "2")

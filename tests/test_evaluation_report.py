@@ -298,6 +298,7 @@ def test_replace_report_refuses_a_report_that_appeared_and_keeps_it(tmp_path, so
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
 
 
+@pytest.mark.slow
 def test_a_report_that_fails_midway_leaves_the_old_one_whole(tmp_path, sounds, reference, monkeypatch):
     import evaluation.report as report_module
     from safeio import WriteFailed

@@ -345,6 +345,7 @@ def test_a_family_the_model_has_no_training_sound_of_is_refused_in_one_line(zoo_
     assert (hashes(tmp_path), hashes(zoo_without_claps)) == before
 
 
+@pytest.mark.slow
 def test_nearest_on_a_family_pad_lists_the_neighbours_of_where_the_point_plays(tmp_path):
     kick = run_app("generate", "ddsp_vae", "--family", "kick", "--at", "0,0", "-o", tmp_path / "k.wav", "--nearest")
     plain = run_app("generate", "ddsp_vae", "--at", "0,0", "-o", tmp_path / "p.wav", "--nearest")

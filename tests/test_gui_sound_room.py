@@ -5,6 +5,7 @@ import queue
 import time
 
 import numpy as np
+import pytest
 
 from gui import effects as fx
 from gui import events as ev
@@ -58,6 +59,7 @@ def test_a_tagged_swap_overtaken_or_stopped_is_reported_as_never_sounding():
         room.request_stop()
 
 
+@pytest.mark.slow
 def test_the_watcher_ends_once_nothing_waits():
     room, posted = room_with_a_loop()
     room.submit(fx.Swap(np.zeros(2205, np.float32), immediate=False, tag=1))

@@ -267,6 +267,7 @@ def test_default_zoo_is_the_users_and_generate_finds_it_there(tmp_path):
 # ----------------------------------------------------------------------------- Keras
 
 
+@pytest.mark.slow
 def test_keras_decoder_imports_and_generates_without_tensorflow(tmp_path):
     from models.engine import load_runtime
 

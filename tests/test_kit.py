@@ -155,6 +155,7 @@ def test_h2cli_check_rejects_a_broken_kit(tmp_path):
 
 
 @needs_h2cli
+@pytest.mark.slow
 def test_hydrogen_renders_a_song_with_the_kit_where_its_notes_are(kit, tmp_path):
     home = tmp_path / "home"
     installed = hydrogen.h2cli(home, "--install", kit)

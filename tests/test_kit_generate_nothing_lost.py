@@ -368,6 +368,7 @@ def test_kit_names_keep_any_languages_letters_and_lose_separators_and_controls(t
 
 
 @needs_h2cli
+@pytest.mark.slow
 def test_hydrogen_installs_and_plays_a_kit_with_a_unicode_name(tmp_path):
     archive = tmp_path / "Unicode.h2drumkit"
     done = kit("--at", "0,0", "--at", "1,1", "--name", UNICODE_NAME, "-o", archive, cwd=tmp_path)

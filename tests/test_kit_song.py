@@ -79,6 +79,7 @@ def zero_crossings(audio):
 
 
 @needs_h2cli
+@pytest.mark.slow
 def test_hydrogen_renders_the_song_with_each_hit_at_its_step(favourites, tmp_path):
     folder, paths = favourites
     kit = kit_of(folder)

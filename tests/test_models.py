@@ -120,6 +120,7 @@ def test_dense_autoencoders_have_the_seed_units(size, activation):
     assert decoder[-1].activation.__name__ == "linear"
 
 
+@pytest.mark.slow
 def test_full_size_models_fit_the_shipping_budget():
     # trained/ must stay under 120 MiB for all fifteen with float16 weights.
     total = sum(get_spec(n).build().shipped_parameters for n in MODEL_NAMES)
@@ -296,6 +297,7 @@ def test_resume_without_a_checkpoint_says_so(data, tmp_path):
         train_model("ae_small_relu", data, tmp_path, options(resume=True))
 
 
+@pytest.mark.slow
 def test_resume_with_a_different_width_is_refused(data, tmp_path):
     from models.training import train_model
 
@@ -420,6 +422,7 @@ def test_missing_model_file_raises_unavailable_naming_the_file(tmp_path):
         load_model_file(tmp_path / "encoder.keras")
 
 
+@pytest.mark.slow
 def test_card_names_the_validation_loss_that_early_stopping_watched(data, tmp_path):
     from models.training import train_model
 

@@ -287,6 +287,7 @@ def test_preview_through_a_link_to_the_dataset_folder_is_caught(sources, tmp_pat
 # ----------------------------------------------------------------------------- 2. kill -9, Ctrl+C
 
 
+@pytest.mark.slow
 def test_kill_9_at_any_step_of_a_first_run_leaves_no_dataset_and_the_next_run_is_clean(sources, references, tmp_path):
     out = tmp_path / "data"
     args = ("preprocess", sources, "-o", out, "--length", 1024, "--jobs", 1)
@@ -304,6 +305,7 @@ def test_kill_9_at_any_step_of_a_first_run_leaves_no_dataset_and_the_next_run_is
         assert bool(note) == anything_left, (at, note)
 
 
+@pytest.mark.slow
 def test_kill_9_of_a_rerun_with_other_settings_keeps_the_old_dataset_or_the_new_one(sources, references, tmp_path):
     out = tmp_path / "data"
     args = ("preprocess", sources, "-o", out, "--length", 2048, "--jobs", 1)
@@ -329,6 +331,7 @@ def test_kill_9_of_a_rerun_with_other_settings_keeps_the_old_dataset_or_the_new_
     assert any("removed an unfinished save" in line for line in said)
 
 
+@pytest.mark.slow
 def test_ctrl_c_of_a_rerun_with_other_settings_keeps_the_old_dataset(sources, references, tmp_path):
     out = tmp_path / "data"
     args = ("preprocess", sources, "-o", out, "--length", 2048, "--jobs", 1)
@@ -751,6 +754,7 @@ def test_a_dataset_written_without_its_cache_on_a_full_disk_says_so_in_one_line(
 # ----------------------------------------------------------------------------- issue 29: nothing stuck
 
 
+@pytest.mark.slow
 def test_a_run_killed_while_it_moves_a_source_folder_inside_out_is_finished_before_the_sources_are_checked(sources, tmp_path):
     """Item 4: a source folder inside OUT is one of the user's files that a swap moves into the
     new set. Killed then, the source sat in the hidden staging folder, and the same command
@@ -814,6 +818,7 @@ def test_a_link_as_the_dataset_folder_is_written_through_and_stays_a_link(source
     assert beside(real) == []
 
 
+@pytest.mark.slow
 def test_ctrl_c_in_the_swap_is_held_until_it_is_done_with_another_thread_alive():
     """The kernel gives a process's Ctrl-C to any thread that does not block it: with another
     thread alive (tqdm's monitor), blocking it in the main thread held nothing. Run as the

@@ -32,6 +32,7 @@ def clap_like(seed=0):
     return (0.8 * sound / np.max(np.abs(sound))).astype(np.float32)
 
 
+@pytest.mark.slow
 def test_a_fit_brings_the_synthesiser_closer_to_three_noise_bursts(synth):
     target = clap_like()[None]
     faded = target * fullband.end_fade(LENGTH, RATE)[None]
@@ -44,6 +45,7 @@ def test_a_fit_brings_the_synthesiser_closer_to_three_noise_bursts(synth):
     assert fit.audio.shape == (1, LENGTH) and np.max(np.abs(fit.audio)) < 0.99
 
 
+@pytest.mark.slow
 def test_the_numpy_twin_plays_the_fitted_parameters_as_the_keras_layer_does(synth):
     fit = fit_synth(np.stack([clap_like(1), clap_like(2)]), synth, steps=5, fft_sizes=SIZES)
     noise = drumsynth.sources(3, None, sample_rate=RATE, length=LENGTH, attack=ATTACK, n_bands=8)

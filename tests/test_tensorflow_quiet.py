@@ -72,6 +72,7 @@ def damaged_dataset(tmp_path):
     assert (folder / "manifest.csv").read_bytes() == before
 
 
+@pytest.mark.slow
 def test_train_on_a_damaged_dataset_says_exactly_one_line_though_it_imported_tensorflow(damaged_dataset, tmp_path):
     zoo = tmp_path / "zoo"
     done, imported = run_verb(tmp_path, "train", "ae_small_tanh", "--epochs", "1", "--data", damaged_dataset, "--out", zoo)

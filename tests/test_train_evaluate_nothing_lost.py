@@ -358,6 +358,7 @@ TRAIN_BOUNDS = [
 ]
 
 
+@pytest.mark.slow
 def test_every_number_train_takes_is_bounded_with_one_line(home, tmp_path):
     """Item 3: --learning-rate -1 trained a diverging model and shipped it as completed."""
     data = tmp_path / "no-data"  # refused before the data is even looked at
@@ -367,6 +368,7 @@ def test_every_number_train_takes_is_bounded_with_one_line(home, tmp_path):
     assert not (tmp_path / "zoo").exists()
 
 
+@pytest.mark.slow
 def test_evaluate_grid_is_bounded_with_one_line(home, tmp_path):
     """Item 3: --grid 100000 ended in a memory traceback."""
     for grid in ("100000", "513", "1", "-4"):

@@ -58,6 +58,7 @@ def test_folder_without_models_exits_1_and_says_why(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_two_workers_serve_the_api(tmp_path):
     zoo = tmp_path / "zoo"
     zoo.mkdir()
@@ -179,6 +180,7 @@ def serve_in_a_terminal(tmp_path):
     return process, port
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_the_server_and_its_decoding_processes_quietly(tmp_path):
     process, port = serve_in_a_terminal(tmp_path)
     try:
@@ -218,6 +220,7 @@ def hold_sounds_in_flight(port, decoders, count, connections, *, timeout):
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_ctrl_c_twice_with_requests_in_flight_stops_at_once_without_a_traceback(tmp_path):
     process, port = serve_in_a_terminal(tmp_path)
     connections = []
@@ -251,6 +254,7 @@ def test_ctrl_c_twice_with_requests_in_flight_stops_at_once_without_a_traceback(
     assert_all_gone(started)
 
 
+@pytest.mark.slow
 def test_sigterm_to_the_whole_group_drains_on_the_same_decoding_processes(tmp_path):
     """systemd stops a service by SIGTERM to every process of its group (KillMode=control-group):
     the decoding processes, which the server stops itself, ignore it, so the requests in flight
@@ -278,6 +282,7 @@ def test_sigterm_to_the_whole_group_drains_on_the_same_decoding_processes(tmp_pa
     assert_all_gone(started)
 
 
+@pytest.mark.slow
 def test_a_server_killed_outright_leaves_no_decoding_process_behind(tmp_path):
     process, port = serve_in_a_terminal(tmp_path)
     try:

@@ -68,6 +68,7 @@ def closed_by_server(connection, within_s=20):
     return data
 
 
+@pytest.mark.slow
 def test_idle_connections_from_many_addresses_do_not_lock_others_out(zoo, tmp_path):
     with serving(["--models", str(zoo), *LIMITS], tmp_path) as server:
         # more idle connections than the server may hold, from four addresses (8 each)
@@ -93,6 +94,7 @@ def test_one_address_cannot_hold_more_than_its_connections(zoo, tmp_path):
             connection.close()
 
 
+@pytest.mark.slow
 def test_half_sent_headers_topped_up_byte_by_byte_are_closed(zoo, tmp_path):
     with serving(["--models", str(zoo), *LIMITS], tmp_path) as server:
         slow = [connect(server, f"127.0.0.{2 + i // 8}") for i in range(24)]
@@ -138,6 +140,7 @@ def test_a_head_over_16_kB_is_refused_431_at_once(zoo, tmp_path):
         assert status == 200
 
 
+@pytest.mark.slow
 def test_every_refusal_below_the_app_has_the_apps_json_error_shape(zoo, tmp_path):
     with serving(["--models", str(zoo), "--connections-per-client", "1", "--header-timeout", "1"], tmp_path) as server:
         app_status, app_headers, app_body = get(server.url + "/nowhere", source="127.0.0.2")

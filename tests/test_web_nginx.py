@@ -121,6 +121,7 @@ def test_a_replica_killed_under_load_costs_no_failed_request(topology):
     assert victim.process.returncode == -signal.SIGKILL
 
 
+@pytest.mark.slow
 def test_a_replica_stopped_with_sigterm_drains(topology):
     nginx, replicas = topology
     stopping = replicas[1]

@@ -175,6 +175,7 @@ def test_sigterm_finishes_the_requests_in_flight_stops_accepting_and_exits_0(tmp
     assert returncode == 0, output
 
 
+@pytest.mark.slow
 def test_sigterm_drains_every_worker_process_of_workers_2(tmp_path):
     # uvicorn's supervisor passes SIGTERM to each worker process, and each drains its own
     # connections: the clients of both get whole answers, and the supervisor exits 0
@@ -284,6 +285,7 @@ def test_a_model_failing_at_request_time_is_a_503_naming_it_logged_once(tmp_path
     assert len(logged) == 1 and logged[0].startswith("ae_small_relu cannot be served: ")
 
 
+@pytest.mark.slow
 def test_sigterm_while_idle_exits_0_quickly(zoo, tmp_path):
     server = Server(["--models", str(zoo)], tmp_path).wait_ready()
     keep_alive = socket.create_connection(("127.0.0.1", server.port), timeout=10)

@@ -46,6 +46,7 @@ def is_counted(sample):
     return re.match(r"^[a-z_]+_(total|count|sum|bucket)(\{|$)", sample) is not None
 
 
+@pytest.mark.slow
 def test_metrics_of_workers_2_are_both_workers_and_never_go_back_across_10_scrapes(zoo, tmp_path):
     temporary = tmp_path / "tmp"
     temporary.mkdir()
@@ -96,6 +97,7 @@ def one_answer(connection):
     return status, headers, body
 
 
+@pytest.mark.slow
 def test_sigterm_of_workers_2_closes_keep_alive_clients_cleanly_and_refuses_their_reconnects(zoo, tmp_path):
     server = Server(["--models", str(zoo), "--workers", "2", "--access-log", "off"], tmp_path).wait_ready()
     held = []
@@ -140,6 +142,7 @@ def test_sigterm_of_workers_2_closes_keep_alive_clients_cleanly_and_refuses_thei
     assert returncode == 0, server.output()
 
 
+@pytest.mark.slow
 def test_sigterm_of_workers_2_ends_with_status_0_and_no_leaked_semaphore_warning(zoo, tmp_path):
     """Each worker's decoding pool met at a multiprocessing barrier; a worker ended by its
     re-raised SIGTERM left the barrier's semaphores to the resource tracker, which warned of
