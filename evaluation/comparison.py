@@ -143,16 +143,18 @@ def _trained_here(model, data):
     )
 
 
-def _real_native(model, models_folder):
+def _real_native(model):
     """A conditioned model's own training data's held-out sounds, at its own rate, with their
-    families (for the top octave); None when that data is not here or not at that rate."""
+    families (for the top octave); None when that data is not here or not at that rate.
+
+    The card's dataset folder is already where it is from here (read relative to the zoo)."""
     folder = model.card.data_folder
     if not model.conditioned or not folder:
         return None
     from preprocessing.dataset import DatasetError, load_dataset
 
     try:
-        dataset = load_dataset(Path(models_folder) / folder)
+        dataset = load_dataset(Path(folder))
     except (DatasetError, OSError):
         return None
     if int(dataset.settings.sample_rate) != int(model.sample_rate):
@@ -187,7 +189,7 @@ def _record_of(model, name, index, data, data_fp, folder, force, progress):
         progress.reach(index + fraction)
 
     if model.conditioned:  # one plane per family (evaluation.conditioned)
-        record = evaluate_conditioned(model, data.reference, at_stage, trained_here, _real_native(model, folder.parent))
+        record = evaluate_conditioned(model, data.reference, at_stage, trained_here, _real_native(model))
     else:
         record = evaluate_model(model, data.reference, at_stage, trained_here)
         record["details"]["family_pads"] = family_pad_scores(name, model, data.reference)

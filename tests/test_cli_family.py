@@ -341,3 +341,50 @@ def test_evaluate_measures_a_conditioned_model_per_family(zoo, tmp_path):
     assert "### Control accuracy" in report and "### The top octave" in report
     assert all((tmp_path / "report" / f"contact_ddsp_cvae_{family}.png").is_file() for family in DRUM_FAMILIES)
     assert hashes(zoo) == before  # other data than its own: cached outside the zoo
+
+
+def test_the_top_octave_sets_the_model_beside_its_own_datas_held_out_sounds(zoo, tmp_path):
+    """A card names its dataset relative to its zoo, as `train` writes it, and the zoo is named
+    relative to where the user is (as the default `trained` is): the report finds that 44.1 kHz
+    data and gives the real held-out sounds' median beside the model's, per family."""
+    import json
+    import os
+    import shutil
+
+    from drums import preprocessed_kits
+
+    own = tmp_path / "zoo"
+    shutil.copytree(zoo / "ddsp_cvae", own / "ddsp_cvae")
+    preprocessed_kits(tmp_path / "sources44", tmp_path / "data44", 36, 4096, seed=5, sr=44100)
+    card_path = own / "ddsp_cvae" / "card.json"
+    card = json.loads(card_path.read_text())
+    card["data"]["folder"] = "../data44"
+    card_path.write_text(json.dumps(card))
+    preprocessed_kits(tmp_path / "sources", tmp_path / "data", 36, 2048, seed=31)
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "app.py"),
+            "evaluate",
+            "ddsp_cvae",
+            "--models",
+            "zoo",
+            "--data",
+            str(tmp_path / "data"),
+            "--grid",
+            "4",
+            "-o",
+            str(tmp_path / "report"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = (tmp_path / "report" / "report.md").read_text()
+    octave = report[report.index("### The top octave") :]
+    assert "beside the real held-out sounds' median" in octave and "were not available" not in octave
+    rows = [line.split("|")[1:-1] for line in octave.splitlines() if line.startswith("| ") and "family" not in line]
+    assert any(cells[2].strip() not in ("", "–") for cells in rows), rows  # a real median is there
