@@ -166,11 +166,16 @@ def _training_rows(card):
 
 
 def _loss_rows(card):
-    """The last epoch's losses, then its other numbers."""
+    """The shipped epoch's losses (the last, or the best that early stopping kept), then its
+    other numbers."""
     if not card.losses:
         return []
     losses = {key: value for key, value in card.losses.items() if "loss" in key}
-    rows = ["", "Final losses (of the last epoch, lower is better)"]
+    kept = card.training.get("kept_epoch")
+    if kept is not None:
+        rows = ["", f"Losses of epoch {kept}, whose weights these are (lower is better)"]
+    else:
+        rows = ["", "Final losses (of the last epoch, lower is better)"]
     rows += [_row(words_for(key), _value(value), LOSS_WIDTH) for key, value in losses.items()]
     rows += [_row(words_for(key), _value(value), LOSS_WIDTH) for key, value in card.losses.items() if key not in losses]
     return rows

@@ -28,6 +28,17 @@ def read_history(path):
     return columns
 
 
+def losses_of_epoch(columns, epoch=None):
+    """The losses and other numbers of ``epoch`` (from 1; None: the last) in ``columns``, as
+    :func:`read_history` gives them; an epoch the history lacks gives the last row's."""
+    names = [key for key in columns if key not in ("epoch", "epoch_seconds") and columns[key]]
+    rows = columns.get("epoch", [])
+    row = -1
+    if epoch is not None and (epoch - 1) in rows:
+        row = rows.index(epoch - 1)
+    return {key: columns[key][row] for key in names}
+
+
 def keep_epochs_before(path, epoch):
     """Drop the rows of epochs >= ``epoch`` (0-based), before a resumed run appends:
     an epoch that was cut short or went NaN is trained again and logged once."""

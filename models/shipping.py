@@ -69,6 +69,9 @@ class RunFacts:
         Why it stopped ("completed", "early stopping after epoch 7 ...").
     distribution : str
         The distribution strategy and its replicas.
+    kept_epoch : int or None
+        The epoch (from 1) whose weights are shipped, where early stopping put back its best
+        epoch's; None: the last epoch's.
     """
 
     initial_epoch: int
@@ -76,6 +79,7 @@ class RunFacts:
     seconds: float
     stopped: str
     distribution: str = "default"
+    kept_epoch: int | None = None
 
 
 def export_trained(folder, nets, data, options, run, *, history_csv=None):
@@ -147,7 +151,7 @@ def model_card(nets, data, options, columns, run):
     spec = get_spec(nets.settings["name"])
     n_val = int(data.is_validation.sum())
     families, counts = np.unique(data.families, return_counts=True)
-    losses = {k: _finite_or_none(v[-1]) for k, v in columns.items() if k not in ("epoch", "epoch_seconds") and v}
+    losses = {k: _finite_or_none(v) for k, v in history.losses_of_epoch(columns, run.kept_epoch).items()}
     epoch_seconds = [s for s in columns.get("epoch_seconds", []) if np.isfinite(s)]
     return {
         "version": CARD_VERSION,
@@ -189,6 +193,9 @@ def model_card(nets, data, options, columns, run):
                 else None
             ),
             "stopped": stopped,
+            # the epoch whose weights these are (its losses are the card's), where early stopping
+            # put back its best; absent: the last epoch's
+            **({"kept_epoch": int(run.kept_epoch)} if run.kept_epoch is not None else {}),
             "seconds": round(float(seconds), 2),
             "mean_epoch_seconds": round(float(np.mean(epoch_seconds)), 3) if epoch_seconds else None,
             "float16": bool(options.float16),

@@ -260,8 +260,9 @@ def _train_locked(name, spec, data, out, options, overrides):
     }
     checkpoint = EpochCheckpoint(ckpt, nets, run_state, guard, start.seconds_before)
     started = time.perf_counter()
+    stopper = None
     if not start.save_only:
-        _fit(
+        stopper = _fit(
             nets,
             data,
             options,
@@ -271,9 +272,12 @@ def _train_locked(name, spec, data, out, options, overrides):
     seconds = time.perf_counter() - started
     _refuse_a_nan_run(name, guard, checkpoint, ckpt, start.initial_epoch if options.resume else None)
     epochs_done = checkpoint.last_saved_epoch or start.initial_epoch
+    kept = _kept_epoch(stopper)
     stopped = "completed"
     if epochs_done < options.epochs:
         stopped = f"early stopping after epoch {epochs_done} (no {nets.monitor} improvement)"
+    if stopper is not None and kept is not None and kept != epochs_done:
+        stopped += f"; the weights are epoch {kept}'s, its best {stopper.monitor}"
 
     distribution = f"{type(strategy).__name__} x{strategy.num_replicas_in_sync}"
     export_trained(
@@ -281,11 +285,10 @@ def _train_locked(name, spec, data, out, options, overrides):
         nets,
         data,
         options,
-        RunFacts(start.initial_epoch, epochs_done, start.seconds_before + seconds, stopped, distribution),
+        RunFacts(start.initial_epoch, epochs_done, start.seconds_before + seconds, stopped, distribution, kept),
         history_csv=history_csv,
     )
-    columns = history.read_history(history_csv)
-    losses = {k: v[-1] for k, v in columns.items() if k not in ("epoch", "epoch_seconds") and v}
+    losses = history.losses_of_epoch(history.read_history(history_csv), kept)
     return TrainResult(name, folder, epochs_done, seconds, losses, stopped)
 
 
@@ -339,14 +342,21 @@ def _prepare_history(folder, history_csv, options, initial_epoch):
 
 
 def _fit(nets, data, options, initial_epoch, callbacks):
-    """Keras' ``fit`` over the training audio, validating and stopping early as asked."""
+    """Keras' ``fit`` over the training audio, validating and stopping early as asked.
+
+    Returns the early stopping callback (None without ``--patience``). It puts back the
+    weights of the epoch with the best monitored loss when training ends, so those are the
+    weights shipped; the checkpoint keeps the last epoch's, which a resume goes on from.
+    """
     validation = data.validation_audio if options.validation else data.validation_audio[:0]
     has_validation = validation.shape[0] > 0
+    stopper = None
     if options.patience is not None and nets.monitor is not None:
         monitor = ("val_" if has_validation else "") + nets.monitor
-        callbacks.append(
-            keras.callbacks.EarlyStopping(monitor=monitor, patience=options.patience, min_delta=options.min_delta, mode="min")
+        stopper = keras.callbacks.EarlyStopping(
+            monitor=monitor, patience=options.patience, min_delta=options.min_delta, mode="min", restore_best_weights=True
         )
+        callbacks.append(stopper)
     train_x = train_y = data.train_audio
     validation_data: tuple | None = (validation, validation) if has_validation else None
     if nets.inputs is not None:  # what the model trains on, made from the sounds once
@@ -365,6 +375,15 @@ def _fit(nets, data, options, initial_epoch, callbacks):
         shuffle=True,
         verbose=options.verbose,
     )
+    return stopper
+
+
+def _kept_epoch(stopper):
+    """The epoch (from 1) whose weights early stopping put back, or None (no early stopping,
+    or no epoch was measured): the best of the epochs this run trained."""
+    if stopper is None or stopper.best_weights is None:
+        return None
+    return int(stopper.best_epoch) + 1
 
 
 def _refuse_a_nan_run(name, guard, checkpoint, ckpt, resumed_from):

@@ -553,6 +553,16 @@ def test_card_table_shows_parameters_data_epochs_losses_and_metrics():
     assert row("NDB/K")[-4:] == ["-", "lower", "is", "better"]
 
 
+def test_card_table_names_the_epoch_whose_losses_and_weights_early_stopping_kept():
+    import dataclasses
+
+    info = info_of("ae_small_relu")
+    assert "Final losses (of the last epoch, lower is better)" in card_table(info).splitlines()
+    training = {**info.card.training, "kept_epoch": 7, "stopped": "early stopping after epoch 9 (no loss improvement)"}
+    kept = dataclasses.replace(info, card=dataclasses.replace(info.card, training=training))
+    assert "Losses of epoch 7, whose weights these are (lower is better)" in card_table(kept).splitlines()
+
+
 def test_a_card_that_fails_the_schema_makes_the_model_unavailable_with_the_reason():
     from models.card import CardError
     from models.engine import Runtime
