@@ -132,6 +132,7 @@ def test_a_model_gone_from_the_zoo_after_the_start_is_a_503_naming_it_and_the_ot
 class Process:
     def __init__(self, alive):
         self.alive = alive
+        self.pid = os.getpid()  # a running process
 
     def is_alive(self):
         return self.alive
@@ -161,5 +162,38 @@ def test_a_process_dead_before_its_pool_noticed_is_the_same_not_ready_and_a_new_
         while asyncio.run(pool.ready()) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert asyncio.run(pool.ready()) == ""
+    finally:
+        pool.close()
+
+
+class PoolReaped:
+    """A pool whose processes its own thread has reaped while a readiness check looked: that
+    thread marks the pool broken and joins them, and the check read the mark before."""
+
+    def __init__(self, processes):
+        self._processes = dict(enumerate(processes))
+        self._broken = False
+        self.shut_down = False
+
+    def shutdown(self, wait=True, cancel_futures=False):
+        self.shut_down = True
+
+
+def test_processes_reaped_by_the_pools_thread_are_not_counted_as_running(zoo):
+    import multiprocessing
+
+    reaped = []
+    for _ in range(2):
+        process = multiprocessing.get_context("fork").Process(target=os._exit, args=(0,))
+        process.start()
+        os.waitpid(process.pid, 0)  # the pool's thread joins it first
+        reaped.append(process)
+    # what multiprocessing says of a child another thread has reaped (its waitpid: ECHILD)
+    assert all(process.is_alive() for process in reaped)
+    pool = ProcessDecoding(zoo, 2, preload=["ae_small_tanh"])
+    broken = pool._pool = PoolReaped(reaped)
+    try:
+        assert asyncio.run(pool.ready()) == "a decoding process stopped; new ones are starting"
+        assert broken.shut_down and pool._pool is not broken
     finally:
         pool.close()
