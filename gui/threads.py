@@ -7,6 +7,8 @@ background's. :func:`guarded` turns a job's failure into an ``events.JobFailed``
 """
 
 import itertools
+import logging
+import os
 import queue
 import sys
 import threading
@@ -146,3 +148,26 @@ class JobGroup:
     def _guard(self, what, func):
         """``func`` as a job whose failure becomes a "failed" event, never a dead thread."""
         return guarded(what, func, self.post, self.backend.user_errors)
+
+
+def leave_if_busy(status):
+    """End the process now, with ``status``, when a worker thread still runs a job once the
+    window has closed (and has waited for them); return otherwise.
+
+    A daemon thread that is inside a C++ extension when the interpreter finalises is ended by
+    a forced unwind that C++ does not allow there: python-soxr's resampling, for one, then
+    aborts the whole process ("terminate called without an active exception", status -6),
+    which a loaded machine met at the window's quit. Everything the user keeps (settings,
+    favourites) is written by the time this is called; only the interpreter's own teardown is
+    skipped.
+    """
+    busy = [thread for thread in threading.enumerate() if thread.daemon and thread.name.startswith("gui-") and thread.is_alive()]
+    if not busy:
+        return
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed or broken pipe: nothing more to say there
+            pass
+    os._exit(status)

@@ -50,6 +50,7 @@ from gui.settings import Settings
 from gui.sizing import WindowSizing
 from gui.startup import StartupProbe
 from gui.state import UNAVAILABLE, AppState, ModelEntry
+from gui.threads import leave_if_busy
 from gui.tooltip import steady_tooltip
 from gui.view import WindowView
 from gui.workers import Workers
@@ -484,4 +485,6 @@ def main(options):
         app.close()
         hint = " (set DISPLAY, or run under xvfb-run)" if not os.environ.get("DISPLAY") else ""
         raise GuiError(f"cannot open the window: {error}{hint}") from None
-    return app.run()
+    status = app.run()
+    leave_if_busy(status)  # a job that outlived the wait must not abort the exit
+    return status
