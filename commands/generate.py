@@ -29,10 +29,11 @@ from commands.options import (
     family_for_model,
     family_of_args,
     family_option,
+    frame_points,
     imported_at,
     load_or_fail,
     number_type,
-    parse_point,
+    parse_at,
     render_length_or_usage_error,
     spec_or_usage_error,
     zoo_of,
@@ -156,7 +157,7 @@ def run(args):
     spec = spec_or_usage_error(args.name, args.models)
     imported = spec.kind == "imported"
     family = None if imported else family_of_args(args, spec)
-    points = imported_points(args, spec) if imported else [parse_point(text) for text in args.at]
+    points = imported_points(args, spec) if imported else [parse_at(text) for text in args.at]
     if args.variations is not None and not 1 <= args.variations <= MAX_VARIATIONS:
         raise UsageError(f"--variations must be 1 to {MAX_VARIATIONS}, not {args.variations}")
     if args.seed is not None and args.variations is None:
@@ -177,6 +178,10 @@ def run(args):
     model = load_or_fail(args.name, args.models)
     if imported:  # every point as the full vector it decodes (a pad point's other axes at their centre)
         points = [tuple(float(f"{v:.7g}") for v in model.full_vectors([point])[0]) for point in points]
+    else:  # a family frame's whole vectors (ddsp_cvae's), before anything is written
+        points = frame_points(args, model, points)
+        if args.nearest and any(len(point) > 2 for point in points):
+            raise UsageError(f"--nearest: not yet for a whole vector ({args.name})")
     family = family_for_model(model, family_option(args), family)  # before anything is written
     render_length_or_usage_error(model, args.seconds)
     remove_dead_outputs(paths[0].parent)

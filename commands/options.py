@@ -126,6 +126,43 @@ def parse_point(text):
     return point
 
 
+def parse_at(text):
+    """An ``--at`` of a registry model: ``X,Y`` (:func:`parse_point`), or more numbers, a
+    whole vector that :func:`frame_points` checks once the model is loaded (only a model
+    with a family's frame takes one); UsageError with :func:`parse_point`'s reason otherwise."""
+    try:
+        return parse_point(text)
+    except UsageError:
+        try:
+            vector = parse_vector(text)
+        except UsageError:
+            vector = ()
+        if len(vector) <= 2:
+            raise
+        return vector
+
+
+def frame_points(args, model, points):
+    """The ``--at`` points of a loaded registry model: as they are when all are pad points;
+    with a whole vector among them (a family-frame model's: ddsp_cvae's 16 numbers, the
+    pad's two and its family's other axes) all as whole vectors (a pad point's other axes
+    at 0). UsageError for a vector of another size, or for a model without such axes."""
+    if all(len(point) == 2 for point in points):
+        return points
+    width = model.latent_dim if getattr(model, "family_frame", False) else 2
+    for text, point in zip(args.at, points):
+        if len(point) == 2:
+            continue
+        if width == 2:
+            parse_point(text)  # its reason: a point is two numbers
+        if len(point) != width:
+            raise UsageError(
+                f"--at {text!r}: {args.name} takes X,Y (its pad) or {width} numbers "
+                f"(the pad and its family's other {width - 2} axes), not {len(point)}"
+            )
+    return [tuple(float(f"{v:.7g}") for v in model.full_vectors([point])[0]) for point in points]
+
+
 def spec_or_usage_error(name, folder=None):
     """The registry spec of ``name``, or, for a model imported into ``folder`` (its card,
     kind ``imported``), its :class:`models.imported.ImportedSpec`; UsageError (exit 2)

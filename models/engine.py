@@ -194,6 +194,16 @@ class Runtime(LatentPlane):
         self._fit_family_pads()
         # a wide code's family pads come with its decoder (ddsp_cvae: stage 2 of its route)
         self.family_pads = getattr(decode_function, "family_pads", self.family_pads)
+        pads = self.family_pads
+        #: True when ``decode`` also takes a family's frame vectors (N, D): a wide code whose
+        #: pads are its family's two main axes, the other D - 2 axes being sliders of the window
+        #: (:mod:`models.family_frame`); its ``latent_dim``, ``low``, ``high`` and ``middle``
+        #: are then the frame's, as an imported model's are its latent's
+        self.family_frame: bool = self.conditioned and pads is not None and pads.latent_dim > LATENT_DIM
+        if self.family_frame:
+            assert pads is not None
+            self.latent_dim = pads.latent_dim
+            self.low, self.high, self.middle = pads.frame_bounds()
 
     def __repr__(self) -> str:
         return f"Runtime({self.name!r}, kind={self.kind!r}, length={self.sample_length})"
@@ -220,6 +230,9 @@ class Runtime(LatentPlane):
         Parameters
         ----------
         points : array-like, shape (N, 2) (or (2,) for one point)
+            A family-frame model (``family_frame``) also takes whole frame vectors (N, D):
+            the pad point and the offsets along its family's other main axes
+            (:meth:`models.family_pads.FamilyPads.from_frame`); a variation draws on top.
         variation : int, optional
             For a model with a synthesiser decoder (``has_variations``): which realisation
             of its noise to play; None (or 0) is the model's own, so a point always plays
@@ -241,13 +254,16 @@ class Runtime(LatentPlane):
         if variation is not None and (isinstance(variation, bool) or not isinstance(variation, (int, np.integer)) or variation < 0):
             raise ModelInputError(f"variation must be a whole number from 0, not {variation!r}")
         points = np.asarray(points, dtype=np.float32)
-        if points.ndim == 1 and points.shape[0] == LATENT_DIM:
+        widths = (LATENT_DIM, self.latent_dim)  # a family frame's whole vectors too
+        if points.ndim == 1 and points.shape[0] in widths:
             points = points[None, :]
-        elif points.ndim != 2 or points.shape[1] != LATENT_DIM:
-            raise ModelInputError(f"points must have shape (N, {LATENT_DIM}), not {points.shape}")
+        elif points.ndim != 2 or points.shape[1] not in widths:
+            wider = f" or (N, {self.latent_dim})" if self.latent_dim != LATENT_DIM else ""
+            raise ModelInputError(f"points must have shape (N, {LATENT_DIM}){wider}, not {points.shape}")
         count = points.shape[0]
         # One point (the window's drag) is checked the cheap way: this is the hot path.
-        finite = (math.isfinite(points[0, 0]) and math.isfinite(points[0, 1])) if count == 1 else bool(np.isfinite(points).all())
+        cheap = count == 1 and points.shape[1] == LATENT_DIM
+        finite = (math.isfinite(points[0, 0]) and math.isfinite(points[0, 1])) if cheap else bool(np.isfinite(points).all())
         if not finite:
             raise ModelInputError("points must be finite numbers")
         samples = self.render_length(seconds)  # only a model that renders any length takes seconds
@@ -270,6 +286,24 @@ class Runtime(LatentPlane):
             )
             audio[start : start + len(chunk)] = self._audio(made, len(chunk), samples)
         return audio
+
+    def full_vectors(self, points: npt.ArrayLike) -> np.ndarray:
+        """A family-frame model's ``points`` as whole frame vectors (N, D): vectors as they
+        are, pad points (N, 2) with the other axes at 0 (the family's mean); ModelInputError
+        for another width, a number that is not finite, or a model without a frame."""
+        if not self.family_frame:
+            raise ModelInputError(f"{self.name} has no axes beyond its pad's two")
+        points = np.asarray(points, dtype=np.float32)
+        points = points[None, :] if points.ndim == 1 else points
+        if points.ndim != 2 or points.shape[1] not in (LATENT_DIM, self.latent_dim):
+            raise ModelInputError(f"points must have shape (N, {self.latent_dim}) or pad points (N, 2), not {points.shape}")
+        if not np.isfinite(points).all():
+            raise ModelInputError("points must be finite numbers")
+        if points.shape[1] == self.latent_dim:
+            return points
+        full = np.repeat(np.asarray(self.middle, np.float32)[None, :], len(points), axis=0)
+        full[:, :LATENT_DIM] = points
+        return full
 
     def _audio(self, out: np.ndarray, count: int, samples: int | None = None) -> np.ndarray:
         samples = self.sample_length if samples is None else samples

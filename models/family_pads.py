@@ -67,6 +67,7 @@ import numpy as np
 from constants import DRUM_FAMILIES, FAMILY_PAD_SCALE, FAMILY_SHRINK_COUNT, LATENT_DIM
 from models.errors import ModelInputError
 from models.families import family_rows
+from models.family_frame import FamilyFrame
 
 #: The smallest standard deviation a family's axis is given: a family whose codes (and the
 #: pooled ones) do not vary along an axis still spans a pad, if a tiny one.
@@ -167,7 +168,7 @@ def _covariance(points):
     return centred.T @ centred / max(len(points) - 1, 1)
 
 
-class FamilyPads:
+class FamilyPads(FamilyFrame):
     """Each family's Gaussian over one model's training codes, and the pad mapping.
 
     Parameters
@@ -317,18 +318,20 @@ class FamilyPads:
 
         Parameters
         ----------
-        points : array-like, shape (N, 2)
-            Pad points in the model's usual range.
+        points : array-like, shape (N, 2) or (N, D)
+            Pad points in the model's usual range, or a wide code's family-frame vectors
+            (:meth:`from_frame`: the pad point and the offsets along the other axes).
         family : str, dict or array-like
             One family or mix for every point, or weight rows (N, 7), one per point.
 
         Returns
         -------
         np.ndarray, shape (N, D), float32
-            On the family's two main axes; a wider code sits at the family's mean along
-            the others.
+            On the family's two main axes; a pad point of a wider code sits at the
+            family's mean along the others.
         """
-        points = np.asarray(points, dtype=np.float64).reshape(-1, LATENT_DIM)
+        points = np.asarray(points, dtype=np.float64)
+        points = points.reshape(-1, self.latent_dim if points.ndim == 2 and points.shape[1] == self.latent_dim else LATENT_DIM)
         if isinstance(family, (str, dict)) or np.ndim(family) == 1:  # one for all: the window's drag
             return self._mapped(points, self.axes(family)).astype(np.float32)
         rows = family_rows(family, len(points))
@@ -340,8 +343,11 @@ class FamilyPads:
         return latent.astype(np.float32)
 
     def _mapped(self, points, pad):
-        normalised = (points - self._centre) / self._half
-        return pad.mean + self.scale * (normalised * pad.sigmas[:2]) @ pad.axes[:2]
+        normalised = (points[:, :2] - self._centre) / self._half
+        latent = pad.mean + self.scale * (normalised * pad.sigmas[:2]) @ pad.axes[:2]
+        if points.shape[1] > 2:  # a frame vector: its offsets along the other axes on top
+            latent = latent + self.scale * ((points[:, 2:] / self.frame_unit) * pad.sigmas[2:]) @ pad.axes[2:]
+        return latent
 
     def varied(self, latent, family, variation):
         """Latent points moved off their family's pad along its other main axes: a draw
@@ -368,10 +374,11 @@ class FamilyPads:
         draws = np.random.default_rng(int(variation)).standard_normal(self.latent_dim - 2)
         return (latent + self.scale * (draws * pad.sigmas[2:]) @ pad.axes[2:]).astype(np.float32)
 
-    def places(self, codes, family):
+    def places(self, codes, family, axes=(0, 1)):
         """Where a model's training codes sit on a family's pad: :meth:`to_pad` of the whole
         codes when the Gaussians were fitted on them (``codes.full``, ddsp_cvae's wide code),
-        else of ``codes.points``.
+        else of ``codes.points``. ``axes``: two axes of the family's frame to show them on
+        instead of the pad's (:meth:`to_frame`; a wide code's only).
 
         Returns
         -------
@@ -379,7 +386,10 @@ class FamilyPads:
         """
         full = getattr(codes, "full", None)
         wide = full is not None and np.ndim(full) == 2 and np.shape(full)[1] == self.latent_dim
-        return self.to_pad(full if wide else codes.points, family)
+        whole = full if wide else codes.points
+        if tuple(axes) != (0, 1):
+            return self.to_frame(whole, family)[:, list(axes)]
+        return self.to_pad(whole, family)
 
     def own_places(self, codes, labels):
         """Each code on its own family's pad, or, for a sound without one of the families

@@ -150,8 +150,12 @@ class LatentAxes:
 
 def latent_axes(model, latent_range, center, margin_spans=BOX_MARGIN_SPANS):
     """The :class:`LatentAxes` of a loaded model: an imported model's per-axis range and
-    centre (its card's), else the pad's square on its two axes."""
+    centre (its card's), else the pad's square on its two axes. A family-frame model
+    (ddsp_cvae, whose window also shows its code's other axes) is served as its pad and
+    family alone: the page has no sliders for a family's frame yet."""
     dim, pad_axes = int(model.latent_dim), tuple(int(a) for a in model.pad_axes)
+    if getattr(model, "family_frame", False):
+        dim = 2
     if dim > 2:
         low, high, middle = (tuple(float(v) for v in values) for values in (model.low, model.high, model.middle))
     else:

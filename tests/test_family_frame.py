@@ -1,0 +1,133 @@
+"""A family's frame (models.family_frame): ddsp_cvae's whole code as the pad's point and
+the offsets along its family's other main axes, through FamilyPads, the NumPy runtime and
+the real ``generate --at`` (exit status, one line, files left as they were)."""
+
+import numpy as np
+import pytest
+
+from constants import FAMILY_PAD_SCALE
+from models.errors import ModelInputError
+from models.family_frame import FRAME_REACH
+from models.family_pads import FamilyPads
+from tests.test_family_pads import PAD, ZOO, hashes, run_app, samples, wide_codes
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(35)
+
+
+@pytest.fixture(scope="module")
+def ddsp_cvae():
+    from models.engine import load_runtime
+
+    return load_runtime("ddsp_cvae", ZOO)
+
+
+def test_a_frame_vector_is_the_pad_point_and_offsets_along_the_other_axes_in_pad_units(rng):
+    pads = FamilyPads.fit("wide", wide_codes(rng), PAD)
+    pad = pads.axes("snare")
+    vector = np.array([[1.5, -3.0, 3.0, 0.0, -1.5, 0.0]])
+    latent = pads.from_frame(vector, "snare")
+    # the pad's half-width (3) is `scale` standard deviations along every axis
+    along = [0.5, -1.0, 1.0, 0.0, -0.5, 0.0]  # each number over the half-width
+    expected = pad.mean + FAMILY_PAD_SCALE * sum(a * s * e for a, s, e in zip(along, pad.sigmas, pad.axes))
+    assert np.allclose(latent[0], expected, atol=1e-12)
+    low, high, centre = pads.frame_bounds()
+    assert np.array_equal(low, [-3, -3] + [-3 * FRAME_REACH] * 4) and np.array_equal(high, -low)
+    assert np.array_equal(centre, np.zeros(6))
+
+
+def test_to_frame_and_from_frame_undo_each_other_on_every_family_and_a_mix(rng):
+    codes = wide_codes(rng)
+    pads = FamilyPads.fit("wide", codes, PAD)
+    for family in ("kick", "cymbal", "kick:0.6,tom:0.4"):
+        frame = pads.to_frame(codes.points, family)
+        assert frame.shape == (len(codes.points), 6)
+        assert np.allclose(pads.from_frame(frame, family), codes.points, atol=1e-9)
+        assert np.allclose(pads.to_frame(pads.from_frame(frame, family), family), frame, atol=1e-9)
+        # the frame's first two axes are where the family's pad shows the code
+        assert np.array_equal(frame[:, :2], pads.to_pad(codes.points, family))
+        assert np.allclose(pads.places(codes, family, axes=(3, 1)), frame[:, [3, 1]])
+    # the family's mean is the frame's centre
+    assert np.allclose(pads.to_frame(pads.axes("hat").mean, "hat"), 0.0, atol=1e-9)
+
+
+def test_a_pad_point_maps_as_the_pads_formula_says_and_its_frame_vector_at_0_maps_to_the_same_bits(rng):
+    pads = FamilyPads.fit("wide", wide_codes(rng), PAD)
+    points = np.array([[0.5, -1.2], [3.0, 3.0], [-2.9, 0.1]], np.float32)
+    pad = pads.axes("tom")
+    normalised = points.astype(np.float64) / 3.0  # the pad (-3, 3) on both axes
+    formula = pad.mean + FAMILY_PAD_SCALE * (normalised * pad.sigmas[:2]) @ pad.axes[:2]
+    assert pads.to_latent(points, "tom").tobytes() == formula.astype(np.float32).tobytes()
+    frame = np.zeros((3, 6), np.float32)
+    frame[:, :2] = points
+    assert pads.to_latent(frame, "tom").tobytes() == pads.to_latent(points, "tom").tobytes()
+    frame[:, 3] = 1.0
+    assert not np.allclose(pads.to_latent(frame, "tom"), pads.to_latent(points, "tom"))
+
+
+def test_the_shipped_ddsp_cvae_has_a_16_axis_frame_whose_centre_plays_its_pad_points_bytes(ddsp_cvae):
+    assert ddsp_cvae.family_frame and ddsp_cvae.latent_dim == 16 and ddsp_cvae.pad_axes == (0, 1)
+    assert list(ddsp_cvae.low[:2]) == [-3, -3] and list(ddsp_cvae.high[2:]) == [6.0] * 14
+    points = np.array([[0.5, -1.2], [2.9, 2.9], [-3.0, 0.1]], np.float32)
+    frame = ddsp_cvae.full_vectors(points)
+    assert frame.shape == (3, 16) and not frame[:, 2:].any()
+    for family in ("snare", "kick:0.6,tom:0.4"):
+        for variation in (None, 3):  # a variation's draws land on the same place either way
+            pad = ddsp_cvae.decode(points, variation=variation, family=family)
+            assert ddsp_cvae.decode(frame, variation=variation, family=family).tobytes() == pad.tobytes()
+    moved = frame.copy()
+    moved[:, 4] = 3.0
+    plain = ddsp_cvae.decode(moved, family="snare")
+    assert np.max(np.abs(plain - ddsp_cvae.decode(points, family="snare"))) > 1e-3
+    # a variation draws on top of the offsets: new sounds, the same ones each time
+    varied = ddsp_cvae.decode(moved, variation=3, family="snare")
+    assert np.max(np.abs(varied - plain)) > 1e-3
+    assert varied.tobytes() == ddsp_cvae.decode(moved, variation=3, family="snare").tobytes()
+
+
+def test_a_vector_of_another_width_or_a_model_without_a_frame_is_refused(ddsp_cvae):
+    from models.engine import load_runtime
+
+    with pytest.raises(ModelInputError, match=r"\(N, 2\) or \(N, 16\)"):
+        ddsp_cvae.decode(np.zeros((1, 5), np.float32), family="snare")
+    vae = load_runtime("vae_a", ZOO)
+    assert not vae.family_frame and vae.latent_dim == 2
+    with pytest.raises(ModelInputError, match="no axes beyond"):
+        vae.full_vectors([[0.0, 0.0]])
+
+
+def at_text(values):
+    return ",".join(f"{v:g}" for v in values)
+
+
+def test_generate_plays_a_whole_frame_vector_and_its_centre_plays_the_pad_point(tmp_path):
+    centre = [0.5, -1.2] + [0.0] * 14
+    moved = [0.5, -1.2, 0.0, 3.0] + [0.0] * 12
+    for name, at in (("pad.wav", "0.5,-1.2"), ("centre.wav", at_text(centre)), ("moved.wav", at_text(moved))):
+        made = run_app("generate", "ddsp_cvae", "--at", at, "--family", "snare", "-o", tmp_path / name)
+        assert made.returncode == 0, made.stderr
+    assert made.stdout.strip().startswith(f"{tmp_path / 'moved.wav'}  (ddsp_cvae at {at_text(moved)}, snare; peak ")
+    assert samples(tmp_path / "centre.wav").tobytes() == samples(tmp_path / "pad.wav").tobytes()
+    assert np.max(np.abs(samples(tmp_path / "moved.wav") - samples(tmp_path / "pad.wav"))) > 1e-3
+
+
+@pytest.mark.parametrize(
+    "model, at, reason",
+    [
+        (
+            "ddsp_cvae",
+            "1,2,3",
+            "--at '1,2,3': ddsp_cvae takes X,Y (its pad) or 16 numbers (the pad and its family's other 14 axes), not 3",
+        ),
+        ("vae_a", "1,2,3", "--at '1,2,3': a point is two numbers X,Y (e.g. --at 0.5,-1.2)"),
+    ],
+)
+def test_a_vector_of_the_wrong_size_exits_2_in_one_line_and_writes_nothing(tmp_path, model, at, reason):
+    (tmp_path / "keep.wav").write_bytes(b"RIFF mine")
+    before = hashes(tmp_path), hashes(ZOO / model)
+    result = run_app("generate", model, "--at", at, "--family", "snare", "-o", tmp_path / "out.wav")
+    assert result.returncode == 2 and result.stderr.strip().splitlines() == [f"app.py generate: {reason}"]
+    assert result.stdout == ""
+    assert (hashes(tmp_path), hashes(ZOO / model)) == before
