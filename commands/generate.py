@@ -63,7 +63,10 @@ def add_arguments(parser):
         action="append",
         required=True,
         metavar="X,Y",
-        help="a latent point; repeat for several (an imported model also takes its full vector, D numbers)",
+        help=(
+            "a latent point; repeat for several (an imported model also takes its full vector, D numbers; "
+            "ddsp_cvae its family's frame, 16: the pad's X,Y and the offsets along the family's other axes)"
+        ),
     )
     parser.add_argument(
         "-o", "--output", required=True, metavar="PATH", help="a .wav file for one point, or a folder (created) for several"

@@ -20,8 +20,12 @@ def show_axes(window, state):
     info = state.model
     wide = is_wide(info) and state.latent is not None
     panel = window[k.AXES_PANEL]
+    # an imported model has no families, and the room is the sliders'; a family's frame
+    # (ddsp_cvae's) keeps its family beside its sliders
+    families = not wide or info.family_frame
+    if window[k.FAMILY_PANEL].visible != families:
+        window[k.FAMILY_PANEL].update(visible=families)
     if panel.visible != wide:
-        window[k.FAMILY_PANEL].update(visible=not wide)  # no families; the room is the sliders'
         panel.update(visible=wide)
     if not wide:
         return

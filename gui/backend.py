@@ -87,13 +87,16 @@ def imported_entries(folder):
 
 
 def axes_of(model):
-    """An imported model's axes for :class:`gui.state.ModelInfo`: each one's range and centre
-    (a shipped model's two are its pad's: none given)."""
+    """A wide model's axes for :class:`gui.state.ModelInfo`: each one's range and centre, an
+    imported model's or a family frame's (ddsp_cvae's); a 2-D model's two are its pad's:
+    none given."""
     from models.imported import ImportedModel
 
-    if not isinstance(model, ImportedModel):
+    frame = bool(getattr(model, "family_frame", False))
+    if not isinstance(model, ImportedModel) and not frame:
         return {}
     return {
+        "family_frame": frame,
         "axis_ranges": tuple((float(low), float(high)) for low, high in zip(model.low, model.high)),
         "axis_centres": tuple(float(v) for v in model.middle),
     }

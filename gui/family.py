@@ -166,7 +166,19 @@ def shown_code_points(state):
     pads = state.model.family_pads
     if family is None or pads is None:
         return np.asarray(codes.points)
-    return np.asarray(pads.places(codes, family))
+    # a family's frame (ddsp_cvae's wide code): the codes on the two axes the pad shows
+    axes = state.model.pad_axes if state.model.family_frame else (0, 1)
+    return np.asarray(pads.places(codes, family, axes=axes))
+
+
+def code_vector(state, code):
+    """The whole vector a training sound's code (D numbers) plays at: the code itself (an
+    imported model's), or for a family's frame (ddsp_cvae's) the code in the chosen family's
+    frame (``FamilyPads.to_frame``)."""
+    family, pads = decode_family(state), state.model.family_pads
+    if state.model.family_frame and family is not None and pads is not None:
+        return tuple(float(v) for v in pads.to_frame(code, family)[0])
+    return tuple(float(v) for v in code)
 
 
 def weights_label(family: FamilyState) -> str:

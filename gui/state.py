@@ -125,6 +125,9 @@ class ModelInfo:
     pad_axes: tuple = (0, 1)  # the axes the pad shows (the "which axes" choice changes them)
     axis_ranges: tuple = ()  # (low, high) of each of the D axes (a wide latent's; else empty)
     axis_centres: tuple = ()  # each axis's centre, where a slider starts
+    # its wide vector is a family's frame (ddsp_cvae: the pad and the family's other main
+    # axes, models.family_frame): the family panel stays beside the sliders
+    family_frame: bool = False
 
     @property
     def preprocess_settings(self):

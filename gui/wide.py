@@ -92,7 +92,8 @@ def with_pad_axes(info, axes):
     return replace(
         info,
         pad_axes=(x, y),
-        codes=codes_on_axes(info.codes, (x, y)),
+        # a family frame's codes are placed per family (gui.family.shown_code_points)
+        codes=info.codes if info.family_frame else codes_on_axes(info.codes, (x, y)),
         latent_range=(float(x_low), float(x_high), float(y_low), float(y_high)),
         center=(float(info.axis_centres[x]), float(info.axis_centres[y])),
     )

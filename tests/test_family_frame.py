@@ -131,3 +131,38 @@ def test_a_vector_of_the_wrong_size_exits_2_in_one_line_and_writes_nothing(tmp_p
     assert result.returncode == 2 and result.stderr.strip().splitlines() == [f"app.py generate: {reason}"]
     assert result.stdout == ""
     assert (hashes(tmp_path), hashes(ZOO / model)) == before
+
+
+def test_the_windows_handlers_keep_the_frame_vector_across_families_and_place_the_dots_in_the_familys_frame(ddsp_cvae):
+    from gui import events as ev
+    from gui import keys as k
+    from gui.backend import PackageBackend
+    from gui.family import shown_code_points
+    from gui.handlers import handle
+    from gui.state import AppState, ModelEntry
+    from gui.wide import is_wide, slider_axes
+
+    info = PackageBackend().describe(ddsp_cvae)
+    assert is_wide(info) and info.family_frame and info.takes_family and slider_axes(info) == tuple(range(2, 10))
+    state = AppState(models_dir="zoo", favourites_dir="favs", rng=np.random.default_rng(0))
+    state.entries["ddsp_cvae"] = ModelEntry("ddsp_cvae", group="g", trained=True)
+    handle(state, k.MODELS, {k.MODELS: ["ddsp_cvae"]})
+    handle(state, k.WORKER, {k.WORKER: ev.ModelReady(info)})
+    assert state.vector == (0.0,) * 16
+    handle(state, k.FAMILY_BUTTONS["snare"], {})
+    handle(state, (k.AXIS, 1), {(k.AXIS, 1): 2.5})  # slider 1 is axis 3
+    moved = state.vector
+    assert moved[3] == 2.5 and state.history.of("ddsp_cvae").current == moved
+    handle(state, k.FAMILY_BUTTONS["kick"], {})
+    assert state.vector == moved and state.family.text() == "kick"
+    pads, codes = ddsp_cvae.family_pads, ddsp_cvae.codes
+    assert np.array_equal(shown_code_points(state), pads.to_pad(codes.full, "kick"))
+    # other pad axes: the dots are the kick's sounds on those axes of its frame, the vector kept
+    handle(state, k.PAD_X_AXIS, {k.PAD_X_AXIS: "axis 3", k.PAD_Y_AXIS: "axis 1"})
+    assert state.model.pad_axes == (3, 1) and state.vector == moved and state.point == (2.5, moved[1])
+    assert np.allclose(shown_code_points(state), pads.to_frame(codes.full, "kick")[:, [3, 1]])
+    assert state.model.codes is codes  # not the raw code's columns
+    # a dot goes to its sound's whole code in the kick's frame (clamped to the sliders' ranges)
+    handle(state, (k.MAP, "click"), {(k.MAP, "click"): {"point": (0.0, 0.0), "sample": 5}})
+    low, high, _ = pads.frame_bounds()
+    assert np.allclose(state.vector, np.clip(pads.to_frame(codes.full[5], "kick")[0], low, high), atol=1e-9)

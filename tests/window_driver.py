@@ -63,11 +63,12 @@ RATE = 22050  # the fake models' rate, and so the player's
 PEER = Path(__file__).resolve().parent / "dnd_peer.py"
 
 
-def edge_frames():
-    """The frames of a sound's faded edges at the fakes' rate (the output fades each end)."""
+def edge_frames(rate=RATE):
+    """The frames of a sound's faded edges at ``rate`` (the fakes' by default; the output
+    fades each end)."""
     from audio.mixer import EDGE_FADE_SECONDS
 
-    return int(round(EDGE_FADE_SECONDS * RATE))
+    return int(round(EDGE_FADE_SECONDS * rate))
 
 
 EDGE = edge_frames()
@@ -697,9 +698,10 @@ def click_heard(app, capture, runtime, px, py):
     return app.state.sound.point
 
 
-def is_heard(heard, expected):
-    """Whether a heard sound is ``expected`` (its faded edges aside), wherever it starts."""
-    core = expected[EDGE:-EDGE]
+def is_heard(heard, expected, rate=RATE):
+    """Whether a heard sound is ``expected`` (its faded edges aside, at ``rate``), wherever it starts."""
+    edge = EDGE if rate == RATE else edge_frames(rate)
+    core = expected[edge:-edge]
     if heard.size < core.size:  # a sound cut short by the next one is not all of it
         return False
     starts = np.flatnonzero(np.abs(heard[: heard.size - core.size + 1] - core[0]) <= 1e-6)

@@ -49,10 +49,11 @@ def reopen(state, selected):
     level_changed = _take_level(state, chosen)
     state.sound.play_when_decoded = True
     if state.model is not None and state.model.name == chosen.model:
-        state.sound.recall = Recall(chosen.model, _recalled_at(state, point), _variation(chosen), family)
+        at = _recalled_at(state, point)
+        state.sound.recall = Recall(chosen.model, at, _variation(chosen), family)
         if family is None and state.model.conditioned:
             state.family = opening_family(state)
-        effects = move_point(state, point) + [fx.Refresh(Part.FAMILY), fx.Refresh(Part.PAD)]
+        effects = move_point(state, point if len(point) == len(at) else at) + [fx.Refresh(Part.FAMILY), fx.Refresh(Part.PAD)]
         effects += request_map(state)
     else:
         state.pending_point = point
@@ -67,11 +68,13 @@ def reopen(state, selected):
 
 def _recalled_at(state, point):
     """What the loaded model decodes a favourite's point as: clamped to the pad, or a wide
-    latent's whole vector clamped axis by axis (its pad point for a vector of another size)."""
+    latent's whole vector clamped axis by axis (its pad point for a vector of another size,
+    the other axes at their centres, where a pad point plays: ddsp_cvae's favourites saved
+    before it had sliders)."""
     if not is_wide(state.model):
         return clamp(point, state.model.latent_range)
     if len(point) != state.model.latent_dim:
-        return with_pad(state.model, state.vector, clamp(point, state.model.latent_range))
+        return with_pad(state.model, state.model.axis_centres, clamp(point, state.model.latent_range))
     return clamp_vector(state.model, point)
 
 

@@ -7,7 +7,7 @@ from constants import SAMPLE_RATE
 from gui import effects as fx
 from gui import features
 from gui.effects import Part
-from gui.family import decode_family, heat_key, highlighted_families, shown_code_points
+from gui.family import code_vector, decode_family, heat_key, highlighted_families, shown_code_points
 from gui.handlers.common import say
 from gui.handlers.point import move_point
 from gui.handlers.sound import play_sequence
@@ -150,7 +150,7 @@ def on_map_click(state, payload):
         return move_point(state, payload["point"])
     full = getattr(codes, "full", None)
     if state.latent is not None and full is not None:  # a wide latent's dot: its whole code
-        point = tuple(float(v) for v in full[index])
+        point = code_vector(state, full[index])
     else:
         point = tuple(float(v) for v in shown_code_points(state)[index])  # the dot, where the pad plays it
     effects = move_point(state, point)
