@@ -166,3 +166,31 @@ def test_the_windows_handlers_keep_the_frame_vector_across_families_and_place_th
     handle(state, (k.MAP, "click"), {(k.MAP, "click"): {"point": (0.0, 0.0), "sample": 5}})
     low, high, _ = pads.frame_bounds()
     assert np.allclose(state.vector, np.clip(pads.to_frame(codes.full[5], "kick")[0], low, high), atol=1e-9)
+
+
+def test_a_sample_opened_in_the_window_lands_at_its_whole_code_in_the_familys_frame(ddsp_cvae, tmp_path):
+    import soundfile as sf
+
+    from gui import effects as fx
+    from gui.backend import PackageBackend
+    from gui.model_jobs import ModelJobs
+
+    class Now:  # the models thread, run at once
+        def submit(self, job, **_):
+            job()
+
+    class Cache:
+        def get(self, name):
+            return ddsp_cvae
+
+    sample = ddsp_cvae.decode(ddsp_cvae.full_vectors([[1.0, -0.5, 0.0, 2.0] + [0.0] * 12]), family="hat")[0]
+    sf.write(tmp_path / "mine.wav", sample, ddsp_cvae.sample_rate, subtype="FLOAT")
+    posted = []
+    jobs = ModelJobs(PackageBackend(), posted.append, Cache(), Now(), "zoo", "favs")
+    jobs.encode(fx.Encode("ddsp_cvae", str(tmp_path / "mine.wav"), "hat"))
+    (encoded,) = posted
+    assert encoded.name == "ddsp_cvae" and len(encoded.point) == 16
+    code = ddsp_cvae.encode_code(PackageBackend().prepare_file(str(tmp_path / "mine.wav"), ddsp_cvae)[None, :])
+    frame = np.clip(ddsp_cvae.family_pads.to_frame(code, "hat")[0], ddsp_cvae.low, ddsp_cvae.high)
+    assert np.allclose(encoded.point, frame) and np.any(np.abs(frame[2:]) > 0.05)  # the sliders too, not only the pad
+    assert encoded.reconstruction.tobytes() == ddsp_cvae.decode(np.asarray([encoded.point], np.float32), family="hat")[0].tobytes()

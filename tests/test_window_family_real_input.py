@@ -22,6 +22,7 @@ from window_driver import (
     choose_model,
     click,
     click_pad,
+    click_wide_pad,
     file_bytes_of,
     is_heard,
     make_app,
@@ -72,7 +73,7 @@ def cvae_sound(point, family):
 
 def sounding(app, family):
     """Wait until the point's sound is decoded with ``family``; returns its samples."""
-    assert app.run_until(lambda s: s.sound.family == family and s.sound.point == s.point), app.state.sound.family
+    assert app.run_until(lambda s: s.sound.family == family and s.sound.point == s.vector), app.state.sound.family
     return app.state.sound.audio
 
 
@@ -271,9 +272,12 @@ def test_a_two_stage_ddsp_cvae_3_plays_its_clap_pad_s_saves_it_and_reopening_pla
     try:
         press("3")
         sounding(app, "clap")
-        point = click_pad(app, 200, 90)
+        # its code of 4 numbers is a family's frame: the pad's two and a slider each for the others
+        vector = click_wide_pad(app, 200, 90)
+        point = app.state.point
+        assert vector == (*point, 0.0, 0.0)
         clap = runtime.decode([point], family="clap")[0]
-        assert app.run_until(lambda s: s.sound.family == "clap" and s.sound.point == point)
+        assert app.run_until(lambda s: s.sound.family == "clap" and s.sound.point == vector)
         assert np.array_equal(app.state.sound.audio, clap)  # the window decoded the clap pad's point
         assert not np.array_equal(clap, runtime.decode([point], family="kick")[0])
         press("s")
@@ -284,7 +288,7 @@ def test_a_two_stage_ddsp_cvae_3_plays_its_clap_pad_s_saves_it_and_reopening_pla
         assert tuple(recall["point"]) == point
         assert wav.read_bytes() == file_bytes_of(clap, CVAE_RATE)
         press("1")  # another family and another point, so that reopening has both to restore
-        click_pad(app, 60, 260)
+        click_wide_pad(app, 60, 260)
         sounding(app, "kick")
         before = len(capture.sounds())
         reopen_favourite(app, wav.name)
