@@ -160,7 +160,7 @@ def run(args):
     spec = spec_or_usage_error(args.name, args.models)
     imported = spec.kind == "imported"
     family = None if imported else family_of_args(args, spec)
-    points = imported_points(args, spec) if imported else [parse_at(text) for text in args.at]
+    points = imported_points(args, spec) if imported else [parse_at(text, spec) for text in args.at]
     if args.variations is not None and not 1 <= args.variations <= MAX_VARIATIONS:
         raise UsageError(f"--variations must be 1 to {MAX_VARIATIONS}, not {args.variations}")
     if args.seed is not None and args.variations is None:

@@ -126,13 +126,16 @@ def parse_point(text):
     return point
 
 
-def parse_at(text):
-    """An ``--at`` of a registry model: ``X,Y`` (:func:`parse_point`), or more numbers, a
-    whole vector that :func:`frame_points` checks once the model is loaded (only a model
-    with a family's frame takes one); UsageError with :func:`parse_point`'s reason otherwise."""
+def parse_at(text, spec):
+    """An ``--at`` of a registry model: ``X,Y`` (:func:`parse_point`), or, for a conditioned
+    model (whose code may be a family's frame), more numbers: a whole vector that
+    :func:`frame_points` checks once the model is loaded; UsageError with
+    :func:`parse_point`'s reason otherwise."""
     try:
         return parse_point(text)
     except UsageError:
+        if not spec.conditioned:
+            raise
         try:
             vector = parse_vector(text)
         except UsageError:
@@ -149,7 +152,7 @@ def frame_points(args, model, points):
     at 0). UsageError for a vector of another size, or for a model without such axes."""
     if all(len(point) == 2 for point in points):
         return points
-    width = model.latent_dim if getattr(model, "family_frame", False) else 2
+    width = model.latent_dim if model.family_frame else 2
     for text, point in zip(args.at, points):
         if len(point) == 2:
             continue

@@ -92,7 +92,7 @@ def axes_of(model):
     none given."""
     from models.imported import ImportedModel
 
-    frame = bool(getattr(model, "family_frame", False))
+    frame = bool(model.family_frame)
     if not isinstance(model, ImportedModel) and not frame:
         return {}
     return {

@@ -141,7 +141,7 @@ class ModelJobs(JobGroup):
             pads = model.family_pads
             if options and not conditioned and pads is not None:
                 point = np.asarray(pads.to_pad(point[None, :], effect.family))[0]  # where this family's pad plays it
-            if options and getattr(model, "family_frame", False):  # its whole code, in the family's frame
+            if options and model.family_frame:  # its whole code, in the family's frame
                 point = np.clip(pads.to_frame(model.encode_code(audio[None, :]), effect.family)[0], model.low, model.high)
             reconstruction = model.decode(point[None, :].astype(np.float32), **options)[0]
             self.post(events.Encoded(effect.name, effect.path, tuple(float(v) for v in point), audio, reconstruction))

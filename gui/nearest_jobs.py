@@ -47,7 +47,7 @@ class NearestSounds(JobGroup):
             from evaluation.nearest import NEAREST_COUNT, nearest_in_features, nearest_in_plane
 
             # a wide latent's codes on the pad's axes now (the "which axes" choice may have moved them)
-            frame = getattr(model, "family_frame", False)  # its codes' columns are no frame's axes
+            frame = model.family_frame  # its codes' columns are no frame's axes
             codes = model.codes if effect.axes is None or frame else codes_on_axes(model.codes, effect.axes)
             training, features_reason = self._training_features(effect.data_folder)
             plane, plane_reason = (), ""

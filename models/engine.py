@@ -199,7 +199,7 @@ class Runtime(LatentPlane):
         #: pads are its family's two main axes, the other D - 2 axes being sliders of the window
         #: (:mod:`models.family_frame`); its ``latent_dim``, ``low``, ``high`` and ``middle``
         #: are then the frame's, as an imported model's are its latent's
-        self.family_frame: bool = self.conditioned and pads is not None and pads.latent_dim > LATENT_DIM
+        self.family_frame = self.conditioned and pads is not None and pads.latent_dim > LATENT_DIM
         if self.family_frame:
             assert pads is not None
             self.latent_dim = pads.latent_dim

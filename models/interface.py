@@ -48,10 +48,14 @@ class ModelProtocol(Protocol):
     decode_path : str
         How it decodes ("numpy", "polyphase", "keras", "onnxruntime").
     latent_dim : int
-        D, the size of a full latent vector (2 for the shipped models; any for an imported
-        one, whose pad shows ``pad_axes`` and whose ``pad_to_latent`` gives full vectors).
+        D, the size of a full latent vector (2 for most shipped models; any for an imported
+        one, whose pad shows ``pad_axes`` and whose ``pad_to_latent`` gives full vectors;
+        ddsp_cvae's family frame, 16).
     pad_axes : tuple of int
         The two latent axes the pad shows.
+    family_frame : bool
+        Its full vectors are a family's frame (:mod:`models.family_frame`): decoded with a
+        family, the pad's point and the offsets along the family's other main axes.
     """
 
     name: str
@@ -68,6 +72,7 @@ class ModelProtocol(Protocol):
     decode_path: str
     latent_dim: int
     pad_axes: tuple[int, int]
+    family_frame: bool
 
     @property
     def spec(self) -> ModelSpec:

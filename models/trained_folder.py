@@ -270,6 +270,8 @@ class LatentPlane:
     #: may be wider: :class:`models.imported.ImportedModel`)
     latent_dim: int = LATENT_DIM
     pad_axes: tuple[int, int] = (0, 1)
+    #: True when its full vectors are a family's frame (ddsp_cvae's: :mod:`models.family_frame`)
+    family_frame: bool = False
 
     @property
     def spec(self) -> ModelSpec:

@@ -154,7 +154,7 @@ def latent_axes(model, latent_range, center, margin_spans=BOX_MARGIN_SPANS):
     (ddsp_cvae, whose window also shows its code's other axes) is served as its pad and
     family alone: the page has no sliders for a family's frame yet."""
     dim, pad_axes = int(model.latent_dim), tuple(int(a) for a in model.pad_axes)
-    if getattr(model, "family_frame", False):
+    if model.family_frame:
         dim = 2
     if dim > 2:
         low, high, middle = (tuple(float(v) for v in values) for values in (model.low, model.high, model.middle))
