@@ -90,9 +90,12 @@ def test_s_while_a_varied_loop_runs_keeps_the_repetition_sounding(tmp_path):
             (new,) = {favourite.path for favourite in app.state.favourites} - saved
             recall = json.loads(new.with_suffix(".json").read_text())
             kept = decode_recall(model, recall)
+            # what was sounding at the key press, or came in before the save: not an older one.
+            # The press reaches the window some time after ``start`` (xdotool is a process of
+            # its own), so the repetition sounding at ``start`` may be the one it met; on a
+            # loaded machine it was (the next one came in after the press, before the save).
             sounding = log.sounding_between(start, end)
-            # what was sounding at the key press, or came in before the save: not an older one
-            if not any(is_heard(program.data, kept) for program in sounding[1:] or sounding):
+            if not any(is_heard(program.data, kept) for program in sounding):
                 wrong.append((trial, recall["settings"]["variation"]["index"]))
         assert wrong == []
     finally:
