@@ -101,3 +101,21 @@ def preprocessed_kits(sources, out, count, length, *, seed, kit_of=lambda i: f"k
         sf.write(kit / f"{label}_{i}.wav", sound, sr, subtype="FLOAT")
     preprocess([sources], out, PreprocessSettings(sample_rate=sr, length=length), jobs=1)
     return out
+
+
+def kick_and_snare_files(folder, count=12, sr=44100, seconds=0.1):
+    """``count`` short one-shots written into ``folder`` as WAVs, kicks and snares in turn
+    (``kick_00.wav``, ``snare_01.wav``, …): a user's sources for ``app.py preprocess``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``folder``.
+    """
+    import soundfile as sf
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        make, name = (snare, "snare") if i % 2 else (kick, "kick")
+        sf.write(folder / f"{name}_{i:02d}.wav", make(i, sr=sr, seconds=seconds), sr)
+    return folder

@@ -307,34 +307,23 @@ def test_seconds_for_a_model_that_cannot_or_out_of_range_exits_2(zoo, tmp_path, 
 # --------------------------------------------------------------------------- evaluate
 
 
-def test_evaluate_measures_a_conditioned_model_per_family(zoo, tmp_path):
+def evaluate_cvae(models, tmp_path, cwd):
+    """``app.py evaluate ddsp_cvae`` of ``models`` on ``tmp_path/data`` (a 4 x 4 grid), its
+    report in ``tmp_path/report`` and its cache in ``tmp_path/cache``, run from ``cwd``."""
     import os
 
+    command = [sys.executable, str(ROOT / "app.py"), "evaluate", "ddsp_cvae", "--models", str(models)]
+    command += ["--data", str(tmp_path / "data"), "--grid", "4", "-o", str(tmp_path / "report")]
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=600, env=env)
+
+
+def test_evaluate_measures_a_conditioned_model_per_family(zoo, tmp_path):
     from drums import preprocessed_kits
 
     preprocessed_kits(tmp_path / "sources", tmp_path / "data", 36, 2048, seed=31)  # 22.05 kHz data, the model's 0.093 s at 44.1 kHz
     before = hashes(zoo)
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "app.py"),
-            "evaluate",
-            "ddsp_cvae",
-            "--models",
-            str(zoo),
-            "--data",
-            str(tmp_path / "data"),
-            "--grid",
-            "4",
-            "-o",
-            str(tmp_path / "report"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")},
-    )
+    result = evaluate_cvae(zoo, tmp_path, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-3000:]
     report = (tmp_path / "report" / "report.md").read_text()
     assert "## ddsp_cvae: one plane per family" in report and "union of 36 points on each of the 7" in report
@@ -348,7 +337,6 @@ def test_the_top_octave_sets_the_model_beside_its_own_datas_held_out_sounds(zoo,
     relative to where the user is (as the default `trained` is): the report finds that 44.1 kHz
     data and gives the real held-out sounds' median beside the model's, per family."""
     import json
-    import os
     import shutil
 
     from drums import preprocessed_kits
@@ -361,27 +349,7 @@ def test_the_top_octave_sets_the_model_beside_its_own_datas_held_out_sounds(zoo,
     card["data"]["folder"] = "../data44"
     card_path.write_text(json.dumps(card))
     preprocessed_kits(tmp_path / "sources", tmp_path / "data", 36, 2048, seed=31)
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "app.py"),
-            "evaluate",
-            "ddsp_cvae",
-            "--models",
-            "zoo",
-            "--data",
-            str(tmp_path / "data"),
-            "--grid",
-            "4",
-            "-o",
-            str(tmp_path / "report"),
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")},
-    )
+    result = evaluate_cvae("zoo", tmp_path, cwd=tmp_path)  # the zoo named relative to the user
     assert result.returncode == 0, result.stderr[-3000:]
     report = (tmp_path / "report" / "report.md").read_text()
     octave = report[report.index("### The top octave") :]

@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 
 import app
-from drums import kick, snare
+from drums import kick_and_snare_files
 
 LENGTH = 1024
 SR = 22050
@@ -20,11 +20,7 @@ def workspace(tmp_path_factory):
     """Sources -> a dataset folder (the preprocess verb) -> a zoo with ae_small_tanh and a
     tiny gan (the train verb)."""
     root = tmp_path_factory.mktemp("cli")
-    sources = root / "sources"
-    sources.mkdir()
-    for i in range(12):
-        make = snare if i % 2 else kick
-        sf.write(sources / f"{'snare' if i % 2 else 'kick'}_{i:02d}.wav", make(i, sr=44100, seconds=0.1), 44100)
+    sources = kick_and_snare_files(root / "sources")
     dataset = root / "dataset"
     assert app.main(["preprocess", str(sources), "-o", str(dataset), "--length", str(LENGTH), "--jobs", "1"]) == 0
     zoo = root / "zoo"

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from drums import kick, snare
+from drums import kick_and_snare_files
 
 ROOT = Path(__file__).resolve().parents[1]
 LENGTH = 1024
@@ -31,11 +31,7 @@ def run_app(*args):
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
     root = tmp_path_factory.mktemp("best")
-    sources = root / "sources"
-    sources.mkdir()
-    for i in range(12):
-        make = snare if i % 2 else kick
-        sf.write(sources / f"{'snare' if i % 2 else 'kick'}_{i:02d}.wav", make(i, sr=44100, seconds=0.1), 44100)
+    sources = kick_and_snare_files(root / "sources")
     result = run_app("preprocess", sources, "-o", root / "dataset", "--length", LENGTH, "--jobs", 1)
     assert result.returncode == 0, result.stderr
     return root / "dataset"
