@@ -48,14 +48,23 @@ def _pid_of(name):
 
 
 def pid_alive(pid):
-    """True while a process ``pid`` runs (one of another user's counts)."""
+    """True while a process ``pid`` runs (one of another user's counts; a zombie, ended and
+    not yet reaped by its parent, does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except (PermissionError, OverflowError):
         return pid > 0
-    return pid > 0
+    return pid > 0 and not _zombie(pid)
+
+
+def _zombie(pid):
+    """True when /proc says ``pid`` has ended and waits to be reaped (False where /proc does not say)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
+        return False
 
 
 def remove_dead_temporaries(folder, *, of=None):

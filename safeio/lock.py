@@ -17,7 +17,7 @@ import errno
 import os
 from pathlib import Path
 
-from safeio.atomic import _NO_LINKS, WriteFailed, remove_dead_temporaries, removed_line, temporary_name
+from safeio.atomic import _NO_LINKS, WriteFailed, pid_alive, remove_dead_temporaries, removed_line, temporary_name
 
 try:
     import fcntl
@@ -32,18 +32,6 @@ class FolderBusy(OSError):
 
     def __str__(self):
         return self.strerror if self.strerror else super().__str__()
-
-
-def _alive(pid):
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _start_ticks(pid):
@@ -71,7 +59,7 @@ def _holds(pid, start, written_at):
     ``start`` is the start time the lock recorded (None for a pid-only lock), and
     ``written_at`` the lock file's modification time.
     """
-    if not _alive(pid):
+    if not pid_alive(pid):
         return False
     running_since = _start_ticks(pid)
     if running_since is None:

@@ -20,10 +20,10 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
 from threading import Lock
 from typing import Any
 
+from safeio import pid_alive
 from web.sound import tagged_wav
 
 log = logging.getLogger("web")
@@ -269,7 +269,9 @@ class ProcessDecoding:
         if pool is None:
             return "the decoding processes have not been started"
         processes = list((getattr(pool, "_processes", None) or {}).values())
-        alive = sum(1 for process in processes if process.is_alive() and _running(process.pid))
+        # is_alive() alone says True for a process the pool's own thread has just reaped (its
+        # waitpid fails with ECHILD, read as "not started"): the pid is asked as well
+        alive = sum(1 for process in processes if process.is_alive() and pid_alive(process.pid))
         # read after the count: the pool's thread marks it broken before it reaps the processes
         if getattr(pool, "_broken", False):
             self._replace(pool)
@@ -306,24 +308,6 @@ class ProcessDecoding:
 # What runs in a decoding process: its zoo folder, the models it has loaded, and any reason
 # a preloaded model could not be.
 _process: dict[str, Any] = {"folder": None, "models": {}, "failed": ""}
-
-
-def _running(pid):
-    """Whether process ``pid`` is running (not gone, not a zombie). ``Process.is_alive()``
-    alone says True for a process the pool's own thread has just reaped: its ``waitpid`` then
-    fails with ECHILD, which multiprocessing reads as "not started yet" (readiness said 200
-    with both decoders killed, on a loaded machine)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True  # no /proc (not Linux): the signal's answer stands
-    return state not in ("Z", "X")
 
 
 def start_process(folder, preload, started=None):
