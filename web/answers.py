@@ -7,6 +7,7 @@ import json
 from collections import OrderedDict
 from pathlib import Path
 from threading import Lock
+from urllib.parse import quote
 
 from audio.level import DEFAULT_LEVEL, LEVELS
 from constants import MAX_RENDER_SECONDS, MIN_RENDER_SECONDS
@@ -106,11 +107,29 @@ def compact_codes(codes, dim=2):
     return answer
 
 
-def placed(served, sound_url, x, y, vector=None):
+def family_codes(served, family):
+    """The codes answer under ``family``'s pad (one family or mix, canonical text): the
+    training sounds' points on that pad, and for a family-frame model (ddsp_cvae) their
+    whole codes in that family's frame (``full``), so the page can draw them on any two
+    of the frame's axes."""
+    from dataclasses import replace
+
+    model = served.model
+    codes, pads = model.codes, model.family_pads
+    if not (served.latent is not None and served.latent.family_frame):
+        return compact_codes(replace(codes, points=pads.places(codes, family)))
+    frame = pads.to_frame(codes.full, family)
+    return compact_codes(replace(codes, points=frame[:, :2], full=frame), served.latent_dim)
+
+
+def placed(served, sound_url, x, y, vector=None, family=None):
     """What the page shows of a dropped sample at latent point ``(x, y)``; for a wide latent
     (an imported model's) ``vector`` is its whole code, the point its pad axes', and the
     answer adds ``vector`` and ``shown_vector`` (each axis kept inside its bounds), whose
-    sound it names, and finds the nearest training sounds by whole codes where it has them."""
+    sound it names, and finds the nearest training sounds by whole codes where it has them.
+    For a family-frame model (ddsp_cvae) ``vector`` is in ``family``'s frame
+    (``frame_family``): the nearest and the likeliest family are found by the code it stands
+    for, and the sound plays that family."""
     import numpy as np
 
     model = served.model
@@ -131,13 +150,17 @@ def placed(served, sound_url, x, y, vector=None):
         placed |= {"vector": list(vector), "shown_vector": kept, "inside": served.latent.outside(vector) is None}
         placed["shown"] = [kept[axis] for axis in served.latent.pad_axes]
         placed["sound_url"] = f"{sound_url}?z={','.join(f'{v:.4f}' for v in kept)}"
-    pads = model.family_pads
+    pads, codes = model.family_pads, model.codes
+    code = vector
+    if vector is not None and served.latent.family_frame:
+        code = pads.from_frame([vector], family)[0]
+        placed["sound_url"] += f"&family={quote(family)}" if ":" not in family else f"&mix={quote(family)}"
+        placed["frame_family"] = family  # the frame the vector is in: its sound plays that family
     if pads is not None:
-        placed["family"] = pads.likeliest([[x, y]])[0]
-    codes = model.codes
-    whole = vector is not None and codes is not None and codes.full is not None and codes.full.shape[1] == len(vector)
+        placed["family"] = pads.likeliest([code if code is not None and len(code) == pads.latent_dim else [x, y]])[0]
+    whole = code is not None and codes is not None and codes.full is not None and codes.full.shape[1] == len(code)
     if whole:
-        distances = np.linalg.norm(codes.full - np.asarray(vector, np.float32), axis=1)
+        distances = np.linalg.norm(codes.full - np.asarray(code, np.float32), axis=1)
     elif codes is not None and len(codes):
         distances = np.hypot(codes.points[:, 0] - x, codes.points[:, 1] - y)
     if codes is not None and len(codes):
@@ -175,7 +198,6 @@ class Answers:
             base = f"/api/models/{served.name}/v/{versions[served.name]}"
             found = {"version": versions[served.name], "codes_url": f"{base}/codes", "sound_url": f"{base}/sound.wav"}
             # where a user's own sample is posted (the drop-in); None for a model without an encoder
-            # (not yet for a latent of more than two axes: a dropped sample's place is a 2-D point)
             found["encode_url"] = f"{base}/encode" if served.model.has_encoder else None
             return found
 
@@ -194,7 +216,13 @@ class Answers:
         self.models_tag = content_tag(self.models_body)
         self.codes = {}
         for name, served in catalogue.models.items():
-            body = json.dumps(compact_codes(served.model.codes, served.latent_dim), separators=(",", ":")).encode()
+            if served.latent is not None and served.latent.family_frame:  # under its default family, as it plays
+                from models.families import family_text
+
+                codes = family_codes(served, family_text(served.model.checked_family(None)))
+            else:
+                codes = compact_codes(served.model.codes, served.latent_dim)
+            body = json.dumps(codes, separators=(",", ":")).encode()
             self.codes[name] = (body, content_tag(body))
         self.page_files, self.page_body = _page_files()
         self.page_tag = content_tag(self.page_body)

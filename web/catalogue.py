@@ -120,6 +120,10 @@ class LatentAxes:
         Each axis's range and centre (D numbers each).
     bounds : tuple of (float, float)
         What a requested vector's axis must lie in: its range widened as the pad's box is.
+    family_frame : bool
+        The vector is the chosen family's frame (ddsp_cvae: :mod:`models.family_frame`):
+        the same numbers play another code under another family, and ``x`` and ``y`` alone
+        are its pad point with the other axes at 0 (the links made before it had sliders).
     """
 
     dim: int
@@ -128,6 +132,7 @@ class LatentAxes:
     high: tuple
     center: tuple
     bounds: tuple
+    family_frame: bool = False
 
     def outside(self, vector):
         """The first axis of ``vector`` (D finite numbers) outside its bounds, else None."""
@@ -145,17 +150,15 @@ class LatentAxes:
             "high": list(self.high),
             "center": list(self.center),
             "bounds": [list(b) for b in self.bounds],
+            "family_frame": self.family_frame,
         }
 
 
 def latent_axes(model, latent_range, center, margin_spans=BOX_MARGIN_SPANS):
     """The :class:`LatentAxes` of a loaded model: an imported model's per-axis range and
-    centre (its card's), else the pad's square on its two axes. A family-frame model
-    (ddsp_cvae, whose window also shows its code's other axes) is served as its pad and
-    family alone: the page has no sliders for a family's frame yet."""
+    centre (its card's) or a family frame's (ddsp_cvae's: the pad's square, then its family's
+    other main axes), else the pad's square on its two axes."""
     dim, pad_axes = int(model.latent_dim), tuple(int(a) for a in model.pad_axes)
-    if model.family_frame:
-        dim = 2
     if dim > 2:
         low, high, middle = (tuple(float(v) for v in values) for values in (model.low, model.high, model.middle))
     else:
@@ -163,7 +166,7 @@ def latent_axes(model, latent_range, center, margin_spans=BOX_MARGIN_SPANS):
         ordered = sorted(zip(pad_axes, ((xmin, xmax, center[0]), (ymin, ymax, center[1]))))
         low, high, middle = (tuple(r[i] for _, r in ordered) for i in range(3))
     bounds = tuple((lo - (hi - lo) * margin_spans, hi + (hi - lo) * margin_spans) for lo, hi in zip(low, high))
-    return LatentAxes(dim, pad_axes, low, high, middle, bounds)
+    return LatentAxes(dim, pad_axes, low, high, middle, bounds, bool(model.family_frame))
 
 
 def bounded_box(latent_range, margin_spans=BOX_MARGIN_SPANS):

@@ -123,10 +123,10 @@ class ThreadDecoding:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, tagged_wav, served.model, request)
 
-    async def encode(self, served, data, version=None):
+    async def encode(self, served, data, version=None, family=None):
         """:func:`encode_model` of a file's bytes on this pool."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, encode_model, served.model, data)
+        return await loop.run_in_executor(self._pool, encode_model, served.model, data, family)
 
     def alive(self):
         """Threads that can decode (they start on demand)."""
@@ -229,10 +229,10 @@ class ProcessDecoding:
         """
         return await self._queued(self.work, served.name, request, version)
 
-    async def encode(self, served, data, version=None):
+    async def encode(self, served, data, version=None, family=None):
         """:func:`encode_model` of a file's bytes, in a decoding process, in the same bounded
         queue as the sounds (the bytes are sent to the process, used and dropped)."""
-        return await self._queued(encode_in_process, served.name, data, version)
+        return await self._queued(encode_in_process, served.name, data, version, family)
 
     async def _queued(self, work, *args):
         if self.waiting >= self.queue_limit:
@@ -390,12 +390,12 @@ def decode_in_process(name, request, version=None):
     return tagged_wav(_model_in_process(name, version), request)
 
 
-def encode_in_process(name, data, version=None):
+def encode_in_process(name, data, version=None, family=None):
     """:func:`encode_model` with the model ``name`` of this process (loaded on first use)."""
-    return encode_model(_model_in_process(name, version), data)
+    return encode_model(_model_in_process(name, version), data, family)
 
 
-def encode_model(model, data):
+def encode_model(model, data, family=None):
     """Where a user's own sample sits in ``model``'s latent plane.
 
     The file is made the way the model's training sounds were (its card's preprocessing) and
@@ -407,13 +407,18 @@ def encode_model(model, data):
         A loaded model with an encoder.
     data : bytes
         The whole file.
+    family : str, optional
+        A family-frame model's family (canonical text): the frame its code is given in;
+        None: the frame of the family its code is likeliest under (``"family"``).
 
     Returns
     -------
     dict
         ``{"point": [x, y]}`` (a wide latent's also ``"vector"``, its D numbers, the point
-        being its pad axes'), or ``{"refused": reason}`` (one line) for a file that cannot
-        become a sample (the reason crosses the process boundary as text).
+        being its pad axes'; a family frame's the code in a family's frame, and
+        ``"family"``, that family's canonical text), or
+        ``{"refused": reason}`` (one line) for a file that cannot become a sample (the
+        reason crosses the process boundary as text).
     """
     from preprocessing.errors import AudioInputError, SettingsError
     from preprocessing.reader import prepare_bytes
@@ -423,6 +428,11 @@ def encode_model(model, data):
         audio = prepare_bytes(data, settings_of_model(model))
     except (AudioInputError, SettingsError) as error:
         return {"refused": str(error)}
+    if model.family_frame:  # its whole code in a family's frame: what the pad and sliders show
+        code = model.encode_code(audio[None, :])
+        family = family or model.family_pads.likeliest(code)[0]
+        vector = [float(v) for v in model.family_pads.to_frame(code, family)[0]]
+        return {"point": vector[:2], "vector": vector, "family": family}
     code = [float(v) for v in model.encode(audio[None, :])[0]]
     if len(code) > 2:  # an imported model's whole vector: the pad shows two of its axes
         return {"point": [code[axis] for axis in model.pad_axes], "vector": code}

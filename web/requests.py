@@ -169,10 +169,14 @@ def parse_sound_request(catalogue, name, params):
         raise RequestRefused(404, "unknown model; GET /api/models lists the ones served")
     wide = served.latent_dim > 2
     order = WIDE_QUERY_ORDER if wide else QUERY_ORDER
+    if wide and served.latent.family_frame and "z" not in params:
+        wide, order = False, QUERY_ORDER  # a family frame's pad point: its other axes at 0
     unknown = sorted(set(params.keys()) - set(order))
     if unknown:
         if wide and unknown[0] in ("x", "y"):
             dim = served.latent_dim
+            if served.latent.family_frame:
+                raise RequestRefused(400, f"{unknown[0]}: give z= (the {dim} numbers of {name}'s frame) or x and y, not both")
             raise RequestRefused(
                 400,
                 f"{unknown[0]}: {name}'s latent has {dim} axes; give z= with its {dim} numbers, not x and y",

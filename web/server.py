@@ -36,7 +36,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from models.errors import ModelError
-from web.answers import Answers, SoundCache, compact_codes, placed, served_versions
+from web.answers import Answers, SoundCache, family_codes, placed, served_versions
 from web.caching import IMMUTABLE, REVALIDATE, content_tag, none_match
 from web.catalogue import load_catalogue
 from web.decoding import DecodingBusy, DecodingFailed, ProcessDecoding, ThreadDecoding, default_decoders
@@ -193,21 +193,18 @@ class _Api:
         served = self.catalogue.models[name]
         family = asked_family(served, request.query_params) if request.query_params else None
         if family is None or served.model.family_pads is None:
-            body, tag = self.answers.codes[name]
+            body, tag = self.answers.codes[name]  # a family frame's: its default family's
         else:
             body, tag = self._family_codes(served, family)
         return _validated(request, body, tag, "application/json", {"Cache-Control": policy})
 
     def _family_codes(self, served, family):
-        """(body, ETag) of the codes on ``family``'s pad, made once per model and family."""
+        """(body, ETag) of the codes on ``family``'s pad (a family frame's: in its frame,
+        :func:`web.answers.family_codes`), made once per model and family."""
         key = (served.name, family)
         answer = self.family_codes.get(key)
         if answer is None:
-            from dataclasses import replace
-
-            codes = served.model.codes
-            on_pad = served.model.family_pads.places(codes, family)
-            body = json.dumps(compact_codes(replace(codes, points=on_pad)), separators=(",", ":")).encode()
+            body = json.dumps(family_codes(served, family), separators=(",", ":")).encode()
             answer = self.family_codes[key] = (body, content_tag(body))
             while len(self.family_codes) > 256:  # 7 families and the mixes a page asks for
                 self.family_codes.pop(next(iter(self.family_codes)))
@@ -300,11 +297,12 @@ class _Api:
         if not served.model.has_encoder:
             why = "it was imported without --encoder" if served.model.kind == "imported" else "a GAN only generates"
             raise RequestRefused(400, f"{served.name} has no encoder ({why}): a sample has no place on its map; pick another model")
+        family = self._frame_family(served, request.query_params)
         data = await read_upload(request)
         client = request.client.host if request.client else None
         try:
             async with self.client_decodes.slot(client):
-                found = await self.decoding.encode(served, data, self.versions[served.name])
+                found = await self.decoding.encode(served, data, self.versions[served.name], family)
         except ClientLimited as error:
             self.metrics.refused.inc()
             raise RequestRefused(429, error.reason, {"Retry-After": str(error.retry_after_s)}) from None
@@ -314,7 +312,21 @@ class _Api:
             raise RequestRefused(422, f"this file cannot be encoded: {found['refused']}")
         sound_url = self.answers.model_urls[served.name]["sound_url"]
         x, y = found["point"]
-        return JSONResponse(placed(served, sound_url, x, y, vector=found.get("vector")), headers={"Cache-Control": "no-store"})
+        answer = placed(served, sound_url, x, y, vector=found.get("vector"), family=found.get("family"))
+        return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+
+    @staticmethod
+    def _frame_family(served, params):
+        """The family whose frame a dropped sample's code is given in (``family=`` or ``mix=``)
+        for a family-frame model; None when neither is given (the family it is likeliest
+        under: it lands among its own) and for the other models, which take no query here (a
+        sample lands on the plain pad)."""
+        frame = served.latent is not None and served.latent.family_frame
+        unknown = sorted(set(params.keys()) - ({"family", "mix"} if frame else set()))
+        if unknown:
+            takes = "family or mix (the frame to place it in)" if frame else "none: a sample lands on the plain pad"
+            raise RequestRefused(400, f"unknown parameter {unknown[0][:20]!r}; {served.name}'s encode takes {takes}")
+        return asked_family(served, params) if frame and params else None
 
     async def healthz(self, request):
         return JSONResponse({"status": "up"}, headers={"Cache-Control": "no-store"})
