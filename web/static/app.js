@@ -331,6 +331,12 @@ async function placeSample(file) {
     app.family = app.family2 = "";
     fillFamilies();
     loadCodes();
+  } else if (body.frame_family) {
+    // a family frame's sample is given in the frame of the family it is likeliest under (so
+    // its own code plays, not one kept within another family's bounds): the page plays that family
+    [app.family, app.family2] = [body.frame_family, ""];
+    fillFamilies();
+    loadCodes();
   }
   app.placed = { file: file.name, ...body };
   if (body.shown_vector && app.axes) {  // a wide latent: the whole code, on the axes the pad shows
@@ -453,10 +459,15 @@ function drawPad() {
     }
     g.globalAlpha = 1;
   }
-  const [px, py] = toPixels(...app.point);
+  // a point beyond the pad's square (a dropped sample's, a link's) is drawn at the edge it lies
+  // beyond, its ring dashed
+  const [ax, ay] = toPixels(...app.point);
+  const px = Math.min(Math.max(ax, 0), pad.width), py = Math.min(Math.max(ay, 0), pad.height);
+  g.setLineDash(px !== ax || py !== ay ? [4 * ratio, 3 * ratio] : []);
   g.strokeStyle = "#ffb000";
   g.lineWidth = 2.5 * ratio;
   g.beginPath(); g.arc(px, py, 9 * ratio, 0, 2 * Math.PI); g.stroke();
+  g.setLineDash([]);
   g.beginPath(); g.moveTo(px - 14 * ratio, py); g.lineTo(px + 14 * ratio, py);
   g.moveTo(px, py - 14 * ratio); g.lineTo(px, py + 14 * ratio); g.stroke();
 }
@@ -591,9 +602,12 @@ function fillAxes() {
   }
   for (const axis of otherAxes()) {
     const label = document.createElement("label"), slider = document.createElement("input");
-    const text = document.createElement("span");
+    const name = document.createElement("span"), text = document.createElement("span");
     label.className = "inline";
-    label.append(`Axis ${axis} `, slider, text);
+    name.className = "axis-name";  // of one width, so that the sliders line up past Axis 9
+    name.textContent = `Axis ${axis}`;
+    text.className = "axis-value";
+    label.append(name, slider, text);
     Object.assign(slider, { type: "range", id: `axis-${axis}`, min: String(latent.low[axis]), max: String(latent.high[axis]) });
     slider.step = String((latent.high[axis] - latent.low[axis]) / 200);
     slider.value = String(app.axes[axis]);
@@ -852,8 +866,14 @@ function applyQuery(query) {
   const number = (text) => (text !== null && text.trim() !== "" ? Number(text) : NaN);
   if (app.axes) {
     const vector = (params.get("z") ?? "").split(",").map(number), dim = model.latent.dim;
+    const x = number(params.get("x")), y = number(params.get("y"));
     if (vector.length === dim && vector.every(Number.isFinite)) {
       app.axes = rounded(vector);
+      app.point = app.padAxes.map((axis) => app.axes[axis]);
+    } else if (model.latent.family_frame && !params.has("z") && Number.isFinite(x) && Number.isFinite(y)) {
+      // a family frame's pad point (a link from before the page had its sliders): the other axes at 0
+      app.axes = model.latent.center.slice();
+      [app.axes[model.latent.pad_axes[0]], app.axes[model.latent.pad_axes[1]]] = rounded([x, y]);
       app.point = app.padAxes.map((axis) => app.axes[axis]);
     } else problems.push(`its point is not the ${dim} numbers of ${model.name}'s latent, so its centre is shown`);
   } else {
