@@ -156,12 +156,64 @@ def onnx_operators(data: bytes) -> set[tuple[str, str]]:
     return found
 
 
+def _external_tensor(tensor: memoryview) -> str | None:
+    """A TensorProto's name when its data lies in another file (``data_location`` EXTERNAL,
+    or ``external_data`` given), else None."""
+    name, external = "", False
+    for field, value in _fields(tensor):
+        if field == 8 and isinstance(value, memoryview):  # TensorProto.name
+            name = bytes(value).decode("utf-8", "replace")
+        elif (field == 14 and value == 1) or field == 13:  # data_location EXTERNAL; external_data
+            external = True
+    return name or "a tensor" if external else None
+
+
+def _graph_external(graph: memoryview, found: list[str]) -> None:
+    """The names of a graph's tensors (initializers and node attributes, subgraphs included)
+    whose data lies in another file."""
+    for number, value in _fields(graph):
+        if number == 5 and isinstance(value, memoryview):  # GraphProto.initializer
+            name = _external_tensor(value)
+            if name is not None:
+                found.append(name)
+        elif number == 1 and isinstance(value, memoryview):  # GraphProto.node
+            for field, attribute in _fields(value):
+                if field != 5:  # NodeProto.attribute
+                    continue
+                for attribute_field, sub in _fields(attribute):
+                    if attribute_field in (5, 10) and isinstance(sub, memoryview):  # t, tensors
+                        name = _external_tensor(sub)
+                        if name is not None:
+                            found.append(name)
+                    elif attribute_field in (6, 11) and isinstance(sub, memoryview):  # g, graphs
+                        _graph_external(sub, found)
+
+
+def onnx_external_tensors(data: bytes) -> list[str]:
+    """The names of an ONNX model's tensors whose data lies in another file (PyTorch's
+    exporter writes ``decoder.onnx.data`` beside the model unless ``external_data=False``)."""
+    found: list[str] = []
+    for number, value in _fields(memoryview(data)):
+        if number == 7 and isinstance(value, memoryview):  # ModelProto.graph
+            _graph_external(value, found)
+    return found
+
+
 def check_onnx_operators(path: str | os.PathLike, data: bytes) -> list[str]:
-    """The operators the file uses, sorted; ImportRefused naming those not allowed."""
+    """The operators the file uses, sorted; ImportRefused naming those not allowed, or for a
+    model whose weights lie in other files (an import copies one file, and onnxruntime would
+    look for them wherever the process happens to run)."""
     try:
         used = onnx_operators(data)
+        external = onnx_external_tensors(data)
     except ValueError as error:
         raise ImportRefused(f"{path}: not an ONNX model ({error})") from None
+    if external:
+        shown = ", ".join(external[:3]) + (f" and {len(external) - 3} more" if len(external) > 3 else "")
+        raise ImportRefused(
+            f"{path}: keeps the data of its tensors in other files ({shown}); "
+            "export it as one file (torch.onnx.export(..., external_data=False))"
+        )
     refused = sorted(f"{domain}.{op}" if domain not in _STANDARD_DOMAINS else op for domain, op in used if not _allowed(domain, op))
     if refused:
         shown = ", ".join(refused[:5]) + (f" and {len(refused) - 5} more" if len(refused) > 5 else "")

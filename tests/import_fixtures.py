@@ -16,9 +16,9 @@ DIM, LENGTH = 8, 256
 DEADLINE_S = 300
 
 
-def run_app(*args, home):
-    """Run ``python app.py ARGS`` with ``home`` as its XDG_DATA_HOME (and its cache beside);
-    (status, stdout, stderr)."""
+def run_app(*args, home, cwd=ROOT):
+    """Run ``python app.py ARGS`` in ``cwd`` with ``home`` as its XDG_DATA_HOME (and its
+    cache beside); (status, stdout, stderr)."""
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -27,7 +27,7 @@ def run_app(*args, home):
         "MPLBACKEND": "Agg",
     }
     done = subprocess.run(
-        [sys.executable, str(ROOT / "app.py"), *map(str, args)], capture_output=True, text=True, cwd=ROOT, env=env, timeout=DEADLINE_S
+        [sys.executable, str(ROOT / "app.py"), *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=DEADLINE_S
     )
     return done.returncode, done.stdout, done.stderr
 
@@ -52,9 +52,11 @@ def tree(folder):
 # ----------------------------------------------------------------------------- tiny decoders
 
 
-def onnx_decoder(path, *, weights=None, output_shape=None, ops=("MatMul", "Tanh"), length=LENGTH):
+def onnx_decoder(path, *, weights=None, output_shape=None, ops=("MatMul", "Tanh"), length=LENGTH, external_data=False):
     """An ONNX decoder z (N, 8) -> tanh(z @ W) (N, length), built with onnx.helper; with
-    ``output_shape`` (a tuple of ints) its output is reshaped to (N, *output_shape)."""
+    ``output_shape`` (a tuple of ints) its output is reshaped to (N, *output_shape); with
+    ``external_data`` its weights in a file of their own beside it (``NAME.data``), as
+    PyTorch's exporter writes them by default."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -77,7 +79,10 @@ def onnx_decoder(path, *, weights=None, output_shape=None, ops=("MatMul", "Tanh"
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
-    onnx.save(model, path)
+    if external_data:
+        onnx.save(model, path, save_as_external_data=True, location=f"{Path(path).name}.data", size_threshold=0)
+    else:
+        onnx.save(model, path)
     return weights
 
 
@@ -191,13 +196,13 @@ def imported_onnx_zoo(folder, name="drums8"):
     return imported_zoo(folder, "onnx", name)
 
 
-def refused(tmp_path, decoder, *extra, allow_missing=False):
-    """Import ``decoder``; assert it is refused (exit 1) in one line with nothing written
-    and the file unchanged; return the line."""
+def refused(tmp_path, decoder, *extra, allow_missing=False, cwd=ROOT):
+    """Import ``decoder`` (from ``cwd``); assert it is refused (exit 1) in one line with
+    nothing written and the file unchanged; return the line."""
     small = not (allow_missing and not Path(decoder).exists()) and Path(decoder).stat().st_size < 2**20
     before = Path(decoder).read_bytes() if small else None
     zoo = tmp_path / "zoo"
-    status, out, err = run_app("import-model", "bad", "--decoder", decoder, "--models", zoo, *extra, home=tmp_path / "home")
+    status, out, err = run_app("import-model", "bad", "--decoder", decoder, "--models", zoo, *extra, home=tmp_path / "home", cwd=cwd)
     assert status == 1, (out, err)
     assert out == ""
     # the user's zoo is not made; the cache is left out: onnxruntime (1.29 on) writes a

@@ -5,7 +5,7 @@ names."""
 
 import numpy as np
 import pytest
-from import_fixtures import DIM, LENGTH, keras_decoder, one_line, onnx_decoder, refused, run_app
+from import_fixtures import DIM, LENGTH, ROOT, keras_decoder, one_line, onnx_decoder, refused, run_app
 
 
 def test_a_keras_file_with_a_lambda_layer_is_refused(tmp_path):
@@ -44,6 +44,21 @@ def test_an_operator_outside_the_list_is_refused(tmp_path):
     onnx_decoder(source, ops=("MatMul", "RandomNormalLike"))
     line = refused(tmp_path, source)
     assert line == f"app.py import-model: {source}: uses operators outside the allowed list: RandomNormalLike"
+
+
+@pytest.mark.parametrize("where", ["its own folder", "elsewhere"])
+def test_an_onnx_file_whose_weights_lie_in_another_file_is_refused(tmp_path, where):
+    # PyTorch's exporter writes decoder.onnx.data beside decoder.onnx unless told not to. An
+    # import copies one file, and onnxruntime looks for the other wherever it runs: run from
+    # the file's folder such a model was imported and then could not load anywhere.
+    source = tmp_path / "decoder.onnx"
+    onnx_decoder(source, external_data=True)
+    assert (tmp_path / "decoder.onnx.data").stat().st_size == DIM * LENGTH * 4
+    line = refused(tmp_path, source, cwd=tmp_path if where == "its own folder" else ROOT)
+    assert line == (
+        f"app.py import-model: {source}: keeps the data of its tensors in other files (W); "
+        "export it as one file (torch.onnx.export(..., external_data=False))"
+    )
 
 
 def test_a_2_gb_file_is_refused_by_its_size(tmp_path):
