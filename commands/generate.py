@@ -182,7 +182,7 @@ def run(args):
     if imported:  # every point as the full vector it decodes (a pad point's other axes at their centre)
         points = [tuple(float(f"{v:.7g}") for v in model.full_vectors([point])[0]) for point in points]
     else:  # a family frame's whole vectors (ddsp_cvae's), before anything is written
-        points = frame_points(args, model, points)
+        points = frame_points(args.name, model, args.at, points)
         if args.nearest and any(len(point) > 2 for point in points):
             raise UsageError(f"--nearest: not yet for a whole vector ({args.name})")
     family = family_for_model(model, family_option(args), family)  # before anything is written

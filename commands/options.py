@@ -145,22 +145,33 @@ def parse_at(text, spec):
         return vector
 
 
-def frame_points(args, model, points):
+def frame_points(name, model, texts, points):
     """The ``--at`` points of a loaded registry model: as they are when all are pad points;
     with a whole vector among them (a family-frame model's: ddsp_cvae's 16 numbers, the
     pad's two and its family's other axes) all as whole vectors (a pad point's other axes
-    at 0). UsageError for a vector of another size, or for a model without such axes."""
+    at 0). UsageError for a vector of another size, or for a model without such axes.
+
+    Parameters
+    ----------
+    name : str
+        The model's name, for the message.
+    model : models.engine.Runtime
+    texts : sequence of str
+        The ``--at`` texts as given, one per point (for the message).
+    points : sequence of tuple of float
+        As :func:`parse_at` read them.
+    """
     if all(len(point) == 2 for point in points):
         return points
     width = model.latent_dim if model.family_frame else 2
-    for text, point in zip(args.at, points):
+    for text, point in zip(texts, points):
         if len(point) == 2:
             continue
         if width == 2:
             parse_point(text)  # its reason: a point is two numbers
         if len(point) != width:
             raise UsageError(
-                f"--at {text!r}: {args.name} takes X,Y (its pad) or {width} numbers "
+                f"--at {text!r}: {name} takes X,Y (its pad) or {width} numbers "
                 f"(the pad and its family's other {width - 2} axes), not {len(point)}"
             )
     return [tuple(float(f"{v:.7g}") for v in model.full_vectors([point])[0]) for point in points]

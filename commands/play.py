@@ -1,6 +1,7 @@
 """play: play a latent point of a model, or an audio file, through the sound device.
 
   app.py play NAME --at X,Y [--loop SECONDS] [--gap SECONDS] [--device D] [--volume V]
+  app.py play ddsp_cvae --at <16 numbers> --family F    (its family's frame: the whole vector)
   app.py play FILE.wav [--loop SECONDS]
   app.py play --list-devices
 
@@ -20,9 +21,10 @@ from commands.options import (
     family_for_model,
     family_of_args,
     family_option,
+    frame_points,
     imported_at,
     number_type,
-    parse_point,
+    parse_at,
     render_length_or_usage_error,
     spec_or_usage_error,
     zoo_of,
@@ -41,7 +43,10 @@ def add_arguments(parser):
     parser.add_argument(
         "--at",
         metavar="X,Y",
-        help="the latent point to decode (with a model name; an imported model also takes its full vector, D numbers)",
+        help=(
+            "the latent point to decode (with a model name; an imported model also takes its full vector, D numbers; "
+            "ddsp_cvae its family's frame, 16: the pad's X,Y and the offsets along the family's other axes)"
+        ),
     )
     parser.add_argument(
         "--loop",
@@ -104,11 +109,11 @@ def run(args):
         if spec.kind == "imported":  # its pad point or its whole vector; no family pads
             point, family = imported_at(args, spec)[0], None
         else:
-            point, family = parse_point(args.at), family_of_args(args, spec)
+            point, family = parse_at(args.at, spec), family_of_args(args, spec)
         # The device first: without one, say so before the model is read.
         with open_player(DEFAULT_SAMPLE_RATE, args.device) as player:
             audio, rate = decode_point(
-                args.name, point, args.models, family, args.seconds, family_option(args), whole=spec.kind == "imported"
+                args.name, point, args.models, family, args.seconds, family_option(args), whole=spec.kind == "imported", text=args.at
             )
             play(player, audio, rate, volume=args.volume, loop_seconds=args.loop, gap_seconds=args.gap)
         what = f"{args.name} at ({', '.join(f'{v:g}' for v in point)})"
@@ -175,13 +180,17 @@ def check_model_name(name, folder=None):
     return spec_or_usage_error(name, folder)
 
 
-def decode_point(name, point, folder="trained", family=None, seconds=None, option="--family", whole=False):
+def decode_point(name, point, folder="trained", family=None, seconds=None, option="--family", whole=False, text=None):
     """Decode one latent point with a trained model: (samples (n,), sample rate).
 
     ``family`` is the family vector (a conditioned model's input, or the family pad of a
     model with training codes; None: the plain pad), given with ``option``; ``seconds`` the
     length to render, for a model that renders any length (None: its trained window);
-    ``whole`` for an imported model, whose pad point is played as its whole vector."""
+    ``whole`` for an imported model, whose pad point is played as its whole vector. A
+    registry model's ``point`` of more than two numbers is a whole vector of its family's
+    frame (ddsp_cvae's 16), checked as ``generate`` checks it
+    (:func:`commands.options.frame_points`; ``text`` is the ``--at`` as given, for its
+    one-line refusal)."""
     import numpy as np
 
     try:
@@ -193,6 +202,9 @@ def decode_point(name, point, folder="trained", family=None, seconds=None, optio
         model = load_runtime(name, folder)
         family = family_for_model(model, option, family)
         points = np.array([point], dtype=np.float32)
+        if not whole and len(point) > 2:  # decoded as generate decodes it: the same samples
+            text = ",".join(f"{v:g}" for v in point) if text is None else text
+            points = np.asarray(frame_points(name, model, [text], [point]), dtype=np.float32)
         if whole:  # an imported model: the whole vector a pad point plays (its other axes at their centre)
             points = np.asarray(model.full_vectors([point]), dtype=np.float32)
         render_length_or_usage_error(model, seconds)

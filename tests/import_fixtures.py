@@ -32,6 +32,27 @@ def run_app(*args, home, cwd=ROOT):
     return done.returncode, done.stdout, done.stderr
 
 
+def played_through_alsa(tmp_path, *args):
+    """Run ``app.py play ARGS`` with ALSA's default device writing what PortAudio plays to a
+    file (the file plugin over the null device); (status, stdout, stderr, the left channel)."""
+    raw, conf = tmp_path / "played.raw", tmp_path / "asound.conf"
+    conf.write_text(
+        f'pcm.!default {{ type file slave.pcm "null" file "{raw}" format "raw" }}\npcm.null {{ type null }}\n'
+        "ctl.!default { type hw card 0 }\n"
+    )
+    env = {**os.environ, "ALSA_CONFIG_PATH": str(conf), "XDG_DATA_HOME": str(tmp_path / "home"), "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), "play", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=DEADLINE_S,
+    )
+    frames = np.frombuffer(raw.read_bytes(), "<f4").reshape(-1, 2) if raw.exists() else np.zeros((0, 2), np.float32)
+    return done.returncode, done.stdout, done.stderr, frames[:, 0]
+
+
 def one_line(text):
     text = text.strip()
     assert text and "\n" not in text and "Traceback" not in text, text

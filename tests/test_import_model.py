@@ -22,6 +22,7 @@ from import_fixtures import (
     one_line,
     onnx_decoder,
     onnx_encoder,
+    played_through_alsa,
     run_app,
     spread_matrix,
     tiny_dataset,
@@ -112,29 +113,6 @@ def test_generate_with_a_pad_point_plays_the_full_vector_centred_elsewhere(onnx_
     full = model.pad_to_latent([[-0.5, 1.25]])
     assert full.shape == (1, DIM) and list(full[0]) == [-0.5, 1.25, 0, 0, 0, 0, 0, 0]
     assert np.array_equal(sf.read(tmp_path / "pad.wav", dtype="float32")[0], model.decode(full)[0])
-
-
-def played_through_alsa(tmp_path, *args):
-    """Run ``app.py play ARGS`` with ALSA's default device writing what PortAudio plays to a
-    file (the file plugin over the null device); (status, stdout, stderr, the left channel)."""
-    import os
-
-    raw, conf = tmp_path / "played.raw", tmp_path / "asound.conf"
-    conf.write_text(
-        f'pcm.!default {{ type file slave.pcm "null" file "{raw}" format "raw" }}\npcm.null {{ type null }}\n'
-        "ctl.!default { type hw card 0 }\n"
-    )
-    env = {**os.environ, "ALSA_CONFIG_PATH": str(conf), "XDG_DATA_HOME": str(tmp_path / "home"), "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "app.py"), "play", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=DEADLINE_S,
-    )
-    frames = np.frombuffer(raw.read_bytes(), "<f4").reshape(-1, 2) if raw.exists() else np.zeros((0, 2), np.float32)
-    return done.returncode, done.stdout, done.stderr, frames[:, 0]
 
 
 def test_play_sounds_a_pad_point_and_a_whole_vector_of_an_imported_model(onnx_import, tmp_path):
