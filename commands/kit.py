@@ -3,6 +3,8 @@
 ``app.py kit vae_c --at 0.5,-1.2 --at -1,0.3 -o MyKit.h2drumkit`` puts one instrument per
 point in a Hydrogen kit; ``app.py kit --favourites [DIR] -o MyKit/`` puts each saved
 favourite in a folder (WAVs, kit.json with model, point and seed of each, README.txt).
+``app.py kit ddsp_cvae --family snare --at <16 numbers> -o Kit.h2drumkit`` puts a whole
+vector of its family's frame in a kit (kit.json records the vector and the family).
 Instruments are named after their family, then model and point. ``--layers N`` gives each
 instrument N velocity layers: the sound itself on top, then N-1 variations, each softer.
 Samples are 44.1 kHz 24-bit WAV peaking at -1 dBFS. An existing kit is never replaced
@@ -26,9 +28,10 @@ from commands.options import (
     check_range,
     family_file_part,
     family_for_model,
+    frame_points,
     load_or_fail,
     number_type,
-    parse_point,
+    parse_at,
     parse_vector,
     spec_or_usage_error,
     zoo_of,
@@ -46,7 +49,11 @@ def add_arguments(parser):
     allow_negative_points(parser)
     one_line_errors(parser)
     parser.add_argument("name", nargs="?", metavar="NAME", help="a registry name (see `app.py models`)")
-    add_points_with_families(parser, "a latent point of NAME; repeat for several")
+    add_points_with_families(
+        parser,
+        "a latent point of NAME; repeat for several (an imported model also takes its full vector, D numbers; "
+        "ddsp_cvae its family's frame, 16: the pad's X,Y and the offsets along the family's other axes)",
+    )
     add_family_arguments(parser, per_point=True)
     parser.add_argument(
         "--favourites",
@@ -159,7 +166,11 @@ def _layers(layer_tuples):
 
 
 def sounds_at_points(args, namer, models, seed):
-    """One KitSound per ``--at`` point of ``args.name``: the sound itself, then variations."""
+    """One KitSound per ``--at`` point of ``args.name``: the sound itself, then variations.
+
+    A point is X,Y on the pad, or a whole vector of the model's family frame (ddsp_cvae's
+    16 numbers), checked as ``generate`` checks it (:func:`commands.options.frame_points`);
+    kit.json then records the whole vector and the family of each."""
     from audio.kit import KitSound
     from models.variation import variation_layers
 
@@ -167,14 +178,17 @@ def sounds_at_points(args, namer, models, seed):
     if spec.kind == "imported":
         return imported_sounds(args, namer, models, spec)
     asked = [
-        (parse_point(text), option or "--family", asked_family(spec, option or "--family", given)) for text, option, given in args.at
+        (parse_at(text, spec), option or "--family", asked_family(spec, option or "--family", given))
+        for text, option, given in args.at
     ]
     model = models.get(args.name)
     if model is None:
         raise CommandFailed(models.reasons[args.name])
-    asked = [(point, family_for_model(model, option, family)) for point, option, family in asked]
+    # a whole vector among the points: all of them as whole vectors, as generate has them
+    points = frame_points(args.name, model, [text for text, _, _ in args.at], [point for point, _, _ in asked])
+    families = [family_for_model(model, option, family) for _, option, family in asked]
     sounds = []
-    for point, family in asked:
+    for point, family in zip(points, families):
         layers = _layers(variation_layers(model, args.name, point, args.layers, seed, family=family))
         # an instrument played with a family is named after the family it was asked for
         name = namer.family(layers[0].audio, layers[0].sample_rate) if family is None else family_file_part(family)

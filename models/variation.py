@@ -264,7 +264,7 @@ def variation_layers(model, name, point, count, seed, *, first=0, family=None):
         Has ``decode``, ``latent_range()`` and ``sample_rate``.
     name : str
         The model's registry name, for the recall record.
-    point : (float, float)
+    point : (float, float), or a wide latent's whole vector (D floats)
     count, seed, first
         As for :func:`plan_variations` (``first=0`` starts with the sound itself).
     family : np.ndarray, shape (7,), optional
@@ -274,12 +274,12 @@ def variation_layers(model, name, point, count, seed, *, first=0, family=None):
     Returns
     -------
     list of (np.ndarray, int, dict)
-        ``(samples, sample_rate, recall)``; ``recall`` holds ``model``, ``point`` and
+        ``(samples, sample_rate, recall)``; ``recall`` holds ``model``, ``point`` (all of it) and
         ``variation`` (:meth:`Variation.to_dict`), and ``family`` when one is given.
     """
     layers = []
     for variation in plan_variations(model, point, count, seed, first=first):
-        recall = {"model": str(name), "point": [float(point[0]), float(point[1])], "variation": variation.to_dict(point)}
+        recall = {"model": str(name), "point": [float(v) for v in point], "variation": variation.to_dict(point)}
         if family is not None:
             from models.families import family_text
 

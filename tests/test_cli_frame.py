@@ -1,10 +1,14 @@
-"""``play`` of a whole vector of ddsp_cvae's family frame (issue 35), run as a user runs it on
-the shipped model: the real CLI, its exit status, its one line, what the sound device was given
-(ALSA's file plugin), and on a refusal the model's files left as they were."""
+"""``play`` and ``kit`` of a whole vector of ddsp_cvae's family frame (issue 35), run as a user
+runs them on the shipped model: the real CLI, its exit status, its one line, what the sound
+device was given (ALSA's file plugin), the kit's files (kit.json's vector and family, each
+sample the one ``generate`` writes for that vector and family, and the real Hydrogen's
+``h2cli --check``), and on a refusal the user's files left as they were, nothing written."""
 
 import hashlib
+import json
 from pathlib import Path
 
+import hydrogen
 import numpy as np
 import pytest
 import soundfile as sf
@@ -86,3 +90,84 @@ def test_play_refuses_a_vector_of_another_size_or_for_a_model_without_a_frame_in
     status, out, err, played = played_through_alsa(tmp_path, model, "--at", at, "--family", "snare")
     assert status == 2 and out == "" and one_line(err) == f"app.py play: {reason}"
     assert not played.any() and hashes(ZOO / model) == before
+
+
+def kit_record(folder):
+    return json.loads((folder / "kit.json").read_text())
+
+
+def h2cli_accepts(home, path):
+    if hydrogen.H2CLI is None:
+        pytest.skip("h2cli (Debian package hydrogen) is not installed")
+    checked = hydrogen.h2cli(home, "--check", path)
+    assert checked.returncode == 0, checked.stdout[-2000:] + checked.stderr[-2000:]
+    assert "is valid" in checked.stdout + checked.stderr, checked.stdout[-2000:]
+
+
+def test_kit_holds_each_vector_as_generate_makes_it_records_the_vector_and_family_and_hydrogen_accepts_it(tmp_path):
+    from audio.export import vector_tag, wav_bytes
+    from audio.kit import KIT_RATE, KIT_SUBTYPE, extract_h2drumkit, kit_sample
+
+    at = ["--family", "snare", "--at", at_text(VECTOR), "--at", "0.5,-1.2", "--mix", MIX, "--at", at_text(OTHER)]
+    folder, kit = tmp_path / "Frame", tmp_path / "Frame.h2drumkit"
+    for output, what in ((folder, "kit folder"), (kit, "Hydrogen kit")):
+        status, out, err = run_app("kit", NAME, *at, "--seed", "7", "-o", output, home=tmp_path / "home")
+        assert status == 0, err
+        assert one_line(out) == f"{output}: {what} 'Frame', 3 instruments, 3 samples (seed 7)"
+    record = kit_record(folder)
+    # a pad point among vectors is its whole vector (the other axes at the centre), as generate has it
+    centre = (0.5, -1.2) + (0.0,) * 14
+    wanted = [(VECTOR, "snare", ("--family", "snare")), (centre, "snare", ("--family", "snare")), (OTHER, MIX, ("--mix", MIX))]
+    assert [i["point"] for i in record["instruments"]] == [list(values) for values, _, _ in wanted]
+    assert [i["family"] for i in record["instruments"]] == ["snare", "snare", "kick0.6-tom0.4"]
+    extracted = extract_h2drumkit(kit, tmp_path / "out")
+    for instrument, (values, family, option) in zip(record["instruments"], wanted):
+        layer = instrument["layers"][0]
+        assert layer["recall"]["point"] == list(values) and layer["recall"]["family"] == family
+        assert instrument["name"].endswith(f"{NAME} ({values[0]:.2f}, {values[1]:.2f}) {vector_tag(values)}")
+        samples, rate = generated(tmp_path, values, *option)
+        assert rate == KIT_RATE
+        # the same sound: generate's samples at the kit's peak, to the kit's 24 bits
+        in_kit, kit_rate = sf.read(folder / layer["file"], dtype="float64")
+        assert kit_rate == KIT_RATE and in_kit.shape == samples.shape
+        peak = 10 ** (-1 / 20) / np.max(np.abs(samples.astype(np.float64)))
+        assert np.max(np.abs(in_kit - samples * peak)) <= 2.0**-23
+        assert (folder / layer["file"]).read_bytes() == wav_bytes(kit_sample(samples, rate), KIT_RATE, KIT_SUBTYPE)
+        assert (extracted / layer["file"]).read_bytes() == (folder / layer["file"]).read_bytes()
+    names = [name for name, _ in hydrogen.kit_instruments(extracted / "drumkit.xml")]
+    assert names == [instrument["name"] for instrument in record["instruments"]]
+    h2cli_accepts(tmp_path / "h2home", folder)
+    h2cli_accepts(tmp_path / "h2home", kit)
+
+
+def test_kit_layers_of_a_vector_are_its_variations_each_recording_the_whole_vector(tmp_path):
+    at = ["--family", "snare", "--at", at_text(VECTOR)]
+    status, out, err = run_app("kit", NAME, *at, "--layers", "2", "--seed", "7", "-o", tmp_path / "Kit/", home=tmp_path)
+    assert status == 0, err
+    layers = kit_record(tmp_path / "Kit")["instruments"][0]["layers"]
+    assert [layer["recall"]["variation"]["index"] for layer in layers] == [0, 1]
+    assert all(layer["recall"]["point"] == list(VECTOR) and layer["recall"]["family"] == "snare" for layer in layers)
+    assert all(layer["recall"]["variation"]["decoded_point"] == list(VECTOR) for layer in layers)
+    first, second = (sf.read(tmp_path / "Kit" / layer["file"])[0] for layer in layers)
+    assert np.max(np.abs(first - second)) > 1e-3  # a new realisation of the same vector
+
+
+@pytest.mark.parametrize(
+    "model, at, reason",
+    [
+        (NAME, ["--at", "0,0", "--at", "1,2,3,4,5"], WRONG_COUNT),
+        ("vae_a", ["--at", at_text(VECTOR)], f"--at '{at_text(VECTOR)}': {NO_FRAME}"),
+        ("gan", ["--at", at_text(VECTOR)], f"--at '{at_text(VECTOR)}': {NO_FRAME}"),
+    ],
+    ids=["five numbers", "vae_a", "gan"],
+)
+def test_kit_refuses_a_vector_of_another_size_or_for_a_model_without_a_frame_and_writes_nothing(tmp_path, model, at, reason):
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "notes.txt").write_text("mine")
+    (work / "Old.h2drumkit").write_bytes(b"an old kit")
+    before = hashes(work), hashes(ZOO / model)
+    for output in (work / "Old.h2drumkit", work / "New.h2drumkit", work / "Folder/"):
+        status, out, err = run_app("kit", model, *at, "--force", "-o", output, home=tmp_path / "home")
+        assert status == 2 and out == "" and one_line(err) == f"app.py kit: {reason}"
+    assert (hashes(work), hashes(ZOO / model)) == before
