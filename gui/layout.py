@@ -10,6 +10,7 @@ from audio.level import DEFAULT_LEVEL, LEVELS
 from constants import DRUM_FAMILIES
 from gui import features
 from gui import keys as k
+from gui.handlers.common import PLAYING_TIP
 from gui.state import VARY_MAX, VARY_STEP
 from gui.wide import MAX_AXIS_SLIDERS
 from models.variation import NEW_NOISE_AMOUNT, VARIATION_SPREAD
@@ -139,8 +140,8 @@ def pad_column():
          sg.Button("Stop Esc", key=k.STOP, tooltip="stop (Esc)"),
          sg.Button("Save S", key=k.SAVE, tooltip="save into the favourites (S or Ctrl+S)")],
         [sg.Text("■ stopped", key=k.PLAYING, size=(PLAYING_CHARS, 1), justification="left",
-                 font=("Helvetica", 9, "bold"),
-                 tooltip="what the sound output is doing")],
+                 font=("Helvetica", 9, "bold"), expand_x=True,  # as wide as the panel
+                 tooltip=PLAYING_TIP)],
         [sg.Text("Vary ×3%", tooltip=VARY_TIP),
          sg.Slider((0, VARY_MAX), 0, resolution=VARY_STEP, orientation="h", key=k.VARY,
                    enable_events=True, size=(8, 12), tooltip=VARY_TIP),

@@ -17,7 +17,7 @@ from gui.effects import Part
 from gui.family import FAMILY_KEYS, NO_HYBRID, is_conditioned, no_family_reason, refusal, takes_family, weights_label
 from gui.features import MADE
 from gui.glossary import map_tip
-from gui.handlers.common import NO_SOUND_DEVICE, favourite_label, playing_state, playing_text, status_text
+from gui.handlers.common import NO_SOUND_DEVICE, favourite_label, playing_state, playing_text, playing_tip, status_text
 from gui.handlers.map import map_hint
 from gui.handlers.nearest import distance_text, nearest_note, nearest_rows
 from gui.layout import DEVICE_CHARS, MAP_MODE_LABELS
@@ -221,8 +221,10 @@ class WindowView:
         state = self.state
         text = playing_text(state)
         element = self.window[k.PLAYING]
-        element.update(self._fitted(k.PLAYING, text), text_color=PLAYING_COLOURS[playing_state(state)])
+        shown = self._fitted(k.PLAYING, text)
+        element.update(shown, text_color=PLAYING_COLOURS[playing_state(state)])
         element.Widget.configure(anchor="w")
+        self._tooltip(k.PLAYING, playing_tip(state, shown))
 
     def _show_status(self, text):
         """The status line, cut with "…" to its width; the whole text in its tooltip."""

@@ -36,6 +36,16 @@ def axis_step(info, axis):
     return (float(high) - float(low)) / SLIDER_STEPS
 
 
+def off_centre_axes(info, vector):
+    """The axes off the pad on which ``vector`` is away from its centre: by half a slider
+    step or more (a smaller offset is none a slider could make)."""
+    return tuple(
+        axis
+        for axis in range(info.latent_dim)
+        if axis not in info.pad_axes and abs(float(vector[axis]) - float(info.axis_centres[axis])) >= axis_step(info, axis) / 2
+    )
+
+
 def pad_of(info, vector):
     """The pad's point (x, y) of a whole vector."""
     x, y = info.pad_axes

@@ -214,3 +214,40 @@ def test_a_click_on_a_wide_models_training_dot_goes_to_its_whole_code_and_auditi
     assert wide.vector == pytest.approx(code) and wide.point == pytest.approx((code[4], code[1]))
     assert decodes(effects) == [wide.vector]
     assert [e.point for e in effects if isinstance(e, fx.Audition)] == [wide.vector]
+
+
+def test_a_wide_vector_reads_in_short_as_its_pad_point_and_how_many_other_axes_are_off_centre():
+    from gui.handlers.common import short_point
+    from gui.wide import with_pad_axes
+
+    info = wide_info()  # each axis -3..3 around 0.5: a slider's step is 0.03
+    centred = (1.0, 2.0) + (0.5,) * (DIM - 2)
+    assert short_point(info, centred) == "(1.000, 2.000) · other axes at centre"
+    nudged = (1.0, 2.0, 0.514, 0.5, 0.5, 0.5, 0.5, 0.5)  # less than half a step: no move a slider makes
+    assert short_point(info, nudged) == "(1.000, 2.000) · other axes at centre"
+    one = (1.0, 2.0, 0.5, 0.5, -3.0, 0.5, 0.5, 0.5)
+    assert short_point(info, one) == "(1.000, 2.000) · 1 axis off centre"
+    every = (0.0,) * DIM  # 0 is off every centre; the pad's two are not counted
+    assert short_point(info, every) == "(0.000, 0.000) · 6 axes off centre"
+    # the pad's axes are those the pad shows; the others are counted, the first two included
+    assert short_point(with_pad_axes(info, (4, 6)), one) == "(-3.000, 0.500) · 2 axes off centre"
+    assert short_point(info, (1.0, 2.0, 3.0)) == "(1.000, 2.000, … 3 numbers)"  # not this model's vector
+    assert short_point(info, (0.12, -0.4)) == "(0.120, -0.400)"  # a pad point as always
+    assert short_point(None, (0.12, -0.4)) == "(0.120, -0.400)"
+
+
+def test_the_sound_line_and_picture_name_a_wide_vector_in_short_and_the_tooltip_has_every_number(wide):
+    from gui.handlers.common import PLAYING_TIP, playing_text, playing_tip
+
+    send(wide, (k.AXIS, 0), 2.0)
+    send(wide, (k.AXIS, 3), -1.0)
+    effects = decoded(wide)
+    assert wide.sound.what == "drums8 at (0.500, 0.500) · 2 axes off centre"
+    line = "▶ playing drums8 at (0.500, 0.500) · 2 axes off centre"
+    assert playing_text(wide) == line
+    (render,) = [e for e in effects if isinstance(e, fx.Render) and e.panel == "output"]
+    assert render.request.title == "drums8 at (0.500, 0.500) · 2 axes off centre"
+    assert playing_tip(wide, line) == f"{line}\nevery axis: (0.50, 0.50, 2.00, 0.50, 0.50, -1.00, 0.50, 0.50)"
+    send(wide, k.STOP)
+    assert playing_tip(wide, playing_text(wide)) == PLAYING_TIP
+    assert playing_tip(wide, "■ sto…") == "■ stopped"  # a line cut to its width: the whole of it

@@ -4,7 +4,8 @@ The shipped ddsp_cvae (a copy in the test's zoo, on the real backend) has a 16-n
 its pad shows its family's two main axes and the sliders the next eight, while the family
 buttons stay. A click in a slider's trough plays the frame vector there (a history step),
 another family keeps the vector and shows that family's training sounds in its own frame,
-S saves the whole vector and the family, and Reopen plays the same samples again.
+S saves the whole vector and the family, and Reopen plays the same samples again. The sound's
+line names the vector in short, within its panel.
 Run under ``xvfb-run -a -s "-screen 0 1280x1024x24"``.
 """
 
@@ -22,6 +23,7 @@ from window_driver import (
     open_shipped_window,
     press,
     reopen_favourite,
+    sound_line_place,
     status_line,
     step_axis_slider,
     wait_heard,
@@ -30,6 +32,7 @@ from window_driver import (
 
 from gui import keys as k
 from gui.family import shown_code_points
+from gui.handlers.common import format_point, playing_text
 from gui.wide import MAX_AXIS_SLIDERS
 
 pytestmark = REAL_INPUT_MARKS
@@ -104,3 +107,24 @@ def test_a_slider_plays_the_frame_vector_another_family_keeps_it_and_s_then_reop
     assert any(is_heard(sound, expected, model.sample_rate) for sound in wait_heard(app, capture, before + 1)[before:])
     assert np.array_equal(app.state.sound.audio, expected)
     assert float(app.window[(k.AXIS, 0)].Widget.get()) == pytest.approx(vector[2], abs=1e-6)
+
+
+def test_the_sound_line_names_the_vector_in_short_within_its_panel_and_its_tooltip_every_number(window):
+    app, _, _ = window
+    press("2")  # snare
+    sounding(app, "snare")
+    click_wide_pad(app, 200, 90)
+    step_axis_slider(app, 0)
+    vector = step_axis_slider(app, 3, right=False)  # axes 2 and 5 off centre
+    wait_output_quiet(app)
+    press("l")  # a loop: the line says so until it is stopped
+    line = f"⟳ looping {NAME} at {format_point(app.state.point)} · 2 axes off centre"
+    shown = app.window[k.PLAYING]
+    assert app.run_until(lambda s: playing_text(s) == line and shown.get() == line, timeout=20), shown.get()
+    text, width, (left, right), (panel_left, panel_right) = sound_line_place(app)
+    assert text == line and width <= right - left  # shown whole, within the line
+    assert panel_left <= left and right <= panel_right, (left, right, panel_left, panel_right)
+    tip = app.window[k.PLAYING].TooltipObject.text
+    assert tip == f"{line}\nevery axis: {format_point(vector)}"
+    press("Escape")
+    assert app.run_until(lambda s: app.window[k.PLAYING].get() == "■ stopped", timeout=20)

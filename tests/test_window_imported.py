@@ -28,12 +28,14 @@ from window_driver import (
     pick_in_combo,
     press,
     reopen_favourite,
+    sound_line_place,
     status_line,
     step_axis_slider,
     wait_heard,
 )
 
 from gui import keys as k
+from gui.handlers.common import format_point, playing_text
 
 pytestmark = REAL_INPUT_MARKS
 
@@ -172,3 +174,19 @@ def test_which_axes_choice_puts_other_axes_on_the_pad_and_keeps_the_sound(import
     moved = click_wide_pad(app, 230, 140)
     assert moved[3] == app.state.point[0] and moved[0] == vector[0]  # the pad's x is axis 3 now
     assert any(is_heard(sound, model.decode([moved])[0]) for sound in heard_now(app, capture, before))
+
+
+def test_the_sound_line_names_the_whole_vector_in_short_within_its_panel(imported):
+    app, _, _ = imported
+    choose_model(app, NAME)
+    click_wide_pad(app, 200, 90)
+    for slider in range(DIM - 2):  # every axis off the pad off its centre
+        step_axis_slider(app, slider, right=slider % 2 == 0)
+    press("l")
+    line = f"⟳ looping {NAME} at {format_point(app.state.point)} · {DIM - 2} axes off centre"
+    shown = app.window[k.PLAYING]
+    assert app.run_until(lambda s: playing_text(s) == line and shown.get() == line, timeout=20), shown.get()
+    text, width, (left, right), (panel_left, panel_right) = sound_line_place(app)
+    assert text == line and width <= right - left
+    assert panel_left <= left and right <= panel_right, (left, right, panel_left, panel_right)
+    assert app.window[k.PLAYING].TooltipObject.text.endswith(f"every axis: {format_point(app.state.vector)}")

@@ -18,7 +18,7 @@ What it offers:
 - **dialogs**, answered from a thread while the window's loop is inside them:
   :func:`type_in_dialog`, :func:`answer_question`, :func:`click_in_dialog_then_type`,
   :func:`file_dialog_window`, :func:`file_dialog_open`;
-- **readers**: :func:`screenshot`, :func:`status_line`, :func:`tooltip_text`,
+- **readers**: :func:`screenshot`, :func:`status_line`, :func:`sound_line_place`, :func:`tooltip_text`,
   :func:`pad_pixel_to_point`, :func:`near`, :func:`one_pixel`, :func:`centre_of`;
 - **what was heard**: :class:`HeardCapture` (a player tap), :class:`HeardBackend` and
   :class:`ShippedBackend` (a real player with that tap), :func:`click_heard`, :func:`is_heard`, :func:`model_sound`,
@@ -554,6 +554,23 @@ def screenshot(widget):
 
 def status_line(app):
     return str(app.window[k.STATUS].get())
+
+
+def sound_line_place(app):
+    """Where the sound's line is and how wide its text is, in screen pixels: ``(text, text
+    width, (line's left, line's right), (panel's left, panel's right))``, the panel being the
+    Sound frame that holds it."""
+    import tkinter.font
+
+    label = app.window[k.PLAYING].Widget
+    label.update_idletasks()
+    panel = label.master
+    while panel.winfo_class() not in ("Labelframe", "TLabelframe"):
+        panel = panel.master
+    text = str(label.cget("text"))
+    width = tkinter.font.Font(font=label.cget("font")).measure(text)
+    left, panel_left = label.winfo_rootx(), panel.winfo_rootx()
+    return text, width, (left, left + label.winfo_width()), (panel_left, panel_left + panel.winfo_width())
 
 
 def tooltip_text(element):

@@ -7,6 +7,7 @@ import numpy as np
 from gui import effects as fx
 from gui.effects import Part
 from gui.state import Playing
+from gui.wide import is_wide, off_centre_axes, pad_of
 
 GAP_SECONDS = 0.25  # silence between the sounds of a sequence
 
@@ -39,6 +40,27 @@ def format_point(point):
     if len(point) > 2:
         return f"({', '.join(f'{v:.2f}' for v in point)})"
     return f"({point[0]:.3f}, {point[1]:.3f})"
+
+
+def short_point(info, point):
+    """A point short enough for one line of the window (the sound's line, a figure's title):
+    a pad point as :func:`format_point`; a wide latent's whole vector as its pad point and how
+    many of its other axes are off their centre, "(0.342, 1.496) · 2 axes off centre" (its
+    every number is in :func:`format_point`, the line's tooltip and a favourite's sidecar).
+
+    Parameters
+    ----------
+    info : gui.state.ModelInfo or None
+        The model the point is of (its pad's axes, and each axis's centre and range).
+    point : tuple of float
+    """
+    if len(point) <= 2:
+        return format_point(point)
+    if not is_wide(info) or len(point) != info.latent_dim:  # not this model's vector: its width
+        return f"({point[0]:.3f}, {point[1]:.3f}, … {len(point)} numbers)"
+    moved = len(off_centre_axes(info, point))
+    others = "other axes at centre" if moved == 0 else f"{moved} {'axis' if moved == 1 else 'axes'} off centre"
+    return f"{format_point(pad_of(info, point))} · {others}"
 
 
 def favourite_label(favourite):
@@ -90,6 +112,20 @@ def playing_text(state):
     return f"{text} · {BEAT_MARK}" if beat else text
 
 
+#: The sound's line's tooltip while it says all there is.
+PLAYING_TIP = "what the sound output is doing"
+
+
+def playing_tip(state, shown):
+    """The sound's line's tooltip, where the line (``shown``, as cut to its width) leaves
+    something out: every number of a wide latent's vector that sounds, and the whole line
+    when it was cut."""
+    heard = state.sound.heard
+    if state.sound.playing != Playing.STOPPED and heard is not None and len(heard.point) > 2:
+        return f"{playing_text(state)}\nevery axis: {format_point(heard.point)}"
+    return playing_text(state) if shown != playing_text(state) else PLAYING_TIP
+
+
 def playing_state(state):
     """What the line's colour follows: the sound's state, or "playing" for a beat alone."""
     if state.sound.playing == Playing.STOPPED and state.pattern.playing:
@@ -117,7 +153,7 @@ def render_output(state, title=None):
             audio=state.sound.audio,
             sample_rate=state.model.sample_rate,
             original=state.sound.original,
-            title=title or f"{state.model.name} at {format_point(state.sound.point)}",
+            title=title or f"{state.model.name} at {short_point(state.model, state.sound.point)}",
         ),
     )
 

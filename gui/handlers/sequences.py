@@ -6,7 +6,7 @@ from gui import effects as fx
 from gui import keys as k
 from gui.effects import Part
 from gui.family import decode_family
-from gui.handlers.common import GAP_SECONDS, format_point, say
+from gui.handlers.common import GAP_SECONDS, format_point, say, short_point
 from gui.handlers.map import request_map
 from gui.handlers.sound import play_sequence
 from gui.state import MAX_COMPARE, Playing, Sequence
@@ -151,7 +151,7 @@ def on_morphed(state, morphed):
                 sounds=state.morph.sequence.sounds,
                 labels=state.morph.sequence.labels,
                 sample_rate=state.morph.sequence.sample_rate,
-                title=f"{morphed.name}: A {format_point(points[0])} → B {format_point(points[-1])}",
+                title=f"{morphed.name}: A {short_point(state.model, points[0])} → B {short_point(state.model, points[-1])}",
             ),
         )
     ]

@@ -14,7 +14,7 @@ from gui import effects as fx
 from gui import keys as k
 from gui.effects import Part
 from gui.family import decode_family
-from gui.handlers.common import NO_PLAYBACK, NO_SOUND_DEVICE, format_point, render_output, say, sequence_audio
+from gui.handlers.common import NO_PLAYBACK, NO_SOUND_DEVICE, render_output, say, sequence_audio, short_point
 from gui.state import Heard, Playing, VaryStart
 from gui.wide import pad_of
 from models.variation import NEW_NOISE_AMOUNT, VARIATION_SPREAD, has_noise_source
@@ -31,8 +31,9 @@ def current_heard(state):
 
 
 def sound_label(state, heard, index=None):
-    """What the sound line says plays: "vae_a at (0.120, -0.400)", with its variation's number."""
-    where = f"{heard.model} at {format_point(heard.point)}"
+    """What the sound line says plays: "vae_a at (0.120, -0.400)", with its variation's number
+    (a wide latent's vector in short: :func:`gui.handlers.common.short_point`)."""
+    where = f"{heard.model} at {short_point(state.model, heard.point)}"
     index = (heard.variation or {}).get("index") if index is None else index
     return f"variation {index}: {where}" if index else where
 
