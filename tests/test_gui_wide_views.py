@@ -122,8 +122,10 @@ def test_morph_moves_every_axis_of_a_wide_latent_and_saves_each_whole_vector(sta
     assert (asked.a, asked.b) == (a, b)
     middle = tuple((np.asarray(a) + np.asarray(b)) / 2)
     sounds = tuple(np.full(16, 0.1 * i, np.float32) for i in range(3))
-    report(state, ev.Morphed(WIDE, (a, middle, b), sounds))
+    effects = report(state, ev.Morphed(WIDE, (a, middle, b), sounds))
     assert "every one of drums8's 8 axes" in state.message
+    (render,) = [e for e in effects if isinstance(e, fx.Render) and e.panel == "morph"]
+    assert render.request.title == "drums8: A (0.500, 0.500) · other axes at centre → B (1.000, -1.000) · 1 axis off centre"
     saves = [e for e in send(state, k.MORPH_SAVE) if isinstance(e, fx.Save)]
     assert [s.points for s in saves] == [((0.5, 0.5),), ((0.75, -0.25),), ((1.0, -1.0),)]
     assert [s.settings["latent"] for s in saves] == [list(a), list(middle), list(b)]
