@@ -86,6 +86,7 @@ class Encoded:
     point: tuple[float, ...]  # (x, y); a wide latent's whole vector (gui.wide)
     original: np.ndarray = field(compare=False, hash=False)
     reconstruction: np.ndarray = field(compare=False, hash=False)
+    family: str | None = None  # a family frame's: the family it is most like, whose frame ``point`` is in
 
 
 @dataclass(frozen=True)

@@ -141,10 +141,15 @@ class ModelJobs(JobGroup):
             pads = model.family_pads
             if options and not conditioned and pads is not None:
                 point = np.asarray(pads.to_pad(point[None, :], effect.family))[0]  # where this family's pad plays it
-            if options and model.family_frame:  # its whole code, in the family's frame
-                point = np.clip(pads.to_frame(model.encode_code(audio[None, :]), effect.family)[0], model.low, model.high)
+            family = None
+            if options and model.family_frame:  # its whole code, in the frame of the family it is likeliest under
+                code = model.encode_code(audio[None, :])
+                family = pads.likeliest(code)[0]  # so its own code plays, not one clamped in another family's
+                options = family_options(model, family)
+                point = np.clip(pads.to_frame(code, family)[0], model.low, model.high)
             reconstruction = model.decode(point[None, :].astype(np.float32), **options)[0]
-            self.post(events.Encoded(effect.name, effect.path, tuple(float(v) for v in point), audio, reconstruction))
+            point = tuple(float(v) for v in point)
+            self.post(events.Encoded(effect.name, effect.path, point, audio, reconstruction, family=family))
 
         self.thread.submit(self._guard(Path(effect.path).name, job))
 

@@ -168,7 +168,7 @@ def test_the_windows_handlers_keep_the_frame_vector_across_families_and_place_th
     assert np.allclose(state.vector, np.clip(pads.to_frame(codes.full[5], "kick")[0], low, high), atol=1e-9)
 
 
-def test_a_sample_opened_in_the_window_lands_at_its_whole_code_in_the_familys_frame(ddsp_cvae, tmp_path):
+def test_a_sample_opened_in_the_window_lands_at_its_whole_code_in_the_frame_of_the_family_it_is_most_like(ddsp_cvae, tmp_path):
     import soundfile as sf
 
     from gui import effects as fx
@@ -183,14 +183,39 @@ def test_a_sample_opened_in_the_window_lands_at_its_whole_code_in_the_familys_fr
         def get(self, name):
             return ddsp_cvae
 
-    sample = ddsp_cvae.decode(ddsp_cvae.full_vectors([[1.0, -0.5, 0.0, 2.0] + [0.0] * 12]), family="hat")[0]
-    sf.write(tmp_path / "mine.wav", sample, ddsp_cvae.sample_rate, subtype="FLOAT")
+    from drums import kick
+
+    sf.write(tmp_path / "mine.wav", kick(seed=4, seconds=0.5), 44100, subtype="FLOAT")
     posted = []
     jobs = ModelJobs(PackageBackend(), posted.append, Cache(), Now(), "zoo", "favs")
-    jobs.encode(fx.Encode("ddsp_cvae", str(tmp_path / "mine.wav"), "hat"))
+    jobs.encode(fx.Encode("ddsp_cvae", str(tmp_path / "mine.wav"), "hat"))  # the window on the hat
     (encoded,) = posted
     assert encoded.name == "ddsp_cvae" and len(encoded.point) == 16
     code = ddsp_cvae.encode_code(PackageBackend().prepare_file(str(tmp_path / "mine.wav"), ddsp_cvae)[None, :])
-    frame = np.clip(ddsp_cvae.family_pads.to_frame(code, "hat")[0], ddsp_cvae.low, ddsp_cvae.high)
-    assert np.allclose(encoded.point, frame) and np.any(np.abs(frame[2:]) > 0.05)  # the sliders too, not only the pad
-    assert encoded.reconstruction.tobytes() == ddsp_cvae.decode(np.asarray([encoded.point], np.float32), family="hat")[0].tobytes()
+    likeliest = ddsp_cvae.family_pads.likeliest(code)[0]
+    assert encoded.family == likeliest != "hat"
+    frame = ddsp_cvae.family_pads.to_frame(code, likeliest)[0]
+    assert np.allclose(encoded.point, np.clip(frame, ddsp_cvae.low, ddsp_cvae.high)) and np.any(np.abs(frame[2:]) > 0.05)
+    # in its own family's frame it is far less clamped than in the hat's
+    hat = ddsp_cvae.family_pads.to_frame(code, "hat")[0]
+    beyond = [float(np.abs(f - np.clip(f, ddsp_cvae.low, ddsp_cvae.high)).sum()) for f in (frame, hat)]
+    assert beyond[0] < 0.25 * beyond[1], beyond
+    assert encoded.reconstruction.tobytes() == ddsp_cvae.decode(np.asarray([encoded.point], np.float32), family=likeliest)[0].tobytes()
+
+    # the window, on the hat, shows that family: its button, its pad and map, the sound's family
+    from gui import events as ev
+    from gui import keys as k
+    from gui.family import decode_family
+    from gui.handlers import handle
+    from gui.state import AppState, ModelEntry
+
+    state = AppState(models_dir="zoo", favourites_dir="favs", rng=np.random.default_rng(0))
+    state.entries["ddsp_cvae"] = ModelEntry("ddsp_cvae", group="g", trained=True)
+    handle(state, k.MODELS, {k.MODELS: ["ddsp_cvae"]})
+    handle(state, k.WORKER, {k.WORKER: ev.ModelReady(PackageBackend().describe(ddsp_cvae))})
+    handle(state, k.FAMILY_BUTTONS["hat"], {})
+    effects = handle(state, k.WORKER, {k.WORKER: encoded})
+    assert decode_family(state) == likeliest and state.sound.family == likeliest
+    assert state.vector == pytest.approx(encoded.point)
+    assert state.sound.audio is encoded.reconstruction
+    assert any(isinstance(effect, fx.Refresh) and effect.part == fx.Part.FAMILY for effect in effects or [])

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from window_driver import (
     REAL_INPUT_MARKS,
+    click_middle,
     click_wide_pad,
     file_bytes_of,
     is_heard,
@@ -128,3 +129,37 @@ def test_the_sound_line_names_the_vector_in_short_within_its_panel_and_its_toolt
     assert tip == f"{line}\nevery axis: {format_point(vector)}"
     press("Escape")
     assert app.run_until(lambda s: app.window[k.PLAYING].get() == "■ stopped", timeout=20)
+
+
+def test_a_sample_opened_on_the_snare_lands_at_its_own_code_on_the_pad_of_the_family_it_is_most_like(window, tmp_path):
+    import soundfile
+    from test_window_walkthrough import answer_dialog
+
+    from drums import kick
+    from gui.backend import PackageBackend
+
+    app, capture, model = window
+    press("2")  # snare
+    sounding(app, "snare")
+    wait_output_quiet(app)
+    mine = tmp_path / "my kick.wav"
+    soundfile.write(mine, kick(seed=4, seconds=0.5), 44100)
+    before = len(capture.sounds())
+    typing = answer_dialog(str(mine))
+    click_middle(app.window[k.OPEN].Widget)
+    assert app.run_until(lambda s: s.sound.opened == str(mine), timeout=60), status_line(app)
+    typing.join(timeout=30)
+    code = model.encode_code(PackageBackend().prepare_file(str(mine), model)[None, :])
+    likeliest = model.family_pads.likeliest(code)[0]
+    assert likeliest != "snare"
+    # the window moved to that family: its button, the sound's family, the dots in its frame
+    assert app.state.family.text() == likeliest and app.state.sound.family == likeliest
+    frame = np.clip(model.family_pads.to_frame(code, likeliest)[0], model.low, model.high)
+    assert app.state.vector == pytest.approx(tuple(frame), abs=1e-5)
+    codes, pads = app.state.model.codes, app.state.model.family_pads
+    assert np.allclose(shown_code_points(app.state), pads.to_frame(codes.full, likeliest)[:, :2])
+    # what was heard first is the sample's code played as that family: the reconstruction
+    expected = model.decode(np.asarray([app.state.vector], np.float32), family=likeliest)[0]
+    assert np.array_equal(app.state.sound.audio, expected)
+    assert any(is_heard(sound, expected, model.sample_rate) for sound in wait_heard(app, capture, before + 1)[before:])
+    assert float(app.window[(k.AXIS, 0)].Widget.get()) == pytest.approx(app.state.vector[2], abs=0.05)

@@ -20,7 +20,7 @@ from gui.family import ALL_KEY, FAMILY_KEYS
 from gui.handlers.axes import choose_pad_axes, move_slider
 from gui.handlers.common import clamp, favourite_label, on_figure, on_job_failed, playing_text, sequence_audio, status_text
 from gui.handlers.drag import on_drag
-from gui.handlers.family import choose_all, choose_family, choose_hybrid, go_back, go_forward, set_blend
+from gui.handlers.family import choose_all, choose_family, choose_hybrid, go_back, go_forward, on_encoded_in_family, set_blend
 from gui.handlers.favourites import on_favourites, on_saved, reopen
 from gui.handlers.keyboard import step_model, step_vary
 from gui.handlers.kit import export_kit, on_confirm, on_kit_exists, on_kit_exported, on_kit_file, on_kit_progress
@@ -38,18 +38,7 @@ from gui.handlers.pattern import (
     toggle_pattern,
     toggle_step,
 )
-from gui.handlers.point import (
-    drag_ended,
-    drag_to,
-    nudge,
-    on_decoded,
-    on_encoded,
-    on_file,
-    open_sample,
-    random_point,
-    reset_point,
-    typed_point,
-)
+from gui.handlers.point import drag_ended, drag_to, nudge, on_decoded, on_file, open_sample, random_point, reset_point, typed_point
 from gui.handlers.sequences import compare, morph, on_compared, on_morphed, on_sounding, play_morph, save_morph, set_morph_end
 from gui.handlers.sound import (
     choose_device,
@@ -132,7 +121,7 @@ WORKER_EVENTS = {
     ev.Decoded: lambda s, r: on_decoded(s, r) + follow_current(s),
     ev.HeatmapReady: on_heatmap,
     ev.Auditioned: on_audition,
-    ev.Encoded: lambda s, r: on_encoded(s, r) + follow_current(s),
+    ev.Encoded: lambda s, r: on_encoded_in_family(s, r) + follow_current(s),
     ev.Compared: on_compared,
     ev.Morphed: on_morphed,
     ev.Saved: on_saved,

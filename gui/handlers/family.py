@@ -14,7 +14,7 @@ from gui.effects import Part
 from gui.family import BLEND_DIGITS, NO_HYBRID, all_families, decode_family, from_text, no_family_reason, refusal, takes_family
 from gui.handlers.common import say
 from gui.handlers.map import request_map
-from gui.handlers.point import move_point
+from gui.handlers.point import move_point, on_encoded
 from gui.handlers.sound import audition
 
 
@@ -85,6 +85,20 @@ def set_blend(state, value):
     family.blend, family.exact = blend, None
     effects = family_changed(state, step=False)
     state.history.amend(state.model.name, decode_family(state))  # the step's mix, not a step per value
+    return effects
+
+
+def on_encoded_in_family(state, encoded):
+    """A sample opened: on a family frame's model it comes in the frame of the family it is
+    most like (``encoded.family``), which the selector, the pad and the map then show, so
+    its own code plays; then as :func:`gui.handlers.point.on_encoded`."""
+    model = state.model
+    switched = model is not None and encoded.name == model.name and encoded.family not in (None, decode_family(state))
+    if switched:
+        state.family = from_text(str(encoded.family))
+    effects = on_encoded(state, encoded)
+    if switched:
+        effects += [fx.Refresh(Part.FAMILY), fx.Refresh(Part.PAD), *request_map(state)]
     return effects
 
 

@@ -170,7 +170,9 @@ def on_encoded(state, encoded):
     state.sound.audio, state.sound.point = encoded.reconstruction, state.vector
     state.sound.variation, state.sound.family = None, decode_family(state)
     state.sound.original, state.sound.opened = encoded.original, encoded.path
-    state.message = f"{Path(encoded.path).name} is at {format_point(encoded.point)}: playing the reconstruction, then the original"
+    like = f", most like a {encoded.family}," if encoded.family is not None else ""
+    where = format_point(encoded.point)
+    state.message = f"{Path(encoded.path).name}{like} is at {where}: playing the reconstruction, then the original"
     effects = [fx.Refresh(Part.MARKER), fx.Refresh(Part.FIELDS), render_output(state)]
     if state.latent is not None:
         effects.append(fx.Refresh(Part.AXES))
