@@ -27,7 +27,7 @@ import numpy as np
 
 from audio.errors import AudioError, OutputExists
 from audio.level import AS_MADE, LevelError, apply_level, check_level
-from audio.recall import read_recall, variation_index
+from audio.recall import read_recall, recorded_vector, variation_index
 from constants import CD_SAMPLE_RATE
 from safeio import FileExistsRefused, WriteFailed, atomic_write, interrupts_held
 
@@ -223,6 +223,14 @@ class Favourite:
     @property
     def point(self):
         return None if self.recall is None else self.recall["point"]
+
+    @property
+    def vector(self):
+        """What it was decoded from: a wide latent's whole vector (its sidecar's
+        ``settings["latent"]``), else its point (:func:`audio.recall.recorded_vector`)."""
+        if self.recall is None:
+            return None
+        return recorded_vector(self.recall["point"], self.recall.get("settings"))
 
     @property
     def date(self):

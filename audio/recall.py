@@ -93,5 +93,15 @@ def read_recall(wav_path):
     return recall
 
 
+def recorded_vector(point, settings):
+    """What a favourite was decoded from: the whole vector its settings record
+    (``settings["latent"]``, a wide latent's: an imported model's, ddsp_cvae's family frame),
+    else its pad ``point``; a tuple of floats."""
+    values = (settings or {}).get("latent")
+    if isinstance(values, list) and len(values) > 2 and all(_is_number(v) for v in values):
+        return tuple(float(v) for v in values)
+    return tuple(float(v) for v in point)
+
+
 def _is_number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -231,8 +231,8 @@ def favourite_variations(models, seed):
     def extra_layers(favourite, count):
         try:
             variation = variation_from_recall(favourite.recall)
-            # a wide latent's variation moves its whole vector, not the file's pad point
-            base = favourite.point if variation is None else variation.point(favourite.point)
+            # of a wide latent's whole vector (an imported model's, ddsp_cvae's frame), not the file's pad point
+            base = favourite.vector if variation is None else variation.point(favourite.vector)
         except ValueError as error:
             return None, str(error)
         model = models.get(favourite.model)

@@ -136,16 +136,3 @@ def plane_vectors(plane, points):
     vectors = np.tile(np.asarray(vector, dtype=np.float32), (len(points), 1))
     vectors[:, axes[0]], vectors[:, axes[1]] = points[:, 0], points[:, 1]
     return vectors
-
-
-def recorded_vector(point, settings):
-    """What a favourite was decoded from: the whole vector its settings record
-    (``settings["latent"]``, a wide latent's), else its pad ``point``."""
-    values = (settings or {}).get("latent")
-    if isinstance(values, list) and len(values) > 2 and all(_is_number(v) for v in values):
-        return tuple(float(v) for v in values)
-    return tuple(float(v) for v in point)
-
-
-def _is_number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and bool(np.isfinite(value))

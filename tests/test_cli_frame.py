@@ -171,3 +171,39 @@ def test_kit_refuses_a_vector_of_another_size_or_for_a_model_without_a_frame_and
         status, out, err = run_app("kit", model, *at, "--force", "-o", output, home=tmp_path / "home")
         assert status == 2 and out == "" and one_line(err) == f"app.py kit: {reason}"
     assert (hashes(work), hashes(ZOO / model)) == before
+
+
+def test_a_kit_of_a_wide_favourite_varies_its_whole_vector_and_records_it(tmp_path):
+    # a favourite saved in the window on ddsp_cvae: its file's point is the pad's, its settings
+    # the whole vector; the kit's softer layers are variations of that vector, not of the pad point
+    from audio.export import FavouritesFolder
+    from audio.kit import KIT_RATE
+    from models.engine import load_runtime
+    from models.families import family_vector
+    from models.variation import Variation, decode_variation
+
+    model = load_runtime(NAME, ZOO)
+    favourites = FavouritesFolder(tmp_path / "favs")
+    made = model.decode(np.asarray([VECTOR], np.float32), family="snare")[0]
+    favourites.save(made, model.sample_rate, model=NAME, point=VECTOR[:2], settings={"latent": list(VECTOR), "family": "snare"})
+    before = hashes(tmp_path / "favs")
+    status, out, err = run_app(
+        "kit", "--favourites", tmp_path / "favs", "--layers", "3", "--seed", "5", "-o", tmp_path / "Kit/", home=tmp_path / "home"
+    )
+    assert status == 0 and err == "", err
+    assert hashes(tmp_path / "favs") == before
+    (instrument,) = kit_record(tmp_path / "Kit")["instruments"]
+    assert instrument["point"] == list(VECTOR)
+    layers = instrument["layers"]
+    assert len(layers) == 3
+    for layer in layers[1:]:
+        recall = layer["recall"]
+        assert recall["point"] == list(VECTOR) and recall["family"] == "snare"
+        variation = Variation.from_dict(recall["variation"])
+        expected = decode_variation(model, VECTOR, variation, family=np.asarray(family_vector("snare")))
+        in_kit, rate = sf.read(tmp_path / "Kit" / layer["file"], dtype="float64")
+        assert rate == KIT_RATE == model.sample_rate and in_kit.shape == expected.shape
+        correlation = np.dot(in_kit, expected) / (np.linalg.norm(in_kit) * np.linalg.norm(expected))
+        assert correlation > 0.9999, correlation  # that variation's sound, at the layer's level
+        pad_only = decode_variation(model, VECTOR[:2], variation, family=np.asarray(family_vector("snare")))
+        assert np.dot(in_kit, pad_only) / (np.linalg.norm(in_kit) * np.linalg.norm(pad_only)) < correlation

@@ -131,7 +131,7 @@ def test_pad_and_slider_play_the_whole_vector_and_s_then_reopen_give_the_same_by
 
 
 def test_save_with_variations_varies_every_axis_and_reopening_one_plays_its_bytes(imported):
-    from gui.wide import recorded_vector
+    from audio.recall import recorded_vector
     from models.variation import decode_variation, variation_from_recall
 
     app, capture, model = imported

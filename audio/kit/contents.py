@@ -205,7 +205,7 @@ def _favourite_sound(
     return KitSound(
         family,
         favourite.model,
-        tuple(favourite.point),
+        tuple(favourite.vector),  # a wide latent's whole vector, as kit NAME --at records it
         tuple(found),
         source=name,
         variation=variation_index(favourite.recall.get("settings")),

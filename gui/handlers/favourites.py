@@ -4,6 +4,7 @@ point, variation, family and level, so that it sounds exactly as the file does."
 from pathlib import Path
 
 from audio.level import LEVELS
+from audio.recall import recorded_vector
 from gui import effects as fx
 from gui.effects import Part
 from gui.family import all_families, from_text, opening_family
@@ -12,7 +13,7 @@ from gui.handlers.map import request_map
 from gui.handlers.models import select_model
 from gui.handlers.point import move_point
 from gui.state import UNAVAILABLE, Recall
-from gui.wide import clamp_vector, is_wide, recorded_vector, with_pad
+from gui.wide import clamp_vector, is_wide, with_pad
 
 
 def on_saved(state, saved):
