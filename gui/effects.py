@@ -131,6 +131,9 @@ class Compare:
     sample_rate: int
     # the current model's whole vector where its latent is wide: (name, vector, its pad axes)
     vectors: tuple[tuple[str, tuple, tuple], ...] = ()
+    # the current model's family where it plays one (its name, the family's text): its row
+    # plays what its pad plays
+    family: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)

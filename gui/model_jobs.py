@@ -51,20 +51,22 @@ def compared_sound(model, name, effect):
     """One model's sound in a comparison: (audio, the point played where the asked one is
     outside its range or None, what a wide latent's axes were or "").
 
-    The current model with a wide latent plays its whole vector (the pad and the sliders);
-    another wide model plays the pad point on its own pad axes, its other axes at their
-    centres.
+    The current model plays what its pad plays: its family where it has one chosen, and,
+    with a wide latent, its whole vector (the pad and the sliders); another wide model plays
+    the pad point on its own pad axes, its other axes at their centres.
     """
+    options = {"family": effect.family[1]} if effect.family is not None and effect.family[0] == name else {}
     current = {entry[0]: entry[1:] for entry in effect.vectors}.get(name)
     if current is not None:
         vector, (a, b) = current
-        audio = model.decode(np.asarray([vector], dtype=np.float32))[0]
+        audio = model.decode(np.asarray([vector], dtype=np.float32), **options)[0]
         return audio, None, f"x, y are axes {a}, {b}; the rest at the sliders"
-    # a model decodes only its own range: a point outside plays the nearest in it
+    # a model decodes only its own range: a point outside plays the nearest in it (the current
+    # model's point on its family's pad is on that pad, as it is heard)
     xmin, xmax, ymin, ymax = (float(v) for v in model.latent_range())
     x, y = (float(v) for v in effect.point)
-    played = (min(max(x, xmin), xmax), min(max(y, ymin), ymax))
-    audio = model.decode(np.asarray([played], dtype=np.float32))[0]
+    played = (x, y) if options else (min(max(x, xmin), xmax), min(max(y, ymin), ymax))
+    audio = model.decode(np.asarray([played], dtype=np.float32), **options)[0]
     axes = ""
     if model.latent_dim > 2:
         a, b = model.pad_axes

@@ -219,3 +219,48 @@ def test_a_sample_opened_in_the_window_lands_at_its_whole_code_in_the_frame_of_t
     assert state.vector == pytest.approx(encoded.point)
     assert state.sound.audio is encoded.reconstruction
     assert any(isinstance(effect, fx.Refresh) and effect.part == fx.Part.FAMILY for effect in effects or [])
+
+
+@pytest.mark.parametrize("name", ["ddsp_cvae", "ddsp_vae"])
+def test_compare_plays_the_current_model_as_its_pad_plays_it_with_its_family(name):
+    # ddsp_cvae on the snare with a slider moved, ddsp_vae on the snare's pad: the current
+    # model's row is what is heard on the pad; another model plays the point as before
+    from gui import events as ev
+    from gui import keys as k
+    from gui.backend import PackageBackend
+    from gui.handlers import handle
+    from gui.handlers.sequences import compare
+    from gui.model_jobs import ModelJobs
+    from gui.state import AppState, ModelEntry
+    from models.engine import load_runtime
+
+    models = {n: load_runtime(n, ZOO) for n in (name, "vae_a")}
+
+    class Now:  # the models thread, run at once
+        def submit(self, job, **_):
+            job()
+
+    class Cache:
+        def get(self, wanted):
+            return models[wanted]
+
+    model = models[name]
+    state = AppState(models_dir="zoo", favourites_dir="favs", rng=np.random.default_rng(0))
+    state.entries[name] = ModelEntry(name, group="g", trained=True)
+    handle(state, k.MODELS, {k.MODELS: [name]})
+    handle(state, k.WORKER, {k.WORKER: ev.ModelReady(PackageBackend().describe(model))})
+    handle(state, k.FAMILY_BUTTONS["snare"], {})
+    handle(state, k.PAD, {k.PAD: (0.75, -0.5)})
+    if name == "ddsp_cvae":
+        handle(state, (k.AXIS, 1), {(k.AXIS, 1): 2.5})
+    (effect, _) = compare(state, [name, "vae_a"])
+    assert effect.family == (name, "snare")
+    posted = []
+    ModelJobs(PackageBackend(), posted.append, Cache(), Now(), "zoo", "favs").compare(effect)
+    (compared,) = posted
+    heard = model.decode(np.asarray([state.vector if name == "ddsp_cvae" else state.point], np.float32), family="snare")[0]
+    assert np.array_equal(compared.results[0].audio, heard)
+    other = models["vae_a"].decode(np.asarray([state.point], np.float32))[0]  # no family: vae_a takes none
+    if models["vae_a"].sample_rate != effect.sample_rate:  # heard at the current model's rate
+        other = PackageBackend().resample(other, models["vae_a"].sample_rate, effect.sample_rate)
+    assert compared.results[1].reason == "" and np.array_equal(compared.results[1].audio, other)

@@ -163,3 +163,26 @@ def test_a_sample_opened_on_the_snare_lands_at_its_own_code_on_the_pad_of_the_fa
     assert np.array_equal(app.state.sound.audio, expected)
     assert any(is_heard(sound, expected, model.sample_rate) for sound in wait_heard(app, capture, before + 1)[before:])
     assert float(app.window[(k.AXIS, 0)].Widget.get()) == pytest.approx(app.state.vector[2], abs=0.05)
+
+
+def test_compare_plays_ddsp_cvae_as_its_pad_plays_it_on_the_family_chosen(window):
+    from test_window_walkthrough import click_tab
+    from window_driver import click
+
+    app, capture, model = window
+    press("2")  # snare
+    sounding(app, "snare")
+    click_wide_pad(app, 200, 90)
+    vector = step_axis_slider(app, 0)
+    wait_output_quiet(app)
+    heard_on_the_pad = model.decode(np.asarray([vector], np.float32), family="snare")[0]
+    click_tab(app, "Compare")
+    listbox = app.window[k.COMPARE_LIST].Widget
+    names = list(listbox.get(0, "end"))
+    x, y, _, height = listbox.bbox(names.index(NAME))
+    click(listbox, x + 10, y + height // 2)
+    before = len(capture.sounds())
+    click_middle(app.window[k.COMPARE].Widget)
+    assert app.run_until(lambda s: s.compare is not None, timeout=30), status_line(app)
+    assert any(is_heard(sound, heard_on_the_pad, model.sample_rate) for sound in wait_heard(app, capture, before + 1)[before:])
+    assert np.array_equal(app.state.compare.sounds[0], heard_on_the_pad)

@@ -25,7 +25,9 @@ def compare(state, selected):
         return say(state, f"{len(names)} models are chosen: choose at most {MAX_COMPARE} in the Compare list")
     state.message = f"comparing {', '.join(names)} at {format_point(state.point)}…"
     vectors = () if state.latent is None else ((state.model.name, state.vector, tuple(state.model.pad_axes)),)
-    return [fx.Compare(tuple(names), state.point, state.model.sample_rate, vectors=vectors), fx.Refresh(Part.STATUS)]
+    family = decode_family(state)
+    played = None if family is None else (state.model.name, family)
+    return [fx.Compare(tuple(names), state.point, state.model.sample_rate, vectors=vectors, family=played), fx.Refresh(Part.STATUS)]
 
 
 def on_compared(state, compared):
