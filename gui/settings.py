@@ -1,4 +1,5 @@
-"""The window's remembered settings: last model, point, volume, device, folders, audition, level.
+"""The window's remembered settings: last model, point (a wide latent's whole vector) and family,
+volume, device, folders, audition, level.
 
 A small JSON object in one file: ``$MLSG_SETTINGS`` when that is set, or the path given on
 the command line (``--settings``), else ``ml-sample-generator.json`` in PySimpleGUI's
@@ -18,7 +19,7 @@ from safeio import NotARegularFile, WriteFailed, atomic_write_bytes, atomic_writ
 
 ENV_VAR = "MLSG_SETTINGS"
 FILENAME = "ml-sample-generator.json"
-KEYS = ("model", "point", "volume", "device", "models_dir", "favourites_dir", "map_mode", "audition", "level", "kit_dir")
+KEYS = ("model", "point", "family", "volume", "device", "models_dir", "favourites_dir", "map_mode", "audition", "level", "kit_dir")
 DAMAGED_SUFFIX = ".damaged"
 #: The file holds a few short values; a larger one is refused before it is read.
 MAX_SETTINGS_BYTES = 1024 * 1024

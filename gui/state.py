@@ -291,6 +291,7 @@ class AppState:
     point: tuple = (0.0, 0.0)  # on the pad
     latent: tuple | None = None  # a wide latent's whole vector, the pad's two axes included (gui.wide)
     pending_point: tuple | None = None  # where to go once `wanted` is ready
+    pending_family: str | None = None  # the family it opens on (remembered from the last session)
     sound: SoundState = field(default_factory=SoundState)
     player: PlayerState = field(default_factory=PlayerState)
     map: MapState = field(default_factory=MapState)

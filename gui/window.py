@@ -23,6 +23,7 @@ it) and ``run_until`` (run the loop until the state says something happened); th
 ``tests/test_window_real_input.py`` drive it with real X input instead.
 """
 
+import math
 import os
 import threading
 import time
@@ -40,6 +41,7 @@ from gui.backend import IMPORTED_LIST_GROUP, PackageBackend, imported_model_name
 from gui.canvas import FigurePanel
 from gui.drag_and_drop import DragAndDrop
 from gui.errors import GuiError
+from gui.family import decode_family
 from gui.gc_policy import GuiThreadCollector
 from gui.glossary import PAD_TIP
 from gui.handlers import handle
@@ -54,6 +56,7 @@ from gui.threads import leave_if_busy
 from gui.tooltip import steady_tooltip
 from gui.view import WindowView
 from gui.workers import Workers
+from models.card import MAX_LATENT_DIM
 from models.trained_folder import COLLAPSED_WARNING
 
 DEFAULT_FAVOURITES = Path.home() / "ML Sample Generator" / "favourites"
@@ -114,9 +117,11 @@ def initial_state(options, remembered):
     )
     state.player.device = options.device if options.device is not None else remembered.get("device")
     state.wanted = remembered.get("model")
-    point = remembered.get("point")
-    if isinstance(point, (list, tuple)) and len(point) == 2:
-        state.pending_point = (float(point[0]), float(point[1]))
+    point = remembered.get("point")  # a wide latent's whole vector, the last session's sliders too
+    if isinstance(point, (list, tuple)) and 2 <= len(point) <= MAX_LATENT_DIM and all(_finite(v) for v in point):
+        state.pending_point = tuple(float(v) for v in point)
+    if isinstance(remembered.get("family"), str):
+        state.pending_family = remembered["family"]  # checked against the model once it is ready
     if isinstance(remembered.get("volume"), (int, float)):
         state.sound.volume = min(max(float(remembered["volume"]), 0.0), 1.0)
     if remembered.get("map_mode") in MAP_MODES:
@@ -150,10 +155,15 @@ def settings_values(state):
     }
     if any(entry.trained for entry in state.entries.values()):
         values["models_dir"] = state.models_dir  # a folder with no model is not remembered
-    if state.model is not None:  # else keep the remembered model and point
+    if state.model is not None:  # else keep the remembered model, point and family
         values["model"] = state.model.name
-        values["point"] = list(state.point)
+        values["point"] = list(state.vector)
+        values["family"] = decode_family(state)
     return values
+
+
+def _finite(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 class GuiApp:

@@ -186,3 +186,60 @@ def test_compare_plays_ddsp_cvae_as_its_pad_plays_it_on_the_family_chosen(window
     assert app.run_until(lambda s: s.compare is not None, timeout=30), status_line(app)
     assert any(is_heard(sound, heard_on_the_pad, model.sample_rate) for sound in wait_heard(app, capture, before + 1)[before:])
     assert np.array_equal(app.state.compare.sounds[0], heard_on_the_pad)
+
+
+def test_the_window_reopens_on_the_last_sessions_family_and_whole_vector(tmp_path):
+    # the last session on ddsp_cvae: the snare, a click and a slider; the next opens there
+    from window_driver import HeardCapture, ShippedBackend, make_app
+
+    zoo = tmp_path / "zoo"
+    zoo.mkdir()
+    shutil.copytree(SHIPPED / NAME, zoo / NAME)
+    from models.engine import load_runtime
+
+    model = load_runtime(NAME, zoo)
+    app, _ = open_shipped_window(tmp_path / "window", zoo, NAME)
+    try:
+        press("2")  # snare
+        sounding(app, "snare")
+        click_wide_pad(app, 200, 90)
+        vector = step_axis_slider(app, 2)  # axis 4
+        assert vector[4] != 0.0
+        wait_output_quiet(app)
+    finally:
+        app.close()
+    remembered = json.loads((tmp_path / "window" / "settings.json").read_text())
+    assert remembered["model"] == NAME and remembered["point"] == list(vector) and remembered["family"] == "snare"
+    capture = HeardCapture()
+    again = make_app(tmp_path / "window", backend=ShippedBackend(capture), models_dir=str(zoo))
+    try:
+        assert again.run_until(lambda s: s.model is not None and s.sound.audio is not None, timeout=60), status_line(again)
+        assert again.state.family.text() == "snare" and again.state.vector == vector
+        assert float(again.window[(k.AXIS, 2)].Widget.get()) == pytest.approx(vector[4], abs=1e-6)
+        assert np.array_equal(again.state.sound.audio, model.decode(np.asarray([vector], np.float32), family="snare")[0])
+    finally:
+        again.close()
+
+
+@pytest.mark.parametrize(
+    "remembered, family, vector",
+    [
+        ({"point": [0.5, -0.5, 0.0, 2.0] + [0.0] * 12, "family": "banjo"}, "kick", (0.5, -0.5, 0.0, 2.0) + (0.0,) * 12),
+        ({"point": [0.5, "x"] + [0.0] * 14, "family": "tom"}, "tom", (0.0,) * 16),
+        ({"point": [0.5, -0.5], "family": "kick:0.7,hat"}, "kick", (0.5, -0.5) + (0.0,) * 14),
+    ],
+    ids=["an unknown family", "a point that is not numbers", "a mix that cannot be read"],
+)
+def test_a_settings_file_edited_by_hand_opens_what_it_can(tmp_path, remembered, family, vector):
+    from window_driver import HeardCapture, ShippedBackend, make_app
+
+    zoo = tmp_path / "zoo"
+    zoo.mkdir()
+    shutil.copytree(SHIPPED / NAME, zoo / NAME)
+    (tmp_path / "settings.json").write_text(json.dumps({"volume": 1.0, "model": NAME, **remembered}))
+    app = make_app(tmp_path, backend=ShippedBackend(HeardCapture()), models_dir=str(zoo))
+    try:
+        assert app.run_until(lambda s: s.model is not None and s.sound.audio is not None, timeout=60), status_line(app)
+        assert app.state.model.name == NAME and app.state.family.text() == family and app.state.vector == vector
+    finally:
+        app.close()

@@ -52,7 +52,7 @@ def on_zoo(state, listed):
     if remembered in usable:
         first = remembered
     else:
-        state.pending_point = None  # the remembered point belongs to another model
+        state.pending_point = state.pending_family = None  # the remembered point belongs to another model
         best = choose_best({name: listed.metrics.get(name) for name in usable})
         first, why = (best.name, f"opened {best.name}: {best.reason}") if best is not None else ((usable or trained)[0], "")
     effects += select_model(state, first, keep_pending=True)
@@ -75,7 +75,7 @@ def select_model(state, name, keep_pending=False):
         # model, the remembered one at start), and that echo must not drop the pending point
         return []
     if not keep_pending:
-        state.pending_point = None
+        state.pending_point = state.pending_family = None
     state.wanted = name
     if entry.state != READY:
         entry.state = LOADING
@@ -151,9 +151,23 @@ def _opening_family(state, name):
     a conditioned one."""
     recall = state.sound.recall
     recalled = recall.family if recall is not None and recall.model == name else None
-    if recalled is not None and refusal(state, recalled) is not None:
-        recalled = None  # a sidecar edited by hand: its point still opens, on the plain pad
+    if recalled is None:  # the last session's family with this model (the window reopened)
+        recalled = state.pending_family
+    state.pending_family = None
+    if recalled is not None and (not _reads_as_family(recalled) or refusal(state, recalled) is not None):
+        recalled = None  # a sidecar or a settings file edited by hand: its point still opens, on the plain pad
     return opening_family(state, recalled)
+
+
+def _reads_as_family(text):
+    from gui.family import from_text
+    from models.errors import ModelInputError
+
+    try:
+        from_text(text)
+    except ModelInputError:
+        return False
+    return True
 
 
 def on_model_failed(state, failed):
