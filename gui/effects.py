@@ -343,6 +343,9 @@ class Nearest:
     data_folder: str | None
     axes: tuple[int, int] | None = None
     vector: tuple[float, ...] | None = None
+    # the family the sound is made with (gui.family.decode_family): its decode takes it, and
+    # the codes are compared where that family's pad puts them (as the map draws them)
+    family: str | None = None
 
 
 @dataclass(frozen=True)

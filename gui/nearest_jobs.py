@@ -5,6 +5,7 @@ features, read once per dataset folder and kept).
 
 import sys
 import traceback
+from dataclasses import replace
 
 import numpy as np
 
@@ -46,9 +47,7 @@ class NearestSounds(JobGroup):
                 return
             from evaluation.nearest import NEAREST_COUNT, nearest_in_features, nearest_in_plane
 
-            # a wide latent's codes on the pad's axes now (the "which axes" choice may have moved them)
-            frame = model.family_frame  # its codes' columns are no frame's axes
-            codes = model.codes if effect.axes is None or frame else codes_on_axes(model.codes, effect.axes)
+            codes = _codes_as_drawn(model, effect)
             training, features_reason = self._training_features(effect.data_folder)
             plane, plane_reason = (), ""
             if codes is None or len(np.asarray(codes.points)) == 0:
@@ -61,9 +60,26 @@ class NearestSounds(JobGroup):
             features = ()
             if training is not None:
                 where = effect.point if effect.vector is None else effect.vector
-                audio = model.decode(np.asarray([where], dtype=np.float32))[0]
+                options = {"family": effect.family} if effect.family is not None and model.takes_family else {}
+                audio = model.decode(np.asarray([where], dtype=np.float32), **options)[0]
                 features = tuple(nearest_in_features(training, audio, model.sample_rate))
             self.post(events.NearestFound(effect.name, tuple(effect.point), plane, features, plane_reason, features_reason or ""))
         except Exception as error:  # noqa: BLE001 - a bug must not kill the thread
             traceback.print_exc(file=sys.stderr)
             self.post(events.JobFailed("nearest sounds", f"internal error: {error!r}"))
+
+
+def _codes_as_drawn(model, effect):
+    """The training codes where the map draws them for ``effect``'s sound: with a family on
+    a model with family pads, where that family's pad (or frame, on the axes the pad shows)
+    puts them; a wide latent's on the pad's axes now (the "which axes" choice may have moved
+    them); else as they are."""
+    codes, pads = model.codes, model.family_pads
+    if codes is None:
+        return None
+    if effect.family is not None and pads is not None:
+        axes = effect.axes if model.family_frame and effect.axes is not None else (0, 1)
+        return replace(codes, points=np.asarray(pads.places(codes, effect.family, axes=axes), dtype=np.float32))
+    if effect.axes is None or model.family_frame:  # a frame's codes' columns are no frame's axes
+        return codes
+    return codes_on_axes(codes, effect.axes)

@@ -264,3 +264,37 @@ def test_compare_plays_the_current_model_as_its_pad_plays_it_with_its_family(nam
     if models["vae_a"].sample_rate != effect.sample_rate:  # heard at the current model's rate
         other = PackageBackend().resample(other, models["vae_a"].sample_rate, effect.sample_rate)
     assert compared.results[1].reason == "" and np.array_equal(compared.results[1].audio, other)
+
+
+@pytest.mark.parametrize("name", ["ddsp_vae", "ddsp_cvae"])
+def test_the_nearest_sounds_are_those_of_the_sound_heard_on_its_family(name, monkeypatch):
+    # ddsp_vae on the snare's pad, ddsp_cvae on the snare with a slider moved: the sound
+    # compared by ear is the one heard (its family), and on the pad the codes where the map
+    # draws them (the snare's pad), not the plain pad's
+    from types import SimpleNamespace
+
+    import evaluation.nearest
+    from gui import effects as fx
+    from gui.nearest_jobs import NearestSounds
+    from models.engine import load_runtime
+
+    model = load_runtime(name, ZOO)
+    point = (0.75, -0.5)
+    vector = None if name == "ddsp_vae" else point + (0.0, 2.5) + (0.0,) * 12
+    axes = None if vector is None else (0, 1)
+    heard = []
+
+    def by_ear(training, audio, sample_rate, count=5):
+        heard.append(audio)
+        return []
+
+    monkeypatch.setattr(evaluation.nearest, "nearest_in_features", by_ear)
+    backend = SimpleNamespace(training_features=lambda folder: (SimpleNamespace(files=[], kits=[]), ""))
+    found = []
+    worker = NearestSounds(backend, found.append, SimpleNamespace(peek=lambda wanted: model))
+    worker._nearest(None, fx.Nearest(name, point, "data", axes=axes, vector=vector, family="snare"))
+    (result,) = found
+    assert np.array_equal(heard[0], model.decode(np.asarray([vector or point], np.float32), family="snare")[0])
+    placed = model.family_pads.places(model.codes, "snare")
+    order = np.argsort(np.hypot(placed[:, 0] - point[0], placed[:, 1] - point[1]), kind="stable")
+    assert [near.name for near in result.plane] == [str(model.codes.names[i]) for i in order[: len(result.plane)]]

@@ -193,7 +193,7 @@ def test_the_nearest_sounds_of_a_wide_model_are_on_the_pads_axes_and_its_whole_v
     full[:, 0], full[:, 1] = (3.0, 2.0, 0.5), (3.0, 2.0, 0.5)  # on axes 0 and 1 the order is the other way
     labels = np.array(["near", "far", "farther"])
     codes = LatentCodes(full[:, [0, 1]], labels, labels, labels, np.zeros(3, bool), full=full)
-    model = SimpleNamespace(codes=codes, no_codes_reason=None, family_frame=False)
+    model = SimpleNamespace(codes=codes, no_codes_reason=None, family_frame=False, family_pads=None, takes_family=False)
     found = []
     backend = SimpleNamespace(training_features=lambda folder: (None, "no features here"))
     worker = NearestSounds(backend, found.append, SimpleNamespace(peek=lambda name: model))

@@ -243,3 +243,19 @@ def test_a_settings_file_edited_by_hand_opens_what_it_can(tmp_path, remembered, 
         assert app.state.model.name == NAME and app.state.family.text() == family and app.state.vector == vector
     finally:
         app.close()
+
+
+def test_the_nearest_tab_lists_the_training_sounds_nearest_where_the_pad_plays_on_the_snare(window):
+    from test_window_walkthrough import click_tab
+
+    app, _, model = window
+    press("2")  # snare
+    sounding(app, "snare")
+    click_tab(app, "Nearest")
+    vector = click_wide_pad(app, 120, 150)
+    point = app.state.point
+    assert app.run_until(lambda s: s.nearest is not None and tuple(s.nearest.point) == point, timeout=30), status_line(app)
+    placed = model.family_pads.places(model.codes, "snare")  # where the map draws them on the snare's pad
+    order = np.argsort(np.hypot(placed[:, 0] - point[0], placed[:, 1] - point[1]), kind="stable")
+    plane = app.state.nearest.plane
+    assert [near.name for near in plane] == [str(model.codes.names[i]) for i in order[: len(plane)]], vector

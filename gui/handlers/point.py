@@ -188,8 +188,8 @@ def on_encoded(state, encoded):
 def nearest_of(state):
     """What the nearest-sounds worker is asked for the sound made: its pad point, and a wide
     latent's pad axes and whole vector."""
-    info, point = state.model, state.sound.point
+    info, point, family = state.model, state.sound.point, state.sound.family
     if state.latent is None:
-        return fx.Nearest(info.name, point, info.data_folder)
+        return fx.Nearest(info.name, point, info.data_folder, family=family)
     axes = (int(info.pad_axes[0]), int(info.pad_axes[1]))
-    return fx.Nearest(info.name, pad_of(info, point), info.data_folder, axes=axes, vector=tuple(point))
+    return fx.Nearest(info.name, pad_of(info, point), info.data_folder, axes=axes, vector=tuple(point), family=family)
