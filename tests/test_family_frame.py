@@ -292,7 +292,10 @@ def test_the_nearest_sounds_are_those_of_the_sound_heard_on_its_family(name, mon
     backend = SimpleNamespace(training_features=lambda folder: (SimpleNamespace(files=[], kits=[]), ""))
     found = []
     worker = NearestSounds(backend, found.append, SimpleNamespace(peek=lambda wanted: model))
-    worker._nearest(None, fx.Nearest(name, point, "data", axes=axes, vector=vector, family="snare"))
+    try:
+        worker._nearest(None, fx.Nearest(name, point, "data", axes=axes, vector=vector, family="snare"))
+    finally:
+        worker.thread.stop()  # its thread ends: a gui- thread left running is a leak test_gui_window finds
     (result,) = found
     assert np.array_equal(heard[0], model.decode(np.asarray([vector or point], np.float32), family="snare")[0])
     placed = model.family_pads.places(model.codes, "snare")

@@ -197,7 +197,10 @@ def test_the_nearest_sounds_of_a_wide_model_are_on_the_pads_axes_and_its_whole_v
     found = []
     backend = SimpleNamespace(training_features=lambda folder: (None, "no features here"))
     worker = NearestSounds(backend, found.append, SimpleNamespace(peek=lambda name: model))
-    worker._nearest(None, asked[0])
+    try:
+        worker._nearest(None, asked[0])
+    finally:
+        worker.thread.stop()  # its thread ends: a gui- thread left running is a leak test_gui_window finds
     assert [near.name for near in found[0].plane] == ["near", "far", "farther"]
 
 

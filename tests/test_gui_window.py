@@ -208,8 +208,9 @@ def test_close_stops_every_worker_thread(tmp_path):
     def running():
         return [t for t in threading.enumerate() if t.name.startswith("gui-") and t.is_alive()]
 
-    # each worker is told to stop and ends once its job is done; close waits 5 s for them, and a
-    # job on a loaded machine (the nearest thread's first, which imports librosa) can take longer
+    # each worker is told to stop and ends once its job is done (close waits 5 s for them; on a
+    # loaded machine a job may take longer). A gui- thread of this process that another test
+    # started and never stopped (a NearestSounds of its own) is found here too: stop them there
     deadline = time.monotonic() + 60
     while running() and time.monotonic() < deadline:
         time.sleep(0.05)
